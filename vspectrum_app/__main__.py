@@ -1,0 +1,3 @@
+from vspectrum_app.cli import main
+
+raise SystemExit(main())

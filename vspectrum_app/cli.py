@@ -1,0 +1,121 @@
+"""The ``vspectrum`` command: every job of the app runs headless from here.
+
+Each part of the app registers its own command group (``register(subparsers)`` in its
+``cli`` module); this file only holds the global options and the dispatch. Group modules
+must stay cheap to import: torch, open_clip, playwright and Qt load inside the handlers.
+
+Exit codes: 0 success, 1 error (one clear sentence on stderr), 2 usage, 130 cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vspectrum_app import __version__
+from vspectrum_app.core.jobs import Cancelled, JsonLinesReporter, Reporter, TerminalReporter
+
+# (command, module with register(subparsers)). Add a line to add a group.
+GROUPS: list[str] = [
+    "vspectrum_app.library.cli",
+]
+
+
+class UserError(Exception):
+    """An error whose message is the whole story for the user (no traceback)."""
+
+
+@dataclass
+class Context:
+    args: argparse.Namespace
+    reporter: Reporter
+    _workspace: Any = field(default=None, repr=False)
+
+    def workspace(self, create: bool = True):
+        if self._workspace is None:
+            from vspectrum_app.core.paths import default_workspace
+            from vspectrum_app.library.workspace import Workspace
+
+            root = Path(self.args.workspace) if self.args.workspace else default_workspace()
+            self._workspace = Workspace.open(root, create=create)
+        return self._workspace
+
+    @property
+    def json(self) -> bool:
+        return bool(getattr(self.args, "json", False))
+
+    def print_json(self, obj: Any) -> None:
+        print(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
+
+    def close(self) -> None:
+        if self._workspace is not None:
+            self._workspace.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vspectrum",
+        description="Value-Spectrum Studio: measure the value preferences of vision-language models. "
+                    "Run with no command to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--workspace", "-w", metavar="DIR",
+                        help="workspace folder (default: $VSPECTRUM_WORKSPACE or the user data folder)")
+    parser.add_argument("--events", action="store_true",
+                        help="report progress as JSON lines on stdout (used by the app's job runner)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in GROUPS:
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        if args.command is None and _open_gui():
+            return 0
+        (parser if args.command is None else parser._subparsers._group_actions[0].choices[args.command]).print_help()
+        return 0 if args.command is None else 2
+    reporter: Reporter = JsonLinesReporter() if args.events else TerminalReporter()
+    reporter.install_signal_handlers()
+    ctx = Context(args, reporter)
+    try:
+        return int(args.func(args, ctx) or 0)
+    except Cancelled:
+        reporter.log("cancelled; work finished so far is saved", "warning")
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted; work finished so far is saved", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one clear sentence, not a traceback, for known failures
+        if not _is_user_error(exc) or os.environ.get("VSPECTRUM_DEBUG"):
+            raise
+        if args.events:
+            reporter.emit("error", message=str(exc))
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        ctx.close()
+
+
+def _is_user_error(exc: Exception) -> bool:
+    """Errors our own code raises with a user-facing message: by convention named *Error in our package."""
+    return isinstance(exc, UserError) or (
+        type(exc).__module__.startswith("vspectrum_app.") and type(exc).__name__.endswith(("Error", "Unavailable"))
+    )
+
+
+def _open_gui() -> bool:
+    try:
+        app = importlib.import_module("vspectrum_app.gui.app")
+    except ImportError:
+        return False
+    app.main()
+    return True

@@ -1,0 +1,1 @@
+"""Qt-free plumbing shared by every part of the app: paths, settings, SQLite, jobs."""

@@ -1,0 +1,53 @@
+"""Where things live: user data and config folders, the default workspace, bundled resources.
+
+Every location can be overridden by an environment variable, which is how the tests keep
+away from the user's real folders.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_NAME = "vspectrum"
+
+
+def data_dir() -> Path:
+    """Per-user data: default workspace, CLIP weights, browser profiles."""
+    if env := os.environ.get("VSPECTRUM_DATA_DIR"):
+        return Path(env)
+    import platformdirs
+
+    return platformdirs.user_data_path(APP_NAME)
+
+
+def config_dir() -> Path:
+    """Per-user configuration: settings.json, providers.json (never API keys)."""
+    if env := os.environ.get("VSPECTRUM_CONFIG_DIR"):
+        return Path(env)
+    import platformdirs
+
+    return platformdirs.user_config_path(APP_NAME)
+
+
+def models_dir() -> Path:
+    return data_dir() / "models"
+
+
+def default_workspace() -> Path:
+    if env := os.environ.get("VSPECTRUM_WORKSPACE"):
+        return Path(env)
+    from vspectrum_app.core.settings import Settings
+
+    configured = Settings.load().get("default_workspace")
+    return Path(configured) if configured else data_dir() / "workspace"
+
+
+def resources_dir() -> Path:
+    """The top-level ``resources/`` folder: beside the package in a checkout, inside a bundle."""
+    if env := os.environ.get("VSPECTRUM_RESOURCES"):
+        return Path(env)
+    if bundle := getattr(sys, "_MEIPASS", None):  # PyInstaller
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parents[2] / "resources"

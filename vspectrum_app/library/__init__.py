@@ -1,0 +1,1 @@
+"""The screenshot library: workspace catalog, image files, CLIP embeddings, HNSW index, search."""

@@ -1,0 +1,195 @@
+"""Bring screenshots into a workspace: from files and folders (with an optional metadata
+CSV), or one at a time from a crawler.
+
+Images are stored by content hash, so importing the same picture twice is a no-op. A file
+that cannot be used is reported with its reason and skipped; nothing already imported is
+touched. Each image is committed on its own, so an interrupted import keeps what it did.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from vspectrum_app.core.atomic import atomic_write_bytes
+from vspectrum_app.core.jobs import NullReporter, Reporter
+from vspectrum_app.library import images
+from vspectrum_app.library.workspace import Workspace
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+
+# Metadata column aliases (lower-cased, spaces/dashes as underscores) -> catalog column.
+_ALIASES = {
+    "video_url": "video_url", "video_link": "video_url", "link": "video_url", "url": "video_url",
+    "video": "video_url", "platform": "platform", "post_date": "post_date", "date": "post_date",
+    "posted": "post_date", "posted_at": "post_date", "upload_date": "post_date", "author": "author",
+    "creator": "author", "caption": "caption", "description": "caption",
+    "capture_time": "capture_time", "feed_position": "feed_position", "crawl_session": "crawl_session",
+    "phash": "phash", "flags": "flags",
+}
+_FILE_COLUMNS = ("file", "filename", "file_name", "image", "image_name", "path", "screenshot")
+_PLATFORMS = {"tiktok": "tiktok", "youtube": "youtube", "youtube_shorts": "youtube", "shorts": "youtube",
+              "instagram": "instagram", "ins": "instagram", "reels": "instagram", "sim": "sim"}
+_IMAGE_NAME = re.compile(r"([^\\/]+?\.(?:jpe?g|png|webp))", re.IGNORECASE)
+
+
+class MetadataError(Exception):
+    pass
+
+
+@dataclass
+class ImportReport:
+    added: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"added": len(self.added), "duplicates": self.duplicates,
+                "skipped": [{"path": p, "reason": r} for p, r in self.skipped]}
+
+
+def import_paths(ws: Workspace, paths: Iterable[Path], metadata_csv: Path | None = None,
+                 reporter: Reporter | None = None) -> ImportReport:
+    reporter = reporter or NullReporter()
+    metadata = read_metadata_csv(metadata_csv) if metadata_csv else {}
+    files = list(iter_image_files(paths, reporter))
+    report = ImportReport()
+    reporter.progress(0, len(files), "importing")
+    for n, path in enumerate(files, start=1):
+        reporter.check_cancelled()
+        try:
+            data = path.read_bytes()
+            image_id, new = add_image(ws, data, source_name=path.name, meta=metadata.get(path.name.lower()))
+        except images.BadImage as exc:
+            report.skipped.append((str(path), str(exc)))
+            reporter.log(f"skipped {path}: {exc}", "warning")
+        except OSError as exc:
+            report.skipped.append((str(path), f"cannot read file ({exc.strerror or exc})"))
+            reporter.log(f"skipped {path}: cannot read file ({exc.strerror or exc})", "warning")
+        else:
+            if new:
+                report.added.append(image_id)
+            else:
+                report.duplicates += 1
+        reporter.progress(n, len(files), path.name)
+    return report
+
+
+def iter_image_files(paths: Iterable[Path], reporter: Reporter | None = None) -> Iterator[Path]:
+    """Files named directly are always tried (a bad one is then reported); folders are walked
+    for image suffixes, in a stable order."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+        elif p.exists():
+            yield p
+        elif reporter:
+            reporter.log(f"skipped {p}: no such file or folder", "warning")
+
+
+def add_image(ws: Workspace, data: bytes, *, source_name: str | None = None,
+              meta: Mapping[str, Any] | None = None) -> tuple[int, bool]:
+    """Store one image; returns (image id, whether it was new). Raises ``images.BadImage``."""
+    info = images.inspect(data)
+    existing = ws.db.execute("SELECT id FROM images WHERE sha256 = ?", (info.sha256,)).fetchone()
+    if existing:
+        return existing["id"], False
+    # Files first, then the row: a crash in between leaves only an orphan file that the
+    # next import of the same picture reuses.
+    path = ws.image_path(info.sha256, info.ext)
+    if not path.exists():
+        atomic_write_bytes(path, data)
+    thumb = ws.thumb_path(info.sha256)
+    if not thumb.exists():
+        atomic_write_bytes(thumb, images.make_thumbnail(data))
+    known, extra = normalize_metadata(meta or {})
+    columns = {"sha256": info.sha256, "ext": info.ext, "width": info.width, "height": info.height,
+               "bytes": info.bytes, "source_name": source_name, **known,
+               "extra_json": json.dumps(extra, ensure_ascii=False, sort_keys=True),
+               "imported_at": _now()}
+    names = ", ".join(columns)
+    marks = ", ".join("?" for _ in columns)
+    with ws.transaction() as conn:
+        cur = conn.execute(
+            f"INSERT INTO images({names}) VALUES ({marks}) ON CONFLICT(sha256) DO NOTHING",
+            tuple(columns.values()),
+        )
+        if cur.rowcount == 0:  # another process stored it meanwhile
+            return conn.execute("SELECT id FROM images WHERE sha256 = ?", (info.sha256,)).fetchone()["id"], False
+        return cur.lastrowid, True
+
+
+def read_metadata_csv(path: Path) -> dict[str, dict[str, str]]:
+    """Rows keyed by lower-cased image file name (taken from the file/image column)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            fields = reader.fieldnames or []
+            file_col = next((c for c in fields if _key(c) in _FILE_COLUMNS), None)
+            if file_col is None:
+                raise MetadataError(
+                    f"{path}: no column naming the image file (one of: {', '.join(_FILE_COLUMNS)})")
+            rows: dict[str, dict[str, str]] = {}
+            for row in reader:
+                match = _IMAGE_NAME.search(row.get(file_col) or "")
+                if match:
+                    rows[match.group(1).lower()] = {k: v for k, v in row.items() if k and k != file_col}
+            return rows
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise MetadataError(f"cannot read metadata CSV {path}: {exc}") from None
+
+
+def normalize_metadata(meta: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a metadata row into catalog columns and extras (kept verbatim)."""
+    known: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for raw_key, value in meta.items():
+        if value is None or value == "":
+            continue
+        column = _ALIASES.get(_key(raw_key))
+        if column is None or column in known:
+            extra[raw_key] = value
+        elif column == "platform":
+            known[column] = _PLATFORMS.get(_key(str(value)), str(value).strip().lower())
+        elif column == "post_date":
+            parsed = parse_date(str(value))
+            if parsed:
+                known[column] = parsed
+            else:
+                extra[raw_key] = value
+        elif column == "feed_position":
+            known[column] = int(value)
+        else:
+            known[column] = value
+    return known, extra
+
+
+def parse_date(text: str) -> str | None:
+    """ISO date (YYYY-MM-DD) from the common ways sites and spreadsheets write one."""
+    text = text.strip()
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
+    except ValueError:
+        pass
+    for fmt in ("%Y/%m/%d", "%Y.%m.%d", "%d.%m.%Y", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y",
+                "%m/%d/%Y", "%Y%m%d"):
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
