@@ -51,3 +51,15 @@ def resources_dir() -> Path:
     if bundle := getattr(sys, "_MEIPASS", None):  # PyInstaller
         return Path(bundle) / "resources"
     return Path(__file__).resolve().parents[2] / "resources"
+
+
+def cli_command() -> list[str]:
+    """How to start the ``vspectrum`` CLI as a child process (the GUI's background jobs).
+
+    In a PyInstaller bundle ``sys.executable`` is the GUI program itself, so the console
+    program beside it is used instead of ``python -m``.
+    """
+    if getattr(sys, "frozen", False):
+        exe = Path(sys.executable).with_name("vspectrum.exe" if os.name == "nt" else "vspectrum")
+        return [str(exe)]
+    return [sys.executable, "-m", "vspectrum_app"]
