@@ -12,7 +12,7 @@ APT_PKGS := chromium xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 lib
 # Tests never touch the network or the user's folders (tests/conftest.py redirects the rest).
 TEST_ENV := QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 
-.PHONY: run test venv system-deps bench lock screenshots clean
+.PHONY: run test venv system-deps bench lock screenshots package clean
 
 run: venv
 	$(BIN)/vspectrum
@@ -56,3 +56,7 @@ screenshots: venv system-deps
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# The installer for non-programmers (see packaging/README.md).
+package: venv
+	BIN=$(BIN) packaging/build.sh
