@@ -18,6 +18,7 @@ os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 
 pytest_plugins = [
     "tests.plugins.library",
+    "tests.plugins.clip",
 ]
 
 PILOT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pilot"

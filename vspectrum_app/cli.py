@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; work finished so far is saved", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")
+        return 0
     except Exception as exc:  # one clear sentence, not a traceback, for known failures
         if not _is_user_error(exc) or os.environ.get("VSPECTRUM_DEBUG"):
             raise

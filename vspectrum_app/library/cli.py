@@ -17,6 +17,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_import)
 
+    p = cmds.add_parser("index", help="embed new screenshots with CLIP and update the search index")
+    add_clip_arguments(p)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_index)
+
+    p = cmds.add_parser("search", help="nearest screenshots to a keyword, or a value's keyword set")
+    p.add_argument("query", nargs="?", help="keyword or phrase")
+    p.add_argument("--value", help="search with this Schwartz value's keywords (k images per keyword)")
+    p.add_argument("--keyword-set", metavar="SET", help="keyword set name, hash or JSON file (default: the shipped set)")
+    p.add_argument("-k", type=int, default=5, help="images per query / per keyword (default 5, as in the paper)")
+    p.add_argument("--json", action="store_true")
+    add_clip_arguments(p)
+    p.set_defaults(func=cmd_search)
+
+    p = cmds.add_parser("stats", help="counts per platform and month, and coverage per value")
+    p.add_argument("--radius", type=float, default=1.5,
+                   help="coverage radius, Euclidean distance on unit vectors (paper: 1.5)")
+    p.add_argument("--keyword-set", metavar="SET")
+    p.add_argument("--no-coverage", action="store_true", help="skip the coverage figure (needs the CLIP model)")
+    p.add_argument("--json", action="store_true")
+    add_clip_arguments(p)
+    p.set_defaults(func=cmd_stats)
+
     p = cmds.add_parser("keywords", help="list keyword sets, or add one from a JSON file")
     p.add_argument("--add", type=Path, metavar="FILE", help="store this keyword set in the workspace")
     p.add_argument("--show", metavar="SET", help="print one set's keywords")
@@ -34,6 +58,100 @@ def cmd_import(args, ctx) -> int:
         print(f"{len(report.added)} added, {report.duplicates} already in the library, "
               f"{len(report.skipped)} skipped")
     return 0 if report.added or report.duplicates or not report.skipped else 1
+
+
+def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
+    """The CLIP model options every command that embeds shares (default: the Settings' model)."""
+    g = parser.add_argument_group("CLIP model (default: the one in Settings)")
+    g.add_argument("--clip-model", metavar="NAME", help="open_clip model name, e.g. ViT-B-32")
+    g.add_argument("--pretrained", metavar="TAG", help="open_clip pretrained tag, e.g. laion2b_s34b_b79k")
+    g.add_argument("--clip-config", metavar="FILE", type=Path, help="open_clip model config JSON")
+    g.add_argument("--clip-checkpoint", metavar="FILE", type=Path, help="checkpoint (state_dict) file")
+
+
+def clip_spec_from_args(args):
+    from dataclasses import replace
+
+    from vspectrum_app.core.settings import Settings
+    from vspectrum_app.library.embedder import ClipSpec
+
+    spec = ClipSpec.from_settings(Settings.load())
+    if getattr(args, "clip_config", None) or getattr(args, "clip_checkpoint", None):
+        spec = ClipSpec(model=args.clip_model or spec.model, pretrained=None,
+                        config=str(args.clip_config) if args.clip_config else None,
+                        checkpoint=str(args.clip_checkpoint) if args.clip_checkpoint else None)
+    if getattr(args, "clip_model", None):
+        spec = replace(spec, model=args.clip_model)
+    if getattr(args, "pretrained", None):
+        spec = replace(spec, pretrained=args.pretrained, checkpoint=None)
+    return spec
+
+
+def cmd_index(args, ctx) -> int:
+    from vspectrum_app.library.indexer import build_index
+
+    report = build_index(ctx.workspace(), clip_spec_from_args(args), ctx.reporter, batch_size=args.batch_size)
+    result = {"model_key": report.model_key, "embedded": report.embedded, "failed": len(report.failed),
+              "repaired": report.repaired, "seconds": round(report.seconds, 2)}
+    if ctx.json:
+        ctx.print_json(result)
+    else:
+        print(f"{report.embedded} images embedded ({report.model_key}), {len(report.failed)} failed"
+              + (f", {report.repaired} index entries repaired" if report.repaired else ""))
+    return 0 if not report.failed else 1
+
+
+def cmd_search(args, ctx) -> int:
+    from vspectrum_app.cli import UserError
+    from vspectrum_app.library import keywords
+    from vspectrum_app.library.search import Searcher
+
+    if not args.query and not args.value:
+        raise UserError("give a keyword to search for, or --value VALUE")
+    ws = ctx.workspace()
+    searcher = Searcher(ws, clip_spec_from_args(args))
+    if args.value:
+        ks = keywords.get_set(ws, args.keyword_set)
+        found = searcher.retrieve_value(args.value, ks, k=args.k)
+        hits = {h.image_id: h for h in searcher._hits([(r.image_id, r.similarity) for r in found])}
+        rows = [{"keyword": r.keyword, "rank": r.rank, **hits[r.image_id].as_dict()} for r in found]
+    else:
+        rows = [h.as_dict() for h in searcher.search(args.query, args.k)]
+    if ctx.json:
+        ctx.print_json(rows)
+        return 0
+    for row in rows:
+        where = str(ws.image_path(row["sha256"], row["ext"]))
+        prefix = f"{row['keyword']:<22} #{row['rank']} " if "keyword" in row else ""
+        print(f"{prefix}{row['similarity']:.3f}  {row.get('platform') or '-':<9} {row.get('post_date') or '-':<10} "
+              f"{row.get('video_url') or row.get('source_name') or ''}  {where}")
+    if not rows:
+        print("no results (is the library indexed?)")
+    return 0
+
+
+def cmd_stats(args, ctx) -> int:
+    from vspectrum_app.library import keywords
+    from vspectrum_app.library.search import Searcher
+    from vspectrum_app.library.stats import library_stats
+
+    ws = ctx.workspace()
+    stats = library_stats(ws)
+    if not args.no_coverage and stats["images"]:
+        ks = keywords.get_set(ws, args.keyword_set)
+        stats["coverage"] = {"radius": args.radius, "keyword_set": ks.id,
+                             "values": Searcher(ws, clip_spec_from_args(args)).coverage(ks, args.radius)}
+    if ctx.json:
+        ctx.print_json(stats)
+        return 0
+    print(f"{stats['images']} screenshots ({stats['flagged']} flagged)")
+    print("per platform: " + ", ".join(f"{k} {v}" for k, v in stats["per_platform"].items()))
+    print("per month:    " + ", ".join(f"{k} {v}" for k, v in stats["per_month"].items()))
+    if "coverage" in stats:
+        print(f"coverage within radius {args.radius} ({stats['coverage']['keyword_set']}):")
+        for value, c in stats["coverage"]["values"].items():
+            print(f"  {value:<15} {c['images']:>7}  {100 * c['fraction']:5.1f}%")
+    return 0
 
 
 def cmd_keywords(args, ctx) -> int:

@@ -1,0 +1,55 @@
+"""A real open_clip model, tiny enough for tests: config JSON + a checkpoint made here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.plugins.library import make_image_bytes
+from vspectrum_app.library.embedder import ClipSpec
+
+TINY_CONFIG = {
+    "embed_dim": 64,
+    "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32},
+    "text_cfg": {"context_length": 32, "vocab_size": 49408, "width": 64, "heads": 2, "layers": 2},
+}
+
+
+def make_tiny_clip(folder, name: str = "tiny-clip", seed: int = 0) -> ClipSpec:
+    import torch
+
+    from vspectrum_app.library.embedder import _prepare_torchvision
+
+    _prepare_torchvision()
+    import open_clip
+
+    folder.mkdir(parents=True, exist_ok=True)
+    config = folder / f"{name}.json"
+    config.write_text(json.dumps(TINY_CONFIG))
+    open_clip.add_model_config(config)
+    torch.manual_seed(seed)
+    model = open_clip.create_model(name, pretrained=None)
+    checkpoint = folder / f"{name}.pt"
+    torch.save(model.state_dict(), checkpoint)
+    return ClipSpec(model=name, pretrained=None, config=str(config), checkpoint=str(checkpoint))
+
+
+@pytest.fixture(scope="session")
+def tiny_clip(tmp_path_factory) -> ClipSpec:
+    return make_tiny_clip(tmp_path_factory.mktemp("clip"))
+
+
+@pytest.fixture
+def indexed_workspace(workspace, tiny_clip):
+    """A workspace with 12 distinct images on three platforms, embedded and indexed."""
+    from vspectrum_app.library.importer import add_image
+    from vspectrum_app.library.indexer import build_index
+
+    for i in range(12):
+        add_image(workspace, make_image_bytes(seed=100 + i, color=(20 * i, 255 - 20 * i, 90)),
+                  source_name=f"img{i}.jpg",
+                  meta={"platform": ("tiktok", "youtube", "instagram")[i % 3],
+                        "video_url": f"https://example.test/v/{i}", "post_date": f"2024-0{1 + i % 3}-15"})
+    build_index(workspace, tiny_clip)
+    return workspace

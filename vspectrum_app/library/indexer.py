@@ -1,0 +1,179 @@
+"""Embed what is not embedded yet and keep the index in step, incrementally.
+
+Decoding and preprocessing of the next batches run in a thread pool while the model
+encodes the current one (torch releases the GIL), so the pipeline runs close to the bare
+model's speed. Each batch's vectors are committed to the catalog in one transaction before
+the index file is touched: an interrupted build (Ctrl-C, kill -9) loses at most the batch
+in flight, and the next ``open_index`` puts committed vectors the index lacks back into it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from vspectrum_app.core.jobs import NullReporter, Reporter
+from vspectrum_app.library import images
+from vspectrum_app.library.embedder import ClipSpec, Embedder, load_embedder
+from vspectrum_app.library.index import VectorIndex
+from vspectrum_app.library.workspace import Workspace
+
+SAVE_EVERY_S = 30.0  # the index is also saved at the end; the table is what must never lag
+
+
+@dataclass
+class IndexReport:
+    model_key: str
+    embedded: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)  # (image id, reason)
+    repaired: int = 0
+    total: int = 0
+    seconds: float = 0.0
+
+
+def register_model(ws: Workspace, spec: ClipSpec, dim: int) -> str:
+    key = spec.model_key
+    with ws.transaction() as conn:
+        conn.execute("INSERT OR IGNORE INTO clip_models(model_key, spec_json, dim, created_at) VALUES (?, ?, ?, ?)",
+                     (key, json.dumps(spec.to_json()), dim, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+    return key
+
+
+def index_path(ws: Workspace, model_key: str):
+    return ws.index_dir / f"{model_key}.hnsw"
+
+
+def load_vectors(ws: Workspace, model_key: str, ids: Iterable[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) stored in the catalog for one model (all, or the given ids)."""
+    if ids is None:
+        rows = ws.db.execute("SELECT image_id, vector FROM embeddings WHERE model_key = ? ORDER BY image_id",
+                             (model_key,)).fetchall()
+    else:
+        wanted = list(ids)
+        rows = []
+        for start in range(0, len(wanted), 900):  # SQLite's parameter limit
+            chunk = wanted[start:start + 900]
+            rows += ws.db.execute(
+                f"SELECT image_id, vector FROM embeddings WHERE model_key = ? AND image_id IN "
+                f"({','.join('?' * len(chunk))})", (model_key, *chunk)).fetchall()
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    return (np.array([r[0] for r in rows], dtype=np.int64),
+            np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
+
+
+def open_index(ws: Workspace, model_key: str, dim: int, reporter: Reporter | None = None) -> tuple[VectorIndex, int]:
+    """The model's index, repaired against the catalog. Returns (index, number of vectors repaired)."""
+    reporter = reporter or NullReporter()
+    stored = {r[0] for r in ws.db.execute("SELECT image_id FROM embeddings WHERE model_key = ?", (model_key,))}
+    path = index_path(ws, model_key)
+    index = VectorIndex.load(path, dim, capacity=len(stored) + 1024)
+    if index is not None and index.labels() - stored:
+        reporter.log("the index holds vectors the catalog does not; rebuilding it from the catalog")
+        index = None
+    rebuilt = index is None
+    if rebuilt:
+        if path.exists():
+            reporter.log(f"index file {path.name} unreadable or stale; rebuilding it from the catalog")
+        index = VectorIndex.create(path, dim, capacity=len(stored) + 1024)
+    missing = stored - index.labels()
+    if missing:
+        if not rebuilt:
+            reporter.log(f"index was behind the catalog by {len(missing)} vectors; repairing")
+        ids, vectors = load_vectors(ws, model_key, sorted(missing))
+        index.add(ids, vectors)
+    if index.dirty or rebuilt:
+        index.save()
+    return index, 0 if rebuilt else len(missing)
+
+
+def missing_images(ws: Workspace, model_key: str, ids: Sequence[int] | None = None) -> list[tuple[int, str, str]]:
+    sql = ("SELECT id, sha256, ext FROM images WHERE NOT EXISTS "
+           "(SELECT 1 FROM embeddings e WHERE e.image_id = images.id AND e.model_key = ?)")
+    rows = ws.db.execute(sql + " ORDER BY id", (model_key,)).fetchall()
+    if ids is not None:
+        wanted = set(ids)
+        rows = [r for r in rows if r[0] in wanted]
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def build_index(ws: Workspace, spec: ClipSpec, reporter: Reporter | None = None, batch_size: int = 32,
+                only_ids: Sequence[int] | None = None, embedder: Embedder | None = None) -> IndexReport:
+    """Embed every image (or ``only_ids``) that has no vector for ``spec`` yet; update the index."""
+    reporter = reporter or NullReporter()
+    start = time.monotonic()
+    embedder = embedder or load_embedder(spec, reporter)
+    key = register_model(ws, spec, embedder.dim)
+    index, repaired = open_index(ws, key, embedder.dim, reporter)
+    todo = missing_images(ws, key, only_ids)
+    report = IndexReport(model_key=key, repaired=repaired, total=len(todo))
+    reporter.progress(0, len(todo), f"embedding with {spec.describe()}")
+    last_save = time.monotonic()
+    try:
+        for batch_ids, pixels, failures in _prefetched_batches(ws, embedder, todo, batch_size):
+            reporter.check_cancelled()
+            for image_id, reason in failures:
+                report.failed.append((image_id, reason))
+                reporter.log(f"image {image_id} not embedded: {reason}", "warning")
+            if batch_ids:
+                vectors = embedder.encode_batch(pixels)
+                with ws.transaction() as conn:
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO embeddings(image_id, model_key, vector) VALUES (?, ?, ?)",
+                        [(i, key, v.tobytes()) for i, v in zip(batch_ids, vectors)])
+                index.add(batch_ids, vectors)
+                report.embedded += len(batch_ids)
+            done = report.embedded + len(report.failed)
+            reporter.progress(done, len(todo), f"{report.embedded} embedded")
+            if time.monotonic() - last_save > SAVE_EVERY_S:
+                index.save()
+                last_save = time.monotonic()
+    finally:
+        if index.dirty:
+            index.save()
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def ensure_embedded(ws: Workspace, image_ids: Sequence[int], spec: ClipSpec | None = None,
+                    reporter: Reporter | None = None) -> IndexReport:
+    """Embed fresh captures (the crawler's call); ``spec`` None means the configured model."""
+    if spec is None:
+        from vspectrum_app.core.settings import Settings
+
+        spec = ClipSpec.from_settings(Settings.load())
+    return build_index(ws, spec, reporter, only_ids=image_ids)
+
+
+def _prefetched_batches(ws: Workspace, embedder: Embedder, todo: list[tuple[int, str, str]],
+                        batch_size: int, depth: int = 2) -> Iterator[tuple[list[int], object, list[tuple[int, str]]]]:
+    """Yield (ids, pixel tensor, failures) per batch, preparing ``depth`` batches ahead."""
+    batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
+
+    def prepare(batch):
+        ids, pictures, failures = [], [], []
+        for image_id, sha, ext in batch:
+            try:
+                pictures.append(embedder.preprocess(images.decode_rgb(ws.image_path(sha, ext).read_bytes())))
+                ids.append(image_id)
+            except (OSError, images.BadImage) as exc:
+                failures.append((image_id, str(exc)))
+        if not pictures:
+            return ids, None, failures
+        import torch
+
+        return ids, torch.stack(pictures), failures
+
+    with ThreadPoolExecutor(max_workers=depth, thread_name_prefix="decode") as pool:
+        futures = [pool.submit(prepare, b) for b in batches[:depth]]
+        for n in range(len(batches)):
+            result = futures[n].result()
+            if n + depth < len(batches):
+                futures.append(pool.submit(prepare, batches[n + depth]))
+            yield result

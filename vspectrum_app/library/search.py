@@ -1,0 +1,185 @@
+"""Keyword and value search over the library's CLIP index.
+
+Retrieval for a value follows the paper: each of the value's keywords retrieves its k
+nearest screenshots. **Deduplication (our documented choice):** a screenshot goes to the
+first keyword (in the set's order) that retrieves it; a later keyword then takes its next
+best, so every keyword still contributes k distinct images and a value gets
+``k x keywords`` distinct images when the library is large enough. Screenshots flagged by
+the crawler (black frame, login wall, ...) are never retrieved.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from vspectrum_app.core.values import canonical_value
+from vspectrum_app.library.embedder import ClipSpec, Embedder, load_embedder
+from vspectrum_app.library.index import VectorIndex
+from vspectrum_app.library.indexer import load_vectors, open_index
+from vspectrum_app.library.keywords import KeywordSet
+from vspectrum_app.library.workspace import Workspace
+
+DEFAULT_RADIUS = 1.5  # the paper's coverage radius, Euclidean on unit vectors
+
+
+class SearchError(Exception):
+    pass
+
+
+@dataclass
+class Hit:
+    image_id: int
+    similarity: float
+    sha256: str
+    ext: str
+    platform: str | None = None
+    video_url: str | None = None
+    post_date: str | None = None
+    author: str | None = None
+    caption: str | None = None
+    source_name: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Retrieval:
+    value: str
+    keyword: str
+    rank: int          # 1..k within the keyword
+    image_id: int
+    similarity: float
+
+
+class Searcher:
+    """Search one workspace with one CLIP model. The model loads on the first text query."""
+
+    def __init__(self, ws: Workspace, spec: ClipSpec, embedder: Embedder | None = None):
+        self.ws, self.spec = ws, spec
+        self._embedder = embedder
+        self._index: VectorIndex | None = None
+        self.model_key = spec.model_key
+        self._text_cache: dict[str, np.ndarray] = {}
+
+    # -- plumbing -----------------------------------------------------------------------
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.spec)
+        return self._embedder
+
+    @property
+    def index(self) -> VectorIndex:
+        if self._index is None:
+            row = self.ws.db.execute("SELECT dim FROM clip_models WHERE model_key = ?", (self.model_key,)).fetchone()
+            if row is None:
+                raise SearchError(f"the library has no index for CLIP {self.spec.describe()} yet: "
+                                  f"run 'vspectrum library index' (or Build index in the app)")
+            self._index, _ = open_index(self.ws, self.model_key, row["dim"])
+        return self._index
+
+    def text_vectors(self, texts: list[str]) -> np.ndarray:
+        """Text embeddings, cached in memory and in the catalog (keyword sets are reused a lot)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._text_cache]
+        if missing:
+            rows = {}
+            for start in range(0, len(missing), 900):
+                chunk = missing[start:start + 900]
+                rows.update({r[0]: np.frombuffer(r[1], dtype=np.float32) for r in self.ws.db.execute(
+                    f"SELECT text, vector FROM text_embeddings WHERE model_key = ? AND text IN "
+                    f"({','.join('?' * len(chunk))})", (self.model_key, *chunk))})
+            self._text_cache.update(rows)
+            to_encode = [t for t in missing if t not in rows]
+            if to_encode:
+                vectors = self.embedder.encode_texts(to_encode)
+                with self.ws.transaction() as conn:
+                    conn.executemany("INSERT OR REPLACE INTO text_embeddings(model_key, text, vector) VALUES (?, ?, ?)",
+                                     [(self.model_key, t, v.tobytes()) for t, v in zip(to_encode, vectors)])
+                self._text_cache.update(zip(to_encode, vectors))
+        return np.stack([self._text_cache[t] for t in texts])
+
+    # -- queries ------------------------------------------------------------------------
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        if not query.strip():
+            raise SearchError("empty query")
+        return self.search_vector(self.text_vectors([query.strip()])[0], k)
+
+    def similar(self, image_id: int, k: int = 5) -> list[Hit]:
+        ids, vectors = load_vectors(self.ws, self.model_key, [image_id])
+        if not len(ids):
+            raise SearchError(f"image {image_id} is not embedded with {self.spec.describe()}")
+        return [h for h in self.search_vector(vectors[0], k + 1) if h.image_id != image_id][:k]
+
+    def search_vector(self, vector: np.ndarray, k: int, exclude: set[int] | None = None) -> list[Hit]:
+        pairs = self._nearest(vector, k, exclude or set())
+        return self._hits(pairs)
+
+    def retrieve_value(self, value: str, keyword_set: KeywordSet, k: int = 5) -> list[Retrieval]:
+        value = canonical_value(value)
+        keywords = keyword_set.keywords(value)
+        vectors = self.text_vectors(list(keywords))
+        taken: set[int] = set()
+        out: list[Retrieval] = []
+        for keyword, vector in zip(keywords, vectors):
+            for rank, (image_id, sim) in enumerate(self._nearest(vector, k, taken), start=1):
+                taken.add(image_id)
+                out.append(Retrieval(value=value, keyword=keyword,
+                                     rank=rank, image_id=image_id, similarity=sim))
+        return out
+
+    def coverage(self, keyword_set: KeywordSet, radius: float = DEFAULT_RADIUS) -> dict[str, dict[str, Any]]:
+        """Per value: images within ``radius`` (Euclidean, unit vectors) of any of its keywords."""
+        ids, matrix = load_vectors(self.ws, self.model_key)
+        threshold = 1.0 - radius ** 2 / 2.0
+        out = {}
+        for value, keywords in keyword_set.values.items():
+            if len(ids):
+                sims = matrix @ self.text_vectors(list(keywords)).T
+                per_keyword = (sims >= threshold).sum(axis=0)
+                covered = int((sims >= threshold).any(axis=1).sum())
+            else:
+                per_keyword, covered = np.zeros(len(keywords), dtype=int), 0
+            out[value] = {"images": covered, "fraction": covered / len(ids) if len(ids) else 0.0,
+                          "per_keyword": {kw: int(n) for kw, n in zip(keywords, per_keyword)}}
+        return out
+
+    # -- helpers ------------------------------------------------------------------------
+    def _nearest(self, vector: np.ndarray, k: int, exclude: set[int]) -> list[tuple[int, float]]:
+        """k best (id, similarity), skipping ``exclude`` and flagged images; widens the
+        query until it has k or the index is exhausted."""
+        flagged = self._flagged()
+        want = k + len(exclude) + len(flagged)
+        while True:
+            ids, sims = self.index.query(vector[None, :], min(want, len(self.index)))
+            pairs = [(int(i), float(s)) for i, s in zip(ids[0], sims[0]) if i not in exclude and i not in flagged]
+            if len(pairs) >= k or want >= len(self.index):
+                return pairs[:k]
+            want *= 2
+
+    def _flagged(self) -> set[int]:
+        return {r[0] for r in self.ws.db.execute("SELECT id FROM images WHERE flags != ''")}
+
+    def _hits(self, pairs: list[tuple[int, float]]) -> list[Hit]:
+        if not pairs:
+            return []
+        rows = {r["id"]: r for r in self.ws.db.execute(
+            f"SELECT * FROM images WHERE id IN ({','.join('?' * len(pairs))})", [p[0] for p in pairs])}
+        return [Hit(image_id=i, similarity=s, sha256=rows[i]["sha256"], ext=rows[i]["ext"],
+                    platform=rows[i]["platform"], video_url=rows[i]["video_url"], post_date=rows[i]["post_date"],
+                    author=rows[i]["author"], caption=rows[i]["caption"], source_name=rows[i]["source_name"],
+                    extra=json.loads(rows[i]["extra_json"] or "{}"))
+                for i, s in pairs if i in rows]
+
+
+def open_searcher(ws: Workspace, spec: ClipSpec | None = None) -> Searcher:
+    if spec is None:
+        from vspectrum_app.core.settings import Settings
+
+        spec = ClipSpec.from_settings(Settings.load())
+    return Searcher(ws, spec)
