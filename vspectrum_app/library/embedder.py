@@ -87,6 +87,8 @@ class Embedder:
     def __init__(self, spec: ClipSpec, model, preprocess, tokenizer, dim: int):
         self.spec, self.model, self.preprocess, self.tokenizer, self.dim = spec, model, preprocess, tokenizer, dim
         self._lock = threading.Lock()  # one forward pass at a time; torch parallelises inside it
+        size = getattr(getattr(model, "visual", None), "image_size", 224)
+        self.input_size: tuple[int, int] = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
 
     def preprocess_batch(self, images) -> Any:
         import torch

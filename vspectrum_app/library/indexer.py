@@ -160,7 +160,8 @@ def _prefetched_batches(ws: Workspace, embedder: Embedder, todo: list[tuple[int,
         ids, pictures, failures = [], [], []
         for image_id, sha, ext in batch:
             try:
-                pictures.append(embedder.preprocess(images.decode_rgb(ws.image_path(sha, ext).read_bytes())))
+                data = ws.image_path(sha, ext).read_bytes()
+                pictures.append(embedder.preprocess(images.decode_rgb(data, min_size=embedder.input_size)))
                 ids.append(image_id)
             except (OSError, images.BadImage) as exc:
                 failures.append((image_id, str(exc)))
