@@ -19,6 +19,8 @@ os.environ.setdefault("no_proxy", "127.0.0.1,localhost")
 pytest_plugins = [
     "tests.plugins.library",
     "tests.plugins.clip",
+    "tests.plugins.vlm_server",
+    "tests.plugins.keyring_memory",
 ]
 
 PILOT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pilot"

@@ -1,0 +1,1 @@
+"""The preference benchmark (paper Section 4): runs, answer parsing, scores, reports."""

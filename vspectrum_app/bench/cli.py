@@ -1,0 +1,264 @@
+"""``vspectrum keys|providers|bench ...``: model providers, API keys, preference runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    _register_keys(sub)
+    _register_providers(sub)
+    _register_bench(sub)
+
+
+# -- keys ---------------------------------------------------------------------------------
+
+def _register_keys(sub) -> None:
+    p = sub.add_parser("keys", help="API keys in the system keyring")
+    cmds = p.add_subparsers(dest="keys_command", metavar="COMMAND")
+    c = cmds.add_parser("set", help="store a provider's key (read from stdin or a hidden prompt)")
+    c.add_argument("provider")
+    c.set_defaults(func=cmd_keys_set)
+    c = cmds.add_parser("delete", help="remove a provider's key from the keyring")
+    c.add_argument("provider")
+    c.set_defaults(func=cmd_keys_delete)
+    c = cmds.add_parser("status", help="which providers have a key, and where it comes from (never the key)")
+    c.set_defaults(func=cmd_keys_status)
+
+
+def cmd_keys_set(args, ctx) -> int:
+    from vspectrum_app.core.secrets import set_key
+
+    key = sys.stdin.readline() if not sys.stdin.isatty() else getpass.getpass(f"API key for {args.provider}: ")
+    set_key(args.provider, key)
+    print(f"key for {args.provider} stored in the system keyring")
+    return 0
+
+
+def cmd_keys_delete(args, ctx) -> int:
+    from vspectrum_app.core.secrets import delete_key
+
+    print("deleted" if delete_key(args.provider) else f"no key for {args.provider} in the keyring")
+    return 0
+
+
+def cmd_keys_status(args, ctx) -> int:
+    from vspectrum_app.core.secrets import key_status, keyring_status
+    from vspectrum_app.providers.config import ProviderStore
+
+    print(keyring_status()[1])
+    for p in ProviderStore().all():
+        status = key_status(p.name, p.kind)
+        print(f"{p.name}: {'set (' + status.source + ')' if status.is_set else 'no key'}")
+    return 0
+
+
+# -- providers ----------------------------------------------------------------------------
+
+def _register_providers(sub) -> None:
+    p = sub.add_parser("providers", help="configure model providers (OpenAI, Anthropic, Gemini, OpenAI-compatible)")
+    cmds = p.add_subparsers(dest="providers_command", metavar="COMMAND")
+    c = cmds.add_parser("add", help="add or update a provider")
+    c.add_argument("name")
+    c.add_argument("--kind", required=True, choices=("openai", "anthropic", "gemini", "openai-compatible"))
+    c.add_argument("--base-url")
+    c.add_argument("--model", dest="models", action="append", default=[], help="a model name (repeatable)")
+    c.add_argument("--concurrency", type=int, default=4)
+    c.add_argument("--rpm", type=int, default=60, help="requests per minute (never exceeded)")
+    c.add_argument("--tpm", type=int, help="tokens per minute")
+    c.add_argument("--price-in", type=float, default=0.0, help="USD per million input tokens (estimates)")
+    c.add_argument("--price-out", type=float, default=0.0, help="USD per million output tokens (estimates)")
+    c.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    c.set_defaults(func=cmd_providers_add)
+    c = cmds.add_parser("list", help="configured providers")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_providers_list)
+    c = cmds.add_parser("remove", help="remove a provider (its key stays in the keyring)")
+    c.add_argument("name")
+    c.set_defaults(func=cmd_providers_remove)
+    c = cmds.add_parser("test", help="one tiny call: success, or the exact cause")
+    c.add_argument("name")
+    c.add_argument("--model", help="model to try (default: the provider's first)")
+    c.set_defaults(func=cmd_providers_test)
+
+
+def cmd_providers_add(args, ctx) -> int:
+    from vspectrum_app.providers.config import ProviderConfig, ProviderStore
+
+    config = ProviderConfig(name=args.name, kind=args.kind, base_url=args.base_url, models=args.models,
+                            concurrency=args.concurrency, requests_per_minute=args.rpm, tokens_per_minute=args.tpm,
+                            price_input_per_mtok=args.price_in, price_output_per_mtok=args.price_out,
+                            timeout_s=args.timeout)
+    ProviderStore().save(config)
+    print(f"provider {config.name} saved")
+    return 0
+
+
+def cmd_providers_list(args, ctx) -> int:
+    from vspectrum_app.core.secrets import key_status
+    from vspectrum_app.providers.config import ProviderStore
+
+    providers = ProviderStore().all()
+    if ctx.json:
+        ctx.print_json([{**p.to_json(), "key_set": key_status(p.name, p.kind).is_set} for p in providers])
+        return 0
+    for p in providers:
+        key = key_status(p.name, p.kind)
+        print(f"{p.name} ({p.kind}) {p.effective_base_url or 'default endpoint'}; models: {', '.join(p.models) or '-'}; "
+              f"{p.concurrency} at once, {p.requests_per_minute}/min; key: {key.source or 'not set'}")
+    return 0
+
+
+def cmd_providers_remove(args, ctx) -> int:
+    from vspectrum_app.providers.config import ProviderStore
+
+    ProviderStore().remove(args.name)
+    print(f"provider {args.name} removed")
+    return 0
+
+
+def cmd_providers_test(args, ctx) -> int:
+    from vspectrum_app.providers.probe import probe_provider
+
+    ok, message = asyncio.run(probe_provider(args.name, args.model))
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
+# -- bench --------------------------------------------------------------------------------
+
+def _register_bench(sub) -> None:
+    from vspectrum_app.library.cli import add_clip_arguments
+
+    p = sub.add_parser("bench", help="the preference benchmark: run, resume, report")
+    cmds = p.add_subparsers(dest="bench_command", metavar="COMMAND")
+    c = cmds.add_parser("run", help="ask models the paper's questions about each value's images")
+    c.add_argument("--model", dest="targets", action="append", default=[], metavar="PROVIDER:MODEL",
+                   help="a model to evaluate (repeatable); or use --provider with --model-name")
+    c.add_argument("--provider", help="provider name (with --model-name)")
+    c.add_argument("--model-name", help="model name at --provider")
+    c.add_argument("--values", nargs="+", metavar="VALUE", help="values to evaluate (default: all ten)")
+    c.add_argument("--keyword-set", metavar="SET", help="keyword set name, hash or JSON file")
+    c.add_argument("--k", type=int, default=5, help="images per keyword (paper: 5)")
+    c.add_argument("--repeats", type=int, default=1, help="answers sampled per image")
+    c.add_argument("--temperature", type=float)
+    c.add_argument("--max-tokens", type=int, default=300)
+    c.add_argument("--seed", type=int, default=0, help="bootstrap seed (and the API's seed where supported)")
+    c.add_argument("--describe-with", metavar="PROVIDER:MODEL",
+                   help="modality comparison: this model describes each image; the evaluated models also answer "
+                        "from the description alone")
+    c.add_argument("--text-model", dest="text_models", action="append", default=[], metavar="PROVIDER:MODEL",
+                   help="a text-only model answering from descriptions (needs --describe-with)")
+    c.add_argument("--prompts", type=Path, metavar="JSON", help="edited prompt texts (keys: like, why, describe, text_only)")
+    c.add_argument("--fresh", action="store_true", help="do not reuse answers cached by earlier runs")
+    c.add_argument("--dry-run", action="store_true", help="print calls, tokens, cost and time; send nothing")
+    add_clip_arguments(c)
+    c.set_defaults(func=cmd_bench_run)
+
+    c = cmds.add_parser("resume", help="continue an interrupted run: nothing finished is sent again")
+    c.add_argument("run_id")
+    c.set_defaults(func=cmd_bench_resume)
+
+    c = cmds.add_parser("report", help="scores with intervals, the paper's tables")
+    c.add_argument("run_id")
+    c.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    c.set_defaults(func=cmd_bench_report)
+
+    c = cmds.add_parser("list", help="runs in this workspace")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_bench_list)
+
+
+def cmd_bench_run(args, ctx) -> int:
+    import json
+
+    from vspectrum_app.bench.plan import PlanError, RunRequest, Target, build_manifest, estimate, plan_items
+    from vspectrum_app.bench.prompts import PromptSet
+    from vspectrum_app.bench.store import RunStore
+    from vspectrum_app.core.values import SCHWARTZ_VALUES
+    from vspectrum_app.library import keywords
+    from vspectrum_app.library.cli import clip_spec_from_args
+    from vspectrum_app.library.search import Searcher
+    from vspectrum_app.providers.clients import Params
+    from vspectrum_app.providers.config import ProviderStore
+
+    targets = [Target.parse(t) for t in args.targets]
+    if args.provider or args.model_name:
+        if not (args.provider and args.model_name):
+            raise PlanError("--provider and --model-name go together")
+        targets.append(Target(args.provider, args.model_name))
+    ws = ctx.workspace()
+    providers = ProviderStore()
+    for t in targets + [Target.parse(t) for t in args.text_models]:
+        providers.get(t.provider)  # unknown provider: one clear error before any work
+    prompts = PromptSet.from_json(json.loads(args.prompts.read_text("utf-8"))) if args.prompts else PromptSet()
+    request = RunRequest(targets=targets, keyword_set=keywords.get_set(ws, args.keyword_set),
+                         values=args.values or list(SCHWARTZ_VALUES), k=args.k, repeats=args.repeats,
+                         params=Params(temperature=args.temperature, max_tokens=args.max_tokens,
+                                       seed=args.seed if args.temperature is not None else None),
+                         prompts=prompts,
+                         describe_with=Target.parse(args.describe_with) if args.describe_with else None,
+                         text_models=[Target.parse(t) for t in args.text_models], fresh=args.fresh, seed=args.seed)
+    searcher = Searcher(ws, clip_spec_from_args(args))
+    items = plan_items(searcher, request)
+    est = estimate(items, request, providers)
+    print(est.describe(), file=sys.stderr)
+    if args.dry_run:
+        if ctx.args.events:
+            ctx.reporter.emit("estimate", calls=est.calls, input_tokens=est.input_tokens,
+                              output_tokens=est.output_tokens, cost_usd=est.cost_usd, seconds=est.seconds)
+        return 0
+    run_id = RunStore(ws).create_run(build_manifest(request, searcher, items, providers), items)
+    ctx.reporter.emit("run_created", run_id=run_id, items=len(items))
+    print(f"run {run_id}: {len(items)} items", file=sys.stderr)
+    return _execute(ctx, run_id)
+
+
+def cmd_bench_resume(args, ctx) -> int:
+    return _execute(ctx, args.run_id)
+
+
+def _execute(ctx, run_id: str) -> int:
+    from vspectrum_app.bench.report import run_report, to_table
+    from vspectrum_app.bench.runner import execute_run
+
+    ws = ctx.workspace()
+    outcome = execute_run(ws, run_id, ctx.reporter)
+    for problem in outcome.problems:
+        print(f"error: {problem}", file=sys.stderr)
+    print(f"{outcome.sent} calls sent, {outcome.cached} answered from the workspace", file=sys.stderr)
+    if outcome.status != "done":
+        print(f"run {run_id} is {outcome.status} with {outcome.errors} items left: "
+              f"'vspectrum bench resume {run_id}' continues it", file=sys.stderr)
+    print(to_table(run_report(ws, run_id)))
+    return 0 if outcome.status == "done" else 1
+
+
+def cmd_bench_report(args, ctx) -> int:
+    from vspectrum_app.bench.report import run_report, to_csv, to_table
+
+    report = run_report(ctx.workspace(), args.run_id)
+    if args.format == "json":
+        ctx.print_json(report)
+    elif args.format == "csv":
+        sys.stdout.write(to_csv(report))
+    else:
+        print(to_table(report))
+    return 0
+
+
+def cmd_bench_list(args, ctx) -> int:
+    from vspectrum_app.bench.store import RunStore
+
+    runs = RunStore(ctx.workspace()).runs()
+    if ctx.json:
+        ctx.print_json(runs)
+        return 0
+    for r in runs:
+        print(f"{r['id']}  {r['status']:<9} {r['done']}/{r['total']}  {', '.join(r['targets'])}"
+              + (f"  ({r['error']})" if r["error"] else ""))
+    return 0

@@ -1,0 +1,171 @@
+"""Planning a run: which model answers which image for which value, the manifest that makes
+the run auditable and re-runnable, and the dry-run estimate of calls, tokens, cost and time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from vspectrum_app import __version__
+from vspectrum_app.bench.prompts import PromptSet
+from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
+from vspectrum_app.library.keywords import KeywordSet
+from vspectrum_app.providers.clients import Params
+from vspectrum_app.providers.config import ProviderStore
+
+# Rough token counts for estimates (a 512 px image costs ~765 tokens at OpenAI's high detail).
+IMAGE_TOKENS = 765
+QUESTION_TOKENS = 30
+ANSWER_TOKENS = {1: 3, 2: 80, 3: 80}
+LATENCY_GUESS_S = 2.0
+
+
+class PlanError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Target:
+    provider: str
+    model: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Target":
+        provider, sep, model = text.partition(":")
+        if not sep or not provider or not model:
+            raise PlanError(f"expected PROVIDER:MODEL, got {text!r}")
+        return cls(provider, model)
+
+
+@dataclass
+class RunRequest:
+    targets: list[Target]
+    keyword_set: KeywordSet
+    values: list[str] = field(default_factory=lambda: list(SCHWARTZ_VALUES))
+    k: int = 5
+    repeats: int = 1
+    params: Params = field(default_factory=Params)
+    prompts: PromptSet = field(default_factory=PromptSet)
+    describe_with: Target | None = None      # modality comparison: model A describes each image
+    text_models: list[Target] = field(default_factory=list)  # text-only models answering from descriptions
+    fresh: bool = False                       # do not reuse answers cached by earlier runs
+    seed: int = 0
+
+
+@dataclass
+class Estimate:
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    seconds: float
+    per_provider: dict[str, dict[str, float]]
+
+    def describe(self) -> str:
+        lines = [f"{self.calls} calls, ~{self.input_tokens:,} input and ~{self.output_tokens:,} output tokens, "
+                 f"~${self.cost_usd:.2f}, ~{_duration(self.seconds)} at the configured limits "
+                 f"(an upper bound: answers cached by earlier runs are not sent)"]
+        for name, p in self.per_provider.items():
+            lines.append(f"  {name}: {int(p['calls'])} calls, ~${p['cost_usd']:.2f}, ~{_duration(p['seconds'])}")
+        return "\n".join(lines)
+
+
+def plan_items(searcher, request: RunRequest) -> list[dict[str, Any]]:
+    """One item per (answering model, mode, retrieved image, repeat)."""
+    if not request.targets and not request.text_models:
+        raise PlanError("no model to run: give at least one --model PROVIDER:MODEL")
+    if request.text_models and request.describe_with is None:
+        raise PlanError("text-only models need --describe-with PROVIDER:MODEL to describe the images")
+    retrievals = []
+    for value in request.values:
+        retrievals += searcher.retrieve_value(canonical_value(value), request.keyword_set, request.k)
+    if not retrievals:
+        raise PlanError("no images retrieved: import screenshots and build the index first")
+    shas = {r[0]: r[1] for r in searcher.ws.db.execute(
+        f"SELECT id, sha256 FROM images WHERE id IN ({','.join('?' * len(retrievals))})",
+        [r.image_id for r in retrievals])}
+    arms = [(t, "vlm") for t in request.targets]
+    if request.describe_with:
+        arms += [(t, "text") for t in request.targets + request.text_models]
+    items = []
+    for target, mode in arms:
+        for r in retrievals:
+            for repeat in range(request.repeats):
+                items.append({"target": target.label, "mode": mode, "value": r.value, "keyword": r.keyword,
+                              "rank": r.rank, "image_id": r.image_id, "image_sha256": shas[r.image_id],
+                              "repeat": repeat})
+    return items
+
+
+def build_manifest(request: RunRequest, searcher, items: list[dict[str, Any]],
+                   providers: ProviderStore) -> dict[str, Any]:
+    targets = request.targets + request.text_models + ([request.describe_with] if request.describe_with else [])
+    provider_info = {}
+    for t in targets:
+        p = providers.get(t.provider)
+        provider_info[t.provider] = {"kind": p.kind, "base_url": p.effective_base_url}
+    return {
+        "app_version": __version__,
+        "targets": [t.label for t in request.targets],
+        "text_models": [t.label for t in request.text_models],
+        "describe_with": request.describe_with.label if request.describe_with else None,
+        "targets_label": [t.label for t in request.targets + request.text_models],
+        "providers": provider_info,
+        "values": [canonical_value(v) for v in request.values],
+        "k": request.k, "repeats": request.repeats, "seed": request.seed, "fresh": request.fresh,
+        "params": request.params.to_json(),
+        "prompts": request.prompts.to_json(), "prompts_hash": request.prompts.hash,
+        "keyword_set": {"id": request.keyword_set.id, "hash": request.keyword_set.hash,
+                        "content": request.keyword_set.to_json()},
+        "clip": {"model_key": searcher.model_key, "spec": searcher.spec.to_json()},
+        "images": sorted({i["image_sha256"] for i in items}),
+        "items": len(items),
+    }
+
+
+def estimate(items: list[dict[str, Any]], request: RunRequest, providers: ProviderStore) -> Estimate:
+    per: dict[str, dict[str, float]] = {}
+
+    def add(provider: str, calls: int, tin: int, tout: int) -> None:
+        p = per.setdefault(provider, {"calls": 0, "input_tokens": 0, "output_tokens": 0})
+        p["calls"] += calls
+        p["input_tokens"] += tin
+        p["output_tokens"] += tout
+
+    described: set[str] = set()
+    for item in items:
+        provider = item["target"].split(":", 1)[0]
+        if item["mode"] == "vlm":
+            tin = sum(IMAGE_TOKENS + QUESTION_TOKENS * t + sum(ANSWER_TOKENS[j] for j in range(1, t)) for t in (1, 2, 3))
+            add(provider, 3, tin, sum(ANSWER_TOKENS.values()))
+        else:
+            add(provider, 2, 2 * (ANSWER_TOKENS[3] + QUESTION_TOKENS) + ANSWER_TOKENS[1],
+                ANSWER_TOKENS[1] + ANSWER_TOKENS[2])
+            if request.describe_with and item["image_sha256"] not in described:
+                described.add(item["image_sha256"])
+                add(request.describe_with.provider, 1, IMAGE_TOKENS + QUESTION_TOKENS, ANSWER_TOKENS[3])
+    total_cost = total_seconds = 0.0
+    for name, p in per.items():
+        cfg = providers.get(name)
+        p["cost_usd"] = (p["input_tokens"] * cfg.price_input_per_mtok + p["output_tokens"] * cfg.price_output_per_mtok) / 1e6
+        rate = min(cfg.concurrency / LATENCY_GUESS_S, cfg.requests_per_minute / 60)
+        p["seconds"] = p["calls"] / rate
+        total_cost += p["cost_usd"]
+        total_seconds = max(total_seconds, p["seconds"])  # providers run in parallel
+    return Estimate(calls=int(sum(p["calls"] for p in per.values())),
+                    input_tokens=int(sum(p["input_tokens"] for p in per.values())),
+                    output_tokens=int(sum(p["output_tokens"] for p in per.values())),
+                    cost_usd=total_cost, seconds=total_seconds, per_provider=per)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{seconds // 60} min"
+    return f"{seconds / 3600:.1f} h"

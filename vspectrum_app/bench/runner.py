@@ -1,0 +1,289 @@
+"""Executing a run: asyncio over the SDKs' async clients, per-provider concurrency and rate
+limits, retries, the response cache, and resume.
+
+Per item, the conversation of protocol.md section 3: the image with "Do you like ...?",
+then "Why ...?", then "Describe ..." (text mode: model A's description instead of the image,
+then the like and why questions). Each call is looked up in the workspace's call log first
+(key: provider, model, parameters, the whole conversation's text, the image's hash, the
+repeat index) and only sent when absent; its response is logged before it is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from vspectrum_app.bench.parsing import classify_answer
+from vspectrum_app.bench.prompts import PromptSet
+from vspectrum_app.bench.store import RunStore
+from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
+from vspectrum_app.core.secrets import redact
+from vspectrum_app.providers.clients import ChatClient, Completion, Message, Params, make_client
+from vspectrum_app.providers.config import ProviderConfig, ProviderStore
+from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError, Retryable
+from vspectrum_app.providers.ratelimit import RateLimiter
+from vspectrum_app.providers.retry import with_retries
+
+MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    status: str
+    done: int
+    errors: int
+    sent: int          # calls actually sent (cache misses)
+    cached: int        # calls answered from the workspace
+    problems: list[str]
+
+
+class _Provider:
+    """Per-provider state for one execution: client, limits, and whether its key failed."""
+
+    def __init__(self, config: ProviderConfig, client: ChatClient):
+        self.config, self.client = config, client
+        self.semaphore = asyncio.Semaphore(config.concurrency)
+        self.limiter = RateLimiter(config.requests_per_minute, config.tokens_per_minute)
+        self.dead: str | None = None
+
+
+class RunEngine:
+    def __init__(self, ws, run_id: str, reporter: Reporter | None = None, providers: ProviderStore | None = None,
+                 client_factory: Callable[[ProviderConfig], ChatClient] = make_client):
+        self.ws, self.run_id = ws, run_id
+        self.reporter = reporter or NullReporter()
+        self.store = RunStore(ws)
+        self.manifest = self.store.manifest(run_id)
+        self.prompts = PromptSet.from_json(self.manifest["prompts"])
+        self.params = Params(**self.manifest["params"])
+        self.nonce = run_id if self.manifest.get("fresh") else ""
+        self._providers_store = providers or ProviderStore()
+        self._client_factory = client_factory
+        self._providers: dict[str, _Provider] = {}
+        self._descriptions: dict[str, asyncio.Future] = {}
+        self._inflight: dict[str, asyncio.Future] = {}  # identical calls wait for one request
+        self.counts = Counter()
+
+    # -- entry points -------------------------------------------------------------------
+    def execute(self) -> RunOutcome:
+        return asyncio.run(self.run())
+
+    async def run(self) -> RunOutcome:
+        todo = self.store.todo(self.run_id)
+        total = len(self.store.items(self.run_id, status=None))
+        self.counts["done"] = total - len(todo)
+        self.store.set_status(self.run_id, "running")
+        self._started = time.monotonic()
+        self._total = total
+        problems: list[str] = []
+        try:
+            await self._open_providers(todo, problems)
+            self.reporter.progress(self.counts["done"], total, "starting")
+            tasks = [asyncio.create_task(self._item(item)) for item in todo]
+            watcher = asyncio.create_task(self._watch_cancel(tasks))
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            watcher.cancel()
+            if self.reporter.cancelled():
+                self.store.set_status(self.run_id, "cancelled")
+                raise Cancelled("cancelled")
+            for r in results:
+                if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
+                    raise r
+        finally:
+            for p in self._providers.values():
+                await p.client.close()
+        problems += [p.dead for p in self._providers.values() if p.dead]
+        remaining = self.store.todo(self.run_id)
+        status = "done" if not remaining else "stopped"
+        self.store.set_status(self.run_id, status, "; ".join(problems) or None)
+        return RunOutcome(self.run_id, status, self.counts["done"], len(remaining), self.counts["sent"],
+                          self.counts["cached"], problems)
+
+    async def _open_providers(self, todo: list[dict], problems: list[str]) -> None:
+        names = {i["target"].split(":", 1)[0] for i in todo}
+        if self.manifest.get("describe_with") and any(i["mode"] == "text" for i in todo):
+            names.add(self.manifest["describe_with"].split(":", 1)[0])
+        for name in sorted(names):
+            config = self._providers_store.get(name)
+            try:
+                client = self._client_factory(config)
+            except Exception as exc:  # missing key: that provider stops, the others run
+                state = _Provider(config, _NoClient())
+                state.dead = str(exc)
+                self.reporter.emit("error", provider=name, message=str(exc))
+                self._providers[name] = state
+                continue
+            self._providers[name] = _Provider(config, client)
+
+    async def _watch_cancel(self, tasks: list[asyncio.Task]) -> None:
+        while True:
+            await asyncio.sleep(0.1)
+            if self.reporter.cancelled():
+                for t in tasks:
+                    t.cancel()
+                return
+
+    # -- one item -----------------------------------------------------------------------
+    async def _item(self, item: dict[str, Any]) -> None:
+        provider_name, model = item["target"].split(":", 1)
+        provider = self._providers[provider_name]
+        if provider.dead:
+            return  # stays pending: resume after fixing the key
+        try:
+            if item["mode"] == "vlm":
+                answers, refused = await self._vlm_conversation(provider, model, item)
+            else:
+                answers, refused = await self._text_conversation(provider, model, item)
+        except AuthFailed as exc:
+            if not provider.dead:
+                provider.dead = str(exc)
+                self.reporter.emit("error", provider=provider_name, message=str(exc))
+            return
+        except ContentRefused:
+            answers, refused = [None], True
+        except ProviderCallError as exc:
+            message = redact(str(exc))
+            self.store.fail_item(item["id"], message)
+            self.counts["errors"] += 1
+            self.reporter.emit("item_error", item_id=item["id"], target=item["target"], message=message)
+            self._progress()
+            return
+        answer_class = classify_answer(answers[0], refused_by_api=refused)
+        self.store.finish_item(item["id"], answer_class, answers)
+        self.counts["done"] += 1
+        self.counts[answer_class] += 1
+        self.reporter.emit("answer", run_id=self.run_id, item_id=item["id"], target=item["target"], mode=item["mode"],
+                           value=item["value"], keyword=item["keyword"], image_id=item["image_id"],
+                           answer_class=answer_class, answer=(answers[0] or "")[:200],
+                           reason=(answers[1] if len(answers) > 1 and answers[1] else "")[:300])
+        self._progress()
+
+    async def _vlm_conversation(self, provider: _Provider, model: str, item: dict) -> tuple[list[str | None], bool]:
+        image, media_type = self._image(item)
+        messages = [Message("user", self.prompts.like, image=image, media_type=media_type)]
+        answers: list[str | None] = []
+        for turn, question in enumerate((self.prompts.like, self.prompts.why, self.prompts.describe), start=1):
+            if turn > 1:
+                messages = messages + [Message("assistant", answers[-1] or ""), Message("user", question)]
+            completion = await self._call(provider, model, messages, item, turn)
+            answers.append(completion.text)
+            if turn == 1 and completion.refused:
+                return answers, True  # the API refused the content: no point asking why
+        return answers, False
+
+    async def _text_conversation(self, provider: _Provider, model: str, item: dict) -> tuple[list[str | None], bool]:
+        description = await self._description(item)
+        messages = [Message("user", self.prompts.text_only.format(description=description))]
+        first = await self._call(provider, model, messages, item, 1)
+        if first.refused:
+            return [first.text], True
+        messages += [Message("assistant", first.text), Message("user", self.prompts.why)]
+        second = await self._call(provider, model, messages, item, 2)
+        return [first.text, second.text, description], False
+
+    async def _description(self, item: dict) -> str:
+        """Model A's description of an image, asked once per image however many items need it."""
+        sha = item["image_sha256"]
+        if sha not in self._descriptions:
+            future = asyncio.get_running_loop().create_future()
+            self._descriptions[sha] = future
+            try:
+                name, model = self.manifest["describe_with"].split(":", 1)
+                provider = self._providers[name]
+                if provider.dead:
+                    raise AuthFailed(provider.dead)
+                image, media_type = self._image(item)
+                completion = await self._call(provider, model, [Message("user", self.prompts.describe, image=image,
+                                                                          media_type=media_type)], item, 0)
+                future.set_result(completion.text)
+            except BaseException as exc:
+                future.set_exception(exc)
+                del self._descriptions[sha]
+                raise
+        return await asyncio.shield(self._descriptions[sha])
+
+    def _image(self, item: dict) -> tuple[bytes, str]:
+        row = self.ws.db.execute("SELECT sha256, ext FROM images WHERE id = ?", (item["image_id"],)).fetchone()
+        return self.ws.image_path(row["sha256"], row["ext"]).read_bytes(), MEDIA_TYPES.get(row["ext"], "image/jpeg")
+
+    # -- one call -----------------------------------------------------------------------
+    async def _call(self, provider: _Provider, model: str, messages: list[Message], item: dict, turn: int) -> Completion:
+        request = self._request_record(provider, model, messages, item)
+        key = hashlib.sha256(json.dumps({**request, "nonce": self.nonce}, sort_keys=True).encode()).hexdigest()
+        hit = self.store.cached(key)
+        if hit is not None:
+            self.counts["cached"] += 1
+            return Completion(text=hit["response_text"], refused=bool(hit["refused"]), finish_reason=hit["finish_reason"],
+                              input_tokens=hit["input_tokens"], output_tokens=hit["output_tokens"])
+        if key in self._inflight:  # the same image retrieved for two values: ask once
+            self.counts["cached"] += 1
+            return await asyncio.shield(self._inflight[key])
+        future = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            completion = await self._send(provider, model, messages, item, turn, key, request)
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, nobody else must
+            raise
+        finally:
+            del self._inflight[key]
+        future.set_result(completion)
+        return completion
+
+    async def _send(self, provider: _Provider, model: str, messages: list[Message], item: dict, turn: int,
+                    key: str, request: dict[str, Any]) -> Completion:
+
+        async def attempt() -> Completion:
+            async with provider.semaphore:
+                # checked after the wait: a key rejected meanwhile must not be sent again
+                if provider.dead:
+                    raise AuthFailed(provider.dead)
+                if self.reporter.cancelled():
+                    raise asyncio.CancelledError
+                await provider.limiter.acquire()
+                self.counts["sent"] += 1
+                return await provider.client.complete(model, messages, self.params)
+
+        def on_retry(exc: Retryable, delay: float, attempt_no: int) -> None:
+            self.counts["retries"] += 1
+            self.reporter.log(f"{exc} - retry {attempt_no} in {delay:.1f} s", "warning")
+
+        started = time.monotonic()
+        completion = await with_retries(attempt, max_attempts=provider.config.max_retries, on_retry=on_retry)
+        self.store.log_call(cache_key=key, run_id=self.run_id, item_id=item["id"], turn=turn,
+                            provider=provider.config.name, model=model, request=request,
+                            response_text=completion.text, refused=completion.refused,
+                            finish_reason=completion.finish_reason, input_tokens=completion.input_tokens,
+                            output_tokens=completion.output_tokens, latency_s=time.monotonic() - started)
+        return completion
+
+    def _request_record(self, provider: _Provider, model: str, messages: list[Message], item: dict) -> dict[str, Any]:
+        """What identifies a call (and is logged): never the key, never the image bytes."""
+        return {"provider": provider.config.name, "model": model, "params": self.params.to_json(),
+                "messages": [{"role": m.role, "text": m.text,
+                              "image_sha256": item["image_sha256"] if m.image is not None else None}
+                             for m in messages],
+                "repeat": item["repeat"]}
+
+    def _progress(self) -> None:
+        c = self.counts
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        self.reporter.progress(c["done"] + c["errors"], self._total,
+                               f"errors {c['errors']}, refusals {c['refusal']}, unparsed {c['unparsed']}, "
+                               f"sent {c['sent']}, cached {c['cached']}, {c['sent'] / elapsed:.1f} calls/s")
+
+
+class _NoClient:
+    async def close(self) -> None:
+        pass
+
+
+def execute_run(ws, run_id: str, reporter: Reporter | None = None, **kwargs) -> RunOutcome:
+    return RunEngine(ws, run_id, reporter, **kwargs).execute()

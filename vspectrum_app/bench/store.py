@@ -1,0 +1,164 @@
+"""Benchmark runs in the workspace: the run and its manifest, one row per (model, image,
+value, keyword, repeat) item, and every model call (request, response) — which doubles as
+the response cache.
+
+A call is written as soon as its response arrives, and an item is marked done in the same
+transaction that stores its answers: a crash loses only calls in flight, and ``resume``
+finds finished calls in the log instead of sending them again.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE bench_runs (
+        id            TEXT PRIMARY KEY,
+        created_at    TEXT NOT NULL,
+        status        TEXT NOT NULL,        -- pending | running | done | stopped | cancelled
+        manifest_json TEXT NOT NULL,
+        error         TEXT
+    );
+    CREATE TABLE bench_items (
+        id            INTEGER PRIMARY KEY,
+        run_id        TEXT NOT NULL REFERENCES bench_runs(id) ON DELETE CASCADE,
+        target        TEXT NOT NULL,        -- provider:model that answers
+        mode          TEXT NOT NULL,        -- vlm (image attached) | text (description only)
+        value         TEXT NOT NULL,
+        keyword       TEXT NOT NULL,
+        rank          INTEGER NOT NULL,
+        image_id      INTEGER NOT NULL,
+        image_sha256  TEXT NOT NULL,
+        repeat        INTEGER NOT NULL DEFAULT 0,
+        status        TEXT NOT NULL DEFAULT 'pending',   -- pending | done | error
+        answer_class  TEXT,                 -- yes | no | refusal | unparsed
+        answer1       TEXT,
+        answer2       TEXT,
+        answer3       TEXT,
+        error         TEXT,
+        finished_at   TEXT,
+        UNIQUE (run_id, target, mode, image_sha256, value, keyword, repeat)
+    );
+    CREATE INDEX bench_items_run ON bench_items(run_id, status);
+    CREATE INDEX bench_items_image ON bench_items(image_id);
+    CREATE TABLE bench_calls (
+        id            INTEGER PRIMARY KEY,
+        cache_key     TEXT NOT NULL,
+        run_id        TEXT,
+        item_id       INTEGER,
+        turn          INTEGER,
+        provider      TEXT NOT NULL,
+        model         TEXT NOT NULL,
+        request_json  TEXT NOT NULL,        -- texts, image hash, parameters: never the key, never image bytes
+        response_text TEXT NOT NULL,
+        refused       INTEGER NOT NULL DEFAULT 0,
+        finish_reason TEXT,
+        input_tokens  INTEGER,
+        output_tokens INTEGER,
+        latency_s     REAL,
+        created_at    TEXT NOT NULL
+    );
+    CREATE INDEX bench_calls_key ON bench_calls(cache_key);
+    """,
+]
+
+
+class RunNotFoundError(Exception):
+    pass
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class RunStore:
+    def __init__(self, ws):
+        self.ws = ws
+        ws.ensure_schema("bench", MIGRATIONS)
+
+    # -- runs ---------------------------------------------------------------------------
+    def create_run(self, manifest: dict[str, Any], items: list[dict[str, Any]]) -> str:
+        run_id = f"run-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+        manifest = {**manifest, "run_id": run_id}
+        with self.ws.transaction() as conn:
+            conn.execute("INSERT INTO bench_runs(id, created_at, status, manifest_json) VALUES (?, ?, 'pending', ?)",
+                         (run_id, now(), json.dumps(manifest, ensure_ascii=False)))
+            conn.executemany(
+                "INSERT OR IGNORE INTO bench_items(run_id, target, mode, value, keyword, rank, image_id, image_sha256, repeat)"
+                " VALUES (:run_id, :target, :mode, :value, :keyword, :rank, :image_id, :image_sha256, :repeat)",
+                [{**item, "run_id": run_id} for item in items])
+        return run_id
+
+    def manifest(self, run_id: str) -> dict[str, Any]:
+        row = self.ws.db.execute("SELECT manifest_json FROM bench_runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise RunNotFoundError(f"no benchmark run {run_id!r} in this workspace (see 'vspectrum bench list')")
+        return json.loads(row[0])
+
+    def set_status(self, run_id: str, status: str, error: str | None = None) -> None:
+        with self.ws.transaction() as conn:
+            conn.execute("UPDATE bench_runs SET status = ?, error = ? WHERE id = ?", (status, error, run_id))
+
+    def runs(self) -> list[dict[str, Any]]:
+        rows = self.ws.db.execute(
+            "SELECT r.id, r.created_at, r.status, r.error, r.manifest_json, "
+            "SUM(i.status = 'done') AS done, COUNT(i.id) AS total, SUM(i.status = 'error') AS errors "
+            "FROM bench_runs r LEFT JOIN bench_items i ON i.run_id = r.id GROUP BY r.id ORDER BY r.created_at").fetchall()
+        out = []
+        for r in rows:
+            m = json.loads(r["manifest_json"])
+            out.append({"id": r["id"], "created_at": r["created_at"], "status": r["status"], "error": r["error"],
+                        "done": r["done"] or 0, "total": r["total"], "errors": r["errors"] or 0,
+                        "targets": m.get("targets_label", []), "values": m.get("values", [])})
+        return out
+
+    def unfinished_runs(self) -> list[str]:
+        return [r["id"] for r in self.runs() if r["status"] in ("running", "pending", "stopped") and r["done"] < r["total"]]
+
+    # -- items --------------------------------------------------------------------------
+    def todo(self, run_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.ws.db.execute(
+            "SELECT * FROM bench_items WHERE run_id = ? AND status != 'done' ORDER BY id", (run_id,))]
+
+    def items(self, run_id: str, status: str | None = "done") -> list[dict[str, Any]]:
+        sql = "SELECT * FROM bench_items WHERE run_id = ?" + (" AND status = ?" if status else "") + " ORDER BY id"
+        return [dict(r) for r in self.ws.db.execute(sql, (run_id, status) if status else (run_id,))]
+
+    def finish_item(self, item_id: int, answer_class: str, answers: list[str | None]) -> None:
+        answers = (answers + [None, None, None])[:3]
+        with self.ws.transaction() as conn:
+            conn.execute("UPDATE bench_items SET status = 'done', answer_class = ?, answer1 = ?, answer2 = ?, "
+                         "answer3 = ?, error = NULL, finished_at = ? WHERE id = ?",
+                         (answer_class, *answers, now(), item_id))
+
+    def fail_item(self, item_id: int, error: str) -> None:
+        with self.ws.transaction() as conn:
+            conn.execute("UPDATE bench_items SET status = 'error', error = ?, finished_at = ? WHERE id = ?",
+                         (error, now(), item_id))
+
+    def answers_for_image(self, image_id: int) -> list[dict[str, Any]]:
+        """What models answered about one screenshot, across runs (the library's detail panel)."""
+        return [dict(r) for r in self.ws.db.execute(
+            "SELECT run_id, target, mode, value, keyword, answer_class, answer1, answer2, answer3, finished_at "
+            "FROM bench_items WHERE image_id = ? AND status = 'done' ORDER BY finished_at", (image_id,))]
+
+    # -- calls / cache ------------------------------------------------------------------
+    def cached(self, cache_key: str) -> dict[str, Any] | None:
+        row = self.ws.db.execute("SELECT response_text, refused, finish_reason, input_tokens, output_tokens "
+                                 "FROM bench_calls WHERE cache_key = ? ORDER BY id LIMIT 1", (cache_key,)).fetchone()
+        return dict(row) if row else None
+
+    def log_call(self, *, cache_key: str, run_id: str, item_id: int, turn: int, provider: str, model: str,
+                 request: dict[str, Any], response_text: str, refused: bool, finish_reason: str | None,
+                 input_tokens: int | None, output_tokens: int | None, latency_s: float) -> None:
+        with self.ws.transaction() as conn:
+            conn.execute(
+                "INSERT INTO bench_calls(cache_key, run_id, item_id, turn, provider, model, request_json, response_text,"
+                " refused, finish_reason, input_tokens, output_tokens, latency_s, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (cache_key, run_id, item_id, turn, provider, model, json.dumps(request, ensure_ascii=False),
+                 response_text, int(refused), finish_reason, input_tokens, output_tokens, latency_s, now()))

@@ -1,0 +1,1 @@
+"""VLM providers: configuration, SDK clients, rate limits and retries."""

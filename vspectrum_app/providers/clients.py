@@ -1,0 +1,177 @@
+"""Chat clients over the real SDKs (openai, anthropic), one interface for the run engine.
+
+Gemini and every OpenAI-compatible server (vLLM, Ollama, LM Studio, DashScope, DeepSeek)
+go through the OpenAI SDK with their base URL. The SDKs' own retries are off: the engine
+retries with its own policy and rate limiter, so that every attempt is counted.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+from vspectrum_app.core.secrets import get_key, redact
+from vspectrum_app.providers.config import ProviderConfig
+from vspectrum_app.providers.errors import AuthFailed, ContentRefused, RequestRejected, Retryable
+
+DEFAULT_MAX_TOKENS = 300
+
+
+@dataclass
+class Message:
+    role: str                     # "user" | "assistant"
+    text: str
+    image: bytes | None = None    # attached to a user message
+    media_type: str = "image/jpeg"
+
+
+@dataclass
+class Params:
+    temperature: float | None = None
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    seed: int | None = None
+
+    def to_json(self) -> dict:
+        return {"temperature": self.temperature, "max_tokens": self.max_tokens, "seed": self.seed}
+
+
+@dataclass
+class Completion:
+    text: str
+    refused: bool = False          # the API flagged a refusal (content filter, stop_reason "refusal")
+    finish_reason: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class MissingKeyError(Exception):
+    pass
+
+
+class ChatClient:
+    """Base: subclasses implement ``_send``; errors are mapped to providers.errors."""
+
+    def __init__(self, provider: ProviderConfig, api_key: str):
+        self.provider = provider
+        self._key = api_key
+
+    async def complete(self, model: str, messages: list[Message], params: Params) -> Completion:
+        try:
+            return await self._send(model, messages, params)
+        except Exception as exc:
+            raise self._map_error(exc) from None
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    def _map_error(self, exc: Exception) -> Exception:
+        status = getattr(exc, "status_code", None)
+        name = type(exc).__name__
+        text = redact(str(exc), self._key)[:300]
+        where = f"{self.provider.name} ({self.provider.kind})"
+        if status in (401, 403) or name in ("AuthenticationError", "PermissionDeniedError"):
+            return AuthFailed(f"key rejected by {where}: update it in Settings or with "
+                              f"'vspectrum keys set {self.provider.name}'")
+        if status == 429 or name == "RateLimitError":
+            return Retryable(f"rate limited by {where}", retry_after=_retry_after(exc))
+        if (status is not None and status >= 500) or name in ("APITimeoutError", "APIConnectionError",
+                                                               "APIResponseValidationError"):
+            return Retryable(f"{where}: {name} {status or ''} {text}".strip(), retry_after=_retry_after(exc))
+        if name == "BadRequestError" and any(w in text.lower() for w in ("content_policy", "content policy", "safety")):
+            return ContentRefused(f"{where} refused the content: {text}")
+        if status is not None and 400 <= status < 500:
+            return RequestRejected(f"{where} rejected the request ({status}): {text}")
+        if isinstance(exc, (ValueError, KeyError, TypeError, AttributeError)):  # malformed body
+            return Retryable(f"{where}: malformed response ({name})")
+        return exc
+
+
+def _retry_after(exc: Exception) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        if "retry-after-ms" in headers:
+            return float(headers["retry-after-ms"]) / 1000
+        if "retry-after" in headers:
+            return float(headers["retry-after"])
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+class OpenAIChat(ChatClient):
+    def __init__(self, provider: ProviderConfig, api_key: str):
+        super().__init__(provider, api_key)
+        import openai
+
+        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=provider.effective_base_url,
+                                          timeout=provider.timeout_s, max_retries=0)
+
+    async def _send(self, model: str, messages: list[Message], params: Params) -> Completion:
+        payload = []
+        for m in messages:
+            if m.image is not None:
+                content: Any = [{"type": "text", "text": m.text},
+                                {"type": "image_url", "image_url": {"url": f"data:{m.media_type};base64,{_b64(m.image)}"}}]
+            else:
+                content = m.text
+            payload.append({"role": m.role, "content": content})
+        kwargs: dict[str, Any] = {"model": model, "messages": payload, "max_tokens": params.max_tokens}
+        if params.temperature is not None:
+            kwargs["temperature"] = params.temperature
+        if params.seed is not None:
+            kwargs["seed"] = params.seed
+        response = await self._client.chat.completions.create(**kwargs)
+        choice = response.choices[0]
+        refusal = getattr(choice.message, "refusal", None)
+        text = choice.message.content or refusal or ""
+        usage = response.usage
+        return Completion(text=text, refused=bool(refusal) or choice.finish_reason == "content_filter",
+                          finish_reason=choice.finish_reason,
+                          input_tokens=getattr(usage, "prompt_tokens", None),
+                          output_tokens=getattr(usage, "completion_tokens", None))
+
+
+class AnthropicChat(ChatClient):
+    def __init__(self, provider: ProviderConfig, api_key: str):
+        super().__init__(provider, api_key)
+        import anthropic
+
+        self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=provider.effective_base_url,
+                                                timeout=provider.timeout_s, max_retries=0)
+
+    async def _send(self, model: str, messages: list[Message], params: Params) -> Completion:
+        payload = []
+        for m in messages:
+            content: list[dict[str, Any]] = []
+            if m.image is not None:
+                content.append({"type": "image", "source": {"type": "base64", "media_type": m.media_type,
+                                                            "data": _b64(m.image)}})
+            content.append({"type": "text", "text": m.text})
+            payload.append({"role": m.role, "content": content})
+        kwargs: dict[str, Any] = {"model": model, "messages": payload, "max_tokens": params.max_tokens}
+        if params.temperature is not None:
+            kwargs["temperature"] = params.temperature
+        response = await self._client.messages.create(**kwargs)
+        text = "".join(getattr(block, "text", "") for block in response.content)
+        return Completion(text=text, refused=response.stop_reason == "refusal", finish_reason=response.stop_reason,
+                          input_tokens=response.usage.input_tokens, output_tokens=response.usage.output_tokens)
+
+
+def make_client(provider: ProviderConfig) -> ChatClient:
+    key = get_key(provider.name, provider.kind)
+    if key is None:
+        if provider.kind == "openai-compatible":
+            key = "not-needed"  # local servers (vLLM, Ollama) usually take any key
+        else:
+            from vspectrum_app.core.secrets import env_var_name
+
+            raise MissingKeyError(f"no API key for provider {provider.name}: run 'vspectrum keys set {provider.name}' "
+                             f"or set {env_var_name(provider.name)}")
+    return (AnthropicChat if provider.kind == "anthropic" else OpenAIChat)(provider, key)

@@ -1,0 +1,101 @@
+"""Provider configuration, stored in the user config folder (``providers.json``).
+
+A provider is a named endpoint of one kind (OpenAI, Anthropic, Gemini through its
+OpenAI-compatible endpoint, or any OpenAI-compatible server such as vLLM, Ollama, LM Studio,
+DashScope or DeepSeek) with its models, limits and prices. Keys are not here: see
+``core.secrets``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from vspectrum_app.core.atomic import atomic_write_text
+from vspectrum_app.core.paths import config_dir
+
+KINDS = ("openai", "anthropic", "gemini", "openai-compatible")
+DEFAULT_BASE_URL = {
+    "openai": None,  # the SDK's default
+    "anthropic": None,
+    "gemini": "https://generativelanguage.googleapis.com/v1beta/openai/",
+}
+
+
+class ProviderError(Exception):
+    pass
+
+
+@dataclass
+class ProviderConfig:
+    name: str
+    kind: str
+    base_url: str | None = None
+    models: list[str] = field(default_factory=list)
+    concurrency: int = 4
+    requests_per_minute: int = 60
+    tokens_per_minute: int | None = None
+    price_input_per_mtok: float = 0.0   # USD per million input tokens, for estimates
+    price_output_per_mtok: float = 0.0
+    timeout_s: float = 60.0
+    max_retries: int = 6
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", self.name or ""):
+            raise ProviderError(f"invalid provider name {self.name!r}: letters, digits, '.', '_' and '-' only")
+        if self.kind not in KINDS:
+            raise ProviderError(f"unknown provider kind {self.kind!r}; expected one of {', '.join(KINDS)}")
+        if self.kind == "openai-compatible" and not self.base_url:
+            raise ProviderError(f"provider {self.name}: an OpenAI-compatible server needs a base URL "
+                                f"(e.g. http://localhost:8000/v1 for vLLM, http://localhost:11434/v1 for Ollama)")
+        if self.concurrency < 1 or self.requests_per_minute < 1:
+            raise ProviderError(f"provider {self.name}: concurrency and requests per minute must be at least 1")
+
+    @property
+    def effective_base_url(self) -> str | None:
+        return self.base_url or DEFAULT_BASE_URL.get(self.kind)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, doc: dict) -> "ProviderConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in doc.items() if k in known})
+
+
+class ProviderStore:
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path else config_dir() / "providers.json"
+
+    def all(self) -> list[ProviderConfig]:
+        if not self.path.exists():
+            return []
+        try:
+            doc = json.loads(self.path.read_text("utf-8"))
+            return [ProviderConfig.from_json(p) for p in doc.get("providers", [])]
+        except (OSError, ValueError, TypeError) as exc:
+            raise ProviderError(f"cannot read {self.path} ({exc}); fix or delete it") from None
+
+    def get(self, name: str) -> ProviderConfig:
+        for p in self.all():
+            if p.name == name:
+                return p
+        known = ", ".join(p.name for p in self.all()) or "none yet"
+        raise ProviderError(f"no provider named {name!r} (configured: {known}); add it with 'vspectrum providers add'")
+
+    def save(self, provider: ProviderConfig) -> None:
+        providers = [p for p in self.all() if p.name != provider.name] + [provider]
+        self._write(providers)
+
+    def remove(self, name: str) -> None:
+        providers = self.all()
+        if not any(p.name == name for p in providers):
+            raise ProviderError(f"no provider named {name!r}")
+        self._write([p for p in providers if p.name != name])
+
+    def _write(self, providers: list[ProviderConfig]) -> None:
+        doc = {"providers": [p.to_json() for p in sorted(providers, key=lambda p: p.name)]}
+        atomic_write_text(self.path, json.dumps(doc, indent=2) + "\n")
