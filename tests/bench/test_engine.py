@@ -212,7 +212,9 @@ def test_kill_9_then_resume_loses_and_repeats_nothing(indexed_workspace, tiny_cl
 
         ws = Workspace.open(indexed_workspace.root)
         run_id = RunStore(ws).runs()[-1]["id"]
-        assert 6 <= RunStore(ws).runs()[-1]["done"] < 20
+        # done marks are written in batches; what must survive is every answered call
+        calls_before_kill = ws.db.execute("SELECT COUNT(*) FROM bench_calls").fetchone()[0]
+        assert 3 * 6 <= calls_before_kill < 60
         finished_before = {_signature_of_logged(json.loads(r[0])) for r in ws.db.execute("SELECT request_json FROM bench_calls")}
         sent_before = len(server.log)
         resumed = subprocess.run([sys.executable, "-m", "vspectrum_app", "-w", str(ws.root), "bench", "resume", run_id],

@@ -70,6 +70,9 @@ class FakeVLMServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in two writes: without this, Nagle's algorithm and the
+            # client's delayed ACK add ~40 ms to every response
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
@@ -83,7 +86,10 @@ class FakeVLMServer:
             def do_POST(self):
                 server._handle(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 256  # the default 5 makes concurrent clients wait 1 s for a SYN retry
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -234,3 +240,22 @@ def vlm_server():
     server = FakeVLMServer().start()
     yield server
     server.stop()
+
+
+def main() -> None:
+    """Run the server on its own (a separate process keeps its CPU out of a benchmark's):
+    ``python -m tests.plugins.vlm_server --latency 0.25`` prints the base URL, then serves."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args()
+    server = FakeVLMServer(latency_s=args.latency).start()
+    print(server.url, flush=True)
+    sys.stdin.read()  # serve until the parent closes our stdin
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

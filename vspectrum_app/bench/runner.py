@@ -15,7 +15,7 @@ import hashlib
 import json
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from vspectrum_app.bench.parsing import classify_answer
@@ -44,18 +44,24 @@ class RunOutcome:
 
 
 class _Provider:
-    """Per-provider state for one execution: client, limits, and whether its key failed."""
+    """Per-provider state for one execution: client, limits, and whether its key failed.
+    The rate limiter sits in the client's HTTP layer, so retries count too."""
 
-    def __init__(self, config: ProviderConfig, client: ChatClient):
-        self.config, self.client = config, client
+    def __init__(self, config: ProviderConfig, client_factory):
+        self.config = config
         self.semaphore = asyncio.Semaphore(config.concurrency)
         self.limiter = RateLimiter(config.requests_per_minute, config.tokens_per_minute)
         self.dead: str | None = None
+        try:
+            self.client = client_factory(config, self.limiter.acquire)
+        except Exception as exc:  # missing key: this provider stops, the others run
+            self.client = _NoClient()
+            self.dead = str(exc)
 
 
 class RunEngine:
     def __init__(self, ws, run_id: str, reporter: Reporter | None = None, providers: ProviderStore | None = None,
-                 client_factory: Callable[[ProviderConfig], ChatClient] = make_client):
+                 client_factory: Callable[..., ChatClient] = make_client):
         self.ws, self.run_id = ws, run_id
         self.reporter = reporter or NullReporter()
         self.store = RunStore(ws)
@@ -68,6 +74,8 @@ class RunEngine:
         self._providers: dict[str, _Provider] = {}
         self._descriptions: dict[str, asyncio.Future] = {}
         self._inflight: dict[str, asyncio.Future] = {}  # identical calls wait for one request
+        self._finished: list[tuple[int, str, list[str | None]]] = []  # done marks not yet written
+        self._last_flush = time.monotonic()
         self.counts = Counter()
 
     # -- entry points -------------------------------------------------------------------
@@ -96,9 +104,11 @@ class RunEngine:
                 if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
                     raise r
         finally:
+            self._flush(force=True)
             for p in self._providers.values():
                 await p.client.close()
         problems += [p.dead for p in self._providers.values() if p.dead]
+        self._flush(force=True)
         remaining = self.store.todo(self.run_id)
         status = "done" if not remaining else "stopped"
         self.store.set_status(self.run_id, status, "; ".join(problems) or None)
@@ -110,16 +120,10 @@ class RunEngine:
         if self.manifest.get("describe_with") and any(i["mode"] == "text" for i in todo):
             names.add(self.manifest["describe_with"].split(":", 1)[0])
         for name in sorted(names):
-            config = self._providers_store.get(name)
-            try:
-                client = self._client_factory(config)
-            except Exception as exc:  # missing key: that provider stops, the others run
-                state = _Provider(config, _NoClient())
-                state.dead = str(exc)
-                self.reporter.emit("error", provider=name, message=str(exc))
-                self._providers[name] = state
-                continue
-            self._providers[name] = _Provider(config, client)
+            state = _Provider(self._providers_store.get(name), self._client_factory)
+            if state.dead:
+                self.reporter.emit("error", provider=name, message=state.dead)
+            self._providers[name] = state
 
     async def _watch_cancel(self, tasks: list[asyncio.Task]) -> None:
         while True:
@@ -155,7 +159,8 @@ class RunEngine:
             self._progress()
             return
         answer_class = classify_answer(answers[0], refused_by_api=refused)
-        self.store.finish_item(item["id"], answer_class, answers)
+        self._finished.append((item["id"], answer_class, answers))
+        self._flush()
         self.counts["done"] += 1
         self.counts[answer_class] += 1
         self.reporter.emit("answer", run_id=self.run_id, item_id=item["id"], target=item["target"], mode=item["mode"],
@@ -165,13 +170,14 @@ class RunEngine:
         self._progress()
 
     async def _vlm_conversation(self, provider: _Provider, model: str, item: dict) -> tuple[list[str | None], bool]:
-        image, media_type = self._image(item)
-        messages = [Message("user", self.prompts.like, image=image, media_type=media_type)]
+        # The image is attached to the first message when a call is really sent (``_send``):
+        # answers found in the workspace never read it.
+        messages = [Message("user", self.prompts.like)]
         answers: list[str | None] = []
         for turn, question in enumerate((self.prompts.like, self.prompts.why, self.prompts.describe), start=1):
             if turn > 1:
                 messages = messages + [Message("assistant", answers[-1] or ""), Message("user", question)]
-            completion = await self._call(provider, model, messages, item, turn)
+            completion = await self._call(provider, model, messages, item, turn, with_image=True)
             answers.append(completion.text)
             if turn == 1 and completion.refused:
                 return answers, True  # the API refused the content: no point asking why
@@ -198,9 +204,8 @@ class RunEngine:
                 provider = self._providers[name]
                 if provider.dead:
                     raise AuthFailed(provider.dead)
-                image, media_type = self._image(item)
-                completion = await self._call(provider, model, [Message("user", self.prompts.describe, image=image,
-                                                                          media_type=media_type)], item, 0)
+                completion = await self._call(provider, model, [Message("user", self.prompts.describe)], item, 0,
+                                              with_image=True)
                 future.set_result(completion.text)
             except BaseException as exc:
                 future.set_exception(exc)
@@ -213,8 +218,10 @@ class RunEngine:
         return self.ws.image_path(row["sha256"], row["ext"]).read_bytes(), MEDIA_TYPES.get(row["ext"], "image/jpeg")
 
     # -- one call -----------------------------------------------------------------------
-    async def _call(self, provider: _Provider, model: str, messages: list[Message], item: dict, turn: int) -> Completion:
-        request = self._request_record(provider, model, messages, item)
+    async def _call(self, provider: _Provider, model: str, messages: list[Message], item: dict, turn: int,
+                    with_image: bool = False) -> Completion:
+        """One model call; ``with_image``: the item's screenshot goes with the first message."""
+        request = self._request_record(provider, model, messages, item, with_image)
         key = hashlib.sha256(json.dumps({**request, "nonce": self.nonce}, sort_keys=True).encode()).hexdigest()
         hit = self.store.cached(key)
         if hit is not None:
@@ -227,6 +234,9 @@ class RunEngine:
         future = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
+            if with_image:
+                image, media_type = self._image(item)
+                messages = [replace(messages[0], image=image, media_type=media_type)] + messages[1:]
             completion = await self._send(provider, model, messages, item, turn, key, request)
         except BaseException as exc:
             future.set_exception(exc)
@@ -247,7 +257,6 @@ class RunEngine:
                     raise AuthFailed(provider.dead)
                 if self.reporter.cancelled():
                     raise asyncio.CancelledError
-                await provider.limiter.acquire()
                 self.counts["sent"] += 1
                 return await provider.client.complete(model, messages, self.params)
 
@@ -264,13 +273,20 @@ class RunEngine:
                             output_tokens=completion.output_tokens, latency_s=time.monotonic() - started)
         return completion
 
-    def _request_record(self, provider: _Provider, model: str, messages: list[Message], item: dict) -> dict[str, Any]:
+    def _request_record(self, provider: _Provider, model: str, messages: list[Message], item: dict,
+                        with_image: bool) -> dict[str, Any]:
         """What identifies a call (and is logged): never the key, never the image bytes."""
         return {"provider": provider.config.name, "model": model, "params": self.params.to_json(),
                 "messages": [{"role": m.role, "text": m.text,
-                              "image_sha256": item["image_sha256"] if m.image is not None else None}
-                             for m in messages],
+                              "image_sha256": item["image_sha256"] if with_image and n == 0 else None}
+                             for n, m in enumerate(messages)],
                 "repeat": item["repeat"]}
+
+    def _flush(self, force: bool = False) -> None:
+        if self._finished and (force or len(self._finished) >= 64 or time.monotonic() - self._last_flush > 0.5):
+            self.store.finish_items(self._finished)
+            self._finished = []
+            self._last_flush = time.monotonic()
 
     def _progress(self) -> None:
         c = self.counts

@@ -128,12 +128,13 @@ class RunStore:
         sql = "SELECT * FROM bench_items WHERE run_id = ?" + (" AND status = ?" if status else "") + " ORDER BY id"
         return [dict(r) for r in self.ws.db.execute(sql, (run_id, status) if status else (run_id,))]
 
-    def finish_item(self, item_id: int, answer_class: str, answers: list[str | None]) -> None:
-        answers = (answers + [None, None, None])[:3]
+    def finish_items(self, finished: list[tuple[int, str, list[str | None]]]) -> None:
+        """Mark items done: (item id, answer class, answers). One transaction for many items:
+        an item whose mark is lost in a crash costs nothing on resume (its calls are logged)."""
+        rows = [(cls, *(answers + [None, None, None])[:3], now(), item_id) for item_id, cls, answers in finished]
         with self.ws.transaction() as conn:
-            conn.execute("UPDATE bench_items SET status = 'done', answer_class = ?, answer1 = ?, answer2 = ?, "
-                         "answer3 = ?, error = NULL, finished_at = ? WHERE id = ?",
-                         (answer_class, *answers, now(), item_id))
+            conn.executemany("UPDATE bench_items SET status = 'done', answer_class = ?, answer1 = ?, answer2 = ?, "
+                             "answer3 = ?, error = NULL, finished_at = ? WHERE id = ?", rows)
 
     def fail_item(self, item_id: int, error: str) -> None:
         with self.ws.transaction() as conn:
