@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import os
 import sys
@@ -52,7 +53,11 @@ class Context:
         return bool(getattr(self.args, "json", False))
 
     def print_json(self, obj: Any) -> None:
-        print(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
+        """A command's result: pretty JSON, or one ``result`` event in the --events stream."""
+        if self.args.events:
+            self.reporter.emit("result", data=obj)
+        else:
+            print(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
 
     def close(self) -> None:
         if self._workspace is not None:
@@ -80,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        if args.command is None and _open_gui():
-            return 0
+        if args.command is None and (code := _open_gui()) is not None:
+            return code
         (parser if args.command is None else parser._subparsers._group_actions[0].choices[args.command]).print_help()
         return 0 if args.command is None else 2
     reporter: Reporter = JsonLinesReporter() if args.events else TerminalReporter()
@@ -116,10 +121,8 @@ def _is_user_error(exc: Exception) -> bool:
     )
 
 
-def _open_gui() -> bool:
-    try:
-        app = importlib.import_module("vspectrum_app.gui.app")
-    except ImportError:
-        return False
-    app.main()
-    return True
+def _open_gui() -> int | None:
+    """Run the app; None when Qt is not installed (then the CLI help is shown)."""
+    if importlib.util.find_spec("PySide6") is None:
+        return None
+    return importlib.import_module("vspectrum_app.gui.app").main()

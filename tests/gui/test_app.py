@@ -1,0 +1,179 @@
+"""The app through its real widgets (pytest-qt, offscreen), and its jobs through the real CLI."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.plugins.library import make_image_bytes
+from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
+from vspectrum_app.core.settings import Settings
+from vspectrum_app.gui.context import AppContext
+from vspectrum_app.gui.main_window import MainWindow
+from vspectrum_app.gui.panes import PANES
+
+pytestmark = pytest.mark.gui
+JOB_TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def window(qtbot):
+    ctx = AppContext()
+    win = MainWindow(ctx)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    ctx.jobs.cancel_all(wait_ms=5000)
+
+
+def _wait_job(qtbot, job):
+    with qtbot.waitSignal(job.finished, timeout=JOB_TIMEOUT_MS) as blocker:
+        pass
+    return blocker.args[0]
+
+
+def test_window_starts_without_heavy_imports(window):
+    # the window is up; torch, open_clip and playwright must not have been imported for it
+    assert window.isVisible()
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == [t for t, _, _ in PANES]
+    heavy = [m for m in ("torch", "open_clip", "playwright") if m in sys.modules]
+    if heavy:  # another test in this process may have loaded them: check in a fresh interpreter
+        import subprocess
+
+        code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+                "from vspectrum_app.gui.context import AppContext; from vspectrum_app.gui.main_window import MainWindow;"
+                "w = MainWindow(AppContext()); w.show(); app.processEvents();"
+                "print([m for m in ('torch', 'open_clip', 'playwright') if m in sys.modules])")
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+        assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
+
+
+def test_first_run_view_then_library(window, qtbot, tmp_path):
+    window.open_workspace(tmp_path / "ws")
+    pane = window.pane("Library")
+    assert pane.stack.currentWidget() is pane.first_run
+    qtbot.mouseClick(pane.first_provider, Qt.MouseButton.LeftButton)
+    assert window.stack.currentWidget() is window.pane("Settings")
+
+
+def test_whole_path_import_index_search_benchmark_results(window, qtbot, tmp_path, tiny_clip, monkeypatch):
+    # a workspace with images, the tiny CLIP model in Settings
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for i in range(10):
+        (folder / f"s{i}.jpg").write_bytes(make_image_bytes(seed=i, color=((i * 50) % 255, 100, 200 - i * 15)))
+    window.ctx.settings.update(clip_config=tiny_clip.config, clip_checkpoint=tiny_clip.checkpoint)
+    window.ctx.settings.save()
+    window.open_workspace(tmp_path / "ws")
+    library = window.show_pane("Library")
+
+    library.import_paths([str(folder)])
+    assert _wait_job(qtbot, library._job) == 0
+    assert library.stack.currentWidget() is library.browser
+    assert library.model.rowCount() == 10
+    assert "10 screenshots" in window.index_label.text()
+
+    library.build_index()
+    assert _wait_job(qtbot, library._job) == 0
+    assert "10 indexed" in window.index_label.text()
+
+    qtbot.keyClicks(library.search, "handshake")
+    qtbot.waitUntil(lambda: "results for handshake" in library.status.text(), timeout=60_000)
+    assert library.model.rowCount() == 10
+    first = library.model.data(library.model.index(0), Qt.ItemDataRole.UserRole)
+    assert first.similarity is not None
+    library.grid.setCurrentIndex(library.model.index(0))
+    assert "No model has answered" in library.detail_text.toPlainText()
+    assert library.detail_image.pixmap() is not None and not library.detail_image.pixmap().isNull()
+
+    # a provider pointing at the local fake server, configured in Settings
+    server = FakeVLMServer().start()
+    try:
+        monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+        settings = window.show_pane("Settings")
+        settings._new()
+        settings.name.setText("lab")
+        settings.kind.setCurrentText("openai-compatible")
+        settings.base_url.setText(server.openai_base_url)
+        settings.models.setText("m1")
+        settings.save_provider()
+        assert "key set (VSPECTRUM_API_KEY_LAB)" in settings.key_status.text()
+
+        bench = window.show_pane("Benchmark")
+        assert [bench.models.item(i).text() for i in range(bench.models.count())] == ["lab:m1"]
+        bench.models.item(0).setCheckState(Qt.CheckState.Checked)
+        for i in range(bench.values.count()):
+            if bench.values.item(i).text() not in ("Power", "Hedonism"):
+                bench.values.item(i).setCheckState(Qt.CheckState.Unchecked)
+        bench.k.setValue(1)
+        bench.estimate()
+        qtbot.waitUntil(lambda: "calls" in bench.estimate_label.text(), timeout=60_000)
+        bench.start()
+        assert _wait_job(qtbot, bench.job) == 0
+        assert bench.table.rowCount() == 20
+        qtbot.waitUntil(lambda: "lab:m1" in bench.radar.curves, timeout=5000)
+        xs, ys = bench.radar.curves["lab:m1"].getData()
+        assert len(xs) == 11  # ten spokes, closed
+    finally:
+        server.stop()
+
+    results = window.show_pane("Results")
+    results.reload()
+    assert results.runs.count() == 1
+    assert results.table.rowCount() == 2 and "[" in results.table.item(0, 0).text()
+    out_csv = tmp_path / "scores.csv"
+    results._export_csv(str(out_csv))
+    assert out_csv.read_text().startswith("run_id,target,mode,value")
+    from vspectrum_app.gui.plots import export_plot
+
+    export_plot(results.radar, str(tmp_path / "radar.png"))
+    export_plot(results.radar, str(tmp_path / "radar.svg"))
+    assert (tmp_path / "radar.png").stat().st_size > 1000 and "<svg" in (tmp_path / "radar.svg").read_text()[:500]
+
+    # the screenshot's details now show what the model said
+    library = window.show_pane("Library")
+    library.refresh()
+    library.grid.setCurrentIndex(library.model.index(0))
+    answered = [library.model.data(library.model.index(r), Qt.ItemDataRole.UserRole) for r in range(10)]
+    assert any("lab:m1" in library._answers_html(t.image_id) for t in answered)
+
+
+def test_settings_key_goes_to_the_keyring_and_is_never_shown(window, memory_keyring):
+    settings = window.show_pane("Settings")
+    settings._new()
+    settings.name.setText("acme")
+    settings.kind.setCurrentText("anthropic")
+    settings.key.setText("sk-ant-secret-value-123456")
+    settings.save_provider()
+    assert memory_keyring.store[("vspectrum", "acme")] == "sk-ant-secret-value-123456"
+    assert settings.key.text() == ""
+    assert settings.key_status.text() == "key set (keyring)"
+    assert "sk-ant" not in settings.grab().toImage().text()
+
+
+def test_job_failure_is_one_clear_sentence(window, qtbot, tmp_path):
+    window.open_workspace(tmp_path / "ws")
+    job = window.ctx.run_job("Search", ["library", "search"])
+    messages = []
+    job.failed.connect(messages.append)
+    assert _wait_job(qtbot, job) == 1
+    assert messages == ["give a keyword to search for, or --value VALUE"]
+
+
+def test_cancel_stops_a_job_and_keeps_its_work(window, qtbot, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    blob = make_image_bytes(seed=0, fmt="PNG", size=(600, 900))
+    for i in range(300):  # distinct files (a trailing byte changes the hash), each slow enough to decode
+        (folder / f"{i}.png").write_bytes(blob + i.to_bytes(2, "big"))
+    window.open_workspace(tmp_path / "ws")
+    library = window.show_pane("Library")
+    library.import_paths([str(folder)])
+    qtbot.waitUntil(lambda: library.progress.value() > 5, timeout=60_000)
+    qtbot.mouseClick(library.cancel_button, Qt.MouseButton.LeftButton)
+    assert _wait_job(qtbot, library._job) == 130
+    count = window.ctx.workspace.db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+    assert 5 < count < 300
+    assert "cancelled" in library.status.text()

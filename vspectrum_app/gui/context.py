@@ -1,0 +1,58 @@
+"""What every pane shares: the open workspace, the settings, the job manager."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from vspectrum_app.core.settings import Settings
+from vspectrum_app.gui.jobs import JobManager
+from vspectrum_app.library.workspace import Workspace
+
+MAX_RECENT = 8
+
+
+class AppContext(QObject):
+    workspace_changed = Signal()
+    library_changed = Signal()        # images imported or indexed
+    runs_changed = Signal()           # a benchmark run finished or changed
+    providers_changed = Signal()
+    show_pane = Signal(str)           # ask the window to switch to a pane by title
+
+    def __init__(self, settings: Settings | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.settings = settings or Settings.load()
+        self.jobs = JobManager(self)
+        self.workspace: Workspace | None = None
+
+    def open_workspace(self, root: Path | str) -> Workspace:
+        ws = Workspace.open(root)
+        if self.workspace is not None:
+            self.workspace.close()
+        self.workspace = ws
+        recent = [str(ws.root)] + [r for r in self.settings.get("recent_workspaces", []) if r != str(ws.root)]
+        self.settings.set("recent_workspaces", recent[:MAX_RECENT])
+        self.settings.save()
+        self.workspace_changed.emit()
+        return ws
+
+    @property
+    def workspace_path(self) -> str | None:
+        return str(self.workspace.root) if self.workspace else None
+
+    def run_job(self, title: str, args: list[str]):
+        return self.jobs.start(title, args, self.workspace_path)
+
+    def clip_args(self) -> list[str]:
+        """The Settings' CLIP model as CLI options (the child process reads settings too; explicit is clearer)."""
+        s = self.settings
+        if s.get("clip_config") or s.get("clip_checkpoint"):
+            args = []
+            if s.get("clip_config"):
+                args += ["--clip-config", s.get("clip_config")]
+            if s.get("clip_checkpoint"):
+                args += ["--clip-checkpoint", s.get("clip_checkpoint")]
+            return args
+        return ["--clip-model", s.get("clip_model"), *(["--pretrained", s.get("clip_pretrained")]
+                                                       if s.get("clip_pretrained") else [])]

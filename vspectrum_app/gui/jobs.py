@@ -1,0 +1,140 @@
+"""Background jobs: a ``vspectrum --events ...`` child process whose JSON lines become signals.
+
+The child writes everything it finishes to the workspace as it goes, so cancelling
+(SIGTERM: the CLI stops after the unit in flight) or a crash of the child loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
+
+from vspectrum_app.core.paths import cli_command
+
+
+class Job(QObject):
+    progress = Signal(int, int, str)      # done, total (0 = unknown), message
+    log = Signal(str, str)                # level, message
+    event = Signal(dict)                  # every event, including progress/log/result
+    failed = Signal(str)                  # a one-sentence error (from the CLI's "error" event or stderr)
+    finished = Signal(int)                # exit code (130 = cancelled)
+
+    def __init__(self, title: str, args: list[str], workspace: str | None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.title, self.args = title, args
+        self.result: Any = None
+        self.output: list[str] = []           # the command's human-readable stdout lines
+        self.error: str | None = None
+        self.exit_code: int | None = None
+        self._stderr = ""
+        self._buffer = b""
+        self.process = QProcess(self)
+        program, *prefix = cli_command()
+        ws = ["--workspace", workspace] if workspace else []
+        self.process.setProgram(program)
+        self.process.setArguments([*prefix, "--events", *ws, *args])
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONUNBUFFERED", "1")
+        self.process.setProcessEnvironment(env)
+        self.process.readyReadStandardOutput.connect(self._read_stdout)
+        self.process.readyReadStandardError.connect(self._read_stderr)
+        self.process.finished.connect(self._finished)
+
+    def start(self) -> "Job":
+        self.process.start()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.process.state() != QProcess.ProcessState.NotRunning
+
+    def cancel(self) -> None:
+        """Cooperative stop (the CLI finishes the unit in flight); killed if it lingers."""
+        if self.running:
+            self.process.terminate()
+            QTimer.singleShot(15_000, self._kill_if_running)
+
+    def _kill_if_running(self) -> None:
+        if self.running:
+            self.process.kill()
+
+    def _read_stdout(self) -> None:
+        self._buffer += bytes(self.process.readAllStandardOutput())
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for line in lines:
+            self._handle_line(line.decode("utf-8", "replace").strip())
+
+    def _handle_line(self, line: str) -> None:
+        if not line.startswith("{"):
+            if line:
+                self.output.append(line)
+            return
+        try:
+            event = json.loads(line)
+        except ValueError:
+            return
+        kind = event.get("type")
+        if kind == "progress":
+            self.progress.emit(int(event.get("done") or 0), int(event.get("total") or 0), event.get("message") or "")
+        elif kind == "log":
+            self.log.emit(event.get("level", "info"), event.get("message", ""))
+        elif kind == "error":
+            self.error = event.get("message", "")
+            self.failed.emit(self.error)
+        elif kind == "result":
+            self.result = event.get("data")
+        self.event.emit(event)
+
+    def _read_stderr(self) -> None:
+        self._stderr = (self._stderr + bytes(self.process.readAllStandardError()).decode("utf-8", "replace"))[-20_000:]
+
+    def _finished(self, code: int, status) -> None:
+        self._read_stdout()
+        if self._buffer:
+            self._handle_line(self._buffer.decode("utf-8", "replace").strip())
+            self._buffer = b""
+        self.exit_code = code
+        if code not in (0, 130) and self.error is None:
+            errors = [line[7:] for line in self._stderr.splitlines() if line.startswith("error: ")]
+            self.failed.emit(errors[-1] if errors else (self._stderr.strip().splitlines() or [f"exit code {code}"])[-1])
+        self.finished.emit(code)
+
+    @property
+    def stderr(self) -> str:
+        return self._stderr
+
+
+class JobManager(QObject):
+    """Keeps running jobs alive, tells the status bar, and cancels them on close."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.jobs: list[Job] = []
+
+    def start(self, title: str, args: list[str], workspace: str | None) -> Job:
+        job = Job(title, args, workspace, self)
+        self.jobs.append(job)
+        job.finished.connect(lambda _code, j=job: self._done(j))
+        job.start()
+        self.changed.emit()
+        return job
+
+    def _done(self, job: Job) -> None:
+        if job in self.jobs:
+            self.jobs.remove(job)
+        self.changed.emit()
+
+    def describe(self) -> str:
+        return ", ".join(j.title for j in self.jobs) or "no jobs running"
+
+    def cancel_all(self, wait_ms: int = 10_000) -> None:
+        for job in list(self.jobs):
+            job.cancel()
+        for job in list(self.jobs):
+            if not job.process.waitForFinished(wait_ms):
+                job.process.kill()
+                job.process.waitForFinished(2_000)

@@ -1,0 +1,9 @@
+"""The panes of the main window. To add one: write a QWidget taking (ctx, parent) in a
+module here and add a line to PANES (title, module, class); it is imported on first show."""
+
+PANES: list[tuple[str, str, str]] = [
+    ("Library", "vspectrum_app.gui.panes.library", "LibraryPane"),
+    ("Benchmark", "vspectrum_app.gui.panes.benchmark", "BenchmarkPane"),
+    ("Results", "vspectrum_app.gui.panes.results", "ResultsPane"),
+    ("Settings", "vspectrum_app.gui.panes.settings", "SettingsPane"),
+]

@@ -1,0 +1,430 @@
+"""Library pane: search by keyword or value, a virtualised thumbnail grid, details, import,
+index build and the coverage chart."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QThreadPool, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices, QPixmap
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListView, QMessageBox,
+                               QProgressBar, QPushButton, QSplitter, QStackedWidget, QTextBrowser, QVBoxLayout,
+                               QWidget)
+
+from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.gui.thumbnails import ThumbnailCache
+from vspectrum_app.gui.workers import run_in_pool
+
+DEBOUNCE_MS = 300
+LIST_LIMIT = 200_000
+
+
+@dataclass
+class Tile:
+    image_id: int
+    sha256: str
+    ext: str
+    platform: str | None
+    post_date: str | None
+    similarity: float | None = None
+    keyword: str | None = None
+
+
+class TileModel(QAbstractListModel):
+    """Rows are small tuples; pixmaps come from the thumbnail cache when a tile is painted."""
+
+    def __init__(self, thumbs: ThumbnailCache, thumb_path, parent=None):
+        super().__init__(parent)
+        self.tiles: list[Tile] = []
+        self.thumbs, self.thumb_path = thumbs, thumb_path
+        self._rows_by_sha: dict[str, list[int]] = {}
+        self._placeholder = QPixmap(128, 128)
+        self._placeholder.fill(Qt.GlobalColor.lightGray)
+        thumbs.ready.connect(self._thumb_ready)
+
+    def set_tiles(self, tiles: list[Tile]) -> None:
+        self.beginResetModel()
+        self.tiles = tiles
+        self._rows_by_sha = {}
+        for row, t in enumerate(tiles):
+            self._rows_by_sha.setdefault(t.sha256, []).append(row)
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.tiles)
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        tile = self.tiles[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            score = f"{tile.similarity:.2f} " if tile.similarity is not None else ""
+            return f"{score}{tile.platform or ''}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self.thumbs.get(tile.sha256, str(self.thumb_path(tile.sha256))) or self._placeholder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{tile.keyword + ': ' if tile.keyword else ''}{tile.post_date or ''}"
+        if role == Qt.ItemDataRole.UserRole:
+            return tile
+        return None
+
+    def _thumb_ready(self, sha: str) -> None:
+        for row in self._rows_by_sha.get(sha, []):
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+
+class LibraryPane(QWidget):
+    def __init__(self, ctx, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setAcceptDrops(True)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)  # one searcher at a time (its index is shared)
+        self._searcher = None
+        self._all: list[Tile] = []
+        self._job = None
+        self.thumbs = ThumbnailCache(parent=self)
+        self.model = TileModel(self.thumbs, lambda sha: self.ctx.workspace.thumb_path(sha), self)
+
+        # -- first-run view
+        self.first_run = QWidget()
+        fr = QVBoxLayout(self.first_run)
+        fr.addStretch()
+        intro = QLabel("<h2>Welcome to Value-Spectrum Studio</h2>"
+                       "<p>Three steps to measure a model's value preferences:</p>"
+                       "<ol><li>Bring in screenshots: import a folder (or crawl a feed).</li>"
+                       "<li>Build the search index with CLIP.</li>"
+                       "<li>Add a model provider and its key, then run the benchmark.</li></ol>")
+        intro.setWordWrap(True)
+        fr.addWidget(intro)
+        row = QHBoxLayout()
+        self.first_import = QPushButton("1. Import screenshots...")
+        self.first_index = QPushButton("2. Build index")
+        self.first_provider = QPushButton("3. Add a model provider")
+        for b in (self.first_import, self.first_index, self.first_provider):
+            row.addWidget(b)
+        fr.addLayout(row)
+        fr.addStretch()
+        self.first_import.clicked.connect(self.import_folder)
+        self.first_index.clicked.connect(self.build_index)
+        self.first_provider.clicked.connect(lambda: self.ctx.show_pane.emit("Settings"))
+
+        # -- browser view
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search screenshots by keyword (e.g. handshake)")
+        self.search.setClearButtonEnabled(True)
+        self.platform = QComboBox()
+        self.platform.addItems(["all platforms", "tiktok", "youtube", "instagram", "sim"])
+        self.sort = QComboBox()
+        self.sort.addItems(["by similarity", "newest first", "oldest first", "by platform"])
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.platform)
+        top.addWidget(self.sort)
+        chips = QHBoxLayout()
+        self.chips: dict[str, QPushButton] = {}
+        for value in SCHWARTZ_VALUES:
+            chip = QPushButton(value)
+            chip.setCheckable(True)
+            chip.clicked.connect(lambda checked, v=value: self.search_value(v) if checked else self.refresh())
+            chips.addWidget(chip)
+            self.chips[value] = chip
+        self.grid = QListView()
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setIconSize(QSize(96, 160))
+        self.grid.setGridSize(QSize(120, 195))
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setUniformItemSizes(True)
+        self.grid.setLayoutMode(QListView.LayoutMode.Batched)
+        self.grid.setModel(self.model)
+        self.grid.selectionModel().currentChanged.connect(self._show_detail)
+
+        self.detail_image = QLabel("Select a screenshot")
+        self.detail_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.detail_image.setMinimumWidth(280)
+        self.detail_text = QTextBrowser()
+        self.open_link = QPushButton("Open video link")
+        self.open_link.setEnabled(False)
+        self.open_link.clicked.connect(self._open_link)
+        detail = QWidget()
+        dl = QVBoxLayout(detail)
+        dl.addWidget(self.detail_image, 2)
+        dl.addWidget(self.open_link)
+        dl.addWidget(self.detail_text, 1)
+
+        split = QSplitter()
+        split.addWidget(self.grid)
+        split.addWidget(detail)
+        split.setStretchFactor(0, 3)
+
+        actions = QHBoxLayout()
+        self.import_button = QPushButton("Import folder...")
+        self.import_files_button = QPushButton("Import files...")
+        self.index_button = QPushButton("Build index")
+        self.coverage_button = QPushButton("Coverage chart")
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        self.status = QLabel()
+        for w in (self.import_button, self.import_files_button, self.index_button, self.coverage_button):
+            actions.addWidget(w)
+        actions.addWidget(self.progress, 1)
+        actions.addWidget(self.cancel_button)
+        self.import_button.clicked.connect(self.import_folder)
+        self.import_files_button.clicked.connect(self.import_files)
+        self.index_button.clicked.connect(self.build_index)
+        self.coverage_button.clicked.connect(self.show_coverage)
+        self.cancel_button.clicked.connect(lambda: self._job and self._job.cancel())
+
+        self.browser = QWidget()
+        bl = QVBoxLayout(self.browser)
+        bl.addLayout(top)
+        bl.addLayout(chips)
+        bl.addWidget(split, 1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.first_run)
+        self.stack.addWidget(self.browser)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.stack, 1)
+        layout.addLayout(actions)
+        layout.addWidget(self.status)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._run_search)
+        self.search.textChanged.connect(lambda _: self._debounce.start())
+        self.platform.currentIndexChanged.connect(lambda _: self._apply_view())
+        self.sort.currentIndexChanged.connect(lambda _: self._apply_view())
+        ctx.workspace_changed.connect(self._workspace_changed)
+        ctx.library_changed.connect(self.refresh)
+        self._workspace_changed()
+
+    # -- data ---------------------------------------------------------------------------
+    def _workspace_changed(self) -> None:
+        self._searcher = None
+        self.refresh()
+
+    def refresh(self) -> None:
+        """All screenshots, newest first (no model needed)."""
+        ws = self.ctx.workspace
+        if ws is None:
+            self.stack.setCurrentWidget(self.first_run)
+            return
+        rows = ws.db.execute("SELECT id, sha256, ext, platform, post_date FROM images ORDER BY id DESC LIMIT ?",
+                             (LIST_LIMIT,)).fetchall()
+        self._all = [Tile(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        self.stack.setCurrentWidget(self.browser if self._all else self.first_run)
+        if not self.search.text().strip() and not self._checked_value():
+            self._set_results(self._all, f"{len(self._all)} screenshots")
+
+    def _checked_value(self) -> str | None:
+        return next((v for v, c in self.chips.items() if c.isChecked()), None)
+
+    def searcher(self):
+        if self._searcher is None:
+            from vspectrum_app.library.embedder import ClipSpec
+            from vspectrum_app.library.search import Searcher
+
+            self._searcher = Searcher(self.ctx.workspace, ClipSpec.from_settings(self.ctx.settings))
+        return self._searcher
+
+    def _run_search(self) -> None:
+        query = self.search.text().strip()
+        for chip in self.chips.values():
+            chip.setChecked(False)
+        if not query:
+            self._set_results(self._all, f"{len(self._all)} screenshots")
+            return
+        self.status.setText(f"searching for {query!r} (the first search loads the CLIP model)...")
+        searcher = self.searcher()
+        run_in_pool(self._pool, lambda: searcher.search(query, 60),
+                    lambda hits, q=query: self._search_done(q, [Tile(h.image_id, h.sha256, h.ext, h.platform,
+                                                                      h.post_date, h.similarity) for h in hits]),
+                    self._search_failed)
+
+    def search_value(self, value: str) -> None:
+        for v, chip in self.chips.items():
+            chip.setChecked(v == value)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.status.setText(f"retrieving {value}'s images...")
+        searcher = self.searcher()
+
+        def work():
+            from vspectrum_app.library import keywords
+
+            found = searcher.retrieve_value(value, keywords.default_set(), k=5)
+            hits = {h.image_id: h for h in searcher._hits([(r.image_id, r.similarity) for r in found])}
+            return [Tile(r.image_id, hits[r.image_id].sha256, hits[r.image_id].ext, hits[r.image_id].platform,
+                         hits[r.image_id].post_date, r.similarity, r.keyword) for r in found]
+
+        run_in_pool(self._pool, work, lambda tiles: self._search_done(value, tiles), self._search_failed)
+
+    def _search_done(self, label: str, tiles: list[Tile]) -> None:
+        self._set_results(tiles, f"{len(tiles)} results for {label}")
+
+    def _search_failed(self, message: str) -> None:
+        self.status.setText(f"Search failed: {message}")
+
+    def _set_results(self, tiles: list[Tile], message: str) -> None:
+        self._results = tiles
+        self._apply_view()
+        self.status.setText(message)
+
+    def _apply_view(self) -> None:
+        tiles = list(getattr(self, "_results", self._all))
+        platform = self.platform.currentText()
+        if platform != "all platforms":
+            tiles = [t for t in tiles if t.platform == platform]
+        mode = self.sort.currentText()
+        if mode == "newest first":
+            tiles.sort(key=lambda t: t.post_date or "", reverse=True)
+        elif mode == "oldest first":
+            tiles.sort(key=lambda t: t.post_date or "9999")
+        elif mode == "by platform":
+            tiles.sort(key=lambda t: t.platform or "")
+        self.model.set_tiles(tiles)
+
+    # -- details ------------------------------------------------------------------------
+    def _show_detail(self, current: QModelIndex, _previous=None) -> None:
+        tile = self.model.data(current, Qt.ItemDataRole.UserRole)
+        if tile is None:
+            return
+        ws = self.ctx.workspace
+        row = ws.db.execute("SELECT * FROM images WHERE id = ?", (tile.image_id,)).fetchone()
+        pixmap = QPixmap(str(ws.image_path(row["sha256"], row["ext"])))
+        self.detail_image.setPixmap(pixmap.scaled(self.detail_image.width(), 420, Qt.AspectRatioMode.KeepAspectRatio,
+                                                  Qt.TransformationMode.SmoothTransformation))
+        self._link = row["video_url"]
+        self.open_link.setEnabled(bool(self._link))
+        fields = [("Platform", row["platform"]), ("Posted", row["post_date"]), ("Author", row["author"]),
+                  ("Caption", row["caption"]), ("Video", row["video_url"]), ("File", row["source_name"]),
+                  ("Size", f"{row['width']}x{row['height']}"), ("Captured", row["capture_time"]),
+                  ("Flags", row["flags"])]
+        extra = json.loads(row["extra_json"] or "{}")
+        html = "".join(f"<b>{k}:</b> {_esc(v)}<br>" for k, v in fields if v)
+        html += "".join(f"<b>{_esc(k)}:</b> {_esc(str(v)[:300])}<br>" for k, v in extra.items())
+        html += self._answers_html(tile.image_id)
+        self.detail_text.setHtml(html)
+
+    def _answers_html(self, image_id: int) -> str:
+        from vspectrum_app.bench.store import RunStore
+
+        answers = RunStore(self.ctx.workspace).answers_for_image(image_id)
+        if not answers:
+            return "<p><i>No model has answered about this screenshot yet.</i></p>"
+        items = "".join(f"<li><b>{_esc(a['target'])}</b> ({_esc(a['value'])}, {a['mode']}): {a['answer_class']} - "
+                        f"{_esc((a['answer1'] or '')[:80])}<br><small>{_esc((a['answer2'] or '')[:200])}</small></li>"
+                        for a in answers[-10:])
+        return f"<p><b>What models said</b></p><ul>{items}</ul>"
+
+    def _open_link(self) -> None:
+        if self._link:
+            QDesktopServices.openUrl(QUrl(self._link))
+
+    # -- jobs ---------------------------------------------------------------------------
+    def import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import screenshots from a folder")
+        if folder:
+            self.import_paths([folder])
+
+    def import_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Import screenshots", "", "Images (*.jpg *.jpeg *.png *.webp);;CSV (*.csv)")
+        if files:
+            self.import_paths(files)
+
+    def import_paths(self, paths: list[str]) -> None:
+        if not self._need_workspace():
+            return
+        csvs = [p for p in paths if p.lower().endswith(".csv")]
+        images = [p for p in paths if not p.lower().endswith(".csv")]
+        args = ["library", "import", *images] + (["--metadata", csvs[0]] if csvs else [])
+        self._start("Import", args, on_finished=lambda code: self.ctx.library_changed.emit())
+
+    def build_index(self) -> None:
+        if not self._need_workspace():
+            return
+        self._start("Index", ["library", "index", *self.ctx.clip_args()],
+                    on_finished=lambda code: (setattr(self, "_searcher", None), self.ctx.library_changed.emit()))
+
+    def show_coverage(self) -> None:
+        if not self._need_workspace():
+            return
+        self._start("Coverage", ["library", "stats", "--json", *self.ctx.clip_args()],
+                    on_result=self._plot_coverage)
+
+    def _plot_coverage(self, stats: dict) -> None:
+        import pyqtgraph as pg
+
+        values = stats.get("coverage", {}).get("values", {})
+        plot = pg.PlotWidget(title=f"Screenshots within radius {stats.get('coverage', {}).get('radius')} "
+                                   f"of each value's keywords")
+        counts = [values[v]["images"] for v in values]
+        plot.addItem(pg.BarGraphItem(x=list(range(len(counts))), height=counts, width=0.7, brush="#4a7ab5"))
+        plot.getAxis("bottom").setTicks([list(enumerate(values))])
+        plot.setWindowTitle("Coverage per value")
+        plot.resize(900, 400)
+        plot.show()
+        self._coverage_plot = plot
+
+    def _start(self, title: str, args: list[str], on_finished=None, on_result=None):
+        if self._job is not None and self._job.running:
+            QMessageBox.information(self, title, f"{self._job.title} is still running.")
+            return None
+        job = self.ctx.run_job(title, args)
+        self._job = job
+        self.progress.setVisible(True)
+        self.progress.setRange(0, 0)
+        self.cancel_button.setVisible(True)
+        job.progress.connect(self._on_progress)
+        job.log.connect(lambda level, msg: self.status.setText(msg))
+        job.failed.connect(lambda msg: self.status.setText(f"{title} failed: {msg}"))
+
+        def finished(code: int) -> None:
+            self.progress.setVisible(False)
+            self.cancel_button.setVisible(False)
+            if on_result and job.result is not None:
+                on_result(job.result)
+            if on_finished:
+                on_finished(code)
+            if code == 0:
+                self.status.setText(f"{title} finished")
+            elif code == 130:
+                self.status.setText(f"{title} cancelled; what it finished is kept")
+
+        job.finished.connect(finished)
+        return job
+
+    def _on_progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setRange(0, max(total, 1) if total else 0)
+        self.progress.setValue(done)
+        if message:
+            self.status.setText(message)
+
+    def _need_workspace(self) -> bool:
+        if self.ctx.workspace is None:
+            QMessageBox.information(self, "No workspace", "Open or create a workspace first (File menu).")
+            return False
+        return True
+
+    # -- drag and drop ------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            self.import_paths(paths)
+
+
+def _esc(text) -> str:
+    import html
+
+    return html.escape(str(text))
