@@ -12,6 +12,10 @@ from vspectrum_app.core.values import SCHWARTZ_VALUES
 
 pg.setConfigOptions(background="w", foreground="k", antialias=True)  # paper-like figures
 
+SHORT = {"Self-Direction": "Self-Dir.", "Universalism": "Univ.", "Benevolence": "Benev.", "Stimulation": "Stim.",
+         "Achievement": "Achiev.", "Hedonism": "Hedon.", "Conformity": "Conf.", "Tradition": "Trad.",
+         "Security": "Secur."}
+
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 
 
@@ -97,7 +101,7 @@ class BarPlot(pg.PlotWidget):
                 err = pg.ErrorBarItem(x=x, y=heights, bottom=lows, top=highs, beam=width * 0.4)
                 self.addItem(err)
                 self.bars.append(err)
-        self.getAxis("bottom").setTicks([[(i, c[:12]) for i, c in enumerate(categories)]])
+        self.getAxis("bottom").setTicks([[(i, SHORT.get(c, c[:14])) for i, c in enumerate(categories)]])
         if y_range:
             self.setYRange(*y_range)
 

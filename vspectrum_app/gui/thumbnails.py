@@ -1,40 +1,30 @@
-"""Thumbnails decoded off the GUI thread (QImage in a QThreadPool), turned into QPixmaps on
-the GUI thread, and kept in a bounded LRU cache: a 50,000-image grid never holds them all."""
+"""Thumbnails decoded off the GUI thread (QImage in worker threads), turned into QPixmaps on
+the GUI thread, and kept in a bounded LRU cache: a 50,000-image grid never holds them all.
+
+The workers are plain Python threads that emit a queued signal: no QRunnable subclass in
+Python (PySide6 6.12.0 lost a reference per ``QRunnable.run``; see requirements.in).
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 
 
-class _Signals(QObject):
-    loaded = Signal(str, QImage)
-
-
-class _Load(QRunnable):
-    def __init__(self, key: str, path: str, signals: _Signals):
-        super().__init__()
-        self.key, self.path, self.signals = key, path, signals
-
-    def run(self) -> None:
-        image = QImage(self.path)
-        self.signals.loaded.emit(self.key, image)
-
-
 class ThumbnailCache(QObject):
-    ready = Signal(str)  # key
+    ready = Signal(str)            # key
+    _loaded = Signal(str, QImage)  # from a worker thread; delivered queued on the GUI thread
 
-    def __init__(self, capacity: int = 1500, parent: QObject | None = None):
+    def __init__(self, capacity: int = 600, size: QSize = QSize(96, 160), parent: QObject | None = None):
         super().__init__(parent)
-        self.capacity = capacity
+        self.capacity, self.size = capacity, size
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._pending: set[str] = set()
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(2)
-        self._signals = _Signals()
-        self._signals.loaded.connect(self._on_loaded)
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="thumbnails")
+        self._loaded.connect(self._on_loaded)
 
     def get(self, key: str, path: str) -> QPixmap | None:
         """The pixmap if cached; otherwise start loading it and return None."""
@@ -44,8 +34,14 @@ class ThumbnailCache(QObject):
             return pixmap
         if key not in self._pending:
             self._pending.add(key)
-            self._pool.start(_Load(key, path, self._signals))
+            self._pool.submit(self._load, key, path)
         return None
+
+    def _load(self, key: str, path: str) -> None:
+        image = QImage(path)
+        if not image.isNull():  # scaled here, off the GUI thread: the cache holds icon-sized pixmaps
+            image = image.scaled(self.size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+        self._loaded.emit(key, image)
 
     def _on_loaded(self, key: str, image: QImage) -> None:
         self._pending.discard(key)
@@ -58,4 +54,4 @@ class ThumbnailCache(QObject):
         return len(self._pixmaps)
 
     def wait(self) -> None:
-        self._pool.waitForDone()
+        self._pool.submit(lambda: None).result()

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QThreadPool, QTimer, QUrl
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListView, QMessageBox,
                                QProgressBar, QPushButton, QSplitter, QStackedWidget, QTextBrowser, QVBoxLayout,
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLin
 
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 from vspectrum_app.gui.thumbnails import ThumbnailCache
-from vspectrum_app.gui.workers import run_in_pool
+from vspectrum_app.gui.workers import Worker
 
 DEBOUNCE_MS = 300
 LIST_LIMIT = 200_000
@@ -81,8 +81,7 @@ class LibraryPane(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.setAcceptDrops(True)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)  # one searcher at a time (its index is shared)
+        self._worker = Worker(self)  # one search at a time: the searcher's index is shared
         self._searcher = None
         self._all: list[Tile] = []
         self._job = None
@@ -139,6 +138,7 @@ class LibraryPane(QWidget):
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setUniformItemSizes(True)
         self.grid.setLayoutMode(QListView.LayoutMode.Batched)
+        self.grid.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.grid.setModel(self.model)
         self.grid.selectionModel().currentChanged.connect(self._show_detail)
 
@@ -242,7 +242,7 @@ class LibraryPane(QWidget):
             return
         self.status.setText(f"searching for {query!r} (the first search loads the CLIP model)...")
         searcher = self.searcher()
-        run_in_pool(self._pool, lambda: searcher.search(query, 60),
+        self._worker.run(lambda: searcher.search(query, 60),
                     lambda hits, q=query: self._search_done(q, [Tile(h.image_id, h.sha256, h.ext, h.platform,
                                                                       h.post_date, h.similarity) for h in hits]),
                     self._search_failed)
@@ -264,7 +264,7 @@ class LibraryPane(QWidget):
             return [Tile(r.image_id, hits[r.image_id].sha256, hits[r.image_id].ext, hits[r.image_id].platform,
                          hits[r.image_id].post_date, r.similarity, r.keyword) for r in found]
 
-        run_in_pool(self._pool, work, lambda tiles: self._search_done(value, tiles), self._search_failed)
+        self._worker.run(work, lambda tiles: self._search_done(value, tiles), self._search_failed)
 
     def _search_done(self, label: str, tiles: list[Tile]) -> None:
         self._set_results(tiles, f"{len(tiles)} results for {label}")
