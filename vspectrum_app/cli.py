@@ -24,6 +24,7 @@ from vspectrum_app.core.jobs import Cancelled, JsonLinesReporter, Reporter, Term
 # (command, module with register(subparsers)). Add a line to add a group.
 GROUPS: list[str] = [
     "vspectrum_app.library.cli",
+    "vspectrum_app.persona.cli",
 ]
 
 
