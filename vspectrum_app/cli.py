@@ -22,10 +22,11 @@ from typing import Any
 from vspectrum_app import __version__
 from vspectrum_app.core.jobs import Cancelled, JsonLinesReporter, Reporter, TerminalReporter
 
-# (command, module with register(subparsers)). Add a line to add a group.
+# Modules with register(subparsers), one per command group. Add a line to add a group.
 GROUPS: list[str] = [
     "vspectrum_app.library.cli",
     "vspectrum_app.bench.cli",
+    "vspectrum_app.persona.cli",
 ]
 
 

@@ -1,0 +1,54 @@
+"""The alignment metric I_avg (protocol.md section 5) on hand-computed cases."""
+
+import pytest
+
+from vspectrum_app.persona.metrics import alignment, bootstrap_mean_ci, trial_change
+
+
+def _trial(first_yes: int, last_yes: int, n: int = 50) -> list[bool]:
+    return [i < first_yes for i in range(n)] + [i < last_yes for i in range(n)]
+
+
+def test_trial_change_hand_computed():
+    change = trial_change(0, _trial(4, 6))
+    assert (change.first_yes, change.last_yes) == (4, 6)
+    assert change.change == pytest.approx(0.5)
+    assert change.first_rate == pytest.approx(8.0)
+    assert change.last_rate == pytest.approx(12.0)
+
+
+def test_i_avg_is_the_mean_of_per_trial_relative_changes():
+    summary = alignment([_trial(4, 6), _trial(10, 5), _trial(2, 2)])
+    # (+50% - 50% + 0%) / 3
+    assert summary.i_avg == pytest.approx(0.0)
+    assert summary.first_rate == pytest.approx(100 * 16 / 150)
+    assert summary.last_rate == pytest.approx(100 * 13 / 150)
+    assert summary.undefined_trials == []
+
+
+def test_trial_without_yes_in_first_half_is_reported_not_divided_by_zero():
+    summary = alignment([_trial(0, 5), _trial(5, 10)])
+    assert summary.undefined_trials == [0]
+    assert summary.trials[0].change is None
+    assert summary.i_avg == pytest.approx(100.0)  # only the defined trial counts
+    assert summary.ci95 is None  # one defined trial: no interval
+
+
+def test_all_trials_undefined():
+    summary = alignment([_trial(0, 0), _trial(0, 3)])
+    assert summary.i_avg is None
+    assert summary.undefined_trials == [0, 1]
+    assert summary.rate_change is None
+
+
+def test_short_trials_use_what_follows_the_first_n():
+    change = trial_change(0, [True] * 10 + [False] * 5, n=10)
+    assert (change.first_n, change.last_n, change.last_yes) == (10, 5, 0)
+
+
+def test_bootstrap_interval_contains_the_mean_and_is_seeded():
+    values = [10.0, 20.0, 30.0, 40.0, 50.0]
+    lo, hi = bootstrap_mean_ci(values, seed=1)
+    assert lo < 30 < hi
+    assert bootstrap_mean_ci(values, seed=1) == (lo, hi)
+    assert bootstrap_mean_ci([5.0]) is None

@@ -1,0 +1,79 @@
+"""The persona library: shipped personas, imports, edits."""
+
+import pytest
+
+from vspectrum_app.persona.personas import (Persona, PersonaError, PersonaLibrary, builtin_personas,
+                                            parse_persona_chat, parse_plain_list)
+from vspectrum_app.persona.prompts import PromptTemplates
+
+PERSONA_CHAT = """1 your persona: i like to remodel homes.
+2 your persona: i like to go hunting.
+3 your persona: i like to shoot a bow.
+4 your persona: my favorite holiday is halloween.
+5 hi , how are you doing ? i'm getting ready to do some cheetah chasing to stay in shape .\tyou must be very fast .
+1 your persona: my mom is my best friend.
+2 your persona: i have four sisters.
+3 your persona: i believe that mermaids are real.
+4 your persona: i love iced tea.
+5 hi , how are you doing today ?\ti am spending time with my 4 sisters
+1 your persona: i like to remodel homes.
+2 your persona: i like to go hunting.
+3 your persona: i like to shoot a bow.
+4 your persona: my favorite holiday is halloween.
+5 hello again\thi
+"""
+
+
+def test_builtin_personas_include_the_papers_figures():
+    personas = builtin_personas()
+    statements = [s for p in personas for s in p.statements]
+    assert "I'm an elementary school teacher" in statements
+    assert "my father use to drive a taxi cab in the 1970s" in statements
+    assert all(4 <= len(p.statements) <= 5 for p in personas)
+    assert len({p.name for p in personas}) == len(personas)
+
+
+def test_persona_chat_import_keeps_each_persona_once():
+    personas = parse_persona_chat(PERSONA_CHAT)
+    assert [p.statements for p in personas] == [
+        ("i like to remodel homes", "i like to go hunting", "i like to shoot a bow", "my favorite holiday is halloween"),
+        ("my mom is my best friend", "i have four sisters", "i believe that mermaids are real", "i love iced tea"),
+    ]
+
+
+def test_plain_list_import_with_names_and_bullets():
+    personas = parse_plain_list("# Gardener\n- i grow tomatoes\n- i own a boat\n\n1. i live alone in a cabin\n2. i am a 70 year old man\n")
+    assert [(p.name, p.statements) for p in personas] == [
+        ("Gardener", ("i grow tomatoes", "i own a boat")),
+        ("Imported 2", ("i live alone in a cabin", "i am a 70 year old man")),
+    ]
+
+
+def test_library_import_edit_delete(workspace, tmp_path):
+    lib = PersonaLibrary(workspace)
+    path = tmp_path / "personas_train.txt"
+    path.write_text(PERSONA_CHAT)
+    added = lib.import_file(path)
+    assert len(added) == 2
+    assert lib.import_file(path) == []  # same statements: nothing new
+    first = lib.get(added[0].name)
+    edited = Persona(name="Hunter", statements=first.statements, values=("Stimulation",), tags=("outdoor",))
+    lib.save(edited, replace_name=first.name)
+    assert lib.get("Hunter").values == ("Stimulation",)
+    with pytest.raises(PersonaError):
+        lib.get(first.name)
+    lib.delete("Hunter")
+    with pytest.raises(PersonaError, match="ships with the app"):
+        lib.delete(builtin_personas()[0].name)
+
+
+def test_prompts_are_the_papers_words():
+    persona = builtin_personas()[0]
+    simple = PromptTemplates().render("simple", persona)
+    assert simple.startswith("You are a person who contains certain traits, several statements best describe you")
+    assert "4. I'm an elementary school teacher" in simple
+    assert "'trait_num': '1-5, the personality trait that this picture alludes to, NA if none'" in simple
+    isq = PromptTemplates().render("isq", persona)
+    assert "1: I live in Toronto, Canada," in isq
+    assert "7. Which of your personalities does this screenshot most appeal to?" in isq
+    assert "number between 1 to 5 corresponding to the matching persona index" in isq

@@ -1,0 +1,54 @@
+"""Deciders turn a screenshot into watch / scroll: a VLM in a persona, or a control policy."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict
+from typing import Callable
+
+from vspectrum_app.persona.agent import Decision
+from vspectrum_app.persona.metrics import DEFAULT_THRESHOLD, isq_decision, isq_score
+from vspectrum_app.persona.parsing import parse_isq, parse_simple
+
+AskFn = Callable[[bytes, str], str]  # (screenshot, prompt) -> the model's raw text answer
+
+
+class ModelDecider:
+    """Asks a model through ``ask``; parses by strategy. Unreadable answers are 'unparsed'
+    (and scroll on, like a no) and refusals 'refusal': both are counted, never guessed."""
+
+    def __init__(self, ask: AskFn, strategy: str, *, threshold: float = DEFAULT_THRESHOLD,
+                 max_trait: int | None = None, is_refusal: Callable[[str], bool] | None = None):
+        if strategy not in ("simple", "isq"):
+            raise ValueError(f"unknown strategy {strategy!r}")
+        self.ask, self.strategy, self.threshold, self.max_trait = ask, strategy, threshold, max_trait
+        self.is_refusal = is_refusal or (lambda text: False)
+
+    def decide(self, image: bytes, prompt: str) -> Decision:
+        raw = self.ask(image, prompt)
+        if self.strategy == "simple":
+            answer = parse_simple(raw)
+            decision, score, parsed = answer.decision, None, asdict(answer)
+        else:
+            answer = parse_isq(raw, self.max_trait)
+            score = isq_score(answer)
+            decision, parsed = isq_decision(score, self.threshold), asdict(answer)
+        if decision is None:
+            decision = "refusal" if self.is_refusal(raw) else "unparsed"
+        return Decision(decision=decision, raw_answer=raw, parsed=parsed, score=score)
+
+
+class ControlDecider:
+    """The baseline the paper lacks: watch at random with a fixed rate, seeded. Run it on the
+    same platform with the persona session's watch rate to see what the recommender does
+    with no preference at all."""
+
+    def __init__(self, rate: float, seed: int = 0):
+        if not 0 <= rate <= 1:
+            raise ValueError("control watch rate must be between 0 and 1")
+        self.rate = rate
+        self._rng = random.Random(seed)
+
+    def decide(self, image: bytes, prompt: str) -> Decision:
+        yes = self._rng.random() < self.rate
+        return Decision(decision="yes" if yes else "no", parsed={"policy": "random", "rate": self.rate})

@@ -1,0 +1,106 @@
+"""Persona metrics: the ISQ score and the paper's alignment measure I_avg, with intervals.
+
+ISQ score (protocol.md section 5): S% = (va + cs + ee + ve + 10*pa + 10*ad) / 60 * 100, with
+pa, ad yes=1/no=0; watch when S% > threshold (60). The paper's own worked example
+(va 6, pa yes, cs 7, ee 5, ad yes, ve 6) prints 73.75 but the formula gives 73.33: we follow
+the formula.
+
+I_avg = (1/N) sum_t (sum Y_last - sum Y_first) / sum Y_first over trials t, with Y the
+yes-indicators of the first and last n videos. A trial with no yes in its first n videos has
+an undefined change: it is reported and left out of the mean, never divided by zero.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from statistics import fmean
+from typing import Sequence
+
+from vspectrum_app.persona.parsing import IsqAnswer
+
+DEFAULT_THRESHOLD = 60.0
+
+
+def isq_score(answer: IsqAnswer) -> float | None:
+    """S% in [0, 100+] or None when a field it needs could not be parsed."""
+    if not answer.complete:
+        return None
+    f = answer.fields
+    total = (f["visual_appeal"] + f["curiosity_stimulation"] + f["emotional_engagement"] + f["value_expectation"]
+             + 10 * (f["preference_alignment"] == "yes") + 10 * (f["action_desire"] == "yes"))
+    return total / 60 * 100
+
+
+def isq_decision(score: float | None, threshold: float = DEFAULT_THRESHOLD) -> str | None:
+    return None if score is None else ("yes" if score > threshold else "no")
+
+
+@dataclass
+class TrialChange:
+    trial: int
+    first_yes: int
+    last_yes: int
+    first_n: int
+    last_n: int
+    change: float | None  # (last - first) / first, None when first_yes == 0
+
+    @property
+    def first_rate(self) -> float:
+        return 100 * self.first_yes / self.first_n if self.first_n else 0.0
+
+    @property
+    def last_rate(self) -> float:
+        return 100 * self.last_yes / self.last_n if self.last_n else 0.0
+
+
+@dataclass
+class AlignmentSummary:
+    trials: list[TrialChange]
+    n: int
+    i_avg: float | None            # in %, over trials with a defined change
+    ci95: tuple[float, float] | None
+    first_rate: float              # % related (yes) content in the first n, over all trials
+    last_rate: float
+    undefined_trials: list[int] = field(default_factory=list)
+
+    @property
+    def rate_change(self) -> float | None:
+        """The paper's tables' 'Change (%)' row: relative change of the pooled rates."""
+        return None if not self.first_rate else 100 * (self.last_rate - self.first_rate) / self.first_rate
+
+
+def trial_change(trial: int, decisions: Sequence[bool], n: int = 50) -> TrialChange:
+    """``decisions``: per scroll, whether the model said yes (unparsed counts as not yes)."""
+    first = list(decisions[:n])
+    last = list(decisions[-n:]) if len(decisions) >= 2 * n else list(decisions[n:])
+    fy, ly = sum(first), sum(last)
+    return TrialChange(trial, fy, ly, len(first), len(last), (ly - fy) / fy if fy else None)
+
+
+def alignment(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: int = 2000,
+              seed: int = 0) -> AlignmentSummary:
+    changes = [trial_change(t, d, n) for t, d in enumerate(trials)]
+    defined = [c.change for c in changes if c.change is not None]
+    first_total = sum(c.first_n for c in changes)
+    last_total = sum(c.last_n for c in changes)
+    return AlignmentSummary(
+        trials=changes, n=n,
+        i_avg=100 * fmean(defined) if defined else None,
+        ci95=bootstrap_mean_ci([100 * c for c in defined], resamples=resamples, seed=seed),
+        first_rate=100 * sum(c.first_yes for c in changes) / first_total if first_total else 0.0,
+        last_rate=100 * sum(c.last_yes for c in changes) / last_total if last_total else 0.0,
+        undefined_trials=[c.trial for c in changes if c.change is None],
+    )
+
+
+def bootstrap_mean_ci(values: Sequence[float], *, resamples: int = 2000, seed: int = 0,
+                      level: float = 0.95) -> tuple[float, float] | None:
+    """Percentile bootstrap over trials; None with fewer than two values."""
+    if len(values) < 2:
+        return None
+    rng = random.Random(seed)
+    means = sorted(fmean(rng.choices(values, k=len(values))) for _ in range(resamples))
+    lo = means[int((1 - level) / 2 * resamples)]
+    hi = means[min(int((1 + level) / 2 * resamples), resamples - 1)]
+    return lo, hi

@@ -1,0 +1,86 @@
+"""What a persona session shows: the paper's Tables 3-8 figures plus what the paper lacks
+(intervals over trials, unparsed/refusal counts, the simulator's objective 'related' rate,
+the recommender's learnt profile against the persona's intended values)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict
+from typing import Any
+
+from vspectrum_app.persona.metrics import alignment
+from vspectrum_app.persona.store import SessionStore
+
+
+def session_report(ws, session_id: str) -> dict[str, Any]:
+    store = SessionStore(ws)
+    cfg = store.config(session_id)
+    steps = store.steps(session_id)
+    by_trial: dict[int, list] = {}
+    for step in steps:
+        by_trial.setdefault(step.trial, []).append(step)
+    trials = [by_trial[t] for t in sorted(by_trial)]
+    decisions = alignment([[s.decision == "yes" for s in t] for t in trials], n=cfg.window, seed=cfg.seed)
+    counts = Counter(s.decision for s in steps)
+    report: dict[str, Any] = {
+        "session_id": session_id,
+        "persona": cfg.persona["name"], "strategy": cfg.strategy, "platform": cfg.platform,
+        "provider": cfg.provider, "model": cfg.model, "replay_of": cfg.replay_of,
+        "trials_done": sum(1 for t in trials if len(t) >= cfg.scrolls), "trials": cfg.trials,
+        "scrolls": cfg.scrolls, "window": cfg.window, "steps": len(steps),
+        "decisions": {k: counts.get(k, 0) for k in ("yes", "no", "unparsed", "refusal")},
+        "watch_rate": 100 * counts.get("yes", 0) / len(steps) if steps else None,
+        "first_rate": decisions.first_rate, "last_rate": decisions.last_rate,
+        "change": decisions.rate_change, "i_avg": decisions.i_avg, "i_avg_ci95": decisions.ci95,
+        "undefined_trials": [t + 1 for t in decisions.undefined_trials],
+        "per_trial": [asdict(c) for c in decisions.trials],
+    }
+    if any(s.related is not None for s in steps):
+        related = alignment([[bool(s.related) for s in t] for t in trials], n=cfg.window, seed=cfg.seed)
+        report["served_related"] = {"first_rate": related.first_rate, "last_rate": related.last_rate,
+                                    "change": related.rate_change, "i_avg": related.i_avg,
+                                    "i_avg_ci95": related.ci95}
+    profiles = [store.profiles(session_id, t) for t in sorted(by_trial)]
+    learnt = [p[-1][1] for p in profiles if p]
+    if learnt:
+        report["learnt_profile"] = _mean_profile(learnt)
+        report["intended"] = {"values": cfg.persona.get("values", []), "topics": cfg.persona.get("topics", [])}
+    return report
+
+
+def served_mix(ws, session_id: str, bucket: int = 10) -> list[dict[str, Any]]:
+    """Share of each topic among served videos, per bucket of ``bucket`` scrolls (all trials)."""
+    steps = SessionStore(ws).steps(session_id)
+    buckets: dict[int, Counter] = {}
+    for s in steps:
+        counter = buckets.setdefault(s.position // bucket, Counter())
+        for topic in s.item_topics or ["(unknown)"]:
+            counter[topic] += 1
+    out = []
+    for b in sorted(buckets):
+        total = sum(buckets[b].values())
+        out.append({"from": b * bucket, "to": b * bucket + bucket - 1,
+                    "mix": {k: v / total for k, v in buckets[b].most_common()}})
+    return out
+
+
+def cumulative_yes_rate(steps) -> dict[int, list[float]]:
+    """Per trial, the running yes-rate after each scroll (the live plot's curves)."""
+    curves: dict[int, list[float]] = {}
+    yes: dict[int, int] = {}
+    for s in steps:
+        yes[s.trial] = yes.get(s.trial, 0) + (s.decision == "yes")
+        curve = curves.setdefault(s.trial, [])
+        curve.append(100 * yes[s.trial] / (len(curve) + 1))
+    return curves
+
+
+def _mean_profile(profiles: list[dict]) -> dict[str, float]:
+    """Average the recommender's topic weights over trials (keys a recommender reports)."""
+    totals: Counter = Counter()
+    for p in profiles:
+        weights = p.get("weights", p)
+        for k, v in weights.items():
+            if isinstance(v, (int, float)):
+                totals[k] += v / len(profiles)
+    return dict(totals.most_common())
