@@ -27,6 +27,7 @@ GROUPS: list[str] = [
     "vspectrum_app.library.cli",
     "vspectrum_app.bench.cli",
     "vspectrum_app.persona.cli",
+    "vspectrum_app.annotate.cli",
 ]
 
 

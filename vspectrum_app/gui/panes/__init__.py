@@ -5,5 +5,6 @@ PANES: list[tuple[str, str, str]] = [
     ("Library", "vspectrum_app.gui.panes.library", "LibraryPane"),
     ("Benchmark", "vspectrum_app.gui.panes.benchmark", "BenchmarkPane"),
     ("Results", "vspectrum_app.gui.panes.results", "ResultsPane"),
+    ("Annotation", "vspectrum_app.gui.panes.annotation", "AnnotationPane"),
     ("Settings", "vspectrum_app.gui.panes.settings", "SettingsPane"),
 ]

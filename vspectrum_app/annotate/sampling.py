@@ -1,0 +1,56 @@
+"""Sampling task sets from the library, and each annotator's own item order."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from typing import Callable
+
+from vspectrum_app.annotate.store import AnnotationStore
+from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
+
+# value -> image ids retrieved for it (the library's keyword retrieval, or any list in tests)
+RetrieveFn = Callable[[str], list[int]]
+
+
+def create_value_set(ws, name: str, retrieve: RetrieveFn, *, values: list[str] | None = None, per_value: int = 50,
+                     raters: int = 3, seed: int = 0, keyword_set_id: str | None = None) -> str:
+    """For each value, ``per_value`` of its retrieved screenshots, sampled with ``seed``."""
+    rng = random.Random(seed)
+    items = []
+    for value in [canonical_value(v) for v in (values or SCHWARTZ_VALUES)]:
+        ids = list(dict.fromkeys(retrieve(value)))
+        chosen = ids if len(ids) <= per_value else rng.sample(ids, per_value)
+        items += [_item(ws, image_id, value) for image_id in chosen]
+    config = {"seed": seed, "per_value": per_value, "values": values or list(SCHWARTZ_VALUES),
+              "keyword_set": keyword_set_id}
+    return AnnotationStore(ws).create_set(name, "value", raters, config, items)
+
+
+def create_representativeness_set(ws, name: str, *, size: int = 50, raters: int = 3, seed: int = 0) -> str:
+    """Screenshots that have a video link, sampled with ``seed``."""
+    ids = [r[0] for r in ws.db.execute("SELECT id FROM images WHERE video_url IS NOT NULL AND video_url != '' "
+                                       "AND flags = '' ORDER BY id")]
+    chosen = ids if len(ids) <= size else random.Random(seed).sample(ids, size)
+    items = [_item(ws, image_id, "") for image_id in chosen]
+    return AnnotationStore(ws).create_set(name, "representativeness", raters, {"seed": seed, "size": size}, items)
+
+
+def _item(ws, image_id: int, value: str) -> dict:
+    row = ws.db.execute("SELECT sha256, video_url FROM images WHERE id = ?", (image_id,)).fetchone()
+    return {"image_id": image_id, "image_sha256": row["sha256"], "value": value, "video_url": row["video_url"]}
+
+
+def annotator_order(items: list[dict], set_id: str, annotator: str) -> list[dict]:
+    """The same annotator always sees the same order; different annotators different ones."""
+    seed = int(hashlib.sha256(f"{set_id}/{annotator.strip().lower()}".encode()).hexdigest()[:12], 16)
+    order = list(items)
+    random.Random(seed).shuffle(order)
+    return order
+
+
+def questions_for(kind: str, item: dict) -> list[str]:
+    """Value sets: the screenshot, then (only when there is a video) the video; asked in that order."""
+    if kind == "representativeness":
+        return ["representative"]
+    return ["screenshot", "video"] if item.get("video_url") else ["screenshot"]
