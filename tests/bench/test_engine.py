@@ -297,3 +297,51 @@ def test_rate_limiter_with_a_simulated_clock():
     for i, t in enumerate(starts):
         assert sum(1 for u in starts[i:] if u < t + 60) <= 10
     assert starts[-1] < 4 * 60.25  # and no slower than needed
+
+
+def test_tokens_per_minute_with_a_simulated_clock():
+    now = [0.0]
+
+    async def scenario():
+        import vspectrum_app.providers.ratelimit as rl
+
+        limiter = RateLimiter(1000, tokens_per_minute=3000, clock=lambda: now[0])
+        starts = []
+
+        async def fake_sleep(s):
+            now[0] += s
+
+        original = rl.asyncio.sleep
+        rl.asyncio.sleep = fake_sleep
+        try:
+            for _ in range(10):
+                await limiter.acquire(1000)
+                starts.append(now[0])
+        finally:
+            rl.asyncio.sleep = original
+        return starts
+
+    starts = asyncio.run(scenario())
+    for i, t in enumerate(starts):
+        assert 1000 * sum(1 for u in starts[i:] if u < t + 60) <= 3000
+    assert starts[3] >= 60  # the fourth request waited for the window
+
+
+def test_keys_and_providers_from_the_cli(memory_keyring, server, monkeypatch, capsys):
+    import io
+
+    assert main(["providers", "add", "lab", "--kind", "openai-compatible", "--base-url", server.openai_base_url,
+                 "--model", "m1", "--rpm", "30"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO("sk-wrong-key-1234567890\n"))
+    assert main(["keys", "set", "lab"]) == 0
+    assert memory_keyring.store[("vspectrum", "lab")] == "sk-wrong-key-1234567890"
+    assert main(["providers", "test", "lab"]) == 1
+    err = capsys.readouterr().err
+    assert "key rejected by lab" in err and "sk-wrong" not in err
+    monkeypatch.setattr("sys.stdin", io.StringIO(VALID_KEY + "\n"))
+    assert main(["keys", "set", "lab"]) == 0
+    assert main(["providers", "test", "lab"]) == 0
+    assert "m1 answered" in capsys.readouterr().out
+    assert main(["keys", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "lab: set (keyring)" in out and VALID_KEY not in out

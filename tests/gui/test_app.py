@@ -166,7 +166,7 @@ def test_cancel_stops_a_job_and_keeps_its_work(window, qtbot, tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()
     blob = make_image_bytes(seed=0, fmt="PNG", size=(600, 900))
-    for i in range(300):  # distinct files (a trailing byte changes the hash), each slow enough to decode
+    for i in range(1000):  # distinct files (trailing bytes change the hash), each slow enough to decode
         (folder / f"{i}.png").write_bytes(blob + i.to_bytes(2, "big"))
     window.open_workspace(tmp_path / "ws")
     library = window.show_pane("Library")
@@ -175,5 +175,29 @@ def test_cancel_stops_a_job_and_keeps_its_work(window, qtbot, tmp_path):
     qtbot.mouseClick(library.cancel_button, Qt.MouseButton.LeftButton)
     assert _wait_job(qtbot, library._job) == 130
     count = window.ctx.workspace.db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
-    assert 5 < count < 300
+    assert 5 < count < 1000
     assert "cancelled" in library.status.text()
+
+
+def test_reopening_offers_to_resume_an_interrupted_run(window, qtbot, tmp_path, indexed_workspace, tiny_clip):
+    from vspectrum_app.bench.store import RunStore
+
+    items = [{"target": "lab:m1", "mode": "vlm", "value": "Power", "keyword": "money", "rank": 1,
+              "image_id": 1, "image_sha256": indexed_workspace.db.execute("SELECT sha256 FROM images WHERE id = 1")
+              .fetchone()[0], "repeat": 0}]
+    run_id = RunStore(indexed_workspace).create_run({"targets_label": ["lab:m1"], "values": ["Power"]}, items)
+    RunStore(indexed_workspace).set_status(run_id, "running")  # as a crash leaves it
+    window.open_workspace(indexed_workspace.root)
+    bench = window.pane("Benchmark")
+    assert window.stack.currentWidget() is bench
+    assert bench.resume_banner.isVisible() and bench.resume_combo.currentData() == run_id
+    assert bench.resume_button.isEnabled()
+
+
+def test_settings_check_model_reports_offline_failure_in_one_sentence(window, qtbot):
+    settings = window.show_pane("Settings")
+    settings.clip_config.set_path("")
+    settings.clip_checkpoint.set_path("")
+    settings.check_model()
+    qtbot.waitUntil(lambda: settings.model_status.text().startswith(("Not available", "Ready")), timeout=120_000)
+    assert settings.model_status.text().startswith("Not available: Could not download the CLIP weights")

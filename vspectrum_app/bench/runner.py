@@ -23,7 +23,7 @@ from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.core.secrets import redact
-from vspectrum_app.providers.clients import ChatClient, Completion, Message, Params, make_client
+from vspectrum_app.providers.clients import ChatClient, Completion, Message, Params, make_client, request_tokens
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError, Retryable
 from vspectrum_app.providers.ratelimit import RateLimiter
@@ -258,6 +258,7 @@ class RunEngine:
                 if self.reporter.cancelled():
                     raise asyncio.CancelledError
                 self.counts["sent"] += 1
+                request_tokens.set(estimate_tokens(messages, self.params))
                 return await provider.client.complete(model, messages, self.params)
 
         def on_retry(exc: Retryable, delay: float, attempt_no: int) -> None:
@@ -294,6 +295,16 @@ class RunEngine:
         self.reporter.progress(c["done"] + c["errors"], self._total,
                                f"errors {c['errors']}, refusals {c['refusal']}, unparsed {c['unparsed']}, "
                                f"sent {c['sent']}, cached {c['cached']}, {c['sent'] / elapsed:.1f} calls/s")
+
+
+def estimate_tokens(messages: list[Message], params: Params) -> int:
+    """What a request will cost against a tokens-per-minute limit: text at ~4 characters a
+    token, an image at a flat rate, and the answer's maximum length."""
+    from vspectrum_app.bench.plan import IMAGE_TOKENS
+
+    text = sum(len(m.text) for m in messages) // 4
+    images = sum(IMAGE_TOKENS for m in messages if m.image is not None)
+    return text + images + params.max_tokens
 
 
 class _NoClient:

@@ -117,6 +117,13 @@ class MainWindow(QMainWindow):
             self.ctx.open_workspace(path)
         except Exception as exc:  # a clear message, never a crash
             QMessageBox.critical(self, "Cannot open workspace", str(exc))
+            return
+        from vspectrum_app.bench.store import RunStore
+
+        unfinished = RunStore(self.ctx.workspace).unfinished_runs()
+        if unfinished:  # a run was interrupted: offer it where it can be resumed
+            self.statusBar().showMessage(f"{len(unfinished)} benchmark run(s) can be resumed", 15_000)
+            self.show_pane("Benchmark")
 
     # -- status -------------------------------------------------------------------------
     def _update_status(self) -> None:

@@ -41,6 +41,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_clip_arguments(p)
     p.set_defaults(func=cmd_stats)
 
+    p = cmds.add_parser("model", help="load the CLIP model (downloading its weights on first use) and describe it")
+    add_clip_arguments(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_model)
+
     p = cmds.add_parser("keywords", help="list keyword sets, or add one from a JSON file")
     p.add_argument("--add", type=Path, metavar="FILE", help="store this keyword set in the workspace")
     p.add_argument("--show", metavar="SET", help="print one set's keywords")
@@ -151,6 +156,20 @@ def cmd_stats(args, ctx) -> int:
         print(f"coverage within radius {args.radius} ({stats['coverage']['keyword_set']}):")
         for value, c in stats["coverage"]["values"].items():
             print(f"  {value:<15} {c['images']:>7}  {100 * c['fraction']:5.1f}%")
+    return 0
+
+
+def cmd_model(args, ctx) -> int:
+    from vspectrum_app.library.embedder import load_embedder
+
+    spec = clip_spec_from_args(args)
+    embedder = load_embedder(spec, ctx.reporter)
+    info = {"model": spec.describe(), "model_key": spec.model_key, "dim": embedder.dim,
+            "input_size": list(embedder.input_size)}
+    if ctx.json:
+        ctx.print_json(info)
+    else:
+        print(f"CLIP {info['model']} ready: {info['dim']}-dimensional embeddings (key {info['model_key']})")
     return 0
 
 

@@ -8,6 +8,7 @@ retries with its own policy and rate limiter, so that every attempt is counted.
 from __future__ import annotations
 
 import base64
+import contextvars
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable
 
@@ -50,7 +51,11 @@ class MissingKeyError(Exception):
     pass
 
 
-BeforeSend = Callable[[], Awaitable[None]]
+BeforeSend = Callable[[int], Awaitable[None]]  # awaited with the request's estimated tokens
+
+# The estimated tokens of the request being sent, set by the caller around ``complete`` so
+# that the HTTP hook (which sees only bytes) can charge a tokens-per-minute limit.
+request_tokens: contextvars.ContextVar[int] = contextvars.ContextVar("request_tokens", default=0)
 
 
 class ChatClient:
@@ -71,7 +76,7 @@ class ChatClient:
         before = self._before_send
 
         async def hook(request) -> None:
-            await before()
+            await before(request_tokens.get())
 
         return sdk.DefaultAsyncHttpxClient(event_hooks={"request": [hook]})
 

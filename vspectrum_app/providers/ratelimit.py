@@ -1,5 +1,6 @@
-"""A sliding-window rate limiter: never more than N request starts (and T tokens) in any
-window of 60 s, retries included. Waiters are served in order."""
+"""A sliding-window rate limiter: never more than N request starts (and T estimated tokens)
+in any window of 60 s, retries included. Waiters are served in order. A single request
+larger than the whole token budget is let through alone rather than blocked forever."""
 
 from __future__ import annotations
 

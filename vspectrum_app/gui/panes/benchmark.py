@@ -80,6 +80,12 @@ class BenchmarkPane(QWidget):
         self.pause_button.clicked.connect(self.pause)
         self.resume_button.clicked.connect(self.resume)
 
+        # -- an interrupted run is offered for resuming when the workspace opens
+        self.resume_banner = QLabel()
+        self.resume_banner.setStyleSheet("background: #fff4ce; padding: 6px")
+        self.resume_banner.setWordWrap(True)
+        self.resume_banner.setVisible(False)
+
         # -- live view
         self.radar = RadarPlot("Scores per value (live)")
         self.bars = BarPlot("Score per value")
@@ -97,6 +103,7 @@ class BenchmarkPane(QWidget):
         plots.addWidget(self.bars)
         live = QWidget()
         ll = QVBoxLayout(live)
+        ll.addWidget(self.resume_banner)
         ll.addWidget(plots, 3)
         ll.addWidget(self.progress)
         ll.addWidget(self.counters)
@@ -154,6 +161,11 @@ class BenchmarkPane(QWidget):
             if run["status"] != "done" and run["done"] < run["total"]:
                 self.resume_combo.addItem(f"{run['id']} ({run['done']}/{run['total']}, {run['status']})", run["id"])
         self.resume_button.setEnabled(self.resume_combo.count() > 0 and self.job is None)
+        if self.resume_combo.count() and self.job is None:
+            self.resume_banner.setText(f"{self.resume_combo.count()} run(s) did not finish (closed, crashed or "
+                                       f"paused): choose one under Unfinished runs and press Resume; nothing "
+                                       f"finished is sent again.")
+        self.resume_banner.setVisible(bool(self.resume_combo.count()) and self.job is None)
 
     def _selected(self, widget: QListWidget) -> list[str]:
         return [widget.item(i).text() for i in range(widget.count())
@@ -218,6 +230,7 @@ class BenchmarkPane(QWidget):
         for b in (self.start_button, self.resume_button, self.estimate_button):
             b.setEnabled(False)
         self.pause_button.setEnabled(True)
+        self.resume_banner.setVisible(False)
 
     def _load_existing(self, run_id: str) -> None:
         from vspectrum_app.bench.store import RunStore

@@ -87,6 +87,12 @@ class SettingsPane(QWidget):
                       "checkpoint (and a config for models open_clip does not know).")
         note.setWordWrap(True)
         cf.addRow(note)
+        self.model_button = QPushButton("Save and download / check model")
+        self.model_status = QLabel()
+        self.model_status.setWordWrap(True)
+        self.model_button.clicked.connect(self.check_model)
+        cf.addRow(self.model_button)
+        cf.addRow(self.model_status)
         right.addWidget(clip)
         other = QGroupBox("Crawler and workspace")
         of = QFormLayout(other)
@@ -185,6 +191,17 @@ class SettingsPane(QWidget):
         job.finished.connect(lambda code, j=job: self.test_result.setText(
             "OK: " + " ".join(j.output) if code == 0 else
             "Failed: " + (j.stderr.strip().splitlines() or ["unknown error"])[-1]))
+
+    def check_model(self) -> None:
+        """Loads the model in a background job: downloads the weights on first use (progress
+        from the download shows as it goes), or says in one sentence why it cannot."""
+        self.save_settings()
+        self.model_status.setText("loading the CLIP model (the first time downloads its weights)...")
+        job = self.ctx.run_job("CLIP model", ["library", "model", "--json", *self.ctx.clip_args()])
+        job.log.connect(lambda level, msg: self.model_status.setText(msg))
+        job.finished.connect(lambda code, j=job: self.model_status.setText(
+            f"Ready: {j.result['model']}, {j.result['dim']}-dimensional embeddings." if code == 0 and j.result
+            else f"Not available: {j.error or (j.stderr.strip().splitlines() or ['unknown error'])[-1]}"))
 
     # -- other settings -----------------------------------------------------------------
     def save_settings(self) -> None:
