@@ -270,58 +270,41 @@ def test_rate_limit_holds_in_every_window(indexed_workspace, tiny_clip, server, 
     assert times[-1] - times[0] < 5 * 2.25 + 1  # and the limiter does not crawl
 
 
-def test_rate_limiter_with_a_simulated_clock():
+def _simulate(limiter_kwargs: dict, tokens: int, n: int, gap_s: float) -> list[float]:
+    """Start times of ``n`` acquisitions on a simulated clock (sleeping advances it)."""
+    import vspectrum_app.providers.ratelimit as rl
+
     now = [0.0]
 
+    async def fake_sleep(s):
+        now[0] += s
+
     async def scenario():
-        limiter = RateLimiter(10, clock=lambda: now[0])
+        limiter = RateLimiter(clock=lambda: now[0], **limiter_kwargs)
         starts = []
-
-        async def fake_sleep(s):
-            now[0] += s
-
-        import vspectrum_app.providers.ratelimit as rl
-
-        original = rl.asyncio.sleep
-        rl.asyncio.sleep = fake_sleep
-        try:
-            for _ in range(35):
-                await limiter.acquire()
-                starts.append(now[0])
-                now[0] += 0.5
-        finally:
-            rl.asyncio.sleep = original
+        for _ in range(n):
+            await limiter.acquire(tokens)
+            starts.append(now[0])
+            now[0] += gap_s
         return starts
 
-    starts = asyncio.run(scenario())
+    original = rl.asyncio.sleep
+    rl.asyncio.sleep = fake_sleep
+    try:
+        return asyncio.run(scenario())
+    finally:
+        rl.asyncio.sleep = original
+
+
+def test_rate_limiter_with_a_simulated_clock():
+    starts = _simulate({"requests_per_minute": 10}, tokens=0, n=35, gap_s=0.5)
     for i, t in enumerate(starts):
         assert sum(1 for u in starts[i:] if u < t + 60) <= 10
     assert starts[-1] < 4 * 60.25  # and no slower than needed
 
 
 def test_tokens_per_minute_with_a_simulated_clock():
-    now = [0.0]
-
-    async def scenario():
-        import vspectrum_app.providers.ratelimit as rl
-
-        limiter = RateLimiter(1000, tokens_per_minute=3000, clock=lambda: now[0])
-        starts = []
-
-        async def fake_sleep(s):
-            now[0] += s
-
-        original = rl.asyncio.sleep
-        rl.asyncio.sleep = fake_sleep
-        try:
-            for _ in range(10):
-                await limiter.acquire(1000)
-                starts.append(now[0])
-        finally:
-            rl.asyncio.sleep = original
-        return starts
-
-    starts = asyncio.run(scenario())
+    starts = _simulate({"requests_per_minute": 1000, "tokens_per_minute": 3000}, tokens=1000, n=10, gap_s=0.0)
     for i, t in enumerate(starts):
         assert 1000 * sum(1 for u in starts[i:] if u < t + 60) <= 3000
     assert starts[3] >= 60  # the fourth request waited for the window

@@ -8,6 +8,7 @@ from typing import Any
 
 from vspectrum_app import __version__
 from vspectrum_app.bench.prompts import PromptSet
+from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
 from vspectrum_app.library.keywords import KeywordSet
 from vspectrum_app.providers.clients import Params
@@ -67,10 +68,10 @@ class Estimate:
 
     def describe(self) -> str:
         lines = [f"{self.calls} calls, ~{self.input_tokens:,} input and ~{self.output_tokens:,} output tokens, "
-                 f"~${self.cost_usd:.2f}, ~{_duration(self.seconds)} at the configured limits "
+                 f"~${self.cost_usd:.2f}, ~{format_duration(self.seconds)} at the configured limits "
                  f"(an upper bound: answers cached by earlier runs are not sent)"]
         for name, p in self.per_provider.items():
-            lines.append(f"  {name}: {int(p['calls'])} calls, ~${p['cost_usd']:.2f}, ~{_duration(p['seconds'])}")
+            lines.append(f"  {name}: {int(p['calls'])} calls, ~${p['cost_usd']:.2f}, ~{format_duration(p['seconds'])}")
         return "\n".join(lines)
 
 
@@ -161,11 +162,3 @@ def estimate(items: list[dict[str, Any]], request: RunRequest, providers: Provid
                     output_tokens=int(sum(p["output_tokens"] for p in per.values())),
                     cost_usd=total_cost, seconds=total_seconds, per_provider=per)
 
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 90:
-        return f"{seconds} s"
-    if seconds < 5400:
-        return f"{seconds // 60} min"
-    return f"{seconds / 3600:.1f} h"

@@ -131,7 +131,7 @@ class TerminalReporter(Reporter):
             bar = "#" * int(frac * 24)
             parts.append(f"[{bar:<24}] {done}/{total}")
             if 0 < rate and done < total:
-                parts.append(f"ETA {_duration((total - done) / rate)}")
+                parts.append(f"ETA {format_duration((total - done) / rate)}")
         else:
             parts.append(f"{done}")
         parts.append(f"{rate:.1f}/s")
@@ -151,7 +151,8 @@ class TerminalReporter(Reporter):
         pass  # partial results are for machine readers; the terminal shows progress and logs
 
 
-def _duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
+    """'45s', '12m05s', '3h20m'."""
     seconds = int(seconds)
     if seconds < 60:
         return f"{seconds}s"
