@@ -62,6 +62,8 @@ def main(out: Path) -> None:
                                         models=["vlm-1", "vlm-2"], concurrency=8, requests_per_minute=5000))
     cli(["-w", str(ws), "bench", "run", "--model", "demo:vlm-1", "--model", "demo:vlm-2", "--k", "2",
          "--clip-config", spec.config, "--clip-checkpoint", spec.checkpoint])
+    cli(["-w", str(ws), "annotate", "create", "pilot", "--per-value", "10", "--raters", "3",
+         "--clip-config", spec.config, "--clip-checkpoint", spec.checkpoint])
 
     from PySide6.QtWidgets import QApplication
 
@@ -82,6 +84,10 @@ def main(out: Path) -> None:
             pane.search_value("Hedonism")
             _settle(app, 60_000, lambda: "results" in pane.status.text())  # the first search loads CLIP
             pane.grid.setCurrentIndex(pane.model.index(0))
+        if title == "Annotation":
+            pane.annotator.setText("Demo")
+            pane.start()
+            pane.choose("yes")
         if title == "Benchmark":
             pane._load_existing(ctx.workspace and __import__("vspectrum_app.bench.store", fromlist=["RunStore"])
                                 .RunStore(ctx.workspace).runs()[-1]["id"])
