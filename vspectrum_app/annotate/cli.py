@@ -41,21 +41,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_create(args, ctx) -> int:
-    from vspectrum_app.annotate.sampling import create_representativeness_set, create_value_set
+    from vspectrum_app.annotate.sampling import create_representativeness_set, create_value_set_by_retrieval
     from vspectrum_app.annotate.store import AnnotationStore
-    from vspectrum_app.library import keywords
     from vspectrum_app.library.cli import clip_spec_from_args
-    from vspectrum_app.library.search import Searcher
 
     ws = ctx.workspace()
     if args.kind == "representativeness":
         set_id = create_representativeness_set(ws, args.name, size=args.per_value, raters=args.raters, seed=args.seed)
     else:
-        ks = keywords.get_set(ws, args.keyword_set)
-        searcher = Searcher(ws, clip_spec_from_args(args))
-        set_id = create_value_set(ws, args.name, lambda v: [r.image_id for r in searcher.retrieve_value(v, ks, args.k)],
-                                  values=args.values, per_value=args.per_value, raters=args.raters, seed=args.seed,
-                                  keyword_set_id=ks.id)
+        set_id = create_value_set_by_retrieval(ws, args.name, clip_spec_from_args(args), keyword_set=args.keyword_set,
+                                               k=args.k, values=args.values, per_value=args.per_value,
+                                               raters=args.raters, seed=args.seed)
     n = len(AnnotationStore(ws).items(set_id))
     print(f"task set {set_id} ({args.name}): {n} items")
     return 0
@@ -85,21 +81,14 @@ def cmd_import(args, ctx) -> int:
 
     for path in args.files:
         r = import_answers(ctx.workspace(), path)
-        print(f"{path}: {r.added} answers added, {r.duplicates} already here"
-              + (f", {r.unmatched} kept aside (screenshots not in this workspace)" if r.unmatched else "")
-              + (" (task set created)" if r.set_created else ""))
+        print(f"{path}: {r.describe()}")
     return 0
 
 
 def cmd_report(args, ctx) -> int:
-    from vspectrum_app.annotate.report import agreed_images, filtered_scores, set_report
+    from vspectrum_app.annotate.report import set_report
 
-    ws = ctx.workspace()
-    report = set_report(ws, args.set)
-    if args.run:
-        from vspectrum_app.bench.store import RunStore
-
-        report["filtered_scores"] = filtered_scores(RunStore(ws).items(args.run), agreed_images(ws, args.set))
+    report = set_report(ctx.workspace(), args.set, run_id=args.run)
     if ctx.json:
         ctx.print_json(report)
         return 0

@@ -21,6 +21,12 @@ class ImportReport:
     duplicates: int = 0
     unmatched: int = 0
     set_created: bool = False
+    set_id: str = ""
+
+    def describe(self) -> str:
+        return (f"{self.added} answers added, {self.duplicates} already here"
+                + (f", {self.unmatched} kept aside (screenshots not in this workspace)" if self.unmatched else "")
+                + (" (task set created)" if self.set_created else ""))
 
 
 def export_answers(ws, set_ref: str, annotator: str | None, path: Path) -> int:
@@ -45,8 +51,8 @@ def import_answers(ws, path: Path) -> ImportReport:
     if doc.get("format") != FORMAT:
         raise AnnotationError(f"{path} is not an annotation export ({FORMAT})")
     store = AnnotationStore(ws)
-    report = ImportReport()
     set_id = doc["set"]["id"]
+    report = ImportReport(set_id=set_id)
     if not ws.db.execute("SELECT 1 FROM ann_sets WHERE id = ?", (set_id,)).fetchone():
         items = []
         for item in doc["items"]:

@@ -12,7 +12,8 @@ from vspectrum_app.annotate.store import ANSWERS, AnnotationStore
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
 
-def set_report(ws, set_ref: str) -> dict[str, Any]:
+def set_report(ws, set_ref: str, run_id: str | None = None) -> dict[str, Any]:
+    """The set's results; with ``run_id``, also that benchmark run's human-filtered scores."""
     store = AnnotationStore(ws)
     ann_set = store.get_set(set_ref)
     answers = store.current(ann_set["id"])
@@ -22,9 +23,14 @@ def set_report(ws, set_ref: str) -> dict[str, Any]:
     groups = [v for v in SCHWARTZ_VALUES if v in by_group] + [g for g in by_group if g not in SCHWARTZ_VALUES]
     rows = [_group_stats(g, by_group[g]) for g in groups]
     overall = _group_stats("Overall", answers)
-    return {"set": {k: ann_set[k] for k in ("id", "name", "kind", "raters")}, "groups": rows, "overall": overall,
-            "annotators": sorted({a["annotator"] for a in answers}),
-            "disagreements": _disagreements(answers)}
+    report = {"set": {k: ann_set[k] for k in ("id", "name", "kind", "raters")}, "groups": rows, "overall": overall,
+              "annotators": sorted({a["annotator"] for a in answers}),
+              "disagreements": _disagreements(answers)}
+    if run_id:
+        from vspectrum_app.bench.store import RunStore
+
+        report["filtered_scores"] = filtered_scores(RunStore(ws).items(run_id), agreed_images(ws, ann_set["id"]))
+    return report
 
 
 def _group_stats(name: str, answers: list[dict]) -> dict[str, Any]:

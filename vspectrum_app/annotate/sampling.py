@@ -27,6 +27,19 @@ def create_value_set(ws, name: str, retrieve: RetrieveFn, *, values: list[str] |
     return AnnotationStore(ws).create_set(name, "value", raters, config, items)
 
 
+def create_value_set_by_retrieval(ws, name: str, clip_spec, *, keyword_set: str | None = None, k: int = 5,
+                                  **options) -> str:
+    """A value set sampled from what each value's keywords retrieve (k per keyword, as in the
+    benchmark): what both ``vspectrum annotate create`` and the Annotation pane call."""
+    from vspectrum_app.library import keywords
+    from vspectrum_app.library.search import Searcher
+
+    ks = keywords.get_set(ws, keyword_set)
+    searcher = Searcher(ws, clip_spec)
+    return create_value_set(ws, name, lambda v: [r.image_id for r in searcher.retrieve_value(v, ks, k)],
+                            keyword_set_id=ks.id, **options)
+
+
 def create_representativeness_set(ws, name: str, *, size: int = 50, raters: int = 3, seed: int = 0) -> str:
     """Screenshots that have a video link, sampled with ``seed``."""
     ids = [r[0] for r in ws.db.execute("SELECT id FROM images WHERE video_url IS NOT NULL AND video_url != '' "

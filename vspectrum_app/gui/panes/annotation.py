@@ -1,18 +1,28 @@
-"""Annotation pane: one screenshot at a time, the question, and the keyboard for everything
-(Y / N / S choose yes / no / not sure, Enter confirms, arrows move, U undoes), with the
-next images decoded ahead so that an hour of work has no waits."""
+"""Annotation pane.
+
+*Annotate*: one screenshot at a time, the question, and the keyboard for everything (Y / N / S
+choose yes / no / not sure, Enter confirms, arrows move, U undoes), with the next images decoded
+ahead so that an hour of work has no waits.
+
+*Sets and results*: create a task set, export one's answers and import other annotators', and
+the results (Table 9 percentages, agreement, disagreements, human-filtered scores). It calls the
+same core functions as ``vspectrum annotate create|export|import|report`` and adds nothing to them.
+"""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSpinBox, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from vspectrum_app.annotate.sampling import annotator_order, questions_for
-from vspectrum_app.annotate.store import AnnotationStore
+from vspectrum_app.annotate.store import AnnotationError, AnnotationStore
+from vspectrum_app.gui.workers import Worker
 
 PREFETCH = 3
 QUESTION_TEXT = {
@@ -21,20 +31,29 @@ QUESTION_TEXT = {
     "representative": "Does the image represent the main content of the video?",
 }
 KEYS = {Qt.Key.Key_Y: "yes", Qt.Key.Key_N: "no", Qt.Key.Key_S: "not_sure"}
+ANSWER_TEXT = {"yes": "yes", "no": "no", "not_sure": "not sure"}
 
 
 class AnnotationPane(QWidget):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
+        self.set_id: str | None = None
+        self.name = ""
+        self.kind = "value"
+        self.items: list[dict] = []        # the set's items in this annotator's order
+        # what is being walked through: the items, or in review mode one entry per answered
+        # question (an item with a "question" key pins that question)
         self.order: list[dict] = []
         self.position = 0
         self.question: str | None = None
         self.choice: str | None = None
+        self._mine: dict[int, dict[str, str]] = {}  # item id -> question -> this annotator's current answer
+        self._note: tuple[int, str] | None = None   # (item id, others' answers) for a disagreement under review
         self._shown_at = time.monotonic()
         self._images: dict[str, QImage] = {}
-        from vspectrum_app.gui.workers import Worker
-
+        self._decoding: set[str] = set()            # prefetches requested, not yet decoded
+        self._store: AnnotationStore | None = None
         self._worker = Worker(self)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
@@ -47,6 +66,26 @@ class AnnotationPane(QWidget):
         for w in (QLabel("Task set"), self.sets, QLabel("Annotator"), self.annotator, self.review, self.start_button):
             top.addWidget(w)
         top.addStretch()
+        self.annotate_page = self._build_annotate_page()
+        self.results = SetsPanel(ctx, self)
+        self.tabs = QTabWidget()
+        self.tabs.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.tabs.addTab(self.annotate_page, "Annotate")
+        self.tabs.addTab(self.results, "Sets and results")
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+
+        self.start_button.clicked.connect(lambda: self.start())
+        self.review.toggled.connect(lambda _: self.start())
+        self.tabs.currentChanged.connect(lambda _: self.results.refresh() if self.tabs.currentWidget() is self.results
+                                         else None)
+        self.sets.currentIndexChanged.connect(lambda _: self.results.refresh() if self.results.isVisible() else None)
+        ctx.workspace_changed.connect(self.reload_sets)
+        self.reload_sets()
+
+    def _build_annotate_page(self) -> QWidget:
+        page = QWidget()
         self.image = QLabel("Choose a task set and enter your name, then Start.")
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setMinimumHeight(420)
@@ -56,6 +95,8 @@ class AnnotationPane(QWidget):
         self.link = QLabel()
         self.link.setOpenExternalLinks(True)
         self.link.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.note = QLabel()
+        self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.buttons = {a: QPushButton(t) for a, t in (("yes", "Yes (Y)"), ("no", "No (N)"), ("not_sure", "Not sure (S)"))}
         row = QHBoxLayout()
         for answer, button in self.buttons.items():
@@ -63,36 +104,40 @@ class AnnotationPane(QWidget):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _=False, a=answer: self.choose(a))
             row.addWidget(button)
+        # Enter in the comment reaches keyPressEvent below (QLineEdit passes it on), which
+        # confirms; connecting returnPressed as well would confirm twice.
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("optional comment (Enter confirms)")
-        self.comment.returnPressed.connect(self.confirm)
         self.progress = QLabel()
         help_label = QLabel("Y / N / S choose, Enter confirms, Left / Right move, U undoes the last answer")
         help_label.setStyleSheet("color: #666")
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout = QVBoxLayout(page)
         layout.addWidget(self.image, 1)
-        layout.addWidget(self.question_label)
-        layout.addWidget(self.link)
+        for w in (self.question_label, self.link, self.note):
+            layout.addWidget(w)
         layout.addLayout(row)
-        layout.addWidget(self.comment)
-        layout.addWidget(self.progress)
-        layout.addWidget(help_label)
-        self.start_button.clicked.connect(self.start)
-        self.review.toggled.connect(lambda _: self.start())
-        ctx.workspace_changed.connect(self.reload_sets)
-        self.reload_sets()
+        for w in (self.comment, self.progress, help_label):
+            layout.addWidget(w)
+        return page
 
     # -- sets and order -----------------------------------------------------------------
     @property
     def store(self) -> AnnotationStore:
-        return AnnotationStore(self.ctx.workspace)
+        # one per workspace: creating it checks the schema, too slow to repeat per keypress
+        if self._store is None or self._store.ws is not self.ctx.workspace:
+            self._store = AnnotationStore(self.ctx.workspace)
+        return self._store
 
-    def reload_sets(self) -> None:
-        self.sets.clear()
-        if self.ctx.workspace:
-            for s in self.store.sets():
-                self.sets.addItem(f"{s['name']} ({s['kind']}, {s['items']} items)", s["id"])
+    def reload_sets(self, select: str | None = None) -> None:
+        select = select or self.sets.currentData()
+        with QSignalBlocker(self.sets):
+            self.sets.clear()
+            if self.ctx.workspace:
+                for s in self.store.sets():
+                    self.sets.addItem(f"{s['name']} ({s['kind']}, {s['items']} items)", s["id"])
+            if select and self.sets.findData(select) >= 0:
+                self.sets.setCurrentIndex(self.sets.findData(select))
+        self.results.reload()
 
     def start(self) -> None:
         name = self.annotator.text().strip()
@@ -104,22 +149,59 @@ class AnnotationPane(QWidget):
         self.ctx.settings.save()
         self.set_id, self.name = set_id, name
         self.kind = self.store.get_set(set_id)["kind"]
-        order = annotator_order(self.store.items(set_id), set_id, name)
-        if self.review.isChecked():
-            answered = {a["item_id"] for a in self.store.current(set_id, name)}
-            order = [i for i in order if i["id"] in answered]
-        self.order = order
+        self._load_answers()
+        self.items = annotator_order(self.store.items(set_id), set_id, name)
+        self.order = self._review_order() if self.review.isChecked() else self.items
         # resume: the first item with a question this annotator has not answered
-        self.position = next((n for n, item in enumerate(order) if self._next_question(item)), 0)
+        self.position = 0 if self.review.isChecked() else (self._next_open(-1) or 0)
+        self._note = None
+        self.tabs.setCurrentWidget(self.annotate_page)
         self.setFocus()
         self._show()
 
-    def _answers(self, item: dict) -> dict[str, str]:
-        return {a["question"]: a["answer"] for a in self.store.current(self.set_id, self.name) if a["item_id"] == item["id"]}
+    def _load_answers(self) -> None:
+        """This annotator's current answers, read once; confirm keeps them up to date."""
+        self._mine = {}
+        for a in self.store.current(self.set_id, self.name):
+            self._mine.setdefault(a["item_id"], {})[a["question"]] = a["answer"]
+
+    def _review_order(self) -> list[dict]:
+        """One entry per answered question, so that the screenshot and the video answer are both reviewed."""
+        return [{**item, "question": q} for item in self.items for q in questions_for(self.kind, item)
+                if q in self._mine.get(item["id"], {})]
 
     def _next_question(self, item: dict) -> str | None:
-        answered = self._answers(item)
+        answered = self._mine.get(item["id"], {})
         return next((q for q in questions_for(self.kind, item) if q not in answered), None)
+
+    def _next_open(self, after: int) -> int | None:
+        """The next position after ``after`` with a question left, wrapping round so that skipped items come back."""
+        n = len(self.order)
+        return next((p % n for p in range(after + 1, after + 1 + n) if self._next_question(self.order[p % n])), None)
+
+    def open_item(self, set_id: str, disagreement: dict) -> None:
+        """Open an item with disagreement from the results: in review mode at that answer when
+        this annotator gave one, otherwise where they can answer it."""
+        if self.sets.currentData() != set_id:
+            self.sets.setCurrentIndex(self.sets.findData(set_id))
+        name = self.annotator.text().strip()
+        if not name:
+            self.results.status.setText("Enter your name (top) to review an item.")
+            return
+        answered = disagreement["question"] in self._answers_of(set_id, name, disagreement["item_id"])
+        with QSignalBlocker(self.review):
+            self.review.setChecked(answered)
+        self.start()
+        target = next((n for n, i in enumerate(self.order) if i["id"] == disagreement["item_id"]
+                       and i.get("question", disagreement["question"]) == disagreement["question"]), None)
+        if target is not None:
+            others = ", ".join(f"{a}: {ANSWER_TEXT[v]}" for a, v in sorted(disagreement["answers"].items()))
+            self._note = (disagreement["item_id"], f"Under review ({disagreement['question']}): {others}")
+            self.position = target
+            self._show()
+
+    def _answers_of(self, set_id: str, name: str, item_id: int) -> set[str]:
+        return {a["question"] for a in self.store.current(set_id, name) if a["item_id"] == item_id}
 
     # -- showing ------------------------------------------------------------------------
     def _show(self) -> None:
@@ -128,21 +210,24 @@ class AnnotationPane(QWidget):
             return
         self.position = max(0, min(self.position, len(self.order) - 1))
         item = self.order[self.position]
-        answered = self._answers(item)
-        self.question = self._next_question(item) or questions_for(self.kind, item)[-1]
-        self.choice = answered.get(self.question)
-        for answer, button in self.buttons.items():
-            button.setChecked(answer == self.choice)
+        self.question = item.get("question") or self._next_question(item) or questions_for(self.kind, item)[-1]
+        self.choose(self._mine.get(item["id"], {}).get(self.question))
         self.question_label.setText(QUESTION_TEXT[self.question].format(value=item["value"]))
         self.link.setText(f'<a href="{item["video_url"]}">{item["video_url"]}</a>'
                           if item.get("video_url") and self.question != "screenshot" else "")
+        self.note.setText(self._note[1] if self._note and self._note[0] == item["id"] else "")
         self.comment.clear()
         self._display_image(item)
-        done = sum(1 for i in self.order if not self._next_question(i))
-        self.progress.setText(f"Item {self.position + 1} of {len(self.order)}; {done} fully answered"
-                              + (" - all done, thank you!" if done == len(self.order) else ""))
+        self.progress.setText(self._progress_text())
         self._shown_at = time.monotonic()
         self._prefetch()
+
+    def _progress_text(self) -> str:
+        if self.review.isChecked():
+            return f"Reviewing answer {self.position + 1} of {len(self.order)}"
+        done = sum(1 for i in self.items if not self._next_question(i))
+        return (f"Item {self.position + 1} of {len(self.order)}; {done} fully answered"
+                + (" - all done, thank you!" if done == len(self.items) else ""))
 
     def _path(self, item: dict) -> str:
         row = self.ctx.workspace.db.execute("SELECT sha256, ext FROM images WHERE sha256 = ?",
@@ -150,10 +235,16 @@ class AnnotationPane(QWidget):
         return str(self.ctx.workspace.image_path(row["sha256"], row["ext"])) if row else ""
 
     def _display_image(self, item: dict) -> None:
-        image = self._images.get(item["image_sha256"])
+        sha = item["image_sha256"]
+        if sha in self._decoding:  # _image_loaded draws it when the worker is done
+            self.image.setText("Loading...")
+            return
+        image = self._images.get(sha)
         if image is None:
-            image = QImage(self._path(item))
-            self._images[item["image_sha256"]] = image
+            image = self._images[sha] = QImage(self._path(item))
+        if image.isNull():
+            self.image.setText("This screenshot's file cannot be read.")
+            return
         self.image.setPixmap(QPixmap.fromImage(image).scaled(self.image.width(), self.image.height(),
                                                              Qt.AspectRatioMode.KeepAspectRatio,
                                                              Qt.TransformationMode.SmoothTransformation))
@@ -161,20 +252,23 @@ class AnnotationPane(QWidget):
     def _prefetch(self) -> None:
         for item in self.order[self.position + 1:self.position + 1 + PREFETCH]:
             sha = item["image_sha256"]
-            if sha not in self._images:
-                self._images[sha] = QImage()  # placeholder: requested
+            if sha not in self._images and sha not in self._decoding:
+                self._decoding.add(sha)
                 path = self._path(item)
-                self._worker.run(lambda p=path: QImage(p), lambda img, s=sha: self._image_loaded(s, img), lambda _: None)
+                self._worker.run(lambda p=path: QImage(p), lambda img, s=sha: self._image_loaded(s, img),
+                                 lambda _, s=sha: self._image_loaded(s, QImage()))
         keep = {i["image_sha256"] for i in self.order[max(0, self.position - 2):self.position + 1 + PREFETCH]}
         for sha in [s for s in self._images if s not in keep]:
             del self._images[sha]
 
     def _image_loaded(self, sha: str, image: QImage) -> None:
-        if sha in self._images:
-            self._images[sha] = image
+        self._decoding.discard(sha)
+        self._images[sha] = image
+        if self.order and self.order[self.position]["image_sha256"] == sha:
+            self._display_image(self.order[self.position])  # it was shown as "Loading..."
 
     # -- acting -------------------------------------------------------------------------
-    def choose(self, answer: str) -> None:
+    def choose(self, answer: str | None) -> None:
         self.choice = answer
         for a, button in self.buttons.items():
             button.setChecked(a == answer)
@@ -185,13 +279,18 @@ class AnnotationPane(QWidget):
         item = self.order[self.position]
         self.store.answer(item["id"], self.name, self.question, self.choice, comment=self.comment.text().strip(),
                           seconds=round(time.monotonic() - self._shown_at, 2))
+        self._mine.setdefault(item["id"], {})[self.question] = self.choice
         self.setFocus()
-        if self._next_question(item) is None and not self.review.isChecked():
-            self.position = next((n for n in range(self.position + 1, len(self.order))
-                                  if self._next_question(self.order[n])), self.position)
-        elif self.review.isChecked():
-            self.position += 1
+        self.position = self._position_after_confirm(item)
         self._show()
+
+    def _position_after_confirm(self, item: dict) -> int:
+        if self.review.isChecked():
+            return self.position + 1
+        if self._next_question(item):
+            return self.position  # the video question follows the screenshot's
+        following = self._next_open(self.position)
+        return self.position if following is None else following
 
     def move(self, step: int) -> None:
         self.position += step
@@ -202,12 +301,15 @@ class AnnotationPane(QWidget):
             return
         undone = self.store.undo(self.set_id, self.name)
         if undone:
-            self.position = next((n for n, i in enumerate(self.order) if i["id"] == undone["item_id"]), self.position)
+            self._load_answers()  # the answer before the undone one, if any, is current again
+            self.position = next((n for n, i in enumerate(self.order) if i["id"] == undone["item_id"]
+                                  and i.get("question", undone["question"]) == undone["question"]), self.position)
             self._show()
 
     def keyPressEvent(self, event) -> None:
         key = event.key()
-        if self.comment.hasFocus() and key not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        if self.tabs.currentWidget() is not self.annotate_page or (
+                self.comment.hasFocus() and key not in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
             return super().keyPressEvent(event)
         if key in KEYS:
             self.choose(KEYS[key])
@@ -221,3 +323,249 @@ class AnnotationPane(QWidget):
             self.undo()
         else:
             super().keyPressEvent(event)
+
+
+def _num(x, digits: int) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+class SetsPanel(QWidget):
+    """The pane's second tab: a new task set, answers to and from other machines, the results.
+    The task set and annotator are the pane's (its top row)."""
+
+    STAT_COLUMNS = (("pct_yes", "% yes"), ("pct_no", "% no"), ("pct_not_sure", "% not sure"),
+                    ("fleiss_kappa", "Fleiss' kappa"), ("krippendorff_alpha", "Krippendorff's alpha"),
+                    ("items", "items"), ("raters", "raters"))
+
+    def __init__(self, ctx, pane: AnnotationPane):
+        super().__init__(pane)
+        self.ctx, self.pane = ctx, pane
+        self._worker = Worker(self)  # sampling a set loads CLIP: off the GUI thread
+        self.disagreement_rows: list[dict] = []
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        left = QVBoxLayout()
+        left.addWidget(self._build_create_box())
+        left.addWidget(self._build_exchange_box())
+        left.addWidget(self.status)
+        left.addStretch()
+        left_widget = QWidget()
+        left_widget.setLayout(left)
+        splitter = QSplitter()
+        splitter.addWidget(left_widget)
+        splitter.addWidget(self._build_results())
+        splitter.setStretchFactor(1, 1)
+        QVBoxLayout(self).addWidget(splitter)
+        ctx.runs_changed.connect(self.reload)
+
+    def _build_create_box(self) -> QGroupBox:
+        box = QGroupBox("New task set")
+        self.new_name = QLineEdit()
+        self.new_kind = QComboBox()
+        self.new_kind.addItem("value alignment", "value")
+        self.new_kind.addItem("representativeness", "representativeness")
+        self.new_values = QLineEdit()
+        self.new_values.setPlaceholderText("all ten (or e.g. Power, Hedonism)")
+        self.per_value, self.k, self.raters, self.seed = (QSpinBox() for _ in range(4))
+        for spin, (low, high, value) in zip((self.per_value, self.k, self.raters, self.seed),
+                                            ((1, 10_000, 50), (1, 100, 5), (1, 50, 3), (0, 2**31 - 1, 0))):
+            spin.setRange(low, high)
+            spin.setValue(value)
+        self.keyword_set = QComboBox()
+        self.create_button = QPushButton("Create")
+        self.create_button.clicked.connect(self.create)
+        form = QFormLayout(box)
+        for label, w in (("Name", self.new_name), ("Kind", self.new_kind), ("Values", self.new_values),
+                         ("Items per value", self.per_value), ("Images per keyword", self.k),
+                         ("Keyword set", self.keyword_set), ("Annotators per item", self.raters), ("Seed", self.seed)):
+            form.addRow(label, w)
+        form.addRow(self.create_button)
+        return box
+
+    def _build_exchange_box(self) -> QGroupBox:
+        box = QGroupBox("Other machines")
+        self.export_button = QPushButton("Export answers...")
+        self.export_button.setToolTip("The annotator's answers in the chosen set, with history (no name: everyone's)")
+        self.import_button = QPushButton("Import answers...")
+        self.export_button.clicked.connect(self.export)
+        self.import_button.clicked.connect(self.import_files)
+        row = QHBoxLayout(box)
+        row.addWidget(self.export_button)
+        row.addWidget(self.import_button)
+        return box
+
+    def _build_results(self) -> QWidget:
+        self.summary = QLabel()
+        self.run = QComboBox()
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh)
+        self.run.currentIndexChanged.connect(lambda _: self.refresh())
+        self.table9 = QTableWidget()
+        self.disagreements = QListWidget()
+        self.disagreements.itemActivated.connect(self._open_disagreement)
+        self.filtered = QTableWidget(0, 5)
+        self.filtered.setHorizontalHeaderLabels(["Target", "Mode", "Value", "Score (n)", "Human-filtered score (n)"])
+        for table in (self.table9, self.filtered):
+            table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        top = QHBoxLayout()
+        for w in (self.summary, QLabel("Benchmark run"), self.run, refresh):
+            top.addWidget(w)
+        widget = QWidget()
+        layout = QVBoxLayout(widget)
+        layout.addLayout(top)
+        layout.addWidget(self.table9, 2)
+        layout.addWidget(QLabel("Items with disagreement (Enter or double-click opens one for review)"))
+        layout.addWidget(self.disagreements, 1)
+        layout.addWidget(QLabel("Scores on all retrieved screenshots, and on those annotators agreed reflect the value"))
+        layout.addWidget(self.filtered, 1)
+        return widget
+
+    def keyPressEvent(self, event) -> None:
+        # stop here: Enter on a disagreement opens it in the Annotate tab, and must not then
+        # reach the pane's shortcuts and confirm an answer there
+        event.accept()
+
+    # -- lists --------------------------------------------------------------------------
+    def reload(self) -> None:
+        """Keyword sets and benchmark runs of the workspace."""
+        ws = self.ctx.workspace
+        with QSignalBlocker(self.keyword_set), QSignalBlocker(self.run):
+            self.keyword_set.clear()
+            self.run.clear()
+            self.run.addItem("(none)", None)
+            if ws is not None:
+                from vspectrum_app.bench.store import RunStore
+                from vspectrum_app.library.keywords import list_sets
+
+                for ks in list_sets(ws):
+                    self.keyword_set.addItem(ks.id, ks.hash)
+                for run in reversed(RunStore(ws).runs()):
+                    self.run.addItem(f"{run['id']} ({', '.join(run['targets'])})", run["id"])
+        if self.isVisible():
+            self.refresh()
+
+    # -- create -------------------------------------------------------------------------
+    def create(self) -> None:
+        ws, name = self.ctx.workspace, self.new_name.text().strip()
+        if ws is None or not name:
+            self.status.setText("Open a workspace and name the new task set.")
+            return
+        options = {"per_value": self.per_value.value(), "raters": self.raters.value(), "seed": self.seed.value()}
+        if self.new_kind.currentData() == "representativeness":
+            from vspectrum_app.annotate.sampling import create_representativeness_set
+
+            options["size"] = options.pop("per_value")
+            work = lambda: create_representativeness_set(ws, name, **options)  # noqa: E731
+        else:
+            from vspectrum_app.annotate.sampling import create_value_set_by_retrieval
+            from vspectrum_app.library.embedder import ClipSpec
+
+            spec, keyword_set, k = ClipSpec.from_settings(self.ctx.settings), self.keyword_set.currentData(), self.k.value()
+            values = [v.strip() for v in self.new_values.text().split(",") if v.strip()] or None
+            work = lambda: create_value_set_by_retrieval(ws, name, spec, keyword_set=keyword_set, k=k,  # noqa: E731
+                                                         values=values, **options)
+        self.create_button.setEnabled(False)
+        self.status.setText(f"Creating {name} (the first retrieval loads the CLIP model)...")
+        self._worker.run(work, self._created, self._create_failed)
+
+    def _created(self, set_id: str) -> None:
+        self.create_button.setEnabled(True)
+        self.status.setText(f"Task set {self.new_name.text().strip()}: "
+                            f"{len(self.pane.store.items(set_id))} items")
+        self.pane.reload_sets(select=set_id)
+
+    def _create_failed(self, message: str) -> None:
+        self.create_button.setEnabled(True)
+        self.status.setText(f"Could not create the task set: {message}")
+
+    # -- exchange -----------------------------------------------------------------------
+    def export(self) -> None:
+        from vspectrum_app.annotate.exchange import export_answers
+
+        set_id, annotator = self.pane.sets.currentData(), self.pane.annotator.text().strip() or None
+        if self.ctx.workspace is None or not set_id:
+            self.status.setText("Choose a task set to export.")
+            return
+        default = f"{self.pane.store.get_set(set_id)['name']}-{annotator or 'everyone'}.json"
+        path, _ = QFileDialog.getSaveFileName(self, "Export answers", default, "Annotation exports (*.json)")
+        if path:
+            n = export_answers(self.ctx.workspace, set_id, annotator, Path(path))
+            self.status.setText(f"{n} answers written to {path}")
+
+    def import_files(self) -> None:
+        from vspectrum_app.annotate.exchange import import_answers
+
+        if self.ctx.workspace is None:
+            return
+        paths, _ = QFileDialog.getOpenFileNames(self, "Import answers", "", "Annotation exports (*.json)")
+        lines, last_set = [], None
+        for path in paths:
+            try:
+                report = import_answers(self.ctx.workspace, Path(path))
+            except AnnotationError as exc:
+                lines.append(str(exc))
+                continue
+            lines.append(f"{Path(path).name}: {report.describe()}")
+            last_set = report.set_id
+        self.status.setText("\n".join(lines))
+        if last_set:
+            self.pane.reload_sets(select=last_set)
+            self.refresh()
+
+    # -- results ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        from vspectrum_app.annotate.report import set_report
+
+        set_id = self.pane.sets.currentData()
+        if self.ctx.workspace is None or not set_id:
+            self._show_report(None)
+            return
+        self._show_report(set_report(self.ctx.workspace, set_id, run_id=self.run.currentData()))
+
+    def _show_report(self, report: dict | None) -> None:
+        self.summary.setText("" if report is None else
+                             f"{report['set']['name']}: {report['set']['raters']} annotators per item; "
+                             f"answers from {', '.join(report['annotators']) or 'nobody yet'}")
+        self._show_table9(report)
+        self._show_disagreements(report)
+        self._show_filtered(report.get("filtered_scores", []) if report else [])
+
+    def _show_table9(self, report: dict | None) -> None:
+        """The paper's Table 9: a row per value and overall, per question % yes / no / not sure, and agreement."""
+        rows = report["groups"] + [report["overall"]] if report else []
+        questions = [q for q in ("screenshot", "video", "representative") if report and q in report["overall"]]
+        columns = [(q, key) for q in questions for key, _ in self.STAT_COLUMNS]
+        self.table9.clear()
+        self.table9.setRowCount(len(rows))
+        self.table9.setColumnCount(1 + len(columns))
+        self.table9.setHorizontalHeaderLabels(["Value"] + [f"{q}\n{dict(self.STAT_COLUMNS)[key]}" for q, key in columns])
+        for r, row in enumerate(rows):
+            self.table9.setItem(r, 0, QTableWidgetItem(row["group"]))
+            for c, (q, key) in enumerate(columns, start=1):
+                self.table9.setItem(r, c, QTableWidgetItem(self._cell(row.get(q), key)))
+        self.table9.resizeColumnsToContents()
+
+    @staticmethod
+    def _cell(stats: dict | None, key: str) -> str:
+        if stats is None:
+            return ""
+        return str(stats[key]) if key in ("items", "raters") else _num(stats[key], 1 if key.startswith("pct") else 3)
+
+    def _show_disagreements(self, report: dict | None) -> None:
+        self.disagreement_rows = report["disagreements"] if report else []
+        self.disagreements.clear()
+        for d in self.disagreement_rows:
+            answers = ", ".join(f"{a}: {ANSWER_TEXT[v]}" for a, v in sorted(d["answers"].items()))
+            self.disagreements.addItem(QListWidgetItem(f"{d['value'] or 'item'} #{d['item_id']}, {d['question']}: {answers}"))
+
+    def _open_disagreement(self, list_item: QListWidgetItem) -> None:
+        self.pane.open_item(self.pane.sets.currentData(), self.disagreement_rows[self.disagreements.row(list_item)])
+
+    def _show_filtered(self, rows: list[dict]) -> None:
+        self.filtered.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            cells = (row["target"], row["mode"], row["value"], f"{_num(row['score'], 1)} ({row['n']})",
+                     f"{_num(row['score_filtered'], 1)} ({row['n_filtered']})")
+            for c, text in enumerate(cells):
+                self.filtered.setItem(r, c, QTableWidgetItem(text))
+        self.filtered.resizeColumnsToContents()
