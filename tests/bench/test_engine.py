@@ -95,6 +95,35 @@ def test_run_scores_match_the_scripted_model(indexed_workspace, tiny_clip, serve
     assert manifest["images"] == sorted(shas) and manifest["clip"]["model_key"] == tiny_clip.model_key
 
 
+def test_provider_with_bare_model_names_and_index_hash(indexed_workspace, tiny_clip, server, monkeypatch, capsys):
+    from tests.plugins.library import make_image_bytes
+    from vspectrum_app.library.importer import add_image
+    from vspectrum_app.library.indexer import build_index
+
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+    monkeypatch.setenv("VSPECTRUM_API_KEY_GOOD", VALID_KEY)
+    _provider(server, name="lab")
+    _provider(server, name="good", kind="anthropic")
+    # the syntax; a ':' inside a bare name stays part of it (Ollama tags); PROVIDER:MODEL still works
+    assert _run(indexed_workspace, tiny_clip, "--provider", "lab", "--model", "m1", "--model", "llama3:8b",
+                "--model", "good:m1", values=["Power"]) == 0
+    manifest = RunStore(indexed_workspace).manifest(RunStore(indexed_workspace).runs()[-1]["id"])
+    assert manifest["targets"] == ["lab:m1", "lab:llama3:8b", "good:m1"]
+    assert {(r.model, r.api) for r in server.log} == {("m1", "openai"), ("llama3:8b", "openai"), ("m1", "anthropic")}
+    assert _run(indexed_workspace, tiny_clip, "--model", "m1", values=["Power"]) == 1
+    assert "expected PROVIDER:MODEL (or a model name with --provider NAME)" in capsys.readouterr().err
+    # the manifest names the index content: the same for an unchanged index, another one after an import
+    assert len(manifest["index_hash"]) == 64
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"]) == 0
+    assert RunStore(indexed_workspace).manifest(RunStore(indexed_workspace).runs()[-1]["id"])["index_hash"] \
+        == manifest["index_hash"]
+    add_image(indexed_workspace, make_image_bytes(seed=999), source_name="new.jpg")
+    build_index(indexed_workspace, tiny_clip)
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"]) == 0
+    assert RunStore(indexed_workspace).manifest(RunStore(indexed_workspace).runs()[-1]["id"])["index_hash"] \
+        != manifest["index_hash"]
+
+
 def test_repeated_run_sends_nothing_and_fresh_does(indexed_workspace, tiny_clip, server, monkeypatch):
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     _provider(server)

@@ -137,10 +137,9 @@ def _register_bench(sub) -> None:
     p = sub.add_parser("bench", help="the preference benchmark: run, resume, report")
     cmds = p.add_subparsers(dest="bench_command", metavar="COMMAND")
     c = cmds.add_parser("run", help="ask models the paper's questions about each value's images")
-    c.add_argument("--model", dest="targets", action="append", default=[], metavar="PROVIDER:MODEL",
-                   help="a model to evaluate (repeatable); or use --provider with --model-name")
-    c.add_argument("--provider", help="provider name (with --model-name)")
-    c.add_argument("--model-name", help="model name at --provider")
+    c.add_argument("--model", dest="targets", action="append", default=[], metavar="[PROVIDER:]MODEL",
+                   help="a model to evaluate (repeatable): PROVIDER:MODEL, or a bare model name at --provider")
+    c.add_argument("--provider", help="the provider of bare --model names")
     c.add_argument("--values", nargs="+", metavar="VALUE", help="values to evaluate (default: all ten)")
     c.add_argument("--keyword-set", metavar="SET", help="keyword set name, hash or JSON file")
     c.add_argument("--k", type=int, default=5, help="images per keyword (paper: 5)")
@@ -176,7 +175,7 @@ def _register_bench(sub) -> None:
 def cmd_bench_run(args, ctx) -> int:
     import json
 
-    from vspectrum_app.bench.plan import PlanError, RunRequest, Target, build_manifest, estimate, plan_items
+    from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items
     from vspectrum_app.bench.prompts import PromptSet
     from vspectrum_app.bench.store import RunStore
     from vspectrum_app.core.values import SCHWARTZ_VALUES
@@ -186,13 +185,9 @@ def cmd_bench_run(args, ctx) -> int:
     from vspectrum_app.providers.clients import Params
     from vspectrum_app.providers.config import ProviderStore
 
-    targets = [Target.parse(t) for t in args.targets]
-    if args.provider or args.model_name:
-        if not (args.provider and args.model_name):
-            raise PlanError("--provider and --model-name go together")
-        targets.append(Target(args.provider, args.model_name))
     ws = ctx.workspace()
     providers = ProviderStore()
+    targets = _targets(args.targets, args.provider, providers)
     for t in targets + [Target.parse(t) for t in args.text_models]:
         providers.get(t.provider)  # unknown provider: one clear error before any work
     prompts = PromptSet.from_json(json.loads(args.prompts.read_text("utf-8"))) if args.prompts else PromptSet()
@@ -216,6 +211,20 @@ def cmd_bench_run(args, ctx) -> int:
     ctx.reporter.emit("run_created", run_id=run_id, items=len(items))
     print(f"run {run_id}: {len(items)} items", file=sys.stderr)
     return _execute(ctx, run_id)
+
+
+def _targets(texts: list[str], provider: str | None, providers) -> list:
+    """``--model`` values as targets. With ``--provider`` a value is a model name there, since
+    names may hold ':' themselves (Ollama's ``llama3:8b``), unless it starts with a configured
+    provider's name and ':'; without it, every value must be PROVIDER:MODEL."""
+    from vspectrum_app.bench.plan import PlanError, Target
+
+    if provider is None:
+        return [Target.parse(t) for t in texts]
+    if not texts:
+        raise PlanError(f"--provider {provider} needs at least one --model MODEL")
+    known = {p.name for p in providers.all()}
+    return [Target.parse(t) if t.partition(":")[0] in known and ":" in t else Target(provider, t) for t in texts]
 
 
 def cmd_bench_resume(args, ctx) -> int:

@@ -3,6 +3,7 @@ the run auditable and re-runnable, and the dry-run estimate of calls, tokens, co
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +39,7 @@ class Target:
     def parse(cls, text: str) -> "Target":
         provider, sep, model = text.partition(":")
         if not sep or not provider or not model:
-            raise PlanError(f"expected PROVIDER:MODEL, got {text!r}")
+            raise PlanError(f"expected PROVIDER:MODEL (or a model name with --provider NAME), got {text!r}")
         return cls(provider, model)
 
 
@@ -78,7 +79,7 @@ class Estimate:
 def plan_items(searcher, request: RunRequest) -> list[dict[str, Any]]:
     """One item per (answering model, mode, retrieved image, repeat)."""
     if not request.targets and not request.text_models:
-        raise PlanError("no model to run: give at least one --model PROVIDER:MODEL")
+        raise PlanError("no model to run: give --model PROVIDER:MODEL, or --provider NAME --model MODEL")
     if request.text_models and request.describe_with is None:
         raise PlanError("text-only models need --describe-with PROVIDER:MODEL to describe the images")
     retrievals = []
@@ -123,9 +124,21 @@ def build_manifest(request: RunRequest, searcher, items: list[dict[str, Any]],
         "keyword_set": {"id": request.keyword_set.id, "hash": request.keyword_set.hash,
                         "content": request.keyword_set.to_json()},
         "clip": {"model_key": searcher.model_key, "spec": searcher.spec.to_json()},
+        "index_hash": index_hash(searcher.ws, searcher.model_key),
         "images": sorted({i["image_sha256"] for i in items}),
         "items": len(items),
     }
+
+
+def index_hash(ws, model_key: str) -> str:
+    """SHA-256 of the sorted (image id, image sha256) pairs the model's index holds, under its
+    model key. Vectors follow from the images and the model, so this names the searchable
+    content; the HNSW file's bytes would not do: they change with insertion order and repairs."""
+    digest = hashlib.sha256(model_key.encode())
+    for image_id, sha in ws.db.execute("SELECT e.image_id, i.sha256 FROM embeddings e JOIN images i ON i.id = e.image_id "
+                                       "WHERE e.model_key = ? ORDER BY e.image_id", (model_key,)):
+        digest.update(f"\n{image_id} {sha}".encode())
+    return digest.hexdigest()
 
 
 def estimate(items: list[dict[str, Any]], request: RunRequest, providers: ProviderStore) -> Estimate:
