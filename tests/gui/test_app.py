@@ -201,3 +201,102 @@ def test_settings_check_model_reports_offline_failure_in_one_sentence(window, qt
     settings.check_model()
     qtbot.waitUntil(lambda: settings.model_status.text().startswith(("Not available", "Ready")), timeout=120_000)
     assert settings.model_status.text().startswith("Not available: Could not download the CLIP weights")
+
+
+def test_settings_edit_keeps_the_providers_limits(window, qtbot):
+    from vspectrum_app.providers.config import ProviderConfig, ProviderStore
+
+    ProviderStore().save(ProviderConfig(name="lab", kind="openai", models=["m1"], tokens_per_minute=40_000,
+                                        timeout_s=12.5, max_retries=2))
+    settings = window.show_pane("Settings")
+    settings._reload(select="lab")
+    assert settings.tpm.value() == 40_000 and settings.timeout.value() == 12.5
+    settings.models.setText("m1, m2")
+    qtbot.mouseClick(settings.save_button, Qt.MouseButton.LeftButton)
+    saved = ProviderStore().get("lab")
+    assert saved.models == ["m1", "m2"]
+    assert (saved.tokens_per_minute, saved.timeout_s, saved.max_retries) == (40_000, 12.5, 2)
+    # the new fields edit the limits; 0 tokens per minute means no limit
+    settings.tpm.setValue(0)
+    settings.timeout.setValue(30)
+    qtbot.mouseClick(settings.save_button, Qt.MouseButton.LeftButton)
+    saved = ProviderStore().get("lab")
+    assert (saved.tokens_per_minute, saved.timeout_s, saved.max_retries) == (None, 30.0, 2)
+
+
+def test_results_for_two_runs_of_the_same_model(window, qtbot, tmp_path):
+    from vspectrum_app.bench.store import RunStore
+    from vspectrum_app.core.values import SCHWARTZ_VALUES
+
+    window.open_workspace(tmp_path / "ws")
+    store = RunStore(window.ctx.workspace)
+    # run A likes Power (4/4) and half of Hedonism (2/4); run B the other way round: 0/4 and 4/4
+    plan = {"A": {"Power": "yyyy", "Hedonism": "yynn"}, "B": {"Power": "nnnn", "Hedonism": "yyyy"}}
+    run_ids = {}
+    for name, answers in plan.items():
+        items = [{"target": "lab:m1", "mode": "vlm", "value": value, "keyword": "k", "rank": i, "image_id": i,
+                  "image_sha256": f"{value}{i}", "repeat": 0} for value, classes in answers.items()
+                 for i in range(len(classes))]
+        run_id = run_ids[name] = store.create_run({"targets_label": ["lab:m1"], "values": list(answers)}, items)
+        classes = {(i["value"], i["rank"]): answers[i["value"]][i["rank"]] for i in items}
+        store.finish_items([(row["id"], "yes" if classes[(row["value"], row["rank"])] == "y" else "no", ["x"])
+                            for row in store.items(run_id, status=None)])
+        store.set_status(run_id, "done")
+    results = window.show_pane("Results")
+    results.reload()
+    results.runs.selectAll()
+    a, b = f"lab:m1 · {run_ids['A']}", f"lab:m1 · {run_ids['B']}"
+    # radar: one series per run, each with its own scores (the radius on each value's spoke)
+    def radius(series, value):
+        xs, ys = results.radar.curves[series].getData()
+        i = SCHWARTZ_VALUES.index(value)
+        return (xs[i] ** 2 + ys[i] ** 2) ** 0.5
+
+    assert [radius(a, "Power"), radius(a, "Hedonism")] == pytest.approx([100, 50])
+    assert [radius(b, "Power"), radius(b, "Hedonism")] == pytest.approx([0, 100])
+    # Fig. 6: the mean over both runs' models, with intervals: Power (100 + 0) / 2, Hedonism (50 + 100) / 2
+    bars, errors = results.value_means.bars
+    assert list(bars.opts["height"]) == pytest.approx([50, 75])
+    assert errors.opts["top"][1] > 0 and errors.opts["bottom"][1] > 0  # 2/4 has a wide bootstrap interval
+    # Fig. 7: each run's mean, whiskers +- the standard deviation across values, a label per run
+    bars, errors = results.model_std.bars
+    assert sorted(bars.opts["height"]) == pytest.approx([50, 75])
+    assert sorted(errors.opts["top"]) == pytest.approx([50 ** 0.5 * 5, 50 * 2 ** 0.5])  # sd of (50, 100), (0, 100)
+    ticks = [t for _, t in results.model_std.getAxis("bottom")._tickLevels[0]]
+    assert {t.split("\n")[1] for t in ticks} == set(run_ids.values())
+    # Table 1: a column per run, rows per value
+    headers = [results.table.horizontalHeaderItem(c).text() for c in range(results.table.columnCount())]
+    assert headers == sorted([a.replace(" · ", "\n"), b.replace(" · ", "\n")])
+    column = {h.split("\n")[1]: c for c, h in enumerate(headers)}
+    assert results.table.item(0, column[run_ids["A"]]).text().startswith("100 [")
+    assert results.table.item(0, column[run_ids["B"]]).text().startswith("0 [")
+    assert results.table.item(1, column[run_ids["A"]]).text().startswith("50 [")
+
+
+def test_library_filters_by_catalog_platforms_and_post_dates(window, workspace):
+    from tests.plugins.library import make_image_bytes
+    from vspectrum_app.library.importer import add_image
+
+    for i, (platform, date) in enumerate([("tiktok", "2024-01-15"), ("tiktok", "2024-02-20"),
+                                          ("bilibili", "2024-02-01"), ("youtube", "2024-03-31"), (None, None)]):
+        add_image(workspace, make_image_bytes(seed=i), source_name=f"s{i}.jpg",
+                  meta={"platform": platform, "post_date": date} if platform else {})
+    window.open_workspace(workspace.root)
+    library = window.show_pane("Library")
+    assert [library.platform.itemText(i) for i in range(library.platform.count())] == \
+        ["all platforms", "bilibili", "tiktok", "youtube"]
+
+    def shown():
+        return sorted(library.model.data(library.model.index(r), Qt.ItemDataRole.UserRole).post_date or "-"
+                      for r in range(library.model.rowCount()))
+
+    assert len(shown()) == 5
+    library.date_from.setText("2024-02")  # a month includes all its days
+    assert shown() == ["2024-02-01", "2024-02-20", "2024-03-31"]
+    library.date_to.setText("2024-02-20")
+    assert shown() == ["2024-02-01", "2024-02-20"]
+    library.platform.setCurrentText("tiktok")
+    assert shown() == ["2024-02-20"]
+    library.date_from.clear()
+    library.date_to.setText("202")  # half-typed: no bound yet
+    assert shown() == ["2024-01-15", "2024-02-20"]

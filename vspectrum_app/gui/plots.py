@@ -101,7 +101,7 @@ class BarPlot(pg.PlotWidget):
                 err = pg.ErrorBarItem(x=x, y=heights, bottom=lows, top=highs, beam=width * 0.4)
                 self.addItem(err)
                 self.bars.append(err)
-        self.getAxis("bottom").setTicks([[(i, SHORT.get(c, c[:14])) for i, c in enumerate(categories)]])
+        self.getAxis("bottom").setTicks([[(i, SHORT.get(c, c)) for i, c in enumerate(categories)]])
         if y_range:
             self.setYRange(*y_range)
 

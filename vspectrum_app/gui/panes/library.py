@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QPixmap
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRegularExpression, QSize, Qt, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices, QPixmap, QRegularExpressionValidator
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListView, QMessageBox,
                                QProgressBar, QPushButton, QSplitter, QStackedWidget, QTextBrowser, QVBoxLayout,
                                QWidget)
@@ -19,6 +19,7 @@ from vspectrum_app.gui.workers import Worker
 
 DEBOUNCE_MS = 300
 LIST_LIMIT = 200_000
+ALL_PLATFORMS = "all platforms"
 
 
 @dataclass
@@ -116,12 +117,22 @@ class LibraryPane(QWidget):
         self.search.setPlaceholderText("Search screenshots by keyword (e.g. handshake)")
         self.search.setClearButtonEnabled(True)
         self.platform = QComboBox()
-        self.platform.addItems(["all platforms", "tiktok", "youtube", "instagram", "sim"])
+        self.platform.addItem(ALL_PLATFORMS)  # the catalog's platforms are added by refresh()
+        # Post-date range: a year, a month or a day (ISO prefixes), bounds included; empty: no bound.
+        self.date_from, self.date_to = QLineEdit(), QLineEdit()
+        date_format = QRegularExpressionValidator(QRegularExpression(r"\d{4}(-\d{2}(-\d{2})?)?"), self)
+        for edit, text in ((self.date_from, "posted from (YYYY-MM-DD)"), (self.date_to, "posted until")):
+            edit.setPlaceholderText(text)
+            edit.setValidator(date_format)
+            edit.setClearButtonEnabled(True)
+            edit.textChanged.connect(lambda _: self._apply_view())
         self.sort = QComboBox()
         self.sort.addItems(["by similarity", "newest first", "oldest first", "by platform"])
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.platform)
+        top.addWidget(self.date_from)
+        top.addWidget(self.date_to)
         top.addWidget(self.sort)
         chips = QHBoxLayout()
         self.chips: dict[str, QPushButton] = {}
@@ -218,9 +229,19 @@ class LibraryPane(QWidget):
         rows = ws.db.execute("SELECT id, sha256, ext, platform, post_date FROM images ORDER BY id DESC LIMIT ?",
                              (LIST_LIMIT,)).fetchall()
         self._all = [Tile(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+        self._set_platforms([r[0] for r in ws.db.execute(
+            "SELECT DISTINCT platform FROM images WHERE platform IS NOT NULL AND platform != '' ORDER BY platform")])
         self.stack.setCurrentWidget(self.browser if self._all else self.first_run)
         if not self.search.text().strip() and not self._checked_value():
             self._set_results(self._all, f"{len(self._all)} screenshots")
+
+    def _set_platforms(self, platforms: list[str]) -> None:
+        current = self.platform.currentText()
+        self.platform.blockSignals(True)
+        self.platform.clear()
+        self.platform.addItems([ALL_PLATFORMS, *platforms])
+        self.platform.setCurrentText(current)  # kept while the catalog still has it
+        self.platform.blockSignals(False)
 
     def _checked_value(self) -> str | None:
         return next((v for v, c in self.chips.items() if c.isChecked()), None)
@@ -280,8 +301,14 @@ class LibraryPane(QWidget):
     def _apply_view(self) -> None:
         tiles = list(getattr(self, "_results", self._all))
         platform = self.platform.currentText()
-        if platform != "all platforms":
+        if platform != ALL_PLATFORMS:
             tiles = [t for t in tiles if t.platform == platform]
+        # ISO dates compare as text; cutting the post date to the bound's length includes the
+        # whole year or month typed. A half-typed bound ("202") filters nothing yet.
+        lo, hi = (e.text() if e.hasAcceptableInput() else "" for e in (self.date_from, self.date_to))
+        if lo or hi:
+            tiles = [t for t in tiles if t.post_date and (not lo or t.post_date[:len(lo)] >= lo)
+                     and (not hi or t.post_date[:len(hi)] <= hi)]
         mode = self.sort.currentText()
         if mode == "newest first":
             tiles.sort(key=lambda t: t.post_date or "", reverse=True)

@@ -3,6 +3,8 @@ the CLIP model, the browser for the crawler, the default workspace."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget)
@@ -36,6 +38,13 @@ class SettingsPane(QWidget):
         self.concurrency.setRange(1, 256)
         self.rpm = QSpinBox()
         self.rpm.setRange(1, 100_000)
+        self.tpm = QSpinBox()
+        self.tpm.setRange(0, 100_000_000)
+        self.tpm.setSingleStep(1000)
+        self.tpm.setSpecialValueText("no limit")  # 0 stands for None: no tokens-per-minute limit
+        self.timeout = QDoubleSpinBox()
+        self.timeout.setRange(1, 3600)
+        self.timeout.setSuffix(" s")
         self.price_in = QDoubleSpinBox()
         self.price_out = QDoubleSpinBox()
         for spin in (self.price_in, self.price_out):
@@ -48,7 +57,8 @@ class SettingsPane(QWidget):
         self.key_status = QLabel()
         for label, widget in (("Name", self.name), ("Kind", self.kind), ("Base URL", self.base_url),
                               ("Models", self.models), ("Concurrency", self.concurrency),
-                              ("Requests / minute", self.rpm), ("Price in", self.price_in),
+                              ("Requests / minute", self.rpm), ("Tokens / minute", self.tpm),
+                              ("Timeout per request", self.timeout), ("Price in", self.price_in),
                               ("Price out", self.price_out), ("API key", self.key), ("", self.key_status)):
             form.addRow(label, widget)
         bl.addLayout(form)
@@ -137,12 +147,15 @@ class SettingsPane(QWidget):
             self._fill(self.store.get(name))
 
     def _fill(self, p: ProviderConfig) -> None:
+        self._shown = p  # what Save starts from: settings without a field here (max_retries) survive an edit
         self.name.setText(p.name)
         self.kind.setCurrentText(p.kind)
         self.base_url.setText(p.base_url or "")
         self.models.setText(", ".join(p.models))
         self.concurrency.setValue(p.concurrency)
         self.rpm.setValue(p.requests_per_minute)
+        self.tpm.setValue(p.tokens_per_minute or 0)
+        self.timeout.setValue(p.timeout_s)
         self.price_in.setValue(p.price_input_per_mtok)
         self.price_out.setValue(p.price_output_per_mtok)
         self.key.clear()
@@ -154,12 +167,13 @@ class SettingsPane(QWidget):
 
     def save_provider(self) -> ProviderConfig | None:
         try:
-            config = ProviderConfig(name=self.name.text().strip(), kind=self.kind.currentText(),
-                                    base_url=self.base_url.text().strip() or None,
-                                    models=[m.strip() for m in self.models.text().split(",") if m.strip()],
-                                    concurrency=self.concurrency.value(), requests_per_minute=self.rpm.value(),
-                                    price_input_per_mtok=self.price_in.value(),
-                                    price_output_per_mtok=self.price_out.value())
+            config = replace(self._shown, name=self.name.text().strip(), kind=self.kind.currentText(),
+                             base_url=self.base_url.text().strip() or None,
+                             models=[m.strip() for m in self.models.text().split(",") if m.strip()],
+                             concurrency=self.concurrency.value(), requests_per_minute=self.rpm.value(),
+                             tokens_per_minute=self.tpm.value() or None, timeout_s=self.timeout.value(),
+                             price_input_per_mtok=self.price_in.value(),
+                             price_output_per_mtok=self.price_out.value())
         except ProviderError as exc:
             QMessageBox.warning(self, "Provider", str(exc))
             return None
