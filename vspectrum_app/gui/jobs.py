@@ -7,6 +7,8 @@ The child writes everything it finishes to the workspace as it goes, so cancelli
 from __future__ import annotations
 
 import json
+import os
+import signal
 from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
@@ -15,6 +17,9 @@ from vspectrum_app.core.paths import cli_command
 
 
 class Job(QObject):
+    # Pausing suspends the whole child process; Windows has no SIGSTOP to do that with.
+    can_pause = hasattr(signal, "SIGSTOP")
+
     progress = Signal(int, int, str)      # done, total (0 = unknown), message
     log = Signal(str, str)                # level, message
     event = Signal(dict)                  # every event, including progress/log/result
@@ -28,6 +33,7 @@ class Job(QObject):
         self.output: list[str] = []           # the command's human-readable stdout lines
         self.error: str | None = None
         self.exit_code: int | None = None
+        self.paused = False
         self._stderr = ""
         self._buffer = b""
         self.process = QProcess(self)
@@ -54,7 +60,21 @@ class Job(QObject):
         """Cooperative stop (the CLI finishes the unit in flight); killed if it lingers."""
         if self.running:
             self.process.terminate()
+            self.resume()  # a stopped process would hold the SIGTERM until continued
             QTimer.singleShot(15_000, self._kill_if_running)
+
+    def pause(self) -> bool:
+        """Suspend the child where it stands (SIGSTOP); only for jobs whose work tolerates a
+        frozen clock, e.g. the crawler, which restarts a video whose capture moment passed."""
+        if self.can_pause and self.running and not self.paused:
+            os.kill(self.process.processId(), signal.SIGSTOP)
+            self.paused = True
+        return self.paused
+
+    def resume(self) -> None:
+        if self.paused and self.running:
+            os.kill(self.process.processId(), signal.SIGCONT)
+        self.paused = False
 
     def _kill_if_running(self) -> None:
         if self.running:

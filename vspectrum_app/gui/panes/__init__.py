@@ -3,6 +3,7 @@ module here and add a line to PANES (title, module, class); it is imported on fi
 
 PANES: list[tuple[str, str, str]] = [
     ("Library", "vspectrum_app.gui.panes.library", "LibraryPane"),
+    ("Crawl", "vspectrum_app.gui.panes.crawl", "CrawlPane"),
     ("Benchmark", "vspectrum_app.gui.panes.benchmark", "BenchmarkPane"),
     ("Results", "vspectrum_app.gui.panes.results", "ResultsPane"),
     ("Annotation", "vspectrum_app.gui.panes.annotation", "AnnotationPane"),

@@ -1,0 +1,234 @@
+"""The Crawl pane through its real widgets, fed by a stand-in job (no browser is started
+here; the crawler itself is tested with Chromium under tests/crawl)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import pytest
+from PySide6.QtCore import QObject, Qt, Signal
+
+from tests.plugins.library import make_image_bytes
+from vspectrum_app.gui.context import AppContext
+from vspectrum_app.gui.jobs import Job
+from vspectrum_app.gui.panes.crawl import CrawlPane
+
+pytestmark = pytest.mark.gui
+
+
+class FakeJob(QObject):
+    """The signals and controls of gui.jobs.Job, driven by the test."""
+
+    progress = Signal(int, int, str)
+    log = Signal(str, str)
+    event = Signal(dict)
+    failed = Signal(str)
+    finished = Signal(int)
+    can_pause = True
+
+    def __init__(self):
+        super().__init__()
+        self.result, self.paused, self.cancelled = None, False, False
+
+    def pause(self) -> bool:
+        self.paused = True
+        return True
+
+    def resume(self) -> None:
+        self.paused = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def send(self, event: dict) -> None:
+        """What Job._handle_line does with one JSON line."""
+        if event["type"] == "progress":
+            self.progress.emit(event["done"], event["total"], event.get("message", ""))
+        elif event["type"] == "log":
+            self.log.emit(event.get("level", "info"), event["message"])
+        elif event["type"] == "result":
+            self.result = event["data"]
+        self.event.emit(event)
+
+
+@pytest.fixture
+def ctx(tmp_path):
+    ctx = AppContext()
+    ctx.settings.update(crawl_delay_s=2.5, clip_model="ViT-B-32", clip_pretrained="openai")
+    ctx.open_workspace(tmp_path / "ws")
+    ctx.started = []
+
+    def run_job(title, args):
+        ctx.started.append((title, args))
+        ctx.job = FakeJob()
+        return ctx.job
+
+    ctx.run_job = run_job
+    return ctx
+
+
+@pytest.fixture
+def pane(qtbot, ctx):
+    pane = CrawlPane(ctx)
+    qtbot.addWidget(pane)
+    pane.show()
+    return pane
+
+
+def _choose(pane, platform: str) -> None:
+    pane.platform.setCurrentIndex(pane.platform.findData(platform))
+
+
+def _capture(position, outcome, image=None, flags=(), **extra):
+    return {"type": "capture", "session_id": "s1", "position": position, "outcome": outcome, "flags": list(flags),
+            "image": image, "link": f"https://sim.test/v/{position}", "author": "@someone", "caption": "a caption",
+            "post_date": "2024-05-01", "offset_s": 2.01, **extra}
+
+
+def test_arguments_for_each_platform_choice(pane, ctx, qtbot):
+    clip = ["--clip-model", "ViT-B-32", "--pretrained", "openai"]
+    # the simulator: layout and seed, no politeness delay, a visible window by default
+    _choose(pane, "sim")
+    assert pane.sim_box.isVisible() and pane.delay.value() == 0
+    pane.skin.setCurrentIndex(pane.skin.findData("instagram"))
+    pane.seed.setValue(7)
+    pane.count.setValue(12)
+    assert pane.crawl_args() == ["crawl", "--platform", "sim", "--count", "12", "--delay", "0",
+                                 "--skin", "instagram", "--seed", "7", *clip]
+    pane.images.setText("/data/shots")
+    pane.show_browser.setChecked(False)
+    assert pane.crawl_args() == ["crawl", "--platform", "sim", "--count", "12", "--delay", "0", "--headless",
+                                 "--skin", "instagram", "--seed", "7", "--images", "/data/shots", *clip]
+    # real platforms: the Settings delay, no simulator options
+    for platform in ("tiktok", "youtube", "instagram"):
+        _choose(pane, platform)
+        assert not pane.sim_box.isVisible() and pane.delay.value() == 2.5
+        assert pane.crawl_args() == ["crawl", "--platform", platform, "--count", "12", "--delay", "2.5",
+                                     "--headless", *clip]
+    pane.show_browser.setChecked(True)
+    pane.delay.setValue(4)
+    assert pane.crawl_args() == ["crawl", "--platform", "instagram", "--count", "12", "--delay", "4", *clip]
+    # Start (Ctrl+Return) runs exactly that command as the "Crawl" job
+    pane.activateWindow()
+    qtbot.waitUntil(pane.isActiveWindow)
+    qtbot.keyClick(pane, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bool(ctx.started))  # a button's shortcut clicks it with a short animation
+    assert ctx.started == [("Crawl", ["crawl", "--platform", "instagram", "--count", "12", "--delay", "4", *clip])]
+
+
+def test_live_view_counts_thumbnails_log_and_end(pane, ctx, qtbot, tmp_path):
+    shot = tmp_path / "shot.jpg"
+    shot.write_bytes(make_image_bytes(seed=1))
+    _choose(pane, "sim")
+    qtbot.mouseClick(pane.start_button, Qt.MouseButton.LeftButton)
+    job = ctx.job
+    assert not pane.start_button.isEnabled() and pane.stop_button.isEnabled() and pane.pause_button.isEnabled()
+
+    job.send({"type": "log", "level": "info", "message": "crawl s1: 3 captures from http://127.0.0.1/feed"})
+    job.send(_capture(0, "stored", str(shot)))
+    job.send({"type": "progress", "done": 1, "total": 3, "message": "video 1: 1 stored"})
+    job.send(_capture(1, "flagged", str(shot), flags=["black_frame"]))
+    job.send({"type": "log", "level": "info", "message": "video 2: flagged (black_frame)"})
+    job.send(_capture(2, "duplicate_link"))
+    job.send(_capture(3, "duplicate_image", str(shot)))
+    job.send(_capture(4, "stored", str(shot)))
+    job.send({"type": "log", "level": "warning", "message": "a slow page"})
+
+    assert pane.counters.text() == "2 stored, 2 duplicates, 1 flagged, 5 videos seen"
+    assert pane.thumbs.count() == 5
+    newest, flagged = pane.thumbs.item(0), pane.thumbs.item(3)
+    assert newest.data(Qt.ItemDataRole.UserRole)["position"] == 4
+    assert "flagged: black_frame" in flagged.text() and flagged.foreground().color().name() == "#b00020"
+    assert "https://sim.test/v/1" in flagged.toolTip() and "2024-05-01" in flagged.toolTip()
+    assert not flagged.icon().isNull()
+    assert (pane.progress.value(), pane.progress.maximum()) == (1, 3)
+    log = pane.log.toPlainText()
+    assert "crawl s1: 3 captures" in log and "video 2: flagged (black_frame)" in log and "warning: a slow page" in log
+
+    # pause and resume suspend and continue the job; Stop cancels it
+    qtbot.mouseClick(pane.pause_button, Qt.MouseButton.LeftButton)
+    assert job.paused and pane.pause_button.text() == "Resume" and "Paused" in pane.status.text()
+    qtbot.mouseClick(pane.pause_button, Qt.MouseButton.LeftButton)
+    assert not job.paused and pane.pause_button.text() == "Pause"
+
+    job.send({"type": "result", "data": {"session_id": "s1", "status": "done", "message": "", "stored": 2,
+                                         "duplicates": 2, "flagged": 1, "positions": 5, "index": "2 embedded"}})
+    with qtbot.waitSignal(ctx.library_changed):
+        job.finished.emit(0)
+    assert "s1: done; 2 stored, 2 duplicates, 1 flagged, 5 videos seen; index: 2 embedded" in pane.log.toPlainText()
+    assert pane.status.text() == "Finished: 2 captures stored."
+    assert pane.start_button.isEnabled() and not pane.stop_button.isEnabled() and not pane.pause_button.isEnabled()
+
+
+def test_stop_and_failures_say_why(pane, ctx, qtbot):
+    pane.start()
+    qtbot.mouseClick(pane.stop_button, Qt.MouseButton.LeftButton)
+    assert ctx.job.cancelled
+    ctx.job.finished.emit(130)
+    assert pane.status.text() == "Stopped: 0 captures kept."
+
+    # a crash: the one-sentence error goes to the log and the status label
+    pane.start()
+    ctx.job.failed.emit("Chromium was not found; set its path in Settings")
+    ctx.job.finished.emit(1)
+    assert "error: Chromium was not found" in pane.log.toPlainText()
+    assert pane.status.text() == "Failed: Chromium was not found; set its path in Settings"
+    assert "b00020" in pane.status.styleSheet()
+
+    # a crawl blocked by a login wall ends with a result that says what to do
+    pane.start()
+    ctx.job.send({"type": "result", "data": {"session_id": "s2", "status": "blocked", "stored": 1, "duplicates": 0,
+                                             "flagged": 1, "positions": 1, "message": "blocked by a login wall"}})
+    ctx.job.failed.emit("exit code 1")
+    ctx.job.finished.emit(1)
+    assert pane.status.text() == "Blocked: blocked by a login wall"
+    assert "exit code 1" not in pane.log.toPlainText()
+
+
+def test_needs_a_workspace(qtbot):
+    ctx = AppContext()
+    pane = CrawlPane(ctx)
+    qtbot.addWidget(pane)
+    pane.start()
+    assert pane.job is None and "Open a workspace" in pane.status.text()
+
+
+def test_sessions_tab_lists_the_workspace_sessions(pane, ctx):
+    from vspectrum_app.crawl.store import CrawlStore
+
+    store = CrawlStore(ctx.workspace)
+    sid = store.create("sim", "youtube", "http://127.0.0.1/feed", 5, {})
+    store.finish(sid, "done", None)
+    ctx.workspace_changed.emit()
+    assert pane.sessions.rowCount() == 1
+    assert [pane.sessions.item(0, c).text() for c in (1, 2, 3, 4)] == ["sim", "youtube", "done", "0/5"]
+
+
+@pytest.mark.skipif(not Job.can_pause or not os.path.exists("/proc/self/stat"), reason="needs SIGSTOP and /proc")
+def test_job_pause_suspends_and_resume_continues_the_child(qtbot):
+    # a real child process (Python sleeping) paused and resumed through the Job API
+    job = Job("sleep", [], None)
+    job.process.setProgram(sys.executable)
+    job.process.setArguments(["-c", "import time; time.sleep(30)"])
+    job.start()
+    assert job.process.waitForStarted(10_000)
+    pid = job.process.processId()
+    assert job.pause() and _stopped(pid, True)
+    job.resume()
+    assert not job.paused and _stopped(pid, False)
+    job.pause()
+    with qtbot.waitSignal(job.finished, timeout=20_000):
+        job.cancel()  # a paused job still stops: it is continued to receive the SIGTERM
+    assert not job.paused
+
+
+def _stopped(pid: int, expected: bool) -> bool:
+    """Whether the process reaches the expected stopped state (signals land asynchronously)."""
+    for _ in range(100):
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+        if (state in ("T", "t")) == expected:
+            return True
+        time.sleep(0.02)
+    return False

@@ -1,0 +1,335 @@
+"""Crawl pane: `vspectrum crawl` with a form. Choose the simulator or a real feed, how many
+captures and how politely; start, pause, stop; watch captures arrive as thumbnails with
+counters and a log. Past sessions are listed in the second tab."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QImageReader, QKeySequence, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
+                               QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+
+# (label, --platform); the simulator's layout is chosen separately with --skin
+PLATFORM_CHOICES = [("Simulator", "sim"), ("TikTok", "tiktok"), ("YouTube Shorts", "youtube"),
+                    ("Instagram Reels", "instagram")]
+SKINS = [("TikTok", "tiktok"), ("YouTube Shorts", "youtube"), ("Instagram Reels", "instagram")]
+THUMB = QSize(90, 160)       # the feeds are vertical video
+MAX_THUMBS = 500             # oldest tiles are dropped so a long crawl does not grow memory without bound
+FLAG_COLOR = QColor("#b00020")
+DUPLICATES = ("duplicate_link", "duplicate_image")
+
+
+def _thumbnail(path: str | None, flagged: bool) -> QPixmap:
+    """A small pixmap decoded at thumbnail size (rejected captures are full screenshots);
+    flagged captures get a red frame so they stand out in the grid."""
+    pixmap = QPixmap(THUMB)
+    pixmap.fill(QColor("#dddddd"))
+    if path:
+        reader = QImageReader(path)
+        size = reader.size()
+        if size.isValid():
+            reader.setScaledSize(size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio))
+        image = reader.read()
+        if not image.isNull():
+            painter = QPainter(pixmap)
+            painter.drawImage((THUMB.width() - image.width()) // 2, (THUMB.height() - image.height()) // 2, image)
+            painter.end()
+    if flagged:
+        painter = QPainter(pixmap)
+        painter.setPen(QPen(FLAG_COLOR, 6))
+        painter.drawRect(pixmap.rect().adjusted(3, 3, -3, -3))
+        painter.end()
+    return pixmap
+
+
+class CrawlPane(QWidget):
+    def __init__(self, ctx, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.job = None
+        self._reset_counts()
+
+        # -- configuration
+        config = QGroupBox("Crawl")
+        form = QFormLayout(config)
+        self.platform = QComboBox()
+        for label, value in PLATFORM_CHOICES:
+            self.platform.addItem(label, value)
+        self.skin = QComboBox()
+        for label, value in SKINS:
+            self.skin.addItem(label, value)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setToolTip("The simulated recommender's seed: same seed and same watching, same feed")
+        self.images = QLineEdit()
+        self.images.setPlaceholderText("empty: the open workspace's screenshots")
+        browse = QPushButton("Browse...")
+        browse.clicked.connect(self._browse_images)
+        images_row = QHBoxLayout()
+        images_row.addWidget(self.images, 1)
+        images_row.addWidget(browse)
+        self.sim_box = QGroupBox("Simulator")
+        sim_form = QFormLayout(self.sim_box)
+        sim_form.addRow("Layout", self.skin)
+        sim_form.addRow("Seed", self.seed)
+        sim_form.addRow("Images folder", images_row)
+        self.count = QSpinBox()
+        self.count.setRange(1, 100_000)
+        self.count.setValue(20)
+        self.count.setToolTip("New captures to store (duplicates and flagged frames do not count)")
+        self.show_browser = QCheckBox("Show the browser window")
+        self.show_browser.setChecked(True)
+        self.show_browser.setToolTip("Watch the crawl and log in or solve a captcha when asked; "
+                                     "off runs the browser headless")
+        self.delay = QDoubleSpinBox()
+        self.delay.setRange(0, 600)
+        self.delay.setDecimals(1)
+        self.delay.setSuffix(" s")
+        self.delay.setToolTip("Seconds between videos (politeness; the default comes from Settings)")
+        form.addRow("Platform", self.platform)
+        form.addRow(self.sim_box)
+        form.addRow("Captures", self.count)
+        form.addRow("Delay between videos", self.delay)
+        form.addRow(self.show_browser)
+        buttons = QHBoxLayout()
+        self.start_button, self.pause_button, self.stop_button = (QPushButton("Start"), QPushButton("Pause"),
+                                                                  QPushButton("Stop"))
+        self.start_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.start_button.setToolTip("Start the crawl (Ctrl+Return)")
+        self.pause_button.setToolTip("Freeze the crawl where it stands; a video whose capture moment "
+                                     "passes meanwhile is started again")
+        self.stop_button.setToolTip("Stop after the video in flight; every capture so far is kept")
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        form.addRow(buttons)
+        self.status = QLabel("No crawl yet.")
+        self.status.setWordWrap(True)
+        form.addRow(self.status)
+        self.platform.currentIndexChanged.connect(self._platform_changed)
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+
+        # -- live view
+        self.progress = QProgressBar()
+        self.counters = QLabel()
+        self.thumbs = QListWidget()
+        self.thumbs.setViewMode(QListView.ViewMode.IconMode)
+        self.thumbs.setIconSize(THUMB)
+        self.thumbs.setResizeMode(QListView.ResizeMode.Adjust)
+        self.thumbs.setMovement(QListView.Movement.Static)
+        self.thumbs.setUniformItemSizes(True)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        live = QWidget()
+        ll = QVBoxLayout(live)
+        ll.addWidget(self.progress)
+        ll.addWidget(self.counters)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.thumbs)
+        split.addWidget(self.log)
+        split.setStretchFactor(0, 3)
+        ll.addWidget(split, 1)
+
+        # -- past sessions
+        self.sessions = QTableWidget(0, 6)
+        self.sessions.setHorizontalHeaderLabels(["Started", "Platform", "Layout", "Status", "Stored", "Message"])
+        self.sessions.horizontalHeader().setStretchLastSection(True)
+        self.sessions.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(live, "Live")
+        self.tabs.addTab(self.sessions, "Sessions")
+
+        outer = QSplitter()
+        outer.addWidget(config)
+        outer.addWidget(self.tabs)
+        outer.setStretchFactor(1, 3)
+        QVBoxLayout(self).addWidget(outer)
+
+        ctx.workspace_changed.connect(self._load_sessions)
+        self._platform_changed()
+        self._set_running(False)
+        self._show_counts()
+        self._load_sessions()
+
+    # -- form ---------------------------------------------------------------------------
+    def _platform_changed(self) -> None:
+        is_sim = self.platform.currentData() == "sim"
+        self.sim_box.setVisible(is_sim)
+        # the simulator is ours to hammer; real sites get the politeness delay from Settings
+        self.delay.setValue(0.0 if is_sim else float(self.ctx.settings.get("crawl_delay_s") or 0))
+
+    def _browse_images(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Images for the simulator")
+        if folder:
+            self.images.setText(folder)
+
+    def crawl_args(self) -> list[str]:
+        """The `vspectrum crawl` command line for the form as it stands."""
+        platform = self.platform.currentData()
+        args = ["crawl", "--platform", platform, "--count", str(self.count.value()),
+                "--delay", f"{self.delay.value():g}"]
+        if not self.show_browser.isChecked():
+            args.append("--headless")
+        if platform == "sim":
+            args += ["--skin", self.skin.currentData(), "--seed", str(self.seed.value())]
+            if self.images.text().strip():
+                args += ["--images", self.images.text().strip()]
+        return args + self.ctx.clip_args()  # captures are embedded with the Settings' model
+
+    # -- actions ------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.job is not None:
+            return
+        if self.ctx.workspace is None:
+            self._set_status("Open a workspace first (File menu): captures go into it.", error=True)
+            return
+        self._reset_counts()
+        self.thumbs.clear()
+        self.log.clear()
+        self._show_counts()
+        self.progress.setRange(0, self.count.value())
+        self.progress.setValue(0)
+        self.job = job = self.ctx.run_job("Crawl", self.crawl_args())
+        job.event.connect(self._on_event)
+        job.progress.connect(self._on_progress)
+        job.log.connect(self._on_log)
+        job.failed.connect(self._on_failed)
+        job.finished.connect(self._finished)
+        self._set_running(True)
+        self._set_status("Crawling...")
+
+    def toggle_pause(self) -> None:
+        if self.job is None:
+            return
+        if self.job.paused:
+            self.job.resume()
+            self._set_status("Crawling...")
+        elif self.job.pause():
+            self._set_status("Paused: Resume continues the crawl.")
+        self.pause_button.setText("Resume" if self.job.paused else "Pause")
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self._set_status("Stopping after the video in flight...")
+            self.job.cancel()
+            self.stop_button.setEnabled(False)
+
+    def _set_running(self, running: bool) -> None:
+        can_pause = running and getattr(self.job, "can_pause", False)
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(can_pause)
+        self.pause_button.setText("Pause")
+        if running and not can_pause:
+            self.pause_button.setToolTip("Pausing is not available on this system; Stop keeps every capture so far")
+        self.stop_button.setEnabled(running)
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(f"color: {FLAG_COLOR.name()}" if error else "")
+
+    # -- job events ---------------------------------------------------------------------
+    def _reset_counts(self) -> None:
+        self.counts = {"stored": 0, "duplicates": 0, "flagged": 0}
+        self.positions: set[int] = set()  # a login wall is recorded at a position again once passed
+        self._error: str | None = None
+
+    def _show_counts(self) -> None:
+        c = self.counts
+        self.counters.setText(f"{c['stored']} stored, {c['duplicates']} duplicates, {c['flagged']} flagged, "
+                              f"{len(self.positions)} videos seen")
+
+    def _on_event(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "capture":
+            self._add_capture(event)
+        elif kind == "result":
+            self._on_result(event.get("data") or {})
+
+    def _add_capture(self, e: dict) -> None:
+        outcome = e.get("outcome", "")
+        if outcome == "stored":
+            self.counts["stored"] += 1
+        elif outcome in DUPLICATES:
+            self.counts["duplicates"] += 1
+        elif outcome == "flagged":
+            self.counts["flagged"] += 1
+        if e.get("position") is not None:
+            self.positions.add(int(e["position"]))
+        self._show_counts()
+        flagged = outcome == "flagged"
+        flags = ", ".join(e.get("flags") or [])
+        label = outcome.replace("_", " ") + (f": {flags}" if flagged and flags else "")
+        item = QListWidgetItem(QIcon(_thumbnail(e.get("image"), flagged)), label)
+        item.setData(Qt.ItemDataRole.UserRole, e)
+        if flagged:
+            item.setForeground(FLAG_COLOR)
+        item.setToolTip("\n".join(line for line in (
+            f"video {int(e.get('position') or 0) + 1}: {label}",
+            e.get("link") or "", e.get("author") or "", e.get("post_date") or "",
+            (e.get("caption") or "")[:200]) if line))
+        self.thumbs.insertItem(0, item)  # newest first: what the browser shows now is at the top
+        while self.thumbs.count() > MAX_THUMBS:
+            self.thumbs.takeItem(self.thumbs.count() - 1)
+
+    def _on_progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        if message:
+            self.progress.setFormat(f"%v/%m  {message}")
+
+    def _on_log(self, level: str, message: str) -> None:
+        self.log.appendPlainText(message if level == "info" else f"{level}: {message}")
+
+    def _on_failed(self, message: str) -> None:
+        self._error = message
+        if not getattr(self.job, "result", None):  # a crawl that ended with a result has said why there
+            self.log.appendPlainText(f"error: {message}")
+
+    def _on_result(self, r: dict) -> None:
+        # the final counts are the crawler's own (videos seen excludes repeated walls)
+        self.counts.update(stored=int(r.get("stored") or 0), duplicates=int(r.get("duplicates") or 0),
+                           flagged=int(r.get("flagged") or 0))
+        self.positions = set(range(int(r.get("positions") or 0)))
+        self._show_counts()
+        self.log.appendPlainText(f"crawl {r.get('session_id', '')}: {r.get('status', '?')}; {r.get('stored', 0)} "
+                                 f"stored, {r.get('duplicates', 0)} duplicates, {r.get('flagged', 0)} flagged, "
+                                 f"{r.get('positions', 0)} videos seen"
+                                 + (f"; {r['message']}" if r.get("message") else "")
+                                 + (f"; index: {r['index']}" if r.get("index") else ""))
+
+    def _finished(self, code: int) -> None:
+        result = getattr(self.job, "result", None) or {}
+        self.job = None
+        self._set_running(False)
+        status, message = result.get("status"), result.get("message")
+        if code == 0:
+            self._set_status(f"Finished: {self.counts['stored']} captures stored.")
+        elif code == 130 or status == "stopped":
+            why = f" ({message})" if message and message != "cancelled" else ""
+            self._set_status(f"Stopped{why}: {self.counts['stored']} captures kept.")
+        else:
+            # a blocked or failed crawl says why in its result; a crash only through the error
+            self._set_status(f"{(status or 'failed').capitalize()}: {message or self._error or f'exit code {code}'}",
+                             error=True)
+        self.ctx.library_changed.emit()
+        self._load_sessions()
+
+    # -- sessions -----------------------------------------------------------------------
+    def _load_sessions(self) -> None:
+        self.sessions.setRowCount(0)
+        if self.ctx.workspace is None:
+            return
+        from vspectrum_app.crawl.store import CrawlStore
+
+        rows = CrawlStore(self.ctx.workspace).sessions()
+        self.sessions.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            cells = [(r.get("started_at") or "")[:19].replace("T", " "), r["platform"], r.get("skin") or "",
+                     r["status"], f"{r['stored']}/{r['target']}", r.get("message") or ""]
+            for col, text in enumerate(cells):
+                self.sessions.setItem(i, col, QTableWidgetItem(str(text)))
+        self.sessions.resizeColumnsToContents()
