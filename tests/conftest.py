@@ -21,6 +21,7 @@ pytest_plugins = [
     "tests.plugins.clip",
     "tests.plugins.vlm_server",
     "tests.plugins.keyring_memory",
+    "tests.plugins.sim",
 ]
 
 PILOT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "pilot"

@@ -28,6 +28,8 @@ GROUPS: list[str] = [
     "vspectrum_app.bench.cli",
     "vspectrum_app.persona.cli",
     "vspectrum_app.annotate.cli",
+    "vspectrum_app.sim.cli",
+    "vspectrum_app.crawl.cli",
 ]
 
 

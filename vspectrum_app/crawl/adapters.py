@@ -1,0 +1,283 @@
+"""Per-platform adapters: how to find the current video on a feed page, read its link,
+author, caption and post date, wait for it to play, capture it and move on.
+
+What changes when a site changes its markup lives in a selectors file per platform
+(``resources/crawl/selectors/NAME.json``); a file of the same name in the user data
+folder's ``selectors/`` overrides it, so users can follow a site's changes without a new
+release. Code here is shared by every platform, except the few date rules of ``_dates``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from vspectrum_app.core.paths import data_dir, resources_dir
+
+PLATFORMS = ("tiktok", "youtube", "instagram")
+WALLS = ("login_wall", "captcha")
+
+# The video's visible area: within its container (players zoom or overflow) and the viewport.
+_BOX_JS = r"""
+const videoBox = (video) => {
+  if (!video) return null;
+  const v = video.getBoundingClientRect(), p = video.parentElement.getBoundingClientRect();
+  const x = Math.max(v.left, p.left, 0), y = Math.max(v.top, p.top, 0);
+  const w = Math.min(v.right, p.right, innerWidth) - x, h = Math.min(v.bottom, p.bottom, innerHeight) - y;
+  return w > 0 && h > 0 ? {x, y, width: w, height: h} : null;
+};
+"""
+
+# One round trip reads everything about the current item. The current item is the one
+# with the largest visible area, which is how feeds that keep several items in the DOM
+# (all three real sites do) are handled.
+_READ_JS = r"""
+(spec) => {
+  __BOX__
+  const visible = (el) => {
+    const r = el.getBoundingClientRect();
+    const w = Math.min(r.right, innerWidth) - Math.max(r.left, 0);
+    const h = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+    return w > 0 && h > 0 ? w * h : 0;
+  };
+  let item = null, best = 0;
+  for (const el of document.querySelectorAll(spec.item)) {
+    const a = visible(el);
+    if (a > best) { best = a; item = el; }
+  }
+  const scope = item || document;
+  const fields = {};
+  for (const [name, f] of Object.entries(spec.fields)) {
+    let v = null;
+    if (f.source === "location") v = location.href;
+    else {
+      const el = scope.querySelector(f.selector);
+      if (el) v = f.attr ? el.getAttribute(f.attr) : el.textContent.trim();
+      if (v && f.attr === "href") v = new URL(v, location.href).pathname;
+    }
+    fields[name] = v;
+  }
+  const flags = {};
+  for (const [name, rules] of Object.entries(spec.flags)) {
+    flags[name] = rules.some((r) => [...(r.page ? document : scope).querySelectorAll(r.selector)]
+      .some((el) => visible(el) > 0 && (!r.text || el.textContent.trim() === r.text)));
+  }
+  const video = scope.querySelector(spec.video);
+  const state = video && {t: video.currentTime, paused: video.paused, ready: video.readyState};
+  return {found: !!item, fields, flags, box: videoBox(video), video: state, origin: location.origin, url: location.href};
+}
+"""
+
+# Polled every animation frame until the video's own clock reaches the capture moment; it
+# returns the clock and the box then (an item may still be sliding into place before).
+_PLAYING_JS = r"""([spec, at]) => {
+  __BOX__
+  const items = [...document.querySelectorAll(spec.item)];
+  const scope = items.find((el) => { const r = el.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }) || document;
+  const v = scope.querySelector(spec.video);
+  if (!v || v.paused || v.readyState < 2 || v.currentTime < at) return false;
+  return {t: v.currentTime, box: videoBox(v)};
+}"""
+
+
+_READ_JS = _READ_JS.replace("__BOX__", _BOX_JS)
+_PLAYING_JS = _PLAYING_JS.replace("__BOX__", _BOX_JS)
+
+
+class AdapterError(Exception):
+    pass
+
+
+@dataclass
+class ItemInfo:
+    link: str | None
+    video_id: str | None
+    author: str | None
+    caption: str | None
+    post_date: str | None            # ISO date, when it could be read or derived
+    post_date_raw: str | None
+    flags: dict[str, bool] = field(default_factory=dict)
+    box: dict | None = None
+    video: dict | None = None
+
+    @property
+    def key(self) -> str | None:
+        return self.link or self.video_id
+
+
+class Adapter:
+    def __init__(self, spec: dict[str, Any], source: Path | None = None):
+        missing = [k for k in ("platform", "item", "video", "fields", "next", "flags") if k not in spec]
+        if missing:
+            raise AdapterError(f"selectors file {source or '?'} lacks {', '.join(missing)}")
+        self.spec, self.source = spec, source
+        self.platform: str = spec["platform"]
+        self._js_spec = {k: spec[k] for k in ("item", "video", "fields", "flags")}
+
+    @classmethod
+    def load(cls, platform: str) -> "Adapter":
+        if platform not in PLATFORMS:
+            raise AdapterError(f"unknown platform {platform!r} (one of {', '.join(PLATFORMS)})")
+        for folder in (data_dir() / "selectors", resources_dir() / "crawl" / "selectors"):
+            path = folder / f"{platform}.json"
+            if path.exists():
+                try:
+                    return cls(json.loads(path.read_text("utf-8")), path)
+                except ValueError as exc:
+                    raise AdapterError(f"selectors file {path} is not valid JSON ({exc})") from None
+        raise AdapterError(f"no selectors file for {platform}")
+
+    def start_url(self, sim_base: str | None = None) -> str:
+        return sim_base.rstrip("/") + self.spec["sim_path"] if sim_base else self.spec["start_url"]
+
+    # -- reading ------------------------------------------------------------------------
+    def read(self, page, now: datetime | None = None) -> ItemInfo:
+        raw = page.evaluate(_READ_JS, self._js_spec)
+        values = {name: _extract(raw["fields"].get(name), f.get("regex"))
+                  for name, f in self.spec["fields"].items()}
+        link = values.get("link")
+        if link and link.startswith("/"):
+            link = raw["origin"] + link
+        if not link and (template := self.spec.get("link_template")):
+            try:
+                link = template.format(origin=raw["origin"], **values) if all(values.get(k) for k in
+                                                                                 _placeholders(template)) else None
+            except (KeyError, IndexError):
+                link = None
+        raw_date = values.get("post_date")
+        return ItemInfo(link=link, video_id=values.get("video_id"), author=values.get("author"),
+                        caption=values.get("caption"), post_date_raw=raw_date,
+                        post_date=post_date(self.platform, raw_date, values.get("video_id"), now),
+                        flags=raw["flags"], box=raw["box"], video=raw["video"])
+
+    def wait_playing(self, page, at_s: float, timeout_s: float) -> dict | None:
+        """Wait until the current video has played ``at_s`` seconds by its own clock;
+        returns that clock's reading and the video's box (``{t, box}``), or None on time-out."""
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+        try:
+            handle = page.wait_for_function(_PLAYING_JS, arg=[self._js_spec, at_s], polling="raf",
+                                            timeout=timeout_s * 1000)
+            return handle.json_value()
+        except PlaywrightTimeout:
+            return None
+
+    def rewind(self, page) -> None:
+        """Start the current video over (after a pause made us miss the capture moment)."""
+        page.evaluate("([s]) => { const v = document.querySelector(s); if (v) v.currentTime = 0; }",
+                      [self.spec["video"]])
+
+    def capture(self, page, box: dict) -> bytes:
+        return page.screenshot(clip=box, type="jpeg", quality=92, animations="allow", caret="initial")
+
+    # -- acting -------------------------------------------------------------------------
+    def next(self, page, previous_key: str | None, timeout_s: float = 15.0) -> bool:
+        """Move to the next video; True once another item is current."""
+        action = self.spec["next"]
+        if "key" in action:
+            page.keyboard.press(action["key"])
+        else:
+            page.mouse.move(640, 400)
+            page.mouse.wheel(0, int(action.get("wheel", 800)))
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+            if self.read(page).key != previous_key:
+                return True
+        return False
+
+    def like(self, page) -> bool:
+        selector = self.spec.get("like")
+        if selector and page.locator(selector).count():
+            page.locator(selector).first.click()
+            return True
+        return False
+
+    def dismiss_walls(self, page) -> bool:
+        """Close a dismissable wall (a login prompt with a close button); True if clicked."""
+        for selector in self.spec.get("dismiss", []):
+            loc = page.locator(selector)
+            if loc.count() and loc.first.is_visible():
+                loc.first.click()
+                return True
+        return False
+
+    # -- diagnosis ----------------------------------------------------------------------
+    def check(self, page) -> dict[str, Any]:
+        """Which selectors match on the current page, and what they read: for following a
+        site's markup changes (``vspectrum crawl check``)."""
+        counts = page.evaluate(
+            "(sels) => Object.fromEntries(sels.map((s) => { try { return [s, document.querySelectorAll(s).length]; }"
+            " catch (e) { return [s, -1]; } }))", self._selectors())
+        info = self.read(page)
+        return {"platform": self.platform, "selectors_file": str(self.source), "url": page.url,
+                "selectors": counts,
+                "item": {"link": info.link, "video_id": info.video_id, "author": info.author,
+                         "caption": info.caption, "post_date": info.post_date, "post_date_raw": info.post_date_raw},
+                "flags": info.flags, "video": info.video}
+
+    def _selectors(self) -> list[str]:
+        s = self.spec
+        out = [s["item"], s["video"], *(f["selector"] for f in s["fields"].values() if "selector" in f)]
+        out += [r["selector"] for rules in s["flags"].values() for r in rules]
+        out += [x for x in [s.get("like"), *s.get("dismiss", [])] if x]
+        return list(dict.fromkeys(out))
+
+
+def _extract(value: str | None, regex: str | None) -> str | None:
+    if not value:
+        return None
+    if regex:
+        m = re.search(regex, value)
+        return m.group(1) if m else None
+    return value.strip() or None
+
+
+def _placeholders(template: str) -> list[str]:
+    return [p for p in re.findall(r"{(\w+)}", template) if p != "origin"]
+
+
+# -- post dates -------------------------------------------------------------------------
+_RELATIVE = re.compile(r"^(\d+)\s*(s|sec|m|min|h|hr|hour|d|day|w|wk|week|mo|month|y|yr|year)s?(\s+ago)?$", re.I)
+_UNIT_DAYS = {"s": 0, "sec": 0, "m": 0, "min": 0, "h": 0, "hr": 0, "hour": 0, "d": 1, "day": 1,
+              "w": 7, "wk": 7, "week": 7, "mo": 30, "month": 30, "y": 365, "yr": 365, "year": 365}
+
+
+def post_date(platform: str, raw: str | None, video_id: str | None, now: datetime | None = None) -> str | None:
+    """An ISO date from what the page shows: an absolute date in the usual formats, a
+    relative one ("3d ago", "2w") counted back from ``now``, a month and day of the
+    current year ("5-14"), or, on TikTok, the post time encoded in the video id."""
+    from vspectrum_app.library.importer import parse_date
+
+    now = now or datetime.now(timezone.utc)
+    if raw:
+        text = raw.strip()
+        if parsed := parse_date(text):
+            return parsed
+        if m := _RELATIVE.match(text):
+            return (now.date() - timedelta(days=int(m.group(1)) * _UNIT_DAYS[m.group(2).lower()])).isoformat()
+        if m := re.fullmatch(r"(\d{1,2})-(\d{1,2})", text):  # TikTok's "5-14": this year
+            try:
+                return date(now.year, int(m.group(1)), int(m.group(2))).isoformat()
+            except ValueError:
+                pass
+    if platform == "tiktok" and video_id and video_id.isdigit():
+        seconds = int(video_id) >> 32  # TikTok ids carry the post time in their upper 32 bits
+        if 1_400_000_000 < seconds < 4_000_000_000:
+            return datetime.fromtimestamp(seconds, timezone.utc).date().isoformat()
+    return None
+
+
+def host_platform(url: str) -> str | None:
+    """The platform a real URL belongs to (for ``crawl check --url``)."""
+    host = urlparse(url).hostname or ""
+    for name, needle in (("tiktok", "tiktok."), ("youtube", "youtube."), ("instagram", "instagram.")):
+        if needle in host:
+            return name
+    return None

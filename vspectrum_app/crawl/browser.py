@@ -1,0 +1,74 @@
+"""Finding and starting the user's Chromium-based browser through Playwright.
+
+Never a download at run time: the browser is the path in Settings, else an installed
+Chromium, Chrome or Edge. Each platform gets a persistent profile in the user data folder,
+so a login done once in the watched window is kept.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from vspectrum_app.core.paths import data_dir
+
+# Without the background-networking switches Chromium phones home at every start (and, on a
+# closed network, retries); none of it is needed to watch a feed.
+LAUNCH_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--no-default-browser-check",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--autoplay-policy=no-user-gesture-required"]
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+class BrowserUnavailable(Exception):
+    pass
+
+
+def find_browser(configured: str | None = None) -> str:
+    if configured:
+        if Path(configured).exists():
+            return configured
+        raise BrowserUnavailable(f"the browser set in Settings ({configured}) does not exist")
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "microsoft-edge"):
+        if found := shutil.which(name):
+            return found
+    candidates = {
+        "darwin": ["/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+                   "/Applications/Chromium.app/Contents/MacOS/Chromium",
+                   "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge"],
+        "win32": [os.path.expandvars(p) for p in (
+            r"%ProgramFiles%\Google\Chrome\Application\chrome.exe",
+            r"%ProgramFiles(x86)%\Google\Chrome\Application\chrome.exe",
+            r"%LocalAppData%\Google\Chrome\Application\chrome.exe",
+            r"%ProgramFiles(x86)%\Microsoft\Edge\Application\msedge.exe")],
+    }.get(sys.platform, [])
+    for path in candidates:
+        if Path(path).exists():
+            return path
+    raise BrowserUnavailable("no Chromium, Chrome or Edge found: install one, or set its path in Settings "
+                             "(Settings > Browser)")
+
+
+def profile_dir(platform: str) -> Path:
+    return data_dir() / "browser-profiles" / platform
+
+
+def has_display() -> bool:
+    return sys.platform in ("win32", "darwin") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def is_root() -> bool:
+    """Chromium refuses to start as root with its sandbox on."""
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def launch(playwright, executable: str, profile: Path, headless: bool):
+    """A persistent browser context with one page at the standard viewport."""
+    profile.mkdir(parents=True, exist_ok=True)
+    args = LAUNCH_ARGS + (["--no-sandbox"] if is_root() else [])
+    context = playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=executable, headless=headless, args=args, viewport=VIEWPORT)
+    page = context.pages[0] if context.pages else context.new_page()
+    return context, page
