@@ -94,10 +94,9 @@ function decorate(item) {
 function dismissOverlay(el) { el.remove(); }
 
 function relativeDate(iso) {  // what the sites print: "3d ago" for recent posts, else the date
-  const days = Math.floor((vnowDate() - new Date(iso + "T00:00:00Z")) / 86400000);
+  const days = Math.floor((Date.now() - new Date(iso + "T00:00:00Z")) / 86400000);
   return days >= 0 && days < 7 ? `${days}d ago` : iso;
 }
-function vnowDate() { return new Date(Date.now()); }
 
 window.addEventListener("keydown", (e) => { if (e.key === "ArrowDown" && !document.querySelector("[data-sim-overlay]")) next(); });
 window.addEventListener("wheel", (e) => {

@@ -13,7 +13,6 @@ workspace, from a ``topics``/``tags``/``topic``/``value`` metadata column.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -137,7 +136,6 @@ def _workspace_vectors(ws, ids: list[int]) -> dict[int, np.ndarray] | None:
 
 
 def _make_items(rows: Iterable[tuple], vectors: dict[int, np.ndarray] | None) -> list[Item]:
-    rows = [r for r in rows]
     seen: set[str] = set()
     unique = []
     for r in rows:  # the same picture twice is one item
@@ -172,7 +170,3 @@ def _unit(v: np.ndarray) -> np.ndarray:
     n = float(np.linalg.norm(v))
     return v / n if n > 0 else v
 
-
-def digest(catalog: Catalog) -> str:
-    """Identifies a catalogue: same images in the same order, same hash."""
-    return hashlib.sha256("".join(it.key for it in catalog.items).encode()).hexdigest()[:12]

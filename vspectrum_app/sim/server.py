@@ -35,7 +35,6 @@ from vspectrum_app.sim.catalog import Catalog, Item
 from vspectrum_app.sim.clock import VirtualClock
 from vspectrum_app.sim.recommender import Recommender, RecommenderConfig
 
-SKINS = ("tiktok", "youtube", "instagram")
 INJECTIONS = ("black", "ad", "repost", "dup", "login", "captcha")
 _PAGE_ROUTES = [
     (re.compile(r"^/tiktok(/foryou)?/?$"), "tiktok"),
