@@ -4,7 +4,7 @@
 // wheel: bool}; everything else is shared here.
 "use strict";
 const SIM = {clock: null, session: null, seed: null, inject: null, item: null,
-             viewStart: null, liked: false, busy: false, duration: 30};
+             viewStart: null, dwell: null, declaredDwell: null, liked: false, busy: false, duration: 30};
 const params = new URLSearchParams(location.search);
 SIM.session = params.get("session");
 SIM.seed = params.get("seed");
@@ -18,15 +18,28 @@ function vnow() {
 
 // A <video> that plays an animated still on the virtual clock. currentTime, paused and
 // readyState behave like a real player's, so crawler adapters read them the same way.
+// A paused video stops both its clock and the viewer's dwell, as on the real sites'
+// players: a persona agent pauses while its model thinks.
 function makePlayer(video, progress) {
-  let start = null;
+  let start = null, pausedAt = null;
+  const now = () => (pausedAt === null ? vnow() : pausedAt);
   Object.defineProperty(video, "currentTime", {configurable: true,
-    get() { return start === null ? 0 : (vnow() - start) % SIM.duration; },
-    set(v) { start = vnow() - v; }});
-  Object.defineProperty(video, "paused", {configurable: true, get() { return start === null; }});
+    get() { return start === null ? 0 : (now() - start) % SIM.duration; },
+    set(v) { start = now() - v; }});
+  Object.defineProperty(video, "paused", {configurable: true, get() { return start === null || pausedAt !== null; }});
   Object.defineProperty(video, "readyState", {configurable: true, get() { return start === null ? 0 : 4; }});
   Object.defineProperty(video, "duration", {configurable: true, get() { return SIM.duration; }});
-  video.simStart = () => { start = vnow(); SIM.viewStart = vnow(); };
+  video.simStart = () => { start = vnow(); SIM.viewStart = vnow(); SIM.dwell = () => now() - SIM.viewStart; };
+  video.pause = () => { if (start !== null && pausedAt === null) pausedAt = vnow(); };
+  video.play = () => {
+    if (pausedAt !== null) {
+      const held = vnow() - pausedAt;
+      start += held;
+      if (SIM.viewStart !== null) SIM.viewStart += held;
+      pausedAt = null;
+    }
+    return Promise.resolve();
+  };
   const frame = () => {
     if (!video.isConnected) return;
     const t = video.currentTime;
@@ -70,8 +83,12 @@ async function next() {
   if (SIM.busy) return;
   SIM.busy = true;
   try {
+    // An automated viewer may declare its dwell (see persona/feeds.py): on a fast virtual
+    // clock, a few milliseconds of machine jitter are whole seconds of measured dwell.
+    const measured = SIM.viewStart === null ? 0 : SIM.dwell();
     const prev = SIM.item && {key: SIM.item.key, liked: SIM.liked,
-                              dwell_s: SIM.viewStart === null ? 0 : vnow() - SIM.viewStart};
+                              dwell_s: SIM.declaredDwell === null ? measured : SIM.declaredDwell};
+    SIM.declaredDwell = null;
     await show(decorate(await api("/api/next", {session: SIM.session, seed: SIM.seed, inject: SIM.inject, prev})));
   } finally {
     SIM.busy = false;

@@ -91,9 +91,10 @@ def test_control_policy_gives_no_shift_within_noise(workspace):
 
 def test_unparsed_answers_are_counted_and_scroll_on(workspace):
     session = _session(workspace, trials=1, scrolls=10, window=5)
-    run_session(workspace, session, TinyFeed(), ModelDecider(lambda i, p: "I cannot decide.", "simple"))
+    answers = iter(["Hard to say, it depends."] * 7 + ["I'm sorry, but I can't role-play this persona."] * 3)
+    run_session(workspace, session, TinyFeed(), ModelDecider(lambda i, p: next(answers), "simple"))
     report = session_report(workspace, session)
-    assert report["decisions"]["unparsed"] == 10
+    assert report["decisions"] == {"yes": 0, "no": 0, "unparsed": 7, "refusal": 3}
     assert all(s.dwell_s == 0 for s in SessionStore(workspace).steps(session))
 
 

@@ -32,20 +32,36 @@ def topic_image(topic: str, n: int, size=(270, 480)) -> bytes:
     return out.getvalue()
 
 
-@pytest.fixture(scope="session")
-def topic_folder(tmp_path_factory):
-    """12 images per topic, in one sub-folder per topic."""
-    root = tmp_path_factory.mktemp("sim-images")
+def make_topic_folder(root, per_topic: int):
+    """``per_topic`` images per topic, in one sub-folder per topic."""
     for topic in TOPICS:
         (root / topic).mkdir()
-        for n in range(12):
+        for n in range(per_topic):
             (root / topic / f"{topic.lower()}{n:02d}.jpg").write_bytes(topic_image(topic, n))
     return root
 
 
 @pytest.fixture(scope="session")
+def topic_folder(tmp_path_factory):
+    """12 images per topic: a small feed for crawls."""
+    return make_topic_folder(tmp_path_factory.mktemp("sim-images"), 12)
+
+
+@pytest.fixture(scope="session")
+def large_topic_folder(tmp_path_factory):
+    """24 images per topic: enough that a feed pulled to one topic does not run out of it
+    within 30 videos (the feed does not repeat)."""
+    return make_topic_folder(tmp_path_factory.mktemp("sim-images-large"), 24)
+
+
+@pytest.fixture(scope="session")
 def sim_catalog(topic_folder):
     return Catalog.from_folder(topic_folder)
+
+
+@pytest.fixture(scope="session")
+def large_sim_catalog(large_topic_folder):
+    return Catalog.from_folder(large_topic_folder)
 
 
 @pytest.fixture

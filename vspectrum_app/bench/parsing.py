@@ -71,6 +71,11 @@ def classify_answer(text: str | None, refused_by_api: bool = False) -> str:
     return "unparsed"
 
 
+def looks_like_refusal(text: str | None) -> bool:
+    """A declining answer ("I'm sorry, I can't ..."), for answers no other rule reads."""
+    return bool(text and _REFUSAL.search(text))
+
+
 def paper_style(text: str | None) -> str:
     """The authors' prototype rule: 'yes' anywhere in the answer is a yes, all else a no."""
     return "yes" if text and "yes" in text.lower() else "no"

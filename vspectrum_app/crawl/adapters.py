@@ -74,20 +74,40 @@ _READ_JS = r"""
 }
 """
 
-# Polled every animation frame until the video's own clock reaches the capture moment; it
-# returns the clock and the box then (an item may still be sliding into place before).
-_PLAYING_JS = r"""([spec, at]) => {
-  __BOX__
+# The current item's video: the first item on screen (used while playing, when the item
+# with the largest visible area may still be sliding into place).
+_VIDEO_JS = r"""
+const currentVideo = (spec) => {
   const items = [...document.querySelectorAll(spec.item)];
   const scope = items.find((el) => { const r = el.getBoundingClientRect(); return r.bottom > 0 && r.top < innerHeight; }) || document;
-  const v = scope.querySelector(spec.video);
+  return scope.querySelector(spec.video);
+};
+"""
+
+# Polled every animation frame until the video's own clock reaches the capture moment; it
+# returns the clock and the box then. With ``pause`` the video is paused in the same frame,
+# so the screenshot shows that moment and no dwell accrues while a persona's model thinks.
+_PLAYING_JS = r"""([spec, at, pause]) => {
+  __BOX__
+  __VIDEO__
+  const v = currentVideo(spec);
   if (!v || v.paused || v.readyState < 2 || v.currentTime < at) return false;
+  if (pause) v.pause();
   return {t: v.currentTime, box: videoBox(v)};
 }"""
 
+_PLAY_JS = r"""([spec]) => {
+  __VIDEO__
+  const v = currentVideo(spec);
+  if (!v) return false;
+  const started = v.play();
+  if (started && started.catch) started.catch(() => {});
+  return true;
+}"""
 
 _READ_JS = _READ_JS.replace("__BOX__", _BOX_JS)
-_PLAYING_JS = _PLAYING_JS.replace("__BOX__", _BOX_JS)
+_PLAYING_JS = _PLAYING_JS.replace("__BOX__", _BOX_JS).replace("__VIDEO__", _VIDEO_JS)
+_PLAY_JS = _PLAY_JS.replace("__VIDEO__", _VIDEO_JS)
 
 
 class AdapterError(Exception):
@@ -156,17 +176,33 @@ class Adapter:
                         post_date=post_date(self.platform, raw_date, values.get("video_id"), now),
                         flags=raw["flags"], box=raw["box"], video=raw["video"])
 
-    def wait_playing(self, page, at_s: float, timeout_s: float) -> dict | None:
-        """Wait until the current video has played ``at_s`` seconds by its own clock;
-        returns that clock's reading and the video's box (``{t, box}``), or None on time-out."""
+    def wait_item(self, page, timeout_s: float) -> ItemInfo | None:
+        """The current item once it can be identified (or a wall covers the page); None on time-out."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            info = self.read(page)
+            if info.key or any(info.flags.get(w) for w in WALLS):
+                return info
+            if time.monotonic() > deadline:
+                return None
+            page.wait_for_timeout(100)
+
+    def wait_playing(self, page, at_s: float, timeout_s: float, pause: bool = False) -> dict | None:
+        """Wait until the current video has played ``at_s`` seconds by its own clock (and
+        pause it there if asked); returns that clock's reading and the video's box
+        (``{t, box}``), or None on time-out."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         try:
-            handle = page.wait_for_function(_PLAYING_JS, arg=[self._js_spec, at_s], polling="raf",
+            handle = page.wait_for_function(_PLAYING_JS, arg=[self._js_spec, at_s, pause], polling="raf",
                                             timeout=timeout_s * 1000)
             return handle.json_value()
         except PlaywrightTimeout:
             return None
+
+    def play(self, page) -> bool:
+        """Resume the current video (after ``wait_playing(pause=True)``)."""
+        return bool(page.evaluate(_PLAY_JS, [self._js_spec]))
 
     def rewind(self, page) -> None:
         """Start the current video over (after a pause made us miss the capture moment)."""

@@ -151,7 +151,7 @@ class Crawler:
     def _handle_current(self, page, report: CrawlReport) -> bool:
         cfg, adapter = self.cfg, self.adapter
         position = report.positions
-        info = self._wait_for_item(page)
+        info = adapter.wait_item(page, cfg.play_timeout_s)
         if info is None:
             self._record(report, position, "no_video", None, ["no_video"])
             return self._advance(page, None, report)
@@ -202,16 +202,6 @@ class Crawler:
             report.stored.append(image_id)
         self._record(report, position, "stored" if new else "duplicate_image", info, image_id=image_id, offset=offset)
         return self._advance(page, info, report)
-
-    def _wait_for_item(self, page) -> ItemInfo | None:
-        deadline = time.monotonic() + self.cfg.play_timeout_s
-        while True:
-            info = self.adapter.read(page)
-            if info.key or any(info.flags.get(w) for w in WALLS):
-                return info
-            if time.monotonic() > deadline:
-                return None
-            page.wait_for_timeout(100)
 
     def _get_past_wall(self, page, walls: list[str], position: int, report: CrawlReport) -> ItemInfo | None:
         """Close the wall if it can be closed; else wait for the user; else stop cleanly."""

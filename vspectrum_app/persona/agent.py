@@ -71,7 +71,11 @@ def run_session(ws, session_id: str, feed: Feed, decider: Decider, reporter: Rep
         if len(recorded) >= cfg.scrolls:
             continue
         feed.start_trial(trial, seed=trial_seed(cfg, trial))
-        _replay(feed, recorded, reporter)
+        if recorded and getattr(feed, "replays", True):
+            _replay(feed, recorded, cfg, reporter)
+        elif recorded:
+            reporter.log(f"trial {trial + 1} goes on in its browser profile after {len(recorded)} recorded videos "
+                         f"(a real platform cannot be replayed)")
         for position in range(len(recorded), cfg.scrolls):
             reporter.check_cancelled()
             step = _one_video(ws, session_id, cfg, feed, decider, trial, position)
@@ -92,7 +96,7 @@ def trial_seed(cfg: SessionConfig, trial: int) -> int:
 
 
 def screenshot_path(ws, session_id: str, trial: int, position: int) -> Path:
-    return ws.root / "persona" / session_id / f"t{trial:02d}-p{position:03d}.png"
+    return ws.root / "persona" / session_id / f"t{trial:02d}-p{position:03d}.jpg"
 
 
 def _one_video(ws, session_id: str, cfg: SessionConfig, feed: Feed, decider: Decider,
@@ -111,15 +115,17 @@ def _one_video(ws, session_id: str, cfg: SessionConfig, feed: Feed, decider: Dec
                 related=is_related(item.topics, cfg.persona) if item.topics else None)
 
 
-def _replay(feed: Feed, recorded: list[Step], reporter: Reporter) -> None:
-    if recorded:
-        reporter.log(f"replaying {len(recorded)} recorded videos of trial {recorded[0].trial + 1} to restore the feed")
+def _replay(feed: Feed, recorded: list[Step], cfg: SessionConfig, reporter: Reporter) -> None:
+    """Do again what the recorded steps did (the capture wait included: it is dwell too)."""
+    reporter.log(f"replaying {len(recorded)} recorded videos of trial {recorded[0].trial + 1} to restore the feed")
     for step in recorded:
+        reporter.check_cancelled()
         item = feed.current()
         if step.item_id and item.item_id != step.item_id:
             raise FeedDiverged(
                 f"resume: the feed served {item.item_id} where {step.item_id} was recorded "
                 f"(trial {step.trial + 1}, video {step.position + 1}); the simulator's catalogue changed?")
+        feed.capture(cfg.capture_at_s)
         feed.watch(step.dwell_s)
         feed.next()
 

@@ -6,9 +6,11 @@ import random
 from dataclasses import asdict
 from typing import Callable
 
+from vspectrum_app.bench.parsing import looks_like_refusal
 from vspectrum_app.persona.agent import Decision
 from vspectrum_app.persona.metrics import DEFAULT_THRESHOLD, isq_decision, isq_score
 from vspectrum_app.persona.parsing import parse_isq, parse_simple
+from vspectrum_app.providers.errors import ContentRefused
 
 AskFn = Callable[[bytes, str], str]  # (screenshot, prompt) -> the model's raw text answer
 
@@ -22,10 +24,13 @@ class ModelDecider:
         if strategy not in ("simple", "isq"):
             raise ValueError(f"unknown strategy {strategy!r}")
         self.ask, self.strategy, self.threshold, self.max_trait = ask, strategy, threshold, max_trait
-        self.is_refusal = is_refusal or (lambda text: False)
+        self.is_refusal = is_refusal or looks_like_refusal
 
     def decide(self, image: bytes, prompt: str) -> Decision:
-        raw = self.ask(image, prompt)
+        try:
+            raw = self.ask(image, prompt)
+        except ContentRefused as exc:  # flagged by the API: no text to parse
+            return Decision(decision="refusal", raw_answer=str(exc), parsed={"refused_by_api": True})
         if self.strategy == "simple":
             answer = parse_simple(raw)
             decision, score, parsed = answer.decision, None, asdict(answer)

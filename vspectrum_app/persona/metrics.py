@@ -8,6 +8,10 @@ the formula.
 I_avg = (1/N) sum_t (sum Y_last - sum Y_first) / sum Y_first over trials t, with Y the
 yes-indicators of the first and last n videos. A trial with no yes in its first n videos has
 an undefined change: it is reported and left out of the mean, never divided by zero.
+
+Whether a change is more than chance: a permutation test that shuffles each trial's
+decisions (a viewer whose decisions do not depend on the feed's position gives
+exchangeable sequences), against which the pooled change in yes count is compared.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ class AlignmentSummary:
     first_rate: float              # % related (yes) content in the first n, over all trials
     last_rate: float
     undefined_trials: list[int] = field(default_factory=list)
+    change_p: float | None = None  # permutation p-value of the pooled change
 
     @property
     def rate_change(self) -> float | None:
@@ -91,7 +96,25 @@ def alignment(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: int =
         first_rate=100 * sum(c.first_yes for c in changes) / first_total if first_total else 0.0,
         last_rate=100 * sum(c.last_yes for c in changes) / last_total if last_total else 0.0,
         undefined_trials=[c.trial for c in changes if c.change is None],
+        change_p=permutation_p(trials, n, resamples=resamples, seed=seed),
     )
+
+
+def permutation_p(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: int = 2000,
+                  seed: int = 0) -> float | None:
+    """Two-sided p-value of the pooled change (yes in the last n minus yes in the first n,
+    summed over trials) when each trial's decisions are shuffled; None without decisions."""
+    trials = [list(t) for t in trials if t]
+    if not trials:
+        return None
+
+    def pooled(ts) -> int:
+        return sum(c.last_yes - c.first_yes for c in (trial_change(0, t, n) for t in ts))
+
+    observed = abs(pooled(trials))
+    rng = random.Random(seed)
+    extreme = sum(abs(pooled([rng.sample(t, len(t)) for t in trials])) >= observed for _ in range(resamples))
+    return (extreme + 1) / (resamples + 1)
 
 
 def bootstrap_mean_ci(values: Sequence[float], *, resamples: int = 2000, seed: int = 0,

@@ -31,7 +31,8 @@ def session_report(ws, session_id: str) -> dict[str, Any]:
         "decisions": {k: counts.get(k, 0) for k in ("yes", "no", "unparsed", "refusal")},
         "watch_rate": 100 * counts.get("yes", 0) / len(steps) if steps else None,
         "first_rate": decisions.first_rate, "last_rate": decisions.last_rate,
-        "change": decisions.rate_change, "i_avg": decisions.i_avg, "i_avg_ci95": decisions.ci95,
+        "change": decisions.rate_change, "change_p": decisions.change_p,
+        "i_avg": decisions.i_avg, "i_avg_ci95": decisions.ci95,
         "undefined_trials": [t + 1 for t in decisions.undefined_trials],
         "per_trial": [asdict(c) for c in decisions.trials],
     }

@@ -29,7 +29,7 @@ MIGRATIONS: list[str] = [
         item_id     TEXT,                       -- the feed's id for the video (URL on real sites)
         item_url    TEXT,
         item_topics TEXT,                       -- JSON list: what the feed says the item is about
-        image_sha256 TEXT,                      -- the screenshot, stored in the library
+        image_sha256 TEXT,                      -- the screenshot (persona/SESSION/tNN-pNNN.jpg)
         prompt      TEXT,
         raw_answer  TEXT,
         parsed_json TEXT,                       -- parsed fields and problems

@@ -5,7 +5,9 @@ little and moves towards the item by the viewer's *engagement*: 0 for a skip (wh
 pushes away slightly), rising linearly to 1 at ``full_watch_s`` of dwell, plus a bonus for
 a like. The next item is, with probability ``explore``, a uniformly random unseen one
 (exploration); otherwise it is sampled from a softmax over profile . item among unseen items
-(exploitation). All randomness comes from one ``random.Random(seed)``, and engagement is
+(exploitation). A new viewer gets a cold start, as on the real sites: exploration falls
+linearly from 1 to ``explore`` over the first ``warmup`` videos, so the first videos of a
+persona session show a varied feed and the adaptation shows in its later ones. All randomness comes from one ``random.Random(seed)``, and engagement is
 rounded to a tenth, so the same seed and the same actions give the same feed even when
 dwell times measured by a browser jitter by a fraction of a second.
 """
@@ -23,7 +25,8 @@ from vspectrum_app.sim.catalog import Catalog, Item
 
 @dataclass(frozen=True)
 class RecommenderConfig:
-    explore: float = 0.15          # share of random picks
+    explore: float = 0.15          # share of random picks (after the warm-up)
+    warmup: int = 20               # videos over which exploration falls from 1 to ``explore``
     temperature: float = 0.08      # softmax temperature over cosine scores
     skip_s: float = 3.0            # dwell at or below this is a skip
     full_watch_s: float = 30.0     # dwell at which engagement reaches 1
@@ -45,7 +48,7 @@ class Recommender:
     def next_item(self) -> Item:
         if not self._unseen:  # everything served: start over, as real feeds repeat
             self._unseen = list(range(len(self.catalog)))
-        if self.rng.random() < self.config.explore or not self.profile.any():
+        if self.rng.random() < self.explore_rate() or not self.profile.any():
             pick = self.rng.randrange(len(self._unseen))
             how = "explore"
         else:
@@ -57,6 +60,11 @@ class Recommender:
         item = self.catalog.items[index]
         self.history.append({"key": item.key, "how": how, "dwell_s": None, "liked": False, "engagement": None})
         return item
+
+    def explore_rate(self) -> float:
+        c = self.config
+        cold = max(0.0, 1 - len(self.history) / c.warmup) if c.warmup > 0 else 0.0
+        return c.explore + (1 - c.explore) * cold
 
     def serve_first(self, item: Item) -> Item:
         """Open the feed on a given item (a shared link), as the real sites do."""
