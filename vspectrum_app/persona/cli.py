@@ -74,6 +74,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = cmds.add_parser("report", help="the paper's Tables 3-8 figures for one or more sessions")
     c.add_argument("sessions", nargs="+", metavar="SESSION")
     c.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    c.add_argument("--tables", action="store_true",
+                   help="one table per platform x strategy, a row per model (the paper's Tables 3-8)")
     c.set_defaults(func=cmd_report)
 
 
@@ -254,6 +256,8 @@ def cmd_report(args, ctx) -> int:
 
     ws = ctx.workspace()
     reports = [session_report(ws, s) for s in args.sessions]
+    if args.tables:
+        return _print_tables(reports, args.format, ctx)
     if args.format == "json":
         ctx.print_json(reports)
     elif args.format == "csv":
@@ -265,6 +269,40 @@ def cmd_report(args, ctx) -> int:
         for r in reports:
             print(format_report(r))
     return 0
+
+
+TABLE_COLUMNS = ("model", "persona", "trials", "first_rate", "last_rate", "change", "change_p", "i_avg",
+                 "i_avg_ci95", "undefined_trials")
+
+
+def _print_tables(reports: list[dict], fmt: str, ctx) -> int:
+    from vspectrum_app.persona.report import alignment_tables
+
+    tables = alignment_tables(reports)
+    if fmt == "json":
+        ctx.print_json(tables)
+        return 0
+    writer = csv.writer(sys.stdout)
+    if fmt == "csv":
+        writer.writerow(("table",) + TABLE_COLUMNS)
+    for table in tables:
+        if fmt == "csv":
+            for row in table["rows"]:
+                writer.writerow([table["title"]] + [row[c] for c in TABLE_COLUMNS])
+            continue
+        n = table["rows"][0]["window"]
+        print(f"\n{table['title']}")
+        print(f"  {'model':<34} {'persona':<24} {'first ' + str(n):>9} {'last ' + str(n):>9} {'change':>8} "
+              f"{'p':>6} {'I_avg':>8}")
+        for row in table["rows"]:
+            print(f"  {row['model'][:34]:<34} {row['persona'][:24]:<24} {_num(row['first_rate']):>9} "
+                  f"{_num(row['last_rate']):>9} {_num(row['change']):>8} {_num(row['change_p'], 3):>6} "
+                  f"{_num(row['i_avg']):>8}")
+    return 0
+
+
+def _num(v, digits: int = 1) -> str:
+    return "n/a" if v is None else f"{v:.{digits}f}"
 
 
 def format_report(r: dict) -> str:

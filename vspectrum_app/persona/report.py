@@ -85,3 +85,37 @@ def _mean_profile(profiles: list[dict]) -> dict[str, float]:
             if isinstance(v, (int, float)):
                 totals[k] += v / len(profiles)
     return dict(totals.most_common())
+
+
+def alignment_tables(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The paper's Tables 3-8: one table per platform x strategy with a row per session
+    (model and persona), giving the yes-rate in the first and last n videos, the change and
+    I_avg. A control session joins every table of its platform, as the row to compare with.
+    Replays are tables of their own, beside the session they replay (when it is given)."""
+    tables: dict[tuple, dict] = {}
+    controls = [r for r in reports if r["strategy"] == "control"]
+    for r in reports:
+        if r["strategy"] == "control":
+            continue
+        key = (r["platform"], r["strategy"], r.get("replay_of"))
+        title = f"{r['platform']} / {r['strategy'].upper() if r['strategy'] == 'isq' else 'Simple'}"
+        if r.get("replay_of"):
+            title += f" (replays of {r['replay_of']})"
+        table = tables.setdefault(key, {"title": title, "platform": r["platform"], "strategy": r["strategy"],
+                                        "rows": []})
+        table["rows"].append(_table_row(r))
+    by_id = {r["session_id"]: r for r in reports}
+    for (platform, _, replay_of), table in tables.items():
+        if replay_of:
+            table["rows"] += [_table_row(by_id[replay_of])] if replay_of in by_id else []
+        else:
+            table["rows"] += [_table_row(c) for c in controls if c["platform"] == platform]
+    return list(tables.values())
+
+
+def _table_row(r: dict[str, Any]) -> dict[str, Any]:
+    who = "control (random, same watch rate)" if r["strategy"] == "control" else f"{r['provider']}:{r['model']}"
+    return {"session_id": r["session_id"], "model": who, "persona": r["persona"], "window": r["window"],
+            "trials": r["trials_done"], "first_rate": r["first_rate"], "last_rate": r["last_rate"],
+            "change": r["change"], "change_p": r.get("change_p"), "i_avg": r["i_avg"],
+            "i_avg_ci95": r["i_avg_ci95"], "undefined_trials": len(r["undefined_trials"])}
