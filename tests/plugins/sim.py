@@ -35,7 +35,7 @@ def topic_image(topic: str, n: int, size=(270, 480)) -> bytes:
 def make_topic_folder(root, per_topic: int):
     """``per_topic`` images per topic, in one sub-folder per topic."""
     for topic in TOPICS:
-        (root / topic).mkdir()
+        (root / topic).mkdir(parents=True)
         for n in range(per_topic):
             (root / topic / f"{topic.lower()}{n:02d}.jpg").write_bytes(topic_image(topic, n))
     return root
