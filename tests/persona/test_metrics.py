@@ -52,3 +52,14 @@ def test_bootstrap_interval_contains_the_mean_and_is_seeded():
     assert lo < 30 < hi
     assert bootstrap_mean_ci(values, seed=1) == (lo, hi)
     assert bootstrap_mean_ci([5.0]) is None
+
+
+def test_permutation_p_tells_a_trend_from_noise():
+    from vspectrum_app.persona.metrics import permutation_p
+
+    trend = [[False] * 15 + [True] * 5 + [True] * 15 + [False] * 5 for _ in range(3)]  # 5 -> 15 yes per trial
+    flat = [[i % 3 == 0 for i in range(40)] for _ in range(3)]  # the same rate throughout
+    assert permutation_p(trend, n=20, resamples=500) < 0.01
+    assert permutation_p(flat, n=20, resamples=500) > 0.5
+    assert permutation_p([], n=20) is None
+    assert permutation_p(trend, n=20, resamples=200, seed=1) == permutation_p(trend, n=20, resamples=200, seed=1)
