@@ -21,6 +21,8 @@ TOPICS = ["pet care", "cars", "cooking", "football"]
 class TinyFeed:
     """A seeded feed that serves more of the topics watched longer (a test double)."""
 
+    replays = True
+
     def __init__(self):
         self.served = []
 

@@ -10,7 +10,8 @@ and the real ones, and a model or a control policy:
 Every step is committed to the workspace before the next video; ``resume`` replays the
 recorded steps of an unfinished trial onto a fresh simulator session with the same seed
 (same seed and same actions give the same feed), then continues without asking the model
-again for anything it already answered.
+again for anything it already answered. A feed that cannot be replayed (a real platform)
+goes on where it is.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Decision:
 
 
 class Feed(Protocol):
+    replays: bool  # whether the same seed and the same actions give the same feed again
+
     def start_trial(self, trial: int, seed: int) -> None: ...
     def current(self) -> FeedItem: ...
     def capture(self, at_s: float) -> bytes: ...
@@ -71,7 +74,7 @@ def run_session(ws, session_id: str, feed: Feed, decider: Decider, reporter: Rep
         if len(recorded) >= cfg.scrolls:
             continue
         feed.start_trial(trial, seed=trial_seed(cfg, trial))
-        if recorded and getattr(feed, "replays", True):
+        if recorded and feed.replays:
             _replay(feed, recorded, cfg, reporter)
         elif recorded:
             reporter.log(f"trial {trial + 1} goes on in its browser profile after {len(recorded)} recorded videos "
