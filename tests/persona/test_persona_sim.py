@@ -102,6 +102,7 @@ def test_a_persona_pulls_the_simulated_feed_towards_its_topic(workspace, large_t
     assert served["last_rate"] >= served["first_rate"] + 25, served
     assert report["i_avg"] > 0 and report["last_rate"] > report["first_rate"] and report["change_p"] < 0.05
     assert max(report["learnt_profile"], key=report["learnt_profile"].get) == "Hedonism"
+    assert report["intended_rank"] == {"Hedonism": 1}
     assert "I_avg" in capsys.readouterr().out
 
 

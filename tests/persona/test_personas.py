@@ -77,3 +77,19 @@ def test_prompts_are_the_papers_words():
     assert "1: I live in Toronto, Canada," in isq
     assert "7. Which of your personalities does this screenshot most appeal to?" in isq
     assert "number between 1 to 5 corresponding to the matching persona index" in isq
+
+
+def test_cli_add_edit_delete(workspace, capsys):
+    from vspectrum_app.cli import main
+
+    ws = ["-w", str(workspace.root)]
+    assert main([*ws, "persona", "add", "Gardener", "--statement", "I grow tomatoes", "--statement",
+                 "I wake at dawn", "--value", "universalism", "--tag", "mine"]) == 0
+    assert PersonaLibrary(workspace).get("Gardener").values == ("Universalism",)
+    assert main([*ws, "persona", "add", "Old gardener", "--replace", "Gardener", "--statement", "I grow roses"]) == 0
+    assert [p.name for p in PersonaLibrary(workspace).all() if "gardener" in p.name.lower()] == ["Old gardener"]
+    assert main([*ws, "persona", "add", "Bad", "--statement", "x", "--value", "Wealth"]) == 1
+    assert "Wealth" in capsys.readouterr().err
+    assert main([*ws, "persona", "delete", "Old gardener"]) == 0
+    assert main([*ws, "persona", "delete", "Pet owner"]) == 1  # shipped
+    assert "ships with the app" in capsys.readouterr().err

@@ -67,6 +67,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--prompt-file", type=Path)
     c.set_defaults(func=cmd_replay)
 
+    c = cmds.add_parser("add", help="add a persona, or edit one (--replace OLD_NAME)")
+    c.add_argument("name")
+    c.add_argument("--statement", action="append", required=True, help="a first-person statement (repeat, 4-5)")
+    c.add_argument("--value", action="append", default=[], help="a Schwartz value it should pull the feed towards")
+    c.add_argument("--topic", action="append", default=[], help="a content topic it should pull the feed towards")
+    c.add_argument("--tag", action="append", default=[])
+    c.add_argument("--replace", metavar="OLD_NAME", help="edit this persona (its new name may differ)")
+    c.set_defaults(func=cmd_add)
+
+    c = cmds.add_parser("delete", help="delete a persona of this workspace (shipped ones stay)")
+    c.add_argument("name")
+    c.set_defaults(func=cmd_delete)
+
     c = cmds.add_parser("sessions", help="persona sessions in this workspace")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_sessions)
@@ -104,6 +117,24 @@ def cmd_import(args, ctx) -> int:
         added = lib.import_file(path)
         print(f"{path}: {len(added)} personas added" + (f" ({', '.join(p.name for p in added[:5])}"
                                                       f"{', ...' if len(added) > 5 else ''})" if added else ""))
+    return 0
+
+
+def cmd_add(args, ctx) -> int:
+    from vspectrum_app.persona.personas import Persona, PersonaLibrary
+
+    persona = Persona.from_json({"name": args.name, "statements": args.statement, "values": args.value,
+                                 "topics": args.topic, "tags": args.tag, "source": "vspectrum persona add"})
+    PersonaLibrary(ctx.workspace()).save(persona, replace_name=args.replace)
+    print(f"persona {persona.name} {'updated' if args.replace else 'added'}")
+    return 0
+
+
+def cmd_delete(args, ctx) -> int:
+    from vspectrum_app.persona.personas import PersonaLibrary
+
+    PersonaLibrary(ctx.workspace()).delete(args.name)
+    print(f"persona {args.name} deleted")
     return 0
 
 
@@ -325,5 +356,8 @@ def format_report(r: dict) -> str:
                      f"{pct(s['last_rate'])}%")
     if "learnt_profile" in r:
         top = ", ".join(f"{k} {v:.2f}" for k, v in list(r["learnt_profile"].items())[:5])
-        lines.append(f"  recommender learnt: {top}; intended: {', '.join(r['intended']['values'] + r['intended']['topics'])}")
+        ranks = r.get("intended_rank", {})
+        intended = ", ".join(f"{w} (rank {ranks[w]} of {len(r['learnt_profile'])})" if w in ranks else w
+                             for w in r["intended"]["values"] + r["intended"]["topics"])
+        lines.append(f"  recommender learnt: {top}; intended: {intended}")
     return "\n".join(lines)

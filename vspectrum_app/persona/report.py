@@ -46,6 +46,7 @@ def session_report(ws, session_id: str) -> dict[str, Any]:
     if learnt:
         report["learnt_profile"] = _mean_profile(learnt)
         report["intended"] = {"values": cfg.persona.get("values", []), "topics": cfg.persona.get("topics", [])}
+        report["intended_rank"] = intended_ranks(report["learnt_profile"], cfg.persona)
     return report
 
 
@@ -74,6 +75,14 @@ def cumulative_yes_rate(steps) -> dict[int, list[float]]:
         curve = curves.setdefault(s.trial, [])
         curve.append(100 * yes[s.trial] / (len(curve) + 1))
     return curves
+
+
+def intended_ranks(learnt: dict[str, float], persona: dict) -> dict[str, int]:
+    """Where each of the persona's intended values/topics stands in what the recommender
+    learnt (1 = its strongest topic); those the catalogue has no topic for are left out."""
+    order = {name.lower(): rank for rank, name in enumerate(sorted(learnt, key=learnt.get, reverse=True), 1)}
+    wanted = list(persona.get("values", [])) + list(persona.get("topics", []))
+    return {w: order[w.lower()] for w in wanted if w.lower() in order}
 
 
 def _mean_profile(profiles: list[dict]) -> dict[str, float]:
