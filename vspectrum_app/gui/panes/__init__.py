@@ -6,6 +6,7 @@ PANES: list[tuple[str, str, str]] = [
     ("Crawl", "vspectrum_app.gui.panes.crawl", "CrawlPane"),
     ("Benchmark", "vspectrum_app.gui.panes.benchmark", "BenchmarkPane"),
     ("Results", "vspectrum_app.gui.panes.results", "ResultsPane"),
+    ("Persona", "vspectrum_app.gui.panes.persona", "PersonaPane"),
     ("Annotation", "vspectrum_app.gui.panes.annotation", "AnnotationPane"),
     ("Settings", "vspectrum_app.gui.panes.settings", "SettingsPane"),
 ]

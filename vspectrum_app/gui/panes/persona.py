@@ -1,0 +1,526 @@
+"""Persona pane: `vspectrum persona run` with a form. Choose personas, models, the strategy
+(Simple, ISQ or the Control policy) and the feed (the simulator or a real platform); start,
+pause, stop; watch each screenshot and the model's decision arrive with the running yes-rate
+per trial and the served topic mix. Past sessions can be resumed or replayed to another model;
+their reports and the paper's Tables 3-8 are in Results; the persona library in Personas."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
+                               QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QSplitter,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+
+from vspectrum_app.gui.panes.persona_library import ERROR_STYLE, PersonaLibraryWidget
+from vspectrum_app.gui.panes.persona_live import LiveView
+from vspectrum_app.gui.panes.persona_results import SessionResults
+
+STRATEGIES = [("Simple (yes / no)", "simple"), ("ISQ (seven questions, S%)", "isq"),
+              ("Control (random watching, no model)", "control")]
+PLATFORM_CHOICES = [("Simulator", "sim"), ("TikTok", "tiktok"), ("YouTube Shorts", "youtube"),
+                    ("Instagram Reels", "instagram")]
+SKINS = [("TikTok", "tiktok"), ("YouTube Shorts", "youtube"), ("Instagram Reels", "instagram")]
+SELECT_ROW = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+SESSION_HEADERS = ["Session", "Created", "Persona", "Model", "Strategy", "Platform", "Status", "Videos", "Note"]
+
+
+class FormError(Exception):
+    """What is missing or wrong in the form, in one sentence."""
+
+
+def _spin(lo: int, hi: int, value: int) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(lo, hi)
+    spin.setValue(value)
+    return spin
+
+
+def _dspin(lo: float, hi: float, value: float, suffix: str = "", decimals: int = 1) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(lo, hi)
+    spin.setDecimals(decimals)
+    spin.setValue(value)
+    spin.setSuffix(suffix)
+    return spin
+
+
+def _checked(widget: QListWidget) -> list[str]:
+    return [widget.item(i).data(Qt.ItemDataRole.UserRole) for i in range(widget.count())
+            if widget.item(i).checkState() == Qt.CheckState.Checked]
+
+
+def _fill_checklist(widget: QListWidget, entries: list[tuple[str, str]]) -> None:
+    """(value, tooltip) entries as checkable items, keeping what was checked."""
+    checked = set(_checked(widget))
+    widget.clear()
+    for value, tooltip in entries:
+        item = QListWidgetItem(value)
+        item.setData(Qt.ItemDataRole.UserRole, value)
+        item.setToolTip(tooltip)
+        item.setCheckState(Qt.CheckState.Checked if value in checked else Qt.CheckState.Unchecked)
+        widget.addItem(item)
+
+
+class PersonaPane(QWidget):
+    def __init__(self, ctx, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.job = None
+        self._prompt_dir = tempfile.TemporaryDirectory(prefix="vspectrum-prompts-")
+        self._prompts: dict[str, str] = {}  # the edited prompt per strategy
+        self._error: str | None = None
+
+        self.live = LiveView(ctx)
+        self.library = PersonaLibraryWidget(ctx)
+        self.results = SessionResults(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.live, "Live")
+        self.tabs.addTab(self._build_sessions(), "Sessions")
+        self.tabs.addTab(self.results, "Results")
+        self.tabs.addTab(self.library, "Personas")
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self._build_form())
+        scroll.setMinimumWidth(scroll.widget().minimumSizeHint().width()
+                               + scroll.verticalScrollBar().sizeHint().width())
+        outer = QSplitter()
+        outer.addWidget(scroll)
+        outer.addWidget(self.tabs)
+        outer.setStretchFactor(1, 3)
+        QVBoxLayout(self).addWidget(outer)
+
+        self.library.changed.connect(self._load_personas)
+        ctx.workspace_changed.connect(self._load_personas)
+        ctx.workspace_changed.connect(self.load_sessions)
+        ctx.providers_changed.connect(self._load_models)
+        self._strategy_changed()
+        self._platform_changed()
+        self._set_running(False)
+        self._load_personas()
+        self._load_models()
+        self.load_sessions()
+
+    # -- building -----------------------------------------------------------------------
+    def _build_form(self) -> QWidget:
+        from vspectrum_app.crawl.browser import has_display
+
+        config = QGroupBox("Persona session")
+        form = QFormLayout(config)
+        self.personas, self.models = QListWidget(), QListWidget()
+        for checklist in (self.personas, self.models):
+            checklist.setMaximumHeight(130)
+        self.strategy, self.platform, self.skin = QComboBox(), QComboBox(), QComboBox()
+        for combo, choices in ((self.strategy, STRATEGIES), (self.platform, PLATFORM_CHOICES), (self.skin, SKINS)):
+            for label, value in choices:
+                combo.addItem(label, value)
+        self.control_rate = _dspin(0, 1, 0.2, decimals=2)
+        self.control_rate.setSingleStep(0.05)
+        self.match = QComboBox()
+        self.match.setToolTip("Watch as often as this session did (the paper's control)")
+        self.control_box = QGroupBox("Control")
+        control_form = QFormLayout(self.control_box)
+        control_form.addRow("Match session", self.match)
+        control_form.addRow("Or watch rate", self.control_rate)
+        self.threshold = _dspin(0, 100, 60, " %")
+        self.threshold.setToolTip("ISQ: watch when S% exceeds this")
+        self.speed = _dspin(0.1, 1000, 10, " x")
+        self.speed.setToolTip("The simulator's clock runs this much faster than real time")
+        self.images = QLineEdit()
+        self.images.setPlaceholderText("empty: the open workspace's screenshots")
+        browse = QPushButton("Browse...")
+        browse.clicked.connect(self._browse_images)
+        images_row = QHBoxLayout()
+        images_row.addWidget(self.images, 1)
+        images_row.addWidget(browse)
+        self.sim_box = QGroupBox("Simulator")
+        sim_form = QFormLayout(self.sim_box)
+        sim_form.addRow("Layout", self.skin)
+        sim_form.addRow("Clock speed", self.speed)
+        sim_form.addRow("Images folder", images_row)
+        self.trials, self.scrolls, self.window = _spin(1, 1000, 10), _spin(1, 10_000, 100), _spin(1, 10_000, 50)
+        self.trials.setToolTip("Each trial starts on a fresh feed profile")
+        self.window.setToolTip("n of the first and last n videos compared")
+        self.watch = _dspin(0, 3600, 45, " s")
+        self.capture_at = _dspin(0, 60, 2, " s")
+        self.seed = _spin(0, 2**31 - 1, 0)
+        self.show_browser = QCheckBox("Show the browser window")
+        self.show_browser.setChecked(has_display())
+        self.show_browser.setEnabled(has_display())
+        self.show_browser.setToolTip("Watch the feed, log in or solve a captcha when asked" if has_display()
+                                     else "No display: the browser runs headless")
+        self.custom_prompt = QCheckBox("Edit the prompt")
+        self.prompt = QPlainTextEdit()
+        self.prompt.setToolTip("{traits}: the persona's numbered statements, {max_trait}: their count; "
+                               "double other braces")
+        self.custom_prompt.toggled.connect(self.prompt.setVisible)
+        self.prompt.textChanged.connect(self._prompt_edited)
+        for label, widget in (("Personas", self.personas), ("Models", self.models), ("Strategy", self.strategy),
+                              (None, self.control_box), ("ISQ threshold", self.threshold),
+                              ("Platform", self.platform), (None, self.sim_box), ("Trials", self.trials),
+                              ("Videos per trial", self.scrolls), ("Window (first/last n)", self.window),
+                              ("Watch on yes", self.watch), ("Screenshot at", self.capture_at), ("Seed", self.seed),
+                              (None, self.show_browser), (None, self.custom_prompt), (None, self.prompt)):
+            if label:
+                form.addRow(label, widget)
+            else:
+                form.addRow(widget)
+        buttons = QHBoxLayout()
+        self.start_button, self.pause_button, self.stop_button = (QPushButton("Start"), QPushButton("Pause"),
+                                                                  QPushButton("Stop"))
+        self.start_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.start_button.setToolTip("Start a session per persona and model (Ctrl+Return)")
+        self.pause_button.setToolTip("Freeze the session where it stands; Resume continues it")
+        self.stop_button.setToolTip("Stop after the video in flight; every video so far is saved and the session "
+                                    "can be resumed from the Sessions tab")
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        form.addRow(buttons)
+        self.status = QLabel("No session yet.")
+        self.status.setWordWrap(True)
+        form.addRow(self.status)
+        self.strategy.currentIndexChanged.connect(self._strategy_changed)
+        self.platform.currentIndexChanged.connect(self._platform_changed)
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        return config
+
+    def _build_sessions(self) -> QWidget:
+        self.sessions = QTableWidget(0, len(SESSION_HEADERS))
+        self.sessions.setHorizontalHeaderLabels(SESSION_HEADERS)
+        self.sessions.horizontalHeader().setStretchLastSection(True)
+        self.sessions.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.sessions.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.sessions.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.sessions.itemSelectionChanged.connect(self._sessions_selected)
+        self.resume_button, self.replay_button = QPushButton("Resume"), QPushButton("Replay to model...")
+        self.results_button, refresh = QPushButton("Show results"), QPushButton("Refresh")
+        self.resume_button.setToolTip("Go on with the selected unfinished sessions; nothing finished is redone")
+        self.replay_button.setToolTip("Counterfactual replay: show the selected finished session's recorded feed "
+                                      "to another model (or persona, or strategy)")
+        self.resume_button.clicked.connect(lambda: self.resume_sessions(self._resumable()))
+        self.replay_button.clicked.connect(self._replay_clicked)
+        self.results_button.clicked.connect(lambda: self.tabs.setCurrentWidget(self.results))
+        refresh.clicked.connect(lambda: self.load_sessions())
+        buttons = QHBoxLayout()
+        for b in (self.resume_button, self.replay_button, self.results_button, refresh):
+            buttons.addWidget(b)
+        buttons.addStretch()
+        widget = QWidget()
+        layout = QVBoxLayout(widget)
+        layout.addWidget(self.sessions, 1)
+        layout.addLayout(buttons)
+        return widget
+
+    # -- form ---------------------------------------------------------------------------
+    def _load_personas(self) -> None:
+        if self.ctx.workspace is None:
+            return _fill_checklist(self.personas, [])
+        from vspectrum_app.persona.personas import PersonaLibrary
+
+        _fill_checklist(self.personas, [(p.name, "\n".join(p.statements))
+                                        for p in PersonaLibrary(self.ctx.workspace).all()])
+
+    def _load_models(self) -> None:
+        _fill_checklist(self.models, [(m, "") for m in self._all_models()])
+
+    def _all_models(self) -> list[str]:
+        from vspectrum_app.providers.config import ProviderError, ProviderStore
+
+        try:
+            return [f"{p.name}:{model}" for p in ProviderStore().all() for model in p.models]
+        except ProviderError as exc:
+            self._set_status(str(exc), error=True)
+            return []
+
+    def _prompt_edited(self) -> None:
+        self._prompts[self.strategy.currentData()] = self.prompt.toPlainText()  # kept per strategy
+
+    def _strategy_changed(self) -> None:
+        from vspectrum_app.persona.prompts import PromptTemplates
+
+        strategy = self.strategy.currentData()
+        control = strategy == "control"
+        self.control_box.setVisible(control)
+        self.models.setEnabled(not control)
+        self.threshold.setEnabled(strategy == "isq")
+        self.custom_prompt.setEnabled(not control)
+        self.prompt.setVisible(self.custom_prompt.isChecked() and not control)
+        if not control:
+            self.prompt.blockSignals(True)
+            self.prompt.setPlainText(self._prompts.get(strategy, getattr(PromptTemplates(), strategy)))
+            self.prompt.blockSignals(False)
+
+    def _platform_changed(self) -> None:
+        self.sim_box.setVisible(self.platform.currentData() == "sim")
+
+    def _browse_images(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Images for the simulator (sub-folders are topics)")
+        if folder:
+            self.images.setText(folder)
+
+    def _browser_args(self) -> list[str]:
+        return [] if self.show_browser.isChecked() else ["--headless"]
+
+    def run_args(self) -> list[str]:
+        """The `vspectrum persona run` command line for the form as it stands (FormError if incomplete)."""
+        if self.ctx.workspace is None:
+            raise FormError("Open a workspace first (File menu): sessions are kept in it.")
+        personas, models, strategy = _checked(self.personas), _checked(self.models), self.strategy.currentData()
+        if not personas:
+            raise FormError("Choose at least one persona.")
+        if strategy != "control" and not models:
+            raise FormError("Choose at least one model to role-play the persona (add a provider in Settings), "
+                            "or use the Control strategy, which needs none.")
+        if self.window.value() > self.scrolls.value():
+            raise FormError(f"The window ({self.window.value()}) cannot be larger than the videos per trial "
+                            f"({self.scrolls.value()}).")
+        args = ["persona", "run"]
+        for name in personas:
+            args += ["--persona", name]
+        for model in models if strategy != "control" else []:
+            args += ["--model", model]
+        args += ["--strategy", strategy]
+        if strategy == "control":
+            match = self.match.currentData()
+            args += ["--match", match] if match else ["--control-rate", f"{self.control_rate.value():g}"]
+        platform = self.platform.currentData()
+        args += ["--platform", platform]
+        if platform == "sim":
+            args += ["--skin", self.skin.currentData(), "--speed", f"{self.speed.value():g}"]
+            if self.images.text().strip():
+                args += ["--images", self.images.text().strip()]
+        args += ["--trials", str(self.trials.value()), "--scrolls", str(self.scrolls.value()),
+                 "--window", str(self.window.value()), "--watch", f"{self.watch.value():g}",
+                 "--capture-at", f"{self.capture_at.value():g}"]
+        if strategy == "isq":
+            args += ["--threshold", f"{self.threshold.value():g}"]
+        args += ["--seed", str(self.seed.value()), *self._browser_args()]
+        if strategy != "control" and self.custom_prompt.isChecked():
+            args += ["--prompt-file", self._prompt_file(strategy)]
+        return args
+
+    def _prompt_file(self, strategy: str) -> str:
+        """The edited prompt, checked by filling it in for a sample persona, in a temporary file."""
+        from vspectrum_app.persona.personas import Persona
+        from vspectrum_app.persona.prompts import PromptTemplates
+
+        text = self.prompt.toPlainText()
+        if "{traits}" not in text:
+            raise FormError("The prompt must contain {traits}, where the persona's statements go.")
+        try:
+            PromptTemplates(**{strategy: text}).render(strategy, Persona("sample", ("I like tea",)))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise FormError(f"The prompt cannot be filled in ({exc!r}): use {{traits}} and {{max_trait}} and "
+                            f"double any other brace.") from None
+        path = Path(self._prompt_dir.name) / f"{strategy}-prompt.txt"
+        path.write_text(text, "utf-8")
+        return str(path)
+
+    @staticmethod
+    def replay_args(source: str, model: str, persona: str | None = None, strategy: str | None = None) -> list[str]:
+        return (["persona", "replay", source, "--model", model] + (["--persona", persona] if persona else [])
+                + (["--strategy", strategy] if strategy else []))
+
+    # -- actions ------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.job is not None:
+            return
+        try:
+            args = self.run_args()
+        except FormError as exc:
+            self._set_status(str(exc), error=True)
+            return
+        self._launch("Persona run", args, "Running...")
+
+    def resume_sessions(self, session_ids: list[str]) -> None:
+        if session_ids and self.job is None:
+            self._launch(f"Resume {', '.join(session_ids)}", ["persona", "resume", *session_ids,
+                                                             *self._browser_args()], "Resuming...")
+
+    def start_replay(self, source: str, model: str, persona: str | None = None, strategy: str | None = None) -> None:
+        if self.job is None:
+            self._launch(f"Replay {source}", self.replay_args(source, model, persona, strategy),
+                         f"Replaying {source} to {model}...")
+
+    def _launch(self, title: str, args: list[str], running_text: str) -> None:
+        if self.ctx.workspace is None:
+            self._set_status("Open a workspace first (File menu): sessions are kept in it.", error=True)
+            return
+        self.live.reset(self.scrolls.value())
+        self._error = None
+        self.job = job = self.ctx.run_job(title, args)
+        job.event.connect(self._on_event)
+        job.progress.connect(self.live.on_progress)
+        job.log.connect(self.live.on_log)
+        job.failed.connect(self._on_failed)
+        job.finished.connect(self._finished)
+        self._set_running(True)
+        self._set_status(running_text)
+        self.tabs.setCurrentWidget(self.live)
+
+    def toggle_pause(self) -> None:
+        if self.job is None:
+            return
+        if self.job.paused:
+            self.job.resume()
+            self._set_status("Running...")
+        elif self.job.pause():
+            self._set_status("Paused: Resume continues the session.")
+        self.pause_button.setText("Resume" if self.job.paused else "Pause")
+
+    def stop(self) -> None:
+        if self.job is not None:
+            self._set_status("Stopping after the video in flight...")
+            self.job.cancel()
+            self.stop_button.setEnabled(False)
+
+    def _set_running(self, running: bool) -> None:
+        can_pause = running and getattr(self.job, "can_pause", False)
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(can_pause)
+        self.pause_button.setText("Pause")
+        if running and not can_pause:
+            self.pause_button.setToolTip("Pausing is not available on this system; Stop keeps every video so far")
+        self.stop_button.setEnabled(running)
+        self._update_session_buttons()
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
+
+    # -- job events ---------------------------------------------------------------------
+    def _on_event(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "persona_session":
+            self.live.session_started(event)
+        elif kind == "persona_step":
+            self.live.add_step(event)
+        elif kind == "result":
+            self._on_result(event.get("data") or [])
+
+    def _on_failed(self, message: str) -> None:
+        self._error = message
+        self.live.log.appendPlainText(f"error: {message}")
+
+    def _on_result(self, reports: list[dict]) -> None:
+        from vspectrum_app.persona.cli import format_report
+
+        for r in reports:
+            self.live.log.appendPlainText(format_report(r))
+
+    def _finished(self, code: int) -> None:
+        result = getattr(self.job, "result", None) or []
+        self.job = None
+        self._set_running(False)
+        self.live.redraw()
+        ids = [r["session_id"] for r in result if isinstance(r, dict)] or self.live.session_ids
+        done = self.live.run_steps
+        if code == 0:
+            self._set_status(f"Finished: {len(ids)} session(s), {done} videos this run; see Results.")
+        elif code == 130:
+            self._set_status(f"Stopped: {done} videos this run are saved; select the session under "
+                             f"Sessions and press Resume to go on.")
+        else:
+            self._set_status(f"Failed: {self._error or f'exit code {code}'}", error=True)
+        self.load_sessions(select=ids or None)
+
+    # -- sessions -----------------------------------------------------------------------
+    def load_sessions(self, select: list[str] | None = None) -> None:
+        """The workspace's sessions, newest first; ``select``: the ones to select (default: as before)."""
+        select = set(select if select is not None else self._selected_ids())
+        self.sessions.blockSignals(True)
+        self.sessions.setRowCount(0)
+        self.match.clear()
+        self.match.addItem("(none: use the watch rate)", None)
+        rows = []
+        if self.ctx.workspace is not None:
+            from vspectrum_app.persona.store import SessionStore
+
+            rows = list(reversed(SessionStore(self.ctx.workspace).list()))
+        self.sessions.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            who = f"{r['provider']}:{r['model']}" if r["model"] else "control"
+            note = (f"replay of {r['replay_of']}" if r["replay_of"] else "") + (f" {r['error']}" if r["error"] else "")
+            cells = [r["id"], r["created_at"][:19].replace("T", " "), r["persona"], who, r["strategy"],
+                     r["platform"], r["status"], f"{r['steps']}/{r['total_steps']}", note.strip()]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(str(text))
+                item.setData(Qt.ItemDataRole.UserRole, r)
+                self.sessions.setItem(i, col, item)
+            if r["id"] in select:
+                self.sessions.selectionModel().select(self.sessions.model().index(i, 0), SELECT_ROW)
+            if r["strategy"] != "control" and r["steps"]:
+                self.match.addItem(f"{r['id']} ({r['persona']} / {who})", r["id"])
+        self.sessions.resizeColumnsToContents()
+        self.sessions.blockSignals(False)
+        self._sessions_selected()
+
+    def _selected_rows(self) -> list[dict]:
+        rows = sorted({i.row() for i in self.sessions.selectedIndexes()})
+        return [self.sessions.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in rows]
+
+    def _selected_ids(self) -> list[str]:
+        return [r["id"] for r in self._selected_rows()]
+
+    def _resumable(self) -> list[str]:
+        return [r["id"] for r in self._selected_rows() if r["status"] != "done"]
+
+    def _sessions_selected(self) -> None:
+        self._update_session_buttons()
+        self.results.show_sessions(self._selected_ids())
+
+    def _update_session_buttons(self) -> None:
+        rows = self._selected_rows()
+        idle = self.job is None
+        self.resume_button.setEnabled(idle and bool(rows) and all(r["status"] != "done" for r in rows))
+        self.replay_button.setEnabled(idle and len(rows) == 1 and rows[0]["status"] == "done"
+                                      and rows[0]["strategy"] != "control")
+        self.results_button.setEnabled(bool(rows))
+
+    def _replay_clicked(self) -> None:
+        rows = self._selected_rows()
+        models = self._all_models()
+        if len(rows) != 1:
+            return
+        if not models:
+            self._set_status("Add a model provider in Settings first: a replay asks another model.", error=True)
+            return
+        names = [self.personas.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.personas.count())]
+        dialog = ReplayDialog(self, rows[0], models, names)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.start_replay(rows[0]["id"], *dialog.choice())
+
+
+class ReplayDialog(QDialog):
+    """Which model (and optionally persona or strategy) a finished session's feed is shown to."""
+
+    def __init__(self, parent, session: dict, models: list[str], personas: list[str]):
+        super().__init__(parent)
+        self.setWindowTitle(f"Replay {session['id']}")
+        self.model, self.persona, self.strategy = QComboBox(), QComboBox(), QComboBox()
+        self.model.addItems(models)
+        self.persona.addItem(f"(the session's: {session['persona']})", None)
+        for name in personas:
+            self.persona.addItem(name, name)
+        self.strategy.addItem(f"(the session's: {session['strategy']})", None)
+        for label, value in STRATEGIES[:2]:
+            self.strategy.addItem(label, value)
+        form = QFormLayout(self)
+        form.addRow(QLabel("The recorded screenshots are asked again; the feed does not react."))
+        form.addRow("Model", self.model)
+        form.addRow("Persona", self.persona)
+        form.addRow("Strategy", self.strategy)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def choice(self) -> tuple[str, str | None, str | None]:
+        return self.model.currentText(), self.persona.currentData(), self.strategy.currentData()

@@ -1,0 +1,172 @@
+"""The Persona pane's live view: the session's newest screenshot with the model's decision (and
+S% for ISQ), counters, progress, the running yes-rate per trial and the served topic mix, and
+the job's log. Fed by the job's `persona_session` and `persona_step` events; the plots and the
+screenshot redraw on a timer, never per event."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QImageReader, QPixmap
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QSplitter, QVBoxLayout, QWidget
+
+from vspectrum_app.gui.panes.persona_results import SeriesPlot, mix_bucket, mix_series, topic_mix, yes_rate_series
+
+SHOT = QSize(400, 250)  # the browser's viewport is 1280 x 800
+REDRAW_MS = 100
+DECISIONS = {"yes": ("Yes: watches {dwell:g} s", "#1b7f3b"), "no": ("No: scrolls on", "#444444"),
+             "unparsed": ("Unparsed answer: scrolls on (counted as no)", "#b36b00"),
+             "refusal": ("Refused to answer: scrolls on", "#b36b00")}
+DECISION_STYLE = "font-size: 16pt; font-weight: bold; color: {color}"
+
+
+def _scaled(path: str | None) -> QPixmap:
+    """A screenshot decoded at label size (it is a full browser viewport)."""
+    reader = QImageReader(path or "")
+    size = reader.size()
+    if size.isValid():
+        reader.setScaledSize(size.scaled(SHOT, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    return QPixmap.fromImage(image) if not image.isNull() else QPixmap()
+
+
+class LiveView(QWidget):
+    def __init__(self, ctx, parent=None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.header, self.shot, self.decision, self.info, self.counters = (QLabel("No session running."), QLabel(),
+                                                                          QLabel(), QLabel(), QLabel())
+        self.shot.setFixedSize(SHOT)
+        self.shot.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.shot.setStyleSheet("background: #dddddd")
+        for label in (self.header, self.decision, self.info, self.counters):
+            label.setWordWrap(True)
+        side = QVBoxLayout()
+        for label in (self.decision, self.info, self.counters):
+            side.addWidget(label)
+        side.addStretch()
+        top = QHBoxLayout()
+        top.addWidget(self.shot)
+        top.addLayout(side, 1)
+        self.progress = QProgressBar()
+        self.yes_plot = SeriesPlot("Running yes-rate per trial", "video in the trial", "yes so far (%)")
+        self.mix_plot = SeriesPlot("Served topic mix", "video in the trial", "share of videos (%)", symbols=True)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        plots = QSplitter()
+        plots.addWidget(self.yes_plot)
+        plots.addWidget(self.mix_plot)
+        lower = QSplitter(Qt.Orientation.Vertical)
+        lower.addWidget(plots)
+        lower.addWidget(self.log)
+        lower.setStretchFactor(0, 3)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addLayout(top)
+        layout.addWidget(self.progress)
+        layout.addWidget(lower, 1)
+        self.reset(100)
+        self.progress.setRange(0, 1)  # idle until a job starts
+        self.timer = QTimer(self)
+        self.timer.setInterval(REDRAW_MS)
+        self.timer.timeout.connect(self.redraw)
+        self.timer.start()
+
+    def reset(self, scrolls: int) -> None:
+        """A new job: ``scrolls`` sets the topic mix's buckets until a session says its own."""
+        self.steps: list = []              # the current session's steps (store.Step), for the plots
+        self.counts = dict.fromkeys(DECISIONS, 0)
+        self.run_steps = 0                 # steps that arrived in this job, all sessions
+        self.session_ids: list[str] = []   # the sessions this job ran, in order
+        self.latest: dict | None = None    # the newest step event, shown at the next redraw
+        self.shown_image: str | None = None
+        self.bucket = mix_bucket(scrolls)
+        self.threshold: float | None = None
+        self.log.clear()
+        self.progress.setRange(0, 0)
+        self._dirty = True
+
+    # -- events -------------------------------------------------------------------------
+    def session_started(self, e: dict) -> None:
+        """A new session's view; a resumed one starts from its recorded steps."""
+        from vspectrum_app.persona.store import PersonaSessionError, SessionStore
+
+        sid = e["session_id"]
+        self.session_ids.append(sid)
+        self.steps, self.counts, self.latest = [], dict.fromkeys(DECISIONS, 0), None
+        what = f"replay of {e['replay_of']}" if e.get("replay_of") else f"{e.get('index', 1)}/{e.get('count', 1)}"
+        try:
+            store = SessionStore(self.ctx.workspace)
+            cfg = store.config(sid)
+            self.steps = store.steps(sid)
+        except PersonaSessionError:
+            self.header.setText(f"Session {sid} ({what})")
+        else:
+            who = f"{cfg.provider}:{cfg.model}" if cfg.model else "control policy"
+            self.header.setText(f"Session {sid} ({what}): {cfg.persona['name']} / {who} / {cfg.strategy} / "
+                                f"{cfg.platform}")
+            self.bucket = mix_bucket(cfg.scrolls)
+            self.threshold = cfg.threshold if cfg.strategy == "isq" else None
+            for s in self.steps:
+                self.counts[s.decision] = self.counts.get(s.decision, 0) + 1
+        self._dirty = True
+
+    def add_step(self, e: dict) -> None:
+        from vspectrum_app.persona.store import Step
+
+        self.steps.append(Step(trial=int(e["trial"]), position=int(e["position"]), decision=e["decision"],
+                               dwell_s=float(e.get("dwell_s") or 0), item_id=e.get("item_id"),
+                               item_topics=list(e.get("topics") or []), score=e.get("score"),
+                               related=e.get("related")))
+        self.counts[e["decision"]] = self.counts.get(e["decision"], 0) + 1
+        self.run_steps += 1
+        self.latest = e
+        self._dirty = True
+        score = f" (S% {e['score']:.1f})" if e.get("score") is not None else ""
+        topics = f"; {', '.join(e['topics'])}" if e.get("topics") else ""
+        self.log.appendPlainText(f"trial {int(e['trial']) + 1}, video {int(e['position']) + 1}: "
+                                 f"{e['decision']}{score}{topics}")
+
+    def on_progress(self, done: int, total: int, message: str) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        if message:
+            self.progress.setFormat(f"%v/%m  {message}")
+
+    def on_log(self, level: str, message: str) -> None:
+        self.log.appendPlainText(message if level == "info" else f"{level}: {message}")
+
+    # -- drawing ------------------------------------------------------------------------
+    def redraw(self) -> None:
+        if not self._dirty:
+            return
+        from vspectrum_app.persona.report import cumulative_yes_rate
+
+        self._dirty = False
+        self.yes_plot.set_series(yes_rate_series(cumulative_yes_rate(self.steps)))
+        labelled = any(s.item_topics for s in self.steps)
+        self.mix_plot.set_series(mix_series(topic_mix(self.steps, self.bucket)) if labelled else {})
+        self.mix_plot.setTitle("Served topic mix (simulator ground truth)" if labelled or not self.steps
+                               else "Served topic mix: real platforms do not label their videos")
+        c = self.counts
+        self.counters.setText(f"{len(self.steps)} videos: {c['yes']} yes, {c['no']} no, {c['unparsed']} unparsed, "
+                              f"{c['refusal']} refusals")
+        if self.latest is not None:
+            self._show_step(self.latest)
+
+    def _show_step(self, e: dict) -> None:
+        text, color = DECISIONS.get(e["decision"], (e["decision"], "#444444"))
+        text = text.format(dwell=float(e.get("dwell_s") or 0))
+        if e.get("score") is not None:
+            text += f"\nS% {e['score']:.1f}" + (f" (watch above {self.threshold:g})" if self.threshold else "")
+        self.decision.setText(text)
+        self.decision.setStyleSheet(DECISION_STYLE.format(color=color))
+        topics = ", ".join(e.get("topics") or [])
+        related = {True: " (on-persona)", False: " (off-persona)"}.get(e.get("related"), "")
+        self.info.setText(f"Trial {int(e['trial']) + 1}, video {int(e['position']) + 1}"
+                          + (f": {e['item_id']}" if e.get("item_id") else "")
+                          + (f"\nTopics: {topics}{related}" if topics else ""))
+        if e.get("image") != self.shown_image:
+            self.shown_image = e.get("image")
+            self.shot.setPixmap(_scaled(self.shown_image))
+            self.shot.setToolTip(self.shown_image or "")
