@@ -93,3 +93,13 @@ def test_cli_add_edit_delete(workspace, capsys):
     assert main([*ws, "persona", "delete", "Old gardener"]) == 0
     assert main([*ws, "persona", "delete", "Pet owner"]) == 1  # shipped
     assert "ships with the app" in capsys.readouterr().err
+
+
+def test_a_new_persona_may_not_hide_a_shipped_one_but_an_edit_may_keep_its_name(workspace):
+    lib = PersonaLibrary(workspace)
+    shipped = next(p for p in lib.all() if p.builtin)
+    with pytest.raises(PersonaError, match="exists already"):
+        lib.save(Persona(name=shipped.name, statements=("I am someone else",)))
+    lib.save(Persona(name=shipped.name, statements=shipped.statements + ("and one more thing",)),
+             replace_name=shipped.name)
+    assert lib.get(shipped.name).statements[-1] == "and one more thing"

@@ -233,7 +233,7 @@ def cmd_replay(args, ctx) -> int:
     strategy = args.strategy or SessionStore(ws).config(args.source).strategy
     session = new_replay(ws, args.source, persona=persona, strategy=args.strategy, provider=provider, model=model,
                          templates=_templates(args.prompt_file, strategy))
-    ctx.reporter.emit("persona_session", session_id=session, replay_of=args.source)
+    ctx.reporter.emit("persona_session", session_id=session, index=1, count=1, replay_of=args.source)
     ctx.reporter.log(f"replay {session} of {args.source}")
     execute(ws, session, ctx.reporter, RunOptions())
     _print_result([session], ctx)

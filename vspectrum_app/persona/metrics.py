@@ -84,7 +84,7 @@ def trial_change(trial: int, decisions: Sequence[bool], n: int = 50) -> TrialCha
 
 
 def alignment(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: int = 2000,
-              seed: int = 0) -> AlignmentSummary:
+              seed: int = 0, permutation: bool = True) -> AlignmentSummary:
     changes = [trial_change(t, d, n) for t, d in enumerate(trials)]
     defined = [c.change for c in changes if c.change is not None]
     first_total = sum(c.first_n for c in changes)
@@ -96,7 +96,7 @@ def alignment(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: int =
         first_rate=100 * sum(c.first_yes for c in changes) / first_total if first_total else 0.0,
         last_rate=100 * sum(c.last_yes for c in changes) / last_total if last_total else 0.0,
         undefined_trials=[c.trial for c in changes if c.change is None],
-        change_p=permutation_p(trials, n, resamples=resamples, seed=seed),
+        change_p=permutation_p(trials, n, resamples=resamples, seed=seed) if permutation else None,
     )
 
 

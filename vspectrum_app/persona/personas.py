@@ -178,7 +178,8 @@ class PersonaLibrary:
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self.ws.transaction() as conn:
             clash = conn.execute("SELECT id FROM personas WHERE name = ?", (persona.name,)).fetchone()
-            if clash and persona.name != replace_name:
+            shipped = any(p.name == persona.name for p in builtin_personas())
+            if (clash or shipped) and persona.name != replace_name:  # editing keeps the name; adding may not hide one
                 raise PersonaError(f"a persona named {persona.name!r} exists already")
             if replace_name:
                 conn.execute("DELETE FROM personas WHERE name = ?", (replace_name,))

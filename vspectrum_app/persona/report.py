@@ -37,7 +37,8 @@ def session_report(ws, session_id: str) -> dict[str, Any]:
         "per_trial": [asdict(c) for c in decisions.trials],
     }
     if any(s.related is not None for s in steps):
-        related = alignment([[bool(s.related) for s in t] for t in trials], n=cfg.window, seed=cfg.seed)
+        related = alignment([[bool(s.related) for s in t] for t in trials], n=cfg.window, seed=cfg.seed,
+                            permutation=False)
         report["served_related"] = {"first_rate": related.first_rate, "last_rate": related.last_rate,
                                     "change": related.rate_change, "i_avg": related.i_avg,
                                     "i_avg_ci95": related.ci95}
@@ -52,7 +53,11 @@ def session_report(ws, session_id: str) -> dict[str, Any]:
 
 def served_mix(ws, session_id: str, bucket: int = 10) -> list[dict[str, Any]]:
     """Share of each topic among served videos, per bucket of ``bucket`` scrolls (all trials)."""
-    steps = SessionStore(ws).steps(session_id)
+    return topic_mix(SessionStore(ws).steps(session_id), bucket)
+
+
+def topic_mix(steps, bucket: int = 10) -> list[dict[str, Any]]:
+    """``served_mix`` from steps in hand (the live view keeps them from the step events)."""
     buckets: dict[int, Counter] = {}
     for s in steps:
         counter = buckets.setdefault(s.position // bucket, Counter())

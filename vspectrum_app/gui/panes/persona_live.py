@@ -9,7 +9,7 @@ from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QImageReader, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
-from vspectrum_app.gui.panes.persona_results import SeriesPlot, mix_bucket, mix_series, topic_mix, yes_rate_series
+from vspectrum_app.gui.panes.persona_results import SeriesPlot, mix_bucket, mix_series, yes_rate_series
 
 SHOT = QSize(400, 250)  # the browser's viewport is 1280 x 800
 REDRAW_MS = 100
@@ -140,7 +140,7 @@ class LiveView(QWidget):
     def redraw(self) -> None:
         if not self._dirty:
             return
-        from vspectrum_app.persona.report import cumulative_yes_rate
+        from vspectrum_app.persona.report import cumulative_yes_rate, topic_mix
 
         self._dirty = False
         self.yes_plot.set_series(yes_rate_series(cumulative_yes_rate(self.steps)))

@@ -5,7 +5,6 @@ for the sessions selected, with export of tables to CSV and plots to PNG/SVG."""
 from __future__ import annotations
 
 import csv
-from collections import Counter
 
 import numpy as np
 import pyqtgraph as pg
@@ -50,22 +49,6 @@ class SeriesPlot(pg.PlotWidget):
 def yes_rate_series(curves: dict[int, list[float]], prefix: str = "") -> dict[str, tuple[list, list]]:
     """``report.cumulative_yes_rate``'s curves as plot lines, one per trial (x: video 1, 2, ...)."""
     return {f"{prefix}trial {t + 1}": (list(range(1, len(ys) + 1)), ys) for t, ys in sorted(curves.items())}
-
-
-def topic_mix(steps, bucket: int) -> list[dict]:
-    """As ``report.served_mix``, from steps in hand (the live view's events): each topic's share
-    of the videos served per bucket of ``bucket`` positions, over all trials."""
-    buckets: dict[int, Counter] = {}
-    for s in steps:
-        counter = buckets.setdefault(s.position // bucket, Counter())
-        for topic in s.item_topics or ["(unknown)"]:
-            counter[topic] += 1
-    out = []
-    for b in sorted(buckets):
-        total = sum(buckets[b].values())
-        out.append({"from": b * bucket, "to": b * bucket + bucket - 1,
-                    "mix": {k: v / total for k, v in buckets[b].most_common()}})
-    return out
 
 
 def mix_series(buckets: list[dict]) -> dict[str, tuple[list, list]]:
