@@ -205,6 +205,12 @@ def _handler(platform: SimPlatform):
         def log_message(self, fmt, *args):  # quiet: the crawl log is what users read
             pass
 
+        def handle(self):
+            try:
+                super().handle()
+            except (ConnectionResetError, BrokenPipeError):
+                pass  # a page that navigated away mid-request, or a browser that was closed
+
         def do_GET(self):
             url = urlparse(self.path)
             path = url.path
