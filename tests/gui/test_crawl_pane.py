@@ -8,8 +8,9 @@ import sys
 import time
 
 import pytest
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 
+from tests.gui.fakes import use_fake_jobs
 from tests.plugins.library import make_image_bytes
 from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.jobs import Job
@@ -18,55 +19,12 @@ from vspectrum_app.gui.panes.crawl import CrawlPane
 pytestmark = pytest.mark.gui
 
 
-class FakeJob(QObject):
-    """The signals and controls of gui.jobs.Job, driven by the test."""
-
-    progress = Signal(int, int, str)
-    log = Signal(str, str)
-    event = Signal(dict)
-    failed = Signal(str)
-    finished = Signal(int)
-    can_pause = True
-
-    def __init__(self):
-        super().__init__()
-        self.result, self.paused, self.cancelled = None, False, False
-
-    def pause(self) -> bool:
-        self.paused = True
-        return True
-
-    def resume(self) -> None:
-        self.paused = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-    def send(self, event: dict) -> None:
-        """What Job._handle_line does with one JSON line."""
-        if event["type"] == "progress":
-            self.progress.emit(event["done"], event["total"], event.get("message", ""))
-        elif event["type"] == "log":
-            self.log.emit(event.get("level", "info"), event["message"])
-        elif event["type"] == "result":
-            self.result = event["data"]
-        self.event.emit(event)
-
-
 @pytest.fixture
 def ctx(tmp_path):
     ctx = AppContext()
     ctx.settings.update(crawl_delay_s=2.5, clip_model="ViT-B-32", clip_pretrained="openai")
     ctx.open_workspace(tmp_path / "ws")
-    ctx.started = []
-
-    def run_job(title, args):
-        ctx.started.append((title, args))
-        ctx.job = FakeJob()
-        return ctx.job
-
-    ctx.run_job = run_job
-    return ctx
+    return use_fake_jobs(ctx)
 
 
 @pytest.fixture

@@ -5,8 +5,9 @@ to end as a real job (the CLI, Chromium on the simulator, the test server playin
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 
+from tests.gui.fakes import use_fake_jobs
 from tests.plugins.sim import topic_image
 from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
 from vspectrum_app.gui.context import AppContext
@@ -20,38 +21,6 @@ from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 pytestmark = pytest.mark.gui
 
 
-class FakeJob(QObject):
-    """The signals and controls of gui.jobs.Job, driven by the test."""
-
-    progress = Signal(int, int, str)
-    log = Signal(str, str)
-    event = Signal(dict)
-    failed = Signal(str)
-    finished = Signal(int)
-    can_pause = True
-
-    def __init__(self):
-        super().__init__()
-        self.result, self.paused, self.cancelled = None, False, False
-
-    def pause(self) -> bool:
-        self.paused = True
-        return True
-
-    def resume(self) -> None:
-        self.paused = False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-    def send(self, event: dict) -> None:
-        if event["type"] == "progress":
-            self.progress.emit(event["done"], event["total"], event.get("message", ""))
-        elif event["type"] == "result":
-            self.result = event["data"]
-        self.event.emit(event)
-
-
 @pytest.fixture
 def ctx(tmp_path, monkeypatch):
     monkeypatch.setattr("vspectrum_app.crawl.browser.has_display", lambda: False)  # as on a server: headless
@@ -62,15 +31,7 @@ def ctx(tmp_path, monkeypatch):
 
 @pytest.fixture
 def fake_jobs(ctx):
-    ctx.started = []
-
-    def run_job(title, args):
-        ctx.started.append((title, args))
-        ctx.job = FakeJob()
-        return ctx.job
-
-    ctx.run_job = run_job
-    return ctx
+    return use_fake_jobs(ctx)
 
 
 @pytest.fixture

@@ -5,11 +5,13 @@ counters and a log. Past sessions are listed in the second tab."""
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QColor, QIcon, QImageReader, QKeySequence, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImageReader, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
                                QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+
+from vspectrum_app.gui.job_controls import JobControls
 
 # (label, --platform); the simulator's layout is chosen separately with --skin
 PLATFORM_CHOICES = [("Simulator", "sim"), ("TikTok", "tiktok"), ("YouTube Shorts", "youtube"),
@@ -93,24 +95,18 @@ class CrawlPane(QWidget):
         form.addRow("Captures", self.count)
         form.addRow("Delay between videos", self.delay)
         form.addRow(self.show_browser)
-        buttons = QHBoxLayout()
-        self.start_button, self.pause_button, self.stop_button = (QPushButton("Start"), QPushButton("Pause"),
-                                                                  QPushButton("Stop"))
-        self.start_button.setShortcut(QKeySequence("Ctrl+Return"))
-        self.start_button.setToolTip("Start the crawl (Ctrl+Return)")
-        self.pause_button.setToolTip("Freeze the crawl where it stands; a video whose capture moment "
-                                     "passes meanwhile is started again")
-        self.stop_button.setToolTip("Stop after the video in flight; every capture so far is kept")
-        for b in (self.start_button, self.pause_button, self.stop_button):
-            buttons.addWidget(b)
-        form.addRow(buttons)
-        self.status = QLabel("No crawl yet.")
-        self.status.setWordWrap(True)
-        form.addRow(self.status)
+        self.controls = JobControls(
+            start_tip="Start the crawl (Ctrl+Return)",
+            pause_tip="Freeze the crawl where it stands; a video whose capture moment passes meanwhile "
+                      "is started again",
+            stop_tip="Stop after the video in flight; every capture so far is kept",
+            idle="No crawl yet.", running="Crawling...", paused="Paused: Resume continues the crawl.",
+            stopping="Stopping after the video in flight...", kept="every capture so far")
+        self.start_button, self.pause_button, self.stop_button, self.status = (  # the names tests use
+            self.controls.start_button, self.controls.pause_button, self.controls.stop_button, self.controls.status)
+        form.addRow(self.controls)
         self.platform.currentIndexChanged.connect(self._platform_changed)
-        self.start_button.clicked.connect(self.start)
-        self.pause_button.clicked.connect(self.toggle_pause)
-        self.stop_button.clicked.connect(self.stop)
+        self.controls.start_requested.connect(self.start)
 
         # -- live view
         self.progress = QProgressBar()
@@ -151,7 +147,6 @@ class CrawlPane(QWidget):
 
         ctx.workspace_changed.connect(self._load_sessions)
         self._platform_changed()
-        self._set_running(False)
         self._show_counts()
         self._load_sessions()
 
@@ -185,7 +180,7 @@ class CrawlPane(QWidget):
         if self.job is not None:
             return
         if self.ctx.workspace is None:
-            self._set_status("Open a workspace first (File menu): captures go into it.", error=True)
+            self.controls.set_status("Open a workspace first (File menu): captures go into it.", error=True)
             return
         self._reset_counts()
         self.thumbs.clear()
@@ -199,37 +194,8 @@ class CrawlPane(QWidget):
         job.log.connect(self._on_log)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._finished)
-        self._set_running(True)
-        self._set_status("Crawling...")
-
-    def toggle_pause(self) -> None:
-        if self.job is None:
-            return
-        if self.job.paused:
-            self.job.resume()
-            self._set_status("Crawling...")
-        elif self.job.pause():
-            self._set_status("Paused: Resume continues the crawl.")
-        self.pause_button.setText("Resume" if self.job.paused else "Pause")
-
-    def stop(self) -> None:
-        if self.job is not None:
-            self._set_status("Stopping after the video in flight...")
-            self.job.cancel()
-            self.stop_button.setEnabled(False)
-
-    def _set_running(self, running: bool) -> None:
-        can_pause = running and getattr(self.job, "can_pause", False)
-        self.start_button.setEnabled(not running)
-        self.pause_button.setEnabled(can_pause)
-        self.pause_button.setText("Pause")
-        if running and not can_pause:
-            self.pause_button.setToolTip("Pausing is not available on this system; Stop keeps every capture so far")
-        self.stop_button.setEnabled(running)
-
-    def _set_status(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(f"color: {FLAG_COLOR.name()}" if error else "")
+        self.controls.attach(job)
+        self.controls.set_status("Crawling...")
 
     # -- job events ---------------------------------------------------------------------
     def _reset_counts(self) -> None:
@@ -304,17 +270,17 @@ class CrawlPane(QWidget):
     def _finished(self, code: int) -> None:
         result = getattr(self.job, "result", None) or {}
         self.job = None
-        self._set_running(False)
+        self.controls.attach(None)
         status, message = result.get("status"), result.get("message")
         if code == 0:
-            self._set_status(f"Finished: {self.counts['stored']} captures stored.")
+            self.controls.set_status(f"Finished: {self.counts['stored']} captures stored.")
         elif code == 130 or status == "stopped":
             why = f" ({message})" if message and message != "cancelled" else ""
-            self._set_status(f"Stopped{why}: {self.counts['stored']} captures kept.")
+            self.controls.set_status(f"Stopped{why}: {self.counts['stored']} captures kept.")
         else:
             # a blocked or failed crawl says why in its result; a crash only through the error
-            self._set_status(f"{(status or 'failed').capitalize()}: {message or self._error or f'exit code {code}'}",
-                             error=True)
+            why = message or self._error or f"exit code {code}"
+            self.controls.set_status(f"{(status or 'failed').capitalize()}: {why}", error=True)
         self.ctx.library_changed.emit()
         self._load_sessions()
 

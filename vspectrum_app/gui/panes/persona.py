@@ -10,13 +10,13 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
                                QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from vspectrum_app.gui.panes.persona_library import ERROR_STYLE, PersonaLibraryWidget
+from vspectrum_app.gui.job_controls import JobControls
+from vspectrum_app.gui.panes.persona_library import PersonaLibraryWidget
 from vspectrum_app.gui.panes.persona_live import LiveView
 from vspectrum_app.gui.panes.persona_results import SessionResults
 
@@ -101,7 +101,6 @@ class PersonaPane(QWidget):
         ctx.providers_changed.connect(self._load_models)
         self._strategy_changed()
         self._platform_changed()
-        self._set_running(False)
         self._load_personas()
         self._load_models()
         self.load_sessions()
@@ -170,25 +169,20 @@ class PersonaPane(QWidget):
                 form.addRow(label, widget)
             else:
                 form.addRow(widget)
-        buttons = QHBoxLayout()
-        self.start_button, self.pause_button, self.stop_button = (QPushButton("Start"), QPushButton("Pause"),
-                                                                  QPushButton("Stop"))
-        self.start_button.setShortcut(QKeySequence("Ctrl+Return"))
-        self.start_button.setToolTip("Start a session per persona and model (Ctrl+Return)")
-        self.pause_button.setToolTip("Freeze the session where it stands; Resume continues it")
-        self.stop_button.setToolTip("Stop after the video in flight; every video so far is saved and the session "
-                                    "can be resumed from the Sessions tab")
-        for b in (self.start_button, self.pause_button, self.stop_button):
-            buttons.addWidget(b)
-        form.addRow(buttons)
-        self.status = QLabel("No session yet.")
-        self.status.setWordWrap(True)
-        form.addRow(self.status)
+        self.controls = JobControls(
+            start_tip="Start a session per persona and model (Ctrl+Return)",
+            pause_tip="Freeze the session where it stands; Resume continues it",
+            stop_tip="Stop after the video in flight; every video so far is saved and the session can be resumed "
+                     "from the Sessions tab",
+            idle="No session yet.", running="Running...", paused="Paused: Resume continues the session.",
+            stopping="Stopping after the video in flight...", kept="every video so far")
+        self.start_button, self.pause_button, self.stop_button, self.status = (  # the names tests use
+            self.controls.start_button, self.controls.pause_button, self.controls.stop_button, self.controls.status)
+        form.addRow(self.controls)
         self.strategy.currentIndexChanged.connect(self._strategy_changed)
         self.platform.currentIndexChanged.connect(self._platform_changed)
-        self.start_button.clicked.connect(self.start)
-        self.pause_button.clicked.connect(self.toggle_pause)
-        self.stop_button.clicked.connect(self.stop)
+        self.controls.start_requested.connect(self.start)
+        self.controls.running_changed.connect(lambda _running: self._update_session_buttons())
         return config
 
     def _build_sessions(self) -> QWidget:
@@ -236,7 +230,7 @@ class PersonaPane(QWidget):
         try:
             return [f"{p.name}:{model}" for p in ProviderStore().all() for model in p.models]
         except ProviderError as exc:
-            self._set_status(str(exc), error=True)
+            self.controls.set_status(str(exc), error=True)
             return []
 
     def _prompt_edited(self) -> None:
@@ -335,7 +329,7 @@ class PersonaPane(QWidget):
         try:
             args = self.run_args()
         except FormError as exc:
-            self._set_status(str(exc), error=True)
+            self.controls.set_status(str(exc), error=True)
             return
         self._launch("Persona run", args, "Running...")
 
@@ -351,7 +345,7 @@ class PersonaPane(QWidget):
 
     def _launch(self, title: str, args: list[str], running_text: str) -> None:
         if self.ctx.workspace is None:
-            self._set_status("Open a workspace first (File menu): sessions are kept in it.", error=True)
+            self.controls.set_status("Open a workspace first (File menu): sessions are kept in it.", error=True)
             return
         self.live.reset(self.scrolls.value())
         self._error = None
@@ -361,39 +355,9 @@ class PersonaPane(QWidget):
         job.log.connect(self.live.on_log)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._finished)
-        self._set_running(True)
-        self._set_status(running_text)
+        self.controls.attach(job)
+        self.controls.set_status(running_text)
         self.tabs.setCurrentWidget(self.live)
-
-    def toggle_pause(self) -> None:
-        if self.job is None:
-            return
-        if self.job.paused:
-            self.job.resume()
-            self._set_status("Running...")
-        elif self.job.pause():
-            self._set_status("Paused: Resume continues the session.")
-        self.pause_button.setText("Resume" if self.job.paused else "Pause")
-
-    def stop(self) -> None:
-        if self.job is not None:
-            self._set_status("Stopping after the video in flight...")
-            self.job.cancel()
-            self.stop_button.setEnabled(False)
-
-    def _set_running(self, running: bool) -> None:
-        can_pause = running and getattr(self.job, "can_pause", False)
-        self.start_button.setEnabled(not running)
-        self.pause_button.setEnabled(can_pause)
-        self.pause_button.setText("Pause")
-        if running and not can_pause:
-            self.pause_button.setToolTip("Pausing is not available on this system; Stop keeps every video so far")
-        self.stop_button.setEnabled(running)
-        self._update_session_buttons()
-
-    def _set_status(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
 
     # -- job events ---------------------------------------------------------------------
     def _on_event(self, event: dict) -> None:
@@ -418,17 +382,17 @@ class PersonaPane(QWidget):
     def _finished(self, code: int) -> None:
         result = getattr(self.job, "result", None) or []
         self.job = None
-        self._set_running(False)
+        self.controls.attach(None)
         self.live.redraw()
         ids = [r["session_id"] for r in result if isinstance(r, dict)] or self.live.session_ids
         done = self.live.run_steps
         if code == 0:
-            self._set_status(f"Finished: {len(ids)} session(s), {done} videos this run; see Results.")
+            self.controls.set_status(f"Finished: {len(ids)} session(s), {done} videos this run; see Results.")
         elif code == 130:
-            self._set_status(f"Stopped: {done} videos this run are saved; select the session under "
-                             f"Sessions and press Resume to go on.")
+            self.controls.set_status(f"Stopped: {done} videos this run are saved; select the session under "
+                                     f"Sessions and press Resume to go on.")
         else:
-            self._set_status(f"Failed: {self._error or f'exit code {code}'}", error=True)
+            self.controls.set_status(f"Failed: {self._error or f'exit code {code}'}", error=True)
         self.load_sessions(select=ids or None)
 
     # -- sessions -----------------------------------------------------------------------
@@ -490,7 +454,7 @@ class PersonaPane(QWidget):
         if len(rows) != 1:
             return
         if not models:
-            self._set_status("Add a model provider in Settings first: a replay asks another model.", error=True)
+            self.controls.set_status("Add a model provider in Settings first: a replay asks another model.", error=True)
             return
         names = [self.personas.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.personas.count())]
         dialog = ReplayDialog(self, rows[0], models, names)

@@ -1,0 +1,80 @@
+"""Start / Pause-Resume / Stop buttons and a status line for a pane that runs one background
+job (gui.jobs.Job) at a time: one copy of the pause, resume and stop logic, so that every such
+pane behaves alike; each pane brings only its own wording."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+ERROR_STYLE = "color: #b00020"
+
+
+class JobControls(QWidget):
+    start_requested = Signal()       # Start (or Ctrl+Return): the pane checks its form and attaches a job
+    running_changed = Signal(bool)   # after the buttons follow a job starting (True) or ending (False)
+
+    def __init__(self, *, start_tip: str, pause_tip: str, stop_tip: str, idle: str, running: str, paused: str,
+                 stopping: str, kept: str, parent: QWidget | None = None):
+        """``idle``, ``running``, ``paused``, ``stopping``: the status line before any job, on
+        resuming, on pausing and on Stop; ``kept``: what Stop keeps ("every capture so far"),
+        said where pausing is not available."""
+        super().__init__(parent)
+        self.job = None
+        self._texts = {"running": running, "paused": paused, "stopping": stopping, "kept": kept}
+        self.start_button, self.pause_button, self.stop_button = (QPushButton("Start"), QPushButton("Pause"),
+                                                                  QPushButton("Stop"))
+        self.start_button.setShortcut(QKeySequence("Ctrl+Return"))
+        self.start_button.setToolTip(start_tip)
+        self.pause_button.setToolTip(pause_tip)
+        self.stop_button.setToolTip(stop_tip)
+        self.status = QLabel(idle)
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        self.start_button.clicked.connect(self.start_requested)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        self._set_running(False)
+
+    def attach(self, job) -> None:
+        """The job the buttons now control; None once it has finished."""
+        self.job = job
+        self._set_running(job is not None)
+
+    def set_status(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
+
+    def toggle_pause(self) -> None:
+        if self.job is None:
+            return
+        if self.job.paused:
+            self.job.resume()
+            self.set_status(self._texts["running"])
+        elif self.job.pause():
+            self.set_status(self._texts["paused"])
+        self.pause_button.setText("Resume" if self.job.paused else "Pause")
+
+    def stop(self) -> None:
+        """Ask the job to stop (it finishes the unit in flight); the pane reports the end."""
+        if self.job is not None:
+            self.set_status(self._texts["stopping"])
+            self.job.cancel()
+            self.stop_button.setEnabled(False)
+
+    def _set_running(self, running: bool) -> None:
+        can_pause = running and getattr(self.job, "can_pause", False)
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(can_pause)
+        self.pause_button.setText("Pause")
+        if running and not can_pause:
+            self.pause_button.setToolTip(f"Pausing is not available on this system; Stop keeps {self._texts['kept']}")
+        self.stop_button.setEnabled(running)
+        self.running_changed.emit(running)
