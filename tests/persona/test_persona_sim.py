@@ -182,3 +182,29 @@ def test_counterfactual_replay_and_control(workspace, large_topic_folder, vlm, c
     cfg = SessionStore(workspace).config(control["id"])
     assert cfg.control_rate == pytest.approx(a["watch_rate"] / 100)
     assert len(vlm.log) - asked == 16  # the control asked no model
+
+
+def test_a_real_platform_session_runs_in_real_time_on_fresh_profiles(workspace, topic_folder, sim_server, vlm):
+    """The real-platform path (the TikTok adapter, real time, a fresh browser profile per trial,
+    no ground truth), pointed with --start-url at the simulator's TikTok layout at clock x1."""
+    from vspectrum_app.core.paths import data_dir
+    from vspectrum_app.sim.server import feed_url
+
+    PersonaLibrary(workspace).save(HEDONIST)
+    vlm.answer = lambda req: "{'decision': 'yes', 'reason': 'fun', 'trait_num': '2'}"
+    _provider(vlm)
+    assert main(["-w", str(workspace.root), "persona", "run", "--persona", "Hedonist", "--model", "lab:m1",
+                 "--platform", "tiktok", "--start-url", feed_url(sim_server.url, "tiktok", seed=5), "--headless",
+                 "--trials", "2", "--scrolls", "3", "--window", "1", "--watch", "1"]) == 0
+    session = SessionStore(workspace).list()[-1]["id"]
+    steps = SessionStore(workspace).steps(session)
+    assert len(steps) == 6 and all(s.item_url.startswith(sim_server.url + "/@") for s in steps)
+    assert all(s.item_topics == [] and s.related is None for s in steps)  # a real site says no topics
+    assert "learnt_profile" not in session_report(workspace, session)
+    profiles = data_dir() / "browser-profiles" / "persona" / session
+    assert sorted(p.name for p in profiles.iterdir()) == ["trial-00", "trial-01"]
+    # the watched videos played on for the watch second: their dwell reached the platform
+    served = [e for sid in sim_server.platform.sessions for e in sim_server.platform.inspect(sid)["served"]]
+    dwell = {e["tiktok_id"]: e["dwell_s"] for e in served if e["dwell_s"] is not None}
+    reported = [dwell[s.item_url.rsplit("/", 1)[-1]] for s in steps if s.item_url.rsplit("/", 1)[-1] in dwell]
+    assert len(reported) >= 4 and all(3.0 <= d < 6 for d in reported)  # 2 s to the capture + 1 s watched

@@ -143,6 +143,7 @@ def _add_run_options(c) -> None:
                    help="no visible window (default: visible when there is a display)")
     c.add_argument("--browser", metavar="PATH", help="Chromium/Chrome/Edge executable (default: Settings, then found)")
     c.add_argument("--sim-url", help="a running simulator (default: one is started for the run)")
+    c.add_argument("--start-url", help="real platforms: start from this page instead of the platform's feed")
     c.add_argument("--wall-timeout", type=float,
                    help="seconds to wait for you at a login wall (default 300 watched, 0 headless)")
 
@@ -155,7 +156,7 @@ def _run_options(args):
     headless = (not browsers.has_display()) if args.headless is None else args.headless
     wall = args.wall_timeout if args.wall_timeout is not None else (0.0 if headless else 300.0)
     return RunOptions(headless=headless, browser=args.browser or Settings.load().get("browser_executable"),
-                      sim_url=args.sim_url, wall_timeout_s=wall)
+                      sim_url=args.sim_url, start_url=args.start_url, wall_timeout_s=wall)
 
 
 def _templates(path: Path | None, strategy: str):
@@ -338,22 +339,22 @@ def _num(v, digits: int = 1) -> str:
 
 def format_report(r: dict) -> str:
     def pct(v):
-        return "n/a" if v is None else f"{v:.1f}"
+        return "n/a" if v is None else f"{v:.1f}%"
 
     who = f"{r['provider']}:{r['model']}" if r["model"] else r["strategy"]
     lines = [f"{r['session_id']}: {r['persona']} / {who} / {r['strategy']} / {r['platform']}",
              f"  trials {r['trials_done']}/{r['trials']}, {r['steps']} videos; decisions {r['decisions']}",
-             f"  related content (yes) first {r['window']}: {pct(r['first_rate'])}%   last {r['window']}: "
-             f"{pct(r['last_rate'])}%   change: {pct(r['change'])}%"
+             f"  related content (yes) first {r['window']}: {pct(r['first_rate'])}   last {r['window']}: "
+             f"{pct(r['last_rate'])}   change: {pct(r['change'])}"
              + (f" (permutation p = {r['change_p']:.3f})" if r.get("change_p") is not None else ""),
-             f"  I_avg: {pct(r['i_avg'])}%" + (f"  (95% CI {r['i_avg_ci95'][0]:.1f} to {r['i_avg_ci95'][1]:.1f})"
+             f"  I_avg: {pct(r['i_avg'])}" + (f"  (95% CI {r['i_avg_ci95'][0]:.1f} to {r['i_avg_ci95'][1]:.1f})"
                                               if r["i_avg_ci95"] else "")]
     if r["undefined_trials"]:
         lines.append(f"  trials with no yes in the first {r['window']} (left out of I_avg): {r['undefined_trials']}")
     if "served_related" in r:
         s = r["served_related"]
-        lines.append(f"  served on-persona content (simulator ground truth): {pct(s['first_rate'])}% -> "
-                     f"{pct(s['last_rate'])}%")
+        lines.append(f"  served on-persona content (simulator ground truth): {pct(s['first_rate'])} -> "
+                     f"{pct(s['last_rate'])}")
     if "learnt_profile" in r:
         top = ", ".join(f"{k} {v:.2f}" for k, v in list(r["learnt_profile"].items())[:5])
         ranks = r.get("intended_rank", {})

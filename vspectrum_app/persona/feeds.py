@@ -39,12 +39,14 @@ class FeedError(Exception):
 
 class BrowserFeed:
     def __init__(self, *, platform: str, session_id: str, skin: str | None = None,
-                 sim_base: str | None = None, headless: bool = True, browser: str | None = None,
+                 sim_base: str | None = None, start_url: str | None = None, headless: bool = True,
+                 browser: str | None = None,
                  reporter: Reporter | None = None, timeout_s: float = 20.0, wall_timeout_s: float = 0.0):
         if platform == "sim" and not (skin and sim_base):
             raise ValueError("a feed on the simulated platform needs its URL and a skin")
         self.platform, self.session_id = platform, session_id
         self.skin, self.sim_base = skin, sim_base.rstrip("/") if sim_base else None
+        self.start_url = start_url  # a real platform's page to start from (default: its feed)
         self.adapter = Adapter.load(skin if platform == "sim" else platform)
         self.headless, self.timeout_s, self.wall_timeout_s = headless, timeout_s, wall_timeout_s
         self.reporter = reporter or NullReporter()
@@ -76,7 +78,7 @@ class BrowserFeed:
         else:
             self._close_browser()
             self._launch(browsers.profile_dir("persona") / self.session_id / f"trial-{trial:02d}")
-            self._page.goto(self.adapter.start_url())
+            self._page.goto(self.start_url or self.adapter.start_url())
         self._info = None
 
     def current(self) -> FeedItem:

@@ -27,6 +27,7 @@ class RunOptions:
     headless: bool = True
     browser: str | None = None
     sim_url: str | None = None          # a running simulator (default: one is started per run)
+    start_url: str | None = None        # real platforms: the page to start from (default: the feed)
     wall_timeout_s: float = 0.0         # real platforms: time given to the user at a login wall
 
 
@@ -148,8 +149,8 @@ def _feed(ws, cfg: SessionConfig, session_id: str, options: RunOptions, reporter
     if cfg.platform == "sim":
         sim_base = options.sim_url or stack.enter_context(_sim_server(ws, cfg, reporter)).url
     return BrowserFeed(platform=cfg.platform, session_id=session_id, skin=cfg.skin if cfg.platform == "sim" else None,
-                       sim_base=sim_base, headless=options.headless, browser=options.browser, reporter=reporter,
-                       wall_timeout_s=options.wall_timeout_s)
+                       sim_base=sim_base, start_url=options.start_url, headless=options.headless,
+                       browser=options.browser, reporter=reporter, wall_timeout_s=options.wall_timeout_s)
 
 
 def _sim_server(ws, cfg: SessionConfig, reporter: Reporter):
