@@ -2,7 +2,8 @@
 
 Builds a demo workspace (the pilot screenshots when ../shared is present, generated images
 otherwise), indexes it with a tiny CLIP model, runs a short benchmark against the local
-fake VLM server of the test suite, then opens the window and grabs every pane.
+fake VLM server of the test suite and a short persona session on the simulated platform
+(headless Chromium), then opens the window and grabs every pane.
 
     python packaging/screenshots.py docs/screenshots      (offscreen, or under xvfb-run)
 """
@@ -64,6 +65,7 @@ def main(out: Path) -> None:
          "--clip-config", spec.config, "--clip-checkpoint", spec.checkpoint])
     cli(["-w", str(ws), "annotate", "create", "pilot", "--per-value", "10", "--raters", "3",
          "--clip-config", spec.config, "--clip-checkpoint", spec.checkpoint])
+    persona_run = _persona_session(cli, ws, tmp, server)
 
     from PySide6.QtWidgets import QApplication
 
@@ -91,11 +93,82 @@ def main(out: Path) -> None:
         if title == "Benchmark":
             pane._load_existing(ctx.workspace and __import__("vspectrum_app.bench.store", fromlist=["RunStore"])
                                 .RunStore(ctx.workspace).runs()[-1]["id"])
+        if title == "Persona":
+            _show_persona_session(app, pane, persona_run)
         _settle(app, 600)
         window.grab().save(str(out / f"{title.lower()}.png"))
         print(f"saved {out / (title.lower() + '.png')}")
     server.stop()
     window.close()
+
+
+PERSONA_RUN = {"trials": 2, "scrolls": 30, "window": 10, "watch": 30, "speed": 50}
+
+
+def _persona_session(cli, ws: Path, tmp: Path, server) -> dict:
+    """A finished persona session on the simulator: a hedonist persona, the fake VLM saying yes to
+    red screenshots (the Hedonism topic), so the feed visibly drifts towards Hedonism."""
+    from tests.plugins.sim import make_topic_folder
+    from tests.plugins.vlm_server import VALID_KEY
+    from vspectrum_app.library.workspace import Workspace
+    from vspectrum_app.persona.personas import Persona, PersonaLibrary
+    from vspectrum_app.providers.config import ProviderConfig, ProviderStore
+
+    def hedonist(req):
+        r, g, b = req.image_rgb_mean()
+        yes = r > g + 40 and r > b + 40
+        return ("{'decision': '%s', 'reason': 'it looks %s', 'trait_num': '%s'}"
+                % ("yes" if yes else "no", "fun" if yes else "dull", "2" if yes else "NA"))
+
+    server.answer = hedonist
+    os.environ["VSPECTRUM_API_KEY_LAB"] = VALID_KEY
+    ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=server.openai_base_url,
+                                        models=["m1"], requests_per_minute=10_000, timeout_s=5.0, max_retries=3))
+    with Workspace.open(ws) as w:
+        PersonaLibrary(w).save(Persona(name="Hedonist", values=("Hedonism",), statements=(
+            "I love parties", "I live for fun", "red is my colour", "I never miss a festival")))
+    images = make_topic_folder(tmp / "topics", 24)
+    run = {"persona": "Hedonist", "model": "lab:m1", "images": str(images), **PERSONA_RUN}
+    cli(["-w", str(ws), "persona", "run", "--persona", run["persona"], "--model", run["model"], "--headless",
+         "--images", run["images"], "--seed", "3", *(a for k in PERSONA_RUN for a in (f"--{k}", str(run[k])))])
+    return run
+
+
+def _show_persona_session(app, pane, run: dict) -> None:
+    """The pane as it looks after running ``run`` from its form: the form filled in, the live view
+    fed the session's steps as the job's events would have been, the session selected."""
+    from PySide6.QtCore import Qt
+
+    from vspectrum_app.persona.agent import screenshot_path
+    from vspectrum_app.persona.store import SessionStore
+
+    for checklist, value in ((pane.personas, run["persona"]), (pane.models, run["model"])):
+        for i in range(checklist.count()):
+            if checklist.item(i).data(Qt.ItemDataRole.UserRole) == value:
+                checklist.item(i).setCheckState(Qt.CheckState.Checked)
+    for spin in ("trials", "scrolls", "window", "watch", "speed"):
+        getattr(pane, spin).setValue(run[spin])
+    pane.seed.setValue(3)
+    pane.images.setText(run["images"])
+    ws = pane.ctx.workspace
+    store = SessionStore(ws)
+    session = store.list()[-1]["id"]
+    steps = store.steps(session)
+    live = pane.live
+    live.reset(run["scrolls"])
+    live.session_started({"session_id": session, "index": 1, "count": 1})
+    live.steps = []  # added back one by one below, as the job's events would
+    live.counts = dict.fromkeys(live.counts, 0)
+    for s in steps:
+        live.add_step({"session_id": session, "trial": s.trial, "position": s.position, "decision": s.decision,
+                       "score": s.score, "dwell_s": s.dwell_s, "item_id": s.item_id, "topics": s.item_topics,
+                       "related": s.related, "image": str(screenshot_path(ws, session, s.trial, s.position))})
+    live.on_progress(len(steps), len(steps), f"trial {run['trials']}/{run['trials']}")
+    pane.controls.set_status(f"Finished: 1 session(s), {len(steps)} videos this run; see Results.")
+    pane.load_sessions(select=[session])
+    pane.tabs.setCurrentWidget(live)
+    _settle(app, 30_000, lambda: pane.results.data is not None and pane.results.data["ids"] == [session])
+    pane._on_result(pane.results.data["reports"])  # the report the job's result event prints in the log
 
 
 def _settle(app, ms: int, until=None) -> None:
