@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -40,8 +41,8 @@ class FeedError(Exception):
 class BrowserFeed:
     def __init__(self, *, platform: str, session_id: str, skin: str | None = None,
                  sim_base: str | None = None, start_url: str | None = None, headless: bool = True,
-                 browser: str | None = None,
-                 reporter: Reporter | None = None, timeout_s: float = 20.0, wall_timeout_s: float = 0.0):
+                 browser: str | None = None, reporter: Reporter | None = None, timeout_s: float = 20.0,
+                 wall_timeout_s: float = 0.0):
         if platform == "sim" and not (skin and sim_base):
             raise ValueError("a feed on the simulated platform needs its URL and a skin")
         self.platform, self.session_id = platform, session_id
@@ -53,6 +54,7 @@ class BrowserFeed:
         self.replays = platform == "sim"  # same seed + same actions = same feed only there
         self._executable = browsers.find_browser(browser)
         self._pw = self._context = self._page = None
+        self._scratch: tempfile.TemporaryDirectory | None = None  # the simulator's throwaway profile
         self._sim_session: str | None = None
         self._clock = None
         self._info: ItemInfo | None = None
@@ -66,9 +68,11 @@ class BrowserFeed:
             self._pw = sync_playwright().start()
         if self.sim_base:
             # the simulator keeps a viewer's state server-side, keyed by its session: one
-            # browser serves every trial, and a nonce keeps a resumed trial's feed fresh
+            # browser with a throwaway profile serves every trial (and sessions running side
+            # by side), and a nonce keeps a resumed trial's feed fresh
             if self._context is None:
-                self._launch(browsers.profile_dir("persona-sim"))
+                self._scratch = tempfile.TemporaryDirectory(prefix="vspectrum-persona-")
+                self._launch(Path(self._scratch.name))
             from vspectrum_app.sim.clock import VirtualClock
             from vspectrum_app.sim.server import feed_url
 
@@ -129,6 +133,9 @@ class BrowserFeed:
         if self._pw is not None:
             self._pw.stop()
             self._pw = None
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
 
     # -- helpers ------------------------------------------------------------------------
     def _launch(self, profile: Path) -> None:
