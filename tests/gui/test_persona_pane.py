@@ -14,6 +14,7 @@ from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.panes import PANES
 from vspectrum_app.gui.panes import persona_library
 from vspectrum_app.gui.panes.persona import FormError, PersonaPane
+from vspectrum_app.gui.panes.persona_results import figure8_groups
 from vspectrum_app.persona.personas import PersonaError, PersonaLibrary
 from vspectrum_app.persona.store import SessionConfig, SessionStore, Step
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
@@ -329,6 +330,13 @@ def test_sessions_resume_replay_and_results(pane, fake_jobs, qtbot, tmp_path):
     xs, ys = results.yes_plot.curves[f"{done[-6:]} trial 1"].getData()
     assert list(ys) == pytest.approx([0, 0, 100 / 3, 50])
     assert set(results.mix_plot.curves) == {"Hedonism", "Power"}  # the first selected session's mix
+    # Figure 8: I_avg per model; the model's trials had no yes in their first n, so no bar
+    categories, groups = figure8_groups(results.data["tables"])
+    assert categories == ["sim / Simple"] and groups["lab:m1"] == [(None, None, None)]
+    assert groups["control (random, same watch rate)"][0][0] == 0.0
+    results.tabs.setCurrentWidget(results.i_avg_plot)
+    results.export_plot(str(tmp_path / "fig8.png"))
+    assert (tmp_path / "fig8.png").stat().st_size > 1000
     # exports: the table shown as CSV, plots as PNG and SVG
     results.tabs.setCurrentWidget(results.alignment_table)
     results.export_table(str(tmp_path / "tables.csv"))

@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from vspectrum_app.gui.plots import COLORS, export_plot
+from vspectrum_app.gui.plots import COLORS, BarPlot, export_plot
 from vspectrum_app.gui.workers import Worker
 
 REPORT_HEADERS = ["Session", "Persona", "Model", "Strategy", "Platform", "Trials", "Videos", "Watched %",
@@ -87,6 +87,20 @@ def _table_cells(title: str, row: dict) -> list[str]:
             _ci(row["i_avg_ci95"]), str(row["undefined_trials"])]
 
 
+def figure8_groups(tables: list[dict]) -> tuple[list[str], dict[str, list[tuple]]]:
+    """The paper's Figure 8 as grouped bars: a category per table (platform x strategy), a
+    series per model (and persona, when several), I_avg with its bootstrap interval."""
+    categories = [t["title"] for t in tables]
+    groups: dict[str, list[tuple]] = {}
+    personas = {row["persona"] for t in tables for row in t["rows"]}
+    for i, table in enumerate(tables):
+        for row in table["rows"]:
+            name = row["model"] + (f" / {row['persona']}" if len(personas) > 1 else "")
+            lo, hi = row["i_avg_ci95"] or (None, None)
+            groups.setdefault(name, [(None, None, None)] * len(categories))[i] = (row["i_avg"], lo, hi)
+    return categories, groups
+
+
 def compute_results(ws, session_ids: list[str]) -> dict:
     """Everything the results area shows (run in a worker thread: the permutation test and the
     bootstrap take a second or two per session)."""
@@ -124,6 +138,9 @@ class SessionResults(QWidget):
         self.tabs.addTab(self.alignment_table, "Tables 3-8")
         self.tabs.addTab(self.yes_plot, "Yes-rate")
         self.tabs.addTab(self.mix_plot, "Topic mix")
+        self.i_avg_plot = BarPlot("I_avg per model (Figure 8), with 95% intervals over trials")
+        self.i_avg_plot.setLabel("left", "I_avg (%)")
+        self.tabs.addTab(self.i_avg_plot, "I_avg (Fig. 8)")
         self.note = QLabel("Select sessions in the Sessions tab.")
         self.note.setWordWrap(True)
         self.export_table_button = QPushButton("Export table (CSV)...")
@@ -177,6 +194,7 @@ class SessionResults(QWidget):
                                               for row in t["rows"]])
         self.yes_plot.set_series(data["curves"])
         self.mix_plot.set_series(data["mix"])
+        self.i_avg_plot.set_groups(*figure8_groups(data["tables"]), y_range=None)
         if data["reports"]:
             n = data["reports"][0]["window"]
             self.note.setText(f"First/last n: the yes-rate in each trial's first and last {n} videos; change "
@@ -214,7 +232,7 @@ class SessionResults(QWidget):
 
     def export_plot(self, path: str | None = None) -> None:
         plot = self.tabs.currentWidget()
-        if not isinstance(plot, SeriesPlot):
+        if not isinstance(plot, pg.PlotWidget):
             plot = self.yes_plot
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, "Export plot", "persona-plot.png", "PNG (*.png);;SVG (*.svg)")
