@@ -103,3 +103,16 @@ def test_a_new_persona_may_not_hide_a_shipped_one_but_an_edit_may_keep_its_name(
     lib.save(Persona(name=shipped.name, statements=shipped.statements + ("and one more thing",)),
              replace_name=shipped.name)
     assert lib.get(shipped.name).statements[-1] == "and one more thing"
+
+
+def test_a_bad_prompt_file_is_refused_before_anything_runs(workspace, tmp_path, capsys):
+    from vspectrum_app.cli import main
+    from vspectrum_app.persona.store import SessionStore
+
+    bad = tmp_path / "prompt.txt"
+    for text, says in (("Would you watch this?", "{traits}"), ("{traits} answer {'decision': 'yes'}", "brace")):
+        bad.write_text(text, "utf-8")
+        assert main(["-w", str(workspace.root), "persona", "run", "--persona", "Pet owner", "--model", "lab:m1",
+                     "--prompt-file", str(bad), "--headless"]) == 1
+        assert says in capsys.readouterr().err
+    assert SessionStore(workspace).list() == []

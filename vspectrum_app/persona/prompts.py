@@ -62,4 +62,14 @@ class PromptTemplates:
         else:
             raise ValueError(f"unknown strategy {strategy!r}; expected one of {STRATEGIES}")
         traits = "\n".join(trait_format.format(n=n, statement=s) for n, s in enumerate(persona.statements, 1))
-        return template.format(traits=traits, max_trait=len(persona.statements))
+        if "{traits}" not in template:
+            raise PromptError("the prompt must contain {traits}, where the persona's statements go")
+        try:
+            return template.format(traits=traits, max_trait=len(persona.statements))
+        except (KeyError, IndexError, ValueError) as exc:
+            raise PromptError(f"the prompt cannot be filled in ({exc!r}): use {{traits}} and {{max_trait}} "
+                              f"and double any other brace") from None
+
+
+class PromptError(Exception):
+    pass

@@ -303,16 +303,13 @@ class PersonaPane(QWidget):
     def _prompt_file(self, strategy: str) -> str:
         """The edited prompt, checked by filling it in for a sample persona, in a temporary file."""
         from vspectrum_app.persona.personas import Persona
-        from vspectrum_app.persona.prompts import PromptTemplates
+        from vspectrum_app.persona.prompts import PromptError, PromptTemplates
 
         text = self.prompt.toPlainText()
-        if "{traits}" not in text:
-            raise FormError("The prompt must contain {traits}, where the persona's statements go.")
         try:
             PromptTemplates(**{strategy: text}).render(strategy, Persona("sample", ("I like tea",)))
-        except (KeyError, IndexError, ValueError) as exc:
-            raise FormError(f"The prompt cannot be filled in ({exc!r}): use {{traits}} and {{max_trait}} and "
-                            f"double any other brace.") from None
+        except PromptError as exc:
+            raise FormError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
         path = Path(self._prompt_dir.name) / f"{strategy}-prompt.txt"
         path.write_text(text, "utf-8")
         return str(path)
