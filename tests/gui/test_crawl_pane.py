@@ -58,7 +58,7 @@ def test_arguments_for_each_platform_choice(pane, ctx, qtbot):
     pane.images.setText("/data/shots")
     pane.show_browser.setChecked(False)
     assert pane.crawl_args() == ["crawl", "--platform", "sim", "--count", "12", "--delay", "0", "--headless",
-                                 "--skin", "instagram", "--seed", "7", "--images", "/data/shots", *clip]
+                                 "--skin", "instagram", "--images", "/data/shots", "--seed", "7", *clip]
     # real platforms: the Settings delay, no simulator options
     for platform in ("tiktok", "youtube", "instagram"):
         _choose(pane, platform)

@@ -101,7 +101,7 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     common = ["--trials", "10", "--scrolls", "100", "--window", "50", "--watch", "45", "--capture-at", "2"]
     assert pane.run_args() == ["persona", "run", "--persona", "Pet owner", "--persona", "Thrill seeker",
                                "--model", "lab:m1", "--model", "lab:m2", "--strategy", "isq", "--platform", "sim",
-                               "--skin", "tiktok", "--speed", "10", "--images", "/data/topics", *common,
+                               "--skin", "tiktok", "--images", "/data/topics", "--speed", "10", *common,
                                "--threshold", "70", "--seed", "0", "--headless"]
     # a real platform: no simulator options
     _choose(pane.platform, "youtube")

@@ -6,17 +6,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImageReader, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QListView, QListWidget, QListWidgetItem,
-                               QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget,
+from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QListView, QListWidget,
+                               QListWidgetItem, QPlainTextEdit, QProgressBar, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
 
-# (label, --platform); the simulator's layout is chosen separately with --skin
-PLATFORM_CHOICES = [("Simulator", "sim"), ("TikTok", "tiktok"), ("YouTube Shorts", "youtube"),
-                    ("Instagram Reels", "instagram")]
-SKINS = [("TikTok", "tiktok"), ("YouTube Shorts", "youtube"), ("Instagram Reels", "instagram")]
 THUMB = QSize(90, 160)       # the feeds are vertical video
 MAX_THUMBS = 500             # oldest tiles are dropped so a long crawl does not grow memory without bound
 FLAG_COLOR = QColor("#b00020")
@@ -56,27 +52,12 @@ class CrawlPane(QWidget):
         # -- configuration
         config = QGroupBox("Crawl")
         form = QFormLayout(config)
-        self.platform = QComboBox()
-        for label, value in PLATFORM_CHOICES:
-            self.platform.addItem(label, value)
-        self.skin = QComboBox()
-        for label, value in SKINS:
-            self.skin.addItem(label, value)
+        self.platform = platform_combo()
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("The simulated recommender's seed: same seed and same watching, same feed")
-        self.images = QLineEdit()
-        self.images.setPlaceholderText("empty: the open workspace's screenshots")
-        browse = QPushButton("Browse...")
-        browse.clicked.connect(self._browse_images)
-        images_row = QHBoxLayout()
-        images_row.addWidget(self.images, 1)
-        images_row.addWidget(browse)
-        self.sim_box = QGroupBox("Simulator")
-        sim_form = QFormLayout(self.sim_box)
-        sim_form.addRow("Layout", self.skin)
-        sim_form.addRow("Seed", self.seed)
-        sim_form.addRow("Images folder", images_row)
+        self.sim_box = SimulatorBox([("Seed", self.seed)])
+        self.skin, self.images = self.sim_box.skin, self.sim_box.images
         self.count = QSpinBox()
         self.count.setRange(1, 100_000)
         self.count.setValue(20)
@@ -157,11 +138,6 @@ class CrawlPane(QWidget):
         # the simulator is ours to hammer; real sites get the politeness delay from Settings
         self.delay.setValue(0.0 if is_sim else float(self.ctx.settings.get("crawl_delay_s") or 0))
 
-    def _browse_images(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Images for the simulator")
-        if folder:
-            self.images.setText(folder)
-
     def crawl_args(self) -> list[str]:
         """The `vspectrum crawl` command line for the form as it stands."""
         platform = self.platform.currentData()
@@ -170,9 +146,7 @@ class CrawlPane(QWidget):
         if not self.show_browser.isChecked():
             args.append("--headless")
         if platform == "sim":
-            args += ["--skin", self.skin.currentData(), "--seed", str(self.seed.value())]
-            if self.images.text().strip():
-                args += ["--images", self.images.text().strip()]
+            args += self.sim_box.args() + ["--seed", str(self.seed.value())]
         return args + self.ctx.clip_args()  # captures are embedded with the Settings' model
 
     # -- actions ------------------------------------------------------------------------

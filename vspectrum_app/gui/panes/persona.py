@@ -11,10 +11,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                               QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+                               QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
 from vspectrum_app.gui.panes.persona_library import PersonaLibraryWidget
 from vspectrum_app.gui.panes.persona_live import LiveView
@@ -22,9 +23,6 @@ from vspectrum_app.gui.panes.persona_results import SessionResults
 
 STRATEGIES = [("Simple (yes / no)", "simple"), ("ISQ (seven questions, S%)", "isq"),
               ("Control (random watching, no model)", "control")]
-PLATFORM_CHOICES = [("Simulator", "sim"), ("TikTok", "tiktok"), ("YouTube Shorts", "youtube"),
-                    ("Instagram Reels", "instagram")]
-SKINS = [("TikTok", "tiktok"), ("YouTube Shorts", "youtube"), ("Instagram Reels", "instagram")]
 SELECT_ROW = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
 SESSION_HEADERS = ["Session", "Created", "Persona", "Model", "Strategy", "Platform", "Status", "Videos", "Note"]
 
@@ -114,10 +112,9 @@ class PersonaPane(QWidget):
         self.personas, self.models = QListWidget(), QListWidget()
         for checklist in (self.personas, self.models):
             checklist.setMaximumHeight(130)
-        self.strategy, self.platform, self.skin = QComboBox(), QComboBox(), QComboBox()
-        for combo, choices in ((self.strategy, STRATEGIES), (self.platform, PLATFORM_CHOICES), (self.skin, SKINS)):
-            for label, value in choices:
-                combo.addItem(label, value)
+        self.strategy, self.platform = QComboBox(), platform_combo()
+        for label, value in STRATEGIES:
+            self.strategy.addItem(label, value)
         self.control_rate = _dspin(0, 1, 0.2, decimals=2)
         self.control_rate.setSingleStep(0.05)
         self.match = QComboBox()
@@ -130,18 +127,8 @@ class PersonaPane(QWidget):
         self.threshold.setToolTip("ISQ: watch when S% exceeds this")
         self.speed = _dspin(0.1, 1000, 10, " x")
         self.speed.setToolTip("The simulator's clock runs this much faster than real time")
-        self.images = QLineEdit()
-        self.images.setPlaceholderText("empty: the open workspace's screenshots")
-        browse = QPushButton("Browse...")
-        browse.clicked.connect(self._browse_images)
-        images_row = QHBoxLayout()
-        images_row.addWidget(self.images, 1)
-        images_row.addWidget(browse)
-        self.sim_box = QGroupBox("Simulator")
-        sim_form = QFormLayout(self.sim_box)
-        sim_form.addRow("Layout", self.skin)
-        sim_form.addRow("Clock speed", self.speed)
-        sim_form.addRow("Images folder", images_row)
+        self.sim_box = SimulatorBox([("Clock speed", self.speed)])
+        self.skin, self.images = self.sim_box.skin, self.sim_box.images
         self.trials, self.scrolls, self.window = _spin(1, 1000, 10), _spin(1, 10_000, 100), _spin(1, 10_000, 50)
         self.trials.setToolTip("Each trial starts on a fresh feed profile")
         self.window.setToolTip("n of the first and last n videos compared")
@@ -254,11 +241,6 @@ class PersonaPane(QWidget):
     def _platform_changed(self) -> None:
         self.sim_box.setVisible(self.platform.currentData() == "sim")
 
-    def _browse_images(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Images for the simulator (sub-folders are topics)")
-        if folder:
-            self.images.setText(folder)
-
     def _browser_args(self) -> list[str]:
         return [] if self.show_browser.isChecked() else ["--headless"]
 
@@ -287,9 +269,7 @@ class PersonaPane(QWidget):
         platform = self.platform.currentData()
         args += ["--platform", platform]
         if platform == "sim":
-            args += ["--skin", self.skin.currentData(), "--speed", f"{self.speed.value():g}"]
-            if self.images.text().strip():
-                args += ["--images", self.images.text().strip()]
+            args += self.sim_box.args() + ["--speed", f"{self.speed.value():g}"]
         args += ["--trials", str(self.trials.value()), "--scrolls", str(self.scrolls.value()),
                  "--window", str(self.window.value()), "--watch", f"{self.watch.value():g}",
                  "--capture-at", f"{self.capture_at.value():g}"]

@@ -1,0 +1,52 @@
+"""The feed choices shared by the panes that drive a browser (Crawl, Persona): which platform,
+and for the simulator its layout and the images it serves."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QPushButton,
+                               QWidget)
+
+# (label, --platform); the simulator's layout is chosen separately with --skin
+PLATFORM_CHOICES = [("Simulator", "sim"), ("TikTok", "tiktok"), ("YouTube Shorts", "youtube"),
+                    ("Instagram Reels", "instagram")]
+SKINS = [("TikTok", "tiktok"), ("YouTube Shorts", "youtube"), ("Instagram Reels", "instagram")]
+
+
+def platform_combo() -> QComboBox:
+    combo = QComboBox()
+    for label, value in PLATFORM_CHOICES:
+        combo.addItem(label, value)
+    return combo
+
+
+class SimulatorBox(QGroupBox):
+    """Layout and images folder (empty: the workspace's screenshots), plus the caller's own
+    rows (the crawl's recommender seed, the persona session's clock speed)."""
+
+    def __init__(self, extra_rows: list[tuple[str, QWidget]] = (), parent=None):
+        super().__init__("Simulator", parent)
+        self.skin = QComboBox()
+        for label, value in SKINS:
+            self.skin.addItem(label, value)
+        self.images = QLineEdit()
+        self.images.setPlaceholderText("empty: the open workspace's screenshots")
+        browse = QPushButton("Browse...")
+        browse.clicked.connect(self._browse_images)
+        images_row = QHBoxLayout()
+        images_row.addWidget(self.images, 1)
+        images_row.addWidget(browse)
+        form = QFormLayout(self)
+        form.addRow("Layout", self.skin)
+        for label, widget in extra_rows:
+            form.addRow(label, widget)
+        form.addRow("Images folder", images_row)
+
+    def args(self) -> list[str]:
+        """``--skin`` and, when a folder is chosen, ``--images``."""
+        folder = self.images.text().strip()
+        return ["--skin", self.skin.currentData()] + (["--images", folder] if folder else [])
+
+    def _browse_images(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Images for the simulator (sub-folders are topics)")
+        if folder:
+            self.images.setText(folder)
