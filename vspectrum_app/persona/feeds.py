@@ -58,6 +58,7 @@ class BrowserFeed:
         self._sim_session: str | None = None
         self._clock = None
         self._info: ItemInfo | None = None
+        self._state: dict | None = None  # the simulator's report, read once per video
         self._dwell = 0.0  # virtual seconds spent on the current video (capture wait + watch)
 
     # -- Feed ---------------------------------------------------------------------------
@@ -83,7 +84,7 @@ class BrowserFeed:
             self._close_browser()
             self._launch(browsers.profile_dir("persona") / self.session_id / f"trial-{trial:02d}")
             self._page.goto(self.start_url or self.adapter.start_url())
-        self._info = None
+        self._info = self._state = None
 
     def current(self) -> FeedItem:
         if self._info is None:
@@ -117,10 +118,11 @@ class BrowserFeed:
             self._page.evaluate("(d) => { SIM.declaredDwell = d; }", self._dwell)
         if not (self.adapter.next(self._page, previous) or self.adapter.next(self._page, previous)):
             raise FeedError("the feed did not move to the next video (tried twice)")
-        self._info, self._dwell = None, 0.0
+        self._info, self._state, self._dwell = None, None, 0.0
 
     def profile(self) -> dict | None:
-        """On the simulator, what its recommender has learnt so far (its own report)."""
+        """On the simulator, what its recommender has learnt so far (its own report; it
+        learns from a video when the feed moves on, so the one read for ``current`` holds)."""
         state = self._sim_state()
         if state is None:
             return None
@@ -184,7 +186,9 @@ class BrowserFeed:
         return []
 
     def _sim_state(self) -> dict | None:
-        return self._get(f"/api/sessions/{self._sim_session}") if self._sim_session else None
+        if self._state is None and self._sim_session:
+            self._state = self._get(f"/api/sessions/{self._sim_session}")
+        return self._state
 
     def _get(self, path: str) -> dict:
         with urllib.request.urlopen(self.sim_base + path, timeout=10) as response:
