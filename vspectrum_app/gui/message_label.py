@@ -1,0 +1,94 @@
+"""MessageLabel: the one widget for status and error lines in every pane.
+
+A QLabel sizes itself to its text, so one long message (a path, a server's error body) used
+to widen the whole window past the screen. This label never asks for more width than it is
+given: it shows the message on at most ``lines`` lines, elided with "...", keeps the full
+text in its tooltip, and writes every message to the app log. Colour is kept for real
+problems: ``kind`` is "info" (plain), "success" (plain, with a tick) or "error" (red).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics, QResizeEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
+
+log = logging.getLogger("vspectrum.gui")
+
+STYLES = {"info": "", "success": "", "error": "color: #b00020"}
+PREFIX = {"info": "", "success": "\u2713 ", "error": ""}
+
+
+class MessageLabel(QLabel):
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, lines: int = 2):
+        super().__init__(parent)
+        self._full = ""
+        self._kind = "info"
+        self._lines = max(1, lines)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(40)
+        self.set_message(text)
+
+    # -- API --------------------------------------------------------------------------
+    def set_message(self, text: str, kind: str = "info") -> None:
+        """Show ``text`` (any length); ``kind`` is "info", "success" or "error"."""
+        if kind not in STYLES:
+            raise ValueError(f"unknown message kind {kind!r}")
+        self._full, self._kind = text or "", kind
+        if text:
+            (log.warning if kind == "error" else log.info)("%s", text)
+        self.setStyleSheet(STYLES[kind])
+        self.setToolTip(self._full if self._full else "")
+        self.setAccessibleDescription(self._full)
+        self._relayout()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def kind(self) -> str:
+        return self._kind
+
+    # -- layout -----------------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._relayout()
+
+    def sizeHint(self):  # noqa: N802
+        hint = super().sizeHint()
+        fm = QFontMetrics(self.font())
+        hint.setHeight(fm.lineSpacing() * (self._shown_lines() or 1) + 4)
+        hint.setWidth(min(hint.width(), 400))
+        return hint
+
+    def minimumSizeHint(self):  # noqa: N802
+        hint = super().minimumSizeHint()
+        hint.setWidth(40)
+        return hint
+
+    def _shown_lines(self) -> int:
+        return min(self._lines, max(1, QLabel.text(self).count("\n") + 1)) if self._full else 0
+
+    def _relayout(self) -> None:
+        text = PREFIX[self._kind] + self._full if self._full else ""
+        width = max(40, self.width() - 4)
+        fm = QFontMetrics(self.font())
+        out: list[str] = []
+        rest = " ".join(text.split())
+        while rest and len(out) < self._lines:
+            if len(out) == self._lines - 1 or fm.horizontalAdvance(rest) <= width:
+                out.append(fm.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+                break
+            # the longest prefix that fits, broken at a space where there is one
+            cut = len(rest)
+            while cut > 1 and fm.horizontalAdvance(rest[:cut]) > width:
+                cut -= max(1, cut // 8)
+            space = rest.rfind(" ", 0, cut)
+            cut = space if space > cut // 2 else cut
+            out.append(rest[:cut].rstrip())
+            rest = rest[cut:].lstrip()
+        super().setText("\n".join(out))
+        self.updateGeometry()
