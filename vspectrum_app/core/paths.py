@@ -45,12 +45,17 @@ def default_workspace() -> Path:
 
 
 def resources_dir() -> Path:
-    """The top-level ``resources/`` folder: beside the package in a checkout, inside a bundle."""
+    """The bundled ``resources/``: inside the package once installed from a wheel (the wheel
+    maps the checkout's top-level folder to ``vspectrum_app/resources``), beside the package
+    in a checkout, inside a PyInstaller bundle."""
     if env := os.environ.get("VSPECTRUM_RESOURCES"):
         return Path(env)
     if bundle := getattr(sys, "_MEIPASS", None):  # PyInstaller
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parents[2] / "resources"
+    from importlib.resources import files
+
+    installed = Path(str(files("vspectrum_app"))) / "resources"
+    return installed if installed.is_dir() else installed.parents[1] / "resources"
 
 
 def cli_command() -> list[str]:
