@@ -6,7 +6,7 @@ PYTHON   ?= python3
 VENV     := .venv
 BIN      := $(VENV)/bin
 # The venv is rebuilt when the lock or the project metadata change.
-STAMP    := $(VENV)/.stamp-$(shell cat requirements.lock pyproject.toml 2>/dev/null | sha1sum | cut -c1-12)
+STAMP    := $(VENV)/.stamp-$(shell cat requirements.lock pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
 APT_PKGS := chromium xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 \
             libegl1 libgl1 libfontconfig1 libdbus-1-3
 # Tests never touch the network or the user's folders (tests/conftest.py redirects the rest).

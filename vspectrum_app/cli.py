@@ -21,6 +21,7 @@ from typing import Any
 
 from vspectrum_app import __version__
 from vspectrum_app.core.jobs import Cancelled, JsonLinesReporter, Reporter, TerminalReporter
+from vspectrum_app.core.processes import become_group_leader
 
 # Modules with register(subparsers), one per command group. Add a line to add a group.
 GROUPS: list[str] = [
@@ -93,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             return code
         (parser if args.command is None else parser._subparsers._group_actions[0].choices[args.command]).print_help()
         return 0 if args.command is None else 2
+    if args.events:  # a job of the app: it may end this process together with its browser
+        become_group_leader()
     reporter: Reporter = JsonLinesReporter() if args.events else TerminalReporter()
     reporter.install_signal_handlers()
     ctx = Context(args, reporter)

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from vspectrum_app.core import processes
 from vspectrum_app.core.paths import cli_command
 
 
@@ -47,6 +48,10 @@ class Job(QObject):
         self.process.readyReadStandardOutput.connect(self._read_stdout)
         self.process.readyReadStandardError.connect(self._read_stderr)
         self.process.finished.connect(self._finished)
+        if processes.WINDOWS:  # its own group: CTRL_BREAK reaches it (and its browser) alone
+            def _new_group(arguments) -> None:
+                arguments.flags |= processes.CREATE_NEW_PROCESS_GROUP
+            self.process.setCreateProcessArgumentsModifier(_new_group)
 
     def start(self) -> "Job":
         self.process.start()
@@ -59,7 +64,7 @@ class Job(QObject):
     def cancel(self) -> None:
         """Cooperative stop (the CLI finishes the unit in flight); killed if it lingers."""
         if self.running:
-            self.process.terminate()
+            processes.interrupt(self.process.processId())
             self.resume()  # a stopped process would hold the SIGTERM until continued
             QTimer.singleShot(15_000, self._kill_if_running)
 
@@ -77,8 +82,9 @@ class Job(QObject):
         self.paused = False
 
     def _kill_if_running(self) -> None:
+        """The child and every process it started (its browser), at once."""
         if self.running:
-            self.process.kill()
+            processes.kill_tree(self.process.processId())
 
     def _read_stdout(self) -> None:
         self._buffer += bytes(self.process.readAllStandardOutput())
@@ -156,5 +162,5 @@ class JobManager(QObject):
             job.cancel()
         for job in list(self.jobs):
             if not job.process.waitForFinished(wait_ms):
-                job.process.kill()
+                job._kill_if_running()
                 job.process.waitForFinished(2_000)
