@@ -1,28 +1,55 @@
 #!/usr/bin/env bash
-# Build the one-folder bundle and wrap it in this OS's installer format.
-#   Linux:   dist/ValueSpectrumStudio-<version>-linux-x86_64.tar.gz with install.sh
-#            (installs to ~/.local/opt, adds a menu entry and the `vspectrum` command)
-#   Windows: run packaging/windows/installer.iss with Inno Setup after this script (Git Bash)
-#   macOS:   dist/ValueSpectrumStudio.app is produced by PyInstaller; `hdiutil` makes the .dmg
+# Build the one-folder bundle and wrap it in this OS's installer formats.
+#   Linux:   dist/ValueSpectrumStudio-<version>-linux-<arch>.tar.gz (install.sh, per user)
+#            and dist/value-spectrum-studio_<version>_<arch>.deb (system-wide, menu entry)
+#   Windows: dist/ValueSpectrumStudio-<version>-windows-setup.exe when Inno Setup's iscc is on PATH
+#   macOS:   dist/ValueSpectrumStudio.app and dist/ValueSpectrumStudio-<version>-macos.dmg
+# The default bundle is lean (the ONNX encoder, no torch/torchvision/open_clip/scipy);
+# `build.sh --full` keeps torch for any open_clip model (exported on the user's machine).
+# Runs under bash on all three OSes (Git Bash on Windows); sizes and times are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=${BIN:-.venv/bin}
-export HNSWLIB_NO_NATIVE=1
-"$BIN/pip" install -q -r packaging/requirements-build.txt
-"$BIN/pyinstaller" --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/vspectrum.spec
+variant=lean
+[ "${1:-}" = "--full" ] && variant=full
+if [ -z "${BIN:-}" ]; then  # the venv's scripts folder: bin/ on POSIX, Scripts/ on Windows
+  BIN=.venv/bin; [ -d .venv/Scripts ] && BIN=.venv/Scripts
+fi
+export HNSWLIB_NO_NATIVE=1 VSPECTRUM_BUNDLE=$variant
+started=$(date +%s)
+"$BIN/python" -m pip install -q -r packaging/requirements-build.txt
+"$BIN/python" -m PyInstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/vspectrum.spec
 version=$("$BIN/python" -c 'import vspectrum_app; print(vspectrum_app.__version__)')
+built=()
 case "$(uname -s)" in
   Linux)
     out="dist/ValueSpectrumStudio-$version-linux-$(uname -m)"
     rm -rf "$out" && mkdir -p "$out"
     cp -r dist/ValueSpectrumStudio "$out/app"
-    cp packaging/linux/install.sh packaging/linux/vspectrum-studio.desktop "$out/"
+    cp packaging/linux/install.sh packaging/linux/uninstall.sh packaging/linux/system_libs.sh \
+       packaging/linux/vspectrum-studio.desktop "$out/"
+    [ -f resources/icons/vspectrum.svg ] && cp resources/icons/vspectrum.svg "$out/vspectrum-studio.svg"
     tar -C dist -czf "$out.tar.gz" "$(basename "$out")"
-    echo "built $out.tar.gz"
+    built+=("$out.tar.gz")
+    if command -v dpkg-deb >/dev/null; then
+      built+=("$(packaging/linux/build_deb.sh "$version" dist/ValueSpectrumStudio dist)")
+    else
+      echo "dpkg-deb not found: no .deb built"
+    fi
     ;;
   Darwin)
-    hdiutil create -volname ValueSpectrumStudio -srcfolder dist/ValueSpectrumStudio -ov \
-      "dist/ValueSpectrumStudio-$version-macos.dmg"
+    dmg="dist/ValueSpectrumStudio-$version-macos.dmg"
+    hdiutil create -volname ValueSpectrumStudio -srcfolder dist/ValueSpectrumStudio.app -ov "$dmg"
+    built+=("$dmg")
     ;;
-  *) echo "bundle in dist/ValueSpectrumStudio; build the installer with packaging/windows/installer.iss" ;;
+  MINGW*|MSYS*|CYGWIN*)
+    if command -v iscc >/dev/null; then
+      VSPECTRUM_VERSION=$version iscc packaging/windows/installer.iss
+      built+=("dist/ValueSpectrumStudio-$version-windows-setup.exe")
+    else
+      echo "iscc (Inno Setup) not on PATH: the bundle is in dist/ValueSpectrumStudio, no installer built"
+    fi
+    ;;
 esac
+# What a user downloads and what it takes once installed, and how long the build took.
+"$BIN/python" packaging/sizes.py --variant "$variant" --installed dist/ValueSpectrumStudio \
+  --seconds $(( $(date +%s) - started )) "${built[@]}"
