@@ -468,7 +468,11 @@ class SettingsPane(QWidget):
         """Loads the model in a background job: downloads the weights on first use (progress
         from the download shows as it goes), or says in one sentence why it cannot."""
         self.save_settings()
-        self.model_status.set_message("Loading the CLIP model (the first time downloads its weights)...")
+        if self.weights_state.state() in ("missing", "partial"):  # the dialog shows progress and can resume
+            self.model_status.set_message("The CLIP weights are not downloaded yet: click Download... above, "
+                                          "or use a file you already have there.", "error")
+            return
+        self.model_status.set_message("Loading the CLIP model...")
         job = self.ctx.run_job("CLIP model", ["library", "model", "--json", *self.ctx.clip_args()])
         job.log.connect(lambda level, msg: self.model_status.set_message(msg))
         job.finished.connect(lambda code, j=job: self.model_status.set_message(
