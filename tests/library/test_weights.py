@@ -86,6 +86,24 @@ def test_the_servers_stated_checksum_is_used_when_none_is_pinned():
         server.stop()
 
 
+def test_without_any_checksum_a_non_weights_file_is_refused(tmp_path):
+    server = FileServer(payload=b"<html>" + b"Sign in to continue" * 100 + b"</html>")
+    try:
+        src = source(server.url, sha=None)
+        with pytest.raises(WeightsError, match="not a weights file"):
+            weights.download(src)
+        assert weights.state(src) == "missing"
+    finally:
+        server.stop()
+    page = tmp_path / "page.html"
+    page.write_text("<html></html>")
+    with pytest.raises(WeightsError, match="not a model weights file"):
+        weights.use_existing(page, source("http://127.0.0.1:9/w.bin", sha=None))
+    good = tmp_path / "w.bin"
+    good.write_bytes(PAYLOAD)
+    assert weights.use_existing(good, source("http://127.0.0.1:9/w.bin", sha=None)).read_bytes() == PAYLOAD
+
+
 def test_unreachable_server_is_one_sentence():
     src = source("http://127.0.0.1:9/weights.bin")
     with pytest.raises(WeightsError, match="Cannot reach the server") as err:

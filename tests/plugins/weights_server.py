@@ -3,11 +3,22 @@ CLIP weights download (library.weights) and its dialog."""
 
 from __future__ import annotations
 
+import io
 import os
 import threading
+import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-PAYLOAD = os.urandom(300_000)
+
+def _checkpoint_like(size: int) -> bytes:
+    """Random bytes in a zip archive, the container a PyTorch checkpoint is."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data/0", os.urandom(size))
+    return buf.getvalue()
+
+
+PAYLOAD = _checkpoint_like(300_000)
 
 
 class FileServer:

@@ -74,7 +74,8 @@ class WeightsDownload(QObject):
             return
         self._cancel = threading.Event()
         self.changed.emit("downloading")
-        self._worker.run(lambda: (weights.use_existing(path, self.source, progress=self._report), "copied")[1],
+        how = "copied" if self.source.sha256 else "copied-unpinned"
+        self._worker.run(lambda: (weights.use_existing(path, self.source, progress=self._report), how)[1],
                          self._finished, self._failed)
 
     def _report(self, p: Progress) -> None:  # worker thread: at most ~10 updates a second reach the GUI
@@ -89,8 +90,10 @@ class WeightsDownload(QObject):
             self.message.emit("Download cancelled; the part already fetched is kept: Resume continues from there.",
                               "info")
         else:
-            self.message.emit(f"The CLIP weights are ready ({'copied and ' if how == 'copied' else ''}verified).",
-                              "success")
+            checked = {"copied": "copied and verified", "done": "verified",
+                       "copied-unpinned": "copied; no checksum is pinned for a file you bring, so loading it "
+                                          "is the check"}[how]
+            self.message.emit(f"The CLIP weights are ready ({checked}).", "success")
         self.changed.emit(self.state())
 
     def _failed(self, text: str) -> None:
@@ -135,7 +138,7 @@ class WeightsDialog(QDialog):
         source = self.download.source
         self.setWindowTitle("CLIP model weights")
         layout = QVBoxLayout(self)
-        size = f"{source.size / (1 << 20):.0f} MiB" if source.size else "size unknown"
+        size = f"about {source.size / (1 << 20):.0f} MiB" if source.size else "size unknown"
         intro = QLabel(f"The library search needs the weights of the CLIP model {source.label} ({size}), "
                        f"downloaded once from {urlparse(source.url).hostname}. Without a connection, use a copy "
                        f"of the file (open_clip_pytorch_model.bin) you already have.")

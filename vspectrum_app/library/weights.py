@@ -157,12 +157,28 @@ def use_existing(file: str | Path, source: WeightsSource = DEFAULT,
         raise WeightsError(f"{file} is not a file; choose the downloaded weights file.")
     if source.sha256:
         _check(source, file, source.sha256, progress)
+    elif not looks_like_weights(file):
+        raise WeightsError(f"{file.name} is not a model weights file (neither a PyTorch checkpoint nor "
+                           f"safetensors); choose {Path(source.url).name}.")
     target = target_path(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".copy")
     shutil.copyfile(file, tmp)
     os.replace(tmp, target)
     return target
+
+
+def looks_like_weights(path: Path) -> bool:
+    """A cheap structural check where no checksum is pinned: a PyTorch checkpoint is a zip
+    archive, a safetensors file starts with the length of its JSON header."""
+    import struct
+    import zipfile
+
+    if zipfile.is_zipfile(path):
+        return True
+    with open(path, "rb") as f:
+        head = f.read(9)
+    return len(head) == 9 and head[8:9] == b"{" and 0 < struct.unpack("<Q", head[:8])[0] < path.stat().st_size
 
 
 def remove(source: WeightsSource = DEFAULT) -> None:
@@ -182,12 +198,15 @@ def sha256_file(path: Path, progress: ProgressCallback | None = None) -> str:
 
 
 def _promote(source: WeightsSource, part: Path, expected: str | None, progress) -> Path:
-    if expected:
-        try:
+    try:
+        if expected:
             _check(source, part, expected, progress)
-        except WeightsError:
-            part.unlink(missing_ok=True)  # resuming would only append to corrupt bytes
-            raise
+        elif not looks_like_weights(part):
+            raise WeightsError(f"The server sent something that is not a weights file for {source.label}; "
+                               f"try again later or use a file you already have.")
+    except WeightsError:
+        part.unlink(missing_ok=True)  # resuming would only append to corrupt bytes
+        raise
     target = target_path(source)
     os.replace(part, target)
     return target
