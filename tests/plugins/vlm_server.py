@@ -61,6 +61,7 @@ class FakeVLMServer:
         self.faults: deque[tuple] = deque()        # consumed one per request, in order
         self.fault_rule: Callable[[Request], tuple | None] | None = None
         self.log: list[Request] = []
+        self.models: list[str] = ["fake-vlm-large", "fake-vlm-small"]  # what GET /v1/models lists
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -85,6 +86,9 @@ class FakeVLMServer:
 
             def do_POST(self):
                 server._handle(self)
+
+            def do_GET(self):
+                server._handle_get(self)
 
         class Server(ThreadingHTTPServer):
             request_queue_size = 256  # the default 5 makes concurrent clients wait 1 s for a SYN retry
@@ -173,6 +177,24 @@ class FakeVLMServer:
                 return self._send(h, 200, _refusal(api, req.model))
         text = self.answer(req)
         return self._send(h, 200, _completion(api, req.model, text))
+
+    def _handle_get(self, h: BaseHTTPRequestHandler) -> None:
+        """GET /v1/models in the OpenAI or (with an anthropic-version header) Anthropic shape."""
+        if h.path.split("?")[0].rstrip("/") != "/v1/models":
+            return self._send(h, 404, {"error": {"message": f"no route {h.path}"}})
+        anthropic = bool(h.headers.get("anthropic-version"))
+        api = "anthropic" if anthropic else "openai"
+        key = h.headers.get("x-api-key") or (h.headers.get("Authorization") or "").removeprefix("Bearer ") or None
+        if key not in self.valid_keys:
+            return self._send(h, 401, _error(api, "authentication_error", "invalid x-api-key / Incorrect API key"))
+        if anthropic:
+            data = [{"id": m, "type": "model", "display_name": m, "created_at": "2025-01-01T00:00:00Z"}
+                    for m in self.models]
+            return self._send(h, 200, {"data": data, "has_more": False,
+                                       "first_id": data[0]["id"] if data else None,
+                                       "last_id": data[-1]["id"] if data else None})
+        return self._send(h, 200, {"object": "list", "data": [{"id": m, "object": "model", "created": 0,
+                                                               "owned_by": "test"} for m in self.models]})
 
     def _send(self, h, status: int, payload: dict, headers: dict | None = None) -> None:
         data = json.dumps(payload).encode()

@@ -14,6 +14,8 @@ from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
 from vspectrum_app.library.keywords import KeywordSet
 from vspectrum_app.providers.clients import Params
 from vspectrum_app.providers.config import ProviderStore
+from vspectrum_app.providers.prices import load_table as load_prices
+from vspectrum_app.providers.prices import price_for
 
 # Rough token counts for estimates (a 512 px image costs ~765 tokens at OpenAI's high detail).
 IMAGE_TOKENS = 765
@@ -66,6 +68,7 @@ class Estimate:
     cost_usd: float
     seconds: float
     per_provider: dict[str, dict[str, float]]
+    unpriced: list[str] = field(default_factory=list)  # PROVIDER:MODEL with no known price (not in the cost)
 
     def describe(self) -> str:
         lines = [f"{self.calls} calls, ~{self.input_tokens:,} input and ~{self.output_tokens:,} output tokens, "
@@ -73,6 +76,8 @@ class Estimate:
                  f"(an upper bound: answers cached by earlier runs are not sent)"]
         for name, p in self.per_provider.items():
             lines.append(f"  {name}: {int(p['calls'])} calls, ~${p['cost_usd']:.2f}, ~{format_duration(p['seconds'])}")
+        if self.unpriced:
+            lines.append(f"  no price known for {', '.join(self.unpriced)} (not in the cost): set it in Settings")
         return "\n".join(lines)
 
 
@@ -143,29 +148,34 @@ def index_hash(ws, model_key: str) -> str:
 
 def estimate(items: list[dict[str, Any]], request: RunRequest, providers: ProviderStore) -> Estimate:
     per: dict[str, dict[str, float]] = {}
+    table, unpriced = load_prices(), set()
 
-    def add(provider: str, calls: int, tin: int, tout: int) -> None:
-        p = per.setdefault(provider, {"calls": 0, "input_tokens": 0, "output_tokens": 0})
+    def add(target: str, calls: int, tin: int, tout: int) -> None:
+        provider, model = target.split(":", 1)
+        p = per.setdefault(provider, {"calls": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0})
         p["calls"] += calls
         p["input_tokens"] += tin
         p["output_tokens"] += tout
+        price = price_for(providers.get(provider), model, table)  # per model: one provider serves several
+        if price is None:
+            unpriced.add(target)
+        else:
+            p["cost_usd"] += (tin * price.input_per_mtok + tout * price.output_per_mtok) / 1e6
 
     described: set[str] = set()
     for item in items:
-        provider = item["target"].split(":", 1)[0]
         if item["mode"] == "vlm":
             tin = sum(IMAGE_TOKENS + QUESTION_TOKENS * t + sum(ANSWER_TOKENS[j] for j in range(1, t)) for t in (1, 2, 3))
-            add(provider, 3, tin, sum(ANSWER_TOKENS.values()))
+            add(item["target"], 3, tin, sum(ANSWER_TOKENS.values()))
         else:
-            add(provider, 2, 2 * (ANSWER_TOKENS[3] + QUESTION_TOKENS) + ANSWER_TOKENS[1],
+            add(item["target"], 2, 2 * (ANSWER_TOKENS[3] + QUESTION_TOKENS) + ANSWER_TOKENS[1],
                 ANSWER_TOKENS[1] + ANSWER_TOKENS[2])
             if request.describe_with and item["image_sha256"] not in described:
                 described.add(item["image_sha256"])
-                add(request.describe_with.provider, 1, IMAGE_TOKENS + QUESTION_TOKENS, ANSWER_TOKENS[3])
+                add(request.describe_with.label, 1, IMAGE_TOKENS + QUESTION_TOKENS, ANSWER_TOKENS[3])
     total_cost = total_seconds = 0.0
     for name, p in per.items():
         cfg = providers.get(name)
-        p["cost_usd"] = (p["input_tokens"] * cfg.price_input_per_mtok + p["output_tokens"] * cfg.price_output_per_mtok) / 1e6
         rate = min(cfg.concurrency / LATENCY_GUESS_S, cfg.requests_per_minute / 60)
         p["seconds"] = p["calls"] / rate
         total_cost += p["cost_usd"]
@@ -173,5 +183,5 @@ def estimate(items: list[dict[str, Any]], request: RunRequest, providers: Provid
     return Estimate(calls=int(sum(p["calls"] for p in per.values())),
                     input_tokens=int(sum(p["input_tokens"] for p in per.values())),
                     output_tokens=int(sum(p["output_tokens"] for p in per.values())),
-                    cost_usd=total_cost, seconds=total_seconds, per_provider=per)
+                    cost_usd=total_cost, seconds=total_seconds, per_provider=per, unpriced=sorted(unpriced))
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.core.paths import models_dir
+from vspectrum_app.library import weights
 
 
 class ClipModelUnavailable(Exception):
@@ -148,12 +149,14 @@ def _load(spec: ClipSpec, reporter: Reporter) -> Embedder:
     pretrained = spec.checkpoint or spec.pretrained
     if spec.checkpoint and not Path(spec.checkpoint).is_file():
         raise ClipModelUnavailable(f"CLIP checkpoint {spec.checkpoint} does not exist.")
-    if pretrained and not spec.checkpoint:
+    local = None if spec.checkpoint else weights.installed_path(spec.model_name, spec.pretrained)
+    if pretrained and not spec.checkpoint and local is None:
         _download(spec, reporter)
     reporter.log(f"loading CLIP {spec.describe()}")
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(
-            spec.model_name, pretrained=pretrained or None, cache_dir=str(models_dir()))
+            spec.model_name, pretrained=str(local) if local else pretrained or None, cache_dir=str(models_dir()),
+            **(weights.open_clip_args(spec.model_name, spec.pretrained) if local else {}))
     except RuntimeError as exc:  # a checkpoint that does not fit the config
         raise ClipModelUnavailable(f"The checkpoint does not match CLIP model {spec.model_name} ({str(exc)[:200]}).") from None
     model.eval()

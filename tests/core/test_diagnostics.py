@@ -1,0 +1,34 @@
+"""Copy diagnostics: the facts a bug report needs, never a key."""
+
+from __future__ import annotations
+
+from vspectrum_app.core import secrets
+from vspectrum_app.core.diagnostics import diagnostics_text
+from vspectrum_app.providers.config import ProviderConfig, ProviderStore
+
+KEYRING_KEY = "sk-keyring-DIAGNOSTIC0123456"
+FILE_KEY = "sk-ant-file-DIAGNOSTIC0123456"
+ENV_KEY = "custom-env-secret-value-42"
+
+
+def test_keys_never_appear(memory_keyring, monkeypatch):
+    store = ProviderStore()
+    store.save(ProviderConfig(name="oa", kind="openai", models=["gpt-4o"]))
+    store.save(ProviderConfig(name="claude", kind="anthropic"))
+    # an address that carries the key, as some gateways want
+    store.save(ProviderConfig(name="gw", kind="openai-compatible", base_url=f"https://gw.test/v1?key={ENV_KEY}"))
+    secrets.set_key("oa", KEYRING_KEY)
+    secrets.set_key("claude", FILE_KEY, store="file")
+    monkeypatch.setenv("VSPECTRUM_API_KEY_GW", ENV_KEY)
+    text = diagnostics_text()
+    for key in (KEYRING_KEY, FILE_KEY, ENV_KEY):
+        assert key not in text
+    assert "oa: openai" in text and "key set (keyring)" in text
+    assert f"key set ({secrets.FILE_SOURCE})" in text and "key set (VSPECTRUM_API_KEY_GW)" in text
+    assert "ViT-B-32 / laion2b_s34b_b79k: missing" in text
+    assert "Price table: as of " in text
+
+
+def test_without_keyring_or_providers(no_keyring):
+    text = diagnostics_text()
+    assert "No system keyring" in text and "none configured" in text
