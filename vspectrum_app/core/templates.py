@@ -1,4 +1,4 @@
-"""Prompt templates a user can edit (bench and persona prompts): one checker for both.
+"""Templates a user can edit (bench and persona prompts, the crawler's link template): one checker.
 
 A template is Python ``str.format`` text, which is far more than a prompt needs: format
 specs (``{traits:>300000000}`` pads to 300 MB), conversions and attribute or index access
@@ -19,34 +19,35 @@ class TemplateError(ValueError):
 
 
 def check_template(text: object, allowed: Iterable[str], required: Iterable[str] = (),
-                   max_chars: int = MAX_PROMPT_CHARS) -> str:
-    """``text`` if it is a usable template, else ``TemplateError`` naming the first problem."""
+                   max_chars: int = MAX_PROMPT_CHARS, what: str = "prompt") -> str:
+    """``text`` if it is a usable template, else ``TemplateError`` naming the first problem
+    (``what`` names the template in the message)."""
     allowed = tuple(allowed)
     if not isinstance(text, str):
-        raise TemplateError(f"a prompt must be text, not {type(text).__name__}")
+        raise TemplateError(f"a {what} must be text, not {type(text).__name__}")
     if not text.strip():
-        raise TemplateError("the prompt is empty")
+        raise TemplateError(f"the {what} is empty")
     if len(text) > max_chars:
-        raise TemplateError(f"the prompt has {len(text):,} characters; at most {max_chars:,} are allowed")
+        raise TemplateError(f"the {what} has {len(text):,} characters; at most {max_chars:,} are allowed")
     hint = (f"use {', '.join('{' + a + '}' for a in allowed)} and double any other brace" if allowed
             else "double every brace ({{ and }})")
     try:
         parts = list(string.Formatter().parse(text))
     except ValueError as exc:
-        raise TemplateError(f"the prompt cannot be filled in ({exc}): {hint}") from None
+        raise TemplateError(f"the {what} cannot be filled in ({exc}): {hint}") from None
     used = set()
     for _literal, name, spec, conversion in parts:
         if name is None:
             continue
         if name not in allowed:
-            raise TemplateError(f"the prompt uses {{{name}}}, which is not a field: {hint}")
+            raise TemplateError(f"the {what} uses {{{name}}}, which is not a field: {hint}")
         if spec or conversion:
-            raise TemplateError(f"the prompt's {{{name}}} has a format spec or conversion "
+            raise TemplateError(f"the {what}'s {{{name}}} has a format spec or conversion "
                                 f"({'!' + conversion if conversion else ''}{':' + spec if spec else ''}): {hint}")
         used.add(name)
     for name in required:
         if name not in used:
-            raise TemplateError(f"the prompt must contain {{{name}}}")
+            raise TemplateError(f"the {what} must contain {{{name}}}")
     return text
 
 
