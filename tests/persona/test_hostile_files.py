@@ -99,3 +99,13 @@ def test_the_checker_is_shared_and_refuses_non_text():
     with pytest.raises(TemplateError, match="must be text"):
         check_template(5, ("description",))
     assert check_template("a {description}", ("description",), ("description",)) == "a {description}"
+
+
+def test_a_model_answering_with_an_astronomic_number_is_a_problem_not_a_crash():
+    """Found by the fuzz tests: 10**400 does not fit a float."""
+    from vspectrum_app.persona.parsing import parse_isq
+
+    answer = parse_isq("{'visual_appeal': 1" + "0" * 400 + ", 'value_expectation': 1e999, 'trait_num': '9" + "9" * 400
+                       + "'}", max_trait=5)
+    assert answer.fields["visual_appeal"] is None and answer.fields["value_expectation"] is None
+    assert answer.fields["trait_num"] is None and any("visual_appeal" in p for p in answer.problems)
