@@ -109,3 +109,10 @@ def test_a_model_answering_with_an_astronomic_number_is_a_problem_not_a_crash():
                        + "'}", max_trait=5)
     assert answer.fields["visual_appeal"] is None and answer.fields["value_expectation"] is None
     assert answer.fields["trait_num"] is None and any("visual_appeal" in p for p in answer.problems)
+
+
+def test_a_persona_saved_by_an_older_version_beyond_the_limits_stays_usable(workspace):
+    lib = PersonaLibrary(workspace)
+    big = Persona("long list", tuple(f"statement {n}" for n in range(80)))  # an old plain-list import
+    lib.save(big)
+    assert lib.get("long list").statements == big.statements

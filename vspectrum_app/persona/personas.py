@@ -83,6 +83,13 @@ PERSONA_FILE_SCHEMA = Obj({"personas": List(Anything(), max_items=100_000), "ver
                            "description": Anything()}, required=("personas",))
 
 
+def _stored(doc: dict) -> Persona:
+    """A persona the library wrote itself (``Persona.to_json``): taken as it is, so that one saved
+    by an older version with laxer limits stays usable."""
+    return Persona(name=doc["name"], statements=tuple(doc["statements"]), values=tuple(doc.get("values", ())),
+                   topics=tuple(doc.get("topics", ())), tags=tuple(doc.get("tags", ())), source=doc.get("source", ""))
+
+
 def builtin_personas() -> list[Persona]:
     doc = json.loads((resources_dir() / BUILTIN_FILE).read_text("utf-8"))
     return [Persona.from_json(p, builtin=True) for p in doc["personas"]]
@@ -183,8 +190,7 @@ class PersonaLibrary:
         ws.ensure_schema("persona_library", MIGRATIONS)
 
     def all(self) -> list[Persona]:
-        stored = [Persona.from_json(json.loads(r["json"]))
-                  for r in self.ws.db.execute("SELECT json FROM personas ORDER BY name")]
+        stored = [_stored(json.loads(r["json"])) for r in self.ws.db.execute("SELECT json FROM personas ORDER BY name")]
         stored_names = {p.name for p in stored}
         return [p for p in builtin_personas() if p.name not in stored_names] + stored
 
