@@ -11,7 +11,7 @@ from vspectrum_app.cli import main
 
 pytestmark = pytest.mark.gui
 
-HOSTILE = ['=HYPERLINK("http://evil.test","click")', "=cmd|' /C calc'!A0", "+1", "-2", "@x", "\tX", "\rY"]
+HOSTILE = ['=HYPERLINK("http://evil.test","click")', "=cmd|' /C calc'!A0", "+A1", "-2+3+cmd|' /C calc'!A0", "@x", "\tX", "\rY"]
 
 
 def _read(path) -> str:

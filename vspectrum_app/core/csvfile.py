@@ -3,26 +3,28 @@ window) goes through here, so that no cell can be run as a spreadsheet formula.
 
 A cell that starts with ``= + - @``, a tab or a carriage return is read as a formula by
 Excel, LibreOffice and Google Sheets (OWASP "CSV injection"). Such text cells get a leading
-apostrophe, which the spreadsheets show as plain text. Numbers are written as numbers:
-only ``str`` values are neutralised, so ``-0.5`` stays a number while ``"-0.5"`` (text that
-merely looks like one, e.g. from a persona name) is neutralised too.
+apostrophe, which the spreadsheets show as plain text. Numbers stay numbers, whether they
+arrive as numbers or as text that is only a number ("-12.5", "+3", "1e-3": no spreadsheet
+runs those, and an apostrophe would break the column for pandas and R).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?%?")
 
 
 def neutralise(value: Any) -> Any:
     """The cell as a spreadsheet will read it safely: text starting like a formula is prefixed
     with an apostrophe; every other value is returned unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 
