@@ -9,6 +9,7 @@ touched. Each image is committed on its own, so an interrupted import keeps what
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import re
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from vspectrum_app.core import diskspace
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.library import images
@@ -59,6 +61,8 @@ def import_paths(ws: Workspace, paths: Iterable[Path], metadata_csv: Path | None
     metadata = read_metadata_csv(metadata_csv) if metadata_csv else {}
     files = list(iter_image_files(paths, reporter))
     report = ImportReport()
+    # originals plus thumbnails and catalog rows: refuse up front rather than half-way
+    diskspace.require_free(ws.root, int(sum(_size(f) for f in files) * 1.2) + (1 << 20))
     reporter.progress(0, len(files), "importing")
     for n, path in enumerate(files, start=1):
         reporter.check_cancelled()
@@ -69,6 +73,10 @@ def import_paths(ws: Workspace, paths: Iterable[Path], metadata_csv: Path | None
             report.skipped.append((str(path), str(exc)))
             reporter.log(f"skipped {path}: {exc}", "warning")
         except OSError as exc:
+            if diskspace.is_disk_full(exc):  # a write failed: every later file would fail the same way
+                raise diskspace.DiskFullError(diskspace.disk_full_message(ws.root, len(data))) from None
+            if exc.errno == errno.EROFS:
+                raise
             report.skipped.append((str(path), f"cannot read file ({exc.strerror or exc})"))
             reporter.log(f"skipped {path}: cannot read file ({exc.strerror or exc})", "warning")
         else:
@@ -78,6 +86,13 @@ def import_paths(ws: Workspace, paths: Iterable[Path], metadata_csv: Path | None
                 report.duplicates += 1
         reporter.progress(n, len(files), path.name)
     return report
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def iter_image_files(paths: Iterable[Path], reporter: Reporter | None = None) -> Iterator[Path]:

@@ -103,7 +103,10 @@ def _stderr_log(message: str, level: str = "warning") -> None:
 
 
 def save_index(ws: Workspace, model_key: str, index: VectorIndex) -> None:
-    """Save the index file and record its checksum in the catalog (checked by ``open_index``)."""
+    """Save the index file and record its checksum in the catalog (checked by ``open_index``).
+    On a read-only workspace the repaired index lives in memory only."""
+    if ws.readonly:
+        return
     index.save()
     index_integrity.record(ws, model_key, index.path, len(index), index.dim)
 
