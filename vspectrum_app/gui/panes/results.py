@@ -4,7 +4,6 @@ noise marks; plots export to PNG/SVG, tables to CSV."""
 
 from __future__ import annotations
 
-import csv
 import statistics
 
 from PySide6.QtCore import Qt
@@ -150,16 +149,14 @@ class ResultsPane(QWidget):
 
     def _export_csv(self, path: str | None = None) -> None:
         from vspectrum_app.bench.report import LONG_COLUMNS
+        from vspectrum_app.core import csvfile
 
         if path is None:
             path, _ = QFileDialog.getSaveFileName(self, "Export scores", "scores.csv", "CSV (*.csv)")
         if not path:
             return
         with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=LONG_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            for r in self.reports:
-                writer.writerows(r["scores"])
+            csvfile.write_dicts(f, LONG_COLUMNS, (row for r in self.reports for row in r["scores"]))
 
 
 def _mean_with_interval(cells: list[dict]) -> tuple[float | None, float | None, float | None]:
