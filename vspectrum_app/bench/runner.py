@@ -76,6 +76,7 @@ class RunEngine:
         self._providers: dict[str, _Provider] = {}
         self._descriptions: dict[str, asyncio.Future] = {}
         self._inflight: dict[str, asyncio.Future] = {}  # identical calls wait for one request
+        self._sending: set[asyncio.Task] = set()  # tasks whose request is on the wire: a stop waits for them
         self._finished: list[tuple[int, str, list[str | None]]] = []  # done marks not yet written
         self._last_flush = time.monotonic()
         self.counts = Counter()
@@ -128,11 +129,17 @@ class RunEngine:
             self._providers[name] = state
 
     async def _watch_cancel(self, tasks: list[asyncio.Task]) -> None:
+        """On Stop / the first Ctrl-C: cancel what waits, let the calls already sent finish so
+        that their answers (already paid for) are stored. A second Ctrl-C aborts at once."""
         while True:
             await asyncio.sleep(0.1)
             if self.reporter.cancelled():
+                if self._sending:
+                    self.reporter.log(f"waiting for {len(self._sending)} calls in flight; their answers are kept",
+                                      "warning")
                 for t in tasks:
-                    t.cancel()
+                    if t not in self._sending:
+                        t.cancel()
                 return
 
     # -- one item -----------------------------------------------------------------------
@@ -261,7 +268,12 @@ class RunEngine:
                     raise asyncio.CancelledError
                 self.counts["sent"] += 1
                 request_tokens.set(estimate_tokens(messages, self.params))
-                return await provider.client.complete(model, messages, self.params)
+                task = asyncio.current_task()
+                self._sending.add(task)
+                try:
+                    return await provider.client.complete(model, messages, self.params)
+                finally:
+                    self._sending.discard(task)
 
         def on_retry(exc: Retryable, delay: float, attempt_no: int) -> None:
             self.counts["retries"] += 1
