@@ -28,7 +28,7 @@ from vspectrum_app.providers.clients import ChatClient, Completion, Message, Par
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError, Retryable
 from vspectrum_app.providers.ratelimit import RateLimiter
-from vspectrum_app.providers.retry import with_retries
+from vspectrum_app.providers.retry import CircuitBreaker, ProviderUnavailable, with_retries
 
 RUN_LOCK = "bench-run"  # core.locks kind: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -53,6 +53,7 @@ class _Provider:
         self.config = config
         self.semaphore = asyncio.Semaphore(config.concurrency)
         self.limiter = RateLimiter(config.requests_per_minute, config.tokens_per_minute)
+        self.breaker = CircuitBreaker(config.name)
         self.dead: str | None = None
         try:
             self.client = client_factory(config, self.limiter.acquire)
@@ -153,7 +154,7 @@ class RunEngine:
                 answers, refused = await self._vlm_conversation(provider, model, item)
             else:
                 answers, refused = await self._text_conversation(provider, model, item)
-        except AuthFailed as exc:
+        except (AuthFailed, ProviderUnavailable) as exc:  # the item stays pending for a resume
             if not provider.dead:
                 provider.dead = str(exc)
                 self.reporter.emit("error", provider=provider_name, message=str(exc))
@@ -266,14 +267,21 @@ class RunEngine:
                     raise AuthFailed(provider.dead)
                 if self.reporter.cancelled():
                     raise asyncio.CancelledError
+                provider.breaker.check()
                 self.counts["sent"] += 1
                 request_tokens.set(estimate_tokens(messages, self.params))
                 task = asyncio.current_task()
                 self._sending.add(task)
                 try:
-                    return await provider.client.complete(model, messages, self.params)
+                    completion = await provider.client.complete(model, messages, self.params)
+                except Retryable as exc:
+                    provider.breaker.failure(exc)
+                    provider.breaker.check()
+                    raise
                 finally:
                     self._sending.discard(task)
+                provider.breaker.success()
+                return completion
 
         def on_retry(exc: Retryable, delay: float, attempt_no: int) -> None:
             self.counts["retries"] += 1
@@ -308,7 +316,7 @@ class RunEngine:
         elapsed = max(time.monotonic() - self._started, 1e-6)
         self.reporter.progress(c["done"] + c["errors"], self._total,
                                f"errors {c['errors']}, refusals {c['refusal']}, unparsed {c['unparsed']}, "
-                               f"sent {c['sent']}, cached {c['cached']}, {c['sent'] / elapsed:.1f} calls/s")
+                               f"sent {c['sent']} (retries {c['retries']}), cached {c['cached']}, {c['sent'] / elapsed:.1f} calls/s")
 
 
 def estimate_tokens(messages: list[Message], params: Params) -> int:
