@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -136,3 +137,53 @@ def test_a_write_failing_with_enospc_stops_the_import_instead_of_skipping(worksp
     with pytest.raises(diskspace.DiskFullError, match="is full"):
         import_paths(workspace, [image_folder])
     assert workspace.db.execute("SELECT COUNT(*) FROM images").fetchone()[0] == 0
+
+
+def _fill(folder, leave_bytes):
+    """Fill the disk holding ``folder`` until ``leave_bytes`` remain."""
+    free = shutil.disk_usage(folder).free
+    if free > leave_bytes:
+        with open(folder / "filler.bin", "wb") as f:
+            f.write(b"\0" * (free - leave_bytes))
+
+
+def test_index_and_bench_run_on_a_nearly_full_disk_say_so_and_leave_nothing_running(tmp_path, tmpfs, tiny_clip,
+                                                                                   capsys):
+    from vspectrum_app.cli import main
+
+    root = tmpfs / "ws"
+    ws = Workspace.open(root)
+    for i in range(3):
+        add_image(ws, make_image_bytes(seed=i), source_name=f"{i}.jpg")
+    ws.close()
+    _fill(tmpfs, 100_000)
+    clip = ["--clip-config", tiny_clip.config, "--clip-checkpoint", tiny_clip.checkpoint]
+    assert main(["-w", str(root), "library", "index", *clip]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "is full" in err and "MB needed" in err, err
+    (tmpfs / "filler.bin").unlink()
+    assert main(["-w", str(root), "library", "index", *clip]) == 0  # with room again, it completes
+
+    from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
+    from vspectrum_app.bench.store import RunStore
+    from vspectrum_app.providers.config import ProviderConfig, ProviderStore
+
+    server = FakeVLMServer().start()
+    try:
+        ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=server.openai_base_url,
+                                            models=["m1"]))
+        os.environ["VSPECTRUM_API_KEY_LAB"] = VALID_KEY
+        _fill(tmpfs, 100_000)
+        rc = main(["-w", str(root), "bench", "run", "--model", "lab:m1", "--values", "Power", "--k", "1", *clip])
+        err = capsys.readouterr().err
+        assert rc == 1 and "Traceback" not in err and "is full" in err, err
+        assert server.log == []
+        (tmpfs / "filler.bin").unlink()
+        with Workspace.open(root) as ws:
+            runs = RunStore(ws).runs()
+        assert all(r["status"] != "running" for r in runs)
+        if runs:  # the run was recorded before the disk filled: it resumes to the end
+            assert main(["-w", str(root), "bench", "resume", runs[-1]["id"]]) == 0
+    finally:
+        os.environ.pop("VSPECTRUM_API_KEY_LAB", None)
+        server.stop()

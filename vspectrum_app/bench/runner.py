@@ -21,7 +21,7 @@ from typing import Any, Callable
 from vspectrum_app.bench.parsing import classify_answer
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.store import RunStore
-from vspectrum_app.core import locks
+from vspectrum_app.core import diskspace, locks
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.core.secrets import redact
 from vspectrum_app.providers.clients import ChatClient, Completion, Message, Params, make_client, request_tokens
@@ -30,6 +30,7 @@ from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderC
 from vspectrum_app.providers.ratelimit import RateLimiter
 from vspectrum_app.providers.retry import CircuitBreaker, ProviderUnavailable, with_retries
 
+MIN_FREE_BYTES = 1 << 20
 RUN_LOCK = "bench-run"  # core.locks kind: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
@@ -107,8 +108,13 @@ class RunEngine:
             for r in results:
                 if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
                     raise r
+        except Cancelled:
+            raise
+        except Exception:
+            self._mark_stopped()
+            raise
         finally:
-            self._flush(force=True)
+            self._flush_quietly()
             for p in self._providers.values():
                 await p.client.close()
         problems += [p.dead for p in self._providers.values() if p.dead]
@@ -311,6 +317,20 @@ class RunEngine:
             self._finished = []
             self._last_flush = time.monotonic()
 
+    def _flush_quietly(self) -> None:
+        """The final flush; when it fails (a full disk), the error in flight is the one to report."""
+        try:
+            self._flush(force=True)
+        except Exception:  # noqa: BLE001 - the unflushed items stay pending and are redone on resume
+            pass
+
+    def _mark_stopped(self) -> None:
+        """A run that failed is left "stopped" (resumable), not "running", when the catalog allows."""
+        try:
+            self.store.set_status(self.run_id, "stopped")
+        except Exception:  # noqa: BLE001 - e.g. the disk is full: the lock, not the status, says nobody runs it
+            pass
+
     def _progress(self) -> None:
         c = self.counts
         elapsed = max(time.monotonic() - self._started, 1e-6)
@@ -337,4 +357,5 @@ class _NoClient:
 def execute_run(ws, run_id: str, reporter: Reporter | None = None, **kwargs) -> RunOutcome:
     """Run or resume ``run_id``; one process at a time (a second one is refused before sending)."""
     with locks.hold(ws.root, RUN_LOCK, run_id, f"run {run_id}"):
+        diskspace.require_free(ws.root, MIN_FREE_BYTES)  # answers are small; the journal needs room
         return RunEngine(ws, run_id, reporter, **kwargs).execute()

@@ -19,12 +19,14 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
+from vspectrum_app.core import diskspace
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.library import images, index_integrity
 from vspectrum_app.library.embedder import ClipSpec, Embedder, load_embedder
 from vspectrum_app.library.index import VectorIndex
 from vspectrum_app.library.workspace import Workspace
 
+MIN_FREE_BYTES = 1 << 20  # below this, SQLite's journal and the index's save copy may not fit
 SAVE_EVERY_S = 30.0  # the index is also saved at the end; the table is what must never lag
 
 
@@ -130,6 +132,8 @@ def build_index(ws: Workspace, spec: ClipSpec, reporter: Reporter | None = None,
     key = register_model(ws, spec, embedder.dim)
     index, repaired = open_index(ws, key, embedder.dim, reporter)
     todo = missing_images(ws, key, only_ids)
+    # vectors in the catalog (with WAL and page overhead) plus the index file and its save copy
+    diskspace.require_free(ws.root, len(todo) * embedder.dim * 4 * 4 + MIN_FREE_BYTES)
     report = IndexReport(model_key=key, repaired=repaired, total=len(todo))
     reporter.progress(0, len(todo), f"embedding with {spec.describe()}")
     last_save = time.monotonic()
