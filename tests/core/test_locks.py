@@ -41,3 +41,16 @@ def test_a_live_holder_is_named_and_a_dead_one_is_stale(tmp_path):
         assert me.pid == os.getpid()
         assert locks.lock_holder(tmp_path, "bench-run", "R1") == me  # another descriptor sees it held
     assert not locks.is_locked(tmp_path, "bench-run", "R1")
+
+
+def test_a_second_crawl_on_the_same_browser_profile_is_refused_before_anything_is_recorded(workspace, tmp_path):
+    from vspectrum_app.crawl.session import CRAWL_LOCK, CrawlConfig, Crawler
+    from vspectrum_app.crawl.store import CrawlStore
+
+    profile = tmp_path / "profiles" / "sim-tiktok"
+    crawler = Crawler(workspace, CrawlConfig(platform="sim", skin="tiktok", count=1, headless=True,
+                                             profile=str(profile)))
+    with locks.hold(profile.parent, CRAWL_LOCK, profile.name):  # as a crawl running in another window would
+        with pytest.raises(locks.RunLockedError, match="browser profile"):
+            crawler.run()
+    assert CrawlStore(workspace).sessions() == []
