@@ -187,3 +187,17 @@ def test_index_and_bench_run_on_a_nearly_full_disk_say_so_and_leave_nothing_runn
     finally:
         os.environ.pop("VSPECTRUM_API_KEY_LAB", None)
         server.stop()
+
+
+def test_search_and_bench_report_work_on_a_read_only_workspace(indexed_workspace, tiny_clip, tmpfs):
+    src = indexed_workspace.root
+    indexed_workspace.close()
+    shutil.copytree(src, tmpfs / "ws")
+    assert subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)]).returncode == 0
+    root = tmpfs / "ws"
+    rc, out, err = _cli(root, "library", "search", "cat", "--json", "--clip-config", tiny_clip.config,
+                        "--clip-checkpoint", tiny_clip.checkpoint)
+    assert rc == 0, err
+    assert len(json.loads(out)) == 5
+    rc, out, err = _cli(root, "bench", "report", "nope")
+    assert "Traceback" not in err and "read-only" not in err, err
