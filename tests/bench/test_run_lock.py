@@ -19,20 +19,25 @@ from vspectrum_app.core import locks
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def start_bench_run(indexed_workspace, tiny_clip, monkeypatch):
+    """A real ``bench run --events`` child on the workspace (closed here) with provider "lab"."""
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+    root = indexed_workspace.root
+    indexed_workspace.close()
+    cmd = [sys.executable, "-m", "vspectrum_app", "--events", "-w", str(root), "bench", "run",
+           "--model", "lab:m1", "--values", *VALUES, "--k", "1", "--clip-config", tiny_clip.config,
+           "--clip-checkpoint", tiny_clip.checkpoint]
+    return root, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                  env=dict(os.environ), cwd=ROOT)
+
+
 def test_second_resume_of_a_running_run_is_refused_and_sends_nothing(indexed_workspace, tiny_clip, monkeypatch,
                                                                       capsys):
     server = FakeVLMServer(answer=reddish, latency_s=0.05).start()
     child = None
     try:
         _provider(server)
-        monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
-        root = indexed_workspace.root
-        indexed_workspace.close()
-        cmd = [sys.executable, "-m", "vspectrum_app", "--events", "-w", str(root), "bench", "run",
-               "--model", "lab:m1", "--values", *VALUES, "--k", "1", "--clip-config", tiny_clip.config,
-               "--clip-checkpoint", tiny_clip.checkpoint]
-        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                 env=dict(os.environ), cwd=ROOT)
+        root, child = start_bench_run(indexed_workspace, tiny_clip, monkeypatch)
         for line in child.stdout:
             if json.loads(line)["type"] == "answer":
                 break

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
-from tests.bench.test_engine import VALUES, _signature_of_logged, _signature_of_request, reddish
-from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
+from tests.bench.test_engine import _signature_of_logged, _signature_of_request, reddish
+from tests.bench.test_run_lock import start_bench_run
+from tests.plugins.vlm_server import FakeVLMServer
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.cli import main
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
@@ -38,14 +36,7 @@ def test_first_sigint_stores_the_answers_in_flight(indexed_workspace, tiny_clip,
         ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=server.openai_base_url,
                                             models=["m1"], concurrency=4, requests_per_minute=10_000,
                                             timeout_s=GENEROUS_S, max_retries=2))
-        monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
-        root = indexed_workspace.root
-        indexed_workspace.close()
-        cmd = [sys.executable, "-m", "vspectrum_app", "--events", "-w", str(root), "bench", "run",
-               "--model", "lab:m1", "--values", *VALUES, "--k", "1", "--clip-config", tiny_clip.config,
-               "--clip-checkpoint", tiny_clip.checkpoint]
-        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                 env=dict(os.environ), cwd=ROOT)
+        root, child = start_bench_run(indexed_workspace, tiny_clip, monkeypatch)
         deadline = time.monotonic() + GENEROUS_S
         while len(server.log) < 5 and time.monotonic() < deadline:  # calls now waiting at the server
             time.sleep(0.05)
