@@ -21,14 +21,17 @@ from typing import Any, Callable
 from vspectrum_app.bench.parsing import classify_answer
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.store import RunStore
+from vspectrum_app.core import diskspace, locks
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.core.secrets import redact
 from vspectrum_app.providers.clients import ChatClient, Completion, Message, Params, make_client, request_tokens
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError, Retryable
 from vspectrum_app.providers.ratelimit import RateLimiter
-from vspectrum_app.providers.retry import with_retries
+from vspectrum_app.providers.retry import CircuitBreaker, ProviderUnavailable, with_retries
 
+MIN_FREE_BYTES = 1 << 20
+RUN_LOCK = "bench-run"  # core.locks kind: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
@@ -51,6 +54,7 @@ class _Provider:
         self.config = config
         self.semaphore = asyncio.Semaphore(config.concurrency)
         self.limiter = RateLimiter(config.requests_per_minute, config.tokens_per_minute)
+        self.breaker = CircuitBreaker(config.name)
         self.dead: str | None = None
         try:
             self.client = client_factory(config, self.limiter.acquire)
@@ -74,6 +78,7 @@ class RunEngine:
         self._providers: dict[str, _Provider] = {}
         self._descriptions: dict[str, asyncio.Future] = {}
         self._inflight: dict[str, asyncio.Future] = {}  # identical calls wait for one request
+        self._sending: set[asyncio.Task] = set()  # tasks whose request is on the wire: a stop waits for them
         self._finished: list[tuple[int, str, list[str | None]]] = []  # done marks not yet written
         self._last_flush = time.monotonic()
         self.counts = Counter()
@@ -103,8 +108,13 @@ class RunEngine:
             for r in results:
                 if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
                     raise r
+        except Cancelled:
+            raise
+        except Exception:
+            self._mark_stopped()
+            raise
         finally:
-            self._flush(force=True)
+            self._flush_quietly()
             for p in self._providers.values():
                 await p.client.close()
         problems += [p.dead for p in self._providers.values() if p.dead]
@@ -126,11 +136,17 @@ class RunEngine:
             self._providers[name] = state
 
     async def _watch_cancel(self, tasks: list[asyncio.Task]) -> None:
+        """On Stop / the first Ctrl-C: cancel what waits, let the calls already sent finish so
+        that their answers (already paid for) are stored. A second Ctrl-C aborts at once."""
         while True:
             await asyncio.sleep(0.1)
             if self.reporter.cancelled():
+                if self._sending:
+                    self.reporter.log(f"waiting for {len(self._sending)} calls in flight; their answers are kept",
+                                      "warning")
                 for t in tasks:
-                    t.cancel()
+                    if t not in self._sending:
+                        t.cancel()
                 return
 
     # -- one item -----------------------------------------------------------------------
@@ -144,7 +160,7 @@ class RunEngine:
                 answers, refused = await self._vlm_conversation(provider, model, item)
             else:
                 answers, refused = await self._text_conversation(provider, model, item)
-        except AuthFailed as exc:
+        except (AuthFailed, ProviderUnavailable) as exc:  # the item stays pending for a resume
             if not provider.dead:
                 provider.dead = str(exc)
                 self.reporter.emit("error", provider=provider_name, message=str(exc))
@@ -257,9 +273,21 @@ class RunEngine:
                     raise AuthFailed(provider.dead)
                 if self.reporter.cancelled():
                     raise asyncio.CancelledError
+                provider.breaker.check()
                 self.counts["sent"] += 1
                 request_tokens.set(estimate_tokens(messages, self.params))
-                return await provider.client.complete(model, messages, self.params)
+                task = asyncio.current_task()
+                self._sending.add(task)
+                try:
+                    completion = await provider.client.complete(model, messages, self.params)
+                except Retryable as exc:
+                    provider.breaker.failure(exc)
+                    provider.breaker.check()
+                    raise
+                finally:
+                    self._sending.discard(task)
+                provider.breaker.success()
+                return completion
 
         def on_retry(exc: Retryable, delay: float, attempt_no: int) -> None:
             self.counts["retries"] += 1
@@ -289,12 +317,26 @@ class RunEngine:
             self._finished = []
             self._last_flush = time.monotonic()
 
+    def _flush_quietly(self) -> None:
+        """The final flush; when it fails (a full disk), the error in flight is the one to report."""
+        try:
+            self._flush(force=True)
+        except Exception:  # noqa: BLE001 - the unflushed items stay pending and are redone on resume
+            pass
+
+    def _mark_stopped(self) -> None:
+        """A run that failed is left "stopped" (resumable), not "running", when the catalog allows."""
+        try:
+            self.store.set_status(self.run_id, "stopped")
+        except Exception:  # noqa: BLE001 - e.g. the disk is full: the lock, not the status, says nobody runs it
+            pass
+
     def _progress(self) -> None:
         c = self.counts
         elapsed = max(time.monotonic() - self._started, 1e-6)
         self.reporter.progress(c["done"] + c["errors"], self._total,
                                f"errors {c['errors']}, refusals {c['refusal']}, unparsed {c['unparsed']}, "
-                               f"sent {c['sent']}, cached {c['cached']}, {c['sent'] / elapsed:.1f} calls/s")
+                               f"sent {c['sent']} (retries {c['retries']}), cached {c['cached']}, {c['sent'] / elapsed:.1f} calls/s")
 
 
 def estimate_tokens(messages: list[Message], params: Params) -> int:
@@ -313,4 +355,7 @@ class _NoClient:
 
 
 def execute_run(ws, run_id: str, reporter: Reporter | None = None, **kwargs) -> RunOutcome:
-    return RunEngine(ws, run_id, reporter, **kwargs).execute()
+    """Run or resume ``run_id``; one process at a time (a second one is refused before sending)."""
+    with locks.hold(ws.root, RUN_LOCK, run_id, f"run {run_id}"):
+        diskspace.require_free(ws.root, MIN_FREE_BYTES)  # answers are small; the journal needs room
+        return RunEngine(ws, run_id, reporter, **kwargs).execute()

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from vspectrum_app.core import locks
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.crawl import browser as browsers
@@ -25,6 +26,7 @@ from vspectrum_app.library import images
 from vspectrum_app.library.importer import add_image
 
 LATE_S = 0.75  # a capture moment missed by more than this (a paused job) restarts the video
+CRAWL_LOCK = "crawl-profile"  # core.locks kind, keyed by the profile folder's name, rooted beside it
 
 
 @dataclass
@@ -81,6 +83,15 @@ class Crawler:
         self.phashes = PhashIndex.from_workspace(ws)
 
     def run(self) -> CrawlReport:
+        """One crawl per browser profile at a time (a second would fight over the profile); the
+        lock sits beside the profile, which several workspaces may share."""
+        cfg = self.cfg
+        profile = Path(cfg.profile) if cfg.profile else browsers.profile_dir(cfg.adapter_name if cfg.platform != "sim"
+                                                                             else f"sim-{cfg.skin}")
+        with locks.hold(profile.parent, CRAWL_LOCK, profile.name, f"a crawl with the browser profile {profile}"):
+            return self._run(profile)
+
+    def _run(self, profile: Path) -> CrawlReport:
         cfg = self.cfg
         from playwright.sync_api import sync_playwright
 
@@ -90,8 +101,6 @@ class Crawler:
                                 {k: v for k, v in asdict(cfg).items() if k != "browser"})
         report = CrawlReport(sid)
         limit = cfg.max_positions or cfg.count * 3 + 20
-        profile = Path(cfg.profile) if cfg.profile else browsers.profile_dir(cfg.adapter_name if cfg.platform != "sim"
-                                                                             else f"sim-{cfg.skin}")
         self.reporter.log(f"crawl {sid}: {cfg.count} captures from {start_url}")
         self.reporter.progress(0, cfg.count, "starting the browser")
         try:
