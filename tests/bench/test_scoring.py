@@ -5,8 +5,10 @@ import math
 
 import pytest
 from scipy.stats import binomtest
+from scipy.stats import t as student_t
 
-from vspectrum_app.bench.intervals import clustered_wilson, design_effect, holm, mcnemar_exact, wilson_interval
+from vspectrum_app.bench.intervals import (clustered_wilson, design_effect, holm, mcnemar_exact, t_quantile_975,
+                                           wilson_interval)
 from vspectrum_app.bench.scoring import model_summary, paired_comparisons, paired_test, score_answers, value_summary
 
 
@@ -73,8 +75,10 @@ def test_repeats_of_an_image_are_one_cluster():
     alike = [(5, 5)] * 6 + [(0, 5)] * 4
     assert design_effect(alike) == pytest.approx(5.0)
     lo, hi = clustered_wilson(alike)
-    ci = binomtest(6, 10).proportion_ci(method="wilson")
-    assert (lo, hi) == pytest.approx((100 * ci.low, 100 * ci.high))
+    # = Wilson on 6 of 10 images with z = t(0.975, 9 df) (scipy), by the textbook formula
+    z, p, n = student_t.ppf(0.975, 9), 0.6, 10
+    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert (lo, hi) == pytest.approx((100 * (centre - half), 100 * (centre + half)), abs=0.01)
     # repeats that vary like independent answers: no inflation (design effect 1)
     assert design_effect([(1, 1)] * 20) == 1.0
     # hand-computed ratio-estimator design effect: p = 6/12, clusters (3,3),(3,3),(0,3),(0,3)
@@ -86,7 +90,14 @@ def test_repeats_of_an_image_are_one_cluster():
     doubled = answers + [dict(a) for a in answers]  # a repeat per image, the same answer
     single, double = score_answers(answers)[0], score_answers(doubled)[0]
     assert double.n == 80 and double.score == single.score and double.design_effect == pytest.approx(2.0)
-    assert (double.ci_low, double.ci_high) == pytest.approx((single.ci_low, single.ci_high))
+    # the repeat adds no false precision: only t(39 df) for z widens it a little
+    assert double.ci_low < single.ci_low and double.ci_high > single.ci_high
+    assert (double.ci_low, double.ci_high) == pytest.approx((single.ci_low, single.ci_high), abs=1.0)
+
+
+def test_t_quantile_matches_scipy():
+    for df in (1, 2, 3, 5, 9, 30, 200):
+        assert t_quantile_975(df) == pytest.approx(student_t.ppf(0.975, df), abs=0.03 if df == 3 else 3e-3)
 
 
 def test_mcnemar_worked_example_and_scipy():
