@@ -135,7 +135,7 @@ def test_paper_style_switch_and_counts_in_every_table(workspace, capsys):
     table = capsys.readouterr().out
     assert "paper-style score = 100 x (answers containing 'yes'" in table
     assert "n  yes   no  ref  unp" in table and "Wilson" in table
-    assert to_csv(run_report(workspace, run_id)).splitlines()[0].startswith("run_id,rule,target,mode,value,n,yes,no")
+    assert to_csv(run_report(workspace, run_id)).splitlines()[0].startswith("run_id,target,mode,value,n,yes,no,refusal,unparsed")
 
 
 def test_comparisons_csv_from_the_cli(workspace, capsys):
