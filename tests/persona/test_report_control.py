@@ -69,3 +69,22 @@ def test_incomplete_trials_are_listed_and_left_out(workspace):
     assert report["i_avg"] == pytest.approx(0.0)
     assert report["incomplete_trials"] == [{"trial": 10, "scrolls": 60}]
     assert "10 (60 scrolls)" in format_report(report)
+
+
+def test_cli_report_and_tables_carry_the_control(workspace, capsys):
+    from vspectrum_app.cli import main
+
+    sid = _session(workspace, "simple", _random_trials(0.1, 1))
+    control = _session(workspace, "control", _random_trials(0.1, 2), rate=0.1)
+    ws = str(workspace.root)
+    assert main(["-w", ws, "persona", "report", sid, "--format", "csv"]) == 0
+    import csv
+    import io
+
+    [row] = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    report = session_report(workspace, sid)
+    assert row["control_session"] == control
+    assert float(row["minus_control"]) == pytest.approx(report["minus_control"])
+    assert main(["-w", ws, "persona", "report", sid, "--tables"]) == 0
+    out = capsys.readouterr().out
+    assert "- control" in out and f"{report['minus_control']:.1f}" in out

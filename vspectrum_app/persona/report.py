@@ -44,6 +44,10 @@ def session_report(ws, session_id: str, control: str | None = AUTO) -> dict[str,
     }
     if cfg.strategy != "control":
         report.update(_against_control(ws, session_id, cfg, decisions, control))
+        vs = report["vs_control"] or {}
+        report.update(control_session=(report["control"] or {}).get("session_id"),
+                      control_i_avg=(report["control"] or {}).get("i_avg"),
+                      minus_control=vs.get("difference"), minus_control_ci95=vs.get("ci95"))
     if any(s.related is not None for s in steps):
         related = alignment([[bool(s.related) for s in t] for t in trials], n=cfg.window, seed=cfg.seed,
                             permutation=False)
@@ -210,6 +214,5 @@ def _table_row(r: dict[str, Any]) -> dict[str, Any]:
             "change": r["change"], "change_p": r.get("change_p"), "i_avg": r["i_avg"],
             "i_avg_ci95": r["i_avg_ci95"], "undefined_trials": len(r["undefined_trials"]),
             "incomplete_trials": len(r.get("incomplete_trials", [])),
-            "control_i_avg": (r.get("control") or {}).get("i_avg"),
-            "minus_control": (r.get("vs_control") or {}).get("difference"),
-            "minus_control_ci95": (r.get("vs_control") or {}).get("ci95")}
+            "control_i_avg": r.get("control_i_avg"), "minus_control": r.get("minus_control"),
+            "minus_control_ci95": r.get("minus_control_ci95")}
