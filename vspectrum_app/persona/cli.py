@@ -281,7 +281,8 @@ def cmd_sessions(args, ctx) -> int:
 
 
 REPORT_COLUMNS = ("session_id", "persona", "provider", "model", "platform", "strategy", "trials_done", "steps",
-                  "first_rate", "last_rate", "change", "change_p", "i_avg", "i_avg_ci95", "undefined_trials", "watch_rate")
+                  "first_rate", "last_rate", "change", "change_p", "i_avg", "i_avg_ci95", "undefined_trials", "watch_rate",
+                  "control_session", "control_i_avg", "minus_control", "minus_control_ci95")
 
 
 def cmd_report(args, ctx) -> int:
@@ -302,7 +303,8 @@ def cmd_report(args, ctx) -> int:
 
 
 TABLE_COLUMNS = ("model", "persona", "trials", "first_rate", "last_rate", "change", "change_p", "i_avg",
-                 "i_avg_ci95", "undefined_trials")
+                 "i_avg_ci95", "undefined_trials", "incomplete_trials", "control_i_avg", "minus_control",
+                 "minus_control_ci95")
 
 
 def _print_tables(reports: list[dict], fmt: str, ctx) -> int:
@@ -320,11 +322,11 @@ def _print_tables(reports: list[dict], fmt: str, ctx) -> int:
         n = table["rows"][0]["window"]
         print(f"\n{table['title']}")
         print(f"  {'model':<34} {'persona':<24} {'first ' + str(n):>9} {'last ' + str(n):>9} {'change':>8} "
-              f"{'p':>6} {'I_avg':>8}")
+              f"{'p':>6} {'I_avg':>8} {'- control':>10}")
         for row in table["rows"]:
             print(f"  {row['model'][:34]:<34} {row['persona'][:24]:<24} {_num(row['first_rate']):>9} "
                   f"{_num(row['last_rate']):>9} {_num(row['change']):>8} {_num(row['change_p'], 3):>6} "
-                  f"{_num(row['i_avg']):>8}")
+                  f"{_num(row['i_avg']):>8} {_num(row['minus_control']):>10}")
     return 0
 
 
@@ -346,6 +348,9 @@ def format_report(r: dict) -> str:
                                               if r["i_avg_ci95"] else "")]
     if r["undefined_trials"]:
         lines.append(f"  trials with no yes in the first {r['window']} (left out of I_avg): {r['undefined_trials']}")
+    from vspectrum_app.persona.report import control_lines
+
+    lines += control_lines(r)
     if "served_related" in r:
         s = r["served_related"]
         lines.append(f"  served on-persona content (simulator ground truth): {pct(s['first_rate'])} -> "
