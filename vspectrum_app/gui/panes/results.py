@@ -1,19 +1,28 @@
-"""Results pane: past runs and the paper's views (Fig. 5 radar, Fig. 6 mean per value,
-Fig. 7 standard deviation per model, the Table 1 matrix, VLM vs text) with intervals and
-noise marks; plots export to PNG/SVG, tables to CSV."""
+"""Results pane: past runs (with a name and a note the user edits) and the paper's views
+(Fig. 5 radar, Fig. 6 mean per value, Fig. 7 standard deviation per model, the Table 1
+matrix, VLM vs text) with intervals and noise marks; plots export to PNG/SVG, tables to CSV.
+
+Reports (bootstrap intervals, noise marks) are computed by the core on a worker thread: a
+selection never freezes the window."""
 
 from __future__ import annotations
 
-import csv
 import statistics
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QPushButton, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.plots import BarPlot, RadarPlot, export_plot
+from vspectrum_app.gui.workers import Worker
+
+RUN_COLUMNS = ["Name", "Date", "Models", "Values", "Answered", "Note"]
+NAME_COL, NOTE_COL = 0, 5
+COUNTS_TIP = ("n: answers to \"Do you like ...?\"; yes / no: clear answers (the score is 100 x yes / (yes + no)); "
+              "refused: the model declined; unparsed: neither a clear yes nor no (e.g. \"not sure\"). Refused and "
+              "unparsed answers are left out of the score.")
 
 
 class ResultsPane(QWidget):
@@ -21,68 +30,159 @@ class ResultsPane(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.reports: list[dict] = []
-        self.runs = QListWidget()
+        self.names: dict[str, str] = {}     # run id -> the user's name for it ("" if none)
+        self._generation = 0                # reports from an older selection are dropped
+        self._filling = False
+        self._worker = Worker(self)
+
+        self.runs = QTableWidget(0, len(RUN_COLUMNS))
+        self.runs.setHorizontalHeaderLabels(RUN_COLUMNS)
+        self.runs.setAccessibleName("Benchmark runs")
+        self.runs.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.runs.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.runs.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                  | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.runs.horizontalHeaderItem(NAME_COL).setToolTip("Double-click to name a run")
+        self.runs.horizontalHeaderItem(NOTE_COL).setToolTip("Double-click to write a note about a run")
+        self.runs.horizontalHeader().setStretchLastSection(True)
+        self.runs.verticalHeader().setVisible(False)
         self.runs.itemSelectionChanged.connect(self.show_selected)
+        self.runs.itemChanged.connect(self._label_edited)
+
         self.tabs = QTabWidget()
         self.radar = RadarPlot("Fig. 5: scores per value, 95 % bands")
         self.value_means = BarPlot("Fig. 6: mean score per value across models")
         self.model_std = BarPlot("Fig. 7: mean score per model, whiskers ± one standard deviation across values")
         self.modality = BarPlot("Fig. 9: VLM (image) vs text-only (description)")
         self.table = QTableWidget()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setToolTip(COUNTS_TIP)
         self.tabs.addTab(self.radar, "Radar")
         self.tabs.addTab(self.value_means, "Per value")
         self.tabs.addTab(self.model_std, "Per model")
         self.tabs.addTab(self.table, "Table 1")
         self.tabs.addTab(self.modality, "VLM vs text")
-        self.note = QLabel()
-        self.note.setWordWrap(True)
+        self.note = MessageLabel("Select one or more runs on the left.", lines=3)
+        self.status = MessageLabel(lines=1)
         self.export_plot_button = QPushButton("Export plot...")
         self.export_csv_button = QPushButton("Export table (CSV)...")
-        self.export_plot_button.clicked.connect(self._export_plot)
-        self.export_csv_button.clicked.connect(self._export_csv)
+        self.export_plot_button.setToolTip("Save the plot shown as PNG or SVG")
+        self.export_csv_button.setToolTip("Save every score of the selected runs (n, yes, no, refused, unparsed, "
+                                          "score, interval) as CSV")
+        # the clicked signal passes "checked" (False): never let it arrive as a path
+        self.export_plot_button.clicked.connect(lambda: self._export_plot())
+        self.export_csv_button.clicked.connect(lambda: self._export_csv())
         buttons = QHBoxLayout()
         buttons.addWidget(self.export_plot_button)
         buttons.addWidget(self.export_csv_button)
         buttons.addStretch()
         right = QWidget()
         rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.tabs, 1)
         rl.addWidget(self.note)
+        rl.addWidget(self.status)
         rl.addLayout(buttons)
         split = QSplitter()
         split.addWidget(self.runs)
         split.addWidget(right)
-        split.setStretchFactor(1, 4)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 5)
+        split.setCollapsible(0, False)
+        split.setCollapsible(1, False)
+        self.runs.setMinimumWidth(200)
         QVBoxLayout(self).addWidget(split)
+        self.tabs.currentChanged.connect(self._tab_changed)
         ctx.runs_changed.connect(self.reload)
         ctx.workspace_changed.connect(self.reload)
         self.reload()
 
+    # -- the runs list ------------------------------------------------------------------
     def reload(self) -> None:
-        self.runs.clear()
+        self._filling = True
+        self.runs.setRowCount(0)
+        self._filling = False
         if not self.ctx.workspace:
             return
         from vspectrum_app.bench.store import RunStore
 
-        for run in reversed(RunStore(self.ctx.workspace).runs()):
-            item = QListWidgetItem(f"{run['id']}\n{', '.join(run['targets'])}\n{run['done']}/{run['total']} {run['status']}")
-            item.setData(Qt.ItemDataRole.UserRole, run["id"])
-            self.runs.addItem(item)
-        if self.runs.count():
-            self.runs.setCurrentRow(0)
+        store = RunStore(self.ctx.workspace)
+        labels = store.labels()
+        runs = list(reversed(store.runs()))
+        self._filling = True
+        self.runs.setRowCount(len(runs))
+        for row, run in enumerate(runs):
+            label = labels.get(run["id"], {"name": "", "note": ""})
+            self.names[run["id"]] = label["name"]
+            cells = [label["name"] or run["id"], run["created_at"][:16].replace("T", " "), ", ".join(run["targets"]),
+                     ", ".join(run["values"]) if len(run["values"]) < len(SCHWARTZ_VALUES) else "all ten",
+                     f"{run['done']}/{run['total']}" + ("" if run["status"] == "done" else f" ({run['status']})"),
+                     label["note"]]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, run["id"])
+                if col not in (NAME_COL, NOTE_COL):
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                item.setToolTip(f"{text}\nRun {run['id']}" + (f"\nProblem: {run['error']}" if run.get("error") else ""))
+                self.runs.setItem(row, col, item)
+        self._filling = False
+        self.runs.resizeColumnsToContents()
+        for col in (NAME_COL, 2, 3):
+            self.runs.setColumnWidth(col, min(self.runs.columnWidth(col), 180))
+        if runs:
+            self.runs.selectRow(0)
 
+    def _label_edited(self, item: QTableWidgetItem) -> None:
+        if self._filling or item.column() not in (NAME_COL, NOTE_COL):
+            return
+        from vspectrum_app.bench.store import RunStore
+
+        run_id = item.data(Qt.ItemDataRole.UserRole)
+        text = item.text()
+        if item.column() == NAME_COL:
+            name = "" if text.strip() == run_id else text
+            RunStore(self.ctx.workspace).set_label(run_id, name=name)
+            self.names[run_id] = " ".join(name.split())
+        else:
+            RunStore(self.ctx.workspace).set_label(run_id, note=text)
+        self.status.set_message("Saved the run's " + ("name." if item.column() == NAME_COL else "note."), "success")
+        if any(r["run_id"] == run_id for r in self.reports):
+            self._render()
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted({i.row() for i in self.runs.selectedItems()})
+        return [self.runs.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in rows]
+
+    # -- computing (off the GUI thread) -------------------------------------------------
     def show_selected(self) -> None:
         from vspectrum_app.bench.report import run_report
 
-        ids = [i.data(Qt.ItemDataRole.UserRole) for i in self.runs.selectedItems()]
-        self.reports = [run_report(self.ctx.workspace, run_id) for run_id in ids]
+        ids = self.selected_ids()
+        self._generation += 1
+        generation, ws = self._generation, self.ctx.workspace
+        if not ids or ws is None:
+            return
+        self.status.set_message(f"Computing the scores of {len(ids)} run(s)...")
+        self._worker.run(lambda: [run_report(ws, run_id) for run_id in ids],
+                         lambda reports: self._reports_ready(generation, reports),
+                         lambda message: generation == self._generation and self.status.set_message(
+                             f"Cannot compute the scores: {message}", "error"))
+
+    def _reports_ready(self, generation: int, reports: list[dict]) -> None:
+        if generation != self._generation:
+            return  # the selection changed meanwhile
+        self.reports = reports
+        self.status.set_message("")
         self._render()
+
+    # -- presenting ---------------------------------------------------------------------
+    def run_name(self, run_id: str) -> str:
+        return self.names.get(run_id) or run_id
 
     def _label(self, run_id: str, target: str, sep: str = " · ") -> str:
         """A model's name in plots and tables; with several runs selected, also its run: the same
         model in two runs is two series, not one overwriting the other."""
-        return f"{target}{sep}{run_id}" if len(self.reports) > 1 else target
+        return f"{target}{sep}{self.run_name(run_id)}" if len(self.reports) > 1 else target
 
     def _render(self) -> None:
         scores = [s for r in self.reports for s in r["scores"]]  # every score carries its run_id
@@ -112,10 +212,13 @@ class ResultsPane(QWidget):
         self.tabs.setTabEnabled(4, bool(text))
         self._fill_table(scores, values)
         noise = [n for r in self.reports for n in r["noise"] if n["within_noise"]]
-        self.note.setText("Score = 100 x yes / (yes + no), bootstrap 95 % interval in brackets; * marks a value where "
-                          "the model's score is within noise of another model's in the same run. Fig. 6's interval is "
-                          "the mean of the models' intervals." +
-                          (f" {len(noise)} model pairs are within noise on some value." if noise else ""))
+        missing = [v for v in SCHWARTZ_VALUES if v not in values]
+        self.note.set_message(
+            "Score = 100 x yes / (yes + no), bootstrap 95 % interval in brackets; * marks a value where the model's "
+            "score is within noise of another model's in the same run. Fig. 6's interval is the mean of the models' "
+            "intervals." + (f" {len(noise)} model pairs are within noise on some value." if noise else "")
+            + (f" Not measured (gaps in the radar): {', '.join(missing)}." if missing and values else ""))
+        self._tab_changed()
 
     def _fill_table(self, scores: list[dict], values: list[str]) -> None:
         columns = sorted({(s["run_id"], s["target"], s["mode"]) for s in scores})
@@ -131,35 +234,59 @@ class ResultsPane(QWidget):
         for r, value in enumerate(values):
             for c, (run_id, target, mode) in enumerate(columns):
                 s = cell.get((run_id, target, mode, value))
-                if s is None or s["score"] is None:
-                    text = "n/a"
+                if s is None:
+                    text = "not measured"
                 else:
-                    text = f"{s['score']:.0f} [{s['ci_low']:.0f}-{s['ci_high']:.0f}] n={s['n']}"
+                    head = "n/a" if s["score"] is None else f"{s['score']:.0f} [{s['ci_low']:.0f}-{s['ci_high']:.0f}]"
                     if (run_id, value, target) in noisy and mode == "vlm":
-                        text += " *"
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                        head += " *"
+                    text = (f"{head}\nn={s['n']}: {s['yes']} yes, {s['no']} no, {s['refusal']} refused, "
+                            f"{s['unparsed']} unparsed")
+                item = QTableWidgetItem(text)
+                item.setToolTip(COUNTS_TIP)
+                item.setData(Qt.ItemDataRole.UserRole, (run_id, target, mode, value))
+                self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+        self.table.resizeRowsToContents()
 
-    def _export_plot(self) -> None:
+    # -- export -------------------------------------------------------------------------
+    def _tab_changed(self, *_) -> None:
+        self.export_plot_button.setEnabled(self.tabs.currentWidget() is not self.table)
+
+    def _export_plot(self, path: str | None = None) -> None:
         widget = self.tabs.currentWidget()
         if widget is self.table:
-            return self._export_csv()
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot", "plot.png", "PNG (*.png);;SVG (*.svg)")
-        if path:
+            return self._export_csv(path)
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Export plot", "plot.png", "PNG (*.png);;SVG (*.svg)")
+        if not path:
+            return
+        try:
             export_plot(widget, path)
+        except OSError as exc:
+            self.status.set_message(f"Could not save the plot: {exc.strerror or exc}. Choose another folder.", "error")
+            return
+        self.status.set_message(f"Plot saved to {path}", "success")
 
     def _export_csv(self, path: str | None = None) -> None:
         from vspectrum_app.bench.report import LONG_COLUMNS
+        from vspectrum_app.core.csvfile import write_dicts
 
-        if path is None:
+        if not self.reports:
+            self.status.set_message("Select a run first: there is nothing to export yet.")
+            return
+        if not path:
             path, _ = QFileDialog.getSaveFileName(self, "Export scores", "scores.csv", "CSV (*.csv)")
         if not path:
             return
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=LONG_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            for r in self.reports:
-                writer.writerows(r["scores"])
+        try:
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                write_dicts(f, LONG_COLUMNS, [s for r in self.reports for s in r["scores"]])
+        except OSError as exc:
+            self.status.set_message(f"Could not save the table: {exc.strerror or exc}. Choose another folder.",
+                                    "error")
+            return
+        self.status.set_message(f"Table saved to {path}", "success")
 
 
 def _mean_with_interval(cells: list[dict]) -> tuple[float | None, float | None, float | None]:

@@ -1,0 +1,123 @@
+"""The Benchmark pane through its real widgets, its jobs replaced by FakeJobs the test drives
+(issue 12): stalls are named, the estimate speaks the progress's units and follows the form,
+and messages say what happened in plain words, in red only for real problems."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.gui.fakes import use_fake_jobs
+from vspectrum_app.gui.context import AppContext
+from vspectrum_app.gui.message_label import MessageLabel
+from vspectrum_app.gui.panes.benchmark import BenchmarkPane
+from vspectrum_app.providers.config import ProviderConfig, ProviderStore
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def pane(qtbot, tmp_path):
+    ProviderStore().save(ProviderConfig(name="fakelab", kind="openai-compatible", base_url="http://127.0.0.1:9/v1",
+                                        models=["m1"], requests_per_minute=60))
+    ctx = use_fake_jobs(AppContext())
+    ctx.open_workspace(tmp_path / "ws")
+    pane = BenchmarkPane(ctx)
+    qtbot.addWidget(pane)
+    pane.resize(1000, 600)
+    pane.show()
+    yield pane
+    ctx.workspace.close()
+
+
+def _tick_model(pane) -> None:
+    pane.models.item(0).setCheckState(Qt.CheckState.Checked)
+
+
+def test_start_is_disabled_with_the_reason_until_a_model_is_ticked(pane):
+    assert not pane.start_button.isEnabled()
+    assert pane.form_hint.full_text() == "Tick at least one model." and pane.form_hint.kind() == "info"
+    _tick_model(pane)
+    assert pane.start_button.isEnabled() and pane.form_hint.full_text() == ""
+
+
+def test_keyword_set_is_named_in_words_not_by_its_key(pane):
+    text = pane.keyword_set.currentText()
+    assert "@" not in text and text.startswith("default (10 values, ")
+    assert pane.keyword_set.currentData().startswith("default@")  # the CLI still gets the exact set
+    assert "Fingerprint" in pane.keyword_set.itemData(0, Qt.ItemDataRole.ToolTipRole)
+
+
+def test_estimate_follows_the_form_and_speaks_items_and_calls(pane, qtbot):
+    _tick_model(pane)
+    qtbot.waitUntil(lambda: len(pane.ctx.started) == 1, timeout=10_000)  # refreshed without pressing Estimate
+    title, args = pane.ctx.started[-1]
+    assert title == "Estimate" and "--dry-run" in args and args[args.index("--k") + 1] == "5"
+    pane.ctx.job.send({"type": "estimate", "items": 40, "calls": 120, "input_tokens": 95_000, "output_tokens": 6500,
+                       "cost_usd": 0.0, "seconds": 120.0, "per_provider": {"fakelab": {"calls": 120}}})
+    text = pane.estimate_label.full_text()
+    assert text.startswith("40 items = ~120 calls")
+    assert "fakelab 60/min" in text and "cost unknown (no price set for fakelab in Settings)" in text
+    assert "$0.00" not in text
+    # the form changes: the estimate is marked as updating, then asked again with the new form
+    pane.k.setValue(7)
+    assert pane.estimate_label.full_text() == "Updating the estimate..."
+    qtbot.waitUntil(lambda: len(pane.ctx.started) == 2, timeout=10_000)
+    _, args = pane.ctx.started[-1]
+    assert args[args.index("--k") + 1] == "7"
+
+
+def test_a_rate_limit_wait_is_shown_with_its_cause(pane, qtbot):
+    _tick_model(pane)
+    pane.start()
+    job = pane.ctx.job
+    job.send({"type": "run_status", "items_done": 8, "items_total": 40, "calls_sent": 20, "calls_cached": 4,
+              "calls_left": 96, "eta_s": 96.0, "errors": 0, "refusal": 1, "unparsed": 2})
+    status = pane.counters.full_text()
+    assert status.startswith("8/40 items done; 24 calls made (20 sent, 4 from the workspace), ~96 to go")
+    assert "about 1m36s left (rate limits included)" in status and "1 refusals, 2 unparsed" in status
+    assert "reused instead of being sent again" in pane.counters.toolTip()  # "from the workspace" explained
+    job.send({"type": "waiting", "provider": "fakelab", "cause": "requests", "limit": "60/min", "seconds": 12.0,
+              "message": "waiting for the rate limit of fakelab: 60/min, next call in 12 s"})
+    assert pane.wait_label.full_text() in ("Waiting for the rate limit of fakelab: 60/min, next call in 12 s",
+                                           "Waiting for the rate limit of fakelab: 60/min, next call in 11 s")
+    assert pane.wait_label.kind() == "info"
+    job.send({"type": "waiting", "provider": "fakelab", "cause": "retry", "limit": None, "seconds": 30.0,
+              "message": "waiting 30 s before retrying a call to fakelab: rate limited by the server"})
+    assert pane.wait_label.full_text().startswith("Waiting 30 s before retrying a call to fakelab")
+    job.finished.emit(0)
+    assert pane.wait_label.full_text() == ""
+
+
+def test_finished_run_is_a_success_not_red(pane):
+    _tick_model(pane)
+    pane.start()
+    pane.ctx.job.finished.emit(0)
+    assert pane.counters.kind() == "success" and pane.counters.full_text().startswith("Run finished")
+    assert "see the message" not in pane.counters.full_text()
+    assert pane.start_button.isEnabled()
+
+
+def test_paused_run_is_plain_and_a_failed_one_says_why(pane):
+    _tick_model(pane)
+    pane.start()
+    pane.pause()
+    assert pane.ctx.job.cancelled
+    pane.ctx.job.finished.emit(130)
+    assert pane.counters.kind() == "info" and pane.counters.full_text().startswith("Paused.")
+    pane.start()
+    pane.ctx.job.failed.emit("the key for fakelab was rejected (401): check it in Settings")
+    pane.ctx.job.finished.emit(1)
+    assert pane.counters.kind() == "error"
+    assert "the key for fakelab was rejected" in pane.counters.full_text() and "Resume" in pane.counters.full_text()
+
+
+def test_every_status_label_is_a_message_label(pane):
+    labels = pane.findChildren(MessageLabel)
+    for name in ("estimate_label", "counters", "wait_label", "error_label", "form_hint", "resume_banner"):
+        assert getattr(pane, name) in labels
+    width = pane.width()
+    for label in labels:
+        label.set_message("a very long message from a server " * 20, "error")
+    pane.adjustSize()
+    assert pane.width() <= width

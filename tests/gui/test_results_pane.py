@@ -1,0 +1,194 @@
+"""The Results pane through its real widgets (issue 12): every Export button writes its file,
+runs carry a name and a note, the radar has a scale and gaps, legends cover nothing, tables
+show the counts behind each score, and reports are computed off the GUI thread."""
+
+from __future__ import annotations
+
+import csv
+import math
+import threading
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from vspectrum_app.bench.report import LONG_COLUMNS
+from vspectrum_app.bench.store import RunStore
+from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.gui.context import AppContext
+from vspectrum_app.gui.panes.results import ResultsPane
+
+pytestmark = pytest.mark.gui
+
+
+def make_run(store: RunStore, plan: dict[str, str], target: str = "lab:m1") -> str:
+    """A finished run: per value a string of answers, y = yes, n = no, r = refusal, u = unparsed."""
+    names = {"y": "yes", "n": "no", "r": "refusal", "u": "unparsed"}
+    items = [{"target": target, "mode": "vlm", "value": value, "keyword": "k", "rank": i, "image_id": i,
+              "image_sha256": f"{value}{i}", "repeat": 0} for value, answers in plan.items() for i in range(len(answers))]
+    run_id = store.create_run({"targets_label": [target], "values": list(plan)}, items)
+    done = []
+    for row in store.items(run_id, status=None):
+        answer = plan[row["value"]][row["rank"]]
+        done.append((row["id"], names[answer], ["Yes." if answer == "y" else "No."]))
+    store.finish_items(done)
+    store.set_status(run_id, "done")
+    return run_id
+
+
+@pytest.fixture
+def pane(qtbot, tmp_path):
+    ctx = AppContext()
+    ctx.open_workspace(tmp_path / "ws")
+    pane = ResultsPane(ctx)
+    qtbot.addWidget(pane)
+    pane.resize(1000, 600)
+    pane.show()
+    yield pane
+    pane._worker.shutdown()
+    ctx.workspace.close()
+
+
+def _select_all(pane, qtbot, n: int) -> None:
+    pane.reload()
+    pane.runs.selectAll()
+    qtbot.waitUntil(lambda: len(pane.reports) == n and not pane.status.full_text(), timeout=30_000)
+    for _ in range(3):  # let the plots' layouts settle (posted layout requests)
+        QApplication.processEvents()
+
+
+def test_every_export_button_writes_its_file(pane, qtbot, tmp_path, monkeypatch):
+    # a provider name that a spreadsheet would run as a formula: the CSV writer neutralises it
+    run_id = make_run(RunStore(pane.ctx.workspace), {"Power": "yyn", "Hedonism": "ynnr"}, target="=cmd:m1")
+    _select_all(pane, qtbot, 1)
+    asked = []
+
+    def save_as(parent, caption, name, filters):
+        path = tmp_path / f"{len(asked)}-{name}"
+        plots = sum(1 for p in asked if p.suffix in (".png", ".svg"))
+        if "plot" in caption.lower() and plots % 2:  # every other plot as SVG
+            path = path.with_suffix(".svg")
+        asked.append(path)
+        return str(path), filters
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_as))
+    written = []
+    for tab in range(pane.tabs.count()):
+        if not pane.tabs.isTabEnabled(tab):
+            continue
+        pane.tabs.setCurrentIndex(tab)
+        for button in (pane.export_plot_button, pane.export_csv_button):
+            if not button.isEnabled():
+                continue
+            before = len(asked)
+            qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+            assert len(asked) == before + 1, f"{button.text()} on tab {pane.tabs.tabText(tab)} asked for no file"
+            path = asked[-1]
+            assert path.exists(), f"{button.text()} on tab {pane.tabs.tabText(tab)} wrote nothing"
+            written.append(path)
+            assert pane.status.kind() == "success" and str(path) in pane.status.full_text()
+    kinds = {p.suffix for p in written}
+    assert kinds == {".png", ".svg", ".csv"}
+    for path in written:
+        if path.suffix == ".png":
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 1000
+        elif path.suffix == ".svg":
+            assert "<svg" in path.read_text()[:1000]
+        else:
+            rows = list(csv.reader(path.open(encoding="utf-8")))
+            assert tuple(rows[0]) == LONG_COLUMNS
+            body = {r[3]: dict(zip(LONG_COLUMNS, r)) for r in rows[1:]}
+            assert set(body) == {"Power", "Hedonism"}
+            assert body["Power"]["target"] == "'=cmd:m1" and body["Power"]["run_id"] == run_id
+            assert (body["Hedonism"]["n"], body["Hedonism"]["yes"], body["Hedonism"]["no"],
+                    body["Hedonism"]["refusal"]) == ("4", "1", "2", "1")
+
+
+def test_export_without_a_selection_says_so(pane, qtbot, monkeypatch):
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a: pytest.fail("no dialog expected")))
+    qtbot.mouseClick(pane.export_csv_button, Qt.MouseButton.LeftButton)
+    assert "Select a run first" in pane.status.full_text() and pane.status.kind() != "error"
+
+
+def test_runs_listed_with_name_date_models_values_and_a_note(pane, qtbot):
+    store = RunStore(pane.ctx.workspace)
+    first = make_run(store, {"Power": "yy"})
+    second = make_run(store, {"Power": "nn", "Hedonism": "yn"}, target="lab:m2")
+    pane.reload()
+    row = {pane.runs.item(r, 0).data(Qt.ItemDataRole.UserRole): r for r in range(pane.runs.rowCount())}
+    cells = [pane.runs.item(row[second], c).text() for c in range(pane.runs.columnCount())]
+    assert cells[0] == second and cells[1][:4].isdigit() and cells[2] == "lab:m2"
+    assert cells[3] == "Power, Hedonism" and cells[4] == "4/4" and cells[5] == ""
+    # the user names and annotates a run: stored in the workspace, shown after a reload
+    pane.runs.item(row[first], 0).setText("  pilot   baseline ")
+    assert pane.status.kind() == "success"
+    pane.runs.item(row[first], 5).setText("temperature 0, before the prompt change")
+    assert store.labels()[first] == {"name": "pilot baseline", "note": "temperature 0, before the prompt change"}
+    pane.reload()
+    row = {pane.runs.item(r, 0).data(Qt.ItemDataRole.UserRole): r for r in range(pane.runs.rowCount())}
+    assert pane.runs.item(row[first], 0).text() == "pilot baseline"
+    assert pane.runs.item(row[first], 5).text() == "temperature 0, before the prompt change"
+    # the name labels the run's series when runs are compared
+    _select_all(pane, qtbot, 2)
+    assert "lab:m1 · pilot baseline" in pane.radar.curves
+    # clearing the name shows the run id again
+    pane.runs.item(row[first], 0).setText("")
+    assert store.labels()[first]["name"] == ""
+
+
+def test_radar_has_a_scale_gaps_and_visible_bands(pane, qtbot):
+    make_run(RunStore(pane.ctx.workspace), {"Power": "yyyn", "Hedonism": "ynnn"})
+    _select_all(pane, qtbot, 1)
+    assert pane.radar.ring_labels() == ["25", "50", "75", "100"]
+    xs, ys = pane.radar.curves["lab:m1"].getData()
+    radius = [math.hypot(x, y) for x, y in zip(xs, ys)]
+    measured = {SCHWARTZ_VALUES.index("Power"): 75, SCHWARTZ_VALUES.index("Hedonism"): 25}
+    for i, value in enumerate(SCHWARTZ_VALUES):
+        if i in measured:
+            assert radius[i] == pytest.approx(measured[i])
+        else:  # unmeasured: a gap, never a point at the centre
+            assert math.isnan(radius[i]), value
+    band = pane.radar.curves["lab:m1#band"]
+    assert band.brush().color().alpha() >= 0x50 and not band.path().isEmpty()
+    # the legend sits below the plot: it covers no spoke label and no band
+    view = pane.radar.plotItem.vb.sceneBoundingRect()
+    assert pane.radar.legend.sceneBoundingRect().top() >= view.bottom() - 1
+
+
+def test_bars_legend_and_axis_labels_cover_nothing(pane, qtbot):
+    store = RunStore(pane.ctx.workspace)
+    make_run(store, {"Power": "yy", "Hedonism": "yn"})
+    make_run(store, {"Power": "nn", "Hedonism": "yy"})
+    _select_all(pane, qtbot, 2)
+    plot = pane.model_std
+    view = plot.plotItem.vb.sceneBoundingRect()
+    assert plot.legend.sceneBoundingRect().top() >= view.bottom() - 1
+    axis = plot.getAxis("bottom")
+    labels = [t for _, t in axis._tickLevels[0]]
+    assert max(t.count("\n") + 1 for t in labels) == 3  # model, run, sd
+    from PySide6.QtGui import QFontMetrics
+
+    assert axis.height() >= 3 * QFontMetrics(axis.font()).lineSpacing()
+
+
+def test_table_cells_show_the_counts_behind_each_score(pane, qtbot):
+    make_run(RunStore(pane.ctx.workspace), {"Power": "yyyrun"})
+    _select_all(pane, qtbot, 1)
+    text = pane.table.item(0, 0).text()
+    assert text.startswith("75 [") and "n=6: 3 yes, 1 no, 1 refused, 1 unparsed" in text
+
+
+def test_reports_are_computed_off_the_gui_thread(pane, qtbot, monkeypatch):
+    import vspectrum_app.bench.report as report
+
+    threads = []
+    original = report.run_report
+
+    def spy(ws, run_id, *args, **kwargs):
+        threads.append(threading.current_thread())
+        return original(ws, run_id, *args, **kwargs)
+
+    monkeypatch.setattr(report, "run_report", spy)
+    make_run(RunStore(pane.ctx.workspace), {"Power": "yn"})
+    _select_all(pane, qtbot, 1)
+    assert threads and all(t is not threading.main_thread() for t in threads)
