@@ -24,6 +24,7 @@ SHORT = {"Self-Direction": "Self-Dir.", "Universalism": "Univ.", "Benevolence": 
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 BAND_ALPHA = "55"       # interval bands: clearly visible, lines still readable through them
+NARROW_RADAR_PX = 440  # below this width the radar uses short value names
 LEGEND_ROW = 4          # below the bottom axis in PlotItem's grid (title 0, top axis 1, view 2, bottom axis 3)
 
 Score = tuple  # (score, ci_low, ci_high), each float or None
@@ -40,9 +41,12 @@ def _legend_below(plot: pg.PlotWidget) -> pg.LegendItem:
     return legend
 
 
-def _rebuild_legend(legend: pg.LegendItem, entries: list[tuple[pg.GraphicsObject, str]]) -> None:
+def _rebuild_legend(legend: pg.LegendItem, entries: list[tuple[pg.GraphicsObject, str]], width: int) -> None:
+    """As many columns as the widest name allows in ``width`` pixels (at most 4): a long name
+    takes a row of its own rather than running off the plot."""
     legend.clear()
-    legend.setColumnCount(max(1, min(4, len(entries))))
+    widest = max([QFontMetrics(legend.font()).horizontalAdvance(name) + 50 for _, name in entries] or [1])
+    legend.setColumnCount(max(1, min(4, len(entries), width // widest)))
     for item, name in entries:
         legend.addItem(item, name)
 
@@ -84,23 +88,36 @@ class RadarPlot(pg.PlotWidget):
         self._grid = []
         a = _angles(len(SCHWARTZ_VALUES))
         ring = np.append(a, a[0])
-        label_angle = (a[0] + a[1]) / 2  # ring labels between the first two spokes
         for f, text in zip((25, 50, 75, 100), self.ring_labels()):
             self._grid.append(self.plot(f * np.cos(ring), f * np.sin(ring), pen=pg.mkPen("#bbbbbb", width=1)))
-            label = pg.TextItem(text, anchor=(0.5, 0.5), color="#777777")
-            label.setPos(f * math.cos(label_angle), f * math.sin(label_angle))
+            label = pg.TextItem(text, anchor=(0, 0), color="#777777")  # just inside each ring, by the top spoke
+            label.setPos(1, f)
             self.addItem(label)
             self._grid.append(label)
+        self._value_labels = []
         for angle, value in zip(a, SCHWARTZ_VALUES):
             self._grid.append(self.plot([0, 100 * math.cos(angle)], [0, 100 * math.sin(angle)],
                                         pen=pg.mkPen("#dddddd")))
             label = pg.TextItem(value, anchor=(0.5 - 0.5 * math.cos(angle), 0.5 + 0.5 * math.sin(angle)),
                                 color="#333333")
+            label.setToolTip(value)
             label.setPos(104 * math.cos(angle), 104 * math.sin(angle))
             self.addItem(label)
             self._grid.append(label)
+            self._value_labels.append((label, value))
+        self._fit_labels()
         self.setXRange(-150, 150, padding=0)
         self.setYRange(-118, 118, padding=0)
+
+    def _fit_labels(self) -> None:
+        """Short value names where the plot is too narrow for the full ones (never cut off)."""
+        narrow = self.width() < NARROW_RADAR_PX
+        for label, value in getattr(self, "_value_labels", []):
+            label.setText(SHORT.get(value, value) if narrow else value)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_labels()
 
     def _clear_series(self) -> None:
         for item in list(self.curves.values()):
@@ -126,7 +143,7 @@ class RadarPlot(pg.PlotWidget):
             self.addItem(band)
             self.curves[name], self.curves[name + "#band"] = line, band
             entries.append((line, name))
-        _rebuild_legend(self.legend, entries)
+        _rebuild_legend(self.legend, entries, self.width())
 
     def set_curve(self, name: str, values: dict[str, float] | None, *, fine: list[tuple[float, float]] | None = None,
                   color: str = "#444444") -> None:
@@ -192,6 +209,7 @@ class BarPlot(pg.PlotWidget):
         self.setMinimumSize(220, 200)
         self.legend = _legend_below(self)
         self.bars: list[pg.GraphicsObject] = []
+        self.set_groups([], {})
 
     def set_groups(self, categories: list[str], groups: dict[str, list[Score]],
                    y_range: tuple[float, float] | None = (0, 100)) -> None:
@@ -223,7 +241,7 @@ class BarPlot(pg.PlotWidget):
         axis.setTicks([list(enumerate(labels))])
         lines = max([label.count("\n") + 1 for label in labels] or [1])
         axis.setHeight(QFontMetrics(axis.font()).lineSpacing() * lines + 14)
-        _rebuild_legend(self.legend, entries if len(entries) > 1 or (entries and entries[0][1]) else [])
+        _rebuild_legend(self.legend, entries, self.width())
         if categories:
             self.setXRange(-0.6, len(categories) - 0.4, padding=0)
         if y_range:

@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
@@ -63,10 +63,9 @@ class BenchmarkPane(QWidget):
         self._wait: tuple[float, dict] | None = None   # (monotonic deadline, the waiting event)
         self._status: dict | None = None               # the engine's latest run_status event
 
-        # -- configuration (in its own scroll area: on a small screen the form scrolls, the plots stay)
+        # -- configuration: the form scrolls on a small screen; the estimate and the buttons stay in view
         config = QGroupBox("Run")
         form = QFormLayout(config)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.models = QListWidget()
         self.models.setToolTip("Tick the models that answer. Models come from the providers in Settings.")
         self.models.setAccessibleName("Models")
@@ -78,11 +77,13 @@ class BenchmarkPane(QWidget):
             self.values.addItem(item)
         for lst in (self.models, self.values):
             lst.setMinimumHeight(70)
-            lst.setMaximumHeight(150)
+            lst.setMaximumHeight(180)
         self.keyword_set = QComboBox()
         self.keyword_set.setAccessibleName("Keyword set")
         self.keyword_set.setToolTip("The keywords used to pick images for each value (the paper's set by default). "
                                     "Each run records the exact keywords it used.")
+        self.keyword_set.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.keyword_set.setMinimumContentsLength(12)
         self.k = QSpinBox()
         self.k.setRange(1, 50)
         self.k.setValue(5)
@@ -90,43 +91,51 @@ class BenchmarkPane(QWidget):
         self.repeats = QSpinBox()
         self.repeats.setRange(1, 20)
         self.repeats.setToolTip("How many times each model answers each image (repeats measure its consistency)")
-        form.addRow("Models", self.models)
-        form.addRow("Values", self.values)
+        form.addRow(QLabel("Models"))
+        form.addRow(self.models)
+        form.addRow(QLabel("Values"))
+        form.addRow(self.values)
         form.addRow("Keyword set", self.keyword_set)
         form.addRow("Images per keyword", self.k)
         form.addRow("Answers per image", self.repeats)
+        config_area = QScrollArea()
+        config_area.setWidget(config)
+        config_area.setWidgetResizable(True)
+        config_area.setFrameShape(QFrame.Shape.NoFrame)
         self.form_hint = MessageLabel(lines=2)
-        form.addRow(self.form_hint)
-        self.estimate_label = MessageLabel("Choose models and values to see the calls, cost and time before "
-                                           "starting.", lines=5)
+        self.estimate_label = MessageLabel(lines=5)
         self.estimate_label.setToolTip(TERMS["items"])
-        form.addRow(self.estimate_label)
         buttons = QHBoxLayout()
         self.estimate_button, self.start_button = QPushButton("Estimate"), QPushButton("Start")
+        self.start_button.setShortcut("Ctrl+Return")
         self.pause_button = QPushButton("Pause")
         self.pause_button.setToolTip("Stops after the calls in flight; Resume continues where it stopped")
         self.pause_button.setEnabled(False)
         for b in (self.estimate_button, self.start_button, self.pause_button):
             buttons.addWidget(b)
-        form.addRow(buttons)
         self.resume_combo = QComboBox()
         self.resume_combo.setAccessibleName("Unfinished runs")
         self.resume_combo.setToolTip("Runs that stopped before every item was answered")
+        self.resume_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.resume_combo.setMinimumContentsLength(12)
         self.resume_button = QPushButton("Resume")
         resume_row = QHBoxLayout()
+        resume_row.addWidget(self.resume_combo, 1)
         resume_row.addWidget(self.resume_button)
-        resume_row.addStretch()
-        form.addRow("Unfinished runs", self.resume_combo)
-        form.addRow(resume_row)
         self.estimate_button.clicked.connect(lambda: self.estimate())
         self.start_button.clicked.connect(lambda: self.start())
         self.pause_button.clicked.connect(lambda: self.pause())
         self.resume_button.clicked.connect(lambda: self.resume())
-        config_area = QScrollArea()
-        config_area.setWidget(config)
-        config_area.setWidgetResizable(True)
-        config_area.setFrameShape(QFrame.Shape.NoFrame)
-        config_area.setMinimumWidth(280)
+        left = QWidget()
+        left.setMinimumWidth(260)
+        lcol = QVBoxLayout(left)
+        lcol.setContentsMargins(0, 0, 0, 0)
+        lcol.addWidget(config_area, 1)
+        lcol.addWidget(self.form_hint)
+        lcol.addWidget(self.estimate_label)
+        lcol.addLayout(buttons)
+        lcol.addWidget(QLabel("Unfinished runs"))
+        lcol.addLayout(resume_row)
 
         # -- an interrupted run is offered for resuming when the workspace opens
         self.resume_frame = QFrame()
@@ -171,11 +180,12 @@ class BenchmarkPane(QWidget):
         ll.addWidget(self.resume_frame)
         ll.addWidget(live_split, 1)
         split = QSplitter()
-        split.addWidget(config_area)
+        split.addWidget(left)
         split.addWidget(live)
         split.setStretchFactor(1, 3)
         split.setCollapsible(0, False)
         split.setCollapsible(1, False)
+        split.setSizes([300, 700])
         QVBoxLayout(self).addWidget(split)
 
         self.timer = QTimer(self)
@@ -226,9 +236,10 @@ class BenchmarkPane(QWidget):
                                              f"run, it changes whenever a keyword does.", Qt.ItemDataRole.ToolTipRole)
         self.keyword_set.blockSignals(False)
         self._load_unfinished()
-        self._validate()
-        if not providers:
-            self.estimate_label.set_message("Add a model provider in Settings first: its models appear here.")
+        if self._validate():
+            self._form_changed()
+        else:
+            self.estimate_label.set_message("")
 
     def _load_unfinished(self) -> None:
         self.resume_combo.clear()

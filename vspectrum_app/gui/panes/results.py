@@ -51,9 +51,9 @@ class ResultsPane(QWidget):
 
         self.tabs = QTabWidget()
         self.radar = RadarPlot("Fig. 5: scores per value, 95 % bands")
-        self.value_means = BarPlot("Fig. 6: mean score per value across models")
-        self.model_std = BarPlot("Fig. 7: mean score per model, whiskers ± one standard deviation across values")
-        self.modality = BarPlot("Fig. 9: VLM (image) vs text-only (description)")
+        self.value_means = BarPlot("Fig. 6: mean score per value, across models")
+        self.model_std = BarPlot("Fig. 7: mean per model ± one SD across values")
+        self.modality = BarPlot("Fig. 9: image vs text-only (description)")
         self.table = QTableWidget()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setToolTip(COUNTS_TIP)
@@ -128,7 +128,7 @@ class ResultsPane(QWidget):
         self._filling = False
         self.runs.resizeColumnsToContents()
         for col in (NAME_COL, 2, 3):
-            self.runs.setColumnWidth(col, min(self.runs.columnWidth(col), 180))
+            self.runs.setColumnWidth(col, min(self.runs.columnWidth(col), 150))
         if runs:
             self.runs.selectRow(0)
 
