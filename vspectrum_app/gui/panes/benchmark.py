@@ -344,7 +344,7 @@ class BenchmarkPane(QWidget):
                                                             f"in Settings)"
         return (f"{head}; ~{e['input_tokens']:,} input / ~{e['output_tokens']:,} output tokens; {cost}; about "
                 f"{format_duration(e['seconds'])} at the rate limits" + (f" ({', '.join(limits)})" if limits else "")
-                + ". At most: answers already in the workspace are reused, not sent.")
+                + "; less if answers are already in the workspace.")
 
     def start(self) -> None:
         args = self._run_args()
