@@ -77,8 +77,10 @@ def cmd_export(args, ctx) -> int:
 
 
 def cmd_import(args, ctx) -> int:
-    from vspectrum_app.annotate.exchange import import_answers
+    from vspectrum_app.annotate.exchange import import_answers, read_export
 
+    for path in args.files:  # every file checked before any is merged
+        read_export(path)
     for path in args.files:
         r = import_answers(ctx.workspace(), path)
         print(f"{path}: {r.describe()}")

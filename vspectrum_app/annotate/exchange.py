@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from vspectrum_app.annotate.store import AnnotationError, AnnotationStore
+from vspectrum_app.annotate.store import ANSWERS, KINDS, QUESTIONS, AnnotationError, AnnotationStore
 from vspectrum_app.core.atomic import atomic_write_text
+from vspectrum_app.core.schema import Anything, Custom, Int, List, Map, Num, Obj, Optional, Str, read_json, show
 
 FORMAT = "vspectrum-annotations/1"
 
@@ -34,7 +36,7 @@ def export_answers(ws, set_ref: str, annotator: str | None, path: Path) -> int:
     ann_set = store.get_set(set_ref)
     answers = [a for a in store.history(ann_set["id"]) if annotator is None or a["annotator"] == annotator]
     doc = {"format": FORMAT,
-           "set": {k: ann_set[k] for k in ("id", "name", "kind", "raters")} | {"config": json.loads(ann_set["config_json"])},
+           "set": {k: ann_set[k] for k in ("id", "name", "kind", "raters")} | {"config": json.loads(ann_set["config_json"]) or {}},
            "items": [{"image_sha256": i["image_sha256"], "value": i["value"], "video_url": i["video_url"]}
                      for i in store.items(ann_set["id"])],
            "answers": [{k: a[k] for k in ("image_sha256", "value", "annotator", "question", "answer", "comment",
@@ -43,13 +45,60 @@ def export_answers(ws, set_ref: str, annotator: str | None, path: Path) -> int:
     return len(answers)
 
 
-def import_answers(ws, path: Path) -> ImportReport:
+def _iso_time(text: str) -> str:
     try:
-        doc = json.loads(Path(path).read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        raise AnnotationError(f"cannot read {path}: {exc}") from None
-    if doc.get("format") != FORMAT:
-        raise AnnotationError(f"{path} is not an annotation export ({FORMAT})")
+        datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"expected a date and time (ISO 8601), got {show(text)}") from None
+    return text
+
+
+def _flag(value):
+    if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
+        return bool(value)
+    raise ValueError(f"expected true or false, got {show(value)}")
+
+
+# The export format, checked whole before anything is written: an imported answer passes the
+# same rules as one given in the app (AnnotationStore.answer), so a crafted file cannot skew
+# the report. Comments are short notes; 10,000 characters is far more than any needs.
+MAX_COMMENT_CHARS = 10_000
+_SHA256 = Str(pattern=r"[0-9a-f]{64}")
+_VALUE = Str(max_len=100)
+ANSWER_SCHEMA = Obj({
+    "image_sha256": _SHA256, "value": _VALUE,
+    "annotator": Str(max_len=200, non_empty=True, strip=True),
+    "question": Str(choices=QUESTIONS), "answer": Str(choices=ANSWERS),
+    "comment": Optional(Str(max_len=MAX_COMMENT_CHARS)),
+    "seconds": Optional(Num(min=0, max=10_000_000)),
+    "created_at": Custom(Str(max_len=64), _iso_time),
+    "retracted": Custom(Anything(), _flag),
+}, required=("image_sha256", "value", "annotator", "question", "answer", "created_at"))
+EXPORT_SCHEMA = Obj({
+    "format": Str(choices=(FORMAT,)),
+    "set": Obj({"id": Str(pattern=r"[A-Za-z0-9_.-]{1,64}"), "name": Str(max_len=200, non_empty=True),
+                "kind": Str(choices=KINDS), "raters": Int(min=1, max=1000), "config": Map(Anything())},
+               required=("id", "name", "kind", "raters")),
+    "items": List(Obj({"image_sha256": _SHA256, "value": _VALUE, "video_url": Optional(Str(max_len=4000))},
+                      required=("image_sha256", "value"))),
+    "answers": List(ANSWER_SCHEMA),
+}, required=("format", "set", "items", "answers"))
+_KIND_QUESTIONS = {"value": ("screenshot", "video"), "representativeness": ("representative",)}
+
+
+def read_export(path: Path) -> dict:
+    """An annotation export, checked whole; ``AnnotationError`` names the first problem."""
+    doc = read_json(path, EXPORT_SCHEMA, AnnotationError)
+    kind = doc["set"]["kind"]
+    for n, a in enumerate(doc["answers"], 1):
+        if a["question"] not in _KIND_QUESTIONS[kind]:
+            raise AnnotationError(f"{Path(path).name}: field 'answers', item {n}, field 'question': a {kind} task "
+                                  f"asks {' or '.join(_KIND_QUESTIONS[kind])}, got {show(a['question'])}")
+    return doc
+
+
+def import_answers(ws, path: Path) -> ImportReport:
+    doc = read_export(path)
     store = AnnotationStore(ws)
     set_id = doc["set"]["id"]
     report = ImportReport(set_id=set_id)
@@ -58,7 +107,7 @@ def import_answers(ws, path: Path) -> ImportReport:
         for item in doc["items"]:
             row = ws.db.execute("SELECT id FROM images WHERE sha256 = ?", (item["image_sha256"],)).fetchone()
             items.append({**item, "image_id": row["id"] if row else None})
-        store.create_set(doc["set"]["name"], doc["set"]["kind"], doc["set"]["raters"], doc["set"]["config"], items,
+        store.create_set(doc["set"]["name"], doc["set"]["kind"], doc["set"]["raters"], doc["set"].get("config") or {}, items,
                          set_id=set_id)
         report.set_created = True
     item_ids = {(i["image_sha256"], i["value"]): i["id"] for i in store.items(set_id)}
@@ -92,4 +141,4 @@ def _insert_in_time_order(ws, item_id: int, a: dict) -> None:
         conn.execute("INSERT INTO ann_answers(item_id, annotator, question, answer, comment, seconds, created_at, "
                      "superseded, retracted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      (item_id, a["annotator"], a["question"], a["answer"], a.get("comment") or "", a.get("seconds"),
-                      a["created_at"], int(bool(later)) if not a.get("retracted") else 0, int(bool(a.get("retracted")))))
+                      a["created_at"], int(bool(later)) if not a.get("retracted") else 0, int(a.get("retracted", False))))

@@ -56,6 +56,7 @@ MIGRATIONS: list[str] = [
 
 ANSWERS = ("yes", "no", "not_sure")
 QUESTIONS = ("screenshot", "video", "representative")
+KINDS = ("value", "representativeness")
 
 
 class AnnotationError(Exception):
@@ -74,7 +75,7 @@ class AnnotationStore:
     # -- sets ---------------------------------------------------------------------------
     def create_set(self, name: str, kind: str, raters: int, config: dict[str, Any], items: list[dict[str, Any]],
                    set_id: str | None = None) -> str:
-        if kind not in ("value", "representativeness"):
+        if kind not in KINDS:
             raise AnnotationError(f"unknown task kind {kind!r}")
         set_id = set_id or f"ann-{uuid.uuid4().hex[:10]}"
         with self.ws.transaction() as conn:

@@ -171,12 +171,22 @@ def _register_bench(sub) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_bench_list)
 
+    c = cmds.add_parser("delete", help="delete a run and its answers (the answer cache is kept)")
+    c.add_argument("run_id")
+    c.set_defaults(func=cmd_bench_delete)
+
+
+def cmd_bench_delete(args, ctx) -> int:
+    from vspectrum_app.bench.store import RunStore
+
+    n = RunStore(ctx.workspace()).delete_run(args.run_id)
+    print(f"run {args.run_id} deleted ({n} items)")
+    return 0
+
 
 def cmd_bench_run(args, ctx) -> int:
-    import json
-
     from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items
-    from vspectrum_app.bench.prompts import PromptSet
+    from vspectrum_app.bench.prompts import PromptSet, load_prompts
     from vspectrum_app.bench.store import RunStore
     from vspectrum_app.core.values import SCHWARTZ_VALUES
     from vspectrum_app.library import keywords
@@ -190,7 +200,7 @@ def cmd_bench_run(args, ctx) -> int:
     targets = _targets(args.targets, args.provider, providers)
     for t in targets + [Target.parse(t) for t in args.text_models]:
         providers.get(t.provider)  # unknown provider: one clear error before any work
-    prompts = PromptSet.from_json(json.loads(args.prompts.read_text("utf-8"))) if args.prompts else PromptSet()
+    prompts = load_prompts(args.prompts) if args.prompts else PromptSet()  # checked before anything is created
     request = RunRequest(targets=targets, keyword_set=keywords.get_set(ws, args.keyword_set),
                          values=args.values or list(SCHWARTZ_VALUES), k=args.k, repeats=args.repeats,
                          params=Params(temperature=args.temperature, max_tokens=args.max_tokens,

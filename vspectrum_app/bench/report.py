@@ -3,12 +3,12 @@ Table 1 matrix, per-model and per-value summaries, noise marks; table, CSV or JS
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any
 
 from vspectrum_app.bench.scoring import model_summary, noise_marks, score_answers, value_summary
 from vspectrum_app.bench.store import RunStore
+from vspectrum_app.core import csvfile
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
 LONG_COLUMNS = ("run_id", "target", "mode", "value", "n", "yes", "no", "refusal", "unparsed", "score",
@@ -35,10 +35,8 @@ def run_report(ws, run_id: str) -> dict[str, Any]:
 
 def to_csv(report: dict[str, Any]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=LONG_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    for row in report["scores"]:
-        writer.writerow({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
+    csvfile.write_dicts(out, LONG_COLUMNS, ({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+                                            for row in report["scores"]))
     return out.getvalue()
 
 

@@ -150,6 +150,17 @@ class RunStore:
     def unfinished_runs(self) -> list[str]:
         return [r["id"] for r in self.runs() if r["status"] in ("running", "pending", "stopped") and r["done"] < r["total"]]
 
+    def delete_run(self, run_id: str) -> int:
+        """Delete a run and its items (for runs nobody wants, e.g. one whose prompts can never be
+        sent); returns how many items it had. Its logged calls stay: they are the answer cache
+        that other runs reuse. The Benchmark pane's Delete button calls this."""
+        with self.ws.transaction() as conn:
+            n = conn.execute("SELECT COUNT(*) FROM bench_items WHERE run_id = ?", (run_id,)).fetchone()[0]
+            if conn.execute("DELETE FROM bench_runs WHERE id = ?", (run_id,)).rowcount == 0:
+                raise RunNotFoundError(f"no benchmark run {run_id!r} in this workspace (see 'vspectrum bench list')")
+            conn.execute("DELETE FROM bench_items WHERE run_id = ?", (run_id,))  # also without foreign keys
+        return n
+
     # -- items --------------------------------------------------------------------------
     def todo(self, run_id: str) -> list[dict[str, Any]]:
         return [dict(r) for r in self.ws.db.execute(

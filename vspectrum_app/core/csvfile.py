@@ -29,7 +29,9 @@ def neutralise(value: Any) -> Any:
 
 def write_rows(out: TextIO, header: Sequence[str] | None, rows: Iterable[Sequence[Any]]) -> None:
     """Write ``header`` (if any) and ``rows`` as CSV to an open text stream."""
-    writer = csv.writer(out, lineterminator="\n")
+    # RFC 4180 line ends: the csv module then quotes every cell holding a CR or LF, which with a
+    # bare "\n" it would not do for a CR (a reader would split the row there)
+    writer = csv.writer(out, lineterminator="\r\n")
     if header is not None:
         writer.writerow([neutralise(h) for h in header])
     for row in rows:

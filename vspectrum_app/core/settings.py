@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from vspectrum_app.core.atomic import atomic_write_text
+from vspectrum_app.core.schema import List, Num, Obj, Optional, Str, read_json
 
 DEFAULTS: dict[str, Any] = {
     "default_workspace": None,
@@ -23,6 +24,15 @@ DEFAULTS: dict[str, Any] = {
     "crawl_delay_s": 1.0,
     "recent_workspaces": [],
 }
+
+
+_PATH = Optional(Str(max_len=4096))
+# The known settings' types; keys this version does not know are kept as they are.
+SETTINGS_SCHEMA = Obj({
+    "default_workspace": _PATH, "clip_model": Str(max_len=200), "clip_pretrained": Str(max_len=200),
+    "clip_config": _PATH, "clip_checkpoint": _PATH, "browser_executable": _PATH,
+    "crawl_delay_s": Num(min=0, max=3600), "recent_workspaces": List(Str(max_len=4096), max_items=100),
+}, extra="keep")
 
 
 class Settings:
@@ -38,11 +48,9 @@ class Settings:
         values: dict[str, Any] = {}
         if path.exists():
             try:
-                values = json.loads(path.read_text("utf-8"))
-            except (OSError, ValueError) as exc:
-                raise SettingsError(f"Settings file {path} is unreadable ({exc}); fix or delete it.") from exc
-            if not isinstance(values, dict):
-                raise SettingsError(f"Settings file {path} does not hold a JSON object; fix or delete it.")
+                values = read_json(path, SETTINGS_SCHEMA, SettingsError, name=f"Settings file {path}")
+            except SettingsError as exc:
+                raise SettingsError(f"{exc}; fix or delete it.") from None
         return cls(path, values)
 
     def get(self, key: str, default: Any = None) -> Any:

@@ -9,7 +9,6 @@ release. Code here is shared by every platform, except the few date rules of ``_
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from vspectrum_app.core.paths import data_dir, resources_dir
+from vspectrum_app.core.schema import Anything, Bool, Custom, Int, List, Map, Obj, Str, check, read_json
+from vspectrum_app.core.templates import TemplateError, check_template
 
 PLATFORMS = ("tiktok", "youtube", "instagram")
 WALLS = ("login_wall", "captcha")
@@ -133,10 +134,8 @@ class ItemInfo:
 
 class Adapter:
     def __init__(self, spec: dict[str, Any], source: Path | None = None):
-        missing = [k for k in ("platform", "item", "video", "fields", "next", "flags") if k not in spec]
-        if missing:
-            raise AdapterError(f"selectors file {source or '?'} lacks {', '.join(missing)}")
-        self.spec, self.source = spec, source
+        self.spec, self.source = check_selectors(spec, f"selectors file {source or '?'}"), source
+        self._selectors_verified = False
         self.platform: str = spec["platform"]
         self._js_spec = {k: spec[k] for k in ("item", "video", "fields", "flags")}
 
@@ -147,10 +146,7 @@ class Adapter:
         for folder in (data_dir() / "selectors", resources_dir() / "crawl" / "selectors"):
             path = folder / f"{platform}.json"
             if path.exists():
-                try:
-                    return cls(json.loads(path.read_text("utf-8")), path)
-                except ValueError as exc:
-                    raise AdapterError(f"selectors file {path} is not valid JSON ({exc})") from None
+                return cls(read_json(path, Anything(), AdapterError, name=f"selectors file {path}"), path)
         raise AdapterError(f"no selectors file for {platform}")
 
     def start_url(self, sim_base: str | None = None) -> str:
@@ -158,6 +154,7 @@ class Adapter:
 
     # -- reading ------------------------------------------------------------------------
     def read(self, page, now: datetime | None = None) -> ItemInfo:
+        self.verify_selectors(page)
         raw = page.evaluate(_READ_JS, self._js_spec)
         values = {name: _extract(raw["fields"].get(name), f.get("regex"))
                   for name, f in self.spec["fields"].items()}
@@ -175,6 +172,17 @@ class Adapter:
                         caption=values.get("caption"), post_date_raw=raw_date,
                         post_date=post_date(self.platform, raw_date, values.get("video_id"), now),
                         flags=raw["flags"], box=raw["box"], video=raw["video"])
+
+    def verify_selectors(self, page) -> None:
+        """The browser's own CSS parser judges the selectors, once, before they are used: a
+        selector it cannot parse is one sentence, not a script error mid-crawl."""
+        if self._selectors_verified:
+            return
+        bad = page.evaluate("(sels) => sels.filter((s) => { try { document.createDocumentFragment().querySelector(s);"
+                            " return false; } catch (e) { return true; } })", self._selectors())
+        if bad:
+            raise AdapterError(f"selectors file {self.source or '?'}: {bad[0]!r} is not a valid CSS selector")
+        self._selectors_verified = True
 
     def wait_item(self, page, timeout_s: float) -> ItemInfo | None:
         """The current item once it can be identified (or a wall covers the page); None on time-out."""
@@ -264,6 +272,82 @@ class Adapter:
         out += [r["selector"] for rules in s["flags"].values() for r in rules]
         out += [x for x in [s.get("like"), *s.get("dismiss", [])] if x]
         return list(dict.fromkeys(out))
+
+
+# -- the selectors file's schema ------------------------------------------------------------
+
+def _css_selector(text: str) -> str:
+    """A cheap structural check (quotes closed, brackets balanced, no empty part, no dangling
+    combinator); the browser's parser has the last word (``Adapter.verify_selectors``)."""
+    invalid = ValueError(f"{text!r} is not a valid CSS selector")
+    closers, quote, escaped, parts, current = [], None, False, [], ""
+    for ch in text:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([":
+            closers.append(")" if ch == "(" else "]")
+        elif ch in ")]" and (not closers or closers.pop() != ch):
+            raise invalid
+        elif ch == "," and not closers:  # a top-level selector list: check each part
+            parts.append(current)
+            current = ""
+            continue
+        current += ch
+    if quote or closers or escaped:
+        raise invalid
+    for part in parts + [current]:
+        part = part.strip()
+        if not part or part[0] in ">+~" or part[-1] in ">+~":
+            raise invalid
+    return text
+
+
+def _regex(text: str) -> str:
+    try:
+        compiled = re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"{text!r} is not a valid regular expression ({exc})") from None
+    if compiled.groups < 1:
+        raise ValueError(f"the regular expression {text!r} needs a group ( ... ) around the part to keep")
+    return text
+
+
+def _one_source(f: dict) -> str | None:
+    return None if ("selector" in f) != ("source" in f) else "needs either 'selector' or 'source' (not both)"
+
+
+_SELECTOR = Custom(Str(max_len=2000, non_empty=True), _css_selector)
+_FIELD = Obj({"selector": _SELECTOR, "source": Str(choices=("location",)), "regex": Custom(Str(max_len=2000), _regex),
+              "attr": Str(pattern=r"[A-Za-z_:][-A-Za-z0-9_:.]{0,99}")}, rule=_one_source)
+_NEXT = Obj({"key": Str(max_len=50, non_empty=True), "wheel": Int(min=1, max=100_000)},
+            rule=lambda n: None if len(n) == 1 else "needs either 'key' or 'wheel'")
+SELECTORS_SCHEMA = Obj({
+    "platform": Str(max_len=50, non_empty=True), "version": Str(max_len=100), "note": Str(),
+    "start_url": Str(max_len=2000, pattern=r"https?://\S+"), "sim_path": Str(max_len=500, pattern=r"/\S*"),
+    "item": _SELECTOR, "video": _SELECTOR, "fields": Map(_FIELD, key=Str(pattern=r"[a-z_]{1,50}")),
+    "link_template": Str(max_len=2000), "next": _NEXT, "like": _SELECTOR,
+    "flags": Map(List(Obj({"selector": _SELECTOR, "page": Bool(), "text": Str(max_len=500)}, required=("selector",)),
+                      max_items=100)),
+    "dismiss": List(_SELECTOR, max_items=100),
+}, required=("platform", "item", "video", "fields", "next", "flags"))
+
+
+def check_selectors(doc: Any, source: str) -> dict[str, Any]:
+    """A selectors file checked whole (``AdapterError`` names the first problem); the link
+    template may use only {origin} and the file's own field names, bare."""
+    doc = check(doc, SELECTORS_SCHEMA, source, AdapterError)
+    if "link_template" in doc:
+        try:
+            check_template(doc["link_template"], ("origin", *doc["fields"]), max_chars=2000, what="link template")
+        except TemplateError as exc:
+            raise AdapterError(f"{source}: field 'link_template': {exc}") from None
+    return doc
 
 
 def _extract(value: str | None, regex: str | None) -> str | None:

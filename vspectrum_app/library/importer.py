@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
+from vspectrum_app.core.schema import Anything, Custom, Optional, Str, check, show
 from vspectrum_app.library import images
 from vspectrum_app.library.workspace import Workspace
 
@@ -47,18 +48,23 @@ class ImportReport:
     added: list[int] = field(default_factory=list)
     duplicates: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    metadata_rows_skipped: list[str] = field(default_factory=list)  # one sentence per bad metadata row
 
     def as_dict(self) -> dict[str, Any]:
         return {"added": len(self.added), "duplicates": self.duplicates,
-                "skipped": [{"path": p, "reason": r} for p, r in self.skipped]}
+                "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+                "metadata_rows_skipped": self.metadata_rows_skipped}
 
 
 def import_paths(ws: Workspace, paths: Iterable[Path], metadata_csv: Path | None = None,
                  reporter: Reporter | None = None) -> ImportReport:
     reporter = reporter or NullReporter()
-    metadata = read_metadata_csv(metadata_csv) if metadata_csv else {}
-    files = list(iter_image_files(paths, reporter))
     report = ImportReport()
+    metadata = read_metadata_csv(metadata_csv, report.metadata_rows_skipped) if metadata_csv else {}
+    if report.metadata_rows_skipped:
+        reporter.log(f"{len(report.metadata_rows_skipped)} metadata rows skipped (the first: "
+                     f"{report.metadata_rows_skipped[0]})", "warning")
+    files = list(iter_image_files(paths, reporter))
     reporter.progress(0, len(files), "importing")
     for n, path in enumerate(files, start=1):
         reporter.check_cancelled()
@@ -124,8 +130,11 @@ def add_image(ws: Workspace, data: bytes, *, source_name: str | None = None,
         return cur.lastrowid, True
 
 
-def read_metadata_csv(path: Path) -> dict[str, dict[str, str]]:
-    """Rows keyed by lower-cased image file name (taken from the file/image column)."""
+def read_metadata_csv(path: Path, skipped: list[str] | None = None) -> dict[str, dict[str, str]]:
+    """Rows keyed by lower-cased image file name (taken from the file/image column). A row with
+    a wrong cell is left out, its one-sentence reason appended to ``skipped``; a file that is
+    not a metadata CSV at all is ``MetadataError``."""
+    skipped = [] if skipped is None else skipped
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
@@ -138,14 +147,37 @@ def read_metadata_csv(path: Path) -> dict[str, dict[str, str]]:
             for row in reader:
                 match = _IMAGE_NAME.search(row.get(file_col) or "")
                 if match:
-                    rows[match.group(1).lower()] = {k: v for k, v in row.items() if k and k != file_col}
+                    meta = {k: v for k, v in row.items() if k and k != file_col}
+                    source = f"{Path(path).name}: line {reader.line_num}"
+                    try:
+                        for column, value in meta.items():
+                            check(value, Optional(_CELL), f"{source}, column {column!r}", MetadataError)
+                        normalize_metadata(meta, source)
+                    except MetadataError as exc:
+                        skipped.append(str(exc))
+                        continue
+                    rows[match.group(1).lower()] = meta
             return rows
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise MetadataError(f"cannot read metadata CSV {path}: {exc}") from None
 
 
-def normalize_metadata(meta: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split a metadata row into catalog columns and extras (kept verbatim)."""
+def _whole_number(value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*\d{1,12}\s*", value):
+        return int(value)
+    raise ValueError(f"expected a whole number, got {show(value)}")
+
+
+# Metadata cells (the schema of a metadata row): any text up to a size; positions whole numbers.
+_CELL = Str(max_len=10_000)
+_POSITION = Custom(Anything(), _whole_number)
+
+
+def normalize_metadata(meta: Mapping[str, Any], source: str = "metadata") -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a metadata row into catalog columns and extras (kept verbatim); a wrong cell is
+    ``MetadataError`` naming it."""
     known: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     for raw_key, value in meta.items():
@@ -163,7 +195,7 @@ def normalize_metadata(meta: Mapping[str, Any]) -> tuple[dict[str, Any], dict[st
             else:
                 extra[raw_key] = value
         elif column == "feed_position":
-            known[column] = int(value)
+            known[column] = check(value, _POSITION, f"{source}, column {raw_key!r}", MetadataError)
         else:
             known[column] = value
     return known, extra

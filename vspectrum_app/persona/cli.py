@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
+
+from vspectrum_app.core import csvfile
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -160,11 +161,11 @@ def _run_options(args):
 
 
 def _templates(path: Path | None, strategy: str):
-    from vspectrum_app.persona.prompts import PromptTemplates
+    from vspectrum_app.persona.prompts import PromptTemplates, load_template
 
     if path is None:
         return PromptTemplates()
-    text = path.read_text("utf-8")
+    text = load_template(path)
     return PromptTemplates(**{strategy: text}) if strategy in ("simple", "isq") else PromptTemplates()
 
 
@@ -293,10 +294,7 @@ def cmd_report(args, ctx) -> int:
     if args.format == "json":
         ctx.print_json(reports)
     elif args.format == "csv":
-        writer = csv.writer(sys.stdout)
-        writer.writerow(REPORT_COLUMNS)
-        for r in reports:
-            writer.writerow([r.get(c) for c in REPORT_COLUMNS])
+        csvfile.write_rows(sys.stdout, REPORT_COLUMNS, ([r.get(c) for c in REPORT_COLUMNS] for r in reports))
     else:
         for r in reports:
             print(format_report(r))
@@ -314,14 +312,11 @@ def _print_tables(reports: list[dict], fmt: str, ctx) -> int:
     if fmt == "json":
         ctx.print_json(tables)
         return 0
-    writer = csv.writer(sys.stdout)
     if fmt == "csv":
-        writer.writerow(("table",) + TABLE_COLUMNS)
+        csvfile.write_rows(sys.stdout, ("table",) + TABLE_COLUMNS,
+                           ([t["title"]] + [row[c] for c in TABLE_COLUMNS] for t in tables for row in t["rows"]))
+        return 0
     for table in tables:
-        if fmt == "csv":
-            for row in table["rows"]:
-                writer.writerow([table["title"]] + [row[c] for c in TABLE_COLUMNS])
-            continue
         n = table["rows"][0]["window"]
         print(f"\n{table['title']}")
         print(f"  {'model':<34} {'persona':<24} {'first ' + str(n):>9} {'last ' + str(n):>9} {'change':>8} "

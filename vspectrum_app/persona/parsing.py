@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,15 +147,24 @@ def _number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
-        return float(value)
+        return _finite(value)
     text = str(value).strip().lower()
     match = re.match(r"^(\d+(?:\.\d+)?)\s*(?:/\s*10|out of 10)?\b", text)
     if match:
-        return float(match.group(1))
+        return _finite(match.group(1))
     word = re.match(r"^([a-z]+)", text)
     if word and word.group(1) in _WORD_NUMBERS:
         return float(_WORD_NUMBERS[word.group(1)])
     return None
+
+
+def _finite(value: Any) -> float | None:
+    """A model's number as a float; None for what no scale holds (10**400, inf, nan)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _trait(value: Any, max_trait: int | None = None) -> tuple[int | None, str | None]:

@@ -16,7 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from vspectrum_app.core.paths import resources_dir
-from vspectrum_app.core.values import canonical_value
+from vspectrum_app.core.schema import MAX_FILE_BYTES, Anything, Custom, List, Obj, Optional, Str, check, parse_json
+from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
 
 BUILTIN_FILE = "personas/default.json"
 
@@ -57,17 +58,36 @@ class Persona:
                 "topics": list(self.topics), "tags": list(self.tags), "source": self.source}
 
     @classmethod
-    def from_json(cls, doc: dict, *, builtin: bool = False) -> "Persona":
-        statements = tuple(s.strip() for s in doc.get("statements", []) if str(s).strip())
+    def from_json(cls, doc: object, *, builtin: bool = False, source: str = "persona") -> "Persona":
+        """A persona from its JSON form, checked against ``PERSONA_SCHEMA``; blank statements are dropped."""
+        doc = check(doc, PERSONA_SCHEMA, source, PersonaError)
+        statements = tuple(s.strip() for s in doc["statements"] if s.strip())
         if not statements:
-            raise PersonaError(f"persona {doc.get('name')!r} has no statements")
-        try:
-            values = tuple(canonical_value(v) for v in doc.get("values", []))
-        except ValueError as exc:
-            raise PersonaError(f"persona {doc.get('name')!r}: {exc}") from None
-        return cls(name=str(doc.get("name") or f"persona {statements[0][:30]}"), statements=statements,
-                   values=values, topics=tuple(doc.get("topics", [])), tags=tuple(doc.get("tags", [])),
-                   source=str(doc.get("source", "")), builtin=builtin)
+            raise PersonaError(f"{source}: persona {doc.get('name')!r} has no statements")
+        return cls(name=(doc.get("name") or "").strip() or f"persona {statements[0][:30]}", statements=statements,
+                   values=tuple(doc.get("values") or ()), topics=tuple(doc.get("topics") or ()),
+                   tags=tuple(doc.get("tags") or ()), source=doc.get("source") or "", builtin=builtin)
+
+
+# What a persona may hold: Persona-Chat personas have 4-5 short statements; the limits keep a
+# hostile file from turning into a prompt of megabytes.
+MAX_STATEMENTS, MAX_STATEMENT_CHARS = 50, 1000
+_NAMES = List(Str(max_len=200), max_items=200)
+PERSONA_SCHEMA = Obj({
+    "name": Optional(Str(max_len=200)),
+    "statements": List(Str(max_len=MAX_STATEMENT_CHARS), min_items=1, max_items=MAX_STATEMENTS),
+    "values": Optional(List(Custom(Str(max_len=100), canonical_value), max_items=len(SCHWARTZ_VALUES))),
+    "topics": Optional(_NAMES), "tags": Optional(_NAMES), "source": Optional(Str(max_len=1000)),
+}, required=("statements",))
+PERSONA_FILE_SCHEMA = Obj({"personas": List(Anything(), max_items=100_000), "version": Anything(),
+                           "description": Anything()}, required=("personas",))
+
+
+def _stored(doc: dict) -> Persona:
+    """A persona the library wrote itself (``Persona.to_json``): taken as it is, so that one saved
+    by an older version with laxer limits stays usable."""
+    return Persona(name=doc["name"], statements=tuple(doc["statements"]), values=tuple(doc.get("values", ())),
+                   topics=tuple(doc.get("topics", ())), tags=tuple(doc.get("tags", ())), source=doc.get("source", ""))
 
 
 def builtin_personas() -> list[Persona]:
@@ -137,21 +157,29 @@ def parse_plain_list(text: str, *, name_prefix: str = "Imported") -> list[Person
 
 
 def parse_file(path: Path) -> list[Persona]:
-    """Recognises Persona-Chat text, a JSON file in the shipped format, or a plain list."""
+    """Recognises Persona-Chat text, a JSON file in the shipped format (or a list of personas),
+    or a plain list. A file with any wrong persona is refused whole, naming the first problem."""
+    name = Path(path).name
     try:
-        text = Path(path).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PersonaError(f"cannot read {path}: {exc}") from None
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise PersonaError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise PersonaError(f"{name}: larger than {MAX_FILE_BYTES // 1_000_000} MB, not a persona file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PersonaError(f"{name}: not UTF-8 text") from None
     if text.lstrip().startswith(("{", "[")):
-        try:
-            doc = json.loads(text)
-        except ValueError as exc:
-            raise PersonaError(f"{path}: invalid JSON ({exc})") from None
-        items = doc.get("personas", []) if isinstance(doc, dict) else doc
-        return [Persona.from_json(p) for p in items]
+        doc = parse_json(text, name, PersonaError)
+        items = check(doc, PERSONA_FILE_SCHEMA, name, PersonaError)["personas"] if isinstance(doc, dict) else doc
+        return [Persona.from_json(p, source=f"{name}: persona {n}") for n, p in enumerate(items, 1)]
     if re.search(r"your persona:", text, re.IGNORECASE):
-        return parse_persona_chat(text, name_prefix=Path(path).stem)
-    return parse_plain_list(text, name_prefix=Path(path).stem)
+        personas = parse_persona_chat(text, name_prefix=Path(path).stem)
+    else:
+        personas = parse_plain_list(text, name_prefix=Path(path).stem)
+    # the same limits as JSON personas (a 10 MB line is not a statement)
+    return [Persona.from_json(p.to_json(), source=f"{name}: persona {n}") for n, p in enumerate(personas, 1)]
 
 
 # -- the workspace's persona library ------------------------------------------------------------
@@ -162,8 +190,7 @@ class PersonaLibrary:
         ws.ensure_schema("persona_library", MIGRATIONS)
 
     def all(self) -> list[Persona]:
-        stored = [Persona.from_json(json.loads(r["json"]))
-                  for r in self.ws.db.execute("SELECT json FROM personas ORDER BY name")]
+        stored = [_stored(json.loads(r["json"])) for r in self.ws.db.execute("SELECT json FROM personas ORDER BY name")]
         stored_names = {p.name for p in stored}
         return [p for p in builtin_personas() if p.name not in stored_names] + stored
 

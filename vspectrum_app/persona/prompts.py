@@ -7,7 +7,9 @@ count; users may edit copies, and a session records the exact text it sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from vspectrum_app.core.templates import TemplateError, check_template, fill
 from vspectrum_app.persona.personas import Persona
 
 SIMPLE_TEMPLATE = (
@@ -47,6 +49,7 @@ ISQ_TEMPLATE = (
 ISQ_TRAIT_FORMAT = "{n}: {statement},"
 
 STRATEGIES = ("simple", "isq")
+FIELDS = ("traits", "max_trait")  # the only fields a persona template may use
 
 
 @dataclass(frozen=True)
@@ -62,14 +65,23 @@ class PromptTemplates:
         else:
             raise ValueError(f"unknown strategy {strategy!r}; expected one of {STRATEGIES}")
         traits = "\n".join(trait_format.format(n=n, statement=s) for n, s in enumerate(persona.statements, 1))
-        if "{traits}" not in template:
-            raise PromptError("the prompt must contain {traits}, where the persona's statements go")
         try:
-            return template.format(traits=traits, max_trait=len(persona.statements))
-        except (KeyError, IndexError, ValueError) as exc:
-            raise PromptError(f"the prompt cannot be filled in ({exc!r}): use {{traits}} and {{max_trait}} "
-                              f"and double any other brace") from None
+            return fill(template, FIELDS, ("traits",), traits=traits, max_trait=len(persona.statements))
+        except TemplateError as exc:
+            raise PromptError(str(exc)) from None
 
 
 class PromptError(Exception):
     pass
+
+
+def load_template(path: Path) -> str:
+    """An edited prompt from a file, checked (fields, size) before anything is recorded."""
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PromptError(f"cannot read the prompt file {path}: {exc}") from None
+    try:
+        return check_template(text, FIELDS, ("traits",))
+    except TemplateError as exc:
+        raise PromptError(f"{Path(path).name}: {exc}") from None

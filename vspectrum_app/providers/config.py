@@ -15,6 +15,7 @@ from pathlib import Path
 
 from vspectrum_app.core.atomic import atomic_write_text
 from vspectrum_app.core.paths import config_dir
+from vspectrum_app.core.schema import Int, List, Num, Obj, Optional, Str, read_json
 
 KINDS = ("openai", "anthropic", "gemini", "openai-compatible")
 DEFAULT_BASE_URL = {
@@ -66,6 +67,17 @@ class ProviderConfig:
         return cls(**{k: v for k, v in doc.items() if k in known})
 
 
+# providers.json, checked whole when read; unknown fields (from a newer version) are ignored.
+PROVIDER_SCHEMA = Obj({
+    "name": Str(max_len=64), "kind": Str(choices=KINDS), "base_url": Optional(Str(max_len=2000)),
+    "models": List(Str(max_len=200, non_empty=True), max_items=1000), "concurrency": Int(min=1, max=1000),
+    "requests_per_minute": Int(min=1, max=10_000_000), "tokens_per_minute": Optional(Int(min=1)),
+    "price_input_per_mtok": Num(min=0), "price_output_per_mtok": Num(min=0),
+    "timeout_s": Num(min=0.1, max=86_400), "max_retries": Int(min=0, max=100),
+}, required=("name", "kind"), extra="drop")
+PROVIDERS_FILE_SCHEMA = Obj({"providers": List(PROVIDER_SCHEMA, max_items=1000)}, extra="keep")
+
+
 class ProviderStore:
     def __init__(self, path: Path | None = None):
         self.path = Path(path) if path else config_dir() / "providers.json"
@@ -74,10 +86,10 @@ class ProviderStore:
         if not self.path.exists():
             return []
         try:
-            doc = json.loads(self.path.read_text("utf-8"))
-            return [ProviderConfig.from_json(p) for p in doc.get("providers", [])]
-        except (OSError, ValueError, TypeError) as exc:
-            raise ProviderError(f"cannot read {self.path} ({exc}); fix or delete it") from None
+            doc = read_json(self.path, PROVIDERS_FILE_SCHEMA, ProviderError, name=str(self.path))
+            return [ProviderConfig(**p) for p in doc.get("providers", [])]
+        except ProviderError as exc:
+            raise ProviderError(f"{exc}; fix or delete it") from None
 
     def get(self, name: str) -> ProviderConfig:
         for p in self.all():

@@ -4,7 +4,6 @@ for the sessions selected, with export of tables to CSV and plots to PNG/SVG."""
 
 from __future__ import annotations
 
-import csv
 
 import numpy as np
 import pyqtgraph as pg
@@ -222,13 +221,12 @@ class SessionResults(QWidget):
             path, _ = QFileDialog.getSaveFileName(self, "Export table", name, "CSV (*.csv)")
         if not path:
             return
+        from vspectrum_app.core import csvfile
+
         headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(headers)
-            for r in range(table.rowCount()):
-                writer.writerow([table.item(r, c).text() if table.item(r, c) else ""
-                                 for c in range(table.columnCount())])
+        rows = [[table.item(r, c).text() if table.item(r, c) else "" for c in range(table.columnCount())]
+                for r in range(table.rowCount())]
+        csvfile.write_file(path, headers, rows)
 
     def export_plot(self, path: str | None = None) -> None:
         plot = self.tabs.currentWidget()
