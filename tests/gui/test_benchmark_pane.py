@@ -121,3 +121,34 @@ def test_every_status_label_is_a_message_label(pane):
         label.set_message("a very long message from a server " * 20, "error")
     pane.adjustSize()
     assert pane.width() <= width
+
+
+def _unfinished_run(ws) -> str:
+    from vspectrum_app.bench.store import RunStore
+
+    store = RunStore(ws)
+    items = [{"target": "fakelab:m1", "mode": "vlm", "value": "Power", "keyword": "money", "rank": 1, "image_id": 1,
+              "image_sha256": "a" * 64, "repeat": 0}]
+    run_id = store.create_run({"targets_label": ["fakelab:m1"], "values": ["Power"]}, items)
+    store.set_status(run_id, "stopped")
+    return run_id
+
+
+def test_delete_an_unwanted_run_after_asking(pane, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from vspectrum_app.bench.store import RunStore
+
+    run_id = _unfinished_run(pane.ctx.workspace)
+    pane.ctx.runs_changed.emit()
+    assert pane.resume_combo.currentData() == run_id and pane.delete_button.isEnabled()
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda *a: asked.append(a[2]) or QMessageBox.StandardButton.No))
+    qtbot.mouseClick(pane.delete_button, Qt.MouseButton.LeftButton)
+    assert asked and [r["id"] for r in RunStore(pane.ctx.workspace).runs()] == [run_id]  # "No" keeps it
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a: QMessageBox.StandardButton.Yes))
+    qtbot.mouseClick(pane.delete_button, Qt.MouseButton.LeftButton)
+    assert RunStore(pane.ctx.workspace).runs() == []
+    assert pane.resume_combo.count() == 0 and not pane.delete_button.isEnabled()
+    assert pane.counters.kind() == "success" and not pane.resume_frame.isVisible()

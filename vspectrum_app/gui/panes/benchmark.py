@@ -10,9 +10,9 @@ from collections import defaultdict
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES
@@ -119,13 +119,18 @@ class BenchmarkPane(QWidget):
         self.resume_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.resume_combo.setMinimumContentsLength(12)
         self.resume_button = QPushButton("Resume")
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setToolTip("Delete the chosen unfinished run and its answers (after asking). Answers "
+                                      "other runs can reuse stay in the workspace.")
         resume_row = QHBoxLayout()
         resume_row.addWidget(self.resume_combo, 1)
         resume_row.addWidget(self.resume_button)
+        resume_row.addWidget(self.delete_button)
         self.estimate_button.clicked.connect(lambda: self.estimate())
         self.start_button.clicked.connect(lambda: self.start())
         self.pause_button.clicked.connect(lambda: self.pause())
         self.resume_button.clicked.connect(lambda: self.resume())
+        self.delete_button.clicked.connect(lambda: self.delete_run())
         left = QWidget()
         left.setMinimumWidth(260)
         lcol = QVBoxLayout(left)
@@ -261,6 +266,7 @@ class BenchmarkPane(QWidget):
         idle = self.job is None
         n = self.resume_combo.count()
         self.resume_button.setEnabled(bool(n) and idle)
+        self.delete_button.setEnabled(bool(n) and idle)
         if n and idle:
             self.resume_banner.set_message(f"{n} run(s) did not finish (closed, crashed or paused): choose one under "
                                            f"Unfinished runs and press Resume; nothing finished is sent again.")
@@ -355,6 +361,25 @@ class BenchmarkPane(QWidget):
         run_id = self.resume_combo.currentData()
         if run_id:
             self._launch(f"Resume {run_id}", ["bench", "resume", run_id], run_id=run_id)
+
+    def delete_run(self) -> None:
+        """Delete the chosen unfinished run, after asking: for runs nobody wants to finish."""
+        from vspectrum_app.bench.store import RunNotFoundError, RunStore
+
+        run_id = self.resume_combo.currentData()
+        if not run_id or self.job is not None:
+            return
+        answer = QMessageBox.question(self, "Delete run", f"Delete {self.resume_combo.currentText()}?\n\nIts answers "
+                                      f"are removed from this run; answers other runs can reuse stay in the workspace.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            n = RunStore(self.ctx.workspace).delete_run(run_id)
+        except RunNotFoundError:
+            n = 0  # deleted meanwhile (e.g. from the command line): nothing left to do
+        self.error_label.set_message("")
+        self.counters.set_message(f"Deleted run {run_id} ({n} items).", "success")
+        self.ctx.runs_changed.emit()
 
     def pause(self) -> None:
         if self.job:
