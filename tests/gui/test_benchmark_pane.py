@@ -152,3 +152,23 @@ def test_delete_an_unwanted_run_after_asking(pane, qtbot, monkeypatch):
     assert RunStore(pane.ctx.workspace).runs() == []
     assert pane.resume_combo.count() == 0 and not pane.delete_button.isEnabled()
     assert pane.counters.kind() == "success" and not pane.resume_frame.isVisible()
+
+
+def test_estimate_says_which_keywords_found_too_few_images(pane, qtbot):
+    _tick_model(pane)
+    qtbot.waitUntil(lambda: len(pane.ctx.started) == 1, timeout=10_000)
+    pane.ctx.job.send({"type": "estimate", "items": 7, "calls": 21, "input_tokens": 1, "output_tokens": 1,
+                       "cost_usd": 0.01, "seconds": 20.0, "k": 5,
+                       "retrieval": {"Power": {"money": 5, "status": 2, "wealth": 0}},
+                       "shortfall": {"Power": {"status": 2, "wealth": 0}}})
+    text = pane.retrieval_label.full_text()
+    assert text.startswith("Too few images for some keywords (wanted 5 each): Power (status 2, wealth 0).")
+    assert "Power 7/15: money 5, status 2, wealth 0" in text and pane.retrieval_label.kind() == "error"
+    pane.k.setValue(2)
+    qtbot.waitUntil(lambda: len(pane.ctx.started) == 2, timeout=10_000)
+    assert pane.retrieval_label.full_text() == ""
+    pane.ctx.job.send({"type": "estimate", "items": 4, "calls": 12, "input_tokens": 1, "output_tokens": 1,
+                       "cost_usd": 0.01, "seconds": 20.0, "k": 2, "retrieval": {"Power": {"money": 2, "status": 2}},
+                       "shortfall": {}})
+    assert pane.retrieval_label.full_text().startswith("Every keyword found 2 images.")
+    assert pane.retrieval_label.kind() == "info"

@@ -51,6 +51,22 @@ def keyword_set_label(ks) -> str:
     return f"{ks.name} ({len(ks.values)} values, {n} keywords)"
 
 
+def describe_retrieval(estimate: dict) -> tuple[str, str]:
+    """What the estimate says about retrieval, before anything is sent: the values whose keywords
+    found fewer than k images (a warning, with what to do), then every value's count per keyword."""
+    counts, k = estimate.get("retrieval") or {}, estimate.get("k")
+    if not counts:
+        return "", "info"
+    short = estimate.get("shortfall") or {}
+    detail = "; ".join(f"{value} {sum(kws.values())}/{k * len(kws)}: " + ", ".join(f"{kw} {n}" for kw, n in kws.items())
+                       for value, kws in counts.items())
+    if not short:
+        return f"Every keyword found {k} images. Per value: {detail}", "info"
+    lacking = ", ".join(f"{value} ({', '.join(f'{kw} {n}' for kw, n in kws.items())})" for value, kws in short.items())
+    return (f"Too few images for some keywords (wanted {k} each): {lacking}. Import more screenshots or lower "
+            f"Images per keyword. Per value: {detail}", "error")
+
+
 class BenchmarkPane(QWidget):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
@@ -105,6 +121,7 @@ class BenchmarkPane(QWidget):
         self.form_hint = MessageLabel(lines=2)
         self.estimate_label = MessageLabel(lines=5)
         self.estimate_label.setToolTip(TERMS["items"])
+        self.retrieval_label = MessageLabel(lines=3)
         buttons = QHBoxLayout()
         self.estimate_button, self.start_button = QPushButton("Estimate"), QPushButton("Start")
         self.start_button.setShortcut("Ctrl+Return")
@@ -138,6 +155,7 @@ class BenchmarkPane(QWidget):
         lcol.addWidget(config_area, 1)
         lcol.addWidget(self.form_hint)
         lcol.addWidget(self.estimate_label)
+        lcol.addWidget(self.retrieval_label)
         lcol.addLayout(buttons)
         lcol.addWidget(QLabel("Unfinished runs"))
         lcol.addLayout(resume_row)
@@ -325,11 +343,16 @@ class BenchmarkPane(QWidget):
         if self._estimate_job is not None and getattr(self._estimate_job, "running", False):
             self._estimate_job.cancel()  # the form changed: the old estimate is moot
         self.estimate_label.set_message("Estimating...")
+        self.retrieval_label.set_message("")
         job = self._estimate_job = self.ctx.run_job("Estimate", args + ["--dry-run"])
         job.event.connect(lambda e, j=job: e.get("type") == "estimate" and j is self._estimate_job
-                          and self.estimate_label.set_message(self._describe_estimate(e)))
+                          and self._show_estimate(e))
         job.failed.connect(lambda msg, j=job: j is self._estimate_job and self.estimate_label.set_message(
             f"Cannot estimate: {msg}", "error"))
+
+    def _show_estimate(self, e: dict) -> None:
+        self.estimate_label.set_message(self._describe_estimate(e))
+        self.retrieval_label.set_message(*describe_retrieval(e))
 
     def _describe_estimate(self, e: dict) -> str:
         """The estimate in the units the progress uses: items, and the calls they take."""
