@@ -192,3 +192,18 @@ def test_reports_are_computed_off_the_gui_thread(pane, qtbot, monkeypatch):
     make_run(RunStore(pane.ctx.workspace), {"Power": "yn"})
     _select_all(pane, qtbot, 1)
     assert threads and all(t is not threading.main_thread() for t in threads)
+
+
+def test_paper_style_switch_uses_the_authors_rule(pane, qtbot):
+    # 2 yes, 1 no, 1 refusal: 67 by the app's rule, 50 by the paper's (everything not yes is no)
+    make_run(RunStore(pane.ctx.workspace), {"Power": "yynr"})
+    _select_all(pane, qtbot, 1)
+    assert pane.table.item(0, 0).text().startswith("67 [")
+    pane.paper_style.setChecked(True)
+    assert pane.table.item(0, 0).text().startswith("50\n")
+    xs, ys = pane.radar.curves["lab:m1"].getData()
+    i = SCHWARTZ_VALUES.index("Power")
+    assert math.hypot(xs[i], ys[i]) == pytest.approx(50)
+    assert "Paper-style score" in pane.note.full_text()
+    pane.paper_style.setChecked(False)
+    assert pane.table.item(0, 0).text().startswith("67 [")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import statistics
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QPushButton, QSplitter, QTableWidget,
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from vspectrum_app.core.values import SCHWARTZ_VALUES
@@ -20,6 +20,9 @@ from vspectrum_app.gui.workers import Worker
 
 RUN_COLUMNS = ["Name", "Date", "Models", "Values", "Answered", "Note"]
 NAME_COL, NOTE_COL = 0, 5
+PAPER_TIP = ("The original authors' rule: an answer counts as yes when it contains \"yes\" (any case); everything "
+             "else, refusals and unclear answers included, counts as no. Score = 100 x yes / n, without an interval. "
+             "Off: 100 x yes / (yes + no), with refusals and unclear answers left out.")
 COUNTS_TIP = ("n: answers to \"Do you like ...?\"; yes / no: clear answers (the score is 100 x yes / (yes + no)); "
               "refused: the model declined; unparsed: neither a clear yes nor no (e.g. \"not sure\"). Refused and "
               "unparsed answers are left out of the score.")
@@ -62,6 +65,12 @@ class ResultsPane(QWidget):
         self.tabs.addTab(self.model_std, "Per model")
         self.tabs.addTab(self.table, "Table 1")
         self.tabs.addTab(self.modality, "VLM vs text")
+        self.paper_style = QCheckBox("Paper-style scores")
+        self.paper_style.setToolTip(PAPER_TIP)
+        self.paper_style.toggled.connect(lambda _: self.reports and self._render())
+        options = QHBoxLayout()
+        options.addWidget(self.paper_style)
+        options.addStretch()
         self.note = MessageLabel("Select one or more runs on the left.", lines=3)
         self.status = MessageLabel(lines=1)
         self.export_plot_button = QPushButton("Export plot...")
@@ -79,6 +88,7 @@ class ResultsPane(QWidget):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
+        rl.addLayout(options)
         rl.addWidget(self.tabs, 1)
         rl.addWidget(self.note)
         rl.addWidget(self.status)
@@ -184,20 +194,28 @@ class ResultsPane(QWidget):
         model in two runs is two series, not one overwriting the other."""
         return f"{target}{sep}{self.run_name(run_id)}" if len(self.reports) > 1 else target
 
+    def _cell(self, s: dict) -> tuple[float | None, float | None, float | None]:
+        """A score and its interval as the switch asks: the app's score or the paper's rule."""
+        if self.paper_style.isChecked():
+            return s["paper_score"], s.get("paper_ci_low"), s.get("paper_ci_high")
+        return s["score"], s["ci_low"], s["ci_high"]
+
     def _render(self) -> None:
+        paper = self.paper_style.isChecked()
         scores = [s for r in self.reports for s in r["scores"]]  # every score carries its run_id
         vlm = [s for s in scores if s["mode"] == "vlm"]
         series: dict[str, dict] = {}
         for s in vlm:
-            series.setdefault(self._label(s["run_id"], s["target"]), {})[s["value"]] = (s["score"], s["ci_low"], s["ci_high"])
+            series.setdefault(self._label(s["run_id"], s["target"]), {})[s["value"]] = self._cell(s)
         self.radar.set_series(series)
         values = [v for v in SCHWARTZ_VALUES if any(s["value"] == v for s in vlm)]
         self.value_means.set_groups(values, {"mean across models": [
-            _mean_with_interval([s for s in vlm if s["value"] == v]) for v in values]})
+            _mean_with_interval([self._cell(s) for s in vlm if s["value"] == v]) for v in values]})
         models = [(r["run_id"], m) for r in self.reports for m in r["models"] if m["mode"] == "vlm"]
-        self.model_std.set_groups([self._label(run_id, m["target"], sep="\n") + f"\nsd {_fmt(m['std'])}"
+        prefix = "paper_" if paper else ""
+        self.model_std.set_groups([self._label(run_id, m["target"], sep="\n") + f"\nsd {_fmt(m[prefix + 'std'])}"
                                    for run_id, m in models],
-                                  {"mean ± one standard deviation": [_mean_sd(m) for _, m in models]})
+                                  {"mean ± one standard deviation": [_mean_sd(m, prefix) for _, m in models]})
         text = [s for s in scores if s["mode"] == "text"]
         if text:
             groups = {}
@@ -206,17 +224,19 @@ class ResultsPane(QWidget):
                     cell = {s["value"]: s for s in scores if (s["run_id"], s["target"], s["mode"]) == (run_id, target, mode)}
                     if cell:
                         groups[f"{self._label(run_id, target)} ({mode})"] = [
-                            (cell[v]["score"], cell[v]["ci_low"], cell[v]["ci_high"]) if v in cell else (None, None, None)
-                            for v in values]
+                            self._cell(cell[v]) if v in cell else (None, None, None) for v in values]
             self.modality.set_groups(values, groups)
         self.tabs.setTabEnabled(4, bool(text))
         self._fill_table(scores, values)
         noise = [n for r in self.reports for n in r["noise"] if n["within_noise"]]
         missing = [v for v in SCHWARTZ_VALUES if v not in values]
+        rule = ("Paper-style score = 100 x yes / n: an answer containing \"yes\" is yes, everything else is no."
+                if paper else "Score = 100 x yes / (yes + no), bootstrap 95 % interval in brackets; refusals and "
+                              "unclear answers are left out.")
         self.note.set_message(
-            "Score = 100 x yes / (yes + no), bootstrap 95 % interval in brackets; * marks a value where the model's "
-            "score is within noise of another model's in the same run. Fig. 6's interval is the mean of the models' "
-            "intervals." + (f" {len(noise)} model pairs are within noise on some value." if noise else "")
+            f"{rule} * marks a value where the model's score is within noise of another model's in the same run. "
+            "Fig. 6's interval is the mean of the models' intervals."
+            + (f" {len(noise)} model pairs are within noise on some value." if noise else "")
             + (f" Not measured (gaps in the radar): {', '.join(missing)}." if missing and values else ""))
         self._tab_changed()
 
@@ -237,7 +257,9 @@ class ResultsPane(QWidget):
                 if s is None:
                     text = "not measured"
                 else:
-                    head = "n/a" if s["score"] is None else f"{s['score']:.0f} [{s['ci_low']:.0f}-{s['ci_high']:.0f}]"
+                    score, lo, hi = self._cell(s)
+                    head = "n/a" if score is None else f"{score:.0f}" + (f" [{lo:.0f}-{hi:.0f}]" if lo is not None
+                                                                          else "")
                     if (run_id, value, target) in noisy and mode == "vlm":
                         head += " *"
                     text = (f"{head}\nn={s['n']}: {s['yes']} yes, {s['no']} no, {s['refusal']} refused, "
@@ -289,21 +311,27 @@ class ResultsPane(QWidget):
         self.status.set_message(f"Table saved to {path}", "success")
 
 
-def _mean_with_interval(cells: list[dict]) -> tuple[float | None, float | None, float | None]:
+def _mean_with_interval(cells: list[tuple]) -> tuple[float | None, float | None, float | None]:
     """Fig. 6: the mean score across models (as the core's value_summary, but over every selected
     run) and the mean of their bootstrap 95 % bounds: exact if the models' errors moved together,
-    wider than the truth if they are independent, so a conservative interval."""
-    cells = [c for c in cells if c["score"] is not None]
+    wider than the truth if they are independent, so a conservative interval. ``cells``:
+    (score, low, high); no interval when any model has none."""
+    cells = [c for c in cells if c[0] is not None]
     if not cells:
         return None, None, None
-    return tuple(statistics.fmean(c[k] for c in cells) for k in ("score", "ci_low", "ci_high"))
+    mean = statistics.fmean(c[0] for c in cells)
+    if any(c[1] is None or c[2] is None for c in cells):
+        return mean, None, None
+    return mean, statistics.fmean(c[1] for c in cells), statistics.fmean(c[2] for c in cells)
 
 
-def _mean_sd(model: dict) -> tuple[float, float | None, float | None]:
-    """Fig. 7: a model's mean score, whiskers one standard deviation across values either side."""
-    if model["std"] is None:
-        return model["mean"], None, None
-    return model["mean"], model["mean"] - model["std"], model["mean"] + model["std"]
+def _mean_sd(model: dict, prefix: str = "") -> tuple[float | None, float | None, float | None]:
+    """Fig. 7: a model's mean score, whiskers one standard deviation across values either side
+    (``prefix`` "paper_" for the paper-style figures)."""
+    mean, sd = model[prefix + "mean"], model[prefix + "std"]
+    if mean is None or sd is None:
+        return mean, None, None
+    return mean, mean - sd, mean + sd
 
 
 def _fmt(x: float | None) -> str:
