@@ -207,3 +207,22 @@ def test_paper_style_switch_uses_the_authors_rule(pane, qtbot):
     assert "Paper-style score" in pane.note.full_text()
     pane.paper_style.setChecked(False)
     assert pane.table.item(0, 0).text().startswith("67 [")
+
+
+def test_clicking_a_score_lists_the_answers_behind_it(pane, qtbot):
+    pytest.importorskip("vspectrum_app.bench.trace")  # the core's drill-down (issue 13.16)
+    make_run(RunStore(pane.ctx.workspace), {"Power": "yynr", "Hedonism": "n"})
+    _select_all(pane, qtbot, 1)
+    rect = pane.table.visualItemRect(pane.table.item(0, 0))
+    pane.tabs.setCurrentWidget(pane.table)
+    qtbot.mouseClick(pane.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    dialog = pane.cell_answers
+    qtbot.waitUntil(lambda: dialog is not None and len(dialog.answers) == 4, timeout=30_000)
+    assert "lab:m1 on Power" in dialog.heading.text()
+    classes = sorted(dialog.table.item(r, 3).text() for r in range(dialog.table.rowCount()))
+    assert classes == ["no", "refusal", "yes", "yes"]
+    assert {dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())} == {"k"}
+    dialog.filter.setCurrentText("yes")
+    qtbot.waitUntil(lambda: len(dialog.answers) == 2, timeout=30_000)
+    assert [dialog.table.item(r, 2).text() for r in range(2)] == ["Yes.", "Yes."]
+    assert dialog.status.full_text().startswith("2 answer(s) of class yes")

@@ -60,6 +60,8 @@ class ResultsPane(QWidget):
         self.table = QTableWidget()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setToolTip(COUNTS_TIP)
+        self.table.cellClicked.connect(self._open_cell)
+        self.cell_answers = None  # the drill-down window, made on first use
         self.tabs.addTab(self.radar, "Radar")
         self.tabs.addTab(self.value_means, "Per value")
         self.tabs.addTab(self.model_std, "Per model")
@@ -265,11 +267,24 @@ class ResultsPane(QWidget):
                     text = (f"{head}\nn={s['n']}: {s['yes']} yes, {s['no']} no, {s['refusal']} refused, "
                             f"{s['unparsed']} unparsed")
                 item = QTableWidgetItem(text)
-                item.setToolTip(COUNTS_TIP)
+                item.setToolTip(COUNTS_TIP + ("\n\nClick to see the answers behind this score." if s else ""))
                 item.setData(Qt.ItemDataRole.UserRole, (run_id, target, mode, value))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
         self.table.resizeRowsToContents()
+
+    def _open_cell(self, row: int, column: int) -> None:
+        """The answers behind the clicked score, in their own window."""
+        from vspectrum_app.gui.panes.cell_answers import CellAnswers, trace_available
+
+        item = self.table.item(row, column)
+        cell = item.data(Qt.ItemDataRole.UserRole) if item else None
+        if not cell or not trace_available():
+            return
+        if self.cell_answers is None:
+            self.cell_answers = CellAnswers(self.ctx, self)
+        run_id, target, mode, value = cell
+        self.cell_answers.show_cell(run_id, target, mode, value, run_name=self.run_name(run_id))
 
     # -- export -------------------------------------------------------------------------
     def _tab_changed(self, *_) -> None:
