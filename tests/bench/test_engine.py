@@ -79,7 +79,7 @@ def test_run_scores_match_the_scripted_model(indexed_workspace, tiny_clip, serve
     report = run_report(indexed_workspace, run_id)
     got = {s["value"]: s["score"] for s in report["scores"]}
     assert got == pytest.approx(_expected(indexed_workspace, run_id, "lab:m1"))
-    assert report["progress"] == {"done": 20, "total": 20, "errors": 0}
+    assert report["progress"] == {"done": 20, "total": 20, "errors": 0, "no_image": 0}
     item = RunStore(indexed_workspace).items(run_id)[0]
     assert item["answer2"] == "Because of the colours." and item["answer3"] == "A coloured picture."
     # the conversation: three turns, image on the first, the paper's questions verbatim

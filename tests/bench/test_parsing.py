@@ -44,6 +44,43 @@ def test_hard_cases(answer, expected):
     assert classify_answer(answer) == expected
 
 
+@pytest.mark.parametrize("answer, expected", [
+    # negated or hedged: neither answer (the old rule read "sure" as a yes)
+    ("Not sure", "unparsed"), ("I'm not sure.", "unparsed"), ("Not sure, maybe", "unparsed"),
+    ("Yes, maybe", "unparsed"), ("Perhaps.", "unparsed"),
+    # declining to have a preference
+    ("I'm an AI and cannot have preferences", "refusal"), ("I don't have the ability to like things", "refusal"),
+    ("As a language model, I have no taste of my own.", "refusal"),
+    ("Sorry, no.", "no"), ("Sì", "yes"), ("Sì, mi piace.", "yes"),
+    ("不是", "no"), ("不好", "no"), ("不喜欢", "no"), ("我不喜欢这个", "no"),
+    # the pipeline failed, not the model
+    ("I cannot see any image.", "no_image"), ("No image was attached to your message.", "no_image"),
+    ("The image failed to load, so I can't say.", "no_image"), ("I'm sorry, but I can't view the image.", "no_image"),
+])
+def test_issue_13_answers(answer, expected):
+    assert classify_answer(answer) == expected
+
+
+def test_pilot_answers_and_reasons_keep_their_classes(pilot_dir):
+    """Pinned per file: the classes the 202 pilot answers (and their 202 longer 'why' texts,
+    which open with an answer word) had before the issue-13 rules."""
+    pinned = {
+        "experiment_data_plain_gpt_tiktok.csv": {"yes": 40, "no": 5, "unparsed": 5, "refusal": 2},
+        "experiment_data_plain_gpto_ins.csv": {"yes": 39, "no": 11},
+        "experiment_data_plain_gpto_tiktok.csv": {"yes": 45, "no": 5},
+        "experiment_data_plain_gpto_youtube.csv": {"yes": 45, "no": 5},
+    }
+    for name, counts in pinned.items():
+        rows = list(csv.DictReader(open(pilot_dir / name, encoding="utf-8")))
+        assert Counter(classify_answer(r["Answer"]) for r in rows) == Counter(counts), name
+        reasons = Counter(classify_answer(r["Reason"]) for r in rows)
+        assert reasons["no_image"] == 0, (name, reasons)
+        for r in rows:  # a reason opening with the answer word keeps that answer
+            head = r["Reason"].strip().split()[0].strip(".,!").lower() if r["Reason"].strip() else ""
+            if head in ("yes", "no"):
+                assert classify_answer(r["Reason"]) == head, r["Reason"]
+
+
 def test_api_refusal_wins():
     assert classify_answer("Yes", refused_by_api=True) == "refusal"
 

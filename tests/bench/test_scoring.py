@@ -1,13 +1,20 @@
-"""Scores, intervals and summaries on known answer tables."""
+"""Scores, intervals, paired comparisons and summaries on known answer tables, against
+independent oracles (scipy's binomial test and interval, hand-computed worked examples)."""
+
+import math
 
 import pytest
+from scipy.stats import binomtest
+from scipy.stats import t as student_t
 
-from vspectrum_app.bench.scoring import (difference_within_noise, model_summary, noise_marks, score_answers,
-                                         value_summary)
+from vspectrum_app.bench.intervals import (clustered_wilson, design_effect, holm, mcnemar_exact, t_quantile_975,
+                                           wilson_interval)
+from vspectrum_app.bench.scoring import model_summary, paired_comparisons, paired_test, score_answers, value_summary
 
 
-def _answers(target, value, classes, mode="vlm"):
-    return [{"target": target, "mode": mode, "value": value, "image_sha256": f"{value}-{i}", "answer_class": c}
+def _answers(target, value, classes, mode="vlm", texts=None):
+    return [{"target": target, "mode": mode, "value": value, "image_sha256": f"{value}-{i}", "keyword": "k",
+             "answer_class": c, "answer1": (texts[i] if texts else c.capitalize())}
             for i, c in enumerate(classes)]
 
 
@@ -20,8 +27,9 @@ def test_scores_on_a_known_table():
     assert (power.n, power.yes, power.no, power.refusal, power.unparsed) == (50, 30, 10, 5, 5)
     assert power.score == pytest.approx(75.0)
     assert power.paper_score == pytest.approx(60.0)
-    assert power.ci_low < 75 < power.ci_high
-    assert 55 < power.ci_low and power.ci_high < 90
+    # one answer per image: the plain Wilson interval, as scipy computes it
+    ci = binomtest(30, 40).proportion_ci(method="wilson")
+    assert (power.ci_low, power.ci_high) == pytest.approx((100 * ci.low, 100 * ci.high))
     assert scores[("m:a", "Hedonism")].score == pytest.approx(90.0)
     summary = {m["target"]: m for m in model_summary(list(scores.values()))}
     assert summary["m:a"]["mean"] == pytest.approx(82.5)
@@ -29,29 +37,123 @@ def test_scores_on_a_known_table():
     assert summary["m:b"]["std"] is None  # one value: no spread
     means = {v["value"]: v["mean"] for v in value_summary(list(scores.values()))}
     assert means["Power"] == pytest.approx((75 + 20) / 2)
+    # centred (MRAT): score minus the model's own mean over its values
+    assert power.centred == pytest.approx(75 - 82.5)
+    assert scores[("m:a", "Hedonism")].centred == pytest.approx(90 - 82.5)
+    assert scores[("m:b", "Power")].centred == pytest.approx(0.0)
 
 
 def test_all_refusals_give_no_score_not_zero():
     s = score_answers(_answers("m:a", "Power", ["refusal"] * 4))[0]
-    assert s.score is None and s.paper_score == 0.0 and s.ci_low is None
+    assert s.score is None and s.paper_score == 0.0 and s.ci_low is None and s.centred is None
 
 
-def test_interval_is_seeded_and_repeats_stay_together():
+def test_fifty_of_fifty_has_an_honest_interval():
+    """The percentile bootstrap gave [100, 100]; the exact (Clopper-Pearson) lower bound is
+    0.025 ** (1 / 50) = 92.9 %, and Wilson's is z^2-based: n / (n + z^2) = 92.87 %."""
+    s = score_answers(_answers("m:a", "Power", ["yes"] * 50))[0]
+    assert s.ci_high == 100.0
+    assert s.ci_low == pytest.approx(100 * 50 / (50 + 1.959963984540054 ** 2))
+    assert s.ci_low == pytest.approx(100 * 0.025 ** (1 / 50), abs=0.1)
+    none = score_answers(_answers("m:a", "Power", ["no"] * 50))[0]
+    assert none.ci_low == 0.0 and none.ci_high == pytest.approx(100 - s.ci_low)
+
+
+def test_wilson_matches_scipy_and_uses_poisson_bounds_next_to_the_edges():
+    for k in (0, 4, 10, 25, 46, 50):
+        ci = binomtest(k, 50).proportion_ci(method="wilson")
+        assert wilson_interval(k, 50) == pytest.approx((ci.low, ci.high))
+    # 1-3 yes (or no) of n: Brown, Cai & DasGupta's one-sided Poisson lower bound lambda / n
+    assert wilson_interval(1, 50)[0] == pytest.approx(0.051 / 50)
+    assert wilson_interval(3, 50)[0] == pytest.approx(0.818 / 50)
+    assert wilson_interval(48, 50)[1] == pytest.approx(1 - 0.355 / 50)
+    assert wilson_interval(0, 0) is None
+
+
+def test_repeats_of_an_image_are_one_cluster():
+    # every image answered 5 times, always alike: the repeats add no information
+    alike = [(5, 5)] * 6 + [(0, 5)] * 4
+    assert design_effect(alike) == pytest.approx(5.0)
+    lo, hi = clustered_wilson(alike)
+    # = Wilson on 6 of 10 images with z = t(0.975, 9 df) (scipy), by the textbook formula
+    z, p, n = student_t.ppf(0.975, 9), 0.6, 10
+    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert (lo, hi) == pytest.approx((100 * (centre - half), 100 * (centre + half)), abs=0.01)
+    # repeats that vary like independent answers: no inflation (design effect 1)
+    assert design_effect([(1, 1)] * 20) == 1.0
+    # hand-computed ratio-estimator design effect: p = 6/12, clusters (3,3),(3,3),(0,3),(0,3)
+    # var_cluster = 4/3 * (4 * 1.5^2) / 144 = 1/12; var_simple = 0.25 / 12; deff = 4 > mean size 3 -> 3
+    assert design_effect([(3, 3), (3, 3), (0, 3), (0, 3)]) == pytest.approx(3.0)
+    # (2,3),(1,3),(2,3),(1,3): var_cluster = 4/3 * 4 * 0.25 / 144 = 1/108; var_simple = 1/48; deff < 1 -> 1
+    assert design_effect([(2, 3), (1, 3), (2, 3), (1, 3)]) == 1.0
     answers = _answers("m:a", "Power", ["yes", "no"] * 20)
-    assert score_answers(answers, seed=3)[0].ci_low == score_answers(answers, seed=3)[0].ci_low
-    doubled = answers + [{**a, "answer_class": a["answer_class"]} for a in answers]  # a repeat per image
+    doubled = answers + [dict(a) for a in answers]  # a repeat per image, the same answer
     single, double = score_answers(answers)[0], score_answers(doubled)[0]
-    assert double.n == 80 and double.score == single.score
-    # resampling images, not answers: the repeat adds no false precision
-    assert (double.ci_high - double.ci_low) == pytest.approx(single.ci_high - single.ci_low, abs=6)
+    assert double.n == 80 and double.score == single.score and double.design_effect == pytest.approx(2.0)
+    # the repeat adds no false precision: only t(39 df) for z widens it a little
+    assert double.ci_low < single.ci_low and double.ci_high > single.ci_high
+    assert (double.ci_low, double.ci_high) == pytest.approx((single.ci_low, single.ci_high), abs=1.0)
 
 
-def test_within_noise():
-    a = _answers("m:a", "Power", ["yes"] * 26 + ["no"] * 24)
-    b = _answers("m:b", "Power", ["yes"] * 24 + ["no"] * 26)
-    c = _answers("m:c", "Power", ["yes"] * 5 + ["no"] * 45)
-    assert difference_within_noise(a, b)[2] is True
-    diff, (lo, hi), noise = difference_within_noise(a, c)
-    assert noise is False and diff == pytest.approx(42.0) and lo > 0
-    marks = {(m["a"], m["b"]): m["within_noise"] for m in noise_marks(a + b + c)}
-    assert marks == {("m:a", "m:b"): True, ("m:a", "m:c"): False, ("m:b", "m:c"): False}
+def test_t_quantile_matches_scipy():
+    for df in (1, 2, 3, 5, 9, 30, 200):
+        assert t_quantile_975(df) == pytest.approx(student_t.ppf(0.975, df), abs=0.03 if df == 3 else 3e-3)
+
+
+def test_mcnemar_worked_example_and_scipy():
+    # 50/50 vs 46/50 on shared images, the 4 disagreements all one way: p = 2 * (1/2)^4 = 0.125
+    a = _answers("m:a", "Power", ["yes"] * 50)
+    b = _answers("m:b", "Power", ["yes"] * 46 + ["no"] * 4)
+    t = paired_test(a, b)
+    assert (t["pairs"], t["only_a_yes"], t["only_b_yes"]) == (50, 4, 0)
+    assert t["p"] == pytest.approx(0.125) and t["difference"] == pytest.approx(8.0)
+    for bc in ((4, 0), (10, 3), (7, 7), (0, 0), (30, 12)):
+        expected = binomtest(bc[0], sum(bc), 0.5).pvalue if sum(bc) else 1.0
+        assert mcnemar_exact(*bc) == pytest.approx(expected)
+    marks = paired_comparisons(a + b)
+    assert len(marks) == 1 and marks[0]["within_noise"] is True  # the old test called this a difference
+
+
+def test_paired_test_uses_only_shared_decided_images_and_majority_of_repeats():
+    a = _answers("m:a", "Power", ["yes", "yes", "no", "refusal"])
+    b = _answers("m:b", "Power", ["no", "yes", "no", "yes"])[:3]
+    t = paired_test(a, b)
+    assert (t["pairs"], t["only_a_yes"], t["only_b_yes"]) == (3, 1, 0)
+    repeats = _answers("m:a", "Power", ["yes", "no"]) + _answers("m:a", "Power", ["yes", "yes"])
+    # image 0: yes, yes -> yes; image 1: no, yes -> a tie, left out
+    t = paired_test(repeats, _answers("m:b", "Power", ["no", "no"]))
+    assert (t["pairs"], t["only_a_yes"]) == (1, 1)
+
+
+def test_holm_hand_computed_and_a_real_difference_survives():
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    assert holm([0.5, 0.001]) == pytest.approx([0.5, 0.002])
+    a = _answers("m:a", "Power", ["yes"] * 40 + ["no"] * 10)
+    b = _answers("m:b", "Power", ["yes"] * 10 + ["no"] * 40)
+    c = _answers("m:c", "Power", ["yes"] * 38 + ["no"] * 12)
+    marks = {(m["a"], m["b"]): m for m in paired_comparisons(a + b + c)}
+    assert marks[("m:a", "m:b")]["within_noise"] is False
+    assert marks[("m:a", "m:b")]["p"] == pytest.approx(binomtest(0, 30).pvalue)
+    assert marks[("m:a", "m:b")]["p_holm"] == pytest.approx(min(1, 3 * marks[("m:a", "m:b")]["p"]))
+    assert marks[("m:a", "m:c")]["within_noise"] is True
+
+
+def test_paper_style_rule_scores_the_raw_text():
+    texts = ["Yes.", "eyes", "No", "I'm sorry, I can't", "Subjective", "YES!"]
+    classes = ["yes", "unparsed", "no", "refusal", "unparsed", "yes"]
+    answers = _answers("m:a", "Power", classes, texts=texts)
+    ours = score_answers(answers)[0]
+    paper = score_answers(answers, rule="paper")[0]
+    assert (ours.yes, ours.no, ours.refusal, ours.unparsed, ours.score) == (2, 1, 1, 2, pytest.approx(200 / 3))
+    assert (paper.n, paper.yes, paper.no, paper.refusal, paper.unparsed) == (6, 3, 3, 0, 0)  # "eyes" is a yes there
+    assert paper.score == pytest.approx(50.0) and ours.paper_score == pytest.approx(50.0)
+    with pytest.raises(ValueError):
+        score_answers(answers, rule="other")
+
+
+def test_no_image_answers_are_counted_not_scored():
+    answers = _answers("m:a", "Power", ["yes", "no"])
+    s = score_answers(answers, no_image={("m:a", "vlm", "Power"): 3, ("m:a", "vlm", "Hedonism"): 2})
+    by = {x.value: x for x in s}
+    assert (by["Power"].n, by["Power"].no_image, by["Power"].score) == (2, 3, 50.0)
+    assert (by["Hedonism"].n, by["Hedonism"].no_image, by["Hedonism"].score) == (0, 2, None)

@@ -84,3 +84,23 @@ def test_isq_trait_out_of_range_is_a_problem():
     assert answer.fields["trait_num"] is None
     assert any("out of range" in p for p in answer.problems)
     assert isq_score(answer) is not None  # the trait does not enter the score
+
+
+@pytest.mark.parametrize("decision", ["not sure", "Not sure, maybe", "maybe", "I'm not sure"])
+def test_a_hedged_decision_is_unparsed_not_no(decision):
+    answer = parse_simple("{'decision': '%s', 'reason': 'hard to tell', 'trait_num': 1}" % decision)
+    assert answer.decision is None
+    assert any("decision" in p for p in answer.problems)
+
+
+@pytest.mark.parametrize("value", ["8-9", "7 to 8", "6–7", "5 or 6"])
+def test_an_isq_range_is_unparsed_and_recorded(value):
+    answer = parse_isq(FIG14.replace("'visual_appeal': 6", f"'visual_appeal': '{value}'"), max_trait=4)
+    assert answer.fields["visual_appeal"] is None
+    assert not answer.complete and isq_score(answer) is None
+    assert any(p.startswith("visual_appeal") and value in p for p in answer.problems)
+
+
+def test_isq_single_scores_still_read():
+    answer = parse_isq(FIG14.replace("'visual_appeal': 6", "'visual_appeal': '8/10'"), max_trait=4)
+    assert answer.fields["visual_appeal"] == 8

@@ -165,7 +165,15 @@ def _register_bench(sub) -> None:
     c = cmds.add_parser("report", help="scores with intervals, the paper's tables")
     c.add_argument("run_id")
     c.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    c.add_argument("--paper-style", action="store_true",
+                   help="score with the authors' rule: an answer containing 'yes' is a yes, everything else a no")
     c.set_defaults(func=cmd_bench_report)
+
+    c = cmds.add_parser("reclassify", help="re-derive every answer's class with the current parser; list changes")
+    c.add_argument("run_id")
+    c.add_argument("--dry-run", action="store_true", help="list what would change; write nothing")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_bench_reclassify)
 
     c = cmds.add_parser("list", help="runs in this workspace")
     c.add_argument("--json", action="store_true")
@@ -261,13 +269,33 @@ def _execute(ctx, run_id: str) -> int:
 def cmd_bench_report(args, ctx) -> int:
     from vspectrum_app.bench.report import run_report, to_csv, to_table
 
-    report = run_report(ctx.workspace(), args.run_id)
+    report = run_report(ctx.workspace(), args.run_id, paper_style=args.paper_style)
     if args.format == "json":
         ctx.print_json(report)
     elif args.format == "csv":
         sys.stdout.write(to_csv(report))
     else:
         print(to_table(report))
+    return 0
+
+
+def cmd_bench_reclassify(args, ctx) -> int:
+    from vspectrum_app.bench.parsing import PARSER_VERSION
+    from vspectrum_app.bench.store import RunStore
+
+    store = RunStore(ctx.workspace())
+    before = store.manifest(args.run_id).get("parser_version", 1)
+    changes = store.reclassify(args.run_id, write=not args.dry_run)
+    if ctx.json:
+        ctx.print_json({"run_id": args.run_id, "from": before, "to": PARSER_VERSION, "changes": changes})
+        return 0
+    for c in changes:
+        answer = (c["answer"] or "").replace("\n", " ")
+        print(f"item {c['item_id']} {c['target']} {c['value']}: {c['old']} -> {c['new']}  {answer[:70]!r}")
+    done = "would change" if args.dry_run else "changed"
+    print(f"{args.run_id}: parser version {before} -> {PARSER_VERSION}, {len(changes)} classes {done}"
+          + ("; answers that saw no image are now errors: 'vspectrum bench resume' asks again"
+             if any(c["new"] == "no_image" for c in changes) and not args.dry_run else ""), file=sys.stderr)
     return 0
 
 

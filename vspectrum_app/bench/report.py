@@ -1,80 +1,133 @@
-"""Reports of a run: the tidy long table (one row per model x mode x value), the paper's
-Table 1 matrix, per-model and per-value summaries, noise marks; table, CSV or JSON."""
+"""Reports of a run: the tidy long table (one row per model x mode x value, with n, yes, no,
+refusal, unparsed and no_image beside every score), per-model and per-value summaries, the
+paired model comparisons, the circumplex fit; table, CSV or JSON.
+
+``run_report(ws, run_id, paper_style=True)`` scores every cell with the authors' prototype
+rule instead of ours (the CLI's ``--paper-style`` and the Results pane's switch)."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-from vspectrum_app.bench.scoring import model_summary, noise_marks, score_answers, value_summary
+from vspectrum_app.bench.circumplex import circumplex
+from vspectrum_app.bench.parsing import PARSER_VERSION
+from vspectrum_app.bench.scoring import (COMPARISON_METHOD, INTERVAL_METHOD, model_summary, paired_comparisons,
+                                         score_answers, value_summary)
 from vspectrum_app.bench.store import RunStore
-from vspectrum_app.core import csvfile
+from vspectrum_app.core.csvfile import to_text
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
-LONG_COLUMNS = ("run_id", "target", "mode", "value", "n", "yes", "no", "refusal", "unparsed", "score",
-                "ci_low", "ci_high", "paper_score")
+LONG_COLUMNS = ("run_id", "rule", "target", "mode", "value", "n", "yes", "no", "refusal", "unparsed", "no_image",
+                "score", "ci_low", "ci_high", "centred", "paper_score", "design_effect")
+RULE_TEXT = {"ours": "score = 100 x yes / (yes + no); refusals and unparsed answers are left out",
+             "paper": "paper-style score = 100 x (answers containing 'yes', any case) / n; everything else is a no"}
 
 
-def run_report(ws, run_id: str) -> dict[str, Any]:
+def run_report(ws, run_id: str, paper_style: bool = False) -> dict[str, Any]:
     store = RunStore(ws)
     manifest = store.manifest(run_id)
+    rule = "paper" if paper_style else "ours"
     answers = store.items(run_id)
-    scores = score_answers(answers, seed=manifest.get("seed", 0))
     all_items = store.items(run_id, status=None)
+    no_image: dict[tuple[str, str, str], int] = {}
+    for i in all_items:
+        if i["status"] == "error" and i["answer_class"] == "no_image":
+            key = (i["target"], i["mode"], i["value"])
+            no_image[key] = no_image.get(key, 0) + 1
+    scores = score_answers(answers, rule=rule, no_image=no_image)
+    version = manifest.get("parser_version", 1)  # runs before versions were recorded: version 1
     return {
         "run_id": run_id,
         "manifest": manifest,
+        "rule": rule,
+        "rule_text": RULE_TEXT[rule],
+        "parser": {"run": version, "current": PARSER_VERSION, "stale": version != PARSER_VERSION},
+        "methods": {"interval": INTERVAL_METHOD, "comparison": COMPARISON_METHOD},
         "progress": {"done": len(answers), "total": len(all_items),
-                     "errors": sum(1 for i in all_items if i["status"] == "error")},
+                     "errors": sum(1 for i in all_items if i["status"] == "error"),
+                     "no_image": sum(no_image.values())},
         "scores": [{"run_id": run_id, **s.as_dict()} for s in scores],
         "models": model_summary(scores),
         "values": value_summary(scores),
-        "noise": noise_marks(answers, seed=manifest.get("seed", 0)),
+        "noise": paired_comparisons(answers, rule=rule),
+        "circumplex": circumplex(scores, seed=manifest.get("seed", 0)),
     }
 
 
+def parser_warning(reports: list[dict[str, Any]]) -> str | None:
+    """One line when reports were classified by different or outdated parser versions."""
+    versions = {r["parser"]["run"] for r in reports}
+    stale = [r["run_id"] for r in reports if r["parser"]["stale"]]
+    if len(versions) > 1 or stale:
+        return (f"warning: answers classified by parser version(s) {', '.join(map(str, sorted(versions)))}, "
+                f"current is {PARSER_VERSION}: run 'vspectrum bench reclassify RUN' for " + ", ".join(stale))
+    return None
+
+
+def _round(v):
+    return round(v, 4) if isinstance(v, float) else v
+
+
 def to_csv(report: dict[str, Any]) -> str:
-    out = io.StringIO()
-    csvfile.write_dicts(out, LONG_COLUMNS, ({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
-                                            for row in report["scores"]))
-    return out.getvalue()
+    return to_text(LONG_COLUMNS, ([_round(row.get(c)) for c in LONG_COLUMNS] for row in report["scores"]))
+
+
+def comparisons_csv(report: dict[str, Any]) -> str:
+    columns = ("value", "a", "b", "pairs", "only_a_yes", "only_b_yes", "difference", "p", "p_holm", "within_noise")
+    return to_text(columns, ([_round(row.get(c)) for c in columns] for row in report["noise"]))
+
+
+def _num(v, fmt="{:.0f}") -> str:
+    return "n/a" if v is None else fmt.format(v)
 
 
 def to_table(report: dict[str, Any]) -> str:
-    """The Table 1 matrix (value x model, with intervals) and the summaries, for a terminal."""
-    def fmt(s):
-        if s["score"] is None:
-            return "n/a"
-        return f"{s['score']:.0f} [{s['ci_low']:.0f}-{s['ci_high']:.0f}]" if s["ci_low"] is not None else f"{s['score']:.0f}"
-
-    columns = sorted({(s["target"], s["mode"]) for s in report["scores"]})
-    cell = {(s["target"], s["mode"], s["value"]): s for s in report["scores"]}
-    heads = [t if m == "vlm" else f"{t} (text)" for t, m in columns]
-    width = max([14] + [len(h) for h in heads])
+    """Every model x value cell with its counts, score, interval and centred score; the
+    summaries, the paired comparisons and the circumplex, for a terminal."""
     p = report["progress"]
-    lines = [f"{report['run_id']}: {p['done']}/{p['total']} answers" + (f", {p['errors']} errors" if p["errors"] else ""),
-             "score = 100 x yes / (yes + no), [bootstrap 95 % interval]", "",
-             f"{'value':<15}" + "".join(f"{h:>{width + 2}}" for h in heads)]
-    for value in SCHWARTZ_VALUES:
-        if any((t, m, value) in cell for t, m in columns):
-            lines.append(f"{value:<15}" + "".join(
-                f"{fmt(cell[(t, m, value)]) if (t, m, value) in cell else '-':>{width + 2}}" for t, m in columns))
+    lines = [f"{report['run_id']}: {p['done']}/{p['total']} answers"
+             + (f", {p['errors']} errors" if p["errors"] else "")
+             + (f" ({p['no_image']} saw no image: resume asks again)" if p["no_image"] else ""),
+             report["rule_text"], f"interval: {report['methods']['interval']}",
+             f"centred: score minus the model's mean over its values (MRAT)"]
+    warning = parser_warning([report])
+    if warning:
+        lines.append(warning)
+    head = (f"{'model':<24}{'value':<15}{'n':>5}{'yes':>5}{'no':>5}{'ref':>5}{'unp':>5}{'noimg':>6}"
+            f"{'score':>7}{'95 % interval':>15}{'centred':>9}")
+    lines += ["", head]
+    order = {v: i for i, v in enumerate(SCHWARTZ_VALUES)}
+    for s in sorted(report["scores"], key=lambda s: (s["target"], s["mode"], order.get(s["value"], 99))):
+        who = s["target"] + (" (text)" if s["mode"] == "text" else "")
+        ci = f"[{s['ci_low']:.0f}-{s['ci_high']:.0f}]" if s["ci_low"] is not None else "n/a"
+        lines.append(f"{who[:23]:<24}{s['value']:<15}{s['n']:>5}{s['yes']:>5}{s['no']:>5}{s['refusal']:>5}"
+                     f"{s['unparsed']:>5}{s['no_image']:>6}{_num(s['score']):>7}{ci:>15}"
+                     f"{_num(s['centred'], '{:+.1f}'):>9}")
     lines.append("")
     for m in report["models"]:
-        std = f"{m['std']:.1f}" if m["std"] is not None else "n/a"
-        lines.append(f"{m['target']}{' (text)' if m['mode'] == 'text' else ''}: mean {m['mean']:.1f}, sd {std} "
-                     f"(paper-style: mean {m['paper_mean']:.1f})")
-    counts = {}
-    for s in report["scores"]:
-        c = counts.setdefault(s["target"], [0, 0])
-        c[0] += s["refusal"]
-        c[1] += s["unparsed"]
-    for target, (ref, unp) in counts.items():
-        if ref or unp:
-            lines.append(f"{target}: {ref} refusals, {unp} unparsed answers (excluded from scores; "
-                         f"counted as no in the paper-style score)")
-    close = [n for n in report["noise"] if n["within_noise"]]
-    if close:
-        lines.append("within noise: " + "; ".join(f"{n['value']}: {n['a']} vs {n['b']}" for n in close[:12])
-                     + (" ..." if len(close) > 12 else ""))
+        lines.append(f"{m['target']}{' (text)' if m['mode'] == 'text' else ''}: mean {m['mean']:.1f}, "
+                     f"sd {_num(m['std'], '{:.1f}')} (paper-style: mean {_num(m['paper_mean'], '{:.1f}')})")
+    if report["noise"]:
+        lines += ["", f"model differences: {report['methods']['comparison']}"]
+        for c in report["noise"]:
+            if not c["within_noise"]:
+                lines.append(f"  {c['value']}: {c['a']} vs {c['b']}: {c['difference']:+.0f} points on {c['pairs']} "
+                             f"shared images ({c['only_a_yes']} vs {c['only_b_yes']} discordant), "
+                             f"p = {c['p']:.3g}, Holm p = {c['p_holm']:.3g}")
+        close = sum(c["within_noise"] for c in report["noise"])
+        lines.append(f"  {close} of {len(report['noise'])} value x model pairs: no difference at Holm p < 0.05")
+    fits = [c for c in report["circumplex"] if c["fit"] or any(c["axes"].values())]
+    if fits:
+        lines += ["", "circumplex (centred profile ~ a cos(theta - phi) + c; permutation p over positions):"]
+        for c in fits:
+            who = c["target"] + (" (text)" if c["mode"] == "text" else "")
+            f = c["fit"]
+            if f:
+                lines.append(f"  {who}: amplitude {f['amplitude']:.1f}, peak {f['peak_deg']:.0f} deg "
+                             f"({f['peak_region']}), R^2 {f['r2']:.2f}, p = {f['p_permutation']:.3g}")
+            for axis, label in (("openness_minus_conservation", "Openness - Conservation"),
+                                ("transcendence_minus_enhancement", "Self-transcendence - Self-enhancement")):
+                a = c["axes"].get(axis)
+                if a:
+                    lines.append(f"    {label}: {a['estimate']:+.1f} [{a['ci_low']:+.1f}, {a['ci_high']:+.1f}]")
     return "\n".join(lines)

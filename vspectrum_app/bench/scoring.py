@@ -1,11 +1,16 @@
-"""Scores and their uncertainty (protocol.md section 3).
+"""Scores and their uncertainty (protocol.md section 3; methods in docs/benchmark.md).
 
-Per model x value: n, yes, no, refusals, unparsed; score = 100 x yes / (yes + no); the
-paper-style score (everything not yes counts as no: 100 x yes / n); a bootstrap 95 %
-interval resampling images (an image's repeats stay together). Per model: mean and standard
-deviation across values (Fig. 7). Per value: mean across models (Fig. 6). Two models'
-difference on a value is *within noise* when the bootstrap 95 % interval of the difference
-contains zero (independent resamples of each model's images).
+Per model x value: n, yes, no, refusals, unparsed; score = 100 x yes / (yes + no) with a
+cluster-aware Wilson 95 % interval (an image's repeats are one cluster: intervals.py); the
+centred score (score minus the model's own mean over its values, MRAT centring as Schwartz's
+questionnaires are scored); and the paper-style score, the authors' prototype rule exactly:
+the raw answer contains "yes" (any case), else no; 100 x yes / n.
+
+``rule="paper"`` scores every cell with that prototype rule instead (the report switch and
+``--paper-style``): refusals and unparsed answers are then noes, as in the paper.
+
+Models are compared per value on the images both answered: exact McNemar test, Holm-adjusted
+over every value x model pair of the run (``paired_comparisons``).
 """
 
 from __future__ import annotations
@@ -15,11 +20,15 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
-import numpy as np
-
+from vspectrum_app.bench.intervals import clustered_wilson, design_effect, holm, mcnemar_exact
+from vspectrum_app.bench.parsing import paper_style
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
-RESAMPLES = 2000
+RULES = ("ours", "paper")
+ALPHA = 0.05
+INTERVAL_METHOD = ("Wilson score 95 % interval on the effective n (answers / design effect of the "
+                   "per-image clusters; Brown-Cai-DasGupta Poisson bounds for 1-3 answers at an edge)")
+COMPARISON_METHOD = "exact McNemar test on shared images, Holm-adjusted over all values x model pairs"
 
 
 @dataclass
@@ -32,54 +41,81 @@ class ValueScore:
     no: int
     refusal: int
     unparsed: int
-    score: float | None          # 100 * yes / (yes + no)
+    score: float | None          # 100 * yes / (yes + no); with rule "paper": 100 * yes / n
     ci_low: float | None
     ci_high: float | None
-    paper_score: float | None    # 100 * yes / n
+    paper_score: float | None    # the authors' rule: 100 * (answers containing "yes") / n
+    centred: float | None = None  # score minus the model's mean score over its values
+    no_image: int = 0            # answers that saw no image: errors to resume, not in n
+    rule: str = "ours"
+    design_effect: float | None = None  # of the per-image clusters (1: one answer per image)
+    n_eff: float | None = None   # (yes + no) / design effect: the interval's sample size
+    yes_eff: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _image_groups(answers: list[dict]) -> list[tuple[int, int]]:
-    """(yes, yes+no) per image; repeats of one image are resampled together."""
+def answer_class(a: dict, rule: str = "ours") -> str:
+    """The class an answer counts as under ``rule``: ours, or the authors' substring rule."""
+    if rule == "paper":
+        return paper_style(a.get("answer1"))
+    return a["answer_class"]
+
+
+def _image_groups(answers: list[dict], rule: str) -> list[tuple[int, int]]:
+    """(yes, decided) per image: an image's repeats form one cluster."""
     per_image: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for a in answers:
+        cls = answer_class(a, rule)
         g = per_image[a["image_sha256"]]
-        g[0] += a["answer_class"] == "yes"
-        g[1] += a["answer_class"] in ("yes", "no")
+        g[0] += cls == "yes"
+        g[1] += cls in ("yes", "no")
     return [tuple(v) for v in per_image.values()]
 
 
-def bootstrap_samples(groups: list[tuple[int, int]], resamples: int = RESAMPLES, seed: int = 0) -> np.ndarray:
-    """Bootstrap distribution of 100 * yes / (yes + no), resampling images."""
-    if not groups:
-        return np.array([])
-    arr = np.array(groups, dtype=float)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(arr), size=(resamples, len(arr)))
-    yes, decided = arr[idx, 0].sum(axis=1), arr[idx, 1].sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scores = 100 * yes / decided
-    return scores[~np.isnan(scores)]
-
-
-def score_answers(answers: Iterable[dict], seed: int = 0) -> list[ValueScore]:
-    """``answers``: done items (target, mode, value, image_sha256, answer_class)."""
+def score_answers(answers: Iterable[dict], seed: int = 0, rule: str = "ours",
+                  no_image: dict[tuple[str, str, str], int] | None = None) -> list[ValueScore]:
+    """``answers``: done items (target, mode, value, image_sha256, answer_class, answer1);
+    ``no_image``: per (target, mode, value), answers that saw no image (counted, not scored).
+    ``seed`` is kept for callers; the interval is analytic."""
+    if rule not in RULES:
+        raise ValueError(f"unknown scoring rule {rule!r}; expected one of {', '.join(RULES)}")
     groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for a in answers:
         groups[(a["target"], a["mode"], a["value"])].append(a)
+    missing = dict(no_image or {})
     out = []
     order = {v: i for i, v in enumerate(SCHWARTZ_VALUES)}
-    for (target, mode, value), items in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], order.get(kv[0][2], 99))):
-        counts = {c: sum(1 for a in items if a["answer_class"] == c) for c in ("yes", "no", "refusal", "unparsed")}
+    for key in sorted(set(groups) | set(missing), key=lambda k: (k[0], k[1], order.get(k[2], 99))):
+        items = groups.get(key, [])
+        classes = [answer_class(a, rule) for a in items]
+        counts = {c: classes.count(c) for c in ("yes", "no", "refusal", "unparsed")}
         decided = counts["yes"] + counts["no"]
-        samples = bootstrap_samples(_image_groups(items), seed=seed)
-        lo, hi = (float(np.percentile(samples, 2.5)), float(np.percentile(samples, 97.5))) if len(samples) else (None, None)
-        out.append(ValueScore(target=target, mode=mode, value=value, n=len(items), **counts,
-                              score=100 * counts["yes"] / decided if decided else None, ci_low=lo, ci_high=hi,
-                              paper_score=100 * counts["yes"] / len(items)))
+        image_groups = _image_groups(items, rule)
+        ci = clustered_wilson(image_groups)
+        deff = design_effect(image_groups) if decided else None
+        paper_yes = sum(paper_style(a.get("answer1")) == "yes" if "answer1" in a else a["answer_class"] == "yes"
+                        for a in items)
+        out.append(ValueScore(target=key[0], mode=key[1], value=key[2], n=len(items), **counts,
+                              score=100 * counts["yes"] / decided if decided else None,
+                              ci_low=ci[0] if ci else None, ci_high=ci[1] if ci else None,
+                              paper_score=100 * paper_yes / len(items) if items else None,
+                              no_image=missing.get(key, 0), rule=rule, design_effect=deff,
+                              n_eff=decided / deff if deff else None, yes_eff=counts["yes"] / deff if deff else None))
+    _centre(out)
     return out
+
+
+def _centre(scores: list[ValueScore]) -> None:
+    """MRAT centring: each score minus its model's (and mode's) mean over the values it has."""
+    by: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for s in scores:
+        if s.score is not None:
+            by[(s.target, s.mode)].append(s.score)
+    for s in scores:
+        if s.score is not None:
+            s.centred = s.score - statistics.fmean(by[(s.target, s.mode)])
 
 
 def model_summary(scores: list[ValueScore]) -> list[dict[str, Any]]:
@@ -108,29 +144,36 @@ def value_summary(scores: list[ValueScore], mode: str = "vlm") -> list[dict[str,
             for v in SCHWARTZ_VALUES if by.get(v)]
 
 
-def difference_within_noise(a: list[dict], b: list[dict], seed: int = 0) -> tuple[float | None, tuple[float, float] | None, bool]:
-    """(difference of scores a - b, its bootstrap 95 % interval, whether the interval holds 0)."""
-    sa, sb = bootstrap_samples(_image_groups(a), seed=seed), bootstrap_samples(_image_groups(b), seed=seed + 1)
-    if not len(sa) or not len(sb):
-        return None, None, True
-    n = min(len(sa), len(sb))
-    diff = sa[:n] - sb[:n]
-    point = _score(a) - _score(b) if _score(a) is not None and _score(b) is not None else None
-    lo, hi = float(np.percentile(diff, 2.5)), float(np.percentile(diff, 97.5))
-    return point, (lo, hi), lo <= 0 <= hi
+def _image_answers(items: list[dict], rule: str) -> dict[tuple[str, str], bool]:
+    """Per (keyword, image): the model's answer, True for yes. Repeats collapse to their
+    majority (a tie, like a refusal or unparsed answer, leaves the image out of the pair)."""
+    votes: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for a in items:
+        cls = answer_class(a, rule)
+        if cls in ("yes", "no"):
+            votes[(a.get("keyword", ""), a["image_sha256"])][cls == "no"] += 1
+    return {k: y > n for k, (y, n) in votes.items() if y != n}
 
 
-def _score(items: list[dict]) -> float | None:
-    yes = sum(a["answer_class"] == "yes" for a in items)
-    decided = sum(a["answer_class"] in ("yes", "no") for a in items)
-    return 100 * yes / decided if decided else None
+def paired_test(a: list[dict], b: list[dict], rule: str = "ours") -> dict[str, Any]:
+    """Two models on one value: the images both answered yes/no, the discordant counts, the
+    difference of their yes-shares on those images (in points) and the exact McNemar p."""
+    ya, yb = _image_answers(a, rule), _image_answers(b, rule)
+    shared = sorted(set(ya) & set(yb))
+    only_a = sum(ya[k] and not yb[k] for k in shared)
+    only_b = sum(yb[k] and not ya[k] for k in shared)
+    return {"pairs": len(shared), "only_a_yes": only_a, "only_b_yes": only_b,
+            "difference": 100 * (only_a - only_b) / len(shared) if shared else None,
+            "p": mcnemar_exact(only_a, only_b)}
 
 
-def noise_marks(answers: list[dict], seed: int = 0) -> list[dict[str, Any]]:
-    """For every value and every pair of models (VLM mode): is their difference within noise?"""
+def paired_comparisons(answers: list[dict], rule: str = "ours", alpha: float = ALPHA,
+                       mode: str = "vlm") -> list[dict[str, Any]]:
+    """Every value x model pair of a run (one mode), McNemar p and Holm-adjusted p over the
+    family; ``within_noise`` is True unless the adjusted p is below ``alpha``."""
     by: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for a in answers:
-        if a["mode"] == "vlm":
+        if a["mode"] == mode:
             by[(a["value"], a["target"])].append(a)
     targets = sorted({t for _, t in by})
     out = []
@@ -138,8 +181,8 @@ def noise_marks(answers: list[dict], seed: int = 0) -> list[dict[str, Any]]:
         for i, ta in enumerate(targets):
             for tb in targets[i + 1:]:
                 if (value, ta) in by and (value, tb) in by:
-                    diff, ci, noise = difference_within_noise(by[(value, ta)], by[(value, tb)], seed)
-                    out.append({"value": value, "a": ta, "b": tb, "difference": diff,
-                                "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
-                                "within_noise": noise})
+                    out.append({"value": value, "a": ta, "b": tb, **paired_test(by[(value, ta)], by[(value, tb)], rule)})
+    for row, adjusted in zip(out, holm([r["p"] for r in out])):
+        row["p_holm"] = adjusted
+        row["within_noise"] = adjusted >= alpha
     return out

@@ -79,6 +79,7 @@ LABEL_MIGRATIONS: list[str] = [
     """,
 ]
 MAX_NAME_CHARS, MAX_NOTE_CHARS = 200, 10_000
+NO_IMAGE_ERROR = "the model saw no image (class no_image): resume asks again"
 
 
 class RunNotFoundError(Exception):
@@ -98,7 +99,9 @@ class RunStore:
     # -- runs ---------------------------------------------------------------------------
     def create_run(self, manifest: dict[str, Any], items: list[dict[str, Any]]) -> str:
         run_id = f"run-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
-        manifest = {**manifest, "run_id": run_id}
+        from vspectrum_app.bench.parsing import PARSER_VERSION
+
+        manifest = {**manifest, "run_id": run_id, "parser_version": PARSER_VERSION}
         with self.ws.transaction() as conn:
             conn.execute("INSERT INTO bench_runs(id, created_at, status, manifest_json) VALUES (?, ?, 'pending', ?)",
                          (run_id, now(), json.dumps(manifest, ensure_ascii=False)))
@@ -172,11 +175,53 @@ class RunStore:
 
     def finish_items(self, finished: list[tuple[int, str, list[str | None]]]) -> None:
         """Mark items done: (item id, answer class, answers). One transaction for many items:
-        an item whose mark is lost in a crash costs nothing on resume (its calls are logged)."""
-        rows = [(cls, *(answers + [None, None, None])[:3], now(), item_id) for item_id, cls, answers in finished]
+        an item whose mark is lost in a crash costs nothing on resume (its calls are logged).
+        An answer that saw no image (class ``no_image``) is a pipeline failure: the item is
+        an error, kept with its text, and ``resume`` asks again."""
+        rows = [("error" if cls == "no_image" else "done", cls, *(answers + [None, None, None])[:3],
+                 NO_IMAGE_ERROR if cls == "no_image" else None, now(), item_id) for item_id, cls, answers in finished]
         with self.ws.transaction() as conn:
-            conn.executemany("UPDATE bench_items SET status = 'done', answer_class = ?, answer1 = ?, answer2 = ?, "
-                             "answer3 = ?, error = NULL, finished_at = ? WHERE id = ?", rows)
+            conn.executemany("UPDATE bench_items SET status = ?, answer_class = ?, answer1 = ?, answer2 = ?, "
+                             "answer3 = ?, error = ?, finished_at = ? WHERE id = ?", rows)
+
+    def reclassify(self, run_id: str, write: bool = True) -> list[dict[str, Any]]:
+        """Re-derive every answered item's class with the current parser; the changes (and,
+        with ``write``, the run's classes and manifest parser version are updated)."""
+        from vspectrum_app.bench.parsing import PARSER_VERSION, classify_answer
+
+        manifest = self.manifest(run_id)
+        rows = self.ws.db.execute(
+            "SELECT * FROM bench_items WHERE run_id = ? AND answer_class IS NOT NULL ORDER BY id", (run_id,)).fetchall()
+        changes = []
+        for r in rows:
+            new = classify_answer(r["answer1"], refused_by_api=self._api_refused(r))
+            if new != r["answer_class"]:
+                changes.append({"item_id": r["id"], "target": r["target"], "mode": r["mode"], "value": r["value"],
+                                "keyword": r["keyword"], "image_sha256": r["image_sha256"], "repeat": r["repeat"],
+                                "answer": r["answer1"], "old": r["answer_class"], "new": new})
+        if write:
+            old_version = manifest.get("parser_version", 1)
+            history = manifest.get("reclassified", []) + [
+                {"from": old_version, "to": PARSER_VERSION, "at": now(), "changed": len(changes)}]
+            with self.ws.transaction() as conn:
+                conn.executemany(
+                    "UPDATE bench_items SET answer_class = ?, status = ?, error = ? WHERE id = ?",
+                    [(c["new"], "error" if c["new"] == "no_image" else "done",
+                      NO_IMAGE_ERROR if c["new"] == "no_image" else None, c["item_id"]) for c in changes])
+                conn.execute("UPDATE bench_runs SET manifest_json = ? WHERE id = ?", (json.dumps(
+                    {**manifest, "parser_version": PARSER_VERSION, "reclassified": history}, ensure_ascii=False), run_id))
+        return changes
+
+    def _api_refused(self, item) -> bool:
+        """Whether the API itself refused answer 1 (a content-policy refusal, not a text the
+        parser reads): no text at all, or a logged first-turn call flagged as refused."""
+        if item["answer_class"] != "refusal":
+            return False
+        if item["answer1"] is None:
+            return True
+        return self.ws.db.execute(
+            "SELECT 1 FROM bench_calls WHERE refused = 1 AND turn = 1 AND (item_id = ? OR response_text = ?) LIMIT 1",
+            (item["id"], item["answer1"])).fetchone() is not None
 
     def fail_item(self, item_id: int, error: str) -> None:
         with self.ws.transaction() as conn:
@@ -191,9 +236,13 @@ class RunStore:
 
     # -- calls / cache ------------------------------------------------------------------
     def cached(self, cache_key: str) -> dict[str, Any] | None:
-        row = self.ws.db.execute("SELECT response_text, refused, finish_reason, input_tokens, output_tokens "
-                                 "FROM bench_calls WHERE cache_key = ? ORDER BY id LIMIT 1", (cache_key,)).fetchone()
-        return dict(row) if row else None
+        """The first logged answer to this call, skipping answers that saw no image (a
+        pipeline failure is asked again, never replayed from the cache)."""
+        from vspectrum_app.bench.parsing import looks_like_no_image
+
+        rows = self.ws.db.execute("SELECT response_text, refused, finish_reason, input_tokens, output_tokens "
+                                  "FROM bench_calls WHERE cache_key = ? ORDER BY id", (cache_key,))
+        return next((dict(r) for r in rows if not looks_like_no_image(r["response_text"])), None)
 
     def log_call(self, *, cache_key: str, run_id: str, item_id: int, turn: int, provider: str, model: str,
                  request: dict[str, Any], response_text: str, refused: bool, finish_reason: str | None,

@@ -15,11 +15,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from vspectrum_app.bench.parsing import is_hedged
+
 ISQ_NUMERIC = ("visual_appeal", "curiosity_stimulation", "emotional_engagement", "value_expectation")
 ISQ_YES_NO = ("preference_alignment", "action_desire")
 
 _WORD_NUMBERS = {w: n for n, w in enumerate(
     "zero one two three four five six seven eight nine ten".split())}
+_RANGE = re.compile(r"^\d+(?:\.\d+)?\s*(?:-|–|—|to|or|/(?!\s*10\b))\s*\d")
 _FENCE = re.compile(r"```(?:[a-zA-Z]+)?\s*(.*?)```", re.DOTALL)
 _KEY_VALUE = re.compile(
     r"""["']?(?P<key>[A-Za-z_]+)["']?\s*[:=]\s*(?P<value>"[^"]*"|'(?:[^'\\]|\\.|'(?=[A-Za-z]))*'|[^,{}\n]+)""")
@@ -134,6 +137,8 @@ def _yes_no(value: Any) -> str | None:
         return "yes" if value else "no"
     if value is None:
         return None
+    if is_hedged(str(value)):
+        return None  # "not sure", "maybe": neither answer, never a guessed no
     words = re.findall(r"[a-z]+", str(value).lower())
     has_yes, has_no = "yes" in words, "no" in words or "not" in words
     if has_yes and not has_no:
@@ -149,6 +154,8 @@ def _number(value: Any) -> float | None:
     if isinstance(value, (int, float)):
         return _finite(value)
     text = str(value).strip().lower()
+    if _RANGE.match(text):
+        return None  # "8-9", "7 to 8": the model gave no single score; recorded, never silently 8
     match = re.match(r"^(\d+(?:\.\d+)?)\s*(?:/\s*10|out of 10)?\b", text)
     if match:
         return _finite(match.group(1))

@@ -69,7 +69,7 @@ class ResultsPane(QWidget):
         self.tabs.addTab(self.modality, "VLM vs text")
         self.paper_style = QCheckBox("Paper-style scores")
         self.paper_style.setToolTip(PAPER_TIP)
-        self.paper_style.toggled.connect(lambda _: self.reports and self._render())
+        self.paper_style.toggled.connect(lambda _: self.show_selected())  # the core scores by the chosen rule
         options = QHBoxLayout()
         options.addWidget(self.paper_style)
         options.addStretch()
@@ -171,11 +171,11 @@ class ResultsPane(QWidget):
 
         ids = self.selected_ids()
         self._generation += 1
-        generation, ws = self._generation, self.ctx.workspace
+        generation, ws, paper = self._generation, self.ctx.workspace, self.paper_style.isChecked()
         if not ids or ws is None:
             return
         self.status.set_message(f"Computing the scores of {len(ids)} run(s)...")
-        self._worker.run(lambda: [run_report(ws, run_id) for run_id in ids],
+        self._worker.run(lambda: [run_report(ws, run_id, paper_style=paper) for run_id in ids],
                          lambda reports: self._reports_ready(generation, reports),
                          lambda message: generation == self._generation and self.status.set_message(
                              f"Cannot compute the scores: {message}", "error"))
@@ -197,13 +197,10 @@ class ResultsPane(QWidget):
         return f"{target}{sep}{self.run_name(run_id)}" if len(self.reports) > 1 else target
 
     def _cell(self, s: dict) -> tuple[float | None, float | None, float | None]:
-        """A score and its interval as the switch asks: the app's score or the paper's rule."""
-        if self.paper_style.isChecked():
-            return s["paper_score"], s.get("paper_ci_low"), s.get("paper_ci_high")
+        """A score and its interval (by the rule the reports were computed with)."""
         return s["score"], s["ci_low"], s["ci_high"]
 
     def _render(self) -> None:
-        paper = self.paper_style.isChecked()
         scores = [s for r in self.reports for s in r["scores"]]  # every score carries its run_id
         vlm = [s for s in scores if s["mode"] == "vlm"]
         series: dict[str, dict] = {}
@@ -214,10 +211,9 @@ class ResultsPane(QWidget):
         self.value_means.set_groups(values, {"mean across models": [
             _mean_with_interval([self._cell(s) for s in vlm if s["value"] == v]) for v in values]})
         models = [(r["run_id"], m) for r in self.reports for m in r["models"] if m["mode"] == "vlm"]
-        prefix = "paper_" if paper else ""
-        self.model_std.set_groups([self._label(run_id, m["target"], sep="\n") + f"\nsd {_fmt(m[prefix + 'std'])}"
+        self.model_std.set_groups([self._label(run_id, m["target"], sep="\n") + f"\nsd {_fmt(m['std'])}"
                                    for run_id, m in models],
-                                  {"mean ± one standard deviation": [_mean_sd(m, prefix) for _, m in models]})
+                                  {"mean ± one standard deviation": [_mean_sd(m) for _, m in models]})
         text = [s for s in scores if s["mode"] == "text"]
         if text:
             groups = {}
@@ -232,13 +228,18 @@ class ResultsPane(QWidget):
         self._fill_table(scores, values)
         noise = [n for r in self.reports for n in r["noise"] if n["within_noise"]]
         missing = [v for v in SCHWARTZ_VALUES if v not in values]
-        rule = ("Paper-style score = 100 x yes / n: an answer containing \"yes\" is yes, everything else is no."
-                if paper else "Score = 100 x yes / (yes + no), bootstrap 95 % interval in brackets; refusals and "
-                              "unclear answers are left out.")
+        from vspectrum_app.bench.report import parser_warning
+
+        first = self.reports[0] if self.reports else {}
+        rule = first.get("rule_text", "")
+        rule = rule[:1].upper() + rule[1:]
+        interval = first.get("methods", {}).get("interval", "")
+        warning = parser_warning(self.reports) if self.reports else None
         self.note.set_message(
-            f"{rule} * marks a value where the model's score is within noise of another model's in the same run. "
-            "Fig. 6's interval is the mean of the models' intervals."
-            + (f" {len(noise)} model pairs are within noise on some value." if noise else "")
+            (f"{warning}. " if warning else "") + f"{rule}; 95 % interval in brackets ({interval}). * marks a value "
+            "where the model's score does not differ from another model's in the same run (paired test). Fig. 6's "
+            "interval is the mean of the models' intervals."
+            + (f" {len(noise)} model pairs do not differ on some value." if noise else "")
             + (f" Not measured (gaps in the radar): {', '.join(missing)}." if missing and values else ""))
         self._tab_changed()
 
@@ -265,7 +266,8 @@ class ResultsPane(QWidget):
                     if (run_id, value, target) in noisy and mode == "vlm":
                         head += " *"
                     text = (f"{head}\nn={s['n']}: {s['yes']} yes, {s['no']} no, {s['refusal']} refused, "
-                            f"{s['unparsed']} unparsed")
+                            f"{s['unparsed']} unparsed" + (f", {s['no_image']} saw no image" if s.get("no_image")
+                                                           else ""))
                 item = QTableWidgetItem(text)
                 item.setToolTip(COUNTS_TIP + ("\n\nClick to see the answers behind this score." if s else ""))
                 item.setData(Qt.ItemDataRole.UserRole, (run_id, target, mode, value))
@@ -340,10 +342,9 @@ def _mean_with_interval(cells: list[tuple]) -> tuple[float | None, float | None,
     return mean, statistics.fmean(c[1] for c in cells), statistics.fmean(c[2] for c in cells)
 
 
-def _mean_sd(model: dict, prefix: str = "") -> tuple[float | None, float | None, float | None]:
-    """Fig. 7: a model's mean score, whiskers one standard deviation across values either side
-    (``prefix`` "paper_" for the paper-style figures)."""
-    mean, sd = model[prefix + "mean"], model[prefix + "std"]
+def _mean_sd(model: dict) -> tuple[float | None, float | None, float | None]:
+    """Fig. 7: a model's mean score, whiskers one standard deviation across values either side."""
+    mean, sd = model["mean"], model["std"]
     if mean is None or sd is None:
         return mean, None, None
     return mean, mean - sd, mean + sd

@@ -1,0 +1,138 @@
+"""Reports end to end: answers that saw no image, parser versions and reclassification,
+the paper-style switch, counts in every table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from tests.bench.test_engine import _provider, _run, reddish
+from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
+from vspectrum_app.bench.parsing import PARSER_VERSION
+from vspectrum_app.bench.report import parser_warning, run_report, to_csv, to_table
+from vspectrum_app.bench.store import RunStore
+from vspectrum_app.cli import main
+
+
+def test_no_image_is_an_error_that_resume_asks_again(indexed_workspace, tiny_clip, monkeypatch, capsys):
+    """The first time each image is asked, the 'model' says it saw none (an attachment lost on
+    the way); the run stops with those items as errors, the report counts them apart from
+    the scores, and resume sends them again instead of replaying the cached text."""
+    asked: set = set()
+
+    def flaky(req):
+        if req.turn == 1 and req.image is not None and req.image not in asked:
+            asked.add(req.image)
+            return "I cannot see any image in your message."
+        return reddish(req)
+
+    server = FakeVLMServer(answer=flaky).start()
+    try:
+        monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+        _provider(server)
+        assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"]) == 1  # not done
+        store = RunStore(indexed_workspace)
+        run_id = store.runs()[-1]["id"]
+        items = store.items(run_id, status=None)
+        assert {(i["status"], i["answer_class"]) for i in items} == {("error", "no_image")}
+        report = run_report(indexed_workspace, run_id)
+        assert report["progress"]["no_image"] == len(items) == report["progress"]["errors"]
+        cell = report["scores"][0]
+        assert (cell["n"], cell["no_image"], cell["score"]) == (0, len(items), None)
+        assert "saw no image" in to_table(report)
+        sent = len(server.log)
+        assert main(["-w", str(indexed_workspace.root), "bench", "resume", run_id]) == 0
+        assert len(server.log) > sent  # asked again, not answered from the cache
+        items = store.items(run_id, status=None)
+        assert all(i["status"] == "done" and i["answer_class"] in ("yes", "no") for i in items)
+        assert run_report(indexed_workspace, run_id)["progress"]["no_image"] == 0
+    finally:
+        server.stop()
+
+
+def _old_run(ws, answers: list[tuple[str, str]]) -> str:
+    """A run classified by an older parser: manifest without a parser version, stored classes."""
+    store = RunStore(ws)
+    items = [{"target": "lab:m1", "mode": "vlm", "value": "Power", "keyword": "k", "rank": i, "image_id": i,
+              "image_sha256": f"sha{i}", "repeat": 0} for i in range(len(answers))]
+    run_id = store.create_run({"seed": 0}, items)
+    manifest = store.manifest(run_id)
+    del manifest["parser_version"]
+    with ws.transaction() as conn:
+        conn.execute("UPDATE bench_runs SET manifest_json = ? WHERE id = ?", (json.dumps(manifest), run_id))
+    rows = store.items(run_id, status=None)
+    store.finish_items([(r["id"], cls, [text, "why", "what"]) for r, (text, cls) in zip(rows, answers)])
+    return run_id
+
+
+def test_new_runs_record_the_parser_version(workspace):
+    store = RunStore(workspace)
+    run_id = store.create_run({"seed": 0}, [])
+    assert store.manifest(run_id)["parser_version"] == PARSER_VERSION
+    assert run_report(workspace, run_id)["parser"] == {"run": PARSER_VERSION, "current": PARSER_VERSION,
+                                                       "stale": False}
+
+
+def test_reclassify_lists_and_applies_changes(workspace, capsys):
+    run_id = _old_run(workspace, [("Not sure", "yes"), ("Yes.", "yes"), ("Sorry, no.", "refusal"),
+                                  ("I cannot see any image.", "refusal"), ("No", "no")])
+    report = run_report(workspace, run_id)
+    assert report["parser"]["stale"] and report["parser"]["run"] == 1
+    assert "reclassify" in to_table(report) and parser_warning([report])
+    ws = str(workspace.root)
+    assert main(["-w", ws, "bench", "reclassify", run_id, "--dry-run"]) == 0
+    out = capsys.readouterr()
+    assert "yes -> unparsed" in out.out and "refusal -> no" in out.out and "refusal -> no_image" in out.out
+    assert "3 classes would change" in out.err
+    assert RunStore(workspace).items(run_id)[0]["answer_class"] == "yes"  # nothing written
+    assert main(["-w", ws, "bench", "reclassify", run_id, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert [(c["old"], c["new"]) for c in result["changes"]] == [("yes", "unparsed"), ("refusal", "no"),
+                                                                 ("refusal", "no_image")]
+    store = RunStore(workspace)
+    manifest = store.manifest(run_id)
+    assert manifest["parser_version"] == PARSER_VERSION and manifest["reclassified"][0]["changed"] == 3
+    items = {i["answer1"]: i for i in store.items(run_id, status=None)}
+    assert items["I cannot see any image."]["status"] == "error"  # resume asks it again
+    report = run_report(workspace, run_id)
+    assert not report["parser"]["stale"] and parser_warning([report]) is None
+    cell = report["scores"][0]
+    assert (cell["n"], cell["yes"], cell["no"], cell["unparsed"], cell["no_image"]) == (4, 1, 2, 1, 1)
+    assert main(["-w", ws, "bench", "reclassify", run_id]) == 0
+    assert "0 classes changed" in capsys.readouterr().err
+
+
+def test_api_refusals_survive_reclassification(workspace):
+    run_id = _old_run(workspace, [(None, "refusal"), ("Yes", "yes")])
+    assert RunStore(workspace).reclassify(run_id) == []
+
+
+def test_mixed_parser_versions_are_flagged(workspace):
+    old = run_report(workspace, _old_run(workspace, [("Yes", "yes")]))
+    new = run_report(workspace, RunStore(workspace).create_run({"seed": 0}, []))
+    warning = parser_warning([old, new])
+    assert warning and old["run_id"] in warning and new["run_id"] not in warning
+
+
+def test_paper_style_switch_and_counts_in_every_table(workspace, capsys):
+    run_id = _old_run(workspace, [("Yes.", "yes"), ("eyes", "unparsed"), ("No", "no"),
+                                  ("I'm sorry, I can't help", "refusal")])
+    RunStore(workspace).reclassify(run_id)
+    ws = str(workspace.root)
+    assert main(["-w", ws, "bench", "report", run_id, "--format", "csv"]) == 0
+    ours = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))[0]
+    assert {k: ours[k] for k in ("rule", "n", "yes", "no", "refusal", "unparsed", "no_image", "score")} == {
+        "rule": "ours", "n": "4", "yes": "1", "no": "1", "refusal": "1", "unparsed": "1", "no_image": "0",
+        "score": "50.0"}
+    assert main(["-w", ws, "bench", "report", run_id, "--format", "csv", "--paper-style"]) == 0
+    paper = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))[0]
+    assert {k: paper[k] for k in ("rule", "n", "yes", "no", "refusal", "unparsed", "score")} == {
+        "rule": "paper", "n": "4", "yes": "2", "no": "2", "refusal": "0", "unparsed": "0", "score": "50.0"}
+    assert main(["-w", ws, "bench", "report", run_id, "--paper-style"]) == 0
+    table = capsys.readouterr().out
+    assert "paper-style score = 100 x (answers containing 'yes'" in table
+    assert "n  yes   no  ref  unp" in table and "Wilson" in table
+    assert to_csv(run_report(workspace, run_id)).splitlines()[0].startswith("run_id,rule,target,mode,value,n,yes,no")
