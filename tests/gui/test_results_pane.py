@@ -228,3 +228,42 @@ def test_clicking_a_score_lists_the_answers_behind_it(pane, qtbot):
     qtbot.waitUntil(lambda: len(dialog.answers) == 2, timeout=30_000)
     assert [dialog.table.item(r, 2).text() for r in range(2)] == ["Yes.", "Yes."]
     assert dialog.status.full_text().startswith("2 answer(s) of class yes")
+
+
+def test_centred_profile_fitted_circle_and_value_map(pane, qtbot):
+    import pyqtgraph as pg
+
+    from vspectrum_app.bench.circumplex import ANGLE
+
+    plan = {"Self-Direction": "yyyy", "Universalism": "yyyn", "Security": "ynnn", "Power": "nnnn", "Hedonism": "yynn"}
+    make_run(RunStore(pane.ctx.workspace), plan)
+    _select_all(pane, qtbot, 1)
+    report = pane.reports[0]
+    scores = {s["value"]: s for s in report["scores"]}
+
+    def radius(name, value):
+        xs, ys = pane.radar.curves[name].getData()
+        i = SCHWARTZ_VALUES.index(value)
+        return math.hypot(xs[i], ys[i])
+
+    # the fitted circle over the raw radar: the core's fit plus the model's mean, on each measured spoke
+    fit = next(c["fit"] for c in report["circumplex"] if c["target"] == "lab:m1")
+    mean = next(m["mean"] for m in report["models"] if m["target"] == "lab:m1")
+    expected = fit["offset"] + mean + fit["amplitude"] * math.cos(ANGLE["Power"] - math.radians(fit["peak_deg"]))
+    assert radius("lab:m1#fit", "Power") == pytest.approx(pane.radar.radius(expected))
+    assert "peaks towards" in pane.note.full_text() and "R^2" in pane.note.full_text()
+    # centred: 0 is the model's own mean; the rings say so with signed labels
+    pane.centred.setChecked(True)
+    lo, hi = pane.radar.scale
+    assert lo == -hi and pane.radar.ring_labels()[1] == "0" and pane.radar.ring_labels()[3].startswith("+")
+    for value in plan:
+        assert radius("lab:m1", value) == pytest.approx(pane.radar.radius(scores[value]["centred"]))
+    pane.fitted.setChecked(False)
+    assert "lab:m1#fit" not in pane.radar.curves
+    # the value map: one point per model at the core's two higher-order axes
+    axes = next(c["axes"] for c in report["circumplex"] if c["target"] == "lab:m1")
+    dots = [i for i in pane.value_map.items if isinstance(i, pg.ScatterPlotItem)]
+    assert len(dots) == 1
+    x, y = dots[0].getData()
+    assert (x[0], y[0]) == pytest.approx((axes["openness_minus_conservation"]["estimate"],
+                                          axes["transcendence_minus_enhancement"]["estimate"]))

@@ -7,6 +7,7 @@ selection never freezes the window."""
 
 from __future__ import annotations
 
+import math
 import statistics
 
 from PySide6.QtCore import Qt
@@ -15,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFileDialog, QHBoxL
 
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 from vspectrum_app.gui.message_label import MessageLabel
-from vspectrum_app.gui.plots import BarPlot, RadarPlot, export_plot
+from vspectrum_app.gui.plots import COLORS, BarPlot, MapPlot, RadarPlot, export_plot
 from vspectrum_app.gui.workers import Worker
 
 RUN_COLUMNS = ["Name", "Date", "Models", "Values", "Answered", "Note"]
@@ -23,6 +24,13 @@ NAME_COL, NOTE_COL = 0, 5
 PAPER_TIP = ("The original authors' rule: an answer counts as yes when it contains \"yes\" (any case); everything "
              "else, refusals and unclear answers included, counts as no. Score = 100 x yes / n, without an interval. "
              "Off: 100 x yes / (yes + no), with refusals and unclear answers left out.")
+CENTRED_TIP = ("Each model's scores minus its own mean over the values (as Schwartz's questionnaires are scored): "
+               "shows what a model prefers relative to itself, whatever its overall tendency to say yes. 0 on the "
+               "radar is the model's own mean.")
+FITTED_TIP = ("Dashed: each model's profile as fitted by Schwartz's circle of values (a cosine over the values' "
+              "positions on the circle). The closer the line to the dashes, the more the model's preferences follow "
+              "the circle (R^2 in the note).")
+MAP_AXES = ("openness_minus_conservation", "transcendence_minus_enhancement")
 COUNTS_TIP = ("n: answers to \"Do you like ...?\"; yes / no: clear answers (the score is 100 x yes / (yes + no)); "
               "refused: the model declined; unparsed: neither a clear yes nor no (e.g. \"not sure\"). Refused and "
               "unparsed answers are left out of the score.")
@@ -67,11 +75,25 @@ class ResultsPane(QWidget):
         self.tabs.addTab(self.model_std, "Per model")
         self.tabs.addTab(self.table, "Table 1")
         self.tabs.addTab(self.modality, "VLM vs text")
+        self.value_map = MapPlot("Models on Schwartz's two higher-order axes (points, 95 % intervals)",
+                                 "Openness to change - Conservation", "Self-transcendence - Self-enhancement")
+        self.value_map.setToolTip("Right: more Openness to change (Self-Direction, Stimulation) than Conservation "
+                                  "(Security, Conformity, Tradition). Up: more Self-transcendence (Universalism, "
+                                  "Benevolence) than Self-enhancement (Achievement, Power). In score points.")
+        self.tabs.addTab(self.value_map, "Value map")
         self.paper_style = QCheckBox("Paper-style scores")
         self.paper_style.setToolTip(PAPER_TIP)
         self.paper_style.toggled.connect(lambda _: self.show_selected())  # the core scores by the chosen rule
+        self.centred = QCheckBox("Centred profile")
+        self.centred.setToolTip(CENTRED_TIP)
+        self.fitted = QCheckBox("Fitted circle")
+        self.fitted.setChecked(True)
+        self.fitted.setToolTip(FITTED_TIP)
+        for box in (self.centred, self.fitted):
+            box.toggled.connect(lambda _: self.reports and self._render())
         options = QHBoxLayout()
-        options.addWidget(self.paper_style)
+        for box in (self.paper_style, self.centred, self.fitted):
+            options.addWidget(box)
         options.addStretch()
         self.note = MessageLabel("Select one or more runs on the left.", lines=3)
         self.status = MessageLabel(lines=1)
@@ -203,10 +225,8 @@ class ResultsPane(QWidget):
     def _render(self) -> None:
         scores = [s for r in self.reports for s in r["scores"]]  # every score carries its run_id
         vlm = [s for s in scores if s["mode"] == "vlm"]
-        series: dict[str, dict] = {}
-        for s in vlm:
-            series.setdefault(self._label(s["run_id"], s["target"]), {})[s["value"]] = self._cell(s)
-        self.radar.set_series(series)
+        self._render_radar(vlm)
+        self._render_map()
         values = [v for v in SCHWARTZ_VALUES if any(s["value"] == v for s in vlm)]
         self.value_means.set_groups(values, {"mean across models": [
             _mean_with_interval([self._cell(s) for s in vlm if s["value"] == v]) for v in values]})
@@ -240,8 +260,68 @@ class ResultsPane(QWidget):
             "where the model's score does not differ from another model's in the same run (paired test). Fig. 6's "
             "interval is the mean of the models' intervals."
             + (f" {len(noise)} model pairs do not differ on some value." if noise else "")
+            + (" Circle of values: " + "; ".join(self._circumplex_lines()) + "." if self._circumplex_lines() else "")
             + (f" Not measured (gaps in the radar): {', '.join(missing)}." if missing and values else ""))
         self._tab_changed()
+
+    def _render_radar(self, vlm: list[dict]) -> None:
+        """Raw or centred scores (0 = the model's own mean), and each model's fitted circle."""
+        from vspectrum_app.bench.circumplex import ANGLE
+
+        centred = self.centred.isChecked()
+        series: dict[str, dict] = {}
+        for s in vlm:
+            cell = self._cell(s)
+            if centred and s.get("centred") is not None and cell[0] is not None:
+                shift = cell[0] - s["centred"]  # the model's mean: the centred view moves every number by it
+                cell = tuple(None if x is None else x - shift for x in cell)
+            elif centred:
+                cell = (None, None, None)
+            series.setdefault(self._label(s["run_id"], s["target"]), {})[s["value"]] = cell
+        if centred:
+            extent = max([abs(x) for cells in series.values() for c in cells.values() for x in c if x is not None]
+                         + [1.0])
+            limit = min(100.0, 25.0 * math.ceil(extent / 25.0))
+            self.radar.set_series(series, scale=(-limit, limit))
+        else:
+            self.radar.set_series(series)
+        if not self.fitted.isChecked():
+            return
+        means = {(r["run_id"], m["target"]): m["mean"] for r in self.reports for m in r["models"] if m["mode"] == "vlm"}
+        for n, r in enumerate(self.reports):
+            for c in r.get("circumplex", []):
+                fit = c.get("fit")
+                name = self._label(r["run_id"], c["target"])
+                if c["mode"] != "vlm" or not fit or name not in series:
+                    continue
+                base = fit["offset"] + (0.0 if centred else means.get((r["run_id"], c["target"])) or 0.0)
+                phi = math.radians(fit["peak_deg"])
+                curve = {v: base + fit["amplitude"] * math.cos(ANGLE[v] - phi)
+                         for v, cell in series[name].items() if v in ANGLE and cell[0] is not None}
+                color = COLORS[list(series).index(name) % len(COLORS)]
+                self.radar.set_curve(name + "#fit", curve, color=color)
+
+    def _render_map(self) -> None:
+        points = {}
+        for r in self.reports:
+            for c in r.get("circumplex", []):
+                axes = c.get("axes") or {}
+                x, y = axes.get(MAP_AXES[0]), axes.get(MAP_AXES[1])
+                if c["mode"] == "vlm" and x and y:
+                    points[self._label(r["run_id"], c["target"])] = (
+                        x["estimate"], y["estimate"], (x["ci_low"], x["ci_high"]), (y["ci_low"], y["ci_high"]))
+        self.value_map.set_points(points)
+
+    def _circumplex_lines(self) -> list[str]:
+        lines = []
+        for r in self.reports:
+            for c in r.get("circumplex", []):
+                f = c.get("fit")
+                if c["mode"] == "vlm" and f:
+                    lines.append(f"{self._label(r['run_id'], c['target'])} peaks towards {f['peak_region']} "
+                                 f"(amplitude {f['amplitude']:.0f} points, R^2 {f['r2']:.2f}, permutation "
+                                 f"p = {f['p_permutation']:.2g})")
+        return lines
 
     def _fill_table(self, scores: list[dict], values: list[str]) -> None:
         columns = sorted({(s["run_id"], s["target"], s["mode"]) for s in scores})
