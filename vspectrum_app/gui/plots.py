@@ -261,8 +261,10 @@ class MapPlot(pg.PlotWidget):
         self.showGrid(x=True, y=True, alpha=0.3)
         self.items: list[pg.GraphicsObject] = []
 
-    def set_points(self, points: dict[str, tuple[float, float, tuple | None, tuple | None]]) -> None:
-        """``points``: name -> (x, y, (x_low, x_high) or None, (y_low, y_high) or None)."""
+    def set_points(self, points: dict[str, tuple[float, float, tuple | None, tuple | None]],
+                   colors: dict[str, str] | None = None) -> None:
+        """``points``: name -> (x, y, (x_low, x_high) or None, (y_low, y_high) or None);
+        ``colors``: name -> colour (to match another plot's series), else one each in turn."""
         for item in self.items:
             self.removeItem(item)
         self.items = []
@@ -272,7 +274,7 @@ class MapPlot(pg.PlotWidget):
         self.items.append(line)
         extent = 10.0
         for n, (name, (x, y, xi, yi)) in enumerate(points.items()):
-            color = COLORS[n % len(COLORS)]
+            color = (colors or {}).get(name) or COLORS[n % len(COLORS)]
             if xi:
                 self.items.append(pg.PlotDataItem([xi[0], xi[1]], [y, y], pen=pg.mkPen(color)))
             if yi:

@@ -310,7 +310,10 @@ class ResultsPane(QWidget):
                 if c["mode"] == "vlm" and x and y:
                     points[self._label(r["run_id"], c["target"])] = (
                         x["estimate"], y["estimate"], (x["ci_low"], x["ci_high"]), (y["ci_low"], y["ci_high"]))
-        self.value_map.set_points(points)
+        order = list(dict.fromkeys(self._label(s["run_id"], s["target"]) for r in self.reports for s in r["scores"]
+                                   if s["mode"] == "vlm"))  # the radar's series order: the same colours
+        self.value_map.set_points(points, {name: COLORS[order.index(name) % len(COLORS)]
+                                           for name in points if name in order})
 
     def _circumplex_lines(self) -> list[str]:
         lines = []
