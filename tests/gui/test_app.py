@@ -127,7 +127,9 @@ def test_whole_path_import_index_search_benchmark_results(window, qtbot, tmp_pat
     assert "[" in results.table.item(0, 0).text()
     out_csv = tmp_path / "scores.csv"
     results._export_csv(str(out_csv))
-    assert out_csv.read_text().startswith("run_id,target,mode,value")
+    from vspectrum_app.bench.report import LONG_COLUMNS
+
+    assert out_csv.read_text().startswith(",".join(LONG_COLUMNS) + "\n")
     from vspectrum_app.gui.plots import export_plot
 
     export_plot(results.radar, str(tmp_path / "radar.png"))
