@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")
         return 0
     except Exception as exc:  # one clear sentence, not a traceback, for known failures
+        exc = _explained(exc, args)
         if not _is_user_error(exc) or os.environ.get("VSPECTRUM_DEBUG"):
             raise
         if args.events:
@@ -116,6 +117,26 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         ctx.close()
+
+
+def _explained(exc: Exception, args: argparse.Namespace) -> Exception:
+    """A damaged or read-only catalog, or a full disk, as one sentence (issue 14)."""
+    import errno
+    import sqlite3
+
+    from vspectrum_app.core import db, diskspace
+
+    if isinstance(exc, sqlite3.DatabaseError):
+        from vspectrum_app.core.paths import default_workspace
+
+        root = Path(args.workspace).expanduser().resolve() if args.workspace else default_workspace()
+        return UserError(db.explain(exc, root / "catalog.sqlite"))
+    if diskspace.is_disk_full(exc):
+        return UserError(diskspace.disk_full_message(Path(exc.filename).parent if getattr(exc, "filename", None)
+                                                     else Path.cwd()))
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        return UserError(f"{exc.filename or 'the workspace'} is on a read-only disk: nothing can be changed there.")
+    return exc
 
 
 def _is_user_error(exc: Exception) -> bool:

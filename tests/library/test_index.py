@@ -17,7 +17,7 @@ from tests.plugins.library import make_image_bytes
 from vspectrum_app.library.embedder import ClipModelUnavailable, ClipSpec, load_embedder
 from vspectrum_app.library.importer import add_image
 from vspectrum_app.library.index import VectorIndex
-from vspectrum_app.library.indexer import build_index, index_path, load_vectors, open_index
+from vspectrum_app.library.indexer import build_index, index_path, load_vectors, open_index, save_index
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,7 +66,7 @@ def test_index_behind_the_catalog_is_repaired_from_stored_vectors(workspace, tin
     stale = VectorIndex.create(path, 64)  # as if the process died before saving the index
     ids, vectors = load_vectors(workspace, report.model_key)
     stale.add(ids[:2], vectors[:2])
-    stale.save()
+    save_index(workspace, report.model_key, stale)  # saved (and recorded) at an earlier point
     index, repaired = open_index(workspace, report.model_key, 64)
     assert repaired == 4
     assert index.labels() == set(ids.tolist())

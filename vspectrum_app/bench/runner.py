@@ -21,6 +21,7 @@ from typing import Any, Callable
 from vspectrum_app.bench.parsing import classify_answer
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.store import RunStore
+from vspectrum_app.core import locks
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.core.secrets import redact
 from vspectrum_app.providers.clients import ChatClient, Completion, Message, Params, make_client, request_tokens
@@ -29,6 +30,7 @@ from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderC
 from vspectrum_app.providers.ratelimit import RateLimiter
 from vspectrum_app.providers.retry import with_retries
 
+RUN_LOCK = "bench-run"  # core.locks kind: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 
@@ -358,4 +360,6 @@ class _NoClient:
 
 
 def execute_run(ws, run_id: str, reporter: Reporter | None = None, **kwargs) -> RunOutcome:
-    return RunEngine(ws, run_id, reporter, **kwargs).execute()
+    """Run or resume ``run_id``; one process at a time (a second one is refused before sending)."""
+    with locks.hold(ws.root, RUN_LOCK, run_id, f"run {run_id}"):
+        return RunEngine(ws, run_id, reporter, **kwargs).execute()

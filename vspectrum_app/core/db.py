@@ -15,9 +15,9 @@ from typing import Iterator, Sequence
 
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open the catalog. Autocommit mode: callers group writes with ``transaction``."""
-    if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None,
-                               check_same_thread=False, timeout=30)
+    if readonly:  # a read-only disk: no -shm file can be made, so SQLite must not expect changes
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1", uri=True,
+                               isolation_level=None, check_same_thread=False, timeout=30)
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.row_factory = sqlite3.Row
@@ -27,6 +27,28 @@ def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
     return conn
+
+
+def check_readable(conn: sqlite3.Connection) -> None:
+    """Raise sqlite3.DatabaseError now for a file that is not a database or has a damaged schema.
+    (A full ``quick_check`` reads every page: too slow for each command; damage deeper in the
+    file surfaces at the query that meets it, and the CLI reports it with ``explain``.)"""
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+
+
+def explain(exc: BaseException, path: Path) -> str:
+    """One sentence for a failed catalog access (damaged, full disk, read-only, locked)."""
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        return f"the catalog {path} is on a read-only disk or folder: nothing can be changed in it."
+    if "full" in text:
+        from vspectrum_app.core.diskspace import disk_full_message
+
+        return disk_full_message(path.parent)
+    if "locked" in text or "busy" in text:
+        return f"the catalog {path} is locked by another process; try again when it has finished."
+    return (f"the catalog {path} is damaged ({exc}); restore it from a backup, or move it aside and run "
+            "`vspectrum library repair` to rebuild it from the image files.")
 
 
 @contextmanager
@@ -71,6 +93,18 @@ def migrate(conn: sqlite3.Connection, component: str, migrations: Sequence[str])
                 (component, version),
             )
     return len(migrations)
+
+
+def shadow_schema(conn: sqlite3.Connection, migrations: Sequence[str]) -> None:
+    """On a read-only catalog, a component never used there gets empty TEMP tables (in memory),
+    so that its read commands answer "nothing yet" instead of failing on a missing table."""
+    import re
+
+    for script in migrations:
+        for statement in _statements(script):
+            if re.match(r"CREATE\s+(UNIQUE\s+)?INDEX", statement, re.I):
+                continue  # indexes only speed up queries on data a read-only catalog does not hold
+            conn.execute(re.sub(r"^CREATE\s+(TABLE|VIEW|TRIGGER)", r"CREATE TEMP \1", statement, flags=re.I))
 
 
 def _statements(script: str) -> list[str]:

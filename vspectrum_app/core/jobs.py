@@ -28,6 +28,7 @@ class Reporter:
 
     def __init__(self) -> None:
         self._cancel = threading.Event()
+        self._stop_notice_due = False  # set by the signal handler, logged by the job's own thread
 
     # -- what jobs call -----------------------------------------------------------------
     def progress(self, done: int, total: int | None = None, message: str = "") -> None:
@@ -40,11 +41,18 @@ class Reporter:
         pass
 
     def cancelled(self) -> bool:
+        if self._cancel.is_set():
+            self._announce_stop()
         return self._cancel.is_set()
 
     def check_cancelled(self) -> None:
-        if self._cancel.is_set():
+        if self.cancelled():
             raise Cancelled("cancelled")
+
+    def _announce_stop(self) -> None:
+        if self._stop_notice_due:
+            self._stop_notice_due = False
+            self.log("stopping after the work in flight (press Ctrl-C again to abort now)", "warning")
 
     # -- what the owner calls -----------------------------------------------------------
     def cancel(self) -> None:
@@ -53,10 +61,17 @@ class Reporter:
     def install_signal_handlers(self) -> None:
         """SIGINT/SIGTERM request a cooperative stop; a second SIGINT interrupts at once."""
 
+        # The handler only sets flags: it runs between two bytecodes of the main thread, maybe
+        # inside ``emit`` holding its (non-reentrant) lock, so logging here could deadlock.
+        # The notice is logged by the job's next ``cancelled()`` / ``check_cancelled()``.
+        # Once a stop is requested, further SIGTERMs mean nothing more (a hard stop is SIGKILL):
+        # they are ignored at the OS level, so a burst of them cannot nest handler calls.
         def handler(signum, frame):
             if self._cancel.is_set() and signum == signal.SIGINT:
                 raise KeyboardInterrupt
-            self.log("stopping after the work in flight (press Ctrl-C again to abort now)", "warning")
+            if signum == signal.SIGTERM:
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            self._stop_notice_due = True
             self._cancel.set()
 
         if threading.current_thread() is threading.main_thread():

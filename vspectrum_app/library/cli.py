@@ -46,11 +46,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_model)
 
+    p = cmds.add_parser("repair", help="rebuild a lost or damaged catalog from the stored image files")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_repair)
+
     p = cmds.add_parser("keywords", help="list keyword sets, or add one from a JSON file")
     p.add_argument("--add", type=Path, metavar="FILE", help="store this keyword set in the workspace")
     p.add_argument("--show", metavar="SET", help="print one set's keywords")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_keywords)
+
+
+def cmd_repair(args, ctx) -> int:
+    from vspectrum_app.core.paths import default_workspace
+    from vspectrum_app.library.repair import repair_catalog
+
+    root = Path(args.workspace) if args.workspace else default_workspace()
+    report = repair_catalog(root, ctx.reporter)
+    if ctx.json:
+        ctx.print_json({"recovered": report.recovered, "already": report.already, "moved_aside": report.moved_aside,
+                        "skipped": [{"path": p, "reason": r} for p, r in report.skipped]})
+    else:
+        print(f"{report.recovered} images recovered into the catalog, {report.already} already there, "
+              f"{len(report.skipped)} unreadable; run `vspectrum library index` to recompute their embeddings")
+    return 0
 
 
 def cmd_import(args, ctx) -> int:

@@ -9,6 +9,7 @@ touched. Each image is committed on its own, so an interrupted import keeps what
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import re
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
+from vspectrum_app.core import diskspace
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.core.schema import Anything, Custom, Optional, Str, check, show
@@ -65,6 +67,8 @@ def import_paths(ws: Workspace, paths: Iterable[Path], metadata_csv: Path | None
         reporter.log(f"{len(report.metadata_rows_skipped)} metadata rows skipped (the first: "
                      f"{report.metadata_rows_skipped[0]})", "warning")
     files = list(iter_image_files(paths, reporter))
+    # originals plus thumbnails and catalog rows: refuse up front rather than half-way
+    diskspace.require_free(ws.root, int(sum(_size(f) for f in files) * 1.2) + (1 << 20))
     reporter.progress(0, len(files), "importing")
     for n, path in enumerate(files, start=1):
         reporter.check_cancelled()
@@ -75,6 +79,10 @@ def import_paths(ws: Workspace, paths: Iterable[Path], metadata_csv: Path | None
             report.skipped.append((str(path), str(exc)))
             reporter.log(f"skipped {path}: {exc}", "warning")
         except OSError as exc:
+            if diskspace.is_disk_full(exc):  # a write failed: every later file would fail the same way
+                raise diskspace.DiskFullError(diskspace.disk_full_message(ws.root, _size(path))) from None
+            if exc.errno == errno.EROFS:
+                raise
             report.skipped.append((str(path), f"cannot read file ({exc.strerror or exc})"))
             reporter.log(f"skipped {path}: cannot read file ({exc.strerror or exc})", "warning")
         else:
@@ -84,6 +92,13 @@ def import_paths(ws: Workspace, paths: Iterable[Path], metadata_csv: Path | None
                 report.duplicates += 1
         reporter.progress(n, len(files), path.name)
     return report
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def iter_image_files(paths: Iterable[Path], reporter: Reporter | None = None) -> Iterator[Path]:

@@ -10,6 +10,7 @@ in flight, and the next ``open_index`` puts committed vectors the index lacks ba
 from __future__ import annotations
 
 import json
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
-from vspectrum_app.library import images
+from vspectrum_app.library import images, index_integrity
 from vspectrum_app.library.embedder import ClipSpec, Embedder, load_embedder
 from vspectrum_app.library.index import VectorIndex
 from vspectrum_app.library.workspace import Workspace
@@ -73,14 +74,18 @@ def open_index(ws: Workspace, model_key: str, dim: int, reporter: Reporter | Non
     reporter = reporter or NullReporter()
     stored = {r[0] for r in ws.db.execute("SELECT image_id FROM embeddings WHERE model_key = ?", (model_key,))}
     path = index_path(ws, model_key)
-    index = VectorIndex.load(path, dim, capacity=len(stored) + 1024)
+    index = None
+    flaw = index_integrity.problem(ws, model_key, path, dim)  # never hand an unverified file to hnswlib
+    if flaw is None:
+        index = VectorIndex.load(path, dim, capacity=len(stored) + 1024)
+    elif path.exists():  # the one line; a caller without a reporter (search) gets it on stderr
+        (reporter.log if not isinstance(reporter, NullReporter) else _stderr_log)(f"index file {path.name} failed its integrity check ({flaw}); rebuilding it from the "
+                     "stored embeddings", "warning")
     if index is not None and index.labels() - stored:
         reporter.log("the index holds vectors the catalog does not; rebuilding it from the catalog")
         index = None
     rebuilt = index is None
     if rebuilt:
-        if path.exists():
-            reporter.log(f"index file {path.name} unreadable or stale; rebuilding it from the catalog")
         index = VectorIndex.create(path, dim, capacity=len(stored) + 1024)
     missing = stored - index.labels()
     if missing:
@@ -89,8 +94,21 @@ def open_index(ws: Workspace, model_key: str, dim: int, reporter: Reporter | Non
         ids, vectors = load_vectors(ws, model_key, sorted(missing))
         index.add(ids, vectors)
     if index.dirty or rebuilt:
-        index.save()
+        save_index(ws, model_key, index)
     return index, 0 if rebuilt else len(missing)
+
+
+def _stderr_log(message: str, level: str = "warning") -> None:
+    logging.getLogger(__name__).warning(message)
+
+
+def save_index(ws: Workspace, model_key: str, index: VectorIndex) -> None:
+    """Save the index file and record its checksum in the catalog (checked by ``open_index``).
+    On a read-only workspace the repaired index lives in memory only."""
+    if ws.readonly:
+        return
+    index.save()
+    index_integrity.record(ws, model_key, index.path, len(index), index.dim)
 
 
 def missing_images(ws: Workspace, model_key: str, ids: Sequence[int] | None = None) -> list[tuple[int, str, str]]:
@@ -132,11 +150,11 @@ def build_index(ws: Workspace, spec: ClipSpec, reporter: Reporter | None = None,
             done = report.embedded + len(report.failed)
             reporter.progress(done, len(todo), f"{report.embedded} embedded")
             if time.monotonic() - last_save > SAVE_EVERY_S:
-                index.save()
+                save_index(ws, key, index)
                 last_save = time.monotonic()
     finally:
         if index.dirty:
-            index.save()
+            save_index(ws, key, index)
     report.seconds = time.monotonic() - start
     return report
 

@@ -98,9 +98,11 @@ class Searcher:
             to_encode = [t for t in missing if t not in rows]
             if to_encode:
                 vectors = self.embedder.encode_texts(to_encode)
-                with self.ws.transaction() as conn:
-                    conn.executemany("INSERT OR REPLACE INTO text_embeddings(model_key, text, vector) VALUES (?, ?, ?)",
-                                     [(self.model_key, t, v.tobytes()) for t, v in zip(to_encode, vectors)])
+                if not self.ws.readonly:  # a read-only workspace keeps them in memory only
+                    with self.ws.transaction() as conn:
+                        conn.executemany(
+                            "INSERT OR REPLACE INTO text_embeddings(model_key, text, vector) VALUES (?, ?, ?)",
+                            [(self.model_key, t, v.tobytes()) for t, v in zip(to_encode, vectors)])
                 self._text_cache.update(zip(to_encode, vectors))
         return np.stack([self._text_cache[t] for t in texts])
 

@@ -10,6 +10,7 @@ Layout::
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -25,16 +26,23 @@ class WorkspaceError(Exception):
     pass
 
 
+class WorkspaceReadOnlyError(WorkspaceError):
+    pass
+
+
 class Workspace:
-    def __init__(self, root: Path, conn: sqlite3.Connection):
+    def __init__(self, root: Path, conn: sqlite3.Connection, readonly: bool = False):
         self.root = root
         self._conn = conn
+        self.readonly = readonly  # on a read-only disk or folder: reads work, writes are refused
+        self._shadowed: set[str] = set()
         self._local = threading.local()
         self._local.conn = conn
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
-    def open(cls, root: Path | str, *, create: bool = True) -> "Workspace":
+    def open(cls, root: Path | str, *, create: bool = True, repair: bool = False) -> "Workspace":
+        """Open (or create) a workspace. ``repair``: skip the empty-catalog guard (``library repair``)."""
         root = Path(root).expanduser().resolve()
         catalog = root / CATALOG
         if not catalog.exists():
@@ -42,19 +50,38 @@ class Workspace:
                 raise WorkspaceError(f"{root} is not a Value-Spectrum workspace (no {CATALOG}).")
             if root.exists() and not root.is_dir():
                 raise WorkspaceError(f"{root} exists and is not a folder.")
+            _refuse_orphaned_images(root, catalog, repair)
             root.mkdir(parents=True, exist_ok=True)
-        for sub in ("images", "thumbs", "index"):
-            (root / sub).mkdir(exist_ok=True)
+        elif catalog.stat().st_size == 0:
+            _refuse_orphaned_images(root, catalog, repair)
+        readonly = not _writable(root, catalog)
+        if not readonly:
+            for sub in ("images", "thumbs", "index"):
+                (root / sub).mkdir(exist_ok=True)
         try:
-            conn = db.connect(catalog)
+            conn = db.connect(catalog, readonly=readonly)
+            db.check_readable(conn)
         except sqlite3.DatabaseError as exc:
-            raise WorkspaceError(f"Cannot open the catalog {catalog}: {exc}") from exc
-        ws = cls(root, conn)
-        ws.ensure_schema("library", schema.MIGRATIONS)
+            raise WorkspaceError(db.explain(exc, catalog)) from None
+        ws = cls(root, conn, readonly)
+        try:
+            ws.ensure_schema("library", schema.MIGRATIONS)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise WorkspaceError(db.explain(exc, catalog)) from None
         return ws
 
     def ensure_schema(self, component: str, migrations: Sequence[str]) -> None:
         """Bring ``component``'s tables up to date. Components call this before first use."""
+        if self.readonly:
+            version = db.schema_version(self._conn, component)
+            if version == 0 and component not in self._shadowed:
+                db.shadow_schema(self._conn, migrations)
+                self._shadowed.add(component)
+            elif version < len(migrations):
+                raise WorkspaceReadOnlyError(f"the workspace {self.root} is read-only and was written by an older "
+                                             "version of the app; open it once on a writable disk to upgrade it.")
+            return
         db.migrate(self._conn, component, migrations)
 
     # -- connections --------------------------------------------------------------------
@@ -63,11 +90,14 @@ class Workspace:
         """A connection for the calling thread (SQLite connections are not shared across threads)."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = db.connect(self.root / CATALOG)
+            conn = db.connect(self.root / CATALOG, readonly=self.readonly)
             self._local.conn = conn
         return conn
 
     def transaction(self):
+        if self.readonly:
+            raise WorkspaceReadOnlyError(f"the workspace {self.root} is read-only: nothing can be changed in it "
+                                         "(copy it to a writable disk to work on it).")
         return db.transaction(self.db)
 
     def close(self) -> None:
@@ -93,5 +123,26 @@ class Workspace:
     def index_dir(self) -> Path:
         return self.root / "index"
 
+    def image_files(self) -> list[Path]:
+        """Every stored original (``images/ab/<sha>.<ext>``), whatever the catalog says."""
+        folder = self.root / "images"
+        return sorted(p for p in folder.glob("??/*.*") if p.is_file() and not p.name.startswith(".")) \
+            if folder.is_dir() else []
+
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
+
+
+def _refuse_orphaned_images(root: Path, catalog: Path, repair: bool) -> None:
+    """A missing or empty catalog beside stored images is damage, not a new library."""
+    folder = root / "images"
+    count = sum(1 for p in folder.glob("??/*.*") if p.is_file()) if folder.is_dir() else 0
+    if count and not repair:
+        state = "empty" if catalog.exists() else "missing"
+        raise WorkspaceError(f"the catalog {catalog} is {state} but {count} images exist; run Library > Repair "
+                             "or `vspectrum library repair` to rebuild it from the image files.")
+
+
+def _writable(root: Path, catalog: Path) -> bool:
+    """SQLite needs to write the catalog and create its -wal/-shm files beside it."""
+    return os.access(root, os.W_OK) and (not catalog.exists() or os.access(catalog, os.W_OK))

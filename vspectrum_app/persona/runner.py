@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
+from vspectrum_app.core import locks
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.persona.agent import run_session
 from vspectrum_app.persona.personas import Persona
@@ -20,6 +21,7 @@ from vspectrum_app.persona.prompts import PromptTemplates
 from vspectrum_app.persona.store import PersonaSessionError, SessionConfig, SessionStore
 
 STRATEGIES = ("simple", "isq", "control")
+SESSION_LOCK = "persona-session"  # core.locks kind: ``locks.is_locked(ws.root, SESSION_LOCK, sid)``
 
 
 @dataclass
@@ -84,10 +86,13 @@ def execute(ws, session_id: str, reporter: Reporter | None = None, options: RunO
     cfg = store.config(session_id)
     try:
         with contextlib.ExitStack() as stack:
+            stack.enter_context(locks.hold(ws.root, SESSION_LOCK, session_id, f"persona session {session_id}"))
             decider = _decider(cfg, session_id, store, reporter, providers, client_factory, stack)
             feed = _feed(ws, cfg, session_id, options, reporter, stack)
             stack.callback(feed.close)
             run_session(ws, session_id, feed, decider, reporter)
+    except locks.RunLockedError:
+        raise  # the other process owns the session and its status
     except (Cancelled, KeyboardInterrupt):
         store.set_status(session_id, "cancelled", "cancelled; resume to go on")
         raise
