@@ -172,3 +172,28 @@ def test_estimate_says_which_keywords_found_too_few_images(pane, qtbot):
                        "shortfall": {}})
     assert pane.retrieval_label.full_text().startswith("Every keyword found 2 images.")
     assert pane.retrieval_label.kind() == "info"
+
+
+def test_resume_is_offered_only_for_runs_nobody_holds(pane, qtbot, tmp_path):
+    """A run held by another process (here: a child holding its lock) is not offered."""
+    import subprocess
+    import sys
+
+    run_id = _unfinished_run(pane.ctx.workspace)
+    pane.ctx.runs_changed.emit()
+    assert pane.resume_combo.currentData() == run_id
+    ready = tmp_path / "held"
+    code = ("import sys, time, pathlib; from vspectrum_app.core import locks; from vspectrum_app.bench.runner import "
+            "RUN_LOCK\nwith locks.hold(pathlib.Path(sys.argv[1]), RUN_LOCK, sys.argv[2]):\n"
+            "    pathlib.Path(sys.argv[3]).write_text('x'); sys.stdin.read()")
+    child = subprocess.Popen([sys.executable, "-c", code, str(pane.ctx.workspace.root), run_id, str(ready)],
+                             stdin=subprocess.PIPE)
+    try:
+        qtbot.waitUntil(ready.exists, timeout=30_000)
+        pane.ctx.runs_changed.emit()
+        assert pane.resume_combo.count() == 0 and not pane.resume_button.isEnabled()
+        assert f"process {child.pid}" in pane.resume_banner.full_text() and pane.resume_frame.isVisible()
+    finally:
+        child.communicate(b"", timeout=30)
+    pane.ctx.runs_changed.emit()  # the other process is done: the run is offered again
+    assert pane.resume_combo.currentData() == run_id and pane.resume_button.isEnabled()

@@ -67,6 +67,14 @@ def describe_retrieval(estimate: dict) -> tuple[str, str]:
             f"Images per keyword. Per value: {detail}", "error")
 
 
+def run_holder(ws, run_id: str):
+    """The process running ``run_id`` now (core.locks), or None when nobody does."""
+    from vspectrum_app.bench.runner import RUN_LOCK  # the engine: imported when first needed
+    from vspectrum_app.core.locks import lock_holder
+
+    return lock_holder(ws.root, RUN_LOCK, run_id)
+
+
 class BenchmarkPane(QWidget):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
@@ -273,8 +281,13 @@ class BenchmarkPane(QWidget):
 
         store = RunStore(self.ctx.workspace)
         labels = store.labels()
+        self._held = []
         for run in store.runs():
             if run["status"] != "done" and run["done"] < run["total"]:
+                holder = run_holder(self.ctx.workspace, run["id"])
+                if holder is not None:  # another process is running it: resuming would pay twice
+                    self._held.append(f"{run['id']} (run by {holder.describe()})")
+                    continue
                 name = labels.get(run["id"], {}).get("name") or run["id"]
                 self.resume_combo.addItem(f"{name}: {run['done']}/{run['total']} items, {', '.join(run['targets'])}",
                                           run["id"])
@@ -285,10 +298,20 @@ class BenchmarkPane(QWidget):
         n = self.resume_combo.count()
         self.resume_button.setEnabled(bool(n) and idle)
         self.delete_button.setEnabled(bool(n) and idle)
-        if n and idle:
-            self.resume_banner.set_message(f"{n} run(s) did not finish (closed, crashed or paused): choose one under "
-                                           f"Unfinished runs and press Resume; nothing finished is sent again.")
-        self.resume_frame.setVisible(bool(n) and idle)
+        held = getattr(self, "_held", [])
+        text = (f"{n} run(s) did not finish (closed, crashed or paused): choose one under Unfinished runs and press "
+                f"Resume; nothing finished is sent again." if n else "")
+        if held:
+            text += (" " if text else "") + (f"{len(held)} unfinished run(s) are running in another window or "
+                                             f"terminal and are not offered: {'; '.join(held)}.")
+        self.resume_banner.set_message(text)
+        self.resume_frame.setVisible(bool(text) and idle)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Runs held elsewhere may have finished or stopped meanwhile: list them afresh."""
+        super().showEvent(event)
+        if self.job is None:
+            self._load_unfinished()
 
     def _selected(self, widget: QListWidget) -> list[str]:
         return [widget.item(i).text() for i in range(widget.count())
@@ -395,6 +418,12 @@ class BenchmarkPane(QWidget):
         answer = QMessageBox.question(self, "Delete run", f"Delete {self.resume_combo.currentText()}?\n\nIts answers "
                                       f"are removed from this run; answers other runs can reuse stay in the workspace.")
         if answer != QMessageBox.StandardButton.Yes:
+            return
+        holder = run_holder(self.ctx.workspace, run_id)
+        if holder is not None:
+            self.error_label.set_message(f"Run {run_id} is being run by {holder.describe()}: stop it there first.",
+                                         "error")
+            self._load_unfinished()
             return
         try:
             n = RunStore(self.ctx.workspace).delete_run(run_id)
