@@ -43,7 +43,7 @@ def test_start_is_disabled_with_the_reason_until_a_model_is_ticked(pane):
 
 def test_keyword_set_is_named_in_words_not_by_its_key(pane):
     text = pane.keyword_set.currentText()
-    assert "@" not in text and text.startswith("default (10 values, ")
+    assert "@" not in text and text == "default (100 keywords)"
     assert pane.keyword_set.currentData().startswith("default@")  # the CLI still gets the exact set
     assert "Fingerprint" in pane.keyword_set.itemData(0, Qt.ItemDataRole.ToolTipRole)
 

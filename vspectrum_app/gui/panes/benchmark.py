@@ -47,8 +47,7 @@ def wilson(yes: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 def keyword_set_label(ks) -> str:
     """A keyword set as a person reads it: its name and size, not its ``name@hash`` id."""
-    n = sum(len(k) for k in ks.values.values())
-    return f"{ks.name} ({len(ks.values)} values, {n} keywords)"
+    return f"{ks.name} ({sum(len(k) for k in ks.values.values())} keywords)"
 
 
 def describe_retrieval(estimate: dict) -> tuple[str, str]:
