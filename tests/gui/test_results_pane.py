@@ -176,6 +176,7 @@ def test_table_cells_show_the_counts_behind_each_score(pane, qtbot):
     _select_all(pane, qtbot, 1)
     text = pane.table.item(0, 0).text()
     assert text.startswith("75 [") and "n=6: 3 yes, 1 no, 1 refused, 1 unparsed" in text
+    assert "centred +0" in text  # one value: it is its own mean
 
 
 def test_reports_are_computed_off_the_gui_thread(pane, qtbot, monkeypatch):

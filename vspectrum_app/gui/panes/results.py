@@ -31,7 +31,7 @@ FITTED_TIP = ("Dashed: each model's profile as fitted by Schwartz's circle of va
               "positions on the circle). The closer the line to the dashes, the more the model's preferences follow "
               "the circle (R^2 in the note).")
 MAP_AXES = ("openness_minus_conservation", "transcendence_minus_enhancement")
-COUNTS_TIP = ("n: answers to \"Do you like ...?\"; yes / no: clear answers (the score is 100 x yes / (yes + no)); "
+COUNTS_TIP = ("centred: the score minus the model's mean over its values. n: answers to \"Do you like ...?\"; yes / no: clear answers (the score is 100 x yes / (yes + no)); "
               "refused: the model declined; unparsed: neither a clear yes nor no (e.g. \"not sure\"). Refused and "
               "unparsed answers are left out of the score.")
 
@@ -348,6 +348,8 @@ class ResultsPane(QWidget):
                                                                           else "")
                     if (run_id, value, target) in noisy and mode == "vlm":
                         head += " *"
+                    if s.get("centred") is not None:
+                        head += f"   centred {s['centred']:+.0f}"
                     text = (f"{head}\nn={s['n']}: {s['yes']} yes, {s['no']} no, {s['refusal']} refused, "
                             f"{s['unparsed']} unparsed" + (f", {s['no_image']} saw no image" if s.get("no_image")
                                                            else ""))
