@@ -110,7 +110,7 @@ class CellAnswers(QDialog):
             cells[6].setToolTip("Time for all the turns of this answer (from the workspace's call log)")
             for c, cell in enumerate(cells):
                 self.table.setItem(r, c, cell)
-        for c, width in ((1, 110), (2, 160), (3, 80), (4, 220), (5, 220), (6, 70)):
+        for c, width in ((0, 50), (1, 110), (2, 160), (3, 80), (4, 220), (5, 220), (6, 70)):
             self.table.setColumnWidth(c, width)
         shown = self.filter.currentText()
         self.status.set_message(f"{len(rows)} answer(s)" + ("" if shown == CLASSES[0] else f" of class {shown}")
