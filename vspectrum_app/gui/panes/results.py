@@ -255,8 +255,11 @@ class ResultsPane(QWidget):
         rule = rule[:1].upper() + rule[1:]
         interval = first.get("methods", {}).get("interval", "")
         warning = parser_warning(self.reports) if self.reports else None
+        from vspectrum_app.gui.panes.cell_answers import trace_available
+
         self.note.set_message(
-            (f"{warning}. " if warning else "") + f"{rule}; 95 % interval in brackets ({interval}). * marks a value "
+            (f"{warning}. " if warning else "")
+            + ("Click a cell of Table 1 for the answers behind it. " if trace_available() else "") + f"{rule}; 95 % interval in brackets ({interval}). * marks a value "
             "where the model's score does not differ from another model's in the same run (paired test). Fig. 6's "
             "interval is the mean of the models' intervals."
             + (f" {len(noise)} model pairs do not differ on some value." if noise else "")
