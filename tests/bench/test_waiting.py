@@ -64,6 +64,34 @@ def test_limiter_seconds_for_counts_the_window():
     assert limiter.seconds_for(61) == 60.25 - 10 + 60.25
 
 
+def _one_item_run(workspace) -> str:
+    image_id, _ = add_image(workspace, make_image_bytes(seed=1), source_name="a.jpg")
+    sha = workspace.db.execute("SELECT sha256 FROM images WHERE id = ?", (image_id,)).fetchone()[0]
+    return RunStore(workspace).create_run(
+        {"prompts": PromptSet().to_json(), "params": Params().to_json(), "targets_label": ["fakelab:m1"]},
+        [{"target": "fakelab:m1", "mode": "vlm", "value": "Power", "keyword": "money", "rank": 1,
+          "image_id": image_id, "image_sha256": sha, "repeat": 0}])
+
+
+def test_a_retry_wait_is_an_event_with_its_cause(workspace, monkeypatch):
+    """The server says 429 with Retry-After: 1 once: the wait is announced with the reason."""
+    monkeypatch.setenv("VSPECTRUM_API_KEY_FAKELAB", VALID_KEY)
+    server = FakeVLMServer().start()
+    try:
+        ProviderStore().save(ProviderConfig(name="fakelab", kind="openai-compatible", base_url=server.openai_base_url,
+                                            models=["m1"]))
+        server.inject(("429", 1))
+        reporter = RecordingReporter()
+        outcome = RunEngine(workspace, _one_item_run(workspace), reporter).execute()
+    finally:
+        server.stop()
+    assert outcome.status == "done"
+    waiting = reporter.of_type("waiting")
+    assert [(w["provider"], w["cause"], w["seconds"]) for w in waiting] == [("fakelab", "retry", 1.0)]
+    assert waiting[0]["message"].startswith("waiting 1 s before retrying a call to fakelab: ")
+    assert "rate limited" in waiting[0]["message"]
+
+
 def test_run_emits_a_waiting_event_naming_the_limit(workspace, monkeypatch):
     """One item = three calls against a limit of 2 per minute: the third call waits a window."""
     monkeypatch.setenv("VSPECTRUM_API_KEY_FAKELAB", VALID_KEY)
@@ -71,13 +99,7 @@ def test_run_emits_a_waiting_event_naming_the_limit(workspace, monkeypatch):
     try:
         ProviderStore().save(ProviderConfig(name="fakelab", kind="openai-compatible", base_url=server.openai_base_url,
                                             models=["m1"], requests_per_minute=2))
-        image_id, _ = add_image(workspace, make_image_bytes(seed=1), source_name="a.jpg")
-        sha = workspace.db.execute("SELECT sha256 FROM images WHERE id = ?", (image_id,)).fetchone()[0]
-        store = RunStore(workspace)
-        run_id = store.create_run({"prompts": PromptSet().to_json(), "params": Params().to_json(),
-                                   "targets_label": ["fakelab:m1"]},
-                                  [{"target": "fakelab:m1", "mode": "vlm", "value": "Power", "keyword": "money",
-                                    "rank": 1, "image_id": image_id, "image_sha256": sha, "repeat": 0}])
+        run_id = _one_item_run(workspace)
         clock = SimulatedClock()
         original = RateLimiter.__init__
 
