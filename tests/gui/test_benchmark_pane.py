@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.gui.fakes import use_fake_jobs
+from tests.gui.fakes import shown_pane, use_fake_jobs
 from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.panes.benchmark import BenchmarkPane
@@ -20,14 +20,9 @@ pytestmark = pytest.mark.gui
 def pane(qtbot, tmp_path):
     ProviderStore().save(ProviderConfig(name="fakelab", kind="openai-compatible", base_url="http://127.0.0.1:9/v1",
                                         models=["m1"], requests_per_minute=60))
-    ctx = use_fake_jobs(AppContext())
-    ctx.open_workspace(tmp_path / "ws")
-    pane = BenchmarkPane(ctx)
-    qtbot.addWidget(pane)
-    pane.resize(1000, 600)
-    pane.show()
+    pane = shown_pane(qtbot, BenchmarkPane, use_fake_jobs(AppContext()), tmp_path / "ws")
     yield pane
-    ctx.workspace.close()
+    pane.ctx.workspace.close()
 
 
 def _tick_model(pane) -> None:

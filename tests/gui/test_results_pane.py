@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog
 
+from tests.gui.fakes import shown_pane
 from vspectrum_app.bench.report import LONG_COLUMNS
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.core.values import SCHWARTZ_VALUES
@@ -38,15 +39,10 @@ def make_run(store: RunStore, plan: dict[str, str], target: str = "lab:m1") -> s
 
 @pytest.fixture
 def pane(qtbot, tmp_path):
-    ctx = AppContext()
-    ctx.open_workspace(tmp_path / "ws")
-    pane = ResultsPane(ctx)
-    qtbot.addWidget(pane)
-    pane.resize(1000, 600)
-    pane.show()
+    pane = shown_pane(qtbot, ResultsPane, AppContext(), tmp_path / "ws")
     yield pane
     pane._worker.shutdown()
-    ctx.workspace.close()
+    pane.ctx.workspace.close()
 
 
 def _select_all(pane, qtbot, n: int) -> None:
