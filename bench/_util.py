@@ -36,3 +36,14 @@ def clustered_unit_vectors(n: int, dim: int, clusters: int = 1000, spread: float
         out[start:stop] = block
     out /= np.linalg.norm(out, axis=1, keepdims=True)
     return out
+
+
+def simulation_args(prog: str, argv, reps: int):
+    """``--reps`` and ``--seed`` of a statistical simulation, and its seeded generator."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--reps", type=int, default=reps)
+    parser.add_argument("--seed", type=int, default=0)
+    args, _ = parser.parse_known_args(argv)
+    return args, np.random.default_rng(args.seed)

@@ -13,10 +13,9 @@ difference (one model's appeal shifted on one value).
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 
+from bench._util import simulation_args
 from vspectrum_app.bench.scoring import paired_comparisons
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
@@ -38,11 +37,7 @@ def simulate_run(rng, shift: float = 0.0) -> list[dict]:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench.comparison_fwer")
-    parser.add_argument("--reps", type=int, default=1000)
-    parser.add_argument("--seed", type=int, default=0)
-    args, _ = parser.parse_known_args(argv)
-    rng = np.random.default_rng(args.seed)
+    args, rng = simulation_args("bench.comparison_fwer", argv, reps=1000)
     any_holm = any_raw = tests = 0
     for _ in range(args.reps):
         marks = paired_comparisons(simulate_run(rng))

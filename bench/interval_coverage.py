@@ -14,11 +14,10 @@
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 from scipy.stats import binom
 
+from bench._util import simulation_args
 from vspectrum_app.bench.intervals import Z95, clustered_wilson, wilson_interval
 
 PS = (0.02, 0.1, 0.5, 0.9, 0.98)
@@ -69,11 +68,7 @@ def clustered(images: int, repeats: int, p: float, rho: float, reps: int, rng) -
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench.interval_coverage")
-    parser.add_argument("--reps", type=int, default=20000)
-    parser.add_argument("--seed", type=int, default=0)
-    args, _ = parser.parse_known_args(argv)
-    rng = np.random.default_rng(args.seed)
+    args, rng = simulation_args("bench.interval_coverage", argv, reps=20000)
     n = 50
     print(f"one answer per image, n = {n}, nominal 95 %; target window [0.93, 0.975]")
     print(f"{'p':>6}{'app exact':>11}{'app sim':>9}{'Wilson exact':>14}{'bootstrap sim':>15}")

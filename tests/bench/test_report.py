@@ -135,4 +135,21 @@ def test_paper_style_switch_and_counts_in_every_table(workspace, capsys):
     table = capsys.readouterr().out
     assert "paper-style score = 100 x (answers containing 'yes'" in table
     assert "n  yes   no  ref  unp" in table and "Wilson" in table
-    assert to_csv(run_report(workspace, run_id)).splitlines()[0].startswith("run_id,rule,target,mode,value,n,yes,no")
+    assert to_csv(run_report(workspace, run_id)).splitlines()[0].startswith("run_id,target,mode,value,n,yes,no,refusal,unparsed")
+
+
+def test_comparisons_csv_from_the_cli(workspace, capsys):
+    store = RunStore(workspace)
+    items = [{"target": t, "mode": "vlm", "value": "Power", "keyword": "k", "rank": i, "image_id": i,
+              "image_sha256": f"sha{i}", "repeat": 0} for t in ("lab:a", "lab:b") for i in range(50)]
+    run_id = store.create_run({"seed": 0}, items)
+    rows = store.items(run_id, status=None)
+    # 50/50 against 46/50: the 4 disagreements on shared images give exact McNemar p = 0.125
+    store.finish_items([(r["id"], "no" if r["target"] == "lab:b" and r["rank"] < 4 else "yes",
+                         ["No" if r["target"] == "lab:b" and r["rank"] < 4 else "Yes"]) for r in rows])
+    assert main(["-w", str(workspace.root), "bench", "report", run_id, "--comparisons", "--format", "csv"]) == 0
+    [row] = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert (row["a"], row["b"], row["pairs"], row["only_a_yes"], row["only_b_yes"]) == ("lab:a", "lab:b", "50", "4", "0")
+    assert float(row["p"]) == pytest.approx(0.125) and row["within_noise"] == "True"
+    assert main(["-w", str(workspace.root), "bench", "report", run_id]) == 0
+    assert "1 of 1 value x model pairs: no difference at Holm p < 0.05" in capsys.readouterr().out

@@ -63,3 +63,26 @@ def test_permutation_p_tells_a_trend_from_noise():
     assert permutation_p(flat, n=20, resamples=500) > 0.5
     assert permutation_p([], n=20) is None
     assert permutation_p(trend, n=20, resamples=200, seed=1) == permutation_p(trend, n=20, resamples=200, seed=1)
+
+
+def test_only_complete_trials_enter_i_avg():
+    """Nine 100-video trials and one stopped at 60, all at a constant 20 % yes rate: the old
+    I_avg compared 50 videos with 10 in the short trial and gave (9 x 0 - 80 %) / 10 = -8 %."""
+    flat = [i % 5 == 0 for i in range(100)]
+    trials = [flat] * 9 + [flat[:60]]
+    assert alignment(trials, 50).i_avg == pytest.approx(-8.0)  # without a trial length: as before
+    summary = alignment(trials, 50, length=100)
+    assert summary.i_avg == pytest.approx(0.0)
+    assert summary.incomplete_trials == [9]
+    assert len(summary.trials) == 9 and summary.first_rate == pytest.approx(20.0)
+
+
+def test_difference_interval_of_two_sets_of_trials():
+    from vspectrum_app.persona.metrics import difference_ci
+
+    a, b = [10.0, 20.0, 30.0, 40.0], [0.0, 5.0, 10.0]
+    lo, hi = difference_ci(a, b, seed=2)
+    assert lo < 25.0 - 5.0 < hi  # the point difference of the means lies inside
+    assert difference_ci(a, b, seed=2) == (lo, hi)
+    assert difference_ci([1.0, 1.0], [1.0, 1.0]) == (0.0, 0.0)
+    assert difference_ci([1.0], b) is None

@@ -167,6 +167,8 @@ def _register_bench(sub) -> None:
     c.add_argument("--format", choices=("table", "csv", "json"), default="table")
     c.add_argument("--paper-style", action="store_true",
                    help="score with the authors' rule: an answer containing 'yes' is a yes, everything else a no")
+    c.add_argument("--comparisons", action="store_true",
+                   help="the paired model comparisons (exact McNemar, Holm) instead of the scores")
     c.set_defaults(func=cmd_bench_report)
 
     c = cmds.add_parser("reclassify", help="re-derive every answer's class with the current parser; list changes")
@@ -267,13 +269,13 @@ def _execute(ctx, run_id: str) -> int:
 
 
 def cmd_bench_report(args, ctx) -> int:
-    from vspectrum_app.bench.report import run_report, to_csv, to_table
+    from vspectrum_app.bench.report import comparisons_csv, run_report, to_csv, to_table
 
     report = run_report(ctx.workspace(), args.run_id, paper_style=args.paper_style)
     if args.format == "json":
-        ctx.print_json(report)
+        ctx.print_json(report["noise"] if args.comparisons else report)
     elif args.format == "csv":
-        sys.stdout.write(to_csv(report))
+        sys.stdout.write(comparisons_csv(report) if args.comparisons else to_csv(report))
     else:
         print(to_table(report))
     return 0

@@ -17,8 +17,8 @@ from vspectrum_app.bench.store import RunStore
 from vspectrum_app.core.csvfile import to_text
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
-LONG_COLUMNS = ("run_id", "rule", "target", "mode", "value", "n", "yes", "no", "refusal", "unparsed", "no_image",
-                "score", "ci_low", "ci_high", "centred", "paper_score", "design_effect")
+LONG_COLUMNS = ("run_id", "target", "mode", "value", "n", "yes", "no", "refusal", "unparsed", "no_image",
+                "score", "ci_low", "ci_high", "centred", "paper_score", "design_effect", "rule")
 RULE_TEXT = {"ours": "score = 100 x yes / (yes + no); refusals and unparsed answers are left out",
              "paper": "paper-style score = 100 x (answers containing 'yes', any case) / n; everything else is a no"}
 

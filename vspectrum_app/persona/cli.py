@@ -346,6 +346,9 @@ def format_report(r: dict) -> str:
                                               if r["i_avg_ci95"] else "")]
     if r["undefined_trials"]:
         lines.append(f"  trials with no yes in the first {r['window']} (left out of I_avg): {r['undefined_trials']}")
+    from vspectrum_app.persona.report import control_lines
+
+    lines += control_lines(r)
     if "served_related" in r:
         s = r["served_related"]
         lines.append(f"  served on-persona content (simulator ground truth): {pct(s['first_rate'])} -> "

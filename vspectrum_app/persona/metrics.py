@@ -7,7 +7,15 @@ the formula.
 
 I_avg = (1/N) sum_t (sum Y_last - sum Y_first) / sum Y_first over trials t, with Y the
 yes-indicators of the first and last n videos. A trial with no yes in its first n videos has
-an undefined change: it is reported and left out of the mean, never divided by zero.
+an undefined change: it is reported and left out of the mean, never divided by zero. Only
+complete trials count (``length``: all their scrolls done): a trial stopped at 60 of 100
+compares 50 videos with 10, which biases I_avg (nine flat trials and one stopped at 60 gave
+-8 % where the truth is 0); incomplete trials are listed instead.
+
+I_avg is biased upwards under no change (a ratio with a small random denominator: about
++26 % at a 10 % yes rate over 10 trials), so a persona's I_avg is read against a control
+session's (random watch/skip at the same rate): ``difference_ci`` gives persona - control
+with a bootstrap interval over the two sets of trials (independent sessions).
 
 Whether a change is more than chance: a permutation test that shuffles each trial's
 decisions (a viewer whose decisions do not depend on the feed's position gives
@@ -68,6 +76,7 @@ class AlignmentSummary:
     last_rate: float
     undefined_trials: list[int] = field(default_factory=list)
     change_p: float | None = None  # permutation p-value of the pooled change
+    incomplete_trials: list[int] = field(default_factory=list)  # stopped early: left out of everything
 
     @property
     def rate_change(self) -> float | None:
@@ -84,8 +93,11 @@ def trial_change(trial: int, decisions: Sequence[bool], n: int = 50) -> TrialCha
 
 
 def alignment(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: int = 2000,
-              seed: int = 0, permutation: bool = True) -> AlignmentSummary:
-    changes = [trial_change(t, d, n) for t, d in enumerate(trials)]
+              seed: int = 0, permutation: bool = True, length: int | None = None) -> AlignmentSummary:
+    """``length``: the scrolls of a complete trial; shorter trials are listed, not counted."""
+    incomplete = [t for t, d in enumerate(trials) if length is not None and len(d) < length]
+    changes = [trial_change(t, d, n) for t, d in enumerate(trials) if t not in incomplete]
+    trials = [d for t, d in enumerate(trials) if t not in incomplete]
     defined = [c.change for c in changes if c.change is not None]
     first_total = sum(c.first_n for c in changes)
     last_total = sum(c.last_n for c in changes)
@@ -97,7 +109,24 @@ def alignment(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: int =
         last_rate=100 * sum(c.last_yes for c in changes) / last_total if last_total else 0.0,
         undefined_trials=[c.trial for c in changes if c.change is None],
         change_p=permutation_p(trials, n, resamples=resamples, seed=seed) if permutation else None,
+        incomplete_trials=incomplete,
     )
+
+
+def trial_changes(summary: AlignmentSummary) -> list[float]:
+    """The defined per-trial changes of a summary, in %: what I_avg averages."""
+    return [100 * c.change for c in summary.trials if c.change is not None]
+
+
+def difference_ci(a: Sequence[float], b: Sequence[float], *, resamples: int = 2000, seed: int = 0,
+                  level: float = 0.95) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of mean(a) - mean(b), resampling each set of trials on
+    its own (two independent sessions); None when either has fewer than two trials."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    rng = random.Random(seed)
+    diffs = sorted(fmean(rng.choices(a, k=len(a))) - fmean(rng.choices(b, k=len(b))) for _ in range(resamples))
+    return diffs[int((1 - level) / 2 * resamples)], diffs[min(int((1 + level) / 2 * resamples), resamples - 1)]
 
 
 def permutation_p(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: int = 2000,

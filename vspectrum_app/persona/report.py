@@ -8,11 +8,15 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
-from vspectrum_app.persona.metrics import alignment
+from vspectrum_app.persona.metrics import alignment, difference_ci, trial_changes
 from vspectrum_app.persona.store import SessionStore
 
+AUTO = "auto"
 
-def session_report(ws, session_id: str) -> dict[str, Any]:
+
+def session_report(ws, session_id: str, control: str | None = AUTO) -> dict[str, Any]:
+    """A session's figures; ``control``: the control session to set beside it (``"auto"``:
+    the matched one in the workspace, see ``matched_control``; None: none)."""
     store = SessionStore(ws)
     cfg = store.config(session_id)
     steps = store.steps(session_id)
@@ -20,7 +24,8 @@ def session_report(ws, session_id: str) -> dict[str, Any]:
     for step in steps:
         by_trial.setdefault(step.trial, []).append(step)
     trials = [by_trial[t] for t in sorted(by_trial)]
-    decisions = alignment([[s.decision == "yes" for s in t] for t in trials], n=cfg.window, seed=cfg.seed)
+    decisions = alignment([[s.decision == "yes" for s in t] for t in trials], n=cfg.window, seed=cfg.seed,
+                          length=cfg.scrolls)
     counts = Counter(s.decision for s in steps)
     report: dict[str, Any] = {
         "session_id": session_id,
@@ -34,8 +39,11 @@ def session_report(ws, session_id: str) -> dict[str, Any]:
         "change": decisions.rate_change, "change_p": decisions.change_p,
         "i_avg": decisions.i_avg, "i_avg_ci95": decisions.ci95,
         "undefined_trials": [t + 1 for t in decisions.undefined_trials],
+        "incomplete_trials": [{"trial": t + 1, "scrolls": len(trials[t])} for t in decisions.incomplete_trials],
         "per_trial": [asdict(c) for c in decisions.trials],
     }
+    if cfg.strategy != "control":
+        report.update(_against_control(ws, session_id, cfg, decisions, control))
     if any(s.related is not None for s in steps):
         related = alignment([[bool(s.related) for s in t] for t in trials], n=cfg.window, seed=cfg.seed,
                             permutation=False)
@@ -49,6 +57,74 @@ def session_report(ws, session_id: str) -> dict[str, Any]:
         report["intended"] = {"values": cfg.persona.get("values", []), "topics": cfg.persona.get("topics", [])}
         report["intended_rank"] = intended_ranks(report["learnt_profile"], cfg.persona)
     return report
+
+
+def matched_control(ws, session_id: str) -> str | None:
+    """The control session that matches a session: same platform, trial length and window,
+    and the watch rate nearest the session's own (a control run with ``--match`` has it
+    exactly); the newest wins a tie. None when the workspace holds no such control."""
+    store = SessionStore(ws)
+    cfg = store.config(session_id)
+    steps = store.steps(session_id)
+    rate = sum(s.decision == "yes" for s in steps) / len(steps) if steps else cfg.control_rate
+    best = None
+    for s in store.list():
+        if s["strategy"] != "control" or s["platform"] != cfg.platform or s["id"] == session_id:
+            continue
+        c = store.config(s["id"])
+        if (c.scrolls, c.window) != (cfg.scrolls, cfg.window):
+            continue
+        distance = abs(c.control_rate - rate)
+        if best is None or distance <= best[0]:  # sessions come oldest first: the newest wins a tie
+            best = (distance, s["id"])
+    return best[1] if best else None
+
+
+def control_lines(r: dict[str, Any]) -> list[str]:
+    """The report's lines on its control: I_avg beside the control's and the difference, or
+    the one line saying there is no control."""
+    if r["strategy"] == "control":
+        return []
+    if r.get("incomplete_trials"):
+        lines = ["  incomplete trials (left out of every figure): " + ", ".join(
+            f"{t['trial']} ({t['scrolls']} scrolls)" for t in r["incomplete_trials"])]
+    else:
+        lines = []
+    if not r.get("control"):
+        return lines + [f"  {r.get('control_note') or 'no control session to compare with'}"]
+    c, d = r["control"], r["vs_control"]
+
+    def pct(v):
+        return "n/a" if v is None else f"{v:+.1f}%"
+
+    ci = f" (95% CI {d['ci95'][0]:+.1f} to {d['ci95'][1]:+.1f})" if d["ci95"] else ""
+    return lines + [f"  control {c['session_id']} (random, watch rate {c['watch_rate'] or 0:.0f}%): I_avg {pct(c['i_avg'])}; "
+                    f"persona - control: {pct(d['difference'])}{ci}"]
+
+
+def _against_control(ws, session_id: str, cfg, decisions, control: str | None) -> dict[str, Any]:
+    """The matched control beside the session, and persona - control with its interval."""
+    control_id = matched_control(ws, session_id) if control == AUTO else control
+    if control_id is None:
+        return {"control": None, "vs_control": None,
+                "control_note": "no control session on this platform: I_avg is biased upwards under no change, "
+                                "run 'vspectrum persona run --strategy control --match SESSION' to compare"}
+    ctl = session_report(ws, control_id, control=None)
+    ctl_store = SessionStore(ws)
+    ctl_cfg = ctl_store.config(control_id)
+    ctl_trials: dict[int, list] = {}
+    for step in ctl_store.steps(control_id):
+        ctl_trials.setdefault(step.trial, []).append(step.decision == "yes")
+    ctl_summary = alignment([ctl_trials[t] for t in sorted(ctl_trials)], n=ctl_cfg.window, length=ctl_cfg.scrolls,
+                            permutation=False, seed=cfg.seed)
+    mine, theirs = trial_changes(decisions), trial_changes(ctl_summary)
+    both = decisions.i_avg is not None and ctl_summary.i_avg is not None
+    return {"control": {"session_id": control_id, "i_avg": ctl["i_avg"], "i_avg_ci95": ctl["i_avg_ci95"],
+                        "watch_rate": ctl["watch_rate"], "trials_done": ctl["trials_done"],
+                        "first_rate": ctl["first_rate"], "last_rate": ctl["last_rate"]},
+            "vs_control": {"difference": decisions.i_avg - ctl_summary.i_avg if both else None,
+                           "ci95": difference_ci(mine, theirs, seed=cfg.seed) if both else None},
+            "control_note": None}
 
 
 def served_mix(ws, session_id: str, bucket: int = 10) -> list[dict[str, Any]]:
@@ -132,4 +208,8 @@ def _table_row(r: dict[str, Any]) -> dict[str, Any]:
     return {"session_id": r["session_id"], "model": who, "persona": r["persona"], "window": r["window"],
             "trials": r["trials_done"], "first_rate": r["first_rate"], "last_rate": r["last_rate"],
             "change": r["change"], "change_p": r.get("change_p"), "i_avg": r["i_avg"],
-            "i_avg_ci95": r["i_avg_ci95"], "undefined_trials": len(r["undefined_trials"])}
+            "i_avg_ci95": r["i_avg_ci95"], "undefined_trials": len(r["undefined_trials"]),
+            "incomplete_trials": len(r.get("incomplete_trials", [])),
+            "control_i_avg": (r.get("control") or {}).get("i_avg"),
+            "minus_control": (r.get("vs_control") or {}).get("difference"),
+            "minus_control_ci95": (r.get("vs_control") or {}).get("ci95")}

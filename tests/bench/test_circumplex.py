@@ -1,0 +1,77 @@
+"""The circumplex fit and the higher-order axes on hand-built profiles (issue 13, item 15)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from vspectrum_app.bench.circumplex import ANGLE, circumplex, contrast_interval, fit_circle, higher_order_axes
+from vspectrum_app.bench.scoring import score_answers
+from vspectrum_app.core.values import SCHWARTZ_VALUES
+
+
+def test_positions_follow_schwartz_circle():
+    assert ANGLE["Self-Direction"] == 0.0
+    assert math.degrees(ANGLE["Stimulation"]) == pytest.approx(40.0)
+    assert ANGLE["Conformity"] == ANGLE["Tradition"]  # one position
+    assert math.degrees(ANGLE["Universalism"]) == pytest.approx(320.0)
+    assert set(ANGLE) == set(SCHWARTZ_VALUES)
+
+
+def test_a_perfect_cosine_is_recovered():
+    profile = {v: 12 * math.cos(ANGLE[v] - math.radians(40)) + 1.5 for v in SCHWARTZ_VALUES}
+    fit = fit_circle(profile, shuffles=500)
+    assert fit["amplitude"] == pytest.approx(12.0)
+    assert fit["peak_deg"] == pytest.approx(40.0)
+    assert fit["offset"] == pytest.approx(1.5)
+    assert fit["r2"] == pytest.approx(1.0)
+    assert fit["peak_value"] == "Stimulation" and fit["peak_region"] == "Openness to change"
+    assert fit["p_permutation"] < 0.05
+    # the same fit by numpy's least squares on the design matrix, as an independent oracle
+    th = np.array([ANGLE[v] for v in profile])
+    y = np.array(list(profile.values()))
+    beta = np.linalg.lstsq(np.column_stack([np.cos(th), np.sin(th), np.ones_like(th)]), y, rcond=None)[0]
+    assert fit["amplitude"] == pytest.approx(math.hypot(beta[0], beta[1]))
+
+
+def test_a_profile_unrelated_to_the_circle_is_not_significant():
+    rng = np.random.default_rng(5)
+    profile = {v: float(x) for v, x in zip(SCHWARTZ_VALUES, rng.normal(size=10))}
+    p = fit_circle(profile, shuffles=500)["p_permutation"]
+    assert p > 0.05
+    flat = fit_circle({v: 0.0 for v in SCHWARTZ_VALUES}, shuffles=50)
+    assert flat["amplitude"] == pytest.approx(0.0, abs=1e-9) and flat["r2"] == 0.0
+    assert fit_circle({"Power": 1.0, "Hedonism": 2.0, "Security": 0.0}) is None  # under four values
+
+
+def test_contrast_interval_is_agresti_caffo_for_two_values():
+    # two values: Price & Bonett add 1 yes and 2 answers to each, i.e. Agresti & Caffo (2000)
+    est, lo, hi = contrast_interval([(1, 30, 50), (-1, 20, 50)])
+    p1, p2 = 31 / 52, 21 / 52
+    half = 1.959963984540054 * math.sqrt(p1 * (1 - p1) / 52 + p2 * (1 - p2) / 52)
+    assert est == pytest.approx(20.0)
+    assert (lo, hi) == pytest.approx((100 * (p1 - p2 - half), 100 * (p1 - p2 + half)))
+    # at the edge (100 % vs 0 %) the interval is not degenerate
+    est, lo, hi = contrast_interval([(1, 50, 50), (-1, 0, 50)])
+    assert est == 100.0 and lo < 95 and hi == 100.0
+
+
+def test_higher_order_axes_from_counts():
+    counts = {"Self-Direction": (40, 50), "Stimulation": (30, 50), "Security": (10, 50), "Conformity": (10, 50),
+              "Tradition": (25, 50), "Universalism": (45, 50), "Benevolence": (45, 50)}
+    axes = higher_order_axes(counts)
+    assert axes["openness_minus_conservation"]["estimate"] == pytest.approx(100 * (0.7 - 0.3))
+    assert axes["transcendence_minus_enhancement"] is None  # no Achievement or Power answers
+    a = axes["openness_minus_conservation"]
+    assert a["ci_low"] < a["estimate"] < a["ci_high"]
+
+
+def test_circumplex_of_a_scored_run():
+    rates = {"Self-Direction": 45, "Stimulation": 44, "Hedonism": 35, "Achievement": 25, "Power": 10,
+             "Security": 5, "Conformity": 5, "Tradition": 6, "Benevolence": 25, "Universalism": 36}
+    answers = [{"target": "m:a", "mode": "vlm", "value": v, "image_sha256": f"{v}{i}", "answer_class":
+                "yes" if i < k else "no", "answer1": ""} for v, k in rates.items() for i in range(50)]
+    [c] = circumplex(score_answers(answers))
+    assert c["fit"]["peak_region"] == "Openness to change" and c["fit"]["r2"] > 0.8
+    assert c["axes"]["openness_minus_conservation"]["estimate"] == pytest.approx(
+        100 * ((45 + 44) / 100 - (5 + 5 + 6) / 150))
