@@ -72,6 +72,9 @@ def test_a_rate_limit_wait_is_shown_with_its_cause(pane, qtbot):
     assert status.startswith("8/40 items done; 24 calls made (20 sent, 4 from the workspace), ~96 to go")
     assert "about 1m36s left (rate limits included)" in status and "1 refusals, 2 unparsed" in status
     assert "reused instead of being sent again" in pane.counters.toolTip()  # "from the workspace" explained
+    job.send({"type": "run_status", "items_done": 9, "items_total": 40, "calls_sent": 23, "calls_cached": 4,
+              "calls_left": 93, "eta_s": 93.0, "errors": 0, "refusal": 1, "unparsed": 2, "retries": 2})
+    assert pane.counters.full_text().startswith("9/40 items done; 27 calls made (23 sent, 2 of them retries, 4 from")
     job.send({"type": "waiting", "provider": "fakelab", "cause": "requests", "limit": "60/min", "seconds": 12.0,
               "message": "waiting for the rate limit of fakelab: 60/min, next call in 12 s"})
     assert pane.wait_label.full_text() in ("Waiting for the rate limit of fakelab: 60/min, next call in 12 s",

@@ -28,7 +28,7 @@ from vspectrum_app.providers.clients import ChatClient, Completion, Message, Par
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError, Retryable
 from vspectrum_app.providers.ratelimit import RateLimiter
-from vspectrum_app.providers.retry import with_retries
+from vspectrum_app.providers.retry import CircuitBreaker, ProviderUnavailable, with_retries
 
 RUN_LOCK = "bench-run"  # core.locks kind: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -53,6 +53,7 @@ class _Provider:
         self.config = config
         self.semaphore = asyncio.Semaphore(config.concurrency)
         self.limiter = RateLimiter(config.requests_per_minute, config.tokens_per_minute)
+        self.breaker = CircuitBreaker(config.name)
         self.dead: str | None = None
         self.calls_left = 0        # calls this execution still expects to make (for the ETA)
         self.latency = [0.0, 0]    # total seconds and count of calls actually sent
@@ -78,6 +79,7 @@ class RunEngine:
         self._providers: dict[str, _Provider] = {}
         self._descriptions: dict[str, asyncio.Future] = {}
         self._inflight: dict[str, asyncio.Future] = {}  # identical calls wait for one request
+        self._sending: set[asyncio.Task] = set()  # tasks whose request is on the wire: a stop waits for them
         self._finished: list[tuple[int, str, list[str | None]]] = []  # done marks not yet written
         self._last_flush = time.monotonic()
         self.counts = Counter()
@@ -148,11 +150,17 @@ class RunEngine:
                            message=message)
 
     async def _watch_cancel(self, tasks: list[asyncio.Task]) -> None:
+        """On Stop / the first Ctrl-C: cancel what waits, let the calls already sent finish so
+        that their answers (already paid for) are stored. A second Ctrl-C aborts at once."""
         while True:
             await asyncio.sleep(0.1)
             if self.reporter.cancelled():
+                if self._sending:
+                    self.reporter.log(f"waiting for {len(self._sending)} calls in flight; their answers are kept",
+                                      "warning")
                 for t in tasks:
-                    t.cancel()
+                    if t not in self._sending:
+                        t.cancel()
                 return
 
     # -- one item -----------------------------------------------------------------------
@@ -166,7 +174,7 @@ class RunEngine:
                 answers, refused = await self._vlm_conversation(provider, model, item)
             else:
                 answers, refused = await self._text_conversation(provider, model, item)
-        except AuthFailed as exc:
+        except (AuthFailed, ProviderUnavailable) as exc:  # the item stays pending for a resume
             if not provider.dead:
                 provider.dead = str(exc)
                 self.reporter.emit("error", provider=provider_name, message=str(exc))
@@ -280,9 +288,21 @@ class RunEngine:
                     raise AuthFailed(provider.dead)
                 if self.reporter.cancelled():
                     raise asyncio.CancelledError
+                provider.breaker.check()
                 self.counts["sent"] += 1
                 request_tokens.set(estimate_tokens(messages, self.params))
-                return await provider.client.complete(model, messages, self.params)
+                task = asyncio.current_task()
+                self._sending.add(task)
+                try:
+                    completion = await provider.client.complete(model, messages, self.params)
+                except Retryable as exc:
+                    provider.breaker.failure(exc)
+                    provider.breaker.check()
+                    raise
+                finally:
+                    self._sending.discard(task)
+                provider.breaker.success()
+                return completion
 
         def on_retry(exc: Retryable, delay: float, attempt_no: int) -> None:
             self.counts["retries"] += 1
@@ -321,12 +341,12 @@ class RunEngine:
         elapsed = max(time.monotonic() - self._started, 1e-6)
         self.reporter.progress(c["done"] + c["errors"], self._total,
                                f"errors {c['errors']}, refusals {c['refusal']}, unparsed {c['unparsed']}, "
-                               f"sent {c['sent']}, cached {c['cached']}, {c['sent'] / elapsed:.1f} calls/s")
+                               f"sent {c['sent']} (retries {c['retries']}), cached {c['cached']}, {c['sent'] / elapsed:.1f} calls/s")
         self.reporter.emit("run_status", items_done=c["done"] + c["errors"], items_total=self._total,
                            calls_sent=c["sent"], calls_cached=c["cached"],
                            calls_left=sum(max(p.calls_left, 0) for p in self._providers.values() if not p.dead),
                            eta_s=round(self.eta_seconds(), 1), errors=c["errors"], refusal=c["refusal"],
-                           unparsed=c["unparsed"])
+                           unparsed=c["unparsed"], retries=c["retries"])
 
     def eta_seconds(self) -> float:
         """Time left: per provider, the slower of its rate limit and its observed latency over

@@ -99,8 +99,9 @@ class ChatClient:
                               f"'vspectrum keys set {self.provider.name}'")
         if status == 429 or name == "RateLimitError":
             return Retryable(f"rate limited by {where}", retry_after=_retry_after(exc))
-        if (status is not None and status >= 500) or name in ("APITimeoutError", "APIConnectionError",
-                                                               "APIResponseValidationError"):
+        if name in ("APITimeoutError", "APIConnectionError"):
+            return Retryable(f"{where}: {name} {text}".strip(), unreachable=True)
+        if (status is not None and status >= 500) or name == "APIResponseValidationError":
             return Retryable(f"{where}: {name} {status or ''} {text}".strip(), retry_after=_retry_after(exc))
         if name == "BadRequestError" and any(w in text.lower() for w in ("content_policy", "content policy", "safety")):
             return ContentRefused(f"{where} refused the content: {text}")

@@ -14,9 +14,10 @@ class AuthFailed(ProviderCallError):
 class Retryable(ProviderCallError):
     """429, 5xx, timeouts, dropped connections, malformed responses: try again later."""
 
-    def __init__(self, message: str, retry_after: float | None = None):
+    def __init__(self, message: str, retry_after: float | None = None, unreachable: bool = False):
         super().__init__(message)
         self.retry_after = retry_after
+        self.unreachable = unreachable  # no answer at all (connection failed, timed out): the circuit breaker counts these
 
 
 class RequestRejected(ProviderCallError):

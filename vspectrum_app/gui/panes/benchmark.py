@@ -512,8 +512,9 @@ class BenchmarkPane(QWidget):
     def _show_status(self) -> None:
         s = self._status
         calls = s["calls_sent"] + s["calls_cached"]
-        text = (f"{s['items_done']}/{s['items_total']} items done; {calls} calls made ({s['calls_sent']} sent, "
-                f"{s['calls_cached']} from the workspace), ~{s['calls_left']} to go")
+        retries = f", {s['retries']} of them retries" if s.get("retries") else ""
+        text = (f"{s['items_done']}/{s['items_total']} items done; {calls} calls made ({s['calls_sent']} sent"
+                f"{retries}, {s['calls_cached']} from the workspace), ~{s['calls_left']} to go")
         if s["items_done"] < s["items_total"]:
             text += f"; about {format_duration(s['eta_s'])} left (rate limits included)"
         if s["refusal"] or s["unparsed"] or s["errors"]:
