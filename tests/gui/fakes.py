@@ -53,3 +53,13 @@ def use_fake_jobs(ctx):
 
     ctx.run_job = run_job
     return ctx
+
+
+def shown_pane(qtbot, pane_class, ctx, root, size=(1000, 600)):
+    """A pane on ``ctx`` with a workspace opened at ``root``, shown at ``size`` (offscreen)."""
+    ctx.open_workspace(root)
+    pane = pane_class(ctx)
+    qtbot.addWidget(pane)
+    pane.resize(*size)
+    pane.show()
+    return pane

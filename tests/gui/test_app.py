@@ -109,7 +109,8 @@ def test_whole_path_import_index_search_benchmark_results(window, qtbot, tmp_pat
                 bench.values.item(i).setCheckState(Qt.CheckState.Unchecked)
         bench.k.setValue(1)
         bench.estimate()
-        qtbot.waitUntil(lambda: "calls" in bench.estimate_label.text(), timeout=60_000)
+        qtbot.waitUntil(lambda: "calls" in bench.estimate_label.full_text(), timeout=60_000)
+        assert "20 items = ~60 calls" in bench.estimate_label.full_text()  # the unit of the progress, and calls
         bench.start()
         assert _wait_job(qtbot, bench.job) == 0
         assert bench.table.rowCount() == 20
@@ -121,11 +122,14 @@ def test_whole_path_import_index_search_benchmark_results(window, qtbot, tmp_pat
 
     results = window.show_pane("Results")
     results.reload()
-    assert results.runs.count() == 1
-    assert results.table.rowCount() == 2 and "[" in results.table.item(0, 0).text()
+    assert results.runs.rowCount() == 1
+    qtbot.waitUntil(lambda: results.table.rowCount() == 2, timeout=30_000)  # reports come from a worker thread
+    assert "[" in results.table.item(0, 0).text()
     out_csv = tmp_path / "scores.csv"
     results._export_csv(str(out_csv))
-    assert out_csv.read_text().startswith("run_id,target,mode,value")
+    from vspectrum_app.bench.report import LONG_COLUMNS
+
+    assert out_csv.read_text().startswith(",".join(LONG_COLUMNS) + "\n")
     from vspectrum_app.gui.plots import export_plot
 
     export_plot(results.radar, str(tmp_path / "radar.png"))
@@ -190,7 +194,7 @@ def test_reopening_offers_to_resume_an_interrupted_run(window, qtbot, tmp_path, 
     window.open_workspace(indexed_workspace.root)
     bench = window.pane("Benchmark")
     assert window.stack.currentWidget() is bench
-    assert bench.resume_banner.isVisible() and bench.resume_combo.currentData() == run_id
+    assert bench.resume_frame.isVisible() and bench.resume_combo.currentData() == run_id
     assert bench.resume_button.isEnabled()
 
 
@@ -250,6 +254,7 @@ def test_results_for_two_runs_of_the_same_model(window, qtbot, tmp_path):
     results = window.show_pane("Results")
     results.reload()
     results.runs.selectAll()
+    qtbot.waitUntil(lambda: len(results.reports) == 2, timeout=30_000)  # reports come from a worker thread
     a, b = f"lab:m1 · {run_ids['A']}", f"lab:m1 · {run_ids['B']}"
     # radar: one series per run, each with its own scores (the radius on each value's spoke)
     def radius(series, value):

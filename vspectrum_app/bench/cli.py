@@ -225,7 +225,8 @@ def cmd_bench_run(args, ctx) -> int:
     if args.dry_run:
         if ctx.args.events:
             ctx.reporter.emit("estimate", calls=est.calls, input_tokens=est.input_tokens,
-                              output_tokens=est.output_tokens, cost_usd=est.cost_usd, seconds=est.seconds)
+                              output_tokens=est.output_tokens, cost_usd=est.cost_usd, seconds=est.seconds,
+                              items=len(items), per_provider=est.per_provider)
         return 0
     run_id = RunStore(ws).create_run(build_manifest(request, searcher, items, providers), items)
     ctx.reporter.emit("run_created", run_id=run_id, items=len(items))

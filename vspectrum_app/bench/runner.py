@@ -56,6 +56,8 @@ class _Provider:
         self.limiter = RateLimiter(config.requests_per_minute, config.tokens_per_minute)
         self.breaker = CircuitBreaker(config.name)
         self.dead: str | None = None
+        self.calls_left = 0        # calls this execution still expects to make (for the ETA)
+        self.latency = [0.0, 0]    # total seconds and count of calls actually sent
         try:
             self.client = client_factory(config, self.limiter.acquire)
         except Exception as exc:  # missing key: this provider stops, the others run
@@ -131,9 +133,27 @@ class RunEngine:
             names.add(self.manifest["describe_with"].split(":", 1)[0])
         for name in sorted(names):
             state = _Provider(self._providers_store.get(name), self._client_factory)
+            state.limiter.on_wait = lambda seconds, cause, name=name: self._waiting(name, seconds, cause)
             if state.dead:
                 self.reporter.emit("error", provider=name, message=state.dead)
             self._providers[name] = state
+        described: set[str] = set()
+        for item in todo:  # calls per item (protocol.md section 3): like, why, describe; text: like, why
+            self._providers[item["target"].split(":", 1)[0]].calls_left += 3 if item["mode"] == "vlm" else 2
+            if item["mode"] == "text" and item["image_sha256"] not in described:
+                described.add(item["image_sha256"])
+                self._providers[self.manifest["describe_with"].split(":", 1)[0]].calls_left += 1
+
+    def _waiting(self, provider: str, seconds: float, cause: str, reason: str | None = None) -> None:
+        """A stall is never silent: a typed event naming its cause (the GUI shows it)."""
+        if cause in ("requests", "tokens"):
+            limit = self._providers[provider].limiter.describe()
+            message = f"waiting for the rate limit of {provider}: {limit}, next call in {seconds:.0f} s"
+        else:
+            limit = None
+            message = f"waiting {seconds:.0f} s before retrying a call to {provider}: {reason}"
+        self.reporter.emit("waiting", provider=provider, cause=cause, limit=limit, seconds=round(seconds, 1),
+                           message=message)
 
     async def _watch_cancel(self, tasks: list[asyncio.Task]) -> None:
         """On Stop / the first Ctrl-C: cancel what waits, let the calls already sent finish so
@@ -239,6 +259,7 @@ class RunEngine:
         """One model call; ``with_image``: the item's screenshot goes with the first message."""
         request = self._request_record(provider, model, messages, item, with_image)
         key = hashlib.sha256(json.dumps({**request, "nonce": self.nonce}, sort_keys=True).encode()).hexdigest()
+        provider.calls_left -= 1
         hit = self.store.cached(key)
         if hit is not None:
             self.counts["cached"] += 1
@@ -292,9 +313,13 @@ class RunEngine:
         def on_retry(exc: Retryable, delay: float, attempt_no: int) -> None:
             self.counts["retries"] += 1
             self.reporter.log(f"{exc} - retry {attempt_no} in {delay:.1f} s", "warning")
+            if delay >= 1:
+                self._waiting(provider.config.name, delay, "retry", redact(str(exc)))
 
         started = time.monotonic()
         completion = await with_retries(attempt, max_attempts=provider.config.max_retries, on_retry=on_retry)
+        provider.latency[0] += time.monotonic() - started
+        provider.latency[1] += 1
         self.store.log_call(cache_key=key, run_id=self.run_id, item_id=item["id"], turn=turn,
                             provider=provider.config.name, model=model, request=request,
                             response_text=completion.text, refused=completion.refused,
@@ -337,6 +362,26 @@ class RunEngine:
         self.reporter.progress(c["done"] + c["errors"], self._total,
                                f"errors {c['errors']}, refusals {c['refusal']}, unparsed {c['unparsed']}, "
                                f"sent {c['sent']} (retries {c['retries']}), cached {c['cached']}, {c['sent'] / elapsed:.1f} calls/s")
+        self.reporter.emit("run_status", items_done=c["done"] + c["errors"], items_total=self._total,
+                           calls_sent=c["sent"], calls_cached=c["cached"],
+                           calls_left=sum(max(p.calls_left, 0) for p in self._providers.values() if not p.dead),
+                           eta_s=round(self.eta_seconds(), 1), errors=c["errors"], refusal=c["refusal"],
+                           unparsed=c["unparsed"], retries=c["retries"])
+
+    def eta_seconds(self) -> float:
+        """Time left: per provider, the slower of its rate limit and its observed latency over
+        its concurrency (providers run in parallel, so the slowest one decides). Cached calls
+        are counted as calls too, which makes this an upper bound on resume."""
+        from vspectrum_app.bench.plan import LATENCY_GUESS_S
+
+        eta = 0.0
+        for p in self._providers.values():
+            left = max(p.calls_left, 0)
+            if p.dead or not left:
+                continue
+            latency = p.latency[0] / p.latency[1] if p.latency[1] else LATENCY_GUESS_S
+            eta = max(eta, p.limiter.seconds_for(left), left * latency / p.config.concurrency)
+        return eta
 
 
 def estimate_tokens(messages: list[Message], params: Params) -> int:

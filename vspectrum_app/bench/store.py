@@ -67,6 +67,18 @@ MIGRATIONS: list[str] = [
 ]
 
 
+# A run's name and note are the user's words about it (the Results pane edits them); kept in
+# their own table with its own migrations so that they never touch the measured data.
+LABEL_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE bench_run_labels (
+        run_id  TEXT PRIMARY KEY REFERENCES bench_runs(id) ON DELETE CASCADE,
+        name    TEXT NOT NULL DEFAULT '',
+        note    TEXT NOT NULL DEFAULT ''
+    );
+    """,
+]
+MAX_NAME_CHARS, MAX_NOTE_CHARS = 200, 10_000
 NO_IMAGE_ERROR = "the model saw no image (class no_image): resume asks again"
 
 
@@ -82,6 +94,7 @@ class RunStore:
     def __init__(self, ws):
         self.ws = ws
         ws.ensure_schema("bench", MIGRATIONS)
+        ws.ensure_schema("bench_labels", LABEL_MIGRATIONS)
 
     # -- runs ---------------------------------------------------------------------------
     def create_run(self, manifest: dict[str, Any], items: list[dict[str, Any]]) -> str:
@@ -120,6 +133,22 @@ class RunStore:
                         "done": r["done"] or 0, "total": r["total"], "errors": r["errors"] or 0,
                         "targets": m.get("targets_label", []), "values": m.get("values", [])})
         return out
+
+    def labels(self) -> dict[str, dict[str, str]]:
+        """run id -> {"name", "note"} for the runs the user has named or annotated."""
+        return {r["run_id"]: {"name": r["name"], "note": r["note"]}
+                for r in self.ws.db.execute("SELECT run_id, name, note FROM bench_run_labels")}
+
+    def set_label(self, run_id: str, *, name: str | None = None, note: str | None = None) -> None:
+        """Set a run's name and/or note (None keeps the current one); surrounding space is dropped."""
+        self.manifest(run_id)  # an unknown run: RunNotFoundError
+        current = self.labels().get(run_id, {"name": "", "note": ""})
+        name = current["name"] if name is None else " ".join(name.split())[:MAX_NAME_CHARS]
+        note = current["note"] if note is None else note.strip()[:MAX_NOTE_CHARS]
+        with self.ws.transaction() as conn:
+            conn.execute("INSERT INTO bench_run_labels(run_id, name, note) VALUES (?, ?, ?) "
+                         "ON CONFLICT(run_id) DO UPDATE SET name = excluded.name, note = excluded.note",
+                         (run_id, name, note))
 
     def unfinished_runs(self) -> list[str]:
         return [r["id"] for r in self.runs() if r["status"] in ("running", "pending", "stopped") and r["done"] < r["total"]]

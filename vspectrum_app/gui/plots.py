@@ -1,5 +1,9 @@
 """The paper's plots in pyqtgraph: radar over the ten values with interval bands (Fig. 5),
-bars with error bars (Figs. 6, 7), and export to PNG/SVG."""
+bars with error bars (Figs. 6, 7), a scatter map, and export to PNG/SVG.
+
+Legends sit below the plot area (a row of the plot's own layout), so they never cover a
+label, a bar or a band, and they are part of every export. Unmeasured values are gaps,
+never zeros."""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetrics, QPainterPath
+from PySide6.QtWidgets import QGraphicsPathItem
 
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
@@ -17,14 +23,38 @@ SHORT = {"Self-Direction": "Self-Dir.", "Universalism": "Univ.", "Benevolence": 
          "Security": "Secur."}
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+BAND_ALPHA = "55"       # interval bands: clearly visible, lines still readable through them
+NARROW_RADAR_PX = 440  # below this width the radar uses short value names
+LEGEND_ROW = 4          # below the bottom axis in PlotItem's grid (title 0, top axis 1, view 2, bottom axis 3)
+
+Score = tuple  # (score, ci_low, ci_high), each float or None
 
 
 def _angles(n: int) -> np.ndarray:
     return np.pi / 2 - 2 * np.pi * np.arange(n) / n
 
 
+def _legend_below(plot: pg.PlotWidget) -> pg.LegendItem:
+    legend = pg.LegendItem(colCount=4)
+    plot.plotItem.layout.addItem(legend, LEGEND_ROW, 1)
+    plot.plotItem.legend = legend  # items plotted with name= register here
+    return legend
+
+
+def _rebuild_legend(legend: pg.LegendItem, entries: list[tuple[pg.GraphicsObject, str]], width: int) -> None:
+    """As many columns as the widest name allows in ``width`` pixels (at most 4): a long name
+    takes a row of its own rather than running off the plot."""
+    legend.clear()
+    widest = max([QFontMetrics(legend.font()).horizontalAdvance(name) + 50 for _, name in entries] or [1])
+    legend.setColumnCount(max(1, min(4, len(entries), width // widest)))
+    for item, name in entries:
+        legend.addItem(item, name)
+
+
 class RadarPlot(pg.PlotWidget):
-    """Scores 0-100 on ten spokes; per model a line and a band between interval bounds."""
+    """Scores on ten spokes with labelled rings; per series a line, markers and an interval band
+    (a whisker along the spoke where a value has no measured neighbour). ``scale`` maps values
+    to the radius: (0, 100) for scores, e.g. (-50, 50) for centred profiles."""
 
     def __init__(self, title: str = "", parent=None):
         super().__init__(parent=parent, title=title)
@@ -32,78 +62,238 @@ class RadarPlot(pg.PlotWidget):
         self.hideAxis("bottom")
         self.hideAxis("left")
         self.setMouseEnabled(False, False)
-        self.addLegend(offset=(10, 10))
-        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.setMinimumSize(220, 200)
+        self.legend = _legend_below(self)
+        self.curves: dict[str, pg.GraphicsObject] = {}
+        self.scale = (0.0, 100.0)
+        self._grid: list[pg.GraphicsObject] = []
         self._draw_grid()
 
-    def _draw_grid(self) -> None:
-        a = _angles(len(SCHWARTZ_VALUES))
-        for r in (25, 50, 75, 100):
-            ring = np.append(a, a[0])
-            self.plot(r * np.cos(ring), r * np.sin(ring), pen=pg.mkPen("#cccccc", width=1))
-        for angle, value in zip(a, SCHWARTZ_VALUES):
-            self.plot([0, 100 * math.cos(angle)], [0, 100 * math.sin(angle)], pen=pg.mkPen("#dddddd"))
-            label = pg.TextItem(value, anchor=(0.5, 0.5), color="#444444")
-            label.setPos(118 * math.cos(angle), 112 * math.sin(angle))
-            self.addItem(label)
-        self.setXRange(-135, 135)
-        self.setYRange(-125, 125)
+    def radius(self, value: float) -> float:
+        lo, hi = self.scale
+        return 100 * (value - lo) / (hi - lo)
 
-    def set_series(self, series: dict[str, dict[str, tuple[float | None, float | None, float | None]]]) -> None:
-        """``series``: model -> value -> (score, ci_low, ci_high). Missing values are drawn at 0."""
+    def set_scale(self, lo: float, hi: float) -> None:
+        if (lo, hi) != self.scale:
+            self.scale = (float(lo), float(hi))
+            self._draw_grid()
+
+    def ring_labels(self) -> list[str]:
+        lo, hi = self.scale
+        return [_fmt_tick(lo + (hi - lo) * f, signed=lo < 0) for f in (0.25, 0.5, 0.75, 1.0)]
+
+    def _draw_grid(self) -> None:
+        for item in self._grid:
+            self.removeItem(item)
+        self._grid = []
+        a = _angles(len(SCHWARTZ_VALUES))
+        ring = np.append(a, a[0])
+        for f, text in zip((25, 50, 75, 100), self.ring_labels()):
+            self._grid.append(self.plot(f * np.cos(ring), f * np.sin(ring), pen=pg.mkPen("#bbbbbb", width=1)))
+            label = pg.TextItem(text, anchor=(0, 0), color="#777777")  # just inside each ring, by the top spoke
+            label.setPos(1, f)
+            self.addItem(label)
+            self._grid.append(label)
+        self._value_labels = []
+        for angle, value in zip(a, SCHWARTZ_VALUES):
+            self._grid.append(self.plot([0, 100 * math.cos(angle)], [0, 100 * math.sin(angle)],
+                                        pen=pg.mkPen("#dddddd")))
+            label = pg.TextItem(value, anchor=(0.5 - 0.5 * math.cos(angle), 0.5 + 0.5 * math.sin(angle)),
+                                color="#333333")
+            label.setToolTip(value)
+            label.setPos(104 * math.cos(angle), 104 * math.sin(angle))
+            self.addItem(label)
+            self._grid.append(label)
+            self._value_labels.append((label, value))
+        self._fit_labels()
+        self.setXRange(-150, 150, padding=0)
+        self.setYRange(-118, 118, padding=0)
+
+    def _fit_labels(self) -> None:
+        """Short value names where the plot is too narrow for the full ones (never cut off)."""
+        narrow = self.width() < NARROW_RADAR_PX
+        for label, value in getattr(self, "_value_labels", []):
+            label.setText(SHORT.get(value, value) if narrow else value)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._fit_labels()
+
+    def _clear_series(self) -> None:
         for item in list(self.curves.values()):
             self.removeItem(item)
         self.curves = {}
+
+    def set_series(self, series: dict[str, dict[str, Score]], scale: tuple[float, float] = (0, 100)) -> None:
+        """``series``: name -> value -> (score, ci_low, ci_high). A value that is absent or None
+        is a gap in the line, never a point at the centre."""
+        self.set_scale(*scale)
+        self._clear_series()
         a = _angles(len(SCHWARTZ_VALUES))
-        for n, (model, scores) in enumerate(series.items()):
+        entries = []
+        for n, (name, scores) in enumerate(series.items()):
             color = COLORS[n % len(COLORS)]
-            def ring(i):
-                vals = np.array([(scores.get(v) or (None, None, None))[i] or 0.0 for v in SCHWARTZ_VALUES])
-                closed = np.append(vals, vals[0])
-                ang = np.append(a, a[0])
-                return closed * np.cos(ang), closed * np.sin(ang)
-            lo = pg.PlotDataItem(*ring(1), pen=pg.mkPen(color, width=0.5))
-            hi = pg.PlotDataItem(*ring(2), pen=pg.mkPen(color, width=0.5))
-            band = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(color + "40"))
-            line = self.plot(*ring(0), pen=pg.mkPen(color, width=2), name=model, symbol="o", symbolSize=5,
-                             symbolBrush=color)
-            for item in (lo, hi, band):
-                self.addItem(item)
-            self.curves[model] = line
-            self.curves[model + "#lo"], self.curves[model + "#hi"], self.curves[model + "#band"] = lo, hi, band
+            r = np.array([self._r(scores.get(v), 0) for v in SCHWARTZ_VALUES])
+            closed, ang = np.append(r, r[0]), np.append(a, a[0])
+            line = pg.PlotDataItem(closed * np.cos(ang), closed * np.sin(ang), connect="finite",
+                                   pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6, symbolBrush=color,
+                                   symbolPen=color)
+            self.addItem(line)
+            band = self._band([scores.get(v) for v in SCHWARTZ_VALUES], a, color)
+            self.addItem(band)
+            self.curves[name], self.curves[name + "#band"] = line, band
+            entries.append((line, name))
+        _rebuild_legend(self.legend, entries, self.width())
+
+    def set_curve(self, name: str, values: dict[str, float] | None, *, fine: list[tuple[float, float]] | None = None,
+                  color: str = "#444444") -> None:
+        """A dashed overlay (e.g. a fitted circumplex curve): ``fine`` as (angle in radians on
+        the plot, value) points for a smooth curve; ``values`` per value otherwise."""
+        if name in self.curves:
+            self.removeItem(self.curves.pop(name))
+        if fine:
+            ang = np.array([p[0] for p in fine])
+            r = np.array([self.radius(p[1]) for p in fine])
+        elif values:
+            a = _angles(len(SCHWARTZ_VALUES))
+            r = np.array([self.radius(values[v]) if values.get(v) is not None else np.nan for v in SCHWARTZ_VALUES])
+            ang, r = np.append(a, a[0]), np.append(r, r[0])
+        else:
+            return
+        curve = pg.PlotDataItem(r * np.cos(ang), r * np.sin(ang), connect="finite",
+                                pen=pg.mkPen(color, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.addItem(curve)
+        self.curves[name] = curve
+
+    def _r(self, score: Score | None, i: int) -> float:
+        if not score or score[i] is None:
+            return np.nan
+        return max(self.radius(score[i]), 0.0)
+
+    def _band(self, scores: list[Score | None], a: np.ndarray, color: str) -> QGraphicsPathItem:
+        """The interval band: a quad between neighbouring measured values, and a whisker along
+        the spoke for each measured value (so an isolated value still shows its interval)."""
+        path = QPainterPath()
+        n = len(scores)
+
+        def point(i: int, j: int):
+            r = self._r(scores[i], j)
+            return pg.QtCore.QPointF(r * math.cos(a[i]), r * math.sin(a[i]))
+
+        measured = [s is not None and s[1] is not None and s[2] is not None for s in scores]
+        for i in range(n):
+            if not measured[i]:
+                continue
+            path.moveTo(point(i, 1))
+            path.lineTo(point(i, 2))
+            k = (i + 1) % n
+            if measured[k]:
+                quad = [point(i, 1), point(k, 1), point(k, 2), point(i, 2)]
+                path.moveTo(quad[0])
+                for p in quad[1:]:
+                    path.lineTo(p)
+                path.closeSubpath()
+        item = QGraphicsPathItem(path)
+        item.setBrush(pg.mkBrush(color + BAND_ALPHA))
+        item.setPen(pg.mkPen(color, width=1))
+        return item
 
 
 class BarPlot(pg.PlotWidget):
-    """Grouped bars with error bars; categories on the x axis."""
+    """Grouped bars with error bars; categories on the x axis (labels may have several lines:
+    the axis grows to show them all). Missing values are left out, not drawn as 0."""
 
     def __init__(self, title: str = "", parent=None):
         super().__init__(parent=parent, title=title)
         self.setMouseEnabled(False, False)
-        self.addLegend(offset=(10, 10))
+        self.setMinimumSize(220, 200)
+        self.legend = _legend_below(self)
         self.bars: list[pg.GraphicsObject] = []
+        self.set_groups([], {})
 
-    def set_groups(self, categories: list[str], groups: dict[str, list[tuple[float | None, float | None, float | None]]],
+    def set_groups(self, categories: list[str], groups: dict[str, list[Score]],
                    y_range: tuple[float, float] | None = (0, 100)) -> None:
         """``groups``: series name -> per category (value, low, high)."""
         for item in self.bars:
             self.removeItem(item)
         self.bars = []
+        entries = []
         width = 0.8 / max(len(groups), 1)
         for n, (name, values) in enumerate(groups.items()):
-            x = np.arange(len(categories)) - 0.4 + width * (n + 0.5)
-            heights = np.array([v[0] if v[0] is not None else 0 for v in values])
-            bar = pg.BarGraphItem(x=x, height=heights, width=width * 0.9, brush=COLORS[n % len(COLORS)], name=name)
+            x_all = np.arange(len(categories)) - 0.4 + width * (n + 0.5)
+            keep = [i for i, v in enumerate(values) if v[0] is not None]
+            x = x_all[keep]
+            heights = np.array([values[i][0] for i in keep], dtype=float)
+            color = COLORS[n % len(COLORS)]
+            bar = pg.BarGraphItem(x=x, height=heights, width=width * 0.9, brush=color)
             self.addItem(bar)
             self.bars.append(bar)
-            lows = np.array([(v[0] - v[1]) if v[1] is not None and v[0] is not None else 0 for v in values])
-            highs = np.array([(v[2] - v[0]) if v[2] is not None and v[0] is not None else 0 for v in values])
+            entries.append((bar, name))
+            lows = np.array([values[i][0] - values[i][1] if values[i][1] is not None else 0 for i in keep], dtype=float)
+            highs = np.array([values[i][2] - values[i][0] if values[i][2] is not None else 0 for i in keep],
+                             dtype=float)
             if lows.any() or highs.any():
                 err = pg.ErrorBarItem(x=x, y=heights, bottom=lows, top=highs, beam=width * 0.4)
                 self.addItem(err)
                 self.bars.append(err)
-        self.getAxis("bottom").setTicks([[(i, SHORT.get(c, c)) for i, c in enumerate(categories)]])
+        axis = self.getAxis("bottom")
+        labels = [SHORT.get(c, c) for c in categories]
+        axis.setTicks([list(enumerate(labels))])
+        lines = max([label.count("\n") + 1 for label in labels] or [1])
+        axis.setHeight(QFontMetrics(axis.font()).lineSpacing() * lines + 14)
+        _rebuild_legend(self.legend, entries, self.width())
+        if categories:
+            self.setXRange(-0.6, len(categories) - 0.4, padding=0)
         if y_range:
             self.setYRange(*y_range)
+
+
+class MapPlot(pg.PlotWidget):
+    """Points on two axes with labels and optional whiskers (e.g. the two higher-order value
+    axes, one point per model)."""
+
+    def __init__(self, title: str = "", x_label: str = "", y_label: str = "", parent=None):
+        super().__init__(parent=parent, title=title)
+        self.setMouseEnabled(False, False)
+        self.setMinimumSize(220, 200)
+        self.setLabel("bottom", x_label)
+        self.setLabel("left", y_label)
+        self.showGrid(x=True, y=True, alpha=0.3)
+        self.items: list[pg.GraphicsObject] = []
+
+    def set_points(self, points: dict[str, tuple[float, float, tuple | None, tuple | None]],
+                   colors: dict[str, str] | None = None) -> None:
+        """``points``: name -> (x, y, (x_low, x_high) or None, (y_low, y_high) or None);
+        ``colors``: name -> colour (to match another plot's series), else one each in turn."""
+        for item in self.items:
+            self.removeItem(item)
+        self.items = []
+        self.addItem(line := pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#999999")))
+        self.items.append(line)
+        self.addItem(line := pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#999999")))
+        self.items.append(line)
+        extent = 10.0
+        for n, (name, (x, y, xi, yi)) in enumerate(points.items()):
+            color = (colors or {}).get(name) or COLORS[n % len(COLORS)]
+            if xi:
+                self.items.append(pg.PlotDataItem([xi[0], xi[1]], [y, y], pen=pg.mkPen(color)))
+            if yi:
+                self.items.append(pg.PlotDataItem([x, x], [yi[0], yi[1]], pen=pg.mkPen(color)))
+            dot = pg.ScatterPlotItem([x], [y], size=10, brush=color, pen=color)
+            label = pg.TextItem(name, anchor=(0, 1), color=color)
+            label.setPos(x, y)
+            self.items += [dot, label]
+            extent = max(extent, abs(x), abs(y), *(abs(v) for v in (xi or ()) + (yi or ())))
+        for item in self.items[2:]:
+            self.addItem(item)
+        extent *= 1.2
+        self.setXRange(-extent, extent)
+        self.setYRange(-extent, extent)
+
+
+def _fmt_tick(x: float, signed: bool = False) -> str:
+    text = f"{x:.0f}" if abs(x - round(x)) < 1e-9 else f"{x:.1f}"
+    return "+" + text if signed and x > 0 else text
 
 
 def export_plot(plot: pg.PlotWidget, path: str) -> None:

@@ -1,5 +1,6 @@
-"""Benchmark pane: choose models, values, keyword set, k and repeats; see the estimate;
-start, pause (a cooperative stop that can be resumed), resume; watch scores live."""
+"""Benchmark pane: choose models, values, keyword set, k and repeats; see the estimate (kept
+up to date as the form changes); start, pause (a cooperative stop that can be resumed),
+resume; watch scores live, with every wait for a rate limit or a retry named."""
 
 from __future__ import annotations
 
@@ -9,19 +10,33 @@ from collections import defaultdict
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.plots import BarPlot, RadarPlot
 
 REDRAW_MS = 100  # live plots redraw on a timer, never per event
+ESTIMATE_DELAY_MS = 800  # the estimate refreshes this long after the form stops changing
 MAX_TABLE_ROWS = 5000
+
+# Plain words for the terms a run reports (shown as tooltips where they appear).
+TERMS = {
+    "from the workspace": "Calls already answered in this workspace (same provider, model, settings, prompt and "
+                          "image) are reused instead of being sent again: they cost nothing and take no time.",
+    "unparsed": "The answer to \"Do you like ...?\" had neither a clear yes nor a clear no (e.g. \"not sure\"). "
+                "It is kept and shown, but left out of the score.",
+    "refusal": "The model declined to answer (e.g. \"As an AI I have no preferences\"). Kept, left out of the score.",
+    "items": "An item is one question about one image for one model: \"Do you like ...?\" then \"Why?\" then "
+             "\"Describe it\", so three calls per item (two for text-only models).",
+}
 
 
 def wilson(yes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """A cheap interval for the live view (the report's intervals are bootstrapped)."""
+    """A cheap interval for the live view (the report's intervals are computed by the core)."""
     if n == 0:
         return 0.0, 100.0
     p = yes / n
@@ -30,95 +45,190 @@ def wilson(yes: int, n: int, z: float = 1.96) -> tuple[float, float]:
     return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
 
 
+def keyword_set_label(ks) -> str:
+    """A keyword set as a person reads it: its name and size, not its ``name@hash`` id."""
+    return f"{ks.name} ({sum(len(k) for k in ks.values.values())} keywords)"
+
+
+def describe_retrieval(estimate: dict) -> tuple[str, str]:
+    """What the estimate says about retrieval, before anything is sent: the values whose keywords
+    found fewer than k images (a warning, with what to do), then every value's count per keyword."""
+    counts, k = estimate.get("retrieval") or {}, estimate.get("k")
+    if not counts:
+        return "", "info"
+    short = estimate.get("shortfall") or {}
+    detail = "; ".join(f"{value} {sum(kws.values())}/{k * len(kws)}: " + ", ".join(f"{kw} {n}" for kw, n in kws.items())
+                       for value, kws in counts.items())
+    if not short:
+        return f"Every keyword found {k} images. Per value: {detail}", "info"
+    lacking = ", ".join(f"{value} ({', '.join(f'{kw} {n}' for kw, n in kws.items())})" for value, kws in short.items())
+    return (f"Too few images for some keywords (wanted {k} each): {lacking}. Import more screenshots or lower "
+            f"Images per keyword. Per value: {detail}", "error")
+
+
+def run_holder(ws, run_id: str):
+    """The process running ``run_id`` now (core.locks), or None when nobody does."""
+    from vspectrum_app.bench.runner import RUN_LOCK  # the engine: imported when first needed
+    from vspectrum_app.core.locks import lock_holder
+
+    return lock_holder(ws.root, RUN_LOCK, run_id)
+
+
 class BenchmarkPane(QWidget):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
         self.job = None
+        self.run_id: str | None = None
+        self._estimate_job = None
         self.counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self._dirty = False
+        self._wait: tuple[float, dict] | None = None   # (monotonic deadline, the waiting event)
+        self._status: dict | None = None               # the engine's latest run_status event
 
-        # -- configuration
+        # -- configuration: the form scrolls on a small screen; the estimate and the buttons stay in view
         config = QGroupBox("Run")
         form = QFormLayout(config)
         self.models = QListWidget()
+        self.models.setToolTip("Tick the models that answer. Models come from the providers in Settings.")
+        self.models.setAccessibleName("Models")
         self.values = QListWidget()
+        self.values.setAccessibleName("Values")
         for value in SCHWARTZ_VALUES:
             item = QListWidgetItem(value)
             item.setCheckState(Qt.CheckState.Checked)
             self.values.addItem(item)
+        for lst in (self.models, self.values):
+            lst.setMinimumHeight(70)
+            lst.setMaximumHeight(180)
         self.keyword_set = QComboBox()
+        self.keyword_set.setAccessibleName("Keyword set")
+        self.keyword_set.setToolTip("The keywords used to pick images for each value (the paper's set by default). "
+                                    "Each run records the exact keywords it used.")
+        self.keyword_set.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.keyword_set.setMinimumContentsLength(12)
         self.k = QSpinBox()
         self.k.setRange(1, 50)
         self.k.setValue(5)
+        self.k.setToolTip("How many of the closest screenshots each keyword retrieves")
         self.repeats = QSpinBox()
         self.repeats.setRange(1, 20)
-        form.addRow("Models", self.models)
-        form.addRow("Values", self.values)
+        self.repeats.setToolTip("How many times each model answers each image (repeats measure its consistency)")
+        form.addRow(QLabel("Models"))
+        form.addRow(self.models)
+        form.addRow(QLabel("Values"))
+        form.addRow(self.values)
         form.addRow("Keyword set", self.keyword_set)
         form.addRow("Images per keyword", self.k)
         form.addRow("Answers per image", self.repeats)
-        self.estimate_label = QLabel("Press Estimate to see calls, cost and time before starting.")
-        self.estimate_label.setWordWrap(True)
-        form.addRow(self.estimate_label)
+        config_area = QScrollArea()
+        config_area.setWidget(config)
+        config_area.setWidgetResizable(True)
+        config_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.form_hint = MessageLabel(lines=2)
+        self.estimate_label = MessageLabel(lines=5)
+        self.estimate_label.setToolTip(TERMS["items"])
+        self.retrieval_label = MessageLabel(lines=3)
         buttons = QHBoxLayout()
         self.estimate_button, self.start_button = QPushButton("Estimate"), QPushButton("Start")
+        self.start_button.setShortcut("Ctrl+Return")
         self.pause_button = QPushButton("Pause")
         self.pause_button.setToolTip("Stops after the calls in flight; Resume continues where it stopped")
         self.pause_button.setEnabled(False)
         for b in (self.estimate_button, self.start_button, self.pause_button):
             buttons.addWidget(b)
-        form.addRow(buttons)
-        resume_row = QHBoxLayout()
         self.resume_combo = QComboBox()
+        self.resume_combo.setAccessibleName("Unfinished runs")
+        self.resume_combo.setToolTip("Runs that stopped before every item was answered")
+        self.resume_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.resume_combo.setMinimumContentsLength(12)
         self.resume_button = QPushButton("Resume")
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.setToolTip("Delete the chosen unfinished run and its answers (after asking). Answers "
+                                      "other runs can reuse stay in the workspace.")
+        resume_row = QHBoxLayout()
         resume_row.addWidget(self.resume_combo, 1)
         resume_row.addWidget(self.resume_button)
-        form.addRow("Unfinished runs", resume_row)
-        self.estimate_button.clicked.connect(self.estimate)
-        self.start_button.clicked.connect(self.start)
-        self.pause_button.clicked.connect(self.pause)
-        self.resume_button.clicked.connect(self.resume)
+        resume_row.addWidget(self.delete_button)
+        self.estimate_button.clicked.connect(lambda: self.estimate())
+        self.start_button.clicked.connect(lambda: self.start())
+        self.pause_button.clicked.connect(lambda: self.pause())
+        self.resume_button.clicked.connect(lambda: self.resume())
+        self.delete_button.clicked.connect(lambda: self.delete_run())
+        left = QWidget()
+        left.setMinimumWidth(260)
+        lcol = QVBoxLayout(left)
+        lcol.setContentsMargins(0, 0, 0, 0)
+        lcol.addWidget(config_area, 1)
+        lcol.addWidget(self.form_hint)
+        lcol.addWidget(self.estimate_label)
+        lcol.addWidget(self.retrieval_label)
+        lcol.addLayout(buttons)
+        lcol.addWidget(QLabel("Unfinished runs"))
+        lcol.addLayout(resume_row)
 
         # -- an interrupted run is offered for resuming when the workspace opens
-        self.resume_banner = QLabel()
-        self.resume_banner.setStyleSheet("background: #fff4ce; padding: 6px")
-        self.resume_banner.setWordWrap(True)
-        self.resume_banner.setVisible(False)
+        self.resume_frame = QFrame()
+        self.resume_frame.setObjectName("resumeBanner")
+        self.resume_frame.setStyleSheet("QFrame#resumeBanner { background: #fff4ce; color: #000000; }")
+        self.resume_banner = MessageLabel(lines=3)
+        QVBoxLayout(self.resume_frame).addWidget(self.resume_banner)
+        self.resume_frame.setVisible(False)
 
         # -- live view
         self.radar = RadarPlot("Scores per value (live)")
         self.bars = BarPlot("Score per value")
         self.progress = QProgressBar()
-        self.counters = QLabel("No run yet.")
-        self.error_label = QLabel()
-        self.error_label.setStyleSheet("color: #b00020")
-        self.error_label.setWordWrap(True)
+        self.progress.setAccessibleName("Run progress (items)")
+        self.counters = MessageLabel("No run yet.", lines=2)
+        self.wait_label = MessageLabel(lines=1)
+        self.error_label = MessageLabel(lines=2)
         self.table = QTableWidget(0, 6)
         self.table.setHorizontalHeaderLabels(["", "Model", "Value", "Keyword", "Answer", "Said"])
+        self.table.horizontalHeaderItem(4).setToolTip("yes / no / refusal / unparsed: " + TERMS["unparsed"])
         self.table.setIconSize(QPixmap(40, 64).size())
         self.table.verticalHeader().setDefaultSectionSize(68)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         plots = QSplitter()
         plots.addWidget(self.radar)
         plots.addWidget(self.bars)
+        status = QWidget()
+        sl = QVBoxLayout(status)
+        sl.setContentsMargins(0, 0, 0, 0)
+        for w in (self.progress, self.counters, self.wait_label, self.error_label):
+            sl.addWidget(w)
+        live_split = QSplitter(Qt.Orientation.Vertical)
+        live_split.addWidget(plots)
+        live_split.addWidget(status)
+        live_split.addWidget(self.table)
+        live_split.setStretchFactor(0, 3)
+        live_split.setStretchFactor(2, 2)
+        live_split.setCollapsible(1, False)
         live = QWidget()
         ll = QVBoxLayout(live)
-        ll.addWidget(self.resume_banner)
-        ll.addWidget(plots, 3)
-        ll.addWidget(self.progress)
-        ll.addWidget(self.counters)
-        ll.addWidget(self.error_label)
-        ll.addWidget(self.table, 2)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.resume_frame)
+        ll.addWidget(live_split, 1)
         split = QSplitter()
-        split.addWidget(config)
+        split.addWidget(left)
         split.addWidget(live)
         split.setStretchFactor(1, 3)
+        split.setCollapsible(0, False)
+        split.setCollapsible(1, False)
+        split.setSizes([300, 700])
         QVBoxLayout(self).addWidget(split)
 
         self.timer = QTimer(self)
         self.timer.setInterval(REDRAW_MS)
         self.timer.timeout.connect(self._redraw)
         self.timer.start()
+        self.estimate_timer = QTimer(self)
+        self.estimate_timer.setSingleShot(True)
+        self.estimate_timer.setInterval(ESTIMATE_DELAY_MS)
+        self.estimate_timer.timeout.connect(lambda: self.estimate(auto=True))
+        for signal in (self.models.itemChanged, self.values.itemChanged, self.keyword_set.currentIndexChanged,
+                       self.k.valueChanged, self.repeats.valueChanged):
+            signal.connect(self._form_changed)
         ctx.providers_changed.connect(self._load_choices)
         ctx.workspace_changed.connect(self._load_choices)
         ctx.runs_changed.connect(self._load_unfinished)
@@ -128,73 +238,164 @@ class BenchmarkPane(QWidget):
     def _load_choices(self) -> None:
         from vspectrum_app.providers.config import ProviderError, ProviderStore
 
-        checked = {self.models.item(i).text() for i in range(self.models.count())
-                   if self.models.item(i).checkState() == Qt.CheckState.Checked}
+        checked = set(self._selected(self.models))
+        self.models.blockSignals(True)
         self.models.clear()
         try:
             providers = ProviderStore().all()
         except ProviderError as exc:
-            self.error_label.setText(str(exc))
+            self.error_label.set_message(f"The provider settings cannot be read: {exc}. Fix them in Settings.",
+                                         "error")
             providers = []
         for p in providers:
             for model in p.models:
                 item = QListWidgetItem(f"{p.name}:{model}")
+                item.setToolTip(f"Model {model!r} of provider {p.name!r} ({p.requests_per_minute} requests/min)")
                 item.setCheckState(Qt.CheckState.Checked if f"{p.name}:{model}" in checked else Qt.CheckState.Unchecked)
                 self.models.addItem(item)
-        if not providers:
-            self.estimate_label.setText("Add a model provider in Settings first.")
+        self.models.blockSignals(False)
+        self.keyword_set.blockSignals(True)
         self.keyword_set.clear()
         if self.ctx.workspace:
             from vspectrum_app.library.keywords import list_sets
 
             for ks in list_sets(self.ctx.workspace):
-                self.keyword_set.addItem(ks.id, ks.hash)
+                self.keyword_set.addItem(keyword_set_label(ks), ks.id)
+                self.keyword_set.setItemData(self.keyword_set.count() - 1,
+                                             f"{ks.description or ks.name}\nFingerprint {ks.hash}: recorded in each "
+                                             f"run, it changes whenever a keyword does.", Qt.ItemDataRole.ToolTipRole)
+        self.keyword_set.blockSignals(False)
         self._load_unfinished()
+        if self._validate():
+            self._form_changed()
+        else:
+            self.estimate_label.set_message("")
 
     def _load_unfinished(self) -> None:
         self.resume_combo.clear()
         if not self.ctx.workspace:
+            self._update_resume()
             return
         from vspectrum_app.bench.store import RunStore
 
-        for run in RunStore(self.ctx.workspace).runs():
+        store = RunStore(self.ctx.workspace)
+        labels = store.labels()
+        self._held = []
+        for run in store.runs():
             if run["status"] != "done" and run["done"] < run["total"]:
-                self.resume_combo.addItem(f"{run['id']} ({run['done']}/{run['total']}, {run['status']})", run["id"])
-        self.resume_button.setEnabled(self.resume_combo.count() > 0 and self.job is None)
-        if self.resume_combo.count() and self.job is None:
-            self.resume_banner.setText(f"{self.resume_combo.count()} run(s) did not finish (closed, crashed or "
-                                       f"paused): choose one under Unfinished runs and press Resume; nothing "
-                                       f"finished is sent again.")
-        self.resume_banner.setVisible(bool(self.resume_combo.count()) and self.job is None)
+                holder = run_holder(self.ctx.workspace, run["id"])
+                if holder is not None:  # another process is running it: resuming would pay twice
+                    self._held.append(f"{run['id']} (run by {holder.describe()})")
+                    continue
+                name = labels.get(run["id"], {}).get("name") or run["id"]
+                self.resume_combo.addItem(f"{name}: {run['done']}/{run['total']} items, {', '.join(run['targets'])}",
+                                          run["id"])
+        self._update_resume()
+
+    def _update_resume(self) -> None:
+        idle = self.job is None
+        n = self.resume_combo.count()
+        self.resume_button.setEnabled(bool(n) and idle)
+        self.delete_button.setEnabled(bool(n) and idle)
+        held = getattr(self, "_held", [])
+        text = (f"{n} run(s) did not finish (closed, crashed or paused): choose one under Unfinished runs and press "
+                f"Resume; nothing finished is sent again." if n else "")
+        if held:
+            text += (" " if text else "") + (f"{len(held)} unfinished run(s) are running in another window or "
+                                             f"terminal and are not offered: {'; '.join(held)}.")
+        self.resume_banner.set_message(text)
+        self.resume_frame.setVisible(bool(text) and idle)
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Runs held elsewhere may have finished or stopped meanwhile: list them afresh."""
+        super().showEvent(event)
+        if self.job is None:
+            self._load_unfinished()
 
     def _selected(self, widget: QListWidget) -> list[str]:
         return [widget.item(i).text() for i in range(widget.count())
                 if widget.item(i).checkState() == Qt.CheckState.Checked]
 
+    def _problem(self) -> str | None:
+        """Why the form cannot run, in words that say what to click; None when it can."""
+        if self.ctx.workspace is None:
+            return "Open a workspace first (File menu)."
+        if not self.models.count():
+            return "Add a model provider in Settings first."
+        if not self._selected(self.models):
+            return "Tick at least one model."
+        if not self._selected(self.values):
+            return "Tick at least one value."
+        return None
+
+    def _validate(self) -> bool:
+        problem = self._problem()
+        self.form_hint.set_message(problem or "")
+        idle = self.job is None
+        self.start_button.setEnabled(problem is None and idle)
+        self.estimate_button.setEnabled(problem is None and idle)
+        self.start_button.setToolTip(problem or "Start the run (answers are stored as they arrive)")
+        return problem is None
+
+    def _form_changed(self, *_) -> None:
+        """The estimate follows the form: refreshed once the form has been still for a moment."""
+        if self._validate() and self.job is None:
+            self.estimate_label.set_message("Updating the estimate...")
+            self.estimate_timer.start()
+        else:
+            self.estimate_timer.stop()
+
     def _run_args(self) -> list[str] | None:
-        models = self._selected(self.models)
-        values = self._selected(self.values)
-        if not models or not values:
-            self.error_label.setText("Choose at least one model and one value.")
+        if not self._validate():
             return None
-        args = ["bench", "run", "--values", *values, "--k", str(self.k.value()), "--repeats", str(self.repeats.value())]
-        for m in models:
+        args = ["bench", "run", "--values", *self._selected(self.values), "--k", str(self.k.value()),
+                "--repeats", str(self.repeats.value())]
+        for m in self._selected(self.models):
             args += ["--model", m]
         if self.keyword_set.currentData():
             args += ["--keyword-set", self.keyword_set.currentData()]
         return args + self.ctx.clip_args()
 
     # -- actions ------------------------------------------------------------------------
-    def estimate(self) -> None:
+    def estimate(self, auto: bool = False) -> None:
+        self.estimate_timer.stop()
         args = self._run_args()
         if args is None:
             return
-        self.estimate_label.setText("Estimating...")
-        job = self.ctx.run_job("Estimate", args + ["--dry-run"])
-        job.event.connect(lambda e: e.get("type") == "estimate" and self.estimate_label.setText(
-            f"{e['calls']} calls, ~{e['input_tokens']:,} input / ~{e['output_tokens']:,} output tokens, "
-            f"~${e['cost_usd']:.2f}, ~{e['seconds'] / 60:.0f} min at the configured limits"))
-        job.failed.connect(lambda msg: self.estimate_label.setText(f"Cannot estimate: {msg}"))
+        if self._estimate_job is not None and getattr(self._estimate_job, "running", False):
+            self._estimate_job.cancel()  # the form changed: the old estimate is moot
+        self.estimate_label.set_message("Estimating...")
+        self.retrieval_label.set_message("")
+        job = self._estimate_job = self.ctx.run_job("Estimate", args + ["--dry-run"])
+        job.event.connect(lambda e, j=job: e.get("type") == "estimate" and j is self._estimate_job
+                          and self._show_estimate(e))
+        job.failed.connect(lambda msg, j=job: j is self._estimate_job and self.estimate_label.set_message(
+            f"Cannot estimate: {msg}", "error"))
+
+    def _show_estimate(self, e: dict) -> None:
+        self.estimate_label.set_message(self._describe_estimate(e))
+        self.retrieval_label.set_message(*describe_retrieval(e))
+
+    def _describe_estimate(self, e: dict) -> str:
+        """The estimate in the units the progress uses: items, and the calls they take."""
+        from vspectrum_app.providers.config import ProviderError, ProviderStore
+
+        items = e.get("items")
+        head = (f"{items} items = ~{e['calls']} calls" if items is not None else f"~{e['calls']} calls")
+        limits, unpriced = [], []
+        for name, p in (e.get("per_provider") or {}).items():
+            try:
+                cfg = ProviderStore().get(name)
+            except ProviderError:
+                continue
+            limits.append(f"{name} {cfg.requests_per_minute}/min")
+            if not (cfg.price_input_per_mtok or cfg.price_output_per_mtok):
+                unpriced.append(name)
+        cost = f"~${e['cost_usd']:.2f}" if not unpriced else f"cost unknown (no price set for {', '.join(unpriced)} " \
+                                                            f"in Settings)"
+        return (f"{head}; ~{e['input_tokens']:,} input / ~{e['output_tokens']:,} output tokens; {cost}; about "
+                f"{format_duration(e['seconds'])} at the rate limits" + (f" ({', '.join(limits)})" if limits else "")
+                + "; less if answers are already in the workspace.")
 
     def start(self) -> None:
         args = self._run_args()
@@ -206,18 +407,46 @@ class BenchmarkPane(QWidget):
         if run_id:
             self._launch(f"Resume {run_id}", ["bench", "resume", run_id], run_id=run_id)
 
+    def delete_run(self) -> None:
+        """Delete the chosen unfinished run, after asking: for runs nobody wants to finish."""
+        from vspectrum_app.bench.store import RunNotFoundError, RunStore
+
+        run_id = self.resume_combo.currentData()
+        if not run_id or self.job is not None:
+            return
+        answer = QMessageBox.question(self, "Delete run", f"Delete {self.resume_combo.currentText()}?\n\nIts answers "
+                                      f"are removed from this run; answers other runs can reuse stay in the workspace.")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        holder = run_holder(self.ctx.workspace, run_id)
+        if holder is not None:
+            self.error_label.set_message(f"Run {run_id} is being run by {holder.describe()}: stop it there first.",
+                                         "error")
+            self._load_unfinished()
+            return
+        try:
+            n = RunStore(self.ctx.workspace).delete_run(run_id)
+        except RunNotFoundError:
+            n = 0  # deleted meanwhile (e.g. from the command line): nothing left to do
+        self.error_label.set_message("")
+        self.counters.set_message(f"Deleted run {run_id} ({n} items).", "success")
+        self.ctx.runs_changed.emit()
+
     def pause(self) -> None:
         if self.job:
-            self.counters.setText(self.counters.text() + "  (stopping after the calls in flight...)")
+            self.wait_label.set_message("Stopping after the calls in flight...")
             self.job.cancel()
 
     def _launch(self, title: str, args: list[str], run_id: str | None = None) -> None:
         if self.ctx.workspace is None:
-            self.error_label.setText("Open a workspace first (File menu).")
+            self.error_label.set_message("Open a workspace first (File menu).", "error")
             return
+        self.estimate_timer.stop()
         self.counts.clear()
         self.table.setRowCount(0)
-        self.error_label.clear()
+        self.error_label.set_message("")
+        self.wait_label.set_message("")
+        self._wait, self._status = None, None
         self.run_id = run_id
         if run_id:
             self._load_existing(run_id)
@@ -225,12 +454,13 @@ class BenchmarkPane(QWidget):
         self.job = self.ctx.run_job(title, args)
         self.job.event.connect(self._on_event)
         self.job.progress.connect(self._on_progress)
-        self.job.failed.connect(lambda msg: self.error_label.setText(msg))
+        self.job.failed.connect(lambda msg: self.error_label.set_message(msg, "error"))
         self.job.finished.connect(self._finished)
         for b in (self.start_button, self.resume_button, self.estimate_button):
             b.setEnabled(False)
         self.pause_button.setEnabled(True)
-        self.resume_banner.setVisible(False)
+        self.resume_frame.setVisible(False)
+        self.counters.set_message("Starting...")
 
     def _load_existing(self, run_id: str) -> None:
         from vspectrum_app.bench.store import RunStore
@@ -247,10 +477,15 @@ class BenchmarkPane(QWidget):
             self.counts[(event["target"], event["value"])][event["answer_class"]] += 1
             self._dirty = True
             self._add_row(event)
-        elif kind == "error":
-            self.error_label.setText(event.get("message", ""))
+        elif kind == "run_status":
+            self._status = event
+            self._show_status()
+        elif kind == "waiting":
+            self._wait = (time.monotonic() + float(event.get("seconds") or 0), event)
+            self._show_wait()
         elif kind == "item_error":
-            self.error_label.setText(f"{event['target']}: {event['message']} (the item is retried on resume)")
+            self.error_label.set_message(f"{event['target']}: {event['message']} (this item is asked again when "
+                                         f"you resume the run)", "error")
 
     def _add_row(self, event: dict) -> None:
         if self.table.rowCount() >= MAX_TABLE_ROWS:
@@ -260,37 +495,81 @@ class BenchmarkPane(QWidget):
         icon_item = QTableWidgetItem()
         if row:
             icon_item.setIcon(QIcon(str(self.ctx.workspace.thumb_path(row[0]))))
+        said = (event.get("answer") or "") + " / " + (event.get("reason") or "")
         cells = [icon_item] + [QTableWidgetItem(str(event.get(k, ""))) for k in
-                               ("target", "value", "keyword", "answer_class")] + \
-                [QTableWidgetItem((event.get("answer") or "") + " / " + (event.get("reason") or ""))]
+                               ("target", "value", "keyword", "answer_class")] + [QTableWidgetItem(said)]
+        cells[4].setToolTip(TERMS.get(event.get("answer_class"), ""))
+        cells[5].setToolTip(said)
         for col, cell in enumerate(cells):
             self.table.setItem(0, col, cell)
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        elapsed = time.monotonic() - self._started
-        eta = ""
-        if total and done and elapsed > 1:
-            answered = sum(sum(c.values()) for c in self.counts.values())
-            rate = max(answered, 1) / elapsed
-            eta = f", ETA {max(total - done, 0) / rate / 60:.1f} min"
-        self.counters.setText(f"{done}/{total} done{eta}; {message}")
+        if self._status is None:  # before the engine's first status: items only
+            self.counters.set_message(f"{done}/{total} items done")
+
+    def _show_status(self) -> None:
+        s = self._status
+        calls = s["calls_sent"] + s["calls_cached"]
+        retries = f", {s['retries']} of them retries" if s.get("retries") else ""
+        text = (f"{s['items_done']}/{s['items_total']} items done; {calls} calls made ({s['calls_sent']} sent"
+                f"{retries}, {s['calls_cached']} from the workspace), ~{s['calls_left']} to go")
+        if s["items_done"] < s["items_total"]:
+            text += f"; about {format_duration(s['eta_s'])} left (rate limits included)"
+        if s["refusal"] or s["unparsed"] or s["errors"]:
+            text += f". {s['refusal']} refusals, {s['unparsed']} unparsed, {s['errors']} errors"
+        self.counters.set_message(text)
+        self.counters.setToolTip(text + "\n\n" + "\n".join(f"{k}: {v}" for k, v in TERMS.items()))
+
+    def _show_wait(self) -> None:
+        """The wait in progress with its cause, counting down; cleared once it has passed."""
+        if self._wait is None:
+            return
+        deadline, e = self._wait
+        left = deadline - time.monotonic()
+        if left <= 0:
+            self._wait = None
+            self.wait_label.set_message("")
+            return
+        if e.get("cause") == "retry":
+            text = f"Waiting {left:.0f} s before retrying a call to {e['provider']} ({e.get('message', '')})"
+        else:
+            text = f"Waiting for the rate limit of {e['provider']}: {e.get('limit')}, next call in {left:.0f} s"
+        self.wait_label.set_message(text)
 
     def _finished(self, code: int) -> None:
+        from vspectrum_app.bench.store import RunNotFoundError, RunStore
+
         self.pause_button.setEnabled(False)
-        for b in (self.start_button, self.estimate_button):
-            b.setEnabled(True)
-        status = {0: "finished", 130: "paused: Resume continues it"}.get(code, "stopped: see the message above; "
-                                                                               "Resume continues it")
-        self.counters.setText(self.counters.text() + f"  - run {status}")
         self.job = None
+        self._wait = None
+        self.wait_label.set_message("")
+        status = None
+        if self.run_id and self.ctx.workspace:
+            try:
+                status = next((r for r in RunStore(self.ctx.workspace).runs() if r["id"] == self.run_id), None)
+            except RunNotFoundError:
+                status = None
+        if code == 0 or (status and status["done"] >= status["total"]):
+            answered = f"{status['done']} items answered" if status else "every item answered"
+            self.counters.set_message(f"Run finished: {answered}. See Results for the scores.", "success")
+        elif code == 130:
+            self.counters.set_message("Paused. Choose the run under Unfinished runs and press Resume to continue; "
+                                      "nothing answered is asked again.")
+        else:
+            left = f"{status['total'] - status['done']} items are not answered yet" if status else "The run stopped"
+            reason = self.error_label.full_text()
+            self.counters.set_message(f"{left}{': ' + reason if reason else ''}. Fix the cause if one is named, "
+                                      f"then press Resume.", "error")
         self._dirty = True
         self._redraw()
+        self._validate()
         self.ctx.runs_changed.emit()
 
     # -- live plots ---------------------------------------------------------------------
     def _redraw(self) -> None:
+        self._show_wait()
         if not self._dirty:
             return
         self._dirty = False
@@ -303,6 +582,3 @@ class BenchmarkPane(QWidget):
         self.radar.set_series(dict(series))
         values = [v for v in SCHWARTZ_VALUES if any(v in s for s in series.values())]
         self.bars.set_groups(values, {t: [s.get(v, (None, None, None)) for v in values] for t, s in series.items()})
-        refusals = sum(c["refusal"] for c in self.counts.values())
-        unparsed = sum(c["unparsed"] for c in self.counts.values())
-        self.counters.setToolTip(f"refusals {refusals}, unparsed {unparsed}")

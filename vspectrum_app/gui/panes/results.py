@@ -1,18 +1,39 @@
-"""Results pane: past runs and the paper's views (Fig. 5 radar, Fig. 6 mean per value,
-Fig. 7 standard deviation per model, the Table 1 matrix, VLM vs text) with intervals and
-noise marks; plots export to PNG/SVG, tables to CSV."""
+"""Results pane: past runs (with a name and a note the user edits) and the paper's views
+(Fig. 5 radar, Fig. 6 mean per value, Fig. 7 standard deviation per model, the Table 1
+matrix, VLM vs text) with intervals and noise marks; plots export to PNG/SVG, tables to CSV.
+
+Reports (bootstrap intervals, noise marks) are computed by the core on a worker thread: a
+selection never freezes the window."""
 
 from __future__ import annotations
 
+import math
 import statistics
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from vspectrum_app.core.values import SCHWARTZ_VALUES
-from vspectrum_app.gui.plots import BarPlot, RadarPlot, export_plot
+from vspectrum_app.gui.message_label import MessageLabel
+from vspectrum_app.gui.plots import COLORS, BarPlot, MapPlot, RadarPlot, export_plot
+from vspectrum_app.gui.workers import Worker
+
+RUN_COLUMNS = ["Name", "Date", "Models", "Values", "Answered", "Note"]
+NAME_COL, NOTE_COL = 0, 5
+PAPER_TIP = ("The original authors' rule: an answer counts as yes when it contains \"yes\" (any case); everything "
+             "else, refusals and unclear answers included, counts as no. Score = 100 x yes / n, without an interval. "
+             "Off: 100 x yes / (yes + no), with refusals and unclear answers left out.")
+CENTRED_TIP = ("Each model's scores minus its own mean over the values (as Schwartz's questionnaires are scored): "
+               "shows what a model prefers relative to itself, whatever its overall tendency to say yes. 0 on the "
+               "radar is the model's own mean.")
+FITTED_TIP = ("Dashed: each model's profile as fitted by Schwartz's circle of values (a cosine over the values' "
+              "positions on the circle). The closer the line to the dashes, the more the model's preferences follow "
+              "the circle (R^2 in the note).")
+MAP_AXES = ("openness_minus_conservation", "transcendence_minus_enhancement")
+COUNTS_TIP = ("centred: the score minus the model's mean over its values. n: answers to \"Do you like ...?\"; yes / no: clear answers (the score is 100 x yes / (yes + no)); "
+              "refused: the model declined; unparsed: neither a clear yes nor no (e.g. \"not sure\"). Refused and "
+              "unparsed answers are left out of the score.")
 
 
 class ResultsPane(QWidget):
@@ -20,79 +41,195 @@ class ResultsPane(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.reports: list[dict] = []
-        self.runs = QListWidget()
+        self.names: dict[str, str] = {}     # run id -> the user's name for it ("" if none)
+        self._generation = 0                # reports from an older selection are dropped
+        self._filling = False
+        self._worker = Worker(self)
+
+        self.runs = QTableWidget(0, len(RUN_COLUMNS))
+        self.runs.setHorizontalHeaderLabels(RUN_COLUMNS)
+        self.runs.setAccessibleName("Benchmark runs")
+        self.runs.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.runs.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.runs.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                  | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.runs.horizontalHeaderItem(NAME_COL).setToolTip("Double-click to name a run")
+        self.runs.horizontalHeaderItem(NOTE_COL).setToolTip("Double-click to write a note about a run")
+        self.runs.horizontalHeader().setStretchLastSection(True)
+        self.runs.verticalHeader().setVisible(False)
         self.runs.itemSelectionChanged.connect(self.show_selected)
+        self.runs.itemChanged.connect(self._label_edited)
+
         self.tabs = QTabWidget()
         self.radar = RadarPlot("Fig. 5: scores per value, 95 % bands")
-        self.value_means = BarPlot("Fig. 6: mean score per value across models")
-        self.model_std = BarPlot("Fig. 7: mean score per model, whiskers ± one standard deviation across values")
-        self.modality = BarPlot("Fig. 9: VLM (image) vs text-only (description)")
+        self.value_means = BarPlot("Fig. 6: mean score per value, across models")
+        self.model_std = BarPlot("Fig. 7: mean per model ± one SD across values")
+        self.modality = BarPlot("Fig. 9: image vs text-only (description)")
         self.table = QTableWidget()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setToolTip(COUNTS_TIP)
+        self.table.cellClicked.connect(self._open_cell)
+        self.cell_answers = None  # the drill-down window, made on first use
         self.tabs.addTab(self.radar, "Radar")
         self.tabs.addTab(self.value_means, "Per value")
         self.tabs.addTab(self.model_std, "Per model")
         self.tabs.addTab(self.table, "Table 1")
         self.tabs.addTab(self.modality, "VLM vs text")
-        self.note = QLabel()
-        self.note.setWordWrap(True)
+        self.value_map = MapPlot("Models on Schwartz's two higher-order axes (points, 95 % intervals)",
+                                 "Openness to change - Conservation", "Self-transcendence - Self-enhancement")
+        self.value_map.setToolTip("Right: more Openness to change (Self-Direction, Stimulation) than Conservation "
+                                  "(Security, Conformity, Tradition). Up: more Self-transcendence (Universalism, "
+                                  "Benevolence) than Self-enhancement (Achievement, Power). In score points.")
+        self.tabs.addTab(self.value_map, "Value map")
+        self.paper_style = QCheckBox("Paper-style scores")
+        self.paper_style.setToolTip(PAPER_TIP)
+        self.paper_style.toggled.connect(lambda _: self.show_selected())  # the core scores by the chosen rule
+        self.centred = QCheckBox("Centred profile")
+        self.centred.setToolTip(CENTRED_TIP)
+        self.fitted = QCheckBox("Fitted circle")
+        self.fitted.setChecked(True)
+        self.fitted.setToolTip(FITTED_TIP)
+        for box in (self.centred, self.fitted):
+            box.toggled.connect(lambda _: self.reports and self._render())
+        options = QHBoxLayout()
+        for box in (self.paper_style, self.centred, self.fitted):
+            options.addWidget(box)
+        options.addStretch()
+        self.note = MessageLabel("Select one or more runs on the left.", lines=3)
+        self.status = MessageLabel(lines=1)
         self.export_plot_button = QPushButton("Export plot...")
         self.export_csv_button = QPushButton("Export table (CSV)...")
-        self.export_plot_button.clicked.connect(self._export_plot)
-        self.export_csv_button.clicked.connect(self._export_csv)
+        self.export_plot_button.setToolTip("Save the plot shown as PNG or SVG")
+        self.export_csv_button.setToolTip("Save every score of the selected runs (n, yes, no, refused, unparsed, "
+                                          "score, interval) as CSV")
+        # the clicked signal passes "checked" (False): never let it arrive as a path
+        self.export_plot_button.clicked.connect(lambda: self._export_plot())
+        self.export_csv_button.clicked.connect(lambda: self._export_csv())
         buttons = QHBoxLayout()
         buttons.addWidget(self.export_plot_button)
         buttons.addWidget(self.export_csv_button)
         buttons.addStretch()
         right = QWidget()
         rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addLayout(options)
         rl.addWidget(self.tabs, 1)
         rl.addWidget(self.note)
+        rl.addWidget(self.status)
         rl.addLayout(buttons)
         split = QSplitter()
         split.addWidget(self.runs)
         split.addWidget(right)
-        split.setStretchFactor(1, 4)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 5)
+        split.setCollapsible(0, False)
+        split.setCollapsible(1, False)
+        self.runs.setMinimumWidth(200)
         QVBoxLayout(self).addWidget(split)
+        self.tabs.currentChanged.connect(self._tab_changed)
         ctx.runs_changed.connect(self.reload)
         ctx.workspace_changed.connect(self.reload)
         self.reload()
 
+    # -- the runs list ------------------------------------------------------------------
     def reload(self) -> None:
-        self.runs.clear()
+        self._filling = True
+        self.runs.setRowCount(0)
+        self._filling = False
         if not self.ctx.workspace:
             return
         from vspectrum_app.bench.store import RunStore
 
-        for run in reversed(RunStore(self.ctx.workspace).runs()):
-            item = QListWidgetItem(f"{run['id']}\n{', '.join(run['targets'])}\n{run['done']}/{run['total']} {run['status']}")
-            item.setData(Qt.ItemDataRole.UserRole, run["id"])
-            self.runs.addItem(item)
-        if self.runs.count():
-            self.runs.setCurrentRow(0)
+        store = RunStore(self.ctx.workspace)
+        labels = store.labels()
+        runs = list(reversed(store.runs()))
+        self._filling = True
+        self.runs.setRowCount(len(runs))
+        for row, run in enumerate(runs):
+            label = labels.get(run["id"], {"name": "", "note": ""})
+            self.names[run["id"]] = label["name"]
+            cells = [label["name"] or run["id"], run["created_at"][:16].replace("T", " "), ", ".join(run["targets"]),
+                     ", ".join(run["values"]) if len(run["values"]) < len(SCHWARTZ_VALUES) else "all ten",
+                     f"{run['done']}/{run['total']}" + ("" if run["status"] == "done" else f" ({run['status']})"),
+                     label["note"]]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, run["id"])
+                if col not in (NAME_COL, NOTE_COL):
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                item.setToolTip(f"{text}\nRun {run['id']}" + (f"\nProblem: {run['error']}" if run.get("error") else ""))
+                self.runs.setItem(row, col, item)
+        self._filling = False
+        self.runs.resizeColumnsToContents()
+        for col in (NAME_COL, 2, 3):
+            self.runs.setColumnWidth(col, min(self.runs.columnWidth(col), 150))
+        if runs:
+            self.runs.selectRow(0)
 
+    def _label_edited(self, item: QTableWidgetItem) -> None:
+        if self._filling or item.column() not in (NAME_COL, NOTE_COL):
+            return
+        from vspectrum_app.bench.store import RunStore
+
+        run_id = item.data(Qt.ItemDataRole.UserRole)
+        text = item.text()
+        if item.column() == NAME_COL:
+            name = "" if text.strip() == run_id else text
+            RunStore(self.ctx.workspace).set_label(run_id, name=name)
+            self.names[run_id] = " ".join(name.split())
+        else:
+            RunStore(self.ctx.workspace).set_label(run_id, note=text)
+        self.status.set_message("Saved the run's " + ("name." if item.column() == NAME_COL else "note."), "success")
+        if any(r["run_id"] == run_id for r in self.reports):
+            self._render()
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted({i.row() for i in self.runs.selectedItems()})
+        return [self.runs.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in rows]
+
+    # -- computing (off the GUI thread) -------------------------------------------------
     def show_selected(self) -> None:
         from vspectrum_app.bench.report import run_report
 
-        ids = [i.data(Qt.ItemDataRole.UserRole) for i in self.runs.selectedItems()]
-        self.reports = [run_report(self.ctx.workspace, run_id) for run_id in ids]
+        ids = self.selected_ids()
+        self._generation += 1
+        generation, ws, paper = self._generation, self.ctx.workspace, self.paper_style.isChecked()
+        if not ids or ws is None:
+            return
+        self.status.set_message(f"Computing the scores of {len(ids)} run(s)...")
+        self._worker.run(lambda: [run_report(ws, run_id, paper_style=paper) for run_id in ids],
+                         lambda reports: self._reports_ready(generation, reports),
+                         lambda message: generation == self._generation and self.status.set_message(
+                             f"Cannot compute the scores: {message}", "error"))
+
+    def _reports_ready(self, generation: int, reports: list[dict]) -> None:
+        if generation != self._generation:
+            return  # the selection changed meanwhile
+        self.reports = reports
+        self.status.set_message("")
         self._render()
+
+    # -- presenting ---------------------------------------------------------------------
+    def run_name(self, run_id: str) -> str:
+        return self.names.get(run_id) or run_id
 
     def _label(self, run_id: str, target: str, sep: str = " · ") -> str:
         """A model's name in plots and tables; with several runs selected, also its run: the same
         model in two runs is two series, not one overwriting the other."""
-        return f"{target}{sep}{run_id}" if len(self.reports) > 1 else target
+        return f"{target}{sep}{self.run_name(run_id)}" if len(self.reports) > 1 else target
+
+    def _cell(self, s: dict) -> tuple[float | None, float | None, float | None]:
+        """A score and its interval (by the rule the reports were computed with)."""
+        return s["score"], s["ci_low"], s["ci_high"]
 
     def _render(self) -> None:
         scores = [s for r in self.reports for s in r["scores"]]  # every score carries its run_id
         vlm = [s for s in scores if s["mode"] == "vlm"]
-        series: dict[str, dict] = {}
-        for s in vlm:
-            series.setdefault(self._label(s["run_id"], s["target"]), {})[s["value"]] = (s["score"], s["ci_low"], s["ci_high"])
-        self.radar.set_series(series)
+        self._render_radar(vlm)
+        self._render_map()
         values = [v for v in SCHWARTZ_VALUES if any(s["value"] == v for s in vlm)]
         self.value_means.set_groups(values, {"mean across models": [
-            _mean_with_interval([s for s in vlm if s["value"] == v]) for v in values]})
+            _mean_with_interval([self._cell(s) for s in vlm if s["value"] == v]) for v in values]})
         models = [(r["run_id"], m) for r in self.reports for m in r["models"] if m["mode"] == "vlm"]
         self.model_std.set_groups([self._label(run_id, m["target"], sep="\n") + f"\nsd {_fmt(m['std'])}"
                                    for run_id, m in models],
@@ -105,16 +242,92 @@ class ResultsPane(QWidget):
                     cell = {s["value"]: s for s in scores if (s["run_id"], s["target"], s["mode"]) == (run_id, target, mode)}
                     if cell:
                         groups[f"{self._label(run_id, target)} ({mode})"] = [
-                            (cell[v]["score"], cell[v]["ci_low"], cell[v]["ci_high"]) if v in cell else (None, None, None)
-                            for v in values]
+                            self._cell(cell[v]) if v in cell else (None, None, None) for v in values]
             self.modality.set_groups(values, groups)
         self.tabs.setTabEnabled(4, bool(text))
         self._fill_table(scores, values)
         noise = [n for r in self.reports for n in r["noise"] if n["within_noise"]]
-        self.note.setText("Score = 100 x yes / (yes + no), bootstrap 95 % interval in brackets; * marks a value where "
-                          "the model's score is within noise of another model's in the same run. Fig. 6's interval is "
-                          "the mean of the models' intervals." +
-                          (f" {len(noise)} model pairs are within noise on some value." if noise else ""))
+        missing = [v for v in SCHWARTZ_VALUES if v not in values]
+        from vspectrum_app.bench.report import parser_warning
+
+        first = self.reports[0] if self.reports else {}
+        rule = first.get("rule_text", "")
+        rule = rule[:1].upper() + rule[1:]
+        interval = first.get("methods", {}).get("interval", "")
+        warning = parser_warning(self.reports) if self.reports else None
+        from vspectrum_app.gui.panes.cell_answers import trace_available
+
+        self.note.set_message(
+            (f"{warning}. " if warning else "")
+            + ("Click a cell of Table 1 for the answers behind it. " if trace_available() else "") + f"{rule}; 95 % interval in brackets ({interval}). * marks a value "
+            "where the model's score does not differ from another model's in the same run (paired test). Fig. 6's "
+            "interval is the mean of the models' intervals."
+            + (f" {len(noise)} model pairs do not differ on some value." if noise else "")
+            + (" Circle of values: " + "; ".join(self._circumplex_lines()) + "." if self._circumplex_lines() else "")
+            + (f" Not measured (gaps in the radar): {', '.join(missing)}." if missing and values else ""))
+        self._tab_changed()
+
+    def _render_radar(self, vlm: list[dict]) -> None:
+        """Raw or centred scores (0 = the model's own mean), and each model's fitted circle."""
+        from vspectrum_app.bench.circumplex import ANGLE
+
+        centred = self.centred.isChecked()
+        series: dict[str, dict] = {}
+        for s in vlm:
+            cell = self._cell(s)
+            if centred and s.get("centred") is not None and cell[0] is not None:
+                shift = cell[0] - s["centred"]  # the model's mean: the centred view moves every number by it
+                cell = tuple(None if x is None else x - shift for x in cell)
+            elif centred:
+                cell = (None, None, None)
+            series.setdefault(self._label(s["run_id"], s["target"]), {})[s["value"]] = cell
+        if centred:
+            extent = max([abs(x) for cells in series.values() for c in cells.values() for x in c if x is not None]
+                         + [1.0])
+            limit = min(100.0, 25.0 * math.ceil(extent / 25.0))
+            self.radar.set_series(series, scale=(-limit, limit))
+        else:
+            self.radar.set_series(series)
+        if not self.fitted.isChecked():
+            return
+        means = {(r["run_id"], m["target"]): m["mean"] for r in self.reports for m in r["models"] if m["mode"] == "vlm"}
+        for n, r in enumerate(self.reports):
+            for c in r.get("circumplex", []):
+                fit = c.get("fit")
+                name = self._label(r["run_id"], c["target"])
+                if c["mode"] != "vlm" or not fit or name not in series:
+                    continue
+                base = fit["offset"] + (0.0 if centred else means.get((r["run_id"], c["target"])) or 0.0)
+                phi = math.radians(fit["peak_deg"])
+                curve = {v: base + fit["amplitude"] * math.cos(ANGLE[v] - phi)
+                         for v, cell in series[name].items() if v in ANGLE and cell[0] is not None}
+                color = COLORS[list(series).index(name) % len(COLORS)]
+                self.radar.set_curve(name + "#fit", curve, color=color)
+
+    def _render_map(self) -> None:
+        points = {}
+        for r in self.reports:
+            for c in r.get("circumplex", []):
+                axes = c.get("axes") or {}
+                x, y = axes.get(MAP_AXES[0]), axes.get(MAP_AXES[1])
+                if c["mode"] == "vlm" and x and y:
+                    points[self._label(r["run_id"], c["target"])] = (
+                        x["estimate"], y["estimate"], (x["ci_low"], x["ci_high"]), (y["ci_low"], y["ci_high"]))
+        order = list(dict.fromkeys(self._label(s["run_id"], s["target"]) for r in self.reports for s in r["scores"]
+                                   if s["mode"] == "vlm"))  # the radar's series order: the same colours
+        self.value_map.set_points(points, {name: COLORS[order.index(name) % len(COLORS)]
+                                           for name in points if name in order})
+
+    def _circumplex_lines(self) -> list[str]:
+        lines = []
+        for r in self.reports:
+            for c in r.get("circumplex", []):
+                f = c.get("fit")
+                if c["mode"] == "vlm" and f:
+                    lines.append(f"{self._label(r['run_id'], c['target'])} peaks towards {f['peak_region']} "
+                                 f"(amplitude {f['amplitude']:.0f} points, R^2 {f['r2']:.2f}, permutation "
+                                 f"p = {f['p_permutation']:.2g})")
+        return lines
 
     def _fill_table(self, scores: list[dict], values: list[str]) -> None:
         columns = sorted({(s["run_id"], s["target"], s["mode"]) for s in scores})
@@ -130,50 +343,99 @@ class ResultsPane(QWidget):
         for r, value in enumerate(values):
             for c, (run_id, target, mode) in enumerate(columns):
                 s = cell.get((run_id, target, mode, value))
-                if s is None or s["score"] is None:
-                    text = "n/a"
+                if s is None:
+                    text = "not measured"
                 else:
-                    text = f"{s['score']:.0f} [{s['ci_low']:.0f}-{s['ci_high']:.0f}] n={s['n']}"
+                    score, lo, hi = self._cell(s)
+                    head = "n/a" if score is None else f"{score:.0f}" + (f" [{lo:.0f}-{hi:.0f}]" if lo is not None
+                                                                          else "")
                     if (run_id, value, target) in noisy and mode == "vlm":
-                        text += " *"
-                self.table.setItem(r, c, QTableWidgetItem(text))
+                        head += " *"
+                    if s.get("centred") is not None:
+                        head += f"   centred {s['centred']:+.0f}"
+                    text = (f"{head}\nn={s['n']}: {s['yes']} yes, {s['no']} no, {s['refusal']} refused, "
+                            f"{s['unparsed']} unparsed" + (f", {s['no_image']} saw no image" if s.get("no_image")
+                                                           else ""))
+                item = QTableWidgetItem(text)
+                item.setToolTip(COUNTS_TIP + ("\n\nClick to see the answers behind this score." if s else ""))
+                item.setData(Qt.ItemDataRole.UserRole, (run_id, target, mode, value))
+                self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+        self.table.resizeRowsToContents()
 
-    def _export_plot(self) -> None:
+    def _open_cell(self, row: int, column: int) -> None:
+        """The answers behind the clicked score, in their own window."""
+        from vspectrum_app.gui.panes.cell_answers import CellAnswers, trace_available
+
+        item = self.table.item(row, column)
+        cell = item.data(Qt.ItemDataRole.UserRole) if item else None
+        if not cell or not trace_available():
+            return
+        if self.cell_answers is None:
+            self.cell_answers = CellAnswers(self.ctx, self)
+        run_id, target, mode, value = cell
+        self.cell_answers.show_cell(run_id, target, mode, value, run_name=self.run_name(run_id))
+
+    # -- export -------------------------------------------------------------------------
+    def _tab_changed(self, *_) -> None:
+        self.export_plot_button.setEnabled(self.tabs.currentWidget() is not self.table)
+
+    def _export_plot(self, path: str | None = None) -> None:
         widget = self.tabs.currentWidget()
         if widget is self.table:
-            return self._export_csv()
-        path, _ = QFileDialog.getSaveFileName(self, "Export plot", "plot.png", "PNG (*.png);;SVG (*.svg)")
-        if path:
+            return self._export_csv(path)
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Export plot", "plot.png", "PNG (*.png);;SVG (*.svg)")
+        if not path:
+            return
+        try:
             export_plot(widget, path)
+        except OSError as exc:
+            self.status.set_message(f"Could not save the plot: {exc.strerror or exc}. Choose another folder.", "error")
+            return
+        self.status.set_message(f"Plot saved to {path}", "success")
 
     def _export_csv(self, path: str | None = None) -> None:
         from vspectrum_app.bench.report import LONG_COLUMNS
-        from vspectrum_app.core import csvfile
+        from vspectrum_app.core.csvfile import write_dicts
 
-        if path is None:
+        if not self.reports:
+            self.status.set_message("Select a run first: there is nothing to export yet.")
+            return
+        if not path:
             path, _ = QFileDialog.getSaveFileName(self, "Export scores", "scores.csv", "CSV (*.csv)")
         if not path:
             return
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            csvfile.write_dicts(f, LONG_COLUMNS, (row for r in self.reports for row in r["scores"]))
+        try:
+            with open(path, "w", newline="", encoding="utf-8") as f:
+                write_dicts(f, LONG_COLUMNS, [s for r in self.reports for s in r["scores"]])
+        except OSError as exc:
+            self.status.set_message(f"Could not save the table: {exc.strerror or exc}. Choose another folder.",
+                                    "error")
+            return
+        self.status.set_message(f"Table saved to {path}", "success")
 
 
-def _mean_with_interval(cells: list[dict]) -> tuple[float | None, float | None, float | None]:
+def _mean_with_interval(cells: list[tuple]) -> tuple[float | None, float | None, float | None]:
     """Fig. 6: the mean score across models (as the core's value_summary, but over every selected
     run) and the mean of their bootstrap 95 % bounds: exact if the models' errors moved together,
-    wider than the truth if they are independent, so a conservative interval."""
-    cells = [c for c in cells if c["score"] is not None]
+    wider than the truth if they are independent, so a conservative interval. ``cells``:
+    (score, low, high); no interval when any model has none."""
+    cells = [c for c in cells if c[0] is not None]
     if not cells:
         return None, None, None
-    return tuple(statistics.fmean(c[k] for c in cells) for k in ("score", "ci_low", "ci_high"))
+    mean = statistics.fmean(c[0] for c in cells)
+    if any(c[1] is None or c[2] is None for c in cells):
+        return mean, None, None
+    return mean, statistics.fmean(c[1] for c in cells), statistics.fmean(c[2] for c in cells)
 
 
-def _mean_sd(model: dict) -> tuple[float, float | None, float | None]:
+def _mean_sd(model: dict) -> tuple[float | None, float | None, float | None]:
     """Fig. 7: a model's mean score, whiskers one standard deviation across values either side."""
-    if model["std"] is None:
-        return model["mean"], None, None
-    return model["mean"], model["mean"] - model["std"], model["mean"] + model["std"]
+    mean, sd = model["mean"], model["std"]
+    if mean is None or sd is None:
+        return mean, None, None
+    return mean, mean - sd, mean + sd
 
 
 def _fmt(x: float | None) -> str:
