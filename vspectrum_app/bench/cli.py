@@ -152,7 +152,8 @@ def _register_bench(sub) -> None:
                         "from the description alone")
     c.add_argument("--text-model", dest="text_models", action="append", default=[], metavar="PROVIDER:MODEL",
                    help="a text-only model answering from descriptions (needs --describe-with)")
-    c.add_argument("--prompts", type=Path, metavar="JSON", help="edited prompt texts (keys: like, why, describe, text_only)")
+    c.add_argument("--prompts", type=Path, metavar="JSON", help="edited prompt texts (keys: like, why, describe, text_only with {description} "
+                        "and {question}, reversed)")
     c.add_argument("--fresh", action="store_true", help="do not reuse answers cached by earlier runs")
     c.add_argument("--dry-run", action="store_true", help="print calls, tokens, cost and time; send nothing")
     add_clip_arguments(c)
@@ -173,8 +174,6 @@ def _register_bench(sub) -> None:
 
 
 def cmd_bench_run(args, ctx) -> int:
-    import json
-
     from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items
     from vspectrum_app.bench.prompts import PromptSet
     from vspectrum_app.bench.store import RunStore
@@ -190,7 +189,7 @@ def cmd_bench_run(args, ctx) -> int:
     targets = _targets(args.targets, args.provider, providers)
     for t in targets + [Target.parse(t) for t in args.text_models]:
         providers.get(t.provider)  # unknown provider: one clear error before any work
-    prompts = PromptSet.from_json(json.loads(args.prompts.read_text("utf-8"))) if args.prompts else PromptSet()
+    prompts = _prompts_file(args.prompts) if args.prompts else PromptSet()
     request = RunRequest(targets=targets, keyword_set=keywords.get_set(ws, args.keyword_set),
                          values=args.values or list(SCHWARTZ_VALUES), k=args.k, repeats=args.repeats,
                          params=Params(temperature=args.temperature, max_tokens=args.max_tokens,
@@ -211,6 +210,20 @@ def cmd_bench_run(args, ctx) -> int:
     ctx.reporter.emit("run_created", run_id=run_id, items=len(items))
     print(f"run {run_id}: {len(items)} items", file=sys.stderr)
     return _execute(ctx, run_id)
+
+
+def _prompts_file(path: Path):
+    """An edited prompts file, checked before anything is planned."""
+    import json
+
+    from vspectrum_app.bench.prompts import PromptSet, PromptSetError
+    from vspectrum_app.cli import UserError
+
+    try:
+        return PromptSet.from_file(json.loads(path.read_text("utf-8")))
+    except (OSError, ValueError) as exc:  # unreadable, not JSON, or a PromptSetError
+        message = str(exc) if isinstance(exc, PromptSetError) else f"cannot read it ({exc})"
+        raise UserError(f"prompts file {path}: {message}") from None
 
 
 def _targets(texts: list[str], provider: str | None, providers) -> list:

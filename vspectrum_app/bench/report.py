@@ -7,6 +7,7 @@ import csv
 import io
 from typing import Any
 
+from vspectrum_app.bench.modality import modality_comparison, modality_lines
 from vspectrum_app.bench.scoring import model_summary, noise_marks, score_answers, value_summary
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.core.values import SCHWARTZ_VALUES
@@ -30,6 +31,7 @@ def run_report(ws, run_id: str) -> dict[str, Any]:
         "models": model_summary(scores),
         "values": value_summary(scores),
         "noise": noise_marks(answers, seed=manifest.get("seed", 0)),
+        "modality": modality_comparison(answers),
     }
 
 
@@ -75,6 +77,7 @@ def to_table(report: dict[str, Any]) -> str:
         if ref or unp:
             lines.append(f"{target}: {ref} refusals, {unp} unparsed answers (excluded from scores; "
                          f"counted as no in the paper-style score)")
+    lines += modality_lines(report.get("modality", []))
     close = [n for n in report["noise"] if n["within_noise"]]
     if close:
         lines.append("within noise: " + "; ".join(f"{n['value']}: {n['a']} vs {n['b']}" for n in close[:12])

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from vspectrum_app.bench.parsing import classify_answer
+from vspectrum_app.bench.parsing import classify_answer, looks_like_refusal
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
@@ -30,6 +30,13 @@ from vspectrum_app.providers.ratelimit import RateLimiter
 from vspectrum_app.providers.retry import with_retries
 
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+# A text-arm item whose image model A would not describe: no question was put to the text
+# model, so it is neither its refusal nor any answer; scores and paired tests leave it out.
+NO_DESCRIPTION = "no_description"
+
+
+class NoDescription(Exception):
+    pass
 
 
 @dataclass
@@ -151,6 +158,8 @@ class RunEngine:
             return
         except ContentRefused:
             answers, refused = [None], True
+        except NoDescription:
+            return self._done(item, NO_DESCRIPTION, [None])
         except ProviderCallError as exc:
             message = redact(str(exc))
             self.store.fail_item(item["id"], message)
@@ -158,7 +167,9 @@ class RunEngine:
             self.reporter.emit("item_error", item_id=item["id"], target=item["target"], message=message)
             self._progress()
             return
-        answer_class = classify_answer(answers[0], refused_by_api=refused)
+        self._done(item, classify_answer(answers[0], refused_by_api=refused), answers)
+
+    def _done(self, item: dict[str, Any], answer_class: str, answers: list[str | None]) -> None:
         self._finished.append((item["id"], answer_class, answers))
         self._flush()
         self.counts["done"] += 1
@@ -177,24 +188,38 @@ class RunEngine:
         for turn, question in enumerate((self.prompts.like, self.prompts.why, self.prompts.describe), start=1):
             if turn > 1:
                 messages = messages + [Message("assistant", answers[-1] or ""), Message("user", question)]
-            completion = await self._call(provider, model, messages, item, turn, with_image=True)
+            try:
+                completion = await self._call(provider, model, messages, item, turn, with_image=True)
+            except ContentRefused:
+                if turn == 1:
+                    raise
+                # a policy block on "why" or "describe" leaves the answer to "do you like" valid
+                return answers + [None] * (4 - turn), False
             answers.append(completion.text)
-            if turn == 1 and completion.refused:
-                return answers, True  # the API refused the content: no point asking why
+            if completion.refused:
+                # the API refused the content: no point asking further; a refusal of a later
+                # turn does not undo the first answer
+                return answers + [None] * (3 - turn), turn == 1
         return answers, False
 
     async def _text_conversation(self, provider: _Provider, model: str, item: dict) -> tuple[list[str | None], bool]:
         description = await self._description(item)
-        messages = [Message("user", self.prompts.text_only.format(description=description))]
+        if description is None:
+            raise NoDescription  # the describer refused or said nothing: not this model's answer
+        messages = [Message("user", self.prompts.text_question(description))]
         first = await self._call(provider, model, messages, item, 1)
         if first.refused:
-            return [first.text], True
+            return [first.text, None, description], True
         messages += [Message("assistant", first.text), Message("user", self.prompts.why)]
-        second = await self._call(provider, model, messages, item, 2)
+        try:
+            second = await self._call(provider, model, messages, item, 2)
+        except ContentRefused:  # a policy block on "why" leaves the first answer valid
+            return [first.text, None, description], False
         return [first.text, second.text, description], False
 
-    async def _description(self, item: dict) -> str:
-        """Model A's description of an image, asked once per image however many items need it."""
+    async def _description(self, item: dict) -> str | None:
+        """Model A's description of an image, asked once per image however many items need it;
+        None when model A declines (its refusal is no answer of the text-only model's)."""
         sha = item["image_sha256"]
         if sha not in self._descriptions:
             future = asyncio.get_running_loop().create_future()
@@ -204,11 +229,16 @@ class RunEngine:
                 provider = self._providers[name]
                 if provider.dead:
                     raise AuthFailed(provider.dead)
-                completion = await self._call(provider, model, [Message("user", self.prompts.describe)], item, 0,
-                                              with_image=True)
-                future.set_result(completion.text)
+                try:
+                    completion = await self._call(provider, model, [Message("user", self.prompts.describe)], item, 0,
+                                                  with_image=True)
+                    text = None if completion.refused or looks_like_refusal(completion.text) else completion.text
+                except ContentRefused:
+                    text = None
+                future.set_result(text.strip() if text and text.strip() else None)
             except BaseException as exc:
                 future.set_exception(exc)
+                future.exception()  # retrieved: waiters re-raise it
                 del self._descriptions[sha]
                 raise
         return await asyncio.shield(self._descriptions[sha])
@@ -277,7 +307,9 @@ class RunEngine:
     def _request_record(self, provider: _Provider, model: str, messages: list[Message], item: dict,
                         with_image: bool) -> dict[str, Any]:
         """What identifies a call (and is logged): never the key, never the image bytes."""
-        return {"provider": provider.config.name, "model": model, "params": self.params.to_json(),
+        # the endpoint is part of what answers: a provider re-pointed elsewhere is another model
+        return {"provider": provider.config.name, "kind": provider.config.kind,
+                "base_url": provider.config.effective_base_url, "model": model, "params": self.params.to_json(),
                 "messages": [{"role": m.role, "text": m.text,
                               "image_sha256": item["image_sha256"] if with_image and n == 0 else None}
                              for n, m in enumerate(messages)],

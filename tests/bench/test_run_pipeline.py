@@ -1,0 +1,158 @@
+"""Run-pipeline defects of issue 13 (cache key, policy blocks, modality comparison), with the
+real SDKs against local test servers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.bench.test_engine import _provider, _run, reddish
+from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
+from vspectrum_app.bench.modality import holm, mcnemar_exact, modality_comparison
+from vspectrum_app.bench.report import run_report
+from vspectrum_app.bench.store import RunStore
+
+
+@pytest.fixture
+def server():
+    s = FakeVLMServer(answer=reddish).start()
+    yield s
+    s.stop()
+
+
+def _last_run(ws):
+    return RunStore(ws).runs()[-1]["id"]
+
+
+def test_repointed_provider_does_not_return_the_old_servers_answers(indexed_workspace, tiny_clip, monkeypatch):
+    """Item 10: the cache key holds the endpoint (and the provider's kind)."""
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+    yes_server = FakeVLMServer(answer=lambda r: "Yes." if r.turn == 1 else "ok").start()
+    no_server = FakeVLMServer(answer=lambda r: "No." if r.turn == 1 else "ok").start()
+    try:
+        _provider(yes_server)
+        assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"]) == 0
+        first = run_report(indexed_workspace, _last_run(indexed_workspace))["scores"][0]
+        _provider(no_server)  # the same name, another server
+        assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"]) == 0
+        second = run_report(indexed_workspace, _last_run(indexed_workspace))["scores"][0]
+        assert first["score"] == 100 and second["score"] == 0
+        assert len(no_server.log) == len(yes_server.log) > 0
+        # another kind at the same address is another API too
+        _provider(yes_server, kind="anthropic")
+        sent = len(yes_server.log)
+        assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"]) == 0
+        assert len(yes_server.log) > sent and {r.api for r in yes_server.log[sent:]} == {"anthropic"}
+        logged = json.loads(indexed_workspace.db.execute(
+            "SELECT request_json FROM bench_calls ORDER BY id DESC LIMIT 1").fetchone()[0])
+        assert logged["kind"] == "anthropic" and logged["base_url"] == yes_server.url
+    finally:
+        yes_server.stop()
+        no_server.stop()
+
+
+@pytest.mark.parametrize("blocked_turn", [2, 3])
+def test_policy_block_on_a_later_question_keeps_the_first_answer(indexed_workspace, tiny_clip, server, monkeypatch,
+                                                                 blocked_turn):
+    """Item 12: a content-policy block (HTTP 400) on "why" or "describe" keeps answer 1."""
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+    _provider(server)
+    server.fault_rule = lambda req: ("policy",) if req.turn == blocked_turn else None
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"]) == 0
+    items = RunStore(indexed_workspace).items(_last_run(indexed_workspace), status=None)
+    assert items and all(i["status"] == "done" for i in items)
+    assert {i["answer_class"] for i in items} <= {"yes", "no"}
+    assert all(i["answer1"] in ("Yes.", "No.") for i in items)
+    if blocked_turn == 3:
+        assert all(i["answer2"] == "Because of the colours." and i["answer3"] is None for i in items)
+    else:
+        assert all(i["answer2"] is None for i in items)
+    assert any(r.status == 400 for r in server.log)
+
+
+def test_text_arm_uses_the_edited_like_question_and_no_description_is_no_refusal(
+        indexed_workspace, tiny_clip, server, monkeypatch, tmp_path):
+    """Item 9: one source of truth for the question; a describer's refusal is "no description"."""
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+    _provider(server)
+    edited = "Is this image to your taste? Answer yes or no."
+    prompts = tmp_path / "prompts.json"
+    prompts.write_text(json.dumps({"like": edited}))
+    refused_images = set()
+
+    def describer_refuses_some(req):
+        # the describer declines every other image (an API refusal or a polite one)
+        if req.model == "describer" and req.image is not None and req.image_rgb_mean()[1] > 100:
+            refused_images.add(req.image)
+            return ("refusal",) if len(refused_images) % 2 else ("latency", 0)
+        return None
+
+    server.fault_rule = describer_refuses_some
+    original = server.answer
+    server.answer = lambda r: ("I'm sorry, I can't describe this image." if r.model == "describer"
+                               and r.image in refused_images else original(r))
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--describe-with", "lab:describer",
+                "--text-model", "lab:textonly", "--prompts", str(prompts), values=["Power"]) == 0
+    run_id = _last_run(indexed_workspace)
+    text_calls = [r for r in server.log if r.model == "textonly" and r.turn == 1]
+    assert text_calls and all(r.question.endswith("\n\n" + edited) for r in text_calls)
+    assert text_calls[0].question == f"Here is a description of an image:\n\nA coloured picture.\n\n{edited}"
+    vlm_first = [r for r in server.log if r.model == "m1" and r.image is not None and r.turn == 1]
+    assert all(r.question == edited for r in vlm_first)
+    items = RunStore(indexed_workspace).items(run_id, status=None)
+    undescribed = {i["image_sha256"] for i in items if i["answer_class"] == "no_description"}
+    assert refused_images and len(undescribed) == len(refused_images)
+    assert all(i["mode"] == "text" for i in items if i["answer_class"] == "no_description")
+    assert not any(i["answer_class"] == "refusal" for i in items)
+    # the text models were never asked about an image without a description
+    assert all("A coloured picture." in r.question for r in server.log if r.model in ("m1", "textonly")
+               and r.image is None and r.turn == 1)
+    described = [i for i in items if i["mode"] == "text" and i["image_sha256"] not in undescribed]
+    assert len(described) == 2 * (10 - len(undescribed)) and all(i["answer_class"] == "no" for i in described)
+    rows = {(r["target"], r["value"]): r for r in run_report(indexed_workspace, run_id)["modality"]}
+    row = rows[("lab:m1", "Power")]
+    assert row["no_description"] == len([i for i in items if i["target"] == "lab:m1" and i["mode"] == "text"
+                                         and i["answer_class"] == "no_description"])
+    assert row["pairs"] == 10 - row["no_description"]
+    # reddish says yes to red images with the image and no from text: all discordant pairs are b
+    assert row["c"] == 0 and row["b"] == round(row["image_score"] * row["pairs"] / 100)
+
+
+def test_a_bad_prompts_file_is_one_clear_error(indexed_workspace, tiny_clip, server, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+    _provider(server)
+    prompts = tmp_path / "prompts.json"
+    for doc, message in [({"text_only": "Described: {description}. Like it?"}, "must contain {description} and {question}"),
+                         ({"lkie": "x"}, "unknown prompt lkie"),
+                         ({"text_only": "{description} {question} {x}"}, "cannot be filled in")]:
+        prompts.write_text(json.dumps(doc))
+        assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--prompts", str(prompts)) != 0
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err
+    assert server.log == [] and RunStore(indexed_workspace).runs() == []
+
+
+def test_mcnemar_and_holm_against_worked_examples():
+    # the issue's example: 4 discordant pairs all one way: p = 2 * (1/2)^4 = 0.125
+    assert mcnemar_exact(4, 0) == pytest.approx(0.125)
+    assert mcnemar_exact(0, 0) == 1.0 and mcnemar_exact(3, 3) == 1.0
+    # b=1, c=9: 2 * (1 + 10) / 1024 (scipy.stats.binomtest(1, 10).pvalue = 0.021484375)
+    assert mcnemar_exact(1, 9) == pytest.approx(0.021484375)
+    # Holm: sorted 0.01, 0.02, 0.04 -> 0.03, 0.04, 0.04 (monotone)
+    assert holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+    assert holm([]) == []
+
+
+def test_pairs_exclude_undecided_and_undescribed_items():
+    def item(mode, kw, cls):
+        return {"target": "p:m", "mode": mode, "value": "Power", "keyword": kw, "image_sha256": kw, "repeat": 0,
+                "answer_class": cls}
+
+    answers = [item("vlm", "a", "yes"), item("text", "a", "no"),
+               item("vlm", "b", "yes"), item("text", "b", "no_description"),
+               item("vlm", "c", "refusal"), item("text", "c", "yes"),
+               item("vlm", "d", "no"), item("text", "d", "no")]
+    (row,) = modality_comparison(answers)
+    assert (row["pairs"], row["b"], row["c"], row["both_no"], row["no_description"]) == (2, 1, 0, 1, 1)
+    assert row["image_score"] == 50 and row["text_score"] == 0 and row["p"] == 1.0
