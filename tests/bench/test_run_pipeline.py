@@ -156,3 +156,30 @@ def test_pairs_exclude_undecided_and_undescribed_items():
     (row,) = modality_comparison(answers)
     assert (row["pairs"], row["b"], row["c"], row["both_no"], row["no_description"]) == (2, 1, 0, 1, 1)
     assert row["image_score"] == 50 and row["text_score"] == 0 and row["p"] == 1.0
+
+
+def test_retrieval_shortfall_is_said_before_sending_recorded_and_strict_refuses(
+        indexed_workspace, tiny_clip, server, monkeypatch, capsys):
+    """Item 11: too few images for 10 keywords x k: the counts per keyword come first."""
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+    _provider(server)
+    images = indexed_workspace.db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+    k = images // 10 + 2  # more than the library can give every keyword
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--dry-run", values=["Power"], k=k) == 0
+    err = capsys.readouterr().err
+    assert f"images per keyword (wanted {k} each):" in err
+    line = next(x for x in err.splitlines() if x.strip().startswith("Power:"))
+    assert f"{images}/{10 * k} items SHORT" in line and line.rstrip().endswith(" 0")  # the last keyword got nothing
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--strict", values=["Power"], k=k) != 0
+    err = capsys.readouterr().err
+    assert "--strict" in err and "nothing was sent" in err and "Traceback" not in err
+    assert server.log == [] and RunStore(indexed_workspace).runs() == []
+    # without --strict the run goes ahead and its manifest keeps the counts
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"], k=k) == 0
+    manifest = RunStore(indexed_workspace).manifest(_last_run(indexed_workspace))
+    counts = manifest["retrieval"]["Power"]
+    assert len(counts) == 10 and sum(counts.values()) == images == manifest["items"]
+    assert manifest["shortfall"]["Power"] == {kw: n for kw, n in counts.items() if n < k}
+    # enough images: nothing short, --strict runs
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--strict", values=["Power"], k=1) == 0
+    assert RunStore(indexed_workspace).manifest(_last_run(indexed_workspace))["shortfall"] == {}

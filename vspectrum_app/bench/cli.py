@@ -156,6 +156,8 @@ def _register_bench(sub) -> None:
                         "and {question}, reversed)")
     c.add_argument("--fresh", action="store_true", help="do not reuse answers cached by earlier runs")
     c.add_argument("--dry-run", action="store_true", help="print calls, tokens, cost and time; send nothing")
+    c.add_argument("--strict", action="store_true",
+                   help="refuse the run when any keyword retrieves fewer than --k images")
     add_clip_arguments(c)
     c.set_defaults(func=cmd_bench_run)
 
@@ -174,9 +176,10 @@ def _register_bench(sub) -> None:
 
 
 def cmd_bench_run(args, ctx) -> int:
-    from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items
+    from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items, shortfall
     from vspectrum_app.bench.prompts import PromptSet
     from vspectrum_app.bench.store import RunStore
+    from vspectrum_app.cli import UserError
     from vspectrum_app.core.values import SCHWARTZ_VALUES
     from vspectrum_app.library import keywords
     from vspectrum_app.library.cli import clip_spec_from_args
@@ -201,10 +204,15 @@ def cmd_bench_run(args, ctx) -> int:
     items = plan_items(searcher, request)
     est = estimate(items, request, providers)
     print(est.describe(), file=sys.stderr)
+    short = shortfall(est.retrieval, request.k)
+    if args.dry_run and ctx.args.events:
+        ctx.reporter.emit("estimate", calls=est.calls, input_tokens=est.input_tokens,
+                          output_tokens=est.output_tokens, cost_usd=est.cost_usd, seconds=est.seconds,
+                          retrieval=est.retrieval, k=request.k, shortfall=short)
+    if short and args.strict:
+        raise UserError(f"--strict: {len(short)} value(s) got fewer than {request.k} images for some keywords "
+                        f"({', '.join(short)}); nothing was sent")
     if args.dry_run:
-        if ctx.args.events:
-            ctx.reporter.emit("estimate", calls=est.calls, input_tokens=est.input_tokens,
-                              output_tokens=est.output_tokens, cost_usd=est.cost_usd, seconds=est.seconds)
         return 0
     run_id = RunStore(ws).create_run(build_manifest(request, searcher, items, providers), items)
     ctx.reporter.emit("run_created", run_id=run_id, items=len(items))

@@ -66,6 +66,8 @@ class Estimate:
     cost_usd: float
     seconds: float
     per_provider: dict[str, dict[str, float]]
+    retrieval: dict[str, dict[str, int]] = field(default_factory=dict)  # value -> keyword -> images found
+    k: int = 5
 
     def describe(self) -> str:
         lines = [f"{self.calls} calls, ~{self.input_tokens:,} input and ~{self.output_tokens:,} output tokens, "
@@ -73,7 +75,40 @@ class Estimate:
                  f"(an upper bound: answers cached by earlier runs are not sent)"]
         for name, p in self.per_provider.items():
             lines.append(f"  {name}: {int(p['calls'])} calls, ~${p['cost_usd']:.2f}, ~{format_duration(p['seconds'])}")
-        return "\n".join(lines)
+        return "\n".join(lines + retrieval_lines(self.retrieval, self.k))
+
+
+def retrieval_counts(items: list[dict[str, Any]], request: RunRequest) -> dict[str, dict[str, int]]:
+    """Per value, per keyword (in the set's order, zeros included): the images it retrieved."""
+    found: dict[tuple[str, str], set[int]] = {}
+    for item in items:
+        found.setdefault((item["value"], item["keyword"]), set()).add(item["image_id"])
+    out = {}
+    for value in request.values:
+        value = canonical_value(value)
+        out[value] = {kw: len(found.get((value, kw), ())) for kw in request.keyword_set.keywords(value)}
+    return out
+
+
+def shortfall(counts: dict[str, dict[str, int]], k: int) -> dict[str, dict[str, int]]:
+    """The keywords that found fewer than k images, per value."""
+    return {v: short for v, kws in counts.items() if (short := {kw: n for kw, n in kws.items() if n < k})}
+
+
+def retrieval_lines(counts: dict[str, dict[str, int]], k: int) -> list[str]:
+    """Per value, the items each keyword got, said before anything is sent."""
+    if not counts:
+        return []
+    short = shortfall(counts, k)
+    lines = [f"images per keyword (wanted {k} each):"]
+    for value, kws in counts.items():
+        got, wanted = sum(kws.values()), k * len(kws)
+        lines.append(f"  {value}: {got}/{wanted} items" + (" SHORT" if value in short else "") + " - "
+                     + ", ".join(f"{kw} {n}" for kw, n in kws.items()))
+    if short:
+        lines.append(f"{len(short)} value(s) have fewer than {k} images for some keywords: import more screenshots, "
+                     f"or run with fewer (--k); --strict refuses such a run")
+    return lines
 
 
 def plan_items(searcher, request: RunRequest) -> list[dict[str, Any]]:
@@ -126,6 +161,8 @@ def build_manifest(request: RunRequest, searcher, items: list[dict[str, Any]],
         "clip": {"model_key": searcher.model_key, "spec": searcher.spec.to_json()},
         "index_hash": index_hash(searcher.ws, searcher.model_key),
         "images": sorted({i["image_sha256"] for i in items}),
+        "retrieval": retrieval_counts(items, request),
+        "shortfall": shortfall(retrieval_counts(items, request), request.k),
         "items": len(items),
     }
 
@@ -173,5 +210,6 @@ def estimate(items: list[dict[str, Any]], request: RunRequest, providers: Provid
     return Estimate(calls=int(sum(p["calls"] for p in per.values())),
                     input_tokens=int(sum(p["input_tokens"] for p in per.values())),
                     output_tokens=int(sum(p["output_tokens"] for p in per.values())),
-                    cost_usd=total_cost, seconds=total_seconds, per_provider=per)
+                    cost_usd=total_cost, seconds=total_seconds, per_provider=per,
+                    retrieval=retrieval_counts(items, request), k=request.k)
 
