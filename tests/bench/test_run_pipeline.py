@@ -183,3 +183,66 @@ def test_retrieval_shortfall_is_said_before_sending_recorded_and_strict_refuses(
     # enough images: nothing short, --strict runs
     assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--strict", values=["Power"], k=1) == 0
     assert RunStore(indexed_workspace).manifest(_last_run(indexed_workspace))["shortfall"] == {}
+
+
+def test_export_lists_every_call_behind_a_run_even_cached_ones(indexed_workspace, tiny_clip, server, monkeypatch,
+                                                                tmp_path, capsys):
+    """Item 16: ``bench export RUN --answers FILE``, CSV (formulas neutralised) or JSONL."""
+    import csv
+
+    from vspectrum_app.bench.trace import CALL_COLUMNS, answers_behind_cell
+    from vspectrum_app.cli import main
+
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+    _provider(server)
+    server.answer = lambda r: "=HYPERLINK(\"x\")" if r.question.startswith("Why") else reddish(r)
+    args = ["--model", "lab:m1", "--describe-with", "lab:describer", "--temperature", "0.5"]
+    assert _run(indexed_workspace, tiny_clip, *args, values=["Power"]) == 0
+    sent = len(server.log)
+    assert _run(indexed_workspace, tiny_clip, *args, values=["Power"]) == 0
+    assert len(server.log) == sent  # the second run was answered from the workspace
+    run_id = _last_run(indexed_workspace)
+    ws_arg = ["-w", str(indexed_workspace.root)]
+    jsonl, table = tmp_path / "calls.jsonl", tmp_path / "calls.csv"
+    assert main([*ws_arg, "bench", "export", run_id, "--answers", str(jsonl)]) == 0
+    assert main([*ws_arg, "bench", "export", run_id, "--answers", str(table)]) == 0
+    rows = [json.loads(line) for line in jsonl.read_text().splitlines()]
+    items = RunStore(indexed_workspace).items(run_id)
+    vlm_items = [i for i in items if i["mode"] == "vlm"]
+    text_items = [i for i in items if i["mode"] == "text"]
+    # three turns per image item; describe + like + why per text item
+    assert len(rows) == 3 * len(vlm_items) + 3 * len(text_items)
+    assert {r["run_id"] for r in rows} == {run_id} and all(r["sent_by_run"] != run_id for r in rows)
+    first = next(r for r in rows if r["mode"] == "vlm" and r["turn"] == 1)
+    item = next(i for i in items if i["id"] == first["item_id"])
+    assert first["question"].startswith("Do you like") and first["response_text"] == item["answer1"]
+    assert first["answer_class"] == item["answer_class"] and first["parser_version"]
+    assert first["image_sha256"] == item["image_sha256"] and first["image_path"].endswith(".jpg")
+    assert first["kind"] == "openai-compatible" and first["base_url"] == server.openai_base_url
+    assert json.loads(first["params"])["temperature"] == 0.5 and first["model"] == "m1"
+    assert first["input_tokens"] == 100 and first["latency_s"] > 0
+    text_first = next(r for r in rows if r["mode"] == "text" and r["turn"] == 1)
+    assert text_first["image_sha256"] is None and "A coloured picture." in text_first["question"]
+    assert any(r["mode"] == "text" and r["turn"] == 0 and r["image_sha256"] for r in rows)
+    with table.open(newline="") as f:
+        reader = csv.reader(f)
+        assert tuple(next(reader)) == CALL_COLUMNS
+        body = list(reader)
+    assert len(body) == len(rows)
+    why = [r[CALL_COLUMNS.index("response_text")] for r in body if r[CALL_COLUMNS.index("turn")] == "2"]
+    assert why and all(w == "'=HYPERLINK(\"x\")" for w in why)
+    assert main([*ws_arg, "bench", "export", run_id, "--answers", str(tmp_path / "calls.xlsx")]) == 1
+    assert "give a file ending in .csv or .jsonl" in capsys.readouterr().err
+
+    # the drill-down behind one score cell, filterable by class
+    cell = answers_behind_cell(indexed_workspace, run_id, "lab:m1", "Power")
+    assert len(cell) == len(vlm_items) and {c["keyword"] for c in cell} == {i["keyword"] for i in vlm_items}
+    yes = answers_behind_cell(indexed_workspace, run_id, "lab:m1", "Power", answer_class="yes")
+    assert yes and all(c["answer_class"] == "yes" and c["answer"] == "Yes." for c in yes)
+    assert len(yes) == sum(i["answer_class"] == "yes" for i in vlm_items)
+    c = cell[0]
+    assert c["why"] == "=HYPERLINK(\"x\")" and c["describe"] == "A coloured picture."
+    assert c["thumbnail"].endswith(".jpg") and [t["turn"] for t in c["turns"]] == [1, 2, 3]
+    assert c["latency_s"] > 0
+    text_cell = answers_behind_cell(indexed_workspace, run_id, "lab:m1", "Power", mode="text")
+    assert [t["turn"] for t in text_cell[0]["turns"]] == [0, 1, 2]

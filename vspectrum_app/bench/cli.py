@@ -170,6 +170,13 @@ def _register_bench(sub) -> None:
     c.add_argument("--format", choices=("table", "csv", "json"), default="table")
     c.set_defaults(func=cmd_bench_report)
 
+    c = cmds.add_parser("export", help="every call behind a run's answers, for audit (CSV or JSONL)")
+    c.add_argument("run_id")
+    c.add_argument("--answers", type=Path, required=True, metavar="FILE",
+                   help="where to write: .csv or .jsonl (prompt texts, image, raw response, class, parser version, "
+                        "tokens, latency, provider, model, parameters)")
+    c.set_defaults(func=cmd_bench_export)
+
     c = cmds.add_parser("list", help="runs in this workspace")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_bench_list)
@@ -278,6 +285,18 @@ def cmd_bench_report(args, ctx) -> int:
         sys.stdout.write(to_csv(report))
     else:
         print(to_table(report))
+    return 0
+
+
+def cmd_bench_export(args, ctx) -> int:
+    from vspectrum_app.bench.trace import ExportError, export_answers
+    from vspectrum_app.cli import UserError
+
+    try:
+        n = export_answers(ctx.workspace(), args.run_id, args.answers)
+    except (ExportError, OSError) as exc:
+        raise UserError(f"cannot export: {exc}") from None
+    print(f"{n} calls written to {args.answers}", file=sys.stderr)
     return 0
 
 

@@ -82,6 +82,8 @@ class RunEngine:
         self._descriptions: dict[str, asyncio.Future] = {}
         self._inflight: dict[str, asyncio.Future] = {}  # identical calls wait for one request
         self._finished: list[tuple[int, str, list[str | None]]] = []  # done marks not yet written
+        self._keys: dict[int, dict[int, str]] = {}        # item id -> turn -> the call's cache key
+        self._description_keys: dict[str, str] = {}       # image sha -> the describe call's key
         self._last_flush = time.monotonic()
         self.counts = Counter()
 
@@ -162,6 +164,7 @@ class RunEngine:
             return self._done(item, NO_DESCRIPTION, [None])
         except ProviderCallError as exc:
             message = redact(str(exc))
+            self._keys.pop(item["id"], None)
             self.store.fail_item(item["id"], message)
             self.counts["errors"] += 1
             self.reporter.emit("item_error", item_id=item["id"], target=item["target"], message=message)
@@ -204,6 +207,8 @@ class RunEngine:
 
     async def _text_conversation(self, provider: _Provider, model: str, item: dict) -> tuple[list[str | None], bool]:
         description = await self._description(item)
+        if item["image_sha256"] in self._description_keys:  # the shared description is behind this item too
+            self._keys.setdefault(item["id"], {})[0] = self._description_keys[item["image_sha256"]]
         if description is None:
             raise NoDescription  # the describer refused or said nothing: not this model's answer
         messages = [Message("user", self.prompts.text_question(description))]
@@ -253,6 +258,9 @@ class RunEngine:
         """One model call; ``with_image``: the item's screenshot goes with the first message."""
         request = self._request_record(provider, model, messages, item, with_image)
         key = hashlib.sha256(json.dumps({**request, "nonce": self.nonce}, sort_keys=True).encode()).hexdigest()
+        self._keys.setdefault(item["id"], {})[turn] = key
+        if turn == 0:
+            self._description_keys[item["image_sha256"]] = key
         hit = self.store.cached(key)
         if hit is not None:
             self.counts["cached"] += 1
@@ -317,7 +325,9 @@ class RunEngine:
 
     def _flush(self, force: bool = False) -> None:
         if self._finished and (force or len(self._finished) >= 64 or time.monotonic() - self._last_flush > 0.5):
-            self.store.finish_items(self._finished)
+            calls = [(item_id, turn, key) for item_id, _, _ in self._finished
+                     for turn, key in self._keys.pop(item_id, {}).items()]
+            self.store.finish_items(self._finished, calls)
             self._finished = []
             self._last_flush = time.monotonic()
 
