@@ -246,3 +246,44 @@ def test_export_lists_every_call_behind_a_run_even_cached_ones(indexed_workspace
     assert c["latency_s"] > 0
     text_cell = answers_behind_cell(indexed_workspace, run_id, "lab:m1", "Power", mode="text")
     assert [t["turn"] for t in text_cell[0]["turns"]] == [0, 1, 2]
+
+
+def test_acquiescence_probe_asks_the_reversed_question_on_a_sample(indexed_workspace, tiny_clip, server, monkeypatch,
+                                                                   tmp_path):
+    """Item 14b: opt-in; the reversed text is editable and recorded; consistency and yes-to-both."""
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+    _provider(server)
+    # a yes-sayer to the reversed question: consistent exactly where it disliked the image
+    server.answer = lambda r: "Yes." if r.question.startswith("Do you hate") else reddish(r)
+    prompts = tmp_path / "prompts.json"
+    prompts.write_text(json.dumps({"reversed": "Do you hate this image? Yes or no."}))
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--acquiescence-probe", "0.3",
+                "--prompts", str(prompts), values=["Power", "Hedonism"]) == 0
+    run_id = _last_run(indexed_workspace)
+    manifest = RunStore(indexed_workspace).manifest(run_id)
+    assert manifest["acquiescence_probe"] == 0.3 and manifest["prompts"]["reversed"].startswith("Do you hate")
+    items = RunStore(indexed_workspace).items(run_id)
+    probes = [i for i in items if i["mode"] == "probe"]
+    assert len(probes) == 2 * 3  # ceil(0.3 x 10) per value
+    reversed_calls = [r for r in server.log if r.question.startswith("Do you hate")]
+    assert len(reversed_calls) == len({p["image_sha256"] for p in probes}) and all(r.image for r in reversed_calls)
+    report = run_report(indexed_workspace, run_id)
+    assert {s["mode"] for s in report["scores"]} == {"vlm"}  # the probe is not a score column
+    (row,) = report["acquiescence"]
+    like = {(i["value"], i["keyword"], i["image_sha256"]): i["answer_class"] for i in items if i["mode"] == "vlm"}
+    liked = sum(like[(p["value"], p["keyword"], p["image_sha256"])] == "yes" for p in probes)
+    assert (row["pairs"], row["yes_to_both"], row["consistent"]) == (6, liked, 6 - liked)
+    # without the option nothing is probed
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"]) == 0
+    assert not [i for i in RunStore(indexed_workspace).items(_last_run(indexed_workspace)) if i["mode"] == "probe"]
+    assert run_report(indexed_workspace, _last_run(indexed_workspace))["acquiescence"] == []
+
+
+def test_wilson_interval_against_worked_examples():
+    from vspectrum_app.bench.acquiescence import wilson
+
+    # 50/50: lower bound n / (n + z^2) = 92.87 %; 0/10: upper z^2 / (n + z^2) = 27.75 %
+    assert wilson(50, 50) == pytest.approx((92.865, 100.0), abs=1e-3)
+    assert wilson(0, 10) == pytest.approx((0.0, 27.753), abs=1e-3)
+    assert wilson(5, 10) == pytest.approx((23.659, 76.341), abs=1e-3)  # the textbook example
+    assert wilson(0, 0) is None

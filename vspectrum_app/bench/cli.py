@@ -156,6 +156,9 @@ def _register_bench(sub) -> None:
                         "and {question}, reversed)")
     c.add_argument("--fresh", action="store_true", help="do not reuse answers cached by earlier runs")
     c.add_argument("--dry-run", action="store_true", help="print calls, tokens, cost and time; send nothing")
+    c.add_argument("--acquiescence-probe", type=float, default=0.0, metavar="FRACTION",
+                   help="yes-bias probe: also ask the reversed question (prompts key 'reversed') about this share "
+                        "of each value's images")
     c.add_argument("--strict", action="store_true",
                    help="refuse the run when any keyword retrieves fewer than --k images")
     add_clip_arguments(c)
@@ -206,7 +209,8 @@ def cmd_bench_run(args, ctx) -> int:
                                        seed=args.seed if args.temperature is not None else None),
                          prompts=prompts,
                          describe_with=Target.parse(args.describe_with) if args.describe_with else None,
-                         text_models=[Target.parse(t) for t in args.text_models], fresh=args.fresh, seed=args.seed)
+                         text_models=[Target.parse(t) for t in args.text_models], fresh=args.fresh, seed=args.seed,
+                         acquiescence_probe=args.acquiescence_probe)
     searcher = Searcher(ws, clip_spec_from_args(args))
     items = plan_items(searcher, request)
     est = estimate(items, request, providers)

@@ -4,6 +4,8 @@ the run auditable and re-runnable, and the dry-run estimate of calls, tokens, co
 from __future__ import annotations
 
 import hashlib
+import math
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,7 @@ IMAGE_TOKENS = 765
 QUESTION_TOKENS = 30
 ANSWER_TOKENS = {1: 3, 2: 80, 3: 80}
 LATENCY_GUESS_S = 2.0
+PROBE = "probe"  # item mode of the acquiescence probe: the reversed question, with the image
 
 
 class PlanError(Exception):
@@ -56,6 +59,7 @@ class RunRequest:
     text_models: list[Target] = field(default_factory=list)  # text-only models answering from descriptions
     fresh: bool = False                       # do not reuse answers cached by earlier runs
     seed: int = 0
+    acquiescence_probe: float = 0.0           # share of each value's images also asked the reversed question
 
 
 @dataclass
@@ -125,17 +129,35 @@ def plan_items(searcher, request: RunRequest) -> list[dict[str, Any]]:
     shas = {r[0]: r[1] for r in searcher.ws.db.execute(
         f"SELECT id, sha256 FROM images WHERE id IN ({','.join('?' * len(retrievals))})",
         [r.image_id for r in retrievals])}
-    arms = [(t, "vlm") for t in request.targets]
+    if not 0 <= request.acquiescence_probe <= 1:
+        raise PlanError("--acquiescence-probe is a fraction of each value's images, between 0 and 1")
+    arms = [(t, "vlm", retrievals) for t in request.targets]
     if request.describe_with:
-        arms += [(t, "text") for t in request.targets + request.text_models]
+        arms += [(t, "text", retrievals) for t in request.targets + request.text_models]
+    if request.acquiescence_probe:
+        arms += [(t, PROBE, probe_sample(retrievals, request.acquiescence_probe, request.seed))
+                 for t in request.targets]
     items = []
-    for target, mode in arms:
-        for r in retrievals:
+    for target, mode, chosen in arms:
+        for r in chosen:
             for repeat in range(request.repeats):
                 items.append({"target": target.label, "mode": mode, "value": r.value, "keyword": r.keyword,
                               "rank": r.rank, "image_id": r.image_id, "image_sha256": shas[r.image_id],
                               "repeat": repeat})
     return items
+
+
+def probe_sample(retrievals: list, fraction: float, seed: int) -> list:
+    """The acquiescence probe's sample: per value, ceil(fraction x its items), drawn at random
+    (seeded by the run's seed and the value, so a re-run draws the same ones)."""
+    by_value: dict[str, list] = {}
+    for r in retrievals:
+        by_value.setdefault(r.value, []).append(r)
+    chosen = []
+    for value, rs in by_value.items():
+        rng = random.Random(f"{seed}:{value}")
+        chosen += sorted(rng.sample(rs, math.ceil(fraction * len(rs))), key=rs.index)
+    return chosen
 
 
 def build_manifest(request: RunRequest, searcher, items: list[dict[str, Any]],
@@ -154,6 +176,7 @@ def build_manifest(request: RunRequest, searcher, items: list[dict[str, Any]],
         "providers": provider_info,
         "values": [canonical_value(v) for v in request.values],
         "k": request.k, "repeats": request.repeats, "seed": request.seed, "fresh": request.fresh,
+        "acquiescence_probe": request.acquiescence_probe,
         "params": request.params.to_json(),
         "prompts": request.prompts.to_json(), "prompts_hash": request.prompts.hash,
         "keyword_set": {"id": request.keyword_set.id, "hash": request.keyword_set.hash,
@@ -190,7 +213,9 @@ def estimate(items: list[dict[str, Any]], request: RunRequest, providers: Provid
     described: set[str] = set()
     for item in items:
         provider = item["target"].split(":", 1)[0]
-        if item["mode"] == "vlm":
+        if item["mode"] == PROBE:
+            add(provider, 1, IMAGE_TOKENS + QUESTION_TOKENS, ANSWER_TOKENS[1])
+        elif item["mode"] == "vlm":
             tin = sum(IMAGE_TOKENS + QUESTION_TOKENS * t + sum(ANSWER_TOKENS[j] for j in range(1, t)) for t in (1, 2, 3))
             add(provider, 3, tin, sum(ANSWER_TOKENS.values()))
         else:

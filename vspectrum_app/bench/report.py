@@ -7,7 +7,9 @@ import csv
 import io
 from typing import Any
 
+from vspectrum_app.bench.acquiescence import acquiescence, acquiescence_lines
 from vspectrum_app.bench.modality import modality_comparison, modality_lines
+from vspectrum_app.bench.plan import PROBE
 from vspectrum_app.bench.scoring import model_summary, noise_marks, score_answers, value_summary
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.core.values import SCHWARTZ_VALUES
@@ -19,7 +21,8 @@ LONG_COLUMNS = ("run_id", "target", "mode", "value", "n", "yes", "no", "refusal"
 def run_report(ws, run_id: str) -> dict[str, Any]:
     store = RunStore(ws)
     manifest = store.manifest(run_id)
-    answers = store.items(run_id)
+    every = store.items(run_id)
+    answers = [a for a in every if a["mode"] != PROBE]  # the probe's reversed questions score nothing
     scores = score_answers(answers, seed=manifest.get("seed", 0))
     all_items = store.items(run_id, status=None)
     return {
@@ -32,6 +35,7 @@ def run_report(ws, run_id: str) -> dict[str, Any]:
         "values": value_summary(scores),
         "noise": noise_marks(answers, seed=manifest.get("seed", 0)),
         "modality": modality_comparison(answers),
+        "acquiescence": acquiescence(every),
     }
 
 
@@ -77,7 +81,7 @@ def to_table(report: dict[str, Any]) -> str:
         if ref or unp:
             lines.append(f"{target}: {ref} refusals, {unp} unparsed answers (excluded from scores; "
                          f"counted as no in the paper-style score)")
-    lines += modality_lines(report.get("modality", []))
+    lines += modality_lines(report.get("modality", [])) + acquiescence_lines(report.get("acquiescence", []))
     close = [n for n in report["noise"] if n["within_noise"]]
     if close:
         lines.append("within noise: " + "; ".join(f"{n['value']}: {n['a']} vs {n['b']}" for n in close[:12])

@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from vspectrum_app.bench.parsing import classify_answer, looks_like_refusal
+from vspectrum_app.bench.plan import IMAGE_TOKENS, PROBE
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
@@ -149,7 +150,9 @@ class RunEngine:
         if provider.dead:
             return  # stays pending: resume after fixing the key
         try:
-            if item["mode"] == "vlm":
+            if item["mode"] == PROBE:
+                answers, refused = await self._probe(provider, model, item)
+            elif item["mode"] == "vlm":
                 answers, refused = await self._vlm_conversation(provider, model, item)
             else:
                 answers, refused = await self._text_conversation(provider, model, item)
@@ -204,6 +207,12 @@ class RunEngine:
                 # turn does not undo the first answer
                 return answers + [None] * (3 - turn), turn == 1
         return answers, False
+
+    async def _probe(self, provider: _Provider, model: str, item: dict) -> tuple[list[str | None], bool]:
+        """The acquiescence probe: the reversed question alone, with the image."""
+        completion = await self._call(provider, model, [Message("user", self.prompts.reversed)], item, 1,
+                                      with_image=True)
+        return [completion.text], completion.refused
 
     async def _text_conversation(self, provider: _Provider, model: str, item: dict) -> tuple[list[str | None], bool]:
         description = await self._description(item)
@@ -342,8 +351,6 @@ class RunEngine:
 def estimate_tokens(messages: list[Message], params: Params) -> int:
     """What a request will cost against a tokens-per-minute limit: text at ~4 characters a
     token, an image at a flat rate, and the answer's maximum length."""
-    from vspectrum_app.bench.plan import IMAGE_TOKENS
-
     text = sum(len(m.text) for m in messages) // 4
     images = sum(IMAGE_TOKENS for m in messages if m.image is not None)
     return text + images + params.max_tokens
