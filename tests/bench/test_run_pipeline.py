@@ -110,7 +110,10 @@ def test_text_arm_uses_the_edited_like_question_and_no_description_is_no_refusal
                and r.image is None and r.turn == 1)
     described = [i for i in items if i["mode"] == "text" and i["image_sha256"] not in undescribed]
     assert len(described) == 2 * (10 - len(undescribed)) and all(i["answer_class"] == "no" for i in described)
-    rows = {(r["target"], r["value"]): r for r in run_report(indexed_workspace, run_id)["modality"]}
+    report = run_report(indexed_workspace, run_id)
+    text_score = next(s for s in report["scores"] if s["target"] == "lab:textonly")
+    assert text_score["n"] == 10 - len(undescribed) and text_score["refusal"] == 0  # left out, not refused
+    rows = {(r["target"], r["value"]): r for r in report["modality"]}
     row = rows[("lab:m1", "Power")]
     assert row["no_description"] == len([i for i in items if i["target"] == "lab:m1" and i["mode"] == "text"
                                          and i["answer_class"] == "no_description"])

@@ -18,6 +18,9 @@ from typing import Any, Iterable
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
 DECIDED = ("yes", "no")
+# A text-arm item whose image model A would not describe: no question was put to the text
+# model, so it is neither its refusal nor any answer; scores and paired tests leave it out.
+NO_DESCRIPTION = "no_description"
 
 
 def mcnemar_exact(b: int, c: int) -> float:
@@ -47,6 +50,8 @@ def modality_comparison(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any
     repeat, answer_class)."""
     arms: dict[tuple[str, str], dict[str, dict[tuple, str]]] = defaultdict(lambda: {"vlm": {}, "text": {}})
     for a in answers:
+        if a["mode"] not in ("vlm", "text"):
+            continue  # the acquiescence probe's items
         key = (a["keyword"], a["image_sha256"], a.get("repeat", 0))
         arms[(a["target"], a["value"])][a["mode"]][key] = a["answer_class"]
     order = {v: i for i, v in enumerate(SCHWARTZ_VALUES)}
@@ -64,7 +69,7 @@ def modality_comparison(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any
                      "both_no": sum(1 for i, t in pairs if i == t == "no"), "b": b, "c": c,
                      "image_score": 100 * sum(i == "yes" for i, _ in pairs) / n if n else None,
                      "text_score": 100 * sum(t == "yes" for _, t in pairs) / n if n else None,
-                     "no_description": sum(1 for cls in arm["text"].values() if cls == "no_description"),
+                     "no_description": sum(1 for cls in arm["text"].values() if cls == NO_DESCRIPTION),
                      "p": mcnemar_exact(b, c)})
     for row, adjusted in zip(rows, holm([r["p"] for r in rows])):
         row["p_holm"] = adjusted

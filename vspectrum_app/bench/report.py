@@ -8,7 +8,7 @@ import io
 from typing import Any
 
 from vspectrum_app.bench.acquiescence import acquiescence, acquiescence_lines
-from vspectrum_app.bench.modality import modality_comparison, modality_lines
+from vspectrum_app.bench.modality import NO_DESCRIPTION, modality_comparison, modality_lines
 from vspectrum_app.bench.plan import PROBE
 from vspectrum_app.bench.scoring import model_summary, noise_marks, score_answers, value_summary
 from vspectrum_app.bench.store import RunStore
@@ -22,7 +22,8 @@ def run_report(ws, run_id: str) -> dict[str, Any]:
     store = RunStore(ws)
     manifest = store.manifest(run_id)
     every = store.items(run_id)
-    answers = [a for a in every if a["mode"] != PROBE]  # the probe's reversed questions score nothing
+    # the probe's reversed questions score nothing; an image model A would not describe asked nothing
+    answers = [a for a in every if a["mode"] != PROBE and a["answer_class"] != NO_DESCRIPTION]
     scores = score_answers(answers, seed=manifest.get("seed", 0))
     all_items = store.items(run_id, status=None)
     return {
@@ -34,7 +35,7 @@ def run_report(ws, run_id: str) -> dict[str, Any]:
         "models": model_summary(scores),
         "values": value_summary(scores),
         "noise": noise_marks(answers, seed=manifest.get("seed", 0)),
-        "modality": modality_comparison(answers),
+        "modality": modality_comparison(every),
         "acquiescence": acquiescence(every),
     }
 

@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
+from vspectrum_app.bench.modality import NO_DESCRIPTION
 from vspectrum_app.bench.parsing import classify_answer, looks_like_refusal
 from vspectrum_app.bench.plan import IMAGE_TOKENS, PROBE
 from vspectrum_app.bench.prompts import PromptSet
@@ -31,9 +32,6 @@ from vspectrum_app.providers.ratelimit import RateLimiter
 from vspectrum_app.providers.retry import with_retries
 
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
-# A text-arm item whose image model A would not describe: no question was put to the text
-# model, so it is neither its refusal nor any answer; scores and paired tests leave it out.
-NO_DESCRIPTION = "no_description"
 
 
 class NoDescription(Exception):
