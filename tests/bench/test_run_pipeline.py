@@ -290,3 +290,16 @@ def test_wilson_interval_against_worked_examples():
     assert wilson(0, 10) == pytest.approx((0.0, 27.753), abs=1e-3)
     assert wilson(5, 10) == pytest.approx((23.659, 76.341), abs=1e-3)  # the textbook example
     assert wilson(0, 0) is None
+
+
+def test_policy_block_on_why_in_the_text_arm_keeps_the_first_answer(indexed_workspace, tiny_clip, server,
+                                                                    monkeypatch):
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+    _provider(server)
+    server.fault_rule = lambda req: ("policy",) if req.model == "textonly" and req.turn == 2 else None
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--describe-with", "lab:describer",
+                "--text-model", "lab:textonly", values=["Power"]) == 0
+    items = [i for i in RunStore(indexed_workspace).items(_last_run(indexed_workspace), status=None)
+             if i["target"] == "lab:textonly"]
+    assert len(items) == 10 and all(i["status"] == "done" and i["answer_class"] == "no" for i in items)
+    assert all(i["answer2"] is None and i["answer3"] == "A coloured picture." for i in items)
