@@ -113,7 +113,7 @@ class FakeVLMServer:
 
     def inject(self, *faults: tuple) -> None:
         """Queue faults: ("429", retry_after_s), ("500",), ("timeout", seconds), ("drop",),
-        ("malformed",), ("refusal",), ("latency", seconds)."""
+        ("malformed",), ("refusal",), ("policy",) (a 400 content-policy block), ("latency", seconds)."""
         self.faults.extend(faults)
 
     def requests_for(self, question_prefix: str = "") -> list[Request]:
@@ -175,6 +175,10 @@ class FakeVLMServer:
                 return
             elif kind == "refusal":
                 return self._send(h, 200, _refusal(api, req.model))
+            elif kind == "policy":  # a content-policy block: HTTP 400, as OpenAI's moderation sends it
+                req.status = 400
+                return self._send(h, 400, _error(api, "invalid_request_error",
+                                                 "Your request was rejected by our content_policy"))
         text = self.answer(req)
         return self._send(h, 200, _completion(api, req.model, text))
 

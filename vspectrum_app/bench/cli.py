@@ -152,9 +152,15 @@ def _register_bench(sub) -> None:
                         "from the description alone")
     c.add_argument("--text-model", dest="text_models", action="append", default=[], metavar="PROVIDER:MODEL",
                    help="a text-only model answering from descriptions (needs --describe-with)")
-    c.add_argument("--prompts", type=Path, metavar="JSON", help="edited prompt texts (keys: like, why, describe, text_only)")
+    c.add_argument("--prompts", type=Path, metavar="JSON", help="edited prompt texts (keys: like, why, describe, text_only with {description} "
+                        "and {question}, reversed)")
     c.add_argument("--fresh", action="store_true", help="do not reuse answers cached by earlier runs")
     c.add_argument("--dry-run", action="store_true", help="print calls, tokens, cost and time; send nothing")
+    c.add_argument("--acquiescence-probe", type=float, default=0.0, metavar="FRACTION",
+                   help="yes-bias probe: also ask the reversed question (prompts key 'reversed') about this share "
+                        "of each value's images")
+    c.add_argument("--strict", action="store_true",
+                   help="refuse the run when any keyword retrieves fewer than --k images")
     add_clip_arguments(c)
     c.set_defaults(func=cmd_bench_run)
 
@@ -176,6 +182,12 @@ def _register_bench(sub) -> None:
     c.add_argument("--dry-run", action="store_true", help="list what would change; write nothing")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_bench_reclassify)
+    c = cmds.add_parser("export", help="every call behind a run's answers, for audit (CSV or JSONL)")
+    c.add_argument("run_id")
+    c.add_argument("--answers", type=Path, required=True, metavar="FILE",
+                   help="where to write: .csv or .jsonl (prompt texts, image, raw response, class, parser version, "
+                        "tokens, latency, provider, model, parameters)")
+    c.set_defaults(func=cmd_bench_export)
 
     c = cmds.add_parser("list", help="runs in this workspace")
     c.add_argument("--json", action="store_true")
@@ -195,9 +207,10 @@ def cmd_bench_delete(args, ctx) -> int:
 
 
 def cmd_bench_run(args, ctx) -> int:
-    from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items
+    from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items, shortfall
     from vspectrum_app.bench.prompts import PromptSet, load_prompts
     from vspectrum_app.bench.store import RunStore
+    from vspectrum_app.cli import UserError
     from vspectrum_app.core.values import SCHWARTZ_VALUES
     from vspectrum_app.library import keywords
     from vspectrum_app.library.cli import clip_spec_from_args
@@ -217,16 +230,22 @@ def cmd_bench_run(args, ctx) -> int:
                                        seed=args.seed if args.temperature is not None else None),
                          prompts=prompts,
                          describe_with=Target.parse(args.describe_with) if args.describe_with else None,
-                         text_models=[Target.parse(t) for t in args.text_models], fresh=args.fresh, seed=args.seed)
+                         text_models=[Target.parse(t) for t in args.text_models], fresh=args.fresh, seed=args.seed,
+                         acquiescence_probe=args.acquiescence_probe)
     searcher = Searcher(ws, clip_spec_from_args(args))
     items = plan_items(searcher, request)
     est = estimate(items, request, providers)
     print(est.describe(), file=sys.stderr)
+    short = shortfall(est.retrieval, request.k)
+    if args.dry_run and ctx.args.events:
+        ctx.reporter.emit("estimate", calls=est.calls, input_tokens=est.input_tokens,
+                          output_tokens=est.output_tokens, cost_usd=est.cost_usd, seconds=est.seconds,
+                          items=len(items), per_provider=est.per_provider, retrieval=est.retrieval, k=request.k,
+                          shortfall=short)
+    if short and args.strict:
+        raise UserError(f"--strict: {len(short)} value(s) got fewer than {request.k} images for some keywords "
+                        f"({', '.join(short)}); nothing was sent")
     if args.dry_run:
-        if ctx.args.events:
-            ctx.reporter.emit("estimate", calls=est.calls, input_tokens=est.input_tokens,
-                              output_tokens=est.output_tokens, cost_usd=est.cost_usd, seconds=est.seconds,
-                              items=len(items), per_provider=est.per_provider)
         return 0
     run_id = RunStore(ws).create_run(build_manifest(request, searcher, items, providers), items)
     ctx.reporter.emit("run_created", run_id=run_id, items=len(items))
@@ -298,6 +317,15 @@ def cmd_bench_reclassify(args, ctx) -> int:
     print(f"{args.run_id}: parser version {before} -> {PARSER_VERSION}, {len(changes)} classes {done}"
           + ("; answers that saw no image are now errors: 'vspectrum bench resume' asks again"
              if any(c["new"] == "no_image" for c in changes) and not args.dry_run else ""), file=sys.stderr)
+def cmd_bench_export(args, ctx) -> int:
+    from vspectrum_app.bench.trace import ExportError, export_answers
+    from vspectrum_app.cli import UserError
+
+    try:
+        n = export_answers(ctx.workspace(), args.run_id, args.answers)
+    except (ExportError, OSError) as exc:
+        raise UserError(f"cannot export: {exc}") from None
+    print(f"{n} calls written to {args.answers}", file=sys.stderr)
     return 0
 
 

@@ -4,6 +4,8 @@ the run auditable and re-runnable, and the dry-run estimate of calls, tokens, co
 from __future__ import annotations
 
 import hashlib
+import math
+import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +24,7 @@ IMAGE_TOKENS = 765
 QUESTION_TOKENS = 30
 ANSWER_TOKENS = {1: 3, 2: 80, 3: 80}
 LATENCY_GUESS_S = 2.0
+PROBE = "probe"  # item mode of the acquiescence probe: the reversed question, with the image
 
 
 class PlanError(Exception):
@@ -58,6 +61,7 @@ class RunRequest:
     text_models: list[Target] = field(default_factory=list)  # text-only models answering from descriptions
     fresh: bool = False                       # do not reuse answers cached by earlier runs
     seed: int = 0
+    acquiescence_probe: float = 0.0           # share of each value's images also asked the reversed question
 
 
 @dataclass
@@ -69,6 +73,8 @@ class Estimate:
     seconds: float
     per_provider: dict[str, dict[str, float]]
     unpriced: list[str] = field(default_factory=list)  # PROVIDER:MODEL with no known price (not in the cost)
+    retrieval: dict[str, dict[str, int]] = field(default_factory=dict)  # value -> keyword -> images found
+    k: int = 5
 
     def describe(self) -> str:
         lines = [f"{self.calls} calls, ~{self.input_tokens:,} input and ~{self.output_tokens:,} output tokens, "
@@ -78,7 +84,40 @@ class Estimate:
             lines.append(f"  {name}: {int(p['calls'])} calls, ~${p['cost_usd']:.2f}, ~{format_duration(p['seconds'])}")
         if self.unpriced:
             lines.append(f"  no price known for {', '.join(self.unpriced)} (not in the cost): set it in Settings")
-        return "\n".join(lines)
+        return "\n".join(lines + retrieval_lines(self.retrieval, self.k))
+
+
+def retrieval_counts(items: list[dict[str, Any]], request: RunRequest) -> dict[str, dict[str, int]]:
+    """Per value, per keyword (in the set's order, zeros included): the images it retrieved."""
+    found: dict[tuple[str, str], set[int]] = {}
+    for item in items:
+        found.setdefault((item["value"], item["keyword"]), set()).add(item["image_id"])
+    out = {}
+    for value in request.values:
+        value = canonical_value(value)
+        out[value] = {kw: len(found.get((value, kw), ())) for kw in request.keyword_set.keywords(value)}
+    return out
+
+
+def shortfall(counts: dict[str, dict[str, int]], k: int) -> dict[str, dict[str, int]]:
+    """The keywords that found fewer than k images, per value."""
+    return {v: short for v, kws in counts.items() if (short := {kw: n for kw, n in kws.items() if n < k})}
+
+
+def retrieval_lines(counts: dict[str, dict[str, int]], k: int) -> list[str]:
+    """Per value, the items each keyword got, said before anything is sent."""
+    if not counts:
+        return []
+    short = shortfall(counts, k)
+    lines = [f"images per keyword (wanted {k} each):"]
+    for value, kws in counts.items():
+        got, wanted = sum(kws.values()), k * len(kws)
+        lines.append(f"  {value}: {got}/{wanted} items" + (" SHORT" if value in short else "") + " - "
+                     + ", ".join(f"{kw} {n}" for kw, n in kws.items()))
+    if short:
+        lines.append(f"{len(short)} value(s) have fewer than {k} images for some keywords: import more screenshots, "
+                     f"or run with fewer (--k); --strict refuses such a run")
+    return lines
 
 
 def plan_items(searcher, request: RunRequest) -> list[dict[str, Any]]:
@@ -95,17 +134,35 @@ def plan_items(searcher, request: RunRequest) -> list[dict[str, Any]]:
     shas = {r[0]: r[1] for r in searcher.ws.db.execute(
         f"SELECT id, sha256 FROM images WHERE id IN ({','.join('?' * len(retrievals))})",
         [r.image_id for r in retrievals])}
-    arms = [(t, "vlm") for t in request.targets]
+    if not 0 <= request.acquiescence_probe <= 1:
+        raise PlanError("--acquiescence-probe is a fraction of each value's images, between 0 and 1")
+    arms = [(t, "vlm", retrievals) for t in request.targets]
     if request.describe_with:
-        arms += [(t, "text") for t in request.targets + request.text_models]
+        arms += [(t, "text", retrievals) for t in request.targets + request.text_models]
+    if request.acquiescence_probe:
+        arms += [(t, PROBE, probe_sample(retrievals, request.acquiescence_probe, request.seed))
+                 for t in request.targets]
     items = []
-    for target, mode in arms:
-        for r in retrievals:
+    for target, mode, chosen in arms:
+        for r in chosen:
             for repeat in range(request.repeats):
                 items.append({"target": target.label, "mode": mode, "value": r.value, "keyword": r.keyword,
                               "rank": r.rank, "image_id": r.image_id, "image_sha256": shas[r.image_id],
                               "repeat": repeat})
     return items
+
+
+def probe_sample(retrievals: list, fraction: float, seed: int) -> list:
+    """The acquiescence probe's sample: per value, ceil(fraction x its items), drawn at random
+    (seeded by the run's seed and the value, so a re-run draws the same ones)."""
+    by_value: dict[str, list] = {}
+    for r in retrievals:
+        by_value.setdefault(r.value, []).append(r)
+    chosen = []
+    for value, rs in by_value.items():
+        rng = random.Random(f"{seed}:{value}")
+        chosen += sorted(rng.sample(rs, math.ceil(fraction * len(rs))), key=rs.index)
+    return chosen
 
 
 def build_manifest(request: RunRequest, searcher, items: list[dict[str, Any]],
@@ -124,6 +181,7 @@ def build_manifest(request: RunRequest, searcher, items: list[dict[str, Any]],
         "providers": provider_info,
         "values": [canonical_value(v) for v in request.values],
         "k": request.k, "repeats": request.repeats, "seed": request.seed, "fresh": request.fresh,
+        "acquiescence_probe": request.acquiescence_probe,
         "params": request.params.to_json(),
         "prompts": request.prompts.to_json(), "prompts_hash": request.prompts.hash,
         "keyword_set": {"id": request.keyword_set.id, "hash": request.keyword_set.hash,
@@ -131,6 +189,8 @@ def build_manifest(request: RunRequest, searcher, items: list[dict[str, Any]],
         "clip": {"model_key": searcher.model_key, "spec": searcher.spec.to_json()},
         "index_hash": index_hash(searcher.ws, searcher.model_key),
         "images": sorted({i["image_sha256"] for i in items}),
+        "retrieval": retrieval_counts(items, request),
+        "shortfall": shortfall(retrieval_counts(items, request), request.k),
         "items": len(items),
     }
 
@@ -164,7 +224,9 @@ def estimate(items: list[dict[str, Any]], request: RunRequest, providers: Provid
 
     described: set[str] = set()
     for item in items:
-        if item["mode"] == "vlm":
+        if item["mode"] == PROBE:
+            add(item["target"], 1, IMAGE_TOKENS + QUESTION_TOKENS, ANSWER_TOKENS[1])
+        elif item["mode"] == "vlm":
             tin = sum(IMAGE_TOKENS + QUESTION_TOKENS * t + sum(ANSWER_TOKENS[j] for j in range(1, t)) for t in (1, 2, 3))
             add(item["target"], 3, tin, sum(ANSWER_TOKENS.values()))
         else:
@@ -183,5 +245,6 @@ def estimate(items: list[dict[str, Any]], request: RunRequest, providers: Provid
     return Estimate(calls=int(sum(p["calls"] for p in per.values())),
                     input_tokens=int(sum(p["input_tokens"] for p in per.values())),
                     output_tokens=int(sum(p["output_tokens"] for p in per.values())),
-                    cost_usd=total_cost, seconds=total_seconds, per_provider=per, unpriced=sorted(unpriced))
+                    cost_usd=total_cost, seconds=total_seconds, per_provider=per, unpriced=sorted(unpriced),
+                    retrieval=retrieval_counts(items, request), k=request.k)
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from vspectrum_app.bench.acquiescence import acquiescence, acquiescence_lines
 from vspectrum_app.bench.circumplex import circumplex
+from vspectrum_app.bench.modality import NO_DESCRIPTION, modality_comparison, modality_lines
 from vspectrum_app.bench.parsing import PARSER_VERSION
+from vspectrum_app.bench.plan import PROBE
 from vspectrum_app.bench.scoring import (COMPARISON_METHOD, INTERVAL_METHOD, model_summary, paired_comparisons,
                                          score_answers, value_summary)
 from vspectrum_app.bench.store import RunStore
@@ -27,7 +30,9 @@ def run_report(ws, run_id: str, paper_style: bool = False) -> dict[str, Any]:
     store = RunStore(ws)
     manifest = store.manifest(run_id)
     rule = "paper" if paper_style else "ours"
-    answers = store.items(run_id)
+    every = store.items(run_id)
+    # the probe's reversed questions score nothing; an image model A would not describe asked nothing
+    answers = [a for a in every if a["mode"] != PROBE and a["answer_class"] != NO_DESCRIPTION]
     all_items = store.items(run_id, status=None)
     no_image: dict[tuple[str, str, str], int] = {}
     for i in all_items:
@@ -51,6 +56,8 @@ def run_report(ws, run_id: str, paper_style: bool = False) -> dict[str, Any]:
         "values": value_summary(scores),
         "noise": paired_comparisons(answers, rule=rule),
         "circumplex": circumplex(scores, seed=manifest.get("seed", 0)),
+        "modality": modality_comparison(every),
+        "acquiescence": acquiescence(every),
     }
 
 
@@ -130,4 +137,5 @@ def to_table(report: dict[str, Any]) -> str:
                 a = c["axes"].get(axis)
                 if a:
                     lines.append(f"    {label}: {a['estimate']:+.1f} [{a['ci_low']:+.1f}, {a['ci_high']:+.1f}]")
+    lines += modality_lines(report.get("modality", [])) + acquiescence_lines(report.get("acquiescence", []))
     return "\n".join(lines)

@@ -18,7 +18,9 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from vspectrum_app.bench.parsing import classify_answer
+from vspectrum_app.bench.modality import NO_DESCRIPTION
+from vspectrum_app.bench.parsing import classify_answer, looks_like_refusal
+from vspectrum_app.bench.plan import IMAGE_TOKENS, PROBE
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.core import diskspace, locks
@@ -33,6 +35,10 @@ from vspectrum_app.providers.retry import CircuitBreaker, ProviderUnavailable, w
 MIN_FREE_BYTES = 1 << 20
 RUN_LOCK = "bench-run"  # core.locks kind: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
+
+
+class NoDescription(Exception):
+    pass
 
 
 @dataclass
@@ -82,6 +88,8 @@ class RunEngine:
         self._inflight: dict[str, asyncio.Future] = {}  # identical calls wait for one request
         self._sending: set[asyncio.Task] = set()  # tasks whose request is on the wire: a stop waits for them
         self._finished: list[tuple[int, str, list[str | None]]] = []  # done marks not yet written
+        self._keys: dict[int, dict[int, str]] = {}        # item id -> turn -> the call's cache key
+        self._description_keys: dict[str, str] = {}       # image sha -> the describe call's key
         self._last_flush = time.monotonic()
         self.counts = Counter()
 
@@ -176,7 +184,9 @@ class RunEngine:
         if provider.dead:
             return  # stays pending: resume after fixing the key
         try:
-            if item["mode"] == "vlm":
+            if item["mode"] == PROBE:
+                answers, refused = await self._probe(provider, model, item)
+            elif item["mode"] == "vlm":
                 answers, refused = await self._vlm_conversation(provider, model, item)
             else:
                 answers, refused = await self._text_conversation(provider, model, item)
@@ -187,14 +197,19 @@ class RunEngine:
             return
         except ContentRefused:
             answers, refused = [None], True
+        except NoDescription:
+            return self._done(item, NO_DESCRIPTION, [None])
         except ProviderCallError as exc:
             message = redact(str(exc))
+            self._keys.pop(item["id"], None)
             self.store.fail_item(item["id"], message)
             self.counts["errors"] += 1
             self.reporter.emit("item_error", item_id=item["id"], target=item["target"], message=message)
             self._progress()
             return
-        answer_class = classify_answer(answers[0], refused_by_api=refused)
+        self._done(item, classify_answer(answers[0], refused_by_api=refused), answers)
+
+    def _done(self, item: dict[str, Any], answer_class: str, answers: list[str | None]) -> None:
         self._finished.append((item["id"], answer_class, answers))
         self._flush()
         self.counts["done"] += 1
@@ -213,24 +228,46 @@ class RunEngine:
         for turn, question in enumerate((self.prompts.like, self.prompts.why, self.prompts.describe), start=1):
             if turn > 1:
                 messages = messages + [Message("assistant", answers[-1] or ""), Message("user", question)]
-            completion = await self._call(provider, model, messages, item, turn, with_image=True)
+            try:
+                completion = await self._call(provider, model, messages, item, turn, with_image=True)
+            except ContentRefused:
+                if turn == 1:
+                    raise
+                # a policy block on "why" or "describe" leaves the answer to "do you like" valid
+                return answers + [None] * (4 - turn), False
             answers.append(completion.text)
-            if turn == 1 and completion.refused:
-                return answers, True  # the API refused the content: no point asking why
+            if completion.refused:
+                # the API refused the content: no point asking further; a refusal of a later
+                # turn does not undo the first answer
+                return answers + [None] * (3 - turn), turn == 1
         return answers, False
+
+    async def _probe(self, provider: _Provider, model: str, item: dict) -> tuple[list[str | None], bool]:
+        """The acquiescence probe: the reversed question alone, with the image."""
+        completion = await self._call(provider, model, [Message("user", self.prompts.reversed)], item, 1,
+                                      with_image=True)
+        return [completion.text], completion.refused
 
     async def _text_conversation(self, provider: _Provider, model: str, item: dict) -> tuple[list[str | None], bool]:
         description = await self._description(item)
-        messages = [Message("user", self.prompts.text_only.format(description=description))]
+        if item["image_sha256"] in self._description_keys:  # the shared description is behind this item too
+            self._keys.setdefault(item["id"], {})[0] = self._description_keys[item["image_sha256"]]
+        if description is None:
+            raise NoDescription  # the describer refused or said nothing: not this model's answer
+        messages = [Message("user", self.prompts.text_question(description))]
         first = await self._call(provider, model, messages, item, 1)
         if first.refused:
-            return [first.text], True
+            return [first.text, None, description], True
         messages += [Message("assistant", first.text), Message("user", self.prompts.why)]
-        second = await self._call(provider, model, messages, item, 2)
+        try:
+            second = await self._call(provider, model, messages, item, 2)
+        except ContentRefused:  # a policy block on "why" leaves the first answer valid
+            return [first.text, None, description], False
         return [first.text, second.text, description], False
 
-    async def _description(self, item: dict) -> str:
-        """Model A's description of an image, asked once per image however many items need it."""
+    async def _description(self, item: dict) -> str | None:
+        """Model A's description of an image, asked once per image however many items need it;
+        None when model A declines (its refusal is no answer of the text-only model's)."""
         sha = item["image_sha256"]
         if sha not in self._descriptions:
             future = asyncio.get_running_loop().create_future()
@@ -240,11 +277,16 @@ class RunEngine:
                 provider = self._providers[name]
                 if provider.dead:
                     raise AuthFailed(provider.dead)
-                completion = await self._call(provider, model, [Message("user", self.prompts.describe)], item, 0,
-                                              with_image=True)
-                future.set_result(completion.text)
+                try:
+                    completion = await self._call(provider, model, [Message("user", self.prompts.describe)], item, 0,
+                                                  with_image=True)
+                    text = None if completion.refused or looks_like_refusal(completion.text) else completion.text
+                except ContentRefused:
+                    text = None
+                future.set_result(text.strip() if text and text.strip() else None)
             except BaseException as exc:
                 future.set_exception(exc)
+                future.exception()  # retrieved: waiters re-raise it
                 del self._descriptions[sha]
                 raise
         return await asyncio.shield(self._descriptions[sha])
@@ -260,6 +302,9 @@ class RunEngine:
         request = self._request_record(provider, model, messages, item, with_image)
         key = hashlib.sha256(json.dumps({**request, "nonce": self.nonce}, sort_keys=True).encode()).hexdigest()
         provider.calls_left -= 1
+        self._keys.setdefault(item["id"], {})[turn] = key
+        if turn == 0:
+            self._description_keys[item["image_sha256"]] = key
         hit = self.store.cached(key)
         if hit is not None:
             self.counts["cached"] += 1
@@ -330,7 +375,9 @@ class RunEngine:
     def _request_record(self, provider: _Provider, model: str, messages: list[Message], item: dict,
                         with_image: bool) -> dict[str, Any]:
         """What identifies a call (and is logged): never the key, never the image bytes."""
-        return {"provider": provider.config.name, "model": model, "params": self.params.to_json(),
+        # the endpoint is part of what answers: a provider re-pointed elsewhere is another model
+        return {"provider": provider.config.name, "kind": provider.config.kind,
+                "base_url": provider.config.effective_base_url, "model": model, "params": self.params.to_json(),
                 "messages": [{"role": m.role, "text": m.text,
                               "image_sha256": item["image_sha256"] if with_image and n == 0 else None}
                              for n, m in enumerate(messages)],
@@ -338,7 +385,9 @@ class RunEngine:
 
     def _flush(self, force: bool = False) -> None:
         if self._finished and (force or len(self._finished) >= 64 or time.monotonic() - self._last_flush > 0.5):
-            self.store.finish_items(self._finished)
+            calls = [(item_id, turn, key) for item_id, _, _ in self._finished
+                     for turn, key in self._keys.pop(item_id, {}).items()]
+            self.store.finish_items(self._finished, calls)
             self._finished = []
             self._last_flush = time.monotonic()
 
@@ -387,8 +436,6 @@ class RunEngine:
 def estimate_tokens(messages: list[Message], params: Params) -> int:
     """What a request will cost against a tokens-per-minute limit: text at ~4 characters a
     token, an image at a flat rate, and the answer's maximum length."""
-    from vspectrum_app.bench.plan import IMAGE_TOKENS
-
     text = sum(len(m.text) for m in messages) // 4
     images = sum(IMAGE_TOKENS for m in messages if m.image is not None)
     return text + images + params.max_tokens

@@ -80,6 +80,19 @@ LABEL_MIGRATIONS: list[str] = [
 ]
 MAX_NAME_CHARS, MAX_NOTE_CHARS = 200, 10_000
 NO_IMAGE_ERROR = "the model saw no image (class no_image): resume asks again"
+# Which logged call answered each turn of each item, whether sent for this run or found in
+# the log (a cached answer is logged once, under the run that sent it): what an export and a
+# score cell's drill-down read. Its own component, so its migrations stand apart.
+TRACE_MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE bench_item_calls (
+        item_id    INTEGER NOT NULL REFERENCES bench_items(id) ON DELETE CASCADE,
+        turn       INTEGER NOT NULL,        -- 0 describe (text arm), 1 like, 2 why, 3 describe
+        cache_key  TEXT NOT NULL,
+        PRIMARY KEY (item_id, turn)
+    );
+    """,
+]
 
 
 class RunNotFoundError(Exception):
@@ -95,6 +108,7 @@ class RunStore:
         self.ws = ws
         ws.ensure_schema("bench", MIGRATIONS)
         ws.ensure_schema("bench_labels", LABEL_MIGRATIONS)
+        ws.ensure_schema("bench_trace", TRACE_MIGRATIONS)
 
     # -- runs ---------------------------------------------------------------------------
     def create_run(self, manifest: dict[str, Any], items: list[dict[str, Any]]) -> str:
@@ -173,9 +187,11 @@ class RunStore:
         sql = "SELECT * FROM bench_items WHERE run_id = ?" + (" AND status = ?" if status else "") + " ORDER BY id"
         return [dict(r) for r in self.ws.db.execute(sql, (run_id, status) if status else (run_id,))]
 
-    def finish_items(self, finished: list[tuple[int, str, list[str | None]]]) -> None:
-        """Mark items done: (item id, answer class, answers). One transaction for many items:
-        an item whose mark is lost in a crash costs nothing on resume (its calls are logged).
+    def finish_items(self, finished: list[tuple[int, str, list[str | None]]],
+                     calls: list[tuple[int, int, str]] = ()) -> None:
+        """Mark items done: (item id, answer class, answers), with the calls behind them:
+        (item id, turn, cache key). One transaction for many items: an item whose mark is
+        lost in a crash costs nothing on resume (its calls are logged).
         An answer that saw no image (class ``no_image``) is a pipeline failure: the item is
         an error, kept with its text, and ``resume`` asks again."""
         rows = [("error" if cls == "no_image" else "done", cls, *(answers + [None, None, None])[:3],
@@ -183,6 +199,7 @@ class RunStore:
         with self.ws.transaction() as conn:
             conn.executemany("UPDATE bench_items SET status = ?, answer_class = ?, answer1 = ?, answer2 = ?, "
                              "answer3 = ?, error = ?, finished_at = ? WHERE id = ?", rows)
+            conn.executemany("INSERT OR REPLACE INTO bench_item_calls(item_id, turn, cache_key) VALUES (?, ?, ?)", calls)
 
     def reclassify(self, run_id: str, write: bool = True) -> list[dict[str, Any]]:
         """Re-derive every answered item's class with the current parser; the changes (and,

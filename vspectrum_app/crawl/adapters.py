@@ -86,16 +86,34 @@ const currentVideo = (spec) => {
 """
 
 # Polled every animation frame until the video's own clock reaches the capture moment; it
-# returns the clock and the box then. With ``pause`` the video is paused in the same frame,
-# so the screenshot shows that moment and no dwell accrues while a persona's model thinks.
+# returns the clock and the box then. With ``pause`` the video is paused in the same frame
+# and set back to the moment itself: on a busy machine frames come late, so the poll may see
+# the clock past it (half a second was seen); what was just played is buffered, so the
+# moment is on screen again once the seek settles (``_SETTLE_JS``). A paused video also
+# accrues no dwell while a persona's model thinks.
 _PLAYING_JS = r"""([spec, at, pause]) => {
   __BOX__
   __VIDEO__
   const v = currentVideo(spec);
   if (!v || v.paused || v.readyState < 2 || v.currentTime < at) return false;
-  if (pause) v.pause();
+  if (pause) {
+    v.pause();
+    if (v.currentTime !== at) v.currentTime = at;
+  }
   return {t: v.currentTime, box: videoBox(v)};
 }"""
+
+# After a seek: wait until the player has the frame (``seeked``) and two frames are painted,
+# so the screenshot shows the paused moment and not the frame before it.
+_SETTLE_JS = r"""([spec]) => new Promise((resolve) => {
+  __VIDEO__
+  const v = currentVideo(spec);
+  const painted = () => requestAnimationFrame(() => requestAnimationFrame(() => resolve(v ? v.currentTime : null)));
+  if (v && v.seeking) {
+    v.addEventListener("seeked", painted, {once: true});
+    setTimeout(painted, 2000);  // a player that never reports the seek: capture what is there
+  } else painted();
+})"""
 
 _PLAY_JS = r"""([spec]) => {
   __VIDEO__
@@ -109,6 +127,7 @@ _PLAY_JS = r"""([spec]) => {
 _READ_JS = _READ_JS.replace("__BOX__", _BOX_JS)
 _PLAYING_JS = _PLAYING_JS.replace("__BOX__", _BOX_JS).replace("__VIDEO__", _VIDEO_JS)
 _PLAY_JS = _PLAY_JS.replace("__VIDEO__", _VIDEO_JS)
+_SETTLE_JS = _SETTLE_JS.replace("__VIDEO__", _VIDEO_JS)
 
 
 class AdapterError(Exception):
@@ -196,17 +215,21 @@ class Adapter:
             page.wait_for_timeout(100)
 
     def wait_playing(self, page, at_s: float, timeout_s: float, pause: bool = False) -> dict | None:
-        """Wait until the current video has played ``at_s`` seconds by its own clock (and
-        pause it there if asked); returns that clock's reading and the video's box
-        (``{t, box}``), or None on time-out."""
+        """Wait until the current video has played ``at_s`` seconds by its own clock (and,
+        if asked, pause it showing exactly that moment); returns the clock's reading and the
+        video's box (``{t, box}``), or None on time-out."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         try:
             handle = page.wait_for_function(_PLAYING_JS, arg=[self._js_spec, at_s, pause], polling="raf",
                                             timeout=timeout_s * 1000)
-            return handle.json_value()
+            playing = handle.json_value()
         except PlaywrightTimeout:
             return None
+        if pause:
+            t = page.evaluate(_SETTLE_JS, [self._js_spec])
+            playing["t"] = playing["t"] if t is None else t
+        return playing
 
     def play(self, page) -> bool:
         """Resume the current video (after ``wait_playing(pause=True)``)."""

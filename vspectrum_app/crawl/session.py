@@ -175,11 +175,13 @@ class Crawler:
             return self._advance(page, info, report)
         if info.video and info.video["t"] > cfg.capture_at_s + LATE_S:
             adapter.rewind(page)
-        playing = adapter.wait_playing(page, cfg.capture_at_s, cfg.play_timeout_s)
+        # paused at the moment for the screenshot: a busy machine cannot make it late
+        playing = adapter.wait_playing(page, cfg.capture_at_s, cfg.play_timeout_s, pause=True)
         if playing is None or not playing["box"]:
             self._record(report, position, "no_video", info, ["no_video"])
             return self._advance(page, info, report)
         jpeg = adapter.capture(page, playing["box"])
+        adapter.play(page)
         offset = float(playing["t"])
         captured_at = datetime.now(timezone.utc)
         flags = frame_flags(jpeg) + (["ad"] if info.flags.get("ad") else [])

@@ -234,7 +234,7 @@ def cmd_replay(args, ctx) -> int:
     provider, model = (_models([args.model] if args.model else [], args.provider) or [(None, None)])[0]
     strategy = args.strategy or SessionStore(ws).config(args.source).strategy
     session = new_replay(ws, args.source, persona=persona, strategy=args.strategy, provider=provider, model=model,
-                         templates=_templates(args.prompt_file, strategy))
+                         templates=_templates(args.prompt_file, strategy) if args.prompt_file else None)
     ctx.reporter.emit("persona_session", session_id=session, index=1, count=1, replay_of=args.source)
     ctx.reporter.log(f"replay {session} of {args.source}")
     execute(ws, session, ctx.reporter, RunOptions())

@@ -22,6 +22,7 @@ from vspectrum_app.persona.store import PersonaSessionError, SessionConfig, Sess
 
 STRATEGIES = ("simple", "isq", "control")
 SESSION_LOCK = "persona-session"  # core.locks kind: ``locks.is_locked(ws.root, SESSION_LOCK, sid)``
+TEMPLATE_KEY = "prompt_template"  # SessionConfig.extra: the unrendered template the prompt came from
 
 
 @dataclass
@@ -40,9 +41,12 @@ def new_session(ws, persona: Persona, strategy: str, *, provider: str | None = N
         raise PersonaSessionError(f"unknown strategy {strategy!r} (one of {', '.join(STRATEGIES)})")
     if strategy != "control" and not (provider and model):
         raise PersonaSessionError("a model session needs a provider and a model")
-    prompt = "" if strategy == "control" else (templates or PromptTemplates()).render(strategy, persona)
+    templates = templates or PromptTemplates()
+    prompt = "" if strategy == "control" else templates.render(strategy, persona)
     cfg = SessionConfig(persona=persona.to_json(), strategy=strategy, provider=provider, model=model,
                         prompt=prompt, **settings)
+    if strategy != "control":
+        cfg.extra[TEMPLATE_KEY] = getattr(templates, strategy)  # what a replay renders for another persona
     if cfg.platform == "sim":
         cfg.extra["images"] = str(Path(images).resolve()) if images else None  # else the workspace
     _validate(cfg)
@@ -70,10 +74,32 @@ def new_replay(ws, source: str, *, persona: Persona | None = None, strategy: str
     provider, model = provider or src.provider, model or src.model
     if not (provider and model):
         raise PersonaSessionError("say which model to replay the feed to: --provider and --model")
-    prompt = (templates or PromptTemplates()).render(strategy, Persona.from_json(persona_json))
+    template = getattr(templates, strategy) if templates else _source_template(src, source, strategy, persona_json)
+    if template is None:  # an older session, the same persona: its exact prompt again
+        prompt, extra = src.prompt, dict(src.extra)
+    else:
+        prompt = PromptTemplates(**{strategy: template}).render(strategy, Persona.from_json(persona_json))
+        extra = {**src.extra, TEMPLATE_KEY: template}
     cfg = replace(src, persona=persona_json, strategy=strategy, provider=provider, model=model, prompt=prompt,
-                  trials=len(done), replay_of=source, extra=dict(src.extra))
+                  trials=len(done), replay_of=source, extra=extra)
     return store.create(cfg)
+
+
+def _source_template(src: SessionConfig, source: str, strategy: str, persona_json: dict) -> str | None:
+    """The prompt template a replay inherits: the source session's exact one (its strategy's
+    default when the replay asks with another strategy). For a session recorded before
+    templates were kept: None (reuse its rendered prompt) when the persona is the same, the
+    default template when that is what it sent; otherwise the user must give it."""
+    if strategy != src.strategy:
+        return getattr(PromptTemplates(), strategy)
+    if TEMPLATE_KEY in src.extra:
+        return src.extra[TEMPLATE_KEY]
+    if persona_json == src.persona:
+        return None
+    if src.prompt == PromptTemplates().render(strategy, Persona.from_json(src.persona)):
+        return getattr(PromptTemplates(), strategy)
+    raise PersonaSessionError(f"session {source} was recorded with an edited prompt whose template was not kept: "
+                              f"give it with --prompt-file to replay it to another persona")
 
 
 def execute(ws, session_id: str, reporter: Reporter | None = None, options: RunOptions | None = None, *,

@@ -1,0 +1,70 @@
+"""The acquiescence probe (yes-bias): on a sample of each value's images the model is also
+asked the reversed question ("Do you dislike ...?"). A model answering on content says yes to
+exactly one of the pair; a model that agrees with whatever it is asked says yes to both.
+
+Per model, over the sampled (value, keyword, image, repeat) items answered yes or no to both
+questions: the consistency rate (exactly one yes) and the yes-to-both rate, each with a
+Wilson score 95 % interval (docs/benchmark.md: correct coverage near 0 and 100 %, unlike the
+normal approximation).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from math import sqrt
+from typing import Any, Iterable
+
+from vspectrum_app.bench.plan import PROBE
+
+Z95 = 1.959963984540054
+DECIDED = ("yes", "no")
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
+    """Wilson score interval for a proportion, in percent; None when n = 0."""
+    if n == 0:
+        return None
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+
+
+def acquiescence(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per model with probe items: pairs, consistent, yes-to-both, no-to-both, the two rates
+    and their Wilson intervals, and the probe items left out (refused/unparsed either way)."""
+    like: dict[tuple, str] = {}
+    probes: dict[str, list[tuple[tuple, str]]] = defaultdict(list)
+    for a in answers:
+        key = (a["target"], a["value"], a["keyword"], a["image_sha256"], a.get("repeat", 0))
+        if a["mode"] == "vlm":
+            like[key] = a["answer_class"]
+        elif a["mode"] == PROBE:
+            probes[a["target"]].append((key, a["answer_class"]))
+    rows = []
+    for target in sorted(probes):
+        pairs = [(like[k], cls) for k, cls in probes[target] if like.get(k) in DECIDED and cls in DECIDED]
+        n = len(pairs)
+        consistent = sum(1 for a, r in pairs if a != r)
+        both_yes = sum(1 for a, r in pairs if a == r == "yes")
+        rows.append({"target": target, "pairs": n, "consistent": consistent, "yes_to_both": both_yes,
+                     "no_to_both": n - consistent - both_yes, "left_out": len(probes[target]) - n,
+                     "consistency": 100 * consistent / n if n else None, "consistency_ci": wilson(consistent, n),
+                     "yes_to_both_rate": 100 * both_yes / n if n else None,
+                     "yes_to_both_ci": wilson(both_yes, n)})
+    return rows
+
+
+def acquiescence_lines(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    lines = ["acquiescence probe (the reversed question on a sample; Wilson 95 % intervals):"]
+    for r in rows:
+        if not r["pairs"]:
+            lines.append(f"  {r['target']}: no pair answered yes/no both ways ({r['left_out']} left out)")
+            continue
+        c, y = r["consistency_ci"], r["yes_to_both_ci"]
+        lines.append(f"  {r['target']}: consistent {r['consistency']:.0f} % [{c[0]:.0f}-{c[1]:.0f}], "
+                     f"yes to both {r['yes_to_both_rate']:.0f} % [{y[0]:.0f}-{y[1]:.0f}] of {r['pairs']} pairs"
+                     + (f" ({r['left_out']} left out: refused or unparsed)" if r["left_out"] else ""))
+    return lines
