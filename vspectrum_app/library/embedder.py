@@ -84,16 +84,24 @@ def _file_digest(path: Path, whole: bool = False) -> str:
 class Embedder:
     """A loaded CLIP model. ``encode_*`` return float32 rows of unit length."""
 
+    backend = "torch"
+
     def __init__(self, spec: ClipSpec, model, preprocess, tokenizer, dim: int):
         self.spec, self.model, self.preprocess, self.tokenizer, self.dim = spec, model, preprocess, tokenizer, dim
         self._lock = threading.Lock()  # one forward pass at a time; torch parallelises inside it
         size = getattr(getattr(model, "visual", None), "image_size", 224)
         self.input_size: tuple[int, int] = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
 
-    def preprocess_batch(self, images) -> Any:
+    def describe(self) -> str:
+        return "torch"
+
+    def collate(self, pictures: list) -> Any:
         import torch
 
-        return torch.stack([self.preprocess(img) for img in images])
+        return torch.stack(pictures)
+
+    def preprocess_batch(self, images) -> Any:
+        return self.collate([self.preprocess(img) for img in images])
 
     def encode_batch(self, pixels) -> np.ndarray:
         import torch
@@ -119,18 +127,53 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-_cache: dict[str, Embedder] = {}
+BACKENDS = ("auto", "torch", "onnx")
+_cache: dict[tuple[str, str], Any] = {}
 _cache_lock = threading.Lock()
 
 
-def load_embedder(spec: ClipSpec, reporter: Reporter | None = None) -> Embedder:
-    """Load (once per process) the model ``spec`` names; download weights on first use."""
+def configured_backend(backend: str | None = None) -> str:
+    """``backend`` if given, else $VSPECTRUM_CLIP_BACKEND, else the setting (default auto)."""
+    import os
+
+    if not backend:
+        backend = os.environ.get("VSPECTRUM_CLIP_BACKEND")
+    if not backend:
+        from vspectrum_app.core.settings import Settings
+
+        backend = Settings.load().get("clip_backend") or "auto"
+    if backend not in BACKENDS:
+        raise ClipModelUnavailable(f"Unknown embedding backend {backend!r}: choose one of {', '.join(BACKENDS)}.")
+    return backend
+
+
+def load_embedder(spec: ClipSpec, reporter: Reporter | None = None, backend: str | None = None):
+    """Load (once per process) the model ``spec`` names; download weights on first use.
+
+    ``backend``: torch, onnx or auto (None: the configured one, see ``configured_backend``);
+    the ONNX and auto paths are in ``backends.py``, and fall back to this torch loader."""
     reporter = reporter or NullReporter()
-    key = spec.model_key
+    backend = configured_backend(backend)
+    key = (spec.model_key, backend)
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = _load(spec, reporter)
+            if backend == "torch":
+                _cache[key] = torch_embedder(spec, reporter)
+            else:
+                from vspectrum_app.library.backends import load_fast
+
+                _cache[key] = load_fast(spec, reporter, prefer=backend)
         return _cache[key]
+
+
+_torch_cache: dict[str, Embedder] = {}
+
+
+def torch_embedder(spec: ClipSpec, reporter: Reporter) -> Embedder:
+    """The open_clip model itself, loaded once per process whichever path asked for it."""
+    if spec.model_key not in _torch_cache:
+        _torch_cache[spec.model_key] = _load(spec, reporter)
+    return _torch_cache[spec.model_key]
 
 
 def _load(spec: ClipSpec, reporter: Reporter) -> Embedder:

@@ -104,16 +104,18 @@ def missing_images(ws: Workspace, model_key: str, ids: Sequence[int] | None = No
 
 
 def build_index(ws: Workspace, spec: ClipSpec, reporter: Reporter | None = None, batch_size: int = 32,
-                only_ids: Sequence[int] | None = None, embedder: Embedder | None = None) -> IndexReport:
-    """Embed every image (or ``only_ids``) that has no vector for ``spec`` yet; update the index."""
+                only_ids: Sequence[int] | None = None, embedder: Embedder | None = None,
+                backend: str | None = None) -> IndexReport:
+    """Embed every image (or ``only_ids``) that has no vector for ``spec`` yet; update the index.
+    ``backend``: torch, onnx or auto (None: the configured one)."""
     reporter = reporter or NullReporter()
     start = time.monotonic()
-    embedder = embedder or load_embedder(spec, reporter)
+    embedder = embedder or load_embedder(spec, reporter, backend)
     key = register_model(ws, spec, embedder.dim)
     index, repaired = open_index(ws, key, embedder.dim, reporter)
     todo = missing_images(ws, key, only_ids)
     report = IndexReport(model_key=key, repaired=repaired, total=len(todo))
-    reporter.progress(0, len(todo), f"embedding with {spec.describe()}")
+    reporter.progress(0, len(todo), f"embedding with {spec.describe()} on {embedder.describe()}")
     last_save = time.monotonic()
     try:
         for batch_ids, pixels, failures in _prefetched_batches(ws, embedder, todo, batch_size):
@@ -165,11 +167,7 @@ def _prefetched_batches(ws: Workspace, embedder: Embedder, todo: list[tuple[int,
                 ids.append(image_id)
             except (OSError, images.BadImage) as exc:
                 failures.append((image_id, str(exc)))
-        if not pictures:
-            return ids, None, failures
-        import torch
-
-        return ids, torch.stack(pictures), failures
+        return ids, embedder.collate(pictures) if pictures else None, failures
 
     with ThreadPoolExecutor(max_workers=depth, thread_name_prefix="decode") as pool:
         futures = [pool.submit(prepare, b) for b in batches[:depth]]
