@@ -181,7 +181,9 @@ def _same_tokens(embedder, vocab: Path, context_length: int) -> np.ndarray:
 def _export_tower(torch, module, example: np.ndarray, name: str, path: Path) -> None:
     import warnings
 
-    with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+    # Grad stays enabled: without it nn.MultiheadAttention takes its fused fast path, an
+    # operator the exporter cannot translate (nothing is trained: the graph is only traced).
+    with warnings.catch_warnings(), torch.inference_mode(False), torch.enable_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
         torch.onnx.export(module, (torch.from_numpy(example),), str(path), input_names=[name],
                           output_names=["embedding"], dynamic_axes={name: {0: "batch"}, "embedding": {0: "batch"}},
