@@ -246,3 +246,29 @@ def test_cli_model_says_which_backend_serves(tiny_clip, capsys):
     assert json.loads(capsys.readouterr().out)["backend"].startswith("ONNX Runtime")
     assert main(["library", "model", *clip, "--backend", "torch", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["backend"] == "torch"
+
+
+def test_text_tower_starts_from_a_saved_optimised_graph(tiny_clip, fresh, monkeypatch):
+    from vspectrum_app.library import onnx_embedder
+    from vspectrum_app.library.onnx_embedder import Tower
+
+    fast = load_embedder(tiny_clip, backend="onnx")
+    words = ["handshake", "a dog on a sofa", "prayer"]
+    first = fast.encode_texts(words)
+    text_file = fast.folder / fast.meta["text_file"]
+    saved = text_file.with_suffix(".opt.onnx")
+    assert saved.is_file()  # written by the first text query
+    embedder_module._cache.clear()
+    again = load_embedder(tiny_clip, backend="onnx").encode_texts(words)  # starts from the saved graph
+    plain = Tower(text_file, "tokens")(fast.tokenizer(words))
+    plain /= np.linalg.norm(plain, axis=1, keepdims=True)
+    assert np.allclose(first, again, atol=1e-6) and np.allclose(again, plain, atol=1e-5)
+    saved.unlink()
+
+    def refuse(*args):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(onnx_embedder.os, "replace", refuse)  # a read-only cache folder: the slow way
+    assert np.allclose(Tower(text_file, "tokens", quick_start=True)(fast.tokenizer(words)),
+                       Tower(text_file, "tokens")(fast.tokenizer(words)), atol=1e-5)
+    assert not saved.exists() and not list(text_file.parent.glob("*.tmp-*"))

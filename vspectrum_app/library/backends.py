@@ -16,32 +16,37 @@ from vspectrum_app.library import onnx_export
 from vspectrum_app.library.embedder import ClipModelUnavailable, ClipSpec, torch_embedder
 
 
-def load_fast(spec: ClipSpec, reporter: Reporter, prefer: str = "auto"):
+def load_fast(spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: str = "auto"):
     meta = onnx_export.cached_meta(spec.model_key)
     if meta is None:
         if not _installed("torch"):
             raise ClipModelUnavailable(
                 f"CLIP {spec.describe()} has no ONNX export in {onnx_export.cache_folder(spec.model_key)} and torch "
                 f"is not installed to make one; install the full version or copy an export there.")
-        model = torch_embedder(spec, reporter)
+        model = torch_embedder(spec, reporter, "cpu")  # exported and checked on the CPU
         try:
             meta = onnx_export.export(model, reporter)
         except onnx_export.ExportError as exc:
             reporter.log(f"ONNX backend unavailable ({exc}); embedding with torch", "warning")
-            return model
+            return torch_embedder(spec, reporter, device)
     if prefer == "auto" and meta.get("faster") != "onnx":
         rates = meta.get("rate_images_per_s", {})
         reporter.log(f"embedding with torch: faster than ONNX for this model on this machine ({rates})")
-        return torch_embedder(spec, reporter)
+        return torch_embedder(spec, reporter, device)
+    from vspectrum_app.library.device import onnx_providers
     from vspectrum_app.library.onnx_embedder import OnnxEmbedder
 
     try:
-        return OnnxEmbedder(spec, onnx_export.cache_folder(spec.model_key), meta)
+        providers = onnx_providers(device)
+        if providers is None:
+            reporter.log(f"ONNX Runtime cannot use the {device} device here; embedding with torch on it", "warning")
+            return torch_embedder(spec, reporter, device)
+        return OnnxEmbedder(spec, onnx_export.cache_folder(spec.model_key), meta, providers)
     except ImportError:
         if not _installed("torch"):
             raise ClipModelUnavailable("Neither ONNX Runtime nor torch is installed: reinstall the app.") from None
-        reporter.log("ONNX Runtime is not installed; embedding with torch", "warning")
-        return torch_embedder(spec, reporter)
+        reporter.log("ONNX Runtime (onnxruntime) is not installed; embedding with torch", "warning")
+        return torch_embedder(spec, reporter, device)
 
 
 def _installed(module: str) -> bool:

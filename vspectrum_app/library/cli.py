@@ -20,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = cmds.add_parser("index", help="embed new screenshots with CLIP and update the search index")
     add_clip_arguments(p)
     add_backend_argument(p)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="images per forward pass (default 32 on the CPU; on CUDA from free memory)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_index)
 
@@ -82,6 +83,8 @@ def add_backend_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=("auto", "torch", "onnx"),
                         help="embedding backend (default: the setting; auto = the faster that passed its quality "
                              "check on this machine)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
+                        help="where to embed (default: the setting; auto = CUDA, then MPS, then the CPU)")
 
 
 def clip_spec_from_args(args):
@@ -106,7 +109,7 @@ def cmd_index(args, ctx) -> int:
     from vspectrum_app.library.indexer import build_index
 
     report = build_index(ctx.workspace(), clip_spec_from_args(args), ctx.reporter, batch_size=args.batch_size,
-                         backend=args.backend)
+                         backend=args.backend, device=args.device)
     result = {"model_key": report.model_key, "embedded": report.embedded, "failed": len(report.failed),
               "repaired": report.repaired, "seconds": round(report.seconds, 2)}
     if ctx.json:
@@ -125,7 +128,7 @@ def cmd_search(args, ctx) -> int:
     if not args.query and not args.value:
         raise UserError("give a keyword to search for, or --value VALUE")
     ws = ctx.workspace()
-    searcher = Searcher(ws, clip_spec_from_args(args), backend=args.backend)
+    searcher = Searcher(ws, clip_spec_from_args(args), backend=args.backend, device=args.device)
     if args.value:
         ks = keywords.get_set(ws, args.keyword_set)
         found = searcher.retrieve_value(args.value, ks, k=args.k)
@@ -156,7 +159,7 @@ def cmd_stats(args, ctx) -> int:
     if not args.no_coverage and stats["images"]:
         ks = keywords.get_set(ws, args.keyword_set)
         stats["coverage"] = {"radius": args.radius, "keyword_set": ks.id,
-                             "values": Searcher(ws, clip_spec_from_args(args), backend=args.backend).coverage(ks, args.radius)}
+                             "values": Searcher(ws, clip_spec_from_args(args), backend=args.backend, device=args.device).coverage(ks, args.radius)}
     if ctx.json:
         ctx.print_json(stats)
         return 0
@@ -174,7 +177,7 @@ def cmd_model(args, ctx) -> int:
     from vspectrum_app.library.embedder import load_embedder
 
     spec = clip_spec_from_args(args)
-    embedder = load_embedder(spec, ctx.reporter, args.backend)
+    embedder = load_embedder(spec, ctx.reporter, args.backend, args.device)
     info = {"model": spec.describe(), "model_key": spec.model_key, "dim": embedder.dim, "backend": embedder.describe(),
             "input_size": list(embedder.input_size)}
     if ctx.json:

@@ -103,14 +103,16 @@ def missing_images(ws: Workspace, model_key: str, ids: Sequence[int] | None = No
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def build_index(ws: Workspace, spec: ClipSpec, reporter: Reporter | None = None, batch_size: int = 32,
+def build_index(ws: Workspace, spec: ClipSpec, reporter: Reporter | None = None, batch_size: int | None = None,
                 only_ids: Sequence[int] | None = None, embedder: Embedder | None = None,
-                backend: str | None = None) -> IndexReport:
+                backend: str | None = None, device: str | None = None) -> IndexReport:
     """Embed every image (or ``only_ids``) that has no vector for ``spec`` yet; update the index.
-    ``backend``: torch, onnx or auto (None: the configured one)."""
+    ``backend``/``device``: see ``load_embedder`` (None: the configured ones); ``batch_size``
+    None: the embedder's own (on CUDA, from free memory)."""
     reporter = reporter or NullReporter()
     start = time.monotonic()
-    embedder = embedder or load_embedder(spec, reporter, backend)
+    embedder = embedder or load_embedder(spec, reporter, backend, device)
+    batch_size = batch_size or embedder.batch_size
     key = register_model(ws, spec, embedder.dim)
     index, repaired = open_index(ws, key, embedder.dim, reporter)
     todo = missing_images(ws, key, only_ids)

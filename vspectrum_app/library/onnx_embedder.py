@@ -22,7 +22,7 @@ class Tower:
     an image's vector depend on its batch companions; one row per run keeps vectors
     reproducible, and measured on 2 cores it is also faster than one multi-threaded batch."""
 
-    def __init__(self, path: Path, input_name: str, providers: list[str] | None = None):
+    def __init__(self, path: Path, input_name: str, providers: list[str] | None = None, quick_start: bool = False):
         import onnxruntime as ort
 
         self.input_name = input_name
@@ -33,8 +33,31 @@ class Tower:
         options.log_severity_level = 3  # its warnings (unused initialisers, ...) are not the user's business
         if self.on_cpu:
             options.intra_op_num_threads = 1
+        if quick_start and self.on_cpu:
+            path = self._pre_optimised(ort, Path(path), options)
         self.session = ort.InferenceSession(str(path), options, providers=self.providers)
         self._pool = None
+
+    @staticmethod
+    def _pre_optimised(ort, path: Path, options) -> Path:
+        """Graph optimisation is most of a session's start (0.9 of 1.2 s for ViT-B-32's text
+        tower): save the optimised graph once (the portable level, not the CPU-specific
+        layouts) and later start from it without optimising again. Falls back to ``path``."""
+        saved = path.with_suffix(".opt.onnx")
+        if not saved.is_file():
+            tmp = saved.with_suffix(f".tmp-{os.getpid()}")
+            try:
+                make = ort.SessionOptions()
+                make.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+                make.log_severity_level = 3
+                make.optimized_model_filepath = str(tmp)
+                ort.InferenceSession(str(path), make, providers=["CPUExecutionProvider"])
+                os.replace(tmp, saved)
+            except Exception:  # a read-only cache folder, a full disk: start the slow way
+                tmp.unlink(missing_ok=True)
+                return path
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        return saved
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
         if not self.on_cpu or len(inputs) == 1:
@@ -64,13 +87,21 @@ class OnnxEmbedder:
         self._lock = threading.Lock()
 
     def describe(self) -> str:
-        return f"ONNX Runtime ({self.meta['image_file']}, {self.meta['text_file']})"
+        where = "" if not self.providers or self.providers[0] == "CPUExecutionProvider" else " on CUDA"
+        return f"ONNX Runtime{where} ({self.meta['image_file']}, {self.meta['text_file']})"
+
+    @property
+    def batch_size(self) -> int:
+        from vspectrum_app.library.device import CPU_BATCH
+
+        return CPU_BATCH
 
     def _session(self, tower: str):
         with self._lock:
             if tower not in self._sessions:
                 self._sessions[tower] = Tower(self.folder / self.meta[f"{tower}_file"],
-                                              "pixels" if tower == "image" else "tokens", self.providers)
+                                              "pixels" if tower == "image" else "tokens", self.providers,
+                                              quick_start=tower == "text")  # a cold search waits for it
             return self._sessions[tower]
 
     @property
