@@ -272,3 +272,23 @@ def test_text_tower_starts_from_a_saved_optimised_graph(tiny_clip, fresh, monkey
     assert np.allclose(Tower(text_file, "tokens", quick_start=True)(fast.tokenizer(words)),
                        Tower(text_file, "tokens")(fast.tokenizer(words)), atol=1e-5)
     assert not saved.exists() and not list(text_file.parent.glob("*.tmp-*"))
+
+
+def test_export_of_a_model_whose_attention_takes_the_fused_fast_path(tmp_path, fresh, monkeypatch):
+    """With an even number of heads (ViT-B-32 has 12) and grad off, torch runs attention as
+    one fused operator the exporter cannot translate; the export traces with grad on."""
+    import torch
+
+    from tests.plugins import clip as clip_plugin
+
+    config = {**clip_plugin.TINY_CONFIG, "vision_cfg": {"image_size": 224, "layers": 1, "width": 128,
+                                                        "patch_size": 32, "head_width": 64}}
+    monkeypatch.setattr(clip_plugin, "TINY_CONFIG", config)
+    spec = make_tiny_clip(tmp_path, name="tiny-clip-even-heads", seed=2)
+    reporter = RecordingReporter()
+    with torch.no_grad():  # as a caller that already turned grad off
+        got = load_embedder(spec, reporter, backend="onnx")
+    assert got.backend == "onnx", _warnings(reporter)
+    reference = load_embedder(spec, backend="torch")
+    pictures = _pictures(3)
+    assert (got.encode_images(pictures) * reference.encode_images(pictures)).sum(axis=1).min() >= 0.99
