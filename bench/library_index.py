@@ -74,7 +74,7 @@ def bench_throughput(tmp: Path, n_images: int, run: bool = True):
     from vspectrum_app.library.workspace import Workspace
 
     spec = ClipSpec(model="ViT-B-32", pretrained=None)  # real architecture, random weights (no hub here)
-    embedder = load_embedder(spec)
+    embedder = load_embedder(spec, backend="torch")  # torch vs ONNX side by side: bench/encoder_backends.py
     batch = 32
     blobs = [_screenshot_like(i) for i in range(n_images)]
     ws = Workspace.open(tmp / "ws")

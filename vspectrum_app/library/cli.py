@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = cmds.add_parser("index", help="embed new screenshots with CLIP and update the search index")
     add_clip_arguments(p)
-    p.add_argument("--batch-size", type=int, default=32)
+    add_backend_argument(p)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="images per forward pass (default 32 on the CPU; on CUDA from free memory)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_index)
 
@@ -30,6 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-k", type=int, default=5, help="images per query / per keyword (default 5, as in the paper)")
     p.add_argument("--json", action="store_true")
     add_clip_arguments(p)
+    add_backend_argument(p)
     p.set_defaults(func=cmd_search)
 
     p = cmds.add_parser("stats", help="counts per platform and month, and coverage per value")
@@ -39,10 +42,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-coverage", action="store_true", help="skip the coverage figure (needs the CLIP model)")
     p.add_argument("--json", action="store_true")
     add_clip_arguments(p)
+    add_backend_argument(p)
     p.set_defaults(func=cmd_stats)
 
     p = cmds.add_parser("model", help="load the CLIP model (downloading its weights on first use) and describe it")
     add_clip_arguments(p)
+    add_backend_argument(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_model)
 
@@ -93,6 +98,14 @@ def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--clip-checkpoint", metavar="FILE", type=Path, help="checkpoint (state_dict) file")
 
 
+def add_backend_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=("auto", "torch", "onnx"),
+                        help="embedding backend (default: the setting; auto = the faster that passed its quality "
+                             "check on this machine)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
+                        help="where to embed (default: the setting; auto = CUDA, then MPS, then the CPU)")
+
+
 def clip_spec_from_args(args):
     from dataclasses import replace
 
@@ -114,7 +127,8 @@ def clip_spec_from_args(args):
 def cmd_index(args, ctx) -> int:
     from vspectrum_app.library.indexer import build_index
 
-    report = build_index(ctx.workspace(), clip_spec_from_args(args), ctx.reporter, batch_size=args.batch_size)
+    report = build_index(ctx.workspace(), clip_spec_from_args(args), ctx.reporter, batch_size=args.batch_size,
+                         backend=args.backend, device=args.device)
     result = {"model_key": report.model_key, "embedded": report.embedded, "failed": len(report.failed),
               "repaired": report.repaired, "seconds": round(report.seconds, 2)}
     if ctx.json:
@@ -133,7 +147,7 @@ def cmd_search(args, ctx) -> int:
     if not args.query and not args.value:
         raise UserError("give a keyword to search for, or --value VALUE")
     ws = ctx.workspace()
-    searcher = Searcher(ws, clip_spec_from_args(args))
+    searcher = Searcher(ws, clip_spec_from_args(args), backend=args.backend, device=args.device)
     if args.value:
         ks = keywords.get_set(ws, args.keyword_set)
         found = searcher.retrieve_value(args.value, ks, k=args.k)
@@ -164,7 +178,7 @@ def cmd_stats(args, ctx) -> int:
     if not args.no_coverage and stats["images"]:
         ks = keywords.get_set(ws, args.keyword_set)
         stats["coverage"] = {"radius": args.radius, "keyword_set": ks.id,
-                             "values": Searcher(ws, clip_spec_from_args(args)).coverage(ks, args.radius)}
+                             "values": Searcher(ws, clip_spec_from_args(args), backend=args.backend, device=args.device).coverage(ks, args.radius)}
     if ctx.json:
         ctx.print_json(stats)
         return 0
@@ -182,13 +196,14 @@ def cmd_model(args, ctx) -> int:
     from vspectrum_app.library.embedder import load_embedder
 
     spec = clip_spec_from_args(args)
-    embedder = load_embedder(spec, ctx.reporter)
-    info = {"model": spec.describe(), "model_key": spec.model_key, "dim": embedder.dim,
+    embedder = load_embedder(spec, ctx.reporter, args.backend, args.device)
+    info = {"model": spec.describe(), "model_key": spec.model_key, "dim": embedder.dim, "backend": embedder.describe(),
             "input_size": list(embedder.input_size)}
     if ctx.json:
         ctx.print_json(info)
     else:
-        print(f"CLIP {info['model']} ready: {info['dim']}-dimensional embeddings (key {info['model_key']})")
+        print(f"CLIP {info['model']} ready: {info['dim']}-dimensional embeddings (key {info['model_key']}), "
+              f"on {info['backend']}")
     return 0
 
 

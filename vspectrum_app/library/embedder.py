@@ -85,23 +85,44 @@ def _file_digest(path: Path, whole: bool = False) -> str:
 class Embedder:
     """A loaded CLIP model. ``encode_*`` return float32 rows of unit length."""
 
-    def __init__(self, spec: ClipSpec, model, preprocess, tokenizer, dim: int):
+    backend = "torch"
+
+    def __init__(self, spec: ClipSpec, model, preprocess, tokenizer, dim: int, device: str = "cpu"):
+        from vspectrum_app.library.device import uses_fp16
+
         self.spec, self.model, self.preprocess, self.tokenizer, self.dim = spec, model, preprocess, tokenizer, dim
+        self.device, self.fp16 = device, uses_fp16(device)
         self._lock = threading.Lock()  # one forward pass at a time; torch parallelises inside it
         size = getattr(getattr(model, "visual", None), "image_size", 224)
         self.input_size: tuple[int, int] = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
 
-    def preprocess_batch(self, images) -> Any:
+    def describe(self) -> str:
+        return "torch" if self.device == "cpu" else f"torch on {self.device}" + (" (fp16)" if self.fp16 else "")
+
+    @property
+    def batch_size(self) -> int:
+        """Images per forward pass: on CUDA as many as half the free memory holds."""
+        from vspectrum_app.library import device
+
+        if self.device != "cuda":
+            return device.CPU_BATCH
+        params = sum(p.numel() for p in self.model.parameters())
+        return device.batch_for_free_memory(device.cuda_free_bytes(), params, self.fp16)
+
+    def collate(self, pictures: list) -> Any:
         import torch
 
-        return torch.stack([self.preprocess(img) for img in images])
+        return torch.stack(pictures)
+
+    def preprocess_batch(self, images) -> Any:
+        return self.collate([self.preprocess(img) for img in images])
 
     def encode_batch(self, pixels) -> np.ndarray:
         import torch
 
         with self._lock, torch.inference_mode():
-            features = self.model.encode_image(pixels)
-        return _normalise(features.float().numpy())
+            features = self.model.encode_image(pixels.to(self.device, torch.float16 if self.fp16 else torch.float32))
+        return _normalise(features.float().cpu().numpy())
 
     def encode_images(self, images) -> np.ndarray:
         return self.encode_batch(self.preprocess_batch(images))
@@ -111,8 +132,8 @@ class Embedder:
 
         tokens = self.tokenizer(texts)
         with self._lock, torch.inference_mode():
-            features = self.model.encode_text(tokens)
-        return _normalise(features.float().numpy())
+            features = self.model.encode_text(tokens.to(self.device))
+        return _normalise(features.float().cpu().numpy())
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -120,21 +141,65 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return (x / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-_cache: dict[str, Embedder] = {}
+BACKENDS = ("auto", "torch", "onnx")
+_cache: dict[tuple[str, str], Any] = {}
 _cache_lock = threading.Lock()
 
 
-def load_embedder(spec: ClipSpec, reporter: Reporter | None = None) -> Embedder:
-    """Load (once per process) the model ``spec`` names; download weights on first use."""
+def configured_backend(backend: str | None = None) -> str:
+    """``backend`` if given, else $VSPECTRUM_CLIP_BACKEND, else the setting (default auto)."""
+    from vspectrum_app.library.device import configured_choice
+
+    try:
+        return configured_choice(backend, "VSPECTRUM_CLIP_BACKEND", "clip_backend", BACKENDS, "embedding backend")
+    except ValueError as exc:
+        raise ClipModelUnavailable(str(exc)) from None
+
+
+def load_embedder(spec: ClipSpec, reporter: Reporter | None = None, backend: str | None = None,
+                  device: str | None = None):
+    """Load (once per process) the model ``spec`` names; download weights on first use.
+
+    ``backend``: torch, onnx or auto (None: the configured one, see ``configured_backend``);
+    the ONNX and auto paths are in ``backends.py``, and fall back to this torch loader.
+    ``device``: auto, cpu, cuda or mps (None: the configured one, see ``device.py``)."""
+    from vspectrum_app.library.device import DeviceUnavailable, configured_device
+
     reporter = reporter or NullReporter()
-    key = spec.model_key
+    backend = configured_backend(backend)
+    try:
+        device = configured_device(device)
+    except DeviceUnavailable as exc:
+        raise ClipModelUnavailable(str(exc)) from None
+    key = (spec.model_key, backend, device)
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = _load(spec, reporter)
+            if backend == "torch":
+                _cache[key] = torch_embedder(spec, reporter, device)
+            else:
+                from vspectrum_app.library.backends import load_fast
+
+                _cache[key] = load_fast(spec, reporter, prefer=backend, device=device)
         return _cache[key]
 
 
-def _load(spec: ClipSpec, reporter: Reporter) -> Embedder:
+_torch_cache: dict[tuple[str, str], Embedder] = {}
+
+
+def torch_embedder(spec: ClipSpec, reporter: Reporter, device: str = "cpu") -> Embedder:
+    """The open_clip model itself, loaded once per process and device whichever path asked."""
+    from vspectrum_app.library.device import DeviceUnavailable, choose_device, torch_availability
+
+    try:
+        device = choose_device(device, *torch_availability())
+    except DeviceUnavailable as exc:
+        raise ClipModelUnavailable(str(exc)) from None
+    if (spec.model_key, device) not in _torch_cache:
+        _torch_cache[spec.model_key, device] = _load(spec, reporter, device)
+    return _torch_cache[spec.model_key, device]
+
+
+def _load(spec: ClipSpec, reporter: Reporter, device: str = "cpu") -> Embedder:
     _prepare_torchvision()
     import open_clip
 
@@ -163,7 +228,11 @@ def _load(spec: ClipSpec, reporter: Reporter) -> Embedder:
     tokenizer = open_clip.get_tokenizer(spec.model_name)
     dim = int(model.text_projection.shape[1]) if getattr(model, "text_projection", None) is not None else \
         int(model.encode_text(tokenizer(["x"])).shape[1])
-    return Embedder(spec, model, preprocess, tokenizer, dim)
+    if device != "cpu":
+        model = model.to(device)
+        if device == "cuda":
+            model = model.half()
+    return Embedder(spec, model, preprocess, tokenizer, dim, device)
 
 
 def _download(spec: ClipSpec, reporter: Reporter) -> None:

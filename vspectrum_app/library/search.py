@@ -60,8 +60,9 @@ class Retrieval:
 class Searcher:
     """Search one workspace with one CLIP model. The model loads on the first text query."""
 
-    def __init__(self, ws: Workspace, spec: ClipSpec, embedder: Embedder | None = None):
-        self.ws, self.spec = ws, spec
+    def __init__(self, ws: Workspace, spec: ClipSpec, embedder: Embedder | None = None, backend: str | None = None,
+                 device: str | None = None):
+        self.ws, self.spec, self.backend, self.device = ws, spec, backend, device
         self._embedder = embedder
         self._index: VectorIndex | None = None
         self.model_key = spec.model_key
@@ -71,7 +72,7 @@ class Searcher:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.spec)
+            self._embedder = load_embedder(self.spec, backend=self.backend, device=self.device)
         return self._embedder
 
     @property

@@ -1,0 +1,223 @@
+"""Encoder backends side by side in one run, on the same images (issue: faster embedding):
+
+1. bare encode rate on preloaded pixels, fp32 open_clip (torch) vs the ONNX Runtime export
+   (int8 where its check passed), alternated, best of two rounds each: ratio (goal >= 2),
+   cosine per image and top-10 overlap;
+2. end to end ``build_index`` rate per backend over its own bare rate (goal >= 0.95), and
+   the peak memory of a ``library index`` process at two library sizes (bounded = flat);
+3. a cold ``library search`` in a new process per backend: wall time, and whether torch
+   was imported at all.
+
+ViT-B-32 architecture with random (seeded) weights saved as a checkpoint: no pretrained
+weights can be downloaded here, so the quality figures say the export reproduces this
+network, not how well it retrieves. Images: the pilot screenshots when present, else
+generated 720x1280 screenshot-like JPEGs.
+
+    python -m bench.encoder_backends [--quick] [--images 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+PILOT = ROOT.parent / "shared" / "data" / "pilot"
+QUERIES = ["handshake", "skydiving", "family dinner", "luxury car", "prayer", "police", "graduation", "concert",
+           "a dog on a sofa", "protest in the street", "wedding", "football match"]
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="bench.encoder_backends")
+    parser.add_argument("--quick", action="store_true", help="fewer images (about two minutes)")
+    parser.add_argument("--images", type=int, default=None, help="images to encode (default 64, quick 32)")
+    parser.add_argument("--batch", type=int, default=32)
+    args, _ = parser.parse_known_args(argv)
+    n = args.images or (32 if args.quick else 64)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        os.environ["VSPECTRUM_DATA_DIR"], os.environ["VSPECTRUM_CONFIG_DIR"] = str(tmp / "data"), str(tmp / "config")
+        spec = _random_vit_b_32(tmp)
+        blobs = _images(n)
+        print(f"machine: {os.cpu_count()} cores (shared); ViT-B-32, random seeded weights; {len(blobs)} images "
+              f"({'pilot screenshots' if PILOT.is_dir() else 'generated 720x1280'}); batch {args.batch}", flush=True)
+        embedders = _load_both(spec)
+        bare = compare_bare(embedders, blobs, args.batch)
+        ws_root = end_to_end(tmp, spec, embedders, blobs, bare, args.batch)
+        index_memory(tmp, blobs)
+        cold_search(ws_root)
+
+
+def _random_vit_b_32(tmp: Path):
+    """A checkpoint + config pair, so every process (and the cold-search subprocess) gets the
+    same random network; the Settings point at it like a user's own model would."""
+    import torch
+
+    from vspectrum_app.core.settings import Settings
+    from vspectrum_app.library.embedder import ClipSpec, _prepare_torchvision
+
+    _prepare_torchvision()
+    import open_clip
+
+    config = tmp / "ViT-B-32-random.json"
+    shutil.copyfile(Path(open_clip.__file__).parent / "model_configs" / "ViT-B-32.json", config)
+    open_clip.add_model_config(config)
+    torch.manual_seed(0)
+    checkpoint = tmp / "vit-b-32-random.pt"
+    torch.save(open_clip.create_model("ViT-B-32-random", pretrained=None).state_dict(), checkpoint)
+    settings = Settings.load()
+    settings.update(clip_model="ViT-B-32-random", clip_pretrained=None, clip_config=str(config),
+                    clip_checkpoint=str(checkpoint))
+    settings.save()
+    return ClipSpec.from_settings(settings)
+
+
+def _images(n: int) -> list[bytes]:
+    if PILOT.is_dir():
+        files = sorted(PILOT.rglob("*.jpeg"))
+        return [files[i % len(files)].read_bytes() for i in range(n)]
+    from bench.library_index import _screenshot_like
+
+    return [_screenshot_like(i) for i in range(n)]
+
+
+def _load_both(spec):
+    from vspectrum_app.core.jobs import RecordingReporter
+    from vspectrum_app.library.embedder import load_embedder
+
+    torch_e = load_embedder(spec, backend="torch")
+    reporter = RecordingReporter()
+    start = time.perf_counter()
+    onnx_e = load_embedder(spec, reporter, backend="onnx")
+    print(f"  export to ONNX + checks (once per model): {time.perf_counter() - start:.1f} s; "
+          f"{onnx_e.describe()}", flush=True)
+    for e in reporter.of_type("log"):
+        if e["level"] == "warning":
+            print(f"  warning: {e['message']}")
+    return {"torch": torch_e, "onnx": onnx_e}
+
+
+def _rate(fn, pixels: list, n: int) -> float:
+    fn(pixels[0][:2])  # warm-up
+    start = time.perf_counter()
+    for p in pixels:
+        fn(p)
+    return n / (time.perf_counter() - start)
+
+
+def compare_bare(embedders, blobs, batch: int) -> dict[str, float]:
+    from vspectrum_app.library.images import decode_rgb
+
+    print("(1) bare encode on preloaded pixels, same images, same run", flush=True)
+    size = embedders["torch"].input_size
+    pictures = [decode_rgb(b, min_size=size) for b in blobs]
+    pixels = {name: [e.preprocess_batch(pictures[i:i + batch]) for i in range(0, len(pictures), batch)]
+              for name, e in embedders.items()}
+    rates = {name: 0.0 for name in embedders}
+    for _round in range(2):  # alternate, best of two each: the shared machine's load drifts
+        for name, e in embedders.items():
+            rates[name] = max(rates[name], _rate(e.encode_batch, pixels[name], len(pictures)))
+    vectors = {name: np.concatenate([e.encode_batch(p) for p in pixels[name]]) for name, e in embedders.items()}
+    cos = (vectors["torch"] * vectors["onnx"]).sum(axis=1)
+    text = {name: e.encode_texts(QUERIES) for name, e in embedders.items()}
+    text_cos = (text["torch"] * text["onnx"]).sum(axis=1)
+    overlap_img = _overlap(vectors["torch"], vectors["onnx"], vectors["torch"], vectors["onnx"])
+    overlap_txt = _overlap(vectors["torch"], vectors["onnx"], text["torch"], text["onnx"])
+    print(f"  fp32 open_clip (torch): {rates['torch']:.2f} images/s; ONNX Runtime: {rates['onnx']:.2f} images/s; "
+          f"ratio {rates['onnx'] / rates['torch']:.2f} (goal >= 2)")
+    print(f"  cosine ONNX vs open_clip: images min {cos.min():.4f} mean {cos.mean():.4f}; "
+          f"texts min {text_cos.min():.4f} (goal >= 0.99)")
+    print(f"  top-10 overlap: image queries {overlap_img:.3f}, text queries {overlap_txt:.3f} (goal >= 0.95)",
+          flush=True)
+    return rates
+
+
+def _overlap(lib_a, lib_b, q_a, q_b, k: int = 10) -> float:
+    k = min(k, len(lib_a))
+    got = [len(set(np.argsort(-(lib_a @ a))[:k].tolist()) & set(np.argsort(-(lib_b @ b))[:k].tolist())) / k
+           for a, b in zip(q_a, q_b)]
+    return float(np.mean(got))
+
+
+def end_to_end(tmp: Path, spec, embedders, blobs, bare: dict[str, float], batch: int) -> Path:
+    from vspectrum_app.library.importer import add_image
+    from vspectrum_app.library.indexer import build_index
+    from vspectrum_app.library.workspace import Workspace
+
+    print("(2) end to end build_index (decode + preprocess + embed + commit + insert) over the bare rate", flush=True)
+    for name, e in embedders.items():
+        ws = Workspace.open(tmp / f"ws-{name}")
+        for i, blob in enumerate(blobs):
+            add_image(ws, blob + i.to_bytes(4, "big"), source_name=f"shot{i}.jpg")  # distinct hashes
+        report = build_index(ws, spec, embedder=e, batch_size=batch)
+        rate = report.embedded / report.seconds
+        print(f"  {name}: {rate:.2f} images/s end to end; ratio to its bare rate {rate / bare[name]:.3f} "
+              f"(goal >= 0.95)", flush=True)
+        ws.close()
+    return tmp / "ws-onnx"
+
+
+def _child(code: str, timeout: int = 900) -> dict:
+    """Run ``code`` in a fresh interpreter; it prints one JSON line at the end."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    if done.returncode != 0:
+        raise SystemExit(f"child failed: {done.stderr[-1500:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the parent (this big process).
+PEAK = ("peak = [int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')][0]")
+
+
+def index_memory(tmp: Path, blobs) -> None:
+    from vspectrum_app.library.importer import add_image
+    from vspectrum_app.library.workspace import Workspace
+
+    print("(2b) peak memory of a `library index` process (ONNX backend), two library sizes", flush=True)
+    for factor in (1, 3):
+        root = tmp / f"ws-mem-{factor}"
+        ws = Workspace.open(root)
+        for i in range(len(blobs) * factor):
+            add_image(ws, blobs[i % len(blobs)] + i.to_bytes(4, "big"), source_name=f"m{i}.jpg")
+        ws.close()
+        got = _child(f"""
+import json, time
+from vspectrum_app.cli import main
+start = time.perf_counter()
+rc = main(['-w', {str(root)!r}, 'library', 'index', '--backend', 'onnx', '--json'])
+{PEAK}
+print(json.dumps({{'rc': rc, 'peak_mb': peak, 's': time.perf_counter() - start}}))
+""")
+        print(f"  {len(blobs) * factor:>6} images: peak RSS {got['peak_mb']:.0f} MB, {got['s']:.1f} s", flush=True)
+
+
+def cold_search(ws_root: Path) -> None:
+    print("(3) cold `library search` in a new process (text not cached), per backend", flush=True)
+    for i, backend in enumerate(("onnx", "torch")):
+        start = time.perf_counter()
+        got = _child(f"""
+import json, sys, time
+t = time.perf_counter()
+from vspectrum_app.cli import main
+rc = main(['-w', {str(ws_root)!r}, 'library', 'search', {QUERIES[i] + ' cold'!r}, '--backend', {backend!r}, '--json'])
+{PEAK}
+print(json.dumps({{'rc': rc, 'in_process_s': time.perf_counter() - t, 'torch': 'torch' in sys.modules,
+                  'peak_mb': peak}}))
+""")
+        wall = time.perf_counter() - start
+        print(f"  {backend}: {wall:.2f} s wall (interpreter start included), {got['in_process_s']:.2f} s after "
+              f"start; torch imported: {got['torch']}; peak RSS {got['peak_mb']:.0f} MB", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""CLIP's byte-level BPE tokeniser without torch or open_clip (for the ONNX backend).
+
+The same algorithm and vocabulary file as open_clip's ``SimpleTokenizer`` with its default
+``lower`` cleaning (ftfy fix, HTML unescape twice, whitespace collapse, lower case), returning
+a numpy int64 array instead of a torch tensor. The export checks token for token against
+open_clip before a model is ever served by this class (``onnx_export``), so a model whose
+tokeniser differs falls back to torch instead of being embedded wrongly.
+"""
+
+from __future__ import annotations
+
+import gzip
+import html
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import regex
+
+SPECIAL = ("<start_of_text>", "<end_of_text>")
+N_MERGES = 49152 - 256 - 2  # open_clip reads lines 1 .. 48894 of the merges file
+
+
+@lru_cache(maxsize=1)
+def _bytes_to_unicode() -> dict[int, str]:
+    """Map every byte to a printable character, so BPE never sees whitespace or controls."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, map(chr, cs)))
+
+
+def _clean(text: str) -> str:
+    try:  # ftfy repairs mojibake; plain text passes unchanged, so the lean bundle may omit it
+        import ftfy
+
+        text = ftfy.fix_text(text)
+    except ImportError:
+        pass
+    text = html.unescape(html.unescape(text)).strip()
+    return " ".join(text.split()).strip().lower()
+
+
+class ClipTokenizer:
+    def __init__(self, vocab_path: Path, context_length: int = 77):
+        merges = gzip.open(vocab_path).read().decode("utf-8").split("\n")[1:N_MERGES + 1]
+        pairs = [tuple(m.split()) for m in merges]
+        byte_chars = list(_bytes_to_unicode().values())
+        vocab = byte_chars + [c + "</w>" for c in byte_chars] + ["".join(p) for p in pairs] + list(SPECIAL)
+        self.encoder = {tok: i for i, tok in enumerate(vocab)}
+        self.ranks = {p: i for i, p in enumerate(pairs)}
+        self.sot, self.eot = self.encoder[SPECIAL[0]], self.encoder[SPECIAL[1]]
+        self.context_length = context_length
+        self._cache = {t: t for t in SPECIAL}
+        self._pattern = regex.compile("|".join(SPECIAL) + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""",
+                                      regex.IGNORECASE)
+
+    def _bpe(self, token: str) -> str:
+        if token in self._cache:
+            return self._cache[token]
+        word = tuple(token[:-1]) + (token[-1] + "</w>",)
+        while len(word) > 1:
+            pairs = {(a, b) for a, b in zip(word, word[1:])}
+            best = min(pairs, key=lambda p: self.ranks.get(p, float("inf")))
+            if best not in self.ranks:
+                break
+            merged, i = [], 0
+            while i < len(word):  # merge every occurrence of the best pair, left to right
+                if i < len(word) - 1 and word[i] == best[0] and word[i + 1] == best[1]:
+                    merged.append(word[i] + word[i + 1])
+                    i += 2
+                else:
+                    merged.append(word[i])
+                    i += 1
+            word = tuple(merged)
+        out = " ".join(word)
+        self._cache[token] = out
+        return out
+
+    def encode(self, text: str) -> list[int]:
+        byte_map = _bytes_to_unicode()
+        ids: list[int] = []
+        for token in self._pattern.findall(_clean(text)):
+            token = "".join(byte_map[b] for b in token.encode("utf-8"))
+            ids.extend(self.encoder[t] for t in self._bpe(token).split(" "))
+        return ids
+
+    def __call__(self, texts: str | list[str]) -> np.ndarray:
+        """Token ids, shape (n, context_length): start, text, end, zero padding; truncated
+        texts keep the end token last, as open_clip does."""
+        if isinstance(texts, str):
+            texts = [texts]
+        out = np.zeros((len(texts), self.context_length), dtype=np.int64)
+        for row, text in enumerate(texts):
+            ids = [self.sot, *self.encode(text), self.eot]
+            if len(ids) > self.context_length:
+                ids = ids[:self.context_length]
+                ids[-1] = self.eot
+            out[row, :len(ids)] = ids
+        return out

@@ -1,0 +1,248 @@
+"""Export an open_clip model's two towers to ONNX, check them, and cache them per model key.
+
+Needs torch, open_clip and the ``onnx`` package (export time only; serving needs only
+onnxruntime). Each tower is exported in fp32 and quantised to int8 (dynamic, weights int8,
+activations quantised per batch: the fast path on CPUs with VNNI); the int8 tower is kept
+only when its embeddings stay within cosine 0.99 of fp32 open_clip's on the check inputs,
+otherwise the fp32 tower is kept. Before a model is cached, the torch-free tokeniser and
+preprocessing must reproduce open_clip's exactly, and both backends are timed on the same
+batch once: the result, recorded in ``meta.json``, is what ``auto`` chooses by.
+
+The cache folder is ``<models>/onnx/<model_key>``; the key changes with the weights, so a
+changed model is exported afresh. A folder is written under a temporary name and renamed,
+so a crash never leaves a half export that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from vspectrum_app.core.jobs import NullReporter, Reporter
+from vspectrum_app.core.paths import models_dir
+
+FORMAT = 1
+MIN_COSINE = 0.99
+CHECK_TEXTS = ["a photo of a dog", "Family dinner at home!", "luxury car", "café & crème brûlée",
+               "prayer", "POLICE officers, 2024", "graduation ceremony with friends and family",
+               "a " + "very " * 60 + "long caption that is truncated"]
+
+
+class ExportError(Exception):
+    """The model cannot be served by the ONNX backend; the message says why."""
+
+
+def cache_folder(model_key: str) -> Path:
+    return models_dir() / "onnx" / model_key
+
+
+def cached_meta(model_key: str) -> dict | None:
+    """The cached export's description, or None when there is no complete export of this format."""
+    folder = cache_folder(model_key)
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+    except (OSError, ValueError):
+        return None
+    files = [meta.get("image_file"), meta.get("text_file"), meta.get("vocab_file")]
+    if meta.get("format") != FORMAT or meta.get("model_key") != model_key or \
+            not all(f and (folder / f).is_file() for f in files):
+        return None
+    return meta
+
+
+def export(embedder, reporter: Reporter | None = None) -> dict:
+    """Export the loaded torch ``Embedder`` (see ``embedder.py``); returns the cached meta."""
+    reporter = reporter or NullReporter()
+    try:
+        import onnx  # noqa: F401  (torch's exporter needs it; imported here to fail early and clearly)
+        import onnxruntime  # noqa: F401
+        import torch
+    except ImportError as exc:
+        raise ExportError(f"{exc.name} is not installed") from None
+    key = embedder.spec.model_key
+    folder = cache_folder(key)
+    tmp = folder.with_name(f"{key}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    reporter.log(f"exporting CLIP {embedder.spec.describe()} to ONNX (once per model)")
+    try:
+        pre, vocab, context_length = _torch_free_parts(embedder, tmp)
+        images = _check_images(pre.size)
+        pixels = pre.batch(images)
+        _same_preprocessing(embedder, images, pixels)
+        tokens = _same_tokens(embedder, tmp / vocab, context_length)
+        with torch.inference_mode():
+            ref_image = embedder.model.encode_image(torch.from_numpy(pixels)).float().numpy()
+            ref_text = embedder.model.encode_text(torch.from_numpy(tokens)).float().numpy()
+        _export_tower(torch, _Tower(embedder.model.encode_image), pixels[:1], "pixels", tmp / "image.fp32.onnx")
+        _export_tower(torch, _Tower(embedder.model.encode_text), tokens[:1], "tokens", tmp / "text.fp32.onnx")
+        image_file, image_cos = _best_precision(tmp, "image", "pixels", pixels, ref_image)
+        text_file, text_cos = _best_precision(tmp, "text", "tokens", tokens, ref_text)
+        rates = _rates(embedder, tmp / image_file, pixels)
+    except ExportError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    except Exception as exc:  # an architecture the exporter or runtime cannot handle
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ExportError(f"{type(exc).__name__}: {str(exc)[:200]}") from None
+    meta = {"format": FORMAT, "model_key": key, "model": embedder.spec.describe(), "dim": embedder.dim,
+            "image_file": image_file, "text_file": text_file, "vocab_file": vocab,
+            "context_length": context_length, "size": pre.size, "mean": list(pre.mean), "std": list(pre.std),
+            "interpolation": pre.interpolation, "cosine_min": {"image": image_cos, "text": text_cos},
+            "rate_images_per_s": rates, "faster": "onnx" if rates["onnx"] >= rates["torch"] else "torch",
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+    reporter.log(f"ONNX export ready ({image_file}, {text_file}; cosine to open_clip >= "
+                 f"{min(image_cos, text_cos):.4f}; {rates['onnx']:.1f} vs {rates['torch']:.1f} images/s with torch)")
+    return meta
+
+
+class _Tower:
+    """Wrap one encode method as a module for the exporter (imported torch is the caller's)."""
+
+    def __new__(cls, method):
+        import torch
+
+        class Tower(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.owner = method.__self__
+
+            def forward(self, x):
+                return method(x)
+
+        return Tower().eval()
+
+
+def _torch_free_parts(embedder, folder: Path):
+    """The preprocessing settings and vocabulary the ONNX backend will use, or ExportError."""
+    from open_clip import tokenizer as oct
+    from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
+
+    from vspectrum_app.library.clip_preprocess import FILTERS, Preprocess
+
+    cfg = getattr(embedder.model.visual, "preprocess_cfg", None) or {}
+    size = cfg.get("size", embedder.input_size[0])
+    size = tuple(size) if isinstance(size, (list, tuple)) else (size, size)
+    if cfg.get("resize_mode", "shortest") != "shortest" or size[0] != size[1] or \
+            cfg.get("interpolation", "bicubic") not in FILTERS:
+        raise ExportError(f"preprocessing {cfg} is not supported without torch (square 'shortest' resize only)")
+    tok = embedder.tokenizer
+    if type(tok) is not oct.SimpleTokenizer or tok.clean_fn is not oct._clean_lower or tok.reduction_fn is not None \
+            or tok.vocab_size != 49408:
+        raise ExportError(f"tokeniser {type(tok).__name__} is not CLIP's plain BPE tokeniser")
+    vocab = Path(oct.default_bpe())
+    shutil.copyfile(vocab, folder / vocab.name)
+    pre = Preprocess(size=int(size[0]), mean=tuple(float(v) for v in cfg.get("mean", OPENAI_DATASET_MEAN)),
+                     std=tuple(float(v) for v in cfg.get("std", OPENAI_DATASET_STD)),
+                     interpolation=cfg.get("interpolation", "bicubic"))
+    return pre, vocab.name, int(tok.context_length)
+
+
+def _check_images(size: int, n: int = 8):
+    """Deterministic screenshot-like pictures of several shapes (portrait, landscape, small)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    shapes = [(360, 640), (640, 360), (size, size), (200, 180), (721, 1283), (500, 500), (300, 900), (1000, 240)]
+    out = []
+    for w, h in shapes[:n]:
+        ramp = np.linspace(0, 255, h, dtype=np.float32)[:, None, None] * rng.uniform(0.2, 1, (1, 1, 3))
+        arr = np.broadcast_to(ramp, (h, w, 3)) + rng.normal(0, 25, (h, w, 3))
+        arr[rng.integers(0, h // 2):, : rng.integers(1, w)] *= rng.uniform(0.1, 0.9)
+        out.append(Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)))
+    return out
+
+
+def _same_preprocessing(embedder, images, pixels: np.ndarray) -> None:
+    reference = embedder.preprocess_batch(images).numpy()
+    worst = float(np.abs(reference - pixels).max())
+    if worst > 1e-4:
+        raise ExportError(f"torch-free preprocessing differs from open_clip's by {worst:.2g}")
+
+
+def _same_tokens(embedder, vocab: Path, context_length: int) -> np.ndarray:
+    from vspectrum_app.library.clip_tokenizer import ClipTokenizer
+
+    ours = ClipTokenizer(vocab, context_length)(CHECK_TEXTS)
+    if not np.array_equal(ours, embedder.tokenizer(CHECK_TEXTS).numpy()):
+        raise ExportError("the torch-free tokeniser does not reproduce open_clip's tokens for this model")
+    return ours
+
+
+def _export_tower(torch, module, example: np.ndarray, name: str, path: Path) -> None:
+    import warnings
+
+    # Grad stays enabled: without it nn.MultiheadAttention takes its fused fast path, an
+    # operator the exporter cannot translate (nothing is trained: the graph is only traced).
+    with warnings.catch_warnings(), torch.inference_mode(False), torch.enable_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+        torch.onnx.export(module, (torch.from_numpy(example),), str(path), input_names=[name],
+                          output_names=["embedding"], dynamic_axes={name: {0: "batch"}, "embedding": {0: "batch"}},
+                          opset_version=17, dynamo=False)
+
+
+def _best_precision(folder: Path, tower: str, name: str, inputs: np.ndarray, reference: np.ndarray) -> tuple[str, float]:
+    """int8 when it keeps cosine >= 0.99 to fp32 open_clip, else fp32 (which must match)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fp32, int8 = f"{tower}.fp32.onnx", f"{tower}.int8.onnx"
+    root = logging.getLogger()  # the quantiser logs advice meant for its developers to the root logger
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(str(folder / fp32), str(folder / int8), weight_type=QuantType.QInt8)
+    finally:
+        root.setLevel(level)
+    cos8 = _min_cosine(_run(folder / int8, name, inputs), reference)
+    if cos8 >= MIN_COSINE:
+        (folder / fp32).unlink()
+        return int8, cos8
+    (folder / int8).unlink()
+    cos32 = _min_cosine(_run(folder / fp32, name, inputs), reference)
+    if cos32 < 0.999:
+        raise ExportError(f"the exported {tower} tower does not reproduce open_clip (cosine {cos32:.4f})")
+    return fp32, cos32
+
+
+def _run(path: Path, name: str, inputs: np.ndarray) -> np.ndarray:
+    from vspectrum_app.library.onnx_embedder import Tower
+
+    return Tower(path, name)(inputs)
+
+
+def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return float((a * b).sum(axis=1).min())
+
+
+def _rates(embedder, image_model: Path, pixels: np.ndarray) -> dict[str, float]:
+    """Images per second of each backend on the same batch, best of two (after a warm-up)."""
+    import torch
+
+    from vspectrum_app.library.onnx_embedder import Tower
+
+    tower = Tower(image_model, "pixels")
+    tensor = torch.from_numpy(pixels)
+
+    def best(fn) -> float:
+        fn()
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return round(len(pixels) / min(times), 2)
+
+    with torch.inference_mode():
+        torch_rate = best(lambda: embedder.model.encode_image(tensor))
+    return {"torch": torch_rate, "onnx": best(lambda: tower(pixels))}
