@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-ERROR_STYLE = "color: #b00020"
+from vspectrum_app.gui.message_label import MessageLabel
 
 
 class JobControls(QWidget):
@@ -29,8 +29,9 @@ class JobControls(QWidget):
         self.start_button.setToolTip(start_tip)
         self.pause_button.setToolTip(pause_tip)
         self.stop_button.setToolTip(stop_tip)
-        self.status = QLabel(idle)
-        self.status.setWordWrap(True)
+        self.status = MessageLabel(idle, lines=3)
+        for b, name in ((self.start_button, "Start"), (self.pause_button, "Pause or resume"), (self.stop_button, "Stop")):
+            b.setAccessibleName(name)
         buttons = QHBoxLayout()
         for b in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(b)
@@ -48,9 +49,9 @@ class JobControls(QWidget):
         self.job = job
         self._set_running(job is not None)
 
-    def set_status(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
+    def set_status(self, text: str, error: bool = False, kind: str = "info") -> None:
+        """The status line; red only for ``error`` (a real problem), a tick for ``kind="success"``."""
+        self.status.set_message(text, "error" if error else kind)
 
     def toggle_pause(self) -> None:
         if self.job is None:

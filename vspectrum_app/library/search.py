@@ -5,7 +5,8 @@ nearest screenshots. **Deduplication (our documented choice):** a screenshot goe
 first keyword (in the set's order) that retrieves it; a later keyword then takes its next
 best, so every keyword still contributes k distinct images and a value gets
 ``k x keywords`` distinct images when the library is large enough. Screenshots flagged by
-the crawler (black frame, login wall, ...) are never retrieved.
+the crawler (black frame, login wall, ...) and simulator captures (platform ``sim``: the
+simulator serves copies of the workspace's own screenshots) are never retrieved.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from vspectrum_app.library.indexer import load_vectors, open_index
 from vspectrum_app.library.keywords import KeywordSet
 from vspectrum_app.library.workspace import Workspace
 
+SIMULATED = "sim"     # the platform of simulator captures, kept out of retrieval
 DEFAULT_RADIUS = 1.5  # the paper's coverage radius, Euclidean on unit vectors
 
 
@@ -163,7 +165,7 @@ class Searcher:
             want *= 2
 
     def _flagged(self) -> set[int]:
-        return {r[0] for r in self.ws.db.execute("SELECT id FROM images WHERE flags != ''")}
+        return {r[0] for r in self.ws.db.execute(f"SELECT id FROM images WHERE flags != '' OR platform = '{SIMULATED}'")}
 
     def _hits(self, pairs: list[tuple[int, float]]) -> list[Hit]:
         if not pairs:
