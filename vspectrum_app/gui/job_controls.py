@@ -27,6 +27,7 @@ class JobControls(QWidget):
                                                                   QPushButton("Stop"))
         self.start_button.setShortcut(QKeySequence("Ctrl+Return"))
         self.start_button.setToolTip(start_tip)
+        self._start_tip, self._blocked = start_tip, None
         self.pause_button.setToolTip(pause_tip)
         self.stop_button.setToolTip(stop_tip)
         self.status = MessageLabel(idle, lines=3)
@@ -43,6 +44,12 @@ class JobControls(QWidget):
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop)
         self._set_running(False)
+
+    def block_start(self, reason: str | None) -> None:
+        """Disable Start while the pane's form is invalid (``reason`` in Start's tooltip); None allows it."""
+        self._blocked = reason
+        self._set_running(self.job is not None)
+        self.start_button.setToolTip(reason or self._start_tip)
 
     def attach(self, job) -> None:
         """The job the buttons now control; None once it has finished."""
@@ -72,7 +79,7 @@ class JobControls(QWidget):
 
     def _set_running(self, running: bool) -> None:
         can_pause = running and getattr(self.job, "can_pause", False)
-        self.start_button.setEnabled(not running)
+        self.start_button.setEnabled(not running and not self._blocked)
         self.pause_button.setEnabled(can_pause)
         self.pause_button.setText("Pause")
         if running and not can_pause:
