@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QRect, QSize, Qt
+from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMessageBox, QScrollArea, QStackedWidget, QStyle, QWidget)
@@ -89,18 +89,25 @@ class MainWindow(QMainWindow):
         return area
 
     # -- geometry -----------------------------------------------------------------------
+    def available_area(self) -> QRect:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry() if screen else QRect(0, 0, 1280, 800)
+
     def _restore_geometry(self) -> None:
-        screen = QGuiApplication.primaryScreen()
-        available = screen.availableGeometry() if screen else QRect(0, 0, 1280, 800)
+        """The size and place of the last session when they still fit the screen, else the default."""
+        available = self.available_area()
         saved = self.ctx.settings.get("window_geometry")
-        if saved and self.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii"))):
-            if available.intersects(self.frameGeometry()) and self.width() <= available.width() \
-                    and self.height() <= available.height():
+        if isinstance(saved, list) and len(saved) == 4 and all(isinstance(n, int) for n in saved):
+            rect = QRect(*saved)
+            if available.contains(rect) and rect.width() >= MINIMUM_SIZE.width() \
+                    and rect.height() >= MINIMUM_SIZE.height():
+                self.setGeometry(rect)
                 return
         self.setGeometry(initial_geometry(available))
 
     def _save_geometry(self) -> None:
-        self.ctx.settings.set("window_geometry", bytes(self.saveGeometry().toBase64()).decode("ascii"))
+        g = self.geometry()  # [x, y, width, height] of the content area, as setGeometry takes it
+        self.ctx.settings.set("window_geometry", [g.x(), g.y(), g.width(), g.height()])
         try:
             self.ctx.settings.save()
         except OSError:

@@ -83,6 +83,7 @@ class AnnotationPane(QWidget):
 
         self.sets = QComboBox()
         self.sets.setAccessibleName("Task set")
+        self.sets.setPlaceholderText("no task set yet: create one under Sets and results")
         # long set names: a wide field, elided in the middle in the list, full name in the tooltip
         self.sets.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.sets.setMinimumContentsLength(28)
@@ -386,6 +387,12 @@ class AnnotationPane(QWidget):
             super().keyPressEvent(event)
 
 
+def _wrapped(label: QLabel) -> QLabel:
+    """A label that wraps instead of asking for its text's width (the pane must fit 1024 px)."""
+    label.setWordWrap(True)
+    return label
+
+
 def _num(x, digits: int) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
@@ -455,7 +462,7 @@ class SetsPanel(QWidget):
         return box
 
     def _build_results(self) -> QWidget:
-        self.summary = QLabel()
+        self.summary = _wrapped(QLabel())
         self.run = QComboBox()
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
@@ -474,9 +481,9 @@ class SetsPanel(QWidget):
         layout = QVBoxLayout(widget)
         layout.addLayout(top)
         layout.addWidget(self.table9, 2)
-        layout.addWidget(QLabel("Items with disagreement (Enter or double-click opens one for review)"))
+        layout.addWidget(_wrapped(QLabel("Items with disagreement (Enter or double-click opens one for review)")))
         layout.addWidget(self.disagreements, 1)
-        layout.addWidget(QLabel("Scores on all retrieved screenshots, and on those annotators agreed reflect the value"))
+        layout.addWidget(_wrapped(QLabel("Scores on all retrieved screenshots, and on those annotators agreed reflect the value")))
         layout.addWidget(self.filtered, 1)
         return widget
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRegularExpression, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap, QRegularExpressionValidator
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListView, QMessageBox,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListView, QMessageBox,
                                QProgressBar, QPushButton, QSizePolicy, QSplitter, QStackedWidget, QTextBrowser, QVBoxLayout,
                                QWidget)
 
@@ -157,18 +157,19 @@ class LibraryPane(QWidget):
         top.addWidget(self.date_from)
         top.addWidget(self.date_to)
         top.addWidget(self.sort)
-        chips = QHBoxLayout()
+        chips = self.chip_grid = QGridLayout()  # one row when wide, two rows of five when narrow
         chips.setSpacing(4)
         self.chips: dict[str, QPushButton] = {}
         for value in SCHWARTZ_VALUES:
             chip = QPushButton(value)
             chip.setCheckable(True)
-            chip.setMinimumWidth(40)  # the row may narrow; the name stays in the tooltip
-            chip.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             chip.setToolTip(f"Show {value}'s images: the 5 closest screenshots for each of its keywords")
+            # the grid, not the chips, decides the width: resizeEvent picks one row or two
+            chip.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             chip.clicked.connect(lambda checked, v=value: self.search_value(v) if checked else self.refresh())
-            chips.addWidget(chip)
             self.chips[value] = chip
+        self._chip_columns = 0
+        self._place_chips(len(self.chips))
         self.grid = QListView()
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setIconSize(QSize(96, 160))
@@ -245,6 +246,17 @@ class LibraryPane(QWidget):
         ctx.workspace_changed.connect(self._workspace_changed)
         ctx.library_changed.connect(self.refresh)
         self._workspace_changed()
+
+    def _place_chips(self, columns: int) -> None:
+        if columns != self._chip_columns:
+            self._chip_columns = columns
+            for n, chip in enumerate(self.chips.values()):
+                self.chip_grid.addWidget(chip, n // columns, n % columns)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        wide = sum(c.sizeHint().width() + 4 for c in self.chips.values()) <= self.width() - 2 * style.MARGIN
+        self._place_chips(len(self.chips) if wide else (len(self.chips) + 1) // 2)
 
     # -- data ---------------------------------------------------------------------------
     def _workspace_changed(self) -> None:

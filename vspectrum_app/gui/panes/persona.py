@@ -93,9 +93,8 @@ class PersonaPane(QWidget):
         self.tabs.addTab(self.library, "Personas")
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self._build_form())
-        scroll.setMinimumWidth(min(360, scroll.widget().minimumSizeHint().width()
+        scroll.setMinimumWidth(min(320, scroll.widget().minimumSizeHint().width()
                                    + scroll.verticalScrollBar().sizeHint().width()))
         left = QWidget()  # the form scrolls; Start and the status stay in view below it
         left_layout = QVBoxLayout(left)
@@ -128,6 +127,7 @@ class PersonaPane(QWidget):
 
         config = QGroupBox("Persona session")
         form = QFormLayout(config)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels go above fields when narrow
         self.personas, self.models = QListWidget(), QListWidget()
         for checklist in (self.personas, self.models):
             checklist.setMaximumHeight(130)

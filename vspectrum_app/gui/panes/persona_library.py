@@ -44,6 +44,7 @@ class PersonaLibraryWidget(QWidget):
         self.tags = QLineEdit()
         self.tags.setPlaceholderText("comma-separated")
         self.source = QLabel()
+        self.source.setWordWrap(True)
         self.status = MessageLabel(lines=3)
         self.new_button, self.save_button = QPushButton("New"), QPushButton("Save")
         self.delete_button, self.import_button = QPushButton("Delete"), QPushButton("Import file...")

@@ -10,9 +10,10 @@ from PySide6.QtGui import QImageReader, QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QSizePolicy, QSplitter, QVBoxLayout,
                                QWidget)
 
+from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.panes.persona_results import SeriesPlot, mix_bucket, mix_series, yes_rate_series
 
-SHOT = QSize(400, 250)  # the browser's viewport is 1280 x 800
+SHOT = QSize(256, 160)  # the browser's viewport is 1280 x 800 (1.6:1)
 REDRAW_MS = 100
 DECISIONS = {"yes": ("Yes: watches {dwell:g} s", "#1b7f3b"), "no": ("No: scrolls on", "#444444"),
              "unparsed": ("Unclear answer (neither yes nor no): scrolls on, counted as no", "#b36b00"),
@@ -46,9 +47,7 @@ class LiveView(QWidget):
         self.ctx = ctx
         self.header, self.shot, self.decision, self.info, self.counters = (QLabel("No session running."), QLabel(),
                                                                           QLabel(), QLabel(), QLabel())
-        self.shot.setMinimumSize(SHOT / 2)
-        self.shot.setMaximumSize(SHOT)
-        self.shot.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.shot.setFixedSize(SHOT)
         self.shot.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.shot.setStyleSheet("background: #dddddd")
         for label in (self.header, self.decision, self.info, self.counters):
@@ -65,16 +64,23 @@ class LiveView(QWidget):
         top.addWidget(self.shot)
         top.addLayout(side, 1)
         self.progress = QProgressBar()
-        self.yes_plot = SeriesPlot("Running yes-rate per trial", "video in the trial", "yes so far (%)")
-        self.mix_plot = SeriesPlot("Served topic mix", "video in the trial", "share of videos (%)", symbols=True)
+        self.yes_plot = SeriesPlot("Yes-rate per trial", "video in the trial", "yes so far (%)")
+        self.mix_plot = SeriesPlot("Topic mix served", "video in the trial", "share of videos (%)", symbols=True)
+        self.yes_plot.setToolTip("The running share of yes answers in each trial, video by video")
+        self.mix_note = MessageLabel(lines=2)  # what the topic mix shows, or why it is empty
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
         for plot in (self.yes_plot, self.mix_plot):
-            plot.setMinimumSize(220, 170)  # below this the pane scrolls instead of crushing the plots
+            plot.setMinimumSize(180, 160)  # below this the pane scrolls instead of crushing the plots
         plots = QSplitter()
         plots.addWidget(self.yes_plot)
-        plots.addWidget(self.mix_plot)
+        mix = QWidget()
+        mix_layout = QVBoxLayout(mix)
+        mix_layout.setContentsMargins(0, 0, 0, 0)
+        mix_layout.addWidget(self.mix_plot, 1)
+        mix_layout.addWidget(self.mix_note)
+        plots.addWidget(mix)
         lower = QSplitter(Qt.Orientation.Vertical)
         lower.addWidget(plots)
         lower.addWidget(self.log)
@@ -166,7 +172,9 @@ class LiveView(QWidget):
         self.yes_plot.set_series(yes_rate_series(cumulative_yes_rate(self.steps)))
         labelled = any(s.item_topics for s in self.steps)
         self.mix_plot.set_series(mix_series(topic_mix(self.steps, self.bucket)) if labelled else {})
-        self.mix_plot.setTitle(mix_title(labelled, bool(self.steps), self.platform))
+        note = mix_title(labelled, bool(self.steps), self.platform)
+        if note != self.mix_note.full_text():
+            self.mix_note.set_message(note)
         c = self.counts
         self.counters.setText(f"{len(self.steps)} videos: {c['yes']} yes, {c['no']} no, {c['unparsed']} unclear, "
                               f"{c['refusal']} refusals")
