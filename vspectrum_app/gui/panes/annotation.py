@@ -191,6 +191,8 @@ class AnnotationPane(QWidget):
                                           Qt.ItemDataRole.ToolTipRole)
             if select and self.sets.findData(select) >= 0:
                 self.sets.setCurrentIndex(self.sets.findData(select))
+            elif self.sets.count():  # a placeholder text leaves the combo unselected otherwise
+                self.sets.setCurrentIndex(0)
         self.results.reload()
 
     def start(self) -> None:
