@@ -116,7 +116,10 @@ def test_live_view_counts_thumbnails_log_and_end(pane, ctx, qtbot, tmp_path):
     with qtbot.waitSignal(ctx.library_changed):
         job.finished.emit(0)
     assert "s1: done; 2 stored, 2 duplicates, 1 flagged, 5 videos seen; index: 2 embedded" in pane.log.toPlainText()
-    assert pane.status.full_text() == "Finished: 2 captures stored."
+    assert pane.status.full_text().startswith("Finished: 2 captures stored.") and pane.status.kind() == "success"
+    assert pane.platform.currentData() == "sim"  # the simulator crawl chosen above says where its captures went
+    assert "kept out of the benchmark" in pane.status.full_text()
+    assert "simulator captures" in pane.status.full_text()
     assert pane.start_button.isEnabled() and not pane.stop_button.isEnabled() and not pane.pause_button.isEnabled()
 
 
@@ -161,7 +164,7 @@ def test_sessions_tab_lists_the_workspace_sessions(pane, ctx):
     store.finish(sid, "done", None)
     ctx.workspace_changed.emit()
     assert pane.sessions.rowCount() == 1
-    assert [pane.sessions.item(0, c).text() for c in (1, 2, 3, 4)] == ["sim", "youtube", "done", "0/5"]
+    assert [pane.sessions.item(0, c).text() for c in (1, 2, 3, 4)] == ["simulator (kept out of the benchmark)", "youtube", "done", "0/5"]
 
 
 @pytest.mark.skipif(not Job.can_pause or not os.path.exists("/proc/self/stat"), reason="needs SIGSTOP and /proc")

@@ -420,7 +420,8 @@ class PersonaPane(QWidget):
         ids = [r["session_id"] for r in result if isinstance(r, dict)] or self.live.session_ids
         done = self.live.run_steps
         if code == 0:
-            self.controls.set_status(f"Finished: {len(ids)} session(s), {done} videos this run; see Results.")
+            self.controls.set_status(f"Finished: {len(ids)} session(s), {done} videos this run; see Results.",
+                                     kind="success")
         elif code == 130:
             self.controls.set_status(f"Stopped: {done} videos this run are saved; select the session under "
                                      f"Sessions and press Resume to go on.")
