@@ -26,6 +26,7 @@ from vspectrum_app.library.workspace import Workspace
 
 SIMULATED = "sim"     # the platform of simulator captures, kept out of retrieval
 DEFAULT_RADIUS = 1.5  # the paper's coverage radius, Euclidean on unit vectors
+CALIBRATED_QUANTILE = 0.99  # the default coverage: a model's top 1 % of (screenshot, keyword) pairs
 
 
 class SearchError(Exception):
@@ -135,10 +136,19 @@ class Searcher:
                                      rank=rank, image_id=image_id, similarity=sim))
         return out
 
-    def coverage(self, keyword_set: KeywordSet, radius: float = DEFAULT_RADIUS) -> dict[str, dict[str, Any]]:
-        """Per value: images within ``radius`` (Euclidean, unit vectors) of any of its keywords."""
+    def coverage(self, keyword_set: KeywordSet, radius: float | None = None) -> dict[str, dict[str, Any]]:
+        """Per value: images within ``radius`` (Euclidean, unit vectors; the paper's is
+        ``DEFAULT_RADIUS``) of any of its keywords; ``radius=None``: the threshold calibrated
+        for this model (see ``calibrated_threshold``)."""
         ids, matrix = load_vectors(self.ws, self.model_key)
-        threshold = 1.0 - radius ** 2 / 2.0
+        all_keywords = [kw for kws in keyword_set.values.values() for kw in kws]
+        if radius is not None:
+            threshold = radius_threshold(radius)
+        elif len(ids):
+            threshold = calibrated_threshold(matrix @ self.text_vectors(all_keywords).T)
+        else:
+            threshold = 1.0
+        self.last_threshold = threshold
         out = {}
         for value, keywords in keyword_set.values.items():
             if len(ids):
@@ -177,6 +187,23 @@ class Searcher:
                     author=rows[i]["author"], caption=rows[i]["caption"], source_name=rows[i]["source_name"],
                     extra=json.loads(rows[i]["extra_json"] or "{}"))
                 for i, s in pairs if i in rows]
+
+
+def radius_threshold(radius: float) -> float:
+    """The paper's radius as a cosine threshold: |a - b|^2 = 2 - 2 cos for unit vectors."""
+    return 1.0 - radius ** 2 / 2.0
+
+
+def calibrated_threshold(sims: np.ndarray, quantile: float = CALIBRATED_QUANTILE) -> float:
+    """The cosine at the ``quantile`` of every (screenshot, keyword) similarity of one model.
+
+    Why: image-text cosines of a CLIP model sit in a narrow band that differs per model
+    (about 0.1-0.35 for ViT-B-32), so the paper's radius 1.5 (cosine >= -0.125) counts every
+    screenshot for every value. Taking the model's own top 1 % of pairs as "close" makes the
+    bars comparable across models and values. Linear interpolation between order statistics
+    (numpy's default); an empty matrix gives 1.0 (nothing counts)."""
+    flat = np.asarray(sims, dtype=np.float64).ravel()
+    return float(np.quantile(flat, quantile)) if flat.size else 1.0
 
 
 def open_searcher(ws: Workspace, spec: ClipSpec | None = None) -> Searcher:

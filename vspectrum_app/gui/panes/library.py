@@ -490,8 +490,13 @@ class LibraryPane(QWidget):
         dialog = QDialog(self)
         dialog.setWindowTitle("Coverage per value")
         plot = pg.PlotWidget(title="Screenshots close to each value's keywords")
-        plot.setToolTip(f"A screenshot counts for a value when it lies within distance {coverage.get('radius')} "
-                        "(Euclidean, on unit-length CLIP vectors; the paper's radius) of one of the value's keywords")
+        if coverage.get("method") == "radius":
+            how = (f"within distance {coverage.get('radius')} (Euclidean, on unit-length CLIP vectors, as in the "
+                   f"paper) of one of the value's keywords")
+        else:
+            how = (f"at least {coverage.get('threshold', 0):.3f} similar (cosine) to one of the value's keywords: "
+                   f"the closest 1% of all screenshot-keyword pairs for this CLIP model (docs/library.md)")
+        plot.setToolTip(f"A screenshot counts for a value when it is {how}")
         counts = [values[v]["images"] for v in values]
         plot.addItem(pg.BarGraphItem(x=list(range(len(counts))), height=counts, width=0.7, brush="#4a7ab5"))
         plot.getAxis("bottom").setTicks([list(enumerate(values))])
