@@ -34,7 +34,9 @@ def main(out: Path) -> None:
     from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
     ws = tmp / "workspace"
-    pilot = ROOT.parent / "shared" / "data" / "pilot"
+    # the pilot screenshots beside the checkout (or beside the worktrees' folder)
+    pilot = next((p / "shared" / "data" / "pilot" for p in ROOT.parents[:2]
+                  if (p / "shared" / "data" / "pilot").is_dir()), ROOT.parent / "shared" / "data" / "pilot")
     sources = [pilot / d for d in ("gpt4o-tiktok", "gpt4o-youtube", "gppt4o-Ins")] if pilot.is_dir() else []
     if not sources:
         folder = tmp / "images"

@@ -10,22 +10,11 @@ from PySide6.QtCore import Qt
 from tests.plugins.library import make_image_bytes
 from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
 from vspectrum_app.core.settings import Settings
-from vspectrum_app.gui.context import AppContext
-from vspectrum_app.gui.main_window import MainWindow
 from vspectrum_app.gui.panes import PANES
 
 pytestmark = pytest.mark.gui
 JOB_TIMEOUT_MS = 120_000
 
-
-@pytest.fixture
-def window(qtbot):
-    ctx = AppContext()
-    win = MainWindow(ctx)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    ctx.jobs.cancel_all(wait_ms=5000)
 
 
 def _wait_job(qtbot, job):

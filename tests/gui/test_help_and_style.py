@@ -9,23 +9,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QDialog, QTextBrowser
 
-from vspectrum_app.gui import help_menu, style
+from vspectrum_app.gui import style
 from vspectrum_app.gui.app import log_dir, setup_logging
-from vspectrum_app.gui.context import AppContext
-from vspectrum_app.gui.main_window import MainWindow
 from vspectrum_app.gui.message_label import MessageLabel
 
 pytestmark = pytest.mark.gui
 
-
-@pytest.fixture
-def window(qtbot):
-    ctx = AppContext()
-    win = MainWindow(ctx)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    ctx.jobs.cancel_all(wait_ms=5000)
 
 
 def _menu_actions(window, title: str) -> dict[str, object]:

@@ -7,21 +7,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.plugins.library import make_image_bytes
-from vspectrum_app.gui.context import AppContext
-from vspectrum_app.gui.main_window import MainWindow
 from vspectrum_app.library.importer import add_image
 
 pytestmark = pytest.mark.gui
 
-
-@pytest.fixture
-def window(qtbot):
-    ctx = AppContext()
-    win = MainWindow(ctx)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    ctx.jobs.cancel_all(wait_ms=5000)
 
 
 def test_first_page_has_one_set_of_buttons_and_no_index_without_screenshots(window, tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QApplication, QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMessageBox, QScrollArea, QStackedWidget, QStyle, QWidget)
 
 from vspectrum_app.gui import help_menu, style
@@ -207,12 +207,16 @@ class MainWindow(QMainWindow):
             self.show_pane("Benchmark")
 
     # -- status -------------------------------------------------------------------------
-    def library_state(self) -> str:
+    def _counts(self) -> tuple[int, int]:
+        """(screenshots, screenshots embedded) in the open workspace."""
         ws = self.ctx.workspace
-        if ws is None:
+        return (ws.db.execute("SELECT COUNT(*) FROM images").fetchone()[0],
+                ws.db.execute("SELECT COUNT(DISTINCT image_id) FROM embeddings").fetchone()[0])
+
+    def library_state(self) -> str:
+        if self.ctx.workspace is None:
             return "no workspace"
-        images = ws.db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
-        embedded = ws.db.execute("SELECT COUNT(DISTINCT image_id) FROM embeddings").fetchone()[0]
+        images, embedded = self._counts()
         if not images:
             return "no screenshots yet"
         index = "index ready" if embedded >= images else ("no index yet" if not embedded
@@ -226,9 +230,7 @@ class MainWindow(QMainWindow):
         if ws is None:
             self.index_label.setText("")
         else:
-            images = ws.db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
-            embedded = ws.db.execute("SELECT COUNT(DISTINCT image_id) FROM embeddings").fetchone()[0]
-            self.index_label.setText(f"{images} screenshots, {embedded} indexed")
+            self.index_label.setText("{} screenshots, {} indexed".format(*self._counts()))
         busy = {JOB_PANES.get((job.args or [""])[0]) for job in self.ctx.jobs.jobs}
         for row in range(self.nav.count()):
             item = self.nav.item(row)

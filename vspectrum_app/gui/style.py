@@ -77,6 +77,11 @@ def apply(app: QApplication, scheme: str | None = None) -> None:
     dark = system_is_dark(app) if scheme is None else scheme == "dark"
     _current["dark"] = dark
     app.setPalette(palette(dark))
+    c = DARK if dark else LIGHT
+    # a pressed-in toggle (value chips, ...) must read as "on" in both palettes: Fusion's is faint
+    app.setStyleSheet(f"QPushButton:checked {{ background-color: {c['highlight']}; "
+                      f"color: {c['highlighted_text']}; border: 1px solid {c['highlight']}; border-radius: 3px; "
+                      f"padding: 3px 8px; }}")
     app.setWindowIcon(app_icon())
     if scheme is None and not getattr(app, "_vs_follows_scheme", False):
         app._vs_follows_scheme = True
