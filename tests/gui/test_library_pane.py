@@ -63,6 +63,19 @@ def test_tile_tooltip_names_keyword_and_similarity(window, workspace):
     window.open_workspace(workspace.root)
     pane = window.show_pane("Library")
     pane._set_results([Tile(1, "x", "jpg", None, None, 0.31, "helping others")], "1 result")
+    pane.grid.doItemsLayout()
+    item = pane.grid.visualRect(pane.model.index(0))  # measured on a tile whose thumbnail is not loaded yet
+    assert item.height() >= pane.grid.iconSize().height() + 2 * pane.grid.fontMetrics().lineSpacing()
     tip = pane.model.data(pane.model.index(0), Qt.ItemDataRole.ToolTipRole)
     assert "keyword: helping others" in tip and "similarity 0.310" in tip and "post date unknown" in tip
-    assert pane.model.data(pane.model.index(0), Qt.ItemDataRole.DisplayRole).startswith("similarity 0.31")
+    caption = pane.model.data(pane.model.index(0), Qt.ItemDataRole.DisplayRole)
+    assert caption.startswith("similarity 0.31")
+    # the grid leaves room for every caption line under the icon (a caption that does not fit is not drawn)
+    lines = caption.count("\n") + 1
+    assert pane.grid.gridSize().height() >= pane.grid.iconSize().height() + lines * pane.grid.fontMetrics().lineSpacing() + 12
+    pane._set_results([Tile(1, "x", "jpg", "instagram", None, 0.31)], "1 result")
+    assert pane.model.data(pane.model.index(0), Qt.ItemDataRole.DisplayRole) == "similarity 0.31\nInstagram Reels"
+    # browsing (no similarity) and searching give captions of the same height: the grid measures
+    # one item for all, so a taller caption after a search would vanish
+    pane._set_results([Tile(1, "x", "jpg", "instagram", None)], "1 screenshot")
+    assert pane.model.data(pane.model.index(0), Qt.ItemDataRole.DisplayRole).count("\n") == lines - 1

@@ -20,6 +20,7 @@ from vspectrum_app.gui.thumbnails import ThumbnailCache
 from vspectrum_app.gui.workers import Worker
 
 DEBOUNCE_MS = 300
+ICON = QSize(96, 160)  # a thumbnail in the grid (portrait, as the videos are)
 LIST_LIMIT = 200_000
 ALL_PLATFORMS = "all platforms"
 SIMULATED = "sim"  # simulator captures: hidden unless chosen in the platform filter
@@ -49,7 +50,9 @@ class TileModel(QAbstractListModel):
         self.tiles: list[Tile] = []
         self.thumbs, self.thumb_path = thumbs, thumb_path
         self._rows_by_sha: dict[str, list[int]] = {}
-        self._placeholder = QPixmap(128, 128)
+        # the icon's own size: the grid measures one item for all (uniform sizes), and a
+        # square placeholder measured first left no room for the caption under a tall thumbnail
+        self._placeholder = QPixmap(ICON)
         self._placeholder.fill(Qt.GlobalColor.lightGray)
         thumbs.ready.connect(self._thumb_ready)
 
@@ -69,8 +72,11 @@ class TileModel(QAbstractListModel):
             return None
         tile = self.tiles[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            platform = PLATFORM_LABELS.get(tile.platform or "", tile.platform or "")
-            return f"similarity {tile.similarity:.2f}\n{platform}" if tile.similarity is not None else platform
+            # always two lines: the grid's uniform item size is measured on one item, and a
+            # caption taller than that item would not be drawn at all
+            platform = PLATFORM_LABELS.get(tile.platform or "", tile.platform or "") or " "
+            score = f"similarity {tile.similarity:.2f}" if tile.similarity is not None else " "
+            return f"{score}\n{platform}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbs.get(tile.sha256, str(self.thumb_path(tile.sha256))) or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -172,8 +178,10 @@ class LibraryPane(QWidget):
         self._place_chips(len(self.chips))
         self.grid = QListView()
         self.grid.setViewMode(QListView.ViewMode.IconMode)
-        self.grid.setIconSize(QSize(96, 160))
-        self.grid.setGridSize(QSize(120, 195))
+        self.grid.setIconSize(ICON)
+        # room for the two caption lines (similarity, platform): a caption that does not fit is not drawn
+        self.grid.setGridSize(QSize(124, ICON.height() + 2 * self.grid.fontMetrics().lineSpacing() + 16))
+        self.grid.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setUniformItemSizes(True)
         self.grid.setLayoutMode(QListView.LayoutMode.Batched)
