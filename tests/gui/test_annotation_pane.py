@@ -345,3 +345,12 @@ def test_long_set_names_are_not_cut_in_the_list(qtbot, ctx):
     assert long_name in pane.sets.itemData(row, Qt.ItemDataRole.ToolTipRole)
     assert pane.sets.view().textElideMode() == Qt.TextElideMode.ElideMiddle
     assert pane.sets.view().minimumWidth() >= 400
+
+
+def test_keyword_sets_are_named_in_plain_words(qtbot, ctx):
+    pane = _pane(qtbot, ctx)
+    pane.results.reload()
+    box = pane.results.keyword_set
+    assert box.count() >= 1
+    assert "@" not in box.itemText(0) and "values" in box.itemText(0) and "keywords" in box.itemText(0)
+    assert "@" in box.itemData(0, Qt.ItemDataRole.ToolTipRole)  # the exact id stays in the tooltip

@@ -507,7 +507,11 @@ class SetsPanel(QWidget):
                 from vspectrum_app.library.keywords import list_sets
 
                 for ks in list_sets(ws):
-                    self.keyword_set.addItem(ks.id, ks.hash)
+                    count = sum(len(k) for k in ks.values.values())
+                    self.keyword_set.addItem(f"{ks.name} ({len(ks.values)} values, {count} keywords)", ks.hash)
+                    self.keyword_set.setItemData(self.keyword_set.count() - 1,
+                                                 f"{ks.id}: the set's name and a fingerprint of its keywords, "
+                                                 f"recorded with every set made from it", Qt.ItemDataRole.ToolTipRole)
                 for run in reversed(RunStore(ws).runs()):
                     self.run.addItem(f"{run['id']} ({', '.join(run['targets'])})", run["id"])
         if self.isVisible():
