@@ -87,6 +87,7 @@ def test_every_pane_keeps_the_window_size_with_long_messages(window, qtbot, size
         for label in labels:
             label.set_message(LONG, "error")
         window.workspace_label.set_message(LONG)
+        window.jobs_label.set_message(LONG)
         _settle(qtbot)
         assert (window.width(), window.height()) == size, f"{title} changed the window to {window.size()}"
         area = window.stack.currentWidget()

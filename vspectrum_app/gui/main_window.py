@@ -67,10 +67,11 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.nav.currentRowChanged.connect(self._show_row)
         self._build_menu()
-        self.workspace_label, self.index_label, self.jobs_label = MessageLabel(lines=1), QLabel(), QLabel()
+        # the workspace path and the job titles can be long: elided, never widening the window
+        self.workspace_label, self.index_label, self.jobs_label = MessageLabel(lines=1), QLabel(), MessageLabel(lines=1)
         self.statusBar().addWidget(self.workspace_label, 1)
-        for label in (self.index_label, self.jobs_label):
-            self.statusBar().addPermanentWidget(label)
+        self.statusBar().addPermanentWidget(self.index_label)
+        self.statusBar().addPermanentWidget(self.jobs_label, 1)
         ctx.workspace_changed.connect(self._update_status)
         ctx.library_changed.connect(self._update_status)
         ctx.jobs.changed.connect(self._update_status)
@@ -226,7 +227,8 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         ws = self.ctx.workspace
         self.workspace_label.set_message(f"Workspace: {ws.root}" if ws else "No workspace")
-        self.jobs_label.setText(self.ctx.jobs.describe())
+        if self.jobs_label.full_text() != self.ctx.jobs.describe():
+            self.jobs_label.set_message(self.ctx.jobs.describe())
         if ws is None:
             self.index_label.setText("")
         else:
