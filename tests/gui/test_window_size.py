@@ -87,7 +87,8 @@ def test_every_pane_keeps_the_window_size_with_long_messages(window, qtbot, size
         for label in labels:
             label.set_message(LONG, "error")
         window.workspace_label.set_message(LONG)
-        window.jobs_label.set_message(LONG)
+        window.ctx.jobs.jobs.append(type("Job", (), {"args": ["crawl"], "title": LONG})())
+        window.ctx.jobs.changed.emit()  # a long job title in the status bar
         _settle(qtbot)
         assert (window.width(), window.height()) == size, f"{title} changed the window to {window.size()}"
         area = window.stack.currentWidget()
@@ -97,6 +98,8 @@ def test_every_pane_keeps_the_window_size_with_long_messages(window, qtbot, size
         assert not cut, f"{title} at {size}: {cut}"
         for label in labels:  # the full text is kept for the tooltip and the log
             assert label.full_text() == LONG and label.toolTip() == LONG
+        assert window.jobs_label.toolTip() == LONG
+        window.ctx.jobs.jobs.clear()
 
 
 def test_pngs_of_every_pane(window, qtbot, tmp_path):

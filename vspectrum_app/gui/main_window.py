@@ -27,6 +27,7 @@ PANE_ICONS = {"Library": QStyle.StandardPixmap.SP_DirIcon, "Crawl": QStyle.Stand
               "Persona": QStyle.StandardPixmap.SP_DialogYesButton, "Annotation": QStyle.StandardPixmap.SP_DialogApplyButton,
               "Settings": QStyle.StandardPixmap.SP_FileDialogContentsView}
 TITLE_ROLE = Qt.ItemDataRole.UserRole
+JOBS_WIDTH = 320  # px of the status bar for the running jobs' names (all of them in the tooltip)
 
 
 def initial_geometry(available: QRect) -> QRect:
@@ -68,10 +69,10 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._show_row)
         self._build_menu()
         # the workspace path and the job titles can be long: elided, never widening the window
-        self.workspace_label, self.index_label, self.jobs_label = MessageLabel(lines=1), QLabel(), MessageLabel(lines=1)
+        self.workspace_label, self.index_label, self.jobs_label = MessageLabel(lines=1), QLabel(), QLabel()
         self.statusBar().addWidget(self.workspace_label, 1)
         self.statusBar().addPermanentWidget(self.index_label)
-        self.statusBar().addPermanentWidget(self.jobs_label, 1)
+        self.statusBar().addPermanentWidget(self.jobs_label)
         ctx.workspace_changed.connect(self._update_status)
         ctx.library_changed.connect(self._update_status)
         ctx.jobs.changed.connect(self._update_status)
@@ -227,8 +228,9 @@ class MainWindow(QMainWindow):
     def _update_status(self) -> None:
         ws = self.ctx.workspace
         self.workspace_label.set_message(f"Workspace: {ws.root}" if ws else "No workspace")
-        if self.jobs_label.full_text() != self.ctx.jobs.describe():
-            self.jobs_label.set_message(self.ctx.jobs.describe())
+        jobs = self.ctx.jobs.describe()
+        self.jobs_label.setText(self.fontMetrics().elidedText(jobs, Qt.TextElideMode.ElideRight, JOBS_WIDTH))
+        self.jobs_label.setToolTip(jobs)
         if ws is None:
             self.index_label.setText("")
         else:

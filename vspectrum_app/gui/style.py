@@ -39,6 +39,19 @@ def chosen_background() -> str:
     return CHOSEN_DARK if is_dark() else CHOSEN_LIGHT
 
 
+def error_color() -> str:
+    return "#ff6b6b" if is_dark() else ERROR  # the light palette's red is unreadable on a dark window
+
+
+def panel_color() -> str:
+    """A placeholder's background (an image not shown yet)."""
+    return (DARK if is_dark() else LIGHT)["alt"]
+
+
+def text_color() -> str:
+    return (DARK if is_dark() else LIGHT)["text"]
+
+
 def hint_color() -> str:
     return (DARK if is_dark() else LIGHT)["disabled"]
 
@@ -79,9 +92,19 @@ def apply(app: QApplication, scheme: str | None = None) -> None:
     app.setPalette(palette(dark))
     c = DARK if dark else LIGHT
     # a pressed-in toggle (value chips, ...) must read as "on" in both palettes: Fusion's is faint
-    app.setStyleSheet(f"QPushButton:checked {{ background-color: {c['highlight']}; "
-                      f"color: {c['highlighted_text']}; border: 1px solid {c['highlight']}; border-radius: 3px; "
-                      f"padding: 3px 8px; }}")
+    # and check boxes (also in checklists) need a visible box: Fusion's outline vanishes on a dark base
+    from vspectrum_app.core.paths import resources_dir
+
+    tick = (resources_dir() / "icons" / "check.svg").as_posix()
+    box = "QCheckBox::indicator, QAbstractItemView::indicator"
+    app.setStyleSheet(
+        f"QPushButton:checked {{ background-color: {c['highlight']}; color: {c['highlighted_text']}; "
+        f"border: 1px solid {c['highlight']}; border-radius: 3px; padding: 3px 8px; }}\n"
+        f"{box} {{ width: 13px; height: 13px; border: 1px solid {c['disabled']}; border-radius: 2px; "
+        f"background: {c['base']}; }}\n"
+        f"{box.replace(',', ':checked,')}:checked {{ background: {c['highlight']}; "
+        f"border-color: {c['highlight']}; image: url({tick}); }}\n"
+        f"{box.replace(',', ':disabled,')}:disabled {{ background: {c['alt']}; }}")
     app.setWindowIcon(app_icon())
     if scheme is None and not getattr(app, "_vs_follows_scheme", False):
         app._vs_follows_scheme = True

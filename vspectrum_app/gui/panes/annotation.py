@@ -334,8 +334,9 @@ class AnnotationPane(QWidget):
             chosen = a == answer
             button.setChecked(chosen)
             button.setText(("\u2714 " if chosen else "") + BUTTON_TEXT[a])
-            button.setStyleSheet(f"font-weight: bold; background: {style.chosen_background()}; "
-                                 f"border: 2px solid {style.OK}" if chosen else "")
+            button.setStyleSheet(f"font-weight: bold; color: {style.text_color()}; "
+                                 f"background: {style.chosen_background()}; border: 2px solid {style.OK}"
+                                 if chosen else "")
 
     def confirm(self) -> None:
         if not self.order or self.choice is None:

@@ -10,6 +10,7 @@ from PySide6.QtGui import QImageReader, QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QSizePolicy, QSplitter, QVBoxLayout,
                                QWidget)
 
+from vspectrum_app.gui import style
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.panes.persona_results import SeriesPlot, mix_bucket, mix_series, yes_rate_series
 
@@ -49,7 +50,7 @@ class LiveView(QWidget):
                                                                           QLabel(), QLabel(), QLabel())
         self.shot.setFixedSize(SHOT)
         self.shot.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.shot.setStyleSheet("background: #dddddd")
+        self.shot.setStyleSheet(f"background: {style.panel_color()}")
         for label in (self.header, self.decision, self.info, self.counters):
             label.setWordWrap(True)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
