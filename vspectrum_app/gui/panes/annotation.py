@@ -466,7 +466,9 @@ class SetsPanel(QWidget):
 
     def _build_results(self) -> QWidget:
         self.summary = _wrapped(QLabel())
-        self.run = QComboBox()
+        self.run = QComboBox()  # "run id (models)": long, so bounded and elided
+        self.run.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.run.setMinimumContentsLength(24)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         self.run.currentIndexChanged.connect(lambda _: self.refresh())

@@ -57,6 +57,15 @@ def _dspin(lo: float, hi: float, value: float, suffix: str = "", decimals: int =
     return spin
 
 
+def _bounded(combo: QComboBox, chars: int = 20) -> QComboBox:
+    """A combo whose items (session ids, runs) may be long: it asks for ``chars`` characters, elides
+    the rest, and its list is as wide as it needs; it never widens the form."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(chars)
+    combo.view().setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    return combo
+
+
 def _checked(widget: QListWidget) -> list[str]:
     return [widget.item(i).data(Qt.ItemDataRole.UserRole) for i in range(widget.count())
             if widget.item(i).checkState() == Qt.CheckState.Checked]
@@ -137,6 +146,7 @@ class PersonaPane(QWidget):
         self.control_rate = _dspin(0, 1, 0.2, decimals=2)
         self.control_rate.setSingleStep(0.05)
         self.match = QComboBox()
+        _bounded(self.match)
         self.match.setToolTip("Watch as often as this session did (the paper's control)")
         self.control_box = QGroupBox("Control")
         control_form = QFormLayout(self.control_box)
