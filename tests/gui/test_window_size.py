@@ -28,7 +28,21 @@ CONTROLS = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox)
 
 
 @pytest.fixture
-def window(qtbot, workspace):
+def styled(qapp):
+    """The app's own look (gui/style.py), as `vspectrum` starts it; undone afterwards."""
+    from vspectrum_app.gui import style
+
+    saved = qapp.palette(), qapp.font(), qapp.style().name(), qapp.styleSheet()
+    style.apply(qapp, "light")
+    yield
+    qapp.setPalette(saved[0])
+    qapp.setFont(saved[1])
+    qapp.setStyle(saved[2])
+    qapp.setStyleSheet(saved[3])
+
+
+@pytest.fixture
+def window(qtbot, workspace, styled):
     for i in range(6):
         add_image(workspace, make_image_bytes(seed=i), source_name=f"s{i}.jpg", meta={"platform": "tiktok"})
     ctx = AppContext()
@@ -90,6 +104,7 @@ def test_every_pane_keeps_the_window_size_with_long_messages(window, qtbot, size
         window.ctx.jobs.jobs.append(type("Job", (), {"args": ["crawl"], "title": LONG})())
         window.ctx.jobs.changed.emit()  # a long job title in the status bar
         _settle(qtbot)
+        window.ctx.jobs.jobs.clear()  # (a job left in the list would make closing the window ask)
         assert (window.width(), window.height()) == size, f"{title} changed the window to {window.size()}"
         area = window.stack.currentWidget()
         assert not area.horizontalScrollBar().isVisible(), f"{title} needs {pane.minimumSizeHint().width()} px"
@@ -99,7 +114,6 @@ def test_every_pane_keeps_the_window_size_with_long_messages(window, qtbot, size
         for label in labels:  # the full text is kept for the tooltip and the log
             assert label.full_text() == LONG and label.toolTip() == LONG
         assert window.jobs_label.toolTip() == LONG
-        window.ctx.jobs.jobs.clear()
 
 
 def test_pngs_of_every_pane(window, qtbot, tmp_path):

@@ -442,9 +442,12 @@ class SetsPanel(QWidget):
             spin.setRange(low, high)
             spin.setValue(value)
         self.keyword_set = QComboBox()
+        self.keyword_set.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.keyword_set.setMinimumContentsLength(14)
         self.create_button = QPushButton("Create")
         self.create_button.clicked.connect(self.create)
         form = QFormLayout(box)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         for label, w in (("Name", self.new_name), ("Kind", self.new_kind), ("Values", self.new_values),
                          ("Items per value", self.per_value), ("Images per keyword", self.k),
                          ("Keyword set", self.keyword_set), ("Annotators per item", self.raters), ("Seed", self.seed)):
@@ -468,7 +471,7 @@ class SetsPanel(QWidget):
         self.summary = _wrapped(QLabel())
         self.run = QComboBox()  # "run id (models)": long, so bounded and elided
         self.run.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.run.setMinimumContentsLength(24)
+        self.run.setMinimumContentsLength(14)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         self.run.currentIndexChanged.connect(lambda _: self.refresh())
