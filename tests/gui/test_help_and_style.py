@@ -41,15 +41,12 @@ def test_help_menu_has_shortcuts_about_log_folder_and_diagnostics(window, qtbot,
 
 
 def test_diagnostics_carry_no_key(window, monkeypatch):
-    from vspectrum_app.core import secrets
     from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
     ProviderStore().save(ProviderConfig(name="lab", kind="openai", models=["m1"]))
     secret = "sk-test-very-secret-value-123"
-    try:
-        secrets.set_key("lab", secret)
-    except Exception:  # no keyring here: the environment is the other place a key lives
-        monkeypatch.setenv("OPENAI_API_KEY", secret)
+    # keys in the environment (undone after the test; a keyring entry would outlive it)
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", secret)
     monkeypatch.setenv("OPENAI_API_KEY", secret)
     _menu_actions(window, "Help")["Copy diagnostics"].trigger()
     copied = QGuiApplication.clipboard().text()
