@@ -3,7 +3,8 @@
 Builds a demo workspace (the pilot screenshots when ../shared is present, generated images
 otherwise), indexes it with a tiny CLIP model, runs a short benchmark against the local
 fake VLM server of the test suite and a short persona session on the simulated platform
-(headless Chromium), then opens the window and grabs every pane.
+(headless Chromium), then opens the window at 1280x720 and grabs every pane in the light
+palette (<pane>.png) and the dark one (<pane>-dark.png).
 
     python packaging/screenshots.py docs/screenshots      (offscreen, or under xvfb-run)
 """
@@ -33,7 +34,9 @@ def main(out: Path) -> None:
     from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
     ws = tmp / "workspace"
-    pilot = ROOT.parent / "shared" / "data" / "pilot"
+    # the pilot screenshots beside the checkout (or beside the worktrees' folder)
+    pilot = next((p / "shared" / "data" / "pilot" for p in ROOT.parents[:2]
+                  if (p / "shared" / "data" / "pilot").is_dir()), ROOT.parent / "shared" / "data" / "pilot")
     sources = [pilot / d for d in ("gpt4o-tiktok", "gpt4o-youtube", "gppt4o-Ins")] if pilot.is_dir() else []
     if not sources:
         folder = tmp / "images"
@@ -73,35 +76,42 @@ def main(out: Path) -> None:
     from vspectrum_app.gui.main_window import MainWindow
     from vspectrum_app.gui.panes import PANES
 
+    from vspectrum_app.gui import style
+
     app = QApplication.instance() or QApplication([])
-    ctx = AppContext()
-    window = MainWindow(ctx)
-    window.resize(1400, 860)
-    window.show()
-    window.open_workspace(ws)
     out.mkdir(parents=True, exist_ok=True)
-    for title, _, _ in PANES:
-        pane = window.show_pane(title)
-        if title == "Library":
-            pane.search_value("Hedonism")
-            _settle(app, 60_000, lambda: "results" in pane.status.text())  # the first search loads CLIP
-            pane.grid.setCurrentIndex(pane.model.index(0))
-        if title == "Annotation":
-            pane.annotator.setText("Demo")
-            pane.start()
-            pane.choose("yes")
-        if title == "Benchmark":
-            pane._load_existing(ctx.workspace and __import__("vspectrum_app.bench.store", fromlist=["RunStore"])
-                                .RunStore(ctx.workspace).runs()[-1]["id"])
-        if title == "Persona":
-            _show_persona_session(app, pane, persona_run)
-        _settle(app, 600)
-        window.grab().save(str(out / f"{title.lower()}.png"))
-        print(f"saved {out / (title.lower() + '.png')}")
+    for scheme in ("light", "dark"):  # <pane>.png in the light palette, <pane>-dark.png in the dark one
+        style.apply(app, scheme)
+        ctx = AppContext()
+        window = MainWindow(ctx)
+        window.resize(*SIZE)
+        window.show()
+        window.open_workspace(ws)
+        for title, _, _ in PANES:
+            pane = window.show_pane(title)
+            if title == "Library":
+                pane.search_value("Hedonism")
+                _settle(app, 60_000, lambda: "results" in pane.status.full_text())  # the first search loads CLIP
+                pane.grid.setCurrentIndex(pane.model.index(0))
+            if title == "Annotation":
+                pane.annotator.setText("Demo")
+                pane.start()
+                pane.choose("yes")
+            if title == "Benchmark":
+                pane._load_existing(ctx.workspace and __import__("vspectrum_app.bench.store", fromlist=["RunStore"])
+                                    .RunStore(ctx.workspace).runs()[-1]["id"])
+            if title == "Persona":
+                _show_persona_session(app, pane, persona_run)
+            _settle(app, 600)
+            name = f"{title.lower()}{'' if scheme == 'light' else '-dark'}.png"
+            window.grab().save(str(out / name))
+            print(f"saved {out / name}")
+        window.close()
+        ctx.jobs.cancel_all(wait_ms=5000)
     server.stop()
-    window.close()
 
 
+SIZE = (1280, 720)  # the README's screenshots: the size a laptop shows
 PERSONA_RUN = {"trials": 2, "scrolls": 30, "window": 10, "watch": 30, "speed": 50}
 
 
@@ -164,7 +174,7 @@ def _show_persona_session(app, pane, run: dict) -> None:
                        "score": s.score, "dwell_s": s.dwell_s, "item_id": s.item_id, "topics": s.item_topics,
                        "related": s.related, "image": str(screenshot_path(ws, session, s.trial, s.position))})
     live.on_progress(len(steps), len(steps), f"trial {run['trials']}/{run['trials']}")
-    pane.controls.set_status(f"Finished: 1 session(s), {len(steps)} videos this run; see Results.")
+    pane.controls.set_status(f"Finished: 1 session(s), {len(steps)} videos this run; see Results.", kind="success")
     pane.load_sessions(select=[session])
     pane.tabs.setCurrentWidget(live)
     _settle(app, 30_000, lambda: pane.results.data is not None and pane.results.data["ids"] == [session])

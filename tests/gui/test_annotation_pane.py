@@ -53,7 +53,7 @@ def _open(qtbot, ctx, name="Ana"):
 def _answer_all(qtbot, pane, keys=(Y,)):
     """Answer every question, cycling through ``keys``; returns how many were answered."""
     n = 0
-    while "all done" not in pane.progress.text():
+    while "all done" not in pane.progress.full_text():
         qtbot.keyClick(pane, keys[n % len(keys)])
         qtbot.keyClick(pane, ENTER)
         n += 1
@@ -178,7 +178,7 @@ def test_skipped_items_come_back_after_the_last(qtbot, ctx):
         qtbot.keyClick(pane, Y)
         qtbot.keyClick(pane, ENTER)
     assert pane.order[pane.position]["id"] == skipped and pane.question == "screenshot"
-    assert "all done" not in pane.progress.text()
+    assert "all done" not in pane.progress.full_text()
     _answer_all(qtbot, pane)
     assert len(AnnotationStore(ctx.workspace).current(ctx.set_id, "Ana")) == 5
 
@@ -208,7 +208,7 @@ def test_create_a_representativeness_set_in_the_pane(qtbot, ctx):
     created = AnnotationStore(ctx.workspace).get_set("rep")
     assert pane.sets.currentData() == created["id"]  # the new set is chosen
     assert [i["video_url"] for i in AnnotationStore(ctx.workspace).items(created["id"])] == ["https://example.test/v/0"]
-    assert panel.status.text() == "Task set rep: 1 items"
+    assert panel.status.full_text() == "Task set rep: 1 items"
 
 
 def test_create_a_value_set_from_retrieval_in_the_pane(qtbot, indexed_workspace, tiny_clip):
@@ -240,7 +240,7 @@ def test_two_machines_exchange_answers_through_the_pane(qtbot, ctx, tmp_path, mo
     ana.tabs.setCurrentWidget(ana.results)
     _dialog_returns(monkeypatch, "getSaveFileName", str(tmp_path / "ana.json"))
     qtbot.mouseClick(ana.results.export_button, Qt.MouseButton.LeftButton)
-    assert ana.results.status.text().startswith("5 answers written")
+    assert ana.results.status.full_text().startswith("5 answers written")
 
     # Ben's machine: the same screenshots; the set arrives with Ana's file
     ben_ctx = AppContext()
@@ -249,7 +249,7 @@ def test_two_machines_exchange_answers_through_the_pane(qtbot, ctx, tmp_path, mo
     ben.tabs.setCurrentWidget(ben.results)
     _dialog_returns(monkeypatch, "getOpenFileNames", [str(tmp_path / "ana.json")])
     qtbot.mouseClick(ben.results.import_button, Qt.MouseButton.LeftButton)
-    assert "5 answers added" in ben.results.status.text() and "task set created" in ben.results.status.text()
+    assert "5 answers added" in ben.results.status.full_text() and "task set created" in ben.results.status.full_text()
     assert ben.sets.currentData() == ctx.set_id
     qtbot.mouseClick(ben.start_button, Qt.MouseButton.LeftButton)
     _answer_all(qtbot, ben, (N, Y))
@@ -260,7 +260,7 @@ def test_two_machines_exchange_answers_through_the_pane(qtbot, ctx, tmp_path, mo
     # back on Ana's machine: merge, then the agreement
     _dialog_returns(monkeypatch, "getOpenFileNames", [str(tmp_path / "ben.json")])
     qtbot.mouseClick(ana.results.import_button, Qt.MouseButton.LeftButton)
-    assert "5 answers added" in ana.results.status.text()
+    assert "5 answers added" in ana.results.status.full_text()
     report = set_report(ctx.workspace, ctx.set_id)
     kappa = report["overall"]["screenshot"]["fleiss_kappa"]
     assert kappa is not None and report["annotators"] == ["Ana", "Ben"]
@@ -309,3 +309,48 @@ def test_human_filtered_scores_beside_the_unfiltered(qtbot, ctx):
     assert [table.item(0, c).text() for c in range(table.columnCount())] == \
         ["model-a", "vlm", "Power", "50.0 (4)", "66.7 (3)"]
     assert (expected["score"], expected["n_filtered"]) == (50.0, 3)
+
+
+# -- guidance (issue 12) ------------------------------------------------------------------
+def test_enter_in_the_name_field_starts_and_guidelines_sit_beside_the_image(qtbot, ctx):
+    pane = _pane(qtbot, ctx)
+    assert pane.set_id is None
+    qtbot.keyClick(pane.annotator, ENTER)
+    assert pane.set_id == ctx.set_id
+    guide = pane.guide.toPlainText()
+    assert "Power" in guide and "social status, prestige" in guide and "Examples" in guide
+    text = pane.progress.full_text()
+    assert "you have answered every question of 0 of 4 items" in text
+    assert "also needs 1 other annotator" in text
+
+
+def test_the_chosen_answer_is_unmistakable(qtbot, ctx):
+    pane = _open(qtbot, ctx)
+    qtbot.keyClick(pane, Y)
+    yes, no = pane.buttons["yes"], pane.buttons["no"]
+    assert yes.text().startswith("\u2714") and "bold" in yes.styleSheet() and "background" in yes.styleSheet()
+    assert not no.text().startswith("\u2714") and no.styleSheet() == ""
+    qtbot.keyClick(pane, N)
+    assert no.text().startswith("\u2714") and yes.styleSheet() == ""
+
+
+def test_long_set_names_are_not_cut_in_the_list(qtbot, ctx):
+    long_name = "a task set with a very long descriptive name for the spring pilot study"
+    ws = ctx.workspace
+    ids = [r[0] for r in ws.db.execute("SELECT id FROM images")]
+    create_value_set(ws, long_name, lambda v: ids, values=["Power"], per_value=2, raters=1)
+    pane = _pane(qtbot, ctx)
+    pane.reload_sets()
+    row = pane.sets.findText(long_name, Qt.MatchFlag.MatchStartsWith)
+    assert long_name in pane.sets.itemData(row, Qt.ItemDataRole.ToolTipRole)
+    assert pane.sets.view().textElideMode() == Qt.TextElideMode.ElideMiddle
+    assert pane.sets.view().minimumWidth() >= 400
+
+
+def test_keyword_sets_are_named_in_plain_words(qtbot, ctx):
+    pane = _pane(qtbot, ctx)
+    pane.results.reload()
+    box = pane.results.keyword_set
+    assert box.count() >= 1
+    assert "@" not in box.itemText(0) and "values" in box.itemText(0) and "keywords" in box.itemText(0)
+    assert "@" in box.itemData(0, Qt.ItemDataRole.ToolTipRole)  # the exact id stays in the tooltip

@@ -10,22 +10,11 @@ from PySide6.QtCore import Qt
 from tests.plugins.library import make_image_bytes
 from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
 from vspectrum_app.core.settings import Settings
-from vspectrum_app.gui.context import AppContext
-from vspectrum_app.gui.main_window import MainWindow
 from vspectrum_app.gui.panes import PANES
 
 pytestmark = pytest.mark.gui
 JOB_TIMEOUT_MS = 120_000
 
-
-@pytest.fixture
-def window(qtbot):
-    ctx = AppContext()
-    win = MainWindow(ctx)
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    ctx.jobs.cancel_all(wait_ms=5000)
 
 
 def _wait_job(qtbot, job):
@@ -37,7 +26,7 @@ def _wait_job(qtbot, job):
 def test_window_starts_without_heavy_imports(window):
     # the window is up; torch, open_clip and playwright must not have been imported for it
     assert window.isVisible()
-    assert [window.nav.item(i).text() for i in range(window.nav.count())] == [t for t, _, _ in PANES]
+    assert [window.nav.item(i).data(Qt.ItemDataRole.UserRole) for i in range(window.nav.count())] == [t for t, _, _ in PANES]
     heavy = [m for m in ("torch", "open_clip", "playwright") if m in sys.modules]
     if heavy:  # another test in this process may have loaded them: check in a fresh interpreter
         import subprocess
@@ -55,7 +44,7 @@ def test_first_run_view_then_library(window, qtbot, tmp_path):
     pane = window.pane("Library")
     assert pane.stack.currentWidget() is pane.first_run
     qtbot.mouseClick(pane.first_provider, Qt.MouseButton.LeftButton)
-    assert window.stack.currentWidget() is window.pane("Settings")
+    assert window.current_pane() is window.pane("Settings")
 
 
 def test_whole_path_import_index_search_benchmark_results(window, qtbot, tmp_path, tiny_clip, monkeypatch):
@@ -80,7 +69,7 @@ def test_whole_path_import_index_search_benchmark_results(window, qtbot, tmp_pat
     assert "10 indexed" in window.index_label.text()
 
     qtbot.keyClicks(library.search, "handshake")
-    qtbot.waitUntil(lambda: "results for handshake" in library.status.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: "results for handshake" in library.status.full_text(), timeout=60_000)
     assert library.model.rowCount() == 10
     first = library.model.data(library.model.index(0), Qt.ItemDataRole.UserRole)
     assert first.similarity is not None
@@ -180,7 +169,7 @@ def test_cancel_stops_a_job_and_keeps_its_work(window, qtbot, tmp_path):
     assert _wait_job(qtbot, library._job) == 130
     count = window.ctx.workspace.db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
     assert 5 < count < 1000
-    assert "cancelled" in library.status.text()
+    assert "cancelled" in library.status.full_text()
 
 
 def test_reopening_offers_to_resume_an_interrupted_run(window, qtbot, tmp_path, indexed_workspace, tiny_clip):
@@ -193,7 +182,7 @@ def test_reopening_offers_to_resume_an_interrupted_run(window, qtbot, tmp_path, 
     RunStore(indexed_workspace).set_status(run_id, "running")  # as a crash leaves it
     window.open_workspace(indexed_workspace.root)
     bench = window.pane("Benchmark")
-    assert window.stack.currentWidget() is bench
+    assert window.current_pane() is bench
     assert bench.resume_frame.isVisible() and bench.resume_combo.currentData() == run_id
     assert bench.resume_button.isEnabled()
 
@@ -288,24 +277,30 @@ def test_library_filters_by_catalog_platforms_and_post_dates(window, workspace):
     from vspectrum_app.library.importer import add_image
 
     for i, (platform, date) in enumerate([("tiktok", "2024-01-15"), ("tiktok", "2024-02-20"),
-                                          ("bilibili", "2024-02-01"), ("youtube", "2024-03-31"), (None, None)]):
+                                          ("bilibili", "2024-02-01"), ("youtube", "2024-03-31"), (None, None),
+                                          ("sim", "2024-02-10")]):
         add_image(workspace, make_image_bytes(seed=i), source_name=f"s{i}.jpg",
                   meta={"platform": platform, "post_date": date} if platform else {})
     window.open_workspace(workspace.root)
     library = window.show_pane("Library")
-    assert [library.platform.itemText(i) for i in range(library.platform.count())] == \
-        ["all platforms", "bilibili", "tiktok", "youtube"]
+    assert [library.platform.itemData(i) for i in range(library.platform.count())] == \
+        [None, "bilibili", "sim", "tiktok", "youtube"]
+    assert library.platform.itemText(2) == "simulator captures"
 
     def shown():
         return sorted(library.model.data(library.model.index(r), Qt.ItemDataRole.UserRole).post_date or "-"
                       for r in range(library.model.rowCount()))
 
-    assert len(shown()) == 5
+    assert len(shown()) == 5  # the simulator capture is hidden by default...
+    assert "1 simulator captures hidden" in library.status.full_text()
+    library.platform.setCurrentIndex(library.platform.findData("sim"))
+    assert shown() == ["2024-02-10"]  # ...and shown on demand
+    library.platform.setCurrentIndex(0)
     library.date_from.setText("2024-02")  # a month includes all its days
     assert shown() == ["2024-02-01", "2024-02-20", "2024-03-31"]
     library.date_to.setText("2024-02-20")
     assert shown() == ["2024-02-01", "2024-02-20"]
-    library.platform.setCurrentText("tiktok")
+    library.platform.setCurrentIndex(library.platform.findData("tiktok"))
     assert shown() == ["2024-02-20"]
     library.date_from.clear()
     library.date_to.setText("202")  # half-typed: no bound yet

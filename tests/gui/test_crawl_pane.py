@@ -107,7 +107,7 @@ def test_live_view_counts_thumbnails_log_and_end(pane, ctx, qtbot, tmp_path):
 
     # pause and resume suspend and continue the job; Stop cancels it
     qtbot.mouseClick(pane.pause_button, Qt.MouseButton.LeftButton)
-    assert job.paused and pane.pause_button.text() == "Resume" and "Paused" in pane.status.text()
+    assert job.paused and pane.pause_button.text() == "Resume" and "Paused" in pane.status.full_text()
     qtbot.mouseClick(pane.pause_button, Qt.MouseButton.LeftButton)
     assert not job.paused and pane.pause_button.text() == "Pause"
 
@@ -116,7 +116,10 @@ def test_live_view_counts_thumbnails_log_and_end(pane, ctx, qtbot, tmp_path):
     with qtbot.waitSignal(ctx.library_changed):
         job.finished.emit(0)
     assert "s1: done; 2 stored, 2 duplicates, 1 flagged, 5 videos seen; index: 2 embedded" in pane.log.toPlainText()
-    assert pane.status.text() == "Finished: 2 captures stored."
+    assert pane.status.full_text().startswith("Finished: 2 captures stored.") and pane.status.kind() == "success"
+    assert pane.platform.currentData() == "sim"  # the simulator crawl chosen above says where its captures went
+    assert "kept out of the benchmark" in pane.status.full_text()
+    assert "simulator captures" in pane.status.full_text()
     assert pane.start_button.isEnabled() and not pane.stop_button.isEnabled() and not pane.pause_button.isEnabled()
 
 
@@ -125,15 +128,15 @@ def test_stop_and_failures_say_why(pane, ctx, qtbot):
     qtbot.mouseClick(pane.stop_button, Qt.MouseButton.LeftButton)
     assert ctx.job.cancelled
     ctx.job.finished.emit(130)
-    assert pane.status.text() == "Stopped: 0 captures kept."
+    assert pane.status.full_text() == "Stopped: 0 captures kept."
 
     # a crash: the one-sentence error goes to the log and the status label
     pane.start()
     ctx.job.failed.emit("Chromium was not found; set its path in Settings")
     ctx.job.finished.emit(1)
     assert "error: Chromium was not found" in pane.log.toPlainText()
-    assert pane.status.text() == "Failed: Chromium was not found; set its path in Settings"
-    assert "b00020" in pane.status.styleSheet()
+    assert pane.status.full_text() == "Failed: Chromium was not found; set its path in Settings"
+    assert pane.status.kind() == "error"
 
     # a crawl blocked by a login wall ends with a result that says what to do
     pane.start()
@@ -141,7 +144,7 @@ def test_stop_and_failures_say_why(pane, ctx, qtbot):
                                              "flagged": 1, "positions": 1, "message": "blocked by a login wall"}})
     ctx.job.failed.emit("exit code 1")
     ctx.job.finished.emit(1)
-    assert pane.status.text() == "Blocked: blocked by a login wall"
+    assert pane.status.full_text() == "Blocked: blocked by a login wall"
     assert "exit code 1" not in pane.log.toPlainText()
 
 
@@ -150,7 +153,7 @@ def test_needs_a_workspace(qtbot):
     pane = CrawlPane(ctx)
     qtbot.addWidget(pane)
     pane.start()
-    assert pane.job is None and "Open a workspace" in pane.status.text()
+    assert pane.job is None and "Open a workspace" in pane.status.full_text()
 
 
 def test_sessions_tab_lists_the_workspace_sessions(pane, ctx):
@@ -161,7 +164,7 @@ def test_sessions_tab_lists_the_workspace_sessions(pane, ctx):
     store.finish(sid, "done", None)
     ctx.workspace_changed.emit()
     assert pane.sessions.rowCount() == 1
-    assert [pane.sessions.item(0, c).text() for c in (1, 2, 3, 4)] == ["sim", "youtube", "done", "0/5"]
+    assert [pane.sessions.item(0, c).text() for c in (1, 2, 3, 4)] == ["simulator (kept out of the benchmark)", "youtube", "done", "0/5"]
 
 
 @pytest.mark.skipif(not Job.can_pause or not os.path.exists("/proc/self/stat"), reason="needs SIGSTOP and /proc")

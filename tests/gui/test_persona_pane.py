@@ -86,15 +86,23 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     assert (pane.trials.value(), pane.scrolls.value(), pane.window.value(), pane.watch.value()) == (10, 100, 50, 45)
     assert not pane.show_browser.isChecked()  # no display: the browser runs headless
 
-    # nothing chosen: clear messages, no job
+    # nothing chosen: Start is disabled and says why, beside the field and beside Start; no job
+    assert not pane.start_button.isEnabled()
+    assert "Tick at least one persona" in pane.form_error.full_text() and pane.form_error.kind() == "error"
+    assert pane.field_errors[pane.personas].isVisibleTo(pane) and not pane.field_errors[pane.window].isVisibleTo(pane)
+    assert "Tick at least one persona" in pane.start_button.toolTip()
     pane.start()
-    assert "Choose at least one persona" in pane.status.text() and "b00020" in pane.status.styleSheet()
+    assert "Tick at least one persona" in pane.status.full_text() and pane.status.kind() == "error"
     _check(pane.personas, "Pet owner", "Thrill seeker")
+    assert "Tick at least one model" in pane.field_errors[pane.models].full_text()
+    assert pane.field_errors[pane.models].isVisibleTo(pane) and not pane.start_button.isEnabled()
     pane.start()
-    assert "Choose at least one model" in pane.status.text()
+    assert "Tick at least one model" in pane.status.full_text()
     assert ctx.started == []
+    assert "--" not in pane.form_error.full_text()  # plain words, never a command-line flag
 
     _check(pane.models, "lab:m1", "lab:m2")
+    assert pane.start_button.isEnabled() and not pane.form_error.isVisibleTo(pane)
     _choose(pane.strategy, "isq")
     pane.threshold.setValue(70)
     pane.images.setText("/data/topics")
@@ -108,10 +116,13 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     _choose(pane.strategy, "simple")
     pane.trials.setValue(2)
     pane.scrolls.setValue(20)
+    assert pane.window.value() == 10  # the default window follows the trial: min(50, videos / 2)
     pane.window.setValue(30)
     with pytest.raises(FormError, match="window"):
         pane.run_args()
+    assert not pane.start_button.isEnabled() and pane.field_errors[pane.window].isVisibleTo(pane)
     pane.window.setValue(10)
+    assert pane.start_button.isEnabled()
     assert pane.run_args() == ["persona", "run", "--persona", "Pet owner", "--persona", "Thrill seeker",
                                "--model", "lab:m1", "--model", "lab:m2", "--strategy", "simple",
                                "--platform", "youtube", "--trials", "2", "--scrolls", "20", "--window", "10",
@@ -141,7 +152,7 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
         assert f.read().startswith("You are:\n{traits}")
     pane.prompt.setPlainText("Would you watch this?")
     pane.start()
-    assert "{traits}" in pane.status.text() and ctx.started == []
+    assert "{traits}" in pane.status.full_text() and ctx.started == []
     pane.custom_prompt.setChecked(False)
 
     # Start (Ctrl+Return) runs exactly the form's command as the "Persona run" job
@@ -199,27 +210,27 @@ def test_step_events_update_the_live_view(pane, fake_jobs, qtbot, tmp_path):
     assert "1b7f3b" in pane.live.decision.styleSheet()
     assert "Trial 2, video 2: v11" in pane.live.info.text() and "Hedonism (on-persona)" in pane.live.info.text()
     assert pane.live.shot.toolTip() == str(images[0]) and not pane.live.shot.pixmap().isNull()
-    assert pane.live.counters.text() == "6 videos: 4 yes, 2 no, 0 unparsed, 0 refusals"
+    assert pane.live.counters.text() == "6 videos: 4 yes, 2 no, 0 unclear, 0 refusals"
     assert (pane.live.progress.value(), pane.live.progress.maximum()) == (4, 8)
     assert "trial 2, video 1: no (S% 41.7); Power" in pane.live.log.toPlainText()
 
     # pause, resume, stop
     qtbot.mouseClick(pane.pause_button, Qt.MouseButton.LeftButton)
-    assert job.paused and pane.pause_button.text() == "Resume" and "Paused" in pane.status.text()
+    assert job.paused and pane.pause_button.text() == "Resume" and "Paused" in pane.status.full_text()
     qtbot.mouseClick(pane.pause_button, Qt.MouseButton.LeftButton)
     assert not job.paused and pane.pause_button.text() == "Pause"
     qtbot.mouseClick(pane.stop_button, Qt.MouseButton.LeftButton)
     assert job.cancelled
     job.finished.emit(130)
-    assert pane.status.text().startswith("Stopped: 6 videos this run are saved")
+    assert pane.status.full_text().startswith("Stopped: 6 videos this run are saved")
     assert pane.start_button.isEnabled() and not pane.stop_button.isEnabled()
 
     # a failed job says why, in the log and the status
     pane.start()
     ctx.job.failed.emit("session ps-x stopped after 3 videos (APIConnectionError: refused)")
     ctx.job.finished.emit(1)
-    assert pane.status.text() == "Failed: session ps-x stopped after 3 videos (APIConnectionError: refused)"
-    assert "b00020" in pane.status.styleSheet()
+    assert pane.status.full_text() == "Failed: session ps-x stopped after 3 videos (APIConnectionError: refused)"
+    assert pane.status.kind() == "error"
     assert "error: session ps-x stopped" in pane.live.log.toPlainText()
 
 
@@ -232,7 +243,7 @@ def test_persona_library_add_edit_delete_import(pane, ctx, qtbot, monkeypatch, t
     lib.statements.setPlainText("I walk dogs every morning\nI love the park\n\nI volunteer at a shelter")
     lib.values.setText("Kindness")
     qtbot.mouseClick(lib.save_button, Qt.MouseButton.LeftButton)
-    assert "unknown value 'Kindness'" in lib.status.text() and "b00020" in lib.status.styleSheet()
+    assert "unknown value 'Kindness'" in lib.status.full_text() and lib.status.kind() == "error"
     lib.values.setText("benevolence")
     lib.topics.setText("dog, park")
     lib.tags.setText("mine")
@@ -250,7 +261,7 @@ def test_persona_library_add_edit_delete_import(pane, ctx, qtbot, monkeypatch, t
     lib.name.setText("Pet owner")
     lib.statements.setPlainText("I have a cat")
     qtbot.mouseClick(lib.save_button, Qt.MouseButton.LeftButton)
-    assert "exists already" in lib.status.text()
+    assert "exists already" in lib.status.full_text()
 
     # edit: rename and add a statement
     lib.reload(select="Dog walker")
@@ -267,7 +278,7 @@ def test_persona_library_add_edit_delete_import(pane, ctx, qtbot, monkeypatch, t
     asked = []
     monkeypatch.setattr(persona_library, "confirm", lambda *a: asked.append(a) or True)
     qtbot.mouseClick(lib.delete_button, Qt.MouseButton.LeftButton)
-    assert len(asked) == 1 and lib.status.text() == "Deleted Dog lover."
+    assert len(asked) == 1 and lib.status.full_text() == "Deleted Dog lover."
     with pytest.raises(PersonaError):
         library.get("Dog lover")
     assert "Dog lover" not in form_names()
@@ -276,15 +287,15 @@ def test_persona_library_add_edit_delete_import(pane, ctx, qtbot, monkeypatch, t
     lib.reload(select="Pet owner")
     assert lib.list.currentItem().text() == "Pet owner  (shipped)"
     qtbot.mouseClick(lib.delete_button, Qt.MouseButton.LeftButton)
-    assert "ships with the app and cannot be deleted" in lib.status.text() and "b00020" in lib.status.styleSheet()
+    assert "ships with the app and cannot be deleted" in lib.status.full_text() and lib.status.kind() == "error"
     assert library.get("Pet owner").builtin
 
     # import a plain list file (in a worker thread)
     path = tmp_path / "mine.txt"
     path.write_text("# Gardener\nI grow tomatoes\nI compost\n\n# Chess player\nI play chess online\n", "utf-8")
     lib.import_file(str(path))
-    qtbot.waitUntil(lambda: "personas added" in lib.status.text(), timeout=10_000)
-    assert lib.status.text() == "2 personas added: Gardener, Chess player"
+    qtbot.waitUntil(lambda: "personas added" in lib.status.full_text(), timeout=10_000)
+    assert lib.status.full_text() == "2 personas added: Gardener, Chess player"
     assert library.get("Chess player").statements == ("I play chess online",)
     assert "Gardener" in form_names()
 
@@ -379,8 +390,8 @@ def test_a_tiny_session_runs_end_to_end(pane, ctx, qtbot, topic_folder, monkeypa
         assert pane.live.run_steps == 6 and len(pane.live.steps) == 6 and len(server.log) == 6
         [session] = SessionStore(ctx.workspace).list()
         assert session["status"] == "done" and session["steps"] == 6
-        assert pane.status.text().startswith("Finished: 1 session(s), 6 videos")
-        assert pane.live.counters.text() == "6 videos: 6 yes, 0 no, 0 unparsed, 0 refusals"
+        assert pane.status.full_text().startswith("Finished: 1 session(s), 6 videos")
+        assert pane.live.counters.text() == "6 videos: 6 yes, 0 no, 0 unclear, 0 refusals"
         assert pane.live.shot.toolTip().endswith("t00-p005.jpg") and not pane.live.shot.pixmap().isNull()
         # the finished session is selected and its report shown
         assert pane.sessions.item(0, 0).text() == session["id"] and pane.sessions.item(0, 6).text() == "done"
@@ -390,3 +401,12 @@ def test_a_tiny_session_runs_end_to_end(pane, ctx, qtbot, topic_folder, monkeypa
     finally:
         ctx.jobs.cancel_all(wait_ms=5000)
         server.stop()
+
+
+def test_an_empty_topic_mix_says_why_in_plain_words():
+    from vspectrum_app.gui.panes.persona_live import mix_title
+
+    assert "real platforms" in mix_title(False, True, "tiktok")
+    sim = mix_title(False, True, "sim")
+    assert "real platforms" not in sim and "simulator's images carry no topics" in sim
+    assert mix_title(True, True, "sim") == mix_title(False, False, None) == "Served topic mix (simulator ground truth)"

@@ -67,8 +67,12 @@ def is_root() -> bool:
 def launch(playwright, executable: str, profile: Path, headless: bool):
     """A persistent browser context with one page at the standard viewport."""
     profile.mkdir(parents=True, exist_ok=True)
-    args = LAUNCH_ARGS + (["--no-sandbox"] if is_root() else [])
+    # Playwright itself adds --no-sandbox unless the sandbox is asked for, and Chromium then shows
+    # a warning bar over the feed: the sandbox stays on except as root, where Chromium refuses it.
+    sandbox = not is_root()
+    args = LAUNCH_ARGS + ([] if sandbox else ["--no-sandbox"])
     context = playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=executable, headless=headless, args=args, viewport=VIEWPORT)
+        str(profile), executable_path=executable, headless=headless, args=args, viewport=VIEWPORT,
+        chromium_sandbox=sandbox)
     page = context.pages[0] if context.pages else context.new_page()
     return context, page

@@ -58,6 +58,22 @@ def phash(jpeg: bytes) -> str:
     return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
 
 
+def backfill_phashes(ws) -> int:
+    """Hash the library's screenshots that have no pHash yet (imported ones), so that a crawl
+    checks its captures for near-duplicates against the whole library; done once per image."""
+    rows = ws.db.execute("SELECT id, sha256, ext FROM images WHERE phash IS NULL OR phash = ''").fetchall()
+    done = []
+    for image_id, sha, ext in rows:
+        try:
+            done.append((phash(ws.image_path(sha, ext).read_bytes()), image_id))
+        except (OSError, ValueError):  # a missing or unreadable file: nothing to compare against
+            continue
+    if done:
+        with ws.transaction() as conn:
+            conn.executemany("UPDATE images SET phash = ? WHERE id = ?", done)
+    return len(done)
+
+
 class PhashIndex:
     """Every perceptual hash in the workspace as 64-bit integers; near-duplicate lookups are
     one vectorised XOR + popcount (microseconds at 50,000 images)."""

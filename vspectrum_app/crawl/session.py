@@ -20,7 +20,7 @@ from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.crawl import browser as browsers
 from vspectrum_app.crawl.adapters import WALLS, Adapter, ItemInfo
-from vspectrum_app.crawl.quality import PhashIndex, frame_flags, phash
+from vspectrum_app.crawl.quality import PhashIndex, backfill_phashes, frame_flags, phash
 from vspectrum_app.crawl.store import CrawlStore
 from vspectrum_app.library import images
 from vspectrum_app.library.importer import add_image
@@ -80,6 +80,7 @@ class Crawler:
         self.reporter = reporter or NullReporter()
         self.adapter = Adapter.load(config.adapter_name)
         self.store = CrawlStore(ws)
+        backfill_phashes(ws)
         self.phashes = PhashIndex.from_workspace(ws)
 
     def run(self) -> CrawlReport:

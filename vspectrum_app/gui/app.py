@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from pathlib import Path
 
 _T0 = time.perf_counter()
+LOG_BYTES, LOG_BACKUPS = 1_000_000, 3
+
+
+def log_dir() -> Path:
+    """The user log folder (beside the data folder when that is overridden, as in the tests)."""
+    if os.environ.get("VSPECTRUM_DATA_DIR"):
+        from vspectrum_app.core.paths import data_dir
+
+        return data_dir() / "logs"
+    import platformdirs
+
+    from vspectrum_app.core.paths import APP_NAME
+
+    return platformdirs.user_log_path(APP_NAME)
+
+
+def setup_logging() -> Path | None:
+    """A rotating log file (1 MB x 4) for the window's messages; Help > Open log folder shows it."""
+    import logging
+    from logging.handlers import RotatingFileHandler
+
+    root = logging.getLogger("vspectrum")
+    if any(isinstance(h, RotatingFileHandler) for h in root.handlers):
+        return None
+    try:
+        folder = log_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(folder / "vspectrum-studio.log", maxBytes=LOG_BYTES,
+                                      backupCount=LOG_BACKUPS, encoding="utf-8")
+    except OSError:
+        return None  # an unwritable log folder must not stop the app
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return folder / "vspectrum-studio.log"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from vspectrum_app.core.paths import default_workspace
+    from vspectrum_app.gui import style
     from vspectrum_app.gui.context import AppContext
     from vspectrum_app.gui.main_window import MainWindow
 
@@ -20,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Value-Spectrum Studio")
     app.setOrganizationName("vspectrum")
+    setup_logging()
+    style.apply(app)
     ctx = AppContext()
     window = MainWindow(ctx)
     window.show()

@@ -14,6 +14,7 @@ SKINS = [("TikTok", "tiktok"), ("YouTube Shorts", "youtube"), ("Instagram Reels"
 
 def platform_combo() -> QComboBox:
     combo = QComboBox()
+    combo.setAccessibleName("Platform")
     for label, value in PLATFORM_CHOICES:
         combo.addItem(label, value)
     return combo
@@ -30,7 +31,13 @@ class SimulatorBox(QGroupBox):
             self.skin.addItem(label, value)
         self.images = QLineEdit()
         self.images.setPlaceholderText("empty: the open workspace's screenshots")
+        self.images.setToolTip("A folder of images to serve (sub-folders are topics); empty: the open "
+                               "workspace's screenshots. Captures of the simulator are tagged and kept out of "
+                               "the benchmark.")
+        self.skin.setAccessibleName("Simulator layout")
+        self.images.setAccessibleName("Simulator images folder")
         browse = QPushButton("Browse...")
+        browse.setAccessibleName("Choose the simulator's images folder")
         browse.clicked.connect(self._browse_images)
         images_row = QHBoxLayout()
         images_row.addWidget(self.images, 1)

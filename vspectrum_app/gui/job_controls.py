@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-ERROR_STYLE = "color: #b00020"
+from vspectrum_app.gui.message_label import MessageLabel
 
 
 class JobControls(QWidget):
@@ -27,10 +27,12 @@ class JobControls(QWidget):
                                                                   QPushButton("Stop"))
         self.start_button.setShortcut(QKeySequence("Ctrl+Return"))
         self.start_button.setToolTip(start_tip)
+        self._start_tip, self._blocked = start_tip, None
         self.pause_button.setToolTip(pause_tip)
         self.stop_button.setToolTip(stop_tip)
-        self.status = QLabel(idle)
-        self.status.setWordWrap(True)
+        self.status = MessageLabel(idle, lines=3)
+        for b, name in ((self.start_button, "Start"), (self.pause_button, "Pause or resume"), (self.stop_button, "Stop")):
+            b.setAccessibleName(name)
         buttons = QHBoxLayout()
         for b in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(b)
@@ -43,14 +45,20 @@ class JobControls(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self._set_running(False)
 
+    def block_start(self, reason: str | None) -> None:
+        """Disable Start while the pane's form is invalid (``reason`` in Start's tooltip); None allows it."""
+        self._blocked = reason
+        self._set_running(self.job is not None)
+        self.start_button.setToolTip(reason or self._start_tip)
+
     def attach(self, job) -> None:
         """The job the buttons now control; None once it has finished."""
         self.job = job
         self._set_running(job is not None)
 
-    def set_status(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
+    def set_status(self, text: str, error: bool = False, kind: str = "info") -> None:
+        """The status line; red only for ``error`` (a real problem), a tick for ``kind="success"``."""
+        self.status.set_message(text, "error" if error else kind)
 
     def toggle_pause(self) -> None:
         if self.job is None:
@@ -71,7 +79,7 @@ class JobControls(QWidget):
 
     def _set_running(self, running: bool) -> None:
         can_pause = running and getattr(self.job, "can_pause", False)
-        self.start_button.setEnabled(not running)
+        self.start_button.setEnabled(not running and not self._blocked)
         self.pause_button.setEnabled(can_pause)
         self.pause_button.setText("Pause")
         if running and not can_pause:

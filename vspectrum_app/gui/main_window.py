@@ -1,18 +1,41 @@
-"""The main window: navigation on the left, one pane at a time, status bar with the
-workspace, the index state and running jobs."""
+"""The main window: a sidebar with each part's state, one pane at a time (each in a scroll
+area, so no pane can make the window larger than the screen), a status bar with the
+workspace, the index state and running jobs, and the File and Help menus."""
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QListWidget, QMainWindow, QMessageBox,
-                               QStackedWidget, QWidget)
+from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+                               QMainWindow, QMessageBox, QScrollArea, QStackedWidget, QStyle, QWidget)
 
+from vspectrum_app.gui import help_menu, style
 from vspectrum_app.gui.context import AppContext
+from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.panes import PANES
+
+DEFAULT_SIZE = QSize(1280, 800)
+MINIMUM_SIZE = QSize(960, 600)   # every pane stays usable down to this (tests/gui/test_window_size.py)
+# which pane a background job belongs to, by the CLI command it runs
+JOB_PANES = {"library": "Library", "crawl": "Crawl", "bench": "Benchmark", "persona": "Persona",
+             "annotate": "Annotation"}
+PANE_ICONS = {"Library": QStyle.StandardPixmap.SP_DirIcon, "Crawl": QStyle.StandardPixmap.SP_BrowserReload,
+              "Benchmark": QStyle.StandardPixmap.SP_MediaPlay, "Results": QStyle.StandardPixmap.SP_FileDialogDetailedView,
+              "Persona": QStyle.StandardPixmap.SP_DialogYesButton, "Annotation": QStyle.StandardPixmap.SP_DialogApplyButton,
+              "Settings": QStyle.StandardPixmap.SP_FileDialogContentsView}
+TITLE_ROLE = Qt.ItemDataRole.UserRole
+JOBS_WIDTH = 320  # px of the status bar for the running jobs' names (all of them in the tooltip)
+
+
+def initial_geometry(available: QRect) -> QRect:
+    """The first window: 1280x800 or the screen's available area if smaller, centred on it."""
+    size = DEFAULT_SIZE.boundedTo(available.size())
+    rect = QRect(0, 0, size.width(), size.height())
+    rect.moveCenter(available.center())
+    return rect
 
 
 class MainWindow(QMainWindow):
@@ -20,32 +43,77 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.setWindowTitle("Value-Spectrum Studio")
-        self.resize(1280, 820)
+        self.setWindowIcon(style.app_icon())
+        self.setMinimumSize(MINIMUM_SIZE)
         self.nav = QListWidget()
-        self.nav.setFixedWidth(150)
+        self.nav.setAccessibleName("Parts of the app")
+        self.nav.setFixedWidth(190)
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setSpacing(2)
+        self.nav.setWordWrap(True)
         self.stack = QStackedWidget()
         self.panes: dict[str, QWidget] = {}
         for title, _, _ in PANES:
-            self.nav.addItem(title)
-            self.stack.addWidget(QWidget())  # placeholder until first shown
+            item = QListWidgetItem(self.style().standardIcon(PANE_ICONS.get(title, QStyle.StandardPixmap.SP_FileIcon)),
+                                   title)
+            item.setData(TITLE_ROLE, title)
+            self.nav.addItem(item)
+            self.stack.addWidget(self._scroll(QWidget()))  # placeholder until first shown
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addWidget(self.nav)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self.nav.currentRowChanged.connect(self._show_row)
         self._build_menu()
-        self.workspace_label, self.index_label, self.jobs_label = QLabel(), QLabel(), QLabel()
-        for label in (self.workspace_label, self.index_label, self.jobs_label):
-            self.statusBar().addPermanentWidget(label)
+        # the workspace path and the job titles can be long: elided, never widening the window
+        self.workspace_label, self.index_label, self.jobs_label = MessageLabel(lines=1), QLabel(), QLabel()
+        self.statusBar().addWidget(self.workspace_label, 1)
+        self.statusBar().addPermanentWidget(self.index_label)
+        self.statusBar().addPermanentWidget(self.jobs_label)
         ctx.workspace_changed.connect(self._update_status)
         ctx.library_changed.connect(self._update_status)
-        ctx.jobs.changed.connect(lambda: self.jobs_label.setText(ctx.jobs.describe()))
+        ctx.jobs.changed.connect(self._update_status)
         ctx.show_pane.connect(self.show_pane)
-        self.jobs_label.setText(ctx.jobs.describe())
         self._update_status()
         self.nav.setCurrentRow(0)
+        self._restore_geometry()
+
+    @staticmethod
+    def _scroll(widget: QWidget) -> QScrollArea:
+        """A pane in a scroll area: below the pane's own minimum the pane scrolls, the window does not grow."""
+        area = QScrollArea()
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        area.setWidget(widget)
+        return area
+
+    # -- geometry -----------------------------------------------------------------------
+    def available_area(self) -> QRect:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry() if screen else QRect(0, 0, 1280, 800)
+
+    def _restore_geometry(self) -> None:
+        """The size and place of the last session when they still fit the screen, else the default."""
+        available = self.available_area()
+        saved = self.ctx.settings.get("window_geometry")
+        if isinstance(saved, list) and len(saved) == 4 and all(isinstance(n, int) for n in saved):
+            rect = QRect(*saved)
+            if available.contains(rect) and rect.width() >= MINIMUM_SIZE.width() \
+                    and rect.height() >= MINIMUM_SIZE.height():
+                self.setGeometry(rect)
+                return
+        self.setGeometry(initial_geometry(available))
+
+    def _save_geometry(self) -> None:
+        g = self.geometry()  # [x, y, width, height] of the content area, as setGeometry takes it
+        self.ctx.settings.set("window_geometry", [g.x(), g.y(), g.width(), g.height()])
+        try:
+            self.ctx.settings.save()
+        except OSError:
+            pass  # an unwritable config folder costs the remembered size, nothing else
 
     # -- panes --------------------------------------------------------------------------
     def pane(self, title: str) -> QWidget:
@@ -54,11 +122,15 @@ class MainWindow(QMainWindow):
             _, module, cls = PANES[row]
             widget = getattr(importlib.import_module(module), cls)(self.ctx, self)
             placeholder = self.stack.widget(row)
-            self.stack.insertWidget(row, widget)
+            self.stack.insertWidget(row, self._scroll(widget))
             self.stack.removeWidget(placeholder)
             placeholder.deleteLater()
             self.panes[title] = widget
         return self.panes[title]
+
+    def current_pane(self) -> QWidget | None:
+        area = self.stack.currentWidget()
+        return area.widget() if isinstance(area, QScrollArea) else area
 
     def show_pane(self, title: str) -> QWidget:
         row = [t for t, _, _ in PANES].index(title)
@@ -71,26 +143,37 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentIndex(row)
 
     # -- menu ---------------------------------------------------------------------------
+    def _action(self, menu, text: str, shortcut, slot) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(lambda _=False: slot())
+        menu.addAction(action) if menu is not None else self.addAction(action)
+        return action
+
     def _build_menu(self) -> None:
         menu = self.menuBar().addMenu("&File")
-        for text, shortcut, slot in (("&New workspace...", QKeySequence.StandardKey.New, self._new_workspace),
-                                     ("&Open workspace...", QKeySequence.StandardKey.Open, self._open_workspace)):
-            action = QAction(text, self)
-            action.setShortcut(shortcut)
-            action.triggered.connect(slot)
-            menu.addAction(action)
+        self._action(menu, "&Import screenshots...", QKeySequence("Ctrl+O"), self._import)
+        menu.addSeparator()
+        self._action(menu, "&New workspace...", QKeySequence.StandardKey.New, self._new_workspace)
+        self._action(menu, "Open &workspace...", QKeySequence("Ctrl+Shift+O"), self._open_workspace)
         self.recent_menu = menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        menu.addAction(quit_action)
+        self._action(menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         for n, (title, _, _) in enumerate(PANES, start=1):
-            action = QAction(title, self)
-            action.setShortcut(f"Ctrl+{n}")
-            action.triggered.connect(lambda _=False, t=title: self.show_pane(t))
-            self.addAction(action)
+            self._action(None, title, QKeySequence(f"Ctrl+{n}"), lambda t=title: self.show_pane(t))
+        self._action(None, "Search", QKeySequence("Ctrl+F"), self.focus_search)
+        help_menu.build(self, self.menuBar().addMenu("&Help"))
+
+    def focus_search(self) -> None:
+        pane = self.show_pane("Library")
+        if pane.stack.currentWidget() is pane.browser:
+            pane.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            pane.search.selectAll()
+
+    def _import(self) -> None:
+        self.show_pane("Library").import_folder()
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -126,15 +209,39 @@ class MainWindow(QMainWindow):
             self.show_pane("Benchmark")
 
     # -- status -------------------------------------------------------------------------
+    def _counts(self) -> tuple[int, int]:
+        """(screenshots, screenshots embedded) in the open workspace."""
+        ws = self.ctx.workspace
+        return (ws.db.execute("SELECT COUNT(*) FROM images").fetchone()[0],
+                ws.db.execute("SELECT COUNT(DISTINCT image_id) FROM embeddings").fetchone()[0])
+
+    def library_state(self) -> str:
+        if self.ctx.workspace is None:
+            return "no workspace"
+        images, embedded = self._counts()
+        if not images:
+            return "no screenshots yet"
+        index = "index ready" if embedded >= images else ("no index yet" if not embedded
+                                                           else f"{embedded} of {images} indexed")
+        return f"{images} screenshots, {index}"
+
     def _update_status(self) -> None:
         ws = self.ctx.workspace
-        self.workspace_label.setText(f"Workspace: {ws.root}" if ws else "No workspace")
+        self.workspace_label.set_message(f"Workspace: {ws.root}" if ws else "No workspace")
+        jobs = self.ctx.jobs.describe()
+        self.jobs_label.setText(self.fontMetrics().elidedText(jobs, Qt.TextElideMode.ElideRight, JOBS_WIDTH))
+        self.jobs_label.setToolTip(jobs)
         if ws is None:
             self.index_label.setText("")
-            return
-        images = ws.db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
-        embedded = ws.db.execute("SELECT COUNT(DISTINCT image_id) FROM embeddings").fetchone()[0]
-        self.index_label.setText(f"{images} screenshots, {embedded} indexed")
+        else:
+            self.index_label.setText("{} screenshots, {} indexed".format(*self._counts()))
+        busy = {JOB_PANES.get((job.args or [""])[0]) for job in self.ctx.jobs.jobs}
+        for row in range(self.nav.count()):
+            item = self.nav.item(row)
+            title = item.data(TITLE_ROLE)
+            state = "run in progress" if title in busy else (self.library_state() if title == "Library" else "")
+            item.setText(f"{title}\n{state}" if state else title)
+            item.setToolTip(state)
 
     def closeEvent(self, event) -> None:
         if self.ctx.jobs.jobs:
@@ -143,6 +250,7 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.StandardButton.Yes:
                 event.ignore()
                 return
+        self._save_geometry()
         self.ctx.jobs.cancel_all()
         if self.ctx.workspace:
             self.ctx.workspace.close()

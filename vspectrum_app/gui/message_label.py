@@ -41,7 +41,9 @@ class MessageLabel(QLabel):
         self._full, self._kind = text or "", kind
         if text:
             (log.warning if kind == "error" else log.info)("%s", text)
-        self.setStyleSheet(STYLES[kind])
+        from vspectrum_app.gui import style  # the error red that reads on the current palette
+
+        self.setStyleSheet(f"color: {style.error_color()}" if kind == "error" else STYLES[kind])
         self.setToolTip(self._full if self._full else "")
         self.setAccessibleDescription(self._full)
         self._relayout()

@@ -36,8 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_search)
 
     p = cmds.add_parser("stats", help="counts per platform and month, and coverage per value")
-    p.add_argument("--radius", type=float, default=1.5,
-                   help="coverage radius, Euclidean distance on unit vectors (paper: 1.5)")
+    p.add_argument("--radius", type=float, default=None,
+                   help="coverage radius, Euclidean distance on unit vectors (the paper's: 1.5); default: the "
+                        "threshold calibrated for the model (its top 1%% of screenshot-keyword similarities)")
     p.add_argument("--keyword-set", metavar="SET")
     p.add_argument("--no-coverage", action="store_true", help="skip the coverage figure (needs the CLIP model)")
     p.add_argument("--json", action="store_true")
@@ -177,8 +178,10 @@ def cmd_stats(args, ctx) -> int:
     stats = library_stats(ws)
     if not args.no_coverage and stats["images"]:
         ks = keywords.get_set(ws, args.keyword_set)
-        stats["coverage"] = {"radius": args.radius, "keyword_set": ks.id,
-                             "values": Searcher(ws, clip_spec_from_args(args), backend=args.backend, device=args.device).coverage(ks, args.radius)}
+        searcher = Searcher(ws, clip_spec_from_args(args), backend=args.backend, device=args.device)
+        values = searcher.coverage(ks, args.radius)
+        stats["coverage"] = {"radius": args.radius, "method": "radius" if args.radius is not None else "calibrated",
+                             "threshold": searcher.last_threshold, "keyword_set": ks.id, "values": values}
     if ctx.json:
         ctx.print_json(stats)
         return 0
@@ -186,7 +189,10 @@ def cmd_stats(args, ctx) -> int:
     print("per platform: " + ", ".join(f"{k} {v}" for k, v in stats["per_platform"].items()))
     print("per month:    " + ", ".join(f"{k} {v}" for k, v in stats["per_month"].items()))
     if "coverage" in stats:
-        print(f"coverage within radius {args.radius} ({stats['coverage']['keyword_set']}):")
+        c = stats["coverage"]
+        how = (f"within radius {args.radius}" if args.radius is not None
+               else f"at cosine >= {c['threshold']:.3f} (this model's top 1% of screenshot-keyword pairs)")
+        print(f"coverage {how} ({c['keyword_set']}):")
         for value, c in stats["coverage"]["values"].items():
             print(f"  {value:<15} {c['images']:>7}  {100 * c['fraction']:5.1f}%")
     return 0

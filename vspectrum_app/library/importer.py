@@ -74,7 +74,10 @@ def import_paths(ws: Workspace, paths: Iterable[Path], metadata_csv: Path | None
         reporter.check_cancelled()
         try:
             data = path.read_bytes()
-            image_id, new = add_image(ws, data, source_name=path.name, meta=metadata.get(path.name.lower()))
+            meta = dict(metadata.get(path.name.lower()) or {})
+            if not any(_ALIASES.get(_key(k)) == "platform" and v for k, v in meta.items()):
+                meta["platform"] = platform_from_path(path)  # e.g. the pilot's gpt4o-tiktok/ folder
+            image_id, new = add_image(ws, data, source_name=path.name, meta=meta)
         except images.BadImage as exc:
             report.skipped.append((str(path), str(exc)))
             reporter.log(f"skipped {path}: {exc}", "warning")
@@ -99,6 +102,15 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+def platform_from_path(path: Path) -> str | None:
+    """The platform a file's folder names (its two closest folders, e.g. ``gpt4o-tiktok`` or
+    ``Ins``), so a library imported without a metadata CSV can still be filtered by platform.
+    Never "sim": only the crawler marks simulator captures."""
+    for folder in reversed(Path(path).parent.parts[-2:]):
+        for token in re.split(r"[^a-z]+", folder.lower()):
+            if token in _PLATFORMS and _PLATFORMS[token] != "sim":
+                return _PLATFORMS[token]
+    return None
 
 
 def iter_image_files(paths: Iterable[Path], reporter: Reporter | None = None) -> Iterator[Path]:

@@ -5,7 +5,8 @@ nearest screenshots. **Deduplication (our documented choice):** a screenshot goe
 first keyword (in the set's order) that retrieves it; a later keyword then takes its next
 best, so every keyword still contributes k distinct images and a value gets
 ``k x keywords`` distinct images when the library is large enough. Screenshots flagged by
-the crawler (black frame, login wall, ...) are never retrieved.
+the crawler (black frame, login wall, ...) and simulator captures (platform ``sim``: the
+simulator serves copies of the workspace's own screenshots) are never retrieved.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from vspectrum_app.library.indexer import load_vectors, open_index
 from vspectrum_app.library.keywords import KeywordSet
 from vspectrum_app.library.workspace import Workspace
 
+SIMULATED = "sim"     # the platform of simulator captures, kept out of retrieval
 DEFAULT_RADIUS = 1.5  # the paper's coverage radius, Euclidean on unit vectors
+CALIBRATED_QUANTILE = 0.99  # the default coverage: a model's top 1 % of (screenshot, keyword) pairs
 
 
 class SearchError(Exception):
@@ -136,10 +139,19 @@ class Searcher:
                                      rank=rank, image_id=image_id, similarity=sim))
         return out
 
-    def coverage(self, keyword_set: KeywordSet, radius: float = DEFAULT_RADIUS) -> dict[str, dict[str, Any]]:
-        """Per value: images within ``radius`` (Euclidean, unit vectors) of any of its keywords."""
+    def coverage(self, keyword_set: KeywordSet, radius: float | None = None) -> dict[str, dict[str, Any]]:
+        """Per value: images within ``radius`` (Euclidean, unit vectors; the paper's is
+        ``DEFAULT_RADIUS``) of any of its keywords; ``radius=None``: the threshold calibrated
+        for this model (see ``calibrated_threshold``)."""
         ids, matrix = load_vectors(self.ws, self.model_key)
-        threshold = 1.0 - radius ** 2 / 2.0
+        all_keywords = [kw for kws in keyword_set.values.values() for kw in kws]
+        if radius is not None:
+            threshold = radius_threshold(radius)
+        elif len(ids):
+            threshold = calibrated_threshold(matrix @ self.text_vectors(all_keywords).T)
+        else:
+            threshold = 1.0
+        self.last_threshold = threshold
         out = {}
         for value, keywords in keyword_set.values.items():
             if len(ids):
@@ -166,7 +178,7 @@ class Searcher:
             want *= 2
 
     def _flagged(self) -> set[int]:
-        return {r[0] for r in self.ws.db.execute("SELECT id FROM images WHERE flags != ''")}
+        return {r[0] for r in self.ws.db.execute(f"SELECT id FROM images WHERE flags != '' OR platform = '{SIMULATED}'")}
 
     def _hits(self, pairs: list[tuple[int, float]]) -> list[Hit]:
         if not pairs:
@@ -178,6 +190,23 @@ class Searcher:
                     author=rows[i]["author"], caption=rows[i]["caption"], source_name=rows[i]["source_name"],
                     extra=json.loads(rows[i]["extra_json"] or "{}"))
                 for i, s in pairs if i in rows]
+
+
+def radius_threshold(radius: float) -> float:
+    """The paper's radius as a cosine threshold: |a - b|^2 = 2 - 2 cos for unit vectors."""
+    return 1.0 - radius ** 2 / 2.0
+
+
+def calibrated_threshold(sims: np.ndarray, quantile: float = CALIBRATED_QUANTILE) -> float:
+    """The cosine at the ``quantile`` of every (screenshot, keyword) similarity of one model.
+
+    Why: image-text cosines of a CLIP model sit in a narrow band that differs per model
+    (about 0.1-0.35 for ViT-B-32), so the paper's radius 1.5 (cosine >= -0.125) counts every
+    screenshot for every value. Taking the model's own top 1 % of pairs as "close" makes the
+    bars comparable across models and values. Linear interpolation between order statistics
+    (numpy's default); an empty matrix gives 1.0 (nothing counts)."""
+    flat = np.asarray(sims, dtype=np.float64).ravel()
+    return float(np.quantile(flat, quantile)) if flat.size else 1.0
 
 
 def open_searcher(ws: Workspace, spec: ClipSpec | None = None) -> Searcher:

@@ -17,11 +17,14 @@ from pathlib import Path
 from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSpinBox, QSplitter, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSpinBox, QSplitter,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
 from vspectrum_app.annotate.sampling import annotator_order, questions_for
 from vspectrum_app.annotate.store import AnnotationError, AnnotationStore
+from vspectrum_app.core.values import DEFINITIONS
+from vspectrum_app.gui import style
+from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.workers import Worker
 
 PREFETCH = 3
@@ -32,6 +35,27 @@ QUESTION_TEXT = {
 }
 KEYS = {Qt.Key.Key_Y: "yes", Qt.Key.Key_N: "no", Qt.Key.Key_S: "not_sure"}
 ANSWER_TEXT = {"yes": "yes", "no": "no", "not_sure": "not sure"}
+BUTTON_TEXT = {"yes": "Yes (Y)", "no": "No (N)", "not_sure": "Not sure (S)"}
+REPRESENTATIVE_GUIDE = ("<p>Answer <b>yes</b> when the screenshot shows what the video is mainly about (its "
+                        "subject, scene or message), <b>no</b> when it shows something incidental (a transition, "
+                        "a title card, an advert), <b>not sure</b> when you cannot tell.</p>")
+
+
+def guideline_html(question: str, value: str | None) -> str:
+    """What the annotator needs beside the image: the question, the value's definition
+    (Schwartz, as in the paper) and example keywords that retrieve it."""
+    if question == "representative" or not value:
+        return f"<h3>{QUESTION_TEXT['representative']}</h3>{REPRESENTATIVE_GUIDE}"
+    from vspectrum_app.library import keywords
+
+    try:
+        examples = ", ".join(keywords.default_set().keywords(value)[:10])
+    except (KeyError, ValueError):
+        examples = ""
+    return (f"<h3>{value}</h3><p><b>Definition:</b> {DEFINITIONS.get(value, '')}.</p>"
+            + (f"<p><b>Examples</b> (keywords that find it): {examples}.</p>" if examples else "")
+            + "<p><b>Yes</b>: the content shows or promotes this value. <b>No</b>: it does not. "
+              "<b>Not sure</b>: you cannot tell from what you see.</p>")
 
 
 class AnnotationPane(QWidget):
@@ -40,7 +64,7 @@ class AnnotationPane(QWidget):
         self.ctx = ctx
         self.set_id: str | None = None
         self.name = ""
-        self.kind = "value"
+        self.kind, self.raters = "value", 1
         self.items: list[dict] = []        # the set's items in this annotator's order
         # what is being walked through: the items, or in review mode one entry per answered
         # question (an item with a "question" key pins that question)
@@ -58,10 +82,22 @@ class AnnotationPane(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.sets = QComboBox()
+        self.sets.setAccessibleName("Task set")
+        self.sets.setPlaceholderText("no task set yet: create one under Sets and results")
+        # long set names: a wide field, elided in the middle in the list, full name in the tooltip
+        self.sets.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.sets.setMinimumContentsLength(28)
+        self.sets.view().setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.sets.view().setMinimumWidth(420)
+        self.sets.currentIndexChanged.connect(lambda _: self.sets.setToolTip(self.sets.currentText()))
         self.annotator = QLineEdit(ctx.settings.get("annotator_name") or "")
-        self.annotator.setPlaceholderText("your name")
+        self.annotator.setPlaceholderText("your name (Enter starts)")
+        self.annotator.setAccessibleName("Annotator name")
+        self.annotator.returnPressed.connect(lambda: self.start())
         self.review = QCheckBox("Review my answers")
         self.start_button = QPushButton("Start")
+        self.start_button.setShortcut("Ctrl+Return")
+        self.start_button.setToolTip("Start or resume annotating this set (Enter in the name field, Ctrl+Return)")
         top = QHBoxLayout()
         for w in (QLabel("Task set"), self.sets, QLabel("Annotator"), self.annotator, self.review, self.start_button):
             top.addWidget(w)
@@ -88,19 +124,26 @@ class AnnotationPane(QWidget):
         page = QWidget()
         self.image = QLabel("Choose a task set and enter your name, then Start.")
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image.setMinimumHeight(420)
+        self.image.setMinimumSize(160, 200)
+        self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.question_label = QLabel()
-        self.question_label.setStyleSheet("font-size: 16pt")
+        self.question_label.setWordWrap(True)
+        self.question_label.setStyleSheet(f"font-size: {style.TITLE_PT}pt")
         self.question_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.guide = QTextBrowser()
+        self.guide.setAccessibleName("Guidelines")
+        self.guide.setMinimumWidth(200)
+        self.guide.setHtml("<p>The question, the value's definition and examples appear here.</p>")
         self.link = QLabel()
         self.link.setOpenExternalLinks(True)
         self.link.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.note = QLabel()
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.buttons = {a: QPushButton(t) for a, t in (("yes", "Yes (Y)"), ("no", "No (N)"), ("not_sure", "Not sure (S)"))}
+        self.buttons = {a: QPushButton(t) for a, t in BUTTON_TEXT.items()}
         row = QHBoxLayout()
         for answer, button in self.buttons.items():
             button.setCheckable(True)
+            button.setAccessibleName(ANSWER_TEXT[answer])
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _=False, a=answer: self.choose(a))
             row.addWidget(button)
@@ -108,16 +151,25 @@ class AnnotationPane(QWidget):
         # confirms; connecting returnPressed as well would confirm twice.
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("optional comment (Enter confirms)")
-        self.progress = QLabel()
+        self.progress = MessageLabel(lines=2)
         help_label = QLabel("Y / N / S choose, Enter confirms, Left / Right move, U undoes the last answer")
-        help_label.setStyleSheet("color: #666")
-        layout = QVBoxLayout(page)
+        help_label.setWordWrap(True)
+        help_label.setStyleSheet(f"color: {style.hint_color()}")
+        left = QWidget()
+        layout = QVBoxLayout(left)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.image, 1)
         for w in (self.question_label, self.link, self.note):
             layout.addWidget(w)
         layout.addLayout(row)
         for w in (self.comment, self.progress, help_label):
             layout.addWidget(w)
+        split = QSplitter()
+        split.addWidget(left)
+        split.addWidget(self.guide)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        QVBoxLayout(page).addWidget(split)
         return page
 
     # -- sets and order -----------------------------------------------------------------
@@ -135,20 +187,25 @@ class AnnotationPane(QWidget):
             if self.ctx.workspace:
                 for s in self.store.sets():
                     self.sets.addItem(f"{s['name']} ({s['kind']}, {s['items']} items)", s["id"])
+                    self.sets.setItemData(self.sets.count() - 1, self.sets.itemText(self.sets.count() - 1),
+                                          Qt.ItemDataRole.ToolTipRole)
             if select and self.sets.findData(select) >= 0:
                 self.sets.setCurrentIndex(self.sets.findData(select))
+            elif self.sets.count():  # a placeholder text leaves the combo unselected otherwise
+                self.sets.setCurrentIndex(0)
         self.results.reload()
 
     def start(self) -> None:
         name = self.annotator.text().strip()
         set_id = self.sets.currentData()
         if not name or not set_id:
-            self.progress.setText("Enter your name and choose a task set.")
+            self.progress.set_message("Enter your name and choose a task set.", "error")
             return
         self.ctx.settings.set("annotator_name", name)
         self.ctx.settings.save()
         self.set_id, self.name = set_id, name
-        self.kind = self.store.get_set(set_id)["kind"]
+        info = self.store.get_set(set_id)
+        self.kind, self.raters = info["kind"], info.get("raters") or 1
         self._load_answers()
         self.items = annotator_order(self.store.items(set_id), set_id, name)
         self.order = self._review_order() if self.review.isChecked() else self.items
@@ -186,7 +243,7 @@ class AnnotationPane(QWidget):
             self.sets.setCurrentIndex(self.sets.findData(set_id))
         name = self.annotator.text().strip()
         if not name:
-            self.results.status.setText("Enter your name (top) to review an item.")
+            self.results.status.set_message("Enter your name (top) to review an item.", "error")
             return
         answered = disagreement["question"] in self._answers_of(set_id, name, disagreement["item_id"])
         with QSignalBlocker(self.review):
@@ -213,12 +270,13 @@ class AnnotationPane(QWidget):
         self.question = item.get("question") or self._next_question(item) or questions_for(self.kind, item)[-1]
         self.choose(self._mine.get(item["id"], {}).get(self.question))
         self.question_label.setText(QUESTION_TEXT[self.question].format(value=item["value"]))
+        self.guide.setHtml(guideline_html(self.question, item.get("value")))
         self.link.setText(f'<a href="{item["video_url"]}">{item["video_url"]}</a>'
                           if item.get("video_url") and self.question != "screenshot" else "")
         self.note.setText(self._note[1] if self._note and self._note[0] == item["id"] else "")
         self.comment.clear()
         self._display_image(item)
-        self.progress.setText(self._progress_text())
+        self.progress.set_message(self._progress_text())
         self._shown_at = time.monotonic()
         self._prefetch()
 
@@ -226,8 +284,10 @@ class AnnotationPane(QWidget):
         if self.review.isChecked():
             return f"Reviewing answer {self.position + 1} of {len(self.order)}"
         done = sum(1 for i in self.items if not self._next_question(i))
-        return (f"Item {self.position + 1} of {len(self.order)}; {done} fully answered"
-                + (" - all done, thank you!" if done == len(self.items) else ""))
+        others = (f" (each item also needs {self.raters - 1} other annotator{'s' if self.raters > 2 else ''})"
+                  if self.raters > 1 else "")
+        return (f"Item {self.position + 1} of {len(self.order)}: you have answered every question of {done} of "
+                f"{len(self.items)} items{others}" + (" - all done, thank you!" if done == len(self.items) else ""))
 
     def _path(self, item: dict) -> str:
         row = self.ctx.workspace.db.execute("SELECT sha256, ext FROM images WHERE sha256 = ?",
@@ -270,8 +330,13 @@ class AnnotationPane(QWidget):
     # -- acting -------------------------------------------------------------------------
     def choose(self, answer: str | None) -> None:
         self.choice = answer
-        for a, button in self.buttons.items():
-            button.setChecked(a == answer)
+        for a, button in self.buttons.items():  # the chosen one: ticked, bold, coloured
+            chosen = a == answer
+            button.setChecked(chosen)
+            button.setText(("\u2714 " if chosen else "") + BUTTON_TEXT[a])
+            button.setStyleSheet(f"font-weight: bold; color: {style.text_color()}; "
+                                 f"background: {style.chosen_background()}; border: 2px solid {style.OK}"
+                                 if chosen else "")
 
     def confirm(self) -> None:
         if not self.order or self.choice is None:
@@ -325,6 +390,12 @@ class AnnotationPane(QWidget):
             super().keyPressEvent(event)
 
 
+def _wrapped(label: QLabel) -> QLabel:
+    """A label that wraps instead of asking for its text's width (the pane must fit 1024 px)."""
+    label.setWordWrap(True)
+    return label
+
+
 def _num(x, digits: int) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
@@ -342,8 +413,7 @@ class SetsPanel(QWidget):
         self.ctx, self.pane = ctx, pane
         self._worker = Worker(self)  # sampling a set loads CLIP: off the GUI thread
         self.disagreement_rows: list[dict] = []
-        self.status = QLabel()
-        self.status.setWordWrap(True)
+        self.status = MessageLabel(lines=4)
         left = QVBoxLayout()
         left.addWidget(self._build_create_box())
         left.addWidget(self._build_exchange_box())
@@ -372,9 +442,12 @@ class SetsPanel(QWidget):
             spin.setRange(low, high)
             spin.setValue(value)
         self.keyword_set = QComboBox()
+        self.keyword_set.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.keyword_set.setMinimumContentsLength(14)
         self.create_button = QPushButton("Create")
         self.create_button.clicked.connect(self.create)
         form = QFormLayout(box)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         for label, w in (("Name", self.new_name), ("Kind", self.new_kind), ("Values", self.new_values),
                          ("Items per value", self.per_value), ("Images per keyword", self.k),
                          ("Keyword set", self.keyword_set), ("Annotators per item", self.raters), ("Seed", self.seed)):
@@ -395,8 +468,10 @@ class SetsPanel(QWidget):
         return box
 
     def _build_results(self) -> QWidget:
-        self.summary = QLabel()
-        self.run = QComboBox()
+        self.summary = _wrapped(QLabel())
+        self.run = QComboBox()  # "run id (models)": long, so bounded and elided
+        self.run.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.run.setMinimumContentsLength(14)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         self.run.currentIndexChanged.connect(lambda _: self.refresh())
@@ -414,9 +489,9 @@ class SetsPanel(QWidget):
         layout = QVBoxLayout(widget)
         layout.addLayout(top)
         layout.addWidget(self.table9, 2)
-        layout.addWidget(QLabel("Items with disagreement (Enter or double-click opens one for review)"))
+        layout.addWidget(_wrapped(QLabel("Items with disagreement (Enter or double-click opens one for review)")))
         layout.addWidget(self.disagreements, 1)
-        layout.addWidget(QLabel("Scores on all retrieved screenshots, and on those annotators agreed reflect the value"))
+        layout.addWidget(_wrapped(QLabel("Scores on all retrieved screenshots, and on those annotators agreed reflect the value")))
         layout.addWidget(self.filtered, 1)
         return widget
 
@@ -438,7 +513,11 @@ class SetsPanel(QWidget):
                 from vspectrum_app.library.keywords import list_sets
 
                 for ks in list_sets(ws):
-                    self.keyword_set.addItem(ks.id, ks.hash)
+                    count = sum(len(k) for k in ks.values.values())
+                    self.keyword_set.addItem(f"{ks.name} ({len(ks.values)} values, {count} keywords)", ks.hash)
+                    self.keyword_set.setItemData(self.keyword_set.count() - 1,
+                                                 f"{ks.id}: the set's name and a fingerprint of its keywords, "
+                                                 f"recorded with every set made from it", Qt.ItemDataRole.ToolTipRole)
                 for run in reversed(RunStore(ws).runs()):
                     self.run.addItem(f"{run['id']} ({', '.join(run['targets'])})", run["id"])
         if self.isVisible():
@@ -448,7 +527,7 @@ class SetsPanel(QWidget):
     def create(self) -> None:
         ws, name = self.ctx.workspace, self.new_name.text().strip()
         if ws is None or not name:
-            self.status.setText("Open a workspace and name the new task set.")
+            self.status.set_message("Open a workspace and name the new task set.", "error")
             return
         options = {"per_value": self.per_value.value(), "raters": self.raters.value(), "seed": self.seed.value()}
         if self.new_kind.currentData() == "representativeness":
@@ -465,18 +544,18 @@ class SetsPanel(QWidget):
             work = lambda: create_value_set_by_retrieval(ws, name, spec, keyword_set=keyword_set, k=k,  # noqa: E731
                                                          values=values, **options)
         self.create_button.setEnabled(False)
-        self.status.setText(f"Creating {name} (the first retrieval loads the CLIP model)...")
+        self.status.set_message(f"Creating {name} (the first retrieval loads the CLIP model)...")
         self._worker.run(work, self._created, self._create_failed)
 
     def _created(self, set_id: str) -> None:
         self.create_button.setEnabled(True)
-        self.status.setText(f"Task set {self.new_name.text().strip()}: "
-                            f"{len(self.pane.store.items(set_id))} items")
+        self.status.set_message(f"Task set {self.new_name.text().strip()}: "
+                               f"{len(self.pane.store.items(set_id))} items", "success")
         self.pane.reload_sets(select=set_id)
 
     def _create_failed(self, message: str) -> None:
         self.create_button.setEnabled(True)
-        self.status.setText(f"Could not create the task set: {message}")
+        self.status.set_message(f"Could not create the task set: {message}", "error")
 
     # -- exchange -----------------------------------------------------------------------
     def export(self) -> None:
@@ -484,13 +563,13 @@ class SetsPanel(QWidget):
 
         set_id, annotator = self.pane.sets.currentData(), self.pane.annotator.text().strip() or None
         if self.ctx.workspace is None or not set_id:
-            self.status.setText("Choose a task set to export.")
+            self.status.set_message("Choose a task set to export.", "error")
             return
         default = f"{self.pane.store.get_set(set_id)['name']}-{annotator or 'everyone'}.json"
         path, _ = QFileDialog.getSaveFileName(self, "Export answers", default, "Annotation exports (*.json)")
         if path:
             n = export_answers(self.ctx.workspace, set_id, annotator, Path(path))
-            self.status.setText(f"{n} answers written to {path}")
+            self.status.set_message(f"{n} answers written to {path}", "success")
 
     def import_files(self) -> None:
         from vspectrum_app.annotate.exchange import import_answers
@@ -507,7 +586,7 @@ class SetsPanel(QWidget):
                 continue
             lines.append(f"{Path(path).name}: {report.describe()}")
             last_set = report.set_id
-        self.status.setText("\n".join(lines))
+        self.status.set_message("; ".join(lines))
         if last_set:
             self.pane.reload_sets(select=last_set)
             self.refresh()

@@ -16,6 +16,8 @@ from vspectrum_app.gui.job_controls import JobControls
 THUMB = QSize(90, 160)       # the feeds are vertical video
 MAX_THUMBS = 500             # oldest tiles are dropped so a long crawl does not grow memory without bound
 FLAG_COLOR = QColor("#b00020")
+SIM_NOTE = (" Simulator captures are tagged and kept out of the benchmark; the Library shows them under "
+            "\"simulator captures\" in its platform filter.")
 DUPLICATES = ("duplicate_link", "duplicate_image")
 
 
@@ -247,7 +249,8 @@ class CrawlPane(QWidget):
         self.controls.attach(None)
         status, message = result.get("status"), result.get("message")
         if code == 0:
-            self.controls.set_status(f"Finished: {self.counts['stored']} captures stored.")
+            sim = SIM_NOTE if self.platform.currentData() == "sim" and self.counts["stored"] else ""
+            self.controls.set_status(f"Finished: {self.counts['stored']} captures stored.{sim}", kind="success")
         elif code == 130 or status == "stopped":
             why = f" ({message})" if message and message != "cancelled" else ""
             self.controls.set_status(f"Stopped{why}: {self.counts['stored']} captures kept.")
@@ -268,7 +271,8 @@ class CrawlPane(QWidget):
         rows = CrawlStore(self.ctx.workspace).sessions()
         self.sessions.setRowCount(len(rows))
         for i, r in enumerate(rows):
-            cells = [(r.get("started_at") or "")[:19].replace("T", " "), r["platform"], r.get("skin") or "",
+            platform = "simulator (kept out of the benchmark)" if r["platform"] == "sim" else r["platform"]
+            cells = [(r.get("started_at") or "")[:19].replace("T", " "), platform, r.get("skin") or "",
                      r["status"], f"{r['stored']}/{r['target']}", r.get("message") or ""]
             for col, text in enumerate(cells):
                 self.sessions.setItem(i, col, QTableWidgetItem(str(text)))

@@ -9,17 +9,26 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRegularExpression, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap, QRegularExpressionValidator
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QListView, QMessageBox,
-                               QProgressBar, QPushButton, QSplitter, QStackedWidget, QTextBrowser, QVBoxLayout,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListView, QMessageBox,
+                               QProgressBar, QPushButton, QSizePolicy, QSplitter, QStackedWidget, QTextBrowser, QVBoxLayout,
                                QWidget)
 
 from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.gui import style
+from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.thumbnails import ThumbnailCache
 from vspectrum_app.gui.workers import Worker
 
 DEBOUNCE_MS = 300
+ICON = QSize(96, 160)  # a thumbnail in the grid (portrait, as the videos are)
 LIST_LIMIT = 200_000
 ALL_PLATFORMS = "all platforms"
+SIMULATED = "sim"  # simulator captures: hidden unless chosen in the platform filter
+PLATFORM_LABELS = {"tiktok": "TikTok", "youtube": "YouTube Shorts", "instagram": "Instagram Reels",
+                   SIMULATED: "simulator captures"}
+NO_INDEX = "Build the index first (Library > Build index): searching needs it."
+SIMILARITY_TIP = ("Similarity: how close the screenshot is to the search in the CLIP model's space "
+                  "(cosine, from -1 to 1; higher is closer)")
 
 
 @dataclass
@@ -41,7 +50,9 @@ class TileModel(QAbstractListModel):
         self.tiles: list[Tile] = []
         self.thumbs, self.thumb_path = thumbs, thumb_path
         self._rows_by_sha: dict[str, list[int]] = {}
-        self._placeholder = QPixmap(128, 128)
+        # the icon's own size: the grid measures one item for all (uniform sizes), and a
+        # square placeholder measured first left no room for the caption under a tall thumbnail
+        self._placeholder = QPixmap(ICON)
         self._placeholder.fill(Qt.GlobalColor.lightGray)
         thumbs.ready.connect(self._thumb_ready)
 
@@ -61,12 +72,19 @@ class TileModel(QAbstractListModel):
             return None
         tile = self.tiles[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            score = f"{tile.similarity:.2f} " if tile.similarity is not None else ""
-            return f"{score}{tile.platform or ''}"
+            # always two lines: the grid's uniform item size is measured on one item, and a
+            # caption taller than that item would not be drawn at all
+            platform = PLATFORM_LABELS.get(tile.platform or "", tile.platform or "") or " "
+            score = f"similarity {tile.similarity:.2f}" if tile.similarity is not None else " "
+            return f"{score}\n{platform}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbs.get(tile.sha256, str(self.thumb_path(tile.sha256))) or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{tile.keyword + ': ' if tile.keyword else ''}{tile.post_date or ''}"
+            lines = [f"keyword: {tile.keyword}" if tile.keyword else "",
+                     f"similarity {tile.similarity:.3f} (cosine, higher is closer)" if tile.similarity is not None else "",
+                     PLATFORM_LABELS.get(tile.platform or "", tile.platform or "platform unknown"),
+                     f"posted {tile.post_date}" if tile.post_date else "post date unknown"]
+            return "\n".join(line for line in lines if line)
         if role == Qt.ItemDataRole.UserRole:
             return tile
         return None
@@ -103,10 +121,14 @@ class LibraryPane(QWidget):
         row = QHBoxLayout()
         self.first_import = QPushButton("1. Import screenshots...")
         self.first_index = QPushButton("2. Build index")
+        self.first_index.setToolTip("Import screenshots first: the index is built from them")
         self.first_provider = QPushButton("3. Add a model provider")
         for b in (self.first_import, self.first_index, self.first_provider):
             row.addWidget(b)
         fr.addLayout(row)
+        # h12c: the CLIP model's state (not downloaded / downloading / ready) goes in this slot
+        self.model_state = QVBoxLayout()
+        fr.addLayout(self.model_state)
         fr.addStretch()
         self.first_import.clicked.connect(self.import_folder)
         self.first_index.clicked.connect(self.build_index)
@@ -114,10 +136,14 @@ class LibraryPane(QWidget):
 
         # -- browser view
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search screenshots by keyword (e.g. handshake)")
+        self.search.setPlaceholderText("Search screenshots by keyword (e.g. handshake)  Ctrl+F")
+        self.search.setAccessibleName("Search screenshots")
         self.search.setClearButtonEnabled(True)
         self.platform = QComboBox()
-        self.platform.addItem(ALL_PLATFORMS)  # the catalog's platforms are added by refresh()
+        self.platform.setAccessibleName("Platform filter")
+        self.platform.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.platform.setMinimumContentsLength(12)
+        self.platform.addItem(ALL_PLATFORMS, None)  # the catalog's platforms are added by refresh()
         # Post-date range: a year, a month or a day (ISO prefixes), bounds included; empty: no bound.
         self.date_from, self.date_to = QLineEdit(), QLineEdit()
         date_format = QRegularExpressionValidator(QRegularExpression(r"\d{4}(-\d{2}(-\d{2})?)?"), self)
@@ -125,27 +151,37 @@ class LibraryPane(QWidget):
             edit.setPlaceholderText(text)
             edit.setValidator(date_format)
             edit.setClearButtonEnabled(True)
+            edit.setAccessibleName(text)
+            edit.setMaximumWidth(170)
             edit.textChanged.connect(lambda _: self._apply_view())
         self.sort = QComboBox()
         self.sort.addItems(["by similarity", "newest first", "oldest first", "by platform"])
+        self.sort.setAccessibleName("Sort order")
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.platform)
         top.addWidget(self.date_from)
         top.addWidget(self.date_to)
         top.addWidget(self.sort)
-        chips = QHBoxLayout()
+        chips = self.chip_grid = QGridLayout()  # one row when wide, two rows of five when narrow
+        chips.setSpacing(4)
         self.chips: dict[str, QPushButton] = {}
         for value in SCHWARTZ_VALUES:
             chip = QPushButton(value)
             chip.setCheckable(True)
+            chip.setToolTip(f"Show {value}'s images: the 5 closest screenshots for each of its keywords")
+            # the grid, not the chips, decides the width: resizeEvent picks one row or two
+            chip.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             chip.clicked.connect(lambda checked, v=value: self.search_value(v) if checked else self.refresh())
-            chips.addWidget(chip)
             self.chips[value] = chip
+        self._chip_columns = 0
+        self._place_chips(len(self.chips))
         self.grid = QListView()
         self.grid.setViewMode(QListView.ViewMode.IconMode)
-        self.grid.setIconSize(QSize(96, 160))
-        self.grid.setGridSize(QSize(120, 195))
+        self.grid.setIconSize(ICON)
+        # room for the two caption lines (similarity, platform): a caption that does not fit is not drawn
+        self.grid.setGridSize(QSize(124, ICON.height() + 2 * self.grid.fontMetrics().lineSpacing() + 16))
+        self.grid.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setUniformItemSizes(True)
         self.grid.setLayoutMode(QListView.LayoutMode.Batched)
@@ -155,7 +191,8 @@ class LibraryPane(QWidget):
 
         self.detail_image = QLabel("Select a screenshot")
         self.detail_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.detail_image.setMinimumWidth(280)
+        self.detail_image.setMinimumWidth(200)
+        self.detail_image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.detail_text = QTextBrowser()
         self.open_link = QPushButton("Open video link")
         self.open_link.setEnabled(False)
@@ -180,7 +217,9 @@ class LibraryPane(QWidget):
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
-        self.status = QLabel()
+        self.status = MessageLabel(lines=2)
+        self.index_button.setToolTip("Embed the screenshots with the CLIP model chosen in Settings so they can be searched")
+        self.coverage_button.setToolTip("How many screenshots lie close to each value's keywords")
         for w in (self.import_button, self.import_files_button, self.index_button, self.coverage_button):
             actions.addWidget(w)
         actions.addWidget(self.progress, 1)
@@ -200,6 +239,7 @@ class LibraryPane(QWidget):
         self.stack.addWidget(self.first_run)
         self.stack.addWidget(self.browser)
         layout = QVBoxLayout(self)
+        style.tidy(layout)
         layout.addWidget(self.stack, 1)
         layout.addLayout(actions)
         layout.addWidget(self.status)
@@ -214,6 +254,17 @@ class LibraryPane(QWidget):
         ctx.workspace_changed.connect(self._workspace_changed)
         ctx.library_changed.connect(self.refresh)
         self._workspace_changed()
+
+    def _place_chips(self, columns: int) -> None:
+        if columns != self._chip_columns:
+            self._chip_columns = columns
+            for n, chip in enumerate(self.chips.values()):
+                self.chip_grid.addWidget(chip, n // columns, n % columns)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        wide = sum(c.sizeHint().width() + 4 for c in self.chips.values()) <= self.width() - 2 * style.MARGIN
+        self._place_chips(len(self.chips) if wide else (len(self.chips) + 1) // 2)
 
     # -- data ---------------------------------------------------------------------------
     def _workspace_changed(self) -> None:
@@ -232,16 +283,50 @@ class LibraryPane(QWidget):
         self._set_platforms([r[0] for r in ws.db.execute(
             "SELECT DISTINCT platform FROM images WHERE platform IS NOT NULL AND platform != '' ORDER BY platform")])
         self.stack.setCurrentWidget(self.browser if self._all else self.first_run)
+        self._sync_actions()
         if not self.search.text().strip() and not self._checked_value():
-            self._set_results(self._all, f"{len(self._all)} screenshots")
+            self._set_results(self._all, self._count_text())
+
+    def _count_text(self) -> str:
+        simulated = sum(1 for t in self._all if t.platform == SIMULATED)
+        shown = len(self._all) - simulated
+        return f"{shown} screenshots" + (f" ({simulated} simulator captures hidden: choose \"simulator captures\" "
+                                         f"in the platform filter to see them)" if simulated else "")
+
+    def _sync_actions(self) -> None:
+        """The first page has its own Import / Build index buttons: the row below shows them only
+        for the browser, and Build index needs screenshots."""
+        browsing = self.stack.currentWidget() is self.browser
+        for b in (self.import_button, self.import_files_button, self.index_button, self.coverage_button):
+            b.setVisible(browsing)
+        has_images = bool(self._all)
+        self.first_index.setEnabled(has_images)
+        self.index_button.setEnabled(has_images)
+        self.coverage_button.setEnabled(has_images)
 
     def _set_platforms(self, platforms: list[str]) -> None:
-        current = self.platform.currentText()
+        current = self.platform.currentData()
         self.platform.blockSignals(True)
         self.platform.clear()
-        self.platform.addItems([ALL_PLATFORMS, *platforms])
-        self.platform.setCurrentText(current)  # kept while the catalog still has it
+        self.platform.addItem(ALL_PLATFORMS, None)
+        for p in platforms:
+            self.platform.addItem(PLATFORM_LABELS.get(p, p), p)
+        if SIMULATED in platforms:
+            self.platform.setItemData(self.platform.count() - 1 if platforms[-1] == SIMULATED
+                                      else self.platform.findData(SIMULATED),
+                                      "Screenshots the simulator captured: copies of the library's own, kept out of "
+                                      "the benchmark", Qt.ItemDataRole.ToolTipRole)
+        index = self.platform.findData(current)
+        self.platform.setCurrentIndex(max(index, 0))  # kept while the catalog still has it
         self.platform.blockSignals(False)
+
+    def has_index(self) -> bool:
+        """Whether the Settings' CLIP model has an index in this workspace (a search needs one)."""
+        from vspectrum_app.library.embedder import ClipSpec
+
+        key = ClipSpec.from_settings(self.ctx.settings).model_key
+        return self.ctx.workspace.db.execute("SELECT 1 FROM clip_models WHERE model_key = ?", (key,)).fetchone() \
+            is not None
 
     def _checked_value(self) -> str | None:
         return next((v for v, c in self.chips.items() if c.isChecked()), None)
@@ -259,9 +344,12 @@ class LibraryPane(QWidget):
         for chip in self.chips.values():
             chip.setChecked(False)
         if not query:
-            self._set_results(self._all, f"{len(self._all)} screenshots")
+            self._set_results(self._all, self._count_text())
             return
-        self.status.setText(f"searching for {query!r} (the first search loads the CLIP model)...")
+        if self.ctx.workspace is None or not self.has_index():
+            self.status.set_message(NO_INDEX, "error")
+            return
+        self.status.set_message(f"Searching for {query!r} (the first search loads the CLIP model)...")
         searcher = self.searcher()
         self._worker.run(lambda: searcher.search(query, 60),
                     lambda hits, q=query: self._search_done(q, [Tile(h.image_id, h.sha256, h.ext, h.platform,
@@ -274,7 +362,11 @@ class LibraryPane(QWidget):
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
-        self.status.setText(f"retrieving {value}'s images...")
+        if self.ctx.workspace is None or not self.has_index():
+            self.chips[value].setChecked(False)
+            self.status.set_message(NO_INDEX, "error")
+            return
+        self.status.set_message(f"Retrieving {value}'s images...")
         searcher = self.searcher()
 
         def work():
@@ -288,21 +380,21 @@ class LibraryPane(QWidget):
         self._worker.run(work, lambda tiles: self._search_done(value, tiles), self._search_failed)
 
     def _search_done(self, label: str, tiles: list[Tile]) -> None:
-        self._set_results(tiles, f"{len(tiles)} results for {label}")
+        self._set_results(tiles, f"{len(tiles)} results for {label}, closest first (similarity under each)")
 
     def _search_failed(self, message: str) -> None:
-        self.status.setText(f"Search failed: {message}")
+        self.status.set_message(f"Search failed: {message}", "error")
 
     def _set_results(self, tiles: list[Tile], message: str) -> None:
         self._results = tiles
         self._apply_view()
-        self.status.setText(message)
+        self.status.set_message(message)
 
     def _apply_view(self) -> None:
         tiles = list(getattr(self, "_results", self._all))
-        platform = self.platform.currentText()
-        if platform != ALL_PLATFORMS:
-            tiles = [t for t in tiles if t.platform == platform]
+        platform = self.platform.currentData()
+        tiles = [t for t in tiles if t.platform == platform] if platform else \
+            [t for t in tiles if t.platform != SIMULATED]
         # ISO dates compare as text; cutting the post date to the bound's length includes the
         # whole year or month typed. A half-typed bound ("202") filters nothing yet.
         lo, hi = (e.text() if e.hasAcceptableInput() else "" for e in (self.date_from, self.date_to))
@@ -371,8 +463,17 @@ class LibraryPane(QWidget):
             return
         csvs = [p for p in paths if p.lower().endswith(".csv")]
         images = [p for p in paths if not p.lower().endswith(".csv")]
-        args = ["library", "import", *images] + (["--metadata", csvs[0]] if csvs else [])
-        self._start("Import", args, on_finished=lambda code: self.ctx.library_changed.emit())
+        args = ["library", "import", *images, "--json"] + (["--metadata", csvs[0]] if csvs else [])
+        self._start("Import", args, on_finished=lambda code: self.ctx.library_changed.emit(),
+                    on_result=self._import_done)
+
+    def _import_done(self, report: dict) -> None:
+        skipped = report.get("skipped") or []
+        text = (f"Import finished: {report.get('added', 0)} added, {report.get('duplicates', 0)} already in the "
+                f"library, {len(skipped)} skipped")
+        if skipped:
+            text += f" (first: {skipped[0]['path']}: {skipped[0]['reason']})"
+        self._finished_text = text
 
     def build_index(self) -> None:
         if not self._need_workspace():
@@ -387,18 +488,32 @@ class LibraryPane(QWidget):
                     on_result=self._plot_coverage)
 
     def _plot_coverage(self, stats: dict) -> None:
+        """The chart in a dialog over the window (never a free window placed off-screen); the
+        numbers were computed by the job, in its own process."""
         import pyqtgraph as pg
+        from PySide6.QtWidgets import QDialog
 
-        values = stats.get("coverage", {}).get("values", {})
-        plot = pg.PlotWidget(title=f"Screenshots within radius {stats.get('coverage', {}).get('radius')} "
-                                   f"of each value's keywords")
+        coverage = stats.get("coverage", {})
+        values = coverage.get("values", {})
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Coverage per value")
+        plot = pg.PlotWidget(title="Screenshots close to each value's keywords")
+        if coverage.get("method") == "radius":
+            how = (f"within distance {coverage.get('radius')} (Euclidean, on unit-length CLIP vectors, as in the "
+                   f"paper) of one of the value's keywords")
+        else:
+            how = (f"at least {coverage.get('threshold', 0):.3f} similar (cosine) to one of the value's keywords: "
+                   f"the closest 1% of all screenshot-keyword pairs for this CLIP model (docs/library.md)")
+        plot.setToolTip(f"A screenshot counts for a value when it is {how}")
         counts = [values[v]["images"] for v in values]
         plot.addItem(pg.BarGraphItem(x=list(range(len(counts))), height=counts, width=0.7, brush="#4a7ab5"))
         plot.getAxis("bottom").setTicks([list(enumerate(values))])
-        plot.setWindowTitle("Coverage per value")
-        plot.resize(900, 400)
-        plot.show()
-        self._coverage_plot = plot
+        plot.setLabel("left", "screenshots")
+        QVBoxLayout(dialog).addWidget(plot)
+        window = self.window().geometry()
+        dialog.resize(min(900, window.width() - 40), min(420, window.height() - 80))
+        dialog.open()
+        self._coverage_plot = dialog
 
     def _start(self, title: str, args: list[str], on_finished=None, on_result=None):
         if self._job is not None and self._job.running:
@@ -410,8 +525,9 @@ class LibraryPane(QWidget):
         self.progress.setRange(0, 0)
         self.cancel_button.setVisible(True)
         job.progress.connect(self._on_progress)
-        job.log.connect(lambda level, msg: self.status.setText(msg))
-        job.failed.connect(lambda msg: self.status.setText(f"{title} failed: {msg}"))
+        job.log.connect(lambda level, msg: self.status.set_message(msg))
+        job.failed.connect(lambda msg: self.status.set_message(f"{title} failed: {msg}", "error"))
+        self._finished_text = None
 
         def finished(code: int) -> None:
             self.progress.setVisible(False)
@@ -421,9 +537,9 @@ class LibraryPane(QWidget):
             if on_finished:
                 on_finished(code)
             if code == 0:
-                self.status.setText(f"{title} finished")
+                self.status.set_message(self._finished_text or f"{title} finished", "success")
             elif code == 130:
-                self.status.setText(f"{title} cancelled; what it finished is kept")
+                self.status.set_message(f"{title} cancelled; what it finished is kept")
 
         job.finished.connect(finished)
         return job
@@ -432,7 +548,7 @@ class LibraryPane(QWidget):
         self.progress.setRange(0, max(total, 1) if total else 0)
         self.progress.setValue(done)
         if message:
-            self.status.setText(message)
+            self.status.set_message(message)
 
     def _need_workspace(self) -> bool:
         if self.ctx.workspace is None:

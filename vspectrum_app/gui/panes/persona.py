@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
 
 from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
+from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.panes.persona_library import PersonaLibraryWidget
 from vspectrum_app.gui.panes.persona_live import LiveView
 from vspectrum_app.gui.panes.persona_results import SessionResults
@@ -28,7 +29,16 @@ SESSION_HEADERS = ["Session", "Created", "Persona", "Model", "Strategy", "Platfo
 
 
 class FormError(Exception):
-    """What is missing or wrong in the form, in one sentence."""
+    """What is missing or wrong in the form, in one sentence; ``field``: the control it is about."""
+
+    def __init__(self, message: str, field: QWidget | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def default_window(videos: int) -> int:
+    """The paper's window of 50, or half the trial when the trial is shorter (first and last n must fit)."""
+    return max(1, min(50, videos // 2))
 
 
 def _spin(lo: int, hi: int, value: int) -> QSpinBox:
@@ -45,6 +55,15 @@ def _dspin(lo: float, hi: float, value: float, suffix: str = "", decimals: int =
     spin.setValue(value)
     spin.setSuffix(suffix)
     return spin
+
+
+def _bounded(combo: QComboBox, chars: int = 20) -> QComboBox:
+    """A combo whose items (session ids, runs) may be long: it asks for ``chars`` characters, elides
+    the rest, and its list is as wide as it needs; it never widens the form."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(chars)
+    combo.view().setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    return combo
 
 
 def _checked(widget: QListWidget) -> list[str]:
@@ -83,12 +102,17 @@ class PersonaPane(QWidget):
         self.tabs.addTab(self.library, "Personas")
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self._build_form())
-        scroll.setMinimumWidth(scroll.widget().minimumSizeHint().width()
-                               + scroll.verticalScrollBar().sizeHint().width())
+        scroll.setMinimumWidth(min(320, scroll.widget().minimumSizeHint().width()
+                                   + scroll.verticalScrollBar().sizeHint().width()))
+        left = QWidget()  # the form scrolls; Start and the status stay in view below it
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(scroll, 1)
+        left_layout.addWidget(self.form_error)
+        left_layout.addWidget(self.controls)
         outer = QSplitter()
-        outer.addWidget(scroll)
+        outer.addWidget(left)
         outer.addWidget(self.tabs)
         outer.setStretchFactor(1, 3)
         QVBoxLayout(self).addWidget(outer)
@@ -102,6 +126,9 @@ class PersonaPane(QWidget):
         self._load_personas()
         self._load_models()
         self.load_sessions()
+        ctx.workspace_changed.connect(self.validate)
+        ctx.providers_changed.connect(self.validate)
+        self.validate()
 
     # -- building -----------------------------------------------------------------------
     def _build_form(self) -> QWidget:
@@ -109,6 +136,7 @@ class PersonaPane(QWidget):
 
         config = QGroupBox("Persona session")
         form = QFormLayout(config)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels go above fields when narrow
         self.personas, self.models = QListWidget(), QListWidget()
         for checklist in (self.personas, self.models):
             checklist.setMaximumHeight(130)
@@ -118,6 +146,7 @@ class PersonaPane(QWidget):
         self.control_rate = _dspin(0, 1, 0.2, decimals=2)
         self.control_rate.setSingleStep(0.05)
         self.match = QComboBox()
+        _bounded(self.match)
         self.match.setToolTip("Watch as often as this session did (the paper's control)")
         self.control_box = QGroupBox("Control")
         control_form = QFormLayout(self.control_box)
@@ -129,9 +158,14 @@ class PersonaPane(QWidget):
         self.speed.setToolTip("The simulator's clock runs this much faster than real time")
         self.sim_box = SimulatorBox([("Clock speed", self.speed)])
         self.skin, self.images = self.sim_box.skin, self.sim_box.images
-        self.trials, self.scrolls, self.window = _spin(1, 1000, 10), _spin(1, 10_000, 100), _spin(1, 10_000, 50)
+        self.trials, self.scrolls = _spin(1, 1000, 10), _spin(1, 10_000, 100)
+        self.window = _spin(1, 10_000, default_window(self.scrolls.value()))
+        self._window_edited = False  # until the user sets it, the window follows the trial length
         self.trials.setToolTip("Each trial starts on a fresh feed profile")
-        self.window.setToolTip("n of the first and last n videos compared")
+        self.window.setToolTip("n of the first and last n videos compared (at most the videos per trial; "
+                               "default 50, or half the trial when shorter)")
+        self.form_error = MessageLabel(lines=3)  # why Start is disabled, beside the Start button
+        self.field_errors: dict[QWidget, MessageLabel] = {}
         self.watch = _dspin(0, 3600, 45, " s")
         self.capture_at = _dspin(0, 60, 2, " s")
         self.seed = _spin(0, 2**31 - 1, 0)
@@ -156,6 +190,9 @@ class PersonaPane(QWidget):
                 form.addRow(label, widget)
             else:
                 form.addRow(widget)
+            if widget in (self.personas, self.models, self.window, self.prompt):
+                self.field_errors[widget] = MessageLabel(lines=3)  # the reason, right under its field
+                form.addRow("", self.field_errors[widget])
         self.controls = JobControls(
             start_tip="Start a session per persona and model (Ctrl+Return)",
             pause_tip="Freeze the session where it stands; Resume continues it",
@@ -165,8 +202,14 @@ class PersonaPane(QWidget):
             stopping="Stopping after the video in flight...", kept="every video so far")
         self.start_button, self.pause_button, self.stop_button, self.status = (  # the names tests use
             self.controls.start_button, self.controls.pause_button, self.controls.stop_button, self.controls.status)
-        form.addRow(self.controls)
         self.strategy.currentIndexChanged.connect(self._strategy_changed)
+        self.scrolls.valueChanged.connect(self._scrolls_changed)
+        self.window.valueChanged.connect(lambda _: setattr(self, "_window_edited", self.window.hasFocus()
+                                                           or self._window_edited))
+        for signal in (self.personas.itemChanged, self.models.itemChanged, self.strategy.currentIndexChanged,
+                       self.scrolls.valueChanged, self.window.valueChanged, self.custom_prompt.toggled,
+                       self.prompt.textChanged):
+            signal.connect(lambda *_: self.validate())
         self.platform.currentIndexChanged.connect(self._platform_changed)
         self.controls.start_requested.connect(self.start)
         self.controls.running_changed.connect(lambda _running: self._update_session_buttons())
@@ -250,13 +293,13 @@ class PersonaPane(QWidget):
             raise FormError("Open a workspace first (File menu): sessions are kept in it.")
         personas, models, strategy = _checked(self.personas), _checked(self.models), self.strategy.currentData()
         if not personas:
-            raise FormError("Choose at least one persona.")
+            raise FormError("Tick at least one persona in the list above.", self.personas)
         if strategy != "control" and not models:
-            raise FormError("Choose at least one model to role-play the persona (add a provider in Settings), "
-                            "or use the Control strategy, which needs none.")
+            raise FormError("Tick at least one model (add a provider in Settings), or choose the Control "
+                            "strategy, which needs none.", self.models)
         if self.window.value() > self.scrolls.value():
             raise FormError(f"The window ({self.window.value()}) cannot be larger than the videos per trial "
-                            f"({self.scrolls.value()}).")
+                            f"({self.scrolls.value()}): lower the window.", self.window)
         args = ["persona", "run"]
         for name in personas:
             args += ["--persona", name]
@@ -289,7 +332,7 @@ class PersonaPane(QWidget):
         try:
             PromptTemplates(**{strategy: text}).render(strategy, Persona("sample", ("I like tea",)))
         except PromptError as exc:
-            raise FormError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+            raise FormError(f"{str(exc)[0].upper()}{str(exc)[1:]}.", self.prompt) from None
         path = Path(self._prompt_dir.name) / f"{strategy}-prompt.txt"
         path.write_text(text, "utf-8")
         return str(path)
@@ -298,6 +341,29 @@ class PersonaPane(QWidget):
     def replay_args(source: str, model: str, persona: str | None = None, strategy: str | None = None) -> list[str]:
         return (["persona", "replay", source, "--model", model] + (["--persona", persona] if persona else [])
                 + (["--strategy", strategy] if strategy else []))
+
+    def _scrolls_changed(self, videos: int) -> None:
+        if not self._window_edited:
+            self.window.blockSignals(True)
+            self.window.setValue(default_window(videos))
+            self.window.blockSignals(False)
+
+    def validate(self) -> str | None:
+        """Check the form as it stands: Start is disabled and the reason shown beside the
+        field (and beside Start) while it is invalid. Returns the reason, None when valid."""
+        try:
+            self.run_args()
+        except FormError as exc:
+            reason, field = str(exc), exc.field
+        else:
+            reason, field = None, None
+        for widget, label in [*self.field_errors.items(), (None, self.form_error)]:
+            shown = reason if (widget is None or widget is field) else None
+            if label.full_text() != (shown or ""):  # set (and log) a message once, not per keystroke
+                label.set_message(shown or "", "error" if shown else "info")
+            label.setVisible(bool(shown))
+        self.controls.block_start(reason)
+        return reason
 
     # -- actions ------------------------------------------------------------------------
     def start(self) -> None:
@@ -364,7 +430,8 @@ class PersonaPane(QWidget):
         ids = [r["session_id"] for r in result if isinstance(r, dict)] or self.live.session_ids
         done = self.live.run_steps
         if code == 0:
-            self.controls.set_status(f"Finished: {len(ids)} session(s), {done} videos this run; see Results.")
+            self.controls.set_status(f"Finished: {len(ids)} session(s), {done} videos this run; see Results.",
+                                     kind="success")
         elif code == 130:
             self.controls.set_status(f"Stopped: {done} videos this run are saved; select the session under "
                                      f"Sessions and press Resume to go on.")

@@ -8,9 +8,9 @@ from PySide6.QtWidgets import (QFileDialog, QFormLayout, QHBoxLayout, QLabel, QL
                                QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton, QSplitter, QVBoxLayout,
                                QWidget)
 
+from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.workers import Worker
 
-ERROR_STYLE = "color: #b00020"
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:
@@ -44,8 +44,8 @@ class PersonaLibraryWidget(QWidget):
         self.tags = QLineEdit()
         self.tags.setPlaceholderText("comma-separated")
         self.source = QLabel()
-        self.status = QLabel()
-        self.status.setWordWrap(True)
+        self.source.setWordWrap(True)
+        self.status = MessageLabel(lines=3)
         self.new_button, self.save_button = QPushButton("New"), QPushButton("Save")
         self.delete_button, self.import_button = QPushButton("Delete"), QPushButton("Import file...")
         self.import_button.setToolTip("Persona-Chat text ('your persona: ...' lines), a JSON file, or a plain "
@@ -190,5 +190,4 @@ class PersonaLibraryWidget(QWidget):
         self._set_status(f"Import failed: {message}", error=True)
 
     def _set_status(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.set_message(text, "error" if error else "info")

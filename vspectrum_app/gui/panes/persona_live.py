@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QImageReader, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QSizePolicy, QSplitter, QVBoxLayout,
+                               QWidget)
 
+from vspectrum_app.gui import style
+from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.panes.persona_results import SeriesPlot, mix_bucket, mix_series, yes_rate_series
 
-SHOT = QSize(400, 250)  # the browser's viewport is 1280 x 800
+SHOT = QSize(256, 160)  # the browser's viewport is 1280 x 800 (1.6:1)
 REDRAW_MS = 100
 DECISIONS = {"yes": ("Yes: watches {dwell:g} s", "#1b7f3b"), "no": ("No: scrolls on", "#444444"),
-             "unparsed": ("Unparsed answer: scrolls on (counted as no)", "#b36b00"),
+             "unparsed": ("Unclear answer (neither yes nor no): scrolls on, counted as no", "#b36b00"),
              "refusal": ("Refused to answer: scrolls on", "#b36b00")}
 DECISION_STYLE = "font-size: 16pt; font-weight: bold; color: {color}"
 
@@ -29,6 +32,16 @@ def _scaled(path: str | None) -> QPixmap:
     return QPixmap.fromImage(image) if not image.isNull() else QPixmap()
 
 
+def mix_title(labelled: bool, any_steps: bool, platform: str | None) -> str:
+    """The topic-mix plot's title: what it shows, or why it is empty."""
+    if labelled or not any_steps:
+        return "Served topic mix (simulator ground truth)"
+    if platform == "sim":
+        return ("Served topic mix: the simulator's images carry no topics (give them a topics column "
+                "in their metadata CSV)")
+    return "Served topic mix: real platforms do not label their videos"
+
+
 class LiveView(QWidget):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
@@ -37,9 +50,13 @@ class LiveView(QWidget):
                                                                           QLabel(), QLabel(), QLabel())
         self.shot.setFixedSize(SHOT)
         self.shot.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.shot.setStyleSheet("background: #dddddd")
+        self.shot.setStyleSheet(f"background: {style.panel_color()}")
         for label in (self.header, self.decision, self.info, self.counters):
             label.setWordWrap(True)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.counters.setToolTip("Unclear: the model's answer was neither yes nor no (it counts as no, as in the "
+                                 "paper). Refusals: the model declined to role-play.")
+        self.platform: str | None = None
         side = QVBoxLayout()
         for label in (self.decision, self.info, self.counters):
             side.addWidget(label)
@@ -48,14 +65,23 @@ class LiveView(QWidget):
         top.addWidget(self.shot)
         top.addLayout(side, 1)
         self.progress = QProgressBar()
-        self.yes_plot = SeriesPlot("Running yes-rate per trial", "video in the trial", "yes so far (%)")
-        self.mix_plot = SeriesPlot("Served topic mix", "video in the trial", "share of videos (%)", symbols=True)
+        self.yes_plot = SeriesPlot("Yes-rate per trial", "video in the trial", "yes so far (%)")
+        self.mix_plot = SeriesPlot("Topic mix served", "video in the trial", "share of videos (%)", symbols=True)
+        self.yes_plot.setToolTip("The running share of yes answers in each trial, video by video")
+        self.mix_note = MessageLabel(lines=2)  # what the topic mix shows, or why it is empty
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
+        for plot in (self.yes_plot, self.mix_plot):
+            plot.setMinimumSize(180, 160)  # below this the pane scrolls instead of crushing the plots
         plots = QSplitter()
         plots.addWidget(self.yes_plot)
-        plots.addWidget(self.mix_plot)
+        mix = QWidget()
+        mix_layout = QVBoxLayout(mix)
+        mix_layout.setContentsMargins(0, 0, 0, 0)
+        mix_layout.addWidget(self.mix_plot, 1)
+        mix_layout.addWidget(self.mix_note)
+        plots.addWidget(mix)
         lower = QSplitter(Qt.Orientation.Vertical)
         lower.addWidget(plots)
         lower.addWidget(self.log)
@@ -106,6 +132,7 @@ class LiveView(QWidget):
             self.header.setText(f"Session {sid} ({what}): {cfg.persona['name']} / {who} / {cfg.strategy} / "
                                 f"{cfg.platform}")
             self.bucket = mix_bucket(cfg.scrolls)
+            self.platform = cfg.platform
             self.threshold = cfg.threshold if cfg.strategy == "isq" else None
             for s in self.steps:
                 self.counts[s.decision] = self.counts.get(s.decision, 0) + 1
@@ -146,10 +173,11 @@ class LiveView(QWidget):
         self.yes_plot.set_series(yes_rate_series(cumulative_yes_rate(self.steps)))
         labelled = any(s.item_topics for s in self.steps)
         self.mix_plot.set_series(mix_series(topic_mix(self.steps, self.bucket)) if labelled else {})
-        self.mix_plot.setTitle("Served topic mix (simulator ground truth)" if labelled or not self.steps
-                               else "Served topic mix: real platforms do not label their videos")
+        note = mix_title(labelled, bool(self.steps), self.platform)
+        if note != self.mix_note.full_text():
+            self.mix_note.set_message(note)
         c = self.counts
-        self.counters.setText(f"{len(self.steps)} videos: {c['yes']} yes, {c['no']} no, {c['unparsed']} unparsed, "
+        self.counters.setText(f"{len(self.steps)} videos: {c['yes']} yes, {c['no']} no, {c['unparsed']} unclear, "
                               f"{c['refusal']} refusals")
         if self.latest is not None:
             self._show_step(self.latest)
