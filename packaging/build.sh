@@ -4,13 +4,15 @@
 #            and dist/value-spectrum-studio_<version>_<arch>.deb (system-wide, menu entry)
 #   Windows: dist/ValueSpectrumStudio-<version>-windows-setup.exe when Inno Setup's iscc is on PATH
 #   macOS:   dist/ValueSpectrumStudio.app and dist/ValueSpectrumStudio-<version>-macos.dmg
-# The default bundle is lean (the ONNX encoder, no torch/torchvision/open_clip/scipy);
-# `build.sh --full` keeps torch for any open_clip model (exported on the user's machine).
+# The default bundle is full (torch and open_clip: any model, exported to ONNX on first use).
+# `build.sh --lean` leaves torch, torchvision, open_clip and scipy out and embeds with the
+# ONNX encoder only; it becomes the default once the default model's towers can be
+# downloaded pre-exported (see packaging/README.md).
 # Runs under bash on all three OSes (Git Bash on Windows); sizes and times are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-variant=lean
-[ "${1:-}" = "--full" ] && variant=full
+variant=full
+[ "${1:-}" = "--lean" ] && variant=lean
 if [ -z "${BIN:-}" ]; then  # the venv's scripts folder: bin/ on POSIX, Scripts/ on Windows
   BIN=.venv/bin; [ -d .venv/Scripts ] && BIN=.venv/Scripts
 fi
@@ -27,7 +29,7 @@ case "$(uname -s)" in
     cp -r dist/ValueSpectrumStudio "$out/app"
     cp packaging/linux/install.sh packaging/linux/uninstall.sh packaging/linux/system_libs.sh \
        packaging/linux/vspectrum-studio.desktop "$out/"
-    [ -f resources/icons/vspectrum.svg ] && cp resources/icons/vspectrum.svg "$out/vspectrum-studio.svg"
+    [ -f resources/icons/app.svg ] && cp resources/icons/app.svg "$out/vspectrum-studio.svg"
     tar -C dist -czf "$out.tar.gz" "$(basename "$out")"
     built+=("$out.tar.gz")
     if command -v dpkg-deb >/dev/null; then

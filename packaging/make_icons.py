@@ -1,5 +1,5 @@
 """The application icon in every format the installers need, rendered from the one SVG
-(resources/icons/vspectrum.svg): PNGs for Linux themes, .ico for Windows, .icns for macOS.
+(resources/icons/app.svg): PNGs for Linux themes, .ico for Windows, .icns for macOS.
 
     python packaging/make_icons.py OUT_DIR
 """
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-SVG = Path(__file__).resolve().parents[1] / "resources" / "icons" / "vspectrum.svg"
+SVG = Path(__file__).resolve().parents[1] / "resources" / "icons" / "app.svg"
 
 
 def render_pngs(svg: Path = SVG) -> dict[int, bytes]:

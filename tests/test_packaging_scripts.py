@@ -41,6 +41,8 @@ def test_deb_installs_the_app_on_path_with_menu_entry_and_qt_dependencies(bundle
     assert (root / "opt/value-spectrum-studio/app/vspectrum-studio").stat().st_mode & 0o111
     desktop = (root / "usr/share/applications/vspectrum-studio.desktop").read_text()
     assert "Exec=/opt/value-spectrum-studio/app/vspectrum-studio" in desktop and "Icon=vspectrum-studio" in desktop
+    assert (root / "usr/share/icons/hicolor/scalable/apps/vspectrum-studio.svg").read_bytes() == \
+        (ROOT / "resources/icons/app.svg").read_bytes()
 
 
 def _layout(bundle: Path, tmp_path: Path) -> Path:

@@ -19,7 +19,7 @@ ln -s /opt/value-spectrum-studio/app/vspectrum "$pkg/usr/bin/vspectrum"
 ln -s /opt/value-spectrum-studio/app/vspectrum-studio "$pkg/usr/bin/vspectrum-studio"
 sed "s|@APP@|/opt/value-spectrum-studio/app|g" "$here/vspectrum-studio.desktop" \
   > "$pkg/usr/share/applications/vspectrum-studio.desktop"
-icon="$root_dir/resources/icons/vspectrum.svg"
+icon="$root_dir/resources/icons/app.svg"
 [ -f "$icon" ] && cp "$icon" "$pkg/usr/share/icons/hicolor/scalable/apps/vspectrum-studio.svg"
 [ -f "$root_dir/packaging/LICENSES.txt" ] && cp "$root_dir/packaging/LICENSES.txt" "$pkg/usr/share/doc/value-spectrum-studio/"
 size_kb=$(du -sk "$pkg/opt" | cut -f1)

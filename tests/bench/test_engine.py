@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
-from vspectrum_app.bench.report import run_report, to_csv
+from vspectrum_app.bench.report import run_report
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.cli import main
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore

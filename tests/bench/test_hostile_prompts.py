@@ -23,7 +23,7 @@ def lab():
     ({"text_only": "Do you like it? Answer yes or no."}, "field 'text_only': the prompt must contain {description}"),
     ({"text_only": "{description:>300000000}"}, "format spec"),
     ({"text_only": "{description.__init__}"}, "which is not a field"),
-    ({"lik": "Do you like it?"}, "field 'lik': is not a known field (known: like, why, describe, text_only)"),
+    ({"lik": "Do you like it?"}, "field 'lik': is not a known field (known: like, why, describe, reversed, text_only)"),
     ({"why": ""}, "field 'why': expected non-empty text"),
     ({"describe": "x" * 20_001}, "field 'describe': text of at most 20,000 characters expected"),
     (["like"], "expected an object, got a list"),

@@ -9,7 +9,8 @@ import pytest
 
 from tests.bench.test_engine import _provider, _run, reddish
 from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
-from vspectrum_app.bench.modality import holm, mcnemar_exact, modality_comparison
+from vspectrum_app.bench.intervals import holm, mcnemar_exact
+from vspectrum_app.bench.modality import modality_comparison
 from vspectrum_app.bench.report import run_report
 from vspectrum_app.bench.store import RunStore
 
@@ -127,8 +128,8 @@ def test_a_bad_prompts_file_is_one_clear_error(indexed_workspace, tiny_clip, ser
     _provider(server)
     prompts = tmp_path / "prompts.json"
     for doc, message in [({"text_only": "Described: {description}. Like it?"}, "must contain {description} and {question}"),
-                         ({"lkie": "x"}, "unknown prompt lkie"),
-                         ({"text_only": "{description} {question} {x}"}, "cannot be filled in")]:
+                         ({"lkie": "x"}, "'lkie': is not a known field"),
+                         ({"text_only": "{description} {question} {x}"}, "uses {x}, which is not a field")]:
         prompts.write_text(json.dumps(doc))
         assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--prompts", str(prompts)) != 0
         err = capsys.readouterr().err

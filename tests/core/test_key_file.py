@@ -48,3 +48,16 @@ def test_an_unreadable_key_file_never_quotes_its_content(no_keyring):
     with pytest.raises(secrets.SecretError) as err:
         secrets.get_key("acme")
     assert KEY not in str(err.value) and "delete it" in str(err.value)
+
+
+def test_keys_set_from_the_cli_into_the_key_file(no_keyring, monkeypatch, capsys):
+    import io
+
+    from vspectrum_app.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(KEY + "\n"))
+    assert main(["keys", "set", "acme", "--store", "file"]) == 0
+    out = capsys.readouterr()
+    assert "not encrypted" in out.out and KEY not in out.out + out.err
+    assert secrets.get_key("acme", "openai") == KEY
+    assert stat.S_IMODE(secrets.key_file().stat().st_mode) == 0o600

@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt
 
 from tests.plugins.library import make_image_bytes
 from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
-from vspectrum_app.core.settings import Settings
 from vspectrum_app.gui.panes import PANES
 
 pytestmark = pytest.mark.gui

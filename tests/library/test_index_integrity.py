@@ -7,7 +7,6 @@ the child's exit code instead of killing pytest.
 from __future__ import annotations
 
 import json
-import shutil
 import struct
 import subprocess
 import sys

@@ -11,23 +11,18 @@ normal approximation).
 from __future__ import annotations
 
 from collections import defaultdict
-from math import sqrt
 from typing import Any, Iterable
 
+from vspectrum_app.bench.intervals import wilson_interval
 from vspectrum_app.bench.plan import PROBE
 
-Z95 = 1.959963984540054
 DECIDED = ("yes", "no")
 
 
-def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
-    """Wilson score interval for a proportion, in percent; None when n = 0."""
-    if n == 0:
-        return None
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+def wilson(successes: int, n: int) -> tuple[float, float] | None:
+    """The 95 % interval of successes / n in percent (bench.intervals); None when n = 0."""
+    ci = wilson_interval(successes, n)
+    return None if ci is None else (100 * ci[0], 100 * ci[1])
 
 
 def acquiescence(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -22,6 +22,9 @@ def _register_keys(sub) -> None:
     cmds = p.add_subparsers(dest="keys_command", metavar="COMMAND")
     c = cmds.add_parser("set", help="store a provider's key (read from stdin or a hidden prompt)")
     c.add_argument("provider")
+    c.add_argument("--store", choices=("keyring", "file"), default="keyring",
+                   help="where to keep it: the system keyring (default), or, where there is none, a key file "
+                        "readable only by you (not encrypted)")
     c.set_defaults(func=cmd_keys_set)
     c = cmds.add_parser("delete", help="remove a provider's key from the keyring")
     c.add_argument("provider")
@@ -34,8 +37,9 @@ def cmd_keys_set(args, ctx) -> int:
     from vspectrum_app.core.secrets import set_key
 
     key = sys.stdin.readline() if not sys.stdin.isatty() else getpass.getpass(f"API key for {args.provider}: ")
-    set_key(args.provider, key)
-    print(f"key for {args.provider} stored in the system keyring")
+    set_key(args.provider, key, store=args.store)
+    where = "the system keyring" if args.store == "keyring" else "the key file (readable only by you, not encrypted)"
+    print(f"key for {args.provider} stored in {where}")
     return 0
 
 

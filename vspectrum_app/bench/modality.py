@@ -12,35 +12,15 @@ p-values of one run's family (models x values) are Holm-adjusted (docs/benchmark
 from __future__ import annotations
 
 from collections import defaultdict
-from math import comb
 from typing import Any, Iterable
 
+from vspectrum_app.bench.intervals import holm, mcnemar_exact
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
 DECIDED = ("yes", "no")
 # A text-arm item whose image model A would not describe: no question was put to the text
 # model, so it is neither its refusal nor any answer; scores and paired tests leave it out.
 NO_DESCRIPTION = "no_description"
-
-
-def mcnemar_exact(b: int, c: int) -> float:
-    """Two-sided exact McNemar p-value: 2 x P(X <= min(b, c)), X ~ Binomial(b + c, 1/2),
-    capped at 1; 1 when there is no discordant pair."""
-    n = b + c
-    if n == 0:
-        return 1.0
-    tail = sum(comb(n, k) for k in range(min(b, c) + 1)) / 2 ** n
-    return min(1.0, 2 * tail)
-
-
-def holm(pvalues: list[float]) -> list[float]:
-    """Holm's step-down adjustment (controls the family-wise error rate)."""
-    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
-    adjusted, running = [0.0] * len(pvalues), 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(pvalues) - rank) * pvalues[i]))
-        adjusted[i] = running
-    return adjusted
 
 
 def modality_comparison(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -60,7 +60,7 @@ class PromptError(Exception):
 def _text_only(text: str) -> str:
     # {question} is the run's own "like" question (one source of truth for both arms); runs
     # recorded before it existed have only {description}, with the question written out.
-    return check_template(text, ("description", "question"), ("description",), what="text_only prompt")
+    return check_template(text, ("description", "question"), ("description",))
 
 
 _TEXT = Str(non_empty=True, max_len=MAX_PROMPT_CHARS)
@@ -75,5 +75,10 @@ def check_prompts(doc: object, source: str = "prompts") -> dict:
 
 
 def load_prompts(path: Path) -> PromptSet:
-    """A ``--prompts`` file: a JSON object of edited prompt texts."""
-    return PromptSet.from_json(read_json(path, Anything(), PromptError), Path(path).name)
+    """A ``--prompts`` file: a JSON object of edited prompt texts. A new text_only must put
+    the "like" question in its place ({question}): one question for both arms."""
+    prompts = PromptSet.from_json(read_json(path, Anything(), PromptError), Path(path).name)
+    if "{question}" not in prompts.text_only:
+        raise PromptError(f"{Path(path).name}: field 'text_only' must contain {{description}} and {{question}} "
+                          "(the like question goes there)")
+    return prompts

@@ -96,7 +96,7 @@ def to_table(report: dict[str, Any]) -> str:
              + (f", {p['errors']} errors" if p["errors"] else "")
              + (f" ({p['no_image']} saw no image: resume asks again)" if p["no_image"] else ""),
              report["rule_text"], f"interval: {report['methods']['interval']}",
-             f"centred: score minus the model's mean over its values (MRAT)"]
+             "centred: score minus the model's mean over its values (MRAT)"]
     warning = parser_warning([report])
     if warning:
         lines.append(warning)

@@ -77,6 +77,8 @@ class Reporter:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, handler)
             signal.signal(signal.SIGTERM, handler)
+            if hasattr(signal, "SIGBREAK"):  # Windows: the app's Stop sends CTRL_BREAK (core.processes)
+                signal.signal(signal.SIGBREAK, handler)
 
 
 class NullReporter(Reporter):

@@ -4,7 +4,6 @@ resume; watch scores live, with every wait for a rate limit or a retry named."""
 
 from __future__ import annotations
 
-import math
 import time
 from collections import defaultdict
 
@@ -35,14 +34,13 @@ TERMS = {
 }
 
 
-def wilson(yes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """A cheap interval for the live view (the report's intervals are computed by the core)."""
-    if n == 0:
-        return 0.0, 100.0
-    p = yes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return 100 * max(0.0, centre - half), 100 * min(1.0, centre + half)
+def wilson(yes: int, n: int) -> tuple[float, float]:
+    """The live view's interval, in percent: the core's Wilson interval (bench.intervals);
+    the whole range before any answer."""
+    from vspectrum_app.bench.intervals import wilson_interval
+
+    ci = wilson_interval(yes, n)
+    return (0.0, 100.0) if ci is None else (100 * ci[0], 100 * ci[1])
 
 
 def keyword_set_label(ks) -> str:

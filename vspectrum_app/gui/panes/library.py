@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRegularExpression, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap, QRegularExpressionValidator
@@ -126,9 +125,11 @@ class LibraryPane(QWidget):
         for b in (self.first_import, self.first_index, self.first_provider):
             row.addWidget(b)
         fr.addLayout(row)
-        # h12c: the CLIP model's state (not downloaded / downloading / ready) goes in this slot
-        self.model_state = QVBoxLayout()
-        fr.addLayout(self.model_state)
+        # the CLIP model's state (not downloaded / downloading / ready), with Download...
+        from vspectrum_app.gui.weights_dialog import WeightsStateWidget
+
+        self.model_state = WeightsStateWidget(self.ctx)
+        fr.addWidget(self.model_state)
         fr.addStretch()
         self.first_import.clicked.connect(self.import_folder)
         self.first_index.clicked.connect(self.build_index)
