@@ -58,6 +58,15 @@ def test_a_wrong_settings_file_names_the_field(doc, says):
     assert says in str(err.value) and str(err.value).endswith("fix or delete it.")
 
 
+def test_a_local_checkpoint_without_a_pretrained_tag_loads_again():
+    # what the Settings pane saves for a local model: no tag (null); the jobs reread it
+    settings = Settings.load()
+    settings.update(clip_pretrained=None, clip_config="/m/tiny.json", clip_checkpoint="/m/tiny.pt")
+    settings.save()
+    again = Settings.load()
+    assert again.get("clip_pretrained") is None and again.get("clip_checkpoint") == "/m/tiny.pt"
+
+
 def test_unknown_settings_are_kept():
     _write("settings.json", {"crawl_delay_s": 2, "future_option": [1]})
     settings = Settings.load()
