@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QFileDialog
 
 from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.main_window import MainWindow
@@ -17,3 +18,10 @@ def window(qtbot):
     win.show()
     yield win
     ctx.jobs.cancel_all(wait_ms=5000)
+
+
+def dialog_returns(monkeypatch, name: str, value) -> None:
+    """QFileDialog.<name> answers ``value`` as if the user had picked it (native dialogs cannot
+    be driven offscreen); getExistingDirectory returns a path, the others (path, filter)."""
+    result = value if name == "getExistingDirectory" else (value, "")
+    monkeypatch.setattr(QFileDialog, name, staticmethod(lambda *a, **k: result))

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog
 
+from tests.gui.conftest import dialog_returns
 from tests.plugins.library import make_image_bytes
 from vspectrum_app.annotate.report import filtered_scores, agreed_images, set_report
 from vspectrum_app.annotate.sampling import create_value_set, create_value_set_by_retrieval
@@ -59,10 +59,6 @@ def _answer_all(qtbot, pane, keys=(Y,)):
         n += 1
         assert n < 20
     return n
-
-
-def _dialog_returns(monkeypatch, name: str, value) -> None:
-    monkeypatch.setattr(QFileDialog, name, staticmethod(lambda *a, **k: (value, "")))
 
 
 def _cell(table, row_label: str, header: str) -> str:
@@ -238,7 +234,7 @@ def test_two_machines_exchange_answers_through_the_pane(qtbot, ctx, tmp_path, mo
     ana = _open(qtbot, ctx, "Ana")
     _answer_all(qtbot, ana)
     ana.tabs.setCurrentWidget(ana.results)
-    _dialog_returns(monkeypatch, "getSaveFileName", str(tmp_path / "ana.json"))
+    dialog_returns(monkeypatch, "getSaveFileName", str(tmp_path / "ana.json"))
     qtbot.mouseClick(ana.results.export_button, Qt.MouseButton.LeftButton)
     assert ana.results.status.full_text().startswith("5 answers written")
 
@@ -247,18 +243,18 @@ def test_two_machines_exchange_answers_through_the_pane(qtbot, ctx, tmp_path, mo
     _library(ben_ctx.open_workspace(tmp_path / "ben"))
     ben = _pane(qtbot, ben_ctx, "Ben")
     ben.tabs.setCurrentWidget(ben.results)
-    _dialog_returns(monkeypatch, "getOpenFileNames", [str(tmp_path / "ana.json")])
+    dialog_returns(monkeypatch, "getOpenFileNames", [str(tmp_path / "ana.json")])
     qtbot.mouseClick(ben.results.import_button, Qt.MouseButton.LeftButton)
     assert "5 answers added" in ben.results.status.full_text() and "task set created" in ben.results.status.full_text()
     assert ben.sets.currentData() == ctx.set_id
     qtbot.mouseClick(ben.start_button, Qt.MouseButton.LeftButton)
     _answer_all(qtbot, ben, (N, Y))
     ben.tabs.setCurrentWidget(ben.results)
-    _dialog_returns(monkeypatch, "getSaveFileName", str(tmp_path / "ben.json"))
+    dialog_returns(monkeypatch, "getSaveFileName", str(tmp_path / "ben.json"))
     qtbot.mouseClick(ben.results.export_button, Qt.MouseButton.LeftButton)  # Ben's answers only
 
     # back on Ana's machine: merge, then the agreement
-    _dialog_returns(monkeypatch, "getOpenFileNames", [str(tmp_path / "ben.json")])
+    dialog_returns(monkeypatch, "getOpenFileNames", [str(tmp_path / "ben.json")])
     qtbot.mouseClick(ana.results.import_button, Qt.MouseButton.LeftButton)
     assert "5 answers added" in ana.results.status.full_text()
     report = set_report(ctx.workspace, ctx.set_id)
