@@ -38,6 +38,22 @@ def test_window_starts_without_heavy_imports(window):
         assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
 
 
+def test_an_unreadable_settings_file_is_one_sentence_not_a_traceback(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from vspectrum_app.core.paths import config_dir
+    from vspectrum_app.gui.app import load_context
+
+    path = config_dir() / "settings.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"clip_model": 5}')
+    said = []
+    monkeypatch.setattr(QMessageBox, "critical", staticmethod(lambda parent, title, text: said.append(text)))
+    assert load_context() is None
+    assert said == [f"Settings file {path}: field 'clip_model': expected text, got 5; fix or delete it."]
+    assert path.read_text() == '{"clip_model": 5}'  # left for the user to fix
+
+
 def test_first_run_view_then_library(window, qtbot, tmp_path):
     window.open_workspace(tmp_path / "ws")
     pane = window.pane("Library")

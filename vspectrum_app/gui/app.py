@@ -45,13 +45,27 @@ def setup_logging() -> Path | None:
     return folder / "vspectrum-studio.log"
 
 
+def load_context():
+    """The app's shared context; None after saying in one sentence why the settings file cannot
+    be read (the file is left as it is: nothing the user wrote is overwritten)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from vspectrum_app.core.settings import SettingsError
+    from vspectrum_app.gui.context import AppContext
+
+    try:
+        return AppContext()
+    except SettingsError as exc:
+        QMessageBox.critical(None, "Value-Spectrum Studio cannot start", str(exc))
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from vspectrum_app.core.paths import default_workspace
     from vspectrum_app.gui import style
-    from vspectrum_app.gui.context import AppContext
     from vspectrum_app.gui.main_window import MainWindow
 
     argv = list(sys.argv if argv is None else argv)
@@ -60,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("vspectrum")
     setup_logging()
     style.apply(app)
-    ctx = AppContext()
+    ctx = load_context()
+    if ctx is None:
+        return 1
     window = MainWindow(ctx)
     window.show()
     if "--print-startup-time" in argv:  # for bench/gui_startup.py
