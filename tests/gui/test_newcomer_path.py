@@ -185,6 +185,11 @@ def test_newcomer_path(window, qtbot, tmp_path, tiny_clip, vlm_server, no_keyrin
     assert {dialog.table.item(r, 2).text() for r in range(10)} == {"Yes."}
     assert {dialog.table.item(r, 3).text() for r in range(10)} == {"yes"}
     dialog.close()
+    results.table.setFocus()  # the same drill-down by keyboard: Enter on the current cell
+    qtbot.keyClick(results.table, ENTER)
+    assert dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.status.full_text().startswith("10 answer(s)."), timeout=JOB_MS)
+    dialog.close()
 
     # -- export the table (CSV) and a plot (PNG)
     from vspectrum_app.bench.report import LONG_COLUMNS

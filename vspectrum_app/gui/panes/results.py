@@ -69,6 +69,7 @@ class ResultsPane(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setToolTip(COUNTS_TIP)
         self.table.cellClicked.connect(self._open_cell)
+        self.table.cellActivated.connect(self._open_cell)  # Enter on a cell: the drill-down by keyboard
         self.cell_answers = None  # the drill-down window, made on first use
         self.tabs.addTab(self.radar, "Radar")
         self.tabs.addTab(self.value_means, "Per value")
@@ -357,7 +358,7 @@ class ResultsPane(QWidget):
                             f"{s['unparsed']} unparsed" + (f", {s['no_image']} saw no image" if s.get("no_image")
                                                            else ""))
                 item = QTableWidgetItem(text)
-                item.setToolTip(COUNTS_TIP + ("\n\nClick to see the answers behind this score." if s else ""))
+                item.setToolTip(COUNTS_TIP + ("\n\nClick (or press Enter) to see the answers behind this score." if s else ""))
                 item.setData(Qt.ItemDataRole.UserRole, (run_id, target, mode, value))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
