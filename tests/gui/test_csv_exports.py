@@ -61,7 +61,8 @@ def _hostile_report(session_id: str, persona: str) -> dict:
     return {"session_id": session_id, "persona": persona, "provider": "lab", "model": "m1", "platform": "sim",
             "strategy": "simple", "trials_done": 1, "steps": 4, "first_rate": 0.0, "last_rate": 50.0,
             "change": -12.5, "change_p": 0.5, "i_avg": 1.0, "i_avg_ci95": None, "undefined_trials": 0,
-            "watch_rate": 0.5, "window": 2, "replay_of": None}
+            "watch_rate": 0.5, "window": 2, "replay_of": None, "incomplete_trials": 0, "control_i_avg": None,
+            "minus_control": None, "minus_control_ci95": None}
 
 
 @pytest.mark.parametrize("tables", [False, True])
