@@ -57,9 +57,9 @@ screenshots: venv system-deps
 clean:
 	rm -rf $(VENV) build dist *.egg-info
 
-# The installer for non-programmers (see packaging/README.md).
+# The installer for non-programmers (see packaging/README.md); PACKAGE_ARGS=--lean for the bundle without torch.
 package: venv
-	BIN=$(BIN) packaging/build.sh
+	BIN=$(BIN) packaging/build.sh $(PACKAGE_ARGS)
 
 # Installs what `make package` built into scratch places and uses it (packaging/README.md).
 package-test: venv system-deps

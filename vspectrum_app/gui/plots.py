@@ -22,6 +22,10 @@ SHORT = {"Self-Direction": "Self-Dir.", "Universalism": "Univ.", "Benevolence": 
          "Achievement": "Achiev.", "Hedonism": "Hedon.", "Conformity": "Conf.", "Tradition": "Trad.",
          "Security": "Secur."}
 
+# Schwartz's own two-letter codes, for a bar axis too narrow for the short names
+CODES = {"Self-Direction": "SD", "Universalism": "UN", "Benevolence": "BE", "Stimulation": "ST", "Power": "PO",
+         "Achievement": "AC", "Hedonism": "HE", "Conformity": "CO", "Tradition": "TR", "Security": "SE"}
+
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 BAND_ALPHA = "55"       # interval bands: clearly visible, lines still readable through them
 NARROW_RADAR_PX = 440  # below this width the radar uses short value names
@@ -209,6 +213,7 @@ class BarPlot(pg.PlotWidget):
         self.setMinimumSize(220, 200)
         self.legend = _legend_below(self)
         self.bars: list[pg.GraphicsObject] = []
+        self.categories: list[str] = []
         self.set_groups([], {})
 
     def set_groups(self, categories: list[str], groups: dict[str, list[Score]],
@@ -236,16 +241,32 @@ class BarPlot(pg.PlotWidget):
                 err = pg.ErrorBarItem(x=x, y=heights, bottom=lows, top=highs, beam=width * 0.4)
                 self.addItem(err)
                 self.bars.append(err)
-        axis = self.getAxis("bottom")
-        labels = [SHORT.get(c, c) for c in categories]
-        axis.setTicks([list(enumerate(labels))])
-        lines = max([label.count("\n") + 1 for label in labels] or [1])
-        axis.setHeight(QFontMetrics(axis.font()).lineSpacing() * lines + 14)
+        self.categories = list(categories)
+        self._fit_labels()
         _rebuild_legend(self.legend, entries, self.width())
         if categories:
             self.setXRange(-0.6, len(categories) - 0.4, padding=0)
         if y_range:
             self.setYRange(*y_range)
+
+
+    def _fit_labels(self) -> None:
+        """Short value names where they fit side by side, else Schwartz's two-letter codes (a
+        label pyqtgraph finds overlapping is silently dropped)."""
+        axis = self.getAxis("bottom")
+        labels = [SHORT.get(c, c) for c in self.categories]
+        fm = QFontMetrics(axis.font())
+        room = (self.width() - 60) / max(len(labels), 1)
+        if any(fm.horizontalAdvance(line) + 8 > room for label in labels for line in label.split("\n")):
+            labels = [CODES.get(c, c) for c in self.categories]
+        axis.setTicks([list(enumerate(labels))])
+        lines = max([label.count("\n") + 1 for label in labels] or [1])
+        axis.setHeight(fm.lineSpacing() * lines + 14)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if hasattr(self, "categories"):  # Qt resizes the widget while PlotWidget is still being built
+            self._fit_labels()
 
 
 class MapPlot(pg.PlotWidget):

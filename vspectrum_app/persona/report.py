@@ -111,8 +111,8 @@ def _against_control(ws, session_id: str, cfg, decisions, control: str | None) -
     control_id = matched_control(ws, session_id) if control == AUTO else control
     if control_id is None:
         return {"control": None, "vs_control": None,
-                "control_note": "no control session on this platform: I_avg is biased upwards under no change, "
-                                "run 'vspectrum persona run --strategy control --match SESSION' to compare"}
+                "control_note": f"no control session on this platform: I_avg is biased upwards under no change; "
+                                f"to compare, run a Control session matched to {session_id} (strategy Control)"}
     ctl = session_report(ws, control_id, control=None)
     ctl_store = SessionStore(ws)
     ctl_cfg = ctl_store.config(control_id)
