@@ -85,7 +85,7 @@ def test_ctrl_f_ctrl_o_and_the_sidebar_state(window, qtbot, workspace, monkeypat
     assert file_actions["Import screenshots..."].shortcut() == QKeySequence("Ctrl+O")
     file_actions["Import screenshots..."].trigger()
     assert asked == [True]
-    assert window.nav.item(0).text().endswith("1 screenshots, no index yet")
+    assert window.nav.item(0).text().endswith("1 screenshot, no index yet")
 
     crawl = window.pane("Crawl")  # a crawl in progress shows in the sidebar
     window.ctx.jobs.jobs.append(type("J", (), {"args": ["crawl"], "title": "Crawl"})())
@@ -96,6 +96,19 @@ def test_ctrl_f_ctrl_o_and_the_sidebar_state(window, qtbot, workspace, monkeypat
     window.ctx.jobs.changed.emit()
     assert window.nav.item(1).text() == "Crawl"
     assert crawl is not None
+
+
+def test_the_sidebar_counts_runs_and_task_sets(window, workspace, qtbot):
+    from tests.gui.test_results_pane import make_run
+    from vspectrum_app.bench.store import RunStore
+
+    window.open_workspace(workspace.root)
+    row = {window.nav.item(r).data(Qt.ItemDataRole.UserRole): r for r in range(window.nav.count())}
+    assert window.nav.item(row["Benchmark"]).text() == "Benchmark"  # nothing yet: just the name
+    make_run(RunStore(window.ctx.workspace), {"Power": "yy"})
+    window.ctx.library_changed.emit()
+    assert window.nav.item(row["Benchmark"]).text() == "Benchmark\n1 run"
+    assert window.nav.item(row["Annotation"]).text() == "Annotation"
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])

@@ -28,7 +28,7 @@ def test_search_before_an_index_says_what_to_click_and_loads_no_model(window, qt
     window.open_workspace(workspace.root)
     pane = window.show_pane("Library")
     assert pane.index_button.isVisible() and pane.index_button.isEnabled()
-    assert "1 screenshots, no index yet" in window.nav.item(0).text()
+    assert "1 screenshot, no index yet" in window.nav.item(0).text()
     window.focus_search()
     assert pane.search.hasFocus() or not window.isActiveWindow()  # offscreen windows may not take focus
     qtbot.keyClicks(pane.search, "handshake")

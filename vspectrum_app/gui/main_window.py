@@ -223,7 +223,27 @@ class MainWindow(QMainWindow):
             return "no screenshots yet"
         index = "index ready" if embedded >= images else ("no index yet" if not embedded
                                                            else f"{embedded} of {images} indexed")
-        return f"{images} screenshots, {index}"
+        return f"{images} screenshot{'s' * (images != 1)}, {index}"
+
+    def pane_state(self, title: str) -> str:
+        """What the sidebar says under a part's name: its work in the open workspace."""
+        ws = self.ctx.workspace
+        if title == "Library":
+            return self.library_state()
+        if ws is None:
+            return ""
+        if title == "Benchmark":
+            from vspectrum_app.bench.store import RunStore
+
+            store = RunStore(ws)
+            runs, unfinished = len(store.runs()), len(store.unfinished_runs())
+            return (f"{runs} run{'s' * (runs != 1)}" + (f", {unfinished} unfinished" if unfinished else "")) if runs else ""
+        if title == "Annotation":
+            from vspectrum_app.annotate.store import AnnotationStore
+
+            sets = len(AnnotationStore(ws).sets())
+            return f"{sets} task set{'s' * (sets != 1)}" if sets else ""
+        return ""
 
     def _update_status(self) -> None:
         ws = self.ctx.workspace
@@ -239,7 +259,7 @@ class MainWindow(QMainWindow):
         for row in range(self.nav.count()):
             item = self.nav.item(row)
             title = item.data(TITLE_ROLE)
-            state = "run in progress" if title in busy else (self.library_state() if title == "Library" else "")
+            state = "run in progress" if title in busy else self.pane_state(title)
             item.setText(f"{title}\n{state}" if state else title)
             item.setToolTip(state)
 
