@@ -34,6 +34,9 @@ def start_bench_run(indexed_workspace, tiny_clip, monkeypatch):
 def test_second_resume_of_a_running_run_is_refused_and_sends_nothing(indexed_workspace, tiny_clip, monkeypatch,
                                                                       capsys):
     server = FakeVLMServer(answer=reddish, latency_s=0.05).start()
+    # The second resume is pointed at its own server: requests the frozen child had already put
+    # on the wire may still reach the first one, so only an empty second log proves "nothing sent".
+    second = FakeVLMServer(answer=reddish).start()
     child = None
     try:
         _provider(server)
@@ -48,11 +51,11 @@ def test_second_resume_of_a_running_run_is_refused_and_sends_nothing(indexed_wor
             run_id = RunStore(ws).runs()[-1]["id"]
         assert locks.is_locked(root, RUN_LOCK, run_id)
         assert locks.lock_holder(root, RUN_LOCK, run_id).pid == child.pid
-        sent = len(server.log)
+        _provider(second)
         assert main(["-w", str(root), "bench", "resume", run_id]) == 1
         err = capsys.readouterr().err
         assert f"process {child.pid}" in err and "nothing was sent" in err
-        assert len(server.log) == sent
+        assert second.log == []
         child.send_signal(signal.SIGKILL)  # its lock goes stale with it
         child.wait()
         assert not locks.is_locked(root, RUN_LOCK, run_id)
@@ -62,3 +65,4 @@ def test_second_resume_of_a_running_run_is_refused_and_sends_nothing(indexed_wor
             child.kill()
             child.wait()
         server.stop()
+        second.stop()
