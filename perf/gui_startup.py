@@ -6,7 +6,7 @@
    cost of scrolling from top to bottom page by page (thumbnails decoded off-thread,
    bounded cache).
 
-    python -m bench.gui_startup
+    python -m perf.gui_startup
 """
 
 from __future__ import annotations
