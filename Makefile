@@ -41,7 +41,7 @@ system-deps:
 	fi
 
 bench: venv
-	$(TEST_ENV) $(BIN)/python -m bench
+	$(TEST_ENV) $(BIN)/python -m perf
 
 # Regenerate the lock from requirements.in (needs the registries).
 lock:

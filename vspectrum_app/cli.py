@@ -26,6 +26,7 @@ from vspectrum_app.core.processes import become_group_leader
 # Modules with register(subparsers), one per command group. Add a line to add a group.
 GROUPS: list[str] = [
     "vspectrum_app.library.cli",
+    "vspectrum_app.providers.cli",
     "vspectrum_app.bench.cli",
     "vspectrum_app.persona.cli",
     "vspectrum_app.annotate.cli",

@@ -23,7 +23,8 @@ def _library(ws, n=12):
 
 def test_value_set_is_seeded_and_orders_differ_per_annotator(workspace):
     ids = _library(workspace)
-    retrieve = lambda value: ids[:8] if value == "Power" else ids[4:]
+    def retrieve(value):
+        return ids[:8] if value == "Power" else ids[4:]
     a = create_value_set(workspace, "pilot", retrieve, values=["Power", "Hedonism"], per_value=5, seed=7)
     b = create_value_set(workspace, "pilot again", retrieve, values=["Power", "Hedonism"], per_value=5, seed=7)
     store = AnnotationStore(workspace)

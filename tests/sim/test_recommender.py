@@ -25,7 +25,8 @@ def _session(catalog, seed, policy, n=60):
 
 
 def test_same_seed_and_actions_give_the_same_feed(sim_catalog):
-    likes_power = lambda it: 45.0 if "Power" in it.topics else 0.0
+    def likes_power(it):
+        return 45.0 if "Power" in it.topics else 0.0
     _, a = _session(sim_catalog, 11, likes_power)
     _, b = _session(sim_catalog, 11, likes_power)
     _, c = _session(sim_catalog, 12, likes_power)
@@ -43,7 +44,8 @@ def test_jitter_in_measured_dwell_does_not_change_the_feed(sim_catalog):
 @pytest.mark.parametrize("topic", ["Hedonism", "Universalism", "Power"])
 def test_feed_shifts_towards_what_is_watched_longer(large_sim_catalog, topic):
     rec, served = _session(large_sim_catalog, 5, lambda it: 45.0 if topic in it.topics else 1.0, n=30)
-    share = lambda items: sum(topic in it.topics for it in items) / len(items)
+    def share(items):
+        return sum(topic in it.topics for it in items) / len(items)
     # A third of the catalogue is on the topic. The cold start shows a varied feed; once it
     # has passed, the feed serves mostly the topic.
     assert rec.config.warmup == 20 and rec.explore_rate() == rec.config.explore < 0.2

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     window = MainWindow(ctx)
     window.show()
-    if "--print-startup-time" in argv:  # for bench/gui_startup.py
+    if "--print-startup-time" in argv:  # for perf/gui_startup.py
         print(f"window shown after {time.perf_counter() - _T0:.3f} s", flush=True)
     if "--exit-after-show" in argv:
         QTimer.singleShot(0, app.quit)

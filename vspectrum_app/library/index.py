@@ -18,7 +18,7 @@ from vspectrum_app.core.atomic import atomic_replace_from, atomic_write_text
 
 M = 16
 EF_CONSTRUCTION = 200
-EF_SEARCH = 96  # recall@10 0.975 at 64, 0.995 at 96 on clustered 512-d vectors (bench/library_index.py)
+EF_SEARCH = 96  # recall@10 0.975 at 64, 0.995 at 96 on clustered 512-d vectors (perf/library_index.py)
 
 
 class VectorIndex:

@@ -7,7 +7,7 @@
 3. keyword search end to end, text encoding included: cold, cached in memory, cached in the
    catalog.
 
-    python -m bench.library_index [--quick] [--sizes 50000,1000000] [--images 128]
+    python -m perf.library_index [--quick] [--sizes 50000,1000000] [--images 128]
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bench._util import clustered_unit_vectors, percentiles_ms
+from perf._util import clustered_unit_vectors, percentiles_ms
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="bench.library_index")
+    parser = argparse.ArgumentParser(prog="perf.library_index")
     parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     parser.add_argument("--sizes", default=None, help="index sizes for the latency test (default 50000,1000000)")
     parser.add_argument("--images", type=int, default=None, help="images for the throughput test (default 128)")
@@ -74,7 +74,7 @@ def bench_throughput(tmp: Path, n_images: int, run: bool = True):
     from vspectrum_app.library.workspace import Workspace
 
     spec = ClipSpec(model="ViT-B-32", pretrained=None)  # real architecture, random weights (no hub here)
-    embedder = load_embedder(spec, backend="torch")  # torch vs ONNX side by side: bench/encoder_backends.py
+    embedder = load_embedder(spec, backend="torch")  # torch vs ONNX side by side: perf/encoder_backends.py
     batch = 32
     blobs = [_screenshot_like(i) for i in range(n_images)]
     ws = Workspace.open(tmp / "ws")

@@ -5,7 +5,7 @@ scroll (the skins' 0.3 s slide): 60 / 2.3 = 26 captures a minute at clock speed 
 measured rate is taken between the first and the last capture (browser start-up excluded),
 headless, no politeness delay. Goal: ratio >= 0.8.
 
-    python -m bench.crawl_rate [--count 20] [--skin tiktok]
+    python -m perf.crawl_rate [--count 20] [--skin tiktok]
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ SCROLL_S = 0.3
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench.crawl_rate")
+    parser = argparse.ArgumentParser(prog="perf.crawl_rate")
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--skins", default="tiktok,youtube,instagram")
     args, _ = parser.parse_known_args(argv)

@@ -8,14 +8,14 @@ comparisons is called a difference. The app's test (exact McNemar on shared imag
 over the 30) is shown beside uncorrected McNemar; then the power to find one real
 difference (one model's appeal shifted on one value).
 
-    python -m bench.comparison_fwer [--reps 1000] [--seed 0]
+    python -m perf.comparison_fwer [--reps 1000] [--seed 0]
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from bench._util import simulation_args
+from perf._util import simulation_args
 from vspectrum_app.bench.scoring import paired_comparisons
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
@@ -37,7 +37,7 @@ def simulate_run(rng, shift: float = 0.0) -> list[dict]:
 
 
 def main(argv: list[str]) -> None:
-    args, rng = simulation_args("bench.comparison_fwer", argv, reps=1000)
+    args, rng = simulation_args("perf.comparison_fwer", argv, reps=1000)
     any_holm = any_raw = tests = 0
     for _ in range(args.reps):
         marks = paired_comparisons(simulate_run(rng))

@@ -9,7 +9,7 @@
    intra-image correlation rho): the app's design-effect interval beside a Wilson interval
    that ignores the clustering.
 
-    python -m bench.interval_coverage [--reps 20000] [--seed 0]
+    python -m perf.interval_coverage [--reps 20000] [--seed 0]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import binom
 
-from bench._util import simulation_args
+from perf._util import simulation_args
 from vspectrum_app.bench.intervals import Z95, clustered_wilson, wilson_interval
 
 PS = (0.02, 0.1, 0.5, 0.9, 0.98)
@@ -68,7 +68,7 @@ def clustered(images: int, repeats: int, p: float, rho: float, reps: int, rng) -
 
 
 def main(argv: list[str]) -> None:
-    args, rng = simulation_args("bench.interval_coverage", argv, reps=20000)
+    args, rng = simulation_args("perf.interval_coverage", argv, reps=20000)
     n = 50
     print(f"one answer per image, n = {n}, nominal 95 %; target window [0.93, 0.975]")
     print(f"{'p':>6}{'app exact':>11}{'app sim':>9}{'Wilson exact':>14}{'bootstrap sim':>15}")

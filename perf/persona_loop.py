@@ -7,7 +7,7 @@ it made (timed around each call) plus the virtual clock's waits (capture moment 
 watches, divided by the clock speed). Overhead = wall / baseline - 1. Trials per hour are
 what one machine runs at that clock speed and model latency, one session at a time.
 
-    python -m bench.persona_loop [--scrolls 100] [--speeds 10,50] [--latency 0.5]
+    python -m perf.persona_loop [--scrolls 100] [--speeds 10,50] [--latency 0.5]
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="bench.persona_loop")
+    parser = argparse.ArgumentParser(prog="perf.persona_loop")
     parser.add_argument("--scrolls", type=int, default=100)
     parser.add_argument("--speeds", default="10,50")
     parser.add_argument("--latency", type=float, default=0.5, help="the model's answer time (s)")

@@ -6,7 +6,7 @@
    cost of scrolling from top to bottom page by page (thumbnails decoded off-thread,
    bounded cache).
 
-    python -m bench.gui_startup
+    python -m perf.gui_startup
 """
 
 from __future__ import annotations
@@ -97,7 +97,6 @@ def _grid(tmp: Path, n: int = 50_000) -> None:
     while bar.maximum() < 0.95 * expected and time.perf_counter() - start < 60:
         app.processEvents()  # the batched layout finishes over many event-loop turns
     layout = time.perf_counter() - start
-    laid_out = _rss_mib()
     steps = []
     start = time.perf_counter()
     stride = max(bar.pageStep(), bar.maximum() // 300)  # 300 jumps spread over the whole grid

@@ -6,7 +6,7 @@
    (a 6 s window stands in for 60 s so the benchmark stays short; same code);
 3. a cached re-run's wall time over the first run's (goal < 0.02).
 
-    python -m bench.engine_throughput [--quick]
+    python -m perf.engine_throughput [--quick]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="bench.engine_throughput")
+    parser = argparse.ArgumentParser(prog="perf.engine_throughput")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--latency", type=float, default=0.25)
     parser.add_argument("--concurrency", type=int, default=8)

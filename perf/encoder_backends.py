@@ -13,7 +13,7 @@ weights can be downloaded here, so the quality figures say the export reproduces
 network, not how well it retrieves. Images: the pilot screenshots when present, else
 generated 720x1280 screenshot-like JPEGs.
 
-    python -m bench.encoder_backends [--quick] [--images 64]
+    python -m perf.encoder_backends [--quick] [--images 64]
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ QUERIES = ["handshake", "skydiving", "family dinner", "luxury car", "prayer", "p
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(prog="bench.encoder_backends")
+    parser = argparse.ArgumentParser(prog="perf.encoder_backends")
     parser.add_argument("--quick", action="store_true", help="fewer images (about two minutes)")
     parser.add_argument("--images", type=int, default=None, help="images to encode (default 64, quick 32)")
     parser.add_argument("--batch", type=int, default=32)
@@ -86,7 +86,7 @@ def _images(n: int) -> list[bytes]:
     if PILOT.is_dir():
         files = sorted(PILOT.rglob("*.jpeg"))
         return [files[i % len(files)].read_bytes() for i in range(n)]
-    from bench.library_index import _screenshot_like
+    from perf.library_index import _screenshot_like
 
     return [_screenshot_like(i) for i in range(n)]
 
