@@ -48,17 +48,20 @@ def test_wheel_lists_every_package_and_ships_the_resources(wheel):
 
 @pytest.mark.slow
 def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path, tiny_clip):
+    # nothing from the checkout may leak in: no PYTHONPATH (it would also show pip the
+    # checkout's build metadata as an installed copy), no resources override
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VSPECTRUM_RESOURCES")}
     venv = tmp_path / "venv"
-    _run([sys.executable, "-m", "venv", venv])
+    _run([sys.executable, "-m", "venv", venv], env=env)
     bindir = venv / ("Scripts" if os.name == "nt" else "bin")
     py = bindir / "python"
     # The dependencies come from the test environment (no registry needed); the app itself
     # only from the wheel: a plain path line, so the checkout's editable finder is not loaded.
-    site = Path(_run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
+    site = Path(_run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], env=env).stdout.strip())
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel])
+    # from outside the checkout: in it, a build's vspectrum_app.egg-info would pass for an install
+    _run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel], cwd=tmp_path, env=env)
 
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VSPECTRUM_RESOURCES")}
     env.update(VSPECTRUM_DATA_DIR=str(tmp_path / "data"), VSPECTRUM_CONFIG_DIR=str(tmp_path / "config"),
                VSPECTRUM_WORKSPACE=str(tmp_path / "ws"))
     cwd = tmp_path  # outside the checkout, so nothing can be imported from it
