@@ -273,6 +273,7 @@ def test_acquiescence_probe_asks_the_reversed_question_on_a_sample(indexed_works
     assert len(reversed_calls) == len({p["image_sha256"] for p in probes}) and all(r.image for r in reversed_calls)
     report = run_report(indexed_workspace, run_id)
     assert {s["mode"] for s in report["scores"]} == {"vlm"}  # the probe is not a score column
+    assert report["progress"]["done"] == report["progress"]["total"]  # ... but a finished run is finished
     (row,) = report["acquiescence"]
     like = {(i["value"], i["keyword"], i["image_sha256"]): i["answer_class"] for i in items if i["mode"] == "vlm"}
     liked = sum(like[(p["value"], p["keyword"], p["image_sha256"])] == "yes" for p in probes)

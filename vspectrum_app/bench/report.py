@@ -48,7 +48,7 @@ def run_report(ws, run_id: str, paper_style: bool = False) -> dict[str, Any]:
         "rule_text": RULE_TEXT[rule],
         "parser": {"run": version, "current": PARSER_VERSION, "stale": version != PARSER_VERSION},
         "methods": {"interval": INTERVAL_METHOD, "comparison": COMPARISON_METHOD},
-        "progress": {"done": len(answers), "total": len(all_items),
+        "progress": {"done": len(every), "total": len(all_items),
                      "errors": sum(1 for i in all_items if i["status"] == "error"),
                      "no_image": sum(no_image.values())},
         "scores": [{"run_id": run_id, **s.as_dict()} for s in scores],

@@ -206,7 +206,7 @@ class SettingsPane(QWidget):
             self.columns.setDirection(direction)
         super().resizeEvent(event)
 
-    def showEvent(self, event) -> None:  # noqa: N802: the model may have been chosen in another pane
+    def showEvent(self, event) -> None:  # noqa: N802 (the model may have been chosen in another pane)
         if self._clip_settings() != self._clip_shown:
             self.load_clip()
         super().showEvent(event)
