@@ -30,6 +30,7 @@ case "$(uname -s)" in
     cp packaging/linux/install.sh packaging/linux/uninstall.sh packaging/linux/system_libs.sh \
        packaging/linux/vspectrum-studio.desktop "$out/"
     [ -f resources/icons/app.svg ] && cp resources/icons/app.svg "$out/vspectrum-studio.svg"
+    cp dist/ValueSpectrumStudio/_internal/LICENSES.txt "$out/LICENSES.txt"  # written by the spec
     tar -C dist -czf "$out.tar.gz" "$(basename "$out")"
     built+=("$out.tar.gz")
     if command -v dpkg-deb >/dev/null; then

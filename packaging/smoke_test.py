@@ -2,7 +2,8 @@
 
 Installs the .deb into a scratch root and the .tar.gz into a scratch home, then uses each
 installed copy as a user would: the CLI imports generated screenshots, indexes them with a
-small model made here, and searches; the window maps under Xvfb within 2 s; a simulator
+small model made here, and searches; the window maps under Xvfb within 2 s and shows a new
+user the welcome page (read from the line the window logs); a simulator
 crawl of 3 videos stores 3 screenshots; uninstalling leaves only the user's data. Sizes and
 times are printed. Needs: dpkg-deb, Xvfb, xdotool, Chromium (what `make test` installs).
 
@@ -83,6 +84,14 @@ def check_cli(app: Path, home: Path, model_args: list[str]) -> None:
     print(f"  cli: import + index + search of 6 screenshots in {time.monotonic() - t:.1f} s")
 
 
+def check_licences(path: Path) -> None:
+    """The licences of the bundled parts ship with the installer (Qt's LGPL above all)."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if "PySide6" not in text or "numpy" not in text:
+        raise SystemExit(f"FAILED: {path} does not list the bundled parts' licences")
+    print(f"  licences: {path.name}, {text.count(chr(10) + '=' * 78)} bundled parts")
+
+
 def check_window(app: Path, home: Path) -> None:
     env = user_env(home)
     display = ":97"
@@ -102,13 +111,30 @@ def check_window(app: Path, home: Path) -> None:
             time.sleep(0.05)
         if mapped is None:
             raise SystemExit(f"FAILED: the window did not map\n{gui.stderr.read().decode()[-2000:] if gui.poll() is not None else ''}")
+        page = first_page(home, gui)
         gui.terminate()
         gui.wait(timeout=20)
-        print(f"  window: mapped in {mapped:.2f} s (goal < 2 s: {'met' if mapped < 2 else 'NOT met'})")
+        print(f"  window: mapped in {mapped:.2f} s (goal < 2 s: {'met' if mapped < 2 else 'NOT met'}), "
+              f"showing {page}")
         if mapped >= 2:
             raise SystemExit("FAILED: the window took 2 s or more to map")
+        if page != "the welcome page":
+            raise SystemExit(f"FAILED: a new user's window shows {page}, not the welcome page")
     finally:
         xvfb.terminate()
+
+
+def first_page(home: Path, gui: subprocess.Popen, wait_s: float = 20) -> str:
+    """What the window showed first, from the line it logs once the workspace is open
+    ("... Library pane shows the welcome page")."""
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline and gui.poll() is None:
+        for log in home.rglob("vspectrum-studio.log"):
+            for line in log.read_text(errors="replace").splitlines():
+                if " pane shows " in line:
+                    return line.split(" pane shows ", 1)[1].strip()
+        time.sleep(0.1)
+    return "nothing (no 'pane shows' line in the window's log)"
 
 
 def check_crawl(app: Path, home: Path) -> None:
@@ -158,14 +184,16 @@ def main(dist: Path, bundle_only: bool = False) -> None:
         run(["dpkg-deb", "-x", debs[-1], root])
         app = root / "opt/value-spectrum-studio/app"
         assert os.readlink(root / "usr/bin/vspectrum") == "/opt/value-spectrum-studio/app/vspectrum"
+        check_licences(root / "usr/share/doc/value-spectrum-studio/copyright")
+        check_window(app, scratch / "home-deb")  # first, in a new user's home: the welcome page
         check_cli(app, scratch / "home-deb", model_args)
-        check_window(app, scratch / "home-deb")
 
         print(f"tar.gz {tars[-1].name}: {tars[-1].stat().st_size / 2**20:.0f} MB")
         home = scratch / "home-tar"
         home.mkdir()
         run(["tar", "-xzf", tars[-1], "-C", scratch])
         (unpacked,) = [p for p in scratch.iterdir() if p.name.startswith("ValueSpectrumStudio-") and p.is_dir()]
+        check_licences(unpacked / "LICENSES.txt")
         run(["bash", unpacked / "install.sh"], env=user_env(home))
         app = home / ".local/opt/value-spectrum-studio/app"
         check_cli(app, home, model_args)

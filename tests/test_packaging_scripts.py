@@ -81,3 +81,20 @@ def test_install_names_the_missing_system_libraries_in_one_sentence(bundle, tmp_
     out = subprocess.run(["bash", unpacked / "install.sh"], check=True, env=env, capture_output=True, text=True).stdout
     (sentence,) = [line for line in out.splitlines() if "sudo apt install" in line]
     assert "libxcb-cursor0" in sentence and "libegl1" in sentence and "libgl1 " not in sentence + " "
+
+
+def test_licence_file_lists_what_is_bundled_with_its_licence_text(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "packaging"))
+    try:
+        import licenses
+    finally:
+        sys.path.remove(str(ROOT / "packaging"))
+    out = tmp_path / "LICENSES.txt"
+    assert licenses.write(out, {"numpy", "PySide6", "hnswlib"}) == 3
+    text = out.read_text()
+    assert text.startswith("Value-Spectrum Studio is released under the MIT licence.")
+    assert "PySide6_Essentials 6.11.3: LGPL-3.0-only" in text
+    assert "Copyright (c) 2005-" in text  # numpy's own LICENSE.txt, reproduced
+    assert "pytest" not in text.lower()  # not bundled: not listed

@@ -21,7 +21,10 @@ sed "s|@APP@|/opt/value-spectrum-studio/app|g" "$here/vspectrum-studio.desktop" 
   > "$pkg/usr/share/applications/vspectrum-studio.desktop"
 icon="$root_dir/resources/icons/app.svg"
 [ -f "$icon" ] && cp "$icon" "$pkg/usr/share/icons/hicolor/scalable/apps/vspectrum-studio.svg"
-[ -f "$root_dir/packaging/LICENSES.txt" ] && cp "$root_dir/packaging/LICENSES.txt" "$pkg/usr/share/doc/value-spectrum-studio/"
+# the licences of the bundled parts (written by the spec into the bundle), where Debian keeps them
+for f in "$bundle/LICENSES.txt" "$bundle/_internal/LICENSES.txt"; do
+  [ -f "$f" ] && cp "$f" "$pkg/usr/share/doc/value-spectrum-studio/copyright"
+done
 size_kb=$(du -sk "$pkg/opt" | cut -f1)
 # The Qt xcb platform plugin's system libraries (the bundle carries Qt itself), and a
 # browser for the crawler (not bundled: the user's own Chromium or Chrome is used).

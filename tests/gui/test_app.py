@@ -54,10 +54,13 @@ def test_an_unreadable_settings_file_is_one_sentence_not_a_traceback(qtbot, monk
     assert path.read_text() == '{"clip_model": 5}'  # left for the user to fix
 
 
-def test_first_run_view_then_library(window, qtbot, tmp_path):
-    window.open_workspace(tmp_path / "ws")
+def test_first_run_view_then_library(window, qtbot, tmp_path, caplog):
+    with caplog.at_level("INFO", logger="vspectrum.gui"):
+        window.open_workspace(tmp_path / "ws")
     pane = window.pane("Library")
     assert pane.stack.currentWidget() is pane.first_run
+    # the log says what the user saw first (the installer's smoke test reads this line)
+    assert "Library pane shows the welcome page" in caplog.text
     qtbot.mouseClick(pane.first_provider, Qt.MouseButton.LeftButton)
     assert window.current_pane() is window.pane("Settings")
 

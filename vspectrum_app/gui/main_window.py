@@ -5,6 +5,7 @@ workspace, the index state and running jobs, and the File and Help menus."""
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QSize, Qt
@@ -20,6 +21,7 @@ from vspectrum_app.gui.panes import PANES
 DEFAULT_SIZE = QSize(1280, 800)
 MINIMUM_SIZE = QSize(960, 600)   # every pane stays usable down to this (tests/gui/test_window_size.py)
 # which pane a background job belongs to, by the CLI command it runs
+log = logging.getLogger("vspectrum.gui")
 JOB_PANES = {"library": "Library", "crawl": "Crawl", "bench": "Benchmark", "persona": "Persona",
              "annotate": "Annotation"}
 PANE_ICONS = {"Library": QStyle.StandardPixmap.SP_DirIcon, "Crawl": QStyle.StandardPixmap.SP_BrowserReload,
@@ -207,6 +209,11 @@ class MainWindow(QMainWindow):
         if unfinished:  # a run was interrupted: offer it where it can be resumed
             self.statusBar().showMessage(f"{len(unfinished)} benchmark run(s) can be resumed", 15_000)
             self.show_pane("Benchmark")
+        # one line a support request (and the installer's smoke test) can read: what the user saw first
+        library = self.pane("Library")
+        first = "the welcome page" if library.stack.currentWidget() is library.first_run else "the library grid"
+        log.info("workspace %s opened (%s); %s pane shows %s", path, self.library_state(),
+                 PANES[max(self.nav.currentRow(), 0)][0], first)
 
     # -- status -------------------------------------------------------------------------
     def _counts(self) -> tuple[int, int]:
