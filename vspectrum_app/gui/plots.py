@@ -55,6 +55,13 @@ def _rebuild_legend(legend: pg.LegendItem, entries: list[tuple[pg.GraphicsObject
         legend.addItem(item, name)
 
 
+def _half_range(reach: float, text_px: float, view_px: float, floor: float) -> float:
+    """Half the data range that shows `reach` plus a label `text_px` pixels long beyond it in a
+    view `view_px` pixels across (never below `floor`; a view too small for the label gets 4x)."""
+    room = 1 - 2 * text_px / view_px
+    return max(floor, reach / room if room > 0.25 else 4 * reach)
+
+
 class RadarPlot(pg.PlotWidget):
     """Scores on ten spokes with labelled rings; per series a line, markers and an interval band
     (a whisker along the spoke where a value has no measured neighbour). ``scale`` maps values
@@ -110,14 +117,25 @@ class RadarPlot(pg.PlotWidget):
             self._grid.append(label)
             self._value_labels.append((label, value))
         self._fit_labels()
-        self.setXRange(-150, 150, padding=0)
-        self.setYRange(-118, 118, padding=0)
 
     def _fit_labels(self) -> None:
-        """Short value names where the plot is too narrow for the full ones (never cut off)."""
+        """Short value names where the plot is too narrow for the full ones, and a view wide
+        enough for the widest name: labels keep their size in pixels while the rings scale, so
+        the margin is solved for in data units (half-range h with 104 + px * 2h / width <= h)."""
         narrow = self.width() < NARROW_RADAR_PX
-        for label, value in getattr(self, "_value_labels", []):
+        labels = self.__dict__.get("_value_labels", [])  # resize events come before the grid exists
+        if not labels:
+            return
+        for label, value in labels:
             label.setText(SHORT.get(value, value) if narrow else value)
+        box = self.plotItem.vb
+        width, height = max(box.width(), 1.0), max(box.height(), 1.0)
+        text_w = max((label.textItem.boundingRect().width() for label, _ in labels), default=0.0)
+        text_h = max((label.textItem.boundingRect().height() for label, _ in labels), default=0.0)
+        half_x = _half_range(104, text_w, width, floor=125)
+        half_y = _half_range(104, text_h, height, floor=112)
+        self.setXRange(-half_x, half_x, padding=0)
+        self.setYRange(-half_y, half_y, padding=0)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
