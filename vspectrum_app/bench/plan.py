@@ -14,13 +14,12 @@ from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
 from vspectrum_app.library.keywords import KeywordSet
-from vspectrum_app.providers.clients import Params
+from vspectrum_app.providers.clients import IMAGE_TOKENS, Params
 from vspectrum_app.providers.config import ProviderStore
 from vspectrum_app.providers.prices import load_table as load_prices
 from vspectrum_app.providers.prices import price_for
 
-# Rough token counts for estimates (a 512 px image costs ~765 tokens at OpenAI's high detail).
-IMAGE_TOKENS = 765
+# Rough token counts for estimates (an image: providers.clients.IMAGE_TOKENS).
 QUESTION_TOKENS = 30
 ANSWER_TOKENS = {1: 3, 2: 80, 3: 80}
 LATENCY_GUESS_S = 2.0

@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_repair(args, ctx) -> int:
-    from vspectrum_app.core.paths import default_workspace
+    from vspectrum_app.core.settings import default_workspace
     from vspectrum_app.library.repair import repair_catalog
 
     root = Path(args.workspace) if args.workspace else default_workspace()
@@ -141,7 +141,7 @@ def cmd_index(args, ctx) -> int:
 
 
 def cmd_search(args, ctx) -> int:
-    from vspectrum_app.cli import UserError
+    from vspectrum_app.core.errors import UserError
     from vspectrum_app.library import keywords
     from vspectrum_app.library.search import Searcher
 

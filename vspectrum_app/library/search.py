@@ -22,7 +22,7 @@ from vspectrum_app.library.embedder import ClipSpec, Embedder, load_embedder
 from vspectrum_app.library.index import VectorIndex
 from vspectrum_app.library.indexer import load_vectors, open_index
 from vspectrum_app.library.keywords import KeywordSet
-from vspectrum_app.library.workspace import Workspace
+from vspectrum_app.core.workspace import Workspace
 
 SIMULATED = "sim"     # the platform of simulator captures, kept out of retrieval
 DEFAULT_RADIUS = 1.5  # the paper's coverage radius, Euclidean on unit vectors
