@@ -27,6 +27,7 @@ from vspectrum_app.core import diskspace, locks
 from vspectrum_app.core.answer_words import looks_like_refusal
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.core.secrets import redact
+from vspectrum_app.library import catalog
 from vspectrum_app.providers.clients import (ChatClient, Completion, Message, Params, estimate_tokens, make_client,
                                              request_tokens)
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
@@ -294,8 +295,8 @@ class RunEngine:
         return await asyncio.shield(self._descriptions[sha])
 
     def _image(self, item: dict) -> tuple[bytes, str]:
-        row = self.ws.db.execute("SELECT sha256, ext FROM images WHERE id = ?", (item["image_id"],)).fetchone()
-        return self.ws.image_path(row["sha256"], row["ext"]).read_bytes(), MEDIA_TYPES.get(row["ext"], "image/jpeg")
+        file = catalog.image_file(self.ws, item["image_id"])
+        return file.path(self.ws).read_bytes(), MEDIA_TYPES.get(file.ext, "image/jpeg")
 
     # -- one call -----------------------------------------------------------------------
     async def _call(self, provider: _Provider, model: str, messages: list[Message], item: dict, turn: int,

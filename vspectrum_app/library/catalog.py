@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vspectrum_app.core.workspace import Workspace
 from vspectrum_app.library import schema
@@ -116,8 +116,18 @@ def image_records(ws: Workspace, image_ids: Iterable[int]) -> dict[int, ImageRec
     return out
 
 
-def newest_images(ws: Workspace, limit: int) -> list[ImageRecord]:
-    return [_record(r) for r in ws.db.execute("SELECT * FROM images ORDER BY id DESC LIMIT ?", (limit,))]
+class ImageSummary(NamedTuple):
+    """What a list of screenshots shows (a tuple: the window lists up to 200,000 of them)."""
+    id: int
+    sha256: str
+    ext: str
+    platform: str | None
+    post_date: str | None
+
+
+def newest_images(ws: Workspace, limit: int) -> list[ImageSummary]:
+    return [ImageSummary(*r) for r in ws.db.execute(
+        "SELECT id, sha256, ext, platform, post_date FROM images ORDER BY id DESC LIMIT ?", (limit,))]
 
 
 def unflagged_images(ws: Workspace) -> list[ImageRecord]:

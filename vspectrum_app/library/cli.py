@@ -152,7 +152,7 @@ def cmd_search(args, ctx) -> int:
     if args.value:
         ks = keywords.get_set(ws, args.keyword_set)
         found = searcher.retrieve_value(args.value, ks, k=args.k)
-        hits = {h.image_id: h for h in searcher._hits([(r.image_id, r.similarity) for r in found])}
+        hits = searcher.retrieval_hits(found)
         rows = [{"keyword": r.keyword, "rank": r.rank, **hits[r.image_id].as_dict()} for r in found]
     else:
         rows = [h.as_dict() for h in searcher.search(args.query, args.k)]
