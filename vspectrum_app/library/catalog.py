@@ -95,25 +95,21 @@ def image_record(ws: Workspace, image_id: int) -> ImageRecord | None:
 
 
 # -- many images ------------------------------------------------------------------------
-def image_files(ws: Workspace, image_ids: Iterable[int]) -> dict[int, ImageFile]:
-    """image id -> where it is stored; ids the catalog does not have are left out."""
+def _rows_by_id(ws: Workspace, columns: str, image_ids: Iterable[int]):
     ids = sorted(set(image_ids))
-    out: dict[int, ImageFile] = {}
     for start in range(0, len(ids), 500):  # under SQLite's limit on bound parameters
         chunk = ids[start:start + 500]
-        out.update((r[0], ImageFile(*r)) for r in ws.db.execute(
-            f"SELECT id, sha256, ext FROM images WHERE id IN ({_marks(len(chunk))})", chunk))
-    return out
+        yield from ws.db.execute(f"SELECT {columns} FROM images WHERE id IN ({_marks(len(chunk))})", chunk)
+
+
+def image_files(ws: Workspace, image_ids: Iterable[int]) -> dict[int, ImageFile]:
+    """image id -> where it is stored; ids the catalog does not have are left out."""
+    return {r[0]: ImageFile(*r) for r in _rows_by_id(ws, "id, sha256, ext", image_ids)}
 
 
 def image_records(ws: Workspace, image_ids: Iterable[int]) -> dict[int, ImageRecord]:
-    ids = sorted(set(image_ids))
-    out: dict[int, ImageRecord] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        out.update((r["id"], _record(r)) for r in ws.db.execute(
-            f"SELECT * FROM images WHERE id IN ({_marks(len(chunk))})", chunk))
-    return out
+    """image id -> everything the catalog keeps about it; ids it does not have are left out."""
+    return {r["id"]: _record(r) for r in _rows_by_id(ws, "*", image_ids)}
 
 
 class ImageSummary(NamedTuple):
