@@ -120,7 +120,7 @@ def _persona_session(cli, ws: Path, tmp: Path, server) -> dict:
     red screenshots (the Hedonism topic), so the feed visibly drifts towards Hedonism."""
     from tests.plugins.sim import make_topic_folder
     from tests.plugins.vlm_server import VALID_KEY
-    from vspectrum_app.library.workspace import Workspace
+    from vspectrum_app.library.catalog import open_workspace
     from vspectrum_app.persona.personas import Persona, PersonaLibrary
     from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
@@ -134,7 +134,7 @@ def _persona_session(cli, ws: Path, tmp: Path, server) -> dict:
     os.environ["VSPECTRUM_API_KEY_LAB"] = VALID_KEY
     ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=server.openai_base_url,
                                         models=["m1"], requests_per_minute=10_000, timeout_s=5.0, max_retries=3))
-    with Workspace.open(ws) as w:
+    with open_workspace(ws) as w:
         PersonaLibrary(w).save(Persona(name="Hedonist", values=("Hedonism",), statements=(
             "I love parties", "I live for fun", "red is my colour", "I never miss a festival")))
     images = make_topic_folder(tmp / "topics", 24)

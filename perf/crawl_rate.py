@@ -28,7 +28,7 @@ def main(argv: list[str]) -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.plugins.sim import TOPICS, topic_image
     from vspectrum_app.crawl.session import CrawlConfig, Crawler
-    from vspectrum_app.library.workspace import Workspace
+    from vspectrum_app.library.catalog import open_workspace
     from vspectrum_app.sim.catalog import Catalog
     from vspectrum_app.sim.clock import VirtualClock
     from vspectrum_app.sim.server import SimPlatform, SimServer, feed_url
@@ -44,7 +44,7 @@ def main(argv: list[str]) -> None:
         print(f"  ideal at clock x1: {ideal:.1f} captures/min (2 s capture + {SCROLL_S} s scroll)")
         for skin in args.skins.split(","):
             with SimServer(SimPlatform(catalog, VirtualClock(1.0), seed=1)) as server, \
-                    Workspace.open(root / f"ws-{skin}") as ws:
+                    open_workspace(root / f"ws-{skin}") as ws:
                 cfg = CrawlConfig(platform="sim", skin=skin, count=args.count, headless=True,
                                   start_url=feed_url(server.url, skin, seed=1), profile=str(root / f"p-{skin}"))
                 report = Crawler(ws, cfg).run()

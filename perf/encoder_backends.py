@@ -152,11 +152,11 @@ def _overlap(lib_a, lib_b, q_a, q_b, k: int = 10) -> float:
 def end_to_end(tmp: Path, spec, embedders, blobs, bare: dict[str, float], batch: int) -> Path:
     from vspectrum_app.library.importer import add_image
     from vspectrum_app.library.indexer import build_index
-    from vspectrum_app.library.workspace import Workspace
+    from vspectrum_app.library.catalog import open_workspace
 
     print("(2) end to end build_index (decode + preprocess + embed + commit + insert) over the bare rate", flush=True)
     for name, e in embedders.items():
-        ws = Workspace.open(tmp / f"ws-{name}")
+        ws = open_workspace(tmp / f"ws-{name}")
         for i, blob in enumerate(blobs):
             add_image(ws, blob + i.to_bytes(4, "big"), source_name=f"shot{i}.jpg")  # distinct hashes
         report = build_index(ws, spec, embedder=e, batch_size=batch)
@@ -181,12 +181,12 @@ PEAK = ("peak = [int(l.split()[1]) / 1024 for l in open('/proc/self/status') if 
 
 def index_memory(tmp: Path, blobs) -> None:
     from vspectrum_app.library.importer import add_image
-    from vspectrum_app.library.workspace import Workspace
+    from vspectrum_app.library.catalog import open_workspace
 
     print("(2b) peak memory of a `library index` process (ONNX backend), two library sizes", flush=True)
     for factor in (1, 3):
         root = tmp / f"ws-mem-{factor}"
-        ws = Workspace.open(root)
+        ws = open_workspace(root)
         for i in range(len(blobs) * factor):
             add_image(ws, blobs[i % len(blobs)] + i.to_bytes(4, "big"), source_name=f"m{i}.jpg")
         ws.close()

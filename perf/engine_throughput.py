@@ -37,14 +37,14 @@ def _setup(tmp: Path, name: str, n_images: int, server, concurrency: int, rpm: i
     from vspectrum_app.bench.prompts import PromptSet
     from vspectrum_app.bench.store import RunStore
     from vspectrum_app.library.importer import add_image
-    from vspectrum_app.library.workspace import Workspace
+    from vspectrum_app.library.catalog import open_workspace
     from vspectrum_app.providers.clients import Params
     from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
     os.environ["VSPECTRUM_API_KEY_LAB"] = VALID_KEY
     ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=server.openai_base_url,
                                         concurrency=concurrency, requests_per_minute=rpm, timeout_s=30))
-    ws = Workspace.open(tmp / name)
+    ws = open_workspace(tmp / name)
     items = []
     for i in range(n_images):
         image_id, _ = add_image(ws, make_image_bytes(seed=i, size=(96, 160)), source_name=f"{i}.jpg")

@@ -71,13 +71,13 @@ def bench_throughput(tmp: Path, n_images: int, run: bool = True):
     from vspectrum_app.library.images import decode_rgb
     from vspectrum_app.library.importer import add_image
     from vspectrum_app.library.indexer import build_index
-    from vspectrum_app.library.workspace import Workspace
+    from vspectrum_app.library.catalog import open_workspace
 
     spec = ClipSpec(model="ViT-B-32", pretrained=None)  # real architecture, random weights (no hub here)
     embedder = load_embedder(spec, backend="torch")  # torch vs ONNX side by side: perf/encoder_backends.py
     batch = 32
     blobs = [_screenshot_like(i) for i in range(n_images)]
-    ws = Workspace.open(tmp / "ws")
+    ws = open_workspace(tmp / "ws")
     for i, blob in enumerate(blobs):
         add_image(ws, blob, source_name=f"shot{i}.jpg")
     print(f"(1) index throughput: ViT-B-32, batch {batch}, {n_images} screenshots 720x1280, "

@@ -32,7 +32,7 @@ def main(argv: list[str]) -> None:
     os.environ["VSPECTRUM_API_KEY_BENCH"] = "sk-test-VALIDKEY0123456789abcdef"
     from tests.plugins.sim import make_topic_folder
     from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
-    from vspectrum_app.library.workspace import Workspace
+    from vspectrum_app.library.catalog import open_workspace
     from vspectrum_app.persona.agent import run_session
     from vspectrum_app.persona.asker import ModelAsker
     from vspectrum_app.persona.deciders import ModelDecider
@@ -61,7 +61,7 @@ def main(argv: list[str]) -> None:
             catalog = Catalog.from_folder(make_topic_folder(Path(tmp) / "img", 60))
             for speed in (float(s) for s in args.speeds.split(",")):
                 with SimServer(SimPlatform(catalog, VirtualClock(speed=speed))) as server, \
-                        Workspace.open(Path(tmp) / f"ws-{speed:g}") as ws:
+                        open_workspace(Path(tmp) / f"ws-{speed:g}") as ws:
                     cfg = SessionConfig(persona=persona.to_json(), strategy="simple", provider="bench", model="m",
                                         trials=1, scrolls=args.scrolls, window=args.scrolls // 2, watch_s=args.watch,
                                         prompt=PromptTemplates().render("simple", persona), time_scale=speed)

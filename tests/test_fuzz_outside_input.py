@@ -147,9 +147,9 @@ def test_annotation_files(workspace_for_fuzz, scratch, path, value, whole):
 @pytest.fixture(scope="module")
 def workspace_for_fuzz(scratch):
     from vspectrum_app.annotate.store import AnnotationStore
-    from vspectrum_app.library.workspace import Workspace
+    from vspectrum_app.library.catalog import open_workspace
 
-    ws = Workspace.open(scratch / "ws")
+    ws = open_workspace(scratch / "ws")
     AnnotationStore(ws)  # its tables exist before the first import
     yield ws
     ws.close()

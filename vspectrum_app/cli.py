@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vspectrum_app import __version__
+from vspectrum_app.core.errors import UserError
 from vspectrum_app.core.jobs import Cancelled, JsonLinesReporter, Reporter, TerminalReporter
 from vspectrum_app.core.processes import become_group_leader
 
@@ -35,10 +36,6 @@ GROUPS: list[str] = [
 ]
 
 
-class UserError(Exception):
-    """An error whose message is the whole story for the user (no traceback)."""
-
-
 @dataclass
 class Context:
     args: argparse.Namespace
@@ -47,11 +44,11 @@ class Context:
 
     def workspace(self, create: bool = True):
         if self._workspace is None:
-            from vspectrum_app.core.paths import default_workspace
-            from vspectrum_app.library.workspace import Workspace
+            from vspectrum_app.core.settings import default_workspace
+            from vspectrum_app.library.catalog import open_workspace
 
             root = Path(self.args.workspace) if self.args.workspace else default_workspace()
-            self._workspace = Workspace.open(root, create=create)
+            self._workspace = open_workspace(root, create=create)
         return self._workspace
 
     @property
@@ -131,7 +128,7 @@ def _explained(exc: Exception, args: argparse.Namespace) -> Exception:
     from vspectrum_app.core import db, diskspace
 
     if isinstance(exc, sqlite3.DatabaseError):
-        from vspectrum_app.core.paths import default_workspace
+        from vspectrum_app.core.settings import default_workspace
 
         root = Path(args.workspace).expanduser().resolve() if args.workspace else default_workspace()
         return UserError(db.explain(exc, root / "catalog.sqlite"))

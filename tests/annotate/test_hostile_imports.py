@@ -102,9 +102,9 @@ def test_cli_refuses_a_crafted_file_and_the_report_is_unchanged(workspace, expor
     assert main(["-w", root, "annotate", "import", str(path), str(tmp_path / "crafted.json")]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: crafted.json: field 'answers', item 1, field 'answer'") and "Traceback" not in err
-    from vspectrum_app.library.workspace import Workspace
+    from vspectrum_app.library.catalog import open_workspace
 
-    ws = Workspace.open(workspace.root)
+    ws = open_workspace(workspace.root)
     try:
         after = set_report(ws, set_id)
         assert after["annotators"] == before["annotators"] == ["Ana"]

@@ -10,7 +10,7 @@ from vspectrum_app.annotate.report import agreed_images, filtered_scores, set_re
 from vspectrum_app.annotate.sampling import annotator_order, create_representativeness_set, create_value_set, questions_for
 from vspectrum_app.annotate.store import AnnotationError, AnnotationStore
 from vspectrum_app.library.importer import add_image
-from vspectrum_app.library.workspace import Workspace
+from vspectrum_app.library.catalog import open_workspace
 
 
 def _library(ws, n=12):
@@ -57,7 +57,7 @@ def test_changed_answer_keeps_history_and_undo_restores(workspace):
 
 
 def test_two_annotators_on_two_machines_merge(tmp_path):
-    lead = Workspace.open(tmp_path / "lead")
+    lead = open_workspace(tmp_path / "lead")
     ids = _library(lead, 6)
     set_id = create_value_set(lead, "s", lambda v: ids, values=["Power"], per_value=6, raters=2)
     # the annotators' machines hold copies of the workspace
@@ -68,13 +68,13 @@ def test_two_annotators_on_two_machines_merge(tmp_path):
     shutil.copytree(tmp_path / "lead", tmp_path / "ben")
     plan = {"Ana": ["yes", "yes", "yes", "no", "no", "yes"], "Ben": ["yes", "yes", "no", "no", "yes", "yes"]}
     for name in plan:
-        ws = Workspace.open(tmp_path / name.lower())
+        ws = open_workspace(tmp_path / name.lower())
         store = AnnotationStore(ws)
         for item, answer in zip(store.items(set_id), plan[name]):
             store.answer(item["id"], name, "screenshot", answer)
         export_answers(ws, set_id, name, tmp_path / f"{name}.json")
         ws.close()
-    lead = Workspace.open(tmp_path / "lead")
+    lead = open_workspace(tmp_path / "lead")
     for name in plan:
         report = import_answers(lead, tmp_path / f"{name}.json")
         assert (report.added, report.duplicates) == (6, 0)
@@ -94,7 +94,7 @@ def test_two_annotators_on_two_machines_merge(tmp_path):
 
 
 def test_import_keeps_answers_for_screenshots_it_lacks(tmp_path):
-    a = Workspace.open(tmp_path / "a")
+    a = open_workspace(tmp_path / "a")
     ids = _library(a, 2)
     set_id = create_value_set(a, "s", lambda v: ids, values=["Power"], per_value=2)
     store = AnnotationStore(a)
@@ -104,7 +104,7 @@ def test_import_keeps_answers_for_screenshots_it_lacks(tmp_path):
     doc = json.loads((tmp_path / "ana.json").read_text())
     doc["answers"][0]["image_sha256"] = "0" * 64  # a screenshot the target does not have
     (tmp_path / "ana.json").write_text(json.dumps(doc))
-    b = Workspace.open(tmp_path / "b")
+    b = open_workspace(tmp_path / "b")
     _library(b, 2)
     report = import_answers(b, tmp_path / "ana.json")
     assert (report.set_created, report.added, report.unmatched) == (True, 1, 1)

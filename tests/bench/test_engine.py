@@ -237,9 +237,9 @@ def test_kill_9_then_resume_loses_and_repeats_nothing(indexed_workspace, tiny_cl
                     break
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        from vspectrum_app.library.workspace import Workspace
+        from vspectrum_app.library.catalog import open_workspace
 
-        ws = Workspace.open(indexed_workspace.root)
+        ws = open_workspace(indexed_workspace.root)
         run_id = RunStore(ws).runs()[-1]["id"]
         # done marks are written in batches; what must survive is every answered call
         calls_before_kill = ws.db.execute("SELECT COUNT(*) FROM bench_calls").fetchone()[0]

@@ -45,9 +45,9 @@ def test_second_resume_of_a_running_run_is_refused_and_sends_nothing(indexed_wor
             if json.loads(line)["type"] == "answer":
                 break
         child.send_signal(signal.SIGSTOP)  # still running as far as anyone can tell, and frozen
-        from vspectrum_app.library.workspace import Workspace
+        from vspectrum_app.library.catalog import open_workspace
 
-        with Workspace.open(root) as ws:
+        with open_workspace(root) as ws:
             run_id = RunStore(ws).runs()[-1]["id"]
         assert locks.is_locked(root, RUN_LOCK, run_id)
         assert locks.lock_holder(root, RUN_LOCK, run_id).pid == child.pid

@@ -50,9 +50,9 @@ def test_first_sigint_stores_the_answers_in_flight(indexed_workspace, tiny_clip,
         child.stdout.read()
         assert child.wait(GENEROUS_S) == 130
         received = {_signature_of_request(r) for r in server.log if r.status == 200}
-        from vspectrum_app.library.workspace import Workspace
+        from vspectrum_app.library.catalog import open_workspace
 
-        with Workspace.open(root) as ws:
+        with open_workspace(root) as ws:
             stored = {_signature_of_logged(json.loads(r[0]))
                       for r in ws.db.execute("SELECT request_json FROM bench_calls")}
             run_id = RunStore(ws).runs()[-1]["id"]

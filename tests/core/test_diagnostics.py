@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vspectrum_app.core import secrets
-from vspectrum_app.core.diagnostics import diagnostics_text
+from vspectrum_app.diagnostics import diagnostics_text
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
 KEYRING_KEY = "sk-keyring-DIAGNOSTIC0123456"

@@ -108,9 +108,9 @@ def test_a_killed_browser_is_restarted_and_nothing_is_lost_or_stored_twice(works
     killed = threading.Event()
 
     def kill_after_first_capture():
-        from vspectrum_app.library.workspace import Workspace
+        from vspectrum_app.library.catalog import open_workspace
 
-        with Workspace.open(workspace.root) as ws:
+        with open_workspace(workspace.root) as ws:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 if ws.db.execute("SELECT COUNT(*) FROM images").fetchone()[0] >= 2:

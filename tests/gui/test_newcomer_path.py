@@ -59,7 +59,7 @@ def _wait_job(qtbot, job) -> int:
 
 
 def test_newcomer_path(window, qtbot, tmp_path, tiny_clip, vlm_server, no_keyring, monkeypatch):
-    from vspectrum_app.core.paths import default_workspace
+    from vspectrum_app.core.settings import default_workspace
 
     window.resize(1280, 800)
     # -- first start: the app opens the default workspace (as gui/app.py does); the welcome page

@@ -117,7 +117,7 @@ def test_without_a_keyring_the_key_file_is_an_explicit_choice(qtbot, no_keyring,
     assert stat.S_IMODE(secrets.key_file().stat().st_mode) == 0o600
     assert pane.key_status.text() == f"key set ({secrets.FILE_SOURCE})"
     # the key is nowhere else: not in the log, the settings, the providers file, the diagnostics
-    from vspectrum_app.core.diagnostics import diagnostics_text
+    from vspectrum_app.diagnostics import diagnostics_text
 
     assert key not in caplog.text
     for path in (win.ctx.settings.path, ProviderStore().path):

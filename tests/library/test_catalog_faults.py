@@ -17,7 +17,8 @@ from tests.plugins.library import make_image_bytes
 from vspectrum_app.core import diskspace
 from vspectrum_app.library import importer
 from vspectrum_app.library.importer import add_image, import_paths
-from vspectrum_app.library.workspace import Workspace, WorkspaceError, WorkspaceReadOnlyError
+from vspectrum_app.core.workspace import WorkspaceError, WorkspaceReadOnlyError
+from vspectrum_app.library.catalog import open_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,7 +39,7 @@ def _one_sentence_error(rc, err, *words):
 
 
 def _library(tmp_path, n=5):
-    ws = Workspace.open(tmp_path / "ws")
+    ws = open_workspace(tmp_path / "ws")
     for i in range(n):
         add_image(ws, make_image_bytes(seed=i), source_name=f"{i}.jpg", meta={"platform": "tiktok"})
     root = ws.root
@@ -55,7 +56,7 @@ def test_empty_catalog_beside_images_is_refused_and_repair_rebuilds_it(tmp_path)
     rc, out, err = _cli(root, "library", "repair", "--json")
     assert rc == 0, err
     assert json.loads(out)["recovered"] == 5
-    with Workspace.open(root, create=False) as ws:
+    with open_workspace(root, create=False) as ws:
         rows = ws.db.execute("SELECT sha256 FROM images").fetchall()
         assert len(rows) == 5 and all(ws.thumb_path(r[0]).exists() for r in rows)
 
@@ -64,7 +65,7 @@ def test_missing_catalog_beside_images_is_refused_too(tmp_path):
     root = _library(tmp_path, n=2)
     (root / "catalog.sqlite").unlink()
     with pytest.raises(WorkspaceError, match="is missing but 2 images exist"):
-        Workspace.open(root)
+        open_workspace(root)
 
 
 def test_noise_in_the_catalog_gives_one_sentence_on_every_command(tmp_path):
@@ -112,7 +113,7 @@ def test_read_only_workspace_reads_work_and_writes_say_read_only(tmp_path, tmpfs
     extra.write_bytes(make_image_bytes(seed=99))
     rc, out, err = _cli(root, "library", "import", str(extra))
     _one_sentence_error(rc, err, "read-only")
-    with Workspace.open(root) as ws:
+    with open_workspace(root) as ws:
         assert ws.readonly
         with pytest.raises(WorkspaceReadOnlyError, match="read-only"):
             ws.transaction()
@@ -120,7 +121,7 @@ def test_read_only_workspace_reads_work_and_writes_say_read_only(tmp_path, tmpfs
 
 def test_import_onto_a_full_disk_is_refused_up_front(tmp_path, tmpfs):
     ws_root = tmpfs / "ws"
-    Workspace.open(ws_root).close()
+    open_workspace(ws_root).close()
     folder = tmp_path / "big"
     folder.mkdir()
     for i in range(4):  # ~4 x 1 MB of noise: more than the tmpfs holds
@@ -152,7 +153,7 @@ def test_index_and_bench_run_on_a_nearly_full_disk_say_so_and_leave_nothing_runn
     from vspectrum_app.cli import main
 
     root = tmpfs / "ws"
-    ws = Workspace.open(root)
+    ws = open_workspace(root)
     for i in range(3):
         add_image(ws, make_image_bytes(seed=i), source_name=f"{i}.jpg")
     ws.close()
@@ -179,7 +180,7 @@ def test_index_and_bench_run_on_a_nearly_full_disk_say_so_and_leave_nothing_runn
         assert rc == 1 and "Traceback" not in err and "is full" in err, err
         assert server.log == []
         (tmpfs / "filler.bin").unlink()
-        with Workspace.open(root) as ws:
+        with open_workspace(root) as ws:
             runs = RunStore(ws).runs()
         assert all(r["status"] != "running" for r in runs)
         if runs:  # the run was recorded before the disk filled: it resumes to the end

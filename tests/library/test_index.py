@@ -132,9 +132,9 @@ def test_kill_9_mid_build_loses_at_most_the_batch_in_flight(workspace, tiny_clip
             break
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    from vspectrum_app.library.workspace import Workspace
+    from vspectrum_app.library.catalog import open_workspace
 
-    ws = Workspace.open(workspace.root)
+    ws = open_workspace(workspace.root)
     done = _embedded(ws, tiny_clip.model_key)
     assert 12 <= len(done) < 300
     assert len(done) % 4 == 0  # whole batches only

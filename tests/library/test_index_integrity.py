@@ -69,8 +69,8 @@ import json, sys
 import numpy as np
 from vspectrum_app.core.jobs import RecordingReporter
 from vspectrum_app.library.indexer import index_path, load_vectors, open_index
-from vspectrum_app.library.workspace import Workspace
-ws = Workspace.open(sys.argv[1], create=False)
+from vspectrum_app.library.catalog import open_workspace
+ws = open_workspace(sys.argv[1], create=False)
 path = index_path(ws, {key!r})
 pristine = path.read_bytes()
 _, vectors = load_vectors(ws, {key!r})

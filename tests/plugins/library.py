@@ -7,12 +7,12 @@ import io
 import pytest
 from PIL import Image
 
-from vspectrum_app.library.workspace import Workspace
+from vspectrum_app.library.catalog import open_workspace
 
 
 @pytest.fixture
 def workspace(tmp_path):
-    ws = Workspace.open(tmp_path / "ws")
+    ws = open_workspace(tmp_path / "ws")
     yield ws
     ws.close()
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from vspectrum_app.annotate.store import ANSWERS, KINDS, QUESTIONS, AnnotationError, AnnotationStore
 from vspectrum_app.core.atomic import atomic_write_text
 from vspectrum_app.core.schema import Anything, Custom, Int, List, Map, Num, Obj, Optional, Str, read_json, show
+from vspectrum_app.library import catalog
 
 FORMAT = "vspectrum-annotations/1"
 
@@ -105,8 +106,8 @@ def import_answers(ws, path: Path) -> ImportReport:
     if not ws.db.execute("SELECT 1 FROM ann_sets WHERE id = ?", (set_id,)).fetchone():
         items = []
         for item in doc["items"]:
-            row = ws.db.execute("SELECT id FROM images WHERE sha256 = ?", (item["image_sha256"],)).fetchone()
-            items.append({**item, "image_id": row["id"] if row else None})
+            found = catalog.image_by_sha(ws, item["image_sha256"])
+            items.append({**item, "image_id": found.id if found else None})
         store.create_set(doc["set"]["name"], doc["set"]["kind"], doc["set"]["raters"], doc["set"].get("config") or {}, items,
                          set_id=set_id)
         report.set_created = True

@@ -8,6 +8,7 @@ from typing import Callable
 
 from vspectrum_app.annotate.store import AnnotationStore
 from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
+from vspectrum_app.library import catalog
 
 # value -> image ids retrieved for it (the library's keyword retrieval, or any list in tests)
 RetrieveFn = Callable[[str], list[int]]
@@ -42,16 +43,15 @@ def create_value_set_by_retrieval(ws, name: str, clip_spec, *, keyword_set: str 
 
 def create_representativeness_set(ws, name: str, *, size: int = 50, raters: int = 3, seed: int = 0) -> str:
     """Screenshots that have a video link, sampled with ``seed``."""
-    ids = [r[0] for r in ws.db.execute("SELECT id FROM images WHERE video_url IS NOT NULL AND video_url != '' "
-                                       "AND flags = '' ORDER BY id")]
+    ids = catalog.unflagged_ids_with_video(ws)
     chosen = ids if len(ids) <= size else random.Random(seed).sample(ids, size)
     items = [_item(ws, image_id, "") for image_id in chosen]
     return AnnotationStore(ws).create_set(name, "representativeness", raters, {"seed": seed, "size": size}, items)
 
 
 def _item(ws, image_id: int, value: str) -> dict:
-    row = ws.db.execute("SELECT sha256, video_url FROM images WHERE id = ?", (image_id,)).fetchone()
-    return {"image_id": image_id, "image_sha256": row["sha256"], "value": value, "video_url": row["video_url"]}
+    record = catalog.image_record(ws, image_id)
+    return {"image_id": image_id, "image_sha256": record.sha256, "value": value, "video_url": record.video_url}
 
 
 def annotator_order(items: list[dict], set_id: str, annotator: str) -> list[dict]:

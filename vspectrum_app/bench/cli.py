@@ -92,7 +92,7 @@ def cmd_bench_run(args, ctx) -> int:
     from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items, shortfall
     from vspectrum_app.bench.prompts import PromptSet, load_prompts
     from vspectrum_app.bench.store import RunStore
-    from vspectrum_app.cli import UserError
+    from vspectrum_app.core.errors import UserError
     from vspectrum_app.core.values import SCHWARTZ_VALUES
     from vspectrum_app.library import keywords
     from vspectrum_app.library.cli import clip_spec_from_args
@@ -201,7 +201,7 @@ def cmd_bench_reclassify(args, ctx) -> int:
              if any(c["new"] == "no_image" for c in changes) and not args.dry_run else ""), file=sys.stderr)
 def cmd_bench_export(args, ctx) -> int:
     from vspectrum_app.bench.trace import ExportError, export_answers
-    from vspectrum_app.cli import UserError
+    from vspectrum_app.core.errors import UserError
 
     try:
         n = export_answers(ctx.workspace(), args.run_id, args.answers)

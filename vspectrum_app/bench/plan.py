@@ -13,14 +13,14 @@ from vspectrum_app import __version__
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
+from vspectrum_app.library import catalog
 from vspectrum_app.library.keywords import KeywordSet
-from vspectrum_app.providers.clients import Params
+from vspectrum_app.providers.clients import IMAGE_TOKENS, Params
 from vspectrum_app.providers.config import ProviderStore
 from vspectrum_app.providers.prices import load_table as load_prices
 from vspectrum_app.providers.prices import price_for
 
-# Rough token counts for estimates (a 512 px image costs ~765 tokens at OpenAI's high detail).
-IMAGE_TOKENS = 765
+# Rough token counts for estimates (an image: providers.clients.IMAGE_TOKENS).
 QUESTION_TOKENS = 30
 ANSWER_TOKENS = {1: 3, 2: 80, 3: 80}
 LATENCY_GUESS_S = 2.0
@@ -131,9 +131,7 @@ def plan_items(searcher, request: RunRequest) -> list[dict[str, Any]]:
         retrievals += searcher.retrieve_value(canonical_value(value), request.keyword_set, request.k)
     if not retrievals:
         raise PlanError("no images retrieved: import screenshots and build the index first")
-    shas = {r[0]: r[1] for r in searcher.ws.db.execute(
-        f"SELECT id, sha256 FROM images WHERE id IN ({','.join('?' * len(retrievals))})",
-        [r.image_id for r in retrievals])}
+    shas = {i: f.sha256 for i, f in catalog.image_files(searcher.ws, [r.image_id for r in retrievals]).items()}
     if not 0 <= request.acquiescence_probe <= 1:
         raise PlanError("--acquiescence-probe is a fraction of each value's images, between 0 and 1")
     arms = [(t, "vlm", retrievals) for t in request.targets]
@@ -200,8 +198,7 @@ def index_hash(ws, model_key: str) -> str:
     model key. Vectors follow from the images and the model, so this names the searchable
     content; the HNSW file's bytes would not do: they change with insertion order and repairs."""
     digest = hashlib.sha256(model_key.encode())
-    for image_id, sha in ws.db.execute("SELECT e.image_id, i.sha256 FROM embeddings e JOIN images i ON i.id = e.image_id "
-                                       "WHERE e.model_key = ? ORDER BY e.image_id", (model_key,)):
+    for image_id, sha in catalog.embedded_images(ws, model_key):
         digest.update(f"\n{image_id} {sha}".encode())
     return digest.hexdigest()
 

@@ -19,14 +19,17 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from vspectrum_app.bench.modality import NO_DESCRIPTION
-from vspectrum_app.bench.parsing import classify_answer, looks_like_refusal
-from vspectrum_app.bench.plan import IMAGE_TOKENS, PROBE
+from vspectrum_app.bench.parsing import classify_answer
+from vspectrum_app.bench.plan import PROBE
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.core import diskspace, locks
+from vspectrum_app.core.answer_words import looks_like_refusal
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.core.secrets import redact
-from vspectrum_app.providers.clients import ChatClient, Completion, Message, Params, make_client, request_tokens
+from vspectrum_app.library import catalog
+from vspectrum_app.providers.clients import (ChatClient, Completion, Message, Params, estimate_tokens, make_client,
+                                             request_tokens)
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError, Retryable
 from vspectrum_app.providers.ratelimit import RateLimiter
@@ -292,8 +295,8 @@ class RunEngine:
         return await asyncio.shield(self._descriptions[sha])
 
     def _image(self, item: dict) -> tuple[bytes, str]:
-        row = self.ws.db.execute("SELECT sha256, ext FROM images WHERE id = ?", (item["image_id"],)).fetchone()
-        return self.ws.image_path(row["sha256"], row["ext"]).read_bytes(), MEDIA_TYPES.get(row["ext"], "image/jpeg")
+        file = catalog.image_file(self.ws, item["image_id"])
+        return file.path(self.ws).read_bytes(), MEDIA_TYPES.get(file.ext, "image/jpeg")
 
     # -- one call -----------------------------------------------------------------------
     async def _call(self, provider: _Provider, model: str, messages: list[Message], item: dict, turn: int,
@@ -431,14 +434,6 @@ class RunEngine:
             latency = p.latency[0] / p.latency[1] if p.latency[1] else LATENCY_GUESS_S
             eta = max(eta, p.limiter.seconds_for(left), left * latency / p.config.concurrency)
         return eta
-
-
-def estimate_tokens(messages: list[Message], params: Params) -> int:
-    """What a request will cost against a tokens-per-minute limit: text at ~4 characters a
-    token, an image at a flat rate, and the answer's maximum length."""
-    text = sum(len(m.text) for m in messages) // 4
-    images = sum(IMAGE_TOKENS for m in messages if m.image is not None)
-    return text + images + params.max_tokens
 
 
 class _NoClient:

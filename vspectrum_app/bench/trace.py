@@ -15,6 +15,7 @@ from typing import Any
 
 from vspectrum_app.bench import parsing
 from vspectrum_app.bench.store import RunStore
+from vspectrum_app.library import catalog
 
 CALL_COLUMNS = ("run_id", "item_id", "target", "mode", "value", "keyword", "rank", "repeat", "turn", "question",
                 "messages", "image_sha256", "image_path", "response_text", "answer_class", "parser_version",
@@ -134,8 +135,4 @@ def answers_behind_cell(ws, run_id: str, target: str, value: str, mode: str = "v
 
 def _images(ws, image_ids: set[int]) -> dict[int, tuple[str, str]]:
     """image id -> (sha256, extension)."""
-    ids = sorted(image_ids)
-    if not ids:
-        return {}
-    rows = ws.db.execute(f"SELECT id, sha256, ext FROM images WHERE id IN ({','.join('?' * len(ids))})", ids)
-    return {r["id"]: (r["sha256"], r["ext"]) for r in rows}
+    return {i: (f.sha256, f.ext) for i, f in catalog.image_files(ws, image_ids).items()}

@@ -1,4 +1,5 @@
-"""Where things live: user data and config folders, the default workspace, bundled resources.
+"""Where things live: user data and config folders, bundled resources (the default workspace,
+which the settings can name, is ``settings.default_workspace``).
 
 Every location can be overridden by an environment variable, which is how the tests keep
 away from the user's real folders.
@@ -31,17 +32,17 @@ def config_dir() -> Path:
     return platformdirs.user_config_path(APP_NAME)
 
 
+def log_dir() -> Path:
+    """The user log folder (beside the data folder when that is overridden, as in the tests)."""
+    if os.environ.get("VSPECTRUM_DATA_DIR"):
+        return data_dir() / "logs"
+    import platformdirs
+
+    return platformdirs.user_log_path(APP_NAME)
+
+
 def models_dir() -> Path:
     return data_dir() / "models"
-
-
-def default_workspace() -> Path:
-    if env := os.environ.get("VSPECTRUM_WORKSPACE"):
-        return Path(env)
-    from vspectrum_app.core.settings import Settings
-
-    configured = Settings.load().get("default_workspace")
-    return Path(configured) if configured else data_dir() / "workspace"
 
 
 def resources_dir() -> Path:

@@ -7,10 +7,12 @@ the app does not drop what a newer one wrote.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from vspectrum_app.core.atomic import atomic_write_text
+from vspectrum_app.core.paths import config_dir, data_dir
 from vspectrum_app.core.schema import List, Num, Obj, Optional, Str, read_json
 
 DEFAULTS: dict[str, Any] = {
@@ -45,8 +47,6 @@ class Settings:
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Settings":
-        from vspectrum_app.core.paths import config_dir
-
         path = Path(path) if path else config_dir() / "settings.json"
         values: dict[str, Any] = {}
         if path.exists():
@@ -76,3 +76,11 @@ class Settings:
 
 class SettingsError(Exception):
     pass
+
+
+def default_workspace() -> Path:
+    """$VSPECTRUM_WORKSPACE, else the one the settings name, else ``workspace`` in the data folder."""
+    if env := os.environ.get("VSPECTRUM_WORKSPACE"):
+        return Path(env)
+    configured = Settings.load().get("default_workspace")
+    return Path(configured) if configured else data_dir() / "workspace"

@@ -52,7 +52,7 @@ def register(sub) -> None:
 
 
 def cmd_crawl(args, ctx) -> int:
-    from vspectrum_app.cli import UserError
+    from vspectrum_app.core.errors import UserError
     from vspectrum_app.core.settings import Settings
     from vspectrum_app.crawl import browser as browsers
     from vspectrum_app.crawl.session import CrawlConfig, Crawler

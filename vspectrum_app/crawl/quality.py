@@ -6,6 +6,8 @@ import io
 
 import numpy as np
 
+from vspectrum_app.library import catalog
+
 BLACK_MEAN = 16        # mean luminance (0-255) at or below which a frame is black
 BLANK_STD = 4.0        # luminance spread at or below which a frame is one flat colour
 NEAR_DUPLICATE_BITS = 6  # pHash Hamming distance (of 64) within which two captures are the same picture
@@ -61,16 +63,14 @@ def phash(jpeg: bytes) -> str:
 def backfill_phashes(ws) -> int:
     """Hash the library's screenshots that have no pHash yet (imported ones), so that a crawl
     checks its captures for near-duplicates against the whole library; done once per image."""
-    rows = ws.db.execute("SELECT id, sha256, ext FROM images WHERE phash IS NULL OR phash = ''").fetchall()
     done = []
-    for image_id, sha, ext in rows:
+    for file in catalog.files_without_phash(ws):
         try:
-            done.append((phash(ws.image_path(sha, ext).read_bytes()), image_id))
+            done.append((phash(file.path(ws).read_bytes()), file.id))
         except (OSError, ValueError):  # a missing or unreadable file: nothing to compare against
             continue
     if done:
-        with ws.transaction() as conn:
-            conn.executemany("UPDATE images SET phash = ? WHERE id = ?", done)
+        catalog.set_phashes(ws, done)
     return len(done)
 
 
@@ -83,7 +83,7 @@ class PhashIndex:
 
     @classmethod
     def from_workspace(cls, ws) -> "PhashIndex":
-        return cls([r[0] for r in ws.db.execute("SELECT phash FROM images WHERE phash IS NOT NULL AND phash != ''")])
+        return cls(catalog.phashes(ws))
 
     def nearest_distance(self, h: str) -> int | None:
         if not len(self._values):

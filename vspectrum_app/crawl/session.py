@@ -22,7 +22,7 @@ from vspectrum_app.crawl import browser as browsers
 from vspectrum_app.crawl.adapters import WALLS, Adapter, ItemInfo
 from vspectrum_app.crawl.quality import PhashIndex, backfill_phashes, frame_flags, phash
 from vspectrum_app.crawl.store import CrawlStore
-from vspectrum_app.library import images
+from vspectrum_app.library import catalog, images
 from vspectrum_app.library.importer import add_image
 
 LATE_S = 0.75  # a capture moment missed by more than this (a paused job) restarts the video
@@ -269,8 +269,7 @@ class Crawler:
             report.positions += 1
         thumb = None
         if image_id is not None:
-            row = self.ws.db.execute("SELECT sha256 FROM images WHERE id = ?", (image_id,)).fetchone()
-            thumb = str(self.ws.thumb_path(row["sha256"]))
+            thumb = str(catalog.image_file(self.ws, image_id).thumb(self.ws))
         elif rel:
             thumb = str(self.ws.root / rel)
         self.reporter.emit("capture", session_id=report.session_id, position=position, outcome=outcome,

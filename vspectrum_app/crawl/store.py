@@ -12,6 +12,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+from vspectrum_app.library import catalog
+
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE crawl_sessions (
@@ -90,4 +92,4 @@ class CrawlStore:
         return [dict(r) for r in rows]
 
     def known_link(self, url: str) -> bool:
-        return self.ws.db.execute("SELECT 1 FROM images WHERE video_url = ? LIMIT 1", (url,)).fetchone() is not None
+        return catalog.has_video_url(self.ws, url)

@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
+from vspectrum_app.core.paths import log_dir
+
 _T0 = time.perf_counter()
 LOG_BYTES, LOG_BACKUPS = 1_000_000, 3
-
-
-def log_dir() -> Path:
-    """The user log folder (beside the data folder when that is overridden, as in the tests)."""
-    if os.environ.get("VSPECTRUM_DATA_DIR"):
-        from vspectrum_app.core.paths import data_dir
-
-        return data_dir() / "logs"
-    import platformdirs
-
-    from vspectrum_app.core.paths import APP_NAME
-
-    return platformdirs.user_log_path(APP_NAME)
 
 
 def setup_logging() -> Path | None:
@@ -64,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from vspectrum_app.core.paths import default_workspace
+    from vspectrum_app.core.settings import default_workspace
     from vspectrum_app.gui import style
     from vspectrum_app.gui.main_window import MainWindow
 

@@ -8,7 +8,8 @@ from PySide6.QtCore import QObject, Signal
 
 from vspectrum_app.core.settings import Settings
 from vspectrum_app.gui.jobs import JobManager
-from vspectrum_app.library.workspace import Workspace
+from vspectrum_app.core.workspace import Workspace
+from vspectrum_app.library.catalog import open_workspace
 
 MAX_RECENT = 8
 
@@ -27,7 +28,7 @@ class AppContext(QObject):
         self.workspace: Workspace | None = None
 
     def open_workspace(self, root: Path | str) -> Workspace:
-        ws = Workspace.open(root)
+        ws = open_workspace(root)
         if self.workspace is not None:
             self.workspace.close()
         self.workspace = ws

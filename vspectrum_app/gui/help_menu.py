@@ -46,7 +46,7 @@ def licences() -> list[tuple[str, str, str]]:
 
 
 def log_folder():
-    from vspectrum_app.gui.app import log_dir
+    from vspectrum_app.core.paths import log_dir
 
     return log_dir()
 

@@ -218,9 +218,10 @@ class MainWindow(QMainWindow):
     # -- status -------------------------------------------------------------------------
     def _counts(self) -> tuple[int, int]:
         """(screenshots, screenshots embedded) in the open workspace."""
+        from vspectrum_app.library import catalog
+
         ws = self.ctx.workspace
-        return (ws.db.execute("SELECT COUNT(*) FROM images").fetchone()[0],
-                ws.db.execute("SELECT COUNT(DISTINCT image_id) FROM embeddings").fetchone()[0])
+        return catalog.image_count(ws), catalog.embedded_count(ws)
 
     def library_state(self) -> str:
         if self.ctx.workspace is None:

@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_repair(args, ctx) -> int:
-    from vspectrum_app.core.paths import default_workspace
+    from vspectrum_app.core.settings import default_workspace
     from vspectrum_app.library.repair import repair_catalog
 
     root = Path(args.workspace) if args.workspace else default_workspace()
@@ -141,7 +141,7 @@ def cmd_index(args, ctx) -> int:
 
 
 def cmd_search(args, ctx) -> int:
-    from vspectrum_app.cli import UserError
+    from vspectrum_app.core.errors import UserError
     from vspectrum_app.library import keywords
     from vspectrum_app.library.search import Searcher
 
@@ -152,7 +152,7 @@ def cmd_search(args, ctx) -> int:
     if args.value:
         ks = keywords.get_set(ws, args.keyword_set)
         found = searcher.retrieve_value(args.value, ks, k=args.k)
-        hits = {h.image_id: h for h in searcher._hits([(r.image_id, r.similarity) for r in found])}
+        hits = searcher.retrieval_hits(found)
         rows = [{"keyword": r.keyword, "rank": r.rank, **hits[r.image_id].as_dict()} for r in found]
     else:
         rows = [h.as_dict() for h in searcher.search(args.query, args.k)]

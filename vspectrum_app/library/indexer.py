@@ -25,7 +25,7 @@ from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.library import images, index_integrity
 from vspectrum_app.library.embedder import ClipSpec, Embedder, load_embedder
 from vspectrum_app.library.index import VectorIndex
-from vspectrum_app.library.workspace import Workspace
+from vspectrum_app.core.workspace import Workspace
 
 MIN_FREE_BYTES = 1 << 20  # below this, SQLite's journal and the index's save copy may not fit
 SAVE_EVERY_S = 30.0  # the index is also saved at the end; the table is what must never lag

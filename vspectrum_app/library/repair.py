@@ -17,7 +17,8 @@ from vspectrum_app.core import db
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.library import images
 from vspectrum_app.library.importer import add_image
-from vspectrum_app.library.workspace import CATALOG, Workspace
+from vspectrum_app.core.workspace import CATALOG
+from vspectrum_app.library.catalog import open_workspace
 
 
 @dataclass
@@ -41,7 +42,7 @@ def repair_catalog(root: Path, reporter: Reporter | None = None) -> RepairReport
                 part.rename(Path(str(aside) + suffix))
         report.moved_aside = str(aside)
         reporter.log(f"the damaged catalog was moved aside to {aside.name}", "warning")
-    with Workspace.open(root, repair=True) as ws:
+    with open_workspace(root, repair=True) as ws:
         files = ws.image_files()
         reporter.progress(0, len(files), "rebuilding the catalog")
         for n, path in enumerate(files, start=1):

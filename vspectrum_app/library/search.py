@@ -11,18 +11,18 @@ simulator serves copies of the workspace's own screenshots) are never retrieved.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from vspectrum_app.core.values import canonical_value
+from vspectrum_app.library import catalog
 from vspectrum_app.library.embedder import ClipSpec, Embedder, load_embedder
 from vspectrum_app.library.index import VectorIndex
 from vspectrum_app.library.indexer import load_vectors, open_index
 from vspectrum_app.library.keywords import KeywordSet
-from vspectrum_app.library.workspace import Workspace
+from vspectrum_app.core.workspace import Workspace
 
 SIMULATED = "sim"     # the platform of simulator captures, kept out of retrieval
 DEFAULT_RADIUS = 1.5  # the paper's coverage radius, Euclidean on unit vectors
@@ -81,11 +81,11 @@ class Searcher:
     @property
     def index(self) -> VectorIndex:
         if self._index is None:
-            row = self.ws.db.execute("SELECT dim FROM clip_models WHERE model_key = ?", (self.model_key,)).fetchone()
-            if row is None:
+            dim = catalog.model_dim(self.ws, self.model_key)
+            if dim is None:
                 raise SearchError(f"the library has no index for CLIP {self.spec.describe()} yet: "
                                   f"run 'vspectrum library index' (or Build index in the app)")
-            self._index, _ = open_index(self.ws, self.model_key, row["dim"])
+            self._index, _ = open_index(self.ws, self.model_key, dim)
         return self._index
 
     def text_vectors(self, texts: list[str]) -> np.ndarray:
@@ -124,7 +124,7 @@ class Searcher:
 
     def search_vector(self, vector: np.ndarray, k: int, exclude: set[int] | None = None) -> list[Hit]:
         pairs = self._nearest(vector, k, exclude or set())
-        return self._hits(pairs)
+        return self.hits(pairs)
 
     def retrieve_value(self, value: str, keyword_set: KeywordSet, k: int = 5) -> list[Retrieval]:
         value = canonical_value(value)
@@ -178,18 +178,21 @@ class Searcher:
             want *= 2
 
     def _flagged(self) -> set[int]:
-        return {r[0] for r in self.ws.db.execute(f"SELECT id FROM images WHERE flags != '' OR platform = '{SIMULATED}'")}
+        return catalog.excluded_from_search(self.ws, SIMULATED)
 
-    def _hits(self, pairs: list[tuple[int, float]]) -> list[Hit]:
-        if not pairs:
-            return []
-        rows = {r["id"]: r for r in self.ws.db.execute(
-            f"SELECT * FROM images WHERE id IN ({','.join('?' * len(pairs))})", [p[0] for p in pairs])}
-        return [Hit(image_id=i, similarity=s, sha256=rows[i]["sha256"], ext=rows[i]["ext"],
-                    platform=rows[i]["platform"], video_url=rows[i]["video_url"], post_date=rows[i]["post_date"],
-                    author=rows[i]["author"], caption=rows[i]["caption"], source_name=rows[i]["source_name"],
-                    extra=json.loads(rows[i]["extra_json"] or "{}"))
-                for i, s in pairs if i in rows]
+    # -- hits -----------------------------------------------------------------------------
+    def hits(self, pairs: list[tuple[int, float]]) -> list[Hit]:
+        """(image id, similarity) pairs as search hits with the images' metadata, in the same order;
+        an id the catalog no longer has is left out."""
+        records = catalog.image_records(self.ws, [i for i, _ in pairs])
+        return [Hit(image_id=i, similarity=s, sha256=r.sha256, ext=r.ext, platform=r.platform,
+                    video_url=r.video_url, post_date=r.post_date, author=r.author, caption=r.caption,
+                    source_name=r.source_name, extra=dict(r.extra))
+                for i, s in pairs if (r := records.get(i)) is not None]
+
+    def retrieval_hits(self, found: list[Retrieval]) -> dict[int, Hit]:
+        """image id -> its hit, for the images ``retrieve_value`` found."""
+        return {h.image_id: h for h in self.hits([(r.image_id, r.similarity) for r in found])}
 
 
 def radius_threshold(radius: float) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vspectrum_app.library.workspace import Workspace
+from vspectrum_app.core.workspace import Workspace
 
 
 def library_stats(ws: Workspace) -> dict[str, Any]:

@@ -12,9 +12,8 @@ import concurrent.futures
 import threading
 from typing import Callable
 
-from vspectrum_app.bench.runner import estimate_tokens
 from vspectrum_app.core.jobs import NullReporter, Reporter
-from vspectrum_app.providers.clients import ChatClient, Message, Params, make_client, request_tokens
+from vspectrum_app.providers.clients import ChatClient, Message, Params, estimate_tokens, make_client, request_tokens
 from vspectrum_app.providers.config import ProviderConfig
 from vspectrum_app.providers.errors import ContentRefused, Retryable
 from vspectrum_app.providers.ratelimit import RateLimiter

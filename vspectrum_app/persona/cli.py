@@ -170,7 +170,7 @@ def _templates(path: Path | None, strategy: str):
 
 
 def _models(refs: list[str], default_provider: str | None) -> list[tuple[str, str]]:
-    from vspectrum_app.cli import UserError
+    from vspectrum_app.core.errors import UserError
 
     out = []
     for ref in refs:
@@ -185,7 +185,7 @@ def _models(refs: list[str], default_provider: str | None) -> list[tuple[str, st
 
 
 def cmd_run(args, ctx) -> int:
-    from vspectrum_app.cli import UserError
+    from vspectrum_app.core.errors import UserError
     from vspectrum_app.persona.personas import PersonaLibrary
     from vspectrum_app.persona.runner import new_session, watch_rate
 
@@ -256,7 +256,7 @@ def _execute(sessions: list[str], args, ctx) -> int:
 
 
 def _print_result(sessions: list[str], ctx) -> None:
-    from vspectrum_app.persona.report import session_report
+    from vspectrum_app.persona.report import format_report, session_report
 
     reports = [session_report(ctx.workspace(), s) for s in sessions]
     if ctx.json or ctx.args.events:
@@ -286,7 +286,7 @@ REPORT_COLUMNS = ("session_id", "persona", "provider", "model", "platform", "str
 
 
 def cmd_report(args, ctx) -> int:
-    from vspectrum_app.persona.report import session_report
+    from vspectrum_app.persona.report import format_report, session_report
 
     ws = ctx.workspace()
     reports = [session_report(ws, s) for s in args.sessions]
@@ -332,33 +332,3 @@ def _print_tables(reports: list[dict], fmt: str, ctx) -> int:
 
 def _num(v, digits: int = 1) -> str:
     return "n/a" if v is None else f"{v:.{digits}f}"
-
-
-def format_report(r: dict) -> str:
-    def pct(v):
-        return "n/a" if v is None else f"{v:.1f}%"
-
-    who = f"{r['provider']}:{r['model']}" if r["model"] else r["strategy"]
-    lines = [f"{r['session_id']}: {r['persona']} / {who} / {r['strategy']} / {r['platform']}",
-             f"  trials {r['trials_done']}/{r['trials']}, {r['steps']} videos; decisions {r['decisions']}",
-             f"  related content (yes) first {r['window']}: {pct(r['first_rate'])}   last {r['window']}: "
-             f"{pct(r['last_rate'])}   change: {pct(r['change'])}"
-             + (f" (permutation p = {r['change_p']:.3f})" if r.get("change_p") is not None else ""),
-             f"  I_avg: {pct(r['i_avg'])}" + (f"  (95% CI {r['i_avg_ci95'][0]:.1f} to {r['i_avg_ci95'][1]:.1f})"
-                                              if r["i_avg_ci95"] else "")]
-    if r["undefined_trials"]:
-        lines.append(f"  trials with no yes in the first {r['window']} (left out of I_avg): {r['undefined_trials']}")
-    from vspectrum_app.persona.report import control_lines
-
-    lines += control_lines(r)
-    if "served_related" in r:
-        s = r["served_related"]
-        lines.append(f"  served on-persona content (simulator ground truth): {pct(s['first_rate'])} -> "
-                     f"{pct(s['last_rate'])}")
-    if "learnt_profile" in r:
-        top = ", ".join(f"{k} {v:.2f}" for k, v in list(r["learnt_profile"].items())[:5])
-        ranks = r.get("intended_rank", {})
-        intended = ", ".join(f"{w} (rank {ranks[w]} of {len(r['learnt_profile'])})" if w in ranks else w
-                             for w in r["intended"]["values"] + r["intended"]["topics"])
-        lines.append(f"  recommender learnt: {top}; intended: {intended}")
-    return "\n".join(lines)

@@ -6,7 +6,7 @@ import random
 from dataclasses import asdict
 from typing import Callable
 
-from vspectrum_app.bench.parsing import looks_like_refusal
+from vspectrum_app.core.answer_words import looks_like_refusal
 from vspectrum_app.persona.agent import Decision
 from vspectrum_app.persona.metrics import DEFAULT_THRESHOLD, isq_decision, isq_score
 from vspectrum_app.persona.parsing import parse_isq, parse_simple

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from vspectrum_app.bench.parsing import is_hedged
+from vspectrum_app.core.answer_words import is_hedged
 
 ISQ_NUMERIC = ("visual_appeal", "curiosity_stimulation", "emotional_engagement", "value_expectation")
 ISQ_YES_NO = ("preference_alignment", "action_desire")

@@ -57,6 +57,17 @@ BeforeSend = Callable[[int], Awaitable[None]]  # awaited with the request's esti
 # that the HTTP hook (which sees only bytes) can charge a tokens-per-minute limit.
 request_tokens: contextvars.ContextVar[int] = contextvars.ContextVar("request_tokens", default=0)
 
+# Rough token count of an image (a 512 px image costs ~765 tokens at OpenAI's high detail).
+IMAGE_TOKENS = 765
+
+
+def estimate_tokens(messages: list[Message], params: Params) -> int:
+    """What a request will cost against a tokens-per-minute limit: text at ~4 characters a
+    token, an image at a flat rate, and the answer's maximum length."""
+    text = sum(len(m.text) for m in messages) // 4
+    images = sum(IMAGE_TOKENS for m in messages if m.image is not None)
+    return text + images + params.max_tokens
+
 
 class ChatClient:
     """Base: subclasses implement ``_send``; errors are mapped to providers.errors.

@@ -13,7 +13,6 @@ workspace, from a ``topics``/``tags``/``topic``/``value`` metadata column.
 from __future__ import annotations
 
 import base64
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -22,6 +21,7 @@ from typing import Iterable
 
 import numpy as np
 
+from vspectrum_app.library import catalog as library_catalog
 from vspectrum_app.library import images
 
 TOPIC_KEYS = ("topics", "tags", "topic", "value", "values")
@@ -108,12 +108,10 @@ class Catalog:
         """Every unflagged image of a workspace, with its metadata and (when all have one)
         its CLIP embedding from the model that embedded the most images."""
         rows = []
-        for r in ws.db.execute("SELECT id, sha256, ext, author, caption, post_date, extra_json FROM images "
-                               "WHERE flags = '' ORDER BY id"):
-            extra = json.loads(r["extra_json"] or "{}")
-            topics = _topics_from(extra)
-            meta = {"author": r["author"], "caption": r["caption"], "post_date": r["post_date"], "id": r["id"]}
-            rows.append((r["sha256"], ws.image_path(r["sha256"], r["ext"]), r["ext"], meta, topics))
+        for r in library_catalog.unflagged_images(ws):
+            topics = _topics_from(r.extra)
+            meta = {"author": r.author, "caption": r.caption, "post_date": r.post_date, "id": r.id}
+            rows.append((r.sha256, ws.image_path(r.sha256, r.ext), r.ext, meta, topics))
         return cls(_make_items(rows, vectors=_workspace_vectors(ws, [row[3]["id"] for row in rows])))
 
 
@@ -125,13 +123,10 @@ def _topics_from(extra: dict) -> list[str]:
 
 
 def _workspace_vectors(ws, ids: list[int]) -> dict[int, np.ndarray] | None:
-    row = ws.db.execute("SELECT model_key, COUNT(*) AS n FROM embeddings GROUP BY model_key ORDER BY n DESC LIMIT 1"
-                        ).fetchone()
-    if row is None or row["n"] < len(ids):
+    best = library_catalog.most_embedded_model(ws)
+    if best is None or best[1] < len(ids):
         return None
-    vectors = {r["image_id"]: np.frombuffer(r["vector"], dtype=np.float32)
-               for r in ws.db.execute("SELECT image_id, vector FROM embeddings WHERE model_key = ?",
-                                      (row["model_key"],))}
+    vectors = library_catalog.vectors(ws, best[0])
     return vectors if all(i in vectors for i in ids) else None
 
 

@@ -290,9 +290,10 @@ class AnnotationPane(QWidget):
                 f"{len(self.items)} items{others}" + (" - all done, thank you!" if done == len(self.items) else ""))
 
     def _path(self, item: dict) -> str:
-        row = self.ctx.workspace.db.execute("SELECT sha256, ext FROM images WHERE sha256 = ?",
-                                            (item["image_sha256"],)).fetchone()
-        return str(self.ctx.workspace.image_path(row["sha256"], row["ext"])) if row else ""
+        from vspectrum_app.library import catalog
+
+        found = catalog.image_by_sha(self.ctx.workspace, item["image_sha256"])
+        return str(found.path(self.ctx.workspace)) if found else ""
 
     def _display_image(self, item: dict) -> None:
         sha = item["image_sha256"]

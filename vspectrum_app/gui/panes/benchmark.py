@@ -83,6 +83,7 @@ class BenchmarkPane(QWidget):
         self._dirty = False
         self._wait: tuple[float, dict] | None = None   # (monotonic deadline, the waiting event)
         self._status: dict | None = None               # the engine's latest run_status event
+        self._thumbs: tuple[object, dict[int, str]] = (None, {})  # (workspace, image id -> thumbnail path)
 
         # -- configuration: the form scrolls on a small screen; the estimate and the buttons stay in view
         config = QGroupBox("Run")
@@ -485,14 +486,29 @@ class BenchmarkPane(QWidget):
             self.error_label.set_message(f"{event['target']}: {event['message']} (this item is asked again when "
                                          f"you resume the run)", "error")
 
+    def _thumb(self, image_id: int) -> str | None:
+        """The image's thumbnail path; asked of the catalog once per image (a run asks each image many times)."""
+        from vspectrum_app.library import catalog
+
+        ws = self.ctx.workspace
+        if self._thumbs[0] is not ws:
+            self._thumbs = (ws, {})
+        known = self._thumbs[1]
+        if image_id not in known:
+            file = catalog.image_file(ws, image_id)
+            if file is None:
+                return None
+            known[image_id] = str(file.thumb(ws))
+        return known[image_id]
+
     def _add_row(self, event: dict) -> None:
         if self.table.rowCount() >= MAX_TABLE_ROWS:
             self.table.removeRow(MAX_TABLE_ROWS - 1)
         self.table.insertRow(0)
-        row = self.ctx.workspace.db.execute("SELECT sha256 FROM images WHERE id = ?", (event["image_id"],)).fetchone()
+        thumb = self._thumb(event["image_id"])
         icon_item = QTableWidgetItem()
-        if row:
-            icon_item.setIcon(QIcon(str(self.ctx.workspace.thumb_path(row[0]))))
+        if thumb:
+            icon_item.setIcon(QIcon(thumb))
         said = (event.get("answer") or "") + " / " + (event.get("reason") or "")
         cells = [icon_item] + [QTableWidgetItem(str(event.get(k, ""))) for k in
                                ("target", "value", "keyword", "answer_class")] + [QTableWidgetItem(said)]

@@ -3,7 +3,6 @@ index build and the coverage chart."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRegularExpression, QSize, Qt, QTimer, QUrl
@@ -278,11 +277,10 @@ class LibraryPane(QWidget):
         if ws is None:
             self.stack.setCurrentWidget(self.first_run)
             return
-        rows = ws.db.execute("SELECT id, sha256, ext, platform, post_date FROM images ORDER BY id DESC LIMIT ?",
-                             (LIST_LIMIT,)).fetchall()
-        self._all = [Tile(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-        self._set_platforms([r[0] for r in ws.db.execute(
-            "SELECT DISTINCT platform FROM images WHERE platform IS NOT NULL AND platform != '' ORDER BY platform")])
+        from vspectrum_app.library import catalog
+
+        self._all = [Tile(r.id, r.sha256, r.ext, r.platform, r.post_date) for r in catalog.newest_images(ws, LIST_LIMIT)]
+        self._set_platforms(catalog.platforms(ws))
         self.stack.setCurrentWidget(self.browser if self._all else self.first_run)
         self._sync_actions()
         if not self.search.text().strip() and not self._checked_value():
@@ -323,11 +321,10 @@ class LibraryPane(QWidget):
 
     def has_index(self) -> bool:
         """Whether the Settings' CLIP model has an index in this workspace (a search needs one)."""
+        from vspectrum_app.library import catalog
         from vspectrum_app.library.embedder import ClipSpec
 
-        key = ClipSpec.from_settings(self.ctx.settings).model_key
-        return self.ctx.workspace.db.execute("SELECT 1 FROM clip_models WHERE model_key = ?", (key,)).fetchone() \
-            is not None
+        return catalog.has_model(self.ctx.workspace, ClipSpec.from_settings(self.ctx.settings).model_key)
 
     def _checked_value(self) -> str | None:
         return next((v for v, c in self.chips.items() if c.isChecked()), None)
@@ -374,7 +371,7 @@ class LibraryPane(QWidget):
             from vspectrum_app.library import keywords
 
             found = searcher.retrieve_value(value, keywords.default_set(), k=5)
-            hits = {h.image_id: h for h in searcher._hits([(r.image_id, r.similarity) for r in found])}
+            hits = searcher.retrieval_hits(found)
             return [Tile(r.image_id, hits[r.image_id].sha256, hits[r.image_id].ext, hits[r.image_id].platform,
                          hits[r.image_id].post_date, r.similarity, r.keyword) for r in found]
 
@@ -416,18 +413,20 @@ class LibraryPane(QWidget):
         tile = self.model.data(current, Qt.ItemDataRole.UserRole)
         if tile is None:
             return
+        from vspectrum_app.library import catalog
+
         ws = self.ctx.workspace
-        row = ws.db.execute("SELECT * FROM images WHERE id = ?", (tile.image_id,)).fetchone()
-        pixmap = QPixmap(str(ws.image_path(row["sha256"], row["ext"])))
+        row = catalog.image_record(ws, tile.image_id)
+        pixmap = QPixmap(str(row.file.path(ws)))
         self.detail_image.setPixmap(pixmap.scaled(self.detail_image.width(), 420, Qt.AspectRatioMode.KeepAspectRatio,
                                                   Qt.TransformationMode.SmoothTransformation))
-        self._link = row["video_url"]
+        self._link = row.video_url
         self.open_link.setEnabled(bool(self._link))
-        fields = [("Platform", row["platform"]), ("Posted", row["post_date"]), ("Author", row["author"]),
-                  ("Caption", row["caption"]), ("Video", row["video_url"]), ("File", row["source_name"]),
-                  ("Size", f"{row['width']}x{row['height']}"), ("Captured", row["capture_time"]),
-                  ("Flags", row["flags"])]
-        extra = json.loads(row["extra_json"] or "{}")
+        fields = [("Platform", row.platform), ("Posted", row.post_date), ("Author", row.author),
+                  ("Caption", row.caption), ("Video", row.video_url), ("File", row.source_name),
+                  ("Size", f"{row.width}x{row.height}"), ("Captured", row.capture_time),
+                  ("Flags", row.flags)]
+        extra = row.extra
         html = "".join(f"<b>{k}:</b> {_esc(v)}<br>" for k, v in fields if v)
         html += "".join(f"<b>{_esc(k)}:</b> {_esc(str(v)[:300])}<br>" for k, v in extra.items())
         html += self._answers_html(tile.image_id)

@@ -417,7 +417,7 @@ class PersonaPane(QWidget):
         self.live.log.appendPlainText(f"error: {message}")
 
     def _on_result(self, reports: list[dict]) -> None:
-        from vspectrum_app.persona.cli import format_report
+        from vspectrum_app.persona.report import format_report
 
         for r in reports:
             self.live.log.appendPlainText(format_report(r))

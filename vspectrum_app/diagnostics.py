@@ -1,6 +1,7 @@
 """The text behind Help > Copy diagnostics: what a bug report needs, and never a key.
 
-Qt-free, so the CLI and the tests can produce the same text. Providers are listed with their
+Qt-free, so the CLI and the tests can produce the same text. It reports on every part (weights,
+providers, prices), so it sits above them, beside the CLI, and not in core. Providers are listed with their
 kind, address and models, and whether a key is set and where it comes from; the keys
 themselves are never read into the text, and a last pass scrubs any that a configured address
 might carry.
@@ -13,6 +14,7 @@ import sys
 
 from vspectrum_app import __version__
 from vspectrum_app.core import paths, secrets
+from vspectrum_app.core.settings import default_workspace
 
 
 def diagnostics_text() -> str:
@@ -22,7 +24,7 @@ def diagnostics_text() -> str:
              f"Frozen bundle: {'yes' if getattr(sys, 'frozen', False) else 'no'}",
              "", "Folders:"]
     for name, get in (("data", paths.data_dir), ("config", paths.config_dir), ("models", paths.models_dir),
-                      ("resources", paths.resources_dir), ("default workspace", paths.default_workspace)):
+                      ("resources", paths.resources_dir), ("default workspace", default_workspace)):
         lines.append(f"  {name}: {_safe(get)}")
     lines += ["", "Keys:", f"  {secrets.keyring_status()[1]}",
               f"  key file: {'present' if secrets.key_file().exists() else 'not used'} ({secrets.key_file()})"]

@@ -14,10 +14,9 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from vspectrum_app.core import db
-from vspectrum_app.library import schema
 
 CATALOG = "catalog.sqlite"
 
@@ -41,8 +40,12 @@ class Workspace:
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
-    def open(cls, root: Path | str, *, create: bool = True, repair: bool = False) -> "Workspace":
-        """Open (or create) a workspace. ``repair``: skip the empty-catalog guard (``library repair``)."""
+    def open(cls, root: Path | str, *, schemas: Mapping[str, Sequence[str]], create: bool = True,
+             repair: bool = False) -> "Workspace":
+        """Open (or create) a workspace and bring ``schemas`` (component -> migrations) up to date.
+
+        Core knows no component's tables: the library passes its own (``library.catalog.open_workspace``,
+        what the CLI and the window call). ``repair``: skip the empty-catalog guard (``library repair``)."""
         root = Path(root).expanduser().resolve()
         catalog = root / CATALOG
         if not catalog.exists():
@@ -65,7 +68,8 @@ class Workspace:
             raise WorkspaceError(db.explain(exc, catalog)) from None
         ws = cls(root, conn, readonly)
         try:
-            ws.ensure_schema("library", schema.MIGRATIONS)
+            for component, migrations in schemas.items():
+                ws.ensure_schema(component, migrations)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise WorkspaceError(db.explain(exc, catalog)) from None
