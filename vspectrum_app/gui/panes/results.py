@@ -8,7 +8,6 @@ selection never freezes the window."""
 from __future__ import annotations
 
 import math
-import statistics
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QSplitter, QTableWidget,
@@ -228,9 +227,12 @@ class ResultsPane(QWidget):
         vlm = [s for s in scores if s["mode"] == "vlm"]
         self._render_radar(vlm)
         self._render_map()
-        values = [v for v in SCHWARTZ_VALUES if any(s["value"] == v for s in vlm)]
-        self.value_means.set_groups(values, {"mean across models": [
-            _mean_with_interval([self._cell(s) for s in vlm if s["value"] == v]) for v in values]})
+        from vspectrum_app.bench.report import value_means
+
+        means = value_means(vlm)  # Fig. 6 over every selected run
+        values = [m["value"] for m in means]
+        self.value_means.set_groups(values, {"mean across models": [(m["mean"], m["ci_low"], m["ci_high"])
+                                                                    for m in means]})
         models = [(r["run_id"], m) for r in self.reports for m in r["models"] if m["mode"] == "vlm"]
         self.model_std.set_groups([self._label(run_id, m["target"], sep="\n") + f"\nsd {_fmt(m['std'])}"
                                    for run_id, m in models],
@@ -415,20 +417,6 @@ class ResultsPane(QWidget):
                                     "error")
             return
         self.status.set_message(f"Table saved to {path}", "success")
-
-
-def _mean_with_interval(cells: list[tuple]) -> tuple[float | None, float | None, float | None]:
-    """Fig. 6: the mean score across models (as the core's value_summary, but over every selected
-    run) and the mean of their bootstrap 95 % bounds: exact if the models' errors moved together,
-    wider than the truth if they are independent, so a conservative interval. ``cells``:
-    (score, low, high); no interval when any model has none."""
-    cells = [c for c in cells if c[0] is not None]
-    if not cells:
-        return None, None, None
-    mean = statistics.fmean(c[0] for c in cells)
-    if any(c[1] is None or c[2] is None for c in cells):
-        return mean, None, None
-    return mean, statistics.fmean(c[1] for c in cells), statistics.fmean(c[2] for c in cells)
 
 
 def _mean_sd(model: dict) -> tuple[float | None, float | None, float | None]:
