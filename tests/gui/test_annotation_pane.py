@@ -85,12 +85,12 @@ def test_enter_without_a_choice_records_nothing_and_undo_goes_back(qtbot, ctx):
     pane = _open(qtbot, ctx)
     qtbot.keyClick(pane, ENTER)
     assert AnnotationStore(ctx.workspace).current(ctx.set_id) == []
-    first = pane.order[pane.position]["id"]
+    first = pane.session.order[pane.session.position]["id"]
     qtbot.keyClick(pane, Qt.Key.Key_S)
     qtbot.keyClick(pane, ENTER)
     qtbot.keyClick(pane, Qt.Key.Key_U)
     assert AnnotationStore(ctx.workspace).current(ctx.set_id) == []
-    assert pane.order[pane.position]["id"] == first
+    assert pane.session.order[pane.session.position]["id"] == first
     assert pane.choice is None and not pane.buttons["not_sure"].isChecked()  # the undone answer is gone from view
     assert len(AnnotationStore(ctx.workspace).history(ctx.set_id)) == 1  # kept, marked retracted
 
@@ -99,14 +99,14 @@ def test_resume_after_closing_mid_set(qtbot, ctx):
     pane = _open(qtbot, ctx)
     done_first = []
     for _ in range(2):
-        done_first.append(pane.order[pane.position]["id"])
+        done_first.append(pane.session.order[pane.session.position]["id"])
         qtbot.keyClick(pane, Y)
         qtbot.keyClick(pane, ENTER)
     pane.close()
     pane.deleteLater()
     again = _open(qtbot, ctx)
-    assert again.order[again.position]["id"] not in done_first or again.question == "video"
-    assert [i["id"] for i in again.order] == [i["id"] for i in pane.order]  # the same personal order
+    assert again.session.order[again.session.position]["id"] not in done_first or again.question == "video"
+    assert [i["id"] for i in again.session.order] == [i["id"] for i in pane.session.order]  # the same personal order
 
 
 def test_answers_are_read_once_not_on_every_keypress(qtbot, ctx, monkeypatch):
@@ -143,21 +143,21 @@ def test_review_shows_every_answered_question_and_enter_in_the_comment_confirms_
     _answer_all(qtbot, pane)
     pane.review.setChecked(True)  # restarts in review mode
     seen = []
-    for _ in range(len(pane.order)):
-        seen.append((pane.order[pane.position]["id"], pane.question, pane.choice))
+    for _ in range(len(pane.session.order)):
+        seen.append((pane.session.order[pane.session.position]["id"], pane.question, pane.choice))
         qtbot.keyClick(pane, Qt.Key.Key_Right)
     items = AnnotationStore(ctx.workspace).items(ctx.set_id)
     video_item = next(i["id"] for i in items if i["video_url"])
     assert sorted((i, q) for i, q, _ in seen) == sorted([(i["id"], "screenshot") for i in items] + [(video_item, "video")])
     assert {c for _, _, c in seen} == {"yes"}
-    pane.position = 0
+    pane.session.position = 0
     pane._show()
-    first = pane.order[0]
+    first = pane.session.order[0]
     qtbot.keyClick(pane, N)
     pane.comment.setFocus()
     qtbot.keyClicks(pane.comment, "on second look")
     qtbot.keyClick(pane.comment, ENTER)
-    assert pane.position == 1  # one confirm, not one from the field and one from the pane
+    assert pane.session.position == 1  # one confirm, not one from the field and one from the pane
     now = [a for a in AnnotationStore(ctx.workspace).current(ctx.set_id, "Ana")
            if a["item_id"] == first["id"] and a["question"] == first["question"]]
     assert [(a["answer"], a["comment"]) for a in now] == [("no", "on second look")]
@@ -166,14 +166,14 @@ def test_review_shows_every_answered_question_and_enter_in_the_comment_confirms_
 
 def test_skipped_items_come_back_after_the_last(qtbot, ctx):
     pane = _open(qtbot, ctx)
-    skipped = pane.order[0]["id"]
+    skipped = pane.session.order[0]["id"]
     qtbot.keyClick(pane, Qt.Key.Key_Right)
     for _ in range(10):
-        if pane.order[pane.position]["id"] == skipped:
+        if pane.session.order[pane.session.position]["id"] == skipped:
             break
         qtbot.keyClick(pane, Y)
         qtbot.keyClick(pane, ENTER)
-    assert pane.order[pane.position]["id"] == skipped and pane.question == "screenshot"
+    assert pane.session.order[pane.session.position]["id"] == skipped and pane.question == "screenshot"
     assert "all done" not in pane.progress.full_text()
     _answer_all(qtbot, pane)
     assert len(AnnotationStore(ctx.workspace).current(ctx.set_id, "Ana")) == 5
@@ -275,7 +275,7 @@ def test_two_machines_exchange_answers_through_the_pane(qtbot, ctx, tmp_path, mo
     qtbot.keyClick(listed, ENTER)
     first = report["disagreements"][0]
     assert ana.tabs.currentWidget() is ana.annotate_page and ana.review.isChecked()
-    assert ana.order[ana.position]["id"] == first["item_id"] and ana.question == first["question"]
+    assert ana.session.order[ana.session.position]["id"] == first["item_id"] and ana.question == first["question"]
     assert "Ben: no" in ana.note.text() and ana.choice == "yes"
     assert len(AnnotationStore(ctx.workspace).history(ctx.set_id)) == 10  # the Enter confirmed nothing
 

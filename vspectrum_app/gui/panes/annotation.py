@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
                                QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSpinBox, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
-from vspectrum_app.annotate.sampling import annotator_order, questions_for
+from vspectrum_app.annotate.session import QUESTION_TEXT, AnnotationSession, answered
 from vspectrum_app.annotate.store import AnnotationError, AnnotationStore
 from vspectrum_app.core.values import DEFINITIONS
 from vspectrum_app.gui import style
@@ -28,11 +28,6 @@ from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.workers import Worker
 
 PREFETCH = 3
-QUESTION_TEXT = {
-    "screenshot": "Does this screenshot reflect the value of {value}?",
-    "video": "Does the video reflect the value of {value}? (open the link, then answer)",
-    "representative": "Does the image represent the main content of the video?",
-}
 KEYS = {Qt.Key.Key_Y: "yes", Qt.Key.Key_N: "no", Qt.Key.Key_S: "not_sure"}
 ANSWER_TEXT = {"yes": "yes", "no": "no", "not_sure": "not sure"}
 BUTTON_TEXT = {"yes": "Yes (Y)", "no": "No (N)", "not_sure": "Not sure (S)"}
@@ -62,17 +57,9 @@ class AnnotationPane(QWidget):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
-        self.set_id: str | None = None
-        self.name = ""
-        self.kind, self.raters = "value", 1
-        self.items: list[dict] = []        # the set's items in this annotator's order
-        # what is being walked through: the items, or in review mode one entry per answered
-        # question (an item with a "question" key pins that question)
-        self.order: list[dict] = []
-        self.position = 0
-        self.question: str | None = None
+        self.session: AnnotationSession | None = None  # the walk-through: order, resume, answers, undo
+        self.question: str | None = None                # the question shown
         self.choice: str | None = None
-        self._mine: dict[int, dict[str, str]] = {}  # item id -> question -> this annotator's current answer
         self._note: tuple[int, str] | None = None   # (item id, others' answers) for a disagreement under review
         self._shown_at = time.monotonic()
         self._images: dict[str, QImage] = {}
@@ -203,38 +190,11 @@ class AnnotationPane(QWidget):
             return
         self.ctx.settings.set("annotator_name", name)
         self.ctx.settings.save()
-        self.set_id, self.name = set_id, name
-        info = self.store.get_set(set_id)
-        self.kind, self.raters = info["kind"], info.get("raters") or 1
-        self._load_answers()
-        self.items = annotator_order(self.store.items(set_id), set_id, name)
-        self.order = self._review_order() if self.review.isChecked() else self.items
-        # resume: the first item with a question this annotator has not answered
-        self.position = 0 if self.review.isChecked() else (self._next_open(-1) or 0)
+        self.session = AnnotationSession(self.store, set_id, name, review=self.review.isChecked())
         self._note = None
         self.tabs.setCurrentWidget(self.annotate_page)
         self.setFocus()
         self._show()
-
-    def _load_answers(self) -> None:
-        """This annotator's current answers, read once; confirm keeps them up to date."""
-        self._mine = {}
-        for a in self.store.current(self.set_id, self.name):
-            self._mine.setdefault(a["item_id"], {})[a["question"]] = a["answer"]
-
-    def _review_order(self) -> list[dict]:
-        """One entry per answered question, so that the screenshot and the video answer are both reviewed."""
-        return [{**item, "question": q} for item in self.items for q in questions_for(self.kind, item)
-                if q in self._mine.get(item["id"], {})]
-
-    def _next_question(self, item: dict) -> str | None:
-        answered = self._mine.get(item["id"], {})
-        return next((q for q in questions_for(self.kind, item) if q not in answered), None)
-
-    def _next_open(self, after: int) -> int | None:
-        """The next position after ``after`` with a question left, wrapping round so that skipped items come back."""
-        n = len(self.order)
-        return next((p % n for p in range(after + 1, after + 1 + n) if self._next_question(self.order[p % n])), None)
 
     def open_item(self, set_id: str, disagreement: dict) -> None:
         """Open an item with disagreement from the results: in review mode at that answer when
@@ -245,49 +205,37 @@ class AnnotationPane(QWidget):
         if not name:
             self.results.status.set_message("Enter your name (top) to review an item.", "error")
             return
-        answered = disagreement["question"] in self._answers_of(set_id, name, disagreement["item_id"])
+        mine = disagreement["question"] in answered(self.store, set_id, name, disagreement["item_id"])
         with QSignalBlocker(self.review):
-            self.review.setChecked(answered)
+            self.review.setChecked(mine)
         self.start()
-        target = next((n for n, i in enumerate(self.order) if i["id"] == disagreement["item_id"]
-                       and i.get("question", disagreement["question"]) == disagreement["question"]), None)
-        if target is not None:
+        if self.session and self.session.goto(disagreement["item_id"], disagreement["question"]):
             others = ", ".join(f"{a}: {ANSWER_TEXT[v]}" for a, v in sorted(disagreement["answers"].items()))
             self._note = (disagreement["item_id"], f"Under review ({disagreement['question']}): {others}")
-            self.position = target
             self._show()
 
-    def _answers_of(self, set_id: str, name: str, item_id: int) -> set[str]:
-        return {a["question"] for a in self.store.current(set_id, name) if a["item_id"] == item_id}
+    @property
+    def set_id(self) -> str | None:
+        return self.session.set_id if self.session else None
 
     # -- showing ------------------------------------------------------------------------
     def _show(self) -> None:
-        if not self.order:
+        step = self.session.current() if self.session else None
+        if step is None:
             self.image.setText("Nothing to review yet." if self.review.isChecked() else "This set has no items.")
             return
-        self.position = max(0, min(self.position, len(self.order) - 1))
-        item = self.order[self.position]
-        self.question = item.get("question") or self._next_question(item) or questions_for(self.kind, item)[-1]
-        self.choose(self._mine.get(item["id"], {}).get(self.question))
-        self.question_label.setText(QUESTION_TEXT[self.question].format(value=item["value"]))
+        item, self.question = step.item, step.question
+        self.choose(step.answer)
+        self.question_label.setText(step.text)
         self.guide.setHtml(guideline_html(self.question, item.get("value")))
         self.link.setText(f'<a href="{item["video_url"]}">{item["video_url"]}</a>'
                           if item.get("video_url") and self.question != "screenshot" else "")
         self.note.setText(self._note[1] if self._note and self._note[0] == item["id"] else "")
         self.comment.clear()
         self._display_image(item)
-        self.progress.set_message(self._progress_text())
+        self.progress.set_message(self.session.progress_text())
         self._shown_at = time.monotonic()
         self._prefetch()
-
-    def _progress_text(self) -> str:
-        if self.review.isChecked():
-            return f"Reviewing answer {self.position + 1} of {len(self.order)}"
-        done = sum(1 for i in self.items if not self._next_question(i))
-        others = (f" (each item also needs {self.raters - 1} other annotator{'s' if self.raters > 2 else ''})"
-                  if self.raters > 1 else "")
-        return (f"Item {self.position + 1} of {len(self.order)}: you have answered every question of {done} of "
-                f"{len(self.items)} items{others}" + (" - all done, thank you!" if done == len(self.items) else ""))
 
     def _path(self, item: dict) -> str:
         row = self.ctx.workspace.db.execute("SELECT sha256, ext FROM images WHERE sha256 = ?",
@@ -310,22 +258,24 @@ class AnnotationPane(QWidget):
                                                              Qt.TransformationMode.SmoothTransformation))
 
     def _prefetch(self) -> None:
-        for item in self.order[self.position + 1:self.position + 1 + PREFETCH]:
+        order, position = self.session.order, self.session.position
+        for item in order[position + 1:position + 1 + PREFETCH]:
             sha = item["image_sha256"]
             if sha not in self._images and sha not in self._decoding:
                 self._decoding.add(sha)
                 path = self._path(item)
                 self._worker.run(lambda p=path: QImage(p), lambda img, s=sha: self._image_loaded(s, img),
                                  lambda _, s=sha: self._image_loaded(s, QImage()))
-        keep = {i["image_sha256"] for i in self.order[max(0, self.position - 2):self.position + 1 + PREFETCH]}
+        keep = {i["image_sha256"] for i in order[max(0, position - 2):position + 1 + PREFETCH]}
         for sha in [s for s in self._images if s not in keep]:
             del self._images[sha]
 
     def _image_loaded(self, sha: str, image: QImage) -> None:
         self._decoding.discard(sha)
         self._images[sha] = image
-        if self.order and self.order[self.position]["image_sha256"] == sha:
-            self._display_image(self.order[self.position])  # it was shown as "Loading..."
+        step = self.session.current() if self.session else None
+        if step and step.item["image_sha256"] == sha:
+            self._display_image(step.item)  # it was shown as "Loading..."
 
     # -- acting -------------------------------------------------------------------------
     def choose(self, answer: str | None) -> None:
@@ -339,36 +289,20 @@ class AnnotationPane(QWidget):
                                  if chosen else "")
 
     def confirm(self) -> None:
-        if not self.order or self.choice is None:
+        if self.session is None or self.session.current() is None or self.choice is None:
             return
-        item = self.order[self.position]
-        self.store.answer(item["id"], self.name, self.question, self.choice, comment=self.comment.text().strip(),
-                          seconds=round(time.monotonic() - self._shown_at, 2))
-        self._mine.setdefault(item["id"], {})[self.question] = self.choice
+        self.session.answer(self.choice, comment=self.comment.text().strip(),
+                            seconds=round(time.monotonic() - self._shown_at, 2))
         self.setFocus()
-        self.position = self._position_after_confirm(item)
         self._show()
-
-    def _position_after_confirm(self, item: dict) -> int:
-        if self.review.isChecked():
-            return self.position + 1
-        if self._next_question(item):
-            return self.position  # the video question follows the screenshot's
-        following = self._next_open(self.position)
-        return self.position if following is None else following
 
     def move(self, step: int) -> None:
-        self.position += step
-        self._show()
+        if self.session:
+            self.session.move(step)
+            self._show()
 
     def undo(self) -> None:
-        if not self.order:
-            return
-        undone = self.store.undo(self.set_id, self.name)
-        if undone:
-            self._load_answers()  # the answer before the undone one, if any, is current again
-            self.position = next((n for n, i in enumerate(self.order) if i["id"] == undone["item_id"]
-                                  and i.get("question", undone["question"]) == undone["question"]), self.position)
+        if self.session and self.session.order and self.session.undo():
             self._show()
 
     def keyPressEvent(self, event) -> None:
