@@ -61,6 +61,11 @@ def _answer_all(qtbot, pane, keys=(Y,)):
     return n
 
 
+def _report_shown(qtbot, panel) -> None:
+    """The report is computed on the worker pool: wait until it is drawn."""
+    qtbot.waitUntil(lambda: panel.table9.rowCount() > 0, timeout=10_000)
+
+
 def _cell(table, row_label: str, header: str) -> str:
     row = next(r for r in range(table.rowCount()) if table.item(r, 0).text() == row_label)
     col = next(c for c in range(table.columnCount()) if table.horizontalHeaderItem(c).text() == header)
@@ -185,6 +190,7 @@ def test_results_tab_shows_table9_for_two_annotators(qtbot, ctx):
         _answer_all(qtbot, _open(qtbot, ctx, name))
     pane = _open(qtbot, ctx, "Ana")
     pane.tabs.setCurrentWidget(pane.results)
+    _report_shown(qtbot, pane.results)
     table = pane.results.table9
     assert _cell(table, "Overall", "screenshot\n% yes") == "100.0"
     assert _cell(table, "Power", "screenshot\nitems") == "4" and _cell(table, "Power", "screenshot\nraters") == "2"
@@ -193,14 +199,25 @@ def test_results_tab_shows_table9_for_two_annotators(qtbot, ctx):
     assert pane.results.disagreements.count() == 0
 
 
-def test_create_a_representativeness_set_in_the_pane(qtbot, ctx):
+def test_create_a_representativeness_set_in_the_pane(qtbot, ctx, monkeypatch):
+    """Sampling runs in a child-process job, like every job that may load torch: the GUI
+    process's own sampling functions are never called."""
+    from vspectrum_app.annotate import sampling
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("sampled inside the GUI process")
+
+    for name in ("create_representativeness_set", "create_value_set_by_retrieval"):
+        monkeypatch.setattr(sampling, name, not_here)
     pane = _pane(qtbot, ctx)
     pane.tabs.setCurrentWidget(pane.results)
     panel = pane.results
     panel.new_name.setText("rep")
     panel.new_kind.setCurrentIndex(panel.new_kind.findData("representativeness"))
     qtbot.mouseClick(panel.create_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: pane.sets.count() == 2, timeout=10_000)
+    job = panel.create_job
+    assert job is not None and job.args[:3] == ["annotate", "create", "rep"] and not panel.create_button.isEnabled()
+    qtbot.waitUntil(lambda: pane.sets.count() == 2, timeout=60_000)
     created = AnnotationStore(ctx.workspace).get_set("rep")
     assert pane.sets.currentData() == created["id"]  # the new set is chosen
     assert [i["video_url"] for i in AnnotationStore(ctx.workspace).items(created["id"])] == ["https://example.test/v/0"]
@@ -236,7 +253,7 @@ def test_two_machines_exchange_answers_through_the_pane(qtbot, ctx, tmp_path, mo
     ana.tabs.setCurrentWidget(ana.results)
     dialog_returns(monkeypatch, "getSaveFileName", str(tmp_path / "ana.json"))
     qtbot.mouseClick(ana.results.export_button, Qt.MouseButton.LeftButton)
-    assert ana.results.status.full_text().startswith("5 answers written")
+    qtbot.waitUntil(lambda: ana.results.status.full_text().startswith("5 answers written"), timeout=10_000)
 
     # Ben's machine: the same screenshots; the set arrives with Ana's file
     ben_ctx = AppContext()
@@ -245,18 +262,21 @@ def test_two_machines_exchange_answers_through_the_pane(qtbot, ctx, tmp_path, mo
     ben.tabs.setCurrentWidget(ben.results)
     dialog_returns(monkeypatch, "getOpenFileNames", [str(tmp_path / "ana.json")])
     qtbot.mouseClick(ben.results.import_button, Qt.MouseButton.LeftButton)
-    assert "5 answers added" in ben.results.status.full_text() and "task set created" in ben.results.status.full_text()
+    qtbot.waitUntil(lambda: "5 answers added" in ben.results.status.full_text(), timeout=10_000)
+    assert "task set created" in ben.results.status.full_text()
     assert ben.sets.currentData() == ctx.set_id
     qtbot.mouseClick(ben.start_button, Qt.MouseButton.LeftButton)
     _answer_all(qtbot, ben, (N, Y))
     ben.tabs.setCurrentWidget(ben.results)
     dialog_returns(monkeypatch, "getSaveFileName", str(tmp_path / "ben.json"))
     qtbot.mouseClick(ben.results.export_button, Qt.MouseButton.LeftButton)  # Ben's answers only
+    qtbot.waitUntil(lambda: ben.results.status.full_text().startswith("5 answers written"), timeout=10_000)
 
     # back on Ana's machine: merge, then the agreement
     dialog_returns(monkeypatch, "getOpenFileNames", [str(tmp_path / "ben.json")])
     qtbot.mouseClick(ana.results.import_button, Qt.MouseButton.LeftButton)
-    assert "5 answers added" in ana.results.status.full_text()
+    qtbot.waitUntil(lambda: "5 answers added" in ana.results.status.full_text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "Ana, Ben" in ana.results.summary.text(), timeout=10_000)  # the refreshed report
     report = set_report(ctx.workspace, ctx.set_id)
     kappa = report["overall"]["screenshot"]["fleiss_kappa"]
     assert kappa is not None and report["annotators"] == ["Ana", "Ben"]
@@ -300,6 +320,7 @@ def test_human_filtered_scores_beside_the_unfiltered(qtbot, ctx):
     pane.tabs.setCurrentWidget(pane.results)
     assert pane.results.filtered.rowCount() == 0  # no run chosen yet
     pane.results.run.setCurrentIndex(pane.results.run.findData(run_id))
+    qtbot.waitUntil(lambda: pane.results.filtered.rowCount() == 1, timeout=10_000)
     expected = filtered_scores(runs.items(run_id), agreed_images(ws, ctx.set_id))[0]
     table = pane.results.filtered
     assert [table.item(0, c).text() for c in range(table.columnCount())] == \

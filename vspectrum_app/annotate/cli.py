@@ -20,6 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--keyword-set", metavar="SET")
     c.add_argument("--raters", type=int, default=3, help="annotators required per item")
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--json", action="store_true", help="the new set's id, name and size as JSON")
     add_clip_arguments(c)
     c.set_defaults(func=cmd_create)
     c = cmds.add_parser("next", help="the next question for an annotator (resumes where they stopped)")
@@ -67,7 +68,10 @@ def cmd_create(args, ctx) -> int:
                                                k=args.k, values=args.values, per_value=args.per_value,
                                                raters=args.raters, seed=args.seed)
     n = len(AnnotationStore(ws).items(set_id))
-    print(f"task set {set_id} ({args.name}): {n} items")
+    if ctx.json:
+        ctx.print_json({"set_id": set_id, "name": args.name, "items": n})
+    else:
+        print(f"task set {set_id} ({args.name}): {n} items")
     return 0
 
 

@@ -1,17 +1,17 @@
-"""Thumbnails decoded off the GUI thread (QImage in worker threads), turned into QPixmaps on
-the GUI thread, and kept in a bounded LRU cache: a 50,000-image grid never holds them all.
-
-The workers are plain Python threads that emit a queued signal: no QRunnable subclass in
-Python (PySide6 6.12.0 lost a reference per ``QRunnable.run``; see requirements.in).
-"""
+"""Thumbnails decoded off the GUI thread (QImage on the shared worker pool, gui.workers, in
+parallel: unlike a Worker lane, their order does not matter), turned into QPixmaps on the GUI
+thread, and kept in a bounded LRU cache: a 50,000-image grid never holds them all."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_for
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
+
+from vspectrum_app.gui import workers
 
 
 class ThumbnailCache(QObject):
@@ -23,7 +23,7 @@ class ThumbnailCache(QObject):
         self.capacity, self.size = capacity, size
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._pending: set[str] = set()
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="thumbnails")
+        self._futures: set[Future] = set()
         self._loaded.connect(self._on_loaded)
 
     def get(self, key: str, path: str) -> QPixmap | None:
@@ -33,15 +33,21 @@ class ThumbnailCache(QObject):
             self._pixmaps.move_to_end(key)
             return pixmap
         if key not in self._pending:
-            self._pending.add(key)
-            self._pool.submit(self._load, key, path)
+            future = workers.submit(self._load, key, path)
+            if future is not None:  # None: the application is quitting
+                self._pending.add(key)
+                self._futures.add(future)
+                future.add_done_callback(self._futures.discard)
         return None
 
     def _load(self, key: str, path: str) -> None:
         image = QImage(path)
         if not image.isNull():  # scaled here, off the GUI thread: the cache holds icon-sized pixmaps
             image = image.scaled(self.size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-        self._loaded.emit(key, image)
+        try:
+            self._loaded.emit(key, image)
+        except RuntimeError:  # the cache was deleted meanwhile
+            pass
 
     def _on_loaded(self, key: str, image: QImage) -> None:
         self._pending.discard(key)
@@ -54,4 +60,5 @@ class ThumbnailCache(QObject):
         return len(self._pixmaps)
 
     def wait(self) -> None:
-        self._pool.submit(lambda: None).result()
+        """Until every thumbnail requested so far is decoded (their signals may still be queued)."""
+        wait_for(list(self._futures))

@@ -330,6 +330,22 @@ def _wrapped(label: QLabel) -> QLabel:
     return label
 
 
+def _import_all(ws, paths: list[str]) -> tuple[list[str], str | None]:
+    """Each file merged on its own (a bad one is reported and skipped): one line per file, and the last set."""
+    from vspectrum_app.annotate.exchange import import_answers
+
+    lines, last_set = [], None
+    for path in paths:
+        try:
+            report = import_answers(ws, Path(path))
+        except AnnotationError as exc:
+            lines.append(str(exc))
+            continue
+        lines.append(f"{Path(path).name}: {report.describe()}")
+        last_set = report.set_id
+    return lines, last_set
+
+
 def _num(x, digits: int) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
@@ -345,7 +361,9 @@ class SetsPanel(QWidget):
     def __init__(self, ctx, pane: AnnotationPane):
         super().__init__(pane)
         self.ctx, self.pane = ctx, pane
-        self._worker = Worker(self)  # sampling a set loads CLIP: off the GUI thread
+        self._worker = Worker(self)  # the report, export and import: off the GUI thread
+        self._generation = 0         # a report for an older choice of set or run is dropped
+        self.create_job = None       # sampling a set loads CLIP: a child-process job
         self.disagreement_rows: list[dict] = []
         self.status = MessageLabel(lines=4)
         left = QVBoxLayout()
@@ -459,67 +477,68 @@ class SetsPanel(QWidget):
 
     # -- create -------------------------------------------------------------------------
     def create(self) -> None:
+        """Sample the set in a ``vspectrum annotate create`` job: retrieval loads CLIP (torch),
+        which must neither freeze nor be able to crash the window."""
         ws, name = self.ctx.workspace, self.new_name.text().strip()
         if ws is None or not name:
             self.status.set_message("Open a workspace and name the new task set.", "error")
             return
-        options = {"per_value": self.per_value.value(), "raters": self.raters.value(), "seed": self.seed.value()}
-        if self.new_kind.currentData() == "representativeness":
-            from vspectrum_app.annotate.sampling import create_representativeness_set
-
-            options["size"] = options.pop("per_value")
-            work = lambda: create_representativeness_set(ws, name, **options)  # noqa: E731
-        else:
-            from vspectrum_app.annotate.sampling import create_value_set_by_retrieval
-            from vspectrum_app.library.embedder import ClipSpec
-
-            spec, keyword_set, k = ClipSpec.from_settings(self.ctx.settings), self.keyword_set.currentData(), self.k.value()
-            values = [v.strip() for v in self.new_values.text().split(",") if v.strip()] or None
-            work = lambda: create_value_set_by_retrieval(ws, name, spec, keyword_set=keyword_set, k=k,  # noqa: E731
-                                                         values=values, **options)
+        kind = self.new_kind.currentData()
+        args = ["annotate", "create", name, "--kind", kind, "--per-value", str(self.per_value.value()),
+                "--raters", str(self.raters.value()), "--seed", str(self.seed.value()), "--json"]
+        if kind != "representativeness":
+            values = [v.strip() for v in self.new_values.text().split(",") if v.strip()]
+            args += ["--k", str(self.k.value())] + (["--values", *values] if values else [])
+            if self.keyword_set.currentData():
+                args += ["--keyword-set", self.keyword_set.currentData()]
+            args += self.ctx.clip_args()
         self.create_button.setEnabled(False)
-        self.status.set_message(f"Creating {name} (the first retrieval loads the CLIP model)...")
-        self._worker.run(work, self._created, self._create_failed)
+        self.status.set_message(f"Creating {name}" + ("..." if kind == "representativeness"
+                                                      else " (the retrieval loads the CLIP model)..."))
+        self.create_job = job = self.ctx.run_job(f"Create task set {name}", args)
+        job.failed.connect(lambda message: self.status.set_message(f"Could not create the task set: {message}",
+                                                                   "error"))
+        job.finished.connect(lambda code, j=job: self._created(j, code))
 
-    def _created(self, set_id: str) -> None:
+    def _created(self, job, code: int) -> None:
+        self.create_job = None
         self.create_button.setEnabled(True)
-        self.status.set_message(f"Task set {self.new_name.text().strip()}: "
-                               f"{len(self.pane.store.items(set_id))} items", "success")
-        self.pane.reload_sets(select=set_id)
-
-    def _create_failed(self, message: str) -> None:
-        self.create_button.setEnabled(True)
-        self.status.set_message(f"Could not create the task set: {message}", "error")
+        made = job.result if code == 0 and isinstance(job.result, dict) else None
+        if made:
+            self.status.set_message(f"Task set {made['name']}: {made['items']} items", "success")
+            self.pane.reload_sets(select=made["set_id"])
+        elif code == 130:
+            self.status.set_message("Creating the task set was stopped; nothing was added.")
 
     # -- exchange -----------------------------------------------------------------------
     def export(self) -> None:
         from vspectrum_app.annotate.exchange import export_answers
 
         set_id, annotator = self.pane.sets.currentData(), self.pane.annotator.text().strip() or None
-        if self.ctx.workspace is None or not set_id:
+        ws = self.ctx.workspace
+        if ws is None or not set_id:
             self.status.set_message("Choose a task set to export.", "error")
             return
         default = f"{self.pane.store.get_set(set_id)['name']}-{annotator or 'everyone'}.json"
         path, _ = QFileDialog.getSaveFileName(self, "Export answers", default, "Annotation exports (*.json)")
         if path:
-            n = export_answers(self.ctx.workspace, set_id, annotator, Path(path))
-            self.status.set_message(f"{n} answers written to {path}", "success")
+            self.status.set_message(f"Writing {path}...")
+            self._worker.run(lambda: export_answers(ws, set_id, annotator, Path(path)),
+                             lambda n: self.status.set_message(f"{n} answers written to {path}", "success"),
+                             lambda message: self.status.set_message(f"Could not export: {message}", "error"))
 
     def import_files(self) -> None:
-        from vspectrum_app.annotate.exchange import import_answers
-
         if self.ctx.workspace is None:
             return
         paths, _ = QFileDialog.getOpenFileNames(self, "Import answers", "", "Annotation exports (*.json)")
-        lines, last_set = [], None
-        for path in paths:
-            try:
-                report = import_answers(self.ctx.workspace, Path(path))
-            except AnnotationError as exc:
-                lines.append(str(exc))
-                continue
-            lines.append(f"{Path(path).name}: {report.describe()}")
-            last_set = report.set_id
+        if paths:
+            ws = self.ctx.workspace
+            self.status.set_message(f"Importing {len(paths)} file(s)...")
+            self._worker.run(lambda: _import_all(ws, paths), self._imported,
+                             lambda message: self.status.set_message(f"Could not import: {message}", "error"))
+
+    def _imported(self, outcome: tuple[list[str], str | None]) -> None:
+        lines, last_set = outcome
         self.status.set_message("; ".join(lines))
         if last_set:
             self.pane.reload_sets(select=last_set)
@@ -527,13 +546,19 @@ class SetsPanel(QWidget):
 
     # -- results ------------------------------------------------------------------------
     def refresh(self) -> None:
+        """The chosen set's report (agreement, and the run's filtered scores), computed on the worker."""
         from vspectrum_app.annotate.report import set_report
 
-        set_id = self.pane.sets.currentData()
-        if self.ctx.workspace is None or not set_id:
+        self._generation += 1
+        generation, ws = self._generation, self.ctx.workspace
+        set_id, run_id = self.pane.sets.currentData(), self.run.currentData()
+        if ws is None or not set_id:
             self._show_report(None)
             return
-        self._show_report(set_report(self.ctx.workspace, set_id, run_id=self.run.currentData()))
+        self._worker.run(lambda: set_report(ws, set_id, run_id=run_id),
+                         lambda report: generation == self._generation and self._show_report(report),
+                         lambda message: generation == self._generation and self.status.set_message(
+                             f"Cannot compute the report: {message}", "error"))
 
     def _show_report(self, report: dict | None) -> None:
         self.summary.setText("" if report is None else
