@@ -10,11 +10,12 @@ from collections import defaultdict
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSpinBox,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.gui.job_log import JobProgress
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.plots import BarPlot, RadarPlot
 
@@ -176,7 +177,7 @@ class BenchmarkPane(QWidget):
         # -- live view
         self.radar = RadarPlot("Scores per value (live)")
         self.bars = BarPlot("Score per value")
-        self.progress = QProgressBar()
+        self.progress = JobProgress(with_message=False)
         self.progress.setAccessibleName("Run progress (items)")
         self.counters = MessageLabel("No run yet.", lines=2)
         self.wait_label = MessageLabel(lines=1)
@@ -502,8 +503,7 @@ class BenchmarkPane(QWidget):
             self.table.setItem(0, col, cell)
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
+        self.progress.on_progress(done, total)
         if self._status is None:  # before the engine's first status: items only
             self.counters.set_message(f"{done}/{total} items done")
 
