@@ -39,7 +39,8 @@ def ctx(tmp_path):
 def _pane(qtbot, ctx, name="Ana"):
     pane = AnnotationPane(ctx)
     qtbot.addWidget(pane)
-    pane.show()
+    with qtbot.waitSignal(pane.results.lists_loaded, timeout=10_000):  # read on the worker pool
+        pane.show()
     pane.annotator.setText(name)
     return pane
 
@@ -108,7 +109,6 @@ def test_resume_after_closing_mid_set(qtbot, ctx):
         qtbot.keyClick(pane, Y)
         qtbot.keyClick(pane, ENTER)
     pane.close()
-    pane.deleteLater()
     again = _open(qtbot, ctx)
     assert again.session.order[again.session.position]["id"] not in done_first or again.question == "video"
     assert [i["id"] for i in again.session.order] == [i["id"] for i in pane.session.order]  # the same personal order
@@ -366,7 +366,8 @@ def test_long_set_names_are_not_cut_in_the_list(qtbot, ctx):
 
 def test_keyword_sets_are_named_in_plain_words(qtbot, ctx):
     pane = _pane(qtbot, ctx)
-    pane.results.reload()
+    with qtbot.waitSignal(pane.results.lists_loaded, timeout=10_000):
+        pane.results.reload()
     box = pane.results.keyword_set
     assert box.count() >= 1
     assert "@" not in box.itemText(0) and "values" in box.itemText(0) and "keywords" in box.itemText(0)

@@ -125,7 +125,8 @@ def test_whole_path_import_index_search_benchmark_results(window, qtbot, tmp_pat
         server.stop()
 
     results = window.show_pane("Results")
-    results.reload()
+    with qtbot.waitSignal(results.runs_loaded, timeout=30_000):  # read on the worker pool
+        results.reload()
     assert results.runs.rowCount() == 1
     qtbot.waitUntil(lambda: results.table.rowCount() == 2, timeout=30_000)  # reports come from a worker thread
     assert "[" in results.table.item(0, 0).text()
@@ -256,7 +257,8 @@ def test_results_for_two_runs_of_the_same_model(window, qtbot, tmp_path):
                             for row in store.items(run_id, status=None)])
         store.set_status(run_id, "done")
     results = window.show_pane("Results")
-    results.reload()
+    with qtbot.waitSignal(results.runs_loaded, timeout=30_000):  # read on the worker pool
+        results.reload()
     results.runs.selectAll()
     qtbot.waitUntil(lambda: len(results.reports) == 2, timeout=30_000)  # reports come from a worker thread
     a, b = f"lab:m1 · {run_ids['A']}", f"lab:m1 · {run_ids['B']}"

@@ -169,7 +169,7 @@ def test_newcomer_path(window, qtbot, tmp_path, tiny_clip, vlm_server, no_keyrin
 
     # -- Results: select the run, drill into a Table 1 cell
     results = _go(qtbot, window, "Results")
-    assert results.runs.rowCount() == 1
+    qtbot.waitUntil(lambda: results.runs.rowCount() == 1, timeout=JOB_MS)  # the list is read on the worker pool
     _click_cell(qtbot, results.runs, results.runs.model().index(0, 0))
     qtbot.waitUntil(lambda: len(results.reports) == 1, timeout=JOB_MS)  # reports come from a worker thread
     _click_tab(qtbot, results.tabs, "Table 1")

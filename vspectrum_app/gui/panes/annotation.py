@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSpinBox, QSplitter,
@@ -354,6 +354,8 @@ class SetsPanel(QWidget):
     """The pane's second tab: a new task set, answers to and from other machines, the results.
     The task set and annotator are the pane's (its top row)."""
 
+    lists_loaded = Signal()  # the keyword set and run lists are filled (read on the worker pool)
+
     STAT_COLUMNS = (("pct_yes", "% yes"), ("pct_no", "% no"), ("pct_not_sure", "% not sure"),
                     ("fleiss_kappa", "Fleiss' kappa"), ("krippendorff_alpha", "Krippendorff's alpha"),
                     ("items", "items"), ("raters", "raters"))
@@ -363,6 +365,7 @@ class SetsPanel(QWidget):
         self.ctx, self.pane = ctx, pane
         self._worker = Worker(self)  # the report, export and import: off the GUI thread
         self._generation = 0         # a report for an older choice of set or run is dropped
+        self._listing = 0            # and lists from an older reload
         self.create_job = None       # sampling a set loads CLIP: a child-process job
         self.disagreement_rows: list[dict] = []
         self.status = MessageLabel(lines=4)
@@ -454,24 +457,37 @@ class SetsPanel(QWidget):
 
     # -- lists --------------------------------------------------------------------------
     def reload(self) -> None:
-        """Keyword sets and benchmark runs of the workspace."""
-        ws = self.ctx.workspace
+        """Keyword sets and benchmark runs of the workspace, read on the worker (counting every
+        run's items takes a while)."""
+        self._listing += 1
+        listing, ws = self._listing, self.ctx.workspace
+        if ws is None:
+            self._fill_lists([], [])
+            return
+
+        def read() -> tuple[list, list[dict]]:
+            from vspectrum_app.bench.store import RunStore
+            from vspectrum_app.library.keywords import list_sets
+
+            return list_sets(ws), list(reversed(RunStore(ws).runs()))
+
+        self._worker.run(read, lambda found: listing == self._listing and self._fill_lists(*found),
+                         lambda message: self.status.set_message(f"Cannot read the workspace: {message}", "error"))
+
+    def _fill_lists(self, keyword_sets: list, runs: list[dict]) -> None:
         with QSignalBlocker(self.keyword_set), QSignalBlocker(self.run):
             self.keyword_set.clear()
             self.run.clear()
             self.run.addItem("(none)", None)
-            if ws is not None:
-                from vspectrum_app.bench.store import RunStore
-                from vspectrum_app.library.keywords import list_sets
-
-                for ks in list_sets(ws):
-                    count = sum(len(k) for k in ks.values.values())
-                    self.keyword_set.addItem(f"{ks.name} ({len(ks.values)} values, {count} keywords)", ks.hash)
-                    self.keyword_set.setItemData(self.keyword_set.count() - 1,
-                                                 f"{ks.id}: the set's name and a fingerprint of its keywords, "
-                                                 f"recorded with every set made from it", Qt.ItemDataRole.ToolTipRole)
-                for run in reversed(RunStore(ws).runs()):
-                    self.run.addItem(f"{run['id']} ({', '.join(run['targets'])})", run["id"])
+            for ks in keyword_sets:
+                count = sum(len(k) for k in ks.values.values())
+                self.keyword_set.addItem(f"{ks.name} ({len(ks.values)} values, {count} keywords)", ks.hash)
+                self.keyword_set.setItemData(self.keyword_set.count() - 1,
+                                             f"{ks.id}: the set's name and a fingerprint of its keywords, "
+                                             f"recorded with every set made from it", Qt.ItemDataRole.ToolTipRole)
+            for run in runs:
+                self.run.addItem(f"{run['id']} ({', '.join(run['targets'])})", run["id"])
+        self.lists_loaded.emit()
         if self.isVisible():
             self.refresh()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
@@ -36,12 +36,15 @@ COUNTS_TIP = ("centred: the score minus the model's mean over its values. n: ans
 
 
 class ResultsPane(QWidget):
+    runs_loaded = Signal()  # the runs list is filled (it is read on the worker pool)
+
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
         self.reports: list[dict] = []
         self.names: dict[str, str] = {}     # run id -> the user's name for it ("" if none)
         self._generation = 0                # reports from an older selection are dropped
+        self._listing = 0                   # and runs lists from an older reload
         self._filling = False
         self._worker = Worker(self)
 
@@ -133,17 +136,27 @@ class ResultsPane(QWidget):
 
     # -- the runs list ------------------------------------------------------------------
     def reload(self) -> None:
-        self._filling = True
-        self.runs.setRowCount(0)
-        self._filling = False
-        if not self.ctx.workspace:
-            return
+        """The workspace's runs, read on the worker (counting every run's items takes a while)."""
         from vspectrum_app.bench.store import RunStore
 
-        store = RunStore(self.ctx.workspace)
-        labels = store.labels()
-        runs = list(reversed(store.runs()))
+        self._listing += 1
+        listing, ws = self._listing, self.ctx.workspace
+        if not ws:
+            self._filling = True
+            self.runs.setRowCount(0)
+            self._filling = False
+            return
+
+        def read() -> tuple[dict, list[dict]]:
+            store = RunStore(ws)
+            return store.labels(), list(reversed(store.runs()))
+
+        self._worker.run(read, lambda found: listing == self._listing and self._fill_runs(*found),
+                         lambda message: self.status.set_message(f"Cannot read the runs: {message}", "error"))
+
+    def _fill_runs(self, labels: dict, runs: list[dict]) -> None:
         self._filling = True
+        self.runs.setRowCount(0)
         self.runs.setRowCount(len(runs))
         for row, run in enumerate(runs):
             label = labels.get(run["id"], {"name": "", "note": ""})
@@ -165,6 +178,7 @@ class ResultsPane(QWidget):
             self.runs.setColumnWidth(col, min(self.runs.columnWidth(col), 150))
         if runs:
             self.runs.selectRow(0)
+        self.runs_loaded.emit()
 
     def _label_edited(self, item: QTableWidgetItem) -> None:
         if self._filling or item.column() not in (NAME_COL, NOTE_COL):
