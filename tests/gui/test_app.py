@@ -199,7 +199,8 @@ def test_reopening_offers_to_resume_an_interrupted_run(window, qtbot, tmp_path, 
     window.open_workspace(indexed_workspace.root)
     bench = window.pane("Benchmark")
     assert window.current_pane() is bench
-    assert bench.resume_frame.isVisible() and bench.resume_combo.currentData() == run_id
+    qtbot.waitUntil(lambda: bench.resume_combo.currentData() == run_id, timeout=10_000)  # listed on the worker pool
+    assert bench.resume_frame.isVisible()
     assert bench.resume_button.isEnabled()
 
 

@@ -11,7 +11,6 @@ Python (PySide6 6.12.0 lost a reference per ``QRunnable.run``; see requirements.
 
 from __future__ import annotations
 
-import os
 import threading
 import traceback
 from collections import deque
@@ -26,8 +25,9 @@ _closed = False
 
 
 def size() -> int:
-    """Enough threads for a search, a report and thumbnails at once; few enough for a laptop."""
-    return max(2, min(4, os.cpu_count() or 2))
+    """Four threads: a weights download, a report, a search and thumbnails at once. The work is
+    mostly waiting or in C code that releases the GIL, so the count does not follow the cores."""
+    return 4
 
 
 def submit(fn: Callable[..., Any], *args: Any) -> Future | None:
