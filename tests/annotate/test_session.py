@@ -181,3 +181,16 @@ def test_cli_refuses_bad_answers_in_one_sentence(workspace, pilot, capsys):
     with pytest.raises(SystemExit):  # argparse: not one of yes / no / not_sure
         main(["-w", str(workspace.root), "annotate", "answer", "pilot", "maybe", "--annotator", "Ana"])
     assert AnnotationStore(workspace).current(pilot) == []
+
+
+def test_cli_review_lists_the_answers_in_the_review_order(workspace, pilot, capsys):
+    store = AnnotationStore(workspace)
+    assert _cli(workspace, capsys, "review", "pilot", "--annotator", "Ana") == (0, [])
+    _walk(AnnotationSession(store, pilot, "Ana"), answer="no")
+    code, rows = _cli(workspace, capsys, "review", "pilot", "--annotator", "Ana")
+    review = AnnotationSession(store, pilot, "Ana", review=True)
+    assert code == 0 and [(r["item_id"], r["question"]) for r in rows] == [(i["id"], i["question"])
+                                                                           for i in review.order]
+    assert {r["answer"] for r in rows} == {"no"} and len(rows) == 5
+    assert main(["-w", str(workspace.root), "annotate", "review", "pilot", "--annotator", "Ana"]) == 0
+    assert "5 answers; change one with" in capsys.readouterr().out

@@ -37,6 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = cmds.add_parser("undo", help="retract the annotator's latest answer in the set")
     _walk_arguments(c)
     c.set_defaults(func=cmd_undo)
+    c = cmds.add_parser("review", help="the annotator's answers in their order (change one with 'answer --item')")
+    _walk_arguments(c)
+    c.set_defaults(func=cmd_review)
     c = cmds.add_parser("list", help="task sets in this workspace")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_list)
@@ -81,11 +84,11 @@ def _walk_arguments(c: argparse.ArgumentParser) -> None:
     c.add_argument("--json", action="store_true")
 
 
-def _session(args, ctx):
+def _session(args, ctx, review: bool = False):
     from vspectrum_app.annotate.session import AnnotationSession
     from vspectrum_app.annotate.store import AnnotationStore
 
-    return AnnotationSession(AnnotationStore(ctx.workspace()), args.set, args.annotator)
+    return AnnotationSession(AnnotationStore(ctx.workspace()), args.set, args.annotator, review=review)
 
 
 def _image_file(ws, sha256: str) -> str | None:
@@ -141,6 +144,26 @@ def cmd_undo(args, ctx) -> int:
     else:
         print(f"retracted {undone['answer']} on item {undone['item_id']} ({undone['question']})" if undone
               else "nothing to undo")
+    return 0
+
+
+def cmd_review(args, ctx) -> int:
+    """The review walk of the pane, as a list: every answered question in the annotator's order."""
+    session = _session(args, ctx, review=True)
+    rows = []
+    for position in range(len(session.order)):
+        session.position = position
+        step = session.current()
+        rows.append({"item_id": step.item["id"], "question": step.question, "value": step.item["value"] or None,
+                     "answer": step.answer})
+    if ctx.json:
+        ctx.print_json(rows)
+        return 0
+    for n, r in enumerate(rows, start=1):
+        print(f"{n:>4}. item {r['item_id']}, {r['question']}{' (' + r['value'] + ')' if r['value'] else ''}: "
+              f"{r['answer'].replace('_', ' ')}")
+    print(f"{len(rows)} answers; change one with: vspectrum annotate answer {session.name!r} yes|no|not_sure "
+          f"--annotator {session.annotator!r} --item ID --question QUESTION" if rows else "no answers to review yet")
     return 0
 
 
