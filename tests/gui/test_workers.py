@@ -62,8 +62,8 @@ def test_worker_shutdown_drops_queued_tasks_and_waits_for_the_running_one(qtbot,
             gate.set()
             return super().wait(timeout)
 
-    worker._idle = OpensTheGate()
-    worker._idle.set()
+    worker.lane._idle = OpensTheGate()
+    worker.lane._idle.set()
     worker.run(lambda: gate.wait(10) and ran.append("first"), lambda _: None, lambda _: None)
     worker.run(lambda: ran.append("queued"), lambda _: None, lambda _: None)
     worker.shutdown()
@@ -100,6 +100,24 @@ def test_thumbnails_decode_on_the_shared_pool(qtbot, fresh_pool, tmp_path):
     cache.wait()
     qtbot.waitUntil(lambda: cache.get("a", str(path)) is not None, timeout=10_000)
     assert names and names[0].startswith("gui-worker")  # not a pool of its own
+
+
+def test_a_flood_of_thumbnails_leaves_threads_for_a_search(qtbot, fresh_pool, tmp_path):
+    """Thumbnails hold at most two of the pool's threads, however many are requested."""
+    cache, gate, decoding = ThumbnailCache(), threading.Event(), []
+    cache._load = lambda key, path: decoding.append(key) or gate.wait(10)
+    try:
+        for n in range(50):
+            cache.get(f"t{n}", str(tmp_path / f"{n}.jpg"))
+        qtbot.waitUntil(lambda: len(decoding) == 2, timeout=10_000)
+        search, got = Worker(), []
+        search.run(lambda: "hits", got.append, got.append)
+        qtbot.waitUntil(lambda: got == ["hits"], timeout=10_000)
+        assert len(decoding) == 2  # the other 48 wait in the thumbnails' lane, not in the pool
+    finally:
+        gate.set()
+    cache.wait()
+    assert len(decoding) == 50
 
 
 def test_the_pool_is_shut_down_when_the_application_quits(tmp_path):

@@ -1,12 +1,11 @@
-"""Thumbnails decoded off the GUI thread (QImage on the shared worker pool, gui.workers, in
-parallel: unlike a Worker lane, their order does not matter), turned into QPixmaps on the GUI
-thread, and kept in a bounded LRU cache: a 50,000-image grid never holds them all."""
+"""Thumbnails decoded off the GUI thread (QImage on a lane of two threads of the shared worker
+pool, gui.workers: a grid's worth of requests never takes the threads a search needs), turned
+into QPixmaps on the GUI thread, and kept in a bounded LRU cache: a 50,000-image grid never
+holds them all."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from concurrent.futures import Future
-from concurrent.futures import wait as wait_for
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
@@ -23,7 +22,7 @@ class ThumbnailCache(QObject):
         self.capacity, self.size = capacity, size
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._pending: set[str] = set()
-        self._futures: set[Future] = set()
+        self._lane = workers.Lane(width=2)
         self._loaded.connect(self._on_loaded)
 
     def get(self, key: str, path: str) -> QPixmap | None:
@@ -33,11 +32,8 @@ class ThumbnailCache(QObject):
             self._pixmaps.move_to_end(key)
             return pixmap
         if key not in self._pending:
-            future = workers.submit(self._load, key, path)
-            if future is not None:  # None: the application is quitting
+            if self._lane.submit(lambda: self._load(key, path)):  # False: the application is quitting
                 self._pending.add(key)
-                self._futures.add(future)
-                future.add_done_callback(self._futures.discard)
         return None
 
     def _load(self, key: str, path: str) -> None:
@@ -61,4 +57,4 @@ class ThumbnailCache(QObject):
 
     def wait(self) -> None:
         """Until every thumbnail requested so far is decoded (their signals may still be queued)."""
-        wait_for(list(self._futures))
+        self._lane.wait()

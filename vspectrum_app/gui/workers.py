@@ -59,21 +59,76 @@ def running() -> bool:
     return _pool is not None
 
 
+class Lane:
+    """Tasks drained on the shared pool in the order they come, at most ``width`` at a time: a
+    lane never holds more of the pool's threads than that, however much is queued on it, so a
+    flood of thumbnails leaves threads for a search."""
+
+    def __init__(self, width: int = 1):
+        self.width = width
+        self._queue: deque[Callable[[], None]] = deque()
+        self._running = 0
+        self._lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def submit(self, task: Callable[[], None]) -> bool:
+        """Queue ``task``; False (and nothing queued) once the application is quitting."""
+        with self._lock:
+            if _closed:
+                return False
+            self._queue.append(task)
+            if self._running >= self.width:
+                return True  # a runner of this lane takes it after the tasks before it
+            self._running += 1
+            self._idle.clear()
+        future = submit(self._drain)
+        if future is None:  # quitting: nothing runs any more
+            self._runner_gone()
+            return False
+        # dropped by the pool's shutdown before it started: the lane is idle, not stuck
+        future.add_done_callback(lambda f: f.cancelled() and self._runner_gone())
+        return True
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._queue:
+                    self._running -= 1
+                    if not self._running:
+                        self._idle.set()
+                    return
+                task = self._queue.popleft()
+            task()
+
+    def _runner_gone(self) -> None:
+        with self._lock:
+            self._running -= 1
+            if not self._running:
+                self._queue.clear()
+                self._idle.set()
+
+    def clear(self) -> None:
+        """Drop the queued tasks (the running ones finish)."""
+        with self._lock:
+            self._queue.clear()
+
+    def wait(self) -> None:
+        """Until nothing of this lane runs or waits."""
+        self._idle.wait()
+
+
 class Worker(QObject):
-    """A lane on the shared pool: one owner's tasks run in order, one at a time (a searcher's
-    index is not shared between threads; the next images decode in the order they are shown),
-    while other lanes and thumbnails use the other threads."""
+    """A lane of one on the shared pool for a pane: its tasks run in order, one at a time (a
+    searcher's index is not shared between threads; the next images decode in the order they
+    are shown), and each result is handed to a callback on the GUI thread."""
 
     _done = Signal(object, object)    # callback, result
     _failed = Signal(object, str)     # callback, message
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._queue: deque[Callable[[], None]] = deque()
-        self._busy = False
-        self._idle = threading.Event()
-        self._idle.set()
-        self._lane_lock = threading.Lock()
+        self.lane = Lane()
         self._done.connect(lambda callback, result: callback(result))
         self._failed.connect(lambda callback, message: callback(message))
 
@@ -87,33 +142,7 @@ class Worker(QObject):
             else:
                 self._deliver(self._done, on_done, result)
 
-        with self._lane_lock:
-            self._queue.append(task)
-            if self._busy:
-                return  # the lane's runner takes it after the tasks before it
-            self._busy = True
-            self._idle.clear()
-        future = submit(self._drain)
-        if future is None:  # quitting: nothing runs any more
-            self._stop_lane()
-        else:  # dropped by the pool's shutdown before it started: the lane is idle, not stuck
-            future.add_done_callback(lambda f: f.cancelled() and self._stop_lane())
-
-    def _drain(self) -> None:
-        while True:
-            with self._lane_lock:
-                if not self._queue:
-                    self._busy = False
-                    self._idle.set()
-                    return
-                task = self._queue.popleft()
-            task()
-
-    def _stop_lane(self) -> None:
-        with self._lane_lock:
-            self._queue.clear()
-            self._busy = False
-            self._idle.set()
+        self.lane.submit(task)
 
     @staticmethod
     def _deliver(signal, callback, payload) -> None:
@@ -124,6 +153,5 @@ class Worker(QObject):
 
     def shutdown(self) -> None:
         """Drop this lane's queued tasks and wait for the one running (e.g. before closing its workspace)."""
-        with self._lane_lock:
-            self._queue.clear()
-        self._idle.wait()
+        self.lane.clear()
+        self.lane.wait()
