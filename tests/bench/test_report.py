@@ -153,3 +153,31 @@ def test_comparisons_csv_from_the_cli(workspace, capsys):
     assert float(row["p"]) == pytest.approx(0.125) and row["within_noise"] == "True"
     assert main(["-w", str(workspace.root), "bench", "report", run_id]) == 0
     assert "1 of 1 value x model pairs: no difference at Holm p < 0.05" in capsys.readouterr().out
+
+
+def _cell(value, score, low, high, mode="vlm", target="m"):
+    return {"run_id": "r", "target": target, "mode": mode, "value": value, "score": score, "ci_low": low,
+            "ci_high": high}
+
+
+def test_fig6_value_means_worked_example():
+    """Fig. 6 by hand: the mean of the scored cells and the mean of their bounds; a cell without a
+    score is left out, a scored cell without an interval leaves the value without one, text-mode
+    cells are another figure, and a value whose cells all lack a score keeps its place, empty."""
+    from vspectrum_app.bench.report import value_means
+
+    scores = [_cell("Power", 80.0, 70.0, 88.0, target="a"), _cell("Power", 40.0, 30.0, 52.0, target="b"),
+              _cell("Power", None, None, None, target="c"),                       # no clear answer at all
+              _cell("Hedonism", 50.0, 40.0, 60.0, target="a"), _cell("Hedonism", 70.0, None, None, target="b"),
+              _cell("Achievement", 10.0, 5.0, 20.0, mode="text"),
+              _cell("Security", None, None, None),
+              _cell("Universalism", 100.0, 92.9, 100.0, target="a"), _cell("Universalism", 0.0, 0.0, 7.1, target="b")]
+    rows = {r["value"]: r for r in value_means(scores)}
+    assert list(rows) == ["Universalism", "Power", "Hedonism", "Security"]  # the order of SCHWARTZ_VALUES
+    assert rows["Power"] == {"value": "Power", "models": 2, "mean": 60.0, "ci_low": 50.0, "ci_high": 70.0}
+    assert rows["Hedonism"] == {"value": "Hedonism", "models": 2, "mean": 60.0, "ci_low": None, "ci_high": None}
+    assert rows["Security"] == {"value": "Security", "models": 0, "mean": None, "ci_low": None, "ci_high": None}
+    assert rows["Universalism"]["mean"] == 50.0  # 0 % and 100 % average like any other score
+    assert (rows["Universalism"]["ci_low"], rows["Universalism"]["ci_high"]) == pytest.approx((46.45, 53.55))
+    assert [r["value"] for r in value_means(scores, mode="text")] == ["Achievement"]
+    assert value_means([]) == []

@@ -39,7 +39,8 @@ def ctx(tmp_path):
 def _pane(qtbot, ctx, name="Ana"):
     pane = AnnotationPane(ctx)
     qtbot.addWidget(pane)
-    pane.show()
+    with qtbot.waitSignal(pane.results.lists_loaded, timeout=10_000):  # read on the worker pool
+        pane.show()
     pane.annotator.setText(name)
     return pane
 
@@ -59,6 +60,11 @@ def _answer_all(qtbot, pane, keys=(Y,)):
         n += 1
         assert n < 20
     return n
+
+
+def _report_shown(qtbot, panel) -> None:
+    """The report is computed on the worker pool: wait until it is drawn."""
+    qtbot.waitUntil(lambda: panel.table9.rowCount() > 0, timeout=10_000)
 
 
 def _cell(table, row_label: str, header: str) -> str:
@@ -85,12 +91,12 @@ def test_enter_without_a_choice_records_nothing_and_undo_goes_back(qtbot, ctx):
     pane = _open(qtbot, ctx)
     qtbot.keyClick(pane, ENTER)
     assert AnnotationStore(ctx.workspace).current(ctx.set_id) == []
-    first = pane.order[pane.position]["id"]
+    first = pane.session.order[pane.session.position]["id"]
     qtbot.keyClick(pane, Qt.Key.Key_S)
     qtbot.keyClick(pane, ENTER)
     qtbot.keyClick(pane, Qt.Key.Key_U)
     assert AnnotationStore(ctx.workspace).current(ctx.set_id) == []
-    assert pane.order[pane.position]["id"] == first
+    assert pane.session.order[pane.session.position]["id"] == first
     assert pane.choice is None and not pane.buttons["not_sure"].isChecked()  # the undone answer is gone from view
     assert len(AnnotationStore(ctx.workspace).history(ctx.set_id)) == 1  # kept, marked retracted
 
@@ -99,14 +105,13 @@ def test_resume_after_closing_mid_set(qtbot, ctx):
     pane = _open(qtbot, ctx)
     done_first = []
     for _ in range(2):
-        done_first.append(pane.order[pane.position]["id"])
+        done_first.append(pane.session.order[pane.session.position]["id"])
         qtbot.keyClick(pane, Y)
         qtbot.keyClick(pane, ENTER)
     pane.close()
-    pane.deleteLater()
     again = _open(qtbot, ctx)
-    assert again.order[again.position]["id"] not in done_first or again.question == "video"
-    assert [i["id"] for i in again.order] == [i["id"] for i in pane.order]  # the same personal order
+    assert again.session.order[again.session.position]["id"] not in done_first or again.question == "video"
+    assert [i["id"] for i in again.session.order] == [i["id"] for i in pane.session.order]  # the same personal order
 
 
 def test_answers_are_read_once_not_on_every_keypress(qtbot, ctx, monkeypatch):
@@ -143,21 +148,21 @@ def test_review_shows_every_answered_question_and_enter_in_the_comment_confirms_
     _answer_all(qtbot, pane)
     pane.review.setChecked(True)  # restarts in review mode
     seen = []
-    for _ in range(len(pane.order)):
-        seen.append((pane.order[pane.position]["id"], pane.question, pane.choice))
+    for _ in range(len(pane.session.order)):
+        seen.append((pane.session.order[pane.session.position]["id"], pane.question, pane.choice))
         qtbot.keyClick(pane, Qt.Key.Key_Right)
     items = AnnotationStore(ctx.workspace).items(ctx.set_id)
     video_item = next(i["id"] for i in items if i["video_url"])
     assert sorted((i, q) for i, q, _ in seen) == sorted([(i["id"], "screenshot") for i in items] + [(video_item, "video")])
     assert {c for _, _, c in seen} == {"yes"}
-    pane.position = 0
+    pane.session.position = 0
     pane._show()
-    first = pane.order[0]
+    first = pane.session.order[0]
     qtbot.keyClick(pane, N)
     pane.comment.setFocus()
     qtbot.keyClicks(pane.comment, "on second look")
     qtbot.keyClick(pane.comment, ENTER)
-    assert pane.position == 1  # one confirm, not one from the field and one from the pane
+    assert pane.session.position == 1  # one confirm, not one from the field and one from the pane
     now = [a for a in AnnotationStore(ctx.workspace).current(ctx.set_id, "Ana")
            if a["item_id"] == first["id"] and a["question"] == first["question"]]
     assert [(a["answer"], a["comment"]) for a in now] == [("no", "on second look")]
@@ -166,14 +171,14 @@ def test_review_shows_every_answered_question_and_enter_in_the_comment_confirms_
 
 def test_skipped_items_come_back_after_the_last(qtbot, ctx):
     pane = _open(qtbot, ctx)
-    skipped = pane.order[0]["id"]
+    skipped = pane.session.order[0]["id"]
     qtbot.keyClick(pane, Qt.Key.Key_Right)
     for _ in range(10):
-        if pane.order[pane.position]["id"] == skipped:
+        if pane.session.order[pane.session.position]["id"] == skipped:
             break
         qtbot.keyClick(pane, Y)
         qtbot.keyClick(pane, ENTER)
-    assert pane.order[pane.position]["id"] == skipped and pane.question == "screenshot"
+    assert pane.session.order[pane.session.position]["id"] == skipped and pane.question == "screenshot"
     assert "all done" not in pane.progress.full_text()
     _answer_all(qtbot, pane)
     assert len(AnnotationStore(ctx.workspace).current(ctx.set_id, "Ana")) == 5
@@ -185,6 +190,7 @@ def test_results_tab_shows_table9_for_two_annotators(qtbot, ctx):
         _answer_all(qtbot, _open(qtbot, ctx, name))
     pane = _open(qtbot, ctx, "Ana")
     pane.tabs.setCurrentWidget(pane.results)
+    _report_shown(qtbot, pane.results)
     table = pane.results.table9
     assert _cell(table, "Overall", "screenshot\n% yes") == "100.0"
     assert _cell(table, "Power", "screenshot\nitems") == "4" and _cell(table, "Power", "screenshot\nraters") == "2"
@@ -193,14 +199,25 @@ def test_results_tab_shows_table9_for_two_annotators(qtbot, ctx):
     assert pane.results.disagreements.count() == 0
 
 
-def test_create_a_representativeness_set_in_the_pane(qtbot, ctx):
+def test_create_a_representativeness_set_in_the_pane(qtbot, ctx, monkeypatch):
+    """Sampling runs in a child-process job, like every job that may load torch: the GUI
+    process's own sampling functions are never called."""
+    from vspectrum_app.annotate import sampling
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("sampled inside the GUI process")
+
+    for name in ("create_representativeness_set", "create_value_set_by_retrieval"):
+        monkeypatch.setattr(sampling, name, not_here)
     pane = _pane(qtbot, ctx)
     pane.tabs.setCurrentWidget(pane.results)
     panel = pane.results
     panel.new_name.setText("rep")
     panel.new_kind.setCurrentIndex(panel.new_kind.findData("representativeness"))
     qtbot.mouseClick(panel.create_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: pane.sets.count() == 2, timeout=10_000)
+    job = panel.create_job
+    assert job is not None and job.args[:3] == ["annotate", "create", "rep"] and not panel.create_button.isEnabled()
+    qtbot.waitUntil(lambda: pane.sets.count() == 2, timeout=60_000)
     created = AnnotationStore(ctx.workspace).get_set("rep")
     assert pane.sets.currentData() == created["id"]  # the new set is chosen
     assert [i["video_url"] for i in AnnotationStore(ctx.workspace).items(created["id"])] == ["https://example.test/v/0"]
@@ -236,7 +253,7 @@ def test_two_machines_exchange_answers_through_the_pane(qtbot, ctx, tmp_path, mo
     ana.tabs.setCurrentWidget(ana.results)
     dialog_returns(monkeypatch, "getSaveFileName", str(tmp_path / "ana.json"))
     qtbot.mouseClick(ana.results.export_button, Qt.MouseButton.LeftButton)
-    assert ana.results.status.full_text().startswith("5 answers written")
+    qtbot.waitUntil(lambda: ana.results.status.full_text().startswith("5 answers written"), timeout=10_000)
 
     # Ben's machine: the same screenshots; the set arrives with Ana's file
     ben_ctx = AppContext()
@@ -245,18 +262,21 @@ def test_two_machines_exchange_answers_through_the_pane(qtbot, ctx, tmp_path, mo
     ben.tabs.setCurrentWidget(ben.results)
     dialog_returns(monkeypatch, "getOpenFileNames", [str(tmp_path / "ana.json")])
     qtbot.mouseClick(ben.results.import_button, Qt.MouseButton.LeftButton)
-    assert "5 answers added" in ben.results.status.full_text() and "task set created" in ben.results.status.full_text()
+    qtbot.waitUntil(lambda: "5 answers added" in ben.results.status.full_text(), timeout=10_000)
+    assert "task set created" in ben.results.status.full_text()
     assert ben.sets.currentData() == ctx.set_id
     qtbot.mouseClick(ben.start_button, Qt.MouseButton.LeftButton)
     _answer_all(qtbot, ben, (N, Y))
     ben.tabs.setCurrentWidget(ben.results)
     dialog_returns(monkeypatch, "getSaveFileName", str(tmp_path / "ben.json"))
     qtbot.mouseClick(ben.results.export_button, Qt.MouseButton.LeftButton)  # Ben's answers only
+    qtbot.waitUntil(lambda: ben.results.status.full_text().startswith("5 answers written"), timeout=10_000)
 
     # back on Ana's machine: merge, then the agreement
     dialog_returns(monkeypatch, "getOpenFileNames", [str(tmp_path / "ben.json")])
     qtbot.mouseClick(ana.results.import_button, Qt.MouseButton.LeftButton)
-    assert "5 answers added" in ana.results.status.full_text()
+    qtbot.waitUntil(lambda: "5 answers added" in ana.results.status.full_text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "Ana, Ben" in ana.results.summary.text(), timeout=10_000)  # the refreshed report
     report = set_report(ctx.workspace, ctx.set_id)
     kappa = report["overall"]["screenshot"]["fleiss_kappa"]
     assert kappa is not None and report["annotators"] == ["Ana", "Ben"]
@@ -275,7 +295,7 @@ def test_two_machines_exchange_answers_through_the_pane(qtbot, ctx, tmp_path, mo
     qtbot.keyClick(listed, ENTER)
     first = report["disagreements"][0]
     assert ana.tabs.currentWidget() is ana.annotate_page and ana.review.isChecked()
-    assert ana.order[ana.position]["id"] == first["item_id"] and ana.question == first["question"]
+    assert ana.session.order[ana.session.position]["id"] == first["item_id"] and ana.question == first["question"]
     assert "Ben: no" in ana.note.text() and ana.choice == "yes"
     assert len(AnnotationStore(ctx.workspace).history(ctx.set_id)) == 10  # the Enter confirmed nothing
 
@@ -300,6 +320,7 @@ def test_human_filtered_scores_beside_the_unfiltered(qtbot, ctx):
     pane.tabs.setCurrentWidget(pane.results)
     assert pane.results.filtered.rowCount() == 0  # no run chosen yet
     pane.results.run.setCurrentIndex(pane.results.run.findData(run_id))
+    qtbot.waitUntil(lambda: pane.results.filtered.rowCount() == 1, timeout=10_000)
     expected = filtered_scores(runs.items(run_id), agreed_images(ws, ctx.set_id))[0]
     table = pane.results.filtered
     assert [table.item(0, c).text() for c in range(table.columnCount())] == \
@@ -345,7 +366,8 @@ def test_long_set_names_are_not_cut_in_the_list(qtbot, ctx):
 
 def test_keyword_sets_are_named_in_plain_words(qtbot, ctx):
     pane = _pane(qtbot, ctx)
-    pane.results.reload()
+    with qtbot.waitSignal(pane.results.lists_loaded, timeout=10_000):
+        pane.results.reload()
     box = pane.results.keyword_set
     assert box.count() >= 1
     assert "@" not in box.itemText(0) and "values" in box.itemText(0) and "keywords" in box.itemText(0)

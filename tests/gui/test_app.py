@@ -128,7 +128,8 @@ def test_whole_path_import_index_search_benchmark_results(window, qtbot, tmp_pat
         server.stop()
 
     results = window.show_pane("Results")
-    results.reload()
+    with qtbot.waitSignal(results.runs_loaded, timeout=30_000):  # read on the worker pool
+        results.reload()
     assert results.runs.rowCount() == 1
     qtbot.waitUntil(lambda: results.table.rowCount() == 2, timeout=30_000)  # reports come from a worker thread
     assert "[" in results.table.item(0, 0).text()
@@ -201,7 +202,8 @@ def test_reopening_offers_to_resume_an_interrupted_run(window, qtbot, tmp_path, 
     window.open_workspace(indexed_workspace.root)
     bench = window.pane("Benchmark")
     assert window.current_pane() is bench
-    assert bench.resume_frame.isVisible() and bench.resume_combo.currentData() == run_id
+    qtbot.waitUntil(lambda: bench.resume_combo.currentData() == run_id, timeout=10_000)  # listed on the worker pool
+    assert bench.resume_frame.isVisible()
     assert bench.resume_button.isEnabled()
 
 
@@ -259,7 +261,8 @@ def test_results_for_two_runs_of_the_same_model(window, qtbot, tmp_path):
                             for row in store.items(run_id, status=None)])
         store.set_status(run_id, "done")
     results = window.show_pane("Results")
-    results.reload()
+    with qtbot.waitSignal(results.runs_loaded, timeout=30_000):  # read on the worker pool
+        results.reload()
     results.runs.selectAll()
     qtbot.waitUntil(lambda: len(results.reports) == 2, timeout=30_000)  # reports come from a worker thread
     a, b = f"lab:m1 · {run_ids['A']}", f"lab:m1 · {run_ids['B']}"

@@ -121,6 +121,12 @@ def test_every_status_label_is_a_message_label(pane):
     assert pane.width() <= width
 
 
+def _runs_changed(pane, qtbot) -> None:
+    """The unfinished runs are listed on the worker pool: announce a change and wait for the list."""
+    with qtbot.waitSignal(pane.unfinished_loaded, timeout=10_000):
+        pane.ctx.runs_changed.emit()
+
+
 def _unfinished_run(ws) -> str:
     from vspectrum_app.bench.store import RunStore
 
@@ -138,7 +144,7 @@ def test_delete_an_unwanted_run_after_asking(pane, qtbot, monkeypatch):
     from vspectrum_app.bench.store import RunStore
 
     run_id = _unfinished_run(pane.ctx.workspace)
-    pane.ctx.runs_changed.emit()
+    _runs_changed(pane, qtbot)
     assert pane.resume_combo.currentData() == run_id and pane.delete_button.isEnabled()
     asked = []
     monkeypatch.setattr(QMessageBox, "question", staticmethod(
@@ -146,7 +152,8 @@ def test_delete_an_unwanted_run_after_asking(pane, qtbot, monkeypatch):
     qtbot.mouseClick(pane.delete_button, Qt.MouseButton.LeftButton)
     assert asked and [r["id"] for r in RunStore(pane.ctx.workspace).runs()] == [run_id]  # "No" keeps it
     monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a: QMessageBox.StandardButton.Yes))
-    qtbot.mouseClick(pane.delete_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(pane.unfinished_loaded, timeout=10_000):
+        qtbot.mouseClick(pane.delete_button, Qt.MouseButton.LeftButton)
     assert RunStore(pane.ctx.workspace).runs() == []
     assert pane.resume_combo.count() == 0 and not pane.delete_button.isEnabled()
     assert pane.counters.kind() == "success" and not pane.resume_frame.isVisible()
@@ -178,7 +185,7 @@ def test_resume_is_offered_only_for_runs_nobody_holds(pane, qtbot, tmp_path):
     import sys
 
     run_id = _unfinished_run(pane.ctx.workspace)
-    pane.ctx.runs_changed.emit()
+    _runs_changed(pane, qtbot)
     assert pane.resume_combo.currentData() == run_id
     ready = tmp_path / "held"
     code = ("import sys, time, pathlib; from vspectrum_app.core import locks; from vspectrum_app.bench.runner import "
@@ -188,10 +195,10 @@ def test_resume_is_offered_only_for_runs_nobody_holds(pane, qtbot, tmp_path):
                              stdin=subprocess.PIPE)
     try:
         qtbot.waitUntil(ready.exists, timeout=30_000)
-        pane.ctx.runs_changed.emit()
+        _runs_changed(pane, qtbot)
         assert pane.resume_combo.count() == 0 and not pane.resume_button.isEnabled()
         assert f"process {child.pid}" in pane.resume_banner.full_text() and pane.resume_frame.isVisible()
     finally:
         child.communicate(b"", timeout=30)
-    pane.ctx.runs_changed.emit()  # the other process is done: the run is offered again
+    _runs_changed(pane, qtbot)  # the other process is done: the run is offered again
     assert pane.resume_combo.currentData() == run_id and pane.resume_button.isEnabled()

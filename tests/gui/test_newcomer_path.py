@@ -169,7 +169,7 @@ def test_newcomer_path(window, qtbot, tmp_path, tiny_clip, vlm_server, no_keyrin
 
     # -- Results: select the run, drill into a Table 1 cell
     results = _go(qtbot, window, "Results")
-    assert results.runs.rowCount() == 1
+    qtbot.waitUntil(lambda: results.runs.rowCount() == 1, timeout=JOB_MS)  # the list is read on the worker pool
     _click_cell(qtbot, results.runs, results.runs.model().index(0, 0))
     qtbot.waitUntil(lambda: len(results.reports) == 1, timeout=JOB_MS)  # reports come from a worker thread
     _click_tab(qtbot, results.tabs, "Table 1")
@@ -238,9 +238,10 @@ def test_newcomer_path(window, qtbot, tmp_path, tiny_clip, vlm_server, no_keyrin
             assert pane.progress.full_text().startswith(f"Item {n + 2} of 5: you have answered every question of "
                                                         f"{n + 1} of 5 items")
     assert pane.progress.full_text().endswith("of 5 items - all done, thank you!")
+    from vspectrum_app.annotate.session import answered
     from vspectrum_app.annotate.store import AnnotationStore
 
     store = AnnotationStore(window.ctx.workspace)
     set_id = pane.sets.currentData()
     assert len(store.items(set_id)) == 5
-    assert sum(len(pane._answers_of(set_id, "Ana", item["id"])) for item in store.items(set_id)) == 5
+    assert sum(len(answered(store, set_id, "Ana", item["id"])) for item in store.items(set_id)) == 5

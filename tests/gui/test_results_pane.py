@@ -45,8 +45,14 @@ def pane(qtbot, tmp_path):
     pane.ctx.workspace.close()
 
 
+def _reload(pane, qtbot) -> None:
+    """The runs list is read on the worker pool: reload and wait until it is filled."""
+    with qtbot.waitSignal(pane.runs_loaded, timeout=30_000):
+        pane.reload()
+
+
 def _select_all(pane, qtbot, n: int) -> None:
-    pane.reload()
+    _reload(pane, qtbot)
     pane.runs.selectAll()
     qtbot.waitUntil(lambda: len(pane.reports) == n and not pane.status.full_text(), timeout=30_000)
     for _ in range(3):  # let the plots' layouts settle (posted layout requests)
@@ -110,7 +116,7 @@ def test_runs_listed_with_name_date_models_values_and_a_note(pane, qtbot):
     store = RunStore(pane.ctx.workspace)
     first = make_run(store, {"Power": "yy"})
     second = make_run(store, {"Power": "nn", "Hedonism": "yn"}, target="lab:m2")
-    pane.reload()
+    _reload(pane, qtbot)
     row = {pane.runs.item(r, 0).data(Qt.ItemDataRole.UserRole): r for r in range(pane.runs.rowCount())}
     cells = [pane.runs.item(row[second], c).text() for c in range(pane.runs.columnCount())]
     assert cells[0] == second and cells[1][:4].isdigit() and cells[2] == "lab:m2"
@@ -120,7 +126,7 @@ def test_runs_listed_with_name_date_models_values_and_a_note(pane, qtbot):
     assert pane.status.kind() == "success"
     pane.runs.item(row[first], 5).setText("temperature 0, before the prompt change")
     assert store.labels()[first] == {"name": "pilot baseline", "note": "temperature 0, before the prompt change"}
-    pane.reload()
+    _reload(pane, qtbot)
     row = {pane.runs.item(r, 0).data(Qt.ItemDataRole.UserRole): r for r in range(pane.runs.rowCount())}
     assert pane.runs.item(row[first], 0).text() == "pilot baseline"
     assert pane.runs.item(row[first], 5).text() == "temperature 0, before the prompt change"

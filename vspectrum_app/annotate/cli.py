@@ -20,8 +20,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--keyword-set", metavar="SET")
     c.add_argument("--raters", type=int, default=3, help="annotators required per item")
     c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--json", action="store_true", help="the new set's id, name and size as JSON")
     add_clip_arguments(c)
     c.set_defaults(func=cmd_create)
+    c = cmds.add_parser("next", help="the next question for an annotator (resumes where they stopped)")
+    _walk_arguments(c)
+    c.set_defaults(func=cmd_next)
+    c = cmds.add_parser("answer", help="answer the next question (or --item/--question), then show the next")
+    _walk_arguments(c)
+    c.add_argument("answer", choices=("yes", "no", "not_sure"))
+    c.add_argument("--item", type=int, metavar="ITEM_ID", help="the item answered (default: the next one)")
+    c.add_argument("--question", choices=("screenshot", "video", "representative"),
+                   help="the question answered (default: the item's next one)")
+    c.add_argument("--comment", default="")
+    c.set_defaults(func=cmd_answer)
+    c = cmds.add_parser("undo", help="retract the annotator's latest answer in the set")
+    _walk_arguments(c)
+    c.set_defaults(func=cmd_undo)
+    c = cmds.add_parser("review", help="the annotator's answers in their order (change one with 'answer --item')")
+    _walk_arguments(c)
+    c.set_defaults(func=cmd_review)
     c = cmds.add_parser("list", help="task sets in this workspace")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_list)
@@ -53,7 +71,101 @@ def cmd_create(args, ctx) -> int:
                                                k=args.k, values=args.values, per_value=args.per_value,
                                                raters=args.raters, seed=args.seed)
     n = len(AnnotationStore(ws).items(set_id))
-    print(f"task set {set_id} ({args.name}): {n} items")
+    if ctx.json:
+        ctx.print_json({"set_id": set_id, "name": args.name, "items": n})
+    else:
+        print(f"task set {set_id} ({args.name}): {n} items")
+    return 0
+
+
+def _walk_arguments(c: argparse.ArgumentParser) -> None:
+    c.add_argument("set")
+    c.add_argument("--annotator", required=True, help="your name (each annotator has their own order)")
+    c.add_argument("--json", action="store_true")
+
+
+def _session(args, ctx, review: bool = False):
+    from vspectrum_app.annotate.session import AnnotationSession
+    from vspectrum_app.annotate.store import AnnotationStore
+
+    return AnnotationSession(AnnotationStore(ctx.workspace()), args.set, args.annotator, review=review)
+
+
+def _image_file(ws, sha256: str) -> str | None:
+    from vspectrum_app.library import catalog
+
+    found = catalog.image_by_sha(ws, sha256)
+    return str(found.path(ws)) if found else None
+
+
+def _print_next(session, ctx) -> None:
+    """The next open question with what the annotator needs to answer it (nothing left: done)."""
+    step = session.next_open()
+    if step is None:
+        if ctx.json:
+            ctx.print_json({"done": True, "progress": session.progress_text()})
+        else:
+            print(session.progress_text())
+        return
+    item = step.item
+    shown = {"done": False, "item_id": item["id"], "question": step.question, "text": step.text,
+             "value": item["value"] or None, "image": _image_file(ctx.workspace(), item["image_sha256"]),
+             "video_url": item.get("video_url") if step.question != "screenshot" else None,
+             "progress": session.progress_text()}
+    if ctx.json:
+        ctx.print_json(shown)
+        return
+    print(f"item {item['id']}, {step.question}: {step.text}")
+    print(f"  image: {shown['image'] or 'not in this workspace'}")
+    if shown["video_url"]:
+        print(f"  video: {shown['video_url']}")
+    print(f"  {shown['progress']}")
+    print(f"answer with: vspectrum annotate answer {session.name!r} yes|no|not_sure --annotator {session.annotator!r} "
+          f"--item {item['id']} --question {step.question}")
+
+
+def cmd_next(args, ctx) -> int:
+    _print_next(_session(args, ctx), ctx)
+    return 0
+
+
+def cmd_answer(args, ctx) -> int:
+    session = _session(args, ctx)
+    session.answer(args.answer, comment=args.comment.strip(), item_id=args.item, question=args.question)
+    if not ctx.json:
+        print(f"recorded {args.answer}")
+    _print_next(session, ctx)
+    return 0
+
+
+def cmd_undo(args, ctx) -> int:
+    session = _session(args, ctx)
+    undone = session.undo()
+    if ctx.json:
+        ctx.print_json({"undone": undone})
+    else:
+        print(f"retracted {undone['answer']} on item {undone['item_id']} ({undone['question']})" if undone
+              else "nothing to undo")
+    return 0
+
+
+def cmd_review(args, ctx) -> int:
+    """The review walk of the pane, as a list: every answered question in the annotator's order."""
+    session = _session(args, ctx, review=True)
+    rows = []
+    for position in range(len(session.order)):
+        session.position = position
+        step = session.current()
+        rows.append({"item_id": step.item["id"], "question": step.question, "value": step.item["value"] or None,
+                     "answer": step.answer})
+    if ctx.json:
+        ctx.print_json(rows)
+        return 0
+    for n, r in enumerate(rows, start=1):
+        print(f"{n:>4}. item {r['item_id']}, {r['question']}{' (' + r['value'] + ')' if r['value'] else ''}: "
+              f"{r['answer'].replace('_', ' ')}")
+    print(f"{len(rows)} answers; change one with: vspectrum annotate answer {session.name!r} yes|no|not_sure "
+          f"--annotator {session.annotator!r} --item ID --question QUESTION" if rows else "no answers to review yet")
     return 0
 
 

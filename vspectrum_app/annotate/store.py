@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
 from typing import Any
+
+from vspectrum_app.core import clock
 
 MIGRATIONS: list[str] = [
     """
@@ -63,10 +64,6 @@ class AnnotationError(Exception):
     pass
 
 
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
-
-
 class AnnotationStore:
     def __init__(self, ws):
         self.ws = ws
@@ -80,7 +77,7 @@ class AnnotationStore:
         set_id = set_id or f"ann-{uuid.uuid4().hex[:10]}"
         with self.ws.transaction() as conn:
             conn.execute("INSERT INTO ann_sets(id, name, kind, raters, config_json, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                         (set_id, name, kind, raters, json.dumps(config), now()))
+                         (set_id, name, kind, raters, json.dumps(config), clock.now()))
             conn.executemany("INSERT OR IGNORE INTO ann_items(set_id, image_id, image_sha256, value, video_url) "
                              "VALUES (?, ?, ?, ?, ?)",
                              [(set_id, i.get("image_id"), i["image_sha256"], i.get("value") or "", i.get("video_url"))
@@ -115,7 +112,7 @@ class AnnotationStore:
                          "AND superseded = 0 AND retracted = 0", (item_id, annotator, question))
             conn.execute("INSERT INTO ann_answers(item_id, annotator, question, answer, comment, seconds, created_at) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (item_id, annotator, question, answer, comment, seconds, created_at or now()))
+                         (item_id, annotator, question, answer, comment, seconds, created_at or clock.now()))
 
     def undo(self, set_id: str, annotator: str) -> dict[str, Any] | None:
         """Retract the annotator's latest current answer in the set (the previous one, if any,

@@ -7,6 +7,7 @@ rule instead of ours (the CLI's ``--paper-style`` and the Results pane's switch)
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from vspectrum_app.bench.acquiescence import acquiescence, acquiescence_lines
@@ -59,6 +60,32 @@ def run_report(ws, run_id: str, paper_style: bool = False) -> dict[str, Any]:
         "modality": modality_comparison(every),
         "acquiescence": acquiescence(every),
     }
+
+
+def value_means(scores: list[dict[str, Any]], mode: str = "vlm") -> list[dict[str, Any]]:
+    """Fig. 6 over any set of score rows (one run's or several runs'; a model in two runs counts
+    twice): per value with a cell in ``mode``, in the circle's order, the mean score across the
+    cells that have a score, and the mean of their 95 % bounds. That interval is exact when the
+    models' errors move together and wider than the truth when they are independent (the
+    half-width of a mean of k independent estimates, sqrt(sum h_i^2) / k, is at most the mean
+    half-width): a conservative interval, given without a model of how the models covary. No
+    interval when any scored cell has none; no mean when no cell has a score (docs/benchmark.md)."""
+    by: dict[str, list[dict[str, Any]]] = {}
+    for s in scores:
+        if s["mode"] == mode:
+            by.setdefault(s["value"], [])
+    for s in scores:
+        if s["mode"] == mode and s["score"] is not None:
+            by[s["value"]].append(s)
+    rows = []
+    for value in [v for v in SCHWARTZ_VALUES if v in by]:
+        cells = by[value]
+        mean = statistics.fmean(c["score"] for c in cells) if cells else None
+        bounded = bool(cells) and all(c["ci_low"] is not None and c["ci_high"] is not None for c in cells)
+        rows.append({"value": value, "models": len(cells), "mean": mean,
+                     "ci_low": statistics.fmean(c["ci_low"] for c in cells) if bounded else None,
+                     "ci_high": statistics.fmean(c["ci_high"] for c in cells) if bounded else None})
+    return rows
 
 
 def parser_warning(reports: list[dict[str, Any]]) -> str | None:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
 from typing import Any
+
+from vspectrum_app.core import clock
 
 MIGRATIONS: list[str] = [
     """
@@ -99,10 +100,6 @@ class RunNotFoundError(Exception):
     pass
 
 
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
 class RunStore:
     def __init__(self, ws):
         self.ws = ws
@@ -112,13 +109,13 @@ class RunStore:
 
     # -- runs ---------------------------------------------------------------------------
     def create_run(self, manifest: dict[str, Any], items: list[dict[str, Any]]) -> str:
-        run_id = f"run-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+        run_id = f"run-{clock.stamp()}-{uuid.uuid4().hex[:6]}"
         from vspectrum_app.bench.parsing import PARSER_VERSION
 
         manifest = {**manifest, "run_id": run_id, "parser_version": PARSER_VERSION}
         with self.ws.transaction() as conn:
             conn.execute("INSERT INTO bench_runs(id, created_at, status, manifest_json) VALUES (?, ?, 'pending', ?)",
-                         (run_id, now(), json.dumps(manifest, ensure_ascii=False)))
+                         (run_id, clock.now(), json.dumps(manifest, ensure_ascii=False)))
             conn.executemany(
                 "INSERT OR IGNORE INTO bench_items(run_id, target, mode, value, keyword, rank, image_id, image_sha256, repeat)"
                 " VALUES (:run_id, :target, :mode, :value, :keyword, :rank, :image_id, :image_sha256, :repeat)",
@@ -195,7 +192,7 @@ class RunStore:
         An answer that saw no image (class ``no_image``) is a pipeline failure: the item is
         an error, kept with its text, and ``resume`` asks again."""
         rows = [("error" if cls == "no_image" else "done", cls, *(answers + [None, None, None])[:3],
-                 NO_IMAGE_ERROR if cls == "no_image" else None, now(), item_id) for item_id, cls, answers in finished]
+                 NO_IMAGE_ERROR if cls == "no_image" else None, clock.now(), item_id) for item_id, cls, answers in finished]
         with self.ws.transaction() as conn:
             conn.executemany("UPDATE bench_items SET status = ?, answer_class = ?, answer1 = ?, answer2 = ?, "
                              "answer3 = ?, error = ?, finished_at = ? WHERE id = ?", rows)
@@ -219,7 +216,7 @@ class RunStore:
         if write:
             old_version = manifest.get("parser_version", 1)
             history = manifest.get("reclassified", []) + [
-                {"from": old_version, "to": PARSER_VERSION, "at": now(), "changed": len(changes)}]
+                {"from": old_version, "to": PARSER_VERSION, "at": clock.now(), "changed": len(changes)}]
             with self.ws.transaction() as conn:
                 conn.executemany(
                     "UPDATE bench_items SET answer_class = ?, status = ?, error = ? WHERE id = ?",
@@ -243,7 +240,7 @@ class RunStore:
     def fail_item(self, item_id: int, error: str) -> None:
         with self.ws.transaction() as conn:
             conn.execute("UPDATE bench_items SET status = 'error', error = ?, finished_at = ? WHERE id = ?",
-                         (error, now(), item_id))
+                         (error, clock.now(), item_id))
 
     def answers_for_image(self, image_id: int) -> list[dict[str, Any]]:
         """What models answered about one screenshot, across runs (the library's detail panel)."""
@@ -270,4 +267,4 @@ class RunStore:
                 " refused, finish_reason, input_tokens, output_tokens, latency_s, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (cache_key, run_id, item_id, turn, provider, model, json.dumps(request, ensure_ascii=False),
-                 response_text, int(refused), finish_reason, input_tokens, output_tokens, latency_s, now()))
+                 response_text, int(refused), finish_reason, input_tokens, output_tokens, latency_s, clock.now()))

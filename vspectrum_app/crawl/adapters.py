@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from vspectrum_app.core import clock
 from vspectrum_app.core.paths import data_dir, resources_dir
 from vspectrum_app.core.schema import Anything, Bool, Custom, Int, List, Map, Obj, Str, check, read_json
 from vspectrum_app.core.templates import TemplateError, check_template
@@ -398,7 +399,7 @@ def post_date(platform: str, raw: str | None, video_id: str | None, now: datetim
     current year ("5-14"), or, on TikTok, the post time encoded in the video id."""
     from vspectrum_app.library.importer import parse_date
 
-    now = now or datetime.now(timezone.utc)
+    now = now or clock.utc()
     if raw:
         text = raw.strip()
         if parsed := parse_date(text):

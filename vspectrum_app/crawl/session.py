@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
-from vspectrum_app.core import locks
+from vspectrum_app.core import clock, locks
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.crawl import browser as browsers
@@ -184,7 +183,7 @@ class Crawler:
         jpeg = adapter.capture(page, playing["box"])
         adapter.play(page)
         offset = float(playing["t"])
-        captured_at = datetime.now(timezone.utc)
+        captured_at = clock.utc()
         flags = frame_flags(jpeg) + (["ad"] if info.flags.get("ad") else [])
         if flags:
             report.flagged += 1

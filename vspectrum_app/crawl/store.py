@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
 from typing import Any
 
+from vspectrum_app.core import clock
 from vspectrum_app.library import catalog
 
 MIGRATIONS: list[str] = [
@@ -46,27 +46,23 @@ MIGRATIONS: list[str] = [
 ]
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
 class CrawlStore:
     def __init__(self, ws):
         self.ws = ws
         ws.ensure_schema("crawl", MIGRATIONS)
 
     def create(self, platform: str, skin: str | None, start_url: str, target: int, config: dict) -> str:
-        sid = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        sid = clock.stamp() + "-" + uuid.uuid4().hex[:6]
         with self.ws.transaction() as conn:
             conn.execute("INSERT INTO crawl_sessions(id, platform, skin, start_url, target, config_json, status, "
                          "started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-                         (sid, platform, skin, start_url, target, json.dumps(config), _now()))
+                         (sid, platform, skin, start_url, target, json.dumps(config), clock.now()))
         return sid
 
     def finish(self, sid: str, status: str, message: str | None = None) -> None:
         with self.ws.transaction() as conn:
             conn.execute("UPDATE crawl_sessions SET status = ?, message = ?, ended_at = ? WHERE id = ?",
-                         (status, message, _now(), sid))
+                         (status, message, clock.now(), sid))
 
     def add(self, sid: str, position: int, outcome: str, *, video_url: str | None = None,
             flags: list[str] | None = None, image_id: int | None = None, offset_s: float | None = None,
@@ -74,7 +70,7 @@ class CrawlStore:
         with self.ws.transaction() as conn:
             conn.execute("INSERT INTO crawl_captures(session_id, position, captured_at, video_url, outcome, flags, "
                          "image_id, offset_s, file, meta_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (sid, position, _now(), video_url, outcome, ",".join(flags or []), image_id, offset_s,
+                         (sid, position, clock.now(), video_url, outcome, ",".join(flags or []), image_id, offset_s,
                           file, json.dumps(meta or {}, ensure_ascii=False, default=str)))
 
     def captures(self, sid: str) -> list[dict]:

@@ -53,13 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from vspectrum_app.core.settings import default_workspace
-    from vspectrum_app.gui import style
+    from vspectrum_app.gui import style, workers
     from vspectrum_app.gui.main_window import MainWindow
 
     argv = list(sys.argv if argv is None else argv)
     app = QApplication.instance() or QApplication(argv)
     app.setApplicationName("Value-Spectrum Studio")
     app.setOrganizationName("vspectrum")
+    workers.install(app)  # the shared worker threads end with the application
     setup_logging()
     style.apply(app)
     ctx = load_context()

@@ -1,17 +1,16 @@
-"""Thumbnails decoded off the GUI thread (QImage in worker threads), turned into QPixmaps on
-the GUI thread, and kept in a bounded LRU cache: a 50,000-image grid never holds them all.
-
-The workers are plain Python threads that emit a queued signal: no QRunnable subclass in
-Python (PySide6 6.12.0 lost a reference per ``QRunnable.run``; see requirements.in).
-"""
+"""Thumbnails decoded off the GUI thread (QImage on a lane of two threads of the shared worker
+pool, gui.workers: a grid's worth of requests never takes the threads a search needs), turned
+into QPixmaps on the GUI thread, and kept in a bounded LRU cache: a 50,000-image grid never
+holds them all."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
+
+from vspectrum_app.gui import workers
 
 
 class ThumbnailCache(QObject):
@@ -23,7 +22,7 @@ class ThumbnailCache(QObject):
         self.capacity, self.size = capacity, size
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
         self._pending: set[str] = set()
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="thumbnails")
+        self._lane = workers.Lane(width=2)
         self._loaded.connect(self._on_loaded)
 
     def get(self, key: str, path: str) -> QPixmap | None:
@@ -33,15 +32,18 @@ class ThumbnailCache(QObject):
             self._pixmaps.move_to_end(key)
             return pixmap
         if key not in self._pending:
-            self._pending.add(key)
-            self._pool.submit(self._load, key, path)
+            if self._lane.submit(lambda: self._load(key, path)):  # False: the application is quitting
+                self._pending.add(key)
         return None
 
     def _load(self, key: str, path: str) -> None:
         image = QImage(path)
         if not image.isNull():  # scaled here, off the GUI thread: the cache holds icon-sized pixmaps
             image = image.scaled(self.size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
-        self._loaded.emit(key, image)
+        try:
+            self._loaded.emit(key, image)
+        except RuntimeError:  # the cache was deleted meanwhile
+            pass
 
     def _on_loaded(self, key: str, image: QImage) -> None:
         self._pending.discard(key)
@@ -54,4 +56,5 @@ class ThumbnailCache(QObject):
         return len(self._pixmaps)
 
     def wait(self) -> None:
-        self._pool.submit(lambda: None).result()
+        """Until every thumbnail requested so far is decoded (their signals may still be queued)."""
+        self._lane.wait()

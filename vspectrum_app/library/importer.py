@@ -13,11 +13,11 @@ import errno
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from vspectrum_app.core import diskspace
+from vspectrum_app.core import clock, diskspace
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.core.schema import Anything, Custom, Optional, Str, check, show
@@ -144,7 +144,7 @@ def add_image(ws: Workspace, data: bytes, *, source_name: str | None = None,
     columns = {"sha256": info.sha256, "ext": info.ext, "width": info.width, "height": info.height,
                "bytes": info.bytes, "source_name": source_name, **known,
                "extra_json": json.dumps(extra, ensure_ascii=False, sort_keys=True),
-               "imported_at": _now()}
+               "imported_at": clock.now()}
     names = ", ".join(columns)
     marks = ", ".join("?" for _ in columns)
     with ws.transaction() as conn:
@@ -248,7 +248,5 @@ def _key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 

@@ -10,9 +10,9 @@ not loaded, and the caller rebuilds it from the stored embeddings.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
 from pathlib import Path
 
+from vspectrum_app.core import clock
 from vspectrum_app.core.workspace import Workspace
 
 MIGRATIONS: list[str] = [
@@ -44,7 +44,7 @@ def record(ws: Workspace, model_key: str, path: Path, count: int, dim: int) -> N
         conn.execute(
             "INSERT OR REPLACE INTO index_files(model_key, sha256, size, count, dim, saved_at) VALUES (?, ?, ?, ?, ?, ?)",
             (model_key, file_sha256(path), path.stat().st_size, count, dim,
-             datetime.now(timezone.utc).isoformat(timespec="seconds")))
+             clock.now()))
 
 
 def problem(ws: Workspace, model_key: str, path: Path, dim: int) -> str | None:

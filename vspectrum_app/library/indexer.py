@@ -15,12 +15,11 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from vspectrum_app.core import diskspace
+from vspectrum_app.core import clock, diskspace
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.library import images, index_integrity
 from vspectrum_app.library.embedder import ClipSpec, Embedder, load_embedder
@@ -45,7 +44,7 @@ def register_model(ws: Workspace, spec: ClipSpec, dim: int) -> str:
     key = spec.model_key
     with ws.transaction() as conn:
         conn.execute("INSERT OR IGNORE INTO clip_models(model_key, spec_json, dim, created_at) VALUES (?, ?, ?, ?)",
-                     (key, json.dumps(spec.to_json()), dim, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+                     (key, json.dumps(spec.to_json()), dim, clock.now()))
     return key
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
+from vspectrum_app.core import clock
 from vspectrum_app.core.paths import resources_dir
 from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
 
@@ -90,7 +90,7 @@ def add_set(ws, keyword_set: KeywordSet) -> KeywordSet:
         conn.execute(
             "INSERT OR IGNORE INTO keyword_sets(hash, name, json, created_at) VALUES (?, ?, ?, ?)",
             (keyword_set.hash, keyword_set.name, json.dumps(keyword_set.to_json()),
-             datetime.now(timezone.utc).isoformat(timespec="seconds")),
+             clock.now()),
         )
     return keyword_set
 

@@ -12,9 +12,9 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
 from pathlib import Path
 
+from vspectrum_app.core import clock
 from vspectrum_app.core.paths import resources_dir
 from vspectrum_app.core.schema import MAX_FILE_BYTES, Anything, Custom, List, Obj, Optional, Str, check, parse_json
 from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
@@ -202,7 +202,7 @@ class PersonaLibrary:
 
     def save(self, persona: Persona, *, replace_name: str | None = None) -> Persona:
         """Add or edit (``replace_name``: the name it had). A name clash with another persona is refused."""
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        now = clock.now()
         with self.ws.transaction() as conn:
             clash = conn.execute("SELECT id FROM personas WHERE name = ?", (persona.name,)).fetchone()
             shipped = any(p.name == persona.name for p in builtin_personas())

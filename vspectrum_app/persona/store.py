@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
 from typing import Any
+
+from vspectrum_app.core import clock
 
 MIGRATIONS: list[str] = [
     """
@@ -104,10 +105,10 @@ class SessionStore:
         ws.ensure_schema("persona", MIGRATIONS)
 
     def create(self, config: SessionConfig) -> str:
-        session_id = f"ps-{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:6]}"
+        session_id = f"ps-{clock.stamp()}-{uuid.uuid4().hex[:6]}"
         with self.ws.transaction() as conn:
             conn.execute("INSERT INTO persona_sessions(id, created_at, status, config_json) VALUES (?, ?, 'running', ?)",
-                         (session_id, _now(), config.to_json()))
+                         (session_id, clock.now(), config.to_json()))
         return session_id
 
     def config(self, session_id: str) -> SessionConfig:
@@ -129,7 +130,7 @@ class SessionStore:
                 (session_id, step.trial, step.position, step.item_id, step.item_url, json.dumps(step.item_topics),
                  step.image_sha256, step.prompt, step.raw_answer, json.dumps(step.parsed, default=str),
                  step.decision, step.score, step.dwell_s,
-                 None if step.related is None else int(step.related), _now()),
+                 None if step.related is None else int(step.related), clock.now()),
             )
             if profile is not None:
                 conn.execute("INSERT INTO persona_profiles(session_id, trial, position, profile_json) VALUES (?, ?, ?, ?)",
@@ -171,7 +172,3 @@ class SessionStore:
 
 class PersonaSessionError(Exception):
     pass
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")

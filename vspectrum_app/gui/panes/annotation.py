@@ -14,13 +14,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSpinBox, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
-from vspectrum_app.annotate.sampling import annotator_order, questions_for
+from vspectrum_app.annotate.session import QUESTION_TEXT, AnnotationSession, answered
 from vspectrum_app.annotate.store import AnnotationError, AnnotationStore
 from vspectrum_app.core.values import DEFINITIONS
 from vspectrum_app.gui import style
@@ -28,11 +28,6 @@ from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.workers import Worker
 
 PREFETCH = 3
-QUESTION_TEXT = {
-    "screenshot": "Does this screenshot reflect the value of {value}?",
-    "video": "Does the video reflect the value of {value}? (open the link, then answer)",
-    "representative": "Does the image represent the main content of the video?",
-}
 KEYS = {Qt.Key.Key_Y: "yes", Qt.Key.Key_N: "no", Qt.Key.Key_S: "not_sure"}
 ANSWER_TEXT = {"yes": "yes", "no": "no", "not_sure": "not sure"}
 BUTTON_TEXT = {"yes": "Yes (Y)", "no": "No (N)", "not_sure": "Not sure (S)"}
@@ -62,17 +57,9 @@ class AnnotationPane(QWidget):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
-        self.set_id: str | None = None
-        self.name = ""
-        self.kind, self.raters = "value", 1
-        self.items: list[dict] = []        # the set's items in this annotator's order
-        # what is being walked through: the items, or in review mode one entry per answered
-        # question (an item with a "question" key pins that question)
-        self.order: list[dict] = []
-        self.position = 0
-        self.question: str | None = None
+        self.session: AnnotationSession | None = None  # the walk-through: order, resume, answers, undo
+        self.question: str | None = None                # the question shown
         self.choice: str | None = None
-        self._mine: dict[int, dict[str, str]] = {}  # item id -> question -> this annotator's current answer
         self._note: tuple[int, str] | None = None   # (item id, others' answers) for a disagreement under review
         self._shown_at = time.monotonic()
         self._images: dict[str, QImage] = {}
@@ -203,38 +190,11 @@ class AnnotationPane(QWidget):
             return
         self.ctx.settings.set("annotator_name", name)
         self.ctx.settings.save()
-        self.set_id, self.name = set_id, name
-        info = self.store.get_set(set_id)
-        self.kind, self.raters = info["kind"], info.get("raters") or 1
-        self._load_answers()
-        self.items = annotator_order(self.store.items(set_id), set_id, name)
-        self.order = self._review_order() if self.review.isChecked() else self.items
-        # resume: the first item with a question this annotator has not answered
-        self.position = 0 if self.review.isChecked() else (self._next_open(-1) or 0)
+        self.session = AnnotationSession(self.store, set_id, name, review=self.review.isChecked())
         self._note = None
         self.tabs.setCurrentWidget(self.annotate_page)
         self.setFocus()
         self._show()
-
-    def _load_answers(self) -> None:
-        """This annotator's current answers, read once; confirm keeps them up to date."""
-        self._mine = {}
-        for a in self.store.current(self.set_id, self.name):
-            self._mine.setdefault(a["item_id"], {})[a["question"]] = a["answer"]
-
-    def _review_order(self) -> list[dict]:
-        """One entry per answered question, so that the screenshot and the video answer are both reviewed."""
-        return [{**item, "question": q} for item in self.items for q in questions_for(self.kind, item)
-                if q in self._mine.get(item["id"], {})]
-
-    def _next_question(self, item: dict) -> str | None:
-        answered = self._mine.get(item["id"], {})
-        return next((q for q in questions_for(self.kind, item) if q not in answered), None)
-
-    def _next_open(self, after: int) -> int | None:
-        """The next position after ``after`` with a question left, wrapping round so that skipped items come back."""
-        n = len(self.order)
-        return next((p % n for p in range(after + 1, after + 1 + n) if self._next_question(self.order[p % n])), None)
 
     def open_item(self, set_id: str, disagreement: dict) -> None:
         """Open an item with disagreement from the results: in review mode at that answer when
@@ -245,49 +205,37 @@ class AnnotationPane(QWidget):
         if not name:
             self.results.status.set_message("Enter your name (top) to review an item.", "error")
             return
-        answered = disagreement["question"] in self._answers_of(set_id, name, disagreement["item_id"])
+        mine = disagreement["question"] in answered(self.store, set_id, name, disagreement["item_id"])
         with QSignalBlocker(self.review):
-            self.review.setChecked(answered)
+            self.review.setChecked(mine)
         self.start()
-        target = next((n for n, i in enumerate(self.order) if i["id"] == disagreement["item_id"]
-                       and i.get("question", disagreement["question"]) == disagreement["question"]), None)
-        if target is not None:
+        if self.session and self.session.goto(disagreement["item_id"], disagreement["question"]):
             others = ", ".join(f"{a}: {ANSWER_TEXT[v]}" for a, v in sorted(disagreement["answers"].items()))
             self._note = (disagreement["item_id"], f"Under review ({disagreement['question']}): {others}")
-            self.position = target
             self._show()
 
-    def _answers_of(self, set_id: str, name: str, item_id: int) -> set[str]:
-        return {a["question"] for a in self.store.current(set_id, name) if a["item_id"] == item_id}
+    @property
+    def set_id(self) -> str | None:
+        return self.session.set_id if self.session else None
 
     # -- showing ------------------------------------------------------------------------
     def _show(self) -> None:
-        if not self.order:
+        step = self.session.current() if self.session else None
+        if step is None:
             self.image.setText("Nothing to review yet." if self.review.isChecked() else "This set has no items.")
             return
-        self.position = max(0, min(self.position, len(self.order) - 1))
-        item = self.order[self.position]
-        self.question = item.get("question") or self._next_question(item) or questions_for(self.kind, item)[-1]
-        self.choose(self._mine.get(item["id"], {}).get(self.question))
-        self.question_label.setText(QUESTION_TEXT[self.question].format(value=item["value"]))
+        item, self.question = step.item, step.question
+        self.choose(step.answer)
+        self.question_label.setText(step.text)
         self.guide.setHtml(guideline_html(self.question, item.get("value")))
         self.link.setText(f'<a href="{item["video_url"]}">{item["video_url"]}</a>'
                           if item.get("video_url") and self.question != "screenshot" else "")
         self.note.setText(self._note[1] if self._note and self._note[0] == item["id"] else "")
         self.comment.clear()
         self._display_image(item)
-        self.progress.set_message(self._progress_text())
+        self.progress.set_message(self.session.progress_text())
         self._shown_at = time.monotonic()
         self._prefetch()
-
-    def _progress_text(self) -> str:
-        if self.review.isChecked():
-            return f"Reviewing answer {self.position + 1} of {len(self.order)}"
-        done = sum(1 for i in self.items if not self._next_question(i))
-        others = (f" (each item also needs {self.raters - 1} other annotator{'s' if self.raters > 2 else ''})"
-                  if self.raters > 1 else "")
-        return (f"Item {self.position + 1} of {len(self.order)}: you have answered every question of {done} of "
-                f"{len(self.items)} items{others}" + (" - all done, thank you!" if done == len(self.items) else ""))
 
     def _path(self, item: dict) -> str:
         from vspectrum_app.library import catalog
@@ -311,22 +259,24 @@ class AnnotationPane(QWidget):
                                                              Qt.TransformationMode.SmoothTransformation))
 
     def _prefetch(self) -> None:
-        for item in self.order[self.position + 1:self.position + 1 + PREFETCH]:
+        order, position = self.session.order, self.session.position
+        for item in order[position + 1:position + 1 + PREFETCH]:
             sha = item["image_sha256"]
             if sha not in self._images and sha not in self._decoding:
                 self._decoding.add(sha)
                 path = self._path(item)
                 self._worker.run(lambda p=path: QImage(p), lambda img, s=sha: self._image_loaded(s, img),
                                  lambda _, s=sha: self._image_loaded(s, QImage()))
-        keep = {i["image_sha256"] for i in self.order[max(0, self.position - 2):self.position + 1 + PREFETCH]}
+        keep = {i["image_sha256"] for i in order[max(0, position - 2):position + 1 + PREFETCH]}
         for sha in [s for s in self._images if s not in keep]:
             del self._images[sha]
 
     def _image_loaded(self, sha: str, image: QImage) -> None:
         self._decoding.discard(sha)
         self._images[sha] = image
-        if self.order and self.order[self.position]["image_sha256"] == sha:
-            self._display_image(self.order[self.position])  # it was shown as "Loading..."
+        step = self.session.current() if self.session else None
+        if step and step.item["image_sha256"] == sha:
+            self._display_image(step.item)  # it was shown as "Loading..."
 
     # -- acting -------------------------------------------------------------------------
     def choose(self, answer: str | None) -> None:
@@ -340,36 +290,20 @@ class AnnotationPane(QWidget):
                                  if chosen else "")
 
     def confirm(self) -> None:
-        if not self.order or self.choice is None:
+        if self.session is None or self.session.current() is None or self.choice is None:
             return
-        item = self.order[self.position]
-        self.store.answer(item["id"], self.name, self.question, self.choice, comment=self.comment.text().strip(),
-                          seconds=round(time.monotonic() - self._shown_at, 2))
-        self._mine.setdefault(item["id"], {})[self.question] = self.choice
+        self.session.answer(self.choice, comment=self.comment.text().strip(),
+                            seconds=round(time.monotonic() - self._shown_at, 2))
         self.setFocus()
-        self.position = self._position_after_confirm(item)
         self._show()
-
-    def _position_after_confirm(self, item: dict) -> int:
-        if self.review.isChecked():
-            return self.position + 1
-        if self._next_question(item):
-            return self.position  # the video question follows the screenshot's
-        following = self._next_open(self.position)
-        return self.position if following is None else following
 
     def move(self, step: int) -> None:
-        self.position += step
-        self._show()
+        if self.session:
+            self.session.move(step)
+            self._show()
 
     def undo(self) -> None:
-        if not self.order:
-            return
-        undone = self.store.undo(self.set_id, self.name)
-        if undone:
-            self._load_answers()  # the answer before the undone one, if any, is current again
-            self.position = next((n for n, i in enumerate(self.order) if i["id"] == undone["item_id"]
-                                  and i.get("question", undone["question"]) == undone["question"]), self.position)
+        if self.session and self.session.order and self.session.undo():
             self._show()
 
     def keyPressEvent(self, event) -> None:
@@ -397,6 +331,22 @@ def _wrapped(label: QLabel) -> QLabel:
     return label
 
 
+def _import_all(ws, paths: list[str]) -> tuple[list[str], str | None]:
+    """Each file merged on its own (a bad one is reported and skipped): one line per file, and the last set."""
+    from vspectrum_app.annotate.exchange import import_answers
+
+    lines, last_set = [], None
+    for path in paths:
+        try:
+            report = import_answers(ws, Path(path))
+        except AnnotationError as exc:
+            lines.append(str(exc))
+            continue
+        lines.append(f"{Path(path).name}: {report.describe()}")
+        last_set = report.set_id
+    return lines, last_set
+
+
 def _num(x, digits: int) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
@@ -405,6 +355,8 @@ class SetsPanel(QWidget):
     """The pane's second tab: a new task set, answers to and from other machines, the results.
     The task set and annotator are the pane's (its top row)."""
 
+    lists_loaded = Signal()  # the keyword set and run lists are filled (read on the worker pool)
+
     STAT_COLUMNS = (("pct_yes", "% yes"), ("pct_no", "% no"), ("pct_not_sure", "% not sure"),
                     ("fleiss_kappa", "Fleiss' kappa"), ("krippendorff_alpha", "Krippendorff's alpha"),
                     ("items", "items"), ("raters", "raters"))
@@ -412,7 +364,10 @@ class SetsPanel(QWidget):
     def __init__(self, ctx, pane: AnnotationPane):
         super().__init__(pane)
         self.ctx, self.pane = ctx, pane
-        self._worker = Worker(self)  # sampling a set loads CLIP: off the GUI thread
+        self._worker = Worker(self)  # the report, export and import: off the GUI thread
+        self._generation = 0         # a report for an older choice of set or run is dropped
+        self._listing = 0            # and lists from an older reload
+        self.create_job = None       # sampling a set loads CLIP: a child-process job
         self.disagreement_rows: list[dict] = []
         self.status = MessageLabel(lines=4)
         left = QVBoxLayout()
@@ -503,90 +458,104 @@ class SetsPanel(QWidget):
 
     # -- lists --------------------------------------------------------------------------
     def reload(self) -> None:
-        """Keyword sets and benchmark runs of the workspace."""
-        ws = self.ctx.workspace
+        """Keyword sets and benchmark runs of the workspace, read on the worker (counting every
+        run's items takes a while)."""
+        self._listing += 1
+        listing, ws = self._listing, self.ctx.workspace
+        if ws is None:
+            self._fill_lists([], [])
+            return
+
+        def read() -> tuple[list, list[dict]]:
+            from vspectrum_app.bench.store import RunStore
+            from vspectrum_app.library.keywords import list_sets
+
+            return list_sets(ws), list(reversed(RunStore(ws).runs()))
+
+        self._worker.run(read, lambda found: listing == self._listing and self._fill_lists(*found),
+                         lambda message: self.status.set_message(f"Cannot read the workspace: {message}", "error"))
+
+    def _fill_lists(self, keyword_sets: list, runs: list[dict]) -> None:
         with QSignalBlocker(self.keyword_set), QSignalBlocker(self.run):
             self.keyword_set.clear()
             self.run.clear()
             self.run.addItem("(none)", None)
-            if ws is not None:
-                from vspectrum_app.bench.store import RunStore
-                from vspectrum_app.library.keywords import list_sets
-
-                for ks in list_sets(ws):
-                    count = sum(len(k) for k in ks.values.values())
-                    self.keyword_set.addItem(f"{ks.name} ({len(ks.values)} values, {count} keywords)", ks.hash)
-                    self.keyword_set.setItemData(self.keyword_set.count() - 1,
-                                                 f"{ks.id}: the set's name and a fingerprint of its keywords, "
-                                                 f"recorded with every set made from it", Qt.ItemDataRole.ToolTipRole)
-                for run in reversed(RunStore(ws).runs()):
-                    self.run.addItem(f"{run['id']} ({', '.join(run['targets'])})", run["id"])
+            for ks in keyword_sets:
+                count = sum(len(k) for k in ks.values.values())
+                self.keyword_set.addItem(f"{ks.name} ({len(ks.values)} values, {count} keywords)", ks.hash)
+                self.keyword_set.setItemData(self.keyword_set.count() - 1,
+                                             f"{ks.id}: the set's name and a fingerprint of its keywords, "
+                                             f"recorded with every set made from it", Qt.ItemDataRole.ToolTipRole)
+            for run in runs:
+                self.run.addItem(f"{run['id']} ({', '.join(run['targets'])})", run["id"])
+        self.lists_loaded.emit()
         if self.isVisible():
             self.refresh()
 
     # -- create -------------------------------------------------------------------------
     def create(self) -> None:
+        """Sample the set in a ``vspectrum annotate create`` job: retrieval loads CLIP (torch),
+        which must neither freeze nor be able to crash the window."""
         ws, name = self.ctx.workspace, self.new_name.text().strip()
         if ws is None or not name:
             self.status.set_message("Open a workspace and name the new task set.", "error")
             return
-        options = {"per_value": self.per_value.value(), "raters": self.raters.value(), "seed": self.seed.value()}
-        if self.new_kind.currentData() == "representativeness":
-            from vspectrum_app.annotate.sampling import create_representativeness_set
-
-            options["size"] = options.pop("per_value")
-            work = lambda: create_representativeness_set(ws, name, **options)  # noqa: E731
-        else:
-            from vspectrum_app.annotate.sampling import create_value_set_by_retrieval
-            from vspectrum_app.library.embedder import ClipSpec
-
-            spec, keyword_set, k = ClipSpec.from_settings(self.ctx.settings), self.keyword_set.currentData(), self.k.value()
-            values = [v.strip() for v in self.new_values.text().split(",") if v.strip()] or None
-            work = lambda: create_value_set_by_retrieval(ws, name, spec, keyword_set=keyword_set, k=k,  # noqa: E731
-                                                         values=values, **options)
+        kind = self.new_kind.currentData()
+        args = ["annotate", "create", name, "--kind", kind, "--per-value", str(self.per_value.value()),
+                "--raters", str(self.raters.value()), "--seed", str(self.seed.value()), "--json"]
+        if kind != "representativeness":
+            values = [v.strip() for v in self.new_values.text().split(",") if v.strip()]
+            args += ["--k", str(self.k.value())] + (["--values", *values] if values else [])
+            if self.keyword_set.currentData():
+                args += ["--keyword-set", self.keyword_set.currentData()]
+            args += self.ctx.clip_args()
         self.create_button.setEnabled(False)
-        self.status.set_message(f"Creating {name} (the first retrieval loads the CLIP model)...")
-        self._worker.run(work, self._created, self._create_failed)
+        self.status.set_message(f"Creating {name}" + ("..." if kind == "representativeness"
+                                                      else " (the retrieval loads the CLIP model)..."))
+        self.create_job = job = self.ctx.run_job(f"Create task set {name}", args)
+        job.failed.connect(lambda message: self.status.set_message(f"Could not create the task set: {message}",
+                                                                   "error"))
+        job.finished.connect(lambda code, j=job: self._created(j, code))
 
-    def _created(self, set_id: str) -> None:
+    def _created(self, job, code: int) -> None:
+        self.create_job = None
         self.create_button.setEnabled(True)
-        self.status.set_message(f"Task set {self.new_name.text().strip()}: "
-                               f"{len(self.pane.store.items(set_id))} items", "success")
-        self.pane.reload_sets(select=set_id)
-
-    def _create_failed(self, message: str) -> None:
-        self.create_button.setEnabled(True)
-        self.status.set_message(f"Could not create the task set: {message}", "error")
+        made = job.result if code == 0 and isinstance(job.result, dict) else None
+        if made:
+            self.status.set_message(f"Task set {made['name']}: {made['items']} items", "success")
+            self.pane.reload_sets(select=made["set_id"])
+        elif code == 130:
+            self.status.set_message("Creating the task set was stopped; nothing was added.")
 
     # -- exchange -----------------------------------------------------------------------
     def export(self) -> None:
         from vspectrum_app.annotate.exchange import export_answers
 
         set_id, annotator = self.pane.sets.currentData(), self.pane.annotator.text().strip() or None
-        if self.ctx.workspace is None or not set_id:
+        ws = self.ctx.workspace
+        if ws is None or not set_id:
             self.status.set_message("Choose a task set to export.", "error")
             return
         default = f"{self.pane.store.get_set(set_id)['name']}-{annotator or 'everyone'}.json"
         path, _ = QFileDialog.getSaveFileName(self, "Export answers", default, "Annotation exports (*.json)")
         if path:
-            n = export_answers(self.ctx.workspace, set_id, annotator, Path(path))
-            self.status.set_message(f"{n} answers written to {path}", "success")
+            self.status.set_message(f"Writing {path}...")
+            self._worker.run(lambda: export_answers(ws, set_id, annotator, Path(path)),
+                             lambda n: self.status.set_message(f"{n} answers written to {path}", "success"),
+                             lambda message: self.status.set_message(f"Could not export: {message}", "error"))
 
     def import_files(self) -> None:
-        from vspectrum_app.annotate.exchange import import_answers
-
         if self.ctx.workspace is None:
             return
         paths, _ = QFileDialog.getOpenFileNames(self, "Import answers", "", "Annotation exports (*.json)")
-        lines, last_set = [], None
-        for path in paths:
-            try:
-                report = import_answers(self.ctx.workspace, Path(path))
-            except AnnotationError as exc:
-                lines.append(str(exc))
-                continue
-            lines.append(f"{Path(path).name}: {report.describe()}")
-            last_set = report.set_id
+        if paths:
+            ws = self.ctx.workspace
+            self.status.set_message(f"Importing {len(paths)} file(s)...")
+            self._worker.run(lambda: _import_all(ws, paths), self._imported,
+                             lambda message: self.status.set_message(f"Could not import: {message}", "error"))
+
+    def _imported(self, outcome: tuple[list[str], str | None]) -> None:
+        lines, last_set = outcome
         self.status.set_message("; ".join(lines))
         if last_set:
             self.pane.reload_sets(select=last_set)
@@ -594,13 +563,19 @@ class SetsPanel(QWidget):
 
     # -- results ------------------------------------------------------------------------
     def refresh(self) -> None:
+        """The chosen set's report (agreement, and the run's filtered scores), computed on the worker."""
         from vspectrum_app.annotate.report import set_report
 
-        set_id = self.pane.sets.currentData()
-        if self.ctx.workspace is None or not set_id:
+        self._generation += 1
+        generation, ws = self._generation, self.ctx.workspace
+        set_id, run_id = self.pane.sets.currentData(), self.run.currentData()
+        if ws is None or not set_id:
             self._show_report(None)
             return
-        self._show_report(set_report(self.ctx.workspace, set_id, run_id=self.run.currentData()))
+        self._worker.run(lambda: set_report(ws, set_id, run_id=run_id),
+                         lambda report: generation == self._generation and self._show_report(report),
+                         lambda message: generation == self._generation and self.status.set_message(
+                             f"Cannot compute the report: {message}", "error"))
 
     def _show_report(self, report: dict | None) -> None:
         self.summary.setText("" if report is None else

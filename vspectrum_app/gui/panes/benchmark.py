@@ -7,16 +7,18 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSpinBox,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.gui.job_log import JobProgress
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.plots import BarPlot, RadarPlot
+from vspectrum_app.gui.workers import Worker
 
 REDRAW_MS = 100  # live plots redraw on a timer, never per event
 ESTIMATE_DELAY_MS = 800  # the estimate refreshes this long after the form stops changing
@@ -72,11 +74,33 @@ def run_holder(ws, run_id: str):
     return lock_holder(ws.root, RUN_LOCK, run_id)
 
 
+def _unfinished_runs(ws) -> tuple[list[tuple[str, str]], list[str]]:
+    """(run id, what the resume list says) for each unfinished run, and the runs another process holds."""
+    from vspectrum_app.bench.store import RunStore
+
+    store = RunStore(ws)
+    labels = store.labels()
+    offered, held = [], []
+    for run in store.runs():
+        if run["status"] != "done" and run["done"] < run["total"]:
+            holder = run_holder(ws, run["id"])
+            if holder is not None:  # another process is running it: resuming would pay twice
+                held.append(f"{run['id']} (run by {holder.describe()})")
+                continue
+            name = labels.get(run["id"], {}).get("name") or run["id"]
+            offered.append((run["id"], f"{name}: {run['done']}/{run['total']} items, {', '.join(run['targets'])}"))
+    return offered, held
+
+
 class BenchmarkPane(QWidget):
+    unfinished_loaded = Signal()  # the unfinished runs are listed (read on the worker pool)
+
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
         self.job = None
+        self._worker = Worker(self)  # listing the runs counts every run's items: off the GUI thread
+        self._listing = 0            # a list from an older request is dropped
         self.run_id: str | None = None
         self._estimate_job = None
         self.counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -177,7 +201,7 @@ class BenchmarkPane(QWidget):
         # -- live view
         self.radar = RadarPlot("Scores per value (live)")
         self.bars = BarPlot("Score per value")
-        self.progress = QProgressBar()
+        self.progress = JobProgress(with_message=False)
         self.progress.setAccessibleName("Run progress (items)")
         self.counters = MessageLabel("No run yet.", lines=2)
         self.wait_label = MessageLabel(lines=1)
@@ -271,25 +295,22 @@ class BenchmarkPane(QWidget):
             self.estimate_label.set_message("")
 
     def _load_unfinished(self) -> None:
-        self.resume_combo.clear()
-        if not self.ctx.workspace:
-            self._update_resume()
+        self._listing += 1
+        listing, ws = self._listing, self.ctx.workspace
+        if not ws:
+            self._fill_unfinished([], [])
             return
-        from vspectrum_app.bench.store import RunStore
+        self._worker.run(lambda: _unfinished_runs(ws),
+                         lambda found: listing == self._listing and self._fill_unfinished(*found),
+                         lambda message: self.error_label.set_message(f"Cannot read the runs: {message}", "error"))
 
-        store = RunStore(self.ctx.workspace)
-        labels = store.labels()
-        self._held = []
-        for run in store.runs():
-            if run["status"] != "done" and run["done"] < run["total"]:
-                holder = run_holder(self.ctx.workspace, run["id"])
-                if holder is not None:  # another process is running it: resuming would pay twice
-                    self._held.append(f"{run['id']} (run by {holder.describe()})")
-                    continue
-                name = labels.get(run["id"], {}).get("name") or run["id"]
-                self.resume_combo.addItem(f"{name}: {run['done']}/{run['total']} items, {', '.join(run['targets'])}",
-                                          run["id"])
+    def _fill_unfinished(self, offered: list[tuple[str, str]], held: list[str]) -> None:
+        self.resume_combo.clear()
+        for run_id, text in offered:
+            self.resume_combo.addItem(text, run_id)
+        self._held = held
         self._update_resume()
+        self.unfinished_loaded.emit()
 
     def _update_resume(self) -> None:
         idle = self.job is None
@@ -518,8 +539,7 @@ class BenchmarkPane(QWidget):
             self.table.setItem(0, col, cell)
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
+        self.progress.on_progress(done, total)
         if self._status is None:  # before the engine's first status: items only
             self.counters.set_message(f"{done}/{total} items done")
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImageReader, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QListView, QListWidget,
-                               QListWidgetItem, QPlainTextEdit, QProgressBar, QSpinBox, QSplitter, QTableWidget,
+                               QListWidgetItem, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
+from vspectrum_app.gui.job_log import JobLog, JobProgress
 
 THUMB = QSize(90, 160)       # the feeds are vertical video
 MAX_THUMBS = 500             # oldest tiles are dropped so a long crawl does not grow memory without bound
@@ -92,7 +93,7 @@ class CrawlPane(QWidget):
         self.controls.start_requested.connect(self.start)
 
         # -- live view
-        self.progress = QProgressBar()
+        self.progress = JobProgress()
         self.counters = QLabel()
         self.thumbs = QListWidget()
         self.thumbs.setViewMode(QListView.ViewMode.IconMode)
@@ -100,9 +101,7 @@ class CrawlPane(QWidget):
         self.thumbs.setResizeMode(QListView.ResizeMode.Adjust)
         self.thumbs.setMovement(QListView.Movement.Static)
         self.thumbs.setUniformItemSizes(True)
-        self.log = QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(5000)
+        self.log = JobLog()
         live = QWidget()
         ll = QVBoxLayout(live)
         ll.addWidget(self.progress)
@@ -162,12 +161,10 @@ class CrawlPane(QWidget):
         self.thumbs.clear()
         self.log.clear()
         self._show_counts()
-        self.progress.setRange(0, self.count.value())
-        self.progress.setValue(0)
+        self.progress.start(self.count.value())
         self.job = job = self.ctx.run_job("Crawl", self.crawl_args())
         job.event.connect(self._on_event)
-        job.progress.connect(self._on_progress)
-        job.log.connect(self._on_log)
+        self.log.follow(job, self.progress)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._finished)
         self.controls.attach(job)
@@ -216,15 +213,6 @@ class CrawlPane(QWidget):
         self.thumbs.insertItem(0, item)  # newest first: what the browser shows now is at the top
         while self.thumbs.count() > MAX_THUMBS:
             self.thumbs.takeItem(self.thumbs.count() - 1)
-
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        if message:
-            self.progress.setFormat(f"%v/%m  {message}")
-
-    def _on_log(self, level: str, message: str) -> None:
-        self.log.appendPlainText(message if level == "info" else f"{level}: {message}")
 
     def _on_failed(self, message: str) -> None:
         self._error = message

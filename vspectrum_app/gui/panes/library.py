@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRegularExpression, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap, QRegularExpressionValidator
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListView, QMessageBox,
-                               QProgressBar, QPushButton, QSizePolicy, QSplitter, QStackedWidget, QTextBrowser, QVBoxLayout,
+                               QPushButton, QSizePolicy, QSplitter, QStackedWidget, QTextBrowser, QVBoxLayout,
                                QWidget)
 
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 from vspectrum_app.gui import style
+from vspectrum_app.gui.job_log import JobProgress
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.thumbnails import ThumbnailCache
 from vspectrum_app.gui.workers import Worker
@@ -213,11 +214,12 @@ class LibraryPane(QWidget):
         self.import_files_button = QPushButton("Import files...")
         self.index_button = QPushButton("Build index")
         self.coverage_button = QPushButton("Coverage chart")
-        self.progress = QProgressBar()
+        self.progress = JobProgress(with_message=False)  # the message goes to the status line
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
         self.status = MessageLabel(lines=2)
+        self.progress.message.connect(self.status.set_message)
         self.index_button.setToolTip("Embed the screenshots with the CLIP model chosen in Settings so they can be searched")
         self.coverage_button.setToolTip("How many screenshots lie close to each value's keywords")
         for w in (self.import_button, self.import_files_button, self.index_button, self.coverage_button):
@@ -522,9 +524,9 @@ class LibraryPane(QWidget):
         job = self.ctx.run_job(title, args)
         self._job = job
         self.progress.setVisible(True)
-        self.progress.setRange(0, 0)
+        self.progress.start()
         self.cancel_button.setVisible(True)
-        job.progress.connect(self._on_progress)
+        job.progress.connect(self.progress.on_progress)
         job.log.connect(lambda level, msg: self.status.set_message(msg))
         job.failed.connect(lambda msg: self.status.set_message(f"{title} failed: {msg}", "error"))
         self._finished_text = None
@@ -543,12 +545,6 @@ class LibraryPane(QWidget):
 
         job.finished.connect(finished)
         return job
-
-    def _on_progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setRange(0, max(total, 1) if total else 0)
-        self.progress.setValue(done)
-        if message:
-            self.status.set_message(message)
 
     def _need_workspace(self) -> bool:
         if self.ctx.workspace is None:

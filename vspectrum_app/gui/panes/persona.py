@@ -394,8 +394,7 @@ class PersonaPane(QWidget):
         self._error = None
         self.job = job = self.ctx.run_job(title, args)
         job.event.connect(self._on_event)
-        job.progress.connect(self.live.on_progress)
-        job.log.connect(self.live.on_log)
+        self.live.log.follow(job, self.live.progress)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._finished)
         self.controls.attach(job)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QImageReader, QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar, QSizePolicy, QSplitter, QVBoxLayout,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout,
                                QWidget)
 
 from vspectrum_app.gui import style
+from vspectrum_app.gui.job_log import JobLog, JobProgress
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.panes.persona_results import SeriesPlot, mix_bucket, mix_series, yes_rate_series
 
@@ -64,14 +65,12 @@ class LiveView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.shot)
         top.addLayout(side, 1)
-        self.progress = QProgressBar()
+        self.progress = JobProgress()
         self.yes_plot = SeriesPlot("Yes-rate per trial", "video in the trial", "yes so far (%)")
         self.mix_plot = SeriesPlot("Topic mix served", "video in the trial", "share of videos (%)", symbols=True)
         self.yes_plot.setToolTip("The running share of yes answers in each trial, video by video")
         self.mix_note = MessageLabel(lines=2)  # what the topic mix shows, or why it is empty
-        self.log = QPlainTextEdit()
-        self.log.setReadOnly(True)
-        self.log.setMaximumBlockCount(5000)
+        self.log = JobLog()
         for plot in (self.yes_plot, self.mix_plot):
             plot.setMinimumSize(180, 160)  # below this the pane scrolls instead of crushing the plots
         plots = QSplitter()
@@ -109,7 +108,7 @@ class LiveView(QWidget):
         self.bucket = mix_bucket(scrolls)
         self.threshold: float | None = None
         self.log.clear()
-        self.progress.setRange(0, 0)
+        self.progress.start()
         self._dirty = True
 
     # -- events -------------------------------------------------------------------------
@@ -153,15 +152,6 @@ class LiveView(QWidget):
         topics = f"; {', '.join(e['topics'])}" if e.get("topics") else ""
         self.log.appendPlainText(f"trial {int(e['trial']) + 1}, video {int(e['position']) + 1}: "
                                  f"{e['decision']}{score}{topics}")
-
-    def on_progress(self, done: int, total: int, message: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        if message:
-            self.progress.setFormat(f"%v/%m  {message}")
-
-    def on_log(self, level: str, message: str) -> None:
-        self.log.appendPlainText(message if level == "info" else f"{level}: {message}")
 
     # -- drawing ------------------------------------------------------------------------
     def redraw(self) -> None:

@@ -8,9 +8,8 @@ selection never freezes the window."""
 from __future__ import annotations
 
 import math
-import statistics
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
@@ -37,12 +36,15 @@ COUNTS_TIP = ("centred: the score minus the model's mean over its values. n: ans
 
 
 class ResultsPane(QWidget):
+    runs_loaded = Signal()  # the runs list is filled (it is read on the worker pool)
+
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
         self.reports: list[dict] = []
         self.names: dict[str, str] = {}     # run id -> the user's name for it ("" if none)
         self._generation = 0                # reports from an older selection are dropped
+        self._listing = 0                   # and runs lists from an older reload
         self._filling = False
         self._worker = Worker(self)
 
@@ -134,17 +136,27 @@ class ResultsPane(QWidget):
 
     # -- the runs list ------------------------------------------------------------------
     def reload(self) -> None:
-        self._filling = True
-        self.runs.setRowCount(0)
-        self._filling = False
-        if not self.ctx.workspace:
-            return
+        """The workspace's runs, read on the worker (counting every run's items takes a while)."""
         from vspectrum_app.bench.store import RunStore
 
-        store = RunStore(self.ctx.workspace)
-        labels = store.labels()
-        runs = list(reversed(store.runs()))
+        self._listing += 1
+        listing, ws = self._listing, self.ctx.workspace
+        if not ws:
+            self._filling = True
+            self.runs.setRowCount(0)
+            self._filling = False
+            return
+
+        def read() -> tuple[dict, list[dict]]:
+            store = RunStore(ws)
+            return store.labels(), list(reversed(store.runs()))
+
+        self._worker.run(read, lambda found: listing == self._listing and self._fill_runs(*found),
+                         lambda message: self.status.set_message(f"Cannot read the runs: {message}", "error"))
+
+    def _fill_runs(self, labels: dict, runs: list[dict]) -> None:
         self._filling = True
+        self.runs.setRowCount(0)
         self.runs.setRowCount(len(runs))
         for row, run in enumerate(runs):
             label = labels.get(run["id"], {"name": "", "note": ""})
@@ -166,6 +178,7 @@ class ResultsPane(QWidget):
             self.runs.setColumnWidth(col, min(self.runs.columnWidth(col), 150))
         if runs:
             self.runs.selectRow(0)
+        self.runs_loaded.emit()
 
     def _label_edited(self, item: QTableWidgetItem) -> None:
         if self._filling or item.column() not in (NAME_COL, NOTE_COL):
@@ -228,9 +241,12 @@ class ResultsPane(QWidget):
         vlm = [s for s in scores if s["mode"] == "vlm"]
         self._render_radar(vlm)
         self._render_map()
-        values = [v for v in SCHWARTZ_VALUES if any(s["value"] == v for s in vlm)]
-        self.value_means.set_groups(values, {"mean across models": [
-            _mean_with_interval([self._cell(s) for s in vlm if s["value"] == v]) for v in values]})
+        from vspectrum_app.bench.report import value_means
+
+        means = value_means(vlm)  # Fig. 6 over every selected run
+        values = [m["value"] for m in means]
+        self.value_means.set_groups(values, {"mean across models": [(m["mean"], m["ci_low"], m["ci_high"])
+                                                                    for m in means]})
         models = [(r["run_id"], m) for r in self.reports for m in r["models"] if m["mode"] == "vlm"]
         self.model_std.set_groups([self._label(run_id, m["target"], sep="\n") + f"\nsd {_fmt(m['std'])}"
                                    for run_id, m in models],
@@ -415,20 +431,6 @@ class ResultsPane(QWidget):
                                     "error")
             return
         self.status.set_message(f"Table saved to {path}", "success")
-
-
-def _mean_with_interval(cells: list[tuple]) -> tuple[float | None, float | None, float | None]:
-    """Fig. 6: the mean score across models (as the core's value_summary, but over every selected
-    run) and the mean of their bootstrap 95 % bounds: exact if the models' errors moved together,
-    wider than the truth if they are independent, so a conservative interval. ``cells``:
-    (score, low, high); no interval when any model has none."""
-    cells = [c for c in cells if c[0] is not None]
-    if not cells:
-        return None, None, None
-    mean = statistics.fmean(c[0] for c in cells)
-    if any(c[1] is None or c[2] is None for c in cells):
-        return mean, None, None
-    return mean, statistics.fmean(c[1] for c in cells), statistics.fmean(c[2] for c in cells)
 
 
 def _mean_sd(model: dict) -> tuple[float | None, float | None, float | None]:
