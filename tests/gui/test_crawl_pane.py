@@ -97,7 +97,7 @@ def test_live_view_counts_thumbnails_log_and_end(pane, ctx, qtbot, tmp_path):
     assert pane.counters.text() == "2 stored, 2 duplicates, 1 flagged, 5 videos seen"
     assert pane.thumbs.count() == 5
     newest, flagged = pane.thumbs.item(0), pane.thumbs.item(3)
-    assert newest.data(Qt.ItemDataRole.UserRole)["position"] == 4
+    assert newest.data(Qt.ItemDataRole.UserRole).position == 4
     assert "flagged: black_frame" in flagged.text() and flagged.foreground().color().name() == "#b00020"
     assert "https://sim.test/v/1" in flagged.toolTip() and "2024-05-01" in flagged.toolTip()
     assert not flagged.icon().isNull()

@@ -6,14 +6,13 @@ The child writes everything it finishes to the workspace as it goes, so cancelli
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from vspectrum_app.core import processes
+from vspectrum_app.core import events, processes
 from vspectrum_app.core.paths import cli_command
 
 
@@ -23,7 +22,7 @@ class Job(QObject):
 
     progress = Signal(int, int, str)      # done, total (0 = unknown), message
     log = Signal(str, str)                # level, message
-    event = Signal(dict)                  # every event, including progress/log/result
+    event = Signal(object)                # every core.events.Event, including Progress/Log/Result
     failed = Signal(str)                  # a one-sentence error (from the CLI's "error" event or stderr)
     finished = Signal(int)                # exit code (130 = cancelled)
 
@@ -93,25 +92,7 @@ class Job(QObject):
             self._handle_line(line.decode("utf-8", "replace").strip())
 
     def _handle_line(self, line: str) -> None:
-        if not line.startswith("{"):
-            if line:
-                self.output.append(line)
-            return
-        try:
-            event = json.loads(line)
-        except ValueError:
-            return
-        kind = event.get("type")
-        if kind == "progress":
-            self.progress.emit(int(event.get("done") or 0), int(event.get("total") or 0), event.get("message") or "")
-        elif kind == "log":
-            self.log.emit(event.get("level", "info"), event.get("message", ""))
-        elif kind == "error":
-            self.error = event.get("message", "")
-            self.failed.emit(self.error)
-        elif kind == "result":
-            self.result = event.get("data")
-        self.event.emit(event)
+        handle_event(self, events.decode(line))
 
     def _read_stderr(self) -> None:
         self._stderr = (self._stderr + bytes(self.process.readAllStandardError()).decode("utf-8", "replace"))[-20_000:]
@@ -130,6 +111,29 @@ class Job(QObject):
     @property
     def stderr(self) -> str:
         return self._stderr
+
+
+def handle_event(job, event: events.Event) -> None:
+    """What a job does with one decoded line of its child's stdout (``Job`` and the GUI
+    tests' fake job both call this): the human-readable lines are kept, progress, logs,
+    the error and the result get their own signals, and every event goes out on ``event``."""
+    match event:
+        case events.Output(text=text):
+            if text:
+                job.output.append(text)
+            return
+        case events.Garbled():
+            return  # half a line from a crashing child: its exit code and stderr tell the story
+        case events.Progress(done=done, total=total, message=message):
+            job.progress.emit(done or 0, total or 0, message or "")
+        case events.Log(level=level, message=message):
+            job.log.emit(level or "info", message or "")
+        case events.Error(message=message):
+            job.error = message or ""
+            job.failed.emit(job.error)
+        case events.Result(data=data):
+            job.result = data
+    job.event.emit(event)
 
 
 class JobManager(QObject):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from vspectrum_app.core import events
 from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
 from vspectrum_app.gui.message_label import MessageLabel
@@ -403,14 +404,14 @@ class PersonaPane(QWidget):
         self.tabs.setCurrentWidget(self.live)
 
     # -- job events ---------------------------------------------------------------------
-    def _on_event(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "persona_session":
-            self.live.session_started(event)
-        elif kind == "persona_step":
-            self.live.add_step(event)
-        elif kind == "result":
-            self._on_result(event.get("data") or [])
+    def _on_event(self, event: events.Event) -> None:
+        match event:
+            case events.PersonaSession():
+                self.live.session_started(event)
+            case events.PersonaStep():
+                self.live.add_step(event)
+            case events.Result(data=data):
+                self._on_result(data or [])
 
     def _on_failed(self, message: str) -> None:
         self._error = message
