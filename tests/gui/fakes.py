@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from vspectrum_app.core import events
+from vspectrum_app.core.operations import from_args, to_argv
 from vspectrum_app.gui.jobs import handle_event
 
 
@@ -43,13 +44,26 @@ class FakeJob(QObject):
         handle_event(self, events.decode(events.encode(event)))
 
 
+def assert_round_trips(params) -> list[str]:
+    """``params`` -> argv -> the real parser -> the same params; returns the argv."""
+    from vspectrum_app.cli import build_parser
+
+    argv = to_argv(params)
+    parsed = build_parser().parse_args(["--events", *argv])
+    assert from_args(type(params), parsed) == params, (argv, params)
+    return argv
+
+
 def use_fake_jobs(ctx):
     """Make ``ctx.run_job`` hand out FakeJobs instead of starting the CLI: ``ctx.started``
-    lists each job's (title, args), ``ctx.job`` is the latest one."""
+    lists each job's (title, params), ``ctx.job`` is the latest one. Every command line is
+    written (``to_argv``) and parsed back with the real ``vspectrum`` parser, which must give
+    the same params: a pane cannot start a job whose options the CLI would read otherwise."""
     ctx.started = []
 
-    def run_job(title, args):
-        ctx.started.append((title, args))
+    def run_job(title, params):
+        assert_round_trips(params)
+        ctx.started.append((title, params))
         ctx.job = FakeJob()
         return ctx.job
 

@@ -33,7 +33,7 @@ def _record(job):
 
 
 def test_job_and_fake_job_handle_the_same_lines_alike(qtbot):
-    real = Job("t", [], None)
+    real = Job("t", None, None)
     fake = FakeJob()
     real_seen, fake_seen = _record(real), _record(fake)
     for line in LINES:

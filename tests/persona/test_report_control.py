@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from vspectrum_app.persona.cli import format_report
+from vspectrum_app.persona.report import format_report
 from vspectrum_app.persona.metrics import alignment, difference_ci, trial_changes
 from vspectrum_app.persona.report import alignment_tables, matched_control, session_report
 from vspectrum_app.persona.store import SessionConfig, SessionStore, Step

@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from vspectrum_app.bench import ops
+from vspectrum_app.core.operations import add_parser
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     _register_bench(sub)
@@ -14,40 +17,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 # -- bench --------------------------------------------------------------------------------
 
 def _register_bench(sub) -> None:
-    from vspectrum_app.library.cli import add_clip_arguments
-
     p = sub.add_parser("bench", help="the preference benchmark: run, resume, report")
     cmds = p.add_subparsers(dest="bench_command", metavar="COMMAND")
-    c = cmds.add_parser("run", help="ask models the paper's questions about each value's images")
-    c.add_argument("--model", dest="targets", action="append", default=[], metavar="[PROVIDER:]MODEL",
-                   help="a model to evaluate (repeatable): PROVIDER:MODEL, or a bare model name at --provider")
-    c.add_argument("--provider", help="the provider of bare --model names")
-    c.add_argument("--values", nargs="+", metavar="VALUE", help="values to evaluate (default: all ten)")
-    c.add_argument("--keyword-set", metavar="SET", help="keyword set name, hash or JSON file")
-    c.add_argument("--k", type=int, default=5, help="images per keyword (paper: 5)")
-    c.add_argument("--repeats", type=int, default=1, help="answers sampled per image")
-    c.add_argument("--temperature", type=float)
-    c.add_argument("--max-tokens", type=int, default=300)
-    c.add_argument("--seed", type=int, default=0, help="bootstrap seed (and the API's seed where supported)")
-    c.add_argument("--describe-with", metavar="PROVIDER:MODEL",
-                   help="modality comparison: this model describes each image; the evaluated models also answer "
-                        "from the description alone")
-    c.add_argument("--text-model", dest="text_models", action="append", default=[], metavar="PROVIDER:MODEL",
-                   help="a text-only model answering from descriptions (needs --describe-with)")
-    c.add_argument("--prompts", type=Path, metavar="JSON", help="edited prompt texts (keys: like, why, describe, text_only with {description} "
-                        "and {question}, reversed)")
-    c.add_argument("--fresh", action="store_true", help="do not reuse answers cached by earlier runs")
-    c.add_argument("--dry-run", action="store_true", help="print calls, tokens, cost and time; send nothing")
-    c.add_argument("--acquiescence-probe", type=float, default=0.0, metavar="FRACTION",
-                   help="yes-bias probe: also ask the reversed question (prompts key 'reversed') about this share "
-                        "of each value's images")
-    c.add_argument("--strict", action="store_true",
-                   help="refuse the run when any keyword retrieves fewer than --k images")
-    add_clip_arguments(c)
+    c = add_parser(cmds, ops.Run, help="ask models the paper's questions about each value's images")
     c.set_defaults(func=cmd_bench_run)
 
-    c = cmds.add_parser("resume", help="continue an interrupted run: nothing finished is sent again")
-    c.add_argument("run_id")
+    c = add_parser(cmds, ops.Resume, help="continue an interrupted run: nothing finished is sent again")
     c.set_defaults(func=cmd_bench_resume)
 
     c = cmds.add_parser("report", help="scores with intervals, the paper's tables")

@@ -22,7 +22,7 @@ from vspectrum_app.bench.modality import NO_DESCRIPTION
 from vspectrum_app.bench.parsing import classify_answer, looks_like_refusal
 from vspectrum_app.bench.plan import IMAGE_TOKENS, PROBE
 from vspectrum_app.bench.prompts import PromptSet
-from vspectrum_app.bench.store import RunStore
+from vspectrum_app.bench.store import RUN_LOCK, RunStore
 from vspectrum_app.core import diskspace, locks
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.core.secrets import redact
@@ -33,7 +33,6 @@ from vspectrum_app.providers.ratelimit import RateLimiter
 from vspectrum_app.providers.retry import CircuitBreaker, ProviderUnavailable, with_retries
 
 MIN_FREE_BYTES = 1 << 20
-RUN_LOCK = "bench-run"  # core.locks kind: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 

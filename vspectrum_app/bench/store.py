@@ -14,6 +14,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+RUN_LOCK = "bench-run"  # core.locks kind held by the process running a run: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
+
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE bench_runs (

@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from vspectrum_app.core import events, processes
+from vspectrum_app.core.operations import Operation, job_argv, to_argv
 from vspectrum_app.core.paths import cli_command
 
 
@@ -26,9 +27,10 @@ class Job(QObject):
     failed = Signal(str)                  # a one-sentence error (from the CLI's "error" event or stderr)
     finished = Signal(int)                # exit code (130 = cancelled)
 
-    def __init__(self, title: str, args: list[str], workspace: str | None, parent: QObject | None = None):
+    def __init__(self, title: str, params: Operation | None, workspace: str | None, parent: QObject | None = None):
         super().__init__(parent)
-        self.title, self.args = title, args
+        self.title, self.params = title, params
+        self.args = to_argv(params) if params is not None else []  # the command words and options
         self.result: Any = None
         self.output: list[str] = []           # the command's human-readable stdout lines
         self.error: str | None = None
@@ -38,9 +40,8 @@ class Job(QObject):
         self._buffer = b""
         self.process = QProcess(self)
         program, *prefix = cli_command()
-        ws = ["--workspace", workspace] if workspace else []
         self.process.setProgram(program)
-        self.process.setArguments([*prefix, "--events", *ws, *args])
+        self.process.setArguments([*prefix, *job_argv(params, workspace)] if params is not None else prefix)
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")
         self.process.setProcessEnvironment(env)
@@ -145,8 +146,9 @@ class JobManager(QObject):
         super().__init__(parent)
         self.jobs: list[Job] = []
 
-    def start(self, title: str, args: list[str], workspace: str | None) -> Job:
-        job = Job(title, args, workspace, self)
+    def start(self, title: str, params: Operation, workspace: str | None) -> Job:
+        """``params`` as a child's command line through ``to_argv``, the inverse of the CLI's parser."""
+        job = Job(title, params, workspace, self)
         self.jobs.append(job)
         job.finished.connect(lambda _code, j=job: self._done(j))
         job.start()

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from vspectrum_app.core import csvfile
+from vspectrum_app.core.operations import add_parser
+from vspectrum_app.persona import ops
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,51 +23,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("files", nargs="+", type=Path)
     c.set_defaults(func=cmd_import)
 
-    c = cmds.add_parser("run", help="new sessions: each persona x model role-plays on a feed (or a control policy)",
-                        description="Each persona with each model (or the control policy) scrolls the feed for "
-                                    "TRIALS x SCROLLS videos: capture 2 s in, ask, watch on yes, scroll on no.")
-    c.add_argument("--persona", action="append", required=True, metavar="NAME",
-                   help="a persona from `persona list` (repeat for several)")
-    c.add_argument("--provider", help="provider for bare --model names (see `vspectrum providers list`)")
-    c.add_argument("--model", action="append", default=[], metavar="[PROVIDER:]MODEL",
-                   help="model to role-play (repeat for several)")
-    c.add_argument("--strategy", choices=("simple", "isq", "control"), default="simple",
-                   help="simple (yes/no), isq (the seven questions) or control (random watch/skip, no model)")
-    c.add_argument("--control-rate", type=float, help="control: probability of watching (default 0.2)")
-    c.add_argument("--match", metavar="SESSION", help="control: use this session's watch rate")
-    c.add_argument("--platform", choices=("sim", "tiktok", "youtube", "instagram"), default="sim")
-    c.add_argument("--skin", choices=("tiktok", "youtube", "instagram"), default="tiktok",
-                   help="the simulator's layout")
-    c.add_argument("--trials", type=int, default=10, help="trials, each on a fresh feed profile (default 10)")
-    c.add_argument("--scrolls", type=int, default=100, help="videos per trial (default 100)")
-    c.add_argument("--window", type=int, default=50, help="n of 'first/last n videos' (default 50)")
-    c.add_argument("--watch", type=float, default=45.0, dest="watch_s", help="seconds watched on a yes (default 45)")
-    c.add_argument("--capture-at", type=float, default=2.0, dest="capture_at_s",
-                   help="screenshot this many seconds into each video (default 2)")
-    c.add_argument("--threshold", type=float, default=60.0, help="ISQ: watch when S%% exceeds this (default 60)")
-    c.add_argument("--temperature", type=float)
-    c.add_argument("--seed", type=int, default=0, help="trial t's feed uses seed SEED*1000+t")
-    c.add_argument("--prompt-file", type=Path, help="a prompt template instead of the paper's ({traits}, {max_trait})")
-    sim = c.add_argument_group("simulator")
-    sim.add_argument("--speed", type=float, default=10.0, help="virtual clock speed (default 10)")
-    sim.add_argument("--images", metavar="DIR", help="serve this folder (sub-folders are topics), not the workspace")
-    _add_run_options(c)
+    c = add_parser(cmds, ops.Run, help="new sessions: each persona x model role-plays on a feed (or a control policy)",
+                   description="Each persona with each model (or the control policy) scrolls the feed for "
+                               "TRIALS x SCROLLS videos: capture 2 s in, ask, watch on yes, scroll on no.")
     c.set_defaults(func=cmd_run)
 
-    c = cmds.add_parser("resume", help="go on with unfinished sessions (nothing finished is redone)")
-    c.add_argument("sessions", nargs="+", metavar="SESSION")
-    _add_run_options(c)
+    c = add_parser(cmds, ops.Resume, help="go on with unfinished sessions (nothing finished is redone)")
     c.set_defaults(func=cmd_resume)
 
-    c = cmds.add_parser("replay", help="counterfactual replay: show a recorded feed to another model or persona",
-                        description="What would model B (or persona P) have watched on session A's feed? The "
-                                    "recorded screenshots are asked again offline; the feed does not react.")
-    c.add_argument("source", metavar="SESSION")
-    c.add_argument("--persona", help="another persona (default: the session's)")
-    c.add_argument("--provider")
-    c.add_argument("--model", metavar="[PROVIDER:]MODEL", help="another model (default: the session's)")
-    c.add_argument("--strategy", choices=("simple", "isq"))
-    c.add_argument("--prompt-file", type=Path)
+    c = add_parser(cmds, ops.Replay, help="counterfactual replay: show a recorded feed to another model or persona",
+                   description="What would model B (or persona P) have watched on session A's feed? The "
+                               "recorded screenshots are asked again offline; the feed does not react.")
     c.set_defaults(func=cmd_replay)
 
     c = cmds.add_parser("add", help="add a persona, or edit one (--replace OLD_NAME)")
@@ -137,16 +105,6 @@ def cmd_delete(args, ctx) -> int:
     PersonaLibrary(ctx.workspace()).delete(args.name)
     print(f"persona {args.name} deleted")
     return 0
-
-
-def _add_run_options(c) -> None:
-    c.add_argument("--headless", action="store_true", default=None,
-                   help="no visible window (default: visible when there is a display)")
-    c.add_argument("--browser", metavar="PATH", help="Chromium/Chrome/Edge executable (default: Settings, then found)")
-    c.add_argument("--sim-url", help="a running simulator (default: one is started for the run)")
-    c.add_argument("--start-url", help="real platforms: start from this page instead of the platform's feed")
-    c.add_argument("--wall-timeout", type=float,
-                   help="seconds to wait for you at a login wall (default 300 watched, 0 headless)")
 
 
 def _run_options(args):
@@ -256,7 +214,7 @@ def _execute(sessions: list[str], args, ctx) -> int:
 
 
 def _print_result(sessions: list[str], ctx) -> None:
-    from vspectrum_app.persona.report import session_report
+    from vspectrum_app.persona.report import format_report, session_report
 
     reports = [session_report(ctx.workspace(), s) for s in sessions]
     if ctx.json or ctx.args.events:
@@ -286,7 +244,7 @@ REPORT_COLUMNS = ("session_id", "persona", "provider", "model", "platform", "str
 
 
 def cmd_report(args, ctx) -> int:
-    from vspectrum_app.persona.report import session_report
+    from vspectrum_app.persona.report import format_report, session_report
 
     ws = ctx.workspace()
     reports = [session_report(ws, s) for s in args.sessions]
@@ -332,33 +290,3 @@ def _print_tables(reports: list[dict], fmt: str, ctx) -> int:
 
 def _num(v, digits: int = 1) -> str:
     return "n/a" if v is None else f"{v:.{digits}f}"
-
-
-def format_report(r: dict) -> str:
-    def pct(v):
-        return "n/a" if v is None else f"{v:.1f}%"
-
-    who = f"{r['provider']}:{r['model']}" if r["model"] else r["strategy"]
-    lines = [f"{r['session_id']}: {r['persona']} / {who} / {r['strategy']} / {r['platform']}",
-             f"  trials {r['trials_done']}/{r['trials']}, {r['steps']} videos; decisions {r['decisions']}",
-             f"  related content (yes) first {r['window']}: {pct(r['first_rate'])}   last {r['window']}: "
-             f"{pct(r['last_rate'])}   change: {pct(r['change'])}"
-             + (f" (permutation p = {r['change_p']:.3f})" if r.get("change_p") is not None else ""),
-             f"  I_avg: {pct(r['i_avg'])}" + (f"  (95% CI {r['i_avg_ci95'][0]:.1f} to {r['i_avg_ci95'][1]:.1f})"
-                                              if r["i_avg_ci95"] else "")]
-    if r["undefined_trials"]:
-        lines.append(f"  trials with no yes in the first {r['window']} (left out of I_avg): {r['undefined_trials']}")
-    from vspectrum_app.persona.report import control_lines
-
-    lines += control_lines(r)
-    if "served_related" in r:
-        s = r["served_related"]
-        lines.append(f"  served on-persona content (simulator ground truth): {pct(s['first_rate'])} -> "
-                     f"{pct(s['last_rate'])}")
-    if "learnt_profile" in r:
-        top = ", ".join(f"{k} {v:.2f}" for k, v in list(r["learnt_profile"].items())[:5])
-        ranks = r.get("intended_rank", {})
-        intended = ", ".join(f"{w} (rank {ranks[w]} of {len(r['learnt_profile'])})" if w in ranks else w
-                             for w in r["intended"]["values"] + r["intended"]["topics"])
-        lines.append(f"  recommender learnt: {top}; intended: {intended}")
-    return "\n".join(lines)

@@ -216,3 +216,31 @@ def _table_row(r: dict[str, Any]) -> dict[str, Any]:
             "incomplete_trials": len(r.get("incomplete_trials", [])),
             "control_i_avg": r.get("control_i_avg"), "minus_control": r.get("minus_control"),
             "minus_control_ci95": r.get("minus_control_ci95")}
+
+
+def format_report(r: dict) -> str:
+    def pct(v):
+        return "n/a" if v is None else f"{v:.1f}%"
+
+    who = f"{r['provider']}:{r['model']}" if r["model"] else r["strategy"]
+    lines = [f"{r['session_id']}: {r['persona']} / {who} / {r['strategy']} / {r['platform']}",
+             f"  trials {r['trials_done']}/{r['trials']}, {r['steps']} videos; decisions {r['decisions']}",
+             f"  related content (yes) first {r['window']}: {pct(r['first_rate'])}   last {r['window']}: "
+             f"{pct(r['last_rate'])}   change: {pct(r['change'])}"
+             + (f" (permutation p = {r['change_p']:.3f})" if r.get("change_p") is not None else ""),
+             f"  I_avg: {pct(r['i_avg'])}" + (f"  (95% CI {r['i_avg_ci95'][0]:.1f} to {r['i_avg_ci95'][1]:.1f})"
+                                              if r["i_avg_ci95"] else "")]
+    if r["undefined_trials"]:
+        lines.append(f"  trials with no yes in the first {r['window']} (left out of I_avg): {r['undefined_trials']}")
+    lines += control_lines(r)
+    if "served_related" in r:
+        s = r["served_related"]
+        lines.append(f"  served on-persona content (simulator ground truth): {pct(s['first_rate'])} -> "
+                     f"{pct(s['last_rate'])}")
+    if "learnt_profile" in r:
+        top = ", ".join(f"{k} {v:.2f}" for k, v in list(r["learnt_profile"].items())[:5])
+        ranks = r.get("intended_rank", {})
+        intended = ", ".join(f"{w} (rank {ranks[w]} of {len(r['learnt_profile'])})" if w in ranks else w
+                             for w in r["intended"]["values"] + r["intended"]["topics"])
+        lines.append(f"  recommender learnt: {top}; intended: {intended}")
+    return "\n".join(lines)

@@ -7,6 +7,9 @@ import asyncio
 import getpass
 import sys
 
+from vspectrum_app.core.operations import add_parser
+from vspectrum_app.providers import ops
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     _register_keys(sub)
@@ -82,9 +85,7 @@ def _register_providers(sub) -> None:
     c = cmds.add_parser("remove", help="remove a provider (its key stays in the keyring)")
     c.add_argument("name")
     c.set_defaults(func=cmd_providers_remove)
-    c = cmds.add_parser("test", help="one tiny call: success, or the exact cause")
-    c.add_argument("name")
-    c.add_argument("--model", help="model to try (default: the provider's first)")
+    c = add_parser(cmds, ops.Check, help="one tiny call: success, or the exact cause")
     c.set_defaults(func=cmd_providers_test)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QIcon, QPixmap
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxL
                                QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from vspectrum_app.bench import ops as bench_ops
 from vspectrum_app.core import events
 from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES
@@ -67,7 +69,7 @@ def describe_retrieval(estimate: events.Estimate) -> tuple[str, str]:
 
 def run_holder(ws, run_id: str):
     """The process running ``run_id`` now (core.locks), or None when nobody does."""
-    from vspectrum_app.bench.runner import RUN_LOCK  # the engine: imported when first needed
+    from vspectrum_app.bench.store import RUN_LOCK
     from vspectrum_app.core.locks import lock_holder
 
     return lock_holder(ws.root, RUN_LOCK, run_id)
@@ -344,28 +346,24 @@ class BenchmarkPane(QWidget):
         else:
             self.estimate_timer.stop()
 
-    def _run_args(self) -> list[str] | None:
+    def _run_params(self) -> bench_ops.Run | None:
         if not self._validate():
             return None
-        args = ["bench", "run", "--values", *self._selected(self.values), "--k", str(self.k.value()),
-                "--repeats", str(self.repeats.value())]
-        for m in self._selected(self.models):
-            args += ["--model", m]
-        if self.keyword_set.currentData():
-            args += ["--keyword-set", self.keyword_set.currentData()]
-        return args + self.ctx.clip_args()
+        return bench_ops.Run(values=tuple(self._selected(self.values)), k=self.k.value(), repeats=self.repeats.value(),
+                             targets=tuple(self._selected(self.models)), keyword_set=self.keyword_set.currentData() or None,
+                             clip=self.ctx.clip_options())
 
     # -- actions ------------------------------------------------------------------------
     def estimate(self, auto: bool = False) -> None:
         self.estimate_timer.stop()
-        args = self._run_args()
-        if args is None:
+        params = self._run_params()
+        if params is None:
             return
         if self._estimate_job is not None and getattr(self._estimate_job, "running", False):
             self._estimate_job.cancel()  # the form changed: the old estimate is moot
         self.estimate_label.set_message("Estimating...")
         self.retrieval_label.set_message("")
-        job = self._estimate_job = self.ctx.run_job("Estimate", args + ["--dry-run"])
+        job = self._estimate_job = self.ctx.run_job("Estimate", replace(params, dry_run=True))
         job.event.connect(lambda e, j=job: isinstance(e, events.Estimate) and j is self._estimate_job
                           and self._show_estimate(e))
         job.failed.connect(lambda msg, j=job: j is self._estimate_job and self.estimate_label.set_message(
@@ -397,14 +395,14 @@ class BenchmarkPane(QWidget):
                 + "; less if answers are already in the workspace.")
 
     def start(self) -> None:
-        args = self._run_args()
-        if args is not None:
-            self._launch("Benchmark run", args)
+        params = self._run_params()
+        if params is not None:
+            self._launch("Benchmark run", params)
 
     def resume(self) -> None:
         run_id = self.resume_combo.currentData()
         if run_id:
-            self._launch(f"Resume {run_id}", ["bench", "resume", run_id], run_id=run_id)
+            self._launch(f"Resume {run_id}", bench_ops.Resume(run_id=run_id), run_id=run_id)
 
     def delete_run(self) -> None:
         """Delete the chosen unfinished run, after asking: for runs nobody wants to finish."""
@@ -436,7 +434,7 @@ class BenchmarkPane(QWidget):
             self.wait_label.set_message("Stopping after the calls in flight...")
             self.job.cancel()
 
-    def _launch(self, title: str, args: list[str], run_id: str | None = None) -> None:
+    def _launch(self, title: str, params: bench_ops.Run | bench_ops.Resume, run_id: str | None = None) -> None:
         if self.ctx.workspace is None:
             self.error_label.set_message("Open a workspace first (File menu).", "error")
             return
@@ -450,7 +448,7 @@ class BenchmarkPane(QWidget):
         if run_id:
             self._load_existing(run_id)
         self._started = time.monotonic()
-        self.job = self.ctx.run_job(title, args)
+        self.job = self.ctx.run_job(title, params)
         self.job.event.connect(self._on_event)
         self.job.progress.connect(self._on_progress)
         self.job.failed.connect(lambda msg: self.error_label.set_message(msg, "error"))

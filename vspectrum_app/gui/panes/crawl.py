@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from vspectrum_app.core import events
+from vspectrum_app.crawl.ops import Crawl
 from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
 
@@ -141,16 +142,16 @@ class CrawlPane(QWidget):
         # the simulator is ours to hammer; real sites get the politeness delay from Settings
         self.delay.setValue(0.0 if is_sim else float(self.ctx.settings.get("crawl_delay_s") or 0))
 
-    def crawl_args(self) -> list[str]:
-        """The `vspectrum crawl` command line for the form as it stands."""
+    def crawl_params(self) -> Crawl:
+        """The `vspectrum crawl` job for the form as it stands."""
         platform = self.platform.currentData()
-        args = ["crawl", "--platform", platform, "--count", str(self.count.value()),
-                "--delay", f"{self.delay.value():g}"]
-        if not self.show_browser.isChecked():
-            args.append("--headless")
+        sim = {}
         if platform == "sim":
-            args += self.sim_box.args() + ["--seed", str(self.seed.value())]
-        return args + self.ctx.clip_args()  # captures are embedded with the Settings' model
+            skin, images = self.sim_box.choice()
+            sim = dict(skin=skin, images=images, seed=self.seed.value())
+        return Crawl(platform=platform, count=self.count.value(), delay=self.delay.value(),
+                     headless=None if self.show_browser.isChecked() else True,
+                     clip=self.ctx.clip_options(), **sim)  # captures are embedded with the Settings' model
 
     # -- actions ------------------------------------------------------------------------
     def start(self) -> None:
@@ -165,7 +166,7 @@ class CrawlPane(QWidget):
         self._show_counts()
         self.progress.setRange(0, self.count.value())
         self.progress.setValue(0)
-        self.job = job = self.ctx.run_job("Crawl", self.crawl_args())
+        self.job = job = self.ctx.run_job("Crawl", self.crawl_params())
         job.event.connect(self._on_event)
         job.progress.connect(self._on_progress)
         job.log.connect(self._on_log)
