@@ -83,21 +83,10 @@ def add_backend_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def clip_spec_from_args(args):
-    from dataclasses import replace
+    """The CLIP model the command's options (``add_clip_arguments``) choose."""
+    from vspectrum_app.core.operations import from_args
 
-    from vspectrum_app.core.settings import Settings
-    from vspectrum_app.library.embedder import ClipSpec
-
-    spec = ClipSpec.from_settings(Settings.load())
-    if getattr(args, "clip_config", None) or getattr(args, "clip_checkpoint", None):
-        spec = ClipSpec(model=args.clip_model or spec.model, pretrained=None,
-                        config=str(args.clip_config) if args.clip_config else None,
-                        checkpoint=str(args.clip_checkpoint) if args.clip_checkpoint else None)
-    if getattr(args, "clip_model", None):
-        spec = replace(spec, model=args.clip_model)
-    if getattr(args, "pretrained", None):
-        spec = replace(spec, pretrained=args.pretrained, checkpoint=None)
-    return spec
+    return from_args(ops.ClipOptions, args).spec()
 
 
 def cmd_index(args, ctx) -> int:

@@ -22,6 +22,24 @@ class ClipOptions(Options):
     clip_config: Path | None = option("--clip-config", metavar="FILE", help="open_clip model config JSON")
     clip_checkpoint: Path | None = option("--clip-checkpoint", metavar="FILE", help="checkpoint (state_dict) file")
 
+    def spec(self):
+        """The ``library.embedder.ClipSpec`` these options choose, on top of the Settings' model."""
+        from dataclasses import replace
+
+        from vspectrum_app.core.settings import Settings
+        from vspectrum_app.library.embedder import ClipSpec
+
+        spec = ClipSpec.from_settings(Settings.load())
+        if self.clip_config or self.clip_checkpoint:
+            spec = ClipSpec(model=self.clip_model or spec.model, pretrained=None,
+                            config=str(self.clip_config) if self.clip_config else None,
+                            checkpoint=str(self.clip_checkpoint) if self.clip_checkpoint else None)
+        if self.clip_model:
+            spec = replace(spec, model=self.clip_model)
+        if self.pretrained:
+            spec = replace(spec, pretrained=self.pretrained, checkpoint=None)
+        return spec
+
 
 @dataclass(frozen=True, kw_only=True)
 class BackendOptions(Options):
