@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from vspectrum_app.core import csvfile
-from vspectrum_app.core.operations import add_parser
+from vspectrum_app.core.operations import add_parser, from_args
 from vspectrum_app.persona import ops
 
 
@@ -107,109 +107,18 @@ def cmd_delete(args, ctx) -> int:
     return 0
 
 
-def _run_options(args):
-    from vspectrum_app.core.settings import Settings
-    from vspectrum_app.crawl import browser as browsers
-    from vspectrum_app.persona.runner import RunOptions
-
-    headless = (not browsers.has_display()) if args.headless is None else args.headless
-    wall = args.wall_timeout if args.wall_timeout is not None else (0.0 if headless else 300.0)
-    return RunOptions(headless=headless, browser=args.browser or Settings.load().get("browser_executable"),
-                      sim_url=args.sim_url, start_url=args.start_url, wall_timeout_s=wall)
-
-
-def _templates(path: Path | None, strategy: str):
-    from vspectrum_app.persona.prompts import PromptTemplates, load_template
-
-    if path is None:
-        return PromptTemplates()
-    text = load_template(path)
-    return PromptTemplates(**{strategy: text}) if strategy in ("simple", "isq") else PromptTemplates()
-
-
-def _models(refs: list[str], default_provider: str | None) -> list[tuple[str, str]]:
-    from vspectrum_app.cli import UserError
-
-    out = []
-    for ref in refs:
-        provider, sep, model = ref.partition(":")
-        if default_provider:  # bare names; a ':' stays part of the name (Ollama tags)
-            out.append((default_provider, ref))
-        elif sep:
-            out.append((provider, model))
-        else:
-            raise UserError(f"--model {ref}: say its provider with --provider, or write PROVIDER:MODEL")
-    return out
-
-
 def cmd_run(args, ctx) -> int:
-    from vspectrum_app.cli import UserError
-    from vspectrum_app.persona.personas import PersonaLibrary
-    from vspectrum_app.persona.runner import new_session, watch_rate
-
-    ws = ctx.workspace()
-    library = PersonaLibrary(ws)
-    personas = [library.get(name) for name in args.persona]
-    models = _models(args.model, args.provider)
-    if args.strategy == "control":
-        if models:
-            raise UserError("the control policy uses no model: leave out --model")
-        rate = watch_rate(ws, args.match) if args.match else (0.2 if args.control_rate is None else args.control_rate)
-        if not 0 <= rate <= 1:
-            raise UserError("--control-rate must be between 0 and 1")
-        models = [(None, None)]
-    elif not models:
-        raise UserError("say which model role-plays: --model PROVIDER:MODEL (or --strategy control)")
-    else:
-        rate = 0.2
-    settings = dict(platform=args.platform, skin=args.skin, trials=args.trials, scrolls=args.scrolls,
-                    window=args.window, watch_s=args.watch_s, capture_at_s=args.capture_at_s,
-                    threshold=args.threshold, temperature=args.temperature, seed=args.seed, control_rate=rate,
-                    time_scale=args.speed)
-    templates = _templates(args.prompt_file, args.strategy)
-    sessions = [new_session(ws, persona, args.strategy, provider=provider, model=model, templates=templates,
-                            images=args.images, **settings)
-                for persona in personas for provider, model in models]
-    return _execute(sessions, args, ctx)
-
-
-def cmd_resume(args, ctx) -> int:
-    from vspectrum_app.persona.store import SessionStore
-
-    store = SessionStore(ctx.workspace())
-    for s in args.sessions:
-        store.config(s)  # an unknown id fails before anything starts
-    return _execute(args.sessions, args, ctx)
-
-
-def cmd_replay(args, ctx) -> int:
-    from vspectrum_app.persona.personas import PersonaLibrary
-    from vspectrum_app.persona.runner import RunOptions, execute, new_replay
-    from vspectrum_app.persona.store import SessionStore
-
-    ws = ctx.workspace()
-    persona = PersonaLibrary(ws).get(args.persona) if args.persona else None
-    provider, model = (_models([args.model] if args.model else [], args.provider) or [(None, None)])[0]
-    strategy = args.strategy or SessionStore(ws).config(args.source).strategy
-    session = new_replay(ws, args.source, persona=persona, strategy=args.strategy, provider=provider, model=model,
-                         templates=_templates(args.prompt_file, strategy) if args.prompt_file else None)
-    ctx.reporter.emit("persona_session", session_id=session, index=1, count=1, replay_of=args.source)
-    ctx.reporter.log(f"replay {session} of {args.source}")
-    execute(ws, session, ctx.reporter, RunOptions())
-    _print_result([session], ctx)
+    _print_result(ops.run(from_args(ops.Run, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 
-def _execute(sessions: list[str], args, ctx) -> int:
-    from vspectrum_app.persona.runner import execute
+def cmd_resume(args, ctx) -> int:
+    _print_result(ops.run(from_args(ops.Resume, args), ctx.workspace(), ctx.reporter), ctx)
+    return 0
 
-    ws = ctx.workspace()
-    options = _run_options(args)
-    for n, session in enumerate(sessions, 1):
-        ctx.reporter.emit("persona_session", session_id=session, index=n, count=len(sessions))
-        ctx.reporter.log(f"session {session} ({n}/{len(sessions)})")
-        execute(ws, session, ctx.reporter, options)
-    _print_result(sessions, ctx)
+
+def cmd_replay(args, ctx) -> int:
+    _print_result(ops.run(from_args(ops.Replay, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 
