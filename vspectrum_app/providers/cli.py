@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
 
-from vspectrum_app.core.operations import add_parser
+from vspectrum_app.core.operations import add_parser, from_args
 from vspectrum_app.providers import ops
 
 
@@ -125,8 +124,6 @@ def cmd_providers_remove(args, ctx) -> int:
 
 
 def cmd_providers_test(args, ctx) -> int:
-    from vspectrum_app.providers.probe import probe_provider
-
-    ok, message = asyncio.run(probe_provider(args.name, args.model))
+    ok, message = ops.run(from_args(ops.Check, args))
     print(message, file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1

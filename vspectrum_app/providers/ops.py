@@ -16,3 +16,12 @@ class Check(Operation):
     command: ClassVar[tuple[str, ...]] = ("providers", "test")
     name: str = argument()
     model: str | None = option("--model", help="model to try (default: the provider's first)")
+
+
+def run(params: Check, ws=None, reporter=None) -> tuple[bool, str]:
+    """One tiny call to the provider: (whether it answered, what happened in one sentence)."""
+    import asyncio
+
+    from vspectrum_app.providers.probe import probe_provider
+
+    return asyncio.run(probe_provider(params.name, params.model))
