@@ -22,6 +22,7 @@ from typing import Any
 from vspectrum_app import __version__
 from vspectrum_app.core.errors import UserError
 from vspectrum_app.core.jobs import Cancelled, JsonLinesReporter, Reporter, TerminalReporter
+from vspectrum_app.core.operations import EVENTS_FLAG, WORKSPACE_FLAG
 from vspectrum_app.core.processes import become_group_leader
 
 # Modules with register(subparsers), one per command group. Add a line to add a group.
@@ -74,9 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "Run with no command to open the app.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--workspace", "-w", metavar="DIR",
+    parser.add_argument(WORKSPACE_FLAG, "-w", metavar="DIR",
                         help="workspace folder (default: $VSPECTRUM_WORKSPACE or the user data folder)")
-    parser.add_argument("--events", action="store_true",
+    parser.add_argument(EVENTS_FLAG, action="store_true",
                         help="report progress as JSON lines on stdout (used by the app's job runner)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in GROUPS:

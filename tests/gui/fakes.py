@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
+from vspectrum_app.core import events
+from vspectrum_app.core.operations import from_args, to_argv
+from vspectrum_app.gui.jobs import handle_event
+
 
 class FakeJob(QObject):
     """The signals and controls of gui.jobs.Job, driven by the test."""
 
     progress = Signal(int, int, str)
     log = Signal(str, str)
-    event = Signal(dict)
+    event = Signal(object)
     failed = Signal(str)
     finished = Signal(int)
     can_pause = True
@@ -19,6 +23,8 @@ class FakeJob(QObject):
     def __init__(self):
         super().__init__()
         self.result, self.paused, self.cancelled = None, False, False
+        self.output: list[str] = []
+        self.error: str | None = None
 
     def pause(self) -> bool:
         self.paused = True
@@ -30,24 +36,34 @@ class FakeJob(QObject):
     def cancel(self) -> None:
         self.cancelled = True
 
-    def send(self, event: dict) -> None:
-        """What Job._handle_line does with one JSON line."""
-        if event["type"] == "progress":
-            self.progress.emit(event["done"], event["total"], event.get("message", ""))
-        elif event["type"] == "log":
-            self.log.emit(event.get("level", "info"), event["message"])
-        elif event["type"] == "result":
-            self.result = event["data"]
-        self.event.emit(event)
+    def send(self, event: dict | events.Event) -> None:
+        """What Job does with one line of its child's stdout: the event goes over the wire
+        (``events.encode``) and back (``events.decode``), then to ``gui.jobs.handle_event``."""
+        if isinstance(event, dict):  # typed as the child's reporter types it: a drifted field fails here
+            event = events.make(**{("kind" if k == "type" else k): v for k, v in event.items()})
+        handle_event(self, events.decode(events.encode(event)))
+
+
+def assert_round_trips(params) -> list[str]:
+    """``params`` -> argv -> the real parser -> the same params; returns the argv."""
+    from vspectrum_app.cli import build_parser
+
+    argv = to_argv(params)
+    parsed = build_parser().parse_args(["--events", *argv])
+    assert from_args(type(params), parsed) == params, (argv, params)
+    return argv
 
 
 def use_fake_jobs(ctx):
     """Make ``ctx.run_job`` hand out FakeJobs instead of starting the CLI: ``ctx.started``
-    lists each job's (title, args), ``ctx.job`` is the latest one."""
+    lists each job's (title, params), ``ctx.job`` is the latest one. Every command line is
+    written (``to_argv``) and parsed back with the real ``vspectrum`` parser, which must give
+    the same params: a pane cannot start a job whose options the CLI would read otherwise."""
     ctx.started = []
 
-    def run_job(title, args):
-        ctx.started.append((title, args))
+    def run_job(title, params):
+        assert_round_trips(params)
+        ctx.started.append((title, params))
         ctx.job = FakeJob()
         return ctx.job
 

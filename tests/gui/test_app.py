@@ -167,11 +167,13 @@ def test_settings_key_goes_to_the_keyring_and_is_never_shown(window, memory_keyr
 
 def test_job_failure_is_one_clear_sentence(window, qtbot, tmp_path):
     window.open_workspace(tmp_path / "ws")
-    job = window.ctx.run_job("Search", ["library", "search"])
+    from vspectrum_app.bench.ops import Resume
+
+    job = window.ctx.run_job("Resume", Resume(run_id="nope"))
     messages = []
     job.failed.connect(messages.append)
     assert _wait_job(qtbot, job) == 1
-    assert messages == ["give a keyword to search for, or --value VALUE"]
+    assert messages == ["no benchmark run 'nope' in this workspace (see 'vspectrum bench list')"]
 
 
 def test_cancel_stops_a_job_and_keeps_its_work(window, qtbot, tmp_path):

@@ -46,8 +46,8 @@ def test_keyword_set_is_named_in_words_not_by_its_key(pane):
 def test_estimate_follows_the_form_and_speaks_items_and_calls(pane, qtbot):
     _tick_model(pane)
     qtbot.waitUntil(lambda: len(pane.ctx.started) == 1, timeout=10_000)  # refreshed without pressing Estimate
-    title, args = pane.ctx.started[-1]
-    assert title == "Estimate" and "--dry-run" in args and args[args.index("--k") + 1] == "5"
+    title, params = pane.ctx.started[-1]
+    assert title == "Estimate" and params.dry_run and params.k == 5
     pane.ctx.job.send({"type": "estimate", "items": 40, "calls": 120, "input_tokens": 95_000, "output_tokens": 6500,
                        "cost_usd": 0.0, "seconds": 120.0, "per_provider": {"fakelab": {"calls": 120}}})
     text = pane.estimate_label.full_text()
@@ -58,8 +58,8 @@ def test_estimate_follows_the_form_and_speaks_items_and_calls(pane, qtbot):
     pane.k.setValue(7)
     assert pane.estimate_label.full_text() == "Updating the estimate..."
     qtbot.waitUntil(lambda: len(pane.ctx.started) == 2, timeout=10_000)
-    _, args = pane.ctx.started[-1]
-    assert args[args.index("--k") + 1] == "7"
+    _, params = pane.ctx.started[-1]
+    assert params.k == 7
 
 
 def test_a_rate_limit_wait_is_shown_with_its_cause(pane, qtbot):

@@ -12,7 +12,9 @@ from PySide6.QtCore import Qt
 
 from tests.gui.fakes import use_fake_jobs
 from tests.plugins.library import make_image_bytes
+from vspectrum_app.crawl.ops import Crawl
 from vspectrum_app.gui.context import AppContext
+from vspectrum_app.library.ops import ClipOptions
 from vspectrum_app.gui.jobs import Job
 from vspectrum_app.gui.panes.crawl import CrawlPane
 
@@ -46,34 +48,32 @@ def _capture(position, outcome, image=None, flags=(), **extra):
 
 
 def test_arguments_for_each_platform_choice(pane, ctx, qtbot):
-    clip = ["--clip-model", "ViT-B-32", "--pretrained", "openai"]
+    clip = ClipOptions(clip_model="ViT-B-32", pretrained="openai")
     # the simulator: layout and seed, no politeness delay, a visible window by default
     _choose(pane, "sim")
     assert pane.sim_box.isVisible() and pane.delay.value() == 0
     pane.skin.setCurrentIndex(pane.skin.findData("instagram"))
     pane.seed.setValue(7)
     pane.count.setValue(12)
-    assert pane.crawl_args() == ["crawl", "--platform", "sim", "--count", "12", "--delay", "0",
-                                 "--skin", "instagram", "--seed", "7", *clip]
+    assert pane.crawl_params() == Crawl(platform="sim", count=12, delay=0.0, skin="instagram", seed=7, clip=clip)
     pane.images.setText("/data/shots")
     pane.show_browser.setChecked(False)
-    assert pane.crawl_args() == ["crawl", "--platform", "sim", "--count", "12", "--delay", "0", "--headless",
-                                 "--skin", "instagram", "--images", "/data/shots", "--seed", "7", *clip]
+    assert pane.crawl_params() == Crawl(platform="sim", count=12, delay=0.0, headless=True, skin="instagram",
+                                        images="/data/shots", seed=7, clip=clip)
     # real platforms: the Settings delay, no simulator options
     for platform in ("tiktok", "youtube", "instagram"):
         _choose(pane, platform)
         assert not pane.sim_box.isVisible() and pane.delay.value() == 2.5
-        assert pane.crawl_args() == ["crawl", "--platform", platform, "--count", "12", "--delay", "2.5",
-                                     "--headless", *clip]
+        assert pane.crawl_params() == Crawl(platform=platform, count=12, delay=2.5, headless=True, clip=clip)
     pane.show_browser.setChecked(True)
     pane.delay.setValue(4)
-    assert pane.crawl_args() == ["crawl", "--platform", "instagram", "--count", "12", "--delay", "4", *clip]
+    assert pane.crawl_params() == Crawl(platform="instagram", count=12, delay=4.0, clip=clip)
     # Start (Ctrl+Return) runs exactly that command as the "Crawl" job
     pane.activateWindow()
     qtbot.waitUntil(pane.isActiveWindow)
     qtbot.keyClick(pane, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: bool(ctx.started))  # a button's shortcut clicks it with a short animation
-    assert ctx.started == [("Crawl", ["crawl", "--platform", "instagram", "--count", "12", "--delay", "4", *clip])]
+    assert ctx.started == [("Crawl", Crawl(platform="instagram", count=12, delay=4.0, clip=clip))]
 
 
 def test_live_view_counts_thumbnails_log_and_end(pane, ctx, qtbot, tmp_path):
@@ -97,7 +97,7 @@ def test_live_view_counts_thumbnails_log_and_end(pane, ctx, qtbot, tmp_path):
     assert pane.counters.text() == "2 stored, 2 duplicates, 1 flagged, 5 videos seen"
     assert pane.thumbs.count() == 5
     newest, flagged = pane.thumbs.item(0), pane.thumbs.item(3)
-    assert newest.data(Qt.ItemDataRole.UserRole)["position"] == 4
+    assert newest.data(Qt.ItemDataRole.UserRole).position == 4
     assert "flagged: black_frame" in flagged.text() and flagged.foreground().color().name() == "#b00020"
     assert "https://sim.test/v/1" in flagged.toolTip() and "2024-05-01" in flagged.toolTip()
     assert not flagged.icon().isNull()
@@ -170,7 +170,7 @@ def test_sessions_tab_lists_the_workspace_sessions(pane, ctx):
 @pytest.mark.skipif(not Job.can_pause or not os.path.exists("/proc/self/stat"), reason="needs SIGSTOP and /proc")
 def test_job_pause_suspends_and_resume_continues_the_child(qtbot):
     # a real child process (Python sleeping) paused and resumed through the Job API
-    job = Job("sleep", [], None)
+    job = Job("sleep", None, None)
     job.process.setProgram(sys.executable)
     job.process.setArguments(["-c", "import time; time.sleep(30)"])
     job.start()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.gui.fakes import use_fake_jobs
+from tests.gui.fakes import assert_round_trips, use_fake_jobs
 from tests.plugins.sim import topic_image
 from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
 from vspectrum_app.gui.context import AppContext
@@ -15,6 +15,7 @@ from vspectrum_app.gui.panes import PANES
 from vspectrum_app.gui.panes import persona_library
 from vspectrum_app.gui.panes.persona import FormError, PersonaPane
 from vspectrum_app.gui.panes.persona_results import figure8_groups
+from vspectrum_app.persona import ops as persona_ops
 from vspectrum_app.persona.personas import PersonaError, PersonaLibrary
 from vspectrum_app.persona.store import SessionConfig, SessionStore, Step
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
@@ -106,11 +107,13 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     _choose(pane.strategy, "isq")
     pane.threshold.setValue(70)
     pane.images.setText("/data/topics")
-    common = ["--trials", "10", "--scrolls", "100", "--window", "50", "--watch", "45", "--capture-at", "2"]
-    assert pane.run_args() == ["persona", "run", "--persona", "Pet owner", "--persona", "Thrill seeker",
-                               "--model", "lab:m1", "--model", "lab:m2", "--strategy", "isq", "--platform", "sim",
-                               "--skin", "tiktok", "--images", "/data/topics", "--speed", "10", *common,
-                               "--threshold", "70", "--seed", "0", "--headless"]
+    headless = persona_ops.BrowserOptions(headless=True)
+    people, models = ("Pet owner", "Thrill seeker"), ("lab:m1", "lab:m2")
+    assert pane.run_params() == persona_ops.Run(
+        persona=people, model=models, strategy="isq", platform="sim", skin="tiktok", images="/data/topics",
+        speed=10.0, trials=10, scrolls=100, window=50, watch_s=45.0, capture_at_s=2.0, threshold=70.0, seed=0,
+        run_options=headless)
+    assert assert_round_trips(pane.run_params())[:2] == ["persona", "run"]
     # a real platform: no simulator options
     _choose(pane.platform, "youtube")
     _choose(pane.strategy, "simple")
@@ -119,14 +122,13 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     assert pane.window.value() == 10  # the default window follows the trial: min(50, videos / 2)
     pane.window.setValue(30)
     with pytest.raises(FormError, match="window"):
-        pane.run_args()
+        pane.run_params()
     assert not pane.start_button.isEnabled() and pane.field_errors[pane.window].isVisibleTo(pane)
     pane.window.setValue(10)
     assert pane.start_button.isEnabled()
-    assert pane.run_args() == ["persona", "run", "--persona", "Pet owner", "--persona", "Thrill seeker",
-                               "--model", "lab:m1", "--model", "lab:m2", "--strategy", "simple",
-                               "--platform", "youtube", "--trials", "2", "--scrolls", "20", "--window", "10",
-                               "--watch", "45", "--capture-at", "2", "--seed", "0", "--headless"]
+    assert pane.run_params() == persona_ops.Run(persona=people, model=models, strategy="simple", platform="youtube",
+                                                trials=2, scrolls=20, window=10, watch_s=45.0, capture_at_s=2.0,
+                                                seed=0, run_options=headless)
 
     # control: no model; a fixed watch rate, or matching a recorded session's
     sid = _recorded_session(ctx.workspace, "yyn")
@@ -134,21 +136,20 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     _choose(pane.strategy, "control")
     assert pane.control_box.isVisible() and not pane.models.isEnabled()
     pane.control_rate.setValue(0.35)
-    args = pane.run_args()
-    assert "--model" not in args and args[args.index("--strategy"):][:4] == ["--strategy", "control",
-                                                                              "--control-rate", "0.35"]
+    params = pane.run_params()
+    assert params.model == () and params.strategy == "control" and params.control_rate == 0.35
+    assert params.match is None and assert_round_trips(params)
     _choose(pane.match, sid)
-    args = pane.run_args()
-    assert args[args.index("--strategy"):][:4] == ["--strategy", "control", "--match", sid]
-    assert "--control-rate" not in args and "--model" not in args
+    params = pane.run_params()
+    assert params.strategy == "control" and params.match == sid
+    assert params.control_rate is None and params.model == () and assert_round_trips(params)
 
     # an edited prompt goes in a file; one without {traits} is refused
     _choose(pane.strategy, "simple")
     pane.custom_prompt.setChecked(True)
     assert pane.prompt.isVisible() and "{traits}" in pane.prompt.toPlainText()
     pane.prompt.setPlainText("You are:\n{traits}\nWould you watch this ({max_trait} traits)? {{'decision': 'yes'}}")
-    args = pane.run_args()
-    with open(args[args.index("--prompt-file") + 1], encoding="utf-8") as f:
+    with open(pane.run_params().prompt_file, encoding="utf-8") as f:
         assert f.read().startswith("You are:\n{traits}")
     pane.prompt.setPlainText("Would you watch this?")
     pane.start()
@@ -156,7 +157,7 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     pane.custom_prompt.setChecked(False)
 
     # Start (Ctrl+Return) runs exactly the form's command as the "Persona run" job
-    expected = pane.run_args()
+    expected = pane.run_params()
     pane.activateWindow()
     qtbot.waitUntil(pane.isActiveWindow)
     qtbot.keyClick(pane, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
@@ -315,16 +316,15 @@ def test_sessions_resume_replay_and_results(pane, fake_jobs, qtbot, tmp_path):
     pane.sessions.selectRow(rows[unfinished])
     assert pane.resume_button.isEnabled() and not pane.replay_button.isEnabled()
     qtbot.mouseClick(pane.resume_button, Qt.MouseButton.LeftButton)
-    assert ctx.started[-1] == (f"Resume {unfinished}", ["persona", "resume", unfinished, "--headless"])
+    headless = persona_ops.BrowserOptions(headless=True)
+    assert ctx.started[-1] == (f"Resume {unfinished}", persona_ops.Resume(sessions=(unfinished,), run_options=headless))
     ctx.job.finished.emit(0)
     pane.sessions.clearSelection()
     pane.sessions.selectRow(rows[done])
     assert pane.replay_button.isEnabled() and not pane.resume_button.isEnabled()
-    assert pane.replay_args(done, "lab:m2", strategy="isq") == ["persona", "replay", done, "--model", "lab:m2",
-                                                                 "--strategy", "isq"]
     pane.start_replay(done, "lab:m2", persona="Thrill seeker")
-    assert ctx.started[-1] == (f"Replay {done}", ["persona", "replay", done, "--model", "lab:m2",
-                                                  "--persona", "Thrill seeker"])
+    assert ctx.started[-1] == (f"Replay {done}", persona_ops.Replay(source=done, model="lab:m2",
+                                                                    persona="Thrill seeker"))
     ctx.job.finished.emit(0)
 
     # results: the report per session and Tables 3-8 (the control joins the simulator's table)
@@ -381,7 +381,7 @@ def test_a_tiny_session_runs_end_to_end(pane, ctx, qtbot, topic_folder, monkeypa
         pane.speed.setValue(50)
         pane.watch.setValue(5)
         pane.images.setText(str(topic_folder))
-        assert "--headless" in pane.run_args()
+        assert pane.run_params().run_options.headless
         pane.start()
         job = pane.job
         assert job is not None

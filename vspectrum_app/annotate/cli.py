@@ -5,23 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vspectrum_app.annotate import ops
+from vspectrum_app.core.operations import add_parser, from_args
+
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from vspectrum_app.library.cli import add_clip_arguments
-
     p = sub.add_parser("annotate", help="human validation: task sets, answers, agreement")
     cmds = p.add_subparsers(dest="annotate_command", metavar="COMMAND")
-    c = cmds.add_parser("create", help="sample a task set from the library")
-    c.add_argument("name")
-    c.add_argument("--kind", choices=("value", "representativeness"), default="value")
-    c.add_argument("--values", nargs="+", metavar="VALUE", help="values to sample (default: all ten)")
-    c.add_argument("--per-value", type=int, default=50, help="items per value (representativeness: items in all)")
-    c.add_argument("--k", type=int, default=5, help="images per keyword retrieved before sampling")
-    c.add_argument("--keyword-set", metavar="SET")
-    c.add_argument("--raters", type=int, default=3, help="annotators required per item")
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--json", action="store_true", help="the new set's id, name and size as JSON")
-    add_clip_arguments(c)
+    c = add_parser(cmds, ops.Create, help="sample a task set from the library")
     c.set_defaults(func=cmd_create)
     c = cmds.add_parser("next", help="the next question for an annotator (resumes where they stopped)")
     _walk_arguments(c)
@@ -59,22 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_create(args, ctx) -> int:
-    from vspectrum_app.annotate.sampling import create_representativeness_set, create_value_set_by_retrieval
-    from vspectrum_app.annotate.store import AnnotationStore
-    from vspectrum_app.library.cli import clip_spec_from_args
-
-    ws = ctx.workspace()
-    if args.kind == "representativeness":
-        set_id = create_representativeness_set(ws, args.name, size=args.per_value, raters=args.raters, seed=args.seed)
-    else:
-        set_id = create_value_set_by_retrieval(ws, args.name, clip_spec_from_args(args), keyword_set=args.keyword_set,
-                                               k=args.k, values=args.values, per_value=args.per_value,
-                                               raters=args.raters, seed=args.seed)
-    n = len(AnnotationStore(ws).items(set_id))
+    made = ops.run(from_args(ops.Create, args), ctx.workspace())
     if ctx.json:
-        ctx.print_json({"set_id": set_id, "name": args.name, "items": n})
+        ctx.print_json({"set_id": made.set_id, "name": made.name, "items": made.items})
     else:
-        print(f"task set {set_id} ({args.name}): {n} items")
+        print(f"task set {made.set_id} ({made.name}): {made.items} items")
     return 0
 
 

@@ -6,6 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from vspectrum_app.bench import ops
+from vspectrum_app.core.operations import add_parser, from_args
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     _register_bench(sub)
@@ -14,40 +17,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 # -- bench --------------------------------------------------------------------------------
 
 def _register_bench(sub) -> None:
-    from vspectrum_app.library.cli import add_clip_arguments
-
     p = sub.add_parser("bench", help="the preference benchmark: run, resume, report")
     cmds = p.add_subparsers(dest="bench_command", metavar="COMMAND")
-    c = cmds.add_parser("run", help="ask models the paper's questions about each value's images")
-    c.add_argument("--model", dest="targets", action="append", default=[], metavar="[PROVIDER:]MODEL",
-                   help="a model to evaluate (repeatable): PROVIDER:MODEL, or a bare model name at --provider")
-    c.add_argument("--provider", help="the provider of bare --model names")
-    c.add_argument("--values", nargs="+", metavar="VALUE", help="values to evaluate (default: all ten)")
-    c.add_argument("--keyword-set", metavar="SET", help="keyword set name, hash or JSON file")
-    c.add_argument("--k", type=int, default=5, help="images per keyword (paper: 5)")
-    c.add_argument("--repeats", type=int, default=1, help="answers sampled per image")
-    c.add_argument("--temperature", type=float)
-    c.add_argument("--max-tokens", type=int, default=300)
-    c.add_argument("--seed", type=int, default=0, help="bootstrap seed (and the API's seed where supported)")
-    c.add_argument("--describe-with", metavar="PROVIDER:MODEL",
-                   help="modality comparison: this model describes each image; the evaluated models also answer "
-                        "from the description alone")
-    c.add_argument("--text-model", dest="text_models", action="append", default=[], metavar="PROVIDER:MODEL",
-                   help="a text-only model answering from descriptions (needs --describe-with)")
-    c.add_argument("--prompts", type=Path, metavar="JSON", help="edited prompt texts (keys: like, why, describe, text_only with {description} "
-                        "and {question}, reversed)")
-    c.add_argument("--fresh", action="store_true", help="do not reuse answers cached by earlier runs")
-    c.add_argument("--dry-run", action="store_true", help="print calls, tokens, cost and time; send nothing")
-    c.add_argument("--acquiescence-probe", type=float, default=0.0, metavar="FRACTION",
-                   help="yes-bias probe: also ask the reversed question (prompts key 'reversed') about this share "
-                        "of each value's images")
-    c.add_argument("--strict", action="store_true",
-                   help="refuse the run when any keyword retrieves fewer than --k images")
-    add_clip_arguments(c)
+    c = add_parser(cmds, ops.Run, help="ask models the paper's questions about each value's images")
     c.set_defaults(func=cmd_bench_run)
 
-    c = cmds.add_parser("resume", help="continue an interrupted run: nothing finished is sent again")
-    c.add_argument("run_id")
+    c = add_parser(cmds, ops.Resume, help="continue an interrupted run: nothing finished is sent again")
     c.set_defaults(func=cmd_bench_resume)
 
     c = cmds.add_parser("report", help="scores with intervals, the paper's tables")
@@ -89,83 +64,26 @@ def cmd_bench_delete(args, ctx) -> int:
 
 
 def cmd_bench_run(args, ctx) -> int:
-    from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items, shortfall
-    from vspectrum_app.bench.prompts import PromptSet, load_prompts
-    from vspectrum_app.bench.store import RunStore
-    from vspectrum_app.core.errors import UserError
-    from vspectrum_app.core.values import SCHWARTZ_VALUES
-    from vspectrum_app.library import keywords
-    from vspectrum_app.library.cli import clip_spec_from_args
-    from vspectrum_app.library.search import Searcher
-    from vspectrum_app.providers.clients import Params
-    from vspectrum_app.providers.config import ProviderStore
-
-    ws = ctx.workspace()
-    providers = ProviderStore()
-    targets = _targets(args.targets, args.provider, providers)
-    for t in targets + [Target.parse(t) for t in args.text_models]:
-        providers.get(t.provider)  # unknown provider: one clear error before any work
-    prompts = load_prompts(args.prompts) if args.prompts else PromptSet()  # checked before anything is created
-    request = RunRequest(targets=targets, keyword_set=keywords.get_set(ws, args.keyword_set),
-                         values=args.values or list(SCHWARTZ_VALUES), k=args.k, repeats=args.repeats,
-                         params=Params(temperature=args.temperature, max_tokens=args.max_tokens,
-                                       seed=args.seed if args.temperature is not None else None),
-                         prompts=prompts,
-                         describe_with=Target.parse(args.describe_with) if args.describe_with else None,
-                         text_models=[Target.parse(t) for t in args.text_models], fresh=args.fresh, seed=args.seed,
-                         acquiescence_probe=args.acquiescence_probe)
-    searcher = Searcher(ws, clip_spec_from_args(args))
-    items = plan_items(searcher, request)
-    est = estimate(items, request, providers)
-    print(est.describe(), file=sys.stderr)
-    short = shortfall(est.retrieval, request.k)
-    if args.dry_run and ctx.args.events:
-        ctx.reporter.emit("estimate", calls=est.calls, input_tokens=est.input_tokens,
-                          output_tokens=est.output_tokens, cost_usd=est.cost_usd, seconds=est.seconds,
-                          items=len(items), per_provider=est.per_provider, retrieval=est.retrieval, k=request.k,
-                          shortfall=short)
-    if short and args.strict:
-        raise UserError(f"--strict: {len(short)} value(s) got fewer than {request.k} images for some keywords "
-                        f"({', '.join(short)}); nothing was sent")
-    if args.dry_run:
-        return 0
-    run_id = RunStore(ws).create_run(build_manifest(request, searcher, items, providers), items)
-    ctx.reporter.emit("run_created", run_id=run_id, items=len(items))
-    print(f"run {run_id}: {len(items)} items", file=sys.stderr)
-    return _execute(ctx, run_id)
-
-
-def _targets(texts: list[str], provider: str | None, providers) -> list:
-    """``--model`` values as targets. With ``--provider`` a value is a model name there, since
-    names may hold ':' themselves (Ollama's ``llama3:8b``), unless it starts with a configured
-    provider's name and ':'; without it, every value must be PROVIDER:MODEL."""
-    from vspectrum_app.bench.plan import PlanError, Target
-
-    if provider is None:
-        return [Target.parse(t) for t in texts]
-    if not texts:
-        raise PlanError(f"--provider {provider} needs at least one --model MODEL")
-    known = {p.name for p in providers.all()}
-    return [Target.parse(t) if t.partition(":")[0] in known and ":" in t else Target(provider, t) for t in texts]
+    params = from_args(ops.Run, args)
+    outcome = ops.run(params, ctx.workspace(), ctx.reporter)
+    return 0 if outcome is None else _print_outcome(ctx, outcome)
 
 
 def cmd_bench_resume(args, ctx) -> int:
-    return _execute(ctx, args.run_id)
+    return _print_outcome(ctx, ops.run(from_args(ops.Resume, args), ctx.workspace(), ctx.reporter))
 
 
-def _execute(ctx, run_id: str) -> int:
+def _print_outcome(ctx, outcome) -> int:
     from vspectrum_app.bench.report import run_report, to_table
-    from vspectrum_app.bench.runner import execute_run
 
-    ws = ctx.workspace()
-    outcome = execute_run(ws, run_id, ctx.reporter)
+    run_id = outcome.run_id
     for problem in outcome.problems:
         print(f"error: {problem}", file=sys.stderr)
     print(f"{outcome.sent} calls sent, {outcome.cached} answered from the workspace", file=sys.stderr)
     if outcome.status != "done":
         print(f"run {run_id} is {outcome.status} with {outcome.errors} items left: "
               f"'vspectrum bench resume {run_id}' continues it", file=sys.stderr)
-    print(to_table(run_report(ws, run_id)))
+    print(to_table(run_report(ctx.workspace(), run_id)))
     return 0 if outcome.status == "done" else 1
 
 

@@ -22,7 +22,7 @@ from vspectrum_app.bench.modality import NO_DESCRIPTION
 from vspectrum_app.bench.parsing import classify_answer
 from vspectrum_app.bench.plan import PROBE
 from vspectrum_app.bench.prompts import PromptSet
-from vspectrum_app.bench.store import RunStore
+from vspectrum_app.bench.store import RUN_LOCK, RunStore
 from vspectrum_app.core import diskspace, locks
 from vspectrum_app.core.answer_words import looks_like_refusal
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
@@ -36,7 +36,6 @@ from vspectrum_app.providers.ratelimit import RateLimiter
 from vspectrum_app.providers.retry import CircuitBreaker, ProviderUnavailable, with_retries
 
 MIN_FREE_BYTES = 1 << 20
-RUN_LOCK = "bench-run"  # core.locks kind: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from vspectrum_app.core import clock
 
+RUN_LOCK = "bench-run"  # core.locks kind held by the process running a run: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
+
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE bench_runs (

@@ -11,12 +11,13 @@ work, and finishes (or rolls back) the unit in flight before it stops.
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import threading
 import time
 from typing import Any, TextIO
+
+from vspectrum_app.core import events
 
 
 class Cancelled(Exception):
@@ -100,7 +101,8 @@ class RecordingReporter(Reporter):
 
 
 class JsonLinesReporter(Reporter):
-    """One JSON object per line on ``stream`` (stdout by default): the GUI's job protocol."""
+    """One JSON object per line on ``stream`` (stdout by default): the GUI's job protocol
+    (``core.events`` defines the events and their wire format)."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__()
@@ -108,7 +110,8 @@ class JsonLinesReporter(Reporter):
         self._lock = threading.Lock()
 
     def emit(self, kind: str, **data: Any) -> None:
-        line = json.dumps({"type": kind, "t": round(time.time(), 3), **data}, default=str)
+        # typed on the way out: a field the event type does not declare fails here, in the tests
+        line = events.encode(events.make(kind, t=round(time.time(), 3), **data))
         with self._lock:
             self._stream.write(line + "\n")
             self._stream.flush()

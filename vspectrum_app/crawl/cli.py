@@ -11,32 +11,14 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
+from vspectrum_app.core.operations import add_parser
 from vspectrum_app.crawl.adapters import PLATFORMS
+from vspectrum_app.crawl.ops import Crawl
 
 
 def register(sub) -> None:
-    crawl = sub.add_parser("crawl", help="capture screenshots 2 s into each video of a short-video feed",
-                           description="Scroll a feed in a browser you can watch and capture each video 2 s in.")
-    crawl.add_argument("--platform", choices=("sim", *PLATFORMS), help="where to crawl")
-    crawl.add_argument("--skin", choices=PLATFORMS, default="tiktok", help="the simulator's layout (with --platform sim)")
-    crawl.add_argument("--count", type=int, default=20, help="new captures to store (default 20)")
-    crawl.add_argument("--headless", action="store_true", default=None,
-                       help="no visible window (default: visible when there is a display)")
-    crawl.add_argument("--delay", type=float, help="seconds between videos (default: Settings; 0 on the simulator)")
-    crawl.add_argument("--url", help="start page (default: the platform's feed)")
-    crawl.add_argument("--wall-timeout", type=float,
-                       help="seconds to wait for you at a login wall or captcha (default 300 watched, 0 headless)")
-    crawl.add_argument("--browser", metavar="PATH", help="Chromium/Chrome/Edge executable (default: Settings, then found)")
-    crawl.add_argument("--no-index", action="store_true", help="do not embed the captures after the crawl")
-    sim = crawl.add_argument_group("simulator")
-    sim.add_argument("--sim-url", help="a running simulator (default: one is started for the crawl)")
-    sim.add_argument("--images", metavar="DIR", help="serve this folder instead of the workspace")
-    sim.add_argument("--seed", type=int, default=0, help="the recommender's seed")
-    sim.add_argument("--speed", type=float, default=1.0, help="virtual clock speed")
-    sim.add_argument("--inject", help="test material, e.g. black:2,ad:4,login:6 (see `vspectrum sim serve --help`)")
-    from vspectrum_app.library.cli import add_clip_arguments
-
-    add_clip_arguments(crawl)
+    crawl = add_parser(sub, Crawl, help="capture screenshots 2 s into each video of a short-video feed",
+                       description="Scroll a feed in a browser you can watch and capture each video 2 s in.")
     crawl.set_defaults(func=cmd_crawl)
     csub = crawl.add_subparsers(dest="crawl_command", metavar="ACTION")
     check = csub.add_parser("check", help="report which of an adapter's selectors match a page")

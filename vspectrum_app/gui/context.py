@@ -6,10 +6,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
+from vspectrum_app.core.operations import Operation
 from vspectrum_app.core.settings import Settings
 from vspectrum_app.gui.jobs import JobManager
 from vspectrum_app.core.workspace import Workspace
 from vspectrum_app.library.catalog import open_workspace
+from vspectrum_app.library.ops import ClipOptions, clip_options
 
 MAX_RECENT = 8
 
@@ -42,18 +44,10 @@ class AppContext(QObject):
     def workspace_path(self) -> str | None:
         return str(self.workspace.root) if self.workspace else None
 
-    def run_job(self, title: str, args: list[str]):
-        return self.jobs.start(title, args, self.workspace_path)
+    def run_job(self, title: str, params: Operation):
+        """Start ``params`` (an operation of a part's ``ops`` module) as a job on the open workspace."""
+        return self.jobs.start(title, params, self.workspace_path)
 
-    def clip_args(self) -> list[str]:
-        """The Settings' CLIP model as CLI options (the child process reads settings too; explicit is clearer)."""
-        s = self.settings
-        if s.get("clip_config") or s.get("clip_checkpoint"):
-            args = []
-            if s.get("clip_config"):
-                args += ["--clip-config", s.get("clip_config")]
-            if s.get("clip_checkpoint"):
-                args += ["--clip-checkpoint", s.get("clip_checkpoint")]
-            return args
-        return ["--clip-model", s.get("clip_model"), *(["--pretrained", s.get("clip_pretrained")]
-                                                       if s.get("clip_pretrained") else [])]
+    def clip_options(self) -> ClipOptions:
+        """The Settings' CLIP model as the jobs' options (the child reads settings too; explicit is clearer)."""
+        return clip_options(self.settings)

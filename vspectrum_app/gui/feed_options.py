@@ -48,10 +48,9 @@ class SimulatorBox(QGroupBox):
             form.addRow(label, widget)
         form.addRow("Images folder", images_row)
 
-    def args(self) -> list[str]:
-        """``--skin`` and, when a folder is chosen, ``--images``."""
-        folder = self.images.text().strip()
-        return ["--skin", self.skin.currentData()] + (["--images", folder] if folder else [])
+    def choice(self) -> tuple[str, str | None]:
+        """(the layout, the images folder or None for the workspace's screenshots)."""
+        return self.skin.currentData(), self.images.text().strip() or None
 
     def _browse_images(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Images for the simulator (sub-folders are topics)")

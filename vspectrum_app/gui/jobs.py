@@ -6,14 +6,14 @@ The child writes everything it finishes to the workspace as it goes, so cancelli
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from vspectrum_app.core import processes
+from vspectrum_app.core import events, processes
+from vspectrum_app.core.operations import Operation, job_argv, to_argv
 from vspectrum_app.core.paths import cli_command
 
 
@@ -23,13 +23,14 @@ class Job(QObject):
 
     progress = Signal(int, int, str)      # done, total (0 = unknown), message
     log = Signal(str, str)                # level, message
-    event = Signal(dict)                  # every event, including progress/log/result
+    event = Signal(object)                # every core.events.Event, including Progress/Log/Result
     failed = Signal(str)                  # a one-sentence error (from the CLI's "error" event or stderr)
     finished = Signal(int)                # exit code (130 = cancelled)
 
-    def __init__(self, title: str, args: list[str], workspace: str | None, parent: QObject | None = None):
+    def __init__(self, title: str, params: Operation | None, workspace: str | None, parent: QObject | None = None):
         super().__init__(parent)
-        self.title, self.args = title, args
+        self.title, self.params = title, params
+        self.args = to_argv(params) if params is not None else []  # the command words and options
         self.result: Any = None
         self.output: list[str] = []           # the command's human-readable stdout lines
         self.error: str | None = None
@@ -39,9 +40,8 @@ class Job(QObject):
         self._buffer = b""
         self.process = QProcess(self)
         program, *prefix = cli_command()
-        ws = ["--workspace", workspace] if workspace else []
         self.process.setProgram(program)
-        self.process.setArguments([*prefix, "--events", *ws, *args])
+        self.process.setArguments([*prefix, *job_argv(params, workspace)] if params is not None else prefix)
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")
         self.process.setProcessEnvironment(env)
@@ -93,25 +93,7 @@ class Job(QObject):
             self._handle_line(line.decode("utf-8", "replace").strip())
 
     def _handle_line(self, line: str) -> None:
-        if not line.startswith("{"):
-            if line:
-                self.output.append(line)
-            return
-        try:
-            event = json.loads(line)
-        except ValueError:
-            return
-        kind = event.get("type")
-        if kind == "progress":
-            self.progress.emit(int(event.get("done") or 0), int(event.get("total") or 0), event.get("message") or "")
-        elif kind == "log":
-            self.log.emit(event.get("level", "info"), event.get("message", ""))
-        elif kind == "error":
-            self.error = event.get("message", "")
-            self.failed.emit(self.error)
-        elif kind == "result":
-            self.result = event.get("data")
-        self.event.emit(event)
+        handle_event(self, events.decode(line))
 
     def _read_stderr(self) -> None:
         self._stderr = (self._stderr + bytes(self.process.readAllStandardError()).decode("utf-8", "replace"))[-20_000:]
@@ -132,6 +114,29 @@ class Job(QObject):
         return self._stderr
 
 
+def handle_event(job, event: events.Event) -> None:
+    """What a job does with one decoded line of its child's stdout (``Job`` and the GUI
+    tests' fake job both call this): the human-readable lines are kept, progress, logs,
+    the error and the result get their own signals, and every event goes out on ``event``."""
+    match event:
+        case events.Output(text=text):
+            if text:
+                job.output.append(text)
+            return
+        case events.Garbled():
+            return  # half a line from a crashing child: its exit code and stderr tell the story
+        case events.Progress(done=done, total=total, message=message):
+            job.progress.emit(done or 0, total or 0, message or "")
+        case events.Log(level=level, message=message):
+            job.log.emit(level or "info", message or "")
+        case events.Error(message=message):
+            job.error = message or ""
+            job.failed.emit(job.error)
+        case events.Result(data=data):
+            job.result = data
+    job.event.emit(event)
+
+
 class JobManager(QObject):
     """Keeps running jobs alive, tells the status bar, and cancels them on close."""
 
@@ -141,8 +146,9 @@ class JobManager(QObject):
         super().__init__(parent)
         self.jobs: list[Job] = []
 
-    def start(self, title: str, args: list[str], workspace: str | None) -> Job:
-        job = Job(title, args, workspace, self)
+    def start(self, title: str, params: Operation, workspace: str | None) -> Job:
+        """``params`` as a child's command line through ``to_argv``, the inverse of the CLI's parser."""
+        job = Job(title, params, workspace, self)
         self.jobs.append(job)
         job.finished.connect(lambda _code, j=job: self._done(j))
         job.start()

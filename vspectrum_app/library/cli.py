@@ -5,24 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vspectrum_app.core.operations import add_arguments, add_parser
+from vspectrum_app.library import ops
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     lib = sub.add_parser("library", help="import, index and search screenshots")
     cmds = lib.add_subparsers(dest="library_command", metavar="COMMAND")
 
-    p = cmds.add_parser("import", help="import screenshot files or folders")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    p.add_argument("--metadata", type=Path, metavar="CSV",
-                   help="CSV with a file-name column and video link / platform / post date / any other columns")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p = add_parser(cmds, ops.Import, help="import screenshot files or folders")
     p.set_defaults(func=cmd_import)
 
-    p = cmds.add_parser("index", help="embed new screenshots with CLIP and update the search index")
-    add_clip_arguments(p)
-    add_backend_argument(p)
-    p.add_argument("--batch-size", type=int, default=None,
-                   help="images per forward pass (default 32 on the CPU; on CUDA from free memory)")
-    p.add_argument("--json", action="store_true")
+    p = add_parser(cmds, ops.Index, help="embed new screenshots with CLIP and update the search index")
     p.set_defaults(func=cmd_index)
 
     p = cmds.add_parser("search", help="nearest screenshots to a keyword, or a value's keyword set")
@@ -35,21 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_backend_argument(p)
     p.set_defaults(func=cmd_search)
 
-    p = cmds.add_parser("stats", help="counts per platform and month, and coverage per value")
-    p.add_argument("--radius", type=float, default=None,
-                   help="coverage radius, Euclidean distance on unit vectors (the paper's: 1.5); default: the "
-                        "threshold calibrated for the model (its top 1%% of screenshot-keyword similarities)")
-    p.add_argument("--keyword-set", metavar="SET")
-    p.add_argument("--no-coverage", action="store_true", help="skip the coverage figure (needs the CLIP model)")
-    p.add_argument("--json", action="store_true")
-    add_clip_arguments(p)
-    add_backend_argument(p)
+    p = add_parser(cmds, ops.Stats, help="counts per platform and month, and coverage per value")
     p.set_defaults(func=cmd_stats)
 
-    p = cmds.add_parser("model", help="load the CLIP model (downloading its weights on first use) and describe it")
-    add_clip_arguments(p)
-    add_backend_argument(p)
-    p.add_argument("--json", action="store_true")
+    p = add_parser(cmds, ops.Model, help="load the CLIP model (downloading its weights on first use) and describe it")
     p.set_defaults(func=cmd_model)
 
     p = cmds.add_parser("repair", help="rebuild a lost or damaged catalog from the stored image files")
@@ -92,37 +75,18 @@ def cmd_import(args, ctx) -> int:
 
 def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
     """The CLIP model options every command that embeds shares (default: the Settings' model)."""
-    g = parser.add_argument_group("CLIP model (default: the one in Settings)")
-    g.add_argument("--clip-model", metavar="NAME", help="open_clip model name, e.g. ViT-B-32")
-    g.add_argument("--pretrained", metavar="TAG", help="open_clip pretrained tag, e.g. laion2b_s34b_b79k")
-    g.add_argument("--clip-config", metavar="FILE", type=Path, help="open_clip model config JSON")
-    g.add_argument("--clip-checkpoint", metavar="FILE", type=Path, help="checkpoint (state_dict) file")
+    add_arguments(parser.add_argument_group(ops.ClipOptions.group_title), ops.ClipOptions)
 
 
 def add_backend_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=("auto", "torch", "onnx"),
-                        help="embedding backend (default: the setting; auto = the faster that passed its quality "
-                             "check on this machine)")
-    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
-                        help="where to embed (default: the setting; auto = CUDA, then MPS, then the CPU)")
+    add_arguments(parser, ops.BackendOptions)
 
 
 def clip_spec_from_args(args):
-    from dataclasses import replace
+    """The CLIP model the command's options (``add_clip_arguments``) choose."""
+    from vspectrum_app.core.operations import from_args
 
-    from vspectrum_app.core.settings import Settings
-    from vspectrum_app.library.embedder import ClipSpec
-
-    spec = ClipSpec.from_settings(Settings.load())
-    if getattr(args, "clip_config", None) or getattr(args, "clip_checkpoint", None):
-        spec = ClipSpec(model=args.clip_model or spec.model, pretrained=None,
-                        config=str(args.clip_config) if args.clip_config else None,
-                        checkpoint=str(args.clip_checkpoint) if args.clip_checkpoint else None)
-    if getattr(args, "clip_model", None):
-        spec = replace(spec, model=args.clip_model)
-    if getattr(args, "pretrained", None):
-        spec = replace(spec, pretrained=args.pretrained, checkpoint=None)
-    return spec
+    return from_args(ops.ClipOptions, args).spec()
 
 
 def cmd_index(args, ctx) -> int:

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from vspectrum_app.core import csvfile
+from vspectrum_app.core.operations import add_parser, from_args
+from vspectrum_app.persona import ops
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -21,51 +23,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("files", nargs="+", type=Path)
     c.set_defaults(func=cmd_import)
 
-    c = cmds.add_parser("run", help="new sessions: each persona x model role-plays on a feed (or a control policy)",
-                        description="Each persona with each model (or the control policy) scrolls the feed for "
-                                    "TRIALS x SCROLLS videos: capture 2 s in, ask, watch on yes, scroll on no.")
-    c.add_argument("--persona", action="append", required=True, metavar="NAME",
-                   help="a persona from `persona list` (repeat for several)")
-    c.add_argument("--provider", help="provider for bare --model names (see `vspectrum providers list`)")
-    c.add_argument("--model", action="append", default=[], metavar="[PROVIDER:]MODEL",
-                   help="model to role-play (repeat for several)")
-    c.add_argument("--strategy", choices=("simple", "isq", "control"), default="simple",
-                   help="simple (yes/no), isq (the seven questions) or control (random watch/skip, no model)")
-    c.add_argument("--control-rate", type=float, help="control: probability of watching (default 0.2)")
-    c.add_argument("--match", metavar="SESSION", help="control: use this session's watch rate")
-    c.add_argument("--platform", choices=("sim", "tiktok", "youtube", "instagram"), default="sim")
-    c.add_argument("--skin", choices=("tiktok", "youtube", "instagram"), default="tiktok",
-                   help="the simulator's layout")
-    c.add_argument("--trials", type=int, default=10, help="trials, each on a fresh feed profile (default 10)")
-    c.add_argument("--scrolls", type=int, default=100, help="videos per trial (default 100)")
-    c.add_argument("--window", type=int, default=50, help="n of 'first/last n videos' (default 50)")
-    c.add_argument("--watch", type=float, default=45.0, dest="watch_s", help="seconds watched on a yes (default 45)")
-    c.add_argument("--capture-at", type=float, default=2.0, dest="capture_at_s",
-                   help="screenshot this many seconds into each video (default 2)")
-    c.add_argument("--threshold", type=float, default=60.0, help="ISQ: watch when S%% exceeds this (default 60)")
-    c.add_argument("--temperature", type=float)
-    c.add_argument("--seed", type=int, default=0, help="trial t's feed uses seed SEED*1000+t")
-    c.add_argument("--prompt-file", type=Path, help="a prompt template instead of the paper's ({traits}, {max_trait})")
-    sim = c.add_argument_group("simulator")
-    sim.add_argument("--speed", type=float, default=10.0, help="virtual clock speed (default 10)")
-    sim.add_argument("--images", metavar="DIR", help="serve this folder (sub-folders are topics), not the workspace")
-    _add_run_options(c)
+    c = add_parser(cmds, ops.Run, help="new sessions: each persona x model role-plays on a feed (or a control policy)",
+                   description="Each persona with each model (or the control policy) scrolls the feed for "
+                               "TRIALS x SCROLLS videos: capture 2 s in, ask, watch on yes, scroll on no.")
     c.set_defaults(func=cmd_run)
 
-    c = cmds.add_parser("resume", help="go on with unfinished sessions (nothing finished is redone)")
-    c.add_argument("sessions", nargs="+", metavar="SESSION")
-    _add_run_options(c)
+    c = add_parser(cmds, ops.Resume, help="go on with unfinished sessions (nothing finished is redone)")
     c.set_defaults(func=cmd_resume)
 
-    c = cmds.add_parser("replay", help="counterfactual replay: show a recorded feed to another model or persona",
-                        description="What would model B (or persona P) have watched on session A's feed? The "
-                                    "recorded screenshots are asked again offline; the feed does not react.")
-    c.add_argument("source", metavar="SESSION")
-    c.add_argument("--persona", help="another persona (default: the session's)")
-    c.add_argument("--provider")
-    c.add_argument("--model", metavar="[PROVIDER:]MODEL", help="another model (default: the session's)")
-    c.add_argument("--strategy", choices=("simple", "isq"))
-    c.add_argument("--prompt-file", type=Path)
+    c = add_parser(cmds, ops.Replay, help="counterfactual replay: show a recorded feed to another model or persona",
+                   description="What would model B (or persona P) have watched on session A's feed? The "
+                               "recorded screenshots are asked again offline; the feed does not react.")
     c.set_defaults(func=cmd_replay)
 
     c = cmds.add_parser("add", help="add a persona, or edit one (--replace OLD_NAME)")
@@ -139,119 +107,18 @@ def cmd_delete(args, ctx) -> int:
     return 0
 
 
-def _add_run_options(c) -> None:
-    c.add_argument("--headless", action="store_true", default=None,
-                   help="no visible window (default: visible when there is a display)")
-    c.add_argument("--browser", metavar="PATH", help="Chromium/Chrome/Edge executable (default: Settings, then found)")
-    c.add_argument("--sim-url", help="a running simulator (default: one is started for the run)")
-    c.add_argument("--start-url", help="real platforms: start from this page instead of the platform's feed")
-    c.add_argument("--wall-timeout", type=float,
-                   help="seconds to wait for you at a login wall (default 300 watched, 0 headless)")
-
-
-def _run_options(args):
-    from vspectrum_app.core.settings import Settings
-    from vspectrum_app.crawl import browser as browsers
-    from vspectrum_app.persona.runner import RunOptions
-
-    headless = (not browsers.has_display()) if args.headless is None else args.headless
-    wall = args.wall_timeout if args.wall_timeout is not None else (0.0 if headless else 300.0)
-    return RunOptions(headless=headless, browser=args.browser or Settings.load().get("browser_executable"),
-                      sim_url=args.sim_url, start_url=args.start_url, wall_timeout_s=wall)
-
-
-def _templates(path: Path | None, strategy: str):
-    from vspectrum_app.persona.prompts import PromptTemplates, load_template
-
-    if path is None:
-        return PromptTemplates()
-    text = load_template(path)
-    return PromptTemplates(**{strategy: text}) if strategy in ("simple", "isq") else PromptTemplates()
-
-
-def _models(refs: list[str], default_provider: str | None) -> list[tuple[str, str]]:
-    from vspectrum_app.core.errors import UserError
-
-    out = []
-    for ref in refs:
-        provider, sep, model = ref.partition(":")
-        if default_provider:  # bare names; a ':' stays part of the name (Ollama tags)
-            out.append((default_provider, ref))
-        elif sep:
-            out.append((provider, model))
-        else:
-            raise UserError(f"--model {ref}: say its provider with --provider, or write PROVIDER:MODEL")
-    return out
-
-
 def cmd_run(args, ctx) -> int:
-    from vspectrum_app.core.errors import UserError
-    from vspectrum_app.persona.personas import PersonaLibrary
-    from vspectrum_app.persona.runner import new_session, watch_rate
-
-    ws = ctx.workspace()
-    library = PersonaLibrary(ws)
-    personas = [library.get(name) for name in args.persona]
-    models = _models(args.model, args.provider)
-    if args.strategy == "control":
-        if models:
-            raise UserError("the control policy uses no model: leave out --model")
-        rate = watch_rate(ws, args.match) if args.match else (0.2 if args.control_rate is None else args.control_rate)
-        if not 0 <= rate <= 1:
-            raise UserError("--control-rate must be between 0 and 1")
-        models = [(None, None)]
-    elif not models:
-        raise UserError("say which model role-plays: --model PROVIDER:MODEL (or --strategy control)")
-    else:
-        rate = 0.2
-    settings = dict(platform=args.platform, skin=args.skin, trials=args.trials, scrolls=args.scrolls,
-                    window=args.window, watch_s=args.watch_s, capture_at_s=args.capture_at_s,
-                    threshold=args.threshold, temperature=args.temperature, seed=args.seed, control_rate=rate,
-                    time_scale=args.speed)
-    templates = _templates(args.prompt_file, args.strategy)
-    sessions = [new_session(ws, persona, args.strategy, provider=provider, model=model, templates=templates,
-                            images=args.images, **settings)
-                for persona in personas for provider, model in models]
-    return _execute(sessions, args, ctx)
-
-
-def cmd_resume(args, ctx) -> int:
-    from vspectrum_app.persona.store import SessionStore
-
-    store = SessionStore(ctx.workspace())
-    for s in args.sessions:
-        store.config(s)  # an unknown id fails before anything starts
-    return _execute(args.sessions, args, ctx)
-
-
-def cmd_replay(args, ctx) -> int:
-    from vspectrum_app.persona.personas import PersonaLibrary
-    from vspectrum_app.persona.runner import RunOptions, execute, new_replay
-    from vspectrum_app.persona.store import SessionStore
-
-    ws = ctx.workspace()
-    persona = PersonaLibrary(ws).get(args.persona) if args.persona else None
-    provider, model = (_models([args.model] if args.model else [], args.provider) or [(None, None)])[0]
-    strategy = args.strategy or SessionStore(ws).config(args.source).strategy
-    session = new_replay(ws, args.source, persona=persona, strategy=args.strategy, provider=provider, model=model,
-                         templates=_templates(args.prompt_file, strategy) if args.prompt_file else None)
-    ctx.reporter.emit("persona_session", session_id=session, index=1, count=1, replay_of=args.source)
-    ctx.reporter.log(f"replay {session} of {args.source}")
-    execute(ws, session, ctx.reporter, RunOptions())
-    _print_result([session], ctx)
+    _print_result(ops.run(from_args(ops.Run, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 
-def _execute(sessions: list[str], args, ctx) -> int:
-    from vspectrum_app.persona.runner import execute
+def cmd_resume(args, ctx) -> int:
+    _print_result(ops.run(from_args(ops.Resume, args), ctx.workspace(), ctx.reporter), ctx)
+    return 0
 
-    ws = ctx.workspace()
-    options = _run_options(args)
-    for n, session in enumerate(sessions, 1):
-        ctx.reporter.emit("persona_session", session_id=session, index=n, count=len(sessions))
-        ctx.reporter.log(f"session {session} ({n}/{len(sessions)})")
-        execute(ws, session, ctx.reporter, options)
-    _print_result(sessions, ctx)
+
+def cmd_replay(args, ctx) -> int:
+    _print_result(ops.run(from_args(ops.Replay, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import sys
+
+from vspectrum_app.core.operations import add_parser, from_args
+from vspectrum_app.providers import ops
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,9 +84,7 @@ def _register_providers(sub) -> None:
     c = cmds.add_parser("remove", help="remove a provider (its key stays in the keyring)")
     c.add_argument("name")
     c.set_defaults(func=cmd_providers_remove)
-    c = cmds.add_parser("test", help="one tiny call: success, or the exact cause")
-    c.add_argument("name")
-    c.add_argument("--model", help="model to try (default: the provider's first)")
+    c = add_parser(cmds, ops.Check, help="one tiny call: success, or the exact cause")
     c.set_defaults(func=cmd_providers_test)
 
 
@@ -124,8 +124,6 @@ def cmd_providers_remove(args, ctx) -> int:
 
 
 def cmd_providers_test(args, ctx) -> int:
-    from vspectrum_app.providers.probe import probe_provider
-
-    ok, message = asyncio.run(probe_provider(args.name, args.model))
+    ok, message = ops.run(from_args(ops.Check, args))
     print(message, file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1

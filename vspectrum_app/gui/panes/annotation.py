@@ -12,6 +12,7 @@ same core functions as ``vspectrum annotate create|export|import|report`` and ad
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
                                QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSpinBox, QSplitter,
                                QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
 
+from vspectrum_app.annotate import ops as annotate_ops
 from vspectrum_app.annotate.session import QUESTION_TEXT, AnnotationSession, answered
 from vspectrum_app.annotate.store import AnnotationError, AnnotationStore
 from vspectrum_app.core.values import DEFINITIONS
@@ -501,18 +503,16 @@ class SetsPanel(QWidget):
             self.status.set_message("Open a workspace and name the new task set.", "error")
             return
         kind = self.new_kind.currentData()
-        args = ["annotate", "create", name, "--kind", kind, "--per-value", str(self.per_value.value()),
-                "--raters", str(self.raters.value()), "--seed", str(self.seed.value()), "--json"]
+        params = annotate_ops.Create(name=name, kind=kind, per_value=self.per_value.value(),
+                                     raters=self.raters.value(), seed=self.seed.value(), json=True)
         if kind != "representativeness":
-            values = [v.strip() for v in self.new_values.text().split(",") if v.strip()]
-            args += ["--k", str(self.k.value())] + (["--values", *values] if values else [])
-            if self.keyword_set.currentData():
-                args += ["--keyword-set", self.keyword_set.currentData()]
-            args += self.ctx.clip_args()
+            values = tuple(v.strip() for v in self.new_values.text().split(",") if v.strip())
+            params = replace(params, k=self.k.value(), values=values or None,
+                             keyword_set=self.keyword_set.currentData() or None, clip=self.ctx.clip_options())
         self.create_button.setEnabled(False)
         self.status.set_message(f"Creating {name}" + ("..." if kind == "representativeness"
                                                       else " (the retrieval loads the CLIP model)..."))
-        self.create_job = job = self.ctx.run_job(f"Create task set {name}", args)
+        self.create_job = job = self.ctx.run_job(f"Create task set {name}", params)
         job.failed.connect(lambda message: self.status.set_message(f"Could not create the task set: {message}",
                                                                    "error"))
         job.finished.connect(lambda code, j=job: self._created(j, code))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QPixmap
@@ -13,6 +14,8 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxL
                                QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSpinBox,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from vspectrum_app.bench import ops as bench_ops
+from vspectrum_app.core import events
 from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 from vspectrum_app.gui.job_log import JobProgress
@@ -50,13 +53,13 @@ def keyword_set_label(ks) -> str:
     return f"{ks.name} ({sum(len(k) for k in ks.values.values())} keywords)"
 
 
-def describe_retrieval(estimate: dict) -> tuple[str, str]:
+def describe_retrieval(estimate: events.Estimate) -> tuple[str, str]:
     """What the estimate says about retrieval, before anything is sent: the values whose keywords
     found fewer than k images (a warning, with what to do), then every value's count per keyword."""
-    counts, k = estimate.get("retrieval") or {}, estimate.get("k")
+    counts, k = estimate.retrieval or {}, estimate.k
     if not counts:
         return "", "info"
-    short = estimate.get("shortfall") or {}
+    short = estimate.shortfall or {}
     detail = "; ".join(f"{value} {sum(kws.values())}/{k * len(kws)}: " + ", ".join(f"{kw} {n}" for kw, n in kws.items())
                        for value, kws in counts.items())
     if not short:
@@ -68,7 +71,7 @@ def describe_retrieval(estimate: dict) -> tuple[str, str]:
 
 def run_holder(ws, run_id: str):
     """The process running ``run_id`` now (core.locks), or None when nobody does."""
-    from vspectrum_app.bench.runner import RUN_LOCK  # the engine: imported when first needed
+    from vspectrum_app.bench.store import RUN_LOCK
     from vspectrum_app.core.locks import lock_holder
 
     return lock_holder(ws.root, RUN_LOCK, run_id)
@@ -105,8 +108,8 @@ class BenchmarkPane(QWidget):
         self._estimate_job = None
         self.counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self._dirty = False
-        self._wait: tuple[float, dict] | None = None   # (monotonic deadline, the waiting event)
-        self._status: dict | None = None               # the engine's latest run_status event
+        self._wait: tuple[float, events.Waiting] | None = None   # (monotonic deadline, the waiting event)
+        self._status: events.RunStatus | None = None             # the engine's latest status
         self._thumbs: tuple[object, dict[int, str]] = (None, {})  # (workspace, image id -> thumbnail path)
 
         # -- configuration: the form scrolls on a small screen; the estimate and the buttons stay in view
@@ -365,45 +368,41 @@ class BenchmarkPane(QWidget):
         else:
             self.estimate_timer.stop()
 
-    def _run_args(self) -> list[str] | None:
+    def _run_params(self) -> bench_ops.Run | None:
         if not self._validate():
             return None
-        args = ["bench", "run", "--values", *self._selected(self.values), "--k", str(self.k.value()),
-                "--repeats", str(self.repeats.value())]
-        for m in self._selected(self.models):
-            args += ["--model", m]
-        if self.keyword_set.currentData():
-            args += ["--keyword-set", self.keyword_set.currentData()]
-        return args + self.ctx.clip_args()
+        return bench_ops.Run(values=tuple(self._selected(self.values)), k=self.k.value(), repeats=self.repeats.value(),
+                             targets=tuple(self._selected(self.models)), keyword_set=self.keyword_set.currentData() or None,
+                             clip=self.ctx.clip_options())
 
     # -- actions ------------------------------------------------------------------------
     def estimate(self, auto: bool = False) -> None:
         self.estimate_timer.stop()
-        args = self._run_args()
-        if args is None:
+        params = self._run_params()
+        if params is None:
             return
         if self._estimate_job is not None and getattr(self._estimate_job, "running", False):
             self._estimate_job.cancel()  # the form changed: the old estimate is moot
         self.estimate_label.set_message("Estimating...")
         self.retrieval_label.set_message("")
-        job = self._estimate_job = self.ctx.run_job("Estimate", args + ["--dry-run"])
-        job.event.connect(lambda e, j=job: e.get("type") == "estimate" and j is self._estimate_job
+        job = self._estimate_job = self.ctx.run_job("Estimate", replace(params, dry_run=True))
+        job.event.connect(lambda e, j=job: isinstance(e, events.Estimate) and j is self._estimate_job
                           and self._show_estimate(e))
         job.failed.connect(lambda msg, j=job: j is self._estimate_job and self.estimate_label.set_message(
             f"Cannot estimate: {msg}", "error"))
 
-    def _show_estimate(self, e: dict) -> None:
+    def _show_estimate(self, e: events.Estimate) -> None:
         self.estimate_label.set_message(self._describe_estimate(e))
         self.retrieval_label.set_message(*describe_retrieval(e))
 
-    def _describe_estimate(self, e: dict) -> str:
+    def _describe_estimate(self, e: events.Estimate) -> str:
         """The estimate in the units the progress uses: items, and the calls they take."""
         from vspectrum_app.providers.config import ProviderError, ProviderStore
 
-        items = e.get("items")
-        head = (f"{items} items = ~{e['calls']} calls" if items is not None else f"~{e['calls']} calls")
+        items = e.items
+        head = (f"{items} items = ~{e.calls} calls" if items is not None else f"~{e.calls} calls")
         limits, unpriced = [], []
-        for name, p in (e.get("per_provider") or {}).items():
+        for name, p in (e.per_provider or {}).items():
             try:
                 cfg = ProviderStore().get(name)
             except ProviderError:
@@ -411,21 +410,21 @@ class BenchmarkPane(QWidget):
             limits.append(f"{name} {cfg.requests_per_minute}/min")
             if not (cfg.price_input_per_mtok or cfg.price_output_per_mtok):
                 unpriced.append(name)
-        cost = f"~${e['cost_usd']:.2f}" if not unpriced else f"cost unknown (no price set for {', '.join(unpriced)} " \
+        cost = f"~${e.cost_usd:.2f}" if not unpriced else f"cost unknown (no price set for {', '.join(unpriced)} " \
                                                             f"in Settings)"
-        return (f"{head}; ~{e['input_tokens']:,} input / ~{e['output_tokens']:,} output tokens; {cost}; about "
-                f"{format_duration(e['seconds'])} at the rate limits" + (f" ({', '.join(limits)})" if limits else "")
+        return (f"{head}; ~{e.input_tokens:,} input / ~{e.output_tokens:,} output tokens; {cost}; about "
+                f"{format_duration(e.seconds)} at the rate limits" + (f" ({', '.join(limits)})" if limits else "")
                 + "; less if answers are already in the workspace.")
 
     def start(self) -> None:
-        args = self._run_args()
-        if args is not None:
-            self._launch("Benchmark run", args)
+        params = self._run_params()
+        if params is not None:
+            self._launch("Benchmark run", params)
 
     def resume(self) -> None:
         run_id = self.resume_combo.currentData()
         if run_id:
-            self._launch(f"Resume {run_id}", ["bench", "resume", run_id], run_id=run_id)
+            self._launch(f"Resume {run_id}", bench_ops.Resume(run_id=run_id), run_id=run_id)
 
     def delete_run(self) -> None:
         """Delete the chosen unfinished run, after asking: for runs nobody wants to finish."""
@@ -457,7 +456,7 @@ class BenchmarkPane(QWidget):
             self.wait_label.set_message("Stopping after the calls in flight...")
             self.job.cancel()
 
-    def _launch(self, title: str, args: list[str], run_id: str | None = None) -> None:
+    def _launch(self, title: str, params: bench_ops.Run | bench_ops.Resume, run_id: str | None = None) -> None:
         if self.ctx.workspace is None:
             self.error_label.set_message("Open a workspace first (File menu).", "error")
             return
@@ -471,7 +470,7 @@ class BenchmarkPane(QWidget):
         if run_id:
             self._load_existing(run_id)
         self._started = time.monotonic()
-        self.job = self.ctx.run_job(title, args)
+        self.job = self.ctx.run_job(title, params)
         self.job.event.connect(self._on_event)
         self.job.progress.connect(self._on_progress)
         self.job.failed.connect(lambda msg: self.error_label.set_message(msg, "error"))
@@ -489,23 +488,23 @@ class BenchmarkPane(QWidget):
             self.counts[(item["target"], item["value"])][item["answer_class"]] += 1
         self._dirty = True
 
-    def _on_event(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "run_created":
-            self.run_id = event["run_id"]
-        elif kind == "answer":
-            self.counts[(event["target"], event["value"])][event["answer_class"]] += 1
-            self._dirty = True
-            self._add_row(event)
-        elif kind == "run_status":
-            self._status = event
-            self._show_status()
-        elif kind == "waiting":
-            self._wait = (time.monotonic() + float(event.get("seconds") or 0), event)
-            self._show_wait()
-        elif kind == "item_error":
-            self.error_label.set_message(f"{event['target']}: {event['message']} (this item is asked again when "
-                                         f"you resume the run)", "error")
+    def _on_event(self, event: events.Event) -> None:
+        match event:
+            case events.RunCreated():
+                self.run_id = event.run_id
+            case events.Answer():
+                self.counts[(event.target, event.value)][event.answer_class] += 1
+                self._dirty = True
+                self._add_row(event)
+            case events.RunStatus():
+                self._status = event
+                self._show_status()
+            case events.Waiting():
+                self._wait = (time.monotonic() + float(event.seconds or 0), event)
+                self._show_wait()
+            case events.ItemError():
+                self.error_label.set_message(f"{event.target}: {event.message} (this item is asked again when "
+                                             f"you resume the run)", "error")
 
     def _thumb(self, image_id: int) -> str | None:
         """The image's thumbnail path; asked of the catalog once per image (a run asks each image many times)."""
@@ -522,18 +521,18 @@ class BenchmarkPane(QWidget):
             known[image_id] = str(file.thumb(ws))
         return known[image_id]
 
-    def _add_row(self, event: dict) -> None:
+    def _add_row(self, event: events.Answer) -> None:
         if self.table.rowCount() >= MAX_TABLE_ROWS:
             self.table.removeRow(MAX_TABLE_ROWS - 1)
         self.table.insertRow(0)
-        thumb = self._thumb(event["image_id"])
+        thumb = self._thumb(event.image_id)
         icon_item = QTableWidgetItem()
         if thumb:
             icon_item.setIcon(QIcon(thumb))
-        said = (event.get("answer") or "") + " / " + (event.get("reason") or "")
-        cells = [icon_item] + [QTableWidgetItem(str(event.get(k, ""))) for k in
+        said = (event.answer or "") + " / " + (event.reason or "")
+        cells = [icon_item] + [QTableWidgetItem(str(getattr(event, k))) for k in
                                ("target", "value", "keyword", "answer_class")] + [QTableWidgetItem(said)]
-        cells[4].setToolTip(TERMS.get(event.get("answer_class"), ""))
+        cells[4].setToolTip(TERMS.get(event.answer_class, ""))
         cells[5].setToolTip(said)
         for col, cell in enumerate(cells):
             self.table.setItem(0, col, cell)
@@ -545,14 +544,14 @@ class BenchmarkPane(QWidget):
 
     def _show_status(self) -> None:
         s = self._status
-        calls = s["calls_sent"] + s["calls_cached"]
-        retries = f", {s['retries']} of them retries" if s.get("retries") else ""
-        text = (f"{s['items_done']}/{s['items_total']} items done; {calls} calls made ({s['calls_sent']} sent"
-                f"{retries}, {s['calls_cached']} from the workspace), ~{s['calls_left']} to go")
-        if s["items_done"] < s["items_total"]:
-            text += f"; about {format_duration(s['eta_s'])} left (rate limits included)"
-        if s["refusal"] or s["unparsed"] or s["errors"]:
-            text += f". {s['refusal']} refusals, {s['unparsed']} unparsed, {s['errors']} errors"
+        calls = s.calls_sent + s.calls_cached
+        retries = f", {s.retries} of them retries" if s.retries else ""
+        text = (f"{s.items_done}/{s.items_total} items done; {calls} calls made ({s.calls_sent} sent"
+                f"{retries}, {s.calls_cached} from the workspace), ~{s.calls_left} to go")
+        if s.items_done < s.items_total:
+            text += f"; about {format_duration(s.eta_s)} left (rate limits included)"
+        if s.refusal or s.unparsed or s.errors:
+            text += f". {s.refusal} refusals, {s.unparsed} unparsed, {s.errors} errors"
         self.counters.set_message(text)
         self.counters.setToolTip(text + "\n\n" + "\n".join(f"{k}: {v}" for k, v in TERMS.items()))
 
@@ -566,10 +565,10 @@ class BenchmarkPane(QWidget):
             self._wait = None
             self.wait_label.set_message("")
             return
-        if e.get("cause") == "retry":
-            text = f"Waiting {left:.0f} s before retrying a call to {e['provider']} ({e.get('message', '')})"
+        if e.cause == "retry":
+            text = f"Waiting {left:.0f} s before retrying a call to {e.provider} ({e.message})"
         else:
-            text = f"Waiting for the rate limit of {e['provider']}: {e.get('limit')}, next call in {left:.0f} s"
+            text = f"Waiting for the rate limit of {e.provider}: {e.limit}, next call in {left:.0f} s"
         self.wait_label.set_message(text)
 
     def _finished(self, code: int) -> None:

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox
                                QListWidgetItem, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from vspectrum_app.core import events
+from vspectrum_app.crawl.ops import Crawl
 from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
 from vspectrum_app.gui.job_log import JobLog, JobProgress
@@ -139,16 +141,16 @@ class CrawlPane(QWidget):
         # the simulator is ours to hammer; real sites get the politeness delay from Settings
         self.delay.setValue(0.0 if is_sim else float(self.ctx.settings.get("crawl_delay_s") or 0))
 
-    def crawl_args(self) -> list[str]:
-        """The `vspectrum crawl` command line for the form as it stands."""
+    def crawl_params(self) -> Crawl:
+        """The `vspectrum crawl` job for the form as it stands."""
         platform = self.platform.currentData()
-        args = ["crawl", "--platform", platform, "--count", str(self.count.value()),
-                "--delay", f"{self.delay.value():g}"]
-        if not self.show_browser.isChecked():
-            args.append("--headless")
+        sim = {}
         if platform == "sim":
-            args += self.sim_box.args() + ["--seed", str(self.seed.value())]
-        return args + self.ctx.clip_args()  # captures are embedded with the Settings' model
+            skin, images = self.sim_box.choice()
+            sim = dict(skin=skin, images=images, seed=self.seed.value())
+        return Crawl(platform=platform, count=self.count.value(), delay=self.delay.value(),
+                     headless=None if self.show_browser.isChecked() else True,
+                     clip=self.ctx.clip_options(), **sim)  # captures are embedded with the Settings' model
 
     # -- actions ------------------------------------------------------------------------
     def start(self) -> None:
@@ -162,7 +164,7 @@ class CrawlPane(QWidget):
         self.log.clear()
         self._show_counts()
         self.progress.start(self.count.value())
-        self.job = job = self.ctx.run_job("Crawl", self.crawl_args())
+        self.job = job = self.ctx.run_job("Crawl", self.crawl_params())
         job.event.connect(self._on_event)
         self.log.follow(job, self.progress)
         job.failed.connect(self._on_failed)
@@ -181,35 +183,35 @@ class CrawlPane(QWidget):
         self.counters.setText(f"{c['stored']} stored, {c['duplicates']} duplicates, {c['flagged']} flagged, "
                               f"{len(self.positions)} videos seen")
 
-    def _on_event(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "capture":
-            self._add_capture(event)
-        elif kind == "result":
-            self._on_result(event.get("data") or {})
+    def _on_event(self, event: events.Event) -> None:
+        match event:
+            case events.Capture():
+                self._add_capture(event)
+            case events.Result(data=data):
+                self._on_result(data or {})
 
-    def _add_capture(self, e: dict) -> None:
-        outcome = e.get("outcome", "")
+    def _add_capture(self, e: events.Capture) -> None:
+        outcome = e.outcome or ""
         if outcome == "stored":
             self.counts["stored"] += 1
         elif outcome in DUPLICATES:
             self.counts["duplicates"] += 1
         elif outcome == "flagged":
             self.counts["flagged"] += 1
-        if e.get("position") is not None:
-            self.positions.add(int(e["position"]))
+        if e.position is not None:
+            self.positions.add(e.position)
         self._show_counts()
         flagged = outcome == "flagged"
-        flags = ", ".join(e.get("flags") or [])
+        flags = ", ".join(e.flags or [])
         label = outcome.replace("_", " ") + (f": {flags}" if flagged and flags else "")
-        item = QListWidgetItem(QIcon(_thumbnail(e.get("image"), flagged)), label)
+        item = QListWidgetItem(QIcon(_thumbnail(e.image, flagged)), label)
         item.setData(Qt.ItemDataRole.UserRole, e)
         if flagged:
             item.setForeground(FLAG_COLOR)
         item.setToolTip("\n".join(line for line in (
-            f"video {int(e.get('position') or 0) + 1}: {label}",
-            e.get("link") or "", e.get("author") or "", e.get("post_date") or "",
-            (e.get("caption") or "")[:200]) if line))
+            f"video {(e.position or 0) + 1}: {label}",
+            e.link or "", e.author or "", e.post_date or "",
+            (e.caption or "")[:200]) if line))
         self.thumbs.insertItem(0, item)  # newest first: what the browser shows now is at the top
         while self.thumbs.count() > MAX_THUMBS:
             self.thumbs.takeItem(self.thumbs.count() - 1)

@@ -4,6 +4,7 @@ index build and the coverage chart."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRegularExpression, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap, QRegularExpressionValidator
@@ -11,12 +12,14 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout,
                                QPushButton, QSizePolicy, QSplitter, QStackedWidget, QTextBrowser, QVBoxLayout,
                                QWidget)
 
+from vspectrum_app.core.operations import Operation
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 from vspectrum_app.gui import style
 from vspectrum_app.gui.job_log import JobProgress
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.thumbnails import ThumbnailCache
 from vspectrum_app.gui.workers import Worker
+from vspectrum_app.library import ops as library_ops
 
 DEBOUNCE_MS = 300
 ICON = QSize(96, 160)  # a thumbnail in the grid (portrait, as the videos are)
@@ -465,8 +468,9 @@ class LibraryPane(QWidget):
             return
         csvs = [p for p in paths if p.lower().endswith(".csv")]
         images = [p for p in paths if not p.lower().endswith(".csv")]
-        args = ["library", "import", *images, "--json"] + (["--metadata", csvs[0]] if csvs else [])
-        self._start("Import", args, on_finished=lambda code: self.ctx.library_changed.emit(),
+        params = library_ops.Import(paths=tuple(Path(p) for p in images), json=True,
+                                    metadata=Path(csvs[0]) if csvs else None)
+        self._start("Import", params, on_finished=lambda code: self.ctx.library_changed.emit(),
                     on_result=self._import_done)
 
     def _import_done(self, report: dict) -> None:
@@ -480,13 +484,13 @@ class LibraryPane(QWidget):
     def build_index(self) -> None:
         if not self._need_workspace():
             return
-        self._start("Index", ["library", "index", *self.ctx.clip_args()],
+        self._start("Index", library_ops.Index(clip=self.ctx.clip_options()),
                     on_finished=lambda code: (setattr(self, "_searcher", None), self.ctx.library_changed.emit()))
 
     def show_coverage(self) -> None:
         if not self._need_workspace():
             return
-        self._start("Coverage", ["library", "stats", "--json", *self.ctx.clip_args()],
+        self._start("Coverage", library_ops.Stats(json=True, clip=self.ctx.clip_options()),
                     on_result=self._plot_coverage)
 
     def _plot_coverage(self, stats: dict) -> None:
@@ -517,11 +521,11 @@ class LibraryPane(QWidget):
         dialog.open()
         self._coverage_plot = dialog
 
-    def _start(self, title: str, args: list[str], on_finished=None, on_result=None):
+    def _start(self, title: str, params: Operation, on_finished=None, on_result=None):
         if self._job is not None and self._job.running:
             QMessageBox.information(self, title, f"{self._job.title} is still running.")
             return None
-        job = self.ctx.run_job(title, args)
+        job = self.ctx.run_job(title, params)
         self._job = job
         self.progress.setVisible(True)
         self.progress.start()

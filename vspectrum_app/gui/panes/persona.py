@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
+from vspectrum_app.core import events
+from vspectrum_app.persona import ops as persona_ops
 from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
 from vspectrum_app.gui.message_label import MessageLabel
@@ -284,11 +286,11 @@ class PersonaPane(QWidget):
     def _platform_changed(self) -> None:
         self.sim_box.setVisible(self.platform.currentData() == "sim")
 
-    def _browser_args(self) -> list[str]:
-        return [] if self.show_browser.isChecked() else ["--headless"]
+    def _browser_options(self) -> persona_ops.BrowserOptions:
+        return persona_ops.BrowserOptions(headless=None if self.show_browser.isChecked() else True)
 
-    def run_args(self) -> list[str]:
-        """The `vspectrum persona run` command line for the form as it stands (FormError if incomplete)."""
+    def run_params(self) -> persona_ops.Run:
+        """The `vspectrum persona run` job for the form as it stands (FormError if incomplete)."""
         if self.ctx.workspace is None:
             raise FormError("Open a workspace first (File menu): sessions are kept in it.")
         personas, models, strategy = _checked(self.personas), _checked(self.models), self.strategy.currentData()
@@ -300,30 +302,25 @@ class PersonaPane(QWidget):
         if self.window.value() > self.scrolls.value():
             raise FormError(f"The window ({self.window.value()}) cannot be larger than the videos per trial "
                             f"({self.scrolls.value()}): lower the window.", self.window)
-        args = ["persona", "run"]
-        for name in personas:
-            args += ["--persona", name]
-        for model in models if strategy != "control" else []:
-            args += ["--model", model]
-        args += ["--strategy", strategy]
+        chosen = {}
         if strategy == "control":
             match = self.match.currentData()
-            args += ["--match", match] if match else ["--control-rate", f"{self.control_rate.value():g}"]
+            chosen.update(match=match) if match else chosen.update(control_rate=self.control_rate.value())
         platform = self.platform.currentData()
-        args += ["--platform", platform]
         if platform == "sim":
-            args += self.sim_box.args() + ["--speed", f"{self.speed.value():g}"]
-        args += ["--trials", str(self.trials.value()), "--scrolls", str(self.scrolls.value()),
-                 "--window", str(self.window.value()), "--watch", f"{self.watch.value():g}",
-                 "--capture-at", f"{self.capture_at.value():g}"]
+            skin, images = self.sim_box.choice()
+            chosen.update(skin=skin, images=images, speed=self.speed.value())
         if strategy == "isq":
-            args += ["--threshold", f"{self.threshold.value():g}"]
-        args += ["--seed", str(self.seed.value()), *self._browser_args()]
+            chosen.update(threshold=self.threshold.value())
         if strategy != "control" and self.custom_prompt.isChecked():
-            args += ["--prompt-file", self._prompt_file(strategy)]
-        return args
+            chosen.update(prompt_file=self._prompt_file(strategy))
+        return persona_ops.Run(persona=tuple(personas), model=tuple(models) if strategy != "control" else (),
+                               strategy=strategy, platform=platform, trials=self.trials.value(),
+                               scrolls=self.scrolls.value(), window=self.window.value(), watch_s=self.watch.value(),
+                               capture_at_s=self.capture_at.value(), seed=self.seed.value(),
+                               run_options=self._browser_options(), **chosen)
 
-    def _prompt_file(self, strategy: str) -> str:
+    def _prompt_file(self, strategy: str) -> Path:
         """The edited prompt, checked by filling it in for a sample persona, in a temporary file."""
         from vspectrum_app.persona.personas import Persona
         from vspectrum_app.persona.prompts import PromptError, PromptTemplates
@@ -335,12 +332,7 @@ class PersonaPane(QWidget):
             raise FormError(f"{str(exc)[0].upper()}{str(exc)[1:]}.", self.prompt) from None
         path = Path(self._prompt_dir.name) / f"{strategy}-prompt.txt"
         path.write_text(text, "utf-8")
-        return str(path)
-
-    @staticmethod
-    def replay_args(source: str, model: str, persona: str | None = None, strategy: str | None = None) -> list[str]:
-        return (["persona", "replay", source, "--model", model] + (["--persona", persona] if persona else [])
-                + (["--strategy", strategy] if strategy else []))
+        return path
 
     def _scrolls_changed(self, videos: int) -> None:
         if not self._window_edited:
@@ -352,7 +344,7 @@ class PersonaPane(QWidget):
         """Check the form as it stands: Start is disabled and the reason shown beside the
         field (and beside Start) while it is invalid. Returns the reason, None when valid."""
         try:
-            self.run_args()
+            self.run_params()
         except FormError as exc:
             reason, field = str(exc), exc.field
         else:
@@ -370,29 +362,31 @@ class PersonaPane(QWidget):
         if self.job is not None:
             return
         try:
-            args = self.run_args()
+            params = self.run_params()
         except FormError as exc:
             self.controls.set_status(str(exc), error=True)
             return
-        self._launch("Persona run", args, "Running...")
+        self._launch("Persona run", params, "Running...")
 
     def resume_sessions(self, session_ids: list[str]) -> None:
         if session_ids and self.job is None:
-            self._launch(f"Resume {', '.join(session_ids)}", ["persona", "resume", *session_ids,
-                                                             *self._browser_args()], "Resuming...")
+            self._launch(f"Resume {', '.join(session_ids)}", persona_ops.Resume(
+                sessions=tuple(session_ids), run_options=self._browser_options()), "Resuming...")
 
     def start_replay(self, source: str, model: str, persona: str | None = None, strategy: str | None = None) -> None:
         if self.job is None:
-            self._launch(f"Replay {source}", self.replay_args(source, model, persona, strategy),
+            self._launch(f"Replay {source}", persona_ops.Replay(source=source, model=model, persona=persona,
+                                                                strategy=strategy),
                          f"Replaying {source} to {model}...")
 
-    def _launch(self, title: str, args: list[str], running_text: str) -> None:
+    def _launch(self, title: str, params: persona_ops.Run | persona_ops.Resume | persona_ops.Replay,
+                running_text: str) -> None:
         if self.ctx.workspace is None:
             self.controls.set_status("Open a workspace first (File menu): sessions are kept in it.", error=True)
             return
         self.live.reset(self.scrolls.value())
         self._error = None
-        self.job = job = self.ctx.run_job(title, args)
+        self.job = job = self.ctx.run_job(title, params)
         job.event.connect(self._on_event)
         self.live.log.follow(job, self.live.progress)
         job.failed.connect(self._on_failed)
@@ -402,14 +396,14 @@ class PersonaPane(QWidget):
         self.tabs.setCurrentWidget(self.live)
 
     # -- job events ---------------------------------------------------------------------
-    def _on_event(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "persona_session":
-            self.live.session_started(event)
-        elif kind == "persona_step":
-            self.live.add_step(event)
-        elif kind == "result":
-            self._on_result(event.get("data") or [])
+    def _on_event(self, event: events.Event) -> None:
+        match event:
+            case events.PersonaSession():
+                self.live.session_started(event)
+            case events.PersonaStep():
+                self.live.add_step(event)
+            case events.Result(data=data):
+                self._on_result(data or [])
 
     def _on_failed(self, message: str) -> None:
         self._error = message

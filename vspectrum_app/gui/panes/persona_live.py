@@ -10,6 +10,7 @@ from PySide6.QtGui import QImageReader, QPixmap
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout,
                                QWidget)
 
+from vspectrum_app.core import events
 from vspectrum_app.gui import style
 from vspectrum_app.gui.job_log import JobLog, JobProgress
 from vspectrum_app.gui.message_label import MessageLabel
@@ -103,7 +104,7 @@ class LiveView(QWidget):
         self.counts = dict.fromkeys(DECISIONS, 0)
         self.run_steps = 0                 # steps that arrived in this job, all sessions
         self.session_ids: list[str] = []   # the sessions this job ran, in order
-        self.latest: dict | None = None    # the newest step event, shown at the next redraw
+        self.latest: events.PersonaStep | None = None  # the newest step event, shown at the next redraw
         self.shown_image: str | None = None
         self.bucket = mix_bucket(scrolls)
         self.threshold: float | None = None
@@ -112,14 +113,14 @@ class LiveView(QWidget):
         self._dirty = True
 
     # -- events -------------------------------------------------------------------------
-    def session_started(self, e: dict) -> None:
+    def session_started(self, e: events.PersonaSession) -> None:
         """A new session's view; a resumed one starts from its recorded steps."""
         from vspectrum_app.persona.store import PersonaSessionError, SessionStore
 
-        sid = e["session_id"]
+        sid = e.session_id
         self.session_ids.append(sid)
         self.steps, self.counts, self.latest = [], dict.fromkeys(DECISIONS, 0), None
-        what = f"replay of {e['replay_of']}" if e.get("replay_of") else f"{e.get('index', 1)}/{e.get('count', 1)}"
+        what = f"replay of {e.replay_of}" if e.replay_of else f"{e.index}/{e.count}"
         try:
             store = SessionStore(self.ctx.workspace)
             cfg = store.config(sid)
@@ -137,21 +138,20 @@ class LiveView(QWidget):
                 self.counts[s.decision] = self.counts.get(s.decision, 0) + 1
         self._dirty = True
 
-    def add_step(self, e: dict) -> None:
+    def add_step(self, e: events.PersonaStep) -> None:
         from vspectrum_app.persona.store import Step
 
-        self.steps.append(Step(trial=int(e["trial"]), position=int(e["position"]), decision=e["decision"],
-                               dwell_s=float(e.get("dwell_s") or 0), item_id=e.get("item_id"),
-                               item_topics=list(e.get("topics") or []), score=e.get("score"),
-                               related=e.get("related")))
-        self.counts[e["decision"]] = self.counts.get(e["decision"], 0) + 1
+        self.steps.append(Step(trial=e.trial, position=e.position, decision=e.decision,
+                               dwell_s=float(e.dwell_s or 0), item_id=e.item_id,
+                               item_topics=list(e.topics or []), score=e.score,
+                               related=e.related))
+        self.counts[e.decision] = self.counts.get(e.decision, 0) + 1
         self.run_steps += 1
         self.latest = e
         self._dirty = True
-        score = f" (S% {e['score']:.1f})" if e.get("score") is not None else ""
-        topics = f"; {', '.join(e['topics'])}" if e.get("topics") else ""
-        self.log.appendPlainText(f"trial {int(e['trial']) + 1}, video {int(e['position']) + 1}: "
-                                 f"{e['decision']}{score}{topics}")
+        score = f" (S% {e.score:.1f})" if e.score is not None else ""
+        topics = f"; {', '.join(e.topics)}" if e.topics else ""
+        self.log.appendPlainText(f"trial {e.trial + 1}, video {e.position + 1}: {e.decision}{score}{topics}")
 
     # -- drawing ------------------------------------------------------------------------
     def redraw(self) -> None:
@@ -172,19 +172,19 @@ class LiveView(QWidget):
         if self.latest is not None:
             self._show_step(self.latest)
 
-    def _show_step(self, e: dict) -> None:
-        text, color = DECISIONS.get(e["decision"], (e["decision"], "#444444"))
-        text = text.format(dwell=float(e.get("dwell_s") or 0))
-        if e.get("score") is not None:
-            text += f"\nS% {e['score']:.1f}" + (f" (watch above {self.threshold:g})" if self.threshold else "")
+    def _show_step(self, e: events.PersonaStep) -> None:
+        text, color = DECISIONS.get(e.decision, (e.decision, "#444444"))
+        text = text.format(dwell=float(e.dwell_s or 0))
+        if e.score is not None:
+            text += f"\nS% {e.score:.1f}" + (f" (watch above {self.threshold:g})" if self.threshold else "")
         self.decision.setText(text)
         self.decision.setStyleSheet(DECISION_STYLE.format(color=color))
-        topics = ", ".join(e.get("topics") or [])
-        related = {True: " (on-persona)", False: " (off-persona)"}.get(e.get("related"), "")
-        self.info.setText(f"Trial {int(e['trial']) + 1}, video {int(e['position']) + 1}"
-                          + (f": {e['item_id']}" if e.get("item_id") else "")
+        topics = ", ".join(e.topics or [])
+        related = {True: " (on-persona)", False: " (off-persona)"}.get(e.related, "")
+        self.info.setText(f"Trial {e.trial + 1}, video {e.position + 1}"
+                          + (f": {e.item_id}" if e.item_id else "")
                           + (f"\nTopics: {topics}{related}" if topics else ""))
-        if e.get("image") != self.shown_image:
-            self.shown_image = e.get("image")
+        if e.image != self.shown_image:
+            self.shown_image = e.image
             self.shot.setPixmap(_scaled(self.shown_image))
             self.shot.setToolTip(self.shown_image or "")

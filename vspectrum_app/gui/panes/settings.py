@@ -19,6 +19,8 @@ from vspectrum_app.core import secrets
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.weights_dialog import WeightsStateWidget
 from vspectrum_app.gui.workers import Worker
+from vspectrum_app.library import ops as library_ops
+from vspectrum_app.providers import ops as providers_ops
 from vspectrum_app.providers import presets, prices
 from vspectrum_app.providers.config import KINDS, ProviderConfig, ProviderError, ProviderStore
 
@@ -336,7 +338,7 @@ class SettingsPane(QWidget):
             self.status.set_message("Save the provider first, then Test.", "error")
             return
         self.status.set_message(f"Testing {item.text()}...")
-        job = self.ctx.run_job(f"Test {item.text()}", ["providers", "test", item.text()])
+        job = self.ctx.run_job(f"Test {item.text()}", providers_ops.Check(name=item.text()))
         job.finished.connect(lambda code, j=job: self.status.set_message(
             "OK: " + " ".join(j.output) if code == 0 else
             "Failed: " + (j.stderr.strip().splitlines() or ["unknown error"])[-1], "success" if code == 0 else "error"))
@@ -478,7 +480,7 @@ class SettingsPane(QWidget):
                                           "or use a file you already have there.", "error")
             return
         self.model_status.set_message("Loading the CLIP model...")
-        job = self.ctx.run_job("CLIP model", ["library", "model", "--json", *self.ctx.clip_args()])
+        job = self.ctx.run_job("CLIP model", library_ops.Model(json=True, clip=self.ctx.clip_options()))
         job.log.connect(lambda level, msg: self.model_status.set_message(msg))
         job.finished.connect(lambda code, j=job: self.model_status.set_message(
             f"Ready: {j.result['model']}, {j.result['dim']}-dimensional embeddings." if code == 0 and j.result

@@ -1,0 +1,125 @@
+"""The benchmark's jobs as data: a new run (or its estimate, ``dry_run``) and a resume.
+``bench.cli`` builds its options from these classes, ``gui.jobs`` starts them (core.operations),
+and ``run`` does them in this process (what the CLI's handlers call)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from vspectrum_app.core.operations import Operation, argument, option
+from vspectrum_app.library.ops import ClipOptions
+
+if TYPE_CHECKING:
+    from vspectrum_app.bench.runner import RunOutcome
+
+
+@dataclass(frozen=True, kw_only=True)
+class Run(Operation):
+    command: ClassVar[tuple[str, ...]] = ("bench", "run")
+    targets: tuple[str, ...] = option("--model", repeat=True, default=(), metavar="[PROVIDER:]MODEL",
+                                      help="a model to evaluate (repeatable): PROVIDER:MODEL, or a bare model name "
+                                           "at --provider")
+    provider: str | None = option("--provider", help="the provider of bare --model names")
+    values: tuple[str, ...] | None = option("--values", nargs="+", metavar="VALUE",
+                                            help="values to evaluate (default: all ten)")
+    keyword_set: str | None = option("--keyword-set", metavar="SET", help="keyword set name, hash or JSON file")
+    k: int = option("--k", default=5, help="images per keyword (paper: 5)")
+    repeats: int = option("--repeats", default=1, help="answers sampled per image")
+    temperature: float | None = option("--temperature")
+    max_tokens: int = option("--max-tokens", default=300)
+    seed: int = option("--seed", default=0, help="bootstrap seed (and the API's seed where supported)")
+    describe_with: str | None = option("--describe-with", metavar="PROVIDER:MODEL",
+                                       help="modality comparison: this model describes each image; the evaluated "
+                                            "models also answer from the description alone")
+    text_models: tuple[str, ...] = option("--text-model", repeat=True, default=(), metavar="PROVIDER:MODEL",
+                                          help="a text-only model answering from descriptions (needs "
+                                               "--describe-with)")
+    prompts: Path | None = option("--prompts", metavar="JSON",
+                                  help="edited prompt texts (keys: like, why, describe, text_only with {description} "
+                                       "and {question}, reversed)")
+    fresh: bool = option("--fresh", default=False, help="do not reuse answers cached by earlier runs")
+    dry_run: bool = option("--dry-run", default=False, help="print calls, tokens, cost and time; send nothing")
+    acquiescence_probe: float = option("--acquiescence-probe", default=0.0, metavar="FRACTION",
+                                       help="yes-bias probe: also ask the reversed question (prompts key "
+                                            "'reversed') about this share of each value's images")
+    strict: bool = option("--strict", default=False,
+                          help="refuse the run when any keyword retrieves fewer than --k images")
+    clip: ClipOptions = ClipOptions()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resume(Operation):
+    command: ClassVar[tuple[str, ...]] = ("bench", "resume")
+    run_id: str = argument()
+
+
+def run(params: Run | Resume, ws, reporter) -> RunOutcome | None:
+    """Do the operation in this process: plan, estimate and (unless ``dry_run``) create and
+    execute a new run; or resume one. Returns how the execution ended (None for a dry run)."""
+    from vspectrum_app.bench.runner import execute_run
+
+    if isinstance(params, Resume):
+        return execute_run(ws, params.run_id, reporter)
+    run_id = _create(params, ws, reporter)
+    return None if run_id is None else execute_run(ws, run_id, reporter)
+
+
+def _create(params: Run, ws, reporter) -> str | None:
+    """Plan the run and announce its estimate; create it unless ``dry_run`` (then None)."""
+    from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items, shortfall
+    from vspectrum_app.bench.prompts import PromptSet, load_prompts
+    from vspectrum_app.bench.store import RunStore
+    from vspectrum_app.core.errors import UserError
+    from vspectrum_app.core.values import SCHWARTZ_VALUES
+    from vspectrum_app.library import keywords
+    from vspectrum_app.library.search import Searcher
+    from vspectrum_app.providers.clients import Params
+    from vspectrum_app.providers.config import ProviderStore
+
+    providers = ProviderStore()
+    targets = _targets(params.targets, params.provider, providers)
+    for t in targets + [Target.parse(t) for t in params.text_models]:
+        providers.get(t.provider)  # unknown provider: one clear error before any work
+    prompts = load_prompts(params.prompts) if params.prompts else PromptSet()  # checked before anything is created
+    request = RunRequest(targets=targets, keyword_set=keywords.get_set(ws, params.keyword_set),
+                         values=list(params.values or SCHWARTZ_VALUES), k=params.k, repeats=params.repeats,
+                         params=Params(temperature=params.temperature, max_tokens=params.max_tokens,
+                                       seed=params.seed if params.temperature is not None else None),
+                         prompts=prompts,
+                         describe_with=Target.parse(params.describe_with) if params.describe_with else None,
+                         text_models=[Target.parse(t) for t in params.text_models], fresh=params.fresh,
+                         seed=params.seed, acquiescence_probe=params.acquiescence_probe)
+    searcher = Searcher(ws, params.clip.spec())
+    items = plan_items(searcher, request)
+    est = estimate(items, request, providers)
+    reporter.log(est.describe())
+    short = shortfall(est.retrieval, request.k)
+    if params.dry_run:
+        reporter.emit("estimate", calls=est.calls, input_tokens=est.input_tokens, output_tokens=est.output_tokens,
+                      cost_usd=est.cost_usd, seconds=est.seconds, items=len(items), per_provider=est.per_provider,
+                      retrieval=est.retrieval, k=request.k, shortfall=short)
+    if short and params.strict:
+        raise UserError(f"--strict: {len(short)} value(s) got fewer than {request.k} images for some keywords "
+                        f"({', '.join(short)}); nothing was sent")
+    if params.dry_run:
+        return None
+    run_id = RunStore(ws).create_run(build_manifest(request, searcher, items, providers), items)
+    reporter.emit("run_created", run_id=run_id, items=len(items))
+    reporter.log(f"run {run_id}: {len(items)} items")
+    return run_id
+
+
+def _targets(texts: tuple[str, ...], provider: str | None, providers) -> list:
+    """``--model`` values as targets. With ``--provider`` a value is a model name there, since
+    names may hold ':' themselves (Ollama's ``llama3:8b``), unless it starts with a configured
+    provider's name and ':'; without it, every value must be PROVIDER:MODEL."""
+    from vspectrum_app.bench.plan import PlanError, Target
+
+    if provider is None:
+        return [Target.parse(t) for t in texts]
+    if not texts:
+        raise PlanError(f"--provider {provider} needs at least one --model MODEL")
+    known = {p.name for p in providers.all()}
+    return [Target.parse(t) if t.partition(":")[0] in known and ":" in t else Target(provider, t) for t in texts]

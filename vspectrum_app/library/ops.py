@@ -1,0 +1,101 @@
+"""The library's jobs as data: what the window starts (import, index, coverage, model check)
+and the CLIP model options every embedding command shares. ``library.cli`` builds its
+options from these classes and ``gui.jobs`` starts them (core.operations)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from vspectrum_app.core.operations import Operation, Options, argument, option
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClipOptions(Options):
+    """The CLIP model (all None: the one in Settings)."""
+
+    group_title: ClassVar[str | None] = "CLIP model (default: the one in Settings)"
+    clip_model: str | None = option("--clip-model", metavar="NAME", help="open_clip model name, e.g. ViT-B-32")
+    pretrained: str | None = option("--pretrained", metavar="TAG",
+                                    help="open_clip pretrained tag, e.g. laion2b_s34b_b79k")
+    clip_config: Path | None = option("--clip-config", metavar="FILE", help="open_clip model config JSON")
+    clip_checkpoint: Path | None = option("--clip-checkpoint", metavar="FILE", help="checkpoint (state_dict) file")
+
+    def spec(self):
+        """The ``library.embedder.ClipSpec`` these options choose, on top of the Settings' model."""
+        from dataclasses import replace
+
+        from vspectrum_app.core.settings import Settings
+        from vspectrum_app.library.embedder import ClipSpec
+
+        spec = ClipSpec.from_settings(Settings.load())
+        if self.clip_config or self.clip_checkpoint:
+            spec = ClipSpec(model=self.clip_model or spec.model, pretrained=None,
+                            config=str(self.clip_config) if self.clip_config else None,
+                            checkpoint=str(self.clip_checkpoint) if self.clip_checkpoint else None)
+        if self.clip_model:
+            spec = replace(spec, model=self.clip_model)
+        if self.pretrained:
+            spec = replace(spec, pretrained=self.pretrained, checkpoint=None)
+        return spec
+
+
+@dataclass(frozen=True, kw_only=True)
+class BackendOptions(Options):
+    backend: str | None = option("--backend", choices=("auto", "torch", "onnx"),
+                                 help="embedding backend (default: the setting; auto = the faster that passed its "
+                                      "quality check on this machine)")
+    device: str | None = option("--device", choices=("auto", "cpu", "cuda", "mps"),
+                                help="where to embed (default: the setting; auto = CUDA, then MPS, then the CPU)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Import(Operation):
+    command: ClassVar[tuple[str, ...]] = ("library", "import")
+    paths: tuple[Path, ...] = argument(nargs="+", metavar="PATH")
+    metadata: Path | None = option("--metadata", metavar="CSV",
+                                   help="CSV with a file-name column and video link / platform / post date / any "
+                                        "other columns")
+    json: bool = option("--json", default=False, help="print the report as JSON")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Index(Operation):
+    command: ClassVar[tuple[str, ...]] = ("library", "index")
+    clip: ClipOptions = ClipOptions()
+    backend: BackendOptions = BackendOptions()
+    batch_size: int | None = option("--batch-size", help="images per forward pass (default 32 on the CPU; on CUDA "
+                                                         "from free memory)")
+    json: bool = option("--json", default=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stats(Operation):
+    command: ClassVar[tuple[str, ...]] = ("library", "stats")
+    radius: float | None = option("--radius", help="coverage radius, Euclidean distance on unit vectors (the "
+                                                   "paper's: 1.5); default: the threshold calibrated for the model "
+                                                   "(its top 1%% of screenshot-keyword similarities)")
+    keyword_set: str | None = option("--keyword-set", metavar="SET")
+    no_coverage: bool = option("--no-coverage", default=False,
+                               help="skip the coverage figure (needs the CLIP model)")
+    json: bool = option("--json", default=False)
+    clip: ClipOptions = ClipOptions()
+    backend: BackendOptions = BackendOptions()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Model(Operation):
+    command: ClassVar[tuple[str, ...]] = ("library", "model")
+    clip: ClipOptions = ClipOptions()
+    backend: BackendOptions = BackendOptions()
+    json: bool = option("--json", default=False)
+
+
+def clip_options(settings) -> ClipOptions:
+    """The Settings' CLIP model as explicit options (the child reads the settings too; explicit is clearer)."""
+    if settings.get("clip_config") or settings.get("clip_checkpoint"):
+        return ClipOptions(clip_config=Path(settings.get("clip_config")) if settings.get("clip_config") else None,
+                           clip_checkpoint=Path(settings.get("clip_checkpoint"))
+                           if settings.get("clip_checkpoint") else None)
+    return ClipOptions(clip_model=settings.get("clip_model"), pretrained=settings.get("clip_pretrained") or None)
