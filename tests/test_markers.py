@@ -38,6 +38,7 @@ def collected(tmp_path_factory) -> list[dict]:
     (tmp / "markers_dump.py").write_text(DUMP_PLUGIN)
     dump = tmp / "collected.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp), str(ROOT)]), "MARKERS_DUMP": str(dump)}
+    env.pop("PYTEST_ADDOPTS", None)  # the whole suite, whatever -m or -k this run was given
     done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "markers_dump",
                            "-p", "no:cacheprovider", "tests"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600)  # bounds a hung collection; not a speed check
