@@ -12,13 +12,17 @@ APT_PKGS := chromium xvfb xauth xdotool libxcb-icccm4 libxcb-keysyms1 libxcb-cur
 # Tests never touch the network or the user's folders (tests/conftest.py redirects the rest).
 TEST_ENV := QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 
-.PHONY: run test venv system-deps bench lock screenshots package package-test clean
+.PHONY: run test test-fast venv system-deps bench lock screenshots package package-test clean
 
 run: venv
 	$(BIN)/vspectrum
 
 test: venv system-deps
 	$(TEST_ENV) $(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
+
+# The quick loop: everything but the Chromium and the slow tests (markers set in tests/conftest.py).
+test-fast: venv system-deps
+	$(TEST_ENV) $(BIN)/python -m pytest -q -ra -m "not browser and not slow" $(PYTEST_ARGS)
 
 venv: $(STAMP)
 

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# the checkout on the path for its test material (tests/plugins: the tiny CLIP model, generated
+# images), the only part of tests/ a packaging script may import (docs/architecture.md)
 sys.path.insert(0, str(ROOT))
 
 

@@ -46,7 +46,6 @@ def test_wheel_lists_every_package_and_ships_the_resources(wheel):
     assert wheel.name.startswith(f"vspectrum_app-{vspectrum_app.__version__}-")
 
 
-@pytest.mark.slow
 def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path, tiny_clip):
     # nothing from the checkout may leak in: no PYTHONPATH (it would also show pip the
     # checkout's build metadata as an installed copy), no resources override

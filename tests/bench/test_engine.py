@@ -296,7 +296,8 @@ def test_rate_limit_holds_in_every_window(indexed_workspace, tiny_clip, server, 
     for i, t in enumerate(times):
         in_window = [round(u - times[0], 3) for u in times[i:] if u < t + 2.0]
         assert len(in_window) <= 5, in_window
-    assert times[-1] - times[0] < 5 * 2.25 + 1  # and the limiter does not crawl
+    # that it does not wait longer than the limit needs is checked on a simulated clock
+    # (test_rate_limiter_with_a_simulated_clock); its wall time is measured in perf/engine_throughput.py
 
 
 def _simulate(limiter_kwargs: dict, tokens: int, n: int, gap_s: float) -> list[float]:

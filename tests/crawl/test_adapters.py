@@ -4,7 +4,6 @@ cannot be reached here), served at their real URLs by Playwright's request routi
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -17,17 +16,16 @@ from vspectrum_app.crawl.quality import PhashIndex, frame_flags, phash
 
 PAGES = Path(__file__).parent / "pages"
 NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
-needs_browser = pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed")
 
 
 @pytest.fixture(scope="module")
-def browser_page():
+def browser_page(chromium):
     from playwright.sync_api import sync_playwright
 
-    from vspectrum_app.crawl.browser import LAUNCH_ARGS, VIEWPORT, find_browser, is_root
+    from vspectrum_app.crawl.browser import LAUNCH_ARGS, VIEWPORT, is_root
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=find_browser(), headless=True,
+        browser = pw.chromium.launch(executable_path=chromium, headless=True,
                                      args=LAUNCH_ARGS + (["--no-sandbox"] if is_root() else []))
         page = browser.new_page(viewport=VIEWPORT)
         yield page
@@ -41,7 +39,6 @@ def open_saved(page, url: str, file: str):
     page.goto(url)
 
 
-@needs_browser
 def test_tiktok_adapter_reads_the_visible_item_and_dates_it_from_the_id(browser_page):
     open_saved(browser_page, "https://www.tiktok.com/foryou", "tiktok_foryou.html")
     info = Adapter.load("tiktok").read(browser_page, now=NOW)
@@ -52,7 +49,6 @@ def test_tiktok_adapter_reads_the_visible_item_and_dates_it_from_the_id(browser_
     assert info.box == {"x": 0, "y": 0, "width": 405, "height": 720}
 
 
-@needs_browser
 def test_youtube_adapter_takes_the_link_from_the_address_and_the_date_from_the_factoids(browser_page):
     open_saved(browser_page, "https://www.youtube.com/shorts/dQw4w9WgXcQ?feature=share", "youtube_shorts.html")
     info = Adapter.load("youtube").read(browser_page, now=NOW)
@@ -61,7 +57,6 @@ def test_youtube_adapter_takes_the_link_from_the_address_and_the_date_from_the_f
     assert info.post_date == "2025-03-03"
 
 
-@needs_browser
 def test_instagram_adapter_reads_hrefs_and_datetime_and_sees_the_login_wall(browser_page):
     open_saved(browser_page, "https://www.instagram.com/reels/", "instagram_reels.html")
     adapter = Adapter.load("instagram")
@@ -72,7 +67,7 @@ def test_instagram_adapter_reads_hrefs_and_datetime_and_sees_the_login_wall(brow
     assert adapter.dismiss_walls(browser_page)  # the dialog's close button was found and clicked
 
 
-@needs_browser
+@pytest.mark.usefixtures("chromium")
 def test_check_command_reports_matching_and_missing_selectors(tmp_path):
     out = subprocess.run([sys.executable, "-m", "vspectrum_app", "-w", str(tmp_path / "ws"), "crawl", "check",
                           "--platform", "tiktok", "--html", str(PAGES / "youtube_shorts.html")],

@@ -3,7 +3,6 @@ own clock for the screenshot, so a busy machine cannot make the picture late."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
@@ -16,8 +15,7 @@ from PIL import Image
 
 from tests.crawl.test_crawl_sim import crawl, sim  # noqa: F401  (the fixture)
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed")]
+pytestmark = pytest.mark.usefixtures("chromium")  # marked browser (and slow) by tests/conftest.py
 
 MOMENT_TOLERANCE_S = 0.1  # the issue's bound; the progress bar resolves 30 s / 405 px = 0.074 s
 

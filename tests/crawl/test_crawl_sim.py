@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -17,8 +16,7 @@ from vspectrum_app.crawl.session import CrawlConfig, Crawler
 from vspectrum_app.sim.clock import VirtualClock
 from vspectrum_app.sim.server import SimPlatform, SimServer, feed_url
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed")]
+pytestmark = pytest.mark.usefixtures("chromium")  # marked browser (and slow) by tests/conftest.py
 
 SPEED = 2.0          # the page's clock runs twice as fast: the 2 s moment comes after 1 s
 TOLERANCE_S = 0.5    # capture moment, in video seconds, read back from the picture itself

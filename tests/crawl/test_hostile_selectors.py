@@ -3,7 +3,6 @@ problem, before any page is read; the browser's parser judges what a cheap check
 
 import copy
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -61,8 +60,7 @@ def test_the_shipped_files_pass():
         assert Adapter.load(platform).platform == platform
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(not shutil.which("chromium"), reason="Debian's chromium is not installed")
+@pytest.mark.usefixtures("chromium")
 def test_a_selector_only_the_browser_rejects_is_one_sentence(capsys):
     _override(lambda d: d.update(like="[data-e2e=like-icon]:no-such-pseudo-class"))
     assert main(["crawl", "check", "--platform", "tiktok", "--html", str(PAGES / "tiktok_foryou.html")]) == 1

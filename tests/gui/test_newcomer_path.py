@@ -20,7 +20,7 @@ from tests.gui.conftest import dialog_returns
 from tests.plugins.library import make_image_bytes
 from tests.plugins.vlm_server import VALID_KEY
 
-pytestmark = [pytest.mark.gui, pytest.mark.slow]
+pytestmark = pytest.mark.gui  # and slow: tests/slow_tests.txt
 JOB_MS = 180_000  # generous: the machine is shared; the waits end on the outcome, not the clock
 LEFT, ENTER = Qt.MouseButton.LeftButton, Qt.Key.Key_Return
 

@@ -358,14 +358,8 @@ def test_sessions_resume_replay_and_results(pane, fake_jobs, qtbot, tmp_path):
     assert (tmp_path / "yes.png").stat().st_size > 1000 and "<svg" in (tmp_path / "yes.svg").read_text()[:500]
 
 
-@pytest.mark.browser
+@pytest.mark.usefixtures("chromium")
 def test_a_tiny_session_runs_end_to_end(pane, ctx, qtbot, topic_folder, monkeypatch):
-    from vspectrum_app.crawl.browser import BrowserUnavailable, find_browser
-
-    try:
-        find_browser()
-    except BrowserUnavailable:
-        pytest.skip("no Chromium installed (make system-deps)")
     server = FakeVLMServer(answer=lambda req: "{'decision': 'yes', 'reason': 'cute', 'trait_num': '1'}").start()
     try:
         monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)  # before the job starts: the child inherits it

@@ -19,17 +19,13 @@ import pytest
 
 from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
 from vspectrum_app.cli import main
-from vspectrum_app.crawl.browser import BrowserUnavailable, find_browser
 from vspectrum_app.persona.agent import screenshot_path
 from vspectrum_app.persona.personas import Persona, PersonaLibrary
 from vspectrum_app.persona.report import session_report
 from vspectrum_app.persona.store import SessionStore
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
-try:
-    find_browser()
-except BrowserUnavailable:
-    pytest.skip("no Chromium installed (make system-deps)", allow_module_level=True)
+pytestmark = pytest.mark.usefixtures("chromium")  # marked browser by tests/conftest.py
 
 HEDONIST = Persona(name="Hedonist", statements=("I love parties", "I live for fun", "red is my colour",
                                                 "I never miss a festival"), values=("Hedonism",))
