@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vspectrum_app.bench.plan import Target
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _register_bench(sub)
 
 
@@ -135,7 +139,7 @@ def cmd_bench_run(args, ctx) -> int:
     return _execute(ctx, run_id)
 
 
-def _targets(texts: list[str], provider: str | None, providers) -> list:
+def _targets(texts: list[str], provider: str | None, providers) -> list[Target]:
     """``--model`` values as targets. With ``--provider`` a value is a model name there, since
     names may hold ':' themselves (Ollama's ``llama3:8b``), unless it starts with a configured
     provider's name and ':'; without it, every value must be PROVIDER:MODEL."""
@@ -199,6 +203,7 @@ def cmd_bench_reclassify(args, ctx) -> int:
     print(f"{args.run_id}: parser version {before} -> {PARSER_VERSION}, {len(changes)} classes {done}"
           + ("; answers that saw no image are now errors: 'vspectrum bench resume' asks again"
              if any(c["new"] == "no_image" for c in changes) and not args.dry_run else ""), file=sys.stderr)
+    return 0
 def cmd_bench_export(args, ctx) -> int:
     from vspectrum_app.bench.trace import ExportError, export_answers
     from vspectrum_app.cli import UserError

@@ -66,7 +66,7 @@ SCORED = ("yes", "no")
 
 def _words(text: str) -> list[str]:
     text = unicodedata.normalize("NFC", text.lower())
-    out = []
+    out: list[str] = []
     for w in re.findall(r"[\w']+", text):
         out += _cjk_split(w) if _CJK.search(w) else [w]
     return out
