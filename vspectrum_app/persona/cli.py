@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from vspectrum_app.core import csvfile
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("persona", help="persona sessions: a VLM role-plays a persona while scrolling a feed")
     cmds = p.add_subparsers(dest="persona_command", metavar="COMMAND")
 
@@ -192,7 +193,7 @@ def cmd_run(args, ctx) -> int:
     ws = ctx.workspace()
     library = PersonaLibrary(ws)
     personas = [library.get(name) for name in args.persona]
-    models = _models(args.model, args.provider)
+    models: list[tuple[str | None, str | None]] = list(_models(args.model, args.provider))
     if args.strategy == "control":
         if models:
             raise UserError("the control policy uses no model: leave out --model")
@@ -231,7 +232,8 @@ def cmd_replay(args, ctx) -> int:
 
     ws = ctx.workspace()
     persona = PersonaLibrary(ws).get(args.persona) if args.persona else None
-    provider, model = (_models([args.model] if args.model else [], args.provider) or [(None, None)])[0]
+    provider, model = (list[tuple[str | None, str | None]](_models([args.model] if args.model else [], args.provider))
+                       or [(None, None)])[0]
     strategy = args.strategy or SessionStore(ws).config(args.source).strategy
     session = new_replay(ws, args.source, persona=persona, strategy=args.strategy, provider=provider, model=model,
                          templates=_templates(args.prompt_file, strategy) if args.prompt_file else None)
@@ -307,7 +309,7 @@ TABLE_COLUMNS = ("model", "persona", "trials", "first_rate", "last_rate", "chang
                  "minus_control_ci95")
 
 
-def _print_tables(reports: list[dict], fmt: str, ctx) -> int:
+def _print_tables(reports: list[dict[str, Any]], fmt: str, ctx) -> int:
     from vspectrum_app.persona.report import alignment_tables
 
     tables = alignment_tables(reports)
@@ -334,7 +336,7 @@ def _num(v, digits: int = 1) -> str:
     return "n/a" if v is None else f"{v:.{digits}f}"
 
 
-def format_report(r: dict) -> str:
+def format_report(r: dict[str, Any]) -> str:
     def pct(v):
         return "n/a" if v is None else f"{v:.1f}%"
 
