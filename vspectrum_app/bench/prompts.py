@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from vspectrum_app.core.schema import Anything, Custom, Obj, Str, check, read_json
 from vspectrum_app.core.templates import MAX_PROMPT_CHARS, check_template

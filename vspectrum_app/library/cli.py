@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lib = sub.add_parser("library", help="import, index and search screenshots")
     cmds = lib.add_subparsers(dest="library_command", metavar="COMMAND")
 
