@@ -1,9 +1,11 @@
 """Static checks of the whole tree, configured in pyproject.toml: the import contracts
-(`lint-imports`: the layers between the app's parts) and the linter (`ruff check`)."""
+(`lint-imports`: the layers between the app's parts), the linter (`ruff check`) and the type
+checker (`mypy`: strict on core, library, bench and persona)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,3 +38,13 @@ def test_import_contracts_are_kept():
 def test_ruff_check_passes():
     done = _run(_tool("ruff"), "check", "--no-cache", ".")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_passes():
+    # files, strictness and the (git-ignored) incremental cache all come from pyproject.toml
+    done = _run(_tool("mypy"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    # every module of the app but the excluded gui/ was checked (a narrowed `files` would pass silently)
+    checked = re.search(r"no issues found in (\d+) source files", done.stdout)
+    expected = [p for p in (ROOT / "vspectrum_app").rglob("*.py") if "gui" not in p.relative_to(ROOT).parts]
+    assert checked and int(checked.group(1)) == len(expected), done.stdout

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from vspectrum_app.library.cli import add_clip_arguments
 
     p = sub.add_parser("annotate", help="human validation: task sets, answers, agreement")

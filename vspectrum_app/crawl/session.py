@@ -47,7 +47,7 @@ class CrawlConfig:
 
     @property
     def adapter_name(self) -> str:
-        return self.skin if self.platform == "sim" else self.platform
+        return self.skin if self.platform == "sim" else self.platform  # type: ignore[return-value]  # a sim crawl has its skin (checked at start)
 
 
 @dataclass

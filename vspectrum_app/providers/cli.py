@@ -8,7 +8,7 @@ import getpass
 import sys
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _register_keys(sub)
     _register_providers(sub)
 
@@ -55,7 +55,7 @@ def cmd_keys_status(args, ctx) -> int:
     print(keyring_status()[1])
     for p in ProviderStore().all():
         status = key_status(p.name, p.kind)
-        print(f"{p.name}: {'set (' + status.source + ')' if status.is_set else 'no key'}")
+        print(f"{p.name}: {'set (' + str(status.source) + ')' if status.is_set else 'no key'}")
     return 0
 
 

@@ -93,7 +93,7 @@ class Catalog:
         root = Path(root)
         if not root.is_dir():
             raise CatalogError(f"{root} is not a folder of images")
-        rows = []
+        rows: list[tuple[str, Path, str, dict[str, str], list[str]]] = []
         for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
             try:
                 info = images.inspect(path.read_bytes())
