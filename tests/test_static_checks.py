@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,3 +49,13 @@ def test_mypy_passes():
     checked = re.search(r"no issues found in (\d+) source files", done.stdout)
     expected = [p for p in (ROOT / "vspectrum_app").rglob("*.py") if "gui" not in p.relative_to(ROOT).parts]
     assert checked and int(checked.group(1)) == len(expected), done.stdout
+
+
+def test_mypy_is_strict_on_the_parts_others_build_on():
+    # the issue's floor: a weaker override would let `test_mypy_passes` pass on untyped code
+    overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
+    strict = [o for o in overrides if o.get("disallow_untyped_defs") and o.get("disallow_any_generics")
+              and o.get("warn_return_any") and o.get("strict_equality")]
+    modules = {m for o in strict for m in o["module"]}
+    for part in ("core", "library", "bench", "persona"):
+        assert f"vspectrum_app.{part}.*" in modules, part
