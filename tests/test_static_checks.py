@@ -1,10 +1,12 @@
 """Static checks of the whole tree, configured in pyproject.toml: the import contracts
-(`lint-imports`: the layers between the app's parts) and the linter (`ruff check`)."""
+(`lint-imports`: the layers between the app's parts), the linter (`ruff check`) and the type
+checker (`mypy`: strict on core, library, bench and persona)."""
 
 from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,3 +54,23 @@ def test_packaging_scripts_take_test_material_only_from_tests_plugins():
 def test_ruff_check_passes():
     done = _run(_tool("ruff"), "check", "--no-cache", ".")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_passes():
+    # files, strictness and the (git-ignored) incremental cache all come from pyproject.toml
+    done = _run(_tool("mypy"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    # every module of the app but the excluded gui/ was checked (a narrowed `files` would pass silently)
+    checked = re.search(r"no issues found in (\d+) source files", done.stdout)
+    expected = [p for p in (ROOT / "vspectrum_app").rglob("*.py") if "gui" not in p.relative_to(ROOT).parts]
+    assert checked and int(checked.group(1)) == len(expected), done.stdout
+
+
+def test_mypy_is_strict_on_the_parts_others_build_on():
+    # the issue's floor: a weaker override would let `test_mypy_passes` pass on untyped code
+    overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
+    strict = [o for o in overrides if o.get("disallow_untyped_defs") and o.get("disallow_any_generics")
+              and o.get("warn_return_any") and o.get("strict_equality")]
+    modules = {m for o in strict for m in o["module"]}
+    for part in ("core", "library", "bench", "persona"):
+        assert f"vspectrum_app.{part}.*" in modules, part

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         if args.command is None and (code := _open_gui()) is not None:
             return code
-        (parser if args.command is None else parser._subparsers._group_actions[0].choices[args.command]).print_help()
+        (parser if args.command is None else parser._subparsers._group_actions[0].choices[args.command]).print_help()  # type: ignore[union-attr, index]  # argparse keeps its subcommands private
         return 0 if args.command is None else 2
     if args.events:  # a job of the app: it may end this process together with its browser
         become_group_leader()
@@ -134,7 +134,7 @@ def _explained(exc: Exception, args: argparse.Namespace) -> Exception:
         root = Path(args.workspace).expanduser().resolve() if args.workspace else default_workspace()
         return UserError(db.explain(exc, root / "catalog.sqlite"))
     if diskspace.is_disk_full(exc):
-        return UserError(diskspace.disk_full_message(Path(exc.filename).parent if getattr(exc, "filename", None)
+        return UserError(diskspace.disk_full_message(Path(getattr(exc, "filename")).parent if getattr(exc, "filename", None)
                                                      else Path.cwd()))
     if isinstance(exc, OSError) and exc.errno == errno.EROFS:
         return UserError(f"{exc.filename or 'the workspace'} is on a read-only disk: nothing can be changed there.")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import platform
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
 from vspectrum_app import __version__
 from vspectrum_app.core import paths, secrets
@@ -45,7 +47,7 @@ def _providers() -> list[str]:
         return ["  none configured"]
     out = []
     for p in providers:
-        status = _safe(lambda p=p: secrets.key_status(p.name, p.kind))
+        status = _safe(lambda: secrets.key_status(p.name, p.kind))  # called at once: no late binding
         key = (f"key set ({status.source})" if status.is_set else "no key") if isinstance(status, secrets.KeyStatus) \
             else status
         out.append(f"  {p.name}: {p.kind}, {p.effective_base_url or 'default address'}, "
@@ -88,7 +90,10 @@ def _known_keys() -> list[str]:
     return [k for k in keys if k]
 
 
-def _safe(get):
+T = TypeVar("T")
+
+
+def _safe(get: Callable[[], T]) -> T | str:
     """A diagnostics line must not fail the whole text."""
     try:
         return get()

@@ -29,7 +29,7 @@ def fleiss_kappa(counts: Sequence[Sequence[int]]) -> float | None:
 def krippendorff_alpha_nominal(units: Sequence[Sequence[Hashable | None]]) -> float | None:
     """``units[u]``: the values the raters gave unit u (None or absent = missing).
     Coincidence-matrix computation (Krippendorff 2011); units with one value are not pairable."""
-    coincidences: Counter = Counter()
+    coincidences: Counter[tuple[Hashable, Hashable]] = Counter()
     for unit in units:
         values = [v for v in unit if v is not None]
         m = len(values)
@@ -38,7 +38,7 @@ def krippendorff_alpha_nominal(units: Sequence[Sequence[Hashable | None]]) -> fl
         for i, a in enumerate(values):
             for j, b in enumerate(values):
                 if i != j:
-                    coincidences[(a, b)] += 1 / (m - 1)
+                    coincidences[(a, b)] += 1 / (m - 1)  # type: ignore[assignment]  # fractional counts: typeshed's are ints
     n_c: Counter = Counter()
     for (a, _), w in coincidences.items():
         n_c[a] += w

@@ -9,7 +9,7 @@ from vspectrum_app.annotate import ops
 from vspectrum_app.core.operations import add_parser, from_args
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("annotate", help="human validation: task sets, answers, agreement")
     cmds = p.add_subparsers(dest="annotate_command", metavar="COMMAND")
     c = add_parser(cmds, ops.Create, help="sample a task set from the library")

@@ -51,6 +51,7 @@ def create_representativeness_set(ws, name: str, *, size: int = 50, raters: int 
 
 def _item(ws, image_id: int, value: str) -> dict:
     record = catalog.image_record(ws, image_id)
+    assert record is not None, f"image {image_id} was listed by the catalog a moment ago"
     return {"image_id": image_id, "image_sha256": record.sha256, "value": value, "video_url": record.video_url}
 
 

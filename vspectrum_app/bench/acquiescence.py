@@ -28,8 +28,8 @@ def wilson(successes: int, n: int) -> tuple[float, float] | None:
 def acquiescence(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per model with probe items: pairs, consistent, yes-to-both, no-to-both, the two rates
     and their Wilson intervals, and the probe items left out (refused/unparsed either way)."""
-    like: dict[tuple, str] = {}
-    probes: dict[str, list[tuple[tuple, str]]] = defaultdict(list)
+    like: dict[tuple[str, str, str, str, int], str] = {}
+    probes: dict[str, list[tuple[tuple[str, str, str, str, int], str]]] = defaultdict(list)
     for a in answers:
         key = (a["target"], a["value"], a["keyword"], a["image_sha256"], a.get("repeat", 0))
         if a["mode"] == "vlm":

@@ -103,6 +103,7 @@ def higher_order_axes(counts: dict[str, tuple[float, float]]) -> dict[str, dict[
             out[axis] = None
             continue
         est = contrast_interval([(1 / len(pos), *counts[v]) for v in pos] + [(-1 / len(neg), *counts[v]) for v in neg])
+        assert est is not None  # both poles have values with answers
         out[axis] = {"estimate": est[0], "ci_low": est[1], "ci_high": est[2]}
     return out
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
 from vspectrum_app.bench import ops
 from vspectrum_app.core.operations import add_parser, from_args
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _register_bench(sub)
 
 
@@ -117,6 +116,7 @@ def cmd_bench_reclassify(args, ctx) -> int:
     print(f"{args.run_id}: parser version {before} -> {PARSER_VERSION}, {len(changes)} classes {done}"
           + ("; answers that saw no image are now errors: 'vspectrum bench resume' asks again"
              if any(c["new"] == "no_image" for c in changes) and not args.dry_run else ""), file=sys.stderr)
+    return 0
 def cmd_bench_export(args, ctx) -> int:
     from vspectrum_app.bench.trace import ExportError, export_answers
     from vspectrum_app.core.errors import UserError

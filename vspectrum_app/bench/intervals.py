@@ -78,7 +78,9 @@ def clustered_wilson(groups: Sequence[tuple[int, int]]) -> tuple[float, float] |
         return None
     deff = design_effect(groups)
     z = t_quantile_975(len(groups) - 1) if total > len(groups) else Z95
-    lo, hi = wilson_interval(yes / deff, total / deff, z=z)
+    interval = wilson_interval(yes / deff, total / deff, z=z)
+    assert interval is not None  # total > 0, so its effective size is too
+    lo, hi = interval
     return 100 * lo, 100 * hi
 
 
@@ -87,7 +89,7 @@ def mcnemar_exact(b: int, c: int) -> float:
     n = b + c
     if n == 0:
         return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n
+    tail: float = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n
     return min(1.0, 2 * tail)
 
 

@@ -28,14 +28,14 @@ def modality_comparison(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any
     scores over the pairs, the exact McNemar p and its Holm-adjusted p; and how many items had
     no description. ``answers``: done items (target, mode, value, keyword, image_sha256,
     repeat, answer_class)."""
-    arms: dict[tuple[str, str], dict[str, dict[tuple, str]]] = defaultdict(lambda: {"vlm": {}, "text": {}})
+    arms: dict[tuple[str, str], dict[str, dict[tuple[str, str, int], str]]] = defaultdict(lambda: {"vlm": {}, "text": {}})
     for a in answers:
         if a["mode"] not in ("vlm", "text"):
             continue  # the acquiescence probe's items
         key = (a["keyword"], a["image_sha256"], a.get("repeat", 0))
         arms[(a["target"], a["value"])][a["mode"]][key] = a["answer_class"]
     order = {v: i for i, v in enumerate(SCHWARTZ_VALUES)}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for (target, value), arm in sorted(arms.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99))):
         if not arm["vlm"] or not arm["text"]:
             continue

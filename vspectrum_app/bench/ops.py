@@ -12,7 +12,11 @@ from vspectrum_app.core.operations import Operation, argument, option
 from vspectrum_app.library.ops import ClipOptions
 
 if TYPE_CHECKING:
+    from vspectrum_app.bench.plan import Target
     from vspectrum_app.bench.runner import RunOutcome
+    from vspectrum_app.core.jobs import Reporter
+    from vspectrum_app.core.workspace import Workspace
+    from vspectrum_app.providers.config import ProviderStore
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,7 +59,7 @@ class Resume(Operation):
     run_id: str = argument()
 
 
-def run(params: Run | Resume, ws, reporter) -> RunOutcome | None:
+def run(params: Run | Resume, ws: Workspace, reporter: Reporter) -> RunOutcome | None:
     """Do the operation in this process: plan, estimate and (unless ``dry_run``) create and
     execute a new run; or resume one. Returns how the execution ended (None for a dry run)."""
     from vspectrum_app.bench.runner import execute_run
@@ -66,7 +70,7 @@ def run(params: Run | Resume, ws, reporter) -> RunOutcome | None:
     return None if run_id is None else execute_run(ws, run_id, reporter)
 
 
-def _create(params: Run, ws, reporter) -> str | None:
+def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
     """Plan the run and announce its estimate; create it unless ``dry_run`` (then None)."""
     from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items, shortfall
     from vspectrum_app.bench.prompts import PromptSet, load_prompts
@@ -111,7 +115,7 @@ def _create(params: Run, ws, reporter) -> str | None:
     return run_id
 
 
-def _targets(texts: tuple[str, ...], provider: str | None, providers) -> list:
+def _targets(texts: tuple[str, ...], provider: str | None, providers: ProviderStore) -> list[Target]:
     """``--model`` values as targets. With ``--provider`` a value is a model name there, since
     names may hold ':' themselves (Ollama's ``llama3:8b``), unless it starts with a configured
     provider's name and ':'; without it, every value must be PROVIDER:MODEL."""

@@ -7,7 +7,7 @@ import hashlib
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vspectrum_app import __version__
 from vspectrum_app.bench.prompts import PromptSet
@@ -19,6 +19,10 @@ from vspectrum_app.providers.clients import IMAGE_TOKENS, Params
 from vspectrum_app.providers.config import ProviderStore
 from vspectrum_app.providers.prices import load_table as load_prices
 from vspectrum_app.providers.prices import price_for
+
+if TYPE_CHECKING:
+    from vspectrum_app.library.search import Retrieval, Searcher
+    from vspectrum_app.core.workspace import Workspace
 
 # Rough token counts for estimates (an image: providers.clients.IMAGE_TOKENS).
 QUESTION_TOKENS = 30
@@ -120,7 +124,7 @@ def retrieval_lines(counts: dict[str, dict[str, int]], k: int) -> list[str]:
     return lines
 
 
-def plan_items(searcher, request: RunRequest) -> list[dict[str, Any]]:
+def plan_items(searcher: Searcher, request: RunRequest) -> list[dict[str, Any]]:
     """One item per (answering model, mode, retrieved image, repeat)."""
     if not request.targets and not request.text_models:
         raise PlanError("no model to run: give --model PROVIDER:MODEL, or --provider NAME --model MODEL")
@@ -150,10 +154,10 @@ def plan_items(searcher, request: RunRequest) -> list[dict[str, Any]]:
     return items
 
 
-def probe_sample(retrievals: list, fraction: float, seed: int) -> list:
+def probe_sample(retrievals: list[Retrieval], fraction: float, seed: int) -> list[Retrieval]:
     """The acquiescence probe's sample: per value, ceil(fraction x its items), drawn at random
     (seeded by the run's seed and the value, so a re-run draws the same ones)."""
-    by_value: dict[str, list] = {}
+    by_value: dict[str, list[Retrieval]] = {}
     for r in retrievals:
         by_value.setdefault(r.value, []).append(r)
     chosen = []
@@ -163,7 +167,7 @@ def probe_sample(retrievals: list, fraction: float, seed: int) -> list:
     return chosen
 
 
-def build_manifest(request: RunRequest, searcher, items: list[dict[str, Any]],
+def build_manifest(request: RunRequest, searcher: Searcher, items: list[dict[str, Any]],
                    providers: ProviderStore) -> dict[str, Any]:
     targets = request.targets + request.text_models + ([request.describe_with] if request.describe_with else [])
     provider_info = {}
@@ -193,7 +197,7 @@ def build_manifest(request: RunRequest, searcher, items: list[dict[str, Any]],
     }
 
 
-def index_hash(ws, model_key: str) -> str:
+def index_hash(ws: Workspace, model_key: str) -> str:
     """SHA-256 of the sorted (image id, image sha256) pairs the model's index holds, under its
     model key. Vectors follow from the images and the model, so this names the searchable
     content; the HNSW file's bytes would not do: they change with insertion order and repairs."""

@@ -6,6 +6,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from vspectrum_app.core.schema import Anything, Custom, Obj, Str, check, read_json
 from vspectrum_app.core.templates import MAX_PROMPT_CHARS, check_template
@@ -34,7 +35,7 @@ class PromptSet:
     def hash(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
@@ -68,10 +69,11 @@ PROMPTS_SCHEMA = Obj({"like": _TEXT, "why": _TEXT, "describe": _TEXT, "reversed"
                       "text_only": Custom(Anything(), _text_only)})
 
 
-def check_prompts(doc: object, source: str = "prompts") -> dict:
+def check_prompts(doc: object, source: str = "prompts") -> dict[str, Any]:
     """The prompt texts in ``doc`` (a subset of like, why, describe, text_only, reversed),
     checked; a wrong one is ``PromptError`` naming it. Only text_only is a template."""
-    return check(doc, PROMPTS_SCHEMA, source, PromptError)
+    prompts: dict[str, Any] = check(doc, PROMPTS_SCHEMA, source, PromptError)
+    return prompts
 
 
 def load_prompts(path: Path) -> PromptSet:

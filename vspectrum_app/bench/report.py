@@ -8,7 +8,7 @@ rule instead of ours (the CLI's ``--paper-style`` and the Results pane's switch)
 from __future__ import annotations
 
 import statistics
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vspectrum_app.bench.acquiescence import acquiescence, acquiescence_lines
 from vspectrum_app.bench.circumplex import circumplex
@@ -21,13 +21,16 @@ from vspectrum_app.bench.store import RunStore
 from vspectrum_app.core.csvfile import to_text
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
+
 LONG_COLUMNS = ("run_id", "target", "mode", "value", "n", "yes", "no", "refusal", "unparsed", "no_image",
                 "score", "ci_low", "ci_high", "centred", "paper_score", "design_effect", "rule")
 RULE_TEXT = {"ours": "score = 100 x yes / (yes + no); refusals and unparsed answers are left out",
              "paper": "paper-style score = 100 x (answers containing 'yes', any case) / n; everything else is a no"}
 
 
-def run_report(ws, run_id: str, paper_style: bool = False) -> dict[str, Any]:
+def run_report(ws: Workspace, run_id: str, paper_style: bool = False) -> dict[str, Any]:
     store = RunStore(ws)
     manifest = store.manifest(run_id)
     rule = "paper" if paper_style else "ours"
@@ -98,7 +101,7 @@ def parser_warning(reports: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def _round(v):
+def _round(v: object) -> object:
     return round(v, 4) if isinstance(v, float) else v
 
 
@@ -111,7 +114,7 @@ def comparisons_csv(report: dict[str, Any]) -> str:
     return to_text(columns, ([_round(row.get(c)) for c in columns] for row in report["noise"]))
 
 
-def _num(v, fmt="{:.0f}") -> str:
+def _num(v: float | None, fmt: str = "{:.0f}") -> str:
     return "n/a" if v is None else fmt.format(v)
 
 

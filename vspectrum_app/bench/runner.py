@@ -16,7 +16,7 @@ import json
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 from vspectrum_app.bench.modality import NO_DESCRIPTION
 from vspectrum_app.bench.parsing import classify_answer
@@ -34,6 +34,9 @@ from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError, Retryable
 from vspectrum_app.providers.ratelimit import RateLimiter
 from vspectrum_app.providers.retry import CircuitBreaker, ProviderUnavailable, with_retries
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
 
 MIN_FREE_BYTES = 1 << 20
 MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -58,7 +61,7 @@ class _Provider:
     """Per-provider state for one execution: client, limits, and whether its key failed.
     The rate limiter sits in the client's HTTP layer, so retries count too."""
 
-    def __init__(self, config: ProviderConfig, client_factory):
+    def __init__(self, config: ProviderConfig, client_factory: Callable[..., ChatClient]):
         self.config = config
         self.semaphore = asyncio.Semaphore(config.concurrency)
         self.limiter = RateLimiter(config.requests_per_minute, config.tokens_per_minute)
@@ -69,12 +72,12 @@ class _Provider:
         try:
             self.client = client_factory(config, self.limiter.acquire)
         except Exception as exc:  # missing key: this provider stops, the others run
-            self.client = _NoClient()
+            self.client = cast(ChatClient, _NoClient())  # only closed: a dead provider is never sent to
             self.dead = str(exc)
 
 
 class RunEngine:
-    def __init__(self, ws, run_id: str, reporter: Reporter | None = None, providers: ProviderStore | None = None,
+    def __init__(self, ws: Workspace, run_id: str, reporter: Reporter | None = None, providers: ProviderStore | None = None,
                  client_factory: Callable[..., ChatClient] = make_client):
         self.ws, self.run_id = ws, run_id
         self.reporter = reporter or NullReporter()
@@ -86,14 +89,14 @@ class RunEngine:
         self._providers_store = providers or ProviderStore()
         self._client_factory = client_factory
         self._providers: dict[str, _Provider] = {}
-        self._descriptions: dict[str, asyncio.Future] = {}
-        self._inflight: dict[str, asyncio.Future] = {}  # identical calls wait for one request
-        self._sending: set[asyncio.Task] = set()  # tasks whose request is on the wire: a stop waits for them
+        self._descriptions: dict[str, asyncio.Future[str | None]] = {}
+        self._inflight: dict[str, asyncio.Future[Completion]] = {}  # identical calls wait for one request
+        self._sending: set[asyncio.Task[Any]] = set()  # tasks whose request is on the wire: a stop waits for them
         self._finished: list[tuple[int, str, list[str | None]]] = []  # done marks not yet written
         self._keys: dict[int, dict[int, str]] = {}        # item id -> turn -> the call's cache key
         self._description_keys: dict[str, str] = {}       # image sha -> the describe call's key
         self._last_flush = time.monotonic()
-        self.counts = Counter()
+        self.counts: Counter[str] = Counter()
 
     # -- entry points -------------------------------------------------------------------
     def execute(self) -> RunOutcome:
@@ -137,7 +140,7 @@ class RunEngine:
         return RunOutcome(self.run_id, status, self.counts["done"], len(remaining), self.counts["sent"],
                           self.counts["cached"], problems)
 
-    async def _open_providers(self, todo: list[dict], problems: list[str]) -> None:
+    async def _open_providers(self, todo: list[dict[str, Any]], problems: list[str]) -> None:
         names = {i["target"].split(":", 1)[0] for i in todo}
         if self.manifest.get("describe_with") and any(i["mode"] == "text" for i in todo):
             names.add(self.manifest["describe_with"].split(":", 1)[0])
@@ -165,7 +168,7 @@ class RunEngine:
         self.reporter.emit("waiting", provider=provider, cause=cause, limit=limit, seconds=round(seconds, 1),
                            message=message)
 
-    async def _watch_cancel(self, tasks: list[asyncio.Task]) -> None:
+    async def _watch_cancel(self, tasks: list[asyncio.Task[Any]]) -> None:
         """On Stop / the first Ctrl-C: cancel what waits, let the calls already sent finish so
         that their answers (already paid for) are stored. A second Ctrl-C aborts at once."""
         while True:
@@ -222,7 +225,7 @@ class RunEngine:
                            reason=(answers[1] if len(answers) > 1 and answers[1] else "")[:300])
         self._progress()
 
-    async def _vlm_conversation(self, provider: _Provider, model: str, item: dict) -> tuple[list[str | None], bool]:
+    async def _vlm_conversation(self, provider: _Provider, model: str, item: dict[str, Any]) -> tuple[list[str | None], bool]:
         # The image is attached to the first message when a call is really sent (``_send``):
         # answers found in the workspace never read it.
         messages = [Message("user", self.prompts.like)]
@@ -244,13 +247,13 @@ class RunEngine:
                 return answers + [None] * (3 - turn), turn == 1
         return answers, False
 
-    async def _probe(self, provider: _Provider, model: str, item: dict) -> tuple[list[str | None], bool]:
+    async def _probe(self, provider: _Provider, model: str, item: dict[str, Any]) -> tuple[list[str | None], bool]:
         """The acquiescence probe: the reversed question alone, with the image."""
         completion = await self._call(provider, model, [Message("user", self.prompts.reversed)], item, 1,
                                       with_image=True)
         return [completion.text], completion.refused
 
-    async def _text_conversation(self, provider: _Provider, model: str, item: dict) -> tuple[list[str | None], bool]:
+    async def _text_conversation(self, provider: _Provider, model: str, item: dict[str, Any]) -> tuple[list[str | None], bool]:
         description = await self._description(item)
         if item["image_sha256"] in self._description_keys:  # the shared description is behind this item too
             self._keys.setdefault(item["id"], {})[0] = self._description_keys[item["image_sha256"]]
@@ -267,7 +270,7 @@ class RunEngine:
             return [first.text, None, description], False
         return [first.text, second.text, description], False
 
-    async def _description(self, item: dict) -> str | None:
+    async def _description(self, item: dict[str, Any]) -> str | None:
         """Model A's description of an image, asked once per image however many items need it;
         None when model A declines (its refusal is no answer of the text-only model's)."""
         sha = item["image_sha256"]
@@ -293,12 +296,14 @@ class RunEngine:
                 raise
         return await asyncio.shield(self._descriptions[sha])
 
-    def _image(self, item: dict) -> tuple[bytes, str]:
+    def _image(self, item: dict[str, Any]) -> tuple[bytes, str]:
         file = catalog.image_file(self.ws, item["image_id"])
+        if file is None:
+            raise FileNotFoundError(f"image {item['image_id']} is no longer in the library")
         return file.path(self.ws).read_bytes(), MEDIA_TYPES.get(file.ext, "image/jpeg")
 
     # -- one call -----------------------------------------------------------------------
-    async def _call(self, provider: _Provider, model: str, messages: list[Message], item: dict, turn: int,
+    async def _call(self, provider: _Provider, model: str, messages: list[Message], item: dict[str, Any], turn: int,
                     with_image: bool = False) -> Completion:
         """One model call; ``with_image``: the item's screenshot goes with the first message."""
         request = self._request_record(provider, model, messages, item, with_image)
@@ -331,7 +336,7 @@ class RunEngine:
         future.set_result(completion)
         return completion
 
-    async def _send(self, provider: _Provider, model: str, messages: list[Message], item: dict, turn: int,
+    async def _send(self, provider: _Provider, model: str, messages: list[Message], item: dict[str, Any], turn: int,
                     key: str, request: dict[str, Any]) -> Completion:
 
         async def attempt() -> Completion:
@@ -345,6 +350,7 @@ class RunEngine:
                 self.counts["sent"] += 1
                 request_tokens.set(estimate_tokens(messages, self.params))
                 task = asyncio.current_task()
+                assert task is not None  # this coroutine runs as a task
                 self._sending.add(task)
                 try:
                     completion = await provider.client.complete(model, messages, self.params)
@@ -374,7 +380,7 @@ class RunEngine:
                             output_tokens=completion.output_tokens, latency_s=time.monotonic() - started)
         return completion
 
-    def _request_record(self, provider: _Provider, model: str, messages: list[Message], item: dict,
+    def _request_record(self, provider: _Provider, model: str, messages: list[Message], item: dict[str, Any],
                         with_image: bool) -> dict[str, Any]:
         """What identifies a call (and is logged): never the key, never the image bytes."""
         # the endpoint is part of what answers: a provider re-pointed elsewhere is another model
@@ -440,7 +446,7 @@ class _NoClient:
         pass
 
 
-def execute_run(ws, run_id: str, reporter: Reporter | None = None, **kwargs) -> RunOutcome:
+def execute_run(ws: Workspace, run_id: str, reporter: Reporter | None = None, **kwargs: Any) -> RunOutcome:
     """Run or resume ``run_id``; one process at a time (a second one is refused before sending)."""
     with locks.hold(ws.root, RUN_LOCK, run_id, f"run {run_id}"):
         diskspace.require_free(ws.root, MIN_FREE_BYTES)  # answers are small; the journal needs room

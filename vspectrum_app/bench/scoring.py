@@ -56,14 +56,14 @@ class ValueScore:
         return asdict(self)
 
 
-def answer_class(a: dict, rule: str = "ours") -> str:
+def answer_class(a: dict[str, Any], rule: str = "ours") -> str:
     """The class an answer counts as under ``rule``: ours, or the authors' substring rule."""
     if rule == "paper":
         return paper_style(a.get("answer1"))
-    return a["answer_class"]
+    return str(a["answer_class"])
 
 
-def _image_groups(answers: list[dict], rule: str) -> list[tuple[int, int]]:
+def _image_groups(answers: list[dict[str, Any]], rule: str) -> list[tuple[int, int]]:
     """(yes, decided) per image: an image's repeats form one cluster."""
     per_image: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for a in answers:
@@ -71,17 +71,17 @@ def _image_groups(answers: list[dict], rule: str) -> list[tuple[int, int]]:
         g = per_image[a["image_sha256"]]
         g[0] += cls == "yes"
         g[1] += cls in ("yes", "no")
-    return [tuple(v) for v in per_image.values()]
+    return [(y, m) for y, m in per_image.values()]
 
 
-def score_answers(answers: Iterable[dict], seed: int = 0, rule: str = "ours",
+def score_answers(answers: Iterable[dict[str, Any]], seed: int = 0, rule: str = "ours",
                   no_image: dict[tuple[str, str, str], int] | None = None) -> list[ValueScore]:
     """``answers``: done items (target, mode, value, image_sha256, answer_class, answer1);
     ``no_image``: per (target, mode, value), answers that saw no image (counted, not scored).
     ``seed`` is kept for callers; the interval is analytic."""
     if rule not in RULES:
         raise ValueError(f"unknown scoring rule {rule!r}; expected one of {', '.join(RULES)}")
-    groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for a in answers:
         groups[(a["target"], a["mode"], a["value"])].append(a)
     missing = dict(no_image or {})
@@ -144,7 +144,7 @@ def value_summary(scores: list[ValueScore], mode: str = "vlm") -> list[dict[str,
             for v in SCHWARTZ_VALUES if by.get(v)]
 
 
-def _image_answers(items: list[dict], rule: str) -> dict[tuple[str, str], bool]:
+def _image_answers(items: list[dict[str, Any]], rule: str) -> dict[tuple[str, str], bool]:
     """Per (keyword, image): the model's answer, True for yes. Repeats collapse to their
     majority (a tie, like a refusal or unparsed answer, leaves the image out of the pair)."""
     votes: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -155,7 +155,7 @@ def _image_answers(items: list[dict], rule: str) -> dict[tuple[str, str], bool]:
     return {k: y > n for k, (y, n) in votes.items() if y != n}
 
 
-def paired_test(a: list[dict], b: list[dict], rule: str = "ours") -> dict[str, Any]:
+def paired_test(a: list[dict[str, Any]], b: list[dict[str, Any]], rule: str = "ours") -> dict[str, Any]:
     """Two models on one value: the images both answered yes/no, the discordant counts, the
     difference of their yes-shares on those images (in points) and the exact McNemar p."""
     ya, yb = _image_answers(a, rule), _image_answers(b, rule)
@@ -167,11 +167,11 @@ def paired_test(a: list[dict], b: list[dict], rule: str = "ours") -> dict[str, A
             "p": mcnemar_exact(only_a, only_b)}
 
 
-def paired_comparisons(answers: list[dict], rule: str = "ours", alpha: float = ALPHA,
+def paired_comparisons(answers: list[dict[str, Any]], rule: str = "ours", alpha: float = ALPHA,
                        mode: str = "vlm") -> list[dict[str, Any]]:
     """Every value x model pair of a run (one mode), McNemar p and Holm-adjusted p over the
     family; ``within_noise`` is True unless the adjusted p is below ``alpha``."""
-    by: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for a in answers:
         if a["mode"] == mode:
             by[(a["value"], a["target"])].append(a)

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
 
 from vspectrum_app.core import clock
 
@@ -103,7 +107,7 @@ class RunNotFoundError(Exception):
 
 
 class RunStore:
-    def __init__(self, ws):
+    def __init__(self, ws: Workspace):
         self.ws = ws
         ws.ensure_schema("bench", MIGRATIONS)
         ws.ensure_schema("bench_labels", LABEL_MIGRATIONS)
@@ -128,7 +132,8 @@ class RunStore:
         row = self.ws.db.execute("SELECT manifest_json FROM bench_runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFoundError(f"no benchmark run {run_id!r} in this workspace (see 'vspectrum bench list')")
-        return json.loads(row[0])
+        manifest: dict[str, Any] = json.loads(row[0])
+        return manifest
 
     def set_status(self, run_id: str, status: str, error: str | None = None) -> None:
         with self.ws.transaction() as conn:
@@ -171,7 +176,7 @@ class RunStore:
         sent); returns how many items it had. Its logged calls stay: they are the answer cache
         that other runs reuse. The Benchmark pane's Delete button calls this."""
         with self.ws.transaction() as conn:
-            n = conn.execute("SELECT COUNT(*) FROM bench_items WHERE run_id = ?", (run_id,)).fetchone()[0]
+            n: int = conn.execute("SELECT COUNT(*) FROM bench_items WHERE run_id = ?", (run_id,)).fetchone()[0]
             if conn.execute("DELETE FROM bench_runs WHERE id = ?", (run_id,)).rowcount == 0:
                 raise RunNotFoundError(f"no benchmark run {run_id!r} in this workspace (see 'vspectrum bench list')")
             conn.execute("DELETE FROM bench_items WHERE run_id = ?", (run_id,))  # also without foreign keys
@@ -187,7 +192,7 @@ class RunStore:
         return [dict(r) for r in self.ws.db.execute(sql, (run_id, status) if status else (run_id,))]
 
     def finish_items(self, finished: list[tuple[int, str, list[str | None]]],
-                     calls: list[tuple[int, int, str]] = ()) -> None:
+                     calls: Sequence[tuple[int, int, str]] = ()) -> None:
         """Mark items done: (item id, answer class, answers), with the calls behind them:
         (item id, turn, cache key). One transaction for many items: an item whose mark is
         lost in a crash costs nothing on resume (its calls are logged).
@@ -228,7 +233,7 @@ class RunStore:
                     {**manifest, "parser_version": PARSER_VERSION, "reclassified": history}, ensure_ascii=False), run_id))
         return changes
 
-    def _api_refused(self, item) -> bool:
+    def _api_refused(self, item: dict[str, Any]) -> bool:
         """Whether the API itself refused answer 1 (a content-policy refusal, not a text the
         parser reads): no text at all, or a logged first-turn call flagged as refused."""
         if item["answer_class"] != "refusal":

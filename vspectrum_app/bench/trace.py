@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vspectrum_app.bench import parsing
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.library import catalog
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
 
 CALL_COLUMNS = ("run_id", "item_id", "target", "mode", "value", "keyword", "rank", "repeat", "turn", "question",
                 "messages", "image_sha256", "image_path", "response_text", "answer_class", "parser_version",
@@ -33,7 +36,7 @@ def parser_version(manifest: dict[str, Any]) -> str:
     return str(manifest.get("parser_version") or getattr(parsing, "PARSER_VERSION", "1"))
 
 
-def item_calls(ws, item_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def item_calls(ws: Workspace, item_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The logged calls behind each item, in turn order."""
     if not item_ids:
         return {}
@@ -54,7 +57,7 @@ def item_calls(ws, item_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return out
 
 
-def call_rows(ws, run_id: str) -> list[dict[str, Any]]:
+def call_rows(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
     """One row per call behind the run's items (CALL_COLUMNS)."""
     store = RunStore(ws)
     manifest = store.manifest(run_id)
@@ -89,7 +92,7 @@ def call_rows(ws, run_id: str) -> list[dict[str, Any]]:
     return rows
 
 
-def export_answers(ws, run_id: str, path: Path) -> int:
+def export_answers(ws: Workspace, run_id: str, path: Path) -> int:
     """Write every call behind the run to ``path``: CSV or JSONL by its extension. Returns
     the number of calls written."""
     suffix = path.suffix.lower()
@@ -107,7 +110,7 @@ def export_answers(ws, run_id: str, path: Path) -> int:
     return len(rows)
 
 
-def answers_behind_cell(ws, run_id: str, target: str, value: str, mode: str = "vlm",
+def answers_behind_cell(ws: Workspace, run_id: str, target: str, value: str, mode: str = "vlm",
                         answer_class: str | None = None) -> list[dict[str, Any]]:
     """The answers behind one score cell (run, model, value; optionally one class): per item
     its thumbnail and image paths, keyword, rank, repeat, raw answer, class, the why and
@@ -133,6 +136,6 @@ def answers_behind_cell(ws, run_id: str, target: str, value: str, mode: str = "v
     return out
 
 
-def _images(ws, image_ids: set[int]) -> dict[int, tuple[str, str]]:
+def _images(ws: Workspace, image_ids: set[int]) -> dict[int, tuple[str, str]]:
     """image id -> (sha256, extension)."""
     return {i: (f.sha256, f.ext) for i, f in catalog.image_files(ws, image_ids).items()}

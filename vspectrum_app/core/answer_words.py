@@ -36,7 +36,7 @@ REFUSAL = re.compile("|".join(REFUSAL_PATTERNS), re.IGNORECASE)
 def words(text: str) -> list[str]:
     """The lower-cased whole words of ``text``, CJK runs cut into known answer words."""
     text = unicodedata.normalize("NFC", text.lower())
-    out = []
+    out: list[str] = []
     for w in re.findall(r"[\w']+", text):
         out += _cjk_split(w) if _CJK.search(w) else [w]
     return out

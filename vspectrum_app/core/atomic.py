@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -26,7 +27,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_replace_from(path: Path, writer) -> None:
+def atomic_replace_from(path: Path, writer: Callable[[str], object]) -> None:
     """Call ``writer(tmp_path)`` to produce a file, then move it over ``path`` atomically.
 
     For libraries (hnswlib, Pillow) that insist on writing to a path themselves.

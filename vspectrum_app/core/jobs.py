@@ -15,6 +15,7 @@ import signal
 import sys
 import threading
 import time
+from types import FrameType
 from typing import Any, TextIO
 
 from vspectrum_app.core import events
@@ -67,7 +68,7 @@ class Reporter:
         # The notice is logged by the job's next ``cancelled()`` / ``check_cancelled()``.
         # Once a stop is requested, further SIGTERMs mean nothing more (a hard stop is SIGKILL):
         # they are ignored at the OS level, so a burst of them cannot nest handler calls.
-        def handler(signum, frame):
+        def handler(signum: int, frame: FrameType | None) -> None:
             if self._cancel.is_set() and signum == signal.SIGINT:
                 raise KeyboardInterrupt
             if signum == signal.SIGTERM:

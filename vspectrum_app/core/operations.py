@@ -61,9 +61,9 @@ class Operation(Options):
     command: ClassVar[tuple[str, ...]] = ()
 
 
-def add_parser(sub: argparse._SubParsersAction, cls: type[Operation], **kwargs: Any) -> argparse.ArgumentParser:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], cls: type[Operation], **kwargs: Any) -> argparse.ArgumentParser:
     """The command's subparser (named by the last word of ``cls.command``) with its options."""
-    parser = sub.add_parser(cls.command[-1], **kwargs)
+    parser: argparse.ArgumentParser = sub.add_parser(cls.command[-1], **kwargs)
     add_arguments(parser, cls)
     return parser
 
@@ -85,7 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup, cls
             _add_one(parser, f, kind)
 
 
-def _add_one(parser: argparse.ArgumentParser | argparse._ArgumentGroup, f: dataclasses.Field, kind: Any) -> None:
+def _add_one(parser: argparse.ArgumentParser | argparse._ArgumentGroup, f: dataclasses.Field[Any], kind: Any) -> None:
     m = f.metadata
     base, optional = _base(kind)
     kwargs: dict[str, Any] = {"help": m["help"]}

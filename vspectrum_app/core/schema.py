@@ -18,9 +18,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 MAX_FILE_BYTES = 50_000_000  # no file the app reads is legitimately larger
+
+
+# Where a value sits in a document: field names and (0-based) item indexes.
+Loc = tuple[str | int, ...]
 
 
 class SchemaError(Exception):
@@ -45,16 +49,16 @@ def show(value: Any) -> str:
 class Spec:
     """A schema node: ``check`` returns the (possibly normalised) value or raises ``Problem``."""
 
-    def check(self, value: Any, path: tuple) -> Any:
+    def check(self, value: Any, path: Loc) -> Any:
         raise NotImplementedError
 
 
 class Problem(Exception):
-    def __init__(self, path: tuple, message: str):
+    def __init__(self, path: Loc, message: str) -> None:
         self.path, self.message = path, message
 
 
-def _fail(path: tuple, expected: str, value: Any):
+def _fail(path: Loc, expected: str, value: Any) -> NoReturn:
     raise Problem(path, f"expected {expected}, got {show(value)}")
 
 
@@ -66,7 +70,7 @@ class Str(Spec):
     pattern: str | None = None
     strip: bool = False
 
-    def check(self, value, path):
+    def check(self, value: Any, path: Loc) -> Any:
         if not isinstance(value, str):
             _fail(path, "one of " + ", ".join(self.choices) if self.choices else "text", value)
         if self.strip:
@@ -87,7 +91,7 @@ class Int(Spec):
     min: int | None = None
     max: int | None = None
 
-    def check(self, value, path):
+    def check(self, value: Any, path: Loc) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             _fail(path, "a whole number", value)
         _range(value, self.min, self.max, path)
@@ -99,14 +103,14 @@ class Num(Spec):
     min: float | None = None
     max: float | None = None
 
-    def check(self, value, path):
+    def check(self, value: Any, path: Loc) -> Any:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             _fail(path, "a number", value)
         _range(value, self.min, self.max, path)
         return value
 
 
-def _range(value, low, high, path):
+def _range(value: float, low: float | None, high: float | None, path: Loc) -> None:
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = (f"from {low} to {high}" if low is not None and high is not None
                   else f"at least {low}" if low is not None else f"at most {high}")
@@ -115,7 +119,7 @@ def _range(value, low, high, path):
 
 @dataclass(frozen=True)
 class Bool(Spec):
-    def check(self, value, path):
+    def check(self, value: Any, path: Loc) -> Any:
         if not isinstance(value, bool):
             _fail(path, "true or false", value)
         return value
@@ -125,13 +129,13 @@ class Bool(Spec):
 class Optional(Spec):
     inner: Spec
 
-    def check(self, value, path):
+    def check(self, value: Any, path: Loc) -> Any:
         return None if value is None else self.inner.check(value, path)
 
 
 @dataclass(frozen=True)
 class Anything(Spec):
-    def check(self, value, path):
+    def check(self, value: Any, path: Loc) -> Any:
         return value
 
 
@@ -141,7 +145,7 @@ class List(Spec):
     max_items: int = 1_000_000
     min_items: int = 0
 
-    def check(self, value, path):
+    def check(self, value: Any, path: Loc) -> Any:
         if not isinstance(value, list):
             _fail(path, "a list", value)
         if not self.min_items <= len(value) <= self.max_items:
@@ -156,7 +160,7 @@ class Map(Spec):
     key: Spec = Str(max_len=200, non_empty=True)
     max_items: int = 1000
 
-    def check(self, value, path):
+    def check(self, value: Any, path: Loc) -> Any:
         if not isinstance(value, Mapping):
             _fail(path, "an object", value)
         if len(value) > self.max_items:
@@ -171,9 +175,9 @@ class Obj(Spec):
     fields: dict[str, Spec]
     required: tuple[str, ...] = ()
     extra: str = "refuse"
-    rule: Callable[[dict], str | None] | None = field(default=None, compare=False)
+    rule: Callable[[dict[str, Any]], str | None] | None = field(default=None, compare=False)
 
-    def check(self, value, path):
+    def check(self, value: Any, path: Loc) -> Any:
         if not isinstance(value, Mapping):
             _fail(path, "an object", value)
         for name in self.required:
@@ -201,7 +205,7 @@ class Custom(Spec):
     inner: Spec
     func: Callable[[Any], Any] = field(compare=False)
 
-    def check(self, value, path):
+    def check(self, value: Any, path: Loc) -> Any:
         value = self.inner.check(value, path)
         try:
             return self.func(value)
@@ -209,7 +213,7 @@ class Custom(Spec):
             raise Problem(path, str(exc)) from None
 
 
-def where(path: tuple) -> str:
+def where(path: Loc) -> str:
     """``('answers', 2, 'answer')`` -> ``field 'answers', item 3, field 'answer'`` (items count from 1)."""
     return ", ".join(f"item {p + 1}" if isinstance(p, int) else f"field {p!r}" for p in path)
 

@@ -14,7 +14,8 @@ import os
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Mapping, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Mapping, Sequence
 
 from vspectrum_app.core import db
 
@@ -98,7 +99,7 @@ class Workspace:
             self._local.conn = conn
         return conn
 
-    def transaction(self):
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         if self.readonly:
             raise WorkspaceReadOnlyError(f"the workspace {self.root} is read-only: nothing can be changed in it "
                                          "(copy it to a writable disk to work on it).")
@@ -113,7 +114,7 @@ class Workspace:
     def __enter__(self) -> "Workspace":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.close()
 
     # -- files --------------------------------------------------------------------------

@@ -11,15 +11,19 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vspectrum_app.core.paths import data_dir
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
 
 # Without the background-networking switches Chromium phones home at every start (and, on a
 # closed network, retries); none of it is needed to watch a feed.
 LAUNCH_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--no-default-browser-check",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                "--autoplay-policy=no-user-gesture-required"]
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
 
 class BrowserUnavailable(Exception):

@@ -46,7 +46,7 @@ class CrawlConfig:
 
     @property
     def adapter_name(self) -> str:
-        return self.skin if self.platform == "sim" else self.platform
+        return self.skin if self.platform == "sim" else self.platform  # type: ignore[return-value]  # a sim crawl has its skin (checked at start)
 
 
 @dataclass
@@ -267,8 +267,9 @@ class Crawler:
         if count_position:
             report.positions += 1
         thumb = None
-        if image_id is not None:
-            thumb = str(catalog.image_file(self.ws, image_id).thumb(self.ws))
+        file = catalog.image_file(self.ws, image_id) if image_id is not None else None
+        if file is not None:
+            thumb = str(file.thumb(self.ws))
         elif rel:
             thumb = str(self.ws.root / rel)
         self.reporter.emit("capture", session_id=report.session_id, position=position, outcome=outcome,

@@ -13,10 +13,10 @@ import importlib.util
 
 from vspectrum_app.core.jobs import Reporter
 from vspectrum_app.library import onnx_export
-from vspectrum_app.library.embedder import ClipModelUnavailable, ClipSpec, torch_embedder
+from vspectrum_app.library.embedder import ClipEncoder, ClipModelUnavailable, ClipSpec, torch_embedder
 
 
-def load_fast(spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: str = "auto"):
+def load_fast(spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: str = "auto") -> ClipEncoder:
     meta = onnx_export.cached_meta(spec.model_key)
     if meta is None:
         if not _installed("torch"):

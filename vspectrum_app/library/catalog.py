@@ -9,7 +9,8 @@ the benchmark, the crawler or the window. Each function is one short query.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -68,7 +69,7 @@ class ImageRecord:
         return ImageFile(self.id, self.sha256, self.ext)
 
 
-def _record(row) -> ImageRecord:
+def _record(row: sqlite3.Row) -> ImageRecord:
     values = dict(row)
     values["extra"] = json.loads(values.pop("extra_json") or "{}")
     return ImageRecord(**values)
@@ -95,7 +96,7 @@ def image_record(ws: Workspace, image_id: int) -> ImageRecord | None:
 
 
 # -- many images ------------------------------------------------------------------------
-def _rows_by_id(ws: Workspace, columns: str, image_ids: Iterable[int]):
+def _rows_by_id(ws: Workspace, columns: str, image_ids: Iterable[int]) -> Iterator[sqlite3.Row]:
     ids = sorted(set(image_ids))
     for start in range(0, len(ids), 500):  # under SQLite's limit on bound parameters
         chunk = ids[start:start + 500]
@@ -155,12 +156,12 @@ def platforms(ws: Workspace) -> list[str]:
 
 # -- counts -----------------------------------------------------------------------------
 def image_count(ws: Workspace) -> int:
-    return ws.db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+    return int(ws.db.execute("SELECT COUNT(*) FROM images").fetchone()[0])
 
 
 def embedded_count(ws: Workspace) -> int:
     """Images with an embedding from at least one model."""
-    return ws.db.execute("SELECT COUNT(DISTINCT image_id) FROM embeddings").fetchone()[0]
+    return int(ws.db.execute("SELECT COUNT(DISTINCT image_id) FROM embeddings").fetchone()[0])
 
 
 # -- embeddings -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from vspectrum_app.core.operations import add_arguments, add_parser
 from vspectrum_app.library import ops
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lib = sub.add_parser("library", help="import, index and search screenshots")
     cmds = lib.add_subparsers(dest="library_command", metavar="COMMAND")
 

@@ -9,6 +9,7 @@ does exactly those steps, so the pixels match open_clip's to float rounding (tes
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,8 +21,8 @@ FILTERS = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BIL
 @dataclass(frozen=True)
 class Preprocess:
     size: int
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
+    mean: tuple[float, ...]  # one per channel (RGB)
+    std: tuple[float, ...]
     interpolation: str = "bicubic"
 
     def __call__(self, img: Image.Image) -> np.ndarray:
@@ -36,9 +37,9 @@ class Preprocess:
         img = img.crop((left, top, left + self.size, top + self.size))
         if img.mode != "RGB":
             img = img.convert("RGB")
-        pixels = np.asarray(img, dtype=np.float32) / 255.0
+        pixels: np.ndarray = np.asarray(img, dtype=np.float32) / 255.0
         pixels = (pixels - np.asarray(self.mean, dtype=np.float32)) / np.asarray(self.std, dtype=np.float32)
         return np.ascontiguousarray(pixels.transpose(2, 0, 1))
 
-    def batch(self, images) -> np.ndarray:
+    def batch(self, images: Iterable[Image.Image]) -> np.ndarray:
         return np.stack([self(img) for img in images])

@@ -11,15 +11,21 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import numpy as np
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.core.paths import models_dir
 from vspectrum_app.library import weights
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from vspectrum_app.core.settings import Settings
 
 
 class ClipModelUnavailable(Exception):
@@ -34,7 +40,7 @@ class ClipSpec:
     checkpoint: str | None = None   # a state_dict file; overrides ``pretrained``
 
     @classmethod
-    def from_settings(cls, settings) -> "ClipSpec":
+    def from_settings(cls, settings: Settings) -> "ClipSpec":
         return cls(model=settings.get("clip_model") or "ViT-B-32",
                    pretrained=settings.get("clip_pretrained"),
                    config=settings.get("clip_config"), checkpoint=settings.get("clip_checkpoint"))
@@ -61,7 +67,7 @@ class ClipSpec:
             return f"{self.model_name} from {self.checkpoint}"
         return f"{self.model_name} ({self.pretrained or 'random init'})"
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -82,12 +88,37 @@ def _file_digest(path: Path, whole: bool = False) -> str:
         raise ClipModelUnavailable(f"Cannot read the CLIP file {path} ({exc.strerror or exc}).") from None
 
 
+class ClipEncoder(Protocol):
+    """What a loaded model offers whichever backend runs it (torch ``Embedder``, ``OnnxEmbedder``)."""
+
+    @property
+    def backend(self) -> str: ...
+    @property
+    def spec(self) -> ClipSpec: ...
+    @property
+    def dim(self) -> int: ...
+    @property
+    def input_size(self) -> tuple[int, int]: ...
+    @property
+    def preprocess(self) -> Callable[[Image.Image], Any]: ...
+    @property
+    def batch_size(self) -> int: ...
+    def describe(self) -> str: ...
+    def collate(self, pictures: list[Any]) -> Any: ...
+    def preprocess_batch(self, images: Iterable[Image.Image]) -> Any: ...
+    def encode_batch(self, pixels: Any) -> np.ndarray: ...
+    def encode_images(self, images: Iterable[Image.Image]) -> np.ndarray: ...
+    def encode_texts(self, texts: list[str]) -> np.ndarray: ...
+
+
 class Embedder:
     """A loaded CLIP model. ``encode_*`` return float32 rows of unit length."""
 
     backend = "torch"
 
-    def __init__(self, spec: ClipSpec, model, preprocess, tokenizer, dim: int, device: str = "cpu"):
+    # model, preprocess and tokenizer are open_clip's (a package without type information)
+    def __init__(self, spec: ClipSpec, model: Any, preprocess: Callable[[Image.Image], Any],
+                 tokenizer: Any, dim: int, device: str = "cpu"):
         from vspectrum_app.library.device import uses_fp16
 
         self.spec, self.model, self.preprocess, self.tokenizer, self.dim = spec, model, preprocess, tokenizer, dim
@@ -109,22 +140,22 @@ class Embedder:
         params = sum(p.numel() for p in self.model.parameters())
         return device.batch_for_free_memory(device.cuda_free_bytes(), params, self.fp16)
 
-    def collate(self, pictures: list) -> Any:
+    def collate(self, pictures: list[Any]) -> Any:
         import torch
 
         return torch.stack(pictures)
 
-    def preprocess_batch(self, images) -> Any:
+    def preprocess_batch(self, images: Iterable[Image.Image]) -> Any:
         return self.collate([self.preprocess(img) for img in images])
 
-    def encode_batch(self, pixels) -> np.ndarray:
+    def encode_batch(self, pixels: Any) -> np.ndarray:
         import torch
 
         with self._lock, torch.inference_mode():
             features = self.model.encode_image(pixels.to(self.device, torch.float16 if self.fp16 else torch.float32))
         return _normalise(features.float().cpu().numpy())
 
-    def encode_images(self, images) -> np.ndarray:
+    def encode_images(self, images: Iterable[Image.Image]) -> np.ndarray:
         return self.encode_batch(self.preprocess_batch(images))
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
@@ -138,11 +169,12 @@ class Embedder:
 
 def _normalise(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    unit: np.ndarray = (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    return unit
 
 
 BACKENDS = ("auto", "torch", "onnx")
-_cache: dict[tuple[str, str], Any] = {}
+_cache: dict[tuple[str, str, str], ClipEncoder] = {}
 _cache_lock = threading.Lock()
 
 
@@ -157,7 +189,7 @@ def configured_backend(backend: str | None = None) -> str:
 
 
 def load_embedder(spec: ClipSpec, reporter: Reporter | None = None, backend: str | None = None,
-                  device: str | None = None):
+                  device: str | None = None) -> ClipEncoder:
     """Load (once per process) the model ``spec`` names; download weights on first use.
 
     ``backend``: torch, onnx or auto (None: the configured one, see ``configured_backend``);
@@ -273,10 +305,10 @@ def _prepare_torchvision() -> None:
         for lib in libs:
             torch.ops.load_library(str(lib))
     except OSError:
-        lib = torch.library.Library("torchvision", "DEF")
-        lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
-        lib.define("qnms(Tensor qdets, Tensor scores, float iou_threshold) -> Tensor")
-        _keep_alive.append(lib)
+        declared = torch.library.Library("torchvision", "DEF")
+        declared.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+        declared.define("qnms(Tensor qdets, Tensor scores, float iou_threshold) -> Tensor")
+        _keep_alive.append(declared)
 
 
 _keep_alive: list[Any] = []  # a torch.library.Library un-registers its ops when collected

@@ -74,7 +74,7 @@ def import_paths(ws: Workspace, paths: Iterable[Path], metadata_csv: Path | None
         reporter.check_cancelled()
         try:
             data = path.read_bytes()
-            meta = dict(metadata.get(path.name.lower()) or {})
+            meta: dict[str, str | None] = dict(metadata.get(path.name.lower()) or {})
             if not any(_ALIASES.get(_key(k)) == "platform" and v for k, v in meta.items()):
                 meta["platform"] = platform_from_path(path)  # e.g. the pilot's gpt4o-tiktok/ folder
             image_id, new = add_image(ws, data, source_name=path.name, meta=meta)
@@ -154,6 +154,7 @@ def add_image(ws: Workspace, data: bytes, *, source_name: str | None = None,
         )
         if cur.rowcount == 0:  # another process stored it meanwhile
             return conn.execute("SELECT id FROM images WHERE sha256 = ?", (info.sha256,)).fetchone()["id"], False
+        assert cur.lastrowid is not None  # set by the INSERT that added the row
         return cur.lastrowid, True
 
 

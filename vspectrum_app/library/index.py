@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -65,7 +66,7 @@ class VectorIndex:
     def labels(self) -> set[int]:
         return set(int(i) for i in self._hnsw.get_ids_list())
 
-    def add(self, ids, vectors: np.ndarray) -> None:
+    def add(self, ids: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
         if len(ids) == 0:
             return
         need = self._hnsw.get_current_count() + len(ids)
@@ -93,8 +94,9 @@ def _meta_path(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
-def _read_meta(path: Path) -> dict:
+def _read_meta(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(_meta_path(path).read_text())
+        meta: dict[str, Any] = json.loads(_meta_path(path).read_text())
+        return meta
     except (OSError, ValueError):
         return {}

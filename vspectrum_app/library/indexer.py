@@ -15,14 +15,15 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from vspectrum_app.core import clock, diskspace
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.library import images, index_integrity
-from vspectrum_app.library.embedder import ClipSpec, Embedder, load_embedder
+from vspectrum_app.library.embedder import ClipEncoder, ClipSpec, load_embedder
 from vspectrum_app.library.index import VectorIndex
 from vspectrum_app.core.workspace import Workspace
 
@@ -48,7 +49,7 @@ def register_model(ws: Workspace, spec: ClipSpec, dim: int) -> str:
     return key
 
 
-def index_path(ws: Workspace, model_key: str):
+def index_path(ws: Workspace, model_key: str) -> Path:
     return ws.index_dir / f"{model_key}.hnsw"
 
 
@@ -87,7 +88,7 @@ def open_index(ws: Workspace, model_key: str, dim: int, reporter: Reporter | Non
         reporter.log("the index holds vectors the catalog does not; rebuilding it from the catalog")
         index = None
     rebuilt = index is None
-    if rebuilt:
+    if index is None:
         index = VectorIndex.create(path, dim, capacity=len(stored) + 1024)
     missing = stored - index.labels()
     if missing:
@@ -124,7 +125,7 @@ def missing_images(ws: Workspace, model_key: str, ids: Sequence[int] | None = No
 
 
 def build_index(ws: Workspace, spec: ClipSpec, reporter: Reporter | None = None, batch_size: int | None = None,
-                only_ids: Sequence[int] | None = None, embedder: Embedder | None = None,
+                only_ids: Sequence[int] | None = None, embedder: ClipEncoder | None = None,
                 backend: str | None = None, device: str | None = None) -> IndexReport:
     """Embed every image (or ``only_ids``) that has no vector for ``spec`` yet; update the index.
     ``backend``/``device``: see ``load_embedder`` (None: the configured ones); ``batch_size``
@@ -177,13 +178,15 @@ def ensure_embedded(ws: Workspace, image_ids: Sequence[int], spec: ClipSpec | No
     return build_index(ws, spec, reporter, only_ids=image_ids)
 
 
-def _prefetched_batches(ws: Workspace, embedder: Embedder, todo: list[tuple[int, str, str]],
+def _prefetched_batches(ws: Workspace, embedder: ClipEncoder, todo: list[tuple[int, str, str]],
                         batch_size: int, depth: int = 2) -> Iterator[tuple[list[int], object, list[tuple[int, str]]]]:
     """Yield (ids, pixel tensor, failures) per batch, preparing ``depth`` batches ahead."""
     batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
 
-    def prepare(batch):
-        ids, pictures, failures = [], [], []
+    def prepare(batch: list[tuple[int, str, str]]) -> tuple[list[int], object, list[tuple[int, str]]]:
+        ids: list[int] = []
+        pictures: list[Any] = []
+        failures: list[tuple[int, str]] = []
         for image_id, sha, ext in batch:
             try:
                 data = ws.image_path(sha, ext).read_bytes()

@@ -13,10 +13,14 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vspectrum_app.core import clock
 from vspectrum_app.core.paths import resources_dir
 from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
 
 DEFAULT_SET_FILE = "keywords/default-v1.json"
 
@@ -45,12 +49,12 @@ class KeywordSet:
     def keywords(self, value: str) -> tuple[str, ...]:
         return self.values[canonical_value(value)]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "description": self.description,
                 "values": {v: list(k) for v, k in self.values.items()}}
 
     @classmethod
-    def from_json(cls, doc: dict, *, source: str = "keyword set") -> "KeywordSet":
+    def from_json(cls, doc: dict[str, Any], *, source: str = "keyword set") -> "KeywordSet":
         if not isinstance(doc, dict) or not isinstance(doc.get("values"), dict):
             raise KeywordSetError(f"{source}: expected an object with a 'values' mapping of value -> keywords")
         values: dict[str, tuple[str, ...]] = {}
@@ -84,7 +88,7 @@ def default_set() -> KeywordSet:
     return KeywordSet.from_file(resources_dir() / DEFAULT_SET_FILE)
 
 
-def add_set(ws, keyword_set: KeywordSet) -> KeywordSet:
+def add_set(ws: Workspace, keyword_set: KeywordSet) -> KeywordSet:
     """Store a user set in the workspace (idempotent: same content, same hash)."""
     with ws.transaction() as conn:
         conn.execute(
@@ -95,14 +99,14 @@ def add_set(ws, keyword_set: KeywordSet) -> KeywordSet:
     return keyword_set
 
 
-def list_sets(ws) -> list[KeywordSet]:
+def list_sets(ws: Workspace) -> list[KeywordSet]:
     sets = [default_set()]
     for row in ws.db.execute("SELECT json FROM keyword_sets ORDER BY created_at, name"):
         sets.append(KeywordSet.from_json(json.loads(row["json"])))
     return sets
 
 
-def get_set(ws, ref: str | None = None) -> KeywordSet:
+def get_set(ws: Workspace, ref: str | None = None) -> KeywordSet:
     """Find a set by name, hash, or ``name@hash``; ``None`` means the default set."""
     if not ref or ref == "default":
         return default_set()

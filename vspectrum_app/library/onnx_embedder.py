@@ -10,10 +10,19 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
 from vspectrum_app.library.clip_preprocess import Preprocess
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from PIL import Image
+
+    from vspectrum_app.library.clip_tokenizer import ClipTokenizer
+    from vspectrum_app.library.embedder import ClipSpec
 
 
 class Tower:
@@ -36,10 +45,10 @@ class Tower:
         if quick_start and self.on_cpu:
             path = self._pre_optimised(ort, Path(path), options)
         self.session = ort.InferenceSession(str(path), options, providers=self.providers)
-        self._pool = None
+        self._pool: ThreadPoolExecutor | None = None
 
     @staticmethod
-    def _pre_optimised(ort, path: Path, options) -> Path:
+    def _pre_optimised(ort: Any, path: Path, options: Any) -> Path:  # onnxruntime has no type information
         """Graph optimisation is most of a session's start (0.9 of 1.2 s for ViT-B-32's text
         tower): save the optimised graph once (the portable level, not the CPU-specific
         layouts) and later start from it without optimising again. Falls back to ``path``."""
@@ -61,7 +70,8 @@ class Tower:
 
     def __call__(self, inputs: np.ndarray) -> np.ndarray:
         if not self.on_cpu or len(inputs) == 1:
-            return self.session.run(None, {self.input_name: inputs})[0]
+            out: np.ndarray = self.session.run(None, {self.input_name: inputs})[0]
+            return out
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
@@ -74,7 +84,7 @@ class Tower:
 class OnnxEmbedder:
     backend = "onnx"
 
-    def __init__(self, spec, folder: Path, meta: dict, providers: list[str] | None = None):
+    def __init__(self, spec: ClipSpec, folder: Path, meta: dict[str, Any], providers: list[str] | None = None):
         import onnxruntime  # noqa: F401  (fail here, where the caller can fall back, not at first encode)
 
         self.spec, self.folder, self.meta, self.providers = spec, Path(folder), meta, providers
@@ -83,7 +93,7 @@ class OnnxEmbedder:
                                      interpolation=meta["interpolation"])
         self.input_size = (self.preprocess.size, self.preprocess.size)
         self._sessions: dict[str, Tower] = {}
-        self._tokenizer = None
+        self._tokenizer: ClipTokenizer | None = None
         self._lock = threading.Lock()
 
     def describe(self) -> str:
@@ -96,7 +106,7 @@ class OnnxEmbedder:
 
         return CPU_BATCH
 
-    def _session(self, tower: str):
+    def _session(self, tower: str) -> Tower:
         with self._lock:
             if tower not in self._sessions:
                 self._sessions[tower] = Tower(self.folder / self.meta[f"{tower}_file"],
@@ -105,17 +115,17 @@ class OnnxEmbedder:
             return self._sessions[tower]
 
     @property
-    def tokenizer(self):
+    def tokenizer(self) -> ClipTokenizer:
         if self._tokenizer is None:
             from vspectrum_app.library.clip_tokenizer import ClipTokenizer
 
             self._tokenizer = ClipTokenizer(self.folder / self.meta["vocab_file"], int(self.meta["context_length"]))
         return self._tokenizer
 
-    def collate(self, pictures: list) -> np.ndarray:
+    def collate(self, pictures: list[Any]) -> np.ndarray:
         return np.stack(pictures)
 
-    def preprocess_batch(self, images) -> np.ndarray:
+    def preprocess_batch(self, images: Iterable[Image.Image]) -> np.ndarray:
         return self.preprocess.batch(images)
 
     def encode_batch(self, pixels: np.ndarray) -> np.ndarray:
@@ -123,7 +133,7 @@ class OnnxEmbedder:
 
         return _normalise(self._session("image")(np.asarray(pixels, dtype=np.float32)))
 
-    def encode_images(self, images) -> np.ndarray:
+    def encode_images(self, images: Iterable[Image.Image]) -> np.ndarray:
         return self.encode_batch(self.preprocess_batch(images))
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:

@@ -21,11 +21,20 @@ import os
 import shutil
 import time
 from pathlib import Path
+from types import MethodType, ModuleType
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.core.paths import models_dir
+
+if TYPE_CHECKING:
+    import torch
+    from PIL import Image
+
+    from vspectrum_app.library.clip_preprocess import Preprocess
+    from vspectrum_app.library.embedder import Embedder
 
 FORMAT = 1
 MIN_COSINE = 0.99
@@ -42,11 +51,11 @@ def cache_folder(model_key: str) -> Path:
     return models_dir() / "onnx" / model_key
 
 
-def cached_meta(model_key: str) -> dict | None:
+def cached_meta(model_key: str) -> dict[str, Any] | None:
     """The cached export's description, or None when there is no complete export of this format."""
     folder = cache_folder(model_key)
     try:
-        meta = json.loads((folder / "meta.json").read_text())
+        meta: dict[str, Any] = json.loads((folder / "meta.json").read_text())
     except (OSError, ValueError):
         return None
     files = [meta.get("image_file"), meta.get("text_file"), meta.get("vocab_file")]
@@ -56,7 +65,7 @@ def cached_meta(model_key: str) -> dict | None:
     return meta
 
 
-def export(embedder, reporter: Reporter | None = None) -> dict:
+def export(embedder: Embedder, reporter: Reporter | None = None) -> dict[str, Any]:
     """Export the loaded torch ``Embedder`` (see ``embedder.py``); returns the cached meta."""
     reporter = reporter or NullReporter()
     try:
@@ -108,21 +117,21 @@ def export(embedder, reporter: Reporter | None = None) -> dict:
 class _Tower:
     """Wrap one encode method as a module for the exporter (imported torch is the caller's)."""
 
-    def __new__(cls, method):
+    def __new__(cls, method: MethodType) -> torch.nn.Module:  # type: ignore[misc]  # a factory: returns a Module, not a _Tower
         import torch
 
         class Tower(torch.nn.Module):
-            def __init__(self):
+            def __init__(self) -> None:
                 super().__init__()
                 self.owner = method.__self__
 
-            def forward(self, x):
+            def forward(self, x: Any) -> Any:
                 return method(x)
 
         return Tower().eval()
 
 
-def _torch_free_parts(embedder, folder: Path):
+def _torch_free_parts(embedder: Embedder, folder: Path) -> tuple[Preprocess, str, int]:
     """The preprocessing settings and vocabulary the ONNX backend will use, or ExportError."""
     from open_clip import tokenizer as oct
     from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
@@ -147,7 +156,7 @@ def _torch_free_parts(embedder, folder: Path):
     return pre, vocab.name, int(tok.context_length)
 
 
-def _check_images(size: int, n: int = 8):
+def _check_images(size: int, n: int = 8) -> list[Image.Image]:
     """Deterministic screenshot-like pictures of several shapes (portrait, landscape, small)."""
     from PIL import Image
 
@@ -162,14 +171,14 @@ def _check_images(size: int, n: int = 8):
     return out
 
 
-def _same_preprocessing(embedder, images, pixels: np.ndarray) -> None:
+def _same_preprocessing(embedder: Embedder, images: list[Image.Image], pixels: np.ndarray) -> None:
     reference = embedder.preprocess_batch(images).numpy()
     worst = float(np.abs(reference - pixels).max())
     if worst > 1e-4:
         raise ExportError(f"torch-free preprocessing differs from open_clip's by {worst:.2g}")
 
 
-def _same_tokens(embedder, vocab: Path, context_length: int) -> np.ndarray:
+def _same_tokens(embedder: Embedder, vocab: Path, context_length: int) -> np.ndarray:
     from vspectrum_app.library.clip_tokenizer import ClipTokenizer
 
     ours = ClipTokenizer(vocab, context_length)(CHECK_TEXTS)
@@ -178,7 +187,7 @@ def _same_tokens(embedder, vocab: Path, context_length: int) -> np.ndarray:
     return ours
 
 
-def _export_tower(torch, module, example: np.ndarray, name: str, path: Path) -> None:
+def _export_tower(torch: ModuleType, module: object, example: np.ndarray, name: str, path: Path) -> None:
     import warnings
 
     # Grad stays enabled: without it nn.MultiheadAttention takes its fused fast path, an
@@ -225,7 +234,7 @@ def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum(axis=1).min())
 
 
-def _rates(embedder, image_model: Path, pixels: np.ndarray) -> dict[str, float]:
+def _rates(embedder: Embedder, image_model: Path, pixels: np.ndarray) -> dict[str, float]:
     """Images per second of each backend on the same batch, best of two (after a warm-up)."""
     import torch
 
@@ -234,7 +243,7 @@ def _rates(embedder, image_model: Path, pixels: np.ndarray) -> dict[str, float]:
     tower = Tower(image_model, "pixels")
     tensor = torch.from_numpy(pixels)
 
-    def best(fn) -> float:
+    def best(fn: Callable[[], object]) -> float:
         fn()
         times = []
         for _ in range(2):

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from vspectrum_app.core.operations import Operation, Options, argument, option
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.settings import Settings
+    from vspectrum_app.library.embedder import ClipSpec
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -22,7 +26,7 @@ class ClipOptions(Options):
     clip_config: Path | None = option("--clip-config", metavar="FILE", help="open_clip model config JSON")
     clip_checkpoint: Path | None = option("--clip-checkpoint", metavar="FILE", help="checkpoint (state_dict) file")
 
-    def spec(self):
+    def spec(self) -> ClipSpec:
         """The ``library.embedder.ClipSpec`` these options choose, on top of the Settings' model."""
         from dataclasses import replace
 
@@ -92,7 +96,7 @@ class Model(Operation):
     json: bool = option("--json", default=False)
 
 
-def clip_options(settings) -> ClipOptions:
+def clip_options(settings: Settings) -> ClipOptions:
     """The Settings' CLIP model as explicit options (the child reads the settings too; explicit is clearer)."""
     if settings.get("clip_config") or settings.get("clip_checkpoint"):
         return ClipOptions(clip_config=Path(settings.get("clip_config")) if settings.get("clip_config") else None,

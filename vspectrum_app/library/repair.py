@@ -67,7 +67,7 @@ def _healthy(catalog: Path) -> bool:
     try:
         conn = db.connect(catalog)
         try:
-            return conn.execute("PRAGMA quick_check(1)").fetchone()[0] == "ok"
+            return bool(conn.execute("PRAGMA quick_check(1)").fetchone()[0] == "ok")
         finally:
             conn.close()
     except sqlite3.DatabaseError:

@@ -18,7 +18,7 @@ import numpy as np
 
 from vspectrum_app.core.values import canonical_value
 from vspectrum_app.library import catalog
-from vspectrum_app.library.embedder import ClipSpec, Embedder, load_embedder
+from vspectrum_app.library.embedder import ClipEncoder, ClipSpec, load_embedder
 from vspectrum_app.library.index import VectorIndex
 from vspectrum_app.library.indexer import load_vectors, open_index
 from vspectrum_app.library.keywords import KeywordSet
@@ -63,7 +63,7 @@ class Retrieval:
 class Searcher:
     """Search one workspace with one CLIP model. The model loads on the first text query."""
 
-    def __init__(self, ws: Workspace, spec: ClipSpec, embedder: Embedder | None = None, backend: str | None = None,
+    def __init__(self, ws: Workspace, spec: ClipSpec, embedder: ClipEncoder | None = None, backend: str | None = None,
                  device: str | None = None):
         self.ws, self.spec, self.backend, self.device = ws, spec, backend, device
         self._embedder = embedder
@@ -73,7 +73,7 @@ class Searcher:
 
     # -- plumbing -----------------------------------------------------------------------
     @property
-    def embedder(self) -> Embedder:
+    def embedder(self) -> ClipEncoder:
         if self._embedder is None:
             self._embedder = load_embedder(self.spec, backend=self.backend, device=self.device)
         return self._embedder

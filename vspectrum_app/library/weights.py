@@ -19,8 +19,9 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from vspectrum_app.core.paths import models_dir
 
@@ -197,7 +198,7 @@ def sha256_file(path: Path, progress: ProgressCallback | None = None) -> str:
     return digest.hexdigest()
 
 
-def _promote(source: WeightsSource, part: Path, expected: str | None, progress) -> Path:
+def _promote(source: WeightsSource, part: Path, expected: str | None, progress: ProgressCallback | None) -> Path:
     try:
         if expected:
             _check(source, part, expected, progress)
@@ -212,14 +213,14 @@ def _promote(source: WeightsSource, part: Path, expected: str | None, progress) 
     return target
 
 
-def _check(source: WeightsSource, path: Path, expected: str, progress) -> None:
+def _check(source: WeightsSource, path: Path, expected: str, progress: ProgressCallback | None) -> None:
     actual = sha256_file(path, progress)
     if actual != expected.lower():
         raise WeightsError(f"The file for {source.label} is damaged or not the right one (its SHA-256 is "
                            f"{actual[:12]}..., expected {expected[:12]}...); it was not used.")
 
 
-def _stated_sha256(headers) -> str | None:
+def _stated_sha256(headers: Message) -> str | None:
     """The model hub states a large file's SHA-256 as its (linked) ETag."""
     for name in ("X-Linked-ETag", "ETag"):
         value = (headers.get(name) or "").strip().strip('"').removeprefix("W/").strip('"')
@@ -232,7 +233,7 @@ def _mib(n: int) -> str:
     return f"{n / (1 << 20):.1f} MiB"
 
 
-def open_clip_args(model: str, pretrained: str | None) -> dict:
+def open_clip_args(model: str, pretrained: str | None) -> dict[str, Any]:
     """Given a file instead of a tag, open_clip no longer applies the tag's image
     preprocessing and activation; these arguments restore them (call only where open_clip
     is imported)."""

@@ -19,11 +19,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.persona.store import SessionConfig, SessionStore, Step
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
 
 
 @dataclass
@@ -49,7 +52,7 @@ class Feed(Protocol):
     def capture(self, at_s: float) -> bytes: ...
     def watch(self, seconds: float) -> None: ...
     def next(self) -> None: ...
-    def profile(self) -> dict | None: ...
+    def profile(self) -> dict[str, Any] | None: ...
     def close(self) -> None: ...
 
 
@@ -61,7 +64,7 @@ class FeedDiverged(Exception):
     """On resume, the replayed feed served another video than the one recorded."""
 
 
-def run_session(ws, session_id: str, feed: Feed, decider: Decider, reporter: Reporter | None = None) -> None:
+def run_session(ws: Workspace, session_id: str, feed: Feed, decider: Decider, reporter: Reporter | None = None) -> None:
     reporter = reporter or NullReporter()
     store = SessionStore(ws)
     cfg = store.config(session_id)
@@ -98,11 +101,11 @@ def trial_seed(cfg: SessionConfig, trial: int) -> int:
     return cfg.seed * 1000 + trial
 
 
-def screenshot_path(ws, session_id: str, trial: int, position: int) -> Path:
+def screenshot_path(ws: Workspace, session_id: str, trial: int, position: int) -> Path:
     return ws.root / "persona" / session_id / f"t{trial:02d}-p{position:03d}.jpg"
 
 
-def _one_video(ws, session_id: str, cfg: SessionConfig, feed: Feed, decider: Decider,
+def _one_video(ws: Workspace, session_id: str, cfg: SessionConfig, feed: Feed, decider: Decider,
                trial: int, position: int) -> Step:
     item = feed.current()
     image = feed.capture(cfg.capture_at_s)
@@ -133,7 +136,7 @@ def _replay(feed: Feed, recorded: list[Step], cfg: SessionConfig, reporter: Repo
         feed.next()
 
 
-def is_related(topics: list[str], persona: dict) -> bool:
+def is_related(topics: list[str], persona: dict[str, Any]) -> bool:
     """Whether an item's topics touch what the persona is meant to pull the feed towards
     (its declared topics or Schwartz values). Used for the simulator's objective measure."""
     wanted = {t.lower() for t in persona.get("topics", [])} | {v.lower() for v in persona.get("values", [])}

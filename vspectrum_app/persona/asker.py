@@ -13,7 +13,8 @@ import threading
 from typing import Callable
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
-from vspectrum_app.providers.clients import ChatClient, Message, Params, estimate_tokens, make_client, request_tokens
+from vspectrum_app.providers.clients import (ChatClient, Completion, Message, Params, estimate_tokens, make_client,
+                                             request_tokens)
 from vspectrum_app.providers.config import ProviderConfig
 from vspectrum_app.providers.errors import ContentRefused, Retryable
 from vspectrum_app.providers.ratelimit import RateLimiter
@@ -58,7 +59,7 @@ class ModelAsker:
     async def _ask(self, image: bytes, prompt: str) -> str:
         messages = [Message("user", prompt, image=image, media_type=_media_type(image))]
 
-        async def attempt():
+        async def attempt() -> Completion:
             self.calls += 1
             request_tokens.set(estimate_tokens(messages, self.params))
             return await self._client.complete(self.model, messages, self.params)

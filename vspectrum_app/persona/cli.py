@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from vspectrum_app.core import csvfile
 from vspectrum_app.core.operations import add_parser, from_args
 from vspectrum_app.persona import ops
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("persona", help="persona sessions: a VLM role-plays a persona while scrolling a feed")
     cmds = p.add_subparsers(dest="persona_command", metavar="COMMAND")
 
@@ -174,7 +175,7 @@ TABLE_COLUMNS = ("model", "persona", "trials", "first_rate", "last_rate", "chang
                  "minus_control_ci95")
 
 
-def _print_tables(reports: list[dict], fmt: str, ctx) -> int:
+def _print_tables(reports: list[dict[str, Any]], fmt: str, ctx) -> int:
     from vspectrum_app.persona.report import alignment_tables
 
     tables = alignment_tables(reports)

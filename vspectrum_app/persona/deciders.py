@@ -35,9 +35,9 @@ class ModelDecider:
             answer = parse_simple(raw)
             decision, score, parsed = answer.decision, None, asdict(answer)
         else:
-            answer = parse_isq(raw, self.max_trait)
-            score = isq_score(answer)
-            decision, parsed = isq_decision(score, self.threshold), asdict(answer)
+            isq = parse_isq(raw, self.max_trait)
+            score = isq_score(isq)
+            decision, parsed = isq_decision(score, self.threshold), asdict(isq)
         if decision is None:
             decision = "refusal" if self.is_refusal(raw) else "unparsed"
         return Decision(decision=decision, raw_answer=raw, parsed=parsed, score=score)

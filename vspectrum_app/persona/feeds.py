@@ -23,12 +23,19 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.crawl import browser as browsers
 from vspectrum_app.crawl.adapters import WALLS, Adapter, ItemInfo
 from vspectrum_app.persona.agent import FeedItem, screenshot_path
 from vspectrum_app.persona.store import SessionStore
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page, Playwright
+
+    from vspectrum_app.core.workspace import Workspace
+    from vspectrum_app.sim.clock import VirtualClock
 
 _PUBLIC_ID = {"tiktok": "tiktok_id", "youtube": "youtube_id", "instagram": "instagram_code"}
 _WATCH_TICK_S = 0.25  # a long watch still answers a cancel this quickly
@@ -48,17 +55,19 @@ class BrowserFeed:
         self.platform, self.session_id = platform, session_id
         self.skin, self.sim_base = skin, sim_base.rstrip("/") if sim_base else None
         self.start_url = start_url  # a real platform's page to start from (default: its feed)
-        self.adapter = Adapter.load(skin if platform == "sim" else platform)
+        self.adapter = Adapter.load(skin if platform == "sim" and skin else platform)
         self.headless, self.timeout_s, self.wall_timeout_s = headless, timeout_s, wall_timeout_s
         self.reporter = reporter or NullReporter()
         self.replays = platform == "sim"  # same seed + same actions = same feed only there
         self._executable = browsers.find_browser(browser)
-        self._pw = self._context = self._page = None
-        self._scratch: tempfile.TemporaryDirectory | None = None  # the simulator's throwaway profile
+        self._pw: Playwright | None = None
+        self._context: BrowserContext | None = None
+        self._page: Page | None = None
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None  # the simulator's throwaway profile
         self._sim_session: str | None = None
-        self._clock = None
+        self._clock: VirtualClock | None = None
         self._info: ItemInfo | None = None
-        self._state: dict | None = None  # the simulator's report, read once per video
+        self._state: dict[str, Any] | None = None  # the simulator's report, read once per video
         self._dwell = 0.0  # virtual seconds spent on the current video (capture wait + watch)
 
     # -- Feed ---------------------------------------------------------------------------
@@ -79,11 +88,12 @@ class BrowserFeed:
 
             self._clock = VirtualClock.from_json(self._get("/api/clock"))
             self._sim_session = f"{self.session_id}-t{trial:02d}-{secrets.token_hex(3)}"
-            self._page.goto(feed_url(self.sim_base, self.skin, seed=seed, session=self._sim_session))
+            assert self.skin is not None  # a feed on the simulator has its skin (checked in __init__)
+            self._live_page.goto(feed_url(self.sim_base, self.skin, seed=seed, session=self._sim_session))
         else:
             self._close_browser()
             self._launch(browsers.profile_dir("persona") / self.session_id / f"trial-{trial:02d}")
-            self._page.goto(self.start_url or self.adapter.start_url())
+            self._live_page.goto(self.start_url or self.adapter.start_url())
         self._info = self._state = None
 
     def current(self) -> FeedItem:
@@ -92,6 +102,7 @@ class BrowserFeed:
         info = self._info
         # the simulator's links carry its port, which changes between runs: its ids do not
         item_id = (info.video_id or info.key) if self.sim_base else info.key
+        assert item_id is not None  # _wait_for_item returns an identified item
         return FeedItem(item_id=item_id, url=info.link, topics=self._topics(info))
 
     def capture(self, at_s: float) -> bytes:
@@ -110,17 +121,17 @@ class BrowserFeed:
         deadline = time.monotonic() + real
         while (left := deadline - time.monotonic()) > 0:
             self.reporter.check_cancelled()
-            self._page.wait_for_timeout(min(left, _WATCH_TICK_S) * 1000)
+            self._live_page.wait_for_timeout(min(left, _WATCH_TICK_S) * 1000)
 
     def next(self) -> None:
         previous = self._info.key if self._info else None
         if self.sim_base:
-            self._page.evaluate("(d) => { SIM.declaredDwell = d; }", self._dwell)
+            self._live_page.evaluate("(d) => { SIM.declaredDwell = d; }", self._dwell)
         if not (self.adapter.next(self._page, previous) or self.adapter.next(self._page, previous)):
             raise FeedError("the feed did not move to the next video (tried twice)")
         self._info, self._state, self._dwell = None, None, 0.0
 
-    def profile(self) -> dict | None:
+    def profile(self) -> dict[str, Any] | None:
         """On the simulator, what its recommender has learnt so far (its own report; it
         learns from a video when the feed moves on, so the one read for ``current`` holds)."""
         state = self._sim_state()
@@ -140,6 +151,11 @@ class BrowserFeed:
             self._scratch = None
 
     # -- helpers ------------------------------------------------------------------------
+    @property
+    def _live_page(self) -> Page:
+        assert self._page is not None, "the feed's browser is not started"
+        return self._page
+
     def _launch(self, profile: Path) -> None:
         self._context, self._page = browsers.launch(self._pw, self._executable, profile, self.headless)
 
@@ -154,7 +170,7 @@ class BrowserFeed:
     def _wait_for_item(self) -> ItemInfo:
         info = self.adapter.wait_item(self._page, self.timeout_s)
         if info is None:
-            raise FeedError(f"no video on {self._page.url} within {self.timeout_s:g} s")
+            raise FeedError(f"no video on {self._live_page.url} within {self.timeout_s:g} s")
         if any(info.flags.get(w) for w in WALLS):
             info = self._get_past_wall()
         return info
@@ -165,7 +181,7 @@ class BrowserFeed:
                               f"(waiting up to {self.wall_timeout_s:.0f} s)", "warning")
         deadline = time.monotonic() + self.wall_timeout_s
         while True:
-            self._page.wait_for_timeout(300)
+            self._live_page.wait_for_timeout(300)
             info = self.adapter.read(self._page)
             if info.key and not any(info.flags.get(w) for w in WALLS):
                 return info
@@ -179,20 +195,23 @@ class BrowserFeed:
         state = self._sim_state()
         if state is None or not info.video_id:
             return []
+        assert self.skin is not None  # only the simulator has a state
         field = _PUBLIC_ID[self.skin]
         for entry in reversed(state["served"]):
             if entry.get(field) == info.video_id:
                 return list(entry.get("topics") or [])
         return []
 
-    def _sim_state(self) -> dict | None:
+    def _sim_state(self) -> dict[str, Any] | None:
         if self._state is None and self._sim_session:
             self._state = self._get(f"/api/sessions/{self._sim_session}")
         return self._state
 
-    def _get(self, path: str) -> dict:
+    def _get(self, path: str) -> dict[str, Any]:
+        assert self.sim_base is not None  # only the simulator is asked
         with urllib.request.urlopen(self.sim_base + path, timeout=10) as response:
-            return json.loads(response.read())
+            doc: dict[str, Any] = json.loads(response.read())
+            return doc
 
 
 class RecordedFeed:
@@ -201,10 +220,10 @@ class RecordedFeed:
 
     replays = True
 
-    def __init__(self, ws, source_session: str):
+    def __init__(self, ws: Workspace, source_session: str):
         self.ws, self.source = ws, source_session
         self._store = SessionStore(ws)
-        self._steps: list = []
+        self._steps: list[Any] = []
         self._trial = self._i = 0
 
     def start_trial(self, trial: int, seed: int) -> None:
@@ -229,7 +248,7 @@ class RecordedFeed:
     def next(self) -> None:
         self._i += 1
 
-    def profile(self) -> dict | None:
+    def profile(self) -> dict[str, Any] | None:
         return None
 
     def close(self) -> None:

@@ -41,7 +41,8 @@ def isq_score(answer: IsqAnswer) -> float | None:
     f = answer.fields
     total = (f["visual_appeal"] + f["curiosity_stimulation"] + f["emotional_engagement"] + f["value_expectation"]
              + 10 * (f["preference_alignment"] == "yes") + 10 * (f["action_desire"] == "yes"))
-    return total / 60 * 100
+    score: float = total / 60 * 100
+    return score
 
 
 def isq_decision(score: float | None, threshold: float = DEFAULT_THRESHOLD) -> str | None:
@@ -137,7 +138,7 @@ def permutation_p(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: i
     if not trials:
         return None
 
-    def pooled(ts) -> int:
+    def pooled(ts: Sequence[Sequence[bool]]) -> int:
         return sum(c.last_yes - c.first_yes for c in (trial_change(0, t, n) for t in ts))
 
     observed = abs(pooled(trials))

@@ -6,9 +6,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from vspectrum_app.core.operations import Operation, Options, argument, option
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.jobs import Reporter
+    from vspectrum_app.core.workspace import Workspace
+    from vspectrum_app.persona.prompts import PromptTemplates
+    from vspectrum_app.persona.runner import RunOptions
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,7 +82,7 @@ class Replay(Operation):
     prompt_file: Path | None = option("--prompt-file")
 
 
-def run(params: Run | Resume | Replay, ws, reporter) -> list[str]:
+def run(params: Run | Resume | Replay, ws: Workspace, reporter: Reporter) -> list[str]:
     """Do the operation in this process: new sessions, resumed ones, or a replay; returns the
     ids of the sessions it ran (the CLI prints their reports)."""
     match params:
@@ -89,7 +95,7 @@ def run(params: Run | Resume | Replay, ws, reporter) -> list[str]:
     raise TypeError(f"not a persona operation: {params!r}")
 
 
-def _run_options(o: BrowserOptions):
+def _run_options(o: BrowserOptions) -> RunOptions:
     from vspectrum_app.core.settings import Settings
     from vspectrum_app.crawl import browser as browsers
     from vspectrum_app.persona.runner import RunOptions
@@ -100,7 +106,7 @@ def _run_options(o: BrowserOptions):
                       sim_url=o.sim_url, start_url=o.start_url, wall_timeout_s=wall)
 
 
-def _templates(path: Path | None, strategy: str):
+def _templates(path: Path | None, strategy: str) -> PromptTemplates:
     from vspectrum_app.persona.prompts import PromptTemplates, load_template
 
     if path is None:
@@ -109,10 +115,10 @@ def _templates(path: Path | None, strategy: str):
     return PromptTemplates(**{strategy: text}) if strategy in ("simple", "isq") else PromptTemplates()
 
 
-def _models(refs: tuple[str, ...], default_provider: str | None) -> list[tuple[str, str]]:
+def _models(refs: tuple[str, ...], default_provider: str | None) -> list[tuple[str | None, str | None]]:
     from vspectrum_app.core.errors import UserError
 
-    out = []
+    out: list[tuple[str | None, str | None]] = []
     for ref in refs:
         provider, sep, model = ref.partition(":")
         if default_provider:  # bare names; a ':' stays part of the name (Ollama tags)
@@ -124,7 +130,7 @@ def _models(refs: tuple[str, ...], default_provider: str | None) -> list[tuple[s
     return out
 
 
-def _new_sessions(args: Run, ws) -> list[str]:
+def _new_sessions(args: Run, ws: Workspace) -> list[str]:
     from vspectrum_app.core.errors import UserError
     from vspectrum_app.persona.personas import PersonaLibrary
     from vspectrum_app.persona.runner import new_session, watch_rate
@@ -154,7 +160,7 @@ def _new_sessions(args: Run, ws) -> list[str]:
     return sessions
 
 
-def _check_sessions(args: Resume, ws) -> list[str]:
+def _check_sessions(args: Resume, ws: Workspace) -> list[str]:
     from vspectrum_app.persona.store import SessionStore
 
     store = SessionStore(ws)
@@ -163,13 +169,13 @@ def _check_sessions(args: Resume, ws) -> list[str]:
     return list(args.sessions)
 
 
-def _replay(args: Replay, ws, reporter) -> list[str]:
+def _replay(args: Replay, ws: Workspace, reporter: Reporter) -> list[str]:
     from vspectrum_app.persona.personas import PersonaLibrary
     from vspectrum_app.persona.runner import RunOptions, execute, new_replay
     from vspectrum_app.persona.store import SessionStore
 
     persona = PersonaLibrary(ws).get(args.persona) if args.persona else None
-    provider, model = (_models([args.model] if args.model else [], args.provider) or [(None, None)])[0]
+    provider, model = (_models((args.model,) if args.model else (), args.provider) or [(None, None)])[0]
     strategy = args.strategy or SessionStore(ws).config(args.source).strategy
     session = new_replay(ws, args.source, persona=persona, strategy=args.strategy, provider=provider, model=model,
                          templates=_templates(args.prompt_file, strategy) if args.prompt_file else None)
@@ -179,7 +185,7 @@ def _replay(args: Replay, ws, reporter) -> list[str]:
     return [session]
 
 
-def _execute(sessions: list[str], options: BrowserOptions, ws, reporter) -> list[str]:
+def _execute(sessions: list[str], options: BrowserOptions, ws: Workspace, reporter: Reporter) -> list[str]:
     from vspectrum_app.persona.runner import execute
 
     run_options = _run_options(options)

@@ -13,11 +13,15 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vspectrum_app.core import clock
 from vspectrum_app.core.paths import resources_dir
 from vspectrum_app.core.schema import MAX_FILE_BYTES, Anything, Custom, List, Obj, Optional, Str, check, parse_json
 from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
 
 BUILTIN_FILE = "personas/default.json"
 
@@ -53,20 +57,20 @@ class Persona:
         """Identity is the statements: renaming or re-tagging keeps it, editing a statement changes it."""
         return hashlib.sha256("\n".join(self.statements).encode()).hexdigest()[:12]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "statements": list(self.statements), "values": list(self.values),
                 "topics": list(self.topics), "tags": list(self.tags), "source": self.source}
 
     @classmethod
     def from_json(cls, doc: object, *, builtin: bool = False, source: str = "persona") -> "Persona":
         """A persona from its JSON form, checked against ``PERSONA_SCHEMA``; blank statements are dropped."""
-        doc = check(doc, PERSONA_SCHEMA, source, PersonaError)
-        statements = tuple(s.strip() for s in doc["statements"] if s.strip())
+        fields: dict[str, Any] = check(doc, PERSONA_SCHEMA, source, PersonaError)
+        statements = tuple(s.strip() for s in fields["statements"] if s.strip())
         if not statements:
-            raise PersonaError(f"{source}: persona {doc.get('name')!r} has no statements")
-        return cls(name=(doc.get("name") or "").strip() or f"persona {statements[0][:30]}", statements=statements,
-                   values=tuple(doc.get("values") or ()), topics=tuple(doc.get("topics") or ()),
-                   tags=tuple(doc.get("tags") or ()), source=doc.get("source") or "", builtin=builtin)
+            raise PersonaError(f"{source}: persona {fields.get('name')!r} has no statements")
+        return cls(name=(fields.get("name") or "").strip() or f"persona {statements[0][:30]}", statements=statements,
+                   values=tuple(fields.get("values") or ()), topics=tuple(fields.get("topics") or ()),
+                   tags=tuple(fields.get("tags") or ()), source=fields.get("source") or "", builtin=builtin)
 
 
 # What a persona may hold: Persona-Chat personas have 4-5 short statements; the limits keep a
@@ -83,7 +87,7 @@ PERSONA_FILE_SCHEMA = Obj({"personas": List(Anything(), max_items=100_000), "ver
                            "description": Anything()}, required=("personas",))
 
 
-def _stored(doc: dict) -> Persona:
+def _stored(doc: dict[str, Any]) -> Persona:
     """A persona the library wrote itself (``Persona.to_json``): taken as it is, so that one saved
     by an older version with laxer limits stays usable."""
     return Persona(name=doc["name"], statements=tuple(doc["statements"]), values=tuple(doc.get("values", ())),
@@ -185,7 +189,7 @@ def parse_file(path: Path) -> list[Persona]:
 # -- the workspace's persona library ------------------------------------------------------------
 
 class PersonaLibrary:
-    def __init__(self, ws):
+    def __init__(self, ws: Workspace):
         self.ws = ws
         ws.ensure_schema("persona_library", MIGRATIONS)
 

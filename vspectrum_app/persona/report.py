@@ -5,22 +5,26 @@ the recommender's learnt profile against the persona's intended values)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vspectrum_app.persona.metrics import alignment, difference_ci, trial_changes
-from vspectrum_app.persona.store import SessionStore
+from vspectrum_app.persona.metrics import AlignmentSummary, alignment, difference_ci, trial_changes
+from vspectrum_app.persona.store import SessionConfig, SessionStore, Step
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
 
 AUTO = "auto"
 
 
-def session_report(ws, session_id: str, control: str | None = AUTO) -> dict[str, Any]:
+def session_report(ws: Workspace, session_id: str, control: str | None = AUTO) -> dict[str, Any]:
     """A session's figures; ``control``: the control session to set beside it (``"auto"``:
     the matched one in the workspace, see ``matched_control``; None: none)."""
     store = SessionStore(ws)
     cfg = store.config(session_id)
     steps = store.steps(session_id)
-    by_trial: dict[int, list] = {}
+    by_trial: dict[int, list[Step]] = {}
     for step in steps:
         by_trial.setdefault(step.trial, []).append(step)
     trials = [by_trial[t] for t in sorted(by_trial)]
@@ -63,7 +67,7 @@ def session_report(ws, session_id: str, control: str | None = AUTO) -> dict[str,
     return report
 
 
-def matched_control(ws, session_id: str) -> str | None:
+def matched_control(ws: Workspace, session_id: str) -> str | None:
     """The control session that matches a session: same platform, trial length and window,
     and the watch rate nearest the session's own (a control run with ``--match`` has it
     exactly); the newest wins a tie. None when the workspace holds no such control."""
@@ -98,7 +102,7 @@ def control_lines(r: dict[str, Any]) -> list[str]:
         return lines + [f"  {r.get('control_note') or 'no control session to compare with'}"]
     c, d = r["control"], r["vs_control"]
 
-    def pct(v):
+    def pct(v: float | None) -> str:
         return "n/a" if v is None else f"{v:+.1f}%"
 
     ci = f" (95% CI {d['ci95'][0]:+.1f} to {d['ci95'][1]:+.1f})" if d["ci95"] else ""
@@ -106,7 +110,7 @@ def control_lines(r: dict[str, Any]) -> list[str]:
                     f"persona - control: {pct(d['difference'])}{ci}"]
 
 
-def _against_control(ws, session_id: str, cfg, decisions, control: str | None) -> dict[str, Any]:
+def _against_control(ws: Workspace, session_id: str, cfg: SessionConfig, decisions: AlignmentSummary, control: str | None) -> dict[str, Any]:
     """The matched control beside the session, and persona - control with its interval."""
     control_id = matched_control(ws, session_id) if control == AUTO else control
     if control_id is None:
@@ -116,7 +120,7 @@ def _against_control(ws, session_id: str, cfg, decisions, control: str | None) -
     ctl = session_report(ws, control_id, control=None)
     ctl_store = SessionStore(ws)
     ctl_cfg = ctl_store.config(control_id)
-    ctl_trials: dict[int, list] = {}
+    ctl_trials: dict[int, list[bool]] = {}
     for step in ctl_store.steps(control_id):
         ctl_trials.setdefault(step.trial, []).append(step.decision == "yes")
     ctl_summary = alignment([ctl_trials[t] for t in sorted(ctl_trials)], n=ctl_cfg.window, length=ctl_cfg.scrolls,
@@ -126,19 +130,20 @@ def _against_control(ws, session_id: str, cfg, decisions, control: str | None) -
     return {"control": {"session_id": control_id, "i_avg": ctl["i_avg"], "i_avg_ci95": ctl["i_avg_ci95"],
                         "watch_rate": ctl["watch_rate"], "trials_done": ctl["trials_done"],
                         "first_rate": ctl["first_rate"], "last_rate": ctl["last_rate"]},
-            "vs_control": {"difference": decisions.i_avg - ctl_summary.i_avg if both else None,
+            "vs_control": {"difference": decisions.i_avg - ctl_summary.i_avg
+                           if decisions.i_avg is not None and ctl_summary.i_avg is not None else None,
                            "ci95": difference_ci(mine, theirs, seed=cfg.seed) if both else None},
             "control_note": None}
 
 
-def served_mix(ws, session_id: str, bucket: int = 10) -> list[dict[str, Any]]:
+def served_mix(ws: Workspace, session_id: str, bucket: int = 10) -> list[dict[str, Any]]:
     """Share of each topic among served videos, per bucket of ``bucket`` scrolls (all trials)."""
     return topic_mix(SessionStore(ws).steps(session_id), bucket)
 
 
-def topic_mix(steps, bucket: int = 10) -> list[dict[str, Any]]:
+def topic_mix(steps: Iterable[Step], bucket: int = 10) -> list[dict[str, Any]]:
     """``served_mix`` from steps in hand (the live view keeps them from the step events)."""
-    buckets: dict[int, Counter] = {}
+    buckets: dict[int, Counter[str]] = {}
     for s in steps:
         counter = buckets.setdefault(s.position // bucket, Counter())
         for topic in s.item_topics or ["(unknown)"]:
@@ -151,7 +156,7 @@ def topic_mix(steps, bucket: int = 10) -> list[dict[str, Any]]:
     return out
 
 
-def cumulative_yes_rate(steps) -> dict[int, list[float]]:
+def cumulative_yes_rate(steps: Iterable[Step]) -> dict[int, list[float]]:
     """Per trial, the running yes-rate after each scroll (the live plot's curves)."""
     curves: dict[int, list[float]] = {}
     yes: dict[int, int] = {}
@@ -162,22 +167,22 @@ def cumulative_yes_rate(steps) -> dict[int, list[float]]:
     return curves
 
 
-def intended_ranks(learnt: dict[str, float], persona: dict) -> dict[str, int]:
+def intended_ranks(learnt: dict[str, float], persona: dict[str, Any]) -> dict[str, int]:
     """Where each of the persona's intended values/topics stands in what the recommender
     learnt (1 = its strongest topic); those the catalogue has no topic for are left out."""
-    order = {name.lower(): rank for rank, name in enumerate(sorted(learnt, key=learnt.get, reverse=True), 1)}
+    order = {name.lower(): rank for rank, name in enumerate(sorted(learnt, key=lambda k: learnt[k], reverse=True), 1)}
     wanted = list(persona.get("values", [])) + list(persona.get("topics", []))
     return {w: order[w.lower()] for w in wanted if w.lower() in order}
 
 
-def _mean_profile(profiles: list[dict]) -> dict[str, float]:
+def _mean_profile(profiles: list[dict[str, Any]]) -> dict[str, float]:
     """Average the recommender's topic weights over trials (keys a recommender reports)."""
-    totals: Counter = Counter()
+    totals: Counter[str] = Counter()
     for p in profiles:
         weights = p.get("weights", p)
         for k, v in weights.items():
             if isinstance(v, (int, float)):
-                totals[k] += v / len(profiles)
+                totals[k] += v / len(profiles)  # type: ignore[assignment]  # float weights: typeshed counts ints
     return dict(totals.most_common())
 
 
@@ -186,7 +191,7 @@ def alignment_tables(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
     (model and persona), giving the yes-rate in the first and last n videos, the change and
     I_avg. A control session joins every table of its platform, as the row to compare with.
     Replays are tables of their own, beside the session they replay (when it is given)."""
-    tables: dict[tuple, dict] = {}
+    tables: dict[tuple[str, str, str | None], dict[str, Any]] = {}
     controls = [r for r in reports if r["strategy"] == "control"]
     for r in reports:
         if r["strategy"] == "control":
@@ -218,9 +223,9 @@ def _table_row(r: dict[str, Any]) -> dict[str, Any]:
             "minus_control_ci95": r.get("minus_control_ci95")}
 
 
-def format_report(r: dict) -> str:
+def format_report(r: dict[str, Any]) -> str:
     """A session report (``session_report``) as the few lines the CLI prints and the window logs."""
-    def pct(v):
+    def pct(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.1f}%"
 
     who = f"{r['provider']}:{r['model']}" if r["model"] else r["strategy"]

@@ -11,14 +11,20 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from vspectrum_app.core import locks
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
-from vspectrum_app.persona.agent import run_session
+from vspectrum_app.persona.agent import Decider, Feed, run_session
 from vspectrum_app.persona.personas import Persona
 from vspectrum_app.persona.prompts import PromptTemplates
 from vspectrum_app.persona.store import PersonaSessionError, SessionConfig, SessionStore
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
+    from vspectrum_app.providers.clients import ChatClient
+    from vspectrum_app.providers.config import ProviderStore
+    from vspectrum_app.sim.server import SimServer
 
 STRATEGIES = ("simple", "isq", "control")
 SESSION_LOCK = "persona-session"  # core.locks kind: ``locks.is_locked(ws.root, SESSION_LOCK, sid)``
@@ -34,8 +40,8 @@ class RunOptions:
     wall_timeout_s: float = 0.0         # real platforms: time given to the user at a login wall
 
 
-def new_session(ws, persona: Persona, strategy: str, *, provider: str | None = None, model: str | None = None,
-                templates: PromptTemplates | None = None, images: str | None = None, **settings) -> str:
+def new_session(ws: Workspace, persona: Persona, strategy: str, *, provider: str | None = None, model: str | None = None,
+                templates: PromptTemplates | None = None, images: str | None = None, **settings: Any) -> str:
     """Record a session (not started). ``settings`` are SessionConfig fields."""
     if strategy not in STRATEGIES:
         raise PersonaSessionError(f"unknown strategy {strategy!r} (one of {', '.join(STRATEGIES)})")
@@ -53,7 +59,7 @@ def new_session(ws, persona: Persona, strategy: str, *, provider: str | None = N
     return SessionStore(ws).create(cfg)
 
 
-def new_replay(ws, source: str, *, persona: Persona | None = None, strategy: str | None = None,
+def new_replay(ws: Workspace, source: str, *, persona: Persona | None = None, strategy: str | None = None,
                provider: str | None = None, model: str | None = None,
                templates: PromptTemplates | None = None) -> str:
     """Counterfactual replay: the source session's recorded feed (its finished trials), shown
@@ -85,25 +91,26 @@ def new_replay(ws, source: str, *, persona: Persona | None = None, strategy: str
     return store.create(cfg)
 
 
-def _source_template(src: SessionConfig, source: str, strategy: str, persona_json: dict) -> str | None:
+def _source_template(src: SessionConfig, source: str, strategy: str, persona_json: dict[str, Any]) -> str | None:
     """The prompt template a replay inherits: the source session's exact one (its strategy's
     default when the replay asks with another strategy). For a session recorded before
     templates were kept: None (reuse its rendered prompt) when the persona is the same, the
     default template when that is what it sent; otherwise the user must give it."""
     if strategy != src.strategy:
-        return getattr(PromptTemplates(), strategy)
+        return str(getattr(PromptTemplates(), strategy))
     if TEMPLATE_KEY in src.extra:
-        return src.extra[TEMPLATE_KEY]
+        kept: str | None = src.extra[TEMPLATE_KEY]
+        return kept
     if persona_json == src.persona:
         return None
     if src.prompt == PromptTemplates().render(strategy, Persona.from_json(src.persona)):
-        return getattr(PromptTemplates(), strategy)
+        return str(getattr(PromptTemplates(), strategy))
     raise PersonaSessionError(f"session {source} was recorded with an edited prompt whose template was not kept: "
                               f"give it with --prompt-file to replay it to another persona")
 
 
-def execute(ws, session_id: str, reporter: Reporter | None = None, options: RunOptions | None = None, *,
-            providers=None, client_factory: Callable | None = None) -> str:
+def execute(ws: Workspace, session_id: str, reporter: Reporter | None = None, options: RunOptions | None = None, *,
+            providers: ProviderStore | None = None, client_factory: Callable[..., ChatClient] | None = None) -> str:
     """Run (or resume) a session to its end; returns its final status. A crash, a cancel or
     a dead key leaves it resumable: every finished video is already committed."""
     reporter = reporter or NullReporter()
@@ -131,7 +138,7 @@ def execute(ws, session_id: str, reporter: Reporter | None = None, options: RunO
     return "done"
 
 
-def watch_rate(ws, session_id: str) -> float:
+def watch_rate(ws: Workspace, session_id: str) -> float:
     """A finished session's share of yes decisions: the control policy's rate to match."""
     steps = SessionStore(ws).steps(session_id)
     if not steps:
@@ -148,8 +155,9 @@ def _validate(cfg: SessionConfig) -> None:
         raise PersonaSessionError("watch time and capture moment must not be negative, the clock speed positive")
 
 
-def _decider(cfg: SessionConfig, session_id: str, store: SessionStore, reporter: Reporter, providers,
-             client_factory, stack: contextlib.ExitStack):
+def _decider(cfg: SessionConfig, session_id: str, store: SessionStore, reporter: Reporter,
+             providers: ProviderStore | None, client_factory: Callable[..., ChatClient] | None,
+             stack: contextlib.ExitStack) -> Decider:
     from vspectrum_app.persona.deciders import ControlDecider, ModelDecider
 
     if cfg.strategy == "control":
@@ -160,6 +168,7 @@ def _decider(cfg: SessionConfig, session_id: str, store: SessionStore, reporter:
     from vspectrum_app.providers.clients import Params, make_client
     from vspectrum_app.providers.config import ProviderStore
 
+    assert cfg.provider and cfg.model  # new_session refuses a model session without them
     provider = (providers or ProviderStore()).get(cfg.provider)
     asker = ModelAsker(provider, cfg.model, Params(temperature=cfg.temperature), reporter,
                        client_factory or make_client)
@@ -168,8 +177,8 @@ def _decider(cfg: SessionConfig, session_id: str, store: SessionStore, reporter:
                         max_trait=len(cfg.persona.get("statements", [])) or None)
 
 
-def _feed(ws, cfg: SessionConfig, session_id: str, options: RunOptions, reporter: Reporter,
-          stack: contextlib.ExitStack):
+def _feed(ws: Workspace, cfg: SessionConfig, session_id: str, options: RunOptions, reporter: Reporter,
+          stack: contextlib.ExitStack) -> Feed:
     if cfg.replay_of:
         from vspectrum_app.persona.feeds import RecordedFeed
 
@@ -184,7 +193,7 @@ def _feed(ws, cfg: SessionConfig, session_id: str, options: RunOptions, reporter
                        browser=options.browser, reporter=reporter, wall_timeout_s=options.wall_timeout_s)
 
 
-def _sim_server(ws, cfg: SessionConfig, reporter: Reporter):
+def _sim_server(ws: Workspace, cfg: SessionConfig, reporter: Reporter) -> SimServer:
     from vspectrum_app.sim.catalog import Catalog
     from vspectrum_app.sim.clock import VirtualClock
     from vspectrum_app.sim.server import SimPlatform, SimServer

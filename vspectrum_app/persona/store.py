@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
 
 from vspectrum_app.core import clock
 
@@ -100,7 +103,7 @@ class Step:
 
 
 class SessionStore:
-    def __init__(self, ws):
+    def __init__(self, ws: Workspace):
         self.ws = ws
         ws.ensure_schema("persona", MIGRATIONS)
 
@@ -121,7 +124,7 @@ class SessionStore:
         with self.ws.transaction() as conn:
             conn.execute("UPDATE persona_sessions SET status = ?, error = ? WHERE id = ?", (status, error, session_id))
 
-    def add_step(self, session_id: str, step: Step, profile: dict | None = None) -> None:
+    def add_step(self, session_id: str, step: Step, profile: dict[str, Any] | None = None) -> None:
         with self.ws.transaction() as conn:
             conn.execute(
                 "INSERT INTO persona_steps(session_id, trial, position, item_id, item_url, item_topics, image_sha256,"
@@ -138,7 +141,7 @@ class SessionStore:
 
     def steps(self, session_id: str, trial: int | None = None) -> list[Step]:
         sql = "SELECT * FROM persona_steps WHERE session_id = ?"
-        params: tuple = (session_id,)
+        params: tuple[str | int, ...] = (session_id,)
         if trial is not None:
             sql += " AND trial = ?"
             params += (trial,)
@@ -149,7 +152,7 @@ class SessionStore:
                      parsed=json.loads(r["parsed_json"] or "{}"), score=r["score"],
                      related=None if r["related"] is None else bool(r["related"])) for r in rows]
 
-    def profiles(self, session_id: str, trial: int) -> list[tuple[int, dict]]:
+    def profiles(self, session_id: str, trial: int) -> list[tuple[int, dict[str, Any]]]:
         rows = self.ws.db.execute(
             "SELECT position, profile_json FROM persona_profiles WHERE session_id = ? AND trial = ? ORDER BY position",
             (session_id, trial)).fetchall()

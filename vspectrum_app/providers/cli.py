@@ -10,7 +10,7 @@ from vspectrum_app.core.operations import add_parser, from_args
 from vspectrum_app.providers import ops
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _register_keys(sub)
     _register_providers(sub)
 
@@ -57,7 +57,7 @@ def cmd_keys_status(args, ctx) -> int:
     print(keyring_status()[1])
     for p in ProviderStore().all():
         status = key_status(p.name, p.kind)
-        print(f"{p.name}: {'set (' + status.source + ')' if status.is_set else 'no key'}")
+        print(f"{p.name}: {'set (' + str(status.source) + ')' if status.is_set else 'no key'}")
     return 0
 
 

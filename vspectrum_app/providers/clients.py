@@ -76,6 +76,8 @@ class ChatClient:
     after the SDK has built it: a rate limiter placed there counts what the server sees.
     """
 
+    _client: Any  # the SDK's async client, made by the subclass
+
     def __init__(self, provider: ProviderConfig, api_key: str, before_send: BeforeSend | None = None):
         self.provider = provider
         self._key = api_key
@@ -90,6 +92,9 @@ class ChatClient:
             await before(request_tokens.get())
 
         return sdk.DefaultAsyncHttpxClient(event_hooks={"request": [hook]})
+
+    async def _send(self, model: str, messages: list[Message], params: Params) -> Completion:
+        raise NotImplementedError
 
     async def complete(self, model: str, messages: list[Message], params: Params) -> Completion:
         try:

@@ -4,9 +4,14 @@ the models a server lists (``GET /v1/models``), read with the providers' own SDK
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vspectrum_app.core.secrets import redact
 from vspectrum_app.providers.config import DEFAULT_BASE_URL, ProviderConfig
+
+if TYPE_CHECKING:
+    import anthropic
+    import openai
 
 
 @dataclass(frozen=True)
@@ -59,12 +64,12 @@ def preset(name: str) -> Preset:
 
 def fetch_models(kind: str, base_url: str | None, key: str | None, timeout_s: float = 10.0) -> list[str]:
     """The model ids the server lists, sorted; ModelListError with the cause otherwise."""
-    url = base_url or DEFAULT_BASE_URL.get(kind) or SDK_DEFAULT_URL.get(kind if kind == "anthropic" else "openai")
+    url = base_url or DEFAULT_BASE_URL.get(kind) or SDK_DEFAULT_URL[kind if kind == "anthropic" else "openai"]
     try:
         if kind == "anthropic":
             import anthropic
 
-            client = anthropic.Anthropic(api_key=key or "not-set", base_url=_anthropic_root(url),
+            client: anthropic.Anthropic | openai.OpenAI = anthropic.Anthropic(api_key=key or "not-set", base_url=_anthropic_root(url),
                                          timeout=timeout_s, max_retries=0)
         else:
             import openai

@@ -93,7 +93,7 @@ class Catalog:
         root = Path(root)
         if not root.is_dir():
             raise CatalogError(f"{root} is not a folder of images")
-        rows = []
+        rows: list[tuple[str, Path, str, dict[str, str], list[str]]] = []
         for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
             try:
                 info = images.inspect(path.read_bytes())
@@ -107,12 +107,13 @@ class Catalog:
     def from_workspace(cls, ws) -> "Catalog":
         """Every unflagged image of a workspace, with its metadata and (when all have one)
         its CLIP embedding from the model that embedded the most images."""
-        rows = []
+        rows, ids = [], []
         for r in library_catalog.unflagged_images(ws):
             topics = _topics_from(r.extra)
             meta = {"author": r.author, "caption": r.caption, "post_date": r.post_date, "id": r.id}
             rows.append((r.sha256, ws.image_path(r.sha256, r.ext), r.ext, meta, topics))
-        return cls(_make_items(rows, vectors=_workspace_vectors(ws, [row[3]["id"] for row in rows])))
+            ids.append(r.id)
+        return cls(_make_items(rows, vectors=_workspace_vectors(ws, ids)))
 
 
 def _topics_from(extra: dict) -> list[str]:

@@ -40,7 +40,7 @@ class Recommender:
         self.catalog, self.seed = catalog, int(seed)
         self.config = config or RecommenderConfig()
         self.rng = random.Random(self.seed)
-        self.profile = np.zeros(catalog.matrix.shape[1], dtype=np.float32)
+        self.profile: np.ndarray = np.zeros(catalog.matrix.shape[1], dtype=np.float32)
         self.history: list[dict] = []            # served items and what the viewer did
         self._unseen = list(range(len(catalog)))
 
@@ -120,4 +120,4 @@ def _sample(weights: np.ndarray, u: float) -> int:
     total = float(cumulative[-1])
     if not math.isfinite(total) or total <= 0:
         return 0
-    return int(min(np.searchsorted(cumulative, u * total, side="right"), len(weights) - 1))
+    return min(int(np.searchsorted(cumulative, u * total, side="right")), len(weights) - 1)

@@ -120,8 +120,11 @@ class SimPlatform:
 
     def _special(self, session: FeedSession, kind: str, position: int, previous: Item | None) -> Item:
         if kind == "repost":  # the same picture under another id: only a perceptual hash can tell
+            assert previous is not None  # a repost follows a served item (see the caller)
             key = hashlib.sha256(f"repost:{session.id}:{position}:{previous.key}".encode()).hexdigest()
-            self._generated[key] = self.media(previous.key)[0]
+            media = self.media(previous.key)
+            assert media is not None  # the item was served, so its picture is known
+            self._generated[key] = media[0]
             return Item(key, previous.path, previous.ext, "reposter_01", previous.caption, previous.post_date,
                         list(previous.topics), previous.vector)
         data = _solid_jpeg((0, 0, 0)) if kind == "black" else _ad_jpeg(position)
@@ -171,7 +174,7 @@ class SimServer:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> "SimServer":
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="sim-server", daemon=True)
