@@ -30,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--value", help="search with this Schwartz value's keywords (k images per keyword)")
     p.add_argument("--keyword-set", metavar="SET", help="keyword set name, hash or JSON file (default: the shipped set)")
     p.add_argument("-k", type=int, default=5, help="images per query / per keyword (default 5, as in the paper)")
+    p.add_argument("--platform", action="append", metavar="NAME",
+                   help="only screenshots from this platform (repeat for several)")
     p.add_argument("--json", action="store_true")
     add_clip_arguments(p)
     add_backend_argument(p)
@@ -151,11 +153,11 @@ def cmd_search(args, ctx) -> int:
     searcher = Searcher(ws, clip_spec_from_args(args), backend=args.backend, device=args.device)
     if args.value:
         ks = keywords.get_set(ws, args.keyword_set)
-        found = searcher.retrieve_value(args.value, ks, k=args.k)
+        found = searcher.retrieve_value(args.value, ks, k=args.k, platforms=args.platform)
         hits = {h.image_id: h for h in searcher._hits([(r.image_id, r.similarity) for r in found])}
         rows = [{"keyword": r.keyword, "rank": r.rank, **hits[r.image_id].as_dict()} for r in found]
     else:
-        rows = [h.as_dict() for h in searcher.search(args.query, args.k)]
+        rows = [h.as_dict() for h in searcher.search(args.query, args.k, platforms=args.platform)]
     if ctx.json:
         ctx.print_json(rows)
         return 0
