@@ -22,6 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_backend_argument(p)
     p.add_argument("--batch-size", type=int, default=None,
                    help="images per forward pass (default 32 on the CPU; on CUDA from free memory)")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="embed on a Ray cluster (its address, e.g. ray://head:10001; none: RAY_ADDRESS or a local "
+                        "Ray), one encoder per CPU or GPU; needs the ray extra (docs/scale.md)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_index)
 
@@ -130,8 +133,18 @@ def clip_spec_from_args(args):
 def cmd_index(args, ctx) -> int:
     from vspectrum_app.library.indexer import build_index
 
-    report = build_index(ctx.workspace(), clip_spec_from_args(args), ctx.reporter, batch_size=args.batch_size,
-                         backend=args.backend, device=args.device)
+    if args.ray is not None:
+        from vspectrum_app.cli import UserError
+        from vspectrum_app.library.ray_index import RayUnavailable, build_index_on_ray
+
+        try:
+            report = build_index_on_ray(ctx.workspace(), clip_spec_from_args(args), args.ray or None, ctx.reporter,
+                                        batch_size=args.batch_size, backend=args.backend, device=args.device)
+        except RayUnavailable as exc:
+            raise UserError(str(exc)) from None
+    else:
+        report = build_index(ctx.workspace(), clip_spec_from_args(args), ctx.reporter, batch_size=args.batch_size,
+                             backend=args.backend, device=args.device)
     result = {"model_key": report.model_key, "embedded": report.embedded, "failed": len(report.failed),
               "repaired": report.repaired, "seconds": round(report.seconds, 2)}
     if ctx.json:

@@ -19,10 +19,11 @@ from vspectrum_app.core.atomic import atomic_replace_from, atomic_write_text
 
 # Chosen on clustered 512-d vectors (perf/search_scale.py; figures in docs/scale.md): M=24
 # reaches recall@10 0.99 at a lower ef than M=16 (fewer hops at 512-d), and
-# ef_construction=100 builds 1M vectors in a fraction of 200's time at the same recall.
+# ef_construction=100 builds in about half of 200's time. ef 96, not 80: recall at 80 was
+# 0.975-0.993 over two builds of the same vectors (multi-threaded builds differ).
 M = 24
 EF_CONSTRUCTION = 100
-EF_SEARCH = 80  # up to 100k vectors; larger indexes search wider (``ef_for``)
+EF_SEARCH = 96  # up to 100k vectors; larger indexes search wider (``ef_for``)
 
 
 def ef_for(count: int) -> int:
