@@ -19,7 +19,7 @@ import numpy as np
 
 from vspectrum_app.core.values import canonical_value
 from vspectrum_app.library.embedder import ClipSpec, Embedder, load_embedder
-from vspectrum_app.library.index import TooFewAllowed, VectorIndex
+from vspectrum_app.library.index import EF_SEARCH, TooFewAllowed, VectorIndex
 from vspectrum_app.library.indexer import load_vectors, open_index
 from vspectrum_app.library.keywords import KeywordSet
 from vspectrum_app.library.workspace import Workspace
@@ -185,6 +185,11 @@ class Searcher:
         k = min(k, len(self.index), len(pool) if pool is not None else k)
         if k <= 0:
             return []
+        if pool is None and len(blocked) <= EF_SEARCH:
+            # a few blocked: fetching k + their number costs no extra breadth (ef >= that) and
+            # skips the filter's Python call per candidate (about half the query's time)
+            ids, sims = self.index.query(vector[None, :], min(k + len(blocked), len(self.index)))
+            return [(int(i), float(s)) for i, s in zip(ids[0], sims[0]) if int(i) not in blocked][:k]
         try:
             ids, sims = self.index.query(vector[None, :], k, allowed=accept)
         except TooFewAllowed:  # fewer than k allowed are indexed: rank the ones there are
