@@ -90,9 +90,9 @@ def measure(where: Path, data: np.ndarray, n_queries: int) -> None:
     t = time.perf_counter()
     digest = index_integrity.file_sha256(where / "index.hnsw")
     check_s = time.perf_counter() - t
-    t = time.perf_counter()
+    rss0, t = _rss_mb(), time.perf_counter()
     index = VectorIndex.load(where / "index.hnsw", dim, capacity=n)
-    load_s = time.perf_counter() - t
+    load_s, loaded_mb = time.perf_counter() - t, _rss_mb() - rss0
     assert index is not None and len(index) == n and digest
 
     lat, got = [], []
@@ -137,7 +137,8 @@ def measure(where: Path, data: np.ndarray, n_queries: int) -> None:
     index.path = copy  # save beside it: the cached index stays as built
     index.save()
     save_s = time.perf_counter() - t
-    print(f"    open: checksum {check_s:.2f} s + hnswlib load {load_s:.2f} s = {check_s + load_s:.2f} s; "
+    print(f"    open: checksum {check_s:.2f} s + hnswlib load {load_s:.2f} s = {check_s + load_s:.2f} s "
+          f"(the loaded index takes {loaded_mb:.0f} MB); "
           f"add 1,000 to the loaded index (resize, no rebuild) {add_s:.2f} s ({1000 / add_s:.0f}/s), "
           f"save {save_s:.2f} s", flush=True)
     copy.unlink()

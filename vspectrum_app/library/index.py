@@ -27,11 +27,15 @@ EF_SEARCH = 96  # up to 100k vectors; larger indexes search wider (``ef_for``)
 
 
 def ef_for(count: int) -> int:
-    """The search breadth for an index of ``count`` vectors: HNSW's recall at a fixed ef falls
-    slowly as the graph grows, so ef grows with log(count) beyond 100k (recall@10 >= 0.99)."""
+    """The search breadth for an index of ``count`` vectors. HNSW's recall at a fixed ef falls
+    as the graph grows: measured on this build (docs/scale.md), recall@10 >= 0.99 took ef 96
+    at 50k and ef 800 at 1M, so ef is interpolated between them in log(count)."""
     if count <= 100_000:
         return EF_SEARCH
-    return int(round(EF_SEARCH * (1 + np.log10(count / 100_000))))
+    return int(round(EF_SEARCH * (EF_AT_1M / EF_SEARCH) ** np.log10(count / 100_000)))
+
+
+EF_AT_1M = 800
 
 
 class TooFewAllowed(Exception):
