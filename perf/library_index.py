@@ -3,7 +3,7 @@
 1. index throughput end to end (decode, preprocess, embed, insert) over the bare model's
    encode rate on preloaded tensors, same model and batch size, same run (goal >= 0.9);
 2. HNSW search latency p50/p99 and recall@10 against exact search, clustered vectors
-   (goal p50 < 1 ms at 50k, recall >= 0.99);
+   (``perf.search_scale``; goal p50 < 0.5 ms at 50k, < 2 ms at 1M, recall >= 0.99);
 3. keyword search end to end, text encoding included: cold, cached in memory, cached in the
    catalog.
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from perf._util import clustered_unit_vectors, percentiles_ms
+from perf._util import percentiles_ms
 
 
 def main(argv=None) -> None:
@@ -101,39 +101,12 @@ def bench_throughput(tmp: Path, n_images: int, run: bool = True):
     return ws, embedder, spec
 
 
-def bench_latency(sizes: list[int], dim: int = 512, queries: int = 200) -> None:
-    from vspectrum_app.library.index import EF_CONSTRUCTION, EF_SEARCH, M, VectorIndex
+def bench_latency(sizes: list[int]) -> None:
+    """HNSW latency and recall: ``perf.search_scale`` (the generator and method are stated there)."""
+    from perf.search_scale import main as search_scale
 
-    print(f"(2) HNSW search: dim {dim}, clustered unit vectors, M={M}, ef_construction={EF_CONSTRUCTION}, "
-          f"ef={EF_SEARCH}, k=10, single queries")
-    for n in sizes:
-        data = clustered_unit_vectors(n, dim, clusters=max(50, n // 50))
-        rng = np.random.default_rng(1)
-        q = data[rng.integers(0, n, queries)] + 0.05 * rng.normal(size=(queries, dim)).astype(np.float32)
-        q /= np.linalg.norm(q, axis=1, keepdims=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            index = VectorIndex.create(Path(tmp) / "b.hnsw", dim, capacity=n)
-            start = time.perf_counter()
-            for s in range(0, n, 50_000):
-                index.add(np.arange(s, min(n, s + 50_000)), data[s:s + 50_000])
-            build = time.perf_counter() - start
-            lat, got = [], []
-            for v in q:
-                t = time.perf_counter()
-                ids, _ = index.query(v[None, :], 10)
-                lat.append(time.perf_counter() - t)
-                got.append(ids[0])
-            exact_lat, recall = [], []
-            for v, g in zip(q[:50], got[:50]):
-                t = time.perf_counter()
-                exact = np.argpartition(-(data @ v), 10)[:10]
-                exact_lat.append(time.perf_counter() - t)
-                recall.append(len(set(exact.tolist()) & set(g.tolist())) / 10)
-        p50, p99 = percentiles_ms(lat)
-        e50, _ = percentiles_ms(exact_lat)
-        print(f"  n={n:>9,}: build {build:6.1f} s; HNSW p50 {p50:.3f} ms, p99 {p99:.3f} ms; "
-              f"exact numpy p50 {e50:.1f} ms (speed-up x{e50 / p50:.0f}); recall@10 {np.mean(recall):.4f}")
-        del data
+    print("(2) HNSW search", flush=True)
+    search_scale(["--sizes", ",".join(str(n) for n in sizes)])
 
 
 def bench_keyword(ws, spec, embedder) -> None:

@@ -30,12 +30,13 @@ T = TypeVar("T", bound="Options")
 def option(flag: str | None = None, *, default: Any = None, help: str | None = None,  # noqa: A002 (argparse's name)
            choices: tuple[str, ...] | None = None, metavar: str | None = None, repeat: bool = False,
            nargs: str | None = None, positional: bool = False, required: bool = False,
-           group: str | None = None) -> Any:
+           group: str | None = None, const: str | None = None) -> Any:
     """A dataclass field that is a command-line option (``flag``) or, with ``positional``, an
     argument. ``repeat``: the option may be given several times (a tuple field); ``nargs``:
-    one option takes several values ("+"); ``group``: the title it is listed under in --help."""
+    one option takes several values ("+"); ``group``: the title it is listed under in --help;
+    ``const``: the flag may be given without a value, which then is ``const``."""
     meta = {"flag": flag, "help": help, "choices": choices, "metavar": metavar, "repeat": repeat, "nargs": nargs,
-            "positional": positional, "required": required, "group": group}
+            "positional": positional, "required": required, "group": group, "const": const}
     if isinstance(default, (list, tuple)):
         return field(default=tuple(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -44,7 +45,7 @@ def option(flag: str | None = None, *, default: Any = None, help: str | None = N
 def argument(*, help: str | None = None, metavar: str | None = None, nargs: str | None = None) -> Any:  # noqa: A002
     """A required positional argument (``nargs="+"``: one or more, a tuple field)."""
     return field(metadata={"flag": None, "help": help, "choices": None, "metavar": metavar, "repeat": False,
-                           "nargs": nargs, "positional": True, "required": True, "group": None})
+                           "nargs": nargs, "positional": True, "required": True, "group": None, "const": None})
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ def _add_one(parser: argparse.ArgumentParser | argparse._ArgumentGroup, f: datac
     else:
         if m["nargs"]:
             kwargs["nargs"] = m["nargs"]
+        if m["const"] is not None:
+            kwargs.update(nargs="?", const=m["const"])
         parser.add_argument(m["flag"], type=_element(kind), default=f.default, **kwargs)
 
 
@@ -174,6 +177,8 @@ def _tokens(params: Options) -> tuple[list[str], list[str]]:
                 options.append(f"{m['flag']}={_text(v)}")
         elif m["nargs"]:
             options += [m["flag"], *(_text(v) for v in value)] if value else []
+        elif value == m["const"]:
+            options.append(m["flag"])
         else:
             options.append(f"{m['flag']}={_text(value)}")  # '=': a value starting with '-' stays a value
     return positional, options

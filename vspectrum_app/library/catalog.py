@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -142,6 +142,16 @@ def excluded_from_search(ws: Workspace, simulated_platform: str) -> set[int]:
     """Flagged images and simulator captures: never a search hit."""
     return {r[0] for r in ws.db.execute("SELECT id FROM images WHERE flags != '' OR platform = ?",
                                         (simulated_platform,))}
+
+
+def ids_on_platforms(ws: Workspace, platforms: Sequence[str]) -> set[int]:
+    return {r[0] for r in ws.db.execute(f"SELECT id FROM images WHERE platform IN ({_marks(len(platforms))})",
+                                        tuple(platforms))}
+
+
+def version(ws: Workspace) -> tuple[int, int]:
+    """Changes whenever the catalog changed, by this connection or another (what caches key on)."""
+    return ws.db.execute("PRAGMA data_version").fetchone()[0], ws.db.total_changes
 
 
 def has_video_url(ws: Workspace, url: str) -> bool:

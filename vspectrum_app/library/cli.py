@@ -24,6 +24,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--value", help="search with this Schwartz value's keywords (k images per keyword)")
     p.add_argument("--keyword-set", metavar="SET", help="keyword set name, hash or JSON file (default: the shipped set)")
     p.add_argument("-k", type=int, default=5, help="images per query / per keyword (default 5, as in the paper)")
+    p.add_argument("--platform", action="append", metavar="NAME",
+                   help="only screenshots from this platform (repeat for several)")
     p.add_argument("--json", action="store_true")
     add_clip_arguments(p)
     add_backend_argument(p)
@@ -92,8 +94,18 @@ def clip_spec_from_args(args):
 def cmd_index(args, ctx) -> int:
     from vspectrum_app.library.indexer import build_index
 
-    report = build_index(ctx.workspace(), clip_spec_from_args(args), ctx.reporter, batch_size=args.batch_size,
-                         backend=args.backend, device=args.device)
+    if args.ray is not None:
+        from vspectrum_app.core.errors import UserError
+        from vspectrum_app.library.ray_index import RayUnavailable, build_index_on_ray
+
+        try:
+            report = build_index_on_ray(ctx.workspace(), clip_spec_from_args(args), args.ray or None, ctx.reporter,
+                                        batch_size=args.batch_size, backend=args.backend, device=args.device)
+        except RayUnavailable as exc:
+            raise UserError(str(exc)) from None
+    else:
+        report = build_index(ctx.workspace(), clip_spec_from_args(args), ctx.reporter, batch_size=args.batch_size,
+                             backend=args.backend, device=args.device)
     result = {"model_key": report.model_key, "embedded": report.embedded, "failed": len(report.failed),
               "repaired": report.repaired, "seconds": round(report.seconds, 2)}
     if ctx.json:
@@ -115,11 +127,11 @@ def cmd_search(args, ctx) -> int:
     searcher = Searcher(ws, clip_spec_from_args(args), backend=args.backend, device=args.device)
     if args.value:
         ks = keywords.get_set(ws, args.keyword_set)
-        found = searcher.retrieve_value(args.value, ks, k=args.k)
+        found = searcher.retrieve_value(args.value, ks, k=args.k, platforms=args.platform)
         hits = searcher.retrieval_hits(found)
         rows = [{"keyword": r.keyword, "rank": r.rank, **hits[r.image_id].as_dict()} for r in found]
     else:
-        rows = [h.as_dict() for h in searcher.search(args.query, args.k)]
+        rows = [h.as_dict() for h in searcher.search(args.query, args.k, platforms=args.platform)]
     if ctx.json:
         ctx.print_json(rows)
         return 0

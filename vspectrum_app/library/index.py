@@ -11,15 +11,35 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from vspectrum_app.core.atomic import atomic_replace_from, atomic_write_text
 
-M = 16
-EF_CONSTRUCTION = 200
-EF_SEARCH = 96  # recall@10 0.975 at 64, 0.995 at 96 on clustered 512-d vectors (perf/library_index.py)
+# Chosen on clustered 512-d vectors (perf/search_scale.py; figures in docs/scale.md): M=24
+# reaches recall@10 0.99 at a lower ef than M=16 (fewer hops at 512-d), and
+# ef_construction=100 builds in about half of 200's time. ef 96, not 80: recall at 80 was
+# 0.975-0.993 over two builds of the same vectors (multi-threaded builds differ).
+M = 24
+EF_CONSTRUCTION = 100
+EF_SEARCH = 96  # up to 100k vectors; larger indexes search wider (``ef_for``)
+
+
+def ef_for(count: int) -> int:
+    """The search breadth for an index of ``count`` vectors. HNSW's recall at a fixed ef falls
+    as the graph grows: measured on this build (docs/scale.md), recall@10 >= 0.99 took ef 96
+    at 50k and ef 800 at 1M, so ef is interpolated between them in log(count)."""
+    if count <= 100_000:
+        return EF_SEARCH
+    return int(round(EF_SEARCH * (EF_AT_1M / EF_SEARCH) ** np.log10(count / 100_000)))
+
+
+EF_AT_1M = 800
+
+
+class TooFewAllowed(Exception):
+    """A filtered search found fewer than k accepted items."""
 
 
 class VectorIndex:
@@ -35,7 +55,6 @@ class VectorIndex:
     def create(cls, path: Path, dim: int, capacity: int = 1024) -> "VectorIndex":
         index = cls(path, dim)
         index._hnsw.init_index(max_elements=max(capacity, 1024), ef_construction=EF_CONSTRUCTION, M=M)
-        index._hnsw.set_ef(EF_SEARCH)
         return index
 
     @classmethod
@@ -49,14 +68,13 @@ class VectorIndex:
             index._hnsw.load_index(str(path), max_elements=max(capacity, meta.get("capacity", 0)))
         except RuntimeError:
             return None
-        index._hnsw.set_ef(EF_SEARCH)
         return index
 
     def save(self) -> None:
         atomic_replace_from(self.path, lambda tmp: self._hnsw.save_index(tmp))
         atomic_write_text(_meta_path(self.path), json.dumps(
             {"dim": self.dim, "count": len(self), "capacity": self._hnsw.get_max_elements(), "space": "cosine",
-             "M": M, "ef_construction": EF_CONSTRUCTION}))
+             "M": self._hnsw.M, "ef_construction": self._hnsw.ef_construction}))
         self._dirty = False
 
     # -- contents -----------------------------------------------------------------------
@@ -79,14 +97,26 @@ class VectorIndex:
     def dirty(self) -> bool:
         return self._dirty
 
-    def query(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, cosine similarities), each of shape (n_queries, k'), k' = min(k, size)."""
+    def query(self, vectors: np.ndarray, k: int, allowed: Callable[[int], bool] | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, cosine similarities), each of shape (n_queries, k'), k' = min(k, size).
+
+        ``allowed(label)``: only labels it accepts are returned; hnswlib applies it during the
+        graph walk (a rejected node is still walked through, just not returned), so the search
+        keeps going until it has k accepted ones. Raises ``TooFewAllowed`` when the walk ends
+        with fewer (few accepted items, or far from the query): the caller searches them exactly."""
         k = min(k, len(self))
         if k <= 0:
             empty = np.zeros((len(vectors), 0))
             return empty.astype(np.int64), empty.astype(np.float32)
-        self._hnsw.set_ef(max(EF_SEARCH, k))
-        ids, distances = self._hnsw.knn_query(np.asarray(vectors, dtype=np.float32), k=k)
+        self._hnsw.set_ef(max(ef_for(len(self)), k))
+        try:  # one thread: single queries gain nothing from more, and the filter is Python code
+            ids, distances = self._hnsw.knn_query(np.asarray(vectors, dtype=np.float32), k=k, num_threads=1,
+                                                  filter=allowed)
+        except RuntimeError as exc:  # hnswlib: "Cannot return the results in a contiguous 2D array..."
+            if allowed is None:
+                raise
+            raise TooFewAllowed(str(exc)) from None
         return ids.astype(np.int64), (1.0 - distances).astype(np.float32)
 
 

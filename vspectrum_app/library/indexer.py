@@ -141,31 +141,48 @@ def build_index(ws: Workspace, spec: ClipSpec, reporter: Reporter | None = None,
     diskspace.require_free(ws.root, len(todo) * embedder.dim * 4 * 4 + MIN_FREE_BYTES)
     report = IndexReport(model_key=key, repaired=repaired, total=len(todo))
     reporter.progress(0, len(todo), f"embedding with {spec.describe()} on {embedder.describe()}")
-    last_save = time.monotonic()
-    try:
+
+    def encoded() -> Iterator[EmbeddedBatch]:
         for batch_ids, pixels, failures in _prefetched_batches(ws, embedder, todo, batch_size):
             reporter.check_cancelled()
+            yield batch_ids, embedder.encode_batch(pixels) if batch_ids else None, failures
+
+    store_batches(ws, key, index, encoded(), report, reporter)
+    report.seconds = time.monotonic() - start
+    return report
+
+
+# (image ids, their unit vectors or None when none was embedded, (image id, reason) per failure)
+EmbeddedBatch = tuple["Sequence[int] | np.ndarray", "np.ndarray | None", list[tuple[int, str]]]
+
+
+def store_batches(ws: Workspace, key: str, index: VectorIndex,
+                  batches: Iterable[EmbeddedBatch],
+                  report: IndexReport, reporter: Reporter) -> None:
+    """Store each (ids, vectors, failures) batch: the vectors are committed to the catalog in
+    one transaction, then added to the index, which is saved every ``SAVE_EVERY_S`` and at
+    the end (also on an exception). The local pipeline and the Ray one both store through here."""
+    last_save = time.monotonic()
+    try:
+        for batch_ids, vectors, failures in batches:
             for image_id, reason in failures:
                 report.failed.append((image_id, reason))
                 reporter.log(f"image {image_id} not embedded: {reason}", "warning")
-            if batch_ids:
-                vectors = embedder.encode_batch(pixels)
+            if len(batch_ids) and vectors is not None:
                 with ws.transaction() as conn:
                     conn.executemany(
                         "INSERT OR REPLACE INTO embeddings(image_id, model_key, vector) VALUES (?, ?, ?)",
-                        [(i, key, v.tobytes()) for i, v in zip(batch_ids, vectors)])
+                        [(int(i), key, np.asarray(v, dtype=np.float32).tobytes()) for i, v in zip(batch_ids, vectors)])
                 index.add(batch_ids, vectors)
                 report.embedded += len(batch_ids)
             done = report.embedded + len(report.failed)
-            reporter.progress(done, len(todo), f"{report.embedded} embedded")
+            reporter.progress(done, report.total, f"{report.embedded} embedded")
             if time.monotonic() - last_save > SAVE_EVERY_S:
                 save_index(ws, key, index)
                 last_save = time.monotonic()
     finally:
         if index.dirty:
             save_index(ws, key, index)
-    report.seconds = time.monotonic() - start
-    return report
 
 
 def ensure_embedded(ws: Workspace, image_ids: Sequence[int], spec: ClipSpec | None = None,

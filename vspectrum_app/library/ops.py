@@ -71,6 +71,9 @@ class Index(Operation):
     backend: BackendOptions = BackendOptions()
     batch_size: int | None = option("--batch-size", help="images per forward pass (default 32 on the CPU; on CUDA "
                                                          "from free memory)")
+    ray: str | None = option("--ray", const="", metavar="ADDRESS",
+                             help="embed on a Ray cluster (its address, e.g. ray://head:10001; none: RAY_ADDRESS or a "
+                                  "local Ray), one encoder per CPU or GPU; needs the ray extra (docs/scale.md)")
     json: bool = option("--json", default=False)
 
 

@@ -12,14 +12,14 @@ simulator serves copies of the workspace's own screenshots) are never retrieved.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from vspectrum_app.core.values import canonical_value
 from vspectrum_app.library import catalog
 from vspectrum_app.library.embedder import ClipEncoder, ClipSpec, load_embedder
-from vspectrum_app.library.index import VectorIndex
+from vspectrum_app.library.index import EF_SEARCH, TooFewAllowed, VectorIndex
 from vspectrum_app.library.indexer import load_vectors, open_index
 from vspectrum_app.library.keywords import KeywordSet
 from vspectrum_app.core.workspace import Workspace
@@ -70,6 +70,7 @@ class Searcher:
         self._index: VectorIndex | None = None
         self.model_key = spec.model_key
         self._text_cache: dict[str, np.ndarray] = {}
+        self._id_sets: dict[object, tuple[tuple[int, int], set[int]]] = {}  # key -> (catalog version, image ids)
 
     # -- plumbing -----------------------------------------------------------------------
     @property
@@ -111,10 +112,11 @@ class Searcher:
         return np.stack([self._text_cache[t] for t in texts])
 
     # -- queries ------------------------------------------------------------------------
-    def search(self, query: str, k: int = 5) -> list[Hit]:
+    def search(self, query: str, k: int = 5, platforms: Sequence[str] | None = None) -> list[Hit]:
+        """The k screenshots nearest ``query``; ``platforms``: only screenshots from these."""
         if not query.strip():
             raise SearchError("empty query")
-        return self.search_vector(self.text_vectors([query.strip()])[0], k)
+        return self.search_vector(self.text_vectors([query.strip()])[0], k, platforms=platforms)
 
     def similar(self, image_id: int, k: int = 5) -> list[Hit]:
         ids, vectors = load_vectors(self.ws, self.model_key, [image_id])
@@ -122,18 +124,20 @@ class Searcher:
             raise SearchError(f"image {image_id} is not embedded with {self.spec.describe()}")
         return [h for h in self.search_vector(vectors[0], k + 1) if h.image_id != image_id][:k]
 
-    def search_vector(self, vector: np.ndarray, k: int, exclude: set[int] | None = None) -> list[Hit]:
-        pairs = self._nearest(vector, k, exclude or set())
+    def search_vector(self, vector: np.ndarray, k: int, exclude: set[int] | None = None,
+                      platforms: Sequence[str] | None = None) -> list[Hit]:
+        pairs = self._nearest(vector, k, exclude or set(), platforms)
         return self.hits(pairs)
 
-    def retrieve_value(self, value: str, keyword_set: KeywordSet, k: int = 5) -> list[Retrieval]:
+    def retrieve_value(self, value: str, keyword_set: KeywordSet, k: int = 5,
+                       platforms: Sequence[str] | None = None) -> list[Retrieval]:
         value = canonical_value(value)
         keywords = keyword_set.keywords(value)
         vectors = self.text_vectors(list(keywords))
         taken: set[int] = set()
         out: list[Retrieval] = []
         for keyword, vector in zip(keywords, vectors):
-            for rank, (image_id, sim) in enumerate(self._nearest(vector, k, taken), start=1):
+            for rank, (image_id, sim) in enumerate(self._nearest(vector, k, taken, platforms), start=1):
                 taken.add(image_id)
                 out.append(Retrieval(value=value, keyword=keyword,
                                      rank=rank, image_id=image_id, similarity=sim))
@@ -165,20 +169,52 @@ class Searcher:
         return out
 
     # -- helpers ------------------------------------------------------------------------
-    def _nearest(self, vector: np.ndarray, k: int, exclude: set[int]) -> list[tuple[int, float]]:
-        """k best (id, similarity), skipping ``exclude`` and flagged images; widens the
-        query until it has k or the index is exhausted."""
-        flagged = self._flagged()
-        want = k + len(exclude) + len(flagged)
-        while True:
-            ids, sims = self.index.query(vector[None, :], min(want, len(self.index)))
-            pairs = [(int(i), float(s)) for i, s in zip(ids[0], sims[0]) if i not in exclude and i not in flagged]
-            if len(pairs) >= k or want >= len(self.index):
-                return pairs[:k]
-            want *= 2
+    def _nearest(self, vector: np.ndarray, k: int, exclude: set[int],
+                 platforms: Sequence[str] | None = None) -> list[tuple[int, float]]:
+        """k best (id, similarity) among the images a search may return: not in ``exclude``,
+        not flagged or simulated, and on one of ``platforms`` when given. The filter runs inside
+        the HNSW walk, so it returns k whenever k such images are indexed (fewer exist: those,
+        ranked exactly)."""
+        blocked = self._blocked() | exclude
+        if platforms is None:
+            pool = None
+            accept = (lambda label: label not in blocked) if blocked else None
+        else:
+            pool = self._on_platforms(tuple(platforms)) - blocked
+            accept = pool.__contains__
+        k = min(k, len(self.index), len(pool) if pool is not None else k)
+        if k <= 0:
+            return []
+        if pool is None and len(blocked) <= EF_SEARCH:
+            # a few blocked: fetching k + their number costs no extra breadth (ef >= that) and
+            # skips the filter's Python call per candidate (about half the query's time)
+            ids, sims = self.index.query(vector[None, :], min(k + len(blocked), len(self.index)))
+            return [(int(i), float(s)) for i, s in zip(ids[0], sims[0]) if int(i) not in blocked][:k]
+        try:
+            ids, sims = self.index.query(vector[None, :], k, allowed=accept)
+        except TooFewAllowed:  # fewer than k allowed are indexed: rank the ones there are
+            ids, vectors = load_vectors(self.ws, self.model_key, None if pool is None else sorted(pool))
+            keep = np.array([accept is None or accept(int(i)) for i in ids], dtype=bool)
+            ids, sims = ids[keep], vectors[keep] @ vector if keep.any() else np.zeros(0)
+            order = np.argsort(-sims, kind="stable")[:k]
+            return [(int(ids[o]), float(sims[o])) for o in order]
+        return [(int(i), float(s)) for i, s in zip(ids[0], sims[0])]
 
-    def _flagged(self) -> set[int]:
-        return catalog.excluded_from_search(self.ws, SIMULATED)
+    def _blocked(self) -> set[int]:
+        """Images never retrieved: flagged by the crawler, or simulator captures."""
+        return self._cached("blocked", lambda: catalog.excluded_from_search(self.ws, SIMULATED))
+
+    def _on_platforms(self, platforms: tuple[str, ...]) -> set[int]:
+        return self._cached(("platforms", platforms), lambda: catalog.ids_on_platforms(self.ws, platforms))
+
+    def _cached(self, key: object, compute: Callable[[], set[int]]) -> set[int]:
+        """``compute()``, recomputed only after the catalog changed (by this connection or
+        another): each query used to scan the images table, a few ms at 50k."""
+        version = catalog.version(self.ws)
+        hit = self._id_sets.get(key)
+        if hit is None or hit[0] != version:
+            hit = self._id_sets[key] = (version, compute())
+        return hit[1]
 
     # -- hits -----------------------------------------------------------------------------
     def hits(self, pairs: list[tuple[int, float]]) -> list[Hit]:
