@@ -484,6 +484,33 @@ def build(spec, reporter: Reporter | None = None) -> dict:
     return meta
 
 
+def build_after_download(source: weights.WeightsSource, progress: weights.ProgressCallback | None = None) -> bool:
+    """Where torch is absent (the lean install), build the just downloaded model's towers right
+    away, so that the first search does not wait for it. True when they are built (or were)."""
+    from vspectrum_app.library.embedder import ClipSpec
+
+    if _torch_installed():
+        return False  # the full install exports on first use (onnx_export)
+    spec = ClipSpec(model=source.model, pretrained=source.pretrained)
+    if onnx_export.cached_meta(spec.model_key) is not None:
+        return True
+    if progress:
+        progress(weights.Progress(0, None, 0.0, "build"))
+    try:
+        build(spec)
+    except ExportError as exc:
+        raise WeightsError(f"The weights are ready, but the encoder cannot be built from them without torch "
+                           f"({exc}).") from None
+    return True
+
+
+def _torch_installed() -> bool:
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # hidden on purpose
+        return False
+
+
 def vocab_file() -> Path:
     """CLIP's BPE merges: open_clip's copy when installed, else the one shipped in resources."""
     return _open_clip_file(VOCAB) or resources_dir() / "clip" / VOCAB

@@ -69,7 +69,7 @@ class Progress:
     done: int                 # bytes on disk (including those from before a resume)
     total: int | None         # bytes in all, when the server says
     speed: float              # bytes per second in this session
-    phase: str = "download"   # "download" or "verify"
+    phase: str = "download"   # "download", "verify" or "build" (the lean install's encoder, onnx_build)
 
 
 ProgressCallback = Callable[[Progress], None]
