@@ -19,6 +19,7 @@ from tests.plugins.weights_server import FileServer
 from vspectrum_app.core.jobs import RecordingReporter
 from vspectrum_app.library import embedder as embedder_module
 from vspectrum_app.library import onnx_build, onnx_export, weights
+from vspectrum_app.library.checkpoint import read_weights
 from vspectrum_app.library.embedder import ClipModelUnavailable, ClipSpec, load_embedder, torch_embedder
 from vspectrum_app.library.images import decode_rgb
 from vspectrum_app.library.onnx_embedder import Tower
@@ -76,7 +77,7 @@ def test_both_checkpoint_formats_read_exactly_what_torch_saved(tiny_files, tmp_p
     spec, bin_file, st_file = tiny_files
     state = torch.load(bin_file)
     for path in (bin_file, st_file):
-        arrays = onnx_build.read_weights(path)
+        arrays = read_weights(path)
         assert set(arrays) == set(state)
         for key, tensor in state.items():
             assert arrays[key].dtype == np.float32 and np.array_equal(arrays[key], tensor.numpy()), (path, key)
@@ -84,9 +85,13 @@ def test_both_checkpoint_formats_read_exactly_what_torch_saved(tiny_files, tmp_p
     base = torch.arange(24, dtype=torch.float32).reshape(4, 6)
     odd = {"t": base.t(), "row": base[2], "half": base.half(), "bf": base.bfloat16()[1:3]}
     torch.save({"state_dict": {f"module.{k}": v for k, v in odd.items()}}, tmp_path / "odd.pt")
-    arrays = onnx_build.read_weights(tmp_path / "odd.pt")
-    for key, tensor in odd.items():
-        assert np.array_equal(arrays[key].astype(np.float32), tensor.float().numpy()), key
+    from safetensors.torch import save_file
+
+    save_file({k: v.contiguous() for k, v in odd.items()}, str(tmp_path / "odd.safetensors"))
+    for path in (tmp_path / "odd.pt", tmp_path / "odd.safetensors"):
+        arrays = read_weights(path)
+        for key, tensor in odd.items():
+            assert np.array_equal(arrays[key].astype(np.float32), tensor.float().numpy()), (path.name, key)
 
 
 def _rebuilt(path: Path, mutate) -> Path:
@@ -153,7 +158,7 @@ def _reference_and_built(spec: ClipSpec, folder: Path, pictures, texts):
         ref_img = model.model.encode_image(pixels).numpy()
         ref_txt = model.model.encode_text(tokens).numpy()
     config = json.loads(Path(spec.config).read_text())
-    state = onnx_build.read_weights(Path(spec.checkpoint))
+    state = read_weights(Path(spec.checkpoint))
     onnx_build._image_tower(state, config, folder / "image.onnx")
     onnx_build._text_tower(state, config, folder / "text.onnx")
     return (ref_img, Tower(folder / "image.onnx", "pixels")(pixels.numpy()),
