@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from tests.library.test_onnx_backend import BLOCK_TORCH, ROOT, _pictures, _top10_overlap
+
 from tests.plugins.clip import TINY_CONFIG, make_tiny_clip
 from tests.plugins.weights_server import FileServer
 from vspectrum_app.core.jobs import RecordingReporter
@@ -25,6 +26,9 @@ from vspectrum_app.library.images import decode_rgb
 from vspectrum_app.library.onnx_embedder import Tower
 from vspectrum_app.library.weights import WeightsError
 
+# what the lean bundle leaves out (packaging/vspectrum.spec) cannot be imported either
+BLOCK_LEAN = BLOCK_TORCH.replace("('torch', 'torchvision', 'open_clip')",
+                                 "('torch', 'torchvision', 'open_clip', 'timm', 'sympy', 'networkx', 'safetensors')")
 WORDS = ["family", "skydiving", "luxury car", "prayer", "police", "graduation", "concert", "food",
          "dog", "protest", "wedding", "sports"]
 
@@ -194,8 +198,9 @@ def test_built_fp32_towers_equal_open_clip(tmp_path, variant):
 
 
 def test_lean_process_builds_and_serves_the_model_with_torch_blocked(tiny_files, fresh, tmp_path, pilot_dir_or_none):
-    """The lean install: a process where torch and open_clip cannot be imported builds the
-    towers from the .bin and from the .safetensors, and its embeddings match open_clip's:
+    """The lean install: a process where torch, open_clip and all else the lean bundle leaves
+    out cannot be imported builds the towers from the .bin and from the .safetensors, and its
+    embeddings match open_clip's:
     cosine >= 0.99 served (int8 where it passed), >= 0.999 for the fp32 graphs, top-10
     search overlap >= 0.95 on generated screenshots and, where present, the pilot's."""
     spec, bin_file, st_file = tiny_files
@@ -204,7 +209,8 @@ def test_lean_process_builds_and_serves_the_model_with_torch_blocked(tiny_files,
     pictures += [decode_rgb(p.read_bytes(), min_size=(224, 224)) for p in shots]
     for i, picture in enumerate(pictures):
         picture.save(tmp_path / f"p{i}.png")
-    script = BLOCK_TORCH + f"""
+    assert BLOCK_LEAN != BLOCK_TORCH
+    script = BLOCK_LEAN + f"""
 import numpy as np
 from PIL import Image
 from vspectrum_app.library.embedder import ClipSpec, load_embedder
@@ -215,7 +221,7 @@ for tag, checkpoint in (('bin', {str(bin_file)!r}), ('st', {str(st_file)!r})):
     assert e.backend == 'onnx', e
     np.save({str(tmp_path)!r} + f'/{{tag}}-images.npy', e.encode_images(images))
     np.save({str(tmp_path)!r} + f'/{{tag}}-texts.npy', e.encode_texts({WORDS!r}))
-print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'open_clip')))
+print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'open_clip', 'sympy', 'safetensors')))
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
