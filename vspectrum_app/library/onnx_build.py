@@ -67,6 +67,9 @@ def model_config(spec) -> dict:
                           f"ships only the default model's)") from None
     except (OSError, ValueError) as exc:
         raise ExportError(f"the model config {path.name} cannot be read ({exc})") from None
+    if not isinstance(config, dict) or not all(isinstance(config.get(k), dict) for k in ("vision_cfg", "text_cfg")) \
+            or not isinstance(config.get("embed_dim"), int):
+        raise ExportError(f"{path.name} is not an open_clip model config (embed_dim, vision_cfg, text_cfg)")
     return config
 
 
