@@ -94,3 +94,33 @@ def test_state_widget_names_a_local_model_instead(qtbot, download, tiny_clip):
     qtbot.addWidget(state)
     assert state.state() == "other" and "tiny-clip from" in state.label.full_text()
     assert state.button.isHidden()
+
+
+def test_lean_install_builds_the_encoder_right_after_the_download(qtbot, monkeypatch, tiny_clip):
+    """Without torch the download is followed by the torch-free build of the ONNX towers, so
+    the first search does not wait for it; the dialog says so."""
+    import json
+    from pathlib import Path
+
+    from vspectrum_app.library import onnx_build, onnx_export
+    from vspectrum_app.library.embedder import ClipSpec
+
+    payload = Path(tiny_clip.checkpoint).read_bytes()
+    server = FileServer(payload)
+    src = WeightsSource(model="tiny-clip", pretrained="test", url=server.url,
+                        sha256=hashlib.sha256(payload).hexdigest(), size=len(payload))
+    monkeypatch.setitem(weights.SOURCES, (src.model, src.pretrained), src)
+    monkeypatch.setattr(onnx_build, "_torch_installed", lambda: False)
+    monkeypatch.setattr(onnx_build, "model_config", lambda spec: json.loads(Path(tiny_clip.config).read_text()))
+    download = WeightsDownload(src)
+    dialog = WeightsDialog(download)
+    qtbot.addWidget(dialog)
+    try:
+        with qtbot.waitSignal(download.changed, check_params_cb=lambda s: s == "ready", timeout=120_000):
+            _click(qtbot, dialog.download_button)
+    finally:
+        download.shutdown()
+        server.stop()
+    assert dialog.status.kind() == "success" and "verified; encoder built" in dialog.status.full_text()
+    meta = onnx_export.cached_meta(ClipSpec(model="tiny-clip", pretrained="test").model_key)
+    assert meta is not None and meta["built_by"].startswith("onnx_build")

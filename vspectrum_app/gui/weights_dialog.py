@@ -60,7 +60,7 @@ class WeightsDownload(QObject):
                 weights.download(self.source, progress=self._report, cancel=cancel)
             except weights.Cancelled:
                 return "cancelled"
-            return "done"
+            return "done-built" if _build_after(self.source, self._report) else "done"
 
         self._worker.run(work, self._finished, self._failed)
 
@@ -75,8 +75,12 @@ class WeightsDownload(QObject):
         self._cancel = threading.Event()
         self.changed.emit("downloading")
         how = "copied" if self.source.sha256 else "copied-unpinned"
-        self._worker.run(lambda: (weights.use_existing(path, self.source, progress=self._report), how)[1],
-                         self._finished, self._failed)
+
+        def work():
+            weights.use_existing(path, self.source, progress=self._report)
+            return how + ("-built" if _build_after(self.source, self._report) else "")
+
+        self._worker.run(work, self._finished, self._failed)
 
     def _report(self, p: Progress) -> None:  # worker thread: at most ~10 updates a second reach the GUI
         now = time.monotonic()
@@ -90,9 +94,11 @@ class WeightsDownload(QObject):
             self.message.emit("Download cancelled; the part already fetched is kept: Resume continues from there.",
                               "info")
         else:
+            built = how.endswith("-built")  # the lean install built its encoder from them too
+            how = how.removesuffix("-built")
             checked = {"copied": "copied and verified", "done": "verified",
                        "copied-unpinned": "copied; no checksum is pinned for a file you bring, so loading it "
-                                          "is the check"}[how]
+                                          "is the check"}[how] + ("; encoder built" if built else "")
             self.message.emit(f"The CLIP weights are ready ({checked}).", "success")
         self.changed.emit(self.state())
 
@@ -104,6 +110,12 @@ class WeightsDownload(QObject):
     def shutdown(self) -> None:
         self.cancel()
         self._worker.shutdown()
+
+
+def _build_after(source: WeightsSource, progress) -> bool:
+    from vspectrum_app.library.onnx_build import build_after_download  # numpy and onnx: not at startup
+
+    return build_after_download(source, progress)
 
 
 _download: WeightsDownload | None = None
@@ -123,6 +135,8 @@ def describe_progress(p: Progress) -> str:
     done = f"{_mib(p.done)} of {_mib(p.total)}" if p.total else _mib(p.done)
     if p.phase == "verify":
         return f"checking the file: {done}"
+    if p.phase == "build":
+        return "building the encoder from the weights (once)"
     left = f", about {format_duration((p.total - p.done) / p.speed)} left" if p.total and p.speed > 0 else ""
     return f"{done} at {_mib(p.speed)}/s{left}"
 
