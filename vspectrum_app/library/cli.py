@@ -100,7 +100,7 @@ def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_backend_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=("auto", "torch", "onnx"),
+    parser.add_argument("--backend", choices=("auto", "torch", "onnx", "openvino"),
                         help="embedding backend (default: the setting; auto = the faster that passed its quality "
                              "check on this machine)")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"),
