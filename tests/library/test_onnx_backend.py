@@ -162,19 +162,6 @@ def test_failed_export_falls_back_to_torch_and_leaves_nothing(tiny_clip, fresh, 
     assert not list(onnx_export.cache_folder(tiny_clip.model_key).parent.glob("*"))
 
 
-def test_auto_takes_the_faster_backend_recorded_for_this_machine(tiny_clip, fresh):
-    load_embedder(tiny_clip, backend="onnx")
-    folder = onnx_export.cache_folder(tiny_clip.model_key)
-    meta = json.loads((folder / "meta.json").read_text())
-    assert set(meta["rate_images_per_s"]) == {"torch", "onnx"} and meta["faster"] in ("torch", "onnx")
-    for faster in ("torch", "onnx"):
-        (folder / "meta.json").write_text(json.dumps({**meta, "faster": faster}))
-        embedder_module._cache.clear()
-        assert load_embedder(tiny_clip, backend="auto").backend == faster
-    embedder_module._cache.clear()
-    assert load_embedder(tiny_clip, backend="torch").backend == "torch"  # an explicit choice wins
-
-
 def test_backend_comes_from_argument_environment_or_setting(tiny_clip, fresh, monkeypatch):
     from vspectrum_app.core.settings import Settings
 

@@ -1,25 +1,31 @@
-"""Choosing the embedding backend: ONNX Runtime when it is there and passed its checks, else torch.
+"""Choosing the embedding backend: ONNX Runtime or OpenVINO when there and checked, else torch.
 
-``onnx`` serves the model's cached export (made on first use: traced by ``onnx_export`` when
-torch is present, else built from the checkpoint by ``onnx_build``); ``auto`` does the same but keeps torch when the export's one-time timing on
-this machine found torch faster. Whatever goes wrong on the ONNX side (runtime missing,
-export impossible) ends in torch with one log line; only when torch is missing too is the
-model unavailable.
+``onnx`` and ``openvino`` serve the model's cached ONNX export (made on first use: traced by
+``onnx_export`` when torch is present, else built from the checkpoint by ``onnx_build``);
+``auto`` serves what ``backend_choice`` measured fastest among the candidates that passed the
+quality check on this machine. Whatever goes wrong on that side (runtime missing, export
+impossible) ends in torch with one log line; only when torch is missing too is the model
+unavailable.
 """
 
 from __future__ import annotations
 
-import importlib.util
+from typing import Any
 
 from vspectrum_app.core.jobs import Reporter
-from vspectrum_app.library import onnx_export
+from vspectrum_app.library import backend_choice, onnx_export
+from vspectrum_app.library.backend_choice import installed
 from vspectrum_app.library.embedder import ClipEncoder, ClipModelUnavailable, ClipSpec, torch_embedder
 
+RUNTIMES = {"onnx": ("ONNX Runtime", "onnxruntime"), "openvino": ("OpenVINO", "openvino")}
 
-def load_fast(spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: str = "auto") -> ClipEncoder:
+
+def load_fast(spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: str = "auto",
+              threads: int | None = None) -> ClipEncoder:
     meta = onnx_export.cached_meta(spec.model_key)
+    folder = onnx_export.cache_folder(spec.model_key)
     if meta is None:
-        if not _installed("torch"):
+        if not installed("torch"):
             meta = _build_without_torch(spec, reporter)
         else:
             model = torch_embedder(spec, reporter, "cpu")  # exported and checked on the CPU
@@ -28,27 +34,41 @@ def load_fast(spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: 
             except onnx_export.ExportError as exc:
                 reporter.log(f"ONNX backend unavailable ({exc}); embedding with torch", "warning")
                 return torch_embedder(spec, reporter, device)
-    if prefer == "auto" and meta.get("faster") != "onnx":
-        rates = meta.get("rate_images_per_s", {})
-        reporter.log(f"embedding with torch: faster than ONNX for this model on this machine ({rates})")
-        return torch_embedder(spec, reporter, device)
-    from vspectrum_app.library.device import onnx_providers
-    from vspectrum_app.library.onnx_embedder import OnnxEmbedder
-
+    precision = "int8" if meta["image_file"].endswith(".int8.onnx") else "fp32"
+    backend = prefer
+    if prefer == "auto":
+        choice = backend_choice.choose(spec, folder, meta, reporter)
+        backend, precision = choice["backend"], choice["precision"]
+        if backend == "torch":
+            rates = {f"{c['backend']} {c['precision']}": c.get("rate") for c in choice["candidates"]}
+            reporter.log(f"embedding with torch: the fastest that passed the quality check on this machine ({rates})")
+            return torch_embedder(spec, reporter, device)
+    elif prefer == "openvino":
+        precision = "fp32"
+    name, module = RUNTIMES[backend]
     try:
+        if backend == "openvino":
+            if device not in ("auto", "cpu"):
+                reporter.log(f"OpenVINO serves the CPU only here; embedding with torch on {device}", "warning")
+                return torch_embedder(spec, reporter, device)
+            return backend_choice.make(spec, folder, meta, backend, precision, threads)
+        from vspectrum_app.library.device import onnx_providers
+        from vspectrum_app.library.onnx_embedder import OnnxEmbedder
+
         providers = onnx_providers(device)
         if providers is None:
             reporter.log(f"ONNX Runtime cannot use the {device} device here; embedding with torch on it", "warning")
             return torch_embedder(spec, reporter, device)
-        return OnnxEmbedder(spec, onnx_export.cache_folder(spec.model_key), meta, providers)
+        image = meta["image_file"] if precision == "int8" else meta.get("image_fp32_file") or meta["image_file"]
+        return OnnxEmbedder(spec, folder, {**meta, "image_file": image}, providers, threads)
     except ImportError:
-        if not _installed("torch"):
-            raise ClipModelUnavailable("Neither ONNX Runtime nor torch is installed: reinstall the app.") from None
-        reporter.log("ONNX Runtime (onnxruntime) is not installed; embedding with torch", "warning")
+        if not installed("torch"):
+            raise ClipModelUnavailable(f"Neither {name} nor torch is installed: reinstall the app.") from None
+        reporter.log(f"{name} ({module}) is not installed; embedding with torch", "warning")
         return torch_embedder(spec, reporter, device)
 
 
-def _build_without_torch(spec: ClipSpec, reporter: Reporter) -> dict:
+def _build_without_torch(spec: ClipSpec, reporter: Reporter) -> dict[str, Any]:
     """The lean install: the towers built from the checkpoint (downloaded first for the default
     model), or a one-sentence reason why the model cannot be used."""
     from vspectrum_app.library import onnx_build, weights
@@ -61,10 +81,3 @@ def _build_without_torch(spec: ClipSpec, reporter: Reporter) -> dict:
         raise ClipModelUnavailable(
             f"CLIP {spec.describe()} cannot be built without torch ({exc}); install the full version or copy an "
             f"ONNX export to {onnx_export.cache_folder(spec.model_key)}.") from None
-
-
-def _installed(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # a module set to None in sys.modules (hidden on purpose)
-        return False

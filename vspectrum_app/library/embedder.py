@@ -173,7 +173,7 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return unit
 
 
-BACKENDS = ("auto", "torch", "onnx")
+BACKENDS = ("auto", "torch", "onnx", "openvino")
 _cache: dict[tuple[str, str, str], ClipEncoder] = {}
 _cache_lock = threading.Lock()
 
@@ -192,8 +192,9 @@ def load_embedder(spec: ClipSpec, reporter: Reporter | None = None, backend: str
                   device: str | None = None) -> ClipEncoder:
     """Load (once per process) the model ``spec`` names; download weights on first use.
 
-    ``backend``: torch, onnx or auto (None: the configured one, see ``configured_backend``);
-    the ONNX and auto paths are in ``backends.py``, and fall back to this torch loader.
+    ``backend``: torch, onnx, openvino or auto (None: the configured one, see
+    ``configured_backend``); the other paths than torch are in ``backends.py``, and fall back
+    to this torch loader.
     ``device``: auto, cpu, cuda or mps (None: the configured one, see ``device.py``)."""
     from vspectrum_app.library.device import DeviceUnavailable, configured_device
 

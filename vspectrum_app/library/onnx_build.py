@@ -382,8 +382,9 @@ def _open_clip_file(name: str) -> Path | None:
 
 
 def _check_and_describe(spec, config: dict, pre: dict, folder: Path) -> dict:
-    """Run the fp32 towers on the check inputs (finite, the right width), keep int8 where it
-    stays within cosine 0.99 of fp32 (as ``onnx_export`` does), and describe the result."""
+    """Run the fp32 towers on the check inputs (finite, the right width), and describe the
+    result as ``onnx_export`` does: the image tower in int8 where it stays within cosine 0.99
+    of fp32 (fp32 kept beside it), the text tower in fp32 (int8 reorders query top-10s)."""
     from vspectrum_app.library.clip_preprocess import Preprocess
     from vspectrum_app.library.clip_tokenizer import ClipTokenizer
 
@@ -398,9 +399,12 @@ def _check_and_describe(spec, config: dict, pre: dict, folder: Path) -> dict:
         reference = onnx_export._run(folder / f"{tower}.fp32.onnx", name, inputs)
         if reference.shape != (len(inputs), dim) or not np.isfinite(reference).all():
             raise ExportError(f"the built {tower} tower gives no usable embeddings (shape {reference.shape})")
-        chosen[tower], cosines[tower] = onnx_export._best_precision(folder, tower, name, inputs, reference)
+        if tower == "image":
+            chosen[tower], cosines[tower] = onnx_export._best_precision(folder, tower, name, inputs, reference)
+        else:
+            chosen[tower], cosines[tower] = f"{tower}.fp32.onnx", 1.0
     return {"format": onnx_export.FORMAT, "model_key": spec.model_key, "model": spec.describe(), "dim": dim,
-            "image_file": chosen["image"], "text_file": chosen["text"], "vocab_file": VOCAB,
+            "image_file": chosen["image"], "image_fp32_file": "image.fp32.onnx", "text_file": chosen["text"],
+            "vocab_file": VOCAB,
             "context_length": context, **pre, "cosine_min": cosines, "built_by": "onnx_build (without torch)",
-            "rate_images_per_s": {}, "faster": "onnx",  # without torch there is nothing else to choose
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}

@@ -47,8 +47,8 @@ class ClipOptions(Options):
 
 @dataclass(frozen=True, kw_only=True)
 class BackendOptions(Options):
-    backend: str | None = option("--backend", choices=("auto", "torch", "onnx"),
-                                 help="embedding backend (default: the setting; auto = the faster that passed its "
+    backend: str | None = option("--backend", choices=("auto", "torch", "onnx", "openvino"),
+                                 help="embedding backend (default: the setting; auto = the fastest that passed its "
                                       "quality check on this machine)")
     device: str | None = option("--device", choices=("auto", "cpu", "cuda", "mps"),
                                 help="where to embed (default: the setting; auto = CUDA, then MPS, then the CPU)")

@@ -1,0 +1,144 @@
+"""``auto``: every backend measured once on this machine (speed and quality), recorded per
+model, the fastest that passed served; OpenVINO as a backend; torch when a runtime is hidden."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from vspectrum_app.core.jobs import RecordingReporter
+from vspectrum_app.library import backend_choice, onnx_export
+from vspectrum_app.library import embedder as embedder_module
+from vspectrum_app.library.backend_choice import quality, top_k_overlap
+from vspectrum_app.library.embedder import load_embedder
+from vspectrum_app.library.images import decode_rgb
+
+WORDS = ["family", "skydiving", "luxury car", "prayer", "police", "graduation", "concert", "food",
+         "dog", "protest", "wedding", "sports"]
+
+
+@pytest.fixture
+def fresh(monkeypatch):
+    monkeypatch.setattr(embedder_module, "_cache", {})
+
+
+def _logs(reporter: RecordingReporter, level: str | None = None) -> list[str]:
+    return [e["message"] for e in reporter.of_type("log") if level is None or e["level"] == level]
+
+
+def test_top_k_overlap_against_a_worked_example():
+    library = np.eye(12, dtype=np.float32)
+    query = np.linspace(1, 0.1, 12, dtype=np.float32)[None, :]  # ranks the library 0, 1, ..., 11
+    swapped = query.copy()
+    swapped[0, [9, 10]] = swapped[0, [10, 9]]  # the 10th and 11th trade places: 9 of 10 shared
+    assert top_k_overlap(library, library, query, query) == 1.0
+    assert top_k_overlap(library, library, query, swapped) == pytest.approx(0.9)
+
+
+def test_quality_check_fails_on_cosine_or_on_reordered_neighbours():
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(40, 16)).astype(np.float32)
+    images /= np.linalg.norm(images, axis=1, keepdims=True)
+    texts = images[:5] + 0.01
+    texts /= np.linalg.norm(texts, axis=1, keepdims=True)
+    assert quality((images, texts), (images, texts)) == {"cosine_min": 1.0, "overlap": 1.0, "passed": True}
+    bent = images.copy()
+    bent[0] = -bent[0]  # one image far off: cosine fails
+    assert not quality((images, texts), (bent, texts))["passed"]
+    shuffled = images[rng.permutation(40)]  # every vector a unit vector, neighbours scrambled
+    got = quality((images, texts), (shuffled, texts))
+    assert got["overlap"] < 0.95 and not got["passed"]
+
+
+def test_text_tower_reproduces_open_clip_to_fp32_precision(tiny_clip, fresh, pilot_dir):
+    """Regression (text top-10 overlap 0.94 on ViT-B-32): the int8 text tower's rounding
+    (cosine 0.998) reordered a query's top 10. A query ranks the whole library, so the text
+    tower is served in fp32, whatever the backend."""
+    reference = load_embedder(tiny_clip, backend="torch")
+    shots = sorted(pilot_dir.rglob("*.jpeg"))[:60]
+    library = np.concatenate([reference.encode_images([decode_rgb(p.read_bytes(), (224, 224)) for p in shots])])
+    want = reference.encode_texts(WORDS)
+    for backend in ("onnx", "openvino", "auto"):
+        got = load_embedder(tiny_clip, backend=backend)
+        assert got.meta["text_file"] == "text.fp32.onnx"
+        assert (got.encode_texts(WORDS) * want).sum(axis=1).min() >= 0.99999, backend
+        assert top_k_overlap(library, library, want, got.encode_texts(WORDS)) == 1.0
+
+
+def test_openvino_embeddings_match_fp32_open_clip(tiny_clip, fresh, pilot_dir):
+    reference = load_embedder(tiny_clip, backend="torch")
+    shots = sorted(pilot_dir.rglob("*.jpeg"))[:60]
+    pictures = [decode_rgb(p.read_bytes(), (224, 224)) for p in shots]
+    want = (np.concatenate([reference.encode_images(pictures[i:i + 16]) for i in range(0, 60, 16)]),
+            reference.encode_texts(WORDS))
+    folder = onnx_export.cache_folder(tiny_clip.model_key)
+    load_embedder(tiny_clip, backend="onnx")  # the export
+    meta = onnx_export.cached_meta(tiny_clip.model_key)
+    for precision in ("fp32", "fp16"):
+        fast = backend_choice.make(tiny_clip, folder, meta, "openvino", precision)
+        assert fast.backend == "openvino" and precision in fast.describe()
+        got = (np.concatenate([fast.encode_images(pictures[i:i + 16]) for i in range(0, 60, 16)]),
+               fast.encode_texts(WORDS))
+        assert quality(want, got)["passed"], (precision, quality(want, got))
+
+
+def test_auto_measures_once_records_the_choice_and_serves_it(tiny_clip, fresh):
+    first = RecordingReporter()
+    served = load_embedder(tiny_clip, first, backend="auto")
+    assert sum("measuring the embedding backends" in m for m in _logs(first)) == 1
+    folder = onnx_export.cache_folder(tiny_clip.model_key)
+    choice = json.loads((folder / "choice.json").read_text())
+    rows = {(c["backend"], c["precision"]): c for c in choice["candidates"]}
+    assert {("torch", "fp32"), ("onnx", "fp32"), ("openvino", "fp32"), ("openvino", "fp16")} <= set(rows)
+    assert rows["torch", "fp32"].get("reference") and rows["torch", "fp32"]["cosine_min"] == 1.0
+    passed = [c for c in choice["candidates"] if c["passed"]]
+    fastest = max(passed, key=lambda c: c["rate"])
+    assert (choice["backend"], choice["precision"]) == (fastest["backend"], fastest["precision"])
+    assert served.backend == choice["backend"]
+    assert all(c["cosine_min"] >= 0.99 and c["overlap"] >= 0.95 for c in passed)
+
+    embedder_module._cache.clear()
+    again = RecordingReporter()
+    load_embedder(tiny_clip, again, backend="auto")
+    assert not any("measuring" in m for m in _logs(again))  # recorded: not measured twice
+    for backend, precision in (("openvino", "fp16"), ("onnx", "fp32"), ("torch", "fp32")):
+        (folder / "choice.json").write_text(json.dumps({**choice, "backend": backend, "precision": precision}))
+        embedder_module._cache.clear()
+        got = load_embedder(tiny_clip, backend="auto")
+        assert got.backend == backend
+        assert backend == "torch" or precision in got.describe() or precision == "fp32"
+    (folder / "choice.json").write_text(json.dumps({**choice, "machine": {**choice["machine"], "cores": 999}}))
+    embedder_module._cache.clear()
+    moved = RecordingReporter()
+    load_embedder(tiny_clip, moved, backend="auto")  # another machine's record: measured again
+    assert any("measuring" in m for m in _logs(moved))
+
+
+def test_hidden_openvino_falls_back_to_torch_with_one_log_line(tiny_clip, fresh, monkeypatch):
+    load_embedder(tiny_clip, backend="onnx")  # exported while everything is there
+    embedder_module._cache.clear()
+    monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino now raises ImportError
+    reporter = RecordingReporter()
+    got = load_embedder(tiny_clip, reporter, backend="openvino")
+    assert got.backend == "torch"
+    [line] = _logs(reporter, "warning")
+    assert "OpenVINO" in line and "torch" in line and "\n" not in line
+    embedder_module._cache.clear()
+    auto = RecordingReporter()  # auto measures without it and serves what is there, with no warning
+    assert load_embedder(tiny_clip, auto, backend="auto").backend in ("torch", "onnx")
+    assert not _logs(auto, "warning")
+    choice = json.loads((onnx_export.cache_folder(tiny_clip.model_key) / "choice.json").read_text())
+    assert all(c.get("missing") == "openvino" for c in choice["candidates"] if c["backend"] == "openvino")
+
+
+def test_without_torch_the_fp32_export_is_the_reference(tiny_clip, fresh, monkeypatch):
+    load_embedder(tiny_clip, backend="onnx")
+    folder, meta = onnx_export.cache_folder(tiny_clip.model_key), onnx_export.cached_meta(tiny_clip.model_key)
+    monkeypatch.setattr(backend_choice, "installed", lambda module: module not in ("torch", "open_clip"))
+    choice = backend_choice.measure(tiny_clip, folder, meta)
+    rows = {(c["backend"], c["precision"]): c for c in choice["candidates"]}
+    assert rows["torch", "fp32"]["missing"] == "torch" and not rows["torch", "fp32"]["passed"]
+    assert rows["onnx", "fp32"]["reference"] and choice["backend"] != "torch"
