@@ -17,7 +17,7 @@ PUBLIC_TO_GUI = {
     "annotate": {"ops", "session", "store", "exchange", "report", "sampling"},  # jobs, the walk, answers, agreement
     "bench": {"ops", "store", "report", "trace", "intervals", "circumplex"},  # jobs, runs, scores, audit, CI, plot
     "crawl": {"ops", "store", "browser"},                       # jobs, sessions, whether a display exists
-    "library": {"ops", "catalog", "search", "keywords", "embedder", "weights"},  # jobs, reads, model
+    "library": {"ops", "catalog", "search", "keywords", "embedder", "weights", "onnx_build"},  # jobs, reads, model
     "persona": {"ops", "store", "report", "personas", "prompts"},  # jobs, sessions, figures, persona library
     "providers": {"ops", "config", "presets", "prices"},        # the Test job, provider settings
 }
