@@ -61,7 +61,8 @@ screenshots: venv system-deps
 clean:
 	rm -rf $(VENV) build dist *.egg-info
 
-# The installer for non-programmers (see packaging/README.md); PACKAGE_ARGS=--lean for the bundle without torch.
+# The installer for non-programmers (see packaging/README.md): the lean bundle (no torch);
+# PACKAGE_ARGS=--full for the variant with torch and open_clip.
 package: venv
 	BIN=$(BIN) packaging/build.sh $(PACKAGE_ARGS)
 

@@ -4,15 +4,18 @@
 #            and dist/value-spectrum-studio_<version>_<arch>.deb (system-wide, menu entry)
 #   Windows: dist/ValueSpectrumStudio-<version>-windows-setup.exe when Inno Setup's iscc is on PATH
 #   macOS:   dist/ValueSpectrumStudio.app and dist/ValueSpectrumStudio-<version>-macos.dmg
-# The default bundle is full (torch and open_clip: any model, exported to ONNX on first use).
-# `build.sh --lean` leaves torch, torchvision, open_clip and scipy out and embeds with the
-# ONNX encoder only; it becomes the default once the default model's towers can be
-# downloaded pre-exported (see packaging/README.md).
+# The default bundle is lean: no torch, torchvision, open_clip, scipy or OpenVINO; it embeds
+# with ONNX Runtime on towers it builds from the model's checkpoint itself (onnx_build).
+# `build.sh --full` keeps torch and open_clip (any open_clip model, exported on first use).
 # Runs under bash on all three OSes (Git Bash on Windows); sizes and times are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-variant=full
-[ "${1:-}" = "--lean" ] && variant=lean
+variant=lean
+case "${1:-}" in
+  --full) variant=full ;;
+  --lean|"") ;;
+  *) echo "usage: build.sh [--lean|--full]" >&2; exit 2 ;;
+esac
 if [ -z "${BIN:-}" ]; then  # the venv's scripts folder: bin/ on POSIX, Scripts/ on Windows
   BIN=.venv/bin; [ -d .venv/Scripts ] && BIN=.venv/Scripts
 fi
