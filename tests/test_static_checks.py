@@ -1,6 +1,7 @@
 """Static checks of the whole tree, configured in pyproject.toml: the import contracts
-(`lint-imports`: the layers between the app's parts), the linter (`ruff check`) and the type
-checker (`mypy`: strict on core, library, bench and persona)."""
+(`lint-imports`: the layers between the app's parts), the linter and the formatter (`ruff
+check`, `ruff format --check`) and the type checker (`mypy`: strict on core, library, bench
+and persona)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,11 @@ def test_packaging_scripts_take_test_material_only_from_tests_plugins():
 def test_ruff_check_passes():
     done = _run(_tool("ruff"), "check", "--no-cache", ".")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_tree_is_formatted():
+    done = _run(_tool("ruff"), "format", "--check", "--no-cache", ".")
+    assert done.returncode == 0, "run `ruff format .`:\n" + done.stdout + done.stderr
 
 
 def test_mypy_passes():

@@ -7,6 +7,7 @@ import pytest
 
 from tests.gui.fakes import shown_pane, use_fake_jobs
 from tests.plugins.library import make_image_bytes
+from vspectrum_app.core import events
 from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.panes.benchmark import BenchmarkPane
 from vspectrum_app.library import catalog
@@ -15,9 +16,9 @@ from vspectrum_app.library.importer import add_image
 pytestmark = pytest.mark.gui
 
 
-def _answer(image_id: int, target: str) -> dict:
-    return {"type": "answer", "target": target, "value": "Power", "keyword": "money", "image_id": image_id,
-            "answer_class": "yes", "answer": "Yes.", "reason": "It shows wealth."}
+def _answer(image_id: int, target: str) -> events.Answer:
+    return events.Answer(target=target, value="Power", keyword="money", image_id=image_id, answer_class="yes",
+                         answer="Yes.", reason="It shows wealth.")
 
 
 def test_answer_rows_carry_the_thumbnail_and_ask_the_catalog_once_per_image(qtbot, tmp_path, monkeypatch):
