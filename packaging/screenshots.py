@@ -7,6 +7,7 @@ fake VLM server of the test suite and a short persona session on the simulated p
 palette (<pane>.png) and the dark one (<pane>-dark.png).
 
     python packaging/screenshots.py docs/screenshots      (offscreen, or under xvfb-run)
+    python packaging/screenshots.py OUT --size 1024x640   (also at other sizes: <pane>-1024x640.png)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def main(out: Path) -> None:
+def main(out: Path, sizes: tuple[tuple[int, int], ...] = ()) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["HF_HUB_OFFLINE"] = "1"
     tmp = Path(tempfile.mkdtemp(prefix="vspectrum-shots-"))
@@ -102,10 +103,14 @@ def main(out: Path) -> None:
                                     .RunStore(ctx.workspace).runs()[-1]["id"])
             if title == "Persona":
                 _show_persona_session(app, pane, persona_run)
-            _settle(app, 600)
-            name = f"{title.lower()}{'' if scheme == 'light' else '-dark'}.png"
-            window.grab().save(str(out / name))
-            print(f"saved {out / name}")
+            for size in (SIZE, *sizes):
+                window.resize(*size)
+                _settle(app, 600)
+                name = (f"{title.lower()}{'' if size == SIZE else '-%dx%d' % size}"
+                        f"{'' if scheme == 'light' else '-dark'}.png")
+                window.grab().save(str(out / name))
+                print(f"saved {out / name}")
+            window.resize(*SIZE)
         window.close()
         ctx.jobs.cancel_all(wait_ms=5000)
     server.stop()
@@ -196,4 +201,10 @@ def _settle(app, ms: int, until=None) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"))
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", nargs="?", type=Path, default=Path("docs/screenshots"))
+    ap.add_argument("--size", action="append", default=[], metavar="WxH", help="also grab at this window size")
+    a = ap.parse_args()
+    main(a.out, tuple(tuple(int(v) for v in size.split("x")) for size in a.size))
