@@ -19,7 +19,7 @@ from tests.plugins.clip import TINY_CONFIG, make_tiny_clip
 from tests.plugins.weights_server import FileServer
 from vspectrum_app.core.jobs import RecordingReporter
 from vspectrum_app.library import embedder as embedder_module
-from vspectrum_app.library import onnx_build, onnx_export, weights
+from vspectrum_app.library import backend_choice, onnx_build, onnx_export, weights
 from vspectrum_app.library.checkpoint import read_weights
 from vspectrum_app.library.embedder import ClipModelUnavailable, ClipSpec, load_embedder, torch_embedder
 from vspectrum_app.library.images import decode_rgb
@@ -28,7 +28,8 @@ from vspectrum_app.library.weights import WeightsError
 
 # what the lean bundle leaves out (packaging/vspectrum.spec) cannot be imported either
 BLOCK_LEAN = BLOCK_TORCH.replace("('torch', 'torchvision', 'open_clip')",
-                                 "('torch', 'torchvision', 'open_clip', 'timm', 'sympy', 'networkx', 'safetensors')")
+                                 "('torch', 'torchvision', 'open_clip', 'timm', 'sympy', 'networkx', 'safetensors', "
+                                 "'openvino')")
 WORDS = ["family", "skydiving", "luxury car", "prayer", "police", "graduation", "concert", "food",
          "dog", "protest", "wedding", "sports"]
 
@@ -254,7 +255,6 @@ def test_lean_default_model_downloads_its_weights_then_builds(tiny_files, fresh,
     towers built from them; the served embedder then needs neither again."""
     import hashlib
 
-    from vspectrum_app.library import backends
 
     spec, bin_file, _ = tiny_files
     payload = bin_file.read_bytes()
@@ -263,7 +263,7 @@ def test_lean_default_model_downloads_its_weights_then_builds(tiny_files, fresh,
         source = weights.WeightsSource(model="tiny-clip", pretrained="test", url=server.url,
                                        sha256=hashlib.sha256(payload).hexdigest(), size=len(payload))
         monkeypatch.setitem(weights.SOURCES, ("tiny-clip", "test"), source)
-        monkeypatch.setattr(backends, "_installed", lambda module: module != "torch")
+        monkeypatch.setattr(backend_choice, "installed", lambda module: module not in ("torch", "openvino"))
         default_like = ClipSpec(model="tiny-clip", pretrained="test", config=spec.config)
         reporter = RecordingReporter()
         fast = load_embedder(default_like, reporter, backend="auto")
@@ -277,7 +277,6 @@ def test_lean_default_model_downloads_its_weights_then_builds(tiny_files, fresh,
 
 
 def test_lean_install_with_a_damaged_download_says_so_in_one_sentence(tiny_files, fresh, monkeypatch):
-    from vspectrum_app.library import backends
 
     spec, bin_file, _ = tiny_files
     source = weights.WeightsSource(model="tiny-clip", pretrained="test", url="http://127.0.0.1:9/x.bin", sha256=None)
@@ -285,7 +284,7 @@ def test_lean_install_with_a_damaged_download_says_so_in_one_sentence(tiny_files
     target = weights.target_path(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(bin_file.read_bytes()[:5000])
-    monkeypatch.setattr(backends, "_installed", lambda module: module != "torch")
+    monkeypatch.setattr(backend_choice, "installed", lambda module: module not in ("torch", "openvino"))
     with pytest.raises(ClipModelUnavailable) as err:
         load_embedder(ClipSpec(model="tiny-clip", pretrained="test", config=spec.config), backend="onnx")
     assert "damaged or incomplete" in str(err.value) and "\n" not in str(err.value)

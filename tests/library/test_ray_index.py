@@ -15,6 +15,7 @@ import pytest
 from tests.plugins.library import make_image_bytes
 from vspectrum_app.cli import main
 from vspectrum_app.core.jobs import Cancelled, NullReporter
+from vspectrum_app.library.catalog import open_workspace
 from vspectrum_app.library.importer import add_image
 from vspectrum_app.library.indexer import build_index, index_path, load_vectors
 from vspectrum_app.library.ray_index import MISSING, build_index_on_ray
@@ -87,7 +88,7 @@ def test_ray_embeds_like_the_local_path_and_resumes_without_re_embedding(local_r
     assert np.array_equal(got[kept], stored)  # the first run's vectors were not recomputed
 
     # the same vectors as the local pipeline, and the index holds them all
-    local = type(workspace).open(tmp_path / "local")
+    local = open_workspace(tmp_path / "local")
     _library(local, 9)
     build_index(local, tiny_clip, batch_size=4, backend="torch")  # "auto" may pick per machine
     assert np.allclose(load_vectors(local, key)[1], got, atol=1e-5)

@@ -35,7 +35,7 @@ class Workspace:
         self.root = root
         self._conn = conn
         self.readonly = readonly  # on a read-only disk or folder: reads work, writes are refused
-        self._shadowed: set[str] = set()
+        self._shadowed: set[tuple[int, str]] = set()  # (connection id, component)
         self._local = threading.local()
         self._local.conn = conn
 
@@ -77,17 +77,20 @@ class Workspace:
         return ws
 
     def ensure_schema(self, component: str, migrations: Sequence[str]) -> None:
-        """Bring ``component``'s tables up to date. Components call this before first use."""
+        """Bring ``component``'s tables up to date. Components call this before first use, on
+        the calling thread's connection: a worker thread migrating on another thread's
+        connection would start its transaction inside that thread's."""
+        conn = self.db
         if self.readonly:
-            version = db.schema_version(self._conn, component)
-            if version == 0 and component not in self._shadowed:
-                db.shadow_schema(self._conn, migrations)
-                self._shadowed.add(component)
+            version = db.schema_version(conn, component)
+            if version == 0 and (id(conn), component) not in self._shadowed:
+                db.shadow_schema(conn, migrations)  # temporary tables: per connection
+                self._shadowed.add((id(conn), component))
             elif version < len(migrations):
                 raise WorkspaceReadOnlyError(f"the workspace {self.root} is read-only and was written by an older "
                                              "version of the app; open it once on a writable disk to upgrade it.")
             return
-        db.migrate(self._conn, component, migrations)
+        db.migrate(conn, component, migrations)
 
     # -- connections --------------------------------------------------------------------
     @property

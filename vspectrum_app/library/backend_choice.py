@@ -96,6 +96,8 @@ def make(spec, folder: Path, meta: dict, backend: str, precision: str, threads: 
 
         image = meta["image_file"] if precision == "int8" else meta.get("image_fp32_file") or meta["image_file"]
         return OnnxEmbedder(spec, folder, {**meta, "image_file": image}, threads=threads)
+    if not installed("openvino"):
+        raise ImportError("openvino is not installed", name="openvino")
     from vspectrum_app.library.openvino_embedder import OpenVinoEmbedder
 
     return OpenVinoEmbedder(spec, folder, meta, precision, threads=threads)

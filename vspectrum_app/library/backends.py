@@ -14,7 +14,6 @@ from typing import Any
 
 from vspectrum_app.core.jobs import Reporter
 from vspectrum_app.library import backend_choice, onnx_export
-from vspectrum_app.library.backend_choice import installed
 from vspectrum_app.library.embedder import ClipEncoder, ClipModelUnavailable, ClipSpec, torch_embedder
 
 RUNTIMES = {"onnx": ("ONNX Runtime", "onnxruntime"), "openvino": ("OpenVINO", "openvino")}
@@ -25,7 +24,7 @@ def load_fast(spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: 
     meta = onnx_export.cached_meta(spec.model_key)
     folder = onnx_export.cache_folder(spec.model_key)
     if meta is None:
-        if not installed("torch"):
+        if not backend_choice.installed("torch"):
             meta = _build_without_torch(spec, reporter)
         else:
             model = torch_embedder(spec, reporter, "cpu")  # exported and checked on the CPU
@@ -62,7 +61,7 @@ def load_fast(spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: 
         image = meta["image_file"] if precision == "int8" else meta.get("image_fp32_file") or meta["image_file"]
         return OnnxEmbedder(spec, folder, {**meta, "image_file": image}, providers, threads)
     except ImportError:
-        if not installed("torch"):
+        if not backend_choice.installed("torch"):
             raise ClipModelUnavailable(f"Neither {name} nor torch is installed: reinstall the app.") from None
         reporter.log(f"{name} ({module}) is not installed; embedding with torch", "warning")
         return torch_embedder(spec, reporter, device)
