@@ -154,6 +154,7 @@ def _show_persona_session(app, pane, run: dict) -> None:
     fed the session's steps as the job's events would have been, the session selected."""
     from PySide6.QtCore import Qt
 
+    from vspectrum_app.core import events
     from vspectrum_app.persona.agent import screenshot_path
     from vspectrum_app.persona.store import SessionStore
 
@@ -171,14 +172,15 @@ def _show_persona_session(app, pane, run: dict) -> None:
     steps = store.steps(session)
     live = pane.live
     live.reset(run["scrolls"])
-    live.session_started({"session_id": session, "index": 1, "count": 1})
+    live.session_started(events.PersonaSession(session_id=session))
     live.steps = []  # added back one by one below, as the job's events would
     live.counts = dict.fromkeys(live.counts, 0)
     for s in steps:
-        live.add_step({"session_id": session, "trial": s.trial, "position": s.position, "decision": s.decision,
-                       "score": s.score, "dwell_s": s.dwell_s, "item_id": s.item_id, "topics": s.item_topics,
-                       "related": s.related, "image": str(screenshot_path(ws, session, s.trial, s.position))})
-    live.on_progress(len(steps), len(steps), f"trial {run['trials']}/{run['trials']}")
+        live.add_step(events.PersonaStep(session_id=session, trial=s.trial, position=s.position, decision=s.decision,
+                                         score=s.score, dwell_s=s.dwell_s, item_id=s.item_id,
+                                         topics=list(s.item_topics), related=s.related,
+                                         image=str(screenshot_path(ws, session, s.trial, s.position))))
+    live.progress.on_progress(len(steps), len(steps), f"trial {run['trials']}/{run['trials']}")
     pane.controls.set_status(f"Finished: 1 session(s), {len(steps)} videos this run; see Results.", kind="success")
     pane.load_sessions(select=[session])
     pane.tabs.setCurrentWidget(live)

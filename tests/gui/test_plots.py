@@ -11,10 +11,11 @@ from vspectrum_app.gui.plots import RadarPlot
 pytestmark = pytest.mark.gui
 
 
-@pytest.mark.parametrize("size", [(260, 240), (330, 300), (430, 380), (700, 500)])
+@pytest.mark.parametrize("size", [(260, 240), (254, 377), (330, 300), (430, 380), (700, 500)])  # (254, 377): tall
 def test_radar_value_names_stay_inside_the_plot_at_every_width(qtbot, size):
     # value names keep their size in pixels while the rings scale with the widget: a fixed
-    # view range cut "Benevolence" at the Benchmark pane's 1024 px layout
+    # view range cut "Benevolence" at the Benchmark pane's 1024 px layout; a tall one (the pane at
+    # 1024x640) needs the ranges set together, or the locked aspect shrinks the first
     radar = RadarPlot()
     qtbot.addWidget(radar)
     radar.resize(*size)
@@ -25,3 +26,20 @@ def test_radar_value_names_stay_inside_the_plot_at_every_width(qtbot, size):
     outside = [label.toPlainText() for label, _ in radar._value_labels
                if not view.contains(label.sceneBoundingRect())]
     assert outside == [], outside
+
+
+def test_a_legend_laid_out_wide_is_laid_out_again_when_the_plot_narrows(qtbot):
+    from vspectrum_app.gui.plots import BarPlot
+
+    bars = BarPlot()
+    qtbot.addWidget(bars)
+    bars.resize(900, 400)
+    bars.show()
+    qtbot.waitExposed(bars)
+    names = ["openai:gpt-4o-2024-08-06", "anthropic:claude-sonnet-4"]
+    bars.set_groups(["Power", "Hedonism"], {n: [(50.0, 40.0, 60.0), (60.0, 50.0, 70.0)] for n in names})
+    assert bars.legend.columnCount == 2  # side by side at 900 px
+    bars.resize(260, 400)  # the Benchmark pane's bar chart at 1024x640
+    QApplication.processEvents()
+    assert bars.legend.columnCount == 1
+    assert sorted(label.text for _, label in bars.legend.items) == sorted(names)

@@ -45,14 +45,25 @@ def _legend_below(plot: pg.PlotWidget) -> pg.LegendItem:
     return legend
 
 
-def _rebuild_legend(legend: pg.LegendItem, entries: list[tuple[pg.GraphicsObject, str]], width: int) -> None:
+def _legend_columns(legend: pg.LegendItem, entries: list[tuple[pg.GraphicsObject, str]], width: int) -> int:
     """As many columns as the widest name allows in ``width`` pixels (at most 4): a long name
     takes a row of its own rather than running off the plot."""
-    legend.clear()
     widest = max([QFontMetrics(legend.font()).horizontalAdvance(name) + 50 for _, name in entries] or [1])
-    legend.setColumnCount(max(1, min(4, len(entries), width // widest)))
+    return max(1, min(4, len(entries), width // widest))
+
+
+def _rebuild_legend(legend: pg.LegendItem, entries: list[tuple[pg.GraphicsObject, str]], width: int) -> None:
+    legend.clear()
+    legend.setColumnCount(_legend_columns(legend, entries, width))
     for item, name in entries:
         legend.addItem(item, name)
+    legend.entries = entries  # laid out again when the plot's width changes the columns
+
+
+def _refit_legend(legend: pg.LegendItem | None, width: int) -> None:
+    entries = getattr(legend, "entries", None)
+    if legend is not None and entries and _legend_columns(legend, entries, width) != legend.columnCount:
+        _rebuild_legend(legend, entries, width)
 
 
 def _half_range(reach: float, text_px: float, view_px: float, floor: float) -> float:
@@ -134,12 +145,16 @@ class RadarPlot(pg.PlotWidget):
         text_h = max((label.textItem.boundingRect().height() for label, _ in labels), default=0.0)
         half_x = _half_range(104, text_w, width, floor=125)
         half_y = _half_range(104, text_h, height, floor=112)
-        self.setXRange(-half_x, half_x, padding=0)
-        self.setYRange(-half_y, half_y, padding=0)
+        # the aspect is locked: one scale that holds both, then each side spans its whole pixels
+        # (setting the two ranges one after the other let the second shrink the first)
+        px_per_unit = min(width / (2 * half_x), height / (2 * half_y))
+        half_x, half_y = width / (2 * px_per_unit), height / (2 * px_per_unit)
+        self.setRange(xRange=(-half_x, half_x), yRange=(-half_y, half_y), padding=0)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
         self._fit_labels()
+        _refit_legend(self.__dict__.get("legend"), self.width())  # none while being built
 
     def _clear_series(self) -> None:
         for item in list(self.curves.values()):
@@ -285,6 +300,7 @@ class BarPlot(pg.PlotWidget):
         super().resizeEvent(event)
         if hasattr(self, "categories"):  # Qt resizes the widget while PlotWidget is still being built
             self._fit_labels()
+            _refit_legend(self.__dict__.get("legend"), self.width())  # none while being built
 
 
 class MapPlot(pg.PlotWidget):
