@@ -8,10 +8,9 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
-from vspectrum_app.core.operations import add_parser
+from vspectrum_app.core.operations import add_parser, from_args
 from vspectrum_app.crawl.adapters import PLATFORMS
 from vspectrum_app.crawl.ops import Crawl
 
@@ -34,67 +33,16 @@ def register(sub) -> None:
 
 
 def cmd_crawl(args, ctx) -> int:
-    from vspectrum_app.core.errors import UserError
-    from vspectrum_app.core.settings import Settings
-    from vspectrum_app.crawl import browser as browsers
-    from vspectrum_app.crawl.session import CrawlConfig, Crawler
+    from vspectrum_app.crawl import ops
 
-    if not args.platform:
-        raise UserError("say where to crawl: --platform sim|tiktok|youtube|instagram")
-    if args.count < 1:
-        raise UserError("--count must be at least 1")
-    settings = Settings.load()
-    headless = (not browsers.has_display()) if args.headless is None else args.headless
-    is_sim = args.platform == "sim"
-    ws = ctx.workspace()
-    with contextlib.ExitStack() as stack:
-        start_url = args.url
-        if is_sim and not start_url:
-            from vspectrum_app.sim.server import feed_url
-
-            base = args.sim_url or stack.enter_context(_sim_server(args, ctx)).url
-            start_url = feed_url(base, args.skin, seed=args.seed, inject=args.inject)
-        cfg = CrawlConfig(
-            platform=args.platform, skin=args.skin if is_sim else None, count=args.count, start_url=start_url,
-            headless=headless,
-            delay_s=args.delay if args.delay is not None else (0.0 if is_sim else float(settings.get("crawl_delay_s"))),
-            wall_timeout_s=args.wall_timeout if args.wall_timeout is not None else (0.0 if headless else 300.0),
-            browser=args.browser or settings.get("browser_executable"))
-        report = Crawler(ws, cfg, ctx.reporter).run()
-    result = report.as_dict()
-    if report.stored and not args.no_index:
-        result["index"] = _embed(ws, report.stored, args, ctx)
-    ctx.print_json(result) if (ctx.json or args.events) else _print_summary(report)
-    return 0 if report.status == "done" else 1
+    result = ops.run(from_args(Crawl, args), ctx.workspace(), ctx.reporter)
+    ctx.print_json(result) if (ctx.json or args.events) else _print_summary(result)
+    return 0 if result["status"] == "done" else 1
 
 
-def _sim_server(args, ctx):
-    from vspectrum_app.sim.cli import build_platform
-    from vspectrum_app.sim.server import SimServer
-
-    platform = build_platform(args, ctx)
-    ctx.reporter.log(f"simulated platform with {len(platform.catalog)} items")
-    return SimServer(platform).start()
-
-
-def _embed(ws, image_ids, args, ctx) -> str:
-    """Embed the new captures now; a model that cannot load leaves them for `library index`."""
-    from vspectrum_app.library.cli import clip_spec_from_args
-    from vspectrum_app.library.embedder import ClipModelUnavailable
-    from vspectrum_app.library.indexer import ensure_embedded
-
-    try:
-        done = ensure_embedded(ws, image_ids, clip_spec_from_args(args), ctx.reporter)
-    except ClipModelUnavailable as exc:
-        ctx.reporter.log(f"captures kept but not embedded ({exc}); run `vspectrum library index` later", "warning")
-        return "skipped"
-    return f"{done.embedded} embedded"
-
-
-def _print_summary(report) -> None:
-    print(f"crawl {report.session_id}: {report.status}; {len(report.stored)} stored, {report.duplicates} duplicates, "
-          f"{report.flagged} flagged, {report.positions} videos seen"
-          + (f"; {report.message}" if report.message else ""))
+def _print_summary(r: dict) -> None:
+    print(f"crawl {r['session_id']}: {r['status']}; {r['stored']} stored, {r['duplicates']} duplicates, "
+          f"{r['flagged']} flagged, {r['positions']} videos seen" + (f"; {r['message']}" if r.get("message") else ""))
 
 
 def cmd_check(args, ctx) -> int:

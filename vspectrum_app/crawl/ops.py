@@ -3,10 +3,14 @@ it (core.operations)."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
+from vspectrum_app.core.jobs import Reporter
 from vspectrum_app.core.operations import Operation, option
+from vspectrum_app.core.workspace import Workspace
 from vspectrum_app.crawl.adapters import PLATFORMS
 from vspectrum_app.library.ops import ClipOptions
 
@@ -35,3 +39,62 @@ class Crawl(Operation):
     inject: str | None = option("--inject", group="simulator", help="test material, e.g. black:2,ad:4,login:6 (see "
                                                                      "`vspectrum sim serve --help`)")
     clip: ClipOptions = ClipOptions()
+
+
+def run(params: Crawl, ws: Workspace, reporter: Reporter) -> dict[str, Any]:
+    """Crawl in this process (starting a simulator for ``--platform sim`` unless one is given),
+    then embed the new captures; returns the crawl report with ``status`` and, when embedded,
+    ``index``."""
+    from vspectrum_app.core.errors import UserError
+    from vspectrum_app.core.settings import Settings
+    from vspectrum_app.crawl import browser as browsers
+    from vspectrum_app.crawl.session import CrawlConfig, Crawler
+
+    if not params.platform:
+        raise UserError("say where to crawl: --platform sim|tiktok|youtube|instagram")
+    if params.count < 1:
+        raise UserError("--count must be at least 1")
+    settings = Settings.load()
+    headless = (not browsers.has_display()) if params.headless is None else params.headless
+    is_sim = params.platform == "sim"
+    with contextlib.ExitStack() as stack:
+        start_url = params.url
+        if is_sim and not start_url:
+            from vspectrum_app.sim.server import feed_url
+
+            base = params.sim_url or stack.enter_context(_sim_server(params, ws, reporter)).url
+            start_url = feed_url(base, params.skin, seed=params.seed, inject=params.inject)
+        delay = params.delay if params.delay is not None else (0.0 if is_sim else float(settings.get("crawl_delay_s")))
+        cfg = CrawlConfig(
+            platform=params.platform, skin=params.skin if is_sim else None, count=params.count, start_url=start_url,
+            headless=headless, delay_s=delay,
+            wall_timeout_s=params.wall_timeout if params.wall_timeout is not None else (0.0 if headless else 300.0),
+            browser=params.browser or settings.get("browser_executable"))
+        report = Crawler(ws, cfg, reporter).run()
+    result: dict[str, Any] = report.as_dict()
+    if report.stored and not params.no_index:
+        result["index"] = _embed(ws, report.stored, params, reporter)
+    return result
+
+
+def _sim_server(params: Crawl, ws: Workspace, reporter: Reporter) -> Any:
+    from vspectrum_app.sim.catalog import Catalog
+    from vspectrum_app.sim.clock import VirtualClock
+    from vspectrum_app.sim.server import SimPlatform, SimServer
+
+    catalog = Catalog.from_folder(Path(params.images)) if params.images else Catalog.from_workspace(ws)
+    reporter.log(f"simulated platform with {len(catalog)} items")
+    return SimServer(SimPlatform(catalog, VirtualClock(speed=params.speed), seed=params.seed)).start()
+
+
+def _embed(ws: Workspace, image_ids: list[int], params: Crawl, reporter: Reporter) -> str:
+    """Embed the new captures now; a model that cannot load leaves them for `library index`."""
+    from vspectrum_app.library.embedder import ClipModelUnavailable
+    from vspectrum_app.library.indexer import ensure_embedded
+
+    try:
+        done = ensure_embedded(ws, image_ids, params.clip.spec(), reporter)
+    except ClipModelUnavailable as exc:
+        reporter.log(f"captures kept but not embedded ({exc}); run `vspectrum library index` later", "warning")
+        return "skipped"
+    return f"{done.embedded} embedded"

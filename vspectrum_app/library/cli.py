@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vspectrum_app.core.operations import add_arguments, add_parser
+from vspectrum_app.core.operations import add_arguments, add_parser, from_args
 from vspectrum_app.library import ops
 
 
@@ -64,9 +64,7 @@ def cmd_repair(args, ctx) -> int:
 
 
 def cmd_import(args, ctx) -> int:
-    from vspectrum_app.library.importer import import_paths
-
-    report = import_paths(ctx.workspace(), args.paths, args.metadata, ctx.reporter)
+    report = ops.run(from_args(ops.Import, args), ctx.workspace(), ctx.reporter)
     if ctx.json:
         ctx.print_json(report.as_dict())
     else:
@@ -86,26 +84,11 @@ def add_backend_argument(parser: argparse.ArgumentParser) -> None:
 
 def clip_spec_from_args(args):
     """The CLIP model the command's options (``add_clip_arguments``) choose."""
-    from vspectrum_app.core.operations import from_args
-
     return from_args(ops.ClipOptions, args).spec()
 
 
 def cmd_index(args, ctx) -> int:
-    from vspectrum_app.library.indexer import build_index
-
-    if args.ray is not None:
-        from vspectrum_app.core.errors import UserError
-        from vspectrum_app.library.ray_index import RayUnavailable, build_index_on_ray
-
-        try:
-            report = build_index_on_ray(ctx.workspace(), clip_spec_from_args(args), args.ray or None, ctx.reporter,
-                                        batch_size=args.batch_size, backend=args.backend, device=args.device)
-        except RayUnavailable as exc:
-            raise UserError(str(exc)) from None
-    else:
-        report = build_index(ctx.workspace(), clip_spec_from_args(args), ctx.reporter, batch_size=args.batch_size,
-                             backend=args.backend, device=args.device)
+    report = ops.run(from_args(ops.Index, args), ctx.workspace(), ctx.reporter)
     result = {"model_key": report.model_key, "embedded": report.embedded, "failed": len(report.failed),
               "repaired": report.repaired, "seconds": round(report.seconds, 2)}
     if ctx.json:
@@ -146,18 +129,7 @@ def cmd_search(args, ctx) -> int:
 
 
 def cmd_stats(args, ctx) -> int:
-    from vspectrum_app.library import keywords
-    from vspectrum_app.library.search import Searcher
-    from vspectrum_app.library.stats import library_stats
-
-    ws = ctx.workspace()
-    stats = library_stats(ws)
-    if not args.no_coverage and stats["images"]:
-        ks = keywords.get_set(ws, args.keyword_set)
-        searcher = Searcher(ws, clip_spec_from_args(args), backend=args.backend, device=args.device)
-        values = searcher.coverage(ks, args.radius)
-        stats["coverage"] = {"radius": args.radius, "method": "radius" if args.radius is not None else "calibrated",
-                             "threshold": searcher.last_threshold, "keyword_set": ks.id, "values": values}
+    stats = ops.run(from_args(ops.Stats, args), ctx.workspace(), ctx.reporter)
     if ctx.json:
         ctx.print_json(stats)
         return 0
@@ -175,12 +147,7 @@ def cmd_stats(args, ctx) -> int:
 
 
 def cmd_model(args, ctx) -> int:
-    from vspectrum_app.library.embedder import load_embedder
-
-    spec = clip_spec_from_args(args)
-    embedder = load_embedder(spec, ctx.reporter, args.backend, args.device)
-    info = {"model": spec.describe(), "model_key": spec.model_key, "dim": embedder.dim, "backend": embedder.describe(),
-            "input_size": list(embedder.input_size)}
+    info = ops.describe_model(from_args(ops.Model, args), ctx.reporter)
     if ctx.json:
         ctx.print_json(info)
     else:

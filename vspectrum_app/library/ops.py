@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from vspectrum_app.core.operations import Operation, Options, argument, option
 
 if TYPE_CHECKING:
+    from vspectrum_app.core.jobs import Reporter
     from vspectrum_app.core.settings import Settings
+    from vspectrum_app.core.workspace import Workspace
+    from vspectrum_app.library.importer import ImportReport
+    from vspectrum_app.library.indexer import IndexReport
     from vspectrum_app.library.embedder import ClipSpec
 
 
@@ -106,3 +110,65 @@ def clip_options(settings: Settings) -> ClipOptions:
                            clip_checkpoint=Path(settings.get("clip_checkpoint"))
                            if settings.get("clip_checkpoint") else None)
     return ClipOptions(clip_model=settings.get("clip_model"), pretrained=settings.get("clip_pretrained") or None)
+
+
+def run(params: Import | Index | Stats | Model, ws: Workspace, reporter: Reporter) -> Any:
+    """Do the operation in this process. Returns the import's or index's report, the library
+    statistics (with coverage unless ``no_coverage``), or the loaded model's description."""
+    match params:
+        case Import():
+            return _import(params, ws, reporter)
+        case Index():
+            return _index(params, ws, reporter)
+        case Stats():
+            return _stats(params, ws)
+        case Model():
+            return describe_model(params, reporter)
+    raise TypeError(f"not a library operation: {params!r}")
+
+
+def _import(params: Import, ws: Workspace, reporter: Reporter) -> ImportReport:
+    from vspectrum_app.library.importer import import_paths
+
+    return import_paths(ws, list(params.paths), params.metadata, reporter)
+
+
+def _index(params: Index, ws: Workspace, reporter: Reporter) -> IndexReport:
+    from vspectrum_app.library.indexer import build_index
+
+    if params.ray is None:
+        return build_index(ws, params.clip.spec(), reporter, batch_size=params.batch_size,
+                           backend=params.backend.backend, device=params.backend.device)
+    from vspectrum_app.core.errors import UserError
+    from vspectrum_app.library.ray_index import RayUnavailable, build_index_on_ray
+
+    try:
+        return build_index_on_ray(ws, params.clip.spec(), params.ray or None, reporter, batch_size=params.batch_size,
+                                  backend=params.backend.backend, device=params.backend.device)
+    except RayUnavailable as exc:
+        raise UserError(str(exc)) from None
+
+
+def _stats(params: Stats, ws: Workspace) -> dict[str, Any]:
+    from vspectrum_app.library import keywords
+    from vspectrum_app.library.search import Searcher
+    from vspectrum_app.library.stats import library_stats
+
+    stats = library_stats(ws)
+    if not params.no_coverage and stats["images"]:
+        ks = keywords.get_set(ws, params.keyword_set)
+        searcher = Searcher(ws, params.clip.spec(), backend=params.backend.backend, device=params.backend.device)
+        values = searcher.coverage(ks, params.radius)
+        stats["coverage"] = {"radius": params.radius, "method": "radius" if params.radius is not None else "calibrated",
+                             "threshold": searcher.last_threshold, "keyword_set": ks.id, "values": values}
+    return stats
+
+
+def describe_model(params: Model, reporter: Reporter) -> dict[str, Any]:
+    """Load the model (downloading its weights on first use) and describe it; needs no workspace."""
+    from vspectrum_app.library.embedder import load_embedder
+
+    spec = params.clip.spec()
+    embedder = load_embedder(spec, reporter, params.backend.backend, params.backend.device)
+    return {"model": spec.describe(), "model_key": spec.model_key, "dim": embedder.dim, "backend": embedder.describe(),
+            "input_size": list(embedder.input_size)}
