@@ -93,7 +93,7 @@ def _images(n: int) -> list[bytes]:
 
 def _load_both(spec):
     from vspectrum_app.core.jobs import RecordingReporter
-    from vspectrum_app.library.embedder import load_embedder
+    from vspectrum_app.library.backends import load_embedder
 
     torch_e = load_embedder(spec, backend="torch")
     reporter = RecordingReporter()

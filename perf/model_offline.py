@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CODE = ("from vspectrum_app.library.embedder import ClipModelUnavailable, ClipSpec, load_embedder\n"
+CODE = ("from vspectrum_app.library.backends import load_embedder\n"
+        "from vspectrum_app.library.embedder import ClipModelUnavailable, ClipSpec\n"
         "try:\n    load_embedder(ClipSpec())\nexcept ClipModelUnavailable:\n    print('refused', flush=True)\n")
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from vspectrum_app.core.jobs import RecordingReporter
 from vspectrum_app.library import backend_choice, onnx_export
-from vspectrum_app.library import embedder as embedder_module
+from vspectrum_app.library import backends as backends_module
 from vspectrum_app.library.backend_choice import quality, top_k_overlap
-from vspectrum_app.library.embedder import load_embedder
+from vspectrum_app.library.backends import load_embedder
 from vspectrum_app.library.images import decode_rgb
 
 WORDS = ["family", "skydiving", "luxury car", "prayer", "police", "graduation", "concert", "food",
@@ -22,7 +22,7 @@ WORDS = ["family", "skydiving", "luxury car", "prayer", "police", "graduation", 
 
 @pytest.fixture
 def fresh(monkeypatch):
-    monkeypatch.setattr(embedder_module, "_cache", {})
+    monkeypatch.setattr(backends_module, "_cache", {})
 
 
 def _logs(reporter: RecordingReporter, level: str | None = None) -> list[str]:
@@ -100,18 +100,18 @@ def test_auto_measures_once_records_the_choice_and_serves_it(tiny_clip, fresh):
     assert served.backend == choice["backend"]
     assert all(c["cosine_min"] >= 0.99 and c["overlap"] >= 0.95 for c in passed)
 
-    embedder_module._cache.clear()
+    backends_module._cache.clear()
     again = RecordingReporter()
     load_embedder(tiny_clip, again, backend="auto")
     assert not any("measuring" in m for m in _logs(again))  # recorded: not measured twice
     for backend, precision in (("openvino", "fp16"), ("onnx", "fp32"), ("torch", "fp32")):
         (folder / "choice.json").write_text(json.dumps({**choice, "backend": backend, "precision": precision}))
-        embedder_module._cache.clear()
+        backends_module._cache.clear()
         got = load_embedder(tiny_clip, backend="auto")
         assert got.backend == backend
         assert backend == "torch" or precision in got.describe() or precision == "fp32"
     (folder / "choice.json").write_text(json.dumps({**choice, "machine": {**choice["machine"], "cores": 999}}))
-    embedder_module._cache.clear()
+    backends_module._cache.clear()
     moved = RecordingReporter()
     load_embedder(tiny_clip, moved, backend="auto")  # another machine's record: measured again
     assert any("measuring" in m for m in _logs(moved))
@@ -119,14 +119,14 @@ def test_auto_measures_once_records_the_choice_and_serves_it(tiny_clip, fresh):
 
 def test_hidden_openvino_falls_back_to_torch_with_one_log_line(tiny_clip, fresh, monkeypatch):
     load_embedder(tiny_clip, backend="onnx")  # exported while everything is there
-    embedder_module._cache.clear()
+    backends_module._cache.clear()
     monkeypatch.setitem(sys.modules, "openvino", None)  # import openvino now raises ImportError
     reporter = RecordingReporter()
     got = load_embedder(tiny_clip, reporter, backend="openvino")
     assert got.backend == "torch"
     [line] = _logs(reporter, "warning")
     assert "OpenVINO" in line and "torch" in line and "\n" not in line
-    embedder_module._cache.clear()
+    backends_module._cache.clear()
     auto = RecordingReporter()  # auto measures without it and serves what is there, with no warning
     assert load_embedder(tiny_clip, auto, backend="auto").backend in ("torch", "onnx")
     assert not _logs(auto, "warning")

@@ -7,9 +7,11 @@ import pytest
 
 from vspectrum_app.core.jobs import RecordingReporter
 from vspectrum_app.library import device
+from vspectrum_app.library import backends as backends_module
 from vspectrum_app.library import embedder as embedder_module
 from vspectrum_app.library.device import DeviceUnavailable, batch_for_free_memory, choose_device
-from vspectrum_app.library.embedder import ClipModelUnavailable, load_embedder
+from vspectrum_app.library.embedder import ClipModelUnavailable
+from vspectrum_app.library.backends import load_embedder
 
 
 @pytest.mark.parametrize("requested, cuda, mps, expected", [
@@ -48,7 +50,7 @@ def test_the_embedder_lands_on_the_chosen_device_with_fp16_on_cuda(tiny_clip, mo
     """Pretend torch sees a GPU; moving the model is recorded instead of done."""
     import torch
 
-    monkeypatch.setattr(embedder_module, "_cache", {})
+    monkeypatch.setattr(backends_module, "_cache", {})
     monkeypatch.setattr(embedder_module, "_torch_cache", {})
     monkeypatch.setattr(device, "torch_availability", lambda: (True, False))
     moves = []
@@ -60,13 +62,13 @@ def test_the_embedder_lands_on_the_chosen_device_with_fp16_on_cuda(tiny_clip, mo
     assert got.describe() == "torch on cuda (fp16)"
     assert got.batch_size == 512  # the tiny model's activations are small: the cap
     monkeypatch.setattr(device, "torch_availability", lambda: (False, False))
-    embedder_module._cache.clear()  # as a new process on a machine without a GPU
+    backends_module._cache.clear()  # as a new process on a machine without a GPU
     cpu = load_embedder(tiny_clip, backend="torch", device="auto")
     assert cpu.device == "cpu" and not cpu.fp16 and cpu.batch_size == device.CPU_BATCH
 
 
 def test_asking_for_cuda_without_one_fails_clearly(tiny_clip, monkeypatch):
-    monkeypatch.setattr(embedder_module, "_cache", {})
+    monkeypatch.setattr(backends_module, "_cache", {})
     monkeypatch.setattr(device, "torch_availability", lambda: (False, False))
     with pytest.raises(ClipModelUnavailable) as err:
         load_embedder(tiny_clip, backend="torch", device="cuda")
@@ -83,7 +85,7 @@ def test_onnx_without_a_gpu_build_serves_cpu_and_hands_cuda_to_torch(tiny_clip, 
                         lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
     assert device.onnx_providers("auto")[0] == "CUDAExecutionProvider"
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
-    monkeypatch.setattr(embedder_module, "_cache", {})
+    monkeypatch.setattr(backends_module, "_cache", {})
     load_embedder(tiny_clip, backend="onnx", device="cpu")  # the export exists
     monkeypatch.setattr(embedder_module, "_torch_cache", {})
     monkeypatch.setattr(device, "torch_availability", lambda: (True, False))

@@ -14,11 +14,13 @@ import pytest
 from tests.plugins.clip import make_tiny_clip
 from tests.plugins.library import make_image_bytes
 from vspectrum_app.core.jobs import RecordingReporter
+from vspectrum_app.library import backends as backends_module
 from vspectrum_app.library import embedder as embedder_module
 from vspectrum_app.library import onnx_export
 from vspectrum_app.library.clip_preprocess import Preprocess
 from vspectrum_app.library.clip_tokenizer import ClipTokenizer
-from vspectrum_app.library.embedder import ClipModelUnavailable, load_embedder
+from vspectrum_app.library.embedder import ClipModelUnavailable
+from vspectrum_app.library.backends import load_embedder
 from vspectrum_app.library.images import decode_rgb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +32,7 @@ TEXTS = ["", "a photo of a dog", "Hello,   WORLD!!  ", "café crème brûlée", 
 @pytest.fixture
 def fresh(monkeypatch):
     """Each test loads backends as a new process would (the torch model itself stays cached)."""
-    monkeypatch.setattr(embedder_module, "_cache", {})
+    monkeypatch.setattr(backends_module, "_cache", {})
 
 
 def _open_clip():
@@ -119,7 +121,7 @@ def test_export_is_cached_per_model_and_redone_when_stale(tiny_clip, fresh, tmp_
     assert any("exporting" in e["message"] for e in first.of_type("log"))
     meta = onnx_export.cached_meta(tiny_clip.model_key)
     assert meta and meta["model_key"] == tiny_clip.model_key and meta["image_file"].endswith(".onnx")
-    embedder_module._cache.clear()
+    backends_module._cache.clear()
     again = RecordingReporter()
     load_embedder(tiny_clip, again, backend="onnx")
     assert not any("exporting" in e["message"] for e in again.of_type("log"))  # cached: no second export
@@ -128,7 +130,7 @@ def test_export_is_cached_per_model_and_redone_when_stale(tiny_clip, fresh, tmp_
     assert onnx_export.cached_meta(other.model_key)["model_key"] == other.model_key  # another model, own export
     folder = onnx_export.cache_folder(tiny_clip.model_key)
     (folder / "meta.json").write_text(json.dumps({**meta, "format": 0}))  # written by an older version
-    embedder_module._cache.clear()
+    backends_module._cache.clear()
     redo = RecordingReporter()
     load_embedder(tiny_clip, redo, backend="onnx")
     assert any("exporting" in e["message"] for e in redo.of_type("log"))
@@ -139,7 +141,7 @@ def test_export_is_cached_per_model_and_redone_when_stale(tiny_clip, fresh, tmp_
 def test_hidden_runtime_falls_back_to_torch_with_one_log_line(tiny_clip, fresh, monkeypatch, exported_first):
     if exported_first:
         load_embedder(tiny_clip, backend="onnx")
-        embedder_module._cache.clear()
+        backends_module._cache.clear()
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now raises ImportError
     reporter = RecordingReporter()
     got = load_embedder(tiny_clip, reporter, backend="onnx")
@@ -168,10 +170,10 @@ def test_backend_comes_from_argument_environment_or_setting(tiny_clip, fresh, mo
     settings = Settings.load()
     settings.set("clip_backend", "torch")
     settings.save()
-    assert embedder_module.configured_backend() == "torch"
+    assert backends_module.configured_backend() == "torch"
     monkeypatch.setenv("VSPECTRUM_CLIP_BACKEND", "onnx")
-    assert embedder_module.configured_backend() == "onnx"
-    assert embedder_module.configured_backend("auto") == "auto"
+    assert backends_module.configured_backend() == "onnx"
+    assert backends_module.configured_backend("auto") == "auto"
     with pytest.raises(ClipModelUnavailable) as err:
         load_embedder(tiny_clip, backend="tensorflow")
     assert "tensorflow" in str(err.value) and "\n" not in str(err.value)
@@ -203,7 +205,8 @@ def test_onnx_path_runs_with_torch_and_open_clip_blocked(tiny_clip, fresh, works
 import json, numpy as np
 from PIL import Image
 from vspectrum_app.cli import main
-from vspectrum_app.library.embedder import ClipSpec, load_embedder
+from vspectrum_app.library.embedder import ClipSpec
+from vspectrum_app.library.backends import load_embedder
 spec = ClipSpec(model={tiny_clip.model!r}, pretrained=None, config={tiny_clip.config!r}, checkpoint={tiny_clip.checkpoint!r})
 e = load_embedder(spec, backend='onnx')
 images = [Image.open({str(tmp_path)!r} + f'/p{{i}}.png').convert('RGB') for i in range(4)]
@@ -245,7 +248,7 @@ def test_text_tower_starts_from_a_saved_optimised_graph(tiny_clip, fresh, monkey
     text_file = fast.folder / fast.meta["text_file"]
     saved = text_file.with_suffix(".opt.onnx")
     assert saved.is_file()  # written by the first text query
-    embedder_module._cache.clear()
+    backends_module._cache.clear()
     again = load_embedder(tiny_clip, backend="onnx").encode_texts(words)  # starts from the saved graph
     plain = Tower(text_file, "tokens")(fast.tokenizer(words))
     plain /= np.linalg.norm(plain, axis=1, keepdims=True)

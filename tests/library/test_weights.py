@@ -128,7 +128,8 @@ def test_use_a_file_i_already_have(tmp_path):
 def test_embedder_loads_the_file_put_in_place(tmp_path, tiny_clip, monkeypatch):
     """A model given by name + tag loads the verified local file instead of asking the hub
     (before, an unknown tag failed with 'open_clip has no weights')."""
-    from vspectrum_app.library.embedder import ClipSpec, load_embedder
+    from vspectrum_app.library.embedder import ClipSpec
+    from vspectrum_app.library.backends import load_embedder
 
     checkpoint = open(tiny_clip.checkpoint, "rb").read()
     src = WeightsSource(model="tiny-clip", pretrained="local-test", url="http://127.0.0.1:9/x",

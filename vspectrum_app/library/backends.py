@@ -1,4 +1,5 @@
-"""Choosing the embedding backend: ONNX Runtime or OpenVINO when there and checked, else torch.
+"""Loading the CLIP encoder (``load_embedder``) and choosing its backend: ONNX Runtime or
+OpenVINO when there and checked, else torch (``embedder.py``).
 
 ``onnx`` and ``openvino`` serve the model's cached ONNX export (made on first use: traced by
 ``onnx_export`` when torch is present, else built from the checkpoint by ``onnx_build``);
@@ -10,13 +11,53 @@ unavailable.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from vspectrum_app.core.jobs import Reporter
+from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.library import backend_choice, onnx_export
 from vspectrum_app.library.embedder import ClipEncoder, ClipModelUnavailable, ClipSpec, torch_embedder
 
 RUNTIMES = {"onnx": ("ONNX Runtime", "onnxruntime"), "openvino": ("OpenVINO", "openvino")}
+BACKENDS = ("auto", "torch", "onnx", "openvino")
+_cache: dict[tuple[str, str, str], ClipEncoder] = {}
+_cache_lock = threading.Lock()
+
+
+def configured_backend(backend: str | None = None) -> str:
+    """``backend`` if given, else $VSPECTRUM_CLIP_BACKEND, else the setting (default auto)."""
+    from vspectrum_app.library.device import configured_choice
+
+    try:
+        return configured_choice(backend, "VSPECTRUM_CLIP_BACKEND", "clip_backend", BACKENDS, "embedding backend")
+    except ValueError as exc:
+        raise ClipModelUnavailable(str(exc)) from None
+
+
+def load_embedder(spec: ClipSpec, reporter: Reporter | None = None, backend: str | None = None,
+                  device: str | None = None) -> ClipEncoder:
+    """Load (once per process) the model ``spec`` names; download weights on first use.
+
+    ``backend``: torch, onnx, openvino or auto (None: the configured one, see
+    ``configured_backend``); every path but torch is ``load_fast`` below, which falls back to
+    the torch loader (``embedder.torch_embedder``).
+    ``device``: auto, cpu, cuda or mps (None: the configured one, see ``device.py``)."""
+    from vspectrum_app.library.device import DeviceUnavailable, configured_device
+
+    reporter = reporter or NullReporter()
+    backend = configured_backend(backend)
+    try:
+        device = configured_device(device)
+    except DeviceUnavailable as exc:
+        raise ClipModelUnavailable(str(exc)) from None
+    key = (spec.model_key, backend, device)
+    with _cache_lock:
+        if key not in _cache:
+            if backend == "torch":
+                _cache[key] = torch_embedder(spec, reporter, device)
+            else:
+                _cache[key] = load_fast(spec, reporter, prefer=backend, device=device)
+        return _cache[key]
 
 
 def load_fast(spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: str = "auto",

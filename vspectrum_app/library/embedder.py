@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 import numpy as np
 
-from vspectrum_app.core.jobs import NullReporter, Reporter
+from vspectrum_app.core.jobs import Reporter
 from vspectrum_app.core.paths import models_dir
 from vspectrum_app.library import weights
 
@@ -171,49 +171,6 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     unit: np.ndarray = (x / np.maximum(norms, 1e-12)).astype(np.float32)
     return unit
-
-
-BACKENDS = ("auto", "torch", "onnx", "openvino")
-_cache: dict[tuple[str, str, str], ClipEncoder] = {}
-_cache_lock = threading.Lock()
-
-
-def configured_backend(backend: str | None = None) -> str:
-    """``backend`` if given, else $VSPECTRUM_CLIP_BACKEND, else the setting (default auto)."""
-    from vspectrum_app.library.device import configured_choice
-
-    try:
-        return configured_choice(backend, "VSPECTRUM_CLIP_BACKEND", "clip_backend", BACKENDS, "embedding backend")
-    except ValueError as exc:
-        raise ClipModelUnavailable(str(exc)) from None
-
-
-def load_embedder(spec: ClipSpec, reporter: Reporter | None = None, backend: str | None = None,
-                  device: str | None = None) -> ClipEncoder:
-    """Load (once per process) the model ``spec`` names; download weights on first use.
-
-    ``backend``: torch, onnx, openvino or auto (None: the configured one, see
-    ``configured_backend``); the other paths than torch are in ``backends.py``, and fall back
-    to this torch loader.
-    ``device``: auto, cpu, cuda or mps (None: the configured one, see ``device.py``)."""
-    from vspectrum_app.library.device import DeviceUnavailable, configured_device
-
-    reporter = reporter or NullReporter()
-    backend = configured_backend(backend)
-    try:
-        device = configured_device(device)
-    except DeviceUnavailable as exc:
-        raise ClipModelUnavailable(str(exc)) from None
-    key = (spec.model_key, backend, device)
-    with _cache_lock:
-        if key not in _cache:
-            if backend == "torch":
-                _cache[key] = torch_embedder(spec, reporter, device)
-            else:
-                from vspectrum_app.library.backends import load_fast
-
-                _cache[key] = load_fast(spec, reporter, prefer=backend, device=device)
-        return _cache[key]
 
 
 _torch_cache: dict[tuple[str, str], Embedder] = {}

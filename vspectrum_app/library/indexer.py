@@ -23,7 +23,8 @@ import numpy as np
 from vspectrum_app.core import clock, diskspace
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.library import images, index_integrity
-from vspectrum_app.library.embedder import ClipEncoder, ClipSpec, load_embedder
+from vspectrum_app.library.embedder import ClipEncoder, ClipSpec
+from vspectrum_app.library.backends import load_embedder
 from vspectrum_app.library.index import VectorIndex
 from vspectrum_app.core.workspace import Workspace
 

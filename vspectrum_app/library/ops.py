@@ -166,7 +166,7 @@ def _stats(params: Stats, ws: Workspace) -> dict[str, Any]:
 
 def describe_model(params: Model, reporter: Reporter) -> dict[str, Any]:
     """Load the model (downloading its weights on first use) and describe it; needs no workspace."""
-    from vspectrum_app.library.embedder import load_embedder
+    from vspectrum_app.library.backends import load_embedder
 
     spec = params.clip.spec()
     embedder = load_embedder(spec, reporter, params.backend.backend, params.backend.device)
