@@ -18,10 +18,16 @@ import os
 import platform
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from vspectrum_app.library.embedder import ClipEncoder, ClipSpec
 
 MIN_COSINE, MIN_OVERLAP, TOP_K = 0.99, 0.95, 10
 CHOICE_FILE = "choice.json"
@@ -40,8 +46,8 @@ def installed(module: str) -> bool:
         return False
 
 
-def machine() -> dict:
-    versions = {}
+def machine() -> dict[str, Any]:
+    versions: dict[str, str | None] = {}
     for name in ("onnxruntime", "openvino", "torch"):
         try:
             from importlib.metadata import version
@@ -52,10 +58,10 @@ def machine() -> dict:
     return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), **versions}
 
 
-def recorded(folder: Path, meta: dict) -> dict | None:
+def recorded(folder: Path, meta: dict[str, Any]) -> dict[str, Any] | None:
     """The recorded choice for this export on this machine, or None."""
     try:
-        choice = json.loads((Path(folder) / CHOICE_FILE).read_text())
+        choice: dict[str, Any] = json.loads((Path(folder) / CHOICE_FILE).read_text())
     except (OSError, ValueError):
         return None
     if choice.get("machine") != machine() or choice.get("export_created") != meta.get("created"):
@@ -63,7 +69,7 @@ def recorded(folder: Path, meta: dict) -> dict | None:
     return choice
 
 
-def choose(spec, folder: Path, meta: dict, reporter: Reporter | None = None) -> dict:
+def choose(spec: ClipSpec, folder: Path, meta: dict[str, Any], reporter: Reporter | None = None) -> dict[str, Any]:
     """The recorded choice, or measure every candidate now, record and return it."""
     choice = recorded(folder, meta)
     if choice is not None:
@@ -83,7 +89,8 @@ def choose(spec, folder: Path, meta: dict, reporter: Reporter | None = None) -> 
     return choice
 
 
-def make(spec, folder: Path, meta: dict, backend: str, precision: str, threads: int | None = None):
+def make(spec: ClipSpec, folder: Path, meta: dict[str, Any], backend: str, precision: str,
+         threads: int | None = None) -> ClipEncoder:
     """An embedder for one candidate; ImportError when its runtime is missing."""
     if backend == "torch":
         if not installed("torch") or not installed("open_clip"):
@@ -103,7 +110,7 @@ def make(spec, folder: Path, meta: dict, backend: str, precision: str, threads: 
     return OpenVinoEmbedder(spec, folder, meta, precision, threads=threads)
 
 
-def check_inputs(size: int, n: int = N_IMAGES) -> list:
+def check_inputs(size: int, n: int = N_IMAGES) -> list[Image.Image]:
     """Screenshot-like pictures of several shapes, deterministic."""
     from PIL import Image, ImageDraw
 
@@ -124,7 +131,8 @@ def check_inputs(size: int, n: int = N_IMAGES) -> list:
     return out
 
 
-def top_k_overlap(library_a, library_b, queries_a, queries_b, k: int = TOP_K) -> float:
+def top_k_overlap(library_a: np.ndarray, library_b: np.ndarray, queries_a: np.ndarray, queries_b: np.ndarray,
+                  k: int = TOP_K) -> float:
     """Mean share of each query's top k in library a that is also its top k in library b."""
     k = min(k, len(library_a))
     got = [len(set(np.argsort(-(library_a @ qa))[:k].tolist()) & set(np.argsort(-(library_b @ qb))[:k].tolist())) / k
@@ -132,7 +140,7 @@ def top_k_overlap(library_a, library_b, queries_a, queries_b, k: int = TOP_K) ->
     return float(np.mean(got)) if got else 1.0
 
 
-def quality(reference: tuple[np.ndarray, np.ndarray], got: tuple[np.ndarray, np.ndarray]) -> dict:
+def quality(reference: tuple[np.ndarray, np.ndarray], got: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
     (ref_img, ref_txt), (img, txt) = reference, got
     cosine = float(min((ref_img * img).sum(axis=1).min(), (ref_txt * txt).sum(axis=1).min()))
     overlap = min(top_k_overlap(ref_img, img, ref_txt, txt), top_k_overlap(ref_img, img, ref_img, img))
@@ -140,7 +148,7 @@ def quality(reference: tuple[np.ndarray, np.ndarray], got: tuple[np.ndarray, np.
             "passed": bool(cosine >= MIN_COSINE and overlap >= MIN_OVERLAP)}
 
 
-def _rate(embedder, pixels: np.ndarray) -> float:
+def _rate(embedder: ClipEncoder, pixels: Any) -> float:
     embedder.encode_batch(pixels[:2])  # warm-up: sessions and compiled kernels
     best = float("inf")
     for _ in range(2):
@@ -150,16 +158,17 @@ def _rate(embedder, pixels: np.ndarray) -> float:
     return round(len(pixels) / best, 2)
 
 
-def measure(spec, folder: Path, meta: dict) -> dict:
+def measure(spec: ClipSpec, folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
     from vspectrum_app.library.clip_preprocess import Preprocess
 
     pictures = check_inputs(int(meta["size"]))
     pre = Preprocess(size=int(meta["size"]), mean=tuple(meta["mean"]), std=tuple(meta["std"]),
                      interpolation=meta["interpolation"])
     pixels = pre.batch(pictures)  # equal to open_clip's (checked at export)
-    results, reference = [], None
+    results: list[dict[str, Any]] = []
+    reference = None
     for backend, precision in sorted(CANDIDATES, key=lambda c: (c != ("torch", "fp32"), c != ("onnx", "fp32"))):
-        row = {"backend": backend, "precision": precision}
+        row: dict[str, Any] = {"backend": backend, "precision": precision}
         if backend == "onnx" and precision == "int8" and not meta["image_file"].endswith(".int8.onnx"):
             continue  # the export found int8 below the bar
         try:

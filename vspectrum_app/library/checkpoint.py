@@ -16,6 +16,7 @@ import pickle
 import struct
 import zipfile
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 
@@ -64,7 +65,7 @@ def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
         start, end = entry["data_offsets"]
         if not 0 <= start <= end <= len(data):
             raise ValueError(f"tensor {name} lies outside the file")
-        raw = data[start:end].view(_SAFETENSORS_DTYPES[entry["dtype"]])
+        raw: np.ndarray = data[start:end].view(_SAFETENSORS_DTYPES[entry["dtype"]])
         out[name] = (_bf16(raw) if entry["dtype"] == "BF16" else raw).reshape(entry["shape"])
     return out
 
@@ -89,12 +90,12 @@ class _TorchUnpickler(pickle.Unpickler):
     the zip's ``data/<key>`` entries; any class other than the few a state dict needs is refused
     (a checkpoint is data, and this keeps a crafted one from running code)."""
 
-    def __init__(self, file, archive: zipfile.ZipFile, prefix: str, path: Path, big_endian: bool):
+    def __init__(self, file: IO[bytes], archive: zipfile.ZipFile, prefix: str, path: Path, big_endian: bool):
         super().__init__(file)
         self.archive, self.prefix, self.path, self.big_endian = archive, prefix, path, big_endian
         self.storages: dict[str, np.ndarray] = {}
 
-    def find_class(self, module: str, name: str):
+    def find_class(self, module: str, name: str) -> Any:
         if module == "collections" and name == "OrderedDict":
             import collections
 
@@ -109,7 +110,7 @@ class _TorchUnpickler(pickle.Unpickler):
             return tuple
         raise pickle.UnpicklingError(f"unexpected {module}.{name} in a weights file")
 
-    def persistent_load(self, pid):
+    def persistent_load(self, pid: Any) -> np.ndarray:
         kind, storage_type, key, _location, _numel = pid[:5]
         if kind != "storage" or not isinstance(storage_type, _Storage):
             raise pickle.UnpicklingError(f"unexpected storage {pid!r}")
@@ -121,7 +122,8 @@ class _TorchUnpickler(pickle.Unpickler):
         return self.storages[key]
 
 
-def _rebuild_tensor(storage: np.ndarray, offset: int, size, stride, *rest) -> np.ndarray:
+def _rebuild_tensor(storage: np.ndarray, offset: int, size: tuple[int, ...], stride: tuple[int, ...],
+                    *rest: Any) -> np.ndarray:
     if not size:
         return np.array(storage[offset], dtype=storage.dtype)
     if offset + sum((s - 1) * st for s, st in zip(size, stride)) >= len(storage):
@@ -150,7 +152,7 @@ def _zip_entry(archive: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:
     return np.frombuffer(archive.read(name), dtype=np.uint8)
 
 
-def _read_torch_zip(path: Path) -> dict:
+def _read_torch_zip(path: Path) -> dict[str, Any]:
     with zipfile.ZipFile(path) as archive:
         pickles = [n for n in archive.namelist() if n.endswith("data.pkl")]
         if len(pickles) != 1:

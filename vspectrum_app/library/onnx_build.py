@@ -26,6 +26,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -35,6 +36,9 @@ from vspectrum_app.library import onnx_export, weights
 from vspectrum_app.library.checkpoint import read_weights
 from vspectrum_app.library.onnx_export import ExportError
 from vspectrum_app.library.weights import WeightsError
+
+if TYPE_CHECKING:
+    from vspectrum_app.library.embedder import ClipSpec
 
 OPSET = 17
 LN_EPS = 1e-5
@@ -51,7 +55,7 @@ _UNSUPPORTED = {"timm_model_name": None, "hf_model_name": None, "attentional_poo
 
 # -- the model's configuration ----------------------------------------------------------------
 
-def model_config(spec) -> dict:
+def model_config(spec: ClipSpec) -> dict[str, Any]:
     """open_clip's model config: the spec's JSON file, open_clip's own (read from its package
     folder without importing it: that would import torch), or the one shipped in resources."""
     if spec.config:
@@ -73,7 +77,7 @@ def model_config(spec) -> dict:
     return config
 
 
-def preprocess_settings(spec, config: dict) -> dict:
+def preprocess_settings(spec: ClipSpec, config: dict[str, Any]) -> dict[str, Any]:
     """Image size, mean, std, interpolation: open_clip's defaults, which the default model's
     tag keeps (the only tag built without a checkpoint file), then the config's ``preprocess_cfg``."""
     settings = {**DEFAULT_PREPROCESS, **config.get("preprocess_cfg", {})}
@@ -86,7 +90,7 @@ def preprocess_settings(spec, config: dict) -> dict:
             "std": [float(v) for v in settings["std"]], "interpolation": settings["interpolation"]}
 
 
-def _check_supported(config: dict) -> None:
+def _check_supported(config: dict[str, Any]) -> None:
     if config.get("custom_text") or config.get("multimodal_cfg"):
         raise ExportError("this model's text tower is not open_clip's plain CLIP text transformer")
     for tower in ("vision_cfg", "text_cfg"):
@@ -108,9 +112,12 @@ class _Graph:
 
     def __init__(self, state: dict[str, np.ndarray], file_name: str):
         self.state, self.file_name = state, file_name
-        self.nodes, self.inits, self._n = [], [], 0
+        self.nodes: list[Any] = []  # onnx NodeProto and TensorProto (onnx ships no type information)
+        self.inits: list[Any] = []
+        self._n = 0
 
-    def weight(self, key: str, transform=None, shape=None, name: str | None = None) -> str:
+    def weight(self, key: str, transform: Callable[[np.ndarray], np.ndarray] | None = None,
+               shape: Sequence[int] | None = None, name: str | None = None) -> str:
         """A checkpoint array (checked against the shape the config implies) as a float32
         initialiser, optionally transformed first (transposed, sliced, scaled)."""
         if key not in self.state:
@@ -124,7 +131,7 @@ class _Graph:
     def has(self, key: str) -> bool:
         return key in self.state
 
-    def const(self, name: str, value) -> str:
+    def const(self, name: str, value: Any) -> str:
         from onnx import numpy_helper
 
         value = np.asarray(value)  # (not ascontiguousarray: it turns a scalar into shape (1,))
@@ -139,7 +146,7 @@ class _Graph:
         self._n += 1
         return self.const(f"i{self._n}", np.array(values, dtype=np.int64))
 
-    def op(self, op_type: str, *inputs: str, **attrs) -> str:
+    def op(self, op_type: str, *inputs: str, **attrs: Any) -> str:
         from onnx import helper
 
         self._n += 1
@@ -147,7 +154,8 @@ class _Graph:
         self.nodes.append(helper.make_node(op_type, list(inputs), [out], **attrs))
         return out
 
-    def save(self, input_name: str, input_type, input_shape: list, output: str, dim: int, path: Path) -> None:
+    def save(self, input_name: str, input_type: int, input_shape: list[int | str], output: str, dim: int,
+             path: Path) -> None:
         import onnx
         from onnx import helper
 
@@ -215,7 +223,7 @@ def _block(g: _Graph, x: str, p: str, width: int, heads: int, mlp: int, quick_ge
     return g.op("Add", x, h)
 
 
-def _image_tower(state: dict, config: dict, path: Path) -> None:
+def _image_tower(state: dict[str, np.ndarray], config: dict[str, Any], path: Path) -> None:
     import onnx
 
     cfg, dim, quick = config["vision_cfg"], int(config["embed_dim"]), bool(config.get("quick_gelu"))
@@ -250,7 +258,7 @@ def _image_tower(state: dict, config: dict, path: Path) -> None:
     g.save("pixels", onnx.TensorProto.FLOAT, ["batch", 3, size, size], out, dim, path)
 
 
-def _text_tower(state: dict, config: dict, path: Path) -> None:
+def _text_tower(state: dict[str, np.ndarray], config: dict[str, Any], path: Path) -> None:
     import onnx
 
     cfg, dim, quick = config["text_cfg"], int(config["embed_dim"]), bool(config.get("quick_gelu"))
@@ -276,7 +284,7 @@ def _text_tower(state: dict, config: dict, path: Path) -> None:
 
 # -- the build -----------------------------------------------------------------------------------
 
-def checkpoint_for(spec, reporter: Reporter) -> Path:
+def checkpoint_for(spec: ClipSpec, reporter: Reporter) -> Path:
     """The spec's checkpoint file; the default model's weights are downloaded if missing."""
     if spec.checkpoint:
         return Path(spec.checkpoint)
@@ -298,7 +306,7 @@ def checkpoint_for(spec, reporter: Reporter) -> Path:
     return weights.download(source, progress=progress)
 
 
-def build(spec, reporter: Reporter | None = None) -> dict:
+def build(spec: ClipSpec, reporter: Reporter | None = None) -> dict[str, Any]:
     """Build, check and cache the ONNX towers of ``spec`` from its checkpoint; returns the meta.
     ExportError: the model is beyond these graphs; WeightsError: the checkpoint is unusable."""
     reporter = reporter or NullReporter()
@@ -381,7 +389,7 @@ def _open_clip_file(name: str) -> Path | None:
     return path if path.is_file() else None
 
 
-def _check_and_describe(spec, config: dict, pre: dict, folder: Path) -> dict:
+def _check_and_describe(spec: ClipSpec, config: dict[str, Any], pre: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Run the fp32 towers on the check inputs (finite, the right width), and describe the
     result as ``onnx_export`` does: the image tower in int8 where it stays within cosine 0.99
     of fp32 (fp32 kept beside it), the text tower in fp32 (int8 reorders query top-10s)."""

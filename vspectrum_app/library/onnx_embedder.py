@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
     from vspectrum_app.library.clip_tokenizer import ClipTokenizer
     from vspectrum_app.library.embedder import ClipSpec
+
+
+# a tower's runner: ONNX Runtime's Tower below, or openvino_embedder's
+RunsTower = Callable[[np.ndarray], np.ndarray]
 
 
 class Tower:
@@ -96,7 +100,7 @@ class OnnxEmbedder:
         self.preprocess = Preprocess(size=int(meta["size"]), mean=tuple(meta["mean"]), std=tuple(meta["std"]),
                                      interpolation=meta["interpolation"])
         self.input_size = (self.preprocess.size, self.preprocess.size)
-        self._sessions: dict[str, Tower] = {}
+        self._sessions: dict[str, RunsTower] = {}
         self._tokenizer: ClipTokenizer | None = None
         self._lock = threading.Lock()
 
@@ -110,7 +114,7 @@ class OnnxEmbedder:
 
         return CPU_BATCH
 
-    def _session(self, tower: str) -> Tower:
+    def _session(self, tower: str) -> RunsTower:
         with self._lock:
             if tower not in self._sessions:
                 self._sessions[tower] = Tower(self.folder / self.meta[f"{tower}_file"],

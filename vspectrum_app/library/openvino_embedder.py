@@ -11,24 +11,28 @@ embedder's, so no torch at run time either.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vspectrum_app.library.onnx_embedder import OnnxEmbedder
+from vspectrum_app.library.onnx_embedder import OnnxEmbedder, RunsTower
+
+if TYPE_CHECKING:
+    from vspectrum_app.library.embedder import ClipSpec
 
 PRECISIONS = {"fp32": "f32", "fp16": "f16"}
 
 
 class OpenVinoTower:
     def __init__(self, path: Path, precision: str = "fp32", threads: int | None = None):
-        import openvino as ov
+        import openvino as ov  # type: ignore[import-untyped]  # ships no type information
 
         core = ov.Core()
         try:  # compiled blobs cached beside the export: a later process starts without recompiling
             core.set_property({"CACHE_DIR": str(Path(path).parent / "openvino-cache")})
         except Exception:  # a read-only folder: compile every time
             pass
-        config = {"INFERENCE_PRECISION_HINT": PRECISIONS[precision], "PERFORMANCE_HINT": "LATENCY"}
+        config: dict[str, Any] = {"INFERENCE_PRECISION_HINT": PRECISIONS[precision], "PERFORMANCE_HINT": "LATENCY"}
         if threads:
             config["INFERENCE_NUM_THREADS"] = threads
         self.compiled = core.compile_model(core.read_model(str(path)), "CPU", config)
@@ -40,7 +44,8 @@ class OpenVinoTower:
 class OpenVinoEmbedder(OnnxEmbedder):
     backend = "openvino"
 
-    def __init__(self, spec, folder: Path, meta: dict, precision: str = "fp32", threads: int | None = None):
+    def __init__(self, spec: ClipSpec, folder: Path, meta: dict[str, Any], precision: str = "fp32",
+                 threads: int | None = None):
         import openvino  # noqa: F401  (fail here, where the caller can fall back, not at first encode)
 
         super().__init__(spec, folder, meta, check_runtime=False)
@@ -50,7 +55,7 @@ class OpenVinoEmbedder(OnnxEmbedder):
     def describe(self) -> str:
         return f"OpenVINO ({self.image_file} in {self.precision}, {self.meta['text_file']})"
 
-    def _session(self, tower: str):
+    def _session(self, tower: str) -> RunsTower:
         with self._lock:
             if tower not in self._sessions:
                 if tower == "image":
