@@ -36,15 +36,18 @@ def main(out: Path, sizes: tuple[tuple[int, int], ...] = ()) -> None:
 
     ws = tmp / "workspace"
     # the pilot screenshots beside the checkout (or beside the worktrees' folder)
-    pilot = next((p / "shared" / "data" / "pilot" for p in ROOT.parents[:2]
-                  if (p / "shared" / "data" / "pilot").is_dir()), ROOT.parent / "shared" / "data" / "pilot")
+    pilot = next(
+        (p / "shared" / "data" / "pilot" for p in ROOT.parents[:2] if (p / "shared" / "data" / "pilot").is_dir()),
+        ROOT.parent / "shared" / "data" / "pilot",
+    )
     sources = [pilot / d for d in ("gpt4o-tiktok", "gpt4o-youtube", "gppt4o-Ins")] if pilot.is_dir() else []
     if not sources:
         folder = tmp / "images"
         folder.mkdir()
         for i in range(60):
-            (folder / f"shot{i}.jpg").write_bytes(make_image_bytes(seed=i, size=(144, 256),
-                                                                   color=(i * 4 % 255, 120, 255 - i * 4 % 255)))
+            (folder / f"shot{i}.jpg").write_bytes(
+                make_image_bytes(seed=i, size=(144, 256), color=(i * 4 % 255, 120, 255 - i * 4 % 255))
+            )
         sources = [folder]
     spec = make_tiny_clip(tmp / "clip")
     settings = Settings.load()
@@ -63,12 +66,51 @@ def main(out: Path, sizes: tuple[tuple[int, int], ...] = ()) -> None:
 
     server = FakeVLMServer(answer=opinionated).start()
     os.environ["VSPECTRUM_API_KEY_DEMO"] = VALID_KEY
-    ProviderStore().save(ProviderConfig(name="demo", kind="openai-compatible", base_url=server.openai_base_url,
-                                        models=["vlm-1", "vlm-2"], concurrency=8, requests_per_minute=5000))
-    cli(["-w", str(ws), "bench", "run", "--model", "demo:vlm-1", "--model", "demo:vlm-2", "--k", "2",
-         "--clip-config", spec.config, "--clip-checkpoint", spec.checkpoint])
-    cli(["-w", str(ws), "annotate", "create", "pilot", "--per-value", "10", "--raters", "3",
-         "--clip-config", spec.config, "--clip-checkpoint", spec.checkpoint])
+    ProviderStore().save(
+        ProviderConfig(
+            name="demo",
+            kind="openai-compatible",
+            base_url=server.openai_base_url,
+            models=["vlm-1", "vlm-2"],
+            concurrency=8,
+            requests_per_minute=5000,
+        )
+    )
+    cli(
+        [
+            "-w",
+            str(ws),
+            "bench",
+            "run",
+            "--model",
+            "demo:vlm-1",
+            "--model",
+            "demo:vlm-2",
+            "--k",
+            "2",
+            "--clip-config",
+            spec.config,
+            "--clip-checkpoint",
+            spec.checkpoint,
+        ]
+    )
+    cli(
+        [
+            "-w",
+            str(ws),
+            "annotate",
+            "create",
+            "pilot",
+            "--per-value",
+            "10",
+            "--raters",
+            "3",
+            "--clip-config",
+            spec.config,
+            "--clip-checkpoint",
+            spec.checkpoint,
+        ]
+    )
     persona_run = _persona_session(cli, ws, tmp, server)
 
     from PySide6.QtWidgets import QApplication
@@ -99,15 +141,21 @@ def main(out: Path, sizes: tuple[tuple[int, int], ...] = ()) -> None:
                 pane.start()
                 pane.choose("yes")
             if title == "Benchmark":
-                pane._load_existing(ctx.workspace and __import__("vspectrum_app.bench.store", fromlist=["RunStore"])
-                                    .RunStore(ctx.workspace).runs()[-1]["id"])
+                pane._load_existing(
+                    ctx.workspace
+                    and __import__("vspectrum_app.bench.store", fromlist=["RunStore"])
+                    .RunStore(ctx.workspace)
+                    .runs()[-1]["id"]
+                )
             if title == "Persona":
                 _show_persona_session(app, pane, persona_run)
             for size in (SIZE, *sizes):
                 window.resize(*size)
                 _settle(app, 600)
-                name = (f"{title.lower()}{'' if size == SIZE else '-%dx%d' % size}"
-                        f"{'' if scheme == 'light' else '-dark'}.png")
+                name = (
+                    f"{title.lower()}{'' if size == SIZE else '-%dx%d' % size}"
+                    f"{'' if scheme == 'light' else '-dark'}.png"
+                )
                 window.grab().save(str(out / name))
                 print(f"saved {out / name}")
             window.resize(*SIZE)
@@ -132,20 +180,53 @@ def _persona_session(cli, ws: Path, tmp: Path, server) -> dict:
     def hedonist(req):
         r, g, b = req.image_rgb_mean()
         yes = r > g + 40 and r > b + 40
-        return ("{'decision': '%s', 'reason': 'it looks %s', 'trait_num': '%s'}"
-                % ("yes" if yes else "no", "fun" if yes else "dull", "2" if yes else "NA"))
+        return "{'decision': '%s', 'reason': 'it looks %s', 'trait_num': '%s'}" % (
+            "yes" if yes else "no",
+            "fun" if yes else "dull",
+            "2" if yes else "NA",
+        )
 
     server.answer = hedonist
     os.environ["VSPECTRUM_API_KEY_LAB"] = VALID_KEY
-    ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=server.openai_base_url,
-                                        models=["m1"], requests_per_minute=10_000, timeout_s=5.0, max_retries=3))
+    ProviderStore().save(
+        ProviderConfig(
+            name="lab",
+            kind="openai-compatible",
+            base_url=server.openai_base_url,
+            models=["m1"],
+            requests_per_minute=10_000,
+            timeout_s=5.0,
+            max_retries=3,
+        )
+    )
     with open_workspace(ws) as w:
-        PersonaLibrary(w).save(Persona(name="Hedonist", values=("Hedonism",), statements=(
-            "I love parties", "I live for fun", "red is my colour", "I never miss a festival")))
+        PersonaLibrary(w).save(
+            Persona(
+                name="Hedonist",
+                values=("Hedonism",),
+                statements=("I love parties", "I live for fun", "red is my colour", "I never miss a festival"),
+            )
+        )
     images = make_topic_folder(tmp / "topics", 24)
     run = {"persona": "Hedonist", "model": "lab:m1", "images": str(images), **PERSONA_RUN}
-    cli(["-w", str(ws), "persona", "run", "--persona", run["persona"], "--model", run["model"], "--headless",
-         "--images", run["images"], "--seed", "3", *(a for k in PERSONA_RUN for a in (f"--{k}", str(run[k])))])
+    cli(
+        [
+            "-w",
+            str(ws),
+            "persona",
+            "run",
+            "--persona",
+            run["persona"],
+            "--model",
+            run["model"],
+            "--headless",
+            "--images",
+            run["images"],
+            "--seed",
+            "3",
+            *(a for k in PERSONA_RUN for a in (f"--{k}", str(run[k]))),
+        ]
+    )
     return run
 
 
@@ -176,10 +257,20 @@ def _show_persona_session(app, pane, run: dict) -> None:
     live.steps = []  # added back one by one below, as the job's events would
     live.counts = dict.fromkeys(live.counts, 0)
     for s in steps:
-        live.add_step(events.PersonaStep(session_id=session, trial=s.trial, position=s.position, decision=s.decision,
-                                         score=s.score, dwell_s=s.dwell_s, item_id=s.item_id,
-                                         topics=list(s.item_topics), related=s.related,
-                                         image=str(screenshot_path(ws, session, s.trial, s.position))))
+        live.add_step(
+            events.PersonaStep(
+                session_id=session,
+                trial=s.trial,
+                position=s.position,
+                decision=s.decision,
+                score=s.score,
+                dwell_s=s.dwell_s,
+                item_id=s.item_id,
+                topics=list(s.item_topics),
+                related=s.related,
+                image=str(screenshot_path(ws, session, s.trial, s.position)),
+            )
+        )
     live.progress.on_progress(len(steps), len(steps), f"trial {run['trials']}/{run['trials']}")
     pane.controls.set_status(f"Finished: 1 session(s), {len(steps)} videos this run; see Results.", kind="success")
     pane.load_sessions(select=[session])

@@ -23,10 +23,16 @@ def main() -> None:
     lean = a.variant == "lean"
     for f in a.installers:
         mb = f.stat().st_size / 2**20
-        goal = f" (goal <= {GOALS_MB['download']} MB: {'met' if mb <= GOALS_MB['download'] else 'NOT met'})" if lean else ""
+        goal = (
+            f" (goal <= {GOALS_MB['download']} MB: {'met' if mb <= GOALS_MB['download'] else 'NOT met'})"
+            if lean
+            else ""
+        )
         print(f"download  {f.name}: {mb:.0f} MB{goal}")
     mb = folder_mb(a.installed)
-    goal = f" (goal <= {GOALS_MB['installed']} MB: {'met' if mb <= GOALS_MB['installed'] else 'NOT met'})" if lean else ""
+    goal = (
+        f" (goal <= {GOALS_MB['installed']} MB: {'met' if mb <= GOALS_MB['installed'] else 'NOT met'})" if lean else ""
+    )
     print(f"installed {a.installed}: {mb:.0f} MB{goal}")
     print(f"build     {a.variant} bundle in {a.seconds} s")
 

@@ -37,8 +37,14 @@ def run(cmd, env=None, timeout=600, cwd=None) -> str:
 
 def user_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VSPECTRUM_", "PYTHON"))}
-    env.update(HOME=str(home), XDG_DATA_HOME=str(home / ".local/share"), XDG_CONFIG_HOME=str(home / ".config"),
-               HF_HUB_OFFLINE="1", NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    env.update(
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / ".local/share"),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        HF_HUB_OFFLINE="1",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
     return env
 
 
@@ -62,8 +68,9 @@ def check_cli(app: Path, home: Path, model_args: list[str]) -> None:
     assert imported["added"] == 6, imported
     indexed = json.loads(run([app / "vspectrum", "library", "index", "--json", *model_args], env=env))
     assert indexed["embedded"] == 6, indexed
-    hits = json.loads(run([app / "vspectrum", "library", "search", "a red picture", "-k", "3", "--json",
-                           *model_args], env=env))
+    hits = json.loads(
+        run([app / "vspectrum", "library", "search", "a red picture", "-k", "3", "--json", *model_args], env=env)
+    )
     assert len(hits) == 3, hits
     print(f"  cli: import + index + search of 6 screenshots in {time.monotonic() - t:.1f} s")
 
@@ -87,19 +94,24 @@ def check_window(app: Path, home: Path) -> None:
         gui = subprocess.Popen([app / "vspectrum-studio"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         mapped = None
         while time.monotonic() - started < 20 and gui.poll() is None:
-            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "Value-Spectrum Studio"],
-                                   capture_output=True, text=True, env=env)
+            found = subprocess.run(
+                ["xdotool", "search", "--onlyvisible", "--name", "Value-Spectrum Studio"],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
             if found.stdout.strip():
                 mapped = time.monotonic() - started
                 break
             time.sleep(0.05)
         if mapped is None:
-            raise SystemExit(f"FAILED: the window did not map\n{gui.stderr.read().decode()[-2000:] if gui.poll() is not None else ''}")
+            raise SystemExit(
+                f"FAILED: the window did not map\n{gui.stderr.read().decode()[-2000:] if gui.poll() is not None else ''}"
+            )
         page = first_page(home, gui)
         gui.terminate()
         gui.wait(timeout=20)
-        print(f"  window: mapped in {mapped:.2f} s (goal < 2 s: {'met' if mapped < 2 else 'NOT met'}), "
-              f"showing {page}")
+        print(f"  window: mapped in {mapped:.2f} s (goal < 2 s: {'met' if mapped < 2 else 'NOT met'}), showing {page}")
         if mapped >= 2:
             raise SystemExit("FAILED: the window took 2 s or more to map")
         if page != "the welcome page":
@@ -151,11 +163,17 @@ def main(dist: Path, bundle_only: bool = False) -> None:
     if bundle_only:  # Windows and macOS in CI: the bundle folder itself, CLI only
         scratch = Path(tempfile.mkdtemp(prefix="vspectrum-smoke-"))
         spec = make_tiny_clip(scratch / "model")
-        check_cli(dist / "ValueSpectrumStudio", scratch / "home",
-                  ["--clip-model", spec.model, "--clip-config", spec.config, "--clip-checkpoint", spec.checkpoint])
+        check_cli(
+            dist / "ValueSpectrumStudio",
+            scratch / "home",
+            ["--clip-model", spec.model, "--clip-config", spec.config, "--clip-checkpoint", spec.checkpoint],
+        )
         print("bundle smoke test passed")
         return
-    debs, tars = sorted(dist.glob("value-spectrum-studio_*.deb")), sorted(dist.glob("ValueSpectrumStudio-*-linux-*.tar.gz"))
+    debs, tars = (
+        sorted(dist.glob("value-spectrum-studio_*.deb")),
+        sorted(dist.glob("ValueSpectrumStudio-*-linux-*.tar.gz")),
+    )
     if not debs or not tars:
         raise SystemExit(f"no .deb / .tar.gz in {dist}: run `make package` first")
     scratch = Path(tempfile.mkdtemp(prefix="vspectrum-smoke-"))

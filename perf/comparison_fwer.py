@@ -31,8 +31,17 @@ def simulate_run(rng, shift: float = 0.0) -> list[dict]:
         for model in MODELS:
             p = np.clip(appeal + (shift if (model == "m:a" and vi == 0) else 0.0), 0, 1)
             yes = rng.random(IMAGES) < p
-            answers += [{"target": model, "mode": "vlm", "value": value, "keyword": "k", "image_sha256": f"{value}{i}",
-                         "answer_class": "yes" if y else "no"} for i, y in enumerate(yes)]
+            answers += [
+                {
+                    "target": model,
+                    "mode": "vlm",
+                    "value": value,
+                    "keyword": "k",
+                    "image_sha256": f"{value}{i}",
+                    "answer_class": "yes" if y else "no",
+                }
+                for i, y in enumerate(yes)
+            ]
     return answers
 
 
@@ -45,18 +54,23 @@ def main(argv: list[str]) -> None:
         any_holm += any(not m["within_noise"] for m in marks)
         any_raw += any(m["p"] < 0.05 for m in marks)
     se = np.sqrt(max(any_holm, 1) / args.reps * (1 - any_holm / args.reps) / args.reps)
-    print(f"no true difference, {len(SCHWARTZ_VALUES)} values x 3 model pairs = {tests} tests, "
-          f"{IMAGES} shared images each, {args.reps} simulated runs")
-    print(f"  family-wise false-positive rate, exact McNemar + Holm: {any_holm / args.reps:.3f} "
-          f"(+-{1.96 * se:.3f}; target <= 0.05)")
+    print(
+        f"no true difference, {len(SCHWARTZ_VALUES)} values x 3 model pairs = {tests} tests, "
+        f"{IMAGES} shared images each, {args.reps} simulated runs"
+    )
+    print(
+        f"  family-wise false-positive rate, exact McNemar + Holm: {any_holm / args.reps:.3f} "
+        f"(+-{1.96 * se:.3f}; target <= 0.05)"
+    )
     print(f"  family-wise false-positive rate, McNemar uncorrected: {any_raw / args.reps:.3f}")
     for shift in (0.2, 0.3):
         found = 0
         power_reps = max(100, args.reps // 5)
         for _ in range(power_reps):
             marks = paired_comparisons(simulate_run(rng, shift=shift))
-            found += any(not m["within_noise"] and m["value"] == SCHWARTZ_VALUES[0] and "m:a" in (m["a"], m["b"])
-                         for m in marks)
+            found += any(
+                not m["within_noise"] and m["value"] == SCHWARTZ_VALUES[0] and "m:a" in (m["a"], m["b"]) for m in marks
+            )
         print(f"  power: one model {shift * 100:+.0f} points on one value, found in {found / power_reps:.2f} of runs")
 
 

@@ -43,17 +43,32 @@ def main(argv: list[str]) -> None:
         ideal = 60 / (2.0 + SCROLL_S)
         print(f"  ideal at clock x1: {ideal:.1f} captures/min (2 s capture + {SCROLL_S} s scroll)")
         for skin in args.skins.split(","):
-            with SimServer(SimPlatform(catalog, VirtualClock(1.0), seed=1)) as server, \
-                    open_workspace(root / f"ws-{skin}") as ws:
-                cfg = CrawlConfig(platform="sim", skin=skin, count=args.count, headless=True,
-                                  start_url=feed_url(server.url, skin, seed=1), profile=str(root / f"p-{skin}"))
+            with (
+                SimServer(SimPlatform(catalog, VirtualClock(1.0), seed=1)) as server,
+                open_workspace(root / f"ws-{skin}") as ws,
+            ):
+                cfg = CrawlConfig(
+                    platform="sim",
+                    skin=skin,
+                    count=args.count,
+                    headless=True,
+                    start_url=feed_url(server.url, skin, seed=1),
+                    profile=str(root / f"p-{skin}"),
+                )
                 report = Crawler(ws, cfg).run()
-                times = [datetime.fromisoformat(r[0]) for r in ws.db.execute(
-                    "SELECT captured_at FROM crawl_captures WHERE outcome = 'stored' ORDER BY id")]
+                times = [
+                    datetime.fromisoformat(r[0])
+                    for r in ws.db.execute(
+                        "SELECT captured_at FROM crawl_captures WHERE outcome = 'stored' ORDER BY id"
+                    )
+                ]
             span = (times[-1] - times[0]).total_seconds()
             rate = 60 * (len(times) - 1) / span
-            print(f"  {skin:<9} {len(report.stored)} captures in {span:.1f} s: {rate:.1f}/min, "
-                  f"ratio to ideal {rate / ideal:.2f}", flush=True)
+            print(
+                f"  {skin:<9} {len(report.stored)} captures in {span:.1f} s: {rate:.1f}/min, "
+                f"ratio to ideal {rate / ideal:.2f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

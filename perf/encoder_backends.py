@@ -32,8 +32,20 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 PILOT = ROOT.parent / "shared" / "data" / "pilot"
-QUERIES = ["handshake", "skydiving", "family dinner", "luxury car", "prayer", "police", "graduation", "concert",
-           "a dog on a sofa", "protest in the street", "wedding", "football match"]
+QUERIES = [
+    "handshake",
+    "skydiving",
+    "family dinner",
+    "luxury car",
+    "prayer",
+    "police",
+    "graduation",
+    "concert",
+    "a dog on a sofa",
+    "protest in the street",
+    "wedding",
+    "football match",
+]
 
 
 def main(argv=None) -> None:
@@ -49,8 +61,11 @@ def main(argv=None) -> None:
         os.environ["VSPECTRUM_DATA_DIR"], os.environ["VSPECTRUM_CONFIG_DIR"] = str(tmp / "data"), str(tmp / "config")
         spec = _random_vit_b_32(tmp)
         blobs = _images(n)
-        print(f"machine: {os.cpu_count()} cores (shared); ViT-B-32, random seeded weights; {len(blobs)} images "
-              f"({'pilot screenshots' if PILOT.is_dir() else 'generated 720x1280'}); batch {args.batch}", flush=True)
+        print(
+            f"machine: {os.cpu_count()} cores (shared); ViT-B-32, random seeded weights; {len(blobs)} images "
+            f"({'pilot screenshots' if PILOT.is_dir() else 'generated 720x1280'}); batch {args.batch}",
+            flush=True,
+        )
         embedders = _load_both(spec)
         bare = compare_bare(embedders, blobs, args.batch)
         ws_root = end_to_end(tmp, spec, embedders, blobs, bare, args.batch)
@@ -76,8 +91,9 @@ def _random_vit_b_32(tmp: Path):
     checkpoint = tmp / "vit-b-32-random.pt"
     torch.save(open_clip.create_model("ViT-B-32-random", pretrained=None).state_dict(), checkpoint)
     settings = Settings.load()
-    settings.update(clip_model="ViT-B-32-random", clip_pretrained=None, clip_config=str(config),
-                    clip_checkpoint=str(checkpoint))
+    settings.update(
+        clip_model="ViT-B-32-random", clip_pretrained=None, clip_config=str(config), clip_checkpoint=str(checkpoint)
+    )
     settings.save()
     return ClipSpec.from_settings(settings)
 
@@ -99,8 +115,10 @@ def _load_both(spec):
     reporter = RecordingReporter()
     start = time.perf_counter()
     onnx_e = load_embedder(spec, reporter, backend="onnx")
-    print(f"  export to ONNX + checks (once per model): {time.perf_counter() - start:.1f} s; "
-          f"{onnx_e.describe()}", flush=True)
+    print(
+        f"  export to ONNX + checks (once per model): {time.perf_counter() - start:.1f} s; {onnx_e.describe()}",
+        flush=True,
+    )
     for e in reporter.of_type("log"):
         if e["level"] == "warning":
             print(f"  warning: {e['message']}")
@@ -121,8 +139,10 @@ def compare_bare(embedders, blobs, batch: int) -> dict[str, float]:
     print("(1) bare encode on preloaded pixels, same images, same run", flush=True)
     size = embedders["torch"].input_size
     pictures = [decode_rgb(b, min_size=size) for b in blobs]
-    pixels = {name: [e.preprocess_batch(pictures[i:i + batch]) for i in range(0, len(pictures), batch)]
-              for name, e in embedders.items()}
+    pixels = {
+        name: [e.preprocess_batch(pictures[i : i + batch]) for i in range(0, len(pictures), batch)]
+        for name, e in embedders.items()
+    }
     rates = {name: 0.0 for name in embedders}
     for _round in range(2):  # alternate, best of two each: the shared machine's load drifts
         for name, e in embedders.items():
@@ -133,19 +153,26 @@ def compare_bare(embedders, blobs, batch: int) -> dict[str, float]:
     text_cos = (text["torch"] * text["onnx"]).sum(axis=1)
     overlap_img = _overlap(vectors["torch"], vectors["onnx"], vectors["torch"], vectors["onnx"])
     overlap_txt = _overlap(vectors["torch"], vectors["onnx"], text["torch"], text["onnx"])
-    print(f"  fp32 open_clip (torch): {rates['torch']:.2f} images/s; ONNX Runtime: {rates['onnx']:.2f} images/s; "
-          f"ratio {rates['onnx'] / rates['torch']:.2f} (goal >= 2)")
-    print(f"  cosine ONNX vs open_clip: images min {cos.min():.4f} mean {cos.mean():.4f}; "
-          f"texts min {text_cos.min():.4f} (goal >= 0.99)")
-    print(f"  top-10 overlap: image queries {overlap_img:.3f}, text queries {overlap_txt:.3f} (goal >= 0.95)",
-          flush=True)
+    print(
+        f"  fp32 open_clip (torch): {rates['torch']:.2f} images/s; ONNX Runtime: {rates['onnx']:.2f} images/s; "
+        f"ratio {rates['onnx'] / rates['torch']:.2f} (goal >= 2)"
+    )
+    print(
+        f"  cosine ONNX vs open_clip: images min {cos.min():.4f} mean {cos.mean():.4f}; "
+        f"texts min {text_cos.min():.4f} (goal >= 0.99)"
+    )
+    print(
+        f"  top-10 overlap: image queries {overlap_img:.3f}, text queries {overlap_txt:.3f} (goal >= 0.95)", flush=True
+    )
     return rates
 
 
 def _overlap(lib_a, lib_b, q_a, q_b, k: int = 10) -> float:
     k = min(k, len(lib_a))
-    got = [len(set(np.argsort(-(lib_a @ a))[:k].tolist()) & set(np.argsort(-(lib_b @ b))[:k].tolist())) / k
-           for a, b in zip(q_a, q_b)]
+    got = [
+        len(set(np.argsort(-(lib_a @ a))[:k].tolist()) & set(np.argsort(-(lib_b @ b))[:k].tolist())) / k
+        for a, b in zip(q_a, q_b)
+    ]
     return float(np.mean(got))
 
 
@@ -161,8 +188,10 @@ def end_to_end(tmp: Path, spec, embedders, blobs, bare: dict[str, float], batch:
             add_image(ws, blob + i.to_bytes(4, "big"), source_name=f"shot{i}.jpg")  # distinct hashes
         report = build_index(ws, spec, embedder=e, batch_size=batch)
         rate = report.embedded / report.seconds
-        print(f"  {name}: {rate:.2f} images/s end to end; ratio to its bare rate {rate / bare[name]:.3f} "
-              f"(goal >= 0.95)", flush=True)
+        print(
+            f"  {name}: {rate:.2f} images/s end to end; ratio to its bare rate {rate / bare[name]:.3f} (goal >= 0.95)",
+            flush=True,
+        )
         ws.close()
     return tmp / "ws-onnx"
 
@@ -176,7 +205,7 @@ def _child(code: str, timeout: int = 900) -> dict:
 
 
 # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the parent (this big process).
-PEAK = ("peak = [int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')][0]")
+PEAK = "peak = [int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
 
 
 def index_memory(tmp: Path, blobs) -> None:
@@ -209,14 +238,17 @@ def cold_search(ws_root: Path) -> None:
 import json, sys, time
 t = time.perf_counter()
 from vspectrum_app.cli import main
-rc = main(['-w', {str(ws_root)!r}, 'library', 'search', {QUERIES[i] + ' cold'!r}, '--backend', {backend!r}, '--json'])
+rc = main(['-w', {str(ws_root)!r}, 'library', 'search', {QUERIES[i] + " cold"!r}, '--backend', {backend!r}, '--json'])
 {PEAK}
 print(json.dumps({{'rc': rc, 'in_process_s': time.perf_counter() - t, 'torch': 'torch' in sys.modules,
                   'peak_mb': peak}}))
 """)
         wall = time.perf_counter() - start
-        print(f"  {backend}: {wall:.2f} s wall (interpreter start included), {got['in_process_s']:.2f} s after "
-              f"start; torch imported: {got['torch']}; peak RSS {got['peak_mb']:.0f} MB", flush=True)
+        print(
+            f"  {backend}: {wall:.2f} s wall (interpreter start included), {got['in_process_s']:.2f} s after "
+            f"start; torch imported: {got['torch']}; peak RSS {got['peak_mb']:.0f} MB",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

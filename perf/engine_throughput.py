@@ -42,17 +42,42 @@ def _setup(tmp: Path, name: str, n_images: int, server, concurrency: int, rpm: i
     from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
     os.environ["VSPECTRUM_API_KEY_LAB"] = VALID_KEY
-    ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=server.openai_base_url,
-                                        concurrency=concurrency, requests_per_minute=rpm, timeout_s=30))
+    ProviderStore().save(
+        ProviderConfig(
+            name="lab",
+            kind="openai-compatible",
+            base_url=server.openai_base_url,
+            concurrency=concurrency,
+            requests_per_minute=rpm,
+            timeout_s=30,
+        )
+    )
     ws = open_workspace(tmp / name)
     items = []
     for i in range(n_images):
         image_id, _ = add_image(ws, make_image_bytes(seed=i, size=(96, 160)), source_name=f"{i}.jpg")
         sha = ws.db.execute("SELECT sha256 FROM images WHERE id = ?", (image_id,)).fetchone()[0]
-        items.append({"target": "lab:m", "mode": "vlm", "value": "Power", "keyword": "money", "rank": i + 1,
-                      "image_id": image_id, "image_sha256": sha, "repeat": 0})
-    manifest = {"prompts": PromptSet().to_json(), "params": Params().to_json(), "fresh": False,
-                "describe_with": None, "seed": 0, "targets_label": ["lab:m"], "values": ["Power"]}
+        items.append(
+            {
+                "target": "lab:m",
+                "mode": "vlm",
+                "value": "Power",
+                "keyword": "money",
+                "rank": i + 1,
+                "image_id": image_id,
+                "image_sha256": sha,
+                "repeat": 0,
+            }
+        )
+    manifest = {
+        "prompts": PromptSet().to_json(),
+        "params": Params().to_json(),
+        "fresh": False,
+        "describe_with": None,
+        "seed": 0,
+        "targets_label": ["lab:m"],
+        "values": ["Power"],
+    }
     store = RunStore(ws)
     return ws, store, lambda: store.create_run(manifest, items)
 
@@ -72,13 +97,17 @@ def _throughput(tmp: Path, n_images: int, latency: float, concurrency: int) -> N
         first = time.perf_counter() - start
         rate = outcome.sent / first
         ideal = concurrency / latency
-        print(f"(1) {outcome.sent} calls, server latency {latency * 1000:.0f} ms, concurrency {concurrency}: "
-              f"{rate:.1f} calls/s; ideal C/L {ideal:.1f}/s; ratio {rate / ideal:.3f} (goal >= 0.9)")
+        print(
+            f"(1) {outcome.sent} calls, server latency {latency * 1000:.0f} ms, concurrency {concurrency}: "
+            f"{rate:.1f} calls/s; ideal C/L {ideal:.1f}/s; ratio {rate / ideal:.3f} (goal >= 0.9)"
+        )
         start = time.perf_counter()
         again = execute_run(ws, new_run())
         cached = time.perf_counter() - start
-        print(f"(3) identical re-run: {again.sent} calls sent, {again.cached} from the workspace, "
-              f"{cached:.3f} s vs {first:.3f} s: ratio {cached / first:.4f} (goal < 0.02)")
+        print(
+            f"(3) identical re-run: {again.sent} calls sent, {again.cached} from the workspace, "
+            f"{cached:.3f} s vs {first:.3f} s: ratio {cached / first:.4f} (goal < 0.02)"
+        )
         ws.close()
     finally:
         server.stop()
@@ -92,8 +121,13 @@ class _ServerProcess:
         import sys
 
         root = Path(__file__).resolve().parents[1]
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.plugins.vlm_server", "--latency", str(latency)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=root)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.plugins.vlm_server", "--latency", str(latency)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=root,
+        )
         self.url = self.proc.stdout.readline().strip()
         self.openai_base_url = self.url + "/v1"
 
@@ -123,8 +157,10 @@ def _rate_limit(tmp: Path, n_images: int) -> None:
         times = sorted(r.time for r in server.log)
         worst = max(sum(1 for u in times[i:] if u < t + window) for i, t in enumerate(times))
         ideal = (len(times) - limit) / limit * (window + rl.SAFETY_MARGIN_S)
-        print(f"(2) {outcome.sent} calls at {limit} per {window:.0f} s window: most in any window {worst} "
-              f"(limit {limit}); took {elapsed:.1f} s, the limit allows no less than {ideal:.1f} s")
+        print(
+            f"(2) {outcome.sent} calls at {limit} per {window:.0f} s window: most in any window {worst} "
+            f"(limit {limit}); took {elapsed:.1f} s, the limit allows no less than {ideal:.1f} s"
+        )
         ws.close()
     finally:
         rl.RateLimiter.__init__ = original

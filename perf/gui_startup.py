@@ -21,10 +21,14 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BARE = ("import time,sys; t=time.perf_counter(); from PySide6.QtWidgets import QApplication, QMainWindow; "
-        "app=QApplication([]); w=QMainWindow(); w.show(); app.processEvents(); print('shown', flush=True)")
-APP = ("import sys; from vspectrum_app.gui.app import main; "
-       "main(['vspectrum', '--print-startup-time', '--exit-after-show'])")
+BARE = (
+    "import time,sys; t=time.perf_counter(); from PySide6.QtWidgets import QApplication, QMainWindow; "
+    "app=QApplication([]); w=QMainWindow(); w.show(); app.processEvents(); print('shown', flush=True)"
+)
+APP = (
+    "import sys; from vspectrum_app.gui.app import main; "
+    "main(['vspectrum', '--print-startup-time', '--exit-after-show'])"
+)
 
 
 def _time_to_shown(code: str, runs: int = 5) -> float:
@@ -32,8 +36,14 @@ def _time_to_shown(code: str, runs: int = 5) -> float:
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     for _ in range(runs):
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True, cwd=ROOT, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
         for line in proc.stdout:
             if "shown" in line:
                 samples.append(time.perf_counter() - start)
@@ -47,8 +57,10 @@ def main(argv=None) -> None:
         os.environ["VSPECTRUM_DATA_DIR"] = os.environ["VSPECTRUM_CONFIG_DIR"] = tmp
         bare = _time_to_shown(BARE)
         app = _time_to_shown(APP)
-        print(f"(1) process start to window shown (median of 5): app {app:.3f} s, bare PySide6 window {bare:.3f} s, "
-              f"ratio {app / bare:.2f} (goal: app < 1.5 s)")
+        print(
+            f"(1) process start to window shown (median of 5): app {app:.3f} s, bare PySide6 window {bare:.3f} s, "
+            f"ratio {app / bare:.2f} (goal: app < 1.5 s)"
+        )
         _grid(Path(tmp))
 
 
@@ -112,10 +124,12 @@ def _grid(tmp: Path, n: int = 50_000) -> None:
     after = _rss_mib()
     p50 = statistics.median(steps) * 1000
     p99 = sorted(steps)[int(len(steps) * 0.99) - 1] * 1000
-    print(f"(2) grid of {n:,} tiles: model filled in {fill * 1000:.0f} ms, laid out in {layout:.2f} s; "
-          f"{len(steps)} jumps of {stride} px top to bottom "
-          f"in {total:.2f} s (per jump: scroll, paint, request thumbnails: p50 {p50:.1f} ms, p99 {p99:.1f} ms); peak memory +{after - before:.0f} MiB; "
-          f"thumbnail cache holds {len(cache)} (cap {cache.capacity})")
+    print(
+        f"(2) grid of {n:,} tiles: model filled in {fill * 1000:.0f} ms, laid out in {layout:.2f} s; "
+        f"{len(steps)} jumps of {stride} px top to bottom "
+        f"in {total:.2f} s (per jump: scroll, paint, request thumbnails: p50 {p50:.1f} ms, p99 {p99:.1f} ms); peak memory +{after - before:.0f} MiB; "
+        f"thumbnail cache holds {len(cache)} (cap {cache.capacity})"
+    )
 
 
 if __name__ == "__main__":

@@ -39,15 +39,28 @@ def main(argv=None) -> None:
         store = RunStore(ws)
         per_run = args.items // 4
         for _ in range(4):
-            items = [{"target": f"m{(n // 10) % 5}", "mode": "vlm", "value": SCHWARTZ_VALUES[n % 10], "keyword": f"k{n % 50}",
-                      "rank": n, "image_id": n, "image_sha256": f"s{n}", "repeat": 0} for n in range(per_run)]
+            items = [
+                {
+                    "target": f"m{(n // 10) % 5}",
+                    "mode": "vlm",
+                    "value": SCHWARTZ_VALUES[n % 10],
+                    "keyword": f"k{n % 50}",
+                    "rank": n,
+                    "image_id": n,
+                    "image_sha256": f"s{n}",
+                    "repeat": 0,
+                }
+                for n in range(per_run)
+            ]
             run_id = store.create_run({"targets_label": [f"m{t}" for t in range(5)]}, items)
         rows = store.items(run_id, status=None)
         store.finish_items([(r["id"], "yes" if r["rank"] % 3 else "no", ["Yes."]) for r in rows])
         print(f"  RunStore.runs() over {args.items} items: {_median_ms(store.runs):.1f} ms (median of 5)")
         report = run_report(ws, run_id)
-        print(f"  value_means over {len(report['scores'])} cells: "
-              f"{_median_ms(lambda: value_means(report['scores'])):.3f} ms")
+        print(
+            f"  value_means over {len(report['scores'])} cells: "
+            f"{_median_ms(lambda: value_means(report['scores'])):.3f} ms"
+        )
         print(f"  run_report of one run ({per_run} answers): {_median_ms(lambda: run_report(ws, run_id), 1):.0f} ms")
         ws.close()
 

@@ -25,9 +25,9 @@ PS = (0.02, 0.1, 0.5, 0.9, 0.98)
 
 def plain_wilson(k: float, n: float) -> tuple[float, float]:
     p = k / n
-    d = 1 + Z95 ** 2 / n
-    c = (p + Z95 ** 2 / (2 * n)) / d
-    h = Z95 * np.sqrt(p * (1 - p) / n + Z95 ** 2 / (4 * n * n)) / d
+    d = 1 + Z95**2 / n
+    c = (p + Z95**2 / (2 * n)) / d
+    h = Z95 * np.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / d
     return c - h, c + h
 
 
@@ -73,13 +73,17 @@ def main(argv: list[str]) -> None:
     print(f"one answer per image, n = {n}, nominal 95 %; target window [0.93, 0.975]")
     print(f"{'p':>6}{'app exact':>11}{'app sim':>9}{'Wilson exact':>14}{'bootstrap sim':>15}")
     for p in PS:
-        print(f"{p:>6}{exact_coverage(wilson_interval, n, p):>11.3f}{simulated(wilson_interval, n, p, args.reps, rng):>9.3f}"
-              f"{exact_coverage(plain_wilson, n, p):>14.3f}"
-              f"{bootstrap_coverage(n, p, max(200, args.reps // 20), rng):>15.3f}")
+        print(
+            f"{p:>6}{exact_coverage(wilson_interval, n, p):>11.3f}{simulated(wilson_interval, n, p, args.reps, rng):>9.3f}"
+            f"{exact_coverage(plain_wilson, n, p):>14.3f}"
+            f"{bootstrap_coverage(n, p, max(200, args.reps // 20), rng):>15.3f}"
+        )
     pmf = [binom.pmf(k, n, 0.02) for k in range(5)]
-    print(f"note: at p = 0.02, P(k = 0..2) = {sum(pmf[:3]):.3f} and P(k = 0..3) = {sum(pmf[:4]):.3f}: any interval "
-          "that is a function of k alone covers either about 0.92 or at least 0.98 there (the binomial is discrete); "
-          "the app takes the safe side.")
+    print(
+        f"note: at p = 0.02, P(k = 0..2) = {sum(pmf[:3]):.3f} and P(k = 0..3) = {sum(pmf[:4]):.3f}: any interval "
+        "that is a function of k alone covers either about 0.92 or at least 0.98 there (the binomial is discrete); "
+        "the app takes the safe side."
+    )
     print("\nseveral answers per image (beta-binomial repeats, intra-image correlation rho), nominal 95 %")
     print(f"{'images x repeats':>17}{'p':>6}{'rho':>6}{'app (deff)':>12}{'naive Wilson':>14}")
     reps = max(500, args.reps // 10)

@@ -58,7 +58,9 @@ def _screenshot_like(i: int) -> bytes:
     draw = ImageDraw.Draw(img)
     for _ in range(12):
         x, y = rng.integers(0, 650), rng.integers(0, 1200)
-        draw.rectangle([x, y, x + rng.integers(20, 300), y + rng.integers(20, 200)], fill=tuple(rng.integers(0, 255, 3)))
+        draw.rectangle(
+            [x, y, x + rng.integers(20, 300), y + rng.integers(20, 200)], fill=tuple(rng.integers(0, 255, 3))
+        )
     out = io.BytesIO()
     img.save(out, "JPEG", quality=85)
     return out.getvalue()
@@ -81,14 +83,18 @@ def bench_throughput(tmp: Path, n_images: int, run: bool = True):
     ws = open_workspace(tmp / "ws")
     for i, blob in enumerate(blobs):
         add_image(ws, blob, source_name=f"shot{i}.jpg")
-    print(f"(1) index throughput: ViT-B-32, batch {batch}, {n_images} screenshots 720x1280, "
-          f"{torch.get_num_threads()} torch threads")
+    print(
+        f"(1) index throughput: ViT-B-32, batch {batch}, {n_images} screenshots 720x1280, "
+        f"{torch.get_num_threads()} torch threads"
+    )
     if not run:
         build_index(ws, spec, embedder=embedder)
         return ws, embedder, spec
     # Baseline: the bare model on tensors already decoded and preprocessed.
-    tensors = [embedder.preprocess_batch([decode_rgb(b, embedder.input_size) for b in blobs[i:i + batch]])
-               for i in range(0, n_images, batch)]
+    tensors = [
+        embedder.preprocess_batch([decode_rgb(b, embedder.input_size) for b in blobs[i : i + batch]])
+        for i in range(0, n_images, batch)
+    ]
     embedder.encode_batch(tensors[0][:2])  # warm-up
     start = time.perf_counter()
     for t in tensors:
@@ -136,8 +142,10 @@ def bench_keyword(ws, spec, embedder) -> None:
     c50, _ = percentiles_ms(cold)
     w50, w99 = percentiles_ms(warm)
     k50, _ = percentiles_ms(catalog)
-    print(f"  cold (encode text): p50 {c50:.1f} ms; cached in memory: p50 {w50:.2f} ms, p99 {w99:.2f} ms; "
-          f"cached in the catalog (new searcher): p50 {k50:.2f} ms; cold/cached x{c50 / w50:.0f}")
+    print(
+        f"  cold (encode text): p50 {c50:.1f} ms; cached in memory: p50 {w50:.2f} ms, p99 {w99:.2f} ms; "
+        f"cached in the catalog (new searcher): p50 {k50:.2f} ms; cold/cached x{c50 / w50:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -69,10 +69,15 @@ def compare(label: str, spec) -> None:
         img, txt = served.encode_images(pictures), served.encode_texts(texts)
         towers[way] = Tower(made[way] / meta["image_file"], "pixels")
         results[way] = img
-        extra = f" (+ {load_s:.1f} s loading the torch model)" if way == "export" else " (reading the checkpoint included)"
-        print(f"{label}: {way:6s} {seconds:6.1f} s{extra}; {meta['image_file']}, {meta['text_file']}; "
-              f"cosine to fp32 open_clip: images >= {(ref_img * img).sum(1).min():.5f}, "
-              f"texts >= {(ref_txt * txt).sum(1).min():.5f}", flush=True)
+        extra = (
+            f" (+ {load_s:.1f} s loading the torch model)" if way == "export" else " (reading the checkpoint included)"
+        )
+        print(
+            f"{label}: {way:6s} {seconds:6.1f} s{extra}; {meta['image_file']}, {meta['text_file']}; "
+            f"cosine to fp32 open_clip: images >= {(ref_img * img).sum(1).min():.5f}, "
+            f"texts >= {(ref_txt * txt).sum(1).min():.5f}",
+            flush=True,
+        )
     batch = pixels.numpy()
     best = {way: 0.0 for way in towers}
     for tower in towers.values():
@@ -80,9 +85,11 @@ def compare(label: str, spec) -> None:
     for _ in range(3):  # alternated, so a busy moment on the shared machine hits both
         for way, tower in towers.items():
             best[way] = max(best[way], len(batch) / _timed(lambda: tower(batch)))
-    print(f"{label}: image tower, best of 3 alternated rounds of {len(batch)} images: "
-          + ", ".join(f"{way} {rate:.1f} images/s" for way, rate in best.items())
-          + f"; cosine between the two ways' image embeddings >= {(results['export'] * results['build']).sum(1).min():.5f}")
+    print(
+        f"{label}: image tower, best of 3 alternated rounds of {len(batch)} images: "
+        + ", ".join(f"{way} {rate:.1f} images/s" for way, rate in best.items())
+        + f"; cosine between the two ways' image embeddings >= {(results['export'] * results['build']).sum(1).min():.5f}"
+    )
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

@@ -49,22 +49,41 @@ def main(argv: list[str]) -> None:
         r, g, b = req.image_rgb_mean()
         return "{'decision': '%s', 'reason': 'r', 'trait_num': 'NA'}" % ("yes" if r > g + 40 and r > b + 40 else "no")
 
-    persona = Persona("Hedonist", ("I love parties", "I live for fun", "red is my colour", "festivals"),
-                      values=("Hedonism",))
+    persona = Persona(
+        "Hedonist", ("I love parties", "I live for fun", "red is my colour", "festivals"), values=("Hedonism",)
+    )
     assert VALID_KEY == os.environ["VSPECTRUM_API_KEY_BENCH"]
     vlm = FakeVLMServer(answer=red_lover, latency_s=args.latency).start()
-    provider = ProviderConfig(name="bench", kind="openai-compatible", base_url=vlm.openai_base_url, models=["m"],
-                              requests_per_minute=10_000, timeout_s=30, max_retries=3)
+    provider = ProviderConfig(
+        name="bench",
+        kind="openai-compatible",
+        base_url=vlm.openai_base_url,
+        models=["m"],
+        requests_per_minute=10_000,
+        timeout_s=30,
+        max_retries=3,
+    )
     print(f"  {args.scrolls}-scroll trial, model latency {args.latency:g} s, watch {args.watch:g} s on a yes")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             catalog = Catalog.from_folder(make_topic_folder(Path(tmp) / "img", 60))
             for speed in (float(s) for s in args.speeds.split(",")):
-                with SimServer(SimPlatform(catalog, VirtualClock(speed=speed))) as server, \
-                        open_workspace(Path(tmp) / f"ws-{speed:g}") as ws:
-                    cfg = SessionConfig(persona=persona.to_json(), strategy="simple", provider="bench", model="m",
-                                        trials=1, scrolls=args.scrolls, window=args.scrolls // 2, watch_s=args.watch,
-                                        prompt=PromptTemplates().render("simple", persona), time_scale=speed)
+                with (
+                    SimServer(SimPlatform(catalog, VirtualClock(speed=speed))) as server,
+                    open_workspace(Path(tmp) / f"ws-{speed:g}") as ws,
+                ):
+                    cfg = SessionConfig(
+                        persona=persona.to_json(),
+                        strategy="simple",
+                        provider="bench",
+                        model="m",
+                        trials=1,
+                        scrolls=args.scrolls,
+                        window=args.scrolls // 2,
+                        watch_s=args.watch,
+                        prompt=PromptTemplates().render("simple", persona),
+                        time_scale=speed,
+                    )
                     session = SessionStore(ws).create(cfg)
                     asker = ModelAsker(provider, "m")
                     model_s = []
@@ -87,15 +106,21 @@ def main(argv: list[str]) -> None:
                 yes = sum(s.decision == "yes" for s in steps)
                 clock_s = (len(steps) * cfg.capture_at_s + yes * args.watch) / speed
                 baseline = sum(model_s) + clock_s
-                print(f"  clock x{speed:<4g} wall {wall:6.1f} s = model {sum(model_s):5.1f} s + clock {clock_s:5.1f} s"
-                      f" + loop {wall - baseline:5.1f} s ({yes} watched); wall/baseline {wall / baseline:.2f}, "
-                      f"loop {1000 * (wall - baseline) / len(steps):.0f} ms/video; "
-                      f"{3600 / wall:.1f} trials/hour", flush=True)
+                print(
+                    f"  clock x{speed:<4g} wall {wall:6.1f} s = model {sum(model_s):5.1f} s + clock {clock_s:5.1f} s"
+                    f" + loop {wall - baseline:5.1f} s ({yes} watched); wall/baseline {wall / baseline:.2f}, "
+                    f"loop {1000 * (wall - baseline) / len(steps):.0f} ms/video; "
+                    f"{3600 / wall:.1f} trials/hour",
+                    flush=True,
+                )
                 # the same trial at clock x1 (the paper's real time): the model and the loop as
                 # measured, the clock's waits at full length
                 real = sum(model_s) + (wall - baseline) + clock_s * speed
-                print(f"             at clock x1 this trial would take {real / 60:.0f} min: "
-                      f"{3600 / real:.1f} trials/hour", flush=True)
+                print(
+                    f"             at clock x1 this trial would take {real / 60:.0f} min: "
+                    f"{3600 / real:.1f} trials/hour",
+                    flush=True,
+                )
     finally:
         vlm.stop()
 

@@ -58,8 +58,11 @@ def main(argv=None) -> None:
             for i, blob in enumerate(blobs):
                 add_image(ws, blob, source_name=f"s{i}.jpg")
             spaces.append(ws)
-        print(f"{args.images} screenshots 720x1280, {args.model} (random weights), batch {args.batch}, "
-              f"torch backend, {args.cpus} CPUs", flush=True)
+        print(
+            f"{args.images} screenshots 720x1280, {args.model} (random weights), batch {args.batch}, "
+            f"torch backend, {args.cpus} CPUs",
+            flush=True,
+        )
         local = build_index(spaces[0], spec, batch_size=args.batch, backend="torch")
         local_rate = local.embedded / local.seconds
         print(f"  local pipeline: {local_rate:.2f} images/s ({local.seconds:.1f} s)", flush=True)
@@ -67,15 +70,18 @@ def main(argv=None) -> None:
         try:
             first = FirstBatch()
             start = time.perf_counter()
-            remote = build_index_on_ray(spaces[1], spec, reporter=first, batch_size=args.batch, backend="torch",
-                                        device="cpu")
+            remote = build_index_on_ray(
+                spaces[1], spec, reporter=first, batch_size=args.batch, backend="torch", device="cpu"
+            )
             total = time.perf_counter() - start
         finally:
             ray.shutdown()
         rate = remote.embedded / total
         steady = (remote.embedded - first.done) / max(1e-9, start + total - first.at)
-        print(f"  Ray local ({args.cpus} actors): {rate:.2f} images/s with actor start-up ({total:.1f} s), "
-              f"{steady:.2f} images/s after the first batch")
+        print(
+            f"  Ray local ({args.cpus} actors): {rate:.2f} images/s with actor start-up ({total:.1f} s), "
+            f"{steady:.2f} images/s after the first batch"
+        )
         print(f"  ratio Ray / local: {rate / local_rate:.2f} overall, {steady / local_rate:.2f} after start-up")
 
 

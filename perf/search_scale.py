@@ -42,16 +42,22 @@ def main(argv=None) -> None:
     args, _ = parser.parse_known_args(argv)
     from vspectrum_app.library.index import EF_CONSTRUCTION, M, ef_for
 
-    print(f"HNSW (hnswlib, cosine): dim 512, M={M}, ef_construction={EF_CONSTRUCTION}, k=10, single queries; "
-          f"baseline: exact numpy search (matrix @ query, argpartition)", flush=True)
+    print(
+        f"HNSW (hnswlib, cosine): dim 512, M={M}, ef_construction={EF_CONSTRUCTION}, k=10, single queries; "
+        f"baseline: exact numpy search (matrix @ query, argpartition)",
+        flush=True,
+    )
     for n in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             where = (args.cache or Path(tmp)) / f"n{n}_M{M}_efc{EF_CONSTRUCTION}"
             data = clustered_unit_vectors(n, 512, clusters=max(50, n // 50))
             built = build(where, data)
-            print(f"  n={n:>9,}: build {built['seconds']:.0f} s{' (cached)' if built.get('cached') else ''}, "
-                  f"index memory (RSS added by the build) {built['rss_mb']:.0f} MB, file {built['file_mb']:.0f} MB "
-                  f"(vectors alone {data.nbytes / 2**20:.0f} MB); ef={ef_for(n)}", flush=True)
+            print(
+                f"  n={n:>9,}: build {built['seconds']:.0f} s{' (cached)' if built.get('cached') else ''}, "
+                f"index memory (RSS added by the build) {built['rss_mb']:.0f} MB, file {built['file_mb']:.0f} MB "
+                f"(vectors alone {data.nbytes / 2**20:.0f} MB); ef={ef_for(n)}",
+                flush=True,
+            )
             if not args.build_only:
                 measure(where, data, args.queries)
             del data
@@ -70,7 +76,7 @@ def build(where: Path, data: np.ndarray) -> dict:
     index = VectorIndex.create(where / "index.hnsw", data.shape[1], capacity=len(data))
     start = time.perf_counter()
     for s in range(0, len(data), 50_000):
-        index.add(np.arange(s, min(len(data), s + 50_000)), data[s:s + 50_000])
+        index.add(np.arange(s, min(len(data), s + 50_000)), data[s : s + 50_000])
     seconds = time.perf_counter() - start
     index.save()
     out = {"seconds": seconds, "rss_mb": _rss_mb() - rss0, "file_mb": (where / "index.hnsw").stat().st_size / 2**20}
@@ -109,8 +115,10 @@ def measure(where: Path, data: np.ndarray, n_queries: int) -> None:
         recall.append(len(set(exact.tolist()) & set(g.tolist())) / 10)
     p50, p99 = percentiles_ms(lat)
     e50, _ = percentiles_ms(exact_lat)
-    print(f"    search p50 {p50:.3f} ms, p99 {p99:.3f} ms, recall@10 {np.mean(recall):.4f} (ef={ef_for(n)}); "
-          f"exact numpy p50 {e50:.1f} ms, speed-up x{e50 / p50:.0f}")
+    print(
+        f"    search p50 {p50:.3f} ms, p99 {p99:.3f} ms, recall@10 {np.mean(recall):.4f} (ef={ef_for(n)}); "
+        f"exact numpy p50 {e50:.1f} ms, speed-up x{e50 / p50:.0f}"
+    )
 
     blocked = set(range(0, n, 3))  # a third of the library filtered out, inside the index
     flat, full, frecall = [], 0, []
@@ -125,8 +133,10 @@ def measure(where: Path, data: np.ndarray, n_queries: int) -> None:
         sims[~allowed] = -2
         frecall.append(len(set(np.argpartition(-sims, 10)[:10].tolist()) & set(ids[0].tolist())) / 10)
     f50, f99 = percentiles_ms(flat)
-    print(f"    filtered (1/3 blocked) p50 {f50:.3f} ms, p99 {f99:.3f} ms, k results none blocked {full}/100, "
-          f"recall@10 {np.mean(frecall):.4f}; unfiltered/filtered p50 x{p50 / f50:.2f}")
+    print(
+        f"    filtered (1/3 blocked) p50 {f50:.3f} ms, p99 {f99:.3f} ms, k results none blocked {full}/100, "
+        f"recall@10 {np.mean(frecall):.4f}; unfiltered/filtered p50 x{p50 / f50:.2f}"
+    )
 
     extra = clustered_unit_vectors(1000, dim, clusters=20, seed=7)
     t = time.perf_counter()
@@ -137,10 +147,13 @@ def measure(where: Path, data: np.ndarray, n_queries: int) -> None:
     index.path = copy  # save beside it: the cached index stays as built
     index.save()
     save_s = time.perf_counter() - t
-    print(f"    open: checksum {check_s:.2f} s + hnswlib load {load_s:.2f} s = {check_s + load_s:.2f} s "
-          f"(the loaded index takes {loaded_mb:.0f} MB); "
-          f"add 1,000 to the loaded index (resize, no rebuild) {add_s:.2f} s ({1000 / add_s:.0f}/s), "
-          f"save {save_s:.2f} s", flush=True)
+    print(
+        f"    open: checksum {check_s:.2f} s + hnswlib load {load_s:.2f} s = {check_s + load_s:.2f} s "
+        f"(the loaded index takes {loaded_mb:.0f} MB); "
+        f"add 1,000 to the loaded index (resize, no rebuild) {add_s:.2f} s ({1000 / add_s:.0f}/s), "
+        f"save {save_s:.2f} s",
+        flush=True,
+    )
     copy.unlink()
     copy.with_suffix(".json").unlink(missing_ok=True)
 

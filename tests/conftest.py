@@ -56,8 +56,11 @@ def pilot_dir() -> Path:
 # line is file::function (every parametrisation) or a file (every test in it).
 GUI_FIXTURES = frozenset({"qtbot", "qapp"})
 BROWSER_FIXTURES = frozenset({"chromium"})
-SLOW = frozenset(entry for line in (Path(__file__).parent / "slow_tests.txt").read_text().splitlines()
-                 if (entry := line.split("#", 1)[0].strip()))
+SLOW = frozenset(
+    entry
+    for line in (Path(__file__).parent / "slow_tests.txt").read_text().splitlines()
+    if (entry := line.split("#", 1)[0].strip())
+)
 
 
 def markers_for(nodeid: str, fixturenames) -> set[str]:

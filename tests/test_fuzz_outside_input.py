@@ -25,10 +25,12 @@ from vspectrum_app.persona.personas import PersonaError, parse_file
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
 # Any JSON document (what json.loads can give back), small.
-JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
-                    max_leaves=12)
-BIG_NUMBERS = st.sampled_from([10 ** 400, -(10 ** 400), float("inf"), float("-inf"), float("nan"), 1e308, 0, -1])
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+BIG_NUMBERS = st.sampled_from([10**400, -(10**400), float("inf"), float("-inf"), float("nan"), 1e308, 0, -1])
 
 
 def _one_line(exc: Exception) -> None:
@@ -46,7 +48,13 @@ def _mutate(doc, path: list, value):
     doc = copy.deepcopy(doc)
     node = doc
     for step in path[:-1]:
-        if isinstance(node, dict) and step in node or isinstance(node, list) and isinstance(step, int) and step < len(node):
+        if (
+            isinstance(node, dict)
+            and step in node
+            or isinstance(node, list)
+            and isinstance(step, int)
+            and step < len(node)
+        ):
             node = node[step]
         else:
             return doc
@@ -70,6 +78,7 @@ def _paths(doc, prefix=()):
 
 # -- model answers ---------------------------------------------------------------------------
 
+
 @FUZZ
 @given(st.text(max_size=300))
 def test_answer_text_is_always_classified(text):
@@ -77,14 +86,25 @@ def test_answer_text_is_always_classified(text):
     assert isinstance(paper_style(text), str)
 
 
-ISQ_KEYS = ["visual_appeal", "preference_alignment", "curiosity_stimulation", "emotional_engagement",
-            "action_desire", "value_expectation", "trait_num", "decision", "reason"]
+ISQ_KEYS = [
+    "visual_appeal",
+    "preference_alignment",
+    "curiosity_stimulation",
+    "emotional_engagement",
+    "action_desire",
+    "value_expectation",
+    "trait_num",
+    "decision",
+    "reason",
+]
 
 
 @FUZZ
-@given(st.dictionaries(st.sampled_from(ISQ_KEYS) | st.text(max_size=8), JSON | BIG_NUMBERS, max_size=9),
-       st.sampled_from(["{}", "```json\n{}\n```", "Sure! {} Hope this helps", "{{}}", "{}}"]),
-       st.integers(min_value=1, max_value=60))
+@given(
+    st.dictionaries(st.sampled_from(ISQ_KEYS) | st.text(max_size=8), JSON | BIG_NUMBERS, max_size=9),
+    st.sampled_from(["{}", "```json\n{}\n```", "Sure! {} Hope this helps", "{{}}", "{}}"]),
+    st.integers(min_value=1, max_value=60),
+)
 def test_isq_and_simple_answers_never_raise(mapping, wrapper, max_trait):
     for text in (wrapper.replace("{}", repr(mapping)), wrapper.replace("{}", json.dumps(mapping, default=str))):
         answer = parse_isq(text, max_trait)
@@ -100,6 +120,7 @@ def test_isq_free_text_never_raises(text):
 
 
 # -- files -----------------------------------------------------------------------------------
+
 
 @FUZZ
 @given(JSON, st.sampled_from(["json", "list", "chat"]), st.text(max_size=300))
@@ -121,9 +142,19 @@ VALID_EXPORT = {
     "format": FORMAT,
     "set": {"id": "ann-fuzz", "name": "fuzz", "kind": "value", "raters": 3, "config": {}},
     "items": [{"image_sha256": "a" * 64, "value": "Power", "video_url": None}],
-    "answers": [{"image_sha256": "a" * 64, "value": "Power", "annotator": "Ana", "question": "screenshot",
-                 "answer": "yes", "comment": "", "seconds": 1.5, "created_at": "2026-01-01T00:00:00+00:00",
-                 "retracted": 0}],
+    "answers": [
+        {
+            "image_sha256": "a" * 64,
+            "value": "Power",
+            "annotator": "Ana",
+            "question": "screenshot",
+            "answer": "yes",
+            "comment": "",
+            "seconds": 1.5,
+            "created_at": "2026-01-01T00:00:00+00:00",
+            "retracted": 0,
+        }
+    ],
 }
 EXPORT_PATHS = list(_paths(VALID_EXPORT))
 
@@ -159,9 +190,15 @@ CSV_CELLS = st.text(alphabet=st.sampled_from('ab1.-,"\n\r\t =+@ x:/\u00e9'), max
 
 
 @FUZZ
-@given(st.lists(st.sampled_from(["file", "feed_position", "post_date", "platform", "Video Link", "flags", "", "x"]),
-                min_size=1, max_size=6),
-       st.lists(st.lists(CSV_CELLS, max_size=7), max_size=6), st.binary(max_size=20))
+@given(
+    st.lists(
+        st.sampled_from(["file", "feed_position", "post_date", "platform", "Video Link", "flags", "", "x"]),
+        min_size=1,
+        max_size=6,
+    ),
+    st.lists(st.lists(CSV_CELLS, max_size=7), max_size=6),
+    st.binary(max_size=20),
+)
 def test_metadata_csv(scratch, header, rows, junk):
     from vspectrum_app.core import csvfile
 
@@ -177,8 +214,10 @@ def test_metadata_csv(scratch, header, rows, junk):
         assert reason.startswith("meta.csv: line ")
 
 
-SHIPPED = {p: json.loads((resources_dir() / "crawl" / "selectors" / f"{p}.json").read_text())
-           for p in ("tiktok", "youtube", "instagram")}
+SHIPPED = {
+    p: json.loads((resources_dir() / "crawl" / "selectors" / f"{p}.json").read_text())
+    for p in ("tiktok", "youtube", "instagram")
+}
 SELECTOR_PATHS = [(p, path) for p, doc in SHIPPED.items() for path in _paths(doc)]
 SELECTOR_TEXT = st.text(alphabet=st.sampled_from("[]()'\"=,>+~ .#:*-_{}a1\\|^$?"), max_size=20)
 
@@ -197,6 +236,7 @@ def test_selector_files(where, value):
 
 # -- the simulator's query strings (the page passes ?seed=&session=&inject=&start= on) ---------
 
+
 @pytest.fixture(scope="module")
 def sim(sim_catalog):
     from vspectrum_app.sim.clock import VirtualClock
@@ -206,19 +246,30 @@ def sim(sim_catalog):
         yield server
 
 
-QUERY_VALUE = st.none() | st.text(max_size=15) | st.from_regex(r"-?\d{1,30}", fullmatch=True) | st.from_regex(
-    r"((black|ad|dup|repost|login|captcha|x):\d{0,3},?){0,3}", fullmatch=True)
+QUERY_VALUE = (
+    st.none()
+    | st.text(max_size=15)
+    | st.from_regex(r"-?\d{1,30}", fullmatch=True)
+    | st.from_regex(r"((black|ad|dup|repost|login|captcha|x):\d{0,3},?){0,3}", fullmatch=True)
+)
 
 
 @FUZZ
-@given(st.fixed_dictionaries({}, optional={"seed": QUERY_VALUE, "session": QUERY_VALUE, "inject": QUERY_VALUE,
-                                           "start": QUERY_VALUE}))
+@given(
+    st.fixed_dictionaries(
+        {}, optional={"seed": QUERY_VALUE, "session": QUERY_VALUE, "inject": QUERY_VALUE, "start": QUERY_VALUE}
+    )
+)
 def test_simulator_query_strings_are_answered_or_refused(sim, body):
     import urllib.error
     import urllib.request
 
-    request = urllib.request.Request(f"{sim.url}/api/next", data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{sim.url}/api/next",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             assert "key" in json.loads(response.read())

@@ -16,10 +16,10 @@ PARTS = ("annotate", "bench", "crawl", "library", "persona", "providers")
 PUBLIC_TO_GUI = {
     "annotate": {"ops", "session", "store", "exchange", "report", "sampling"},  # jobs, the walk, answers, agreement
     "bench": {"ops", "store", "report", "trace", "intervals", "circumplex"},  # jobs, runs, scores, audit, CI, plot
-    "crawl": {"ops", "store", "browser"},                       # jobs, sessions, whether a display exists
+    "crawl": {"ops", "store", "browser"},  # jobs, sessions, whether a display exists
     "library": {"ops", "catalog", "search", "keywords", "embedder", "weights", "onnx_build"},  # jobs, reads, model
     "persona": {"ops", "store", "report", "personas", "prompts"},  # jobs, sessions, figures, persona library
-    "providers": {"ops", "config", "presets", "prices"},        # the Test job, provider settings
+    "providers": {"ops", "config", "presets", "prices"},  # the Test job, provider settings
 }
 
 
@@ -42,7 +42,9 @@ def test_every_module_of_every_part_is_public_to_the_gui_or_forbidden_to_it():
             elif not public and name not in forbidden:
                 unclassified.append(name)
     assert not both, f"public and forbidden at once: {both}"
-    assert not unclassified, (f"new modules: add them to the forbidden_modules of '{CONTRACT}' in pyproject.toml, "
-                              f"or to PUBLIC_TO_GUI here: {unclassified}")
+    assert not unclassified, (
+        f"new modules: add them to the forbidden_modules of '{CONTRACT}' in pyproject.toml, "
+        f"or to PUBLIC_TO_GUI here: {unclassified}"
+    )
     for name in forbidden:
         assert name.count(".") == 2 or name in {"vspectrum_app.cli", "vspectrum_app.__main__", "vspectrum_app.sim"}

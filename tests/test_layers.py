@@ -17,7 +17,9 @@ APP = Path(__file__).resolve().parents[1] / "vspectrum_app"
 OWNER = APP / "library"
 
 # every table the library's migrations create (its catalog and the index files' checksums)
-LIBRARY_TABLES = sorted(set(re.findall(r"CREATE TABLE (\w+)", "\n".join(schema.MIGRATIONS + index_integrity.MIGRATIONS))))
+LIBRARY_TABLES = sorted(
+    set(re.findall(r"CREATE TABLE (\w+)", "\n".join(schema.MIGRATIONS + index_integrity.MIGRATIONS)))
+)
 SQL_ON_TABLE = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+(" + "|".join(LIBRARY_TABLES) + r")\b", re.IGNORECASE)
 
 
@@ -48,15 +50,20 @@ def test_the_check_sees_sql_in_every_literal_form(tmp_path):
     app = tmp_path / "vspectrum_app"
     (app / "library").mkdir(parents=True)
     (app / "library" / "own.py").write_text('Q = "SELECT * FROM images"\n')
-    (app / "gui.py").write_text('A = ("SELECT id "\n     "FROM images")\nB = f"SELECT {x} FROM embeddings e"\n'
-                                'C = "the images from the feed"\nD = "insert into keyword_sets values (1)"\n')
+    (app / "gui.py").write_text(
+        'A = ("SELECT id "\n     "FROM images")\nB = f"SELECT {x} FROM embeddings e"\n'
+        'C = "the images from the feed"\nD = "insert into keyword_sets values (1)"\n'
+    )
     assert sql_on_library_tables(app, app / "library") == [
-        "vspectrum_app/gui.py:1: FROM images", "vspectrum_app/gui.py:3: FROM embeddings",
-        "vspectrum_app/gui.py:5: into keyword_sets"]
+        "vspectrum_app/gui.py:1: FROM images",
+        "vspectrum_app/gui.py:3: FROM embeddings",
+        "vspectrum_app/gui.py:5: into keyword_sets",
+    ]
 
 
 def test_no_sql_on_library_tables_outside_the_library():
     assert {"images", "embeddings", "clip_models", "index_files"} <= set(LIBRARY_TABLES)
     found = sql_on_library_tables()
-    assert not found, "SQL on the library's tables outside vspectrum_app/library/ (use library.catalog):\n" + \
-        "\n".join(found)
+    assert not found, "SQL on the library's tables outside vspectrum_app/library/ (use library.catalog):\n" + "\n".join(
+        found
+    )

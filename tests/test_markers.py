@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-DUMP_PLUGIN = '''
+DUMP_PLUGIN = """
 import json, os
 
 def pytest_collection_finish(session):
@@ -28,7 +28,7 @@ def pytest_collection_finish(session):
              "marks": sorted({m.name for m in item.iter_markers()})} for item in session.items]
     with open(os.environ["MARKERS_DUMP"], "w") as out:
         json.dump(rows, out)
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +39,25 @@ def collected(tmp_path_factory) -> list[dict]:
     dump = tmp / "collected.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp), str(ROOT)]), "MARKERS_DUMP": str(dump)}
     env.pop("PYTEST_ADDOPTS", None)  # the whole suite, whatever -m or -k this run was given
-    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "markers_dump",
-                           "-p", "no:cacheprovider", "tests"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=600)  # bounds a hung collection; not a speed check
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "markers_dump",
+            "-p",
+            "no:cacheprovider",
+            "tests",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # bounds a hung collection; not a speed check
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads(dump.read_text())
 
@@ -62,15 +78,21 @@ def test_every_test_that_starts_chromium_is_marked_browser(collected):
     assert missing == []
     marked = {row["id"].split("::")[0] for row in collected if "browser" in row["marks"]}
     # the suite's Chromium tests (crawler, persona sessions, selector checks) are all among them
-    assert {"tests/crawl/test_crawl_sim.py", "tests/crawl/test_adapters.py", "tests/persona/test_persona_sim.py",
-            "tests/gui/test_persona_pane.py"} <= marked
+    assert {
+        "tests/crawl/test_crawl_sim.py",
+        "tests/crawl/test_adapters.py",
+        "tests/persona/test_persona_sim.py",
+        "tests/gui/test_persona_pane.py",
+    } <= marked
 
 
 def test_every_entry_of_the_slow_list_marks_tests(collected):
     from tests.conftest import SLOW
 
-    by_entry = {entry: [row for row in collected
-                        if entry in (row["id"].split("::")[0], row["id"].split("[")[0])] for entry in SLOW}
+    by_entry = {
+        entry: [row for row in collected if entry in (row["id"].split("::")[0], row["id"].split("[")[0])]
+        for entry in SLOW
+    }
     assert [entry for entry, rows in by_entry.items() if not rows] == []  # renamed or deleted: re-measure
     assert all("slow" in row["marks"] for rows in by_entry.values() for row in rows)
 

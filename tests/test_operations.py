@@ -14,8 +14,13 @@ import pytest
 from vspectrum_app.cli import build_parser
 from vspectrum_app.core.operations import Operation, Options, from_args, to_argv
 
-OPS_MODULES = ["vspectrum_app.library.ops", "vspectrum_app.bench.ops", "vspectrum_app.persona.ops",
-               "vspectrum_app.crawl.ops", "vspectrum_app.providers.ops"]
+OPS_MODULES = [
+    "vspectrum_app.library.ops",
+    "vspectrum_app.bench.ops",
+    "vspectrum_app.persona.ops",
+    "vspectrum_app.crawl.ops",
+    "vspectrum_app.providers.ops",
+]
 GUI = Path(__file__).resolve().parents[1] / "vspectrum_app" / "gui"
 
 
@@ -86,8 +91,11 @@ def test_every_option_of_every_operation_round_trips_through_the_cli_parser(cls)
         assert _parse(params) == params, to_argv(params)
     everything = variants[0]
     for params in variants[1:]:  # all options at once (the last value of each wins)
-        changed = {f.name: getattr(params, f.name) for f in dataclasses.fields(params)
-                   if getattr(params, f.name) != getattr(variants[0], f.name)}
+        changed = {
+            f.name: getattr(params, f.name)
+            for f in dataclasses.fields(params)
+            if getattr(params, f.name) != getattr(variants[0], f.name)
+        }
         everything = dataclasses.replace(everything, **changed)
     assert _parse(everything) == everything, to_argv(everything)
 
@@ -98,8 +106,9 @@ def test_the_parser_reads_the_defaults_the_dataclass_declares():
     from vspectrum_app.persona.ops import Run as PersonaRun
 
     assert from_args(Run, build_parser().parse_args(["bench", "run"])) == Run()
-    assert from_args(PersonaRun, build_parser().parse_args(["persona", "run", "--persona", "P"])) == \
-        PersonaRun(persona=("P",))
+    assert from_args(PersonaRun, build_parser().parse_args(["persona", "run", "--persona", "P"])) == PersonaRun(
+        persona=("P",)
+    )
 
 
 def test_a_renamed_flag_breaks_the_round_trip(monkeypatch):

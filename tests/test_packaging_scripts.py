@@ -20,18 +20,22 @@ def bundle(tmp_path) -> Path:
     app = tmp_path / "ValueSpectrumStudio"
     app.mkdir()
     for name in ("vspectrum", "vspectrum-studio"):
-        (app / name).write_text(f"#!/bin/sh\necho {name} \"$@\"\n")
+        (app / name).write_text(f'#!/bin/sh\necho {name} "$@"\n')
         (app / name).chmod(0o755)
     return app
 
 
 @pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="needs dpkg-deb")
 def test_deb_installs_the_app_on_path_with_menu_entry_and_qt_dependencies(bundle, tmp_path):
-    deb = Path(subprocess.run([LINUX / "build_deb.sh", "1.2.3", bundle, tmp_path / "out"], check=True,
-                              capture_output=True, text=True).stdout.strip())
+    deb = Path(
+        subprocess.run(
+            [LINUX / "build_deb.sh", "1.2.3", bundle, tmp_path / "out"], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    )
     assert deb.name.startswith("value-spectrum-studio_1.2.3_") and deb.exists()
-    info = subprocess.run(["dpkg-deb", "-f", deb, "Version", "Depends"], check=True, capture_output=True,
-                          text=True).stdout
+    info = subprocess.run(
+        ["dpkg-deb", "-f", deb, "Version", "Depends"], check=True, capture_output=True, text=True
+    ).stdout
     assert "Version: 1.2.3" in info
     for lib in ("libxcb-cursor0", "libxkbcommon-x11-0", "libegl1"):
         assert lib in info
@@ -41,8 +45,9 @@ def test_deb_installs_the_app_on_path_with_menu_entry_and_qt_dependencies(bundle
     assert (root / "opt/value-spectrum-studio/app/vspectrum-studio").stat().st_mode & 0o111
     desktop = (root / "usr/share/applications/vspectrum-studio.desktop").read_text()
     assert "Exec=/opt/value-spectrum-studio/app/vspectrum-studio" in desktop and "Icon=vspectrum-studio" in desktop
-    assert (root / "usr/share/icons/hicolor/scalable/apps/vspectrum-studio.svg").read_bytes() == \
-        (ROOT / "resources/icons/app.svg").read_bytes()
+    assert (root / "usr/share/icons/hicolor/scalable/apps/vspectrum-studio.svg").read_bytes() == (
+        ROOT / "resources/icons/app.svg"
+    ).read_bytes()
 
 
 def _layout(bundle: Path, tmp_path: Path) -> Path:
@@ -64,10 +69,13 @@ def test_install_and_uninstall_in_a_home_keep_the_users_data(bundle, tmp_path):
     subprocess.run(["bash", unpacked / "install.sh"], check=True, env=env, capture_output=True)
     out = subprocess.run([home / ".local/bin/vspectrum", "--help"], check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "vspectrum --help"
-    assert "Exec=" + str(home / ".local/opt/value-spectrum-studio/app/vspectrum-studio") in \
-        (home / ".local/share/applications/vspectrum-studio.desktop").read_text()
-    subprocess.run(["bash", home / ".local/opt/value-spectrum-studio/uninstall.sh"], check=True, env=env,
-                   capture_output=True)
+    assert (
+        "Exec=" + str(home / ".local/opt/value-spectrum-studio/app/vspectrum-studio")
+        in (home / ".local/share/applications/vspectrum-studio.desktop").read_text()
+    )
+    subprocess.run(
+        ["bash", home / ".local/opt/value-spectrum-studio/uninstall.sh"], check=True, env=env, capture_output=True
+    )
     left = sorted(p.relative_to(home).as_posix() for p in home.rglob("*") if p.is_file() or p.is_symlink())
     assert left == [".local/share/vspectrum/workspace/catalog.sqlite"]
 

@@ -14,12 +14,14 @@ pytestmark = pytest.mark.skipif(os.name == "nt" or not os.path.exists("/proc"), 
 
 # The job child as the CLI starts it under --events: group leader first, then a long-lived
 # grandchild (in the app: Playwright's driver and Chromium), whose pid it prints.
-CHILD = ("import subprocess, sys, time\n"
-         "from vspectrum_app.core.processes import become_group_leader\n"
-         "become_group_leader()\n"
-         "g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
-         "print(g.pid, flush=True)\n"
-         "time.sleep(120)\n")
+CHILD = (
+    "import subprocess, sys, time\n"
+    "from vspectrum_app.core.processes import become_group_leader\n"
+    "become_group_leader()\n"
+    "g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+    "print(g.pid, flush=True)\n"
+    "time.sleep(120)\n"
+)
 
 
 def _alive(pid: int) -> bool:
@@ -39,8 +41,9 @@ def _gone(pid: int) -> bool:
 
 
 def test_kill_tree_ends_the_job_and_the_processes_it_started():
-    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True,
-                             env={**os.environ, "PYTHONPATH": os.getcwd()})
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()}
+    )
     grandchild = int(child.stdout.readline())
     try:
         assert _alive(grandchild)

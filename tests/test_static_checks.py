@@ -45,10 +45,18 @@ def test_packaging_scripts_take_test_material_only_from_tests_plugins():
     wrong = []
     for path in sorted((ROOT / "packaging").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
-            wrong += [f"{path.relative_to(ROOT)}: {n}" for n in names
-                      if n.split(".")[0] == "tests" and n.split(".")[:2] != ["tests", "plugins"]]
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
+            wrong += [
+                f"{path.relative_to(ROOT)}: {n}"
+                for n in names
+                if n.split(".")[0] == "tests" and n.split(".")[:2] != ["tests", "plugins"]
+            ]
     assert wrong == []
 
 
@@ -75,8 +83,14 @@ def test_mypy_passes():
 def test_mypy_is_strict_on_the_parts_others_build_on():
     # the floor: a weaker override would let `test_mypy_passes` pass on untyped code
     overrides = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
-    strict = [o for o in overrides if o.get("disallow_untyped_defs") and o.get("disallow_any_generics")
-              and o.get("warn_return_any") and o.get("strict_equality")]
+    strict = [
+        o
+        for o in overrides
+        if o.get("disallow_untyped_defs")
+        and o.get("disallow_any_generics")
+        and o.get("warn_return_any")
+        and o.get("strict_equality")
+    ]
     modules = {m for o in strict for m in o["module"]}
     for part in ("core", "library", "bench", "persona"):
         assert f"vspectrum_app.{part}.*" in modules, part

@@ -34,12 +34,16 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_wheel_lists_every_package_and_ships_the_resources(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    packages = {str(p.parent.relative_to(ROOT)).replace(os.sep, ".")
-                for p in (ROOT / "vspectrum_app").rglob("__init__.py")}
+    packages = {
+        str(p.parent.relative_to(ROOT)).replace(os.sep, ".") for p in (ROOT / "vspectrum_app").rglob("__init__.py")
+    }
     shipped = {n.rsplit("/", 1)[0].replace("/", ".") for n in names if n.endswith("/__init__.py")}
     assert packages <= shipped, f"add to [tool.setuptools] packages in pyproject.toml: {packages - shipped}"
-    resources = sorted(str(p.relative_to(ROOT / "resources")).replace(os.sep, "/")
-                       for p in (ROOT / "resources").rglob("*") if p.is_file())
+    resources = sorted(
+        str(p.relative_to(ROOT / "resources")).replace(os.sep, "/")
+        for p in (ROOT / "resources").rglob("*")
+        if p.is_file()
+    )
     assert resources and all(f"vspectrum_app/resources/{r}" in names for r in resources)
     import vspectrum_app
 
@@ -61,11 +65,17 @@ def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path, tiny_clip):
     # from outside the checkout: in it, a build's vspectrum_app.egg-info would pass for an install
     _run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel], cwd=tmp_path, env=env)
 
-    env.update(VSPECTRUM_DATA_DIR=str(tmp_path / "data"), VSPECTRUM_CONFIG_DIR=str(tmp_path / "config"),
-               VSPECTRUM_WORKSPACE=str(tmp_path / "ws"))
+    env.update(
+        VSPECTRUM_DATA_DIR=str(tmp_path / "data"),
+        VSPECTRUM_CONFIG_DIR=str(tmp_path / "config"),
+        VSPECTRUM_WORKSPACE=str(tmp_path / "ws"),
+    )
     cwd = tmp_path  # outside the checkout, so nothing can be imported from it
-    where = _run([py, "-c", "import vspectrum_app.core.paths as p; print(p.__file__); print(p.resources_dir())"],
-                 cwd=cwd, env=env).stdout.split()
+    where = _run(
+        [py, "-c", "import vspectrum_app.core.paths as p; print(p.__file__); print(p.resources_dir())"],
+        cwd=cwd,
+        env=env,
+    ).stdout.split()
     assert all(Path(w).is_relative_to(venv) for w in where), where
     assert "usage" in _run([bindir / "vspectrum", "--help"], cwd=cwd, env=env).stdout
 
@@ -73,13 +83,26 @@ def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path, tiny_clip):
     pictures.mkdir()
     for i in range(3):
         (pictures / f"p{i}.jpg").write_bytes(make_image_bytes(seed=i, color=(60 * i, 90, 200 - 50 * i)))
-    imported = json.loads(_run([bindir / "vspectrum", "library", "import", pictures, "--json"],
-                               cwd=cwd, env=env).stdout)
+    imported = json.loads(
+        _run([bindir / "vspectrum", "library", "import", pictures, "--json"], cwd=cwd, env=env).stdout
+    )
     assert imported["added"] == 3, imported
-    clip = ["--clip-model", tiny_clip.model, "--clip-config", tiny_clip.config, "--clip-checkpoint", tiny_clip.checkpoint]
+    clip = [
+        "--clip-model",
+        tiny_clip.model,
+        "--clip-config",
+        tiny_clip.config,
+        "--clip-checkpoint",
+        tiny_clip.checkpoint,
+    ]
     indexed = json.loads(_run([bindir / "vspectrum", "library", "index", "--json", *clip], cwd=cwd, env=env).stdout)
     assert indexed["embedded"] == 3, indexed
     # the shipped keyword set (a resource) answers a value search from the installed place
-    hits = json.loads(_run([bindir / "vspectrum", "library", "search", "--value", "Universalism", "-k", "2", "--json",
-                            *clip], cwd=cwd, env=env).stdout)
+    hits = json.loads(
+        _run(
+            [bindir / "vspectrum", "library", "search", "--value", "Universalism", "-k", "2", "--json", *clip],
+            cwd=cwd,
+            env=env,
+        ).stdout
+    )
     assert hits, hits

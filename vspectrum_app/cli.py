@@ -72,13 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vspectrum",
         description="Value-Spectrum Studio: measure the value preferences of vision-language models. "
-                    "Run with no command to open the app.",
+        "Run with no command to open the app.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument(WORKSPACE_FLAG, "-w", metavar="DIR",
-                        help="workspace folder (default: $VSPECTRUM_WORKSPACE or the user data folder)")
-    parser.add_argument(EVENTS_FLAG, action="store_true",
-                        help="report progress as JSON lines on stdout (used by the app's job runner)")
+    parser.add_argument(
+        WORKSPACE_FLAG,
+        "-w",
+        metavar="DIR",
+        help="workspace folder (default: $VSPECTRUM_WORKSPACE or the user data folder)",
+    )
+    parser.add_argument(
+        EVENTS_FLAG, action="store_true", help="report progress as JSON lines on stdout (used by the app's job runner)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in GROUPS:
         importlib.import_module(module).register(sub)
@@ -134,8 +139,11 @@ def _explained(exc: Exception, args: argparse.Namespace) -> Exception:
         root = Path(args.workspace).expanduser().resolve() if args.workspace else default_workspace()
         return UserError(db.explain(exc, root / "catalog.sqlite"))
     if diskspace.is_disk_full(exc):
-        return UserError(diskspace.disk_full_message(Path(getattr(exc, "filename")).parent if getattr(exc, "filename", None)
-                                                     else Path.cwd()))
+        return UserError(
+            diskspace.disk_full_message(
+                Path(getattr(exc, "filename")).parent if getattr(exc, "filename", None) else Path.cwd()
+            )
+        )
     if isinstance(exc, OSError) and exc.errno == errno.EROFS:
         return UserError(f"{exc.filename or 'the workspace'} is on a read-only disk: nothing can be changed there.")
     return exc

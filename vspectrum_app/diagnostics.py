@@ -20,16 +20,28 @@ from vspectrum_app.core.settings import default_workspace
 
 
 def diagnostics_text() -> str:
-    lines = [f"Value-Spectrum Studio {__version__}",
-             f"Python {platform.python_version()} ({sys.executable})",
-             f"Platform {platform.platform()}",
-             f"Frozen bundle: {'yes' if getattr(sys, 'frozen', False) else 'no'}",
-             "", "Folders:"]
-    for name, get in (("data", paths.data_dir), ("config", paths.config_dir), ("models", paths.models_dir),
-                      ("resources", paths.resources_dir), ("default workspace", default_workspace)):
+    lines = [
+        f"Value-Spectrum Studio {__version__}",
+        f"Python {platform.python_version()} ({sys.executable})",
+        f"Platform {platform.platform()}",
+        f"Frozen bundle: {'yes' if getattr(sys, 'frozen', False) else 'no'}",
+        "",
+        "Folders:",
+    ]
+    for name, get in (
+        ("data", paths.data_dir),
+        ("config", paths.config_dir),
+        ("models", paths.models_dir),
+        ("resources", paths.resources_dir),
+        ("default workspace", default_workspace),
+    ):
         lines.append(f"  {name}: {_safe(get)}")
-    lines += ["", "Keys:", f"  {secrets.keyring_status()[1]}",
-              f"  key file: {'present' if secrets.key_file().exists() else 'not used'} ({secrets.key_file()})"]
+    lines += [
+        "",
+        "Keys:",
+        f"  {secrets.keyring_status()[1]}",
+        f"  key file: {'present' if secrets.key_file().exists() else 'not used'} ({secrets.key_file()})",
+    ]
     lines += ["", "Providers:", *_providers()]
     lines += ["", "CLIP model:", *_clip()]
     lines += ["", f"Price table: {_safe(lambda: 'as of ' + _price_date())}"]
@@ -48,11 +60,16 @@ def _providers() -> list[str]:
     out = []
     for p in providers:
         status = _safe(lambda: secrets.key_status(p.name, p.kind))  # called at once: no late binding
-        key = (f"key set ({status.source})" if status.is_set else "no key") if isinstance(status, secrets.KeyStatus) \
+        key = (
+            (f"key set ({status.source})" if status.is_set else "no key")
+            if isinstance(status, secrets.KeyStatus)
             else status
-        out.append(f"  {p.name}: {p.kind}, {p.effective_base_url or 'default address'}, "
-                   f"models {', '.join(p.models) or 'none'}, {p.concurrency} parallel, "
-                   f"{p.requests_per_minute}/min, {key}")
+        )
+        out.append(
+            f"  {p.name}: {p.kind}, {p.effective_base_url or 'default address'}, "
+            f"models {', '.join(p.models) or 'none'}, {p.concurrency} parallel, "
+            f"{p.requests_per_minute}/min, {key}"
+        )
     return out
 
 

@@ -6,8 +6,16 @@ from vspectrum_app.annotate.agreement import category_counts, fleiss_kappa, krip
 
 # Fleiss (1971), as worked on Wikipedia's "Fleiss' kappa": 10 subjects, 14 raters, 5 categories.
 FLEISS_TABLE = [
-    [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-    [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
+    [0, 0, 0, 0, 14],
+    [0, 2, 6, 4, 2],
+    [0, 0, 3, 5, 6],
+    [0, 3, 9, 2, 0],
+    [2, 2, 8, 1, 1],
+    [7, 7, 0, 0, 0],
+    [3, 2, 6, 3, 0],
+    [2, 5, 3, 2, 2],
+    [6, 5, 2, 1, 0],
+    [0, 2, 2, 3, 7],
 ]
 
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", nominal example:
@@ -37,9 +45,9 @@ def test_hand_computed_two_raters():
 
 
 def test_degenerate_cases_are_undefined_not_nan():
-    assert fleiss_kappa([[3, 0], [3, 0]]) is None            # everyone agrees on one category
+    assert fleiss_kappa([[3, 0], [3, 0]]) is None  # everyone agrees on one category
     assert krippendorff_alpha_nominal([("yes", "yes"), ("yes", "yes")]) is None
-    assert fleiss_kappa([[1, 0], [0, 1]]) is None            # one rater per item
+    assert fleiss_kappa([[1, 0], [0, 1]]) is None  # one rater per item
     assert krippendorff_alpha_nominal([("yes",), ("no",)]) is None
     assert fleiss_kappa([]) is None
 

@@ -33,18 +33,21 @@ def _answers(workspace, set_id):
     return [(a["annotator"], a["answer"]) for a in AnnotationStore(workspace).history(set_id)]
 
 
-@pytest.mark.parametrize("field, value, expected", [
-    ("answer", "maybe", "item 2, field 'answer': expected one of yes, no, not_sure, got 'maybe'"),
-    ("answer", 5, "field 'answer': expected one of yes, no, not_sure, got 5"),
-    ("question", "why not", "field 'question': expected one of screenshot, video, representative, got 'why not'"),
-    ("question", "representative", "a value task asks screenshot or video"),
-    ("annotator", "  ", "field 'annotator': expected non-empty text"),
-    ("created_at", 5, "field 'created_at': expected text, got 5"),
-    ("created_at", "yesterday", "expected a date and time (ISO 8601), got 'yesterday'"),
-    ("retracted", "no", "field 'retracted': expected true or false, got 'no'"),
-    ("comment", "x" * 10_000_001, "field 'comment': text of at most 10,000 characters expected"),
-    ("seconds", "slow", "field 'seconds': expected a number, got 'slow'"),
-])
+@pytest.mark.parametrize(
+    "field, value, expected",
+    [
+        ("answer", "maybe", "item 2, field 'answer': expected one of yes, no, not_sure, got 'maybe'"),
+        ("answer", 5, "field 'answer': expected one of yes, no, not_sure, got 5"),
+        ("question", "why not", "field 'question': expected one of screenshot, video, representative, got 'why not'"),
+        ("question", "representative", "a value task asks screenshot or video"),
+        ("annotator", "  ", "field 'annotator': expected non-empty text"),
+        ("created_at", 5, "field 'created_at': expected text, got 5"),
+        ("created_at", "yesterday", "expected a date and time (ISO 8601), got 'yesterday'"),
+        ("retracted", "no", "field 'retracted': expected true or false, got 'no'"),
+        ("comment", "x" * 10_000_001, "field 'comment': text of at most 10,000 characters expected"),
+        ("seconds", "slow", "field 'seconds': expected a number, got 'slow'"),
+    ],
+)
 def test_a_crafted_answer_refuses_the_whole_file(workspace, export, tmp_path, field, value, expected):
     path, set_id = export
     doc = json.loads(path.read_text())
@@ -60,15 +63,24 @@ def test_a_crafted_answer_refuses_the_whole_file(workspace, export, tmp_path, fi
     assert _answers(workspace, set_id) == before  # nothing half-imported: the valid first answer is not in
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (lambda d: d["set"].update(raters="three"), "field 'set', field 'raters': expected a whole number, got 'three'"),
-    (lambda d: d.update(answers={"a": 1}), "field 'answers': expected a list, got an object"),
-    (lambda d: d.update(answers=[5]), "field 'answers', item 1: expected an object, got 5"),
-    (lambda d: d.pop("set"), "field 'set': is missing"),
-    (lambda d: d["items"][0].update(image_sha256=None), "field 'items', item 1, field 'image_sha256': expected text"),
-    (lambda d: d["answers"][0].pop("created_at"), "field 'answers', item 1, field 'created_at': is missing"),
-    (lambda d: d.update(format="other/1"), "field 'format': expected one of vspectrum-annotations/1"),
-])
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (
+            lambda d: d["set"].update(raters="three"),
+            "field 'set', field 'raters': expected a whole number, got 'three'",
+        ),
+        (lambda d: d.update(answers={"a": 1}), "field 'answers': expected a list, got an object"),
+        (lambda d: d.update(answers=[5]), "field 'answers', item 1: expected an object, got 5"),
+        (lambda d: d.pop("set"), "field 'set': is missing"),
+        (
+            lambda d: d["items"][0].update(image_sha256=None),
+            "field 'items', item 1, field 'image_sha256': expected text",
+        ),
+        (lambda d: d["answers"][0].pop("created_at"), "field 'answers', item 1, field 'created_at': is missing"),
+        (lambda d: d.update(format="other/1"), "field 'format': expected one of vspectrum-annotations/1"),
+    ],
+)
 def test_malformed_shapes_are_one_sentence_not_a_traceback(workspace, export, tmp_path, mutate, expected):
     path, set_id = export
     doc = json.loads(path.read_text())

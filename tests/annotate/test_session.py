@@ -19,8 +19,15 @@ from vspectrum_app.library.importer import add_image
 @pytest.fixture
 def pilot(workspace):
     """Four screenshots in a value set, the first with a video link (so it has two questions)."""
-    ids = [add_image(workspace, make_image_bytes(seed=300 + i), source_name=f"{i}.jpg",
-                     meta={"video_url": f"https://example.test/v/{i}"} if i == 0 else {})[0] for i in range(4)]
+    ids = [
+        add_image(
+            workspace,
+            make_image_bytes(seed=300 + i),
+            source_name=f"{i}.jpg",
+            meta={"video_url": f"https://example.test/v/{i}"} if i == 0 else {},
+        )[0]
+        for i in range(4)
+    ]
     return create_value_set(workspace, "pilot", lambda v: ids, values=["Power"], per_value=4, raters=2)
 
 
@@ -106,7 +113,8 @@ def test_review_walks_every_answered_question_and_changes_one(workspace, pilot):
     review = AnnotationSession(store, pilot, "Ana", review=True)
     assert review.position == 0 and len(review.order) == 5
     assert {(s.item["id"], s.question) for s in (review.move(0 if n == 0 else 1) for n in range(5))} == {
-        (a["item_id"], a["question"]) for a in store.current(pilot, "Ana")}
+        (a["item_id"], a["question"]) for a in store.current(pilot, "Ana")
+    }
     assert review.next_open() is None
     video = next(i for i in review.order if i["question"] == "video")
     assert review.goto(video["id"], "video") and review.current().question == "video"
@@ -155,8 +163,22 @@ def test_cli_next_and_answer_walk_the_same_order_as_the_pane(workspace, pilot, c
             break
         assert step["image"].endswith(".jpg") or step["image"].endswith(".png")
         asked.append((step["item_id"], step["question"]))
-        assert _cli(workspace, capsys, "answer", "pilot", "yes", "--annotator", "Ana", "--item",
-                    str(step["item_id"]), "--question", step["question"])[0] == 0
+        assert (
+            _cli(
+                workspace,
+                capsys,
+                "answer",
+                "pilot",
+                "yes",
+                "--annotator",
+                "Ana",
+                "--item",
+                str(step["item_id"]),
+                "--question",
+                step["question"],
+            )[0]
+            == 0
+        )
         assert len(asked) < 20
     ana = annotator_order(store.items(pilot), pilot, "Ana")
     by_item = {i: [q for j, q in expected if j == i] for i, _ in expected}
@@ -169,15 +191,18 @@ def test_cli_answer_without_item_answers_the_next_question_and_undo(workspace, p
     assert _cli(workspace, capsys, "answer", "pilot", "not_sure", "--annotator", "Ana", "--comment", "dark")[0] == 0
     current = AnnotationStore(workspace).current(pilot, "Ana")
     assert [(a["item_id"], a["question"], a["answer"], a["comment"]) for a in current] == [
-        (step["item_id"], step["question"], "not_sure", "dark")]
+        (step["item_id"], step["question"], "not_sure", "dark")
+    ]
     code, undone = _cli(workspace, capsys, "undo", "pilot", "--annotator", "Ana")
     assert code == 0 and undone["undone"]["item_id"] == step["item_id"]
     assert AnnotationStore(workspace).current(pilot, "Ana") == []
 
 
 def test_cli_refuses_bad_answers_in_one_sentence(workspace, pilot, capsys):
-    assert main(["-w", str(workspace.root), "annotate", "answer", "pilot", "yes", "--annotator", "Ana",
-                 "--item", "99999"]) != 0
+    assert (
+        main(["-w", str(workspace.root), "annotate", "answer", "pilot", "yes", "--annotator", "Ana", "--item", "99999"])
+        != 0
+    )
     err = capsys.readouterr().err
     assert "not in task set pilot" in err and "Traceback" not in err
     with pytest.raises(SystemExit):  # argparse: not one of yes / no / not_sure
@@ -191,8 +216,9 @@ def test_cli_review_lists_the_answers_in_the_review_order(workspace, pilot, caps
     _walk(AnnotationSession(store, pilot, "Ana"), answer="no")
     code, rows = _cli(workspace, capsys, "review", "pilot", "--annotator", "Ana")
     review = AnnotationSession(store, pilot, "Ana", review=True)
-    assert code == 0 and [(r["item_id"], r["question"]) for r in rows] == [(i["id"], i["question"])
-                                                                           for i in review.order]
+    assert code == 0 and [(r["item_id"], r["question"]) for r in rows] == [
+        (i["id"], i["question"]) for i in review.order
+    ]
     assert {r["answer"] for r in rows} == {"no"} and len(rows) == 5
     assert main(["-w", str(workspace.root), "annotate", "review", "pilot", "--annotator", "Ana"]) == 0
     assert "5 answers; change one with" in capsys.readouterr().out

@@ -7,7 +7,12 @@ import pytest
 from tests.plugins.library import make_image_bytes
 from vspectrum_app.annotate.exchange import export_answers, import_answers
 from vspectrum_app.annotate.report import agreed_images, filtered_scores, set_report
-from vspectrum_app.annotate.sampling import annotator_order, create_representativeness_set, create_value_set, questions_for
+from vspectrum_app.annotate.sampling import (
+    annotator_order,
+    create_representativeness_set,
+    create_value_set,
+    questions_for,
+)
 from vspectrum_app.annotate.store import AnnotationError, AnnotationStore
 from vspectrum_app.library.importer import add_image
 from vspectrum_app.library.catalog import open_workspace
@@ -23,8 +28,10 @@ def _library(ws, n=12):
 
 def test_value_set_is_seeded_and_orders_differ_per_annotator(workspace):
     ids = _library(workspace)
+
     def retrieve(value):
         return ids[:8] if value == "Power" else ids[4:]
+
     a = create_value_set(workspace, "pilot", retrieve, values=["Power", "Hedonism"], per_value=5, seed=7)
     b = create_value_set(workspace, "pilot again", retrieve, values=["Power", "Hedonism"], per_value=5, seed=7)
     store = AnnotationStore(workspace)
@@ -112,8 +119,16 @@ def test_import_keeps_answers_for_screenshots_it_lacks(tmp_path):
 
 
 def test_filtered_scores_use_only_agreed_screenshots():
-    answers = [{"target": "m", "mode": "vlm", "value": "Power", "image_sha256": f"s{i}",
-                "answer_class": "yes" if i < 3 else "no"} for i in range(6)]
+    answers = [
+        {
+            "target": "m",
+            "mode": "vlm",
+            "value": "Power",
+            "image_sha256": f"s{i}",
+            "answer_class": "yes" if i < 3 else "no",
+        }
+        for i in range(6)
+    ]
     rows = filtered_scores(answers, {"Power": {"s0", "s1", "s3"}})
     assert rows[0]["score"] == pytest.approx(50.0)
     assert rows[0]["n_filtered"] == 3 and rows[0]["score_filtered"] == pytest.approx(100 * 2 / 3)

@@ -20,14 +20,35 @@ CONCURRENCY = 4
 
 
 def _save(base_url, timeout_s):
-    ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=base_url, models=["m1"],
-                                        concurrency=CONCURRENCY, requests_per_minute=10_000, timeout_s=timeout_s,
-                                        max_retries=6))
+    ProviderStore().save(
+        ProviderConfig(
+            name="lab",
+            kind="openai-compatible",
+            base_url=base_url,
+            models=["m1"],
+            concurrency=CONCURRENCY,
+            requests_per_minute=10_000,
+            timeout_s=timeout_s,
+            max_retries=6,
+        )
+    )
 
 
 def _bench(ws, tiny_clip, *argv):
-    return main(["-w", str(ws.root), "bench", *argv, "--clip-config", tiny_clip.config,
-                 "--clip-checkpoint", tiny_clip.checkpoint] if argv[0] == "run" else ["-w", str(ws.root), "bench", *argv])
+    return main(
+        [
+            "-w",
+            str(ws.root),
+            "bench",
+            *argv,
+            "--clip-config",
+            tiny_clip.config,
+            "--clip-checkpoint",
+            tiny_clip.checkpoint,
+        ]
+        if argv[0] == "run"
+        else ["-w", str(ws.root), "bench", *argv]
+    )
 
 
 def test_breaker_counts_only_unanswered_calls_in_a_row():
@@ -60,8 +81,9 @@ def test_a_closed_port_pauses_the_run_after_a_few_attempts(indexed_workspace, ti
     assert run["status"] == "stopped" and run["done"] == 0
 
 
-def test_a_server_slower_than_the_timeout_is_not_sent_each_call_six_times(indexed_workspace, tiny_clip,
-                                                                            monkeypatch, capsys):
+def test_a_server_slower_than_the_timeout_is_not_sent_each_call_six_times(
+    indexed_workspace, tiny_clip, monkeypatch, capsys
+):
     server = FakeVLMServer(answer=reddish, latency_s=1.5).start()
     try:
         _save(server.openai_base_url, timeout_s=0.3)

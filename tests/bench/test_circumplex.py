@@ -57,8 +57,15 @@ def test_contrast_interval_is_agresti_caffo_for_two_values():
 
 
 def test_higher_order_axes_from_counts():
-    counts = {"Self-Direction": (40, 50), "Stimulation": (30, 50), "Security": (10, 50), "Conformity": (10, 50),
-              "Tradition": (25, 50), "Universalism": (45, 50), "Benevolence": (45, 50)}
+    counts = {
+        "Self-Direction": (40, 50),
+        "Stimulation": (30, 50),
+        "Security": (10, 50),
+        "Conformity": (10, 50),
+        "Tradition": (25, 50),
+        "Universalism": (45, 50),
+        "Benevolence": (45, 50),
+    }
     axes = higher_order_axes(counts)
     assert axes["openness_minus_conservation"]["estimate"] == pytest.approx(100 * (0.7 - 0.3))
     assert axes["transcendence_minus_enhancement"] is None  # no Achievement or Power answers
@@ -67,11 +74,32 @@ def test_higher_order_axes_from_counts():
 
 
 def test_circumplex_of_a_scored_run():
-    rates = {"Self-Direction": 45, "Stimulation": 44, "Hedonism": 35, "Achievement": 25, "Power": 10,
-             "Security": 5, "Conformity": 5, "Tradition": 6, "Benevolence": 25, "Universalism": 36}
-    answers = [{"target": "m:a", "mode": "vlm", "value": v, "image_sha256": f"{v}{i}", "answer_class":
-                "yes" if i < k else "no", "answer1": ""} for v, k in rates.items() for i in range(50)]
+    rates = {
+        "Self-Direction": 45,
+        "Stimulation": 44,
+        "Hedonism": 35,
+        "Achievement": 25,
+        "Power": 10,
+        "Security": 5,
+        "Conformity": 5,
+        "Tradition": 6,
+        "Benevolence": 25,
+        "Universalism": 36,
+    }
+    answers = [
+        {
+            "target": "m:a",
+            "mode": "vlm",
+            "value": v,
+            "image_sha256": f"{v}{i}",
+            "answer_class": "yes" if i < k else "no",
+            "answer1": "",
+        }
+        for v, k in rates.items()
+        for i in range(50)
+    ]
     [c] = circumplex(score_answers(answers))
     assert c["fit"]["peak_region"] == "Openness to change" and c["fit"]["r2"] > 0.8
     assert c["axes"]["openness_minus_conservation"]["estimate"] == pytest.approx(
-        100 * ((45 + 44) / 100 - (5 + 5 + 6) / 150))
+        100 * ((45 + 44) / 100 - (5 + 5 + 6) / 150)
+    )

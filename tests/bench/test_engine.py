@@ -44,15 +44,37 @@ def server():
 
 def _provider(server, name="lab", kind="openai-compatible", **kw):
     base = server.openai_base_url if kind != "anthropic" else server.url
-    config = ProviderConfig(name=name, kind=kind, base_url=base, models=["m1"], concurrency=4,
-                            requests_per_minute=10_000, timeout_s=2.0, max_retries=4, **kw)
+    config = ProviderConfig(
+        name=name,
+        kind=kind,
+        base_url=base,
+        models=["m1"],
+        concurrency=4,
+        requests_per_minute=10_000,
+        timeout_s=2.0,
+        max_retries=4,
+        **kw,
+    )
     ProviderStore().save(config)
     return config
 
 
 def _run(ws, tiny_clip, *extra, values=VALUES, k=1):
-    args = ["-w", str(ws.root), "bench", "run", "--values", *values, "--k", str(k),
-            "--clip-config", tiny_clip.config, "--clip-checkpoint", tiny_clip.checkpoint, *extra]
+    args = [
+        "-w",
+        str(ws.root),
+        "bench",
+        "run",
+        "--values",
+        *values,
+        "--k",
+        str(k),
+        "--clip-config",
+        tiny_clip.config,
+        "--clip-checkpoint",
+        tiny_clip.checkpoint,
+        *extra,
+    ]
     return main(args)
 
 
@@ -105,8 +127,22 @@ def test_provider_with_bare_model_names_and_index_hash(indexed_workspace, tiny_c
     _provider(server, name="lab")
     _provider(server, name="good", kind="anthropic")
     # the syntax; a ':' inside a bare name stays part of it (Ollama tags); PROVIDER:MODEL still works
-    assert _run(indexed_workspace, tiny_clip, "--provider", "lab", "--model", "m1", "--model", "llama3:8b",
-                "--model", "good:m1", values=["Power"]) == 0
+    assert (
+        _run(
+            indexed_workspace,
+            tiny_clip,
+            "--provider",
+            "lab",
+            "--model",
+            "m1",
+            "--model",
+            "llama3:8b",
+            "--model",
+            "good:m1",
+            values=["Power"],
+        )
+        == 0
+    )
     manifest = RunStore(indexed_workspace).manifest(RunStore(indexed_workspace).runs()[-1]["id"])
     assert manifest["targets"] == ["lab:m1", "lab:llama3:8b", "good:m1"]
     assert {(r.model, r.api) for r in server.log} == {("m1", "openai"), ("llama3:8b", "openai"), ("m1", "anthropic")}
@@ -115,13 +151,17 @@ def test_provider_with_bare_model_names_and_index_hash(indexed_workspace, tiny_c
     # the manifest names the index content: the same for an unchanged index, another one after an import
     assert len(manifest["index_hash"]) == 64
     assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"]) == 0
-    assert RunStore(indexed_workspace).manifest(RunStore(indexed_workspace).runs()[-1]["id"])["index_hash"] \
+    assert (
+        RunStore(indexed_workspace).manifest(RunStore(indexed_workspace).runs()[-1]["id"])["index_hash"]
         == manifest["index_hash"]
+    )
     add_image(indexed_workspace, make_image_bytes(seed=999), source_name="new.jpg")
     build_index(indexed_workspace, tiny_clip)
     assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"]) == 0
-    assert RunStore(indexed_workspace).manifest(RunStore(indexed_workspace).runs()[-1]["id"])["index_hash"] \
+    assert (
+        RunStore(indexed_workspace).manifest(RunStore(indexed_workspace).runs()[-1]["id"])["index_hash"]
         != manifest["index_hash"]
+    )
 
 
 def test_repeated_run_sends_nothing_and_fresh_does(indexed_workspace, tiny_clip, server, monkeypatch):
@@ -152,13 +192,15 @@ def test_faults_are_retried_and_refusals_recorded(indexed_workspace, tiny_clip, 
     faults = [r.fault for r in server.log if r.fault]
     assert faults == ["429", "500", "timeout", "drop", "malformed", "refusal"]
     retry_after = [r for r in server.log if r.fault == "429"][0]
-    following = server.log[server.log.index(retry_after) + 1:]
+    following = server.log[server.log.index(retry_after) + 1 :]
     # the same request was not sent again before its Retry-After elapsed
     same = [r for r in following if r.body == retry_after.body][0]
     assert same.time - retry_after.time >= 0.2
 
 
-def test_rejected_key_stops_that_provider_with_a_clear_message(indexed_workspace, tiny_clip, server, monkeypatch, capsys):
+def test_rejected_key_stops_that_provider_with_a_clear_message(
+    indexed_workspace, tiny_clip, server, monkeypatch, capsys
+):
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", "sk-wrong-key-0000000000")
     monkeypatch.setenv("VSPECTRUM_API_KEY_GOOD", VALID_KEY)
     _provider(server, name="lab")
@@ -206,8 +248,20 @@ def test_dry_run_estimates_without_sending(indexed_workspace, tiny_clip, server,
 def test_modality_comparison(indexed_workspace, tiny_clip, server, monkeypatch):
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     _provider(server)
-    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--describe-with", "lab:describer",
-                "--text-model", "lab:textonly", values=["Power"]) == 0
+    assert (
+        _run(
+            indexed_workspace,
+            tiny_clip,
+            "--model",
+            "lab:m1",
+            "--describe-with",
+            "lab:describer",
+            "--text-model",
+            "lab:textonly",
+            values=["Power"],
+        )
+        == 0
+    )
     run_id = RunStore(indexed_workspace).runs()[-1]["id"]
     report = run_report(indexed_workspace, run_id)
     arms = {(s["target"], s["mode"]) for s in report["scores"]}
@@ -225,9 +279,26 @@ def test_kill_9_then_resume_loses_and_repeats_nothing(indexed_workspace, tiny_cl
         _provider(server)
         env = {**os.environ, "VSPECTRUM_API_KEY_LAB": VALID_KEY}
         indexed_workspace.close()
-        cmd = [sys.executable, "-m", "vspectrum_app", "--events", "-w", str(indexed_workspace.root), "bench", "run",
-               "--model", "lab:m1", "--values", *VALUES, "--k", "1", "--clip-config", tiny_clip.config,
-               "--clip-checkpoint", tiny_clip.checkpoint]
+        cmd = [
+            sys.executable,
+            "-m",
+            "vspectrum_app",
+            "--events",
+            "-w",
+            str(indexed_workspace.root),
+            "bench",
+            "run",
+            "--model",
+            "lab:m1",
+            "--values",
+            *VALUES,
+            "--k",
+            "1",
+            "--clip-config",
+            tiny_clip.config,
+            "--clip-checkpoint",
+            tiny_clip.checkpoint,
+        ]
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
         answers = 0
         for line in proc.stdout:
@@ -244,10 +315,17 @@ def test_kill_9_then_resume_loses_and_repeats_nothing(indexed_workspace, tiny_cl
         # done marks are written in batches; what must survive is every answered call
         calls_before_kill = ws.db.execute("SELECT COUNT(*) FROM bench_calls").fetchone()[0]
         assert 3 * 6 <= calls_before_kill < 60
-        finished_before = {_signature_of_logged(json.loads(r[0])) for r in ws.db.execute("SELECT request_json FROM bench_calls")}
+        finished_before = {
+            _signature_of_logged(json.loads(r[0])) for r in ws.db.execute("SELECT request_json FROM bench_calls")
+        }
         sent_before = len(server.log)
-        resumed = subprocess.run([sys.executable, "-m", "vspectrum_app", "-w", str(ws.root), "bench", "resume", run_id],
-                                 capture_output=True, text=True, env=env, cwd=ROOT)
+        resumed = subprocess.run(
+            [sys.executable, "-m", "vspectrum_app", "-w", str(ws.root), "bench", "resume", run_id],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )
         assert resumed.returncode == 0, resumed.stderr
         assert RunStore(ws).runs()[-1]["done"] == 20
         # Nothing finished before the kill was sent again (only calls in flight at the kill
@@ -343,8 +421,24 @@ def test_tokens_per_minute_with_a_simulated_clock():
 def test_keys_and_providers_from_the_cli(memory_keyring, server, monkeypatch, capsys):
     import io
 
-    assert main(["providers", "add", "lab", "--kind", "openai-compatible", "--base-url", server.openai_base_url,
-                 "--model", "m1", "--rpm", "30"]) == 0
+    assert (
+        main(
+            [
+                "providers",
+                "add",
+                "lab",
+                "--kind",
+                "openai-compatible",
+                "--base-url",
+                server.openai_base_url,
+                "--model",
+                "m1",
+                "--rpm",
+                "30",
+            ]
+        )
+        == 0
+    )
     monkeypatch.setattr("sys.stdin", io.StringIO("sk-wrong-key-1234567890\n"))
     assert main(["keys", "set", "lab"]) == 0
     assert memory_keyring.store[("vspectrum", "lab")] == "sk-wrong-key-1234567890"

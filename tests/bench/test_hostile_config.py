@@ -21,14 +21,20 @@ def _write(name, doc):
 GOOD = {"name": "lab", "kind": "openai-compatible", "base_url": "http://127.0.0.1:9/v1", "models": ["m1"]}
 
 
-@pytest.mark.parametrize("providers, says", [
-    ([{**GOOD, "concurrency": "four"}], "field 'providers', item 1, field 'concurrency': expected a whole number, got 'four'"),
-    ([{**GOOD, "models": "m1"}], "field 'models': expected a list, got 'm1'"),
-    ([{**GOOD, "kind": "openia"}], "field 'kind': expected one of openai, anthropic, gemini, openai-compatible"),
-    ([{**GOOD, "price_input_per_mtok": -1}], "field 'price_input_per_mtok': expected a number at least 0, got -1"),
-    ([GOOD, 5], "item 2: expected an object, got 5"),
-    ({"lab": GOOD}, "field 'providers': expected a list, got an object"),
-])
+@pytest.mark.parametrize(
+    "providers, says",
+    [
+        (
+            [{**GOOD, "concurrency": "four"}],
+            "field 'providers', item 1, field 'concurrency': expected a whole number, got 'four'",
+        ),
+        ([{**GOOD, "models": "m1"}], "field 'models': expected a list, got 'm1'"),
+        ([{**GOOD, "kind": "openia"}], "field 'kind': expected one of openai, anthropic, gemini, openai-compatible"),
+        ([{**GOOD, "price_input_per_mtok": -1}], "field 'price_input_per_mtok': expected a number at least 0, got -1"),
+        ([GOOD, 5], "item 2: expected an object, got 5"),
+        ({"lab": GOOD}, "field 'providers': expected a list, got an object"),
+    ],
+)
 def test_a_wrong_providers_file_names_the_field(providers, says, capsys):
     path = _write("providers.json", {"providers": providers})
     with pytest.raises(ProviderError) as err:
@@ -44,13 +50,16 @@ def test_unknown_provider_fields_from_a_newer_version_are_ignored():
     assert ProviderStore().all() == [ProviderConfig(**GOOD)]
 
 
-@pytest.mark.parametrize("doc, says", [
-    ({"crawl_delay_s": "slow"}, "field 'crawl_delay_s': expected a number, got 'slow'"),
-    ({"recent_workspaces": "/tmp/x"}, "field 'recent_workspaces': expected a list"),
-    ({"clip_model": 5}, "field 'clip_model': expected text, got 5"),
-    ("[1]", "expected an object, got a list"),
-    ("{", "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "doc, says",
+    [
+        ({"crawl_delay_s": "slow"}, "field 'crawl_delay_s': expected a number, got 'slow'"),
+        ({"recent_workspaces": "/tmp/x"}, "field 'recent_workspaces': expected a list"),
+        ({"clip_model": 5}, "field 'clip_model': expected text, got 5"),
+        ("[1]", "expected an object, got a list"),
+        ("{", "not valid JSON"),
+    ],
+)
 def test_a_wrong_settings_file_names_the_field(doc, says):
     _write("settings.json", doc)
     with pytest.raises(SettingsError) as err:

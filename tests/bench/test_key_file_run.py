@@ -16,8 +16,16 @@ from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
 def test_key_file_key_stays_in_the_key_file(indexed_workspace, tiny_clip, vlm_server, no_keyring, capfd, caplog):
     caplog.set_level(logging.DEBUG)
-    ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=vlm_server.openai_base_url,
-                                        models=["m1"], requests_per_minute=10_000, max_retries=2))
+    ProviderStore().save(
+        ProviderConfig(
+            name="lab",
+            kind="openai-compatible",
+            base_url=vlm_server.openai_base_url,
+            models=["m1"],
+            requests_per_minute=10_000,
+            max_retries=2,
+        )
+    )
     secrets.set_key("lab", VALID_KEY, store="file")
     ws = str(indexed_workspace.root)
     clip = ["--clip-config", tiny_clip.config, "--clip-checkpoint", tiny_clip.checkpoint]

@@ -18,45 +18,73 @@ def test_every_pilot_answer(pilot_dir):
             cls = classify_answer(answer)
             got[cls] += 1
             expected = {"yes": "yes", "no": "no", "subjective": "unparsed", "inconclusive": "unparsed"}.get(
-                answer.strip(" .").lower(), "refusal")
+                answer.strip(" .").lower(), "refusal"
+            )
             assert cls == expected, answer
     assert seen == 202
     assert got == Counter({"yes": 169, "no": 26, "unparsed": 5, "refusal": 2})
 
 
-@pytest.mark.parametrize("answer, expected", [
-    ("eyes", "unparsed"),
-    ("Yes and no", "unparsed"),
-    ("**No.**", "no"),
-    ("__Yes__", "yes"),
-    ("I don't have personal preferences, but yes", "yes"),
-    ("As an AI, I don't have personal preferences.", "refusal"),
-    ("I'm sorry, I can't assist with that request.", "refusal"),
-    ("Yes! The colours are lovely.", "yes"),
-    ("No. It feels staged.", "no"),
-    ("I like it, yes.", "yes"),
-    ("Maybe", "unparsed"),
-    ("", "unparsed"),
-    ("Sí", "yes"), ("Oui.", "yes"), ("Ja", "yes"), ("Nein.", "no"), ("Non", "no"),
-    ("是", "yes"), ("是的，我喜欢", "yes"), ("不", "no"), ("不喜欢", "no"), ("はい", "yes"), ("Да", "yes"), ("Нет", "no"),
-])
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        ("eyes", "unparsed"),
+        ("Yes and no", "unparsed"),
+        ("**No.**", "no"),
+        ("__Yes__", "yes"),
+        ("I don't have personal preferences, but yes", "yes"),
+        ("As an AI, I don't have personal preferences.", "refusal"),
+        ("I'm sorry, I can't assist with that request.", "refusal"),
+        ("Yes! The colours are lovely.", "yes"),
+        ("No. It feels staged.", "no"),
+        ("I like it, yes.", "yes"),
+        ("Maybe", "unparsed"),
+        ("", "unparsed"),
+        ("Sí", "yes"),
+        ("Oui.", "yes"),
+        ("Ja", "yes"),
+        ("Nein.", "no"),
+        ("Non", "no"),
+        ("是", "yes"),
+        ("是的，我喜欢", "yes"),
+        ("不", "no"),
+        ("不喜欢", "no"),
+        ("はい", "yes"),
+        ("Да", "yes"),
+        ("Нет", "no"),
+    ],
+)
 def test_hard_cases(answer, expected):
     assert classify_answer(answer) == expected
 
 
-@pytest.mark.parametrize("answer, expected", [
-    # negated or hedged: neither answer (the old rule read "sure" as a yes)
-    ("Not sure", "unparsed"), ("I'm not sure.", "unparsed"), ("Not sure, maybe", "unparsed"),
-    ("Yes, maybe", "unparsed"), ("Perhaps.", "unparsed"),
-    # declining to have a preference
-    ("I'm an AI and cannot have preferences", "refusal"), ("I don't have the ability to like things", "refusal"),
-    ("As a language model, I have no taste of my own.", "refusal"),
-    ("Sorry, no.", "no"), ("Sì", "yes"), ("Sì, mi piace.", "yes"),
-    ("不是", "no"), ("不好", "no"), ("不喜欢", "no"), ("我不喜欢这个", "no"),
-    # the pipeline failed, not the model
-    ("I cannot see any image.", "no_image"), ("No image was attached to your message.", "no_image"),
-    ("The image failed to load, so I can't say.", "no_image"), ("I'm sorry, but I can't view the image.", "no_image"),
-])
+@pytest.mark.parametrize(
+    "answer, expected",
+    [
+        # negated or hedged: neither answer (the old rule read "sure" as a yes)
+        ("Not sure", "unparsed"),
+        ("I'm not sure.", "unparsed"),
+        ("Not sure, maybe", "unparsed"),
+        ("Yes, maybe", "unparsed"),
+        ("Perhaps.", "unparsed"),
+        # declining to have a preference
+        ("I'm an AI and cannot have preferences", "refusal"),
+        ("I don't have the ability to like things", "refusal"),
+        ("As a language model, I have no taste of my own.", "refusal"),
+        ("Sorry, no.", "no"),
+        ("Sì", "yes"),
+        ("Sì, mi piace.", "yes"),
+        ("不是", "no"),
+        ("不好", "no"),
+        ("不喜欢", "no"),
+        ("我不喜欢这个", "no"),
+        # the pipeline failed, not the model
+        ("I cannot see any image.", "no_image"),
+        ("No image was attached to your message.", "no_image"),
+        ("The image failed to load, so I can't say.", "no_image"),
+        ("I'm sorry, but I can't view the image.", "no_image"),
+    ],
+)
 def test_issue_13_answers(answer, expected):
     assert classify_answer(answer) == expected
 

@@ -54,10 +54,14 @@ def test_estimate_prices_each_model_from_the_table():
     store.save(ProviderConfig(name="oa", kind="openai"))
     store.save(ProviderConfig(name="lab", kind="openai-compatible", base_url="https://lab.example.test/v1"))
     item = {"mode": "vlm", "image_sha256": "x", "image_id": 1, "value": "Power", "keyword": "wealth"}
-    items = [{**item, "target": "oa:gpt-4o"}, {**item, "target": "oa:gpt-4o-mini"},
-             {**item, "target": "lab:mystery-vl"}]
-    request = SimpleNamespace(describe_with=None, values=["Power"], k=1,
-                              keyword_set=SimpleNamespace(keywords=lambda value: ["wealth"]))
+    items = [
+        {**item, "target": "oa:gpt-4o"},
+        {**item, "target": "oa:gpt-4o-mini"},
+        {**item, "target": "lab:mystery-vl"},
+    ]
+    request = SimpleNamespace(
+        describe_with=None, values=["Power"], k=1, keyword_set=SimpleNamespace(keywords=lambda value: ["wealth"])
+    )
     est = estimate(items, request, store)
     assert est.per_provider["oa"]["cost_usd"] == pytest.approx(0.0080325 + 0.00048195)
     assert est.cost_usd == pytest.approx(0.0080325 + 0.00048195)

@@ -56,8 +56,19 @@ def test_no_image_is_an_error_that_resume_asks_again(indexed_workspace, tiny_cli
 def _old_run(ws, answers: list[tuple[str, str]]) -> str:
     """A run classified by an older parser: manifest without a parser version, stored classes."""
     store = RunStore(ws)
-    items = [{"target": "lab:m1", "mode": "vlm", "value": "Power", "keyword": "k", "rank": i, "image_id": i,
-              "image_sha256": f"sha{i}", "repeat": 0} for i in range(len(answers))]
+    items = [
+        {
+            "target": "lab:m1",
+            "mode": "vlm",
+            "value": "Power",
+            "keyword": "k",
+            "rank": i,
+            "image_id": i,
+            "image_sha256": f"sha{i}",
+            "repeat": 0,
+        }
+        for i in range(len(answers))
+    ]
     run_id = store.create_run({"seed": 0}, items)
     manifest = store.manifest(run_id)
     del manifest["parser_version"]
@@ -72,13 +83,20 @@ def test_new_runs_record_the_parser_version(workspace):
     store = RunStore(workspace)
     run_id = store.create_run({"seed": 0}, [])
     assert store.manifest(run_id)["parser_version"] == PARSER_VERSION
-    assert run_report(workspace, run_id)["parser"] == {"run": PARSER_VERSION, "current": PARSER_VERSION,
-                                                       "stale": False}
+    assert run_report(workspace, run_id)["parser"] == {"run": PARSER_VERSION, "current": PARSER_VERSION, "stale": False}
 
 
 def test_reclassify_lists_and_applies_changes(workspace, capsys):
-    run_id = _old_run(workspace, [("Not sure", "yes"), ("Yes.", "yes"), ("Sorry, no.", "refusal"),
-                                  ("I cannot see any image.", "refusal"), ("No", "no")])
+    run_id = _old_run(
+        workspace,
+        [
+            ("Not sure", "yes"),
+            ("Yes.", "yes"),
+            ("Sorry, no.", "refusal"),
+            ("I cannot see any image.", "refusal"),
+            ("No", "no"),
+        ],
+    )
     report = run_report(workspace, run_id)
     assert report["parser"]["stale"] and report["parser"]["run"] == 1
     assert "reclassify" in to_table(report) and parser_warning([report])
@@ -90,8 +108,11 @@ def test_reclassify_lists_and_applies_changes(workspace, capsys):
     assert RunStore(workspace).items(run_id)[0]["answer_class"] == "yes"  # nothing written
     assert main(["-w", ws, "bench", "reclassify", run_id, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert [(c["old"], c["new"]) for c in result["changes"]] == [("yes", "unparsed"), ("refusal", "no"),
-                                                                 ("refusal", "no_image")]
+    assert [(c["old"], c["new"]) for c in result["changes"]] == [
+        ("yes", "unparsed"),
+        ("refusal", "no"),
+        ("refusal", "no_image"),
+    ]
     store = RunStore(workspace)
     manifest = store.manifest(run_id)
     assert manifest["parser_version"] == PARSER_VERSION and manifest["reclassified"][0]["changed"] == 3
@@ -118,46 +139,98 @@ def test_mixed_parser_versions_are_flagged(workspace):
 
 
 def test_paper_style_switch_and_counts_in_every_table(workspace, capsys):
-    run_id = _old_run(workspace, [("Yes.", "yes"), ("eyes", "unparsed"), ("No", "no"),
-                                  ("I'm sorry, I can't help", "refusal")])
+    run_id = _old_run(
+        workspace, [("Yes.", "yes"), ("eyes", "unparsed"), ("No", "no"), ("I'm sorry, I can't help", "refusal")]
+    )
     RunStore(workspace).reclassify(run_id)
     ws = str(workspace.root)
     assert main(["-w", ws, "bench", "report", run_id, "--format", "csv"]) == 0
     ours = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))[0]
     assert {k: ours[k] for k in ("rule", "n", "yes", "no", "refusal", "unparsed", "no_image", "score")} == {
-        "rule": "ours", "n": "4", "yes": "1", "no": "1", "refusal": "1", "unparsed": "1", "no_image": "0",
-        "score": "50.0"}
+        "rule": "ours",
+        "n": "4",
+        "yes": "1",
+        "no": "1",
+        "refusal": "1",
+        "unparsed": "1",
+        "no_image": "0",
+        "score": "50.0",
+    }
     assert main(["-w", ws, "bench", "report", run_id, "--format", "csv", "--paper-style"]) == 0
     paper = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))[0]
     assert {k: paper[k] for k in ("rule", "n", "yes", "no", "refusal", "unparsed", "score")} == {
-        "rule": "paper", "n": "4", "yes": "2", "no": "2", "refusal": "0", "unparsed": "0", "score": "50.0"}
+        "rule": "paper",
+        "n": "4",
+        "yes": "2",
+        "no": "2",
+        "refusal": "0",
+        "unparsed": "0",
+        "score": "50.0",
+    }
     assert main(["-w", ws, "bench", "report", run_id, "--paper-style"]) == 0
     table = capsys.readouterr().out
     assert "paper-style score = 100 x (answers containing 'yes'" in table
     assert "n  yes   no  ref  unp" in table and "Wilson" in table
-    assert to_csv(run_report(workspace, run_id)).splitlines()[0].startswith("run_id,target,mode,value,n,yes,no,refusal,unparsed")
+    assert (
+        to_csv(run_report(workspace, run_id))
+        .splitlines()[0]
+        .startswith("run_id,target,mode,value,n,yes,no,refusal,unparsed")
+    )
 
 
 def test_comparisons_csv_from_the_cli(workspace, capsys):
     store = RunStore(workspace)
-    items = [{"target": t, "mode": "vlm", "value": "Power", "keyword": "k", "rank": i, "image_id": i,
-              "image_sha256": f"sha{i}", "repeat": 0} for t in ("lab:a", "lab:b") for i in range(50)]
+    items = [
+        {
+            "target": t,
+            "mode": "vlm",
+            "value": "Power",
+            "keyword": "k",
+            "rank": i,
+            "image_id": i,
+            "image_sha256": f"sha{i}",
+            "repeat": 0,
+        }
+        for t in ("lab:a", "lab:b")
+        for i in range(50)
+    ]
     run_id = store.create_run({"seed": 0}, items)
     rows = store.items(run_id, status=None)
     # 50/50 against 46/50: the 4 disagreements on shared images give exact McNemar p = 0.125
-    store.finish_items([(r["id"], "no" if r["target"] == "lab:b" and r["rank"] < 4 else "yes",
-                         ["No" if r["target"] == "lab:b" and r["rank"] < 4 else "Yes"]) for r in rows])
+    store.finish_items(
+        [
+            (
+                r["id"],
+                "no" if r["target"] == "lab:b" and r["rank"] < 4 else "yes",
+                ["No" if r["target"] == "lab:b" and r["rank"] < 4 else "Yes"],
+            )
+            for r in rows
+        ]
+    )
     assert main(["-w", str(workspace.root), "bench", "report", run_id, "--comparisons", "--format", "csv"]) == 0
     [row] = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert (row["a"], row["b"], row["pairs"], row["only_a_yes"], row["only_b_yes"]) == ("lab:a", "lab:b", "50", "4", "0")
+    assert (row["a"], row["b"], row["pairs"], row["only_a_yes"], row["only_b_yes"]) == (
+        "lab:a",
+        "lab:b",
+        "50",
+        "4",
+        "0",
+    )
     assert float(row["p"]) == pytest.approx(0.125) and row["within_noise"] == "True"
     assert main(["-w", str(workspace.root), "bench", "report", run_id]) == 0
     assert "1 of 1 value x model pairs: no difference at Holm p < 0.05" in capsys.readouterr().out
 
 
 def _cell(value, score, low, high, mode="vlm", target="m"):
-    return {"run_id": "r", "target": target, "mode": mode, "value": value, "score": score, "ci_low": low,
-            "ci_high": high}
+    return {
+        "run_id": "r",
+        "target": target,
+        "mode": mode,
+        "value": value,
+        "score": score,
+        "ci_low": low,
+        "ci_high": high,
+    }
 
 
 def test_fig6_value_means_worked_example():
@@ -166,12 +239,17 @@ def test_fig6_value_means_worked_example():
     cells are another figure, and a value whose cells all lack a score keeps its place, empty."""
     from vspectrum_app.bench.report import value_means
 
-    scores = [_cell("Power", 80.0, 70.0, 88.0, target="a"), _cell("Power", 40.0, 30.0, 52.0, target="b"),
-              _cell("Power", None, None, None, target="c"),                       # no clear answer at all
-              _cell("Hedonism", 50.0, 40.0, 60.0, target="a"), _cell("Hedonism", 70.0, None, None, target="b"),
-              _cell("Achievement", 10.0, 5.0, 20.0, mode="text"),
-              _cell("Security", None, None, None),
-              _cell("Universalism", 100.0, 92.9, 100.0, target="a"), _cell("Universalism", 0.0, 0.0, 7.1, target="b")]
+    scores = [
+        _cell("Power", 80.0, 70.0, 88.0, target="a"),
+        _cell("Power", 40.0, 30.0, 52.0, target="b"),
+        _cell("Power", None, None, None, target="c"),  # no clear answer at all
+        _cell("Hedonism", 50.0, 40.0, 60.0, target="a"),
+        _cell("Hedonism", 70.0, None, None, target="b"),
+        _cell("Achievement", 10.0, 5.0, 20.0, mode="text"),
+        _cell("Security", None, None, None),
+        _cell("Universalism", 100.0, 92.9, 100.0, target="a"),
+        _cell("Universalism", 0.0, 0.0, 7.1, target="b"),
+    ]
     rows = {r["value"]: r for r in value_means(scores)}
     assert list(rows) == ["Universalism", "Power", "Hedonism", "Security"]  # the order of SCHWARTZ_VALUES
     assert rows["Power"] == {"value": "Power", "models": 2, "mean": 60.0, "ci_low": 50.0, "ci_high": 70.0}

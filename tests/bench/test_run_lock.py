@@ -24,15 +24,32 @@ def start_bench_run(indexed_workspace, tiny_clip, monkeypatch):
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     root = indexed_workspace.root
     indexed_workspace.close()
-    cmd = [sys.executable, "-m", "vspectrum_app", "--events", "-w", str(root), "bench", "run",
-           "--model", "lab:m1", "--values", *VALUES, "--k", "1", "--clip-config", tiny_clip.config,
-           "--clip-checkpoint", tiny_clip.checkpoint]
-    return root, subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                  env=dict(os.environ), cwd=ROOT)
+    cmd = [
+        sys.executable,
+        "-m",
+        "vspectrum_app",
+        "--events",
+        "-w",
+        str(root),
+        "bench",
+        "run",
+        "--model",
+        "lab:m1",
+        "--values",
+        *VALUES,
+        "--k",
+        "1",
+        "--clip-config",
+        tiny_clip.config,
+        "--clip-checkpoint",
+        tiny_clip.checkpoint,
+    ]
+    return root, subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=dict(os.environ), cwd=ROOT
+    )
 
 
-def test_second_resume_of_a_running_run_is_refused_and_sends_nothing(indexed_workspace, tiny_clip, monkeypatch,
-                                                                      capsys):
+def test_second_resume_of_a_running_run_is_refused_and_sends_nothing(indexed_workspace, tiny_clip, monkeypatch, capsys):
     server = FakeVLMServer(answer=reddish, latency_s=0.05).start()
     # The second resume is pointed at its own server: requests the frozen child had already put
     # on the wire may still reach the first one, so only an empty second log proves "nothing sent".

@@ -45,8 +45,9 @@ def test_repointed_provider_does_not_return_the_old_servers_answers(indexed_work
         sent = len(yes_server.log)
         assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"]) == 0
         assert len(yes_server.log) > sent and {r.api for r in yes_server.log[sent:]} == {"anthropic"}
-        logged = json.loads(indexed_workspace.db.execute(
-            "SELECT request_json FROM bench_calls ORDER BY id DESC LIMIT 1").fetchone()[0])
+        logged = json.loads(
+            indexed_workspace.db.execute("SELECT request_json FROM bench_calls ORDER BY id DESC LIMIT 1").fetchone()[0]
+        )
         assert logged["kind"] == "anthropic" and logged["base_url"] == yes_server.url
     finally:
         yes_server.stop()
@@ -54,8 +55,9 @@ def test_repointed_provider_does_not_return_the_old_servers_answers(indexed_work
 
 
 @pytest.mark.parametrize("blocked_turn", [2, 3])
-def test_policy_block_on_a_later_question_keeps_the_first_answer(indexed_workspace, tiny_clip, server, monkeypatch,
-                                                                 blocked_turn):
+def test_policy_block_on_a_later_question_keeps_the_first_answer(
+    indexed_workspace, tiny_clip, server, monkeypatch, blocked_turn
+):
     """Item 12: a content-policy block (HTTP 400) on "why" or "describe" keeps answer 1."""
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     _provider(server)
@@ -73,7 +75,8 @@ def test_policy_block_on_a_later_question_keeps_the_first_answer(indexed_workspa
 
 
 def test_text_arm_uses_the_edited_like_question_and_no_description_is_no_refusal(
-        indexed_workspace, tiny_clip, server, monkeypatch, tmp_path):
+    indexed_workspace, tiny_clip, server, monkeypatch, tmp_path
+):
     """Item 9: one source of truth for the question; a describer's refusal is "no description"."""
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     _provider(server)
@@ -91,10 +94,27 @@ def test_text_arm_uses_the_edited_like_question_and_no_description_is_no_refusal
 
     server.fault_rule = describer_refuses_some
     original = server.answer
-    server.answer = lambda r: ("I'm sorry, I can't describe this image." if r.model == "describer"
-                               and r.image in refused_images else original(r))
-    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--describe-with", "lab:describer",
-                "--text-model", "lab:textonly", "--prompts", str(prompts), values=["Power"]) == 0
+    server.answer = lambda r: (
+        "I'm sorry, I can't describe this image."
+        if r.model == "describer" and r.image in refused_images
+        else original(r)
+    )
+    assert (
+        _run(
+            indexed_workspace,
+            tiny_clip,
+            "--model",
+            "lab:m1",
+            "--describe-with",
+            "lab:describer",
+            "--text-model",
+            "lab:textonly",
+            "--prompts",
+            str(prompts),
+            values=["Power"],
+        )
+        == 0
+    )
     run_id = _last_run(indexed_workspace)
     text_calls = [r for r in server.log if r.model == "textonly" and r.turn == 1]
     assert text_calls and all(r.question.endswith("\n\n" + edited) for r in text_calls)
@@ -107,8 +127,11 @@ def test_text_arm_uses_the_edited_like_question_and_no_description_is_no_refusal
     assert all(i["mode"] == "text" for i in items if i["answer_class"] == "no_description")
     assert not any(i["answer_class"] == "refusal" for i in items)
     # the text models were never asked about an image without a description
-    assert all("A coloured picture." in r.question for r in server.log if r.model in ("m1", "textonly")
-               and r.image is None and r.turn == 1)
+    assert all(
+        "A coloured picture." in r.question
+        for r in server.log
+        if r.model in ("m1", "textonly") and r.image is None and r.turn == 1
+    )
     described = [i for i in items if i["mode"] == "text" and i["image_sha256"] not in undescribed]
     assert len(described) == 2 * (10 - len(undescribed)) and all(i["answer_class"] == "no" for i in described)
     report = run_report(indexed_workspace, run_id)
@@ -116,8 +139,9 @@ def test_text_arm_uses_the_edited_like_question_and_no_description_is_no_refusal
     assert text_score["n"] == 10 - len(undescribed) and text_score["refusal"] == 0  # left out, not refused
     rows = {(r["target"], r["value"]): r for r in report["modality"]}
     row = rows[("lab:m1", "Power")]
-    assert row["no_description"] == len([i for i in items if i["target"] == "lab:m1" and i["mode"] == "text"
-                                         and i["answer_class"] == "no_description"])
+    assert row["no_description"] == len(
+        [i for i in items if i["target"] == "lab:m1" and i["mode"] == "text" and i["answer_class"] == "no_description"]
+    )
     assert row["pairs"] == 10 - row["no_description"]
     # reddish says yes to red images with the image and no from text: all discordant pairs are b
     assert row["c"] == 0 and row["b"] == round(row["image_score"] * row["pairs"] / 100)
@@ -127,9 +151,11 @@ def test_a_bad_prompts_file_is_one_clear_error(indexed_workspace, tiny_clip, ser
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     _provider(server)
     prompts = tmp_path / "prompts.json"
-    for doc, message in [({"text_only": "Described: {description}. Like it?"}, "must contain {description} and {question}"),
-                         ({"lkie": "x"}, "'lkie': is not a known field"),
-                         ({"text_only": "{description} {question} {x}"}, "uses {x}, which is not a field")]:
+    for doc, message in [
+        ({"text_only": "Described: {description}. Like it?"}, "must contain {description} and {question}"),
+        ({"lkie": "x"}, "'lkie': is not a known field"),
+        ({"text_only": "{description} {question} {x}"}, "uses {x}, which is not a field"),
+    ]:
         prompts.write_text(json.dumps(doc))
         assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--prompts", str(prompts)) != 0
         err = capsys.readouterr().err
@@ -150,20 +176,34 @@ def test_mcnemar_and_holm_against_worked_examples():
 
 def test_pairs_exclude_undecided_and_undescribed_items():
     def item(mode, kw, cls):
-        return {"target": "p:m", "mode": mode, "value": "Power", "keyword": kw, "image_sha256": kw, "repeat": 0,
-                "answer_class": cls}
+        return {
+            "target": "p:m",
+            "mode": mode,
+            "value": "Power",
+            "keyword": kw,
+            "image_sha256": kw,
+            "repeat": 0,
+            "answer_class": cls,
+        }
 
-    answers = [item("vlm", "a", "yes"), item("text", "a", "no"),
-               item("vlm", "b", "yes"), item("text", "b", "no_description"),
-               item("vlm", "c", "refusal"), item("text", "c", "yes"),
-               item("vlm", "d", "no"), item("text", "d", "no")]
+    answers = [
+        item("vlm", "a", "yes"),
+        item("text", "a", "no"),
+        item("vlm", "b", "yes"),
+        item("text", "b", "no_description"),
+        item("vlm", "c", "refusal"),
+        item("text", "c", "yes"),
+        item("vlm", "d", "no"),
+        item("text", "d", "no"),
+    ]
     (row,) = modality_comparison(answers)
     assert (row["pairs"], row["b"], row["c"], row["both_no"], row["no_description"]) == (2, 1, 0, 1, 1)
     assert row["image_score"] == 50 and row["text_score"] == 0 and row["p"] == 1.0
 
 
 def test_retrieval_shortfall_is_said_before_sending_recorded_and_strict_refuses(
-        indexed_workspace, tiny_clip, server, monkeypatch, capsys):
+    indexed_workspace, tiny_clip, server, monkeypatch, capsys
+):
     """Item 11: too few images for 10 keywords x k: the counts per keyword come first."""
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     _provider(server)
@@ -189,8 +229,9 @@ def test_retrieval_shortfall_is_said_before_sending_recorded_and_strict_refuses(
     assert RunStore(indexed_workspace).manifest(_last_run(indexed_workspace))["shortfall"] == {}
 
 
-def test_export_lists_every_call_behind_a_run_even_cached_ones(indexed_workspace, tiny_clip, server, monkeypatch,
-                                                                tmp_path, capsys):
+def test_export_lists_every_call_behind_a_run_even_cached_ones(
+    indexed_workspace, tiny_clip, server, monkeypatch, tmp_path, capsys
+):
     """Item 16: ``bench export RUN --answers FILE``, CSV (formulas neutralised) or JSONL."""
     import csv
 
@@ -199,7 +240,7 @@ def test_export_lists_every_call_behind_a_run_even_cached_ones(indexed_workspace
 
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     _provider(server)
-    server.answer = lambda r: "=HYPERLINK(\"x\")" if r.question.startswith("Why") else reddish(r)
+    server.answer = lambda r: '=HYPERLINK("x")' if r.question.startswith("Why") else reddish(r)
     args = ["--model", "lab:m1", "--describe-with", "lab:describer", "--temperature", "0.5"]
     assert _run(indexed_workspace, tiny_clip, *args, values=["Power"]) == 0
     sent = len(server.log)
@@ -234,7 +275,7 @@ def test_export_lists_every_call_behind_a_run_even_cached_ones(indexed_workspace
         body = list(reader)
     assert len(body) == len(rows)
     why = [r[CALL_COLUMNS.index("response_text")] for r in body if r[CALL_COLUMNS.index("turn")] == "2"]
-    assert why and all(w == "'=HYPERLINK(\"x\")" for w in why)
+    assert why and all(w == '\'=HYPERLINK("x")' for w in why)
     assert main([*ws_arg, "bench", "export", run_id, "--answers", str(tmp_path / "calls.xlsx")]) == 1
     assert "give a file ending in .csv or .jsonl" in capsys.readouterr().err
 
@@ -245,15 +286,16 @@ def test_export_lists_every_call_behind_a_run_even_cached_ones(indexed_workspace
     assert yes and all(c["answer_class"] == "yes" and c["answer"] == "Yes." for c in yes)
     assert len(yes) == sum(i["answer_class"] == "yes" for i in vlm_items)
     c = cell[0]
-    assert c["why"] == "=HYPERLINK(\"x\")" and c["describe"] == "A coloured picture."
+    assert c["why"] == '=HYPERLINK("x")' and c["describe"] == "A coloured picture."
     assert c["thumbnail"].endswith(".jpg") and [t["turn"] for t in c["turns"]] == [1, 2, 3]
     assert c["latency_s"] > 0
     text_cell = answers_behind_cell(indexed_workspace, run_id, "lab:m1", "Power", mode="text")
     assert [t["turn"] for t in text_cell[0]["turns"]] == [0, 1, 2]
 
 
-def test_acquiescence_probe_asks_the_reversed_question_on_a_sample(indexed_workspace, tiny_clip, server, monkeypatch,
-                                                                   tmp_path):
+def test_acquiescence_probe_asks_the_reversed_question_on_a_sample(
+    indexed_workspace, tiny_clip, server, monkeypatch, tmp_path
+):
     """Item 14b: opt-in; the reversed text is editable and recorded; consistency and yes-to-both."""
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     _provider(server)
@@ -261,8 +303,20 @@ def test_acquiescence_probe_asks_the_reversed_question_on_a_sample(indexed_works
     server.answer = lambda r: "Yes." if r.question.startswith("Do you hate") else reddish(r)
     prompts = tmp_path / "prompts.json"
     prompts.write_text(json.dumps({"reversed": "Do you hate this image? Yes or no."}))
-    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--acquiescence-probe", "0.3",
-                "--prompts", str(prompts), values=["Power", "Hedonism"]) == 0
+    assert (
+        _run(
+            indexed_workspace,
+            tiny_clip,
+            "--model",
+            "lab:m1",
+            "--acquiescence-probe",
+            "0.3",
+            "--prompts",
+            str(prompts),
+            values=["Power", "Hedonism"],
+        )
+        == 0
+    )
     run_id = _last_run(indexed_workspace)
     manifest = RunStore(indexed_workspace).manifest(run_id)
     assert manifest["acquiescence_probe"] == 0.3 and manifest["prompts"]["reversed"].startswith("Do you hate")
@@ -294,14 +348,28 @@ def test_wilson_interval_against_worked_examples():
     assert wilson(0, 0) is None
 
 
-def test_policy_block_on_why_in_the_text_arm_keeps_the_first_answer(indexed_workspace, tiny_clip, server,
-                                                                    monkeypatch):
+def test_policy_block_on_why_in_the_text_arm_keeps_the_first_answer(indexed_workspace, tiny_clip, server, monkeypatch):
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     _provider(server)
     server.fault_rule = lambda req: ("policy",) if req.model == "textonly" and req.turn == 2 else None
-    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--describe-with", "lab:describer",
-                "--text-model", "lab:textonly", values=["Power"]) == 0
-    items = [i for i in RunStore(indexed_workspace).items(_last_run(indexed_workspace), status=None)
-             if i["target"] == "lab:textonly"]
+    assert (
+        _run(
+            indexed_workspace,
+            tiny_clip,
+            "--model",
+            "lab:m1",
+            "--describe-with",
+            "lab:describer",
+            "--text-model",
+            "lab:textonly",
+            values=["Power"],
+        )
+        == 0
+    )
+    items = [
+        i
+        for i in RunStore(indexed_workspace).items(_last_run(indexed_workspace), status=None)
+        if i["target"] == "lab:textonly"
+    ]
     assert len(items) == 10 and all(i["status"] == "done" and i["answer_class"] == "no" for i in items)
     assert all(i["answer2"] is None and i["answer3"] == "A coloured picture." for i in items)

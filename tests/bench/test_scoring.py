@@ -7,21 +7,38 @@ import pytest
 from scipy.stats import binomtest
 from scipy.stats import t as student_t
 
-from vspectrum_app.bench.intervals import (clustered_wilson, design_effect, holm, mcnemar_exact, t_quantile_975,
-                                           wilson_interval)
+from vspectrum_app.bench.intervals import (
+    clustered_wilson,
+    design_effect,
+    holm,
+    mcnemar_exact,
+    t_quantile_975,
+    wilson_interval,
+)
 from vspectrum_app.bench.scoring import model_summary, paired_comparisons, paired_test, score_answers, value_summary
 
 
 def _answers(target, value, classes, mode="vlm", texts=None):
-    return [{"target": target, "mode": mode, "value": value, "image_sha256": f"{value}-{i}", "keyword": "k",
-             "answer_class": c, "answer1": (texts[i] if texts else c.capitalize())}
-            for i, c in enumerate(classes)]
+    return [
+        {
+            "target": target,
+            "mode": mode,
+            "value": value,
+            "image_sha256": f"{value}-{i}",
+            "keyword": "k",
+            "answer_class": c,
+            "answer1": (texts[i] if texts else c.capitalize()),
+        }
+        for i, c in enumerate(classes)
+    ]
 
 
 def test_scores_on_a_known_table():
-    answers = (_answers("m:a", "Power", ["yes"] * 30 + ["no"] * 10 + ["refusal"] * 5 + ["unparsed"] * 5)
-               + _answers("m:a", "Hedonism", ["yes"] * 45 + ["no"] * 5)
-               + _answers("m:b", "Power", ["yes"] * 10 + ["no"] * 40))
+    answers = (
+        _answers("m:a", "Power", ["yes"] * 30 + ["no"] * 10 + ["refusal"] * 5 + ["unparsed"] * 5)
+        + _answers("m:a", "Hedonism", ["yes"] * 45 + ["no"] * 5)
+        + _answers("m:b", "Power", ["yes"] * 10 + ["no"] * 40)
+    )
     scores = {(s.target, s.value): s for s in score_answers(answers)}
     power = scores[("m:a", "Power")]
     assert (power.n, power.yes, power.no, power.refusal, power.unparsed) == (50, 30, 10, 5, 5)
@@ -53,7 +70,7 @@ def test_fifty_of_fifty_has_an_honest_interval():
     0.025 ** (1 / 50) = 92.9 %, and Wilson's is z^2-based: n / (n + z^2) = 92.87 %."""
     s = score_answers(_answers("m:a", "Power", ["yes"] * 50))[0]
     assert s.ci_high == 100.0
-    assert s.ci_low == pytest.approx(100 * 50 / (50 + 1.959963984540054 ** 2))
+    assert s.ci_low == pytest.approx(100 * 50 / (50 + 1.959963984540054**2))
     assert s.ci_low == pytest.approx(100 * 0.025 ** (1 / 50), abs=0.1)
     none = score_answers(_answers("m:a", "Power", ["no"] * 50))[0]
     assert none.ci_low == 0.0 and none.ci_high == pytest.approx(100 - s.ci_low)
@@ -77,7 +94,10 @@ def test_repeats_of_an_image_are_one_cluster():
     lo, hi = clustered_wilson(alike)
     # = Wilson on 6 of 10 images with z = t(0.975, 9 df) (scipy), by the textbook formula
     z, p, n = student_t.ppf(0.975, 9), 0.6, 10
-    centre, half = (p + z * z / (2 * n)) / (1 + z * z / n), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    centre, half = (
+        (p + z * z / (2 * n)) / (1 + z * z / n),
+        z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n),
+    )
     assert (lo, hi) == pytest.approx((100 * (centre - half), 100 * (centre + half)), abs=0.01)
     # repeats that vary like independent answers: no inflation (design effect 1)
     assert design_effect([(1, 1)] * 20) == 1.0

@@ -37,4 +37,6 @@ def test_no_keyring_says_so_and_falls_back(monkeypatch):
 
 def test_redact():
     assert "sk-secret123" not in secrets.redact("bad key sk-secret123 here", "sk-secret123")
-    assert secrets.redact("Incorrect API key provided: sk-proj-ABCDEFGHIJ123") == "Incorrect API key provided: [redacted]"
+    assert (
+        secrets.redact("Incorrect API key provided: sk-proj-ABCDEFGHIJ123") == "Incorrect API key provided: [redacted]"
+    )

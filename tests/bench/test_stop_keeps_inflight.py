@@ -33,9 +33,18 @@ def test_first_sigint_stores_the_answers_in_flight(indexed_workspace, tiny_clip,
     server = FakeVLMServer(answer=gated).start()
     child = None
     try:
-        ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=server.openai_base_url,
-                                            models=["m1"], concurrency=4, requests_per_minute=10_000,
-                                            timeout_s=GENEROUS_S, max_retries=2))
+        ProviderStore().save(
+            ProviderConfig(
+                name="lab",
+                kind="openai-compatible",
+                base_url=server.openai_base_url,
+                models=["m1"],
+                concurrency=4,
+                requests_per_minute=10_000,
+                timeout_s=GENEROUS_S,
+                max_retries=2,
+            )
+        )
         root, child = start_bench_run(indexed_workspace, tiny_clip, monkeypatch)
         deadline = time.monotonic() + GENEROUS_S
         while len(server.log) < 5 and time.monotonic() < deadline:  # calls now waiting at the server
@@ -53,8 +62,9 @@ def test_first_sigint_stores_the_answers_in_flight(indexed_workspace, tiny_clip,
         from vspectrum_app.library.catalog import open_workspace
 
         with open_workspace(root) as ws:
-            stored = {_signature_of_logged(json.loads(r[0]))
-                      for r in ws.db.execute("SELECT request_json FROM bench_calls")}
+            stored = {
+                _signature_of_logged(json.loads(r[0])) for r in ws.db.execute("SELECT request_json FROM bench_calls")
+            }
             run_id = RunStore(ws).runs()[-1]["id"]
         assert received <= stored  # every answer that was on its way is kept
         before = len(server.log)

@@ -69,8 +69,19 @@ def _one_item_run(workspace) -> str:
     sha = workspace.db.execute("SELECT sha256 FROM images WHERE id = ?", (image_id,)).fetchone()[0]
     return RunStore(workspace).create_run(
         {"prompts": PromptSet().to_json(), "params": Params().to_json(), "targets_label": ["fakelab:m1"]},
-        [{"target": "fakelab:m1", "mode": "vlm", "value": "Power", "keyword": "money", "rank": 1,
-          "image_id": image_id, "image_sha256": sha, "repeat": 0}])
+        [
+            {
+                "target": "fakelab:m1",
+                "mode": "vlm",
+                "value": "Power",
+                "keyword": "money",
+                "rank": 1,
+                "image_id": image_id,
+                "image_sha256": sha,
+                "repeat": 0,
+            }
+        ],
+    )
 
 
 def test_a_retry_wait_is_an_event_with_its_cause(workspace, monkeypatch):
@@ -78,8 +89,9 @@ def test_a_retry_wait_is_an_event_with_its_cause(workspace, monkeypatch):
     monkeypatch.setenv("VSPECTRUM_API_KEY_FAKELAB", VALID_KEY)
     server = FakeVLMServer().start()
     try:
-        ProviderStore().save(ProviderConfig(name="fakelab", kind="openai-compatible", base_url=server.openai_base_url,
-                                            models=["m1"]))
+        ProviderStore().save(
+            ProviderConfig(name="fakelab", kind="openai-compatible", base_url=server.openai_base_url, models=["m1"])
+        )
         server.inject(("429", 1))
         reporter = RecordingReporter()
         outcome = RunEngine(workspace, _one_item_run(workspace), reporter).execute()
@@ -97,8 +109,15 @@ def test_run_emits_a_waiting_event_naming_the_limit(workspace, monkeypatch):
     monkeypatch.setenv("VSPECTRUM_API_KEY_FAKELAB", VALID_KEY)
     server = FakeVLMServer().start()
     try:
-        ProviderStore().save(ProviderConfig(name="fakelab", kind="openai-compatible", base_url=server.openai_base_url,
-                                            models=["m1"], requests_per_minute=2))
+        ProviderStore().save(
+            ProviderConfig(
+                name="fakelab",
+                kind="openai-compatible",
+                base_url=server.openai_base_url,
+                models=["m1"],
+                requests_per_minute=2,
+            )
+        )
         run_id = _one_item_run(workspace)
         clock = SimulatedClock()
         original = RateLimiter.__init__
@@ -114,8 +133,9 @@ def test_run_emits_a_waiting_event_naming_the_limit(workspace, monkeypatch):
         server.stop()
     assert outcome.status == "done" and outcome.sent == 3
     waiting = reporter.of_type("waiting")
-    assert [(w["provider"], w["cause"], w["limit"], w["seconds"]) for w in waiting] == \
-        [("fakelab", "requests", "2/min", 60.2)]
+    assert [(w["provider"], w["cause"], w["limit"], w["seconds"]) for w in waiting] == [
+        ("fakelab", "requests", "2/min", 60.2)
+    ]
     assert waiting[0]["message"] == "waiting for the rate limit of fakelab: 2/min, next call in 60 s"
     status = reporter.of_type("run_status")[-1]
     assert (status["items_done"], status["items_total"], status["calls_sent"], status["calls_left"]) == (1, 1, 3, 0)

@@ -42,8 +42,9 @@ GENEROUS_S = 60  # a hung child, not a slow machine, is what this bound catches
 @pytest.mark.parametrize("round_", range(LOOPS))
 def test_sigterm_storm_while_events_stream_exits_cleanly(tmp_path, round_):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path / "events.jsonl")], env=env,
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(tmp_path / "events.jsonl")], env=env, stdout=subprocess.PIPE, text=True
+    )
     assert child.stdout.readline().strip() == "ready"
     deadline = time.monotonic() + GENEROUS_S
     while child.poll() is None and time.monotonic() < deadline:

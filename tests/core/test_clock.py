@@ -27,6 +27,9 @@ def test_no_store_keeps_its_own_clock():
     import vspectrum_app
 
     root = Path(vspectrum_app.__file__).parent
-    offenders = [str(p.relative_to(root)) for p in root.rglob("*.py")
-                 if p.name != "clock.py" and re.search(r"def _?now\(\)|datetime\.now\(", p.read_text(encoding="utf-8"))]
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if p.name != "clock.py" and re.search(r"def _?now\(\)|datetime\.now\(", p.read_text(encoding="utf-8"))
+    ]
     assert offenders == []

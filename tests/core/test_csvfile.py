@@ -9,8 +9,20 @@ import pytest
 from vspectrum_app.core.csvfile import neutralise, to_text
 
 
-@pytest.mark.parametrize("cell", ['=HYPERLINK("http://evil.test","x")', "=cmd|' /C calc'!A0", "+A1", "-2+3+cmd|x",
-                                  "@SUM(A1)", "\tX", "\rY", "-", "+"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '=HYPERLINK("http://evil.test","x")',
+        "=cmd|' /C calc'!A0",
+        "+A1",
+        "-2+3+cmd|x",
+        "@SUM(A1)",
+        "\tX",
+        "\rY",
+        "-",
+        "+",
+    ],
+)
 def test_formula_like_text_is_neutralised(cell):
     assert neutralise(cell) == "'" + cell
 

@@ -22,10 +22,21 @@ def _sample(cls):
         if f.name == "t":
             continue
         hint = str(f.type)
-        values[f.name] = (7 if hint.startswith("int") else 2.5 if hint.startswith("float")
-                          else True if hint.startswith("bool") else ["a", "b"] if hint.startswith("list")
-                          else {"x": 1} if hint.startswith("dict") else {"n": [1, 2]} if hint == "Any"
-                          else f"{f.name}-text")
+        values[f.name] = (
+            7
+            if hint.startswith("int")
+            else 2.5
+            if hint.startswith("float")
+            else True
+            if hint.startswith("bool")
+            else ["a", "b"]
+            if hint.startswith("list")
+            else {"x": 1}
+            if hint.startswith("dict")
+            else {"n": [1, 2]}
+            if hint == "Any"
+            else f"{f.name}-text"
+        )
     return cls(t=1700000000.125, **values)
 
 
@@ -41,8 +52,19 @@ def test_the_reporter_writes_what_decode_reads(tmp_path):
     out = (tmp_path / "events.jsonl").open("w")
     r = JsonLinesReporter(out)
     r.progress(3, 10, "images")
-    r.emit("answer", run_id="r1", item_id=4, target="lab:m", mode="vlm", value="power", keyword="boss",
-           image_id=9, answer_class="yes", answer="Yes.", reason="nice")
+    r.emit(
+        "answer",
+        run_id="r1",
+        item_id=4,
+        target="lab:m",
+        mode="vlm",
+        value="power",
+        keyword="boss",
+        image_id=9,
+        answer_class="yes",
+        answer="Yes.",
+        reason="nice",
+    )
     r.emit("result", data={"n": 1})
     out.close()
     got = [events.decode(line) for line in (tmp_path / "events.jsonl").read_text().splitlines()]
@@ -57,15 +79,21 @@ def test_an_emitter_that_drifts_from_its_event_type_fails_in_the_child(tmp_path)
         r.emit("run_created", run_id="r1", itemz=3)  # a renamed field
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("", events.Output), ("3 images imported", events.Output),
-    ('{"type": "progress", "done": 1', events.Garbled),          # cut off by a crash
-    ("[1, 2]", events.Output), ('{"no": "type"}', events.Garbled), ("{}", events.Garbled),
-    ('{"type": 5}', events.Garbled),
-    ('{"type": "progress", "done": "many"}', events.Garbled),    # a field of the wrong type
-    ('{"type": "answer", "target": "a:b"}', events.Garbled),     # required fields missing
-    ('{"type": "from_the_future", "x": 1}', events.Unknown),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("", events.Output),
+        ("3 images imported", events.Output),
+        ('{"type": "progress", "done": 1', events.Garbled),  # cut off by a crash
+        ("[1, 2]", events.Output),
+        ('{"no": "type"}', events.Garbled),
+        ("{}", events.Garbled),
+        ('{"type": 5}', events.Garbled),
+        ('{"type": "progress", "done": "many"}', events.Garbled),  # a field of the wrong type
+        ('{"type": "answer", "target": "a:b"}', events.Garbled),  # required fields missing
+        ('{"type": "from_the_future", "x": 1}', events.Unknown),
+    ],
+)
 def test_lines_that_are_not_known_events_decode_to_a_fallback(line, expected):
     assert isinstance(events.decode(line), expected)
 

@@ -21,8 +21,13 @@ with locks.hold(sys.argv[1], "bench-run", "R1"):
 
 
 def test_a_live_holder_is_named_and_a_dead_one_is_stale(tmp_path):
-    child = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path)], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(tmp_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     try:
         assert child.stdout.readline().strip() == "held"
         holder = locks.lock_holder(tmp_path, "bench-run", "R1")
@@ -48,8 +53,9 @@ def test_a_second_crawl_on_the_same_browser_profile_is_refused_before_anything_i
     from vspectrum_app.crawl.store import CrawlStore
 
     profile = tmp_path / "profiles" / "sim-tiktok"
-    crawler = Crawler(workspace, CrawlConfig(platform="sim", skin="tiktok", count=1, headless=True,
-                                             profile=str(profile)))
+    crawler = Crawler(
+        workspace, CrawlConfig(platform="sim", skin="tiktok", count=1, headless=True, profile=str(profile))
+    )
     with locks.hold(profile.parent, CRAWL_LOCK, profile.name):  # as a crawl running in another window would
         with pytest.raises(locks.RunLockedError, match="browser profile"):
             crawler.run()

@@ -25,8 +25,9 @@ def browser_page(chromium):
     from vspectrum_app.crawl.browser import LAUNCH_ARGS, VIEWPORT, is_root
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True,
-                                     args=LAUNCH_ARGS + (["--no-sandbox"] if is_root() else []))
+        browser = pw.chromium.launch(
+            executable_path=chromium, headless=True, args=LAUNCH_ARGS + (["--no-sandbox"] if is_root() else [])
+        )
         page = browser.new_page(viewport=VIEWPORT)
         yield page
         browser.close()
@@ -34,8 +35,12 @@ def browser_page(chromium):
 
 def open_saved(page, url: str, file: str):
     page.unroute("**/*")
-    page.route("**/*", lambda route: route.fulfill(body=(PAGES / file).read_text(), content_type="text/html")
-               if route.request.url == url else route.abort())
+    page.route(
+        "**/*",
+        lambda route: route.fulfill(body=(PAGES / file).read_text(), content_type="text/html")
+        if route.request.url == url
+        else route.abort(),
+    )
     page.goto(url)
 
 
@@ -44,7 +49,7 @@ def test_tiktok_adapter_reads_the_visible_item_and_dates_it_from_the_id(browser_
     info = Adapter.load("tiktok").read(browser_page, now=NOW)
     assert info.link == "https://www.tiktok.com/@dance.daily/video/7372881110429617413"
     assert (info.author, info.caption) == ("dance.daily", "learn this in 10 seconds #dance")
-    assert info.post_date == "2025-05-23"          # "5-23" shown: this year
+    assert info.post_date == "2025-05-23"  # "5-23" shown: this year
     assert not info.flags["ad"] and not info.flags["login_wall"]  # the ad label is on the next item
     assert info.box == {"x": 0, "y": 0, "width": 405, "height": 720}
 
@@ -69,14 +74,45 @@ def test_instagram_adapter_reads_hrefs_and_datetime_and_sees_the_login_wall(brow
 
 @pytest.mark.usefixtures("chromium")
 def test_check_command_reports_matching_and_missing_selectors(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "vspectrum_app", "-w", str(tmp_path / "ws"), "crawl", "check",
-                          "--platform", "tiktok", "--html", str(PAGES / "youtube_shorts.html")],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vspectrum_app",
+            "-w",
+            str(tmp_path / "ws"),
+            "crawl",
+            "check",
+            "--platform",
+            "tiktok",
+            "--html",
+            str(PAGES / "youtube_shorts.html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stderr
     assert "--    0  [data-e2e=recommend-list-item-container]" in out.stdout  # wrong site: nothing matches
-    ok = subprocess.run([sys.executable, "-m", "vspectrum_app", "-w", str(tmp_path / "ws"), "--events", "crawl",
-                         "check", "--platform", "youtube", "--html", str(PAGES / "youtube_shorts.html")],
-                        capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vspectrum_app",
+            "-w",
+            str(tmp_path / "ws"),
+            "--events",
+            "crawl",
+            "check",
+            "--platform",
+            "youtube",
+            "--html",
+            str(PAGES / "youtube_shorts.html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     result = [json.loads(line) for line in ok.stdout.splitlines() if '"result"' in line][0]["data"]
     assert result["selectors"]["ytd-reel-video-renderer[is-active]"] == 1
     assert result["item"]["author"] == "CookingWithAna"
@@ -91,15 +127,18 @@ def test_selector_files_in_the_user_folder_override_the_shipped_ones(monkeypatch
     assert Adapter.load("tiktok").spec["item"] == "div.new-feed-item"
 
 
-@pytest.mark.parametrize("raw, platform, video_id, expected", [
-    ("2024-05-14", "tiktok", None, "2024-05-14"),
-    ("3d ago", "tiktok", None, "2025-05-29"),
-    ("2w", "instagram", None, "2025-05-18"),
-    ("5h ago", "youtube", None, "2025-06-01"),
-    ("Mar 3, 2025", "youtube", None, "2025-03-03"),
-    (None, "tiktok", "7372881110429617413", "2024-05-25"),
-    ("yesterday-ish", "youtube", None, None),
-])
+@pytest.mark.parametrize(
+    "raw, platform, video_id, expected",
+    [
+        ("2024-05-14", "tiktok", None, "2024-05-14"),
+        ("3d ago", "tiktok", None, "2025-05-29"),
+        ("2w", "instagram", None, "2025-05-18"),
+        ("5h ago", "youtube", None, "2025-06-01"),
+        ("Mar 3, 2025", "youtube", None, "2025-03-03"),
+        (None, "tiktok", "7372881110429617413", "2024-05-25"),
+        ("yesterday-ish", "youtube", None, None),
+    ],
+)
 def test_post_dates(raw, platform, video_id, expected):
     assert post_date(platform, raw, video_id, NOW) == expected
 

@@ -18,8 +18,8 @@ from vspectrum_app.sim.server import SimPlatform, SimServer, feed_url
 
 pytestmark = pytest.mark.usefixtures("chromium")  # marked browser (and slow) by tests/conftest.py
 
-SPEED = 2.0          # the page's clock runs twice as fast: the 2 s moment comes after 1 s
-TOLERANCE_S = 0.5    # capture moment, in video seconds, read back from the picture itself
+SPEED = 2.0  # the page's clock runs twice as fast: the 2 s moment comes after 1 s
+TOLERANCE_S = 0.5  # capture moment, in video seconds, read back from the picture itself
 
 
 @pytest.fixture
@@ -30,9 +30,15 @@ def sim(sim_catalog):
 
 
 def crawl(ws, server, skin, count, inject=None, tmp_path=None, **kw):
-    cfg = CrawlConfig(platform="sim", skin=skin, count=count, headless=True,
-                      start_url=feed_url(server.url, skin, seed=3, inject=inject),
-                      profile=str(tmp_path / f"profile-{skin}") if tmp_path else None, **kw)
+    cfg = CrawlConfig(
+        platform="sim",
+        skin=skin,
+        count=count,
+        headless=True,
+        start_url=feed_url(server.url, skin, seed=3, inject=inject),
+        profile=str(tmp_path / f"profile-{skin}") if tmp_path else None,
+        **kw,
+    )
     return Crawler(ws, cfg).run()
 
 
@@ -56,14 +62,16 @@ def test_crawl_captures_each_skin_2s_in_with_metadata(workspace, sim, skin, tmp_
     for row in rows:
         truth = served[row["feed_position"]]
         assert truth["key"] in row["video_url"] or any(
-            truth[k] in row["video_url"] for k in ("tiktok_id", "youtube_id", "instagram_code"))
+            truth[k] in row["video_url"] for k in ("tiktok_id", "youtube_id", "instagram_code")
+        )
         assert row["platform"] == "sim" and row["author"] == truth["author"]
         assert row["post_date"] == truth["post_date"], (skin, row["post_date"], truth["post_date"])
         assert row["crawl_session"] == report.session_id and row["capture_time"]
         data = workspace.image_path(row["sha256"], row["ext"]).read_bytes()
         assert abs(progress_seconds(data) - 2.0) <= TOLERANCE_S
-    offsets = [r["offset_s"] for r in workspace.db.execute(
-        "SELECT offset_s FROM crawl_captures WHERE outcome = 'stored'")]
+    offsets = [
+        r["offset_s"] for r in workspace.db.execute("SELECT offset_s FROM crawl_captures WHERE outcome = 'stored'")
+    ]
     assert all(2.0 <= o <= 2.0 + TOLERANCE_S for o in offsets)
     outcomes = [r["outcome"] for r in workspace.db.execute("SELECT outcome FROM crawl_captures ORDER BY id")]
     assert outcomes == ["stored", "flagged", "stored", "duplicate_image", "stored"]
@@ -75,11 +83,19 @@ def test_black_frames_duplicate_links_and_a_captcha_stop_cleanly(workspace, sim,
     platform, server = sim
     report = crawl(workspace, server, "tiktok", 10, inject="black:1,dup:2,login:3,captcha:5", tmp_path=tmp_path)
     assert report.status == "blocked" and "captcha" in report.message
-    outcomes = [(r["position"], r["outcome"], r["flags"]) for r in workspace.db.execute(
-        "SELECT position, outcome, flags FROM crawl_captures ORDER BY id")]
-    assert outcomes == [(0, "stored", ""), (1, "flagged", "black_frame"), (2, "duplicate_link", ""),
-                        (3, "flagged", "login_wall"), (3, "stored", ""),  # the login prompt was closed
-                        (4, "stored", ""), (5, "flagged", "captcha")]
+    outcomes = [
+        (r["position"], r["outcome"], r["flags"])
+        for r in workspace.db.execute("SELECT position, outcome, flags FROM crawl_captures ORDER BY id")
+    ]
+    assert outcomes == [
+        (0, "stored", ""),
+        (1, "flagged", "black_frame"),
+        (2, "duplicate_link", ""),
+        (3, "flagged", "login_wall"),
+        (3, "stored", ""),  # the login prompt was closed
+        (4, "stored", ""),
+        (5, "flagged", "captcha"),
+    ]
     assert len(report.stored) == 3
     assert workspace.db.execute("SELECT COUNT(*) FROM images").fetchone()[0] == 3
     from vspectrum_app.crawl.store import CrawlStore

@@ -23,20 +23,31 @@ def _override(mutate) -> None:
     (folder / "tiktok.json").write_text(json.dumps(doc))
 
 
-@pytest.mark.parametrize("mutate, says", [
-    (lambda d: d.update(fields="video_id"), "field 'fields': expected an object, got 'video_id'"),
-    (lambda d: d.update(item="[data-e2e=recommend"), "field 'item': '[data-e2e=recommend' is not a valid CSS selector"),
-    (lambda d: d["flags"]["ad"].append({"selector": "div >"}), "field 'flags', field 'ad', item 3, field 'selector'"),
-    (lambda d: d["fields"]["video_id"].update(regex="(\\d{15,22}$"), "is not a valid regular expression"),
-    (lambda d: d["fields"]["video_id"].update(regex="\\d+"), "needs a group"),
-    (lambda d: d.update(link_template="{origin.__class__.__init__.__globals__}"),
-     "field 'link_template': the link template uses {origin.__class__.__init__.__globals__}, which is not a field"),
-    (lambda d: d.update(link_template="{origin}/{author:>99999999}"), "format spec"),
-    (lambda d: d.update(link_template="{origin}/{nope}"), "{nope}, which is not a field"),
-    (lambda d: d.pop("video"), "field 'video': is missing"),
-    (lambda d: d.update(next={"key": "ArrowDown", "wheel": 5}), "field 'next': needs either 'key' or 'wheel'"),
-    (lambda d: d["fields"].update(author={"selector": "a", "source": "location"}), "needs either 'selector' or"),
-])
+@pytest.mark.parametrize(
+    "mutate, says",
+    [
+        (lambda d: d.update(fields="video_id"), "field 'fields': expected an object, got 'video_id'"),
+        (
+            lambda d: d.update(item="[data-e2e=recommend"),
+            "field 'item': '[data-e2e=recommend' is not a valid CSS selector",
+        ),
+        (
+            lambda d: d["flags"]["ad"].append({"selector": "div >"}),
+            "field 'flags', field 'ad', item 3, field 'selector'",
+        ),
+        (lambda d: d["fields"]["video_id"].update(regex="(\\d{15,22}$"), "is not a valid regular expression"),
+        (lambda d: d["fields"]["video_id"].update(regex="\\d+"), "needs a group"),
+        (
+            lambda d: d.update(link_template="{origin.__class__.__init__.__globals__}"),
+            "field 'link_template': the link template uses {origin.__class__.__init__.__globals__}, which is not a field",
+        ),
+        (lambda d: d.update(link_template="{origin}/{author:>99999999}"), "format spec"),
+        (lambda d: d.update(link_template="{origin}/{nope}"), "{nope}, which is not a field"),
+        (lambda d: d.pop("video"), "field 'video': is missing"),
+        (lambda d: d.update(next={"key": "ArrowDown", "wheel": 5}), "field 'next': needs either 'key' or 'wheel'"),
+        (lambda d: d["fields"].update(author={"selector": "a", "source": "location"}), "needs either 'selector' or"),
+    ],
+)
 def test_a_wrong_override_is_one_sentence(mutate, says):
     _override(mutate)
     with pytest.raises(AdapterError) as err:

@@ -41,8 +41,10 @@ def test_phash_does_not_import_imagehash_or_scipy():
     import subprocess
     import sys
 
-    code = ("import io, sys; from PIL import Image; from vspectrum_app.crawl.quality import phash; "
-            "b = io.BytesIO(); Image.new('RGB', (50, 50), 'red').save(b, 'JPEG'); phash(b.getvalue()); "
-            "print(sorted(m for m in ('imagehash', 'scipy') if m in sys.modules))")
+    code = (
+        "import io, sys; from PIL import Image; from vspectrum_app.crawl.quality import phash; "
+        "b = io.BytesIO(); Image.new('RGB', (50, 50), 'red').save(b, 'JPEG'); phash(b.getvalue()); "
+        "print(sorted(m for m in ('imagehash', 'scipy') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

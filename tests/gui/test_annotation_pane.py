@@ -23,8 +23,15 @@ Y, N, ENTER = Qt.Key.Key_Y, Qt.Key.Key_N, Qt.Key.Key_Return
 
 def _library(ws) -> list[int]:
     """Four screenshots, the first with a video link (so it has two questions)."""
-    return [add_image(ws, make_image_bytes(seed=300 + i), source_name=f"{i}.jpg",
-                      meta={"video_url": f"https://example.test/v/{i}"} if i == 0 else {})[0] for i in range(4)]
+    return [
+        add_image(
+            ws,
+            make_image_bytes(seed=300 + i),
+            source_name=f"{i}.jpg",
+            meta={"video_url": f"https://example.test/v/{i}"} if i == 0 else {},
+        )[0]
+        for i in range(4)
+    ]
 
 
 @pytest.fixture
@@ -153,7 +160,9 @@ def test_review_shows_every_answered_question_and_enter_in_the_comment_confirms_
         qtbot.keyClick(pane, Qt.Key.Key_Right)
     items = AnnotationStore(ctx.workspace).items(ctx.set_id)
     video_item = next(i["id"] for i in items if i["video_url"])
-    assert sorted((i, q) for i, q, _ in seen) == sorted([(i["id"], "screenshot") for i in items] + [(video_item, "video")])
+    assert sorted((i, q) for i, q, _ in seen) == sorted(
+        [(i["id"], "screenshot") for i in items] + [(video_item, "video")]
+    )
     assert {c for _, _, c in seen} == {"yes"}
     pane.session.position = 0
     pane._show()
@@ -163,8 +172,11 @@ def test_review_shows_every_answered_question_and_enter_in_the_comment_confirms_
     qtbot.keyClicks(pane.comment, "on second look")
     qtbot.keyClick(pane.comment, ENTER)
     assert pane.session.position == 1  # one confirm, not one from the field and one from the pane
-    now = [a for a in AnnotationStore(ctx.workspace).current(ctx.set_id, "Ana")
-           if a["item_id"] == first["id"] and a["question"] == first["question"]]
+    now = [
+        a
+        for a in AnnotationStore(ctx.workspace).current(ctx.set_id, "Ana")
+        if a["item_id"] == first["id"] and a["question"] == first["question"]
+    ]
     assert [(a["answer"], a["comment"]) for a in now] == [("no", "on second look")]
     assert len(AnnotationStore(ctx.workspace).current(ctx.set_id, "Ana")) == 5  # nothing else changed
 
@@ -241,8 +253,9 @@ def test_create_a_value_set_from_retrieval_in_the_pane(qtbot, indexed_workspace,
     made = store.get_set("pilot")
     assert made["raters"] == 2 and pane.sets.currentData() == made["id"]
     # the same set as the core (and so the CLI) samples with these options
-    again = create_value_set_by_retrieval(ctx.workspace, "again", tiny_clip, k=2, values=["Power", "Hedonism"],
-                                          per_value=3, raters=2, seed=7)
+    again = create_value_set_by_retrieval(
+        ctx.workspace, "again", tiny_clip, k=2, values=["Power", "Hedonism"], per_value=3, raters=2, seed=7
+    )
     key = lambda s: [(i["image_id"], i["value"]) for i in store.items(s)]  # noqa: E731
     assert key(made["id"]) == key(again) and len(key(again)) == 6
 
@@ -282,8 +295,10 @@ def test_two_machines_exchange_answers_through_the_pane(qtbot, ctx, tmp_path, mo
     assert kappa is not None and report["annotators"] == ["Ana", "Ben"]
     table = ana.results.table9
     assert _cell(table, "Overall", "screenshot\nFleiss' kappa") == f"{kappa:.3f}"
-    assert _cell(table, "Overall", "screenshot\nKrippendorff's alpha") == \
-        f"{report['overall']['screenshot']['krippendorff_alpha']:.3f}"
+    assert (
+        _cell(table, "Overall", "screenshot\nKrippendorff's alpha")
+        == f"{report['overall']['screenshot']['krippendorff_alpha']:.3f}"
+    )
     assert _cell(table, "Overall", "screenshot\nraters") == "2"
     assert "Ana, Ben" in ana.results.summary.text()
 
@@ -310,10 +325,25 @@ def test_human_filtered_scores_beside_the_unfiltered(qtbot, ctx):
         for name in ("Ana", "Ben"):
             store.answer(item["id"], name, "screenshot", "yes" if n < 3 else "no")
     runs = RunStore(ws)
-    run_id = runs.create_run({"targets_label": ["model-a"]}, [
-        {"target": "model-a", "mode": "vlm", "value": "Power", "keyword": "power", "rank": n + 1,
-         "image_id": i["image_id"], "image_sha256": i["image_sha256"], "repeat": 0} for n, i in enumerate(items)])
-    runs.finish_items([(b["id"], ("yes", "yes", "no", "no")[n], ["yes"]) for n, b in enumerate(runs.items(run_id, None))])
+    run_id = runs.create_run(
+        {"targets_label": ["model-a"]},
+        [
+            {
+                "target": "model-a",
+                "mode": "vlm",
+                "value": "Power",
+                "keyword": "power",
+                "rank": n + 1,
+                "image_id": i["image_id"],
+                "image_sha256": i["image_sha256"],
+                "repeat": 0,
+            }
+            for n, i in enumerate(items)
+        ],
+    )
+    runs.finish_items(
+        [(b["id"], ("yes", "yes", "no", "no")[n], ["yes"]) for n, b in enumerate(runs.items(run_id, None))]
+    )
     ctx.runs_changed.emit()
 
     pane = _pane(qtbot, ctx)
@@ -323,8 +353,13 @@ def test_human_filtered_scores_beside_the_unfiltered(qtbot, ctx):
     qtbot.waitUntil(lambda: pane.results.filtered.rowCount() == 1, timeout=10_000)
     expected = filtered_scores(runs.items(run_id), agreed_images(ws, ctx.set_id))[0]
     table = pane.results.filtered
-    assert [table.item(0, c).text() for c in range(table.columnCount())] == \
-        ["model-a", "vlm", "Power", "50.0 (4)", "66.7 (3)"]
+    assert [table.item(0, c).text() for c in range(table.columnCount())] == [
+        "model-a",
+        "vlm",
+        "Power",
+        "50.0 (4)",
+        "66.7 (3)",
+    ]
     assert (expected["score"], expected["n_filtered"]) == (50.0, 3)
 
 

@@ -15,7 +15,6 @@ pytestmark = pytest.mark.gui
 JOB_TIMEOUT_MS = 120_000
 
 
-
 def _wait_job(qtbot, job):
     with qtbot.waitSignal(job.finished, timeout=JOB_TIMEOUT_MS) as blocker:
         pass
@@ -25,15 +24,19 @@ def _wait_job(qtbot, job):
 def test_window_starts_without_heavy_imports(window):
     # the window is up; torch, open_clip and playwright must not have been imported for it
     assert window.isVisible()
-    assert [window.nav.item(i).data(Qt.ItemDataRole.UserRole) for i in range(window.nav.count())] == [t for t, _, _ in PANES]
+    assert [window.nav.item(i).data(Qt.ItemDataRole.UserRole) for i in range(window.nav.count())] == [
+        t for t, _, _ in PANES
+    ]
     heavy = [m for m in ("torch", "open_clip", "playwright") if m in sys.modules]
     if heavy:  # another test in this process may have loaded them: check in a fresh interpreter
         import subprocess
 
-        code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-                "from vspectrum_app.gui.context import AppContext; from vspectrum_app.gui.main_window import MainWindow;"
-                "w = MainWindow(AppContext()); w.show(); app.processEvents();"
-                "print([m for m in ('torch', 'open_clip', 'playwright') if m in sys.modules])")
+        code = (
+            "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+            "from vspectrum_app.gui.context import AppContext; from vspectrum_app.gui.main_window import MainWindow;"
+            "w = MainWindow(AppContext()); w.show(); app.processEvents();"
+            "print([m for m in ('torch', 'open_clip', 'playwright') if m in sys.modules])"
+        )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
         assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
 
@@ -196,9 +199,18 @@ def test_cancel_stops_a_job_and_keeps_its_work(window, qtbot, tmp_path):
 def test_reopening_offers_to_resume_an_interrupted_run(window, qtbot, tmp_path, indexed_workspace, tiny_clip):
     from vspectrum_app.bench.store import RunStore
 
-    items = [{"target": "lab:m1", "mode": "vlm", "value": "Power", "keyword": "money", "rank": 1,
-              "image_id": 1, "image_sha256": indexed_workspace.db.execute("SELECT sha256 FROM images WHERE id = 1")
-              .fetchone()[0], "repeat": 0}]
+    items = [
+        {
+            "target": "lab:m1",
+            "mode": "vlm",
+            "value": "Power",
+            "keyword": "money",
+            "rank": 1,
+            "image_id": 1,
+            "image_sha256": indexed_workspace.db.execute("SELECT sha256 FROM images WHERE id = 1").fetchone()[0],
+            "repeat": 0,
+        }
+    ]
     run_id = RunStore(indexed_workspace).create_run({"targets_label": ["lab:m1"], "values": ["Power"]}, items)
     RunStore(indexed_workspace).set_status(run_id, "running")  # as a crash leaves it
     window.open_workspace(indexed_workspace.root)
@@ -226,8 +238,11 @@ def test_settings_check_model_reports_offline_failure_in_one_sentence(window, qt
 def test_settings_edit_keeps_the_providers_limits(window, qtbot):
     from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
-    ProviderStore().save(ProviderConfig(name="lab", kind="openai", models=["m1"], tokens_per_minute=40_000,
-                                        timeout_s=12.5, max_retries=2))
+    ProviderStore().save(
+        ProviderConfig(
+            name="lab", kind="openai", models=["m1"], tokens_per_minute=40_000, timeout_s=12.5, max_retries=2
+        )
+    )
     settings = window.show_pane("Settings")
     settings._reload(select="lab")
     assert settings.tpm.value() == 40_000 and settings.timeout.value() == 12.5
@@ -254,13 +269,28 @@ def test_results_for_two_runs_of_the_same_model(window, qtbot, tmp_path):
     plan = {"A": {"Power": "yyyy", "Hedonism": "yynn"}, "B": {"Power": "nnnn", "Hedonism": "yyyy"}}
     run_ids = {}
     for name, answers in plan.items():
-        items = [{"target": "lab:m1", "mode": "vlm", "value": value, "keyword": "k", "rank": i, "image_id": i,
-                  "image_sha256": f"{value}{i}", "repeat": 0} for value, classes in answers.items()
-                 for i in range(len(classes))]
+        items = [
+            {
+                "target": "lab:m1",
+                "mode": "vlm",
+                "value": value,
+                "keyword": "k",
+                "rank": i,
+                "image_id": i,
+                "image_sha256": f"{value}{i}",
+                "repeat": 0,
+            }
+            for value, classes in answers.items()
+            for i in range(len(classes))
+        ]
         run_id = run_ids[name] = store.create_run({"targets_label": ["lab:m1"], "values": list(answers)}, items)
         classes = {(i["value"], i["rank"]): answers[i["value"]][i["rank"]] for i in items}
-        store.finish_items([(row["id"], "yes" if classes[(row["value"], row["rank"])] == "y" else "no", ["x"])
-                            for row in store.items(run_id, status=None)])
+        store.finish_items(
+            [
+                (row["id"], "yes" if classes[(row["value"], row["rank"])] == "y" else "no", ["x"])
+                for row in store.items(run_id, status=None)
+            ]
+        )
         store.set_status(run_id, "done")
     results = window.show_pane("Results")
     with qtbot.waitSignal(results.runs_loaded, timeout=30_000):  # read on the worker pool
@@ -268,6 +298,7 @@ def test_results_for_two_runs_of_the_same_model(window, qtbot, tmp_path):
     results.runs.selectAll()
     qtbot.waitUntil(lambda: len(results.reports) == 2, timeout=30_000)  # reports come from a worker thread
     a, b = f"lab:m1 · {run_ids['A']}", f"lab:m1 · {run_ids['B']}"
+
     # radar: one series per run, each with its own scores (the radius on each value's spoke)
     def radius(series, value):
         xs, ys = results.radar.curves[series].getData()
@@ -283,7 +314,7 @@ def test_results_for_two_runs_of_the_same_model(window, qtbot, tmp_path):
     # Fig. 7: each run's mean, whiskers +- the standard deviation across values, a label per run
     bars, errors = results.model_std.bars
     assert sorted(bars.opts["height"]) == pytest.approx([50, 75])
-    assert sorted(errors.opts["top"]) == pytest.approx([50 ** 0.5 * 5, 50 * 2 ** 0.5])  # sd of (50, 100), (0, 100)
+    assert sorted(errors.opts["top"]) == pytest.approx([50**0.5 * 5, 50 * 2**0.5])  # sd of (50, 100), (0, 100)
     ticks = [t for _, t in results.model_std.getAxis("bottom")._tickLevels[0]]
     assert {t.split("\n")[1] for t in ticks} == set(run_ids.values())
     # Table 1: a column per run, rows per value
@@ -299,20 +330,38 @@ def test_library_filters_by_catalog_platforms_and_post_dates(window, workspace):
     from tests.plugins.library import make_image_bytes
     from vspectrum_app.library.importer import add_image
 
-    for i, (platform, date) in enumerate([("tiktok", "2024-01-15"), ("tiktok", "2024-02-20"),
-                                          ("bilibili", "2024-02-01"), ("youtube", "2024-03-31"), (None, None),
-                                          ("sim", "2024-02-10")]):
-        add_image(workspace, make_image_bytes(seed=i), source_name=f"s{i}.jpg",
-                  meta={"platform": platform, "post_date": date} if platform else {})
+    for i, (platform, date) in enumerate(
+        [
+            ("tiktok", "2024-01-15"),
+            ("tiktok", "2024-02-20"),
+            ("bilibili", "2024-02-01"),
+            ("youtube", "2024-03-31"),
+            (None, None),
+            ("sim", "2024-02-10"),
+        ]
+    ):
+        add_image(
+            workspace,
+            make_image_bytes(seed=i),
+            source_name=f"s{i}.jpg",
+            meta={"platform": platform, "post_date": date} if platform else {},
+        )
     window.open_workspace(workspace.root)
     library = window.show_pane("Library")
-    assert [library.platform.itemData(i) for i in range(library.platform.count())] == \
-        [None, "bilibili", "sim", "tiktok", "youtube"]
+    assert [library.platform.itemData(i) for i in range(library.platform.count())] == [
+        None,
+        "bilibili",
+        "sim",
+        "tiktok",
+        "youtube",
+    ]
     assert library.platform.itemText(2) == "simulator captures"
 
     def shown():
-        return sorted(library.model.data(library.model.index(r), Qt.ItemDataRole.UserRole).post_date or "-"
-                      for r in range(library.model.rowCount()))
+        return sorted(
+            library.model.data(library.model.index(r), Qt.ItemDataRole.UserRole).post_date or "-"
+            for r in range(library.model.rowCount())
+        )
 
     assert len(shown()) == 5  # the simulator capture is hidden by default...
     assert "1 simulator captures hidden" in library.status.full_text()

@@ -17,8 +17,15 @@ pytestmark = pytest.mark.gui
 
 
 def _answer(image_id: int, target: str) -> events.Answer:
-    return events.Answer(target=target, value="Power", keyword="money", image_id=image_id, answer_class="yes",
-                         answer="Yes.", reason="It shows wealth.")
+    return events.Answer(
+        target=target,
+        value="Power",
+        keyword="money",
+        image_id=image_id,
+        answer_class="yes",
+        answer="Yes.",
+        reason="It shows wealth.",
+    )
 
 
 def test_answer_rows_carry_the_thumbnail_and_ask_the_catalog_once_per_image(qtbot, tmp_path, monkeypatch):

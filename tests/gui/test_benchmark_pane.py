@@ -18,8 +18,15 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def pane(qtbot, tmp_path):
-    ProviderStore().save(ProviderConfig(name="fakelab", kind="openai-compatible", base_url="http://127.0.0.1:9/v1",
-                                        models=["m1"], requests_per_minute=60))
+    ProviderStore().save(
+        ProviderConfig(
+            name="fakelab",
+            kind="openai-compatible",
+            base_url="http://127.0.0.1:9/v1",
+            models=["m1"],
+            requests_per_minute=60,
+        )
+    )
     pane = shown_pane(qtbot, BenchmarkPane, use_fake_jobs(AppContext()), tmp_path / "ws")
     yield pane
     pane.ctx.workspace.close()
@@ -48,8 +55,18 @@ def test_estimate_follows_the_form_and_speaks_items_and_calls(pane, qtbot):
     qtbot.waitUntil(lambda: len(pane.ctx.started) == 1, timeout=10_000)  # refreshed without pressing Estimate
     title, params = pane.ctx.started[-1]
     assert title == "Estimate" and params.dry_run and params.k == 5
-    pane.ctx.job.send({"type": "estimate", "items": 40, "calls": 120, "input_tokens": 95_000, "output_tokens": 6500,
-                       "cost_usd": 0.0, "seconds": 120.0, "per_provider": {"fakelab": {"calls": 120}}})
+    pane.ctx.job.send(
+        {
+            "type": "estimate",
+            "items": 40,
+            "calls": 120,
+            "input_tokens": 95_000,
+            "output_tokens": 6500,
+            "cost_usd": 0.0,
+            "seconds": 120.0,
+            "per_provider": {"fakelab": {"calls": 120}},
+        }
+    )
     text = pane.estimate_label.full_text()
     assert text.startswith("40 items = ~120 calls")
     assert "fakelab 60/min" in text and "cost unknown (no price set for fakelab in Settings)" in text
@@ -66,22 +83,65 @@ def test_a_rate_limit_wait_is_shown_with_its_cause(pane, qtbot):
     _tick_model(pane)
     pane.start()
     job = pane.ctx.job
-    job.send({"type": "run_status", "items_done": 8, "items_total": 40, "calls_sent": 20, "calls_cached": 4,
-              "calls_left": 96, "eta_s": 96.0, "errors": 0, "refusal": 1, "unparsed": 2})
+    job.send(
+        {
+            "type": "run_status",
+            "items_done": 8,
+            "items_total": 40,
+            "calls_sent": 20,
+            "calls_cached": 4,
+            "calls_left": 96,
+            "eta_s": 96.0,
+            "errors": 0,
+            "refusal": 1,
+            "unparsed": 2,
+        }
+    )
     status = pane.counters.full_text()
     assert status.startswith("8/40 items done; 24 calls made (20 sent, 4 from the workspace), ~96 to go")
     assert "about 1m36s left (rate limits included)" in status and "1 refusals, 2 unparsed" in status
     assert "reused instead of being sent again" in pane.counters.toolTip()  # "from the workspace" explained
-    job.send({"type": "run_status", "items_done": 9, "items_total": 40, "calls_sent": 23, "calls_cached": 4,
-              "calls_left": 93, "eta_s": 93.0, "errors": 0, "refusal": 1, "unparsed": 2, "retries": 2})
+    job.send(
+        {
+            "type": "run_status",
+            "items_done": 9,
+            "items_total": 40,
+            "calls_sent": 23,
+            "calls_cached": 4,
+            "calls_left": 93,
+            "eta_s": 93.0,
+            "errors": 0,
+            "refusal": 1,
+            "unparsed": 2,
+            "retries": 2,
+        }
+    )
     assert pane.counters.full_text().startswith("9/40 items done; 27 calls made (23 sent, 2 of them retries, 4 from")
-    job.send({"type": "waiting", "provider": "fakelab", "cause": "requests", "limit": "60/min", "seconds": 12.0,
-              "message": "waiting for the rate limit of fakelab: 60/min, next call in 12 s"})
-    assert pane.wait_label.full_text() in ("Waiting for the rate limit of fakelab: 60/min, next call in 12 s",
-                                           "Waiting for the rate limit of fakelab: 60/min, next call in 11 s")
+    job.send(
+        {
+            "type": "waiting",
+            "provider": "fakelab",
+            "cause": "requests",
+            "limit": "60/min",
+            "seconds": 12.0,
+            "message": "waiting for the rate limit of fakelab: 60/min, next call in 12 s",
+        }
+    )
+    assert pane.wait_label.full_text() in (
+        "Waiting for the rate limit of fakelab: 60/min, next call in 12 s",
+        "Waiting for the rate limit of fakelab: 60/min, next call in 11 s",
+    )
     assert pane.wait_label.kind() == "info"
-    job.send({"type": "waiting", "provider": "fakelab", "cause": "retry", "limit": None, "seconds": 30.0,
-              "message": "waiting 30 s before retrying a call to fakelab: rate limited by the server"})
+    job.send(
+        {
+            "type": "waiting",
+            "provider": "fakelab",
+            "cause": "retry",
+            "limit": None,
+            "seconds": 30.0,
+            "message": "waiting 30 s before retrying a call to fakelab: rate limited by the server",
+        }
+    )
     assert pane.wait_label.full_text().startswith("Waiting 30 s before retrying a call to fakelab")
     job.finished.emit(0)
     assert pane.wait_label.full_text() == ""
@@ -131,8 +191,18 @@ def _unfinished_run(ws) -> str:
     from vspectrum_app.bench.store import RunStore
 
     store = RunStore(ws)
-    items = [{"target": "fakelab:m1", "mode": "vlm", "value": "Power", "keyword": "money", "rank": 1, "image_id": 1,
-              "image_sha256": "a" * 64, "repeat": 0}]
+    items = [
+        {
+            "target": "fakelab:m1",
+            "mode": "vlm",
+            "value": "Power",
+            "keyword": "money",
+            "rank": 1,
+            "image_id": 1,
+            "image_sha256": "a" * 64,
+            "repeat": 0,
+        }
+    ]
     run_id = store.create_run({"targets_label": ["fakelab:m1"], "values": ["Power"]}, items)
     store.set_status(run_id, "stopped")
     return run_id
@@ -147,8 +217,9 @@ def test_delete_an_unwanted_run_after_asking(pane, qtbot, monkeypatch):
     _runs_changed(pane, qtbot)
     assert pane.resume_combo.currentData() == run_id and pane.delete_button.isEnabled()
     asked = []
-    monkeypatch.setattr(QMessageBox, "question", staticmethod(
-        lambda *a: asked.append(a[2]) or QMessageBox.StandardButton.No))
+    monkeypatch.setattr(
+        QMessageBox, "question", staticmethod(lambda *a: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    )
     qtbot.mouseClick(pane.delete_button, Qt.MouseButton.LeftButton)
     assert asked and [r["id"] for r in RunStore(pane.ctx.workspace).runs()] == [run_id]  # "No" keeps it
     monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a: QMessageBox.StandardButton.Yes))
@@ -162,19 +233,40 @@ def test_delete_an_unwanted_run_after_asking(pane, qtbot, monkeypatch):
 def test_estimate_says_which_keywords_found_too_few_images(pane, qtbot):
     _tick_model(pane)
     qtbot.waitUntil(lambda: len(pane.ctx.started) == 1, timeout=10_000)
-    pane.ctx.job.send({"type": "estimate", "items": 7, "calls": 21, "input_tokens": 1, "output_tokens": 1,
-                       "cost_usd": 0.01, "seconds": 20.0, "k": 5,
-                       "retrieval": {"Power": {"money": 5, "status": 2, "wealth": 0}},
-                       "shortfall": {"Power": {"status": 2, "wealth": 0}}})
+    pane.ctx.job.send(
+        {
+            "type": "estimate",
+            "items": 7,
+            "calls": 21,
+            "input_tokens": 1,
+            "output_tokens": 1,
+            "cost_usd": 0.01,
+            "seconds": 20.0,
+            "k": 5,
+            "retrieval": {"Power": {"money": 5, "status": 2, "wealth": 0}},
+            "shortfall": {"Power": {"status": 2, "wealth": 0}},
+        }
+    )
     text = pane.retrieval_label.full_text()
     assert text.startswith("Too few images for some keywords (wanted 5 each): Power (status 2, wealth 0).")
     assert "Power 7/15: money 5, status 2, wealth 0" in text and pane.retrieval_label.kind() == "error"
     pane.k.setValue(2)
     qtbot.waitUntil(lambda: len(pane.ctx.started) == 2, timeout=10_000)
     assert pane.retrieval_label.full_text() == ""
-    pane.ctx.job.send({"type": "estimate", "items": 4, "calls": 12, "input_tokens": 1, "output_tokens": 1,
-                       "cost_usd": 0.01, "seconds": 20.0, "k": 2, "retrieval": {"Power": {"money": 2, "status": 2}},
-                       "shortfall": {}})
+    pane.ctx.job.send(
+        {
+            "type": "estimate",
+            "items": 4,
+            "calls": 12,
+            "input_tokens": 1,
+            "output_tokens": 1,
+            "cost_usd": 0.01,
+            "seconds": 20.0,
+            "k": 2,
+            "retrieval": {"Power": {"money": 2, "status": 2}},
+            "shortfall": {},
+        }
+    )
     assert pane.retrieval_label.full_text().startswith("Every keyword found 2 images.")
     assert pane.retrieval_label.kind() == "info"
 
@@ -188,11 +280,14 @@ def test_resume_is_offered_only_for_runs_nobody_holds(pane, qtbot, tmp_path):
     _runs_changed(pane, qtbot)
     assert pane.resume_combo.currentData() == run_id
     ready = tmp_path / "held"
-    code = ("import sys, time, pathlib; from vspectrum_app.core import locks; from vspectrum_app.bench.runner import "
-            "RUN_LOCK\nwith locks.hold(pathlib.Path(sys.argv[1]), RUN_LOCK, sys.argv[2]):\n"
-            "    pathlib.Path(sys.argv[3]).write_text('x'); sys.stdin.read()")
-    child = subprocess.Popen([sys.executable, "-c", code, str(pane.ctx.workspace.root), run_id, str(ready)],
-                             stdin=subprocess.PIPE)
+    code = (
+        "import sys, time, pathlib; from vspectrum_app.core import locks; from vspectrum_app.bench.runner import "
+        "RUN_LOCK\nwith locks.hold(pathlib.Path(sys.argv[1]), RUN_LOCK, sys.argv[2]):\n"
+        "    pathlib.Path(sys.argv[3]).write_text('x'); sys.stdin.read()"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, str(pane.ctx.workspace.root), run_id, str(ready)], stdin=subprocess.PIPE
+    )
     try:
         qtbot.waitUntil(ready.exists, timeout=30_000)
         _runs_changed(pane, qtbot)

@@ -42,9 +42,20 @@ def _choose(pane, platform: str) -> None:
 
 
 def _capture(position, outcome, image=None, flags=(), **extra):
-    return {"type": "capture", "session_id": "s1", "position": position, "outcome": outcome, "flags": list(flags),
-            "image": image, "link": f"https://sim.test/v/{position}", "author": "@someone", "caption": "a caption",
-            "post_date": "2024-05-01", "offset_s": 2.01, **extra}
+    return {
+        "type": "capture",
+        "session_id": "s1",
+        "position": position,
+        "outcome": outcome,
+        "flags": list(flags),
+        "image": image,
+        "link": f"https://sim.test/v/{position}",
+        "author": "@someone",
+        "caption": "a caption",
+        "post_date": "2024-05-01",
+        "offset_s": 2.01,
+        **extra,
+    }
 
 
 def test_arguments_for_each_platform_choice(pane, ctx, qtbot):
@@ -58,8 +69,9 @@ def test_arguments_for_each_platform_choice(pane, ctx, qtbot):
     assert pane.crawl_params() == Crawl(platform="sim", count=12, delay=0.0, skin="instagram", seed=7, clip=clip)
     pane.images.setText("/data/shots")
     pane.show_browser.setChecked(False)
-    assert pane.crawl_params() == Crawl(platform="sim", count=12, delay=0.0, headless=True, skin="instagram",
-                                        images="/data/shots", seed=7, clip=clip)
+    assert pane.crawl_params() == Crawl(
+        platform="sim", count=12, delay=0.0, headless=True, skin="instagram", images="/data/shots", seed=7, clip=clip
+    )
     # real platforms: the Settings delay, no simulator options
     for platform in ("tiktok", "youtube", "instagram"):
         _choose(pane, platform)
@@ -111,8 +123,21 @@ def test_live_view_counts_thumbnails_log_and_end(pane, ctx, qtbot, tmp_path):
     qtbot.mouseClick(pane.pause_button, Qt.MouseButton.LeftButton)
     assert not job.paused and pane.pause_button.text() == "Pause"
 
-    job.send({"type": "result", "data": {"session_id": "s1", "status": "done", "message": "", "stored": 2,
-                                         "duplicates": 2, "flagged": 1, "positions": 5, "index": "2 embedded"}})
+    job.send(
+        {
+            "type": "result",
+            "data": {
+                "session_id": "s1",
+                "status": "done",
+                "message": "",
+                "stored": 2,
+                "duplicates": 2,
+                "flagged": 1,
+                "positions": 5,
+                "index": "2 embedded",
+            },
+        }
+    )
     with qtbot.waitSignal(ctx.library_changed):
         job.finished.emit(0)
     assert "s1: done; 2 stored, 2 duplicates, 1 flagged, 5 videos seen; index: 2 embedded" in pane.log.toPlainText()
@@ -140,8 +165,20 @@ def test_stop_and_failures_say_why(pane, ctx, qtbot):
 
     # a crawl blocked by a login wall ends with a result that says what to do
     pane.start()
-    ctx.job.send({"type": "result", "data": {"session_id": "s2", "status": "blocked", "stored": 1, "duplicates": 0,
-                                             "flagged": 1, "positions": 1, "message": "blocked by a login wall"}})
+    ctx.job.send(
+        {
+            "type": "result",
+            "data": {
+                "session_id": "s2",
+                "status": "blocked",
+                "stored": 1,
+                "duplicates": 0,
+                "flagged": 1,
+                "positions": 1,
+                "message": "blocked by a login wall",
+            },
+        }
+    )
     ctx.job.failed.emit("exit code 1")
     ctx.job.finished.emit(1)
     assert pane.status.full_text() == "Blocked: blocked by a login wall"
@@ -164,7 +201,12 @@ def test_sessions_tab_lists_the_workspace_sessions(pane, ctx):
     store.finish(sid, "done", None)
     ctx.workspace_changed.emit()
     assert pane.sessions.rowCount() == 1
-    assert [pane.sessions.item(0, c).text() for c in (1, 2, 3, 4)] == ["simulator (kept out of the benchmark)", "youtube", "done", "0/5"]
+    assert [pane.sessions.item(0, c).text() for c in (1, 2, 3, 4)] == [
+        "simulator (kept out of the benchmark)",
+        "youtube",
+        "done",
+        "0/5",
+    ]
 
 
 @pytest.mark.skipif(not Job.can_pause or not os.path.exists("/proc/self/stat"), reason="needs SIGSTOP and /proc")

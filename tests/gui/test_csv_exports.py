@@ -11,7 +11,15 @@ from vspectrum_app.cli import main
 
 pytestmark = pytest.mark.gui
 
-HOSTILE = ['=HYPERLINK("http://evil.test","click")', "=cmd|' /C calc'!A0", "+A1", "-2+3+cmd|' /C calc'!A0", "@x", "\tX", "\rY"]
+HOSTILE = [
+    '=HYPERLINK("http://evil.test","click")',
+    "=cmd|' /C calc'!A0",
+    "+A1",
+    "-2+3+cmd|' /C calc'!A0",
+    "@x",
+    "\tX",
+    "\rY",
+]
 
 
 def _read(path) -> str:
@@ -41,8 +49,19 @@ def _is_number(text: str) -> bool:
 def _hostile_run(ws) -> str:
     """A finished run whose model names are the hostile strings (model names are free text)."""
     store = RunStore(ws)
-    items = [{"target": f"lab:{h}" if n % 2 else h, "mode": "vlm", "value": "Power", "keyword": "k", "rank": 1,
-              "image_id": 1, "image_sha256": f"{n:064d}", "repeat": 0} for n, h in enumerate(HOSTILE)]
+    items = [
+        {
+            "target": f"lab:{h}" if n % 2 else h,
+            "mode": "vlm",
+            "value": "Power",
+            "keyword": "k",
+            "rank": 1,
+            "image_id": 1,
+            "image_sha256": f"{n:064d}",
+            "repeat": 0,
+        }
+        for n, h in enumerate(HOSTILE)
+    ]
     items += [{**i, "target": h} for i, h in zip(items, HOSTILE) if i["target"] != h]
     run_id = store.create_run({"prompts": {}, "seed": 0}, items)
     store.finish_items([(i["id"], "yes", ["Yes."]) for i in store.items(run_id, status=None)])
@@ -58,20 +77,42 @@ def test_bench_report_csv_from_the_cli(workspace, capsys):
 
 
 def _hostile_report(session_id: str, persona: str) -> dict:
-    return {"session_id": session_id, "persona": persona, "provider": "lab", "model": "m1", "platform": "sim",
-            "strategy": "simple", "trials_done": 1, "steps": 4, "first_rate": 0.0, "last_rate": 50.0,
-            "change": -12.5, "change_p": 0.5, "i_avg": 1.0, "i_avg_ci95": None, "undefined_trials": 0,
-            "watch_rate": 0.5, "window": 2, "replay_of": None, "incomplete_trials": 0, "control_i_avg": None,
-            "minus_control": None, "minus_control_ci95": None}
+    return {
+        "session_id": session_id,
+        "persona": persona,
+        "provider": "lab",
+        "model": "m1",
+        "platform": "sim",
+        "strategy": "simple",
+        "trials_done": 1,
+        "steps": 4,
+        "first_rate": 0.0,
+        "last_rate": 50.0,
+        "change": -12.5,
+        "change_p": 0.5,
+        "i_avg": 1.0,
+        "i_avg_ci95": None,
+        "undefined_trials": 0,
+        "watch_rate": 0.5,
+        "window": 2,
+        "replay_of": None,
+        "incomplete_trials": 0,
+        "control_i_avg": None,
+        "minus_control": None,
+        "minus_control_ci95": None,
+    }
 
 
 @pytest.mark.parametrize("tables", [False, True])
 def test_persona_report_csv_from_the_cli(workspace, capsys, monkeypatch, tables):
     # a test double for the report (its numbers are tested elsewhere): the persona names are the point
-    monkeypatch.setattr("vspectrum_app.persona.report.session_report",
-                        lambda ws, s: _hostile_report(s, HOSTILE[int(s)]))
-    monkeypatch.setattr("vspectrum_app.persona.report.alignment_tables", lambda reports: [
-        {"title": h, "rows": [{**r, "trials": 1} for r in reports]} for h in HOSTILE])
+    monkeypatch.setattr(
+        "vspectrum_app.persona.report.session_report", lambda ws, s: _hostile_report(s, HOSTILE[int(s)])
+    )
+    monkeypatch.setattr(
+        "vspectrum_app.persona.report.alignment_tables",
+        lambda reports: [{"title": h, "rows": [{**r, "trials": 1} for r in reports]} for h in HOSTILE],
+    )
     args = ["-w", str(workspace.root), "persona", "report", *map(str, range(len(HOSTILE))), "--format", "csv"]
     assert main(args + (["--tables"] if tables else [])) == 0
     out = capsys.readouterr().out

@@ -16,7 +16,6 @@ from vspectrum_app.gui.message_label import MessageLabel
 pytestmark = pytest.mark.gui
 
 
-
 def _menu_actions(window, title: str) -> dict[str, object]:
     menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == title)
     return {a.text().replace("&", ""): a for a in menu.actions() if a.text()}
@@ -24,8 +23,7 @@ def _menu_actions(window, title: str) -> dict[str, object]:
 
 def test_help_menu_has_shortcuts_about_log_folder_and_diagnostics(window, qtbot, monkeypatch):
     actions = _menu_actions(window, "Help")
-    assert set(actions) == {"Keyboard shortcuts", "Open log folder", "Copy diagnostics",
-                            "About Value-Spectrum Studio"}
+    assert set(actions) == {"Keyboard shortcuts", "Open log folder", "Copy diagnostics", "About Value-Spectrum Studio"}
     assert actions["Keyboard shortcuts"].shortcut() == QKeySequence(QKeySequence.StandardKey.HelpContents)
     actions["Keyboard shortcuts"].trigger()
     dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible())
@@ -33,8 +31,11 @@ def test_help_menu_has_shortcuts_about_log_folder_and_diagnostics(window, qtbot,
     assert "Ctrl+F" in text and "Ctrl+O" in text and "Ctrl+Return" in text and "Esc" in text
     dialog.reject()
     actions["About Value-Spectrum Studio"].trigger()
-    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QDialog) and w.isVisible()
-                  and w.windowTitle() == "About")
+    dialog = next(
+        w
+        for w in QApplication.topLevelWidgets()
+        if isinstance(w, QDialog) and w.isVisible() and w.windowTitle() == "About"
+    )
     about = dialog.findChild(QTextBrowser).toPlainText()
     assert "0.1.0" in about and "PySide6-Essentials" in about and "LGPL" in about and str(log_dir()) in about
     dialog.reject()

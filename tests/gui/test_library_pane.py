@@ -12,7 +12,6 @@ from vspectrum_app.library.importer import add_image
 pytestmark = pytest.mark.gui
 
 
-
 def test_first_page_has_one_set_of_buttons_and_no_index_without_screenshots(window, tmp_path):
     window.open_workspace(tmp_path / "ws")
     pane = window.pane("Library")
@@ -72,7 +71,10 @@ def test_tile_tooltip_names_keyword_and_similarity(window, workspace):
     assert caption.startswith("similarity 0.31")
     # the grid leaves room for every caption line under the icon (a caption that does not fit is not drawn)
     lines = caption.count("\n") + 1
-    assert pane.grid.gridSize().height() >= pane.grid.iconSize().height() + lines * pane.grid.fontMetrics().lineSpacing() + 12
+    assert (
+        pane.grid.gridSize().height()
+        >= pane.grid.iconSize().height() + lines * pane.grid.fontMetrics().lineSpacing() + 12
+    )
     pane._set_results([Tile(1, "x", "jpg", "instagram", None, 0.31)], "1 result")
     assert pane.model.data(pane.model.index(0), Qt.ItemDataRole.DisplayRole) == "similarity 0.31\nInstagram Reels"
     # browsing (no similarity) and searching give captions of the same height: the grid measures

@@ -92,7 +92,9 @@ def test_newcomer_path(window, qtbot, tmp_path, tiny_clip, vlm_server, no_keyrin
     assert settings.clip_model.text() == "tiny-clip" and not settings.clip_model.isEnabled()
     qtbot.mouseClick(settings.model_button, LEFT)
     qtbot.waitUntil(lambda: settings.model_status.full_text().startswith(("Ready", "Not available")), timeout=JOB_MS)
-    assert settings.model_status.full_text() == f"Ready: tiny-clip from {tiny_clip.checkpoint}, 64-dimensional embeddings."
+    assert (
+        settings.model_status.full_text() == f"Ready: tiny-clip from {tiny_clip.checkpoint}, 64-dimensional embeddings."
+    )
     assert window.ctx.settings.get("clip_checkpoint") == tiny_clip.checkpoint
 
     # -- build the index
@@ -139,8 +141,10 @@ def test_newcomer_path(window, qtbot, tmp_path, tiny_clip, vlm_server, no_keyrin
 
     # -- Benchmark: one model, one value, one image per keyword; the estimate, then the run
     bench = _go(qtbot, window, "Benchmark")
-    assert [bench.models.item(i).text() for i in range(bench.models.count())] == \
-        ["vllm:fake-vlm-large", "vllm:fake-vlm-small"]
+    assert [bench.models.item(i).text() for i in range(bench.models.count())] == [
+        "vllm:fake-vlm-large",
+        "vllm:fake-vlm-small",
+    ]
     assert not bench.start_button.isEnabled() and bench.form_hint.full_text() == "Tick at least one model."
     bench.models.setFocus()
     qtbot.keyClick(bench.models, Qt.Key.Key_Home)
@@ -156,8 +160,9 @@ def test_newcomer_path(window, qtbot, tmp_path, tiny_clip, vlm_server, no_keyrin
     _retype(qtbot, bench.k, "1")
     assert bench.k.value() == 1
     qtbot.mouseClick(bench.estimate_button, LEFT)
-    qtbot.waitUntil(lambda: " calls" in bench.estimate_label.full_text() or bench.estimate_label.kind() == "error",
-                    timeout=JOB_MS)
+    qtbot.waitUntil(
+        lambda: " calls" in bench.estimate_label.full_text() or bench.estimate_label.kind() == "error", timeout=JOB_MS
+    )
     estimate = bench.estimate_label.full_text()
     assert estimate.startswith("10 items = ~30 calls;"), estimate  # Power's ten keywords, one image each
     qtbot.mouseClick(bench.start_button, LEFT)
@@ -174,8 +179,9 @@ def test_newcomer_path(window, qtbot, tmp_path, tiny_clip, vlm_server, no_keyrin
     qtbot.waitUntil(lambda: len(results.reports) == 1, timeout=JOB_MS)  # reports come from a worker thread
     _click_tab(qtbot, results.tabs, "Table 1")
     qtbot.waitUntil(lambda: results.table.rowCount() > 0 and results.table.item(0, 0) is not None, timeout=JOB_MS)
-    power = next(r for r in range(results.table.rowCount())
-                 if results.table.verticalHeaderItem(r).text().startswith("Power"))
+    power = next(
+        r for r in range(results.table.rowCount()) if results.table.verticalHeaderItem(r).text().startswith("Power")
+    )
     assert results.table.item(power, 0).text().startswith("100 [")  # every answer was "Yes."
     _click_cell(qtbot, results.table, results.table.model().index(power, 0))
     dialog = results.cell_answers
@@ -235,8 +241,9 @@ def test_newcomer_path(window, qtbot, tmp_path, tiny_clip, vlm_server, no_keyrin
         qtbot.keyClick(pane, Qt.Key.Key_Y)
         qtbot.keyClick(pane, ENTER)
         if n < 4:
-            assert pane.progress.full_text().startswith(f"Item {n + 2} of 5: you have answered every question of "
-                                                        f"{n + 1} of 5 items")
+            assert pane.progress.full_text().startswith(
+                f"Item {n + 2} of 5: you have answered every question of {n + 1} of 5 items"
+            )
     assert pane.progress.full_text().endswith("of 5 items - all done, thank you!")
     from vspectrum_app.annotate.session import answered
     from vspectrum_app.annotate.store import AnnotationStore

@@ -48,8 +48,9 @@ def pane(qtbot, ctx):
 def _check(widget, *values) -> None:
     for i in range(widget.count()):
         item = widget.item(i)
-        item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in values
-                           else Qt.CheckState.Unchecked)
+        item.setCheckState(
+            Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in values else Qt.CheckState.Unchecked
+        )
 
 
 def _choose(combo, value) -> None:
@@ -60,13 +61,22 @@ def _recorded_session(ws, decisions: str, trials: int = 1, **cfg) -> str:
     """A finished session in the store: ``decisions`` per trial as y/n letters."""
     store = SessionStore(ws)
     persona = PersonaLibrary(ws).get("Pet owner").to_json()
-    settings = dict(strategy="simple", provider="lab", model="m1", trials=trials, scrolls=len(decisions),
-                    window=2) | cfg
+    settings = (
+        dict(strategy="simple", provider="lab", model="m1", trials=trials, scrolls=len(decisions), window=2) | cfg
+    )
     sid = store.create(SessionConfig(persona=persona, **settings))
     for t in range(trials):
         for p, d in enumerate(decisions):
-            store.add_step(sid, Step(trial=t, position=p, decision="yes" if d == "y" else "no", dwell_s=0.0,
-                                     item_topics=["Power" if p % 2 else "Hedonism"]))
+            store.add_step(
+                sid,
+                Step(
+                    trial=t,
+                    position=p,
+                    decision="yes" if d == "y" else "no",
+                    dwell_s=0.0,
+                    item_topics=["Power" if p % 2 else "Hedonism"],
+                ),
+            )
     store.set_status(sid, "done")
     return sid
 
@@ -110,9 +120,22 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     headless = persona_ops.BrowserOptions(headless=True)
     people, models = ("Pet owner", "Thrill seeker"), ("lab:m1", "lab:m2")
     assert pane.run_params() == persona_ops.Run(
-        persona=people, model=models, strategy="isq", platform="sim", skin="tiktok", images="/data/topics",
-        speed=10.0, trials=10, scrolls=100, window=50, watch_s=45.0, capture_at_s=2.0, threshold=70.0, seed=0,
-        run_options=headless)
+        persona=people,
+        model=models,
+        strategy="isq",
+        platform="sim",
+        skin="tiktok",
+        images="/data/topics",
+        speed=10.0,
+        trials=10,
+        scrolls=100,
+        window=50,
+        watch_s=45.0,
+        capture_at_s=2.0,
+        threshold=70.0,
+        seed=0,
+        run_options=headless,
+    )
     assert assert_round_trips(pane.run_params())[:2] == ["persona", "run"]
     # a real platform: no simulator options
     _choose(pane.platform, "youtube")
@@ -126,9 +149,19 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     assert not pane.start_button.isEnabled() and pane.field_errors[pane.window].isVisibleTo(pane)
     pane.window.setValue(10)
     assert pane.start_button.isEnabled()
-    assert pane.run_params() == persona_ops.Run(persona=people, model=models, strategy="simple", platform="youtube",
-                                                trials=2, scrolls=20, window=10, watch_s=45.0, capture_at_s=2.0,
-                                                seed=0, run_options=headless)
+    assert pane.run_params() == persona_ops.Run(
+        persona=people,
+        model=models,
+        strategy="simple",
+        platform="youtube",
+        trials=2,
+        scrolls=20,
+        window=10,
+        watch_s=45.0,
+        capture_at_s=2.0,
+        seed=0,
+        run_options=headless,
+    )
 
     # control: no model; a fixed watch rate, or matching a recorded session's
     sid = _recorded_session(ctx.workspace, "yyn")
@@ -166,10 +199,19 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
 
 
 def _step(trial, position, decision, image, topics, score=None):
-    return {"type": "persona_step", "session_id": "ps-test", "trial": trial, "position": position,
-            "decision": decision, "score": score, "dwell_s": 45.0 if decision == "yes" else 0.0,
-            "item_id": f"v{trial}{position}", "topics": topics, "related": topics == ["Hedonism"],
-            "image": str(image)}
+    return {
+        "type": "persona_step",
+        "session_id": "ps-test",
+        "trial": trial,
+        "position": position,
+        "decision": decision,
+        "score": score,
+        "dwell_s": 45.0 if decision == "yes" else 0.0,
+        "item_id": f"v{trial}{position}",
+        "topics": topics,
+        "related": topics == ["Hedonism"],
+        "image": str(image),
+    }
 
 
 def test_step_events_update_the_live_view(pane, fake_jobs, qtbot, tmp_path):
@@ -203,8 +245,11 @@ def test_step_events_update_the_live_view(pane, fake_jobs, qtbot, tmp_path):
     assert list(xs) == [1, 2] and list(ys) == pytest.approx([0, 50])
     # the topic mix: each topic's share per position (buckets of one video at 4 videos per trial)
     mix = {name: list(curve.getData()[1]) for name, curve in pane.live.mix_plot.curves.items()}
-    assert mix == {"Hedonism": pytest.approx([50, 50, 100, 0]), "Power": pytest.approx([50, 50, 0, 0]),
-                   "Universalism": pytest.approx([0, 0, 0, 100])}
+    assert mix == {
+        "Hedonism": pytest.approx([50, 50, 100, 0]),
+        "Power": pytest.approx([50, 50, 0, 0]),
+        "Universalism": pytest.approx([0, 0, 0, 100]),
+    }
     assert list(pane.live.mix_plot.curves["Power"].getData()[0]) == [1, 2, 3, 4]
     # the newest step: its screenshot, the decision with S%, counters
     assert "Yes: watches 45 s" in pane.live.decision.text() and "S% 80.0" in pane.live.decision.text()
@@ -323,8 +368,10 @@ def test_sessions_resume_replay_and_results(pane, fake_jobs, qtbot, tmp_path):
     pane.sessions.selectRow(rows[done])
     assert pane.replay_button.isEnabled() and not pane.resume_button.isEnabled()
     pane.start_replay(done, "lab:m2", persona="Thrill seeker")
-    assert ctx.started[-1] == (f"Replay {done}", persona_ops.Replay(source=done, model="lab:m2",
-                                                                    persona="Thrill seeker"))
+    assert ctx.started[-1] == (
+        f"Replay {done}",
+        persona_ops.Replay(source=done, model="lab:m2", persona="Thrill seeker"),
+    )
     ctx.job.finished.emit(0)
 
     # results: the report per session and Tables 3-8 (the control joins the simulator's table)
@@ -335,8 +382,10 @@ def test_sessions_resume_replay_and_results(pane, fake_jobs, qtbot, tmp_path):
     row = next(r for r in range(2) if results.report_table.item(r, 0).text() == done)
     # first 2 videos: no, no; last 2: yes, yes in both trials
     assert [results.report_table.item(row, c).text() for c in (7, 8, 9)] == ["50.0", "0.0", "100.0"]
-    assert [results.alignment_table.item(r, 1).text() for r in range(2)] == ["lab:m1",
-                                                                              "control (random, same watch rate)"]
+    assert [results.alignment_table.item(r, 1).text() for r in range(2)] == [
+        "lab:m1",
+        "control (random, same watch rate)",
+    ]
     assert results.alignment_table.item(0, 0).text() == "sim / Simple"
     xs, ys = results.yes_plot.curves[f"{done[-6:]} trial 1"].getData()
     assert list(ys) == pytest.approx([0, 0, 100 / 3, 50])
@@ -363,9 +412,17 @@ def test_a_tiny_session_runs_end_to_end(pane, ctx, qtbot, topic_folder, monkeypa
     server = FakeVLMServer(answer=lambda req: "{'decision': 'yes', 'reason': 'cute', 'trait_num': '1'}").start()
     try:
         monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)  # before the job starts: the child inherits it
-        ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=server.openai_base_url,
-                                            models=["m1"], requests_per_minute=10_000, timeout_s=5.0,
-                                            max_retries=3))
+        ProviderStore().save(
+            ProviderConfig(
+                name="lab",
+                kind="openai-compatible",
+                base_url=server.openai_base_url,
+                models=["m1"],
+                requests_per_minute=10_000,
+                timeout_s=5.0,
+                max_retries=3,
+            )
+        )
         ctx.providers_changed.emit()
         _check(pane.personas, "Pet owner")
         _check(pane.models, "lab:m1")

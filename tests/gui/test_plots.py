@@ -23,8 +23,7 @@ def test_radar_value_names_stay_inside_the_plot_at_every_width(qtbot, size):
     qtbot.waitExposed(radar)
     QApplication.processEvents()  # the view applies a new range on its next update
     view = radar.plotItem.vb.sceneBoundingRect().adjusted(-1, -1, 1, 1)  # 1 px for rounding
-    outside = [label.toPlainText() for label, _ in radar._value_labels
-               if not view.contains(label.sceneBoundingRect())]
+    outside = [label.toPlainText() for label, _ in radar._value_labels if not view.contains(label.sceneBoundingRect())]
     assert outside == [], outside
 
 

@@ -25,8 +25,20 @@ pytestmark = pytest.mark.gui
 def make_run(store: RunStore, plan: dict[str, str], target: str = "lab:m1") -> str:
     """A finished run: per value a string of answers, y = yes, n = no, r = refusal, u = unparsed."""
     names = {"y": "yes", "n": "no", "r": "refusal", "u": "unparsed"}
-    items = [{"target": target, "mode": "vlm", "value": value, "keyword": "k", "rank": i, "image_id": i,
-              "image_sha256": f"{value}{i}", "repeat": 0} for value, answers in plan.items() for i in range(len(answers))]
+    items = [
+        {
+            "target": target,
+            "mode": "vlm",
+            "value": value,
+            "keyword": "k",
+            "rank": i,
+            "image_id": i,
+            "image_sha256": f"{value}{i}",
+            "repeat": 0,
+        }
+        for value, answers in plan.items()
+        for i in range(len(answers))
+    ]
     run_id = store.create_run({"targets_label": [target], "values": list(plan)}, items)
     done = []
     for row in store.items(run_id, status=None):
@@ -102,8 +114,12 @@ def test_every_export_button_writes_its_file(pane, qtbot, tmp_path, monkeypatch)
             body = {r[rows[0].index("value")]: dict(zip(LONG_COLUMNS, r)) for r in rows[1:]}
             assert set(body) == {"Power", "Hedonism"}
             assert body["Power"]["target"] == "'=cmd:m1" and body["Power"]["run_id"] == run_id
-            assert (body["Hedonism"]["n"], body["Hedonism"]["yes"], body["Hedonism"]["no"],
-                    body["Hedonism"]["refusal"]) == ("4", "1", "2", "1")
+            assert (
+                body["Hedonism"]["n"],
+                body["Hedonism"]["yes"],
+                body["Hedonism"]["no"],
+                body["Hedonism"]["refusal"],
+            ) == ("4", "1", "2", "1")
 
 
 def test_export_without_a_selection_says_so(pane, qtbot, monkeypatch):
@@ -268,5 +284,6 @@ def test_centred_profile_fitted_circle_and_value_map(pane, qtbot):
     dots = [i for i in pane.value_map.items if isinstance(i, pg.ScatterPlotItem)]
     assert len(dots) == 1
     x, y = dots[0].getData()
-    assert (x[0], y[0]) == pytest.approx((axes["openness_minus_conservation"]["estimate"],
-                                          axes["transcendence_minus_enhancement"]["estimate"]))
+    assert (x[0], y[0]) == pytest.approx(
+        (axes["openness_minus_conservation"]["estimate"], axes["transcendence_minus_enhancement"]["estimate"])
+    )

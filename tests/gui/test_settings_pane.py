@@ -46,8 +46,9 @@ def test_a_local_model_is_shown_as_chosen_not_the_default(qtbot, window, tiny_cl
     assert window.ctx.settings.get("clip_pretrained") is None
     # chosen elsewhere while the pane exists: shown when the pane is shown again
     window.show_pane("Library")
-    window.ctx.settings.update(clip_config=None, clip_checkpoint=None, clip_model="ViT-B-32",
-                               clip_pretrained="laion2b_s34b_b79k")
+    window.ctx.settings.update(
+        clip_config=None, clip_checkpoint=None, clip_model="ViT-B-32", clip_pretrained="laion2b_s34b_b79k"
+    )
     window.show_pane("Settings")
     assert pane.clip_model.text() == "ViT-B-32" and pane.clip_pretrained.text() == "laion2b_s34b_b79k"
     assert pane.weights_state.label.full_text() == "CLIP weights: not downloaded"
@@ -149,8 +150,14 @@ def test_fits_small_screens_with_a_long_message(qtbot, tmp_path, size):
     assert pane.minimumSizeHint().width() <= room[0] and pane.minimumSizeHint().height() <= room[1]
     assert (pane.width(), pane.height()) == room
     scroll = pane.findChild(QScrollArea)
-    for control in (pane.save_button, pane.fetch_button, pane.key_store, pane.model_button,
-                    pane.save_settings_button, pane.weights_state.button):
+    for control in (
+        pane.save_button,
+        pane.fetch_button,
+        pane.key_store,
+        pane.model_button,
+        pane.save_settings_button,
+        pane.weights_state.button,
+    ):
         assert scroll.widget().isAncestorOf(control)
     assert scroll.horizontalScrollBar().maximum() == 0  # no sideways scrolling
     path = tmp_path / f"settings-{size[0]}x{size[1]}.png"

@@ -25,8 +25,13 @@ def server():
 
 @pytest.fixture
 def download(server, qtbot):
-    src = WeightsSource(model="ViT-B-32", pretrained="laion2b_s34b_b79k", url=server.url,
-                        sha256=hashlib.sha256(PAYLOAD).hexdigest(), size=len(PAYLOAD))
+    src = WeightsSource(
+        model="ViT-B-32",
+        pretrained="laion2b_s34b_b79k",
+        url=server.url,
+        sha256=hashlib.sha256(PAYLOAD).hexdigest(),
+        size=len(PAYLOAD),
+    )
     d = WeightsDownload(src)
     yield d
     d.shutdown()
@@ -107,8 +112,13 @@ def test_lean_install_builds_the_encoder_right_after_the_download(qtbot, monkeyp
 
     payload = Path(tiny_clip.checkpoint).read_bytes()
     server = FileServer(payload)
-    src = WeightsSource(model="tiny-clip", pretrained="test", url=server.url,
-                        sha256=hashlib.sha256(payload).hexdigest(), size=len(payload))
+    src = WeightsSource(
+        model="tiny-clip",
+        pretrained="test",
+        url=server.url,
+        sha256=hashlib.sha256(payload).hexdigest(),
+        size=len(payload),
+    )
     monkeypatch.setitem(weights.SOURCES, (src.model, src.pretrained), src)
     monkeypatch.setattr(onnx_build, "_torch_installed", lambda: False)
     monkeypatch.setattr(onnx_build, "model_config", lambda spec: json.loads(Path(tiny_clip.config).read_text()))

@@ -10,8 +10,17 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import (QAbstractButton, QAbstractScrollArea, QAbstractSpinBox, QApplication, QComboBox,
-                               QLineEdit, QPushButton, QScrollArea, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractScrollArea,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QWidget,
+)
 
 from tests.plugins.library import make_image_bytes
 from vspectrum_app.gui.context import AppContext
@@ -67,8 +76,11 @@ def _text_cut(control: QWidget) -> str | None:
     need = control.fontMetrics().horizontalAdvance(control.text().replace("&", "")) + 8
     if not control.icon().isNull():
         need += control.iconSize().width()
-    return f"button {control.text()!r} is {control.width()} px wide, its label needs {need}" \
-        if control.width() < need else None
+    return (
+        f"button {control.text()!r} is {control.width()} px wide, its label needs {need}"
+        if control.width() < need
+        else None
+    )
 
 
 def _clipped(control: QWidget, pane_area: QScrollArea) -> str | None:
@@ -82,8 +94,10 @@ def _clipped(control: QWidget, pane_area: QScrollArea) -> str | None:
         top_left = child.mapTo(parent, child.rect().topLeft())
         bottom_right = child.mapTo(parent, child.rect().bottomRight())
         if not (parent.rect().contains(top_left) and parent.rect().contains(bottom_right)):
-            return (f"{type(control).__name__} {control.accessibleName() or getattr(control, 'text', lambda: '')()!r} "
-                    f"cut off by {type(parent).__name__}")
+            return (
+                f"{type(control).__name__} {control.accessibleName() or getattr(control, 'text', lambda: '')()!r} "
+                f"cut off by {type(parent).__name__}"
+            )
         if parent is pane_area:
             return None
         child, parent = parent, parent.parentWidget()

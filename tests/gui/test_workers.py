@@ -36,8 +36,7 @@ def test_a_lane_runs_in_order_while_another_lane_proceeds(qtbot, fresh_pool):
     gate, ran, delivered_on = threading.Event(), [], []
     a.run(lambda: gate.wait(10), lambda _: None, lambda _: None)  # lane a is busy until the gate opens
     for n in range(3):
-        a.run(lambda n=n: ran.append(("a", n)), lambda _: delivered_on.append(QThread.currentThread()),
-              lambda _: None)
+        a.run(lambda n=n: ran.append(("a", n)), lambda _: delivered_on.append(QThread.currentThread()), lambda _: None)
     b.run(lambda: ran.append(("b", 0)) or "b done", lambda result: ran.append(result), lambda _: None)
     qtbot.waitUntil(lambda: "b done" in ran, timeout=10_000)  # b did not wait behind a
     assert [r for r in ran if r[0] == "a"] == []
@@ -123,17 +122,22 @@ def test_a_flood_of_thumbnails_leaves_threads_for_a_search(qtbot, fresh_pool, tm
 def test_the_pool_is_shut_down_when_the_application_quits(tmp_path):
     """The real start-up path: a task queued before the window quits is finished, the pool then
     refuses work and no worker thread is left."""
-    script = ("import threading, time\n"
-              "from vspectrum_app.gui import workers\n"
-              "from vspectrum_app.gui.app import main\n"
-              "done = []\n"
-              "workers.submit(lambda: time.sleep(0.2) or done.append(1))\n"
-              "main(['vspectrum', '--exit-after-show'])\n"
-              "alive = [t.name for t in threading.enumerate() if t.name.startswith('gui-worker')]\n"
-              "print('result', done, workers.submit(lambda: None), alive)\n")
-    env = {**os.environ, "VSPECTRUM_DATA_DIR": str(tmp_path / "data"), "VSPECTRUM_CONFIG_DIR": str(tmp_path / "cfg"),
-           "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env,
-                         timeout=120)
+    script = (
+        "import threading, time\n"
+        "from vspectrum_app.gui import workers\n"
+        "from vspectrum_app.gui.app import main\n"
+        "done = []\n"
+        "workers.submit(lambda: time.sleep(0.2) or done.append(1))\n"
+        "main(['vspectrum', '--exit-after-show'])\n"
+        "alive = [t.name for t in threading.enumerate() if t.name.startswith('gui-worker')]\n"
+        "print('result', done, workers.submit(lambda: None), alive)\n"
+    )
+    env = {
+        **os.environ,
+        "VSPECTRUM_DATA_DIR": str(tmp_path / "data"),
+        "VSPECTRUM_CONFIG_DIR": str(tmp_path / "cfg"),
+        "PYTHONPATH": str(ROOT),
+    }
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "result [1] None []" in out.stdout

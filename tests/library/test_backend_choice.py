@@ -16,8 +16,20 @@ from vspectrum_app.library.backend_choice import quality, top_k_overlap
 from vspectrum_app.library.backends import load_embedder
 from vspectrum_app.library.images import decode_rgb
 
-WORDS = ["family", "skydiving", "luxury car", "prayer", "police", "graduation", "concert", "food",
-         "dog", "protest", "wedding", "sports"]
+WORDS = [
+    "family",
+    "skydiving",
+    "luxury car",
+    "prayer",
+    "police",
+    "graduation",
+    "concert",
+    "food",
+    "dog",
+    "protest",
+    "wedding",
+    "sports",
+]
 
 
 @pytest.fixture
@@ -72,16 +84,20 @@ def test_openvino_embeddings_match_fp32_open_clip(tiny_clip, fresh, pilot_dir):
     reference = load_embedder(tiny_clip, backend="torch")
     shots = sorted(pilot_dir.rglob("*.jpeg"))[:60]
     pictures = [decode_rgb(p.read_bytes(), (224, 224)) for p in shots]
-    want = (np.concatenate([reference.encode_images(pictures[i:i + 16]) for i in range(0, 60, 16)]),
-            reference.encode_texts(WORDS))
+    want = (
+        np.concatenate([reference.encode_images(pictures[i : i + 16]) for i in range(0, 60, 16)]),
+        reference.encode_texts(WORDS),
+    )
     folder = onnx_export.cache_folder(tiny_clip.model_key)
     load_embedder(tiny_clip, backend="onnx")  # the export
     meta = onnx_export.cached_meta(tiny_clip.model_key)
     for precision in ("fp32", "fp16"):
         fast = backend_choice.make(tiny_clip, folder, meta, "openvino", precision)
         assert fast.backend == "openvino" and precision in fast.describe()
-        got = (np.concatenate([fast.encode_images(pictures[i:i + 16]) for i in range(0, 60, 16)]),
-               fast.encode_texts(WORDS))
+        got = (
+            np.concatenate([fast.encode_images(pictures[i : i + 16]) for i in range(0, 60, 16)]),
+            fast.encode_texts(WORDS),
+        )
         assert quality(want, got)["passed"], (precision, quality(want, got))
 
 

@@ -16,11 +16,18 @@ from vspectrum_app.library.importer import add_image
 def three(workspace):
     """Three images: a TikTok one with a link and extra metadata, a flagged YouTube one with a
     link, and one without platform or link."""
-    a, _ = add_image(workspace, make_image_bytes(seed=1), source_name="a.jpg",
-                     meta={"platform": "tiktok", "video_url": "https://example.test/v/a", "author": "ann",
-                           "mood": "calm"})
-    b, _ = add_image(workspace, make_image_bytes(seed=2, fmt="PNG"), source_name="b.png",
-                     meta={"platform": "youtube", "video_url": "https://example.test/v/b", "flags": "black_frame"})
+    a, _ = add_image(
+        workspace,
+        make_image_bytes(seed=1),
+        source_name="a.jpg",
+        meta={"platform": "tiktok", "video_url": "https://example.test/v/a", "author": "ann", "mood": "calm"},
+    )
+    b, _ = add_image(
+        workspace,
+        make_image_bytes(seed=2, fmt="PNG"),
+        source_name="b.png",
+        meta={"platform": "youtube", "video_url": "https://example.test/v/b", "flags": "black_frame"},
+    )
     c, _ = add_image(workspace, make_image_bytes(seed=3), source_name="c.jpg")
     return a, b, c
 
@@ -43,8 +50,12 @@ def test_single_images_by_id_and_by_sha(workspace, three):
     assert catalog.image_by_sha(workspace, file.sha256) == file
     assert catalog.image_file(workspace, 999) is None and catalog.image_by_sha(workspace, "0" * 64) is None
     record = catalog.image_record(workspace, a)
-    assert (record.platform, record.video_url, record.author, record.source_name) == \
-        ("tiktok", "https://example.test/v/a", "ann", "a.jpg")
+    assert (record.platform, record.video_url, record.author, record.source_name) == (
+        "tiktok",
+        "https://example.test/v/a",
+        "ann",
+        "a.jpg",
+    )
     assert record.extra == {"mood": "calm"} and record.file == catalog.image_file(workspace, a)
     assert catalog.image_record(workspace, 999) is None
 

@@ -24,8 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cli(root, *argv):
-    proc = subprocess.run([sys.executable, "-m", "vspectrum_app", "-w", str(root), *argv], capture_output=True,
-                          text=True, cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "vspectrum_app", "-w", str(root), *argv],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -74,9 +79,13 @@ def test_noise_in_the_catalog_gives_one_sentence_on_every_command(tmp_path):
     data = bytearray(catalog.read_bytes())
     assert len(data) > 12000
     mid = len(data) // 2 // 4096 * 4096
-    data[mid - 2048:mid + 2048] = bytes((i * 151 + 7) % 256 for i in range(4096))
+    data[mid - 2048 : mid + 2048] = bytes((i * 151 + 7) % 256 for i in range(4096))
     catalog.write_bytes(bytes(data))
-    for argv in (["library", "stats", "--no-coverage"], ["bench", "list"], ["library", "import", str(tmp_path / "nope")]):
+    for argv in (
+        ["library", "stats", "--no-coverage"],
+        ["bench", "list"],
+        ["library", "import", str(tmp_path / "nope")],
+    ):
         rc, out, err = _cli(root, *argv)
         if rc == 0:  # a command whose pages the noise missed may still work: then it must be right
             continue
@@ -92,8 +101,10 @@ def tmpfs(tmp_path):
     """A 2 MB tmpfs (we run as root in CI); skipped where mounting is not allowed."""
     where = tmp_path / "mnt"
     where.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)],
-                      capture_output=True).returncode != 0:
+    if (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(where)], capture_output=True).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a tmpfs here")
     yield where
     subprocess.run(["umount", "-l", str(where)], capture_output=True)
@@ -148,8 +159,7 @@ def _fill(folder, leave_bytes):
             f.write(b"\0" * (free - leave_bytes))
 
 
-def test_index_and_bench_run_on_a_nearly_full_disk_say_so_and_leave_nothing_running(tmp_path, tmpfs, tiny_clip,
-                                                                                   capsys):
+def test_index_and_bench_run_on_a_nearly_full_disk_say_so_and_leave_nothing_running(tmp_path, tmpfs, tiny_clip, capsys):
     from vspectrum_app.cli import main
 
     root = tmpfs / "ws"
@@ -171,8 +181,9 @@ def test_index_and_bench_run_on_a_nearly_full_disk_say_so_and_leave_nothing_runn
 
     server = FakeVLMServer().start()
     try:
-        ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=server.openai_base_url,
-                                            models=["m1"]))
+        ProviderStore().save(
+            ProviderConfig(name="lab", kind="openai-compatible", base_url=server.openai_base_url, models=["m1"])
+        )
         os.environ["VSPECTRUM_API_KEY_LAB"] = VALID_KEY
         _fill(tmpfs, 100_000)
         rc = main(["-w", str(root), "bench", "run", "--model", "lab:m1", "--values", "Power", "--k", "1", *clip])
@@ -196,8 +207,17 @@ def test_search_and_bench_report_work_on_a_read_only_workspace(indexed_workspace
     shutil.copytree(src, tmpfs / "ws")
     assert subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)]).returncode == 0
     root = tmpfs / "ws"
-    rc, out, err = _cli(root, "library", "search", "cat", "--json", "--clip-config", tiny_clip.config,
-                        "--clip-checkpoint", tiny_clip.checkpoint)
+    rc, out, err = _cli(
+        root,
+        "library",
+        "search",
+        "cat",
+        "--json",
+        "--clip-config",
+        tiny_clip.config,
+        "--clip-checkpoint",
+        tiny_clip.checkpoint,
+    )
     assert rc == 0, err
     assert len(json.loads(out)) == 5
     rc, out, err = _cli(root, "bench", "report", "nope")

@@ -14,10 +14,17 @@ from vspectrum_app.library.embedder import ClipModelUnavailable
 from vspectrum_app.library.backends import load_embedder
 
 
-@pytest.mark.parametrize("requested, cuda, mps, expected", [
-    ("auto", True, True, "cuda"), ("auto", False, True, "mps"), ("auto", False, False, "cpu"),
-    ("cpu", True, True, "cpu"), ("cuda", True, False, "cuda"), ("mps", False, True, "mps"),
-])
+@pytest.mark.parametrize(
+    "requested, cuda, mps, expected",
+    [
+        ("auto", True, True, "cuda"),
+        ("auto", False, True, "mps"),
+        ("auto", False, False, "cpu"),
+        ("cpu", True, True, "cpu"),
+        ("cuda", True, False, "cuda"),
+        ("mps", False, True, "mps"),
+    ],
+)
 def test_auto_prefers_cuda_then_mps_then_cpu_and_explicit_wins(requested, cuda, mps, expected):
     assert choose_device(requested, cuda, mps) == expected
 
@@ -38,10 +45,10 @@ def test_batch_size_follows_free_memory():
     gib = 1 << 30
     # ViT-B-32 in fp16: 24 MiB per image, half the free memory used: 8 GiB free -> 170 fit -> 128
     assert batch_for_free_memory(8 * gib) == 128
-    assert batch_for_free_memory(80 * gib) == 512            # capped
-    assert batch_for_free_memory(100 << 20) == 8               # floor: still makes progress
+    assert batch_for_free_memory(80 * gib) == 512  # capped
+    assert batch_for_free_memory(100 << 20) == 8  # floor: still makes progress
     assert batch_for_free_memory(8 * gib, params=4 * device.REFERENCE_PARAMS) == 32  # a 4x bigger model
-    assert batch_for_free_memory(8 * gib, fp16=False) == 64    # fp32 activations are twice as big
+    assert batch_for_free_memory(8 * gib, fp16=False) == 64  # fp32 activations are twice as big
     sizes = [batch_for_free_memory(g * gib) for g in range(1, 40)]
     assert sizes == sorted(sizes) and all(s & (s - 1) == 0 for s in sizes)  # monotone powers of two
 
@@ -81,8 +88,9 @@ def test_onnx_without_a_gpu_build_serves_cpu_and_hands_cuda_to_torch(tiny_clip, 
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
     assert device.onnx_providers("auto") == device.onnx_providers("cpu") == ["CPUExecutionProvider"]
     assert device.onnx_providers("cuda") is None and device.onnx_providers("mps") is None
-    monkeypatch.setattr(onnxruntime, "get_available_providers",
-                        lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(
+        onnxruntime, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    )
     assert device.onnx_providers("auto")[0] == "CUDAExecutionProvider"
     monkeypatch.setattr(onnxruntime, "get_available_providers", lambda: ["CPUExecutionProvider"])
     monkeypatch.setattr(backends_module, "_cache", {})
@@ -93,8 +101,9 @@ def test_onnx_without_a_gpu_build_serves_cpu_and_hands_cuda_to_torch(tiny_clip, 
     reporter = RecordingReporter()
     got = load_embedder(tiny_clip, reporter, backend="onnx", device="cuda")
     assert got == "torch model on cuda"
-    assert [e["message"] for e in reporter.of_type("log") if e["level"] == "warning"] == \
-        ["ONNX Runtime cannot use the cuda device here; embedding with torch on it"]
+    assert [e["message"] for e in reporter.of_type("log") if e["level"] == "warning"] == [
+        "ONNX Runtime cannot use the cuda device here; embedding with torch on it"
+    ]
 
 
 def test_device_comes_from_argument_environment_or_setting(monkeypatch):

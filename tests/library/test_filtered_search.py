@@ -78,8 +78,9 @@ def test_a_value_retrieval_on_one_platform_dedups_within_it(indexed_workspace, t
 
 
 @pytest.mark.parametrize("few", [96, 0], ids=["over-fetch", "filter"])
-def test_a_flag_set_after_the_first_search_is_honoured_by_the_same_searcher(indexed_workspace, tiny_clip, few,
-                                                                             monkeypatch):
+def test_a_flag_set_after_the_first_search_is_honoured_by_the_same_searcher(
+    indexed_workspace, tiny_clip, few, monkeypatch
+):
     monkeypatch.setattr("vspectrum_app.library.search.EF_SEARCH", few)  # up to this many blocked: over-fetch
     searcher = Searcher(indexed_workspace, tiny_clip)
     first = searcher.search("a blue circle", k=3)[0].image_id

@@ -15,15 +15,13 @@ def _rows(ws):
 
 def test_bad_feed_positions_skip_their_row_only(workspace, image_folder, tmp_path):
     csv_path = tmp_path / "meta.csv"
-    csv_path.write_text("file,feed_position,author\n"
-                        "shot0.jpg,abc,ana\n"
-                        "shot1.png,1.0,ben\n"
-                        "shot2.webp, 7 ,cleo\n")
+    csv_path.write_text("file,feed_position,author\nshot0.jpg,abc,ana\nshot1.png,1.0,ben\nshot2.webp, 7 ,cleo\n")
     report = import_paths(workspace, [image_folder], metadata_csv=csv_path)
     assert len(report.added) == 6  # every image is imported
     assert report.metadata_rows_skipped == [
         "meta.csv: line 2, column 'feed_position': expected a whole number, got 'abc'",
-        "meta.csv: line 3, column 'feed_position': expected a whole number, got '1.0'"]
+        "meta.csv: line 3, column 'feed_position': expected a whole number, got '1.0'",
+    ]
     rows = _rows(workspace)
     assert rows["shot2.webp"]["feed_position"] == 7 and rows["shot2.webp"]["author"] == "cleo"
     assert rows["shot0.jpg"]["author"] is None  # nothing of a skipped row is used
@@ -51,7 +49,9 @@ def test_the_cli_counts_skipped_rows_and_succeeds(workspace, image_folder, tmp_p
     assert len(json.loads(capsys.readouterr().out)["metadata_rows_skipped"]) == 1
 
 
-@pytest.mark.parametrize("data", [b"name,age\nshot0.jpg,1\n", b"\xff\xfe\x00\x00", b'file\n"unclosed\n' + b"x" * 200_000])
+@pytest.mark.parametrize(
+    "data", [b"name,age\nshot0.jpg,1\n", b"\xff\xfe\x00\x00", b'file\n"unclosed\n' + b"x" * 200_000]
+)
 def test_a_file_that_is_not_a_metadata_csv_is_one_sentence(tmp_path, data):
     csv_path = tmp_path / "meta.csv"
     csv_path.write_bytes(data)

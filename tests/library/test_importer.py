@@ -41,7 +41,8 @@ def test_metadata_csv_known_and_extra_columns(workspace, image_folder, tmp_path)
     csv_path.write_text(
         "file,Video Link,Platform,Post Date,likes,mood\n"
         "shot0.jpg,https://www.tiktok.com/@a/video/1,TikTok,2024-08-03,120,happy\n"
-        "shot1.png,https://youtube.com/shorts/x,Youtube,Aug 5, 2024,7,\n".replace("Aug 5, 2024", '"Aug 5, 2024"'))
+        "shot1.png,https://youtube.com/shorts/x,Youtube,Aug 5, 2024,7,\n".replace("Aug 5, 2024", '"Aug 5, 2024"')
+    )
     import_paths(workspace, [image_folder], metadata_csv=csv_path)
     rows = {r["source_name"]: r for r in _rows(workspace)}
     assert rows["shot0.jpg"]["video_url"] == "https://www.tiktok.com/@a/video/1"
@@ -98,9 +99,11 @@ def test_bad_file_does_not_touch_what_was_imported(workspace, tmp_path):
 
 
 def test_pilot_screenshots_import_with_their_answers(workspace, pilot_dir):
-    report = import_paths(workspace, [pilot_dir / "gpt4o-tiktok", pilot_dir / "gpt4o-youtube",
-                                      pilot_dir / "gppt4o-Ins"],
-                          metadata_csv=pilot_dir / "experiment_data_plain_gpto_youtube.csv")
+    report = import_paths(
+        workspace,
+        [pilot_dir / "gpt4o-tiktok", pilot_dir / "gpt4o-youtube", pilot_dir / "gppt4o-Ins"],
+        metadata_csv=pilot_dir / "experiment_data_plain_gpto_youtube.csv",
+    )
     assert len(report.added) == 150 and report.skipped == []
     row = workspace.db.execute("SELECT * FROM images WHERE source_name = 'Youtube2.jpeg'").fetchone()
     assert (row["width"], row["height"]) == (144, 256)

@@ -23,12 +23,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _add(ws, n, start=0):
-    return [add_image(ws, make_image_bytes(seed=start + i, color=(7 * i % 255, 90, 200)), source_name=f"{i}.jpg")[0]
-            for i in range(n)]
+    return [
+        add_image(ws, make_image_bytes(seed=start + i, color=(7 * i % 255, 90, 200)), source_name=f"{i}.jpg")[0]
+        for i in range(n)
+    ]
 
 
 def _embedded(ws, key):
-    return [r[0] for r in ws.db.execute("SELECT image_id FROM embeddings WHERE model_key = ? ORDER BY image_id", (key,))]
+    return [
+        r[0] for r in ws.db.execute("SELECT image_id FROM embeddings WHERE model_key = ? ORDER BY image_id", (key,))
+    ]
 
 
 def test_vectors_are_unit_length_and_match_a_direct_encode(workspace, tiny_clip):
@@ -142,8 +146,22 @@ def test_kill_9_mid_build_loses_at_most_the_batch_in_flight(workspace, tiny_clip
     """A real `vspectrum library index` killed with SIGKILL, then run again."""
     ids = _add(workspace, 300)
     workspace.close()
-    cmd = [sys.executable, "-m", "vspectrum_app", "--events", "-w", str(workspace.root), "library", "index",
-           "--clip-config", tiny_clip.config, "--clip-checkpoint", tiny_clip.checkpoint, "--batch-size", "4"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "vspectrum_app",
+        "--events",
+        "-w",
+        str(workspace.root),
+        "library",
+        "index",
+        "--clip-config",
+        tiny_clip.config,
+        "--clip-checkpoint",
+        tiny_clip.checkpoint,
+        "--batch-size",
+        "4",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
     for line in proc.stdout:  # wait until a few batches are committed
         if '"type": "progress"' in line and '"done": 12' in line:

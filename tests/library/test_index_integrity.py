@@ -28,14 +28,17 @@ def _stored_embeddings(ws, n=40, key="fuzz-model"):
 
     rng = np.random.default_rng(0)
     with ws.transaction() as conn:
-        conn.execute("INSERT INTO clip_models(model_key, spec_json, dim, created_at) VALUES (?, '{}', ?, 'now')",
-                     (key, DIM))
+        conn.execute(
+            "INSERT INTO clip_models(model_key, spec_json, dim, created_at) VALUES (?, '{}', ?, 'now')", (key, DIM)
+        )
     ids = [add_image(ws, make_image_bytes(seed=i), source_name=f"{i}.jpg")[0] for i in range(n)]
     vectors = rng.normal(size=(n, DIM)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     with ws.transaction() as conn:
-        conn.executemany("INSERT INTO embeddings(image_id, model_key, vector) VALUES (?, ?, ?)",
-                         [(i, key, v.tobytes()) for i, v in zip(ids, vectors)])
+        conn.executemany(
+            "INSERT INTO embeddings(image_id, model_key, vector) VALUES (?, ?, ?)",
+            [(i, key, v.tobytes()) for i, v in zip(ids, vectors)],
+        )
     return key, ids, vectors
 
 
@@ -86,8 +89,13 @@ for pos in json.load(open(sys.argv[2])):
 print("ok")
 """
     workspace.close()
-    proc = subprocess.run([sys.executable, "-c", child, str(workspace.root), str(cases)], capture_output=True,
-                          text=True, cwd=ROOT, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", child, str(workspace.root), str(cases)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", (proc.returncode, proc.stderr[-2000:])
 
 
@@ -113,8 +121,21 @@ def test_reproduction_header_overwrite_then_cli_search_answers(indexed_workspace
     path.write_bytes(bytes(data))
     root = ws.root
     ws.close()
-    cmd = [sys.executable, "-m", "vspectrum_app", "-w", str(root), "library", "search", "cat", "--json",
-           "--clip-config", tiny_clip.config, "--clip-checkpoint", tiny_clip.checkpoint]
+    cmd = [
+        sys.executable,
+        "-m",
+        "vspectrum_app",
+        "-w",
+        str(root),
+        "library",
+        "search",
+        "cat",
+        "--json",
+        "--clip-config",
+        tiny_clip.config,
+        "--clip-checkpoint",
+        tiny_clip.checkpoint,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, (proc.returncode, proc.stderr[-2000:])
     assert "integrity check" in proc.stderr

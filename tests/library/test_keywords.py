@@ -35,8 +35,9 @@ def test_user_sets_are_stored_and_found(workspace, tmp_path):
     assert [s.name for s in list_sets(workspace)] == ["default", "mine"]
 
 
-@pytest.mark.parametrize("doc", [{}, {"values": {"Wisdom": ["owl"]}}, {"values": {"Power": []}},
-                                 {"values": {"Power": "money"}}])
+@pytest.mark.parametrize(
+    "doc", [{}, {"values": {"Wisdom": ["owl"]}}, {"values": {"Power": []}}, {"values": {"Power": "money"}}]
+)
 def test_invalid_sets_are_refused_with_a_reason(doc):
     with pytest.raises(KeywordSetError):
         KeywordSet.from_json(doc)

@@ -24,9 +24,21 @@ from vspectrum_app.library.backends import load_embedder
 from vspectrum_app.library.images import decode_rgb
 
 ROOT = Path(__file__).resolve().parents[2]
-TEXTS = ["", "a photo of a dog", "Hello,   WORLD!!  ", "café crème brûlée", "naïve façade 😀 emoji",
-         "&amp;lt;b&amp;gt; html entities", "it's they're we've I'm you'll he'd", "123 4567 numbers 3.14",
-         "中文 日本語 한국어", "x" * 400, "word " * 100, "don't STOP\tbelieving\n", "e-mail @ home #tag"]
+TEXTS = [
+    "",
+    "a photo of a dog",
+    "Hello,   WORLD!!  ",
+    "café crème brûlée",
+    "naïve façade 😀 emoji",
+    "&amp;lt;b&amp;gt; html entities",
+    "it's they're we've I'm you'll he'd",
+    "123 4567 numbers 3.14",
+    "中文 日本語 한국어",
+    "x" * 400,
+    "word " * 100,
+    "don't STOP\tbelieving\n",
+    "e-mail @ home #tag",
+]
 
 
 @pytest.fixture
@@ -43,8 +55,14 @@ def _open_clip():
 
 
 def _pictures(n: int, start: int = 0) -> list:
-    return [decode_rgb(make_image_bytes(seed=start + i, color=(37 * i % 256, 255 - 23 * i % 256, 90 + i),
-                                       size=(120 + 7 * i, 200 - 3 * i))) for i in range(n)]
+    return [
+        decode_rgb(
+            make_image_bytes(
+                seed=start + i, color=(37 * i % 256, 255 - 23 * i % 256, 90 + i), size=(120 + 7 * i, 200 - 3 * i)
+            )
+        )
+        for i in range(n)
+    ]
 
 
 def _warnings(reporter: RecordingReporter) -> list[str]:
@@ -94,14 +112,26 @@ def test_onnx_embeddings_match_fp32_open_clip(tiny_clip, fresh, pilot_dir):
     shots = sorted(pilot_dir.rglob("*.jpeg"))[:60]
     assert len(shots) >= 30
     pictures = [decode_rgb(p.read_bytes(), min_size=fast.input_size) for p in shots]
-    lib_ref = np.concatenate([reference.encode_images(pictures[i:i + 16]) for i in range(0, len(pictures), 16)])
-    lib_fast = np.concatenate([fast.encode_images(pictures[i:i + 16]) for i in range(0, len(pictures), 16)])
+    lib_ref = np.concatenate([reference.encode_images(pictures[i : i + 16]) for i in range(0, len(pictures), 16)])
+    lib_fast = np.concatenate([fast.encode_images(pictures[i : i + 16]) for i in range(0, len(pictures), 16)])
     assert (lib_ref * lib_fast).sum(axis=1).min() >= 0.99
-    words = ["family", "skydiving", "luxury car", "prayer", "police", "graduation", "concert", "food",
-             "dog", "protest", "wedding", "sports"]
+    words = [
+        "family",
+        "skydiving",
+        "luxury car",
+        "prayer",
+        "police",
+        "graduation",
+        "concert",
+        "food",
+        "dog",
+        "protest",
+        "wedding",
+        "sports",
+    ]
     text_ref, text_fast = reference.encode_texts(words), fast.encode_texts(words)
     assert (text_ref * text_fast).sum(axis=1).min() >= 0.99
-    assert _top10_overlap(lib_ref, lib_fast, text_ref, text_fast) >= 0.95       # keyword search
+    assert _top10_overlap(lib_ref, lib_fast, text_ref, text_fast) >= 0.95  # keyword search
     assert _top10_overlap(lib_ref, lib_fast, lib_ref[:12], lib_fast[:12]) >= 0.95  # similar images
 
 
@@ -201,7 +231,9 @@ def test_onnx_path_runs_with_torch_and_open_clip_blocked(tiny_clip, fresh, works
     workspace.close()
     for i, picture in enumerate(pictures):
         picture.save(tmp_path / f"p{i}.png")
-    script = BLOCK_TORCH + f"""
+    script = (
+        BLOCK_TORCH
+        + f"""
 import json, numpy as np
 from PIL import Image
 from vspectrum_app.cli import main
@@ -210,14 +242,15 @@ from vspectrum_app.library.backends import load_embedder
 spec = ClipSpec(model={tiny_clip.model!r}, pretrained=None, config={tiny_clip.config!r}, checkpoint={tiny_clip.checkpoint!r})
 e = load_embedder(spec, backend='onnx')
 images = [Image.open({str(tmp_path)!r} + f'/p{{i}}.png').convert('RGB') for i in range(4)]
-np.save({str(tmp_path / 'images.npy')!r}, e.encode_images(images))
-np.save({str(tmp_path / 'text.npy')!r}, e.encode_texts(['a red square']))
+np.save({str(tmp_path / "images.npy")!r}, e.encode_images(images))
+np.save({str(tmp_path / "text.npy")!r}, e.encode_texts(['a red square']))
 clip = ['--clip-config', spec.config, '--clip-checkpoint', spec.checkpoint, '--backend', 'onnx']
 assert main(['-w', {str(workspace.root)!r}, 'library', 'index', *clip]) == 0
 print('SEARCH')
 assert main(['-w', {str(workspace.root)!r}, 'library', 'search', 'a red square', '-k', '3', '--json', *clip]) == 0
 print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'torchvision', 'open_clip')))
 """
+    )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "LOADED []" in done.stdout
@@ -259,8 +292,11 @@ def test_text_tower_starts_from_a_saved_optimised_graph(tiny_clip, fresh, monkey
         raise OSError(30, "Read-only file system")
 
     monkeypatch.setattr(onnx_embedder.os, "replace", refuse)  # a read-only cache folder: the slow way
-    assert np.allclose(Tower(text_file, "tokens", quick_start=True)(fast.tokenizer(words)),
-                       Tower(text_file, "tokens")(fast.tokenizer(words)), atol=1e-5)
+    assert np.allclose(
+        Tower(text_file, "tokens", quick_start=True)(fast.tokenizer(words)),
+        Tower(text_file, "tokens")(fast.tokenizer(words)),
+        atol=1e-5,
+    )
     assert not saved.exists() and not list(text_file.parent.glob("*.tmp-*"))
 
 
@@ -271,8 +307,10 @@ def test_export_of_a_model_whose_attention_takes_the_fused_fast_path(tmp_path, f
 
     from tests.plugins import clip as clip_plugin
 
-    config = {**clip_plugin.TINY_CONFIG, "vision_cfg": {"image_size": 224, "layers": 1, "width": 128,
-                                                        "patch_size": 32, "head_width": 64}}
+    config = {
+        **clip_plugin.TINY_CONFIG,
+        "vision_cfg": {"image_size": 224, "layers": 1, "width": 128, "patch_size": 32, "head_width": 64},
+    }
     monkeypatch.setattr(clip_plugin, "TINY_CONFIG", config)
     spec = make_tiny_clip(tmp_path, name="tiny-clip-even-heads", seed=2)
     reporter = RecordingReporter()

@@ -29,11 +29,24 @@ from vspectrum_app.library.onnx_embedder import Tower
 from vspectrum_app.library.weights import WeightsError
 
 # what the lean bundle leaves out (packaging/vspectrum.spec) cannot be imported either
-BLOCK_LEAN = BLOCK_TORCH.replace("('torch', 'torchvision', 'open_clip')",
-                                 "('torch', 'torchvision', 'open_clip', 'timm', 'sympy', 'networkx', 'safetensors', "
-                                 "'openvino')")
-WORDS = ["family", "skydiving", "luxury car", "prayer", "police", "graduation", "concert", "food",
-         "dog", "protest", "wedding", "sports"]
+BLOCK_LEAN = BLOCK_TORCH.replace(
+    "('torch', 'torchvision', 'open_clip')",
+    "('torch', 'torchvision', 'open_clip', 'timm', 'sympy', 'networkx', 'safetensors', 'openvino')",
+)
+WORDS = [
+    "family",
+    "skydiving",
+    "luxury car",
+    "prayer",
+    "police",
+    "graduation",
+    "concert",
+    "food",
+    "dog",
+    "protest",
+    "wedding",
+    "sports",
+]
 
 
 @pytest.fixture
@@ -79,6 +92,7 @@ def _leftovers() -> list[str]:
 
 # -- reading checkpoints -----------------------------------------------------------------------
 
+
 def test_both_checkpoint_formats_read_exactly_what_torch_saved(tiny_files, tmp_path):
     torch = _torch()
     spec, bin_file, st_file = tiny_files
@@ -111,8 +125,9 @@ def _rebuilt(path: Path, mutate) -> Path:
     return out
 
 
-@pytest.mark.parametrize("damage", ["truncated bin", "truncated safetensors", "not weights", "code in pickle",
-                                    "foreign tensor shapes"])
+@pytest.mark.parametrize(
+    "damage", ["truncated bin", "truncated safetensors", "not weights", "code in pickle", "foreign tensor shapes"]
+)
 def test_an_unusable_checkpoint_is_one_sentence_and_leaves_nothing(tiny_files, tmp_path, damage):
     spec, bin_file, st_file = tiny_files
     if damage == "truncated bin":
@@ -135,25 +150,35 @@ def test_an_unusable_checkpoint_is_one_sentence_and_leaves_nothing(tiny_files, t
         onnx_build.build(_spec(spec, bad))
     message = str(err.value)
     assert "\n" not in message and message.endswith(".") and "Traceback" not in message, message
-    assert ("damaged or incomplete" in message or "holds no weights" in message) if damage != \
-        "foreign tensor shapes" else "does not belong to this model config" in message
+    assert (
+        ("damaged or incomplete" in message or "holds no weights" in message)
+        if damage != "foreign tensor shapes"
+        else "does not belong to this model config" in message
+    )
     assert _leftovers() == []
 
 
 def test_a_config_beyond_these_graphs_is_refused_not_built_wrongly(tiny_files, tmp_path):
     spec, bin_file, _ = tiny_files
-    for change in ({"vision_cfg": {**TINY_CONFIG["vision_cfg"], "attentional_pool": True}},
-                   {"text_cfg": {**TINY_CONFIG["text_cfg"], "hf_model_name": "bert-base"}},
-                   {"custom_text": True}, {"vision_cfg": "a string"}):
+    for change in (
+        {"vision_cfg": {**TINY_CONFIG["vision_cfg"], "attentional_pool": True}},
+        {"text_cfg": {**TINY_CONFIG["text_cfg"], "hf_model_name": "bert-base"}},
+        {"custom_text": True},
+        {"vision_cfg": "a string"},
+    ):
         (tmp_path / "tiny-clip.json").write_text(json.dumps({**TINY_CONFIG, **change}))
-        odd = ClipSpec(model="tiny-clip", pretrained=None, config=str(tmp_path / "tiny-clip.json"),
-                       checkpoint=str(bin_file))
-        with pytest.raises(onnx_export.ExportError, match="not supported|not open_clip's|not an open_clip model config"):
+        odd = ClipSpec(
+            model="tiny-clip", pretrained=None, config=str(tmp_path / "tiny-clip.json"), checkpoint=str(bin_file)
+        )
+        with pytest.raises(
+            onnx_export.ExportError, match="not supported|not open_clip's|not an open_clip model config"
+        ):
             onnx_build.build(odd)
     assert _leftovers() == []
 
 
 # -- the graphs equal open_clip's model --------------------------------------------------------
+
 
 def _reference_and_built(spec: ClipSpec, folder: Path, pictures, texts):
     """open_clip's fp32 embeddings and the fp32 built towers' on the same inputs."""
@@ -168,8 +193,12 @@ def _reference_and_built(spec: ClipSpec, folder: Path, pictures, texts):
     state = read_weights(Path(spec.checkpoint))
     onnx_build._image_tower(state, config, folder / "image.onnx")
     onnx_build._text_tower(state, config, folder / "text.onnx")
-    return (ref_img, Tower(folder / "image.onnx", "pixels")(pixels.numpy()),
-            ref_txt, Tower(folder / "text.onnx", "tokens")(tokens.numpy()))
+    return (
+        ref_img,
+        Tower(folder / "image.onnx", "pixels")(pixels.numpy()),
+        ref_txt,
+        Tower(folder / "text.onnx", "tokens")(tokens.numpy()),
+    )
 
 
 @pytest.mark.parametrize("variant", ["gelu", "quick_gelu", "layer_scale"])
@@ -177,8 +206,11 @@ def test_built_fp32_towers_equal_open_clip(tmp_path, variant):
     """Activation per config (GELU, QuickGELU), layer scale: cosine >= 0.999 on every row."""
     config = dict(TINY_CONFIG, quick_gelu=variant == "quick_gelu")
     if variant == "layer_scale":
-        config = dict(config, vision_cfg={**config["vision_cfg"], "ls_init_value": 0.5},
-                      text_cfg={**config["text_cfg"], "ls_init_value": 0.5})
+        config = dict(
+            config,
+            vision_cfg={**config["vision_cfg"], "ls_init_value": 0.5},
+            text_cfg={**config["text_cfg"], "ls_init_value": 0.5},
+        )
     name = f"tiny-{variant.replace('_', '')}"
     (tmp_path / "src").mkdir()
     spec = make_tiny_clip(tmp_path / "src", name=name, seed=3)
@@ -213,7 +245,9 @@ def test_lean_process_builds_and_serves_the_model_with_torch_blocked(tiny_files,
     for i, picture in enumerate(pictures):
         picture.save(tmp_path / f"p{i}.png")
     assert BLOCK_LEAN != BLOCK_TORCH
-    script = BLOCK_LEAN + f"""
+    script = (
+        BLOCK_LEAN
+        + f"""
 import numpy as np
 from PIL import Image
 from vspectrum_app.library.embedder import ClipSpec
@@ -227,16 +261,17 @@ for tag, checkpoint in (('bin', {str(bin_file)!r}), ('st', {str(st_file)!r})):
     np.save({str(tmp_path)!r} + f'/{{tag}}-texts.npy', e.encode_texts({WORDS!r}))
 print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'open_clip', 'sympy', 'safetensors')))
 """
+    )
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "LOADED []" in done.stdout
     reference = torch_embedder(_spec(spec, bin_file), RecordingReporter())
-    lib_ref = np.concatenate([reference.encode_images(pictures[i:i + 16]) for i in range(0, len(pictures), 16)])
+    lib_ref = np.concatenate([reference.encode_images(pictures[i : i + 16]) for i in range(0, len(pictures), 16)])
     text_ref = reference.encode_texts(WORDS)
     for tag in ("bin", "st"):
         lib, text = np.load(tmp_path / f"{tag}-images.npy"), np.load(tmp_path / f"{tag}-texts.npy")
         assert _cosines(lib_ref, lib).min() >= 0.99 and _cosines(text_ref, text).min() >= 0.99
-        assert _top10_overlap(lib_ref, lib, text_ref, text) >= 0.95        # keyword search
+        assert _top10_overlap(lib_ref, lib, text_ref, text) >= 0.95  # keyword search
         assert _top10_overlap(lib_ref, lib, lib_ref[:12], lib[:12]) >= 0.95  # similar images
         meta = onnx_export.cached_meta(_spec(spec, bin_file if tag == "bin" else st_file).model_key)
         assert meta and meta["built_by"].startswith("onnx_build") and min(meta["cosine_min"].values()) >= 0.99
@@ -253,18 +288,23 @@ def pilot_dir_or_none():
 
 # -- the lean install's path from the weights download ----------------------------------------------
 
+
 def test_lean_default_model_downloads_its_weights_then_builds(tiny_files, fresh, monkeypatch, tmp_path):
     """Without torch, the default model's weights are downloaded (checksum verified) and the
     towers built from them; the served embedder then needs neither again."""
     import hashlib
 
-
     spec, bin_file, _ = tiny_files
     payload = bin_file.read_bytes()
     server = FileServer(payload)
     try:
-        source = weights.WeightsSource(model="tiny-clip", pretrained="test", url=server.url,
-                                       sha256=hashlib.sha256(payload).hexdigest(), size=len(payload))
+        source = weights.WeightsSource(
+            model="tiny-clip",
+            pretrained="test",
+            url=server.url,
+            sha256=hashlib.sha256(payload).hexdigest(),
+            size=len(payload),
+        )
         monkeypatch.setitem(weights.SOURCES, ("tiny-clip", "test"), source)
         monkeypatch.setattr(backend_choice, "installed", lambda module: module not in ("torch", "openvino"))
         default_like = ClipSpec(model="tiny-clip", pretrained="test", config=spec.config)
@@ -280,7 +320,6 @@ def test_lean_default_model_downloads_its_weights_then_builds(tiny_files, fresh,
 
 
 def test_lean_install_with_a_damaged_download_says_so_in_one_sentence(tiny_files, fresh, monkeypatch):
-
     spec, bin_file, _ = tiny_files
     source = weights.WeightsSource(model="tiny-clip", pretrained="test", url="http://127.0.0.1:9/x.bin", sha256=None)
     monkeypatch.setitem(weights.SOURCES, ("tiny-clip", "test"), source)
@@ -303,12 +342,17 @@ def test_the_shipped_default_config_and_vocabulary_are_open_clips():
     theirs = Path(importlib.util.find_spec("open_clip").submodule_search_locations[0])
     ours = resources_dir() / "clip"
     assert json.loads((ours / "ViT-B-32.json").read_text()) == json.loads(
-        (theirs / "model_configs" / "ViT-B-32.json").read_text())
+        (theirs / "model_configs" / "ViT-B-32.json").read_text()
+    )
     assert (ours / onnx_build.VOCAB).read_bytes() == (theirs / onnx_build.VOCAB).read_bytes()
     pre = onnx_build.preprocess_settings(ClipSpec(), json.loads((ours / "ViT-B-32.json").read_text()))
     from open_clip import pretrained as op
 
     cfg = op.get_pretrained_cfg("ViT-B-32", "laion2b_s34b_b79k")
-    assert pre == {"size": 224, "mean": list(cfg["mean"]), "std": list(cfg["std"]),
-                   "interpolation": cfg["interpolation"]}
+    assert pre == {
+        "size": 224,
+        "mean": list(cfg["mean"]),
+        "std": list(cfg["std"]),
+        "interpolation": cfg["interpolation"],
+    }
     assert weights.DEFAULT.sha256 and len(weights.DEFAULT.sha256) == 64 and weights.DEFAULT.size == 605_219_813

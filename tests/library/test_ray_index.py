@@ -45,8 +45,10 @@ def local_ray():
 
 
 def _library(ws, n):
-    return [add_image(ws, make_image_bytes(seed=300 + i, color=(11 * i % 255, 40, 160)), source_name=f"r{i}.jpg")[0]
-            for i in range(n)]
+    return [
+        add_image(ws, make_image_bytes(seed=300 + i, color=(11 * i % 255, 40, 160)), source_name=f"r{i}.jpg")[0]
+        for i in range(n)
+    ]
 
 
 class _StopAfter(NullReporter):
@@ -66,11 +68,13 @@ class _StopAfter(NullReporter):
 
 @pytest.mark.slow
 @pytest.mark.timeout(1200)  # two datasets, each starting two actors that import torch: minutes on a busy machine
-def test_ray_embeds_like_the_local_path_and_resumes_without_re_embedding(local_ray, workspace, tiny_clip, tmp_path,
-                                                                        capsys):
+def test_ray_embeds_like_the_local_path_and_resumes_without_re_embedding(
+    local_ray, workspace, tiny_clip, tmp_path, capsys
+):
     ids = _library(workspace, 10)
-    ws_path = workspace.image_path(*workspace.db.execute("SELECT sha256, ext FROM images WHERE id = ?",
-                                                         (ids[-1],)).fetchone())
+    ws_path = workspace.image_path(
+        *workspace.db.execute("SELECT sha256, ext FROM images WHERE id = ?", (ids[-1],)).fetchone()
+    )
     ws_path.write_bytes(b"not an image")  # one unreadable file: reported, not stored
     with pytest.raises(Cancelled):  # the driver stops after the first batches are stored
         build_index_on_ray(workspace, tiny_clip, reporter=_StopAfter(4), batch_size=2, backend="torch")
@@ -78,7 +82,24 @@ def test_ray_embeds_like_the_local_path_and_resumes_without_re_embedding(local_r
     stored_ids, stored = load_vectors(workspace, key)
     assert 4 <= len(stored_ids) < 9
     clip = ["--clip-config", tiny_clip.config, "--clip-checkpoint", tiny_clip.checkpoint]
-    assert main(["-w", str(workspace.root), "library", "index", "--ray", "--batch-size", "2", "--backend", "torch", "--json", *clip]) == 1
+    assert (
+        main(
+            [
+                "-w",
+                str(workspace.root),
+                "library",
+                "index",
+                "--ray",
+                "--batch-size",
+                "2",
+                "--backend",
+                "torch",
+                "--json",
+                *clip,
+            ]
+        )
+        == 1
+    )
     report = json.loads(capsys.readouterr().out)  # exit 1: one image failed
     assert report["embedded"] == 9 - len(stored_ids) and report["failed"] == 1  # only what the catalog lacked
     assert workspace.db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 9

@@ -62,7 +62,9 @@ def test_text_embeddings_are_cached_in_the_catalog(indexed_workspace, tiny_clip)
 def test_value_retrieval_gives_k_distinct_images_per_keyword(indexed_workspace, tiny_clip):
     ks = keywords.KeywordSet(name="t", values={"Universalism": ("equality", "globe", "handshake")})
     got = Searcher(indexed_workspace, tiny_clip).retrieve_value("universalism", ks, k=3)
-    assert [(r.keyword, r.rank) for r in got] == [(kw, n) for kw in ("equality", "globe", "handshake") for n in (1, 2, 3)]
+    assert [(r.keyword, r.rank) for r in got] == [
+        (kw, n) for kw in ("equality", "globe", "handshake") for n in (1, 2, 3)
+    ]
     assert len({r.image_id for r in got}) == 9  # deduplicated across keywords
     assert all(r.value == "Universalism" for r in got)
 

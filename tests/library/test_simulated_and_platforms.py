@@ -62,10 +62,10 @@ def test_calibrated_threshold_worked_example():
     from vspectrum_app.library.search import calibrated_threshold, radius_threshold
 
     sims = np.arange(101, dtype=np.float32).reshape(1, 101) / 100  # 0.00, 0.01, ..., 1.00
-    assert calibrated_threshold(sims) == pytest.approx(0.99)          # rank 0.99 * 100 = 99 exactly
+    assert calibrated_threshold(sims) == pytest.approx(0.99)  # rank 0.99 * 100 = 99 exactly
     assert calibrated_threshold(np.array([[0.1, 0.3]]), 0.5) == pytest.approx(0.2)  # interpolated
-    assert calibrated_threshold(np.zeros((0, 3))) == 1.0              # nothing to compare: nothing counts
-    assert radius_threshold(1.5) == pytest.approx(-0.125)             # the paper's radius as a cosine
+    assert calibrated_threshold(np.zeros((0, 3))) == 1.0  # nothing to compare: nothing counts
+    assert radius_threshold(1.5) == pytest.approx(-0.125)  # the paper's radius as a cosine
     assert radius_threshold(0.0) == 1.0
 
 
@@ -78,7 +78,8 @@ def test_calibrated_coverage_counts_the_models_closest_pairs(indexed_workspace, 
     ids, matrix = load_vectors(indexed_workspace, tiny_clip.model_key)
     sims = matrix @ searcher.text_vectors(["money", "crown", "party", "cake"]).T  # 12 x 4 pairs
     cut = np.sort(sims.ravel())[int(np.floor(0.99 * 47))] + 0.99 * 47 % 1 * (
-        np.sort(sims.ravel())[47] - np.sort(sims.ravel())[46])  # rank 46.53 of 48 by hand
+        np.sort(sims.ravel())[47] - np.sort(sims.ravel())[46]
+    )  # rank 46.53 of 48 by hand
     assert searcher.last_threshold == pytest.approx(cut, abs=1e-6)
     close = sims >= searcher.last_threshold
     assert got["Power"]["images"] == int(close[:, :2].any(axis=1).sum())

@@ -132,8 +132,12 @@ def test_embedder_loads_the_file_put_in_place(tmp_path, tiny_clip, monkeypatch):
     from vspectrum_app.library.backends import load_embedder
 
     checkpoint = open(tiny_clip.checkpoint, "rb").read()
-    src = WeightsSource(model="tiny-clip", pretrained="local-test", url="http://127.0.0.1:9/x",
-                        sha256=hashlib.sha256(checkpoint).hexdigest())
+    src = WeightsSource(
+        model="tiny-clip",
+        pretrained="local-test",
+        url="http://127.0.0.1:9/x",
+        sha256=hashlib.sha256(checkpoint).hexdigest(),
+    )
     monkeypatch.setitem(weights.SOURCES, (src.model, src.pretrained), src)
     weights.use_existing(tiny_clip.checkpoint, src)
     spec = ClipSpec(model="tiny-clip", pretrained="local-test", config=tiny_clip.config)

@@ -65,9 +65,17 @@ def pet_lover(image: bytes, prompt: str) -> str:
 
 def _session(workspace, strategy="simple", trials=3, scrolls=40, window=20):
     persona = next(p for p in builtin_personas() if p.name == "Pet owner")
-    cfg = SessionConfig(persona=persona.to_json(), strategy=strategy, trials=trials, scrolls=scrolls,
-                        window=window, seed=7, prompt=PromptTemplates().render("simple", persona),
-                        provider="test", model="pet-lover")
+    cfg = SessionConfig(
+        persona=persona.to_json(),
+        strategy=strategy,
+        trials=trials,
+        scrolls=scrolls,
+        window=window,
+        seed=7,
+        prompt=PromptTemplates().render("simple", persona),
+        provider="test",
+        model="pet-lover",
+    )
     return SessionStore(workspace).create(cfg)
 
 

@@ -5,12 +5,18 @@ import pytest
 from vspectrum_app.persona.metrics import isq_decision, isq_score
 from vspectrum_app.persona.parsing import parse_isq, parse_simple
 
-FIG13_YES = ("{'decision': 'yes', 'reason': 'The image depicts a school scenario, which relates to being an "
-             "elementary school teacher.', 'trait_num': '4'}")
-FIG13_NO = ("{'decision': 'no', 'reason': 'The content of the picture does not relate to any of my stated "
-            "interests or traits.', 'trait_num': '4'}")
-FIG14 = ("```\n{'visual_appeal': 6, 'preference_alignment': 'yes', 'curiosity_stimulation': 7, "
-         "'emotional_engagement':\n5, 'action_desire': 'yes', 'value_expectation': 6, 'trait_num': 3}\n```")
+FIG13_YES = (
+    "{'decision': 'yes', 'reason': 'The image depicts a school scenario, which relates to being an "
+    "elementary school teacher.', 'trait_num': '4'}"
+)
+FIG13_NO = (
+    "{'decision': 'no', 'reason': 'The content of the picture does not relate to any of my stated "
+    "interests or traits.', 'trait_num': '4'}"
+)
+FIG14 = (
+    "```\n{'visual_appeal': 6, 'preference_alignment': 'yes', 'curiosity_stimulation': 7, "
+    "'emotional_engagement':\n5, 'action_desire': 'yes', 'value_expectation': 6, 'trait_num': 3}\n```"
+)
 
 
 def test_paper_figure_13_answers():
@@ -31,26 +37,35 @@ def test_paper_figure_14_isq_example_follows_the_formula_not_the_printed_73_75()
     assert isq_decision(score, threshold=80) == "no"
 
 
-@pytest.mark.parametrize("text, decision, trait", [
-    ('{"decision": "Yes", "reason": "dogs!", "trait_num": "2"}', "yes", 2),
-    ("```json\n{\"decision\": \"no\", \"reason\": \"meh\", \"trait_num\": \"NA\"}\n```", "no", None),
-    ("Sure! Here is my answer: {'decision': 'no', 'reason': 'I don't like it', 'trait_num': 'NA'} Hope that helps.",
-     "no", None),
-    ("{'decision': 'Yes.', 'reason': 'reminds me of my shop', 'trait_num': 'trait 5'}", "yes", 5),
-    ("decision: yes\nreason: it is about teaching\ntrait_num: 4", "yes", 4),
-    ("{'decision': True, 'reason': 'x', 'trait_num': 1}", "yes", 1),
-])
+@pytest.mark.parametrize(
+    "text, decision, trait",
+    [
+        ('{"decision": "Yes", "reason": "dogs!", "trait_num": "2"}', "yes", 2),
+        ('```json\n{"decision": "no", "reason": "meh", "trait_num": "NA"}\n```', "no", None),
+        (
+            "Sure! Here is my answer: {'decision': 'no', 'reason': 'I don't like it', 'trait_num': 'NA'} Hope that helps.",
+            "no",
+            None,
+        ),
+        ("{'decision': 'Yes.', 'reason': 'reminds me of my shop', 'trait_num': 'trait 5'}", "yes", 5),
+        ("decision: yes\nreason: it is about teaching\ntrait_num: 4", "yes", 4),
+        ("{'decision': True, 'reason': 'x', 'trait_num': 1}", "yes", 1),
+    ],
+)
 def test_simple_answer_shapes(text, decision, trait):
     answer = parse_simple(text)
     assert (answer.decision, answer.trait_num) == (decision, trait)
 
 
-@pytest.mark.parametrize("text", [
-    "I am not sure whether I would like this.",
-    "{'decision': 'maybe', 'reason': 'hard to say', 'trait_num': 'NA'}",
-    "{'decision': 'yes and no', 'reason': '', 'trait_num': 'NA'}",
-    "",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am not sure whether I would like this.",
+        "{'decision': 'maybe', 'reason': 'hard to say', 'trait_num': 'NA'}",
+        "{'decision': 'yes and no', 'reason': '', 'trait_num': 'NA'}",
+        "",
+    ],
+)
 def test_simple_unparsable_answers_are_recorded_not_guessed(text):
     answer = parse_simple(text)
     assert answer.decision is None
@@ -58,9 +73,11 @@ def test_simple_unparsable_answers_are_recorded_not_guessed(text):
 
 
 def test_isq_numbers_as_words_and_fractions():
-    answer = parse_isq("Here are my answers:\n{'visual_appeal': 'seven', 'preference_alignment': 'No', "
-                       "'curiosity_stimulation': '8/10', 'emotional_engagement': 'five out of 10', "
-                       "'action_desire': 'no', 'value_expectation': 2, 'trait_num': 'NA'}")
+    answer = parse_isq(
+        "Here are my answers:\n{'visual_appeal': 'seven', 'preference_alignment': 'No', "
+        "'curiosity_stimulation': '8/10', 'emotional_engagement': 'five out of 10', "
+        "'action_desire': 'no', 'value_expectation': 2, 'trait_num': 'NA'}"
+    )
     assert answer.complete
     assert answer.fields["visual_appeal"] == 7
     assert answer.fields["curiosity_stimulation"] == 8
@@ -70,8 +87,10 @@ def test_isq_numbers_as_words_and_fractions():
 
 
 def test_isq_out_of_range_or_missing_field_gives_no_score():
-    answer = parse_isq("{'visual_appeal': 14, 'preference_alignment': 'yes', 'curiosity_stimulation': 7, "
-                       "'emotional_engagement': 5, 'action_desire': 'yes'}")
+    answer = parse_isq(
+        "{'visual_appeal': 14, 'preference_alignment': 'yes', 'curiosity_stimulation': 7, "
+        "'emotional_engagement': 5, 'action_desire': 'yes'}"
+    )
     assert not answer.complete
     assert isq_score(answer) is None
     assert isq_decision(None) is None

@@ -27,8 +27,11 @@ from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
 pytestmark = pytest.mark.usefixtures("chromium")  # marked browser by tests/conftest.py
 
-HEDONIST = Persona(name="Hedonist", statements=("I love parties", "I live for fun", "red is my colour",
-                                                "I never miss a festival"), values=("Hedonism",))
+HEDONIST = Persona(
+    name="Hedonist",
+    statements=("I love parties", "I live for fun", "red is my colour", "I never miss a festival"),
+    values=("Hedonism",),
+)
 SPEED = "50"  # a 30 s watch takes 0.6 s
 
 
@@ -39,8 +42,11 @@ def _is_red(req) -> bool:
 
 def hedonist_simple(req) -> str:
     yes = _is_red(req)
-    return ("Sure! {'decision': '%s', 'reason': 'it looks %s', 'trait_num': '%s'}"
-            % ("yes" if yes else "no", "fun" if yes else "dull", "2" if yes else "NA"))
+    return "Sure! {'decision': '%s', 'reason': 'it looks %s', 'trait_num': '%s'}" % (
+        "yes" if yes else "no",
+        "fun" if yes else "dull",
+        "2" if yes else "NA",
+    )
 
 
 def indifferent_isq():
@@ -49,9 +55,12 @@ def indifferent_isq():
 
     def answer(req) -> str:
         n, word, yn = ("8", "eight", "yes") if rng.random() < 0.35 else ("3", "three", "no")
-        return ("```\n{'visual_appeal': '%s', 'preference_alignment': '%s', 'curiosity_stimulation': '%s', "
-                "'emotional_engagement': '%s', 'action_desire': '%s', 'value_expectation': '%s', "
-                "'trait_num': 'NA'}\n```" % (n, yn, n, word, yn, n))
+        return (
+            "```\n{'visual_appeal': '%s', 'preference_alignment': '%s', 'curiosity_stimulation': '%s', "
+            "'emotional_engagement': '%s', 'action_desire': '%s', 'value_expectation': '%s', "
+            "'trait_num': 'NA'}\n```" % (n, yn, n, word, yn, n)
+        )
+
     return answer
 
 
@@ -65,14 +74,44 @@ def vlm(monkeypatch):
 
 def _provider(server, kind="openai-compatible"):
     base = server.url if kind == "anthropic" else server.openai_base_url
-    ProviderStore().save(ProviderConfig(name="lab", kind=kind, base_url=base, models=["m1"],
-                                        requests_per_minute=10_000, timeout_s=5.0, max_retries=3))
+    ProviderStore().save(
+        ProviderConfig(
+            name="lab",
+            kind=kind,
+            base_url=base,
+            models=["m1"],
+            requests_per_minute=10_000,
+            timeout_s=5.0,
+            max_retries=3,
+        )
+    )
 
 
 def _run_args(ws, folder, *extra, trials=2, scrolls=30, window=10):
-    return ["-w", str(ws.root), "persona", "run", "--persona", "Hedonist", "--headless", "--images", str(folder),
-            "--speed", SPEED, "--trials", str(trials), "--scrolls", str(scrolls), "--window", str(window),
-            "--watch", "30", "--seed", "3", *extra]
+    return [
+        "-w",
+        str(ws.root),
+        "persona",
+        "run",
+        "--persona",
+        "Hedonist",
+        "--headless",
+        "--images",
+        str(folder),
+        "--speed",
+        SPEED,
+        "--trials",
+        str(trials),
+        "--scrolls",
+        str(scrolls),
+        "--window",
+        str(window),
+        "--watch",
+        "30",
+        "--seed",
+        "3",
+        *extra,
+    ]
 
 
 def test_a_persona_pulls_the_simulated_feed_towards_its_topic(workspace, large_topic_folder, vlm, capsys):
@@ -105,8 +144,14 @@ def test_an_indifferent_model_leaves_the_feed_within_noise(workspace, large_topi
     PersonaLibrary(workspace).save(HEDONIST)
     vlm.answer = indifferent_isq()
     _provider(vlm, kind="anthropic")
-    assert main(_run_args(workspace, large_topic_folder, "--model", "lab:m1", "--strategy", "isq",
-                          trials=3, scrolls=24, window=8)) == 0
+    assert (
+        main(
+            _run_args(
+                workspace, large_topic_folder, "--model", "lab:m1", "--strategy", "isq", trials=3, scrolls=24, window=8
+            )
+        )
+        == 0
+    )
     session = SessionStore(workspace).list()[-1]["id"]
     report = session_report(workspace, session)
     steps = SessionStore(workspace).steps(session)
@@ -124,10 +169,19 @@ def test_resume_after_kill_9_neither_loses_nor_repeats(workspace, large_topic_fo
     vlm.answer = hedonist_simple
     _provider(vlm)
     env = {**os.environ, "VSPECTRUM_API_KEY_LAB": VALID_KEY}
-    proc = subprocess.Popen([sys.executable, "-m", "vspectrum_app", "--events",
-                             *_run_args(workspace, large_topic_folder, "--model", "lab:m1", trials=2, scrolls=12,
-                                        window=4)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "vspectrum_app",
+            "--events",
+            *_run_args(workspace, large_topic_folder, "--model", "lab:m1", trials=2, scrolls=12, window=4),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
     steps_seen = 0
     deadline = time.monotonic() + 120
     for line in proc.stdout:  # kill it in the middle of the second trial
@@ -146,7 +200,7 @@ def test_resume_after_kill_9_neither_loses_nor_repeats(workspace, large_topic_fo
     assert main(["-w", str(workspace.root), "persona", "resume", session, "--headless"]) == 0
     after = store.steps(session)
     assert [(s.trial, s.position) for s in after] == [(t, p) for t in range(2) for p in range(12)]
-    assert [(s.item_id, s.decision) for s in after[:len(before)]] == [(s.item_id, s.decision) for s in before]
+    assert [(s.item_id, s.decision) for s in after[: len(before)]] == [(s.item_id, s.decision) for s in before]
     assert len(vlm.log) - asked_before == 24 - len(before)  # only the missing videos were asked
     assert store.list()[-1]["status"] == "done"
 
@@ -171,8 +225,22 @@ def test_counterfactual_replay_and_control(workspace, large_topic_folder, vlm, c
     assert {s.decision for s in b_steps} == {"no"} and len(vlm.log) - asked == 16
     assert all(r.model == "m2" for r in vlm.log[asked:])
 
-    assert main(_run_args(workspace, large_topic_folder, "--strategy", "control", "--match", source,
-                          trials=1, scrolls=16, window=5)) == 0
+    assert (
+        main(
+            _run_args(
+                workspace,
+                large_topic_folder,
+                "--strategy",
+                "control",
+                "--match",
+                source,
+                trials=1,
+                scrolls=16,
+                window=5,
+            )
+        )
+        == 0
+    )
     control = SessionStore(workspace).list()[-1]
     cfg = SessionStore(workspace).config(control["id"])
     assert cfg.control_rate == pytest.approx(a["watch_rate"] / 100)
@@ -188,9 +256,34 @@ def test_a_real_platform_session_runs_in_real_time_on_fresh_profiles(workspace, 
     PersonaLibrary(workspace).save(HEDONIST)
     vlm.answer = lambda req: "{'decision': 'yes', 'reason': 'fun', 'trait_num': '2'}"
     _provider(vlm)
-    assert main(["-w", str(workspace.root), "persona", "run", "--persona", "Hedonist", "--model", "lab:m1",
-                 "--platform", "tiktok", "--start-url", feed_url(sim_server.url, "tiktok", seed=5), "--headless",
-                 "--trials", "2", "--scrolls", "3", "--window", "1", "--watch", "1"]) == 0
+    assert (
+        main(
+            [
+                "-w",
+                str(workspace.root),
+                "persona",
+                "run",
+                "--persona",
+                "Hedonist",
+                "--model",
+                "lab:m1",
+                "--platform",
+                "tiktok",
+                "--start-url",
+                feed_url(sim_server.url, "tiktok", seed=5),
+                "--headless",
+                "--trials",
+                "2",
+                "--scrolls",
+                "3",
+                "--window",
+                "1",
+                "--watch",
+                "1",
+            ]
+        )
+        == 0
+    )
     session = SessionStore(workspace).list()[-1]["id"]
     steps = SessionStore(workspace).steps(session)
     assert len(steps) == 6 and all(s.item_url.startswith(sim_server.url + "/@") for s in steps)

@@ -2,8 +2,14 @@
 
 import pytest
 
-from vspectrum_app.persona.personas import (Persona, PersonaError, PersonaLibrary, builtin_personas,
-                                            parse_persona_chat, parse_plain_list)
+from vspectrum_app.persona.personas import (
+    Persona,
+    PersonaError,
+    PersonaLibrary,
+    builtin_personas,
+    parse_persona_chat,
+    parse_plain_list,
+)
 from vspectrum_app.persona.prompts import PromptTemplates
 
 PERSONA_CHAT = """1 your persona: i like to remodel homes.
@@ -36,13 +42,20 @@ def test_builtin_personas_include_the_papers_figures():
 def test_persona_chat_import_keeps_each_persona_once():
     personas = parse_persona_chat(PERSONA_CHAT)
     assert [p.statements for p in personas] == [
-        ("i like to remodel homes", "i like to go hunting", "i like to shoot a bow", "my favorite holiday is halloween"),
+        (
+            "i like to remodel homes",
+            "i like to go hunting",
+            "i like to shoot a bow",
+            "my favorite holiday is halloween",
+        ),
         ("my mom is my best friend", "i have four sisters", "i believe that mermaids are real", "i love iced tea"),
     ]
 
 
 def test_plain_list_import_with_names_and_bullets():
-    personas = parse_plain_list("# Gardener\n- i grow tomatoes\n- i own a boat\n\n1. i live alone in a cabin\n2. i am a 70 year old man\n")
+    personas = parse_plain_list(
+        "# Gardener\n- i grow tomatoes\n- i own a boat\n\n1. i live alone in a cabin\n2. i am a 70 year old man\n"
+    )
     assert [(p.name, p.statements) for p in personas] == [
         ("Gardener", ("i grow tomatoes", "i own a boat")),
         ("Imported 2", ("i live alone in a cabin", "i am a 70 year old man")),
@@ -83,8 +96,25 @@ def test_cli_add_edit_delete(workspace, capsys):
     from vspectrum_app.cli import main
 
     ws = ["-w", str(workspace.root)]
-    assert main([*ws, "persona", "add", "Gardener", "--statement", "I grow tomatoes", "--statement",
-                 "I wake at dawn", "--value", "universalism", "--tag", "mine"]) == 0
+    assert (
+        main(
+            [
+                *ws,
+                "persona",
+                "add",
+                "Gardener",
+                "--statement",
+                "I grow tomatoes",
+                "--statement",
+                "I wake at dawn",
+                "--value",
+                "universalism",
+                "--tag",
+                "mine",
+            ]
+        )
+        == 0
+    )
     assert PersonaLibrary(workspace).get("Gardener").values == ("Universalism",)
     assert main([*ws, "persona", "add", "Old gardener", "--replace", "Gardener", "--statement", "I grow roses"]) == 0
     assert [p.name for p in PersonaLibrary(workspace).all() if "gardener" in p.name.lower()] == ["Old gardener"]
@@ -100,8 +130,9 @@ def test_a_new_persona_may_not_hide_a_shipped_one_but_an_edit_may_keep_its_name(
     shipped = next(p for p in lib.all() if p.builtin)
     with pytest.raises(PersonaError, match="exists already"):
         lib.save(Persona(name=shipped.name, statements=("I am someone else",)))
-    lib.save(Persona(name=shipped.name, statements=shipped.statements + ("and one more thing",)),
-             replace_name=shipped.name)
+    lib.save(
+        Persona(name=shipped.name, statements=shipped.statements + ("and one more thing",)), replace_name=shipped.name
+    )
     assert lib.get(shipped.name).statements[-1] == "and one more thing"
 
 
@@ -112,7 +143,23 @@ def test_a_bad_prompt_file_is_refused_before_anything_runs(workspace, tmp_path, 
     bad = tmp_path / "prompt.txt"
     for text, says in (("Would you watch this?", "{traits}"), ("{traits} answer {'decision': 'yes'}", "brace")):
         bad.write_text(text, "utf-8")
-        assert main(["-w", str(workspace.root), "persona", "run", "--persona", "Pet owner", "--model", "lab:m1",
-                     "--prompt-file", str(bad), "--headless"]) == 1
+        assert (
+            main(
+                [
+                    "-w",
+                    str(workspace.root),
+                    "persona",
+                    "run",
+                    "--persona",
+                    "Pet owner",
+                    "--model",
+                    "lab:m1",
+                    "--prompt-file",
+                    str(bad),
+                    "--headless",
+                ]
+            )
+            == 1
+        )
         assert says in capsys.readouterr().err
     assert SessionStore(workspace).list() == []

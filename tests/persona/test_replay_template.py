@@ -15,15 +15,18 @@ from vspectrum_app.persona.prompts import PromptTemplates
 from vspectrum_app.persona.runner import TEMPLATE_KEY, execute, new_replay, new_session
 from vspectrum_app.persona.store import PersonaSessionError, SessionStore
 
-EDITED = ("EDITED PROMPT. You are: {traits}\nAnswer as {{'decision': 'yes or no', 'reason': 'r', "
-          "'trait_num': '1-{max_trait}'}}")
+EDITED = (
+    "EDITED PROMPT. You are: {traits}\nAnswer as {{'decision': 'yes or no', 'reason': 'r', "
+    "'trait_num': '1-{max_trait}'}}"
+)
 OTHER = Persona(name="Gardener", statements=("I grow tomatoes", "I like quiet mornings", "I read about soil"))
 
 
 def _finished(workspace, templates=None, strategy="simple"):
     persona = next(p for p in builtin_personas() if p.name == "Pet owner")
-    session = new_session(workspace, persona, strategy, provider="lab", model="m1", templates=templates,
-                          trials=1, scrolls=6, window=3)
+    session = new_session(
+        workspace, persona, strategy, provider="lab", model="m1", templates=templates, trials=1, scrolls=6, window=3
+    )
     run_session(workspace, session, TinyFeed(), ModelDecider(pet_lover, strategy))
     return session
 
@@ -53,8 +56,10 @@ def test_replay_keeps_the_source_template_for_another_persona_and_records_it(wor
 def test_cli_replay_without_prompt_file_uses_the_source_template(workspace, vlm):  # noqa: F811
     source = _finished(workspace, PromptTemplates(simple=EDITED))
     PersonaLibrary(workspace).save(OTHER)
-    assert main(["-w", str(workspace.root), "persona", "replay", source, "--model", "lab:m2",
-                 "--persona", "Gardener"]) == 0
+    assert (
+        main(["-w", str(workspace.root), "persona", "replay", source, "--model", "lab:m2", "--persona", "Gardener"])
+        == 0
+    )
     replay = SessionStore(workspace).list()[-1]["id"]
     assert SessionStore(workspace).config(replay).prompt.startswith("EDITED PROMPT.")
     assert {r.question for r in vlm.log} == {SessionStore(workspace).config(replay).prompt}

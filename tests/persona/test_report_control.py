@@ -12,13 +12,23 @@ from vspectrum_app.persona.report import alignment_tables, matched_control, sess
 from vspectrum_app.persona.store import SessionConfig, SessionStore, Step
 
 
-def _session(ws, strategy: str, trials: list[list[bool]], rate: float = 0.2, platform: str = "sim",
-             scrolls: int = 100) -> str:
+def _session(
+    ws, strategy: str, trials: list[list[bool]], rate: float = 0.2, platform: str = "sim", scrolls: int = 100
+) -> str:
     store = SessionStore(ws)
-    sid = store.create(SessionConfig(persona={"name": "teacher"}, strategy=strategy, platform=platform,
-                                     provider=None if strategy == "control" else "lab",
-                                     model=None if strategy == "control" else "m1",
-                                     trials=len(trials), scrolls=scrolls, window=50, control_rate=rate))
+    sid = store.create(
+        SessionConfig(
+            persona={"name": "teacher"},
+            strategy=strategy,
+            platform=platform,
+            provider=None if strategy == "control" else "lab",
+            model=None if strategy == "control" else "m1",
+            trials=len(trials),
+            scrolls=scrolls,
+            window=50,
+            control_rate=rate,
+        )
+    )
     for t, decisions in enumerate(trials):
         for pos, yes in enumerate(decisions):
             store.add_step(sid, Step(trial=t, position=pos, decision="yes" if yes else "no", dwell_s=0.0))
@@ -41,7 +51,7 @@ def test_report_without_a_control_says_so_in_one_line(workspace):
 def test_matched_control_beside_the_persona_with_the_difference(workspace):
     persona = _random_trials(0.1, 1)
     sid = _session(workspace, "simple", persona)
-    _session(workspace, "control", _random_trials(0.5, 3), rate=0.5)        # another watch rate
+    _session(workspace, "control", _random_trials(0.5, 3), rate=0.5)  # another watch rate
     _session(workspace, "control", _random_trials(0.1, 4), platform="youtube", rate=0.1)  # another platform
     control = _session(workspace, "control", _random_trials(0.1, 2), rate=0.1)
     assert matched_control(workspace, sid) == control

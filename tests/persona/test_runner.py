@@ -22,8 +22,17 @@ from vspectrum_app.providers.errors import AuthFailed
 def vlm(monkeypatch):
     server = FakeVLMServer(answer=lambda req: "{'decision': 'yes', 'reason': 'r', 'trait_num': '1'}").start()
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
-    ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url=server.openai_base_url,
-                                        models=["m1"], requests_per_minute=10_000, timeout_s=2.0, max_retries=3))
+    ProviderStore().save(
+        ProviderConfig(
+            name="lab",
+            kind="openai-compatible",
+            base_url=server.openai_base_url,
+            models=["m1"],
+            requests_per_minute=10_000,
+            timeout_s=2.0,
+            max_retries=3,
+        )
+    )
     yield server
     server.stop()
 

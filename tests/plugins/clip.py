@@ -47,9 +47,15 @@ def indexed_workspace(workspace, tiny_clip):
     from vspectrum_app.library.indexer import build_index
 
     for i in range(12):
-        add_image(workspace, make_image_bytes(seed=100 + i, color=(20 * i, 255 - 20 * i, 90)),
-                  source_name=f"img{i}.jpg",
-                  meta={"platform": ("tiktok", "youtube", "instagram")[i % 3],
-                        "video_url": f"https://example.test/v/{i}", "post_date": f"2024-0{1 + i % 3}-15"})
+        add_image(
+            workspace,
+            make_image_bytes(seed=100 + i, color=(20 * i, 255 - 20 * i, 90)),
+            source_name=f"img{i}.jpg",
+            meta={
+                "platform": ("tiktok", "youtube", "instagram")[i % 3],
+                "video_url": f"https://example.test/v/{i}",
+                "post_date": f"2024-0{1 + i % 3}-15",
+            },
+        )
     build_index(workspace, tiny_clip)
     return workspace

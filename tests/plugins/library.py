@@ -27,7 +27,10 @@ def make_image_bytes(color=(200, 30, 30), size=(64, 96), fmt="JPEG", seed: int |
         px = img.load()
         for _ in range(size[0] * size[1] // 4):
             px[rng.randrange(size[0]), rng.randrange(size[1])] = (
-                rng.randrange(256), rng.randrange(256), rng.randrange(256))
+                rng.randrange(256),
+                rng.randrange(256),
+                rng.randrange(256),
+            )
     out = io.BytesIO()
     img.save(out, fmt)
     return out.getvalue()

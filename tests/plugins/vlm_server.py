@@ -26,13 +26,13 @@ VALID_KEY = "sk-test-VALIDKEY0123456789abcdef"
 
 @dataclass
 class Request:
-    api: str                      # openai | anthropic
+    api: str  # openai | anthropic
     model: str
     key: str | None
     body: dict[str, Any]
-    question: str                 # the last user message's text
-    turn: int                     # number of user messages so far
-    image: bytes | None           # the image of the first user message, if any
+    question: str  # the last user message's text
+    turn: int  # number of user messages so far
+    image: bytes | None  # the image of the first user message, if any
     time: float = field(default_factory=time.monotonic)
     status: int = 200
     fault: str | None = None
@@ -54,11 +54,13 @@ def default_answer(req: Request) -> str:
 
 
 class FakeVLMServer:
-    def __init__(self, answer: Callable[[Request], str] = default_answer, valid_keys=(VALID_KEY,), latency_s: float = 0.0):
+    def __init__(
+        self, answer: Callable[[Request], str] = default_answer, valid_keys=(VALID_KEY,), latency_s: float = 0.0
+    ):
         self.answer = answer
         self.valid_keys = set(valid_keys)
         self.latency_s = latency_s
-        self.faults: deque[tuple] = deque()        # consumed one per request, in order
+        self.faults: deque[tuple] = deque()  # consumed one per request, in order
         self.fault_rule: Callable[[Request], tuple | None] | None = None
         self.log: list[Request] = []
         self.models: list[str] = ["fake-vlm-large", "fake-vlm-small"]  # what GET /v1/models lists
@@ -147,8 +149,9 @@ class FakeVLMServer:
                 req.fault = None
             elif kind == "429":
                 req.status = 429
-                return self._send(h, 429, _error(api, "rate_limit_error", "slow down"),
-                                  headers={"retry-after": str(fault[1])})
+                return self._send(
+                    h, 429, _error(api, "rate_limit_error", "slow down"), headers={"retry-after": str(fault[1])}
+                )
             elif kind == "500":
                 req.status = 500
                 return self._send(h, 500, _error(api, "api_error", "internal error"))
@@ -177,8 +180,9 @@ class FakeVLMServer:
                 return self._send(h, 200, _refusal(api, req.model))
             elif kind == "policy":  # a content-policy block: HTTP 400, as OpenAI's moderation sends it
                 req.status = 400
-                return self._send(h, 400, _error(api, "invalid_request_error",
-                                                 "Your request was rejected by our content_policy"))
+                return self._send(
+                    h, 400, _error(api, "invalid_request_error", "Your request was rejected by our content_policy")
+                )
         text = self.answer(req)
         return self._send(h, 200, _completion(api, req.model, text))
 
@@ -192,13 +196,27 @@ class FakeVLMServer:
         if key not in self.valid_keys:
             return self._send(h, 401, _error(api, "authentication_error", "invalid x-api-key / Incorrect API key"))
         if anthropic:
-            data = [{"id": m, "type": "model", "display_name": m, "created_at": "2025-01-01T00:00:00Z"}
-                    for m in self.models]
-            return self._send(h, 200, {"data": data, "has_more": False,
-                                       "first_id": data[0]["id"] if data else None,
-                                       "last_id": data[-1]["id"] if data else None})
-        return self._send(h, 200, {"object": "list", "data": [{"id": m, "object": "model", "created": 0,
-                                                               "owned_by": "test"} for m in self.models]})
+            data = [
+                {"id": m, "type": "model", "display_name": m, "created_at": "2025-01-01T00:00:00Z"} for m in self.models
+            ]
+            return self._send(
+                h,
+                200,
+                {
+                    "data": data,
+                    "has_more": False,
+                    "first_id": data[0]["id"] if data else None,
+                    "last_id": data[-1]["id"] if data else None,
+                },
+            )
+        return self._send(
+            h,
+            200,
+            {
+                "object": "list",
+                "data": [{"id": m, "object": "model", "created": 0, "owned_by": "test"} for m in self.models],
+            },
+        )
 
     def _send(self, h, status: int, payload: dict, headers: dict | None = None) -> None:
         data = json.dumps(payload).encode()
@@ -229,8 +247,9 @@ def _parse(api: str, key: str | None, body: dict) -> Request:
                 image = base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
             if image is None and part.get("type") == "image":
                 image = base64.b64decode(part["source"]["data"])
-    return Request(api=api, model=body.get("model", ""), key=key, body=body, question=question, turn=len(users),
-                   image=image)
+    return Request(
+        api=api, model=body.get("model", ""), key=key, body=body, question=question, turn=len(users), image=image
+    )
 
 
 def _error(api: str, kind: str, message: str) -> dict:
@@ -241,24 +260,60 @@ def _error(api: str, kind: str, message: str) -> dict:
 
 def _completion(api: str, model: str, text: str) -> dict:
     if api == "anthropic":
-        return {"id": "msg_test", "type": "message", "role": "assistant", "model": model,
-                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
-                "usage": {"input_tokens": 100, "output_tokens": len(text.split())}}
-    return {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": None},
-                         "finish_reason": "stop", "logprobs": None}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": len(text.split()), "total_tokens": 100}}
+        return {
+            "id": "msg_test",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [{"type": "text", "text": text}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 100, "output_tokens": len(text.split())},
+        }
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text, "refusal": None},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {"prompt_tokens": 100, "completion_tokens": len(text.split()), "total_tokens": 100},
+    }
 
 
 def _refusal(api: str, model: str) -> dict:
     if api == "anthropic":
-        return {"id": "msg_test", "type": "message", "role": "assistant", "model": model, "content": [],
-                "stop_reason": "refusal", "stop_sequence": None, "usage": {"input_tokens": 100, "output_tokens": 0}}
-    return {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": None,
-                                                 "refusal": "I'm sorry, I can't help with that."},
-                         "finish_reason": "stop", "logprobs": None}],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 0, "total_tokens": 100}}
+        return {
+            "id": "msg_test",
+            "type": "message",
+            "role": "assistant",
+            "model": model,
+            "content": [],
+            "stop_reason": "refusal",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 100, "output_tokens": 0},
+        }
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": None, "refusal": "I'm sorry, I can't help with that."},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {"prompt_tokens": 100, "completion_tokens": 0, "total_tokens": 100},
+    }
 
 
 @pytest.fixture

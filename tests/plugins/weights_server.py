@@ -52,7 +52,7 @@ class FileServer:
                     self.send_header("X-Linked-ETag", f'"{server.etag}"')
                 self.end_headers()
                 if server.cut_after is not None:
-                    self.wfile.write(body[:server.cut_after])
+                    self.wfile.write(body[: server.cut_after])
                     server.cut_after = None
                     self.close_connection = True
                     return

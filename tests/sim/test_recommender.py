@@ -27,6 +27,7 @@ def _session(catalog, seed, policy, n=60):
 def test_same_seed_and_actions_give_the_same_feed(sim_catalog):
     def likes_power(it):
         return 45.0 if "Power" in it.topics else 0.0
+
     _, a = _session(sim_catalog, 11, likes_power)
     _, b = _session(sim_catalog, 11, likes_power)
     _, c = _session(sim_catalog, 12, likes_power)
@@ -44,8 +45,10 @@ def test_jitter_in_measured_dwell_does_not_change_the_feed(sim_catalog):
 @pytest.mark.parametrize("topic", ["Hedonism", "Universalism", "Power"])
 def test_feed_shifts_towards_what_is_watched_longer(large_sim_catalog, topic):
     rec, served = _session(large_sim_catalog, 5, lambda it: 45.0 if topic in it.topics else 1.0, n=30)
+
     def share(items):
         return sum(topic in it.topics for it in items) / len(items)
+
     # A third of the catalogue is on the topic. The cold start shows a varied feed; once it
     # has passed, the feed serves mostly the topic.
     assert rec.config.warmup == 20 and rec.explore_rate() == rec.config.explore < 0.2
@@ -104,9 +107,11 @@ def test_catalogue_from_folder_keeps_topics_and_stable_ids(sim_catalog, topic_fo
 def test_server_api_serves_learns_and_exposes_its_profile(sim_catalog):
     clock = VirtualClock(speed=10.0)
     with SimServer(SimPlatform(sim_catalog, clock, seed=2)) as server:
+
         def post(path, body):
-            req = urllib.request.Request(server.url + path, json.dumps(body).encode(),
-                                         {"Content-Type": "application/json"})
+            req = urllib.request.Request(
+                server.url + path, json.dumps(body).encode(), {"Content-Type": "application/json"}
+            )
             return json.loads(urllib.request.urlopen(req).read())
 
         got = json.loads(urllib.request.urlopen(server.url + "/api/clock").read())

@@ -21,8 +21,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _walk_arguments(c)
     c.add_argument("answer", choices=("yes", "no", "not_sure"))
     c.add_argument("--item", type=int, metavar="ITEM_ID", help="the item answered (default: the next one)")
-    c.add_argument("--question", choices=("screenshot", "video", "representative"),
-                   help="the question answered (default: the item's next one)")
+    c.add_argument(
+        "--question",
+        choices=("screenshot", "video", "representative"),
+        help="the question answered (default: the item's next one)",
+    )
     c.add_argument("--comment", default="")
     c.set_defaults(func=cmd_answer)
     c = cmds.add_parser("undo", help="retract the annotator's latest answer in the set")
@@ -88,10 +91,16 @@ def _print_next(session, ctx) -> None:
             print(session.progress_text())
         return
     item = step.item
-    shown = {"done": False, "item_id": item["id"], "question": step.question, "text": step.text,
-             "value": item["value"] or None, "image": _image_file(ctx.workspace(), item["image_sha256"]),
-             "video_url": item.get("video_url") if step.question != "screenshot" else None,
-             "progress": session.progress_text()}
+    shown = {
+        "done": False,
+        "item_id": item["id"],
+        "question": step.question,
+        "text": step.text,
+        "value": item["value"] or None,
+        "image": _image_file(ctx.workspace(), item["image_sha256"]),
+        "video_url": item.get("video_url") if step.question != "screenshot" else None,
+        "progress": session.progress_text(),
+    }
     if ctx.json:
         ctx.print_json(shown)
         return
@@ -100,8 +109,10 @@ def _print_next(session, ctx) -> None:
     if shown["video_url"]:
         print(f"  video: {shown['video_url']}")
     print(f"  {shown['progress']}")
-    print(f"answer with: vspectrum annotate answer {session.name!r} yes|no|not_sure --annotator {session.annotator!r} "
-          f"--item {item['id']} --question {step.question}")
+    print(
+        f"answer with: vspectrum annotate answer {session.name!r} yes|no|not_sure --annotator {session.annotator!r} "
+        f"--item {item['id']} --question {step.question}"
+    )
 
 
 def cmd_next(args, ctx) -> int:
@@ -124,8 +135,11 @@ def cmd_undo(args, ctx) -> int:
     if ctx.json:
         ctx.print_json({"undone": undone})
     else:
-        print(f"retracted {undone['answer']} on item {undone['item_id']} ({undone['question']})" if undone
-              else "nothing to undo")
+        print(
+            f"retracted {undone['answer']} on item {undone['item_id']} ({undone['question']})"
+            if undone
+            else "nothing to undo"
+        )
     return 0
 
 
@@ -136,16 +150,28 @@ def cmd_review(args, ctx) -> int:
     for position in range(len(session.order)):
         session.position = position
         step = session.current()
-        rows.append({"item_id": step.item["id"], "question": step.question, "value": step.item["value"] or None,
-                     "answer": step.answer})
+        rows.append(
+            {
+                "item_id": step.item["id"],
+                "question": step.question,
+                "value": step.item["value"] or None,
+                "answer": step.answer,
+            }
+        )
     if ctx.json:
         ctx.print_json(rows)
         return 0
     for n, r in enumerate(rows, start=1):
-        print(f"{n:>4}. item {r['item_id']}, {r['question']}{' (' + r['value'] + ')' if r['value'] else ''}: "
-              f"{r['answer'].replace('_', ' ')}")
-    print(f"{len(rows)} answers; change one with: vspectrum annotate answer {session.name!r} yes|no|not_sure "
-          f"--annotator {session.annotator!r} --item ID --question QUESTION" if rows else "no answers to review yet")
+        print(
+            f"{n:>4}. item {r['item_id']}, {r['question']}{' (' + r['value'] + ')' if r['value'] else ''}: "
+            f"{r['answer'].replace('_', ' ')}"
+        )
+    print(
+        f"{len(rows)} answers; change one with: vspectrum annotate answer {session.name!r} yes|no|not_sure "
+        f"--annotator {session.annotator!r} --item ID --question QUESTION"
+        if rows
+        else "no answers to review yet"
+    )
     return 0
 
 
@@ -186,20 +212,26 @@ def cmd_report(args, ctx) -> int:
     if ctx.json:
         ctx.print_json(report)
         return 0
-    print(f"{report['set']['name']} ({report['set']['kind']}), annotators: {', '.join(report['annotators']) or 'none yet'}")
+    print(
+        f"{report['set']['name']} ({report['set']['kind']}), annotators: {', '.join(report['annotators']) or 'none yet'}"
+    )
     questions = [q for q in ("screenshot", "video", "representative") if q in report["overall"]]
     for q in questions:
         print(f"\n{q}: % yes / no / not sure, Fleiss' kappa, Krippendorff's alpha (items, raters)")
         for row in report["groups"] + [report["overall"]]:
             s = row.get(q)
             if s:
-                print(f"  {row['group']:<15} {s['pct_yes']:6.1f} {s['pct_no']:6.1f} {s['pct_not_sure']:6.1f}   "
-                      f"{_fmt(s['fleiss_kappa'])}  {_fmt(s['krippendorff_alpha'])}  ({s['items']}, {s['raters']})")
+                print(
+                    f"  {row['group']:<15} {s['pct_yes']:6.1f} {s['pct_no']:6.1f} {s['pct_not_sure']:6.1f}   "
+                    f"{_fmt(s['fleiss_kappa'])}  {_fmt(s['krippendorff_alpha'])}  ({s['items']}, {s['raters']})"
+                )
     if report["disagreements"]:
         print(f"\n{len(report['disagreements'])} items with disagreement (see --json for the list)")
     for row in report.get("filtered_scores", []):
-        print(f"{row['target']} {row['value']}: {_fmt(row['score'])} on {row['n']} -> "
-              f"{_fmt(row['score_filtered'])} on {row['n_filtered']} agreed screenshots")
+        print(
+            f"{row['target']} {row['value']}: {_fmt(row['score'])} on {row['n']} -> "
+            f"{_fmt(row['score_filtered'])} on {row['n_filtered']} agreed screenshots"
+        )
     return 0
 
 

@@ -27,21 +27,43 @@ class ImportReport:
     set_id: str = ""
 
     def describe(self) -> str:
-        return (f"{self.added} answers added, {self.duplicates} already here"
-                + (f", {self.unmatched} kept aside (screenshots not in this workspace)" if self.unmatched else "")
-                + (" (task set created)" if self.set_created else ""))
+        return (
+            f"{self.added} answers added, {self.duplicates} already here"
+            + (f", {self.unmatched} kept aside (screenshots not in this workspace)" if self.unmatched else "")
+            + (" (task set created)" if self.set_created else "")
+        )
 
 
 def export_answers(ws, set_ref: str, annotator: str | None, path: Path) -> int:
     store = AnnotationStore(ws)
     ann_set = store.get_set(set_ref)
     answers = [a for a in store.history(ann_set["id"]) if annotator is None or a["annotator"] == annotator]
-    doc = {"format": FORMAT,
-           "set": {k: ann_set[k] for k in ("id", "name", "kind", "raters")} | {"config": json.loads(ann_set["config_json"]) or {}},
-           "items": [{"image_sha256": i["image_sha256"], "value": i["value"], "video_url": i["video_url"]}
-                     for i in store.items(ann_set["id"])],
-           "answers": [{k: a[k] for k in ("image_sha256", "value", "annotator", "question", "answer", "comment",
-                                          "seconds", "created_at", "retracted")} for a in answers]}
+    doc = {
+        "format": FORMAT,
+        "set": {k: ann_set[k] for k in ("id", "name", "kind", "raters")}
+        | {"config": json.loads(ann_set["config_json"]) or {}},
+        "items": [
+            {"image_sha256": i["image_sha256"], "value": i["value"], "video_url": i["video_url"]}
+            for i in store.items(ann_set["id"])
+        ],
+        "answers": [
+            {
+                k: a[k]
+                for k in (
+                    "image_sha256",
+                    "value",
+                    "annotator",
+                    "question",
+                    "answer",
+                    "comment",
+                    "seconds",
+                    "created_at",
+                    "retracted",
+                )
+            }
+            for a in answers
+        ],
+    }
     atomic_write_text(path, json.dumps(doc, indent=1, ensure_ascii=False))
     return len(answers)
 
@@ -66,24 +88,43 @@ def _flag(value):
 MAX_COMMENT_CHARS = 10_000
 _SHA256 = Str(pattern=r"[0-9a-f]{64}")
 _VALUE = Str(max_len=100)
-ANSWER_SCHEMA = Obj({
-    "image_sha256": _SHA256, "value": _VALUE,
-    "annotator": Str(max_len=200, non_empty=True, strip=True),
-    "question": Str(choices=QUESTIONS), "answer": Str(choices=ANSWERS),
-    "comment": Optional(Str(max_len=MAX_COMMENT_CHARS)),
-    "seconds": Optional(Num(min=0, max=10_000_000)),
-    "created_at": Custom(Str(max_len=64), _iso_time),
-    "retracted": Custom(Anything(), _flag),
-}, required=("image_sha256", "value", "annotator", "question", "answer", "created_at"))
-EXPORT_SCHEMA = Obj({
-    "format": Str(choices=(FORMAT,)),
-    "set": Obj({"id": Str(pattern=r"[A-Za-z0-9_.-]{1,64}"), "name": Str(max_len=200, non_empty=True),
-                "kind": Str(choices=KINDS), "raters": Int(min=1, max=1000), "config": Map(Anything())},
-               required=("id", "name", "kind", "raters")),
-    "items": List(Obj({"image_sha256": _SHA256, "value": _VALUE, "video_url": Optional(Str(max_len=4000))},
-                      required=("image_sha256", "value"))),
-    "answers": List(ANSWER_SCHEMA),
-}, required=("format", "set", "items", "answers"))
+ANSWER_SCHEMA = Obj(
+    {
+        "image_sha256": _SHA256,
+        "value": _VALUE,
+        "annotator": Str(max_len=200, non_empty=True, strip=True),
+        "question": Str(choices=QUESTIONS),
+        "answer": Str(choices=ANSWERS),
+        "comment": Optional(Str(max_len=MAX_COMMENT_CHARS)),
+        "seconds": Optional(Num(min=0, max=10_000_000)),
+        "created_at": Custom(Str(max_len=64), _iso_time),
+        "retracted": Custom(Anything(), _flag),
+    },
+    required=("image_sha256", "value", "annotator", "question", "answer", "created_at"),
+)
+EXPORT_SCHEMA = Obj(
+    {
+        "format": Str(choices=(FORMAT,)),
+        "set": Obj(
+            {
+                "id": Str(pattern=r"[A-Za-z0-9_.-]{1,64}"),
+                "name": Str(max_len=200, non_empty=True),
+                "kind": Str(choices=KINDS),
+                "raters": Int(min=1, max=1000),
+                "config": Map(Anything()),
+            },
+            required=("id", "name", "kind", "raters"),
+        ),
+        "items": List(
+            Obj(
+                {"image_sha256": _SHA256, "value": _VALUE, "video_url": Optional(Str(max_len=4000))},
+                required=("image_sha256", "value"),
+            )
+        ),
+        "answers": List(ANSWER_SCHEMA),
+    },
+    required=("format", "set", "items", "answers"),
+)
 _KIND_QUESTIONS = {"value": ("screenshot", "video"), "representativeness": ("representative",)}
 
 
@@ -93,8 +134,10 @@ def read_export(path: Path) -> dict:
     kind = doc["set"]["kind"]
     for n, a in enumerate(doc["answers"], 1):
         if a["question"] not in _KIND_QUESTIONS[kind]:
-            raise AnnotationError(f"{Path(path).name}: field 'answers', item {n}, field 'question': a {kind} task "
-                                  f"asks {' or '.join(_KIND_QUESTIONS[kind])}, got {show(a['question'])}")
+            raise AnnotationError(
+                f"{Path(path).name}: field 'answers', item {n}, field 'question': a {kind} task "
+                f"asks {' or '.join(_KIND_QUESTIONS[kind])}, got {show(a['question'])}"
+            )
     return doc
 
 
@@ -108,8 +151,14 @@ def import_answers(ws, path: Path) -> ImportReport:
         for item in doc["items"]:
             found = catalog.image_by_sha(ws, item["image_sha256"])
             items.append({**item, "image_id": found.id if found else None})
-        store.create_set(doc["set"]["name"], doc["set"]["kind"], doc["set"]["raters"], doc["set"].get("config") or {}, items,
-                         set_id=set_id)
+        store.create_set(
+            doc["set"]["name"],
+            doc["set"]["kind"],
+            doc["set"]["raters"],
+            doc["set"].get("config") or {},
+            items,
+            set_id=set_id,
+        )
         report.set_created = True
     item_ids = {(i["image_sha256"], i["value"]): i["id"] for i in store.items(set_id)}
     # oldest first, so that supersession follows time, whatever order the files came in
@@ -120,8 +169,10 @@ def import_answers(ws, path: Path) -> ImportReport:
                 conn.execute("INSERT INTO ann_unmatched(set_id, json) VALUES (?, ?)", (set_id, json.dumps(a)))
             report.unmatched += 1
             continue
-        exists = ws.db.execute("SELECT 1 FROM ann_answers WHERE item_id = ? AND annotator = ? AND question = ? "
-                               "AND created_at = ?", (item_id, a["annotator"], a["question"], a["created_at"])).fetchone()
+        exists = ws.db.execute(
+            "SELECT 1 FROM ann_answers WHERE item_id = ? AND annotator = ? AND question = ? AND created_at = ?",
+            (item_id, a["annotator"], a["question"], a["created_at"]),
+        ).fetchone()
         if exists:
             report.duplicates += 1
             continue
@@ -133,13 +184,29 @@ def import_answers(ws, path: Path) -> ImportReport:
 def _insert_in_time_order(ws, item_id: int, a: dict) -> None:
     """Insert an answer from another machine; the latest by time stays current."""
     with ws.transaction() as conn:
-        later = conn.execute("SELECT 1 FROM ann_answers WHERE item_id = ? AND annotator = ? AND question = ? "
-                             "AND created_at > ? AND retracted = 0", (item_id, a["annotator"], a["question"],
-                                                                      a["created_at"])).fetchone()
+        later = conn.execute(
+            "SELECT 1 FROM ann_answers WHERE item_id = ? AND annotator = ? AND question = ? "
+            "AND created_at > ? AND retracted = 0",
+            (item_id, a["annotator"], a["question"], a["created_at"]),
+        ).fetchone()
         if not later and not a.get("retracted"):
-            conn.execute("UPDATE ann_answers SET superseded = 1 WHERE item_id = ? AND annotator = ? AND question = ? "
-                         "AND superseded = 0", (item_id, a["annotator"], a["question"]))
-        conn.execute("INSERT INTO ann_answers(item_id, annotator, question, answer, comment, seconds, created_at, "
-                     "superseded, retracted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (item_id, a["annotator"], a["question"], a["answer"], a.get("comment") or "", a.get("seconds"),
-                      a["created_at"], int(bool(later)) if not a.get("retracted") else 0, int(a.get("retracted", False))))
+            conn.execute(
+                "UPDATE ann_answers SET superseded = 1 WHERE item_id = ? AND annotator = ? AND question = ? "
+                "AND superseded = 0",
+                (item_id, a["annotator"], a["question"]),
+            )
+        conn.execute(
+            "INSERT INTO ann_answers(item_id, annotator, question, answer, comment, seconds, created_at, "
+            "superseded, retracted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                item_id,
+                a["annotator"],
+                a["question"],
+                a["answer"],
+                a.get("comment") or "",
+                a.get("seconds"),
+                a["created_at"],
+                int(bool(later)) if not a.get("retracted") else 0,
+                int(a.get("retracted", False)),
+            ),
+        )

@@ -19,8 +19,9 @@ class Create(Operation):
     command: ClassVar[tuple[str, ...]] = ("annotate", "create")
     name: str = argument()
     kind: str = option("--kind", choices=("value", "representativeness"), default="value")
-    values: tuple[str, ...] | None = option("--values", nargs="+", metavar="VALUE",
-                                            help="values to sample (default: all ten)")
+    values: tuple[str, ...] | None = option(
+        "--values", nargs="+", metavar="VALUE", help="values to sample (default: all ten)"
+    )
     per_value: int = option("--per-value", default=50, help="items per value (representativeness: items in all)")
     k: int = option("--k", default=5, help="images per keyword retrieved before sampling")
     keyword_set: str | None = option("--keyword-set", metavar="SET")
@@ -43,10 +44,19 @@ def run(params: Create, ws: Workspace, reporter: object = None) -> Created:
     from vspectrum_app.annotate.store import AnnotationStore
 
     if params.kind == "representativeness":
-        set_id = create_representativeness_set(ws, params.name, size=params.per_value, raters=params.raters,
-                                               seed=params.seed)
+        set_id = create_representativeness_set(
+            ws, params.name, size=params.per_value, raters=params.raters, seed=params.seed
+        )
     else:
-        set_id = create_value_set_by_retrieval(ws, params.name, params.clip.spec(), keyword_set=params.keyword_set,
-                                               k=params.k, values=list(params.values) if params.values else None,
-                                               per_value=params.per_value, raters=params.raters, seed=params.seed)
+        set_id = create_value_set_by_retrieval(
+            ws,
+            params.name,
+            params.clip.spec(),
+            keyword_set=params.keyword_set,
+            k=params.k,
+            values=list(params.values) if params.values else None,
+            per_value=params.per_value,
+            raters=params.raters,
+            seed=params.seed,
+        )
     return Created(set_id, params.name, len(AnnotationStore(ws).items(set_id)))

@@ -23,9 +23,13 @@ def set_report(ws, set_ref: str, run_id: str | None = None) -> dict[str, Any]:
     groups = [v for v in SCHWARTZ_VALUES if v in by_group] + [g for g in by_group if g not in SCHWARTZ_VALUES]
     rows = [_group_stats(g, by_group[g]) for g in groups]
     overall = _group_stats("Overall", answers)
-    report = {"set": {k: ann_set[k] for k in ("id", "name", "kind", "raters")}, "groups": rows, "overall": overall,
-              "annotators": sorted({a["annotator"] for a in answers}),
-              "disagreements": _disagreements(answers)}
+    report = {
+        "set": {k: ann_set[k] for k in ("id", "name", "kind", "raters")},
+        "groups": rows,
+        "overall": overall,
+        "annotators": sorted({a["annotator"] for a in answers}),
+        "disagreements": _disagreements(answers),
+    }
     if run_id:
         from vspectrum_app.bench.store import RunStore
 
@@ -45,7 +49,9 @@ def _group_stats(name: str, answers: list[dict]) -> dict[str, Any]:
             units[a["item_id"]].append(a["answer"])
         unit_list = list(units.values())
         out[question] = {
-            "ratings": len(qa), "items": len(units), "raters": len({a["annotator"] for a in qa}),
+            "ratings": len(qa),
+            "items": len(units),
+            "raters": len({a["annotator"] for a in qa}),
             **{f"pct_{k}": 100 * counts.get(k, 0) / len(qa) for k in ANSWERS},
             "fleiss_kappa": fleiss_kappa(category_counts(unit_list, ANSWERS)),
             "krippendorff_alpha": krippendorff_alpha_nominal(unit_list),
@@ -60,9 +66,16 @@ def _disagreements(answers: list[dict]) -> list[dict[str, Any]]:
     out = []
     for (item_id, question), group in units.items():
         if len({a["answer"] for a in group}) > 1:
-            out.append({"item_id": item_id, "image_id": group[0]["image_id"], "image_sha256": group[0]["image_sha256"],
-                        "value": group[0]["value"], "question": question,
-                        "answers": {a["annotator"]: a["answer"] for a in group}})
+            out.append(
+                {
+                    "item_id": item_id,
+                    "image_id": group[0]["image_id"],
+                    "image_sha256": group[0]["image_sha256"],
+                    "value": group[0]["value"],
+                    "question": question,
+                    "answers": {a["annotator"]: a["answer"] for a in group},
+                }
+            )
     return out
 
 
@@ -93,8 +106,19 @@ def filtered_scores(answers: list[dict], agreed: dict[str, set[str]]) -> list[di
     rows = []
     for key, s in full.items():
         f = filtered.get(key)
-        rows.append({"target": key[0], "mode": key[1], "value": key[2], "n": s.n, "score": s.score,
-                     "ci_low": s.ci_low, "ci_high": s.ci_high, "n_filtered": f.n if f else 0,
-                     "score_filtered": f.score if f else None, "ci_low_filtered": f.ci_low if f else None,
-                     "ci_high_filtered": f.ci_high if f else None})
+        rows.append(
+            {
+                "target": key[0],
+                "mode": key[1],
+                "value": key[2],
+                "n": s.n,
+                "score": s.score,
+                "ci_low": s.ci_low,
+                "ci_high": s.ci_high,
+                "n_filtered": f.n if f else 0,
+                "score_filtered": f.score if f else None,
+                "ci_low_filtered": f.ci_low if f else None,
+                "ci_high_filtered": f.ci_high if f else None,
+            }
+        )
     return rows

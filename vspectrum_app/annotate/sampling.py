@@ -14,8 +14,17 @@ from vspectrum_app.library import catalog
 RetrieveFn = Callable[[str], list[int]]
 
 
-def create_value_set(ws, name: str, retrieve: RetrieveFn, *, values: list[str] | None = None, per_value: int = 50,
-                     raters: int = 3, seed: int = 0, keyword_set_id: str | None = None) -> str:
+def create_value_set(
+    ws,
+    name: str,
+    retrieve: RetrieveFn,
+    *,
+    values: list[str] | None = None,
+    per_value: int = 50,
+    raters: int = 3,
+    seed: int = 0,
+    keyword_set_id: str | None = None,
+) -> str:
     """For each value, ``per_value`` of its retrieved screenshots, sampled with ``seed``."""
     rng = random.Random(seed)
     items = []
@@ -23,13 +32,18 @@ def create_value_set(ws, name: str, retrieve: RetrieveFn, *, values: list[str] |
         ids = list(dict.fromkeys(retrieve(value)))
         chosen = ids if len(ids) <= per_value else rng.sample(ids, per_value)
         items += [_item(ws, image_id, value) for image_id in chosen]
-    config = {"seed": seed, "per_value": per_value, "values": values or list(SCHWARTZ_VALUES),
-              "keyword_set": keyword_set_id}
+    config = {
+        "seed": seed,
+        "per_value": per_value,
+        "values": values or list(SCHWARTZ_VALUES),
+        "keyword_set": keyword_set_id,
+    }
     return AnnotationStore(ws).create_set(name, "value", raters, config, items)
 
 
-def create_value_set_by_retrieval(ws, name: str, clip_spec, *, keyword_set: str | None = None, k: int = 5,
-                                  **options) -> str:
+def create_value_set_by_retrieval(
+    ws, name: str, clip_spec, *, keyword_set: str | None = None, k: int = 5, **options
+) -> str:
     """A value set sampled from what each value's keywords retrieve (k per keyword, as in the
     benchmark): what both ``vspectrum annotate create`` and the Annotation pane call."""
     from vspectrum_app.library import keywords
@@ -37,8 +51,9 @@ def create_value_set_by_retrieval(ws, name: str, clip_spec, *, keyword_set: str 
 
     ks = keywords.get_set(ws, keyword_set)
     searcher = Searcher(ws, clip_spec)
-    return create_value_set(ws, name, lambda v: [r.image_id for r in searcher.retrieve_value(v, ks, k)],
-                            keyword_set_id=ks.id, **options)
+    return create_value_set(
+        ws, name, lambda v: [r.image_id for r in searcher.retrieve_value(v, ks, k)], keyword_set_id=ks.id, **options
+    )
 
 
 def create_representativeness_set(ws, name: str, *, size: int = 50, raters: int = 3, seed: int = 0) -> str:

@@ -56,8 +56,12 @@ class AnnotationSession:
             self.mine.setdefault(a["item_id"], {})[a["question"]] = a["answer"]
 
     def _review_order(self) -> list[dict[str, Any]]:
-        return [{**item, "question": q} for item in self.items for q in questions_for(self.kind, item)
-                if q in self.mine.get(item["id"], {})]
+        return [
+            {**item, "question": q}
+            for item in self.items
+            for q in questions_for(self.kind, item)
+            if q in self.mine.get(item["id"], {})
+        ]
 
     def _open_question(self, item: dict[str, Any]) -> str | None:
         answered = self.mine.get(item["id"], {})
@@ -100,10 +104,15 @@ class AnnotationSession:
         if self.review:
             return f"Reviewing answer {self.position + 1} of {len(self.order)}"
         done, total = self.done, len(self.items)
-        others = (f" (each item also needs {self.raters - 1} other annotator{'s' if self.raters > 2 else ''})"
-                  if self.raters > 1 else "")
-        return (f"Item {self.position + 1} of {len(self.order)}: you have answered every question of {done} of "
-                f"{total} items{others}" + (" - all done, thank you!" if done == total else ""))
+        others = (
+            f" (each item also needs {self.raters - 1} other annotator{'s' if self.raters > 2 else ''})"
+            if self.raters > 1
+            else ""
+        )
+        return (
+            f"Item {self.position + 1} of {len(self.order)}: you have answered every question of {done} of "
+            f"{total} items{others}" + (" - all done, thank you!" if done == total else "")
+        )
 
     # -- acting -------------------------------------------------------------------------
     def move(self, step: int) -> Step | None:
@@ -112,27 +121,43 @@ class AnnotationSession:
 
     def goto(self, item_id: int, question: str | None = None) -> bool:
         """Move to the item (in review mode: to its answer to ``question``); False if not in the walk."""
-        target = next((n for n, i in enumerate(self.order) if i["id"] == item_id
-                       and (question is None or i.get("question", question) == question)), None)
+        target = next(
+            (
+                n
+                for n, i in enumerate(self.order)
+                if i["id"] == item_id and (question is None or i.get("question", question) == question)
+            ),
+            None,
+        )
         if target is not None:
             self.position = target
         return target is not None
 
-    def answer(self, answer: str, *, comment: str = "", seconds: float | None = None, item_id: int | None = None,
-               question: str | None = None) -> Step | None:
+    def answer(
+        self,
+        answer: str,
+        *,
+        comment: str = "",
+        seconds: float | None = None,
+        item_id: int | None = None,
+        question: str | None = None,
+    ) -> Step | None:
         """Record the answer to the current question (or to ``question`` of item ``item_id``) and
         move on: to the item's next question, else to the next item with one left; in review
         mode to the next answer. Returns what comes next."""
         if item_id is not None and not self.goto(item_id, question):
-            raise AnnotationError(f"item {item_id} is not in task set {self.name}"
-                                  + (" among your answers" if self.review else ""))
+            raise AnnotationError(
+                f"item {item_id} is not in task set {self.name}" + (" among your answers" if self.review else "")
+            )
         step = self.current()
         if step is None:
             raise AnnotationError(f"task set {self.name} has nothing to answer")
         question = question or step.question
         if question not in questions_for(self.kind, step.item):
-            raise AnnotationError(f"item {step.item['id']} has no {question!r} question "
-                                  f"(it has: {', '.join(questions_for(self.kind, step.item))})")
+            raise AnnotationError(
+                f"item {step.item['id']} has no {question!r} question "
+                f"(it has: {', '.join(questions_for(self.kind, step.item))})"
+            )
         self.store.answer(step.item["id"], self.annotator, question, answer, comment=comment, seconds=seconds)
         self.mine.setdefault(step.item["id"], {})[question] = answer
         if self.review:

@@ -70,28 +70,46 @@ class AnnotationStore:
         ws.ensure_schema("annotate", MIGRATIONS)
 
     # -- sets ---------------------------------------------------------------------------
-    def create_set(self, name: str, kind: str, raters: int, config: dict[str, Any], items: list[dict[str, Any]],
-                   set_id: str | None = None) -> str:
+    def create_set(
+        self,
+        name: str,
+        kind: str,
+        raters: int,
+        config: dict[str, Any],
+        items: list[dict[str, Any]],
+        set_id: str | None = None,
+    ) -> str:
         if kind not in KINDS:
             raise AnnotationError(f"unknown task kind {kind!r}")
         set_id = set_id or f"ann-{uuid.uuid4().hex[:10]}"
         with self.ws.transaction() as conn:
-            conn.execute("INSERT INTO ann_sets(id, name, kind, raters, config_json, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                         (set_id, name, kind, raters, json.dumps(config), clock.now()))
-            conn.executemany("INSERT OR IGNORE INTO ann_items(set_id, image_id, image_sha256, value, video_url) "
-                             "VALUES (?, ?, ?, ?, ?)",
-                             [(set_id, i.get("image_id"), i["image_sha256"], i.get("value") or "", i.get("video_url"))
-                              for i in items])
+            conn.execute(
+                "INSERT INTO ann_sets(id, name, kind, raters, config_json, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (set_id, name, kind, raters, json.dumps(config), clock.now()),
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO ann_items(set_id, image_id, image_sha256, value, video_url) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (set_id, i.get("image_id"), i["image_sha256"], i.get("value") or "", i.get("video_url"))
+                    for i in items
+                ],
+            )
         return set_id
 
     def sets(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.ws.db.execute(
-            "SELECT s.*, COUNT(i.id) AS items FROM ann_sets s LEFT JOIN ann_items i ON i.set_id = s.id "
-            "GROUP BY s.id ORDER BY s.created_at")]
+        return [
+            dict(r)
+            for r in self.ws.db.execute(
+                "SELECT s.*, COUNT(i.id) AS items FROM ann_sets s LEFT JOIN ann_items i ON i.set_id = s.id "
+                "GROUP BY s.id ORDER BY s.created_at"
+            )
+        ]
 
     def get_set(self, ref: str) -> dict[str, Any]:
-        row = self.ws.db.execute("SELECT * FROM ann_sets WHERE id = ? OR name = ? ORDER BY created_at DESC LIMIT 1",
-                                 (ref, ref)).fetchone()
+        row = self.ws.db.execute(
+            "SELECT * FROM ann_sets WHERE id = ? OR name = ? ORDER BY created_at DESC LIMIT 1", (ref, ref)
+        ).fetchone()
         if row is None:
             raise AnnotationError(f"no annotation set {ref!r} in this workspace (see 'vspectrum annotate list')")
         return dict(row)
@@ -100,19 +118,33 @@ class AnnotationStore:
         return [dict(r) for r in self.ws.db.execute("SELECT * FROM ann_items WHERE set_id = ? ORDER BY id", (set_id,))]
 
     # -- answers ------------------------------------------------------------------------
-    def answer(self, item_id: int, annotator: str, question: str, answer: str, *, comment: str = "",
-               seconds: float | None = None, created_at: str | None = None) -> None:
+    def answer(
+        self,
+        item_id: int,
+        annotator: str,
+        question: str,
+        answer: str,
+        *,
+        comment: str = "",
+        seconds: float | None = None,
+        created_at: str | None = None,
+    ) -> None:
         if answer not in ANSWERS or question not in QUESTIONS:
             raise AnnotationError(f"invalid answer {answer!r} to {question!r}")
         annotator = annotator.strip()
         if not annotator:
             raise AnnotationError("an answer needs the annotator's name")
         with self.ws.transaction() as conn:
-            conn.execute("UPDATE ann_answers SET superseded = 1 WHERE item_id = ? AND annotator = ? AND question = ? "
-                         "AND superseded = 0 AND retracted = 0", (item_id, annotator, question))
-            conn.execute("INSERT INTO ann_answers(item_id, annotator, question, answer, comment, seconds, created_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                         (item_id, annotator, question, answer, comment, seconds, created_at or clock.now()))
+            conn.execute(
+                "UPDATE ann_answers SET superseded = 1 WHERE item_id = ? AND annotator = ? AND question = ? "
+                "AND superseded = 0 AND retracted = 0",
+                (item_id, annotator, question),
+            )
+            conn.execute(
+                "INSERT INTO ann_answers(item_id, annotator, question, answer, comment, seconds, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (item_id, annotator, question, answer, comment, seconds, created_at or clock.now()),
+            )
 
     def undo(self, set_id: str, annotator: str) -> dict[str, Any] | None:
         """Retract the annotator's latest current answer in the set (the previous one, if any,
@@ -121,21 +153,26 @@ class AnnotationStore:
             row = conn.execute(
                 "SELECT a.* FROM ann_answers a JOIN ann_items i ON i.id = a.item_id WHERE i.set_id = ? AND "
                 "a.annotator = ? AND a.superseded = 0 AND a.retracted = 0 ORDER BY a.id DESC LIMIT 1",
-                (set_id, annotator)).fetchone()
+                (set_id, annotator),
+            ).fetchone()
             if row is None:
                 return None
             conn.execute("UPDATE ann_answers SET retracted = 1 WHERE id = ?", (row["id"],))
             previous = conn.execute(
                 "SELECT id FROM ann_answers WHERE item_id = ? AND annotator = ? AND question = ? AND retracted = 0 "
-                "AND id < ? ORDER BY id DESC LIMIT 1", (row["item_id"], annotator, row["question"], row["id"])).fetchone()
+                "AND id < ? ORDER BY id DESC LIMIT 1",
+                (row["item_id"], annotator, row["question"], row["id"]),
+            ).fetchone()
             if previous:
                 conn.execute("UPDATE ann_answers SET superseded = 0 WHERE id = ?", (previous["id"],))
         return dict(row)
 
     def current(self, set_id: str, annotator: str | None = None) -> list[dict[str, Any]]:
         """Current answers (neither superseded nor retracted), with their item."""
-        sql = ("SELECT a.*, i.image_sha256, i.value, i.image_id FROM ann_answers a JOIN ann_items i ON i.id = a.item_id "
-               "WHERE i.set_id = ? AND a.superseded = 0 AND a.retracted = 0")
+        sql = (
+            "SELECT a.*, i.image_sha256, i.value, i.image_id FROM ann_answers a JOIN ann_items i ON i.id = a.item_id "
+            "WHERE i.set_id = ? AND a.superseded = 0 AND a.retracted = 0"
+        )
         params: tuple = (set_id,)
         if annotator:
             sql += " AND a.annotator = ?"
@@ -143,6 +180,11 @@ class AnnotationStore:
         return [dict(r) for r in self.ws.db.execute(sql + " ORDER BY a.id", params)]
 
     def history(self, set_id: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.ws.db.execute(
-            "SELECT a.*, i.image_sha256, i.value FROM ann_answers a JOIN ann_items i ON i.id = a.item_id "
-            "WHERE i.set_id = ? ORDER BY a.id", (set_id,))]
+        return [
+            dict(r)
+            for r in self.ws.db.execute(
+                "SELECT a.*, i.image_sha256, i.value FROM ann_answers a JOIN ann_items i ON i.id = a.item_id "
+                "WHERE i.set_id = ? ORDER BY a.id",
+                (set_id,),
+            )
+        ]

@@ -42,11 +42,20 @@ def acquiescence(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         n = len(pairs)
         consistent = sum(1 for a, r in pairs if a != r)
         both_yes = sum(1 for a, r in pairs if a == r == "yes")
-        rows.append({"target": target, "pairs": n, "consistent": consistent, "yes_to_both": both_yes,
-                     "no_to_both": n - consistent - both_yes, "left_out": len(probes[target]) - n,
-                     "consistency": 100 * consistent / n if n else None, "consistency_ci": wilson(consistent, n),
-                     "yes_to_both_rate": 100 * both_yes / n if n else None,
-                     "yes_to_both_ci": wilson(both_yes, n)})
+        rows.append(
+            {
+                "target": target,
+                "pairs": n,
+                "consistent": consistent,
+                "yes_to_both": both_yes,
+                "no_to_both": n - consistent - both_yes,
+                "left_out": len(probes[target]) - n,
+                "consistency": 100 * consistent / n if n else None,
+                "consistency_ci": wilson(consistent, n),
+                "yes_to_both_rate": 100 * both_yes / n if n else None,
+                "yes_to_both_ci": wilson(both_yes, n),
+            }
+        )
     return rows
 
 
@@ -59,7 +68,9 @@ def acquiescence_lines(rows: list[dict[str, Any]]) -> list[str]:
             lines.append(f"  {r['target']}: no pair answered yes/no both ways ({r['left_out']} left out)")
             continue
         c, y = r["consistency_ci"], r["yes_to_both_ci"]
-        lines.append(f"  {r['target']}: consistent {r['consistency']:.0f} % [{c[0]:.0f}-{c[1]:.0f}], "
-                     f"yes to both {r['yes_to_both_rate']:.0f} % [{y[0]:.0f}-{y[1]:.0f}] of {r['pairs']} pairs"
-                     + (f" ({r['left_out']} left out: refused or unparsed)" if r["left_out"] else ""))
+        lines.append(
+            f"  {r['target']}: consistent {r['consistency']:.0f} % [{c[0]:.0f}-{c[1]:.0f}], "
+            f"yes to both {r['yes_to_both_rate']:.0f} % [{y[0]:.0f}-{y[1]:.0f}] of {r['pairs']} pairs"
+            + (f" ({r['left_out']} left out: refused or unparsed)" if r["left_out"] else "")
+        )
     return lines

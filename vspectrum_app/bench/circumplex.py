@@ -29,16 +29,33 @@ import numpy as np
 
 from vspectrum_app.bench.intervals import Z95
 
-CIRCLE = ("Self-Direction", "Stimulation", "Hedonism", "Achievement", "Power", "Security",
-          ("Conformity", "Tradition"), "Benevolence", "Universalism")
+CIRCLE = (
+    "Self-Direction",
+    "Stimulation",
+    "Hedonism",
+    "Achievement",
+    "Power",
+    "Security",
+    ("Conformity", "Tradition"),
+    "Benevolence",
+    "Universalism",
+)
 ANGLE: dict[str, float] = {}
 for _i, _pos in enumerate(CIRCLE):
-    for _name in (_pos if isinstance(_pos, tuple) else (_pos,)):
+    for _name in _pos if isinstance(_pos, tuple) else (_pos,):
         ANGLE[_name] = 2 * math.pi * _i / len(CIRCLE)
-REGION = {"Self-Direction": "Openness to change", "Stimulation": "Openness to change",
-          "Hedonism": "Openness to change / Self-enhancement", "Achievement": "Self-enhancement",
-          "Power": "Self-enhancement", "Security": "Conservation", "Conformity": "Conservation",
-          "Tradition": "Conservation", "Benevolence": "Self-transcendence", "Universalism": "Self-transcendence"}
+REGION = {
+    "Self-Direction": "Openness to change",
+    "Stimulation": "Openness to change",
+    "Hedonism": "Openness to change / Self-enhancement",
+    "Achievement": "Self-enhancement",
+    "Power": "Self-enhancement",
+    "Security": "Conservation",
+    "Conformity": "Conservation",
+    "Tradition": "Conservation",
+    "Benevolence": "Self-transcendence",
+    "Universalism": "Self-transcendence",
+}
 AXES = {
     "openness_minus_conservation": ({"Self-Direction", "Stimulation"}, {"Security", "Conformity", "Tradition"}),
     "transcendence_minus_enhancement": ({"Universalism", "Benevolence"}, {"Achievement", "Power"}),
@@ -52,7 +69,7 @@ def _r2(angles: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     beta, *_ = np.linalg.lstsq(x, y, rcond=None)
     resid = y - x @ beta
     total = float(((y - y.mean()) ** 2).sum())
-    return (1 - float((resid ** 2).sum()) / total if total > 0 else 0.0), beta
+    return (1 - float((resid**2).sum()) / total if total > 0 else 0.0), beta
 
 
 def fit_circle(profile: dict[str, float], shuffles: int = SHUFFLES, seed: int = 0) -> dict[str, Any] | None:
@@ -72,10 +89,17 @@ def fit_circle(profile: dict[str, float], shuffles: int = SHUFFLES, seed: int = 
         rng.shuffle(order)
         at_least += _r2(np.array(order), y)[0] >= r2 - 1e-12
     nearest = min(names, key=lambda v: abs((math.degrees(ANGLE[v]) - phi + 180) % 360 - 180))
-    return {"amplitude": amplitude, "peak_deg": phi, "offset": float(c), "r2": r2,
-            "p_permutation": (at_least + 1) / (shuffles + 1), "shuffles": shuffles,
-            "peak_value": nearest if amplitude > 0 else None,
-            "peak_region": REGION[nearest] if amplitude > 0 else None, "values": len(names)}
+    return {
+        "amplitude": amplitude,
+        "peak_deg": phi,
+        "offset": float(c),
+        "r2": r2,
+        "p_permutation": (at_least + 1) / (shuffles + 1),
+        "shuffles": shuffles,
+        "peak_value": nearest if amplitude > 0 else None,
+        "peak_region": REGION[nearest] if amplitude > 0 else None,
+        "values": len(names),
+    }
 
 
 def contrast_interval(cells: Sequence[tuple[float, float, float]]) -> tuple[float, float, float] | None:
@@ -118,6 +142,7 @@ def circumplex(scores: Sequence[Any], seed: int = 0) -> list[dict[str, Any]]:
         cells = [s for s in scores if get(s, "target") == target and get(s, "mode") == mode]
         profile = {get(s, "value"): get(s, "centred") for s in cells if get(s, "centred") is not None}
         counts = {get(s, "value"): (get(s, "yes_eff"), get(s, "n_eff")) for s in cells if get(s, "n_eff")}
-        out.append({"target": target, "mode": mode, "fit": fit_circle(profile, seed=seed),
-                    "axes": higher_order_axes(counts)})
+        out.append(
+            {"target": target, "mode": mode, "fit": fit_circle(profile, seed=seed), "axes": higher_order_axes(counts)}
+        )
     return out

@@ -15,6 +15,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 # -- bench --------------------------------------------------------------------------------
 
+
 def _register_bench(sub) -> None:
     p = sub.add_parser("bench", help="the preference benchmark: run, resume, report")
     cmds = p.add_subparsers(dest="bench_command", metavar="COMMAND")
@@ -27,10 +28,16 @@ def _register_bench(sub) -> None:
     c = cmds.add_parser("report", help="scores with intervals, the paper's tables")
     c.add_argument("run_id")
     c.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    c.add_argument("--paper-style", action="store_true",
-                   help="score with the authors' rule: an answer containing 'yes' is a yes, everything else a no")
-    c.add_argument("--comparisons", action="store_true",
-                   help="the paired model comparisons (exact McNemar, Holm) instead of the scores")
+    c.add_argument(
+        "--paper-style",
+        action="store_true",
+        help="score with the authors' rule: an answer containing 'yes' is a yes, everything else a no",
+    )
+    c.add_argument(
+        "--comparisons",
+        action="store_true",
+        help="the paired model comparisons (exact McNemar, Holm) instead of the scores",
+    )
     c.set_defaults(func=cmd_bench_report)
 
     c = cmds.add_parser("reclassify", help="re-derive every answer's class with the current parser; list changes")
@@ -40,9 +47,14 @@ def _register_bench(sub) -> None:
     c.set_defaults(func=cmd_bench_reclassify)
     c = cmds.add_parser("export", help="every call behind a run's answers, for audit (CSV or JSONL)")
     c.add_argument("run_id")
-    c.add_argument("--answers", type=Path, required=True, metavar="FILE",
-                   help="where to write: .csv or .jsonl (prompt texts, image, raw response, class, parser version, "
-                        "tokens, latency, provider, model, parameters)")
+    c.add_argument(
+        "--answers",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="where to write: .csv or .jsonl (prompt texts, image, raw response, class, parser version, "
+        "tokens, latency, provider, model, parameters)",
+    )
     c.set_defaults(func=cmd_bench_export)
 
     c = cmds.add_parser("list", help="runs in this workspace")
@@ -80,8 +92,11 @@ def _print_outcome(ctx, outcome) -> int:
         print(f"error: {problem}", file=sys.stderr)
     print(f"{outcome.sent} calls sent, {outcome.cached} answered from the workspace", file=sys.stderr)
     if outcome.status != "done":
-        print(f"run {run_id} is {outcome.status} with {outcome.errors} items left: "
-              f"'vspectrum bench resume {run_id}' continues it", file=sys.stderr)
+        print(
+            f"run {run_id} is {outcome.status} with {outcome.errors} items left: "
+            f"'vspectrum bench resume {run_id}' continues it",
+            file=sys.stderr,
+        )
     print(to_table(run_report(ctx.workspace(), run_id)))
     return 0 if outcome.status == "done" else 1
 
@@ -113,10 +128,18 @@ def cmd_bench_reclassify(args, ctx) -> int:
         answer = (c["answer"] or "").replace("\n", " ")
         print(f"item {c['item_id']} {c['target']} {c['value']}: {c['old']} -> {c['new']}  {answer[:70]!r}")
     done = "would change" if args.dry_run else "changed"
-    print(f"{args.run_id}: parser version {before} -> {PARSER_VERSION}, {len(changes)} classes {done}"
-          + ("; answers that saw no image are now errors: 'vspectrum bench resume' asks again"
-             if any(c["new"] == "no_image" for c in changes) and not args.dry_run else ""), file=sys.stderr)
+    print(
+        f"{args.run_id}: parser version {before} -> {PARSER_VERSION}, {len(changes)} classes {done}"
+        + (
+            "; answers that saw no image are now errors: 'vspectrum bench resume' asks again"
+            if any(c["new"] == "no_image" for c in changes) and not args.dry_run
+            else ""
+        ),
+        file=sys.stderr,
+    )
     return 0
+
+
 def cmd_bench_export(args, ctx) -> int:
     from vspectrum_app.bench.trace import ExportError, export_answers
     from vspectrum_app.core.errors import UserError
@@ -137,6 +160,8 @@ def cmd_bench_list(args, ctx) -> int:
         ctx.print_json(runs)
         return 0
     for r in runs:
-        print(f"{r['id']}  {r['status']:<9} {r['done']}/{r['total']}  {', '.join(r['targets'])}"
-              + (f"  ({r['error']})" if r["error"] else ""))
+        print(
+            f"{r['id']}  {r['status']:<9} {r['done']}/{r['total']}  {', '.join(r['targets'])}"
+            + (f"  ({r['error']})" if r["error"] else "")
+        )
     return 0

@@ -52,7 +52,7 @@ def design_effect(groups: Sequence[tuple[int, int]]) -> float:
     p = sum(y for y, _ in groups) / total
     if p in (0.0, 1.0):
         return mean_size  # no spread to estimate from: assume repeats agree (the safe side)
-    var_cluster = k / (k - 1) * sum((y - p * m) ** 2 for y, m in groups) / total ** 2
+    var_cluster = k / (k - 1) * sum((y - p * m) ** 2 for y, m in groups) / total**2
     var_simple = p * (1 - p) / total
     return min(max(var_cluster / var_simple, 1.0), mean_size)
 
@@ -63,8 +63,12 @@ def t_quantile_975(df: int) -> float:
     if df <= 2:
         return (12.706204736174705, 4.302652729749464)[max(df, 1) - 1]
     z = Z95
-    return (z + (z ** 3 + z) / (4 * df) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * df ** 2)
-            + (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / (384 * df ** 3))
+    return (
+        z
+        + (z**3 + z) / (4 * df)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+    )
 
 
 def clustered_wilson(groups: Sequence[tuple[int, int]]) -> tuple[float, float] | None:
@@ -89,7 +93,7 @@ def mcnemar_exact(b: int, c: int) -> float:
     n = b + c
     if n == 0:
         return 1.0
-    tail: float = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2 ** n
+    tail: float = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2**n
     return min(1.0, 2 * tail)
 
 

@@ -28,7 +28,9 @@ def modality_comparison(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any
     scores over the pairs, the exact McNemar p and its Holm-adjusted p; and how many items had
     no description. ``answers``: done items (target, mode, value, keyword, image_sha256,
     repeat, answer_class)."""
-    arms: dict[tuple[str, str], dict[str, dict[tuple[str, str, int], str]]] = defaultdict(lambda: {"vlm": {}, "text": {}})
+    arms: dict[tuple[str, str], dict[str, dict[tuple[str, str, int], str]]] = defaultdict(
+        lambda: {"vlm": {}, "text": {}}
+    )
     for a in answers:
         if a["mode"] not in ("vlm", "text"):
             continue  # the acquiescence probe's items
@@ -39,18 +41,29 @@ def modality_comparison(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any
     for (target, value), arm in sorted(arms.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 99))):
         if not arm["vlm"] or not arm["text"]:
             continue
-        pairs = [(arm["vlm"][k], arm["text"][k]) for k in arm["vlm"].keys() & arm["text"].keys()
-                 if arm["vlm"][k] in DECIDED and arm["text"][k] in DECIDED]
+        pairs = [
+            (arm["vlm"][k], arm["text"][k])
+            for k in arm["vlm"].keys() & arm["text"].keys()
+            if arm["vlm"][k] in DECIDED and arm["text"][k] in DECIDED
+        ]
         b = sum(1 for i, t in pairs if i == "yes" and t == "no")
         c = sum(1 for i, t in pairs if i == "no" and t == "yes")
         n = len(pairs)
-        rows.append({"target": target, "value": value, "pairs": n,
-                     "both_yes": sum(1 for i, t in pairs if i == t == "yes"),
-                     "both_no": sum(1 for i, t in pairs if i == t == "no"), "b": b, "c": c,
-                     "image_score": 100 * sum(i == "yes" for i, _ in pairs) / n if n else None,
-                     "text_score": 100 * sum(t == "yes" for _, t in pairs) / n if n else None,
-                     "no_description": sum(1 for cls in arm["text"].values() if cls == NO_DESCRIPTION),
-                     "p": mcnemar_exact(b, c)})
+        rows.append(
+            {
+                "target": target,
+                "value": value,
+                "pairs": n,
+                "both_yes": sum(1 for i, t in pairs if i == t == "yes"),
+                "both_no": sum(1 for i, t in pairs if i == t == "no"),
+                "b": b,
+                "c": c,
+                "image_score": 100 * sum(i == "yes" for i, _ in pairs) / n if n else None,
+                "text_score": 100 * sum(t == "yes" for _, t in pairs) / n if n else None,
+                "no_description": sum(1 for cls in arm["text"].values() if cls == NO_DESCRIPTION),
+                "p": mcnemar_exact(b, c),
+            }
+        )
     for row, adjusted in zip(rows, holm([r["p"] for r in rows])):
         row["p_holm"] = adjusted
     return rows
@@ -62,8 +75,10 @@ def modality_lines(rows: list[dict[str, Any]]) -> list[str]:
         return []
     lines = ["image vs text (paired over items answered yes/no in both arms; exact McNemar, Holm-adjusted):"]
     for r in rows:
-        scores = (f"{r['image_score']:.0f} vs {r['text_score']:.0f}" if r["pairs"] else "no pairs")
-        lines.append(f"  {r['target']} {r['value']}: {scores}, {r['pairs']} pairs, b={r['b']} c={r['c']}, "
-                     f"p={r['p']:.3g} (Holm {r['p_holm']:.3g})"
-                     + (f", {r['no_description']} without description" if r["no_description"] else ""))
+        scores = f"{r['image_score']:.0f} vs {r['text_score']:.0f}" if r["pairs"] else "no pairs"
+        lines.append(
+            f"  {r['target']} {r['value']}: {scores}, {r['pairs']} pairs, b={r['b']} c={r['c']}, "
+            f"p={r['p']:.3g} (Holm {r['p_holm']:.3g})"
+            + (f", {r['no_description']} without description" if r["no_description"] else "")
+        )
     return lines

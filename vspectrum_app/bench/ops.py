@@ -22,34 +22,53 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, kw_only=True)
 class Run(Operation):
     command: ClassVar[tuple[str, ...]] = ("bench", "run")
-    targets: tuple[str, ...] = option("--model", repeat=True, default=(), metavar="[PROVIDER:]MODEL",
-                                      help="a model to evaluate (repeatable): PROVIDER:MODEL, or a bare model name "
-                                           "at --provider")
+    targets: tuple[str, ...] = option(
+        "--model",
+        repeat=True,
+        default=(),
+        metavar="[PROVIDER:]MODEL",
+        help="a model to evaluate (repeatable): PROVIDER:MODEL, or a bare model name at --provider",
+    )
     provider: str | None = option("--provider", help="the provider of bare --model names")
-    values: tuple[str, ...] | None = option("--values", nargs="+", metavar="VALUE",
-                                            help="values to evaluate (default: all ten)")
+    values: tuple[str, ...] | None = option(
+        "--values", nargs="+", metavar="VALUE", help="values to evaluate (default: all ten)"
+    )
     keyword_set: str | None = option("--keyword-set", metavar="SET", help="keyword set name, hash or JSON file")
     k: int = option("--k", default=5, help="images per keyword (paper: 5)")
     repeats: int = option("--repeats", default=1, help="answers sampled per image")
     temperature: float | None = option("--temperature")
     max_tokens: int = option("--max-tokens", default=300)
     seed: int = option("--seed", default=0, help="bootstrap seed (and the API's seed where supported)")
-    describe_with: str | None = option("--describe-with", metavar="PROVIDER:MODEL",
-                                       help="modality comparison: this model describes each image; the evaluated "
-                                            "models also answer from the description alone")
-    text_models: tuple[str, ...] = option("--text-model", repeat=True, default=(), metavar="PROVIDER:MODEL",
-                                          help="a text-only model answering from descriptions (needs "
-                                               "--describe-with)")
-    prompts: Path | None = option("--prompts", metavar="JSON",
-                                  help="edited prompt texts (keys: like, why, describe, text_only with {description} "
-                                       "and {question}, reversed)")
+    describe_with: str | None = option(
+        "--describe-with",
+        metavar="PROVIDER:MODEL",
+        help="modality comparison: this model describes each image; the evaluated "
+        "models also answer from the description alone",
+    )
+    text_models: tuple[str, ...] = option(
+        "--text-model",
+        repeat=True,
+        default=(),
+        metavar="PROVIDER:MODEL",
+        help="a text-only model answering from descriptions (needs --describe-with)",
+    )
+    prompts: Path | None = option(
+        "--prompts",
+        metavar="JSON",
+        help="edited prompt texts (keys: like, why, describe, text_only with {description} and {question}, reversed)",
+    )
     fresh: bool = option("--fresh", default=False, help="do not reuse answers cached by earlier runs")
     dry_run: bool = option("--dry-run", default=False, help="print calls, tokens, cost and time; send nothing")
-    acquiescence_probe: float = option("--acquiescence-probe", default=0.0, metavar="FRACTION",
-                                       help="yes-bias probe: also ask the reversed question (prompts key "
-                                            "'reversed') about this share of each value's images")
-    strict: bool = option("--strict", default=False,
-                          help="refuse the run when any keyword retrieves fewer than --k images")
+    acquiescence_probe: float = option(
+        "--acquiescence-probe",
+        default=0.0,
+        metavar="FRACTION",
+        help="yes-bias probe: also ask the reversed question (prompts key "
+        "'reversed') about this share of each value's images",
+    )
+    strict: bool = option(
+        "--strict", default=False, help="refuse the run when any keyword retrieves fewer than --k images"
+    )
     clip: ClipOptions = ClipOptions()
 
 
@@ -87,26 +106,48 @@ def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
     for t in targets + [Target.parse(t) for t in params.text_models]:
         providers.get(t.provider)  # unknown provider: one clear error before any work
     prompts = load_prompts(params.prompts) if params.prompts else PromptSet()  # checked before anything is created
-    request = RunRequest(targets=targets, keyword_set=keywords.get_set(ws, params.keyword_set),
-                         values=list(params.values or SCHWARTZ_VALUES), k=params.k, repeats=params.repeats,
-                         params=Params(temperature=params.temperature, max_tokens=params.max_tokens,
-                                       seed=params.seed if params.temperature is not None else None),
-                         prompts=prompts,
-                         describe_with=Target.parse(params.describe_with) if params.describe_with else None,
-                         text_models=[Target.parse(t) for t in params.text_models], fresh=params.fresh,
-                         seed=params.seed, acquiescence_probe=params.acquiescence_probe)
+    request = RunRequest(
+        targets=targets,
+        keyword_set=keywords.get_set(ws, params.keyword_set),
+        values=list(params.values or SCHWARTZ_VALUES),
+        k=params.k,
+        repeats=params.repeats,
+        params=Params(
+            temperature=params.temperature,
+            max_tokens=params.max_tokens,
+            seed=params.seed if params.temperature is not None else None,
+        ),
+        prompts=prompts,
+        describe_with=Target.parse(params.describe_with) if params.describe_with else None,
+        text_models=[Target.parse(t) for t in params.text_models],
+        fresh=params.fresh,
+        seed=params.seed,
+        acquiescence_probe=params.acquiescence_probe,
+    )
     searcher = Searcher(ws, params.clip.spec())
     items = plan_items(searcher, request)
     est = estimate(items, request, providers)
     reporter.log(est.describe())
     short = shortfall(est.retrieval, request.k)
     if params.dry_run:
-        reporter.emit("estimate", calls=est.calls, input_tokens=est.input_tokens, output_tokens=est.output_tokens,
-                      cost_usd=est.cost_usd, seconds=est.seconds, items=len(items), per_provider=est.per_provider,
-                      retrieval=est.retrieval, k=request.k, shortfall=short)
+        reporter.emit(
+            "estimate",
+            calls=est.calls,
+            input_tokens=est.input_tokens,
+            output_tokens=est.output_tokens,
+            cost_usd=est.cost_usd,
+            seconds=est.seconds,
+            items=len(items),
+            per_provider=est.per_provider,
+            retrieval=est.retrieval,
+            k=request.k,
+            shortfall=short,
+        )
     if short and params.strict:
-        raise UserError(f"--strict: {len(short)} value(s) got fewer than {request.k} images for some keywords "
-                        f"({', '.join(short)}); nothing was sent")
+        raise UserError(
+            f"--strict: {len(short)} value(s) got fewer than {request.k} images for some keywords "
+            f"({', '.join(short)}); nothing was sent"
+        )
     if params.dry_run:
         return None
     run_id = RunStore(ws).create_run(build_manifest(request, searcher, items, providers), items)

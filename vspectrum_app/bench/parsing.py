@@ -64,11 +64,11 @@ def classify_answer(text: str | None, refused_by_api: bool = False) -> str:
     start = next((i for i, w in enumerate(first_sentence) if w not in _INTERJECTIONS), len(first_sentence))
     head = first_sentence[start] if start < len(first_sentence) else words[0]
     # a hedge qualifies the answer only near it ("Yes, maybe"), not in a later explanation
-    hedged = bool(HEDGE.search(" ".join(first_sentence[:start + 5])))
+    hedged = bool(HEDGE.search(" ".join(first_sentence[: start + 5])))
     if (head in YES_WORDS or head in NO_WORDS) and not hedged:
         polarity = "yes" if head in YES_WORDS else "no"
         other = NO_WORDS if polarity == "yes" else YES_WORDS
-        return "unparsed" if any(w in other for w in first_sentence[start + 1:]) else polarity
+        return "unparsed" if any(w in other for w in first_sentence[start + 1 :]) else polarity
     if _negated_yes(first_sentence) or HEDGE.search(sentence):
         return "unparsed"
     has_yes, has_no = any(w in YES_WORDS for w in words), any(w in NO_WORDS for w in words)

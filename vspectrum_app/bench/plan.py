@@ -61,11 +61,11 @@ class RunRequest:
     repeats: int = 1
     params: Params = field(default_factory=Params)
     prompts: PromptSet = field(default_factory=PromptSet)
-    describe_with: Target | None = None      # modality comparison: model A describes each image
+    describe_with: Target | None = None  # modality comparison: model A describes each image
     text_models: list[Target] = field(default_factory=list)  # text-only models answering from descriptions
-    fresh: bool = False                       # do not reuse answers cached by earlier runs
+    fresh: bool = False  # do not reuse answers cached by earlier runs
     seed: int = 0
-    acquiescence_probe: float = 0.0           # share of each value's images also asked the reversed question
+    acquiescence_probe: float = 0.0  # share of each value's images also asked the reversed question
 
 
 @dataclass
@@ -81,9 +81,11 @@ class Estimate:
     k: int = 5
 
     def describe(self) -> str:
-        lines = [f"{self.calls} calls, ~{self.input_tokens:,} input and ~{self.output_tokens:,} output tokens, "
-                 f"~${self.cost_usd:.2f}, ~{format_duration(self.seconds)} at the configured limits "
-                 f"(an upper bound: answers cached by earlier runs are not sent)"]
+        lines = [
+            f"{self.calls} calls, ~{self.input_tokens:,} input and ~{self.output_tokens:,} output tokens, "
+            f"~${self.cost_usd:.2f}, ~{format_duration(self.seconds)} at the configured limits "
+            f"(an upper bound: answers cached by earlier runs are not sent)"
+        ]
         for name, p in self.per_provider.items():
             lines.append(f"  {name}: {int(p['calls'])} calls, ~${p['cost_usd']:.2f}, ~{format_duration(p['seconds'])}")
         if self.unpriced:
@@ -116,11 +118,17 @@ def retrieval_lines(counts: dict[str, dict[str, int]], k: int) -> list[str]:
     lines = [f"images per keyword (wanted {k} each):"]
     for value, kws in counts.items():
         got, wanted = sum(kws.values()), k * len(kws)
-        lines.append(f"  {value}: {got}/{wanted} items" + (" SHORT" if value in short else "") + " - "
-                     + ", ".join(f"{kw} {n}" for kw, n in kws.items()))
+        lines.append(
+            f"  {value}: {got}/{wanted} items"
+            + (" SHORT" if value in short else "")
+            + " - "
+            + ", ".join(f"{kw} {n}" for kw, n in kws.items())
+        )
     if short:
-        lines.append(f"{len(short)} value(s) have fewer than {k} images for some keywords: import more screenshots, "
-                     f"or run with fewer (--k); --strict refuses such a run")
+        lines.append(
+            f"{len(short)} value(s) have fewer than {k} images for some keywords: import more screenshots, "
+            f"or run with fewer (--k); --strict refuses such a run"
+        )
     return lines
 
 
@@ -142,15 +150,25 @@ def plan_items(searcher: Searcher, request: RunRequest) -> list[dict[str, Any]]:
     if request.describe_with:
         arms += [(t, "text", retrievals) for t in request.targets + request.text_models]
     if request.acquiescence_probe:
-        arms += [(t, PROBE, probe_sample(retrievals, request.acquiescence_probe, request.seed))
-                 for t in request.targets]
+        arms += [
+            (t, PROBE, probe_sample(retrievals, request.acquiescence_probe, request.seed)) for t in request.targets
+        ]
     items = []
     for target, mode, chosen in arms:
         for r in chosen:
             for repeat in range(request.repeats):
-                items.append({"target": target.label, "mode": mode, "value": r.value, "keyword": r.keyword,
-                              "rank": r.rank, "image_id": r.image_id, "image_sha256": shas[r.image_id],
-                              "repeat": repeat})
+                items.append(
+                    {
+                        "target": target.label,
+                        "mode": mode,
+                        "value": r.value,
+                        "keyword": r.keyword,
+                        "rank": r.rank,
+                        "image_id": r.image_id,
+                        "image_sha256": shas[r.image_id],
+                        "repeat": repeat,
+                    }
+                )
     return items
 
 
@@ -167,8 +185,9 @@ def probe_sample(retrievals: list[Retrieval], fraction: float, seed: int) -> lis
     return chosen
 
 
-def build_manifest(request: RunRequest, searcher: Searcher, items: list[dict[str, Any]],
-                   providers: ProviderStore) -> dict[str, Any]:
+def build_manifest(
+    request: RunRequest, searcher: Searcher, items: list[dict[str, Any]], providers: ProviderStore
+) -> dict[str, Any]:
     targets = request.targets + request.text_models + ([request.describe_with] if request.describe_with else [])
     provider_info = {}
     for t in targets:
@@ -182,12 +201,19 @@ def build_manifest(request: RunRequest, searcher: Searcher, items: list[dict[str
         "targets_label": [t.label for t in request.targets + request.text_models],
         "providers": provider_info,
         "values": [canonical_value(v) for v in request.values],
-        "k": request.k, "repeats": request.repeats, "seed": request.seed, "fresh": request.fresh,
+        "k": request.k,
+        "repeats": request.repeats,
+        "seed": request.seed,
+        "fresh": request.fresh,
         "acquiescence_probe": request.acquiescence_probe,
         "params": request.params.to_json(),
-        "prompts": request.prompts.to_json(), "prompts_hash": request.prompts.hash,
-        "keyword_set": {"id": request.keyword_set.id, "hash": request.keyword_set.hash,
-                        "content": request.keyword_set.to_json()},
+        "prompts": request.prompts.to_json(),
+        "prompts_hash": request.prompts.hash,
+        "keyword_set": {
+            "id": request.keyword_set.id,
+            "hash": request.keyword_set.hash,
+            "content": request.keyword_set.to_json(),
+        },
         "clip": {"model_key": searcher.model_key, "spec": searcher.spec.to_json()},
         "index_hash": index_hash(searcher.ws, searcher.model_key),
         "images": sorted({i["image_sha256"] for i in items}),
@@ -228,11 +254,17 @@ def estimate(items: list[dict[str, Any]], request: RunRequest, providers: Provid
         if item["mode"] == PROBE:
             add(item["target"], 1, IMAGE_TOKENS + QUESTION_TOKENS, ANSWER_TOKENS[1])
         elif item["mode"] == "vlm":
-            tin = sum(IMAGE_TOKENS + QUESTION_TOKENS * t + sum(ANSWER_TOKENS[j] for j in range(1, t)) for t in (1, 2, 3))
+            tin = sum(
+                IMAGE_TOKENS + QUESTION_TOKENS * t + sum(ANSWER_TOKENS[j] for j in range(1, t)) for t in (1, 2, 3)
+            )
             add(item["target"], 3, tin, sum(ANSWER_TOKENS.values()))
         else:
-            add(item["target"], 2, 2 * (ANSWER_TOKENS[3] + QUESTION_TOKENS) + ANSWER_TOKENS[1],
-                ANSWER_TOKENS[1] + ANSWER_TOKENS[2])
+            add(
+                item["target"],
+                2,
+                2 * (ANSWER_TOKENS[3] + QUESTION_TOKENS) + ANSWER_TOKENS[1],
+                ANSWER_TOKENS[1] + ANSWER_TOKENS[2],
+            )
             if request.describe_with and item["image_sha256"] not in described:
                 described.add(item["image_sha256"])
                 add(request.describe_with.label, 1, IMAGE_TOKENS + QUESTION_TOKENS, ANSWER_TOKENS[3])
@@ -243,9 +275,14 @@ def estimate(items: list[dict[str, Any]], request: RunRequest, providers: Provid
         p["seconds"] = p["calls"] / rate
         total_cost += p["cost_usd"]
         total_seconds = max(total_seconds, p["seconds"])  # providers run in parallel
-    return Estimate(calls=int(sum(p["calls"] for p in per.values())),
-                    input_tokens=int(sum(p["input_tokens"] for p in per.values())),
-                    output_tokens=int(sum(p["output_tokens"] for p in per.values())),
-                    cost_usd=total_cost, seconds=total_seconds, per_provider=per, unpriced=sorted(unpriced),
-                    retrieval=retrieval_counts(items, request), k=request.k)
-
+    return Estimate(
+        calls=int(sum(p["calls"] for p in per.values())),
+        input_tokens=int(sum(p["input_tokens"] for p in per.values())),
+        output_tokens=int(sum(p["output_tokens"] for p in per.values())),
+        cost_usd=total_cost,
+        seconds=total_seconds,
+        per_provider=per,
+        unpriced=sorted(unpriced),
+        retrieval=retrieval_counts(items, request),
+        k=request.k,
+    )

@@ -19,8 +19,9 @@ Q_DESCRIBE = "Describe this image in English briefly."
 TEXT_ONLY = "Here is a description of an image:\n\n{description}\n\n{question}"
 # The acquiescence probe: the "like" question reversed. A model that answers on content says
 # yes to exactly one of the two; one that agrees with anything says yes to both.
-Q_REVERSED = ("Do you dislike the content of this image? Please include yes or no in your answer; "
-              "just respond in one word.")
+Q_REVERSED = (
+    "Do you dislike the content of this image? Please include yes or no in your answer; just respond in one word."
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class PromptSet:
 # -- checking edited prompts (before a run is created: a bad prompt must not leave a run that
 # fails on every resume) ------------------------------------------------------------------------
 
+
 class PromptError(Exception):
     pass
 
@@ -65,8 +67,9 @@ def _text_only(text: str) -> str:
 
 
 _TEXT = Str(non_empty=True, max_len=MAX_PROMPT_CHARS)
-PROMPTS_SCHEMA = Obj({"like": _TEXT, "why": _TEXT, "describe": _TEXT, "reversed": _TEXT,
-                      "text_only": Custom(Anything(), _text_only)})
+PROMPTS_SCHEMA = Obj(
+    {"like": _TEXT, "why": _TEXT, "describe": _TEXT, "reversed": _TEXT, "text_only": Custom(Anything(), _text_only)}
+)
 
 
 def check_prompts(doc: object, source: str = "prompts") -> dict[str, Any]:
@@ -81,6 +84,8 @@ def load_prompts(path: Path) -> PromptSet:
     the "like" question in its place ({question}): one question for both arms."""
     prompts = PromptSet.from_json(read_json(path, Anything(), PromptError), Path(path).name)
     if "{question}" not in prompts.text_only:
-        raise PromptError(f"{Path(path).name}: field 'text_only' must contain {{description}} and {{question}} "
-                          "(the like question goes there)")
+        raise PromptError(
+            f"{Path(path).name}: field 'text_only' must contain {{description}} and {{question}} "
+            "(the like question goes there)"
+        )
     return prompts

@@ -15,8 +15,14 @@ from vspectrum_app.bench.circumplex import circumplex
 from vspectrum_app.bench.modality import NO_DESCRIPTION, modality_comparison, modality_lines
 from vspectrum_app.bench.parsing import PARSER_VERSION
 from vspectrum_app.bench.plan import PROBE
-from vspectrum_app.bench.scoring import (COMPARISON_METHOD, INTERVAL_METHOD, model_summary, paired_comparisons,
-                                         score_answers, value_summary)
+from vspectrum_app.bench.scoring import (
+    COMPARISON_METHOD,
+    INTERVAL_METHOD,
+    model_summary,
+    paired_comparisons,
+    score_answers,
+    value_summary,
+)
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.core.csvfile import to_text
 from vspectrum_app.core.values import SCHWARTZ_VALUES
@@ -24,10 +30,29 @@ from vspectrum_app.core.values import SCHWARTZ_VALUES
 if TYPE_CHECKING:
     from vspectrum_app.core.workspace import Workspace
 
-LONG_COLUMNS = ("run_id", "target", "mode", "value", "n", "yes", "no", "refusal", "unparsed", "no_image",
-                "score", "ci_low", "ci_high", "centred", "paper_score", "design_effect", "rule")
-RULE_TEXT = {"ours": "score = 100 x yes / (yes + no); refusals and unparsed answers are left out",
-             "paper": "paper-style score = 100 x (answers containing 'yes', any case) / n; everything else is a no"}
+LONG_COLUMNS = (
+    "run_id",
+    "target",
+    "mode",
+    "value",
+    "n",
+    "yes",
+    "no",
+    "refusal",
+    "unparsed",
+    "no_image",
+    "score",
+    "ci_low",
+    "ci_high",
+    "centred",
+    "paper_score",
+    "design_effect",
+    "rule",
+)
+RULE_TEXT = {
+    "ours": "score = 100 x yes / (yes + no); refusals and unparsed answers are left out",
+    "paper": "paper-style score = 100 x (answers containing 'yes', any case) / n; everything else is a no",
+}
 
 
 def run_report(ws: Workspace, run_id: str, paper_style: bool = False) -> dict[str, Any]:
@@ -52,9 +77,12 @@ def run_report(ws: Workspace, run_id: str, paper_style: bool = False) -> dict[st
         "rule_text": RULE_TEXT[rule],
         "parser": {"run": version, "current": PARSER_VERSION, "stale": version != PARSER_VERSION},
         "methods": {"interval": INTERVAL_METHOD, "comparison": COMPARISON_METHOD},
-        "progress": {"done": len(every), "total": len(all_items),
-                     "errors": sum(1 for i in all_items if i["status"] == "error"),
-                     "no_image": sum(no_image.values())},
+        "progress": {
+            "done": len(every),
+            "total": len(all_items),
+            "errors": sum(1 for i in all_items if i["status"] == "error"),
+            "no_image": sum(no_image.values()),
+        },
         "scores": [{"run_id": run_id, **s.as_dict()} for s in scores],
         "models": model_summary(scores),
         "values": value_summary(scores),
@@ -85,9 +113,15 @@ def value_means(scores: list[dict[str, Any]], mode: str = "vlm") -> list[dict[st
         cells = by[value]
         mean = statistics.fmean(c["score"] for c in cells) if cells else None
         bounded = bool(cells) and all(c["ci_low"] is not None and c["ci_high"] is not None for c in cells)
-        rows.append({"value": value, "models": len(cells), "mean": mean,
-                     "ci_low": statistics.fmean(c["ci_low"] for c in cells) if bounded else None,
-                     "ci_high": statistics.fmean(c["ci_high"] for c in cells) if bounded else None})
+        rows.append(
+            {
+                "value": value,
+                "models": len(cells),
+                "mean": mean,
+                "ci_low": statistics.fmean(c["ci_low"] for c in cells) if bounded else None,
+                "ci_high": statistics.fmean(c["ci_high"] for c in cells) if bounded else None,
+            }
+        )
     return rows
 
 
@@ -96,8 +130,10 @@ def parser_warning(reports: list[dict[str, Any]]) -> str | None:
     versions = {r["parser"]["run"] for r in reports}
     stale = [r["run_id"] for r in reports if r["parser"]["stale"]]
     if len(versions) > 1 or stale:
-        return (f"warning: answers classified by parser version(s) {', '.join(map(str, sorted(versions)))}, "
-                f"current is {PARSER_VERSION}: run 'vspectrum bench reclassify RUN' for " + ", ".join(stale))
+        return (
+            f"warning: answers classified by parser version(s) {', '.join(map(str, sorted(versions)))}, "
+            f"current is {PARSER_VERSION}: run 'vspectrum bench reclassify RUN' for " + ", ".join(stale)
+        )
     return None
 
 
@@ -122,35 +158,46 @@ def to_table(report: dict[str, Any]) -> str:
     """Every model x value cell with its counts, score, interval and centred score; the
     summaries, the paired comparisons and the circumplex, for a terminal."""
     p = report["progress"]
-    lines = [f"{report['run_id']}: {p['done']}/{p['total']} answers"
-             + (f", {p['errors']} errors" if p["errors"] else "")
-             + (f" ({p['no_image']} saw no image: resume asks again)" if p["no_image"] else ""),
-             report["rule_text"], f"interval: {report['methods']['interval']}",
-             "centred: score minus the model's mean over its values (MRAT)"]
+    lines = [
+        f"{report['run_id']}: {p['done']}/{p['total']} answers"
+        + (f", {p['errors']} errors" if p["errors"] else "")
+        + (f" ({p['no_image']} saw no image: resume asks again)" if p["no_image"] else ""),
+        report["rule_text"],
+        f"interval: {report['methods']['interval']}",
+        "centred: score minus the model's mean over its values (MRAT)",
+    ]
     warning = parser_warning([report])
     if warning:
         lines.append(warning)
-    head = (f"{'model':<24}{'value':<15}{'n':>5}{'yes':>5}{'no':>5}{'ref':>5}{'unp':>5}{'noimg':>6}"
-            f"{'score':>7}{'95 % interval':>15}{'centred':>9}")
+    head = (
+        f"{'model':<24}{'value':<15}{'n':>5}{'yes':>5}{'no':>5}{'ref':>5}{'unp':>5}{'noimg':>6}"
+        f"{'score':>7}{'95 % interval':>15}{'centred':>9}"
+    )
     lines += ["", head]
     order = {v: i for i, v in enumerate(SCHWARTZ_VALUES)}
     for s in sorted(report["scores"], key=lambda s: (s["target"], s["mode"], order.get(s["value"], 99))):
         who = s["target"] + (" (text)" if s["mode"] == "text" else "")
         ci = f"[{s['ci_low']:.0f}-{s['ci_high']:.0f}]" if s["ci_low"] is not None else "n/a"
-        lines.append(f"{who[:23]:<24}{s['value']:<15}{s['n']:>5}{s['yes']:>5}{s['no']:>5}{s['refusal']:>5}"
-                     f"{s['unparsed']:>5}{s['no_image']:>6}{_num(s['score']):>7}{ci:>15}"
-                     f"{_num(s['centred'], '{:+.1f}'):>9}")
+        lines.append(
+            f"{who[:23]:<24}{s['value']:<15}{s['n']:>5}{s['yes']:>5}{s['no']:>5}{s['refusal']:>5}"
+            f"{s['unparsed']:>5}{s['no_image']:>6}{_num(s['score']):>7}{ci:>15}"
+            f"{_num(s['centred'], '{:+.1f}'):>9}"
+        )
     lines.append("")
     for m in report["models"]:
-        lines.append(f"{m['target']}{' (text)' if m['mode'] == 'text' else ''}: mean {m['mean']:.1f}, "
-                     f"sd {_num(m['std'], '{:.1f}')} (paper-style: mean {_num(m['paper_mean'], '{:.1f}')})")
+        lines.append(
+            f"{m['target']}{' (text)' if m['mode'] == 'text' else ''}: mean {m['mean']:.1f}, "
+            f"sd {_num(m['std'], '{:.1f}')} (paper-style: mean {_num(m['paper_mean'], '{:.1f}')})"
+        )
     if report["noise"]:
         lines += ["", f"model differences: {report['methods']['comparison']}"]
         for c in report["noise"]:
             if not c["within_noise"]:
-                lines.append(f"  {c['value']}: {c['a']} vs {c['b']}: {c['difference']:+.0f} points on {c['pairs']} "
-                             f"shared images ({c['only_a_yes']} vs {c['only_b_yes']} discordant), "
-                             f"p = {c['p']:.3g}, Holm p = {c['p_holm']:.3g}")
+                lines.append(
+                    f"  {c['value']}: {c['a']} vs {c['b']}: {c['difference']:+.0f} points on {c['pairs']} "
+                    f"shared images ({c['only_a_yes']} vs {c['only_b_yes']} discordant), "
+                    f"p = {c['p']:.3g}, Holm p = {c['p_holm']:.3g}"
+                )
         close = sum(c["within_noise"] for c in report["noise"])
         lines.append(f"  {close} of {len(report['noise'])} value x model pairs: no difference at Holm p < 0.05")
     fits = [c for c in report["circumplex"] if c["fit"] or any(c["axes"].values())]
@@ -160,10 +207,14 @@ def to_table(report: dict[str, Any]) -> str:
             who = c["target"] + (" (text)" if c["mode"] == "text" else "")
             f = c["fit"]
             if f:
-                lines.append(f"  {who}: amplitude {f['amplitude']:.1f}, peak {f['peak_deg']:.0f} deg "
-                             f"({f['peak_region']}), R^2 {f['r2']:.2f}, p = {f['p_permutation']:.3g}")
-            for axis, label in (("openness_minus_conservation", "Openness - Conservation"),
-                                ("transcendence_minus_enhancement", "Self-transcendence - Self-enhancement")):
+                lines.append(
+                    f"  {who}: amplitude {f['amplitude']:.1f}, peak {f['peak_deg']:.0f} deg "
+                    f"({f['peak_region']}), R^2 {f['r2']:.2f}, p = {f['p_permutation']:.3g}"
+                )
+            for axis, label in (
+                ("openness_minus_conservation", "Openness - Conservation"),
+                ("transcendence_minus_enhancement", "Self-transcendence - Self-enhancement"),
+            ):
                 a = c["axes"].get(axis)
                 if a:
                     lines.append(f"    {label}: {a['estimate']:+.1f} [{a['ci_low']:+.1f}, {a['ci_high']:+.1f}]")

@@ -28,8 +28,15 @@ from vspectrum_app.core.answer_words import looks_like_refusal
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.core.secrets import redact
 from vspectrum_app.library import catalog
-from vspectrum_app.providers.clients import (ChatClient, Completion, Message, Params, estimate_tokens, make_client,
-                                             request_tokens)
+from vspectrum_app.providers.clients import (
+    ChatClient,
+    Completion,
+    Message,
+    Params,
+    estimate_tokens,
+    make_client,
+    request_tokens,
+)
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError, Retryable
 from vspectrum_app.providers.ratelimit import RateLimiter
@@ -52,8 +59,8 @@ class RunOutcome:
     status: str
     done: int
     errors: int
-    sent: int          # calls actually sent (cache misses)
-    cached: int        # calls answered from the workspace
+    sent: int  # calls actually sent (cache misses)
+    cached: int  # calls answered from the workspace
     problems: list[str]
 
 
@@ -67,8 +74,8 @@ class _Provider:
         self.limiter = RateLimiter(config.requests_per_minute, config.tokens_per_minute)
         self.breaker = CircuitBreaker(config.name)
         self.dead: str | None = None
-        self.calls_left = 0        # calls this execution still expects to make (for the ETA)
-        self.latency = [0.0, 0]    # total seconds and count of calls actually sent
+        self.calls_left = 0  # calls this execution still expects to make (for the ETA)
+        self.latency = [0.0, 0]  # total seconds and count of calls actually sent
         try:
             self.client = client_factory(config, self.limiter.acquire)
         except Exception as exc:  # missing key: this provider stops, the others run
@@ -77,8 +84,14 @@ class _Provider:
 
 
 class RunEngine:
-    def __init__(self, ws: Workspace, run_id: str, reporter: Reporter | None = None, providers: ProviderStore | None = None,
-                 client_factory: Callable[..., ChatClient] = make_client):
+    def __init__(
+        self,
+        ws: Workspace,
+        run_id: str,
+        reporter: Reporter | None = None,
+        providers: ProviderStore | None = None,
+        client_factory: Callable[..., ChatClient] = make_client,
+    ):
         self.ws, self.run_id = ws, run_id
         self.reporter = reporter or NullReporter()
         self.store = RunStore(ws)
@@ -93,8 +106,8 @@ class RunEngine:
         self._inflight: dict[str, asyncio.Future[Completion]] = {}  # identical calls wait for one request
         self._sending: set[asyncio.Task[Any]] = set()  # tasks whose request is on the wire: a stop waits for them
         self._finished: list[tuple[int, str, list[str | None]]] = []  # done marks not yet written
-        self._keys: dict[int, dict[int, str]] = {}        # item id -> turn -> the call's cache key
-        self._description_keys: dict[str, str] = {}       # image sha -> the describe call's key
+        self._keys: dict[int, dict[int, str]] = {}  # item id -> turn -> the call's cache key
+        self._description_keys: dict[str, str] = {}  # image sha -> the describe call's key
         self._last_flush = time.monotonic()
         self.counts: Counter[str] = Counter()
 
@@ -137,8 +150,15 @@ class RunEngine:
         remaining = self.store.todo(self.run_id)
         status = "done" if not remaining else "stopped"
         self.store.set_status(self.run_id, status, "; ".join(problems) or None)
-        return RunOutcome(self.run_id, status, self.counts["done"], len(remaining), self.counts["sent"],
-                          self.counts["cached"], problems)
+        return RunOutcome(
+            self.run_id,
+            status,
+            self.counts["done"],
+            len(remaining),
+            self.counts["sent"],
+            self.counts["cached"],
+            problems,
+        )
 
     async def _open_providers(self, todo: list[dict[str, Any]], problems: list[str]) -> None:
         names = {i["target"].split(":", 1)[0] for i in todo}
@@ -165,8 +185,9 @@ class RunEngine:
         else:
             limit = None
             message = f"waiting {seconds:.0f} s before retrying a call to {provider}: {reason}"
-        self.reporter.emit("waiting", provider=provider, cause=cause, limit=limit, seconds=round(seconds, 1),
-                           message=message)
+        self.reporter.emit(
+            "waiting", provider=provider, cause=cause, limit=limit, seconds=round(seconds, 1), message=message
+        )
 
     async def _watch_cancel(self, tasks: list[asyncio.Task[Any]]) -> None:
         """On Stop / the first Ctrl-C: cancel what waits, let the calls already sent finish so
@@ -175,8 +196,9 @@ class RunEngine:
             await asyncio.sleep(0.1)
             if self.reporter.cancelled():
                 if self._sending:
-                    self.reporter.log(f"waiting for {len(self._sending)} calls in flight; their answers are kept",
-                                      "warning")
+                    self.reporter.log(
+                        f"waiting for {len(self._sending)} calls in flight; their answers are kept", "warning"
+                    )
                 for t in tasks:
                     if t not in self._sending:
                         t.cancel()
@@ -219,13 +241,24 @@ class RunEngine:
         self._flush()
         self.counts["done"] += 1
         self.counts[answer_class] += 1
-        self.reporter.emit("answer", run_id=self.run_id, item_id=item["id"], target=item["target"], mode=item["mode"],
-                           value=item["value"], keyword=item["keyword"], image_id=item["image_id"],
-                           answer_class=answer_class, answer=(answers[0] or "")[:200],
-                           reason=(answers[1] if len(answers) > 1 and answers[1] else "")[:300])
+        self.reporter.emit(
+            "answer",
+            run_id=self.run_id,
+            item_id=item["id"],
+            target=item["target"],
+            mode=item["mode"],
+            value=item["value"],
+            keyword=item["keyword"],
+            image_id=item["image_id"],
+            answer_class=answer_class,
+            answer=(answers[0] or "")[:200],
+            reason=(answers[1] if len(answers) > 1 and answers[1] else "")[:300],
+        )
         self._progress()
 
-    async def _vlm_conversation(self, provider: _Provider, model: str, item: dict[str, Any]) -> tuple[list[str | None], bool]:
+    async def _vlm_conversation(
+        self, provider: _Provider, model: str, item: dict[str, Any]
+    ) -> tuple[list[str | None], bool]:
         # The image is attached to the first message when a call is really sent (``_send``):
         # answers found in the workspace never read it.
         messages = [Message("user", self.prompts.like)]
@@ -249,11 +282,14 @@ class RunEngine:
 
     async def _probe(self, provider: _Provider, model: str, item: dict[str, Any]) -> tuple[list[str | None], bool]:
         """The acquiescence probe: the reversed question alone, with the image."""
-        completion = await self._call(provider, model, [Message("user", self.prompts.reversed)], item, 1,
-                                      with_image=True)
+        completion = await self._call(
+            provider, model, [Message("user", self.prompts.reversed)], item, 1, with_image=True
+        )
         return [completion.text], completion.refused
 
-    async def _text_conversation(self, provider: _Provider, model: str, item: dict[str, Any]) -> tuple[list[str | None], bool]:
+    async def _text_conversation(
+        self, provider: _Provider, model: str, item: dict[str, Any]
+    ) -> tuple[list[str | None], bool]:
         description = await self._description(item)
         if item["image_sha256"] in self._description_keys:  # the shared description is behind this item too
             self._keys.setdefault(item["id"], {})[0] = self._description_keys[item["image_sha256"]]
@@ -283,8 +319,9 @@ class RunEngine:
                 if provider.dead:
                     raise AuthFailed(provider.dead)
                 try:
-                    completion = await self._call(provider, model, [Message("user", self.prompts.describe)], item, 0,
-                                                  with_image=True)
+                    completion = await self._call(
+                        provider, model, [Message("user", self.prompts.describe)], item, 0, with_image=True
+                    )
                     text = None if completion.refused or looks_like_refusal(completion.text) else completion.text
                 except ContentRefused:
                     text = None
@@ -303,8 +340,15 @@ class RunEngine:
         return file.path(self.ws).read_bytes(), MEDIA_TYPES.get(file.ext, "image/jpeg")
 
     # -- one call -----------------------------------------------------------------------
-    async def _call(self, provider: _Provider, model: str, messages: list[Message], item: dict[str, Any], turn: int,
-                    with_image: bool = False) -> Completion:
+    async def _call(
+        self,
+        provider: _Provider,
+        model: str,
+        messages: list[Message],
+        item: dict[str, Any],
+        turn: int,
+        with_image: bool = False,
+    ) -> Completion:
         """One model call; ``with_image``: the item's screenshot goes with the first message."""
         request = self._request_record(provider, model, messages, item, with_image)
         key = hashlib.sha256(json.dumps({**request, "nonce": self.nonce}, sort_keys=True).encode()).hexdigest()
@@ -315,8 +359,13 @@ class RunEngine:
         hit = self.store.cached(key)
         if hit is not None:
             self.counts["cached"] += 1
-            return Completion(text=hit["response_text"], refused=bool(hit["refused"]), finish_reason=hit["finish_reason"],
-                              input_tokens=hit["input_tokens"], output_tokens=hit["output_tokens"])
+            return Completion(
+                text=hit["response_text"],
+                refused=bool(hit["refused"]),
+                finish_reason=hit["finish_reason"],
+                input_tokens=hit["input_tokens"],
+                output_tokens=hit["output_tokens"],
+            )
         if key in self._inflight:  # the same image retrieved for two values: ask once
             self.counts["cached"] += 1
             return await asyncio.shield(self._inflight[key])
@@ -336,9 +385,16 @@ class RunEngine:
         future.set_result(completion)
         return completion
 
-    async def _send(self, provider: _Provider, model: str, messages: list[Message], item: dict[str, Any], turn: int,
-                    key: str, request: dict[str, Any]) -> Completion:
-
+    async def _send(
+        self,
+        provider: _Provider,
+        model: str,
+        messages: list[Message],
+        item: dict[str, Any],
+        turn: int,
+        key: str,
+        request: dict[str, Any],
+    ) -> Completion:
         async def attempt() -> Completion:
             async with provider.semaphore:
                 # checked after the wait: a key rejected meanwhile must not be sent again
@@ -373,28 +429,52 @@ class RunEngine:
         completion = await with_retries(attempt, max_attempts=provider.config.max_retries, on_retry=on_retry)
         provider.latency[0] += time.monotonic() - started
         provider.latency[1] += 1
-        self.store.log_call(cache_key=key, run_id=self.run_id, item_id=item["id"], turn=turn,
-                            provider=provider.config.name, model=model, request=request,
-                            response_text=completion.text, refused=completion.refused,
-                            finish_reason=completion.finish_reason, input_tokens=completion.input_tokens,
-                            output_tokens=completion.output_tokens, latency_s=time.monotonic() - started)
+        self.store.log_call(
+            cache_key=key,
+            run_id=self.run_id,
+            item_id=item["id"],
+            turn=turn,
+            provider=provider.config.name,
+            model=model,
+            request=request,
+            response_text=completion.text,
+            refused=completion.refused,
+            finish_reason=completion.finish_reason,
+            input_tokens=completion.input_tokens,
+            output_tokens=completion.output_tokens,
+            latency_s=time.monotonic() - started,
+        )
         return completion
 
-    def _request_record(self, provider: _Provider, model: str, messages: list[Message], item: dict[str, Any],
-                        with_image: bool) -> dict[str, Any]:
+    def _request_record(
+        self, provider: _Provider, model: str, messages: list[Message], item: dict[str, Any], with_image: bool
+    ) -> dict[str, Any]:
         """What identifies a call (and is logged): never the key, never the image bytes."""
         # the endpoint is part of what answers: a provider re-pointed elsewhere is another model
-        return {"provider": provider.config.name, "kind": provider.config.kind,
-                "base_url": provider.config.effective_base_url, "model": model, "params": self.params.to_json(),
-                "messages": [{"role": m.role, "text": m.text,
-                              "image_sha256": item["image_sha256"] if with_image and n == 0 else None}
-                             for n, m in enumerate(messages)],
-                "repeat": item["repeat"]}
+        return {
+            "provider": provider.config.name,
+            "kind": provider.config.kind,
+            "base_url": provider.config.effective_base_url,
+            "model": model,
+            "params": self.params.to_json(),
+            "messages": [
+                {
+                    "role": m.role,
+                    "text": m.text,
+                    "image_sha256": item["image_sha256"] if with_image and n == 0 else None,
+                }
+                for n, m in enumerate(messages)
+            ],
+            "repeat": item["repeat"],
+        }
 
     def _flush(self, force: bool = False) -> None:
         if self._finished and (force or len(self._finished) >= 64 or time.monotonic() - self._last_flush > 0.5):
-            calls = [(item_id, turn, key) for item_id, _, _ in self._finished
-                     for turn, key in self._keys.pop(item_id, {}).items()]
+            calls = [
+                (item_id, turn, key)
+                for item_id, _, _ in self._finished
+                for turn, key in self._keys.pop(item_id, {}).items()
+            ]
             self.store.finish_items(self._finished, calls)
             self._finished = []
             self._last_flush = time.monotonic()
@@ -416,14 +496,25 @@ class RunEngine:
     def _progress(self) -> None:
         c = self.counts
         elapsed = max(time.monotonic() - self._started, 1e-6)
-        self.reporter.progress(c["done"] + c["errors"], self._total,
-                               f"errors {c['errors']}, refusals {c['refusal']}, unparsed {c['unparsed']}, "
-                               f"sent {c['sent']} (retries {c['retries']}), cached {c['cached']}, {c['sent'] / elapsed:.1f} calls/s")
-        self.reporter.emit("run_status", items_done=c["done"] + c["errors"], items_total=self._total,
-                           calls_sent=c["sent"], calls_cached=c["cached"],
-                           calls_left=sum(max(p.calls_left, 0) for p in self._providers.values() if not p.dead),
-                           eta_s=round(self.eta_seconds(), 1), errors=c["errors"], refusal=c["refusal"],
-                           unparsed=c["unparsed"], retries=c["retries"])
+        self.reporter.progress(
+            c["done"] + c["errors"],
+            self._total,
+            f"errors {c['errors']}, refusals {c['refusal']}, unparsed {c['unparsed']}, "
+            f"sent {c['sent']} (retries {c['retries']}), cached {c['cached']}, {c['sent'] / elapsed:.1f} calls/s",
+        )
+        self.reporter.emit(
+            "run_status",
+            items_done=c["done"] + c["errors"],
+            items_total=self._total,
+            calls_sent=c["sent"],
+            calls_cached=c["cached"],
+            calls_left=sum(max(p.calls_left, 0) for p in self._providers.values() if not p.dead),
+            eta_s=round(self.eta_seconds(), 1),
+            errors=c["errors"],
+            refusal=c["refusal"],
+            unparsed=c["unparsed"],
+            retries=c["retries"],
+        )
 
     def eta_seconds(self) -> float:
         """Time left: per provider, the slower of its rate limit and its observed latency over

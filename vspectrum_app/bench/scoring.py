@@ -26,8 +26,10 @@ from vspectrum_app.core.values import SCHWARTZ_VALUES
 
 RULES = ("ours", "paper")
 ALPHA = 0.05
-INTERVAL_METHOD = ("Wilson score 95 % interval on the effective n (answers / design effect of the "
-                   "per-image clusters; Brown-Cai-DasGupta Poisson bounds for 1-3 answers at an edge)")
+INTERVAL_METHOD = (
+    "Wilson score 95 % interval on the effective n (answers / design effect of the "
+    "per-image clusters; Brown-Cai-DasGupta Poisson bounds for 1-3 answers at an edge)"
+)
 COMPARISON_METHOD = "exact McNemar test on shared images, Holm-adjusted over all values x model pairs"
 
 
@@ -41,15 +43,15 @@ class ValueScore:
     no: int
     refusal: int
     unparsed: int
-    score: float | None          # 100 * yes / (yes + no); with rule "paper": 100 * yes / n
+    score: float | None  # 100 * yes / (yes + no); with rule "paper": 100 * yes / n
     ci_low: float | None
     ci_high: float | None
-    paper_score: float | None    # the authors' rule: 100 * (answers containing "yes") / n
+    paper_score: float | None  # the authors' rule: 100 * (answers containing "yes") / n
     centred: float | None = None  # score minus the model's mean score over its values
-    no_image: int = 0            # answers that saw no image: errors to resume, not in n
+    no_image: int = 0  # answers that saw no image: errors to resume, not in n
     rule: str = "ours"
     design_effect: float | None = None  # of the per-image clusters (1: one answer per image)
-    n_eff: float | None = None   # (yes + no) / design effect: the interval's sample size
+    n_eff: float | None = None  # (yes + no) / design effect: the interval's sample size
     yes_eff: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -74,8 +76,12 @@ def _image_groups(answers: list[dict[str, Any]], rule: str) -> list[tuple[int, i
     return [(y, m) for y, m in per_image.values()]
 
 
-def score_answers(answers: Iterable[dict[str, Any]], seed: int = 0, rule: str = "ours",
-                  no_image: dict[tuple[str, str, str], int] | None = None) -> list[ValueScore]:
+def score_answers(
+    answers: Iterable[dict[str, Any]],
+    seed: int = 0,
+    rule: str = "ours",
+    no_image: dict[tuple[str, str, str], int] | None = None,
+) -> list[ValueScore]:
     """``answers``: done items (target, mode, value, image_sha256, answer_class, answer1);
     ``no_image``: per (target, mode, value), answers that saw no image (counted, not scored).
     ``seed`` is kept for callers; the interval is analytic."""
@@ -95,14 +101,27 @@ def score_answers(answers: Iterable[dict[str, Any]], seed: int = 0, rule: str = 
         image_groups = _image_groups(items, rule)
         ci = clustered_wilson(image_groups)
         deff = design_effect(image_groups) if decided else None
-        paper_yes = sum(paper_style(a.get("answer1")) == "yes" if "answer1" in a else a["answer_class"] == "yes"
-                        for a in items)
-        out.append(ValueScore(target=key[0], mode=key[1], value=key[2], n=len(items), **counts,
-                              score=100 * counts["yes"] / decided if decided else None,
-                              ci_low=ci[0] if ci else None, ci_high=ci[1] if ci else None,
-                              paper_score=100 * paper_yes / len(items) if items else None,
-                              no_image=missing.get(key, 0), rule=rule, design_effect=deff,
-                              n_eff=decided / deff if deff else None, yes_eff=counts["yes"] / deff if deff else None))
+        paper_yes = sum(
+            paper_style(a.get("answer1")) == "yes" if "answer1" in a else a["answer_class"] == "yes" for a in items
+        )
+        out.append(
+            ValueScore(
+                target=key[0],
+                mode=key[1],
+                value=key[2],
+                n=len(items),
+                **counts,
+                score=100 * counts["yes"] / decided if decided else None,
+                ci_low=ci[0] if ci else None,
+                ci_high=ci[1] if ci else None,
+                paper_score=100 * paper_yes / len(items) if items else None,
+                no_image=missing.get(key, 0),
+                rule=rule,
+                design_effect=deff,
+                n_eff=decided / deff if deff else None,
+                yes_eff=counts["yes"] / deff if deff else None,
+            )
+        )
     _centre(out)
     return out
 
@@ -127,11 +146,18 @@ def model_summary(scores: list[ValueScore]) -> list[dict[str, Any]]:
             by[(s.target, s.mode)].append(s.score)
         if s.paper_score is not None:
             paper[(s.target, s.mode)].append(s.paper_score)
-    return [{"target": t, "mode": m, "values": len(v), "mean": statistics.fmean(v),
-             "std": statistics.stdev(v) if len(v) > 1 else None,
-             "paper_mean": statistics.fmean(paper[(t, m)]) if paper[(t, m)] else None,
-             "paper_std": statistics.stdev(paper[(t, m)]) if len(paper[(t, m)]) > 1 else None}
-            for (t, m), v in sorted(by.items())]
+    return [
+        {
+            "target": t,
+            "mode": m,
+            "values": len(v),
+            "mean": statistics.fmean(v),
+            "std": statistics.stdev(v) if len(v) > 1 else None,
+            "paper_mean": statistics.fmean(paper[(t, m)]) if paper[(t, m)] else None,
+            "paper_std": statistics.stdev(paper[(t, m)]) if len(paper[(t, m)]) > 1 else None,
+        }
+        for (t, m), v in sorted(by.items())
+    ]
 
 
 def value_summary(scores: list[ValueScore], mode: str = "vlm") -> list[dict[str, Any]]:
@@ -140,8 +166,7 @@ def value_summary(scores: list[ValueScore], mode: str = "vlm") -> list[dict[str,
     for s in scores:
         if s.mode == mode and s.score is not None:
             by[s.value].append(s.score)
-    return [{"value": v, "models": len(by[v]), "mean": statistics.fmean(by[v])}
-            for v in SCHWARTZ_VALUES if by.get(v)]
+    return [{"value": v, "models": len(by[v]), "mean": statistics.fmean(by[v])} for v in SCHWARTZ_VALUES if by.get(v)]
 
 
 def _image_answers(items: list[dict[str, Any]], rule: str) -> dict[tuple[str, str], bool]:
@@ -162,13 +187,18 @@ def paired_test(a: list[dict[str, Any]], b: list[dict[str, Any]], rule: str = "o
     shared = sorted(set(ya) & set(yb))
     only_a = sum(ya[k] and not yb[k] for k in shared)
     only_b = sum(yb[k] and not ya[k] for k in shared)
-    return {"pairs": len(shared), "only_a_yes": only_a, "only_b_yes": only_b,
-            "difference": 100 * (only_a - only_b) / len(shared) if shared else None,
-            "p": mcnemar_exact(only_a, only_b)}
+    return {
+        "pairs": len(shared),
+        "only_a_yes": only_a,
+        "only_b_yes": only_b,
+        "difference": 100 * (only_a - only_b) / len(shared) if shared else None,
+        "p": mcnemar_exact(only_a, only_b),
+    }
 
 
-def paired_comparisons(answers: list[dict[str, Any]], rule: str = "ours", alpha: float = ALPHA,
-                       mode: str = "vlm") -> list[dict[str, Any]]:
+def paired_comparisons(
+    answers: list[dict[str, Any]], rule: str = "ours", alpha: float = ALPHA, mode: str = "vlm"
+) -> list[dict[str, Any]]:
     """Every value x model pair of a run (one mode), McNemar p and Holm-adjusted p over the
     family; ``within_noise`` is True unless the adjusted p is below ``alpha``."""
     by: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -179,9 +209,11 @@ def paired_comparisons(answers: list[dict[str, Any]], rule: str = "ours", alpha:
     out = []
     for value in SCHWARTZ_VALUES:
         for i, ta in enumerate(targets):
-            for tb in targets[i + 1:]:
+            for tb in targets[i + 1 :]:
                 if (value, ta) in by and (value, tb) in by:
-                    out.append({"value": value, "a": ta, "b": tb, **paired_test(by[(value, ta)], by[(value, tb)], rule)})
+                    out.append(
+                        {"value": value, "a": ta, "b": tb, **paired_test(by[(value, ta)], by[(value, tb)], rule)}
+                    )
     for row, adjusted in zip(out, holm([r["p"] for r in out])):
         row["p_holm"] = adjusted
         row["within_noise"] = adjusted >= alpha

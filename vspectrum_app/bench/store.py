@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 from vspectrum_app.core import clock
 
-RUN_LOCK = "bench-run"  # core.locks kind held by the process running a run: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
+RUN_LOCK = (
+    "bench-run"  # core.locks kind held by the process running a run: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
+)
 
 MIGRATIONS: list[str] = [
     """
@@ -120,12 +122,15 @@ class RunStore:
 
         manifest = {**manifest, "run_id": run_id, "parser_version": PARSER_VERSION}
         with self.ws.transaction() as conn:
-            conn.execute("INSERT INTO bench_runs(id, created_at, status, manifest_json) VALUES (?, ?, 'pending', ?)",
-                         (run_id, clock.now(), json.dumps(manifest, ensure_ascii=False)))
+            conn.execute(
+                "INSERT INTO bench_runs(id, created_at, status, manifest_json) VALUES (?, ?, 'pending', ?)",
+                (run_id, clock.now(), json.dumps(manifest, ensure_ascii=False)),
+            )
             conn.executemany(
                 "INSERT OR IGNORE INTO bench_items(run_id, target, mode, value, keyword, rank, image_id, image_sha256, repeat)"
                 " VALUES (:run_id, :target, :mode, :value, :keyword, :rank, :image_id, :image_sha256, :repeat)",
-                [{**item, "run_id": run_id} for item in items])
+                [{**item, "run_id": run_id} for item in items],
+            )
         return run_id
 
     def manifest(self, run_id: str) -> dict[str, Any]:
@@ -143,19 +148,32 @@ class RunStore:
         rows = self.ws.db.execute(
             "SELECT r.id, r.created_at, r.status, r.error, r.manifest_json, "
             "SUM(i.status = 'done') AS done, COUNT(i.id) AS total, SUM(i.status = 'error') AS errors "
-            "FROM bench_runs r LEFT JOIN bench_items i ON i.run_id = r.id GROUP BY r.id ORDER BY r.created_at").fetchall()
+            "FROM bench_runs r LEFT JOIN bench_items i ON i.run_id = r.id GROUP BY r.id ORDER BY r.created_at"
+        ).fetchall()
         out = []
         for r in rows:
             m = json.loads(r["manifest_json"])
-            out.append({"id": r["id"], "created_at": r["created_at"], "status": r["status"], "error": r["error"],
-                        "done": r["done"] or 0, "total": r["total"], "errors": r["errors"] or 0,
-                        "targets": m.get("targets_label", []), "values": m.get("values", [])})
+            out.append(
+                {
+                    "id": r["id"],
+                    "created_at": r["created_at"],
+                    "status": r["status"],
+                    "error": r["error"],
+                    "done": r["done"] or 0,
+                    "total": r["total"],
+                    "errors": r["errors"] or 0,
+                    "targets": m.get("targets_label", []),
+                    "values": m.get("values", []),
+                }
+            )
         return out
 
     def labels(self) -> dict[str, dict[str, str]]:
         """run id -> {"name", "note"} for the runs the user has named or annotated."""
-        return {r["run_id"]: {"name": r["name"], "note": r["note"]}
-                for r in self.ws.db.execute("SELECT run_id, name, note FROM bench_run_labels")}
+        return {
+            r["run_id"]: {"name": r["name"], "note": r["note"]}
+            for r in self.ws.db.execute("SELECT run_id, name, note FROM bench_run_labels")
+        }
 
     def set_label(self, run_id: str, *, name: str | None = None, note: str | None = None) -> None:
         """Set a run's name and/or note (None keeps the current one); surrounding space is dropped."""
@@ -164,12 +182,16 @@ class RunStore:
         name = current["name"] if name is None else " ".join(name.split())[:MAX_NAME_CHARS]
         note = current["note"] if note is None else note.strip()[:MAX_NOTE_CHARS]
         with self.ws.transaction() as conn:
-            conn.execute("INSERT INTO bench_run_labels(run_id, name, note) VALUES (?, ?, ?) "
-                         "ON CONFLICT(run_id) DO UPDATE SET name = excluded.name, note = excluded.note",
-                         (run_id, name, note))
+            conn.execute(
+                "INSERT INTO bench_run_labels(run_id, name, note) VALUES (?, ?, ?) "
+                "ON CONFLICT(run_id) DO UPDATE SET name = excluded.name, note = excluded.note",
+                (run_id, name, note),
+            )
 
     def unfinished_runs(self) -> list[str]:
-        return [r["id"] for r in self.runs() if r["status"] in ("running", "pending", "stopped") and r["done"] < r["total"]]
+        return [
+            r["id"] for r in self.runs() if r["status"] in ("running", "pending", "stopped") and r["done"] < r["total"]
+        ]
 
     def delete_run(self, run_id: str) -> int:
         """Delete a run and its items (for runs nobody wants, e.g. one whose prompts can never be
@@ -184,26 +206,45 @@ class RunStore:
 
     # -- items --------------------------------------------------------------------------
     def todo(self, run_id: str) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.ws.db.execute(
-            "SELECT * FROM bench_items WHERE run_id = ? AND status != 'done' ORDER BY id", (run_id,))]
+        return [
+            dict(r)
+            for r in self.ws.db.execute(
+                "SELECT * FROM bench_items WHERE run_id = ? AND status != 'done' ORDER BY id", (run_id,)
+            )
+        ]
 
     def items(self, run_id: str, status: str | None = "done") -> list[dict[str, Any]]:
         sql = "SELECT * FROM bench_items WHERE run_id = ?" + (" AND status = ?" if status else "") + " ORDER BY id"
         return [dict(r) for r in self.ws.db.execute(sql, (run_id, status) if status else (run_id,))]
 
-    def finish_items(self, finished: list[tuple[int, str, list[str | None]]],
-                     calls: Sequence[tuple[int, int, str]] = ()) -> None:
+    def finish_items(
+        self, finished: list[tuple[int, str, list[str | None]]], calls: Sequence[tuple[int, int, str]] = ()
+    ) -> None:
         """Mark items done: (item id, answer class, answers), with the calls behind them:
         (item id, turn, cache key). One transaction for many items: an item whose mark is
         lost in a crash costs nothing on resume (its calls are logged).
         An answer that saw no image (class ``no_image``) is a pipeline failure: the item is
         an error, kept with its text, and ``resume`` asks again."""
-        rows = [("error" if cls == "no_image" else "done", cls, *(answers + [None, None, None])[:3],
-                 NO_IMAGE_ERROR if cls == "no_image" else None, clock.now(), item_id) for item_id, cls, answers in finished]
+        rows = [
+            (
+                "error" if cls == "no_image" else "done",
+                cls,
+                *(answers + [None, None, None])[:3],
+                NO_IMAGE_ERROR if cls == "no_image" else None,
+                clock.now(),
+                item_id,
+            )
+            for item_id, cls, answers in finished
+        ]
         with self.ws.transaction() as conn:
-            conn.executemany("UPDATE bench_items SET status = ?, answer_class = ?, answer1 = ?, answer2 = ?, "
-                             "answer3 = ?, error = ?, finished_at = ? WHERE id = ?", rows)
-            conn.executemany("INSERT OR REPLACE INTO bench_item_calls(item_id, turn, cache_key) VALUES (?, ?, ?)", calls)
+            conn.executemany(
+                "UPDATE bench_items SET status = ?, answer_class = ?, answer1 = ?, answer2 = ?, "
+                "answer3 = ?, error = ?, finished_at = ? WHERE id = ?",
+                rows,
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO bench_item_calls(item_id, turn, cache_key) VALUES (?, ?, ?)", calls
+            )
 
     def reclassify(self, run_id: str, write: bool = True) -> list[dict[str, Any]]:
         """Re-derive every answered item's class with the current parser; the changes (and,
@@ -212,25 +253,53 @@ class RunStore:
 
         manifest = self.manifest(run_id)
         rows = self.ws.db.execute(
-            "SELECT * FROM bench_items WHERE run_id = ? AND answer_class IS NOT NULL ORDER BY id", (run_id,)).fetchall()
+            "SELECT * FROM bench_items WHERE run_id = ? AND answer_class IS NOT NULL ORDER BY id", (run_id,)
+        ).fetchall()
         changes = []
         for r in rows:
             new = classify_answer(r["answer1"], refused_by_api=self._api_refused(r))
             if new != r["answer_class"]:
-                changes.append({"item_id": r["id"], "target": r["target"], "mode": r["mode"], "value": r["value"],
-                                "keyword": r["keyword"], "image_sha256": r["image_sha256"], "repeat": r["repeat"],
-                                "answer": r["answer1"], "old": r["answer_class"], "new": new})
+                changes.append(
+                    {
+                        "item_id": r["id"],
+                        "target": r["target"],
+                        "mode": r["mode"],
+                        "value": r["value"],
+                        "keyword": r["keyword"],
+                        "image_sha256": r["image_sha256"],
+                        "repeat": r["repeat"],
+                        "answer": r["answer1"],
+                        "old": r["answer_class"],
+                        "new": new,
+                    }
+                )
         if write:
             old_version = manifest.get("parser_version", 1)
             history = manifest.get("reclassified", []) + [
-                {"from": old_version, "to": PARSER_VERSION, "at": clock.now(), "changed": len(changes)}]
+                {"from": old_version, "to": PARSER_VERSION, "at": clock.now(), "changed": len(changes)}
+            ]
             with self.ws.transaction() as conn:
                 conn.executemany(
                     "UPDATE bench_items SET answer_class = ?, status = ?, error = ? WHERE id = ?",
-                    [(c["new"], "error" if c["new"] == "no_image" else "done",
-                      NO_IMAGE_ERROR if c["new"] == "no_image" else None, c["item_id"]) for c in changes])
-                conn.execute("UPDATE bench_runs SET manifest_json = ? WHERE id = ?", (json.dumps(
-                    {**manifest, "parser_version": PARSER_VERSION, "reclassified": history}, ensure_ascii=False), run_id))
+                    [
+                        (
+                            c["new"],
+                            "error" if c["new"] == "no_image" else "done",
+                            NO_IMAGE_ERROR if c["new"] == "no_image" else None,
+                            c["item_id"],
+                        )
+                        for c in changes
+                    ],
+                )
+                conn.execute(
+                    "UPDATE bench_runs SET manifest_json = ? WHERE id = ?",
+                    (
+                        json.dumps(
+                            {**manifest, "parser_version": PARSER_VERSION, "reclassified": history}, ensure_ascii=False
+                        ),
+                        run_id,
+                    ),
+                )
         return changes
 
     def _api_refused(self, item: dict[str, Any]) -> bool:
@@ -240,20 +309,31 @@ class RunStore:
             return False
         if item["answer1"] is None:
             return True
-        return self.ws.db.execute(
-            "SELECT 1 FROM bench_calls WHERE refused = 1 AND turn = 1 AND (item_id = ? OR response_text = ?) LIMIT 1",
-            (item["id"], item["answer1"])).fetchone() is not None
+        return (
+            self.ws.db.execute(
+                "SELECT 1 FROM bench_calls WHERE refused = 1 AND turn = 1 AND (item_id = ? OR response_text = ?) LIMIT 1",
+                (item["id"], item["answer1"]),
+            ).fetchone()
+            is not None
+        )
 
     def fail_item(self, item_id: int, error: str) -> None:
         with self.ws.transaction() as conn:
-            conn.execute("UPDATE bench_items SET status = 'error', error = ?, finished_at = ? WHERE id = ?",
-                         (error, clock.now(), item_id))
+            conn.execute(
+                "UPDATE bench_items SET status = 'error', error = ?, finished_at = ? WHERE id = ?",
+                (error, clock.now(), item_id),
+            )
 
     def answers_for_image(self, image_id: int) -> list[dict[str, Any]]:
         """What models answered about one screenshot, across runs (the library's detail panel)."""
-        return [dict(r) for r in self.ws.db.execute(
-            "SELECT run_id, target, mode, value, keyword, answer_class, answer1, answer2, answer3, finished_at "
-            "FROM bench_items WHERE image_id = ? AND status = 'done' ORDER BY finished_at", (image_id,))]
+        return [
+            dict(r)
+            for r in self.ws.db.execute(
+                "SELECT run_id, target, mode, value, keyword, answer_class, answer1, answer2, answer3, finished_at "
+                "FROM bench_items WHERE image_id = ? AND status = 'done' ORDER BY finished_at",
+                (image_id,),
+            )
+        ]
 
     # -- calls / cache ------------------------------------------------------------------
     def cached(self, cache_key: str) -> dict[str, Any] | None:
@@ -261,17 +341,49 @@ class RunStore:
         pipeline failure is asked again, never replayed from the cache)."""
         from vspectrum_app.bench.parsing import looks_like_no_image
 
-        rows = self.ws.db.execute("SELECT response_text, refused, finish_reason, input_tokens, output_tokens "
-                                  "FROM bench_calls WHERE cache_key = ? ORDER BY id", (cache_key,))
+        rows = self.ws.db.execute(
+            "SELECT response_text, refused, finish_reason, input_tokens, output_tokens "
+            "FROM bench_calls WHERE cache_key = ? ORDER BY id",
+            (cache_key,),
+        )
         return next((dict(r) for r in rows if not looks_like_no_image(r["response_text"])), None)
 
-    def log_call(self, *, cache_key: str, run_id: str, item_id: int, turn: int, provider: str, model: str,
-                 request: dict[str, Any], response_text: str, refused: bool, finish_reason: str | None,
-                 input_tokens: int | None, output_tokens: int | None, latency_s: float) -> None:
+    def log_call(
+        self,
+        *,
+        cache_key: str,
+        run_id: str,
+        item_id: int,
+        turn: int,
+        provider: str,
+        model: str,
+        request: dict[str, Any],
+        response_text: str,
+        refused: bool,
+        finish_reason: str | None,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        latency_s: float,
+    ) -> None:
         with self.ws.transaction() as conn:
             conn.execute(
                 "INSERT INTO bench_calls(cache_key, run_id, item_id, turn, provider, model, request_json, response_text,"
                 " refused, finish_reason, input_tokens, output_tokens, latency_s, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (cache_key, run_id, item_id, turn, provider, model, json.dumps(request, ensure_ascii=False),
-                 response_text, int(refused), finish_reason, input_tokens, output_tokens, latency_s, clock.now()))
+                (
+                    cache_key,
+                    run_id,
+                    item_id,
+                    turn,
+                    provider,
+                    model,
+                    json.dumps(request, ensure_ascii=False),
+                    response_text,
+                    int(refused),
+                    finish_reason,
+                    input_tokens,
+                    output_tokens,
+                    latency_s,
+                    clock.now(),
+                ),
+            )

@@ -20,10 +20,36 @@ from vspectrum_app.library import catalog
 if TYPE_CHECKING:
     from vspectrum_app.core.workspace import Workspace
 
-CALL_COLUMNS = ("run_id", "item_id", "target", "mode", "value", "keyword", "rank", "repeat", "turn", "question",
-                "messages", "image_sha256", "image_path", "response_text", "answer_class", "parser_version",
-                "refused", "finish_reason", "input_tokens", "output_tokens", "latency_s", "provider", "kind",
-                "base_url", "model", "params", "sent_by_run", "created_at")
+CALL_COLUMNS = (
+    "run_id",
+    "item_id",
+    "target",
+    "mode",
+    "value",
+    "keyword",
+    "rank",
+    "repeat",
+    "turn",
+    "question",
+    "messages",
+    "image_sha256",
+    "image_path",
+    "response_text",
+    "answer_class",
+    "parser_version",
+    "refused",
+    "finish_reason",
+    "input_tokens",
+    "output_tokens",
+    "latency_s",
+    "provider",
+    "kind",
+    "base_url",
+    "model",
+    "params",
+    "sent_by_run",
+    "created_at",
+)
 TURN_NAMES = {0: "describe (model A)", 1: "like", 2: "why", 3: "describe"}
 
 
@@ -45,14 +71,17 @@ def item_calls(ws: Workspace, item_ids: list[int]) -> dict[int, list[dict[str, A
     rows = ws.db.execute(
         f"SELECT l.item_id AS for_item, l.turn AS for_turn, c.* FROM bench_item_calls l JOIN bench_calls c "
         f"ON c.id = (SELECT id FROM bench_calls WHERE cache_key = l.cache_key ORDER BY id LIMIT 1) "
-        f"WHERE l.item_id IN ({marks}) ORDER BY l.item_id, l.turn", item_ids).fetchall()
+        f"WHERE l.item_id IN ({marks}) ORDER BY l.item_id, l.turn",
+        item_ids,
+    ).fetchall()
     for r in rows:
         out[r["for_item"]].append({**dict(r), "turn": r["for_turn"]})
     unlinked = [i for i, calls in out.items() if not calls]
     if unlinked:  # runs from before item links: what they sent themselves
         marks = ",".join("?" * len(unlinked))
-        for r in ws.db.execute(f"SELECT * FROM bench_calls WHERE item_id IN ({marks}) ORDER BY item_id, turn, id",
-                               unlinked):
+        for r in ws.db.execute(
+            f"SELECT * FROM bench_calls WHERE item_id IN ({marks}) ORDER BY item_id, turn, id", unlinked
+        ):
             out[r["item_id"]].append(dict(r))
     return out
 
@@ -72,23 +101,38 @@ def call_rows(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
             request = json.loads(call["request_json"])
             messages = request.get("messages", [])
             provider = providers.get(call["provider"], {})
-            rows.append({
-                "run_id": run_id, "item_id": item["id"], "target": item["target"], "mode": item["mode"],
-                "value": item["value"], "keyword": item["keyword"], "rank": item["rank"], "repeat": item["repeat"],
-                "turn": call["turn"], "question": messages[-1]["text"] if messages else "",
-                "messages": json.dumps(messages, ensure_ascii=False),
-                "image_sha256": next((m["image_sha256"] for m in messages if m.get("image_sha256")), None),
-                "image_path": paths.get(item["image_id"]) if any(m.get("image_sha256") for m in messages) else None,
-                "response_text": call["response_text"],
-                "answer_class": item["answer_class"] if call["turn"] == 1 else None,
-                "parser_version": version if call["turn"] == 1 else None,
-                "refused": bool(call["refused"]), "finish_reason": call["finish_reason"],
-                "input_tokens": call["input_tokens"], "output_tokens": call["output_tokens"],
-                "latency_s": call["latency_s"], "provider": call["provider"],
-                "kind": request.get("kind", provider.get("kind")),
-                "base_url": request.get("base_url", provider.get("base_url")), "model": call["model"],
-                "params": json.dumps(request.get("params", {}), sort_keys=True), "sent_by_run": call["run_id"],
-                "created_at": call["created_at"]})
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "item_id": item["id"],
+                    "target": item["target"],
+                    "mode": item["mode"],
+                    "value": item["value"],
+                    "keyword": item["keyword"],
+                    "rank": item["rank"],
+                    "repeat": item["repeat"],
+                    "turn": call["turn"],
+                    "question": messages[-1]["text"] if messages else "",
+                    "messages": json.dumps(messages, ensure_ascii=False),
+                    "image_sha256": next((m["image_sha256"] for m in messages if m.get("image_sha256")), None),
+                    "image_path": paths.get(item["image_id"]) if any(m.get("image_sha256") for m in messages) else None,
+                    "response_text": call["response_text"],
+                    "answer_class": item["answer_class"] if call["turn"] == 1 else None,
+                    "parser_version": version if call["turn"] == 1 else None,
+                    "refused": bool(call["refused"]),
+                    "finish_reason": call["finish_reason"],
+                    "input_tokens": call["input_tokens"],
+                    "output_tokens": call["output_tokens"],
+                    "latency_s": call["latency_s"],
+                    "provider": call["provider"],
+                    "kind": request.get("kind", provider.get("kind")),
+                    "base_url": request.get("base_url", provider.get("base_url")),
+                    "model": call["model"],
+                    "params": json.dumps(request.get("params", {}), sort_keys=True),
+                    "sent_by_run": call["run_id"],
+                    "created_at": call["created_at"],
+                }
+            )
     return rows
 
 
@@ -110,29 +154,55 @@ def export_answers(ws: Workspace, run_id: str, path: Path) -> int:
     return len(rows)
 
 
-def answers_behind_cell(ws: Workspace, run_id: str, target: str, value: str, mode: str = "vlm",
-                        answer_class: str | None = None) -> list[dict[str, Any]]:
+def answers_behind_cell(
+    ws: Workspace, run_id: str, target: str, value: str, mode: str = "vlm", answer_class: str | None = None
+) -> list[dict[str, Any]]:
     """The answers behind one score cell (run, model, value; optionally one class): per item
     its thumbnail and image paths, keyword, rank, repeat, raw answer, class, the why and
     describe turns, and every turn's question, response and latency."""
     store = RunStore(ws)
-    items = [i for i in store.items(run_id) if i["target"] == target and i["value"] == value and i["mode"] == mode
-             and (answer_class is None or i["answer_class"] == answer_class)]
+    items = [
+        i
+        for i in store.items(run_id)
+        if i["target"] == target
+        and i["value"] == value
+        and i["mode"] == mode
+        and (answer_class is None or i["answer_class"] == answer_class)
+    ]
     calls = item_calls(ws, [i["id"] for i in items])
     shas = _images(ws, {i["image_id"] for i in items})
     out = []
     for item in items:
         sha, ext = shas.get(item["image_id"], (item["image_sha256"], "jpg"))
-        turns = [{"turn": c["turn"], "name": TURN_NAMES.get(c["turn"], str(c["turn"])),
-                  "question": (json.loads(c["request_json"]).get("messages") or [{"text": ""}])[-1]["text"],
-                  "response": c["response_text"], "latency_s": c["latency_s"], "sent_by_run": c["run_id"]}
-                 for c in calls[item["id"]]]
-        out.append({"item_id": item["id"], "image_id": item["image_id"], "image_sha256": item["image_sha256"],
-                    "thumbnail": str(ws.thumb_path(sha)), "image_path": str(ws.image_path(sha, ext)),
-                    "keyword": item["keyword"], "rank": item["rank"], "repeat": item["repeat"],
-                    "answer_class": item["answer_class"], "answer": item["answer1"], "why": item["answer2"],
-                    "describe": item["answer3"],
-                    "latency_s": sum(t["latency_s"] or 0.0 for t in turns) if turns else None, "turns": turns})
+        turns = [
+            {
+                "turn": c["turn"],
+                "name": TURN_NAMES.get(c["turn"], str(c["turn"])),
+                "question": (json.loads(c["request_json"]).get("messages") or [{"text": ""}])[-1]["text"],
+                "response": c["response_text"],
+                "latency_s": c["latency_s"],
+                "sent_by_run": c["run_id"],
+            }
+            for c in calls[item["id"]]
+        ]
+        out.append(
+            {
+                "item_id": item["id"],
+                "image_id": item["image_id"],
+                "image_sha256": item["image_sha256"],
+                "thumbnail": str(ws.thumb_path(sha)),
+                "image_path": str(ws.image_path(sha, ext)),
+                "keyword": item["keyword"],
+                "rank": item["rank"],
+                "repeat": item["repeat"],
+                "answer_class": item["answer_class"],
+                "answer": item["answer1"],
+                "why": item["answer2"],
+                "describe": item["answer3"],
+                "latency_s": sum(t["latency_s"] or 0.0 for t in turns) if turns else None,
+                "turns": turns,
+            }
+        )
     return out
 
 

@@ -11,19 +11,72 @@ from __future__ import annotations
 import re
 import unicodedata
 
-YES_WORDS = {"yes", "yeah", "yep", "yup", "sure", "si", "sí", "sì", "oui", "ja", "sim", "da", "да", "是", "是的",
-             "对", "好", "喜欢", "はい", "네", "예", "evet", "tak", "jah"}
-NO_WORDS = {"no", "nope", "nah", "non", "nein", "não", "nao", "нет", "不", "不是", "不好", "不对", "否", "不喜欢",
-            "いいえ", "아니요", "아니오", "hayır", "nie", "ei"}
-_CJK_WORDS = sorted((w for w in YES_WORDS | NO_WORDS if not w.isascii() and re.search(
-    r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]", w)), key=len, reverse=True)
+YES_WORDS = {
+    "yes",
+    "yeah",
+    "yep",
+    "yup",
+    "sure",
+    "si",
+    "sí",
+    "sì",
+    "oui",
+    "ja",
+    "sim",
+    "da",
+    "да",
+    "是",
+    "是的",
+    "对",
+    "好",
+    "喜欢",
+    "はい",
+    "네",
+    "예",
+    "evet",
+    "tak",
+    "jah",
+}
+NO_WORDS = {
+    "no",
+    "nope",
+    "nah",
+    "non",
+    "nein",
+    "não",
+    "nao",
+    "нет",
+    "不",
+    "不是",
+    "不好",
+    "不对",
+    "否",
+    "不喜欢",
+    "いいえ",
+    "아니요",
+    "아니오",
+    "hayır",
+    "nie",
+    "ei",
+}
+_CJK_WORDS = sorted(
+    (w for w in YES_WORDS | NO_WORDS if not w.isascii() and re.search(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]", w)),
+    key=len,
+    reverse=True,
+)
 _CJK = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
 NEGATORS = {"not", "never", "hardly"}
-HEDGE = re.compile(r"\b(maybe|perhaps|possibly|unsure|uncertain|not (really )?sure|i guess|kind of|sort of|"
-                   r"hard to say|can'?t decide|it depends|depends)\b", re.IGNORECASE)
+HEDGE = re.compile(
+    r"\b(maybe|perhaps|possibly|unsure|uncertain|not (really )?sure|i guess|kind of|sort of|"
+    r"hard to say|can'?t decide|it depends|depends)\b",
+    re.IGNORECASE,
+)
 REFUSAL_PATTERNS = [
-    r"\b(i'?m|i am) sorry\b", r"^sorry\b", r"\bi (can ?not|can'?t|won'?t|am unable to|'m unable to)\b",
-    r"\bunable to (assist|help|provide|answer)\b", r"\bas an? (ai|artificial intelligence|(large )?language model)\b",
+    r"\b(i'?m|i am) sorry\b",
+    r"^sorry\b",
+    r"\bi (can ?not|can'?t|won'?t|am unable to|'m unable to)\b",
+    r"\bunable to (assist|help|provide|answer)\b",
+    r"\bas an? (ai|artificial intelligence|(large )?language model)\b",
     r"\b(i'?m|i am) (just )?an? (ai|artificial intelligence|(large )?language model)\b",
     r"\bi (don'?t|do not) have (personal )?(preferences|feelings|opinions|likes)\b",
     r"\bi (don'?t|do not) have the (ability|capacity) to\b",
@@ -56,8 +109,9 @@ def _cjk_split(run: str) -> list[str]:
 
 
 def negated_yes(words: list[str]) -> bool:
-    return any(w in YES_WORDS and i and (words[i - 1] in NEGATORS or words[i - 1].endswith("n't"))
-               for i, w in enumerate(words))
+    return any(
+        w in YES_WORDS and i and (words[i - 1] in NEGATORS or words[i - 1].endswith("n't")) for i, w in enumerate(words)
+    )
 
 
 def looks_like_refusal(text: str | None) -> bool:

@@ -16,8 +16,13 @@ from typing import Iterator, Sequence
 def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open the catalog. Autocommit mode: callers group writes with ``transaction``."""
     if readonly:  # a read-only disk: no -shm file can be made, so SQLite must not expect changes
-        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1", uri=True,
-                               isolation_level=None, check_same_thread=False, timeout=30)
+        conn = sqlite3.connect(
+            f"{Path(path).resolve().as_uri()}?mode=ro&immutable=1",
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=30,
+        )
     else:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.row_factory = sqlite3.Row
@@ -47,8 +52,10 @@ def explain(exc: BaseException, path: Path) -> str:
         return disk_full_message(path.parent)
     if "locked" in text or "busy" in text:
         return f"the catalog {path} is locked by another process; try again when it has finished."
-    return (f"the catalog {path} is damaged ({exc}); restore it from a backup, or move it aside and run "
-            "`vspectrum library repair` to rebuild it from the image files.")
+    return (
+        f"the catalog {path} is damaged ({exc}); restore it from a backup, or move it aside and run "
+        "`vspectrum library repair` to rebuild it from the image files."
+    )
 
 
 @contextmanager
@@ -64,9 +71,7 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 def schema_version(conn: sqlite3.Connection, component: str) -> int:
-    conn.execute(
-        "CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
-    )
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
     row = conn.execute("SELECT version FROM schema_versions WHERE component = ?", (component,)).fetchone()
     return row[0] if row else 0
 

@@ -44,18 +44,19 @@ class Event:
 
 # -- every job ------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, kw_only=True)
 class Progress(Event):
     type: ClassVar[str] = "progress"
     done: int = 0
-    total: int | None = None      # None: unknown
+    total: int | None = None  # None: unknown
     message: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
 class Log(Event):
     type: ClassVar[str] = "log"
-    level: str = "info"           # info, warning, error
+    level: str = "info"  # info, warning, error
     message: str = ""
 
 
@@ -77,6 +78,7 @@ class Error(Event):
 
 
 # -- bench run / resume -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True, kw_only=True)
 class Estimate(Event):
@@ -156,6 +158,7 @@ class RunStatus(Event):
 
 # -- crawl ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, kw_only=True)
 class Capture(Event):
     """One video of a crawl: stored, a duplicate, flagged, ... (``image``: its thumbnail)."""
@@ -174,6 +177,7 @@ class Capture(Event):
 
 
 # -- persona ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, kw_only=True)
 class PersonaSession(Event):
@@ -205,6 +209,7 @@ class PersonaStep(Event):
 
 # -- sim serve --------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True, kw_only=True)
 class Serving(Event):
     type: ClassVar[str] = "serving"
@@ -212,6 +217,7 @@ class Serving(Event):
 
 
 # -- what decode gives for lines that are not (known) events -----------------------------------
+
 
 @dataclass(frozen=True, kw_only=True)
 class Output(Event):

@@ -56,8 +56,10 @@ def hold(root: Path, kind: str, key: str, what: str | None = None) -> Iterator[H
         if not _try_lock(fd, path):
             holder = _read(path)
             who = holder.describe() if holder else "another process"
-            raise RunLockedError(f"{what or f'{kind} {key}'} is being run by {who}; nothing was sent. "
-                                 "Wait for it to finish or stop it first.")
+            raise RunLockedError(
+                f"{what or f'{kind} {key}'} is being run by {who}; nothing was sent. "
+                "Wait for it to finish or stop it first."
+            )
         me = Holder(os.getpid(), socket.gethostname(), time.strftime("%Y-%m-%dT%H:%M:%S"))
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(me.__dict__).encode(), 0)
@@ -89,7 +91,7 @@ def lock_holder(root: Path, kind: str, key: str) -> Holder | None:
             return holder  # someone holds it exclusively: alive
         else:
             fcntl.flock(fd, fcntl.LOCK_UN)
-            return None    # the recorded owner is gone: stale
+            return None  # the recorded owner is gone: stale
         finally:
             os.close(fd)
     return holder if not _dead_here(holder) else None

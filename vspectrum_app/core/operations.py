@@ -27,16 +27,36 @@ from typing import Any, ClassVar, TypeVar
 T = TypeVar("T", bound="Options")
 
 
-def option(flag: str | None = None, *, default: Any = None, help: str | None = None,  # noqa: A002 (argparse's name)
-           choices: tuple[str, ...] | None = None, metavar: str | None = None, repeat: bool = False,
-           nargs: str | None = None, positional: bool = False, required: bool = False,
-           group: str | None = None, const: str | None = None) -> Any:
+def option(
+    flag: str | None = None,
+    *,
+    default: Any = None,
+    help: str | None = None,  # noqa: A002 (argparse's name)
+    choices: tuple[str, ...] | None = None,
+    metavar: str | None = None,
+    repeat: bool = False,
+    nargs: str | None = None,
+    positional: bool = False,
+    required: bool = False,
+    group: str | None = None,
+    const: str | None = None,
+) -> Any:
     """A dataclass field that is a command-line option (``flag``) or, with ``positional``, an
     argument. ``repeat``: the option may be given several times (a tuple field); ``nargs``:
     one option takes several values ("+"); ``group``: the title it is listed under in --help;
     ``const``: the flag may be given without a value, which then is ``const``."""
-    meta = {"flag": flag, "help": help, "choices": choices, "metavar": metavar, "repeat": repeat, "nargs": nargs,
-            "positional": positional, "required": required, "group": group, "const": const}
+    meta = {
+        "flag": flag,
+        "help": help,
+        "choices": choices,
+        "metavar": metavar,
+        "repeat": repeat,
+        "nargs": nargs,
+        "positional": positional,
+        "required": required,
+        "group": group,
+        "const": const,
+    }
     if isinstance(default, (list, tuple)):
         return field(default=tuple(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -44,15 +64,27 @@ def option(flag: str | None = None, *, default: Any = None, help: str | None = N
 
 def argument(*, help: str | None = None, metavar: str | None = None, nargs: str | None = None) -> Any:  # noqa: A002
     """A required positional argument (``nargs="+"``: one or more, a tuple field)."""
-    return field(metadata={"flag": None, "help": help, "choices": None, "metavar": metavar, "repeat": False,
-                           "nargs": nargs, "positional": True, "required": True, "group": None, "const": None})
+    return field(
+        metadata={
+            "flag": None,
+            "help": help,
+            "choices": None,
+            "metavar": metavar,
+            "repeat": False,
+            "nargs": nargs,
+            "positional": True,
+            "required": True,
+            "group": None,
+            "const": None,
+        }
+    )
 
 
 @dataclass(frozen=True)
 class Options:
     """A group of command-line options (base of ``Operation``; also shared groups)."""
 
-    group_title: ClassVar[str | None] = None   # an argparse group's title, for shared groups
+    group_title: ClassVar[str | None] = None  # an argparse group's title, for shared groups
 
 
 @dataclass(frozen=True)
@@ -62,7 +94,9 @@ class Operation(Options):
     command: ClassVar[tuple[str, ...]] = ()
 
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser], cls: type[Operation], **kwargs: Any) -> argparse.ArgumentParser:
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], cls: type[Operation], **kwargs: Any
+) -> argparse.ArgumentParser:
     """The command's subparser (named by the last word of ``cls.command``) with its options."""
     parser: argparse.ArgumentParser = sub.add_parser(cls.command[-1], **kwargs)
     add_arguments(parser, cls)
@@ -163,8 +197,9 @@ def _tokens(params: Options) -> tuple[list[str], list[str]]:
             options += o
             continue
         if m["positional"]:
-            positional += [_text(v) for v in value] if isinstance(value, tuple) else [] if value is None \
-                else [_text(value)]
+            positional += (
+                [_text(v) for v in value] if isinstance(value, tuple) else [] if value is None else [_text(value)]
+            )
             continue
         if value is None or value == f.default:
             continue  # the parser's default gives it back

@@ -112,8 +112,13 @@ class Num(Spec):
 
 def _range(value: float, low: float | None, high: float | None, path: Loc) -> None:
     if (low is not None and value < low) or (high is not None and value > high):
-        bounds = (f"from {low} to {high}" if low is not None and high is not None
-                  else f"at least {low}" if low is not None else f"at most {high}")
+        bounds = (
+            f"from {low} to {high}"
+            if low is not None and high is not None
+            else f"at least {low}"
+            if low is not None
+            else f"at most {high}"
+        )
         _fail(path, f"a number {bounds}", value)
 
 
@@ -156,6 +161,7 @@ class List(Spec):
 @dataclass(frozen=True)
 class Map(Spec):
     """An object whose keys are names chosen by the user (selector fields, flags)."""
+
     value: Spec
     key: Spec = Str(max_len=200, non_empty=True)
     max_items: int = 1000
@@ -172,6 +178,7 @@ class Map(Spec):
 class Obj(Spec):
     """An object with declared fields. ``required`` fields must be present; unknown fields are
     refused (``extra='refuse'``, catches typos), dropped (``'drop'``) or kept as they are (``'keep'``)."""
+
     fields: dict[str, Spec]
     required: tuple[str, ...] = ()
     extra: str = "refuse"
@@ -202,6 +209,7 @@ class Obj(Spec):
 class Custom(Spec):
     """A value checked by a function returning the value or raising ``ValueError`` (its message
     says what is wrong, e.g. an invalid regular expression)."""
+
     inner: Spec
     func: Callable[[Any], Any] = field(compare=False)
 

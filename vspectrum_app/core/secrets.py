@@ -52,11 +52,16 @@ def keyring_status() -> tuple[bool, str]:
 
         backend = keyring.get_keyring()
     except Exception as exc:  # a broken backend configuration must not stop the app
-        return False, f"The system keyring cannot be used ({type(exc).__name__}); set keys in environment variables instead."
+        return (
+            False,
+            f"The system keyring cannot be used ({type(exc).__name__}); set keys in environment variables instead.",
+        )
     if isinstance(backend, (fail.Keyring, null.Keyring)):
-        return False, ("No system keyring is available on this machine: store keys in a key file readable "
-                       "only by you (not encrypted), or set VSPECTRUM_API_KEY_<PROVIDER> (or OPENAI_API_KEY / "
-                       "ANTHROPIC_API_KEY / GEMINI_API_KEY) in the environment.")
+        return False, (
+            "No system keyring is available on this machine: store keys in a key file readable "
+            "only by you (not encrypted), or set VSPECTRUM_API_KEY_<PROVIDER> (or OPENAI_API_KEY / "
+            "ANTHROPIC_API_KEY / GEMINI_API_KEY) in the environment."
+        )
     return True, f"Keys are stored in the system keyring ({type(backend).__name__})."
 
 
@@ -85,9 +90,11 @@ def set_key(provider: str, key: str, store: str = "keyring") -> None:
     try:
         keyring.set_password(SERVICE, provider, key)
     except Exception as exc:
-        raise KeyringUnavailable(f"The system keyring refused to store the key ({type(exc).__name__}); "
-                                 f"store it in the key file or set {env_var_name(provider)} in the environment "
-                                 f"instead.") from None
+        raise KeyringUnavailable(
+            f"The system keyring refused to store the key ({type(exc).__name__}); "
+            f"store it in the key file or set {env_var_name(provider)} in the environment "
+            f"instead."
+        ) from None
 
 
 def delete_key(provider: str) -> bool:

@@ -33,11 +33,19 @@ DEFAULTS: dict[str, Any] = {
 _PATH = Optional(Str(max_len=4096))
 # The known settings' types; keys this version does not know are kept as they are. No pretrained
 # tag (null) is what Settings saves for a local checkpoint or random weights.
-SETTINGS_SCHEMA = Obj({
-    "default_workspace": _PATH, "clip_model": Str(max_len=200), "clip_pretrained": Optional(Str(max_len=200)),
-    "clip_config": _PATH, "clip_checkpoint": _PATH, "browser_executable": _PATH,
-    "crawl_delay_s": Num(min=0, max=3600), "recent_workspaces": List(Str(max_len=4096), max_items=100),
-}, extra="keep")
+SETTINGS_SCHEMA = Obj(
+    {
+        "default_workspace": _PATH,
+        "clip_model": Str(max_len=200),
+        "clip_pretrained": Optional(Str(max_len=200)),
+        "clip_config": _PATH,
+        "clip_checkpoint": _PATH,
+        "browser_executable": _PATH,
+        "crawl_delay_s": Num(min=0, max=3600),
+        "recent_workspaces": List(Str(max_len=4096), max_items=100),
+    },
+    extra="keep",
+)
 
 
 class Settings:

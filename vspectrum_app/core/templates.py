@@ -18,8 +18,13 @@ class TemplateError(ValueError):
     """The template cannot be used; the message is one sentence for the user."""
 
 
-def check_template(text: object, allowed: Iterable[str], required: Iterable[str] = (),
-                   max_chars: int = MAX_PROMPT_CHARS, what: str = "prompt") -> str:
+def check_template(
+    text: object,
+    allowed: Iterable[str],
+    required: Iterable[str] = (),
+    max_chars: int = MAX_PROMPT_CHARS,
+    what: str = "prompt",
+) -> str:
     """``text`` if it is a usable template, else ``TemplateError`` naming the first problem
     (``what`` names the template in the message)."""
     allowed = tuple(allowed)
@@ -29,8 +34,11 @@ def check_template(text: object, allowed: Iterable[str], required: Iterable[str]
         raise TemplateError(f"the {what} is empty")
     if len(text) > max_chars:
         raise TemplateError(f"the {what} has {len(text):,} characters; at most {max_chars:,} are allowed")
-    hint = (f"use {', '.join('{' + a + '}' for a in allowed)} and double any other brace" if allowed
-            else "double every brace ({{ and }})")
+    hint = (
+        f"use {', '.join('{' + a + '}' for a in allowed)} and double any other brace"
+        if allowed
+        else "double every brace ({{ and }})"
+    )
     try:
         parts = list(string.Formatter().parse(text))
     except ValueError as exc:
@@ -42,8 +50,10 @@ def check_template(text: object, allowed: Iterable[str], required: Iterable[str]
         if name not in allowed:
             raise TemplateError(f"the {what} uses {{{name}}}, which is not a field: {hint}")
         if spec or conversion:
-            raise TemplateError(f"the {what}'s {{{name}}} has a format spec or conversion "
-                                f"({'!' + conversion if conversion else ''}{':' + spec if spec else ''}): {hint}")
+            raise TemplateError(
+                f"the {what}'s {{{name}}} has a format spec or conversion "
+                f"({'!' + conversion if conversion else ''}{':' + spec if spec else ''}): {hint}"
+            )
         used.add(name)
     for name in required:
         if name not in used:

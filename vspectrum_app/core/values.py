@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 SCHWARTZ_VALUES: tuple[str, ...] = (
-    "Self-Direction", "Universalism", "Benevolence", "Stimulation", "Power",
-    "Achievement", "Hedonism", "Conformity", "Tradition", "Security",
+    "Self-Direction",
+    "Universalism",
+    "Benevolence",
+    "Stimulation",
+    "Power",
+    "Achievement",
+    "Hedonism",
+    "Conformity",
+    "Tradition",
+    "Security",
 )
 
 DEFINITIONS: dict[str, str] = {

@@ -41,8 +41,9 @@ class Workspace:
 
     # -- opening ------------------------------------------------------------------------
     @classmethod
-    def open(cls, root: Path | str, *, schemas: Mapping[str, Sequence[str]], create: bool = True,
-             repair: bool = False) -> "Workspace":
+    def open(
+        cls, root: Path | str, *, schemas: Mapping[str, Sequence[str]], create: bool = True, repair: bool = False
+    ) -> "Workspace":
         """Open (or create) a workspace and bring ``schemas`` (component -> migrations) up to date.
 
         Core knows no component's tables: the library passes its own (``library.catalog.open_workspace``,
@@ -87,8 +88,10 @@ class Workspace:
                 db.shadow_schema(conn, migrations)  # temporary tables: per connection
                 self._shadowed.add((id(conn), component))
             elif version < len(migrations):
-                raise WorkspaceReadOnlyError(f"the workspace {self.root} is read-only and was written by an older "
-                                             "version of the app; open it once on a writable disk to upgrade it.")
+                raise WorkspaceReadOnlyError(
+                    f"the workspace {self.root} is read-only and was written by an older "
+                    "version of the app; open it once on a writable disk to upgrade it."
+                )
             return
         db.migrate(conn, component, migrations)
 
@@ -104,8 +107,10 @@ class Workspace:
 
     def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         if self.readonly:
-            raise WorkspaceReadOnlyError(f"the workspace {self.root} is read-only: nothing can be changed in it "
-                                         "(copy it to a writable disk to work on it).")
+            raise WorkspaceReadOnlyError(
+                f"the workspace {self.root} is read-only: nothing can be changed in it "
+                "(copy it to a writable disk to work on it)."
+            )
         return db.transaction(self.db)
 
     def close(self) -> None:
@@ -134,8 +139,11 @@ class Workspace:
     def image_files(self) -> list[Path]:
         """Every stored original (``images/ab/<sha>.<ext>``), whatever the catalog says."""
         folder = self.root / "images"
-        return sorted(p for p in folder.glob("??/*.*") if p.is_file() and not p.name.startswith(".")) \
-            if folder.is_dir() else []
+        return (
+            sorted(p for p in folder.glob("??/*.*") if p.is_file() and not p.name.startswith("."))
+            if folder.is_dir()
+            else []
+        )
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
@@ -147,8 +155,10 @@ def _refuse_orphaned_images(root: Path, catalog: Path, repair: bool) -> None:
     count = sum(1 for p in folder.glob("??/*.*") if p.is_file()) if folder.is_dir() else 0
     if count and not repair:
         state = "empty" if catalog.exists() else "missing"
-        raise WorkspaceError(f"the catalog {catalog} is {state} but {count} images exist; run Library > Repair "
-                             "or `vspectrum library repair` to rebuild it from the image files.")
+        raise WorkspaceError(
+            f"the catalog {catalog} is {state} but {count} images exist; run Library > Repair "
+            "or `vspectrum library repair` to rebuild it from the image files."
+        )
 
 
 def _writable(root: Path, catalog: Path) -> bool:

@@ -141,7 +141,7 @@ class ItemInfo:
     video_id: str | None
     author: str | None
     caption: str | None
-    post_date: str | None            # ISO date, when it could be read or derived
+    post_date: str | None  # ISO date, when it could be read or derived
     post_date_raw: str | None
     flags: dict[str, bool] = field(default_factory=dict)
     box: dict | None = None
@@ -176,30 +176,42 @@ class Adapter:
     def read(self, page, now: datetime | None = None) -> ItemInfo:
         self.verify_selectors(page)
         raw = page.evaluate(_READ_JS, self._js_spec)
-        values = {name: _extract(raw["fields"].get(name), f.get("regex"))
-                  for name, f in self.spec["fields"].items()}
+        values = {name: _extract(raw["fields"].get(name), f.get("regex")) for name, f in self.spec["fields"].items()}
         link = values.get("link")
         if link and link.startswith("/"):
             link = raw["origin"] + link
         if not link and (template := self.spec.get("link_template")):
             try:
-                link = template.format(origin=raw["origin"], **values) if all(values.get(k) for k in
-                                                                                 _placeholders(template)) else None
+                link = (
+                    template.format(origin=raw["origin"], **values)
+                    if all(values.get(k) for k in _placeholders(template))
+                    else None
+                )
             except (KeyError, IndexError):
                 link = None
         raw_date = values.get("post_date")
-        return ItemInfo(link=link, video_id=values.get("video_id"), author=values.get("author"),
-                        caption=values.get("caption"), post_date_raw=raw_date,
-                        post_date=post_date(self.platform, raw_date, values.get("video_id"), now),
-                        flags=raw["flags"], box=raw["box"], video=raw["video"])
+        return ItemInfo(
+            link=link,
+            video_id=values.get("video_id"),
+            author=values.get("author"),
+            caption=values.get("caption"),
+            post_date_raw=raw_date,
+            post_date=post_date(self.platform, raw_date, values.get("video_id"), now),
+            flags=raw["flags"],
+            box=raw["box"],
+            video=raw["video"],
+        )
 
     def verify_selectors(self, page) -> None:
         """The browser's own CSS parser judges the selectors, once, before they are used: a
         selector it cannot parse is one sentence, not a script error mid-crawl."""
         if self._selectors_verified:
             return
-        bad = page.evaluate("(sels) => sels.filter((s) => { try { document.createDocumentFragment().querySelector(s);"
-                            " return false; } catch (e) { return true; } })", self._selectors())
+        bad = page.evaluate(
+            "(sels) => sels.filter((s) => { try { document.createDocumentFragment().querySelector(s);"
+            " return false; } catch (e) { return true; } })",
+            self._selectors(),
+        )
         if bad:
             raise AdapterError(f"selectors file {self.source or '?'}: {bad[0]!r} is not a valid CSS selector")
         self._selectors_verified = True
@@ -222,8 +234,9 @@ class Adapter:
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         try:
-            handle = page.wait_for_function(_PLAYING_JS, arg=[self._js_spec, at_s, pause], polling="raf",
-                                            timeout=timeout_s * 1000)
+            handle = page.wait_for_function(
+                _PLAYING_JS, arg=[self._js_spec, at_s, pause], polling="raf", timeout=timeout_s * 1000
+            )
             playing = handle.json_value()
         except PlaywrightTimeout:
             return None
@@ -238,8 +251,9 @@ class Adapter:
 
     def rewind(self, page) -> None:
         """Start the current video over (after a pause made us miss the capture moment)."""
-        page.evaluate("([s]) => { const v = document.querySelector(s); if (v) v.currentTime = 0; }",
-                      [self.spec["video"]])
+        page.evaluate(
+            "([s]) => { const v = document.querySelector(s); if (v) v.currentTime = 0; }", [self.spec["video"]]
+        )
 
     def capture(self, page, box: dict) -> bytes:
         return page.screenshot(clip=box, type="jpeg", quality=92, animations="allow", caret="initial")
@@ -282,13 +296,26 @@ class Adapter:
         site's markup changes (``vspectrum crawl check``)."""
         counts = page.evaluate(
             "(sels) => Object.fromEntries(sels.map((s) => { try { return [s, document.querySelectorAll(s).length]; }"
-            " catch (e) { return [s, -1]; } }))", self._selectors())
+            " catch (e) { return [s, -1]; } }))",
+            self._selectors(),
+        )
         info = self.read(page)
-        return {"platform": self.platform, "selectors_file": str(self.source), "url": page.url,
-                "selectors": counts,
-                "item": {"link": info.link, "video_id": info.video_id, "author": info.author,
-                         "caption": info.caption, "post_date": info.post_date, "post_date_raw": info.post_date_raw},
-                "flags": info.flags, "video": info.video}
+        return {
+            "platform": self.platform,
+            "selectors_file": str(self.source),
+            "url": page.url,
+            "selectors": counts,
+            "item": {
+                "link": info.link,
+                "video_id": info.video_id,
+                "author": info.author,
+                "caption": info.caption,
+                "post_date": info.post_date,
+                "post_date_raw": info.post_date_raw,
+            },
+            "flags": info.flags,
+            "video": info.video,
+        }
 
     def _selectors(self) -> list[str]:
         s = self.spec
@@ -299,6 +326,7 @@ class Adapter:
 
 
 # -- the selectors file's schema ------------------------------------------------------------
+
 
 def _css_selector(text: str) -> str:
     """A cheap structural check (quotes closed, brackets balanced, no empty part, no dangling
@@ -347,19 +375,42 @@ def _one_source(f: dict) -> str | None:
 
 
 _SELECTOR = Custom(Str(max_len=2000, non_empty=True), _css_selector)
-_FIELD = Obj({"selector": _SELECTOR, "source": Str(choices=("location",)), "regex": Custom(Str(max_len=2000), _regex),
-              "attr": Str(pattern=r"[A-Za-z_:][-A-Za-z0-9_:.]{0,99}")}, rule=_one_source)
-_NEXT = Obj({"key": Str(max_len=50, non_empty=True), "wheel": Int(min=1, max=100_000)},
-            rule=lambda n: None if len(n) == 1 else "needs either 'key' or 'wheel'")
-SELECTORS_SCHEMA = Obj({
-    "platform": Str(max_len=50, non_empty=True), "version": Str(max_len=100), "note": Str(),
-    "start_url": Str(max_len=2000, pattern=r"https?://\S+"), "sim_path": Str(max_len=500, pattern=r"/\S*"),
-    "item": _SELECTOR, "video": _SELECTOR, "fields": Map(_FIELD, key=Str(pattern=r"[a-z_]{1,50}")),
-    "link_template": Str(max_len=2000), "next": _NEXT, "like": _SELECTOR,
-    "flags": Map(List(Obj({"selector": _SELECTOR, "page": Bool(), "text": Str(max_len=500)}, required=("selector",)),
-                      max_items=100)),
-    "dismiss": List(_SELECTOR, max_items=100),
-}, required=("platform", "item", "video", "fields", "next", "flags"))
+_FIELD = Obj(
+    {
+        "selector": _SELECTOR,
+        "source": Str(choices=("location",)),
+        "regex": Custom(Str(max_len=2000), _regex),
+        "attr": Str(pattern=r"[A-Za-z_:][-A-Za-z0-9_:.]{0,99}"),
+    },
+    rule=_one_source,
+)
+_NEXT = Obj(
+    {"key": Str(max_len=50, non_empty=True), "wheel": Int(min=1, max=100_000)},
+    rule=lambda n: None if len(n) == 1 else "needs either 'key' or 'wheel'",
+)
+SELECTORS_SCHEMA = Obj(
+    {
+        "platform": Str(max_len=50, non_empty=True),
+        "version": Str(max_len=100),
+        "note": Str(),
+        "start_url": Str(max_len=2000, pattern=r"https?://\S+"),
+        "sim_path": Str(max_len=500, pattern=r"/\S*"),
+        "item": _SELECTOR,
+        "video": _SELECTOR,
+        "fields": Map(_FIELD, key=Str(pattern=r"[a-z_]{1,50}")),
+        "link_template": Str(max_len=2000),
+        "next": _NEXT,
+        "like": _SELECTOR,
+        "flags": Map(
+            List(
+                Obj({"selector": _SELECTOR, "page": Bool(), "text": Str(max_len=500)}, required=("selector",)),
+                max_items=100,
+            )
+        ),
+        "dismiss": List(_SELECTOR, max_items=100),
+    },
+    required=("platform", "item", "video", "fields", "next", "flags"),
+)
 
 
 def check_selectors(doc: Any, source: str) -> dict[str, Any]:
@@ -389,8 +440,25 @@ def _placeholders(template: str) -> list[str]:
 
 # -- post dates -------------------------------------------------------------------------
 _RELATIVE = re.compile(r"^(\d+)\s*(s|sec|m|min|h|hr|hour|d|day|w|wk|week|mo|month|y|yr|year)s?(\s+ago)?$", re.I)
-_UNIT_DAYS = {"s": 0, "sec": 0, "m": 0, "min": 0, "h": 0, "hr": 0, "hour": 0, "d": 1, "day": 1,
-              "w": 7, "wk": 7, "week": 7, "mo": 30, "month": 30, "y": 365, "yr": 365, "year": 365}
+_UNIT_DAYS = {
+    "s": 0,
+    "sec": 0,
+    "m": 0,
+    "min": 0,
+    "h": 0,
+    "hr": 0,
+    "hour": 0,
+    "d": 1,
+    "day": 1,
+    "w": 7,
+    "wk": 7,
+    "week": 7,
+    "mo": 30,
+    "month": 30,
+    "y": 365,
+    "yr": 365,
+    "year": 365,
+}
 
 
 def post_date(platform: str, raw: str | None, video_id: str | None, now: datetime | None = None) -> str | None:

@@ -20,9 +20,16 @@ if TYPE_CHECKING:
 
 # Without the background-networking switches Chromium phones home at every start (and, on a
 # closed network, retries); none of it is needed to watch a feed.
-LAUNCH_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--no-default-browser-check",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--autoplay-policy=no-user-gesture-required"]
+LAUNCH_ARGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
 
@@ -39,20 +46,27 @@ def find_browser(configured: str | None = None) -> str:
         if found := shutil.which(name):
             return found
     candidates = {
-        "darwin": ["/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
-                   "/Applications/Chromium.app/Contents/MacOS/Chromium",
-                   "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge"],
-        "win32": [os.path.expandvars(p) for p in (
-            r"%ProgramFiles%\Google\Chrome\Application\chrome.exe",
-            r"%ProgramFiles(x86)%\Google\Chrome\Application\chrome.exe",
-            r"%LocalAppData%\Google\Chrome\Application\chrome.exe",
-            r"%ProgramFiles(x86)%\Microsoft\Edge\Application\msedge.exe")],
+        "darwin": [
+            "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+            "/Applications/Chromium.app/Contents/MacOS/Chromium",
+            "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+        ],
+        "win32": [
+            os.path.expandvars(p)
+            for p in (
+                r"%ProgramFiles%\Google\Chrome\Application\chrome.exe",
+                r"%ProgramFiles(x86)%\Google\Chrome\Application\chrome.exe",
+                r"%LocalAppData%\Google\Chrome\Application\chrome.exe",
+                r"%ProgramFiles(x86)%\Microsoft\Edge\Application\msedge.exe",
+            )
+        ],
     }.get(sys.platform, [])
     for path in candidates:
         if Path(path).exists():
             return path
-    raise BrowserUnavailable("no Chromium, Chrome or Edge found: install one, or set its path in Settings "
-                             "(Settings > Browser)")
+    raise BrowserUnavailable(
+        "no Chromium, Chrome or Edge found: install one, or set its path in Settings (Settings > Browser)"
+    )
 
 
 def profile_dir(platform: str) -> Path:
@@ -76,7 +90,12 @@ def launch(playwright, executable: str, profile: Path, headless: bool):
     sandbox = not is_root()
     args = LAUNCH_ARGS + ([] if sandbox else ["--no-sandbox"])
     context = playwright.chromium.launch_persistent_context(
-        str(profile), executable_path=executable, headless=headless, args=args, viewport=VIEWPORT,
-        chromium_sandbox=sandbox)
+        str(profile),
+        executable_path=executable,
+        headless=headless,
+        args=args,
+        viewport=VIEWPORT,
+        chromium_sandbox=sandbox,
+    )
     page = context.pages[0] if context.pages else context.new_page()
     return context, page

@@ -1,9 +1,9 @@
 """``vspectrum crawl``: capture short videos from a feed in a watched browser.
 
-    vspectrum crawl --platform sim --skin tiktok --count 20 --headless
-    vspectrum crawl --platform tiktok --count 100          # a visible window; log in once
-    vspectrum crawl check --platform tiktok --html saved.html
-    vspectrum crawl sessions
+vspectrum crawl --platform sim --skin tiktok --count 20 --headless
+vspectrum crawl --platform tiktok --count 100          # a visible window; log in once
+vspectrum crawl check --platform tiktok --html saved.html
+vspectrum crawl sessions
 """
 
 from __future__ import annotations
@@ -16,8 +16,12 @@ from vspectrum_app.crawl.ops import Crawl
 
 
 def register(sub) -> None:
-    crawl = add_parser(sub, Crawl, help="capture screenshots 2 s into each video of a short-video feed",
-                       description="Scroll a feed in a browser you can watch and capture each video 2 s in.")
+    crawl = add_parser(
+        sub,
+        Crawl,
+        help="capture screenshots 2 s into each video of a short-video feed",
+        description="Scroll a feed in a browser you can watch and capture each video 2 s in.",
+    )
     crawl.set_defaults(func=cmd_crawl)
     csub = crawl.add_subparsers(dest="crawl_command", metavar="ACTION")
     check = csub.add_parser("check", help="report which of an adapter's selectors match a page")
@@ -41,8 +45,10 @@ def cmd_crawl(args, ctx) -> int:
 
 
 def _print_summary(r: dict) -> None:
-    print(f"crawl {r['session_id']}: {r['status']}; {r['stored']} stored, {r['duplicates']} duplicates, "
-          f"{r['flagged']} flagged, {r['positions']} videos seen" + (f"; {r['message']}" if r.get("message") else ""))
+    print(
+        f"crawl {r['session_id']}: {r['status']}; {r['stored']} stored, {r['duplicates']} duplicates, "
+        f"{r['flagged']} flagged, {r['positions']} videos seen" + (f"; {r['message']}" if r.get("message") else "")
+    )
 
 
 def cmd_check(args, ctx) -> int:
@@ -57,8 +63,11 @@ def cmd_check(args, ctx) -> int:
     with sync_playwright() as pw:
         if args.html:
             profile = None
-            browser = pw.chromium.launch(executable_path=executable, headless=True, args=browsers.LAUNCH_ARGS
-                                         + (["--no-sandbox"] if browsers.is_root() else []))
+            browser = pw.chromium.launch(
+                executable_path=executable,
+                headless=True,
+                args=browsers.LAUNCH_ARGS + (["--no-sandbox"] if browsers.is_root() else []),
+            )
             page = browser.new_page(viewport=browsers.VIEWPORT)
             page.goto(args.html.resolve().as_uri())
         else:
@@ -88,6 +97,8 @@ def cmd_sessions(args, ctx) -> int:
         ctx.print_json(rows)
         return 0
     for r in rows:
-        print(f"{r['id']}  {r['platform']:<9} {r['skin'] or '':<9} {r['status']:<8} {r['stored']}/{r['target']}"
-              + (f"  {r['message']}" if r["message"] else ""))
+        print(
+            f"{r['id']}  {r['platform']:<9} {r['skin'] or '':<9} {r['status']:<8} {r['stored']}/{r['target']}"
+            + (f"  {r['message']}" if r["message"] else "")
+        )
     return 0

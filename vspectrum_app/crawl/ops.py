@@ -19,25 +19,33 @@ from vspectrum_app.library.ops import ClipOptions
 class Crawl(Operation):
     command: ClassVar[tuple[str, ...]] = ("crawl",)
     platform: str | None = option("--platform", choices=("sim", *PLATFORMS), help="where to crawl")
-    skin: str = option("--skin", choices=PLATFORMS, default="tiktok",
-                       help="the simulator's layout (with --platform sim)")
+    skin: str = option(
+        "--skin", choices=PLATFORMS, default="tiktok", help="the simulator's layout (with --platform sim)"
+    )
     count: int = option("--count", default=20, help="new captures to store (default 20)")
     headless: bool | None = option("--headless", help="no visible window (default: visible when there is a display)")
     delay: float | None = option("--delay", help="seconds between videos (default: Settings; 0 on the simulator)")
     url: str | None = option("--url", help="start page (default: the platform's feed)")
-    wall_timeout: float | None = option("--wall-timeout", help="seconds to wait for you at a login wall or captcha "
-                                                               "(default 300 watched, 0 headless)")
-    browser: str | None = option("--browser", metavar="PATH",
-                                 help="Chromium/Chrome/Edge executable (default: Settings, then found)")
+    wall_timeout: float | None = option(
+        "--wall-timeout", help="seconds to wait for you at a login wall or captcha (default 300 watched, 0 headless)"
+    )
+    browser: str | None = option(
+        "--browser", metavar="PATH", help="Chromium/Chrome/Edge executable (default: Settings, then found)"
+    )
     no_index: bool = option("--no-index", default=False, help="do not embed the captures after the crawl")
-    sim_url: str | None = option("--sim-url", group="simulator",
-                                 help="a running simulator (default: one is started for the crawl)")
-    images: str | None = option("--images", metavar="DIR", group="simulator",
-                                help="serve this folder instead of the workspace")
+    sim_url: str | None = option(
+        "--sim-url", group="simulator", help="a running simulator (default: one is started for the crawl)"
+    )
+    images: str | None = option(
+        "--images", metavar="DIR", group="simulator", help="serve this folder instead of the workspace"
+    )
     seed: int = option("--seed", default=0, group="simulator", help="the recommender's seed")
     speed: float = option("--speed", default=1.0, group="simulator", help="virtual clock speed")
-    inject: str | None = option("--inject", group="simulator", help="test material, e.g. black:2,ad:4,login:6 (see "
-                                                                     "`vspectrum sim serve --help`)")
+    inject: str | None = option(
+        "--inject",
+        group="simulator",
+        help="test material, e.g. black:2,ad:4,login:6 (see `vspectrum sim serve --help`)",
+    )
     clip: ClipOptions = ClipOptions()
 
 
@@ -66,10 +74,15 @@ def run(params: Crawl, ws: Workspace, reporter: Reporter) -> dict[str, Any]:
             start_url = feed_url(base, params.skin, seed=params.seed, inject=params.inject)
         delay = params.delay if params.delay is not None else (0.0 if is_sim else float(settings.get("crawl_delay_s")))
         cfg = CrawlConfig(
-            platform=params.platform, skin=params.skin if is_sim else None, count=params.count, start_url=start_url,
-            headless=headless, delay_s=delay,
+            platform=params.platform,
+            skin=params.skin if is_sim else None,
+            count=params.count,
+            start_url=start_url,
+            headless=headless,
+            delay_s=delay,
             wall_timeout_s=params.wall_timeout if params.wall_timeout is not None else (0.0 if headless else 300.0),
-            browser=params.browser or settings.get("browser_executable"))
+            browser=params.browser or settings.get("browser_executable"),
+        )
         report = Crawler(ws, cfg, reporter).run()
     result: dict[str, Any] = report.as_dict()
     if report.stored and not params.no_index:

@@ -8,8 +8,8 @@ import numpy as np
 
 from vspectrum_app.library import catalog
 
-BLACK_MEAN = 16        # mean luminance (0-255) at or below which a frame is black
-BLANK_STD = 4.0        # luminance spread at or below which a frame is one flat colour
+BLACK_MEAN = 16  # mean luminance (0-255) at or below which a frame is black
+BLANK_STD = 4.0  # luminance spread at or below which a frame is one flat colour
 NEAR_DUPLICATE_BITS = 6  # pHash Hamming distance (of 64) within which two captures are the same picture
 
 
@@ -27,8 +27,8 @@ def frame_flags(jpeg: bytes) -> list[str]:
     return []
 
 
-PHASH_SIDE = 32   # the picture is reduced to 32x32 grey levels ...
-PHASH_LOW = 8     # ... and the 8x8 lowest frequencies of its DCT make the 64-bit hash
+PHASH_SIDE = 32  # the picture is reduced to 32x32 grey levels ...
+PHASH_LOW = 8  # ... and the 8x8 lowest frequencies of its DCT make the 64-bit hash
 
 
 def _dct_matrix(n: int) -> np.ndarray:
@@ -52,7 +52,7 @@ def phash(jpeg: bytes) -> str:
     with Image.open(io.BytesIO(jpeg)) as img:
         grey = img.convert("L").resize((PHASH_SIDE, PHASH_SIDE), Image.Resampling.LANCZOS)
     pixels = np.asarray(grey, dtype=np.float64)
-    low = _DCT_LOW @ pixels @ _DCT_LOW.T   # only the rows/columns of the low frequencies
+    low = _DCT_LOW @ pixels @ _DCT_LOW.T  # only the rows/columns of the low frequencies
     # Round away float noise: a flat direction (a pure gradient) has coefficients that are 0
     # exactly in scipy's FFT but 1e-13 here, and they sit on the median.
     low = np.round(low, 6)

@@ -30,19 +30,19 @@ CRAWL_LOCK = "crawl-profile"  # core.locks kind, keyed by the profile folder's n
 
 @dataclass
 class CrawlConfig:
-    platform: str                      # tiktok | youtube | instagram | sim
-    count: int                         # captures to store
-    skin: str | None = None            # the simulator's layout (sim only)
-    start_url: str | None = None       # default: the platform's feed (or the simulator's)
+    platform: str  # tiktok | youtube | instagram | sim
+    count: int  # captures to store
+    skin: str | None = None  # the simulator's layout (sim only)
+    start_url: str | None = None  # default: the platform's feed (or the simulator's)
     headless: bool = False
     capture_at_s: float = 2.0
-    delay_s: float = 0.0               # politeness: real seconds between videos
-    wall_timeout_s: float = 0.0        # how long to wait for the user at a login wall / captcha
+    delay_s: float = 0.0  # politeness: real seconds between videos
+    wall_timeout_s: float = 0.0  # how long to wait for the user at a login wall / captcha
     play_timeout_s: float = 20.0
     max_restarts: int = 2
-    max_positions: int | None = None   # give up after this many videos (default 3 x count + 20)
+    max_positions: int | None = None  # give up after this many videos (default 3 x count + 20)
     browser: str | None = None
-    profile: str | None = None         # browser profile folder (default: per platform, persistent)
+    profile: str | None = None  # browser profile folder (default: per platform, persistent)
 
     @property
     def adapter_name(self) -> str:
@@ -86,8 +86,11 @@ class Crawler:
         """One crawl per browser profile at a time (a second would fight over the profile); the
         lock sits beside the profile, which several workspaces may share."""
         cfg = self.cfg
-        profile = Path(cfg.profile) if cfg.profile else browsers.profile_dir(cfg.adapter_name if cfg.platform != "sim"
-                                                                             else f"sim-{cfg.skin}")
+        profile = (
+            Path(cfg.profile)
+            if cfg.profile
+            else browsers.profile_dir(cfg.adapter_name if cfg.platform != "sim" else f"sim-{cfg.skin}")
+        )
         with locks.hold(profile.parent, CRAWL_LOCK, profile.name, f"a crawl with the browser profile {profile}"):
             return self._run(profile)
 
@@ -97,8 +100,9 @@ class Crawler:
 
         executable = browsers.find_browser(cfg.browser)
         start_url = cfg.start_url or self.adapter.start_url()
-        sid = self.store.create(cfg.platform, cfg.skin, start_url, cfg.count,
-                                {k: v for k, v in asdict(cfg).items() if k != "browser"})
+        sid = self.store.create(
+            cfg.platform, cfg.skin, start_url, cfg.count, {k: v for k, v in asdict(cfg).items() if k != "browser"}
+        )
         report = CrawlReport(sid)
         limit = cfg.max_positions or cfg.count * 3 + 20
         self.reporter.log(f"crawl {sid}: {cfg.count} captures from {start_url}")
@@ -117,15 +121,18 @@ class Crawler:
                             if not cfg.headless or report.restarts >= cfg.max_restarts:
                                 raise
                             report.restarts += 1
-                            self.reporter.log(f"{exc}; starting it again ({report.restarts}/{cfg.max_restarts})",
-                                              "warning")
+                            self.reporter.log(
+                                f"{exc}; starting it again ({report.restarts}/{cfg.max_restarts})", "warning"
+                            )
                             _close_quietly(context)
                             context, page = browsers.launch(pw, executable, profile, cfg.headless)
                             page.goto(start_url)
                     else:
                         if len(report.stored) < cfg.count:
-                            report.message = (f"stopped after {report.positions} videos with "
-                                              f"{len(report.stored)} new captures (too many duplicates or rejects)")
+                            report.message = (
+                                f"stopped after {report.positions} videos with "
+                                f"{len(report.stored)} new captures (too many duplicates or rejects)"
+                            )
                     if report.status == "running":
                         report.status = "done"
                 finally:
@@ -194,10 +201,18 @@ class Crawler:
             report.duplicates += 1
             self._record(report, position, "duplicate_image", info, offset=offset, meta={"phash": h})
             return self._advance(page, info, report)
-        meta = {"video_url": info.link, "platform": cfg.platform, "post_date": info.post_date,
-                "author": info.author, "caption": info.caption, "capture_time": captured_at.isoformat(),
-                "feed_position": position, "crawl_session": report.session_id, "phash": h,
-                "capture_offset_s": round(offset, 3)}
+        meta = {
+            "video_url": info.link,
+            "platform": cfg.platform,
+            "post_date": info.post_date,
+            "author": info.author,
+            "caption": info.caption,
+            "capture_time": captured_at.isoformat(),
+            "feed_position": position,
+            "crawl_session": report.session_id,
+            "phash": h,
+            "capture_offset_s": round(offset, 3),
+        }
         if cfg.skin:
             meta["skin"] = cfg.skin
         if info.post_date_raw and not info.post_date:
@@ -205,8 +220,9 @@ class Crawler:
         try:
             image_id, new = add_image(self.ws, jpeg, source_name=f"{report.session_id}-{position:04d}.jpg", meta=meta)
         except images.BadImage as exc:  # a screenshot Pillow cannot read: keep it for a look
-            self._record(report, position, "flagged", info, ["bad_image"], jpeg=jpeg, offset=offset,
-                         meta={"error": str(exc)})
+            self._record(
+                report, position, "flagged", info, ["bad_image"], jpeg=jpeg, offset=offset, meta={"error": str(exc)}
+            )
             return self._advance(page, info, report)
         self.phashes.add(h)
         if new:
@@ -217,14 +233,24 @@ class Crawler:
     def _get_past_wall(self, page, walls: list[str], position: int, report: CrawlReport) -> ItemInfo | None:
         """Close the wall if it can be closed; else wait for the user; else stop cleanly."""
         names = " and ".join(w.replace("_", " ") for w in walls)
-        self._record(report, position, "flagged", None, walls, jpeg=page.screenshot(type="jpeg", quality=80),
-                     count_position=False)
+        self._record(
+            report,
+            position,
+            "flagged",
+            None,
+            walls,
+            jpeg=page.screenshot(type="jpeg", quality=80),
+            count_position=False,
+        )
         report.flagged += 1
         if self.adapter.dismiss_walls(page):
             self.reporter.log(f"closed a {names} at video {position + 1}")
         elif self.cfg.wall_timeout_s > 0:
-            self.reporter.log(f"{names} at video {position + 1}: deal with it in the browser window "
-                              f"(waiting up to {self.cfg.wall_timeout_s:.0f} s)", "warning")
+            self.reporter.log(
+                f"{names} at video {position + 1}: deal with it in the browser window "
+                f"(waiting up to {self.cfg.wall_timeout_s:.0f} s)",
+                "warning",
+            )
         deadline = time.monotonic() + self.cfg.wall_timeout_s
         while True:
             page.wait_for_timeout(300)
@@ -233,16 +259,21 @@ class Crawler:
                 return info
             if time.monotonic() >= deadline:
                 report.status = "blocked"
-                report.message = (f"blocked by a {names} at video {position + 1}: log in or solve it in the "
-                                  f"browser window (run without --headless), then crawl again; "
-                                  f"{len(report.stored)} captures kept")
+                report.message = (
+                    f"blocked by a {names} at video {position + 1}: log in or solve it in the "
+                    f"browser window (run without --headless), then crawl again; "
+                    f"{len(report.stored)} captures kept"
+                )
                 return None
             self.reporter.check_cancelled()
 
     def _advance(self, page, info: ItemInfo | None, report: CrawlReport) -> bool:
-        self.reporter.progress(len(report.stored), self.cfg.count,
-                               f"video {report.positions}: {len(report.stored)} stored, "
-                               f"{report.duplicates} duplicates, {report.flagged} flagged")
+        self.reporter.progress(
+            len(report.stored),
+            self.cfg.count,
+            f"video {report.positions}: {len(report.stored)} stored, "
+            f"{report.duplicates} duplicates, {report.flagged} flagged",
+        )
         if len(report.stored) >= self.cfg.count:
             return True
         if self.cfg.delay_s > 0:
@@ -254,16 +285,36 @@ class Crawler:
         report.message = f"the feed did not move past video {report.positions} (tried twice)"
         return False
 
-    def _record(self, report: CrawlReport, position: int, outcome: str, info: ItemInfo | None,
-                flags: list[str] | None = None, *, jpeg: bytes | None = None, offset: float | None = None,
-                image_id: int | None = None, meta: dict | None = None, count_position: bool = True) -> None:
+    def _record(
+        self,
+        report: CrawlReport,
+        position: int,
+        outcome: str,
+        info: ItemInfo | None,
+        flags: list[str] | None = None,
+        *,
+        jpeg: bytes | None = None,
+        offset: float | None = None,
+        image_id: int | None = None,
+        meta: dict | None = None,
+        count_position: bool = True,
+    ) -> None:
         rel = None
         if jpeg is not None and outcome != "stored":
             rel = f"crawl/{report.session_id}/rejected/{position:04d}-{'-'.join(flags or [outcome])}.jpg"
             atomic_write_bytes(self.ws.root / rel, jpeg)
         item = {k: getattr(info, k) for k in ("link", "author", "caption", "post_date")} if info else {}
-        self.store.add(report.session_id, position, outcome, video_url=item.get("link"), flags=flags,
-                       image_id=image_id, offset_s=offset, file=rel, meta={**item, **(meta or {})})
+        self.store.add(
+            report.session_id,
+            position,
+            outcome,
+            video_url=item.get("link"),
+            flags=flags,
+            image_id=image_id,
+            offset_s=offset,
+            file=rel,
+            meta={**item, **(meta or {})},
+        )
         if count_position:
             report.positions += 1
         thumb = None
@@ -272,11 +323,20 @@ class Crawler:
             thumb = str(file.thumb(self.ws))
         elif rel:
             thumb = str(self.ws.root / rel)
-        self.reporter.emit("capture", session_id=report.session_id, position=position, outcome=outcome,
-                           flags=flags or [], image=thumb, offset_s=offset, **item)
+        self.reporter.emit(
+            "capture",
+            session_id=report.session_id,
+            position=position,
+            outcome=outcome,
+            flags=flags or [],
+            image=thumb,
+            offset_s=offset,
+            **item,
+        )
         if outcome != "stored":
-            self.reporter.log(f"video {position + 1}: {outcome.replace('_', ' ')}"
-                              + (f" ({', '.join(flags)})" if flags else ""))
+            self.reporter.log(
+                f"video {position + 1}: {outcome.replace('_', ' ')}" + (f" ({', '.join(flags)})" if flags else "")
+            )
 
 
 def _close_quietly(context) -> None:

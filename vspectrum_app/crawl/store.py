@@ -54,24 +54,50 @@ class CrawlStore:
     def create(self, platform: str, skin: str | None, start_url: str, target: int, config: dict) -> str:
         sid = clock.stamp() + "-" + uuid.uuid4().hex[:6]
         with self.ws.transaction() as conn:
-            conn.execute("INSERT INTO crawl_sessions(id, platform, skin, start_url, target, config_json, status, "
-                         "started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
-                         (sid, platform, skin, start_url, target, json.dumps(config), clock.now()))
+            conn.execute(
+                "INSERT INTO crawl_sessions(id, platform, skin, start_url, target, config_json, status, "
+                "started_at) VALUES (?, ?, ?, ?, ?, ?, 'running', ?)",
+                (sid, platform, skin, start_url, target, json.dumps(config), clock.now()),
+            )
         return sid
 
     def finish(self, sid: str, status: str, message: str | None = None) -> None:
         with self.ws.transaction() as conn:
-            conn.execute("UPDATE crawl_sessions SET status = ?, message = ?, ended_at = ? WHERE id = ?",
-                         (status, message, clock.now(), sid))
+            conn.execute(
+                "UPDATE crawl_sessions SET status = ?, message = ?, ended_at = ? WHERE id = ?",
+                (status, message, clock.now(), sid),
+            )
 
-    def add(self, sid: str, position: int, outcome: str, *, video_url: str | None = None,
-            flags: list[str] | None = None, image_id: int | None = None, offset_s: float | None = None,
-            file: str | None = None, meta: dict[str, Any] | None = None) -> None:
+    def add(
+        self,
+        sid: str,
+        position: int,
+        outcome: str,
+        *,
+        video_url: str | None = None,
+        flags: list[str] | None = None,
+        image_id: int | None = None,
+        offset_s: float | None = None,
+        file: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> None:
         with self.ws.transaction() as conn:
-            conn.execute("INSERT INTO crawl_captures(session_id, position, captured_at, video_url, outcome, flags, "
-                         "image_id, offset_s, file, meta_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         (sid, position, clock.now(), video_url, outcome, ",".join(flags or []), image_id, offset_s,
-                          file, json.dumps(meta or {}, ensure_ascii=False, default=str)))
+            conn.execute(
+                "INSERT INTO crawl_captures(session_id, position, captured_at, video_url, outcome, flags, "
+                "image_id, offset_s, file, meta_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sid,
+                    position,
+                    clock.now(),
+                    video_url,
+                    outcome,
+                    ",".join(flags or []),
+                    image_id,
+                    offset_s,
+                    file,
+                    json.dumps(meta or {}, ensure_ascii=False, default=str),
+                ),
+            )
 
     def captures(self, sid: str) -> list[dict]:
         rows = self.ws.db.execute("SELECT * FROM crawl_captures WHERE session_id = ? ORDER BY id", (sid,))
@@ -84,7 +110,8 @@ class CrawlStore:
     def sessions(self) -> list[dict]:
         rows = self.ws.db.execute(
             "SELECT s.*, (SELECT COUNT(*) FROM crawl_captures c WHERE c.session_id = s.id AND c.outcome = 'stored')"
-            " AS stored FROM crawl_sessions s ORDER BY started_at DESC")
+            " AS stored FROM crawl_sessions s ORDER BY started_at DESC"
+        )
         return [dict(r) for r in rows]
 
     def known_link(self, url: str) -> bool:

@@ -23,8 +23,9 @@ def setup_logging() -> Path | None:
     try:
         folder = log_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(folder / "vspectrum-studio.log", maxBytes=LOG_BYTES,
-                                      backupCount=LOG_BACKUPS, encoding="utf-8")
+        handler = RotatingFileHandler(
+            folder / "vspectrum-studio.log", maxBytes=LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+        )
     except OSError:
         return None  # an unwritable log folder must not stop the app
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

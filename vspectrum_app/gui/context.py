@@ -18,10 +18,10 @@ MAX_RECENT = 8
 
 class AppContext(QObject):
     workspace_changed = Signal()
-    library_changed = Signal()        # images imported or indexed
-    runs_changed = Signal()           # a benchmark run finished or changed
+    library_changed = Signal()  # images imported or indexed
+    runs_changed = Signal()  # a benchmark run finished or changed
     providers_changed = Signal()
-    show_pane = Signal(str)           # ask the window to switch to a pane by title
+    show_pane = Signal(str)  # ask the window to switch to a pane by title
 
     def __init__(self, settings: Settings | None = None, parent: QObject | None = None):
         super().__init__(parent)

@@ -3,12 +3,24 @@ and for the simulator its layout and the images it serves."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLineEdit, QPushButton,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 
 # (label, --platform); the simulator's layout is chosen separately with --skin
-PLATFORM_CHOICES = [("Simulator", "sim"), ("TikTok", "tiktok"), ("YouTube Shorts", "youtube"),
-                    ("Instagram Reels", "instagram")]
+PLATFORM_CHOICES = [
+    ("Simulator", "sim"),
+    ("TikTok", "tiktok"),
+    ("YouTube Shorts", "youtube"),
+    ("Instagram Reels", "instagram"),
+]
 SKINS = [("TikTok", "tiktok"), ("YouTube Shorts", "youtube"), ("Instagram Reels", "instagram")]
 
 
@@ -31,9 +43,11 @@ class SimulatorBox(QGroupBox):
             self.skin.addItem(label, value)
         self.images = QLineEdit()
         self.images.setPlaceholderText("empty: the open workspace's screenshots")
-        self.images.setToolTip("A folder of images to serve (sub-folders are topics); empty: the open "
-                               "workspace's screenshots. Captures of the simulator are tagged and kept out of "
-                               "the benchmark.")
+        self.images.setToolTip(
+            "A folder of images to serve (sub-folders are topics); empty: the open "
+            "workspace's screenshots. Captures of the simulator are tagged and kept out of "
+            "the benchmark."
+        )
         self.skin.setAccessibleName("Simulator layout")
         self.images.setAccessibleName("Simulator images folder")
         browse = QPushButton("Browse...")

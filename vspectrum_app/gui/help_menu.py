@@ -24,8 +24,23 @@ SHORTCUTS = [
     ("F1", "This list"),
     ("Ctrl+Q", "Quit (running work is stopped and can be resumed)"),
 ]
-BUNDLED = ["PySide6-Essentials", "pyqtgraph", "superqt", "numpy", "pillow", "ImageHash", "hnswlib", "torch",
-           "open-clip-torch", "onnxruntime", "playwright", "openai", "anthropic", "keyring", "platformdirs"]
+BUNDLED = [
+    "PySide6-Essentials",
+    "pyqtgraph",
+    "superqt",
+    "numpy",
+    "pillow",
+    "ImageHash",
+    "hnswlib",
+    "torch",
+    "open-clip-torch",
+    "onnxruntime",
+    "playwright",
+    "openai",
+    "anthropic",
+    "keyring",
+    "platformdirs",
+]
 KNOWN_LICENCES = {"hnswlib": "Apache-2.0"}  # its package metadata names none
 
 
@@ -57,18 +72,29 @@ def diagnostics(ctx) -> str:
 
     from vspectrum_app.core.paths import config_dir, data_dir
 
-    lines = [f"Value-Spectrum Studio {__version__}", f"Python {sys.version.split()[0]} on {platform.platform()}",
-             f"PySide6 {pyside}", f"data folder: {data_dir()}", f"config folder: {config_dir()}",
-             f"log folder: {log_folder()}", f"workspace: {ctx.workspace_path or '(none)'}"]
+    lines = [
+        f"Value-Spectrum Studio {__version__}",
+        f"Python {sys.version.split()[0]} on {platform.platform()}",
+        f"PySide6 {pyside}",
+        f"data folder: {data_dir()}",
+        f"config folder: {config_dir()}",
+        f"log folder: {log_folder()}",
+        f"workspace: {ctx.workspace_path or '(none)'}",
+    ]
     s = ctx.settings
-    clip = (f"{s.get('clip_config')} + {s.get('clip_checkpoint')}" if s.get("clip_config")
-            else f"{s.get('clip_model')} / {s.get('clip_pretrained')}")
+    clip = (
+        f"{s.get('clip_config')} + {s.get('clip_checkpoint')}"
+        if s.get("clip_config")
+        else f"{s.get('clip_model')} / {s.get('clip_pretrained')}"
+    )
     lines.append(f"CLIP model: {clip}")
     try:
         from vspectrum_app.providers.config import ProviderStore
 
-        lines.append("providers: " + (", ".join(f"{p.name} ({p.kind}, {len(p.models)} models)"
-                                                for p in ProviderStore().all()) or "none"))
+        lines.append(
+            "providers: "
+            + (", ".join(f"{p.name} ({p.kind}, {len(p.models)} models)" for p in ProviderStore().all()) or "none")
+        )
     except Exception as exc:  # a broken providers file is itself a diagnostic
         lines.append(f"providers: unreadable ({type(exc).__name__})")
     return "\n".join(lines)
@@ -99,12 +125,14 @@ def about_html(ctx) -> str:
     from vspectrum_app.core.paths import config_dir, data_dir
 
     rows = "".join(f"<tr><td>{n}</td><td>{v}</td><td>{lic}</td></tr>" for n, v, lic in licences())
-    return (f"<h2>Value-Spectrum Studio {__version__}</h2>"
-            "<p>Measures the value preferences of vision-language models on short-video screenshots.</p>"
-            f"<p><b>Data folder:</b> {data_dir()}<br><b>Settings folder:</b> {config_dir()}<br>"
-            f"<b>Log folder:</b> {log_folder()}<br><b>Workspace:</b> {ctx.workspace_path or '(none)'}</p>"
-            f"<h3>Bundled parts and their licences</h3><table cellpadding='3'>"
-            f"<tr><th align='left'>Part</th><th align='left'>Version</th><th align='left'>Licence</th></tr>{rows}</table>")
+    return (
+        f"<h2>Value-Spectrum Studio {__version__}</h2>"
+        "<p>Measures the value preferences of vision-language models on short-video screenshots.</p>"
+        f"<p><b>Data folder:</b> {data_dir()}<br><b>Settings folder:</b> {config_dir()}<br>"
+        f"<b>Log folder:</b> {log_folder()}<br><b>Workspace:</b> {ctx.workspace_path or '(none)'}</p>"
+        f"<h3>Bundled parts and their licences</h3><table cellpadding='3'>"
+        f"<tr><th align='left'>Part</th><th align='left'>Version</th><th align='left'>Licence</th></tr>{rows}</table>"
+    )
 
 
 def build(window, menu) -> None:
@@ -116,9 +144,11 @@ def build(window, menu) -> None:
         menu.addAction(action)
         return action
 
-    window.shortcuts_action = add("&Keyboard shortcuts", lambda: show_text(window, "Keyboard shortcuts",
-                                                                            shortcuts_html()),
-                                  QKeySequence.StandardKey.HelpContents)
+    window.shortcuts_action = add(
+        "&Keyboard shortcuts",
+        lambda: show_text(window, "Keyboard shortcuts", shortcuts_html()),
+        QKeySequence.StandardKey.HelpContents,
+    )
     add("Open &log folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_folder()))))
 
     def copy() -> None:

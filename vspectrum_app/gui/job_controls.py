@@ -12,26 +12,44 @@ from vspectrum_app.gui.message_label import MessageLabel
 
 
 class JobControls(QWidget):
-    start_requested = Signal()       # Start (or Ctrl+Return): the pane checks its form and attaches a job
-    running_changed = Signal(bool)   # after the buttons follow a job starting (True) or ending (False)
+    start_requested = Signal()  # Start (or Ctrl+Return): the pane checks its form and attaches a job
+    running_changed = Signal(bool)  # after the buttons follow a job starting (True) or ending (False)
 
-    def __init__(self, *, start_tip: str, pause_tip: str, stop_tip: str, idle: str, running: str, paused: str,
-                 stopping: str, kept: str, parent: QWidget | None = None):
+    def __init__(
+        self,
+        *,
+        start_tip: str,
+        pause_tip: str,
+        stop_tip: str,
+        idle: str,
+        running: str,
+        paused: str,
+        stopping: str,
+        kept: str,
+        parent: QWidget | None = None,
+    ):
         """``idle``, ``running``, ``paused``, ``stopping``: the status line before any job, on
         resuming, on pausing and on Stop; ``kept``: what Stop keeps ("every capture so far"),
         said where pausing is not available."""
         super().__init__(parent)
         self.job = None
         self._texts = {"running": running, "paused": paused, "stopping": stopping, "kept": kept}
-        self.start_button, self.pause_button, self.stop_button = (QPushButton("Start"), QPushButton("Pause"),
-                                                                  QPushButton("Stop"))
+        self.start_button, self.pause_button, self.stop_button = (
+            QPushButton("Start"),
+            QPushButton("Pause"),
+            QPushButton("Stop"),
+        )
         self.start_button.setShortcut(QKeySequence("Ctrl+Return"))
         self.start_button.setToolTip(start_tip)
         self._start_tip, self._blocked = start_tip, None
         self.pause_button.setToolTip(pause_tip)
         self.stop_button.setToolTip(stop_tip)
         self.status = MessageLabel(idle, lines=3)
-        for b, name in ((self.start_button, "Start"), (self.pause_button, "Pause or resume"), (self.stop_button, "Stop")):
+        for b, name in (
+            (self.start_button, "Start"),
+            (self.pause_button, "Pause or resume"),
+            (self.stop_button, "Stop"),
+        ):
             b.setAccessibleName(name)
         buttons = QHBoxLayout()
         for b in (self.start_button, self.pause_button, self.stop_button):

@@ -21,18 +21,18 @@ class Job(QObject):
     # Pausing suspends the whole child process; Windows has no SIGSTOP to do that with.
     can_pause = hasattr(signal, "SIGSTOP")
 
-    progress = Signal(int, int, str)      # done, total (0 = unknown), message
-    log = Signal(str, str)                # level, message
-    event = Signal(object)                # every core.events.Event, including Progress/Log/Result
-    failed = Signal(str)                  # a one-sentence error (from the CLI's "error" event or stderr)
-    finished = Signal(int)                # exit code (130 = cancelled)
+    progress = Signal(int, int, str)  # done, total (0 = unknown), message
+    log = Signal(str, str)  # level, message
+    event = Signal(object)  # every core.events.Event, including Progress/Log/Result
+    failed = Signal(str)  # a one-sentence error (from the CLI's "error" event or stderr)
+    finished = Signal(int)  # exit code (130 = cancelled)
 
     def __init__(self, title: str, params: Operation | None, workspace: str | None, parent: QObject | None = None):
         super().__init__(parent)
         self.title, self.params = title, params
         self.args = to_argv(params) if params is not None else []  # the command words and options
         self.result: Any = None
-        self.output: list[str] = []           # the command's human-readable stdout lines
+        self.output: list[str] = []  # the command's human-readable stdout lines
         self.error: str | None = None
         self.exit_code: int | None = None
         self.paused = False
@@ -49,8 +49,10 @@ class Job(QObject):
         self.process.readyReadStandardError.connect(self._read_stderr)
         self.process.finished.connect(self._finished)
         if processes.WINDOWS:  # its own group: CTRL_BREAK reaches it (and its browser) alone
+
             def _new_group(arguments) -> None:
                 arguments.flags |= processes.CREATE_NEW_PROCESS_GROUP
+
             self.process.setCreateProcessArgumentsModifier(_new_group)
 
     def start(self) -> "Job":

@@ -10,8 +10,20 @@ from pathlib import Path
 
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QMainWindow, QMessageBox, QScrollArea, QStackedWidget, QStyle, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QStackedWidget,
+    QStyle,
+    QWidget,
+)
 
 from vspectrum_app.gui import help_menu, style
 from vspectrum_app.gui.context import AppContext
@@ -19,15 +31,25 @@ from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.panes import PANES
 
 DEFAULT_SIZE = QSize(1280, 800)
-MINIMUM_SIZE = QSize(960, 600)   # every pane stays usable down to this (tests/gui/test_window_size.py)
+MINIMUM_SIZE = QSize(960, 600)  # every pane stays usable down to this (tests/gui/test_window_size.py)
 # which pane a background job belongs to, by the CLI command it runs
 log = logging.getLogger("vspectrum.gui")
-JOB_PANES = {"library": "Library", "crawl": "Crawl", "bench": "Benchmark", "persona": "Persona",
-             "annotate": "Annotation"}
-PANE_ICONS = {"Library": QStyle.StandardPixmap.SP_DirIcon, "Crawl": QStyle.StandardPixmap.SP_BrowserReload,
-              "Benchmark": QStyle.StandardPixmap.SP_MediaPlay, "Results": QStyle.StandardPixmap.SP_FileDialogDetailedView,
-              "Persona": QStyle.StandardPixmap.SP_DialogYesButton, "Annotation": QStyle.StandardPixmap.SP_DialogApplyButton,
-              "Settings": QStyle.StandardPixmap.SP_FileDialogContentsView}
+JOB_PANES = {
+    "library": "Library",
+    "crawl": "Crawl",
+    "bench": "Benchmark",
+    "persona": "Persona",
+    "annotate": "Annotation",
+}
+PANE_ICONS = {
+    "Library": QStyle.StandardPixmap.SP_DirIcon,
+    "Crawl": QStyle.StandardPixmap.SP_BrowserReload,
+    "Benchmark": QStyle.StandardPixmap.SP_MediaPlay,
+    "Results": QStyle.StandardPixmap.SP_FileDialogDetailedView,
+    "Persona": QStyle.StandardPixmap.SP_DialogYesButton,
+    "Annotation": QStyle.StandardPixmap.SP_DialogApplyButton,
+    "Settings": QStyle.StandardPixmap.SP_FileDialogContentsView,
+}
 TITLE_ROLE = Qt.ItemDataRole.UserRole
 JOBS_WIDTH = 320  # px of the status bar for the running jobs' names (all of them in the tooltip)
 
@@ -56,8 +78,9 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.panes: dict[str, QWidget] = {}
         for title, _, _ in PANES:
-            item = QListWidgetItem(self.style().standardIcon(PANE_ICONS.get(title, QStyle.StandardPixmap.SP_FileIcon)),
-                                   title)
+            item = QListWidgetItem(
+                self.style().standardIcon(PANE_ICONS.get(title, QStyle.StandardPixmap.SP_FileIcon)), title
+            )
             item.setData(TITLE_ROLE, title)
             self.nav.addItem(item)
             self.stack.addWidget(self._scroll(QWidget()))  # placeholder until first shown
@@ -103,8 +126,11 @@ class MainWindow(QMainWindow):
         saved = self.ctx.settings.get("window_geometry")
         if isinstance(saved, list) and len(saved) == 4 and all(isinstance(n, int) for n in saved):
             rect = QRect(*saved)
-            if available.contains(rect) and rect.width() >= MINIMUM_SIZE.width() \
-                    and rect.height() >= MINIMUM_SIZE.height():
+            if (
+                available.contains(rect)
+                and rect.width() >= MINIMUM_SIZE.width()
+                and rect.height() >= MINIMUM_SIZE.height()
+            ):
                 self.setGeometry(rect)
                 return
         self.setGeometry(initial_geometry(available))
@@ -191,8 +217,9 @@ class MainWindow(QMainWindow):
         folder = QFileDialog.getExistingDirectory(self, "Open workspace")
         if folder:
             if not (Path(folder) / "catalog.sqlite").exists():
-                answer = QMessageBox.question(self, "Open workspace",
-                                              f"{folder} is not a workspace yet. Create one there?")
+                answer = QMessageBox.question(
+                    self, "Open workspace", f"{folder} is not a workspace yet. Create one there?"
+                )
                 if answer != QMessageBox.StandardButton.Yes:
                     return
             self.open_workspace(folder)
@@ -212,8 +239,13 @@ class MainWindow(QMainWindow):
         # one line a support request (and the installer's smoke test) can read: what the user saw first
         library = self.pane("Library")
         first = "the welcome page" if library.stack.currentWidget() is library.first_run else "the library grid"
-        log.info("workspace %s opened (%s); %s pane shows %s", path, self.library_state(),
-                 PANES[max(self.nav.currentRow(), 0)][0], first)
+        log.info(
+            "workspace %s opened (%s); %s pane shows %s",
+            path,
+            self.library_state(),
+            PANES[max(self.nav.currentRow(), 0)][0],
+            first,
+        )
 
     # -- status -------------------------------------------------------------------------
     def _counts(self) -> tuple[int, int]:
@@ -229,8 +261,11 @@ class MainWindow(QMainWindow):
         images, embedded = self._counts()
         if not images:
             return "no screenshots yet"
-        index = "index ready" if embedded >= images else ("no index yet" if not embedded
-                                                           else f"{embedded} of {images} indexed")
+        index = (
+            "index ready"
+            if embedded >= images
+            else ("no index yet" if not embedded else f"{embedded} of {images} indexed")
+        )
         return f"{images} screenshot{'s' * (images != 1)}, {index}"
 
     def pane_state(self, title: str) -> str:
@@ -245,7 +280,11 @@ class MainWindow(QMainWindow):
 
             store = RunStore(ws)
             runs, unfinished = len(store.runs()), len(store.unfinished_runs())
-            return (f"{runs} run{'s' * (runs != 1)}" + (f", {unfinished} unfinished" if unfinished else "")) if runs else ""
+            return (
+                (f"{runs} run{'s' * (runs != 1)}" + (f", {unfinished} unfinished" if unfinished else ""))
+                if runs
+                else ""
+            )
         if title == "Annotation":
             from vspectrum_app.annotate.store import AnnotationStore
 

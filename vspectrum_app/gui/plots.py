@@ -18,18 +18,36 @@ from vspectrum_app.core.values import SCHWARTZ_VALUES
 
 pg.setConfigOptions(background="w", foreground="k", antialias=True)  # paper-like figures
 
-SHORT = {"Self-Direction": "Self-Dir.", "Universalism": "Univ.", "Benevolence": "Benev.", "Stimulation": "Stim.",
-         "Achievement": "Achiev.", "Hedonism": "Hedon.", "Conformity": "Conf.", "Tradition": "Trad.",
-         "Security": "Secur."}
+SHORT = {
+    "Self-Direction": "Self-Dir.",
+    "Universalism": "Univ.",
+    "Benevolence": "Benev.",
+    "Stimulation": "Stim.",
+    "Achievement": "Achiev.",
+    "Hedonism": "Hedon.",
+    "Conformity": "Conf.",
+    "Tradition": "Trad.",
+    "Security": "Secur.",
+}
 
 # Schwartz's own two-letter codes, for a bar axis too narrow for the short names
-CODES = {"Self-Direction": "SD", "Universalism": "UN", "Benevolence": "BE", "Stimulation": "ST", "Power": "PO",
-         "Achievement": "AC", "Hedonism": "HE", "Conformity": "CO", "Tradition": "TR", "Security": "SE"}
+CODES = {
+    "Self-Direction": "SD",
+    "Universalism": "UN",
+    "Benevolence": "BE",
+    "Stimulation": "ST",
+    "Power": "PO",
+    "Achievement": "AC",
+    "Hedonism": "HE",
+    "Conformity": "CO",
+    "Tradition": "TR",
+    "Security": "SE",
+}
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
-BAND_ALPHA = "55"       # interval bands: clearly visible, lines still readable through them
+BAND_ALPHA = "55"  # interval bands: clearly visible, lines still readable through them
 NARROW_RADAR_PX = 440  # below this width the radar uses short value names
-LEGEND_ROW = 4          # below the bottom axis in PlotItem's grid (title 0, top axis 1, view 2, bottom axis 3)
+LEGEND_ROW = 4  # below the bottom axis in PlotItem's grid (title 0, top axis 1, view 2, bottom axis 3)
 
 Score = tuple  # (score, ci_low, ci_high), each float or None
 
@@ -118,10 +136,12 @@ class RadarPlot(pg.PlotWidget):
             self._grid.append(label)
         self._value_labels = []
         for angle, value in zip(a, SCHWARTZ_VALUES):
-            self._grid.append(self.plot([0, 100 * math.cos(angle)], [0, 100 * math.sin(angle)],
-                                        pen=pg.mkPen("#dddddd")))
-            label = pg.TextItem(value, anchor=(0.5 - 0.5 * math.cos(angle), 0.5 + 0.5 * math.sin(angle)),
-                                color="#333333")
+            self._grid.append(
+                self.plot([0, 100 * math.cos(angle)], [0, 100 * math.sin(angle)], pen=pg.mkPen("#dddddd"))
+            )
+            label = pg.TextItem(
+                value, anchor=(0.5 - 0.5 * math.cos(angle), 0.5 + 0.5 * math.sin(angle)), color="#333333"
+            )
             label.setToolTip(value)
             label.setPos(104 * math.cos(angle), 104 * math.sin(angle))
             self.addItem(label)
@@ -172,9 +192,16 @@ class RadarPlot(pg.PlotWidget):
             color = COLORS[n % len(COLORS)]
             r = np.array([self._r(scores.get(v), 0) for v in SCHWARTZ_VALUES])
             closed, ang = np.append(r, r[0]), np.append(a, a[0])
-            line = pg.PlotDataItem(closed * np.cos(ang), closed * np.sin(ang), connect="finite",
-                                   pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6, symbolBrush=color,
-                                   symbolPen=color)
+            line = pg.PlotDataItem(
+                closed * np.cos(ang),
+                closed * np.sin(ang),
+                connect="finite",
+                pen=pg.mkPen(color, width=2),
+                symbol="o",
+                symbolSize=6,
+                symbolBrush=color,
+                symbolPen=color,
+            )
             self.addItem(line)
             band = self._band([scores.get(v) for v in SCHWARTZ_VALUES], a, color)
             self.addItem(band)
@@ -182,8 +209,14 @@ class RadarPlot(pg.PlotWidget):
             entries.append((line, name))
         _rebuild_legend(self.legend, entries, self.width())
 
-    def set_curve(self, name: str, values: dict[str, float] | None, *, fine: list[tuple[float, float]] | None = None,
-                  color: str = "#444444") -> None:
+    def set_curve(
+        self,
+        name: str,
+        values: dict[str, float] | None,
+        *,
+        fine: list[tuple[float, float]] | None = None,
+        color: str = "#444444",
+    ) -> None:
         """A dashed overlay (e.g. a fitted circumplex curve): ``fine`` as (angle in radians on
         the plot, value) points for a smooth curve; ``values`` per value otherwise."""
         if name in self.curves:
@@ -197,8 +230,12 @@ class RadarPlot(pg.PlotWidget):
             ang, r = np.append(a, a[0]), np.append(r, r[0])
         else:
             return
-        curve = pg.PlotDataItem(r * np.cos(ang), r * np.sin(ang), connect="finite",
-                                pen=pg.mkPen(color, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
+        curve = pg.PlotDataItem(
+            r * np.cos(ang),
+            r * np.sin(ang),
+            connect="finite",
+            pen=pg.mkPen(color, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine),
+        )
         self.addItem(curve)
         self.curves[name] = curve
 
@@ -249,8 +286,9 @@ class BarPlot(pg.PlotWidget):
         self.categories: list[str] = []
         self.set_groups([], {})
 
-    def set_groups(self, categories: list[str], groups: dict[str, list[Score]],
-                   y_range: tuple[float, float] | None = (0, 100)) -> None:
+    def set_groups(
+        self, categories: list[str], groups: dict[str, list[Score]], y_range: tuple[float, float] | None = (0, 100)
+    ) -> None:
         """``groups``: series name -> per category (value, low, high)."""
         for item in self.bars:
             self.removeItem(item)
@@ -268,8 +306,9 @@ class BarPlot(pg.PlotWidget):
             self.bars.append(bar)
             entries.append((bar, name))
             lows = np.array([values[i][0] - values[i][1] if values[i][1] is not None else 0 for i in keep], dtype=float)
-            highs = np.array([values[i][2] - values[i][0] if values[i][2] is not None else 0 for i in keep],
-                             dtype=float)
+            highs = np.array(
+                [values[i][2] - values[i][0] if values[i][2] is not None else 0 for i in keep], dtype=float
+            )
             if lows.any() or highs.any():
                 err = pg.ErrorBarItem(x=x, y=heights, bottom=lows, top=highs, beam=width * 0.4)
                 self.addItem(err)
@@ -281,7 +320,6 @@ class BarPlot(pg.PlotWidget):
             self.setXRange(-0.6, len(categories) - 0.4, padding=0)
         if y_range:
             self.setYRange(*y_range)
-
 
     def _fit_labels(self) -> None:
         """Short value names where they fit side by side, else Schwartz's two-letter codes (a
@@ -316,8 +354,9 @@ class MapPlot(pg.PlotWidget):
         self.showGrid(x=True, y=True, alpha=0.3)
         self.items: list[pg.GraphicsObject] = []
 
-    def set_points(self, points: dict[str, tuple[float, float, tuple | None, tuple | None]],
-                   colors: dict[str, str] | None = None) -> None:
+    def set_points(
+        self, points: dict[str, tuple[float, float, tuple | None, tuple | None]], colors: dict[str, str] | None = None
+    ) -> None:
         """``points``: name -> (x, y, (x_low, x_high) or None, (y_low, y_high) or None);
         ``colors``: name -> colour (to match another plot's series), else one each in turn."""
         for item in self.items:

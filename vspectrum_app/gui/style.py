@@ -11,22 +11,42 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QLayout
 
-SPACING = 8          # between controls
-MARGIN = 10          # around a pane's content
-BASE_PT = 10         # body text
-TITLE_PT = 14        # a pane's headline (the annotation question, the welcome title)
-SMALL_PT = 9         # secondary lines (the sidebar's state, hints)
+SPACING = 8  # between controls
+MARGIN = 10  # around a pane's content
+BASE_PT = 10  # body text
+TITLE_PT = 14  # a pane's headline (the annotation question, the welcome title)
+SMALL_PT = 9  # secondary lines (the sidebar's state, hints)
 
 ERROR = "#b00020"
 OK = "#1b7f3b"
-CHOSEN_LIGHT, CHOSEN_DARK = "#cfe8d6", "#24583a"   # the chosen answer's background
+CHOSEN_LIGHT, CHOSEN_DARK = "#cfe8d6", "#24583a"  # the chosen answer's background
 
-LIGHT = {"window": "#f4f5f7", "base": "#ffffff", "alt": "#eef0f3", "text": "#1c1e21", "button": "#e9ebef",
-         "highlight": "#2d6cb5", "highlighted_text": "#ffffff", "mid": "#c4c8ce", "link": "#1f5fa8",
-         "tooltip": "#ffffe8", "disabled": "#8a8f96"}
-DARK = {"window": "#24272b", "base": "#1b1d20", "alt": "#2b2e33", "text": "#e6e7e9", "button": "#33373c",
-        "highlight": "#4a8ad8", "highlighted_text": "#ffffff", "mid": "#4a4f56", "link": "#7fb2f0",
-        "tooltip": "#33373c", "disabled": "#7d828a"}
+LIGHT = {
+    "window": "#f4f5f7",
+    "base": "#ffffff",
+    "alt": "#eef0f3",
+    "text": "#1c1e21",
+    "button": "#e9ebef",
+    "highlight": "#2d6cb5",
+    "highlighted_text": "#ffffff",
+    "mid": "#c4c8ce",
+    "link": "#1f5fa8",
+    "tooltip": "#ffffe8",
+    "disabled": "#8a8f96",
+}
+DARK = {
+    "window": "#24272b",
+    "base": "#1b1d20",
+    "alt": "#2b2e33",
+    "text": "#e6e7e9",
+    "button": "#33373c",
+    "highlight": "#4a8ad8",
+    "highlighted_text": "#ffffff",
+    "mid": "#4a4f56",
+    "link": "#7fb2f0",
+    "tooltip": "#33373c",
+    "disabled": "#7d828a",
+}
 
 _current = {"dark": False}
 
@@ -70,11 +90,22 @@ def palette(dark: bool) -> QPalette:
     c = DARK if dark else LIGHT
     pal = QPalette()
     role = QPalette.ColorRole
-    for r, key in ((role.Window, "window"), (role.Base, "base"), (role.AlternateBase, "alt"),
-                   (role.WindowText, "text"), (role.Text, "text"), (role.ButtonText, "text"),
-                   (role.Button, "button"), (role.Highlight, "highlight"),
-                   (role.HighlightedText, "highlighted_text"), (role.Mid, "mid"), (role.Link, "link"),
-                   (role.ToolTipBase, "tooltip"), (role.ToolTipText, "text"), (role.PlaceholderText, "disabled")):
+    for r, key in (
+        (role.Window, "window"),
+        (role.Base, "base"),
+        (role.AlternateBase, "alt"),
+        (role.WindowText, "text"),
+        (role.Text, "text"),
+        (role.ButtonText, "text"),
+        (role.Button, "button"),
+        (role.Highlight, "highlight"),
+        (role.HighlightedText, "highlighted_text"),
+        (role.Mid, "mid"),
+        (role.Link, "link"),
+        (role.ToolTipBase, "tooltip"),
+        (role.ToolTipText, "text"),
+        (role.PlaceholderText, "disabled"),
+    ):
         pal.setColor(r, QColor(c[key]))
     for r in (role.WindowText, role.Text, role.ButtonText):
         pal.setColor(QPalette.ColorGroup.Disabled, r, QColor(c["disabled"]))
@@ -104,7 +135,8 @@ def apply(app: QApplication, scheme: str | None = None) -> None:
         f"background: {c['base']}; }}\n"
         f"{box.replace(',', ':checked,')}:checked {{ background: {c['highlight']}; "
         f"border-color: {c['highlight']}; image: url({tick}); }}\n"
-        f"{box.replace(',', ':disabled,')}:disabled {{ background: {c['alt']}; }}")
+        f"{box.replace(',', ':disabled,')}:disabled {{ background: {c['alt']}; }}"
+    )
     app.setWindowIcon(app_icon())
     if scheme is None and not getattr(app, "_vs_follows_scheme", False):
         app._vs_follows_scheme = True

@@ -14,7 +14,7 @@ from vspectrum_app.gui import workers
 
 
 class ThumbnailCache(QObject):
-    ready = Signal(str)            # key
+    ready = Signal(str)  # key
     _loaded = Signal(str, QImage)  # from a worker thread; delivered queued on the GUI thread
 
     def __init__(self, capacity: int = 600, size: QSize = QSize(96, 160), parent: QObject | None = None):
@@ -39,7 +39,9 @@ class ThumbnailCache(QObject):
     def _load(self, key: str, path: str) -> None:
         image = QImage(path)
         if not image.isNull():  # scaled here, off the GUI thread: the cache holds icon-sized pixmaps
-            image = image.scaled(self.size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+            image = image.scaled(
+                self.size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
         try:
             self._loaded.emit(key, image)
         except RuntimeError:  # the cache was deleted meanwhile

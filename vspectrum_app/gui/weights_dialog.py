@@ -13,8 +13,17 @@ import time
 from urllib.parse import urlparse
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.gui.message_label import MessageLabel
@@ -22,16 +31,20 @@ from vspectrum_app.gui.workers import Worker
 from vspectrum_app.library import weights
 from vspectrum_app.library.weights import Progress, WeightsSource
 
-STATE_TEXT = {"missing": "not downloaded", "partial": "download interrupted (can resume)",
-              "downloading": "downloading", "ready": "ready"}
+STATE_TEXT = {
+    "missing": "not downloaded",
+    "partial": "download interrupted (can resume)",
+    "downloading": "downloading",
+    "ready": "ready",
+}
 
 
 class WeightsDownload(QObject):
     """One download at a time; ``progress`` and ``changed`` arrive on the GUI thread."""
 
-    progress = Signal(object)        # Progress
-    changed = Signal(str)            # the new state: missing, partial, downloading, ready
-    message = Signal(str, str)       # text, kind ("info", "success", "error")
+    progress = Signal(object)  # Progress
+    changed = Signal(str)  # the new state: missing, partial, downloading, ready
+    message = Signal(str, str)  # text, kind ("info", "success", "error")
 
     def __init__(self, source: WeightsSource = weights.DEFAULT, parent: QObject | None = None):
         super().__init__(parent)
@@ -91,14 +104,17 @@ class WeightsDownload(QObject):
     def _finished(self, how: str) -> None:
         self._cancel = None
         if how == "cancelled":
-            self.message.emit("Download cancelled; the part already fetched is kept: Resume continues from there.",
-                              "info")
+            self.message.emit(
+                "Download cancelled; the part already fetched is kept: Resume continues from there.", "info"
+            )
         else:
             built = how.endswith("-built")  # the lean install built its encoder from them too
             how = how.removesuffix("-built")
-            checked = {"copied": "copied and verified", "done": "verified",
-                       "copied-unpinned": "copied; no checksum is pinned for a file you bring, so loading it "
-                                          "is the check"}[how] + ("; encoder built" if built else "")
+            checked = {
+                "copied": "copied and verified",
+                "done": "verified",
+                "copied-unpinned": "copied; no checksum is pinned for a file you bring, so loading it is the check",
+            }[how] + ("; encoder built" if built else "")
             self.message.emit(f"The CLIP weights are ready ({checked}).", "success")
         self.changed.emit(self.state())
 
@@ -153,13 +169,18 @@ class WeightsDialog(QDialog):
         self.setWindowTitle("CLIP model weights")
         layout = QVBoxLayout(self)
         size = f"about {source.size / (1 << 20):.0f} MiB" if source.size else "size unknown"
-        intro = QLabel(f"The library search needs the weights of the CLIP model {source.label} ({size}), "
-                       f"downloaded once from {urlparse(source.url).hostname}. Without a connection, use a copy "
-                       f"of the file (open_clip_pytorch_model.bin) you already have.")
+        intro = QLabel(
+            f"The library search needs the weights of the CLIP model {source.label} ({size}), "
+            f"downloaded once from {urlparse(source.url).hostname}. Without a connection, use a copy "
+            f"of the file (open_clip_pytorch_model.bin) you already have."
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        checksum = (f"Checked against the pinned SHA-256 {source.sha256[:16]}..." if source.sha256 else
-                    "Checked against the SHA-256 the server states for the file.")
+        checksum = (
+            f"Checked against the pinned SHA-256 {source.sha256[:16]}..."
+            if source.sha256
+            else "Checked against the SHA-256 the server states for the file."
+        )
         self.checksum_note = QLabel(checksum + f" Saved in {weights.target_path(source).parent}.")
         self.checksum_note.setWordWrap(True)
         layout.addWidget(self.checksum_note)
@@ -192,8 +213,9 @@ class WeightsDialog(QDialog):
         self._state(self.download.state())
 
     def _choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "The CLIP weights file", "",
-                                              "Weights (*.bin *.pt *.pth *.safetensors);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "The CLIP weights file", "", "Weights (*.bin *.pt *.pth *.safetensors);;All files (*)"
+        )
         if path:
             self.download.use_file(path)
 
@@ -221,8 +243,11 @@ class WeightsDialog(QDialog):
             self.detail.setText(f"{_mib(have)} fetched so far; Resume continues from there.")
 
     def done(self, result: int) -> None:  # noqa: D401 (Qt's name): keep the download running when closed
-        for signal, slot in ((self.download.progress, self._progress), (self.download.changed, self._state),
-                             (self.download.message, self.status.set_message)):
+        for signal, slot in (
+            (self.download.progress, self._progress),
+            (self.download.changed, self._state),
+            (self.download.message, self.status.set_message),
+        ):
             try:
                 signal.disconnect(slot)
             except (RuntimeError, TypeError):
@@ -270,13 +295,16 @@ class WeightsStateWidget(QWidget):
             self.button.hide()
             return
         self.button.show()
-        self.button.setText({"partial": "Resume...", "downloading": "Show...", "ready": "Details..."}.get(state,
-                                                                                                     "Download..."))
+        self.button.setText(
+            {"partial": "Resume...", "downloading": "Show...", "ready": "Details..."}.get(state, "Download...")
+        )
         self._say(f"CLIP weights: {STATE_TEXT[state]}")
 
     def _progress(self, p: Progress) -> None:
         if p.total and self.state() == "downloading":
-            self._say(f"CLIP weights: {'checking' if p.phase == 'verify' else 'downloading'} {100 * p.done // p.total} %")
+            self._say(
+                f"CLIP weights: {'checking' if p.phase == 'verify' else 'downloading'} {100 * p.done // p.total} %"
+            )
 
     def _say(self, text: str) -> None:
         if text != self.label.full_text():  # each new message also goes to the log: once per percent is plenty

@@ -123,8 +123,8 @@ class Worker(QObject):
     searcher's index is not shared between threads; the next images decode in the order they
     are shown), and each result is handed to a callback on the GUI thread."""
 
-    _done = Signal(object, object)    # callback, result
-    _failed = Signal(object, str)     # callback, message
+    _done = Signal(object, object)  # callback, result
+    _failed = Signal(object, str)  # callback, message
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)

@@ -32,9 +32,20 @@ if TYPE_CHECKING:
 MIN_COSINE, MIN_OVERLAP, TOP_K = 0.99, 0.95, 10
 CHOICE_FILE = "choice.json"
 N_IMAGES = 40
-TEXTS = ["a photo of a dog", "family dinner at home", "luxury car", "prayer in a church", "police officers",
-         "graduation ceremony", "a concert crowd", "skydiving", "a wedding", "football match", "protest in the street",
-         "a bowl of ramen"]
+TEXTS = [
+    "a photo of a dog",
+    "family dinner at home",
+    "luxury car",
+    "prayer in a church",
+    "police officers",
+    "graduation ceremony",
+    "a concert crowd",
+    "skydiving",
+    "a wedding",
+    "football match",
+    "protest in the street",
+    "a bowl of ramen",
+]
 # (backend, precision); measured torch first, then fp32 ONNX: the first that runs is the reference
 CANDIDATES = (("torch", "fp32"), ("onnx", "int8"), ("onnx", "fp32"), ("openvino", "fp32"), ("openvino", "fp16"))
 
@@ -84,13 +95,15 @@ def choose(spec: ClipSpec, folder: Path, meta: dict[str, Any], reporter: Reporte
     except OSError:  # a read-only models folder: measured again next time
         pass
     passed = [f"{c['backend']} {c['precision']} {c['rate']:.1f}/s" for c in choice["candidates"] if c["passed"]]
-    reporter.log(f"embedding backend for this machine: {choice['backend']} {choice['precision']} "
-                 f"(passed: {', '.join(passed)})")
+    reporter.log(
+        f"embedding backend for this machine: {choice['backend']} {choice['precision']} (passed: {', '.join(passed)})"
+    )
     return choice
 
 
-def make(spec: ClipSpec, folder: Path, meta: dict[str, Any], backend: str, precision: str,
-         threads: int | None = None) -> ClipEncoder:
+def make(
+    spec: ClipSpec, folder: Path, meta: dict[str, Any], backend: str, precision: str, threads: int | None = None
+) -> ClipEncoder:
     """An embedder for one candidate; ImportError when its runtime is missing."""
     if backend == "torch":
         if not installed("torch") or not installed("open_clip"):
@@ -120,23 +133,29 @@ def check_inputs(size: int, n: int = N_IMAGES) -> list[Image.Image]:
     for i in range(n):
         w, h = shapes[i % len(shapes)]
         ramp = np.linspace(0, 255, h, dtype=np.float32)[:, None, None] * rng.uniform(0.2, 1, (1, 1, 3))
-        img = Image.fromarray(np.clip(np.broadcast_to(ramp, (h, w, 3)) + rng.normal(0, 20, (h, w, 3)), 0, 255)
-                              .astype(np.uint8))
+        img = Image.fromarray(
+            np.clip(np.broadcast_to(ramp, (h, w, 3)) + rng.normal(0, 20, (h, w, 3)), 0, 255).astype(np.uint8)
+        )
         draw = ImageDraw.Draw(img)
         for _ in range(6):
             x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
-            draw.rectangle([x, y, x + int(rng.integers(5, w // 2 + 6)), y + int(rng.integers(5, h // 2 + 6))],
-                           fill=tuple(int(v) for v in rng.integers(0, 256, 3)))
+            draw.rectangle(
+                [x, y, x + int(rng.integers(5, w // 2 + 6)), y + int(rng.integers(5, h // 2 + 6))],
+                fill=tuple(int(v) for v in rng.integers(0, 256, 3)),
+            )
         out.append(img)
     return out
 
 
-def top_k_overlap(library_a: np.ndarray, library_b: np.ndarray, queries_a: np.ndarray, queries_b: np.ndarray,
-                  k: int = TOP_K) -> float:
+def top_k_overlap(
+    library_a: np.ndarray, library_b: np.ndarray, queries_a: np.ndarray, queries_b: np.ndarray, k: int = TOP_K
+) -> float:
     """Mean share of each query's top k in library a that is also its top k in library b."""
     k = min(k, len(library_a))
-    got = [len(set(np.argsort(-(library_a @ qa))[:k].tolist()) & set(np.argsort(-(library_b @ qb))[:k].tolist())) / k
-           for qa, qb in zip(queries_a, queries_b)]
+    got = [
+        len(set(np.argsort(-(library_a @ qa))[:k].tolist()) & set(np.argsort(-(library_b @ qb))[:k].tolist())) / k
+        for qa, qb in zip(queries_a, queries_b)
+    ]
     return float(np.mean(got)) if got else 1.0
 
 
@@ -144,8 +163,11 @@ def quality(reference: tuple[np.ndarray, np.ndarray], got: tuple[np.ndarray, np.
     (ref_img, ref_txt), (img, txt) = reference, got
     cosine = float(min((ref_img * img).sum(axis=1).min(), (ref_txt * txt).sum(axis=1).min()))
     overlap = min(top_k_overlap(ref_img, img, ref_txt, txt), top_k_overlap(ref_img, img, ref_img, img))
-    return {"cosine_min": round(cosine, 5), "overlap": round(overlap, 4),
-            "passed": bool(cosine >= MIN_COSINE and overlap >= MIN_OVERLAP)}
+    return {
+        "cosine_min": round(cosine, 5),
+        "overlap": round(overlap, 4),
+        "passed": bool(cosine >= MIN_COSINE and overlap >= MIN_OVERLAP),
+    }
 
 
 def _rate(embedder: ClipEncoder, pixels: Any) -> float:
@@ -162,8 +184,9 @@ def measure(spec: ClipSpec, folder: Path, meta: dict[str, Any]) -> dict[str, Any
     from vspectrum_app.library.clip_preprocess import Preprocess
 
     pictures = check_inputs(int(meta["size"]))
-    pre = Preprocess(size=int(meta["size"]), mean=tuple(meta["mean"]), std=tuple(meta["std"]),
-                     interpolation=meta["interpolation"])
+    pre = Preprocess(
+        size=int(meta["size"]), mean=tuple(meta["mean"]), std=tuple(meta["std"]), interpolation=meta["interpolation"]
+    )
     pixels = pre.batch(pictures)  # equal to open_clip's (checked at export)
     results: list[dict[str, Any]] = []
     reference = None
@@ -189,6 +212,11 @@ def measure(spec: ClipSpec, folder: Path, meta: dict[str, Any]) -> dict[str, Any
         results.append(row)
     passed = [r for r in results if r["passed"]]
     best = max(passed, key=lambda r: r["rate"]) if passed else {"backend": "torch", "precision": "fp32"}
-    return {"backend": best["backend"], "precision": best["precision"], "candidates": results,
-            "machine": machine(), "export_created": meta.get("created"),
-            "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return {
+        "backend": best["backend"],
+        "precision": best["precision"],
+        "candidates": results,
+        "machine": machine(),
+        "export_created": meta.get("created"),
+        "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }

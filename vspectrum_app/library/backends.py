@@ -34,8 +34,9 @@ def configured_backend(backend: str | None = None) -> str:
         raise ClipModelUnavailable(str(exc)) from None
 
 
-def load_embedder(spec: ClipSpec, reporter: Reporter | None = None, backend: str | None = None,
-                  device: str | None = None) -> ClipEncoder:
+def load_embedder(
+    spec: ClipSpec, reporter: Reporter | None = None, backend: str | None = None, device: str | None = None
+) -> ClipEncoder:
     """Load (once per process) the model ``spec`` names; download weights on first use.
 
     ``backend``: torch, onnx, openvino or auto (None: the configured one, see
@@ -60,8 +61,9 @@ def load_embedder(spec: ClipSpec, reporter: Reporter | None = None, backend: str
         return _cache[key]
 
 
-def load_fast(spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: str = "auto",
-              threads: int | None = None) -> ClipEncoder:
+def load_fast(
+    spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: str = "auto", threads: int | None = None
+) -> ClipEncoder:
     meta = onnx_export.cached_meta(spec.model_key)
     folder = onnx_export.cache_folder(spec.model_key)
     if meta is None:
@@ -120,4 +122,5 @@ def _build_without_torch(spec: ClipSpec, reporter: Reporter) -> dict[str, Any]:
     except onnx_export.ExportError as exc:
         raise ClipModelUnavailable(
             f"CLIP {spec.describe()} cannot be built without torch ({exc}); install the full version or copy an "
-            f"ONNX export to {onnx_export.cache_folder(spec.model_key)}.") from None
+            f"ONNX export to {onnx_export.cache_folder(spec.model_key)}."
+        ) from None

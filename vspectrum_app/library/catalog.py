@@ -30,6 +30,7 @@ def open_workspace(root: Path | str, *, create: bool = True, repair: bool = Fals
 @dataclass(frozen=True)
 class ImageFile:
     """Where one catalogued image is stored: ``images/<sha[:2]>/<sha>.<ext>``."""
+
     id: int
     sha256: str
     ext: str
@@ -44,6 +45,7 @@ class ImageFile:
 @dataclass(frozen=True)
 class ImageRecord:
     """Every column the catalog keeps for one image; ``extra``: the other metadata columns, verbatim."""
+
     id: int
     sha256: str
     ext: str
@@ -99,7 +101,7 @@ def image_record(ws: Workspace, image_id: int) -> ImageRecord | None:
 def _rows_by_id(ws: Workspace, columns: str, image_ids: Iterable[int]) -> Iterator[sqlite3.Row]:
     ids = sorted(set(image_ids))
     for start in range(0, len(ids), 500):  # under SQLite's limit on bound parameters
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         yield from ws.db.execute(f"SELECT {columns} FROM images WHERE id IN ({_marks(len(chunk))})", chunk)
 
 
@@ -115,6 +117,7 @@ def image_records(ws: Workspace, image_ids: Iterable[int]) -> dict[int, ImageRec
 
 class ImageSummary(NamedTuple):
     """What a list of screenshots shows (a tuple: the window lists up to 200,000 of them)."""
+
     id: int
     sha256: str
     ext: str
@@ -123,8 +126,12 @@ class ImageSummary(NamedTuple):
 
 
 def newest_images(ws: Workspace, limit: int) -> list[ImageSummary]:
-    return [ImageSummary(*r) for r in ws.db.execute(
-        "SELECT id, sha256, ext, platform, post_date FROM images ORDER BY id DESC LIMIT ?", (limit,))]
+    return [
+        ImageSummary(*r)
+        for r in ws.db.execute(
+            "SELECT id, sha256, ext, platform, post_date FROM images ORDER BY id DESC LIMIT ?", (limit,)
+        )
+    ]
 
 
 def unflagged_images(ws: Workspace) -> list[ImageRecord]:
@@ -134,19 +141,26 @@ def unflagged_images(ws: Workspace) -> list[ImageRecord]:
 
 def unflagged_ids_with_video(ws: Workspace) -> list[int]:
     """Unflagged images that have a video link, in id order."""
-    return [r[0] for r in ws.db.execute("SELECT id FROM images WHERE video_url IS NOT NULL AND video_url != '' "
-                                        "AND flags = '' ORDER BY id")]
+    return [
+        r[0]
+        for r in ws.db.execute(
+            "SELECT id FROM images WHERE video_url IS NOT NULL AND video_url != '' AND flags = '' ORDER BY id"
+        )
+    ]
 
 
 def excluded_from_search(ws: Workspace, simulated_platform: str) -> set[int]:
     """Flagged images and simulator captures: never a search hit."""
-    return {r[0] for r in ws.db.execute("SELECT id FROM images WHERE flags != '' OR platform = ?",
-                                        (simulated_platform,))}
+    return {
+        r[0] for r in ws.db.execute("SELECT id FROM images WHERE flags != '' OR platform = ?", (simulated_platform,))
+    }
 
 
 def ids_on_platforms(ws: Workspace, platforms: Sequence[str]) -> set[int]:
-    return {r[0] for r in ws.db.execute(f"SELECT id FROM images WHERE platform IN ({_marks(len(platforms))})",
-                                        tuple(platforms))}
+    return {
+        r[0]
+        for r in ws.db.execute(f"SELECT id FROM images WHERE platform IN ({_marks(len(platforms))})", tuple(platforms))
+    }
 
 
 def version(ws: Workspace) -> tuple[int, int]:
@@ -160,8 +174,12 @@ def has_video_url(ws: Workspace, url: str) -> bool:
 
 def platforms(ws: Workspace) -> list[str]:
     """The platforms the catalog names, sorted."""
-    return [r[0] for r in ws.db.execute(
-        "SELECT DISTINCT platform FROM images WHERE platform IS NOT NULL AND platform != '' ORDER BY platform")]
+    return [
+        r[0]
+        for r in ws.db.execute(
+            "SELECT DISTINCT platform FROM images WHERE platform IS NOT NULL AND platform != '' ORDER BY platform"
+        )
+    ]
 
 
 # -- counts -----------------------------------------------------------------------------
@@ -187,8 +205,9 @@ def model_dim(ws: Workspace, model_key: str) -> int | None:
 
 def most_embedded_model(ws: Workspace) -> tuple[str, int] | None:
     """(model key, images it embedded) for the model that embedded the most images."""
-    row = ws.db.execute("SELECT model_key, COUNT(*) AS n FROM embeddings GROUP BY model_key ORDER BY n DESC LIMIT 1"
-                        ).fetchone()
+    row = ws.db.execute(
+        "SELECT model_key, COUNT(*) AS n FROM embeddings GROUP BY model_key ORDER BY n DESC LIMIT 1"
+    ).fetchone()
     return (row[0], row[1]) if row else None
 
 
@@ -196,20 +215,29 @@ def vectors(ws: Workspace, model_key: str) -> dict[int, "np.ndarray"]:
     """image id -> the model's stored embedding (float32, L2-normalised)."""
     import numpy as np  # here, so that the window's counts do not load numpy
 
-    return {r[0]: np.frombuffer(r[1], dtype=np.float32)
-            for r in ws.db.execute("SELECT image_id, vector FROM embeddings WHERE model_key = ?", (model_key,))}
+    return {
+        r[0]: np.frombuffer(r[1], dtype=np.float32)
+        for r in ws.db.execute("SELECT image_id, vector FROM embeddings WHERE model_key = ?", (model_key,))
+    }
 
 
 def embedded_images(ws: Workspace, model_key: str) -> list[tuple[int, str]]:
     """(image id, sha256) of every image the model embedded, in id order."""
-    return [(r[0], r[1]) for r in ws.db.execute(
-        "SELECT e.image_id, i.sha256 FROM embeddings e JOIN images i ON i.id = e.image_id "
-        "WHERE e.model_key = ? ORDER BY e.image_id", (model_key,))]
+    return [
+        (r[0], r[1])
+        for r in ws.db.execute(
+            "SELECT e.image_id, i.sha256 FROM embeddings e JOIN images i ON i.id = e.image_id "
+            "WHERE e.model_key = ? ORDER BY e.image_id",
+            (model_key,),
+        )
+    ]
 
 
 # -- perceptual hashes (the crawler's near-duplicate check) -------------------------------
 def files_without_phash(ws: Workspace) -> list[ImageFile]:
-    return [ImageFile(*r) for r in ws.db.execute("SELECT id, sha256, ext FROM images WHERE phash IS NULL OR phash = ''")]
+    return [
+        ImageFile(*r) for r in ws.db.execute("SELECT id, sha256, ext FROM images WHERE phash IS NULL OR phash = ''")
+    ]
 
 
 def phashes(ws: Workspace) -> list[str]:

@@ -22,6 +22,7 @@ import numpy as np
 
 from vspectrum_app.library.weights import WeightsError
 
+
 def read_weights(path: Path) -> dict[str, np.ndarray]:
     """The checkpoint's arrays by name: a ``.safetensors`` file or a PyTorch zip checkpoint
     (what ``torch.save`` writes), read with numpy; WeightsError when it cannot be read."""
@@ -32,10 +33,22 @@ def read_weights(path: Path) -> dict[str, np.ndarray]:
         state = _read_torch_zip(path) if head == b"PK\x03\x04" else _read_safetensors(path)
     except WeightsError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, EOFError, struct.error, zipfile.BadZipFile,
-            pickle.UnpicklingError, AttributeError, IndexError) as exc:
-        raise WeightsError(f"The CLIP weights file {path.name} is damaged or incomplete "
-                           f"({type(exc).__name__}); download it again or choose another file.") from None
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        EOFError,
+        struct.error,
+        zipfile.BadZipFile,
+        pickle.UnpicklingError,
+        AttributeError,
+        IndexError,
+    ) as exc:
+        raise WeightsError(
+            f"The CLIP weights file {path.name} is damaged or incomplete "
+            f"({type(exc).__name__}); download it again or choose another file."
+        ) from None
     if "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     arrays = {k.removeprefix("module."): v for k, v in state.items() if isinstance(v, np.ndarray)}
@@ -44,9 +57,18 @@ def read_weights(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-_SAFETENSORS_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "BF16": np.uint16,
-                       "I64": np.int64, "I32": np.int32, "I16": np.int16, "I8": np.int8, "U8": np.uint8,
-                       "BOOL": np.bool_}
+_SAFETENSORS_DTYPES = {
+    "F64": np.float64,
+    "F32": np.float32,
+    "F16": np.float16,
+    "BF16": np.uint16,
+    "I64": np.int64,
+    "I32": np.int32,
+    "I16": np.int16,
+    "I8": np.int8,
+    "U8": np.uint8,
+    "BOOL": np.bool_,
+}
 
 
 def _read_safetensors(path: Path) -> dict[str, np.ndarray]:
@@ -74,10 +96,18 @@ def _bf16(raw: np.ndarray) -> np.ndarray:
     return (raw.astype(np.uint32) << 16).view(np.float32)
 
 
-_STORAGE_DTYPES = {"FloatStorage": np.float32, "HalfStorage": np.float16, "DoubleStorage": np.float64,
-                   "BFloat16Storage": np.uint16, "LongStorage": np.int64, "IntStorage": np.int32,
-                   "ShortStorage": np.int16, "CharStorage": np.int8, "ByteStorage": np.uint8,
-                   "BoolStorage": np.bool_}
+_STORAGE_DTYPES = {
+    "FloatStorage": np.float32,
+    "HalfStorage": np.float16,
+    "DoubleStorage": np.float64,
+    "BFloat16Storage": np.uint16,
+    "LongStorage": np.int64,
+    "IntStorage": np.int32,
+    "ShortStorage": np.int16,
+    "CharStorage": np.int8,
+    "ByteStorage": np.uint8,
+    "BoolStorage": np.bool_,
+}
 
 
 class _Storage:
@@ -117,20 +147,23 @@ class _TorchUnpickler(pickle.Unpickler):
         if key not in self.storages:
             dtype = np.dtype(_STORAGE_DTYPES[storage_type.name])
             raw = _zip_entry(self.archive, f"{self.prefix}data/{key}", self.path).view(
-                dtype.newbyteorder(">") if self.big_endian else dtype)
+                dtype.newbyteorder(">") if self.big_endian else dtype
+            )
             self.storages[key] = _bf16(raw) if storage_type.name == "BFloat16Storage" else raw
         return self.storages[key]
 
 
-def _rebuild_tensor(storage: np.ndarray, offset: int, size: tuple[int, ...], stride: tuple[int, ...],
-                    *rest: Any) -> np.ndarray:
+def _rebuild_tensor(
+    storage: np.ndarray, offset: int, size: tuple[int, ...], stride: tuple[int, ...], *rest: Any
+) -> np.ndarray:
     if not size:
         return np.array(storage[offset], dtype=storage.dtype)
     if offset + sum((s - 1) * st for s, st in zip(size, stride)) >= len(storage):
         raise ValueError("a tensor reaches past its storage")
     item = storage.itemsize
-    return np.lib.stride_tricks.as_strided(storage[offset:], shape=tuple(size),
-                                           strides=tuple(st * item for st in stride), writeable=False)
+    return np.lib.stride_tricks.as_strided(
+        storage[offset:], shape=tuple(size), strides=tuple(st * item for st in stride), writeable=False
+    )
 
 
 def _zip_entry(archive: zipfile.ZipFile, name: str, path: Path) -> np.ndarray:

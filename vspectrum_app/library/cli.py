@@ -22,10 +22,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = cmds.add_parser("search", help="nearest screenshots to a keyword, or a value's keyword set")
     p.add_argument("query", nargs="?", help="keyword or phrase")
     p.add_argument("--value", help="search with this Schwartz value's keywords (k images per keyword)")
-    p.add_argument("--keyword-set", metavar="SET", help="keyword set name, hash or JSON file (default: the shipped set)")
+    p.add_argument(
+        "--keyword-set", metavar="SET", help="keyword set name, hash or JSON file (default: the shipped set)"
+    )
     p.add_argument("-k", type=int, default=5, help="images per query / per keyword (default 5, as in the paper)")
-    p.add_argument("--platform", action="append", metavar="NAME",
-                   help="only screenshots from this platform (repeat for several)")
+    p.add_argument(
+        "--platform", action="append", metavar="NAME", help="only screenshots from this platform (repeat for several)"
+    )
     p.add_argument("--json", action="store_true")
     add_clip_arguments(p)
     add_backend_argument(p)
@@ -55,11 +58,19 @@ def cmd_repair(args, ctx) -> int:
     root = Path(args.workspace) if args.workspace else default_workspace()
     report = repair_catalog(root, ctx.reporter)
     if ctx.json:
-        ctx.print_json({"recovered": report.recovered, "already": report.already, "moved_aside": report.moved_aside,
-                        "skipped": [{"path": p, "reason": r} for p, r in report.skipped]})
+        ctx.print_json(
+            {
+                "recovered": report.recovered,
+                "already": report.already,
+                "moved_aside": report.moved_aside,
+                "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
+            }
+        )
     else:
-        print(f"{report.recovered} images recovered into the catalog, {report.already} already there, "
-              f"{len(report.skipped)} unreadable; run `vspectrum library index` to recompute their embeddings")
+        print(
+            f"{report.recovered} images recovered into the catalog, {report.already} already there, "
+            f"{len(report.skipped)} unreadable; run `vspectrum library index` to recompute their embeddings"
+        )
     return 0
 
 
@@ -68,8 +79,7 @@ def cmd_import(args, ctx) -> int:
     if ctx.json:
         ctx.print_json(report.as_dict())
     else:
-        print(f"{len(report.added)} added, {report.duplicates} already in the library, "
-              f"{len(report.skipped)} skipped")
+        print(f"{len(report.added)} added, {report.duplicates} already in the library, {len(report.skipped)} skipped")
     return 0 if report.added or report.duplicates or not report.skipped else 1
 
 
@@ -89,13 +99,20 @@ def clip_spec_from_args(args):
 
 def cmd_index(args, ctx) -> int:
     report = ops.run(from_args(ops.Index, args), ctx.workspace(), ctx.reporter)
-    result = {"model_key": report.model_key, "embedded": report.embedded, "failed": len(report.failed),
-              "repaired": report.repaired, "seconds": round(report.seconds, 2)}
+    result = {
+        "model_key": report.model_key,
+        "embedded": report.embedded,
+        "failed": len(report.failed),
+        "repaired": report.repaired,
+        "seconds": round(report.seconds, 2),
+    }
     if ctx.json:
         ctx.print_json(result)
     else:
-        print(f"{report.embedded} images embedded ({report.model_key}), {len(report.failed)} failed"
-              + (f", {report.repaired} index entries repaired" if report.repaired else ""))
+        print(
+            f"{report.embedded} images embedded ({report.model_key}), {len(report.failed)} failed"
+            + (f", {report.repaired} index entries repaired" if report.repaired else "")
+        )
     return 0 if not report.failed else 1
 
 
@@ -121,8 +138,10 @@ def cmd_search(args, ctx) -> int:
     for row in rows:
         where = str(ws.image_path(row["sha256"], row["ext"]))
         prefix = f"{row['keyword']:<22} #{row['rank']} " if "keyword" in row else ""
-        print(f"{prefix}{row['similarity']:.3f}  {row.get('platform') or '-':<9} {row.get('post_date') or '-':<10} "
-              f"{row.get('video_url') or row.get('source_name') or ''}  {where}")
+        print(
+            f"{prefix}{row['similarity']:.3f}  {row.get('platform') or '-':<9} {row.get('post_date') or '-':<10} "
+            f"{row.get('video_url') or row.get('source_name') or ''}  {where}"
+        )
     if not rows:
         print("no results (is the library indexed?)")
     return 0
@@ -138,8 +157,11 @@ def cmd_stats(args, ctx) -> int:
     print("per month:    " + ", ".join(f"{k} {v}" for k, v in stats["per_month"].items()))
     if "coverage" in stats:
         c = stats["coverage"]
-        how = (f"within radius {args.radius}" if args.radius is not None
-               else f"at cosine >= {c['threshold']:.3f} (this model's top 1% of screenshot-keyword pairs)")
+        how = (
+            f"within radius {args.radius}"
+            if args.radius is not None
+            else f"at cosine >= {c['threshold']:.3f} (this model's top 1% of screenshot-keyword pairs)"
+        )
         print(f"coverage {how} ({c['keyword_set']}):")
         for value, c in stats["coverage"]["values"].items():
             print(f"  {value:<15} {c['images']:>7}  {100 * c['fraction']:5.1f}%")
@@ -151,8 +173,10 @@ def cmd_model(args, ctx) -> int:
     if ctx.json:
         ctx.print_json(info)
     else:
-        print(f"CLIP {info['model']} ready: {info['dim']}-dimensional embeddings (key {info['model_key']}), "
-              f"on {info['backend']}")
+        print(
+            f"CLIP {info['model']} ready: {info['dim']}-dimensional embeddings (key {info['model_key']}), "
+            f"on {info['backend']}"
+        )
     return 0
 
 

@@ -48,7 +48,7 @@ def _clean(text: str) -> str:
 
 class ClipTokenizer:
     def __init__(self, vocab_path: Path, context_length: int = 77):
-        merges = gzip.open(vocab_path).read().decode("utf-8").split("\n")[1:N_MERGES + 1]
+        merges = gzip.open(vocab_path).read().decode("utf-8").split("\n")[1 : N_MERGES + 1]
         pairs = [tuple(m.split()) for m in merges]
         byte_chars = list(_bytes_to_unicode().values())
         vocab = byte_chars + [c + "</w>" for c in byte_chars] + ["".join(p) for p in pairs] + list(SPECIAL)
@@ -57,8 +57,9 @@ class ClipTokenizer:
         self.sot, self.eot = self.encoder[SPECIAL[0]], self.encoder[SPECIAL[1]]
         self.context_length = context_length
         self._cache = {t: t for t in SPECIAL}
-        self._pattern = regex.compile("|".join(SPECIAL) + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""",
-                                      regex.IGNORECASE)
+        self._pattern = regex.compile(
+            "|".join(SPECIAL) + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""", regex.IGNORECASE
+        )
 
     def _bpe(self, token: str) -> str:
         if token in self._cache:
@@ -99,7 +100,7 @@ class ClipTokenizer:
         for row, text in enumerate(texts):
             ids = [self.sot, *self.encode(text), self.eot]
             if len(ids) > self.context_length:
-                ids = ids[:self.context_length]
+                ids = ids[: self.context_length]
                 ids[-1] = self.eot
-            out[row, :len(ids)] = ids
+            out[row, : len(ids)] = ids
         return out

@@ -60,8 +60,9 @@ def uses_fp16(device: str) -> bool:
     return device == "cuda"
 
 
-def batch_for_free_memory(free_bytes: int, params: int = REFERENCE_PARAMS, fp16: bool = True,
-                          lo: int = 8, hi: int = 512) -> int:
+def batch_for_free_memory(
+    free_bytes: int, params: int = REFERENCE_PARAMS, fp16: bool = True, lo: int = 8, hi: int = 512
+) -> int:
     """The largest power of two of images whose activations fit in half the free memory."""
     per_image = BYTES_PER_IMAGE_FP16 * max(params, 1) / REFERENCE_PARAMS * (1 if fp16 else 2)
     fit = int(free_bytes * 0.5 / per_image)

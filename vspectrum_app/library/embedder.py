@@ -36,14 +36,17 @@ class ClipModelUnavailable(Exception):
 class ClipSpec:
     model: str = "ViT-B-32"
     pretrained: str | None = "laion2b_s34b_b79k"
-    config: str | None = None       # open_clip model config JSON (the model name is its file stem)
-    checkpoint: str | None = None   # a state_dict file; overrides ``pretrained``
+    config: str | None = None  # open_clip model config JSON (the model name is its file stem)
+    checkpoint: str | None = None  # a state_dict file; overrides ``pretrained``
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ClipSpec":
-        return cls(model=settings.get("clip_model") or "ViT-B-32",
-                   pretrained=settings.get("clip_pretrained"),
-                   config=settings.get("clip_config"), checkpoint=settings.get("clip_checkpoint"))
+        return cls(
+            model=settings.get("clip_model") or "ViT-B-32",
+            pretrained=settings.get("clip_pretrained"),
+            config=settings.get("clip_config"),
+            checkpoint=settings.get("clip_checkpoint"),
+        )
 
     @property
     def model_name(self) -> str:
@@ -117,8 +120,15 @@ class Embedder:
     backend = "torch"
 
     # model, preprocess and tokenizer are open_clip's (a package without type information)
-    def __init__(self, spec: ClipSpec, model: Any, preprocess: Callable[[Image.Image], Any],
-                 tokenizer: Any, dim: int, device: str = "cpu"):
+    def __init__(
+        self,
+        spec: ClipSpec,
+        model: Any,
+        preprocess: Callable[[Image.Image], Any],
+        tokenizer: Any,
+        dim: int,
+        device: str = "cpu",
+    ):
         from vspectrum_app.library.device import uses_fp16
 
         self.spec, self.model, self.preprocess, self.tokenizer, self.dim = spec, model, preprocess, tokenizer, dim
@@ -200,7 +210,8 @@ def _load(spec: ClipSpec, reporter: Reporter, device: str = "cpu") -> Embedder:
         open_clip.add_model_config(path)
     if spec.model_name not in open_clip.list_models():
         raise ClipModelUnavailable(
-            f"Unknown CLIP model {spec.model_name!r}: give an open_clip model name or a model config file.")
+            f"Unknown CLIP model {spec.model_name!r}: give an open_clip model name or a model config file."
+        )
     pretrained = spec.checkpoint or spec.pretrained
     if spec.checkpoint and not Path(spec.checkpoint).is_file():
         raise ClipModelUnavailable(f"CLIP checkpoint {spec.checkpoint} does not exist.")
@@ -210,14 +221,22 @@ def _load(spec: ClipSpec, reporter: Reporter, device: str = "cpu") -> Embedder:
     reporter.log(f"loading CLIP {spec.describe()}")
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(
-            spec.model_name, pretrained=str(local) if local else pretrained or None, cache_dir=str(models_dir()),
-            **(weights.open_clip_args(spec.model_name, spec.pretrained) if local else {}))
+            spec.model_name,
+            pretrained=str(local) if local else pretrained or None,
+            cache_dir=str(models_dir()),
+            **(weights.open_clip_args(spec.model_name, spec.pretrained) if local else {}),
+        )
     except RuntimeError as exc:  # a checkpoint that does not fit the config
-        raise ClipModelUnavailable(f"The checkpoint does not match CLIP model {spec.model_name} ({str(exc)[:200]}).") from None
+        raise ClipModelUnavailable(
+            f"The checkpoint does not match CLIP model {spec.model_name} ({str(exc)[:200]})."
+        ) from None
     model.eval()
     tokenizer = open_clip.get_tokenizer(spec.model_name)
-    dim = int(model.text_projection.shape[1]) if getattr(model, "text_projection", None) is not None else \
-        int(model.encode_text(tokenizer(["x"])).shape[1])
+    dim = (
+        int(model.text_projection.shape[1])
+        if getattr(model, "text_projection", None) is not None
+        else int(model.encode_text(tokenizer(["x"])).shape[1])
+    )
     if device != "cpu":
         model = model.to(device)
         if device == "cuda":
@@ -241,7 +260,8 @@ def _download(spec: ClipSpec, reporter: Reporter) -> None:
             f"Could not download the CLIP weights {spec.model_name}/{spec.pretrained} (model hub unreachable: "
             f"{type(exc).__name__}); "
             f"download an open_clip checkpoint elsewhere and select it with --clip-checkpoint FILE "
-            f"(and --clip-config FILE for a custom model) or in Settings > CLIP model.") from None
+            f"(and --clip-config FILE for a custom model) or in Settings > CLIP model."
+        ) from None
 
 
 def _prepare_torchvision() -> None:

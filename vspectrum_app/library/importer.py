@@ -28,16 +28,38 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
 # Metadata column aliases (lower-cased, spaces/dashes as underscores) -> catalog column.
 _ALIASES = {
-    "video_url": "video_url", "video_link": "video_url", "link": "video_url", "url": "video_url",
-    "video": "video_url", "platform": "platform", "post_date": "post_date", "date": "post_date",
-    "posted": "post_date", "posted_at": "post_date", "upload_date": "post_date", "author": "author",
-    "creator": "author", "caption": "caption", "description": "caption",
-    "capture_time": "capture_time", "feed_position": "feed_position", "crawl_session": "crawl_session",
-    "phash": "phash", "flags": "flags",
+    "video_url": "video_url",
+    "video_link": "video_url",
+    "link": "video_url",
+    "url": "video_url",
+    "video": "video_url",
+    "platform": "platform",
+    "post_date": "post_date",
+    "date": "post_date",
+    "posted": "post_date",
+    "posted_at": "post_date",
+    "upload_date": "post_date",
+    "author": "author",
+    "creator": "author",
+    "caption": "caption",
+    "description": "caption",
+    "capture_time": "capture_time",
+    "feed_position": "feed_position",
+    "crawl_session": "crawl_session",
+    "phash": "phash",
+    "flags": "flags",
 }
 _FILE_COLUMNS = ("file", "filename", "file_name", "image", "image_name", "path", "screenshot")
-_PLATFORMS = {"tiktok": "tiktok", "youtube": "youtube", "youtube_shorts": "youtube", "shorts": "youtube",
-              "instagram": "instagram", "ins": "instagram", "reels": "instagram", "sim": "sim"}
+_PLATFORMS = {
+    "tiktok": "tiktok",
+    "youtube": "youtube",
+    "youtube_shorts": "youtube",
+    "shorts": "youtube",
+    "instagram": "instagram",
+    "ins": "instagram",
+    "reels": "instagram",
+    "sim": "sim",
+}
 _IMAGE_NAME = re.compile(r"([^\\/]+?\.(?:jpe?g|png|webp))", re.IGNORECASE)
 
 
@@ -53,19 +75,25 @@ class ImportReport:
     metadata_rows_skipped: list[str] = field(default_factory=list)  # one sentence per bad metadata row
 
     def as_dict(self) -> dict[str, Any]:
-        return {"added": len(self.added), "duplicates": self.duplicates,
-                "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
-                "metadata_rows_skipped": self.metadata_rows_skipped}
+        return {
+            "added": len(self.added),
+            "duplicates": self.duplicates,
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "metadata_rows_skipped": self.metadata_rows_skipped,
+        }
 
 
-def import_paths(ws: Workspace, paths: Iterable[Path], metadata_csv: Path | None = None,
-                 reporter: Reporter | None = None) -> ImportReport:
+def import_paths(
+    ws: Workspace, paths: Iterable[Path], metadata_csv: Path | None = None, reporter: Reporter | None = None
+) -> ImportReport:
     reporter = reporter or NullReporter()
     report = ImportReport()
     metadata = read_metadata_csv(metadata_csv, report.metadata_rows_skipped) if metadata_csv else {}
     if report.metadata_rows_skipped:
-        reporter.log(f"{len(report.metadata_rows_skipped)} metadata rows skipped (the first: "
-                     f"{report.metadata_rows_skipped[0]})", "warning")
+        reporter.log(
+            f"{len(report.metadata_rows_skipped)} metadata rows skipped (the first: {report.metadata_rows_skipped[0]})",
+            "warning",
+        )
     files = list(iter_image_files(paths, reporter))
     # originals plus thumbnails and catalog rows: refuse up front rather than half-way
     diskspace.require_free(ws.root, int(sum(_size(f) for f in files) * 1.2) + (1 << 20))
@@ -102,6 +130,8 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
 def platform_from_path(path: Path) -> str | None:
     """The platform a file's folder names (its two closest folders, e.g. ``gpt4o-tiktok`` or
     ``Ins``), so a library imported without a metadata CSV can still be filtered by platform.
@@ -125,8 +155,9 @@ def iter_image_files(paths: Iterable[Path], reporter: Reporter | None = None) ->
             reporter.log(f"skipped {p}: no such file or folder", "warning")
 
 
-def add_image(ws: Workspace, data: bytes, *, source_name: str | None = None,
-              meta: Mapping[str, Any] | None = None) -> tuple[int, bool]:
+def add_image(
+    ws: Workspace, data: bytes, *, source_name: str | None = None, meta: Mapping[str, Any] | None = None
+) -> tuple[int, bool]:
     """Store one image; returns (image id, whether it was new). Raises ``images.BadImage``."""
     info = images.inspect(data)
     existing = ws.db.execute("SELECT id FROM images WHERE sha256 = ?", (info.sha256,)).fetchone()
@@ -141,10 +172,17 @@ def add_image(ws: Workspace, data: bytes, *, source_name: str | None = None,
     if not thumb.exists():
         atomic_write_bytes(thumb, images.make_thumbnail(data))
     known, extra = normalize_metadata(meta or {})
-    columns = {"sha256": info.sha256, "ext": info.ext, "width": info.width, "height": info.height,
-               "bytes": info.bytes, "source_name": source_name, **known,
-               "extra_json": json.dumps(extra, ensure_ascii=False, sort_keys=True),
-               "imported_at": clock.now()}
+    columns = {
+        "sha256": info.sha256,
+        "ext": info.ext,
+        "width": info.width,
+        "height": info.height,
+        "bytes": info.bytes,
+        "source_name": source_name,
+        **known,
+        "extra_json": json.dumps(extra, ensure_ascii=False, sort_keys=True),
+        "imported_at": clock.now(),
+    }
     names = ", ".join(columns)
     marks = ", ".join("?" for _ in columns)
     with ws.transaction() as conn:
@@ -169,8 +207,7 @@ def read_metadata_csv(path: Path, skipped: list[str] | None = None) -> dict[str,
             fields = reader.fieldnames or []
             file_col = next((c for c in fields if _key(c) in _FILE_COLUMNS), None)
             if file_col is None:
-                raise MetadataError(
-                    f"{path}: no column naming the image file (one of: {', '.join(_FILE_COLUMNS)})")
+                raise MetadataError(f"{path}: no column naming the image file (one of: {', '.join(_FILE_COLUMNS)})")
             rows: dict[str, dict[str, str]] = {}
             for row in reader:
                 match = _IMAGE_NAME.search(row.get(file_col) or "")
@@ -236,8 +273,17 @@ def parse_date(text: str) -> str | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).date().isoformat()
     except ValueError:
         pass
-    for fmt in ("%Y/%m/%d", "%Y.%m.%d", "%d.%m.%Y", "%b %d, %Y", "%B %d, %Y", "%d %b %Y", "%d %B %Y",
-                "%m/%d/%Y", "%Y%m%d"):
+    for fmt in (
+        "%Y/%m/%d",
+        "%Y.%m.%d",
+        "%d.%m.%Y",
+        "%b %d, %Y",
+        "%B %d, %Y",
+        "%d %b %Y",
+        "%d %B %Y",
+        "%m/%d/%Y",
+        "%Y%m%d",
+    ):
         try:
             return datetime.strptime(text, fmt).date().isoformat()
         except ValueError:
@@ -247,7 +293,3 @@ def parse_date(text: str) -> str | None:
 
 def _key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
-
-
-
-

@@ -72,9 +72,19 @@ class VectorIndex:
 
     def save(self) -> None:
         atomic_replace_from(self.path, lambda tmp: self._hnsw.save_index(tmp))
-        atomic_write_text(_meta_path(self.path), json.dumps(
-            {"dim": self.dim, "count": len(self), "capacity": self._hnsw.get_max_elements(), "space": "cosine",
-             "M": self._hnsw.M, "ef_construction": self._hnsw.ef_construction}))
+        atomic_write_text(
+            _meta_path(self.path),
+            json.dumps(
+                {
+                    "dim": self.dim,
+                    "count": len(self),
+                    "capacity": self._hnsw.get_max_elements(),
+                    "space": "cosine",
+                    "M": self._hnsw.M,
+                    "ef_construction": self._hnsw.ef_construction,
+                }
+            ),
+        )
         self._dirty = False
 
     # -- contents -----------------------------------------------------------------------
@@ -97,8 +107,9 @@ class VectorIndex:
     def dirty(self) -> bool:
         return self._dirty
 
-    def query(self, vectors: np.ndarray, k: int, allowed: Callable[[int], bool] | None = None
-              ) -> tuple[np.ndarray, np.ndarray]:
+    def query(
+        self, vectors: np.ndarray, k: int, allowed: Callable[[int], bool] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(ids, cosine similarities), each of shape (n_queries, k'), k' = min(k, size).
 
         ``allowed(label)``: only labels it accepts are returned; hnswlib applies it during the
@@ -111,8 +122,9 @@ class VectorIndex:
             return empty.astype(np.int64), empty.astype(np.float32)
         self._hnsw.set_ef(max(ef_for(len(self)), k))
         try:  # one thread: single queries gain nothing from more, and the filter is Python code
-            ids, distances = self._hnsw.knn_query(np.asarray(vectors, dtype=np.float32), k=k, num_threads=1,
-                                                  filter=allowed)
+            ids, distances = self._hnsw.knn_query(
+                np.asarray(vectors, dtype=np.float32), k=k, num_threads=1, filter=allowed
+            )
         except RuntimeError as exc:  # hnswlib: "Cannot return the results in a contiguous 2D array..."
             if allowed is None:
                 raise

@@ -43,8 +43,8 @@ def record(ws: Workspace, model_key: str, path: Path, count: int, dim: int) -> N
     with ws.transaction() as conn:
         conn.execute(
             "INSERT OR REPLACE INTO index_files(model_key, sha256, size, count, dim, saved_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (model_key, file_sha256(path), path.stat().st_size, count, dim,
-             clock.now()))
+            (model_key, file_sha256(path), path.stat().st_size, count, dim, clock.now()),
+        )
 
 
 def problem(ws: Workspace, model_key: str, path: Path, dim: int) -> str | None:
@@ -77,4 +77,7 @@ def recorded_count(ws: Workspace, model_key: str) -> int | None:
 
 
 def _has_table(ws: Workspace) -> bool:
-    return ws.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'index_files'").fetchone() is not None
+    return (
+        ws.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'index_files'").fetchone()
+        is not None
+    )

@@ -45,8 +45,10 @@ class IndexReport:
 def register_model(ws: Workspace, spec: ClipSpec, dim: int) -> str:
     key = spec.model_key
     with ws.transaction() as conn:
-        conn.execute("INSERT OR IGNORE INTO clip_models(model_key, spec_json, dim, created_at) VALUES (?, ?, ?, ?)",
-                     (key, json.dumps(spec.to_json()), dim, clock.now()))
+        conn.execute(
+            "INSERT OR IGNORE INTO clip_models(model_key, spec_json, dim, created_at) VALUES (?, ?, ?, ?)",
+            (key, json.dumps(spec.to_json()), dim, clock.now()),
+        )
     return key
 
 
@@ -57,20 +59,25 @@ def index_path(ws: Workspace, model_key: str) -> Path:
 def load_vectors(ws: Workspace, model_key: str, ids: Iterable[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(ids, vectors) stored in the catalog for one model (all, or the given ids)."""
     if ids is None:
-        rows = ws.db.execute("SELECT image_id, vector FROM embeddings WHERE model_key = ? ORDER BY image_id",
-                             (model_key,)).fetchall()
+        rows = ws.db.execute(
+            "SELECT image_id, vector FROM embeddings WHERE model_key = ? ORDER BY image_id", (model_key,)
+        ).fetchall()
     else:
         wanted = list(ids)
         rows = []
         for start in range(0, len(wanted), 900):  # SQLite's parameter limit
-            chunk = wanted[start:start + 900]
+            chunk = wanted[start : start + 900]
             rows += ws.db.execute(
                 f"SELECT image_id, vector FROM embeddings WHERE model_key = ? AND image_id IN "
-                f"({','.join('?' * len(chunk))})", (model_key, *chunk)).fetchall()
+                f"({','.join('?' * len(chunk))})",
+                (model_key, *chunk),
+            ).fetchall()
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-    return (np.array([r[0] for r in rows], dtype=np.int64),
-            np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]))
+    return (
+        np.array([r[0] for r in rows], dtype=np.int64),
+        np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]),
+    )
 
 
 def open_index(ws: Workspace, model_key: str, dim: int, reporter: Reporter | None = None) -> tuple[VectorIndex, int]:
@@ -83,8 +90,10 @@ def open_index(ws: Workspace, model_key: str, dim: int, reporter: Reporter | Non
     if flaw is None:
         index = VectorIndex.load(path, dim, capacity=len(stored) + 1024)
     elif path.exists():  # the one line; a caller without a reporter (search) gets it on stderr
-        (reporter.log if not isinstance(reporter, NullReporter) else _stderr_log)(f"index file {path.name} failed its integrity check ({flaw}); rebuilding it from the "
-                     "stored embeddings", "warning")
+        (reporter.log if not isinstance(reporter, NullReporter) else _stderr_log)(
+            f"index file {path.name} failed its integrity check ({flaw}); rebuilding it from the stored embeddings",
+            "warning",
+        )
     if index is not None and index.labels() - stored:
         reporter.log("the index holds vectors the catalog does not; rebuilding it from the catalog")
         index = None
@@ -116,8 +125,10 @@ def save_index(ws: Workspace, model_key: str, index: VectorIndex) -> None:
 
 
 def missing_images(ws: Workspace, model_key: str, ids: Sequence[int] | None = None) -> list[tuple[int, str, str]]:
-    sql = ("SELECT id, sha256, ext FROM images WHERE NOT EXISTS "
-           "(SELECT 1 FROM embeddings e WHERE e.image_id = images.id AND e.model_key = ?)")
+    sql = (
+        "SELECT id, sha256, ext FROM images WHERE NOT EXISTS "
+        "(SELECT 1 FROM embeddings e WHERE e.image_id = images.id AND e.model_key = ?)"
+    )
     rows = ws.db.execute(sql + " ORDER BY id", (model_key,)).fetchall()
     if ids is not None:
         wanted = set(ids)
@@ -125,9 +136,16 @@ def missing_images(ws: Workspace, model_key: str, ids: Sequence[int] | None = No
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def build_index(ws: Workspace, spec: ClipSpec, reporter: Reporter | None = None, batch_size: int | None = None,
-                only_ids: Sequence[int] | None = None, embedder: ClipEncoder | None = None,
-                backend: str | None = None, device: str | None = None) -> IndexReport:
+def build_index(
+    ws: Workspace,
+    spec: ClipSpec,
+    reporter: Reporter | None = None,
+    batch_size: int | None = None,
+    only_ids: Sequence[int] | None = None,
+    embedder: ClipEncoder | None = None,
+    backend: str | None = None,
+    device: str | None = None,
+) -> IndexReport:
     """Embed every image (or ``only_ids``) that has no vector for ``spec`` yet; update the index.
     ``backend``/``device``: see ``load_embedder`` (None: the configured ones); ``batch_size``
     None: the embedder's own (on CUDA, from free memory)."""
@@ -157,9 +175,14 @@ def build_index(ws: Workspace, spec: ClipSpec, reporter: Reporter | None = None,
 EmbeddedBatch = tuple["Sequence[int] | np.ndarray", "np.ndarray | None", list[tuple[int, str]]]
 
 
-def store_batches(ws: Workspace, key: str, index: VectorIndex,
-                  batches: Iterable[EmbeddedBatch],
-                  report: IndexReport, reporter: Reporter) -> None:
+def store_batches(
+    ws: Workspace,
+    key: str,
+    index: VectorIndex,
+    batches: Iterable[EmbeddedBatch],
+    report: IndexReport,
+    reporter: Reporter,
+) -> None:
     """Store each (ids, vectors, failures) batch: the vectors are committed to the catalog in
     one transaction, then added to the index, which is saved every ``SAVE_EVERY_S`` and at
     the end (also on an exception). The local pipeline and the Ray one both store through here."""
@@ -173,7 +196,8 @@ def store_batches(ws: Workspace, key: str, index: VectorIndex,
                 with ws.transaction() as conn:
                     conn.executemany(
                         "INSERT OR REPLACE INTO embeddings(image_id, model_key, vector) VALUES (?, ?, ?)",
-                        [(int(i), key, np.asarray(v, dtype=np.float32).tobytes()) for i, v in zip(batch_ids, vectors)])
+                        [(int(i), key, np.asarray(v, dtype=np.float32).tobytes()) for i, v in zip(batch_ids, vectors)],
+                    )
                 index.add(batch_ids, vectors)
                 report.embedded += len(batch_ids)
             done = report.embedded + len(report.failed)
@@ -186,8 +210,9 @@ def store_batches(ws: Workspace, key: str, index: VectorIndex,
             save_index(ws, key, index)
 
 
-def ensure_embedded(ws: Workspace, image_ids: Sequence[int], spec: ClipSpec | None = None,
-                    reporter: Reporter | None = None) -> IndexReport:
+def ensure_embedded(
+    ws: Workspace, image_ids: Sequence[int], spec: ClipSpec | None = None, reporter: Reporter | None = None
+) -> IndexReport:
     """Embed fresh captures (the crawler's call); ``spec`` None means the configured model."""
     if spec is None:
         from vspectrum_app.core.settings import Settings
@@ -196,10 +221,11 @@ def ensure_embedded(ws: Workspace, image_ids: Sequence[int], spec: ClipSpec | No
     return build_index(ws, spec, reporter, only_ids=image_ids)
 
 
-def _prefetched_batches(ws: Workspace, embedder: ClipEncoder, todo: list[tuple[int, str, str]],
-                        batch_size: int, depth: int = 2) -> Iterator[tuple[list[int], object, list[tuple[int, str]]]]:
+def _prefetched_batches(
+    ws: Workspace, embedder: ClipEncoder, todo: list[tuple[int, str, str]], batch_size: int, depth: int = 2
+) -> Iterator[tuple[list[int], object, list[tuple[int, str]]]]:
     """Yield (ids, pixel tensor, failures) per batch, preparing ``depth`` batches ahead."""
-    batches = [todo[i:i + batch_size] for i in range(0, len(todo), batch_size)]
+    batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
 
     def prepare(batch: list[tuple[int, str, str]]) -> tuple[list[int], object, list[tuple[int, str]]]:
         ids: list[int] = []

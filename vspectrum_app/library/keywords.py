@@ -50,8 +50,12 @@ class KeywordSet:
         return self.values[canonical_value(value)]
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version, "description": self.description,
-                "values": {v: list(k) for v, k in self.values.items()}}
+        return {
+            "name": self.name,
+            "version": self.version,
+            "description": self.description,
+            "values": {v: list(k) for v, k in self.values.items()},
+        }
 
     @classmethod
     def from_json(cls, doc: dict[str, Any], *, source: str = "keyword set") -> "KeywordSet":
@@ -63,16 +67,22 @@ class KeywordSet:
                 value = canonical_value(raw_value)
             except ValueError as exc:
                 raise KeywordSetError(f"{source}: {exc}") from None
-            if not isinstance(keywords, list) or not keywords or not all(
-                isinstance(k, str) and k.strip() for k in keywords
+            if (
+                not isinstance(keywords, list)
+                or not keywords
+                or not all(isinstance(k, str) and k.strip() for k in keywords)
             ):
                 raise KeywordSetError(f"{source}: '{raw_value}' needs a non-empty list of keyword strings")
             values[value] = tuple(k.strip() for k in keywords)
         if not values:
             raise KeywordSetError(f"{source}: no values")
         ordered = {v: values[v] for v in SCHWARTZ_VALUES if v in values}
-        return cls(name=str(doc.get("name") or "unnamed"), values=ordered,
-                   version=int(doc.get("version") or 1), description=str(doc.get("description") or ""))
+        return cls(
+            name=str(doc.get("name") or "unnamed"),
+            values=ordered,
+            version=int(doc.get("version") or 1),
+            description=str(doc.get("description") or ""),
+        )
 
     @classmethod
     def from_file(cls, path: Path) -> "KeywordSet":
@@ -93,8 +103,7 @@ def add_set(ws: Workspace, keyword_set: KeywordSet) -> KeywordSet:
     with ws.transaction() as conn:
         conn.execute(
             "INSERT OR IGNORE INTO keyword_sets(hash, name, json, created_at) VALUES (?, ?, ?, ?)",
-            (keyword_set.hash, keyword_set.name, json.dumps(keyword_set.to_json()),
-             clock.now()),
+            (keyword_set.hash, keyword_set.name, json.dumps(keyword_set.to_json()), clock.now()),
         )
     return keyword_set
 

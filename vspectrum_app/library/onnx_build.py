@@ -44,16 +44,35 @@ OPSET = 17
 LN_EPS = 1e-5
 VOCAB = "bpe_simple_vocab_16e6.txt.gz"
 # open_clip's defaults for a tag that states no preprocessing (OpenAI's dataset mean/std)
-DEFAULT_PREPROCESS = {"mean": [0.48145466, 0.4578275, 0.40821073], "std": [0.26862954, 0.26130258, 0.27577711],
-                      "interpolation": "bicubic", "resize_mode": "shortest"}
+DEFAULT_PREPROCESS = {
+    "mean": [0.48145466, 0.4578275, 0.40821073],
+    "std": [0.26862954, 0.26130258, 0.27577711],
+    "interpolation": "bicubic",
+    "resize_mode": "shortest",
+}
 # vision/text config keys whose non-default values these graphs do not implement
-_UNSUPPORTED = {"timm_model_name": None, "hf_model_name": None, "attentional_pool": False, "block_type": None,
-                "qk_norm": False, "scaled_cosine_attn": False, "scale_heads": False, "scale_attn_inner": False,
-                "scale_attn": False, "scale_fc": False, "embed_cls": False, "no_causal_mask": False,
-                "proj_bias": False, "pos_embed_type": "learnable", "act_kwargs": None, "norm_kwargs": None}
+_UNSUPPORTED = {
+    "timm_model_name": None,
+    "hf_model_name": None,
+    "attentional_pool": False,
+    "block_type": None,
+    "qk_norm": False,
+    "scaled_cosine_attn": False,
+    "scale_heads": False,
+    "scale_attn_inner": False,
+    "scale_attn": False,
+    "scale_fc": False,
+    "embed_cls": False,
+    "no_causal_mask": False,
+    "proj_bias": False,
+    "pos_embed_type": "learnable",
+    "act_kwargs": None,
+    "norm_kwargs": None,
+}
 
 
 # -- the model's configuration ----------------------------------------------------------------
+
 
 def model_config(spec: ClipSpec) -> dict[str, Any]:
     """open_clip's model config: the spec's JSON file, open_clip's own (read from its package
@@ -67,12 +86,17 @@ def model_config(spec: ClipSpec) -> dict[str, Any]:
     try:
         config = json.loads(path.read_text())
     except FileNotFoundError:
-        raise ExportError(f"no model config for {spec.model_name} (open_clip is not installed and the app "
-                          f"ships only the default model's)") from None
+        raise ExportError(
+            f"no model config for {spec.model_name} (open_clip is not installed and the app "
+            f"ships only the default model's)"
+        ) from None
     except (OSError, ValueError) as exc:
         raise ExportError(f"the model config {path.name} cannot be read ({exc})") from None
-    if not isinstance(config, dict) or not all(isinstance(config.get(k), dict) for k in ("vision_cfg", "text_cfg")) \
-            or not isinstance(config.get("embed_dim"), int):
+    if (
+        not isinstance(config, dict)
+        or not all(isinstance(config.get(k), dict) for k in ("vision_cfg", "text_cfg"))
+        or not isinstance(config.get("embed_dim"), int)
+    ):
         raise ExportError(f"{path.name} is not an open_clip model config (embed_dim, vision_cfg, text_cfg)")
     return config
 
@@ -83,11 +107,18 @@ def preprocess_settings(spec: ClipSpec, config: dict[str, Any]) -> dict[str, Any
     settings = {**DEFAULT_PREPROCESS, **config.get("preprocess_cfg", {})}
     size = settings.get("size", config["vision_cfg"].get("image_size", 224))
     size = size if isinstance(size, (list, tuple)) else (size, size)
-    if settings["resize_mode"] != "shortest" or size[0] != size[1] or settings["interpolation"] not in (
-            "bicubic", "bilinear"):
+    if (
+        settings["resize_mode"] != "shortest"
+        or size[0] != size[1]
+        or settings["interpolation"] not in ("bicubic", "bilinear")
+    ):
         raise ExportError(f"preprocessing {settings} is not supported without torch (square 'shortest' resize only)")
-    return {"size": int(size[0]), "mean": [float(v) for v in settings["mean"]],
-            "std": [float(v) for v in settings["std"]], "interpolation": settings["interpolation"]}
+    return {
+        "size": int(size[0]),
+        "mean": [float(v) for v in settings["mean"]],
+        "std": [float(v) for v in settings["std"]],
+        "interpolation": settings["interpolation"],
+    }
 
 
 def _check_supported(config: dict[str, Any]) -> None:
@@ -107,6 +138,7 @@ def _check_supported(config: dict[str, Any]) -> None:
 
 # -- graph construction ---------------------------------------------------------------------------
 
+
 class _Graph:
     """Nodes and initialisers of one tower; ``op`` returns its output's name."""
 
@@ -116,16 +148,23 @@ class _Graph:
         self.inits: list[Any] = []
         self._n = 0
 
-    def weight(self, key: str, transform: Callable[[np.ndarray], np.ndarray] | None = None,
-               shape: Sequence[int] | None = None, name: str | None = None) -> str:
+    def weight(
+        self,
+        key: str,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+        shape: Sequence[int] | None = None,
+        name: str | None = None,
+    ) -> str:
         """A checkpoint array (checked against the shape the config implies) as a float32
         initialiser, optionally transformed first (transposed, sliced, scaled)."""
         if key not in self.state:
             raise WeightsError(f"The checkpoint has no {key}: it does not belong to this model config.")
         array = np.asarray(self.state[key], dtype=np.float32)
         if shape is not None and array.shape != tuple(shape):
-            raise WeightsError(f"The checkpoint's {key} has shape {array.shape}, the model config needs "
-                               f"{tuple(shape)}: it does not belong to this model config.")
+            raise WeightsError(
+                f"The checkpoint's {key} has shape {array.shape}, the model config needs "
+                f"{tuple(shape)}: it does not belong to this model config."
+            )
         return self.const(name or key, array if transform is None else transform(array))
 
     def has(self, key: str) -> bool:
@@ -154,31 +193,45 @@ class _Graph:
         self.nodes.append(helper.make_node(op_type, list(inputs), [out], **attrs))
         return out
 
-    def save(self, input_name: str, input_type: int, input_shape: list[int | str], output: str, dim: int,
-             path: Path) -> None:
+    def save(
+        self, input_name: str, input_type: int, input_shape: list[int | str], output: str, dim: int, path: Path
+    ) -> None:
         import onnx
         from onnx import helper
 
         self.nodes.append(helper.make_node("Identity", [output], ["embedding"]))
         graph = helper.make_graph(
-            self.nodes, self.file_name, [helper.make_tensor_value_info(input_name, input_type, input_shape)],
-            [helper.make_tensor_value_info("embedding", onnx.TensorProto.FLOAT, ["batch", dim])], self.inits)
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                                  producer_name="vspectrum onnx_build")
+            self.nodes,
+            self.file_name,
+            [helper.make_tensor_value_info(input_name, input_type, input_shape)],
+            [helper.make_tensor_value_info("embedding", onnx.TensorProto.FLOAT, ["batch", dim])],
+            self.inits,
+        )
+        model = helper.make_model(
+            graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="vspectrum onnx_build"
+        )
         model.ir_version = 8  # what opset 17 needs; keeps older runtimes able to load it
         onnx.checker.check_model(model)
         onnx.save(model, str(path))
 
 
 def _layer_norm(g: _Graph, x: str, prefix: str, width: int) -> str:
-    return g.op("LayerNormalization", x, g.weight(f"{prefix}.weight", shape=[width]),
-                g.weight(f"{prefix}.bias", shape=[width]), axis=-1, epsilon=LN_EPS)
+    return g.op(
+        "LayerNormalization",
+        x,
+        g.weight(f"{prefix}.weight", shape=[width]),
+        g.weight(f"{prefix}.bias", shape=[width]),
+        axis=-1,
+        epsilon=LN_EPS,
+    )
 
 
-def _linear(g: _Graph, x: str, key: str, shape: list[int], rows: slice | None = None, scale: float = 1.0,
-            part: str = "") -> str:
+def _linear(
+    g: _Graph, x: str, key: str, shape: list[int], rows: slice | None = None, scale: float = 1.0, part: str = ""
+) -> str:
     """x @ W.T * scale + b * scale, W stored as torch's Linear does (out x in); ``rows``
     takes a slice of the outputs (q, k or v of the packed attention projection)."""
+
     def pick(a: np.ndarray) -> np.ndarray:
         return (a if rows is None else a[rows]) * np.float32(scale)
 
@@ -199,13 +252,13 @@ def _block(g: _Graph, x: str, p: str, width: int, heads: int, mlp: int, quick_ge
     head = width // heads
     h = _layer_norm(g, x, f"{p}.ln_1", width)
     packed = f"{p}.attn.in_proj_"  # q, k, v stacked; the 1/sqrt(head) scaling of q folded into its weights
-    q = _linear(g, h, packed, [3 * width, width], slice(0, width), head ** -0.5, ".q")
+    q = _linear(g, h, packed, [3 * width, width], slice(0, width), head**-0.5, ".q")
     k = _linear(g, h, packed, [3 * width, width], slice(width, 2 * width), part=".k")
     v = _linear(g, h, packed, [3 * width, width], slice(2 * width, 3 * width), part=".v")
     split = g.ints(0, 0, heads, head)
-    q = g.op("Transpose", g.op("Reshape", q, split), perm=[0, 2, 1, 3])      # B H T D
-    k = g.op("Transpose", g.op("Reshape", k, split), perm=[0, 2, 3, 1])      # B H D T
-    v = g.op("Transpose", g.op("Reshape", v, split), perm=[0, 2, 1, 3])      # B H T D
+    q = g.op("Transpose", g.op("Reshape", q, split), perm=[0, 2, 1, 3])  # B H T D
+    k = g.op("Transpose", g.op("Reshape", k, split), perm=[0, 2, 3, 1])  # B H D T
+    v = g.op("Transpose", g.op("Reshape", v, split), perm=[0, 2, 1, 3])  # B H T D
     scores = g.op("MatMul", q, k)
     if mask is not None:
         scores = g.op("Add", scores, mask)
@@ -232,12 +285,20 @@ def _image_tower(state: dict[str, np.ndarray], config: dict[str, Any], path: Pat
     mlp = int(width * float(cfg.get("mlp_ratio", 4.0)))
     tokens = (size // patch) ** 2 + 1
     g = _Graph(state, "image")
-    x = g.op("Conv", "pixels", g.weight("visual.conv1.weight", shape=[width, 3, patch, patch]),
-             kernel_shape=[patch, patch], strides=[patch, patch])
+    x = g.op(
+        "Conv",
+        "pixels",
+        g.weight("visual.conv1.weight", shape=[width, 3, patch, patch]),
+        kernel_shape=[patch, patch],
+        strides=[patch, patch],
+    )
     x = g.op("Transpose", g.op("Reshape", x, g.ints(0, width, -1)), perm=[0, 2, 1])  # B, patches, width
     batch = g.op("Shape", "pixels", start=0, end=1)
-    cls = g.op("Expand", g.weight("visual.class_embedding", lambda a: a.reshape(1, 1, width), shape=[width]),
-               g.op("Concat", batch, g.ints(1, width), axis=0))
+    cls = g.op(
+        "Expand",
+        g.weight("visual.class_embedding", lambda a: a.reshape(1, 1, width), shape=[width]),
+        g.op("Concat", batch, g.ints(1, width), axis=0),
+    )
     x = g.op("Concat", cls, x, axis=1)
     x = g.op("Add", x, g.weight("visual.positional_embedding", shape=[tokens, width]))
     if not cfg.get("no_ln_pre"):
@@ -246,14 +307,19 @@ def _image_tower(state: dict[str, np.ndarray], config: dict[str, Any], path: Pat
         x = _block(g, x, f"visual.transformer.resblocks.{i}", width, heads, mlp, quick, None)
     avg = cfg.get("pool_type", "tok") == "avg"
     if avg and cfg.get("final_ln_after_pool"):
-        pooled = _layer_norm(g, g.op("ReduceMean", g.op("Slice", x, g.ints(1), g.ints(tokens), g.ints(1)),
-                                     g.ints(1), keepdims=0), "visual.ln_post", width)
+        pooled = _layer_norm(
+            g,
+            g.op("ReduceMean", g.op("Slice", x, g.ints(1), g.ints(tokens), g.ints(1)), g.ints(1), keepdims=0),
+            "visual.ln_post",
+            width,
+        )
     elif avg:
         x = _layer_norm(g, x, "visual.ln_post", width)
         pooled = g.op("ReduceMean", g.op("Slice", x, g.ints(1), g.ints(tokens), g.ints(1)), g.ints(1), keepdims=0)
     else:  # the class token; LayerNorm is per token, so before or after pooling is the same
-        pooled = _layer_norm(g, g.op("Gather", x, g.const("cls_index", np.array(0, dtype=np.int64)), axis=1),
-                             "visual.ln_post", width)
+        pooled = _layer_norm(
+            g, g.op("Gather", x, g.const("cls_index", np.array(0, dtype=np.int64)), axis=1), "visual.ln_post", width
+        )
     out = g.op("MatMul", pooled, g.weight("visual.proj", shape=[width, dim]))
     g.save("pixels", onnx.TensorProto.FLOAT, ["batch", 3, size, size], out, dim, path)
 
@@ -284,6 +350,7 @@ def _text_tower(state: dict[str, np.ndarray], config: dict[str, Any], path: Path
 
 # -- the build -----------------------------------------------------------------------------------
 
+
 def checkpoint_for(spec: ClipSpec, reporter: Reporter) -> Path:
     """The spec's checkpoint file; the default model's weights are downloaded if missing."""
     if spec.checkpoint:
@@ -293,8 +360,10 @@ def checkpoint_for(spec: ClipSpec, reporter: Reporter) -> Path:
         return path
     source = weights.source_for(spec.model_name, spec.pretrained)
     if source is None:
-        raise ExportError(f"there is no download of {spec.describe()} without open_clip; choose its checkpoint "
-                          f"file (--clip-checkpoint or Settings > CLIP model)")
+        raise ExportError(
+            f"there is no download of {spec.describe()} without open_clip; choose its checkpoint "
+            f"file (--clip-checkpoint or Settings > CLIP model)"
+        )
     reporter.log(f"downloading the CLIP weights {source.label} into {weights.target_path(source).parent}")
     step = [0]
 
@@ -340,8 +409,10 @@ def build(spec: ClipSpec, reporter: Reporter | None = None) -> dict[str, Any]:
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
     cos = meta["cosine_min"]
-    reporter.log(f"ONNX encoder ready ({meta['image_file']}, {meta['text_file']}; int8 cosine to fp32 >= "
-                 f"{min(cos.values()):.4f})")
+    reporter.log(
+        f"ONNX encoder ready ({meta['image_file']}, {meta['text_file']}; int8 cosine to fp32 >= "
+        f"{min(cos.values()):.4f})"
+    )
     return meta
 
 
@@ -360,8 +431,9 @@ def build_after_download(source: weights.WeightsSource, progress: weights.Progre
     try:
         build(spec)
     except ExportError as exc:
-        raise WeightsError(f"The weights are ready, but the encoder cannot be built from them without torch "
-                           f"({exc}).") from None
+        raise WeightsError(
+            f"The weights are ready, but the encoder cannot be built from them without torch ({exc})."
+        ) from None
     return True
 
 
@@ -399,8 +471,9 @@ def _check_and_describe(spec: ClipSpec, config: dict[str, Any], pre: dict[str, A
     shutil.copyfile(vocab_file(), folder / VOCAB)
     context = int(config["text_cfg"].get("context_length", 77))
     dim = int(config["embed_dim"])
-    pixels = Preprocess(size=pre["size"], mean=tuple(pre["mean"]), std=tuple(pre["std"]),
-                        interpolation=pre["interpolation"]).batch(onnx_export._check_images(pre["size"]))
+    pixels = Preprocess(
+        size=pre["size"], mean=tuple(pre["mean"]), std=tuple(pre["std"]), interpolation=pre["interpolation"]
+    ).batch(onnx_export._check_images(pre["size"]))
     tokens = ClipTokenizer(folder / VOCAB, context)(onnx_export.CHECK_TEXTS)
     chosen, cosines = {}, {}
     for tower, name, inputs in (("image", "pixels", pixels), ("text", "tokens", tokens)):
@@ -411,8 +484,18 @@ def _check_and_describe(spec: ClipSpec, config: dict[str, Any], pre: dict[str, A
             chosen[tower], cosines[tower] = onnx_export._best_precision(folder, tower, name, inputs, reference)
         else:
             chosen[tower], cosines[tower] = f"{tower}.fp32.onnx", 1.0
-    return {"format": onnx_export.FORMAT, "model_key": spec.model_key, "model": spec.describe(), "dim": dim,
-            "image_file": chosen["image"], "image_fp32_file": "image.fp32.onnx", "text_file": chosen["text"],
-            "vocab_file": VOCAB,
-            "context_length": context, **pre, "cosine_min": cosines, "built_by": "onnx_build (without torch)",
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return {
+        "format": onnx_export.FORMAT,
+        "model_key": spec.model_key,
+        "model": spec.describe(),
+        "dim": dim,
+        "image_file": chosen["image"],
+        "image_fp32_file": "image.fp32.onnx",
+        "text_file": chosen["text"],
+        "vocab_file": VOCAB,
+        "context_length": context,
+        **pre,
+        "cosine_min": cosines,
+        "built_by": "onnx_build (without torch)",
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }

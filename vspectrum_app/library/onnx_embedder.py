@@ -35,8 +35,14 @@ class Tower:
     an image's vector depend on its batch companions; one row per run keeps vectors
     reproducible, and measured on 2 cores it is also faster than one multi-threaded batch."""
 
-    def __init__(self, path: Path, input_name: str, providers: list[str] | None = None, quick_start: bool = False,
-                 threads: int | None = None):
+    def __init__(
+        self,
+        path: Path,
+        input_name: str,
+        providers: list[str] | None = None,
+        quick_start: bool = False,
+        threads: int | None = None,
+    ):
         import onnxruntime as ort
 
         self.input_name, self.threads = input_name, threads or os.cpu_count() or 1
@@ -81,24 +87,36 @@ class Tower:
             from concurrent.futures import ThreadPoolExecutor
 
             self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="onnx")
-        rows = self._pool.map(lambda i: self.session.run(None, {self.input_name: inputs[i:i + 1]})[0],
-                              range(len(inputs)))
+        rows = self._pool.map(
+            lambda i: self.session.run(None, {self.input_name: inputs[i : i + 1]})[0], range(len(inputs))
+        )
         return np.concatenate(list(rows))
 
 
 class OnnxEmbedder:
     backend = "onnx"
 
-    def __init__(self, spec: ClipSpec, folder: Path, meta: dict[str, Any], providers: list[str] | None = None,
-                 threads: int | None = None, check_runtime: bool = True):
+    def __init__(
+        self,
+        spec: ClipSpec,
+        folder: Path,
+        meta: dict[str, Any],
+        providers: list[str] | None = None,
+        threads: int | None = None,
+        check_runtime: bool = True,
+    ):
         if check_runtime:
             import onnxruntime  # noqa: F401  (fail here, where the caller can fall back, not at first encode)
 
         self.spec, self.folder, self.meta, self.providers = spec, Path(folder), meta, providers
         self.threads = threads  # images encoded at once on the CPU (None: every core)
         self.dim = int(meta["dim"])
-        self.preprocess = Preprocess(size=int(meta["size"]), mean=tuple(meta["mean"]), std=tuple(meta["std"]),
-                                     interpolation=meta["interpolation"])
+        self.preprocess = Preprocess(
+            size=int(meta["size"]),
+            mean=tuple(meta["mean"]),
+            std=tuple(meta["std"]),
+            interpolation=meta["interpolation"],
+        )
         self.input_size = (self.preprocess.size, self.preprocess.size)
         self._sessions: dict[str, RunsTower] = {}
         self._tokenizer: ClipTokenizer | None = None
@@ -117,10 +135,13 @@ class OnnxEmbedder:
     def _session(self, tower: str) -> RunsTower:
         with self._lock:
             if tower not in self._sessions:
-                self._sessions[tower] = Tower(self.folder / self.meta[f"{tower}_file"],
-                                              "pixels" if tower == "image" else "tokens", self.providers,
-                                              quick_start=tower == "text",  # a cold search waits for it
-                                              threads=self.threads)
+                self._sessions[tower] = Tower(
+                    self.folder / self.meta[f"{tower}_file"],
+                    "pixels" if tower == "image" else "tokens",
+                    self.providers,
+                    quick_start=tower == "text",  # a cold search waits for it
+                    threads=self.threads,
+                )
             return self._sessions[tower]
 
     @property

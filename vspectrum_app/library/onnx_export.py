@@ -41,9 +41,16 @@ if TYPE_CHECKING:
 
 FORMAT = 2  # 2: fp32 text tower, fp32 image tower kept beside the int8 one
 MIN_COSINE = 0.99
-CHECK_TEXTS = ["a photo of a dog", "Family dinner at home!", "luxury car", "café & crème brûlée",
-               "prayer", "POLICE officers, 2024", "graduation ceremony with friends and family",
-               "a " + "very " * 60 + "long caption that is truncated"]
+CHECK_TEXTS = [
+    "a photo of a dog",
+    "Family dinner at home!",
+    "luxury car",
+    "café & crème brûlée",
+    "prayer",
+    "POLICE officers, 2024",
+    "graduation ceremony with friends and family",
+    "a " + "very " * 60 + "long caption that is truncated",
+]
 
 
 class ExportError(Exception):
@@ -62,8 +69,11 @@ def cached_meta(model_key: str) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     files = [meta.get("image_file"), meta.get("text_file"), meta.get("vocab_file")]
-    if meta.get("format") != FORMAT or meta.get("model_key") != model_key or \
-            not all(f and (folder / f).is_file() for f in files):
+    if (
+        meta.get("format") != FORMAT
+        or meta.get("model_key") != model_key
+        or not all(f and (folder / f).is_file() for f in files)
+    ):
         return None
     return meta
 
@@ -104,15 +114,29 @@ def export(embedder: Embedder, reporter: Reporter | None = None) -> dict[str, An
     except Exception as exc:  # an architecture the exporter or runtime cannot handle
         shutil.rmtree(tmp, ignore_errors=True)
         raise ExportError(f"{type(exc).__name__}: {str(exc)[:200]}") from None
-    meta = {"format": FORMAT, "model_key": key, "model": embedder.spec.describe(), "dim": embedder.dim,
-            "image_file": image_file, "image_fp32_file": "image.fp32.onnx", "text_file": text_file, "vocab_file": vocab,
-            "context_length": context_length, "size": pre.size, "mean": list(pre.mean), "std": list(pre.std),
-            "interpolation": pre.interpolation, "cosine_min": {"image": image_cos, "text": text_cos},
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    meta = {
+        "format": FORMAT,
+        "model_key": key,
+        "model": embedder.spec.describe(),
+        "dim": embedder.dim,
+        "image_file": image_file,
+        "image_fp32_file": "image.fp32.onnx",
+        "text_file": text_file,
+        "vocab_file": vocab,
+        "context_length": context_length,
+        "size": pre.size,
+        "mean": list(pre.mean),
+        "std": list(pre.std),
+        "interpolation": pre.interpolation,
+        "cosine_min": {"image": image_cos, "text": text_cos},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
     shutil.rmtree(folder, ignore_errors=True)
     os.replace(tmp, folder)
-    reporter.log(f"ONNX export ready ({image_file}, {text_file}; cosine to open_clip >= {min(image_cos, text_cos):.4f})")
+    reporter.log(
+        f"ONNX export ready ({image_file}, {text_file}; cosine to open_clip >= {min(image_cos, text_cos):.4f})"
+    )
     return meta
 
 
@@ -143,18 +167,28 @@ def _torch_free_parts(embedder: Embedder, folder: Path) -> tuple[Preprocess, str
     cfg = getattr(embedder.model.visual, "preprocess_cfg", None) or {}
     size = cfg.get("size", embedder.input_size[0])
     size = tuple(size) if isinstance(size, (list, tuple)) else (size, size)
-    if cfg.get("resize_mode", "shortest") != "shortest" or size[0] != size[1] or \
-            cfg.get("interpolation", "bicubic") not in FILTERS:
+    if (
+        cfg.get("resize_mode", "shortest") != "shortest"
+        or size[0] != size[1]
+        or cfg.get("interpolation", "bicubic") not in FILTERS
+    ):
         raise ExportError(f"preprocessing {cfg} is not supported without torch (square 'shortest' resize only)")
     tok = embedder.tokenizer
-    if type(tok) is not oct.SimpleTokenizer or tok.clean_fn is not oct._clean_lower or tok.reduction_fn is not None \
-            or tok.vocab_size != 49408:
+    if (
+        type(tok) is not oct.SimpleTokenizer
+        or tok.clean_fn is not oct._clean_lower
+        or tok.reduction_fn is not None
+        or tok.vocab_size != 49408
+    ):
         raise ExportError(f"tokeniser {type(tok).__name__} is not CLIP's plain BPE tokeniser")
     vocab = Path(oct.default_bpe())
     shutil.copyfile(vocab, folder / vocab.name)
-    pre = Preprocess(size=int(size[0]), mean=tuple(float(v) for v in cfg.get("mean", OPENAI_DATASET_MEAN)),
-                     std=tuple(float(v) for v in cfg.get("std", OPENAI_DATASET_STD)),
-                     interpolation=cfg.get("interpolation", "bicubic"))
+    pre = Preprocess(
+        size=int(size[0]),
+        mean=tuple(float(v) for v in cfg.get("mean", OPENAI_DATASET_MEAN)),
+        std=tuple(float(v) for v in cfg.get("std", OPENAI_DATASET_STD)),
+        interpolation=cfg.get("interpolation", "bicubic"),
+    )
     return pre, vocab.name, int(tok.context_length)
 
 
@@ -168,7 +202,7 @@ def _check_images(size: int, n: int = 8) -> list[Image.Image]:
     for w, h in shapes[:n]:
         ramp = np.linspace(0, 255, h, dtype=np.float32)[:, None, None] * rng.uniform(0.2, 1, (1, 1, 3))
         arr = np.broadcast_to(ramp, (h, w, 3)) + rng.normal(0, 25, (h, w, 3))
-        arr[rng.integers(0, h // 2):, : rng.integers(1, w)] *= rng.uniform(0.1, 0.9)
+        arr[rng.integers(0, h // 2) :, : rng.integers(1, w)] *= rng.uniform(0.1, 0.9)
         out.append(Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)))
     return out
 
@@ -196,12 +230,21 @@ def _export_tower(torch: ModuleType, module: object, example: np.ndarray, name: 
     # operator the exporter cannot translate (nothing is trained: the graph is only traced).
     with warnings.catch_warnings(), torch.inference_mode(False), torch.enable_grad():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
-        torch.onnx.export(module, (torch.from_numpy(example),), str(path), input_names=[name],
-                          output_names=["embedding"], dynamic_axes={name: {0: "batch"}, "embedding": {0: "batch"}},
-                          opset_version=17, dynamo=False)
+        torch.onnx.export(
+            module,
+            (torch.from_numpy(example),),
+            str(path),
+            input_names=[name],
+            output_names=["embedding"],
+            dynamic_axes={name: {0: "batch"}, "embedding": {0: "batch"}},
+            opset_version=17,
+            dynamo=False,
+        )
 
 
-def _best_precision(folder: Path, tower: str, name: str, inputs: np.ndarray, reference: np.ndarray) -> tuple[str, float]:
+def _best_precision(
+    folder: Path, tower: str, name: str, inputs: np.ndarray, reference: np.ndarray
+) -> tuple[str, float]:
     """int8 when it keeps cosine >= 0.99 to fp32 open_clip, else fp32 (which must match and is kept either way)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 

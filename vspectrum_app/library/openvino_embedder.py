@@ -44,8 +44,9 @@ class OpenVinoTower:
 class OpenVinoEmbedder(OnnxEmbedder):
     backend = "openvino"
 
-    def __init__(self, spec: ClipSpec, folder: Path, meta: dict[str, Any], precision: str = "fp32",
-                 threads: int | None = None):
+    def __init__(
+        self, spec: ClipSpec, folder: Path, meta: dict[str, Any], precision: str = "fp32", threads: int | None = None
+    ):
         import openvino  # noqa: F401  (fail here, where the caller can fall back, not at first encode)
 
         super().__init__(spec, folder, meta, check_runtime=False)

@@ -25,8 +25,9 @@ class ClipOptions(Options):
 
     group_title: ClassVar[str | None] = "CLIP model (default: the one in Settings)"
     clip_model: str | None = option("--clip-model", metavar="NAME", help="open_clip model name, e.g. ViT-B-32")
-    pretrained: str | None = option("--pretrained", metavar="TAG",
-                                    help="open_clip pretrained tag, e.g. laion2b_s34b_b79k")
+    pretrained: str | None = option(
+        "--pretrained", metavar="TAG", help="open_clip pretrained tag, e.g. laion2b_s34b_b79k"
+    )
     clip_config: Path | None = option("--clip-config", metavar="FILE", help="open_clip model config JSON")
     clip_checkpoint: Path | None = option("--clip-checkpoint", metavar="FILE", help="checkpoint (state_dict) file")
 
@@ -39,9 +40,12 @@ class ClipOptions(Options):
 
         spec = ClipSpec.from_settings(Settings.load())
         if self.clip_config or self.clip_checkpoint:
-            spec = ClipSpec(model=self.clip_model or spec.model, pretrained=None,
-                            config=str(self.clip_config) if self.clip_config else None,
-                            checkpoint=str(self.clip_checkpoint) if self.clip_checkpoint else None)
+            spec = ClipSpec(
+                model=self.clip_model or spec.model,
+                pretrained=None,
+                config=str(self.clip_config) if self.clip_config else None,
+                checkpoint=str(self.clip_checkpoint) if self.clip_checkpoint else None,
+            )
         if self.clip_model:
             spec = replace(spec, model=self.clip_model)
         if self.pretrained:
@@ -51,20 +55,28 @@ class ClipOptions(Options):
 
 @dataclass(frozen=True, kw_only=True)
 class BackendOptions(Options):
-    backend: str | None = option("--backend", choices=("auto", "torch", "onnx", "openvino"),
-                                 help="embedding backend (default: the setting; auto = the fastest that passed its "
-                                      "quality check on this machine)")
-    device: str | None = option("--device", choices=("auto", "cpu", "cuda", "mps"),
-                                help="where to embed (default: the setting; auto = CUDA, then MPS, then the CPU)")
+    backend: str | None = option(
+        "--backend",
+        choices=("auto", "torch", "onnx", "openvino"),
+        help="embedding backend (default: the setting; auto = the fastest that passed its "
+        "quality check on this machine)",
+    )
+    device: str | None = option(
+        "--device",
+        choices=("auto", "cpu", "cuda", "mps"),
+        help="where to embed (default: the setting; auto = CUDA, then MPS, then the CPU)",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class Import(Operation):
     command: ClassVar[tuple[str, ...]] = ("library", "import")
     paths: tuple[Path, ...] = argument(nargs="+", metavar="PATH")
-    metadata: Path | None = option("--metadata", metavar="CSV",
-                                   help="CSV with a file-name column and video link / platform / post date / any "
-                                        "other columns")
+    metadata: Path | None = option(
+        "--metadata",
+        metavar="CSV",
+        help="CSV with a file-name column and video link / platform / post date / any other columns",
+    )
     json: bool = option("--json", default=False, help="print the report as JSON")
 
 
@@ -73,23 +85,30 @@ class Index(Operation):
     command: ClassVar[tuple[str, ...]] = ("library", "index")
     clip: ClipOptions = ClipOptions()
     backend: BackendOptions = BackendOptions()
-    batch_size: int | None = option("--batch-size", help="images per forward pass (default 32 on the CPU; on CUDA "
-                                                         "from free memory)")
-    ray: str | None = option("--ray", const="", metavar="ADDRESS",
-                             help="embed on a Ray cluster (its address, e.g. ray://head:10001; none: RAY_ADDRESS or a "
-                                  "local Ray), one encoder per CPU or GPU; needs the ray extra (docs/scale.md)")
+    batch_size: int | None = option(
+        "--batch-size", help="images per forward pass (default 32 on the CPU; on CUDA from free memory)"
+    )
+    ray: str | None = option(
+        "--ray",
+        const="",
+        metavar="ADDRESS",
+        help="embed on a Ray cluster (its address, e.g. ray://head:10001; none: RAY_ADDRESS or a "
+        "local Ray), one encoder per CPU or GPU; needs the ray extra (docs/scale.md)",
+    )
     json: bool = option("--json", default=False)
 
 
 @dataclass(frozen=True, kw_only=True)
 class Stats(Operation):
     command: ClassVar[tuple[str, ...]] = ("library", "stats")
-    radius: float | None = option("--radius", help="coverage radius, Euclidean distance on unit vectors (the "
-                                                   "paper's: 1.5); default: the threshold calibrated for the model "
-                                                   "(its top 1%% of screenshot-keyword similarities)")
+    radius: float | None = option(
+        "--radius",
+        help="coverage radius, Euclidean distance on unit vectors (the "
+        "paper's: 1.5); default: the threshold calibrated for the model "
+        "(its top 1%% of screenshot-keyword similarities)",
+    )
     keyword_set: str | None = option("--keyword-set", metavar="SET")
-    no_coverage: bool = option("--no-coverage", default=False,
-                               help="skip the coverage figure (needs the CLIP model)")
+    no_coverage: bool = option("--no-coverage", default=False, help="skip the coverage figure (needs the CLIP model)")
     json: bool = option("--json", default=False)
     clip: ClipOptions = ClipOptions()
     backend: BackendOptions = BackendOptions()
@@ -106,9 +125,10 @@ class Model(Operation):
 def clip_options(settings: Settings) -> ClipOptions:
     """The Settings' CLIP model as explicit options (the child reads the settings too; explicit is clearer)."""
     if settings.get("clip_config") or settings.get("clip_checkpoint"):
-        return ClipOptions(clip_config=Path(settings.get("clip_config")) if settings.get("clip_config") else None,
-                           clip_checkpoint=Path(settings.get("clip_checkpoint"))
-                           if settings.get("clip_checkpoint") else None)
+        return ClipOptions(
+            clip_config=Path(settings.get("clip_config")) if settings.get("clip_config") else None,
+            clip_checkpoint=Path(settings.get("clip_checkpoint")) if settings.get("clip_checkpoint") else None,
+        )
     return ClipOptions(clip_model=settings.get("clip_model"), pretrained=settings.get("clip_pretrained") or None)
 
 
@@ -137,14 +157,27 @@ def _index(params: Index, ws: Workspace, reporter: Reporter) -> IndexReport:
     from vspectrum_app.library.indexer import build_index
 
     if params.ray is None:
-        return build_index(ws, params.clip.spec(), reporter, batch_size=params.batch_size,
-                           backend=params.backend.backend, device=params.backend.device)
+        return build_index(
+            ws,
+            params.clip.spec(),
+            reporter,
+            batch_size=params.batch_size,
+            backend=params.backend.backend,
+            device=params.backend.device,
+        )
     from vspectrum_app.core.errors import UserError
     from vspectrum_app.library.ray_index import RayUnavailable, build_index_on_ray
 
     try:
-        return build_index_on_ray(ws, params.clip.spec(), params.ray or None, reporter, batch_size=params.batch_size,
-                                  backend=params.backend.backend, device=params.backend.device)
+        return build_index_on_ray(
+            ws,
+            params.clip.spec(),
+            params.ray or None,
+            reporter,
+            batch_size=params.batch_size,
+            backend=params.backend.backend,
+            device=params.backend.device,
+        )
     except RayUnavailable as exc:
         raise UserError(str(exc)) from None
 
@@ -159,8 +192,13 @@ def _stats(params: Stats, ws: Workspace) -> dict[str, Any]:
         ks = keywords.get_set(ws, params.keyword_set)
         searcher = Searcher(ws, params.clip.spec(), backend=params.backend.backend, device=params.backend.device)
         values = searcher.coverage(ks, params.radius)
-        stats["coverage"] = {"radius": params.radius, "method": "radius" if params.radius is not None else "calibrated",
-                             "threshold": searcher.last_threshold, "keyword_set": ks.id, "values": values}
+        stats["coverage"] = {
+            "radius": params.radius,
+            "method": "radius" if params.radius is not None else "calibrated",
+            "threshold": searcher.last_threshold,
+            "keyword_set": ks.id,
+            "values": values,
+        }
     return stats
 
 
@@ -170,5 +208,10 @@ def describe_model(params: Model, reporter: Reporter) -> dict[str, Any]:
 
     spec = params.clip.spec()
     embedder = load_embedder(spec, reporter, params.backend.backend, params.backend.device)
-    return {"model": spec.describe(), "model_key": spec.model_key, "dim": embedder.dim, "backend": embedder.describe(),
-            "input_size": list(embedder.input_size)}
+    return {
+        "model": spec.describe(),
+        "model_key": spec.model_key,
+        "dim": embedder.dim,
+        "backend": embedder.describe(),
+        "input_size": list(embedder.input_size),
+    }

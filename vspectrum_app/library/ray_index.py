@@ -24,7 +24,12 @@ from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.library import catalog
 from vspectrum_app.library.embedder import ClipSpec
 from vspectrum_app.library.indexer import (
-    MIN_FREE_BYTES, IndexReport, missing_images, open_index, register_model, store_batches,
+    MIN_FREE_BYTES,
+    IndexReport,
+    missing_images,
+    open_index,
+    register_model,
+    store_batches,
 )
 from vspectrum_app.core.workspace import Workspace
 
@@ -58,12 +63,23 @@ class ImageEncoder:
         ok = np.array([not e for e in errors], dtype=bool)
         if pictures:
             vectors[ok] = embedder.encode_batch(embedder.collate(pictures))
-        return {"id": np.asarray(batch["id"], dtype=np.int64), "vector": vectors, "error": np.array(errors, dtype=object)}
+        return {
+            "id": np.asarray(batch["id"], dtype=np.int64),
+            "vector": vectors,
+            "error": np.array(errors, dtype=object),
+        }
 
 
-def build_index_on_ray(ws: Workspace, spec: ClipSpec, address: str | None = None, reporter: Reporter | None = None,
-                       batch_size: int | None = None, only_ids: Sequence[int] | None = None,
-                       backend: str | None = None, device: str | None = None) -> IndexReport:
+def build_index_on_ray(
+    ws: Workspace,
+    spec: ClipSpec,
+    address: str | None = None,
+    reporter: Reporter | None = None,
+    batch_size: int | None = None,
+    only_ids: Sequence[int] | None = None,
+    backend: str | None = None,
+    device: str | None = None,
+) -> IndexReport:
     """Embed every image (or ``only_ids``) without a vector for ``spec`` on Ray and store the
     vectors as ``build_index`` does. ``address``: a running cluster ("auto", "ray://host:10001",
     "host:6379"); None or "": the cluster Ray finds itself (RAY_ADDRESS), else a local one."""
@@ -102,8 +118,15 @@ def build_index_on_ray(ws: Workspace, spec: ClipSpec, address: str | None = None
     return report
 
 
-def _embedded_batches(ray: Any, ws: Workspace, spec: ClipSpec, todo: list[tuple[int, str, str]], batch_size: int,
-                      backend: str | None, device: str | None) -> Iterator[tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]]:
+def _embedded_batches(
+    ray: Any,
+    ws: Workspace,
+    spec: ClipSpec,
+    todo: list[tuple[int, str, str]],
+    batch_size: int,
+    backend: str | None,
+    device: str | None,
+) -> Iterator[tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]]:
     """(ids, vectors, failures) per batch as the actors finish them (any order)."""
     gpus = int(ray.cluster_resources().get("GPU", 0))
     actors = gpus or max(1, int(ray.cluster_resources().get("CPU", 1)))
@@ -111,10 +134,18 @@ def _embedded_batches(ray: Any, ws: Workspace, spec: ClipSpec, todo: list[tuple[
     # blocks of about one batch, so the actors start at once and the driver gets vectors early
     dataset = ray.data.from_items(items, override_num_blocks=max(1, min(len(items) // batch_size, 10_000)))
     encoded = dataset.map_batches(
-        ImageEncoder, batch_size=batch_size, batch_format="numpy",
-        fn_constructor_kwargs={"spec": spec.to_json(), "backend": backend,
-                               "device": device or ("cuda" if gpus else "cpu")},
-        compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=1, num_gpus=1 if gpus else 0)
+        ImageEncoder,
+        batch_size=batch_size,
+        batch_format="numpy",
+        fn_constructor_kwargs={
+            "spec": spec.to_json(),
+            "backend": backend,
+            "device": device or ("cuda" if gpus else "cpu"),
+        },
+        compute=ray.data.ActorPoolStrategy(size=actors),
+        num_cpus=1,
+        num_gpus=1 if gpus else 0,
+    )
     for batch in encoded.iter_batches(batch_size=None, batch_format="numpy"):
         ok = batch["error"] == ""
         failures = [(int(i), str(e)) for i, e in zip(batch["id"][~ok], batch["error"][~ok])]
@@ -137,13 +168,18 @@ def _connect(ray: Any, address: str | None) -> None:
         if address:  # a remote cluster gets this package shipped with the job; its nodes need the deps
             import vspectrum_app
 
-            ray.init(address=address, runtime_env={"py_modules": [str(Path(vspectrum_app.__file__).parent)]},
-                     log_to_driver=False)
+            ray.init(
+                address=address,
+                runtime_env={"py_modules": [str(Path(vspectrum_app.__file__).parent)]},
+                log_to_driver=False,
+            )
         else:
             ray.init(log_to_driver=False)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise RayUnavailable(f"cannot reach the Ray cluster at {address or 'the default address'}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise RayUnavailable(
+            f"cannot reach the Ray cluster at {address or 'the default address'}: "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from None
 
 
 def _slots(ray: Any) -> str:

@@ -25,7 +25,7 @@ from vspectrum_app.library.indexer import load_vectors, open_index
 from vspectrum_app.library.keywords import KeywordSet
 from vspectrum_app.core.workspace import Workspace
 
-SIMULATED = "sim"     # the platform of simulator captures, kept out of retrieval
+SIMULATED = "sim"  # the platform of simulator captures, kept out of retrieval
 DEFAULT_RADIUS = 1.5  # the paper's coverage radius, Euclidean on unit vectors
 CALIBRATED_QUANTILE = 0.99  # the default coverage: a model's top 1 % of (screenshot, keyword) pairs
 
@@ -56,7 +56,7 @@ class Hit:
 class Retrieval:
     value: str
     keyword: str
-    rank: int          # 1..k within the keyword
+    rank: int  # 1..k within the keyword
     image_id: int
     similarity: float
 
@@ -64,8 +64,14 @@ class Retrieval:
 class Searcher:
     """Search one workspace with one CLIP model. The model loads on the first text query."""
 
-    def __init__(self, ws: Workspace, spec: ClipSpec, embedder: ClipEncoder | None = None, backend: str | None = None,
-                 device: str | None = None):
+    def __init__(
+        self,
+        ws: Workspace,
+        spec: ClipSpec,
+        embedder: ClipEncoder | None = None,
+        backend: str | None = None,
+        device: str | None = None,
+    ):
         self.ws, self.spec, self.backend, self.device = ws, spec, backend, device
         self._embedder = embedder
         self._index: VectorIndex | None = None
@@ -85,8 +91,10 @@ class Searcher:
         if self._index is None:
             dim = catalog.model_dim(self.ws, self.model_key)
             if dim is None:
-                raise SearchError(f"the library has no index for CLIP {self.spec.describe()} yet: "
-                                  f"run 'vspectrum library index' (or Build index in the app)")
+                raise SearchError(
+                    f"the library has no index for CLIP {self.spec.describe()} yet: "
+                    f"run 'vspectrum library index' (or Build index in the app)"
+                )
             self._index, _ = open_index(self.ws, self.model_key, dim)
         return self._index
 
@@ -96,10 +104,17 @@ class Searcher:
         if missing:
             rows = {}
             for start in range(0, len(missing), 900):
-                chunk = missing[start:start + 900]
-                rows.update({r[0]: np.frombuffer(r[1], dtype=np.float32) for r in self.ws.db.execute(
-                    f"SELECT text, vector FROM text_embeddings WHERE model_key = ? AND text IN "
-                    f"({','.join('?' * len(chunk))})", (self.model_key, *chunk))})
+                chunk = missing[start : start + 900]
+                rows.update(
+                    {
+                        r[0]: np.frombuffer(r[1], dtype=np.float32)
+                        for r in self.ws.db.execute(
+                            f"SELECT text, vector FROM text_embeddings WHERE model_key = ? AND text IN "
+                            f"({','.join('?' * len(chunk))})",
+                            (self.model_key, *chunk),
+                        )
+                    }
+                )
             self._text_cache.update(rows)
             to_encode = [t for t in missing if t not in rows]
             if to_encode:
@@ -108,7 +123,8 @@ class Searcher:
                     with self.ws.transaction() as conn:
                         conn.executemany(
                             "INSERT OR REPLACE INTO text_embeddings(model_key, text, vector) VALUES (?, ?, ?)",
-                            [(self.model_key, t, v.tobytes()) for t, v in zip(to_encode, vectors)])
+                            [(self.model_key, t, v.tobytes()) for t, v in zip(to_encode, vectors)],
+                        )
                 self._text_cache.update(zip(to_encode, vectors))
         return np.stack([self._text_cache[t] for t in texts])
 
@@ -125,13 +141,15 @@ class Searcher:
             raise SearchError(f"image {image_id} is not embedded with {self.spec.describe()}")
         return [h for h in self.search_vector(vectors[0], k + 1) if h.image_id != image_id][:k]
 
-    def search_vector(self, vector: np.ndarray, k: int, exclude: set[int] | None = None,
-                      platforms: Sequence[str] | None = None) -> list[Hit]:
+    def search_vector(
+        self, vector: np.ndarray, k: int, exclude: set[int] | None = None, platforms: Sequence[str] | None = None
+    ) -> list[Hit]:
         pairs = self._nearest(vector, k, exclude or set(), platforms)
         return self.hits(pairs)
 
-    def retrieve_value(self, value: str, keyword_set: KeywordSet, k: int = 5,
-                       platforms: Sequence[str] | None = None) -> list[Retrieval]:
+    def retrieve_value(
+        self, value: str, keyword_set: KeywordSet, k: int = 5, platforms: Sequence[str] | None = None
+    ) -> list[Retrieval]:
         value = canonical_value(value)
         keywords = keyword_set.keywords(value)
         vectors = self.text_vectors(list(keywords))
@@ -140,8 +158,7 @@ class Searcher:
         for keyword, vector in zip(keywords, vectors):
             for rank, (image_id, sim) in enumerate(self._nearest(vector, k, taken, platforms), start=1):
                 taken.add(image_id)
-                out.append(Retrieval(value=value, keyword=keyword,
-                                     rank=rank, image_id=image_id, similarity=sim))
+                out.append(Retrieval(value=value, keyword=keyword, rank=rank, image_id=image_id, similarity=sim))
         return out
 
     def coverage(self, keyword_set: KeywordSet, radius: float | None = None) -> dict[str, dict[str, Any]]:
@@ -165,13 +182,17 @@ class Searcher:
                 covered = int((sims >= threshold).any(axis=1).sum())
             else:
                 per_keyword, covered = np.zeros(len(keywords), dtype=int), 0
-            out[value] = {"images": covered, "fraction": covered / len(ids) if len(ids) else 0.0,
-                          "per_keyword": {kw: int(n) for kw, n in zip(keywords, per_keyword)}}
+            out[value] = {
+                "images": covered,
+                "fraction": covered / len(ids) if len(ids) else 0.0,
+                "per_keyword": {kw: int(n) for kw, n in zip(keywords, per_keyword)},
+            }
         return out
 
     # -- helpers ------------------------------------------------------------------------
-    def _nearest(self, vector: np.ndarray, k: int, exclude: set[int],
-                 platforms: Sequence[str] | None = None) -> list[tuple[int, float]]:
+    def _nearest(
+        self, vector: np.ndarray, k: int, exclude: set[int], platforms: Sequence[str] | None = None
+    ) -> list[tuple[int, float]]:
         """k best (id, similarity) among the images a search may return: not in ``exclude``,
         not flagged or simulated, and on one of ``platforms`` when given. The filter runs inside
         the HNSW walk, so it returns k whenever k such images are indexed (fewer exist: those,
@@ -222,10 +243,23 @@ class Searcher:
         """(image id, similarity) pairs as search hits with the images' metadata, in the same order;
         an id the catalog no longer has is left out."""
         records = catalog.image_records(self.ws, [i for i, _ in pairs])
-        return [Hit(image_id=i, similarity=s, sha256=r.sha256, ext=r.ext, platform=r.platform,
-                    video_url=r.video_url, post_date=r.post_date, author=r.author, caption=r.caption,
-                    source_name=r.source_name, extra=dict(r.extra))
-                for i, s in pairs if (r := records.get(i)) is not None]
+        return [
+            Hit(
+                image_id=i,
+                similarity=s,
+                sha256=r.sha256,
+                ext=r.ext,
+                platform=r.platform,
+                video_url=r.video_url,
+                post_date=r.post_date,
+                author=r.author,
+                caption=r.caption,
+                source_name=r.source_name,
+                extra=dict(r.extra),
+            )
+            for i, s in pairs
+            if (r := records.get(i)) is not None
+        ]
 
     def retrieval_hits(self, found: list[Retrieval]) -> dict[int, Hit]:
         """image id -> its hit, for the images ``retrieve_value`` found."""
@@ -234,7 +268,7 @@ class Searcher:
 
 def radius_threshold(radius: float) -> float:
     """The paper's radius as a cosine threshold: |a - b|^2 = 2 - 2 cos for unit vectors."""
-    return 1.0 - radius ** 2 / 2.0
+    return 1.0 - radius**2 / 2.0
 
 
 def calibrated_threshold(sims: np.ndarray, quantile: float = CALIBRATED_QUANTILE) -> float:

@@ -34,8 +34,8 @@ class WeightsSource:
     model: str
     pretrained: str
     url: str
-    sha256: str | None          # pinned checksum; None: the server's stated checksum is used
-    size: int | None = None     # bytes, shown before the download starts
+    sha256: str | None  # pinned checksum; None: the server's stated checksum is used
+    size: int | None = None  # bytes, shown before the download starts
     suffix: str = ".bin"
 
     @property
@@ -51,9 +51,12 @@ class WeightsSource:
 # and research logs stating both figures. The safetensors copy of the same weights is not the
 # default: no public record of its size or checksum was found.
 DEFAULT = WeightsSource(
-    model="ViT-B-32", pretrained="laion2b_s34b_b79k",
+    model="ViT-B-32",
+    pretrained="laion2b_s34b_b79k",
     url=f"{HUB}/laion/CLIP-ViT-B-32-laion2B-s34B-b79K/resolve/main/open_clip_pytorch_model.bin",
-    sha256="1bd3c7172de5b207ceac554f5ab5266166f3b9baccc9af5989bc801016d080ad", size=605_219_813)
+    sha256="1bd3c7172de5b207ceac554f5ab5266166f3b9baccc9af5989bc801016d080ad",
+    size=605_219_813,
+)
 SOURCES = {(DEFAULT.model, DEFAULT.pretrained): DEFAULT}
 
 
@@ -67,10 +70,10 @@ class Cancelled(Exception):
 
 @dataclass(frozen=True)
 class Progress:
-    done: int                 # bytes on disk (including those from before a resume)
-    total: int | None         # bytes in all, when the server says
-    speed: float              # bytes per second in this session
-    phase: str = "download"   # "download", "verify" or "build" (the lean install's encoder, onnx_build)
+    done: int  # bytes on disk (including those from before a resume)
+    total: int | None  # bytes in all, when the server says
+    speed: float  # bytes per second in this session
+    phase: str = "download"  # "download", "verify" or "build" (the lean install's encoder, onnx_build)
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -104,8 +107,12 @@ def state(source: WeightsSource = DEFAULT) -> str:
     return "partial" if part_path(source).is_file() else "missing"
 
 
-def download(source: WeightsSource = DEFAULT, progress: ProgressCallback | None = None,
-             cancel: threading.Event | None = None, timeout_s: float = 30.0) -> Path:
+def download(
+    source: WeightsSource = DEFAULT,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    timeout_s: float = 30.0,
+) -> Path:
     """Download (or resume) the weights, verify them and move them into place."""
     target, part = target_path(source), part_path(source)
     if target.is_file():
@@ -118,12 +125,16 @@ def download(source: WeightsSource = DEFAULT, progress: ProgressCallback | None 
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and have:  # nothing left to fetch: the part is complete
             return _promote(source, part, None, progress)
-        raise WeightsError(f"The server refused the download of {source.label} (HTTP {exc.code}); "
-                           f"try again later or use a file you already have.") from None
+        raise WeightsError(
+            f"The server refused the download of {source.label} (HTTP {exc.code}); "
+            f"try again later or use a file you already have."
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise WeightsError(f"Cannot reach the server for {source.label} ({reason}); check the connection "
-                           f"or use a file you already have.") from None
+        raise WeightsError(
+            f"Cannot reach the server for {source.label} ({reason}); check the connection "
+            f"or use a file you already have."
+        ) from None
     with response:
         if response.status != 206:
             have = 0  # the server ignored the range: start again
@@ -145,16 +156,19 @@ def download(source: WeightsSource = DEFAULT, progress: ProgressCallback | None 
                         elapsed = max(time.monotonic() - started, 1e-6)
                         progress(Progress(have + fetched, total, fetched / elapsed))
         except (OSError, urllib.error.URLError, ValueError) as exc:  # includes http.client.IncompleteRead
-            raise WeightsError(f"The download of {source.label} was interrupted after {_mib(have + fetched)} "
-                               f"({type(exc).__name__}); start it again to resume where it stopped.") from None
+            raise WeightsError(
+                f"The download of {source.label} was interrupted after {_mib(have + fetched)} "
+                f"({type(exc).__name__}); start it again to resume where it stopped."
+            ) from None
     if total is not None and part.stat().st_size < total:
-        raise WeightsError(f"The download of {source.label} stopped after {_mib(part.stat().st_size)} of "
-                           f"{_mib(total)}; start it again to resume where it stopped.")
+        raise WeightsError(
+            f"The download of {source.label} stopped after {_mib(part.stat().st_size)} of "
+            f"{_mib(total)}; start it again to resume where it stopped."
+        )
     return _promote(source, part, expected, progress)
 
 
-def use_existing(file: str | Path, source: WeightsSource = DEFAULT,
-                 progress: ProgressCallback | None = None) -> Path:
+def use_existing(file: str | Path, source: WeightsSource = DEFAULT, progress: ProgressCallback | None = None) -> Path:
     """Verify a file the user already has and copy it to where the app loads it from."""
     file = Path(file)
     if not file.is_file():
@@ -162,8 +176,10 @@ def use_existing(file: str | Path, source: WeightsSource = DEFAULT,
     if source.sha256:
         _check(source, file, source.sha256, progress)
     elif not looks_like_weights(file):
-        raise WeightsError(f"{file.name} is not a model weights file (neither a PyTorch checkpoint nor "
-                           f"safetensors); choose {Path(source.url).name}.")
+        raise WeightsError(
+            f"{file.name} is not a model weights file (neither a PyTorch checkpoint nor "
+            f"safetensors); choose {Path(source.url).name}."
+        )
     target = target_path(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".copy")
@@ -206,8 +222,10 @@ def _promote(source: WeightsSource, part: Path, expected: str | None, progress: 
         if expected:
             _check(source, part, expected, progress)
         elif not looks_like_weights(part):
-            raise WeightsError(f"The server sent something that is not a weights file for {source.label}; "
-                               f"try again later or use a file you already have.")
+            raise WeightsError(
+                f"The server sent something that is not a weights file for {source.label}; "
+                f"try again later or use a file you already have."
+            )
     except WeightsError:
         part.unlink(missing_ok=True)  # resuming would only append to corrupt bytes
         raise
@@ -219,8 +237,10 @@ def _promote(source: WeightsSource, part: Path, expected: str | None, progress: 
 def _check(source: WeightsSource, path: Path, expected: str, progress: ProgressCallback | None) -> None:
     actual = sha256_file(path, progress)
     if actual != expected.lower():
-        raise WeightsError(f"The file for {source.label} is damaged or not the right one (its SHA-256 is "
-                           f"{actual[:12]}..., expected {expected[:12]}...); it was not used.")
+        raise WeightsError(
+            f"The file for {source.label} is damaged or not the right one (its SHA-256 is "
+            f"{actual[:12]}..., expected {expected[:12]}...); it was not used."
+        )
 
 
 def _stated_sha256(headers: Message) -> str | None:
@@ -243,8 +263,12 @@ def open_clip_args(model: str, pretrained: str | None) -> dict[str, Any]:
     from open_clip import pretrained as op
 
     cfg = op.get_pretrained_cfg(model, pretrained or "") or {}
-    names = {"mean": "image_mean", "std": "image_std", "interpolation": "image_interpolation",
-             "resize_mode": "image_resize_mode"}
+    names = {
+        "mean": "image_mean",
+        "std": "image_std",
+        "interpolation": "image_interpolation",
+        "resize_mode": "image_resize_mode",
+    }
     args = {arg: cfg[key] for key, arg in names.items() if cfg.get(key)}
     if cfg.get("quick_gelu"):
         args["force_quick_gelu"] = True

@@ -38,10 +38,10 @@ class FeedItem:
 
 @dataclass
 class Decision:
-    decision: str                 # yes | no | unparsed | refusal
+    decision: str  # yes | no | unparsed | refusal
     raw_answer: str | None = None
     parsed: dict[str, Any] = field(default_factory=dict)
-    score: float | None = None    # ISQ S%
+    score: float | None = None  # ISQ S%
 
 
 class Feed(Protocol):
@@ -80,17 +80,28 @@ def run_session(ws: Workspace, session_id: str, feed: Feed, decider: Decider, re
         if recorded and feed.replays:
             _replay(feed, recorded, cfg, reporter)
         elif recorded:
-            reporter.log(f"trial {trial + 1} goes on in its browser profile after {len(recorded)} recorded videos "
-                         f"(a real platform cannot be replayed)")
+            reporter.log(
+                f"trial {trial + 1} goes on in its browser profile after {len(recorded)} recorded videos "
+                f"(a real platform cannot be replayed)"
+            )
         for position in range(len(recorded), cfg.scrolls):
             reporter.check_cancelled()
             step = _one_video(ws, session_id, cfg, feed, decider, trial, position)
             store.add_step(session_id, step, profile=feed.profile())
             done_total += 1
-            reporter.emit("persona_step", session_id=session_id, trial=trial, position=position,
-                          decision=step.decision, score=step.score, dwell_s=step.dwell_s, item_id=step.item_id,
-                          topics=step.item_topics, related=step.related,
-                          image=str(screenshot_path(ws, session_id, trial, position)))
+            reporter.emit(
+                "persona_step",
+                session_id=session_id,
+                trial=trial,
+                position=position,
+                decision=step.decision,
+                score=step.score,
+                dwell_s=step.dwell_s,
+                item_id=step.item_id,
+                topics=step.item_topics,
+                related=step.related,
+                image=str(screenshot_path(ws, session_id, trial, position)),
+            )
             reporter.progress(done_total, total, f"trial {trial + 1}/{cfg.trials}")
             feed.next()
     store.set_status(session_id, "done")
@@ -105,8 +116,9 @@ def screenshot_path(ws: Workspace, session_id: str, trial: int, position: int) -
     return ws.root / "persona" / session_id / f"t{trial:02d}-p{position:03d}.jpg"
 
 
-def _one_video(ws: Workspace, session_id: str, cfg: SessionConfig, feed: Feed, decider: Decider,
-               trial: int, position: int) -> Step:
+def _one_video(
+    ws: Workspace, session_id: str, cfg: SessionConfig, feed: Feed, decider: Decider, trial: int, position: int
+) -> Step:
     item = feed.current()
     image = feed.capture(cfg.capture_at_s)
     path = screenshot_path(ws, session_id, trial, position)
@@ -114,11 +126,21 @@ def _one_video(ws: Workspace, session_id: str, cfg: SessionConfig, feed: Feed, d
     decision = decider.decide(image, cfg.prompt)
     dwell = cfg.watch_s if decision.decision == "yes" else 0.0
     feed.watch(dwell)
-    return Step(trial=trial, position=position, decision=decision.decision, dwell_s=dwell,
-                item_id=item.item_id, item_url=item.url, item_topics=item.topics,
-                image_sha256=hashlib.sha256(image).hexdigest(), prompt=cfg.prompt,
-                raw_answer=decision.raw_answer, parsed=decision.parsed, score=decision.score,
-                related=is_related(item.topics, cfg.persona) if item.topics else None)
+    return Step(
+        trial=trial,
+        position=position,
+        decision=decision.decision,
+        dwell_s=dwell,
+        item_id=item.item_id,
+        item_url=item.url,
+        item_topics=item.topics,
+        image_sha256=hashlib.sha256(image).hexdigest(),
+        prompt=cfg.prompt,
+        raw_answer=decision.raw_answer,
+        parsed=decision.parsed,
+        score=decision.score,
+        related=is_related(item.topics, cfg.persona) if item.topics else None,
+    )
 
 
 def _replay(feed: Feed, recorded: list[Step], cfg: SessionConfig, reporter: Reporter) -> None:
@@ -130,7 +152,8 @@ def _replay(feed: Feed, recorded: list[Step], cfg: SessionConfig, reporter: Repo
         if step.item_id and item.item_id != step.item_id:
             raise FeedDiverged(
                 f"resume: the feed served {item.item_id} where {step.item_id} was recorded "
-                f"(trial {step.trial + 1}, video {step.position + 1}); the simulator's catalogue changed?")
+                f"(trial {step.trial + 1}, video {step.position + 1}); the simulator's catalogue changed?"
+            )
         feed.capture(cfg.capture_at_s)
         feed.watch(step.dwell_s)
         feed.next()

@@ -13,8 +13,15 @@ import threading
 from typing import Callable
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
-from vspectrum_app.providers.clients import (ChatClient, Completion, Message, Params, estimate_tokens, make_client,
-                                             request_tokens)
+from vspectrum_app.providers.clients import (
+    ChatClient,
+    Completion,
+    Message,
+    Params,
+    estimate_tokens,
+    make_client,
+    request_tokens,
+)
 from vspectrum_app.providers.config import ProviderConfig
 from vspectrum_app.providers.errors import ContentRefused, Retryable
 from vspectrum_app.providers.ratelimit import RateLimiter
@@ -30,8 +37,14 @@ class ModelAsker:
     retryable errors are retried ``provider.max_retries`` times before they propagate.
     """
 
-    def __init__(self, provider: ProviderConfig, model: str, params: Params | None = None,
-                 reporter: Reporter | None = None, client_factory: Callable[..., ChatClient] = make_client):
+    def __init__(
+        self,
+        provider: ProviderConfig,
+        model: str,
+        params: Params | None = None,
+        reporter: Reporter | None = None,
+        client_factory: Callable[..., ChatClient] = make_client,
+    ):
         self.provider, self.model = provider, model
         self.params = params or Params()
         self.reporter = reporter or NullReporter()

@@ -24,17 +24,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("files", nargs="+", type=Path)
     c.set_defaults(func=cmd_import)
 
-    c = add_parser(cmds, ops.Run, help="new sessions: each persona x model role-plays on a feed (or a control policy)",
-                   description="Each persona with each model (or the control policy) scrolls the feed for "
-                               "TRIALS x SCROLLS videos: capture 2 s in, ask, watch on yes, scroll on no.")
+    c = add_parser(
+        cmds,
+        ops.Run,
+        help="new sessions: each persona x model role-plays on a feed (or a control policy)",
+        description="Each persona with each model (or the control policy) scrolls the feed for "
+        "TRIALS x SCROLLS videos: capture 2 s in, ask, watch on yes, scroll on no.",
+    )
     c.set_defaults(func=cmd_run)
 
     c = add_parser(cmds, ops.Resume, help="go on with unfinished sessions (nothing finished is redone)")
     c.set_defaults(func=cmd_resume)
 
-    c = add_parser(cmds, ops.Replay, help="counterfactual replay: show a recorded feed to another model or persona",
-                   description="What would model B (or persona P) have watched on session A's feed? The "
-                               "recorded screenshots are asked again offline; the feed does not react.")
+    c = add_parser(
+        cmds,
+        ops.Replay,
+        help="counterfactual replay: show a recorded feed to another model or persona",
+        description="What would model B (or persona P) have watched on session A's feed? The "
+        "recorded screenshots are asked again offline; the feed does not react.",
+    )
     c.set_defaults(func=cmd_replay)
 
     c = cmds.add_parser("add", help="add a persona, or edit one (--replace OLD_NAME)")
@@ -57,8 +65,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c = cmds.add_parser("report", help="the paper's Tables 3-8 figures for one or more sessions")
     c.add_argument("sessions", nargs="+", metavar="SESSION")
     c.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    c.add_argument("--tables", action="store_true",
-                   help="one table per platform x strategy, a row per model (the paper's Tables 3-8)")
+    c.add_argument(
+        "--tables",
+        action="store_true",
+        help="one table per platform x strategy, a row per model (the paper's Tables 3-8)",
+    )
     c.set_defaults(func=cmd_report)
 
 
@@ -85,16 +96,26 @@ def cmd_import(args, ctx) -> int:
     lib = PersonaLibrary(ctx.workspace())
     for path in args.files:
         added = lib.import_file(path)
-        print(f"{path}: {len(added)} personas added" + (f" ({', '.join(p.name for p in added[:5])}"
-                                                      f"{', ...' if len(added) > 5 else ''})" if added else ""))
+        print(
+            f"{path}: {len(added)} personas added"
+            + (f" ({', '.join(p.name for p in added[:5])}{', ...' if len(added) > 5 else ''})" if added else "")
+        )
     return 0
 
 
 def cmd_add(args, ctx) -> int:
     from vspectrum_app.persona.personas import Persona, PersonaLibrary
 
-    persona = Persona.from_json({"name": args.name, "statements": args.statement, "values": args.value,
-                                 "topics": args.topic, "tags": args.tag, "source": "vspectrum persona add"})
+    persona = Persona.from_json(
+        {
+            "name": args.name,
+            "statements": args.statement,
+            "values": args.value,
+            "topics": args.topic,
+            "tags": args.tag,
+            "source": "vspectrum persona add",
+        }
+    )
     PersonaLibrary(ctx.workspace()).save(persona, replace_name=args.replace)
     print(f"persona {persona.name} {'updated' if args.replace else 'added'}")
     return 0
@@ -143,14 +164,35 @@ def cmd_sessions(args, ctx) -> int:
         return 0
     for s in sessions:
         who = f"{s['provider']}:{s['model']}" if s["model"] else s["strategy"]
-        print(f"{s['id']}  {s['status']:<9} {s['steps']}/{s['total_steps']}  {s['persona']} / {who} / "
-              f"{s['strategy']} / {s['platform']}" + (f"  (replay of {s['replay_of']})" if s["replay_of"] else ""))
+        print(
+            f"{s['id']}  {s['status']:<9} {s['steps']}/{s['total_steps']}  {s['persona']} / {who} / "
+            f"{s['strategy']} / {s['platform']}" + (f"  (replay of {s['replay_of']})" if s["replay_of"] else "")
+        )
     return 0
 
 
-REPORT_COLUMNS = ("session_id", "persona", "provider", "model", "platform", "strategy", "trials_done", "steps",
-                  "first_rate", "last_rate", "change", "change_p", "i_avg", "i_avg_ci95", "undefined_trials", "watch_rate",
-                  "control_session", "control_i_avg", "minus_control", "minus_control_ci95")
+REPORT_COLUMNS = (
+    "session_id",
+    "persona",
+    "provider",
+    "model",
+    "platform",
+    "strategy",
+    "trials_done",
+    "steps",
+    "first_rate",
+    "last_rate",
+    "change",
+    "change_p",
+    "i_avg",
+    "i_avg_ci95",
+    "undefined_trials",
+    "watch_rate",
+    "control_session",
+    "control_i_avg",
+    "minus_control",
+    "minus_control_ci95",
+)
 
 
 def cmd_report(args, ctx) -> int:
@@ -170,9 +212,22 @@ def cmd_report(args, ctx) -> int:
     return 0
 
 
-TABLE_COLUMNS = ("model", "persona", "trials", "first_rate", "last_rate", "change", "change_p", "i_avg",
-                 "i_avg_ci95", "undefined_trials", "incomplete_trials", "control_i_avg", "minus_control",
-                 "minus_control_ci95")
+TABLE_COLUMNS = (
+    "model",
+    "persona",
+    "trials",
+    "first_rate",
+    "last_rate",
+    "change",
+    "change_p",
+    "i_avg",
+    "i_avg_ci95",
+    "undefined_trials",
+    "incomplete_trials",
+    "control_i_avg",
+    "minus_control",
+    "minus_control_ci95",
+)
 
 
 def _print_tables(reports: list[dict[str, Any]], fmt: str, ctx) -> int:
@@ -183,18 +238,25 @@ def _print_tables(reports: list[dict[str, Any]], fmt: str, ctx) -> int:
         ctx.print_json(tables)
         return 0
     if fmt == "csv":
-        csvfile.write_rows(sys.stdout, ("table",) + TABLE_COLUMNS,
-                           ([t["title"]] + [row[c] for c in TABLE_COLUMNS] for t in tables for row in t["rows"]))
+        csvfile.write_rows(
+            sys.stdout,
+            ("table",) + TABLE_COLUMNS,
+            ([t["title"]] + [row[c] for c in TABLE_COLUMNS] for t in tables for row in t["rows"]),
+        )
         return 0
     for table in tables:
         n = table["rows"][0]["window"]
         print(f"\n{table['title']}")
-        print(f"  {'model':<34} {'persona':<24} {'first ' + str(n):>9} {'last ' + str(n):>9} {'change':>8} "
-              f"{'p':>6} {'I_avg':>8} {'- control':>10}")
+        print(
+            f"  {'model':<34} {'persona':<24} {'first ' + str(n):>9} {'last ' + str(n):>9} {'change':>8} "
+            f"{'p':>6} {'I_avg':>8} {'- control':>10}"
+        )
         for row in table["rows"]:
-            print(f"  {row['model'][:34]:<34} {row['persona'][:24]:<24} {_num(row['first_rate']):>9} "
-                  f"{_num(row['last_rate']):>9} {_num(row['change']):>8} {_num(row['change_p'], 3):>6} "
-                  f"{_num(row['i_avg']):>8} {_num(row['minus_control']):>10}")
+            print(
+                f"  {row['model'][:34]:<34} {row['persona'][:24]:<24} {_num(row['first_rate']):>9} "
+                f"{_num(row['last_rate']):>9} {_num(row['change']):>8} {_num(row['change_p'], 3):>6} "
+                f"{_num(row['i_avg']):>8} {_num(row['minus_control']):>10}"
+            )
     return 0
 
 

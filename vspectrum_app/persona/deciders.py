@@ -19,8 +19,15 @@ class ModelDecider:
     """Asks a model through ``ask``; parses by strategy. Unreadable answers are 'unparsed'
     (and scroll on, like a no) and refusals 'refusal': both are counted, never guessed."""
 
-    def __init__(self, ask: AskFn, strategy: str, *, threshold: float = DEFAULT_THRESHOLD,
-                 max_trait: int | None = None, is_refusal: Callable[[str], bool] | None = None):
+    def __init__(
+        self,
+        ask: AskFn,
+        strategy: str,
+        *,
+        threshold: float = DEFAULT_THRESHOLD,
+        max_trait: int | None = None,
+        is_refusal: Callable[[str], bool] | None = None,
+    ):
         if strategy not in ("simple", "isq"):
             raise ValueError(f"unknown strategy {strategy!r}")
         self.ask, self.strategy, self.threshold, self.max_trait = ask, strategy, threshold, max_trait

@@ -46,10 +46,20 @@ class FeedError(Exception):
 
 
 class BrowserFeed:
-    def __init__(self, *, platform: str, session_id: str, skin: str | None = None,
-                 sim_base: str | None = None, start_url: str | None = None, headless: bool = True,
-                 browser: str | None = None, reporter: Reporter | None = None, timeout_s: float = 20.0,
-                 wall_timeout_s: float = 0.0):
+    def __init__(
+        self,
+        *,
+        platform: str,
+        session_id: str,
+        skin: str | None = None,
+        sim_base: str | None = None,
+        start_url: str | None = None,
+        headless: bool = True,
+        browser: str | None = None,
+        reporter: Reporter | None = None,
+        timeout_s: float = 20.0,
+        wall_timeout_s: float = 0.0,
+    ):
         if platform == "sim" and not (skin and sim_base):
             raise ValueError("a feed on the simulated platform needs its URL and a skin")
         self.platform, self.session_id = platform, session_id
@@ -138,8 +148,7 @@ class BrowserFeed:
         if state is None:
             return None
         rec = state["recommender"]
-        return {"weights": rec["topic_affinity"], "recent_topic_mix": rec["recent_topic_mix"],
-                "served": rec["served"]}
+        return {"weights": rec["topic_affinity"], "recent_topic_mix": rec["recent_topic_mix"], "served": rec["served"]}
 
     def close(self) -> None:
         self._close_browser()
@@ -177,8 +186,11 @@ class BrowserFeed:
 
     def _get_past_wall(self) -> ItemInfo:
         if not self.adapter.dismiss_walls(self._page) and self.wall_timeout_s > 0:
-            self.reporter.log(f"a login wall or captcha covers the feed: deal with it in the browser window "
-                              f"(waiting up to {self.wall_timeout_s:.0f} s)", "warning")
+            self.reporter.log(
+                f"a login wall or captcha covers the feed: deal with it in the browser window "
+                f"(waiting up to {self.wall_timeout_s:.0f} s)",
+                "warning",
+            )
         deadline = time.monotonic() + self.wall_timeout_s
         while True:
             self._live_page.wait_for_timeout(300)
@@ -186,8 +198,10 @@ class BrowserFeed:
             if info.key and not any(info.flags.get(w) for w in WALLS):
                 return info
             if time.monotonic() >= deadline:
-                raise FeedError("blocked by a login wall or captcha: solve it in the browser window "
-                                "(run without --headless), then resume the session")
+                raise FeedError(
+                    "blocked by a login wall or captcha: solve it in the browser window "
+                    "(run without --headless), then resume the session"
+                )
             self.reporter.check_cancelled()
 
     def _topics(self, info: ItemInfo) -> list[str]:

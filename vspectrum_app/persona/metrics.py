@@ -39,8 +39,14 @@ def isq_score(answer: IsqAnswer) -> float | None:
     if not answer.complete:
         return None
     f = answer.fields
-    total = (f["visual_appeal"] + f["curiosity_stimulation"] + f["emotional_engagement"] + f["value_expectation"]
-             + 10 * (f["preference_alignment"] == "yes") + 10 * (f["action_desire"] == "yes"))
+    total = (
+        f["visual_appeal"]
+        + f["curiosity_stimulation"]
+        + f["emotional_engagement"]
+        + f["value_expectation"]
+        + 10 * (f["preference_alignment"] == "yes")
+        + 10 * (f["action_desire"] == "yes")
+    )
     score: float = total / 60 * 100
     return score
 
@@ -71,9 +77,9 @@ class TrialChange:
 class AlignmentSummary:
     trials: list[TrialChange]
     n: int
-    i_avg: float | None            # in %, over trials with a defined change
+    i_avg: float | None  # in %, over trials with a defined change
     ci95: tuple[float, float] | None
-    first_rate: float              # % related (yes) content in the first n, over all trials
+    first_rate: float  # % related (yes) content in the first n, over all trials
     last_rate: float
     undefined_trials: list[int] = field(default_factory=list)
     change_p: float | None = None  # permutation p-value of the pooled change
@@ -93,8 +99,15 @@ def trial_change(trial: int, decisions: Sequence[bool], n: int = 50) -> TrialCha
     return TrialChange(trial, fy, ly, len(first), len(last), (ly - fy) / fy if fy else None)
 
 
-def alignment(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: int = 2000,
-              seed: int = 0, permutation: bool = True, length: int | None = None) -> AlignmentSummary:
+def alignment(
+    trials: Sequence[Sequence[bool]],
+    n: int = 50,
+    *,
+    resamples: int = 2000,
+    seed: int = 0,
+    permutation: bool = True,
+    length: int | None = None,
+) -> AlignmentSummary:
     """``length``: the scrolls of a complete trial; shorter trials are listed, not counted."""
     incomplete = [t for t, d in enumerate(trials) if length is not None and len(d) < length]
     changes = [trial_change(t, d, n) for t, d in enumerate(trials) if t not in incomplete]
@@ -103,7 +116,8 @@ def alignment(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: int =
     first_total = sum(c.first_n for c in changes)
     last_total = sum(c.last_n for c in changes)
     return AlignmentSummary(
-        trials=changes, n=n,
+        trials=changes,
+        n=n,
         i_avg=100 * fmean(defined) if defined else None,
         ci95=bootstrap_mean_ci([100 * c for c in defined], resamples=resamples, seed=seed),
         first_rate=100 * sum(c.first_yes for c in changes) / first_total if first_total else 0.0,
@@ -119,8 +133,9 @@ def trial_changes(summary: AlignmentSummary) -> list[float]:
     return [100 * c.change for c in summary.trials if c.change is not None]
 
 
-def difference_ci(a: Sequence[float], b: Sequence[float], *, resamples: int = 2000, seed: int = 0,
-                  level: float = 0.95) -> tuple[float, float] | None:
+def difference_ci(
+    a: Sequence[float], b: Sequence[float], *, resamples: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float] | None:
     """Percentile bootstrap interval of mean(a) - mean(b), resampling each set of trials on
     its own (two independent sessions); None when either has fewer than two trials."""
     if len(a) < 2 or len(b) < 2:
@@ -130,8 +145,9 @@ def difference_ci(a: Sequence[float], b: Sequence[float], *, resamples: int = 20
     return diffs[int((1 - level) / 2 * resamples)], diffs[min(int((1 + level) / 2 * resamples), resamples - 1)]
 
 
-def permutation_p(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: int = 2000,
-                  seed: int = 0) -> float | None:
+def permutation_p(
+    trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: int = 2000, seed: int = 0
+) -> float | None:
     """Two-sided p-value of the pooled change (yes in the last n minus yes in the first n,
     summed over trials) when each trial's decisions are shuffled; None without decisions."""
     trials = [list(t) for t in trials if t]
@@ -147,8 +163,9 @@ def permutation_p(trials: Sequence[Sequence[bool]], n: int = 50, *, resamples: i
     return (extreme + 1) / (resamples + 1)
 
 
-def bootstrap_mean_ci(values: Sequence[float], *, resamples: int = 2000, seed: int = 0,
-                      level: float = 0.95) -> tuple[float, float] | None:
+def bootstrap_mean_ci(
+    values: Sequence[float], *, resamples: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float] | None:
     """Percentile bootstrap over trials; None with fewer than two values."""
     if len(values) < 2:
         return None

@@ -22,45 +22,65 @@ class BrowserOptions(Options):
     """How the sessions' browser runs (new sessions and resumed ones)."""
 
     headless: bool | None = option("--headless", help="no visible window (default: visible when there is a display)")
-    browser: str | None = option("--browser", metavar="PATH",
-                                 help="Chromium/Chrome/Edge executable (default: Settings, then found)")
+    browser: str | None = option(
+        "--browser", metavar="PATH", help="Chromium/Chrome/Edge executable (default: Settings, then found)"
+    )
     sim_url: str | None = option("--sim-url", help="a running simulator (default: one is started for the run)")
-    start_url: str | None = option("--start-url",
-                                   help="real platforms: start from this page instead of the platform's feed")
-    wall_timeout: float | None = option("--wall-timeout", help="seconds to wait for you at a login wall (default 300 "
-                                                               "watched, 0 headless)")
+    start_url: str | None = option(
+        "--start-url", help="real platforms: start from this page instead of the platform's feed"
+    )
+    wall_timeout: float | None = option(
+        "--wall-timeout", help="seconds to wait for you at a login wall (default 300 watched, 0 headless)"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class Run(Operation):
     command: ClassVar[tuple[str, ...]] = ("persona", "run")
-    persona: tuple[str, ...] = option("--persona", repeat=True, required=True, default=(), metavar="NAME",
-                                      help="a persona from `persona list` (repeat for several)")
-    provider: str | None = option("--provider",
-                                  help="provider for bare --model names (see `vspectrum providers list`)")
-    model: tuple[str, ...] = option("--model", repeat=True, default=(), metavar="[PROVIDER:]MODEL",
-                                    help="model to role-play (repeat for several)")
-    strategy: str = option("--strategy", choices=("simple", "isq", "control"), default="simple",
-                           help="simple (yes/no), isq (the seven questions) or control (random watch/skip, no model)")
+    persona: tuple[str, ...] = option(
+        "--persona",
+        repeat=True,
+        required=True,
+        default=(),
+        metavar="NAME",
+        help="a persona from `persona list` (repeat for several)",
+    )
+    provider: str | None = option("--provider", help="provider for bare --model names (see `vspectrum providers list`)")
+    model: tuple[str, ...] = option(
+        "--model", repeat=True, default=(), metavar="[PROVIDER:]MODEL", help="model to role-play (repeat for several)"
+    )
+    strategy: str = option(
+        "--strategy",
+        choices=("simple", "isq", "control"),
+        default="simple",
+        help="simple (yes/no), isq (the seven questions) or control (random watch/skip, no model)",
+    )
     control_rate: float | None = option("--control-rate", help="control: probability of watching (default 0.2)")
     match: str | None = option("--match", metavar="SESSION", help="control: use this session's watch rate")
     platform: str = option("--platform", choices=("sim", "tiktok", "youtube", "instagram"), default="sim")
-    skin: str = option("--skin", choices=("tiktok", "youtube", "instagram"), default="tiktok",
-                       help="the simulator's layout")
+    skin: str = option(
+        "--skin", choices=("tiktok", "youtube", "instagram"), default="tiktok", help="the simulator's layout"
+    )
     trials: int = option("--trials", default=10, help="trials, each on a fresh feed profile (default 10)")
     scrolls: int = option("--scrolls", default=100, help="videos per trial (default 100)")
     window: int = option("--window", default=50, help="n of 'first/last n videos' (default 50)")
     watch_s: float = option("--watch", default=45.0, help="seconds watched on a yes (default 45)")
-    capture_at_s: float = option("--capture-at", default=2.0,
-                                 help="screenshot this many seconds into each video (default 2)")
+    capture_at_s: float = option(
+        "--capture-at", default=2.0, help="screenshot this many seconds into each video (default 2)"
+    )
     threshold: float = option("--threshold", default=60.0, help="ISQ: watch when S%% exceeds this (default 60)")
     temperature: float | None = option("--temperature")
     seed: int = option("--seed", default=0, help="trial t's feed uses seed SEED*1000+t")
-    prompt_file: Path | None = option("--prompt-file",
-                                      help="a prompt template instead of the paper's ({traits}, {max_trait})")
+    prompt_file: Path | None = option(
+        "--prompt-file", help="a prompt template instead of the paper's ({traits}, {max_trait})"
+    )
     speed: float = option("--speed", default=10.0, group="simulator", help="virtual clock speed (default 10)")
-    images: str | None = option("--images", metavar="DIR", group="simulator",
-                                help="serve this folder (sub-folders are topics), not the workspace")
+    images: str | None = option(
+        "--images",
+        metavar="DIR",
+        group="simulator",
+        help="serve this folder (sub-folders are topics), not the workspace",
+    )
     run_options: BrowserOptions = BrowserOptions()
 
 
@@ -102,8 +122,13 @@ def _run_options(o: BrowserOptions) -> RunOptions:
 
     headless = (not browsers.has_display()) if o.headless is None else o.headless
     wall = o.wall_timeout if o.wall_timeout is not None else (0.0 if headless else 300.0)
-    return RunOptions(headless=headless, browser=o.browser or Settings.load().get("browser_executable"),
-                      sim_url=o.sim_url, start_url=o.start_url, wall_timeout_s=wall)
+    return RunOptions(
+        headless=headless,
+        browser=o.browser or Settings.load().get("browser_executable"),
+        sim_url=o.sim_url,
+        start_url=o.start_url,
+        wall_timeout_s=wall,
+    )
 
 
 def _templates(path: Path | None, strategy: str) -> PromptTemplates:
@@ -149,14 +174,35 @@ def _new_sessions(args: Run, ws: Workspace) -> list[str]:
         raise UserError("say which model role-plays: --model PROVIDER:MODEL (or --strategy control)")
     else:
         rate = 0.2
-    settings = dict(platform=args.platform, skin=args.skin, trials=args.trials, scrolls=args.scrolls,
-                    window=args.window, watch_s=args.watch_s, capture_at_s=args.capture_at_s,
-                    threshold=args.threshold, temperature=args.temperature, seed=args.seed, control_rate=rate,
-                    time_scale=args.speed)
+    settings = dict(
+        platform=args.platform,
+        skin=args.skin,
+        trials=args.trials,
+        scrolls=args.scrolls,
+        window=args.window,
+        watch_s=args.watch_s,
+        capture_at_s=args.capture_at_s,
+        threshold=args.threshold,
+        temperature=args.temperature,
+        seed=args.seed,
+        control_rate=rate,
+        time_scale=args.speed,
+    )
     templates = _templates(args.prompt_file, args.strategy)
-    sessions = [new_session(ws, persona, args.strategy, provider=provider, model=model, templates=templates,
-                            images=args.images, **settings)
-                for persona in personas for provider, model in models]
+    sessions = [
+        new_session(
+            ws,
+            persona,
+            args.strategy,
+            provider=provider,
+            model=model,
+            templates=templates,
+            images=args.images,
+            **settings,
+        )
+        for persona in personas
+        for provider, model in models
+    ]
     return sessions
 
 
@@ -177,8 +223,15 @@ def _replay(args: Replay, ws: Workspace, reporter: Reporter) -> list[str]:
     persona = PersonaLibrary(ws).get(args.persona) if args.persona else None
     provider, model = (_models((args.model,) if args.model else (), args.provider) or [(None, None)])[0]
     strategy = args.strategy or SessionStore(ws).config(args.source).strategy
-    session = new_replay(ws, args.source, persona=persona, strategy=args.strategy, provider=provider, model=model,
-                         templates=_templates(args.prompt_file, strategy) if args.prompt_file else None)
+    session = new_replay(
+        ws,
+        args.source,
+        persona=persona,
+        strategy=args.strategy,
+        provider=provider,
+        model=model,
+        templates=_templates(args.prompt_file, strategy) if args.prompt_file else None,
+    )
     reporter.emit("persona_session", session_id=session, index=1, count=1, replay_of=args.source)
     reporter.log(f"replay {session} of {args.source}")
     execute(ws, session, reporter, RunOptions())

@@ -20,12 +20,12 @@ from vspectrum_app.core.answer_words import is_hedged
 ISQ_NUMERIC = ("visual_appeal", "curiosity_stimulation", "emotional_engagement", "value_expectation")
 ISQ_YES_NO = ("preference_alignment", "action_desire")
 
-_WORD_NUMBERS = {w: n for n, w in enumerate(
-    "zero one two three four five six seven eight nine ten".split())}
+_WORD_NUMBERS = {w: n for n, w in enumerate("zero one two three four five six seven eight nine ten".split())}
 _RANGE = re.compile(r"^\d+(?:\.\d+)?\s*(?:-|–|—|to|or|/(?!\s*10\b))\s*\d")
 _FENCE = re.compile(r"```(?:[a-zA-Z]+)?\s*(.*?)```", re.DOTALL)
 _KEY_VALUE = re.compile(
-    r"""["']?(?P<key>[A-Za-z_]+)["']?\s*[:=]\s*(?P<value>"[^"]*"|'(?:[^'\\]|\\.|'(?=[A-Za-z]))*'|[^,{}\n]+)""")
+    r"""["']?(?P<key>[A-Za-z_]+)["']?\s*[:=]\s*(?P<value>"[^"]*"|'(?:[^'\\]|\\.|'(?=[A-Za-z]))*'|[^,{}\n]+)"""
+)
 
 
 @dataclass
@@ -121,7 +121,7 @@ def _braced(text: str) -> list[str]:
         elif ch == "}" and depth:
             depth -= 1
             if depth == 0:
-                spans.append(text[start:i + 1])
+                spans.append(text[start : i + 1])
     return spans
 
 

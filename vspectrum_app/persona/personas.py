@@ -58,8 +58,14 @@ class Persona:
         return hashlib.sha256("\n".join(self.statements).encode()).hexdigest()[:12]
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "statements": list(self.statements), "values": list(self.values),
-                "topics": list(self.topics), "tags": list(self.tags), "source": self.source}
+        return {
+            "name": self.name,
+            "statements": list(self.statements),
+            "values": list(self.values),
+            "topics": list(self.topics),
+            "tags": list(self.tags),
+            "source": self.source,
+        }
 
     @classmethod
     def from_json(cls, doc: object, *, builtin: bool = False, source: str = "persona") -> "Persona":
@@ -68,30 +74,49 @@ class Persona:
         statements = tuple(s.strip() for s in fields["statements"] if s.strip())
         if not statements:
             raise PersonaError(f"{source}: persona {fields.get('name')!r} has no statements")
-        return cls(name=(fields.get("name") or "").strip() or f"persona {statements[0][:30]}", statements=statements,
-                   values=tuple(fields.get("values") or ()), topics=tuple(fields.get("topics") or ()),
-                   tags=tuple(fields.get("tags") or ()), source=fields.get("source") or "", builtin=builtin)
+        return cls(
+            name=(fields.get("name") or "").strip() or f"persona {statements[0][:30]}",
+            statements=statements,
+            values=tuple(fields.get("values") or ()),
+            topics=tuple(fields.get("topics") or ()),
+            tags=tuple(fields.get("tags") or ()),
+            source=fields.get("source") or "",
+            builtin=builtin,
+        )
 
 
 # What a persona may hold: Persona-Chat personas have 4-5 short statements; the limits keep a
 # hostile file from turning into a prompt of megabytes.
 MAX_STATEMENTS, MAX_STATEMENT_CHARS = 50, 1000
 _NAMES = List(Str(max_len=200), max_items=200)
-PERSONA_SCHEMA = Obj({
-    "name": Optional(Str(max_len=200)),
-    "statements": List(Str(max_len=MAX_STATEMENT_CHARS), min_items=1, max_items=MAX_STATEMENTS),
-    "values": Optional(List(Custom(Str(max_len=100), canonical_value), max_items=len(SCHWARTZ_VALUES))),
-    "topics": Optional(_NAMES), "tags": Optional(_NAMES), "source": Optional(Str(max_len=1000)),
-}, required=("statements",))
-PERSONA_FILE_SCHEMA = Obj({"personas": List(Anything(), max_items=100_000), "version": Anything(),
-                           "description": Anything()}, required=("personas",))
+PERSONA_SCHEMA = Obj(
+    {
+        "name": Optional(Str(max_len=200)),
+        "statements": List(Str(max_len=MAX_STATEMENT_CHARS), min_items=1, max_items=MAX_STATEMENTS),
+        "values": Optional(List(Custom(Str(max_len=100), canonical_value), max_items=len(SCHWARTZ_VALUES))),
+        "topics": Optional(_NAMES),
+        "tags": Optional(_NAMES),
+        "source": Optional(Str(max_len=1000)),
+    },
+    required=("statements",),
+)
+PERSONA_FILE_SCHEMA = Obj(
+    {"personas": List(Anything(), max_items=100_000), "version": Anything(), "description": Anything()},
+    required=("personas",),
+)
 
 
 def _stored(doc: dict[str, Any]) -> Persona:
     """A persona the library wrote itself (``Persona.to_json``): taken as it is, so that one saved
     by an older version with laxer limits stays usable."""
-    return Persona(name=doc["name"], statements=tuple(doc["statements"]), values=tuple(doc.get("values", ())),
-                   topics=tuple(doc.get("topics", ())), tags=tuple(doc.get("tags", ())), source=doc.get("source", ""))
+    return Persona(
+        name=doc["name"],
+        statements=tuple(doc["statements"]),
+        values=tuple(doc.get("values", ())),
+        topics=tuple(doc.get("topics", ())),
+        tags=tuple(doc.get("tags", ())),
+        source=doc.get("source", ""),
+    )
 
 
 def builtin_personas() -> list[Persona]:
@@ -117,8 +142,14 @@ def parse_persona_chat(text: str, *, name_prefix: str = "Persona-Chat") -> list[
         current.clear()
         if statements and statements not in seen:
             seen.add(statements)
-            personas.append(Persona(name=f"{name_prefix} {len(personas) + 1}", statements=statements,
-                                    source="Persona-Chat import", tags=("persona-chat",)))
+            personas.append(
+                Persona(
+                    name=f"{name_prefix} {len(personas) + 1}",
+                    statements=statements,
+                    source="Persona-Chat import",
+                    tags=("persona-chat",),
+                )
+            )
 
     for line in text.splitlines():
         match = _PERSONA_CHAT_LINE.match(line)
@@ -142,8 +173,11 @@ def parse_plain_list(text: str, *, name_prefix: str = "Imported") -> list[Person
     def flush() -> None:
         nonlocal name
         if current:
-            personas.append(Persona(name=name or f"{name_prefix} {len(personas) + 1}",
-                                    statements=tuple(current), source="list import"))
+            personas.append(
+                Persona(
+                    name=name or f"{name_prefix} {len(personas) + 1}", statements=tuple(current), source="list import"
+                )
+            )
         current.clear()
         name = None
 
@@ -187,6 +221,7 @@ def parse_file(path: Path) -> list[Persona]:
 
 
 # -- the workspace's persona library ------------------------------------------------------------
+
 
 class PersonaLibrary:
     def __init__(self, ws: Workspace):

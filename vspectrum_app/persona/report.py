@@ -28,20 +28,31 @@ def session_report(ws: Workspace, session_id: str, control: str | None = AUTO) -
     for step in steps:
         by_trial.setdefault(step.trial, []).append(step)
     trials = [by_trial[t] for t in sorted(by_trial)]
-    decisions = alignment([[s.decision == "yes" for s in t] for t in trials], n=cfg.window, seed=cfg.seed,
-                          length=cfg.scrolls)
+    decisions = alignment(
+        [[s.decision == "yes" for s in t] for t in trials], n=cfg.window, seed=cfg.seed, length=cfg.scrolls
+    )
     counts = Counter(s.decision for s in steps)
     report: dict[str, Any] = {
         "session_id": session_id,
-        "persona": cfg.persona["name"], "strategy": cfg.strategy, "platform": cfg.platform,
-        "provider": cfg.provider, "model": cfg.model, "replay_of": cfg.replay_of,
-        "trials_done": sum(1 for t in trials if len(t) >= cfg.scrolls), "trials": cfg.trials,
-        "scrolls": cfg.scrolls, "window": cfg.window, "steps": len(steps),
+        "persona": cfg.persona["name"],
+        "strategy": cfg.strategy,
+        "platform": cfg.platform,
+        "provider": cfg.provider,
+        "model": cfg.model,
+        "replay_of": cfg.replay_of,
+        "trials_done": sum(1 for t in trials if len(t) >= cfg.scrolls),
+        "trials": cfg.trials,
+        "scrolls": cfg.scrolls,
+        "window": cfg.window,
+        "steps": len(steps),
         "decisions": {k: counts.get(k, 0) for k in ("yes", "no", "unparsed", "refusal")},
         "watch_rate": 100 * counts.get("yes", 0) / len(steps) if steps else None,
-        "first_rate": decisions.first_rate, "last_rate": decisions.last_rate,
-        "change": decisions.rate_change, "change_p": decisions.change_p,
-        "i_avg": decisions.i_avg, "i_avg_ci95": decisions.ci95,
+        "first_rate": decisions.first_rate,
+        "last_rate": decisions.last_rate,
+        "change": decisions.rate_change,
+        "change_p": decisions.change_p,
+        "i_avg": decisions.i_avg,
+        "i_avg_ci95": decisions.ci95,
         "undefined_trials": [t + 1 for t in decisions.undefined_trials],
         "incomplete_trials": [{"trial": t + 1, "scrolls": len(trials[t])} for t in decisions.incomplete_trials],
         "per_trial": [asdict(c) for c in decisions.trials],
@@ -49,15 +60,23 @@ def session_report(ws: Workspace, session_id: str, control: str | None = AUTO) -
     if cfg.strategy != "control":
         report.update(_against_control(ws, session_id, cfg, decisions, control))
         vs = report["vs_control"] or {}
-        report.update(control_session=(report["control"] or {}).get("session_id"),
-                      control_i_avg=(report["control"] or {}).get("i_avg"),
-                      minus_control=vs.get("difference"), minus_control_ci95=vs.get("ci95"))
+        report.update(
+            control_session=(report["control"] or {}).get("session_id"),
+            control_i_avg=(report["control"] or {}).get("i_avg"),
+            minus_control=vs.get("difference"),
+            minus_control_ci95=vs.get("ci95"),
+        )
     if any(s.related is not None for s in steps):
-        related = alignment([[bool(s.related) for s in t] for t in trials], n=cfg.window, seed=cfg.seed,
-                            permutation=False)
-        report["served_related"] = {"first_rate": related.first_rate, "last_rate": related.last_rate,
-                                    "change": related.rate_change, "i_avg": related.i_avg,
-                                    "i_avg_ci95": related.ci95}
+        related = alignment(
+            [[bool(s.related) for s in t] for t in trials], n=cfg.window, seed=cfg.seed, permutation=False
+        )
+        report["served_related"] = {
+            "first_rate": related.first_rate,
+            "last_rate": related.last_rate,
+            "change": related.rate_change,
+            "i_avg": related.i_avg,
+            "i_avg_ci95": related.ci95,
+        }
     profiles = [store.profiles(session_id, t) for t in sorted(by_trial)]
     learnt = [p[-1][1] for p in profiles if p]
     if learnt:
@@ -94,8 +113,10 @@ def control_lines(r: dict[str, Any]) -> list[str]:
     if r["strategy"] == "control":
         return []
     if r.get("incomplete_trials"):
-        lines = ["  incomplete trials (left out of every figure): " + ", ".join(
-            f"{t['trial']} ({t['scrolls']} scrolls)" for t in r["incomplete_trials"])]
+        lines = [
+            "  incomplete trials (left out of every figure): "
+            + ", ".join(f"{t['trial']} ({t['scrolls']} scrolls)" for t in r["incomplete_trials"])
+        ]
     else:
         lines = []
     if not r.get("control"):
@@ -106,34 +127,57 @@ def control_lines(r: dict[str, Any]) -> list[str]:
         return "n/a" if v is None else f"{v:+.1f}%"
 
     ci = f" (95% CI {d['ci95'][0]:+.1f} to {d['ci95'][1]:+.1f})" if d["ci95"] else ""
-    return lines + [f"  control {c['session_id']} (random, watch rate {c['watch_rate'] or 0:.0f}%): I_avg {pct(c['i_avg'])}; "
-                    f"persona - control: {pct(d['difference'])}{ci}"]
+    return lines + [
+        f"  control {c['session_id']} (random, watch rate {c['watch_rate'] or 0:.0f}%): I_avg {pct(c['i_avg'])}; "
+        f"persona - control: {pct(d['difference'])}{ci}"
+    ]
 
 
-def _against_control(ws: Workspace, session_id: str, cfg: SessionConfig, decisions: AlignmentSummary, control: str | None) -> dict[str, Any]:
+def _against_control(
+    ws: Workspace, session_id: str, cfg: SessionConfig, decisions: AlignmentSummary, control: str | None
+) -> dict[str, Any]:
     """The matched control beside the session, and persona - control with its interval."""
     control_id = matched_control(ws, session_id) if control == AUTO else control
     if control_id is None:
-        return {"control": None, "vs_control": None,
-                "control_note": f"no control session on this platform: I_avg is biased upwards under no change; "
-                                f"to compare, run a Control session matched to {session_id} (strategy Control)"}
+        return {
+            "control": None,
+            "vs_control": None,
+            "control_note": f"no control session on this platform: I_avg is biased upwards under no change; "
+            f"to compare, run a Control session matched to {session_id} (strategy Control)",
+        }
     ctl = session_report(ws, control_id, control=None)
     ctl_store = SessionStore(ws)
     ctl_cfg = ctl_store.config(control_id)
     ctl_trials: dict[int, list[bool]] = {}
     for step in ctl_store.steps(control_id):
         ctl_trials.setdefault(step.trial, []).append(step.decision == "yes")
-    ctl_summary = alignment([ctl_trials[t] for t in sorted(ctl_trials)], n=ctl_cfg.window, length=ctl_cfg.scrolls,
-                            permutation=False, seed=cfg.seed)
+    ctl_summary = alignment(
+        [ctl_trials[t] for t in sorted(ctl_trials)],
+        n=ctl_cfg.window,
+        length=ctl_cfg.scrolls,
+        permutation=False,
+        seed=cfg.seed,
+    )
     mine, theirs = trial_changes(decisions), trial_changes(ctl_summary)
     both = decisions.i_avg is not None and ctl_summary.i_avg is not None
-    return {"control": {"session_id": control_id, "i_avg": ctl["i_avg"], "i_avg_ci95": ctl["i_avg_ci95"],
-                        "watch_rate": ctl["watch_rate"], "trials_done": ctl["trials_done"],
-                        "first_rate": ctl["first_rate"], "last_rate": ctl["last_rate"]},
-            "vs_control": {"difference": decisions.i_avg - ctl_summary.i_avg
-                           if decisions.i_avg is not None and ctl_summary.i_avg is not None else None,
-                           "ci95": difference_ci(mine, theirs, seed=cfg.seed) if both else None},
-            "control_note": None}
+    return {
+        "control": {
+            "session_id": control_id,
+            "i_avg": ctl["i_avg"],
+            "i_avg_ci95": ctl["i_avg_ci95"],
+            "watch_rate": ctl["watch_rate"],
+            "trials_done": ctl["trials_done"],
+            "first_rate": ctl["first_rate"],
+            "last_rate": ctl["last_rate"],
+        },
+        "vs_control": {
+            "difference": decisions.i_avg - ctl_summary.i_avg
+            if decisions.i_avg is not None and ctl_summary.i_avg is not None
+            else None,
+            "ci95": difference_ci(mine, theirs, seed=cfg.seed) if both else None,
+        },
+        "control_note": None,
+    }
 
 
 def served_mix(ws: Workspace, session_id: str, bucket: int = 10) -> list[dict[str, Any]]:
@@ -151,8 +195,13 @@ def topic_mix(steps: Iterable[Step], bucket: int = 10) -> list[dict[str, Any]]:
     out = []
     for b in sorted(buckets):
         total = sum(buckets[b].values())
-        out.append({"from": b * bucket, "to": b * bucket + bucket - 1,
-                    "mix": {k: v / total for k, v in buckets[b].most_common()}})
+        out.append(
+            {
+                "from": b * bucket,
+                "to": b * bucket + bucket - 1,
+                "mix": {k: v / total for k, v in buckets[b].most_common()},
+            }
+        )
     return out
 
 
@@ -200,8 +249,9 @@ def alignment_tables(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
         title = f"{r['platform']} / {r['strategy'].upper() if r['strategy'] == 'isq' else 'Simple'}"
         if r.get("replay_of"):
             title += f" (replays of {r['replay_of']})"
-        table = tables.setdefault(key, {"title": title, "platform": r["platform"], "strategy": r["strategy"],
-                                        "rows": []})
+        table = tables.setdefault(
+            key, {"title": title, "platform": r["platform"], "strategy": r["strategy"], "rows": []}
+        )
         table["rows"].append(_table_row(r))
     by_id = {r["session_id"]: r for r in reports}
     for (platform, _, replay_of), table in tables.items():
@@ -214,39 +264,56 @@ def alignment_tables(reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _table_row(r: dict[str, Any]) -> dict[str, Any]:
     who = "control (random, same watch rate)" if r["strategy"] == "control" else f"{r['provider']}:{r['model']}"
-    return {"session_id": r["session_id"], "model": who, "persona": r["persona"], "window": r["window"],
-            "trials": r["trials_done"], "first_rate": r["first_rate"], "last_rate": r["last_rate"],
-            "change": r["change"], "change_p": r.get("change_p"), "i_avg": r["i_avg"],
-            "i_avg_ci95": r["i_avg_ci95"], "undefined_trials": len(r["undefined_trials"]),
-            "incomplete_trials": len(r.get("incomplete_trials", [])),
-            "control_i_avg": r.get("control_i_avg"), "minus_control": r.get("minus_control"),
-            "minus_control_ci95": r.get("minus_control_ci95")}
+    return {
+        "session_id": r["session_id"],
+        "model": who,
+        "persona": r["persona"],
+        "window": r["window"],
+        "trials": r["trials_done"],
+        "first_rate": r["first_rate"],
+        "last_rate": r["last_rate"],
+        "change": r["change"],
+        "change_p": r.get("change_p"),
+        "i_avg": r["i_avg"],
+        "i_avg_ci95": r["i_avg_ci95"],
+        "undefined_trials": len(r["undefined_trials"]),
+        "incomplete_trials": len(r.get("incomplete_trials", [])),
+        "control_i_avg": r.get("control_i_avg"),
+        "minus_control": r.get("minus_control"),
+        "minus_control_ci95": r.get("minus_control_ci95"),
+    }
 
 
 def format_report(r: dict[str, Any]) -> str:
     """A session report (``session_report``) as the few lines the CLI prints and the window logs."""
+
     def pct(v: float | None) -> str:
         return "n/a" if v is None else f"{v:.1f}%"
 
     who = f"{r['provider']}:{r['model']}" if r["model"] else r["strategy"]
-    lines = [f"{r['session_id']}: {r['persona']} / {who} / {r['strategy']} / {r['platform']}",
-             f"  trials {r['trials_done']}/{r['trials']}, {r['steps']} videos; decisions {r['decisions']}",
-             f"  related content (yes) first {r['window']}: {pct(r['first_rate'])}   last {r['window']}: "
-             f"{pct(r['last_rate'])}   change: {pct(r['change'])}"
-             + (f" (permutation p = {r['change_p']:.3f})" if r.get("change_p") is not None else ""),
-             f"  I_avg: {pct(r['i_avg'])}" + (f"  (95% CI {r['i_avg_ci95'][0]:.1f} to {r['i_avg_ci95'][1]:.1f})"
-                                              if r["i_avg_ci95"] else "")]
+    lines = [
+        f"{r['session_id']}: {r['persona']} / {who} / {r['strategy']} / {r['platform']}",
+        f"  trials {r['trials_done']}/{r['trials']}, {r['steps']} videos; decisions {r['decisions']}",
+        f"  related content (yes) first {r['window']}: {pct(r['first_rate'])}   last {r['window']}: "
+        f"{pct(r['last_rate'])}   change: {pct(r['change'])}"
+        + (f" (permutation p = {r['change_p']:.3f})" if r.get("change_p") is not None else ""),
+        f"  I_avg: {pct(r['i_avg'])}"
+        + (f"  (95% CI {r['i_avg_ci95'][0]:.1f} to {r['i_avg_ci95'][1]:.1f})" if r["i_avg_ci95"] else ""),
+    ]
     if r["undefined_trials"]:
         lines.append(f"  trials with no yes in the first {r['window']} (left out of I_avg): {r['undefined_trials']}")
     lines += control_lines(r)
     if "served_related" in r:
         s = r["served_related"]
-        lines.append(f"  served on-persona content (simulator ground truth): {pct(s['first_rate'])} -> "
-                     f"{pct(s['last_rate'])}")
+        lines.append(
+            f"  served on-persona content (simulator ground truth): {pct(s['first_rate'])} -> {pct(s['last_rate'])}"
+        )
     if "learnt_profile" in r:
         top = ", ".join(f"{k} {v:.2f}" for k, v in list(r["learnt_profile"].items())[:5])
         ranks = r.get("intended_rank", {})
-        intended = ", ".join(f"{w} (rank {ranks[w]} of {len(r['learnt_profile'])})" if w in ranks else w
-                             for w in r["intended"]["values"] + r["intended"]["topics"])
+        intended = ", ".join(
+            f"{w} (rank {ranks[w]} of {len(r['learnt_profile'])})" if w in ranks else w
+            for w in r["intended"]["values"] + r["intended"]["topics"]
+        )
         lines.append(f"  recommender learnt: {top}; intended: {intended}")
     return "\n".join(lines)

@@ -35,13 +35,22 @@ TEMPLATE_KEY = "prompt_template"  # SessionConfig.extra: the unrendered template
 class RunOptions:
     headless: bool = True
     browser: str | None = None
-    sim_url: str | None = None          # a running simulator (default: one is started per run)
-    start_url: str | None = None        # real platforms: the page to start from (default: the feed)
-    wall_timeout_s: float = 0.0         # real platforms: time given to the user at a login wall
+    sim_url: str | None = None  # a running simulator (default: one is started per run)
+    start_url: str | None = None  # real platforms: the page to start from (default: the feed)
+    wall_timeout_s: float = 0.0  # real platforms: time given to the user at a login wall
 
 
-def new_session(ws: Workspace, persona: Persona, strategy: str, *, provider: str | None = None, model: str | None = None,
-                templates: PromptTemplates | None = None, images: str | None = None, **settings: Any) -> str:
+def new_session(
+    ws: Workspace,
+    persona: Persona,
+    strategy: str,
+    *,
+    provider: str | None = None,
+    model: str | None = None,
+    templates: PromptTemplates | None = None,
+    images: str | None = None,
+    **settings: Any,
+) -> str:
     """Record a session (not started). ``settings`` are SessionConfig fields."""
     if strategy not in STRATEGIES:
         raise PersonaSessionError(f"unknown strategy {strategy!r} (one of {', '.join(STRATEGIES)})")
@@ -49,8 +58,9 @@ def new_session(ws: Workspace, persona: Persona, strategy: str, *, provider: str
         raise PersonaSessionError("a model session needs a provider and a model")
     templates = templates or PromptTemplates()
     prompt = "" if strategy == "control" else templates.render(strategy, persona)
-    cfg = SessionConfig(persona=persona.to_json(), strategy=strategy, provider=provider, model=model,
-                        prompt=prompt, **settings)
+    cfg = SessionConfig(
+        persona=persona.to_json(), strategy=strategy, provider=provider, model=model, prompt=prompt, **settings
+    )
     if strategy != "control":
         cfg.extra[TEMPLATE_KEY] = getattr(templates, strategy)  # what a replay renders for another persona
     if cfg.platform == "sim":
@@ -59,9 +69,16 @@ def new_session(ws: Workspace, persona: Persona, strategy: str, *, provider: str
     return SessionStore(ws).create(cfg)
 
 
-def new_replay(ws: Workspace, source: str, *, persona: Persona | None = None, strategy: str | None = None,
-               provider: str | None = None, model: str | None = None,
-               templates: PromptTemplates | None = None) -> str:
+def new_replay(
+    ws: Workspace,
+    source: str,
+    *,
+    persona: Persona | None = None,
+    strategy: str | None = None,
+    provider: str | None = None,
+    model: str | None = None,
+    templates: PromptTemplates | None = None,
+) -> str:
     """Counterfactual replay: the source session's recorded feed (its finished trials), shown
     to another model, persona or strategy. Nothing reacts to the new decisions."""
     store = SessionStore(ws)
@@ -71,8 +88,9 @@ def new_replay(ws: Workspace, source: str, *, persona: Persona | None = None, st
     if not done:
         raise PersonaSessionError(f"session {source} has no finished trial to replay")
     if done != list(range(len(done))):
-        raise PersonaSessionError(f"session {source}: trials {done} are finished but not the first ones; "
-                                  f"resume it before replaying")
+        raise PersonaSessionError(
+            f"session {source}: trials {done} are finished but not the first ones; resume it before replaying"
+        )
     persona_json = persona.to_json() if persona else src.persona
     strategy = strategy or src.strategy
     if strategy == "control":
@@ -86,8 +104,17 @@ def new_replay(ws: Workspace, source: str, *, persona: Persona | None = None, st
     else:
         prompt = PromptTemplates(**{strategy: template}).render(strategy, Persona.from_json(persona_json))
         extra = {**src.extra, TEMPLATE_KEY: template}
-    cfg = replace(src, persona=persona_json, strategy=strategy, provider=provider, model=model, prompt=prompt,
-                  trials=len(done), replay_of=source, extra=extra)
+    cfg = replace(
+        src,
+        persona=persona_json,
+        strategy=strategy,
+        provider=provider,
+        model=model,
+        prompt=prompt,
+        trials=len(done),
+        replay_of=source,
+        extra=extra,
+    )
     return store.create(cfg)
 
 
@@ -105,12 +132,21 @@ def _source_template(src: SessionConfig, source: str, strategy: str, persona_jso
         return None
     if src.prompt == PromptTemplates().render(strategy, Persona.from_json(src.persona)):
         return str(getattr(PromptTemplates(), strategy))
-    raise PersonaSessionError(f"session {source} was recorded with an edited prompt whose template was not kept: "
-                              f"give it with --prompt-file to replay it to another persona")
+    raise PersonaSessionError(
+        f"session {source} was recorded with an edited prompt whose template was not kept: "
+        f"give it with --prompt-file to replay it to another persona"
+    )
 
 
-def execute(ws: Workspace, session_id: str, reporter: Reporter | None = None, options: RunOptions | None = None, *,
-            providers: ProviderStore | None = None, client_factory: Callable[..., ChatClient] | None = None) -> str:
+def execute(
+    ws: Workspace,
+    session_id: str,
+    reporter: Reporter | None = None,
+    options: RunOptions | None = None,
+    *,
+    providers: ProviderStore | None = None,
+    client_factory: Callable[..., ChatClient] | None = None,
+) -> str:
     """Run (or resume) a session to its end; returns its final status. A crash, a cancel or
     a dead key leaves it resumable: every finished video is already committed."""
     reporter = reporter or NullReporter()
@@ -133,8 +169,10 @@ def execute(ws: Workspace, session_id: str, reporter: Reporter | None = None, op
         message = f"{type(exc).__name__}: {exc}"
         store.set_status(session_id, "failed", message)
         done = len(store.steps(session_id))
-        raise PersonaSessionError(f"session {session_id} stopped after {done} videos ({message}); they are saved: "
-                                  f"`vspectrum persona resume {session_id}` goes on") from exc
+        raise PersonaSessionError(
+            f"session {session_id} stopped after {done} videos ({message}); they are saved: "
+            f"`vspectrum persona resume {session_id}` goes on"
+        ) from exc
     return "done"
 
 
@@ -155,9 +193,15 @@ def _validate(cfg: SessionConfig) -> None:
         raise PersonaSessionError("watch time and capture moment must not be negative, the clock speed positive")
 
 
-def _decider(cfg: SessionConfig, session_id: str, store: SessionStore, reporter: Reporter,
-             providers: ProviderStore | None, client_factory: Callable[..., ChatClient] | None,
-             stack: contextlib.ExitStack) -> Decider:
+def _decider(
+    cfg: SessionConfig,
+    session_id: str,
+    store: SessionStore,
+    reporter: Reporter,
+    providers: ProviderStore | None,
+    client_factory: Callable[..., ChatClient] | None,
+    stack: contextlib.ExitStack,
+) -> Decider:
     from vspectrum_app.persona.deciders import ControlDecider, ModelDecider
 
     if cfg.strategy == "control":
@@ -170,15 +214,23 @@ def _decider(cfg: SessionConfig, session_id: str, store: SessionStore, reporter:
 
     assert cfg.provider and cfg.model  # new_session refuses a model session without them
     provider = (providers or ProviderStore()).get(cfg.provider)
-    asker = ModelAsker(provider, cfg.model, Params(temperature=cfg.temperature), reporter,
-                       client_factory or make_client)
+    asker = ModelAsker(
+        provider, cfg.model, Params(temperature=cfg.temperature), reporter, client_factory or make_client
+    )
     stack.callback(asker.close)
-    return ModelDecider(asker, cfg.strategy, threshold=cfg.threshold,
-                        max_trait=len(cfg.persona.get("statements", [])) or None)
+    return ModelDecider(
+        asker, cfg.strategy, threshold=cfg.threshold, max_trait=len(cfg.persona.get("statements", [])) or None
+    )
 
 
-def _feed(ws: Workspace, cfg: SessionConfig, session_id: str, options: RunOptions, reporter: Reporter,
-          stack: contextlib.ExitStack) -> Feed:
+def _feed(
+    ws: Workspace,
+    cfg: SessionConfig,
+    session_id: str,
+    options: RunOptions,
+    reporter: Reporter,
+    stack: contextlib.ExitStack,
+) -> Feed:
     if cfg.replay_of:
         from vspectrum_app.persona.feeds import RecordedFeed
 
@@ -188,9 +240,17 @@ def _feed(ws: Workspace, cfg: SessionConfig, session_id: str, options: RunOption
     sim_base = None
     if cfg.platform == "sim":
         sim_base = options.sim_url or stack.enter_context(_sim_server(ws, cfg, reporter)).url
-    return BrowserFeed(platform=cfg.platform, session_id=session_id, skin=cfg.skin if cfg.platform == "sim" else None,
-                       sim_base=sim_base, start_url=options.start_url, headless=options.headless,
-                       browser=options.browser, reporter=reporter, wall_timeout_s=options.wall_timeout_s)
+    return BrowserFeed(
+        platform=cfg.platform,
+        session_id=session_id,
+        skin=cfg.skin if cfg.platform == "sim" else None,
+        sim_base=sim_base,
+        start_url=options.start_url,
+        headless=options.headless,
+        browser=options.browser,
+        reporter=reporter,
+        wall_timeout_s=options.wall_timeout_s,
+    )
 
 
 def _sim_server(ws: Workspace, cfg: SessionConfig, reporter: Reporter) -> SimServer:
@@ -200,6 +260,7 @@ def _sim_server(ws: Workspace, cfg: SessionConfig, reporter: Reporter) -> SimSer
 
     images = cfg.extra.get("images")
     catalog = Catalog.from_folder(Path(images)) if images else Catalog.from_workspace(ws)
-    reporter.log(f"simulated platform: {len(catalog)} videos from {images or 'the workspace'}, "
-                 f"clock x{cfg.time_scale:g}")
+    reporter.log(
+        f"simulated platform: {len(catalog)} videos from {images or 'the workspace'}, clock x{cfg.time_scale:g}"
+    )
     return SimServer(SimPlatform(catalog, VirtualClock(speed=cfg.time_scale), seed=cfg.seed))

@@ -57,24 +57,24 @@ MIGRATIONS: list[str] = [
 
 @dataclass
 class SessionConfig:
-    persona: dict[str, Any]                  # Persona.to_json()
-    strategy: str                            # simple | isq | control
-    platform: str = "sim"                    # sim | tiktok | youtube | instagram
+    persona: dict[str, Any]  # Persona.to_json()
+    strategy: str  # simple | isq | control
+    platform: str = "sim"  # sim | tiktok | youtube | instagram
     provider: str | None = None
     model: str | None = None
-    skin: str = "tiktok"                     # simulator skin
+    skin: str = "tiktok"  # simulator skin
     trials: int = 10
     scrolls: int = 100
-    window: int = 50                         # n of "first/last n videos"
+    window: int = 50  # n of "first/last n videos"
     watch_s: float = 45.0
     capture_at_s: float = 2.0
-    threshold: float = 60.0                  # ISQ watch threshold on S%
+    threshold: float = 60.0  # ISQ watch threshold on S%
     temperature: float | None = None
     seed: int = 0
-    control_rate: float = 0.2                # control: probability of watching
-    prompt: str = ""                         # the exact template text sent (rendered per persona)
-    replay_of: str | None = None             # counterfactual replay: the session whose feed is replayed
-    time_scale: float = 1.0                  # simulator clock speed-up
+    control_rate: float = 0.2  # control: probability of watching
+    prompt: str = ""  # the exact template text sent (rendered per persona)
+    replay_of: str | None = None  # counterfactual replay: the session whose feed is replayed
+    time_scale: float = 1.0  # simulator clock speed-up
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -110,8 +110,10 @@ class SessionStore:
     def create(self, config: SessionConfig) -> str:
         session_id = f"ps-{clock.stamp()}-{uuid.uuid4().hex[:6]}"
         with self.ws.transaction() as conn:
-            conn.execute("INSERT INTO persona_sessions(id, created_at, status, config_json) VALUES (?, ?, 'running', ?)",
-                         (session_id, clock.now(), config.to_json()))
+            conn.execute(
+                "INSERT INTO persona_sessions(id, created_at, status, config_json) VALUES (?, ?, 'running', ?)",
+                (session_id, clock.now(), config.to_json()),
+            )
         return session_id
 
     def config(self, session_id: str) -> SessionConfig:
@@ -130,14 +132,29 @@ class SessionStore:
                 "INSERT INTO persona_steps(session_id, trial, position, item_id, item_url, item_topics, image_sha256,"
                 " prompt, raw_answer, parsed_json, decision, score, dwell_s, related, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (session_id, step.trial, step.position, step.item_id, step.item_url, json.dumps(step.item_topics),
-                 step.image_sha256, step.prompt, step.raw_answer, json.dumps(step.parsed, default=str),
-                 step.decision, step.score, step.dwell_s,
-                 None if step.related is None else int(step.related), clock.now()),
+                (
+                    session_id,
+                    step.trial,
+                    step.position,
+                    step.item_id,
+                    step.item_url,
+                    json.dumps(step.item_topics),
+                    step.image_sha256,
+                    step.prompt,
+                    step.raw_answer,
+                    json.dumps(step.parsed, default=str),
+                    step.decision,
+                    step.score,
+                    step.dwell_s,
+                    None if step.related is None else int(step.related),
+                    clock.now(),
+                ),
             )
             if profile is not None:
-                conn.execute("INSERT INTO persona_profiles(session_id, trial, position, profile_json) VALUES (?, ?, ?, ?)",
-                             (session_id, step.trial, step.position, json.dumps(profile)))
+                conn.execute(
+                    "INSERT INTO persona_profiles(session_id, trial, position, profile_json) VALUES (?, ?, ?, ?)",
+                    (session_id, step.trial, step.position, json.dumps(profile)),
+                )
 
     def steps(self, session_id: str, trial: int | None = None) -> list[Step]:
         sql = "SELECT * FROM persona_steps WHERE session_id = ?"
@@ -146,30 +163,57 @@ class SessionStore:
             sql += " AND trial = ?"
             params += (trial,)
         rows = self.ws.db.execute(sql + " ORDER BY trial, position", params).fetchall()
-        return [Step(trial=r["trial"], position=r["position"], decision=r["decision"], dwell_s=r["dwell_s"],
-                     item_id=r["item_id"], item_url=r["item_url"], item_topics=json.loads(r["item_topics"] or "[]"),
-                     image_sha256=r["image_sha256"], prompt=r["prompt"], raw_answer=r["raw_answer"],
-                     parsed=json.loads(r["parsed_json"] or "{}"), score=r["score"],
-                     related=None if r["related"] is None else bool(r["related"])) for r in rows]
+        return [
+            Step(
+                trial=r["trial"],
+                position=r["position"],
+                decision=r["decision"],
+                dwell_s=r["dwell_s"],
+                item_id=r["item_id"],
+                item_url=r["item_url"],
+                item_topics=json.loads(r["item_topics"] or "[]"),
+                image_sha256=r["image_sha256"],
+                prompt=r["prompt"],
+                raw_answer=r["raw_answer"],
+                parsed=json.loads(r["parsed_json"] or "{}"),
+                score=r["score"],
+                related=None if r["related"] is None else bool(r["related"]),
+            )
+            for r in rows
+        ]
 
     def profiles(self, session_id: str, trial: int) -> list[tuple[int, dict[str, Any]]]:
         rows = self.ws.db.execute(
             "SELECT position, profile_json FROM persona_profiles WHERE session_id = ? AND trial = ? ORDER BY position",
-            (session_id, trial)).fetchall()
+            (session_id, trial),
+        ).fetchall()
         return [(r["position"], json.loads(r["profile_json"])) for r in rows]
 
     def list(self) -> list[dict[str, Any]]:
         rows = self.ws.db.execute(
             "SELECT s.id, s.created_at, s.status, s.config_json, s.error, COUNT(p.id) AS steps "
             "FROM persona_sessions s LEFT JOIN persona_steps p ON p.session_id = s.id "
-            "GROUP BY s.id ORDER BY s.created_at").fetchall()
+            "GROUP BY s.id ORDER BY s.created_at"
+        ).fetchall()
         out = []
         for r in rows:
             cfg = SessionConfig.from_json(r["config_json"])
-            out.append({"id": r["id"], "created_at": r["created_at"], "status": r["status"], "error": r["error"],
-                        "steps": r["steps"], "total_steps": cfg.trials * cfg.scrolls, "persona": cfg.persona["name"],
-                        "strategy": cfg.strategy, "platform": cfg.platform, "model": cfg.model,
-                        "provider": cfg.provider, "replay_of": cfg.replay_of})
+            out.append(
+                {
+                    "id": r["id"],
+                    "created_at": r["created_at"],
+                    "status": r["status"],
+                    "error": r["error"],
+                    "steps": r["steps"],
+                    "total_steps": cfg.trials * cfg.scrolls,
+                    "persona": cfg.persona["name"],
+                    "strategy": cfg.strategy,
+                    "platform": cfg.platform,
+                    "model": cfg.model,
+                    "provider": cfg.provider,
+                    "replay_of": cfg.replay_of,
+                }
+            )
         return out
 
 

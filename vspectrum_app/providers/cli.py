@@ -17,14 +17,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 # -- keys ---------------------------------------------------------------------------------
 
+
 def _register_keys(sub) -> None:
     p = sub.add_parser("keys", help="API keys in the system keyring")
     cmds = p.add_subparsers(dest="keys_command", metavar="COMMAND")
     c = cmds.add_parser("set", help="store a provider's key (read from stdin or a hidden prompt)")
     c.add_argument("provider")
-    c.add_argument("--store", choices=("keyring", "file"), default="keyring",
-                   help="where to keep it: the system keyring (default), or, where there is none, a key file "
-                        "readable only by you (not encrypted)")
+    c.add_argument(
+        "--store",
+        choices=("keyring", "file"),
+        default="keyring",
+        help="where to keep it: the system keyring (default), or, where there is none, a key file "
+        "readable only by you (not encrypted)",
+    )
     c.set_defaults(func=cmd_keys_set)
     c = cmds.add_parser("delete", help="remove a provider's key from the keyring")
     c.add_argument("provider")
@@ -63,6 +68,7 @@ def cmd_keys_status(args, ctx) -> int:
 
 # -- providers ----------------------------------------------------------------------------
 
+
 def _register_providers(sub) -> None:
     p = sub.add_parser("providers", help="configure model providers (OpenAI, Anthropic, Gemini, OpenAI-compatible)")
     cmds = p.add_subparsers(dest="providers_command", metavar="COMMAND")
@@ -91,10 +97,18 @@ def _register_providers(sub) -> None:
 def cmd_providers_add(args, ctx) -> int:
     from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
-    config = ProviderConfig(name=args.name, kind=args.kind, base_url=args.base_url, models=args.models,
-                            concurrency=args.concurrency, requests_per_minute=args.rpm, tokens_per_minute=args.tpm,
-                            price_input_per_mtok=args.price_in, price_output_per_mtok=args.price_out,
-                            timeout_s=args.timeout)
+    config = ProviderConfig(
+        name=args.name,
+        kind=args.kind,
+        base_url=args.base_url,
+        models=args.models,
+        concurrency=args.concurrency,
+        requests_per_minute=args.rpm,
+        tokens_per_minute=args.tpm,
+        price_input_per_mtok=args.price_in,
+        price_output_per_mtok=args.price_out,
+        timeout_s=args.timeout,
+    )
     ProviderStore().save(config)
     print(f"provider {config.name} saved")
     return 0
@@ -110,8 +124,10 @@ def cmd_providers_list(args, ctx) -> int:
         return 0
     for p in providers:
         key = key_status(p.name, p.kind)
-        print(f"{p.name} ({p.kind}) {p.effective_base_url or 'default endpoint'}; models: {', '.join(p.models) or '-'}; "
-              f"{p.concurrency} at once, {p.requests_per_minute}/min; key: {key.source or 'not set'}")
+        print(
+            f"{p.name} ({p.kind}) {p.effective_base_url or 'default endpoint'}; models: {', '.join(p.models) or '-'}; "
+            f"{p.concurrency} at once, {p.requests_per_minute}/min; key: {key.source or 'not set'}"
+        )
     return 0
 
 

@@ -21,9 +21,9 @@ DEFAULT_MAX_TOKENS = 300
 
 @dataclass
 class Message:
-    role: str                     # "user" | "assistant"
+    role: str  # "user" | "assistant"
     text: str
-    image: bytes | None = None    # attached to a user message
+    image: bytes | None = None  # attached to a user message
     media_type: str = "image/jpeg"
 
 
@@ -40,7 +40,7 @@ class Params:
 @dataclass
 class Completion:
     text: str
-    refused: bool = False          # the API flagged a refusal (content filter, stop_reason "refusal")
+    refused: bool = False  # the API flagged a refusal (content filter, stop_reason "refusal")
     finish_reason: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
@@ -111,8 +111,9 @@ class ChatClient:
         text = redact(str(exc), self._key)[:300]
         where = f"{self.provider.name} ({self.provider.kind})"
         if status in (401, 403) or name in ("AuthenticationError", "PermissionDeniedError"):
-            return AuthFailed(f"key rejected by {where}: update it in Settings or with "
-                              f"'vspectrum keys set {self.provider.name}'")
+            return AuthFailed(
+                f"key rejected by {where}: update it in Settings or with 'vspectrum keys set {self.provider.name}'"
+            )
         if status == 429 or name == "RateLimitError":
             return Retryable(f"rate limited by {where}", retry_after=_retry_after(exc))
         if name in ("APITimeoutError", "APIConnectionError"):
@@ -150,16 +151,22 @@ class OpenAIChat(ChatClient):
         super().__init__(provider, api_key, before_send)
         import openai
 
-        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=provider.effective_base_url,
-                                          timeout=provider.timeout_s, max_retries=0,
-                                          http_client=self._http_client(openai))
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=provider.effective_base_url,
+            timeout=provider.timeout_s,
+            max_retries=0,
+            http_client=self._http_client(openai),
+        )
 
     async def _send(self, model: str, messages: list[Message], params: Params) -> Completion:
         payload = []
         for m in messages:
             if m.image is not None:
-                content: Any = [{"type": "text", "text": m.text},
-                                {"type": "image_url", "image_url": {"url": f"data:{m.media_type};base64,{_b64(m.image)}"}}]
+                content: Any = [
+                    {"type": "text", "text": m.text},
+                    {"type": "image_url", "image_url": {"url": f"data:{m.media_type};base64,{_b64(m.image)}"}},
+                ]
             else:
                 content = m.text
             payload.append({"role": m.role, "content": content})
@@ -177,10 +184,13 @@ class OpenAIChat(ChatClient):
         refusal = getattr(choice.message, "refusal", None)
         text = choice.message.content or refusal or ""
         usage = response.usage
-        return Completion(text=text, refused=bool(refusal) or choice.finish_reason == "content_filter",
-                          finish_reason=choice.finish_reason,
-                          input_tokens=getattr(usage, "prompt_tokens", None),
-                          output_tokens=getattr(usage, "completion_tokens", None))
+        return Completion(
+            text=text,
+            refused=bool(refusal) or choice.finish_reason == "content_filter",
+            finish_reason=choice.finish_reason,
+            input_tokens=getattr(usage, "prompt_tokens", None),
+            output_tokens=getattr(usage, "completion_tokens", None),
+        )
 
 
 class AnthropicChat(ChatClient):
@@ -188,17 +198,22 @@ class AnthropicChat(ChatClient):
         super().__init__(provider, api_key, before_send)
         import anthropic
 
-        self._client = anthropic.AsyncAnthropic(api_key=api_key, base_url=provider.effective_base_url,
-                                                timeout=provider.timeout_s, max_retries=0,
-                                                http_client=self._http_client(anthropic))
+        self._client = anthropic.AsyncAnthropic(
+            api_key=api_key,
+            base_url=provider.effective_base_url,
+            timeout=provider.timeout_s,
+            max_retries=0,
+            http_client=self._http_client(anthropic),
+        )
 
     async def _send(self, model: str, messages: list[Message], params: Params) -> Completion:
         payload = []
         for m in messages:
             content: list[dict[str, Any]] = []
             if m.image is not None:
-                content.append({"type": "image", "source": {"type": "base64", "media_type": m.media_type,
-                                                            "data": _b64(m.image)}})
+                content.append(
+                    {"type": "image", "source": {"type": "base64", "media_type": m.media_type, "data": _b64(m.image)}}
+                )
             content.append({"type": "text", "text": m.text})
             payload.append({"role": m.role, "content": content})
         kwargs: dict[str, Any] = {"model": model, "messages": payload, "max_tokens": params.max_tokens}
@@ -206,8 +221,13 @@ class AnthropicChat(ChatClient):
             kwargs["temperature"] = params.temperature
         response = await self._client.messages.create(**kwargs)
         text = "".join(getattr(block, "text", "") for block in response.content)
-        return Completion(text=text, refused=response.stop_reason == "refusal", finish_reason=response.stop_reason,
-                          input_tokens=response.usage.input_tokens, output_tokens=response.usage.output_tokens)
+        return Completion(
+            text=text,
+            refused=response.stop_reason == "refusal",
+            finish_reason=response.stop_reason,
+            input_tokens=response.usage.input_tokens,
+            output_tokens=response.usage.output_tokens,
+        )
 
 
 def make_client(provider: ProviderConfig, before_send: BeforeSend | None = None) -> ChatClient:
@@ -218,6 +238,8 @@ def make_client(provider: ProviderConfig, before_send: BeforeSend | None = None)
         else:
             from vspectrum_app.core.secrets import env_var_name
 
-            raise MissingKeyError(f"no API key for provider {provider.name}: run 'vspectrum keys set {provider.name}' "
-                             f"or set {env_var_name(provider.name)}")
+            raise MissingKeyError(
+                f"no API key for provider {provider.name}: run 'vspectrum keys set {provider.name}' "
+                f"or set {env_var_name(provider.name)}"
+            )
     return (AnthropicChat if provider.kind == "anthropic" else OpenAIChat)(provider, key, before_send)

@@ -38,7 +38,7 @@ class ProviderConfig:
     concurrency: int = 4
     requests_per_minute: int = 60
     tokens_per_minute: int | None = None
-    price_input_per_mtok: float = 0.0   # USD per million input tokens, for estimates
+    price_input_per_mtok: float = 0.0  # USD per million input tokens, for estimates
     price_output_per_mtok: float = 0.0
     timeout_s: float = 60.0
     max_retries: int = 6
@@ -49,8 +49,10 @@ class ProviderConfig:
         if self.kind not in KINDS:
             raise ProviderError(f"unknown provider kind {self.kind!r}; expected one of {', '.join(KINDS)}")
         if self.kind == "openai-compatible" and not self.base_url:
-            raise ProviderError(f"provider {self.name}: an OpenAI-compatible server needs a base URL "
-                                f"(e.g. http://localhost:8000/v1 for vLLM, http://localhost:11434/v1 for Ollama)")
+            raise ProviderError(
+                f"provider {self.name}: an OpenAI-compatible server needs a base URL "
+                f"(e.g. http://localhost:8000/v1 for vLLM, http://localhost:11434/v1 for Ollama)"
+            )
         if self.concurrency < 1 or self.requests_per_minute < 1:
             raise ProviderError(f"provider {self.name}: concurrency and requests per minute must be at least 1")
 
@@ -68,13 +70,23 @@ class ProviderConfig:
 
 
 # providers.json, checked whole when read; unknown fields (from a newer version) are ignored.
-PROVIDER_SCHEMA = Obj({
-    "name": Str(max_len=64), "kind": Str(choices=KINDS), "base_url": Optional(Str(max_len=2000)),
-    "models": List(Str(max_len=200, non_empty=True), max_items=1000), "concurrency": Int(min=1, max=1000),
-    "requests_per_minute": Int(min=1, max=10_000_000), "tokens_per_minute": Optional(Int(min=1)),
-    "price_input_per_mtok": Num(min=0), "price_output_per_mtok": Num(min=0),
-    "timeout_s": Num(min=0.1, max=86_400), "max_retries": Int(min=0, max=100),
-}, required=("name", "kind"), extra="drop")
+PROVIDER_SCHEMA = Obj(
+    {
+        "name": Str(max_len=64),
+        "kind": Str(choices=KINDS),
+        "base_url": Optional(Str(max_len=2000)),
+        "models": List(Str(max_len=200, non_empty=True), max_items=1000),
+        "concurrency": Int(min=1, max=1000),
+        "requests_per_minute": Int(min=1, max=10_000_000),
+        "tokens_per_minute": Optional(Int(min=1)),
+        "price_input_per_mtok": Num(min=0),
+        "price_output_per_mtok": Num(min=0),
+        "timeout_s": Num(min=0.1, max=86_400),
+        "max_retries": Int(min=0, max=100),
+    },
+    required=("name", "kind"),
+    extra="drop",
+)
 PROVIDERS_FILE_SCHEMA = Obj({"providers": List(PROVIDER_SCHEMA, max_items=1000)}, extra="keep")
 
 

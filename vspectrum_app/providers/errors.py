@@ -17,7 +17,9 @@ class Retryable(ProviderCallError):
     def __init__(self, message: str, retry_after: float | None = None, unreachable: bool = False):
         super().__init__(message)
         self.retry_after = retry_after
-        self.unreachable = unreachable  # no answer at all (connection failed, timed out): the circuit breaker counts these
+        self.unreachable = (
+            unreachable  # no answer at all (connection failed, timed out): the circuit breaker counts these
+        )
 
 
 class RequestRejected(ProviderCallError):

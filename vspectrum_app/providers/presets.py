@@ -16,11 +16,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Preset:
-    name: str                  # the provider name it suggests
-    label: str                 # what the combo box shows
+    name: str  # the provider name it suggests
+    label: str  # what the combo box shows
     kind: str
     base_url: str | None
-    models: tuple[str, ...]    # suggestions until the server's list is fetched
+    models: tuple[str, ...]  # suggestions until the server's list is fetched
     needs_key: bool = True
     concurrency: int = 4
     requests_per_minute: int = 60
@@ -30,9 +30,14 @@ class Preset:
         return not self.needs_key
 
     def config(self, name: str | None = None) -> ProviderConfig:
-        return ProviderConfig(name=name or self.name, kind=self.kind, base_url=self.base_url,
-                              models=list(self.models), concurrency=self.concurrency,
-                              requests_per_minute=self.requests_per_minute)
+        return ProviderConfig(
+            name=name or self.name,
+            kind=self.kind,
+            base_url=self.base_url,
+            models=list(self.models),
+            concurrency=self.concurrency,
+            requests_per_minute=self.requests_per_minute,
+        )
 
 
 # Local servers run one model at a time on one machine: a low concurrency, no request limit to speak of.
@@ -43,8 +48,9 @@ PRESETS: tuple[Preset, ...] = (
     Preset("ollama", "Ollama (local)", "openai-compatible", "http://localhost:11434/v1", (), False, 2, 10_000),
     Preset("lmstudio", "LM Studio (local)", "openai-compatible", "http://localhost:1234/v1", (), False, 2, 10_000),
     Preset("vllm", "vLLM (local)", "openai-compatible", "http://localhost:8000/v1", (), False, 8, 10_000),
-    Preset("llamacpp", "llama.cpp server (local)", "openai-compatible", "http://localhost:8080/v1", (), False, 2,
-           10_000),
+    Preset(
+        "llamacpp", "llama.cpp server (local)", "openai-compatible", "http://localhost:8080/v1", (), False, 2, 10_000
+    ),
 )
 
 # where each SDK sends requests when no base URL is configured
@@ -69,8 +75,9 @@ def fetch_models(kind: str, base_url: str | None, key: str | None, timeout_s: fl
         if kind == "anthropic":
             import anthropic
 
-            client: anthropic.Anthropic | openai.OpenAI = anthropic.Anthropic(api_key=key or "not-set", base_url=_anthropic_root(url),
-                                         timeout=timeout_s, max_retries=0)
+            client: anthropic.Anthropic | openai.OpenAI = anthropic.Anthropic(
+                api_key=key or "not-set", base_url=_anthropic_root(url), timeout=timeout_s, max_retries=0
+            )
         else:
             import openai
 

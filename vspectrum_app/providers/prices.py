@@ -29,20 +29,20 @@ class PriceError(Exception):
 class Price:
     input_per_mtok: float
     output_per_mtok: float
-    source: str   # where it came from, for the user: "provider settings", "price table as of ..."
+    source: str  # where it came from, for the user: "provider settings", "price table as of ..."
 
 
 @dataclass(frozen=True)
 class PriceTable:
     as_of: str
     models: dict[str, tuple[float, float]]
-    overridden: frozenset[str] = frozenset()   # the entries the user's file set
+    overridden: frozenset[str] = frozenset()  # the entries the user's file set
 
     def lookup(self, model: str) -> Price | None:
         name = model.lower().removeprefix("models/")  # Gemini lists "models/gemini-..."
         candidates = [name]
         if match := _SNAPSHOT.search(name):
-            candidates.append(name[:match.start()])
+            candidates.append(name[: match.start()])
         for candidate in candidates:
             if candidate in self.models:
                 source = "your price table" if candidate in self.overridden else f"price table as of {self.as_of}"
@@ -58,8 +58,11 @@ def load_table() -> PriceTable:
     bundled = _read(resources_dir() / "prices.json")
     user = _read(user_prices_path()) if user_prices_path().exists() else {"models": {}}
     models = {**_entries(bundled), **_entries(user)}
-    return PriceTable(as_of=str(user.get("as_of") or bundled.get("as_of") or "unknown date"), models=models,
-                      overridden=frozenset(_entries(user)))
+    return PriceTable(
+        as_of=str(user.get("as_of") or bundled.get("as_of") or "unknown date"),
+        models=models,
+        overridden=frozenset(_entries(user)),
+    )
 
 
 def price_for(provider, model: str, table: PriceTable | None = None) -> Price | None:
@@ -106,6 +109,7 @@ def _entries(doc: dict) -> dict[str, tuple[float, float]]:
         try:
             out[name.lower()] = (float(entry["input"]), float(entry["output"]))
         except (TypeError, KeyError, ValueError):
-            raise PriceError(f"The price of {name!r} in the price table needs numbers 'input' and 'output' "
-                             f"(USD per million tokens).") from None
+            raise PriceError(
+                f"The price of {name!r} in the price table needs numbers 'input' and 'output' (USD per million tokens)."
+            ) from None
     return out

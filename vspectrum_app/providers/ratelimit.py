@@ -19,8 +19,13 @@ REPORTED_WAIT_S = 1.0  # shorter waits are not worth a message
 
 
 class RateLimiter:
-    def __init__(self, requests_per_minute: int, tokens_per_minute: int | None = None, window_s: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        requests_per_minute: int,
+        tokens_per_minute: int | None = None,
+        window_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.rpm, self.tpm = requests_per_minute, tokens_per_minute
         self.window = window_s + SAFETY_MARGIN_S
         self._clock = clock

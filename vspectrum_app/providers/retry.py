@@ -14,10 +14,16 @@ T = TypeVar("T")
 MAX_RETRY_AFTER_S = 300.0
 
 
-async def with_retries(call: Callable[[], Awaitable[T]], *, max_attempts: int = 6, base_s: float = 1.0,
-                       cap_s: float = 60.0, rng: random.Random | None = None,
-                       on_retry: Callable[[Retryable, float, int], None] | None = None,
-                       sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> T:
+async def with_retries(
+    call: Callable[[], Awaitable[T]],
+    *,
+    max_attempts: int = 6,
+    base_s: float = 1.0,
+    cap_s: float = 60.0,
+    rng: random.Random | None = None,
+    on_retry: Callable[[Retryable, float, int], None] | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
     rng = rng or random.Random()
     for attempt in range(1, max_attempts + 1):
         try:
@@ -69,5 +75,7 @@ class CircuitBreaker:
             return  # 429s and 5xx are answers: the server is there
         self.consecutive += 1
         if self.consecutive >= self.threshold and self.reason is None:
-            self.reason = (f"{self.provider} did not answer {self.consecutive} calls in a row (connection failures "
-                           "or timeouts); its calls are paused: check the server, then resume the run")
+            self.reason = (
+                f"{self.provider} did not answer {self.consecutive} calls in a row (connection failures "
+                "or timeouts); its calls are paused: check the server, then resume the run"
+            )

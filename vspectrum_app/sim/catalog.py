@@ -35,12 +35,12 @@ class CatalogError(Exception):
 
 @dataclass
 class Item:
-    key: str                      # the image's sha256: the item's identity
+    key: str  # the image's sha256: the item's identity
     path: Path
     ext: str
     author: str
     caption: str
-    post_date: str                # ISO date
+    post_date: str  # ISO date
     topics: list[str]
     vector: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.float32))
 
@@ -60,9 +60,16 @@ class Item:
         return "C" + base64.urlsafe_b64encode(bytes.fromhex(self.key[16:32])).decode()[:10]
 
     def public(self) -> dict:
-        return {"key": self.key, "author": self.author, "caption": self.caption, "post_date": self.post_date,
-                "topics": self.topics, "tiktok_id": self.tiktok_id, "youtube_id": self.youtube_id,
-                "instagram_code": self.instagram_code}
+        return {
+            "key": self.key,
+            "author": self.author,
+            "caption": self.caption,
+            "post_date": self.post_date,
+            "topics": self.topics,
+            "tiktok_id": self.tiktok_id,
+            "youtube_id": self.youtube_id,
+            "instagram_code": self.instagram_code,
+        }
 
 
 class Catalog:
@@ -165,4 +172,3 @@ def _unit(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=np.float32)
     n = float(np.linalg.norm(v))
     return v / n if n > 0 else v
-

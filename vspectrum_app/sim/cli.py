@@ -10,11 +10,15 @@ def register(sub) -> None:
     sim = sub.add_parser("sim", help="the simulated short-video platform (offline, repeatable)")
     ssub = sim.add_subparsers(dest="sim_command", metavar="ACTION")
     serve = ssub.add_parser("serve", help="serve the feed on 127.0.0.1 until stopped")
-    serve.add_argument("--images", metavar="DIR",
-                       help="serve this folder of images (sub-folder names are topics) instead of the workspace")
+    serve.add_argument(
+        "--images",
+        metavar="DIR",
+        help="serve this folder of images (sub-folder names are topics) instead of the workspace",
+    )
     serve.add_argument("--port", type=int, default=0, help="port (default: any free one)")
-    serve.add_argument("--speed", type=float, default=1.0,
-                       help="virtual clock speed: 10 plays a 45 s watch in 4.5 s (default 1)")
+    serve.add_argument(
+        "--speed", type=float, default=1.0, help="virtual clock speed: 10 plays a 45 s watch in 4.5 s (default 1)"
+    )
     serve.add_argument("--seed", type=int, default=0, help="the recommender's default seed")
     serve.set_defaults(func=cmd_serve)
 
@@ -35,8 +39,10 @@ def cmd_serve(args, ctx) -> int:
     platform = build_platform(args, ctx)
     with SimServer(platform, port=args.port) as server:
         ctx.reporter.emit("serving", url=server.url)
-        ctx.reporter.log(f"simulated platform with {len(platform.catalog)} items at {server.url} "
-                         f"(clock x{args.speed:g}); Ctrl-C to stop")
+        ctx.reporter.log(
+            f"simulated platform with {len(platform.catalog)} items at {server.url} "
+            f"(clock x{args.speed:g}); Ctrl-C to stop"
+        )
         if not args.events:
             print(server.url, flush=True)
         while True:

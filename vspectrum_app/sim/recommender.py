@@ -25,14 +25,14 @@ from vspectrum_app.sim.catalog import Catalog, Item
 
 @dataclass(frozen=True)
 class RecommenderConfig:
-    explore: float = 0.15          # share of random picks (after the warm-up)
-    warmup: int = 20               # videos over which exploration falls from 1 to ``explore``
-    temperature: float = 0.08      # softmax temperature over cosine scores
-    skip_s: float = 3.0            # dwell at or below this is a skip
-    full_watch_s: float = 30.0     # dwell at which engagement reaches 1
-    skip_penalty: float = 0.15     # how far a skip pushes the profile away from the item
+    explore: float = 0.15  # share of random picks (after the warm-up)
+    warmup: int = 20  # videos over which exploration falls from 1 to ``explore``
+    temperature: float = 0.08  # softmax temperature over cosine scores
+    skip_s: float = 3.0  # dwell at or below this is a skip
+    full_watch_s: float = 30.0  # dwell at which engagement reaches 1
+    skip_penalty: float = 0.15  # how far a skip pushes the profile away from the item
     like_bonus: float = 0.5
-    decay: float = 0.97            # per video: old interests fade
+    decay: float = 0.97  # per video: old interests fade
 
 
 class Recommender:
@@ -41,7 +41,7 @@ class Recommender:
         self.config = config or RecommenderConfig()
         self.rng = random.Random(self.seed)
         self.profile: np.ndarray = np.zeros(catalog.matrix.shape[1], dtype=np.float32)
-        self.history: list[dict] = []            # served items and what the viewer did
+        self.history: list[dict] = []  # served items and what the viewer did
         self._unseen = list(range(len(catalog)))
 
     # -- serving ------------------------------------------------------------------------
@@ -109,10 +109,15 @@ class Recommender:
         for it in last:
             for t in it.topics:
                 served_mix[t] = served_mix.get(t, 0.0) + 1 / len(last)
-        return {"seed": self.seed, "config": asdict(self.config), "served": len(self.history),
-                "profile_norm": round(float(np.linalg.norm(self.profile)), 4),
-                "topic_affinity": affinity, "recent_topic_mix": {t: round(v, 3) for t, v in served_mix.items()},
-                "history": self.history}
+        return {
+            "seed": self.seed,
+            "config": asdict(self.config),
+            "served": len(self.history),
+            "profile_norm": round(float(np.linalg.norm(self.profile)), 4),
+            "topic_affinity": affinity,
+            "recent_topic_mix": {t: round(v, 3) for t, v in served_mix.items()},
+            "history": self.history,
+        }
 
 
 def _sample(weights: np.ndarray, u: float) -> int:

@@ -66,7 +66,7 @@ class FeedSession:
     id: str
     recommender: Recommender
     inject: dict[int, str] = field(default_factory=dict)
-    served: list[dict] = field(default_factory=list)   # what the page got, in order
+    served: list[dict] = field(default_factory=list)  # what the page got, in order
     extra_items: dict[str, Item] = field(default_factory=dict)  # injected items, by key
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,13 +74,18 @@ class FeedSession:
 class SimPlatform:
     """The server's state, usable without HTTP (tests, the persona feed's inspection)."""
 
-    def __init__(self, catalog: Catalog, clock: VirtualClock | None = None, seed: int = 0,
-                 config: RecommenderConfig | None = None):
+    def __init__(
+        self,
+        catalog: Catalog,
+        clock: VirtualClock | None = None,
+        seed: int = 0,
+        config: RecommenderConfig | None = None,
+    ):
         self.catalog, self.clock, self.seed = catalog, clock or VirtualClock(), seed
         self.config = config or RecommenderConfig()
         self.sessions: dict[str, FeedSession] = {}
         self._lock = threading.Lock()
-        self._generated: dict[str, bytes] = {}   # media made on request (black frames, ads)
+        self._generated: dict[str, bytes] = {}  # media made on request (black frames, ads)
 
     def session(self, session_id: str | None, seed: int | None = None, inject: str | None = None) -> FeedSession:
         with self._lock:
@@ -99,9 +104,16 @@ class SimPlatform:
             position = len(session.served)
             kind = session.inject.get(position)
             item, overlay = self._pick(session, position, kind, start)
-            entry = {**item.public(), "position": position, "media": f"/media/{item.key}.{item.ext}",
-                     "ad": kind == "ad", "overlay": kind if kind in ("login", "captcha") else None,
-                     "injected": kind, "dwell_s": None, "liked": False}
+            entry = {
+                **item.public(),
+                "position": position,
+                "media": f"/media/{item.key}.{item.ext}",
+                "ad": kind == "ad",
+                "overlay": kind if kind in ("login", "captcha") else None,
+                "injected": kind,
+                "dwell_s": None,
+                "liked": False,
+            }
             session.served.append(entry)
             return entry
 
@@ -125,8 +137,16 @@ class SimPlatform:
             media = self.media(previous.key)
             assert media is not None  # the item was served, so its picture is known
             self._generated[key] = media[0]
-            return Item(key, previous.path, previous.ext, "reposter_01", previous.caption, previous.post_date,
-                        list(previous.topics), previous.vector)
+            return Item(
+                key,
+                previous.path,
+                previous.ext,
+                "reposter_01",
+                previous.caption,
+                previous.post_date,
+                list(previous.topics),
+                previous.vector,
+            )
         data = _solid_jpeg((0, 0, 0)) if kind == "black" else _ad_jpeg(position)
         key = hashlib.sha256(data + f"{kind}:{position}".encode()).hexdigest()
         self._generated[key] = data
@@ -156,8 +176,11 @@ class SimPlatform:
         if session is None:
             return None
         with session.lock:
-            return {"session": session_id, "recommender": session.recommender.inspect(),
-                    "served": [dict(e) for e in session.served]}
+            return {
+                "session": session_id,
+                "recommender": session.recommender.inspect(),
+                "served": [dict(e) for e in session.served],
+            }
 
 
 class SimServer:
@@ -192,8 +215,9 @@ class SimServer:
         self.stop()
 
 
-def feed_url(base: str, skin: str, seed: int | None = None, session: str | None = None,
-             inject: str | None = None) -> str:
+def feed_url(
+    base: str, skin: str, seed: int | None = None, session: str | None = None, inject: str | None = None
+) -> str:
     path = {"tiktok": "/tiktok/foryou", "youtube": "/shorts/", "instagram": "/reels/"}[skin]
     query = "&".join(f"{k}={v}" for k, v in (("seed", seed), ("session", session), ("inject", inject)) if v is not None)
     return f"{base}{path}" + (f"?{query}" if query else "")

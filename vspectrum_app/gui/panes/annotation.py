@@ -17,9 +17,28 @@ from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSizePolicy, QSpinBox, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vspectrum_app.annotate import ops as annotate_ops
 from vspectrum_app.annotate.session import QUESTION_TEXT, AnnotationSession, answered
@@ -33,9 +52,11 @@ PREFETCH = 3
 KEYS = {Qt.Key.Key_Y: "yes", Qt.Key.Key_N: "no", Qt.Key.Key_S: "not_sure"}
 ANSWER_TEXT = {"yes": "yes", "no": "no", "not_sure": "not sure"}
 BUTTON_TEXT = {"yes": "Yes (Y)", "no": "No (N)", "not_sure": "Not sure (S)"}
-REPRESENTATIVE_GUIDE = ("<p>Answer <b>yes</b> when the screenshot shows what the video is mainly about (its "
-                        "subject, scene or message), <b>no</b> when it shows something incidental (a transition, "
-                        "a title card, an advert), <b>not sure</b> when you cannot tell.</p>")
+REPRESENTATIVE_GUIDE = (
+    "<p>Answer <b>yes</b> when the screenshot shows what the video is mainly about (its "
+    "subject, scene or message), <b>no</b> when it shows something incidental (a transition, "
+    "a title card, an advert), <b>not sure</b> when you cannot tell.</p>"
+)
 
 
 def guideline_html(question: str, value: str | None) -> str:
@@ -49,10 +70,12 @@ def guideline_html(question: str, value: str | None) -> str:
         examples = ", ".join(keywords.default_set().keywords(value)[:10])
     except (KeyError, ValueError):
         examples = ""
-    return (f"<h3>{value}</h3><p><b>Definition:</b> {DEFINITIONS.get(value, '')}.</p>"
-            + (f"<p><b>Examples</b> (keywords that find it): {examples}.</p>" if examples else "")
-            + "<p><b>Yes</b>: the content shows or promotes this value. <b>No</b>: it does not. "
-              "<b>Not sure</b>: you cannot tell from what you see.</p>")
+    return (
+        f"<h3>{value}</h3><p><b>Definition:</b> {DEFINITIONS.get(value, '')}.</p>"
+        + (f"<p><b>Examples</b> (keywords that find it): {examples}.</p>" if examples else "")
+        + "<p><b>Yes</b>: the content shows or promotes this value. <b>No</b>: it does not. "
+        "<b>Not sure</b>: you cannot tell from what you see.</p>"
+    )
 
 
 class AnnotationPane(QWidget):
@@ -60,12 +83,12 @@ class AnnotationPane(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.session: AnnotationSession | None = None  # the walk-through: order, resume, answers, undo
-        self.question: str | None = None                # the question shown
+        self.question: str | None = None  # the question shown
         self.choice: str | None = None
-        self._note: tuple[int, str] | None = None   # (item id, others' answers) for a disagreement under review
+        self._note: tuple[int, str] | None = None  # (item id, others' answers) for a disagreement under review
         self._shown_at = time.monotonic()
         self._images: dict[str, QImage] = {}
-        self._decoding: set[str] = set()            # prefetches requested, not yet decoded
+        self._decoding: set[str] = set()  # prefetches requested, not yet decoded
         self._store: AnnotationStore | None = None
         self._worker = Worker(self)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -103,8 +126,9 @@ class AnnotationPane(QWidget):
 
         self.start_button.clicked.connect(lambda: self.start())
         self.review.toggled.connect(lambda _: self.start())
-        self.tabs.currentChanged.connect(lambda _: self.results.refresh() if self.tabs.currentWidget() is self.results
-                                         else None)
+        self.tabs.currentChanged.connect(
+            lambda _: self.results.refresh() if self.tabs.currentWidget() is self.results else None
+        )
         self.sets.currentIndexChanged.connect(lambda _: self.results.refresh() if self.results.isVisible() else None)
         ctx.workspace_changed.connect(self.reload_sets)
         self.reload_sets()
@@ -176,8 +200,9 @@ class AnnotationPane(QWidget):
             if self.ctx.workspace:
                 for s in self.store.sets():
                     self.sets.addItem(f"{s['name']} ({s['kind']}, {s['items']} items)", s["id"])
-                    self.sets.setItemData(self.sets.count() - 1, self.sets.itemText(self.sets.count() - 1),
-                                          Qt.ItemDataRole.ToolTipRole)
+                    self.sets.setItemData(
+                        self.sets.count() - 1, self.sets.itemText(self.sets.count() - 1), Qt.ItemDataRole.ToolTipRole
+                    )
             if select and self.sets.findData(select) >= 0:
                 self.sets.setCurrentIndex(self.sets.findData(select))
             elif self.sets.count():  # a placeholder text leaves the combo unselected otherwise
@@ -230,8 +255,11 @@ class AnnotationPane(QWidget):
         self.choose(step.answer)
         self.question_label.setText(step.text)
         self.guide.setHtml(guideline_html(self.question, item.get("value")))
-        self.link.setText(f'<a href="{item["video_url"]}">{item["video_url"]}</a>'
-                          if item.get("video_url") and self.question != "screenshot" else "")
+        self.link.setText(
+            f'<a href="{item["video_url"]}">{item["video_url"]}</a>'
+            if item.get("video_url") and self.question != "screenshot"
+            else ""
+        )
         self.note.setText(self._note[1] if self._note and self._note[0] == item["id"] else "")
         self.comment.clear()
         self._display_image(item)
@@ -256,20 +284,28 @@ class AnnotationPane(QWidget):
         if image.isNull():
             self.image.setText("This screenshot's file cannot be read.")
             return
-        self.image.setPixmap(QPixmap.fromImage(image).scaled(self.image.width(), self.image.height(),
-                                                             Qt.AspectRatioMode.KeepAspectRatio,
-                                                             Qt.TransformationMode.SmoothTransformation))
+        self.image.setPixmap(
+            QPixmap.fromImage(image).scaled(
+                self.image.width(),
+                self.image.height(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
 
     def _prefetch(self) -> None:
         order, position = self.session.order, self.session.position
-        for item in order[position + 1:position + 1 + PREFETCH]:
+        for item in order[position + 1 : position + 1 + PREFETCH]:
             sha = item["image_sha256"]
             if sha not in self._images and sha not in self._decoding:
                 self._decoding.add(sha)
                 path = self._path(item)
-                self._worker.run(lambda p=path: QImage(p), lambda img, s=sha: self._image_loaded(s, img),
-                                 lambda _, s=sha: self._image_loaded(s, QImage()))
-        keep = {i["image_sha256"] for i in order[max(0, position - 2):position + 1 + PREFETCH]}
+                self._worker.run(
+                    lambda p=path: QImage(p),
+                    lambda img, s=sha: self._image_loaded(s, img),
+                    lambda _, s=sha: self._image_loaded(s, QImage()),
+                )
+        keep = {i["image_sha256"] for i in order[max(0, position - 2) : position + 1 + PREFETCH]}
         for sha in [s for s in self._images if s not in keep]:
             del self._images[sha]
 
@@ -287,15 +323,19 @@ class AnnotationPane(QWidget):
             chosen = a == answer
             button.setChecked(chosen)
             button.setText(("\u2714 " if chosen else "") + BUTTON_TEXT[a])
-            button.setStyleSheet(f"font-weight: bold; color: {style.text_color()}; "
-                                 f"background: {style.chosen_background()}; border: 2px solid {style.OK}"
-                                 if chosen else "")
+            button.setStyleSheet(
+                f"font-weight: bold; color: {style.text_color()}; "
+                f"background: {style.chosen_background()}; border: 2px solid {style.OK}"
+                if chosen
+                else ""
+            )
 
     def confirm(self) -> None:
         if self.session is None or self.session.current() is None or self.choice is None:
             return
-        self.session.answer(self.choice, comment=self.comment.text().strip(),
-                            seconds=round(time.monotonic() - self._shown_at, 2))
+        self.session.answer(
+            self.choice, comment=self.comment.text().strip(), seconds=round(time.monotonic() - self._shown_at, 2)
+        )
         self.setFocus()
         self._show()
 
@@ -311,7 +351,8 @@ class AnnotationPane(QWidget):
     def keyPressEvent(self, event) -> None:
         key = event.key()
         if self.tabs.currentWidget() is not self.annotate_page or (
-                self.comment.hasFocus() and key not in (Qt.Key.Key_Return, Qt.Key.Key_Enter)):
+            self.comment.hasFocus() and key not in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
             return super().keyPressEvent(event)
         if key in KEYS:
             self.choose(KEYS[key])
@@ -359,17 +400,23 @@ class SetsPanel(QWidget):
 
     lists_loaded = Signal()  # the keyword set and run lists are filled (read on the worker pool)
 
-    STAT_COLUMNS = (("pct_yes", "% yes"), ("pct_no", "% no"), ("pct_not_sure", "% not sure"),
-                    ("fleiss_kappa", "Fleiss' kappa"), ("krippendorff_alpha", "Krippendorff's alpha"),
-                    ("items", "items"), ("raters", "raters"))
+    STAT_COLUMNS = (
+        ("pct_yes", "% yes"),
+        ("pct_no", "% no"),
+        ("pct_not_sure", "% not sure"),
+        ("fleiss_kappa", "Fleiss' kappa"),
+        ("krippendorff_alpha", "Krippendorff's alpha"),
+        ("items", "items"),
+        ("raters", "raters"),
+    )
 
     def __init__(self, ctx, pane: AnnotationPane):
         super().__init__(pane)
         self.ctx, self.pane = ctx, pane
         self._worker = Worker(self)  # the report, export and import: off the GUI thread
-        self._generation = 0         # a report for an older choice of set or run is dropped
-        self._listing = 0            # and lists from an older reload
-        self.create_job = None       # sampling a set loads CLIP: a child-process job
+        self._generation = 0  # a report for an older choice of set or run is dropped
+        self._listing = 0  # and lists from an older reload
+        self.create_job = None  # sampling a set loads CLIP: a child-process job
         self.disagreement_rows: list[dict] = []
         self.status = MessageLabel(lines=4)
         left = QVBoxLayout()
@@ -395,8 +442,10 @@ class SetsPanel(QWidget):
         self.new_values = QLineEdit()
         self.new_values.setPlaceholderText("all ten (or e.g. Power, Hedonism)")
         self.per_value, self.k, self.raters, self.seed = (QSpinBox() for _ in range(4))
-        for spin, (low, high, value) in zip((self.per_value, self.k, self.raters, self.seed),
-                                            ((1, 10_000, 50), (1, 100, 5), (1, 50, 3), (0, 2**31 - 1, 0))):
+        for spin, (low, high, value) in zip(
+            (self.per_value, self.k, self.raters, self.seed),
+            ((1, 10_000, 50), (1, 100, 5), (1, 50, 3), (0, 2**31 - 1, 0)),
+        ):
             spin.setRange(low, high)
             spin.setValue(value)
         self.keyword_set = QComboBox()
@@ -406,9 +455,16 @@ class SetsPanel(QWidget):
         self.create_button.clicked.connect(self.create)
         form = QFormLayout(box)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        for label, w in (("Name", self.new_name), ("Kind", self.new_kind), ("Values", self.new_values),
-                         ("Items per value", self.per_value), ("Images per keyword", self.k),
-                         ("Keyword set", self.keyword_set), ("Annotators per item", self.raters), ("Seed", self.seed)):
+        for label, w in (
+            ("Name", self.new_name),
+            ("Kind", self.new_kind),
+            ("Values", self.new_values),
+            ("Items per value", self.per_value),
+            ("Images per keyword", self.k),
+            ("Keyword set", self.keyword_set),
+            ("Annotators per item", self.raters),
+            ("Seed", self.seed),
+        ):
             form.addRow(label, w)
         form.addRow(self.create_button)
         return box
@@ -449,7 +505,9 @@ class SetsPanel(QWidget):
         layout.addWidget(self.table9, 2)
         layout.addWidget(_wrapped(QLabel("Items with disagreement (Enter or double-click opens one for review)")))
         layout.addWidget(self.disagreements, 1)
-        layout.addWidget(_wrapped(QLabel("Scores on all retrieved screenshots, and on those annotators agreed reflect the value")))
+        layout.addWidget(
+            _wrapped(QLabel("Scores on all retrieved screenshots, and on those annotators agreed reflect the value"))
+        )
         layout.addWidget(self.filtered, 1)
         return widget
 
@@ -474,8 +532,11 @@ class SetsPanel(QWidget):
 
             return list_sets(ws), list(reversed(RunStore(ws).runs()))
 
-        self._worker.run(read, lambda found: listing == self._listing and self._fill_lists(*found),
-                         lambda message: self.status.set_message(f"Cannot read the workspace: {message}", "error"))
+        self._worker.run(
+            read,
+            lambda found: listing == self._listing and self._fill_lists(*found),
+            lambda message: self.status.set_message(f"Cannot read the workspace: {message}", "error"),
+        )
 
     def _fill_lists(self, keyword_sets: list, runs: list[dict]) -> None:
         with QSignalBlocker(self.keyword_set), QSignalBlocker(self.run):
@@ -485,9 +546,11 @@ class SetsPanel(QWidget):
             for ks in keyword_sets:
                 count = sum(len(k) for k in ks.values.values())
                 self.keyword_set.addItem(f"{ks.name} ({len(ks.values)} values, {count} keywords)", ks.hash)
-                self.keyword_set.setItemData(self.keyword_set.count() - 1,
-                                             f"{ks.id}: the set's name and a fingerprint of its keywords, "
-                                             f"recorded with every set made from it", Qt.ItemDataRole.ToolTipRole)
+                self.keyword_set.setItemData(
+                    self.keyword_set.count() - 1,
+                    f"{ks.id}: the set's name and a fingerprint of its keywords, recorded with every set made from it",
+                    Qt.ItemDataRole.ToolTipRole,
+                )
             for run in runs:
                 self.run.addItem(f"{run['id']} ({', '.join(run['targets'])})", run["id"])
         self.lists_loaded.emit()
@@ -503,18 +566,31 @@ class SetsPanel(QWidget):
             self.status.set_message("Open a workspace and name the new task set.", "error")
             return
         kind = self.new_kind.currentData()
-        params = annotate_ops.Create(name=name, kind=kind, per_value=self.per_value.value(),
-                                     raters=self.raters.value(), seed=self.seed.value(), json=True)
+        params = annotate_ops.Create(
+            name=name,
+            kind=kind,
+            per_value=self.per_value.value(),
+            raters=self.raters.value(),
+            seed=self.seed.value(),
+            json=True,
+        )
         if kind != "representativeness":
             values = tuple(v.strip() for v in self.new_values.text().split(",") if v.strip())
-            params = replace(params, k=self.k.value(), values=values or None,
-                             keyword_set=self.keyword_set.currentData() or None, clip=self.ctx.clip_options())
+            params = replace(
+                params,
+                k=self.k.value(),
+                values=values or None,
+                keyword_set=self.keyword_set.currentData() or None,
+                clip=self.ctx.clip_options(),
+            )
         self.create_button.setEnabled(False)
-        self.status.set_message(f"Creating {name}" + ("..." if kind == "representativeness"
-                                                      else " (the retrieval loads the CLIP model)..."))
+        self.status.set_message(
+            f"Creating {name}" + ("..." if kind == "representativeness" else " (the retrieval loads the CLIP model)...")
+        )
         self.create_job = job = self.ctx.run_job(f"Create task set {name}", params)
-        job.failed.connect(lambda message: self.status.set_message(f"Could not create the task set: {message}",
-                                                                   "error"))
+        job.failed.connect(
+            lambda message: self.status.set_message(f"Could not create the task set: {message}", "error")
+        )
         job.finished.connect(lambda code, j=job: self._created(j, code))
 
     def _created(self, job, code: int) -> None:
@@ -540,9 +616,11 @@ class SetsPanel(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Export answers", default, "Annotation exports (*.json)")
         if path:
             self.status.set_message(f"Writing {path}...")
-            self._worker.run(lambda: export_answers(ws, set_id, annotator, Path(path)),
-                             lambda n: self.status.set_message(f"{n} answers written to {path}", "success"),
-                             lambda message: self.status.set_message(f"Could not export: {message}", "error"))
+            self._worker.run(
+                lambda: export_answers(ws, set_id, annotator, Path(path)),
+                lambda n: self.status.set_message(f"{n} answers written to {path}", "success"),
+                lambda message: self.status.set_message(f"Could not export: {message}", "error"),
+            )
 
     def import_files(self) -> None:
         if self.ctx.workspace is None:
@@ -551,8 +629,11 @@ class SetsPanel(QWidget):
         if paths:
             ws = self.ctx.workspace
             self.status.set_message(f"Importing {len(paths)} file(s)...")
-            self._worker.run(lambda: _import_all(ws, paths), self._imported,
-                             lambda message: self.status.set_message(f"Could not import: {message}", "error"))
+            self._worker.run(
+                lambda: _import_all(ws, paths),
+                self._imported,
+                lambda message: self.status.set_message(f"Could not import: {message}", "error"),
+            )
 
     def _imported(self, outcome: tuple[list[str], str | None]) -> None:
         lines, last_set = outcome
@@ -572,15 +653,20 @@ class SetsPanel(QWidget):
         if ws is None or not set_id:
             self._show_report(None)
             return
-        self._worker.run(lambda: set_report(ws, set_id, run_id=run_id),
-                         lambda report: generation == self._generation and self._show_report(report),
-                         lambda message: generation == self._generation and self.status.set_message(
-                             f"Cannot compute the report: {message}", "error"))
+        self._worker.run(
+            lambda: set_report(ws, set_id, run_id=run_id),
+            lambda report: generation == self._generation and self._show_report(report),
+            lambda message: generation == self._generation
+            and self.status.set_message(f"Cannot compute the report: {message}", "error"),
+        )
 
     def _show_report(self, report: dict | None) -> None:
-        self.summary.setText("" if report is None else
-                             f"{report['set']['name']}: {report['set']['raters']} annotators per item; "
-                             f"answers from {', '.join(report['annotators']) or 'nobody yet'}")
+        self.summary.setText(
+            ""
+            if report is None
+            else f"{report['set']['name']}: {report['set']['raters']} annotators per item; "
+            f"answers from {', '.join(report['annotators']) or 'nobody yet'}"
+        )
         self._show_table9(report)
         self._show_disagreements(report)
         self._show_filtered(report.get("filtered_scores", []) if report else [])
@@ -593,7 +679,9 @@ class SetsPanel(QWidget):
         self.table9.clear()
         self.table9.setRowCount(len(rows))
         self.table9.setColumnCount(1 + len(columns))
-        self.table9.setHorizontalHeaderLabels(["Value"] + [f"{q}\n{dict(self.STAT_COLUMNS)[key]}" for q, key in columns])
+        self.table9.setHorizontalHeaderLabels(
+            ["Value"] + [f"{q}\n{dict(self.STAT_COLUMNS)[key]}" for q, key in columns]
+        )
         for r, row in enumerate(rows):
             self.table9.setItem(r, 0, QTableWidgetItem(row["group"]))
             for c, (q, key) in enumerate(columns, start=1):
@@ -611,7 +699,9 @@ class SetsPanel(QWidget):
         self.disagreements.clear()
         for d in self.disagreement_rows:
             answers = ", ".join(f"{a}: {ANSWER_TEXT[v]}" for a, v in sorted(d["answers"].items()))
-            self.disagreements.addItem(QListWidgetItem(f"{d['value'] or 'item'} #{d['item_id']}, {d['question']}: {answers}"))
+            self.disagreements.addItem(
+                QListWidgetItem(f"{d['value'] or 'item'} #{d['item_id']}, {d['question']}: {answers}")
+            )
 
     def _open_disagreement(self, list_item: QListWidgetItem) -> None:
         self.pane.open_item(self.pane.sets.currentData(), self.disagreement_rows[self.disagreements.row(list_item)])
@@ -619,8 +709,13 @@ class SetsPanel(QWidget):
     def _show_filtered(self, rows: list[dict]) -> None:
         self.filtered.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = (row["target"], row["mode"], row["value"], f"{_num(row['score'], 1)} ({row['n']})",
-                     f"{_num(row['score_filtered'], 1)} ({row['n_filtered']})")
+            cells = (
+                row["target"],
+                row["mode"],
+                row["value"],
+                f"{_num(row['score'], 1)} ({row['n']})",
+                f"{_num(row['score_filtered'], 1)} ({row['n_filtered']})",
+            )
             for c, text in enumerate(cells):
                 self.filtered.setItem(r, c, QTableWidgetItem(text))
         self.filtered.resizeColumnsToContents()

@@ -10,9 +10,25 @@ from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QMessageBox, QPushButton, QScrollArea, QSpinBox,
-                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vspectrum_app.bench import ops as bench_ops
 from vspectrum_app.core import events
@@ -30,12 +46,12 @@ MAX_TABLE_ROWS = 5000
 # Plain words for the terms a run reports (shown as tooltips where they appear).
 TERMS = {
     "from the workspace": "Calls already answered in this workspace (same provider, model, settings, prompt and "
-                          "image) are reused instead of being sent again: they cost nothing and take no time.",
-    "unparsed": "The answer to \"Do you like ...?\" had neither a clear yes nor a clear no (e.g. \"not sure\"). "
-                "It is kept and shown, but left out of the score.",
-    "refusal": "The model declined to answer (e.g. \"As an AI I have no preferences\"). Kept, left out of the score.",
-    "items": "An item is one question about one image for one model: \"Do you like ...?\" then \"Why?\" then "
-             "\"Describe it\", so three calls per item (two for text-only models).",
+    "image) are reused instead of being sent again: they cost nothing and take no time.",
+    "unparsed": 'The answer to "Do you like ...?" had neither a clear yes nor a clear no (e.g. "not sure"). '
+    "It is kept and shown, but left out of the score.",
+    "refusal": 'The model declined to answer (e.g. "As an AI I have no preferences"). Kept, left out of the score.',
+    "items": 'An item is one question about one image for one model: "Do you like ...?" then "Why?" then '
+    '"Describe it", so three calls per item (two for text-only models).',
 }
 
 
@@ -60,13 +76,18 @@ def describe_retrieval(estimate: events.Estimate) -> tuple[str, str]:
     if not counts:
         return "", "info"
     short = estimate.shortfall or {}
-    detail = "; ".join(f"{value} {sum(kws.values())}/{k * len(kws)}: " + ", ".join(f"{kw} {n}" for kw, n in kws.items())
-                       for value, kws in counts.items())
+    detail = "; ".join(
+        f"{value} {sum(kws.values())}/{k * len(kws)}: " + ", ".join(f"{kw} {n}" for kw, n in kws.items())
+        for value, kws in counts.items()
+    )
     if not short:
         return f"Every keyword found {k} images. Per value: {detail}", "info"
     lacking = ", ".join(f"{value} ({', '.join(f'{kw} {n}' for kw, n in kws.items())})" for value, kws in short.items())
-    return (f"Too few images for some keywords (wanted {k} each): {lacking}. Import more screenshots or lower "
-            f"Images per keyword. Per value: {detail}", "error")
+    return (
+        f"Too few images for some keywords (wanted {k} each): {lacking}. Import more screenshots or lower "
+        f"Images per keyword. Per value: {detail}",
+        "error",
+    )
 
 
 def run_holder(ws, run_id: str):
@@ -103,13 +124,13 @@ class BenchmarkPane(QWidget):
         self.ctx = ctx
         self.job = None
         self._worker = Worker(self)  # listing the runs counts every run's items: off the GUI thread
-        self._listing = 0            # a list from an older request is dropped
+        self._listing = 0  # a list from an older request is dropped
         self.run_id: str | None = None
         self._estimate_job = None
         self.counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self._dirty = False
-        self._wait: tuple[float, events.Waiting] | None = None   # (monotonic deadline, the waiting event)
-        self._status: events.RunStatus | None = None             # the engine's latest status
+        self._wait: tuple[float, events.Waiting] | None = None  # (monotonic deadline, the waiting event)
+        self._status: events.RunStatus | None = None  # the engine's latest status
         self._thumbs: tuple[object, dict[int, str]] = (None, {})  # (workspace, image id -> thumbnail path)
 
         # -- configuration: the form scrolls on a small screen; the estimate and the buttons stay in view
@@ -129,8 +150,10 @@ class BenchmarkPane(QWidget):
             lst.setMaximumHeight(180)
         self.keyword_set = QComboBox()
         self.keyword_set.setAccessibleName("Keyword set")
-        self.keyword_set.setToolTip("The keywords used to pick images for each value (the paper's set by default). "
-                                    "Each run records the exact keywords it used.")
+        self.keyword_set.setToolTip(
+            "The keywords used to pick images for each value (the paper's set by default). "
+            "Each run records the exact keywords it used."
+        )
         self.keyword_set.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.keyword_set.setMinimumContentsLength(12)
         self.k = QSpinBox()
@@ -170,8 +193,10 @@ class BenchmarkPane(QWidget):
         self.resume_combo.setMinimumContentsLength(12)
         self.resume_button = QPushButton("Resume")
         self.delete_button = QPushButton("Delete")
-        self.delete_button.setToolTip("Delete the chosen unfinished run and its answers (after asking). Answers "
-                                      "other runs can reuse stay in the workspace.")
+        self.delete_button.setToolTip(
+            "Delete the chosen unfinished run and its answers (after asking). Answers "
+            "other runs can reuse stay in the workspace."
+        )
         resume_row = QHBoxLayout()
         resume_row.addWidget(self.resume_combo, 1)
         resume_row.addWidget(self.resume_button)
@@ -252,8 +277,13 @@ class BenchmarkPane(QWidget):
         self.estimate_timer.setSingleShot(True)
         self.estimate_timer.setInterval(ESTIMATE_DELAY_MS)
         self.estimate_timer.timeout.connect(lambda: self.estimate(auto=True))
-        for signal in (self.models.itemChanged, self.values.itemChanged, self.keyword_set.currentIndexChanged,
-                       self.k.valueChanged, self.repeats.valueChanged):
+        for signal in (
+            self.models.itemChanged,
+            self.values.itemChanged,
+            self.keyword_set.currentIndexChanged,
+            self.k.valueChanged,
+            self.repeats.valueChanged,
+        ):
             signal.connect(self._form_changed)
         ctx.providers_changed.connect(self._load_choices)
         ctx.workspace_changed.connect(self._load_choices)
@@ -270,8 +300,7 @@ class BenchmarkPane(QWidget):
         try:
             providers = ProviderStore().all()
         except ProviderError as exc:
-            self.error_label.set_message(f"The provider settings cannot be read: {exc}. Fix them in Settings.",
-                                         "error")
+            self.error_label.set_message(f"The provider settings cannot be read: {exc}. Fix them in Settings.", "error")
             providers = []
         for p in providers:
             for model in p.models:
@@ -287,9 +316,12 @@ class BenchmarkPane(QWidget):
 
             for ks in list_sets(self.ctx.workspace):
                 self.keyword_set.addItem(keyword_set_label(ks), ks.id)
-                self.keyword_set.setItemData(self.keyword_set.count() - 1,
-                                             f"{ks.description or ks.name}\nFingerprint {ks.hash}: recorded in each "
-                                             f"run, it changes whenever a keyword does.", Qt.ItemDataRole.ToolTipRole)
+                self.keyword_set.setItemData(
+                    self.keyword_set.count() - 1,
+                    f"{ks.description or ks.name}\nFingerprint {ks.hash}: recorded in each "
+                    f"run, it changes whenever a keyword does.",
+                    Qt.ItemDataRole.ToolTipRole,
+                )
         self.keyword_set.blockSignals(False)
         self._load_unfinished()
         if self._validate():
@@ -303,9 +335,11 @@ class BenchmarkPane(QWidget):
         if not ws:
             self._fill_unfinished([], [])
             return
-        self._worker.run(lambda: _unfinished_runs(ws),
-                         lambda found: listing == self._listing and self._fill_unfinished(*found),
-                         lambda message: self.error_label.set_message(f"Cannot read the runs: {message}", "error"))
+        self._worker.run(
+            lambda: _unfinished_runs(ws),
+            lambda found: listing == self._listing and self._fill_unfinished(*found),
+            lambda message: self.error_label.set_message(f"Cannot read the runs: {message}", "error"),
+        )
 
     def _fill_unfinished(self, offered: list[tuple[str, str]], held: list[str]) -> None:
         self.resume_combo.clear()
@@ -321,11 +355,17 @@ class BenchmarkPane(QWidget):
         self.resume_button.setEnabled(bool(n) and idle)
         self.delete_button.setEnabled(bool(n) and idle)
         held = getattr(self, "_held", [])
-        text = (f"{n} run(s) did not finish (closed, crashed or paused): choose one under Unfinished runs and press "
-                f"Resume; nothing finished is sent again." if n else "")
+        text = (
+            f"{n} run(s) did not finish (closed, crashed or paused): choose one under Unfinished runs and press "
+            f"Resume; nothing finished is sent again."
+            if n
+            else ""
+        )
         if held:
-            text += (" " if text else "") + (f"{len(held)} unfinished run(s) are running in another window or "
-                                             f"terminal and are not offered: {'; '.join(held)}.")
+            text += (" " if text else "") + (
+                f"{len(held)} unfinished run(s) are running in another window or "
+                f"terminal and are not offered: {'; '.join(held)}."
+            )
         self.resume_banner.set_message(text)
         self.resume_frame.setVisible(bool(text) and idle)
 
@@ -336,8 +376,9 @@ class BenchmarkPane(QWidget):
             self._load_unfinished()
 
     def _selected(self, widget: QListWidget) -> list[str]:
-        return [widget.item(i).text() for i in range(widget.count())
-                if widget.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            widget.item(i).text() for i in range(widget.count()) if widget.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
     def _problem(self) -> str | None:
         """Why the form cannot run, in words that say what to click; None when it can."""
@@ -371,9 +412,14 @@ class BenchmarkPane(QWidget):
     def _run_params(self) -> bench_ops.Run | None:
         if not self._validate():
             return None
-        return bench_ops.Run(values=tuple(self._selected(self.values)), k=self.k.value(), repeats=self.repeats.value(),
-                             targets=tuple(self._selected(self.models)), keyword_set=self.keyword_set.currentData() or None,
-                             clip=self.ctx.clip_options())
+        return bench_ops.Run(
+            values=tuple(self._selected(self.values)),
+            k=self.k.value(),
+            repeats=self.repeats.value(),
+            targets=tuple(self._selected(self.models)),
+            keyword_set=self.keyword_set.currentData() or None,
+            clip=self.ctx.clip_options(),
+        )
 
     # -- actions ------------------------------------------------------------------------
     def estimate(self, auto: bool = False) -> None:
@@ -386,10 +432,13 @@ class BenchmarkPane(QWidget):
         self.estimate_label.set_message("Estimating...")
         self.retrieval_label.set_message("")
         job = self._estimate_job = self.ctx.run_job("Estimate", replace(params, dry_run=True))
-        job.event.connect(lambda e, j=job: isinstance(e, events.Estimate) and j is self._estimate_job
-                          and self._show_estimate(e))
-        job.failed.connect(lambda msg, j=job: j is self._estimate_job and self.estimate_label.set_message(
-            f"Cannot estimate: {msg}", "error"))
+        job.event.connect(
+            lambda e, j=job: isinstance(e, events.Estimate) and j is self._estimate_job and self._show_estimate(e)
+        )
+        job.failed.connect(
+            lambda msg, j=job: j is self._estimate_job
+            and self.estimate_label.set_message(f"Cannot estimate: {msg}", "error")
+        )
 
     def _show_estimate(self, e: events.Estimate) -> None:
         self.estimate_label.set_message(self._describe_estimate(e))
@@ -400,7 +449,7 @@ class BenchmarkPane(QWidget):
         from vspectrum_app.providers.config import ProviderError, ProviderStore
 
         items = e.items
-        head = (f"{items} items = ~{e.calls} calls" if items is not None else f"~{e.calls} calls")
+        head = f"{items} items = ~{e.calls} calls" if items is not None else f"~{e.calls} calls"
         limits, unpriced = [], []
         for name, p in (e.per_provider or {}).items():
             try:
@@ -410,11 +459,17 @@ class BenchmarkPane(QWidget):
             limits.append(f"{name} {cfg.requests_per_minute}/min")
             if not (cfg.price_input_per_mtok or cfg.price_output_per_mtok):
                 unpriced.append(name)
-        cost = f"~${e.cost_usd:.2f}" if not unpriced else f"cost unknown (no price set for {', '.join(unpriced)} " \
-                                                            f"in Settings)"
-        return (f"{head}; ~{e.input_tokens:,} input / ~{e.output_tokens:,} output tokens; {cost}; about "
-                f"{format_duration(e.seconds)} at the rate limits" + (f" ({', '.join(limits)})" if limits else "")
-                + "; less if answers are already in the workspace.")
+        cost = (
+            f"~${e.cost_usd:.2f}"
+            if not unpriced
+            else f"cost unknown (no price set for {', '.join(unpriced)} in Settings)"
+        )
+        return (
+            f"{head}; ~{e.input_tokens:,} input / ~{e.output_tokens:,} output tokens; {cost}; about "
+            f"{format_duration(e.seconds)} at the rate limits"
+            + (f" ({', '.join(limits)})" if limits else "")
+            + "; less if answers are already in the workspace."
+        )
 
     def start(self) -> None:
         params = self._run_params()
@@ -433,14 +488,19 @@ class BenchmarkPane(QWidget):
         run_id = self.resume_combo.currentData()
         if not run_id or self.job is not None:
             return
-        answer = QMessageBox.question(self, "Delete run", f"Delete {self.resume_combo.currentText()}?\n\nIts answers "
-                                      f"are removed from this run; answers other runs can reuse stay in the workspace.")
+        answer = QMessageBox.question(
+            self,
+            "Delete run",
+            f"Delete {self.resume_combo.currentText()}?\n\nIts answers "
+            f"are removed from this run; answers other runs can reuse stay in the workspace.",
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         holder = run_holder(self.ctx.workspace, run_id)
         if holder is not None:
-            self.error_label.set_message(f"Run {run_id} is being run by {holder.describe()}: stop it there first.",
-                                         "error")
+            self.error_label.set_message(
+                f"Run {run_id} is being run by {holder.describe()}: stop it there first.", "error"
+            )
             self._load_unfinished()
             return
         try:
@@ -503,8 +563,9 @@ class BenchmarkPane(QWidget):
                 self._wait = (time.monotonic() + float(event.seconds or 0), event)
                 self._show_wait()
             case events.ItemError():
-                self.error_label.set_message(f"{event.target}: {event.message} (this item is asked again when "
-                                             f"you resume the run)", "error")
+                self.error_label.set_message(
+                    f"{event.target}: {event.message} (this item is asked again when you resume the run)", "error"
+                )
 
     def _thumb(self, image_id: int) -> str | None:
         """The image's thumbnail path; asked of the catalog once per image (a run asks each image many times)."""
@@ -530,8 +591,11 @@ class BenchmarkPane(QWidget):
         if thumb:
             icon_item.setIcon(QIcon(thumb))
         said = (event.answer or "") + " / " + (event.reason or "")
-        cells = [icon_item] + [QTableWidgetItem(str(getattr(event, k))) for k in
-                               ("target", "value", "keyword", "answer_class")] + [QTableWidgetItem(said)]
+        cells = (
+            [icon_item]
+            + [QTableWidgetItem(str(getattr(event, k))) for k in ("target", "value", "keyword", "answer_class")]
+            + [QTableWidgetItem(said)]
+        )
         cells[4].setToolTip(TERMS.get(event.answer_class, ""))
         cells[5].setToolTip(said)
         for col, cell in enumerate(cells):
@@ -546,8 +610,10 @@ class BenchmarkPane(QWidget):
         s = self._status
         calls = s.calls_sent + s.calls_cached
         retries = f", {s.retries} of them retries" if s.retries else ""
-        text = (f"{s.items_done}/{s.items_total} items done; {calls} calls made ({s.calls_sent} sent"
-                f"{retries}, {s.calls_cached} from the workspace), ~{s.calls_left} to go")
+        text = (
+            f"{s.items_done}/{s.items_total} items done; {calls} calls made ({s.calls_sent} sent"
+            f"{retries}, {s.calls_cached} from the workspace), ~{s.calls_left} to go"
+        )
         if s.items_done < s.items_total:
             text += f"; about {format_duration(s.eta_s)} left (rate limits included)"
         if s.refusal or s.unparsed or s.errors:
@@ -588,13 +654,16 @@ class BenchmarkPane(QWidget):
             answered = f"{status['done']} items answered" if status else "every item answered"
             self.counters.set_message(f"Run finished: {answered}. See Results for the scores.", "success")
         elif code == 130:
-            self.counters.set_message("Paused. Choose the run under Unfinished runs and press Resume to continue; "
-                                      "nothing answered is asked again.")
+            self.counters.set_message(
+                "Paused. Choose the run under Unfinished runs and press Resume to continue; "
+                "nothing answered is asked again."
+            )
         else:
             left = f"{status['total'] - status['done']} items are not answered yet" if status else "The run stopped"
             reason = self.error_label.full_text()
-            self.counters.set_message(f"{left}{': ' + reason if reason else ''}. Fix the cause if one is named, "
-                                      f"then press Resume.", "error")
+            self.counters.set_message(
+                f"{left}{': ' + reason if reason else ''}. Fix the cause if one is named, then press Resume.", "error"
+            )
         self._dirty = True
         self._redraw()
         self._validate()

@@ -6,18 +6,30 @@ read on a worker thread."""
 from __future__ import annotations
 
 from PySide6.QtGui import QIcon, QPixmap
-from PySide6.QtWidgets import (QComboBox, QDialog, QHBoxLayout, QLabel, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.workers import Worker
 
 CLASSES = ["all answers", "yes", "no", "refusal", "unparsed", "no_image", "no_description"]
 COLUMNS = ["", "Keyword", "Answer", "Class", "Why", "Describe", "Latency"]
-CLASS_TIPS = {"yes": "a clear yes", "no": "a clear no", "refusal": "the model declined to answer",
-              "unparsed": "neither a clear yes nor a clear no (left out of the score)",
-              "no_image": "the model said it saw no image: a pipeline failure, left out of the score",
-              "no_description": "the describing model gave no description: no question was put"}
+CLASS_TIPS = {
+    "yes": "a clear yes",
+    "no": "a clear no",
+    "refusal": "the model declined to answer",
+    "unparsed": "neither a clear yes nor a clear no (left out of the score)",
+    "no_image": "the model said it saw no image: a pipeline failure, left out of the score",
+    "no_description": "the describing model gave no description: no question was put",
+}
 
 
 def trace_available() -> bool:
@@ -64,8 +76,7 @@ class CellAnswers(QDialog):
 
     def show_cell(self, run_id: str, target: str, mode: str, value: str, run_name: str | None = None) -> None:
         self.cell = (run_id, target, mode, value)
-        self.heading.setText(f"{target}{' (text only)' if mode == 'text' else ''} on {value}, run "
-                             f"{run_name or run_id}")
+        self.heading.setText(f"{target}{' (text only)' if mode == 'text' else ''} on {value}, run {run_name or run_id}")
         self.filter.blockSignals(True)
         self.filter.setCurrentIndex(0)
         self.filter.blockSignals(False)
@@ -84,10 +95,12 @@ class CellAnswers(QDialog):
         self._generation += 1
         generation, ws = self._generation, self.ctx.workspace
         self.status.set_message("Reading the answers...")
-        self._worker.run(lambda: answers_behind_cell(ws, run_id, target, value, mode=mode, answer_class=answer_class),
-                         lambda rows: generation == self._generation and self._fill(rows),
-                         lambda msg: generation == self._generation and self.status.set_message(
-                             f"Cannot read the answers: {msg}", "error"))
+        self._worker.run(
+            lambda: answers_behind_cell(ws, run_id, target, value, mode=mode, answer_class=answer_class),
+            lambda rows: generation == self._generation and self._fill(rows),
+            lambda msg: generation == self._generation
+            and self.status.set_message(f"Cannot read the answers: {msg}", "error"),
+        )
 
     def _fill(self, rows: list[dict]) -> None:
         self.answers = rows
@@ -97,11 +110,14 @@ class CellAnswers(QDialog):
             icon.setIcon(QIcon(a["thumbnail"]))
             icon.setToolTip(a["image_path"])
             latency = "" if a.get("latency_s") is None else f"{a['latency_s']:.1f} s"
-            turns = "\n\n".join(f"{t['name']}: {t['question']}\n-> {t['response']}" +
-                                (f" ({t['latency_s']:.1f} s)" if t.get("latency_s") is not None else "")
-                                for t in a.get("turns", []))
-            cells = [icon] + [QTableWidgetItem(str(a.get(k) or "")) for k in ("keyword", "answer", "answer_class",
-                                                                               "why", "describe")]
+            turns = "\n\n".join(
+                f"{t['name']}: {t['question']}\n-> {t['response']}"
+                + (f" ({t['latency_s']:.1f} s)" if t.get("latency_s") is not None else "")
+                for t in a.get("turns", [])
+            )
+            cells = [icon] + [
+                QTableWidgetItem(str(a.get(k) or "")) for k in ("keyword", "answer", "answer_class", "why", "describe")
+            ]
             cells.append(QTableWidgetItem(latency))
             cells[2].setToolTip(turns or (a.get("answer") or ""))
             cells[3].setToolTip(CLASS_TIPS.get(a.get("answer_class"), ""))
@@ -113,5 +129,8 @@ class CellAnswers(QDialog):
         for c, width in ((0, 50), (1, 110), (2, 160), (3, 80), (4, 220), (5, 220), (6, 70)):
             self.table.setColumnWidth(c, width)
         shown = self.filter.currentText()
-        self.status.set_message(f"{len(rows)} answer(s)" + ("" if shown == CLASSES[0] else f" of class {shown}")
-                                + ". Hover over an answer for every turn of the conversation.")
+        self.status.set_message(
+            f"{len(rows)} answer(s)"
+            + ("" if shown == CLASSES[0] else f" of class {shown}")
+            + ". Hover over an answer for every turn of the conversation."
+        )

@@ -6,9 +6,23 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImageReader, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QListView, QListWidget,
-                               QListWidgetItem, QSpinBox, QSplitter, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vspectrum_app.core import events
 from vspectrum_app.crawl.ops import Crawl
@@ -16,11 +30,13 @@ from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
 from vspectrum_app.gui.job_log import JobLog, JobProgress
 
-THUMB = QSize(90, 160)       # the feeds are vertical video
-MAX_THUMBS = 500             # oldest tiles are dropped so a long crawl does not grow memory without bound
+THUMB = QSize(90, 160)  # the feeds are vertical video
+MAX_THUMBS = 500  # oldest tiles are dropped so a long crawl does not grow memory without bound
 FLAG_COLOR = QColor("#b00020")
-SIM_NOTE = (" Simulator captures are tagged and kept out of the benchmark; the Library shows them under "
-            "\"simulator captures\" in its platform filter.")
+SIM_NOTE = (
+    " Simulator captures are tagged and kept out of the benchmark; the Library shows them under "
+    '"simulator captures" in its platform filter.'
+)
 DUPLICATES = ("duplicate_link", "duplicate_image")
 
 
@@ -69,8 +85,9 @@ class CrawlPane(QWidget):
         self.count.setToolTip("New captures to store (duplicates and flagged frames do not count)")
         self.show_browser = QCheckBox("Show the browser window")
         self.show_browser.setChecked(True)
-        self.show_browser.setToolTip("Watch the crawl and log in or solve a captcha when asked; "
-                                     "off runs the browser headless")
+        self.show_browser.setToolTip(
+            "Watch the crawl and log in or solve a captcha when asked; off runs the browser headless"
+        )
         self.delay = QDoubleSpinBox()
         self.delay.setRange(0, 600)
         self.delay.setDecimals(1)
@@ -84,12 +101,20 @@ class CrawlPane(QWidget):
         self.controls = JobControls(
             start_tip="Start the crawl (Ctrl+Return)",
             pause_tip="Freeze the crawl where it stands; a video whose capture moment passes meanwhile "
-                      "is started again",
+            "is started again",
             stop_tip="Stop after the video in flight; every capture so far is kept",
-            idle="No crawl yet.", running="Crawling...", paused="Paused: Resume continues the crawl.",
-            stopping="Stopping after the video in flight...", kept="every capture so far")
+            idle="No crawl yet.",
+            running="Crawling...",
+            paused="Paused: Resume continues the crawl.",
+            stopping="Stopping after the video in flight...",
+            kept="every capture so far",
+        )
         self.start_button, self.pause_button, self.stop_button, self.status = (  # the names tests use
-            self.controls.start_button, self.controls.pause_button, self.controls.stop_button, self.controls.status)
+            self.controls.start_button,
+            self.controls.pause_button,
+            self.controls.stop_button,
+            self.controls.status,
+        )
         form.addRow(self.controls)
         self.platform.currentIndexChanged.connect(self._platform_changed)
         self.controls.start_requested.connect(self.start)
@@ -148,9 +173,14 @@ class CrawlPane(QWidget):
         if platform == "sim":
             skin, images = self.sim_box.choice()
             sim = dict(skin=skin, images=images, seed=self.seed.value())
-        return Crawl(platform=platform, count=self.count.value(), delay=self.delay.value(),
-                     headless=None if self.show_browser.isChecked() else True,
-                     clip=self.ctx.clip_options(), **sim)  # captures are embedded with the Settings' model
+        return Crawl(
+            platform=platform,
+            count=self.count.value(),
+            delay=self.delay.value(),
+            headless=None if self.show_browser.isChecked() else True,
+            clip=self.ctx.clip_options(),
+            **sim,
+        )  # captures are embedded with the Settings' model
 
     # -- actions ------------------------------------------------------------------------
     def start(self) -> None:
@@ -180,8 +210,10 @@ class CrawlPane(QWidget):
 
     def _show_counts(self) -> None:
         c = self.counts
-        self.counters.setText(f"{c['stored']} stored, {c['duplicates']} duplicates, {c['flagged']} flagged, "
-                              f"{len(self.positions)} videos seen")
+        self.counters.setText(
+            f"{c['stored']} stored, {c['duplicates']} duplicates, {c['flagged']} flagged, "
+            f"{len(self.positions)} videos seen"
+        )
 
     def _on_event(self, event: events.Event) -> None:
         match event:
@@ -208,10 +240,19 @@ class CrawlPane(QWidget):
         item.setData(Qt.ItemDataRole.UserRole, e)
         if flagged:
             item.setForeground(FLAG_COLOR)
-        item.setToolTip("\n".join(line for line in (
-            f"video {(e.position or 0) + 1}: {label}",
-            e.link or "", e.author or "", e.post_date or "",
-            (e.caption or "")[:200]) if line))
+        item.setToolTip(
+            "\n".join(
+                line
+                for line in (
+                    f"video {(e.position or 0) + 1}: {label}",
+                    e.link or "",
+                    e.author or "",
+                    e.post_date or "",
+                    (e.caption or "")[:200],
+                )
+                if line
+            )
+        )
         self.thumbs.insertItem(0, item)  # newest first: what the browser shows now is at the top
         while self.thumbs.count() > MAX_THUMBS:
             self.thumbs.takeItem(self.thumbs.count() - 1)
@@ -223,15 +264,20 @@ class CrawlPane(QWidget):
 
     def _on_result(self, r: dict) -> None:
         # the final counts are the crawler's own (videos seen excludes repeated walls)
-        self.counts.update(stored=int(r.get("stored") or 0), duplicates=int(r.get("duplicates") or 0),
-                           flagged=int(r.get("flagged") or 0))
+        self.counts.update(
+            stored=int(r.get("stored") or 0),
+            duplicates=int(r.get("duplicates") or 0),
+            flagged=int(r.get("flagged") or 0),
+        )
         self.positions = set(range(int(r.get("positions") or 0)))
         self._show_counts()
-        self.log.appendPlainText(f"crawl {r.get('session_id', '')}: {r.get('status', '?')}; {r.get('stored', 0)} "
-                                 f"stored, {r.get('duplicates', 0)} duplicates, {r.get('flagged', 0)} flagged, "
-                                 f"{r.get('positions', 0)} videos seen"
-                                 + (f"; {r['message']}" if r.get("message") else "")
-                                 + (f"; index: {r['index']}" if r.get("index") else ""))
+        self.log.appendPlainText(
+            f"crawl {r.get('session_id', '')}: {r.get('status', '?')}; {r.get('stored', 0)} "
+            f"stored, {r.get('duplicates', 0)} duplicates, {r.get('flagged', 0)} flagged, "
+            f"{r.get('positions', 0)} videos seen"
+            + (f"; {r['message']}" if r.get("message") else "")
+            + (f"; index: {r['index']}" if r.get("index") else "")
+        )
 
     def _finished(self, code: int) -> None:
         result = getattr(self.job, "result", None) or {}
@@ -262,8 +308,14 @@ class CrawlPane(QWidget):
         self.sessions.setRowCount(len(rows))
         for i, r in enumerate(rows):
             platform = "simulator (kept out of the benchmark)" if r["platform"] == "sim" else r["platform"]
-            cells = [(r.get("started_at") or "")[:19].replace("T", " "), platform, r.get("skin") or "",
-                     r["status"], f"{r['stored']}/{r['target']}", r.get("message") or ""]
+            cells = [
+                (r.get("started_at") or "")[:19].replace("T", " "),
+                platform,
+                r.get("skin") or "",
+                r["status"],
+                f"{r['stored']}/{r['target']}",
+                r.get("message") or "",
+            ]
             for col, text in enumerate(cells):
                 self.sessions.setItem(i, col, QTableWidgetItem(str(text)))
         self.sessions.resizeColumnsToContents()

@@ -8,9 +8,23 @@ from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QRegularExpression, QSize, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices, QPixmap, QRegularExpressionValidator
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QListView, QMessageBox,
-                               QPushButton, QSizePolicy, QSplitter, QStackedWidget, QTextBrowser, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vspectrum_app.core.operations import Operation
 from vspectrum_app.core.values import SCHWARTZ_VALUES
@@ -26,11 +40,17 @@ ICON = QSize(96, 160)  # a thumbnail in the grid (portrait, as the videos are)
 LIST_LIMIT = 200_000
 ALL_PLATFORMS = "all platforms"
 SIMULATED = "sim"  # simulator captures: hidden unless chosen in the platform filter
-PLATFORM_LABELS = {"tiktok": "TikTok", "youtube": "YouTube Shorts", "instagram": "Instagram Reels",
-                   SIMULATED: "simulator captures"}
+PLATFORM_LABELS = {
+    "tiktok": "TikTok",
+    "youtube": "YouTube Shorts",
+    "instagram": "Instagram Reels",
+    SIMULATED: "simulator captures",
+}
 NO_INDEX = "Build the index first (Library > Build index): searching needs it."
-SIMILARITY_TIP = ("Similarity: how close the screenshot is to the search in the CLIP model's space "
-                  "(cosine, from -1 to 1; higher is closer)")
+SIMILARITY_TIP = (
+    "Similarity: how close the screenshot is to the search in the CLIP model's space "
+    "(cosine, from -1 to 1; higher is closer)"
+)
 
 
 @dataclass
@@ -82,10 +102,12 @@ class TileModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbs.get(tile.sha256, str(self.thumb_path(tile.sha256))) or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [f"keyword: {tile.keyword}" if tile.keyword else "",
-                     f"similarity {tile.similarity:.3f} (cosine, higher is closer)" if tile.similarity is not None else "",
-                     PLATFORM_LABELS.get(tile.platform or "", tile.platform or "platform unknown"),
-                     f"posted {tile.post_date}" if tile.post_date else "post date unknown"]
+            lines = [
+                f"keyword: {tile.keyword}" if tile.keyword else "",
+                f"similarity {tile.similarity:.3f} (cosine, higher is closer)" if tile.similarity is not None else "",
+                PLATFORM_LABELS.get(tile.platform or "", tile.platform or "platform unknown"),
+                f"posted {tile.post_date}" if tile.post_date else "post date unknown",
+            ]
             return "\n".join(line for line in lines if line)
         if role == Qt.ItemDataRole.UserRole:
             return tile
@@ -113,11 +135,13 @@ class LibraryPane(QWidget):
         self.first_run = QWidget()
         fr = QVBoxLayout(self.first_run)
         fr.addStretch()
-        intro = QLabel("<h2>Welcome to Value-Spectrum Studio</h2>"
-                       "<p>Three steps to measure a model's value preferences:</p>"
-                       "<ol><li>Bring in screenshots: import a folder (or crawl a feed).</li>"
-                       "<li>Build the search index with CLIP.</li>"
-                       "<li>Add a model provider and its key, then run the benchmark.</li></ol>")
+        intro = QLabel(
+            "<h2>Welcome to Value-Spectrum Studio</h2>"
+            "<p>Three steps to measure a model's value preferences:</p>"
+            "<ol><li>Bring in screenshots: import a folder (or crawl a feed).</li>"
+            "<li>Build the search index with CLIP.</li>"
+            "<li>Add a model provider and its key, then run the benchmark.</li></ol>"
+        )
         intro.setWordWrap(True)
         fr.addWidget(intro)
         row = QHBoxLayout()
@@ -223,7 +247,9 @@ class LibraryPane(QWidget):
         self.cancel_button.setVisible(False)
         self.status = MessageLabel(lines=2)
         self.progress.message.connect(self.status.set_message)
-        self.index_button.setToolTip("Embed the screenshots with the CLIP model chosen in Settings so they can be searched")
+        self.index_button.setToolTip(
+            "Embed the screenshots with the CLIP model chosen in Settings so they can be searched"
+        )
         self.coverage_button.setToolTip("How many screenshots lie close to each value's keywords")
         for w in (self.import_button, self.import_files_button, self.index_button, self.coverage_button):
             actions.addWidget(w)
@@ -284,7 +310,9 @@ class LibraryPane(QWidget):
             return
         from vspectrum_app.library import catalog
 
-        self._all = [Tile(r.id, r.sha256, r.ext, r.platform, r.post_date) for r in catalog.newest_images(ws, LIST_LIMIT)]
+        self._all = [
+            Tile(r.id, r.sha256, r.ext, r.platform, r.post_date) for r in catalog.newest_images(ws, LIST_LIMIT)
+        ]
         self._set_platforms(catalog.platforms(ws))
         self.stack.setCurrentWidget(self.browser if self._all else self.first_run)
         self._sync_actions()
@@ -294,8 +322,11 @@ class LibraryPane(QWidget):
     def _count_text(self) -> str:
         simulated = sum(1 for t in self._all if t.platform == SIMULATED)
         shown = len(self._all) - simulated
-        return f"{shown} screenshots" + (f" ({simulated} simulator captures hidden: choose \"simulator captures\" "
-                                         f"in the platform filter to see them)" if simulated else "")
+        return f"{shown} screenshots" + (
+            f' ({simulated} simulator captures hidden: choose "simulator captures" in the platform filter to see them)'
+            if simulated
+            else ""
+        )
 
     def _sync_actions(self) -> None:
         """The first page has its own Import / Build index buttons: the row below shows them only
@@ -316,10 +347,11 @@ class LibraryPane(QWidget):
         for p in platforms:
             self.platform.addItem(PLATFORM_LABELS.get(p, p), p)
         if SIMULATED in platforms:
-            self.platform.setItemData(self.platform.count() - 1 if platforms[-1] == SIMULATED
-                                      else self.platform.findData(SIMULATED),
-                                      "Screenshots the simulator captured: copies of the library's own, kept out of "
-                                      "the benchmark", Qt.ItemDataRole.ToolTipRole)
+            self.platform.setItemData(
+                self.platform.count() - 1 if platforms[-1] == SIMULATED else self.platform.findData(SIMULATED),
+                "Screenshots the simulator captured: copies of the library's own, kept out of the benchmark",
+                Qt.ItemDataRole.ToolTipRole,
+            )
         index = self.platform.findData(current)
         self.platform.setCurrentIndex(max(index, 0))  # kept while the catalog still has it
         self.platform.blockSignals(False)
@@ -354,10 +386,13 @@ class LibraryPane(QWidget):
             return
         self.status.set_message(f"Searching for {query!r} (the first search loads the CLIP model)...")
         searcher = self.searcher()
-        self._worker.run(lambda: searcher.search(query, 60),
-                    lambda hits, q=query: self._search_done(q, [Tile(h.image_id, h.sha256, h.ext, h.platform,
-                                                                      h.post_date, h.similarity) for h in hits]),
-                    self._search_failed)
+        self._worker.run(
+            lambda: searcher.search(query, 60),
+            lambda hits, q=query: self._search_done(
+                q, [Tile(h.image_id, h.sha256, h.ext, h.platform, h.post_date, h.similarity) for h in hits]
+            ),
+            self._search_failed,
+        )
 
     def search_value(self, value: str) -> None:
         for v, chip in self.chips.items():
@@ -377,8 +412,18 @@ class LibraryPane(QWidget):
 
             found = searcher.retrieve_value(value, keywords.default_set(), k=5)
             hits = searcher.retrieval_hits(found)
-            return [Tile(r.image_id, hits[r.image_id].sha256, hits[r.image_id].ext, hits[r.image_id].platform,
-                         hits[r.image_id].post_date, r.similarity, r.keyword) for r in found]
+            return [
+                Tile(
+                    r.image_id,
+                    hits[r.image_id].sha256,
+                    hits[r.image_id].ext,
+                    hits[r.image_id].platform,
+                    hits[r.image_id].post_date,
+                    r.similarity,
+                    r.keyword,
+                )
+                for r in found
+            ]
 
         self._worker.run(work, lambda tiles: self._search_done(value, tiles), self._search_failed)
 
@@ -396,14 +441,18 @@ class LibraryPane(QWidget):
     def _apply_view(self) -> None:
         tiles = list(getattr(self, "_results", self._all))
         platform = self.platform.currentData()
-        tiles = [t for t in tiles if t.platform == platform] if platform else \
-            [t for t in tiles if t.platform != SIMULATED]
+        tiles = (
+            [t for t in tiles if t.platform == platform] if platform else [t for t in tiles if t.platform != SIMULATED]
+        )
         # ISO dates compare as text; cutting the post date to the bound's length includes the
         # whole year or month typed. A half-typed bound ("202") filters nothing yet.
         lo, hi = (e.text() if e.hasAcceptableInput() else "" for e in (self.date_from, self.date_to))
         if lo or hi:
-            tiles = [t for t in tiles if t.post_date and (not lo or t.post_date[:len(lo)] >= lo)
-                     and (not hi or t.post_date[:len(hi)] <= hi)]
+            tiles = [
+                t
+                for t in tiles
+                if t.post_date and (not lo or t.post_date[: len(lo)] >= lo) and (not hi or t.post_date[: len(hi)] <= hi)
+            ]
         mode = self.sort.currentText()
         if mode == "newest first":
             tiles.sort(key=lambda t: t.post_date or "", reverse=True)
@@ -423,14 +472,27 @@ class LibraryPane(QWidget):
         ws = self.ctx.workspace
         row = catalog.image_record(ws, tile.image_id)
         pixmap = QPixmap(str(row.file.path(ws)))
-        self.detail_image.setPixmap(pixmap.scaled(self.detail_image.width(), 420, Qt.AspectRatioMode.KeepAspectRatio,
-                                                  Qt.TransformationMode.SmoothTransformation))
+        self.detail_image.setPixmap(
+            pixmap.scaled(
+                self.detail_image.width(),
+                420,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
         self._link = row.video_url
         self.open_link.setEnabled(bool(self._link))
-        fields = [("Platform", row.platform), ("Posted", row.post_date), ("Author", row.author),
-                  ("Caption", row.caption), ("Video", row.video_url), ("File", row.source_name),
-                  ("Size", f"{row.width}x{row.height}"), ("Captured", row.capture_time),
-                  ("Flags", row.flags)]
+        fields = [
+            ("Platform", row.platform),
+            ("Posted", row.post_date),
+            ("Author", row.author),
+            ("Caption", row.caption),
+            ("Video", row.video_url),
+            ("File", row.source_name),
+            ("Size", f"{row.width}x{row.height}"),
+            ("Captured", row.capture_time),
+            ("Flags", row.flags),
+        ]
         extra = row.extra
         html = "".join(f"<b>{k}:</b> {_esc(v)}<br>" for k, v in fields if v)
         html += "".join(f"<b>{_esc(k)}:</b> {_esc(str(v)[:300])}<br>" for k, v in extra.items())
@@ -443,9 +505,11 @@ class LibraryPane(QWidget):
         answers = RunStore(self.ctx.workspace).answers_for_image(image_id)
         if not answers:
             return "<p><i>No model has answered about this screenshot yet.</i></p>"
-        items = "".join(f"<li><b>{_esc(a['target'])}</b> ({_esc(a['value'])}, {a['mode']}): {a['answer_class']} - "
-                        f"{_esc((a['answer1'] or '')[:80])}<br><small>{_esc((a['answer2'] or '')[:200])}</small></li>"
-                        for a in answers[-10:])
+        items = "".join(
+            f"<li><b>{_esc(a['target'])}</b> ({_esc(a['value'])}, {a['mode']}): {a['answer_class']} - "
+            f"{_esc((a['answer1'] or '')[:80])}<br><small>{_esc((a['answer2'] or '')[:200])}</small></li>"
+            for a in answers[-10:]
+        )
         return f"<p><b>What models said</b></p><ul>{items}</ul>"
 
     def _open_link(self) -> None:
@@ -459,7 +523,9 @@ class LibraryPane(QWidget):
             self.import_paths([folder])
 
     def import_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Import screenshots", "", "Images (*.jpg *.jpeg *.png *.webp);;CSV (*.csv)")
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Import screenshots", "", "Images (*.jpg *.jpeg *.png *.webp);;CSV (*.csv)"
+        )
         if files:
             self.import_paths(files)
 
@@ -468,15 +534,19 @@ class LibraryPane(QWidget):
             return
         csvs = [p for p in paths if p.lower().endswith(".csv")]
         images = [p for p in paths if not p.lower().endswith(".csv")]
-        params = library_ops.Import(paths=tuple(Path(p) for p in images), json=True,
-                                    metadata=Path(csvs[0]) if csvs else None)
-        self._start("Import", params, on_finished=lambda code: self.ctx.library_changed.emit(),
-                    on_result=self._import_done)
+        params = library_ops.Import(
+            paths=tuple(Path(p) for p in images), json=True, metadata=Path(csvs[0]) if csvs else None
+        )
+        self._start(
+            "Import", params, on_finished=lambda code: self.ctx.library_changed.emit(), on_result=self._import_done
+        )
 
     def _import_done(self, report: dict) -> None:
         skipped = report.get("skipped") or []
-        text = (f"Import finished: {report.get('added', 0)} added, {report.get('duplicates', 0)} already in the "
-                f"library, {len(skipped)} skipped")
+        text = (
+            f"Import finished: {report.get('added', 0)} added, {report.get('duplicates', 0)} already in the "
+            f"library, {len(skipped)} skipped"
+        )
         if skipped:
             text += f" (first: {skipped[0]['path']}: {skipped[0]['reason']})"
         self._finished_text = text
@@ -484,14 +554,18 @@ class LibraryPane(QWidget):
     def build_index(self) -> None:
         if not self._need_workspace():
             return
-        self._start("Index", library_ops.Index(clip=self.ctx.clip_options()),
-                    on_finished=lambda code: (setattr(self, "_searcher", None), self.ctx.library_changed.emit()))
+        self._start(
+            "Index",
+            library_ops.Index(clip=self.ctx.clip_options()),
+            on_finished=lambda code: (setattr(self, "_searcher", None), self.ctx.library_changed.emit()),
+        )
 
     def show_coverage(self) -> None:
         if not self._need_workspace():
             return
-        self._start("Coverage", library_ops.Stats(json=True, clip=self.ctx.clip_options()),
-                    on_result=self._plot_coverage)
+        self._start(
+            "Coverage", library_ops.Stats(json=True, clip=self.ctx.clip_options()), on_result=self._plot_coverage
+        )
 
     def _plot_coverage(self, stats: dict) -> None:
         """The chart in a dialog over the window (never a free window placed off-screen); the
@@ -505,11 +579,15 @@ class LibraryPane(QWidget):
         dialog.setWindowTitle("Coverage per value")
         plot = pg.PlotWidget(title="Screenshots close to each value's keywords")
         if coverage.get("method") == "radius":
-            how = (f"within distance {coverage.get('radius')} (Euclidean, on unit-length CLIP vectors, as in the "
-                   f"paper) of one of the value's keywords")
+            how = (
+                f"within distance {coverage.get('radius')} (Euclidean, on unit-length CLIP vectors, as in the "
+                f"paper) of one of the value's keywords"
+            )
         else:
-            how = (f"at least {coverage.get('threshold', 0):.3f} similar (cosine) to one of the value's keywords: "
-                   f"the closest 1% of all screenshot-keyword pairs for this CLIP model (docs/library.md)")
+            how = (
+                f"at least {coverage.get('threshold', 0):.3f} similar (cosine) to one of the value's keywords: "
+                f"the closest 1% of all screenshot-keyword pairs for this CLIP model (docs/library.md)"
+            )
         plot.setToolTip(f"A screenshot counts for a value when it is {how}")
         counts = [values[v]["images"] for v in values]
         plot.addItem(pg.BarGraphItem(x=list(range(len(counts))), height=counts, width=0.7, brush="#4a7ab5"))

@@ -10,10 +10,30 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                               QFormLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPlainTextEdit, QPushButton, QScrollArea, QSpinBox, QSplitter, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vspectrum_app.core import events
 from vspectrum_app.persona import ops as persona_ops
@@ -24,8 +44,11 @@ from vspectrum_app.gui.panes.persona_library import PersonaLibraryWidget
 from vspectrum_app.gui.panes.persona_live import LiveView
 from vspectrum_app.gui.panes.persona_results import SessionResults
 
-STRATEGIES = [("Simple (yes / no)", "simple"), ("ISQ (seven questions, S%)", "isq"),
-              ("Control (random watching, no model)", "control")]
+STRATEGIES = [
+    ("Simple (yes / no)", "simple"),
+    ("ISQ (seven questions, S%)", "isq"),
+    ("Control (random watching, no model)", "control"),
+]
 SELECT_ROW = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
 SESSION_HEADERS = ["Session", "Created", "Persona", "Model", "Strategy", "Platform", "Status", "Videos", "Note"]
 
@@ -69,8 +92,11 @@ def _bounded(combo: QComboBox, chars: int = 20) -> QComboBox:
 
 
 def _checked(widget: QListWidget) -> list[str]:
-    return [widget.item(i).data(Qt.ItemDataRole.UserRole) for i in range(widget.count())
-            if widget.item(i).checkState() == Qt.CheckState.Checked]
+    return [
+        widget.item(i).data(Qt.ItemDataRole.UserRole)
+        for i in range(widget.count())
+        if widget.item(i).checkState() == Qt.CheckState.Checked
+    ]
 
 
 def _fill_checklist(widget: QListWidget, entries: list[tuple[str, str]]) -> None:
@@ -105,8 +131,9 @@ class PersonaPane(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self._build_form())
-        scroll.setMinimumWidth(min(320, scroll.widget().minimumSizeHint().width()
-                                   + scroll.verticalScrollBar().sizeHint().width()))
+        scroll.setMinimumWidth(
+            min(320, scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
+        )
         left = QWidget()  # the form scrolls; Start and the status stay in view below it
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -164,8 +191,10 @@ class PersonaPane(QWidget):
         self.window = _spin(1, 10_000, default_window(self.scrolls.value()))
         self._window_edited = False  # until the user sets it, the window follows the trial length
         self.trials.setToolTip("Each trial starts on a fresh feed profile")
-        self.window.setToolTip("n of the first and last n videos compared (at most the videos per trial; "
-                               "default 50, or half the trial when shorter)")
+        self.window.setToolTip(
+            "n of the first and last n videos compared (at most the videos per trial; "
+            "default 50, or half the trial when shorter)"
+        )
         self.form_error = MessageLabel(lines=3)  # why Start is disabled, beside the Start button
         self.field_errors: dict[QWidget, MessageLabel] = {}
         self.watch = _dspin(0, 3600, 45, " s")
@@ -174,20 +203,36 @@ class PersonaPane(QWidget):
         self.show_browser = QCheckBox("Show the browser window")
         self.show_browser.setChecked(has_display())
         self.show_browser.setEnabled(has_display())
-        self.show_browser.setToolTip("Watch the feed, log in or solve a captcha when asked" if has_display()
-                                     else "No display: the browser runs headless")
+        self.show_browser.setToolTip(
+            "Watch the feed, log in or solve a captcha when asked"
+            if has_display()
+            else "No display: the browser runs headless"
+        )
         self.custom_prompt = QCheckBox("Edit the prompt")
         self.prompt = QPlainTextEdit()
-        self.prompt.setToolTip("{traits}: the persona's numbered statements, {max_trait}: their count; "
-                               "double other braces")
+        self.prompt.setToolTip(
+            "{traits}: the persona's numbered statements, {max_trait}: their count; double other braces"
+        )
         self.custom_prompt.toggled.connect(self.prompt.setVisible)
         self.prompt.textChanged.connect(self._prompt_edited)
-        for label, widget in (("Personas", self.personas), ("Models", self.models), ("Strategy", self.strategy),
-                              (None, self.control_box), ("ISQ threshold", self.threshold),
-                              ("Platform", self.platform), (None, self.sim_box), ("Trials", self.trials),
-                              ("Videos per trial", self.scrolls), ("Window (first/last n)", self.window),
-                              ("Watch on yes", self.watch), ("Screenshot at", self.capture_at), ("Seed", self.seed),
-                              (None, self.show_browser), (None, self.custom_prompt), (None, self.prompt)):
+        for label, widget in (
+            ("Personas", self.personas),
+            ("Models", self.models),
+            ("Strategy", self.strategy),
+            (None, self.control_box),
+            ("ISQ threshold", self.threshold),
+            ("Platform", self.platform),
+            (None, self.sim_box),
+            ("Trials", self.trials),
+            ("Videos per trial", self.scrolls),
+            ("Window (first/last n)", self.window),
+            ("Watch on yes", self.watch),
+            ("Screenshot at", self.capture_at),
+            ("Seed", self.seed),
+            (None, self.show_browser),
+            (None, self.custom_prompt),
+            (None, self.prompt),
+        ):
             if label:
                 form.addRow(label, widget)
             else:
@@ -199,18 +244,33 @@ class PersonaPane(QWidget):
             start_tip="Start a session per persona and model (Ctrl+Return)",
             pause_tip="Freeze the session where it stands; Resume continues it",
             stop_tip="Stop after the video in flight; every video so far is saved and the session can be resumed "
-                     "from the Sessions tab",
-            idle="No session yet.", running="Running...", paused="Paused: Resume continues the session.",
-            stopping="Stopping after the video in flight...", kept="every video so far")
+            "from the Sessions tab",
+            idle="No session yet.",
+            running="Running...",
+            paused="Paused: Resume continues the session.",
+            stopping="Stopping after the video in flight...",
+            kept="every video so far",
+        )
         self.start_button, self.pause_button, self.stop_button, self.status = (  # the names tests use
-            self.controls.start_button, self.controls.pause_button, self.controls.stop_button, self.controls.status)
+            self.controls.start_button,
+            self.controls.pause_button,
+            self.controls.stop_button,
+            self.controls.status,
+        )
         self.strategy.currentIndexChanged.connect(self._strategy_changed)
         self.scrolls.valueChanged.connect(self._scrolls_changed)
-        self.window.valueChanged.connect(lambda _: setattr(self, "_window_edited", self.window.hasFocus()
-                                                           or self._window_edited))
-        for signal in (self.personas.itemChanged, self.models.itemChanged, self.strategy.currentIndexChanged,
-                       self.scrolls.valueChanged, self.window.valueChanged, self.custom_prompt.toggled,
-                       self.prompt.textChanged):
+        self.window.valueChanged.connect(
+            lambda _: setattr(self, "_window_edited", self.window.hasFocus() or self._window_edited)
+        )
+        for signal in (
+            self.personas.itemChanged,
+            self.models.itemChanged,
+            self.strategy.currentIndexChanged,
+            self.scrolls.valueChanged,
+            self.window.valueChanged,
+            self.custom_prompt.toggled,
+            self.prompt.textChanged,
+        ):
             signal.connect(lambda *_: self.validate())
         self.platform.currentIndexChanged.connect(self._platform_changed)
         self.controls.start_requested.connect(self.start)
@@ -228,8 +288,10 @@ class PersonaPane(QWidget):
         self.resume_button, self.replay_button = QPushButton("Resume"), QPushButton("Replay to model...")
         self.results_button, refresh = QPushButton("Show results"), QPushButton("Refresh")
         self.resume_button.setToolTip("Go on with the selected unfinished sessions; nothing finished is redone")
-        self.replay_button.setToolTip("Counterfactual replay: show the selected finished session's recorded feed "
-                                      "to another model (or persona, or strategy)")
+        self.replay_button.setToolTip(
+            "Counterfactual replay: show the selected finished session's recorded feed "
+            "to another model (or persona, or strategy)"
+        )
         self.resume_button.clicked.connect(lambda: self.resume_sessions(self._resumable()))
         self.replay_button.clicked.connect(self._replay_clicked)
         self.results_button.clicked.connect(lambda: self.tabs.setCurrentWidget(self.results))
@@ -250,8 +312,9 @@ class PersonaPane(QWidget):
             return _fill_checklist(self.personas, [])
         from vspectrum_app.persona.personas import PersonaLibrary
 
-        _fill_checklist(self.personas, [(p.name, "\n".join(p.statements))
-                                        for p in PersonaLibrary(self.ctx.workspace).all()])
+        _fill_checklist(
+            self.personas, [(p.name, "\n".join(p.statements)) for p in PersonaLibrary(self.ctx.workspace).all()]
+        )
 
     def _load_models(self) -> None:
         _fill_checklist(self.models, [(m, "") for m in self._all_models()])
@@ -297,11 +360,17 @@ class PersonaPane(QWidget):
         if not personas:
             raise FormError("Tick at least one persona in the list above.", self.personas)
         if strategy != "control" and not models:
-            raise FormError("Tick at least one model (add a provider in Settings), or choose the Control "
-                            "strategy, which needs none.", self.models)
+            raise FormError(
+                "Tick at least one model (add a provider in Settings), or choose the Control "
+                "strategy, which needs none.",
+                self.models,
+            )
         if self.window.value() > self.scrolls.value():
-            raise FormError(f"The window ({self.window.value()}) cannot be larger than the videos per trial "
-                            f"({self.scrolls.value()}): lower the window.", self.window)
+            raise FormError(
+                f"The window ({self.window.value()}) cannot be larger than the videos per trial "
+                f"({self.scrolls.value()}): lower the window.",
+                self.window,
+            )
         chosen = {}
         if strategy == "control":
             match = self.match.currentData()
@@ -314,11 +383,20 @@ class PersonaPane(QWidget):
             chosen.update(threshold=self.threshold.value())
         if strategy != "control" and self.custom_prompt.isChecked():
             chosen.update(prompt_file=self._prompt_file(strategy))
-        return persona_ops.Run(persona=tuple(personas), model=tuple(models) if strategy != "control" else (),
-                               strategy=strategy, platform=platform, trials=self.trials.value(),
-                               scrolls=self.scrolls.value(), window=self.window.value(), watch_s=self.watch.value(),
-                               capture_at_s=self.capture_at.value(), seed=self.seed.value(),
-                               run_options=self._browser_options(), **chosen)
+        return persona_ops.Run(
+            persona=tuple(personas),
+            model=tuple(models) if strategy != "control" else (),
+            strategy=strategy,
+            platform=platform,
+            trials=self.trials.value(),
+            scrolls=self.scrolls.value(),
+            window=self.window.value(),
+            watch_s=self.watch.value(),
+            capture_at_s=self.capture_at.value(),
+            seed=self.seed.value(),
+            run_options=self._browser_options(),
+            **chosen,
+        )
 
     def _prompt_file(self, strategy: str) -> Path:
         """The edited prompt, checked by filling it in for a sample persona, in a temporary file."""
@@ -370,17 +448,23 @@ class PersonaPane(QWidget):
 
     def resume_sessions(self, session_ids: list[str]) -> None:
         if session_ids and self.job is None:
-            self._launch(f"Resume {', '.join(session_ids)}", persona_ops.Resume(
-                sessions=tuple(session_ids), run_options=self._browser_options()), "Resuming...")
+            self._launch(
+                f"Resume {', '.join(session_ids)}",
+                persona_ops.Resume(sessions=tuple(session_ids), run_options=self._browser_options()),
+                "Resuming...",
+            )
 
     def start_replay(self, source: str, model: str, persona: str | None = None, strategy: str | None = None) -> None:
         if self.job is None:
-            self._launch(f"Replay {source}", persona_ops.Replay(source=source, model=model, persona=persona,
-                                                                strategy=strategy),
-                         f"Replaying {source} to {model}...")
+            self._launch(
+                f"Replay {source}",
+                persona_ops.Replay(source=source, model=model, persona=persona, strategy=strategy),
+                f"Replaying {source} to {model}...",
+            )
 
-    def _launch(self, title: str, params: persona_ops.Run | persona_ops.Resume | persona_ops.Replay,
-                running_text: str) -> None:
+    def _launch(
+        self, title: str, params: persona_ops.Run | persona_ops.Resume | persona_ops.Replay, running_text: str
+    ) -> None:
         if self.ctx.workspace is None:
             self.controls.set_status("Open a workspace first (File menu): sessions are kept in it.", error=True)
             return
@@ -423,11 +507,14 @@ class PersonaPane(QWidget):
         ids = [r["session_id"] for r in result if isinstance(r, dict)] or self.live.session_ids
         done = self.live.run_steps
         if code == 0:
-            self.controls.set_status(f"Finished: {len(ids)} session(s), {done} videos this run; see Results.",
-                                     kind="success")
+            self.controls.set_status(
+                f"Finished: {len(ids)} session(s), {done} videos this run; see Results.", kind="success"
+            )
         elif code == 130:
-            self.controls.set_status(f"Stopped: {done} videos this run are saved; select the session under "
-                                     f"Sessions and press Resume to go on.")
+            self.controls.set_status(
+                f"Stopped: {done} videos this run are saved; select the session under "
+                f"Sessions and press Resume to go on."
+            )
         else:
             self.controls.set_status(f"Failed: {self._error or f'exit code {code}'}", error=True)
         self.load_sessions(select=ids or None)
@@ -449,8 +536,17 @@ class PersonaPane(QWidget):
         for i, r in enumerate(rows):
             who = f"{r['provider']}:{r['model']}" if r["model"] else "control"
             note = (f"replay of {r['replay_of']}" if r["replay_of"] else "") + (f" {r['error']}" if r["error"] else "")
-            cells = [r["id"], r["created_at"][:19].replace("T", " "), r["persona"], who, r["strategy"],
-                     r["platform"], r["status"], f"{r['steps']}/{r['total_steps']}", note.strip()]
+            cells = [
+                r["id"],
+                r["created_at"][:19].replace("T", " "),
+                r["persona"],
+                who,
+                r["strategy"],
+                r["platform"],
+                r["status"],
+                f"{r['steps']}/{r['total_steps']}",
+                note.strip(),
+            ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(str(text))
                 item.setData(Qt.ItemDataRole.UserRole, r)
@@ -481,8 +577,9 @@ class PersonaPane(QWidget):
         rows = self._selected_rows()
         idle = self.job is None
         self.resume_button.setEnabled(idle and bool(rows) and all(r["status"] != "done" for r in rows))
-        self.replay_button.setEnabled(idle and len(rows) == 1 and rows[0]["status"] == "done"
-                                      and rows[0]["strategy"] != "control")
+        self.replay_button.setEnabled(
+            idle and len(rows) == 1 and rows[0]["status"] == "done" and rows[0]["strategy"] != "control"
+        )
         self.results_button.setEnabled(bool(rows))
 
     def _replay_clicked(self) -> None:

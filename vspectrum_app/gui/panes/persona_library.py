@@ -4,13 +4,24 @@ statements, values, topics and tags; add, edit, delete and import from a file.""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QMessageBox, QPlainTextEdit, QPushButton, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.workers import Worker
-
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:
@@ -29,14 +40,15 @@ class PersonaLibraryWidget(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.editing: str | None = None  # the name of the persona in the editor; None: a new one
-        self._source = ""                # where the persona in the editor came from (kept on save)
-        self._worker = Worker(self)      # imports of large Persona-Chat files take a while
+        self._source = ""  # where the persona in the editor came from (kept on save)
+        self._worker = Worker(self)  # imports of large Persona-Chat files take a while
         self.list = QListWidget()
         self.list.currentItemChanged.connect(self._selected)
         self.name = QLineEdit()
         self.statements = QPlainTextEdit()
-        self.statements.setPlaceholderText("one first-person statement per line, e.g.\nI love hiking\n"
-                                           "I volunteer at the animal shelter")
+        self.statements.setPlaceholderText(
+            "one first-person statement per line, e.g.\nI love hiking\nI volunteer at the animal shelter"
+        )
         self.values = QLineEdit()
         self.values.setPlaceholderText("Schwartz values it should pull towards, comma-separated (e.g. Benevolence)")
         self.topics = QLineEdit()
@@ -48,8 +60,10 @@ class PersonaLibraryWidget(QWidget):
         self.status = MessageLabel(lines=3)
         self.new_button, self.save_button = QPushButton("New"), QPushButton("Save")
         self.delete_button, self.import_button = QPushButton("Delete"), QPushButton("Import file...")
-        self.import_button.setToolTip("Persona-Chat text ('your persona: ...' lines), a JSON file, or a plain "
-                                      "list (one statement per line, a blank line between personas)")
+        self.import_button.setToolTip(
+            "Persona-Chat text ('your persona: ...' lines), a JSON file, or a plain "
+            "list (one statement per line, a blank line between personas)"
+        )
         self.new_button.clicked.connect(self.new)
         self.save_button.clicked.connect(self.save)
         self.delete_button.clicked.connect(self.delete)
@@ -106,8 +120,11 @@ class PersonaLibraryWidget(QWidget):
         self.topics.setText(", ".join(persona.topics))
         self.tags.setText(", ".join(persona.tags))
         self._source = persona.source
-        self.source.setText("ships with the app (saving keeps your edited copy in its place)" if persona.builtin
-                            else persona.source or "your own")
+        self.source.setText(
+            "ships with the app (saving keeps your edited copy in its place)"
+            if persona.builtin
+            else persona.source or "your own"
+        )
 
     # -- actions ------------------------------------------------------------------------
     def new(self) -> None:
@@ -132,9 +149,14 @@ class PersonaLibraryWidget(QWidget):
         taken = {p.name for p in self._library().all()} - {self.editing}
         if name in taken:  # the core refuses clashes with stored personas; a shipped one would be hidden
             return self._set_status(f"A persona named {name!r} exists already.", error=True)
-        doc = {"name": name, "statements": self.statements.toPlainText().splitlines(),
-               "values": _split(self.values.text()), "topics": _split(self.topics.text()),
-               "tags": _split(self.tags.text()), "source": self._source}
+        doc = {
+            "name": name,
+            "statements": self.statements.toPlainText().splitlines(),
+            "values": _split(self.values.text()),
+            "topics": _split(self.topics.text()),
+            "tags": _split(self.tags.text()),
+            "source": self._source,
+        }
         try:
             persona = Persona.from_json(doc)
             self._library().save(persona, replace_name=self.editing)
@@ -153,8 +175,9 @@ class PersonaLibraryWidget(QWidget):
         if persona is None:
             return self._set_status("Choose a persona to delete.", error=True)
         # a shipped persona goes straight to the library, which refuses with the reason
-        if not persona.builtin and not confirm(self, "Delete persona", f"Delete the persona {persona.name}? "
-                                               f"Sessions that used it keep their copy."):
+        if not persona.builtin and not confirm(
+            self, "Delete persona", f"Delete the persona {persona.name}? Sessions that used it keep their copy."
+        ):
             return
         try:
             self._library().delete(persona.name)
@@ -169,8 +192,9 @@ class PersonaLibraryWidget(QWidget):
         if self.ctx.workspace is None:
             return self._set_status("Open a workspace first.", error=True)
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Import personas", "",
-                                                  "Personas (*.txt *.json *.md);;All files (*)")
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Import personas", "", "Personas (*.txt *.json *.md);;All files (*)"
+            )
         if not path:
             return
         library = self._library()

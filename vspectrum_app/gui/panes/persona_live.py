@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QImageReader, QPixmap
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
 
 from vspectrum_app.core import events
 from vspectrum_app.gui import style
@@ -18,9 +17,12 @@ from vspectrum_app.gui.panes.persona_results import SeriesPlot, mix_bucket, mix_
 
 SHOT = QSize(256, 160)  # the browser's viewport is 1280 x 800 (1.6:1)
 REDRAW_MS = 100
-DECISIONS = {"yes": ("Yes: watches {dwell:g} s", "#1b7f3b"), "no": ("No: scrolls on", "#444444"),
-             "unparsed": ("Unclear answer (neither yes nor no): scrolls on, counted as no", "#b36b00"),
-             "refusal": ("Refused to answer: scrolls on", "#b36b00")}
+DECISIONS = {
+    "yes": ("Yes: watches {dwell:g} s", "#1b7f3b"),
+    "no": ("No: scrolls on", "#444444"),
+    "unparsed": ("Unclear answer (neither yes nor no): scrolls on, counted as no", "#b36b00"),
+    "refusal": ("Refused to answer: scrolls on", "#b36b00"),
+}
 DECISION_STYLE = "font-size: 16pt; font-weight: bold; color: {color}"
 
 
@@ -39,8 +41,9 @@ def mix_title(labelled: bool, any_steps: bool, platform: str | None) -> str:
     if labelled or not any_steps:
         return "Served topic mix (simulator ground truth)"
     if platform == "sim":
-        return ("Served topic mix: the simulator's images carry no topics (give them a topics column "
-                "in their metadata CSV)")
+        return (
+            "Served topic mix: the simulator's images carry no topics (give them a topics column in their metadata CSV)"
+        )
     return "Served topic mix: real platforms do not label their videos"
 
 
@@ -48,16 +51,23 @@ class LiveView(QWidget):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
-        self.header, self.shot, self.decision, self.info, self.counters = (QLabel("No session running."), QLabel(),
-                                                                          QLabel(), QLabel(), QLabel())
+        self.header, self.shot, self.decision, self.info, self.counters = (
+            QLabel("No session running."),
+            QLabel(),
+            QLabel(),
+            QLabel(),
+            QLabel(),
+        )
         self.shot.setFixedSize(SHOT)
         self.shot.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.shot.setStyleSheet(f"background: {style.panel_color()}")
         for label in (self.header, self.decision, self.info, self.counters):
             label.setWordWrap(True)
             label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.counters.setToolTip("Unclear: the model's answer was neither yes nor no (it counts as no, as in the "
-                                 "paper). Refusals: the model declined to role-play.")
+        self.counters.setToolTip(
+            "Unclear: the model's answer was neither yes nor no (it counts as no, as in the "
+            "paper). Refusals: the model declined to role-play."
+        )
         self.platform: str | None = None
         side = QVBoxLayout()
         for label in (self.decision, self.info, self.counters):
@@ -100,10 +110,10 @@ class LiveView(QWidget):
 
     def reset(self, scrolls: int) -> None:
         """A new job: ``scrolls`` sets the topic mix's buckets until a session says its own."""
-        self.steps: list = []              # the current session's steps (store.Step), for the plots
+        self.steps: list = []  # the current session's steps (store.Step), for the plots
         self.counts = dict.fromkeys(DECISIONS, 0)
-        self.run_steps = 0                 # steps that arrived in this job, all sessions
-        self.session_ids: list[str] = []   # the sessions this job ran, in order
+        self.run_steps = 0  # steps that arrived in this job, all sessions
+        self.session_ids: list[str] = []  # the sessions this job ran, in order
         self.latest: events.PersonaStep | None = None  # the newest step event, shown at the next redraw
         self.shown_image: str | None = None
         self.bucket = mix_bucket(scrolls)
@@ -129,8 +139,9 @@ class LiveView(QWidget):
             self.header.setText(f"Session {sid} ({what})")
         else:
             who = f"{cfg.provider}:{cfg.model}" if cfg.model else "control policy"
-            self.header.setText(f"Session {sid} ({what}): {cfg.persona['name']} / {who} / {cfg.strategy} / "
-                                f"{cfg.platform}")
+            self.header.setText(
+                f"Session {sid} ({what}): {cfg.persona['name']} / {who} / {cfg.strategy} / {cfg.platform}"
+            )
             self.bucket = mix_bucket(cfg.scrolls)
             self.platform = cfg.platform
             self.threshold = cfg.threshold if cfg.strategy == "isq" else None
@@ -141,10 +152,18 @@ class LiveView(QWidget):
     def add_step(self, e: events.PersonaStep) -> None:
         from vspectrum_app.persona.store import Step
 
-        self.steps.append(Step(trial=e.trial, position=e.position, decision=e.decision,
-                               dwell_s=float(e.dwell_s or 0), item_id=e.item_id,
-                               item_topics=list(e.topics or []), score=e.score,
-                               related=e.related))
+        self.steps.append(
+            Step(
+                trial=e.trial,
+                position=e.position,
+                decision=e.decision,
+                dwell_s=float(e.dwell_s or 0),
+                item_id=e.item_id,
+                item_topics=list(e.topics or []),
+                score=e.score,
+                related=e.related,
+            )
+        )
         self.counts[e.decision] = self.counts.get(e.decision, 0) + 1
         self.run_steps += 1
         self.latest = e
@@ -167,8 +186,9 @@ class LiveView(QWidget):
         if note != self.mix_note.full_text():
             self.mix_note.set_message(note)
         c = self.counts
-        self.counters.setText(f"{len(self.steps)} videos: {c['yes']} yes, {c['no']} no, {c['unparsed']} unclear, "
-                              f"{c['refusal']} refusals")
+        self.counters.setText(
+            f"{len(self.steps)} videos: {c['yes']} yes, {c['no']} no, {c['unparsed']} unclear, {c['refusal']} refusals"
+        )
         if self.latest is not None:
             self._show_step(self.latest)
 
@@ -181,9 +201,11 @@ class LiveView(QWidget):
         self.decision.setStyleSheet(DECISION_STYLE.format(color=color))
         topics = ", ".join(e.topics or [])
         related = {True: " (on-persona)", False: " (off-persona)"}.get(e.related, "")
-        self.info.setText(f"Trial {e.trial + 1}, video {e.position + 1}"
-                          + (f": {e.item_id}" if e.item_id else "")
-                          + (f"\nTopics: {topics}{related}" if topics else ""))
+        self.info.setText(
+            f"Trial {e.trial + 1}, video {e.position + 1}"
+            + (f": {e.item_id}" if e.item_id else "")
+            + (f"\nTopics: {topics}{related}" if topics else "")
+        )
         if e.image != self.shown_image:
             self.shown_image = e.image
             self.shot.setPixmap(_scaled(self.shown_image))

@@ -7,17 +7,52 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vspectrum_app.gui.plots import COLORS, BarPlot, export_plot
 from vspectrum_app.gui.workers import Worker
 
-REPORT_HEADERS = ["Session", "Persona", "Model", "Strategy", "Platform", "Trials", "Videos", "Watched %",
-                  "First n %", "Last n %", "Change %", "p", "I_avg %", "I_avg 95% CI", "Undefined trials",
-                  "Served related % (first → last)"]
-TABLE_HEADERS = ["Table", "Model", "Persona", "Trials", "First n %", "Last n %", "Change %", "p", "I_avg %",
-                 "I_avg 95% CI", "Undefined trials"]
+REPORT_HEADERS = [
+    "Session",
+    "Persona",
+    "Model",
+    "Strategy",
+    "Platform",
+    "Trials",
+    "Videos",
+    "Watched %",
+    "First n %",
+    "Last n %",
+    "Change %",
+    "p",
+    "I_avg %",
+    "I_avg 95% CI",
+    "Undefined trials",
+    "Served related % (first → last)",
+]
+TABLE_HEADERS = [
+    "Table",
+    "Model",
+    "Persona",
+    "Trials",
+    "First n %",
+    "Last n %",
+    "Change %",
+    "p",
+    "I_avg %",
+    "I_avg 95% CI",
+    "Undefined trials",
+]
 
 
 class SeriesPlot(pg.PlotWidget):
@@ -41,8 +76,9 @@ class SeriesPlot(pg.PlotWidget):
             else:
                 color = COLORS[n % len(COLORS)]
                 dots = dict(symbol="o", symbolSize=6, symbolBrush=color, symbolPen=color) if self.symbols else {}
-                self.curves[name] = self.plot(np.asarray(xs, float), np.asarray(ys, float), name=name,
-                                              pen=pg.mkPen(color, width=2), **dots)
+                self.curves[name] = self.plot(
+                    np.asarray(xs, float), np.asarray(ys, float), name=name, pen=pg.mkPen(color, width=2), **dots
+                )
 
 
 def yes_rate_series(curves: dict[int, list[float]], prefix: str = "") -> dict[str, tuple[list, list]]:
@@ -73,17 +109,40 @@ def _ci(ci) -> str:
 def _report_cells(r: dict) -> list[str]:
     who = f"{r['provider']}:{r['model']}" if r["model"] else "control"
     served = r.get("served_related")
-    return [r["session_id"] + (f" (replay of {r['replay_of']})" if r.get("replay_of") else ""), r["persona"], who,
-            r["strategy"], r["platform"], f"{r['trials_done']}/{r['trials']}", str(r["steps"]),
-            _num(r["watch_rate"]), _num(r["first_rate"]), _num(r["last_rate"]), _num(r["change"]),
-            _num(r["change_p"], 3), _num(r["i_avg"]), _ci(r["i_avg_ci95"]), str(len(r["undefined_trials"])),
-            f"{_num(served['first_rate'])} → {_num(served['last_rate'])}" if served else "n/a"]
+    return [
+        r["session_id"] + (f" (replay of {r['replay_of']})" if r.get("replay_of") else ""),
+        r["persona"],
+        who,
+        r["strategy"],
+        r["platform"],
+        f"{r['trials_done']}/{r['trials']}",
+        str(r["steps"]),
+        _num(r["watch_rate"]),
+        _num(r["first_rate"]),
+        _num(r["last_rate"]),
+        _num(r["change"]),
+        _num(r["change_p"], 3),
+        _num(r["i_avg"]),
+        _ci(r["i_avg_ci95"]),
+        str(len(r["undefined_trials"])),
+        f"{_num(served['first_rate'])} → {_num(served['last_rate'])}" if served else "n/a",
+    ]
 
 
 def _table_cells(title: str, row: dict) -> list[str]:
-    return [title, row["model"], row["persona"], str(row["trials"]), _num(row["first_rate"]),
-            _num(row["last_rate"]), _num(row["change"]), _num(row["change_p"], 3), _num(row["i_avg"]),
-            _ci(row["i_avg_ci95"]), str(row["undefined_trials"])]
+    return [
+        title,
+        row["model"],
+        row["persona"],
+        str(row["trials"]),
+        _num(row["first_rate"]),
+        _num(row["last_rate"]),
+        _num(row["change"]),
+        _num(row["change_p"], 3),
+        _num(row["i_avg"]),
+        _ci(row["i_avg_ci95"]),
+        str(row["undefined_trials"]),
+    ]
 
 
 def figure8_groups(tables: list[dict]) -> tuple[list[str], dict[str, list[tuple]]]:
@@ -114,8 +173,13 @@ def compute_results(ws, session_ids: list[str]) -> dict:
         curves.update(yes_rate_series(cumulative_yes_rate(store.steps(s)), prefix))
     first = session_ids[0]
     mix = served_mix(ws, first, mix_bucket(store.config(first).scrolls))
-    return {"ids": session_ids, "reports": reports, "tables": alignment_tables(reports), "curves": curves,
-            "mix": mix_series(mix) if any(t != "(unknown)" for b in mix for t in b["mix"]) else {}}
+    return {
+        "ids": session_ids,
+        "reports": reports,
+        "tables": alignment_tables(reports),
+        "curves": curves,
+        "mix": mix_series(mix) if any(t != "(unknown)" for b in mix for t in b["mix"]) else {},
+    }
 
 
 class SessionResults(QWidget):
@@ -130,8 +194,9 @@ class SessionResults(QWidget):
         self.report_table = self._table(REPORT_HEADERS)
         self.alignment_table = self._table(TABLE_HEADERS)
         self.yes_plot = SeriesPlot("Running yes-rate per trial", "video in the trial", "yes so far (%)")
-        self.mix_plot = SeriesPlot("Served topic mix (simulator ground truth)", "video in the trial",
-                                   "share of videos (%)", symbols=True)
+        self.mix_plot = SeriesPlot(
+            "Served topic mix (simulator ground truth)", "video in the trial", "share of videos (%)", symbols=True
+        )
         self.tabs = QTabWidget()
         self.tabs.addTab(self.report_table, "Report")
         self.tabs.addTab(self.alignment_table, "Tables 3-8")
@@ -189,16 +254,19 @@ class SessionResults(QWidget):
     def _fill(self, data: dict) -> None:
         self.data = data
         self._set_rows(self.report_table, [_report_cells(r) for r in data["reports"]])
-        self._set_rows(self.alignment_table, [_table_cells(t["title"], row) for t in data["tables"]
-                                              for row in t["rows"]])
+        self._set_rows(
+            self.alignment_table, [_table_cells(t["title"], row) for t in data["tables"] for row in t["rows"]]
+        )
         self.yes_plot.set_series(data["curves"])
         self.mix_plot.set_series(data["mix"])
         self.i_avg_plot.set_groups(*figure8_groups(data["tables"]), y_range=None)
         if data["reports"]:
             n = data["reports"][0]["window"]
-            self.note.setText(f"First/last n: the yes-rate in each trial's first and last {n} videos; change "
-                              f"relative to the first; p: permutation test of the change; I_avg: the mean "
-                              f"per-trial change (trials with no yes in the first n are left out).")
+            self.note.setText(
+                f"First/last n: the yes-rate in each trial's first and last {n} videos; change "
+                f"relative to the first; p: permutation test of the change; I_avg: the mean "
+                f"per-trial change (trials with no yes in the first n are left out)."
+            )
         elif not self._wanted:
             self.note.setText("Select sessions in the Sessions tab.")
 
@@ -224,8 +292,10 @@ class SessionResults(QWidget):
         from vspectrum_app.core import csvfile
 
         headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
-        rows = [[table.item(r, c).text() if table.item(r, c) else "" for c in range(table.columnCount())]
-                for r in range(table.rowCount())]
+        rows = [
+            [table.item(r, c).text() if table.item(r, c) else "" for c in range(table.columnCount())]
+            for r in range(table.rowCount())
+        ]
         csvfile.write_file(path, headers, rows)
 
     def export_plot(self, path: str | None = None) -> None:

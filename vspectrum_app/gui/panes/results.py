@@ -10,8 +10,19 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QFileDialog, QHBoxLayout, QPushButton, QSplitter, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 from vspectrum_app.gui.message_label import MessageLabel
@@ -20,19 +31,27 @@ from vspectrum_app.gui.workers import Worker
 
 RUN_COLUMNS = ["Name", "Date", "Models", "Values", "Answered", "Note"]
 NAME_COL, NOTE_COL = 0, 5
-PAPER_TIP = ("The original authors' rule: an answer counts as yes when it contains \"yes\" (any case); everything "
-             "else, refusals and unclear answers included, counts as no. Score = 100 x yes / n, without an interval. "
-             "Off: 100 x yes / (yes + no), with refusals and unclear answers left out.")
-CENTRED_TIP = ("Each model's scores minus its own mean over the values (as Schwartz's questionnaires are scored): "
-               "shows what a model prefers relative to itself, whatever its overall tendency to say yes. 0 on the "
-               "radar is the model's own mean.")
-FITTED_TIP = ("Dashed: each model's profile as fitted by Schwartz's circle of values (a cosine over the values' "
-              "positions on the circle). The closer the line to the dashes, the more the model's preferences follow "
-              "the circle (R^2 in the note).")
+PAPER_TIP = (
+    'The original authors\' rule: an answer counts as yes when it contains "yes" (any case); everything '
+    "else, refusals and unclear answers included, counts as no. Score = 100 x yes / n, without an interval. "
+    "Off: 100 x yes / (yes + no), with refusals and unclear answers left out."
+)
+CENTRED_TIP = (
+    "Each model's scores minus its own mean over the values (as Schwartz's questionnaires are scored): "
+    "shows what a model prefers relative to itself, whatever its overall tendency to say yes. 0 on the "
+    "radar is the model's own mean."
+)
+FITTED_TIP = (
+    "Dashed: each model's profile as fitted by Schwartz's circle of values (a cosine over the values' "
+    "positions on the circle). The closer the line to the dashes, the more the model's preferences follow "
+    "the circle (R^2 in the note)."
+)
 MAP_AXES = ("openness_minus_conservation", "transcendence_minus_enhancement")
-COUNTS_TIP = ("centred: the score minus the model's mean over its values. n: answers to \"Do you like ...?\"; yes / no: clear answers (the score is 100 x yes / (yes + no)); "
-              "refused: the model declined; unparsed: neither a clear yes nor no (e.g. \"not sure\"). Refused and "
-              "unparsed answers are left out of the score.")
+COUNTS_TIP = (
+    'centred: the score minus the model\'s mean over its values. n: answers to "Do you like ...?"; yes / no: clear answers (the score is 100 x yes / (yes + no)); '
+    'refused: the model declined; unparsed: neither a clear yes nor no (e.g. "not sure"). Refused and '
+    "unparsed answers are left out of the score."
+)
 
 
 class ResultsPane(QWidget):
@@ -42,9 +61,9 @@ class ResultsPane(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.reports: list[dict] = []
-        self.names: dict[str, str] = {}     # run id -> the user's name for it ("" if none)
-        self._generation = 0                # reports from an older selection are dropped
-        self._listing = 0                   # and runs lists from an older reload
+        self.names: dict[str, str] = {}  # run id -> the user's name for it ("" if none)
+        self._generation = 0  # reports from an older selection are dropped
+        self._listing = 0  # and runs lists from an older reload
         self._filling = False
         self._worker = Worker(self)
 
@@ -53,8 +72,9 @@ class ResultsPane(QWidget):
         self.runs.setAccessibleName("Benchmark runs")
         self.runs.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.runs.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.runs.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                  | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.runs.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
         self.runs.horizontalHeaderItem(NAME_COL).setToolTip("Double-click to name a run")
         self.runs.horizontalHeaderItem(NOTE_COL).setToolTip("Double-click to write a note about a run")
         self.runs.horizontalHeader().setStretchLastSection(True)
@@ -78,11 +98,16 @@ class ResultsPane(QWidget):
         self.tabs.addTab(self.model_std, "Per model")
         self.tabs.addTab(self.table, "Table 1")
         self.tabs.addTab(self.modality, "VLM vs text")
-        self.value_map = MapPlot("Models on Schwartz's two higher-order axes (points, 95 % intervals)",
-                                 "Openness to change - Conservation", "Self-transcendence - Self-enhancement")
-        self.value_map.setToolTip("Right: more Openness to change (Self-Direction, Stimulation) than Conservation "
-                                  "(Security, Conformity, Tradition). Up: more Self-transcendence (Universalism, "
-                                  "Benevolence) than Self-enhancement (Achievement, Power). In score points.")
+        self.value_map = MapPlot(
+            "Models on Schwartz's two higher-order axes (points, 95 % intervals)",
+            "Openness to change - Conservation",
+            "Self-transcendence - Self-enhancement",
+        )
+        self.value_map.setToolTip(
+            "Right: more Openness to change (Self-Direction, Stimulation) than Conservation "
+            "(Security, Conformity, Tradition). Up: more Self-transcendence (Universalism, "
+            "Benevolence) than Self-enhancement (Achievement, Power). In score points."
+        )
         self.tabs.addTab(self.value_map, "Value map")
         self.paper_style = QCheckBox("Paper-style scores")
         self.paper_style.setToolTip(PAPER_TIP)
@@ -103,8 +128,9 @@ class ResultsPane(QWidget):
         self.export_plot_button = QPushButton("Export plot...")
         self.export_csv_button = QPushButton("Export table (CSV)...")
         self.export_plot_button.setToolTip("Save the plot shown as PNG or SVG")
-        self.export_csv_button.setToolTip("Save every score of the selected runs (n, yes, no, refused, unparsed, "
-                                          "score, interval) as CSV")
+        self.export_csv_button.setToolTip(
+            "Save every score of the selected runs (n, yes, no, refused, unparsed, score, interval) as CSV"
+        )
         # the clicked signal passes "checked" (False): never let it arrive as a path
         self.export_plot_button.clicked.connect(lambda: self._export_plot())
         self.export_csv_button.clicked.connect(lambda: self._export_csv())
@@ -151,8 +177,11 @@ class ResultsPane(QWidget):
             store = RunStore(ws)
             return store.labels(), list(reversed(store.runs()))
 
-        self._worker.run(read, lambda found: listing == self._listing and self._fill_runs(*found),
-                         lambda message: self.status.set_message(f"Cannot read the runs: {message}", "error"))
+        self._worker.run(
+            read,
+            lambda found: listing == self._listing and self._fill_runs(*found),
+            lambda message: self.status.set_message(f"Cannot read the runs: {message}", "error"),
+        )
 
     def _fill_runs(self, labels: dict, runs: list[dict]) -> None:
         self._filling = True
@@ -161,10 +190,14 @@ class ResultsPane(QWidget):
         for row, run in enumerate(runs):
             label = labels.get(run["id"], {"name": "", "note": ""})
             self.names[run["id"]] = label["name"]
-            cells = [label["name"] or run["id"], run["created_at"][:16].replace("T", " "), ", ".join(run["targets"]),
-                     ", ".join(run["values"]) if len(run["values"]) < len(SCHWARTZ_VALUES) else "all ten",
-                     f"{run['done']}/{run['total']}" + ("" if run["status"] == "done" else f" ({run['status']})"),
-                     label["note"]]
+            cells = [
+                label["name"] or run["id"],
+                run["created_at"][:16].replace("T", " "),
+                ", ".join(run["targets"]),
+                ", ".join(run["values"]) if len(run["values"]) < len(SCHWARTZ_VALUES) else "all ten",
+                f"{run['done']}/{run['total']}" + ("" if run["status"] == "done" else f" ({run['status']})"),
+                label["note"],
+            ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, run["id"])
@@ -211,10 +244,12 @@ class ResultsPane(QWidget):
         if not ids or ws is None:
             return
         self.status.set_message(f"Computing the scores of {len(ids)} run(s)...")
-        self._worker.run(lambda: [run_report(ws, run_id, paper_style=paper) for run_id in ids],
-                         lambda reports: self._reports_ready(generation, reports),
-                         lambda message: generation == self._generation and self.status.set_message(
-                             f"Cannot compute the scores: {message}", "error"))
+        self._worker.run(
+            lambda: [run_report(ws, run_id, paper_style=paper) for run_id in ids],
+            lambda reports: self._reports_ready(generation, reports),
+            lambda message: generation == self._generation
+            and self.status.set_message(f"Cannot compute the scores: {message}", "error"),
+        )
 
     def _reports_ready(self, generation: int, reports: list[dict]) -> None:
         if generation != self._generation:
@@ -245,21 +280,26 @@ class ResultsPane(QWidget):
 
         means = value_means(vlm)  # Fig. 6 over every selected run
         values = [m["value"] for m in means]
-        self.value_means.set_groups(values, {"mean across models": [(m["mean"], m["ci_low"], m["ci_high"])
-                                                                    for m in means]})
+        self.value_means.set_groups(
+            values, {"mean across models": [(m["mean"], m["ci_low"], m["ci_high"]) for m in means]}
+        )
         models = [(r["run_id"], m) for r in self.reports for m in r["models"] if m["mode"] == "vlm"]
-        self.model_std.set_groups([self._label(run_id, m["target"], sep="\n") + f"\nsd {_fmt(m['std'])}"
-                                   for run_id, m in models],
-                                  {"mean ± one standard deviation": [_mean_sd(m) for _, m in models]})
+        self.model_std.set_groups(
+            [self._label(run_id, m["target"], sep="\n") + f"\nsd {_fmt(m['std'])}" for run_id, m in models],
+            {"mean ± one standard deviation": [_mean_sd(m) for _, m in models]},
+        )
         text = [s for s in scores if s["mode"] == "text"]
         if text:
             groups = {}
             for run_id, target in sorted({(s["run_id"], s["target"]) for s in text}):
                 for mode in ("vlm", "text"):
-                    cell = {s["value"]: s for s in scores if (s["run_id"], s["target"], s["mode"]) == (run_id, target, mode)}
+                    cell = {
+                        s["value"]: s for s in scores if (s["run_id"], s["target"], s["mode"]) == (run_id, target, mode)
+                    }
                     if cell:
                         groups[f"{self._label(run_id, target)} ({mode})"] = [
-                            self._cell(cell[v]) if v in cell else (None, None, None) for v in values]
+                            self._cell(cell[v]) if v in cell else (None, None, None) for v in values
+                        ]
             self.modality.set_groups(values, groups)
         self.tabs.setTabEnabled(4, bool(text))
         self._fill_table(scores, values)
@@ -276,12 +316,14 @@ class ResultsPane(QWidget):
 
         self.note.set_message(
             (f"{warning}. " if warning else "")
-            + ("Click a cell of Table 1 for the answers behind it. " if trace_available() else "") + f"{rule}; 95 % interval in brackets ({interval}). * marks a value "
+            + ("Click a cell of Table 1 for the answers behind it. " if trace_available() else "")
+            + f"{rule}; 95 % interval in brackets ({interval}). * marks a value "
             "where the model's score does not differ from another model's in the same run (paired test). Fig. 6's "
             "interval is the mean of the models' intervals."
             + (f" {len(noise)} model pairs do not differ on some value." if noise else "")
             + (" Circle of values: " + "; ".join(self._circumplex_lines()) + "." if self._circumplex_lines() else "")
-            + (f" Not measured (gaps in the radar): {', '.join(missing)}." if missing and values else ""))
+            + (f" Not measured (gaps in the radar): {', '.join(missing)}." if missing and values else "")
+        )
         self._tab_changed()
 
     def _render_radar(self, vlm: list[dict]) -> None:
@@ -299,8 +341,9 @@ class ResultsPane(QWidget):
                 cell = (None, None, None)
             series.setdefault(self._label(s["run_id"], s["target"]), {})[s["value"]] = cell
         if centred:
-            extent = max([abs(x) for cells in series.values() for c in cells.values() for x in c if x is not None]
-                         + [1.0])
+            extent = max(
+                [abs(x) for cells in series.values() for c in cells.values() for x in c if x is not None] + [1.0]
+            )
             limit = min(100.0, 25.0 * math.ceil(extent / 25.0))
             self.radar.set_series(series, scale=(-limit, limit))
         else:
@@ -316,8 +359,11 @@ class ResultsPane(QWidget):
                     continue
                 base = fit["offset"] + (0.0 if centred else means.get((r["run_id"], c["target"])) or 0.0)
                 phi = math.radians(fit["peak_deg"])
-                curve = {v: base + fit["amplitude"] * math.cos(ANGLE[v] - phi)
-                         for v, cell in series[name].items() if v in ANGLE and cell[0] is not None}
+                curve = {
+                    v: base + fit["amplitude"] * math.cos(ANGLE[v] - phi)
+                    for v, cell in series[name].items()
+                    if v in ANGLE and cell[0] is not None
+                }
                 color = COLORS[list(series).index(name) % len(COLORS)]
                 self.radar.set_curve(name + "#fit", curve, color=color)
 
@@ -329,11 +375,19 @@ class ResultsPane(QWidget):
                 x, y = axes.get(MAP_AXES[0]), axes.get(MAP_AXES[1])
                 if c["mode"] == "vlm" and x and y:
                     points[self._label(r["run_id"], c["target"])] = (
-                        x["estimate"], y["estimate"], (x["ci_low"], x["ci_high"]), (y["ci_low"], y["ci_high"]))
-        order = list(dict.fromkeys(self._label(s["run_id"], s["target"]) for r in self.reports for s in r["scores"]
-                                   if s["mode"] == "vlm"))  # the radar's series order: the same colours
-        self.value_map.set_points(points, {name: COLORS[order.index(name) % len(COLORS)]
-                                           for name in points if name in order})
+                        x["estimate"],
+                        y["estimate"],
+                        (x["ci_low"], x["ci_high"]),
+                        (y["ci_low"], y["ci_high"]),
+                    )
+        order = list(
+            dict.fromkeys(
+                self._label(s["run_id"], s["target"]) for r in self.reports for s in r["scores"] if s["mode"] == "vlm"
+            )
+        )  # the radar's series order: the same colours
+        self.value_map.set_points(
+            points, {name: COLORS[order.index(name) % len(COLORS)] for name in points if name in order}
+        )
 
     def _circumplex_lines(self) -> list[str]:
         lines = []
@@ -341,20 +395,28 @@ class ResultsPane(QWidget):
             for c in r.get("circumplex", []):
                 f = c.get("fit")
                 if c["mode"] == "vlm" and f:
-                    lines.append(f"{self._label(r['run_id'], c['target'])} peaks towards {f['peak_region']} "
-                                 f"(amplitude {f['amplitude']:.0f} points, R^2 {f['r2']:.2f}, permutation "
-                                 f"p = {f['p_permutation']:.2g})")
+                    lines.append(
+                        f"{self._label(r['run_id'], c['target'])} peaks towards {f['peak_region']} "
+                        f"(amplitude {f['amplitude']:.0f} points, R^2 {f['r2']:.2f}, permutation "
+                        f"p = {f['p_permutation']:.2g})"
+                    )
         return lines
 
     def _fill_table(self, scores: list[dict], values: list[str]) -> None:
         columns = sorted({(s["run_id"], s["target"], s["mode"]) for s in scores})
-        noisy = {(r["run_id"], n["value"], t) for r in self.reports for n in r["noise"] if n["within_noise"]
-                 for t in (n["a"], n["b"])}
+        noisy = {
+            (r["run_id"], n["value"], t)
+            for r in self.reports
+            for n in r["noise"]
+            if n["within_noise"]
+            for t in (n["a"], n["b"])
+        }
         self.table.clear()
         self.table.setColumnCount(len(columns))
         self.table.setRowCount(len(values))
-        self.table.setHorizontalHeaderLabels([self._label(run_id, t, sep="\n") + ("" if m == "vlm" else " (text)")
-                                              for run_id, t, m in columns])
+        self.table.setHorizontalHeaderLabels(
+            [self._label(run_id, t, sep="\n") + ("" if m == "vlm" else " (text)") for run_id, t, m in columns]
+        )
         self.table.setVerticalHeaderLabels(values)
         cell = {(s["run_id"], s["target"], s["mode"], s["value"]): s for s in scores}
         for r, value in enumerate(values):
@@ -364,17 +426,21 @@ class ResultsPane(QWidget):
                     text = "not measured"
                 else:
                     score, lo, hi = self._cell(s)
-                    head = "n/a" if score is None else f"{score:.0f}" + (f" [{lo:.0f}-{hi:.0f}]" if lo is not None
-                                                                          else "")
+                    head = (
+                        "n/a" if score is None else f"{score:.0f}" + (f" [{lo:.0f}-{hi:.0f}]" if lo is not None else "")
+                    )
                     if (run_id, value, target) in noisy and mode == "vlm":
                         head += " *"
                     if s.get("centred") is not None:
                         head += f"   centred {s['centred']:+.0f}"
-                    text = (f"{head}\nn={s['n']}: {s['yes']} yes, {s['no']} no, {s['refusal']} refused, "
-                            f"{s['unparsed']} unparsed" + (f", {s['no_image']} saw no image" if s.get("no_image")
-                                                           else ""))
+                    text = (
+                        f"{head}\nn={s['n']}: {s['yes']} yes, {s['no']} no, {s['refusal']} refused, "
+                        f"{s['unparsed']} unparsed" + (f", {s['no_image']} saw no image" if s.get("no_image") else "")
+                    )
                 item = QTableWidgetItem(text)
-                item.setToolTip(COUNTS_TIP + ("\n\nClick (or press Enter) to see the answers behind this score." if s else ""))
+                item.setToolTip(
+                    COUNTS_TIP + ("\n\nClick (or press Enter) to see the answers behind this score." if s else "")
+                )
                 item.setData(Qt.ItemDataRole.UserRole, (run_id, target, mode, value))
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
@@ -427,8 +493,7 @@ class ResultsPane(QWidget):
             with open(path, "w", newline="", encoding="utf-8") as f:
                 write_dicts(f, LONG_COLUMNS, [s for r in self.reports for s in r["scores"]])
         except OSError as exc:
-            self.status.set_message(f"Could not save the table: {exc.strerror or exc}. Choose another folder.",
-                                    "error")
+            self.status.set_message(f"Could not save the table: {exc.strerror or exc}. Choose another folder.", "error")
             return
         self.status.set_message(f"Table saved to {path}", "success")
 

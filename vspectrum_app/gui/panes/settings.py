@@ -11,9 +11,26 @@ from types import SimpleNamespace
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QBoxLayout, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QMessageBox, QPushButton, QScrollArea,
-                               QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vspectrum_app.core import secrets
 from vspectrum_app.gui.message_label import MessageLabel
@@ -24,7 +41,7 @@ from vspectrum_app.providers import ops as providers_ops
 from vspectrum_app.providers import presets, prices
 from vspectrum_app.providers.config import KINDS, ProviderConfig, ProviderError, ProviderStore
 
-WIDE = 980          # below this width the two columns stack
+WIDE = 980  # below this width the two columns stack
 FILL_MODELS_UP_TO = 5  # a server listing this few models fills an empty Models field directly
 KEY_STORES = (("keyring", "System keyring"), ("file", "A file only you can read (not encrypted)"))
 
@@ -133,14 +150,25 @@ class SettingsPane(QWidget):
         self._fill_key_stores()
         self.key_store.currentIndexChanged.connect(self._key_store_changed)
         # in the order a newcomer fills them in: where, the key (Fetch models needs it), what, limits, prices
-        for label, widget in (("Name", self.name), ("Kind", self.kind), ("Address", self.base_url),
-                              ("API key", self.key), ("", self.key_status), ("Store keys in", self.key_store),
-                              ("", self.key_note),
-                              ("Models", self.models), ("", _row(self.fetch_button, self.listed, self.add_model_button)),
-                              ("Parallel requests", self.concurrency), ("Requests / minute", self.rpm),
-                              ("Tokens / minute", self.tpm), ("Timeout per request", self.timeout),
-                              ("Price in", self.price_in), ("Price out", self.price_out),
-                              ("", self.price_hint), ("", _row(self.price_table_button))):
+        for label, widget in (
+            ("Name", self.name),
+            ("Kind", self.kind),
+            ("Address", self.base_url),
+            ("API key", self.key),
+            ("", self.key_status),
+            ("Store keys in", self.key_store),
+            ("", self.key_note),
+            ("Models", self.models),
+            ("", _row(self.fetch_button, self.listed, self.add_model_button)),
+            ("Parallel requests", self.concurrency),
+            ("Requests / minute", self.rpm),
+            ("Tokens / minute", self.tpm),
+            ("Timeout per request", self.timeout),
+            ("Price in", self.price_in),
+            ("Price out", self.price_out),
+            ("", self.price_hint),
+            ("", _row(self.price_table_button)),
+        ):
             form.addRow(label, widget)
         self.base_url.setToolTip("For a local server, e.g. http://localhost:11434/v1 (Ollama)")
         buttons = QHBoxLayout()  # under the list, so Save is in view without scrolling at 1024x640
@@ -156,8 +184,13 @@ class SettingsPane(QWidget):
         self.save_button.clicked.connect(self.save_provider)
         self.remove_button.clicked.connect(self._remove)
         self.test_button.clicked.connect(self.test_provider)
-        for signal in (self.models.textChanged, self.base_url.textChanged, self.price_in.valueChanged,
-                       self.price_out.valueChanged, self.kind.currentTextChanged):
+        for signal in (
+            self.models.textChanged,
+            self.base_url.textChanged,
+            self.price_in.valueChanged,
+            self.price_out.valueChanged,
+            self.kind.currentTextChanged,
+        ):
             signal.connect(self._show_prices)
         return box
 
@@ -178,8 +211,10 @@ class SettingsPane(QWidget):
         cf.addRow("Local config", self.clip_config)
         cf.addRow("Local checkpoint", self.clip_checkpoint)
         cf.addRow(self.weights_state)
-        note = QLabel("Default: ViT-B-32 with LAION-2B weights, downloaded once (Download...). Offline, choose a "
-                      "local checkpoint (and a config for models open_clip does not know).")
+        note = QLabel(
+            "Default: ViT-B-32 with LAION-2B weights, downloaded once (Download...). Offline, choose a "
+            "local checkpoint (and a config for models open_clip does not know)."
+        )
         note.setWordWrap(True)
         cf.addRow(note)
         self.model_button = QPushButton("Save and check model")
@@ -202,8 +237,9 @@ class SettingsPane(QWidget):
         return other
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name): two columns when there is room
-        direction = QBoxLayout.Direction.LeftToRight if event.size().width() >= WIDE else \
-            QBoxLayout.Direction.TopToBottom
+        direction = (
+            QBoxLayout.Direction.LeftToRight if event.size().width() >= WIDE else QBoxLayout.Direction.TopToBottom
+        )
         if self.columns.direction() != direction:
             self.columns.setDirection(direction)
         super().resizeEvent(event)
@@ -250,10 +286,13 @@ class SettingsPane(QWidget):
         unique = next(n for n in [preset.name] + [f"{preset.name}-{i}" for i in range(2, 100)] if n not in taken)
         self.provider_list.clearSelection()
         self._fill(preset.config(unique))
-        self.key.setPlaceholderText("not needed for a server on this machine" if preset.local else
-                                    "paste a key to store it")
-        self.status.set_message(f"{preset.label}: check the address and models, then Save."
-                                + (" Fetch models asks the server what it runs." if preset.local else ""))
+        self.key.setPlaceholderText(
+            "not needed for a server on this machine" if preset.local else "paste a key to store it"
+        )
+        self.status.set_message(
+            f"{preset.label}: check the address and models, then Save."
+            + (" Fetch models asks the server what it runs." if preset.local else "")
+        )
         self.preset.setCurrentIndex(0)
 
     def _load_provider(self, name: str) -> None:
@@ -295,11 +334,19 @@ class SettingsPane(QWidget):
         return [m.strip() for m in self.models.text().split(",") if m.strip()]
 
     def _form_config(self) -> ProviderConfig:
-        return replace(self._shown, name=self.name.text().strip(), kind=self.kind.currentText(),
-                       base_url=self.base_url.text().strip() or None, models=self._form_models(),
-                       concurrency=self.concurrency.value(), requests_per_minute=self.rpm.value(),
-                       tokens_per_minute=self.tpm.value() or None, timeout_s=self.timeout.value(),
-                       price_input_per_mtok=self.price_in.value(), price_output_per_mtok=self.price_out.value())
+        return replace(
+            self._shown,
+            name=self.name.text().strip(),
+            kind=self.kind.currentText(),
+            base_url=self.base_url.text().strip() or None,
+            models=self._form_models(),
+            concurrency=self.concurrency.value(),
+            requests_per_minute=self.rpm.value(),
+            tokens_per_minute=self.tpm.value() or None,
+            timeout_s=self.timeout.value(),
+            price_input_per_mtok=self.price_in.value(),
+            price_output_per_mtok=self.price_out.value(),
+        )
 
     def save_provider(self) -> ProviderConfig | None:
         try:
@@ -326,7 +373,11 @@ class SettingsPane(QWidget):
 
     def _remove(self) -> None:
         item = self.provider_list.currentItem()
-        if item and QMessageBox.question(self, "Remove", f"Remove provider {item.text()}?") == QMessageBox.StandardButton.Yes:
+        if (
+            item
+            and QMessageBox.question(self, "Remove", f"Remove provider {item.text()}?")
+            == QMessageBox.StandardButton.Yes
+        ):
             self.store.remove(item.text())
             self._reload()
             self.status.set_message(f"Provider {item.text()} removed (its stored key was kept).")
@@ -339,9 +390,14 @@ class SettingsPane(QWidget):
             return
         self.status.set_message(f"Testing {item.text()}...")
         job = self.ctx.run_job(f"Test {item.text()}", providers_ops.Check(name=item.text()))
-        job.finished.connect(lambda code, j=job: self.status.set_message(
-            "OK: " + " ".join(j.output) if code == 0 else
-            "Failed: " + (j.stderr.strip().splitlines() or ["unknown error"])[-1], "success" if code == 0 else "error"))
+        job.finished.connect(
+            lambda code, j=job: self.status.set_message(
+                "OK: " + " ".join(j.output)
+                if code == 0
+                else "Failed: " + (j.stderr.strip().splitlines() or ["unknown error"])[-1],
+                "success" if code == 0 else "error",
+            )
+        )
 
     # -- models from the server ---------------------------------------------------------------
     def fetch_models(self) -> None:
@@ -366,11 +422,13 @@ class SettingsPane(QWidget):
             self.status.set_message("The server lists no models: is one loaded? Type its name in Models.", "error")
         elif not self._form_models() and len(models) <= FILL_MODELS_UP_TO:
             self.models.setText(", ".join(models))
-            self.status.set_message(f"The server lists {len(models)} model(s): put in Models. Save to keep them.",
-                                    "success")
+            self.status.set_message(
+                f"The server lists {len(models)} model(s): put in Models. Save to keep them.", "success"
+            )
         else:
-            self.status.set_message(f"The server lists {len(models)} models: pick one in the list and click Add.",
-                                    "success")
+            self.status.set_message(
+                f"The server lists {len(models)} models: pick one in the list and click Add.", "success"
+            )
 
     def _fetch_failed(self, message: str) -> None:
         self.fetch_button.setEnabled(True)
@@ -393,16 +451,22 @@ class SettingsPane(QWidget):
             self.price_hint.setText(str(exc))
             return
         # the form as typed so far (it need not be a valid provider yet to show prices)
-        config = SimpleNamespace(price_input_per_mtok=self.price_in.value(),
-                                 price_output_per_mtok=self.price_out.value(),
-                                 base_url=self.base_url.text().strip() or None)
+        config = SimpleNamespace(
+            price_input_per_mtok=self.price_in.value(),
+            price_output_per_mtok=self.price_out.value(),
+            base_url=self.base_url.text().strip() or None,
+        )
         parts = []
         for model in models[:6]:
             price = prices.price_for(config, model, table)
-            parts.append(f"{model}: no price known (enter one above or in the price table)" if price is None else
-                         f"{model}: free ({price.source})" if price.input_per_mtok == price.output_per_mtok == 0 else
-                         f"{model}: ${price.input_per_mtok:.2f} in, ${price.output_per_mtok:.2f} out per million "
-                         f"tokens ({price.source})")
+            parts.append(
+                f"{model}: no price known (enter one above or in the price table)"
+                if price is None
+                else f"{model}: free ({price.source})"
+                if price.input_per_mtok == price.output_per_mtok == 0
+                else f"{model}: ${price.input_per_mtok:.2f} in, ${price.output_per_mtok:.2f} out per million "
+                f"tokens ({price.source})"
+            )
         self.price_hint.setText("\n".join(parts))
 
     def _open_price_table(self) -> None:
@@ -410,11 +474,13 @@ class SettingsPane(QWidget):
         if not path.exists():
             from vspectrum_app.core.atomic import atomic_write_text
 
-            atomic_write_text(path, '{\n  "as_of": "",\n  "models": {\n    "example-model": {"input": 1.0, '
-                                    '"output": 2.0}\n  }\n}\n')
+            atomic_write_text(
+                path, '{\n  "as_of": "",\n  "models": {\n    "example-model": {"input": 1.0, "output": 2.0}\n  }\n}\n'
+            )
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
-        self.status.set_message(f"Your price table is {path}; its entries override the bundled table "
-                                f"(as of {prices.load_table().as_of}).")
+        self.status.set_message(
+            f"Your price table is {path}; its entries override the bundled table (as of {prices.load_table().as_of})."
+        )
 
     # -- keys ------------------------------------------------------------------------------
     def _fill_key_stores(self) -> None:
@@ -441,8 +507,10 @@ class SettingsPane(QWidget):
     def _show_key_note(self) -> None:
         usable, why = secrets.keyring_status()
         if self.key_store.currentData() == "file":
-            self.key_note.set_message(f"Not encrypted: keys are kept in {secrets.key_file()}, readable only by "
-                                      f"your user account (mode 0600), as command-line tools do.")
+            self.key_note.set_message(
+                f"Not encrypted: keys are kept in {secrets.key_file()}, readable only by "
+                f"your user account (mode 0600), as command-line tools do."
+            )
         else:
             self.key_note.set_message(why)
 
@@ -476,29 +544,41 @@ class SettingsPane(QWidget):
         from the download shows as it goes), or says in one sentence why it cannot."""
         self.save_settings()
         if self.weights_state.state() in ("missing", "partial"):  # the dialog shows progress and can resume
-            self.model_status.set_message("The CLIP weights are not downloaded yet: click Download... above, "
-                                          "or use a file you already have there.", "error")
+            self.model_status.set_message(
+                "The CLIP weights are not downloaded yet: click Download... above, "
+                "or use a file you already have there.",
+                "error",
+            )
             return
         self.model_status.set_message("Loading the CLIP model...")
         job = self.ctx.run_job("CLIP model", library_ops.Model(json=True, clip=self.ctx.clip_options()))
         job.log.connect(lambda level, msg: self.model_status.set_message(msg))
-        job.finished.connect(lambda code, j=job: self.model_status.set_message(
-            f"Ready: {j.result['model']}, {j.result['dim']}-dimensional embeddings." if code == 0 and j.result
-            else f"Not available: {j.error or (j.stderr.strip().splitlines() or ['unknown error'])[-1]}",
-            "success" if code == 0 and j.result else "error"))
+        job.finished.connect(
+            lambda code, j=job: self.model_status.set_message(
+                f"Ready: {j.result['model']}, {j.result['dim']}-dimensional embeddings."
+                if code == 0 and j.result
+                else f"Not available: {j.error or (j.stderr.strip().splitlines() or ['unknown error'])[-1]}",
+                "success" if code == 0 and j.result else "error",
+            )
+        )
 
     # -- other settings -----------------------------------------------------------------
     def save_settings(self) -> None:
         s = self.ctx.settings
         checkpoint = self.clip_checkpoint.path() or None
-        s.update(clip_model=self.clip_model.text().strip() or "ViT-B-32",
-                 clip_pretrained=None if checkpoint else self.clip_pretrained.text().strip() or None,
-                 clip_config=self.clip_config.path() or None, clip_checkpoint=checkpoint,
-                 browser_executable=self.browser.path() or None, default_workspace=self.default_ws.path() or None)
+        s.update(
+            clip_model=self.clip_model.text().strip() or "ViT-B-32",
+            clip_pretrained=None if checkpoint else self.clip_pretrained.text().strip() or None,
+            clip_config=self.clip_config.path() or None,
+            clip_checkpoint=checkpoint,
+            browser_executable=self.browser.path() or None,
+            default_workspace=self.default_ws.path() or None,
+        )
         s.save()
         self.load_clip()
-        self.status.set_message("Settings saved. A changed CLIP model re-embeds the library at the next index build.",
-                                "success")
+        self.status.set_message(
+            "Settings saved. A changed CLIP model re-embeds the library at the next index build.", "success"
+        )
         self.ctx.library_changed.emit()
 
 
@@ -525,8 +605,11 @@ class _PathField(QWidget):
         row.addWidget(button)
 
         def choose():
-            path = (QFileDialog.getExistingDirectory(self) if folder
-                    else QFileDialog.getOpenFileName(self, filter=file_filter or "")[0])
+            path = (
+                QFileDialog.getExistingDirectory(self)
+                if folder
+                else QFileDialog.getOpenFileName(self, filter=file_filter or "")[0]
+            )
             if path:
                 self.edit.setText(path)
 
