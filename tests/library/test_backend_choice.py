@@ -158,3 +158,13 @@ def test_without_torch_the_fp32_export_is_the_reference(tiny_clip, fresh, monkey
     rows = {(c["backend"], c["precision"]): c for c in choice["candidates"]}
     assert rows["torch", "fp32"]["missing"] == "torch" and not rows["torch", "fp32"]["passed"]
     assert rows["onnx", "fp32"]["reference"] and choice["backend"] != "torch"
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '"fast"', "null", "{not json"])
+def test_a_damaged_choice_record_is_measured_again(tmp_path, text):
+    (tmp_path / backend_choice.CHOICE_FILE).write_text(text)
+    assert backend_choice.recorded(tmp_path, {"created": 1}) is None
+    # a well-formed record for this machine and export is served as it is
+    record = {"machine": backend_choice.machine(), "export_created": 1, "backend": "onnx"}
+    (tmp_path / backend_choice.CHOICE_FILE).write_text(json.dumps(record))
+    assert backend_choice.recorded(tmp_path, {"created": 1}) == json.loads(json.dumps(record))

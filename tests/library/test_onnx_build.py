@@ -356,3 +356,12 @@ def test_the_shipped_default_config_and_vocabulary_are_open_clips():
         "interpolation": cfg["interpolation"],
     }
     assert weights.DEFAULT.sha256 and len(weights.DEFAULT.sha256) == 64 and weights.DEFAULT.size == 605_219_813
+
+
+def test_non_string_keys_in_a_pickled_checkpoint_are_not_weights(tmp_path):
+    torch = _torch()
+    torch.save({0: torch.zeros(2), "visual.proj": torch.ones(2, 2)}, tmp_path / "odd-keys.pt")
+    assert list(read_weights(tmp_path / "odd-keys.pt")) == ["visual.proj"]
+    torch.save({0: torch.zeros(2)}, tmp_path / "no-names.pt")
+    with pytest.raises(WeightsError, match="holds no weights"):
+        read_weights(tmp_path / "no-names.pt")

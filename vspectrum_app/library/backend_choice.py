@@ -72,8 +72,10 @@ def machine() -> dict[str, Any]:
 def recorded(folder: Path, meta: dict[str, Any]) -> dict[str, Any] | None:
     """The recorded choice for this export on this machine, or None."""
     try:
-        choice: dict[str, Any] = json.loads((Path(folder) / CHOICE_FILE).read_text())
+        choice = json.loads((Path(folder) / CHOICE_FILE).read_text())
     except (OSError, ValueError):
+        return None
+    if not isinstance(choice, dict):  # valid JSON but not a record (hand-edited): measure again
         return None
     if choice.get("machine") != machine() or choice.get("export_created") != meta.get("created"):
         return None

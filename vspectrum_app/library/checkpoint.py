@@ -51,7 +51,10 @@ def read_weights(path: Path) -> dict[str, np.ndarray]:
         ) from None
     if "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
-    arrays = {k.removeprefix("module."): v for k, v in state.items() if isinstance(v, np.ndarray)}
+    # a pickled checkpoint can hold anything: only named arrays count as weights
+    arrays = {
+        k.removeprefix("module."): v for k, v in state.items() if isinstance(k, str) and isinstance(v, np.ndarray)
+    }
     if not arrays:
         raise WeightsError(f"The CLIP weights file {path.name} holds no weights; choose the model's checkpoint.")
     return arrays
