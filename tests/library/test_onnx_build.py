@@ -345,7 +345,7 @@ def test_the_shipped_default_config_and_vocabulary_are_open_clips():
         (theirs / "model_configs" / "ViT-B-32.json").read_text()
     )
     assert (ours / onnx_build.VOCAB).read_bytes() == (theirs / onnx_build.VOCAB).read_bytes()
-    pre = onnx_build.preprocess_settings(ClipSpec(), json.loads((ours / "ViT-B-32.json").read_text()))
+    pre = onnx_build.preprocess_settings(json.loads((ours / "ViT-B-32.json").read_text()))
     from open_clip import pretrained as op
 
     cfg = op.get_pretrained_cfg("ViT-B-32", "laion2b_s34b_b79k")

@@ -101,7 +101,7 @@ def model_config(spec: ClipSpec) -> dict[str, Any]:
     return config
 
 
-def preprocess_settings(spec: ClipSpec, config: dict[str, Any]) -> dict[str, Any]:
+def preprocess_settings(config: dict[str, Any]) -> dict[str, Any]:
     """Image size, mean, std, interpolation: open_clip's defaults, which the default model's
     tag keeps (the only tag built without a checkpoint file), then the config's ``preprocess_cfg``."""
     settings = {**DEFAULT_PREPROCESS, **config.get("preprocess_cfg", {})}
@@ -385,7 +385,7 @@ def build(spec: ClipSpec, reporter: Reporter | None = None) -> dict[str, Any]:
         raise ExportError("onnx is not installed") from None
     config = model_config(spec)
     _check_supported(config)
-    pre = preprocess_settings(spec, config)
+    pre = preprocess_settings(config)
     checkpoint = checkpoint_for(spec, reporter)
     key = spec.model_key
     folder = onnx_export.cache_folder(key)
