@@ -42,3 +42,23 @@ def test_a_legend_laid_out_wide_is_laid_out_again_when_the_plot_narrows(qtbot):
     QApplication.processEvents()
     assert bars.legend.columnCount == 1
     assert sorted(label.text for _, label in bars.legend.items) == sorted(names)
+
+
+@pytest.mark.parametrize("width", [254, 300, 382])  # the Benchmark pane's bar chart at 1024x640 and 1280x720
+def test_the_last_bar_group_stays_inside_the_widget_beside_a_legend(qtbot, width):
+    # two short model names side by side were wider than the room beside the y axis: the
+    # legend widened the view's grid column and cut off the last value's bars and label
+    from vspectrum_app.core.values import SCHWARTZ_VALUES
+    from vspectrum_app.gui.plots import BarPlot
+
+    bars = BarPlot()
+    qtbot.addWidget(bars)
+    bars.resize(width, 377)
+    bars.show()
+    qtbot.waitExposed(bars)
+    groups = {n: [(70.0, 60.0, 80.0)] * len(SCHWARTZ_VALUES) for n in ("demo:vlm-1", "demo:vlm-2")}
+    bars.set_groups(list(SCHWARTZ_VALUES), groups)
+    QApplication.processEvents()
+    view = bars.plotItem.vb.sceneBoundingRect()
+    assert view.right() <= width
+    assert bars.legend.sceneBoundingRect().right() <= width

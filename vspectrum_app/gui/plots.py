@@ -48,6 +48,7 @@ COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e3
 BAND_ALPHA = "55"  # interval bands: clearly visible, lines still readable through them
 NARROW_RADAR_PX = 440  # below this width the radar uses short value names
 LEGEND_ROW = 4  # below the bottom axis in PlotItem's grid (title 0, top axis 1, view 2, bottom axis 3)
+LEGEND_MARGIN = 70  # the y axis and the plot's margins beside the legend, in pixels
 
 Score = tuple  # (score, ci_low, ci_high), each float or None
 
@@ -71,16 +72,26 @@ def _legend_columns(legend: pg.LegendItem, entries: list[tuple[pg.GraphicsObject
 
 
 def _rebuild_legend(legend: pg.LegendItem, entries: list[tuple[pg.GraphicsObject, str]], width: int) -> None:
-    legend.clear()
-    legend.setColumnCount(_legend_columns(legend, entries, width))
-    for item, name in entries:
-        legend.addItem(item, name)
+    # The legend shares the view's column of the plot's grid: a legend wider than the room
+    # beside the y axis widens that column past the widget and the right of the plot is cut
+    # off, so columns are dropped until the laid-out legend fits.
+    room = width - LEGEND_MARGIN
+    for columns in range(_legend_columns(legend, entries, width), 0, -1):
+        legend.clear()
+        legend.setColumnCount(columns)
+        for item, name in entries:
+            legend.addItem(item, name)
+        if legend.layout.preferredWidth() <= room:
+            break
     legend.entries = entries  # laid out again when the plot's width changes the columns
 
 
 def _refit_legend(legend: pg.LegendItem | None, width: int) -> None:
     entries = getattr(legend, "entries", None)
-    if legend is not None and entries and _legend_columns(legend, entries, width) != legend.columnCount:
+    if legend is None or not entries:
+        return
+    too_wide = legend.columnCount > 1 and legend.layout.preferredWidth() > width - LEGEND_MARGIN
+    if too_wide or _legend_columns(legend, entries, width) > legend.columnCount:
         _rebuild_legend(legend, entries, width)
 
 
