@@ -372,7 +372,7 @@ def test_enter_in_the_name_field_starts_and_guidelines_sit_beside_the_image(qtbo
     guide = pane.guide.toPlainText()
     assert "Power" in guide and "social status, prestige" in guide and "Examples" in guide
     text = pane.progress.full_text()
-    assert "you have answered every question of 0 of 4 items" in text
+    assert "you have finished 0 of 4" in text
     assert "also needs 1 other annotator" in text
 
 

@@ -236,15 +236,13 @@ def test_newcomer_path(window, qtbot, tmp_path, tiny_clip, vlm_server, no_keyrin
     qtbot.keyClicks(pane.annotator, "Ana")
     qtbot.keyClick(pane.annotator, ENTER)  # Enter in the name field starts
     assert pane.tabs.currentWidget() is pane.annotate_page
-    assert pane.progress.full_text() == "Item 1 of 5: you have answered every question of 0 of 5 items"
+    assert pane.progress.full_text() == "Item 1 of 5; you have finished 0 of 5"
     for n in range(5):
         qtbot.keyClick(pane, Qt.Key.Key_Y)
         qtbot.keyClick(pane, ENTER)
         if n < 4:
-            assert pane.progress.full_text().startswith(
-                f"Item {n + 2} of 5: you have answered every question of {n + 1} of 5 items"
-            )
-    assert pane.progress.full_text().endswith("of 5 items - all done, thank you!")
+            assert pane.progress.full_text().startswith(f"Item {n + 2} of 5; you have finished {n + 1} of 5")
+    assert pane.progress.full_text().endswith("finished 5 of 5 - all done, thank you!")
     from vspectrum_app.annotate.session import answered
     from vspectrum_app.annotate.store import AnnotationStore
 

@@ -109,9 +109,8 @@ class AnnotationSession:
             if self.raters > 1
             else ""
         )
-        return (
-            f"Item {self.position + 1} of {len(self.order)}: you have answered every question of {done} of "
-            f"{total} items{others}" + (" - all done, thank you!" if done == total else "")
+        return f"Item {self.position + 1} of {len(self.order)}; you have finished {done} of {total}{others}" + (
+            " - all done, thank you!" if done == total else ""
         )
 
     # -- acting -------------------------------------------------------------------------
