@@ -266,7 +266,7 @@ class BenchmarkPane(QWidget):
         split.setStretchFactor(1, 3)
         split.setCollapsible(0, False)
         split.setCollapsible(1, False)
-        split.setSizes([300, 700])
+        split.setSizes([330, 700])  # the form needs ~300 px, plus its scroll bar on a short screen
         QVBoxLayout(self).addWidget(split)
 
         self.timer = QTimer(self)
