@@ -157,7 +157,7 @@ _NOT_EMBEDDED = "NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.image_id = image
 
 
 def todo_pages(
-    ws: Workspace, model_key: str, ids: Sequence[int] | None = None, page: int = TODO_PAGE
+    ws: Workspace, model_key: str, ids: Sequence[int] | None = None, page: int | None = None
 ) -> Iterator[list[tuple[int, str, str]]]:
     """(id, sha256, ext) of the images without a vector, a page at a time in id order. Each page
     is read after the previous one was consumed, from the id after its last: images embedded
@@ -178,7 +178,7 @@ def todo_pages(
     while True:
         rows = ws.db.execute(
             f"SELECT id, sha256, ext FROM images WHERE id > ? AND {_NOT_EMBEDDED} ORDER BY id LIMIT ?",
-            (after, model_key, page),
+            (after, model_key, page or TODO_PAGE),
         ).fetchall()
         if not rows:
             return
