@@ -77,3 +77,14 @@ def test_a_behind_index_gains_the_stored_vectors_on_a_cold_search(indexed_worksp
     cold = Searcher(indexed_workspace, tiny_clip, backend="onnx")
     cold.search("prayer", 3)
     assert new_id in cold.index.labels() and len(cold.index) == 13
+
+
+def test_text_that_skips_ftfy_is_text_ftfy_leaves_unchanged():
+    import ftfy
+
+    from vspectrum_app.library.clip_tokenizer import _PLAIN
+
+    plain = ["handshake", "a dog on a sofa", "Hello,   WORLD!!  ", "it's 3.14 <b>", "tab\tand\nnewline", "~`'\"@#"]
+    other = ["&amp;lt;b&amp;gt;", "caf\u00e9", "\u201cquoted\u201d", "cr\r\nlf", "bell\x07", "esc\x1b[31m", "\ufb01x"]
+    assert all(_PLAIN.fullmatch(t) and ftfy.fix_text(t) == t for t in plain)
+    assert not any(_PLAIN.fullmatch(t) for t in other)
