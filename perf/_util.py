@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 
@@ -47,3 +51,19 @@ def simulation_args(prog: str, argv, reps: int):
     parser.add_argument("--seed", type=int, default=0)
     args, _ = parser.parse_known_args(argv)
     return args, np.random.default_rng(args.seed)
+
+
+def run_child(code: str, timeout: int = 900, env: dict[str, str] | None = None) -> dict:
+    """Run ``code`` in a fresh interpreter (repository root as cwd); it prints one JSON line at the end."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=timeout, env=env
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"child failed: {done.stderr[-1500:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# A line of child code setting ``peak`` (MB). VmHWM, not ru_maxrss: Linux carries ru_maxrss
+# over exec from the parent (a big benchmark process).
+PEAK_MB = "peak = [int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"

@@ -19,16 +19,15 @@ generated 720x1280 screenshot-like JPEGs.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from perf._util import PEAK_MB, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 PILOT = ROOT.parent / "shared" / "data" / "pilot"
@@ -196,18 +195,6 @@ def end_to_end(tmp: Path, spec, embedders, blobs, bare: dict[str, float], batch:
     return tmp / "ws-onnx"
 
 
-def _child(code: str, timeout: int = 900) -> dict:
-    """Run ``code`` in a fresh interpreter; it prints one JSON line at the end."""
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise SystemExit(f"child failed: {done.stderr[-1500:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the parent (this big process).
-PEAK = "peak = [int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
-
-
 def index_memory(tmp: Path, blobs) -> None:
     from vspectrum_app.library.importer import add_image
     from vspectrum_app.library.catalog import open_workspace
@@ -219,12 +206,12 @@ def index_memory(tmp: Path, blobs) -> None:
         for i in range(len(blobs) * factor):
             add_image(ws, blobs[i % len(blobs)] + i.to_bytes(4, "big"), source_name=f"m{i}.jpg")
         ws.close()
-        got = _child(f"""
+        got = run_child(f"""
 import json, time
 from vspectrum_app.cli import main
 start = time.perf_counter()
 rc = main(['-w', {str(root)!r}, 'library', 'index', '--backend', 'onnx', '--json'])
-{PEAK}
+{PEAK_MB}
 print(json.dumps({{'rc': rc, 'peak_mb': peak, 's': time.perf_counter() - start}}))
 """)
         print(f"  {len(blobs) * factor:>6} images: peak RSS {got['peak_mb']:.0f} MB, {got['s']:.1f} s", flush=True)
@@ -234,12 +221,12 @@ def cold_search(ws_root: Path) -> None:
     print("(3) cold `library search` in a new process (text not cached), per backend", flush=True)
     for i, backend in enumerate(("onnx", "torch")):
         start = time.perf_counter()
-        got = _child(f"""
+        got = run_child(f"""
 import json, sys, time
 t = time.perf_counter()
 from vspectrum_app.cli import main
 rc = main(['-w', {str(ws_root)!r}, 'library', 'search', {QUERIES[i] + " cold"!r}, '--backend', {backend!r}, '--json'])
-{PEAK}
+{PEAK_MB}
 print(json.dumps({{'rc': rc, 'in_process_s': time.perf_counter() - t, 'torch': 'torch' in sys.modules,
                   'peak_mb': peak}}))
 """)

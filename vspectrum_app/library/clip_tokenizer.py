@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,13 +36,19 @@ def _bytes_to_unicode() -> dict[int, str]:
     return dict(zip(bs, map(chr, cs)))
 
 
-def _clean(text: str) -> str:
-    try:  # ftfy repairs mojibake; plain text passes unchanged, so the lean bundle may omit it
-        import ftfy
+# Printable ASCII, tab and newline, no "&": text every step of ftfy.fix_text leaves as it is
+# (mojibake, entities, ligatures, wide or curly characters, controls, \r all need something else)
+_PLAIN = re.compile(r"[\t\n\x20-\x25\x27-\x7e]*")
 
-        text = ftfy.fix_text(text)
-    except ImportError:
-        pass
+
+def _clean(text: str) -> str:
+    if not _PLAIN.fullmatch(text):  # importing ftfy is 0.1 s of a cold search, which plain text skips
+        try:  # ftfy repairs mojibake; plain text passes unchanged, so the lean bundle may omit it
+            import ftfy
+
+            text = ftfy.fix_text(text)
+        except ImportError:
+            pass
     text = html.unescape(html.unescape(text)).strip()
     return " ".join(text.split()).strip().lower()
 

@@ -9,11 +9,12 @@ in flight, and the next ``open_index`` puts committed vectors the index lacks ba
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -83,32 +84,45 @@ def load_vectors(ws: Workspace, model_key: str, ids: Iterable[int] | None = None
 def open_index(ws: Workspace, model_key: str, dim: int, reporter: Reporter | None = None) -> tuple[VectorIndex, int]:
     """The model's index, repaired against the catalog. Returns (index, number of vectors repaired)."""
     reporter = reporter or NullReporter()
-    stored = {r[0] for r in ws.db.execute("SELECT image_id FROM embeddings WHERE model_key = ?", (model_key,))}
+    stored_count = _stored_count(ws, model_key)
     path = index_path(ws, model_key)
     index = None
     flaw = index_integrity.problem(ws, model_key, path, dim)  # never hand an unverified file to hnswlib
     if flaw is None:
-        index = VectorIndex.load(path, dim, capacity=len(stored) + 1024)
+        index = VectorIndex.load(path, dim, capacity=stored_count + 1024)
     elif path.exists():  # the one line; a caller without a reporter (search) gets it on stderr
         (reporter.log if not isinstance(reporter, NullReporter) else _stderr_log)(
             f"index file {path.name} failed its integrity check ({flaw}); rebuilding it from the stored embeddings",
             "warning",
         )
+    if index is not None and len(index) == stored_count == index_integrity.recorded_count(ws, model_key):
+        # The file the catalog recorded, as many vectors as the catalog holds: in step, as
+        # vectors are only ever added (each run opens the index through here first). Comparing
+        # every id would cost two sets as large as the library in each new search process.
+        return index, 0
+    stored = {r[0] for r in ws.db.execute("SELECT image_id FROM embeddings WHERE model_key = ?", (model_key,))}
     if index is not None and index.labels() - stored:
         reporter.log("the index holds vectors the catalog does not; rebuilding it from the catalog")
         index = None
     rebuilt = index is None
     if index is None:
         index = VectorIndex.create(path, dim, capacity=len(stored) + 1024)
-    missing = stored - index.labels()
-    if missing:
-        if not rebuilt:
-            reporter.log(f"index was behind the catalog by {len(missing)} vectors; repairing")
-        ids, vectors = load_vectors(ws, model_key, sorted(missing))
-        index.add(ids, vectors)
+    missing = sorted(stored - index.labels())
+    del stored
+    if missing and not rebuilt:
+        reporter.log(f"index was behind the catalog by {len(missing)} vectors; repairing")
+    for start in range(0, len(missing), REPAIR_CHUNK):  # a chunk at a time: a rebuild held them all twice
+        index.add(*load_vectors(ws, model_key, missing[start : start + REPAIR_CHUNK]))
     if index.dirty or rebuilt:
         save_index(ws, model_key, index)
     return index, 0 if rebuilt else len(missing)
+
+
+REPAIR_CHUNK = 4096
+
+
+def _stored_count(ws: Workspace, model_key: str) -> int:
+    return int(ws.db.execute("SELECT COUNT(*) FROM embeddings WHERE model_key = ?", (model_key,)).fetchone()[0])
 
 
 def _stderr_log(message: str, level: str = "warning") -> None:
@@ -124,16 +138,52 @@ def save_index(ws: Workspace, model_key: str, index: VectorIndex) -> None:
     index_integrity.record(ws, model_key, index.path, len(index), index.dim)
 
 
+TODO_PAGE = 4096  # rows of the todo list read at a time: a long list would grow with the library
+
+
 def missing_images(ws: Workspace, model_key: str, ids: Sequence[int] | None = None) -> list[tuple[int, str, str]]:
-    sql = (
-        "SELECT id, sha256, ext FROM images WHERE NOT EXISTS "
-        "(SELECT 1 FROM embeddings e WHERE e.image_id = images.id AND e.model_key = ?)"
-    )
-    rows = ws.db.execute(sql + " ORDER BY id", (model_key,)).fetchall()
+    """Every image (or every one of ``ids``) without a vector for ``model_key``, by id."""
+    return [row for page in todo_pages(ws, model_key, ids) for row in page]
+
+
+def count_missing(ws: Workspace, model_key: str, ids: Sequence[int] | None = None) -> int:
     if ids is not None:
-        wanted = set(ids)
-        rows = [r for r in rows if r[0] in wanted]
-    return [(r[0], r[1], r[2]) for r in rows]
+        return sum(len(page) for page in todo_pages(ws, model_key, ids))
+    row = ws.db.execute(f"SELECT COUNT(*) FROM images WHERE {_NOT_EMBEDDED}", (model_key,)).fetchone()
+    return int(row[0])
+
+
+_NOT_EMBEDDED = "NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.image_id = images.id AND e.model_key = ?)"
+
+
+def todo_pages(
+    ws: Workspace, model_key: str, ids: Sequence[int] | None = None, page: int | None = None
+) -> Iterator[list[tuple[int, str, str]]]:
+    """(id, sha256, ext) of the images without a vector, a page at a time in id order. Each page
+    is read after the previous one was consumed, from the id after its last: images embedded
+    meanwhile are not listed again, and one that failed is not retried in the same run."""
+    if ids is not None:  # a few fresh captures (the crawler's call): look up just those
+        wanted = sorted(set(ids))
+        for start in range(0, len(wanted), 900):  # SQLite's parameter limit
+            chunk = wanted[start : start + 900]
+            rows = ws.db.execute(
+                f"SELECT id, sha256, ext FROM images WHERE id IN ({','.join('?' * len(chunk))}) AND {_NOT_EMBEDDED} "
+                "ORDER BY id",
+                (*chunk, model_key),
+            ).fetchall()
+            if rows:
+                yield [(r[0], r[1], r[2]) for r in rows]
+        return
+    after = -1
+    while True:
+        rows = ws.db.execute(
+            f"SELECT id, sha256, ext FROM images WHERE id > ? AND {_NOT_EMBEDDED} ORDER BY id LIMIT ?",
+            (after, model_key, page or TODO_PAGE),
+        ).fetchall()
+        if not rows:
+            return
+        yield [(r[0], r[1], r[2]) for r in rows]
+        after = rows[-1][0]
 
 
 def build_index(
@@ -155,11 +205,12 @@ def build_index(
     batch_size = batch_size or embedder.batch_size
     key = register_model(ws, spec, embedder.dim)
     index, repaired = open_index(ws, key, embedder.dim, reporter)
-    todo = missing_images(ws, key, only_ids)
+    total = count_missing(ws, key, only_ids)
     # vectors in the catalog (with WAL and page overhead) plus the index file and its save copy
-    diskspace.require_free(ws.root, len(todo) * embedder.dim * 4 * 4 + MIN_FREE_BYTES)
-    report = IndexReport(model_key=key, repaired=repaired, total=len(todo))
-    reporter.progress(0, len(todo), f"embedding with {spec.describe()} on {embedder.describe()}")
+    diskspace.require_free(ws.root, total * embedder.dim * 4 * 4 + MIN_FREE_BYTES)
+    report = IndexReport(model_key=key, repaired=repaired, total=total)
+    reporter.progress(0, total, f"embedding with {spec.describe()} on {embedder.describe()}")
+    todo = itertools.chain.from_iterable(todo_pages(ws, key, only_ids))
 
     def encoded() -> Iterator[EmbeddedBatch]:
         for batch_ids, pixels, failures in _prefetched_batches(ws, embedder, todo, batch_size):
@@ -222,10 +273,11 @@ def ensure_embedded(
 
 
 def _prefetched_batches(
-    ws: Workspace, embedder: ClipEncoder, todo: list[tuple[int, str, str]], batch_size: int, depth: int = 2
+    ws: Workspace, embedder: ClipEncoder, todo: Iterable[tuple[int, str, str]], batch_size: int, depth: int = 2
 ) -> Iterator[tuple[list[int], object, list[tuple[int, str]]]]:
-    """Yield (ids, pixel tensor, failures) per batch, preparing ``depth`` batches ahead."""
-    batches = [todo[i : i + batch_size] for i in range(0, len(todo), batch_size)]
+    """Yield (ids, pixel tensor, failures) per batch, preparing ``depth`` batches ahead. ``todo``
+    is read as the batches are made, at most ``depth`` batches ahead of the consumer."""
+    rows = iter(todo)
 
     def prepare(batch: list[tuple[int, str, str]]) -> tuple[list[int], object, list[tuple[int, str]]]:
         ids: list[int] = []
@@ -240,13 +292,19 @@ def _prefetched_batches(
                 failures.append((image_id, str(exc)))
         return ids, embedder.collate(pictures) if pictures else None, failures
 
+    def submit_next() -> None:
+        batch = list(itertools.islice(rows, batch_size))
+        if batch:
+            pending.append(pool.submit(prepare, batch))
+
     # Finished futures are dropped as they are consumed: each holds its batch's pixels, so
     # keeping them all made memory grow with the library (about 19 MB per 32 images).
     with ThreadPoolExecutor(max_workers=depth, thread_name_prefix="decode") as pool:
-        pending = deque(pool.submit(prepare, b) for b in batches[:depth])
-        for n in range(len(batches)):
+        pending: deque[Future[tuple[list[int], object, list[tuple[int, str]]]]] = deque()
+        for _ in range(depth):
+            submit_next()
+        while pending:
             result = pending.popleft().result()
-            if n + depth < len(batches):
-                pending.append(pool.submit(prepare, batches[n + depth]))
+            submit_next()
             yield result
             del result

@@ -169,4 +169,13 @@ class OnnxEmbedder:
     def encode_texts(self, texts: list[str]) -> np.ndarray:
         from vspectrum_app.library.embedder import _normalise
 
-        return _normalise(self._session("text")(self.tokenizer(texts)))
+        if "text" in self._sessions:
+            return _normalise(self._session("text")(self.tokenizer(texts)))
+        # The first query: the tower's session starts (native code, without the GIL) while
+        # the tokeniser reads its vocabulary; each is a good part of a cold search.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="text-tower") as pool:
+            tower = pool.submit(self._session, "text")
+            tokens = self.tokenizer(texts)
+            return _normalise(tower.result()(tokens))

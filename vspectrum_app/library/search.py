@@ -11,6 +11,7 @@ simulator serves copies of the workspace's own screenshots) are never retrieved.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -75,6 +76,7 @@ class Searcher:
         self.ws, self.spec, self.backend, self.device = ws, spec, backend, device
         self._embedder = embedder
         self._index: VectorIndex | None = None
+        self._opening: Future[VectorIndex] | None = None  # the index, opening in a thread
         self.model_key = spec.model_key
         self._text_cache: dict[str, np.ndarray] = {}
         self._id_sets: dict[object, tuple[tuple[int, int], set[int]]] = {}  # key -> (catalog version, image ids)
@@ -89,14 +91,27 @@ class Searcher:
     @property
     def index(self) -> VectorIndex:
         if self._index is None:
-            dim = catalog.model_dim(self.ws, self.model_key)
-            if dim is None:
-                raise SearchError(
-                    f"the library has no index for CLIP {self.spec.describe()} yet: "
-                    f"run 'vspectrum library index' (or Build index in the app)"
-                )
-            self._index, _ = open_index(self.ws, self.model_key, dim)
+            opening, self._opening = self._opening, None
+            self._index = opening.result() if opening is not None else self._open_index()
         return self._index
+
+    def _open_index(self) -> VectorIndex:
+        dim = catalog.model_dim(self.ws, self.model_key)
+        if dim is None:
+            raise SearchError(
+                f"the library has no index for CLIP {self.spec.describe()} yet: "
+                f"run 'vspectrum library index' (or Build index in the app)"
+            )
+        return open_index(self.ws, self.model_key, dim)[0]
+
+    def _open_index_meanwhile(self) -> None:
+        """The first query of a new process: the index opens in a thread while the query's
+        text is encoded. Checksumming and loading the file, and starting the text tower, are
+        each a good part of a cold search and spend most of it in native code without the GIL."""
+        if self._index is None and self._opening is None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="open-index")
+            self._opening = pool.submit(self._open_index)  # its own catalog connection (one per thread)
+            pool.shutdown(wait=False)
 
     def text_vectors(self, texts: list[str]) -> np.ndarray:
         """Text embeddings, cached in memory and in the catalog (keyword sets are reused a lot)."""
@@ -133,6 +148,7 @@ class Searcher:
         """The k screenshots nearest ``query``; ``platforms``: only screenshots from these."""
         if not query.strip():
             raise SearchError("empty query")
+        self._open_index_meanwhile()
         return self.search_vector(self.text_vectors([query.strip()])[0], k, platforms=platforms)
 
     def similar(self, image_id: int, k: int = 5) -> list[Hit]:
@@ -152,6 +168,7 @@ class Searcher:
     ) -> list[Retrieval]:
         value = canonical_value(value)
         keywords = keyword_set.keywords(value)
+        self._open_index_meanwhile()
         vectors = self.text_vectors(list(keywords))
         taken: set[int] = set()
         out: list[Retrieval] = []
