@@ -1,8 +1,8 @@
 """Encoder backends side by side in one run, on the same images (issue: faster embedding):
 
 1. bare encode rate on preloaded pixels, fp32 open_clip (torch) vs the ONNX Runtime export
-   (int8 where its check passed), alternated, best of two rounds each: ratio (goal >= 2),
-   cosine per image and top-10 overlap;
+   (int8 where its check passed) and, when installed, OpenVINO, alternated, best of two
+   rounds each: ratio (goal >= 2), cosine per image and top-10 overlap;
 2. end to end ``build_index`` rate per backend over its own bare rate (goal >= 0.95), and
    the peak memory of a ``library index`` process at two library sizes (bounded = flat);
 3. a cold ``library search`` in a new process per backend: wall time, and whether torch
@@ -65,7 +65,7 @@ def main(argv=None) -> None:
             f"({'pilot screenshots' if PILOT.is_dir() else 'generated 720x1280'}); batch {args.batch}",
             flush=True,
         )
-        embedders = _load_both(spec)
+        embedders = _load_all(spec)
         bare = compare_bare(embedders, blobs, args.batch)
         ws_root = end_to_end(tmp, spec, embedders, blobs, bare, args.batch)
         index_memory(tmp, blobs)
@@ -106,22 +106,27 @@ def _images(n: int) -> list[bytes]:
     return [_screenshot_like(i) for i in range(n)]
 
 
-def _load_both(spec):
+def _load_all(spec):
+    """torch (the baseline), ONNX Runtime and, when installed, OpenVINO."""
     from vspectrum_app.core.jobs import RecordingReporter
     from vspectrum_app.library.backends import load_embedder
 
-    torch_e = load_embedder(spec, backend="torch")
+    embedders = {"torch": load_embedder(spec, backend="torch")}
     reporter = RecordingReporter()
     start = time.perf_counter()
-    onnx_e = load_embedder(spec, reporter, backend="onnx")
+    embedders["onnx"] = load_embedder(spec, reporter, backend="onnx")
     print(
-        f"  export to ONNX + checks (once per model): {time.perf_counter() - start:.1f} s; {onnx_e.describe()}",
+        f"  export to ONNX + checks (once per model): {time.perf_counter() - start:.1f} s; "
+        f"{embedders['onnx'].describe()}",
         flush=True,
     )
+    openvino = load_embedder(spec, reporter, backend="openvino")
+    if openvino.backend == "openvino":  # else it fell back to torch with a warning
+        embedders["openvino"] = openvino
     for e in reporter.of_type("log"):
         if e["level"] == "warning":
             print(f"  warning: {e['message']}")
-    return {"torch": torch_e, "onnx": onnx_e}
+    return embedders
 
 
 def _rate(fn, pixels: list, n: int) -> float:
@@ -147,22 +152,21 @@ def compare_bare(embedders, blobs, batch: int) -> dict[str, float]:
         for name, e in embedders.items():
             rates[name] = max(rates[name], _rate(e.encode_batch, pixels[name], len(pictures)))
     vectors = {name: np.concatenate([e.encode_batch(p) for p in pixels[name]]) for name, e in embedders.items()}
-    cos = (vectors["torch"] * vectors["onnx"]).sum(axis=1)
     text = {name: e.encode_texts(QUERIES) for name, e in embedders.items()}
-    text_cos = (text["torch"] * text["onnx"]).sum(axis=1)
-    overlap_img = _overlap(vectors["torch"], vectors["onnx"], vectors["torch"], vectors["onnx"])
-    overlap_txt = _overlap(vectors["torch"], vectors["onnx"], text["torch"], text["onnx"])
-    print(
-        f"  fp32 open_clip (torch): {rates['torch']:.2f} images/s; ONNX Runtime: {rates['onnx']:.2f} images/s; "
-        f"ratio {rates['onnx'] / rates['torch']:.2f} (goal >= 2)"
-    )
-    print(
-        f"  cosine ONNX vs open_clip: images min {cos.min():.4f} mean {cos.mean():.4f}; "
-        f"texts min {text_cos.min():.4f} (goal >= 0.99)"
-    )
-    print(
-        f"  top-10 overlap: image queries {overlap_img:.3f}, text queries {overlap_txt:.3f} (goal >= 0.95)", flush=True
-    )
+    ref, ref_text = vectors["torch"], text["torch"]
+    print(f"  fp32 open_clip (torch): {rates['torch']:.2f} images/s (the baseline)")
+    for name in [n for n in embedders if n != "torch"]:
+        cos = (ref * vectors[name]).sum(axis=1)
+        text_cos = (ref_text * text[name]).sum(axis=1)
+        print(
+            f"  {name} ({embedders[name].describe()}): {rates[name]:.2f} images/s; "
+            f"ratio {rates[name] / rates['torch']:.2f} (goal >= 2)\n"
+            f"    cosine to open_clip: images min {cos.min():.4f} mean {cos.mean():.4f}; "
+            f"texts min {text_cos.min():.4f} (goal >= 0.99)\n"
+            f"    top-10 overlap: image queries {_overlap(ref, vectors[name], ref, vectors[name]):.3f}, "
+            f"text queries {_overlap(ref, vectors[name], ref_text, text[name]):.3f} (goal >= 0.95)",
+            flush=True,
+        )
     return rates
 
 

@@ -75,7 +75,10 @@ def test_text_tower_reproduces_open_clip_to_fp32_precision(tiny_clip, fresh, pil
     want = reference.encode_texts(WORDS)
     for backend in ("onnx", "openvino", "auto"):
         got = load_embedder(tiny_clip, backend=backend)
-        assert got.meta["text_file"] == "text.fp32.onnx"
+        # auto serves the fastest that passed: on a busy machine that can be torch itself,
+        # whose text tower is the reference (CI picked it once for this tiny model)
+        if got.backend != "torch":
+            assert got.meta["text_file"] == "text.fp32.onnx"
         assert (got.encode_texts(WORDS) * want).sum(axis=1).min() >= 0.99999, backend
         assert top_k_overlap(library, library, want, got.encode_texts(WORDS)) == 1.0
 
