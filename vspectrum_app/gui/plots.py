@@ -95,6 +95,10 @@ def _refit_legend(legend: pg.LegendItem | None, width: int) -> None:
         _rebuild_legend(legend, entries, width)
 
 
+def _new_width(plot: pg.PlotWidget, event) -> int:
+    return plot.width() if event is None else event.size().width()  # pyqtgraph sends None itself
+
+
 def _half_range(reach: float, text_px: float, view_px: float, floor: float) -> float:
     """Half the data range that shows `reach` plus a label `text_px` pixels long beyond it in a
     view `view_px` pixels across (never below `floor`; a view too small for the label gets 4x)."""
@@ -183,9 +187,11 @@ class RadarPlot(pg.PlotWidget):
         self.setRange(xRange=(-half_x, half_x), yRange=(-half_y, half_y), padding=0)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # the legend before the plot takes its new width: one laid out for a wider plot
+        # holds the plot at that width (its minimum), cut off on the right
+        _refit_legend(self.__dict__.get("legend"), _new_width(self, event))  # none while being built
         super().resizeEvent(event)
         self._fit_labels()
-        _refit_legend(self.__dict__.get("legend"), self.width())  # none while being built
 
     def _clear_series(self) -> None:
         for item in list(self.curves.values()):
@@ -346,10 +352,10 @@ class BarPlot(pg.PlotWidget):
         axis.setHeight(fm.lineSpacing() * lines + 14)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        _refit_legend(self.__dict__.get("legend"), _new_width(self, event))  # first: see RadarPlot's
         super().resizeEvent(event)
         if hasattr(self, "categories"):  # Qt resizes the widget while PlotWidget is still being built
             self._fit_labels()
-            _refit_legend(self.__dict__.get("legend"), self.width())  # none while being built
 
 
 class MapPlot(pg.PlotWidget):
