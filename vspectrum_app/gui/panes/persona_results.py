@@ -64,7 +64,11 @@ class SeriesPlot(pg.PlotWidget):
         self.setLabel("bottom", x_label)
         self.setLabel("left", y_label)
         self.setYRange(0, 100)
-        self.addLegend(offset=(10, 10))
+        # inside the plot to leave the small plot its height, on a near-opaque backdrop of the
+        # plot's own background so the lines behind do not run through the names
+        backdrop = self.backgroundBrush().color()
+        backdrop.setAlpha(215)
+        self.addLegend(offset=(10, 10), brush=backdrop)
         self.curves: dict[str, pg.PlotDataItem] = {}
 
     def set_series(self, series: dict[str, tuple[list[float], list[float]]]) -> None:
