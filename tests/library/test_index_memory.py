@@ -94,7 +94,7 @@ def test_the_todo_list_is_read_a_page_at_a_time_in_id_order(workspace):
 
 def test_a_library_larger_than_a_page_is_embedded_once_and_resumes_without_repeating(workspace, tiny_clip, monkeypatch):
     """Pages of 5, batches of 2: stopped after the first batches, the next run embeds only the rest."""
-    monkeypatch.setattr(indexer, "TODO_PAGE", 5)
+    monkeypatch.setattr(indexer, "PENDING_PAGE", 5)
     ids = _add_images(workspace, 13)
     embedder = load_embedder(tiny_clip, backend="onnx")
     encoded: list[int] = []

@@ -12,7 +12,6 @@ copied to another machine, or a runtime upgraded, is measured again.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import platform
@@ -23,6 +22,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
+
+# re-exported: backends asks through here, so tests hide a runtime by patching this one name
+from vspectrum_app.library.runtimes import installed as installed
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -48,13 +50,6 @@ TEXTS = [
 ]
 # (backend, precision); measured torch first, then fp32 ONNX: the first that runs is the reference
 CANDIDATES = (("torch", "fp32"), ("onnx", "int8"), ("onnx", "fp32"), ("openvino", "fp32"), ("openvino", "fp16"))
-
-
-def installed(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # a module set to None in sys.modules (hidden on purpose)
-        return False
 
 
 def machine() -> dict[str, Any]:

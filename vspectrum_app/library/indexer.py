@@ -138,7 +138,7 @@ def save_index(ws: Workspace, model_key: str, index: VectorIndex) -> None:
     index_integrity.record(ws, model_key, index.path, len(index), index.dim)
 
 
-TODO_PAGE = 4096  # rows of the todo list read at a time: a long list would grow with the library
+PENDING_PAGE = 4096  # rows of the todo list read at a time: a long list would grow with the library
 
 
 def missing_images(ws: Workspace, model_key: str, ids: Sequence[int] | None = None) -> list[tuple[int, str, str]]:
@@ -178,7 +178,7 @@ def todo_pages(
     while True:
         rows = ws.db.execute(
             f"SELECT id, sha256, ext FROM images WHERE id > ? AND {_NOT_EMBEDDED} ORDER BY id LIMIT ?",
-            (after, model_key, page or TODO_PAGE),
+            (after, model_key, page or PENDING_PAGE),
         ).fetchall()
         if not rows:
             return

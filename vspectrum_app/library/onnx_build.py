@@ -35,6 +35,7 @@ from vspectrum_app.core.paths import resources_dir
 from vspectrum_app.library import onnx_export, weights
 from vspectrum_app.library.checkpoint import read_weights
 from vspectrum_app.library.onnx_export import ExportError
+from vspectrum_app.library.runtimes import installed
 from vspectrum_app.library.weights import WeightsError
 
 if TYPE_CHECKING:
@@ -438,10 +439,7 @@ def build_after_download(source: weights.WeightsSource, progress: weights.Progre
 
 
 def _torch_installed() -> bool:
-    try:
-        return importlib.util.find_spec("torch") is not None
-    except (ImportError, ValueError):  # hidden on purpose
-        return False
+    return installed("torch")
 
 
 def vocab_file() -> Path:

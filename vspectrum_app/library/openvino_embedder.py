@@ -10,25 +10,18 @@ embedder's, so no torch at run time either.
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from vspectrum_app.library.onnx_embedder import OnnxEmbedder, RunsTower, Tower
+from vspectrum_app.library.runtimes import installed
 
 if TYPE_CHECKING:
     from vspectrum_app.library.embedder import ClipSpec
 
 PRECISIONS = {"fp32": "f32", "fp16": "f16"}
-
-
-def _installed(module: str) -> bool:
-    try:  # without importing it (OpenVINO takes 0.1-0.4 s, more than a search needs)
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):  # a module set to None in sys.modules (hidden on purpose)
-        return False
 
 
 class OpenVinoTower:
@@ -55,7 +48,7 @@ class OpenVinoEmbedder(OnnxEmbedder):
     def __init__(
         self, spec: ClipSpec, folder: Path, meta: dict[str, Any], precision: str = "fp32", threads: int | None = None
     ):
-        if not _installed("openvino"):  # fail here, where the caller can fall back
+        if not installed("openvino"):  # fail here, where the caller can fall back
             raise ImportError("openvino is not installed", name="openvino")  # (imported by the image tower only)
         super().__init__(spec, folder, meta, check_runtime=False)
         self.precision, self.threads = precision, threads
@@ -69,7 +62,7 @@ class OpenVinoEmbedder(OnnxEmbedder):
             if tower not in self._sessions:
                 if tower == "image":
                     self._sessions[tower] = OpenVinoTower(self.folder / self.image_file, self.precision, self.threads)
-                elif _installed("onnxruntime"):
+                elif installed("onnxruntime"):
                     self._sessions[tower] = Tower(self.folder / self.meta["text_file"], "tokens", quick_start=True)
                 else:
                     self._sessions[tower] = OpenVinoTower(self.folder / self.meta["text_file"], "fp32", self.threads)
