@@ -27,11 +27,26 @@ def percentiles_ms(samples_s) -> tuple[float, float]:
     return float(np.percentile(arr, 50)), float(np.percentile(arr, 99))
 
 
-def clustered_unit_vectors(n: int, dim: int, clusters: int = 1000, spread: float = 0.35, seed: int = 0):
+def clustered_unit_vectors(
+    n: int, dim: int, clusters: int = 1000, spread: float = 0.35, seed: int = 0, latent_dim: int | None = None
+):
     """Vectors like real embeddings: tight clusters, unit length (recall on uniform random
-    vectors is meaningless for HNSW)."""
+    vectors is meaningless for HNSW).
+
+    ``latent_dim`` None: the cluster centres are independent N(0, I) draws, so in 512-d any
+    two are orthogonal (cosine 0 +- 0.04) and nothing leads a graph walk from one cluster
+    to another: the worst case for HNSW. ``latent_dim`` d: the centres are N(0, I) in d
+    dimensions mapped linearly into ``dim`` (same mean norm), so clusters lie on a
+    d-dimensional subspace with neighbours in between, as the embeddings of natural images
+    do (see docs/scale.md).
+    """
     rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(clusters, dim)).astype(np.float32)
+    if latent_dim is None:
+        centers = rng.normal(size=(clusters, dim)).astype(np.float32)
+    else:
+        basis = rng.normal(size=(latent_dim, dim)).astype(np.float32) / np.sqrt(latent_dim)
+        centers = rng.normal(size=(clusters, latent_dim)).astype(np.float32) @ basis
+        centers *= np.sqrt(dim) / np.linalg.norm(centers, axis=1).mean()
     out = np.empty((n, dim), dtype=np.float32)
     for start in range(0, n, 100_000):
         stop = min(n, start + 100_000)

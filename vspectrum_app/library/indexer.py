@@ -23,7 +23,7 @@ import numpy as np
 
 from vspectrum_app.core import clock, diskspace
 from vspectrum_app.core.jobs import NullReporter, Reporter
-from vspectrum_app.library import images, index_integrity
+from vspectrum_app.library import ef_calibration, images, index_integrity
 from vspectrum_app.library.embedder import ClipEncoder, ClipSpec
 from vspectrum_app.library.backends import load_embedder
 from vspectrum_app.library.index import VectorIndex
@@ -75,6 +75,11 @@ def load_vectors(ws: Workspace, model_key: str, ids: Iterable[int] | None = None
             ).fetchall()
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    return _as_arrays(rows)
+
+
+def _as_arrays(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of (image_id, vector blob) rows."""
     return (
         np.array([r[0] for r in rows], dtype=np.int64),
         np.stack([np.frombuffer(r[1], dtype=np.float32) for r in rows]),
@@ -218,8 +223,37 @@ def build_index(
             yield batch_ids, embedder.encode_batch(pixels) if batch_ids else None, failures
 
     store_batches(ws, key, index, encoded(), report, reporter)
+    calibrate_if_due(ws, key, index, reporter)
     report.seconds = time.monotonic() - start
     return report
+
+
+def calibrate_if_due(ws: Workspace, key: str, index: VectorIndex, reporter: Reporter) -> None:
+    """Measure the search breadth on the index's own vectors once it is large, and again each
+    time it doubles (``ef_calibration``); the result is saved with the index."""
+    if ws.readonly or not ef_calibration.due(index):
+        return
+    reporter.progress(0, None, f"measuring search accuracy on {len(index):,} vectors")
+    index.calibration = ef_calibration.calibrate(index, vector_chunks(ws, key))
+    reporter.log(
+        f"search breadth set to ef {index.calibration.ef} "
+        f"(recall@10 {index.calibration.recall:.3f} on {len(index):,} vectors)"
+    )
+    save_index(ws, key, index)
+
+
+def vector_chunks(ws: Workspace, model_key: str, chunk: int = 50_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(ids, vectors) of every stored vector of the model, ``chunk`` rows at a time in id order."""
+    after = -1
+    while True:
+        rows = ws.db.execute(
+            "SELECT image_id, vector FROM embeddings WHERE model_key = ? AND image_id > ? ORDER BY image_id LIMIT ?",
+            (model_key, after, chunk),
+        ).fetchall()
+        if not rows:
+            return
+        yield _as_arrays(rows)
+        after = rows[-1][0]
 
 
 # (image ids, their unit vectors or None when none was embedded, (image id, reason) per failure)

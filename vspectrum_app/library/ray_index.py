@@ -26,6 +26,7 @@ from vspectrum_app.library.embedder import ClipSpec
 from vspectrum_app.library.indexer import (
     MIN_FREE_BYTES,
     IndexReport,
+    calibrate_if_due,
     missing_images,
     open_index,
     register_model,
@@ -114,6 +115,7 @@ def build_index_on_ray(
                 reporter.check_cancelled()
 
         store_batches(ws, key, index, checked(), report, reporter)
+        calibrate_if_due(ws, key, index, reporter)
     report.seconds = time.monotonic() - start
     return report
 
