@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -213,3 +214,15 @@ def test_a_catalog_from_before_identities_still_verifies_and_gains_the_column(wo
     assert index_integrity.problem(workspace, key, path, DIM) is None
     _no_hashing(monkeypatch)
     assert index_integrity.problem(workspace, key, path, DIM) is None
+
+
+def test_a_busy_catalog_costs_the_identity_not_the_search(workspace, monkeypatch):
+    key, _, _ = stored_embeddings(workspace)
+    open_index(workspace, key, DIM)
+    _settled(monkeypatch)
+
+    def busy(*args):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(index_integrity, "_remember_identity", busy)
+    assert index_integrity.problem(workspace, key, index_path(workspace, key), DIM) is None

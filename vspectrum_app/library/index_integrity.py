@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import time
 from pathlib import Path
 
@@ -100,7 +101,10 @@ def problem(ws: Workspace, model_key: str, path: Path, dim: int) -> str | None:
     except OSError as exc:
         return f"unreadable ({exc.strerror or exc})"
     if settled and not ws.readonly:
-        _remember_identity(ws, model_key, row["sha256"], ident)
+        try:
+            _remember_identity(ws, model_key, row["sha256"], ident)
+        except sqlite3.OperationalError:  # busy past the timeout: the next open hashes again
+            pass
     return None
 
 
