@@ -1,10 +1,11 @@
 """Embed what is not embedded yet and keep the index in step, incrementally.
 
 Decoding and preprocessing of the next batches run in a thread pool while the model
-encodes the current one on its own thread (every backend releases the GIL), and the batch
-before is stored meanwhile, so the pipeline runs close to the bare model's speed. Each batch's vectors are committed to the catalog in one transaction before
-the index file is touched: an interrupted build (Ctrl-C, kill -9) loses at most the batch
-in flight, and the next ``open_index`` puts committed vectors the index lacks back into it.
+encodes the current one on its own thread (every backend releases the GIL) and the batch
+before is stored, so the pipeline runs close to the bare model's speed. Each batch's
+vectors are committed to the catalog in one transaction before the index file is touched:
+an interrupted build (Ctrl-C, kill -9) loses at most the batch in flight, and the next
+``open_index`` puts committed vectors the index lacks back into it.
 """
 
 from __future__ import annotations
@@ -272,7 +273,7 @@ def _encoded_ahead(
     encodes in tens of milliseconds and the store would be a tenth of it or more. On
     cancel, the batch already encoding is finished and handed over before ``Cancelled``."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="model") as model:
-        pending: tuple[list[int], Future[np.ndarray] | None, list[tuple[int, str]]] | None = None
+        pending: _Encoding | None = None
         for batch_ids, pixels, failures in _prefetched_batches(ws, embedder, todo, batch_size):
             try:
                 reporter.check_cancelled()
@@ -288,7 +289,11 @@ def _encoded_ahead(
             yield _collect(pending)
 
 
-def _collect(pending: tuple[list[int], "Future[np.ndarray] | None", list[tuple[int, str]]]) -> EmbeddedBatch:
+# (image ids, their vectors being encoded or None when none decoded, (image id, reason) per failure)
+_Encoding = tuple[list[int], "Future[np.ndarray] | None", list[tuple[int, str]]]
+
+
+def _collect(pending: _Encoding) -> EmbeddedBatch:
     ids, job, failures = pending
     return ids, job.result() if job is not None else None, failures
 
