@@ -16,7 +16,7 @@ from vspectrum_app.gui.panes import persona_library
 from vspectrum_app.gui.panes.persona import FormError, PersonaPane
 from vspectrum_app.gui.panes.persona_results import figure8_groups
 from vspectrum_app.persona import ops as persona_ops
-from vspectrum_app.persona.personas import PersonaError, PersonaLibrary
+from vspectrum_app.persona.personas import Persona, PersonaError, PersonaLibrary
 from vspectrum_app.persona.store import SessionConfig, SessionStore, Step
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
@@ -461,3 +461,18 @@ def test_an_empty_topic_mix_says_why_in_plain_words():
     sim = mix_title(False, True, "sim")
     assert "real platforms" not in sim and "simulator's images carry no topics" in sim
     assert mix_title(True, True, "sim") == mix_title(False, False, None) == "Served topic mix (simulator ground truth)"
+
+
+def test_a_long_persona_name_wraps_instead_of_scrolling_sideways_and_its_tooltip_says_it_in_full(pane, qtbot):
+    long = "Toronto teacher (paper, figure 4): a long name that no form column is wide enough for"
+    PersonaLibrary(pane.ctx.workspace).save(Persona(name=long, statements=("I teach in Toronto",)))
+    pane._load_personas()
+    pane.resize(1024, 640)
+    pane.show()
+    qtbot.waitExposed(pane)
+    items = {pane.personas.item(i).text(): pane.personas.item(i) for i in range(pane.personas.count())}
+    item, short = items[long], items["Pet owner"]
+    assert not pane.personas.horizontalScrollBar().isVisible()
+    assert pane.personas.visualItemRect(item).width() <= pane.personas.viewport().width()
+    assert pane.personas.visualItemRect(item).height() > pane.personas.visualItemRect(short).height()  # wrapped
+    assert item.toolTip().splitlines() == [long, "I teach in Toronto"]

@@ -106,7 +106,7 @@ def _fill_checklist(widget: QListWidget, entries: list[tuple[str, str]]) -> None
     for value, tooltip in entries:
         item = QListWidgetItem(value)
         item.setData(Qt.ItemDataRole.UserRole, value)
-        item.setToolTip(tooltip)
+        item.setToolTip(f"{value}\n{tooltip}" if tooltip else value)  # the name in full: the list elides it
         item.setCheckState(Qt.CheckState.Checked if value in checked else Qt.CheckState.Unchecked)
         widget.addItem(item)
 
@@ -169,6 +169,9 @@ class PersonaPane(QWidget):
         self.personas, self.models = QListWidget(), QListWidget()
         for checklist in (self.personas, self.models):
             checklist.setMaximumHeight(130)
+            # a long name wraps onto a second line rather than hiding behind a sideways scroll
+            checklist.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            checklist.setWordWrap(True)
         self.strategy, self.platform = QComboBox(), platform_combo()
         for label, value in STRATEGIES:
             self.strategy.addItem(label, value)
