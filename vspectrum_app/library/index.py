@@ -95,6 +95,12 @@ class VectorIndex:
 
     def save(self) -> None:
         atomic_replace_from(self.path, lambda tmp: self._hnsw.save_index(tmp))
+        self.save_meta()
+        self._dirty = False
+
+    def save_meta(self) -> None:
+        """The sidecar alone (dimension, capacity, calibration): for a change that leaves the
+        vectors and graph as saved, without rewriting a file of gigabytes."""
         atomic_write_text(
             _meta_path(self.path),
             json.dumps(
@@ -109,7 +115,6 @@ class VectorIndex:
                 }
             ),
         )
-        self._dirty = False
 
     # -- contents -----------------------------------------------------------------------
     def __len__(self) -> int:

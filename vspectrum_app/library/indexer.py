@@ -238,7 +238,7 @@ def build_index(
 
 def calibrate_if_due(ws: Workspace, key: str, index: VectorIndex, reporter: Reporter) -> None:
     """Measure the search breadth on the index's own vectors once it is large, and again each
-    time it doubles (``ef_calibration``); the result is saved with the index."""
+    time it doubles (``ef_calibration``); the result is saved in the index's sidecar."""
     if ws.readonly or not ef_calibration.due(index):
         return
     reporter.progress(0, None, f"measuring search accuracy on {len(index):,} vectors")
@@ -247,7 +247,10 @@ def calibrate_if_due(ws: Workspace, key: str, index: VectorIndex, reporter: Repo
         f"search breadth set to ef {index.calibration.ef} "
         f"(recall@10 {index.calibration.recall:.3f} on {len(index):,} vectors)"
     )
-    save_index(ws, key, index)
+    if index.dirty:  # store_batches saved it at its end; otherwise the file must follow too
+        save_index(ws, key, index)
+    else:
+        index.save_meta()  # the calibration lives in the sidecar: the 2 GB file stays as saved
 
 
 def vector_chunks(ws: Workspace, model_key: str, chunk: int = 50_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
