@@ -476,3 +476,28 @@ def test_a_long_persona_name_wraps_instead_of_scrolling_sideways_and_its_tooltip
     assert pane.personas.visualItemRect(item).width() <= pane.personas.viewport().width()
     assert pane.personas.visualItemRect(item).height() > pane.personas.visualItemRect(short).height()  # wrapped
     assert item.toolTip().splitlines() == [long, "I teach in Toronto"]
+
+
+def test_each_checklist_is_as_tall_as_its_items_until_its_cap_then_it_scrolls(pane, qtbot):
+    ProviderStore().save(ProviderConfig(name="lab", kind="openai", models=["m1"]))
+    pane._load_models()
+    pane.resize(1024, 640)
+    qtbot.waitExposed(pane)
+
+    def shows_every_item(checklist) -> bool:
+        last = checklist.visualItemRect(checklist.item(checklist.count() - 1))
+        return last.bottom() < checklist.viewport().height() and not checklist.verticalScrollBar().isVisible()
+
+    models = pane.models
+    assert models.count() == 1
+    qtbot.waitUntil(lambda: shows_every_item(models))
+    one_row = models.height()
+    assert one_row < models.max_height / 2  # one model, one line: not the room of eight
+
+    library = PersonaLibrary(pane.ctx.workspace)
+    for i in range(40):  # far more than fit under the cap
+        library.save(Persona(name=f"Persona {i}", statements=(f"I scroll feed {i}",)))
+    pane._load_personas()
+    qtbot.waitUntil(lambda: pane.personas.height() == pane.personas.max_height)
+    assert pane.personas.verticalScrollBar().isVisible()
+    assert not shows_every_item(pane.personas)

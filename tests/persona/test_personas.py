@@ -163,3 +163,15 @@ def test_a_bad_prompt_file_is_refused_before_anything_runs(workspace, tmp_path, 
         )
         assert says in capsys.readouterr().err
     assert SessionStore(workspace).list() == []
+
+
+def test_a_second_name_for_the_same_statements_is_refused_in_a_sentence(workspace):
+    lib = PersonaLibrary(workspace)
+    lib.save(Persona(name="Gardener", statements=("I grow tomatoes",)))
+    shipped = next(p for p in lib.all() if p.builtin)
+    for name, statements in (("Tomato grower", ("I grow tomatoes",)), ("Twin", shipped.statements)):
+        with pytest.raises(PersonaError, match="has these statements already"):
+            lib.save(Persona(name=name, statements=statements))
+    renamed = lib.save(Persona(name="Tomato grower", statements=("I grow tomatoes",)), replace_name="Gardener")
+    assert lib.get("Tomato grower").id == renamed.id
+    assert "Gardener" not in [p.name for p in lib.all()]

@@ -241,6 +241,9 @@ class PersonaLibrary:
 
     def save(self, persona: Persona, *, replace_name: str | None = None) -> Persona:
         """Add or edit (``replace_name``: the name it had). A name clash with another persona is refused."""
+        twin = next((p for p in self.all() if p.id == persona.id and p.name not in (persona.name, replace_name)), None)
+        if twin is not None:  # a persona is its statements: a second name for them would be the same persona
+            raise PersonaError(f"{twin.name!r} has these statements already; change one to make a new persona")
         now = clock.now()
         with self.ws.transaction() as conn:
             clash = conn.execute("SELECT id FROM personas WHERE name = ?", (persona.name,)).fetchone()

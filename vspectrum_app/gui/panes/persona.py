@@ -9,7 +9,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QTableWidget,
@@ -99,6 +101,31 @@ def _checked(widget: QListWidget) -> list[str]:
     ]
 
 
+class Checklist(QListWidget):
+    """Checkable items, as tall as they are up to ``max_height``, then it scrolls: a model list
+    of three lines does not take the room of eight. A long name wraps onto a second line
+    rather than hiding behind a sideways scroll bar."""
+
+    def __init__(self, max_height: int):
+        super().__init__()
+        self.max_height = max_height
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        rows = sum(self.sizeHintForRow(i) for i in range(self.count()))
+        rows = max(rows, self.fontMetrics().height() + 4)  # an empty list still reads as a list
+        return QSize(super().sizeHint().width(), min(self.max_height, rows + 2 * self.frameWidth()))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return self.sizeHint()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.updateGeometry()  # a new width wraps names onto more or fewer lines
+
+
 def _fill_checklist(widget: QListWidget, entries: list[tuple[str, str]]) -> None:
     """(value, tooltip) entries as checkable items, keeping what was checked."""
     checked = set(_checked(widget))
@@ -109,6 +136,7 @@ def _fill_checklist(widget: QListWidget, entries: list[tuple[str, str]]) -> None
         item.setToolTip(f"{value}\n{tooltip}" if tooltip else value)  # the name in full: the list elides it
         item.setCheckState(Qt.CheckState.Checked if value in checked else Qt.CheckState.Unchecked)
         widget.addItem(item)
+    widget.updateGeometry()
 
 
 class PersonaPane(QWidget):
@@ -166,12 +194,7 @@ class PersonaPane(QWidget):
         config = QGroupBox("Persona session")
         form = QFormLayout(config)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels go above fields when narrow
-        self.personas, self.models = QListWidget(), QListWidget()
-        for checklist in (self.personas, self.models):
-            checklist.setMaximumHeight(130)
-            # a long name wraps onto a second line rather than hiding behind a sideways scroll
-            checklist.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            checklist.setWordWrap(True)
+        self.personas, self.models = Checklist(max_height=170), Checklist(max_height=130)
         self.strategy, self.platform = QComboBox(), platform_combo()
         for label, value in STRATEGIES:
             self.strategy.addItem(label, value)
