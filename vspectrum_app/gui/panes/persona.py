@@ -133,7 +133,7 @@ def _fill_checklist(widget: QListWidget, entries: list[tuple[str, str]]) -> None
     for value, tooltip in entries:
         item = QListWidgetItem(value)
         item.setData(Qt.ItemDataRole.UserRole, value)
-        item.setToolTip(f"{value}\n{tooltip}" if tooltip else value)  # the name in full: the list elides it
+        item.setToolTip(f"{value}\n{tooltip}" if tooltip else value)  # the name in full, then what it is
         item.setCheckState(Qt.CheckState.Checked if value in checked else Qt.CheckState.Unchecked)
         widget.addItem(item)
     widget.updateGeometry()
