@@ -92,3 +92,37 @@ def test_a_stop_requested_between_two_looks_is_announced_when_the_job_stops():
         reporter.check_cancelled()
     notices = [e["message"] for e in reporter.of_type("log") if "stopping after the work in flight" in e["message"]]
     assert len(notices) == 1
+
+
+def test_a_burst_of_sigterms_neither_recurses_nor_repeats_the_notice(monkeypatch):
+    """CI caught the storm above once with a RecursionError: the handler ignored further
+    SIGTERMs through ``signal.signal``, which runs the handlers of pending signals before it
+    changes one, so under a burst each handler call started the next. Modelled here exactly:
+    while the burst lasts, every ``signal.signal`` call first delivers one more SIGTERM."""
+    from vspectrum_app.core.jobs import Cancelled, RecordingReporter
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    real = signal.signal
+    reporter = RecordingReporter()
+    reporter.install_signal_handlers()
+    try:
+        handler = signal.getsignal(signal.SIGTERM)
+        burst = [2000]  # more than the recursion limit
+
+        def pending_first(signum, action):
+            if burst[0]:
+                burst[0] -= 1
+                handler(signal.SIGTERM, None)
+            return real(signum, action)
+
+        monkeypatch.setattr("signal.signal", pending_first)
+        for _ in range(100):
+            handler(signal.SIGTERM, None)
+        monkeypatch.setattr("signal.signal", real)
+        with pytest.raises(Cancelled):
+            reporter.check_cancelled()
+        notices = [e for e in reporter.of_type("log") if "stopping after the work in flight" in e["message"]]
+        assert len(notices) == 1
+    finally:
+        for signum, action in saved.items():
+            real(signum, action)

@@ -70,12 +70,22 @@ class Reporter:
         # inside ``emit`` holding its (non-reentrant) lock, so logging here could deadlock.
         # The notice is logged by the job's next ``cancelled()`` / ``check_cancelled()``.
         # Once a stop is requested, further SIGTERMs mean nothing more (a hard stop is SIGKILL):
-        # they are ignored at the OS level, so a burst of them cannot nest handler calls.
+        # they are ignored at the OS level, so one landing while the interpreter exits (when
+        # Python's own handlers are gone) cannot kill a process that is finishing cleanly.
+        # ``signal.signal`` first runs the handlers of pending signals, so under a burst it
+        # re-entered this handler, which called it again, until RecursionError (seen once in
+        # CI): a SIGTERM after the first returns before any call.
+        sigterm_seen = False
+
         def handler(signum: int, frame: FrameType | None) -> None:
-            if self._cancel.is_set() and signum == signal.SIGINT:
-                raise KeyboardInterrupt
+            nonlocal sigterm_seen
             if signum == signal.SIGTERM:
+                if sigterm_seen:
+                    return
+                sigterm_seen = True
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            elif signum == signal.SIGINT and self._cancel.is_set():
+                raise KeyboardInterrupt
             self._stop_notice_due = True
             self._cancel.set()
 
