@@ -4,8 +4,8 @@
    (int8 where its check passed) and, when installed, OpenVINO, alternated, best of two
    rounds each: ratio (goal >= 2), cosine per image and top-10 overlap;
 2. end to end ``build_index`` rate per backend over its own bare rate measured just before
-   and after it (median of three rounds; goal >= 0.95), with the ceiling the machine sets: decode and
-   preprocessing take CPU from the model where it already uses every core, and
+   and after it (median of three rounds; goal >= 0.95), with the ceiling the machine sets
+   (decode and preprocessing take CPU from the model where it already uses every core), and
    the peak memory of a ``library index`` process at two library sizes (bounded = flat);
 3. a cold ``library search`` in a new process per backend: wall time, and whether torch
    was imported at all.
