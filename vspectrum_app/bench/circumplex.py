@@ -40,6 +40,8 @@ CIRCLE = (
     "Benevolence",
     "Universalism",
 )
+# the ten values around the circle, Conformity beside Tradition: the spokes of every radar
+ORDER: tuple[str, ...] = tuple(n for pos in CIRCLE for n in (pos if isinstance(pos, tuple) else (pos,)))
 ANGLE: dict[str, float] = {}
 for _i, _pos in enumerate(CIRCLE):
     for _name in _pos if isinstance(_pos, tuple) else (_pos,):

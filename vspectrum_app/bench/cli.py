@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from vspectrum_app.bench import ops
+from vspectrum_app.bench import ops, research_cli
 from vspectrum_app.core.operations import add_parser, from_args
 
 
@@ -27,7 +27,7 @@ def _register_bench(sub) -> None:
 
     c = cmds.add_parser("report", help="scores with intervals, the paper's tables")
     c.add_argument("run_id")
-    c.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    c.add_argument("--format", choices=("table", "csv", "json", "latex"), default="table")
     c.add_argument(
         "--paper-style",
         action="store_true",
@@ -38,6 +38,7 @@ def _register_bench(sub) -> None:
         action="store_true",
         help="the paired model comparisons (exact McNemar, Holm) instead of the scores",
     )
+    research_cli.report_options(c)
     c.set_defaults(func=cmd_bench_report)
 
     c = cmds.add_parser("reclassify", help="re-derive every answer's class with the current parser; list changes")
@@ -64,6 +65,7 @@ def _register_bench(sub) -> None:
     c = cmds.add_parser("delete", help="delete a run and its answers (the answer cache is kept)")
     c.add_argument("run_id")
     c.set_defaults(func=cmd_bench_delete)
+    research_cli.register(cmds)  # paper, figure, compare
 
 
 def cmd_bench_delete(args, ctx) -> int:
@@ -105,6 +107,8 @@ def cmd_bench_report(args, ctx) -> int:
     from vspectrum_app.bench.report import comparisons_csv, run_report, to_csv, to_table
 
     report = run_report(ctx.workspace(), args.run_id, paper_style=args.paper_style)
+    if research_cli.report_extra(args, ctx, report):  # --against-paper, --format latex
+        return 0
     if args.format == "json":
         ctx.print_json(report["noise"] if args.comparisons else report)
     elif args.format == "csv":
