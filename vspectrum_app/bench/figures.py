@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from vspectrum_app.bench import paper
 from vspectrum_app.bench.circumplex import ORDER
@@ -102,15 +102,19 @@ def radar(series: dict[str, tuple[dict[str, Cell], str]], title: str) -> Figure:
         ax.fill_between(closed, low + low[:1], high + high[:1], color=color, alpha=0.18, linewidth=0)
     ax.set_xticks(angles)
     ax.set_xticklabels(ORDER)
+    for label, angle in zip(ax.get_xticklabels(), angles):
+        side = math.sin(angle)  # clockwise from the top: right half positive
+        label.set_horizontalalignment("left" if side > 0.1 else "right" if side < -0.1 else "center")
+    ax.tick_params(axis="x", pad=1)
     ax.set_ylim(0, 100)
     ax.set_yticks([25, 50, 75, 100])
-    ax.set_yticklabels(["25", "50", "75", "100"], color="#777777")
-    ax.set_rlabel_position(90 / len(ORDER))
+    ax.set_yticklabels(["25", "50", "75", "100"], color="#777777", fontsize=5)
+    ax.set_rlabel_position(180 / len(ORDER))  # between the first two spokes, off every line
     ax.grid(color="#cccccc", linewidth=0.5)
     ax.set_title(title, pad=14)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(2, len(series)), frameon=False)
     fig.tight_layout()
-    return fig
+    return cast("Figure", fig)
 
 
 def bars(series: dict[str, tuple[dict[str, Cell], str]], title: str, ylabel: str = "score (95 % interval)") -> Figure:
@@ -139,7 +143,7 @@ def bars(series: dict[str, tuple[dict[str, Cell], str]], title: str, ylabel: str
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=min(2, k), frameon=False)
     fig.tight_layout()
-    return fig
+    return cast("Figure", fig)
 
 
 def difference(cmp: dict[str, Any]) -> Figure:
@@ -171,7 +175,7 @@ def difference(cmp: dict[str, Any]) -> Figure:
     ax.set_title(f"{cmp['target']} vs {cmp['published']['name']} ({cmp['source']}); Spearman {rho}")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    return fig
+    return cast("Figure", fig)
 
 
 def published_cells(cmp: dict[str, Any]) -> dict[str, Cell]:

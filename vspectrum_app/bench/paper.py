@@ -229,7 +229,7 @@ def run_target(report: dict[str, Any], target: str | None, mode: str = "vlm") ->
     targets = sorted({s["target"] for s in report["scores"] if s["mode"] == mode})
     if target is None:
         if len(targets) == 1:
-            return targets[0]
+            return str(targets[0])
         if not targets:
             raise UserError(f"run {report['run_id']} has no scores in mode {mode}")
         raise UserError(f"run {report['run_id']} has several models: choose one with --target ({', '.join(targets)})")
