@@ -261,7 +261,7 @@ def test_settings_edit_keeps_the_providers_limits(window, qtbot):
 
 def test_results_for_two_runs_of_the_same_model(window, qtbot, tmp_path):
     from vspectrum_app.bench.store import RunStore
-    from vspectrum_app.core.values import SCHWARTZ_VALUES
+    from vspectrum_app.bench.circumplex import ORDER as RADAR_ORDER
 
     window.open_workspace(tmp_path / "ws")
     store = RunStore(window.ctx.workspace)
@@ -302,7 +302,7 @@ def test_results_for_two_runs_of_the_same_model(window, qtbot, tmp_path):
     # radar: one series per run, each with its own scores (the radius on each value's spoke)
     def radius(series, value):
         xs, ys = results.radar.curves[series].getData()
-        i = SCHWARTZ_VALUES.index(value)
+        i = RADAR_ORDER.index(value)  # spokes in Schwartz's circle order
         return (xs[i] ** 2 + ys[i] ** 2) ** 0.5
 
     assert [radius(a, "Power"), radius(a, "Hedonism")] == pytest.approx([100, 50])

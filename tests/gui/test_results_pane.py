@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from tests.gui.fakes import shown_pane
 from vspectrum_app.bench.report import LONG_COLUMNS
 from vspectrum_app.bench.store import RunStore
-from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.bench.circumplex import ORDER as RADAR_ORDER  # the radar's spokes: Schwartz's circle
 from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.panes.results import ResultsPane
 
@@ -160,8 +160,8 @@ def test_radar_has_a_scale_gaps_and_visible_bands(pane, qtbot):
     assert pane.radar.ring_labels() == ["25", "50", "75", "100"]
     xs, ys = pane.radar.curves["lab:m1"].getData()
     radius = [math.hypot(x, y) for x, y in zip(xs, ys)]
-    measured = {SCHWARTZ_VALUES.index("Power"): 75, SCHWARTZ_VALUES.index("Hedonism"): 25}
-    for i, value in enumerate(SCHWARTZ_VALUES):
+    measured = {RADAR_ORDER.index("Power"): 75, RADAR_ORDER.index("Hedonism"): 25}
+    for i, value in enumerate(RADAR_ORDER):
         if i in measured:
             assert radius[i] == pytest.approx(measured[i])
         else:  # unmeasured: a gap, never a point at the centre
@@ -222,7 +222,7 @@ def test_paper_style_switch_uses_the_authors_rule(pane, qtbot):
     qtbot.waitUntil(lambda: pane.reports and pane.reports[0]["rule"] == "paper", timeout=30_000)
     assert pane.table.item(0, 0).text().startswith("50 [")
     xs, ys = pane.radar.curves["lab:m1"].getData()
-    i = SCHWARTZ_VALUES.index("Power")
+    i = RADAR_ORDER.index("Power")
     assert math.hypot(xs[i], ys[i]) == pytest.approx(50)
     assert "Paper-style score" in pane.note.full_text()
     pane.paper_style.setChecked(False)
@@ -262,7 +262,7 @@ def test_centred_profile_fitted_circle_and_value_map(pane, qtbot):
 
     def radius(name, value):
         xs, ys = pane.radar.curves[name].getData()
-        i = SCHWARTZ_VALUES.index(value)
+        i = RADAR_ORDER.index(value)
         return math.hypot(xs[i], ys[i])
 
     # the fitted circle over the raw radar: the core's fit plus the model's mean, on each measured spoke

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from vspectrum_app.bench import paper
 from vspectrum_app.bench.circumplex import ORDER
@@ -50,13 +50,12 @@ VARIANTS_MISSING = (
 Cell = tuple[float | None, float | None, float | None]  # score, ci_low, ci_high
 
 
-def _pyplot() -> Any:
+def _figure(width: float, height: float) -> Figure:
+    """A figure outside pyplot (no global figure list, safe on a worker thread), saved by Agg."""
     import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update(
+    matplotlib.rcParams.update(
         {
             "pdf.fonttype": 42,  # TrueType, embedded: editable text that journals accept
             "ps.fonttype": 42,
@@ -69,7 +68,7 @@ def _pyplot() -> Any:
             "font.family": "DejaVu Sans",
         }
     )
-    return plt
+    return Figure(figsize=(width, height))
 
 
 def _profiles(report: dict[str, Any], mode: str = "vlm") -> dict[str, dict[str, Cell]]:
@@ -87,8 +86,7 @@ def _nan(x: float | None) -> float:
 def radar(series: dict[str, tuple[dict[str, Cell], str]], title: str) -> Figure:
     """``series``: name -> (value -> cell, colour); spokes in Schwartz's circle order, a gap
     where a value has no score."""
-    plt = _pyplot()
-    fig = plt.figure(figsize=(WIDTH_IN, WIDTH_IN))
+    fig = _figure(WIDTH_IN, WIDTH_IN)
     ax = fig.add_subplot(projection="polar")
     ax.set_theta_offset(math.pi / 2)
     ax.set_theta_direction(-1)
@@ -114,13 +112,13 @@ def radar(series: dict[str, tuple[dict[str, Cell], str]], title: str) -> Figure:
     ax.set_title(title, pad=14)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(2, len(series)), frameon=False)
     fig.tight_layout()
-    return cast("Figure", fig)
+    return fig
 
 
 def bars(series: dict[str, tuple[dict[str, Cell], str]], title: str, ylabel: str = "score (95 % interval)") -> Figure:
     """Grouped bars per value (circle order, Schwartz's two-letter codes) with interval whiskers."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 2.4))
+    fig = _figure(WIDTH_IN, 2.4)
+    ax = fig.add_subplot()
     k = max(len(series), 1)
     width = 0.8 / k
     for n, (name, (cells, color)) in enumerate(series.items()):
@@ -143,13 +141,13 @@ def bars(series: dict[str, tuple[dict[str, Cell], str]], title: str, ylabel: str
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=min(2, k), frameon=False)
     fig.tight_layout()
-    return cast("Figure", fig)
+    return fig
 
 
 def difference(cmp: dict[str, Any]) -> Figure:
     """Run - paper per value with Newcombe's 95 % interval; filled: Holm p < 0.05."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(WIDTH_IN, 2.4))
+    fig = _figure(WIDTH_IN, 2.4)
+    ax = fig.add_subplot()
     rows = {r["value"]: r for r in cmp["values"]}
     for i, v in enumerate(ORDER):
         r = rows[v]
@@ -175,7 +173,7 @@ def difference(cmp: dict[str, Any]) -> Figure:
     ax.set_title(f"{cmp['target']} vs {cmp['published']['name']} ({cmp['source']}); Spearman {rho}")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    return cast("Figure", fig)
+    return fig
 
 
 def published_cells(cmp: dict[str, Any]) -> dict[str, Cell]:
@@ -217,12 +215,10 @@ def build(
 
 
 def save(fig: Figure, out: Path) -> None:
-    """Write by suffix (PDF, SVG or PNG at 300 dpi) and free the figure."""
-    plt = _pyplot()
-    try:
-        fig.savefig(out, dpi=300, bbox_inches="tight", metadata=None)
-    finally:
-        plt.close(fig)
+    """Write by suffix: PDF, SVG or PNG at 300 dpi."""
+    if Path(out).suffix.lower() not in FORMATS:
+        raise UserError(f"{Path(out).name}: a figure is written as .pdf, .svg or .png")
+    fig.savefig(out, dpi=300, bbox_inches="tight")
 
 
 def write_figure(

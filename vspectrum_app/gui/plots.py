@@ -14,7 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QFontMetrics, QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
-from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.bench.circumplex import ORDER as RADAR_ORDER  # spokes in Schwartz's circle order
 
 pg.setConfigOptions(background="w", foreground="k", antialias=True)  # paper-like figures
 
@@ -141,7 +141,7 @@ class RadarPlot(pg.PlotWidget):
         for item in self._grid:
             self.removeItem(item)
         self._grid = []
-        a = _angles(len(SCHWARTZ_VALUES))
+        a = _angles(len(RADAR_ORDER))
         ring = np.append(a, a[0])
         for f, text in zip((25, 50, 75, 100), self.ring_labels()):
             self._grid.append(self.plot(f * np.cos(ring), f * np.sin(ring), pen=pg.mkPen("#bbbbbb", width=1)))
@@ -150,7 +150,7 @@ class RadarPlot(pg.PlotWidget):
             self.addItem(label)
             self._grid.append(label)
         self._value_labels = []
-        for angle, value in zip(a, SCHWARTZ_VALUES):
+        for angle, value in zip(a, RADAR_ORDER):
             self._grid.append(
                 self.plot([0, 100 * math.cos(angle)], [0, 100 * math.sin(angle)], pen=pg.mkPen("#dddddd"))
             )
@@ -203,11 +203,11 @@ class RadarPlot(pg.PlotWidget):
         is a gap in the line, never a point at the centre."""
         self.set_scale(*scale)
         self._clear_series()
-        a = _angles(len(SCHWARTZ_VALUES))
+        a = _angles(len(RADAR_ORDER))
         entries = []
         for n, (name, scores) in enumerate(series.items()):
             color = COLORS[n % len(COLORS)]
-            r = np.array([self._r(scores.get(v), 0) for v in SCHWARTZ_VALUES])
+            r = np.array([self._r(scores.get(v), 0) for v in RADAR_ORDER])
             closed, ang = np.append(r, r[0]), np.append(a, a[0])
             line = pg.PlotDataItem(
                 closed * np.cos(ang),
@@ -220,7 +220,7 @@ class RadarPlot(pg.PlotWidget):
                 symbolPen=color,
             )
             self.addItem(line)
-            band = self._band([scores.get(v) for v in SCHWARTZ_VALUES], a, color)
+            band = self._band([scores.get(v) for v in RADAR_ORDER], a, color)
             self.addItem(band)
             self.curves[name], self.curves[name + "#band"] = line, band
             entries.append((line, name))
@@ -242,8 +242,8 @@ class RadarPlot(pg.PlotWidget):
             ang = np.array([p[0] for p in fine])
             r = np.array([self.radius(p[1]) for p in fine])
         elif values:
-            a = _angles(len(SCHWARTZ_VALUES))
-            r = np.array([self.radius(values[v]) if values.get(v) is not None else np.nan for v in SCHWARTZ_VALUES])
+            a = _angles(len(RADAR_ORDER))
+            r = np.array([self.radius(values[v]) if values.get(v) is not None else np.nan for v in RADAR_ORDER])
             ang, r = np.append(a, a[0]), np.append(r, r[0])
         else:
             return

@@ -109,6 +109,13 @@ class ResultsPane(QWidget):
             "Benevolence) than Self-enhancement (Achievement, Power). In score points."
         )
         self.tabs.addTab(self.value_map, "Value map")
+        from vspectrum_app.gui.panes.drift_view import DriftView
+        from vspectrum_app.gui.panes.paper_view import PaperView
+
+        self.paper_view = PaperView()  # the run against a published profile
+        self.drift_view = DriftView(self._worker)  # two runs paired by image
+        self.tabs.addTab(self.paper_view, "Paper")
+        self.tabs.addTab(self.drift_view, "Drift")
         self.paper_style = QCheckBox("Paper-style scores")
         self.paper_style.setToolTip(PAPER_TIP)
         self.paper_style.toggled.connect(lambda _: self.show_selected())  # the core scores by the chosen rule
@@ -134,9 +141,16 @@ class ResultsPane(QWidget):
         # the clicked signal passes "checked" (False): never let it arrive as a path
         self.export_plot_button.clicked.connect(lambda: self._export_plot())
         self.export_csv_button.clicked.connect(lambda: self._export_csv())
+        self.export_paper_button = QPushButton("Export for a paper...")
+        self.export_paper_button.setToolTip(
+            "The files 'vspectrum bench figure' and 'bench report' write: the figure of this tab (PDF, SVG, PNG), "
+            "the LaTeX table, or JSON"
+        )
+        self.export_paper_button.clicked.connect(lambda: self._export_paper())
         buttons = QHBoxLayout()
         buttons.addWidget(self.export_plot_button)
         buttons.addWidget(self.export_csv_button)
+        buttons.addWidget(self.export_paper_button)
         buttons.addStretch()
         right = QWidget()
         rl = QVBoxLayout(right)
@@ -303,6 +317,8 @@ class ResultsPane(QWidget):
             self.modality.set_groups(values, groups)
         self.tabs.setTabEnabled(4, bool(text))
         self._fill_table(scores, values)
+        self.paper_view.set_reports(self.reports, self._label)
+        self.drift_view.set_reports(self.ctx.workspace, self.reports, self.paper_style.isChecked())
         noise = [n for r in self.reports for n in r["noise"] if n["within_noise"]]
         missing = [v for v in SCHWARTZ_VALUES if v not in values]
         from vspectrum_app.bench.report import parser_warning
@@ -461,7 +477,28 @@ class ResultsPane(QWidget):
 
     # -- export -------------------------------------------------------------------------
     def _tab_changed(self, *_) -> None:
-        self.export_plot_button.setEnabled(self.tabs.currentWidget() is not self.table)
+        self.export_plot_button.setEnabled(
+            self.tabs.currentWidget() not in (self.table, self.paper_view, self.drift_view)
+        )
+
+    def _export_paper(self, path: str | None = None) -> None:
+        """A figure, LaTeX or JSON, written on the worker (see results_export)."""
+        from vspectrum_app.gui.panes import results_export
+
+        if not self.reports:
+            self.status.set_message("Select a run first: there is nothing to export yet.")
+            return
+        if not path:
+            path, _ = QFileDialog.getSaveFileName(self, "Export for a paper", "figure.pdf", results_export.FILTERS)
+        if not path:
+            return
+        self.status.set_message(f"Writing {path}...")
+        job = results_export.what_to_write(self)  # read the widgets here, write on the worker
+        self._worker.run(
+            lambda: results_export.write(job, path),
+            lambda what: self.status.set_message(f"{what[:1].upper()}{what[1:]} saved to {path}", "success"),
+            lambda message: self.status.set_message(f"Could not save {path}: {message}", "error"),
+        )
 
     def _export_plot(self, path: str | None = None) -> None:
         widget = self.tabs.currentWidget()
