@@ -92,7 +92,7 @@ def compare_runs(
         if value in ans_a and value in ans_b:
             row.update(paired_test(ans_a[value], ans_b[value], rule))
             if row["difference"] is not None:
-                row["difference"] = -row["difference"]  # paired_test gives A - B; drift reads B - A
+                row["difference"] = 0.0 - row["difference"]  # paired_test gives A - B; drift reads B - A (never -0)
         else:
             row.update(pairs=0, only_a_yes=0, only_b_yes=0, difference=None)
         if not row["pairs"]:
