@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from vspectrum_app.bench import paper
 from vspectrum_app.bench.circumplex import ORDER
@@ -22,6 +22,7 @@ from vspectrum_app.core.errors import UserError
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+    from matplotlib.projections.polar import PolarAxes
 
     from vspectrum_app.core.workspace import Workspace
 
@@ -87,7 +88,7 @@ def radar(series: dict[str, tuple[dict[str, Cell], str]], title: str) -> Figure:
     """``series``: name -> (value -> cell, colour); spokes in Schwartz's circle order, a gap
     where a value has no score."""
     fig = _figure(WIDTH_IN, WIDTH_IN)
-    ax = fig.add_subplot(projection="polar")
+    ax = cast("PolarAxes", fig.add_subplot(projection="polar"))
     ax.set_theta_offset(math.pi / 2)
     ax.set_theta_direction(-1)
     angles = [2 * math.pi * i / len(ORDER) for i in range(len(ORDER))]

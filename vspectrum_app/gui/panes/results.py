@@ -1,6 +1,7 @@
 """Results pane: past runs (with a name and a note the user edits) and the paper's views
 (Fig. 5 radar, Fig. 6 mean per value, Fig. 7 standard deviation per model, the Table 1
-matrix, VLM vs text) with intervals and noise marks; plots export to PNG/SVG, tables to CSV.
+matrix, VLM vs text) with intervals and noise marks, a run against the paper's tables and two runs'
+drift; plots export to PNG/SVG, tables to CSV, and for a paper: figures, LaTeX and JSON.
 
 Reports (bootstrap intervals, noise marks) are computed by the core on a worker thread: a
 selection never freezes the window."""
