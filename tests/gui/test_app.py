@@ -22,12 +22,12 @@ def _wait_job(qtbot, job):
 
 
 def test_window_starts_without_heavy_imports(window):
-    # the window is up; torch, open_clip and playwright must not have been imported for it
+    # the window is up; torch, open_clip, playwright and matplotlib (figures for a paper) must not be imported for it
     assert window.isVisible()
     assert [window.nav.item(i).data(Qt.ItemDataRole.UserRole) for i in range(window.nav.count())] == [
         t for t, _, _ in PANES
     ]
-    heavy = [m for m in ("torch", "open_clip", "playwright") if m in sys.modules]
+    heavy = [m for m in ("torch", "open_clip", "playwright", "matplotlib") if m in sys.modules]
     if heavy:  # another test in this process may have loaded them: check in a fresh interpreter
         import subprocess
 
@@ -35,7 +35,7 @@ def test_window_starts_without_heavy_imports(window):
             "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
             "from vspectrum_app.gui.context import AppContext; from vspectrum_app.gui.main_window import MainWindow;"
             "w = MainWindow(AppContext()); w.show(); app.processEvents();"
-            "print([m for m in ('torch', 'open_clip', 'playwright') if m in sys.modules])"
+            "print([m for m in ('torch', 'open_clip', 'playwright', 'matplotlib') if m in sys.modules])"
         )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
         assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
