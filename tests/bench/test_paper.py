@@ -180,6 +180,19 @@ def test_a_run_far_off_on_one_value_flags_that_value_only(workspace):
     assert cmp["mean_abs_difference"] == pytest.approx((44 + 10) / 10)
 
 
+def test_repeats_count_through_the_design_effect(workspace):
+    """Each image asked twice, its answers alike: 100 answers carry the information of 50 images,
+    so the test uses the run's effective n (50), not 100, and gives the one-answer p."""
+    run_id = make_run(workspace, shares(dict(GPT4O, Stimulation=100.0)), repeats=2)
+    cmp = paper.compare(run_report(workspace, run_id), "GPT-4o")
+    stim = next(r for r in cmp["values"] if r["value"] == "Stimulation")
+    assert stim["run_n_eff"] == pytest.approx(50)
+    assert stim["p"] == pytest.approx(stats.chi2_contingency([[28, 22], [50, 0]], correction=False).pvalue)
+    naive = stats.chi2_contingency([[28, 22], [100, 0]], correction=False).pvalue
+    assert stim["p"] > 10 * naive  # counting repeats as images would overstate the evidence
+    assert cmp["differ"] == ["Stimulation"]
+
+
 def test_edges_and_unmeasured_values(workspace):
     assert paper.two_proportion_p(1.0, 50, 1.0, 50) == 1.0  # both 100 %: no difference
     assert paper.two_proportion_p(0.0, 50, 0.0, 12.5) == 1.0

@@ -8,9 +8,10 @@ from vspectrum_app.bench.store import RunStore
 TEXT = {"yes": "Yes.", "no": "No.", "refusal": "I'm sorry, I can't help with that.", "unparsed": "Subjective"}
 
 
-def make_run(ws, answers: dict[str, list[str]], target: str = "lab:m1", images: str = "img") -> str:
+def make_run(ws, answers: dict[str, list[str]], target: str = "lab:m1", images: str = "img", repeats: int = 1) -> str:
     """``answers``: value -> one answer class per image (image i of a value has the content
-    hash ``{images}-{value}-{i}``, so two runs built with the same ``images`` share images)."""
+    hash ``{images}-{value}-{i}``, so two runs built with the same ``images`` share images);
+    each image is answered ``repeats`` times, alike."""
     store = RunStore(ws)
     items = [
         {
@@ -21,10 +22,11 @@ def make_run(ws, answers: dict[str, list[str]], target: str = "lab:m1", images: 
             "rank": i,
             "image_id": i,
             "image_sha256": f"{images}-{value}-{i}",
-            "repeat": 0,
+            "repeat": r,
         }
         for value, classes in answers.items()
         for i in range(len(classes))
+        for r in range(repeats)
     ]
     run_id = store.create_run({"seed": 0, "targets_label": [target], "values": list(answers)}, items)
     rows = store.items(run_id, status=None)
