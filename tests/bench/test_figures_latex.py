@@ -27,17 +27,21 @@ def run_id(workspace):
 
 def test_bench_figure_writes_pdf_svg_png(workspace, run_id, tmp_path, capsys):
     ws = ["-w", str(workspace.root)]
-    for kind in ("radar", "bars", "paper", "compare"):
-        for ext in ("pdf", "svg", "png"):
-            out = tmp_path / f"{kind}.{ext}"
-            assert (
-                main([*ws, "bench", "figure", run_id, "--kind", kind, "--out", str(out), "--against-paper", "GPT-4o"])
-                == 0
-            )
+    for kind, ext in (("radar", "pdf"), ("bars", "svg"), ("paper", "png"), ("compare", "pdf")):
+        out = tmp_path / f"{kind}.{ext}"
+        assert (
+            main([*ws, "bench", "figure", run_id, "--kind", kind, "--out", str(out), "--against-paper", "GPT-4o"]) == 0
+        )
+    radar = figures.build(run_report(workspace, run_id), "radar")  # one figure in the other two formats
+    for ext in ("svg", "png"):
+        figures.save(radar, tmp_path / f"radar.{ext}")
     pdf = (tmp_path / "radar.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and b"/FontFile2" in pdf  # TrueType fonts embedded (pdf.fonttype 42)
     assert b"/Type3" not in pdf
     ET.parse(tmp_path / "bars.svg")  # well-formed XML
+    ET.parse(tmp_path / "radar.svg")
+    assert (tmp_path / "paper.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "compare.pdf").read_bytes().startswith(b"%PDF")
     with Image.open(tmp_path / "radar.png") as img:  # 3.5 in at 300 dpi, give or take the tight margin
         assert 0.8 * 3.5 * 300 < img.width < 1.2 * 3.5 * 300
     assert main([*ws, "bench", "figure", run_id, "--kind", "variants", "--out", str(tmp_path / "v.pdf")]) != 0

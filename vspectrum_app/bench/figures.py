@@ -185,14 +185,20 @@ def run_cells(cmp: dict[str, Any]) -> dict[str, Cell]:
     return {r["value"]: (r["run"], r["run_ci_low"], r["run_ci_high"]) for r in cmp["values"]}
 
 
-def build(
-    report: dict[str, Any], kind: str, model: str | None = None, table: int = 1, target: str | None = None
-) -> Figure:
-    """The figure of ``kind`` for a report (and a published model for ``paper``/``compare``)."""
+def _check(kind: str, model: str | None) -> None:
     if kind not in KINDS:
         raise UserError(f"unknown figure kind {kind!r}; expected one of {', '.join(KINDS)}")
     if kind == "variants":
         raise UserError(VARIANTS_MISSING)
+    if kind in ("paper", "compare") and model is None:
+        raise UserError(f"the {kind} figure compares with a published profile: name one with --against-paper MODEL")
+
+
+def build(
+    report: dict[str, Any], kind: str, model: str | None = None, table: int = 1, target: str | None = None
+) -> Figure:
+    """The figure of ``kind`` for a report (and a published model for ``paper``/``compare``)."""
+    _check(kind, model)
     if kind in ("radar", "bars"):
         profiles = _profiles(report)
         if target is not None:
@@ -202,8 +208,7 @@ def build(
         series = {name: (cells, COLORS[n % len(COLORS)]) for n, (name, cells) in enumerate(profiles.items())}
         title = f"{report['run_id']}: scores, 95 % intervals"
         return radar(series, title) if kind == "radar" else bars(series, title)
-    if model is None:
-        raise UserError(f"the {kind} figure compares with a published profile: name one with --against-paper MODEL")
+    assert model is not None  # _check
     cmp = paper.compare(report, model, table, target)
     if kind == "compare":
         return difference(cmp)
@@ -235,5 +240,6 @@ def write_figure(
     out = Path(out)
     if out.suffix.lower() not in FORMATS:
         raise UserError(f"{out.name}: a figure is written as .pdf, .svg or .png, not {out.suffix or 'no suffix'}")
+    _check(kind, model)  # before the report: a wrong request is refused at once
     report = run_report(ws, run_id, paper_style=paper_style)
     save(build(report, kind, model, table, target), out)
