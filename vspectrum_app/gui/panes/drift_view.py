@@ -36,6 +36,7 @@ class DriftView(QWidget):
         self.paper_style = False
         self.result: dict | None = None
         self._generation = 0
+        self._key: tuple | None = None  # what the result shown was computed from
         self.target = QComboBox()
         self.target.setAccessibleName("Model in both runs")
         self.target.currentIndexChanged.connect(lambda _: self.compute())
@@ -55,8 +56,12 @@ class DriftView(QWidget):
 
     def set_reports(self, ws, reports: list[dict], paper_style: bool) -> None:
         """Two reports: their runs (put in the order they were made on the worker)."""
-        self.ws, self.paper_style = ws, paper_style
-        self.runs = [r["run_id"] for r in reports]
+        runs = [r["run_id"] for r in reports]
+        key = (ws, paper_style, [(r["run_id"], r["progress"]["done"]) for r in reports])
+        if self.result is not None and key == self._key:
+            return  # a view switch (centred, fitted) redraws the pane: the answers are the same
+        self._key = key
+        self.ws, self.paper_style, self.runs = ws, paper_style, runs
         targets = [{s["target"] for s in r["scores"] if s["mode"] == "vlm"} for r in reports]
         shared = sorted(set.intersection(*targets)) if len(reports) == 2 else []
         current = self.target.currentText()
