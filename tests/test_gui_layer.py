@@ -15,7 +15,7 @@ PARTS = ("annotate", "bench", "crawl", "library", "persona", "providers")
 # What the window may import, part by part, and why.
 PUBLIC_TO_GUI = {
     "annotate": {"ops", "session", "store", "exchange", "report", "sampling"},  # jobs, the walk, answers, agreement
-    "bench": {"ops", "store", "report", "trace", "intervals", "circumplex"},  # jobs, runs, scores, audit, CI, plot
+    "bench": {"ops", "store", "report", "trace", "intervals", "circumplex", "variants", "robustness"},  # +wordings
     "crawl": {"ops", "store", "browser"},  # jobs, sessions, whether a display exists
     "library": {"ops", "catalog", "search", "keywords", "embedder", "weights", "onnx_build"},  # jobs, reads, model
     "persona": {"ops", "store", "report", "personas", "prompts"},  # jobs, sessions, figures, persona library
