@@ -107,4 +107,6 @@ def from_manifest(manifest: dict[str, Any]) -> list[Wording]:
     recorded = manifest.get("variants")
     if recorded:
         return [Wording(**w) for w in recorded]
-    return [Wording(DEFAULT, manifest["prompts"]["like"])]
+    from vspectrum_app.bench.prompts import Q_LIKE
+
+    return [Wording(DEFAULT, manifest.get("prompts", {}).get("like", Q_LIKE))]

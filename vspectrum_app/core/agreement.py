@@ -40,9 +40,9 @@ def krippendorff_alpha_nominal(units: Sequence[Sequence[Hashable | None]]) -> fl
             for j, b in enumerate(values):
                 if i != j:
                     coincidences[(a, b)] += 1 / (m - 1)  # type: ignore[assignment]  # fractional counts: typeshed's are ints
-    n_c: Counter = Counter()
+    n_c: dict[Hashable, float] = {}  # fractional counts
     for (a, _), w in coincidences.items():
-        n_c[a] += w
+        n_c[a] = n_c.get(a, 0.0) + w
     n = sum(n_c.values())
     if n <= 1:
         return None

@@ -170,6 +170,11 @@ class BenchmarkPane(QWidget):
         form.addRow("Keyword set", self.keyword_set)
         form.addRow("Images per keyword", self.k)
         form.addRow("Answers per image", self.repeats)
+        from vspectrum_app.gui.panes.wordings_box import WordingsBox
+
+        self.wordings = WordingsBox()  # --prompt-variants: every image asked under each wording
+        form.addRow(QLabel("Question wordings"))
+        form.addRow(self.wordings)
         config_area = QScrollArea()
         config_area.setWidget(config)
         config_area.setWidgetResizable(True)
@@ -283,6 +288,7 @@ class BenchmarkPane(QWidget):
             self.keyword_set.currentIndexChanged,
             self.k.valueChanged,
             self.repeats.valueChanged,
+            self.wordings.changed,
         ):
             signal.connect(self._form_changed)
         ctx.providers_changed.connect(self._load_choices)
@@ -418,6 +424,7 @@ class BenchmarkPane(QWidget):
             repeats=self.repeats.value(),
             targets=tuple(self._selected(self.models)),
             keyword_set=self.keyword_set.currentData() or None,
+            prompt_variants=self.wordings.option(),
             clip=self.ctx.clip_options(),
         )
 
