@@ -344,3 +344,29 @@ def test_cochran_q_chi2_and_spearman_against_scipy():
     for a, b in ([1, 2, 3, 4], [2, 1, 4, 3]), ([10, 10, 30, 50], [5, 7, 7, 9]), ([0, 100, 50], [100, 0, 50]):
         assert robustness.spearman(a, b) == pytest.approx(spearmanr(a, b).statistic)
     assert robustness.spearman([1, 2], [2, 1]) is None and robustness.spearman([5, 5, 5], [1, 2, 3]) is None
+
+
+def test_any_json_is_wordings_or_one_sentence(tmp_path):
+    """Fuzzed: whatever a wordings file holds, the loader answers or raises VariantError, one line."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    leaf = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
+    doc = st.recursive(
+        leaf, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    )
+    wordings = st.lists(st.fixed_dictionaries({"name": st.text(max_size=12), "like": st.text(max_size=30)}), max_size=4)
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(doc | wordings)
+    def check(value):
+        path = tmp_path / "w.json"
+        path.write_text(json.dumps(value), encoding="utf-8")
+        try:
+            loaded = variants.load_wordings(path)
+        except variants.VariantError as exc:
+            assert str(exc).startswith("w.json") and "\n" not in str(exc)
+        else:
+            assert 1 <= len(loaded) == len({w.name for w in loaded}) == len({w.like for w in loaded})
+
+    check()
