@@ -137,3 +137,18 @@ def test_the_robustness_view_presents_the_core_report(results_pane, qtbot):
     assert {s["value"]: s["score"] for s in pane.reports[0]["scores"]} == {
         s["value"]: s["score"] for s in report["scores"] if s["variant"] == "paper"
     }
+
+
+def test_a_live_run_draws_one_series_per_wording(bench_pane):
+    """The answer events carry their wording: the live radar and rows keep the wordings apart
+    (pooled, they would make a score no wording has)."""
+    from vspectrum_app.core import events
+
+    pane = bench_pane
+    for variant, cls in (("paper", "yes"), ("paper", "no"), ("fr", "yes"), ("fr", "yes")):
+        event = events.Answer(target="lab:m1", value="Power", keyword="k", answer_class=cls, variant=variant)
+        pane._on_event(events.decode(events.encode(event)))  # over the wire, as from the child
+    pane._redraw()
+    assert set(pane.radar.curves) >= {"lab:m1", "lab:m1 · fr"}
+    assert pane.counts[("lab:m1", "Power")]["yes"] == 1 and pane.counts[("lab:m1 · fr", "Power")]["yes"] == 2
+    assert pane.table.item(0, 1).text() == "lab:m1 · fr" and pane.table.item(3, 1).text() == "lab:m1"

@@ -253,6 +253,7 @@ class RunEngine:
             keyword=item["keyword"],
             image_id=item["image_id"],
             answer_class=answer_class,
+            variant=item["variant"],
             answer=(answers[0] or "")[:200],
             reason=(answers[1] if len(answers) > 1 and answers[1] else "")[:300],
         )
