@@ -173,11 +173,15 @@ def test_resume_asks_only_what_is_missing_under_each_wording(
     indexed_workspace, tiny_clip, server, wordings_file, monkeypatch
 ):
     """The French answers see no image the first time (a pipeline failure): resume asks
-    again those items only, under their own wording; nothing else is sent twice."""
+    again those items only, under their own wording; nothing else is sent twice. The paper's
+    wording reuses the answers of an earlier run without wordings (the same calls)."""
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     _provider(server)
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"]) == 0
+    plain = len(server.log)
     server.answer = lambda r: "I cannot see any image." if r.question == WORDINGS[2]["like"] else scripted(r)
     _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--prompt-variants", str(wordings_file), values=["Power"])
+    assert Q_LIKE not in {r.question for r in server.log[plain:]}
     run_id = _last_run(indexed_workspace)
     store = RunStore(indexed_workspace)
     errors = [i for i in store.items(run_id, status=None) if i["status"] != "done"]
@@ -326,6 +330,9 @@ def test_verdicts_at_the_edges():
     (row,) = none["values"]
     assert row["verdict"] == "no data" and row["units"] == 3 and row["alike"] == 0 and row["decided_units"] == 0
     assert "no data" in robustness.value_line(row)
+    # the authors' rule: the answer's text decides ("Yes, I do" under both wordings: alike)
+    authors = robustness.robustness(_answers({"a": ["Yes, I do"] * 4, "b": ["yes"] * 4}), ["a", "b"], rule="paper")
+    assert authors["values"][0]["alike"] == 4 and authors["scores"][0]["score"] == 100
     # nothing answered at all
     assert robustness.robustness([], ["a", "b"]) == {"scores": [], "values": [], "models": []}
 
