@@ -237,7 +237,7 @@ def test_dry_run_estimate_multiplies_by_the_wordings(indexed_workspace, tiny_cli
     ],
 )
 def test_a_malformed_wordings_file_is_one_sentence_and_creates_nothing(
-    indexed_workspace, tiny_clip, server, monkeypatch, tmp_path, content, message, capsys
+    workspace, tiny_clip, server, monkeypatch, tmp_path, content, message, capsys
 ):
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     _provider(server)
@@ -245,10 +245,10 @@ def test_a_malformed_wordings_file_is_one_sentence_and_creates_nothing(
     path.write_text(content, encoding="utf-8")
     with pytest.raises(variants.VariantError, match=message):
         variants.load_wordings(path)
-    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--prompt-variants", str(path)) != 0
+    assert _run(workspace, tiny_clip, "--model", "lab:m1", "--prompt-variants", str(path)) != 0
     err = capsys.readouterr().err.strip()
     assert "w.json" in err and message.split(":")[0] in err and "Traceback" not in err and len(err.splitlines()) == 1
-    assert RunStore(indexed_workspace).runs() == []
+    assert RunStore(workspace).runs() == []
 
 
 def test_builtin_wordings_are_documented_and_their_answers_classified():
