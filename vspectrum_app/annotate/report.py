@@ -33,7 +33,7 @@ def set_report(ws, set_ref: str, run_id: str | None = None) -> dict[str, Any]:
     if run_id:
         from vspectrum_app.bench.store import RunStore
 
-        report["filtered_scores"] = filtered_scores(RunStore(ws).items(run_id), agreed_images(ws, ann_set["id"]))
+        report["filtered_scores"] = filtered_scores(RunStore(ws).scored_items(run_id), agreed_images(ws, ann_set["id"]))
     return report
 
 

@@ -39,6 +39,11 @@ def _register_bench(sub) -> None:
         help="the paired model comparisons (exact McNemar, Holm) instead of the scores",
     )
     research_cli.report_options(c)
+    c.add_argument(
+        "--variants",
+        action="store_true",
+        help="prompt-wording robustness: per wording the scores, per value the range and a verdict, agreement",
+    )
     c.set_defaults(func=cmd_bench_report)
 
     c = cmds.add_parser("reclassify", help="re-derive every answer's class with the current parser; list changes")
@@ -106,6 +111,8 @@ def _print_outcome(ctx, outcome) -> int:
 def cmd_bench_report(args, ctx) -> int:
     from vspectrum_app.bench.report import comparisons_csv, run_report, to_csv, to_table
 
+    if args.variants:
+        return _report_variants(args, ctx)
     report = run_report(ctx.workspace(), args.run_id, paper_style=args.paper_style)
     if research_cli.report_extra(args, ctx, report):  # --against-paper, --format latex
         return 0
@@ -115,6 +122,19 @@ def cmd_bench_report(args, ctx) -> int:
         sys.stdout.write(comparisons_csv(report) if args.comparisons else to_csv(report))
     else:
         print(to_table(report))
+    return 0
+
+
+def _report_variants(args, ctx) -> int:
+    from vspectrum_app.bench import robustness
+
+    report = robustness.variant_report(ctx.workspace(), args.run_id, paper_style=args.paper_style)
+    if args.format == "json":
+        ctx.print_json(report)
+    elif args.format == "csv":
+        sys.stdout.write(robustness.to_csv(report))
+    else:
+        print(robustness.to_table(report))
     return 0
 
 

@@ -57,6 +57,12 @@ class Run(Operation):
         metavar="JSON",
         help="edited prompt texts (keys: like, why, describe, text_only with {description} and {question}, reversed)",
     )
+    prompt_variants: str | None = option(
+        "--prompt-variants",
+        metavar="FILE|builtin",
+        help="wordings of the like question, each item asked under each: a JSON list of {name, like}, "
+        "or 'builtin' (the paper's, paraphrases, translations); report with 'bench report RUN --variants'",
+    )
     fresh: bool = option("--fresh", default=False, help="do not reuse answers cached by earlier runs")
     dry_run: bool = option("--dry-run", default=False, help="print calls, tokens, cost and time; send nothing")
     acquiescence_probe: float = option(
@@ -94,6 +100,7 @@ def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
     from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items, shortfall
     from vspectrum_app.bench.prompts import PromptSet, load_prompts
     from vspectrum_app.bench.store import RunStore
+    from vspectrum_app.bench.variants import load_wordings
     from vspectrum_app.core.errors import UserError
     from vspectrum_app.core.values import SCHWARTZ_VALUES
     from vspectrum_app.library import keywords
@@ -106,6 +113,7 @@ def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
     for t in targets + [Target.parse(t) for t in params.text_models]:
         providers.get(t.provider)  # unknown provider: one clear error before any work
     prompts = load_prompts(params.prompts) if params.prompts else PromptSet()  # checked before anything is created
+    wordings = load_wordings(params.prompt_variants) if params.prompt_variants else []
     request = RunRequest(
         targets=targets,
         keyword_set=keywords.get_set(ws, params.keyword_set),
@@ -123,6 +131,7 @@ def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
         fresh=params.fresh,
         seed=params.seed,
         acquiescence_probe=params.acquiescence_probe,
+        wordings=wordings,
     )
     searcher = Searcher(ws, params.clip.spec())
     items = plan_items(searcher, request)

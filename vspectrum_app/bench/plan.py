@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from vspectrum_app import __version__
 from vspectrum_app.bench.prompts import PromptSet
+from vspectrum_app.bench.variants import DEFAULT as DEFAULT_VARIANT
+from vspectrum_app.bench.variants import Wording
 from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
 from vspectrum_app.library import catalog
@@ -66,6 +68,7 @@ class RunRequest:
     fresh: bool = False  # do not reuse answers cached by earlier runs
     seed: int = 0
     acquiescence_probe: float = 0.0  # share of each value's images also asked the reversed question
+    wordings: list[Wording] = field(default_factory=list)  # --prompt-variants; none: the run's own like question
 
 
 @dataclass
@@ -79,6 +82,7 @@ class Estimate:
     unpriced: list[str] = field(default_factory=list)  # PROVIDER:MODEL with no known price (not in the cost)
     retrieval: dict[str, dict[str, int]] = field(default_factory=dict)  # value -> keyword -> images found
     k: int = 5
+    wordings: int = 1  # of the like question: every image and text item is asked under each
 
     def describe(self) -> str:
         lines = [
@@ -86,6 +90,8 @@ class Estimate:
             f"~${self.cost_usd:.2f}, ~{format_duration(self.seconds)} at the configured limits "
             f"(an upper bound: answers cached by earlier runs are not sent)"
         ]
+        if self.wordings > 1:
+            lines.append(f"  {self.wordings} wordings of the like question: each item is asked under each")
         for name, p in self.per_provider.items():
             lines.append(f"  {name}: {int(p['calls'])} calls, ~${p['cost_usd']:.2f}, ~{format_duration(p['seconds'])}")
         if self.unpriced:
@@ -133,7 +139,9 @@ def retrieval_lines(counts: dict[str, dict[str, int]], k: int) -> list[str]:
 
 
 def plan_items(searcher: Searcher, request: RunRequest) -> list[dict[str, Any]]:
-    """One item per (answering model, mode, retrieved image, repeat)."""
+    """One item per (answering model, mode, retrieved image, repeat, wording): the image and
+    text arms are asked under every wording, the acquiescence probe (its own question) under
+    the first one only."""
     if not request.targets and not request.text_models:
         raise PlanError("no model to run: give --model PROVIDER:MODEL, or --provider NAME --model MODEL")
     if request.text_models and request.describe_with is None:
@@ -153,22 +161,25 @@ def plan_items(searcher: Searcher, request: RunRequest) -> list[dict[str, Any]]:
         arms += [
             (t, PROBE, probe_sample(retrievals, request.acquiescence_probe, request.seed)) for t in request.targets
         ]
+    names = [w.name for w in request.wordings] or [DEFAULT_VARIANT]
     items = []
     for target, mode, chosen in arms:
-        for r in chosen:
-            for repeat in range(request.repeats):
-                items.append(
-                    {
-                        "target": target.label,
-                        "mode": mode,
-                        "value": r.value,
-                        "keyword": r.keyword,
-                        "rank": r.rank,
-                        "image_id": r.image_id,
-                        "image_sha256": shas[r.image_id],
-                        "repeat": repeat,
-                    }
-                )
+        for variant in names[:1] if mode == PROBE else names:
+            for r in chosen:
+                for repeat in range(request.repeats):
+                    items.append(
+                        {
+                            "target": target.label,
+                            "mode": mode,
+                            "value": r.value,
+                            "keyword": r.keyword,
+                            "rank": r.rank,
+                            "image_id": r.image_id,
+                            "image_sha256": shas[r.image_id],
+                            "repeat": repeat,
+                            "variant": variant,
+                        }
+                    )
     return items
 
 
@@ -209,6 +220,7 @@ def build_manifest(
         "params": request.params.to_json(),
         "prompts": request.prompts.to_json(),
         "prompts_hash": request.prompts.hash,
+        **({"variants": [w.to_json() for w in request.wordings]} if request.wordings else {}),
         "keyword_set": {
             "id": request.keyword_set.id,
             "hash": request.keyword_set.hash,
@@ -285,4 +297,5 @@ def estimate(items: list[dict[str, Any]], request: RunRequest, providers: Provid
         unpriced=sorted(unpriced),
         retrieval=retrieval_counts(items, request),
         k=request.k,
+        wordings=len(request.wordings) or 1,
     )

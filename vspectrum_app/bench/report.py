@@ -59,10 +59,10 @@ def run_report(ws: Workspace, run_id: str, paper_style: bool = False) -> dict[st
     store = RunStore(ws)
     manifest = store.manifest(run_id)
     rule = "paper" if paper_style else "ours"
-    every = store.items(run_id)
+    every = store.scored_items(run_id)  # under the run's first wording (bench report --variants compares them)
     # the probe's reversed questions score nothing; an image model A would not describe asked nothing
     answers = [a for a in every if a["mode"] != PROBE and a["answer_class"] != NO_DESCRIPTION]
-    all_items = store.items(run_id, status=None)
+    all_items = store.scored_items(run_id, status=None)
     no_image: dict[tuple[str, str, str], int] = {}
     for i in all_items:
         if i["status"] == "error" and i["answer_class"] == "no_image":

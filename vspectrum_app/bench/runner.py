@@ -23,6 +23,7 @@ from vspectrum_app.bench.parsing import classify_answer
 from vspectrum_app.bench.plan import PROBE
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.store import RUN_LOCK, RunStore
+from vspectrum_app.bench.variants import from_manifest
 from vspectrum_app.core import diskspace, locks
 from vspectrum_app.core.answer_words import looks_like_refusal
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
@@ -97,6 +98,7 @@ class RunEngine:
         self.store = RunStore(ws)
         self.manifest = self.store.manifest(run_id)
         self.prompts = PromptSet.from_json(self.manifest["prompts"])
+        self.wordings = {w.name: w.like for w in from_manifest(self.manifest)}  # variant name -> like question
         self.params = Params(**self.manifest["params"])
         self.nonce = run_id if self.manifest.get("fresh") else ""
         self._providers_store = providers or ProviderStore()
@@ -251,6 +253,7 @@ class RunEngine:
             keyword=item["keyword"],
             image_id=item["image_id"],
             answer_class=answer_class,
+            variant=item["variant"],
             answer=(answers[0] or "")[:200],
             reason=(answers[1] if len(answers) > 1 and answers[1] else "")[:300],
         )
@@ -261,9 +264,10 @@ class RunEngine:
     ) -> tuple[list[str | None], bool]:
         # The image is attached to the first message when a call is really sent (``_send``):
         # answers found in the workspace never read it.
-        messages = [Message("user", self.prompts.like)]
+        like = self.wordings[item["variant"]]  # the item's wording; why and describe are the run's
+        messages = [Message("user", like)]
         answers: list[str | None] = []
-        for turn, question in enumerate((self.prompts.like, self.prompts.why, self.prompts.describe), start=1):
+        for turn, question in enumerate((like, self.prompts.why, self.prompts.describe), start=1):
             if turn > 1:
                 messages = messages + [Message("assistant", answers[-1] or ""), Message("user", question)]
             try:
@@ -295,7 +299,7 @@ class RunEngine:
             self._keys.setdefault(item["id"], {})[0] = self._description_keys[item["image_sha256"]]
         if description is None:
             raise NoDescription  # the describer refused or said nothing: not this model's answer
-        messages = [Message("user", self.prompts.text_question(description))]
+        messages = [Message("user", self.prompts.text_question(description, self.wordings[item["variant"]]))]
         first = await self._call(provider, model, messages, item, 1)
         if first.refused:
             return [first.text, None, description], True

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from vspectrum_app.core.workspace import Workspace
 
+from vspectrum_app.bench.variants import DEFAULT as DEFAULT_VARIANT
+from vspectrum_app.bench.variants import from_manifest
 from vspectrum_app.core import clock
 
 RUN_LOCK = (
@@ -73,6 +75,41 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX bench_calls_key ON bench_calls(cache_key);
     """,
+    # 2: the wording of the "like" question an item was asked under (--prompt-variants), part
+    # of the item's key. SQLite cannot change a UNIQUE constraint in place: the table is
+    # rebuilt with its ids, so bench_item_calls still points at the same items. (RunStore
+    # applies this with foreign keys off: dropping the old table would cascade to those links.)
+    """
+    CREATE TABLE bench_items_v2 (
+        id            INTEGER PRIMARY KEY,
+        run_id        TEXT NOT NULL REFERENCES bench_runs(id) ON DELETE CASCADE,
+        target        TEXT NOT NULL,
+        mode          TEXT NOT NULL,
+        value         TEXT NOT NULL,
+        keyword       TEXT NOT NULL,
+        rank          INTEGER NOT NULL,
+        image_id      INTEGER NOT NULL,
+        image_sha256  TEXT NOT NULL,
+        repeat        INTEGER NOT NULL DEFAULT 0,
+        status        TEXT NOT NULL DEFAULT 'pending',
+        answer_class  TEXT,
+        answer1       TEXT,
+        answer2       TEXT,
+        answer3       TEXT,
+        error         TEXT,
+        finished_at   TEXT,
+        variant       TEXT NOT NULL DEFAULT 'paper',   -- the wording's name (bench/variants.py)
+        UNIQUE (run_id, target, mode, image_sha256, value, keyword, repeat, variant)
+    );
+    INSERT INTO bench_items_v2 (id, run_id, target, mode, value, keyword, rank, image_id, image_sha256, repeat,
+                                status, answer_class, answer1, answer2, answer3, error, finished_at)
+        SELECT id, run_id, target, mode, value, keyword, rank, image_id, image_sha256, repeat,
+               status, answer_class, answer1, answer2, answer3, error, finished_at FROM bench_items;
+    DROP TABLE bench_items;
+    ALTER TABLE bench_items_v2 RENAME TO bench_items;
+    CREATE INDEX bench_items_run ON bench_items(run_id, status);
+    CREATE INDEX bench_items_image ON bench_items(image_id);
+    """,
 ]
 
 
@@ -108,10 +145,27 @@ class RunNotFoundError(Exception):
     pass
 
 
+def _migrate_items(ws: Workspace) -> None:
+    """The bench component's migrations; the rebuild of bench_items (migration 2) with foreign
+    keys off, as SQLite's procedure for changing a table says: with them on, dropping the old
+    table deletes every bench_item_calls row that points at it. (The pragma is a no-op inside a
+    transaction; the migrations run in their own.)"""
+    from vspectrum_app.core import db
+
+    rebuild = not ws.readonly and db.schema_version(ws.db, "bench") < len(MIGRATIONS)
+    if rebuild:
+        ws.db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        ws.ensure_schema("bench", MIGRATIONS)
+    finally:
+        if rebuild:
+            ws.db.execute("PRAGMA foreign_keys = ON")
+
+
 class RunStore:
     def __init__(self, ws: Workspace):
         self.ws = ws
-        ws.ensure_schema("bench", MIGRATIONS)
+        _migrate_items(ws)
         ws.ensure_schema("bench_labels", LABEL_MIGRATIONS)
         ws.ensure_schema("bench_trace", TRACE_MIGRATIONS)
 
@@ -127,9 +181,10 @@ class RunStore:
                 (run_id, clock.now(), json.dumps(manifest, ensure_ascii=False)),
             )
             conn.executemany(
-                "INSERT OR IGNORE INTO bench_items(run_id, target, mode, value, keyword, rank, image_id, image_sha256, repeat)"
-                " VALUES (:run_id, :target, :mode, :value, :keyword, :rank, :image_id, :image_sha256, :repeat)",
-                [{**item, "run_id": run_id} for item in items],
+                "INSERT OR IGNORE INTO bench_items(run_id, target, mode, value, keyword, rank, image_id, image_sha256,"
+                " repeat, variant) VALUES (:run_id, :target, :mode, :value, :keyword, :rank, :image_id, :image_sha256,"
+                " :repeat, :variant)",
+                [{"variant": DEFAULT_VARIANT, **item, "run_id": run_id} for item in items],
             )
         return run_id
 
@@ -213,9 +268,17 @@ class RunStore:
             )
         ]
 
-    def items(self, run_id: str, status: str | None = "done") -> list[dict[str, Any]]:
-        sql = "SELECT * FROM bench_items WHERE run_id = ?" + (" AND status = ?" if status else "") + " ORDER BY id"
-        return [dict(r) for r in self.ws.db.execute(sql, (run_id, status) if status else (run_id,))]
+    def items(self, run_id: str, status: str | None = "done", variant: str | None = None) -> list[dict[str, Any]]:
+        """The run's items (``status`` None: all); ``variant``: only those asked under that wording."""
+        sql = "SELECT * FROM bench_items WHERE run_id = ?" + (" AND status = ?" if status else "")
+        sql += (" AND variant = ?" if variant is not None else "") + " ORDER BY id"
+        args = (run_id,) + ((status,) if status else ()) + ((variant,) if variant is not None else ())
+        return [dict(r) for r in self.ws.db.execute(sql, args)]
+
+    def scored_items(self, run_id: str, status: str | None = "done") -> list[dict[str, Any]]:
+        """The items a run's scores rest on: those asked under its first wording (a run with
+        --prompt-variants has one item per wording; ``bench report --variants`` compares them)."""
+        return self.items(run_id, status, variant=from_manifest(self.manifest(run_id))[0].name)
 
     def finish_items(
         self, finished: list[tuple[int, str, list[str | None]]], calls: Sequence[tuple[int, int, str]] = ()

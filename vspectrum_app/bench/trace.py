@@ -29,6 +29,7 @@ CALL_COLUMNS = (
     "keyword",
     "rank",
     "repeat",
+    "variant",
     "turn",
     "question",
     "messages",
@@ -111,6 +112,7 @@ def call_rows(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
                     "keyword": item["keyword"],
                     "rank": item["rank"],
                     "repeat": item["repeat"],
+                    "variant": item["variant"],
                     "turn": call["turn"],
                     "question": messages[-1]["text"] if messages else "",
                     "messages": json.dumps(messages, ensure_ascii=False),
@@ -163,7 +165,7 @@ def answers_behind_cell(
     store = RunStore(ws)
     items = [
         i
-        for i in store.items(run_id)
+        for i in store.scored_items(run_id)
         if i["target"] == target
         and i["value"] == value
         and i["mode"] == mode

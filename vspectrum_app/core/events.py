@@ -139,6 +139,7 @@ class Answer(Event):
     answer_class: str
     answer: str = ""
     reason: str = ""
+    variant: str = "paper"  # the wording of the like question it answers (bench.variants; "paper": the run's own)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -44,7 +44,8 @@ CODES = {
     "Security": "SE",
 }
 
-COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
+# (tab10: ten series, e.g. the nine built-in wordings, before a colour repeats)
 BAND_ALPHA = "55"  # interval bands: clearly visible, lines still readable through them
 NARROW_RADAR_PX = 440  # below this width the radar uses short value names
 LEGEND_ROW = 4  # below the bottom axis in PlotItem's grid (title 0, top axis 1, view 2, bottom axis 3)

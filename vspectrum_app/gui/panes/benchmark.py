@@ -98,6 +98,12 @@ def run_holder(ws, run_id: str):
     return lock_holder(ws.root, RUN_LOCK, run_id)
 
 
+def series_name(target: str, variant: str) -> str:
+    """A live series: the model, and the wording unless it is the run's own question, so that
+    a run with several wordings (--prompt-variants) draws one series per wording."""
+    return target if variant == "paper" else f"{target} · {variant}"
+
+
 def _unfinished_runs(ws) -> tuple[list[tuple[str, str]], list[str]]:
     """(run id, what the resume list says) for each unfinished run, and the runs another process holds."""
     from vspectrum_app.bench.store import RunStore
@@ -170,6 +176,11 @@ class BenchmarkPane(QWidget):
         form.addRow("Keyword set", self.keyword_set)
         form.addRow("Images per keyword", self.k)
         form.addRow("Answers per image", self.repeats)
+        from vspectrum_app.gui.panes.wordings_box import WordingsBox
+
+        self.wordings = WordingsBox()  # --prompt-variants: every image asked under each wording
+        form.addRow(QLabel("Question wordings"))
+        form.addRow(self.wordings)
         config_area = QScrollArea()
         config_area.setWidget(config)
         config_area.setWidgetResizable(True)
@@ -283,6 +294,7 @@ class BenchmarkPane(QWidget):
             self.keyword_set.currentIndexChanged,
             self.k.valueChanged,
             self.repeats.valueChanged,
+            self.wordings.changed,
         ):
             signal.connect(self._form_changed)
         ctx.providers_changed.connect(self._load_choices)
@@ -418,6 +430,7 @@ class BenchmarkPane(QWidget):
             repeats=self.repeats.value(),
             targets=tuple(self._selected(self.models)),
             keyword_set=self.keyword_set.currentData() or None,
+            prompt_variants=self.wordings.option(),
             clip=self.ctx.clip_options(),
         )
 
@@ -545,7 +558,7 @@ class BenchmarkPane(QWidget):
         from vspectrum_app.bench.store import RunStore
 
         for item in RunStore(self.ctx.workspace).items(run_id):
-            self.counts[(item["target"], item["value"])][item["answer_class"]] += 1
+            self.counts[(series_name(item["target"], item["variant"]), item["value"])][item["answer_class"]] += 1
         self._dirty = True
 
     def _on_event(self, event: events.Event) -> None:
@@ -553,7 +566,7 @@ class BenchmarkPane(QWidget):
             case events.RunCreated():
                 self.run_id = event.run_id
             case events.Answer():
-                self.counts[(event.target, event.value)][event.answer_class] += 1
+                self.counts[(series_name(event.target, event.variant), event.value)][event.answer_class] += 1
                 self._dirty = True
                 self._add_row(event)
             case events.RunStatus():
@@ -592,8 +605,8 @@ class BenchmarkPane(QWidget):
             icon_item.setIcon(QIcon(thumb))
         said = (event.answer or "") + " / " + (event.reason or "")
         cells = (
-            [icon_item]
-            + [QTableWidgetItem(str(getattr(event, k))) for k in ("target", "value", "keyword", "answer_class")]
+            [icon_item, QTableWidgetItem(series_name(event.target, event.variant))]
+            + [QTableWidgetItem(str(getattr(event, k))) for k in ("value", "keyword", "answer_class")]
             + [QTableWidgetItem(said)]
         )
         cells[4].setToolTip(TERMS.get(event.answer_class, ""))

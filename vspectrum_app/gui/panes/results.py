@@ -117,6 +117,10 @@ class ResultsPane(QWidget):
         self.drift_view = DriftView(self._worker)  # two runs paired by image
         self.tabs.addTab(self.paper_view, "Paper")
         self.tabs.addTab(self.drift_view, "Drift")
+        from vspectrum_app.gui.panes.robustness_view import RobustnessView
+
+        self.robustness = RobustnessView()  # the first selected run's wordings compared (bench report --variants)
+        self.tabs.addTab(self.robustness, "Robustness")
         self.paper_style = QCheckBox("Paper-style scores")
         self.paper_style.setToolTip(PAPER_TIP)
         self.paper_style.toggled.connect(lambda _: self.show_selected())  # the core scores by the chosen rule
@@ -259,6 +263,7 @@ class ResultsPane(QWidget):
         if not ids or ws is None:
             return
         self.status.set_message(f"Computing the scores of {len(ids)} run(s)...")
+        self.robustness.show_run(ws, ids[0], paper_style=paper)
         self._worker.run(
             lambda: [run_report(ws, run_id, paper_style=paper) for run_id in ids],
             lambda reports: self._reports_ready(generation, reports),
@@ -505,6 +510,7 @@ class ResultsPane(QWidget):
         widget = self.tabs.currentWidget()
         if widget is self.table:
             return self._export_csv(path)
+        widget = self.robustness.bars if widget is self.robustness else widget
         if not path:
             path, _ = QFileDialog.getSaveFileName(self, "Export plot", "plot.png", "PNG (*.png);;SVG (*.svg)")
         if not path:
