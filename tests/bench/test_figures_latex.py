@@ -46,7 +46,7 @@ def test_bench_figure_writes_pdf_svg_png(workspace, run_id, tmp_path, capsys):
         assert 0.8 * 3.5 * 300 < img.width < 1.2 * 3.5 * 300
     assert main([*ws, "bench", "figure", run_id, "--kind", "variants", "--out", str(tmp_path / "v.pdf")]) != 0
     err = capsys.readouterr().err
-    assert "variants figure needs a run asked under several wordings" in err and not (tmp_path / "v.pdf").exists()
+    assert f"run {run_id} was asked under one wording" in err and not (tmp_path / "v.pdf").exists()
     assert main([*ws, "bench", "figure", run_id, "--kind", "paper", "--out", str(tmp_path / "p.pdf")]) != 0
     assert "name one with --against-paper MODEL" in capsys.readouterr().err
     assert main([*ws, "bench", "figure", run_id, "--out", str(tmp_path / "x.jpg")]) != 0

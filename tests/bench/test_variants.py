@@ -168,6 +168,21 @@ def test_scores_and_agreement_equal_an_independent_count_of_the_export(
     csv_rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
     assert len(csv_rows) == len(report["scores"]) and {r["variant"] for r in csv_rows} == set(names)
 
+    # bench figure --kind variants draws these numbers: one bar series per wording, its heights the scores
+    out = tmp_path / "variants.pdf"
+    assert (
+        main(["-w", str(indexed_workspace.root), "bench", "figure", run_id, "--kind", "variants", "--out", str(out)])
+        == 0
+    )
+    assert out.read_bytes().startswith(b"%PDF")
+    from vspectrum_app.bench import figures
+
+    (ax,) = figures.variants(report).axes
+    drawn = {c.get_label(): sorted(b.get_height() for b in c) for c in ax.containers if hasattr(c, "patches")}
+    for n in names:
+        expected = sorted(s["score"] for s in report["scores"] if s["variant"] == n and s["score"] is not None)
+        assert drawn[n] == pytest.approx(expected)
+
 
 def test_resume_asks_only_what_is_missing_under_each_wording(
     indexed_workspace, tiny_clip, server, wordings_file, monkeypatch

@@ -6,8 +6,9 @@ the report's (``run_report``) and the paper comparison's (``paper.compare``).
 Kinds: ``radar`` (each model's profile in Schwartz's circle order, interval band), ``bars``
 (grouped bars with interval whiskers), ``paper`` (the run's profile with a published one drawn
 over it, both with intervals), ``compare`` (the difference run - paper per value with
-Newcombe's interval; values that differ at Holm p < 0.05 filled), ``variants`` (per-wording
-profiles: needs a run asked under several wordings)."""
+Newcombe's interval; values that differ at Holm p < 0.05 filled), ``variants`` (one model's
+profile under each wording of a run started with ``--prompt-variants``, from
+``robustness.variant_report``)."""
 
 from __future__ import annotations
 
@@ -43,9 +44,9 @@ CODES = {
     "Tradition": "TR",
     "Security": "SE",
 }
-VARIANTS_MISSING = (
-    "the variants figure needs a run asked under several wordings and their per-wording report, "
-    "which this build does not have yet: nothing written"
+ONE_WORDING = (
+    "run {run_id} was asked under one wording; the variants figure compares the wordings of a run "
+    "started with --prompt-variants: nothing written"
 )
 
 Cell = tuple[float | None, float | None, float | None]  # score, ci_low, ci_high
@@ -188,8 +189,6 @@ def run_cells(cmp: dict[str, Any]) -> dict[str, Cell]:
 def _check(kind: str, model: str | None) -> None:
     if kind not in KINDS:
         raise UserError(f"unknown figure kind {kind!r}; expected one of {', '.join(KINDS)}")
-    if kind == "variants":
-        raise UserError(VARIANTS_MISSING)
     if kind in ("paper", "compare") and model is None:
         raise UserError(f"the {kind} figure compares with a published profile: name one with --against-paper MODEL")
 
@@ -220,6 +219,23 @@ def build(
     return radar(series, "this run and the paper, 95 % intervals")
 
 
+def variants(report: dict[str, Any], target: str | None = None) -> Figure:
+    """Each wording's profile of one model (``robustness.variant_report``), as grouped bars with
+    their intervals: the numbers ``bench report --variants`` prints."""
+    if len(report["wordings"]) < 2:
+        raise UserError(ONE_WORDING.format(run_id=report["run_id"]))
+    target = paper.run_target(report, target)  # the only model, or the one named
+    series: dict[str, tuple[dict[str, Cell], str]] = {}
+    for n, w in enumerate(report["wordings"]):
+        cells = {
+            s["value"]: (s["score"], s["ci_low"], s["ci_high"])
+            for s in report["scores"]
+            if s["variant"] == w["name"] and s["target"] == target and s["mode"] == "vlm"
+        }
+        series[w["name"]] = (cells, COLORS[n % len(COLORS)])
+    return bars(series, f"{target}: each wording, 95 % intervals")
+
+
 def save(fig: Figure, out: Path) -> None:
     """Write by suffix: PDF, SVG or PNG at 300 dpi."""
     if Path(out).suffix.lower() not in FORMATS:
@@ -241,5 +257,10 @@ def write_figure(
     if out.suffix.lower() not in FORMATS:
         raise UserError(f"{out.name}: a figure is written as .pdf, .svg or .png, not {out.suffix or 'no suffix'}")
     _check(kind, model)  # before the report: a wrong request is refused at once
+    if kind == "variants":
+        from vspectrum_app.bench.robustness import variant_report
+
+        save(variants(variant_report(ws, run_id, paper_style=paper_style), target), out)
+        return
     report = run_report(ws, run_id, paper_style=paper_style)
     save(build(report, kind, model, table, target), out)
