@@ -32,22 +32,23 @@ def test_the_corpus_covers_what_the_issue_asks():
     assert all(set(r["expected"]) <= set(CLASSES) for r in CORPUS)
 
 
-@pytest.mark.parametrize("row", CORPUS, ids=lambda r: r["text"][:40])
-def test_each_answer_gets_a_fair_class(row):
-    got = classify(row["text"])
-    first = row["expected"][0]
-    assert got != OPPOSITE.get(first), "opposite polarity"
-    assert got in row["expected"]
+def test_each_answer_gets_a_fair_class():
+    got = {r["text"]: classify(r["text"]) for r in CORPUS}
+    opposite = [(r["text"], got[r["text"]]) for r in CORPUS if got[r["text"]] == OPPOSITE.get(r["expected"][0])]
+    assert not opposite
+    unfair = [(r["text"], r["expected"], got[r["text"]]) for r in CORPUS if got[r["text"]] not in r["expected"]]
+    assert not unfair
 
 
-@pytest.mark.parametrize("row", CORPUS, ids=lambda r: r["text"][:40])
-def test_benchmark_and_persona_read_every_text_alike(row):
-    text = row["text"]
+def test_benchmark_and_persona_read_every_text_alike():
+    differ = [r["text"] for r in CORPUS if not _alike(r["text"])]
+    assert not differ
+
+
+def _alike(text: str) -> bool:
     bench = classify_answer(text)
     want = bench if bench in ("yes", "no") else None
-    assert decision_of(text) == want
     simple = parse_simple(json.dumps({"decision": text, "reason": "r", "trait_num": "NA"}))
-    assert simple.decision == want
     isq = parse_isq(
         json.dumps(
             {
@@ -61,7 +62,7 @@ def test_benchmark_and_persona_read_every_text_alike(row):
             }
         )
     )
-    assert isq.fields["preference_alignment"] == isq.fields["action_desire"] == want
+    return decision_of(text) == simple.decision == isq.fields["preference_alignment"] == isq.fields["action_desire"] == want
 
 
 @pytest.mark.parametrize(
