@@ -403,6 +403,8 @@ class ResultsPane(QWidget):
         return lines
 
     def _fill_table(self, scores: list[dict], values: list[str]) -> None:
+        from vspectrum_app.bench.report import unparsed_range
+
         columns = sorted({(s["run_id"], s["target"], s["mode"]) for s in scores})
         noisy = {
             (r["run_id"], n["value"], t)
@@ -435,7 +437,9 @@ class ResultsPane(QWidget):
                         head += f"   centred {s['centred']:+.0f}"
                     text = (
                         f"{head}\nn={s['n']}: {s['yes']} yes, {s['no']} no, {s['refusal']} refused, "
-                        f"{s['unparsed']} unparsed" + (f", {s['no_image']} saw no image" if s.get("no_image") else "")
+                        f"{s['unparsed']} unparsed"
+                        + (f" ({unparsed_range(s)} if no/yes)" if unparsed_range(s) else "")
+                        + (f", {s['no_image']} saw no image" if s.get("no_image") else "")
                     )
                 item = QTableWidgetItem(text)
                 item.setToolTip(
