@@ -165,6 +165,17 @@ def _num(v: float | None, fmt: str = "{:.0f}") -> str:
     return "n/a" if v is None else fmt.format(v)
 
 
+def degrees_text(deg: float) -> str:
+    """An angle in whole degrees in [0, 360): 359.6 prints as 0, never as 360."""
+    return str(round(deg) % 360)
+
+
+def _p_text(p: float, resamples: int) -> str:
+    """'= 0.012', or '< 0.0005' at a permutation p's floor of 1 / (resamples + 1)."""
+    floor = 1 / (resamples + 1)
+    return f"< {floor:.2g}" if p <= floor * (1 + 1e-9) else f"= {p:.3g}"
+
+
 def unparsed_range(s: dict[str, Any]) -> str:
     """The score's bounds if the unparsed answers were all no / all yes; blank without any."""
     if not s.get("unparsed") or s.get("score_if_unparsed_no") is None:
@@ -227,8 +238,8 @@ def to_table(report: dict[str, Any]) -> str:
             f = c["fit"]
             if f:
                 lines.append(
-                    f"  {who}: amplitude {f['amplitude']:.1f}, peak {f['peak_deg']:.0f} deg "
-                    f"({f['peak_region']}), R^2 {f['r2']:.2f}, p = {f['p_permutation']:.3g}"
+                    f"  {who}: amplitude {f['amplitude']:.1f}, peak {degrees_text(f['peak_deg'])} deg "
+                    f"({f['peak_region']}), R^2 {f['r2']:.2f}, p {_p_text(f['p_permutation'], f['shuffles'])}"
                 )
             for axis, label in (
                 ("openness_minus_conservation", "Openness - Conservation"),
