@@ -22,7 +22,17 @@ from perf._util import simulation_args
 from vspectrum_app.persona.metrics import difference_ci, mean_ci
 
 # (window n, yes rate in the first window, in the last): flat and rising, small and paper-sized windows
-CASES = ((50, 0.05, 0.1), (50, 0.1, 0.1), (50, 0.2, 0.2), (50, 0.3, 0.3), (50, 0.5, 0.5), (50, 0.2, 0.4), (10, 0.1, 0.1), (10, 0.3, 0.3), (10, 0.2, 0.4))
+CASES = (
+    (50, 0.05, 0.1),
+    (50, 0.1, 0.1),
+    (50, 0.2, 0.2),
+    (50, 0.3, 0.3),
+    (50, 0.5, 0.5),
+    (50, 0.2, 0.4),
+    (10, 0.1, 0.1),
+    (10, 0.3, 0.3),
+    (10, 0.2, 0.4),
+)
 TRIALS = (10, 20)
 
 
@@ -63,7 +73,9 @@ def main(argv: list[str]) -> None:
         "(trials: per session; a session with fewer than 10 trials with a defined change gets no interval: "
         "'given' is the share that got one, coverage is over those)"
     )
-    print(f"\n{'I_avg':<6}{'trials':>7}{'n':>4}{'p first':>9}{'p last':>8}{'true %':>9}{'app':>8}{'percentile':>12}{'given':>7}")
+    print(
+        f"\n{'I_avg':<6}{'trials':>7}{'n':>4}{'p first':>9}{'p last':>8}{'true %':>9}{'app':>8}{'percentile':>12}{'given':>7}"
+    )
     worst = 1.0
     for trials in TRIALS:
         for n, p1, p2 in CASES:
@@ -81,7 +93,9 @@ def main(argv: list[str]) -> None:
                 old += lo <= truth <= hi
             worst = min(worst, hits / counted) if counted else worst
             print(f"{'':<6}{trials:>7}{n:>4}{p1:>9}{p2:>8}{truth:>9.1f}{_rates(hits, old, counted, args.reps)}")
-    print(f"\n{'persona - control':<18}{'trials':>7}{'n':>4}{'persona':>12}{'control':>9}{'true':>8}{'app':>8}{'percentile':>12}{'given':>7}")
+    print(
+        f"\n{'persona - control':<18}{'trials':>7}{'n':>4}{'persona':>12}{'control':>9}{'true':>8}{'app':>8}{'percentile':>12}{'given':>7}"
+    )
     for trials in TRIALS:
         for n, p1, p2 in CASES:
             truth = true_i_avg(n, p1, p2) - true_i_avg(n, p1, p1)
@@ -97,7 +111,9 @@ def main(argv: list[str]) -> None:
                 lo, hi = percentile(rng, a, b)
                 old += lo <= truth <= hi
             worst = min(worst, hits / counted) if counted else worst
-            print(f"{'':<18}{trials:>7}{n:>4}{f'{p1}->{p2}':>12}{p1:>9}{truth:>8.1f}{_rates(hits, old, counted, args.reps)}")
+            print(
+                f"{'':<18}{trials:>7}{n:>4}{f'{p1}->{p2}':>12}{p1:>9}{truth:>8.1f}{_rates(hits, old, counted, args.reps)}"
+            )
     se = (0.95 * 0.05 / args.reps) ** 0.5
     print(f"\nlowest coverage of the app's intervals: {worst:.3f} (simulation standard error about {se:.3f})")
 

@@ -265,18 +265,31 @@ def test_reclassify_rereads_version_2_answers_with_the_one_classifier(workspace)
     """Answers the version-2 parser misread (issue 26) change class on reclassify."""
     run_id = _old_run(
         workspace,
-        [("不确定", "no"), ("不错", "no"), ("Yes.\n\nNo.", "yes"), ("No doubt!", "no"), ("I'd rather not answer that.", "unparsed")],
+        [
+            ("不确定", "no"),
+            ("不错", "no"),
+            ("Yes.\n\nNo.", "yes"),
+            ("No doubt!", "no"),
+            ("I'd rather not answer that.", "unparsed"),
+        ],
     )
     store = RunStore(workspace)
     manifest = store.manifest(run_id)
     with workspace.transaction() as conn:
         conn.execute(
-            "UPDATE bench_runs SET manifest_json = ? WHERE id = ?", (json.dumps({**manifest, "parser_version": 2}), run_id)
+            "UPDATE bench_runs SET manifest_json = ? WHERE id = ?",
+            (json.dumps({**manifest, "parser_version": 2}), run_id),
         )
     assert run_report(workspace, run_id)["parser"] == {"run": 2, "current": PARSER_VERSION, "stale": True}
     changes = {(c["old"], c["new"]) for c in store.reclassify(run_id)}
     assert changes == {("no", "unparsed"), ("no", "yes"), ("yes", "unparsed"), ("unparsed", "refusal")}
-    assert [i["answer_class"] for i in store.items(run_id, status=None)] == ["unparsed", "yes", "unparsed", "yes", "refusal"]
+    assert [i["answer_class"] for i in store.items(run_id, status=None)] == [
+        "unparsed",
+        "yes",
+        "unparsed",
+        "yes",
+        "refusal",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -62,7 +62,13 @@ def _alike(text: str) -> bool:
             }
         )
     )
-    return decision_of(text) == simple.decision == isq.fields["preference_alignment"] == isq.fields["action_desire"] == want
+    return (
+        decision_of(text)
+        == simple.decision
+        == isq.fields["preference_alignment"]
+        == isq.fields["action_desire"]
+        == want
+    )
 
 
 @pytest.mark.parametrize(

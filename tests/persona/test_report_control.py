@@ -89,8 +89,14 @@ def test_served_related_leaves_out_the_incomplete_trials_too(workspace):
     store = SessionStore(workspace)
     sid = store.create(
         SessionConfig(
-            persona={"name": "teacher"}, strategy="simple", platform="sim", provider="lab", model="m1",
-            trials=3, scrolls=20, window=10,
+            persona={"name": "teacher"},
+            strategy="simple",
+            platform="sim",
+            provider="lab",
+            model="m1",
+            trials=3,
+            scrolls=20,
+            window=10,
         )
     )
     for t, length in enumerate((20, 20, 15)):

@@ -114,11 +114,37 @@ def test_a_window_longer_than_half_a_trial_is_refused_before_any_call(workspace,
     from vspectrum_app.persona.runner import new_session
 
     with pytest.raises(PersonaSessionError, match="at most half the videos per trial"):
-        new_session(workspace, Persona(name="p", statements=("I like dogs.",)), "simple", provider="lab", model="m1",
-                    trials=1, scrolls=10, window=8)
+        new_session(
+            workspace,
+            Persona(name="p", statements=("I like dogs.",)),
+            "simple",
+            provider="lab",
+            model="m1",
+            trials=1,
+            scrolls=10,
+            window=8,
+        )
     ws = str(workspace.root)
-    code = main(["-w", ws, "persona", "run", "--persona", "Pet owner", "--model", "lab:m1", "--strategy", "simple",
-                 "--trials", "1", "--scrolls", "10", "--window", "8"])
+    code = main(
+        [
+            "-w",
+            ws,
+            "persona",
+            "run",
+            "--persona",
+            "Pet owner",
+            "--model",
+            "lab:m1",
+            "--strategy",
+            "simple",
+            "--trials",
+            "1",
+            "--scrolls",
+            "10",
+            "--window",
+            "8",
+        ]
+    )
     err = capsys.readouterr().err
     assert code != 0 and "at most half the videos per trial (10)" in err and "Traceback" not in err
     assert vlm.log == [] and SessionStore(workspace).list() == []

@@ -13,9 +13,9 @@ compares 50 videos with 10, which biases I_avg (nine flat trials and one stopped
 -8 % where the truth is 0); incomplete trials are listed instead. The window may be at most
 half a trial (``window_problem``): longer, the first and last windows share videos.
 
-I_avg is biased upwards under no change (a mean of ratios with a small random denominator:
-+26.2 % exactly for a 10 % yes rate and a window of 50, E[(L - F) / F | F > 0] with F, L
-independent Binomial(50, 0.1)), so a persona's I_avg is read against a control session's
+I_avg is biased when nothing changes (a mean of ratios with a small random denominator:
++26.2 % for a 10 % yes rate and a window of 50, -22.2 % with a window of 10:
+``no_change_i_avg``), so a persona's I_avg is read against a control session's
 (random watch/skip at the same rate): ``difference_ci`` gives persona - control.
 
 Intervals (``mean_ci``, ``difference_ci``): the per-trial changes are skewed with a long right
@@ -48,6 +48,17 @@ DEFAULT_THRESHOLD = 60.0
 MIN_CI_TRIALS = 10  # fewer trials with a defined change: no interval holds 0.94 (perf.persona_intervals)
 PART_LEVEL = 0.975  # the level of each of the two intervals whose union is given as the 95 % interval
 RESAMPLES = 2000
+
+
+def no_change_i_avg(n: int, rate: float) -> float | None:
+    """I_avg's expected value, in %, when nothing changes: first and last windows of ``n``
+    videos with independent Binomial(n, rate) yes counts F and L, trials with F = 0 left out:
+    100 x E[(L - F) / F | F > 0] = 100 x (n x rate x E[1/F | F > 0] - 1). None at rate 0."""
+    if rate <= 0:
+        return None
+    pmf = [math.comb(n, f) * rate**f * (1 - rate) ** (n - f) for f in range(1, n + 1)]
+    inverse = sum(p / f for f, p in enumerate(pmf, 1)) / sum(pmf)
+    return 100 * (n * rate * inverse - 1)
 
 
 def window_problem(window: int, scrolls: int) -> str | None:
@@ -228,7 +239,7 @@ def t_quantile(p: float, df: float) -> float:
     )
 
 
-def _union(est: float, se: float, df: float, stats: np.ndarray) -> tuple[float, float]:  # type: ignore[type-arg]
+def _union(est: float, se: float, df: float, stats: np.ndarray) -> tuple[float, float]:
     """The union of est -+ t_df * se and the percentile-t interval from bootstrap ``stats``."""
     tail = (1 - PART_LEVEL) / 2
     t = t_quantile(1 - tail, df)

@@ -166,7 +166,7 @@ def _against_control(
         return {
             "control": None,
             "vs_control": None,
-            "control_note": f"no control session on this platform: I_avg is biased upwards under no change; "
+            "control_note": f"no control session on this platform: I_avg is biased under no change; "
             f"to compare, run a Control session matched to {session_id} (strategy Control)",
         }
     ctl = session_report(ws, control_id, control=None)
@@ -329,12 +329,18 @@ def format_report(r: dict[str, Any]) -> str:
     if r.get("incomplete_trials"):
         lines.append(
             "  left out of every figure (stopped before the end of the trial): "
-            + ", ".join(f"trial {t['trial']} ({t['scrolls']} of {r['scrolls']} scrolls)" for t in r["incomplete_trials"])
+            + ", ".join(
+                f"trial {t['trial']} ({t['scrolls']} of {r['scrolls']} scrolls)" for t in r["incomplete_trials"]
+            )
         )
     lines += [
         f"  related content (yes) first {r['window']}: {pct(r['first_rate'])}   last {r['window']}: "
         f"{pct(r['last_rate'])}   change: {pct(r['change'])}"
-        + (f" (two-sided permutation p {p if p.startswith('<') else '= ' + p})" if r.get("change_p") is not None else ""),
+        + (
+            f" (two-sided permutation p {p if p.startswith('<') else '= ' + p})"
+            if r.get("change_p") is not None
+            else ""
+        ),
         f"  I_avg: {pct(r['i_avg'])}"
         + (
             f"  (95% CI {r['i_avg_ci95'][0]:.1f} to {r['i_avg_ci95'][1]:.1f})"
