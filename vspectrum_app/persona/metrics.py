@@ -20,9 +20,9 @@ I_avg is biased when nothing changes (a mean of ratios with a small random denom
 
 Intervals (``mean_ci``, ``difference_ci``): the per-trial changes are skewed with a long right
 tail (a trial with 1 yes in its first window and 5 in its last counts +400 %), so the
-percentile bootstrap covers only 0.83-0.92 at nominal 0.95 with 10-20 trials. We give the
+percentile bootstrap covers only 0.84-0.92 at nominal 0.95 with 10-20 trials. We give the
 union of the Student t interval and the studentized (percentile-t) bootstrap interval, each
-at the 97.5 % level: with at least ``MIN_CI_TRIALS`` trials it covers 0.94-0.98 over the grid
+at the 97.5 % level: with at least ``MIN_CI_TRIALS`` trials it covers 0.949-0.991 over the grid
 of ``python -m perf.persona_intervals`` (yes rates 5-50 %, windows 10 and 50, rising and flat).
 With fewer trials no interval reaches 0.94 there, and none is given.
 

@@ -50,7 +50,7 @@ MAP_AXES = ("openness_minus_conservation", "transcendence_minus_enhancement")
 COUNTS_TIP = (
     'centred: the score minus the model\'s mean over its values. n: answers to "Do you like ...?"; yes / no: clear answers (the score is 100 x yes / (yes + no)); '
     'refused: the model declined; unparsed: neither a clear yes nor no (e.g. "not sure"). Refused and '
-    "unparsed answers are left out of the score."
+    "unparsed answers are left out of the score; (a-b if no/yes): the score if every unparsed answer were a no / a yes."
 )
 
 
