@@ -27,7 +27,9 @@ def main(argv: list[str]) -> None:
     start = time.perf_counter()
     got = [classify(r["text"]) for r in rows]
     seconds = time.perf_counter() - start
-    print(f"classifier version {VERSION}, {len(rows)} answers ({sum(r['source'] != 'written' for r in rows)} real)")
+    print(
+        f"classifier version {VERSION}, {len(rows)} answers ({sum(r['source'].startswith('pilot:') for r in rows)} real)"
+    )
     print(f"\n{'class':<10}{'n':>5}{'exact':>8}{'fair':>8}{'opposite':>10}")
     for cls in CLASSES:
         idx = [i for i, r in enumerate(rows) if r["expected"][0] == cls]

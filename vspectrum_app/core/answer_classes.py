@@ -56,7 +56,7 @@ evet|tak|jah|네, 좋아요|좋아요|좋네요
 👍|✅|✔|👌|😍|❤
 """
 _NO = """
-不|没有|no|nope|nah|no thanks|no thank you|i do not like|i don't like|i did not like|i didn't like
+不|没|别|没有|no|nope|nah|no thanks|no thank you|i do not like|i don't like|i did not like|i didn't like
 not for me|not my thing|not my style|not my cup of tea|not interested|not interesting|not very interesting
 not that interesting|not a fan|i'm not a fan|don't like|do not like|didn't like|dislike|hate|i don't think so
 i do not think so|absolutely not|definitely not|certainly not|of course not|no, thanks|i'd say no|i would say no
@@ -69,7 +69,7 @@ gar nicht|überhaupt nicht|natürlich nicht|auf keinen fall|nicht mein fall|nich
 нет|конечно нет|не нравится|мне не нравится|не очень|не особо|совсем нет|вовсе нет|ни за что|нисколько
 não|não gosto|hayır|nie|ei|아니요|아니오|아뇨|싫어요|별로예요
 不喜欢|不太喜欢|不是很喜欢|不怎么喜欢|不感兴趣|不太感兴趣|没兴趣|没有兴趣|没意思|没有意思|不好看|不好|不对|不是
-不行|不想看|不想|不要|不会|无聊|很无聊|当然不|当然不是|完全不|一点也不|不吸引人|不有趣|否
+不行|不想看|不想|不要|不会|无聊|很无聊|当然不|当然不是|不吸引人|不有趣|否
 いいえ|好きではない|好きではありません|好きじゃない|好きじゃありません|好きではないです|嫌い|嫌いです
 興味がない|興味がありません|興味ありません|興味はありません|面白くない|面白くありません|よくない|つまらない
 👎|❌|🙅
@@ -101,6 +101,15 @@ _NEGATOR = """
 not|never|hardly|cannot|can't|won't|wouldn't|don't|doesn't|didn't|isn't|aren't|wasn't|shouldn't|couldn't|nor
 nicht|kein|keine|nie|niemals|pas|jamais|nunca|не|ни
 """
+# a 不 / 没 / 别 inside a run negates what follows ("不太好看"): known phrases ("不喜欢", "不确定",
+# "不过") are matched first, being longer
+_NEGATOR_CJK = ("不", "没", "别")
+# Spanish, Italian, Portuguese: "no" opening a sentence before one of these is a negator
+# ("No lo tengo claro", "No es aburrido"), not the answer ("No, ..." and "No I don't" are)
+_ROMANCE_AFTER_NO = frozenset(
+    "lo la le les me te se nos es está están estoy era fue hay sé sabría creo tengo puedo mi ti è ho so sono "
+    "c'è credo posso é sei acho tenho gosto".split()
+)
 _NEGATOR_AFTER = """
 ない|ません|なかった|なく
 """
@@ -119,7 +128,7 @@ INTERJECTIONS = frozenset(
 # an answer only when nothing follows in the sentence ("I do." but not "I do not like it")
 _ALONE = {"i do"}
 # a lone CJK character that is also part of words: an answer only when no CJK character follows
-_CJK_LONE = {"不": "N", "是": "W", "对": "W", "好": "W", "没有": "N"}
+_CJK_LONE = {"是": "W", "对": "W", "好": "W", "没有": "N"}
 
 _NO_IMAGE = re.compile(
     "|".join(
@@ -132,6 +141,8 @@ _NO_IMAGE = re.compile(
             r"did ?n[o']t come through|didn't come through|has not come through|hasn't come through|isn't showing|"
             r"is not showing|(is|seems|appears)( to be)? (missing|blank|empty|not (attached|visible|loading|there)))",
             r"\b(image|picture|photo|attachment) (is(n't| not) (visible|attached|loading))",
+            r"\b(image|picture|photo|attachment|screenshot) (didn't|did not|failed to|couldn't|could not|wasn't able"
+            r" to) (upload|load|come through|attach|arrive|be uploaded|be attached)",
             r"\bthere (is|was|seems to be|appears to be) no (image|picture|photo|attachment|screenshot)",
             r"\b(haven't|have not|did ?n[o']t|didn't) (received|receive|get|got) (an?|any|the) (image|picture|photo|"
             r"attachment|screenshot)",
@@ -210,9 +221,9 @@ def _table() -> tuple[re.Pattern[str], dict[str, str]]:
     words = [p for p in kinds if re.match(r"[\w']", p) and not re.match(rf"[{_CJK}]", p)]
     others = [p for p in kinds if p not in lone and p not in words]
     # tries: one regex alternative per phrase made every position try ~900 of them (4 ms an answer)
-    pattern = (
-        rf"(?<![\w'-]){_trie(words)}(?![\w'-])|{_trie(others)}"
-        rf"|(?:{'|'.join(map(re.escape, sorted(lone, key=len, reverse=True)))})(?![{_CJK}])"
+    pattern = (  # a lone word first: "没有" alone is a no, where the trie would take its "没" as a negator
+        rf"(?<![\w'-]){_trie(words)}(?![\w'-])"
+        rf"|(?:{'|'.join(map(re.escape, sorted(lone, key=len, reverse=True)))})(?![{_CJK}])|{_trie(others)}"
     )
     return re.compile(pattern), kinds
 
@@ -253,13 +264,23 @@ def _opening(sentence: str, start: int) -> bool:
     return all(w in INTERJECTIONS for w in _WORD.findall(sentence[:start]))
 
 
+def _next_word(sentence: str, end: int) -> str | None:
+    """The word right after position ``end`` when only spaces separate them."""
+    m = re.match(r" +([\w']+)", sentence[end:])
+    return m.group(1) if m else None
+
+
 def tokens(sentence: str) -> list[str]:
     """A sentence as tokens: Y, N, H (hedge), NEG (negator), ',' and plain words."""
 
     def mark(m: re.Match[str]) -> str:
         phrase = m.group(0)
         kind = _KINDS[phrase]
-        if phrase in _ALONE and sentence[m.end() :].strip(" ,:!-"):
+        if phrase in _NEGATOR_CJK and re.match(rf"[{_CJK}]", sentence[m.end() : m.end() + 1]):
+            kind = "NEG"
+        elif phrase == "no" and _opening(sentence, m.start()) and _next_word(sentence, m.end()) in _ROMANCE_AFTER_NO:
+            kind = "NEG"
+        elif phrase in _ALONE and sentence[m.end() :].strip(" ,:!-"):
             kind = "X"
         elif kind in ("W", "WN"):
             kind = ("Y" if kind == "W" else "N") if _opening(sentence, m.start()) else "X"
