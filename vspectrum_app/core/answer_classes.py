@@ -60,7 +60,7 @@ _NO = """
 not for me|not my thing|not my style|not my cup of tea|not interested|not interesting|not very interesting
 not that interesting|not a fan|i'm not a fan|don't like|do not like|didn't like|dislike|hate|i don't think so
 i do not think so|absolutely not|definitely not|certainly not|of course not|no, thanks|i'd say no|i would say no
-non|non merci|je n'aime pas|je n'aime pas trop|je n'aime pas ça|pas vraiment|pas du tout|absolument pas|plutôt non
+non|non merci|je n'aime pas|je n'aime pas trop|j'aime pas|j'aime pas trop|j'aime pas ça|je n'aime pas ça|pas vraiment|pas du tout|absolument pas|plutôt non
 bien sûr que non|pas pour moi|pas terrible
 no me gusta|no me encanta|no me interesa|para nada|en absoluto|no mucho|no realmente|claro que no|por supuesto que no
 la verdad es que no|non mi piace|per niente|non molto
@@ -99,7 +99,11 @@ yes-man
 """
 _NEGATOR = """
 not|never|hardly|cannot|can't|won't|wouldn't|don't|doesn't|didn't|isn't|aren't|wasn't|shouldn't|couldn't|nor
-nicht|kein|keine|nie|niemals|pas|jamais|nunca|не|ни
+kein|keine|niemals|nunca|не|ни
+"""
+# negators that also follow what they negate ("J'aime pas", "Ich mag das nicht")
+_NEGATOR_BOTH = """
+nicht|nie|pas|jamais
 """
 # a 不 / 没 / 别 inside a run negates what follows ("不太好看"): known phrases ("不喜欢", "不确定",
 # "不过") are matched first, being longer
@@ -208,6 +212,7 @@ def _table() -> tuple[re.Pattern[str], dict[str, str]]:
         ("X", _NEUTRAL),
         ("NEG", _NEGATOR),
         ("NEGJ", _NEGATOR_AFTER),
+        ("NEGB", _NEGATOR_BOTH),
         ("H", _HEDGE),
         ("W", _OPENING_YES),
         ("WN", _OPENING_NO),
@@ -315,8 +320,8 @@ def verdict(toks: list[str]) -> str | None:
         before, after = toks[max(0, i - 3) : i], toks[i + 1 : i + 4]
         before = before[len(before) - before[::-1].index(",") :] if "," in before else before
         after = after[: after.index(",")] if "," in after else after
-        if "NEG" in before or (toks[i] == "Y" and "NEGJ" in after):
-            return "hedge"  # "I wouldn't say yes", "好きではない"
+        if "NEG" in before or "NEGB" in before or "NEGJ" in after or "NEGB" in after:
+            return "hedge"  # "I wouldn't say yes", "好きではない", "嫌いじゃない", "J'aime pas"
     near = {j for i in answers for j in range(i - 3, i + 4)}
     if any(t == "H" and (j < 7 or j in near) for j, t in enumerate(toks)):
         return "hedge"
@@ -328,7 +333,7 @@ def verdict(toks: list[str]) -> str | None:
 
 def _bare(toks: list[str]) -> bool:
     """A sentence that is nothing but an answer ("No.", "Actually, no", "Maybe!")."""
-    return 0 < len(toks) <= 5 and all(t in ("Y", "N", "H", "I", ",", "NEG", "NEGJ") for t in toks)
+    return 0 < len(toks) <= 5 and all(t in ("Y", "N", "H", "I", ",", "NEG", "NEGJ", "NEGB") for t in toks)
 
 
 def looks_like_no_image(text: str | None) -> bool:
