@@ -173,7 +173,7 @@ _REFUSAL = re.compile(
         [
             r"\b(i'm|i am) sorry\b",
             r"^sorry\b",
-            r"\b(i|we) (can ?not|can't|won't|am unable to|'m unable to)\b",
+            r"\bi (can ?not|can't|won't|am unable to|'m unable to)\b",
             r"\bunable to (assist|help|provide|answer|share|give|comply)\b",
             r"\bas an? (ai|artificial intelligence|(large )?language model|assistant)\b",
             r"\b(i'm|i am) (just |only )?an? (ai|artificial intelligence|(large )?language model)\b",
