@@ -103,3 +103,18 @@ def test_circumplex_of_a_scored_run():
     assert c["axes"]["openness_minus_conservation"]["estimate"] == pytest.approx(
         100 * ((45 + 44) / 100 - (5 + 5 + 6) / 150)
     )
+
+
+def test_peak_direction_is_in_0_360_and_prints_so():
+    """A peak a hair below 0 degrees was stored as 359.99999999 and printed as '360'."""
+    import math
+
+    from vspectrum_app.bench.circumplex import ANGLE, fit_circle
+    from vspectrum_app.bench.report import _p_text, degrees_text
+
+    for shift in (0.0, 1e-9, -1e-9, -1e-12, -1e-15, math.pi, -math.pi / 2):
+        fit = fit_circle({v: math.cos(a - shift) for v, a in ANGLE.items()}, shuffles=20)
+        assert 0 <= fit["peak_deg"] < 360
+        assert 0 <= int(degrees_text(fit["peak_deg"])) < 360
+    assert degrees_text(359.6) == "0" and degrees_text(-0.4) == "0" and degrees_text(90.4) == "90"
+    assert _p_text(1 / 2001, 2000) == "< 0.0005" and _p_text(0.0123, 2000) == "= 0.0123"

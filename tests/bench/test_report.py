@@ -259,3 +259,96 @@ def test_fig6_value_means_worked_example():
     assert (rows["Universalism"]["ci_low"], rows["Universalism"]["ci_high"]) == pytest.approx((46.45, 53.55))
     assert [r["value"] for r in value_means(scores, mode="text")] == ["Achievement"]
     assert value_means([]) == []
+
+
+def test_reclassify_rereads_version_2_answers_with_the_one_classifier(workspace):
+    """Answers the version-2 parser misread (issue 26) change class on reclassify."""
+    run_id = _old_run(
+        workspace,
+        [
+            ("不确定", "no"),
+            ("不错", "no"),
+            ("Yes.\n\nNo.", "yes"),
+            ("No doubt!", "no"),
+            ("I'd rather not answer that.", "unparsed"),
+        ],
+    )
+    store = RunStore(workspace)
+    manifest = store.manifest(run_id)
+    with workspace.transaction() as conn:
+        conn.execute(
+            "UPDATE bench_runs SET manifest_json = ? WHERE id = ?",
+            (json.dumps({**manifest, "parser_version": 2}), run_id),
+        )
+    assert run_report(workspace, run_id)["parser"] == {"run": 2, "current": PARSER_VERSION, "stale": True}
+    changes = {(c["old"], c["new"]) for c in store.reclassify(run_id)}
+    assert changes == {("no", "unparsed"), ("no", "yes"), ("yes", "unparsed"), ("unparsed", "refusal")}
+    assert [i["answer_class"] for i in store.items(run_id, status=None)] == [
+        "unparsed",
+        "yes",
+        "unparsed",
+        "yes",
+        "refusal",
+    ]
+
+
+@pytest.mark.parametrize(
+    "yes, no, unparsed, low, high",
+    [(3, 1, 1, 60.0, 80.0), (5, 5, 0, 50.0, 50.0), (0, 0, 4, 0.0, 100.0), (0, 3, 1, 0.0, 25.0), (2, 0, 2, 50.0, 100.0)],
+)
+def test_unparsed_bounds(yes, no, unparsed, low, high):
+    from vspectrum_app.bench.report import unparsed_bounds
+
+    b = unparsed_bounds(yes, no, unparsed)
+    assert (b["score_if_unparsed_no"], b["score_if_unparsed_yes"]) == (pytest.approx(low), pytest.approx(high))
+    if yes + no:
+        assert low <= 100 * yes / (yes + no) <= high  # the score lies between
+
+
+def test_unparsed_bounds_of_an_empty_cell():
+    from vspectrum_app.bench.report import unparsed_bounds
+
+    assert unparsed_bounds(0, 0, 0) == {"score_if_unparsed_no": None, "score_if_unparsed_yes": None}
+
+
+def test_unparsed_answers_are_visible_in_the_table_csv_and_json(workspace):
+    run_id = _old_run(workspace, [("Yes", "yes")] * 3 + [("No", "no"), ("Maybe", "unparsed")])
+    report = run_report(workspace, run_id)
+    cell = report["scores"][0]
+    assert (cell["unparsed"], cell["score"], cell["score_if_unparsed_no"], cell["score_if_unparsed_yes"]) == (
+        1,
+        75.0,
+        60.0,
+        80.0,
+    )
+    row = next(csv.DictReader(io.StringIO(to_csv(report))))
+    assert (row["unparsed"], row["score_if_unparsed_no"], row["score_if_unparsed_yes"]) == ("1", "60.0", "80.0")
+    table = to_table(report)
+    assert "if unparsed no-yes" in table and "60-80" in table
+
+
+def test_exports_keep_small_p_values():
+    """An exact McNemar p of 2e-9 was written as 0.0 (rounded to 4 decimals)."""
+    from vspectrum_app.bench.report import comparisons_csv
+
+    report = {
+        "noise": [
+            {
+                "value": "Power",
+                "a": "a",
+                "b": "b",
+                "pairs": 30,
+                "only_a_yes": 30,
+                "only_b_yes": 0,
+                "difference": 100.0,
+                "p": 2 * 0.5**30,
+                "p_holm": 2.2e-9,
+                "within_noise": False,
+            }
+        ],
+        "scores": [{"score": 1 / 3, "ci_low": 1e-7, "design_effect": 1.2345678}],
+    }
+    row = next(csv.DictReader(io.StringIO(comparisons_csv(report))))
+    assert float(row["p"]) == 2 * 0.5**30 and float(row["p_holm"]) == 2.2e-9
+    row = next(csv.DictReader(io.StringIO(to_csv(report))))
+    assert float(row["score"]) == 1 / 3 and float(row["ci_low"]) == 1e-7 and float(row["design_effect"]) == 1.2345678

@@ -195,6 +195,7 @@ def test_table_cells_show_the_counts_behind_each_score(pane, qtbot):
     text = pane.table.item(0, 0).text()
     assert text.startswith("75 [") and "n=6: 3 yes, 1 no, 1 refused, 1 unparsed" in text
     assert "centred +0" in text  # one value: it is its own mean
+    assert "1 unparsed (60-80 if no/yes)" in text  # 3 yes of 5 if the unparsed one were a no, 4 if a yes
 
 
 def test_reports_are_computed_off_the_gui_thread(pane, qtbot, monkeypatch):

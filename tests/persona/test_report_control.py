@@ -49,16 +49,16 @@ def test_report_without_a_control_says_so_in_one_line(workspace):
 
 
 def test_matched_control_beside_the_persona_with_the_difference(workspace):
-    persona = _random_trials(0.1, 1)
+    persona = _random_trials(0.1, 1, 12)  # 12 trials: at least 10 with a yes in the first window, for an interval
     sid = _session(workspace, "simple", persona)
     _session(workspace, "control", _random_trials(0.5, 3), rate=0.5)  # another watch rate
     _session(workspace, "control", _random_trials(0.1, 4), platform="youtube", rate=0.1)  # another platform
-    control = _session(workspace, "control", _random_trials(0.1, 2), rate=0.1)
+    control = _session(workspace, "control", _random_trials(0.1, 2, 12), rate=0.1)
     assert matched_control(workspace, sid) == control
     report = session_report(workspace, sid)
     assert report["control"]["session_id"] == control
     mine = alignment(persona, 50, length=100, permutation=False)
-    theirs = alignment(_random_trials(0.1, 2), 50, length=100, permutation=False)
+    theirs = alignment(_random_trials(0.1, 2, 12), 50, length=100, permutation=False)
     assert report["i_avg"] == pytest.approx(mine.i_avg)
     assert report["control"]["i_avg"] == pytest.approx(theirs.i_avg)
     assert report["vs_control"]["difference"] == pytest.approx(mine.i_avg - theirs.i_avg)
@@ -78,7 +78,35 @@ def test_incomplete_trials_are_listed_and_left_out(workspace):
     report = session_report(workspace, sid)
     assert report["i_avg"] == pytest.approx(0.0)
     assert report["incomplete_trials"] == [{"trial": 10, "scrolls": 60}]
-    assert "10 (60 scrolls)" in format_report(report)
+    assert "trial 10 (60 of 100 scrolls)" in format_report(report)
+    # every figure over the same nine complete trials (the stopped one held 12 yes of 60)
+    assert (report["trials_done"], report["steps"], report["steps_recorded"]) == (9, 900, 960)
+    assert sum(report["decisions"].values()) == 900 and report["watch_rate"] == pytest.approx(20.0)
+
+
+def test_served_related_leaves_out_the_incomplete_trials_too(workspace):
+    """The simulator's 'served related' rates counted a stopped trial that I_avg left out."""
+    store = SessionStore(workspace)
+    sid = store.create(
+        SessionConfig(
+            persona={"name": "teacher"},
+            strategy="simple",
+            platform="sim",
+            provider="lab",
+            model="m1",
+            trials=3,
+            scrolls=20,
+            window=10,
+        )
+    )
+    for t, length in enumerate((20, 20, 15)):
+        for pos in range(length):
+            related = pos % 2 == 0 if t < 2 else True  # complete trials: every other one; the stopped one: all
+            store.add_step(sid, Step(trial=t, position=pos, decision="yes", dwell_s=0.0, related=related))
+    report = session_report(workspace, sid, control=None)
+    assert report["incomplete_trials"] == [{"trial": 3, "scrolls": 15}]
+    assert report["served_related"]["first_rate"] == pytest.approx(50.0)
+    assert report["served_related"]["last_rate"] == pytest.approx(50.0)
 
 
 def test_cli_report_and_tables_carry_the_control(workspace, capsys):

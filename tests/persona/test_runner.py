@@ -104,3 +104,47 @@ def test_tables_put_the_control_beside_the_models(workspace, recorded, vlm):
     assert [t["title"] for t in tables] == ["sim / Simple", f"sim / Simple (replays of {recorded})"]
     assert [r["session_id"] for r in tables[1]["rows"]] == [replay, recorded]
     assert tables[1]["rows"][0]["first_rate"] == 100.0  # the yes-sayer said yes to everything
+
+
+def test_a_window_longer_than_half_a_trial_is_refused_before_any_call(workspace, vlm, capsys):
+    """--window 8 --scrolls 10: the first and last windows would share 6 videos (a flat process
+    then read as a large change). One sentence, no session, nothing sent."""
+    from vspectrum_app.cli import main
+    from vspectrum_app.persona.personas import Persona
+    from vspectrum_app.persona.runner import new_session
+
+    with pytest.raises(PersonaSessionError, match="at most half the videos per trial"):
+        new_session(
+            workspace,
+            Persona(name="p", statements=("I like dogs.",)),
+            "simple",
+            provider="lab",
+            model="m1",
+            trials=1,
+            scrolls=10,
+            window=8,
+        )
+    ws = str(workspace.root)
+    code = main(
+        [
+            "-w",
+            ws,
+            "persona",
+            "run",
+            "--persona",
+            "Pet owner",
+            "--model",
+            "lab:m1",
+            "--strategy",
+            "simple",
+            "--trials",
+            "1",
+            "--scrolls",
+            "10",
+            "--window",
+            "8",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code != 0 and "at most half the videos per trial (10)" in err and "Traceback" not in err
+    assert vlm.log == [] and SessionStore(workspace).list() == []

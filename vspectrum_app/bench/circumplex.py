@@ -84,6 +84,7 @@ def fit_circle(profile: dict[str, float], shuffles: int = SHUFFLES, seed: int = 
     r2, (b1, b2, c) = _r2(angles, y)
     amplitude = math.hypot(b1, b2)
     phi = math.degrees(math.atan2(b2, b1)) % 360
+    phi = 0.0 if phi >= 360 else phi  # -1e-15 % 360 is 360.0 in floating point: the same direction as 0
     rng = random.Random(seed)
     order = list(angles)
     at_least = 0

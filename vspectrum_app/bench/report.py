@@ -48,6 +48,8 @@ LONG_COLUMNS = (
     "paper_score",
     "design_effect",
     "rule",
+    "score_if_unparsed_no",
+    "score_if_unparsed_yes",
 )
 RULE_TEXT = {
     "ours": "score = 100 x yes / (yes + no); refusals and unparsed answers are left out",
@@ -83,7 +85,7 @@ def run_report(ws: Workspace, run_id: str, paper_style: bool = False) -> dict[st
             "errors": sum(1 for i in all_items if i["status"] == "error"),
             "no_image": sum(no_image.values()),
         },
-        "scores": [{"run_id": run_id, **s.as_dict()} for s in scores],
+        "scores": [{"run_id": run_id, **s.as_dict(), **unparsed_bounds(s.yes, s.no, s.unparsed)} for s in scores],
         "models": model_summary(scores),
         "values": value_summary(scores),
         "noise": paired_comparisons(answers, rule=rule),
@@ -91,6 +93,17 @@ def run_report(ws: Workspace, run_id: str, paper_style: bool = False) -> dict[st
         "modality": modality_comparison(every),
         "acquiescence": acquiescence(every),
     }
+
+
+def unparsed_bounds(yes: int, no: int, unparsed: int) -> dict[str, float | None]:
+    """How far the unparsed answers could move a score: 100 x yes / (yes + no + unparsed) if
+    every unparsed answer were a no, 100 x (yes + unparsed) / (yes + no + unparsed) if every one
+    were a yes. The score lies between; without unparsed answers both equal it. None when the
+    cell has no yes, no or unparsed answer."""
+    total = yes + no + unparsed
+    if not total:
+        return {"score_if_unparsed_no": None, "score_if_unparsed_yes": None}
+    return {"score_if_unparsed_no": 100 * yes / total, "score_if_unparsed_yes": 100 * (yes + unparsed) / total}
 
 
 def value_means(scores: list[dict[str, Any]], mode: str = "vlm") -> list[dict[str, Any]]:
@@ -137,21 +150,37 @@ def parser_warning(reports: list[dict[str, Any]]) -> str | None:
     return None
 
 
-def _round(v: object) -> object:
-    return round(v, 4) if isinstance(v, float) else v
-
-
 def to_csv(report: dict[str, Any]) -> str:
-    return to_text(LONG_COLUMNS, ([_round(row.get(c)) for c in LONG_COLUMNS] for row in report["scores"]))
+    """The long table as CSV; numbers at full precision (the csv module writes a float's
+    repr: an exact McNemar p of 2e-09 stays 2e-09, never a rounded 0.0)."""
+    return to_text(LONG_COLUMNS, ([row.get(c) for c in LONG_COLUMNS] for row in report["scores"]))
 
 
 def comparisons_csv(report: dict[str, Any]) -> str:
     columns = ("value", "a", "b", "pairs", "only_a_yes", "only_b_yes", "difference", "p", "p_holm", "within_noise")
-    return to_text(columns, ([_round(row.get(c)) for c in columns] for row in report["noise"]))
+    return to_text(columns, ([row.get(c) for c in columns] for row in report["noise"]))
 
 
 def _num(v: float | None, fmt: str = "{:.0f}") -> str:
     return "n/a" if v is None else fmt.format(v)
+
+
+def degrees_text(deg: float) -> str:
+    """An angle in whole degrees in [0, 360): 359.6 prints as 0, never as 360."""
+    return str(round(deg) % 360)
+
+
+def _p_text(p: float, resamples: int) -> str:
+    """'= 0.012', or '< 0.0005' at a permutation p's floor of 1 / (resamples + 1)."""
+    floor = 1 / (resamples + 1)
+    return f"< {floor:.2g}" if p <= floor * (1 + 1e-9) else f"= {p:.3g}"
+
+
+def unparsed_range(s: dict[str, Any]) -> str:
+    """The score's bounds if the unparsed answers were all no / all yes; blank without any."""
+    if not s.get("unparsed") or s.get("score_if_unparsed_no") is None:
+        return ""
+    return f"{s['score_if_unparsed_no']:.0f}-{s['score_if_unparsed_yes']:.0f}"
 
 
 def to_table(report: dict[str, Any]) -> str:
@@ -165,13 +194,14 @@ def to_table(report: dict[str, Any]) -> str:
         report["rule_text"],
         f"interval: {report['methods']['interval']}",
         "centred: score minus the model's mean over its values (MRAT)",
+        "if unparsed no-yes: the score if every unparsed answer were a no / a yes",
     ]
     warning = parser_warning([report])
     if warning:
         lines.append(warning)
     head = (
         f"{'model':<24}{'value':<15}{'n':>5}{'yes':>5}{'no':>5}{'ref':>5}{'unp':>5}{'noimg':>6}"
-        f"{'score':>7}{'95 % interval':>15}{'centred':>9}"
+        f"{'score':>7}{'95 % interval':>15}{'centred':>9}{'if unparsed no-yes':>20}"
     )
     lines += ["", head]
     order = {v: i for i, v in enumerate(SCHWARTZ_VALUES)}
@@ -181,7 +211,7 @@ def to_table(report: dict[str, Any]) -> str:
         lines.append(
             f"{who[:23]:<24}{s['value']:<15}{s['n']:>5}{s['yes']:>5}{s['no']:>5}{s['refusal']:>5}"
             f"{s['unparsed']:>5}{s['no_image']:>6}{_num(s['score']):>7}{ci:>15}"
-            f"{_num(s['centred'], '{:+.1f}'):>9}"
+            f"{_num(s['centred'], '{:+.1f}'):>9}{unparsed_range(s):>20}"
         )
     lines.append("")
     for m in report["models"]:
@@ -208,8 +238,8 @@ def to_table(report: dict[str, Any]) -> str:
             f = c["fit"]
             if f:
                 lines.append(
-                    f"  {who}: amplitude {f['amplitude']:.1f}, peak {f['peak_deg']:.0f} deg "
-                    f"({f['peak_region']}), R^2 {f['r2']:.2f}, p = {f['p_permutation']:.3g}"
+                    f"  {who}: amplitude {f['amplitude']:.1f}, peak {degrees_text(f['peak_deg'])} deg "
+                    f"({f['peak_region']}), R^2 {f['r2']:.2f}, p {_p_text(f['p_permutation'], f['shuffles'])}"
                 )
             for axis, label in (
                 ("openness_minus_conservation", "Openness - Conservation"),

@@ -249,12 +249,12 @@ def _print_tables(reports: list[dict[str, Any]], fmt: str, ctx) -> int:
         print(f"\n{table['title']}")
         print(
             f"  {'model':<34} {'persona':<24} {'first ' + str(n):>9} {'last ' + str(n):>9} {'change':>8} "
-            f"{'p':>6} {'I_avg':>8} {'- control':>10}"
+            f"{'p':>8} {'I_avg':>8} {'- control':>10}"
         )
         for row in table["rows"]:
             print(
                 f"  {row['model'][:34]:<34} {row['persona'][:24]:<24} {_num(row['first_rate']):>9} "
-                f"{_num(row['last_rate']):>9} {_num(row['change']):>8} {_num(row['change_p'], 3):>6} "
+                f"{_num(row['last_rate']):>9} {_num(row['change']):>8} {row.get('change_p_text') or _num(row['change_p'], 3):>8} "
                 f"{_num(row['i_avg']):>8} {_num(row['minus_control']):>10}"
             )
     return 0

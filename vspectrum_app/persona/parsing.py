@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from vspectrum_app.core.answer_words import is_hedged
+from vspectrum_app.core.answer_classes import yes_no
 
 ISQ_NUMERIC = ("visual_appeal", "curiosity_stimulation", "emotional_engagement", "value_expectation")
 ISQ_YES_NO = ("preference_alignment", "action_desire")
@@ -48,7 +48,7 @@ class IsqAnswer:
 
 def parse_simple(text: str) -> SimpleAnswer:
     raw, problems = extract_mapping(text)
-    decision = _yes_no(raw.get("decision"))
+    decision = decision_of(raw.get("decision"))
     if decision is None:
         problems.append(f"decision not yes/no: {raw.get('decision')!r}" if "decision" in raw else "no decision")
     trait, trait_problem = _trait(raw.get("trait_num"))
@@ -68,7 +68,7 @@ def parse_isq(text: str, max_trait: int | None = None) -> IsqAnswer:
             value = None
         fields[key] = value
     for key in ISQ_YES_NO:
-        fields[key] = _yes_no(raw.get(key))
+        fields[key] = decision_of(raw.get(key))
         if fields[key] is None:
             problems.append(f"{key}: {'missing' if key not in raw else repr(raw[key])} is not yes/no")
     trait, trait_problem = _trait(raw.get("trait_num"), max_trait)
@@ -132,20 +132,15 @@ def _unquote(value: str) -> str:
     return value
 
 
-def _yes_no(value: Any) -> str | None:
+def decision_of(value: Any) -> str | None:
+    """A yes/no field as "yes", "no" or None, read by the app's one answer classifier
+    (``core.answer_classes``, the benchmark's too): "not sure", "maybe", "不确定" are None,
+    never a guessed no. A JSON boolean is its own answer; numbers and other types are None."""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if value is None:
+    if not isinstance(value, str):
         return None
-    if is_hedged(str(value)):
-        return None  # "not sure", "maybe": neither answer, never a guessed no
-    words = re.findall(r"[a-z]+", str(value).lower())
-    has_yes, has_no = "yes" in words, "no" in words or "not" in words
-    if has_yes and not has_no:
-        return "yes"
-    if has_no and not has_yes:
-        return "no"
-    return None
+    return yes_no(value)
 
 
 def _number(value: Any) -> float | None:

@@ -1,6 +1,11 @@
 """What a persona session shows: the paper's Tables 3-8 figures plus what the paper lacks
 (intervals over trials, unparsed/refusal counts, the simulator's objective 'related' rate,
-the recommender's learnt profile against the persona's intended values)."""
+the recommender's learnt profile against the persona's intended values).
+
+Every figure of a report is computed over the same trials: the complete ones (all their
+scrolls done). A trial stopped early is listed with its scrolls and left out of all of them
+(decision counts, watch rate, rates, I_avg, served content, learnt profile), so no two
+figures of one report speak of different videos."""
 
 from __future__ import annotations
 
@@ -9,7 +14,17 @@ from collections.abc import Iterable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from vspectrum_app.persona.metrics import AlignmentSummary, alignment, difference_ci, trial_changes
+from vspectrum_app.persona.metrics import (
+    MIN_CI_TRIALS,
+    AlignmentSummary,
+    alignment,
+    difference_ci,
+    format_p,
+    trial_changes,
+    window_problem,
+)
+
+__all__ = ["window_problem"]  # the window's check, for the Persona pane (it reaches persona through report)
 from vspectrum_app.persona.store import SessionConfig, SessionStore, Step
 
 if TYPE_CHECKING:
@@ -31,7 +46,10 @@ def session_report(ws: Workspace, session_id: str, control: str | None = AUTO) -
     decisions = alignment(
         [[s.decision == "yes" for s in t] for t in trials], n=cfg.window, seed=cfg.seed, length=cfg.scrolls
     )
-    counts = Counter(s.decision for s in steps)
+    complete = [t for i, t in enumerate(trials) if i not in decisions.incomplete_trials]
+    counted = [s for t in complete for s in t]  # the steps every figure below is computed over
+    counts = Counter(s.decision for s in counted)
+    defined = len(trial_changes(decisions))
     report: dict[str, Any] = {
         "session_id": session_id,
         "persona": cfg.persona["name"],
@@ -40,19 +58,25 @@ def session_report(ws: Workspace, session_id: str, control: str | None = AUTO) -
         "provider": cfg.provider,
         "model": cfg.model,
         "replay_of": cfg.replay_of,
-        "trials_done": sum(1 for t in trials if len(t) >= cfg.scrolls),
+        "trials_done": len(complete),
         "trials": cfg.trials,
         "scrolls": cfg.scrolls,
         "window": cfg.window,
-        "steps": len(steps),
+        "steps": len(counted),
+        "steps_recorded": len(steps),
         "decisions": {k: counts.get(k, 0) for k in ("yes", "no", "unparsed", "refusal")},
-        "watch_rate": 100 * counts.get("yes", 0) / len(steps) if steps else None,
+        "watch_rate": 100 * counts.get("yes", 0) / len(counted) if counted else None,
         "first_rate": decisions.first_rate,
         "last_rate": decisions.last_rate,
         "change": decisions.rate_change,
         "change_p": decisions.change_p,
+        "change_p_text": format_p(decisions.change_p),
         "i_avg": decisions.i_avg,
         "i_avg_ci95": decisions.ci95,
+        "i_avg_ci_note": None
+        if decisions.ci95 or decisions.i_avg is None
+        else f"no 95% interval: {defined} trial(s) with a defined change, {MIN_CI_TRIALS} needed for one that "
+        f"holds its coverage",
         "undefined_trials": [t + 1 for t in decisions.undefined_trials],
         "incomplete_trials": [{"trial": t + 1, "scrolls": len(trials[t])} for t in decisions.incomplete_trials],
         "per_trial": [asdict(c) for c in decisions.trials],
@@ -66,9 +90,9 @@ def session_report(ws: Workspace, session_id: str, control: str | None = AUTO) -
             minus_control=vs.get("difference"),
             minus_control_ci95=vs.get("ci95"),
         )
-    if any(s.related is not None for s in steps):
+    if any(s.related is not None for s in counted):
         related = alignment(
-            [[bool(s.related) for s in t] for t in trials], n=cfg.window, seed=cfg.seed, permutation=False
+            [[bool(s.related) for s in t] for t in complete], n=cfg.window, seed=cfg.seed, permutation=False
         )
         report["served_related"] = {
             "first_rate": related.first_rate,
@@ -77,7 +101,7 @@ def session_report(ws: Workspace, session_id: str, control: str | None = AUTO) -
             "i_avg": related.i_avg,
             "i_avg_ci95": related.ci95,
         }
-    profiles = [store.profiles(session_id, t) for t in sorted(by_trial)]
+    profiles = [store.profiles(session_id, t[0].trial) for t in complete]
     learnt = [p[-1][1] for p in profiles if p]
     if learnt:
         report["learnt_profile"] = _mean_profile(learnt)
@@ -112,13 +136,7 @@ def control_lines(r: dict[str, Any]) -> list[str]:
     the one line saying there is no control."""
     if r["strategy"] == "control":
         return []
-    if r.get("incomplete_trials"):
-        lines = [
-            "  incomplete trials (left out of every figure): "
-            + ", ".join(f"{t['trial']} ({t['scrolls']} scrolls)" for t in r["incomplete_trials"])
-        ]
-    else:
-        lines = []
+    lines: list[str] = []
     if not r.get("control"):
         return lines + [f"  {r.get('control_note') or 'no control session to compare with'}"]
     c, d = r["control"], r["vs_control"]
@@ -126,7 +144,13 @@ def control_lines(r: dict[str, Any]) -> list[str]:
     def pct(v: float | None) -> str:
         return "n/a" if v is None else f"{v:+.1f}%"
 
-    ci = f" (95% CI {d['ci95'][0]:+.1f} to {d['ci95'][1]:+.1f})" if d["ci95"] else ""
+    ci = (
+        f" (95% CI {d['ci95'][0]:+.1f} to {d['ci95'][1]:+.1f})"
+        if d["ci95"]
+        else f" (no 95% interval: each session needs {MIN_CI_TRIALS} trials with a defined change)"
+        if d["difference"] is not None
+        else ""
+    )
     return lines + [
         f"  control {c['session_id']} (random, watch rate {c['watch_rate'] or 0:.0f}%): I_avg {pct(c['i_avg'])}; "
         f"persona - control: {pct(d['difference'])}{ci}"
@@ -142,7 +166,7 @@ def _against_control(
         return {
             "control": None,
             "vs_control": None,
-            "control_note": f"no control session on this platform: I_avg is biased upwards under no change; "
+            "control_note": f"no control session on this platform: I_avg is biased under no change; "
             f"to compare, run a Control session matched to {session_id} (strategy Control)",
         }
     ctl = session_report(ws, control_id, control=None)
@@ -181,8 +205,13 @@ def _against_control(
 
 
 def served_mix(ws: Workspace, session_id: str, bucket: int = 10) -> list[dict[str, Any]]:
-    """Share of each topic among served videos, per bucket of ``bucket`` scrolls (all trials)."""
-    return topic_mix(SessionStore(ws).steps(session_id), bucket)
+    """Share of each topic among served videos, per bucket of ``bucket`` scrolls, over the
+    complete trials (the report's figures' trials; the live view shows every step as it comes)."""
+    store = SessionStore(ws)
+    scrolls = store.config(session_id).scrolls
+    steps = store.steps(session_id)
+    done = {t for t in {s.trial for s in steps} if sum(s.trial == t for s in steps) >= scrolls}
+    return topic_mix([s for s in steps if s.trial in done], bucket)
 
 
 def topic_mix(steps: Iterable[Step], bucket: int = 10) -> list[dict[str, Any]]:
@@ -274,6 +303,7 @@ def _table_row(r: dict[str, Any]) -> dict[str, Any]:
         "last_rate": r["last_rate"],
         "change": r["change"],
         "change_p": r.get("change_p"),
+        "change_p_text": r.get("change_p_text") or format_p(r.get("change_p")),
         "i_avg": r["i_avg"],
         "i_avg_ci95": r["i_avg_ci95"],
         "undefined_trials": len(r["undefined_trials"]),
@@ -291,14 +321,34 @@ def format_report(r: dict[str, Any]) -> str:
         return "n/a" if v is None else f"{v:.1f}%"
 
     who = f"{r['provider']}:{r['model']}" if r["model"] else r["strategy"]
+    p = r.get("change_p_text") or format_p(r.get("change_p"))
     lines = [
         f"{r['session_id']}: {r['persona']} / {who} / {r['strategy']} / {r['platform']}",
-        f"  trials {r['trials_done']}/{r['trials']}, {r['steps']} videos; decisions {r['decisions']}",
+        f"  trials {r['trials_done']}/{r['trials']} complete, {r['steps']} videos in them; decisions {r['decisions']}",
+    ]
+    if r.get("incomplete_trials"):
+        lines.append(
+            "  left out of every figure (stopped before the end of the trial): "
+            + ", ".join(
+                f"trial {t['trial']} ({t['scrolls']} of {r['scrolls']} scrolls)" for t in r["incomplete_trials"]
+            )
+        )
+    lines += [
         f"  related content (yes) first {r['window']}: {pct(r['first_rate'])}   last {r['window']}: "
         f"{pct(r['last_rate'])}   change: {pct(r['change'])}"
-        + (f" (permutation p = {r['change_p']:.3f})" if r.get("change_p") is not None else ""),
+        + (
+            f" (two-sided permutation p {p if p.startswith('<') else '= ' + p})"
+            if r.get("change_p") is not None
+            else ""
+        ),
         f"  I_avg: {pct(r['i_avg'])}"
-        + (f"  (95% CI {r['i_avg_ci95'][0]:.1f} to {r['i_avg_ci95'][1]:.1f})" if r["i_avg_ci95"] else ""),
+        + (
+            f"  (95% CI {r['i_avg_ci95'][0]:.1f} to {r['i_avg_ci95'][1]:.1f})"
+            if r["i_avg_ci95"]
+            else f"  ({r['i_avg_ci_note']})"
+            if r.get("i_avg_ci_note")
+            else ""
+        ),
     ]
     if r["undefined_trials"]:
         lines.append(f"  trials with no yes in the first {r['window']} (left out of I_avg): {r['undefined_trials']}")

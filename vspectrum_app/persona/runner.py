@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from vspectrum_app.core import locks
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.persona.agent import Decider, Feed, run_session
+from vspectrum_app.persona.metrics import window_problem
 from vspectrum_app.persona.personas import Persona
 from vspectrum_app.persona.prompts import PromptTemplates
 from vspectrum_app.persona.store import PersonaSessionError, SessionConfig, SessionStore
@@ -187,8 +188,9 @@ def watch_rate(ws: Workspace, session_id: str) -> float:
 def _validate(cfg: SessionConfig) -> None:
     if cfg.trials < 1 or cfg.scrolls < 1:
         raise PersonaSessionError("trials and scrolls must be at least 1")
-    if not 1 <= cfg.window <= cfg.scrolls:
-        raise PersonaSessionError(f"the window ({cfg.window}) must be between 1 and the scrolls ({cfg.scrolls})")
+    problem = window_problem(cfg.window, cfg.scrolls)  # before anything is asked of a model
+    if problem:
+        raise PersonaSessionError(problem)
     if cfg.watch_s < 0 or cfg.capture_at_s < 0 or cfg.time_scale <= 0:
         raise PersonaSessionError("watch time and capture moment must not be negative, the clock speed positive")
 

@@ -391,12 +391,11 @@ class PersonaPane(QWidget):
                 "strategy, which needs none.",
                 self.models,
             )
-        if self.window.value() > self.scrolls.value():
-            raise FormError(
-                f"The window ({self.window.value()}) cannot be larger than the videos per trial "
-                f"({self.scrolls.value()}): lower the window.",
-                self.window,
-            )
+        from vspectrum_app.persona.report import window_problem  # the runner's own check and sentence
+
+        problem = window_problem(self.window.value(), self.scrolls.value())
+        if problem:
+            raise FormError(problem[0].upper() + problem[1:] + ".", self.window)
         chosen = {}
         if strategy == "control":
             match = self.match.currentData()

@@ -125,7 +125,7 @@ def _report_cells(r: dict) -> list[str]:
         _num(r["first_rate"]),
         _num(r["last_rate"]),
         _num(r["change"]),
-        _num(r["change_p"], 3),
+        r.get("change_p_text") or _num(r["change_p"], 3),  # "< 0.0005" at the floor
         _num(r["i_avg"]),
         _ci(r["i_avg_ci95"]),
         str(len(r["undefined_trials"])),
@@ -142,7 +142,7 @@ def _table_cells(title: str, row: dict) -> list[str]:
         _num(row["first_rate"]),
         _num(row["last_rate"]),
         _num(row["change"]),
-        _num(row["change_p"], 3),
+        row.get("change_p_text") or _num(row["change_p"], 3),
         _num(row["i_avg"]),
         _ci(row["i_avg_ci95"]),
         str(row["undefined_trials"]),

@@ -51,7 +51,7 @@ MAP_AXES = ("openness_minus_conservation", "transcendence_minus_enhancement")
 COUNTS_TIP = (
     'centred: the score minus the model\'s mean over its values. n: answers to "Do you like ...?"; yes / no: clear answers (the score is 100 x yes / (yes + no)); '
     'refused: the model declined; unparsed: neither a clear yes nor no (e.g. "not sure"). Refused and '
-    "unparsed answers are left out of the score."
+    "unparsed answers are left out of the score; (a-b if no/yes): the score if every unparsed answer were a no / a yes."
 )
 
 
@@ -425,6 +425,8 @@ class ResultsPane(QWidget):
         return lines
 
     def _fill_table(self, scores: list[dict], values: list[str]) -> None:
+        from vspectrum_app.bench.report import unparsed_range
+
         columns = sorted({(s["run_id"], s["target"], s["mode"]) for s in scores})
         noisy = {
             (r["run_id"], n["value"], t)
@@ -457,7 +459,9 @@ class ResultsPane(QWidget):
                         head += f"   centred {s['centred']:+.0f}"
                     text = (
                         f"{head}\nn={s['n']}: {s['yes']} yes, {s['no']} no, {s['refusal']} refused, "
-                        f"{s['unparsed']} unparsed" + (f", {s['no_image']} saw no image" if s.get("no_image") else "")
+                        f"{s['unparsed']} unparsed"
+                        + (f" ({unparsed_range(s)} if no/yes)" if unparsed_range(s) else "")
+                        + (f", {s['no_image']} saw no image" if s.get("no_image") else "")
                     )
                 item = QTableWidgetItem(text)
                 item.setToolTip(
