@@ -17,12 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from vspectrum_app.core import clock, diskspace
+from vspectrum_app.core import clock, db, diskspace
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.core.schema import Anything, Custom, Optional, Str, check, show
 from vspectrum_app.library import images
-from vspectrum_app.core.workspace import Workspace
+from vspectrum_app.core.workspace import CATALOG, Workspace
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
@@ -88,6 +88,7 @@ def import_paths(
 ) -> ImportReport:
     reporter = reporter or NullReporter()
     report = ImportReport()
+    db.require_intact(ws.db, ws.root / CATALOG, "images", "imported")  # a damaged index would let duplicates in
     metadata = read_metadata_csv(metadata_csv, report.metadata_rows_skipped) if metadata_csv else {}
     if report.metadata_rows_skipped:
         reporter.log(
