@@ -213,6 +213,13 @@ class RunEngine:
         that their answers (already paid for) are stored. A second Ctrl-C aborts at once."""
         while True:
             await asyncio.sleep(0.1)
+            if self._storage_error is not None:
+                # stopped by a refused write: a call on the wire that failed is cancelled in its
+                # back-off, before it is sent again
+                for t in tasks:
+                    if t not in self._sending:
+                        t.cancel()
+                continue
             if self.reporter.cancelled():
                 if self._sending:
                     self.reporter.log(
@@ -248,7 +255,7 @@ class RunEngine:
         except ProviderCallError as exc:
             message = redact(str(exc))
             self._keys.pop(item["id"], None)
-            self.store.fail_item(item["id"], message)
+            self._fail_item(item["id"], message)
             self.counts["errors"] += 1
             self.reporter.emit("item_error", item_id=item["id"], target=item["target"], message=message)
             self._progress()
@@ -503,6 +510,14 @@ class RunEngine:
         assert self._journal is not None  # opened before any call is sent
         self._journal.add({**call, "created_at": clock.now()})
         raise _StorageHalt
+
+    def _fail_item(self, item_id: int, message: str) -> None:
+        """Record an item's error; a refused write stops the run like any other (the item then
+        stays pending and resume asks again)."""
+        try:
+            self.store.fail_item(item_id, message)
+        except Exception as exc:  # noqa: BLE001 - see _log_call
+            self._storage_failed(exc)
 
     def _storage_failed(self, exc: Exception) -> None:
         """The first refused write stops the queue: what waits is cancelled at once; the calls
