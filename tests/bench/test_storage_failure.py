@@ -106,6 +106,37 @@ def test_a_refused_write_stops_the_queue_and_resume_repeats_nothing(indexed_work
         server.stop()
 
 
+def test_an_item_error_that_cannot_be_recorded_stops_the_run_too(indexed_workspace, tiny_clip, monkeypatch, capsys):
+    """Every request is refused for good (422): each item's error is recorded, until the disk
+    is "full" at the fourth; then the run stops sending, as for an answer."""
+    server = FakeVLMServer(answer=reddish, latency_s=0.05).start()
+    server.fault_rule = lambda req: ("422",)
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+    state = {"recorded": 0, "at_failure": None}
+    real = RunStore.fail_item
+
+    def fail_item(self, item_id, error):
+        state["recorded"] += 1
+        if state["recorded"] > 3:
+            if state["at_failure"] is None:
+                state["at_failure"] = len(server.log)
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(self, item_id, error)
+
+    monkeypatch.setattr(RunStore, "fail_item", fail_item)
+    try:
+        _provider(server)
+        assert _bench_run(indexed_workspace.root, tiny_clip) == 1
+        err = capsys.readouterr().err
+        assert state["at_failure"] is not None, err
+        assert len(server.log) - state["at_failure"] <= CONCURRENCY, (len(server.log), state["at_failure"])
+        assert "is full" in err and "Traceback" not in err
+        (run,) = _runs(indexed_workspace.root, capsys)
+        assert run["status"] == "stopped" and run["errors"] == 3, run
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def small_disk(tmp_path):
     """Mounts a real tmpfs of a given size (we run as root in CI); skipped where mounting is not allowed."""
