@@ -137,3 +137,31 @@ def test_a_half_written_manifest_is_one_sentence_and_hides_no_other_run(workspac
         assert f"the manifest of run {bad} is damaged" in line, err
     assert main(["-w", root, "bench", "delete", bad]) == 0
     assert [r["id"] for r in RunStore(workspace).runs()] == [good]
+
+
+def test_deleting_a_run_keeps_the_answers_its_journal_held(workspace):
+    from vspectrum_app.bench.journal import CallJournal, journal_path
+
+    run_id = _make_run(workspace)
+    journal = CallJournal(journal_path(workspace.root, run_id))
+    call = {
+        "cache_key": "k" * 64,
+        "run_id": run_id,
+        "item_id": 1,
+        "turn": 1,
+        "provider": "lab",
+        "model": "m1",
+        "request": {"messages": []},
+        "response_text": "Yes.",
+        "refused": False,
+        "finish_reason": "stop",
+        "input_tokens": 10,
+        "output_tokens": 1,
+        "latency_s": 0.1,
+        "created_at": "2026-12-07T00:00:00+00:00",
+    }
+    assert journal.add(call)
+    journal.close(keep=True)
+    assert RunStore(workspace).delete_run(run_id) == 1
+    assert not journal_path(workspace.root, run_id).exists()
+    assert RunStore(workspace).cached("k" * 64)["response_text"] == "Yes."  # the answer cache keeps it

@@ -252,11 +252,17 @@ class RunStore:
             ) from None
 
     def _delete(self, run_id: str) -> int:
+        from vspectrum_app.bench.journal import journal_path, read_journal
+
+        journal = journal_path(self.ws.root, run_id)
+        if records := read_journal(journal):  # answers a full disk kept: into the cache, which stays
+            self.restore_calls(records)
         with self.ws.transaction() as conn:
             n: int = conn.execute("SELECT COUNT(*) FROM bench_items WHERE run_id = ?", (run_id,)).fetchone()[0]
             if conn.execute("DELETE FROM bench_runs WHERE id = ?", (run_id,)).rowcount == 0:
                 raise RunNotFoundError(f"no benchmark run {run_id!r} in this workspace (see 'vspectrum bench list')")
             conn.execute("DELETE FROM bench_items WHERE run_id = ?", (run_id,))  # also without foreign keys
+        journal.unlink(missing_ok=True)
         return n
 
     # -- items --------------------------------------------------------------------------
