@@ -133,17 +133,16 @@ def _explained(exc: Exception, args: argparse.Namespace) -> Exception:
 
     from vspectrum_app.core import db, diskspace
 
-    if isinstance(exc, sqlite3.DatabaseError):
+    def root() -> Path:
         from vspectrum_app.core.settings import default_workspace
 
-        root = Path(args.workspace).expanduser().resolve() if args.workspace else default_workspace()
-        return UserError(db.explain(exc, root / "catalog.sqlite"))
-    if diskspace.is_disk_full(exc):
-        return UserError(
-            diskspace.disk_full_message(
-                Path(getattr(exc, "filename")).parent if getattr(exc, "filename", None) else Path.cwd()
-            )
-        )
+        return Path(args.workspace).expanduser().resolve() if args.workspace else default_workspace()
+
+    if isinstance(exc, sqlite3.DatabaseError):
+        return UserError(db.explain(exc, root() / "catalog.sqlite"))
+    if diskspace.is_disk_full(exc):  # the file that failed, else the workspace: never the current folder
+        filename = getattr(exc, "filename", None)
+        return UserError(diskspace.disk_full_message(Path(filename).parent if filename else root()))
     if isinstance(exc, OSError) and exc.errno == errno.EROFS:
         return UserError(f"{exc.filename or 'the workspace'} is on a read-only disk: nothing can be changed there.")
     return exc

@@ -66,7 +66,7 @@ def _providers() -> list[str]:
             else status
         )
         out.append(
-            f"  {p.name}: {p.kind}, {p.effective_base_url or 'default address'}, "
+            f"  {p.name}: {p.kind}, {p.shown_base_url or 'default address'}, "
             f"models {', '.join(p.models) or 'none'}, {p.concurrency} parallel, "
             f"{p.requests_per_minute}/min, {key}"
         )

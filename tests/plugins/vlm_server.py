@@ -115,7 +115,8 @@ class FakeVLMServer:
 
     def inject(self, *faults: tuple) -> None:
         """Queue faults: ("429", retry_after_s), ("500",), ("timeout", seconds), ("drop",),
-        ("malformed",), ("refusal",), ("policy",) (a 400 content-policy block), ("latency", seconds)."""
+        ("malformed",), ("refusal",), ("policy",) (a 400 content-policy block), ("422",) (a request
+        refused for good), ("latency", seconds)."""
         self.faults.extend(faults)
 
     def requests_for(self, question_prefix: str = "") -> list[Request]:
@@ -183,6 +184,9 @@ class FakeVLMServer:
                 return self._send(
                     h, 400, _error(api, "invalid_request_error", "Your request was rejected by our content_policy")
                 )
+            elif kind == "422":  # a request the server will never take (not retried)
+                req.status = 422
+                return self._send(h, 422, _error(api, "invalid_request_error", "unprocessable request"))
         text = self.answer(req)
         return self._send(h, 200, _completion(api, req.model, text))
 

@@ -203,7 +203,7 @@ def build_manifest(
     provider_info = {}
     for t in targets:
         p = providers.get(t.provider)
-        provider_info[t.provider] = {"kind": p.kind, "base_url": p.effective_base_url}
+        provider_info[t.provider] = {"kind": p.kind, "base_url": p.shown_base_url}
     return {
         "app_version": __version__,
         "targets": [t.label for t in request.targets],

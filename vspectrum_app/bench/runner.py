@@ -18,13 +18,14 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, cast
 
+from vspectrum_app.bench.journal import CallJournal, journal_path, read_journal
 from vspectrum_app.bench.modality import NO_DESCRIPTION
 from vspectrum_app.bench.parsing import classify_answer
 from vspectrum_app.bench.plan import PROBE
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.store import RUN_LOCK, RunStore
 from vspectrum_app.bench.variants import from_manifest
-from vspectrum_app.core import diskspace, locks
+from vspectrum_app.core import clock, db, diskspace, locks
 from vspectrum_app.core.answer_words import looks_like_refusal
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.core.secrets import redact
@@ -38,7 +39,7 @@ from vspectrum_app.providers.clients import (
     make_client,
     request_tokens,
 )
-from vspectrum_app.providers.config import ProviderConfig, ProviderStore
+from vspectrum_app.providers.config import ProviderConfig, ProviderStore, redact_url
 from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError, Retryable
 from vspectrum_app.providers.ratelimit import RateLimiter
 from vspectrum_app.providers.retry import CircuitBreaker, ProviderUnavailable, with_retries
@@ -52,6 +53,15 @@ MEDIA_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
 class NoDescription(Exception):
     pass
+
+
+class RunStorageError(Exception):
+    """The catalog could not store an answer: the run stopped sending (the message says what
+    was kept and how to go on)."""
+
+
+class _StorageHalt(Exception):
+    """Ends an item whose answer could not be stored (it went to the journal instead)."""
 
 
 @dataclass
@@ -112,6 +122,9 @@ class RunEngine:
         self._description_keys: dict[str, str] = {}  # image sha -> the describe call's key
         self._last_flush = time.monotonic()
         self.counts: Counter[str] = Counter()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._storage_error: Exception | None = None  # the first write the catalog refused
+        self._journal: CallJournal | None = None
 
     # -- entry points -------------------------------------------------------------------
     def execute(self) -> RunOutcome:
@@ -126,12 +139,17 @@ class RunEngine:
         self._total = total
         problems: list[str] = []
         try:
+            self._restore_journal()
+            self._journal = CallJournal(journal_path(self.ws.root, self.run_id))
             await self._open_providers(todo, problems)
             self.reporter.progress(self.counts["done"], total, "starting")
-            tasks = [asyncio.create_task(self._item(item)) for item in todo]
+            tasks = self._tasks = [asyncio.create_task(self._item(item)) for item in todo]
             watcher = asyncio.create_task(self._watch_cancel(tasks))
             results = await asyncio.gather(*tasks, return_exceptions=True)
             watcher.cancel()
+            self._flush(force=True)
+            if self._storage_error is not None:
+                raise self._storage_stop()
             if self.reporter.cancelled():
                 self.store.set_status(self.run_id, "cancelled")
                 raise Cancelled("cancelled")
@@ -140,15 +158,16 @@ class RunEngine:
                     raise r
         except Cancelled:
             raise
-        except Exception:
-            self._mark_stopped()
+        except Exception as exc:
+            self._mark_stopped(str(exc) if isinstance(exc, RunStorageError) else None)
             raise
         finally:
             self._flush_quietly()
+            if self._journal is not None:
+                self._journal.close(keep=True)
             for p in self._providers.values():
                 await p.client.close()
         problems += [p.dead for p in self._providers.values() if p.dead]
-        self._flush(force=True)
         remaining = self.store.todo(self.run_id)
         status = "done" if not remaining else "stopped"
         self.store.set_status(self.run_id, status, "; ".join(problems) or None)
@@ -196,6 +215,13 @@ class RunEngine:
         that their answers (already paid for) are stored. A second Ctrl-C aborts at once."""
         while True:
             await asyncio.sleep(0.1)
+            if self._storage_error is not None:
+                # stopped by a refused write: a call on the wire that failed is cancelled in its
+                # back-off, before it is sent again
+                for t in tasks:
+                    if t not in self._sending:
+                        t.cancel()
+                continue
             if self.reporter.cancelled():
                 if self._sending:
                     self.reporter.log(
@@ -231,7 +257,7 @@ class RunEngine:
         except ProviderCallError as exc:
             message = redact(str(exc))
             self._keys.pop(item["id"], None)
-            self.store.fail_item(item["id"], message)
+            self._fail_item(item["id"], message)
             self.counts["errors"] += 1
             self.reporter.emit("item_error", item_id=item["id"], target=item["target"], message=message)
             self._progress()
@@ -433,7 +459,7 @@ class RunEngine:
         completion = await with_retries(attempt, max_attempts=provider.config.max_retries, on_retry=on_retry)
         provider.latency[0] += time.monotonic() - started
         provider.latency[1] += 1
-        self.store.log_call(
+        self._log_call(
             cache_key=key,
             run_id=self.run_id,
             item_id=item["id"],
@@ -472,14 +498,91 @@ class RunEngine:
             "repeat": item["repeat"],
         }
 
+    # -- storage: the call log, done marks, and what happens when the catalog refuses a write --
+    def _log_call(self, **call: Any) -> None:
+        """Store a call's answer before it is used. When the catalog cannot take it, the answer
+        goes to the journal (paid for: resume reads it back), the run stops sending, and the
+        item ends here."""
+        # the key was made from the address as sent; the log keeps it without credentials
+        call["request"] = {**call["request"], "base_url": redact_url(call["request"].get("base_url"))}
+        if self._storage_error is None:
+            try:
+                self.store.log_call(**call)
+                return
+            except Exception as exc:  # noqa: BLE001 - any failed write: a full disk, an I/O error, a lock held too long
+                self._storage_failed(exc)
+        assert self._journal is not None  # opened before any call is sent
+        self._journal.add({**call, "created_at": clock.now()})
+        raise _StorageHalt
+
+    def _fail_item(self, item_id: int, message: str) -> None:
+        """Record an item's error; a refused write stops the run like any other (the item then
+        stays pending and resume asks again)."""
+        try:
+            self.store.fail_item(item_id, message)
+        except Exception as exc:  # noqa: BLE001 - see _log_call
+            self._storage_failed(exc)
+
+    def _storage_failed(self, exc: Exception) -> None:
+        """The first refused write stops the queue: what waits is cancelled at once; the calls
+        already on the wire finish and their answers go to the journal."""
+        if self._storage_error is not None:
+            return
+        self._storage_error = exc
+        self.reporter.log(
+            f"an answer could not be stored ({exc}); stopping: nothing more is sent, "
+            f"the answers of the calls in flight ({len(self._sending)}) go to the run's journal",
+            "warning",
+        )
+        current = asyncio.current_task()
+        for t in self._tasks:
+            if t is not current and t not in self._sending:
+                t.cancel()
+
+    def _storage_stop(self) -> RunStorageError:
+        """The one sentence for a run the catalog stopped (the disk named is the workspace's)."""
+        exc = self._storage_error
+        assert exc is not None
+        if diskspace.is_disk_full(exc):
+            reason = diskspace.disk_full_message(self.ws.root)
+        else:
+            reason = db.explain(exc, self.ws.root / "catalog.sqlite")
+        kept = self._journal.written if self._journal else 0
+        lost = self._journal.lost if self._journal else 0
+        return RunStorageError(
+            f"{reason} Run {self.run_id} stopped sending; the answers received are kept "
+            f"({kept} in its journal{f', {lost} lost: the journal was full' if lost else ''}); "
+            f"resume it with `vspectrum bench resume {self.run_id}` once there is room."
+        )
+
+    def _restore_journal(self) -> None:
+        """Answers an earlier execution kept in the journal go into the call log before
+        anything is sent (then they are found there instead of being asked again)."""
+        path = journal_path(self.ws.root, self.run_id)
+        records = read_journal(path)
+        if records:
+            n = self.store.restore_calls(records)
+            self.reporter.log(f"{n} answers kept in the journal of run {self.run_id} were stored", "info")
+        path.unlink(missing_ok=True)
+
     def _flush(self, force: bool = False) -> None:
+        """Write the done marks; a refused write stops the run (the items stay pending: their
+        answers are in the call log, so resume marks them without sending)."""
         if self._finished and (force or len(self._finished) >= 64 or time.monotonic() - self._last_flush > 0.5):
+            if self._storage_error is not None and not force:
+                return
             calls = [
                 (item_id, turn, key)
                 for item_id, _, _ in self._finished
-                for turn, key in self._keys.pop(item_id, {}).items()
+                for turn, key in self._keys.get(item_id, {}).items()
             ]
-            self.store.finish_items(self._finished, calls)
+            try:
+                self.store.finish_items(self._finished, calls)
+            except Exception as exc:  # noqa: BLE001 - see _log_call
+                self._storage_failed(exc)
+                return
+            for item_id, _, _ in self._finished:
+                self._keys.pop(item_id, None)
             self._finished = []
             self._last_flush = time.monotonic()
 
@@ -490,12 +593,18 @@ class RunEngine:
         except Exception:  # noqa: BLE001 - the unflushed items stay pending and are redone on resume
             pass
 
-    def _mark_stopped(self) -> None:
-        """A run that failed is left "stopped" (resumable), not "running", when the catalog allows."""
+    def _mark_stopped(self, error: str | None = None) -> None:
+        """A run that failed is left "stopped" (resumable), not "running". When even that write
+        fails (a full disk), it is said, and the run still reads "stopped" to every reader:
+        ``RunStore.runs`` shows a "running" run that no process holds as stopped."""
         try:
-            self.store.set_status(self.run_id, "stopped")
-        except Exception:  # noqa: BLE001 - e.g. the disk is full: the lock, not the status, says nobody runs it
-            pass
+            self.store.set_status(self.run_id, "stopped", error)
+        except Exception as exc:  # noqa: BLE001 - the error that stopped the run is the one raised
+            self.reporter.log(
+                f"run {self.run_id} could not be marked stopped ({exc}); it reads as stopped "
+                "because no process holds it",
+                "warning",
+            )
 
     def _progress(self) -> None:
         c = self.counts

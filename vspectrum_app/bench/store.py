@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 from vspectrum_app.bench.variants import DEFAULT as DEFAULT_VARIANT
 from vspectrum_app.bench.variants import from_manifest
-from vspectrum_app.core import clock
+from vspectrum_app.core import clock, locks
 
 RUN_LOCK = (
     "bench-run"  # core.locks kind held by the process running a run: ``locks.is_locked(ws.root, RUN_LOCK, run_id)``
@@ -162,6 +162,37 @@ def _migrate_items(ws: Workspace) -> None:
             ws.db.execute("PRAGMA foreign_keys = ON")
 
 
+class RunDamagedError(Exception):
+    """A run's stored manifest cannot be read (e.g. half-written); the message says what to do."""
+
+
+class RunBusyError(Exception):
+    """The run is held by a live process (its lock); the message names it."""
+
+
+def parse_manifest(run_id: str, text: str) -> dict[str, Any]:
+    """A stored manifest, or RunDamagedError in one sentence (never a JSONDecodeError)."""
+    try:
+        manifest = json.loads(text)
+    except (ValueError, TypeError) as exc:
+        manifest = exc
+    if not isinstance(manifest, dict):
+        why = manifest if isinstance(manifest, Exception) else f"a {type(manifest).__name__}, not an object"
+        raise RunDamagedError(
+            f"the manifest of run {run_id} is damaged ({why}); its answers cannot be reported or resumed: "
+            f"remove it with `vspectrum bench delete {run_id}` (the answer cache is kept)"
+        )
+    providers = manifest.get("providers")
+    if isinstance(providers, dict):  # runs stored before addresses were redacted show none of their credentials
+        from vspectrum_app.providers.config import redact_url
+
+        manifest["providers"] = {
+            name: {**info, "base_url": redact_url(info.get("base_url"))} if isinstance(info, dict) else info
+            for name, info in providers.items()
+        }
+    return manifest
+
+
 class RunStore:
     def __init__(self, ws: Workspace):
         self.ws = ws
@@ -192,8 +223,7 @@ class RunStore:
         row = self.ws.db.execute("SELECT manifest_json FROM bench_runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             raise RunNotFoundError(f"no benchmark run {run_id!r} in this workspace (see 'vspectrum bench list')")
-        manifest: dict[str, Any] = json.loads(row[0])
-        return manifest
+        return parse_manifest(run_id, row[0])
 
     def set_status(self, run_id: str, status: str, error: str | None = None) -> None:
         with self.ws.transaction() as conn:
@@ -207,13 +237,19 @@ class RunStore:
         ).fetchall()
         out = []
         for r in rows:
-            m = json.loads(r["manifest_json"])
+            status, error = r["status"], r["error"]
+            try:
+                m = parse_manifest(r["id"], r["manifest_json"])
+            except RunDamagedError as exc:  # one bad run is one line; the others still show
+                m, status, error = {}, "damaged", str(exc)
+            if status == "running" and not self._held(r["id"]):
+                status = "stopped"  # its process ended without recording it (e.g. the disk was full)
             out.append(
                 {
                     "id": r["id"],
                     "created_at": r["created_at"],
-                    "status": r["status"],
-                    "error": r["error"],
+                    "status": status,
+                    "error": error,
                     "done": r["done"] or 0,
                     "total": r["total"],
                     "errors": r["errors"] or 0,
@@ -222,6 +258,9 @@ class RunStore:
                 }
             )
         return out
+
+    def _held(self, run_id: str) -> bool:
+        return locks.is_locked(self.ws.root, RUN_LOCK, run_id)
 
     def labels(self) -> dict[str, dict[str, str]]:
         """run id -> {"name", "note"} for the runs the user has named or annotated."""
@@ -251,12 +290,34 @@ class RunStore:
     def delete_run(self, run_id: str) -> int:
         """Delete a run and its items (for runs nobody wants, e.g. one whose prompts can never be
         sent); returns how many items it had. Its logged calls stay: they are the answer cache
-        that other runs reuse. The Benchmark pane's Delete button calls this."""
+        that other runs reuse. The Benchmark pane's Delete button calls this.
+
+        A run another process is running is refused (RunBusyError naming it): the delete holds
+        the run's lock, so no runner can start on it meanwhile either."""
+        if self.ws.readonly:
+            return self._delete(run_id)  # says read-only; no lock file can be made there
+        try:
+            with locks.hold(self.ws.root, RUN_LOCK, run_id):
+                return self._delete(run_id)
+        except locks.RunLockedError:
+            holder = locks.lock_holder(self.ws.root, RUN_LOCK, run_id)
+            who = holder.describe() if holder else "another process"
+            raise RunBusyError(
+                f"run {run_id} is being run by {who}; it was not deleted. Stop it first, then delete it."
+            ) from None
+
+    def _delete(self, run_id: str) -> int:
+        from vspectrum_app.bench.journal import journal_path, read_journal
+
+        journal = journal_path(self.ws.root, run_id)
+        if records := read_journal(journal):  # answers a full disk kept: into the cache, which stays
+            self.restore_calls(records)
         with self.ws.transaction() as conn:
             n: int = conn.execute("SELECT COUNT(*) FROM bench_items WHERE run_id = ?", (run_id,)).fetchone()[0]
             if conn.execute("DELETE FROM bench_runs WHERE id = ?", (run_id,)).rowcount == 0:
                 raise RunNotFoundError(f"no benchmark run {run_id!r} in this workspace (see 'vspectrum bench list')")
             conn.execute("DELETE FROM bench_items WHERE run_id = ?", (run_id,))  # also without foreign keys
+        journal.unlink(missing_ok=True)
         return n
 
     # -- items --------------------------------------------------------------------------
@@ -427,12 +488,11 @@ class RunStore:
         input_tokens: int | None,
         output_tokens: int | None,
         latency_s: float,
+        created_at: str | None = None,
     ) -> None:
         with self.ws.transaction() as conn:
             conn.execute(
-                "INSERT INTO bench_calls(cache_key, run_id, item_id, turn, provider, model, request_json, response_text,"
-                " refused, finish_reason, input_tokens, output_tokens, latency_s, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _INSERT_CALL,
                 (
                     cache_key,
                     run_id,
@@ -447,6 +507,46 @@ class RunStore:
                     input_tokens,
                     output_tokens,
                     latency_s,
-                    clock.now(),
+                    created_at or clock.now(),
                 ),
             )
+
+    def restore_calls(self, records: Sequence[dict[str, Any]]) -> int:
+        """Log calls kept in a run's journal (see ``bench.journal``), in one transaction; a
+        call already logged is not added twice. Returns how many were added."""
+        added = 0
+        with self.ws.transaction() as conn:
+            for r in records:
+                if conn.execute(
+                    "SELECT 1 FROM bench_calls WHERE cache_key = ? AND run_id IS ? AND item_id IS ? AND turn IS ?",
+                    (r["cache_key"], r.get("run_id"), r.get("item_id"), r.get("turn")),
+                ).fetchone():
+                    continue
+                conn.execute(
+                    _INSERT_CALL,
+                    (
+                        r["cache_key"],
+                        r.get("run_id"),
+                        r.get("item_id"),
+                        r.get("turn"),
+                        r["provider"],
+                        r["model"],
+                        json.dumps(r["request"], ensure_ascii=False),
+                        r["response_text"],
+                        int(bool(r.get("refused"))),
+                        r.get("finish_reason"),
+                        r.get("input_tokens"),
+                        r.get("output_tokens"),
+                        r.get("latency_s"),
+                        r.get("created_at") or clock.now(),
+                    ),
+                )
+                added += 1
+        return added
+
+
+_INSERT_CALL = (
+    "INSERT INTO bench_calls(cache_key, run_id, item_id, turn, provider, model, request_json, response_text,"
+    " refused, finish_reason, input_tokens, output_tokens, latency_s, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from vspectrum_app.bench import parsing
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.library import catalog
+from vspectrum_app.providers.config import redact_url
 
 if TYPE_CHECKING:
     from vspectrum_app.core.workspace import Workspace
@@ -128,7 +129,7 @@ def call_rows(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
                     "latency_s": call["latency_s"],
                     "provider": call["provider"],
                     "kind": request.get("kind", provider.get("kind")),
-                    "base_url": request.get("base_url", provider.get("base_url")),
+                    "base_url": redact_url(request.get("base_url", provider.get("base_url"))),
                     "model": call["model"],
                     "params": json.dumps(request.get("params", {}), sort_keys=True),
                     "sent_by_run": call["run_id"],

@@ -7,6 +7,7 @@ other's lists, so they can evolve independently.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,8 +42,60 @@ def check_readable(conn: sqlite3.Connection) -> None:
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
 
 
+class CatalogDamagedError(Exception):
+    """``PRAGMA integrity_check`` found damage; the message says what and what to do."""
+
+
+_INDEX_PROBLEM = re.compile(r"missing from index|wrong # of entries in index|non-unique entry in index")
+
+
+def integrity_problems(conn: sqlite3.Connection, table: str | None = None, limit: int = 20) -> list[str]:
+    """What ``PRAGMA integrity_check`` finds (nothing: an intact catalog), over the whole file
+    or one table and its indexes. Unlike ``quick_check`` it compares every index with its table:
+    an index that lost an entry makes lookups miss rows that exist (an import then adds a
+    duplicate image), and only this check sees it."""
+    if table is None:
+        rows = conn.execute(f"PRAGMA integrity_check({int(limit)})").fetchall()
+    else:
+        if not re.fullmatch(r"\w+", table):
+            raise ValueError(f"not a table name: {table!r}")
+        rows = conn.execute(f"PRAGMA integrity_check({table})").fetchall()
+    problems = [str(r[0]) for r in rows]
+    return [] if problems == ["ok"] else problems[:limit]
+
+
+def only_index_problems(problems: Sequence[str]) -> bool:
+    """Whether every problem is an index out of step with its table (``REINDEX`` mends that)."""
+    return bool(problems) and all(_INDEX_PROBLEM.search(p) for p in problems)
+
+
+def require_intact(conn: sqlite3.Connection, path: Path, table: str, doing: str) -> None:
+    """Refuse ``doing`` on a table that ``integrity_check`` finds damaged (CatalogDamagedError)."""
+    problems = integrity_problems(conn, table)
+    if not problems:
+        return
+    more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+    if only_index_problems(problems):
+        advice = "run `vspectrum library repair`: it rebuilds the damaged index and keeps everything else"
+    else:
+        advice = "restore it from a backup, or move it aside and run `vspectrum library repair`"
+    raise CatalogDamagedError(f"the catalog {path} is damaged ({problems[0]}{more}); nothing was {doing}: {advice}.")
+
+
+def is_damaged(exc: BaseException) -> bool:
+    """Whether SQLite found the file itself damaged (SQLITE_CORRUPT / SQLITE_NOTADB): the only
+    errors that call for a backup or ``library repair``. A constraint, a lock or an I/O error
+    says nothing about the file."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and code & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.DatabaseError) and ("malformed" in text or "not a database" in text)
+
+
 def explain(exc: BaseException, path: Path) -> str:
-    """One sentence for a failed catalog access (damaged, full disk, read-only, locked)."""
+    """One sentence for a failed catalog access: damaged, full disk, read-only, locked, a
+    refused change, a failing disk. Only real damage is called damage."""
     text = str(exc).lower()
     if "readonly" in text or "read-only" in text:
         return f"the catalog {path} is on a read-only disk or folder: nothing can be changed in it."
@@ -52,10 +105,23 @@ def explain(exc: BaseException, path: Path) -> str:
         return disk_full_message(path.parent)
     if "locked" in text or "busy" in text:
         return f"the catalog {path} is locked by another process; try again when it has finished."
-    return (
-        f"the catalog {path} is damaged ({exc}); restore it from a backup, or move it aside and run "
-        "`vspectrum library repair` to rebuild it from the image files."
-    )
+    if is_damaged(exc):
+        return (
+            f"the catalog {path} is damaged ({exc}); restore it from a backup, or move it aside and run "
+            "`vspectrum library repair` to rebuild it from the image files."
+        )
+    if isinstance(exc, sqlite3.IntegrityError):
+        return (
+            f"the catalog {path} refused a change that did not fit its data ({exc}), most likely because "
+            "another process changed the same data meanwhile (e.g. deleted a run while it ran); the change "
+            "was rolled back and the catalog is not damaged: check what changed, then try again."
+        )
+    if "i/o" in text or "disk" in text:
+        return (
+            f"the catalog {path} could not be read or written ({exc}): the disk or its file system failed "
+            "the request, the catalog was not found damaged; check the disk, then try again."
+        )
+    return f"the catalog {path} could not be used ({exc}); nothing was found damaged: try again."
 
 
 @contextmanager

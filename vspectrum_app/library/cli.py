@@ -63,10 +63,13 @@ def cmd_repair(args, ctx) -> int:
                 "recovered": report.recovered,
                 "already": report.already,
                 "moved_aside": report.moved_aside,
+                "reindexed": report.reindexed,
                 "skipped": [{"path": p, "reason": r} for p, r in report.skipped],
             }
         )
     else:
+        if report.reindexed:
+            print(f"damaged indexes rebuilt ({'; '.join(report.reindexed[:3])}); nothing was lost")
         print(
             f"{report.recovered} images recovered into the catalog, {report.already} already there, "
             f"{len(report.skipped)} unreadable; run `vspectrum library index` to recompute their embeddings"

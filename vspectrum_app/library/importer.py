@@ -8,21 +8,25 @@ touched. Each image is committed on its own, so an interrupted import keeps what
 
 from __future__ import annotations
 
+import codecs
 import csv
 import errno
+import io
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from vspectrum_app.core import clock, diskspace
+from vspectrum_app.core import clock, db, diskspace
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.core.schema import Anything, Custom, Optional, Str, check, show
 from vspectrum_app.library import images
-from vspectrum_app.core.workspace import Workspace
+from vspectrum_app.core.workspace import CATALOG, Workspace
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
@@ -60,7 +64,17 @@ _PLATFORMS = {
     "reels": "instagram",
     "sim": "sim",
 }
-_IMAGE_NAME = re.compile(r"([^\\/]+?\.(?:jpe?g|png|webp))", re.IGNORECASE)
+_IMAGE_EXT = re.compile(r"(?<=.)\.(?:jpe?g|png|webp)", re.IGNORECASE | re.DOTALL)
+
+
+def _image_name(cell: str) -> str | None:
+    """The first image file name in a cell (``shots/a.jpg``, ``https://x/a.JPG?s=1`` -> ``a.jpg``):
+    within one path segment, up to the first image suffix. Linear in the cell's length (a
+    regex with a lazy repeat took minutes on a 200 KB cell)."""
+    for segment in re.split(r"[\\/]", cell):
+        if match := _IMAGE_EXT.search(segment):
+            return segment[: match.end()]
+    return None
 
 
 class MetadataError(Exception):
@@ -88,13 +102,17 @@ def import_paths(
 ) -> ImportReport:
     reporter = reporter or NullReporter()
     report = ImportReport()
-    metadata = read_metadata_csv(metadata_csv, report.metadata_rows_skipped) if metadata_csv else {}
+    db.require_intact(ws.db, ws.root / CATALOG, "images", "imported")  # a damaged index would let duplicates in
+    notes: list[str] = []
+    metadata = read_metadata_csv(metadata_csv, report.metadata_rows_skipped, notes) if metadata_csv else {}
+    for note in notes:
+        reporter.log(note, "warning")
     if report.metadata_rows_skipped:
         reporter.log(
             f"{len(report.metadata_rows_skipped)} metadata rows skipped (the first: {report.metadata_rows_skipped[0]})",
             "warning",
         )
-    files = list(iter_image_files(paths, reporter))
+    files = list(iter_image_files(paths, reporter, report.skipped))
     # originals plus thumbnails and catalog rows: refuse up front rather than half-way
     diskspace.require_free(ws.root, int(sum(_size(f) for f in files) * 1.2) + (1 << 20))
     reporter.progress(0, len(files), "importing")
@@ -108,20 +126,20 @@ def import_paths(
             image_id, new = add_image(ws, data, source_name=path.name, meta=meta)
         except images.BadImage as exc:
             report.skipped.append((str(path), str(exc)))
-            reporter.log(f"skipped {path}: {exc}", "warning")
+            reporter.log(f"skipped {shown(path)}: {exc}", "warning")
         except OSError as exc:
             if diskspace.is_disk_full(exc):  # a write failed: every later file would fail the same way
                 raise diskspace.DiskFullError(diskspace.disk_full_message(ws.root, _size(path))) from None
             if exc.errno == errno.EROFS:
                 raise
             report.skipped.append((str(path), f"cannot read file ({exc.strerror or exc})"))
-            reporter.log(f"skipped {path}: cannot read file ({exc.strerror or exc})", "warning")
+            reporter.log(f"skipped {shown(path)}: cannot read file ({exc.strerror or exc})", "warning")
         else:
             if new:
                 report.added.append(image_id)
             else:
                 report.duplicates += 1
-        reporter.progress(n, len(files), path.name)
+        reporter.progress(n, len(files), shown(path.name))
     return report
 
 
@@ -143,16 +161,34 @@ def platform_from_path(path: Path) -> str | None:
     return None
 
 
-def iter_image_files(paths: Iterable[Path], reporter: Reporter | None = None) -> Iterator[Path]:
+def iter_image_files(
+    paths: Iterable[Path], reporter: Reporter | None = None, skipped: list[tuple[str, str]] | None = None
+) -> Iterator[Path]:
     """Files named directly are always tried (a bad one is then reported); folders are walked
-    for image suffixes, in a stable order."""
+    for image suffixes, in a stable order. A link in a folder that leads outside it is not
+    followed (appended to ``skipped``): importing a folder imports what is in it."""
     for p in map(Path, paths):
         if p.is_dir():
-            yield from sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+            inside = p.resolve()
+            for f in sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES):
+                if f.resolve().is_relative_to(inside):
+                    yield f
+                    continue
+                reason = f"a link to a file outside {p}: not followed"
+                if skipped is not None:
+                    skipped.append((str(f), reason))
+                if reporter:
+                    reporter.log(f"skipped {shown(f)}: {reason}", "warning")
         elif p.exists():
             yield p
         elif reporter:
-            reporter.log(f"skipped {p}: no such file or folder", "warning")
+            reporter.log(f"skipped {shown(p)}: no such file or folder", "warning")
+
+
+def shown(path: Path | str) -> str:
+    """A path as one line of a log: control characters (a newline in a file name would start
+    a forged line) and other unprintable ones escaped as Python writes them."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
 
 
 def add_image(
@@ -196,24 +232,45 @@ def add_image(
         return cur.lastrowid, True
 
 
-def read_metadata_csv(path: Path, skipped: list[str] | None = None) -> dict[str, dict[str, str]]:
+MAX_METADATA_BYTES = 64 << 20  # a metadata CSV larger than this is refused whole, unread
+_BOMS = (  # UTF-32 first: its little-endian BOM begins with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8-sig", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
+)
+
+
+def read_metadata_csv(
+    path: Path, skipped: list[str] | None = None, notes: list[str] | None = None
+) -> dict[str, dict[str, str]]:
     """Rows keyed by lower-cased image file name (taken from the file/image column). A row with
-    a wrong cell is left out, its one-sentence reason appended to ``skipped``; a file that is
-    not a metadata CSV at all is ``MetadataError``."""
+    a wrong cell, or naming a file an earlier row named, is left out, its one-sentence reason
+    appended to ``skipped``; a file that is not a metadata CSV at all (or whose header names a
+    column twice) is ``MetadataError``. The encoding: a BOM's (UTF-8, UTF-16, UTF-32), else
+    UTF-8, else Windows-1252 (what spreadsheets on Windows write), said in ``notes``."""
     skipped = [] if skipped is None else skipped
+    name = shown(Path(path).name)
+    text, fallback = _read_text(Path(path))
+    if fallback and notes is not None:
+        notes.append(f"{name} is not UTF-8: read as {fallback}; save it as UTF-8 if its accents look wrong")
     try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
+        with _field_limit(len(text) + 1):  # a cell is bounded by the schema below, not by csv's 128 KB default
+            _refuse_unclosed_quote(name, text)
+            reader = csv.DictReader(io.StringIO(text, newline=""))
             fields = reader.fieldnames or []
+            _refuse_repeated_columns(name, fields)
             file_col = next((c for c in fields if _key(c) in _FILE_COLUMNS), None)
             if file_col is None:
                 raise MetadataError(f"{path}: no column naming the image file (one of: {', '.join(_FILE_COLUMNS)})")
             rows: dict[str, dict[str, str]] = {}
+            first_line: dict[str, int] = {}
             for row in reader:
-                match = _IMAGE_NAME.search(row.get(file_col) or "")
-                if match:
+                image_name = _image_name(row.get(file_col) or "")
+                if image_name:
                     meta = {k: v for k, v in row.items() if k and k != file_col}
-                    source = f"{Path(path).name}: line {reader.line_num}"
+                    source = f"{name}: line {reader.line_num}"
                     try:
                         for column, value in meta.items():
                             check(value, Optional(_CELL), f"{source}, column {column!r}", MetadataError)
@@ -221,10 +278,96 @@ def read_metadata_csv(path: Path, skipped: list[str] | None = None) -> dict[str,
                     except MetadataError as exc:
                         skipped.append(str(exc))
                         continue
-                    rows[match.group(1).lower()] = meta
+                    key = image_name.lower()
+                    if key in rows:  # the first row for a file is kept; a repeat is said, never silently applied
+                        same = "repeats" if rows[key] == meta else "contradicts"
+                        skipped.append(
+                            f"{source}: {same} line {first_line[key]} for {shown(image_name)}; the first row is kept"
+                        )
+                        continue
+                    rows[key], first_line[key] = meta, reader.line_num
             return rows
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise MetadataError(f"cannot read metadata CSV {path}: {exc}") from None
+    except csv.Error as exc:
+        raise MetadataError(f"cannot read metadata CSV {shown(path)}: {exc}") from None
+
+
+def _read_text(path: Path) -> tuple[str, str | None]:
+    """The file's text and, when it was not UTF-8, the encoding it was read as. Checked before
+    reading: a regular file of at most MAX_METADATA_BYTES (not a FIFO, not /dev/zero)."""
+    try:
+        st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise MetadataError(f"cannot read metadata CSV {shown(path)}: not a regular file")
+        if st.st_size > MAX_METADATA_BYTES:
+            raise MetadataError(
+                f"cannot read metadata CSV {shown(path)}: {st.st_size / 1e6:.0f} MB, more than the "
+                f"{MAX_METADATA_BYTES >> 20} MiB a metadata file may have"
+            )
+        with open(path, "rb") as f:
+            data = f.read(MAX_METADATA_BYTES + 1)[: MAX_METADATA_BYTES + 1]
+    except OSError as exc:
+        raise MetadataError(f"cannot read metadata CSV {shown(path)}: {exc.strerror or exc}") from None
+    for bom, codec, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec), None
+            except UnicodeDecodeError as exc:
+                raise MetadataError(
+                    f"cannot read metadata CSV {shown(path)}: it starts as {label} but is not "
+                    f"({exc.reason} at byte {exc.start})"
+                ) from None
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "Windows-1252 (Western European)"
+    except UnicodeDecodeError:  # the five bytes cp1252 leaves undefined: Latin-1 reads every byte
+        return data.decode("latin-1"), "Latin-1 (ISO 8859-1)"
+
+
+def _refuse_unclosed_quote(name: str, text: str) -> None:
+    """A quote never closed swallows every later row into one cell: refused, not half-read.
+    (csv's lenient mode, used for the rows, reads such a file without a word; its strict mode
+    is asked only about this, since it also refuses harmless quirks like ``"a"b``.)"""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    line = 0
+    try:
+        for _ in reader:
+            line = reader.line_num
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            raise MetadataError(f"{name}: a quoted cell starting after line {line} is never closed") from None
+
+
+def _refuse_repeated_columns(name: str, fields: Sequence[str]) -> None:
+    """Two header cells for one column (``author`` twice, or ``Author`` and ``author``): which
+    one holds the data is anyone's guess, so the file is refused rather than half-read."""
+    seen: dict[str, int] = {}
+    for n, field_name in enumerate(fields, start=1):
+        k = _key(field_name)
+        if not k:
+            continue  # unnamed columns (trailing commas) are ignored anyway
+        if k in seen:
+            raise MetadataError(
+                f"{name}: the header names column {field_name.strip()!r} twice (columns {seen[k]} and {n}); "
+                "rename or remove one"
+            )
+        seen[k] = n
+
+
+class _field_limit:
+    """csv's process-wide cell limit raised for one read (and put back)."""
+
+    def __init__(self, limit: int):
+        self.limit = min(max(limit, 1 << 17), MAX_METADATA_BYTES + 1)
+
+    def __enter__(self) -> None:
+        self.before = csv.field_size_limit()
+        csv.field_size_limit(max(self.before, self.limit))
+
+    def __exit__(self, *exc: object) -> None:
+        csv.field_size_limit(self.before)
 
 
 def _whole_number(value: Any) -> int:

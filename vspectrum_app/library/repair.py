@@ -27,6 +27,7 @@ class RepairReport:
     already: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     moved_aside: str | None = None
+    reindexed: list[str] = field(default_factory=list)  # what integrity_check found and REINDEX mended
 
 
 def repair_catalog(root: Path, reporter: Reporter | None = None) -> RepairReport:
@@ -34,7 +35,7 @@ def repair_catalog(root: Path, reporter: Reporter | None = None) -> RepairReport
     root = Path(root).expanduser().resolve()
     report = RepairReport()
     catalog = root / CATALOG
-    if catalog.exists() and catalog.stat().st_size > 0 and not _healthy(catalog):
+    if catalog.exists() and catalog.stat().st_size > 0 and not _healthy(catalog, report, reporter):
         aside = catalog.with_name(f"{CATALOG}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
         for suffix in ("", "-wal", "-shm"):
             part = Path(str(catalog) + suffix)
@@ -63,11 +64,27 @@ def repair_catalog(root: Path, reporter: Reporter | None = None) -> RepairReport
     return report
 
 
-def _healthy(catalog: Path) -> bool:
+def _healthy(catalog: Path, report: RepairReport, reporter: Reporter) -> bool:
+    """Whether the catalog is intact, by ``integrity_check`` (``quick_check`` does not compare
+    indexes with their tables). Indexes out of step with their tables are rebuilt in place
+    (``REINDEX``): nothing is lost, and the catalog then counts as healthy."""
     try:
         conn = db.connect(catalog)
         try:
-            return bool(conn.execute("PRAGMA quick_check(1)").fetchone()[0] == "ok")
+            problems = db.integrity_problems(conn)
+            if not problems:
+                return True
+            if not db.only_index_problems(problems):
+                return False
+            try:
+                conn.execute("REINDEX")
+            except sqlite3.DatabaseError:  # e.g. a UNIQUE index over rows that are no longer unique
+                return False
+            if db.integrity_problems(conn):
+                return False
+            report.reindexed = problems
+            reporter.log(f"the catalog's indexes were rebuilt ({problems[0]}); nothing was lost", "warning")
+            return True
         finally:
             conn.close()
     except sqlite3.DatabaseError:

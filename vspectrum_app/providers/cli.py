@@ -120,12 +120,12 @@ def cmd_providers_list(args, ctx) -> int:
 
     providers = ProviderStore().all()
     if ctx.json:
-        ctx.print_json([{**p.to_json(), "key_set": key_status(p.name, p.kind).is_set} for p in providers])
+        ctx.print_json([{**p.shown_json(), "key_set": key_status(p.name, p.kind).is_set} for p in providers])
         return 0
     for p in providers:
         key = key_status(p.name, p.kind)
         print(
-            f"{p.name} ({p.kind}) {p.effective_base_url or 'default endpoint'}; models: {', '.join(p.models) or '-'}; "
+            f"{p.name} ({p.kind}) {p.shown_base_url or 'default endpoint'}; models: {', '.join(p.models) or '-'}; "
             f"{p.concurrency} at once, {p.requests_per_minute}/min; key: {key.source or 'not set'}"
         )
     return 0

@@ -29,6 +29,42 @@ class ProviderError(Exception):
     pass
 
 
+REDACTED = "[redacted]"
+# Query (or fragment) parameters whose value is a credential: api-key, access_token, sig, ...
+_SECRET_PARAM = re.compile(r"key|token|secret|passw|pwd|auth|sig|credential|session|cookie", re.I)
+
+
+def redact_url(url: str | None) -> str | None:
+    """An address fit to store or show: a user name and password (``user:pass@``) and the values
+    of secret-looking query parameters (``?api-key=...``) become ``[redacted]``. The one function
+    for every address the app stores (run manifest, call log, exports, reports) or prints
+    (``providers list``, diagnostics); the request itself is sent to the address as configured."""
+    if not url:
+        return url
+    from vspectrum_app.core.secrets import redact
+
+    # by hand rather than urlsplit: it must take any text (and its own output) without failing
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    end = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    authority, tail = rest[:end], rest[end:]
+    if "@" in authority:
+        authority = f"{REDACTED}@{authority.rsplit('@', 1)[1]}"
+    tail, hash_, fragment = tail.partition("#")
+    path, question, query = tail.partition("?")
+    shown = f"{scheme}{sep}{authority}{path}{question}{_redact_params(query)}{hash_}{_redact_params(fragment)}"
+    return redact(shown)
+
+
+def _redact_params(query: str) -> str:
+    pairs = []
+    for pair in query.split("&") if query else []:
+        name, eq, value = pair.partition("=")
+        pairs.append(f"{name}={REDACTED}" if eq and value and _SECRET_PARAM.search(name) else pair)
+    return "&".join(pairs)
+
+
 @dataclass
 class ProviderConfig:
     name: str
@@ -58,10 +94,20 @@ class ProviderConfig:
 
     @property
     def effective_base_url(self) -> str | None:
+        """The address requests go to, credentials included: only for the client."""
         return self.base_url or DEFAULT_BASE_URL.get(self.kind)
 
+    @property
+    def shown_base_url(self) -> str | None:
+        """The address as stored and shown anywhere else (``redact_url``)."""
+        return redact_url(self.effective_base_url)
+
     def to_json(self) -> dict:
+        """Everything, for providers.json; ``shown_json`` for anything printed or exported."""
         return asdict(self)
+
+    def shown_json(self) -> dict:
+        return {**asdict(self), "base_url": redact_url(self.base_url)}
 
     @classmethod
     def from_json(cls, doc: dict) -> "ProviderConfig":
