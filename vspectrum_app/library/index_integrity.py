@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from vspectrum_app.core import clock
+from vspectrum_app.core.atomic import Written
 from vspectrum_app.core.workspace import Workspace
 
 MIGRATIONS: list[str] = [
@@ -67,14 +68,27 @@ def identity(path: Path) -> tuple[str, bool]:
 _now_ns = time.time_ns  # the wall clock file times are written with (a test moves it on)
 
 
-def record(ws: Workspace, model_key: str, path: Path, count: int, dim: int) -> None:
-    """Remember the index file just saved (call right after the write-then-rename)."""
+class UnsavedIndexError(Exception):
+    """The file at the index's path is not one a save produced (empty, or not the file checked)."""
+
+
+def record(ws: Workspace, model_key: str, path: Path, count: int, dim: int, written: Written | None = None) -> None:
+    """Remember the index file just saved (call right after the write-then-rename), with the
+    size and checksum ``atomic_replace_from`` took of the checked temporary file (or, without
+    them, of ``path``). An empty file is never recorded as valid: no save of hnswlib's is empty."""
+    size = path.stat().st_size
+    if written is None:
+        written = Written(size, file_sha256(path))
+    if size == 0 or written.size != size:
+        raise UnsavedIndexError(
+            f"the index file {path.name} is {size:,} bytes, not the {written.size:,} just saved; it was not recorded."
+        )
     ws.ensure_schema("index_files", MIGRATIONS)
     with ws.transaction() as conn:
         conn.execute(
             "INSERT OR REPLACE INTO index_files(model_key, sha256, size, count, dim, saved_at, identity) "
             "VALUES (?, ?, ?, ?, ?, ?, NULL)",
-            (model_key, file_sha256(path), path.stat().st_size, count, dim, clock.now()),
+            (model_key, written.sha256, size, count, dim, clock.now()),
         )
 
 
