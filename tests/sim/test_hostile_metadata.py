@@ -19,7 +19,7 @@ AUTHORS = [
     '"><img src=x onerror="window.__ran.push(\'img\')">',
     '"><svg onload="window.__ran.push(\'svg\')"></svg>',
     'x" onmouseover="window.__ran.push(\'attr\')" autofocus onfocus="window.__ran.push(\'focus\')" data-x="',
-    '"></a><img src=x onerror="window.__ran.push(\'a\')"><script>window.__ran.push(\'script\')</script>',
+    "\"></a><img src=x onerror=\"window.__ran.push('a')\"><script>window.__ran.push('script')</script>",
 ]
 CAPTION = "<iframe srcdoc=\"<script>parent.__ran.push('iframe')</script>\"></iframe> #fyp"
 AUTHOR = {  # where each skin shows the author, how, and its link

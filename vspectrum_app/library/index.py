@@ -199,7 +199,7 @@ def _check_header(tmp: Path, path: Path, count: int, capacity: int) -> None:
     if fields is None or fields[1:] != (capacity, count):
         raise IncompleteWriteError(
             errno.EIO,
-            f"the saved index {path.name} does not hold the {count:,} vectors it should; the one already there was kept."
+            f"the saved index {path.name} does not hold the {count:,} vectors it should; the one already there was kept.",
         )
 
 
