@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import stat
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
@@ -33,12 +36,54 @@ class ImageInfo:
     bytes: int
 
 
+_KINDS = {
+    stat.S_IFIFO: "a pipe (FIFO)",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
+
+
+def read_image_file(path: Path | str) -> bytes:
+    """A file's bytes, for ``inspect``, refused before anything is read when it is not a
+    regular file (``/dev/zero``, a FIFO, a socket) or is larger than ``MAX_FILE_BYTES`` by its
+    size on disk (a 3 GB sparse file costs no memory). Opened without blocking, so a FIFO
+    with no writer cannot hang the import; read at most one byte past the limit, so a file
+    that grows meanwhile cannot either. Raises ``BadImage`` or ``OSError``."""
+    fd = os.open(
+        path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    )
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise BadImage(f"not a regular file ({_KINDS.get(stat.S_IFMT(st.st_mode), 'a special file')})")
+        if st.st_size > MAX_FILE_BYTES:
+            raise BadImage(_too_large(st.st_size))
+        chunks, total = [], 0
+        while total <= MAX_FILE_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_FILE_BYTES + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    finally:
+        os.close(fd)
+    if total > MAX_FILE_BYTES:
+        raise BadImage(_too_large(total))
+    return b"".join(chunks)
+
+
+def _too_large(size: int) -> str:
+    return f"file too large ({-(-size // 2**20)} MiB; limit {MAX_FILE_BYTES // 2**20} MiB)"  # rounded up
+
+
 def inspect(data: bytes) -> ImageInfo:
     """Validate ``data`` fully (header, pixel count, full decode) and describe it."""
     if not data:
         raise BadImage("empty file")
     if len(data) > MAX_FILE_BYTES:
-        raise BadImage(f"file too large ({len(data) / 2**20:.0f} MiB; limit {MAX_FILE_BYTES // 2**20} MiB)")
+        raise BadImage(_too_large(len(data)))
     img = _open(data)
     with img:
         if img.format not in FORMATS:

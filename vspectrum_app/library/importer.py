@@ -12,6 +12,7 @@ import csv
 import errno
 import json
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -101,7 +102,7 @@ def import_paths(
     for n, path in enumerate(files, start=1):
         reporter.check_cancelled()
         try:
-            data = path.read_bytes()
+            data = images.read_image_file(path)  # stat first: regular files within the limit only
             meta: dict[str, str | None] = dict(metadata.get(path.name.lower()) or {})
             if not any(_ALIASES.get(_key(k)) == "platform" and v for k, v in meta.items()):
                 meta["platform"] = platform_from_path(path)  # e.g. the pilot's gpt4o-tiktok/ folder
@@ -126,10 +127,13 @@ def import_paths(
 
 
 def _size(path: Path) -> int:
+    """What importing ``path`` may write: nothing for a file that will be refused unread (not
+    a regular file, or past the size limit; a 3 GB sparse file must not fail the space check)."""
     try:
-        return path.stat().st_size
+        st = path.stat()
     except OSError:
         return 0
+    return st.st_size if stat.S_ISREG(st.st_mode) and st.st_size <= images.MAX_FILE_BYTES else 0
 
 
 def platform_from_path(path: Path) -> str | None:
