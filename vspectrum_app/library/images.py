@@ -3,6 +3,11 @@
 Refused, with one clear reason each: empty files, non-images, formats other than
 JPEG/PNG/WebP, truncated or corrupt data, and decompression bombs (a small file that
 declares a huge canvas). Pillow is imported here only; no torch.
+
+``decode_rgb`` is the one way pixels leave a file (thumbnails, the CLIP input): it turns the
+picture upright as its EXIF orientation says (a phone's portrait photo is stored sideways)
+and scales 16-bit greyscale to 8 bits (Pillow's own conversion clips it, so anything above
+1/256 of full brightness became white).
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageFile, UnidentifiedImageError
+import numpy as np
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -91,6 +97,8 @@ def inspect(data: bytes) -> ImageInfo:
         width, height = img.size
         _check_pixels(width, height)
         _full_decode(img)
+        if img.getexif().get(ORIENTATION) in (5, 6, 7, 8):  # stored sideways: shown turned a quarter
+            width, height = height, width
         return ImageInfo(hashlib.sha256(data).hexdigest(), FORMATS[img.format], width, height, len(data))
 
 
@@ -106,7 +114,24 @@ def decode_rgb(data: bytes, min_size: tuple[int, int] | None = None) -> Image.Im
     if min_size and img.format == "JPEG":
         img.draft("RGB", min_size)
     _full_decode(img)
-    return img.convert("RGB")
+    try:
+        ImageOps.exif_transpose(img, in_place=True)  # no copy when there is nothing to turn
+    except (OSError, ValueError, SyntaxError, TypeError, KeyError):  # a damaged EXIF block: as stored
+        pass
+    return to_rgb(img)
+
+
+ORIENTATION = 0x0112  # the EXIF tag
+_SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """``img`` as 8-bit RGB. 16-bit greyscale (PNG's I;16, or I) is scaled, 0-65535 to 0-255:
+    Pillow's ``convert`` would clip every value above 255 to white."""
+    if img.mode in _SIXTEEN_BIT:
+        levels = np.asarray(img).astype(np.float64)
+        img = Image.fromarray(np.clip(np.rint(levels / 257.0), 0, 255).astype(np.uint8), "L")
+    return img if img.mode == "RGB" else img.convert("RGB")
 
 
 def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> bytes:

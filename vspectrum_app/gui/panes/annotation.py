@@ -48,6 +48,7 @@ from vspectrum_app.core.values import DEFINITIONS
 from vspectrum_app.gui import links, style
 from vspectrum_app.gui.links import openable, shown_address
 from vspectrum_app.gui.message_label import MessageLabel, plain_tooltip
+from vspectrum_app.gui.pictures import read_upright
 from vspectrum_app.gui.workers import Worker
 
 PREFETCH = 3
@@ -310,7 +311,7 @@ class AnnotationPane(QWidget):
             return
         image = self._images.get(sha)
         if image is None:
-            image = self._images[sha] = QImage(self._path(item))
+            image = self._images[sha] = read_upright(self._path(item))
         if image.isNull():
             self.image.setText("This screenshot's file cannot be read.")
             return
@@ -331,7 +332,7 @@ class AnnotationPane(QWidget):
                 self._decoding.add(sha)
                 path = self._path(item)
                 self._worker.run(
-                    lambda p=path: QImage(p),
+                    lambda p=path: read_upright(p),
                     lambda img, s=sha: self._image_loaded(s, img),
                     lambda _, s=sha: self._image_loaded(s, QImage()),
                 )

@@ -31,6 +31,7 @@ from vspectrum_app.core.values import SCHWARTZ_VALUES
 from vspectrum_app.gui import links, style
 from vspectrum_app.gui.job_log import JobProgress
 from vspectrum_app.gui.message_label import MessageLabel
+from vspectrum_app.gui.pictures import pixmap_upright
 from vspectrum_app.gui.thumbnails import ThumbnailCache
 from vspectrum_app.gui.workers import Worker
 from vspectrum_app.library import ops as library_ops
@@ -471,7 +472,7 @@ class LibraryPane(QWidget):
 
         ws = self.ctx.workspace
         row = catalog.image_record(ws, tile.image_id)
-        pixmap = QPixmap(str(row.file.path(ws)))
+        pixmap = pixmap_upright(str(row.file.path(ws)))  # EXIF orientation applied, as in thumbnails
         self.detail_image.setPixmap(
             pixmap.scaled(
                 self.detail_image.width(),
