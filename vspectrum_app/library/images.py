@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import stat
 import warnings
 from dataclasses import dataclass
@@ -97,7 +98,7 @@ def inspect(data: bytes) -> ImageInfo:
         width, height = img.size
         _check_pixels(width, height)
         _full_decode(img)
-        if img.getexif().get(ORIENTATION) in (5, 6, 7, 8):  # stored sideways: shown turned a quarter
+        if _orientation(img) in (5, 6, 7, 8):  # stored sideways: shown turned a quarter
             width, height = height, width
         return ImageInfo(hashlib.sha256(data).hexdigest(), FORMATS[img.format], width, height, len(data))
 
@@ -115,10 +116,21 @@ def decode_rgb(data: bytes, min_size: tuple[int, int] | None = None) -> Image.Im
         img.draft("RGB", min_size)
     _full_decode(img)
     try:
-        ImageOps.exif_transpose(img, in_place=True)  # no copy when there is nothing to turn
-    except (OSError, ValueError, SyntaxError, TypeError, KeyError):  # a damaged EXIF block: as stored
+        with warnings.catch_warnings():  # a damaged EXIF block: Pillow warns on stderr, we show it as stored
+            warnings.simplefilter("ignore", UserWarning)
+            ImageOps.exif_transpose(img, in_place=True)  # no copy when there is nothing to turn
+    except (OSError, ValueError, SyntaxError, TypeError, KeyError):
         pass
     return to_rgb(img)
+
+
+def _orientation(img: Image.Image) -> object:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            return img.getexif().get(ORIENTATION)
+    except (OSError, ValueError, SyntaxError, TypeError, KeyError):
+        return None
 
 
 ORIENTATION = 0x0112  # the EXIF tag
@@ -145,10 +157,13 @@ def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> bytes:
 def _open(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # a damaged EXIF block: Pillow's warnings on stderr
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise BadImage(f"image too large to decode safely ({exc.args[0].split('(')[0].strip()})") from None
+        pixels = re.search(r"\((\d+) pixels\)", str(exc))  # "Image size (N pixels) exceeds limit of ..."
+        declared = f"{int(pixels.group(1)) / 1e6:,.0f} MP declared" if pixels else "a huge canvas declared"
+        raise BadImage(f"image too large to decode safely ({declared}; limit {MAX_PIXELS / 1e6:.0f} MP)") from None
     except UnidentifiedImageError:
         raise BadImage("not an image (or an unknown format)") from None
     except (OSError, ValueError, SyntaxError) as exc:
