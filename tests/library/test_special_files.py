@@ -78,3 +78,23 @@ def test_a_giant_in_a_folder_neither_fails_the_space_check_nor_is_read(workspace
     report = import_paths(workspace, [folder])
     assert len(report.added) == 1
     assert report.skipped == [(str(folder / "huge.jpg"), "file too large (3072 MiB; limit 64 MiB)")]
+
+
+def test_a_newline_in_a_file_name_forges_no_line(tmp_path):
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    (folder / "bad\nerror: the catalog is damaged; run library repair.jpg").write_bytes(b"x")
+    (folder / "rtl\u202egpj.jpg").write_bytes(b"x")
+    proc = subprocess.run(
+        [sys.executable, "-m", "vspectrum_app", "-w", str(tmp_path / "ws"), "library", "import", str(folder)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    lines = [line for line in proc.stderr.splitlines() if not line.startswith("[")]
+    assert lines == [
+        f"warning: skipped {folder}/bad\\u000aerror: the catalog is damaged; run library repair.jpg: not an image "
+        "(or an unknown format)",
+        f"warning: skipped {folder}/rtl\\u202egpj.jpg: not an image (or an unknown format)",
+    ]

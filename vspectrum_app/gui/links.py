@@ -3,17 +3,17 @@ and opens them: shown as the text they are, opened only when they are http(s).""
 
 from __future__ import annotations
 
-import unicodedata
-
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
+
+from vspectrum_app.core.visible import visible
 
 
 def shown_address(url: str) -> str:
     """A link as the user sees it: its real address, with control and format characters
     (a newline, a right-to-left override that would show ``moc.kotkit`` as ``tiktok.com``)
     written as ``\\uXXXX``, so that nothing in it can pass for other text."""
-    return "".join(f"\\u{ord(ch):04x}" if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in url)
+    return visible(url)
 
 
 def openable(url: str) -> bool:

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from vspectrum_app.core import clock, diskspace
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
+from vspectrum_app.core.visible import visible
 from vspectrum_app.core.schema import Anything, Custom, Optional, Str, check, show
 from vspectrum_app.library import images
 from vspectrum_app.core.workspace import Workspace
@@ -109,14 +110,14 @@ def import_paths(
             image_id, new = add_image(ws, data, source_name=path.name, meta=meta)
         except images.BadImage as exc:
             report.skipped.append((str(path), str(exc)))
-            reporter.log(f"skipped {path}: {exc}", "warning")
+            reporter.log(f"skipped {visible(str(path))}: {exc}", "warning")  # a newline in a name forges no line
         except OSError as exc:
             if diskspace.is_disk_full(exc):  # a write failed: every later file would fail the same way
                 raise diskspace.DiskFullError(diskspace.disk_full_message(ws.root, _size(path))) from None
             if exc.errno == errno.EROFS:
                 raise
             report.skipped.append((str(path), f"cannot read file ({exc.strerror or exc})"))
-            reporter.log(f"skipped {path}: cannot read file ({exc.strerror or exc})", "warning")
+            reporter.log(f"skipped {visible(str(path))}: cannot read file ({exc.strerror or exc})", "warning")
         else:
             if new:
                 report.added.append(image_id)
