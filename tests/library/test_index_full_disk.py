@@ -92,10 +92,10 @@ def test_an_empty_file_is_never_recorded_as_valid(workspace, tmp_path):
     before = workspace.db.execute("SELECT sha256 FROM index_files").fetchone()[0]
     empty = tmp_path / "empty.bin"
     empty.write_bytes(b"")
-    with pytest.raises(index_integrity.UnsavedIndexError, match="is 0 bytes"):
+    with pytest.raises(index_integrity.UnsavedIndexError, match="is empty"):
         index_integrity.record(workspace, key, empty, 5, DIM)
-    with pytest.raises(index_integrity.UnsavedIndexError):  # a file other than the one checked
-        index_integrity.record(workspace, key, index_path(workspace, key), 5, DIM, Written(1, "0" * 64))
+    # a file other than the one checked (another process saved over it): not recorded
+    assert not index_integrity.record(workspace, key, index_path(workspace, key), 5, DIM, Written(1, "0" * 64, 1))
     assert workspace.db.execute("SELECT sha256 FROM index_files").fetchone()[0] == before
 
 
@@ -119,7 +119,21 @@ def test_atomic_replace_from_checks_before_it_replaces(tmp_path):
     assert target.read_bytes() == b"good"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.bin"]
     written = atomic_replace_from(target, write(b"new data"), expected_size=8)
-    assert written == Written(8, hashlib.sha256(b"new data").hexdigest()) and target.read_bytes() == b"new data"
+    assert written == Written(8, hashlib.sha256(b"new data").hexdigest(), target.stat().st_ino)
+    assert target.read_bytes() == b"new data"
+
+
+def test_a_save_by_another_process_meanwhile_is_not_recorded_as_ours(workspace):
+    key, _, vectors = stored_embeddings(workspace, n=5)
+    index, _ = open_index(workspace, key, DIM)
+    ours = index.save()
+    other, _ = open_index(workspace, key, DIM)  # another process's copy, one vector more, saved after ours
+    other.add([10_000], vectors[:1])
+    theirs = other.save()
+    assert index_integrity.record(workspace, key, other.path, 6, DIM, theirs)
+    assert not index_integrity.record(workspace, key, index.path, 5, DIM, ours)  # late: the file is theirs
+    assert index_integrity.recorded_count(workspace, key) == 6
+    assert index_integrity.problem(workspace, key, index.path, DIM) is None
 
 
 def test_a_header_that_does_not_match_the_index_is_refused(workspace):

@@ -28,10 +28,12 @@ class IncompleteWriteError(OSError):
 
 @dataclass(frozen=True)
 class Written:
-    """The file now at the path: its size and SHA-256, taken from the checked temporary file."""
+    """The file moved to the path: its size and SHA-256, taken from the checked temporary file,
+    and its inode (another process's later save replaces it with another one)."""
 
     size: int
     sha256: str
+    inode: int = 0
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -81,7 +83,7 @@ def atomic_replace_from(
             os.fsync(f.fileno())
             for block in iter(lambda: f.read(1 << 20), b""):
                 digest.update(block)
-            size = f.tell()
+            size, inode = f.tell(), os.fstat(f.fileno()).st_ino
         if size == 0 or (expected_size is not None and size != expected_size):
             raise _incomplete(path, size, expected_size)
         if check is not None:
@@ -90,7 +92,7 @@ def atomic_replace_from(
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return Written(size, digest.hexdigest())
+    return Written(size, digest.hexdigest(), inode)
 
 
 def _incomplete(path: Path, size: int, expected: int | None) -> IncompleteWriteError:
