@@ -2,6 +2,7 @@
 (issue 27, item 3)."""
 
 import json
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -88,3 +89,13 @@ def test_a_time_that_leaves_the_calendar_in_utc_is_one_sentence(workspace, answe
 
 def test_instant():
     assert instant("2026-12-07T12:00:00+05:00") == instant("2026-12-07T07:00:00Z") == instant("2026-12-07T07:00:00")
+
+
+def test_an_answer_dated_days_ahead_is_refused_whole(workspace, answered, tmp_path):
+    """It would stay current whatever the annotator answers later on another machine."""
+    store, set_id, path = answered
+    with pytest.raises(AnnotationError, match="field 'created_at': expected a time that has passed, got '9999-"):
+        _import_one(workspace, path, tmp_path, "9999-12-31T23:59:59+00:00")
+    ahead = (datetime.now(timezone.utc) + timedelta(hours=20)).isoformat()  # a fast clock: accepted
+    assert _import_one(workspace, path, tmp_path, ahead).added == 1
+    assert len(store.history(set_id)) == 2

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from vspectrum_app.annotate.store import ANSWERS, KINDS, QUESTIONS, AnnotationError, AnnotationStore
+from vspectrum_app.core import clock
 from vspectrum_app.core.atomic import atomic_write_text
 from vspectrum_app.core.schema import Anything, Custom, Int, List, Map, Num, Obj, Optional, Str, read_json, show
 from vspectrum_app.library import catalog
@@ -80,13 +81,21 @@ def instant(text: str) -> datetime:
         raise ValueError("out of range") from None
 
 
+# Machines' clocks differ, but not by days: an answer dated further ahead would stay the
+# annotator's current one whatever they answer later on another machine.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
 def _iso_time(text: str) -> str:
     """An answer's time, stored as the app stores its own (UTC, microseconds), so that times
     written on machines in different time zones compare as instants, never as strings."""
     try:
-        return instant(text).isoformat(timespec="microseconds")
+        moment = instant(text)
     except ValueError:
         raise ValueError(f"expected a date and time (ISO 8601), got {show(text)}") from None
+    if moment > clock.utc() + FUTURE_TOLERANCE:
+        raise ValueError(f"expected a time that has passed, got {show(text)} (more than a day ahead of this clock)")
+    return moment.isoformat(timespec="microseconds")
 
 
 def _stored_instant(text: str) -> datetime | None:
