@@ -110,6 +110,10 @@ function decorate(item) {
 
 function dismissOverlay(el) { el.remove(); }
 
+// A copy of a skin's <template>: markup that holds no data. Skins put an item's fields into
+// it with textContent and attributes only (never innerHTML), so outside text stays text.
+function cloneTemplate(id) { return document.getElementById(id).content.cloneNode(true); }
+
 function relativeDate(iso) {  // what the sites print: "3d ago" for recent posts, else the date
   const days = Math.floor((Date.now() - new Date(iso + "T00:00:00Z")) / 86400000);
   return days >= 0 && days < 7 ? `${days}d ago` : iso;

@@ -135,4 +135,4 @@ def test_a_newline_in_a_file_name_forges_no_log_line(workspace, tmp_path, capsys
     assert main(["-w", root, "library", "import", str(folder)]) == 0
     err = capsys.readouterr().err
     assert not any(line.startswith("error: forged") for line in err.splitlines()), err
-    assert "x\\nerror: forged line.jpg" in err
+    assert "x\\u000aerror: forged line.jpg" in err  # core.visible writes it as \\uXXXX

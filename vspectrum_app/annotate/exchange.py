@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from vspectrum_app.annotate.store import ANSWERS, KINDS, QUESTIONS, AnnotationError, AnnotationStore
+from vspectrum_app.core import clock
 from vspectrum_app.core.atomic import atomic_write_text
 from vspectrum_app.core.schema import Anything, Custom, Int, List, Map, Num, Obj, Optional, Str, read_json, show
 from vspectrum_app.library import catalog
@@ -68,12 +69,40 @@ def export_answers(ws, set_ref: str, annotator: str | None, path: Path) -> int:
     return len(answers)
 
 
-def _iso_time(text: str) -> str:
+def instant(text: str) -> datetime:
+    """An ISO 8601 date and time as an instant in UTC. A time without an offset is taken as UTC,
+    which is how the app stores every time (``core.clock.now``). Raises ValueError."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
     try:
-        datetime.fromisoformat(text)
+        return moment.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00+05:00 lies before year 1 in UTC
+        raise ValueError("out of range") from None
+
+
+# Machines' clocks differ, but not by days: an answer dated further ahead would stay the
+# annotator's current one whatever they answer later on another machine.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def _iso_time(text: str) -> str:
+    """An answer's time, stored as the app stores its own (UTC, microseconds), so that times
+    written on machines in different time zones compare as instants, never as strings."""
+    try:
+        moment = instant(text)
     except ValueError:
         raise ValueError(f"expected a date and time (ISO 8601), got {show(text)}") from None
-    return text
+    if moment > clock.utc() + FUTURE_TOLERANCE:
+        raise ValueError(f"expected a time that has passed, got {show(text)} (more than a day ahead of this clock)")
+    return moment.isoformat(timespec="microseconds")
+
+
+def _stored_instant(text: str) -> datetime | None:
+    try:
+        return instant(text)
+    except ValueError:  # not written by the app nor by an import; compared by equality only
+        return None
 
 
 def _flag(value):
@@ -162,18 +191,15 @@ def import_answers(ws, path: Path) -> ImportReport:
         report.set_created = True
     item_ids = {(i["image_sha256"], i["value"]): i["id"] for i in store.items(set_id)}
     # oldest first, so that supersession follows time, whatever order the files came in
-    for a in sorted(doc["answers"], key=lambda a: a["created_at"]):
+    # (created_at was brought to UTC by the schema, so these are instants)
+    for a in sorted(doc["answers"], key=lambda a: instant(a["created_at"])):
         item_id = item_ids.get((a["image_sha256"], a["value"]))
         if item_id is None:
             with ws.transaction() as conn:
                 conn.execute("INSERT INTO ann_unmatched(set_id, json) VALUES (?, ?)", (set_id, json.dumps(a)))
             report.unmatched += 1
             continue
-        exists = ws.db.execute(
-            "SELECT 1 FROM ann_answers WHERE item_id = ? AND annotator = ? AND question = ? AND created_at = ?",
-            (item_id, a["annotator"], a["question"], a["created_at"]),
-        ).fetchone()
-        if exists:
+        if _same_instant_exists(ws, item_id, a):
             report.duplicates += 1
             continue
         _insert_in_time_order(ws, item_id, a)
@@ -181,14 +207,31 @@ def import_answers(ws, path: Path) -> ImportReport:
     return report
 
 
+def _same_instant_exists(ws, item_id: int, a: dict) -> bool:
+    """Whether this answer is here already: the same moment, however its time was written
+    (answers imported before times were normalised may be stored with their own offset)."""
+    moment = instant(a["created_at"])
+    for row in ws.db.execute(
+        "SELECT created_at FROM ann_answers WHERE item_id = ? AND annotator = ? AND question = ?",
+        (item_id, a["annotator"], a["question"]),
+    ):
+        if row["created_at"] == a["created_at"] or _stored_instant(row["created_at"]) == moment:
+            return True
+    return False
+
+
 def _insert_in_time_order(ws, item_id: int, a: dict) -> None:
-    """Insert an answer from another machine; the latest by time stays current."""
+    """Insert an answer from another machine; the latest by time (as an instant) stays current."""
+    moment = instant(a["created_at"])
     with ws.transaction() as conn:
-        later = conn.execute(
-            "SELECT 1 FROM ann_answers WHERE item_id = ? AND annotator = ? AND question = ? "
-            "AND created_at > ? AND retracted = 0",
-            (item_id, a["annotator"], a["question"], a["created_at"]),
-        ).fetchone()
+        later = any(
+            (stored := _stored_instant(row["created_at"])) is not None and stored > moment
+            for row in conn.execute(
+                "SELECT created_at FROM ann_answers WHERE item_id = ? AND annotator = ? AND question = ? "
+                "AND retracted = 0",
+                (item_id, a["annotator"], a["question"]),
+            )
+        )
         if not later and not a.get("retracted"):
             conn.execute(
                 "UPDATE ann_answers SET superseded = 1 WHERE item_id = ? AND annotator = ? AND question = ? "

@@ -9,6 +9,7 @@ problems: ``kind`` is "info" (plain), "success" (plain, with a tick) or "error" 
 
 from __future__ import annotations
 
+import html
 import logging
 
 from PySide6.QtCore import Qt
@@ -19,6 +20,13 @@ log = logging.getLogger("vspectrum.gui")
 
 STYLES = {"info": "", "success": "", "error": "color: #b00020"}
 PREFIX = {"info": "", "success": "\u2713 ", "error": ""}
+
+
+def plain_tooltip(text: str) -> str:
+    """``text`` for ``setToolTip``, shown as the text it is. Qt shows a tooltip that looks like
+    HTML as rich text (``<b>``, ``<img src=file:...>``), so text from outside (a file's name,
+    an imported set's, a crafted value echoed in an error) is escaped inside a paragraph."""
+    return "<p>" + html.escape(text).replace("\n", "<br>") + "</p>" if text else ""
 
 
 class MessageLabel(QLabel):
@@ -44,7 +52,7 @@ class MessageLabel(QLabel):
         from vspectrum_app.gui import style  # the error red that reads on the current palette
 
         self.setStyleSheet(f"color: {style.error_color()}" if kind == "error" else STYLES[kind])
-        self.setToolTip(self._full if self._full else "")
+        self.setToolTip(plain_tooltip(self._full))
         self.setAccessibleDescription(self._full)
         self._relayout()
 

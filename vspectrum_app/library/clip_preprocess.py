@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from vspectrum_app.library.images import to_rgb
+
 FILTERS = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
 
 
@@ -34,8 +36,8 @@ class Preprocess:
             img = img.resize((self.size, new_long) if w <= h else (new_long, self.size), FILTERS[self.interpolation])
         w, h = img.size
         top, left = int(round((h - self.size) / 2.0)), int(round((w - self.size) / 2.0))
-        if img.mode != "RGB":
-            img = img.convert("RGB")
+        if img.mode != "RGB":  # as images.decode_rgb does it (16-bit greyscale scaled, not clipped)
+            img = to_rgb(img)
         # The crop is a view (both sides are at least ``size`` after the resize), and
         # ToTensor + Normalize are one pass per channel, (x / 255 - mean) / std written as
         # x * scale + offset: a quarter of the time of Pillow's crop and four whole-array

@@ -24,6 +24,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 from vspectrum_app.core import clock, db, diskspace
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
+from vspectrum_app.core.visible import visible
 from vspectrum_app.core.schema import Anything, Custom, Optional, Str, check, show
 from vspectrum_app.library import images
 from vspectrum_app.core.workspace import CATALOG, Workspace
@@ -119,7 +120,7 @@ def import_paths(
     for n, path in enumerate(files, start=1):
         reporter.check_cancelled()
         try:
-            data = path.read_bytes()
+            data = images.read_image_file(path)  # stat first: regular files within the limit only
             meta: dict[str, str | None] = dict(metadata.get(path.name.lower()) or {})
             if not any(_ALIASES.get(_key(k)) == "platform" and v for k, v in meta.items()):
                 meta["platform"] = platform_from_path(path)  # e.g. the pilot's gpt4o-tiktok/ folder
@@ -144,10 +145,13 @@ def import_paths(
 
 
 def _size(path: Path) -> int:
+    """What importing ``path`` may write: nothing for a file that will be refused unread (not
+    a regular file, or past the size limit; a 3 GB sparse file must not fail the space check)."""
     try:
-        return path.stat().st_size
+        st = path.stat()
     except OSError:
         return 0
+    return st.st_size if stat.S_ISREG(st.st_mode) and st.st_size <= images.MAX_FILE_BYTES else 0
 
 
 def platform_from_path(path: Path) -> str | None:
@@ -186,9 +190,9 @@ def iter_image_files(
 
 
 def shown(path: Path | str) -> str:
-    """A path as one line of a log: control characters (a newline in a file name would start
-    a forged line) and other unprintable ones escaped as Python writes them."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
+    """A path as one line of a log: a newline in a file name would start a forged line
+    (``core.visible``)."""
+    return visible(str(path))
 
 
 def add_image(

@@ -9,14 +9,16 @@ index holding vectors the table no longer has, or an unreadable file, is rebuilt
 
 from __future__ import annotations
 
+import errno
 import json
+import struct
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from vspectrum_app.core.atomic import atomic_replace_from, atomic_write_text
+from vspectrum_app.core.atomic import IncompleteWriteError, Written, atomic_replace_from, atomic_write_text
 
 # Chosen on clustered 512-d vectors (perf/search_scale.py; figures in docs/scale.md): M=24
 # reaches recall@10 0.99 at a lower ef than M=16 (fewer hops at 512-d), and
@@ -93,10 +95,21 @@ class VectorIndex:
         index.calibration = Calibration.from_meta(meta.get("calibration"))
         return index
 
-    def save(self) -> None:
-        atomic_replace_from(self.path, lambda tmp: self._hnsw.save_index(tmp))
+    def save(self) -> Written:
+        """Save write-then-rename. hnswlib's save does not raise when the disk fills (its stream
+        fails silently, leaving a short or empty file), so the temporary file must be exactly
+        the size hnswlib computes for this index and hold its element count before it replaces
+        the saved one. Returns the saved file's size and SHA-256 (for ``index_integrity.record``)."""
+        count, capacity = len(self), self._hnsw.get_max_elements()
+        written = atomic_replace_from(
+            self.path,
+            lambda tmp: self._hnsw.save_index(tmp),
+            expected_size=self._hnsw.index_file_size(),
+            check=lambda tmp: _check_header(Path(tmp), self.path, count, capacity),
+        )
         self.save_meta()
         self._dirty = False
+        return written
 
     def save_meta(self) -> None:
         """The sidecar alone (dimension, capacity, calibration): for a change that leaves the
@@ -173,6 +186,21 @@ class VectorIndex:
                 raise
             raise TooFewAllowed(str(exc)) from None
         return ids.astype(np.int64), (1.0 - distances).astype(np.float32)
+
+
+# hnswlib's file starts with offsetLevel0, max_elements, cur_element_count (size_t each)
+_HEADER = struct.Struct("<QQQ")
+
+
+def _check_header(tmp: Path, path: Path, count: int, capacity: int) -> None:
+    with open(tmp, "rb") as f:
+        head = f.read(_HEADER.size)
+    fields = _HEADER.unpack(head) if len(head) == _HEADER.size else None
+    if fields is None or fields[1:] != (capacity, count):
+        raise IncompleteWriteError(
+            errno.EIO,
+            f"the saved index {path.name} does not hold the {count:,} vectors it should; the one already there was kept.",
+        )
 
 
 def _meta_path(path: Path) -> Path:

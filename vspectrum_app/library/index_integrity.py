@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from vspectrum_app.core import clock
+from vspectrum_app.core.atomic import Written
 from vspectrum_app.core.workspace import Workspace
 
 MIGRATIONS: list[str] = [
@@ -67,15 +68,31 @@ def identity(path: Path) -> tuple[str, bool]:
 _now_ns = time.time_ns  # the wall clock file times are written with (a test moves it on)
 
 
-def record(ws: Workspace, model_key: str, path: Path, count: int, dim: int) -> None:
-    """Remember the index file just saved (call right after the write-then-rename)."""
+class UnsavedIndexError(Exception):
+    """The file at the index's path is not one a save produced (empty, or not the file checked)."""
+
+
+def record(ws: Workspace, model_key: str, path: Path, count: int, dim: int, written: Written | None = None) -> bool:
+    """Remember the index file just saved (call right after the write-then-rename), with the
+    size and checksum ``atomic_replace_from`` took of the checked temporary file (or, without
+    them, of ``path``). An empty file is never recorded as valid: no save of hnswlib's is empty.
+    Returns False, recording nothing, when ``path`` is no longer the file ``written`` describes:
+    another process saved over it meanwhile and records its own."""
+    st = path.stat()
+    if written is None:
+        written = Written(st.st_size, file_sha256(path), st.st_ino)
+    elif st.st_ino != written.inode or st.st_size != written.size:
+        return False
+    if st.st_size == 0:
+        raise UnsavedIndexError(f"the index file {path.name} is empty; it was not recorded.")
     ws.ensure_schema("index_files", MIGRATIONS)
     with ws.transaction() as conn:
         conn.execute(
             "INSERT OR REPLACE INTO index_files(model_key, sha256, size, count, dim, saved_at, identity) "
             "VALUES (?, ?, ?, ?, ?, ?, NULL)",
-            (model_key, file_sha256(path), path.stat().st_size, count, dim, clock.now()),
+            (model_key, written.sha256, st.st_size, count, dim, clock.now()),
         )
+    return True
 
 
 def problem(ws: Workspace, model_key: str, path: Path, dim: int) -> str | None:

@@ -152,8 +152,8 @@ def save_index(ws: Workspace, model_key: str, index: VectorIndex) -> None:
     On a read-only workspace the repaired index lives in memory only."""
     if ws.readonly:
         return
-    index.save()
-    index_integrity.record(ws, model_key, index.path, len(index), index.dim)
+    written = index.save()  # checked before it replaced the saved file (hnswlib hides a full disk)
+    index_integrity.record(ws, model_key, index.path, len(index), index.dim, written)
 
 
 PENDING_PAGE = 4096  # rows of the todo list read at a time: a long list would grow with the library

@@ -103,7 +103,7 @@ class Catalog:
         rows: list[tuple[str, Path, str, dict[str, str], list[str]]] = []
         for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
             try:
-                info = images.inspect(path.read_bytes())
+                info = images.inspect(images.read_image_file(path))  # stat first: no giant, FIFO or device
             except (OSError, images.BadImage):
                 continue  # the catalogue serves only what a browser can show
             topics = [part for part in path.relative_to(root).parent.parts if part]

@@ -11,6 +11,7 @@ same core functions as ``vspectrum annotate create|export|import|report`` and ad
 
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -44,8 +45,10 @@ from vspectrum_app.annotate import ops as annotate_ops
 from vspectrum_app.annotate.session import QUESTION_TEXT, AnnotationSession, answered
 from vspectrum_app.annotate.store import AnnotationError, AnnotationStore
 from vspectrum_app.core.values import DEFINITIONS
-from vspectrum_app.gui import style
-from vspectrum_app.gui.message_label import MessageLabel
+from vspectrum_app.gui import links, style
+from vspectrum_app.gui.links import openable, shown_address
+from vspectrum_app.gui.message_label import MessageLabel, plain_tooltip
+from vspectrum_app.gui.pictures import read_upright
 from vspectrum_app.gui.workers import Worker
 
 PREFETCH = 3
@@ -70,12 +73,19 @@ def guideline_html(question: str, value: str | None) -> str:
         examples = ", ".join(keywords.default_set().keywords(value)[:10])
     except (KeyError, ValueError):
         examples = ""
-    return (
-        f"<h3>{value}</h3><p><b>Definition:</b> {DEFINITIONS.get(value, '')}.</p>"
-        + (f"<p><b>Examples</b> (keywords that find it): {examples}.</p>" if examples else "")
+    return (  # the value's name may come from an imported file: escaped, never markup
+        f"<h3>{html.escape(value)}</h3><p><b>Definition:</b> {DEFINITIONS.get(value, '')}.</p>"
+        + (f"<p><b>Examples</b> (keywords that find it): {html.escape(examples)}.</p>" if examples else "")
         + "<p><b>Yes</b>: the content shows or promotes this value. <b>No</b>: it does not. "
         "<b>Not sure</b>: you cannot tell from what you see.</p>"
     )
+
+
+def plain(label: QLabel) -> QLabel:
+    """A label for text from outside (a set's or annotator's name, a video address): shown as
+    the text it is, never as rich text, so ``<b>`` or ``<a href=...>`` in it stays visible."""
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
 
 
 class AnnotationPane(QWidget):
@@ -86,6 +96,7 @@ class AnnotationPane(QWidget):
         self.question: str | None = None  # the question shown
         self.choice: str | None = None
         self._note: tuple[int, str] | None = None  # (item id, others' answers) for a disagreement under review
+        self._video_url = ""  # the address shown (any text: it came with the set)
         self._shown_at = time.monotonic()
         self._images: dict[str, QImage] = {}
         self._decoding: set[str] = set()  # prefetches requested, not yet decoded
@@ -101,7 +112,7 @@ class AnnotationPane(QWidget):
         self.sets.setMinimumContentsLength(28)
         self.sets.view().setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.sets.view().setMinimumWidth(420)
-        self.sets.currentIndexChanged.connect(lambda _: self.sets.setToolTip(self.sets.currentText()))
+        self.sets.currentIndexChanged.connect(lambda _: self.sets.setToolTip(plain_tooltip(self.sets.currentText())))
         self.annotator = QLineEdit(ctx.settings.get("annotator_name") or "")
         self.annotator.setPlaceholderText("your name (Enter starts)")
         self.annotator.setAccessibleName("Annotator name")
@@ -135,22 +146,32 @@ class AnnotationPane(QWidget):
 
     def _build_annotate_page(self) -> QWidget:
         page = QWidget()
-        self.image = QLabel("Choose a task set and enter your name, then Start.")
+        self.image = plain(QLabel("Choose a task set and enter your name, then Start."))
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setMinimumSize(160, 200)
         self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
-        self.question_label = QLabel()
+        self.question_label = plain(QLabel())
         self.question_label.setWordWrap(True)
         self.question_label.setStyleSheet(f"font-size: {style.TITLE_PT}pt")
         self.question_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.guide = QTextBrowser()
         self.guide.setAccessibleName("Guidelines")
         self.guide.setMinimumWidth(200)
+        self.guide.setOpenLinks(False)  # nothing in the guidelines navigates anywhere
         self.guide.setHtml("<p>The question, the value's definition and examples appear here.</p>")
-        self.link = QLabel()
-        self.link.setOpenExternalLinks(True)
-        self.link.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.note = QLabel()
+        # The video's address as plain text (its real address, selectable), and a button that
+        # opens it only when it is http(s): an imported set may hold any text there.
+        self.link = plain(QLabel())
+        self.link.setAccessibleName("Video address")
+        self.link.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.link.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.open_video = QPushButton("Open video")
+        self.open_video.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.open_video.clicked.connect(self.open_video_link)
+        link_row = QHBoxLayout()
+        link_row.addWidget(self.link, 1)
+        link_row.addWidget(self.open_video)
+        self.note = plain(QLabel())
         self.note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.buttons = {a: QPushButton(t) for a, t in BUTTON_TEXT.items()}
         row = QHBoxLayout()
@@ -172,8 +193,9 @@ class AnnotationPane(QWidget):
         layout = QVBoxLayout(left)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.image, 1)
-        for w in (self.question_label, self.link, self.note):
-            layout.addWidget(w)
+        layout.addWidget(self.question_label)
+        layout.addLayout(link_row)
+        layout.addWidget(self.note)
         layout.addLayout(row)
         for w in (self.comment, self.progress, help_label):
             layout.addWidget(w)
@@ -201,7 +223,9 @@ class AnnotationPane(QWidget):
                 for s in self.store.sets():
                     self.sets.addItem(f"{s['name']} ({s['kind']}, {s['items']} items)", s["id"])
                     self.sets.setItemData(
-                        self.sets.count() - 1, self.sets.itemText(self.sets.count() - 1), Qt.ItemDataRole.ToolTipRole
+                        self.sets.count() - 1,
+                        plain_tooltip(self.sets.itemText(self.sets.count() - 1)),
+                        Qt.ItemDataRole.ToolTipRole,
                     )
             if select and self.sets.findData(select) >= 0:
                 self.sets.setCurrentIndex(self.sets.findData(select))
@@ -255,10 +279,13 @@ class AnnotationPane(QWidget):
         self.choose(step.answer)
         self.question_label.setText(step.text)
         self.guide.setHtml(guideline_html(self.question, item.get("value")))
-        self.link.setText(
-            f'<a href="{item["video_url"]}">{item["video_url"]}</a>'
-            if item.get("video_url") and self.question != "screenshot"
-            else ""
+        self._video_url = (item.get("video_url") or "") if self.question != "screenshot" else ""
+        self.link.setText(shown_address(self._video_url))
+        self.link.setToolTip(plain_tooltip(shown_address(self._video_url)))
+        self.open_video.setVisible(bool(self._video_url))
+        self.open_video.setEnabled(openable(self._video_url))
+        self.open_video.setToolTip(
+            "" if openable(self._video_url) else "Only http(s) addresses are opened; copy this one if you trust it."
         )
         self.note.setText(self._note[1] if self._note and self._note[0] == item["id"] else "")
         self.comment.clear()
@@ -266,6 +293,10 @@ class AnnotationPane(QWidget):
         self.progress.set_message(self.session.progress_text())
         self._shown_at = time.monotonic()
         self._prefetch()
+
+    def open_video_link(self) -> bool:
+        """Open the shown video in the browser, only if it is an http(s) address."""
+        return links.open_address(self._video_url)
 
     def _path(self, item: dict) -> str:
         from vspectrum_app.library import catalog
@@ -280,7 +311,7 @@ class AnnotationPane(QWidget):
             return
         image = self._images.get(sha)
         if image is None:
-            image = self._images[sha] = QImage(self._path(item))
+            image = self._images[sha] = read_upright(self._path(item))
         if image.isNull():
             self.image.setText("This screenshot's file cannot be read.")
             return
@@ -301,7 +332,7 @@ class AnnotationPane(QWidget):
                 self._decoding.add(sha)
                 path = self._path(item)
                 self._worker.run(
-                    lambda p=path: QImage(p),
+                    lambda p=path: read_upright(p),
                     lambda img, s=sha: self._image_loaded(s, img),
                     lambda _, s=sha: self._image_loaded(s, QImage()),
                 )
@@ -482,7 +513,7 @@ class SetsPanel(QWidget):
         return box
 
     def _build_results(self) -> QWidget:
-        self.summary = _wrapped(QLabel())
+        self.summary = _wrapped(plain(QLabel()))
         self.run = QComboBox()  # "run id (models)": long, so bounded and elided
         self.run.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.run.setMinimumContentsLength(14)

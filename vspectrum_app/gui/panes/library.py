@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRegularExpression, QSize, Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QPixmap, QRegularExpressionValidator
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QRegularExpression, QSize, Qt, QTimer
+from PySide6.QtGui import QPixmap, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -28,9 +28,10 @@ from PySide6.QtWidgets import (
 
 from vspectrum_app.core.operations import Operation
 from vspectrum_app.core.values import SCHWARTZ_VALUES
-from vspectrum_app.gui import style
+from vspectrum_app.gui import links, style
 from vspectrum_app.gui.job_log import JobProgress
 from vspectrum_app.gui.message_label import MessageLabel
+from vspectrum_app.gui.pictures import pixmap_upright
 from vspectrum_app.gui.thumbnails import ThumbnailCache
 from vspectrum_app.gui.workers import Worker
 from vspectrum_app.library import ops as library_ops
@@ -471,7 +472,7 @@ class LibraryPane(QWidget):
 
         ws = self.ctx.workspace
         row = catalog.image_record(ws, tile.image_id)
-        pixmap = QPixmap(str(row.file.path(ws)))
+        pixmap = pixmap_upright(str(row.file.path(ws)))  # EXIF orientation applied, as in thumbnails
         self.detail_image.setPixmap(
             pixmap.scaled(
                 self.detail_image.width(),
@@ -481,7 +482,7 @@ class LibraryPane(QWidget):
             )
         )
         self._link = row.video_url
-        self.open_link.setEnabled(bool(self._link))
+        self.open_link.setEnabled(links.openable(self._link or ""))  # http(s) only: metadata is outside text
         fields = [
             ("Platform", row.platform),
             ("Posted", row.post_date),
@@ -513,8 +514,7 @@ class LibraryPane(QWidget):
         return f"<p><b>What models said</b></p><ul>{items}</ul>"
 
     def _open_link(self) -> None:
-        if self._link:
-            QDesktopServices.openUrl(QUrl(self._link))
+        links.open_address(self._link or "")
 
     # -- jobs ---------------------------------------------------------------------------
     def import_folder(self) -> None:
