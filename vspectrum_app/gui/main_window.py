@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -192,7 +192,34 @@ class MainWindow(QMainWindow):
         for n, (title, _, _) in enumerate(PANES, start=1):
             self._action(None, title, QKeySequence(f"Ctrl+{n}"), lambda t=title: self.show_pane(t))
         self._action(None, "Search", QKeySequence("Ctrl+F"), self.focus_search)
+        self._build_view_menu(self.menuBar().addMenu("&View"))
         help_menu.build(self, self.menuBar().addMenu("&Help"))
+
+    def _build_view_menu(self, menu) -> None:
+        """View > Theme: light, dark or the system's; the plots follow; kept in the settings."""
+        themes = menu.addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for key, text in (("system", "&System"), ("light", "&Light"), ("dark", "&Dark")):
+            action = themes.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(style.scheme() == key)
+            group.addAction(action)
+            action.triggered.connect(lambda _=False, k=key: self.set_theme(k))
+            self.theme_actions[key] = action
+
+    def set_theme(self, key: str) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        style.apply(QApplication.instance(), key)  # type: ignore[arg-type]  # a QApplication runs the window
+        self.theme_actions[key].setChecked(True)
+        self.ctx.settings.set("theme", key)
+        try:
+            self.ctx.settings.save()
+        except OSError:
+            self.statusBar().showMessage(
+                "The theme applies now but could not be saved (the settings folder is not writable).", 10_000
+            )
 
     def focus_search(self) -> None:
         pane = self.show_pane("Library")

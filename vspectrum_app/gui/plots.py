@@ -8,6 +8,7 @@ never zeros."""
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,8 +16,66 @@ from PySide6.QtGui import QFontMetrics, QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.gui import style
 
-pg.setConfigOptions(background="w", foreground="k", antialias=True)  # paper-like figures
+# The plots' look in each theme: paper-like figures on white, and the same on the dark window's base.
+THEMES = {
+    "light": {"background": "#ffffff", "foreground": "#1c1e21", "ring": "#bbbbbb", "spoke": "#dddddd",
+              "ring_text": "#777777", "label": "#333333", "zero": "#999999"},
+    "dark": {"background": "#1b1d20", "foreground": "#e6e7e9", "ring": "#5c6168", "spoke": "#43474d",
+             "ring_text": "#a3a8ae", "label": "#d6d8db", "zero": "#7d828a"},
+}  # fmt: skip
+_themed: weakref.WeakSet = weakref.WeakSet()  # every plot shown, restyled when the theme changes
+
+
+def theme() -> dict[str, str]:
+    return THEMES["dark" if style.is_dark() else "light"]
+
+
+def themed(plot: pg.PlotWidget) -> pg.PlotWidget:
+    """``plot`` in the current theme, and in each theme chosen later (View > Theme)."""
+    _themed.add(plot)
+    _restyle(plot, hook=False)
+    return plot
+
+
+def _restyle(plot: pg.PlotWidget, hook: bool = True) -> None:
+    t = theme()
+    item = plot.plotItem
+    if item is None:  # closed: pyqtgraph has let its contents go
+        return
+    plot.setBackground(t["background"])
+    for name in ("left", "bottom", "top", "right"):
+        axis = item.getAxis(name)
+        axis.setPen(t["foreground"])
+        axis.setTextPen(t["foreground"])
+    if item.titleLabel.text:
+        item.titleLabel.setText(item.titleLabel.text, color=t["foreground"])
+    legend = item.legend
+    if legend is not None:
+        legend.setLabelTextColor(t["foreground"])
+        for _, label in legend.items:
+            label.setText(label.text, color=t["foreground"])
+        if legend.brush().style() != pg.QtCore.Qt.BrushStyle.NoBrush:  # a legend inside the plot: its backdrop
+            backdrop = pg.mkColor(t["background"])
+            backdrop.setAlpha(215)
+            legend.setBrush(backdrop)
+    if hook and hasattr(plot, "theme_changed"):
+        plot.theme_changed()  # what the plot drew in the theme's colours itself
+
+
+def _apply_theme() -> None:
+    t = theme()
+    pg.setConfigOptions(background=t["background"], foreground=t["foreground"], antialias=True)
+    import shiboken6
+
+    for plot in list(_themed):
+        if shiboken6.isValid(plot):  # a closed plot's wrapper can outlive its widget
+            _restyle(plot)
+
+
+_apply_theme()
+style.on_theme_change(_apply_theme)
 
 SHORT = {
     "Self-Direction": "Self-Dir.",
@@ -123,6 +182,10 @@ class RadarPlot(pg.PlotWidget):
         self.scale = (0.0, 100.0)
         self._grid: list[pg.GraphicsObject] = []
         self._draw_grid()
+        themed(self)
+
+    def theme_changed(self) -> None:
+        self._draw_grid()
 
     def radius(self, value: float) -> float:
         lo, hi = self.scale
@@ -141,27 +204,30 @@ class RadarPlot(pg.PlotWidget):
         for item in self._grid:
             self.removeItem(item)
         self._grid = []
+        t = theme()
         a = _angles(len(SCHWARTZ_VALUES))
         ring = np.append(a, a[0])
         for f, text in zip((25, 50, 75, 100), self.ring_labels()):
-            self._grid.append(self.plot(f * np.cos(ring), f * np.sin(ring), pen=pg.mkPen("#bbbbbb", width=1)))
-            label = pg.TextItem(text, anchor=(0, 0), color="#777777")  # just inside each ring, by the top spoke
+            self._grid.append(self.plot(f * np.cos(ring), f * np.sin(ring), pen=pg.mkPen(t["ring"], width=1)))
+            label = pg.TextItem(text, anchor=(0, 0), color=t["ring_text"])  # just inside each ring, by the top spoke
             label.setPos(1, f)
             self.addItem(label)
             self._grid.append(label)
         self._value_labels = []
         for angle, value in zip(a, SCHWARTZ_VALUES):
             self._grid.append(
-                self.plot([0, 100 * math.cos(angle)], [0, 100 * math.sin(angle)], pen=pg.mkPen("#dddddd"))
+                self.plot([0, 100 * math.cos(angle)], [0, 100 * math.sin(angle)], pen=pg.mkPen(t["spoke"]))
             )
             label = pg.TextItem(
-                value, anchor=(0.5 - 0.5 * math.cos(angle), 0.5 + 0.5 * math.sin(angle)), color="#333333"
+                value, anchor=(0.5 - 0.5 * math.cos(angle), 0.5 + 0.5 * math.sin(angle)), color=t["label"]
             )
             label.setToolTip(value)
             label.setPos(104 * math.cos(angle), 104 * math.sin(angle))
             self.addItem(label)
             self._grid.append(label)
             self._value_labels.append((label, value))
+        for item in self._grid:
+            item.setZValue(-10)  # a grid drawn again (a new theme) stays behind the series
         self._fit_labels()
 
     def _fit_labels(self) -> None:
@@ -301,16 +367,20 @@ class BarPlot(pg.PlotWidget):
         self.legend = _legend_below(self)
         self.bars: list[pg.GraphicsObject] = []
         self.categories: list[str] = []
+        self.y_shown: tuple[float, float] = (0.0, 100.0)
         self.set_groups([], {})
+        themed(self)
 
     def set_groups(
         self, categories: list[str], groups: dict[str, list[Score]], y_range: tuple[float, float] | None = (0, 100)
     ) -> None:
-        """``groups``: series name -> per category (value, low, high)."""
+        """``groups``: series name -> per category (value, low, high). ``y_range`` is the least shown:
+        it widens to every bar and interval (a negative I_avg included); None fits the data and 0."""
         for item in self.bars:
             self.removeItem(item)
         self.bars = []
         entries = []
+        reach: list[float] = []  # every bar end and interval end, for the y range
         width = 0.8 / max(len(groups), 1)
         for n, (name, values) in enumerate(groups.items()):
             x_all = np.arange(len(categories)) - 0.4 + width * (n + 0.5)
@@ -330,13 +400,18 @@ class BarPlot(pg.PlotWidget):
                 err = pg.ErrorBarItem(x=x, y=heights, bottom=lows, top=highs, beam=width * 0.4)
                 self.addItem(err)
                 self.bars.append(err)
+            reach += [*heights, *(heights - lows), *(heights + highs)]
         self.categories = list(categories)
         self._fit_labels()
         _rebuild_legend(self.legend, entries, self.width())
         if categories:
             self.setXRange(-0.6, len(categories) - 0.4, padding=0)
-        if y_range:
-            self.setYRange(*y_range)
+        self.y_shown = _y_range(reach, y_range)
+        if self.y_shown[0] < 0:  # bars go both ways from a visible zero
+            zero = pg.InfiniteLine(0, angle=0, pen=pg.mkPen(theme()["zero"]))
+            self.addItem(zero)
+            self.bars.append(zero)
+        self.setYRange(*self.y_shown)
 
     def _fit_labels(self) -> None:
         """Short value names where they fit side by side, else Schwartz's two-letter codes (a
@@ -370,6 +445,7 @@ class MapPlot(pg.PlotWidget):
         self.setLabel("left", y_label)
         self.showGrid(x=True, y=True, alpha=0.3)
         self.items: list[pg.GraphicsObject] = []
+        themed(self)
 
     def set_points(
         self, points: dict[str, tuple[float, float, tuple | None, tuple | None]], colors: dict[str, str] | None = None
@@ -379,9 +455,9 @@ class MapPlot(pg.PlotWidget):
         for item in self.items:
             self.removeItem(item)
         self.items = []
-        self.addItem(line := pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#999999")))
+        self.addItem(line := pg.InfiniteLine(0, angle=90, pen=pg.mkPen(theme()["zero"])))
         self.items.append(line)
-        self.addItem(line := pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#999999")))
+        self.addItem(line := pg.InfiniteLine(0, angle=0, pen=pg.mkPen(theme()["zero"])))
         self.items.append(line)
         extent = 10.0
         for n, (name, (x, y, xi, yi)) in enumerate(points.items()):
@@ -400,6 +476,20 @@ class MapPlot(pg.PlotWidget):
         extent *= 1.2
         self.setXRange(-extent, extent)
         self.setYRange(-extent, extent)
+
+
+def _y_range(reach: list[float], least: tuple[float, float] | None) -> tuple[float, float]:
+    """The y range that holds ``least`` (or 0, without one) and every value in ``reach``, with a
+    margin on a side that the data set."""
+    finite = [v for v in reach if math.isfinite(v)]
+    lo, hi = least if least else (0.0, 0.0)
+    data_lo, data_hi = min(finite, default=lo), max(finite, default=hi)
+    margin = 0.08 * max(max(hi, data_hi) - min(lo, data_lo), 1e-9)
+    lo = data_lo - margin if data_lo < lo else lo
+    hi = data_hi + margin if data_hi > hi else hi
+    if hi - lo < 1e-9:
+        hi = lo + 1.0
+    return float(lo), float(hi)
 
 
 def _fmt_tick(x: float, signed: bool = False) -> str:

@@ -570,14 +570,15 @@ class LibraryPane(QWidget):
     def _plot_coverage(self, stats: dict) -> None:
         """The chart in a dialog over the window (never a free window placed off-screen); the
         numbers were computed by the job, in its own process."""
-        import pyqtgraph as pg
         from PySide6.QtWidgets import QDialog
+
+        from vspectrum_app.gui.plots import BarPlot
 
         coverage = stats.get("coverage", {})
         values = coverage.get("values", {})
         dialog = QDialog(self)
         dialog.setWindowTitle("Coverage per value")
-        plot = pg.PlotWidget(title="Screenshots close to each value's keywords")
+        plot = BarPlot("Screenshots close to each value's keywords")
         if coverage.get("method") == "radius":
             how = (
                 f"within distance {coverage.get('radius')} (Euclidean, on unit-length CLIP vectors, as in the "
@@ -589,9 +590,7 @@ class LibraryPane(QWidget):
                 f"the closest 1% of all screenshot-keyword pairs for this CLIP model (docs/library.md)"
             )
         plot.setToolTip(f"A screenshot counts for a value when it is {how}")
-        counts = [values[v]["images"] for v in values]
-        plot.addItem(pg.BarGraphItem(x=list(range(len(counts))), height=counts, width=0.7, brush="#4a7ab5"))
-        plot.getAxis("bottom").setTicks([list(enumerate(values))])
+        plot.set_groups(list(values), {"screenshots": [(values[v]["images"], None, None) for v in values]}, None)
         plot.setLabel("left", "screenshots")
         QVBoxLayout(dialog).addWidget(plot)
         window = self.window().geometry()
