@@ -100,20 +100,20 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     # nothing chosen: Start is disabled and says why, beside the field and beside Start; no job
     assert not pane.start_button.isEnabled()
     assert "Tick at least one persona" in pane.form_error.full_text() and pane.form_error.kind() == "error"
-    assert pane.field_errors[pane.personas].isVisibleTo(pane) and not pane.field_errors[pane.window].isVisibleTo(pane)
+    assert pane.field_errors[pane.personas].full_text() and not pane.field_errors[pane.window].full_text()
     assert "Tick at least one persona" in pane.start_button.toolTip()
     pane.start()
     assert "Tick at least one persona" in pane.status.full_text() and pane.status.kind() == "error"
     _check(pane.personas, "Pet owner", "Thrill seeker")
     assert "Tick at least one model" in pane.field_errors[pane.models].full_text()
-    assert pane.field_errors[pane.models].isVisibleTo(pane) and not pane.start_button.isEnabled()
+    assert pane.field_errors[pane.models].full_text() and not pane.start_button.isEnabled()
     pane.start()
     assert "Tick at least one model" in pane.status.full_text()
     assert ctx.started == []
     assert "--" not in pane.form_error.full_text()  # plain words, never a command-line flag
 
     _check(pane.models, "lab:m1", "lab:m2")
-    assert pane.start_button.isEnabled() and not pane.form_error.isVisibleTo(pane)
+    assert pane.start_button.isEnabled() and not pane.form_error.full_text()
     _choose(pane.strategy, "isq")
     pane.threshold.setValue(70)
     pane.images.setText("/data/topics")
@@ -146,7 +146,7 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     pane.window.setValue(30)
     with pytest.raises(FormError, match="window"):
         pane.run_params()
-    assert not pane.start_button.isEnabled() and pane.field_errors[pane.window].isVisibleTo(pane)
+    assert not pane.start_button.isEnabled() and pane.field_errors[pane.window].full_text()
     pane.window.setValue(10)
     assert pane.start_button.isEnabled()
     assert pane.run_params() == persona_ops.Run(

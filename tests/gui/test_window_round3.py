@@ -1,0 +1,90 @@
+"""Issue 29 (the window, round 3): what a newcomer tripped on, each through the real widgets."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QApplication
+
+from tests.gui.fakes import use_fake_jobs
+from vspectrum_app.gui.context import AppContext
+
+pytestmark = pytest.mark.gui
+
+
+def _settle() -> None:
+    for _ in range(3):
+        QApplication.processEvents()
+
+
+# -- item 4: the welcome view's CLIP line follows the model chosen in Settings ---------------------
+def test_the_welcome_views_clip_line_follows_a_local_model_saved_in_settings(window, qtbot, tiny_clip, tmp_path):
+    window.open_workspace(tmp_path / "ws")
+    library = window.show_pane("Library")
+    assert library.model_state.label.full_text() == "CLIP weights: not downloaded"
+    settings = window.show_pane("Settings")
+    settings.clip_config.set_path(tiny_clip.config)
+    settings.clip_checkpoint.set_path(tiny_clip.checkpoint)
+    qtbot.mouseClick(settings.save_settings_button, Qt.MouseButton.LeftButton)
+    window.show_pane("Library")
+    assert library.model_state.label.full_text().startswith("CLIP model: tiny-clip from ")
+    assert library.model_state.button.isHidden()  # no Download... for a model on disk
+
+
+# -- item 10: a validation message does not move the form ------------------------------------------
+def test_persona_validation_messages_take_space_kept_for_them(qtbot, tmp_path, monkeypatch):
+    from vspectrum_app.gui.panes.persona import FormError, PersonaPane
+
+    ctx = AppContext()
+    ctx.open_workspace(tmp_path / "ws")
+    pane = PersonaPane(ctx)
+    qtbot.addWidget(pane)
+    pane.resize(1100, 900)
+    pane.show()
+    qtbot.waitExposed(pane)
+
+    def places() -> tuple[int, int, int]:
+        _settle()
+        return tuple(w.mapTo(pane, QPoint(0, 0)).y() for w in (pane.models, pane.trials, pane.start_button))
+
+    monkeypatch.setattr(pane, "run_params", lambda: None)
+    pane.validate()
+    valid = places()
+
+    def invalid():
+        raise FormError("Tick at least one persona (add one in the Personas tab first) " * 2, pane.personas)
+
+    monkeypatch.setattr(pane, "run_params", invalid)
+    assert pane.validate()
+    assert pane.field_errors[pane.personas].full_text() and pane.form_error.full_text()
+    assert places() == valid
+
+
+# -- item 13: Settings: progress while the model loads, a column that stays, no stale "saved" -------
+def test_the_model_check_shows_progress_until_it_ends(window, tiny_clip):
+    use_fake_jobs(window.ctx)
+    window.ctx.settings.update(clip_config=tiny_clip.config, clip_checkpoint=tiny_clip.checkpoint)
+    pane = window.show_pane("Settings")
+    assert not pane.model_progress.isVisibleTo(pane)
+    pane.model_button.click()
+    assert pane.model_progress.isVisibleTo(pane) and not pane.model_button.isEnabled()
+    window.ctx.job.result = {"model": "tiny-clip", "dim": 8}
+    window.ctx.job.finished.emit(0)
+    assert not pane.model_progress.isVisibleTo(pane) and pane.model_button.isEnabled()
+    assert pane.model_status.full_text().startswith("Ready: tiny-clip")
+
+
+def test_settings_keep_room_for_the_scroll_bar_and_drop_a_stale_saved_line(window, qtbot):
+    pane = window.show_pane("Settings")
+    window.resize(1366, 768)
+    _settle()
+    (scroll,) = [a for a in pane.findChildren(type(window.stack.currentWidget())) if a.parent() is pane]
+    assert scroll.verticalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOn
+    qtbot.mouseClick(pane.save_settings_button, Qt.MouseButton.LeftButton)
+    assert pane.status.full_text().startswith("Settings saved")
+    qtbot.keyClicks(pane.browser.edit, "/usr/bin/chromium")
+    assert pane.status.full_text() == ""
+    qtbot.mouseClick(pane.save_settings_button, Qt.MouseButton.LeftButton)
+    window.show_pane("Library")
+    window.show_pane("Settings")
+    assert pane.status.full_text() == ""  # not news on the next visit
