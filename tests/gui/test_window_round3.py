@@ -88,3 +88,44 @@ def test_settings_keep_room_for_the_scroll_bar_and_drop_a_stale_saved_line(windo
     window.show_pane("Library")
     window.show_pane("Settings")
     assert pane.status.full_text() == ""  # not news on the next visit
+
+
+# -- item 5: a search typed before the index existed runs when the index is ready -------------------
+def test_a_search_typed_before_the_index_runs_when_the_index_is_ready(window, qtbot, workspace, tiny_clip):
+    from tests.plugins.library import make_image_bytes
+    from vspectrum_app.library.importer import add_image
+    from vspectrum_app.library.indexer import build_index
+
+    for i in range(6):
+        add_image(workspace, make_image_bytes(seed=i), source_name=f"{i}.jpg", meta={"platform": "tiktok"})
+    window.ctx.settings.update(clip_config=tiny_clip.config, clip_checkpoint=tiny_clip.checkpoint)
+    window.open_workspace(workspace.root)
+    pane = window.show_pane("Library")
+    qtbot.keyClicks(pane.search, "handshake")
+    qtbot.waitUntil(lambda: "Build the index first" in pane.status.full_text(), timeout=5000)
+    assert "runs when the index is ready" in pane.status.full_text()
+    build_index(workspace, tiny_clip)  # what the Build index job does in its own process
+    window.ctx.library_changed.emit()  # ... and what the pane hears when it ends
+    qtbot.waitUntil(lambda: "results for handshake" in pane.status.full_text(), timeout=60_000)
+    assert pane.model.rowCount() == 6
+
+
+# -- item 6: a value's results are in the order the status line says --------------------------------
+def test_value_chip_results_are_closest_first_as_said(window, qtbot, indexed_workspace, tiny_clip):
+    window.ctx.settings.update(clip_config=tiny_clip.config, clip_checkpoint=tiny_clip.checkpoint)
+    window.open_workspace(indexed_workspace.root)
+    pane = window.show_pane("Library")
+    pane.search_value("Power")
+    qtbot.waitUntil(lambda: "results for Power" in pane.status.full_text(), timeout=60_000)
+    assert "closest first" in pane.status.full_text()
+    shown = [pane.model.tiles[i].similarity for i in range(pane.model.rowCount())]
+    assert len(shown) > 1 and shown == sorted(shown, reverse=True)
+    assert len({t.keyword for t in pane.model.tiles}) > 1  # several keywords, interleaved by closeness
+
+
+# -- item 7: tile captions are not cut ----------------------------------------------------------------
+def test_tile_captions_have_room_for_the_longest_platform_name(window):
+    pane = window.show_pane("Library")
+    fm = pane.grid.fontMetrics()
+    for text in ("YouTube Shorts", "Instagram Reels", "simulator captures"):
+        assert fm.horizontalAdvance(text) + 8 <= pane.grid.gridSize().width(), text

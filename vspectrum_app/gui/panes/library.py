@@ -207,8 +207,11 @@ class LibraryPane(QWidget):
         self.grid = QListView()
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setIconSize(ICON)
-        # room for the two caption lines (similarity, platform): a caption that does not fit is not drawn
-        self.grid.setGridSize(QSize(124, ICON.height() + 2 * self.grid.fontMetrics().lineSpacing() + 16))
+        # room for the two caption lines (similarity, platform): a caption that does not fit is not
+        # drawn, and one narrower than the longest platform name was cut ("YouTube Sho...")
+        fm = self.grid.fontMetrics()
+        caption = max(fm.horizontalAdvance(t) for t in (*PLATFORM_LABELS.values(), "similarity -0.00"))
+        self.grid.setGridSize(QSize(max(124, caption + 16), ICON.height() + 2 * fm.lineSpacing() + 16))
         self.grid.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setUniformItemSizes(True)
@@ -300,6 +303,7 @@ class LibraryPane(QWidget):
     # -- data ---------------------------------------------------------------------------
     def _workspace_changed(self) -> None:
         self._searcher = None
+        self._pending = None
         self.refresh()
 
     def refresh(self) -> None:
@@ -316,6 +320,15 @@ class LibraryPane(QWidget):
         self._set_platforms(catalog.platforms(ws))
         self.stack.setCurrentWidget(self.browser if self._all else self.first_run)
         self._sync_actions()
+        pending, self._pending = getattr(self, "_pending", None), None
+        if pending and self.has_index():  # a search asked for before the index existed: its answer now
+            kind, what = pending
+            if kind == "value":
+                self.search_value(what)
+            elif self.search.text().strip() == what:
+                self._run_search()
+            return
+        self._pending = pending
         if not self.search.text().strip() and not self._checked_value():
             self._set_results(self._all, self._count_text())
 
@@ -382,8 +395,10 @@ class LibraryPane(QWidget):
             self._set_results(self._all, self._count_text())
             return
         if self.ctx.workspace is None or not self.has_index():
-            self.status.set_message(NO_INDEX, "error")
+            self.status.set_message(NO_INDEX + " The search runs when the index is ready.", "error")
+            self._pending = ("query", query) if self.ctx.workspace is not None else None
             return
+        self._pending = None
         self.status.set_message(f"Searching for {query!r} (the first search loads the CLIP model)...")
         searcher = self.searcher()
         self._worker.run(
@@ -402,8 +417,10 @@ class LibraryPane(QWidget):
         self.search.blockSignals(False)
         if self.ctx.workspace is None or not self.has_index():
             self.chips[value].setChecked(False)
-            self.status.set_message(NO_INDEX, "error")
+            self.status.set_message(NO_INDEX + f" {value}'s images are shown when the index is ready.", "error")
+            self._pending = ("value", value) if self.ctx.workspace is not None else None
             return
+        self._pending = None
         self.status.set_message(f"Retrieving {value}'s images...")
         searcher = self.searcher()
 
@@ -425,10 +442,22 @@ class LibraryPane(QWidget):
                 for r in found
             ]
 
-        self._worker.run(work, lambda tiles: self._search_done(value, tiles), self._search_failed)
+        def done(tiles: list[Tile]) -> None:
+            keywords = len({t.keyword for t in tiles})
+            self._set_results(
+                tiles,
+                f"{len(tiles)} results for {value}: the closest to each of its {keywords} keywords "
+                f"({self._order_text()}; the keyword is in each tile's tooltip)",
+            )
+
+        self._worker.run(work, done, self._search_failed)
+
+    def _order_text(self) -> str:
+        mode = self.sort.currentText()
+        return "closest first, similarity under each" if mode == "by similarity" else mode
 
     def _search_done(self, label: str, tiles: list[Tile]) -> None:
-        self._set_results(tiles, f"{len(tiles)} results for {label}, closest first (similarity under each)")
+        self._set_results(tiles, f"{len(tiles)} results for {label} ({self._order_text()})")
 
     def _search_failed(self, message: str) -> None:
         self.status.set_message(f"Search failed: {message}", "error")
@@ -454,7 +483,9 @@ class LibraryPane(QWidget):
                 if t.post_date and (not lo or t.post_date[: len(lo)] >= lo) and (not hi or t.post_date[: len(hi)] <= hi)
             ]
         mode = self.sort.currentText()
-        if mode == "newest first":
+        if mode == "by similarity":  # a value's results come keyword by keyword: closest first across them
+            tiles.sort(key=lambda t: -t.similarity if t.similarity is not None else 2.0)
+        elif mode == "newest first":
             tiles.sort(key=lambda t: t.post_date or "", reverse=True)
         elif mode == "oldest first":
             tiles.sort(key=lambda t: t.post_date or "9999")
