@@ -501,3 +501,19 @@ def test_each_checklist_is_as_tall_as_its_items_until_its_cap_then_it_scrolls(pa
     qtbot.waitUntil(lambda: pane.personas.height() == pane.personas.max_height)
     assert pane.personas.verticalScrollBar().isVisible()
     assert not shows_every_item(pane.personas)
+
+
+def test_the_session_summary_in_the_log_is_plain_words(pane, ctx):
+    """Issue 29 item 8: no Python dict ("decisions {'yes': 3, ...}") and no empty "recommender
+    learnt: ;" in the window; the sentences come from persona.report.human_summary."""
+    from vspectrum_app.persona.report import session_report
+
+    sid = _recorded_session(ctx.workspace, "yynyn", trials=2)
+    report = session_report(ctx.workspace, sid)
+    report["learnt_profile"], report["intended_rank"] = {}, {}  # a session whose recommender learnt nothing
+    pane._on_result([report])
+    text = pane.live.log.toPlainText()
+    assert f"Session {sid}: Pet owner with lab:m1" in text
+    assert "answers: 6 yes, 4 no" in text
+    assert "{" not in text and "'" not in text and "n/a" not in text
+    assert "learnt" not in text  # nothing learnt: no empty line about it

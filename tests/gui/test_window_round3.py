@@ -129,3 +129,42 @@ def test_tile_captions_have_room_for_the_longest_platform_name(window):
     fm = pane.grid.fontMetrics()
     for text in ("YouTube Shorts", "Instagram Reels", "simulator captures"):
         assert fm.horizontalAdvance(text) + 8 <= pane.grid.gridSize().width(), text
+
+
+# -- item 8: no terminal text in the window --------------------------------------------------------
+def test_a_stop_notice_for_the_window_names_no_terminal_key():
+    import io
+    import json
+
+    from vspectrum_app.core.jobs import JsonLinesReporter, TerminalReporter
+
+    out = io.StringIO()
+    reporter = JsonLinesReporter(out)  # the reporter of a job the window runs (--events)
+    reporter._stop_notice_due = True  # what the signal handler sets on the Stop button's SIGINT
+    reporter.cancel()
+    assert reporter.cancelled()
+    (notice,) = [json.loads(line)["message"] for line in out.getvalue().splitlines()]
+    assert notice == "stopping after the work in flight"
+    assert "Ctrl-C" in TerminalReporter.STOP_NOTICE  # the terminal keeps its hint
+
+
+# -- item 9: the sidebar says what runs -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "pane", "said"),
+    [
+        (["library", "model", "--json"], "Library", "checking the CLIP model"),
+        (["bench", "run", "--model", "a:b", "--dry-run"], "Benchmark", "estimating the cost"),
+        (["bench", "run", "--model", "a:b"], "Benchmark", "run in progress"),
+        (["library", "index"], "Library", "building the index"),
+    ],
+)
+def test_the_sidebar_tells_a_model_check_or_an_estimate_from_a_run(window, args, pane, said):
+    from vspectrum_app.gui.panes import PANES
+
+    row = [t for t, _, _ in PANES].index(pane)
+    window.ctx.jobs.jobs.append(type("J", (), {"args": args, "title": "a job"})())
+    window.ctx.jobs.changed.emit()
+    text = window.nav.item(row).text()
+    window.ctx.jobs.jobs.clear()  # before any assert: a job left in the list makes closing the window ask
+    window.ctx.jobs.changed.emit()
+    assert text == f"{pane}\n{said}"

@@ -41,6 +41,29 @@ JOB_PANES = {
     "persona": "Persona",
     "annotate": "Annotation",
 }
+# what the sidebar says under a part while one of its jobs runs, by the job's command line
+BUSY = {
+    ("bench", "run"): "run in progress",
+    ("bench", "resume"): "run in progress",
+    ("library", "model"): "checking the CLIP model",
+    ("library", "index"): "building the index",
+    ("library", "import"): "importing",
+    ("library", "stats"): "counting for the chart",
+    ("crawl",): "crawl in progress",
+    ("persona", "run"): "session in progress",
+    ("persona", "resume"): "session in progress",
+    ("persona", "replay"): "replay in progress",
+    ("annotate", "create"): "creating a task set",
+}
+
+
+def busy_text(args: list[str]) -> str:
+    """The sidebar's line for a job: a cost estimate is not a run, a model check not an index."""
+    if args[:2] == ["bench", "run"] and "--dry-run" in args:
+        return "estimating the cost"
+    return BUSY.get(tuple(args[:2]), BUSY.get(tuple(args[:1]), "working"))
+
+
 PANE_ICONS = {
     "Library": QStyle.StandardPixmap.SP_DirIcon,
     "Crawl": QStyle.StandardPixmap.SP_BrowserReload,
@@ -329,11 +352,14 @@ class MainWindow(QMainWindow):
             self.index_label.setText("")
         else:
             self.index_label.setText("{} screenshots, {} indexed".format(*self._counts()))
-        busy = {JOB_PANES.get((job.args or [""])[0]) for job in self.ctx.jobs.jobs}
+        busy: dict[str | None, str] = {}
+        for job in self.ctx.jobs.jobs:
+            args = list(job.args or [""])
+            busy.setdefault(JOB_PANES.get(args[0]), busy_text(args))
         for row in range(self.nav.count()):
             item = self.nav.item(row)
             title = item.data(TITLE_ROLE)
-            state = "run in progress" if title in busy else self.pane_state(title)
+            state = busy[title] if title in busy else self.pane_state(title)
             item.setText(f"{title}\n{state}" if state else title)
             item.setToolTip(state)
 

@@ -521,10 +521,10 @@ class PersonaPane(QWidget):
         self.live.log.appendPlainText(f"error: {message}")
 
     def _on_result(self, reports: list[dict]) -> None:
-        from vspectrum_app.persona.report import format_report
+        from vspectrum_app.persona.report import human_summary
 
         for r in reports:
-            self.live.log.appendPlainText(format_report(r))
+            self.live.log.appendPlainText(human_summary(r))
 
     def _finished(self, code: int) -> None:
         result = getattr(self.job, "result", None) or []
