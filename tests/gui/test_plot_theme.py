@@ -41,7 +41,7 @@ def test_a_negative_bar_and_its_whole_interval_are_shown(qtbot, light, y_range):
     low, high = _y_view(bars)
     assert low <= -40 and high >= 25
     assert low > -75  # fitted to the data (and a margin), not a fixed -100
-    assert any(isinstance(item, pg.InfiniteLine) for item in bars.bars)  # the zero line bars leave from
+    assert bars.zero_line is not None and bars.zero_line.value() == 0  # the zero line bars leave from
 
 
 def test_positive_scores_keep_their_0_to_100_axis(qtbot, light):

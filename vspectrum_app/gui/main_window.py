@@ -8,7 +8,7 @@ import importlib
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSize, Qt
+from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -77,12 +77,32 @@ TITLE_ROLE = Qt.ItemDataRole.UserRole
 JOBS_WIDTH = 320  # px of the status bar for the running jobs' names (all of them in the tooltip)
 
 
-def initial_geometry(available: QRect) -> QRect:
-    """The first window: 1280x800 or the screen's available area if smaller, centred on it."""
-    size = DEFAULT_SIZE.boundedTo(available.size())
-    rect = QRect(0, 0, size.width(), size.height())
-    rect.moveCenter(available.center())
-    return rect
+FIT_TRIES = 50  # x 100 ms: how long a window manager may take to frame the window
+FRAME_GUESS = QMargins(4, 32, 4, 4)  # a title bar and borders, until the window manager says its own
+
+
+def initial_geometry(available: QRect, frame: QMargins = FRAME_GUESS) -> QRect:
+    """The first window's content area: 1280x800, or what the screen's available area leaves
+    inside the window's ``frame`` when that is smaller, the whole frame centred on the area."""
+    room = QSize(available.width() - frame.left() - frame.right(), available.height() - frame.top() - frame.bottom())
+    size = DEFAULT_SIZE.boundedTo(room).expandedTo(MINIMUM_SIZE)
+    outer = QRect(0, 0, size.width() + frame.left() + frame.right(), size.height() + frame.top() + frame.bottom())
+    outer.moveCenter(available.center())
+    outer.moveTopLeft(QPoint(max(outer.left(), available.left()), max(outer.top(), available.top())))
+    return QRect(outer.left() + frame.left(), outer.top() + frame.top(), size.width(), size.height())
+
+
+def frame_inside(available: QRect, frame: QRect, margins: QMargins) -> tuple[QSize, QPoint] | None:
+    """The content size and the frame's top-left that put a window whose frame is ``frame`` (with
+    ``margins`` around its content) wholly on ``available``; None when it is already."""
+    if available.contains(frame):
+        return None
+    width = min(frame.width(), available.width())
+    height = min(frame.height(), available.height())
+    x = min(max(frame.left(), available.left()), available.left() + available.width() - width)
+    y = min(max(frame.top(), available.top()), available.top() + available.height() - height)
+    content = QSize(width - margins.left() - margins.right(), height - margins.top() - margins.bottom())
+    return content, QPoint(x, y)
 
 
 class MainWindow(QMainWindow):
@@ -150,13 +170,54 @@ class MainWindow(QMainWindow):
         if isinstance(saved, list) and len(saved) == 4 and all(isinstance(n, int) for n in saved):
             rect = QRect(*saved)
             if (
-                available.contains(rect)
+                available.contains(rect.marginsAdded(FRAME_GUESS))
                 and rect.width() >= MINIMUM_SIZE.width()
                 and rect.height() >= MINIMUM_SIZE.height()
             ):
                 self.setGeometry(rect)
                 return
         self.setGeometry(initial_geometry(available))
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if not hasattr(self, "_fit_timer") and QGuiApplication.platformName() not in ("offscreen", "minimal"):
+            # the frame is known once the window manager has drawn it (offscreen: no screen to fit)
+            self._fit_tries = 0
+            self._fit_timer = QTimer(self)
+            self._fit_timer.setInterval(100)
+            self._fit_timer.timeout.connect(self._try_fit)
+            self._fit_timer.start()
+
+    def _try_fit(self) -> None:
+        """Once, when the window manager has framed the window (without one there is no frame
+        to fit: the content area was placed on the screen already)."""
+        self._fit_tries += 1
+        framed = self.frame_margins() != QMargins()
+        if framed or self._fit_tries >= FIT_TRIES:
+            self._fit_timer.stop()
+        if framed:
+            self.fit_frame_on_screen()
+
+    def frame_margins(self) -> QMargins:
+        frame, inner = self.frameGeometry(), self.geometry()
+        return QMargins(
+            inner.left() - frame.left(),
+            inner.top() - frame.top(),
+            frame.right() - inner.right(),
+            frame.bottom() - inner.bottom(),
+        )
+
+    def fit_frame_on_screen(self) -> None:
+        """Shrink and move the window so that its whole frame, title bar included, is on the
+        screen's available area (a window as tall as the area put its title bar above it, or its
+        bottom edge below it)."""
+        if self.isMaximized() or self.isFullScreen() or not self.isVisible():
+            return
+        fit = frame_inside(self.available_area(), self.frameGeometry(), self.frame_margins())
+        if fit is not None:
+            size, corner = fit
+            self.resize(size.expandedTo(self.minimumSize()))
+            self.move(corner)  # a window's move() places its frame
 
     def _save_geometry(self) -> None:
         g = self.geometry()  # [x, y, width, height] of the content area, as setGeometry takes it

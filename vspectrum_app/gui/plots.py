@@ -368,6 +368,7 @@ class BarPlot(pg.PlotWidget):
         self.bars: list[pg.GraphicsObject] = []
         self.categories: list[str] = []
         self.y_shown: tuple[float, float] = (0.0, 100.0)
+        self.zero_line: pg.InfiniteLine | None = None
         self.set_groups([], {})
         themed(self)
 
@@ -407,10 +408,12 @@ class BarPlot(pg.PlotWidget):
         if categories:
             self.setXRange(-0.6, len(categories) - 0.4, padding=0)
         self.y_shown = _y_range(reach, y_range)
+        if self.zero_line is not None:
+            self.removeItem(self.zero_line)
+            self.zero_line = None
         if self.y_shown[0] < 0:  # bars go both ways from a visible zero
-            zero = pg.InfiniteLine(0, angle=0, pen=pg.mkPen(theme()["zero"]))
-            self.addItem(zero)
-            self.bars.append(zero)
+            self.zero_line = pg.InfiniteLine(0, angle=0, pen=pg.mkPen(theme()["zero"]))
+            self.addItem(self.zero_line)
         self.setYRange(*self.y_shown)
 
     def _fit_labels(self) -> None:
