@@ -79,3 +79,38 @@ def test_view_theme_switches_window_and_plots_and_is_remembered(window, light, q
     window.theme_actions["light"].trigger()
     assert bars.backgroundBrush().color().name() == plots.THEMES["light"]["background"]
     assert Settings.load().get("theme") == "light"
+
+
+NAMES = ["openai:gpt-4o-2024-08-06", "anthropic:claude-sonnet-4", "demo:vlm-1", "demo:vlm-2"]
+
+
+def test_the_radar_keeps_room_for_its_legend_below_its_title_and_names(qtbot, light):
+    # issue 29 item 15: during a run (a short plot above the answers table) four models' legend
+    # was laid over the radar's value names and its title
+    from vspectrum_app.gui.plots import RadarPlot
+
+    radar = RadarPlot("Scores per value (live)")
+    qtbot.addWidget(radar)
+    radar.resize(260, 200)
+    radar.show()
+    radar.set_series({n: {"Power": (50.0, 40.0, 60.0), "Hedonism": (0.0, 0.0, 30.0)} for n in NAMES})
+    radar.resize(260, 200)  # what a splitter asks for; the plot's minimum wins
+    QApplication.processEvents()
+    assert radar.height() >= radar.minimumHeight() > 200
+    title = radar.plotItem.titleLabel.sceneBoundingRect()
+    legend = radar.legend.sceneBoundingRect()
+    view = radar.plotItem.vb.sceneBoundingRect()
+    assert title.bottom() <= view.top() + 1 and view.bottom() <= legend.top() + 1
+    for label, _ in radar._value_labels:
+        box = label.sceneBoundingRect()
+        assert not box.intersects(title) and not box.intersects(legend), label.toPlainText()
+
+
+def test_a_score_of_zero_is_marked_on_the_live_bar_chart(qtbot, light):
+    # a 0 % bar has no height: without a mark the chart looked empty while the radar showed the point
+    bars = BarPlot()
+    qtbot.addWidget(bars)
+    bars.set_groups(["Power", "Hedonism"], {"m": [(0.0, 0.0, 30.0), (None, None, None)]})
+    (marks,) = bars.value_marks
+    xs, ys = marks.getData()
+    assert list(ys) == [0.0] and len(xs) == 1  # the measured value only; the unmeasured one stays a gap

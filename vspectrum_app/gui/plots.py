@@ -108,6 +108,8 @@ BAND_ALPHA = "55"  # interval bands: clearly visible, lines still readable throu
 NARROW_RADAR_PX = 440  # below this width the radar uses short value names
 LEGEND_ROW = 4  # below the bottom axis in PlotItem's grid (title 0, top axis 1, view 2, bottom axis 3)
 LEGEND_MARGIN = 70  # the y axis and the plot's margins beside the legend, in pixels
+TITLE_PX = 34  # a plot's title row
+RADAR_VIEW_PX, BAR_VIEW_PX = 170, 150  # the least plot area that keeps the value names apart
 
 Score = tuple  # (score, ci_low, ci_high), each float or None
 
@@ -143,6 +145,14 @@ def _rebuild_legend(legend: pg.LegendItem, entries: list[tuple[pg.GraphicsObject
         if legend.layout.preferredWidth() <= room:
             break
     legend.entries = entries  # laid out again when the plot's width changes the columns
+
+
+def _reserve_legend(plot: pg.PlotWidget, view: int) -> None:
+    """Keep room for the title, a ``view`` px tall plot area and the legend below: a legend of
+    several rows in a short plot was laid over the plot's labels and its title."""
+    legend = plot.__dict__.get("legend")
+    rows = legend.layout.preferredHeight() if legend is not None and getattr(legend, "entries", None) else 0
+    plot.setMinimumHeight(int(TITLE_PX + view + rows))
 
 
 def _refit_legend(legend: pg.LegendItem | None, width: int) -> None:
@@ -257,6 +267,8 @@ class RadarPlot(pg.PlotWidget):
         # holds the plot at that width (its minimum), cut off on the right
         _refit_legend(self.__dict__.get("legend"), _new_width(self, event))  # none while being built
         super().resizeEvent(event)
+        if "legend" in self.__dict__:
+            _reserve_legend(self, RADAR_VIEW_PX)
         self._fit_labels()
 
     def _clear_series(self) -> None:
@@ -291,6 +303,7 @@ class RadarPlot(pg.PlotWidget):
             self.curves[name], self.curves[name + "#band"] = line, band
             entries.append((line, name))
         _rebuild_legend(self.legend, entries, self.width())
+        _reserve_legend(self, RADAR_VIEW_PX)
 
     def set_curve(
         self,
@@ -366,6 +379,7 @@ class BarPlot(pg.PlotWidget):
         self.setMinimumSize(220, 200)
         self.legend = _legend_below(self)
         self.bars: list[pg.GraphicsObject] = []
+        self.value_marks: list[pg.ScatterPlotItem] = []
         self.categories: list[str] = []
         self.y_shown: tuple[float, float] = (0.0, 100.0)
         self.zero_line: pg.InfiniteLine | None = None
@@ -377,9 +391,9 @@ class BarPlot(pg.PlotWidget):
     ) -> None:
         """``groups``: series name -> per category (value, low, high). ``y_range`` is the least shown:
         it widens to every bar and interval (a negative I_avg included); None fits the data and 0."""
-        for item in self.bars:
+        for item in self.bars + self.value_marks:
             self.removeItem(item)
-        self.bars = []
+        self.bars, self.value_marks = [], []
         entries = []
         reach: list[float] = []  # every bar end and interval end, for the y range
         width = 0.8 / max(len(groups), 1)
@@ -393,6 +407,10 @@ class BarPlot(pg.PlotWidget):
             self.addItem(bar)
             self.bars.append(bar)
             entries.append((bar, name))
+            # a dash at each value: a score of 0 is a bar of no height, and must not read as "no data"
+            marks = pg.ScatterPlotItem(x=x, y=heights, symbol="_", size=14, pen=pg.mkPen(color, width=3), brush=color)
+            self.addItem(marks)
+            self.value_marks.append(marks)
             lows = np.array([values[i][0] - values[i][1] if values[i][1] is not None else 0 for i in keep], dtype=float)
             highs = np.array(
                 [values[i][2] - values[i][0] if values[i][2] is not None else 0 for i in keep], dtype=float
@@ -405,6 +423,7 @@ class BarPlot(pg.PlotWidget):
         self.categories = list(categories)
         self._fit_labels()
         _rebuild_legend(self.legend, entries, self.width())
+        _reserve_legend(self, BAR_VIEW_PX)
         if categories:
             self.setXRange(-0.6, len(categories) - 0.4, padding=0)
         self.y_shown = _y_range(reach, y_range)
@@ -432,6 +451,8 @@ class BarPlot(pg.PlotWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         _refit_legend(self.__dict__.get("legend"), _new_width(self, event))  # first: see RadarPlot's
         super().resizeEvent(event)
+        if "legend" in self.__dict__:
+            _reserve_legend(self, BAR_VIEW_PX)
         if hasattr(self, "categories"):  # Qt resizes the widget while PlotWidget is still being built
             self._fit_labels()
 
