@@ -168,3 +168,27 @@ def test_the_sidebar_tells_a_model_check_or_an_estimate_from_a_run(window, args,
     window.ctx.jobs.jobs.clear()  # before any assert: a job left in the list makes closing the window ask
     window.ctx.jobs.changed.emit()
     assert text == f"{pane}\n{said}"
+
+
+# -- item 12: the watched browser opens beside the app ----------------------------------------------
+def test_jobs_learn_where_a_watched_browser_window_goes(window, tmp_path):
+    from PySide6.QtCore import QRect
+
+    from vspectrum_app.crawl.browser import WINDOW_ENV
+    from vspectrum_app.gui.jobs import Job
+    from vspectrum_app.gui.main_window import browser_beside
+    from vspectrum_app.library.ops import Stats
+
+    available = QRect(0, 0, 1920, 1080)
+    assert browser_beside(available, QRect(0, 0, 1300, 1080)) == QRect(1300, 0, 620, 1080)  # the room beside
+    assert browser_beside(available, QRect(700, 0, 1220, 1080)) == QRect(0, 0, 700, 1080)  # the wider side
+    small = QRect(0, 0, 1366, 768)  # the app fills the screen: the browser takes the right part only
+    assert browser_beside(small, small) == QRect(1366 - 614, 0, 614, 768)
+
+    window.resize(1000, 700)
+    QApplication.processEvents()
+    place = window.ctx.jobs.env[WINDOW_ENV]
+    frame = window.frameGeometry()
+    assert place == "{},{},{},{}".format(*browser_beside(window.available_area(), frame).getRect())
+    job = Job("Coverage", Stats(json=True), str(tmp_path / "ws"), window.ctx.jobs)  # not started
+    assert job.process.processEnvironment().value(WINDOW_ENV) == place

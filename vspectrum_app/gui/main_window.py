@@ -92,6 +92,22 @@ def initial_geometry(available: QRect, frame: QMargins = FRAME_GUESS) -> QRect:
     return QRect(outer.left() + frame.left(), outer.top() + frame.top(), size.width(), size.height())
 
 
+BROWSER_MIN_WIDTH = 480  # narrower than this beside the app, the browser overlaps the app's right side
+
+
+def browser_beside(available: QRect, frame: QRect) -> QRect:
+    """Where a watched browser's window opens: the wider strip of the screen beside the app's
+    frame; when neither is BROWSER_MIN_WIDTH wide, the right 45 % of the screen (over the app's
+    right part, where the live view is, rather than over all of it)."""
+    left = frame.left() - available.left()
+    right = available.left() + available.width() - (frame.left() + frame.width())
+    if max(left, right) >= BROWSER_MIN_WIDTH:
+        x = frame.left() + frame.width() if right >= left else available.left()
+        return QRect(x, available.top(), max(left, right), available.height())
+    width = max(BROWSER_MIN_WIDTH, int(available.width() * 0.45))
+    return QRect(available.left() + available.width() - width, available.top(), width, available.height())
+
+
 def frame_inside(available: QRect, frame: QRect, margins: QMargins) -> tuple[QSize, QPoint] | None:
     """The content size and the frame's top-left that put a window whose frame is ``frame`` (with
     ``margins`` around its content) wholly on ``available``; None when it is already."""
@@ -197,6 +213,21 @@ class MainWindow(QMainWindow):
             self._fit_timer.stop()
         if framed:
             self.fit_frame_on_screen()
+
+    def moveEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().moveEvent(event)
+        self._place_browser()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._place_browser()
+
+    def _place_browser(self) -> None:
+        """Tell the jobs started from now on where a watched browser window goes (beside this one)."""
+        from vspectrum_app.crawl.browser import WINDOW_ENV
+
+        r = browser_beside(self.available_area(), self.frameGeometry())
+        self.ctx.jobs.env[WINDOW_ENV] = f"{r.x()},{r.y()},{r.width()},{r.height()}"
 
     def frame_margins(self) -> QMargins:
         frame, inner = self.frameGeometry(), self.geometry()
