@@ -114,3 +114,20 @@ def test_a_score_of_zero_is_marked_on_the_live_bar_chart(qtbot, light):
     (marks,) = bars.value_marks
     xs, ys = marks.getData()
     assert list(ys) == [0.0] and len(xs) == 1  # the measured value only; the unmeasured one stays a gap
+
+
+def test_value_map_labels_of_close_points_do_not_cover_each_other(qtbot, light):
+    # issue 29 item 7: two models with close scores had their names printed over each other
+    from vspectrum_app.gui.plots import MapPlot
+
+    plot = MapPlot("Value map", "openness - conservation", "transcendence - enhancement")
+    qtbot.addWidget(plot)
+    plot.resize(420, 360)
+    plot.show()
+    qtbot.waitExposed(plot)
+    names = ["openai:gpt-4o-2024-08-06", "anthropic:claude-sonnet-4", "demo:vlm-1"]
+    plot.set_points({n: (5.0 + i * 0.3, 4.0 + i * 0.2, None, None) for i, n in enumerate(names)})
+    QApplication.processEvents()
+    boxes = [label.sceneBoundingRect() for label, _, _ in plot.labels]
+    overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :] if a.intersects(b)]
+    assert not overlaps

@@ -469,7 +469,36 @@ class MapPlot(pg.PlotWidget):
         self.setLabel("left", y_label)
         self.showGrid(x=True, y=True, alpha=0.3)
         self.items: list[pg.GraphicsObject] = []
+        self.labels: list[tuple[pg.TextItem, float, float]] = []  # (label, x, y of its point)
+        self.plotItem.vb.sigResized.connect(lambda _box: self._spread_labels())
         themed(self)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if "labels" in self.__dict__:  # Qt resizes the widget while PlotWidget is still being built
+            self._spread_labels()
+
+    def _spread_labels(self) -> None:
+        """Labels keep their size in pixels while the points are in data units: a label that
+        would cover one placed before is lifted by its own height until it is clear (models
+        with close scores had their names printed over each other)."""
+        if self.plotItem is None:  # closed
+            return
+        box = self.plotItem.vb
+        width, height = max(box.width(), 1.0), max(box.height(), 1.0)
+        (x0, x1), (y0, y1) = box.viewRange()
+        placed: list[pg.QtCore.QRectF] = []
+        for label, x, y in sorted(self.labels, key=lambda item: -item[2]):
+            size = label.textItem.boundingRect()
+            px, py = (x - x0) / (x1 - x0) * width, (y1 - y) / (y1 - y0) * height
+            lift = 0
+            while True:  # each placed label blocks at most two lifts: this ends
+                rect = pg.QtCore.QRectF(px, py - size.height() * (1 + lift), size.width(), size.height())
+                if not any(rect.adjusted(0, -2, 0, 2).intersects(other) for other in placed):  # with some air
+                    break
+                lift += 1
+            placed.append(rect)
+            label.setAnchor((0, 1 + lift))
 
     def set_points(
         self, points: dict[str, tuple[float, float, tuple | None, tuple | None]], colors: dict[str, str] | None = None
@@ -478,7 +507,7 @@ class MapPlot(pg.PlotWidget):
         ``colors``: name -> colour (to match another plot's series), else one each in turn."""
         for item in self.items:
             self.removeItem(item)
-        self.items = []
+        self.items, self.labels = [], []
         self.addItem(line := pg.InfiniteLine(0, angle=90, pen=pg.mkPen(theme()["zero"])))
         self.items.append(line)
         self.addItem(line := pg.InfiniteLine(0, angle=0, pen=pg.mkPen(theme()["zero"])))
@@ -494,12 +523,14 @@ class MapPlot(pg.PlotWidget):
             label = pg.TextItem(name, anchor=(0, 1), color=color)
             label.setPos(x, y)
             self.items += [dot, label]
+            self.labels.append((label, x, y))
             extent = max(extent, abs(x), abs(y), *(abs(v) for v in (xi or ()) + (yi or ())))
         for item in self.items[2:]:
             self.addItem(item)
         extent *= 1.2
         self.setXRange(-extent, extent)
         self.setYRange(-extent, extent)
+        self._spread_labels()
 
 
 def _y_range(reach: list[float], least: tuple[float, float] | None) -> tuple[float, float]:
