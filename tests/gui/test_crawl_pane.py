@@ -241,7 +241,8 @@ def test_a_crawl_of_only_duplicates_ends_with_the_crawlers_sentence(pane, ctx, q
     """Issue 29 item 1: the form's default is the simulator's own pictures, and a crawl the core
     stopped after a run of duplicates says so in the status line, not as "Stopped (stopped ...)"."""
     assert pane.crawl_params().images is None and not pane.crawl_params().workspace_images
-    assert "simulator's own test pictures" in pane.images.placeholderText()
+    assert "test pictures" in pane.images.placeholderText()
+    assert "simulator's own test pictures, new to the workspace" in pane.images.toolTip()
     pane.start()
     sentence = (
         "stopped after 8 videos: the last 8 in a row were already in the library, so the feed has nothing "

@@ -154,7 +154,9 @@ class ResultsPane(QWidget):
         split.setStretchFactor(1, 5)
         split.setCollapsible(0, False)
         split.setCollapsible(1, False)
-        self.runs.setMinimumWidth(200)
+        # a run's id whole in the Name column, from the start
+        self.runs.setMinimumWidth(self.runs.fontMetrics().horizontalAdvance("run-20261207-101533-abcdef") + 40)
+        split.setSizes([self.runs.minimumWidth() + 40, 900])
         QVBoxLayout(self).addWidget(split)
         self.tabs.currentChanged.connect(self._tab_changed)
         ctx.runs_changed.connect(self.reload)
