@@ -122,7 +122,7 @@ class Crawler:
                             if self.duplicate_run >= cfg.max_duplicates_in_row:
                                 report.status, report.message = (
                                     "stopped",
-                                    _duplicates_sentence(report, self.duplicate_run),
+                                    _duplicates_sentence(report, self.duplicate_run, cfg.platform),
                                 )
                                 break
                         except BrowserClosed as exc:
@@ -348,12 +348,16 @@ class Crawler:
             )
 
 
-def _duplicates_sentence(report: CrawlReport, run: int) -> str:
+def _duplicates_sentence(report: CrawlReport, run: int, platform: str) -> str:
     kept = len(report.stored)
+    hint = (
+        "on the simulator, serve its own test pictures or another folder of images"
+        if platform == "sim"
+        else "the feed shows what was captured before: crawl again later, or from another account"
+    )
     return (
         f"stopped after {report.positions} videos: the last {run} in a row were already "
-        f"in the library, so the feed has nothing new ({kept} new capture{'s' * (kept != 1)} kept); "
-        "on the simulator, serve its own test pictures or another folder of images"
+        f"in the library, so the feed has nothing new ({kept} new capture{'s' * (kept != 1)} kept); {hint}"
     )
 
 
