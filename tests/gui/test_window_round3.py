@@ -124,11 +124,23 @@ def test_value_chip_results_are_closest_first_as_said(window, qtbot, indexed_wor
 
 
 # -- item 7: tile captions are not cut ----------------------------------------------------------------
-def test_tile_captions_have_room_for_the_longest_platform_name(window):
+def test_tile_captions_have_room_for_the_longest_platform_name(window, workspace):
+    from tests.plugins.library import make_image_bytes
+    from vspectrum_app.library.importer import add_image
+
+    # the newest first: a TikTok tile is measured for all, then a YouTube Shorts one must fit
+    for i, platform in enumerate(("youtube", "instagram", "tiktok")):
+        meta = {"platform": platform, "post_date": f"2024-0{i + 1}-01"}
+        add_image(workspace, make_image_bytes(seed=i), source_name=f"{i}.jpg", meta=meta)
+    window.open_workspace(workspace.root)
     pane = window.show_pane("Library")
+    QApplication.processEvents()
     fm = pane.grid.fontMetrics()
-    for text in ("YouTube Shorts", "Instagram Reels", "simulator captures"):
-        assert fm.horizontalAdvance(text) + 8 <= pane.grid.gridSize().width(), text
+    assert pane.model.rowCount() == 3
+    for row in range(3):
+        caption = pane.model.data(pane.model.index(row), Qt.ItemDataRole.DisplayRole).split("\n")[1]
+        room = pane.grid.visualRect(pane.model.index(row)).width()
+        assert fm.horizontalAdvance(caption) + 12 <= room, (caption, room)  # the style's text margins
 
 
 # -- item 8: no terminal text in the window --------------------------------------------------------

@@ -76,6 +76,7 @@ class TileModel(QAbstractListModel):
         # square placeholder measured first left no room for the caption under a tall thumbnail
         self._placeholder = QPixmap(ICON)
         self._placeholder.fill(Qt.GlobalColor.lightGray)
+        self.item_size: QSize | None = None  # every tile's size: room for the longest caption
         thumbs.ready.connect(self._thumb_ready)
 
     def set_tiles(self, tiles: list[Tile]) -> None:
@@ -111,6 +112,10 @@ class TileModel(QAbstractListModel):
             return "\n".join(line for line in lines if line)
         if role == Qt.ItemDataRole.UserRole:
             return tile
+        if role == Qt.ItemDataRole.SizeHintRole:
+            # the grid measures the first tile for all (uniform sizes): a first "TikTok" made every
+            # tile too narrow for "YouTube Shorts"
+            return self.item_size
         return None
 
     def _thumb_ready(self, sha: str) -> None:
@@ -211,7 +216,8 @@ class LibraryPane(QWidget):
         # drawn, and one narrower than the longest platform name was cut ("YouTube Sho...")
         fm = self.grid.fontMetrics()
         caption = max(fm.horizontalAdvance(t) for t in (*PLATFORM_LABELS.values(), "similarity -0.00"))
-        self.grid.setGridSize(QSize(max(124, caption + 16), ICON.height() + 2 * fm.lineSpacing() + 16))
+        self.grid.setGridSize(QSize(max(124, caption + 24), ICON.height() + 2 * fm.lineSpacing() + 16))
+        self.model.item_size = self.grid.gridSize() - QSize(6, 6)
         self.grid.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setUniformItemSizes(True)
