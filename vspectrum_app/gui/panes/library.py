@@ -180,8 +180,9 @@ class LibraryPane(QWidget):
         # Post-date range: a year, a month or a day (ISO prefixes), bounds included; empty: no bound.
         self.date_from, self.date_to = QLineEdit(), QLineEdit()
         date_format = QRegularExpressionValidator(QRegularExpression(r"\d{4}(-\d{2}(-\d{2})?)?"), self)
-        for edit, text in ((self.date_from, "posted from (YYYY-MM-DD)"), (self.date_to, "posted until")):
-            edit.setPlaceholderText(text)
+        for edit, text in ((self.date_from, "posted from"), (self.date_to, "posted until")):
+            edit.setPlaceholderText(text)  # short: the field is narrow; the format is in the tooltip
+            edit.setToolTip(f"{text.capitalize()}: a year, a month or a day (YYYY, YYYY-MM or YYYY-MM-DD), included")
             edit.setValidator(date_format)
             edit.setClearButtonEnabled(True)
             edit.setAccessibleName(text)
