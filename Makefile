@@ -7,7 +7,7 @@ VENV     := .venv
 BIN      := $(VENV)/bin
 # The venv is rebuilt when the lock or the project metadata change.
 STAMP    := $(VENV)/.stamp-$(shell cat requirements.lock pyproject.toml 2>/dev/null | cksum | cut -d' ' -f1)
-APT_PKGS := chromium xvfb xauth xdotool libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 \
+APT_PKGS := chromium xvfb xauth xdotool openbox x11-utils libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 \
             libegl1 libgl1 libfontconfig1 libdbus-1-3
 # Tests never touch the network or the user's folders (tests/conftest.py redirects the rest).
 TEST_ENV := QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost

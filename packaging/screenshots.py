@@ -4,10 +4,11 @@ Builds a demo workspace (the pilot screenshots when ../shared is present, genera
 otherwise), indexes it with a tiny CLIP model, runs a short benchmark against the local
 fake VLM server of the test suite and a short persona session on the simulated platform
 (headless Chromium), then opens the window at 1280x720 and grabs every pane in the light
-palette (<pane>.png) and the dark one (<pane>-dark.png).
+theme (<pane>.png) and the dark one (<pane>-dark.png), each chosen as a user would (View > Theme).
 
     python packaging/screenshots.py docs/screenshots      (offscreen, or under xvfb-run)
     python packaging/screenshots.py OUT --size 1024x640   (also at other sizes: <pane>-1024x640.png)
+    python packaging/screenshots.py OUT --theme dark --size 1366x768 --size 1920x1080
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-def main(out: Path, sizes: tuple[tuple[int, int], ...] = ()) -> None:
+def main(out: Path, sizes: tuple[tuple[int, int], ...] = (), themes: tuple[str, ...] = ("light", "dark")) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["HF_HUB_OFFLINE"] = "1"
     tmp = Path(tempfile.mkdtemp(prefix="vspectrum-shots-"))
@@ -123,10 +124,11 @@ def main(out: Path, sizes: tuple[tuple[int, int], ...] = ()) -> None:
 
     app = QApplication.instance() or QApplication([])
     out.mkdir(parents=True, exist_ok=True)
-    for scheme in ("light", "dark"):  # <pane>.png in the light palette, <pane>-dark.png in the dark one
-        style.apply(app, scheme)
+    style.apply(app, "light")
+    for scheme in themes:  # <pane>.png in the light theme, <pane>-dark.png in the dark one
         ctx = AppContext()
         window = MainWindow(ctx)
+        window.set_theme(scheme)  # View > Theme: the window and its plots
         window.resize(*SIZE)
         window.show()
         window.open_workspace(ws)
@@ -299,5 +301,8 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", nargs="?", type=Path, default=Path("docs/screenshots"))
     ap.add_argument("--size", action="append", default=[], metavar="WxH", help="also grab at this window size")
+    ap.add_argument(
+        "--theme", action="append", choices=("light", "dark"), help="grab in this theme only (default: both)"
+    )
     a = ap.parse_args()
-    main(a.out, tuple(tuple(int(v) for v in size.split("x")) for size in a.size))
+    main(a.out, tuple(tuple(int(v) for v in size.split("x")) for size in a.size), tuple(a.theme or ("light", "dark")))

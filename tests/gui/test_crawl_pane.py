@@ -235,3 +235,21 @@ def _stopped(pid: int, expected: bool) -> bool:
             return True
         time.sleep(0.02)
     return False
+
+
+def test_a_crawl_of_only_duplicates_ends_with_the_crawlers_sentence(pane, ctx, qtbot):
+    """Issue 29 item 1: the form's default is the simulator's own pictures, and a crawl the core
+    stopped after a run of duplicates says so in the status line, not as "Stopped (stopped ...)"."""
+    assert pane.crawl_params().images is None and not pane.crawl_params().workspace_images
+    assert "test pictures" in pane.images.placeholderText()
+    assert "simulator's own test pictures, new to the workspace" in pane.images.toolTip()
+    pane.start()
+    sentence = (
+        "stopped after 8 videos: the last 8 in a row were already in the library, so the feed has nothing "
+        "new (0 new captures kept); on the simulator, serve its own test pictures or another folder of images"
+    )
+    data = {"session_id": "s3", "status": "stopped", "stored": 0, "duplicates": 8, "flagged": 0, "positions": 8}
+    ctx.job.send({"type": "result", "data": {**data, "message": sentence}})
+    ctx.job.finished.emit(1)
+    assert pane.status.full_text() == "S" + sentence[1:] + "."
+    assert pane.status.kind() == "error"

@@ -93,7 +93,7 @@ def test_ctrl_f_ctrl_o_and_the_sidebar_state(window, qtbot, workspace, monkeypat
     window.ctx.jobs.changed.emit()
     in_progress = window.nav.item(1).text()
     window.ctx.jobs.jobs.clear()  # before any assert: a job left in the list makes closing the window ask
-    assert in_progress.endswith("run in progress")
+    assert in_progress.endswith("crawl in progress")
     window.ctx.jobs.changed.emit()
     assert window.nav.item(1).text() == "Crawl"
     assert crawl is not None

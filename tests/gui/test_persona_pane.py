@@ -100,20 +100,20 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     # nothing chosen: Start is disabled and says why, beside the field and beside Start; no job
     assert not pane.start_button.isEnabled()
     assert "Tick at least one persona" in pane.form_error.full_text() and pane.form_error.kind() == "error"
-    assert pane.field_errors[pane.personas].isVisibleTo(pane) and not pane.field_errors[pane.window].isVisibleTo(pane)
+    assert pane.field_errors[pane.personas].full_text() and not pane.field_errors[pane.window].full_text()
     assert "Tick at least one persona" in pane.start_button.toolTip()
     pane.start()
     assert "Tick at least one persona" in pane.status.full_text() and pane.status.kind() == "error"
     _check(pane.personas, "Pet owner", "Thrill seeker")
     assert "Tick at least one model" in pane.field_errors[pane.models].full_text()
-    assert pane.field_errors[pane.models].isVisibleTo(pane) and not pane.start_button.isEnabled()
+    assert pane.field_errors[pane.models].full_text() and not pane.start_button.isEnabled()
     pane.start()
     assert "Tick at least one model" in pane.status.full_text()
     assert ctx.started == []
     assert "--" not in pane.form_error.full_text()  # plain words, never a command-line flag
 
     _check(pane.models, "lab:m1", "lab:m2")
-    assert pane.start_button.isEnabled() and not pane.form_error.isVisibleTo(pane)
+    assert pane.start_button.isEnabled() and not pane.form_error.full_text()
     _choose(pane.strategy, "isq")
     pane.threshold.setValue(70)
     pane.images.setText("/data/topics")
@@ -146,7 +146,7 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     pane.window.setValue(30)
     with pytest.raises(FormError, match="window"):
         pane.run_params()
-    assert not pane.start_button.isEnabled() and pane.field_errors[pane.window].isVisibleTo(pane)
+    assert not pane.start_button.isEnabled() and pane.field_errors[pane.window].full_text()
     pane.window.setValue(10)
     assert pane.start_button.isEnabled()
     assert pane.run_params() == persona_ops.Run(
@@ -501,3 +501,19 @@ def test_each_checklist_is_as_tall_as_its_items_until_its_cap_then_it_scrolls(pa
     qtbot.waitUntil(lambda: pane.personas.height() == pane.personas.max_height)
     assert pane.personas.verticalScrollBar().isVisible()
     assert not shows_every_item(pane.personas)
+
+
+def test_the_session_summary_in_the_log_is_plain_words(pane, ctx):
+    """Issue 29 item 8: no Python dict ("decisions {'yes': 3, ...}") and no empty "recommender
+    learnt: ;" in the window; the sentences come from persona.report.human_summary."""
+    from vspectrum_app.persona.report import session_report
+
+    sid = _recorded_session(ctx.workspace, "yynyn", trials=2)
+    report = session_report(ctx.workspace, sid)
+    report["learnt_profile"], report["intended_rank"] = {}, {}  # a session whose recommender learnt nothing
+    pane._on_result([report])
+    text = pane.live.log.toPlainText()
+    assert f"Session {sid}: Pet owner with lab:m1" in text
+    assert "answers: 6 yes, 4 no" in text
+    assert "{" not in text and "'" not in text and "n/a" not in text
+    assert "learnt" not in text  # nothing learnt: no empty line about it

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from tests.plugins.library import make_image_bytes
 from vspectrum_app.gui.context import AppContext
-from vspectrum_app.gui.main_window import MINIMUM_SIZE, MainWindow, initial_geometry
-from vspectrum_app.gui.message_label import MessageLabel
+from vspectrum_app.gui.main_window import FRAME_GUESS, MINIMUM_SIZE, MainWindow, initial_geometry
+from vspectrum_app.gui.message_label import MessageLabel, plain_tooltip
 from vspectrum_app.gui.panes import PANES
 from vspectrum_app.library.importer import add_image
 
@@ -126,7 +126,9 @@ def test_every_pane_keeps_the_window_size_with_long_messages(window, qtbot, size
         cut = [c for c in (_clipped(w, area) or _text_cut(w) for w in shown) if c]
         assert not cut, f"{title} at {size}: {cut}"
         for label in labels:  # the full text is kept for the tooltip and the log
-            assert label.full_text() == LONG and label.toolTip() == LONG
+            assert label.full_text() == LONG and label.toolTip() == plain_tooltip(
+                LONG
+            )  # escaped: outside text never renders as HTML
         assert window.jobs_label.toolTip() == LONG
 
 
@@ -145,8 +147,8 @@ def test_pngs_of_every_pane(window, qtbot, tmp_path):
 def test_first_window_fits_the_screen_and_geometry_is_remembered(qtbot, monkeypatch):
     from PySide6.QtCore import QRect
 
-    small = initial_geometry(QRect(0, 0, 1280, 770))
-    assert (small.width(), small.height()) == (1280, 770) and small.top() == 0
+    small = initial_geometry(QRect(0, 0, 1280, 770))  # the content area: the frame fits too (issue 29)
+    assert small.marginsAdded(FRAME_GUESS) == QRect(0, 0, 1280, 770)
     big = initial_geometry(QRect(0, 0, 2560, 1400))
     assert (big.width(), big.height()) == (1280, 800) and QRect(0, 0, 2560, 1400).contains(big)
     assert MINIMUM_SIZE.width() <= 1024 and MINIMUM_SIZE.height() <= 640
@@ -166,4 +168,4 @@ def test_first_window_fits_the_screen_and_geometry_is_remembered(qtbot, monkeypa
     monkeypatch.setattr(MainWindow, "available_area", lambda self: QRect(0, 0, 1000, 640))
     smaller_screen = MainWindow(AppContext())  # the saved size no longer fits: the default, within the screen
     qtbot.addWidget(smaller_screen)
-    assert (smaller_screen.width(), smaller_screen.height()) == (1000, 640)
+    assert smaller_screen.geometry().marginsAdded(FRAME_GUESS) == QRect(0, 0, 1000, 640)

@@ -28,6 +28,8 @@ class Cancelled(Exception):
 class Reporter:
     """Base reporter: records nothing, never cancelled. Subclasses render."""
 
+    STOP_NOTICE = "stopping after the work in flight (press Ctrl-C again to abort now)"
+
     def __init__(self) -> None:
         self._cancel = threading.Event()
         self._stop_notice_due = False  # set by the signal handler, logged by the job's own thread
@@ -57,7 +59,7 @@ class Reporter:
     def _announce_stop(self) -> None:
         if self._stop_notice_due:
             self._stop_notice_due = False
-            self.log("stopping after the work in flight (press Ctrl-C again to abort now)", "warning")
+            self.log(self.STOP_NOTICE, "warning")
 
     # -- what the owner calls -----------------------------------------------------------
     def cancel(self) -> None:
@@ -117,6 +119,8 @@ class RecordingReporter(Reporter):
 class JsonLinesReporter(Reporter):
     """One JSON object per line on ``stream`` (stdout by default): the GUI's job protocol
     (``core.events`` defines the events and their wire format)."""
+
+    STOP_NOTICE = "stopping after the work in flight"  # the window has no Ctrl-C: its Stop is the way
 
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__()

@@ -31,6 +31,9 @@ LAUNCH_ARGS = [
     "--autoplay-policy=no-user-gesture-required",
 ]
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+# "x,y,width,height" on the screen for the watched browser's window: the app sets it for the jobs
+# it starts, so that the browser opens beside the window rather than over it
+WINDOW_ENV = "VSPECTRUM_BROWSER_WINDOW"
 
 
 class BrowserUnavailable(Exception):
@@ -82,13 +85,27 @@ def is_root() -> bool:
     return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
+def window_args() -> list[str]:
+    """Chromium's window position and size from WINDOW_ENV; none when it is unset or not four
+    whole numbers (the window then opens where Chromium puts it)."""
+    parts = os.environ.get(WINDOW_ENV, "").split(",")
+    try:
+        x, y, width, height = (int(p) for p in parts)
+    except ValueError:
+        return []
+    if width < 200 or height < 200:
+        return []
+    return [f"--window-position={x},{y}", f"--window-size={width},{height}"]
+
+
 def launch(playwright, executable: str, profile: Path, headless: bool):
     """A persistent browser context with one page at the standard viewport."""
     profile.mkdir(parents=True, exist_ok=True)
     # Playwright itself adds --no-sandbox unless the sandbox is asked for, and Chromium then shows
-    # a warning bar over the feed: the sandbox stays on except as root, where Chromium refuses it.
+    # a warning bar over the feed: the sandbox stays on except as root, where Chromium refuses it;
+    # there --test-type keeps the "unsupported command-line flag" bar away.
     sandbox = not is_root()
-    args = LAUNCH_ARGS + ([] if sandbox else ["--no-sandbox"])
+    args = LAUNCH_ARGS + ([] if sandbox else ["--no-sandbox", "--test-type"]) + ([] if headless else window_args())
     context = playwright.chromium.launch_persistent_context(
         str(profile),
         executable_path=executable,

@@ -37,7 +37,16 @@ class Crawl(Operation):
         "--sim-url", group="simulator", help="a running simulator (default: one is started for the crawl)"
     )
     images: str | None = option(
-        "--images", metavar="DIR", group="simulator", help="serve this folder instead of the workspace"
+        "--images",
+        metavar="DIR",
+        group="simulator",
+        help="serve this folder of images (default: the simulator's own test pictures, new to the workspace)",
+    )
+    workspace_images: bool = option(
+        "--workspace-images",
+        default=False,
+        group="simulator",
+        help="serve the workspace's own screenshots (every video is then a duplicate)",
     )
     seed: int = option("--seed", default=0, group="simulator", help="the recommender's seed")
     speed: float = option("--speed", default=1.0, group="simulator", help="virtual clock speed")
@@ -70,7 +79,7 @@ def run(params: Crawl, ws: Workspace, reporter: Reporter) -> dict[str, Any]:
         if is_sim and not start_url:
             from vspectrum_app.sim.server import feed_url
 
-            base = params.sim_url or stack.enter_context(_sim_server(params, ws, reporter)).url
+            base = params.sim_url or stack.enter_context(_sim_server(params, ws, reporter, stack)).url
             start_url = feed_url(base, params.skin, seed=params.seed, inject=params.inject)
         delay = params.delay if params.delay is not None else (0.0 if is_sim else float(settings.get("crawl_delay_s")))
         cfg = CrawlConfig(
@@ -90,13 +99,27 @@ def run(params: Crawl, ws: Workspace, reporter: Reporter) -> dict[str, Any]:
     return result
 
 
-def _sim_server(params: Crawl, ws: Workspace, reporter: Reporter) -> Any:
+def _sim_server(params: Crawl, ws: Workspace, reporter: Reporter, stack: contextlib.ExitStack) -> Any:
+    """The simulator serving --images, the workspace (--workspace-images), or by default a batch
+    of its own test pictures that the workspace has not seen (sim.material)."""
+    import tempfile
+
+    from vspectrum_app.crawl.store import CrawlStore
+    from vspectrum_app.sim import material
     from vspectrum_app.sim.catalog import Catalog
     from vspectrum_app.sim.clock import VirtualClock
     from vspectrum_app.sim.server import SimPlatform, SimServer
 
-    catalog = Catalog.from_folder(Path(params.images)) if params.images else Catalog.from_workspace(ws)
-    reporter.log(f"simulated platform with {len(catalog)} items")
+    if params.images:
+        catalog, source = Catalog.from_folder(Path(params.images)), params.images
+    elif params.workspace_images:
+        catalog, source = Catalog.from_workspace(ws), "the workspace's screenshots"
+    else:
+        batch = len(CrawlStore(ws).sessions()) + 1
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vspectrum-sim-")))
+        catalog = Catalog.from_folder(material.write_batch(folder, batch, material.items_for(params.count)))
+        source = f"its own test pictures (batch {batch})"
+    reporter.log(f"simulated platform with {len(catalog)} items from {source}")
     return SimServer(SimPlatform(catalog, VirtualClock(speed=params.speed), seed=params.seed)).start()
 
 

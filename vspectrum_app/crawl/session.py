@@ -41,6 +41,7 @@ class CrawlConfig:
     play_timeout_s: float = 20.0
     max_restarts: int = 2
     max_positions: int | None = None  # give up after this many videos (default 3 x count + 20)
+    max_duplicates_in_row: int = 8  # a feed of pictures the library holds already: stop, say why
     browser: str | None = None
     profile: str | None = None  # browser profile folder (default: per platform, persistent)
 
@@ -81,6 +82,7 @@ class Crawler:
         self.store = CrawlStore(ws)
         backfill_phashes(ws)
         self.phashes = PhashIndex.from_workspace(ws)
+        self.duplicate_run = 0  # duplicates since the last video that was not one
 
     def run(self) -> CrawlReport:
         """One crawl per browser profile at a time (a second would fight over the profile); the
@@ -116,6 +118,12 @@ class Crawler:
                         self.reporter.check_cancelled()
                         try:
                             if not self._one_video(page, report):
+                                break
+                            if self.duplicate_run >= cfg.max_duplicates_in_row:
+                                report.status, report.message = (
+                                    "stopped",
+                                    _duplicates_sentence(report, self.duplicate_run, cfg.platform),
+                                )
                                 break
                         except BrowserClosed as exc:
                             if not cfg.headless or report.restarts >= cfg.max_restarts:
@@ -317,6 +325,7 @@ class Crawler:
         )
         if count_position:
             report.positions += 1
+            self.duplicate_run = self.duplicate_run + 1 if outcome.startswith("duplicate") else 0
         thumb = None
         file = catalog.image_file(self.ws, image_id) if image_id is not None else None
         if file is not None:
@@ -337,6 +346,19 @@ class Crawler:
             self.reporter.log(
                 f"video {position + 1}: {outcome.replace('_', ' ')}" + (f" ({', '.join(flags)})" if flags else "")
             )
+
+
+def _duplicates_sentence(report: CrawlReport, run: int, platform: str) -> str:
+    kept = len(report.stored)
+    hint = (
+        "on the simulator, serve its own test pictures or another folder of images"
+        if platform == "sim"
+        else "the feed shows what was captured before: crawl again later, or from another account"
+    )
+    return (
+        f"stopped after {report.positions} videos: the last {run} in a row were already "
+        f"in the library, so the feed has nothing new ({kept} new capture{'s' * (kept != 1)} kept); {hint}"
+    )
 
 
 def _close_quietly(context) -> None:

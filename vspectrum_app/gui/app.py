@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     ctx = load_context()
     if ctx is None:
         return 1
+    if ctx.settings.get("theme") in ("light", "dark"):  # View > Theme, remembered
+        style.apply(app, ctx.settings.get("theme"))
     window = MainWindow(ctx)
     window.show()
     if "--print-startup-time" in argv:  # for perf/gui_startup.py

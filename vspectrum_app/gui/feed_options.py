@@ -33,20 +33,27 @@ def platform_combo() -> QComboBox:
 
 
 class SimulatorBox(QGroupBox):
-    """Layout and images folder (empty: the workspace's screenshots), plus the caller's own
-    rows (the crawl's recommender seed, the persona session's clock speed)."""
+    """Layout and images folder, plus the caller's own rows (the crawl's recommender seed, the
+    persona session's clock speed). An empty folder means ``empty``: the workspace's screenshots
+    (a persona session), or the simulator's own test pictures (a crawl: the workspace's own
+    would all be duplicates)."""
 
-    def __init__(self, extra_rows: list[tuple[str, QWidget]] = (), parent=None):
+    WORKSPACE = ("empty: the open workspace's screenshots", "the open workspace's screenshots")
+    TEST_PICTURES = (
+        "empty: the simulator's own test pictures",
+        "the simulator's own test pictures, new to the workspace",
+    )
+
+    def __init__(self, extra_rows: list[tuple[str, QWidget]] = (), parent=None, empty: tuple[str, str] = WORKSPACE):
         super().__init__("Simulator", parent)
         self.skin = QComboBox()
         for label, value in SKINS:
             self.skin.addItem(label, value)
         self.images = QLineEdit()
-        self.images.setPlaceholderText("empty: the open workspace's screenshots")
+        self.images.setPlaceholderText(empty[0])
         self.images.setToolTip(
-            "A folder of images to serve (sub-folders are topics); empty: the open "
-            "workspace's screenshots. Captures of the simulator are tagged and kept out of "
-            "the benchmark."
+            f"A folder of images to serve (sub-folders are topics); empty: {empty[1]}. "
+            "Captures of the simulator are tagged and kept out of the benchmark."
         )
         self.skin.setAccessibleName("Simulator layout")
         self.images.setAccessibleName("Simulator images folder")

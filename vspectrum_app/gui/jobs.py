@@ -17,6 +17,12 @@ from vspectrum_app.core.operations import Operation, job_argv, to_argv
 from vspectrum_app.core.paths import cli_command
 
 
+def env_for_jobs(parent: QObject | None, env: dict[str, str] | None) -> dict[str, str]:
+    """The variables the app adds to a child's environment: its JobManager's (e.g. where the
+    watched browser's window goes), then the caller's."""
+    return {**dict(getattr(parent, "env", None) or {}), **(env or {})}
+
+
 class Job(QObject):
     # Pausing suspends the whole child process; Windows has no SIGSTOP to do that with.
     can_pause = hasattr(signal, "SIGSTOP")
@@ -27,7 +33,14 @@ class Job(QObject):
     failed = Signal(str)  # a one-sentence error (from the CLI's "error" event or stderr)
     finished = Signal(int)  # exit code (130 = cancelled)
 
-    def __init__(self, title: str, params: Operation | None, workspace: str | None, parent: QObject | None = None):
+    def __init__(
+        self,
+        title: str,
+        params: Operation | None,
+        workspace: str | None,
+        parent: QObject | None = None,
+        extra_env: dict[str, str] | None = None,
+    ):
         super().__init__(parent)
         self.title, self.params = title, params
         self.args = to_argv(params) if params is not None else []  # the command words and options
@@ -44,6 +57,9 @@ class Job(QObject):
         self.process.setArguments([*prefix, *job_argv(params, workspace)] if params is not None else prefix)
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")
+        self.env = env_for_jobs(parent, extra_env)  # what this child gets beyond the app's environment
+        for key, value in self.env.items():
+            env.insert(key, value)
         self.process.setProcessEnvironment(env)
         self.process.readyReadStandardOutput.connect(self._read_stdout)
         self.process.readyReadStandardError.connect(self._read_stderr)
@@ -147,6 +163,7 @@ class JobManager(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self.jobs: list[Job] = []
+        self.env: dict[str, str] = {}  # added to every child's environment (the main window keeps it current)
 
     def start(self, title: str, params: Operation, workspace: str | None) -> Job:
         """``params`` as a child's command line through ``to_argv``, the inverse of the CLI's parser."""

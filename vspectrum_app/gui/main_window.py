@@ -8,8 +8,8 @@ import importlib
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -41,6 +41,29 @@ JOB_PANES = {
     "persona": "Persona",
     "annotate": "Annotation",
 }
+# what the sidebar says under a part while one of its jobs runs, by the job's command line
+BUSY = {
+    ("bench", "run"): "run in progress",
+    ("bench", "resume"): "run in progress",
+    ("library", "model"): "checking the CLIP model",
+    ("library", "index"): "building the index",
+    ("library", "import"): "importing",
+    ("library", "stats"): "counting for the chart",
+    ("crawl",): "crawl in progress",
+    ("persona", "run"): "session in progress",
+    ("persona", "resume"): "session in progress",
+    ("persona", "replay"): "replay in progress",
+    ("annotate", "create"): "creating a task set",
+}
+
+
+def busy_text(args: list[str]) -> str:
+    """The sidebar's line for a job: a cost estimate is not a run, a model check not an index."""
+    if args[:2] == ["bench", "run"] and "--dry-run" in args:
+        return "estimating the cost"
+    return BUSY.get(tuple(args[:2]), BUSY.get(tuple(args[:1]), "working"))
+
+
 PANE_ICONS = {
     "Library": QStyle.StandardPixmap.SP_DirIcon,
     "Crawl": QStyle.StandardPixmap.SP_BrowserReload,
@@ -54,12 +77,48 @@ TITLE_ROLE = Qt.ItemDataRole.UserRole
 JOBS_WIDTH = 320  # px of the status bar for the running jobs' names (all of them in the tooltip)
 
 
-def initial_geometry(available: QRect) -> QRect:
-    """The first window: 1280x800 or the screen's available area if smaller, centred on it."""
-    size = DEFAULT_SIZE.boundedTo(available.size())
-    rect = QRect(0, 0, size.width(), size.height())
-    rect.moveCenter(available.center())
-    return rect
+FIT_TRIES = 50  # x 100 ms: how long a window manager may take to frame the window
+FRAME_GUESS = QMargins(4, 32, 4, 4)  # a title bar and borders, until the window manager says its own
+
+
+def initial_geometry(available: QRect, frame: QMargins = FRAME_GUESS) -> QRect:
+    """The first window's content area: 1280x800, or what the screen's available area leaves
+    inside the window's ``frame`` when that is smaller, the whole frame centred on the area."""
+    room = QSize(available.width() - frame.left() - frame.right(), available.height() - frame.top() - frame.bottom())
+    size = DEFAULT_SIZE.boundedTo(room).expandedTo(MINIMUM_SIZE)
+    outer = QRect(0, 0, size.width() + frame.left() + frame.right(), size.height() + frame.top() + frame.bottom())
+    outer.moveCenter(available.center())
+    outer.moveTopLeft(QPoint(max(outer.left(), available.left()), max(outer.top(), available.top())))
+    return QRect(outer.left() + frame.left(), outer.top() + frame.top(), size.width(), size.height())
+
+
+BROWSER_MIN_WIDTH = 480  # narrower than this beside the app, the browser overlaps the app's right side
+
+
+def browser_beside(available: QRect, frame: QRect) -> QRect:
+    """Where a watched browser's window opens: the wider strip of the screen beside the app's
+    frame; when neither is BROWSER_MIN_WIDTH wide, the right 45 % of the screen (over the app's
+    right part, where the live view is, rather than over all of it)."""
+    left = frame.left() - available.left()
+    right = available.left() + available.width() - (frame.left() + frame.width())
+    if max(left, right) >= BROWSER_MIN_WIDTH:
+        x = frame.left() + frame.width() if right >= left else available.left()
+        return QRect(x, available.top(), max(left, right), available.height())
+    width = max(BROWSER_MIN_WIDTH, int(available.width() * 0.45))
+    return QRect(available.left() + available.width() - width, available.top(), width, available.height())
+
+
+def frame_inside(available: QRect, frame: QRect, margins: QMargins) -> tuple[QSize, QPoint] | None:
+    """The content size and the frame's top-left that put a window whose frame is ``frame`` (with
+    ``margins`` around its content) wholly on ``available``; None when it is already."""
+    if available.contains(frame):
+        return None
+    width = min(frame.width(), available.width())
+    height = min(frame.height(), available.height())
+    x = min(max(frame.left(), available.left()), available.left() + available.width() - width)
+    y = min(max(frame.top(), available.top()), available.top() + available.height() - height)
+    content = QSize(width - margins.left() - margins.right(), height - margins.top() - margins.bottom())
+    return content, QPoint(x, y)
 
 
 class MainWindow(QMainWindow):
@@ -127,13 +186,69 @@ class MainWindow(QMainWindow):
         if isinstance(saved, list) and len(saved) == 4 and all(isinstance(n, int) for n in saved):
             rect = QRect(*saved)
             if (
-                available.contains(rect)
+                available.contains(rect.marginsAdded(FRAME_GUESS))
                 and rect.width() >= MINIMUM_SIZE.width()
                 and rect.height() >= MINIMUM_SIZE.height()
             ):
                 self.setGeometry(rect)
                 return
         self.setGeometry(initial_geometry(available))
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        if not hasattr(self, "_fit_timer") and QGuiApplication.platformName() not in ("offscreen", "minimal"):
+            # the frame is known once the window manager has drawn it (offscreen: no screen to fit)
+            self._fit_tries = 0
+            self._fit_timer = QTimer(self)
+            self._fit_timer.setInterval(100)
+            self._fit_timer.timeout.connect(self._try_fit)
+            self._fit_timer.start()
+
+    def _try_fit(self) -> None:
+        """Once, when the window manager has framed the window (without one there is no frame
+        to fit: the content area was placed on the screen already)."""
+        self._fit_tries += 1
+        framed = self.frame_margins() != QMargins()
+        if framed or self._fit_tries >= FIT_TRIES:
+            self._fit_timer.stop()
+        if framed:
+            self.fit_frame_on_screen()
+
+    def moveEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().moveEvent(event)
+        self._place_browser()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._place_browser()
+
+    def _place_browser(self) -> None:
+        """Tell the jobs started from now on where a watched browser window goes (beside this one)."""
+        from vspectrum_app.crawl.browser import WINDOW_ENV
+
+        r = browser_beside(self.available_area(), self.frameGeometry())
+        self.ctx.jobs.env[WINDOW_ENV] = f"{r.x()},{r.y()},{r.width()},{r.height()}"
+
+    def frame_margins(self) -> QMargins:
+        frame, inner = self.frameGeometry(), self.geometry()
+        return QMargins(
+            inner.left() - frame.left(),
+            inner.top() - frame.top(),
+            frame.right() - inner.right(),
+            frame.bottom() - inner.bottom(),
+        )
+
+    def fit_frame_on_screen(self) -> None:
+        """Shrink and move the window so that its whole frame, title bar included, is on the
+        screen's available area (a window as tall as the area put its title bar above it, or its
+        bottom edge below it)."""
+        if self.isMaximized() or self.isFullScreen() or not self.isVisible():
+            return
+        fit = frame_inside(self.available_area(), self.frameGeometry(), self.frame_margins())
+        if fit is not None:
+            size, corner = fit
+            self.resize(size.expandedTo(self.minimumSize()))
+            self.move(corner)  # a window's move() places its frame
 
     def _save_geometry(self) -> None:
         g = self.geometry()  # [x, y, width, height] of the content area, as setGeometry takes it
@@ -192,7 +307,34 @@ class MainWindow(QMainWindow):
         for n, (title, _, _) in enumerate(PANES, start=1):
             self._action(None, title, QKeySequence(f"Ctrl+{n}"), lambda t=title: self.show_pane(t))
         self._action(None, "Search", QKeySequence("Ctrl+F"), self.focus_search)
+        self._build_view_menu(self.menuBar().addMenu("&View"))
         help_menu.build(self, self.menuBar().addMenu("&Help"))
+
+    def _build_view_menu(self, menu) -> None:
+        """View > Theme: light, dark or the system's; the plots follow; kept in the settings."""
+        themes = menu.addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for key, text in (("system", "&System"), ("light", "&Light"), ("dark", "&Dark")):
+            action = themes.addAction(text)
+            action.setCheckable(True)
+            action.setChecked(style.scheme() == key)
+            group.addAction(action)
+            action.triggered.connect(lambda _=False, k=key: self.set_theme(k))
+            self.theme_actions[key] = action
+
+    def set_theme(self, key: str) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        style.apply(QApplication.instance(), key)  # type: ignore[arg-type]  # a QApplication runs the window
+        self.theme_actions[key].setChecked(True)
+        self.ctx.settings.set("theme", key)
+        try:
+            self.ctx.settings.save()
+        except OSError:
+            self.statusBar().showMessage(
+                "The theme applies now but could not be saved (the settings folder is not writable).", 10_000
+            )
 
     def focus_search(self) -> None:
         pane = self.show_pane("Library")
@@ -302,11 +444,14 @@ class MainWindow(QMainWindow):
             self.index_label.setText("")
         else:
             self.index_label.setText("{} screenshots, {} indexed".format(*self._counts()))
-        busy = {JOB_PANES.get((job.args or [""])[0]) for job in self.ctx.jobs.jobs}
+        busy: dict[str | None, str] = {}
+        for job in self.ctx.jobs.jobs:
+            args = list(job.args or [""])
+            busy.setdefault(JOB_PANES.get(args[0]), busy_text(args))
         for row in range(self.nav.count()):
             item = self.nav.item(row)
             title = item.data(TITLE_ROLE)
-            state = "run in progress" if title in busy else self.pane_state(title)
+            state = busy[title] if title in busy else self.pane_state(title)
             item.setText(f"{title}\n{state}" if state else title)
             item.setToolTip(state)
 

@@ -30,11 +30,14 @@ def plain_tooltip(text: str) -> str:
 
 
 class MessageLabel(QLabel):
-    def __init__(self, text: str = "", parent: QWidget | None = None, *, lines: int = 2):
+    def __init__(self, text: str = "", parent: QWidget | None = None, *, lines: int = 2, reserve: bool = False):
+        """``reserve``: always as tall as ``lines`` lines, message or not, so that a message that
+        comes and goes (a form's validation) never moves the controls below it."""
         super().__init__(parent)
         self._full = ""
         self._kind = "info"
         self._lines = max(1, lines)
+        self._reserve = reserve
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -70,13 +73,15 @@ class MessageLabel(QLabel):
     def sizeHint(self):  # noqa: N802
         hint = super().sizeHint()
         fm = QFontMetrics(self.font())
-        hint.setHeight(fm.lineSpacing() * (self._shown_lines() or 1) + 4)
+        hint.setHeight(fm.lineSpacing() * (self._lines if self._reserve else self._shown_lines() or 1) + 4)
         hint.setWidth(min(hint.width(), 400))
         return hint
 
     def minimumSizeHint(self):  # noqa: N802
         hint = super().minimumSizeHint()
         hint.setWidth(40)
+        if self._reserve:
+            hint.setHeight(self.sizeHint().height())
         return hint
 
     def _shown_lines(self) -> int:
@@ -101,4 +106,6 @@ class MessageLabel(QLabel):
             out.append(rest[:cut].rstrip())
             rest = rest[cut:].lstrip()
         super().setText("\n".join(out))
+        if self._reserve:
+            self.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.updateGeometry()

@@ -8,6 +8,7 @@ never zeros."""
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,8 +16,66 @@ from PySide6.QtGui import QFontMetrics, QPainterPath
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from vspectrum_app.bench.circumplex import ORDER as RADAR_ORDER  # spokes in Schwartz's circle order
+from vspectrum_app.gui import style
 
-pg.setConfigOptions(background="w", foreground="k", antialias=True)  # paper-like figures
+# The plots' look in each theme: paper-like figures on white, and the same on the dark window's base.
+THEMES = {
+    "light": {"background": "#ffffff", "foreground": "#1c1e21", "ring": "#bbbbbb", "spoke": "#dddddd",
+              "ring_text": "#777777", "label": "#333333", "zero": "#999999"},
+    "dark": {"background": "#1b1d20", "foreground": "#e6e7e9", "ring": "#5c6168", "spoke": "#43474d",
+             "ring_text": "#a3a8ae", "label": "#d6d8db", "zero": "#7d828a"},
+}  # fmt: skip
+_themed: weakref.WeakSet = weakref.WeakSet()  # every plot shown, restyled when the theme changes
+
+
+def theme() -> dict[str, str]:
+    return THEMES["dark" if style.is_dark() else "light"]
+
+
+def themed(plot: pg.PlotWidget) -> pg.PlotWidget:
+    """``plot`` in the current theme, and in each theme chosen later (View > Theme)."""
+    _themed.add(plot)
+    _restyle(plot, hook=False)
+    return plot
+
+
+def _restyle(plot: pg.PlotWidget, hook: bool = True) -> None:
+    t = theme()
+    item = plot.plotItem
+    if item is None:  # closed: pyqtgraph has let its contents go
+        return
+    plot.setBackground(t["background"])
+    for name in ("left", "bottom", "top", "right"):
+        axis = item.getAxis(name)
+        axis.setPen(t["foreground"])
+        axis.setTextPen(t["foreground"])
+    if item.titleLabel.text:
+        item.titleLabel.setText(item.titleLabel.text, color=t["foreground"])
+    legend = item.legend
+    if legend is not None:
+        legend.setLabelTextColor(t["foreground"])
+        for _, label in legend.items:
+            label.setText(label.text, color=t["foreground"])
+        if legend.brush().style() != pg.QtCore.Qt.BrushStyle.NoBrush:  # a legend inside the plot: its backdrop
+            backdrop = pg.mkColor(t["background"])
+            backdrop.setAlpha(215)
+            legend.setBrush(backdrop)
+    if hook and hasattr(plot, "theme_changed"):
+        plot.theme_changed()  # what the plot drew in the theme's colours itself
+
+
+def _apply_theme() -> None:
+    t = theme()
+    pg.setConfigOptions(background=t["background"], foreground=t["foreground"], antialias=True)
+    import shiboken6
+
+    for plot in list(_themed):
+        if shiboken6.isValid(plot):  # a closed plot's wrapper can outlive its widget
+            _restyle(plot)
+
+
+_apply_theme()
+style.on_theme_change(_apply_theme)
 
 SHORT = {
     "Self-Direction": "Self-Dir.",
@@ -50,6 +109,8 @@ BAND_ALPHA = "55"  # interval bands: clearly visible, lines still readable throu
 NARROW_RADAR_PX = 440  # below this width the radar uses short value names
 LEGEND_ROW = 4  # below the bottom axis in PlotItem's grid (title 0, top axis 1, view 2, bottom axis 3)
 LEGEND_MARGIN = 70  # the y axis and the plot's margins beside the legend, in pixels
+TITLE_PX = 34  # a plot's title row
+RADAR_VIEW_PX, BAR_VIEW_PX = 170, 150  # the least plot area that keeps the value names apart
 
 Score = tuple  # (score, ci_low, ci_high), each float or None
 
@@ -85,6 +146,14 @@ def _rebuild_legend(legend: pg.LegendItem, entries: list[tuple[pg.GraphicsObject
         if legend.layout.preferredWidth() <= room:
             break
     legend.entries = entries  # laid out again when the plot's width changes the columns
+
+
+def _reserve_legend(plot: pg.PlotWidget, view: int) -> None:
+    """Keep room for the title, a ``view`` px tall plot area and the legend below: a legend of
+    several rows in a short plot was laid over the plot's labels and its title."""
+    legend = plot.__dict__.get("legend")
+    rows = legend.layout.preferredHeight() if legend is not None and getattr(legend, "entries", None) else 0
+    plot.setMinimumHeight(int(TITLE_PX + view + rows))
 
 
 def _refit_legend(legend: pg.LegendItem | None, width: int) -> None:
@@ -124,6 +193,10 @@ class RadarPlot(pg.PlotWidget):
         self.scale = (0.0, 100.0)
         self._grid: list[pg.GraphicsObject] = []
         self._draw_grid()
+        themed(self)
+
+    def theme_changed(self) -> None:
+        self._draw_grid()
 
     def radius(self, value: float) -> float:
         lo, hi = self.scale
@@ -142,27 +215,30 @@ class RadarPlot(pg.PlotWidget):
         for item in self._grid:
             self.removeItem(item)
         self._grid = []
+        t = theme()
         a = _angles(len(RADAR_ORDER))
         ring = np.append(a, a[0])
         for f, text in zip((25, 50, 75, 100), self.ring_labels()):
-            self._grid.append(self.plot(f * np.cos(ring), f * np.sin(ring), pen=pg.mkPen("#bbbbbb", width=1)))
-            label = pg.TextItem(text, anchor=(0, 0), color="#777777")  # just inside each ring, by the top spoke
+            self._grid.append(self.plot(f * np.cos(ring), f * np.sin(ring), pen=pg.mkPen(t["ring"], width=1)))
+            label = pg.TextItem(text, anchor=(0, 0), color=t["ring_text"])  # just inside each ring, by the top spoke
             label.setPos(1, f)
             self.addItem(label)
             self._grid.append(label)
         self._value_labels = []
         for angle, value in zip(a, RADAR_ORDER):
             self._grid.append(
-                self.plot([0, 100 * math.cos(angle)], [0, 100 * math.sin(angle)], pen=pg.mkPen("#dddddd"))
+                self.plot([0, 100 * math.cos(angle)], [0, 100 * math.sin(angle)], pen=pg.mkPen(t["spoke"]))
             )
             label = pg.TextItem(
-                value, anchor=(0.5 - 0.5 * math.cos(angle), 0.5 + 0.5 * math.sin(angle)), color="#333333"
+                value, anchor=(0.5 - 0.5 * math.cos(angle), 0.5 + 0.5 * math.sin(angle)), color=t["label"]
             )
             label.setToolTip(value)
             label.setPos(104 * math.cos(angle), 104 * math.sin(angle))
             self.addItem(label)
             self._grid.append(label)
             self._value_labels.append((label, value))
+        for item in self._grid:
+            item.setZValue(-10)  # a grid drawn again (a new theme) stays behind the series
         self._fit_labels()
 
     def _fit_labels(self) -> None:
@@ -192,6 +268,8 @@ class RadarPlot(pg.PlotWidget):
         # holds the plot at that width (its minimum), cut off on the right
         _refit_legend(self.__dict__.get("legend"), _new_width(self, event))  # none while being built
         super().resizeEvent(event)
+        if "legend" in self.__dict__:
+            _reserve_legend(self, RADAR_VIEW_PX)
         self._fit_labels()
 
     def _clear_series(self) -> None:
@@ -226,6 +304,7 @@ class RadarPlot(pg.PlotWidget):
             self.curves[name], self.curves[name + "#band"] = line, band
             entries.append((line, name))
         _rebuild_legend(self.legend, entries, self.width())
+        _reserve_legend(self, RADAR_VIEW_PX)
 
     def set_curve(
         self,
@@ -301,17 +380,23 @@ class BarPlot(pg.PlotWidget):
         self.setMinimumSize(220, 200)
         self.legend = _legend_below(self)
         self.bars: list[pg.GraphicsObject] = []
+        self.value_marks: list[pg.ScatterPlotItem] = []
         self.categories: list[str] = []
+        self.y_shown: tuple[float, float] = (0.0, 100.0)
+        self.zero_line: pg.InfiniteLine | None = None
         self.set_groups([], {})
+        themed(self)
 
     def set_groups(
         self, categories: list[str], groups: dict[str, list[Score]], y_range: tuple[float, float] | None = (0, 100)
     ) -> None:
-        """``groups``: series name -> per category (value, low, high)."""
-        for item in self.bars:
+        """``groups``: series name -> per category (value, low, high). ``y_range`` is the least shown:
+        it widens to every bar and interval (a negative I_avg included); None fits the data and 0."""
+        for item in self.bars + self.value_marks:
             self.removeItem(item)
-        self.bars = []
+        self.bars, self.value_marks = [], []
         entries = []
+        reach: list[float] = []  # every bar end and interval end, for the y range
         width = 0.8 / max(len(groups), 1)
         for n, (name, values) in enumerate(groups.items()):
             x_all = np.arange(len(categories)) - 0.4 + width * (n + 0.5)
@@ -323,6 +408,10 @@ class BarPlot(pg.PlotWidget):
             self.addItem(bar)
             self.bars.append(bar)
             entries.append((bar, name))
+            # a dash at each value: a score of 0 is a bar of no height, and must not read as "no data"
+            marks = pg.ScatterPlotItem(x=x, y=heights, symbol="_", size=14, pen=pg.mkPen(color, width=3), brush=color)
+            self.addItem(marks)
+            self.value_marks.append(marks)
             lows = np.array([values[i][0] - values[i][1] if values[i][1] is not None else 0 for i in keep], dtype=float)
             highs = np.array(
                 [values[i][2] - values[i][0] if values[i][2] is not None else 0 for i in keep], dtype=float
@@ -331,13 +420,21 @@ class BarPlot(pg.PlotWidget):
                 err = pg.ErrorBarItem(x=x, y=heights, bottom=lows, top=highs, beam=width * 0.4)
                 self.addItem(err)
                 self.bars.append(err)
+            reach += [*heights, *(heights - lows), *(heights + highs)]
         self.categories = list(categories)
         self._fit_labels()
         _rebuild_legend(self.legend, entries, self.width())
+        _reserve_legend(self, BAR_VIEW_PX)
         if categories:
             self.setXRange(-0.6, len(categories) - 0.4, padding=0)
-        if y_range:
-            self.setYRange(*y_range)
+        self.y_shown = _y_range(reach, y_range)
+        if self.zero_line is not None:
+            self.removeItem(self.zero_line)
+            self.zero_line = None
+        if self.y_shown[0] < 0:  # bars go both ways from a visible zero
+            self.zero_line = pg.InfiniteLine(0, angle=0, pen=pg.mkPen(theme()["zero"]))
+            self.addItem(self.zero_line)
+        self.setYRange(*self.y_shown)
 
     def _fit_labels(self) -> None:
         """Short value names where they fit side by side, else Schwartz's two-letter codes (a
@@ -355,6 +452,8 @@ class BarPlot(pg.PlotWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         _refit_legend(self.__dict__.get("legend"), _new_width(self, event))  # first: see RadarPlot's
         super().resizeEvent(event)
+        if "legend" in self.__dict__:
+            _reserve_legend(self, BAR_VIEW_PX)
         if hasattr(self, "categories"):  # Qt resizes the widget while PlotWidget is still being built
             self._fit_labels()
 
@@ -371,6 +470,36 @@ class MapPlot(pg.PlotWidget):
         self.setLabel("left", y_label)
         self.showGrid(x=True, y=True, alpha=0.3)
         self.items: list[pg.GraphicsObject] = []
+        self.labels: list[tuple[pg.TextItem, float, float]] = []  # (label, x, y of its point)
+        self.plotItem.vb.sigResized.connect(lambda _box: self._spread_labels())
+        themed(self)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if "labels" in self.__dict__:  # Qt resizes the widget while PlotWidget is still being built
+            self._spread_labels()
+
+    def _spread_labels(self) -> None:
+        """Labels keep their size in pixels while the points are in data units: a label that
+        would cover one placed before is lifted by its own height until it is clear (models
+        with close scores had their names printed over each other)."""
+        if self.plotItem is None:  # closed
+            return
+        box = self.plotItem.vb
+        width, height = max(box.width(), 1.0), max(box.height(), 1.0)
+        (x0, x1), (y0, y1) = box.viewRange()
+        placed: list[pg.QtCore.QRectF] = []
+        for label, x, y in sorted(self.labels, key=lambda item: -item[2]):
+            size = label.textItem.boundingRect()
+            px, py = (x - x0) / (x1 - x0) * width, (y1 - y) / (y1 - y0) * height
+            lift = 0
+            while True:  # each placed label blocks at most two lifts: this ends
+                rect = pg.QtCore.QRectF(px, py - size.height() * (1 + lift), size.width(), size.height())
+                if not any(rect.adjusted(0, -2, 0, 2).intersects(other) for other in placed):  # with some air
+                    break
+                lift += 1
+            placed.append(rect)
+            label.setAnchor((0, 1 + lift))
 
     def set_points(
         self, points: dict[str, tuple[float, float, tuple | None, tuple | None]], colors: dict[str, str] | None = None
@@ -379,10 +508,10 @@ class MapPlot(pg.PlotWidget):
         ``colors``: name -> colour (to match another plot's series), else one each in turn."""
         for item in self.items:
             self.removeItem(item)
-        self.items = []
-        self.addItem(line := pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#999999")))
+        self.items, self.labels = [], []
+        self.addItem(line := pg.InfiniteLine(0, angle=90, pen=pg.mkPen(theme()["zero"])))
         self.items.append(line)
-        self.addItem(line := pg.InfiniteLine(0, angle=0, pen=pg.mkPen("#999999")))
+        self.addItem(line := pg.InfiniteLine(0, angle=0, pen=pg.mkPen(theme()["zero"])))
         self.items.append(line)
         extent = 10.0
         for n, (name, (x, y, xi, yi)) in enumerate(points.items()):
@@ -395,12 +524,28 @@ class MapPlot(pg.PlotWidget):
             label = pg.TextItem(name, anchor=(0, 1), color=color)
             label.setPos(x, y)
             self.items += [dot, label]
+            self.labels.append((label, x, y))
             extent = max(extent, abs(x), abs(y), *(abs(v) for v in (xi or ()) + (yi or ())))
         for item in self.items[2:]:
             self.addItem(item)
         extent *= 1.2
         self.setXRange(-extent, extent)
         self.setYRange(-extent, extent)
+        self._spread_labels()
+
+
+def _y_range(reach: list[float], least: tuple[float, float] | None) -> tuple[float, float]:
+    """The y range that holds ``least`` (or 0, without one) and every value in ``reach``, with a
+    margin on a side that the data set."""
+    finite = [v for v in reach if math.isfinite(v)]
+    lo, hi = least if least else (0.0, 0.0)
+    data_lo, data_hi = min(finite, default=lo), max(finite, default=hi)
+    margin = 0.08 * max(max(hi, data_hi) - min(lo, data_lo), 1e-9)
+    lo = data_lo - margin if data_lo < lo else lo
+    hi = data_hi + margin if data_hi > hi else hi
+    if hi - lo < 1e-9:
+        hi = lo + 1.0
+    return float(lo), float(hi)
 
 
 def _fmt_tick(x: float, signed: bool = False) -> str:

@@ -48,7 +48,12 @@ DARK = {
     "disabled": "#7d828a",
 }
 
-_current = {"dark": False}
+_current: dict = {"dark": False, "scheme": None}  # scheme: "light", "dark" or None (the system's)
+_theme_listeners: list = []  # called after each apply() (gui/plots.py restyles the plots)
+
+
+def on_theme_change(callback) -> None:
+    _theme_listeners.append(callback)
 
 
 def is_dark() -> bool:
@@ -113,13 +118,15 @@ def palette(dark: bool) -> QPalette:
 
 
 def apply(app: QApplication, scheme: str | None = None) -> None:
-    """Fusion style, the type size and the palette; ``scheme``: "light", "dark" or None (the system's)."""
+    """Fusion style, the type size and the palette; ``scheme``: "light", "dark", or None or "system"
+    (the system's, followed while the app runs)."""
     app.setStyle("Fusion")  # the same widgets on every system, so the palettes read the same
     font = QFont(app.font())
     font.setPointSize(BASE_PT)
     app.setFont(font)
+    scheme = scheme if scheme in ("light", "dark") else None  # "system" (View > Theme) is None
     dark = system_is_dark(app) if scheme is None else scheme == "dark"
-    _current["dark"] = dark
+    _current["dark"], _current["scheme"] = dark, scheme
     app.setPalette(palette(dark))
     c = DARK if dark else LIGHT
     # a pressed-in toggle (value chips, ...) must read as "on" in both palettes: Fusion's is faint
@@ -138,9 +145,16 @@ def apply(app: QApplication, scheme: str | None = None) -> None:
         f"{box.replace(',', ':disabled,')}:disabled {{ background: {c['alt']}; }}"
     )
     app.setWindowIcon(app_icon())
-    if scheme is None and not getattr(app, "_vs_follows_scheme", False):
+    for callback in _theme_listeners:
+        callback()
+    if not getattr(app, "_vs_follows_scheme", False):  # the system's scheme, while the user has not chosen
         app._vs_follows_scheme = True
-        app.styleHints().colorSchemeChanged.connect(lambda _s: apply(app))
+        app.styleHints().colorSchemeChanged.connect(lambda _s: _current["scheme"] is None and apply(app))
+
+
+def scheme() -> str:
+    """The theme chosen: "light", "dark" or "system"."""
+    return _current["scheme"] or "system"
 
 
 def tidy(layout: QLayout, margin: int = MARGIN) -> QLayout:

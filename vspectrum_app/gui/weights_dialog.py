@@ -273,6 +273,8 @@ class WeightsStateWidget(QWidget):
         self.button.clicked.connect(self.open_dialog)
         self.download.changed.connect(lambda _state: self.refresh())
         self.download.progress.connect(self._progress)
+        # the Settings pane emits library_changed when it saves: a local model chosen there is shown
+        ctx.library_changed.connect(self.refresh)
         self.refresh()
 
     def state(self) -> str:

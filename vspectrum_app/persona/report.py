@@ -367,3 +367,49 @@ def format_report(r: dict[str, Any]) -> str:
         )
         lines.append(f"  recommender learnt: {top}; intended: {intended}")
     return "\n".join(lines)
+
+
+def human_summary(r: dict[str, Any]) -> str:
+    """A session report (``session_report``) in plain sentences for the window's log: the same
+    numbers as ``format_report``, without Python values or empty parts."""
+
+    def pct(v: float | None) -> str:
+        return "not measured" if v is None else f"{v:.1f} %"
+
+    who = f"{r['provider']}:{r['model']}" if r["model"] else r["strategy"]
+    counts = r.get("decisions") or {}
+    said = ", ".join(
+        f"{n} {label}"
+        for key, label in (("yes", "yes"), ("no", "no"), ("unparsed", "unreadable"), ("refusal", "refused"))
+        if (n := counts.get(key))
+    )
+    lines = [
+        f"Session {r['session_id']}: {r['persona']} with {who} ({r['strategy']}, {r['platform']})",
+        f"  {r['trials_done']} of {r['trials']} trials, {r['steps']} videos; answers: {said or 'none yet'}",
+        f"  related content (yes) in the first {r['window']} videos: {pct(r['first_rate'])}, in the last "
+        f"{r['window']}: {pct(r['last_rate'])}, change: {pct(r['change'])}"
+        + (f" (permutation p = {r['change_p']:.3f})" if r.get("change_p") is not None else ""),
+        f"  I_avg: {pct(r['i_avg'])}"
+        + (f" (95 % interval {r['i_avg_ci95'][0]:.1f} to {r['i_avg_ci95'][1]:.1f})" if r["i_avg_ci95"] else ""),
+    ]
+    if r["undefined_trials"]:
+        trials = ", ".join(str(t) for t in r["undefined_trials"])
+        lines.append(f"  trials with no yes in the first {r['window']} videos (left out of I_avg): {trials}")
+    lines += [line.replace("n/a", "not measured") for line in control_lines(r)]
+    if "served_related" in r:
+        s = r["served_related"]
+        lines.append(
+            f"  on-persona content served (the simulator's own record): {pct(s['first_rate'])} at first, "
+            f"{pct(s['last_rate'])} at the end"
+        )
+    learnt = list((r.get("learnt_profile") or {}).items())[:5]
+    if learnt:
+        lines.append("  the recommender learnt most: " + ", ".join(f"{k} ({v:.2f})" for k, v in learnt))
+        ranks = r.get("intended_rank", {})
+        intended = [
+            f"{w} (rank {ranks[w]} of {len(r['learnt_profile'])})" if w in ranks else w
+            for w in r["intended"]["values"] + r["intended"]["topics"]
+        ]
+        if intended:
+            lines.append("  the persona's own: " + ", ".join(intended))
+    return "\n".join(lines)

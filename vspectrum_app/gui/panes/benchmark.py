@@ -122,6 +122,13 @@ def _unfinished_runs(ws) -> tuple[list[tuple[str, str]], list[str]]:
     return offered, held
 
 
+def _fit_height(checklist: QListWidget, most: int = 200) -> None:
+    """A checklist as tall as its items (two rows at least), up to ``most`` px; then it scrolls."""
+    row = checklist.sizeHintForRow(0) if checklist.count() else checklist.fontMetrics().lineSpacing() + 4
+    rows = max(checklist.count(), 2)
+    checklist.setFixedHeight(min(most, row * rows + 2 * checklist.frameWidth() + 4))
+
+
 class BenchmarkPane(QWidget):
     unfinished_loaded = Signal()  # the unfinished runs are listed (read on the worker pool)
 
@@ -142,6 +149,7 @@ class BenchmarkPane(QWidget):
         # -- configuration: the form scrolls on a small screen; the estimate and the buttons stay in view
         config = QGroupBox("Run")
         form = QFormLayout(config)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # labels above fields when narrow
         self.models = QListWidget()
         self.models.setToolTip("Tick the models that answer. Models come from the providers in Settings.")
         self.models.setAccessibleName("Models")
@@ -152,8 +160,7 @@ class BenchmarkPane(QWidget):
             item.setCheckState(Qt.CheckState.Checked)
             self.values.addItem(item)
         for lst in (self.models, self.values):
-            lst.setMinimumHeight(70)
-            lst.setMaximumHeight(180)
+            _fit_height(lst)
         self.keyword_set = QComboBox()
         self.keyword_set.setAccessibleName("Keyword set")
         self.keyword_set.setToolTip(
@@ -182,8 +189,14 @@ class BenchmarkPane(QWidget):
         form.addRow(QLabel("Question wordings"))
         form.addRow(self.wordings)
         config_area = QScrollArea()
-        config_area.setWidget(config)
+        form_column = QWidget()  # the form at its own height: on a tall screen the room is below it,
+        fc = QVBoxLayout(form_column)  # not spread between its rows (labels floating in gaps)
+        fc.setContentsMargins(0, 0, 0, 0)
+        fc.addWidget(config)
+        fc.addStretch(1)
+        config_area.setWidget(form_column)
         config_area.setWidgetResizable(True)
+        config_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the form fits its width
         config_area.setFrameShape(QFrame.Shape.NoFrame)
         self.form_hint = MessageLabel(lines=2)
         self.estimate_label = MessageLabel(lines=5)
@@ -208,6 +221,10 @@ class BenchmarkPane(QWidget):
             "Delete the chosen unfinished run and its answers (after asking). Answers "
             "other runs can reuse stay in the workspace."
         )
+        for combo in (self.keyword_set, self.resume_combo):  # a name cut short is whole in the tooltip
+            combo.currentTextChanged.connect(
+                lambda text, c=combo, tip=combo.toolTip(): c.setToolTip(f"{text}\n\n{tip}" if text else tip)
+            )
         resume_row = QHBoxLayout()
         resume_row.addWidget(self.resume_combo, 1)
         resume_row.addWidget(self.resume_button)
@@ -218,7 +235,10 @@ class BenchmarkPane(QWidget):
         self.resume_button.clicked.connect(lambda: self.resume())
         self.delete_button.clicked.connect(lambda: self.delete_run())
         left = QWidget()
-        left.setMinimumWidth(260)
+        # as wide as the narrowest form (its rows wrapped) and a scroll bar: never scrolled sideways
+        left.setMinimumWidth(
+            max(260, form_column.minimumSizeHint().width() + config_area.verticalScrollBar().sizeHint().width())
+        )
         lcol = QVBoxLayout(left)
         lcol.setContentsMargins(0, 0, 0, 0)
         lcol.addWidget(config_area, 1)
@@ -274,6 +294,7 @@ class BenchmarkPane(QWidget):
         split = QSplitter()
         split.addWidget(left)
         split.addWidget(live)
+        split.setStretchFactor(0, 1)  # a wider window widens the form too: its combos show their names
         split.setStretchFactor(1, 3)
         split.setCollapsible(0, False)
         split.setCollapsible(1, False)
@@ -321,6 +342,7 @@ class BenchmarkPane(QWidget):
                 item.setCheckState(Qt.CheckState.Checked if f"{p.name}:{model}" in checked else Qt.CheckState.Unchecked)
                 self.models.addItem(item)
         self.models.blockSignals(False)
+        _fit_height(self.models)
         self.keyword_set.blockSignals(True)
         self.keyword_set.clear()
         if self.ctx.workspace:

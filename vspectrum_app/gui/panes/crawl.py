@@ -77,7 +77,7 @@ class CrawlPane(QWidget):
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
         self.seed.setToolTip("The simulated recommender's seed: same seed and same watching, same feed")
-        self.sim_box = SimulatorBox([("Seed", self.seed)])
+        self.sim_box = SimulatorBox([("Seed", self.seed)], empty=SimulatorBox.TEST_PICTURES)
         self.skin, self.images = self.sim_box.skin, self.sim_box.images
         self.count = QSpinBox()
         self.count.setRange(1, 100_000)
@@ -287,6 +287,8 @@ class CrawlPane(QWidget):
         if code == 0:
             sim = SIM_NOTE if self.platform.currentData() == "sim" and self.counts["stored"] else ""
             self.controls.set_status(f"Finished: {self.counts['stored']} captures stored.{sim}", kind="success")
+        elif status == "stopped" and message and message.startswith("stopped after"):
+            self.controls.set_status(message[0].upper() + message[1:] + ".", error=True)  # e.g. only duplicates
         elif code == 130 or status == "stopped":
             why = f" ({message})" if message and message != "cancelled" else ""
             self.controls.set_status(f"Stopped{why}: {self.counts['stored']} captures kept.")

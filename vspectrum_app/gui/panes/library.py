@@ -77,6 +77,7 @@ class TileModel(QAbstractListModel):
         # square placeholder measured first left no room for the caption under a tall thumbnail
         self._placeholder = QPixmap(ICON)
         self._placeholder.fill(Qt.GlobalColor.lightGray)
+        self.item_size: QSize | None = None  # every tile's size: room for the longest caption
         thumbs.ready.connect(self._thumb_ready)
 
     def set_tiles(self, tiles: list[Tile]) -> None:
@@ -112,6 +113,10 @@ class TileModel(QAbstractListModel):
             return "\n".join(line for line in lines if line)
         if role == Qt.ItemDataRole.UserRole:
             return tile
+        if role == Qt.ItemDataRole.SizeHintRole:
+            # the grid measures the first tile for all (uniform sizes): a first "TikTok" made every
+            # tile too narrow for "YouTube Shorts"
+            return self.item_size
         return None
 
     def _thumb_ready(self, sha: str) -> None:
@@ -176,8 +181,9 @@ class LibraryPane(QWidget):
         # Post-date range: a year, a month or a day (ISO prefixes), bounds included; empty: no bound.
         self.date_from, self.date_to = QLineEdit(), QLineEdit()
         date_format = QRegularExpressionValidator(QRegularExpression(r"\d{4}(-\d{2}(-\d{2})?)?"), self)
-        for edit, text in ((self.date_from, "posted from (YYYY-MM-DD)"), (self.date_to, "posted until")):
-            edit.setPlaceholderText(text)
+        for edit, text in ((self.date_from, "posted from"), (self.date_to, "posted until")):
+            edit.setPlaceholderText(text)  # short: the field is narrow; the format is in the tooltip
+            edit.setToolTip(f"{text.capitalize()}: a year, a month or a day (YYYY, YYYY-MM or YYYY-MM-DD), included")
             edit.setValidator(date_format)
             edit.setClearButtonEnabled(True)
             edit.setAccessibleName(text)
@@ -208,8 +214,12 @@ class LibraryPane(QWidget):
         self.grid = QListView()
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setIconSize(ICON)
-        # room for the two caption lines (similarity, platform): a caption that does not fit is not drawn
-        self.grid.setGridSize(QSize(124, ICON.height() + 2 * self.grid.fontMetrics().lineSpacing() + 16))
+        # room for the two caption lines (similarity, platform): a caption that does not fit is not
+        # drawn, and one narrower than the longest platform name was cut ("YouTube Sho...")
+        fm = self.grid.fontMetrics()
+        caption = max(fm.horizontalAdvance(t) for t in (*PLATFORM_LABELS.values(), "similarity -0.00"))
+        self.grid.setGridSize(QSize(max(124, caption + 24), ICON.height() + 2 * fm.lineSpacing() + 16))
+        self.model.item_size = self.grid.gridSize() - QSize(6, 6)
         self.grid.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setUniformItemSizes(True)
@@ -301,6 +311,7 @@ class LibraryPane(QWidget):
     # -- data ---------------------------------------------------------------------------
     def _workspace_changed(self) -> None:
         self._searcher = None
+        self._pending = None
         self.refresh()
 
     def refresh(self) -> None:
@@ -317,6 +328,15 @@ class LibraryPane(QWidget):
         self._set_platforms(catalog.platforms(ws))
         self.stack.setCurrentWidget(self.browser if self._all else self.first_run)
         self._sync_actions()
+        pending, self._pending = getattr(self, "_pending", None), None
+        if pending and self.has_index():  # a search asked for before the index existed: its answer now
+            kind, what = pending
+            if kind == "value":
+                self.search_value(what)
+            elif self.search.text().strip() == what:
+                self._run_search()
+            return
+        self._pending = pending
         if not self.search.text().strip() and not self._checked_value():
             self._set_results(self._all, self._count_text())
 
@@ -383,8 +403,10 @@ class LibraryPane(QWidget):
             self._set_results(self._all, self._count_text())
             return
         if self.ctx.workspace is None or not self.has_index():
-            self.status.set_message(NO_INDEX, "error")
+            self.status.set_message(NO_INDEX + " The search runs when the index is ready.", "error")
+            self._pending = ("query", query) if self.ctx.workspace is not None else None
             return
+        self._pending = None
         self.status.set_message(f"Searching for {query!r} (the first search loads the CLIP model)...")
         searcher = self.searcher()
         self._worker.run(
@@ -403,8 +425,10 @@ class LibraryPane(QWidget):
         self.search.blockSignals(False)
         if self.ctx.workspace is None or not self.has_index():
             self.chips[value].setChecked(False)
-            self.status.set_message(NO_INDEX, "error")
+            self.status.set_message(NO_INDEX + f" {value}'s images are shown when the index is ready.", "error")
+            self._pending = ("value", value) if self.ctx.workspace is not None else None
             return
+        self._pending = None
         self.status.set_message(f"Retrieving {value}'s images...")
         searcher = self.searcher()
 
@@ -426,10 +450,22 @@ class LibraryPane(QWidget):
                 for r in found
             ]
 
-        self._worker.run(work, lambda tiles: self._search_done(value, tiles), self._search_failed)
+        def done(tiles: list[Tile]) -> None:
+            keywords = len({t.keyword for t in tiles})
+            self._set_results(
+                tiles,
+                f"{len(tiles)} results for {value}: the closest to each of its {keywords} keywords "
+                f"({self._order_text()}; the keyword is in each tile's tooltip)",
+            )
+
+        self._worker.run(work, done, self._search_failed)
+
+    def _order_text(self) -> str:
+        mode = self.sort.currentText()
+        return "closest first, similarity under each" if mode == "by similarity" else mode
 
     def _search_done(self, label: str, tiles: list[Tile]) -> None:
-        self._set_results(tiles, f"{len(tiles)} results for {label}, closest first (similarity under each)")
+        self._set_results(tiles, f"{len(tiles)} results for {label} ({self._order_text()})")
 
     def _search_failed(self, message: str) -> None:
         self.status.set_message(f"Search failed: {message}", "error")
@@ -455,7 +491,9 @@ class LibraryPane(QWidget):
                 if t.post_date and (not lo or t.post_date[: len(lo)] >= lo) and (not hi or t.post_date[: len(hi)] <= hi)
             ]
         mode = self.sort.currentText()
-        if mode == "newest first":
+        if mode == "by similarity":  # a value's results come keyword by keyword: closest first across them
+            tiles.sort(key=lambda t: -t.similarity if t.similarity is not None else 2.0)
+        elif mode == "newest first":
             tiles.sort(key=lambda t: t.post_date or "", reverse=True)
         elif mode == "oldest first":
             tiles.sort(key=lambda t: t.post_date or "9999")
@@ -570,14 +608,15 @@ class LibraryPane(QWidget):
     def _plot_coverage(self, stats: dict) -> None:
         """The chart in a dialog over the window (never a free window placed off-screen); the
         numbers were computed by the job, in its own process."""
-        import pyqtgraph as pg
         from PySide6.QtWidgets import QDialog
+
+        from vspectrum_app.gui.plots import BarPlot
 
         coverage = stats.get("coverage", {})
         values = coverage.get("values", {})
         dialog = QDialog(self)
         dialog.setWindowTitle("Coverage per value")
-        plot = pg.PlotWidget(title="Screenshots close to each value's keywords")
+        plot = BarPlot("Screenshots close to each value's keywords")
         if coverage.get("method") == "radius":
             how = (
                 f"within distance {coverage.get('radius')} (Euclidean, on unit-length CLIP vectors, as in the "
@@ -589,9 +628,7 @@ class LibraryPane(QWidget):
                 f"the closest 1% of all screenshot-keyword pairs for this CLIP model (docs/library.md)"
             )
         plot.setToolTip(f"A screenshot counts for a value when it is {how}")
-        counts = [values[v]["images"] for v in values]
-        plot.addItem(pg.BarGraphItem(x=list(range(len(counts))), height=counts, width=0.7, brush="#4a7ab5"))
-        plot.getAxis("bottom").setTicks([list(enumerate(values))])
+        plot.set_groups(list(values), {"screenshots": [(values[v]["images"], None, None) for v in values]}, None)
         plot.setLabel("left", "screenshots")
         QVBoxLayout(dialog).addWidget(plot)
         window = self.window().geometry()

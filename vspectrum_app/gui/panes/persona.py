@@ -221,7 +221,8 @@ class PersonaPane(QWidget):
             "n of the first and last n videos compared (at most the videos per trial; "
             "default 50, or half the trial when shorter)"
         )
-        self.form_error = MessageLabel(lines=3)  # why Start is disabled, beside the Start button
+        # why Start is disabled, beside the Start button; in space kept for it, so nothing moves
+        self.form_error = MessageLabel(lines=2, reserve=True)
         self.field_errors: dict[QWidget, MessageLabel] = {}
         self.watch = _dspin(0, 3600, 45, " s")
         self.capture_at = _dspin(0, 60, 2, " s")
@@ -264,7 +265,8 @@ class PersonaPane(QWidget):
             else:
                 form.addRow(widget)
             if widget in (self.personas, self.models, self.window, self.prompt):
-                self.field_errors[widget] = MessageLabel(lines=3)  # the reason, right under its field
+                # the reason, right under its field, on a line kept for it (the tooltip has it all)
+                self.field_errors[widget] = MessageLabel(lines=1, reserve=True)
                 form.addRow("", self.field_errors[widget])
         self.controls = JobControls(
             start_tip="Start a session per persona and model (Ctrl+Return)",
@@ -456,7 +458,6 @@ class PersonaPane(QWidget):
             shown = reason if (widget is None or widget is field) else None
             if label.full_text() != (shown or ""):  # set (and log) a message once, not per keystroke
                 label.set_message(shown or "", "error" if shown else "info")
-            label.setVisible(bool(shown))
         self.controls.block_start(reason)
         return reason
 
@@ -519,10 +520,10 @@ class PersonaPane(QWidget):
         self.live.log.appendPlainText(f"error: {message}")
 
     def _on_result(self, reports: list[dict]) -> None:
-        from vspectrum_app.persona.report import format_report
+        from vspectrum_app.persona.report import human_summary
 
         for r in reports:
-            self.live.log.appendPlainText(format_report(r))
+            self.live.log.appendPlainText(human_summary(r))
 
     def _finished(self, code: int) -> None:
         result = getattr(self.job, "result", None) or []

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vspectrum_app.gui.plots import COLORS, BarPlot, export_plot
+from vspectrum_app.gui.plots import COLORS, BarPlot, export_plot, themed
 from vspectrum_app.gui.workers import Worker
 
 REPORT_HEADERS = [
@@ -70,6 +70,7 @@ class SeriesPlot(pg.PlotWidget):
         backdrop.setAlpha(215)
         self.addLegend(offset=(10, 10), brush=backdrop)
         self.curves: dict[str, pg.PlotDataItem] = {}
+        themed(self)
 
     def set_series(self, series: dict[str, tuple[list[float], list[float]]]) -> None:
         for name in [n for n in self.curves if n not in series]:

@@ -80,6 +80,7 @@ class ResultsPane(QWidget):
         self.runs.horizontalHeaderItem(NOTE_COL).setToolTip("Double-click to write a note about a run")
         self.runs.horizontalHeader().setStretchLastSection(True)
         self.runs.verticalHeader().setVisible(False)
+        self.runs.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.runs.itemSelectionChanged.connect(self.show_selected)
         self.runs.itemChanged.connect(self._label_edited)
 
@@ -172,7 +173,9 @@ class ResultsPane(QWidget):
         split.setStretchFactor(1, 5)
         split.setCollapsible(0, False)
         split.setCollapsible(1, False)
-        self.runs.setMinimumWidth(200)
+        # a run's id whole in the Name column, from the start
+        self.runs.setMinimumWidth(self.runs.fontMetrics().horizontalAdvance("run-20261207-101533-abcdef") + 40)
+        split.setSizes([self.runs.minimumWidth() + 40, 900])
         QVBoxLayout(self).addWidget(split)
         self.tabs.currentChanged.connect(self._tab_changed)
         ctx.runs_changed.connect(self.reload)
@@ -226,8 +229,11 @@ class ResultsPane(QWidget):
                 self.runs.setItem(row, col, item)
         self._filling = False
         self.runs.resizeColumnsToContents()
-        for col in (NAME_COL, 2, 3):
-            self.runs.setColumnWidth(col, min(self.runs.columnWidth(col), 150))
+        # a run's id is whole (two runs of the same minute differed only in its end); longer names
+        # and lists are cut in the middle, whole in the tooltip
+        id_px = self.runs.fontMetrics().horizontalAdvance("run-20261207-101533-abcdef") + 16
+        for col, most in ((NAME_COL, id_px), (2, 150), (3, 150)):
+            self.runs.setColumnWidth(col, min(self.runs.columnWidth(col), most))
         if runs:
             self.runs.selectRow(0)
         self.runs_loaded.emit()
@@ -280,7 +286,11 @@ class ResultsPane(QWidget):
 
     # -- presenting ---------------------------------------------------------------------
     def run_name(self, run_id: str) -> str:
-        return self.names.get(run_id) or run_id
+        """The user's name for a run, or its id; a name two runs share comes with the id."""
+        name = self.names.get(run_id)
+        if not name:
+            return run_id
+        return f"{name} ({run_id})" if sum(n == name for n in self.names.values()) > 1 else name
 
     def _label(self, run_id: str, target: str, sep: str = " · ") -> str:
         """A model's name in plots and tables; with several runs selected, also its run: the same

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -55,6 +56,8 @@ class SettingsPane(QWidget):
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        # the scroll bar's room is kept: a bar that came and went moved the columns sideways
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         content = QWidget()
         scroll.setWidget(content)
         outer = QVBoxLayout(self)
@@ -79,6 +82,15 @@ class SettingsPane(QWidget):
         self.columns.addLayout(right, 2)
         self._reload()
         self.load_clip()
+        # a result line is about the last action: an edit after it makes it stale
+        for edit in self.findChildren(QLineEdit):
+            edit.textEdited.connect(self._clear_result)
+        for combo in self.findChildren(QComboBox):
+            combo.activated.connect(self._clear_result)
+
+    def _clear_result(self, *_) -> None:
+        if self.status.kind() == "success":  # "... saved": done; an error or a hint stays until dealt with
+            self.status.set_message("")
 
     # -- building ---------------------------------------------------------------------------
     def _provider_box(self) -> QGroupBox:
@@ -219,8 +231,14 @@ class SettingsPane(QWidget):
         cf.addRow(note)
         self.model_button = QPushButton("Save and check model")
         self.model_status = MessageLabel(lines=3)
+        self.model_progress = QProgressBar()  # loading a model takes seconds: show that it goes on
+        self.model_progress.setRange(0, 0)
+        self.model_progress.setTextVisible(False)
+        self.model_progress.setAccessibleName("Checking the CLIP model")
+        self.model_progress.setVisible(False)
         self.model_button.clicked.connect(self.check_model)
         cf.addRow(self.model_button)
+        cf.addRow(self.model_progress)
         cf.addRow(self.model_status)
         for field in (self.clip_config, self.clip_checkpoint):
             field.edit.textChanged.connect(self._sync_clip_fields)
@@ -247,6 +265,7 @@ class SettingsPane(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 (the model may have been chosen in another pane)
         if self._clip_settings() != self._clip_shown:
             self.load_clip()
+        self._clear_result()  # "Settings saved" from a visit before is not news
         super().showEvent(event)
 
     def _clip_settings(self) -> tuple:
@@ -552,7 +571,11 @@ class SettingsPane(QWidget):
             return
         self.model_status.set_message("Loading the CLIP model...")
         job = self.ctx.run_job("CLIP model", library_ops.Model(json=True, clip=self.ctx.clip_options()))
+        self.model_progress.setVisible(True)
+        self.model_button.setEnabled(False)
         job.log.connect(lambda level, msg: self.model_status.set_message(msg))
+        job.progress.connect(self._model_progress)
+        job.finished.connect(lambda _code: (self.model_progress.setVisible(False), self.model_button.setEnabled(True)))
         job.finished.connect(
             lambda code, j=job: self.model_status.set_message(
                 f"Ready: {j.result['model']}, {j.result['dim']}-dimensional embeddings."
@@ -561,6 +584,12 @@ class SettingsPane(QWidget):
                 "success" if code == 0 and j.result else "error",
             )
         )
+
+    def _model_progress(self, done: int, total: int, _text: str) -> None:
+        """A download's progress where the job reports one; a busy bar otherwise."""
+        self.model_progress.setRange(0, total if total > 0 else 0)
+        if total > 0:
+            self.model_progress.setValue(done)
 
     # -- other settings -----------------------------------------------------------------
     def save_settings(self) -> None:
