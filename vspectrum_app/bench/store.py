@@ -73,6 +73,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX bench_calls_key ON bench_calls(cache_key);
     """,
+    # what each call cost (providers.prices.call_cost: NULL unknown, 0 free) and whether its
+    # answer was cut at providers.clients.MAX_ANSWER_CHARS
+    """
+    ALTER TABLE bench_calls ADD COLUMN cost_usd REAL;
+    ALTER TABLE bench_calls ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
@@ -364,12 +370,14 @@ class RunStore:
         input_tokens: int | None,
         output_tokens: int | None,
         latency_s: float,
+        cost_usd: float | None = None,
+        truncated: bool = False,
     ) -> None:
         with self.ws.transaction() as conn:
             conn.execute(
                 "INSERT INTO bench_calls(cache_key, run_id, item_id, turn, provider, model, request_json, response_text,"
-                " refused, finish_reason, input_tokens, output_tokens, latency_s, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " refused, finish_reason, input_tokens, output_tokens, latency_s, created_at, cost_usd, truncated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     cache_key,
                     run_id,
@@ -385,5 +393,17 @@ class RunStore:
                     output_tokens,
                     latency_s,
                     clock.now(),
+                    cost_usd,
+                    int(truncated),
                 ),
             )
+
+    def mean_latency(self, provider: str, recent: int = 200) -> float | None:
+        """The mean latency of this provider's last ``recent`` logged calls (the estimate's
+        pace), or None when it has none."""
+        row = self.ws.db.execute(
+            "SELECT AVG(latency_s) FROM (SELECT latency_s FROM bench_calls WHERE provider = ? AND latency_s IS NOT NULL "
+            "ORDER BY id DESC LIMIT ?)",
+            (provider, recent),
+        ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])

@@ -95,6 +95,9 @@ class Estimate(Event):
     retrieval: dict[str, Any] = field(default_factory=dict)
     k: int | None = None
     shortfall: dict[str, Any] = field(default_factory=dict)  # values short of k: keyword -> images found
+    found: int = 0  # requests answered already in the workspace: not sent
+    cost: str = ""  # the cost in words (providers.prices.format_cost): "free", "~$0.42", "cost unknown ..."
+    headline: str = ""  # the estimate in one sentence, as the CLI prints it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -154,6 +157,8 @@ class RunStatus(Event):
     refusal: int = 0
     unparsed: int = 0
     retries: int = 0
+    cost_usd: float = 0.0  # of the calls sent so far, priced ones only
+    cost: str = ""  # the same in words (providers.prices.format_cost)
 
 
 # -- crawl ------------------------------------------------------------------------------------
@@ -205,6 +210,8 @@ class PersonaStep(Event):
     topics: list[str] = field(default_factory=list)
     related: bool | None = None
     image: str | None = None
+    calls: int = 0  # model calls sent so far in this session's run
+    cost: str = ""  # what they cost, in words (providers.prices.format_cost)
 
 
 # -- sim serve --------------------------------------------------------------------------------
