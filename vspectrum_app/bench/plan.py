@@ -24,6 +24,8 @@ from vspectrum_app.providers.clients import IMAGE_TOKENS, Params
 from vspectrum_app.providers.config import ProviderStore
 from vspectrum_app.providers.prices import format_cost, price_for
 from vspectrum_app.providers.prices import load_table as load_prices
+from vspectrum_app.providers.service import LATENCY_GUESS_S
+from vspectrum_app.providers.service import seconds_at_limits
 
 if TYPE_CHECKING:
     from vspectrum_app.library.search import Retrieval, Searcher
@@ -32,8 +34,6 @@ if TYPE_CHECKING:
 # Rough token counts for estimates (an image: providers.clients.IMAGE_TOKENS).
 QUESTION_TOKENS = 30
 ANSWER_TOKENS = {1: 3, 2: 80, 3: 80}
-LATENCY_GUESS_S = 2.0  # a call's latency when the workspace has logged none of this provider's
-RATE_WINDOW_S = 60.0  # the rate limit's window (providers.ratelimit)
 # Tokens of each kind of turn (protocol.md section 3): (input, output).
 _A1, _A2, _A3, _Q = ANSWER_TOKENS[1], ANSWER_TOKENS[2], ANSWER_TOKENS[3], QUESTION_TOKENS
 TURN_TOKENS = {
@@ -314,12 +314,3 @@ def estimate(
         items=len(items),
         found=sum(planned.found.values()),
     )
-
-
-def seconds_at_limits(calls: int, rpm: int, concurrency: int, latency_s: float) -> float:
-    """How long ``calls`` take at a provider's limits: the slower of its rate limit (``rpm``
-    starts in any window, the first ``rpm`` at once) and its latency over its concurrency."""
-    if calls <= 0:
-        return 0.0
-    by_rate = ((calls - 1) // rpm) * RATE_WINDOW_S
-    return max(by_rate, math.ceil(calls / concurrency) * latency_s)

@@ -30,7 +30,7 @@ from vspectrum_app.providers.clients import ChatClient, Completion, Message, Par
 from vspectrum_app.providers.config import ProviderStore
 from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError
 from vspectrum_app.providers.retry import ProviderUnavailable
-from vspectrum_app.providers.service import ModelService, ProviderLine
+from vspectrum_app.providers.service import LATENCY_GUESS_S, ModelService, ProviderLine
 
 if TYPE_CHECKING:
     from vspectrum_app.core.workspace import Workspace
@@ -448,8 +448,6 @@ class RunEngine:
         """Time left: per provider, the slower of its rate limit and its observed latency over
         its concurrency (providers run in parallel, so the slowest one decides); only the
         requests still to send count (``bench.requests``: repeats and logged answers left out)."""
-        from vspectrum_app.bench.plan import LATENCY_GUESS_S
-
         eta = 0.0
         for name, p in self.service.lines.items():
             left = max(self._calls_left[name], 0)

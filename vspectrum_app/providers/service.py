@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import math
 import threading
 import time
 from collections import Counter
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
 T = TypeVar("T")
+LATENCY_GUESS_S = 2.0  # a call's latency for an estimate when none of the provider's is logged
 _POLL_S = 0.25  # how often a blocking caller looks at the cancel flag
 WaitFn = Callable[[str, float, str, "str | None"], None]  # (provider, seconds, cause, reason)
 
@@ -94,6 +96,16 @@ def request_record(
     }
 
 
+def seconds_at_limits(calls: int, rpm: int, concurrency: int, latency_s: float) -> float:
+    """How long ``calls`` take at a provider's limits: the slower of its rate limit (``rpm``
+    starts in any window of 60 s, the first ``rpm`` at once) and its latency over its
+    concurrency. The one pace every estimate (benchmark, persona) uses."""
+    if calls <= 0:
+        return 0.0
+    by_rate = ((calls - 1) // rpm) * 60.0
+    return max(by_rate, math.ceil(calls / concurrency) * latency_s)
+
+
 class ProviderLine:
     """One provider in this process: client, concurrency, limits, breaker, whether its key failed."""
 
@@ -145,11 +157,17 @@ class ModelService:
         self.spent = Spent()
 
     def line(self, name: str) -> ProviderLine:
+        """The provider ``name`` (from the provider settings), opened on first use."""
         if name not in self.lines:
-            line = ProviderLine(self.providers.get(name), self._client_factory, self._shared)
-            line.limiter.on_wait = lambda seconds, cause, name=name: self._wait(name, seconds, cause, None)
-            self.lines[name] = line
+            self.open(self.providers.get(name))
         return self.lines[name]
+
+    def open(self, config: ProviderConfig) -> ProviderLine:
+        """Open a provider from its configuration (a caller that was given one, not a name)."""
+        line = ProviderLine(config, self._client_factory, self._shared)
+        line.limiter.on_wait = lambda seconds, cause: self._wait(config.name, seconds, cause, None)
+        self.lines[config.name] = line
+        return line
 
     def price(self, provider: str, model: str) -> Price | None:
         key = (provider, model)
