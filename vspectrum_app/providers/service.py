@@ -181,9 +181,12 @@ class ModelService:
         if self.on_wait is not None:
             self.on_wait(provider, seconds, cause, reason)
 
-    async def call(self, provider: str, model: str, messages: list[Message], params: Params) -> CallResult:
-        """Send one request (retried as the provider allows) and account for it. Raises the
-        errors of ``providers.errors``; ``asyncio.CancelledError`` once the job is stopped."""
+    async def call(
+        self, provider: str, model: str, messages: list[Message], params: Params, attempts: int | None = None
+    ) -> CallResult:
+        """Send one request (tried ``attempts`` times, default the provider's ``max_retries``) and
+        account for it. Raises the errors of ``providers.errors``; ``asyncio.CancelledError`` once
+        the job is stopped."""
         line = self.line(provider)
 
         async def attempt() -> Completion:
@@ -217,7 +220,8 @@ class ModelService:
                 self._wait(provider, delay, "retry", redact(str(exc)))
 
         started = time.monotonic()
-        completion = await with_retries(attempt, max_attempts=max(line.config.max_retries, 1), on_retry=on_retry)
+        tries = max(attempts or line.config.max_retries, 1)
+        completion = await with_retries(attempt, max_attempts=tries, on_retry=on_retry)
         latency = time.monotonic() - started
         line.latency[0] += latency
         line.latency[1] += 1
