@@ -249,7 +249,9 @@ def test_dry_run_estimates_without_sending(indexed_workspace, tiny_clip, server,
     capsys.readouterr()
     assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--dry-run") == 0
     err = capsys.readouterr().err
-    assert err.startswith("20 items: 0 calls to send (each image asked once, 33 more already answered in the workspace)")
+    assert err.startswith(
+        "20 items: 0 calls to send (each image asked once, 33 more already answered in the workspace)"
+    )
     assert "output tokens; $0.00; ~0s at the configured limits" in err
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from vspectrum_app.bench.modality import NO_DESCRIPTION
 from vspectrum_app.bench.parsing import classify_answer
+from vspectrum_app.bench.progress import status_text
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.requests import PROBE, call_key, call_request, plan_requests
 from vspectrum_app.bench.store import RUN_LOCK, RunStore
@@ -220,6 +221,7 @@ class RunEngine:
             value=item["value"],
             keyword=item["keyword"],
             image_id=item["image_id"],
+            image_sha256=item["image_sha256"],
             answer_class=answer_class,
             answer=(answers[0] or "")[:200],
             reason=(answers[1] if len(answers) > 1 and answers[1] else "")[:300],
@@ -413,30 +415,23 @@ class RunEngine:
             pass
 
     def _progress(self) -> None:
-        c, sent, retries = self.counts, self.service.counts["sent"], self.service.counts["retries"]
-        elapsed = max(time.monotonic() - self._started, 1e-6)
-        self.reporter.progress(
-            c["done"] + c["errors"],
-            self._total,
-            f"errors {c['errors']}, refusals {c['refusal']}, unparsed {c['unparsed']}, "
-            f"sent {sent} (retries {retries}), cached {c['cached']}, {sent / elapsed:.1f} calls/s, "
-            f"{self.service.spent.describe()}",
-        )
-        self.reporter.emit(
-            "run_status",
-            items_done=c["done"] + c["errors"],
-            items_total=self._total,
-            calls_sent=sent,
-            calls_cached=c["cached"],
-            calls_left=self.calls_left(),
-            eta_s=round(self.eta_seconds(), 1),
-            errors=c["errors"],
-            refusal=c["refusal"],
-            unparsed=c["unparsed"],
-            retries=retries,
-            cost_usd=self.service.spent.usd,
-            cost=self.service.spent.describe(),
-        )
+        c = self.counts
+        status = {
+            "items_done": c["done"] + c["errors"],
+            "items_total": self._total,
+            "calls_sent": self.service.counts["sent"],
+            "calls_cached": c["cached"],
+            "calls_left": self.calls_left(),
+            "eta_s": round(self.eta_seconds(), 1),
+            "errors": c["errors"],
+            "refusal": c["refusal"],
+            "unparsed": c["unparsed"],
+            "retries": self.service.counts["retries"],
+            "cost_usd": self.service.spent.usd,
+            "cost": self.service.spent.describe(),
+        }
+        self.reporter.progress(status["items_done"], self._total, status_text(status))
+        self.reporter.emit("run_status", **status)
 
     def calls_left(self) -> int:
         """Requests still to send, by the estimate's count less those sent (0 once all are done)."""

@@ -139,6 +139,7 @@ class Answer(Event):
     value: str
     keyword: str = ""
     image_id: int | None = None
+    image_sha256: str | None = None  # the image's cluster in the score's interval
     answer_class: str
     answer: str = ""
     reason: str = ""

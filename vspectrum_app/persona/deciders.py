@@ -37,9 +37,7 @@ class ModelDecider:
         try:
             raw = self.ask(image, prompt)
         except ContentRefused as exc:  # flagged by the API: no text to parse
-            return Decision(
-                decision="refusal", raw_answer=str(exc), parsed={"refused_by_api": True}, call=self._call()
-            )
+            return Decision(decision="refusal", raw_answer=str(exc), parsed={"refused_by_api": True}, call=self._call())
         if self.strategy == "simple":
             answer = parse_simple(raw)
             decision, score, parsed = answer.decision, None, asdict(answer)
