@@ -84,3 +84,31 @@ def export_calls(ws: Workspace, session_id: str, path: Path) -> int:
         text = csvfile.to_text(CALL_COLUMNS, flat)
     atomic_write_text(path, text)
     return len(rows)
+
+
+def describe_call(call: dict[str, Any]) -> str:
+    """One call as a person reads it (the Persona pane's drill-down from a decision): the
+    model, what it was asked, its raw answer, the decision taken from it, tokens, time, cost."""
+    from vspectrum_app.providers.prices import format_cost
+
+    asked = "\n".join(m.get("text", "") for m in call["request"].get("messages", []) if m.get("role") == "user")
+    parsed = ", ".join(f"{k}: {v}" for k, v in (call.get("parsed") or {}).items() if v not in (None, "", [], {}))
+    flags = [w for w, on in (("refused by the API", call["refused"]), ("truncated", call["truncated"])) if on]
+    tokens = f"{call['input_tokens'] if call['input_tokens'] is not None else '?'} in, "
+    tokens += f"{call['output_tokens'] if call['output_tokens'] is not None else '?'} out"
+    return "\n".join(
+        [
+            f"{call['provider']}:{call['model']}, trial {call['trial'] + 1}, video {call['position'] + 1}"
+            + (f" ({call['item_id']})" if call.get("item_id") else ""),
+            f"Decision: {call['decision']}" + (f" (S% {call['score']:.1f})" if call.get("score") is not None else ""),
+            f"Parsed: {parsed}" if parsed else "Parsed: nothing",
+            "",
+            "The model's raw answer" + (f" ({', '.join(flags)})" if flags else "") + ":",
+            call["response_text"],
+            "",
+            f"Tokens: {tokens}; {call['latency_s']:.2f} s; {format_cost(call['cost_usd'])}; at {call['created_at']}",
+            "",
+            "Asked:",
+            asked,
+        ]
+    )

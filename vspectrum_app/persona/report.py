@@ -317,3 +317,11 @@ def format_report(r: dict[str, Any]) -> str:
         )
         lines.append(f"  recommender learnt: {top}; intended: {intended}")
     return "\n".join(lines)
+
+
+def live_summary(steps: list[Step], calls: int = 0, cost: str = "") -> str:
+    """The running counts of a session as the Persona pane shows them (and the CLI's progress
+    could): videos and decisions, then the model calls made and what they cost so far."""
+    c = {d: sum(s.decision == d for s in steps) for d in ("yes", "no", "unparsed", "refusal")}
+    text = f"{len(steps)} videos: {c['yes']} yes, {c['no']} no, {c['unparsed']} unclear, {c['refusal']} refusals"
+    return text + (f"; {calls} model calls, {cost}" if calls else "")
