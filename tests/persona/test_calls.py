@@ -120,3 +120,34 @@ def test_a_dry_run_prices_the_sessions_and_sends_nothing(workspace, priced, caps
     control = ["--strategy", "control", "--trials", "1", "--scrolls", "3", "--window", "1", "--dry-run"]
     assert main(["-w", str(workspace.root), "persona", "run", "--persona", "Pet owner", *control]) == 0
     assert "3 videos: 0 model calls" in capsys.readouterr().err and priced.log == []
+
+
+def test_the_persona_pane_drills_down_from_a_decision_to_its_call(qtbot, workspace, priced):
+    """A real session's step event in the live view: the cost as the core says it, and the
+    decision's model call (its raw answer) one click away."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    from vspectrum_app.gui.context import AppContext
+    from vspectrum_app.gui.panes.persona_live import LiveView
+
+    replay = new_replay(workspace, _recorded(workspace), provider="lab", model="m1")
+    reporter = RecordingReporter()
+    assert execute(workspace, replay, reporter) == "done"
+    ctx = AppContext()
+    ctx.open_workspace(workspace.root)
+    view = LiveView(ctx)
+    qtbot.addWidget(view)
+    view.show()
+    from vspectrum_app.core import events
+
+    for e in reporter.of_type("persona_step")[:5]:
+        view.add_step(events.make(kind="persona_step", **{k: v for k, v in e.items() if k != "type"}))
+    view.redraw()
+    last = reporter.of_type("persona_step")[4]
+    assert view.counters.text().endswith(f"; 5 model calls, {last['cost']}") and "$" in last["cost"]
+    assert view.call_button.isEnabled()
+    qtbot.mouseClick(view.call_button, Qt.MouseButton.LeftButton)
+    text = view.call_dialog.findChild(QPlainTextEdit).toPlainText()
+    assert priced.said[4] in text  # the raw answer the server sent for this step
+    assert text.startswith("lab:m1, trial 1, video 5") and f"Decision: {last['decision']}" in text
