@@ -416,8 +416,9 @@ class RunEngine:
 
     def _progress(self) -> None:
         c = self.counts
-        status = {
-            "items_done": c["done"] + c["errors"],
+        done = c["done"] + c["errors"]
+        status: dict[str, Any] = {
+            "items_done": done,
             "items_total": self._total,
             "calls_sent": self.service.counts["sent"],
             "calls_cached": c["cached"],
@@ -430,7 +431,7 @@ class RunEngine:
             "cost_usd": self.service.spent.usd,
             "cost": self.service.spent.describe(),
         }
-        self.reporter.progress(status["items_done"], self._total, status_text(status))
+        self.reporter.progress(done, self._total, status_text(status))
         self.reporter.emit("run_status", **status)
 
     def calls_left(self) -> int:

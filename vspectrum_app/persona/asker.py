@@ -9,10 +9,9 @@ is never nested, and a call stays cancellable while it waits.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable
+from typing import Any
 
-from vspectrum_app.core.jobs import Reporter
-from vspectrum_app.providers.clients import ChatClient, Message, MissingKeyError, Params, make_client
+from vspectrum_app.providers.clients import Message, MissingKeyError, Params
 from vspectrum_app.providers.config import ProviderConfig
 from vspectrum_app.providers.errors import ContentRefused
 from vspectrum_app.providers.service import BlockingService, CallResult, ModelService, request_record
@@ -28,16 +27,11 @@ class ModelAsker:
     """
 
     def __init__(
-        self,
-        provider: ProviderConfig,
-        model: str,
-        params: Params | None = None,
-        reporter: Reporter | None = None,
-        client_factory: Callable[..., ChatClient] = make_client,
+        self, provider: ProviderConfig, model: str, params: Params | None = None, service: ModelService | None = None
     ):
         self.provider, self.model = provider, model
         self.params = params or Params()
-        self.service = ModelService(client_factory=client_factory, reporter=reporter)
+        self.service = service or ModelService()  # the job's, which knows its reporter (cancel, waits)
         line = self.service.open(provider)
         if line.dead:  # a missing key: said before the session starts
             raise MissingKeyError(line.dead)

@@ -40,22 +40,9 @@ class RunOptions:
     wall_timeout_s: float = 0.0  # real platforms: time given to the user at a login wall
 
 
-def new_session(
-    ws: Workspace,
-    persona: Persona,
-    strategy: str,
-    *,
-    provider: str | None = None,
-    model: str | None = None,
-    templates: PromptTemplates | None = None,
-    images: str | None = None,
-    **settings: Any,
-) -> str:
-    """Record a session (not started). ``settings`` are SessionConfig fields."""
-    cfg = session_config(
-        persona, strategy, provider=provider, model=model, templates=templates, images=images, **settings
-    )
-    return SessionStore(ws).create(cfg)
+def new_session(ws: Workspace, persona: Persona, strategy: str, **options: Any) -> str:
+    """Record a session (not started); ``options`` are ``session_config``'s."""
+    return SessionStore(ws).create(session_config(persona, strategy, **options))
 
 
 def session_config(
@@ -229,12 +216,12 @@ def _decider(
     from vspectrum_app.persona.asker import ModelAsker
     from vspectrum_app.providers.clients import Params, make_client
     from vspectrum_app.providers.config import ProviderStore
+    from vspectrum_app.providers.service import ModelService
 
     assert cfg.provider and cfg.model  # new_session refuses a model session without them
-    provider = (providers or ProviderStore()).get(cfg.provider)
-    asker = ModelAsker(
-        provider, cfg.model, Params(temperature=cfg.temperature), reporter, client_factory or make_client
-    )
+    store = providers or ProviderStore()
+    service = ModelService(store, client_factory=client_factory or make_client, reporter=reporter)
+    asker = ModelAsker(store.get(cfg.provider), cfg.model, Params(temperature=cfg.temperature), service)
     stack.callback(asker.close)
     decider = ModelDecider(
         asker, cfg.strategy, threshold=cfg.threshold, max_trait=len(cfg.persona.get("statements", [])) or None
