@@ -36,9 +36,10 @@ class _ToJob(Reporter):
 
     def __init__(self, job):
         super().__init__()
-        self.job = job
+        self.job, self.events = job, []
 
     def emit(self, kind, **data):
+        self.events.append({"type": kind, **data})
         self.job.send({"type": kind, **data})
 
     def progress(self, done, total=None, message=""):
@@ -117,9 +118,15 @@ def test_benchmark_estimate_live_score_and_interval_are_the_clis(qtbot, indexed_
     pane.start()
     _, params = ctx.started[-1]
     run_job = ctx.job
-    outcome = bench_ops.run(replace(params), ctx.workspace, _ToJob(run_job))
+    reporter = _ToJob(run_job)
+    outcome = bench_ops.run(replace(params), ctx.workspace, reporter)
     run_job.finished.emit(0)
     assert len(lab.log) == calls_estimated  # the estimate is what was sent
+    # the progress's calls to go are the estimate's less those sent, down to 0 at the end
+    statuses = [e for e in reporter.events if e["type"] == "run_status"]
+    assert all(e["calls_sent"] + e["calls_left"] == calls_estimated for e in statuses[:-1])
+    assert (statuses[-1]["calls_sent"], statuses[-1]["calls_left"]) == (calls_estimated, 0)
+    assert statuses[-1]["cost"].startswith("$") and statuses[-1]["cost_usd"] > 0
     pane._dirty = True
     pane._redraw()
     capsys.readouterr()

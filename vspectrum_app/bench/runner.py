@@ -73,7 +73,7 @@ class RunEngine:
         self.nonce = run_id if self.manifest.get("fresh") else ""
         self.service = ModelService(providers or ProviderStore(), client_factory=client_factory, reporter=self.reporter)
         self.service.on_wait = self._waiting
-        self._calls_left: Counter[str] = Counter()  # provider -> requests this execution still sends (the ETA)
+        self._planned: Counter[str] = Counter()  # provider -> requests this execution sends (the estimate's count)
         self._descriptions: dict[str, asyncio.Future[str | None]] = {}
         self._inflight: dict[str, asyncio.Future[Completion]] = {}  # identical calls wait for one request
         self._finished: list[tuple[int, str, list[str | None]]] = []  # done marks not yet written
@@ -139,7 +139,7 @@ class RunEngine:
             if line.dead:
                 self.reporter.emit("error", provider=name, message=line.dead)
         # what this execution will send: the estimate's count, so that the ETA and the estimate agree
-        self._calls_left = plan_requests(
+        self._planned = plan_requests(
             todo,
             prompts=self.prompts,
             params=self.params,
@@ -368,7 +368,6 @@ class RunEngine:
         request: dict[str, Any],
     ) -> Completion:
         result = await self.service.call(provider.config.name, model, messages, self.params)
-        self._calls_left[provider.config.name] -= 1
         completion = result.completion
         self.store.log_call(
             cache_key=key,
@@ -438,7 +437,10 @@ class RunEngine:
         """Requests still to send, by the estimate's count less those sent (0 once all are done)."""
         if self.counts["done"] + self.counts["errors"] >= self._total:
             return 0
-        return sum(max(n, 0) for name, n in self._calls_left.items() if not self.service.line(name).dead)
+        return sum(self._left(name) for name in self._planned if not self.service.line(name).dead)
+
+    def _left(self, provider: str) -> int:
+        return max(self._planned[provider] - self.service.line(provider).calls_sent, 0)
 
     def eta_seconds(self) -> float:
         """Time left: per provider, the slower of its rate limit and its observed latency over
@@ -446,7 +448,7 @@ class RunEngine:
         requests still to send count (``bench.requests``: repeats and logged answers left out)."""
         eta = 0.0
         for name, p in self.service.lines.items():
-            left = max(self._calls_left[name], 0)
+            left = self._left(name)
             if p.dead or not left:
                 continue
             latency = p.mean_latency() or LATENCY_GUESS_S

@@ -117,6 +117,7 @@ class ProviderLine:
         self.breaker = CircuitBreaker(config.name)
         self.dead: str | None = None
         self.latency = [0.0, 0]  # total seconds and count of calls answered
+        self.calls_sent = 0  # calls whose first attempt has left (retries not counted)
         self.client: ChatClient | None
         try:
             self.client = client_factory(config, self.limiter.acquire)
@@ -188,6 +189,7 @@ class ModelService:
         account for it. Raises the errors of ``providers.errors``; ``asyncio.CancelledError`` once
         the job is stopped."""
         line = self.line(provider)
+        first = [True]
 
         async def attempt() -> Completion:
             async with line.semaphore:
@@ -198,6 +200,8 @@ class ModelService:
                     raise asyncio.CancelledError
                 line.breaker.check()
                 self.counts["sent"] += 1
+                if first[0]:
+                    line.calls_sent, first[0] = line.calls_sent + 1, False
                 request_tokens.set(estimate_tokens(messages, params))
                 task = asyncio.current_task()
                 assert task is not None  # this coroutine runs as a task

@@ -235,7 +235,7 @@ class LiveView(QWidget):
         dialog.open()
 
     def _show_step(self, e: events.PersonaStep) -> None:
-        self.call_button.setEnabled(e.session_id is not None and e.decision != "" and bool(e.calls))
+        self.call_button.setEnabled(e.session_id is not None)  # a control step's dialog says it has none
         text, color = DECISIONS.get(e.decision, (e.decision, "#444444"))
         text = text.format(dwell=float(e.dwell_s or 0))
         if e.score is not None:
