@@ -15,12 +15,20 @@ PARTS = ("annotate", "bench", "crawl", "library", "persona", "providers")
 # What the window may import, part by part, and why.
 PUBLIC_TO_GUI = {
     "annotate": {"ops", "session", "store", "exchange", "report", "sampling"},  # jobs, the walk, answers, agreement
-    "bench": {"ops", "store", "report", "trace", "intervals", "circumplex"}  # jobs, runs, scores, audit, CI, plot
+    "bench": {
+        "ops",
+        "store",
+        "report",
+        "trace",
+        "intervals",
+        "circumplex",
+        "progress",
+    }  # jobs, runs, scores, audit, CI, plot
     | {"paper", "drift", "figures", "latex"}  # published profiles, drift, the files Results exports
     | {"variants", "robustness"},  # prompt wordings and their report
     "crawl": {"ops", "store", "browser"},  # jobs, sessions, whether a display exists
     "library": {"ops", "catalog", "search", "keywords", "embedder", "weights", "onnx_build"},  # jobs, reads, model
-    "persona": {"ops", "store", "report", "personas", "prompts"},  # jobs, sessions, figures, persona library
+    "persona": {"ops", "store", "report", "personas", "prompts", "calls"},  # + the call log export
     "providers": {"ops", "config", "presets", "prices"},  # the Test job, provider settings
 }
 

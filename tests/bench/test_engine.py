@@ -241,8 +241,18 @@ def test_dry_run_estimates_without_sending(indexed_workspace, tiny_clip, server,
     _provider(server, price_input_per_mtok=2.5, price_output_per_mtok=10.0)
     assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--dry-run") == 0
     err = capsys.readouterr().err
-    assert err.startswith("60 calls, ~") and "$" in err
+    # 20 items (2 values x 10 keywords x k=1) over 11 distinct images: 11 conversations of 3 calls
+    assert err.startswith("20 items: 33 calls to send (each image asked once); ~") and "~$0.09" in err
     assert server.log == [] and RunStore(indexed_workspace).runs() == []
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1") == 0
+    assert len(server.log) == 33  # the estimate is what the run sent
+    capsys.readouterr()
+    assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--dry-run") == 0
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "20 items: 0 calls to send (each image asked once, 33 more already answered in the workspace)"
+    )
+    assert "output tokens; $0.00; ~0s at the configured limits" in err
 
 
 def test_modality_comparison(indexed_workspace, tiny_clip, server, monkeypatch):

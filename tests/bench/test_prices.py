@@ -8,6 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from vspectrum_app.bench.plan import estimate
+from vspectrum_app.bench.prompts import PromptSet
+from vspectrum_app.providers.clients import Params
 from vspectrum_app.providers import prices
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
@@ -53,17 +55,24 @@ def test_estimate_prices_each_model_from_the_table():
     store = ProviderStore()
     store.save(ProviderConfig(name="oa", kind="openai"))
     store.save(ProviderConfig(name="lab", kind="openai-compatible", base_url="https://lab.example.test/v1"))
-    item = {"mode": "vlm", "image_sha256": "x", "image_id": 1, "value": "Power", "keyword": "wealth"}
+    item = {"mode": "vlm", "image_sha256": "x", "image_id": 1, "value": "Power", "keyword": "wealth", "repeat": 0}
     items = [
         {**item, "target": "oa:gpt-4o"},
         {**item, "target": "oa:gpt-4o-mini"},
         {**item, "target": "lab:mystery-vl"},
     ]
     request = SimpleNamespace(
-        describe_with=None, values=["Power"], k=1, keyword_set=SimpleNamespace(keywords=lambda value: ["wealth"])
+        describe_with=None,
+        values=["Power"],
+        k=1,
+        keyword_set=SimpleNamespace(keywords=lambda value: ["wealth"]),
+        prompts=PromptSet(),
+        params=Params(),
+        fresh=False,
     )
     est = estimate(items, request, store)
     assert est.per_provider["oa"]["cost_usd"] == pytest.approx(0.0080325 + 0.00048195)
     assert est.cost_usd == pytest.approx(0.0080325 + 0.00048195)
     assert est.unpriced == ["lab:mystery-vl"]
     assert "no price known for lab:mystery-vl" in est.describe()
+    assert est.cost == "~$0.0085 + unknown (no price known for lab:mystery-vl: set it in Settings)"

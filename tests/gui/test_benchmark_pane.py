@@ -50,33 +50,69 @@ def test_keyword_set_is_named_in_words_not_by_its_key(pane):
     assert "Fingerprint" in pane.keyword_set.itemData(0, Qt.ItemDataRole.ToolTipRole)
 
 
-def test_estimate_follows_the_form_and_speaks_items_and_calls(pane, qtbot):
+def _core_estimate_event(k: int = 5) -> dict:
+    """What `bench run --dry-run` emits for 4 items over 2 images at the pane's provider (a
+    server on this machine: its price is 0), computed by the core's own estimate."""
+    from types import SimpleNamespace
+
+    from vspectrum_app.bench.plan import estimate
+    from vspectrum_app.bench.prompts import PromptSet
+    from vspectrum_app.providers.clients import Params
+
+    items = [
+        {"target": "fakelab:m1", "mode": "vlm", "image_sha256": sha, "image_id": i, "value": value,
+         "keyword": "money", "repeat": 0}
+        for i, (sha, value) in enumerate([("a", "Power"), ("b", "Power"), ("a", "Hedonism"), ("b", "Hedonism")])
+    ]  # fmt: skip
+    request = SimpleNamespace(
+        describe_with=None, values=["Power", "Hedonism"], k=k, keyword_set=SimpleNamespace(keywords=lambda v: ["money"]),
+        prompts=PromptSet(), params=Params(), fresh=False,
+    )  # fmt: skip
+    est = estimate(items, request, ProviderStore())
+    event = {
+        "type": "estimate", "headline": est.headline(), "cost": est.cost, "items": est.items, "calls": est.calls,
+        "input_tokens": est.input_tokens, "output_tokens": est.output_tokens, "cost_usd": est.cost_usd,
+        "seconds": est.seconds, "per_provider": est.per_provider, "k": k,
+    }  # fmt: skip
+    return event
+
+
+def test_estimate_follows_the_form_and_shows_the_cores_words(pane, qtbot):
     _tick_model(pane)
     qtbot.waitUntil(lambda: len(pane.ctx.started) == 1, timeout=10_000)  # refreshed without pressing Estimate
     title, params = pane.ctx.started[-1]
     assert title == "Estimate" and params.dry_run and params.k == 5
-    pane.ctx.job.send(
-        {
-            "type": "estimate",
-            "items": 40,
-            "calls": 120,
-            "input_tokens": 95_000,
-            "output_tokens": 6500,
-            "cost_usd": 0.0,
-            "seconds": 120.0,
-            "per_provider": {"fakelab": {"calls": 120}},
-        }
-    )
+    event = _core_estimate_event()
+    pane.ctx.job.send(event)
     text = pane.estimate_label.full_text()
-    assert text.startswith("40 items = ~120 calls")
-    assert "fakelab 60/min" in text and "cost unknown (no price set for fakelab in Settings)" in text
-    assert "$0.00" not in text
+    # the CLI's sentence, word for word: 2 images asked once each, a local server's price is 0
+    assert text == event["headline"] + " (fakelab 60/min)."
+    assert text.startswith("4 items: 6 calls to send (each image asked once); ")
+    assert "; $0.00; " in text and "cost unknown" not in text
     # the form changes: the estimate is marked as updating, then asked again with the new form
     pane.k.setValue(7)
     assert pane.estimate_label.full_text() == "Updating the estimate..."
     qtbot.waitUntil(lambda: len(pane.ctx.started) == 2, timeout=10_000)
     _, params = pane.ctx.started[-1]
     assert params.k == 7
+
+
+def test_estimate_is_asked_again_when_a_run_starts_and_ends(pane, qtbot):
+    _tick_model(pane)
+    qtbot.waitUntil(lambda: len(pane.ctx.started) == 1, timeout=10_000)
+    pane.ctx.job.send(_core_estimate_event())
+    pane.start()
+    run = pane.ctx.job
+    assert pane.ctx.started[-1][0] == "Benchmark run"
+    assert pane.estimate_label.full_text() == "Updating the estimate..."  # not the stale numbers
+    qtbot.waitUntil(lambda: len(pane.ctx.started) == 3, timeout=10_000)
+    assert pane.ctx.started[-1][0] == "Estimate"
+    pane.ctx.job.send(_core_estimate_event())
+    assert pane.estimate_label.full_text().startswith("4 items: ")
+    run.finished.emit(130)  # paused
+    assert pane.estimate_label.full_text() == "Updating the estimate..."
+    qtbot.waitUntil(lambda: len(pane.ctx.started) == 4, timeout=10_000)
+    assert pane.ctx.started[-1][0] == "Estimate"
 
 
 def test_a_rate_limit_wait_is_shown_with_its_cause(pane, qtbot):

@@ -116,7 +116,8 @@ class FakeVLMServer:
     def inject(self, *faults: tuple) -> None:
         """Queue faults: ("429", retry_after_s), ("500",), ("timeout", seconds), ("drop",),
         ("malformed",), ("refusal",), ("policy",) (a 400 content-policy block), ("422",) (a request
-        refused for good), ("latency", seconds)."""
+        refused for good), ("latency", seconds), ("trickle", seconds) (a valid answer sent one byte
+        every ``seconds``), ("huge", characters) (a valid answer of that many characters)."""
         self.faults.extend(faults)
 
     def requests_for(self, question_prefix: str = "") -> list[Request]:
@@ -179,6 +180,10 @@ class FakeVLMServer:
                 return
             elif kind == "refusal":
                 return self._send(h, 200, _refusal(api, req.model))
+            elif kind == "huge":
+                return self._send(h, 200, _completion(api, req.model, "Yes. " + "x" * int(fault[1])))
+            elif kind == "trickle":
+                return self._trickle(h, _completion(api, req.model, self.answer(req)), fault[1])
             elif kind == "policy":  # a content-policy block: HTTP 400, as OpenAI's moderation sends it
                 req.status = 400
                 return self._send(
@@ -221,6 +226,22 @@ class FakeVLMServer:
                 "data": [{"id": m, "object": "model", "created": 0, "owned_by": "test"} for m in self.models],
             },
         )
+
+    def _trickle(self, h, payload: dict, every_s: float) -> None:
+        """Headers at once, then the body one byte every ``every_s`` (until the client leaves)."""
+        data = json.dumps(payload).encode()
+        try:
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            h.end_headers()
+            h.wfile.flush()
+            for i in range(len(data)):
+                h.wfile.write(data[i : i + 1])
+                h.wfile.flush()
+                time.sleep(every_s)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def _send(self, h, status: int, payload: dict, headers: dict | None = None) -> None:
         data = json.dumps(payload).encode()

@@ -135,12 +135,15 @@ def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
     )
     searcher = Searcher(ws, params.clip.spec())
     items = plan_items(searcher, request)
-    est = estimate(items, request, providers)
+    est = estimate(items, request, providers, ws)
     reporter.log(est.describe())
     short = shortfall(est.retrieval, request.k)
     if params.dry_run:
         reporter.emit(
             "estimate",
+            headline=est.headline(),
+            cost=est.cost,
+            found=est.found,
             calls=est.calls,
             input_tokens=est.input_tokens,
             output_tokens=est.output_tokens,

@@ -1,5 +1,8 @@
 """Planning a run: which model answers which image for which value, the manifest that makes
-the run auditable and re-runnable, and the dry-run estimate of calls, tokens, cost and time."""
+the run auditable and re-runnable, and the estimate of calls, tokens, cost and time: the one
+the CLI's dry run prints and the Benchmark pane shows. It counts the distinct requests the run
+will send (``bench.requests``, the runner's own count): an image that several keywords or
+values retrieve is asked once, and answers already in the workspace's call log are not sent."""
 
 from __future__ import annotations
 
@@ -17,10 +20,14 @@ from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
 from vspectrum_app.library import catalog
 from vspectrum_app.library.keywords import KeywordSet
+from vspectrum_app.bench.requests import PROBE as PROBE  # where the other modules look for it
+from vspectrum_app.bench.requests import plan_requests
 from vspectrum_app.providers.clients import IMAGE_TOKENS, Params
 from vspectrum_app.providers.config import ProviderStore
+from vspectrum_app.providers.prices import format_cost, price_for
 from vspectrum_app.providers.prices import load_table as load_prices
-from vspectrum_app.providers.prices import price_for
+from vspectrum_app.providers.service import LATENCY_GUESS_S
+from vspectrum_app.providers.service import seconds_at_limits
 
 if TYPE_CHECKING:
     from vspectrum_app.library.search import Retrieval, Searcher
@@ -29,8 +36,17 @@ if TYPE_CHECKING:
 # Rough token counts for estimates (an image: providers.clients.IMAGE_TOKENS).
 QUESTION_TOKENS = 30
 ANSWER_TOKENS = {1: 3, 2: 80, 3: 80}
-LATENCY_GUESS_S = 2.0
-PROBE = "probe"  # item mode of the acquiescence probe: the reversed question, with the image
+# Tokens of each kind of turn (protocol.md section 3): (input, output).
+_A1, _A2, _A3, _Q = ANSWER_TOKENS[1], ANSWER_TOKENS[2], ANSWER_TOKENS[3], QUESTION_TOKENS
+TURN_TOKENS = {
+    "like": (IMAGE_TOKENS + _Q, _A1),
+    "why": (IMAGE_TOKENS + 2 * _Q + _A1, _A2),
+    "describe": (IMAGE_TOKENS + 3 * _Q + _A1 + _A2, _A3),
+    "probe": (IMAGE_TOKENS + _Q, _A1),
+    "description": (IMAGE_TOKENS + _Q, _A3),
+    "text1": (_A3 + _Q, _A1),
+    "text2": (_A3 + 2 * _Q + _A1, _A2),
+}
 
 
 class PlanError(Exception):
@@ -73,29 +89,41 @@ class RunRequest:
 
 @dataclass
 class Estimate:
-    calls: int
+    calls: int  # requests the run will send
     input_tokens: int
     output_tokens: int
-    cost_usd: float
+    cost_usd: float  # of the priced models (``unpriced`` are not in it)
     seconds: float
-    per_provider: dict[str, dict[str, float]]
+    per_provider: dict[str, dict[str, Any]]
     unpriced: list[str] = field(default_factory=list)  # PROVIDER:MODEL with no known price (not in the cost)
     retrieval: dict[str, dict[str, int]] = field(default_factory=dict)  # value -> keyword -> images found
     k: int = 5
     wordings: int = 1  # of the like question: every image and text item is asked under each
+    items: int = 0
+    found: int = 0  # requests answered already in the workspace: not sent
+
+    @property
+    def cost(self) -> str:
+        """The cost in the app's one wording (providers.prices.format_cost)."""
+        return format_cost(self.cost_usd, self.unpriced, estimate=True)
+
+    def headline(self) -> str:
+        """The estimate in one sentence: what the CLI prints first and the Benchmark pane shows."""
+        found = f", {self.found} more already answered in the workspace" if self.found else ""
+        return (
+            f"{self.items} items: {self.calls} calls to send (each image asked once{found}); "
+            f"~{self.input_tokens:,} input and ~{self.output_tokens:,} output tokens; {self.cost}; "
+            f"~{format_duration(self.seconds)} at the configured limits"
+        )
 
     def describe(self) -> str:
-        lines = [
-            f"{self.calls} calls, ~{self.input_tokens:,} input and ~{self.output_tokens:,} output tokens, "
-            f"~${self.cost_usd:.2f}, ~{format_duration(self.seconds)} at the configured limits "
-            f"(an upper bound: answers cached by earlier runs are not sent)"
-        ]
+        lines = [self.headline()]
         if self.wordings > 1:
             lines.append(f"  {self.wordings} wordings of the like question: each item is asked under each")
         for name, p in self.per_provider.items():
-            lines.append(f"  {name}: {int(p['calls'])} calls, ~${p['cost_usd']:.2f}, ~{format_duration(p['seconds'])}")
-        if self.unpriced:
-            lines.append(f"  no price known for {', '.join(self.unpriced)} (not in the cost): set it in Settings")
+            lines.append(
+                f"  {name}: {int(p['calls'])} calls at {p['limit']}, {p['cost']}, ~{format_duration(p['seconds'])}"
+            )
         return "\n".join(lines + retrieval_lines(self.retrieval, self.k))
 
 
@@ -245,12 +273,28 @@ def index_hash(ws: Workspace, model_key: str) -> str:
     return digest.hexdigest()
 
 
-def estimate(items: list[dict[str, Any]], request: RunRequest, providers: ProviderStore) -> Estimate:
-    per: dict[str, dict[str, float]] = {}
-    table, unpriced = load_prices(), set()
+def estimate(
+    items: list[dict[str, Any]], request: RunRequest, providers: ProviderStore, ws: Workspace | None = None
+) -> Estimate:
+    """Calls, tokens, cost and time of running ``items``; with ``ws``, answers already in its
+    call log are counted as found, not sent (a ``--fresh`` run finds none)."""
+    from vspectrum_app.bench.store import RunStore
 
-    def add(target: str, calls: int, tin: int, tout: int) -> None:
+    store = RunStore(ws) if ws is not None else None
+    planned = plan_requests(
+        items,
+        prompts=request.prompts,
+        params=request.params,
+        configs=providers.get,
+        describe_with=request.describe_with.label if request.describe_with else None,
+        nonce="fresh" if request.fresh else "",
+        cached=store.cached if store is not None and not request.fresh else None,
+    )
+    per: dict[str, dict[str, Any]] = {}
+    table, unpriced = load_prices(), set()
+    for (target, kind), calls in planned.send.items():
         provider, model = target.split(":", 1)
+        tin, tout = (calls * n for n in TURN_TOKENS[kind])
         p = per.setdefault(provider, {"calls": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0})
         p["calls"] += calls
         p["input_tokens"] += tin
@@ -260,35 +304,17 @@ def estimate(items: list[dict[str, Any]], request: RunRequest, providers: Provid
             unpriced.add(target)
         else:
             p["cost_usd"] += (tin * price.input_per_mtok + tout * price.output_per_mtok) / 1e6
-
-    described: set[str] = set()
-    for item in items:
-        if item["mode"] == PROBE:
-            add(item["target"], 1, IMAGE_TOKENS + QUESTION_TOKENS, ANSWER_TOKENS[1])
-        elif item["mode"] == "vlm":
-            tin = sum(
-                IMAGE_TOKENS + QUESTION_TOKENS * t + sum(ANSWER_TOKENS[j] for j in range(1, t)) for t in (1, 2, 3)
-            )
-            add(item["target"], 3, tin, sum(ANSWER_TOKENS.values()))
-        else:
-            add(
-                item["target"],
-                2,
-                2 * (ANSWER_TOKENS[3] + QUESTION_TOKENS) + ANSWER_TOKENS[1],
-                ANSWER_TOKENS[1] + ANSWER_TOKENS[2],
-            )
-            if request.describe_with and item["image_sha256"] not in described:
-                described.add(item["image_sha256"])
-                add(request.describe_with.label, 1, IMAGE_TOKENS + QUESTION_TOKENS, ANSWER_TOKENS[3])
     total_cost = total_seconds = 0.0
     for name, p in per.items():
         cfg = providers.get(name)
-        rate = min(cfg.concurrency / LATENCY_GUESS_S, cfg.requests_per_minute / 60)
-        p["seconds"] = p["calls"] / rate
+        latency = (store.mean_latency(name) if store is not None else None) or LATENCY_GUESS_S
+        p["seconds"] = seconds_at_limits(p["calls"], cfg.requests_per_minute, cfg.concurrency, latency)
+        p["limit"] = f"{cfg.requests_per_minute}/min"
+        p["cost"] = format_cost(p["cost_usd"], {t for t in unpriced if t.startswith(name + ":")}, estimate=True)
         total_cost += p["cost_usd"]
         total_seconds = max(total_seconds, p["seconds"])  # providers run in parallel
     return Estimate(
-        calls=int(sum(p["calls"] for p in per.values())),
+        calls=planned.calls,
         input_tokens=int(sum(p["input_tokens"] for p in per.values())),
         output_tokens=int(sum(p["output_tokens"] for p in per.values())),
         cost_usd=total_cost,
@@ -298,4 +324,6 @@ def estimate(items: list[dict[str, Any]], request: RunRequest, providers: Provid
         retrieval=retrieval_counts(items, request),
         k=request.k,
         wordings=len(request.wordings) or 1,
+        items=len(items),
+        found=sum(planned.found.values()),
     )

@@ -62,8 +62,7 @@ def run_report(ws: Workspace, run_id: str, paper_style: bool = False) -> dict[st
     manifest = store.manifest(run_id)
     rule = "paper" if paper_style else "ours"
     every = store.scored_items(run_id)  # under the run's first wording (bench report --variants compares them)
-    # the probe's reversed questions score nothing; an image model A would not describe asked nothing
-    answers = [a for a in every if a["mode"] != PROBE and a["answer_class"] != NO_DESCRIPTION]
+    answers = scorable(every)
     all_items = store.scored_items(run_id, status=None)
     no_image: dict[tuple[str, str, str], int] = {}
     for i in all_items:
@@ -104,6 +103,19 @@ def unparsed_bounds(yes: int, no: int, unparsed: int) -> dict[str, float | None]
     if not total:
         return {"score_if_unparsed_no": None, "score_if_unparsed_yes": None}
     return {"score_if_unparsed_no": 100 * yes / total, "score_if_unparsed_yes": 100 * (yes + unparsed) / total}
+
+
+def scorable(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The answers a score counts: the probe's reversed questions score nothing, and an image
+    model A would not describe asked the text-only model nothing."""
+    return [a for a in items if a["mode"] != PROBE and a["answer_class"] != NO_DESCRIPTION]
+
+
+def live_scores(answers: list[dict[str, Any]], rule: str = "ours") -> list[dict[str, Any]]:
+    """The scores of the answers so far, per model, answer mode and value: the function the
+    report scores a run with (clustered interval), for the Benchmark pane's live view.
+    ``answers``: target, mode, value, image_sha256, answer_class (and answer1 for the paper rule)."""
+    return [s.as_dict() for s in score_answers(scorable(answers), rule=rule)]
 
 
 def value_means(scores: list[dict[str, Any]], mode: str = "vlm") -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""Executing a run: asyncio over the SDKs' async clients, per-provider concurrency and rate
-limits, retries, the response cache, and resume.
+"""Executing a run: asyncio over the model-calling service (providers/service.py: per-provider
+concurrency and rate limits, retries, circuit breaker, cost), the response cache, and resume.
 
 Per item, the conversation of protocol.md section 3: the image with "Do you like ...?",
 then "Why ...?", then "Describe ..." (text mode: model A's description instead of the image,
@@ -11,18 +11,17 @@ repeat index) and only sent when absent; its response is logged before it is use
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import time
 from collections import Counter
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, cast
+from typing import TYPE_CHECKING, Any, Callable
 
 from vspectrum_app.bench.journal import CallJournal, journal_path, read_journal
 from vspectrum_app.bench.modality import NO_DESCRIPTION
 from vspectrum_app.bench.parsing import classify_answer
-from vspectrum_app.bench.plan import PROBE
+from vspectrum_app.bench.progress import status_text
 from vspectrum_app.bench.prompts import PromptSet
+from vspectrum_app.bench.requests import PROBE, call_key, call_request, plan_requests
 from vspectrum_app.bench.store import RUN_LOCK, RunStore
 from vspectrum_app.bench.variants import from_manifest
 from vspectrum_app.core import clock, db, diskspace, locks
@@ -30,19 +29,11 @@ from vspectrum_app.core.answer_words import looks_like_refusal
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.core.secrets import redact
 from vspectrum_app.library import catalog
-from vspectrum_app.providers.clients import (
-    ChatClient,
-    Completion,
-    Message,
-    Params,
-    estimate_tokens,
-    make_client,
-    request_tokens,
-)
-from vspectrum_app.providers.config import ProviderConfig, ProviderStore, redact_url
-from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError, Retryable
-from vspectrum_app.providers.ratelimit import RateLimiter
-from vspectrum_app.providers.retry import CircuitBreaker, ProviderUnavailable, with_retries
+from vspectrum_app.providers.clients import ChatClient, Completion, Message, Params, make_client
+from vspectrum_app.providers.config import ProviderStore, redact_url
+from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError
+from vspectrum_app.providers.retry import ProviderUnavailable
+from vspectrum_app.providers.service import LATENCY_GUESS_S, ModelService, ProviderLine
 
 if TYPE_CHECKING:
     from vspectrum_app.core.workspace import Workspace
@@ -75,25 +66,6 @@ class RunOutcome:
     problems: list[str]
 
 
-class _Provider:
-    """Per-provider state for one execution: client, limits, and whether its key failed.
-    The rate limiter sits in the client's HTTP layer, so retries count too."""
-
-    def __init__(self, config: ProviderConfig, client_factory: Callable[..., ChatClient]):
-        self.config = config
-        self.semaphore = asyncio.Semaphore(config.concurrency)
-        self.limiter = RateLimiter(config.requests_per_minute, config.tokens_per_minute)
-        self.breaker = CircuitBreaker(config.name)
-        self.dead: str | None = None
-        self.calls_left = 0  # calls this execution still expects to make (for the ETA)
-        self.latency = [0.0, 0]  # total seconds and count of calls actually sent
-        try:
-            self.client = client_factory(config, self.limiter.acquire)
-        except Exception as exc:  # missing key: this provider stops, the others run
-            self.client = cast(ChatClient, _NoClient())  # only closed: a dead provider is never sent to
-            self.dead = str(exc)
-
-
 class RunEngine:
     def __init__(
         self,
@@ -111,12 +83,11 @@ class RunEngine:
         self.wordings = {w.name: w.like for w in from_manifest(self.manifest)}  # variant name -> like question
         self.params = Params(**self.manifest["params"])
         self.nonce = run_id if self.manifest.get("fresh") else ""
-        self._providers_store = providers or ProviderStore()
-        self._client_factory = client_factory
-        self._providers: dict[str, _Provider] = {}
+        self.service = ModelService(providers or ProviderStore(), client_factory=client_factory, reporter=self.reporter)
+        self.service.on_wait = self._waiting
+        self._planned: Counter[str] = Counter()  # provider -> requests this execution sends (the estimate's count)
         self._descriptions: dict[str, asyncio.Future[str | None]] = {}
         self._inflight: dict[str, asyncio.Future[Completion]] = {}  # identical calls wait for one request
-        self._sending: set[asyncio.Task[Any]] = set()  # tasks whose request is on the wire: a stop waits for them
         self._finished: list[tuple[int, str, list[str | None]]] = []  # done marks not yet written
         self._keys: dict[int, dict[int, str]] = {}  # item id -> turn -> the call's cache key
         self._description_keys: dict[str, str] = {}  # image sha -> the describe call's key
@@ -165,9 +136,8 @@ class RunEngine:
             self._flush_quietly()
             if self._journal is not None:
                 self._journal.close(keep=True)
-            for p in self._providers.values():
-                await p.client.close()
-        problems += [p.dead for p in self._providers.values() if p.dead]
+            await self.service.close()
+        problems += [p.dead for p in self.service.lines.values() if p.dead]
         remaining = self.store.todo(self.run_id)
         status = "done" if not remaining else "stopped"
         self.store.set_status(self.run_id, status, "; ".join(problems) or None)
@@ -176,7 +146,7 @@ class RunEngine:
             status,
             self.counts["done"],
             len(remaining),
-            self.counts["sent"],
+            self.service.counts["sent"],
             self.counts["cached"],
             problems,
         )
@@ -186,22 +156,24 @@ class RunEngine:
         if self.manifest.get("describe_with") and any(i["mode"] == "text" for i in todo):
             names.add(self.manifest["describe_with"].split(":", 1)[0])
         for name in sorted(names):
-            state = _Provider(self._providers_store.get(name), self._client_factory)
-            state.limiter.on_wait = lambda seconds, cause, name=name: self._waiting(name, seconds, cause)
-            if state.dead:
-                self.reporter.emit("error", provider=name, message=state.dead)
-            self._providers[name] = state
-        described: set[str] = set()
-        for item in todo:  # calls per item (protocol.md section 3): like, why, describe; text: like, why
-            self._providers[item["target"].split(":", 1)[0]].calls_left += 3 if item["mode"] == "vlm" else 2
-            if item["mode"] == "text" and item["image_sha256"] not in described:
-                described.add(item["image_sha256"])
-                self._providers[self.manifest["describe_with"].split(":", 1)[0]].calls_left += 1
+            line = self.service.line(name)
+            if line.dead:
+                self.reporter.emit("error", provider=name, message=line.dead)
+        # what this execution will send: the estimate's count, so that the ETA and the estimate agree
+        self._planned = plan_requests(
+            todo,
+            prompts=self.prompts,
+            params=self.params,
+            configs=lambda name: self.service.line(name).config,
+            describe_with=self.manifest.get("describe_with"),
+            nonce=self.nonce,
+            cached=self.store.cached,
+        ).per_provider()
 
     def _waiting(self, provider: str, seconds: float, cause: str, reason: str | None = None) -> None:
         """A stall is never silent: a typed event naming its cause (the GUI shows it)."""
         if cause in ("requests", "tokens"):
-            limit = self._providers[provider].limiter.describe()
+            limit = self.service.line(provider).limiter.describe()
             message = f"waiting for the rate limit of {provider}: {limit}, next call in {seconds:.0f} s"
         else:
             limit = None
@@ -219,23 +191,22 @@ class RunEngine:
                 # stopped by a refused write: a call on the wire that failed is cancelled in its
                 # back-off, before it is sent again
                 for t in tasks:
-                    if t not in self._sending:
+                    if t not in self.service.sending:
                         t.cancel()
                 continue
             if self.reporter.cancelled():
-                if self._sending:
-                    self.reporter.log(
-                        f"waiting for {len(self._sending)} calls in flight; their answers are kept", "warning"
-                    )
+                sending = self.service.sending
+                if sending:
+                    self.reporter.log(f"waiting for {len(sending)} calls in flight; their answers are kept", "warning")
                 for t in tasks:
-                    if t not in self._sending:
+                    if t not in sending:
                         t.cancel()
                 return
 
     # -- one item -----------------------------------------------------------------------
     async def _item(self, item: dict[str, Any]) -> None:
         provider_name, model = item["target"].split(":", 1)
-        provider = self._providers[provider_name]
+        provider = self.service.line(provider_name)
         if provider.dead:
             return  # stays pending: resume after fixing the key
         try:
@@ -278,6 +249,7 @@ class RunEngine:
             value=item["value"],
             keyword=item["keyword"],
             image_id=item["image_id"],
+            image_sha256=item["image_sha256"],
             answer_class=answer_class,
             variant=item["variant"],
             answer=(answers[0] or "")[:200],
@@ -286,7 +258,7 @@ class RunEngine:
         self._progress()
 
     async def _vlm_conversation(
-        self, provider: _Provider, model: str, item: dict[str, Any]
+        self, provider: ProviderLine, model: str, item: dict[str, Any]
     ) -> tuple[list[str | None], bool]:
         # The image is attached to the first message when a call is really sent (``_send``):
         # answers found in the workspace never read it.
@@ -310,7 +282,7 @@ class RunEngine:
                 return answers + [None] * (3 - turn), turn == 1
         return answers, False
 
-    async def _probe(self, provider: _Provider, model: str, item: dict[str, Any]) -> tuple[list[str | None], bool]:
+    async def _probe(self, provider: ProviderLine, model: str, item: dict[str, Any]) -> tuple[list[str | None], bool]:
         """The acquiescence probe: the reversed question alone, with the image."""
         completion = await self._call(
             provider, model, [Message("user", self.prompts.reversed)], item, 1, with_image=True
@@ -318,7 +290,7 @@ class RunEngine:
         return [completion.text], completion.refused
 
     async def _text_conversation(
-        self, provider: _Provider, model: str, item: dict[str, Any]
+        self, provider: ProviderLine, model: str, item: dict[str, Any]
     ) -> tuple[list[str | None], bool]:
         description = await self._description(item)
         if item["image_sha256"] in self._description_keys:  # the shared description is behind this item too
@@ -345,7 +317,7 @@ class RunEngine:
             self._descriptions[sha] = future
             try:
                 name, model = self.manifest["describe_with"].split(":", 1)
-                provider = self._providers[name]
+                provider = self.service.line(name)
                 if provider.dead:
                     raise AuthFailed(provider.dead)
                 try:
@@ -372,7 +344,7 @@ class RunEngine:
     # -- one call -----------------------------------------------------------------------
     async def _call(
         self,
-        provider: _Provider,
+        provider: ProviderLine,
         model: str,
         messages: list[Message],
         item: dict[str, Any],
@@ -380,9 +352,9 @@ class RunEngine:
         with_image: bool = False,
     ) -> Completion:
         """One model call; ``with_image``: the item's screenshot goes with the first message."""
-        request = self._request_record(provider, model, messages, item, with_image)
-        key = hashlib.sha256(json.dumps({**request, "nonce": self.nonce}, sort_keys=True).encode()).hexdigest()
-        provider.calls_left -= 1
+        sha = item["image_sha256"] if with_image else None
+        request = call_request(provider.config, model, self.params, messages, sha, item["repeat"])
+        key = call_key(request, self.nonce)
         self._keys.setdefault(item["id"], {})[turn] = key
         if turn == 0:
             self._description_keys[item["image_sha256"]] = key
@@ -417,7 +389,7 @@ class RunEngine:
 
     async def _send(
         self,
-        provider: _Provider,
+        provider: ProviderLine,
         model: str,
         messages: list[Message],
         item: dict[str, Any],
@@ -425,40 +397,8 @@ class RunEngine:
         key: str,
         request: dict[str, Any],
     ) -> Completion:
-        async def attempt() -> Completion:
-            async with provider.semaphore:
-                # checked after the wait: a key rejected meanwhile must not be sent again
-                if provider.dead:
-                    raise AuthFailed(provider.dead)
-                if self.reporter.cancelled():
-                    raise asyncio.CancelledError
-                provider.breaker.check()
-                self.counts["sent"] += 1
-                request_tokens.set(estimate_tokens(messages, self.params))
-                task = asyncio.current_task()
-                assert task is not None  # this coroutine runs as a task
-                self._sending.add(task)
-                try:
-                    completion = await provider.client.complete(model, messages, self.params)
-                except Retryable as exc:
-                    provider.breaker.failure(exc)
-                    provider.breaker.check()
-                    raise
-                finally:
-                    self._sending.discard(task)
-                provider.breaker.success()
-                return completion
-
-        def on_retry(exc: Retryable, delay: float, attempt_no: int) -> None:
-            self.counts["retries"] += 1
-            self.reporter.log(f"{exc} - retry {attempt_no} in {delay:.1f} s", "warning")
-            if delay >= 1:
-                self._waiting(provider.config.name, delay, "retry", redact(str(exc)))
-
-        started = time.monotonic()
-        completion = await with_retries(attempt, max_attempts=provider.config.max_retries, on_retry=on_retry)
-        provider.latency[0] += time.monotonic() - started
-        provider.latency[1] += 1
+        result = await self.service.call(provider.config.name, model, messages, self.params)
+        completion = result.completion
         self._log_call(
             cache_key=key,
             run_id=self.run_id,
@@ -472,31 +412,11 @@ class RunEngine:
             finish_reason=completion.finish_reason,
             input_tokens=completion.input_tokens,
             output_tokens=completion.output_tokens,
-            latency_s=time.monotonic() - started,
+            latency_s=result.latency_s,
+            cost_usd=result.cost_usd,
+            truncated=completion.truncated,
         )
         return completion
-
-    def _request_record(
-        self, provider: _Provider, model: str, messages: list[Message], item: dict[str, Any], with_image: bool
-    ) -> dict[str, Any]:
-        """What identifies a call (and is logged): never the key, never the image bytes."""
-        # the endpoint is part of what answers: a provider re-pointed elsewhere is another model
-        return {
-            "provider": provider.config.name,
-            "kind": provider.config.kind,
-            "base_url": provider.config.effective_base_url,
-            "model": model,
-            "params": self.params.to_json(),
-            "messages": [
-                {
-                    "role": m.role,
-                    "text": m.text,
-                    "image_sha256": item["image_sha256"] if with_image and n == 0 else None,
-                }
-                for n, m in enumerate(messages)
-            ],
-            "repeat": item["repeat"],
-        }
 
     # -- storage: the call log, done marks, and what happens when the catalog refuses a write --
     def _log_call(self, **call: Any) -> None:
@@ -531,12 +451,12 @@ class RunEngine:
         self._storage_error = exc
         self.reporter.log(
             f"an answer could not be stored ({exc}); stopping: nothing more is sent, "
-            f"the answers of the calls in flight ({len(self._sending)}) go to the run's journal",
+            f"the answers of the calls in flight ({len(self.service.sending)}) go to the run's journal",
             "warning",
         )
         current = asyncio.current_task()
         for t in self._tasks:
-            if t is not current and t not in self._sending:
+            if t is not current and t not in self.service.sending:
                 t.cancel()
 
     def _storage_stop(self) -> RunStorageError:
@@ -608,46 +528,45 @@ class RunEngine:
 
     def _progress(self) -> None:
         c = self.counts
-        elapsed = max(time.monotonic() - self._started, 1e-6)
-        self.reporter.progress(
-            c["done"] + c["errors"],
-            self._total,
-            f"errors {c['errors']}, refusals {c['refusal']}, unparsed {c['unparsed']}, "
-            f"sent {c['sent']} (retries {c['retries']}), cached {c['cached']}, {c['sent'] / elapsed:.1f} calls/s",
-        )
-        self.reporter.emit(
-            "run_status",
-            items_done=c["done"] + c["errors"],
-            items_total=self._total,
-            calls_sent=c["sent"],
-            calls_cached=c["cached"],
-            calls_left=sum(max(p.calls_left, 0) for p in self._providers.values() if not p.dead),
-            eta_s=round(self.eta_seconds(), 1),
-            errors=c["errors"],
-            refusal=c["refusal"],
-            unparsed=c["unparsed"],
-            retries=c["retries"],
-        )
+        done = c["done"] + c["errors"]
+        status: dict[str, Any] = {
+            "items_done": done,
+            "items_total": self._total,
+            "calls_sent": self.service.counts["sent"],
+            "calls_cached": c["cached"],
+            "calls_left": self.calls_left(),
+            "eta_s": round(self.eta_seconds(), 1),
+            "errors": c["errors"],
+            "refusal": c["refusal"],
+            "unparsed": c["unparsed"],
+            "retries": self.service.counts["retries"],
+            "cost_usd": self.service.spent.usd,
+            "cost": self.service.spent.describe(),
+        }
+        self.reporter.progress(done, self._total, status_text(status))
+        self.reporter.emit("run_status", **status)
+
+    def calls_left(self) -> int:
+        """Requests still to send, by the estimate's count less those sent (0 once all are done)."""
+        if self.counts["done"] + self.counts["errors"] >= self._total:
+            return 0
+        return sum(self._left(name) for name in self._planned if not self.service.line(name).dead)
+
+    def _left(self, provider: str) -> int:
+        return max(self._planned[provider] - self.service.line(provider).calls_sent, 0)
 
     def eta_seconds(self) -> float:
         """Time left: per provider, the slower of its rate limit and its observed latency over
-        its concurrency (providers run in parallel, so the slowest one decides). Cached calls
-        are counted as calls too, which makes this an upper bound on resume."""
-        from vspectrum_app.bench.plan import LATENCY_GUESS_S
-
+        its concurrency (providers run in parallel, so the slowest one decides); only the
+        requests still to send count (``bench.requests``: repeats and logged answers left out)."""
         eta = 0.0
-        for p in self._providers.values():
-            left = max(p.calls_left, 0)
+        for name, p in self.service.lines.items():
+            left = self._left(name)
             if p.dead or not left:
                 continue
-            latency = p.latency[0] / p.latency[1] if p.latency[1] else LATENCY_GUESS_S
+            latency = p.mean_latency() or LATENCY_GUESS_S
             eta = max(eta, p.limiter.seconds_for(left), left * latency / p.config.concurrency)
         return eta
-
-
-class _NoClient:
-    async def close(self) -> None:
-        pass
 
 
 def execute_run(ws: Workspace, run_id: str, reporter: Reporter | None = None, **kwargs: Any) -> RunOutcome:

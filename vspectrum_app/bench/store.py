@@ -110,6 +110,12 @@ MIGRATIONS: list[str] = [
     CREATE INDEX bench_items_run ON bench_items(run_id, status);
     CREATE INDEX bench_items_image ON bench_items(image_id);
     """,
+    # 3: what each call cost (providers.prices.call_cost: NULL unknown, 0 free) and whether its
+    # answer was cut at providers.clients.MAX_ANSWER_CHARS
+    """
+    ALTER TABLE bench_calls ADD COLUMN cost_usd REAL;
+    ALTER TABLE bench_calls ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 
@@ -489,6 +495,8 @@ class RunStore:
         output_tokens: int | None,
         latency_s: float,
         created_at: str | None = None,
+        cost_usd: float | None = None,
+        truncated: bool = False,
     ) -> None:
         with self.ws.transaction() as conn:
             conn.execute(
@@ -508,6 +516,8 @@ class RunStore:
                     output_tokens,
                     latency_s,
                     created_at or clock.now(),
+                    cost_usd,
+                    int(truncated),
                 ),
             )
 
@@ -539,14 +549,26 @@ class RunStore:
                         r.get("output_tokens"),
                         r.get("latency_s"),
                         r.get("created_at") or clock.now(),
+                        r.get("cost_usd"),
+                        int(bool(r.get("truncated"))),
                     ),
                 )
                 added += 1
         return added
 
+    def mean_latency(self, provider: str, recent: int = 200) -> float | None:
+        """The mean latency of this provider's last ``recent`` logged calls (the estimate's
+        pace), or None when it has none."""
+        row = self.ws.db.execute(
+            "SELECT AVG(latency_s) FROM (SELECT latency_s FROM bench_calls WHERE provider = ? AND latency_s IS NOT NULL "
+            "ORDER BY id DESC LIMIT ?)",
+            (provider, recent),
+        ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
 
 _INSERT_CALL = (
     "INSERT INTO bench_calls(cache_key, run_id, item_id, turn, provider, model, request_json, response_text,"
-    " refused, finish_reason, input_tokens, output_tokens, latency_s, created_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " refused, finish_reason, input_tokens, output_tokens, latency_s, created_at, cost_usd, truncated)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )

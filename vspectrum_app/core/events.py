@@ -95,6 +95,9 @@ class Estimate(Event):
     retrieval: dict[str, Any] = field(default_factory=dict)
     k: int | None = None
     shortfall: dict[str, Any] = field(default_factory=dict)  # values short of k: keyword -> images found
+    found: int = 0  # requests answered already in the workspace: not sent
+    cost: str = ""  # the cost in words (providers.prices.format_cost): "free", "~$0.42", "cost unknown ..."
+    headline: str = ""  # the estimate in one sentence, as the CLI prints it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +139,7 @@ class Answer(Event):
     value: str
     keyword: str = ""
     image_id: int | None = None
+    image_sha256: str | None = None  # the image's cluster in the score's interval
     answer_class: str
     answer: str = ""
     reason: str = ""
@@ -155,6 +159,8 @@ class RunStatus(Event):
     refusal: int = 0
     unparsed: int = 0
     retries: int = 0
+    cost_usd: float = 0.0  # of the calls sent so far, priced ones only
+    cost: str = ""  # the same in words (providers.prices.format_cost)
 
 
 # -- crawl ------------------------------------------------------------------------------------
@@ -206,6 +212,8 @@ class PersonaStep(Event):
     topics: list[str] = field(default_factory=list)
     related: bool | None = None
     image: str | None = None
+    calls: int = 0  # model calls sent so far in this session's run
+    cost: str = ""  # what they cost, in words (providers.prices.format_cost)
 
 
 # -- sim serve --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
@@ -42,6 +42,7 @@ class Decision:
     raw_answer: str | None = None
     parsed: dict[str, Any] = field(default_factory=dict)
     score: float | None = None  # ISQ S%
+    call: dict[str, Any] | None = None  # the model call behind it (persona.asker.call_row), for the call log
 
 
 class Feed(Protocol):
@@ -64,7 +65,15 @@ class FeedDiverged(Exception):
     """On resume, the replayed feed served another video than the one recorded."""
 
 
-def run_session(ws: Workspace, session_id: str, feed: Feed, decider: Decider, reporter: Reporter | None = None) -> None:
+def run_session(
+    ws: Workspace,
+    session_id: str,
+    feed: Feed,
+    decider: Decider,
+    reporter: Reporter | None = None,
+    spent: Callable[[], tuple[int, str]] | None = None,
+) -> None:
+    """``spent``: the model calls sent so far and their cost in words, shown with each step."""
     reporter = reporter or NullReporter()
     store = SessionStore(ws)
     cfg = store.config(session_id)
@@ -101,6 +110,7 @@ def run_session(ws: Workspace, session_id: str, feed: Feed, decider: Decider, re
                 topics=step.item_topics,
                 related=step.related,
                 image=str(screenshot_path(ws, session_id, trial, position)),
+                **(dict(zip(("calls", "cost"), spent())) if spent else {}),
             )
             reporter.progress(done_total, total, f"trial {trial + 1}/{cfg.trials}")
             feed.next()
@@ -140,6 +150,7 @@ def _one_video(
         parsed=decision.parsed,
         score=decision.score,
         related=is_related(item.topics, cfg.persona) if item.topics else None,
+        call=decision.call,
     )
 
 

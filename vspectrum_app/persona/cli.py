@@ -62,6 +62,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_sessions)
 
+    c = cmds.add_parser("export", help="a session's model calls as a file: one row per call, with its decision")
+    c.add_argument("session", metavar="SESSION")
+    c.add_argument("--calls", type=Path, required=True, metavar="FILE", help="the file: .csv or .jsonl")
+    c.set_defaults(func=cmd_export)
+
     c = cmds.add_parser("report", help="the paper's Tables 3-8 figures for one or more sessions")
     c.add_argument("sessions", nargs="+", metavar="SESSION")
     c.add_argument("--format", choices=("table", "csv", "json"), default="table")
@@ -153,6 +158,14 @@ def _print_result(sessions: list[str], ctx) -> None:
     else:
         for r in reports:
             print(format_report(r))
+
+
+def cmd_export(args, ctx) -> int:
+    from vspectrum_app.persona.calls import export_calls
+
+    n = export_calls(ctx.workspace(), args.session, args.calls)
+    print(f"{n} calls of session {args.session} written to {args.calls}")
+    return 0
 
 
 def cmd_sessions(args, ctx) -> int:

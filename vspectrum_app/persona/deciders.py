@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict
-from typing import Callable
+from typing import Any, Callable
 
 from vspectrum_app.core.answer_words import looks_like_refusal
 from vspectrum_app.persona.agent import Decision
@@ -37,7 +37,7 @@ class ModelDecider:
         try:
             raw = self.ask(image, prompt)
         except ContentRefused as exc:  # flagged by the API: no text to parse
-            return Decision(decision="refusal", raw_answer=str(exc), parsed={"refused_by_api": True})
+            return Decision(decision="refusal", raw_answer=str(exc), parsed={"refused_by_api": True}, call=self._call())
         if self.strategy == "simple":
             answer = parse_simple(raw)
             decision, score, parsed = answer.decision, None, asdict(answer)
@@ -47,7 +47,12 @@ class ModelDecider:
             decision, parsed = isq_decision(score, self.threshold), asdict(isq)
         if decision is None:
             decision = "refusal" if self.is_refusal(raw) else "unparsed"
-        return Decision(decision=decision, raw_answer=raw, parsed=parsed, score=score)
+        return Decision(decision=decision, raw_answer=raw, parsed=parsed, score=score, call=self._call())
+
+    def _call(self) -> dict[str, Any] | None:
+        """The call behind the answer, when the asker keeps one (persona.asker.ModelAsker does)."""
+        call: dict[str, Any] | None = getattr(self.ask, "last_call", None)
+        return call
 
 
 class ControlDecider:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from vspectrum_app.core.workspace import Workspace
     from vspectrum_app.persona.prompts import PromptTemplates
     from vspectrum_app.persona.runner import RunOptions
+    from vspectrum_app.persona.store import SessionConfig, SessionStore
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,6 +75,9 @@ class Run(Operation):
     prompt_file: Path | None = option(
         "--prompt-file", help="a prompt template instead of the paper's ({traits}, {max_trait})"
     )
+    dry_run: bool = option(
+        "--dry-run", default=False, help="print the model calls, tokens, cost and time; send nothing, record nothing"
+    )
     speed: float = option("--speed", default=10.0, group="simulator", help="virtual clock speed (default 10)")
     images: str | None = option(
         "--images",
@@ -107,7 +111,8 @@ def run(params: Run | Resume | Replay, ws: Workspace, reporter: Reporter) -> lis
     ids of the sessions it ran (the CLI prints their reports)."""
     match params:
         case Run():
-            return _execute(_new_sessions(params, ws), params.run_options, ws, reporter)
+            sessions = _new_sessions(params, ws, reporter)
+            return [] if params.dry_run else _execute(sessions, params.run_options, ws, reporter)
         case Resume():
             return _execute(_check_sessions(params, ws), params.run_options, ws, reporter)
         case Replay():
@@ -155,10 +160,12 @@ def _models(refs: tuple[str, ...], default_provider: str | None) -> list[tuple[s
     return out
 
 
-def _new_sessions(args: Run, ws: Workspace) -> list[str]:
+def _new_sessions(args: Run, ws: Workspace, reporter: Reporter) -> list[str]:
+    """Record the new sessions; with ``dry_run`` only say what they would send and cost."""
     from vspectrum_app.core.errors import UserError
     from vspectrum_app.persona.personas import PersonaLibrary
-    from vspectrum_app.persona.runner import new_session, watch_rate
+    from vspectrum_app.persona.runner import session_config, watch_rate
+    from vspectrum_app.persona.store import SessionStore
 
     library = PersonaLibrary(ws)
     personas = [library.get(name) for name in args.persona]
@@ -189,21 +196,37 @@ def _new_sessions(args: Run, ws: Workspace) -> list[str]:
         time_scale=args.speed,
     )
     templates = _templates(args.prompt_file, args.strategy)
-    sessions = [
-        new_session(
-            ws,
-            persona,
-            args.strategy,
-            provider=provider,
-            model=model,
-            templates=templates,
-            images=args.images,
-            **settings,
+    configs = [
+        session_config(
+            persona, args.strategy, provider=provider, model=model, templates=templates, images=args.images, **settings
         )
         for persona in personas
         for provider, model in models
     ]
-    return sessions
+    store = SessionStore(ws)
+    if args.dry_run:
+        _announce_estimate(configs, store, reporter)
+        return []
+    return [store.create(cfg) for cfg in configs]
+
+
+def _announce_estimate(configs: list[SessionConfig], store: SessionStore, reporter: Reporter) -> None:
+    from vspectrum_app.persona.estimate import estimate_sessions
+    from vspectrum_app.providers.config import ProviderStore
+
+    est = estimate_sessions(configs, ProviderStore(), store)
+    reporter.log(est.headline())
+    reporter.emit(
+        "estimate",
+        headline=est.headline(),
+        cost=est.cost,
+        calls=est.calls,
+        input_tokens=est.input_tokens,
+        output_tokens=est.output_tokens,
+        cost_usd=est.cost_usd,
+        seconds=est.seconds,
+        items=est.videos,
+    )
 
 
 def _check_sessions(args: Resume, ws: Workspace) -> list[str]:

@@ -369,6 +369,12 @@ def format_report(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _p_said(p: float) -> str:
+    """ "= 0.123", or "< 0.0005" at the permutation test's floor (``metrics.format_p``)."""
+    text = format_p(p)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def human_summary(r: dict[str, Any]) -> str:
     """A session report (``session_report``) in plain sentences for the window's log: the same
     numbers as ``format_report``, without Python values or empty parts."""
@@ -388,7 +394,7 @@ def human_summary(r: dict[str, Any]) -> str:
         f"  {r['trials_done']} of {r['trials']} trials, {r['steps']} videos; answers: {said or 'none yet'}",
         f"  related content (yes) in the first {r['window']} videos: {pct(r['first_rate'])}, in the last "
         f"{r['window']}: {pct(r['last_rate'])}, change: {pct(r['change'])}"
-        + (f" (permutation p = {r['change_p']:.3f})" if r.get("change_p") is not None else ""),
+        + (f" (permutation p {_p_said(r['change_p'])})" if r.get("change_p") is not None else ""),
         f"  I_avg: {pct(r['i_avg'])}"
         + (f" (95 % interval {r['i_avg_ci95'][0]:.1f} to {r['i_avg_ci95'][1]:.1f})" if r["i_avg_ci95"] else ""),
     ]
@@ -413,3 +419,11 @@ def human_summary(r: dict[str, Any]) -> str:
         if intended:
             lines.append("  the persona's own: " + ", ".join(intended))
     return "\n".join(lines)
+
+
+def live_summary(steps: list[Step], calls: int = 0, cost: str = "") -> str:
+    """The running counts of a session as the Persona pane shows them (and the CLI's progress
+    could): videos and decisions, then the model calls made and what they cost so far."""
+    c = {d: sum(s.decision == d for s in steps) for d in ("yes", "no", "unparsed", "refusal")}
+    text = f"{len(steps)} videos: {c['yes']} yes, {c['no']} no, {c['unparsed']} unclear, {c['refusal']} refusals"
+    return text + (f"; {calls} model calls, {cost}" if calls else "")

@@ -41,8 +41,12 @@ class RunOptions:
     wall_timeout_s: float = 0.0  # real platforms: time given to the user at a login wall
 
 
-def new_session(
-    ws: Workspace,
+def new_session(ws: Workspace, persona: Persona, strategy: str, **options: Any) -> str:
+    """Record a session (not started); ``options`` are ``session_config``'s."""
+    return SessionStore(ws).create(session_config(persona, strategy, **options))
+
+
+def session_config(
     persona: Persona,
     strategy: str,
     *,
@@ -51,8 +55,8 @@ def new_session(
     templates: PromptTemplates | None = None,
     images: str | None = None,
     **settings: Any,
-) -> str:
-    """Record a session (not started). ``settings`` are SessionConfig fields."""
+) -> SessionConfig:
+    """A new session's configuration, checked (what ``new_session`` records and a dry run prices)."""
     if strategy not in STRATEGIES:
         raise PersonaSessionError(f"unknown strategy {strategy!r} (one of {', '.join(STRATEGIES)})")
     if strategy != "control" and not (provider and model):
@@ -67,7 +71,7 @@ def new_session(
     if cfg.platform == "sim":
         cfg.extra["images"] = str(Path(images).resolve()) if images else None  # else the workspace
     _validate(cfg)
-    return SessionStore(ws).create(cfg)
+    return cfg
 
 
 def new_replay(
@@ -157,10 +161,10 @@ def execute(
     try:
         with contextlib.ExitStack() as stack:
             stack.enter_context(locks.hold(ws.root, SESSION_LOCK, session_id, f"persona session {session_id}"))
-            decider = _decider(cfg, session_id, store, reporter, providers, client_factory, stack)
+            decider, spent = _decider(cfg, session_id, store, reporter, providers, client_factory, stack)
             feed = _feed(ws, cfg, session_id, options, reporter, stack)
             stack.callback(feed.close)
-            run_session(ws, session_id, feed, decider, reporter)
+            run_session(ws, session_id, feed, decider, reporter, spent)
     except locks.RunLockedError:
         raise  # the other process owns the session and its status
     except (Cancelled, KeyboardInterrupt):
@@ -203,26 +207,28 @@ def _decider(
     providers: ProviderStore | None,
     client_factory: Callable[..., ChatClient] | None,
     stack: contextlib.ExitStack,
-) -> Decider:
+) -> tuple[Decider, Callable[[], tuple[int, str]] | None]:
+    """The session's decider, and what its model calls have cost so far (None: no model)."""
     from vspectrum_app.persona.deciders import ControlDecider, ModelDecider
 
     if cfg.strategy == "control":
         # seeded per run and by what was already done, so a resumed control session
         # does not replay the same random draws
-        return ControlDecider(cfg.control_rate, seed=cfg.seed * 100_003 + len(store.steps(session_id)))
+        return ControlDecider(cfg.control_rate, seed=cfg.seed * 100_003 + len(store.steps(session_id))), None
     from vspectrum_app.persona.asker import ModelAsker
     from vspectrum_app.providers.clients import Params, make_client
     from vspectrum_app.providers.config import ProviderStore
+    from vspectrum_app.providers.service import ModelService
 
     assert cfg.provider and cfg.model  # new_session refuses a model session without them
-    provider = (providers or ProviderStore()).get(cfg.provider)
-    asker = ModelAsker(
-        provider, cfg.model, Params(temperature=cfg.temperature), reporter, client_factory or make_client
-    )
+    provider_store = providers or ProviderStore()
+    service = ModelService(provider_store, client_factory=client_factory or make_client, reporter=reporter)
+    asker = ModelAsker(provider_store.get(cfg.provider), cfg.model, Params(temperature=cfg.temperature), service)
     stack.callback(asker.close)
-    return ModelDecider(
+    decider = ModelDecider(
         asker, cfg.strategy, threshold=cfg.threshold, max_trait=len(cfg.persona.get("statements", [])) or None
     )
+    return decider, lambda: (asker.calls, asker.service.spent.describe())
 
 
 def _feed(

@@ -52,6 +52,27 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (session_id, trial, position)
     );
     """,
+    # The call log: the model call behind each step's decision, written with the step.
+    """
+    CREATE TABLE persona_calls (
+        session_id    TEXT NOT NULL REFERENCES persona_sessions(id) ON DELETE CASCADE,
+        trial         INTEGER NOT NULL,
+        position      INTEGER NOT NULL,
+        provider      TEXT NOT NULL,
+        model         TEXT NOT NULL,
+        request_json  TEXT NOT NULL,            -- texts, image hash, parameters: never the key, never image bytes
+        response_text TEXT NOT NULL,
+        refused       INTEGER NOT NULL DEFAULT 0,
+        truncated     INTEGER NOT NULL DEFAULT 0,
+        finish_reason TEXT,
+        input_tokens  INTEGER,
+        output_tokens INTEGER,
+        latency_s     REAL,
+        cost_usd      REAL,                     -- NULL: no price known
+        created_at    TEXT NOT NULL,
+        PRIMARY KEY (session_id, trial, position)
+    );
+    """,
 ]
 
 
@@ -100,6 +121,7 @@ class Step:
     parsed: dict[str, Any] = field(default_factory=dict)
     score: float | None = None
     related: bool | None = None
+    call: dict[str, Any] | None = None  # the model call behind the decision (persona.asker.call_row)
 
 
 class SessionStore:
@@ -155,6 +177,30 @@ class SessionStore:
                     "INSERT INTO persona_profiles(session_id, trial, position, profile_json) VALUES (?, ?, ?, ?)",
                     (session_id, step.trial, step.position, json.dumps(profile)),
                 )
+            if step.call is not None:
+                c = step.call
+                conn.execute(
+                    "INSERT INTO persona_calls(session_id, trial, position, provider, model, request_json, "
+                    "response_text, refused, truncated, finish_reason, input_tokens, output_tokens, latency_s, "
+                    "cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        session_id,
+                        step.trial,
+                        step.position,
+                        c["provider"],
+                        c["model"],
+                        json.dumps(c["request"], ensure_ascii=False),
+                        c["response_text"],
+                        int(bool(c["refused"])),
+                        int(bool(c["truncated"])),
+                        c["finish_reason"],
+                        c["input_tokens"],
+                        c["output_tokens"],
+                        c["latency_s"],
+                        c["cost_usd"],
+                        c["created_at"],
+                    ),
+                )
 
     def steps(self, session_id: str, trial: int | None = None) -> list[Step]:
         sql = "SELECT * FROM persona_steps WHERE session_id = ?"
@@ -181,6 +227,41 @@ class SessionStore:
             )
             for r in rows
         ]
+
+    def calls(self, session_id: str, step: tuple[int, int] | None = None) -> list[dict[str, Any]]:
+        """The session's call log (or one step's: ``step`` = (trial, position)), a row per call
+        with the decision taken from it, in step order."""
+        sql = (
+            "SELECT c.*, s.item_id, s.decision, s.score, s.parsed_json FROM persona_calls c "
+            "JOIN persona_steps s ON s.session_id = c.session_id AND s.trial = c.trial AND s.position = c.position "
+            "WHERE c.session_id = ?"
+        )
+        params: tuple[str | int, ...] = (session_id,)
+        if step is not None:
+            sql += " AND c.trial = ? AND c.position = ?"
+            params += step
+        rows = self.ws.db.execute(sql + " ORDER BY c.trial, c.position", params).fetchall()
+        out = []
+        for r in rows:
+            row = dict(r)
+            row["request"] = json.loads(row.pop("request_json"))
+            row["parsed"] = json.loads(row.pop("parsed_json") or "{}")
+            row["refused"], row["truncated"] = bool(row["refused"]), bool(row["truncated"])
+            out.append(row)
+        return out
+
+    def call(self, session_id: str, trial: int, position: int) -> dict[str, Any] | None:
+        """The call behind one step's decision (None for a control step or an older session)."""
+        return next(iter(self.calls(session_id, (trial, position))), None)
+
+    def mean_latency(self, provider: str, recent: int = 200) -> float | None:
+        """The mean latency of this provider's last ``recent`` persona calls (the estimate's pace)."""
+        row = self.ws.db.execute(
+            "SELECT AVG(latency_s) FROM (SELECT latency_s FROM persona_calls WHERE provider = ? "
+            "AND latency_s IS NOT NULL ORDER BY created_at DESC LIMIT ?)",
+            (provider, recent),
+        ).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
 
     def profiles(self, session_id: str, trial: int) -> list[tuple[int, dict[str, Any]]]:
         rows = self.ws.db.execute(

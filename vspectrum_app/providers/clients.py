@@ -3,20 +3,32 @@
 Gemini and every OpenAI-compatible server (vLLM, Ollama, LM Studio, DashScope, DeepSeek)
 go through the OpenAI SDK with their base URL. The SDKs' own retries are off: the engine
 retries with its own policy and rate limiter, so that every attempt is counted.
+
+Every answer is bounded by the client, under the SDK (an HTTP transport around the SDK's
+own): the provider's timeout is a total deadline from the moment the request leaves to the
+last byte of the answer (a server trickling bytes is cut there, as a timeout the circuit
+breaker counts), a body larger than ``MAX_RESPONSE_BYTES`` is refused while it arrives, and
+an answer's text is kept up to ``MAX_ANSWER_CHARS`` (longer ones are truncated and flagged).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextvars
+import functools
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 from vspectrum_app.core.secrets import get_key, redact
 from vspectrum_app.providers.config import ProviderConfig
-from vspectrum_app.providers.errors import AuthFailed, ContentRefused, RequestRejected, Retryable
+from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError, RequestRejected, Retryable
 
 DEFAULT_MAX_TOKENS = 300
+# A chat answer is a few kilobytes; these bound what one call can put into the catalog and
+# its exports (an outside audit stored thirty 20 MB answers: a 1.9 GB catalog).
+MAX_RESPONSE_BYTES = 1 << 20  # a larger HTTP body is refused unread beyond this (RequestRejected)
+MAX_ANSWER_CHARS = 64 * 1024  # text kept of one answer; the rest is cut and ``truncated`` set
 
 
 @dataclass
@@ -45,6 +57,7 @@ class Completion:
     input_tokens: int | None = None
     output_tokens: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    truncated: bool = False  # the text was longer than MAX_ANSWER_CHARS and was cut there
 
 
 class MissingKeyError(Exception):
@@ -84,28 +97,40 @@ class ChatClient:
         self._before_send = before_send
 
     def _http_client(self, sdk):
-        if self._before_send is None:
-            return None
-        before = self._before_send
+        hooks = {}
+        if self._before_send is not None:
+            before = self._before_send
 
-        async def hook(request) -> None:
-            await before(request_tokens.get())
+            async def hook(request) -> None:
+                await before(request_tokens.get())
 
-        return sdk.DefaultAsyncHttpxClient(event_hooks={"request": [hook]})
+            hooks = {"request": [hook]}
+        client = sdk.DefaultAsyncHttpxClient(event_hooks=hooks)
+        # Wrapped in place rather than passed as ``transport=``: that would drop the proxies the
+        # client takes from the environment (its mounts).
+        deadline = self.provider.timeout_s
+        client._transport = _BoundedTransport(client._transport, deadline)
+        client._mounts = {k: None if t is None else _BoundedTransport(t, deadline) for k, t in client._mounts.items()}
+        return client
 
     async def _send(self, model: str, messages: list[Message], params: Params) -> Completion:
         raise NotImplementedError
 
     async def complete(self, model: str, messages: list[Message], params: Params) -> Completion:
         try:
-            return await self._send(model, messages, params)
+            completion = await self._send(model, messages, params)
         except Exception as exc:
             raise self._map_error(exc) from None
+        if len(completion.text) > MAX_ANSWER_CHARS:
+            completion.text, completion.truncated = completion.text[:MAX_ANSWER_CHARS], True
+        return completion
 
     async def close(self) -> None:
         await self._client.close()
 
     def _map_error(self, exc: Exception) -> Exception:
+        if isinstance(exc, ProviderCallError):
+            return exc  # already in the engine's terms (an answer refused for its size)
         status = getattr(exc, "status_code", None)
         name = type(exc).__name__
         text = redact(str(exc), self._key)[:300]
@@ -140,6 +165,79 @@ def _retry_after(exc: Exception) -> float | None:
     except (TypeError, ValueError):
         return None
     return None
+
+
+class _BoundedTransport:
+    """Around the SDK's HTTP transport: one total deadline for the answer's headers and body,
+    and a size cap on the body. A deadline passed raises the HTTP library's ReadTimeout, which
+    the SDK reports as a timeout (retried, counted by the circuit breaker)."""
+
+    def __init__(self, inner: Any, deadline_s: float, max_bytes: int = MAX_RESPONSE_BYTES):
+        self.inner, self.deadline_s, self.max_bytes = inner, deadline_s, max_bytes
+
+    async def handle_async_request(self, request: Any) -> Any:
+        import httpx2
+
+        deadline = asyncio.get_running_loop().time() + self.deadline_s
+        try:
+            async with asyncio.timeout_at(deadline):
+                response = await self.inner.handle_async_request(request)
+        except TimeoutError:
+            raise httpx2.ReadTimeout(f"no answer within {self.deadline_s:g} s", request=request) from None
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > self.max_bytes:
+            await response.aclose()
+            raise _too_large(self.max_bytes)
+        stream = _bounded_stream_class()(response.stream, deadline, self.deadline_s, self.max_bytes, request)
+        return httpx2.Response(
+            response.status_code, headers=response.headers, stream=stream, extensions=response.extensions
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def __getattr__(self, name: str) -> Any:  # anything else the client asks of its transport
+        return getattr(self.inner, name)
+
+
+def _too_large(limit: int) -> RequestRejected:
+    return RequestRejected(
+        f"the answer was larger than {limit // 1024} KiB and was refused unread (a chat answer is a few KiB)"
+    )
+
+
+@functools.cache
+def _bounded_stream_class() -> type:
+    """Made on first use: the HTTP library is imported only with the SDK that needs it."""
+    import httpx2
+
+    class BoundedStream(httpx2.AsyncByteStream):
+        def __init__(self, inner: Any, deadline: float, deadline_s: float, max_bytes: int, request: Any):
+            self.inner, self.deadline, self.deadline_s = inner, deadline, deadline_s
+            self.max_bytes, self.request = max_bytes, request
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            chunks = self.inner.__aiter__()
+            received = 0
+            while True:
+                try:
+                    async with asyncio.timeout_at(self.deadline):
+                        chunk = await chunks.__anext__()
+                except StopAsyncIteration:
+                    return
+                except TimeoutError:
+                    raise httpx2.ReadTimeout(
+                        f"the answer was not complete within {self.deadline_s:g} s", request=self.request
+                    ) from None
+                received += len(chunk)
+                if received > self.max_bytes:
+                    raise _too_large(self.max_bytes)
+                yield chunk
+
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    return BoundedStream
 
 
 def _b64(data: bytes) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Iterable
 from pathlib import Path
 
 from vspectrum_app.core.atomic import atomic_write_text
@@ -113,3 +114,27 @@ def _entries(doc: dict) -> dict[str, tuple[float, float]]:
                 f"The price of {name!r} in the price table needs numbers 'input' and 'output' (USD per million tokens)."
             ) from None
     return out
+
+
+def call_cost(price: Price | None, input_tokens: int | None, output_tokens: int | None) -> float | None:
+    """What one call cost in USD: 0 at a price of 0 (free), None when the price is unknown or
+    the server did not say how many tokens it counted."""
+    if price is None:
+        return None
+    if not (price.input_per_mtok or price.output_per_mtok):
+        return 0.0
+    if input_tokens is None or output_tokens is None:
+        return None
+    return (input_tokens * price.input_per_mtok + output_tokens * price.output_per_mtok) / 1e6
+
+
+def format_cost(usd: float | None, unpriced: Iterable[str] = (), estimate: bool = False) -> str:
+    """A cost in the one wording every part and the window use: "$0.42" ("~$0.42" for an
+    estimate), "$0.00" (a price of 0: a free or local model, or nothing to send), "cost unknown"
+    (no price), and what a partial sum leaves out."""
+    missing = sorted(set(unpriced))
+    note = f"no price known for {', '.join(missing)}: set it in Settings" if missing else ""
+    if usd is None or (missing and not usd):
+        return "cost unknown" + (f" ({note})" if note else "")
+    text = ("~" if estimate and usd else "") + (f"${usd:.4f}" if 0 < usd < 0.01 else f"${usd:.2f}")
+    return text + (f" + unknown ({note})" if note else "")

@@ -3,19 +3,70 @@ in any window of 60 s, retries included. Waiters are served in order. A single r
 larger than the whole token budget is let through alone rather than blocked forever.
 
 A wait is never silent: ``on_wait(seconds, cause)`` (cause "requests" or "tokens") is called
-before each sleep of a second or more, so the run can say why it stalls."""
+before each sleep of a second or more, so the run can say why it stalls.
+
+The request limit holds for the whole machine, not one process: with a ``SharedWindow`` the
+starts are also recorded in a small file per provider (under the user data folder, locked
+with ``flock`` while read and written), so two runs, or the window and the CLI, on one
+provider send no more than its limit together. Tokens per minute stay per process. Where
+``flock`` is missing (Windows) the window is per process."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import os
 import time
 from collections import deque
+from pathlib import Path
 from typing import Awaitable, Callable
+
+try:
+    import fcntl
+except ImportError:  # Windows: the window stays per process
+    fcntl = None  # type: ignore[assignment]
 
 # Requests reach the server a little after they leave; the margin keeps the server's
 # view of any 60 s window within the limit too.
 SAFETY_MARGIN_S = 0.25
 REPORTED_WAIT_S = 1.0  # shorter waits are not worth a message
+
+
+class SharedWindow:
+    """The request starts of one provider on this machine, in a file every process shares."""
+
+    def __init__(self, key: str, folder: Path | None = None):
+        if folder is None:
+            from vspectrum_app.core.paths import data_dir
+
+            folder = data_dir() / "ratelimits"
+        self.path = folder / (hashlib.sha256(key.encode()).hexdigest()[:24] + ".json")
+
+    def claim(self, limit: int, window: float, now: float) -> float:
+        """Record a start at ``now`` and return 0 when fewer than ``limit`` started in the last
+        ``window`` seconds; else the seconds until one may. ``now`` is the monotonic clock, which
+        is one clock for every process of the machine (since boot); starts from before a reboot
+        lie in the future and are dropped."""
+        if fcntl is None:
+            return 0.0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                starts = [float(t) for t in json.loads(os.pread(fd, 1 << 20, 0) or b"[]")]
+            except (ValueError, TypeError):
+                starts = []  # a torn or foreign file: start afresh rather than block for ever
+            starts = sorted(t for t in starts if now - window < t <= now + window)
+            if len(starts) >= limit:
+                return max(starts[len(starts) - limit] + window - now, 0.001)
+            data = json.dumps(starts + [now]).encode()
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, data, 0)
+            return 0.0
+        finally:
+            os.close(fd)  # releases the flock
 
 
 class RateLimiter:
@@ -25,10 +76,12 @@ class RateLimiter:
         tokens_per_minute: int | None = None,
         window_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedWindow | None = None,
     ):
         self.rpm, self.tpm = requests_per_minute, tokens_per_minute
         self.window = window_s + SAFETY_MARGIN_S
         self._clock = clock
+        self.shared = shared
         self._starts: deque[float] = deque()
         self._tokens: deque[tuple[float, int]] = deque()
         self._lock = asyncio.Lock()
@@ -66,17 +119,21 @@ class RateLimiter:
                     self._tokens.popleft()
                 used = sum(n for _, n in self._tokens)
                 tokens_ok = self.tpm is None or not self._tokens or used + tokens <= self.tpm
+                shared_wait = 0.0
                 if len(self._starts) < self.rpm and tokens_ok:
-                    self._starts.append(now)
-                    if tokens:
-                        self._tokens.append((now, tokens))
-                    return
-                waits = []
+                    if self.shared is not None:
+                        shared_wait = self.shared.claim(self.rpm, self.window, now)
+                    if not shared_wait:
+                        self._starts.append(now)
+                        if tokens:
+                            self._tokens.append((now, tokens))
+                        return
+                waits = [shared_wait] if shared_wait else []
                 if len(self._starts) >= self.rpm:
                     waits.append(self._starts[0] + self.window - now)
                 if not tokens_ok:
                     waits.append(self._tokens[0][0] + self.window - now)
                 wait = max(min(waits), 0.001)
                 if self.on_wait is not None and wait >= REPORTED_WAIT_S:
-                    self.on_wait(wait, "requests" if len(self._starts) >= self.rpm else "tokens")
+                    self.on_wait(wait, "requests" if shared_wait or len(self._starts) >= self.rpm else "tokens")
                 await (self.sleep or asyncio.sleep)(wait)

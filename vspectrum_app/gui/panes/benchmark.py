@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
 
 from vspectrum_app.bench import ops as bench_ops
 from vspectrum_app.core import events
-from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 from vspectrum_app.gui.job_log import JobProgress
 from vspectrum_app.gui.message_label import MessageLabel
@@ -55,13 +54,22 @@ TERMS = {
 }
 
 
-def wilson(yes: int, n: int) -> tuple[float, float]:
-    """The live view's interval, in percent: the core's Wilson interval (bench.intervals);
-    the whole range before any answer."""
-    from vspectrum_app.bench.intervals import wilson_interval
+def live_series(answers: list[dict]) -> dict[str, dict[str, tuple]]:
+    """The live plots' points: per model (and answer mode), per value, (score, low, high) from
+    the report's own scoring (bench.report.live_scores: clustered interval), never recomputed here."""
+    from vspectrum_app.bench.report import live_scores
 
-    ci = wilson_interval(yes, n)
-    return (0.0, 100.0) if ci is None else (100 * ci[0], 100 * ci[1])
+    by_wording: dict[str, list[dict]] = defaultdict(list)  # a run with --prompt-variants: a series per wording
+    for a in answers:
+        by_wording[a.get("variant") or "paper"].append(a)
+    series: dict[str, dict[str, tuple]] = defaultdict(dict)
+    for variant, group in by_wording.items():
+        for s in live_scores(group):
+            if s["score"] is not None:
+                name = series_name(s["target"], variant)
+                name = name if s["mode"] == "vlm" else f"{name} ({s['mode']})"
+                series[name][s["value"]] = (s["score"], s["ci_low"], s["ci_high"])
+    return dict(series)
 
 
 def keyword_set_label(ks) -> str:
@@ -140,7 +148,7 @@ class BenchmarkPane(QWidget):
         self._listing = 0  # a list from an older request is dropped
         self.run_id: str | None = None
         self._estimate_job = None
-        self.counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.answers: list[dict] = []  # the run's answers so far, as the report scores them
         self._dirty = False
         self._wait: tuple[float, events.Waiting] | None = None  # (monotonic deadline, the waiting event)
         self._status: events.RunStatus | None = None  # the engine's latest status
@@ -437,15 +445,25 @@ class BenchmarkPane(QWidget):
 
     def _form_changed(self, *_) -> None:
         """The estimate follows the form: refreshed once the form has been still for a moment."""
-        if self._validate() and self.job is None:
+        self._refresh_estimate()
+
+    def _refresh_estimate(self) -> None:
+        """Ask the core's estimate again soon: after the form changes, and after a run starts,
+        pauses, resumes or ends (what the workspace already holds changes what a run sends)."""
+        if self._problem() is None:
             self.estimate_label.set_message("Updating the estimate...")
             self.estimate_timer.start()
         else:
             self.estimate_timer.stop()
+            self.estimate_label.set_message("")
+        self._validate()
 
     def _run_params(self) -> bench_ops.Run | None:
         if not self._validate():
             return None
+        return self._form_params()
+
+    def _form_params(self) -> bench_ops.Run:
         return bench_ops.Run(
             values=tuple(self._selected(self.values)),
             k=self.k.value(),
@@ -459,11 +477,11 @@ class BenchmarkPane(QWidget):
     # -- actions ------------------------------------------------------------------------
     def estimate(self, auto: bool = False) -> None:
         self.estimate_timer.stop()
-        params = self._run_params()
-        if params is None:
+        if self._problem() is not None:
             return
+        params = self._form_params()
         if self._estimate_job is not None and getattr(self._estimate_job, "running", False):
-            self._estimate_job.cancel()  # the form changed: the old estimate is moot
+            self._estimate_job.cancel()  # the form or the workspace changed: the old estimate is moot
         self.estimate_label.set_message("Estimating...")
         self.retrieval_label.set_message("")
         job = self._estimate_job = self.ctx.run_job("Estimate", replace(params, dry_run=True))
@@ -479,32 +497,12 @@ class BenchmarkPane(QWidget):
         self.estimate_label.set_message(self._describe_estimate(e))
         self.retrieval_label.set_message(*describe_retrieval(e))
 
-    def _describe_estimate(self, e: events.Estimate) -> str:
-        """The estimate in the units the progress uses: items, and the calls they take."""
-        from vspectrum_app.providers.config import ProviderError, ProviderStore
-
-        items = e.items
-        head = f"{items} items = ~{e.calls} calls" if items is not None else f"~{e.calls} calls"
-        limits, unpriced = [], []
-        for name, p in (e.per_provider or {}).items():
-            try:
-                cfg = ProviderStore().get(name)
-            except ProviderError:
-                continue
-            limits.append(f"{name} {cfg.requests_per_minute}/min")
-            if not (cfg.price_input_per_mtok or cfg.price_output_per_mtok):
-                unpriced.append(name)
-        cost = (
-            f"~${e.cost_usd:.2f}"
-            if not unpriced
-            else f"cost unknown (no price set for {', '.join(unpriced)} in Settings)"
-        )
-        return (
-            f"{head}; ~{e.input_tokens:,} input / ~{e.output_tokens:,} output tokens; {cost}; about "
-            f"{format_duration(e.seconds)} at the rate limits"
-            + (f" ({', '.join(limits)})" if limits else "")
-            + "; less if answers are already in the workspace."
-        )
+    @staticmethod
+    def _describe_estimate(e: events.Estimate) -> str:
+        """The core's estimate (bench.plan.Estimate.headline: counted, priced and paced there, the
+        words the CLI prints), with the limits it assumed per provider."""
+        limits = [f"{name} {p['limit']}" for name, p in (e.per_provider or {}).items() if p.get("limit")]
+        return e.headline + (f" ({', '.join(limits)})" if limits else "") + "."
 
     def start(self) -> None:
         params = self._run_params()
@@ -556,7 +554,7 @@ class BenchmarkPane(QWidget):
             self.error_label.set_message("Open a workspace first (File menu).", "error")
             return
         self.estimate_timer.stop()
-        self.counts.clear()
+        self.answers = []
         self.table.setRowCount(0)
         self.error_label.set_message("")
         self.wait_label.set_message("")
@@ -575,12 +573,12 @@ class BenchmarkPane(QWidget):
         self.pause_button.setEnabled(True)
         self.resume_frame.setVisible(False)
         self.counters.set_message("Starting...")
+        self._refresh_estimate()
 
     def _load_existing(self, run_id: str) -> None:
         from vspectrum_app.bench.store import RunStore
 
-        for item in RunStore(self.ctx.workspace).items(run_id):
-            self.counts[(series_name(item["target"], item["variant"]), item["value"])][item["answer_class"]] += 1
+        self.answers = RunStore(self.ctx.workspace).items(run_id)
         self._dirty = True
 
     def _on_event(self, event: events.Event) -> None:
@@ -588,7 +586,17 @@ class BenchmarkPane(QWidget):
             case events.RunCreated():
                 self.run_id = event.run_id
             case events.Answer():
-                self.counts[(series_name(event.target, event.variant), event.value)][event.answer_class] += 1
+                self.answers.append(
+                    {
+                        "target": event.target,
+                        "mode": event.mode,
+                        "value": event.value,
+                        "image_sha256": event.image_sha256 or str(event.image_id),
+                        "answer_class": event.answer_class,
+                        "answer1": event.answer,
+                        "variant": event.variant,
+                    }
+                )
                 self._dirty = True
                 self._add_row(event)
             case events.RunStatus():
@@ -642,17 +650,11 @@ class BenchmarkPane(QWidget):
             self.counters.set_message(f"{done}/{total} items done")
 
     def _show_status(self) -> None:
-        s = self._status
-        calls = s.calls_sent + s.calls_cached
-        retries = f", {s.retries} of them retries" if s.retries else ""
-        text = (
-            f"{s.items_done}/{s.items_total} items done; {calls} calls made ({s.calls_sent} sent"
-            f"{retries}, {s.calls_cached} from the workspace), ~{s.calls_left} to go"
-        )
-        if s.items_done < s.items_total:
-            text += f"; about {format_duration(s.eta_s)} left (rate limits included)"
-        if s.refusal or s.unparsed or s.errors:
-            text += f". {s.refusal} refusals, {s.unparsed} unparsed, {s.errors} errors"
+        from dataclasses import asdict
+
+        from vspectrum_app.bench.progress import status_text
+
+        text = status_text(asdict(self._status))  # the CLI's progress line, word for word
         self.counters.set_message(text)
         self.counters.setToolTip(text + "\n\n" + "\n".join(f"{k}: {v}" for k, v in TERMS.items()))
 
@@ -701,7 +703,7 @@ class BenchmarkPane(QWidget):
             )
         self._dirty = True
         self._redraw()
-        self._validate()
+        self._refresh_estimate()
         self.ctx.runs_changed.emit()
 
     # -- live plots ---------------------------------------------------------------------
@@ -710,12 +712,7 @@ class BenchmarkPane(QWidget):
         if not self._dirty:
             return
         self._dirty = False
-        series: dict[str, dict[str, tuple]] = defaultdict(dict)
-        for (target, value), c in self.counts.items():
-            decided = c["yes"] + c["no"]
-            if decided:
-                lo, hi = wilson(c["yes"], decided)
-                series[target][value] = (100 * c["yes"] / decided, lo, hi)
-        self.radar.set_series(dict(series))
+        series = live_series(self.answers)
+        self.radar.set_series(series)
         values = [v for v in SCHWARTZ_VALUES if any(v in s for s in series.values())]
         self.bars.set_groups(values, {t: [s.get(v, (None, None, None)) for v in values] for t, s in series.items()})

@@ -7,7 +7,18 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QImageReader, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from vspectrum_app.core import events
 from vspectrum_app.gui import style
@@ -69,8 +80,13 @@ class LiveView(QWidget):
             "paper). Refusals: the model declined to role-play."
         )
         self.platform: str | None = None
+        self.call_button = QPushButton("The model's answer...")
+        self.call_button.setToolTip("The model call behind this decision: what it was asked and its raw answer")
+        self.call_button.setEnabled(False)
+        self.call_button.clicked.connect(lambda: self.show_call())
+        self.call_dialog: QDialog | None = None
         side = QVBoxLayout()
-        for label in (self.decision, self.info, self.counters):
+        for label in (self.decision, self.call_button, self.info, self.counters):
             side.addWidget(label)
         side.addStretch()
         top = QHBoxLayout()
@@ -115,6 +131,7 @@ class LiveView(QWidget):
         self.run_steps = 0  # steps that arrived in this job, all sessions
         self.session_ids: list[str] = []  # the sessions this job ran, in order
         self.latest: events.PersonaStep | None = None  # the newest step event, shown at the next redraw
+        self.spent: tuple[int, str] = (0, "")  # the job's model calls and their cost, as the core says it
         self.shown_image: str | None = None
         self.bucket = mix_bucket(scrolls)
         self.threshold: float | None = None
@@ -130,6 +147,7 @@ class LiveView(QWidget):
         sid = e.session_id
         self.session_ids.append(sid)
         self.steps, self.counts, self.latest = [], dict.fromkeys(DECISIONS, 0), None
+        self.spent = (0, "")  # each session counts its own calls
         what = f"replay of {e.replay_of}" if e.replay_of else f"{e.index}/{e.count}"
         try:
             store = SessionStore(self.ctx.workspace)
@@ -167,6 +185,8 @@ class LiveView(QWidget):
         self.counts[e.decision] = self.counts.get(e.decision, 0) + 1
         self.run_steps += 1
         self.latest = e
+        if e.calls:
+            self.spent = (e.calls, e.cost)
         self._dirty = True
         score = f" (S% {e.score:.1f})" if e.score is not None else ""
         topics = f"; {', '.join(e.topics)}" if e.topics else ""
@@ -185,14 +205,37 @@ class LiveView(QWidget):
         note = mix_title(labelled, bool(self.steps), self.platform)
         if note != self.mix_note.full_text():
             self.mix_note.set_message(note)
-        c = self.counts
-        self.counters.setText(
-            f"{len(self.steps)} videos: {c['yes']} yes, {c['no']} no, {c['unparsed']} unclear, {c['refusal']} refusals"
-        )
+        from vspectrum_app.persona.report import live_summary
+
+        self.counters.setText(live_summary(self.steps, *self.spent))
         if self.latest is not None:
             self._show_step(self.latest)
 
+    def show_call(self) -> None:
+        """The drill-down: the model call behind the newest decision, in a small dialog."""
+        from vspectrum_app.persona.calls import describe_call
+        from vspectrum_app.persona.store import SessionStore
+
+        e = self.latest
+        if e is None or e.session_id is None or self.ctx.workspace is None:
+            return
+        call = SessionStore(self.ctx.workspace).call(e.session_id, e.trial, e.position)
+        text = describe_call(call) if call else "No model call behind this decision (a control policy decides alone)."
+        dialog = self.call_dialog = QDialog(self)
+        dialog.setWindowTitle(f"Model call: trial {e.trial + 1}, video {e.position + 1}")
+        view = QPlainTextEdit(text)
+        view.setReadOnly(True)
+        view.setAccessibleName("The model call")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(view)
+        layout.addWidget(buttons)
+        dialog.resize(560, 420)
+        dialog.open()
+
     def _show_step(self, e: events.PersonaStep) -> None:
+        self.call_button.setEnabled(e.session_id is not None)  # a control step's dialog says it has none
         text, color = DECISIONS.get(e.decision, (e.decision, "#444444"))
         text = text.format(dwell=float(e.dwell_s or 0))
         if e.score is not None:
