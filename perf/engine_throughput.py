@@ -144,8 +144,8 @@ def _rate_limit(tmp: Path, n_images: int) -> None:
     window, limit = 6.0, 12
     original = rl.RateLimiter.__init__
 
-    def short_window(self, rpm, tpm=None, window_s=60.0, clock=time.monotonic):
-        original(self, rpm, tpm, window_s=window, clock=clock)
+    def short_window(self, rpm, tpm=None, window_s=60.0, clock=time.monotonic, shared=None):
+        original(self, rpm, tpm, window_s=window, clock=clock, shared=shared)
 
     rl.RateLimiter.__init__ = short_window
     server = FakeVLMServer(latency_s=0.02).start()

@@ -246,6 +246,15 @@ def test_dry_run_estimates_without_sending(indexed_workspace, tiny_clip, server,
     assert server.log == [] and RunStore(indexed_workspace).runs() == []
     assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1") == 0
     assert len(server.log) == 33  # the estimate is what the run sent
+    # each logged call's cost, from the provider's price and the tokens the server counted
+    run_id = RunStore(indexed_workspace).runs()[-1]["id"]
+    export = indexed_workspace.root / "calls.jsonl"
+    assert main(["-w", str(indexed_workspace.root), "bench", "export", run_id, "--answers", str(export)]) == 0
+    rows = [json.loads(line) for line in export.read_text().splitlines()]
+    assert len({(r["turn"], r["messages"]) for r in rows}) == 33
+    for r in rows:  # the test server counts 100 input tokens and a token per word of the answer
+        assert r["cost_usd"] == pytest.approx((100 * 2.5 + len(r["response_text"].split()) * 10.0) / 1e6)
+        assert r["truncated"] is False
     capsys.readouterr()
     assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--dry-run") == 0
     err = capsys.readouterr().err
@@ -374,8 +383,8 @@ def test_rate_limit_holds_in_every_window(indexed_workspace, tiny_clip, server, 
     _provider(server)
     original = RateLimiter.__init__
 
-    def short_window(self, rpm, tpm=None, window_s=60.0, clock=None):
-        original(self, 5, tpm, window_s=2.0)
+    def short_window(self, rpm, tpm=None, window_s=60.0, clock=None, shared=None):
+        original(self, 5, tpm, window_s=2.0, shared=shared)
 
     monkeypatch.setattr(RateLimiter, "__init__", short_window)
     assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", values=["Power"], k=1) == 0

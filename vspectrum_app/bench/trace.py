@@ -51,6 +51,8 @@ CALL_COLUMNS = (
     "params",
     "sent_by_run",
     "created_at",
+    "truncated",  # the answer was cut at providers.clients.MAX_ANSWER_CHARS
+    "cost_usd",  # what the call cost (empty: no price known; 0: a free or local model)
 )
 TURN_NAMES = {0: "describe (model A)", 1: "like", 2: "why", 3: "describe"}
 
@@ -134,6 +136,8 @@ def call_rows(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
                     "params": json.dumps(request.get("params", {}), sort_keys=True),
                     "sent_by_run": call["run_id"],
                     "created_at": call["created_at"],
+                    "truncated": bool(call.get("truncated")),
+                    "cost_usd": call.get("cost_usd"),
                 }
             )
     return rows
