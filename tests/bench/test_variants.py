@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections import Counter, defaultdict
 from itertools import combinations
 
@@ -217,7 +218,7 @@ def test_dry_run_estimate_multiplies_by_the_wordings(indexed_workspace, tiny_cli
     monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
     _provider(server)
     assert _run(indexed_workspace, tiny_clip, "--model", "lab:m1", "--dry-run", values=["Power"]) == 0
-    one = int(capsys.readouterr().err.split(" calls")[0])
+    one = int(re.search(r"(\d+) calls to send", capsys.readouterr().err).group(1))
     assert (
         _run(
             indexed_workspace,
@@ -232,7 +233,7 @@ def test_dry_run_estimate_multiplies_by_the_wordings(indexed_workspace, tiny_cli
         == 0
     )
     err = capsys.readouterr().err
-    assert int(err.split(" calls")[0]) == len(variants.builtin()) * one
+    assert int(re.search(r"(\d+) calls to send", err).group(1)) == len(variants.builtin()) * one
     assert f"{len(variants.builtin())} wordings of the like question" in err
     assert server.log == [] and RunStore(indexed_workspace).runs() == []
 

@@ -66,7 +66,7 @@ def _core_estimate_event(k: int = 5) -> dict:
     ]  # fmt: skip
     request = SimpleNamespace(
         describe_with=None, values=["Power", "Hedonism"], k=k, keyword_set=SimpleNamespace(keywords=lambda v: ["money"]),
-        prompts=PromptSet(), params=Params(), fresh=False,
+        prompts=PromptSet(), params=Params(), fresh=False, wordings=[],
     )  # fmt: skip
     est = estimate(items, request, ProviderStore())
     event = {

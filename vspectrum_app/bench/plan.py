@@ -110,8 +110,9 @@ class Estimate:
     def headline(self) -> str:
         """The estimate in one sentence: what the CLI prints first and the Benchmark pane shows."""
         found = f", {self.found} more already answered in the workspace" if self.found else ""
+        per = " per wording" if self.wordings > 1 else ""
         return (
-            f"{self.items} items: {self.calls} calls to send (each image asked once{found}); "
+            f"{self.items} items: {self.calls} calls to send (each image asked once{per}{found}); "
             f"~{self.input_tokens:,} input and ~{self.output_tokens:,} output tokens; {self.cost}; "
             f"~{format_duration(self.seconds)} at the configured limits"
         )
@@ -289,6 +290,7 @@ def estimate(
         describe_with=request.describe_with.label if request.describe_with else None,
         nonce="fresh" if request.fresh else "",
         cached=store.cached if store is not None and not request.fresh else None,
+        wordings={w.name: w.like for w in request.wordings},
     )
     per: dict[str, dict[str, Any]] = {}
     table, unpriced = load_prices(), set()

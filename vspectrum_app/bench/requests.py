@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from vspectrum_app.core.answer_words import looks_like_refusal
 from vspectrum_app.providers.clients import Message
@@ -69,9 +69,11 @@ def plan_requests(
     describe_with: str | None,
     nonce: str,
     cached: Lookup | None,
+    wordings: Mapping[str, str] | None = None,
 ) -> Planned:
     """The distinct requests ``items`` send, in the runner's order (``configs``: provider name
-    -> its configuration; ``cached``: the call log, None when nothing can be found there)."""
+    -> its configuration; ``cached``: the call log, None when nothing can be found there;
+    ``wordings``: variant name -> its like question, for a run with --prompt-variants)."""
     planned = Planned()
     answers: dict[str, tuple[str, bool] | None] = {}  # key -> (text, refused) when logged, None when sent
 
@@ -109,20 +111,21 @@ def plan_requests(
     descriptions: dict[str, str] = {}  # image sha -> the describe call's key
     for item in items:
         target, sha, repeat = item["target"], item["image_sha256"], item["repeat"]
+        like = (wordings or {}).get(item.get("variant", ""), prompts.like)  # as the runner words it
         if item["mode"] == PROBE:
             conversation(target, prompts.reversed, [("probe", prompts.reversed)], sha, repeat)
         elif item["mode"] == "vlm":
-            turns = [("like", prompts.like), ("why", prompts.why), ("describe", prompts.describe)]
-            conversation(target, prompts.like, turns, sha, repeat)
+            turns = [("like", like), ("why", prompts.why), ("describe", prompts.describe)]
+            conversation(target, like, turns, sha, repeat)
         elif describe_with is not None:
             if sha not in descriptions:  # asked once per image, with the first item's repeat (as the runner does)
                 descriptions[sha] = key_for(describe_with, [Message("user", prompts.describe)], sha, repeat, None)
             described = ask(describe_with, "description", descriptions[sha])
             if described is not None and (described[1] or looks_like_refusal(described[0]) or not described[0].strip()):
                 continue  # no description: the text-only model is not asked
-            first = prompts.text_question(described[0].strip()) if described else ""
+            first = prompts.text_question(described[0].strip(), like) if described else ""
             messages = [Message("user", first)]
-            after = None if described else f"~text/{descriptions[sha]}/{target}/{repeat}"
+            after = None if described else f"~text/{descriptions[sha]}/{target}/{repeat}/{like}"
             key = key_for(target, messages, None, repeat, after)
             answer = ask(target, "text1", key)
             if answer is not None and answer[1]:

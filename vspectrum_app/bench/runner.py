@@ -168,6 +168,7 @@ class RunEngine:
             describe_with=self.manifest.get("describe_with"),
             nonce=self.nonce,
             cached=self.store.cached,
+            wordings=self.wordings,
         ).per_provider()
 
     def _waiting(self, provider: str, seconds: float, cause: str, reason: str | None = None) -> None:
