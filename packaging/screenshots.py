@@ -151,6 +151,8 @@ def main(out: Path, sizes: tuple[tuple[int, int], ...] = (), themes: tuple[str, 
                 )
             if title == "Persona":
                 _show_persona_session(app, pane, persona_run)
+            if title == "Results":  # the scores are computed on a worker thread: wait for them
+                _settle(app, 60_000, lambda: bool(pane.reports))
             for size in (SIZE, *sizes):
                 window.resize(*size)
                 _settle(app, 600)

@@ -204,3 +204,17 @@ def test_jobs_learn_where_a_watched_browser_window_goes(window, tmp_path):
     assert place == "{},{},{},{}".format(*browser_beside(window.available_area(), frame).getRect())
     job = Job("Coverage", Stats(json=True), str(tmp_path / "ws"), window.ctx.jobs)  # not started
     assert job.process.processEnvironment().value(WINDOW_ENV) == place
+
+
+def test_two_runs_with_one_name_are_told_apart_and_ids_are_not_cut(qtbot, tmp_path):
+    from vspectrum_app.gui.panes.results import ResultsPane
+
+    ctx = AppContext()
+    ctx.open_workspace(tmp_path / "ws")
+    pane = ResultsPane(ctx)
+    qtbot.addWidget(pane)
+    pane.names = {"run-20261207-101533-aaaaaa": "pilot", "run-20261207-101533-bbbbbb": "pilot", "run-3": "solo"}
+    assert pane.run_name("run-20261207-101533-aaaaaa") == "pilot (run-20261207-101533-aaaaaa)"
+    assert pane.run_name("run-3") == "solo" and pane.run_name("run-4") == "run-4"
+    assert pane.runs.textElideMode() == Qt.TextElideMode.ElideMiddle  # a long name keeps its end
+    assert pane.runs.minimumWidth() > pane.runs.fontMetrics().horizontalAdvance("run-20261207-101533-abcdef")
