@@ -197,7 +197,10 @@ class BatchRunEngine(RunEngine):
             for name, queue in list(self._queues.items()):
                 if queue and sizes.get(name) == len(queue):
                     self._queues[name] = {}
-                    await self._submit(name, queue)
+                    try:
+                        await self._submit(name, queue)
+                    except Exception as exc:  # e.g. the catalog cannot be written: those items fail, none hangs
+                        self._fail(list(queue), exc)
                 sizes[name] = len(self._queues.get(name, {}))
 
     def _api(self, name: str) -> BatchAPI:
@@ -214,8 +217,7 @@ class BatchRunEngine(RunEngine):
             try:
                 batch_id = await self._api(name).submit(bodies)
             except AuthFailed as exc:
-                for cid in chunk:
-                    self._results.pop(cid).set_exception(exc)
+                self._fail(list(chunk), exc)
                 continue
             except Exception as exc:  # noqa: BLE001 - not accepted: its requests are asked live
                 for cid in chunk:
@@ -254,15 +256,24 @@ class BatchRunEngine(RunEngine):
                     break
                 await asyncio.sleep(delay)
                 delay = min(delay * 1.5, self.max_poll_s)
-            results = await api.results(batch_id) if status.state != "failed" else {}
-        except AuthFailed as exc:
-            for row in self.batch_log.requests(batch_id):
-                future = self._results.get(row["custom_id"])
-                if future is not None and not future.done():
-                    future.set_exception(exc)
-                    future.exception()  # retrieved: the item's own await re-raises it
-            return
-        self._resolve(name, batch_id, round_no, status.state, results, status.message)
+            results: dict[str, Outcome] = {}
+            while status.state != "failed":
+                try:
+                    results = await api.results(batch_id)
+                    break
+                except Retryable as exc:
+                    self.reporter.log(f"batch {batch_id}: {exc}; fetching again in {delay:.0f} s", "warning")
+                    await asyncio.sleep(delay)
+            self._resolve(name, batch_id, round_no, status.state, results, status.message)
+        except Exception as exc:  # a rejected key, a broken answer: its items fail (resume polls it again)
+            self._fail([row["custom_id"] for row in self.batch_log.requests(batch_id)], exc)
+
+    def _fail(self, custom_ids: list[str], exc: BaseException) -> None:
+        for cid in custom_ids:
+            future = self._results.pop(cid, None)
+            if future is not None and not future.done():
+                future.set_exception(exc)
+                future.exception()  # retrieved: the item's own await re-raises it
 
     def _resolve(
         self, name: str, batch_id: str, round_no: int, state: str, results: dict[str, Outcome], why: str | None

@@ -305,7 +305,7 @@ def estimate(
         p["output_tokens"] += tout
         cfg = providers.get(provider)
         price = price_for(cfg, model, table)  # per model: one provider serves several
-        if request.batch and supports_batch(cfg):
+        if getattr(request, "batch", False) and supports_batch(cfg):
             price = batch_price(price, cfg.kind)
             p.update(batch=True, kind=cfg.kind)
         if price is None:
@@ -333,5 +333,5 @@ def estimate(
         k=request.k,
         items=len(items),
         found=sum(planned.found.values()),
-        batch=request.batch,
+        batch=getattr(request, "batch", False),
     )

@@ -11,6 +11,7 @@ from dataclasses import replace
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QFrame,
@@ -173,6 +174,12 @@ class BenchmarkPane(QWidget):
         form.addRow("Keyword set", self.keyword_set)
         form.addRow("Images per keyword", self.k)
         form.addRow("Answers per image", self.repeats)
+        self.batch = QCheckBox("Batch (half price)")
+        self.batch.setToolTip(
+            "Send OpenAI and Anthropic requests through their batch APIs: half the price, answers within "
+            "24 hours per round (the three questions are three rounds). Other providers are asked live."
+        )
+        form.addRow(self.batch)
         config_area = QScrollArea()
         config_area.setWidget(config)
         config_area.setWidgetResizable(True)
@@ -286,6 +293,7 @@ class BenchmarkPane(QWidget):
             self.keyword_set.currentIndexChanged,
             self.k.valueChanged,
             self.repeats.valueChanged,
+            self.batch.toggled,
         ):
             signal.connect(self._form_changed)
         ctx.providers_changed.connect(self._load_choices)
@@ -431,6 +439,7 @@ class BenchmarkPane(QWidget):
             repeats=self.repeats.value(),
             targets=tuple(self._selected(self.models)),
             keyword_set=self.keyword_set.currentData() or None,
+            batch=self.batch.isChecked(),
             clip=self.ctx.clip_options(),
         )
 
@@ -564,6 +573,8 @@ class BenchmarkPane(QWidget):
             case events.Waiting():
                 self._wait = (time.monotonic() + float(event.seconds or 0), event)
                 self._show_wait()
+            case events.BatchState():  # a --batch run waits on its batches: say which and how far
+                self.wait_label.set_message(event.message[:1].upper() + event.message[1:])
             case events.ItemError():
                 self.error_label.set_message(
                     f"{event.target}: {event.message} (this item is asked again when you resume the run)", "error"
