@@ -160,6 +160,7 @@ def test_expired_batch_with_partial_results_finishes_the_rest_live(
     assert unanswered > 0 and len(server.log) == unanswered  # exactly those went live
     err = capsys.readouterr().err
     assert "requests unanswered: they are asked live" in err
+    assert f"{len(server.batches)} batches sent this time; {unanswered} requests their batches did not answer" in err
 
 
 def test_kill_9_during_a_batch_then_resume_sends_nothing_twice(indexed_workspace, tiny_clip, server, monkeypatch):

@@ -142,7 +142,13 @@ class BatchRunEngine(RunEngine):
     async def run(self) -> RunOutcome:
         coordinator = asyncio.create_task(self._coordinate())
         try:
-            return await super().run()
+            outcome = await super().run()
+            live = self.counts["batch_live"]
+            self.reporter.log(
+                f"{self.counts['batches']} batches sent this time"
+                + (f"; {live} requests their batches did not answer were asked live" if live else "")
+            )
+            return outcome
         finally:
             self._stopping = True
             await coordinator  # a batch being submitted is stored before the run ends
@@ -182,8 +188,7 @@ class BatchRunEngine(RunEngine):
         outcome = await asyncio.shield(future)
         if isinstance(outcome, Completion):
             return outcome
-        self.counts["batch_live"] += 1
-        self.reporter.log(f"a request of {name} got no answer from its batch ({outcome}): asked live", "warning")
+        self.counts["batch_live"] += 1  # said once per batch (``_resolve``), counted here
         return await super()._send(provider, model, messages, item, turn, key, request)
 
     # -- batches ----------------------------------------------------------------------------
