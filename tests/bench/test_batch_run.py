@@ -209,3 +209,29 @@ def test_kill_9_during_a_batch_then_resume_sends_nothing_twice(indexed_workspace
         scores = {s["value"]: s["score"] for s in run_report(ws, run_id)["scores"]}
         assert scores == pytest.approx(_expected(ws, run_id, "lab:m1"))
         assert ws.db.execute("SELECT COUNT(*) FROM bench_calls WHERE run_id = ?", (run_id,)).fetchone()[0] == 33
+
+
+def test_batch_price_is_the_discount_of_batch_kinds_only():
+    from vspectrum_app.providers.prices import BATCH_PRICE_FACTOR, Price, batch_price
+
+    live = Price(2.5, 10.0, "provider settings")
+    assert batch_price(live, "openai") == Price(1.25, 5.0, "provider settings, batch price")
+    assert batch_price(live, "anthropic").output_per_mtok == 5.0 and BATCH_PRICE_FACTOR["anthropic"] == 0.5
+    assert batch_price(live, "openai-compatible") is live  # no batch API: the live price
+    assert batch_price(None, "openai") is None  # unknown stays unknown, never $0
+
+
+def test_modality_comparison_in_batches_equals_live(indexed_workspace, tiny_clip, server, monkeypatch):
+    """The text arm's chain (description, then the text-only question, then "why") as rounds."""
+    monkeypatch.setenv("VSPECTRUM_API_KEY_LAB", VALID_KEY)
+    _batch_provider(server, "anthropic")
+    extra = ("--model", "lab:m1", "--describe-with", "lab:m1", "--fresh")
+    assert _run(indexed_workspace, tiny_clip, *extra, values=["Power"]) == 0
+    live_run = RunStore(indexed_workspace).runs()[-1]["id"]
+    live_requests = len(server.log)
+    assert _run(indexed_workspace, tiny_clip, *extra, "--batch", values=["Power"]) == 0
+    batch_run = RunStore(indexed_workspace).runs()[-1]["id"]
+    assert len(server.log) == live_requests and len(server.submitted) == live_requests
+    assert _answers(indexed_workspace, batch_run) == _answers(indexed_workspace, live_run)
+    modes = {i["mode"] for i in RunStore(indexed_workspace).items(batch_run)}
+    assert modes == {"vlm", "text"}
