@@ -333,3 +333,23 @@ def test_resume_is_offered_only_for_runs_nobody_holds(pane, qtbot, tmp_path):
         child.communicate(b"", timeout=30)
     _runs_changed(pane, qtbot)  # the other process is done: the run is offered again
     assert pane.resume_combo.currentData() == run_id and pane.resume_button.isEnabled()
+
+
+def test_batch_checkbox_reaches_the_estimate_and_the_run_and_batch_states_are_shown(pane, qtbot):
+    """Issue 30 item 4: the window's "Batch" is the CLI's --batch; a batch's state is said."""
+    _tick_model(pane)
+    qtbot.waitUntil(lambda: len(pane.ctx.started) == 1, timeout=10_000)
+    assert not pane.ctx.started[-1][1].batch
+    pane.batch.setChecked(True)
+    qtbot.waitUntil(lambda: len(pane.ctx.started) == 2, timeout=10_000)  # the estimate follows the box
+    title, params = pane.ctx.started[-1]
+    assert title == "Estimate" and params.batch and params.dry_run
+    pane.start()
+    title, params = pane.ctx.started[-1]
+    assert title == "Benchmark run" and params.batch and not params.dry_run
+    message = "batch batch_7 of lab (round 2): in_progress, 3/11 answered"
+    pane.ctx.job.send(
+        {"type": "batch", "provider": "lab", "batch_id": "batch_7", "round": 2, "state": "in_progress",
+         "total": 11, "succeeded": 3, "failed": 0, "message": message}
+    )  # fmt: skip
+    assert pane.wait_label.full_text() == "Batch batch_7 of lab (round 2): in_progress, 3/11 answered"

@@ -13,7 +13,7 @@ from vspectrum_app.library.ops import ClipOptions
 
 if TYPE_CHECKING:
     from vspectrum_app.bench.plan import Target
-    from vspectrum_app.bench.runner import RunOutcome
+    from vspectrum_app.bench.runner import RunEngine, RunOutcome
     from vspectrum_app.core.jobs import Reporter
     from vspectrum_app.core.workspace import Workspace
     from vspectrum_app.providers.config import ProviderStore
@@ -75,6 +75,11 @@ class Run(Operation):
     strict: bool = option(
         "--strict", default=False, help="refuse the run when any keyword retrieves fewer than --k images"
     )
+    batch: bool = option(
+        "--batch",
+        default=False,
+        help="send OpenAI and Anthropic requests through their batch APIs: half price, answers within 24 h",
+    )
     clip: ClipOptions = ClipOptions()
 
 
@@ -89,10 +94,23 @@ def run(params: Run | Resume, ws: Workspace, reporter: Reporter) -> RunOutcome |
     execute a new run; or resume one. Returns how the execution ended (None for a dry run)."""
     from vspectrum_app.bench.runner import execute_run
 
-    if isinstance(params, Resume):
-        return execute_run(ws, params.run_id, reporter)
-    run_id = _create(params, ws, reporter)
-    return None if run_id is None else execute_run(ws, run_id, reporter)
+    run_id = params.run_id if isinstance(params, Resume) else _create(params, ws, reporter)
+    return None if run_id is None else execute_run(ws, run_id, reporter, engine=_engine(ws, run_id))
+
+
+def _engine(ws: Workspace, run_id: str) -> type[RunEngine] | None:
+    """A ``--batch`` run (new or resumed) sends through the batch APIs; others live."""
+    from vspectrum_app.bench.store import RunNotFoundError, RunStore
+
+    try:
+        batch = RunStore(ws).manifest(run_id).get("batch")
+    except RunNotFoundError:
+        return None  # execute_run says it in its words
+    if not batch:
+        return None
+    from vspectrum_app.bench.batch_run import BatchRunEngine
+
+    return BatchRunEngine
 
 
 def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
@@ -132,6 +150,7 @@ def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
         seed=params.seed,
         acquiescence_probe=params.acquiescence_probe,
         wordings=wordings,
+        batch=params.batch,
     )
     searcher = Searcher(ws, params.clip.spec())
     items = plan_items(searcher, request)
@@ -154,6 +173,7 @@ def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
             retrieval=est.retrieval,
             k=request.k,
             shortfall=short,
+            batch=est.batch,
         )
     if short and params.strict:
         raise UserError(

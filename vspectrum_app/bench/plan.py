@@ -24,7 +24,8 @@ from vspectrum_app.bench.requests import PROBE as PROBE  # where the other modul
 from vspectrum_app.bench.requests import plan_requests
 from vspectrum_app.providers.clients import IMAGE_TOKENS, Params
 from vspectrum_app.providers.config import ProviderStore
-from vspectrum_app.providers.prices import format_cost, price_for
+from vspectrum_app.providers.batch import supports_batch
+from vspectrum_app.providers.prices import BATCH_PRICE_FACTOR, batch_price, format_cost, price_for
 from vspectrum_app.providers.prices import load_table as load_prices
 from vspectrum_app.providers.service import LATENCY_GUESS_S
 from vspectrum_app.providers.service import seconds_at_limits
@@ -85,6 +86,7 @@ class RunRequest:
     seed: int = 0
     acquiescence_probe: float = 0.0  # share of each value's images also asked the reversed question
     wordings: list[Wording] = field(default_factory=list)  # --prompt-variants; none: the run's own like question
+    batch: bool = False  # OpenAI and Anthropic requests go out in batches (bench.batch_run), at batch prices
 
 
 @dataclass
@@ -101,6 +103,7 @@ class Estimate:
     wordings: int = 1  # of the like question: every image and text item is asked under each
     items: int = 0
     found: int = 0  # requests answered already in the workspace: not sent
+    batch: bool = False  # priced at the batch discount (providers.prices.BATCH_PRICE_FACTOR)
 
     @property
     def cost(self) -> str:
@@ -115,7 +118,7 @@ class Estimate:
             f"{self.items} items: {self.calls} calls to send (each image asked once{per}{found}); "
             f"~{self.input_tokens:,} input and ~{self.output_tokens:,} output tokens; {self.cost}; "
             f"~{format_duration(self.seconds)} at the configured limits"
-        )
+        ) + (batch_sentence(self.per_provider) if self.batch else "")
 
     def describe(self) -> str:
         lines = [self.headline()]
@@ -126,6 +129,18 @@ class Estimate:
                 f"  {name}: {int(p['calls'])} calls at {p['limit']}, {p['cost']}, ~{format_duration(p['seconds'])}"
             )
         return "\n".join(lines + retrieval_lines(self.retrieval, self.k))
+
+
+def batch_sentence(per_provider: dict[str, dict[str, Any]]) -> str:
+    """What ``--batch`` changes, said in the estimate's sentence."""
+    batched = [name for name, p in per_provider.items() if p.get("batch")]
+    live = [name for name in per_provider if name not in batched]
+    text = "; in batches at batch prices ({}) with answers within 24 h per round".format(
+        ", ".join(f"{BATCH_PRICE_FACTOR[per_provider[n]['kind']]:.0%} of live at {n}" for n in batched)
+        if batched
+        else "no provider here has a batch API"
+    )
+    return text + (f"; live at {', '.join(live)} (no batch API)" if live and batched else "")
 
 
 def retrieval_counts(items: list[dict[str, Any]], request: RunRequest) -> dict[str, dict[str, int]]:
@@ -246,6 +261,7 @@ def build_manifest(
         "seed": request.seed,
         "fresh": request.fresh,
         "acquiescence_probe": request.acquiescence_probe,
+        "batch": request.batch,
         "params": request.params.to_json(),
         "prompts": request.prompts.to_json(),
         "prompts_hash": request.prompts.hash,
@@ -301,7 +317,11 @@ def estimate(
         p["calls"] += calls
         p["input_tokens"] += tin
         p["output_tokens"] += tout
-        price = price_for(providers.get(provider), model, table)  # per model: one provider serves several
+        cfg = providers.get(provider)
+        price = price_for(cfg, model, table)  # per model: one provider serves several
+        if getattr(request, "batch", False) and supports_batch(cfg):
+            price = batch_price(price, cfg.kind)
+            p.update(batch=True, kind=cfg.kind)
         if price is None:
             unpriced.add(target)
         else:
@@ -328,4 +348,5 @@ def estimate(
         wordings=len(request.wordings) or 1,
         items=len(items),
         found=sum(planned.found.values()),
+        batch=getattr(request, "batch", False),
     )

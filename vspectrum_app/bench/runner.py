@@ -570,8 +570,11 @@ class RunEngine:
         return eta
 
 
-def execute_run(ws: Workspace, run_id: str, reporter: Reporter | None = None, **kwargs: Any) -> RunOutcome:
-    """Run or resume ``run_id``; one process at a time (a second one is refused before sending)."""
+def execute_run(
+    ws: Workspace, run_id: str, reporter: Reporter | None = None, engine: type[RunEngine] | None = None, **kwargs: Any
+) -> RunOutcome:
+    """Run or resume ``run_id``; one process at a time (a second one is refused before sending).
+    ``engine``: another engine class (a ``--batch`` run's: ``bench.batch_run``)."""
     with locks.hold(ws.root, RUN_LOCK, run_id, f"run {run_id}"):
         diskspace.require_free(ws.root, MIN_FREE_BYTES)  # answers are small; the journal needs room
-        return RunEngine(ws, run_id, reporter, **kwargs).execute()
+        return (engine or RunEngine)(ws, run_id, reporter, **kwargs).execute()

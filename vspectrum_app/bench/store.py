@@ -493,7 +493,7 @@ class RunStore:
         finish_reason: str | None,
         input_tokens: int | None,
         output_tokens: int | None,
-        latency_s: float,
+        latency_s: float | None,  # None: answered by a batch (no live pace)
         created_at: str | None = None,
         cost_usd: float | None = None,
         truncated: bool = False,

@@ -98,6 +98,7 @@ class Estimate(Event):
     found: int = 0  # requests answered already in the workspace: not sent
     cost: str = ""  # the cost in words (providers.prices.format_cost): "free", "~$0.42", "cost unknown ..."
     headline: str = ""  # the estimate in one sentence, as the CLI prints it
+    batch: bool = False  # priced at the batch APIs' discount (``bench run --batch``)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +117,22 @@ class Waiting(Event):
     cause: str = ""
     limit: str | None = None
     seconds: float = 0.0
+    message: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class BatchState(Event):
+    """A batch of a ``--batch`` run changed state (the provider's word: validating,
+    in_progress, finalizing, completed, ended, expired, failed...)."""
+
+    type: ClassVar[str] = "batch"
+    provider: str = ""
+    batch_id: str = ""
+    round: int = 0
+    state: str = ""
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0
     message: str = ""
 
 

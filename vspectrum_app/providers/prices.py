@@ -22,6 +22,11 @@ from vspectrum_app.core.paths import config_dir, resources_dir
 _SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3,4}|latest|preview(-\d{2}-\d{2,4})?)$")
 
 
+# A batch (OpenAI's Batch API, Anthropic's Message Batches) costs this share of the live
+# price, per provider kind; kinds not listed have no batch API (``providers.batch``).
+BATCH_PRICE_FACTOR = {"openai": 0.5, "anthropic": 0.5}
+
+
 class PriceError(Exception):
     pass
 
@@ -73,6 +78,14 @@ def price_for(provider, model: str, table: PriceTable | None = None) -> Price | 
     if _is_local(provider.base_url):
         return Price(0.0, 0.0, "a server on this machine")
     return (table or load_table()).lookup(model)
+
+
+def batch_price(price: Price | None, kind: str) -> Price | None:
+    """``price`` at the batch discount of provider ``kind`` (unchanged for kinds without one)."""
+    factor = BATCH_PRICE_FACTOR.get(kind)
+    if price is None or factor is None:
+        return price
+    return Price(price.input_per_mtok * factor, price.output_per_mtok * factor, price.source + ", batch price")
 
 
 def _is_local(url: str | None) -> bool:

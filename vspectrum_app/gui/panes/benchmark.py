@@ -11,6 +11,7 @@ from dataclasses import replace
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QFrame,
@@ -196,6 +197,12 @@ class BenchmarkPane(QWidget):
         self.wordings = WordingsBox()  # --prompt-variants: every image asked under each wording
         form.addRow(QLabel("Question wordings"))
         form.addRow(self.wordings)
+        self.batch = QCheckBox("Batch (half price)")
+        self.batch.setToolTip(
+            "Send OpenAI and Anthropic requests through their batch APIs: half the price, answers within "
+            "24 hours per round (the three questions are three rounds). Other providers are asked live."
+        )
+        form.addRow(self.batch)
         config_area = QScrollArea()
         form_column = QWidget()  # the form at its own height: on a tall screen the room is below it,
         fc = QVBoxLayout(form_column)  # not spread between its rows (labels floating in gaps)
@@ -324,6 +331,7 @@ class BenchmarkPane(QWidget):
             self.k.valueChanged,
             self.repeats.valueChanged,
             self.wordings.changed,
+            self.batch.toggled,
         ):
             signal.connect(self._form_changed)
         ctx.providers_changed.connect(self._load_choices)
@@ -471,6 +479,7 @@ class BenchmarkPane(QWidget):
             targets=tuple(self._selected(self.models)),
             keyword_set=self.keyword_set.currentData() or None,
             prompt_variants=self.wordings.option(),
+            batch=self.batch.isChecked(),
             clip=self.ctx.clip_options(),
         )
 
@@ -605,6 +614,8 @@ class BenchmarkPane(QWidget):
             case events.Waiting():
                 self._wait = (time.monotonic() + float(event.seconds or 0), event)
                 self._show_wait()
+            case events.BatchState():  # a --batch run waits on its batches: say which and how far
+                self.wait_label.set_message(event.message[:1].upper() + event.message[1:])
             case events.ItemError():
                 self.error_label.set_message(
                     f"{event.target}: {event.message} (this item is asked again when you resume the run)", "error"
