@@ -221,9 +221,9 @@ def _decider(
     from vspectrum_app.providers.service import ModelService
 
     assert cfg.provider and cfg.model  # new_session refuses a model session without them
-    provider_store = providers or ProviderStore()
-    service = ModelService(provider_store, client_factory=client_factory or make_client, reporter=reporter)
-    asker = ModelAsker(provider_store.get(cfg.provider), cfg.model, Params(temperature=cfg.temperature), service)
+    configs = providers or ProviderStore()
+    service = ModelService(configs, client_factory=client_factory or make_client, reporter=reporter)
+    asker = ModelAsker(configs.get(cfg.provider), cfg.model, Params(temperature=cfg.temperature), service)
     stack.callback(asker.close)
     decider = ModelDecider(
         asker, cfg.strategy, threshold=cfg.threshold, max_trait=len(cfg.persona.get("statements", [])) or None
