@@ -17,8 +17,11 @@ TEST_ENV := QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 NO_PROXY=127.0.0.1,localh
 run: venv
 	$(BIN)/vspectrum
 
+# Two workers (pytest-xdist): a file's tests on one worker, the longest files first (tests/conftest.py);
+# TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 test: venv system-deps
-	$(TEST_ENV) $(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The quick loop: everything but the Chromium and the slow tests (markers set in tests/conftest.py).
 test-fast: venv system-deps

@@ -56,11 +56,23 @@ def pilot_dir() -> Path:
 # line is file::function (every parametrisation) or a file (every test in it).
 GUI_FIXTURES = frozenset({"qtbot", "qapp"})
 BROWSER_FIXTURES = frozenset({"chromium"})
-SLOW = frozenset(
-    entry
-    for line in (Path(__file__).parent / "slow_tests.txt").read_text().splitlines()
-    if (entry := line.split("#", 1)[0].strip())
-)
+
+
+def _measured() -> dict[str, float]:
+    """slow_tests.txt as {entry: seconds measured} (0 where a line has no number)."""
+    out = {}
+    for line in (Path(__file__).parent / "slow_tests.txt").read_text().splitlines():
+        entry, _, note = line.partition("#")
+        if entry := entry.strip():
+            try:
+                out[entry] = float(note.split()[0])
+            except (IndexError, ValueError):
+                out[entry] = 0.0
+    return out
+
+
+SECONDS = _measured()
+SLOW = frozenset(SECONDS)
 
 
 def markers_for(nodeid: str, fixturenames) -> set[str]:
@@ -81,3 +93,24 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         for name in sorted(markers_for(item.nodeid, item.fixturenames)):
             item.add_marker(name)
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: every worker sorts alike
+        items[:] = longest_first(items)
+
+
+# -- the suite on both cores (make test: pytest-xdist, --dist loadfile) -------------------------------------
+# A file's tests run on one worker, in their order: material a module builds once (the wheel, a
+# module's index, Ray) is built once and never by two workers at once. The workers take the files
+# longest first (slow_tests.txt's seconds), so that no long file starts last while the other idles.
+def measured_seconds(nodeid: str) -> float:
+    path, _, rest = nodeid.partition("::")
+    return SECONDS.get(f"{path}::{rest.split('[')[0]}", SECONDS.get(path, 0.0))
+
+
+def longest_first(items: list) -> list:
+    """Files by their measured seconds, longest first (stable: ties keep collection order), each
+    file's tests in their own order."""
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.nodeid.partition("::")[0], []).append(item)
+    cost = {path: sum(measured_seconds(i.nodeid) for i in tests) for path, tests in files.items()}
+    return [item for path in sorted(files, key=lambda path: -cost[path]) for item in files[path]]

@@ -473,15 +473,17 @@ def _check_and_describe(spec: ClipSpec, config: dict[str, Any], pre: dict[str, A
         size=pre["size"], mean=tuple(pre["mean"]), std=tuple(pre["std"]), interpolation=pre["interpolation"]
     ).batch(onnx_export._check_images(pre["size"]))
     tokens = ClipTokenizer(folder / VOCAB, context)(onnx_export.CHECK_TEXTS)
-    chosen, cosines = {}, {}
+    chosen, cosines, precision = {}, {}, {}
     for tower, name, inputs in (("image", "pixels", pixels), ("text", "tokens", tokens)):
         reference = onnx_export._run(folder / f"{tower}.fp32.onnx", name, inputs)
         if reference.shape != (len(inputs), dim) or not np.isfinite(reference).all():
             raise ExportError(f"the built {tower} tower gives no usable embeddings (shape {reference.shape})")
         if tower == "image":
-            chosen[tower], cosines[tower] = onnx_export._best_precision(folder, tower, name, inputs, reference)
+            chosen[tower], cosines[tower], precision[tower] = onnx_export._best_precision(
+                folder, tower, name, inputs, reference
+            )
         else:
-            chosen[tower], cosines[tower] = f"{tower}.fp32.onnx", 1.0
+            chosen[tower], cosines[tower], precision[tower] = f"{tower}.fp32.onnx", 1.0, "fp32"
     return {
         "format": onnx_export.FORMAT,
         "model_key": spec.model_key,
@@ -494,6 +496,7 @@ def _check_and_describe(spec: ClipSpec, config: dict[str, Any], pre: dict[str, A
         "context_length": context,
         **pre,
         "cosine_min": cosines,
+        "precision": precision,
         "built_by": "onnx_build (without torch)",
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

@@ -124,7 +124,9 @@ class OnnxEmbedder:
 
     def describe(self) -> str:
         where = "" if not self.providers or self.providers[0] == "CPUExecutionProvider" else " on CUDA"
-        return f"ONNX Runtime{where} ({self.meta['image_file']}, {self.meta['text_file']})"
+        scheme = (self.meta.get("precision") or {}).get("image") if "int8" in self.meta["image_file"] else None
+        image = f"{self.meta['image_file']}: {scheme}" if scheme else self.meta["image_file"]
+        return f"ONNX Runtime{where} ({image}, {self.meta['text_file']})"
 
     @property
     def batch_size(self) -> int:

@@ -99,6 +99,24 @@ def build_index_on_ray(
             report.repaired = open_index(ws, key, known_dim, reporter)[1]
         report.seconds = time.monotonic() - start
         return report
+    _embed_on_ray(ray, ws, spec, address, reporter, todo, report, batch_size, backend, device)
+    report.seconds = time.monotonic() - start
+    return report
+
+
+def _embed_on_ray(
+    ray: Any,
+    ws: Workspace,
+    spec: ClipSpec,
+    address: str | None,
+    reporter: Reporter,
+    todo: list[tuple[int, str, str]],
+    report: IndexReport,
+    batch_size: int | None,
+    backend: str | None,
+    device: str | None,
+) -> None:
+    key = spec.model_key
     _connect(ray, address)
     reporter.progress(0, len(todo), f"embedding with {spec.describe()} on Ray ({_slots(ray)})")
     batches = _embedded_batches(ray, ws, spec, todo, batch_size or 32, backend, device)
@@ -116,8 +134,6 @@ def build_index_on_ray(
 
         store_batches(ws, key, index, checked(), report, reporter)
         calibrate_if_due(ws, key, index, reporter)
-    report.seconds = time.monotonic() - start
-    return report
 
 
 def _embedded_batches(
@@ -160,7 +176,24 @@ def _import_ray() -> Any:
         import ray.data  # noqa: F401 - the extra installs both; a bare ``ray`` lacks Data
     except ImportError:
         raise RayUnavailable(MISSING) from None
+    _cluster_errors_to_stderr(ray)
     return ray
+
+
+def _cluster_errors_to_stderr(ray: Any) -> None:
+    """Ray's driver prints its cluster's errors (a task retried, a node lost) to stdout, with or
+    without log_to_driver, at any time while the process lives; stdout is the report's (--json).
+    They go to stderr instead (a private hook of Ray's: left alone where it is not there)."""
+    worker: Any = getattr(getattr(ray, "_private", None), "worker", None)
+    original = getattr(worker, "print_to_stdstream", None)
+    if original is None or getattr(original, "to_stderr", False):
+        return
+
+    def to_stderr(data: dict[str, Any], ignore_prefix: bool) -> None:
+        original({**data, "is_err": True}, ignore_prefix)
+
+    to_stderr.to_stderr = True  # type: ignore[attr-defined]
+    worker.print_to_stdstream = to_stderr
 
 
 def _connect(ray: Any, address: str | None) -> None:
