@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
@@ -174,7 +176,8 @@ def test_the_sidebar_tells_a_model_check_or_an_estimate_from_a_run(window, args,
     from vspectrum_app.gui.panes import PANES
 
     row = [t for t, _, _ in PANES].index(pane)
-    window.ctx.jobs.jobs.append(type("J", (), {"args": args, "title": "a job"})())
+    params = SimpleNamespace(dry_run="--dry-run" in args)  # what bench.ops.Run carries
+    window.ctx.jobs.jobs.append(type("J", (), {"args": args, "title": "a job", "params": params})())
     window.ctx.jobs.changed.emit()
     text = window.nav.item(row).text()
     window.ctx.jobs.jobs.clear()  # before any assert: a job left in the list makes closing the window ask

@@ -57,9 +57,10 @@ BUSY = {
 }
 
 
-def busy_text(args: list[str]) -> str:
-    """The sidebar's line for a job: a cost estimate is not a run, a model check not an index."""
-    if args[:2] == ["bench", "run"] and "--dry-run" in args:
+def busy_text(args: list[str], dry_run: bool = False) -> str:
+    """The sidebar's line for a job (its command words, and whether its parameters ask a dry
+    run): a cost estimate is not a run, a model check not an index."""
+    if dry_run:
         return "estimating the cost"
     return BUSY.get(tuple(args[:2]), BUSY.get(tuple(args[:1]), "working"))
 
@@ -447,7 +448,8 @@ class MainWindow(QMainWindow):
         busy: dict[str | None, str] = {}
         for job in self.ctx.jobs.jobs:
             args = list(job.args or [""])
-            busy.setdefault(JOB_PANES.get(args[0]), busy_text(args))
+            dry_run = bool(getattr(getattr(job, "params", None), "dry_run", False))
+            busy.setdefault(JOB_PANES.get(args[0]), busy_text(args, dry_run))
         for row in range(self.nav.count()):
             item = self.nav.item(row)
             title = item.data(TITLE_ROLE)
