@@ -20,6 +20,7 @@ from vspectrum_app.bench import paper
 from vspectrum_app.bench.circumplex import ORDER
 from vspectrum_app.bench.report import run_report
 from vspectrum_app.core.errors import UserError
+from vspectrum_app.core.values import VALUE_CODES
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -32,18 +33,7 @@ FORMATS = (".pdf", ".svg", ".png")
 WIDTH_IN = 3.5  # one column of a two-column journal or ACL page
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 PAPER_COLOR = "#555555"
-CODES = {
-    "Self-Direction": "SD",
-    "Universalism": "UN",
-    "Benevolence": "BE",
-    "Stimulation": "ST",
-    "Power": "PO",
-    "Achievement": "AC",
-    "Hedonism": "HE",
-    "Conformity": "CO",
-    "Tradition": "TR",
-    "Security": "SE",
-}
+CODES = VALUE_CODES
 ONE_WORDING = (
     "run {run_id} was asked under one wording; the variants figure compares the wordings of a run "
     "started with --prompt-variants: nothing written"

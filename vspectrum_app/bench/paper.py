@@ -30,6 +30,7 @@ from vspectrum_app.core.errors import UserError
 from vspectrum_app.core.paths import resources_dir
 from vspectrum_app.core.schema import Bool, Int, List, Num, Obj, Optional, SchemaError, Str, read_json
 from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.bench.ranks import spearman
 
 TABLES = (1, 3, 4, 5, 6, 7, 8, 9, 10)
 SCORE_TABLES = (1, 10)  # the tables with a score per value: what a run is compared with
@@ -193,32 +194,6 @@ def newcombe_interval(p1: float, ci1: tuple[float, float], p2: float, ci2: tuple
     low = d - math.sqrt((p2 - ci2[0]) ** 2 + (ci1[1] - p1) ** 2)
     high = d + math.sqrt((ci2[1] - p2) ** 2 + (p1 - ci1[0]) ** 2)
     return max(low, -1.0), min(high, 1.0)
-
-
-def _ranks(xs: list[float]) -> list[float]:
-    order = sorted(range(len(xs)), key=lambda i: xs[i])
-    ranks = [0.0] * len(xs)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and xs[order[j + 1]] == xs[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1  # ties share their mean rank
-        i = j + 1
-    return ranks
-
-
-def spearman(xs: list[float], ys: list[float]) -> float | None:
-    """Spearman's rho (Pearson's r on mid-ranks); None with fewer than three pairs or a
-    constant side."""
-    if len(xs) < 3:
-        return None
-    rx, ry = _ranks(xs), _ranks(ys)
-    mx, my = statistics.fmean(rx), statistics.fmean(ry)
-    sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
-    sxx, syy = sum((a - mx) ** 2 for a in rx), sum((b - my) ** 2 for b in ry)
-    return sxy / math.sqrt(sxx * syy) if sxx and syy else None
 
 
 # -- a run against a published profile ------------------------------------------------------

@@ -32,6 +32,7 @@ from vspectrum_app.bench.variants import from_manifest
 from vspectrum_app.core.agreement import fleiss_kappa
 from vspectrum_app.core.csvfile import to_text
 from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.bench.ranks import spearman
 
 if TYPE_CHECKING:
     from vspectrum_app.core.workspace import Workspace
@@ -212,33 +213,6 @@ def chi2_sf(x: float, df: int) -> float:
         total += term
         term *= x / (2 * i + 1)
     return min(1.0, max(0.0, total))
-
-
-def spearman(a: Sequence[float], b: Sequence[float]) -> float | None:
-    """Spearman's rho (Pearson on mean ranks); None under 3 pairs or when either side is constant."""
-    if len(a) < 3:
-        return None
-    ra, rb = _ranks(a), _ranks(b)
-    ma, mb = sum(ra) / len(ra), sum(rb) / len(rb)
-    sa = math.sqrt(sum((r - ma) ** 2 for r in ra))
-    sb = math.sqrt(sum((r - mb) ** 2 for r in rb))
-    if sa == 0 or sb == 0:
-        return None
-    return sum((x - ma) * (y - mb) for x, y in zip(ra, rb)) / (sa * sb)
-
-
-def _ranks(xs: Sequence[float]) -> list[float]:
-    order = sorted(range(len(xs)), key=lambda i: xs[i])
-    ranks = [0.0] * len(xs)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and xs[order[j + 1]] == xs[order[i]]:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
 
 
 def _correlations(scores: list[dict[str, Any]], names: Sequence[str]) -> list[dict[str, Any]]:

@@ -36,3 +36,18 @@ def canonical_value(name: str) -> str:
         if "".join(ch for ch in value.lower() if ch.isalpha()) == key:
             return value
     raise ValueError(f"unknown value {name!r}; expected one of: {', '.join(SCHWARTZ_VALUES)}")
+
+
+# Schwartz's own two-letter codes, for an axis too narrow for the short names
+VALUE_CODES = {
+    "Self-Direction": "SD",
+    "Universalism": "UN",
+    "Benevolence": "BE",
+    "Stimulation": "ST",
+    "Power": "PO",
+    "Achievement": "AC",
+    "Hedonism": "HE",
+    "Conformity": "CO",
+    "Tradition": "TR",
+    "Security": "SE",
+}

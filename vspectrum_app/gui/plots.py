@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsPathItem
 
 from vspectrum_app.bench.circumplex import ORDER as RADAR_ORDER  # spokes in Schwartz's circle order
 from vspectrum_app.gui import style
+from vspectrum_app.core.values import VALUE_CODES
 
 # The plots' look in each theme: paper-like figures on white, and the same on the dark window's base.
 THEMES = {
@@ -89,19 +90,7 @@ SHORT = {
     "Security": "Secur.",
 }
 
-# Schwartz's own two-letter codes, for a bar axis too narrow for the short names
-CODES = {
-    "Self-Direction": "SD",
-    "Universalism": "UN",
-    "Benevolence": "BE",
-    "Stimulation": "ST",
-    "Power": "PO",
-    "Achievement": "AC",
-    "Hedonism": "HE",
-    "Conformity": "CO",
-    "Tradition": "TR",
-    "Security": "SE",
-}
+CODES = VALUE_CODES
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"]
 # (tab10: ten series, e.g. the nine built-in wordings, before a colour repeats)
