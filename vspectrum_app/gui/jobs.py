@@ -164,10 +164,13 @@ class JobManager(QObject):
         super().__init__(parent)
         self.jobs: list[Job] = []
         self.env: dict[str, str] = {}  # added to every child's environment (the main window keeps it current)
+        self.closing = False  # set by cancel_all: a job asked for after that (a pane's timer) is not started
 
     def start(self, title: str, params: Operation, workspace: str | None) -> Job:
         """``params`` as a child's command line through ``to_argv``, the inverse of the CLI's parser."""
         job = Job(title, params, workspace, self)
+        if self.closing:  # the window is closing: a debounced estimate must not outlive it (and ask to quit)
+            return job
         self.jobs.append(job)
         job.finished.connect(lambda _code, j=job: self._done(j))
         job.start()
@@ -183,6 +186,7 @@ class JobManager(QObject):
         return ", ".join(j.title for j in self.jobs) or "no jobs running"
 
     def cancel_all(self, wait_ms: int = 10_000) -> None:
+        self.closing = True
         for job in list(self.jobs):
             job.cancel()
         for job in list(self.jobs):
