@@ -80,7 +80,7 @@ def _random_vit_b_32(tmp: Path):
     import torch
 
     from vspectrum_app.core.settings import Settings
-    from vspectrum_app.library.embedder import ClipSpec, _prepare_torchvision
+    from vspectrum_app.encoders.embedder import ClipSpec, _prepare_torchvision
 
     _prepare_torchvision()
     import open_clip
@@ -111,7 +111,7 @@ def _images(n: int) -> list[bytes]:
 def _load_all(spec):
     """torch (the baseline), ONNX Runtime and, when installed, OpenVINO."""
     from vspectrum_app.core.jobs import RecordingReporter
-    from vspectrum_app.library.backends import load_embedder
+    from vspectrum_app.encoders.backends import load_embedder
 
     embedders = {"torch": load_embedder(spec, backend="torch")}
     reporter = RecordingReporter()

@@ -40,8 +40,8 @@ def main(argv=None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
-    from vspectrum_app.library.device import torch_availability
-    from vspectrum_app.library.embedder import ClipSpec
+    from vspectrum_app.encoders.device import torch_availability
+    from vspectrum_app.encoders.embedder import ClipSpec
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["VSPECTRUM_DATA_DIR"] = os.environ["VSPECTRUM_CONFIG_DIR"] = tmp
@@ -94,7 +94,7 @@ def _library(n: int) -> list[bytes]:
 def _embedder(spec, device: str):
     import torch
 
-    from vspectrum_app.library.backends import load_embedder
+    from vspectrum_app.encoders.backends import load_embedder
 
     torch.manual_seed(0)  # the same random network on every device
     return load_embedder(spec, backend="torch", device=device)

@@ -87,7 +87,7 @@ def _model(name: str, tmp: Path):
 
 def _prepare_backend(spec, backend: str) -> None:
     """Export the model (and, for auto, measure the candidates) once, here: every later process finds them."""
-    from vspectrum_app.library.backends import load_embedder
+    from vspectrum_app.encoders.backends import load_embedder
 
     start = time.perf_counter()
     embedder = load_embedder(spec, backend=backend)
@@ -143,7 +143,7 @@ def _store_vectors(root: Path, spec, count: int) -> None:
 
 
 def _dim(spec) -> int:
-    from vspectrum_app.library.backends import load_embedder
+    from vspectrum_app.encoders.backends import load_embedder
 
     return int(load_embedder(spec, backend="onnx").dim)
 

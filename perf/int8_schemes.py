@@ -23,9 +23,9 @@ def main(argv=None) -> None:
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from vspectrum_app.library import onnx_export as ox
-    from vspectrum_app.library.clip_preprocess import Preprocess
-    from vspectrum_app.library.embedder import _prepare_torchvision
+    from vspectrum_app.encoders import onnx_export as ox
+    from vspectrum_app.encoders.clip_preprocess import Preprocess
+    from vspectrum_app.encoders.embedder import _prepare_torchvision
 
     _prepare_torchvision()
     import open_clip

@@ -69,8 +69,8 @@ def _screenshot_like(i: int) -> bytes:
 def bench_throughput(tmp: Path, n_images: int, run: bool = True):
     import torch
 
-    from vspectrum_app.library.embedder import ClipSpec
-    from vspectrum_app.library.backends import load_embedder
+    from vspectrum_app.encoders.embedder import ClipSpec
+    from vspectrum_app.encoders.backends import load_embedder
     from vspectrum_app.library.images import decode_rgb
     from vspectrum_app.library.importer import add_image
     from vspectrum_app.library.indexer import build_index

@@ -20,8 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = (
-    "from vspectrum_app.library.backends import load_embedder\n"
-    "from vspectrum_app.library.embedder import ClipModelUnavailable, ClipSpec\n"
+    "from vspectrum_app.encoders.backends import load_embedder\n"
+    "from vspectrum_app.encoders.embedder import ClipModelUnavailable, ClipSpec\n"
     "try:\n    load_embedder(ClipSpec())\nexcept ClipModelUnavailable:\n    print('refused', flush=True)\n"
 )
 

@@ -41,9 +41,9 @@ def compare(label: str, spec) -> None:
     import torch
 
     from vspectrum_app.core.jobs import NullReporter
-    from vspectrum_app.library import onnx_build, onnx_export
-    from vspectrum_app.library.embedder import torch_embedder
-    from vspectrum_app.library.onnx_embedder import OnnxEmbedder, Tower
+    from vspectrum_app.encoders import onnx_build, onnx_export
+    from vspectrum_app.encoders.embedder import torch_embedder
+    from vspectrum_app.encoders.onnx_embedder import OnnxEmbedder, Tower
 
     started = time.perf_counter()
     model = torch_embedder(spec, NullReporter(), "cpu")

@@ -35,7 +35,7 @@ def main(argv=None) -> None:
         print("Ray is not installed (pip install '.[ray]'): nothing to compare")
         return
     from vspectrum_app.core.jobs import Reporter
-    from vspectrum_app.library.embedder import ClipSpec
+    from vspectrum_app.encoders.embedder import ClipSpec
     from vspectrum_app.library.importer import add_image
     from vspectrum_app.library.indexer import build_index
     from vspectrum_app.library.ray_index import build_index_on_ray

@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACT = "the GUI imports the parts only through their public modules"
-PARTS = ("annotate", "bench", "crawl", "library", "persona", "providers")
+PARTS = ("annotate", "bench", "crawl", "encoders", "library", "persona", "providers")
 
 # What the window may import, part by part, and why.
 PUBLIC_TO_GUI = {
@@ -27,7 +27,8 @@ PUBLIC_TO_GUI = {
     | {"paper", "drift", "figures", "latex"}  # published profiles, drift, the files Results exports
     | {"variants", "robustness"},  # prompt wordings and their report
     "crawl": {"ops", "store", "browser"},  # jobs, sessions, whether a display exists
-    "library": {"ops", "catalog", "search", "keywords", "embedder", "weights", "onnx_build"},  # jobs, reads, model
+    "library": {"ops", "catalog", "search", "keywords"},  # jobs, reads
+    "encoders": {"embedder", "weights", "onnx_build"},  # the model: its spec, download and build
     "persona": {"ops", "store", "report", "personas", "prompts", "calls"},  # + the call log export
     "providers": {"ops", "config", "presets", "prices"},  # the Test job, provider settings
 }

@@ -75,7 +75,7 @@ def _providers() -> list[str]:
 
 def _clip() -> list[str]:
     from vspectrum_app.core.settings import Settings
-    from vspectrum_app.library import weights
+    from vspectrum_app.encoders import weights
 
     try:
         s = Settings.load()

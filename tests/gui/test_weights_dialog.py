@@ -10,8 +10,8 @@ from PySide6.QtCore import Qt
 from tests.plugins.weights_server import PAYLOAD, FileServer
 from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.weights_dialog import WeightsDialog, WeightsDownload, WeightsStateWidget
-from vspectrum_app.library import weights
-from vspectrum_app.library.weights import WeightsSource
+from vspectrum_app.encoders import weights
+from vspectrum_app.encoders.weights import WeightsSource
 
 pytestmark = pytest.mark.gui
 
@@ -107,8 +107,8 @@ def test_lean_install_builds_the_encoder_right_after_the_download(qtbot, monkeyp
     import json
     from pathlib import Path
 
-    from vspectrum_app.library import onnx_build, onnx_export
-    from vspectrum_app.library.embedder import ClipSpec
+    from vspectrum_app.encoders import onnx_build, onnx_export
+    from vspectrum_app.encoders.embedder import ClipSpec
 
     payload = Path(tiny_clip.checkpoint).read_bytes()
     server = FileServer(payload)

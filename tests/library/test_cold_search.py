@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.library.test_onnx_backend import BLOCK_TORCH
-from vspectrum_app.library import backends as backends_module
-from vspectrum_app.library.backend_choice import installed
+from vspectrum_app.encoders import backends as backends_module
+from vspectrum_app.encoders.backend_choice import installed
 from vspectrum_app.library.indexer import build_index, index_path
 from vspectrum_app.library.search import Searcher, SearchError
 
@@ -82,7 +82,7 @@ def test_a_behind_index_gains_the_stored_vectors_on_a_cold_search(indexed_worksp
 def test_text_that_skips_ftfy_is_text_ftfy_leaves_unchanged():
     import ftfy
 
-    from vspectrum_app.library.clip_tokenizer import _PLAIN
+    from vspectrum_app.encoders.clip_tokenizer import _PLAIN
 
     plain = ["handshake", "a dog on a sofa", "Hello,   WORLD!!  ", "it's 3.14 <b>", "tab\tand\nnewline", "~`'\"@#"]
     other = ["&amp;lt;b&amp;gt;", "caf\u00e9", "\u201cquoted\u201d", "cr\r\nlf", "bell\x07", "esc\x1b[31m", "\ufb01x"]

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from vspectrum_app.library import catalog, images
-from vspectrum_app.library.clip_preprocess import Preprocess
+from vspectrum_app.encoders.clip_preprocess import Preprocess
 from vspectrum_app.library.importer import add_image
 from vspectrum_app.library.indexer import build_index
 

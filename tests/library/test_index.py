@@ -13,8 +13,8 @@ import pytest
 
 from tests.plugins.clip import make_tiny_clip
 from tests.plugins.library import make_image_bytes
-from vspectrum_app.library.embedder import ClipModelUnavailable, ClipSpec
-from vspectrum_app.library.backends import load_embedder
+from vspectrum_app.encoders.embedder import ClipModelUnavailable, ClipSpec
+from vspectrum_app.encoders.backends import load_embedder
 from vspectrum_app.library.importer import add_image
 from vspectrum_app.library.index import VectorIndex
 from vspectrum_app.library.indexer import build_index, index_path, load_vectors, open_index, save_index

@@ -11,7 +11,7 @@ import pytest
 from tests.plugins.library import make_image_bytes
 from vspectrum_app.core.jobs import Cancelled, NullReporter
 from vspectrum_app.library import indexer
-from vspectrum_app.library.backends import load_embedder
+from vspectrum_app.encoders.backends import load_embedder
 from vspectrum_app.library.importer import add_image
 from vspectrum_app.library.indexer import (
     _prefetched_batches,

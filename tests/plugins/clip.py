@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.plugins.library import make_image_bytes
-from vspectrum_app.library.embedder import ClipSpec
+from vspectrum_app.encoders.embedder import ClipSpec
 
 TINY_CONFIG = {
     "embed_dim": 64,
@@ -19,7 +19,7 @@ TINY_CONFIG = {
 def make_tiny_clip(folder, name: str = "tiny-clip", seed: int = 0) -> ClipSpec:
     import torch
 
-    from vspectrum_app.library.embedder import _prepare_torchvision
+    from vspectrum_app.encoders.embedder import _prepare_torchvision
 
     _prepare_torchvision()
     import open_clip

@@ -1,5 +1,5 @@
 """A plain file server on 127.0.0.1 with HTTP Range support and a mid-way cut, for the
-CLIP weights download (library.weights) and its dialog."""
+CLIP weights download (encoders.weights) and its dialog."""
 
 from __future__ import annotations
 

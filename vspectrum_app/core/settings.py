@@ -22,8 +22,8 @@ DEFAULTS: dict[str, Any] = {
     "clip_pretrained": "laion2b_s34b_b79k",
     "clip_config": None,
     "clip_checkpoint": None,
-    "clip_backend": "auto",  # torch | onnx | auto (the faster that passed its check, see library/backends.py)
-    "clip_device": "auto",  # auto | cpu | cuda | mps (see library/device.py)
+    "clip_backend": "auto",  # torch | onnx | auto (the faster that passed its check, see encoders/backends.py)
+    "clip_device": "auto",  # auto | cpu | cuda | mps (see encoders/device.py)
     "browser_executable": None,
     "crawl_delay_s": 1.0,
     "recent_workspaces": [],

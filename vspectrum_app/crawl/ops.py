@@ -125,7 +125,7 @@ def _sim_server(params: Crawl, ws: Workspace, reporter: Reporter, stack: context
 
 def _embed(ws: Workspace, image_ids: list[int], params: Crawl, reporter: Reporter) -> str:
     """Embed the new captures now; a model that cannot load leaves them for `library index`."""
-    from vspectrum_app.library.embedder import ClipModelUnavailable
+    from vspectrum_app.encoders.embedder import ClipModelUnavailable
     from vspectrum_app.library.indexer import ensure_embedded
 
     try:

@@ -1,7 +1,7 @@
 """The CLIP weights dialog (size, progress, speed, Cancel, resume, checksum, "Use a file I
 already have...") and a small state widget for the welcome page and Settings.
 
-The work is ``library.weights`` run in a worker thread; one ``WeightsDownload`` per
+The work is ``encoders.weights`` run in a worker thread; one ``WeightsDownload`` per
 application holds it, so the dialog can be closed and reopened, and every state widget shows
 the same download.
 """
@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.workers import Worker
-from vspectrum_app.library import weights
-from vspectrum_app.library.weights import Progress, WeightsSource
+from vspectrum_app.encoders import weights
+from vspectrum_app.encoders.weights import Progress, WeightsSource
 
 STATE_TEXT = {
     "missing": "not downloaded",
@@ -129,7 +129,7 @@ class WeightsDownload(QObject):
 
 
 def _build_after(source: WeightsSource, progress) -> bool:
-    from vspectrum_app.library.onnx_build import build_after_download  # numpy and onnx: not at startup
+    from vspectrum_app.encoders.onnx_build import build_after_download  # numpy and onnx: not at startup
 
     return build_after_download(source, progress)
 
@@ -291,7 +291,7 @@ class WeightsStateWidget(QWidget):
     def refresh(self) -> None:
         state = self.state()
         if state == "other":
-            from vspectrum_app.library.embedder import ClipSpec
+            from vspectrum_app.encoders.embedder import ClipSpec
 
             self._say(f"CLIP model: {ClipSpec.from_settings(self.ctx.settings).describe()}")
             self.button.hide()

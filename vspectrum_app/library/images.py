@@ -21,8 +21,9 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from vspectrum_app.encoders.clip_preprocess import to_rgb
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -134,16 +135,6 @@ def _orientation(img: Image.Image) -> object:
 
 
 ORIENTATION = 0x0112  # the EXIF tag
-_SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N", "I")
-
-
-def to_rgb(img: Image.Image) -> Image.Image:
-    """``img`` as 8-bit RGB. 16-bit greyscale (PNG's I;16, or I) is scaled, 0-65535 to 0-255:
-    Pillow's ``convert`` would clip every value above 255 to white."""
-    if img.mode in _SIXTEEN_BIT:
-        levels = np.asarray(img).astype(np.float64)
-        img = Image.fromarray(np.clip(np.rint(levels / 257.0), 0, 255).astype(np.uint8), "L")
-    return img if img.mode == "RGB" else img.convert("RGB")
 
 
 def make_thumbnail(data: bytes, size: int = THUMB_SIZE) -> bytes:

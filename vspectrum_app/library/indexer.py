@@ -25,8 +25,8 @@ import numpy as np
 from vspectrum_app.core import clock, diskspace
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.library import ef_calibration, images, index_integrity
-from vspectrum_app.library.embedder import ClipEncoder, ClipSpec
-from vspectrum_app.library.backends import load_embedder
+from vspectrum_app.encoders.embedder import ClipEncoder, ClipSpec
+from vspectrum_app.encoders.backends import load_embedder
 from vspectrum_app.library.index import VectorIndex
 from vspectrum_app.core.workspace import Workspace
 

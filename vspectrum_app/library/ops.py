@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from vspectrum_app.core.workspace import Workspace
     from vspectrum_app.library.importer import ImportReport
     from vspectrum_app.library.indexer import IndexReport
-    from vspectrum_app.library.embedder import ClipSpec
+    from vspectrum_app.encoders.embedder import ClipSpec
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,11 +32,11 @@ class ClipOptions(Options):
     clip_checkpoint: Path | None = option("--clip-checkpoint", metavar="FILE", help="checkpoint (state_dict) file")
 
     def spec(self) -> ClipSpec:
-        """The ``library.embedder.ClipSpec`` these options choose, on top of the Settings' model."""
+        """The ``encoders.embedder.ClipSpec`` these options choose, on top of the Settings' model."""
         from dataclasses import replace
 
         from vspectrum_app.core.settings import Settings
-        from vspectrum_app.library.embedder import ClipSpec
+        from vspectrum_app.encoders.embedder import ClipSpec
 
         spec = ClipSpec.from_settings(Settings.load())
         if self.clip_config or self.clip_checkpoint:
@@ -204,7 +204,7 @@ def _stats(params: Stats, ws: Workspace) -> dict[str, Any]:
 
 def describe_model(params: Model, reporter: Reporter) -> dict[str, Any]:
     """Load the model (downloading its weights on first use) and describe it; needs no workspace."""
-    from vspectrum_app.library.backends import load_embedder
+    from vspectrum_app.encoders.backends import load_embedder
 
     spec = params.clip.spec()
     embedder = load_embedder(spec, reporter, params.backend.backend, params.backend.device)

@@ -22,7 +22,7 @@ import numpy as np
 from vspectrum_app.core import diskspace
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.library import catalog
-from vspectrum_app.library.embedder import ClipSpec
+from vspectrum_app.encoders.embedder import ClipSpec
 from vspectrum_app.library.indexer import (
     MIN_FREE_BYTES,
     IndexReport,
@@ -46,7 +46,7 @@ class ImageEncoder:
     A file that cannot be read or decoded comes back with an empty vector and its reason."""
 
     def __init__(self, spec: dict[str, Any], backend: str | None, device: str | None):
-        from vspectrum_app.library.backends import load_embedder
+        from vspectrum_app.encoders.backends import load_embedder
 
         self.embedder = load_embedder(ClipSpec(**spec), backend=backend, device=device)
 
@@ -84,7 +84,7 @@ def build_index_on_ray(
     """Embed every image (or ``only_ids``) without a vector for ``spec`` on Ray and store the
     vectors as ``build_index`` does. ``address``: a running cluster ("auto", "ray://host:10001",
     "host:6379"); None or "": the cluster Ray finds itself (RAY_ADDRESS), else a local one."""
-    from vspectrum_app.library.backends import configured_backend
+    from vspectrum_app.encoders.backends import configured_backend
 
     reporter = reporter or NullReporter()
     ray = _import_ray()

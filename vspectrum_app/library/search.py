@@ -19,8 +19,8 @@ import numpy as np
 
 from vspectrum_app.core.values import canonical_value
 from vspectrum_app.library import catalog
-from vspectrum_app.library.embedder import ClipEncoder, ClipSpec
-from vspectrum_app.library.backends import load_embedder
+from vspectrum_app.encoders.embedder import ClipEncoder, ClipSpec
+from vspectrum_app.encoders.backends import load_embedder
 from vspectrum_app.library.index import EF_SEARCH, TooFewAllowed, VectorIndex
 from vspectrum_app.library.indexer import load_vectors, open_index
 from vspectrum_app.library.keywords import KeywordSet

@@ -380,7 +380,7 @@ class LibraryPane(QWidget):
     def has_index(self) -> bool:
         """Whether the Settings' CLIP model has an index in this workspace (a search needs one)."""
         from vspectrum_app.library import catalog
-        from vspectrum_app.library.embedder import ClipSpec
+        from vspectrum_app.encoders.embedder import ClipSpec
 
         return catalog.has_model(self.ctx.workspace, ClipSpec.from_settings(self.ctx.settings).model_key)
 
@@ -389,7 +389,7 @@ class LibraryPane(QWidget):
 
     def searcher(self):
         if self._searcher is None:
-            from vspectrum_app.library.embedder import ClipSpec
+            from vspectrum_app.encoders.embedder import ClipSpec
             from vspectrum_app.library.search import Searcher
 
             self._searcher = Searcher(self.ctx.workspace, ClipSpec.from_settings(self.ctx.settings))

@@ -536,7 +536,7 @@ class SettingsPane(QWidget):
     # -- CLIP ---------------------------------------------------------------------------------
     def load_clip(self) -> None:
         """Show the Settings' model as it is: a local model never shows the default's name and tag."""
-        from vspectrum_app.library.embedder import ClipSpec
+        from vspectrum_app.encoders.embedder import ClipSpec
 
         s = self.ctx.settings
         self._clip_shown = self._clip_settings()

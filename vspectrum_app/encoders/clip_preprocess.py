@@ -15,7 +15,17 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from vspectrum_app.library.images import to_rgb
+_SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N", "I")
+
+
+def to_rgb(img: Image.Image) -> Image.Image:
+    """``img`` as 8-bit RGB. 16-bit greyscale (PNG's I;16, or I) is scaled, 0-65535 to 0-255:
+    Pillow's ``convert`` would clip every value above 255 to white."""
+    if img.mode in _SIXTEEN_BIT:
+        levels = np.asarray(img).astype(np.float64)
+        img = Image.fromarray(np.clip(np.rint(levels / 257.0), 0, 255).astype(np.uint8), "L")
+    return img if img.mode == "RGB" else img.convert("RGB")
+
 
 FILTERS = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
 

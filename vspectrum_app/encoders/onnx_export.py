@@ -37,9 +37,9 @@ if TYPE_CHECKING:
     import torch
     from PIL import Image
 
-    from vspectrum_app.library.clip_preprocess import Preprocess
-    from vspectrum_app.library.embedder import Embedder
-    from vspectrum_app.library.onnx_embedder import Tower
+    from vspectrum_app.encoders.clip_preprocess import Preprocess
+    from vspectrum_app.encoders.embedder import Embedder
+    from vspectrum_app.encoders.onnx_embedder import Tower
 
 FORMAT = 3  # 2: fp32 text tower, fp32 image tower kept beside the int8 one; 3: int8 scheme chosen and recorded
 MIN_COSINE = 0.99
@@ -165,7 +165,7 @@ def _torch_free_parts(embedder: Embedder, folder: Path) -> tuple[Preprocess, str
     from open_clip import tokenizer as oct
     from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
-    from vspectrum_app.library.clip_preprocess import FILTERS, Preprocess
+    from vspectrum_app.encoders.clip_preprocess import FILTERS, Preprocess
 
     cfg = getattr(embedder.model.visual, "preprocess_cfg", None) or {}
     size = cfg.get("size", embedder.input_size[0])
@@ -218,7 +218,7 @@ def _same_preprocessing(embedder: Embedder, images: list[Image.Image], pixels: n
 
 
 def _same_tokens(embedder: Embedder, vocab: Path, context_length: int) -> np.ndarray:
-    from vspectrum_app.library.clip_tokenizer import ClipTokenizer
+    from vspectrum_app.encoders.clip_tokenizer import ClipTokenizer
 
     ours = ClipTokenizer(vocab, context_length)(CHECK_TEXTS)
     if not np.array_equal(ours, embedder.tokenizer(CHECK_TEXTS).numpy()):
@@ -303,7 +303,7 @@ def _seconds(tower: Tower, inputs: np.ndarray) -> float:
 
 
 def _tower(path: Path, name: str) -> Tower:
-    from vspectrum_app.library.onnx_embedder import Tower
+    from vspectrum_app.encoders.onnx_embedder import Tower
 
     return Tower(path, name)
 

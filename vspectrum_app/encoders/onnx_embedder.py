@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
 
-from vspectrum_app.library.clip_preprocess import Preprocess
+from vspectrum_app.encoders.clip_preprocess import Preprocess
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
     from PIL import Image
 
-    from vspectrum_app.library.clip_tokenizer import ClipTokenizer
-    from vspectrum_app.library.embedder import ClipSpec
+    from vspectrum_app.encoders.clip_tokenizer import ClipTokenizer
+    from vspectrum_app.encoders.embedder import ClipSpec
 
 
 # a tower's runner: ONNX Runtime's Tower below, or openvino_embedder's
@@ -130,7 +130,7 @@ class OnnxEmbedder:
 
     @property
     def batch_size(self) -> int:
-        from vspectrum_app.library.device import CPU_BATCH
+        from vspectrum_app.encoders.device import CPU_BATCH
 
         return CPU_BATCH
 
@@ -149,7 +149,7 @@ class OnnxEmbedder:
     @property
     def tokenizer(self) -> ClipTokenizer:
         if self._tokenizer is None:
-            from vspectrum_app.library.clip_tokenizer import ClipTokenizer
+            from vspectrum_app.encoders.clip_tokenizer import ClipTokenizer
 
             self._tokenizer = ClipTokenizer(self.folder / self.meta["vocab_file"], int(self.meta["context_length"]))
         return self._tokenizer
@@ -161,7 +161,7 @@ class OnnxEmbedder:
         return self.preprocess.batch(images)
 
     def encode_batch(self, pixels: np.ndarray) -> np.ndarray:
-        from vspectrum_app.library.embedder import _normalise
+        from vspectrum_app.encoders.embedder import _normalise
 
         return _normalise(self._session("image")(np.asarray(pixels, dtype=np.float32)))
 
@@ -169,7 +169,7 @@ class OnnxEmbedder:
         return self.encode_batch(self.preprocess_batch(images))
 
     def encode_texts(self, texts: list[str]) -> np.ndarray:
-        from vspectrum_app.library.embedder import _normalise
+        from vspectrum_app.encoders.embedder import _normalise
 
         if "text" in self._sessions:
             return _normalise(self._session("text")(self.tokenizer(texts)))

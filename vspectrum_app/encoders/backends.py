@@ -15,8 +15,8 @@ import threading
 from typing import Any
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
-from vspectrum_app.library import backend_choice, onnx_export
-from vspectrum_app.library.embedder import ClipEncoder, ClipModelUnavailable, ClipSpec, torch_embedder
+from vspectrum_app.encoders import backend_choice, onnx_export
+from vspectrum_app.encoders.embedder import ClipEncoder, ClipModelUnavailable, ClipSpec, torch_embedder
 
 RUNTIMES = {"onnx": ("ONNX Runtime", "onnxruntime"), "openvino": ("OpenVINO", "openvino")}
 BACKENDS = ("auto", "torch", "onnx", "openvino")
@@ -26,7 +26,7 @@ _cache_lock = threading.Lock()
 
 def configured_backend(backend: str | None = None) -> str:
     """``backend`` if given, else $VSPECTRUM_CLIP_BACKEND, else the setting (default auto)."""
-    from vspectrum_app.library.device import configured_choice
+    from vspectrum_app.encoders.device import configured_choice
 
     try:
         return configured_choice(backend, "VSPECTRUM_CLIP_BACKEND", "clip_backend", BACKENDS, "embedding backend")
@@ -43,7 +43,7 @@ def load_embedder(
     ``configured_backend``); every path but torch is ``load_fast`` below, which falls back to
     the torch loader (``embedder.torch_embedder``).
     ``device``: auto, cpu, cuda or mps (None: the configured one, see ``device.py``)."""
-    from vspectrum_app.library.device import DeviceUnavailable, configured_device
+    from vspectrum_app.encoders.device import DeviceUnavailable, configured_device
 
     reporter = reporter or NullReporter()
     backend = configured_backend(backend)
@@ -94,8 +94,8 @@ def load_fast(
                 reporter.log(f"OpenVINO serves the CPU only here; embedding with torch on {device}", "warning")
                 return torch_embedder(spec, reporter, device)
             return backend_choice.make(spec, folder, meta, backend, precision, threads)
-        from vspectrum_app.library.device import onnx_providers
-        from vspectrum_app.library.onnx_embedder import OnnxEmbedder
+        from vspectrum_app.encoders.device import onnx_providers
+        from vspectrum_app.encoders.onnx_embedder import OnnxEmbedder
 
         providers = onnx_providers(device)
         if providers is None:
@@ -113,7 +113,7 @@ def load_fast(
 def _build_without_torch(spec: ClipSpec, reporter: Reporter) -> dict[str, Any]:
     """The lean install: the towers built from the checkpoint (downloaded first for the default
     model), or a one-sentence reason why the model cannot be used."""
-    from vspectrum_app.library import onnx_build, weights
+    from vspectrum_app.encoders import onnx_build, weights
 
     try:
         return onnx_build.build(spec, reporter)

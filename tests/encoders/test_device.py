@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from vspectrum_app.core.jobs import RecordingReporter
-from vspectrum_app.library import device
-from vspectrum_app.library import backends as backends_module
-from vspectrum_app.library import embedder as embedder_module
-from vspectrum_app.library.device import DeviceUnavailable, batch_for_free_memory, choose_device
-from vspectrum_app.library.embedder import ClipModelUnavailable
-from vspectrum_app.library.backends import load_embedder
+from vspectrum_app.encoders import device
+from vspectrum_app.encoders import backends as backends_module
+from vspectrum_app.encoders import embedder as embedder_module
+from vspectrum_app.encoders.device import DeviceUnavailable, batch_for_free_memory, choose_device
+from vspectrum_app.encoders.embedder import ClipModelUnavailable
+from vspectrum_app.encoders.backends import load_embedder
 
 
 @pytest.mark.parametrize(

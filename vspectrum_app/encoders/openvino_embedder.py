@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vspectrum_app.library.onnx_embedder import OnnxEmbedder, RunsTower, Tower
-from vspectrum_app.library.runtimes import installed
+from vspectrum_app.encoders.onnx_embedder import OnnxEmbedder, RunsTower, Tower
+from vspectrum_app.encoders.runtimes import installed
 
 if TYPE_CHECKING:
-    from vspectrum_app.library.embedder import ClipSpec
+    from vspectrum_app.encoders.embedder import ClipSpec
 
 PRECISIONS = {"fp32": "f32", "fp16": "f16"}
 

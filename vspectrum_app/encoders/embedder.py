@@ -20,7 +20,7 @@ import numpy as np
 
 from vspectrum_app.core.jobs import Reporter
 from vspectrum_app.core.paths import models_dir
-from vspectrum_app.library import weights
+from vspectrum_app.encoders import weights
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -129,7 +129,7 @@ class Embedder:
         dim: int,
         device: str = "cpu",
     ):
-        from vspectrum_app.library.device import uses_fp16
+        from vspectrum_app.encoders.device import uses_fp16
 
         self.spec, self.model, self.preprocess, self.tokenizer, self.dim = spec, model, preprocess, tokenizer, dim
         self.device, self.fp16 = device, uses_fp16(device)
@@ -143,7 +143,7 @@ class Embedder:
     @property
     def batch_size(self) -> int:
         """Images per forward pass: on CUDA as many as half the free memory holds."""
-        from vspectrum_app.library import device
+        from vspectrum_app.encoders import device
 
         if self.device != "cuda":
             return device.CPU_BATCH
@@ -188,7 +188,7 @@ _torch_cache: dict[tuple[str, str], Embedder] = {}
 
 def torch_embedder(spec: ClipSpec, reporter: Reporter, device: str = "cpu") -> Embedder:
     """The open_clip model itself, loaded once per process and device whichever path asked."""
-    from vspectrum_app.library.device import DeviceUnavailable, choose_device, torch_availability
+    from vspectrum_app.encoders.device import DeviceUnavailable, choose_device, torch_availability
 
     try:
         device = choose_device(device, *torch_availability())

@@ -14,13 +14,13 @@ import pytest
 from tests.plugins.clip import make_tiny_clip
 from tests.plugins.library import make_image_bytes
 from vspectrum_app.core.jobs import RecordingReporter
-from vspectrum_app.library import backends as backends_module
-from vspectrum_app.library import embedder as embedder_module
-from vspectrum_app.library import onnx_export
-from vspectrum_app.library.clip_preprocess import Preprocess
-from vspectrum_app.library.clip_tokenizer import ClipTokenizer
-from vspectrum_app.library.embedder import ClipModelUnavailable
-from vspectrum_app.library.backends import load_embedder
+from vspectrum_app.encoders import backends as backends_module
+from vspectrum_app.encoders import embedder as embedder_module
+from vspectrum_app.encoders import onnx_export
+from vspectrum_app.encoders.clip_preprocess import Preprocess
+from vspectrum_app.encoders.clip_tokenizer import ClipTokenizer
+from vspectrum_app.encoders.embedder import ClipModelUnavailable
+from vspectrum_app.encoders.backends import load_embedder
 from vspectrum_app.library.images import decode_rgb
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -237,8 +237,8 @@ def test_onnx_path_runs_with_torch_and_open_clip_blocked(tiny_clip, fresh, works
 import json, numpy as np
 from PIL import Image
 from vspectrum_app.cli import main
-from vspectrum_app.library.embedder import ClipSpec
-from vspectrum_app.library.backends import load_embedder
+from vspectrum_app.encoders.embedder import ClipSpec
+from vspectrum_app.encoders.backends import load_embedder
 spec = ClipSpec(model={tiny_clip.model!r}, pretrained=None, config={tiny_clip.config!r}, checkpoint={tiny_clip.checkpoint!r})
 e = load_embedder(spec, backend='onnx')
 images = [Image.open({str(tmp_path)!r} + f'/p{{i}}.png').convert('RGB') for i in range(4)]
@@ -272,8 +272,8 @@ def test_cli_model_says_which_backend_serves(tiny_clip, capsys):
 
 
 def test_text_tower_starts_from_a_saved_optimised_graph(tiny_clip, fresh, monkeypatch):
-    from vspectrum_app.library import onnx_embedder
-    from vspectrum_app.library.onnx_embedder import Tower
+    from vspectrum_app.encoders import onnx_embedder
+    from vspectrum_app.encoders.onnx_embedder import Tower
 
     fast = load_embedder(tiny_clip, backend="onnx")
     words = ["handshake", "a dog on a sofa", "prayer"]

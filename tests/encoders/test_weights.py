@@ -8,8 +8,8 @@ import threading
 import pytest
 
 from tests.plugins.weights_server import PAYLOAD, FileServer
-from vspectrum_app.library import weights
-from vspectrum_app.library.weights import Cancelled, WeightsError, WeightsSource
+from vspectrum_app.encoders import weights
+from vspectrum_app.encoders.weights import Cancelled, WeightsError, WeightsSource
 
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
@@ -128,8 +128,8 @@ def test_use_a_file_i_already_have(tmp_path):
 def test_embedder_loads_the_file_put_in_place(tmp_path, tiny_clip, monkeypatch):
     """A model given by name + tag loads the verified local file instead of asking the hub
     (before, an unknown tag failed with 'open_clip has no weights')."""
-    from vspectrum_app.library.embedder import ClipSpec
-    from vspectrum_app.library.backends import load_embedder
+    from vspectrum_app.encoders.embedder import ClipSpec
+    from vspectrum_app.encoders.backends import load_embedder
 
     checkpoint = open(tiny_clip.checkpoint, "rb").read()
     src = WeightsSource(

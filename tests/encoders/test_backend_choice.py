@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from vspectrum_app.core.jobs import RecordingReporter
-from vspectrum_app.library import backend_choice, onnx_export
-from vspectrum_app.library import backends as backends_module
-from vspectrum_app.library.backend_choice import quality, top_k_overlap
-from vspectrum_app.library.backends import load_embedder
+from vspectrum_app.encoders import backend_choice, onnx_export
+from vspectrum_app.encoders import backends as backends_module
+from vspectrum_app.encoders.backend_choice import quality, top_k_overlap
+from vspectrum_app.encoders.backends import load_embedder
 from vspectrum_app.library.images import decode_rgb
 
 WORDS = [

@@ -32,14 +32,14 @@ import numpy as np
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.core.paths import resources_dir
-from vspectrum_app.library import onnx_export, weights
-from vspectrum_app.library.checkpoint import read_weights
-from vspectrum_app.library.onnx_export import ExportError
-from vspectrum_app.library.runtimes import installed
-from vspectrum_app.library.weights import WeightsError
+from vspectrum_app.encoders import onnx_export, weights
+from vspectrum_app.encoders.checkpoint import read_weights
+from vspectrum_app.encoders.onnx_export import ExportError
+from vspectrum_app.encoders.runtimes import installed
+from vspectrum_app.encoders.weights import WeightsError
 
 if TYPE_CHECKING:
-    from vspectrum_app.library.embedder import ClipSpec
+    from vspectrum_app.encoders.embedder import ClipSpec
 
 OPSET = 17
 LN_EPS = 1e-5
@@ -420,7 +420,7 @@ def build(spec: ClipSpec, reporter: Reporter | None = None) -> dict[str, Any]:
 def build_after_download(source: weights.WeightsSource, progress: weights.ProgressCallback | None = None) -> bool:
     """Where torch is absent (the lean install), build the just downloaded model's towers right
     away, so that the first search does not wait for it. True when they are built (or were)."""
-    from vspectrum_app.library.embedder import ClipSpec
+    from vspectrum_app.encoders.embedder import ClipSpec
 
     if _torch_installed():
         return False  # the full install exports on first use (onnx_export)
@@ -463,8 +463,8 @@ def _check_and_describe(spec: ClipSpec, config: dict[str, Any], pre: dict[str, A
     """Run the fp32 towers on the check inputs (finite, the right width), and describe the
     result as ``onnx_export`` does: the image tower in int8 where it stays within cosine 0.99
     of fp32 (fp32 kept beside it), the text tower in fp32 (int8 reorders query top-10s)."""
-    from vspectrum_app.library.clip_preprocess import Preprocess
-    from vspectrum_app.library.clip_tokenizer import ClipTokenizer
+    from vspectrum_app.encoders.clip_preprocess import Preprocess
+    from vspectrum_app.encoders.clip_tokenizer import ClipTokenizer
 
     shutil.copyfile(vocab_file(), folder / VOCAB)
     context = int(config["text_cfg"].get("context_length", 77))

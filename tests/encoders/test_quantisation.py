@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vspectrum_app.library import backends as backends_module
-from vspectrum_app.library import onnx_export
-from vspectrum_app.library.backends import load_embedder
+from vspectrum_app.encoders import backends as backends_module
+from vspectrum_app.encoders import onnx_export
+from vspectrum_app.encoders.backends import load_embedder
 
 
 def _open_clip():
-    from vspectrum_app.library.embedder import _prepare_torchvision
+    from vspectrum_app.encoders.embedder import _prepare_torchvision
 
     _prepare_torchvision()
     import open_clip
@@ -76,7 +76,7 @@ def test_a_full_size_vit_b_32_keeps_an_int8_tower_within_the_bar(tmp_path):
     per-tensor scheme fails the bar, per-channel in a reduced range passes and is kept."""
     torch = pytest.importorskip("torch")
     open_clip = _open_clip()
-    from vspectrum_app.library.clip_preprocess import Preprocess
+    from vspectrum_app.encoders.clip_preprocess import Preprocess
 
     torch.manual_seed(0)
     model = open_clip.create_model("ViT-B-32", pretrained=None).eval()

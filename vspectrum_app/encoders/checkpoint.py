@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from vspectrum_app.library.weights import WeightsError
+from vspectrum_app.encoders.weights import WeightsError
 
 
 def read_weights(path: Path) -> dict[str, np.ndarray]:

@@ -18,15 +18,15 @@ from tests.library.test_onnx_backend import BLOCK_TORCH, ROOT, _pictures, _top10
 from tests.plugins.clip import TINY_CONFIG, make_tiny_clip
 from tests.plugins.weights_server import FileServer
 from vspectrum_app.core.jobs import RecordingReporter
-from vspectrum_app.library import backends as backends_module
-from vspectrum_app.library import embedder as embedder_module
-from vspectrum_app.library import backend_choice, onnx_build, onnx_export, weights
-from vspectrum_app.library.checkpoint import read_weights
-from vspectrum_app.library.embedder import ClipModelUnavailable, ClipSpec, torch_embedder
-from vspectrum_app.library.backends import load_embedder
+from vspectrum_app.encoders import backends as backends_module
+from vspectrum_app.encoders import embedder as embedder_module
+from vspectrum_app.encoders import backend_choice, onnx_build, onnx_export, weights
+from vspectrum_app.encoders.checkpoint import read_weights
+from vspectrum_app.encoders.embedder import ClipModelUnavailable, ClipSpec, torch_embedder
+from vspectrum_app.encoders.backends import load_embedder
 from vspectrum_app.library.images import decode_rgb
-from vspectrum_app.library.onnx_embedder import Tower
-from vspectrum_app.library.weights import WeightsError
+from vspectrum_app.encoders.onnx_embedder import Tower
+from vspectrum_app.encoders.weights import WeightsError
 
 # what the lean bundle leaves out (packaging/vspectrum.spec) cannot be imported either
 BLOCK_LEAN = BLOCK_TORCH.replace(
@@ -250,8 +250,8 @@ def test_lean_process_builds_and_serves_the_model_with_torch_blocked(tiny_files,
         + f"""
 import numpy as np
 from PIL import Image
-from vspectrum_app.library.embedder import ClipSpec
-from vspectrum_app.library.backends import load_embedder
+from vspectrum_app.encoders.embedder import ClipSpec
+from vspectrum_app.encoders.backends import load_embedder
 images = [Image.open({str(tmp_path)!r} + f'/p{{i}}.png').convert('RGB') for i in range({len(pictures)})]
 for tag, checkpoint in (('bin', {str(bin_file)!r}), ('st', {str(st_file)!r})):
     spec = ClipSpec(model={spec.model!r}, pretrained=None, config={spec.config!r}, checkpoint=checkpoint)

@@ -24,12 +24,12 @@ import numpy as np
 from vspectrum_app.core.jobs import NullReporter, Reporter
 
 # re-exported: backends asks through here, so tests hide a runtime by patching this one name
-from vspectrum_app.library.runtimes import installed as installed
+from vspectrum_app.encoders.runtimes import installed as installed
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from vspectrum_app.library.embedder import ClipEncoder, ClipSpec
+    from vspectrum_app.encoders.embedder import ClipEncoder, ClipSpec
 
 MIN_COSINE, MIN_OVERLAP, TOP_K = 0.99, 0.95, 10
 CHOICE_FILE = "choice.json"
@@ -105,17 +105,17 @@ def make(
     if backend == "torch":
         if not installed("torch") or not installed("open_clip"):
             raise ImportError("torch is not installed", name="torch")
-        from vspectrum_app.library.embedder import torch_embedder
+        from vspectrum_app.encoders.embedder import torch_embedder
 
         return torch_embedder(spec, NullReporter(), "cpu")
     if backend == "onnx":
-        from vspectrum_app.library.onnx_embedder import OnnxEmbedder
+        from vspectrum_app.encoders.onnx_embedder import OnnxEmbedder
 
         image = meta["image_file"] if precision == "int8" else meta.get("image_fp32_file") or meta["image_file"]
         return OnnxEmbedder(spec, folder, {**meta, "image_file": image}, threads=threads)
     if not installed("openvino"):
         raise ImportError("openvino is not installed", name="openvino")
-    from vspectrum_app.library.openvino_embedder import OpenVinoEmbedder
+    from vspectrum_app.encoders.openvino_embedder import OpenVinoEmbedder
 
     return OpenVinoEmbedder(spec, folder, meta, precision, threads=threads)
 
@@ -178,7 +178,7 @@ def _rate(embedder: ClipEncoder, pixels: Any) -> float:
 
 
 def measure(spec: ClipSpec, folder: Path, meta: dict[str, Any]) -> dict[str, Any]:
-    from vspectrum_app.library.clip_preprocess import Preprocess
+    from vspectrum_app.encoders.clip_preprocess import Preprocess
 
     pictures = check_inputs(int(meta["size"]))
     pre = Preprocess(
