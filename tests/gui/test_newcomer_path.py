@@ -164,7 +164,7 @@ def test_newcomer_path(window, qtbot, tmp_path, tiny_clip, vlm_server, no_keyrin
         lambda: " calls" in bench.estimate_label.full_text() or bench.estimate_label.kind() == "error", timeout=JOB_MS
     )
     estimate = bench.estimate_label.full_text()
-    assert estimate.startswith("10 items = ~30 calls;"), estimate  # Power's ten keywords, one image each
+    assert estimate.startswith("10 items: 30 calls to send"), estimate  # Power's ten keywords, one image each
     qtbot.mouseClick(bench.start_button, LEFT)
     job = bench.job
     assert _wait_job(qtbot, job) == 0, bench.error_label.full_text()
