@@ -110,7 +110,7 @@ def _images(n: int) -> list[bytes]:
 
 def _load_all(spec):
     """torch (the baseline), ONNX Runtime and, when installed, OpenVINO."""
-    from vspectrum_app.core.jobs import RecordingReporter
+    from tests.plugins.reporting import RecordingReporter
     from vspectrum_app.encoders.backends import load_embedder
 
     embedders = {"torch": load_embedder(spec, backend="torch")}

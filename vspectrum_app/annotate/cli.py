@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from vspectrum_app.annotate import ops
-from vspectrum_app.core.operations import add_parser, from_args
+from vspectrum_app.core.operations import add_parser
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -53,7 +53,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_create(args, ctx) -> int:
-    made = ops.run(from_args(ops.Create, args), ctx.workspace())
+    made = ops.run(ctx.params(ops.Create, args), ctx.workspace())
     if ctx.json:
         ctx.print_json({"set_id": made.set_id, "name": made.name, "items": made.items})
     else:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 from vspectrum_app.bench import ops, research_cli
-from vspectrum_app.core.operations import add_parser, from_args
+from vspectrum_app.core.operations import add_parser
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -82,13 +82,13 @@ def cmd_bench_delete(args, ctx) -> int:
 
 
 def cmd_bench_run(args, ctx) -> int:
-    params = from_args(ops.Run, args)
+    params = ctx.params(ops.Run, args)
     outcome = ops.run(params, ctx.workspace(), ctx.reporter)
     return 0 if outcome is None else _print_outcome(ctx, outcome)
 
 
 def cmd_bench_resume(args, ctx) -> int:
-    return _print_outcome(ctx, ops.run(from_args(ops.Resume, args), ctx.workspace(), ctx.reporter))
+    return _print_outcome(ctx, ops.run(ctx.params(ops.Resume, args), ctx.workspace(), ctx.reporter))
 
 
 def _print_outcome(ctx, outcome) -> int:

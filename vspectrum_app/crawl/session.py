@@ -17,6 +17,7 @@ from pathlib import Path
 from vspectrum_app.core import clock, locks
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
+from vspectrum_app.core.protocol import CAPTURE_AT_S
 from vspectrum_app.crawl import browser as browsers
 from vspectrum_app.crawl.adapters import WALLS, Adapter, ItemInfo
 from vspectrum_app.crawl.quality import PhashIndex, backfill_phashes, frame_flags, phash
@@ -35,7 +36,7 @@ class CrawlConfig:
     skin: str | None = None  # the simulator's layout (sim only)
     start_url: str | None = None  # default: the platform's feed (or the simulator's)
     headless: bool = False
-    capture_at_s: float = 2.0
+    capture_at_s: float = CAPTURE_AT_S
     delay_s: float = 0.0  # politeness: real seconds between videos
     wall_timeout_s: float = 0.0  # how long to wait for the user at a login wall / captcha
     play_timeout_s: float = 20.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vspectrum_app.core.operations import add_arguments, add_parser, from_args
+from vspectrum_app.core.operations import add_arguments, add_parser
 from vspectrum_app.library import ops
 
 
@@ -78,7 +78,7 @@ def cmd_repair(args, ctx) -> int:
 
 
 def cmd_import(args, ctx) -> int:
-    report = ops.run(from_args(ops.Import, args), ctx.workspace(), ctx.reporter)
+    report = ops.run(ctx.params(ops.Import, args), ctx.workspace(), ctx.reporter)
     if ctx.json:
         ctx.print_json(report.as_dict())
     else:
@@ -95,13 +95,8 @@ def add_backend_argument(parser: argparse.ArgumentParser) -> None:
     add_arguments(parser, ops.BackendOptions)
 
 
-def clip_spec_from_args(args):
-    """The CLIP model the command's options (``add_clip_arguments``) choose."""
-    return from_args(ops.ClipOptions, args).spec()
-
-
 def cmd_index(args, ctx) -> int:
-    report = ops.run(from_args(ops.Index, args), ctx.workspace(), ctx.reporter)
+    report = ops.run(ctx.params(ops.Index, args), ctx.workspace(), ctx.reporter)
     result = {
         "model_key": report.model_key,
         "embedded": report.embedded,
@@ -127,7 +122,8 @@ def cmd_search(args, ctx) -> int:
     if not args.query and not args.value:
         raise UserError("give a keyword to search for, or --value VALUE")
     ws = ctx.workspace()
-    searcher = Searcher(ws, clip_spec_from_args(args), backend=args.backend, device=args.device)
+    backend = ctx.params(ops.BackendOptions, args)
+    searcher = Searcher(ws, ctx.params(ops.ClipOptions, args).spec(), backend=backend.backend, device=backend.device)
     if args.value:
         ks = keywords.get_set(ws, args.keyword_set)
         found = searcher.retrieve_value(args.value, ks, k=args.k, platforms=args.platform)
@@ -151,7 +147,7 @@ def cmd_search(args, ctx) -> int:
 
 
 def cmd_stats(args, ctx) -> int:
-    stats = ops.run(from_args(ops.Stats, args), ctx.workspace(), ctx.reporter)
+    stats = ops.run(ctx.params(ops.Stats, args), ctx.workspace(), ctx.reporter)
     if ctx.json:
         ctx.print_json(stats)
         return 0
@@ -172,7 +168,7 @@ def cmd_stats(args, ctx) -> int:
 
 
 def cmd_model(args, ctx) -> int:
-    info = ops.describe_model(from_args(ops.Model, args), ctx.reporter)
+    info = ops.describe_model(ctx.params(ops.Model, args), ctx.reporter)
     if ctx.json:
         ctx.print_json(info)
     else:

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from vspectrum_app.core import csvfile
-from vspectrum_app.core.operations import add_parser, from_args
+from vspectrum_app.core.operations import add_parser
+from vspectrum_app.core.protocol import CAPTURE_AT_S
 from vspectrum_app.persona import ops
 
 
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ops.Run,
         help="new sessions: each persona x model role-plays on a feed (or a control policy)",
         description="Each persona with each model (or the control policy) scrolls the feed for "
-        "TRIALS x SCROLLS videos: capture 2 s in, ask, watch on yes, scroll on no.",
+        f"TRIALS x SCROLLS videos: capture {CAPTURE_AT_S:g} s in, ask, watch on yes, scroll on no.",
     )
     c.set_defaults(func=cmd_run)
 
@@ -135,17 +136,17 @@ def cmd_delete(args, ctx) -> int:
 
 
 def cmd_run(args, ctx) -> int:
-    _print_result(ops.run(from_args(ops.Run, args), ctx.workspace(), ctx.reporter), ctx)
+    _print_result(ops.run(ctx.params(ops.Run, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 
 def cmd_resume(args, ctx) -> int:
-    _print_result(ops.run(from_args(ops.Resume, args), ctx.workspace(), ctx.reporter), ctx)
+    _print_result(ops.run(ctx.params(ops.Resume, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 
 def cmd_replay(args, ctx) -> int:
-    _print_result(ops.run(from_args(ops.Replay, args), ctx.workspace(), ctx.reporter), ctx)
+    _print_result(ops.run(ctx.params(ops.Replay, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 

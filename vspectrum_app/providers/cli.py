@@ -6,7 +6,7 @@ import argparse
 import getpass
 import sys
 
-from vspectrum_app.core.operations import add_parser, from_args
+from vspectrum_app.core.operations import add_parser
 from vspectrum_app.providers import ops
 
 
@@ -140,6 +140,6 @@ def cmd_providers_remove(args, ctx) -> int:
 
 
 def cmd_providers_test(args, ctx) -> int:
-    ok, message = ops.run(from_args(ops.Check, args))
+    ok, message = ops.run(ctx.params(ops.Check, args))
     print(message, file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1
