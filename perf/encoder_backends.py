@@ -96,7 +96,7 @@ def _random_vit_b_32(tmp: Path):
         clip_model="ViT-B-32-random", clip_pretrained=None, clip_config=str(config), clip_checkpoint=str(checkpoint)
     )
     settings.save()
-    return ClipSpec.from_settings(settings)
+    return ClipSpec.from_settings(settings.as_dict())
 
 
 def _images(n: int) -> list[bytes]:

@@ -18,13 +18,16 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from vspectrum_app import __version__
 from vspectrum_app.core.errors import UserError
 from vspectrum_app.core.jobs import Cancelled, JsonLinesReporter, Reporter, TerminalReporter
 from vspectrum_app.core.operations import EVENTS_FLAG, WORKSPACE_FLAG, Options, from_args, with_settings
 from vspectrum_app.core.processes import become_group_leader
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
 
 # Modules with register(subparsers), one per command group. Add a line to add a group.
 GROUPS: list[str] = [
@@ -42,11 +45,13 @@ OptionsT = TypeVar("OptionsT", bound=Options)
 
 @dataclass
 class Context:
+    """The ``core.command.CommandContext`` every command handler gets."""
+
     args: argparse.Namespace
     reporter: Reporter
-    _workspace: Any = field(default=None, repr=False)
+    _workspace: Workspace | None = field(default=None, repr=False)
 
-    def workspace(self, create: bool = True):
+    def workspace(self, create: bool = True) -> Workspace:
         if self._workspace is None:
             from vspectrum_app.core.settings import default_workspace
             from vspectrum_app.library.catalog import open_workspace
@@ -188,4 +193,4 @@ def _open_gui() -> int | None:
     """Run the app; None when Qt is not installed (then the CLI help is shown)."""
     if importlib.util.find_spec("PySide6") is None:
         return None
-    return importlib.import_module("vspectrum_app.gui.app").main()
+    return int(importlib.import_module("vspectrum_app.gui.app").main())

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from vspectrum_app.core.paths import data_dir
 
 if TYPE_CHECKING:
-    from playwright.sync_api import ViewportSize
+    from playwright.sync_api import BrowserContext, Page, Playwright, ViewportSize
 
 # Without the background-networking switches Chromium phones home at every start (and, on a
 # closed network, retries); none of it is needed to watch a feed.
@@ -109,7 +109,7 @@ def launch_options(executable: str, headless: bool) -> dict[str, Any]:
     return {"executable_path": executable, "headless": headless, "args": args, "chromium_sandbox": sandbox}
 
 
-def launch(playwright, executable: str, profile: Path, headless: bool):
+def launch(playwright: Playwright, executable: str, profile: Path, headless: bool) -> tuple[BrowserContext, Page]:
     """A persistent browser context with one page at the standard viewport."""
     profile.mkdir(parents=True, exist_ok=True)
     context = playwright.chromium.launch_persistent_context(

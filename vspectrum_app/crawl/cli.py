@@ -8,15 +8,18 @@ vspectrum crawl sessions
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Any
 
+from vspectrum_app.core.command import CommandContext
 from vspectrum_app.core.operations import add_parser
 from vspectrum_app.core.protocol import CAPTURE_AT_S
 from vspectrum_app.crawl.adapters import PLATFORMS
 from vspectrum_app.crawl.ops import Crawl
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     crawl = add_parser(
         sub,
         Crawl,
@@ -37,7 +40,7 @@ def register(sub) -> None:
     sessions.set_defaults(func=cmd_sessions)
 
 
-def cmd_crawl(args, ctx) -> int:
+def cmd_crawl(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.crawl import ops
 
     result = ops.run(ctx.params(Crawl, args), ctx.workspace(), ctx.reporter)
@@ -45,14 +48,14 @@ def cmd_crawl(args, ctx) -> int:
     return 0 if result["status"] == "done" else 1
 
 
-def _print_summary(r: dict) -> None:
+def _print_summary(r: dict[str, Any]) -> None:
     print(
         f"crawl {r['session_id']}: {r['status']}; {r['stored']} stored, {r['duplicates']} duplicates, "
         f"{r['flagged']} flagged, {r['positions']} videos seen" + (f"; {r['message']}" if r.get("message") else "")
     )
 
 
-def cmd_check(args, ctx) -> int:
+def cmd_check(args: argparse.Namespace, ctx: CommandContext) -> int:
     from playwright.sync_api import sync_playwright
 
     from vspectrum_app.crawl import browser as browsers
@@ -62,17 +65,18 @@ def cmd_check(args, ctx) -> int:
     executable = browsers.find_browser(args.browser or ctx.settings.get("browser_executable"))
     with sync_playwright() as pw:
         if args.html:
-            profile = None
             browser = pw.chromium.launch(**browsers.launch_options(executable, headless=True))
             page = browser.new_page(viewport=browsers.VIEWPORT)
             page.goto(args.html.resolve().as_uri())
+            result = adapter.check(page)
+            browser.close()
         else:
             profile = browsers.profile_dir(args.check_platform)
-            browser, page = browsers.launch(pw, executable, profile, headless=not browsers.has_display())
+            context, page = browsers.launch(pw, executable, profile, headless=not browsers.has_display())
             page.goto(args.check_url)
             page.wait_for_timeout(3000)
-        result = adapter.check(page)
-        browser.close()
+            result = adapter.check(page)
+            context.close()
     if ctx.json or args.events:
         ctx.print_json(result)
     else:
@@ -85,7 +89,7 @@ def cmd_check(args, ctx) -> int:
     return 0
 
 
-def cmd_sessions(args, ctx) -> int:
+def cmd_sessions(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.crawl.store import CrawlStore
 
     rows = CrawlStore(ctx.workspace()).sessions()

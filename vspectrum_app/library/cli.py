@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vspectrum_app.core.command import CommandContext
 from vspectrum_app.core.operations import add_arguments, add_parser
 from vspectrum_app.library import ops
 
@@ -51,7 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_keywords)
 
 
-def cmd_repair(args, ctx) -> int:
+def cmd_repair(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.core.settings import default_workspace
     from vspectrum_app.library.repair import repair_catalog
 
@@ -77,7 +78,7 @@ def cmd_repair(args, ctx) -> int:
     return 0
 
 
-def cmd_import(args, ctx) -> int:
+def cmd_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     report = ops.run(ctx.params(ops.Import, args), ctx.workspace(), ctx.reporter)
     if ctx.json:
         ctx.print_json(report.as_dict())
@@ -95,7 +96,7 @@ def add_backend_argument(parser: argparse.ArgumentParser) -> None:
     add_arguments(parser, ops.BackendOptions)
 
 
-def cmd_index(args, ctx) -> int:
+def cmd_index(args: argparse.Namespace, ctx: CommandContext) -> int:
     report = ops.run(ctx.params(ops.Index, args), ctx.workspace(), ctx.reporter)
     result = {
         "model_key": report.model_key,
@@ -114,7 +115,7 @@ def cmd_index(args, ctx) -> int:
     return 0 if not report.failed else 1
 
 
-def cmd_search(args, ctx) -> int:
+def cmd_search(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.core.errors import UserError
     from vspectrum_app.library import keywords
     from vspectrum_app.library.search import Searcher
@@ -146,7 +147,7 @@ def cmd_search(args, ctx) -> int:
     return 0
 
 
-def cmd_stats(args, ctx) -> int:
+def cmd_stats(args: argparse.Namespace, ctx: CommandContext) -> int:
     stats = ops.run(ctx.params(ops.Stats, args), ctx.workspace(), ctx.reporter)
     if ctx.json:
         ctx.print_json(stats)
@@ -167,7 +168,7 @@ def cmd_stats(args, ctx) -> int:
     return 0
 
 
-def cmd_model(args, ctx) -> int:
+def cmd_model(args: argparse.Namespace, ctx: CommandContext) -> int:
     info = ops.describe_model(ctx.params(ops.Model, args), ctx.reporter)
     if ctx.json:
         ctx.print_json(info)
@@ -179,7 +180,7 @@ def cmd_model(args, ctx) -> int:
     return 0
 
 
-def cmd_keywords(args, ctx) -> int:
+def cmd_keywords(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.library import keywords
 
     ws = ctx.workspace()

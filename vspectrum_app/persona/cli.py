@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from vspectrum_app.core.command import CommandContext
 from vspectrum_app.core import csvfile
 from vspectrum_app.core.operations import add_parser
 from vspectrum_app.core.protocol import CAPTURE_AT_S
@@ -79,7 +80,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.set_defaults(func=cmd_report)
 
 
-def cmd_list(args, ctx) -> int:
+def cmd_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.personas import PersonaLibrary
 
     personas = PersonaLibrary(ctx.workspace()).all()
@@ -96,7 +97,7 @@ def cmd_list(args, ctx) -> int:
     return 0
 
 
-def cmd_import(args, ctx) -> int:
+def cmd_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.personas import PersonaLibrary
 
     lib = PersonaLibrary(ctx.workspace())
@@ -109,7 +110,7 @@ def cmd_import(args, ctx) -> int:
     return 0
 
 
-def cmd_add(args, ctx) -> int:
+def cmd_add(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.personas import Persona, PersonaLibrary
 
     persona = Persona.from_json(
@@ -127,7 +128,7 @@ def cmd_add(args, ctx) -> int:
     return 0
 
 
-def cmd_delete(args, ctx) -> int:
+def cmd_delete(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.personas import PersonaLibrary
 
     PersonaLibrary(ctx.workspace()).delete(args.name)
@@ -135,22 +136,22 @@ def cmd_delete(args, ctx) -> int:
     return 0
 
 
-def cmd_run(args, ctx) -> int:
+def cmd_run(args: argparse.Namespace, ctx: CommandContext) -> int:
     _print_result(ops.run(ctx.params(ops.Run, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 
-def cmd_resume(args, ctx) -> int:
+def cmd_resume(args: argparse.Namespace, ctx: CommandContext) -> int:
     _print_result(ops.run(ctx.params(ops.Resume, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 
-def cmd_replay(args, ctx) -> int:
+def cmd_replay(args: argparse.Namespace, ctx: CommandContext) -> int:
     _print_result(ops.run(ctx.params(ops.Replay, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 
-def _print_result(sessions: list[str], ctx) -> None:
+def _print_result(sessions: list[str], ctx: CommandContext) -> None:
     from vspectrum_app.persona.report import format_report, session_report
 
     reports = [session_report(ctx.workspace(), s) for s in sessions]
@@ -161,7 +162,7 @@ def _print_result(sessions: list[str], ctx) -> None:
             print(format_report(r))
 
 
-def cmd_export(args, ctx) -> int:
+def cmd_export(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.calls import export_calls
 
     n = export_calls(ctx.workspace(), args.session, args.calls)
@@ -169,7 +170,7 @@ def cmd_export(args, ctx) -> int:
     return 0
 
 
-def cmd_sessions(args, ctx) -> int:
+def cmd_sessions(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.store import SessionStore
 
     sessions = SessionStore(ctx.workspace()).list()
@@ -209,7 +210,7 @@ REPORT_COLUMNS = (
 )
 
 
-def cmd_report(args, ctx) -> int:
+def cmd_report(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.report import format_report, session_report
 
     ws = ctx.workspace()
@@ -244,7 +245,7 @@ TABLE_COLUMNS = (
 )
 
 
-def _print_tables(reports: list[dict[str, Any]], fmt: str, ctx) -> int:
+def _print_tables(reports: list[dict[str, Any]], fmt: str, ctx: CommandContext) -> int:
     from vspectrum_app.persona.report import alignment_tables
 
     tables = alignment_tables(reports)
@@ -274,5 +275,5 @@ def _print_tables(reports: list[dict[str, Any]], fmt: str, ctx) -> int:
     return 0
 
 
-def _num(v, digits: int = 1) -> str:
+def _num(v: float | None, digits: int = 1) -> str:
     return "n/a" if v is None else f"{v:.{digits}f}"
