@@ -96,7 +96,7 @@ def _random_vit_b_32(tmp: Path):
         clip_model="ViT-B-32-random", clip_pretrained=None, clip_config=str(config), clip_checkpoint=str(checkpoint)
     )
     settings.save()
-    return ClipSpec.from_settings(settings)
+    return ClipSpec.from_settings(settings.as_dict())
 
 
 def _images(n: int) -> list[bytes]:
@@ -110,7 +110,7 @@ def _images(n: int) -> list[bytes]:
 
 def _load_all(spec):
     """torch (the baseline), ONNX Runtime and, when installed, OpenVINO."""
-    from vspectrum_app.core.jobs import RecordingReporter
+    from tests.plugins.reporting import RecordingReporter
     from vspectrum_app.encoders.backends import load_embedder
 
     embedders = {"torch": load_embedder(spec, backend="torch")}

@@ -97,7 +97,7 @@ def _library(folder: Path, n: int, clip):
 def _case(label: str, ws, clip, server, values: list[str], k: int, *extra: str) -> None:
     from vspectrum_app.bench.ops import Run, run
     from vspectrum_app.bench.store import RunStore
-    from vspectrum_app.core.jobs import RecordingReporter
+    from tests.plugins.reporting import RecordingReporter
     from vspectrum_app.library.ops import ClipOptions
 
     params = Run(

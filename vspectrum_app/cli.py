@@ -16,14 +16,18 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from vspectrum_app import __version__
 from vspectrum_app.core.errors import UserError
 from vspectrum_app.core.jobs import Cancelled, JsonLinesReporter, Reporter, TerminalReporter
-from vspectrum_app.core.operations import EVENTS_FLAG, WORKSPACE_FLAG
+from vspectrum_app.core.operations import EVENTS_FLAG, WORKSPACE_FLAG, Options, from_args, with_settings
 from vspectrum_app.core.processes import become_group_leader
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
 
 # Modules with register(subparsers), one per command group. Add a line to add a group.
 GROUPS: list[str] = [
@@ -36,14 +40,18 @@ GROUPS: list[str] = [
     "vspectrum_app.crawl.cli",
 ]
 
+OptionsT = TypeVar("OptionsT", bound=Options)
+
 
 @dataclass
 class Context:
+    """The ``core.command.CommandContext`` every command handler gets."""
+
     args: argparse.Namespace
     reporter: Reporter
-    _workspace: Any = field(default=None, repr=False)
+    _workspace: Workspace | None = field(default=None, repr=False)
 
-    def workspace(self, create: bool = True):
+    def workspace(self, create: bool = True) -> Workspace:
         if self._workspace is None:
             from vspectrum_app.core.settings import default_workspace
             from vspectrum_app.library.catalog import open_workspace
@@ -51,6 +59,17 @@ class Context:
             root = Path(self.args.workspace) if self.args.workspace else default_workspace()
             self._workspace = open_workspace(root, create=create)
         return self._workspace
+
+    @cached_property
+    def settings(self) -> dict[str, Any]:
+        """The user's settings (read here, at the entry point, once; the parts get them as parameters)."""
+        from vspectrum_app.core.settings import Settings
+
+        return Settings.load().as_dict()
+
+    def params(self, cls: type[OptionsT], args: argparse.Namespace) -> OptionsT:
+        """The command's options as ``cls``, what they leave unset taken from the settings."""
+        return with_settings(from_args(cls, args), self.settings)
 
     @property
     def json(self) -> bool:
@@ -87,7 +106,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in GROUPS:
         importlib.import_module(module).register(sub)
+    p = sub.add_parser("diagnostics", help="what a bug report needs (versions, folders, providers; never a key)")
+    p.set_defaults(func=cmd_diagnostics)
     return parser
+
+
+def cmd_diagnostics(args: argparse.Namespace, ctx: Context) -> int:
+    """The text of the window's Help > Copy diagnostics, for the settings and workspace in use."""
+    from vspectrum_app.core.settings import SettingsError, default_workspace
+    from vspectrum_app.diagnostics import diagnostics_text
+
+    try:
+        settings, extra, root = ctx.settings, [], args.workspace or default_workspace()
+    except SettingsError as exc:  # the text is what one sends when things are broken: it still comes
+        settings, extra, root = {}, [f"Settings: {exc}"], args.workspace
+    sys.stdout.write(diagnostics_text(settings, root, extra))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,4 +193,4 @@ def _open_gui() -> int | None:
     """Run the app; None when Qt is not installed (then the CLI help is shown)."""
     if importlib.util.find_spec("PySide6") is None:
         return None
-    return importlib.import_module("vspectrum_app.gui.app").main()
+    return int(importlib.import_module("vspectrum_app.gui.app").main())

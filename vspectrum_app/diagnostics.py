@@ -1,6 +1,7 @@
-"""The text behind Help > Copy diagnostics: what a bug report needs, and never a key.
+"""The text behind Help > Copy diagnostics and ``vspectrum diagnostics``: what a bug report
+needs, and never a key.
 
-Qt-free, so the CLI and the tests can produce the same text. It reports on every part (weights,
+Qt-free, so the window and the CLI give the same text (each passes its settings and workspace). It reports on every part (weights,
 providers, prices), so it sits above them, beside the CLI, and not in core. Providers are listed with their
 kind, address and models, and whether a key is set and where it comes from; the keys
 themselves are never read into the text, and a last pass scrubs any that a configured address
@@ -11,20 +12,23 @@ from __future__ import annotations
 
 import platform
 import sys
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 
 from vspectrum_app import __version__
 from vspectrum_app.core import paths, secrets
-from vspectrum_app.core.settings import default_workspace
 
 
-def diagnostics_text() -> str:
+def diagnostics_text(settings: Mapping[str, Any], workspace: Path | str | None, extra: Sequence[str] = ()) -> str:
+    """``settings``: ``Settings.as_dict()``; ``workspace``: the one in use (None: none open);
+    ``extra``: lines about the caller (the window adds its Qt version)."""
     lines = [
         f"Value-Spectrum Studio {__version__}",
         f"Python {platform.python_version()} ({sys.executable})",
         f"Platform {platform.platform()}",
         f"Frozen bundle: {'yes' if getattr(sys, 'frozen', False) else 'no'}",
+        *extra,
         "",
         "Folders:",
     ]
@@ -33,9 +37,10 @@ def diagnostics_text() -> str:
         ("config", paths.config_dir),
         ("models", paths.models_dir),
         ("resources", paths.resources_dir),
-        ("default workspace", default_workspace),
+        ("log", paths.log_dir),
     ):
         lines.append(f"  {name}: {_safe(get)}")
+    lines.append(f"  workspace: {workspace or '(none open)'}")
     lines += [
         "",
         "Keys:",
@@ -43,7 +48,7 @@ def diagnostics_text() -> str:
         f"  key file: {'present' if secrets.key_file().exists() else 'not used'} ({secrets.key_file()})",
     ]
     lines += ["", "Providers:", *_providers()]
-    lines += ["", "CLIP model:", *_clip()]
+    lines += ["", "CLIP model:", *_clip(settings)]
     lines += ["", f"Price table: {_safe(lambda: 'as of ' + _price_date())}"]
     return secrets.redact("\n".join(lines), *_known_keys()) + "\n"
 
@@ -73,14 +78,9 @@ def _providers() -> list[str]:
     return out
 
 
-def _clip() -> list[str]:
-    from vspectrum_app.core.settings import Settings
+def _clip(s: Mapping[str, Any]) -> list[str]:
     from vspectrum_app.encoders import weights
 
-    try:
-        s = Settings.load()
-    except Exception as exc:
-        return [f"  settings unreadable ({type(exc).__name__})"]
     if s.get("clip_config") or s.get("clip_checkpoint"):
         return [f"  local: config {s.get('clip_config') or '-'}, checkpoint {s.get('clip_checkpoint') or '-'}"]
     model, tag = s.get("clip_model"), s.get("clip_pretrained")

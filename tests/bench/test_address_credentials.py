@@ -11,6 +11,7 @@ from tests.bench.test_engine import VALUES, reddish
 from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.cli import main
+from vspectrum_app.core.settings import Settings
 from vspectrum_app.diagnostics import diagnostics_text
 from vspectrum_app.library.catalog import open_workspace
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore, redact_url
@@ -67,7 +68,7 @@ def test_credentials_in_the_address_are_sent_and_never_stored_or_printed(
         ):
             assert main(["-w", root, *argv]) == 0
         printed = capsys.readouterr()
-        printed_all = printed.out + printed.err + diagnostics_text() + export.read_text()
+        printed_all = printed.out + printed.err + diagnostics_text(Settings.load().as_dict(), root) + export.read_text()
         assert "127.0.0.1" in printed_all and "[redacted]@" in printed_all  # the address is shown, without them
         with open_workspace(indexed_workspace.root) as ws:
             manifest = RunStore(ws).manifest(run_id)

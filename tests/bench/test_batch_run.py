@@ -18,7 +18,7 @@ from tests.plugins.vlm_server import VALID_KEY
 from vspectrum_app.bench import ops
 from vspectrum_app.bench.store import RunStore
 from vspectrum_app.cli import main
-from vspectrum_app.core.jobs import RecordingReporter
+from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.library.ops import ClipOptions
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.runner import RunEngine
 from vspectrum_app.bench.store import RunStore
-from vspectrum_app.core.jobs import RecordingReporter
+from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.library.importer import add_image
 from vspectrum_app.providers.clients import Params
 from vspectrum_app.providers.config import ProviderConfig, ProviderStore

@@ -83,7 +83,8 @@ class _SignalAfterFirstRead:
 
 def test_a_stop_requested_between_two_looks_is_announced_when_the_job_stops():
     # the storm above caught it about once in 200 runs: the job stopped without the notice
-    from vspectrum_app.core.jobs import Cancelled, RecordingReporter
+    from tests.plugins.reporting import RecordingReporter
+    from vspectrum_app.core.jobs import Cancelled
 
     reporter = RecordingReporter()
     reporter._cancel = _SignalAfterFirstRead(reporter)
@@ -99,7 +100,8 @@ def test_a_burst_of_sigterms_neither_recurses_nor_repeats_the_notice(monkeypatch
     SIGTERMs through ``signal.signal``, which runs the handlers of pending signals before it
     changes one, so under a burst each handler call started the next. Modelled here exactly:
     while the burst lasts, every ``signal.signal`` call first delivers one more SIGTERM."""
-    from vspectrum_app.core.jobs import Cancelled, RecordingReporter
+    from tests.plugins.reporting import RecordingReporter
+    from vspectrum_app.core.jobs import Cancelled
 
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
     real = signal.signal

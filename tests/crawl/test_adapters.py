@@ -22,12 +22,10 @@ NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
 def browser_page(chromium):
     from playwright.sync_api import sync_playwright
 
-    from vspectrum_app.crawl.browser import LAUNCH_ARGS, VIEWPORT, is_root
+    from vspectrum_app.crawl.browser import VIEWPORT, launch_options
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium, headless=True, args=LAUNCH_ARGS + (["--no-sandbox"] if is_root() else [])
-        )
+        browser = pw.chromium.launch(**launch_options(chromium, headless=True))
         page = browser.new_page(viewport=VIEWPORT)
         yield page
         browser.close()

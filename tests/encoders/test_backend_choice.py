@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from vspectrum_app.core.jobs import RecordingReporter
+from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.encoders import backend_choice, onnx_export
 from vspectrum_app.encoders import backends as backends_module
 from vspectrum_app.encoders.backend_choice import quality, top_k_overlap

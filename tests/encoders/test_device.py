@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from vspectrum_app.core.jobs import RecordingReporter
+from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.encoders import device
 from vspectrum_app.encoders import backends as backends_module
 from vspectrum_app.encoders import embedder as embedder_module
@@ -108,13 +108,16 @@ def test_onnx_without_a_gpu_build_serves_cpu_and_hands_cuda_to_torch(tiny_clip, 
 
 def test_device_comes_from_argument_environment_or_setting(monkeypatch):
     from vspectrum_app.core.settings import Settings
+    from vspectrum_app.library.ops import BackendOptions
 
-    assert device.configured_device() == "auto"
     settings = Settings.load()
     settings.set("clip_device", "cpu")
     settings.save()
-    assert device.configured_device() == "cpu"
+    assert device.configured_device() == "auto"  # the settings file is the entry point's to read
+    assert BackendOptions().from_settings(settings.as_dict()).device == "cpu"
+    assert BackendOptions(device="cuda").from_settings(settings.as_dict()).device == "cuda"
     monkeypatch.setenv("VSPECTRUM_CLIP_DEVICE", "mps")
     assert device.configured_device() == "mps" and device.configured_device("cuda") == "cuda"
+    assert BackendOptions().from_settings(settings.as_dict()).device == "mps"
     with pytest.raises(DeviceUnavailable):
         device.configured_device("gpu")

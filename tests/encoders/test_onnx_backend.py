@@ -13,7 +13,7 @@ import pytest
 
 from tests.plugins.clip import make_tiny_clip
 from tests.plugins.library import make_image_bytes
-from vspectrum_app.core.jobs import RecordingReporter
+from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.encoders import backends as backends_module
 from vspectrum_app.encoders import embedder as embedder_module
 from vspectrum_app.encoders import onnx_export
@@ -197,12 +197,16 @@ def test_failed_export_falls_back_to_torch_and_leaves_nothing(tiny_clip, fresh, 
 def test_backend_comes_from_argument_environment_or_setting(tiny_clip, fresh, monkeypatch):
     from vspectrum_app.core.settings import Settings
 
+    from vspectrum_app.library.ops import BackendOptions
+
     settings = Settings.load()
     settings.set("clip_backend", "torch")
     settings.save()
-    assert backends_module.configured_backend() == "torch"
+    assert backends_module.configured_backend() == "auto"  # the settings file is the entry point's to read
+    assert BackendOptions().from_settings(settings.as_dict()).backend == "torch"
     monkeypatch.setenv("VSPECTRUM_CLIP_BACKEND", "onnx")
     assert backends_module.configured_backend() == "onnx"
+    assert BackendOptions().from_settings(settings.as_dict()).backend == "onnx"
     assert backends_module.configured_backend("auto") == "auto"
     with pytest.raises(ClipModelUnavailable) as err:
         load_embedder(tiny_clip, backend="tensorflow")

@@ -17,7 +17,7 @@ from tests.library.test_onnx_backend import BLOCK_TORCH, ROOT, _pictures, _top10
 
 from tests.plugins.clip import TINY_CONFIG, make_tiny_clip
 from tests.plugins.weights_server import FileServer
-from vspectrum_app.core.jobs import RecordingReporter
+from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.encoders import backends as backends_module
 from vspectrum_app.encoders import embedder as embedder_module
 from vspectrum_app.encoders import backend_choice, onnx_build, onnx_export, weights

@@ -51,7 +51,8 @@ def test_diagnostics_carry_no_key(window, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", secret)
     _menu_actions(window, "Help")["Copy diagnostics"].trigger()
     copied = QGuiApplication.clipboard().text()
-    assert "Value-Spectrum Studio" in copied and "lab (openai, 1 models)" in copied
+    assert "Value-Spectrum Studio" in copied and "lab: openai, default address, models m1" in copied
+    assert "PySide6 " in copied  # the window's own line, on top of the text `vspectrum diagnostics` prints
     assert secret not in copied
 
 

@@ -123,7 +123,7 @@ def test_without_a_keyring_the_key_file_is_an_explicit_choice(qtbot, no_keyring,
     assert key not in caplog.text
     for path in (win.ctx.settings.path, ProviderStore().path):
         assert key not in path.read_text()
-    assert key not in diagnostics_text()
+    assert key not in diagnostics_text(win.ctx.settings.as_dict(), None)
     # a second start remembers the choice
     again = MainWindow(AppContext())
     qtbot.addWidget(again)

@@ -10,7 +10,7 @@ import pytest
 
 from perf._util import clustered_unit_vectors
 from tests.plugins.library import stored_embeddings
-from vspectrum_app.core.jobs import RecordingReporter
+from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.library import ef_calibration
 from vspectrum_app.library.index import Calibration, VectorIndex, ef_for
 from vspectrum_app.library.indexer import calibrate_if_due, open_index, vector_chunks

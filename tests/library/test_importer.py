@@ -8,7 +8,7 @@ import json
 from PIL import Image
 
 from tests.plugins.library import make_image_bytes
-from vspectrum_app.core.jobs import RecordingReporter
+from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.library.images import MAX_PIXELS
 from vspectrum_app.library.importer import import_paths, parse_date
 

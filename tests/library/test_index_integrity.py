@@ -55,7 +55,7 @@ def test_200_byte_flips_are_all_caught_before_loading(workspace):
     child = f"""
 import json, sys
 import numpy as np
-from vspectrum_app.core.jobs import RecordingReporter
+from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.library.indexer import index_path, load_vectors, open_index
 from vspectrum_app.library.catalog import open_workspace
 ws = open_workspace(sys.argv[1], create=False)
@@ -89,7 +89,7 @@ def test_index_without_a_recorded_checksum_is_rebuilt_not_loaded(workspace):
     open_index(workspace, key, DIM)
     with workspace.transaction() as conn:
         conn.execute("DELETE FROM index_files")
-    from vspectrum_app.core.jobs import RecordingReporter
+    from tests.plugins.reporting import RecordingReporter
 
     rep = RecordingReporter()
     index, _ = open_index(workspace, key, DIM, rep)

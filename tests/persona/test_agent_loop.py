@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from vspectrum_app.core.jobs import RecordingReporter
+from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.persona.agent import FeedItem, run_session
 from vspectrum_app.persona.deciders import ControlDecider, ModelDecider
 from vspectrum_app.persona.personas import builtin_personas

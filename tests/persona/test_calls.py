@@ -12,7 +12,7 @@ import pytest
 from tests.persona.test_agent_loop import TinyFeed, _session, pet_lover
 from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
 from vspectrum_app.cli import main
-from vspectrum_app.core.jobs import RecordingReporter
+from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.persona.agent import run_session
 from vspectrum_app.persona.calls import export_calls
 from vspectrum_app.persona.deciders import ModelDecider

@@ -7,7 +7,8 @@ import pytest
 
 from tests.persona.test_agent_loop import TinyFeed, _session, pet_lover
 from tests.plugins.vlm_server import VALID_KEY, FakeVLMServer
-from vspectrum_app.core.jobs import Cancelled, RecordingReporter
+from tests.plugins.reporting import RecordingReporter
+from vspectrum_app.core.jobs import Cancelled
 from vspectrum_app.persona.agent import run_session
 from vspectrum_app.persona.asker import ModelAsker
 from vspectrum_app.persona.deciders import ModelDecider

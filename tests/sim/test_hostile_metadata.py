@@ -33,12 +33,10 @@ AUTHOR = {  # where each skin shows the author, how, and its link
 def page(chromium):
     from playwright.sync_api import sync_playwright
 
-    from vspectrum_app.crawl.browser import LAUNCH_ARGS, VIEWPORT, is_root
+    from vspectrum_app.crawl.browser import VIEWPORT, launch_options
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium, headless=True, args=LAUNCH_ARGS + (["--no-sandbox"] if is_root() else [])
-        )
+        browser = pw.chromium.launch(**launch_options(chromium, headless=True))
         page = browser.new_page(viewport=VIEWPORT)
         page.add_init_script("window.__ran = []")
         yield page

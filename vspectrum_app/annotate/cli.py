@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vspectrum_app.annotate import ops
-from vspectrum_app.core.operations import add_parser, from_args
+from vspectrum_app.core.command import CommandContext
+from vspectrum_app.core.operations import add_parser
+
+if TYPE_CHECKING:
+    from vspectrum_app.annotate.session import AnnotationSession
+    from vspectrum_app.core.workspace import Workspace
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,8 +58,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.set_defaults(func=cmd_report)
 
 
-def cmd_create(args, ctx) -> int:
-    made = ops.run(from_args(ops.Create, args), ctx.workspace())
+def cmd_create(args: argparse.Namespace, ctx: CommandContext) -> int:
+    made = ops.run(ctx.params(ops.Create, args), ctx.workspace())
     if ctx.json:
         ctx.print_json({"set_id": made.set_id, "name": made.name, "items": made.items})
     else:
@@ -67,21 +73,21 @@ def _walk_arguments(c: argparse.ArgumentParser) -> None:
     c.add_argument("--json", action="store_true")
 
 
-def _session(args, ctx, review: bool = False):
+def _session(args: argparse.Namespace, ctx: CommandContext, review: bool = False) -> AnnotationSession:
     from vspectrum_app.annotate.session import AnnotationSession
     from vspectrum_app.annotate.store import AnnotationStore
 
     return AnnotationSession(AnnotationStore(ctx.workspace()), args.set, args.annotator, review=review)
 
 
-def _image_file(ws, sha256: str) -> str | None:
+def _image_file(ws: Workspace, sha256: str) -> str | None:
     from vspectrum_app.library import catalog
 
     found = catalog.image_by_sha(ws, sha256)
     return str(found.path(ws)) if found else None
 
 
-def _print_next(session, ctx) -> None:
+def _print_next(session: AnnotationSession, ctx: CommandContext) -> None:
     """The next open question with what the annotator needs to answer it (nothing left: done)."""
     step = session.next_open()
     if step is None:
@@ -115,12 +121,12 @@ def _print_next(session, ctx) -> None:
     )
 
 
-def cmd_next(args, ctx) -> int:
+def cmd_next(args: argparse.Namespace, ctx: CommandContext) -> int:
     _print_next(_session(args, ctx), ctx)
     return 0
 
 
-def cmd_answer(args, ctx) -> int:
+def cmd_answer(args: argparse.Namespace, ctx: CommandContext) -> int:
     session = _session(args, ctx)
     session.answer(args.answer, comment=args.comment.strip(), item_id=args.item, question=args.question)
     if not ctx.json:
@@ -129,7 +135,7 @@ def cmd_answer(args, ctx) -> int:
     return 0
 
 
-def cmd_undo(args, ctx) -> int:
+def cmd_undo(args: argparse.Namespace, ctx: CommandContext) -> int:
     session = _session(args, ctx)
     undone = session.undo()
     if ctx.json:
@@ -143,13 +149,14 @@ def cmd_undo(args, ctx) -> int:
     return 0
 
 
-def cmd_review(args, ctx) -> int:
+def cmd_review(args: argparse.Namespace, ctx: CommandContext) -> int:
     """The review walk of the pane, as a list: every answered question in the annotator's order."""
     session = _session(args, ctx, review=True)
     rows = []
     for position in range(len(session.order)):
         session.position = position
         step = session.current()
+        assert step is not None  # a position within the order has its step
         rows.append(
             {
                 "item_id": step.item["id"],
@@ -175,7 +182,7 @@ def cmd_review(args, ctx) -> int:
     return 0
 
 
-def cmd_list(args, ctx) -> int:
+def cmd_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.annotate.store import AnnotationStore
 
     sets = AnnotationStore(ctx.workspace()).sets()
@@ -186,7 +193,7 @@ def cmd_list(args, ctx) -> int:
     return 0
 
 
-def cmd_export(args, ctx) -> int:
+def cmd_export(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.annotate.exchange import export_answers
 
     n = export_answers(ctx.workspace(), args.set, args.annotator, args.out)
@@ -194,7 +201,7 @@ def cmd_export(args, ctx) -> int:
     return 0
 
 
-def cmd_import(args, ctx) -> int:
+def cmd_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.annotate.exchange import import_answers, read_export
 
     for path in args.files:  # every file checked before any is merged
@@ -205,7 +212,7 @@ def cmd_import(args, ctx) -> int:
     return 0
 
 
-def cmd_report(args, ctx) -> int:
+def cmd_report(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.annotate.report import set_report
 
     report = set_report(ctx.workspace(), args.set, run_id=args.run)
@@ -235,5 +242,5 @@ def cmd_report(args, ctx) -> int:
     return 0
 
 
-def _fmt(x) -> str:
+def _fmt(x: float | None) -> str:
     return "  n/a" if x is None else f"{x:5.3f}" if abs(x) <= 1 else f"{x:5.1f}"

@@ -9,12 +9,17 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vspectrum_app.annotate.store import ANSWERS, KINDS, QUESTIONS, AnnotationError, AnnotationStore
 from vspectrum_app.core import clock
 from vspectrum_app.core.atomic import atomic_write_text
 from vspectrum_app.core.schema import Anything, Custom, Int, List, Map, Num, Obj, Optional, Str, read_json, show
 from vspectrum_app.library import catalog
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
+
 
 FORMAT = "vspectrum-annotations/1"
 
@@ -35,7 +40,7 @@ class ImportReport:
         )
 
 
-def export_answers(ws, set_ref: str, annotator: str | None, path: Path) -> int:
+def export_answers(ws: Workspace, set_ref: str, annotator: str | None, path: Path) -> int:
     store = AnnotationStore(ws)
     ann_set = store.get_set(set_ref)
     answers = [a for a in store.history(ann_set["id"]) if annotator is None or a["annotator"] == annotator]
@@ -105,7 +110,7 @@ def _stored_instant(text: str) -> datetime | None:
         return None
 
 
-def _flag(value):
+def _flag(value: object) -> bool:
     if isinstance(value, bool) or (isinstance(value, int) and value in (0, 1)):
         return bool(value)
     raise ValueError(f"expected true or false, got {show(value)}")
@@ -157,9 +162,9 @@ EXPORT_SCHEMA = Obj(
 _KIND_QUESTIONS = {"value": ("screenshot", "video"), "representativeness": ("representative",)}
 
 
-def read_export(path: Path) -> dict:
+def read_export(path: Path) -> dict[str, Any]:
     """An annotation export, checked whole; ``AnnotationError`` names the first problem."""
-    doc = read_json(path, EXPORT_SCHEMA, AnnotationError)
+    doc: dict[str, Any] = read_json(path, EXPORT_SCHEMA, AnnotationError)
     kind = doc["set"]["kind"]
     for n, a in enumerate(doc["answers"], 1):
         if a["question"] not in _KIND_QUESTIONS[kind]:
@@ -170,7 +175,7 @@ def read_export(path: Path) -> dict:
     return doc
 
 
-def import_answers(ws, path: Path) -> ImportReport:
+def import_answers(ws: Workspace, path: Path) -> ImportReport:
     doc = read_export(path)
     store = AnnotationStore(ws)
     set_id = doc["set"]["id"]
@@ -207,7 +212,7 @@ def import_answers(ws, path: Path) -> ImportReport:
     return report
 
 
-def _same_instant_exists(ws, item_id: int, a: dict) -> bool:
+def _same_instant_exists(ws: Workspace, item_id: int, a: dict[str, Any]) -> bool:
     """Whether this answer is here already: the same moment, however its time was written
     (answers imported before times were normalised may be stored with their own offset)."""
     moment = instant(a["created_at"])
@@ -220,7 +225,7 @@ def _same_instant_exists(ws, item_id: int, a: dict) -> bool:
     return False
 
 
-def _insert_in_time_order(ws, item_id: int, a: dict) -> None:
+def _insert_in_time_order(ws: Workspace, item_id: int, a: dict[str, Any]) -> None:
     """Insert an answer from another machine; the latest by time (as an instant) stays current."""
     moment = instant(a["created_at"])
     with ws.transaction() as conn:

@@ -5,19 +5,22 @@ benchmark run's scores recomputed on the screenshots annotators agreed reflect t
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vspectrum_app.annotate.agreement import category_counts, fleiss_kappa, krippendorff_alpha_nominal
 from vspectrum_app.annotate.store import ANSWERS, AnnotationStore
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
 
-def set_report(ws, set_ref: str, run_id: str | None = None) -> dict[str, Any]:
+
+def set_report(ws: Workspace, set_ref: str, run_id: str | None = None) -> dict[str, Any]:
     """The set's results; with ``run_id``, also that benchmark run's human-filtered scores."""
     store = AnnotationStore(ws)
     ann_set = store.get_set(set_ref)
     answers = store.current(ann_set["id"])
-    by_group: dict[str, list[dict]] = defaultdict(list)
+    by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for a in answers:
         by_group[a["value"] or "(all)"].append(a)
     groups = [v for v in SCHWARTZ_VALUES if v in by_group] + [g for g in by_group if g not in SCHWARTZ_VALUES]
@@ -37,7 +40,7 @@ def set_report(ws, set_ref: str, run_id: str | None = None) -> dict[str, Any]:
     return report
 
 
-def _group_stats(name: str, answers: list[dict]) -> dict[str, Any]:
+def _group_stats(name: str, answers: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"group": name}
     for question in ("screenshot", "video", "representative"):
         qa = [a for a in answers if a["question"] == question]
@@ -59,8 +62,8 @@ def _group_stats(name: str, answers: list[dict]) -> dict[str, Any]:
     return out
 
 
-def _disagreements(answers: list[dict]) -> list[dict[str, Any]]:
-    units: dict[tuple, list[dict]] = defaultdict(list)
+def _disagreements(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    units: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for a in answers:
         units[(a["item_id"], a["question"])].append(a)
     out = []
@@ -79,7 +82,7 @@ def _disagreements(answers: list[dict]) -> list[dict[str, Any]]:
     return out
 
 
-def agreed_images(ws, set_ref: str, min_raters: int = 2) -> dict[str, set[str]]:
+def agreed_images(ws: Workspace, set_ref: str, min_raters: int = 2) -> dict[str, set[str]]:
     """value -> screenshot hashes that a strict majority of at least ``min_raters`` annotators
     said reflect the value (our documented rule for 'annotators agreed')."""
     store = AnnotationStore(ws)
@@ -95,7 +98,7 @@ def agreed_images(ws, set_ref: str, min_raters: int = 2) -> dict[str, set[str]]:
     return agreed
 
 
-def filtered_scores(answers: list[dict], agreed: dict[str, set[str]]) -> list[dict[str, Any]]:
+def filtered_scores(answers: list[dict[str, Any]], agreed: dict[str, set[str]]) -> list[dict[str, Any]]:
     """Benchmark answers (target, mode, value, image_sha256, answer_class): scores on all
     images beside scores on the human-agreed images only."""
     from vspectrum_app.bench.scoring import score_answers

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import random
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from vspectrum_app.annotate.store import AnnotationStore
 from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
 from vspectrum_app.library import catalog
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
+    from vspectrum_app.encoders.embedder import ClipSpec
+
 
 # value -> image ids retrieved for it (the library's keyword retrieval, or any list in tests)
 RetrieveFn = Callable[[str], list[int]]
 
 
 def create_value_set(
-    ws,
+    ws: Workspace,
     name: str,
     retrieve: RetrieveFn,
     *,
@@ -42,7 +47,13 @@ def create_value_set(
 
 
 def create_value_set_by_retrieval(
-    ws, name: str, clip_spec, *, keyword_set: str | None = None, k: int = 5, **options
+    ws: Workspace,
+    name: str,
+    clip_spec: ClipSpec,
+    *,
+    keyword_set: str | None = None,
+    k: int = 5,
+    **options: Any,
 ) -> str:
     """A value set sampled from what each value's keywords retrieve (k per keyword, as in the
     benchmark): what both ``vspectrum annotate create`` and the Annotation pane call."""
@@ -56,7 +67,7 @@ def create_value_set_by_retrieval(
     )
 
 
-def create_representativeness_set(ws, name: str, *, size: int = 50, raters: int = 3, seed: int = 0) -> str:
+def create_representativeness_set(ws: Workspace, name: str, *, size: int = 50, raters: int = 3, seed: int = 0) -> str:
     """Screenshots that have a video link, sampled with ``seed``."""
     ids = catalog.unflagged_ids_with_video(ws)
     chosen = ids if len(ids) <= size else random.Random(seed).sample(ids, size)
@@ -64,13 +75,13 @@ def create_representativeness_set(ws, name: str, *, size: int = 50, raters: int 
     return AnnotationStore(ws).create_set(name, "representativeness", raters, {"seed": seed, "size": size}, items)
 
 
-def _item(ws, image_id: int, value: str) -> dict:
+def _item(ws: Workspace, image_id: int, value: str) -> dict[str, Any]:
     record = catalog.image_record(ws, image_id)
     assert record is not None, f"image {image_id} was listed by the catalog a moment ago"
     return {"image_id": image_id, "image_sha256": record.sha256, "value": value, "video_url": record.video_url}
 
 
-def annotator_order(items: list[dict], set_id: str, annotator: str) -> list[dict]:
+def annotator_order(items: list[dict[str, Any]], set_id: str, annotator: str) -> list[dict[str, Any]]:
     """The same annotator always sees the same order; different annotators different ones."""
     seed = int(hashlib.sha256(f"{set_id}/{annotator.strip().lower()}".encode()).hexdigest()[:12], 16)
     order = list(items)
@@ -78,7 +89,7 @@ def annotator_order(items: list[dict], set_id: str, annotator: str) -> list[dict
     return order
 
 
-def questions_for(kind: str, item: dict) -> list[str]:
+def questions_for(kind: str, item: dict[str, Any]) -> list[str]:
     """Value sets: the screenshot, then (only when there is a video) the video; asked in that order."""
     if kind == "representativeness":
         return ["representative"]

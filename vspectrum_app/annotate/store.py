@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from vspectrum_app.core import clock
+from vspectrum_app.core.workspace import Workspace
 
 MIGRATIONS: list[str] = [
     """
@@ -65,7 +66,7 @@ class AnnotationError(Exception):
 
 
 class AnnotationStore:
-    def __init__(self, ws):
+    def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         ws.ensure_schema("annotate", MIGRATIONS)
 
@@ -173,7 +174,7 @@ class AnnotationStore:
             "SELECT a.*, i.image_sha256, i.value, i.image_id FROM ann_answers a JOIN ann_items i ON i.id = a.item_id "
             "WHERE i.set_id = ? AND a.superseded = 0 AND a.retracted = 0"
         )
-        params: tuple = (set_id,)
+        params: tuple[Any, ...] = (set_id,)
         if annotator:
             sql += " AND a.annotator = ?"
             params += (annotator,)

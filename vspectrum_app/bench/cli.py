@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+from vspectrum_app.core.command import CommandContext
 from vspectrum_app.bench import ops, research_cli
-from vspectrum_app.core.operations import add_parser, from_args
+from vspectrum_app.core.operations import add_parser
+
+if TYPE_CHECKING:
+    from vspectrum_app.bench.runner import RunOutcome
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,7 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 # -- bench --------------------------------------------------------------------------------
 
 
-def _register_bench(sub) -> None:
+def _register_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("bench", help="the preference benchmark: run, resume, report")
     cmds = p.add_subparsers(dest="bench_command", metavar="COMMAND")
     c = add_parser(cmds, ops.Run, help="ask models the paper's questions about each value's images")
@@ -73,7 +78,7 @@ def _register_bench(sub) -> None:
     research_cli.register(cmds)  # paper, figure, compare
 
 
-def cmd_bench_delete(args, ctx) -> int:
+def cmd_bench_delete(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.bench.store import RunStore
 
     n = RunStore(ctx.workspace()).delete_run(args.run_id)
@@ -81,17 +86,18 @@ def cmd_bench_delete(args, ctx) -> int:
     return 0
 
 
-def cmd_bench_run(args, ctx) -> int:
-    params = from_args(ops.Run, args)
+def cmd_bench_run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    params = ctx.params(ops.Run, args)
     outcome = ops.run(params, ctx.workspace(), ctx.reporter)
     return 0 if outcome is None else _print_outcome(ctx, outcome)
 
 
-def cmd_bench_resume(args, ctx) -> int:
-    return _print_outcome(ctx, ops.run(from_args(ops.Resume, args), ctx.workspace(), ctx.reporter))
+def cmd_bench_resume(args: argparse.Namespace, ctx: CommandContext) -> int:
+    outcome = ops.run(ctx.params(ops.Resume, args), ctx.workspace(), ctx.reporter)
+    return 0 if outcome is None else _print_outcome(ctx, outcome)
 
 
-def _print_outcome(ctx, outcome) -> int:
+def _print_outcome(ctx: CommandContext, outcome: RunOutcome) -> int:
     from vspectrum_app.bench.report import run_report, to_table
 
     run_id = outcome.run_id
@@ -108,7 +114,7 @@ def _print_outcome(ctx, outcome) -> int:
     return 0 if outcome.status == "done" else 1
 
 
-def cmd_bench_report(args, ctx) -> int:
+def cmd_bench_report(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.bench.report import comparisons_csv, run_report, to_csv, to_table
 
     if args.variants:
@@ -125,7 +131,7 @@ def cmd_bench_report(args, ctx) -> int:
     return 0
 
 
-def _report_variants(args, ctx) -> int:
+def _report_variants(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.bench import robustness
 
     report = robustness.variant_report(ctx.workspace(), args.run_id, paper_style=args.paper_style)
@@ -138,7 +144,7 @@ def _report_variants(args, ctx) -> int:
     return 0
 
 
-def cmd_bench_reclassify(args, ctx) -> int:
+def cmd_bench_reclassify(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.bench.parsing import PARSER_VERSION
     from vspectrum_app.bench.store import RunStore
 
@@ -164,7 +170,7 @@ def cmd_bench_reclassify(args, ctx) -> int:
     return 0
 
 
-def cmd_bench_export(args, ctx) -> int:
+def cmd_bench_export(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.bench.trace import ExportError, export_answers
     from vspectrum_app.core.errors import UserError
 
@@ -176,7 +182,7 @@ def cmd_bench_export(args, ctx) -> int:
     return 0
 
 
-def cmd_bench_list(args, ctx) -> int:
+def cmd_bench_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.bench.store import RunStore
 
     runs = RunStore(ctx.workspace()).runs()

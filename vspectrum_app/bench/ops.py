@@ -12,7 +12,7 @@ from vspectrum_app.core.operations import Operation, argument, option
 from vspectrum_app.library.ops import ClipOptions
 
 if TYPE_CHECKING:
-    from vspectrum_app.bench.plan import Target
+    from vspectrum_app.providers.refs import ModelRef
     from vspectrum_app.bench.runner import RunEngine, RunOutcome
     from vspectrum_app.core.jobs import Reporter
     from vspectrum_app.core.workspace import Workspace
@@ -115,7 +115,7 @@ def _engine(ws: Workspace, run_id: str) -> type[RunEngine] | None:
 
 def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
     """Plan the run and announce its estimate; create it unless ``dry_run`` (then None)."""
-    from vspectrum_app.bench.plan import RunRequest, Target, build_manifest, estimate, plan_items, shortfall
+    from vspectrum_app.bench.plan import RunRequest, build_manifest, estimate, plan_items, shortfall
     from vspectrum_app.bench.prompts import PromptSet, load_prompts
     from vspectrum_app.bench.store import RunStore
     from vspectrum_app.bench.variants import load_wordings
@@ -125,10 +125,11 @@ def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
     from vspectrum_app.library.search import Searcher
     from vspectrum_app.providers.clients import Params
     from vspectrum_app.providers.config import ProviderStore
+    from vspectrum_app.providers.refs import ModelRef
 
     providers = ProviderStore()
     targets = _targets(params.targets, params.provider, providers)
-    for t in targets + [Target.parse(t) for t in params.text_models]:
+    for t in targets + [ModelRef.parse(t) for t in params.text_models]:
         providers.get(t.provider)  # unknown provider: one clear error before any work
     prompts = load_prompts(params.prompts) if params.prompts else PromptSet()  # checked before anything is created
     wordings = load_wordings(params.prompt_variants) if params.prompt_variants else []
@@ -144,8 +145,8 @@ def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
             seed=params.seed if params.temperature is not None else None,
         ),
         prompts=prompts,
-        describe_with=Target.parse(params.describe_with) if params.describe_with else None,
-        text_models=[Target.parse(t) for t in params.text_models],
+        describe_with=ModelRef.parse(params.describe_with) if params.describe_with else None,
+        text_models=[ModelRef.parse(t) for t in params.text_models],
         fresh=params.fresh,
         seed=params.seed,
         acquiescence_probe=params.acquiescence_probe,
@@ -188,15 +189,10 @@ def _create(params: Run, ws: Workspace, reporter: Reporter) -> str | None:
     return run_id
 
 
-def _targets(texts: tuple[str, ...], provider: str | None, providers: ProviderStore) -> list[Target]:
-    """``--model`` values as targets. With ``--provider`` a value is a model name there, since
-    names may hold ':' themselves (Ollama's ``llama3:8b``), unless it starts with a configured
-    provider's name and ':'; without it, every value must be PROVIDER:MODEL."""
-    from vspectrum_app.bench.plan import PlanError, Target
+def _targets(texts: tuple[str, ...], provider: str | None, providers: ProviderStore) -> list[ModelRef]:
+    """``--model`` values as references (providers.refs.parse_refs; with ``--provider``, a value
+    is PROVIDER:MODEL only when it starts with a configured provider's name, since names may
+    hold ':' themselves, Ollama's ``llama3:8b``)."""
+    from vspectrum_app.providers.refs import parse_refs
 
-    if provider is None:
-        return [Target.parse(t) for t in texts]
-    if not texts:
-        raise PlanError(f"--provider {provider} needs at least one --model MODEL")
-    known = {p.name for p in providers.all()}
-    return [Target.parse(t) if t.partition(":")[0] in known and ":" in t else Target(provider, t) for t in texts]
+    return parse_refs(texts, provider, {p.name for p in providers.all()} if provider else ())

@@ -18,6 +18,7 @@ from vspectrum_app.bench.variants import DEFAULT as DEFAULT_VARIANT
 from vspectrum_app.bench.variants import Wording
 from vspectrum_app.core.jobs import format_duration
 from vspectrum_app.core.values import SCHWARTZ_VALUES, canonical_value
+from vspectrum_app.providers.refs import ModelRef, split_label
 from vspectrum_app.library import catalog
 from vspectrum_app.library.keywords import KeywordSet
 from vspectrum_app.bench.requests import PROBE as PROBE  # where the other modules look for it
@@ -54,34 +55,17 @@ class PlanError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class Target:
-    provider: str
-    model: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.provider}:{self.model}"
-
-    @classmethod
-    def parse(cls, text: str) -> "Target":
-        provider, sep, model = text.partition(":")
-        if not sep or not provider or not model:
-            raise PlanError(f"expected PROVIDER:MODEL (or a model name with --provider NAME), got {text!r}")
-        return cls(provider, model)
-
-
 @dataclass
 class RunRequest:
-    targets: list[Target]
+    targets: list[ModelRef]
     keyword_set: KeywordSet
     values: list[str] = field(default_factory=lambda: list(SCHWARTZ_VALUES))
     k: int = 5
     repeats: int = 1
     params: Params = field(default_factory=Params)
     prompts: PromptSet = field(default_factory=PromptSet)
-    describe_with: Target | None = None  # modality comparison: model A describes each image
-    text_models: list[Target] = field(default_factory=list)  # text-only models answering from descriptions
+    describe_with: ModelRef | None = None  # modality comparison: model A describes each image
+    text_models: list[ModelRef] = field(default_factory=list)  # text-only models answering from descriptions
     fresh: bool = False  # do not reuse answers cached by earlier runs
     seed: int = 0
     acquiescence_probe: float = 0.0  # share of each value's images also asked the reversed question
@@ -311,7 +295,7 @@ def estimate(
     per: dict[str, dict[str, Any]] = {}
     table, unpriced = load_prices(), set()
     for (target, kind), calls in planned.send.items():
-        provider, model = target.split(":", 1)
+        provider, model = split_label(target)
         tin, tout = (calls * n for n in TURN_TOKENS[kind])
         p = per.setdefault(provider, {"calls": 0, "input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0})
         p["calls"] += calls

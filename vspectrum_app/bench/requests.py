@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from vspectrum_app.core.answer_words import looks_like_refusal
 from vspectrum_app.providers.clients import Message
+from vspectrum_app.providers.refs import provider_of, split_label
 from vspectrum_app.providers.service import request_record
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ class Planned:
     def per_provider(self) -> Counter[str]:
         out: Counter[str] = Counter()
         for (target, _), n in self.send.items():
-            out[target.split(":", 1)[0]] += n
+            out[provider_of(target)] += n
         return out
 
 
@@ -91,7 +92,7 @@ def plan_requests(
     def key_for(target: str, messages: list[Message], sha: str | None, repeat: int, after: str | None) -> str:
         if after is not None:  # an earlier turn is sent: this one follows from its (unknown) answer
             return f"~{after}/{len(messages)}"
-        provider, model = target.split(":", 1)
+        provider, model = split_label(target)
         return call_key(call_request(configs(provider), model, params, messages, sha, repeat), nonce)
 
     def conversation(target: str, first: str, questions: list[tuple[str, str]], sha: str | None, repeat: int) -> None:

@@ -32,6 +32,7 @@ from vspectrum_app.library import catalog
 from vspectrum_app.providers.clients import ChatClient, Completion, Message, Params, make_client
 from vspectrum_app.providers.config import ProviderStore, redact_url
 from vspectrum_app.providers.errors import AuthFailed, ContentRefused, ProviderCallError
+from vspectrum_app.providers.refs import provider_of, split_label
 from vspectrum_app.providers.retry import ProviderUnavailable
 from vspectrum_app.providers.service import LATENCY_GUESS_S, ModelService, ProviderLine
 
@@ -152,9 +153,9 @@ class RunEngine:
         )
 
     async def _open_providers(self, todo: list[dict[str, Any]], problems: list[str]) -> None:
-        names = {i["target"].split(":", 1)[0] for i in todo}
+        names = {provider_of(i["target"]) for i in todo}
         if self.manifest.get("describe_with") and any(i["mode"] == "text" for i in todo):
-            names.add(self.manifest["describe_with"].split(":", 1)[0])
+            names.add(provider_of(self.manifest["describe_with"]))
         for name in sorted(names):
             line = self.service.line(name)
             if line.dead:
@@ -206,7 +207,7 @@ class RunEngine:
 
     # -- one item -----------------------------------------------------------------------
     async def _item(self, item: dict[str, Any]) -> None:
-        provider_name, model = item["target"].split(":", 1)
+        provider_name, model = split_label(item["target"])
         provider = self.service.line(provider_name)
         if provider.dead:
             return  # stays pending: resume after fixing the key
@@ -317,7 +318,7 @@ class RunEngine:
             future = asyncio.get_running_loop().create_future()
             self._descriptions[sha] = future
             try:
-                name, model = self.manifest["describe_with"].split(":", 1)
+                name, model = split_label(self.manifest["describe_with"])
                 provider = self.service.line(name)
                 if provider.dead:
                     raise AuthFailed(provider.dead)

@@ -102,20 +102,6 @@ class NullReporter(Reporter):
     pass
 
 
-class RecordingReporter(Reporter):
-    """Keeps every event in a list: for tests and for in-process callers."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.events: list[dict[str, Any]] = []
-
-    def emit(self, kind: str, **data: Any) -> None:
-        self.events.append({"type": kind, **data})
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [e for e in self.events if e["type"] == kind]
-
-
 class JsonLinesReporter(Reporter):
     """One JSON object per line on ``stream`` (stdout by default): the GUI's job protocol
     (``core.events`` defines the events and their wire format)."""

@@ -9,6 +9,10 @@ Each part lists the operations the window starts as jobs in its ``ops`` module: 
 - ``to_argv`` writes the command line a job child is started with (``gui.jobs``),
 
 so the window and the CLI cannot disagree on a flag's name: renaming one renames both.
+What a user leaves unset may default to their settings: the entry points (the cli modules,
+the window) pass ``Settings.as_dict()`` to ``with_settings``, which asks each options group
+(``Options.from_settings``); past that a job does what its parameters say, whatever the
+settings file holds (tests/test_settings_boundary.py).
 Field types say how a value is parsed: ``int``, ``float``, ``str``, ``Path``, ``bool`` (a
 switch), a ``tuple[...]`` (a repeated option or several values), ``X | None`` (optional), or
 another ``Options`` dataclass (a group of options several commands share, flattened).
@@ -20,9 +24,10 @@ import argparse
 import dataclasses
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 T = TypeVar("T", bound="Options")
 
@@ -85,6 +90,11 @@ class Options:
     """A group of command-line options (base of ``Operation``; also shared groups)."""
 
     group_title: ClassVar[str | None] = None  # an argparse group's title, for shared groups
+
+    def from_settings(self, settings: Mapping[str, Any]) -> Self:
+        """These options with what they leave unset taken from the user's ``settings``
+        (``Settings.as_dict()``); groups whose defaults are settings override it."""
+        return self
 
 
 @dataclass(frozen=True)
@@ -167,6 +177,16 @@ def from_args(cls: type[T], args: argparse.Namespace) -> T:
             value = f.default  # a repeated option given no time
         values[f.name] = value
     return cls(**values)
+
+
+def with_settings(params: T, settings: Mapping[str, Any]) -> T:
+    """``params`` with every group's unset options taken from ``settings`` (see the module's note)."""
+    nested = {
+        f.name: with_settings(value, settings)
+        for f in dataclasses.fields(params)
+        if isinstance(value := getattr(params, f.name), Options)
+    }
+    return (dataclasses.replace(params, **nested) if nested else params).from_settings(settings)
 
 
 # ``vspectrum``'s global options that a job child is started with (cli.build_parser declares them)

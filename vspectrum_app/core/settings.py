@@ -13,6 +13,7 @@ from typing import Any
 
 from vspectrum_app.core.atomic import atomic_write_text
 from vspectrum_app.core.paths import config_dir, data_dir
+from vspectrum_app.core.protocol import CRAWL_DELAY_S
 from vspectrum_app.core.schema import List, Num, Obj, Optional, Str, read_json
 
 DEFAULTS: dict[str, Any] = {
@@ -25,7 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "clip_backend": "auto",  # torch | onnx | auto (the faster that passed its check, see encoders/backends.py)
     "clip_device": "auto",  # auto | cpu | cuda | mps (see encoders/device.py)
     "browser_executable": None,
-    "crawl_delay_s": 1.0,
+    "crawl_delay_s": CRAWL_DELAY_S,
     "recent_workspaces": [],
 }
 

@@ -14,13 +14,17 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from vspectrum_app.core import clock
 from vspectrum_app.core.paths import data_dir, resources_dir
 from vspectrum_app.core.schema import Anything, Bool, Custom, Int, List, Map, Obj, Str, check, read_json
 from vspectrum_app.core.templates import TemplateError, check_template
+
+if TYPE_CHECKING:
+    from playwright.sync_api import FloatRect, Page
+
 
 PLATFORMS = ("tiktok", "youtube", "instagram")
 WALLS = ("login_wall", "captcha")
@@ -144,8 +148,8 @@ class ItemInfo:
     post_date: str | None  # ISO date, when it could be read or derived
     post_date_raw: str | None
     flags: dict[str, bool] = field(default_factory=dict)
-    box: dict | None = None
-    video: dict | None = None
+    box: dict[str, Any] | None = None
+    video: dict[str, Any] | None = None
 
     @property
     def key(self) -> str | None:
@@ -170,10 +174,10 @@ class Adapter:
         raise AdapterError(f"no selectors file for {platform}")
 
     def start_url(self, sim_base: str | None = None) -> str:
-        return sim_base.rstrip("/") + self.spec["sim_path"] if sim_base else self.spec["start_url"]
+        return str(sim_base.rstrip("/") + self.spec["sim_path"] if sim_base else self.spec["start_url"])
 
     # -- reading ------------------------------------------------------------------------
-    def read(self, page, now: datetime | None = None) -> ItemInfo:
+    def read(self, page: Page, now: datetime | None = None) -> ItemInfo:
         self.verify_selectors(page)
         raw = page.evaluate(_READ_JS, self._js_spec)
         values = {name: _extract(raw["fields"].get(name), f.get("regex")) for name, f in self.spec["fields"].items()}
@@ -202,7 +206,7 @@ class Adapter:
             video=raw["video"],
         )
 
-    def verify_selectors(self, page) -> None:
+    def verify_selectors(self, page: Page) -> None:
         """The browser's own CSS parser judges the selectors, once, before they are used: a
         selector it cannot parse is one sentence, not a script error mid-crawl."""
         if self._selectors_verified:
@@ -216,7 +220,7 @@ class Adapter:
             raise AdapterError(f"selectors file {self.source or '?'}: {bad[0]!r} is not a valid CSS selector")
         self._selectors_verified = True
 
-    def wait_item(self, page, timeout_s: float) -> ItemInfo | None:
+    def wait_item(self, page: Page, timeout_s: float) -> ItemInfo | None:
         """The current item once it can be identified (or a wall covers the page); None on time-out."""
         deadline = time.monotonic() + timeout_s
         while True:
@@ -227,7 +231,7 @@ class Adapter:
                 return None
             page.wait_for_timeout(100)
 
-    def wait_playing(self, page, at_s: float, timeout_s: float, pause: bool = False) -> dict | None:
+    def wait_playing(self, page: Page, at_s: float, timeout_s: float, pause: bool = False) -> dict[str, Any] | None:
         """Wait until the current video has played ``at_s`` seconds by its own clock (and,
         if asked, pause it showing exactly that moment); returns the clock's reading and the
         video's box (``{t, box}``), or None on time-out."""
@@ -237,7 +241,7 @@ class Adapter:
             handle = page.wait_for_function(
                 _PLAYING_JS, arg=[self._js_spec, at_s, pause], polling="raf", timeout=timeout_s * 1000
             )
-            playing = handle.json_value()
+            playing: dict[str, Any] = handle.json_value()
         except PlaywrightTimeout:
             return None
         if pause:
@@ -245,21 +249,21 @@ class Adapter:
             playing["t"] = playing["t"] if t is None else t
         return playing
 
-    def play(self, page) -> bool:
+    def play(self, page: Page) -> bool:
         """Resume the current video (after ``wait_playing(pause=True)``)."""
         return bool(page.evaluate(_PLAY_JS, [self._js_spec]))
 
-    def rewind(self, page) -> None:
+    def rewind(self, page: Page) -> None:
         """Start the current video over (after a pause made us miss the capture moment)."""
         page.evaluate(
             "([s]) => { const v = document.querySelector(s); if (v) v.currentTime = 0; }", [self.spec["video"]]
         )
 
-    def capture(self, page, box: dict) -> bytes:
+    def capture(self, page: Page, box: FloatRect) -> bytes:
         return page.screenshot(clip=box, type="jpeg", quality=92, animations="allow", caret="initial")
 
     # -- acting -------------------------------------------------------------------------
-    def next(self, page, previous_key: str | None, timeout_s: float = 15.0) -> bool:
+    def next(self, page: Page, previous_key: str | None, timeout_s: float = 15.0) -> bool:
         """Move to the next video; True once another item is current."""
         action = self.spec["next"]
         if "key" in action:
@@ -274,14 +278,14 @@ class Adapter:
                 return True
         return False
 
-    def like(self, page) -> bool:
+    def like(self, page: Page) -> bool:
         selector = self.spec.get("like")
         if selector and page.locator(selector).count():
             page.locator(selector).first.click()
             return True
         return False
 
-    def dismiss_walls(self, page) -> bool:
+    def dismiss_walls(self, page: Page) -> bool:
         """Close a dismissable wall (a login prompt with a close button); True if clicked."""
         for selector in self.spec.get("dismiss", []):
             loc = page.locator(selector)
@@ -291,7 +295,7 @@ class Adapter:
         return False
 
     # -- diagnosis ----------------------------------------------------------------------
-    def check(self, page) -> dict[str, Any]:
+    def check(self, page: Page) -> dict[str, Any]:
         """Which selectors match on the current page, and what they read: for following a
         site's markup changes (``vspectrum crawl check``)."""
         counts = page.evaluate(
@@ -370,7 +374,7 @@ def _regex(text: str) -> str:
     return text
 
 
-def _one_source(f: dict) -> str | None:
+def _one_source(f: dict[str, Any]) -> str | None:
     return None if ("selector" in f) != ("source" in f) else "needs either 'selector' or 'source' (not both)"
 
 
@@ -417,6 +421,7 @@ def check_selectors(doc: Any, source: str) -> dict[str, Any]:
     """A selectors file checked whole (``AdapterError`` names the first problem); the link
     template may use only {origin} and the file's own field names, bare."""
     doc = check(doc, SELECTORS_SCHEMA, source, AdapterError)
+    assert isinstance(doc, dict)  # the schema is an object
     if "link_template" in doc:
         try:
             check_template(doc["link_template"], ("origin", *doc["fields"]), max_chars=2000, what="link template")

@@ -11,12 +11,12 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vspectrum_app.core.paths import data_dir
 
 if TYPE_CHECKING:
-    from playwright.sync_api import ViewportSize
+    from playwright.sync_api import BrowserContext, Page, Playwright, ViewportSize
 
 # Without the background-networking switches Chromium phones home at every start (and, on a
 # closed network, retries); none of it is needed to watch a feed.
@@ -98,21 +98,22 @@ def window_args() -> list[str]:
     return [f"--window-position={x},{y}", f"--window-size={width},{height}"]
 
 
-def launch(playwright, executable: str, profile: Path, headless: bool):
-    """A persistent browser context with one page at the standard viewport."""
-    profile.mkdir(parents=True, exist_ok=True)
+def launch_options(executable: str, headless: bool) -> dict[str, Any]:
+    """Playwright's Chromium launch options, the one set every browser of the app starts with
+    (the crawler's, the persona feeds', `crawl check` and the tests' pages)."""
     # Playwright itself adds --no-sandbox unless the sandbox is asked for, and Chromium then shows
     # a warning bar over the feed: the sandbox stays on except as root, where Chromium refuses it;
     # there --test-type keeps the "unsupported command-line flag" bar away.
     sandbox = not is_root()
     args = LAUNCH_ARGS + ([] if sandbox else ["--no-sandbox", "--test-type"]) + ([] if headless else window_args())
+    return {"executable_path": executable, "headless": headless, "args": args, "chromium_sandbox": sandbox}
+
+
+def launch(playwright: Playwright, executable: str, profile: Path, headless: bool) -> tuple[BrowserContext, Page]:
+    """A persistent browser context with one page at the standard viewport."""
+    profile.mkdir(parents=True, exist_ok=True)
     context = playwright.chromium.launch_persistent_context(
-        str(profile),
-        executable_path=executable,
-        headless=headless,
-        args=args,
-        viewport=VIEWPORT,
-        chromium_sandbox=sandbox,
+        str(profile), viewport=VIEWPORT, **launch_options(executable, headless)
     )
     page = context.pages[0] if context.pages else context.new_page()
     return context, page

@@ -8,19 +8,23 @@ vspectrum crawl sessions
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
+from typing import Any
 
-from vspectrum_app.core.operations import add_parser, from_args
+from vspectrum_app.core.command import CommandContext
+from vspectrum_app.core.operations import add_parser
+from vspectrum_app.core.protocol import CAPTURE_AT_S
 from vspectrum_app.crawl.adapters import PLATFORMS
 from vspectrum_app.crawl.ops import Crawl
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     crawl = add_parser(
         sub,
         Crawl,
-        help="capture screenshots 2 s into each video of a short-video feed",
-        description="Scroll a feed in a browser you can watch and capture each video 2 s in.",
+        help=f"capture screenshots {CAPTURE_AT_S:g} s into each video of a short-video feed",
+        description=f"Scroll a feed in a browser you can watch and capture each video {CAPTURE_AT_S:g} s in.",
     )
     crawl.set_defaults(func=cmd_crawl)
     csub = crawl.add_subparsers(dest="crawl_command", metavar="ACTION")
@@ -36,47 +40,43 @@ def register(sub) -> None:
     sessions.set_defaults(func=cmd_sessions)
 
 
-def cmd_crawl(args, ctx) -> int:
+def cmd_crawl(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.crawl import ops
 
-    result = ops.run(from_args(Crawl, args), ctx.workspace(), ctx.reporter)
+    result = ops.run(ctx.params(Crawl, args), ctx.workspace(), ctx.reporter)
     ctx.print_json(result) if (ctx.json or args.events) else _print_summary(result)
     return 0 if result["status"] == "done" else 1
 
 
-def _print_summary(r: dict) -> None:
+def _print_summary(r: dict[str, Any]) -> None:
     print(
         f"crawl {r['session_id']}: {r['status']}; {r['stored']} stored, {r['duplicates']} duplicates, "
         f"{r['flagged']} flagged, {r['positions']} videos seen" + (f"; {r['message']}" if r.get("message") else "")
     )
 
 
-def cmd_check(args, ctx) -> int:
+def cmd_check(args: argparse.Namespace, ctx: CommandContext) -> int:
     from playwright.sync_api import sync_playwright
 
-    from vspectrum_app.core.settings import Settings
     from vspectrum_app.crawl import browser as browsers
     from vspectrum_app.crawl.adapters import Adapter
 
     adapter = Adapter.load(args.check_platform)
-    executable = browsers.find_browser(args.browser or Settings.load().get("browser_executable"))
+    executable = browsers.find_browser(args.browser or ctx.settings.get("browser_executable"))
     with sync_playwright() as pw:
         if args.html:
-            profile = None
-            browser = pw.chromium.launch(
-                executable_path=executable,
-                headless=True,
-                args=browsers.LAUNCH_ARGS + (["--no-sandbox"] if browsers.is_root() else []),
-            )
+            browser = pw.chromium.launch(**browsers.launch_options(executable, headless=True))
             page = browser.new_page(viewport=browsers.VIEWPORT)
             page.goto(args.html.resolve().as_uri())
+            result = adapter.check(page)
+            browser.close()
         else:
             profile = browsers.profile_dir(args.check_platform)
-            browser, page = browsers.launch(pw, executable, profile, headless=not browsers.has_display())
+            context, page = browsers.launch(pw, executable, profile, headless=not browsers.has_display())
             page.goto(args.check_url)
             page.wait_for_timeout(3000)
-        result = adapter.check(page)
-        browser.close()
+            result = adapter.check(page)
+            context.close()
     if ctx.json or args.events:
         ctx.print_json(result)
     else:
@@ -89,7 +89,7 @@ def cmd_check(args, ctx) -> int:
     return 0
 
 
-def cmd_sessions(args, ctx) -> int:
+def cmd_sessions(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.crawl.store import CrawlStore
 
     rows = CrawlStore(ctx.workspace()).sessions()

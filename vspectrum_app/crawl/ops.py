@@ -4,12 +4,14 @@ it (core.operations)."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
 from vspectrum_app.core.jobs import Reporter
 from vspectrum_app.core.operations import Operation, option
+from vspectrum_app.core.protocol import CRAWL_DELAY_S
 from vspectrum_app.core.workspace import Workspace
 from vspectrum_app.crawl.adapters import PLATFORMS
 from vspectrum_app.library.ops import ClipOptions
@@ -24,7 +26,9 @@ class Crawl(Operation):
     )
     count: int = option("--count", default=20, help="new captures to store (default 20)")
     headless: bool | None = option("--headless", help="no visible window (default: visible when there is a display)")
-    delay: float | None = option("--delay", help="seconds between videos (default: Settings; 0 on the simulator)")
+    delay: float | None = option(
+        "--delay", help=f"seconds between videos (default: Settings, else {CRAWL_DELAY_S:g}; 0 on the simulator)"
+    )
     url: str | None = option("--url", help="start page (default: the platform's feed)")
     wall_timeout: float | None = option(
         "--wall-timeout", help="seconds to wait for you at a login wall or captcha (default 300 watched, 0 headless)"
@@ -57,13 +61,21 @@ class Crawl(Operation):
     )
     clip: ClipOptions = ClipOptions()
 
+    def from_settings(self, settings: Mapping[str, Any]) -> Crawl:
+        # the simulator is not slowed down by the delay meant for the real sites
+        delay = self.delay if self.delay is not None or self.platform == "sim" else settings.get("crawl_delay_s")
+        return replace(
+            self,
+            delay=None if delay is None else float(delay),
+            browser=self.browser or settings.get("browser_executable"),
+        )
+
 
 def run(params: Crawl, ws: Workspace, reporter: Reporter) -> dict[str, Any]:
     """Crawl in this process (starting a simulator for ``--platform sim`` unless one is given),
     then embed the new captures; returns the crawl report with ``status`` and, when embedded,
     ``index``."""
     from vspectrum_app.core.errors import UserError
-    from vspectrum_app.core.settings import Settings
     from vspectrum_app.crawl import browser as browsers
     from vspectrum_app.crawl.session import CrawlConfig, Crawler
 
@@ -71,7 +83,6 @@ def run(params: Crawl, ws: Workspace, reporter: Reporter) -> dict[str, Any]:
         raise UserError("say where to crawl: --platform sim|tiktok|youtube|instagram")
     if params.count < 1:
         raise UserError("--count must be at least 1")
-    settings = Settings.load()
     headless = (not browsers.has_display()) if params.headless is None else params.headless
     is_sim = params.platform == "sim"
     with contextlib.ExitStack() as stack:
@@ -81,7 +92,7 @@ def run(params: Crawl, ws: Workspace, reporter: Reporter) -> dict[str, Any]:
 
             base = params.sim_url or stack.enter_context(_sim_server(params, ws, reporter, stack)).url
             start_url = feed_url(base, params.skin, seed=params.seed, inject=params.inject)
-        delay = params.delay if params.delay is not None else (0.0 if is_sim else float(settings.get("crawl_delay_s")))
+        delay = params.delay if params.delay is not None else (0.0 if is_sim else CRAWL_DELAY_S)
         cfg = CrawlConfig(
             platform=params.platform,
             skin=params.skin if is_sim else None,
@@ -90,7 +101,7 @@ def run(params: Crawl, ws: Workspace, reporter: Reporter) -> dict[str, Any]:
             headless=headless,
             delay_s=delay,
             wall_timeout_s=params.wall_timeout if params.wall_timeout is not None else (0.0 if headless else 300.0),
-            browser=params.browser or settings.get("browser_executable"),
+            browser=params.browser,
         )
         report = Crawler(ws, cfg, reporter).run()
     result: dict[str, Any] = report.as_dict()

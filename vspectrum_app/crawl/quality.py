@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 import io
 
 import numpy as np
 
 from vspectrum_app.library import catalog
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
+
 
 BLACK_MEAN = 16  # mean luminance (0-255) at or below which a frame is black
 BLANK_STD = 4.0  # luminance spread at or below which a frame is one flat colour
@@ -60,7 +65,7 @@ def phash(jpeg: bytes) -> str:
     return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
 
 
-def backfill_phashes(ws) -> int:
+def backfill_phashes(ws: Workspace) -> int:
     """Hash the library's screenshots that have no pHash yet (imported ones), so that a crawl
     checks its captures for near-duplicates against the whole library; done once per image."""
     done = []
@@ -82,7 +87,7 @@ class PhashIndex:
         self._values = np.array([int(h, 16) for h in hashes or []], dtype=np.uint64)
 
     @classmethod
-    def from_workspace(cls, ws) -> "PhashIndex":
+    def from_workspace(cls, ws: Workspace) -> "PhashIndex":
         return cls(catalog.phashes(ws))
 
     def nearest_distance(self, h: str) -> int | None:

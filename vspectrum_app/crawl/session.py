@@ -13,16 +13,24 @@ from __future__ import annotations
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vspectrum_app.core import clock, locks
 from vspectrum_app.core.atomic import atomic_write_bytes
 from vspectrum_app.core.jobs import NullReporter, Reporter
+from vspectrum_app.core.protocol import CAPTURE_AT_S
 from vspectrum_app.crawl import browser as browsers
 from vspectrum_app.crawl.adapters import WALLS, Adapter, ItemInfo
 from vspectrum_app.crawl.quality import PhashIndex, backfill_phashes, frame_flags, phash
 from vspectrum_app.crawl.store import CrawlStore
 from vspectrum_app.library import catalog, images
 from vspectrum_app.library.importer import add_image
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
+
+    from vspectrum_app.core.workspace import Workspace
+
 
 LATE_S = 0.75  # a capture moment missed by more than this (a paused job) restarts the video
 CRAWL_LOCK = "crawl-profile"  # core.locks kind, keyed by the profile folder's name, rooted beside it
@@ -35,7 +43,7 @@ class CrawlConfig:
     skin: str | None = None  # the simulator's layout (sim only)
     start_url: str | None = None  # default: the platform's feed (or the simulator's)
     headless: bool = False
-    capture_at_s: float = 2.0
+    capture_at_s: float = CAPTURE_AT_S
     delay_s: float = 0.0  # politeness: real seconds between videos
     wall_timeout_s: float = 0.0  # how long to wait for the user at a login wall / captcha
     play_timeout_s: float = 20.0
@@ -61,7 +69,7 @@ class CrawlReport:
     flagged: int = 0
     restarts: int = 0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["stored"] = len(self.stored)
         d["image_ids"] = self.stored
@@ -73,7 +81,7 @@ class BrowserClosed(Exception):
 
 
 class Crawler:
-    def __init__(self, ws, config: CrawlConfig, reporter: Reporter | None = None):
+    def __init__(self, ws: Workspace, config: CrawlConfig, reporter: Reporter | None = None):
         if config.platform == "sim" and not config.skin:
             raise ValueError("a simulator crawl needs a skin (tiktok, youtube or instagram)")
         self.ws, self.cfg = ws, config
@@ -161,7 +169,7 @@ class Crawler:
         return report
 
     # -- one video ----------------------------------------------------------------------
-    def _one_video(self, page, report: CrawlReport) -> bool:
+    def _one_video(self, page: Page, report: CrawlReport) -> bool:
         """Handle the current video and move to the next; False when the crawl must stop."""
         from playwright.sync_api import Error as PlaywrightError
 
@@ -172,7 +180,7 @@ class Crawler:
                 raise BrowserClosed("the browser closed") from None
             raise
 
-    def _handle_current(self, page, report: CrawlReport) -> bool:
+    def _handle_current(self, page: Page, report: CrawlReport) -> bool:
         cfg, adapter = self.cfg, self.adapter
         position = report.positions
         info = adapter.wait_item(page, cfg.play_timeout_s)
@@ -238,7 +246,7 @@ class Crawler:
         self._record(report, position, "stored" if new else "duplicate_image", info, image_id=image_id, offset=offset)
         return self._advance(page, info, report)
 
-    def _get_past_wall(self, page, walls: list[str], position: int, report: CrawlReport) -> ItemInfo | None:
+    def _get_past_wall(self, page: Page, walls: list[str], position: int, report: CrawlReport) -> ItemInfo | None:
         """Close the wall if it can be closed; else wait for the user; else stop cleanly."""
         names = " and ".join(w.replace("_", " ") for w in walls)
         self._record(
@@ -275,7 +283,7 @@ class Crawler:
                 return None
             self.reporter.check_cancelled()
 
-    def _advance(self, page, info: ItemInfo | None, report: CrawlReport) -> bool:
+    def _advance(self, page: Page, info: ItemInfo | None, report: CrawlReport) -> bool:
         self.reporter.progress(
             len(report.stored),
             self.cfg.count,
@@ -304,7 +312,7 @@ class Crawler:
         jpeg: bytes | None = None,
         offset: float | None = None,
         image_id: int | None = None,
-        meta: dict | None = None,
+        meta: dict[str, Any] | None = None,
         count_position: bool = True,
     ) -> None:
         rel = None
@@ -361,7 +369,7 @@ def _duplicates_sentence(report: CrawlReport, run: int, platform: str) -> str:
     )
 
 
-def _close_quietly(context) -> None:
+def _close_quietly(context: BrowserContext) -> None:
     try:
         context.close()
     except Exception:  # already dead: nothing left to close

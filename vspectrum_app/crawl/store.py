@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from vspectrum_app.core import clock
+from vspectrum_app.core.workspace import Workspace
 from vspectrum_app.library import catalog
 
 MIGRATIONS: list[str] = [
@@ -47,11 +48,11 @@ MIGRATIONS: list[str] = [
 
 
 class CrawlStore:
-    def __init__(self, ws):
+    def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         ws.ensure_schema("crawl", MIGRATIONS)
 
-    def create(self, platform: str, skin: str | None, start_url: str, target: int, config: dict) -> str:
+    def create(self, platform: str, skin: str | None, start_url: str, target: int, config: dict[str, Any]) -> str:
         sid = clock.stamp() + "-" + uuid.uuid4().hex[:6]
         with self.ws.transaction() as conn:
             conn.execute(
@@ -99,15 +100,15 @@ class CrawlStore:
                 ),
             )
 
-    def captures(self, sid: str) -> list[dict]:
+    def captures(self, sid: str) -> list[dict[str, Any]]:
         rows = self.ws.db.execute("SELECT * FROM crawl_captures WHERE session_id = ? ORDER BY id", (sid,))
         return [dict(r) for r in rows]
 
-    def session(self, sid: str) -> dict | None:
+    def session(self, sid: str) -> dict[str, Any] | None:
         row = self.ws.db.execute("SELECT * FROM crawl_sessions WHERE id = ?", (sid,)).fetchone()
         return dict(row) if row else None
 
-    def sessions(self) -> list[dict]:
+    def sessions(self) -> list[dict[str, Any]]:
         rows = self.ws.db.execute(
             "SELECT s.*, (SELECT COUNT(*) FROM crawl_captures c WHERE c.session_id = s.id AND c.outcome = 'stored')"
             " AS stored FROM crawl_sessions s ORDER BY started_at DESC"

@@ -25,11 +25,11 @@ _cache_lock = threading.Lock()
 
 
 def configured_backend(backend: str | None = None) -> str:
-    """``backend`` if given, else $VSPECTRUM_CLIP_BACKEND, else the setting (default auto)."""
-    from vspectrum_app.encoders.device import configured_choice
+    """``backend`` if given, else $VSPECTRUM_CLIP_BACKEND, else auto."""
+    from vspectrum_app.encoders.device import BACKEND_ENV, configured_choice
 
     try:
-        return configured_choice(backend, "VSPECTRUM_CLIP_BACKEND", "clip_backend", BACKENDS, "embedding backend")
+        return configured_choice(backend, BACKEND_ENV, BACKENDS, "embedding backend")
     except ValueError as exc:
         raise ClipModelUnavailable(str(exc)) from None
 

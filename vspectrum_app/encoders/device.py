@@ -20,23 +20,25 @@ class DeviceUnavailable(Exception):
     """The requested device is not there; the message says what to use instead."""
 
 
-def configured_choice(given: str | None, env: str, setting: str, choices: tuple[str, ...], what: str) -> str:
-    """``given`` if set, else the environment variable ``env``, else the setting (default
-    ``choices[0]``); an unknown value raises ValueError with one sentence."""
-    value = given or os.environ.get(env)
-    if not value:
-        from vspectrum_app.core.settings import Settings
+# A machine's own choice (e.g. a cluster node's), above the settings' (library.ops.BackendOptions)
+DEVICE_ENV = "VSPECTRUM_CLIP_DEVICE"
+BACKEND_ENV = "VSPECTRUM_CLIP_BACKEND"
 
-        value = Settings.load().get(setting) or choices[0]
+
+def configured_choice(given: str | None, env: str, choices: tuple[str, ...], what: str) -> str:
+    """``given`` if set, else the environment variable ``env``, else ``choices[0]``; an unknown
+    value raises ValueError with one sentence. (The settings' choice comes in as ``given``: the
+    entry points fill it in, library.ops.BackendOptions.)"""
+    value = given or os.environ.get(env) or choices[0]
     if value not in choices:
         raise ValueError(f"Unknown {what} {value!r}: choose one of {', '.join(choices)}.")
     return value
 
 
 def configured_device(device: str | None = None) -> str:
-    """``device`` if given, else $VSPECTRUM_CLIP_DEVICE, else the setting (default auto)."""
+    """``device`` if given, else $VSPECTRUM_CLIP_DEVICE, else auto."""
     try:
-        return configured_choice(device, "VSPECTRUM_CLIP_DEVICE", "clip_device", DEVICES, "device")
+        return configured_choice(device, DEVICE_ENV, DEVICES, "device")
     except ValueError as exc:
         raise DeviceUnavailable(str(exc)) from None
 

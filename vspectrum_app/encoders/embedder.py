@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Protocol
@@ -24,8 +24,6 @@ from vspectrum_app.encoders import weights
 
 if TYPE_CHECKING:
     from PIL import Image
-
-    from vspectrum_app.core.settings import Settings
 
 
 class ClipModelUnavailable(Exception):
@@ -40,7 +38,8 @@ class ClipSpec:
     checkpoint: str | None = None  # a state_dict file; overrides ``pretrained``
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ClipSpec":
+    def from_settings(cls, settings: Mapping[str, Any]) -> "ClipSpec":
+        """The model ``settings`` (``Settings.as_dict()``, given by an entry point) name."""
         return cls(
             model=settings.get("clip_model") or "ViT-B-32",
             pretrained=settings.get("clip_pretrained"),

@@ -11,7 +11,8 @@ from vspectrum_app.core.settings import Settings
 from vspectrum_app.gui.jobs import JobManager
 from vspectrum_app.core.workspace import Workspace
 from vspectrum_app.library.catalog import open_workspace
-from vspectrum_app.library.ops import ClipOptions, clip_options
+from vspectrum_app.encoders.embedder import ClipSpec
+from vspectrum_app.library.ops import ClipOptions
 
 MAX_RECENT = 8
 
@@ -49,5 +50,5 @@ class AppContext(QObject):
         return self.jobs.start(title, params, self.workspace_path)
 
     def clip_options(self) -> ClipOptions:
-        """The Settings' CLIP model as the jobs' options (the child reads settings too; explicit is clearer)."""
-        return clip_options(self.settings)
+        """The Settings' CLIP model as the jobs' options (the job does what they say)."""
+        return ClipOptions.of(ClipSpec.from_settings(self.settings.as_dict()))

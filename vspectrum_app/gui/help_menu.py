@@ -4,8 +4,6 @@ key: they are built from the settings and provider names only."""
 
 from __future__ import annotations
 
-import platform
-import sys
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
@@ -27,7 +25,6 @@ SHORTCUTS = [
 BUNDLED = [
     "PySide6-Essentials",
     "pyqtgraph",
-    "superqt",
     "numpy",
     "pillow",
     "ImageHash",
@@ -67,37 +64,12 @@ def log_folder():
 
 
 def diagnostics(ctx) -> str:
-    """Versions, folders and settings names for a bug report; no key, no key name's value."""
+    """The same text as ``vspectrum diagnostics`` (vspectrum_app.diagnostics), for this window."""
     from PySide6 import __version__ as pyside
 
-    from vspectrum_app.core.paths import config_dir, data_dir
+    from vspectrum_app.diagnostics import diagnostics_text
 
-    lines = [
-        f"Value-Spectrum Studio {__version__}",
-        f"Python {sys.version.split()[0]} on {platform.platform()}",
-        f"PySide6 {pyside}",
-        f"data folder: {data_dir()}",
-        f"config folder: {config_dir()}",
-        f"log folder: {log_folder()}",
-        f"workspace: {ctx.workspace_path or '(none)'}",
-    ]
-    s = ctx.settings
-    clip = (
-        f"{s.get('clip_config')} + {s.get('clip_checkpoint')}"
-        if s.get("clip_config")
-        else f"{s.get('clip_model')} / {s.get('clip_pretrained')}"
-    )
-    lines.append(f"CLIP model: {clip}")
-    try:
-        from vspectrum_app.providers.config import ProviderStore
-
-        lines.append(
-            "providers: "
-            + (", ".join(f"{p.name} ({p.kind}, {len(p.models)} models)" for p in ProviderStore().all()) or "none")
-        )
-    except Exception as exc:  # a broken providers file is itself a diagnostic
-        lines.append(f"providers: unreadable ({type(exc).__name__})")
-    return "\n".join(lines)
+    return diagnostics_text(ctx.settings.as_dict(), ctx.workspace_path, extra=[f"PySide6 {pyside}"])
 
 
 def show_text(parent, title: str, html: str) -> QDialog:

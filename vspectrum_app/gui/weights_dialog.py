@@ -293,7 +293,7 @@ class WeightsStateWidget(QWidget):
         if state == "other":
             from vspectrum_app.encoders.embedder import ClipSpec
 
-            self._say(f"CLIP model: {ClipSpec.from_settings(self.ctx.settings).describe()}")
+            self._say(f"CLIP model: {ClipSpec.from_settings(self.ctx.settings.as_dict()).describe()}")
             self.button.hide()
             return
         self.button.show()

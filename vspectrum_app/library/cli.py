@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vspectrum_app.core.operations import add_arguments, add_parser, from_args
+from vspectrum_app.core.command import CommandContext
+from vspectrum_app.core.operations import add_arguments, add_parser
 from vspectrum_app.library import ops
 
 
@@ -51,7 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_keywords)
 
 
-def cmd_repair(args, ctx) -> int:
+def cmd_repair(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.core.settings import default_workspace
     from vspectrum_app.library.repair import repair_catalog
 
@@ -77,8 +78,8 @@ def cmd_repair(args, ctx) -> int:
     return 0
 
 
-def cmd_import(args, ctx) -> int:
-    report = ops.run(from_args(ops.Import, args), ctx.workspace(), ctx.reporter)
+def cmd_import(args: argparse.Namespace, ctx: CommandContext) -> int:
+    report = ops.run(ctx.params(ops.Import, args), ctx.workspace(), ctx.reporter)
     if ctx.json:
         ctx.print_json(report.as_dict())
     else:
@@ -95,13 +96,8 @@ def add_backend_argument(parser: argparse.ArgumentParser) -> None:
     add_arguments(parser, ops.BackendOptions)
 
 
-def clip_spec_from_args(args):
-    """The CLIP model the command's options (``add_clip_arguments``) choose."""
-    return from_args(ops.ClipOptions, args).spec()
-
-
-def cmd_index(args, ctx) -> int:
-    report = ops.run(from_args(ops.Index, args), ctx.workspace(), ctx.reporter)
+def cmd_index(args: argparse.Namespace, ctx: CommandContext) -> int:
+    report = ops.run(ctx.params(ops.Index, args), ctx.workspace(), ctx.reporter)
     result = {
         "model_key": report.model_key,
         "embedded": report.embedded,
@@ -119,7 +115,7 @@ def cmd_index(args, ctx) -> int:
     return 0 if not report.failed else 1
 
 
-def cmd_search(args, ctx) -> int:
+def cmd_search(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.core.errors import UserError
     from vspectrum_app.library import keywords
     from vspectrum_app.library.search import Searcher
@@ -127,7 +123,8 @@ def cmd_search(args, ctx) -> int:
     if not args.query and not args.value:
         raise UserError("give a keyword to search for, or --value VALUE")
     ws = ctx.workspace()
-    searcher = Searcher(ws, clip_spec_from_args(args), backend=args.backend, device=args.device)
+    backend = ctx.params(ops.BackendOptions, args)
+    searcher = Searcher(ws, ctx.params(ops.ClipOptions, args).spec(), backend=backend.backend, device=backend.device)
     if args.value:
         ks = keywords.get_set(ws, args.keyword_set)
         found = searcher.retrieve_value(args.value, ks, k=args.k, platforms=args.platform)
@@ -150,8 +147,8 @@ def cmd_search(args, ctx) -> int:
     return 0
 
 
-def cmd_stats(args, ctx) -> int:
-    stats = ops.run(from_args(ops.Stats, args), ctx.workspace(), ctx.reporter)
+def cmd_stats(args: argparse.Namespace, ctx: CommandContext) -> int:
+    stats = ops.run(ctx.params(ops.Stats, args), ctx.workspace(), ctx.reporter)
     if ctx.json:
         ctx.print_json(stats)
         return 0
@@ -171,8 +168,8 @@ def cmd_stats(args, ctx) -> int:
     return 0
 
 
-def cmd_model(args, ctx) -> int:
-    info = ops.describe_model(from_args(ops.Model, args), ctx.reporter)
+def cmd_model(args: argparse.Namespace, ctx: CommandContext) -> int:
+    info = ops.describe_model(ctx.params(ops.Model, args), ctx.reporter)
     if ctx.json:
         ctx.print_json(info)
     else:
@@ -183,7 +180,7 @@ def cmd_model(args, ctx) -> int:
     return 0
 
 
-def cmd_keywords(args, ctx) -> int:
+def cmd_keywords(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.library import keywords
 
     ws = ctx.workspace()

@@ -343,13 +343,9 @@ def store_batches(
 
 
 def ensure_embedded(
-    ws: Workspace, image_ids: Sequence[int], spec: ClipSpec | None = None, reporter: Reporter | None = None
+    ws: Workspace, image_ids: Sequence[int], spec: ClipSpec, reporter: Reporter | None = None
 ) -> IndexReport:
-    """Embed fresh captures (the crawler's call); ``spec`` None means the configured model."""
-    if spec is None:
-        from vspectrum_app.core.settings import Settings
-
-        spec = ClipSpec.from_settings(Settings.load())
+    """Embed fresh captures (the crawler's call)."""
     return build_index(ws, spec, reporter, only_ids=image_ids)
 
 

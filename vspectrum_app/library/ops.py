@@ -4,6 +4,8 @@ options from these classes and ``gui.jobs`` starts them (core.operations)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -12,33 +14,38 @@ from vspectrum_app.core.operations import Operation, Options, argument, option
 
 if TYPE_CHECKING:
     from vspectrum_app.core.jobs import Reporter
-    from vspectrum_app.core.settings import Settings
     from vspectrum_app.core.workspace import Workspace
     from vspectrum_app.library.importer import ImportReport
     from vspectrum_app.library.indexer import IndexReport
     from vspectrum_app.encoders.embedder import ClipSpec
 
 
+# ``--pretrained none``: the model's random initial weights (what Settings holds as no tag)
+RANDOM_INIT = "none"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ClipOptions(Options):
-    """The CLIP model (all None: the one in Settings)."""
+    """The CLIP model (unset: the one in Settings, filled in by the entry point; else ViT-B-32)."""
 
     group_title: ClassVar[str | None] = "CLIP model (default: the one in Settings)"
     clip_model: str | None = option("--clip-model", metavar="NAME", help="open_clip model name, e.g. ViT-B-32")
     pretrained: str | None = option(
-        "--pretrained", metavar="TAG", help="open_clip pretrained tag, e.g. laion2b_s34b_b79k"
+        "--pretrained",
+        metavar="TAG",
+        help=f"open_clip pretrained tag, e.g. laion2b_s34b_b79k ({RANDOM_INIT}: random weights)",
     )
     clip_config: Path | None = option("--clip-config", metavar="FILE", help="open_clip model config JSON")
     clip_checkpoint: Path | None = option("--clip-checkpoint", metavar="FILE", help="checkpoint (state_dict) file")
 
-    def spec(self) -> ClipSpec:
-        """The ``encoders.embedder.ClipSpec`` these options choose, on top of the Settings' model."""
+    def spec(self, base: ClipSpec | None = None) -> ClipSpec:
+        """The ``encoders.embedder.ClipSpec`` these options choose on top of ``base`` (default:
+        ``ClipSpec()``, ViT-B-32 with its LAION weights)."""
         from dataclasses import replace
 
-        from vspectrum_app.core.settings import Settings
         from vspectrum_app.encoders.embedder import ClipSpec
 
-        spec = ClipSpec.from_settings(Settings.load())
+        spec = base or ClipSpec()
         if self.clip_config or self.clip_checkpoint:
             spec = ClipSpec(
                 model=self.clip_model or spec.model,
@@ -49,8 +56,26 @@ class ClipOptions(Options):
         if self.clip_model:
             spec = replace(spec, model=self.clip_model)
         if self.pretrained:
-            spec = replace(spec, pretrained=self.pretrained, checkpoint=None)
+            spec = replace(
+                spec, pretrained=None if self.pretrained == RANDOM_INIT else self.pretrained, checkpoint=None
+            )
         return spec
+
+    def from_settings(self, settings: Mapping[str, Any]) -> ClipOptions:
+        from vspectrum_app.encoders.embedder import ClipSpec
+
+        return ClipOptions.of(self.spec(ClipSpec.from_settings(settings)))
+
+    @staticmethod
+    def of(spec: ClipSpec) -> ClipOptions:
+        """``spec`` as options that choose it whatever the settings hold."""
+        if spec.config or spec.checkpoint:
+            return ClipOptions(
+                clip_model=spec.model,
+                clip_config=Path(spec.config) if spec.config else None,
+                clip_checkpoint=Path(spec.checkpoint) if spec.checkpoint else None,
+            )
+        return ClipOptions(clip_model=spec.model, pretrained=spec.pretrained or RANDOM_INIT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,14 +83,23 @@ class BackendOptions(Options):
     backend: str | None = option(
         "--backend",
         choices=("auto", "torch", "onnx", "openvino"),
-        help="embedding backend (default: the setting; auto = the fastest that passed its "
-        "quality check on this machine)",
+        help="embedding backend (default: $VSPECTRUM_CLIP_BACKEND, then the setting; auto = the fastest "
+        "that passed its quality check on this machine)",
     )
     device: str | None = option(
         "--device",
         choices=("auto", "cpu", "cuda", "mps"),
-        help="where to embed (default: the setting; auto = CUDA, then MPS, then the CPU)",
+        help="where to embed (default: $VSPECTRUM_CLIP_DEVICE, then the setting; auto = CUDA, then MPS, then the CPU)",
     )
+
+    def from_settings(self, settings: Mapping[str, Any]) -> BackendOptions:
+        # the environment variables outrank the settings (a machine's override, e.g. on a cluster node)
+        from vspectrum_app.encoders.device import BACKEND_ENV, DEVICE_ENV
+
+        return BackendOptions(
+            backend=self.backend or os.environ.get(BACKEND_ENV) or settings.get("clip_backend"),
+            device=self.device or os.environ.get(DEVICE_ENV) or settings.get("clip_device"),
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,16 +154,6 @@ class Model(Operation):
     clip: ClipOptions = ClipOptions()
     backend: BackendOptions = BackendOptions()
     json: bool = option("--json", default=False)
-
-
-def clip_options(settings: Settings) -> ClipOptions:
-    """The Settings' CLIP model as explicit options (the child reads the settings too; explicit is clearer)."""
-    if settings.get("clip_config") or settings.get("clip_checkpoint"):
-        return ClipOptions(
-            clip_config=Path(settings.get("clip_config")) if settings.get("clip_config") else None,
-            clip_checkpoint=Path(settings.get("clip_checkpoint")) if settings.get("clip_checkpoint") else None,
-        )
-    return ClipOptions(clip_model=settings.get("clip_model"), pretrained=settings.get("clip_pretrained") or None)
 
 
 def run(params: Import | Index | Stats | Model, ws: Workspace, reporter: Reporter) -> Any:

@@ -298,11 +298,3 @@ def calibrated_threshold(sims: np.ndarray, quantile: float = CALIBRATED_QUANTILE
     (numpy's default); an empty matrix gives 1.0 (nothing counts)."""
     flat = np.asarray(sims, dtype=np.float64).ravel()
     return float(np.quantile(flat, quantile)) if flat.size else 1.0
-
-
-def open_searcher(ws: Workspace, spec: ClipSpec | None = None) -> Searcher:
-    if spec is None:
-        from vspectrum_app.core.settings import Settings
-
-        spec = ClipSpec.from_settings(Settings.load())
-    return Searcher(ws, spec)

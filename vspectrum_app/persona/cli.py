@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from vspectrum_app.core.command import CommandContext
 from vspectrum_app.core import csvfile
-from vspectrum_app.core.operations import add_parser, from_args
+from vspectrum_app.core.operations import add_parser
+from vspectrum_app.core.protocol import CAPTURE_AT_S
 from vspectrum_app.persona import ops
 
 
@@ -29,7 +31,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         ops.Run,
         help="new sessions: each persona x model role-plays on a feed (or a control policy)",
         description="Each persona with each model (or the control policy) scrolls the feed for "
-        "TRIALS x SCROLLS videos: capture 2 s in, ask, watch on yes, scroll on no.",
+        f"TRIALS x SCROLLS videos: capture {CAPTURE_AT_S:g} s in, ask, watch on yes, scroll on no.",
     )
     c.set_defaults(func=cmd_run)
 
@@ -78,7 +80,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     c.set_defaults(func=cmd_report)
 
 
-def cmd_list(args, ctx) -> int:
+def cmd_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.personas import PersonaLibrary
 
     personas = PersonaLibrary(ctx.workspace()).all()
@@ -95,7 +97,7 @@ def cmd_list(args, ctx) -> int:
     return 0
 
 
-def cmd_import(args, ctx) -> int:
+def cmd_import(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.personas import PersonaLibrary
 
     lib = PersonaLibrary(ctx.workspace())
@@ -108,7 +110,7 @@ def cmd_import(args, ctx) -> int:
     return 0
 
 
-def cmd_add(args, ctx) -> int:
+def cmd_add(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.personas import Persona, PersonaLibrary
 
     persona = Persona.from_json(
@@ -126,7 +128,7 @@ def cmd_add(args, ctx) -> int:
     return 0
 
 
-def cmd_delete(args, ctx) -> int:
+def cmd_delete(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.personas import PersonaLibrary
 
     PersonaLibrary(ctx.workspace()).delete(args.name)
@@ -134,22 +136,22 @@ def cmd_delete(args, ctx) -> int:
     return 0
 
 
-def cmd_run(args, ctx) -> int:
-    _print_result(ops.run(from_args(ops.Run, args), ctx.workspace(), ctx.reporter), ctx)
+def cmd_run(args: argparse.Namespace, ctx: CommandContext) -> int:
+    _print_result(ops.run(ctx.params(ops.Run, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 
-def cmd_resume(args, ctx) -> int:
-    _print_result(ops.run(from_args(ops.Resume, args), ctx.workspace(), ctx.reporter), ctx)
+def cmd_resume(args: argparse.Namespace, ctx: CommandContext) -> int:
+    _print_result(ops.run(ctx.params(ops.Resume, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 
-def cmd_replay(args, ctx) -> int:
-    _print_result(ops.run(from_args(ops.Replay, args), ctx.workspace(), ctx.reporter), ctx)
+def cmd_replay(args: argparse.Namespace, ctx: CommandContext) -> int:
+    _print_result(ops.run(ctx.params(ops.Replay, args), ctx.workspace(), ctx.reporter), ctx)
     return 0
 
 
-def _print_result(sessions: list[str], ctx) -> None:
+def _print_result(sessions: list[str], ctx: CommandContext) -> None:
     from vspectrum_app.persona.report import format_report, session_report
 
     reports = [session_report(ctx.workspace(), s) for s in sessions]
@@ -160,7 +162,7 @@ def _print_result(sessions: list[str], ctx) -> None:
             print(format_report(r))
 
 
-def cmd_export(args, ctx) -> int:
+def cmd_export(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.calls import export_calls
 
     n = export_calls(ctx.workspace(), args.session, args.calls)
@@ -168,7 +170,7 @@ def cmd_export(args, ctx) -> int:
     return 0
 
 
-def cmd_sessions(args, ctx) -> int:
+def cmd_sessions(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.store import SessionStore
 
     sessions = SessionStore(ctx.workspace()).list()
@@ -208,7 +210,7 @@ REPORT_COLUMNS = (
 )
 
 
-def cmd_report(args, ctx) -> int:
+def cmd_report(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.persona.report import format_report, session_report
 
     ws = ctx.workspace()
@@ -243,7 +245,7 @@ TABLE_COLUMNS = (
 )
 
 
-def _print_tables(reports: list[dict[str, Any]], fmt: str, ctx) -> int:
+def _print_tables(reports: list[dict[str, Any]], fmt: str, ctx: CommandContext) -> int:
     from vspectrum_app.persona.report import alignment_tables
 
     tables = alignment_tables(reports)
@@ -273,5 +275,5 @@ def _print_tables(reports: list[dict[str, Any]], fmt: str, ctx) -> int:
     return 0
 
 
-def _num(v, digits: int = 1) -> str:
+def _num(v: float | None, digits: int = 1) -> str:
     return "n/a" if v is None else f"{v:.{digits}f}"

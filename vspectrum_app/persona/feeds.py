@@ -116,17 +116,17 @@ class BrowserFeed:
         return FeedItem(item_id=item_id, url=info.link, topics=self._topics(info))
 
     def capture(self, at_s: float) -> bytes:
-        playing = self.adapter.wait_playing(self._page, at_s, self.timeout_s, pause=True)
+        playing = self.adapter.wait_playing(self._live_page, at_s, self.timeout_s, pause=True)
         if playing is None or not playing["box"]:
             raise FeedError(f"the video did not play to {at_s:g} s within {self.timeout_s:g} s")
         self._dwell = at_s
-        return self.adapter.capture(self._page, playing["box"])
+        return self.adapter.capture(self._live_page, playing["box"])
 
     def watch(self, seconds: float) -> None:
         if seconds <= 0:
             return
         self._dwell += seconds
-        self.adapter.play(self._page)
+        self.adapter.play(self._live_page)
         real = self._clock.real_seconds(seconds) if self._clock else seconds
         deadline = time.monotonic() + real
         while (left := deadline - time.monotonic()) > 0:
@@ -137,7 +137,7 @@ class BrowserFeed:
         previous = self._info.key if self._info else None
         if self.sim_base:
             self._live_page.evaluate("(d) => { SIM.declaredDwell = d; }", self._dwell)
-        if not (self.adapter.next(self._page, previous) or self.adapter.next(self._page, previous)):
+        if not (self.adapter.next(self._live_page, previous) or self.adapter.next(self._live_page, previous)):
             raise FeedError("the feed did not move to the next video (tried twice)")
         self._info, self._state, self._dwell = None, None, 0.0
 
@@ -166,6 +166,7 @@ class BrowserFeed:
         return self._page
 
     def _launch(self, profile: Path) -> None:
+        assert self._pw is not None, "Playwright is started before the browser"
         self._context, self._page = browsers.launch(self._pw, self._executable, profile, self.headless)
 
     def _close_browser(self) -> None:
@@ -177,7 +178,7 @@ class BrowserFeed:
             self._context = self._page = None
 
     def _wait_for_item(self) -> ItemInfo:
-        info = self.adapter.wait_item(self._page, self.timeout_s)
+        info = self.adapter.wait_item(self._live_page, self.timeout_s)
         if info is None:
             raise FeedError(f"no video on {self._live_page.url} within {self.timeout_s:g} s")
         if any(info.flags.get(w) for w in WALLS):
@@ -185,7 +186,7 @@ class BrowserFeed:
         return info
 
     def _get_past_wall(self) -> ItemInfo:
-        if not self.adapter.dismiss_walls(self._page) and self.wall_timeout_s > 0:
+        if not self.adapter.dismiss_walls(self._live_page) and self.wall_timeout_s > 0:
             self.reporter.log(
                 f"a login wall or captcha covers the feed: deal with it in the browser window "
                 f"(waiting up to {self.wall_timeout_s:.0f} s)",
@@ -194,7 +195,7 @@ class BrowserFeed:
         deadline = time.monotonic() + self.wall_timeout_s
         while True:
             self._live_page.wait_for_timeout(300)
-            info = self.adapter.read(self._page)
+            info = self.adapter.read(self._live_page)
             if info.key and not any(info.flags.get(w) for w in WALLS):
                 return info
             if time.monotonic() >= deadline:

@@ -4,11 +4,13 @@ and ``run`` does them in this process (what the CLI's handlers call)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from vspectrum_app.core.operations import Operation, Options, argument, option
+from vspectrum_app.core.protocol import CAPTURE_AT_S
 
 if TYPE_CHECKING:
     from vspectrum_app.core.jobs import Reporter
@@ -33,6 +35,9 @@ class BrowserOptions(Options):
     wall_timeout: float | None = option(
         "--wall-timeout", help="seconds to wait for you at a login wall (default 300 watched, 0 headless)"
     )
+
+    def from_settings(self, settings: Mapping[str, Any]) -> BrowserOptions:
+        return replace(self, browser=self.browser or settings.get("browser_executable"))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -67,7 +72,9 @@ class Run(Operation):
     window: int = option("--window", default=50, help="n of 'first/last n videos' (default 50)")
     watch_s: float = option("--watch", default=45.0, help="seconds watched on a yes (default 45)")
     capture_at_s: float = option(
-        "--capture-at", default=2.0, help="screenshot this many seconds into each video (default 2)"
+        "--capture-at",
+        default=CAPTURE_AT_S,
+        help=f"screenshot this many seconds into each video (default {CAPTURE_AT_S:g})",
     )
     threshold: float = option("--threshold", default=60.0, help="ISQ: watch when S%% exceeds this (default 60)")
     temperature: float | None = option("--temperature")
@@ -121,7 +128,6 @@ def run(params: Run | Resume | Replay, ws: Workspace, reporter: Reporter) -> lis
 
 
 def _run_options(o: BrowserOptions) -> RunOptions:
-    from vspectrum_app.core.settings import Settings
     from vspectrum_app.crawl import browser as browsers
     from vspectrum_app.persona.runner import RunOptions
 
@@ -129,7 +135,7 @@ def _run_options(o: BrowserOptions) -> RunOptions:
     wall = o.wall_timeout if o.wall_timeout is not None else (0.0 if headless else 300.0)
     return RunOptions(
         headless=headless,
-        browser=o.browser or Settings.load().get("browser_executable"),
+        browser=o.browser,
         sim_url=o.sim_url,
         start_url=o.start_url,
         wall_timeout_s=wall,
@@ -146,18 +152,11 @@ def _templates(path: Path | None, strategy: str) -> PromptTemplates:
 
 
 def _models(refs: tuple[str, ...], default_provider: str | None) -> list[tuple[str | None, str | None]]:
-    from vspectrum_app.core.errors import UserError
+    """(provider, model) per ``--model``; with ``--provider`` every name is bare (a ':' stays part
+    of the name, Ollama tags). None given: none."""
+    from vspectrum_app.providers.refs import parse_refs
 
-    out: list[tuple[str | None, str | None]] = []
-    for ref in refs:
-        provider, sep, model = ref.partition(":")
-        if default_provider:  # bare names; a ':' stays part of the name (Ollama tags)
-            out.append((default_provider, ref))
-        elif sep:
-            out.append((provider, model))
-        else:
-            raise UserError(f"--model {ref}: say its provider with --provider, or write PROVIDER:MODEL")
-    return out
+    return [(r.provider, r.model) for r in parse_refs(refs, default_provider)] if refs else []
 
 
 def _new_sessions(args: Run, ws: Workspace, reporter: Reporter) -> list[str]:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from vspectrum_app.core.workspace import Workspace
 
 from vspectrum_app.core import clock
+from vspectrum_app.core.protocol import CAPTURE_AT_S
 
 MIGRATIONS: list[str] = [
     """
@@ -88,7 +89,7 @@ class SessionConfig:
     scrolls: int = 100
     window: int = 50  # n of "first/last n videos"
     watch_s: float = 45.0
-    capture_at_s: float = 2.0
+    capture_at_s: float = CAPTURE_AT_S
     threshold: float = 60.0  # ISQ watch threshold on S%
     temperature: float | None = None
     seed: int = 0

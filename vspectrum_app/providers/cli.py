@@ -6,7 +6,8 @@ import argparse
 import getpass
 import sys
 
-from vspectrum_app.core.operations import add_parser, from_args
+from vspectrum_app.core.command import CommandContext
+from vspectrum_app.core.operations import add_parser
 from vspectrum_app.providers import ops
 
 
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 # -- keys ---------------------------------------------------------------------------------
 
 
-def _register_keys(sub) -> None:
+def _register_keys(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("keys", help="API keys in the system keyring")
     cmds = p.add_subparsers(dest="keys_command", metavar="COMMAND")
     c = cmds.add_parser("set", help="store a provider's key (read from stdin or a hidden prompt)")
@@ -38,7 +39,7 @@ def _register_keys(sub) -> None:
     c.set_defaults(func=cmd_keys_status)
 
 
-def cmd_keys_set(args, ctx) -> int:
+def cmd_keys_set(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.core.secrets import set_key
 
     key = sys.stdin.readline() if not sys.stdin.isatty() else getpass.getpass(f"API key for {args.provider}: ")
@@ -48,14 +49,14 @@ def cmd_keys_set(args, ctx) -> int:
     return 0
 
 
-def cmd_keys_delete(args, ctx) -> int:
+def cmd_keys_delete(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.core.secrets import delete_key
 
     print("deleted" if delete_key(args.provider) else f"no key for {args.provider} in the keyring")
     return 0
 
 
-def cmd_keys_status(args, ctx) -> int:
+def cmd_keys_status(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.core.secrets import key_status, keyring_status
     from vspectrum_app.providers.config import ProviderStore
 
@@ -69,7 +70,7 @@ def cmd_keys_status(args, ctx) -> int:
 # -- providers ----------------------------------------------------------------------------
 
 
-def _register_providers(sub) -> None:
+def _register_providers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("providers", help="configure model providers (OpenAI, Anthropic, Gemini, OpenAI-compatible)")
     cmds = p.add_subparsers(dest="providers_command", metavar="COMMAND")
     c = cmds.add_parser("add", help="add or update a provider")
@@ -94,7 +95,7 @@ def _register_providers(sub) -> None:
     c.set_defaults(func=cmd_providers_test)
 
 
-def cmd_providers_add(args, ctx) -> int:
+def cmd_providers_add(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.providers.config import ProviderConfig, ProviderStore
 
     config = ProviderConfig(
@@ -114,7 +115,7 @@ def cmd_providers_add(args, ctx) -> int:
     return 0
 
 
-def cmd_providers_list(args, ctx) -> int:
+def cmd_providers_list(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.core.secrets import key_status
     from vspectrum_app.providers.config import ProviderStore
 
@@ -131,7 +132,7 @@ def cmd_providers_list(args, ctx) -> int:
     return 0
 
 
-def cmd_providers_remove(args, ctx) -> int:
+def cmd_providers_remove(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.providers.config import ProviderStore
 
     ProviderStore().remove(args.name)
@@ -139,7 +140,7 @@ def cmd_providers_remove(args, ctx) -> int:
     return 0
 
 
-def cmd_providers_test(args, ctx) -> int:
-    ok, message = ops.run(from_args(ops.Check, args))
+def cmd_providers_test(args: argparse.Namespace, ctx: CommandContext) -> int:
+    ok, message = ops.run(ctx.params(ops.Check, args))
     print(message, file=sys.stdout if ok else sys.stderr)
     return 0 if ok else 1

@@ -45,7 +45,7 @@ class Params:
     max_tokens: int = DEFAULT_MAX_TOKENS
     seed: int | None = None
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         return {"temperature": self.temperature, "max_tokens": self.max_tokens, "seed": self.seed}
 
 
@@ -96,12 +96,12 @@ class ChatClient:
         self._key = api_key
         self._before_send = before_send
 
-    def _http_client(self, sdk):
-        hooks = {}
+    def _http_client(self, sdk: Any) -> Any:
+        hooks: dict[str, list[Any]] = {}
         if self._before_send is not None:
             before = self._before_send
 
-            async def hook(request) -> None:
+            async def hook(request: Any) -> None:
                 await before(request_tokens.get())
 
             hooks = {"request": [hook]}

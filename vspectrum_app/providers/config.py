@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from vspectrum_app.core.atomic import atomic_write_text
 from vspectrum_app.core.paths import config_dir
@@ -102,15 +103,15 @@ class ProviderConfig:
         """The address as stored and shown anywhere else (``redact_url``)."""
         return redact_url(self.effective_base_url)
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """Everything, for providers.json; ``shown_json`` for anything printed or exported."""
         return asdict(self)
 
-    def shown_json(self) -> dict:
+    def shown_json(self) -> dict[str, Any]:
         return {**asdict(self), "base_url": redact_url(self.base_url)}
 
     @classmethod
-    def from_json(cls, doc: dict) -> "ProviderConfig":
+    def from_json(cls, doc: dict[str, Any]) -> "ProviderConfig":
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in doc.items() if k in known})
 

@@ -18,7 +18,7 @@ class Check(Operation):
     model: str | None = option("--model", help="model to try (default: the provider's first)")
 
 
-def run(params: Check, ws=None, reporter=None) -> tuple[bool, str]:
+def run(params: Check, ws: object = None, reporter: object = None) -> tuple[bool, str]:
     """One tiny call to the provider: (whether it answered, what happened in one sentence)."""
     import asyncio
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 from pathlib import Path
 
 from vspectrum_app.core.atomic import atomic_write_text
 from vspectrum_app.core.paths import config_dir, resources_dir
+
+if TYPE_CHECKING:
+    from vspectrum_app.providers.config import ProviderConfig
 
 # what may follow a table entry's name in a model id: a date, a version number, "latest"
 _SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3,4}|latest|preview(-\d{2}-\d{2,4})?)$")
@@ -71,7 +74,7 @@ def load_table() -> PriceTable:
     )
 
 
-def price_for(provider, model: str, table: PriceTable | None = None) -> Price | None:
+def price_for(provider: ProviderConfig, model: str, table: PriceTable | None = None) -> Price | None:
     """The price of ``model`` at ``provider`` (a ProviderConfig), or None when unknown."""
     if provider.price_input_per_mtok or provider.price_output_per_mtok:
         return Price(provider.price_input_per_mtok, provider.price_output_per_mtok, "provider settings")
@@ -107,7 +110,7 @@ def set_user_price(model: str, input_per_mtok: float, output_per_mtok: float) ->
     atomic_write_text(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError) as exc:
@@ -117,7 +120,7 @@ def _read(path: Path) -> dict:
     return doc
 
 
-def _entries(doc: dict) -> dict[str, tuple[float, float]]:
+def _entries(doc: dict[str, Any]) -> dict[str, tuple[float, float]]:
     out = {}
     for name, entry in (doc.get("models") or {}).items():
         try:

@@ -17,12 +17,16 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 
 from vspectrum_app.library import catalog as library_catalog
 from vspectrum_app.library import images
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.workspace import Workspace
+
 
 TOPIC_KEYS = ("topics", "tags", "topic", "value", "values")
 _EPOCH = date(2024, 1, 1)  # synthetic post dates fall in the two years after this day
@@ -59,7 +63,7 @@ class Item:
     def instagram_code(self) -> str:
         return "C" + base64.urlsafe_b64encode(bytes.fromhex(self.key[16:32])).decode()[:10]
 
-    def public(self) -> dict:
+    def public(self) -> dict[str, Any]:
         return {
             "key": self.key,
             "author": self.author,
@@ -111,7 +115,7 @@ class Catalog:
         return cls(_make_items(rows, vectors=None))
 
     @classmethod
-    def from_workspace(cls, ws) -> "Catalog":
+    def from_workspace(cls, ws: Workspace) -> "Catalog":
         """Every unflagged image of a workspace, with its metadata and (when all have one)
         its CLIP embedding from the model that embedded the most images."""
         rows, ids = [], []
@@ -123,14 +127,14 @@ class Catalog:
         return cls(_make_items(rows, vectors=_workspace_vectors(ws, ids)))
 
 
-def _topics_from(extra: dict) -> list[str]:
+def _topics_from(extra: dict[str, Any]) -> list[str]:
     for key, value in extra.items():
         if key.strip().lower() in TOPIC_KEYS and value:
             return [t.strip() for t in _SPLIT.split(str(value)) if t.strip()]
     return []
 
 
-def _workspace_vectors(ws, ids: list[int]) -> dict[int, np.ndarray] | None:
+def _workspace_vectors(ws: Workspace, ids: list[int]) -> dict[int, np.ndarray] | None:
     best = library_catalog.most_embedded_model(ws)
     if best is None or best[1] < len(ids):
         return None
@@ -138,7 +142,7 @@ def _workspace_vectors(ws, ids: list[int]) -> dict[int, np.ndarray] | None:
     return vectors if all(i in vectors for i in ids) else None
 
 
-def _make_items(rows: Iterable[tuple], vectors: dict[int, np.ndarray] | None) -> list[Item]:
+def _make_items(rows: Iterable[tuple[Any, ...]], vectors: dict[int, np.ndarray] | None) -> list[Item]:
     seen: set[str] = set()
     unique = []
     for r in rows:  # the same picture twice is one item

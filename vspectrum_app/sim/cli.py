@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vspectrum_app.core.command import CommandContext
+
+if TYPE_CHECKING:
+    from vspectrum_app.sim.server import SimPlatform
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sim = sub.add_parser("sim", help="the simulated short-video platform (offline, repeatable)")
     ssub = sim.add_subparsers(dest="sim_command", metavar="ACTION")
     serve = ssub.add_parser("serve", help="serve the feed on 127.0.0.1 until stopped")
@@ -23,7 +30,7 @@ def register(sub) -> None:
     serve.set_defaults(func=cmd_serve)
 
 
-def build_platform(args, ctx):
+def build_platform(args: argparse.Namespace, ctx: CommandContext) -> SimPlatform:
     """The catalogue from --images or the workspace, with the requested clock and seed."""
     from vspectrum_app.sim.catalog import Catalog
     from vspectrum_app.sim.clock import VirtualClock
@@ -33,7 +40,7 @@ def build_platform(args, ctx):
     return SimPlatform(catalog, VirtualClock(speed=args.speed), seed=args.seed)
 
 
-def cmd_serve(args, ctx) -> int:
+def cmd_serve(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.sim.server import SimServer
 
     platform = build_platform(args, ctx)

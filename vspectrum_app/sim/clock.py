@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -36,5 +37,5 @@ class VirtualClock:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, data: dict) -> "VirtualClock":
+    def from_json(cls, data: dict[str, Any]) -> "VirtualClock":
         return cls(float(data["speed"]), float(data["real_epoch"]), float(data.get("virtual_epoch", 0.0)))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class Recommender:
         self.config = config or RecommenderConfig()
         self.rng = random.Random(self.seed)
         self.profile: np.ndarray = np.zeros(catalog.matrix.shape[1], dtype=np.float32)
-        self.history: list[dict] = []  # served items and what the viewer did
+        self.history: list[dict[str, Any]] = []  # served items and what the viewer did
         self._unseen = list(range(len(catalog)))
 
     # -- serving ------------------------------------------------------------------------
@@ -96,7 +97,7 @@ class Recommender:
         return round(min(max(raw, 0.0), 1.0), 1)
 
     # -- inspection ---------------------------------------------------------------------
-    def inspect(self, recent: int = 20) -> dict:
+    def inspect(self, recent: int = 20) -> dict[str, Any]:
         """What the recommender has learnt, in the catalogue's terms: for each topic, the
         mean affinity of the profile to that topic's items, and the topic mix of the last
         ``recent`` items served."""

@@ -29,6 +29,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
+from typing import Any
 
 from vspectrum_app.core.paths import resources_dir
 from vspectrum_app.sim.catalog import Catalog, Item
@@ -66,7 +67,7 @@ class FeedSession:
     id: str
     recommender: Recommender
     inject: dict[int, str] = field(default_factory=dict)
-    served: list[dict] = field(default_factory=list)  # what the page got, in order
+    served: list[dict[str, Any]] = field(default_factory=list)  # what the page got, in order
     extra_items: dict[str, Item] = field(default_factory=dict)  # injected items, by key
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -95,7 +96,9 @@ class SimPlatform:
                 self.sessions[sid] = FeedSession(sid, rec, parse_injections(inject))
             return self.sessions[sid]
 
-    def next(self, session: FeedSession, prev: dict | None = None, start: str | None = None) -> dict:
+    def next(
+        self, session: FeedSession, prev: dict[str, Any] | None = None, start: str | None = None
+    ) -> dict[str, Any]:
         with session.lock:
             if prev and prev.get("key"):
                 session.recommender.feedback(prev["key"], float(prev.get("dwell_s") or 0.0), bool(prev.get("liked")))
@@ -117,13 +120,17 @@ class SimPlatform:
             session.served.append(entry)
             return entry
 
-    def _pick(self, session: FeedSession, position: int, kind: str | None, start: str | None):
+    def _pick(
+        self, session: FeedSession, position: int, kind: str | None, start: str | None
+    ) -> tuple[Item, str | None]:
         rec = session.recommender
         if position == 0 and start and (first := self.catalog.find(start)):
             return rec.serve_first(first), None
         previous = self._item(session, session.served[-1]["key"]) if session.served else None
         if kind == "dup" and len(session.served) >= 2:  # a video seen two videos ago comes back
-            return self._item(session, session.served[-2]["key"]), None
+            seen = self._item(session, session.served[-2]["key"])
+            assert seen is not None  # a served key is in the catalogue or among the session's extras
+            return seen, None
         if kind in ("black", "ad") or (kind == "repost" and previous is not None):
             item = self._special(session, kind, position, previous)
             session.extra_items[item.key] = item
@@ -171,7 +178,7 @@ class SimPlatform:
             return None
         return item.path.read_bytes(), {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}[item.ext]
 
-    def inspect(self, session_id: str) -> dict | None:
+    def inspect(self, session_id: str) -> dict[str, Any] | None:
         session = self.sessions.get(session_id)
         if session is None:
             return None
@@ -211,7 +218,7 @@ class SimServer:
     def __enter__(self) -> "SimServer":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -223,22 +230,22 @@ def feed_url(
     return f"{base}{path}" + (f"?{query}" if query else "")
 
 
-def _handler(platform: SimPlatform):
+def _handler(platform: SimPlatform) -> type[BaseHTTPRequestHandler]:
     static = resources_dir() / "sim"
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, fmt, *args):  # quiet: the crawl log is what users read
+        def log_message(self, fmt: str, *args: Any) -> None:  # quiet: the crawl log is what users read
             pass
 
-        def handle(self):
+        def handle(self) -> None:
             try:
                 super().handle()
             except (ConnectionResetError, BrokenPipeError):
                 pass  # a page that navigated away mid-request, or a browser that was closed
 
-        def do_GET(self):
+        def do_GET(self) -> None:
             url = urlparse(self.path)
             path = url.path
             if path == "/":
@@ -266,14 +273,14 @@ def _handler(platform: SimPlatform):
                     return self._file(static / f"{skin}.html", "text/html; charset=utf-8")
             self._error(HTTPStatus.NOT_FOUND, "not found")
 
-        def do_POST(self):
+        def do_POST(self) -> None:
             path = urlparse(self.path).path
             try:
                 return self._post(path)
             except Exception as exc:  # one bad request must not take the feed down
                 return self._error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(exc).__name__}: {exc}")
 
-        def _post(self, path: str):
+        def _post(self, path: str) -> None:
             try:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
@@ -288,16 +295,16 @@ def _handler(platform: SimPlatform):
                 return self._error(HTTPStatus.BAD_REQUEST, str(exc))
             self._error(HTTPStatus.NOT_FOUND, "not found")
 
-        def _file(self, path: Path, ctype: str):
+        def _file(self, path: Path, ctype: str) -> None:
             self._send(HTTPStatus.OK, path.read_bytes(), ctype)
 
-        def _json(self, obj):
+        def _json(self, obj: Any) -> None:
             self._send(HTTPStatus.OK, json.dumps(obj, default=str).encode(), "application/json")
 
-        def _error(self, status: HTTPStatus, message: str):
+        def _error(self, status: HTTPStatus, message: str) -> None:
             self._send(status, json.dumps({"error": message}).encode(), "application/json")
 
-        def _send(self, status, data: bytes, ctype: str, cache: bool = False):
+        def _send(self, status: HTTPStatus, data: bytes, ctype: str, cache: bool = False) -> None:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
@@ -308,11 +315,11 @@ def _handler(platform: SimPlatform):
     return Handler
 
 
-def _int(value) -> int | None:
+def _int(value: str | None) -> int | None:
     return None if value in (None, "") else int(value)
 
 
-def _solid_jpeg(rgb: tuple[int, int, int], size=(540, 960)) -> bytes:
+def _solid_jpeg(rgb: tuple[int, int, int], size: tuple[int, int] = (540, 960)) -> bytes:
     from PIL import Image
 
     out = io.BytesIO()
@@ -320,7 +327,7 @@ def _solid_jpeg(rgb: tuple[int, int, int], size=(540, 960)) -> bytes:
     return out.getvalue()
 
 
-def _ad_jpeg(position: int, size=(540, 960)) -> bytes:
+def _ad_jpeg(position: int, size: tuple[int, int] = (540, 960)) -> bytes:
     """A loud product banner: stripes and a block, unlike any catalogue picture."""
     from PIL import Image, ImageDraw
 

@@ -382,7 +382,7 @@ class LibraryPane(QWidget):
         from vspectrum_app.library import catalog
         from vspectrum_app.encoders.embedder import ClipSpec
 
-        return catalog.has_model(self.ctx.workspace, ClipSpec.from_settings(self.ctx.settings).model_key)
+        return catalog.has_model(self.ctx.workspace, ClipSpec.from_settings(self.ctx.settings.as_dict()).model_key)
 
     def _checked_value(self) -> str | None:
         return next((v for v, c in self.chips.items() if c.isChecked()), None)
@@ -392,7 +392,7 @@ class LibraryPane(QWidget):
             from vspectrum_app.encoders.embedder import ClipSpec
             from vspectrum_app.library.search import Searcher
 
-            self._searcher = Searcher(self.ctx.workspace, ClipSpec.from_settings(self.ctx.settings))
+            self._searcher = Searcher(self.ctx.workspace, ClipSpec.from_settings(self.ctx.settings.as_dict()))
         return self._searcher
 
     def _run_search(self) -> None:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from vspectrum_app.core import events
+from vspectrum_app.core.protocol import CAPTURE_AT_S
 from vspectrum_app.persona import ops as persona_ops
 from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
@@ -225,7 +226,7 @@ class PersonaPane(QWidget):
         self.form_error = MessageLabel(lines=2, reserve=True)
         self.field_errors: dict[QWidget, MessageLabel] = {}
         self.watch = _dspin(0, 3600, 45, " s")
-        self.capture_at = _dspin(0, 60, 2, " s")
+        self.capture_at = _dspin(0, 60, CAPTURE_AT_S, " s")
         self.seed = _spin(0, 2**31 - 1, 0)
         self.show_browser = QCheckBox("Show the browser window")
         self.show_browser.setChecked(has_display())

@@ -545,7 +545,7 @@ class SettingsPane(QWidget):
         self.clip_model.setText(s.get("clip_model") or "")
         self.clip_pretrained.setText("" if s.get("clip_checkpoint") else s.get("clip_pretrained") or "")
         self._sync_clip_fields()
-        self.clip_in_use.setText(ClipSpec.from_settings(s).describe())
+        self.clip_in_use.setText(ClipSpec.from_settings(s.as_dict()).describe())
         self.weights_state.refresh()
 
     def _sync_clip_fields(self) -> None:
