@@ -69,6 +69,7 @@ def test_estimate_prices_each_model_from_the_table():
         prompts=PromptSet(),
         params=Params(),
         fresh=False,
+        wordings=(),
     )
     est = estimate(items, request, store)
     assert est.per_provider["oa"]["cost_usd"] == pytest.approx(0.0080325 + 0.00048195)

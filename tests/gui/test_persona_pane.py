@@ -442,7 +442,8 @@ def test_a_tiny_session_runs_end_to_end(pane, ctx, qtbot, topic_folder, monkeypa
         [session] = SessionStore(ctx.workspace).list()
         assert session["status"] == "done" and session["steps"] == 6
         assert pane.status.full_text().startswith("Finished: 1 session(s), 6 videos")
-        assert pane.live.counters.text() == "6 videos: 6 yes, 0 no, 0 unclear, 0 refusals"
+        # the core's live line: decisions, then the calls made and their cost (a local server is free)
+        assert pane.live.counters.text() == "6 videos: 6 yes, 0 no, 0 unclear, 0 refusals; 6 model calls, $0.00"
         assert pane.live.shot.toolTip().endswith("t00-p005.jpg") and not pane.live.shot.pixmap().isNull()
         # the finished session is selected and its report shown
         assert pane.sessions.item(0, 0).text() == session["id"] and pane.sessions.item(0, 6).text() == "done"
