@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.library.test_onnx_backend import BLOCK_TORCH, ROOT, _pictures, _top10_overlap
+from tests.encoders.test_onnx_backend import BLOCK_TORCH, ROOT, _pictures, _top10_overlap
 
 from tests.plugins.clip import TINY_CONFIG, make_tiny_clip
 from tests.plugins.weights_server import FileServer

@@ -150,5 +150,8 @@ def test_a_live_run_draws_one_series_per_wording(bench_pane):
         pane._on_event(events.decode(events.encode(event)))  # over the wire, as from the child
     pane._redraw()
     assert set(pane.radar.curves) >= {"lab:m1", "lab:m1 · fr"}
-    assert pane.counts[("lab:m1", "Power")]["yes"] == 1 and pane.counts[("lab:m1 · fr", "Power")]["yes"] == 2
+    from vspectrum_app.gui.panes.benchmark import live_series
+
+    series = live_series(pane.answers)  # paper: 1 yes of 2; fr: 2 of 2
+    assert series["lab:m1"]["Power"][0] == 50 and series["lab:m1 · fr"]["Power"][0] == 100
     assert pane.table.item(0, 1).text() == "lab:m1 · fr" and pane.table.item(3, 1).text() == "lab:m1"
