@@ -14,7 +14,8 @@ Rows, each over a grid (min = the worst grid point, mean = over the grid):
 - circumplex axis (a linear contrast of 2 and 3 values' shares): n per value 10, 50, 200, equal
   and mixed shares; seeded simulation.
 - mean across models (Fig. 6: the mean of the models' bounds): 3 models, n = 50; simulation.
-- persona I_avg and persona - control (``perf.persona_intervals``' cases): simulation.
+- persona I_avg and persona - control (``perf.persona_intervals``' cases): simulation, over the
+  cases where at least 100 simulated sessions got an interval (mean weighted by that share).
 
     python -m perf.interval_coverage [--reps 20000] [--persona-reps 1000] [--seed 0]
 """
@@ -233,6 +234,7 @@ def persona_coverage(reps: int, rng: np.random.Generator) -> dict[str, dict[str,
     out: dict[str, dict[str, list[tuple[float, float, str]]]] = {}
     for kind in ("I_avg", "persona - control"):
         rows = case_coverage(rng, reps, difference=kind != "I_avg")
+        rows = [r for r in rows if r[2] * reps >= 100]  # fewer sessions given an interval: no measurement
         out[kind] = {
             "before": [(old, given, where) for _, old, given, where in rows],
             "after": [(app, given, where) for app, _, given, where in rows],

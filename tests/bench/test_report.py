@@ -256,7 +256,9 @@ def test_fig6_value_means_worked_example():
     assert rows["Hedonism"] == {"value": "Hedonism", "models": 2, "mean": 60.0, "ci_low": None, "ci_high": None}
     assert rows["Security"] == {"value": "Security", "models": 0, "mean": None, "ci_low": None, "ci_high": None}
     assert rows["Universalism"]["mean"] == 50.0  # 0 % and 100 % average like any other score
-    assert (rows["Universalism"]["ci_low"], rows["Universalism"]["ci_high"]) == pytest.approx(((91.1 + 0) / 2, (100 + 8.9) / 2))
+    assert (rows["Universalism"]["ci_low"], rows["Universalism"]["ci_high"]) == pytest.approx(
+        ((91.1 + 0) / 2, (100 + 8.9) / 2)
+    )
     assert [r["value"] for r in value_means(scores, mode="text")] == ["Achievement"]
     assert value_means([]) == []
 

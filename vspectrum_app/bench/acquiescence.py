@@ -62,7 +62,9 @@ def acquiescence(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def acquiescence_lines(rows: list[dict[str, Any]]) -> list[str]:
     if not rows:
         return []
-    lines = ["acquiescence probe (the reversed question on a sample; 95 % intervals, Wilson with continuity correction):"]
+    lines = [
+        "acquiescence probe (the reversed question on a sample; 95 % intervals, Wilson with continuity correction):"
+    ]
     for r in rows:
         if not r["pairs"]:
             lines.append(f"  {r['target']}: no pair answered yes/no both ways ({r['left_out']} left out)")

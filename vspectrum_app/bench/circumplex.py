@@ -17,7 +17,7 @@ Hedonism shares Openness and Self-enhancement and is left out of both. Their 95 
 the union of two, each on each value's effective n (design effect of repeats): Price &
 Bonett's (2004) adjusted Wald interval for a linear contrast (2/m yes and 4/m answers added to
 each of the m values) and Zou & Donner's MOVER from the values' score intervals (as
-Newcombe's does a difference). Each alone covers as little as 0.93 with 5-12 answers per
+Newcombe's does a difference). Each alone falls below 0.94 with 5-12 answers per
 value, and at different shares (Price-Bonett with middling shares, MOVER with the poles at
 opposite edges); the union covers at least 0.95 (``python -m perf.interval_coverage``).
 """
