@@ -308,13 +308,19 @@ def main(argv: list[str]) -> None:
     if persona_reps:
         for kind, cov in persona_coverage(persona_reps, rng).items():
             rows.append(
-                (f"persona {kind}", "percentile bootstrap", "t + studentized bootstrap", cov["before"], cov["after"])
+                (
+                    "persona " + ("I_avg" if kind == "I_avg" else "minus control"),
+                    "percentile bootstrap",
+                    "t + studentized bootstrap",
+                    cov["before"],
+                    cov["after"],
+                )
             )
     print(f"coverage of the app's 95 % intervals (target: at least 0.94 at every grid point); {WCC} = {METHOD}\n")
-    print(f"{'interval':<24}{'':<7}{'method':<40}{'min':>6}{'mean':>7}  worst grid point")
+    print(f"{'interval':<24}{'':<7}{'method':<48}{'min':>6}{'mean':>7}  worst grid point")
     for name, old, new, before, after in rows:
-        print(f"{name:<24}{'before':<7}{old:<40}{summary(before)}")
-        print(f"{'':<24}{'after':<7}{new:<40}{summary(after)}")
+        print(f"{name:<24}{'before':<7}{old:<48}{summary(before)}")
+        print(f"{'':<24}{'after':<7}{new:<48}{summary(after)}")
 
 
 if __name__ == "__main__":
