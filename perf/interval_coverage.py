@@ -18,6 +18,8 @@ Rows, each over a grid (min = the worst grid point, mean = over the grid):
   cases where at least 100 simulated sessions got an interval (mean weighted by that share).
 
     python -m perf.interval_coverage [--reps 20000] [--persona-reps 1000] [--seed 0]
+
+(docs/benchmark.md quotes ``--reps 20000 --persona-reps 3000``.)
 """
 
 from __future__ import annotations
