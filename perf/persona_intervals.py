@@ -58,51 +58,22 @@ def percentile(rng: np.random.Generator, values: list[float], other: list[float]
     return float(lo), float(hi)
 
 
-def _rates(hits: int, old: int, counted: int, reps: int) -> str:
-    """Coverage of the app's and the percentile interval, and the share of sessions given one."""
-    if not counted:
-        return f"{'-':>8}{'-':>12}{0:>7.2f}"
-    return f"{hits / counted:>8.3f}{old / counted:>12.3f}{counted / reps:>7.2f}"
-
-
-def main(argv: list[str]) -> None:
-    args, rng = simulation_args("perf.persona_intervals", argv, reps=1000)
+def case_coverage(
+    rng: np.random.Generator, reps: int, difference: bool = False
+) -> list[tuple[float, float, float, str]]:
+    """Per trials x case: (app coverage, percentile coverage, share of sessions given an
+    interval, case) of I_avg, or with ``difference`` of persona - control (a control at
+    p_first throughout). Coverage is over the sessions given an interval (nan if none)."""
     seed = int(rng.integers(1 << 31))
-    print(f"coverage of the 95 % intervals, {args.reps} simulated sessions per row; target >= 0.94")
-    print(
-        "(trials: per session; a session with fewer than 10 trials with a defined change gets no interval: "
-        "'given' is the share that got one, coverage is over those)"
-    )
-    print(
-        f"\n{'I_avg':<6}{'trials':>7}{'n':>4}{'p first':>9}{'p last':>8}{'true %':>9}{'app':>8}{'percentile':>12}{'given':>7}"
-    )
-    worst = 1.0
+    out = []
     for trials in TRIALS:
         for n, p1, p2 in CASES:
-            truth = true_i_avg(n, p1, p2)
+            truth = true_i_avg(n, p1, p2) - (true_i_avg(n, p1, p1) if difference else 0.0)
             hits = old = counted = 0
-            for _ in range(args.reps):
-                x = changes(rng, trials, n, p1, p2)
-                ci = mean_ci(x, seed=seed)
-                seed += 1
-                if ci is None:
-                    continue
-                counted += 1
-                hits += ci[0] <= truth <= ci[1]
-                lo, hi = percentile(rng, x)
-                old += lo <= truth <= hi
-            worst = min(worst, hits / counted) if counted else worst
-            print(f"{'':<6}{trials:>7}{n:>4}{p1:>9}{p2:>8}{truth:>9.1f}{_rates(hits, old, counted, args.reps)}")
-    print(
-        f"\n{'persona - control':<18}{'trials':>7}{'n':>4}{'persona':>12}{'control':>9}{'true':>8}{'app':>8}{'percentile':>12}{'given':>7}"
-    )
-    for trials in TRIALS:
-        for n, p1, p2 in CASES:
-            truth = true_i_avg(n, p1, p2) - true_i_avg(n, p1, p1)
-            hits = old = counted = 0
-            for _ in range(args.reps):
-                a, b = changes(rng, trials, n, p1, p2), changes(rng, trials, n, p1, p1)
-                ci = difference_ci(a, b, seed=seed)
+            for _ in range(reps):
+                a = changes(rng, trials, n, p1, p2)
+                b = changes(rng, trials, n, p1, p1) if difference else None
+                ci = difference_ci(a, b, seed=seed) if b is not None else mean_ci(a, seed=seed)
                 seed += 1
                 if ci is None:
                     continue
@@ -110,10 +81,27 @@ def main(argv: list[str]) -> None:
                 hits += ci[0] <= truth <= ci[1]
                 lo, hi = percentile(rng, a, b)
                 old += lo <= truth <= hi
-            worst = min(worst, hits / counted) if counted else worst
-            print(
-                f"{'':<18}{trials:>7}{n:>4}{f'{p1}->{p2}':>12}{p1:>9}{truth:>8.1f}{_rates(hits, old, counted, args.reps)}"
+            rate = (lambda x: x / counted) if counted else (lambda x: float("nan"))
+            out.append(
+                (rate(hits), rate(old), counted / reps, f"{trials} trials, n {n}, {p1}->{p2} (true {truth:.1f})")
             )
+    return out
+
+
+def main(argv: list[str]) -> None:
+    args, rng = simulation_args("perf.persona_intervals", argv, reps=1000)
+    print(f"coverage of the 95 % intervals, {args.reps} simulated sessions per row; target >= 0.94")
+    print(
+        "(trials: per session; a session with fewer than 10 trials with a defined change gets no interval: "
+        "'given' is the share that got one, coverage is over those)"
+    )
+    worst = 1.0
+    for label, difference in (("I_avg", False), ("persona - control", True)):
+        print(f"\n{label:<18}{'case':<44}{'app':>8}{'percentile':>12}{'given':>7}")
+        for app, old, given, case in case_coverage(rng, args.reps, difference):
+            worst = min(worst, app) if given else worst
+            cells = f"{app:>8.3f}{old:>12.3f}" if given else f"{'-':>8}{'-':>12}"
+            print(f"{'':<18}{case:<44}{cells}{given:>7.2f}")
     se = (0.95 * 0.05 / args.reps) ** 0.5
     print(f"\nlowest coverage of the app's intervals: {worst:.3f} (simulation standard error about {se:.3f})")
 

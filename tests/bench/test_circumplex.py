@@ -4,8 +4,16 @@ import math
 
 import numpy as np
 import pytest
+from scipy.stats import binomtest
 
-from vspectrum_app.bench.circumplex import ANGLE, circumplex, contrast_interval, fit_circle, higher_order_axes
+from vspectrum_app.bench.circumplex import (
+    ANGLE,
+    circumplex,
+    contrast_interval,
+    fit_circle,
+    higher_order_axes,
+    price_bonett,
+)
 from vspectrum_app.bench.scoring import score_answers
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
@@ -44,16 +52,28 @@ def test_a_profile_unrelated_to_the_circle_is_not_significant():
     assert fit_circle({"Power": 1.0, "Hedonism": 2.0, "Security": 0.0}) is None  # under four values
 
 
-def test_contrast_interval_is_agresti_caffo_for_two_values():
+def test_contrast_interval_is_the_union_of_price_bonett_and_mover():
     # two values: Price & Bonett add 1 yes and 2 answers to each, i.e. Agresti & Caffo (2000)
     est, lo, hi = contrast_interval([(1, 30, 50), (-1, 20, 50)])
     p1, p2 = 31 / 52, 21 / 52
     half = 1.959963984540054 * math.sqrt(p1 * (1 - p1) / 52 + p2 * (1 - p2) / 52)
+    ac = (100 * (p1 - p2 - half), 100 * (p1 - p2 + half))
+    # MOVER for a difference is Newcombe's interval, from scipy's Wilson intervals with continuity correction
+    a, b = (binomtest(k, 50).proportion_ci(method="wilsoncc") for k in (30, 20))
+    newcombe = (
+        100 * (0.2 - math.sqrt((0.6 - a.low) ** 2 + (b.high - 0.4) ** 2)),
+        100 * (0.2 + math.sqrt((a.high - 0.6) ** 2 + (0.4 - b.low) ** 2)),
+    )
     assert est == pytest.approx(20.0)
-    assert (lo, hi) == pytest.approx((100 * (p1 - p2 - half), 100 * (p1 - p2 + half)))
+    assert (lo, hi) == pytest.approx((min(ac[0], newcombe[0]), max(ac[1], newcombe[1])))
+    assert lo == pytest.approx(newcombe[0]) and hi == pytest.approx(newcombe[1])  # here Newcombe's is wider
     # at the edge (100 % vs 0 %) the interval is not degenerate
     est, lo, hi = contrast_interval([(1, 50, 50), (-1, 0, 50)])
     assert est == 100.0 and lo < 95 and hi == 100.0
+    # poles at opposite edges with 10 answers: MOVER alone is too short on one side, Price-Bonett is not
+    cells = [(0.5, 0, 10), (0.5, 0, 10), (-1 / 3, 9, 10), (-1 / 3, 9, 10), (-1 / 3, 10, 10)]
+    assert contrast_interval(cells)[1] == pytest.approx(100 * price_bonett(cells)[0])
+    assert contrast_interval([(c, y, 0) for c, y, _ in cells]) is None
 
 
 def test_higher_order_axes_from_counts():

@@ -140,8 +140,9 @@ def test_published_profile_lookup():
 GPT4O = dict(zip(paper.load(1)["columns"], paper.load(1)["rows"][0]["cells"]))
 
 
-def _wilson(k: float, n: int) -> tuple[float, float]:
-    ci = stats.binomtest(int(k), n).proportion_ci(method="wilson")
+def _score_ci(k: float, n: int) -> tuple[float, float]:
+    """The app's score interval by scipy: Wilson with continuity correction."""
+    ci = stats.binomtest(int(k), n).proportion_ci(method="wilsoncc")
     return ci.low, ci.high
 
 
@@ -168,9 +169,9 @@ def test_a_run_far_off_on_one_value_flags_that_value_only(workspace):
     power = rows["Power"]
     assert power["p"] == pytest.approx(stats.chi2_contingency([[40, 10], [35, 15]], correction=False).pvalue)
     assert not power["differs"]
-    # Newcombe's hybrid score interval from two Wilson intervals (one answer per image: plain Wilson)
-    l1, u1 = _wilson(28, 50)
-    l2, u2 = _wilson(50, 50)
+    # Newcombe's hybrid score interval from the two score intervals (one answer per image)
+    l1, u1 = _score_ci(28, 50)
+    l2, u2 = _score_ci(50, 50)
     assert stim["diff_low"] == pytest.approx(100 * (0.44 - math.sqrt((1 - l2) ** 2 + (u1 - 0.56) ** 2)), abs=1e-6)
     assert stim["diff_high"] == pytest.approx(100 * (0.44 + math.sqrt((u2 - 1) ** 2 + (0.56 - l1) ** 2)), abs=1e-6)
     assert (stim["paper_ci_low"], stim["paper_ci_high"]) == pytest.approx((100 * l1, 100 * u1))

@@ -338,14 +338,18 @@ def test_acquiescence_probe_asks_the_reversed_question_on_a_sample(
     assert run_report(indexed_workspace, _last_run(indexed_workspace))["acquiescence"] == []
 
 
-def test_wilson_interval_against_worked_examples():
-    from vspectrum_app.bench.acquiescence import wilson
+def test_probe_rate_interval_against_worked_examples():
+    from scipy.stats import binomtest
 
-    # 50/50: lower bound n / (n + z^2) = 92.87 %; 0/10: upper z^2 / (n + z^2) = 27.75 %
-    assert wilson(50, 50) == pytest.approx((92.865, 100.0), abs=1e-3)
-    assert wilson(0, 10) == pytest.approx((0.0, 27.753), abs=1e-3)
-    assert wilson(5, 10) == pytest.approx((23.659, 76.341), abs=1e-3)  # the textbook example
-    assert wilson(0, 0) is None
+    from vspectrum_app.bench.acquiescence import rate_interval
+
+    # 50/50: by hand (2n + z^2 - 1 - z sqrt(z^2 + 2 - 1/n)) / (2 (n + z^2)) = 91.11 %;
+    # 0/10: (z^2 + 1 + z sqrt(z^2 + 2 - 1/n)) / (2 (n + z^2)) = 34.45 %
+    assert rate_interval(50, 50) == pytest.approx((91.112, 100.0), abs=1e-3)
+    assert rate_interval(0, 10) == pytest.approx((0.0, 34.454), abs=1e-3)
+    ci = binomtest(5, 10).proportion_ci(method="wilsoncc")  # scipy's, an independent oracle
+    assert rate_interval(5, 10) == pytest.approx((100 * ci.low, 100 * ci.high))
+    assert rate_interval(0, 0) is None
 
 
 def test_policy_block_on_why_in_the_text_arm_keeps_the_first_answer(indexed_workspace, tiny_clip, server, monkeypatch):

@@ -3,17 +3,19 @@ independent oracles (scipy's binomial test and interval, hand-computed worked ex
 
 import math
 
+import numpy as np
 import pytest
-from scipy.stats import binomtest
+from scipy.optimize import brentq
+from scipy.stats import binom, binomtest
 from scipy.stats import t as student_t
 
 from vspectrum_app.bench.intervals import (
-    clustered_wilson,
+    clustered_interval,
     design_effect,
     holm,
     mcnemar_exact,
+    score_interval,
     t_quantile_975,
-    wilson_interval,
 )
 from vspectrum_app.bench.scoring import model_summary, paired_comparisons, paired_test, score_answers, value_summary
 
@@ -44,8 +46,8 @@ def test_scores_on_a_known_table():
     assert (power.n, power.yes, power.no, power.refusal, power.unparsed) == (50, 30, 10, 5, 5)
     assert power.score == pytest.approx(75.0)
     assert power.paper_score == pytest.approx(60.0)
-    # one answer per image: the plain Wilson interval, as scipy computes it
-    ci = binomtest(30, 40).proportion_ci(method="wilson")
+    # one answer per image: the Wilson interval with continuity correction, as scipy computes it
+    ci = binomtest(30, 40).proportion_ci(method="wilsoncc")
     assert (power.ci_low, power.ci_high) == pytest.approx((100 * ci.low, 100 * ci.high))
     assert scores[("m:a", "Hedonism")].score == pytest.approx(90.0)
     summary = {m["target"]: m for m in model_summary(list(scores.values()))}
@@ -65,40 +67,66 @@ def test_all_refusals_give_no_score_not_zero():
     assert s.score is None and s.paper_score == 0.0 and s.ci_low is None and s.centred is None
 
 
+def _cc_score_bounds(p_hat: float, n: float, z: float) -> tuple[float, float]:
+    """Oracle: the p where the continuity-corrected score statistic, |p_hat - p| - 1/(2n), meets
+    z sqrt(p (1 - p) / n), solved numerically (0 / 1 at the edges)."""
+    f = lambda p: abs(p_hat - p) - 1 / (2 * n) - z * math.sqrt(p * (1 - p) / n)  # noqa: E731
+    lo = 0.0 if p_hat == 0 else brentq(f, 1e-12, p_hat)
+    hi = 1.0 if p_hat == 1 else brentq(f, p_hat, 1 - 1e-12)
+    return lo, hi
+
+
 def test_fifty_of_fifty_has_an_honest_interval():
-    """The percentile bootstrap gave [100, 100]; the exact (Clopper-Pearson) lower bound is
-    0.025 ** (1 / 50) = 92.9 %, and Wilson's is z^2-based: n / (n + z^2) = 92.87 %."""
+    """50 yes of 50: by hand, (2n + z^2 - 1 - z sqrt(z^2 + 2 - 1/n)) / (2 (n + z^2)) = 91.11 %,
+    below Clopper-Pearson's exact 0.025 ** (1 / 50) = 92.89 % (the conservative side)."""
     s = score_answers(_answers("m:a", "Power", ["yes"] * 50))[0]
+    z, n = 1.959963984540054, 50
     assert s.ci_high == 100.0
-    assert s.ci_low == pytest.approx(100 * 50 / (50 + 1.959963984540054**2))
-    assert s.ci_low == pytest.approx(100 * 0.025 ** (1 / 50), abs=0.1)
+    assert s.ci_low == pytest.approx(100 * (2 * n + z * z - 1 - z * math.sqrt(z * z + 2 - 1 / n)) / (2 * (n + z * z)))
+    assert s.ci_low == pytest.approx(91.11, abs=0.01) and s.ci_low < 100 * 0.025 ** (1 / 50)
     none = score_answers(_answers("m:a", "Power", ["no"] * 50))[0]
     assert none.ci_low == 0.0 and none.ci_high == pytest.approx(100 - s.ci_low)
 
 
-def test_wilson_matches_scipy_and_uses_poisson_bounds_next_to_the_edges():
-    for k in (0, 4, 10, 25, 46, 50):
-        ci = binomtest(k, 50).proportion_ci(method="wilson")
-        assert wilson_interval(k, 50) == pytest.approx((ci.low, ci.high))
-    # 1-3 yes (or no) of n: Brown, Cai & DasGupta's one-sided Poisson lower bound lambda / n
-    assert wilson_interval(1, 50)[0] == pytest.approx(0.051 / 50)
-    assert wilson_interval(3, 50)[0] == pytest.approx(0.818 / 50)
-    assert wilson_interval(48, 50)[1] == pytest.approx(1 - 0.355 / 50)
-    assert wilson_interval(0, 0) is None
+def test_score_interval_matches_scipy_wilsoncc_at_every_count_and_the_edges():
+    for n in (1, 2, 10, 50, 263):
+        for k in range(n + 1):
+            ci = binomtest(k, n).proportion_ci(method="wilsoncc")
+            assert score_interval(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12), (k, n)
+    # Newcombe's (1998) worked examples for this method (his method 4), to 4 decimals
+    for (k, n), bounds in {
+        (81, 263): (0.2535, 0.3682),
+        (15, 148): (0.0598, 0.1644),
+        (0, 20): (0.0, 0.2005),
+        (1, 29): (0.0018, 0.1963),
+    }.items():
+        assert score_interval(k, n) == pytest.approx(bounds, abs=5e-5)
+    assert score_interval(1, 1) == pytest.approx((0.0546, 1.0), abs=1e-4)  # one answer, yes
+    assert score_interval(0, 1) == pytest.approx((0.0, 0.9454), abs=1e-4)
+    assert score_interval(0, 0) is None  # no answers: no interval, not [0, 100]
+    # a non-integer (effective) n, and another z: the defining equation solved numerically
+    assert score_interval(7.5, 12.5, z=2.2) == pytest.approx(_cc_score_bounds(0.6, 12.5, 2.2), abs=1e-9)
+
+
+def test_score_interval_covers_at_least_95_percent():
+    """Exact coverage (binomial sums) over n = 10-40 and p = 0.02-0.98: plain Wilson, and the
+    Poisson-patched Wilson the app used before, dip to 0.89-0.91 here."""
+    ps = np.arange(0.02, 0.981, 0.005)
+    for n in range(10, 41):
+        bounds = np.array([score_interval(k, n) for k in range(n + 1)])
+        pmf = binom.pmf(np.arange(n + 1)[None, :], n, ps[:, None])
+        inside = (bounds[None, :, 0] <= ps[:, None]) & (ps[:, None] <= bounds[None, :, 1])
+        assert (pmf * inside).sum(axis=1).min() >= 0.95 - 1e-9, n
 
 
 def test_repeats_of_an_image_are_one_cluster():
     # every image answered 5 times, always alike: the repeats add no information
     alike = [(5, 5)] * 6 + [(0, 5)] * 4
     assert design_effect(alike) == pytest.approx(5.0)
-    lo, hi = clustered_wilson(alike)
-    # = Wilson on 6 of 10 images with z = t(0.975, 9 df) (scipy), by the textbook formula
-    z, p, n = student_t.ppf(0.975, 9), 0.6, 10
-    centre, half = (
-        (p + z * z / (2 * n)) / (1 + z * z / n),
-        z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n),
-    )
-    assert (lo, hi) == pytest.approx((100 * (centre - half), 100 * (centre + half)), abs=0.01)
+    lo, hi = clustered_interval(alike)
+    # = the interval of 6 of 10 images with z = t(0.975, 9 df) (scipy), from its defining equation
+    oracle = _cc_score_bounds(0.6, 10, student_t.ppf(0.975, 9))
+    assert (lo, hi) == pytest.approx((100 * oracle[0], 100 * oracle[1]), abs=0.01)
     # repeats that vary like independent answers: no inflation (design effect 1)
     assert design_effect([(1, 1)] * 20) == 1.0
     # hand-computed ratio-estimator design effect: p = 6/12, clusters (3,3),(3,3),(0,3),(0,3)

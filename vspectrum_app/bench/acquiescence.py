@@ -3,9 +3,9 @@ asked the reversed question ("Do you dislike ...?"). A model answering on conten
 exactly one of the pair; a model that agrees with whatever it is asked says yes to both.
 
 Per model, over the sampled (value, keyword, image, repeat) items answered yes or no to both
-questions: the consistency rate (exactly one yes) and the yes-to-both rate, each with a
-Wilson score 95 % interval (docs/benchmark.md: correct coverage near 0 and 100 %, unlike the
-normal approximation).
+questions: the consistency rate (exactly one yes) and the yes-to-both rate, each with the
+app's score interval (Wilson with continuity correction, bench.intervals; docs/benchmark.md:
+coverage at least 0.95, near 0 and 100 % too, unlike the normal approximation).
 """
 
 from __future__ import annotations
@@ -13,21 +13,21 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterable
 
-from vspectrum_app.bench.intervals import wilson_interval
+from vspectrum_app.bench.intervals import score_interval
 from vspectrum_app.bench.plan import PROBE
 
 DECIDED = ("yes", "no")
 
 
-def wilson(successes: int, n: int) -> tuple[float, float] | None:
+def rate_interval(successes: int, n: int) -> tuple[float, float] | None:
     """The 95 % interval of successes / n in percent (bench.intervals); None when n = 0."""
-    ci = wilson_interval(successes, n)
+    ci = score_interval(successes, n)
     return None if ci is None else (100 * ci[0], 100 * ci[1])
 
 
 def acquiescence(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per model with probe items: pairs, consistent, yes-to-both, no-to-both, the two rates
-    and their Wilson intervals, and the probe items left out (refused/unparsed either way)."""
+    and their 95 % intervals, and the probe items left out (refused/unparsed either way)."""
     like: dict[tuple[str, str, str, str, int], str] = {}
     probes: dict[str, list[tuple[tuple[str, str, str, str, int], str]]] = defaultdict(list)
     for a in answers:
@@ -51,9 +51,9 @@ def acquiescence(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
                 "no_to_both": n - consistent - both_yes,
                 "left_out": len(probes[target]) - n,
                 "consistency": 100 * consistent / n if n else None,
-                "consistency_ci": wilson(consistent, n),
+                "consistency_ci": rate_interval(consistent, n),
                 "yes_to_both_rate": 100 * both_yes / n if n else None,
-                "yes_to_both_ci": wilson(both_yes, n),
+                "yes_to_both_ci": rate_interval(both_yes, n),
             }
         )
     return rows
@@ -62,7 +62,9 @@ def acquiescence(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 def acquiescence_lines(rows: list[dict[str, Any]]) -> list[str]:
     if not rows:
         return []
-    lines = ["acquiescence probe (the reversed question on a sample; Wilson 95 % intervals):"]
+    lines = [
+        "acquiescence probe (the reversed question on a sample; 95 % intervals, Wilson with continuity correction):"
+    ]
     for r in rows:
         if not r["pairs"]:
             lines.append(f"  {r['target']}: no pair answered yes/no both ways ({r['left_out']} left out)")

@@ -11,8 +11,8 @@ proportion from 50 images (Table 10 says so; Table 1's scores are all even, as 5
 give), so per value two estimates are compared, not an estimate with a constant: the pooled
 two-proportion z test (the score test, which stays defined at 0 and 100 %) on n = 50 for the
 paper and the run's effective n (answers / design effect of its per-image repeats); the
-difference's 95 % interval is Newcombe's hybrid score interval, from the paper's Wilson
-interval and the run's own reported interval. p-values are Holm-adjusted over the values.
+difference's 95 % interval is Newcombe's hybrid score interval (MOVER), from the paper's
+score interval (Wilson with continuity correction, n = 50) and the run's own reported interval. p-values are Holm-adjusted over the values.
 Over the profile: Spearman's rank correlation and the mean absolute difference.
 """
 
@@ -24,7 +24,7 @@ import statistics
 from functools import lru_cache
 from typing import Any
 
-from vspectrum_app.bench.intervals import holm, wilson_interval
+from vspectrum_app.bench.intervals import METHOD, holm, mover_interval, score_interval
 from vspectrum_app.core.csvfile import to_text
 from vspectrum_app.core.errors import UserError
 from vspectrum_app.core.paths import resources_dir
@@ -39,7 +39,7 @@ ALPHA = 0.05
 PAPER = "arXiv 2411.11479"
 TEST_METHOD = (
     "pooled two-proportion z test (n = 50 per value for the paper, the run's effective n), "
-    "Holm-adjusted over the values; difference interval: Newcombe's hybrid score interval"
+    f"Holm-adjusted over the values; difference interval: Newcombe's hybrid score interval from {METHOD}"
 )
 
 
@@ -187,15 +187,6 @@ def two_proportion_p(p1: float, n1: float, p2: float, n2: float) -> float:
     return math.erfc(abs(p2 - p1) / se / math.sqrt(2))
 
 
-def newcombe_interval(p1: float, ci1: tuple[float, float], p2: float, ci2: tuple[float, float]) -> tuple[float, float]:
-    """Newcombe's (1998, method 10) hybrid score interval of p2 - p1 from each proportion's own
-    interval (fractions)."""
-    d = p2 - p1
-    low = d - math.sqrt((p2 - ci2[0]) ** 2 + (ci1[1] - p1) ** 2)
-    high = d + math.sqrt((ci2[1] - p2) ** 2 + (p1 - ci1[0]) ** 2)
-    return max(low, -1.0), min(high, 1.0)
-
-
 # -- a run against a published profile ------------------------------------------------------
 
 
@@ -230,7 +221,7 @@ def compare(
         s = cells.get(value)
         row: dict[str, Any] = {"value": value, "paper": paper, "paper_n": n1}
         p1 = paper / 100
-        ci1 = wilson_interval(p1 * n1, n1)
+        ci1 = score_interval(p1 * n1, n1)
         assert ci1 is not None  # n1 > 0
         row["paper_ci_low"], row["paper_ci_high"] = 100 * ci1[0], 100 * ci1[1]
         measured = s is not None and s["score"] is not None and s["n_eff"] and s["ci_low"] is not None
@@ -240,7 +231,7 @@ def compare(
         else:
             assert s is not None
             p2 = s["score"] / 100
-            lo, hi = newcombe_interval(p1, ci1, p2, (s["ci_low"] / 100, s["ci_high"] / 100))
+            lo, hi = mover_interval([(-1.0, p1, *ci1), (1.0, p2, s["ci_low"] / 100, s["ci_high"] / 100)])
             row.update(run=s["score"], run_ci_low=s["ci_low"], run_ci_high=s["ci_high"], run_n_eff=s["n_eff"])
             row.update(difference=s["score"] - paper, diff_low=100 * lo, diff_high=100 * hi)
             row["p"] = two_proportion_p(p1, n1, p2, s["n_eff"])

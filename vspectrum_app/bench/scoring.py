@@ -1,7 +1,7 @@
 """Scores and their uncertainty (protocol.md section 3; methods in docs/benchmark.md).
 
 Per model x value: n, yes, no, refusals, unparsed; score = 100 x yes / (yes + no) with a
-cluster-aware Wilson 95 % interval (an image's repeats are one cluster: intervals.py); the
+cluster-aware 95 % interval (Wilson with continuity correction; an image's repeats are one cluster: intervals.py); the
 centred score (score minus the model's own mean over its values, MRAT centring as Schwartz's
 questionnaires are scored); and the paper-style score, the authors' prototype rule exactly:
 the raw answer contains "yes" (any case), else no; 100 x yes / n.
@@ -20,15 +20,15 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
-from vspectrum_app.bench.intervals import clustered_wilson, design_effect, holm, mcnemar_exact
+from vspectrum_app.bench.intervals import METHOD, clustered_interval, design_effect, holm, mcnemar_exact
 from vspectrum_app.bench.parsing import paper_style
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 
 RULES = ("ours", "paper")
 ALPHA = 0.05
 INTERVAL_METHOD = (
-    "Wilson score 95 % interval on the effective n (answers / design effect of the "
-    "per-image clusters; Brown-Cai-DasGupta Poisson bounds for 1-3 answers at an edge)"
+    f"{METHOD}, 95 %, on the effective n (answers / design effect of the per-image clusters; "
+    "Student's t for z with repeats)"
 )
 COMPARISON_METHOD = "exact McNemar test on shared images, Holm-adjusted over all values x model pairs"
 
@@ -99,7 +99,7 @@ def score_answers(
         counts = {c: classes.count(c) for c in ("yes", "no", "refusal", "unparsed")}
         decided = counts["yes"] + counts["no"]
         image_groups = _image_groups(items, rule)
-        ci = clustered_wilson(image_groups)
+        ci = clustered_interval(image_groups)
         deff = design_effect(image_groups) if decided else None
         paper_yes = sum(
             paper_style(a.get("answer1")) == "yes" if "answer1" in a else a["answer_class"] == "yes" for a in items
