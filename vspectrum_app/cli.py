@@ -22,7 +22,8 @@ from typing import Any
 from vspectrum_app import __version__
 from vspectrum_app.core.errors import UserError
 from vspectrum_app.core.jobs import Cancelled, JsonLinesReporter, Reporter, TerminalReporter
-from vspectrum_app.core.operations import EVENTS_FLAG, WORKSPACE_FLAG
+from vspectrum_app.core.operations import EVENTS_FLAG, WORKSPACE_FLAG, Operation
+from vspectrum_app.core.wire import to_wire
 from vspectrum_app.core.processes import become_group_leader
 
 # Modules with register(subparsers), one per command group. Add a line to add a group.
@@ -62,6 +63,17 @@ class Context:
             self.reporter.emit("result", data=obj)
         else:
             print(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
+
+    def result(self, params: Operation, value: Any) -> bool:
+        """With ``--events``, ``value`` as the job's ``result`` event (True); it must be the
+        operation's declared ``result_type``, which the window reads it back into."""
+        if not self.args.events:
+            return False
+        expected = type(params).result_type
+        if expected is None or not isinstance(value, expected):
+            raise TypeError(f"{type(params).__name__} declares {expected!r} as its result, not {type(value)!r}")
+        self.reporter.emit("result", data=to_wire(value))
+        return True
 
     def close(self) -> None:
         if self._workspace is not None:
@@ -117,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one clear sentence, not a traceback, for known failures
         exc = _explained(exc, args)
         if not _is_user_error(exc) or os.environ.get("VSPECTRUM_DEBUG"):
+            if args.events:  # the window's one sentence; the traceback follows on stderr
+                reporter.emit("error", message=f"the job failed unexpectedly ({type(exc).__name__}: {exc})")
             raise
         if args.events:
             reporter.emit("error", message=str(exc))

@@ -84,16 +84,19 @@ def cmd_bench_delete(args, ctx) -> int:
 def cmd_bench_run(args, ctx) -> int:
     params = from_args(ops.Run, args)
     outcome = ops.run(params, ctx.workspace(), ctx.reporter)
-    return 0 if outcome is None else _print_outcome(ctx, outcome)
+    return 0 if outcome is None else _print_outcome(ctx, params, outcome)
 
 
 def cmd_bench_resume(args, ctx) -> int:
-    return _print_outcome(ctx, ops.run(from_args(ops.Resume, args), ctx.workspace(), ctx.reporter))
+    params = from_args(ops.Resume, args)
+    return _print_outcome(ctx, params, ops.run(params, ctx.workspace(), ctx.reporter))
 
 
-def _print_outcome(ctx, outcome) -> int:
+def _print_outcome(ctx, params, outcome) -> int:
     from vspectrum_app.bench.report import run_report, to_table
 
+    if ctx.result(params, outcome):  # the window's job: the panes read the run from the workspace
+        return 0 if outcome.status == "done" else 1
     run_id = outcome.run_id
     for problem in outcome.problems:
         print(f"error: {problem}", file=sys.stderr)

@@ -39,16 +39,13 @@ def register(sub) -> None:
 def cmd_crawl(args, ctx) -> int:
     from vspectrum_app.crawl import ops
 
-    result = ops.run(from_args(Crawl, args), ctx.workspace(), ctx.reporter)
-    ctx.print_json(result) if (ctx.json or args.events) else _print_summary(result)
-    return 0 if result["status"] == "done" else 1
+    from vspectrum_app.core.wire import to_wire
 
-
-def _print_summary(r: dict) -> None:
-    print(
-        f"crawl {r['session_id']}: {r['status']}; {r['stored']} stored, {r['duplicates']} duplicates, "
-        f"{r['flagged']} flagged, {r['positions']} videos seen" + (f"; {r['message']}" if r.get("message") else "")
-    )
+    params = from_args(Crawl, args)
+    result = ops.run(params, ctx.workspace(), ctx.reporter)
+    if not ctx.result(params, result):
+        ctx.print_json(to_wire(result)) if ctx.json else print(ops.summary(result))
+    return 0 if result.status == "done" else 1
 
 
 def cmd_check(args, ctx) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from vspectrum_app.core.wire import to_wire
 from vspectrum_app.core.operations import add_arguments, add_parser, from_args
 from vspectrum_app.library import ops
 
@@ -78,11 +79,14 @@ def cmd_repair(args, ctx) -> int:
 
 
 def cmd_import(args, ctx) -> int:
-    report = ops.run(from_args(ops.Import, args), ctx.workspace(), ctx.reporter)
-    if ctx.json:
-        ctx.print_json(report.as_dict())
+    params = from_args(ops.Import, args)
+    report = ops.run(params, ctx.workspace(), ctx.reporter)
+    if ctx.result(params, report):
+        pass
+    elif ctx.json:
+        ctx.print_json(to_wire(report))
     else:
-        print(f"{len(report.added)} added, {report.duplicates} already in the library, {len(report.skipped)} skipped")
+        print(f"{report.added} added, {report.duplicates} already in the library, {len(report.skipped)} skipped")
     return 0 if report.added or report.duplicates or not report.skipped else 1
 
 
@@ -101,19 +105,15 @@ def clip_spec_from_args(args):
 
 
 def cmd_index(args, ctx) -> int:
-    report = ops.run(from_args(ops.Index, args), ctx.workspace(), ctx.reporter)
-    result = {
-        "model_key": report.model_key,
-        "embedded": report.embedded,
-        "failed": len(report.failed),
-        "repaired": report.repaired,
-        "seconds": round(report.seconds, 2),
-    }
-    if ctx.json:
-        ctx.print_json(result)
+    params = from_args(ops.Index, args)
+    report = ops.run(params, ctx.workspace(), ctx.reporter)
+    if ctx.result(params, report):
+        pass
+    elif ctx.json:
+        ctx.print_json(to_wire(report))
     else:
         print(
-            f"{report.embedded} images embedded ({report.model_key}), {len(report.failed)} failed"
+            f"{report.embedded} images embedded ({report.model_key}), {report.failed} failed"
             + (f", {report.repaired} index entries repaired" if report.repaired else "")
         )
     return 0 if not report.failed else 1
@@ -151,35 +151,37 @@ def cmd_search(args, ctx) -> int:
 
 
 def cmd_stats(args, ctx) -> int:
-    stats = ops.run(from_args(ops.Stats, args), ctx.workspace(), ctx.reporter)
-    if ctx.json:
-        ctx.print_json(stats)
+    params = from_args(ops.Stats, args)
+    stats = ops.run(params, ctx.workspace(), ctx.reporter)
+    if ctx.result(params, stats):
         return 0
-    print(f"{stats['images']} screenshots ({stats['flagged']} flagged)")
-    print("per platform: " + ", ".join(f"{k} {v}" for k, v in stats["per_platform"].items()))
-    print("per month:    " + ", ".join(f"{k} {v}" for k, v in stats["per_month"].items()))
-    if "coverage" in stats:
-        c = stats["coverage"]
+    if ctx.json:
+        ctx.print_json(to_wire(stats))
+        return 0
+    print(f"{stats.images} screenshots ({stats.flagged} flagged)")
+    print("per platform: " + ", ".join(f"{k} {v}" for k, v in stats.per_platform.items()))
+    print("per month:    " + ", ".join(f"{k} {v}" for k, v in stats.per_month.items()))
+    if (c := stats.coverage) is not None:
         how = (
-            f"within radius {args.radius}"
-            if args.radius is not None
-            else f"at cosine >= {c['threshold']:.3f} (this model's top 1% of screenshot-keyword pairs)"
+            f"within radius {c.radius}"
+            if c.radius is not None
+            else f"at cosine >= {c.threshold or 0:.3f} (this model's top 1% of screenshot-keyword pairs)"
         )
-        print(f"coverage {how} ({c['keyword_set']}):")
-        for value, c in stats["coverage"]["values"].items():
-            print(f"  {value:<15} {c['images']:>7}  {100 * c['fraction']:5.1f}%")
+        print(f"coverage {how} ({c.keyword_set}):")
+        for value, v in c.values.items():
+            print(f"  {value:<15} {v.images:>7}  {100 * v.fraction:5.1f}%")
     return 0
 
 
 def cmd_model(args, ctx) -> int:
-    info = ops.describe_model(from_args(ops.Model, args), ctx.reporter)
-    if ctx.json:
-        ctx.print_json(info)
+    params = from_args(ops.Model, args)
+    info = ops.describe_model(params, ctx.reporter)
+    if ctx.result(params, info):
+        pass
+    elif ctx.json:
+        ctx.print_json(to_wire(info))
     else:
-        print(
-            f"CLIP {info['model']} ready: {info['dim']}-dimensional embeddings (key {info['model_key']}), "
-            f"on {info['backend']}"
-        )
+        print(f"CLIP {info.model} ready: {info.dim}-dimensional embeddings (key {info.model_key}), on {info.backend}")
     return 0
 
 

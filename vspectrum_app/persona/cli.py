@@ -135,25 +135,28 @@ def cmd_delete(args, ctx) -> int:
 
 
 def cmd_run(args, ctx) -> int:
-    _print_result(ops.run(from_args(ops.Run, args), ctx.workspace(), ctx.reporter), ctx)
+    _print_result(from_args(ops.Run, args), ctx)
     return 0
 
 
 def cmd_resume(args, ctx) -> int:
-    _print_result(ops.run(from_args(ops.Resume, args), ctx.workspace(), ctx.reporter), ctx)
+    _print_result(from_args(ops.Resume, args), ctx)
     return 0
 
 
 def cmd_replay(args, ctx) -> int:
-    _print_result(ops.run(from_args(ops.Replay, args), ctx.workspace(), ctx.reporter), ctx)
+    _print_result(from_args(ops.Replay, args), ctx)
     return 0
 
 
-def _print_result(sessions: list[str], ctx) -> None:
+def _print_result(params: ops.Run | ops.Resume | ops.Replay, ctx) -> None:
     from vspectrum_app.persona.report import format_report, session_report
 
+    sessions = ops.run(params, ctx.workspace(), ctx.reporter)
+    if ctx.result(params, ops.ran(ctx.workspace(), sessions)):  # the window's job
+        return
     reports = [session_report(ctx.workspace(), s) for s in sessions]
-    if ctx.json or ctx.args.events:
+    if ctx.json:
         ctx.print_json(reports)
     else:
         for r in reports:

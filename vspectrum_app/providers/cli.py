@@ -140,6 +140,8 @@ def cmd_providers_remove(args, ctx) -> int:
 
 
 def cmd_providers_test(args, ctx) -> int:
-    ok, message = ops.run(from_args(ops.Check, args))
-    print(message, file=sys.stdout if ok else sys.stderr)
-    return 0 if ok else 1
+    params = from_args(ops.Check, args)
+    checked = ops.run(params)
+    if not ctx.result(params, checked):
+        print(checked.message, file=sys.stdout if checked.ok else sys.stderr)
+    return 0 if checked.ok else 1

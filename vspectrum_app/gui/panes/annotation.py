@@ -46,6 +46,7 @@ from vspectrum_app.annotate.session import QUESTION_TEXT, AnnotationSession, ans
 from vspectrum_app.annotate.store import AnnotationError, AnnotationStore
 from vspectrum_app.core.values import DEFINITIONS
 from vspectrum_app.gui import links, style
+from vspectrum_app.gui.jobs import result_of
 from vspectrum_app.gui.links import openable, shown_address
 from vspectrum_app.gui.message_label import MessageLabel, plain_tooltip
 from vspectrum_app.gui.pictures import read_upright
@@ -627,10 +628,10 @@ class SetsPanel(QWidget):
     def _created(self, job, code: int) -> None:
         self.create_job = None
         self.create_button.setEnabled(True)
-        made = job.result if code == 0 and isinstance(job.result, dict) else None
-        if made:
-            self.status.set_message(f"Task set {made['name']}: {made['items']} items", "success")
-            self.pane.reload_sets(select=made["set_id"])
+        made = result_of(job, annotate_ops.Created) if code == 0 else None
+        if made is not None:
+            self.status.set_message(f"Task set {made.name}: {made.items} items", "success")
+            self.pane.reload_sets(select=made.set_id)
         elif code == 130:
             self.status.set_message("Creating the task set was stopped; nothing was added.")
 

@@ -30,6 +30,7 @@ from vspectrum_app.core.operations import Operation
 from vspectrum_app.core.values import SCHWARTZ_VALUES
 from vspectrum_app.gui import links, style
 from vspectrum_app.gui.job_log import JobProgress
+from vspectrum_app.gui.jobs import Job, result_of
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.pictures import pixmap_upright
 from vspectrum_app.gui.thumbnails import ThumbnailCache
@@ -579,14 +580,16 @@ class LibraryPane(QWidget):
             "Import", params, on_finished=lambda code: self.ctx.library_changed.emit(), on_result=self._import_done
         )
 
-    def _import_done(self, report: dict) -> None:
-        skipped = report.get("skipped") or []
+    def _import_done(self, job: Job) -> None:
+        report = result_of(job, library_ops.Imported)
+        if report is None:
+            return
         text = (
-            f"Import finished: {report.get('added', 0)} added, {report.get('duplicates', 0)} already in the "
-            f"library, {len(skipped)} skipped"
+            f"Import finished: {report.added} added, {report.duplicates} already in the "
+            f"library, {len(report.skipped)} skipped"
         )
-        if skipped:
-            text += f" (first: {skipped[0]['path']}: {skipped[0]['reason']})"
+        if report.skipped:
+            text += f" (first: {report.skipped[0].path}: {report.skipped[0].reason})"
         self._finished_text = text
 
     def build_index(self) -> None:
@@ -605,30 +608,34 @@ class LibraryPane(QWidget):
             "Coverage", library_ops.Stats(json=True, clip=self.ctx.clip_options()), on_result=self._plot_coverage
         )
 
-    def _plot_coverage(self, stats: dict) -> None:
+    def _plot_coverage(self, job: Job) -> None:
         """The chart in a dialog over the window (never a free window placed off-screen); the
         numbers were computed by the job, in its own process."""
         from PySide6.QtWidgets import QDialog
 
         from vspectrum_app.gui.plots import BarPlot
 
-        coverage = stats.get("coverage", {})
-        values = coverage.get("values", {})
+        stats = result_of(job, library_ops.LibraryStats)
+        if stats is None or stats.coverage is None:
+            self._finished_text = "Coverage finished: the library is empty" if stats is not None else None
+            return
+        coverage = stats.coverage
+        values = coverage.values
         dialog = QDialog(self)
         dialog.setWindowTitle("Coverage per value")
         plot = BarPlot("Screenshots close to each value's keywords")
-        if coverage.get("method") == "radius":
+        if coverage.method == "radius":
             how = (
-                f"within distance {coverage.get('radius')} (Euclidean, on unit-length CLIP vectors, as in the "
+                f"within distance {coverage.radius} (Euclidean, on unit-length CLIP vectors, as in the "
                 f"paper) of one of the value's keywords"
             )
         else:
             how = (
-                f"at least {coverage.get('threshold', 0):.3f} similar (cosine) to one of the value's keywords: "
+                f"at least {coverage.threshold or 0:.3f} similar (cosine) to one of the value's keywords: "
                 f"the closest 1% of all screenshot-keyword pairs for this CLIP model (docs/library.md)"
             )
         plot.setToolTip(f"A screenshot counts for a value when it is {how}")
-        plot.set_groups(list(values), {"screenshots": [(values[v]["images"], None, None) for v in values]}, None)
+        plot.set_groups(list(values), {"screenshots": [(v.images, None, None) for v in values.values()]}, None)
         plot.setLabel("left", "screenshots")
         QVBoxLayout(dialog).addWidget(plot)
         window = self.window().geometry()
@@ -653,8 +660,8 @@ class LibraryPane(QWidget):
         def finished(code: int) -> None:
             self.progress.setVisible(False)
             self.cancel_button.setVisible(False)
-            if on_result and job.result is not None:
-                on_result(job.result)
+            if on_result:
+                on_result(job)
             if on_finished:
                 on_finished(code)
             if code == 0:

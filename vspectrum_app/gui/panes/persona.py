@@ -41,6 +41,7 @@ from vspectrum_app.core import events
 from vspectrum_app.persona import ops as persona_ops
 from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
+from vspectrum_app.gui.jobs import result_of
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.panes.persona_library import PersonaLibraryWidget
 from vspectrum_app.gui.panes.persona_live import LiveView
@@ -512,25 +513,20 @@ class PersonaPane(QWidget):
                 self.live.session_started(event)
             case events.PersonaStep():
                 self.live.add_step(event)
-            case events.Result(data=data):
-                self._on_result(data or [])
+            case events.Result(data=persona_ops.SessionsRan() as result):
+                for summary in result.summaries:
+                    self.live.log.appendPlainText(summary)
 
     def _on_failed(self, message: str) -> None:
         self._error = message
         self.live.log.appendPlainText(f"error: {message}")
 
-    def _on_result(self, reports: list[dict]) -> None:
-        from vspectrum_app.persona.report import human_summary
-
-        for r in reports:
-            self.live.log.appendPlainText(human_summary(r))
-
     def _finished(self, code: int) -> None:
-        result = getattr(self.job, "result", None) or []
+        result = result_of(self.job, persona_ops.SessionsRan)
         self.job = None
         self.controls.attach(None)
         self.live.redraw()
-        ids = [r["session_id"] for r in result if isinstance(r, dict)] or self.live.session_ids
+        ids = list(result.session_ids if result is not None else ()) or self.live.session_ids
         done = self.live.run_steps
         if code == 0:
             self.controls.set_status(

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from vspectrum_app.core import secrets
+from vspectrum_app.gui.jobs import Job, result_of
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.weights_dialog import WeightsStateWidget
 from vspectrum_app.gui.workers import Worker
@@ -409,14 +410,16 @@ class SettingsPane(QWidget):
             return
         self.status.set_message(f"Testing {item.text()}...")
         job = self.ctx.run_job(f"Test {item.text()}", providers_ops.Check(name=item.text()))
-        job.finished.connect(
-            lambda code, j=job: self.status.set_message(
-                "OK: " + " ".join(j.output)
-                if code == 0
-                else "Failed: " + (j.stderr.strip().splitlines() or ["unknown error"])[-1],
-                "success" if code == 0 else "error",
+        job.finished.connect(lambda _code, j=job: self._tested(j))
+
+    def _tested(self, job: Job) -> None:
+        checked = result_of(job, providers_ops.Checked)
+        if checked is not None:
+            self.status.set_message(
+                ("OK: " if checked.ok else "Failed: ") + checked.message, "success" if checked.ok else "error"
             )
-        )
+        else:
+            self.status.set_message(f"Failed: {job.error or 'the test was stopped'}", "error")
 
     # -- models from the server ---------------------------------------------------------------
     def fetch_models(self) -> None:
@@ -576,14 +579,14 @@ class SettingsPane(QWidget):
         job.log.connect(lambda level, msg: self.model_status.set_message(msg))
         job.progress.connect(self._model_progress)
         job.finished.connect(lambda _code: (self.model_progress.setVisible(False), self.model_button.setEnabled(True)))
-        job.finished.connect(
-            lambda code, j=job: self.model_status.set_message(
-                f"Ready: {j.result['model']}, {j.result['dim']}-dimensional embeddings."
-                if code == 0 and j.result
-                else f"Not available: {j.error or (j.stderr.strip().splitlines() or ['unknown error'])[-1]}",
-                "success" if code == 0 and j.result else "error",
-            )
-        )
+        job.finished.connect(lambda _code, j=job: self._model_checked(j))
+
+    def _model_checked(self, job: Job) -> None:
+        info = result_of(job, library_ops.ModelInfo)
+        if info is not None:
+            self.model_status.set_message(f"Ready: {info.model}, {info.dim}-dimensional embeddings.", "success")
+        else:
+            self.model_status.set_message(f"Not available: {job.error or 'the check was stopped'}", "error")
 
     def _model_progress(self, done: int, total: int, _text: str) -> None:
         """A download's progress where the job reports one; a busy bar otherwise."""
