@@ -16,7 +16,7 @@ class FakeJob(QObject):
 
     progress = Signal(int, int, str)
     log = Signal(str, str)
-    event = Signal(object)
+    received = Signal(object)
     failed = Signal(str)
     finished = Signal(int)
     can_pause = True

@@ -32,7 +32,7 @@ def _record(job):
     job.progress.connect(lambda *a: seen.append(("progress", a)))
     job.log.connect(lambda *a: seen.append(("log", a)))
     job.failed.connect(lambda *a: seen.append(("failed", a)))
-    job.event.connect(lambda e: seen.append(("event", type(e).__name__)))
+    job.received.connect(lambda e: seen.append(("event", type(e).__name__)))
     return seen
 
 

@@ -437,11 +437,12 @@ def test_a_tiny_session_runs_end_to_end(pane, ctx, qtbot, topic_folder, monkeypa
         job = pane.job
         assert job is not None
         qtbot.waitUntil(lambda: pane.job is None, timeout=90_000)
-        assert job.exit_code == 0, pane.live.log.toPlainText() + job.stderr
+        assert job.exit_code == 0, pane.live.log.toPlainText() + str(job.error)
         assert pane.live.run_steps == 6 and len(pane.live.steps) == 6 and len(server.log) == 6
         [session] = SessionStore(ctx.workspace).list()
         assert session["status"] == "done" and session["steps"] == 6
         assert pane.status.full_text().startswith("Finished: 1 session(s), 6 videos")
+        assert f"Session {session['id']}: Pet owner with lab:m1" in pane.live.log.toPlainText()  # the typed result
         assert pane.live.counters.text() == "6 videos: 6 yes, 0 no, 0 unclear, 0 refusals"
         assert pane.live.shot.toolTip().endswith("t00-p005.jpg") and not pane.live.shot.pixmap().isNull()
         # the finished session is selected and its report shown

@@ -13,6 +13,7 @@ import uuid
 from typing import Any
 
 from vspectrum_app.core import clock
+from vspectrum_app.core.workspace import Workspace
 
 MIGRATIONS: list[str] = [
     """
@@ -65,7 +66,7 @@ class AnnotationError(Exception):
 
 
 class AnnotationStore:
-    def __init__(self, ws):
+    def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         ws.ensure_schema("annotate", MIGRATIONS)
 

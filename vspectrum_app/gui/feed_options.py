@@ -44,7 +44,12 @@ class SimulatorBox(QGroupBox):
         "the simulator's own test pictures, new to the workspace",
     )
 
-    def __init__(self, extra_rows: list[tuple[str, QWidget]] = (), parent=None, empty: tuple[str, str] = WORKSPACE):
+    def __init__(
+        self,
+        extra_rows: tuple[tuple[str, QWidget], ...] = (),
+        parent: QWidget | None = None,
+        empty: tuple[str, str] = WORKSPACE,
+    ):
         super().__init__("Simulator", parent)
         self.skin = QComboBox()
         for label, value in SKINS:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
@@ -32,7 +32,7 @@ class Job(QObject):
 
     progress = Signal(int, int, str)  # done, total (0 = unknown), message
     log = Signal(str, str)  # level, message
-    event = Signal(object)  # every core.events.Event, including Progress/Log/Result (its data typed)
+    received = Signal(object)  # every core.events.Event, including Progress/Log/Result (its data typed)
     failed = Signal(str)  # a one-sentence error (the child's "error" event, or how it ended)
     finished = Signal(int)  # exit code (130 = cancelled)
 
@@ -68,10 +68,10 @@ class Job(QObject):
         self.process.finished.connect(self._finished)
         if processes.WINDOWS:  # its own group: CTRL_BREAK reaches it (and its browser) alone
 
-            def _new_group(arguments) -> None:
+            def _new_group(arguments: Any) -> None:
                 arguments.flags |= processes.CREATE_NEW_PROCESS_GROUP
 
-            self.process.setCreateProcessArgumentsModifier(_new_group)
+            self.process.setCreateProcessArgumentsModifier(_new_group)  # type: ignore[attr-defined]  # Windows-only, not in the Linux stubs
 
     def start(self) -> "Job":
         self.process.start()
@@ -107,7 +107,7 @@ class Job(QObject):
             processes.kill_tree(self.process.processId())
 
     def _read_stdout(self) -> None:
-        self._buffer += bytes(self.process.readAllStandardOutput())
+        self._buffer += self.process.readAllStandardOutput().data()
         *lines, self._buffer = self._buffer.split(b"\n")
         for line in lines:
             self._handle_line(line.decode("utf-8", "replace").strip())
@@ -115,7 +115,7 @@ class Job(QObject):
     def _handle_line(self, line: str) -> None:
         handle_event(self, decode_line(type(self.params), line) if self.params is not None else events.decode(line))
 
-    def _finished(self, code: int, status) -> None:
+    def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
         self._read_stdout()
         if self._buffer:
             self._handle_line(self._buffer.decode("utf-8", "replace").strip())
@@ -137,7 +137,7 @@ def result_of(job: object, cls: type[R]) -> R | None:
     return result if isinstance(result, cls) else None
 
 
-def handle_event(job, event: events.Event) -> None:
+def handle_event(job: Job, event: events.Event) -> None:
     """What a job does with one decoded line of its child's stdout (``Job`` and the GUI
     tests' fake job both call this): the human-readable lines are kept, progress, logs,
     the error and the result get their own signals, and every event goes out on ``event``."""
@@ -158,7 +158,7 @@ def handle_event(job, event: events.Event) -> None:
             job.failed.emit(job.error)
         case events.Result(data=data):
             job.result = data
-    job.event.emit(event)
+    job.received.emit(event)
 
 
 class JobManager(QObject):

@@ -11,6 +11,8 @@ same core functions as ``vspectrum annotate create|export|import|report`` and ad
 
 from __future__ import annotations
 
+from typing import Any
+
 import html
 import time
 from dataclasses import replace
@@ -248,7 +250,7 @@ class AnnotationPane(QWidget):
         self.setFocus()
         self._show()
 
-    def open_item(self, set_id: str, disagreement: dict) -> None:
+    def open_item(self, set_id: str, disagreement: dict[str, Any]) -> None:
         """Open an item with disagreement from the results: in review mode at that answer when
         this annotator gave one, otherwise where they can answer it."""
         if self.sets.currentData() != set_id:
@@ -299,13 +301,13 @@ class AnnotationPane(QWidget):
         """Open the shown video in the browser, only if it is an http(s) address."""
         return links.open_address(self._video_url)
 
-    def _path(self, item: dict) -> str:
+    def _path(self, item: dict[str, Any]) -> str:
         from vspectrum_app.library import catalog
 
         found = catalog.image_by_sha(self.ctx.workspace, item["image_sha256"])
         return str(found.path(self.ctx.workspace)) if found else ""
 
-    def _display_image(self, item: dict) -> None:
+    def _display_image(self, item: dict[str, Any]) -> None:
         sha = item["image_sha256"]
         if sha in self._decoding:  # _image_loaded draws it when the worker is done
             self.image.setText("Loading...")
@@ -449,7 +451,7 @@ class SetsPanel(QWidget):
         self._generation = 0  # a report for an older choice of set or run is dropped
         self._listing = 0  # and lists from an older reload
         self.create_job = None  # sampling a set loads CLIP: a child-process job
-        self.disagreement_rows: list[dict] = []
+        self.disagreement_rows: list[dict[str, Any]] = []
         self.status = MessageLabel(lines=4)
         left = QVBoxLayout()
         left.addWidget(self._build_create_box())
@@ -558,7 +560,7 @@ class SetsPanel(QWidget):
             self._fill_lists([], [])
             return
 
-        def read() -> tuple[list, list[dict]]:
+        def read() -> tuple[list, list[dict[str, Any]]]:
             from vspectrum_app.bench.store import RunStore
             from vspectrum_app.library.keywords import list_sets
 
@@ -570,7 +572,7 @@ class SetsPanel(QWidget):
             lambda message: self.status.set_message(f"Cannot read the workspace: {message}", "error"),
         )
 
-    def _fill_lists(self, keyword_sets: list, runs: list[dict]) -> None:
+    def _fill_lists(self, keyword_sets: list[Any], runs: list[dict[str, Any]]) -> None:
         with QSignalBlocker(self.keyword_set), QSignalBlocker(self.run):
             self.keyword_set.clear()
             self.run.clear()
@@ -692,7 +694,7 @@ class SetsPanel(QWidget):
             and self.status.set_message(f"Cannot compute the report: {message}", "error"),
         )
 
-    def _show_report(self, report: dict | None) -> None:
+    def _show_report(self, report: dict[str, Any] | None) -> None:
         self.summary.setText(
             ""
             if report is None
@@ -703,7 +705,7 @@ class SetsPanel(QWidget):
         self._show_disagreements(report)
         self._show_filtered(report.get("filtered_scores", []) if report else [])
 
-    def _show_table9(self, report: dict | None) -> None:
+    def _show_table9(self, report: dict[str, Any] | None) -> None:
         """The paper's Table 9: a row per value and overall, per question % yes / no / not sure, and agreement."""
         rows = report["groups"] + [report["overall"]] if report else []
         questions = [q for q in ("screenshot", "video", "representative") if report and q in report["overall"]]
@@ -721,12 +723,12 @@ class SetsPanel(QWidget):
         self.table9.resizeColumnsToContents()
 
     @staticmethod
-    def _cell(stats: dict | None, key: str) -> str:
+    def _cell(stats: dict[str, Any] | None, key: str) -> str:
         if stats is None:
             return ""
         return str(stats[key]) if key in ("items", "raters") else _num(stats[key], 1 if key.startswith("pct") else 3)
 
-    def _show_disagreements(self, report: dict | None) -> None:
+    def _show_disagreements(self, report: dict[str, Any] | None) -> None:
         self.disagreement_rows = report["disagreements"] if report else []
         self.disagreements.clear()
         for d in self.disagreement_rows:
@@ -738,7 +740,7 @@ class SetsPanel(QWidget):
     def _open_disagreement(self, list_item: QListWidgetItem) -> None:
         self.pane.open_item(self.pane.sets.currentData(), self.disagreement_rows[self.disagreements.row(list_item)])
 
-    def _show_filtered(self, rows: list[dict]) -> None:
+    def _show_filtered(self, rows: list[dict[str, Any]]) -> None:
         self.filtered.setRowCount(len(rows))
         for r, row in enumerate(rows):
             cells = (

@@ -4,6 +4,8 @@ resume; watch scores live, with every wait for a rate limit or a retry named."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import time
 from collections import defaultdict
 from dataclasses import replace
@@ -55,15 +57,17 @@ TERMS = {
 }
 
 
-def live_series(answers: list[dict]) -> dict[str, dict[str, tuple]]:
+def live_series(answers: list[dict[str, Any]]) -> dict[str, dict[str, tuple[Any, ...]]]:
     """The live plots' points: per model (and answer mode), per value, (score, low, high) from
     the report's own scoring (bench.report.live_scores: clustered interval), never recomputed here."""
     from vspectrum_app.bench.report import live_scores
 
-    by_wording: dict[str, list[dict]] = defaultdict(list)  # a run with --prompt-variants: a series per wording
+    by_wording: dict[str, list[dict[str, Any]]] = defaultdict(
+        list
+    )  # a run with --prompt-variants: a series per wording
     for a in answers:
         by_wording[a.get("variant") or "paper"].append(a)
-    series: dict[str, dict[str, tuple]] = defaultdict(dict)
+    series: dict[str, dict[str, tuple[Any, ...]]] = defaultdict(dict)
     for variant, group in by_wording.items():
         for s in live_scores(group):
             if s["score"] is not None:
@@ -149,7 +153,7 @@ class BenchmarkPane(QWidget):
         self._listing = 0  # a list from an older request is dropped
         self.run_id: str | None = None
         self._estimate_job = None
-        self.answers: list[dict] = []  # the run's answers so far, as the report scores them
+        self.answers: list[dict[str, Any]] = []  # the run's answers so far, as the report scores them
         self._dirty = False
         self._wait: tuple[float, events.Waiting] | None = None  # (monotonic deadline, the waiting event)
         self._status: events.RunStatus | None = None  # the engine's latest status
@@ -494,7 +498,7 @@ class BenchmarkPane(QWidget):
         self.estimate_label.set_message("Estimating...")
         self.retrieval_label.set_message("")
         job = self._estimate_job = self.ctx.run_job("Estimate", replace(params, dry_run=True))
-        job.event.connect(
+        job.received.connect(
             lambda e, j=job: isinstance(e, events.Estimate) and j is self._estimate_job and self._show_estimate(e)
         )
         job.failed.connect(
@@ -573,7 +577,7 @@ class BenchmarkPane(QWidget):
             self._load_existing(run_id)
         self._started = time.monotonic()
         self.job = self.ctx.run_job(title, params)
-        self.job.event.connect(self._on_event)
+        self.job.received.connect(self._on_event)
         self.job.progress.connect(self._on_progress)
         self.job.failed.connect(lambda msg: self.error_label.set_message(msg, "error"))
         self.job.finished.connect(self._finished)

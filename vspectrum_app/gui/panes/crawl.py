@@ -197,7 +197,7 @@ class CrawlPane(QWidget):
         self._show_counts()
         self.progress.start(self.count.value())
         self.job = job = self.ctx.run_job("Crawl", self.crawl_params())
-        job.event.connect(self._on_event)
+        job.received.connect(self._on_event)
         self.log.follow(job, self.progress)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._finished)

@@ -6,6 +6,8 @@ their reports and the paper's Tables 3-8 are in Results; the persona library in 
 
 from __future__ import annotations
 
+from typing import Any
+
 import tempfile
 from pathlib import Path
 
@@ -498,7 +500,7 @@ class PersonaPane(QWidget):
         self.live.reset(self.scrolls.value())
         self._error = None
         self.job = job = self.ctx.run_job(title, params)
-        job.event.connect(self._on_event)
+        job.received.connect(self._on_event)
         self.live.log.follow(job, self.live.progress)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._finished)
@@ -581,7 +583,7 @@ class PersonaPane(QWidget):
         self.sessions.blockSignals(False)
         self._sessions_selected()
 
-    def _selected_rows(self) -> list[dict]:
+    def _selected_rows(self) -> list[dict[str, Any]]:
         rows = sorted({i.row() for i in self.sessions.selectedIndexes()})
         return [self.sessions.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in rows]
 
@@ -621,7 +623,7 @@ class PersonaPane(QWidget):
 class ReplayDialog(QDialog):
     """Which model (and optionally persona or strategy) a finished session's feed is shown to."""
 
-    def __init__(self, parent, session: dict, models: list[str], personas: list[str]):
+    def __init__(self, parent, session: dict[str, Any], models: list[str], personas: list[str]):
         super().__init__(parent)
         self.setWindowTitle(f"Replay {session['id']}")
         self.model, self.persona, self.strategy = QComboBox(), QComboBox(), QComboBox()

@@ -3,6 +3,8 @@ statements, values, topics and tags; add, edit, delete and import from a file.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -202,7 +204,7 @@ class PersonaLibraryWidget(QWidget):
         self._set_status(f"Importing {path}...")
         self._worker.run(lambda: library.import_file(path), self._imported, self._import_failed)
 
-    def _imported(self, added: list) -> None:
+    def _imported(self, added: list[Any]) -> None:
         self.import_button.setEnabled(True)
         names = ", ".join(p.name for p in added[:5]) + (", ..." if len(added) > 5 else "")
         self._set_status(f"{len(added)} personas added" + (f": {names}" if added else " (all were in the library)"))

@@ -8,6 +8,8 @@ selection never freezes the window."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
 from PySide6.QtCore import Qt, Signal
@@ -61,7 +63,7 @@ class ResultsPane(QWidget):
     def __init__(self, ctx, parent=None):
         super().__init__(parent)
         self.ctx = ctx
-        self.reports: list[dict] = []
+        self.reports: list[dict[str, Any]] = []
         self.names: dict[str, str] = {}  # run id -> the user's name for it ("" if none)
         self._generation = 0  # reports from an older selection are dropped
         self._listing = 0  # and runs lists from an older reload
@@ -195,7 +197,7 @@ class ResultsPane(QWidget):
             self._filling = False
             return
 
-        def read() -> tuple[dict, list[dict]]:
+        def read() -> tuple[dict, list[dict[str, Any]]]:
             store = RunStore(ws)
             return store.labels(), list(reversed(store.runs()))
 
@@ -205,7 +207,7 @@ class ResultsPane(QWidget):
             lambda message: self.status.set_message(f"Cannot read the runs: {message}", "error"),
         )
 
-    def _fill_runs(self, labels: dict, runs: list[dict]) -> None:
+    def _fill_runs(self, labels: dict[str, Any], runs: list[dict]) -> None:
         self._filling = True
         self.runs.setRowCount(0)
         self.runs.setRowCount(len(runs))
@@ -277,7 +279,7 @@ class ResultsPane(QWidget):
             and self.status.set_message(f"Cannot compute the scores: {message}", "error"),
         )
 
-    def _reports_ready(self, generation: int, reports: list[dict]) -> None:
+    def _reports_ready(self, generation: int, reports: list[dict[str, Any]]) -> None:
         if generation != self._generation:
             return  # the selection changed meanwhile
         self.reports = reports
@@ -297,7 +299,7 @@ class ResultsPane(QWidget):
         model in two runs is two series, not one overwriting the other."""
         return f"{target}{sep}{self.run_name(run_id)}" if len(self.reports) > 1 else target
 
-    def _cell(self, s: dict) -> tuple[float | None, float | None, float | None]:
+    def _cell(self, s: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
         """A score and its interval (by the rule the reports were computed with)."""
         return s["score"], s["ci_low"], s["ci_high"]
 
@@ -358,12 +360,12 @@ class ResultsPane(QWidget):
         )
         self._tab_changed()
 
-    def _render_radar(self, vlm: list[dict]) -> None:
+    def _render_radar(self, vlm: list[dict[str, Any]]) -> None:
         """Raw or centred scores (0 = the model's own mean), and each model's fitted circle."""
         from vspectrum_app.bench.circumplex import ANGLE
 
         centred = self.centred.isChecked()
-        series: dict[str, dict] = {}
+        series: dict[str, dict[str, Any]] = {}
         for s in vlm:
             cell = self._cell(s)
             if centred and s.get("centred") is not None and cell[0] is not None:
@@ -434,7 +436,7 @@ class ResultsPane(QWidget):
                     )
         return lines
 
-    def _fill_table(self, scores: list[dict], values: list[str]) -> None:
+    def _fill_table(self, scores: list[dict[str, Any]], values: list[str]) -> None:
         from vspectrum_app.bench.report import unparsed_range
 
         columns = sorted({(s["run_id"], s["target"], s["mode"]) for s in scores})
@@ -556,7 +558,7 @@ class ResultsPane(QWidget):
         self.status.set_message(f"Table saved to {path}", "success")
 
 
-def _mean_sd(model: dict) -> tuple[float | None, float | None, float | None]:
+def _mean_sd(model: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
     """Fig. 7: a model's mean score, whiskers one standard deviation across values either side."""
     mean, sd = model["mean"], model["std"]
     if mean is None or sd is None:

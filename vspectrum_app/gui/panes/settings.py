@@ -5,6 +5,8 @@ the browser for the crawler, the default workspace. Everything scrolls, so the p
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -269,7 +271,7 @@ class SettingsPane(QWidget):
         self._clear_result()  # "Settings saved" from a visit before is not news
         super().showEvent(event)
 
-    def _clip_settings(self) -> tuple:
+    def _clip_settings(self) -> tuple[Any, ...]:
         s = self.ctx.settings
         return tuple(s.get(k) for k in ("clip_model", "clip_pretrained", "clip_config", "clip_checkpoint"))
 
