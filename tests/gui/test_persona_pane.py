@@ -94,13 +94,13 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     assert [pane.models.item(i).text() for i in range(pane.models.count())] == ["lab:m1", "lab:m2"]
     # defaults: the simulator with the TikTok layout at x10, 10 trials of 100 videos, n 50, 45 s watched
     assert (pane.platform.currentData(), pane.skin.currentData(), pane.speed.value()) == ("sim", "tiktok", 10)
-    assert (pane.trials.value(), pane.scrolls.value(), pane.window.value(), pane.watch.value()) == (10, 100, 50, 45)
+    assert (pane.trials.value(), pane.scrolls.value(), pane.window_n.value(), pane.watch.value()) == (10, 100, 50, 45)
     assert not pane.show_browser.isChecked()  # no display: the browser runs headless
 
     # nothing chosen: Start is disabled and says why, beside the field and beside Start; no job
     assert not pane.start_button.isEnabled()
     assert "Tick at least one persona" in pane.form_error.full_text() and pane.form_error.kind() == "error"
-    assert pane.field_errors[pane.personas].full_text() and not pane.field_errors[pane.window].full_text()
+    assert pane.field_errors[pane.personas].full_text() and not pane.field_errors[pane.window_n].full_text()
     assert "Tick at least one persona" in pane.start_button.toolTip()
     pane.start()
     assert "Tick at least one persona" in pane.status.full_text() and pane.status.kind() == "error"
@@ -142,12 +142,12 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     _choose(pane.strategy, "simple")
     pane.trials.setValue(2)
     pane.scrolls.setValue(20)
-    assert pane.window.value() == 10  # the default window follows the trial: min(50, videos / 2)
-    pane.window.setValue(30)
+    assert pane.window_n.value() == 10  # the default window follows the trial: min(50, videos / 2)
+    pane.window_n.setValue(30)
     with pytest.raises(FormError, match="window"):
         pane.run_params()
-    assert not pane.start_button.isEnabled() and pane.field_errors[pane.window].full_text()
-    pane.window.setValue(10)
+    assert not pane.start_button.isEnabled() and pane.field_errors[pane.window_n].full_text()
+    pane.window_n.setValue(10)
     assert pane.start_button.isEnabled()
     assert pane.run_params() == persona_ops.Run(
         persona=people,
@@ -223,7 +223,7 @@ def test_step_events_update_the_live_view(pane, fake_jobs, qtbot, tmp_path):
     _check(pane.personas, "Pet owner")
     _choose(pane.strategy, "control")
     pane.scrolls.setValue(4)
-    pane.window.setValue(2)
+    pane.window_n.setValue(2)
     qtbot.mouseClick(pane.start_button, Qt.MouseButton.LeftButton)
     job = ctx.job
     assert not pane.start_button.isEnabled() and pane.stop_button.isEnabled() and pane.pause_button.isEnabled()
@@ -428,7 +428,7 @@ def test_a_tiny_session_runs_end_to_end(pane, ctx, qtbot, topic_folder, monkeypa
         _check(pane.models, "lab:m1")
         pane.trials.setValue(1)
         pane.scrolls.setValue(6)
-        pane.window.setValue(3)
+        pane.window_n.setValue(3)
         pane.speed.setValue(50)
         pane.watch.setValue(5)
         pane.images.setText(str(topic_folder))

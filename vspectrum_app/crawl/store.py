@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from vspectrum_app.core import clock
+from vspectrum_app.core.workspace import Workspace
 from vspectrum_app.library import catalog
 
 MIGRATIONS: list[str] = [
@@ -47,7 +48,7 @@ MIGRATIONS: list[str] = [
 
 
 class CrawlStore:
-    def __init__(self, ws):
+    def __init__(self, ws: Workspace) -> None:
         self.ws = ws
         ws.ensure_schema("crawl", MIGRATIONS)
 

@@ -3,6 +3,8 @@ and for the simulator its layout and the images it serves."""
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -46,7 +48,7 @@ class SimulatorBox(QGroupBox):
 
     def __init__(
         self,
-        extra_rows: tuple[tuple[str, QWidget], ...] = (),
+        extra_rows: Sequence[tuple[str, QWidget]] = (),
         parent: QWidget | None = None,
         empty: tuple[str, str] = WORKSPACE,
     ):

@@ -328,7 +328,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self._action(menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         for n, (title, _, _) in enumerate(PANES, start=1):
-            self._action(None, title, QKeySequence(f"Ctrl+{n}"), lambda t=title: self.show_pane(t))
+            self._action(None, title, QKeySequence(f"Ctrl+{n}"), partial(self.show_pane, title))
         self._action(None, "Search", QKeySequence("Ctrl+F"), self.focus_search)
         self._build_view_menu(self.menuBar().addMenu("&View"))
         self.shortcuts_action = help_menu.build(self, self.ctx, self.menuBar().addMenu("&Help"))

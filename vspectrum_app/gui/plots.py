@@ -327,9 +327,10 @@ class RadarPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped: i
         self.curves[name] = curve
 
     def _r(self, score: Score | None, i: int) -> float:
-        if not score or score[i] is None:
-            return np.nan
-        return max(self.radius(score[i]), 0.0)
+        v = score[i] if score else None
+        if v is None:
+            return float(np.nan)
+        return max(self.radius(v), 0.0)
 
     def _band(self, scores: list[Score | None], a: np.ndarray, color: str) -> QGraphicsPathItem:
         """The interval band: a quad between neighbouring measured values, and a whisker along
@@ -391,8 +392,9 @@ class BarPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped: its
         for n, (name, values) in enumerate(groups.items()):
             x_all = np.arange(len(categories)) - 0.4 + width * (n + 0.5)
             keep = [i for i, v in enumerate(values) if v[0] is not None]
+            measured = [(s, lo, hi) for s, lo, hi in (values[i] for i in keep) if s is not None]
             x = x_all[keep]
-            heights = np.array([values[i][0] for i in keep], dtype=float)
+            heights = np.array([s for s, _, _ in measured], dtype=float)
             color = COLORS[n % len(COLORS)]
             bar = pg.BarGraphItem(x=x, height=heights, width=width * 0.9, brush=color)
             self.addItem(bar)
@@ -402,10 +404,8 @@ class BarPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped: its
             marks = pg.ScatterPlotItem(x=x, y=heights, symbol="_", size=14, pen=pg.mkPen(color, width=3), brush=color)
             self.addItem(marks)
             self.value_marks.append(marks)
-            lows = np.array([values[i][0] - values[i][1] if values[i][1] is not None else 0 for i in keep], dtype=float)
-            highs = np.array(
-                [values[i][2] - values[i][0] if values[i][2] is not None else 0 for i in keep], dtype=float
-            )
+            lows = np.array([s - lo if lo is not None else 0.0 for s, lo, _ in measured], dtype=float)
+            highs = np.array([hi - s if hi is not None else 0.0 for s, _, hi in measured], dtype=float)
             if lows.any() or highs.any():
                 err = pg.ErrorBarItem(x=x, y=heights, bottom=lows, top=highs, beam=width * 0.4)
                 self.addItem(err)

@@ -4,6 +4,8 @@ counters and a log. Past sessions are listed in the second tab."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImageReader, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
@@ -27,10 +29,11 @@ from PySide6.QtWidgets import (
 from vspectrum_app.core import events
 from vspectrum_app.crawl import ops as crawl_ops
 from vspectrum_app.crawl.ops import Crawl
+from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
 from vspectrum_app.gui.job_log import JobLog, JobProgress
-from vspectrum_app.gui.jobs import result_of
+from vspectrum_app.gui.jobs import Job, result_of
 
 THUMB = QSize(90, 160)  # the feeds are vertical video
 MAX_THUMBS = 500  # oldest tiles are dropped so a long crawl does not grow memory without bound
@@ -66,10 +69,10 @@ def _thumbnail(path: str | None, flagged: bool) -> QPixmap:
 
 
 class CrawlPane(QWidget):
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
-        self.job = None
+        self.job: Job | None = None
         self._reset_counts()
 
         # -- configuration
@@ -171,18 +174,17 @@ class CrawlPane(QWidget):
     def crawl_params(self) -> Crawl:
         """The `vspectrum crawl` job for the form as it stands."""
         platform = self.platform.currentData()
-        sim = {}
-        if platform == "sim":
-            skin, images = self.sim_box.choice()
-            sim = dict(skin=skin, images=images, seed=self.seed.value())
-        return Crawl(
+        params = Crawl(
             platform=platform,
             count=self.count.value(),
             delay=self.delay.value(),
             headless=None if self.show_browser.isChecked() else True,
             clip=self.ctx.clip_options(),
-            **sim,
         )  # captures are embedded with the Settings' model
+        if platform != "sim":
+            return params
+        skin, images = self.sim_box.choice()
+        return replace(params, skin=skin, images=images, seed=self.seed.value())
 
     # -- actions ------------------------------------------------------------------------
     def start(self) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from vspectrum_app.core.workspace import Workspace
 from vspectrum_app.gui.message_label import MessageLabel
-from vspectrum_app.gui.workers import Worker
+from vspectrum_app.gui.workers import Worker, while_current
 
 COLUMNS = ["Older run", "Newer run", "Shared images", "Liked only before / after", "Change", "p", "Holm p", ""]
 
@@ -35,7 +35,7 @@ class DriftView(QWidget):
     def __init__(self, worker: Worker, parent: QWidget | None = None):
         super().__init__(parent)
         self.worker = worker
-        self.ws = None
+        self.ws: Workspace | None = None
         self.runs: list[str] = []
         self.paper_style = False
         self.result: dict[str, Any] | None = None
@@ -101,9 +101,11 @@ class DriftView(QWidget):
         self.note.set_message("Pairing the two runs' answers by image...")
         self.worker.run(
             pair,
-            lambda d: generation == self._generation and self._show(d),
-            lambda message: generation == self._generation
-            and self.note.set_message(f"Cannot compare the runs: {message}", "error"),
+            while_current(lambda: generation == self._generation, self._show),
+            while_current(
+                lambda: generation == self._generation,
+                lambda message: self.note.set_message(f"Cannot compare the runs: {message}", "error"),
+            ),
         )
 
     def _show(self, d: dict[str, Any]) -> None:

@@ -153,6 +153,8 @@ class LiveView(QWidget):
         self.spent = (0, "")  # each session counts its own calls
         what = f"replay of {e.replay_of}" if e.replay_of else f"{e.index}/{e.count}"
         try:
+            if self.ctx.workspace is None:
+                raise PersonaSessionError("no workspace is open")
             store = SessionStore(self.ctx.workspace)
             cfg = store.config(sid)
             self.steps = store.steps(sid)
