@@ -17,7 +17,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from vspectrum_app import __version__
 from vspectrum_app.core.errors import UserError
@@ -74,6 +74,12 @@ class Context:
             raise TypeError(f"{type(params).__name__} declares {expected!r} as its result, not {type(value)!r}")
         self.reporter.emit("result", data=to_wire(value))
         return True
+
+    def show(self, params: Operation, value: Any, text: Callable[[], str]) -> None:
+        """An operation's result: the job's ``result`` event (``--events``), JSON (``--json``) or ``text()``."""
+        if self.result(params, value):
+            return
+        print(json.dumps(to_wire(value), indent=2, ensure_ascii=False) if self.json else text())
 
     def close(self) -> None:
         if self._workspace is not None:

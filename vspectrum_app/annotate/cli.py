@@ -7,7 +7,6 @@ from pathlib import Path
 
 from vspectrum_app.annotate import ops
 from vspectrum_app.core.operations import add_parser, from_args
-from vspectrum_app.core.wire import to_wire
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,12 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_create(args, ctx) -> int:
     params = from_args(ops.Create, args)
     made = ops.run(params, ctx.workspace())
-    if ctx.result(params, made):  # the window's job
-        return 0
-    if ctx.json:
-        ctx.print_json(to_wire(made))
-    else:
-        print(f"task set {made.set_id} ({made.name}): {made.items} items")
+    ctx.show(params, made, lambda: f"task set {made.set_id} ({made.name}): {made.items} items")
     return 0
 
 

@@ -39,12 +39,9 @@ def register(sub) -> None:
 def cmd_crawl(args, ctx) -> int:
     from vspectrum_app.crawl import ops
 
-    from vspectrum_app.core.wire import to_wire
-
     params = from_args(Crawl, args)
     result = ops.run(params, ctx.workspace(), ctx.reporter)
-    if not ctx.result(params, result):
-        ctx.print_json(to_wire(result)) if ctx.json else print(ops.summary(result))
+    ctx.show(params, result, lambda: ops.summary(result))
     return 0 if result.status == "done" else 1
 
 

@@ -81,12 +81,11 @@ def cmd_repair(args, ctx) -> int:
 def cmd_import(args, ctx) -> int:
     params = from_args(ops.Import, args)
     report = ops.run(params, ctx.workspace(), ctx.reporter)
-    if ctx.result(params, report):
-        pass
-    elif ctx.json:
-        ctx.print_json(to_wire(report))
-    else:
-        print(f"{report.added} added, {report.duplicates} already in the library, {len(report.skipped)} skipped")
+    ctx.show(
+        params,
+        report,
+        lambda: f"{report.added} added, {report.duplicates} already in the library, {len(report.skipped)} skipped",
+    )
     return 0 if report.added or report.duplicates or not report.skipped else 1
 
 
@@ -107,15 +106,12 @@ def clip_spec_from_args(args):
 def cmd_index(args, ctx) -> int:
     params = from_args(ops.Index, args)
     report = ops.run(params, ctx.workspace(), ctx.reporter)
-    if ctx.result(params, report):
-        pass
-    elif ctx.json:
-        ctx.print_json(to_wire(report))
-    else:
-        print(
-            f"{report.embedded} images embedded ({report.model_key}), {report.failed} failed"
-            + (f", {report.repaired} index entries repaired" if report.repaired else "")
-        )
+    ctx.show(
+        params,
+        report,
+        lambda: f"{report.embedded} images embedded ({report.model_key}), {report.failed} failed"
+        + (f", {report.repaired} index entries repaired" if report.repaired else ""),
+    )
     return 0 if not report.failed else 1
 
 
@@ -176,12 +172,11 @@ def cmd_stats(args, ctx) -> int:
 def cmd_model(args, ctx) -> int:
     params = from_args(ops.Model, args)
     info = ops.describe_model(params, ctx.reporter)
-    if ctx.result(params, info):
-        pass
-    elif ctx.json:
-        ctx.print_json(to_wire(info))
-    else:
-        print(f"CLIP {info.model} ready: {info.dim}-dimensional embeddings (key {info.model_key}), on {info.backend}")
+    ctx.show(
+        params,
+        info,
+        lambda: f"CLIP {info.model} ready: {info.dim}-dimensional embeddings (key {info.model_key}), on {info.backend}",
+    )
     return 0
 
 

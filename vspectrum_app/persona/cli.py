@@ -153,7 +153,8 @@ def _print_result(params: ops.Run | ops.Resume | ops.Replay, ctx) -> None:
     from vspectrum_app.persona.report import format_report, session_report
 
     sessions = ops.run(params, ctx.workspace(), ctx.reporter)
-    if ctx.result(params, ops.ran(ctx.workspace(), sessions)):  # the window's job
+    if ctx.args.events:  # the window's job: the sessions and their summaries
+        ctx.result(params, ops.ran(ctx.workspace(), sessions))
         return
     reports = [session_report(ctx.workspace(), s) for s in sessions]
     if ctx.json:
