@@ -507,12 +507,15 @@ def test_each_checklist_is_as_tall_as_its_items_until_its_cap_then_it_scrolls(pa
 def test_the_session_summary_in_the_log_is_plain_words(pane, ctx):
     """Issue 29 item 8: no Python dict ("decisions {'yes': 3, ...}") and no empty "recommender
     learnt: ;" in the window; the sentences come from persona.report.human_summary."""
-    from vspectrum_app.persona.report import session_report
+    from vspectrum_app.core import events
+    from vspectrum_app.persona.ops import SessionsRan, ran
+    from vspectrum_app.persona.report import human_summary, session_report
 
     sid = _recorded_session(ctx.workspace, "yynyn", trials=2)
     report = session_report(ctx.workspace, sid)
+    assert ran(ctx.workspace, [sid]) == SessionsRan((sid,), (human_summary(report),))  # the job's typed result
     report["learnt_profile"], report["intended_rank"] = {}, {}  # a session whose recommender learnt nothing
-    pane._on_result([report])
+    pane._on_event(events.Result(data=SessionsRan((sid,), (human_summary(report),))))
     text = pane.live.log.toPlainText()
     assert f"Session {sid}: Pet owner with lab:m1" in text
     assert "answers: 6 yes, 4 no" in text
