@@ -18,12 +18,13 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from vspectrum_app import __version__
 from vspectrum_app.core.errors import UserError
 from vspectrum_app.core.jobs import Cancelled, JsonLinesReporter, Reporter, TerminalReporter
-from vspectrum_app.core.operations import EVENTS_FLAG, WORKSPACE_FLAG, Options, from_args, with_settings
+from vspectrum_app.core.operations import EVENTS_FLAG, WORKSPACE_FLAG, Operation, Options, from_args, with_settings
+from vspectrum_app.core.wire import to_wire
 from vspectrum_app.core.processes import become_group_leader
 
 if TYPE_CHECKING:
@@ -81,6 +82,23 @@ class Context:
             self.reporter.emit("result", data=obj)
         else:
             print(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
+
+    def result(self, params: Operation, value: Any) -> bool:
+        """With ``--events``, ``value`` as the job's ``result`` event (True); it must be the
+        operation's declared ``result_type``, which the window reads it back into."""
+        if not self.args.events:
+            return False
+        expected = type(params).result_type
+        if expected is None or not isinstance(value, expected):
+            raise TypeError(f"{type(params).__name__} declares {expected!r} as its result, not {type(value)!r}")
+        self.reporter.emit("result", data=to_wire(value))
+        return True
+
+    def show(self, params: Operation, value: Any, text: Callable[[], str]) -> None:
+        """An operation's result: the job's ``result`` event (``--events``), JSON (``--json``) or ``text()``."""
+        if self.result(params, value):
+            return
+        print(json.dumps(to_wire(value), indent=2, ensure_ascii=False) if self.json else text())
 
     def close(self) -> None:
         if self._workspace is not None:
@@ -151,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one clear sentence, not a traceback, for known failures
         exc = _explained(exc, args)
         if not _is_user_error(exc) or os.environ.get("VSPECTRUM_DEBUG"):
+            if args.events:  # the window's one sentence; the traceback follows on stderr
+                reporter.emit("error", message=f"the job failed unexpectedly ({type(exc).__name__}: {exc})")
             raise
         if args.events:
             reporter.emit("error", message=str(exc))

@@ -46,6 +46,6 @@ def test_the_simulators_default_material_is_new_to_the_workspace_each_crawl(work
     first = ops.run(params, workspace, NullReporter())
     second = ops.run(params, workspace, NullReporter())
     for result in (first, second):
-        assert result["status"] == "done" and result["stored"] == 3, result
-        assert result["positions"] <= 5, result  # new pictures: (nearly) every video is stored
-    assert not set(first["image_ids"]) & set(second["image_ids"])
+        assert result.status == "done" and result.stored == 3, result
+        assert result.positions <= 5, result  # new pictures: (nearly) every video is stored
+    assert not set(first.image_ids) & set(second.image_ids)

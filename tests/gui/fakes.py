@@ -6,7 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 from vspectrum_app.core import events
-from vspectrum_app.core.operations import from_args, to_argv
+from vspectrum_app.core.operations import Operation, decode_line, from_args, to_argv
+from vspectrum_app.core.wire import to_wire
 from vspectrum_app.gui.jobs import handle_event
 
 
@@ -15,13 +16,14 @@ class FakeJob(QObject):
 
     progress = Signal(int, int, str)
     log = Signal(str, str)
-    event = Signal(object)
+    received = Signal(object)
     failed = Signal(str)
     finished = Signal(int)
     can_pause = True
 
-    def __init__(self):
+    def __init__(self, params: Operation | None = None):
         super().__init__()
+        self.params = params
         self.result, self.paused, self.cancelled = None, False, False
         self.output: list[str] = []
         self.error: str | None = None
@@ -38,10 +40,14 @@ class FakeJob(QObject):
 
     def send(self, event: dict | events.Event) -> None:
         """What Job does with one line of its child's stdout: the event goes over the wire
-        (``events.encode``) and back (``events.decode``), then to ``gui.jobs.handle_event``."""
+        (``events.encode``) and back (``decode_line`` for the job's operation, as Job reads it),
+        then to ``gui.jobs.handle_event``. A result's data may be its typed instance."""
         if isinstance(event, dict):  # typed as the child's reporter types it: a drifted field fails here
             event = events.make(**{("kind" if k == "type" else k): v for k, v in event.items()})
-        handle_event(self, events.decode(events.encode(event)))
+        if isinstance(event, events.Result):
+            event = events.Result(t=event.t, data=to_wire(event.data))
+        line = events.encode(event)
+        handle_event(self, decode_line(type(self.params), line) if self.params is not None else events.decode(line))
 
 
 def assert_round_trips(params) -> list[str]:
@@ -64,7 +70,7 @@ def use_fake_jobs(ctx):
     def run_job(title, params):
         assert_round_trips(params)
         ctx.started.append((title, params))
-        ctx.job = FakeJob()
+        ctx.job = FakeJob(params)
         return ctx.job
 
     ctx.run_job = run_job

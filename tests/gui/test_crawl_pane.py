@@ -12,7 +12,8 @@ from PySide6.QtCore import Qt
 
 from tests.gui.fakes import use_fake_jobs
 from tests.plugins.library import make_image_bytes
-from vspectrum_app.crawl.ops import Crawl
+from vspectrum_app.core import events
+from vspectrum_app.crawl.ops import Crawl, Crawled
 from vspectrum_app.gui.context import AppContext
 from vspectrum_app.library.ops import ClipOptions
 from vspectrum_app.gui.jobs import Job
@@ -56,6 +57,12 @@ def _capture(position, outcome, image=None, flags=(), **extra):
         "offset_s": 2.01,
         **extra,
     }
+
+
+def _crawled(**fields) -> events.Result:
+    """The crawl job's result as the child sends it (typed: the fake job writes and reads it back)."""
+    defaults = dict(message=None, positions=0, stored=0, image_ids=(), duplicates=0, flagged=0, restarts=0)
+    return events.Result(data=Crawled(**{**defaults, **fields}))
 
 
 def test_arguments_for_each_platform_choice(pane, ctx, qtbot):
@@ -124,19 +131,7 @@ def test_live_view_counts_thumbnails_log_and_end(pane, ctx, qtbot, tmp_path):
     assert not job.paused and pane.pause_button.text() == "Pause"
 
     job.send(
-        {
-            "type": "result",
-            "data": {
-                "session_id": "s1",
-                "status": "done",
-                "message": "",
-                "stored": 2,
-                "duplicates": 2,
-                "flagged": 1,
-                "positions": 5,
-                "index": "2 embedded",
-            },
-        }
+        _crawled(session_id="s1", status="done", stored=2, duplicates=2, flagged=1, positions=5, index="2 embedded")
     )
     with qtbot.waitSignal(ctx.library_changed):
         job.finished.emit(0)
@@ -166,18 +161,7 @@ def test_stop_and_failures_say_why(pane, ctx, qtbot):
     # a crawl blocked by a login wall ends with a result that says what to do
     pane.start()
     ctx.job.send(
-        {
-            "type": "result",
-            "data": {
-                "session_id": "s2",
-                "status": "blocked",
-                "stored": 1,
-                "duplicates": 0,
-                "flagged": 1,
-                "positions": 1,
-                "message": "blocked by a login wall",
-            },
-        }
+        _crawled(session_id="s2", status="blocked", stored=1, flagged=1, positions=1, message="blocked by a login wall")
     )
     ctx.job.failed.emit("exit code 1")
     ctx.job.finished.emit(1)
@@ -248,8 +232,7 @@ def test_a_crawl_of_only_duplicates_ends_with_the_crawlers_sentence(pane, ctx, q
         "stopped after 8 videos: the last 8 in a row were already in the library, so the feed has nothing "
         "new (0 new captures kept); on the simulator, serve its own test pictures or another folder of images"
     )
-    data = {"session_id": "s3", "status": "stopped", "stored": 0, "duplicates": 8, "flagged": 0, "positions": 8}
-    ctx.job.send({"type": "result", "data": {**data, "message": sentence}})
+    ctx.job.send(_crawled(session_id="s3", status="stopped", duplicates=8, positions=8, message=sentence))
     ctx.job.finished.emit(1)
     assert pane.status.full_text() == "S" + sentence[1:] + "."
     assert pane.status.kind() == "error"

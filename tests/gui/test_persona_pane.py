@@ -94,13 +94,13 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     assert [pane.models.item(i).text() for i in range(pane.models.count())] == ["lab:m1", "lab:m2"]
     # defaults: the simulator with the TikTok layout at x10, 10 trials of 100 videos, n 50, 45 s watched
     assert (pane.platform.currentData(), pane.skin.currentData(), pane.speed.value()) == ("sim", "tiktok", 10)
-    assert (pane.trials.value(), pane.scrolls.value(), pane.window.value(), pane.watch.value()) == (10, 100, 50, 45)
+    assert (pane.trials.value(), pane.scrolls.value(), pane.window_n.value(), pane.watch.value()) == (10, 100, 50, 45)
     assert not pane.show_browser.isChecked()  # no display: the browser runs headless
 
     # nothing chosen: Start is disabled and says why, beside the field and beside Start; no job
     assert not pane.start_button.isEnabled()
     assert "Tick at least one persona" in pane.form_error.full_text() and pane.form_error.kind() == "error"
-    assert pane.field_errors[pane.personas].full_text() and not pane.field_errors[pane.window].full_text()
+    assert pane.field_errors[pane.personas].full_text() and not pane.field_errors[pane.window_n].full_text()
     assert "Tick at least one persona" in pane.start_button.toolTip()
     pane.start()
     assert "Tick at least one persona" in pane.status.full_text() and pane.status.kind() == "error"
@@ -142,12 +142,12 @@ def test_the_form_builds_the_command_line(pane, fake_jobs, qtbot):
     _choose(pane.strategy, "simple")
     pane.trials.setValue(2)
     pane.scrolls.setValue(20)
-    assert pane.window.value() == 10  # the default window follows the trial: min(50, videos / 2)
-    pane.window.setValue(30)
+    assert pane.window_n.value() == 10  # the default window follows the trial: min(50, videos / 2)
+    pane.window_n.setValue(30)
     with pytest.raises(FormError, match="window"):
         pane.run_params()
-    assert not pane.start_button.isEnabled() and pane.field_errors[pane.window].full_text()
-    pane.window.setValue(10)
+    assert not pane.start_button.isEnabled() and pane.field_errors[pane.window_n].full_text()
+    pane.window_n.setValue(10)
     assert pane.start_button.isEnabled()
     assert pane.run_params() == persona_ops.Run(
         persona=people,
@@ -223,7 +223,7 @@ def test_step_events_update_the_live_view(pane, fake_jobs, qtbot, tmp_path):
     _check(pane.personas, "Pet owner")
     _choose(pane.strategy, "control")
     pane.scrolls.setValue(4)
-    pane.window.setValue(2)
+    pane.window_n.setValue(2)
     qtbot.mouseClick(pane.start_button, Qt.MouseButton.LeftButton)
     job = ctx.job
     assert not pane.start_button.isEnabled() and pane.stop_button.isEnabled() and pane.pause_button.isEnabled()
@@ -428,7 +428,7 @@ def test_a_tiny_session_runs_end_to_end(pane, ctx, qtbot, topic_folder, monkeypa
         _check(pane.models, "lab:m1")
         pane.trials.setValue(1)
         pane.scrolls.setValue(6)
-        pane.window.setValue(3)
+        pane.window_n.setValue(3)
         pane.speed.setValue(50)
         pane.watch.setValue(5)
         pane.images.setText(str(topic_folder))
@@ -437,11 +437,12 @@ def test_a_tiny_session_runs_end_to_end(pane, ctx, qtbot, topic_folder, monkeypa
         job = pane.job
         assert job is not None
         qtbot.waitUntil(lambda: pane.job is None, timeout=90_000)
-        assert job.exit_code == 0, pane.live.log.toPlainText() + job.stderr
+        assert job.exit_code == 0, pane.live.log.toPlainText() + str(job.error)
         assert pane.live.run_steps == 6 and len(pane.live.steps) == 6 and len(server.log) == 6
         [session] = SessionStore(ctx.workspace).list()
         assert session["status"] == "done" and session["steps"] == 6
         assert pane.status.full_text().startswith("Finished: 1 session(s), 6 videos")
+        assert f"Session {session['id']}: Pet owner with lab:m1" in pane.live.log.toPlainText()  # the typed result
         # the core's live line: decisions, then the calls made and their cost (a local server is free)
         assert pane.live.counters.text() == "6 videos: 6 yes, 0 no, 0 unclear, 0 refusals; 6 model calls, $0.00"
         assert pane.live.shot.toolTip().endswith("t00-p005.jpg") and not pane.live.shot.pixmap().isNull()
@@ -507,12 +508,15 @@ def test_each_checklist_is_as_tall_as_its_items_until_its_cap_then_it_scrolls(pa
 def test_the_session_summary_in_the_log_is_plain_words(pane, ctx):
     """Issue 29 item 8: no Python dict ("decisions {'yes': 3, ...}") and no empty "recommender
     learnt: ;" in the window; the sentences come from persona.report.human_summary."""
-    from vspectrum_app.persona.report import session_report
+    from vspectrum_app.core import events
+    from vspectrum_app.persona.ops import SessionsRan, ran
+    from vspectrum_app.persona.report import human_summary, session_report
 
     sid = _recorded_session(ctx.workspace, "yynyn", trials=2)
     report = session_report(ctx.workspace, sid)
+    assert ran(ctx.workspace, [sid]) == SessionsRan((sid,), (human_summary(report),))  # the job's typed result
     report["learnt_profile"], report["intended_rank"] = {}, {}  # a session whose recommender learnt nothing
-    pane._on_result([report])
+    pane._on_event(events.Result(data=SessionsRan((sid,), (human_summary(report),))))
     text = pane.live.log.toPlainText()
     assert f"Session {sid}: Pet owner with lab:m1" in text
     assert "answers: 6 yes, 4 no" in text

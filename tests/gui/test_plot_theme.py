@@ -8,9 +8,12 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtWidgets import QApplication, QDialog
 
+from tests.gui.fakes import FakeJob
+from vspectrum_app.core import events
 from vspectrum_app.core.settings import Settings
 from vspectrum_app.gui import plots, style
 from vspectrum_app.gui.plots import BarPlot
+from vspectrum_app.library.ops import Coverage, LibraryStats, Stats, ValueCoverage
 
 pytestmark = pytest.mark.gui
 
@@ -55,8 +58,11 @@ def test_positive_scores_keep_their_0_to_100_axis(qtbot, light):
 def test_the_coverage_chart_takes_the_plot_style_even_opened_first(window, workspace, light, qtbot):
     pg.setConfigOptions(background="k", foreground="d")  # pyqtgraph's own black, as before any plot existed
     pane = window.show_pane("Library")
-    values = {"Power": {"images": 3}, "Hedonism": {"images": 5}}
-    pane._plot_coverage({"coverage": {"method": "threshold", "threshold": 0.2, "values": values}})
+    values = {v: ValueCoverage(n, n / 8, {}) for v, n in (("Power", 3), ("Hedonism", 5))}
+    stats = LibraryStats(8, 0, {}, {}, {}, Coverage(None, "calibrated", 0.2, "ks", values))
+    job = FakeJob(Stats())
+    job.send(events.Result(data=stats))  # over the wire, read back as the job's typed result
+    pane._plot_coverage(job)
     dialog = pane._coverage_plot
     qtbot.addWidget(dialog)
     (plot,) = dialog.findChildren(pg.PlotWidget)

@@ -163,3 +163,28 @@ def test_fits_small_screens_with_a_long_message(qtbot, tmp_path, size):
     path = tmp_path / f"settings-{size[0]}x{size[1]}.png"
     pane.grab().save(str(path))
     assert path.stat().st_size > 5000
+
+
+def test_the_provider_test_reads_its_typed_result(qtbot, window):
+    """Test's outcome comes from the job's typed result (providers.ops.Checked), not its output or stderr."""
+    from tests.gui.fakes import use_fake_jobs
+    from vspectrum_app.core import events
+    from vspectrum_app.providers.config import ProviderConfig
+    from vspectrum_app.providers.ops import Check, Checked
+
+    ProviderStore().save(ProviderConfig(name="lab", kind="openai-compatible", base_url="http://127.0.0.1:9/v1"))
+    window.ctx.providers_changed.emit()
+    pane = window.show_pane("Settings")
+    pane._reload()
+    use_fake_jobs(window.ctx)
+    (item,) = [pane.provider_list.item(i) for i in range(pane.provider_list.count())]
+    pane.provider_list.setCurrentItem(item)
+    for checked, said, kind in (
+        (Checked(False, "the key was rejected (401)"), "Failed: the key was rejected (401)", "error"),
+        (Checked(True, "lab answered in 0.2 s"), "OK: lab answered in 0.2 s", "success"),
+    ):
+        qtbot.mouseClick(pane.test_button, Qt.MouseButton.LeftButton)
+        assert window.ctx.started[-1] == ("Test lab", Check(name="lab"))
+        window.ctx.job.send(events.Result(data=checked))
+        window.ctx.job.finished.emit(0 if checked.ok else 1)
+        assert (pane.status.full_text(), pane.status.kind()) == (said, kind)

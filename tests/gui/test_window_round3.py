@@ -9,7 +9,9 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 from tests.gui.fakes import use_fake_jobs
+from vspectrum_app.core import events
 from vspectrum_app.gui.context import AppContext
+from vspectrum_app.library.ops import ModelInfo
 
 pytestmark = pytest.mark.gui
 
@@ -70,7 +72,7 @@ def test_the_model_check_shows_progress_until_it_ends(window, tiny_clip):
     assert not pane.model_progress.isVisibleTo(pane)
     pane.model_button.click()
     assert pane.model_progress.isVisibleTo(pane) and not pane.model_button.isEnabled()
-    window.ctx.job.result = {"model": "tiny-clip", "dim": 8}
+    window.ctx.job.send(events.Result(data=ModelInfo("tiny-clip", "k", 8, "torch on the CPU", (224, 224))))
     window.ctx.job.finished.emit(0)
     assert not pane.model_progress.isVisibleTo(pane) and pane.model_button.isEnabled()
     assert pane.model_status.full_text().startswith("Ready: tiny-clip")

@@ -59,11 +59,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_create(args: argparse.Namespace, ctx: CommandContext) -> int:
-    made = ops.run(ctx.params(ops.Create, args), ctx.workspace())
-    if ctx.json:
-        ctx.print_json({"set_id": made.set_id, "name": made.name, "items": made.items})
-    else:
-        print(f"task set {made.set_id} ({made.name}): {made.items} items")
+    params = ctx.params(ops.Create, args)
+    made = ops.run(params, ctx.workspace())
+    ctx.show(params, made, lambda: f"task set {made.set_id} ({made.name}): {made.items} items")
     return 0
 
 

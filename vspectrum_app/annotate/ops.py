@@ -12,11 +12,19 @@ from vspectrum_app.core.workspace import Workspace
 from vspectrum_app.library.ops import ClipOptions
 
 
+@dataclass(frozen=True)
+class Created:
+    set_id: str
+    name: str
+    items: int
+
+
 @dataclass(frozen=True, kw_only=True)
 class Create(Operation):
     """Sample a task set from the library."""
 
     command: ClassVar[tuple[str, ...]] = ("annotate", "create")
+    result_type: ClassVar[type[Created]] = Created
     name: str = argument()
     kind: str = option("--kind", choices=("value", "representativeness"), default="value")
     values: tuple[str, ...] | None = option(
@@ -29,13 +37,6 @@ class Create(Operation):
     seed: int = option("--seed", default=0)
     json: bool = option("--json", default=False, help="the new set's id, name and size as JSON")
     clip: ClipOptions = ClipOptions()
-
-
-@dataclass(frozen=True)
-class Created:
-    set_id: str
-    name: str
-    items: int
 
 
 def run(params: Create, ws: Workspace, reporter: object = None) -> Created:

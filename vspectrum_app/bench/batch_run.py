@@ -23,7 +23,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from vspectrum_app.bench.runner import RunEngine, RunOutcome
+from vspectrum_app.bench.progress import RunOutcome
+from vspectrum_app.bench.runner import RunEngine
 from vspectrum_app.core import clock
 from vspectrum_app.providers.batch import BatchAPI, make_batch_api, supports_batch
 from vspectrum_app.providers.clients import Completion, Message

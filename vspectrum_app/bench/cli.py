@@ -11,7 +11,7 @@ from vspectrum_app.bench import ops, research_cli
 from vspectrum_app.core.operations import add_parser
 
 if TYPE_CHECKING:
-    from vspectrum_app.bench.runner import RunOutcome
+    from vspectrum_app.bench.progress import RunOutcome
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,17 +89,20 @@ def cmd_bench_delete(args: argparse.Namespace, ctx: CommandContext) -> int:
 def cmd_bench_run(args: argparse.Namespace, ctx: CommandContext) -> int:
     params = ctx.params(ops.Run, args)
     outcome = ops.run(params, ctx.workspace(), ctx.reporter)
-    return 0 if outcome is None else _print_outcome(ctx, outcome)
+    return 0 if outcome is None else _print_outcome(ctx, params, outcome)
 
 
 def cmd_bench_resume(args: argparse.Namespace, ctx: CommandContext) -> int:
-    outcome = ops.run(ctx.params(ops.Resume, args), ctx.workspace(), ctx.reporter)
-    return 0 if outcome is None else _print_outcome(ctx, outcome)
+    params = ctx.params(ops.Resume, args)
+    outcome = ops.run(params, ctx.workspace(), ctx.reporter)
+    return 0 if outcome is None else _print_outcome(ctx, params, outcome)
 
 
-def _print_outcome(ctx: CommandContext, outcome: RunOutcome) -> int:
+def _print_outcome(ctx: CommandContext, params: ops.Run | ops.Resume, outcome: RunOutcome) -> int:
     from vspectrum_app.bench.report import run_report, to_table
 
+    if ctx.result(params, outcome):  # the window's job: the panes read the run from the workspace
+        return 0 if outcome.status == "done" else 1
     run_id = outcome.run_id
     for problem in outcome.problems:
         print(f"error: {problem}", file=sys.stderr)

@@ -8,20 +8,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from vspectrum_app.bench.progress import RunOutcome
+from vspectrum_app.core import events
 from vspectrum_app.core.operations import Operation, argument, option
 from vspectrum_app.library.ops import ClipOptions
 
 if TYPE_CHECKING:
+    from vspectrum_app.bench.runner import RunEngine
     from vspectrum_app.providers.refs import ModelRef
-    from vspectrum_app.bench.runner import RunEngine, RunOutcome
     from vspectrum_app.core.jobs import Reporter
     from vspectrum_app.core.workspace import Workspace
     from vspectrum_app.providers.config import ProviderStore
 
 
+# what a run's execution sends as it goes (a dry run: only its Estimate)
+RUN_EVENTS: tuple[type[events.Event], ...] = (
+    events.Estimate,
+    events.RunCreated,
+    events.Answer,
+    events.RunStatus,
+    events.Waiting,
+    events.BatchState,
+    events.ItemError,
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Run(Operation):
     command: ClassVar[tuple[str, ...]] = ("bench", "run")
+    result_type: ClassVar[type[RunOutcome]] = RunOutcome  # none for a dry run
+    event_types: ClassVar[tuple[type[events.Event], ...]] = RUN_EVENTS
     targets: tuple[str, ...] = option(
         "--model",
         repeat=True,
@@ -86,6 +102,8 @@ class Run(Operation):
 @dataclass(frozen=True, kw_only=True)
 class Resume(Operation):
     command: ClassVar[tuple[str, ...]] = ("bench", "resume")
+    result_type: ClassVar[type[RunOutcome]] = RunOutcome
+    event_types: ClassVar[tuple[type[events.Event], ...]] = RUN_EVENTS
     run_id: str = argument()
 
 

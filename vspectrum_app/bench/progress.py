@@ -1,8 +1,10 @@
 """A run's progress in words, from the engine's status (the ``run_status`` event): the one line
-the CLI's progress and the Benchmark pane both show."""
+the CLI's progress and the Benchmark pane both show; and how a run's execution ended (the
+``bench run``/``resume`` job's result)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from vspectrum_app.core.jobs import format_duration
@@ -25,3 +27,16 @@ def status_text(s: Mapping[str, Any]) -> str:
     if s.get("refusal") or s.get("unparsed") or s.get("errors"):
         text += f". {s.get('refusal', 0)} refusals, {s.get('unparsed', 0)} unparsed, {s.get('errors', 0)} errors"
     return text
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How an execution of a run ended (``bench.ops.Run``'s and ``Resume``'s result type)."""
+
+    run_id: str
+    status: str  # done, stopped
+    done: int
+    errors: int  # items left
+    sent: int  # calls actually sent (cache misses)
+    cached: int  # calls answered from the workspace
+    problems: tuple[str, ...] = ()

@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from vspectrum_app.bench.journal import CallJournal, journal_path, read_journal
 from vspectrum_app.bench.modality import NO_DESCRIPTION
 from vspectrum_app.bench.parsing import classify_answer
-from vspectrum_app.bench.progress import status_text
+from vspectrum_app.bench.progress import RunOutcome, status_text
 from vspectrum_app.bench.prompts import PromptSet
 from vspectrum_app.bench.requests import PROBE, call_key, call_request, plan_requests
 from vspectrum_app.bench.store import RUN_LOCK, RunStore
@@ -54,17 +54,6 @@ class RunStorageError(Exception):
 
 class _StorageHalt(Exception):
     """Ends an item whose answer could not be stored (it went to the journal instead)."""
-
-
-@dataclass
-class RunOutcome:
-    run_id: str
-    status: str
-    done: int
-    errors: int
-    sent: int  # calls actually sent (cache misses)
-    cached: int  # calls answered from the workspace
-    problems: list[str]
 
 
 class RunEngine:
@@ -149,7 +138,7 @@ class RunEngine:
             len(remaining),
             self.service.counts["sent"],
             self.counts["cached"],
-            problems,
+            tuple(problems),
         )
 
     async def _open_providers(self, todo: list[dict[str, Any]], problems: list[str]) -> None:

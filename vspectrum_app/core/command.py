@@ -7,11 +7,12 @@ that the import contracts forbid."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from vspectrum_app.core.jobs import Reporter
-    from vspectrum_app.core.operations import Options
+    from vspectrum_app.core.operations import Operation, Options
     from vspectrum_app.core.workspace import Workspace
 
 OptionsT = TypeVar("OptionsT", bound="Options")
@@ -36,3 +37,11 @@ class CommandContext(Protocol):
         ...
 
     def print_json(self, obj: Any) -> None: ...
+
+    def result(self, params: Operation, value: Any) -> bool:
+        """With ``--events``, ``value`` as the job's typed ``result`` event (True); else False."""
+        ...
+
+    def show(self, params: Operation, value: Any, text: Callable[[], str]) -> None:
+        """An operation's result: the ``result`` event (``--events``), JSON (``--json``) or ``text()``."""
+        ...

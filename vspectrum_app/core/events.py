@@ -62,7 +62,8 @@ class Log(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class Result(Event):
-    """The command's result (what ``--json`` prints), once, at the end."""
+    """The command's result, once, at the end: on the wire the ``core.wire`` form of the
+    operation's ``result_type``; read back by ``core.operations.decode_line``, that instance."""
 
     type: ClassVar[str] = "result"
     data: Any = None

@@ -29,6 +29,8 @@ from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Self, TypeVar
 
+from vspectrum_app.core import events, wire
+
 T = TypeVar("T", bound="Options")
 
 
@@ -99,9 +101,15 @@ class Options:
 
 @dataclass(frozen=True)
 class Operation(Options):
-    """The parameters of one ``vspectrum`` command; ``command`` is its words, e.g. ("bench", "run")."""
+    """The parameters of one ``vspectrum`` command; ``command`` is its words, e.g. ("bench", "run").
+
+    What its job sends back besides progress, logs and its error: ``result_type``, the frozen
+    dataclass its ``result`` event carries (None: it has no result), and ``event_types``, the
+    part's events it emits (``core.events``). ``decode_line`` reads a job's lines against them."""
 
     command: ClassVar[tuple[str, ...]] = ()
+    result_type: ClassVar[type[Any] | None] = None
+    event_types: ClassVar[tuple[type[events.Event], ...]] = ()
 
 
 def add_parser(
@@ -187,6 +195,40 @@ def with_settings(params: T, settings: Mapping[str, Any]) -> T:
         if isinstance(value := getattr(params, f.name), Options)
     }
     return (dataclasses.replace(params, **nested) if nested else params).from_settings(settings)
+
+
+# the events every job may send, whatever its operation
+COMMON_EVENTS: tuple[type[events.Event], ...] = (events.Progress, events.Log, events.Error, events.Result)
+
+
+def decode_line(op: type[Operation], line: str) -> events.Event:
+    """One line of ``op``'s job child as the typed event the window acts on, the one decoder of
+    the window side (``gui.jobs``): a ``Result`` whose ``data`` is an ``op.result_type``; a line
+    that is not an event, ``Output``. A line that cannot be read, of an unknown type or of a
+    type ``op`` does not send is ``Garbled`` with the reason; a result that does not fit its
+    type is the job's ``Error``. Never raises: a child's bad line must not take the window down."""
+    event = events.decode(line)
+    match event:
+        case events.Output() | events.Garbled():
+            return event
+        case events.Unknown(kind=kind):
+            return events.Garbled(t=event.t, line=line, reason=f"an event of unknown type {kind!r}")
+        case events.Result(data=data):
+            if op.result_type is None:
+                return events.Garbled(t=event.t, line=line, reason=f"a result from {_words(op)}, which has none")
+            try:
+                return events.Result(t=event.t, data=wire.from_wire(op.result_type, data))
+            except wire.WireError as exc:
+                return events.Error(t=event.t, message=f"the result of {_words(op)} could not be read ({exc})")
+    if not isinstance(event, COMMON_EVENTS + op.event_types):
+        return events.Garbled(
+            t=event.t, line=line, reason=f"an event of type {event.type!r}, which {_words(op)} does not send"
+        )
+    return event
+
+
+def _words(op: type[Operation]) -> str:
+    return "`" + " ".join(op.command) + "`"
 
 
 # ``vspectrum``'s global options that a job child is started with (cli.build_parser declares them)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
 
 from vspectrum_app.core.command import CommandContext
 from vspectrum_app.core.operations import add_parser
@@ -43,16 +42,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_crawl(args: argparse.Namespace, ctx: CommandContext) -> int:
     from vspectrum_app.crawl import ops
 
-    result = ops.run(ctx.params(Crawl, args), ctx.workspace(), ctx.reporter)
-    ctx.print_json(result) if (ctx.json or args.events) else _print_summary(result)
-    return 0 if result["status"] == "done" else 1
-
-
-def _print_summary(r: dict[str, Any]) -> None:
-    print(
-        f"crawl {r['session_id']}: {r['status']}; {r['stored']} stored, {r['duplicates']} duplicates, "
-        f"{r['flagged']} flagged, {r['positions']} videos seen" + (f"; {r['message']}" if r.get("message") else "")
-    )
+    params = ctx.params(Crawl, args)
+    result = ops.run(params, ctx.workspace(), ctx.reporter)
+    ctx.show(params, result, lambda: ops.summary(result))
+    return 0 if result.status == "done" else 1
 
 
 def cmd_check(args: argparse.Namespace, ctx: CommandContext) -> int:

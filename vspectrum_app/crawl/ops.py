@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
+from vspectrum_app.core import events
 from vspectrum_app.core.jobs import Reporter
 from vspectrum_app.core.operations import Operation, option
 from vspectrum_app.core.protocol import CRAWL_DELAY_S
@@ -17,9 +18,27 @@ from vspectrum_app.crawl.adapters import PLATFORMS
 from vspectrum_app.library.ops import ClipOptions
 
 
+@dataclass(frozen=True)
+class Crawled:
+    """How a crawl ended: the crawler's report (``crawl.session.CrawlReport``) and the embedding."""
+
+    session_id: str
+    status: str  # done, stopped, blocked, failed
+    message: str | None
+    positions: int  # videos seen
+    stored: int
+    image_ids: tuple[int, ...]  # the stored captures
+    duplicates: int
+    flagged: int
+    restarts: int
+    index: str | None = None  # "N embedded" or "skipped" once embedded; None: not embedded
+
+
 @dataclass(frozen=True, kw_only=True)
 class Crawl(Operation):
     command: ClassVar[tuple[str, ...]] = ("crawl",)
+    result_type: ClassVar[type[Crawled]] = Crawled
+    event_types: ClassVar[tuple[type[events.Event], ...]] = (events.Capture,)
     platform: str | None = option("--platform", choices=("sim", *PLATFORMS), help="where to crawl")
     skin: str = option(
         "--skin", choices=PLATFORMS, default="tiktok", help="the simulator's layout (with --platform sim)"
@@ -71,10 +90,9 @@ class Crawl(Operation):
         )
 
 
-def run(params: Crawl, ws: Workspace, reporter: Reporter) -> dict[str, Any]:
+def run(params: Crawl, ws: Workspace, reporter: Reporter) -> Crawled:
     """Crawl in this process (starting a simulator for ``--platform sim`` unless one is given),
-    then embed the new captures; returns the crawl report with ``status`` and, when embedded,
-    ``index``."""
+    then embed the new captures."""
     from vspectrum_app.core.errors import UserError
     from vspectrum_app.crawl import browser as browsers
     from vspectrum_app.crawl.session import CrawlConfig, Crawler
@@ -104,10 +122,28 @@ def run(params: Crawl, ws: Workspace, reporter: Reporter) -> dict[str, Any]:
             browser=params.browser,
         )
         report = Crawler(ws, cfg, reporter).run()
-    result: dict[str, Any] = report.as_dict()
-    if report.stored and not params.no_index:
-        result["index"] = _embed(ws, report.stored, params, reporter)
-    return result
+    return Crawled(
+        session_id=report.session_id,
+        status=report.status,
+        message=report.message,
+        positions=report.positions,
+        stored=len(report.stored),
+        image_ids=tuple(report.stored),
+        duplicates=report.duplicates,
+        flagged=report.flagged,
+        restarts=report.restarts,
+        index=_embed(ws, report.stored, params, reporter) if report.stored and not params.no_index else None,
+    )
+
+
+def summary(r: Crawled) -> str:
+    """The crawl's outcome in one line (the CLI prints it, the Crawl pane logs it)."""
+    return (
+        f"crawl {r.session_id}: {r.status}; {r.stored} stored, {r.duplicates} duplicates, "
+        f"{r.flagged} flagged, {r.positions} videos seen"
+        + (f"; {r.message}" if r.message else "")
+        + (f"; index: {r.index}" if r.index else "")
+    )
 
 
 def _sim_server(params: Crawl, ws: Workspace, reporter: Reporter, stack: contextlib.ExitStack) -> Any:

@@ -69,12 +69,6 @@ class CrawlReport:
     flagged: int = 0
     restarts: int = 0
 
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["stored"] = len(self.stored)
-        d["image_ids"] = self.stored
-        return d
-
 
 class BrowserClosed(Exception):
     pass

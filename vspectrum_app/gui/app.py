@@ -5,8 +5,12 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vspectrum_app.core.paths import log_dir
+
+if TYPE_CHECKING:  # the app imports Qt after its startup clock starts
+    from vspectrum_app.gui.context import AppContext
 
 _T0 = time.perf_counter()
 LOG_BYTES, LOG_BACKUPS = 1_000_000, 3
@@ -34,7 +38,7 @@ def setup_logging() -> Path | None:
     return folder / "vspectrum-studio.log"
 
 
-def load_context():
+def load_context() -> AppContext | None:
     """The app's shared context; None after saying in one sentence why the settings file cannot
     be read (the file is left as it is: nothing the user wrote is overwritten)."""
     from PySide6.QtWidgets import QMessageBox
@@ -58,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     from vspectrum_app.gui.main_window import MainWindow
 
     argv = list(sys.argv if argv is None else argv)
-    app = QApplication.instance() or QApplication(argv)
+    existing = QApplication.instance()  # the tests' own, say
+    app = existing if isinstance(existing, QApplication) else QApplication(argv)
     app.setApplicationName("Value-Spectrum Studio")
     app.setOrganizationName("vspectrum")
     workers.install(app)  # the shared worker threads end with the application

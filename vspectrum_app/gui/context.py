@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Signal
 
 from vspectrum_app.core.operations import Operation
 from vspectrum_app.core.settings import Settings
-from vspectrum_app.gui.jobs import JobManager
+from vspectrum_app.gui.jobs import Job, JobManager
 from vspectrum_app.core.workspace import Workspace
 from vspectrum_app.library.catalog import open_workspace
 from vspectrum_app.encoders.embedder import ClipSpec
@@ -45,7 +45,7 @@ class AppContext(QObject):
     def workspace_path(self) -> str | None:
         return str(self.workspace.root) if self.workspace else None
 
-    def run_job(self, title: str, params: Operation):
+    def run_job(self, title: str, params: Operation) -> Job:
         """Start ``params`` (an operation of a part's ``ops`` module) as a job on the open workspace."""
         return self.jobs.start(title, params, self.workspace_path)
 

@@ -3,6 +3,8 @@ and for the simulator its layout and the images it serves."""
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -44,7 +46,12 @@ class SimulatorBox(QGroupBox):
         "the simulator's own test pictures, new to the workspace",
     )
 
-    def __init__(self, extra_rows: list[tuple[str, QWidget]] = (), parent=None, empty: tuple[str, str] = WORKSPACE):
+    def __init__(
+        self,
+        extra_rows: Sequence[tuple[str, QWidget]] = (),
+        parent: QWidget | None = None,
+        empty: tuple[str, str] = WORKSPACE,
+    ):
         super().__init__("Simulator", parent)
         self.skin = QComboBox()
         for label, value in SKINS:

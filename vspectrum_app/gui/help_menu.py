@@ -4,12 +4,19 @@ key: they are built from the settings and provider names only."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMainWindow, QMenu, QTextBrowser, QVBoxLayout, QWidget
 
 from vspectrum_app import __version__
+from vspectrum_app.gui.context import AppContext
+
+if TYPE_CHECKING:
+    import importlib.metadata as md
 
 SHORTCUTS = [
     ("Ctrl+1 ... Ctrl+7", "Switch to Library, Crawl, Benchmark, Results, Persona, Annotation, Settings"),
@@ -51,19 +58,23 @@ def licences() -> list[tuple[str, str, str]]:
             meta = md.metadata(name)
         except md.PackageNotFoundError:
             continue
-        licence = meta.get("License-Expression") or (meta.get("License") or "").splitlines()[0:1]
-        licence = licence if isinstance(licence, str) else (licence[0] if licence else "")
-        rows.append((name, meta.get("Version") or "?", licence or KNOWN_LICENCES.get(name, "see the package")))
+        licence = _field(meta, "License-Expression") or next(iter(_field(meta, "License").splitlines()), "")
+        rows.append((name, _field(meta, "Version") or "?", licence or KNOWN_LICENCES.get(name, "see the package")))
     return rows
 
 
-def log_folder():
+def _field(meta: md.PackageMetadata, name: str) -> str:
+    """A metadata field's first value ("" when absent)."""
+    return str((meta.get_all(name) or [""])[0])
+
+
+def log_folder() -> Path:
     from vspectrum_app.core.paths import log_dir
 
     return log_dir()
 
 
-def diagnostics(ctx) -> str:
+def diagnostics(ctx: AppContext) -> str:
     """The same text as ``vspectrum diagnostics`` (vspectrum_app.diagnostics), for this window."""
     from PySide6 import __version__ as pyside
 
@@ -72,7 +83,7 @@ def diagnostics(ctx) -> str:
     return diagnostics_text(ctx.settings.as_dict(), ctx.workspace_path, extra=[f"PySide6 {pyside}"])
 
 
-def show_text(parent, title: str, html: str) -> QDialog:
+def show_text(parent: QWidget, title: str, html: str) -> QDialog:
     dialog = QDialog(parent)
     dialog.setWindowTitle(title)
     view = QTextBrowser()
@@ -93,7 +104,7 @@ def shortcuts_html() -> str:
     return f"<h3>Keyboard shortcuts</h3><table cellpadding='4'>{rows}</table>"
 
 
-def about_html(ctx) -> str:
+def about_html(ctx: AppContext) -> str:
     from vspectrum_app.core.paths import config_dir, data_dir
 
     rows = "".join(f"<tr><td>{n}</td><td>{v}</td><td>{lic}</td></tr>" for n, v, lic in licences())
@@ -107,8 +118,10 @@ def about_html(ctx) -> str:
     )
 
 
-def build(window, menu) -> None:
-    def add(text: str, slot, shortcut=None) -> QAction:
+def build(window: QMainWindow, ctx: AppContext, menu: QMenu) -> QAction:
+    """The Help menu's actions; returns the shortcuts' one (the window's F1)."""
+
+    def add(text: str, slot: Callable[[], object], shortcut: QKeySequence.StandardKey | None = None) -> QAction:
         action = QAction(text, window)
         if shortcut:
             action.setShortcut(shortcut)
@@ -116,7 +129,7 @@ def build(window, menu) -> None:
         menu.addAction(action)
         return action
 
-    window.shortcuts_action = add(
+    shortcuts = add(
         "&Keyboard shortcuts",
         lambda: show_text(window, "Keyboard shortcuts", shortcuts_html()),
         QKeySequence.StandardKey.HelpContents,
@@ -124,9 +137,10 @@ def build(window, menu) -> None:
     add("Open &log folder", lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_folder()))))
 
     def copy() -> None:
-        QGuiApplication.clipboard().setText(diagnostics(window.ctx))
+        QGuiApplication.clipboard().setText(diagnostics(ctx))
         window.statusBar().showMessage("Diagnostics copied (versions and folders; no keys)", 5000)
 
     add("&Copy diagnostics", copy)
     menu.addSeparator()
-    add("&About Value-Spectrum Studio", lambda: show_text(window, "About", about_html(window.ctx)))
+    add("&About Value-Spectrum Studio", lambda: show_text(window, "About", about_html(ctx)))
+    return shortcuts

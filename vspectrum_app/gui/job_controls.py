@@ -4,10 +4,13 @@ pane behaves alike; each pane brings only its own wording."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from vspectrum_app.gui.jobs import Job
 from vspectrum_app.gui.message_label import MessageLabel
 
 
@@ -32,7 +35,7 @@ class JobControls(QWidget):
         resuming, on pausing and on Stop; ``kept``: what Stop keeps ("every capture so far"),
         said where pausing is not available."""
         super().__init__(parent)
-        self.job = None
+        self.job: Job | None = None
         self._texts = {"running": running, "paused": paused, "stopping": stopping, "kept": kept}
         self.start_button, self.pause_button, self.stop_button = (
             QPushButton("Start"),
@@ -41,7 +44,7 @@ class JobControls(QWidget):
         )
         self.start_button.setShortcut(QKeySequence("Ctrl+Return"))
         self.start_button.setToolTip(start_tip)
-        self._start_tip, self._blocked = start_tip, None
+        self._start_tip, self._blocked = start_tip, cast(str | None, None)
         self.pause_button.setToolTip(pause_tip)
         self.stop_button.setToolTip(stop_tip)
         self.status = MessageLabel(idle, lines=3)
@@ -69,7 +72,7 @@ class JobControls(QWidget):
         self._set_running(self.job is not None)
         self.start_button.setToolTip(reason or self._start_tip)
 
-    def attach(self, job) -> None:
+    def attach(self, job: Job | None) -> None:
         """The job the buttons now control; None once it has finished."""
         self.job = job
         self._set_running(job is not None)

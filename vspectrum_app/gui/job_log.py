@@ -7,6 +7,8 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QPlainTextEdit, QProgressBar, QWidget
 
+from vspectrum_app.gui.jobs import Job
+
 MAX_LOG_LINES = 5000  # a day-long crawl's log stays bounded
 
 
@@ -46,7 +48,7 @@ class JobLog(QPlainTextEdit):
     def on_log(self, level: str, message: str) -> None:
         self.appendPlainText(message if level == "info" else f"{level}: {message}")
 
-    def follow(self, job, progress: JobProgress | None = None) -> None:
+    def follow(self, job: Job, progress: JobProgress | None = None) -> None:
         """Show ``job``'s log lines here and its progress in ``progress``."""
         job.log.connect(self.on_log)
         if progress is not None:

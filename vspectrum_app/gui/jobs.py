@@ -2,18 +2,21 @@
 
 The child writes everything it finishes to the workspace as it goes, so cancelling
 (SIGTERM: the CLI stops after the unit in flight) or a crash of the child loses nothing.
+Its lines are decoded once, here (``core.operations.decode_line``), into typed events and
+the operation's typed result; its failure comes as an ``error`` event in one sentence. The
+child's stderr (a traceback, say) is forwarded to the app's own and never read.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-from typing import Any
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from vspectrum_app.core import events, processes
-from vspectrum_app.core.operations import Operation, job_argv, to_argv
+from vspectrum_app.core.operations import Operation, decode_line, job_argv, to_argv
 from vspectrum_app.core.paths import cli_command
 
 
@@ -29,8 +32,8 @@ class Job(QObject):
 
     progress = Signal(int, int, str)  # done, total (0 = unknown), message
     log = Signal(str, str)  # level, message
-    event = Signal(object)  # every core.events.Event, including Progress/Log/Result
-    failed = Signal(str)  # a one-sentence error (from the CLI's "error" event or stderr)
+    received = Signal(object)  # every core.events.Event, including Progress/Log/Result (its data typed)
+    failed = Signal(str)  # a one-sentence error (the child's "error" event, or how it ended)
     finished = Signal(int)  # exit code (130 = cancelled)
 
     def __init__(
@@ -44,14 +47,14 @@ class Job(QObject):
         super().__init__(parent)
         self.title, self.params = title, params
         self.args = to_argv(params) if params is not None else []  # the command words and options
-        self.result: Any = None
+        self.result: object = None  # an instance of params.result_type, once the child sent it
         self.output: list[str] = []  # the command's human-readable stdout lines
         self.error: str | None = None
         self.exit_code: int | None = None
         self.paused = False
-        self._stderr = ""
         self._buffer = b""
         self.process = QProcess(self)
+        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.ForwardedErrorChannel)
         program, *prefix = cli_command()
         self.process.setProgram(program)
         self.process.setArguments([*prefix, *job_argv(params, workspace)] if params is not None else prefix)
@@ -62,14 +65,13 @@ class Job(QObject):
             env.insert(key, value)
         self.process.setProcessEnvironment(env)
         self.process.readyReadStandardOutput.connect(self._read_stdout)
-        self.process.readyReadStandardError.connect(self._read_stderr)
         self.process.finished.connect(self._finished)
         if processes.WINDOWS:  # its own group: CTRL_BREAK reaches it (and its browser) alone
 
-            def _new_group(arguments) -> None:
+            def _new_group(arguments: Any) -> None:
                 arguments.flags |= processes.CREATE_NEW_PROCESS_GROUP
 
-            self.process.setCreateProcessArgumentsModifier(_new_group)
+            self.process.setCreateProcessArgumentsModifier(_new_group)  # type: ignore[attr-defined]  # Windows-only, not in the Linux stubs
 
     def start(self) -> "Job":
         self.process.start()
@@ -105,34 +107,37 @@ class Job(QObject):
             processes.kill_tree(self.process.processId())
 
     def _read_stdout(self) -> None:
-        self._buffer += bytes(self.process.readAllStandardOutput())
+        self._buffer += self.process.readAllStandardOutput().data()
         *lines, self._buffer = self._buffer.split(b"\n")
         for line in lines:
             self._handle_line(line.decode("utf-8", "replace").strip())
 
     def _handle_line(self, line: str) -> None:
-        handle_event(self, events.decode(line))
+        handle_event(self, decode_line(type(self.params), line) if self.params is not None else events.decode(line))
 
-    def _read_stderr(self) -> None:
-        self._stderr = (self._stderr + bytes(self.process.readAllStandardError()).decode("utf-8", "replace"))[-20_000:]
-
-    def _finished(self, code: int, status) -> None:
+    def _finished(self, code: int, status: QProcess.ExitStatus) -> None:
         self._read_stdout()
         if self._buffer:
             self._handle_line(self._buffer.decode("utf-8", "replace").strip())
             self._buffer = b""
         self.exit_code = code
-        if code not in (0, 130) and self.error is None:
-            errors = [line[7:] for line in self._stderr.splitlines() if line.startswith("error: ")]
-            self.failed.emit(errors[-1] if errors else (self._stderr.strip().splitlines() or [f"exit code {code}"])[-1])
+        if code not in (0, 130) and self.error is None:  # a crash: the child could not say why
+            how = "crashed" if status == QProcess.ExitStatus.CrashExit else f"ended with exit code {code}"
+            self.error = f"the job {how} before saying why (the app's error output has the details)"
+            self.failed.emit(self.error)
         self.finished.emit(code)
 
-    @property
-    def stderr(self) -> str:
-        return self._stderr
+
+R = TypeVar("R")
 
 
-def handle_event(job, event: events.Event) -> None:
+def result_of(job: object, cls: type[R]) -> R | None:
+    """The job's result if it sent one of type ``cls`` (its operation's ``result_type``), else None."""
+    result = getattr(job, "result", None)
+    return result if isinstance(result, cls) else None
+
+
+def handle_event(job: Job, event: events.Event) -> None:
     """What a job does with one decoded line of its child's stdout (``Job`` and the GUI
     tests' fake job both call this): the human-readable lines are kept, progress, logs,
     the error and the result get their own signals, and every event goes out on ``event``."""
@@ -141,8 +146,9 @@ def handle_event(job, event: events.Event) -> None:
             if text:
                 job.output.append(text)
             return
-        case events.Garbled():
-            return  # half a line from a crashing child: its exit code and stderr tell the story
+        case events.Garbled(reason=reason):  # e.g. half a line from a crashing child: said, then dropped
+            job.log.emit("warning", f"a line from the job could not be read: {reason}")
+            return
         case events.Progress(done=done, total=total, message=message):
             job.progress.emit(done or 0, total or 0, message or "")
         case events.Log(level=level, message=message):
@@ -152,7 +158,7 @@ def handle_event(job, event: events.Event) -> None:
             job.failed.emit(job.error)
         case events.Result(data=data):
             job.result = data
-    job.event.emit(event)
+    job.received.emit(event)
 
 
 class JobManager(QObject):

@@ -6,10 +6,21 @@ from __future__ import annotations
 
 import importlib
 import logging
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QGuiApplication, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QGuiApplication,
+    QKeySequence,
+    QMoveEvent,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -18,6 +29,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QStackedWidget,
@@ -29,6 +41,9 @@ from vspectrum_app.gui import help_menu, style
 from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.panes import PANES
+
+if TYPE_CHECKING:  # the panes are imported when first shown
+    from vspectrum_app.gui.panes.library import LibraryPane
 
 DEFAULT_SIZE = QSize(1280, 800)
 MINIMUM_SIZE = QSize(960, 600)  # every pane stays usable down to this (tests/gui/test_window_size.py)
@@ -195,7 +210,7 @@ class MainWindow(QMainWindow):
                 return
         self.setGeometry(initial_geometry(available))
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         super().showEvent(event)
         if not hasattr(self, "_fit_timer") and QGuiApplication.platformName() not in ("offscreen", "minimal"):
             # the frame is known once the window manager has drawn it (offscreen: no screen to fit)
@@ -215,11 +230,11 @@ class MainWindow(QMainWindow):
         if framed:
             self.fit_frame_on_screen()
 
-    def moveEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def moveEvent(self, event: QMoveEvent) -> None:  # noqa: N802 (Qt's name)
         super().moveEvent(event)
         self._place_browser()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
         self._place_browser()
 
@@ -267,8 +282,9 @@ class MainWindow(QMainWindow):
             widget = getattr(importlib.import_module(module), cls)(self.ctx, self)
             placeholder = self.stack.widget(row)
             self.stack.insertWidget(row, self._scroll(widget))
-            self.stack.removeWidget(placeholder)
-            placeholder.deleteLater()
+            if placeholder is not None:
+                self.stack.removeWidget(placeholder)
+                placeholder.deleteLater()
             self.panes[title] = widget
         return self.panes[title]
 
@@ -287,7 +303,13 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentIndex(row)
 
     # -- menu ---------------------------------------------------------------------------
-    def _action(self, menu, text: str, shortcut, slot) -> QAction:
+    def _action(
+        self,
+        menu: QMenu | None,
+        text: str,
+        shortcut: QKeySequence | QKeySequence.StandardKey | None,
+        slot: Callable[[], object],
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(shortcut)
@@ -306,12 +328,12 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         self._action(menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
         for n, (title, _, _) in enumerate(PANES, start=1):
-            self._action(None, title, QKeySequence(f"Ctrl+{n}"), lambda t=title: self.show_pane(t))
+            self._action(None, title, QKeySequence(f"Ctrl+{n}"), partial(self.show_pane, title))
         self._action(None, "Search", QKeySequence("Ctrl+F"), self.focus_search)
         self._build_view_menu(self.menuBar().addMenu("&View"))
-        help_menu.build(self, self.menuBar().addMenu("&Help"))
+        self.shortcuts_action = help_menu.build(self, self.ctx, self.menuBar().addMenu("&Help"))
 
-    def _build_view_menu(self, menu) -> None:
+    def _build_view_menu(self, menu: QMenu) -> None:
         """View > Theme: light, dark or the system's; the plots follow; kept in the settings."""
         themes = menu.addMenu("&Theme")
         group = QActionGroup(self)
@@ -337,19 +359,27 @@ class MainWindow(QMainWindow):
                 "The theme applies now but could not be saved (the settings folder is not writable).", 10_000
             )
 
-    def focus_search(self) -> None:
+    def library_pane(self) -> LibraryPane:
+        """The Library pane, shown."""
+        from vspectrum_app.gui.panes.library import LibraryPane
+
         pane = self.show_pane("Library")
+        assert isinstance(pane, LibraryPane)
+        return pane
+
+    def focus_search(self) -> None:
+        pane = self.library_pane()
         if pane.stack.currentWidget() is pane.browser:
             pane.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
             pane.search.selectAll()
 
     def _import(self) -> None:
-        self.show_pane("Library").import_folder()
+        self.library_pane().import_folder()
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         for path in self.ctx.settings.get("recent_workspaces", []):
-            self.recent_menu.addAction(path, lambda p=path: self.open_workspace(p))
+            self.recent_menu.addAction(path, partial(self.open_workspace, path))
 
     def _new_workspace(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "New workspace: choose an empty folder")
@@ -369,18 +399,20 @@ class MainWindow(QMainWindow):
 
     def open_workspace(self, path: str | Path) -> None:
         try:
-            self.ctx.open_workspace(path)
+            ws = self.ctx.open_workspace(path)
         except Exception as exc:  # a clear message, never a crash
             QMessageBox.critical(self, "Cannot open workspace", str(exc))
             return
         from vspectrum_app.bench.store import RunStore
+        from vspectrum_app.gui.panes.library import LibraryPane
 
-        unfinished = RunStore(self.ctx.workspace).unfinished_runs()
+        unfinished = RunStore(ws).unfinished_runs()
         if unfinished:  # a run was interrupted: offer it where it can be resumed
             self.statusBar().showMessage(f"{len(unfinished)} benchmark run(s) can be resumed", 15_000)
             self.show_pane("Benchmark")
         # one line a support request (and the installer's smoke test) can read: what the user saw first
         library = self.pane("Library")
+        assert isinstance(library, LibraryPane)
         first = "the welcome page" if library.stack.currentWidget() is library.first_run else "the library grid"
         log.info(
             "workspace %s opened (%s); %s pane shows %s",
@@ -396,7 +428,7 @@ class MainWindow(QMainWindow):
         from vspectrum_app.library import catalog
 
         ws = self.ctx.workspace
-        return catalog.image_count(ws), catalog.embedded_count(ws)
+        return (catalog.image_count(ws), catalog.embedded_count(ws)) if ws is not None else (0, 0)
 
     def library_state(self) -> str:
         if self.ctx.workspace is None:
@@ -457,7 +489,7 @@ class MainWindow(QMainWindow):
             item.setText(f"{title}\n{state}" if state else title)
             item.setToolTip(state)
 
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.ctx.jobs.jobs:
             names = self.ctx.jobs.describe()
             answer = QMessageBox.question(self, "Quit", f"Stop {names}? Finished work is saved and can be resumed.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
@@ -70,14 +70,14 @@ class MessageLabel(QLabel):
         super().resizeEvent(event)
         self._relayout()
 
-    def sizeHint(self):  # noqa: N802
+    def sizeHint(self) -> QSize:  # noqa: N802
         hint = super().sizeHint()
         fm = QFontMetrics(self.font())
         hint.setHeight(fm.lineSpacing() * (self._lines if self._reserve else self._shown_lines() or 1) + 4)
         hint.setWidth(min(hint.width(), 400))
         return hint
 
-    def minimumSizeHint(self):  # noqa: N802
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
         hint = super().minimumSizeHint()
         hint.setWidth(40)
         if self._reserve:

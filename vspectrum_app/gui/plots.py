@@ -12,8 +12,9 @@ import weakref
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtGui import QFontMetrics, QPainterPath
-from PySide6.QtWidgets import QGraphicsPathItem
+from PySide6.QtCore import QPointF
+from PySide6.QtGui import QFontMetrics, QPainterPath, QResizeEvent
+from PySide6.QtWidgets import QGraphicsPathItem, QWidget
 
 from vspectrum_app.bench.circumplex import ORDER as RADAR_ORDER  # spokes in Schwartz's circle order
 from vspectrum_app.gui import style
@@ -26,7 +27,7 @@ THEMES = {
     "dark": {"background": "#1b1d20", "foreground": "#e6e7e9", "ring": "#5c6168", "spoke": "#43474d",
              "ring_text": "#a3a8ae", "label": "#d6d8db", "zero": "#7d828a"},
 }  # fmt: skip
-_themed: weakref.WeakSet = weakref.WeakSet()  # every plot shown, restyled when the theme changes
+_themed: weakref.WeakSet[pg.PlotWidget] = weakref.WeakSet()  # every plot shown, restyled when the theme changes
 
 
 def theme() -> dict[str, str]:
@@ -101,7 +102,7 @@ LEGEND_MARGIN = 70  # the y axis and the plot's margins beside the legend, in pi
 TITLE_PX = 34  # a plot's title row
 RADAR_VIEW_PX, BAR_VIEW_PX = 170, 150  # the least plot area that keeps the value names apart
 
-Score = tuple  # (score, ci_low, ci_high), each float or None
+Score = tuple[float | None, float | None, float | None]  # (score, ci_low, ci_high)
 
 
 def _angles(n: int) -> np.ndarray:
@@ -154,8 +155,8 @@ def _refit_legend(legend: pg.LegendItem | None, width: int) -> None:
         _rebuild_legend(legend, entries, width)
 
 
-def _new_width(plot: pg.PlotWidget, event) -> int:
-    return plot.width() if event is None else event.size().width()  # pyqtgraph sends None itself
+def _new_width(plot: pg.PlotWidget, event: QResizeEvent | None) -> int:
+    return int(plot.width() if event is None else event.size().width())  # pyqtgraph sends None itself
 
 
 def _half_range(reach: float, text_px: float, view_px: float, floor: float) -> float:
@@ -165,12 +166,12 @@ def _half_range(reach: float, text_px: float, view_px: float, floor: float) -> f
     return max(floor, reach / room if room > 0.25 else 4 * reach)
 
 
-class RadarPlot(pg.PlotWidget):
+class RadarPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped: its classes are Any
     """Scores on ten spokes with labelled rings; per series a line, markers and an interval band
     (a whisker along the spoke where a value has no measured neighbour). ``scale`` maps values
     to the radius: (0, 100) for scores, e.g. (-50, 50) for centred profiles."""
 
-    def __init__(self, title: str = "", parent=None):
+    def __init__(self, title: str = "", parent: QWidget | None = None):
         super().__init__(parent=parent, title=title)
         self.setAspectLocked(True)
         self.hideAxis("bottom")
@@ -252,7 +253,7 @@ class RadarPlot(pg.PlotWidget):
         half_x, half_y = width / (2 * px_per_unit), height / (2 * px_per_unit)
         self.setRange(xRange=(-half_x, half_x), yRange=(-half_y, half_y), padding=0)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 (Qt's name)
         # the legend before the plot takes its new width: one laid out for a wider plot
         # holds the plot at that width (its minimum), cut off on the right
         _refit_legend(self.__dict__.get("legend"), _new_width(self, event))  # none while being built
@@ -326,9 +327,10 @@ class RadarPlot(pg.PlotWidget):
         self.curves[name] = curve
 
     def _r(self, score: Score | None, i: int) -> float:
-        if not score or score[i] is None:
-            return np.nan
-        return max(self.radius(score[i]), 0.0)
+        v = score[i] if score else None
+        if v is None:
+            return float(np.nan)
+        return max(self.radius(v), 0.0)
 
     def _band(self, scores: list[Score | None], a: np.ndarray, color: str) -> QGraphicsPathItem:
         """The interval band: a quad between neighbouring measured values, and a whisker along
@@ -336,9 +338,9 @@ class RadarPlot(pg.PlotWidget):
         path = QPainterPath()
         n = len(scores)
 
-        def point(i: int, j: int):
+        def point(i: int, j: int) -> QPointF:
             r = self._r(scores[i], j)
-            return pg.QtCore.QPointF(r * math.cos(a[i]), r * math.sin(a[i]))
+            return QPointF(r * math.cos(a[i]), r * math.sin(a[i]))
 
         measured = [s is not None and s[1] is not None and s[2] is not None for s in scores]
         for i in range(n):
@@ -359,11 +361,11 @@ class RadarPlot(pg.PlotWidget):
         return item
 
 
-class BarPlot(pg.PlotWidget):
+class BarPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped: its classes are Any
     """Grouped bars with error bars; categories on the x axis (labels may have several lines:
     the axis grows to show them all). Missing values are left out, not drawn as 0."""
 
-    def __init__(self, title: str = "", parent=None):
+    def __init__(self, title: str = "", parent: QWidget | None = None):
         super().__init__(parent=parent, title=title)
         self.setMouseEnabled(False, False)
         self.setMinimumSize(220, 200)
@@ -390,8 +392,9 @@ class BarPlot(pg.PlotWidget):
         for n, (name, values) in enumerate(groups.items()):
             x_all = np.arange(len(categories)) - 0.4 + width * (n + 0.5)
             keep = [i for i, v in enumerate(values) if v[0] is not None]
+            measured = [(s, lo, hi) for s, lo, hi in (values[i] for i in keep) if s is not None]
             x = x_all[keep]
-            heights = np.array([values[i][0] for i in keep], dtype=float)
+            heights = np.array([s for s, _, _ in measured], dtype=float)
             color = COLORS[n % len(COLORS)]
             bar = pg.BarGraphItem(x=x, height=heights, width=width * 0.9, brush=color)
             self.addItem(bar)
@@ -401,10 +404,8 @@ class BarPlot(pg.PlotWidget):
             marks = pg.ScatterPlotItem(x=x, y=heights, symbol="_", size=14, pen=pg.mkPen(color, width=3), brush=color)
             self.addItem(marks)
             self.value_marks.append(marks)
-            lows = np.array([values[i][0] - values[i][1] if values[i][1] is not None else 0 for i in keep], dtype=float)
-            highs = np.array(
-                [values[i][2] - values[i][0] if values[i][2] is not None else 0 for i in keep], dtype=float
-            )
+            lows = np.array([s - lo if lo is not None else 0.0 for s, lo, _ in measured], dtype=float)
+            highs = np.array([hi - s if hi is not None else 0.0 for s, _, hi in measured], dtype=float)
             if lows.any() or highs.any():
                 err = pg.ErrorBarItem(x=x, y=heights, bottom=lows, top=highs, beam=width * 0.4)
                 self.addItem(err)
@@ -438,7 +439,7 @@ class BarPlot(pg.PlotWidget):
         lines = max([label.count("\n") + 1 for label in labels] or [1])
         axis.setHeight(fm.lineSpacing() * lines + 14)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 (Qt's name)
         _refit_legend(self.__dict__.get("legend"), _new_width(self, event))  # first: see RadarPlot's
         super().resizeEvent(event)
         if "legend" in self.__dict__:
@@ -447,11 +448,11 @@ class BarPlot(pg.PlotWidget):
             self._fit_labels()
 
 
-class MapPlot(pg.PlotWidget):
+class MapPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped: its classes are Any
     """Points on two axes with labels and optional whiskers (e.g. the two higher-order value
     axes, one point per model)."""
 
-    def __init__(self, title: str = "", x_label: str = "", y_label: str = "", parent=None):
+    def __init__(self, title: str = "", x_label: str = "", y_label: str = "", parent: QWidget | None = None):
         super().__init__(parent=parent, title=title)
         self.setMouseEnabled(False, False)
         self.setMinimumSize(220, 200)
@@ -463,7 +464,7 @@ class MapPlot(pg.PlotWidget):
         self.plotItem.vb.sigResized.connect(lambda _box: self._spread_labels())
         themed(self)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
         if "labels" in self.__dict__:  # Qt resizes the widget while PlotWidget is still being built
             self._spread_labels()
@@ -491,7 +492,9 @@ class MapPlot(pg.PlotWidget):
             label.setAnchor((0, 1 + lift))
 
     def set_points(
-        self, points: dict[str, tuple[float, float, tuple | None, tuple | None]], colors: dict[str, str] | None = None
+        self,
+        points: dict[str, tuple[float, float, tuple[float, float] | None, tuple[float, float] | None]],
+        colors: dict[str, str] | None = None,
     ) -> None:
         """``points``: name -> (x, y, (x_low, x_high) or None, (y_low, y_high) or None);
         ``colors``: name -> colour (to match another plot's series), else one each in turn."""

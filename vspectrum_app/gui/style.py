@@ -7,6 +7,8 @@ take their sizes and colours from here instead of writing their own style sheets
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QLayout
@@ -48,16 +50,16 @@ DARK = {
     "disabled": "#7d828a",
 }
 
-_current: dict = {"dark": False, "scheme": None}  # scheme: "light", "dark" or None (the system's)
-_theme_listeners: list = []  # called after each apply() (gui/plots.py restyles the plots)
+_current: dict[str, Any] = {"dark": False, "scheme": None}  # scheme: "light", "dark" or None (the system's)
+_theme_listeners: list[Callable[[], object]] = []  # called after each apply() (gui/plots.py restyles the plots)
 
 
-def on_theme_change(callback) -> None:
+def on_theme_change(callback: Callable[[], object]) -> None:
     _theme_listeners.append(callback)
 
 
 def is_dark() -> bool:
-    return _current["dark"]
+    return bool(_current["dark"])
 
 
 def chosen_background() -> str:
@@ -147,9 +149,14 @@ def apply(app: QApplication, scheme: str | None = None) -> None:
     app.setWindowIcon(app_icon())
     for callback in _theme_listeners:
         callback()
-    if not getattr(app, "_vs_follows_scheme", False):  # the system's scheme, while the user has not chosen
-        app._vs_follows_scheme = True
-        app.styleHints().colorSchemeChanged.connect(lambda _s: _current["scheme"] is None and apply(app))
+    if not app.property("vs_follows_scheme"):  # the system's scheme, while the user has not chosen
+        app.setProperty("vs_follows_scheme", True)
+        app.styleHints().colorSchemeChanged.connect(lambda _s: _follow_system(app))
+
+
+def _follow_system(app: QApplication) -> None:
+    if _current["scheme"] is None:
+        apply(app)
 
 
 def scheme() -> str:

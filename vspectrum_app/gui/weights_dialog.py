@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from vspectrum_app.core.jobs import format_duration
+from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.workers import Worker
 from vspectrum_app.encoders import weights
-from vspectrum_app.encoders.weights import Progress, WeightsSource
+from vspectrum_app.encoders.weights import Progress, ProgressCallback, WeightsSource
 
 STATE_TEXT = {
     "missing": "not downloaded",
@@ -68,7 +69,7 @@ class WeightsDownload(QObject):
         cancel = self._cancel
         self.changed.emit("downloading")
 
-        def work():
+        def work() -> str:
             try:
                 weights.download(self.source, progress=self._report, cancel=cancel)
             except weights.Cancelled:
@@ -89,7 +90,7 @@ class WeightsDownload(QObject):
         self.changed.emit("downloading")
         how = "copied" if self.source.sha256 else "copied-unpinned"
 
-        def work():
+        def work() -> str:
             weights.use_existing(path, self.source, progress=self._report)
             return how + ("-built" if _build_after(self.source, self._report) else "")
 
@@ -128,7 +129,7 @@ class WeightsDownload(QObject):
         self._worker.shutdown()
 
 
-def _build_after(source: WeightsSource, progress) -> bool:
+def _build_after(source: WeightsSource, progress: ProgressCallback) -> bool:
     from vspectrum_app.encoders.onnx_build import build_after_download  # numpy and onnx: not at startup
 
     return build_after_download(source, progress)
@@ -259,7 +260,7 @@ class WeightsStateWidget(QWidget):
     """'CLIP weights: not downloaded [Download...]', 'downloading 42 %', 'ready'. For a model
     other than the default one it says where the weights come from instead."""
 
-    def __init__(self, ctx, parent: QWidget | None = None, download: WeightsDownload | None = None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, download: WeightsDownload | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.download = download or shared_download()

@@ -15,13 +15,25 @@ import threading
 import traceback
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal, SignalInstance
 
+T = TypeVar("T")
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 _closed = False
+
+
+def while_current(is_current: Callable[[], bool], callback: Callable[[T], object]) -> Callable[[T], None]:
+    """``callback``, called only while ``is_current()``: a result that a newer request has
+    replaced (another run selected meanwhile, say) is dropped."""
+
+    def call(value: T) -> None:
+        if is_current():
+            callback(value)
+
+    return call
 
 
 def size() -> int:
@@ -30,7 +42,7 @@ def size() -> int:
     return 4
 
 
-def submit(fn: Callable[..., Any], *args: Any) -> Future | None:
+def submit(fn: Callable[..., Any], *args: Any) -> Future[Any] | None:
     """Run ``fn(*args)`` on the shared pool; None once the application is quitting."""
     global _pool
     with _lock:
@@ -50,7 +62,7 @@ def shutdown(wait: bool = True) -> None:
         pool.shutdown(wait=wait, cancel_futures=True)
 
 
-def install(app) -> None:
+def install(app: QCoreApplication) -> None:
     """Shut the pool down when ``app`` (the QApplication) is about to quit."""
     app.aboutToQuit.connect(shutdown)
 
@@ -87,7 +99,7 @@ class Lane:
             self._runner_gone()
             return False
         # dropped by the pool's shutdown before it started: the lane is idle, not stuck
-        future.add_done_callback(lambda f: f.cancelled() and self._runner_gone())
+        future.add_done_callback(self._unless_started)
         return True
 
     def _drain(self) -> None:
@@ -100,6 +112,10 @@ class Lane:
                     return
                 task = self._queue.popleft()
             task()
+
+    def _unless_started(self, future: Future[Any]) -> None:
+        if future.cancelled():
+            self._runner_gone()
 
     def _runner_gone(self) -> None:
         with self._lock:
@@ -132,7 +148,7 @@ class Worker(QObject):
         self._done.connect(lambda callback, result: callback(result))
         self._failed.connect(lambda callback, message: callback(message))
 
-    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], None], on_error: Callable[[str], None]) -> None:
+    def run(self, fn: Callable[[], Any], on_done: Callable[[Any], object], on_error: Callable[[str], object]) -> None:
         def task() -> None:
             try:
                 result = fn()
@@ -145,7 +161,7 @@ class Worker(QObject):
         self.lane.submit(task)
 
     @staticmethod
-    def _deliver(signal, callback, payload) -> None:
+    def _deliver(signal: SignalInstance, callback: Callable[[Any], object] | None, payload: object) -> None:
         try:
             signal.emit(callback, payload)
         except RuntimeError:  # the owner (and this object) was deleted meanwhile: nobody to tell

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from vspectrum_app.core.command import CommandContext
 from vspectrum_app.core.operations import add_arguments, add_parser
+from vspectrum_app.core.wire import to_wire
 from vspectrum_app.library import ops
 
 
@@ -79,11 +80,13 @@ def cmd_repair(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def cmd_import(args: argparse.Namespace, ctx: CommandContext) -> int:
-    report = ops.run(ctx.params(ops.Import, args), ctx.workspace(), ctx.reporter)
-    if ctx.json:
-        ctx.print_json(report.as_dict())
-    else:
-        print(f"{len(report.added)} added, {report.duplicates} already in the library, {len(report.skipped)} skipped")
+    params = ctx.params(ops.Import, args)
+    report = ops.run(params, ctx.workspace(), ctx.reporter)
+    ctx.show(
+        params,
+        report,
+        lambda: f"{report.added} added, {report.duplicates} already in the library, {len(report.skipped)} skipped",
+    )
     return 0 if report.added or report.duplicates or not report.skipped else 1
 
 
@@ -97,21 +100,14 @@ def add_backend_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_index(args: argparse.Namespace, ctx: CommandContext) -> int:
-    report = ops.run(ctx.params(ops.Index, args), ctx.workspace(), ctx.reporter)
-    result = {
-        "model_key": report.model_key,
-        "embedded": report.embedded,
-        "failed": len(report.failed),
-        "repaired": report.repaired,
-        "seconds": round(report.seconds, 2),
-    }
-    if ctx.json:
-        ctx.print_json(result)
-    else:
-        print(
-            f"{report.embedded} images embedded ({report.model_key}), {len(report.failed)} failed"
-            + (f", {report.repaired} index entries repaired" if report.repaired else "")
-        )
+    params = ctx.params(ops.Index, args)
+    report = ops.run(params, ctx.workspace(), ctx.reporter)
+    ctx.show(
+        params,
+        report,
+        lambda: f"{report.embedded} images embedded ({report.model_key}), {report.failed} failed"
+        + (f", {report.repaired} index entries repaired" if report.repaired else ""),
+    )
     return 0 if not report.failed else 1
 
 
@@ -148,35 +144,36 @@ def cmd_search(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def cmd_stats(args: argparse.Namespace, ctx: CommandContext) -> int:
-    stats = ops.run(ctx.params(ops.Stats, args), ctx.workspace(), ctx.reporter)
-    if ctx.json:
-        ctx.print_json(stats)
+    params = ctx.params(ops.Stats, args)
+    stats = ops.run(params, ctx.workspace(), ctx.reporter)
+    if ctx.result(params, stats):
         return 0
-    print(f"{stats['images']} screenshots ({stats['flagged']} flagged)")
-    print("per platform: " + ", ".join(f"{k} {v}" for k, v in stats["per_platform"].items()))
-    print("per month:    " + ", ".join(f"{k} {v}" for k, v in stats["per_month"].items()))
-    if "coverage" in stats:
-        c = stats["coverage"]
+    if ctx.json:
+        ctx.print_json(to_wire(stats))
+        return 0
+    print(f"{stats.images} screenshots ({stats.flagged} flagged)")
+    print("per platform: " + ", ".join(f"{k} {v}" for k, v in stats.per_platform.items()))
+    print("per month:    " + ", ".join(f"{k} {v}" for k, v in stats.per_month.items()))
+    if (c := stats.coverage) is not None:
         how = (
-            f"within radius {args.radius}"
-            if args.radius is not None
-            else f"at cosine >= {c['threshold']:.3f} (this model's top 1% of screenshot-keyword pairs)"
+            f"within radius {c.radius}"
+            if c.radius is not None
+            else f"at cosine >= {c.threshold or 0:.3f} (this model's top 1% of screenshot-keyword pairs)"
         )
-        print(f"coverage {how} ({c['keyword_set']}):")
-        for value, c in stats["coverage"]["values"].items():
-            print(f"  {value:<15} {c['images']:>7}  {100 * c['fraction']:5.1f}%")
+        print(f"coverage {how} ({c.keyword_set}):")
+        for value, v in c.values.items():
+            print(f"  {value:<15} {v.images:>7}  {100 * v.fraction:5.1f}%")
     return 0
 
 
 def cmd_model(args: argparse.Namespace, ctx: CommandContext) -> int:
-    info = ops.describe_model(ctx.params(ops.Model, args), ctx.reporter)
-    if ctx.json:
-        ctx.print_json(info)
-    else:
-        print(
-            f"CLIP {info['model']} ready: {info['dim']}-dimensional embeddings (key {info['model_key']}), "
-            f"on {info['backend']}"
-        )
+    params = ctx.params(ops.Model, args)
+    info = ops.describe_model(params, ctx.reporter)
+    ctx.show(
+        params,
+        info,
+        lambda: f"CLIP {info.model} ready: {info.dim}-dimensional embeddings (key {info.model_key}), on {info.backend}",
+    )
     return 0
 
 

@@ -8,16 +8,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 from vspectrum_app.core.operations import Operation, Options, argument, option
 
 if TYPE_CHECKING:
     from vspectrum_app.core.jobs import Reporter
     from vspectrum_app.core.workspace import Workspace
-    from vspectrum_app.library.importer import ImportReport
-    from vspectrum_app.library.indexer import IndexReport
     from vspectrum_app.encoders.embedder import ClipSpec
+    from vspectrum_app.library.indexer import IndexReport
 
 
 # ``--pretrained none``: the model's random initial weights (what Settings holds as no tag)
@@ -102,9 +101,71 @@ class BackendOptions(Options):
         )
 
 
+# -- the jobs' results (what the window reads back: core.operations.decode_line) -----------------
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str  # one sentence
+
+
+@dataclass(frozen=True)
+class Imported:
+    added: int
+    duplicates: int  # already in the library
+    skipped: tuple[Skipped, ...]
+    metadata_rows_skipped: tuple[str, ...]  # one sentence per bad metadata row
+
+
+@dataclass(frozen=True)
+class Indexed:
+    model_key: str
+    embedded: int
+    failed: int
+    repaired: int  # index entries repaired
+    seconds: float
+
+
+@dataclass(frozen=True)
+class ValueCoverage:
+    images: int  # screenshots close to one of the value's keywords
+    fraction: float  # of all screenshots
+    per_keyword: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Coverage:
+    radius: float | None  # the Euclidean radius asked for; None: the calibrated threshold
+    method: str  # "radius" or "calibrated"
+    threshold: float | None  # the cosine similarity a screenshot needs
+    keyword_set: str
+    values: dict[str, ValueCoverage]
+
+
+@dataclass(frozen=True)
+class LibraryStats:
+    images: int
+    flagged: int
+    per_platform: dict[str, int]
+    per_month: dict[str, int]
+    embedded_per_model: dict[str, int]
+    coverage: Coverage | None = None  # None: not asked for, or an empty library
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    model: str  # the model in words
+    model_key: str
+    dim: int  # embedding dimensions
+    backend: str  # where and how it runs, in words
+    input_size: tuple[int, ...]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Import(Operation):
     command: ClassVar[tuple[str, ...]] = ("library", "import")
+    result_type: ClassVar[type[Imported]] = Imported
     paths: tuple[Path, ...] = argument(nargs="+", metavar="PATH")
     metadata: Path | None = option(
         "--metadata",
@@ -117,6 +178,7 @@ class Import(Operation):
 @dataclass(frozen=True, kw_only=True)
 class Index(Operation):
     command: ClassVar[tuple[str, ...]] = ("library", "index")
+    result_type: ClassVar[type[Indexed]] = Indexed
     clip: ClipOptions = ClipOptions()
     backend: BackendOptions = BackendOptions()
     batch_size: int | None = option(
@@ -135,6 +197,7 @@ class Index(Operation):
 @dataclass(frozen=True, kw_only=True)
 class Stats(Operation):
     command: ClassVar[tuple[str, ...]] = ("library", "stats")
+    result_type: ClassVar[type[LibraryStats]] = LibraryStats
     radius: float | None = option(
         "--radius",
         help="coverage radius, Euclidean distance on unit vectors (the "
@@ -151,19 +214,31 @@ class Stats(Operation):
 @dataclass(frozen=True, kw_only=True)
 class Model(Operation):
     command: ClassVar[tuple[str, ...]] = ("library", "model")
+    result_type: ClassVar[type[ModelInfo]] = ModelInfo
     clip: ClipOptions = ClipOptions()
     backend: BackendOptions = BackendOptions()
     json: bool = option("--json", default=False)
 
 
-def run(params: Import | Index | Stats | Model, ws: Workspace, reporter: Reporter) -> Any:
+@overload
+def run(params: Import, ws: Workspace, reporter: Reporter) -> Imported: ...
+@overload
+def run(params: Index, ws: Workspace, reporter: Reporter) -> Indexed: ...
+@overload
+def run(params: Stats, ws: Workspace, reporter: Reporter) -> LibraryStats: ...
+@overload
+def run(params: Model, ws: Workspace, reporter: Reporter) -> ModelInfo: ...
+def run(
+    params: Import | Index | Stats | Model, ws: Workspace, reporter: Reporter
+) -> Imported | Indexed | LibraryStats | ModelInfo:
     """Do the operation in this process. Returns the import's or index's report, the library
     statistics (with coverage unless ``no_coverage``), or the loaded model's description."""
     match params:
         case Import():
             return _import(params, ws, reporter)
         case Index():
-            return _index(params, ws, reporter)
+            r = _index(params, ws, reporter)
+            return Indexed(r.model_key, r.embedded, len(r.failed), r.repaired, round(r.seconds, 2))
         case Stats():
             return _stats(params, ws)
         case Model():
@@ -171,10 +246,12 @@ def run(params: Import | Index | Stats | Model, ws: Workspace, reporter: Reporte
     raise TypeError(f"not a library operation: {params!r}")
 
 
-def _import(params: Import, ws: Workspace, reporter: Reporter) -> ImportReport:
+def _import(params: Import, ws: Workspace, reporter: Reporter) -> Imported:
     from vspectrum_app.library.importer import import_paths
 
-    return import_paths(ws, list(params.paths), params.metadata, reporter)
+    r = import_paths(ws, list(params.paths), params.metadata, reporter)
+    skipped = tuple(Skipped(path, reason) for path, reason in r.skipped)
+    return Imported(len(r.added), r.duplicates, skipped, tuple(r.metadata_rows_skipped))
 
 
 def _index(params: Index, ws: Workspace, reporter: Reporter) -> IndexReport:
@@ -206,36 +283,31 @@ def _index(params: Index, ws: Workspace, reporter: Reporter) -> IndexReport:
         raise UserError(str(exc)) from None
 
 
-def _stats(params: Stats, ws: Workspace) -> dict[str, Any]:
+def _stats(params: Stats, ws: Workspace) -> LibraryStats:
     from vspectrum_app.library import keywords
     from vspectrum_app.library.search import Searcher
     from vspectrum_app.library.stats import library_stats
 
     stats = library_stats(ws)
+    coverage = None
     if not params.no_coverage and stats["images"]:
         ks = keywords.get_set(ws, params.keyword_set)
         searcher = Searcher(ws, params.clip.spec(), backend=params.backend.backend, device=params.backend.device)
         values = searcher.coverage(ks, params.radius)
-        stats["coverage"] = {
-            "radius": params.radius,
-            "method": "radius" if params.radius is not None else "calibrated",
-            "threshold": searcher.last_threshold,
-            "keyword_set": ks.id,
-            "values": values,
-        }
-    return stats
+        coverage = Coverage(
+            radius=params.radius,
+            method="radius" if params.radius is not None else "calibrated",
+            threshold=searcher.last_threshold,
+            keyword_set=ks.id,
+            values={v: ValueCoverage(c["images"], c["fraction"], c["per_keyword"]) for v, c in values.items()},
+        )
+    return LibraryStats(**stats, coverage=coverage)
 
 
-def describe_model(params: Model, reporter: Reporter) -> dict[str, Any]:
+def describe_model(params: Model, reporter: Reporter) -> ModelInfo:
     """Load the model (downloading its weights on first use) and describe it; needs no workspace."""
     from vspectrum_app.encoders.backends import load_embedder
 
     spec = params.clip.spec()
     embedder = load_embedder(spec, reporter, params.backend.backend, params.backend.device)
-    return {
-        "model": spec.describe(),
-        "model_key": spec.model_key,
-        "dim": embedder.dim,
-        "backend": embedder.describe(),
-        "input_size": list(embedder.input_size),
-    }
+    return ModelInfo(spec.describe(), spec.model_key, embedder.dim, embedder.describe(), tuple(embedder.input_size))

@@ -137,25 +137,29 @@ def cmd_delete(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def cmd_run(args: argparse.Namespace, ctx: CommandContext) -> int:
-    _print_result(ops.run(ctx.params(ops.Run, args), ctx.workspace(), ctx.reporter), ctx)
+    _print_result(ctx.params(ops.Run, args), ctx)
     return 0
 
 
 def cmd_resume(args: argparse.Namespace, ctx: CommandContext) -> int:
-    _print_result(ops.run(ctx.params(ops.Resume, args), ctx.workspace(), ctx.reporter), ctx)
+    _print_result(ctx.params(ops.Resume, args), ctx)
     return 0
 
 
 def cmd_replay(args: argparse.Namespace, ctx: CommandContext) -> int:
-    _print_result(ops.run(ctx.params(ops.Replay, args), ctx.workspace(), ctx.reporter), ctx)
+    _print_result(ctx.params(ops.Replay, args), ctx)
     return 0
 
 
-def _print_result(sessions: list[str], ctx: CommandContext) -> None:
+def _print_result(params: ops.Run | ops.Resume | ops.Replay, ctx: CommandContext) -> None:
     from vspectrum_app.persona.report import format_report, session_report
 
+    sessions = ops.run(params, ctx.workspace(), ctx.reporter)
+    if ctx.args.events:  # the window's job: the sessions and their summaries
+        ctx.result(params, ops.ran(ctx.workspace(), sessions))
+        return
     reports = [session_report(ctx.workspace(), s) for s in sessions]
-    if ctx.json or ctx.args.events:
+    if ctx.json:
         ctx.print_json(reports)
     else:
         for r in reports:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from vspectrum_app.core import events
 from vspectrum_app.core.operations import Operation, Options, argument, option
 from vspectrum_app.core.protocol import CAPTURE_AT_S
 
@@ -40,9 +41,22 @@ class BrowserOptions(Options):
         return replace(self, browser=self.browser or settings.get("browser_executable"))
 
 
+@dataclass(frozen=True)
+class SessionsRan:
+    """The sessions a persona job ran (none for a dry run), each summed up in plain sentences."""
+
+    session_ids: tuple[str, ...]
+    summaries: tuple[str, ...]  # persona.report.human_summary of each session, in the same order
+
+
+SESSION_EVENTS: tuple[type[events.Event], ...] = (events.PersonaSession, events.PersonaStep)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Run(Operation):
     command: ClassVar[tuple[str, ...]] = ("persona", "run")
+    result_type: ClassVar[type[SessionsRan]] = SessionsRan
+    event_types: ClassVar[tuple[type[events.Event], ...]] = (events.Estimate, *SESSION_EVENTS)  # Estimate: dry run
     persona: tuple[str, ...] = option(
         "--persona",
         repeat=True,
@@ -98,6 +112,8 @@ class Run(Operation):
 @dataclass(frozen=True, kw_only=True)
 class Resume(Operation):
     command: ClassVar[tuple[str, ...]] = ("persona", "resume")
+    result_type: ClassVar[type[SessionsRan]] = SessionsRan
+    event_types: ClassVar[tuple[type[events.Event], ...]] = SESSION_EVENTS
     sessions: tuple[str, ...] = argument(nargs="+", metavar="SESSION")
     run_options: BrowserOptions = BrowserOptions()
 
@@ -105,6 +121,8 @@ class Resume(Operation):
 @dataclass(frozen=True, kw_only=True)
 class Replay(Operation):
     command: ClassVar[tuple[str, ...]] = ("persona", "replay")
+    result_type: ClassVar[type[SessionsRan]] = SessionsRan
+    event_types: ClassVar[tuple[type[events.Event], ...]] = SESSION_EVENTS
     source: str = argument(metavar="SESSION")
     persona: str | None = option("--persona", help="another persona (default: the session's)")
     provider: str | None = option("--provider")
@@ -125,6 +143,13 @@ def run(params: Run | Resume | Replay, ws: Workspace, reporter: Reporter) -> lis
         case Replay():
             return _replay(params, ws, reporter)
     raise TypeError(f"not a persona operation: {params!r}")
+
+
+def ran(ws: Workspace, session_ids: list[str]) -> SessionsRan:
+    """What a persona job sends back: the sessions and their summaries."""
+    from vspectrum_app.persona.report import human_summary, session_report
+
+    return SessionsRan(tuple(session_ids), tuple(human_summary(session_report(ws, s)) for s in session_ids))
 
 
 def _run_options(o: BrowserOptions) -> RunOptions:

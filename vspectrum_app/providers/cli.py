@@ -141,6 +141,8 @@ def cmd_providers_remove(args: argparse.Namespace, ctx: CommandContext) -> int:
 
 
 def cmd_providers_test(args: argparse.Namespace, ctx: CommandContext) -> int:
-    ok, message = ops.run(ctx.params(ops.Check, args))
-    print(message, file=sys.stdout if ok else sys.stderr)
-    return 0 if ok else 1
+    params = ctx.params(ops.Check, args)
+    checked = ops.run(params)
+    if not ctx.result(params, checked):
+        print(checked.message, file=sys.stdout if checked.ok else sys.stderr)
+    return 0 if checked.ok else 1

@@ -12,14 +12,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Protocol
 from pathlib import Path
 
 from vspectrum_app.core.atomic import atomic_write_text
 from vspectrum_app.core.paths import config_dir, resources_dir
 
 if TYPE_CHECKING:
-    from vspectrum_app.providers.config import ProviderConfig
+    pass
 
 # what may follow a table entry's name in a model id: a date, a version number, "latest"
 _SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3,4}|latest|preview(-\d{2}-\d{2,4})?)$")
@@ -28,6 +28,17 @@ _SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3,4}|latest|preview(-\d{2}
 # A batch (OpenAI's Batch API, Anthropic's Message Batches) costs this share of the live
 # price, per provider kind; kinds not listed have no batch API (``providers.batch``).
 BATCH_PRICE_FACTOR = {"openai": 0.5, "anthropic": 0.5}
+
+
+class Priced(Protocol):
+    """What pricing reads of a provider: a ProviderConfig, or the Settings form as typed so far."""
+
+    @property
+    def price_input_per_mtok(self) -> float: ...
+    @property
+    def price_output_per_mtok(self) -> float: ...
+    @property
+    def base_url(self) -> str | None: ...
 
 
 class PriceError(Exception):
@@ -74,8 +85,8 @@ def load_table() -> PriceTable:
     )
 
 
-def price_for(provider: ProviderConfig, model: str, table: PriceTable | None = None) -> Price | None:
-    """The price of ``model`` at ``provider`` (a ProviderConfig), or None when unknown."""
+def price_for(provider: Priced, model: str, table: PriceTable | None = None) -> Price | None:
+    """The price of ``model`` at ``provider``, or None when unknown."""
     if provider.price_input_per_mtok or provider.price_output_per_mtok:
         return Price(provider.price_input_per_mtok, provider.price_output_per_mtok, "provider settings")
     if _is_local(provider.base_url):

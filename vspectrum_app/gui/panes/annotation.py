@@ -11,13 +11,16 @@ same core functions as ``vspectrum annotate create|export|import|report`` and ad
 
 from __future__ import annotations
 
+from typing import Any
+
 import html
 import time
+from functools import partial
 from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,11 +48,14 @@ from vspectrum_app.annotate import ops as annotate_ops
 from vspectrum_app.annotate.session import QUESTION_TEXT, AnnotationSession, answered
 from vspectrum_app.annotate.store import AnnotationError, AnnotationStore
 from vspectrum_app.core.values import DEFINITIONS
+from vspectrum_app.core.workspace import Workspace
+from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui import links, style
+from vspectrum_app.gui.jobs import Job, result_of
 from vspectrum_app.gui.links import openable, shown_address
 from vspectrum_app.gui.message_label import MessageLabel, plain_tooltip
 from vspectrum_app.gui.pictures import read_upright
-from vspectrum_app.gui.workers import Worker
+from vspectrum_app.gui.workers import Worker, while_current
 
 PREFETCH = 3
 KEYS = {Qt.Key.Key_Y: "yes", Qt.Key.Key_N: "no", Qt.Key.Key_S: "not_sure"}
@@ -89,7 +95,7 @@ def plain(label: QLabel) -> QLabel:
 
 
 class AnnotationPane(QWidget):
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.session: AnnotationSession | None = None  # the walk-through: order, resume, answers, undo
@@ -211,8 +217,11 @@ class AnnotationPane(QWidget):
     @property
     def store(self) -> AnnotationStore:
         # one per workspace: creating it checks the schema, too slow to repeat per keypress
-        if self._store is None or self._store.ws is not self.ctx.workspace:
-            self._store = AnnotationStore(self.ctx.workspace)
+        ws = self.ctx.workspace
+        if ws is None:
+            raise AnnotationError("no workspace is open")
+        if self._store is None or self._store.ws is not ws:
+            self._store = AnnotationStore(ws)
         return self._store
 
     def reload_sets(self, select: str | None = None) -> None:
@@ -247,7 +256,7 @@ class AnnotationPane(QWidget):
         self.setFocus()
         self._show()
 
-    def open_item(self, set_id: str, disagreement: dict) -> None:
+    def open_item(self, set_id: str, disagreement: dict[str, Any]) -> None:
         """Open an item with disagreement from the results: in review mode at that answer when
         this annotator gave one, otherwise where they can answer it."""
         if self.sets.currentData() != set_id:
@@ -271,8 +280,9 @@ class AnnotationPane(QWidget):
 
     # -- showing ------------------------------------------------------------------------
     def _show(self) -> None:
-        step = self.session.current() if self.session else None
-        if step is None:
+        session = self.session
+        step = session.current() if session else None
+        if session is None or step is None:
             self.image.setText("Nothing to review yet." if self.review.isChecked() else "This set has no items.")
             return
         item, self.question = step.item, step.question
@@ -290,7 +300,7 @@ class AnnotationPane(QWidget):
         self.note.setText(self._note[1] if self._note and self._note[0] == item["id"] else "")
         self.comment.clear()
         self._display_image(item)
-        self.progress.set_message(self.session.progress_text())
+        self.progress.set_message(session.progress_text())
         self._shown_at = time.monotonic()
         self._prefetch()
 
@@ -298,13 +308,14 @@ class AnnotationPane(QWidget):
         """Open the shown video in the browser, only if it is an http(s) address."""
         return links.open_address(self._video_url)
 
-    def _path(self, item: dict) -> str:
+    def _path(self, item: dict[str, Any]) -> str:
         from vspectrum_app.library import catalog
 
-        found = catalog.image_by_sha(self.ctx.workspace, item["image_sha256"])
-        return str(found.path(self.ctx.workspace)) if found else ""
+        ws = self.ctx.workspace
+        found = catalog.image_by_sha(ws, item["image_sha256"]) if ws is not None else None
+        return str(found.path(ws)) if found and ws is not None else ""
 
-    def _display_image(self, item: dict) -> None:
+    def _display_image(self, item: dict[str, Any]) -> None:
         sha = item["image_sha256"]
         if sha in self._decoding:  # _image_loaded draws it when the worker is done
             self.image.setText("Loading...")
@@ -325,6 +336,8 @@ class AnnotationPane(QWidget):
         )
 
     def _prefetch(self) -> None:
+        if self.session is None:
+            return
         order, position = self.session.order, self.session.position
         for item in order[position + 1 : position + 1 + PREFETCH]:
             sha = item["image_sha256"]
@@ -332,13 +345,16 @@ class AnnotationPane(QWidget):
                 self._decoding.add(sha)
                 path = self._path(item)
                 self._worker.run(
-                    lambda p=path: read_upright(p),
-                    lambda img, s=sha: self._image_loaded(s, img),
-                    lambda _, s=sha: self._image_loaded(s, QImage()),
+                    partial(read_upright, path),
+                    partial(self._image_loaded, sha),
+                    partial(self._image_unreadable, sha),
                 )
         keep = {i["image_sha256"] for i in order[max(0, position - 2) : position + 1 + PREFETCH]}
         for sha in [s for s in self._images if s not in keep]:
             del self._images[sha]
+
+    def _image_unreadable(self, sha: str, _message: str) -> None:
+        self._image_loaded(sha, QImage())
 
     def _image_loaded(self, sha: str, image: QImage) -> None:
         self._decoding.discard(sha)
@@ -370,7 +386,7 @@ class AnnotationPane(QWidget):
         self.setFocus()
         self._show()
 
-    def move(self, step: int) -> None:
+    def step(self, step: int) -> None:
         if self.session:
             self.session.move(step)
             self._show()
@@ -379,8 +395,8 @@ class AnnotationPane(QWidget):
         if self.session and self.session.order and self.session.undo():
             self._show()
 
-    def keyPressEvent(self, event) -> None:
-        key = event.key()
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = Qt.Key(event.key())
         if self.tabs.currentWidget() is not self.annotate_page or (
             self.comment.hasFocus() and key not in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
         ):
@@ -390,9 +406,9 @@ class AnnotationPane(QWidget):
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.confirm()
         elif key == Qt.Key.Key_Right:
-            self.move(1)
+            self.step(1)
         elif key == Qt.Key.Key_Left:
-            self.move(-1)
+            self.step(-1)
         elif key == Qt.Key.Key_U:
             self.undo()
         else:
@@ -405,7 +421,7 @@ def _wrapped(label: QLabel) -> QLabel:
     return label
 
 
-def _import_all(ws, paths: list[str]) -> tuple[list[str], str | None]:
+def _import_all(ws: Workspace, paths: list[str]) -> tuple[list[str], str | None]:
     """Each file merged on its own (a bad one is reported and skipped): one line per file, and the last set."""
     from vspectrum_app.annotate.exchange import import_answers
 
@@ -421,7 +437,7 @@ def _import_all(ws, paths: list[str]) -> tuple[list[str], str | None]:
     return lines, last_set
 
 
-def _num(x, digits: int) -> str:
+def _num(x: float | None, digits: int) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
@@ -441,14 +457,14 @@ class SetsPanel(QWidget):
         ("raters", "raters"),
     )
 
-    def __init__(self, ctx, pane: AnnotationPane):
+    def __init__(self, ctx: AppContext, pane: AnnotationPane):
         super().__init__(pane)
         self.ctx, self.pane = ctx, pane
         self._worker = Worker(self)  # the report, export and import: off the GUI thread
         self._generation = 0  # a report for an older choice of set or run is dropped
         self._listing = 0  # and lists from an older reload
-        self.create_job = None  # sampling a set loads CLIP: a child-process job
-        self.disagreement_rows: list[dict] = []
+        self.create_job: Job | None = None  # sampling a set loads CLIP: a child-process job
+        self.disagreement_rows: list[dict[str, Any]] = []
         self.status = MessageLabel(lines=4)
         left = QVBoxLayout()
         left.addWidget(self._build_create_box())
@@ -483,7 +499,7 @@ class SetsPanel(QWidget):
         self.keyword_set.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.keyword_set.setMinimumContentsLength(14)
         self.create_button = QPushButton("Create")
-        self.create_button.clicked.connect(self.create)
+        self.create_button.clicked.connect(self.create_set)
         form = QFormLayout(box)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         for label, w in (
@@ -542,7 +558,7 @@ class SetsPanel(QWidget):
         layout.addWidget(self.filtered, 1)
         return widget
 
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         # stop here: Enter on a disagreement opens it in the Annotate tab, and must not then
         # reach the pane's shortcuts and confirm an answer there
         event.accept()
@@ -557,7 +573,7 @@ class SetsPanel(QWidget):
             self._fill_lists([], [])
             return
 
-        def read() -> tuple[list, list[dict]]:
+        def read() -> tuple[list[Any], list[dict[str, Any]]]:
             from vspectrum_app.bench.store import RunStore
             from vspectrum_app.library.keywords import list_sets
 
@@ -565,11 +581,11 @@ class SetsPanel(QWidget):
 
         self._worker.run(
             read,
-            lambda found: listing == self._listing and self._fill_lists(*found),
+            while_current(lambda: listing == self._listing, lambda found: self._fill_lists(*found)),
             lambda message: self.status.set_message(f"Cannot read the workspace: {message}", "error"),
         )
 
-    def _fill_lists(self, keyword_sets: list, runs: list[dict]) -> None:
+    def _fill_lists(self, keyword_sets: list[Any], runs: list[dict[str, Any]]) -> None:
         with QSignalBlocker(self.keyword_set), QSignalBlocker(self.run):
             self.keyword_set.clear()
             self.run.clear()
@@ -589,7 +605,7 @@ class SetsPanel(QWidget):
             self.refresh()
 
     # -- create -------------------------------------------------------------------------
-    def create(self) -> None:
+    def create_set(self) -> None:
         """Sample the set in a ``vspectrum annotate create`` job: retrieval loads CLIP (torch),
         which must neither freeze nor be able to crash the window."""
         ws, name = self.ctx.workspace, self.new_name.text().strip()
@@ -624,13 +640,13 @@ class SetsPanel(QWidget):
         )
         job.finished.connect(lambda code, j=job: self._created(j, code))
 
-    def _created(self, job, code: int) -> None:
+    def _created(self, job: Job, code: int) -> None:
         self.create_job = None
         self.create_button.setEnabled(True)
-        made = job.result if code == 0 and isinstance(job.result, dict) else None
-        if made:
-            self.status.set_message(f"Task set {made['name']}: {made['items']} items", "success")
-            self.pane.reload_sets(select=made["set_id"])
+        made = result_of(job, annotate_ops.Created) if code == 0 else None
+        if made is not None:
+            self.status.set_message(f"Task set {made.name}: {made.items} items", "success")
+            self.pane.reload_sets(select=made.set_id)
         elif code == 130:
             self.status.set_message("Creating the task set was stopped; nothing was added.")
 
@@ -686,12 +702,14 @@ class SetsPanel(QWidget):
             return
         self._worker.run(
             lambda: set_report(ws, set_id, run_id=run_id),
-            lambda report: generation == self._generation and self._show_report(report),
-            lambda message: generation == self._generation
-            and self.status.set_message(f"Cannot compute the report: {message}", "error"),
+            while_current(lambda: generation == self._generation, self._show_report),
+            while_current(
+                lambda: generation == self._generation,
+                lambda message: self.status.set_message(f"Cannot compute the report: {message}", "error"),
+            ),
         )
 
-    def _show_report(self, report: dict | None) -> None:
+    def _show_report(self, report: dict[str, Any] | None) -> None:
         self.summary.setText(
             ""
             if report is None
@@ -702,7 +720,7 @@ class SetsPanel(QWidget):
         self._show_disagreements(report)
         self._show_filtered(report.get("filtered_scores", []) if report else [])
 
-    def _show_table9(self, report: dict | None) -> None:
+    def _show_table9(self, report: dict[str, Any] | None) -> None:
         """The paper's Table 9: a row per value and overall, per question % yes / no / not sure, and agreement."""
         rows = report["groups"] + [report["overall"]] if report else []
         questions = [q for q in ("screenshot", "video", "representative") if report and q in report["overall"]]
@@ -720,12 +738,12 @@ class SetsPanel(QWidget):
         self.table9.resizeColumnsToContents()
 
     @staticmethod
-    def _cell(stats: dict | None, key: str) -> str:
+    def _cell(stats: dict[str, Any] | None, key: str) -> str:
         if stats is None:
             return ""
         return str(stats[key]) if key in ("items", "raters") else _num(stats[key], 1 if key.startswith("pct") else 3)
 
-    def _show_disagreements(self, report: dict | None) -> None:
+    def _show_disagreements(self, report: dict[str, Any] | None) -> None:
         self.disagreement_rows = report["disagreements"] if report else []
         self.disagreements.clear()
         for d in self.disagreement_rows:
@@ -737,7 +755,7 @@ class SetsPanel(QWidget):
     def _open_disagreement(self, list_item: QListWidgetItem) -> None:
         self.pane.open_item(self.pane.sets.currentData(), self.disagreement_rows[self.disagreements.row(list_item)])
 
-    def _show_filtered(self, rows: list[dict]) -> None:
+    def _show_filtered(self, rows: list[dict[str, Any]]) -> None:
         self.filtered.setRowCount(len(rows))
         for r, row in enumerate(rows):
             cells = (

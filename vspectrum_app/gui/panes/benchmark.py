@@ -4,12 +4,15 @@ resume; watch scores live, with every wait for a rate limit or a retry named."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import time
 from collections import defaultdict
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtGui import QIcon, QPixmap, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,10 +37,17 @@ from PySide6.QtWidgets import (
 from vspectrum_app.bench import ops as bench_ops
 from vspectrum_app.core import events
 from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.core.workspace import Workspace
+from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.job_log import JobProgress
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.plots import BarPlot, RadarPlot
-from vspectrum_app.gui.workers import Worker
+from vspectrum_app.gui.jobs import Job
+from vspectrum_app.gui.workers import Worker, while_current
+
+if TYPE_CHECKING:
+    from vspectrum_app.core.locks import Holder
+    from vspectrum_app.library.keywords import KeywordSet
 
 REDRAW_MS = 100  # live plots redraw on a timer, never per event
 ESTIMATE_DELAY_MS = 800  # the estimate refreshes this long after the form stops changing
@@ -55,15 +65,17 @@ TERMS = {
 }
 
 
-def live_series(answers: list[dict]) -> dict[str, dict[str, tuple]]:
+def live_series(answers: list[dict[str, Any]]) -> dict[str, dict[str, tuple[Any, ...]]]:
     """The live plots' points: per model (and answer mode), per value, (score, low, high) from
     the report's own scoring (bench.report.live_scores: clustered interval), never recomputed here."""
     from vspectrum_app.bench.report import live_scores
 
-    by_wording: dict[str, list[dict]] = defaultdict(list)  # a run with --prompt-variants: a series per wording
+    by_wording: dict[str, list[dict[str, Any]]] = defaultdict(
+        list
+    )  # a run with --prompt-variants: a series per wording
     for a in answers:
         by_wording[a.get("variant") or "paper"].append(a)
-    series: dict[str, dict[str, tuple]] = defaultdict(dict)
+    series: dict[str, dict[str, tuple[Any, ...]]] = defaultdict(dict)
     for variant, group in by_wording.items():
         for s in live_scores(group):
             if s["score"] is not None:
@@ -73,7 +85,7 @@ def live_series(answers: list[dict]) -> dict[str, dict[str, tuple]]:
     return dict(series)
 
 
-def keyword_set_label(ks) -> str:
+def keyword_set_label(ks: KeywordSet) -> str:
     """A keyword set as a person reads it: its name and size, not its ``name@hash`` id."""
     return f"{ks.name} ({sum(len(k) for k in ks.values.values())} keywords)"
 
@@ -81,7 +93,7 @@ def keyword_set_label(ks) -> str:
 def describe_retrieval(estimate: events.Estimate) -> tuple[str, str]:
     """What the estimate says about retrieval, before anything is sent: the values whose keywords
     found fewer than k images (a warning, with what to do), then every value's count per keyword."""
-    counts, k = estimate.retrieval or {}, estimate.k
+    counts, k = estimate.retrieval or {}, estimate.k or 0
     if not counts:
         return "", "info"
     short = estimate.shortfall or {}
@@ -99,7 +111,7 @@ def describe_retrieval(estimate: events.Estimate) -> tuple[str, str]:
     )
 
 
-def run_holder(ws, run_id: str):
+def run_holder(ws: Workspace, run_id: str) -> Holder | None:
     """The process running ``run_id`` now (core.locks), or None when nobody does."""
     from vspectrum_app.bench.store import RUN_LOCK
     from vspectrum_app.core.locks import lock_holder
@@ -113,7 +125,7 @@ def series_name(target: str, variant: str) -> str:
     return target if variant == "paper" else f"{target} · {variant}"
 
 
-def _unfinished_runs(ws) -> tuple[list[tuple[str, str]], list[str]]:
+def _unfinished_runs(ws: Workspace) -> tuple[list[tuple[str, str]], list[str]]:
     """(run id, what the resume list says) for each unfinished run, and the runs another process holds."""
     from vspectrum_app.bench.store import RunStore
 
@@ -141,19 +153,19 @@ def _fit_height(checklist: QListWidget, most: int = 200) -> None:
 class BenchmarkPane(QWidget):
     unfinished_loaded = Signal()  # the unfinished runs are listed (read on the worker pool)
 
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
-        self.job = None
+        self.job: Job | None = None
         self._worker = Worker(self)  # listing the runs counts every run's items: off the GUI thread
         self._listing = 0  # a list from an older request is dropped
         self.run_id: str | None = None
-        self._estimate_job = None
-        self.answers: list[dict] = []  # the run's answers so far, as the report scores them
+        self._estimate_job: Job | None = None
+        self.answers: list[dict[str, Any]] = []  # the run's answers so far, as the report scores them
         self._dirty = False
         self._wait: tuple[float, events.Waiting] | None = None  # (monotonic deadline, the waiting event)
         self._status: events.RunStatus | None = None  # the engine's latest status
-        self._thumbs: tuple[object, dict[int, str]] = (None, {})  # (workspace, image id -> thumbnail path)
+        self._thumbs: tuple[Workspace | None, dict[int, str]] = (None, {})  # (workspace, image id -> thumbnail path)
 
         # -- configuration: the form scrolls on a small screen; the estimate and the buttons stay in view
         config = QGroupBox("Run")
@@ -282,7 +294,8 @@ class BenchmarkPane(QWidget):
         self.error_label = MessageLabel(lines=2)
         self.table = QTableWidget(0, 6)
         self.table.setHorizontalHeaderLabels(["", "Model", "Value", "Keyword", "Answer", "Said"])
-        self.table.horizontalHeaderItem(4).setToolTip("yes / no / refusal / unparsed: " + TERMS["unparsed"])
+        if (said := self.table.horizontalHeaderItem(4)) is not None:
+            said.setToolTip("yes / no / refusal / unparsed: " + TERMS["unparsed"])
         self.table.setIconSize(QPixmap(40, 64).size())
         self.table.verticalHeader().setDefaultSectionSize(68)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -387,7 +400,7 @@ class BenchmarkPane(QWidget):
             return
         self._worker.run(
             lambda: _unfinished_runs(ws),
-            lambda found: listing == self._listing and self._fill_unfinished(*found),
+            while_current(lambda: listing == self._listing, lambda found: self._fill_unfinished(*found)),
             lambda message: self.error_label.set_message(f"Cannot read the runs: {message}", "error"),
         )
 
@@ -419,7 +432,7 @@ class BenchmarkPane(QWidget):
         self.resume_banner.set_message(text)
         self.resume_frame.setVisible(bool(text) and idle)
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
         """Runs held elsewhere may have finished or stopped meanwhile: list them afresh."""
         super().showEvent(event)
         if self.job is None:
@@ -451,7 +464,7 @@ class BenchmarkPane(QWidget):
         self.start_button.setToolTip(problem or "Start the run (answers are stored as they arrive)")
         return problem is None
 
-    def _form_changed(self, *_) -> None:
+    def _form_changed(self, *_: object) -> None:
         """The estimate follows the form: refreshed once the form has been still for a moment."""
         self._refresh_estimate()
 
@@ -494,13 +507,17 @@ class BenchmarkPane(QWidget):
         self.estimate_label.set_message("Estimating...")
         self.retrieval_label.set_message("")
         job = self._estimate_job = self.ctx.run_job("Estimate", replace(params, dry_run=True))
-        job.event.connect(
-            lambda e, j=job: isinstance(e, events.Estimate) and j is self._estimate_job and self._show_estimate(e)
-        )
+        job.received.connect(lambda e, j=job: self._estimated(j, e))
         job.failed.connect(
-            lambda msg, j=job: j is self._estimate_job
-            and self.estimate_label.set_message(f"Cannot estimate: {msg}", "error")
+            while_current(
+                lambda: job is self._estimate_job,
+                lambda msg: self.estimate_label.set_message(f"Cannot estimate: {msg}", "error"),
+            )
         )
+
+    def _estimated(self, job: Job, event: events.Event) -> None:
+        if isinstance(event, events.Estimate) and job is self._estimate_job:
+            self._show_estimate(event)
 
     def _show_estimate(self, e: events.Estimate) -> None:
         self.estimate_label.set_message(self._describe_estimate(e))
@@ -527,8 +544,8 @@ class BenchmarkPane(QWidget):
         """Delete the chosen unfinished run, after asking: for runs nobody wants to finish."""
         from vspectrum_app.bench.store import RunNotFoundError, RunStore
 
-        run_id = self.resume_combo.currentData()
-        if not run_id or self.job is not None:
+        run_id, ws = self.resume_combo.currentData(), self.ctx.workspace
+        if not run_id or self.job is not None or ws is None:
             return
         answer = QMessageBox.question(
             self,
@@ -538,7 +555,7 @@ class BenchmarkPane(QWidget):
         )
         if answer != QMessageBox.StandardButton.Yes:
             return
-        holder = run_holder(self.ctx.workspace, run_id)
+        holder = run_holder(ws, run_id)
         if holder is not None:
             self.error_label.set_message(
                 f"Run {run_id} is being run by {holder.describe()}: stop it there first.", "error"
@@ -546,7 +563,7 @@ class BenchmarkPane(QWidget):
             self._load_unfinished()
             return
         try:
-            n = RunStore(self.ctx.workspace).delete_run(run_id)
+            n = RunStore(ws).delete_run(run_id)
         except RunNotFoundError:
             n = 0  # deleted meanwhile (e.g. from the command line): nothing left to do
         self.error_label.set_message("")
@@ -573,7 +590,7 @@ class BenchmarkPane(QWidget):
             self._load_existing(run_id)
         self._started = time.monotonic()
         self.job = self.ctx.run_job(title, params)
-        self.job.event.connect(self._on_event)
+        self.job.received.connect(self._on_event)
         self.job.progress.connect(self._on_progress)
         self.job.failed.connect(lambda msg: self.error_label.set_message(msg, "error"))
         self.job.finished.connect(self._finished)
@@ -587,7 +604,7 @@ class BenchmarkPane(QWidget):
     def _load_existing(self, run_id: str) -> None:
         from vspectrum_app.bench.store import RunStore
 
-        self.answers = RunStore(self.ctx.workspace).items(run_id)
+        self.answers = RunStore(self.ctx.workspace).items(run_id) if self.ctx.workspace is not None else []
         self._dirty = True
 
     def _on_event(self, event: events.Event) -> None:
@@ -626,6 +643,8 @@ class BenchmarkPane(QWidget):
         from vspectrum_app.library import catalog
 
         ws = self.ctx.workspace
+        if ws is None:
+            return None
         if self._thumbs[0] is not ws:
             self._thumbs = (ws, {})
         known = self._thumbs[1]
@@ -640,7 +659,7 @@ class BenchmarkPane(QWidget):
         if self.table.rowCount() >= MAX_TABLE_ROWS:
             self.table.removeRow(MAX_TABLE_ROWS - 1)
         self.table.insertRow(0)
-        thumb = self._thumb(event.image_id)
+        thumb = self._thumb(event.image_id) if event.image_id is not None else None
         icon_item = QTableWidgetItem()
         if thumb:
             icon_item.setIcon(QIcon(thumb))
@@ -665,6 +684,8 @@ class BenchmarkPane(QWidget):
 
         from vspectrum_app.bench.progress import status_text
 
+        if self._status is None:
+            return
         text = status_text(asdict(self._status))  # the CLI's progress line, word for word
         self.counters.set_message(text)
         self.counters.setToolTip(text + "\n\n" + "\n".join(f"{k}: {v}" for k, v in TERMS.items()))

@@ -5,6 +5,8 @@ read on a worker thread."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -17,8 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.message_label import MessageLabel
-from vspectrum_app.gui.workers import Worker
+from vspectrum_app.gui.workers import Worker, while_current
 
 CLASSES = ["all answers", "yes", "no", "refusal", "unparsed", "no_image", "no_description"]
 COLUMNS = ["", "Keyword", "Answer", "Class", "Why", "Describe", "Latency"]
@@ -43,11 +46,11 @@ def trace_available() -> bool:
 class CellAnswers(QDialog):
     """A window listing the answers behind one (run, model, mode, value) cell."""
 
-    def __init__(self, ctx, parent: QWidget | None = None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.cell: tuple[str, str, str, str] | None = None
-        self.answers: list[dict] = []
+        self.answers: list[dict[str, Any]] = []
         self._generation = 0
         self._worker = Worker(self)
         self.setWindowTitle("Answers behind a score")
@@ -97,12 +100,14 @@ class CellAnswers(QDialog):
         self.status.set_message("Reading the answers...")
         self._worker.run(
             lambda: answers_behind_cell(ws, run_id, target, value, mode=mode, answer_class=answer_class),
-            lambda rows: generation == self._generation and self._fill(rows),
-            lambda msg: generation == self._generation
-            and self.status.set_message(f"Cannot read the answers: {msg}", "error"),
+            while_current(lambda: generation == self._generation, self._fill),
+            while_current(
+                lambda: generation == self._generation,
+                lambda msg: self.status.set_message(f"Cannot read the answers: {msg}", "error"),
+            ),
         )
 
-    def _fill(self, rows: list[dict]) -> None:
+    def _fill(self, rows: list[dict[str, Any]]) -> None:
         self.answers = rows
         self.table.setRowCount(len(rows))
         for r, a in enumerate(rows):
@@ -120,7 +125,7 @@ class CellAnswers(QDialog):
             ]
             cells.append(QTableWidgetItem(latency))
             cells[2].setToolTip(turns or (a.get("answer") or ""))
-            cells[3].setToolTip(CLASS_TIPS.get(a.get("answer_class"), ""))
+            cells[3].setToolTip(CLASS_TIPS.get(a.get("answer_class") or "", ""))
             cells[4].setToolTip(a.get("why") or "")
             cells[5].setToolTip(a.get("describe") or "")
             cells[6].setToolTip("Time for all the turns of this answer (from the workspace's call log)")

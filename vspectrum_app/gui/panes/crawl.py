@@ -4,6 +4,8 @@ counters and a log. Past sessions are listed in the second tab."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImageReader, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
@@ -25,10 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from vspectrum_app.core import events
+from vspectrum_app.crawl import ops as crawl_ops
 from vspectrum_app.crawl.ops import Crawl
+from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
 from vspectrum_app.gui.job_log import JobLog, JobProgress
+from vspectrum_app.gui.jobs import Job, result_of
 
 THUMB = QSize(90, 160)  # the feeds are vertical video
 MAX_THUMBS = 500  # oldest tiles are dropped so a long crawl does not grow memory without bound
@@ -64,10 +69,10 @@ def _thumbnail(path: str | None, flagged: bool) -> QPixmap:
 
 
 class CrawlPane(QWidget):
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
-        self.job = None
+        self.job: Job | None = None
         self._reset_counts()
 
         # -- configuration
@@ -169,18 +174,17 @@ class CrawlPane(QWidget):
     def crawl_params(self) -> Crawl:
         """The `vspectrum crawl` job for the form as it stands."""
         platform = self.platform.currentData()
-        sim = {}
-        if platform == "sim":
-            skin, images = self.sim_box.choice()
-            sim = dict(skin=skin, images=images, seed=self.seed.value())
-        return Crawl(
+        params = Crawl(
             platform=platform,
             count=self.count.value(),
             delay=self.delay.value(),
             headless=None if self.show_browser.isChecked() else True,
             clip=self.ctx.clip_options(),
-            **sim,
         )  # captures are embedded with the Settings' model
+        if platform != "sim":
+            return params
+        skin, images = self.sim_box.choice()
+        return replace(params, skin=skin, images=images, seed=self.seed.value())
 
     # -- actions ------------------------------------------------------------------------
     def start(self) -> None:
@@ -195,7 +199,7 @@ class CrawlPane(QWidget):
         self._show_counts()
         self.progress.start(self.count.value())
         self.job = job = self.ctx.run_job("Crawl", self.crawl_params())
-        job.event.connect(self._on_event)
+        job.received.connect(self._on_event)
         self.log.follow(job, self.progress)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._finished)
@@ -219,8 +223,8 @@ class CrawlPane(QWidget):
         match event:
             case events.Capture():
                 self._add_capture(event)
-            case events.Result(data=data):
-                self._on_result(data or {})
+            case events.Result(data=crawl_ops.Crawled() as result):
+                self._on_result(result)
 
     def _add_capture(self, e: events.Capture) -> None:
         outcome = e.outcome or ""
@@ -259,31 +263,21 @@ class CrawlPane(QWidget):
 
     def _on_failed(self, message: str) -> None:
         self._error = message
-        if not getattr(self.job, "result", None):  # a crawl that ended with a result has said why there
+        if result_of(self.job, crawl_ops.Crawled) is None:  # a crawl that ended with a result has said why there
             self.log.appendPlainText(f"error: {message}")
 
-    def _on_result(self, r: dict) -> None:
+    def _on_result(self, r: crawl_ops.Crawled) -> None:
         # the final counts are the crawler's own (videos seen excludes repeated walls)
-        self.counts.update(
-            stored=int(r.get("stored") or 0),
-            duplicates=int(r.get("duplicates") or 0),
-            flagged=int(r.get("flagged") or 0),
-        )
-        self.positions = set(range(int(r.get("positions") or 0)))
+        self.counts.update(stored=r.stored, duplicates=r.duplicates, flagged=r.flagged)
+        self.positions = set(range(r.positions))
         self._show_counts()
-        self.log.appendPlainText(
-            f"crawl {r.get('session_id', '')}: {r.get('status', '?')}; {r.get('stored', 0)} "
-            f"stored, {r.get('duplicates', 0)} duplicates, {r.get('flagged', 0)} flagged, "
-            f"{r.get('positions', 0)} videos seen"
-            + (f"; {r['message']}" if r.get("message") else "")
-            + (f"; index: {r['index']}" if r.get("index") else "")
-        )
+        self.log.appendPlainText(crawl_ops.summary(r))
 
     def _finished(self, code: int) -> None:
-        result = getattr(self.job, "result", None) or {}
+        result = result_of(self.job, crawl_ops.Crawled)
         self.job = None
         self.controls.attach(None)
-        status, message = result.get("status"), result.get("message")
+        status, message = (result.status, result.message) if result is not None else (None, None)
         if code == 0:
             sim = SIM_NOTE if self.platform.currentData() == "sim" and self.counts["stored"] else ""
             self.controls.set_status(f"Finished: {self.counts['stored']} captures stored.{sim}", kind="success")

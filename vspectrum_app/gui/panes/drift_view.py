@@ -4,6 +4,8 @@ it on the pane's worker; this only presents."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -15,12 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vspectrum_app.core.workspace import Workspace
 from vspectrum_app.gui.message_label import MessageLabel
+from vspectrum_app.gui.workers import Worker, while_current
 
 COLUMNS = ["Older run", "Newer run", "Shared images", "Liked only before / after", "Change", "p", "Holm p", ""]
 
 
-def _score(row: dict, side: str) -> str:
+def _score(row: dict[str, Any], side: str) -> str:
     s, lo, hi = row[f"score_{side}"], row[f"ci_low_{side}"], row[f"ci_high_{side}"]
     if s is None:
         return "not measured"
@@ -28,15 +32,15 @@ def _score(row: dict, side: str) -> str:
 
 
 class DriftView(QWidget):
-    def __init__(self, worker, parent: QWidget | None = None):
+    def __init__(self, worker: Worker, parent: QWidget | None = None):
         super().__init__(parent)
         self.worker = worker
-        self.ws = None
+        self.ws: Workspace | None = None
         self.runs: list[str] = []
         self.paper_style = False
-        self.result: dict | None = None
+        self.result: dict[str, Any] | None = None
         self._generation = 0
-        self._key: tuple | None = None  # what the result shown was computed from
+        self._key: tuple[Any, ...] | None = None  # what the result shown was computed from
         self.target = QComboBox()
         self.target.setAccessibleName("Model in both runs")
         self.target.currentIndexChanged.connect(lambda _: self.compute())
@@ -54,7 +58,7 @@ class DriftView(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.note)
 
-    def set_reports(self, ws, reports: list[dict], paper_style: bool) -> None:
+    def set_reports(self, ws: Workspace | None, reports: list[dict[str, Any]], paper_style: bool) -> None:
         """Two reports: their runs (put in the order they were made on the worker)."""
         runs = [r["run_id"] for r in reports]
         key = (ws, paper_style, [(r["run_id"], r["progress"]["done"]) for r in reports])
@@ -89,7 +93,7 @@ class DriftView(QWidget):
             return
         runs, ws, target, paper = list(self.runs), self.ws, self.target.currentText(), self.paper_style
 
-        def pair() -> dict:
+        def pair() -> dict[str, Any]:
             made = [r["id"] for r in RunStore(ws).runs()]  # oldest first
             a, b = sorted(runs, key=made.index)
             return compare_runs(ws, a, b, target, target, paper_style=paper)
@@ -97,12 +101,14 @@ class DriftView(QWidget):
         self.note.set_message("Pairing the two runs' answers by image...")
         self.worker.run(
             pair,
-            lambda d: generation == self._generation and self._show(d),
-            lambda message: generation == self._generation
-            and self.note.set_message(f"Cannot compare the runs: {message}", "error"),
+            while_current(lambda: generation == self._generation, self._show),
+            while_current(
+                lambda: generation == self._generation,
+                lambda message: self.note.set_message(f"Cannot compare the runs: {message}", "error"),
+            ),
         )
 
-    def _show(self, d: dict) -> None:
+    def _show(self, d: dict[str, Any]) -> None:
         self.result = d
         rows = d["values"]
         self.table.setRowCount(len(rows))

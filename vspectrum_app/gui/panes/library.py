@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRegularExpression, QSize, Qt, QTimer
-from PySide6.QtGui import QPixmap, QRegularExpressionValidator
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRegularExpression, QSize, Qt, QTimer
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QPixmap, QRegularExpressionValidator, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -28,13 +29,19 @@ from PySide6.QtWidgets import (
 
 from vspectrum_app.core.operations import Operation
 from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.core.workspace import Workspace
+from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui import links, style
 from vspectrum_app.gui.job_log import JobProgress
+from vspectrum_app.gui.jobs import Job, result_of
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.pictures import pixmap_upright
 from vspectrum_app.gui.thumbnails import ThumbnailCache
 from vspectrum_app.gui.workers import Worker
 from vspectrum_app.library import ops as library_ops
+
+if TYPE_CHECKING:
+    from vspectrum_app.library.search import Hit, Searcher
 
 DEBOUNCE_MS = 300
 ICON = QSize(96, 160)  # a thumbnail in the grid (portrait, as the videos are)
@@ -68,7 +75,7 @@ class Tile:
 class TileModel(QAbstractListModel):
     """Rows are small tuples; pixmaps come from the thumbnail cache when a tile is painted."""
 
-    def __init__(self, thumbs: ThumbnailCache, thumb_path, parent=None):
+    def __init__(self, thumbs: ThumbnailCache, thumb_path: Callable[[str], Path | None], parent: QWidget | None = None):
         super().__init__(parent)
         self.tiles: list[Tile] = []
         self.thumbs, self.thumb_path = thumbs, thumb_path
@@ -88,10 +95,10 @@ class TileModel(QAbstractListModel):
             self._rows_by_sha.setdefault(t.sha256, []).append(row)
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.tiles)
 
-    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         tile = self.tiles[index.row()]
@@ -102,7 +109,8 @@ class TileModel(QAbstractListModel):
             score = f"similarity {tile.similarity:.2f}" if tile.similarity is not None else " "
             return f"{score}\n{platform}"
         if role == Qt.ItemDataRole.DecorationRole:
-            return self.thumbs.get(tile.sha256, str(self.thumb_path(tile.sha256))) or self._placeholder
+            path = self.thumb_path(tile.sha256)
+            return (self.thumbs.get(tile.sha256, str(path)) if path is not None else None) or self._placeholder
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = [
                 f"keyword: {tile.keyword}" if tile.keyword else "",
@@ -126,16 +134,18 @@ class TileModel(QAbstractListModel):
 
 
 class LibraryPane(QWidget):
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.setAcceptDrops(True)
         self._worker = Worker(self)  # one search at a time: the searcher's index is shared
-        self._searcher = None
+        self._searcher: Searcher | None = None
+        self._pending: tuple[str, str] | None = None  # a search asked for before the index was ready
+        self._finished_text: str | None = None
         self._all: list[Tile] = []
-        self._job = None
+        self._job: Job | None = None
         self.thumbs = ThumbnailCache(parent=self)
-        self.model = TileModel(self.thumbs, lambda sha: self.ctx.workspace.thumb_path(sha), self)
+        self.model = TileModel(self.thumbs, self._thumb_path, self)
 
         # -- first-run view
         self.first_run = QWidget()
@@ -303,7 +313,7 @@ class LibraryPane(QWidget):
             for n, chip in enumerate(self.chips.values()):
                 self.chip_grid.addWidget(chip, n // columns, n % columns)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         super().resizeEvent(event)
         wide = sum(c.sizeHint().width() + 4 for c in self.chips.values()) <= self.width() - 2 * style.MARGIN
         self._place_chips(len(self.chips) if wide else (len(self.chips) + 1) // 2)
@@ -328,7 +338,7 @@ class LibraryPane(QWidget):
         self._set_platforms(catalog.platforms(ws))
         self.stack.setCurrentWidget(self.browser if self._all else self.first_run)
         self._sync_actions()
-        pending, self._pending = getattr(self, "_pending", None), None
+        pending, self._pending = self._pending, None
         if pending and self.has_index():  # a search asked for before the index existed: its answer now
             kind, what = pending
             if kind == "value":
@@ -377,22 +387,26 @@ class LibraryPane(QWidget):
         self.platform.setCurrentIndex(max(index, 0))  # kept while the catalog still has it
         self.platform.blockSignals(False)
 
+    def _thumb_path(self, sha: str) -> Path | None:
+        return self.ctx.workspace.thumb_path(sha) if self.ctx.workspace is not None else None
+
     def has_index(self) -> bool:
         """Whether the Settings' CLIP model has an index in this workspace (a search needs one)."""
         from vspectrum_app.library import catalog
         from vspectrum_app.encoders.embedder import ClipSpec
 
-        return catalog.has_model(self.ctx.workspace, ClipSpec.from_settings(self.ctx.settings.as_dict()).model_key)
+        ws = self.ctx.workspace
+        return ws is not None and catalog.has_model(ws, ClipSpec.from_settings(self.ctx.settings.as_dict()).model_key)
 
     def _checked_value(self) -> str | None:
         return next((v for v, c in self.chips.items() if c.isChecked()), None)
 
-    def searcher(self):
+    def searcher(self, ws: Workspace) -> Searcher:
         if self._searcher is None:
             from vspectrum_app.encoders.embedder import ClipSpec
             from vspectrum_app.library.search import Searcher
 
-            self._searcher = Searcher(self.ctx.workspace, ClipSpec.from_settings(self.ctx.settings.as_dict()))
+            self._searcher = Searcher(ws, ClipSpec.from_settings(self.ctx.settings.as_dict()))
         return self._searcher
 
     def _run_search(self) -> None:
@@ -402,20 +416,20 @@ class LibraryPane(QWidget):
         if not query:
             self._set_results(self._all, self._count_text())
             return
-        if self.ctx.workspace is None or not self.has_index():
+        ws = self.ctx.workspace
+        if ws is None or not self.has_index():
             self.status.set_message(NO_INDEX + " The search runs when the index is ready.", "error")
-            self._pending = ("query", query) if self.ctx.workspace is not None else None
+            self._pending = ("query", query) if ws is not None else None
             return
         self._pending = None
         self.status.set_message(f"Searching for {query!r} (the first search loads the CLIP model)...")
-        searcher = self.searcher()
-        self._worker.run(
-            lambda: searcher.search(query, 60),
-            lambda hits, q=query: self._search_done(
-                q, [Tile(h.image_id, h.sha256, h.ext, h.platform, h.post_date, h.similarity) for h in hits]
-            ),
-            self._search_failed,
-        )
+        searcher = self.searcher(ws)
+
+        def done(hits: list[Hit]) -> None:
+            tiles = [Tile(h.image_id, h.sha256, h.ext, h.platform, h.post_date, h.similarity) for h in hits]
+            self._search_done(query, tiles)
+
+        self._worker.run(lambda: searcher.search(query, 60), done, self._search_failed)
 
     def search_value(self, value: str) -> None:
         for v, chip in self.chips.items():
@@ -423,16 +437,17 @@ class LibraryPane(QWidget):
         self.search.blockSignals(True)
         self.search.clear()
         self.search.blockSignals(False)
-        if self.ctx.workspace is None or not self.has_index():
+        ws = self.ctx.workspace
+        if ws is None or not self.has_index():
             self.chips[value].setChecked(False)
             self.status.set_message(NO_INDEX + f" {value}'s images are shown when the index is ready.", "error")
-            self._pending = ("value", value) if self.ctx.workspace is not None else None
+            self._pending = ("value", value) if ws is not None else None
             return
         self._pending = None
         self.status.set_message(f"Retrieving {value}'s images...")
-        searcher = self.searcher()
+        searcher = self.searcher(ws)
 
-        def work():
+        def work() -> list[Tile]:
             from vspectrum_app.library import keywords
 
             found = searcher.retrieve_value(value, keywords.default_set(), k=5)
@@ -502,14 +517,16 @@ class LibraryPane(QWidget):
         self.model.set_tiles(tiles)
 
     # -- details ------------------------------------------------------------------------
-    def _show_detail(self, current: QModelIndex, _previous=None) -> None:
+    def _show_detail(self, current: QModelIndex, _previous: QModelIndex | None = None) -> None:
         tile = self.model.data(current, Qt.ItemDataRole.UserRole)
-        if tile is None:
+        ws = self.ctx.workspace
+        if tile is None or ws is None:
             return
         from vspectrum_app.library import catalog
 
-        ws = self.ctx.workspace
         row = catalog.image_record(ws, tile.image_id)
+        if row is None:  # removed meanwhile (a repair, another process)
+            return
         pixmap = pixmap_upright(str(row.file.path(ws)))  # EXIF orientation applied, as in thumbnails
         self.detail_image.setPixmap(
             pixmap.scaled(
@@ -535,13 +552,13 @@ class LibraryPane(QWidget):
         extra = row.extra
         html = "".join(f"<b>{k}:</b> {_esc(v)}<br>" for k, v in fields if v)
         html += "".join(f"<b>{_esc(k)}:</b> {_esc(str(v)[:300])}<br>" for k, v in extra.items())
-        html += self._answers_html(tile.image_id)
+        html += self._answers_html(ws, tile.image_id)
         self.detail_text.setHtml(html)
 
-    def _answers_html(self, image_id: int) -> str:
+    def _answers_html(self, ws: Workspace, image_id: int) -> str:
         from vspectrum_app.bench.store import RunStore
 
-        answers = RunStore(self.ctx.workspace).answers_for_image(image_id)
+        answers = RunStore(ws).answers_for_image(image_id)
         if not answers:
             return "<p><i>No model has answered about this screenshot yet.</i></p>"
         items = "".join(
@@ -579,14 +596,16 @@ class LibraryPane(QWidget):
             "Import", params, on_finished=lambda code: self.ctx.library_changed.emit(), on_result=self._import_done
         )
 
-    def _import_done(self, report: dict) -> None:
-        skipped = report.get("skipped") or []
+    def _import_done(self, job: Job) -> None:
+        report = result_of(job, library_ops.Imported)
+        if report is None:
+            return
         text = (
-            f"Import finished: {report.get('added', 0)} added, {report.get('duplicates', 0)} already in the "
-            f"library, {len(skipped)} skipped"
+            f"Import finished: {report.added} added, {report.duplicates} already in the "
+            f"library, {len(report.skipped)} skipped"
         )
-        if skipped:
-            text += f" (first: {skipped[0]['path']}: {skipped[0]['reason']})"
+        if report.skipped:
+            text += f" (first: {report.skipped[0].path}: {report.skipped[0].reason})"
         self._finished_text = text
 
     def build_index(self) -> None:
@@ -595,8 +614,12 @@ class LibraryPane(QWidget):
         self._start(
             "Index",
             library_ops.Index(clip=self.ctx.clip_options()),
-            on_finished=lambda code: (setattr(self, "_searcher", None), self.ctx.library_changed.emit()),
+            on_finished=self._indexed,
         )
+
+    def _indexed(self, _code: int) -> None:
+        self._searcher = None  # the next search reads the new index
+        self.ctx.library_changed.emit()
 
     def show_coverage(self) -> None:
         if not self._need_workspace():
@@ -605,30 +628,34 @@ class LibraryPane(QWidget):
             "Coverage", library_ops.Stats(json=True, clip=self.ctx.clip_options()), on_result=self._plot_coverage
         )
 
-    def _plot_coverage(self, stats: dict) -> None:
+    def _plot_coverage(self, job: Job) -> None:
         """The chart in a dialog over the window (never a free window placed off-screen); the
         numbers were computed by the job, in its own process."""
         from PySide6.QtWidgets import QDialog
 
         from vspectrum_app.gui.plots import BarPlot
 
-        coverage = stats.get("coverage", {})
-        values = coverage.get("values", {})
+        stats = result_of(job, library_ops.LibraryStats)
+        if stats is None or stats.coverage is None:
+            self._finished_text = "Coverage finished: the library is empty" if stats is not None else None
+            return
+        coverage = stats.coverage
+        values = coverage.values
         dialog = QDialog(self)
         dialog.setWindowTitle("Coverage per value")
         plot = BarPlot("Screenshots close to each value's keywords")
-        if coverage.get("method") == "radius":
+        if coverage.method == "radius":
             how = (
-                f"within distance {coverage.get('radius')} (Euclidean, on unit-length CLIP vectors, as in the "
+                f"within distance {coverage.radius} (Euclidean, on unit-length CLIP vectors, as in the "
                 f"paper) of one of the value's keywords"
             )
         else:
             how = (
-                f"at least {coverage.get('threshold', 0):.3f} similar (cosine) to one of the value's keywords: "
+                f"at least {coverage.threshold or 0:.3f} similar (cosine) to one of the value's keywords: "
                 f"the closest 1% of all screenshot-keyword pairs for this CLIP model (docs/library.md)"
             )
         plot.setToolTip(f"A screenshot counts for a value when it is {how}")
-        plot.set_groups(list(values), {"screenshots": [(values[v]["images"], None, None) for v in values]}, None)
+        plot.set_groups(list(values), {"screenshots": [(v.images, None, None) for v in values.values()]}, None)
         plot.setLabel("left", "screenshots")
         QVBoxLayout(dialog).addWidget(plot)
         window = self.window().geometry()
@@ -636,7 +663,15 @@ class LibraryPane(QWidget):
         dialog.open()
         self._coverage_plot = dialog
 
-    def _start(self, title: str, params: Operation, on_finished=None, on_result=None):
+    def _start(
+        self,
+        title: str,
+        params: Operation,
+        on_finished: Callable[[int], object] | None = None,
+        on_result: Callable[[Job], object] | None = None,
+    ) -> Job | None:
+        """Start the job (one at a time); ``on_result`` gets the ended job (its typed result:
+        ``result_of``), then ``on_finished`` its exit code."""
         if self._job is not None and self._job.running:
             QMessageBox.information(self, title, f"{self._job.title} is still running.")
             return None
@@ -653,8 +688,8 @@ class LibraryPane(QWidget):
         def finished(code: int) -> None:
             self.progress.setVisible(False)
             self.cancel_button.setVisible(False)
-            if on_result and job.result is not None:
-                on_result(job.result)
+            if on_result:
+                on_result(job)
             if on_finished:
                 on_finished(code)
             if code == 0:
@@ -672,17 +707,17 @@ class LibraryPane(QWidget):
         return True
 
     # -- drag and drop ------------------------------------------------------------------
-    def dragEnterEvent(self, event) -> None:
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event) -> None:
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             self.import_paths(paths)
 
 
-def _esc(text) -> str:
+def _esc(text: object) -> str:
     import html
 
     return html.escape(str(text))

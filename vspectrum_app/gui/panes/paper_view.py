@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,8 +37,8 @@ def _ci(lo: float | None, hi: float | None) -> str:
 class PaperView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.reports: list[dict] = []
-        self.comparison: dict | None = None  # the last one shown (exports write it)
+        self.reports: list[dict[str, Any]] = []
+        self.comparison: dict[str, Any] | None = None  # the last one shown (exports write it)
         self.model = QComboBox()
         self.model.setAccessibleName("Published model")
         self.model.setToolTip(PAPER_TIP)
@@ -75,7 +77,7 @@ class PaperView(QWidget):
         layout.addWidget(self.views, 1)
         layout.addWidget(self.note)
 
-    def set_reports(self, reports: list[dict], label) -> None:
+    def set_reports(self, reports: list[dict[str, Any]], label: Callable[[str, str], str]) -> None:
         """``label(run_id, target)``: the name the pane gives a run's model."""
         self.reports = reports
         current = self.target.currentData()
@@ -136,7 +138,7 @@ class PaperView(QWidget):
             + "".join(f" Note: {n}." for n in cmp["notes"])
         )
 
-    def _fill_table(self, cmp: dict) -> None:
+    def _fill_table(self, cmp: dict[str, Any]) -> None:
         rows = cmp["values"]
         self.table.setRowCount(len(rows))
         self.table.setVerticalHeaderLabels([r["value"] for r in rows])

@@ -6,6 +6,8 @@ their reports and the paper's Tables 3-8 are in Results; the persona library in 
 
 from __future__ import annotations
 
+from typing import Any
+
 import tempfile
 from pathlib import Path
 
@@ -40,8 +42,10 @@ from PySide6.QtWidgets import (
 from vspectrum_app.core import events
 from vspectrum_app.core.protocol import CAPTURE_AT_S
 from vspectrum_app.persona import ops as persona_ops
+from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.feed_options import SimulatorBox, platform_combo
 from vspectrum_app.gui.job_controls import JobControls
+from vspectrum_app.gui.jobs import Job, result_of
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.panes.persona_library import PersonaLibraryWidget
 from vspectrum_app.gui.panes.persona_live import LiveView
@@ -141,10 +145,10 @@ def _fill_checklist(widget: QListWidget, entries: list[tuple[str, str]]) -> None
 
 
 class PersonaPane(QWidget):
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
-        self.job = None
+        self.job: Job | None = None
         self._prompt_dir = tempfile.TemporaryDirectory(prefix="vspectrum-prompts-")
         self._prompts: dict[str, str] = {}  # the edited prompt per strategy
         self._error: str | None = None
@@ -159,10 +163,9 @@ class PersonaPane(QWidget):
         self.tabs.addTab(self.library, "Personas")
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(self._build_form())
-        scroll.setMinimumWidth(
-            min(320, scroll.widget().minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width())
-        )
+        form = self._build_form()
+        scroll.setWidget(form)
+        scroll.setMinimumWidth(min(320, form.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()))
         left = QWidget()  # the form scrolls; Start and the status stay in view below it
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
@@ -215,10 +218,10 @@ class PersonaPane(QWidget):
         self.sim_box = SimulatorBox([("Clock speed", self.speed)])
         self.skin, self.images = self.sim_box.skin, self.sim_box.images
         self.trials, self.scrolls = _spin(1, 1000, 10), _spin(1, 10_000, 100)
-        self.window = _spin(1, 10_000, default_window(self.scrolls.value()))
+        self.window_n = _spin(1, 10_000, default_window(self.scrolls.value()))
         self._window_edited = False  # until the user sets it, the window follows the trial length
         self.trials.setToolTip("Each trial starts on a fresh feed profile")
-        self.window.setToolTip(
+        self.window_n.setToolTip(
             "n of the first and last n videos compared (at most the videos per trial; "
             "default 50, or half the trial when shorter)"
         )
@@ -243,7 +246,7 @@ class PersonaPane(QWidget):
         )
         self.custom_prompt.toggled.connect(self.prompt.setVisible)
         self.prompt.textChanged.connect(self._prompt_edited)
-        for label, widget in (
+        rows: tuple[tuple[str | None, QWidget], ...] = (
             ("Personas", self.personas),
             ("Models", self.models),
             ("Strategy", self.strategy),
@@ -253,19 +256,20 @@ class PersonaPane(QWidget):
             (None, self.sim_box),
             ("Trials", self.trials),
             ("Videos per trial", self.scrolls),
-            ("Window (first/last n)", self.window),
+            ("Window (first/last n)", self.window_n),
             ("Watch on yes", self.watch),
             ("Screenshot at", self.capture_at),
             ("Seed", self.seed),
             (None, self.show_browser),
             (None, self.custom_prompt),
             (None, self.prompt),
-        ):
-            if label:
-                form.addRow(label, widget)
+        )
+        for row_label, widget in rows:
+            if row_label:
+                form.addRow(row_label, widget)
             else:
                 form.addRow(widget)
-            if widget in (self.personas, self.models, self.window, self.prompt):
+            if widget in (self.personas, self.models, self.window_n, self.prompt):
                 # the reason, right under its field, on a line kept for it (the tooltip has it all)
                 self.field_errors[widget] = MessageLabel(lines=1, reserve=True)
                 form.addRow("", self.field_errors[widget])
@@ -288,15 +292,15 @@ class PersonaPane(QWidget):
         )
         self.strategy.currentIndexChanged.connect(self._strategy_changed)
         self.scrolls.valueChanged.connect(self._scrolls_changed)
-        self.window.valueChanged.connect(
-            lambda _: setattr(self, "_window_edited", self.window.hasFocus() or self._window_edited)
+        self.window_n.valueChanged.connect(
+            lambda _: setattr(self, "_window_edited", self.window_n.hasFocus() or self._window_edited)
         )
         for signal in (
             self.personas.itemChanged,
             self.models.itemChanged,
             self.strategy.currentIndexChanged,
             self.scrolls.valueChanged,
-            self.window.valueChanged,
+            self.window_n.valueChanged,
             self.custom_prompt.toggled,
             self.prompt.textChanged,
         ):
@@ -396,13 +400,16 @@ class PersonaPane(QWidget):
             )
         from vspectrum_app.persona.report import window_problem  # the runner's own check and sentence
 
-        problem = window_problem(self.window.value(), self.scrolls.value())
+        problem = window_problem(self.window_n.value(), self.scrolls.value())
         if problem:
-            raise FormError(problem[0].upper() + problem[1:] + ".", self.window)
-        chosen = {}
+            raise FormError(problem[0].upper() + problem[1:] + ".", self.window_n)
+        chosen: dict[str, Any] = {}
         if strategy == "control":
             match = self.match.currentData()
-            chosen.update(match=match) if match else chosen.update(control_rate=self.control_rate.value())
+            if match:
+                chosen.update(match=match)
+            else:
+                chosen.update(control_rate=self.control_rate.value())
         platform = self.platform.currentData()
         if platform == "sim":
             skin, images = self.sim_box.choice()
@@ -418,7 +425,7 @@ class PersonaPane(QWidget):
             platform=platform,
             trials=self.trials.value(),
             scrolls=self.scrolls.value(),
-            window=self.window.value(),
+            window=self.window_n.value(),
             watch_s=self.watch.value(),
             capture_at_s=self.capture_at.value(),
             seed=self.seed.value(),
@@ -442,9 +449,9 @@ class PersonaPane(QWidget):
 
     def _scrolls_changed(self, videos: int) -> None:
         if not self._window_edited:
-            self.window.blockSignals(True)
-            self.window.setValue(default_window(videos))
-            self.window.blockSignals(False)
+            self.window_n.blockSignals(True)
+            self.window_n.setValue(default_window(videos))
+            self.window_n.blockSignals(False)
 
     def validate(self) -> str | None:
         """Check the form as it stands: Start is disabled and the reason shown beside the
@@ -452,7 +459,8 @@ class PersonaPane(QWidget):
         try:
             self.run_params()
         except FormError as exc:
-            reason, field = str(exc), exc.field
+            reason: str | None = str(exc)
+            field = exc.field
         else:
             reason, field = None, None
         for widget, label in [*self.field_errors.items(), (None, self.form_error)]:
@@ -498,7 +506,7 @@ class PersonaPane(QWidget):
         self.live.reset(self.scrolls.value())
         self._error = None
         self.job = job = self.ctx.run_job(title, params)
-        job.event.connect(self._on_event)
+        job.received.connect(self._on_event)
         self.live.log.follow(job, self.live.progress)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._finished)
@@ -513,25 +521,20 @@ class PersonaPane(QWidget):
                 self.live.session_started(event)
             case events.PersonaStep():
                 self.live.add_step(event)
-            case events.Result(data=data):
-                self._on_result(data or [])
+            case events.Result(data=persona_ops.SessionsRan() as result):
+                for summary in result.summaries:
+                    self.live.log.appendPlainText(summary)
 
     def _on_failed(self, message: str) -> None:
         self._error = message
         self.live.log.appendPlainText(f"error: {message}")
 
-    def _on_result(self, reports: list[dict]) -> None:
-        from vspectrum_app.persona.report import human_summary
-
-        for r in reports:
-            self.live.log.appendPlainText(human_summary(r))
-
     def _finished(self, code: int) -> None:
-        result = getattr(self.job, "result", None) or []
+        result = result_of(self.job, persona_ops.SessionsRan)
         self.job = None
         self.controls.attach(None)
         self.live.redraw()
-        ids = [r["session_id"] for r in result if isinstance(r, dict)] or self.live.session_ids
+        ids = list(result.session_ids if result is not None else ()) or self.live.session_ids
         done = self.live.run_steps
         if code == 0:
             self.controls.set_status(
@@ -549,7 +552,7 @@ class PersonaPane(QWidget):
     # -- sessions -----------------------------------------------------------------------
     def load_sessions(self, select: list[str] | None = None) -> None:
         """The workspace's sessions, newest first; ``select``: the ones to select (default: as before)."""
-        select = set(select if select is not None else self._selected_ids())
+        wanted = set(select if select is not None else self._selected_ids())
         self.sessions.blockSignals(True)
         self.sessions.setRowCount(0)
         self.match.clear()
@@ -578,7 +581,7 @@ class PersonaPane(QWidget):
                 item = QTableWidgetItem(str(text))
                 item.setData(Qt.ItemDataRole.UserRole, r)
                 self.sessions.setItem(i, col, item)
-            if r["id"] in select:
+            if r["id"] in wanted:
                 self.sessions.selectionModel().select(self.sessions.model().index(i, 0), SELECT_ROW)
             if r["strategy"] != "control" and r["steps"]:
                 self.match.addItem(f"{r['id']} ({r['persona']} / {who})", r["id"])
@@ -586,9 +589,10 @@ class PersonaPane(QWidget):
         self.sessions.blockSignals(False)
         self._sessions_selected()
 
-    def _selected_rows(self) -> list[dict]:
+    def _selected_rows(self) -> list[dict[str, Any]]:
         rows = sorted({i.row() for i in self.sessions.selectedIndexes()})
-        return [self.sessions.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in rows]
+        items = [self.sessions.item(r, 0) for r in rows]
+        return [item.data(Qt.ItemDataRole.UserRole) for item in items if item is not None]
 
     def _selected_ids(self) -> list[str]:
         return [r["id"] for r in self._selected_rows()]
@@ -626,7 +630,7 @@ class PersonaPane(QWidget):
 class ReplayDialog(QDialog):
     """Which model (and optionally persona or strategy) a finished session's feed is shown to."""
 
-    def __init__(self, parent, session: dict, models: list[str], personas: list[str]):
+    def __init__(self, parent: QWidget | None, session: dict[str, Any], models: list[str], personas: list[str]):
         super().__init__(parent)
         self.setWindowTitle(f"Replay {session['id']}")
         self.model, self.persona, self.strategy = QComboBox(), QComboBox(), QComboBox()

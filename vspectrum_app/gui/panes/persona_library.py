@@ -3,6 +3,9 @@ statements, values, topics and tags; add, edit, delete and import from a file.""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -20,8 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.workers import Worker
+
+if TYPE_CHECKING:
+    from vspectrum_app.persona.personas import PersonaLibrary
 
 
 def confirm(parent: QWidget, title: str, text: str) -> bool:
@@ -36,7 +43,7 @@ def _split(text: str) -> list[str]:
 class PersonaLibraryWidget(QWidget):
     changed = Signal()  # a persona was added, edited, deleted or imported
 
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.editing: str | None = None  # the name of the persona in the editor; None: a new one
@@ -89,9 +96,11 @@ class PersonaLibraryWidget(QWidget):
         ctx.workspace_changed.connect(self.reload)
         self.reload()
 
-    def _library(self):
-        from vspectrum_app.persona.personas import PersonaLibrary
+    def _library(self) -> PersonaLibrary:
+        from vspectrum_app.persona.personas import PersonaError, PersonaLibrary
 
+        if self.ctx.workspace is None:
+            raise PersonaError("Open a workspace first: the library is kept in it.")
         return PersonaLibrary(self.ctx.workspace)
 
     def reload(self, select: str | None = None) -> None:
@@ -128,7 +137,7 @@ class PersonaLibraryWidget(QWidget):
 
     # -- actions ------------------------------------------------------------------------
     def new(self) -> None:
-        self.list.setCurrentItem(None)
+        self.list.setCurrentRow(-1)
         self.editing = None
         for w in (self.name, self.values, self.topics, self.tags):
             w.clear()
@@ -200,9 +209,9 @@ class PersonaLibraryWidget(QWidget):
         library = self._library()
         self.import_button.setEnabled(False)
         self._set_status(f"Importing {path}...")
-        self._worker.run(lambda: library.import_file(path), self._imported, self._import_failed)
+        self._worker.run(lambda: library.import_file(Path(path)), self._imported, self._import_failed)
 
-    def _imported(self, added: list) -> None:
+    def _imported(self, added: list[Any]) -> None:
         self.import_button.setEnabled(True)
         names = ", ".join(p.name for p in added[:5]) + (", ..." if len(added) > 5 else "")
         self._set_status(f"{len(added)} personas added" + (f": {names}" if added else " (all were in the library)"))

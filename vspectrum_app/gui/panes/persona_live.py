@@ -5,6 +5,8 @@ screenshot redraw on a timer, never per event."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QImageReader, QPixmap
 from PySide6.QtWidgets import (
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from vspectrum_app.core import events
 from vspectrum_app.gui import style
+from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.job_log import JobLog, JobProgress
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.panes.persona_results import SeriesPlot, mix_bucket, mix_series, yes_rate_series
@@ -59,7 +62,7 @@ def mix_title(labelled: bool, any_steps: bool, platform: str | None) -> str:
 
 
 class LiveView(QWidget):
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.header, self.shot, self.decision, self.info, self.counters = (
@@ -86,8 +89,8 @@ class LiveView(QWidget):
         self.call_button.clicked.connect(lambda: self.show_call())
         self.call_dialog: QDialog | None = None
         side = QVBoxLayout()
-        for label in (self.decision, self.call_button, self.info, self.counters):
-            side.addWidget(label)
+        for widget in (self.decision, self.call_button, self.info, self.counters):
+            side.addWidget(widget)
         side.addStretch()
         top = QHBoxLayout()
         top.addWidget(self.shot)
@@ -126,7 +129,7 @@ class LiveView(QWidget):
 
     def reset(self, scrolls: int) -> None:
         """A new job: ``scrolls`` sets the topic mix's buckets until a session says its own."""
-        self.steps: list = []  # the current session's steps (store.Step), for the plots
+        self.steps: list[Any] = []  # the current session's steps (store.Step), for the plots
         self.counts = dict.fromkeys(DECISIONS, 0)
         self.run_steps = 0  # steps that arrived in this job, all sessions
         self.session_ids: list[str] = []  # the sessions this job ran, in order
@@ -150,6 +153,8 @@ class LiveView(QWidget):
         self.spent = (0, "")  # each session counts its own calls
         what = f"replay of {e.replay_of}" if e.replay_of else f"{e.index}/{e.count}"
         try:
+            if self.ctx.workspace is None:
+                raise PersonaSessionError("no workspace is open")
             store = SessionStore(self.ctx.workspace)
             cfg = store.config(sid)
             self.steps = store.steps(sid)
@@ -243,7 +248,7 @@ class LiveView(QWidget):
         self.decision.setText(text)
         self.decision.setStyleSheet(DECISION_STYLE.format(color=color))
         topics = ", ".join(e.topics or [])
-        related = {True: " (on-persona)", False: " (off-persona)"}.get(e.related, "")
+        related = "" if e.related is None else " (on-persona)" if e.related else " (off-persona)"
         self.info.setText(
             f"Trial {e.trial + 1}, video {e.position + 1}"
             + (f": {e.item_id}" if e.item_id else "")

@@ -4,6 +4,8 @@ for the sessions selected, with export of tables to CSV and plots to PNG/SVG."""
 
 from __future__ import annotations
 
+from typing import Any
+
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vspectrum_app.core.workspace import Workspace
+from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.plots import COLORS, BarPlot, export_plot, themed
 from vspectrum_app.gui.workers import Worker
 
@@ -55,10 +59,10 @@ TABLE_HEADERS = [
 ]
 
 
-class SeriesPlot(pg.PlotWidget):
+class SeriesPlot(pg.PlotWidget):  # type: ignore[misc]  # pyqtgraph is untyped: its classes are Any
     """Named lines over x; ``set_series`` updates lines in place (cheap enough for live redraws)."""
 
-    def __init__(self, title: str, x_label: str, y_label: str, symbols: bool = False, parent=None):
+    def __init__(self, title: str, x_label: str, y_label: str, symbols: bool = False, parent: QWidget | None = None):
         super().__init__(parent=parent, title=title)
         self.symbols = symbols  # dots on the points: a bucketed series may have a single point
         self.setLabel("bottom", x_label)
@@ -86,12 +90,12 @@ class SeriesPlot(pg.PlotWidget):
                 )
 
 
-def yes_rate_series(curves: dict[int, list[float]], prefix: str = "") -> dict[str, tuple[list, list]]:
+def yes_rate_series(curves: dict[int, list[float]], prefix: str = "") -> dict[str, tuple[list[Any], list[Any]]]:
     """``report.cumulative_yes_rate``'s curves as plot lines, one per trial (x: video 1, 2, ...)."""
     return {f"{prefix}trial {t + 1}": (list(range(1, len(ys) + 1)), ys) for t, ys in sorted(curves.items())}
 
 
-def mix_series(buckets: list[dict]) -> dict[str, tuple[list, list]]:
+def mix_series(buckets: list[dict[str, Any]]) -> dict[str, tuple[list[Any], list[Any]]]:
     """Served-mix buckets as plot lines, one per topic (x: the bucket's first video, y: share %)."""
     topics = sorted({t for b in buckets for t in b["mix"]})
     xs = [b["from"] + 1 for b in buckets]
@@ -103,15 +107,15 @@ def mix_bucket(scrolls: int) -> int:
     return max(1, scrolls // 10)
 
 
-def _num(v, digits: int = 1) -> str:
+def _num(v: float | None, digits: int = 1) -> str:
     return "n/a" if v is None else f"{v:.{digits}f}"
 
 
-def _ci(ci) -> str:
+def _ci(ci: list[float] | tuple[float, float] | None) -> str:
     return "n/a" if not ci else f"{ci[0]:.1f} to {ci[1]:.1f}"
 
 
-def _report_cells(r: dict) -> list[str]:
+def _report_cells(r: dict[str, Any]) -> list[str]:
     who = f"{r['provider']}:{r['model']}" if r["model"] else "control"
     served = r.get("served_related")
     return [
@@ -134,7 +138,7 @@ def _report_cells(r: dict) -> list[str]:
     ]
 
 
-def _table_cells(title: str, row: dict) -> list[str]:
+def _table_cells(title: str, row: dict[str, Any]) -> list[str]:
     return [
         title,
         row["model"],
@@ -150,11 +154,11 @@ def _table_cells(title: str, row: dict) -> list[str]:
     ]
 
 
-def figure8_groups(tables: list[dict]) -> tuple[list[str], dict[str, list[tuple]]]:
+def figure8_groups(tables: list[dict[str, Any]]) -> tuple[list[str], dict[str, list[tuple[Any, ...]]]]:
     """The paper's Figure 8 as grouped bars: a category per table (platform x strategy), a
     series per model (and persona, when several), I_avg with its bootstrap interval."""
     categories = [t["title"] for t in tables]
-    groups: dict[str, list[tuple]] = {}
+    groups: dict[str, list[tuple[Any, ...]]] = {}
     personas = {row["persona"] for t in tables for row in t["rows"]}
     for i, table in enumerate(tables):
         for row in table["rows"]:
@@ -164,7 +168,11 @@ def figure8_groups(tables: list[dict]) -> tuple[list[str], dict[str, list[tuple]
     return categories, groups
 
 
-def compute_results(ws, session_ids: list[str]) -> dict:
+def _text(item: QTableWidgetItem | None) -> str:
+    return item.text() if item is not None else ""
+
+
+def compute_results(ws: Workspace, session_ids: list[str]) -> dict[str, Any]:
     """Everything the results area shows (run in a worker thread: the permutation test and the
     bootstrap take a second or two per session)."""
     from vspectrum_app.persona.report import alignment_tables, cumulative_yes_rate, served_mix, session_report
@@ -190,10 +198,10 @@ def compute_results(ws, session_ids: list[str]) -> dict:
 class SessionResults(QWidget):
     """Reports, Tables 3-8 and plots for the sessions chosen with ``show_sessions``."""
 
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
-        self.data: dict | None = None
+        self.data: dict[str, Any] | None = None
         self._wanted: list[str] = []
         self._worker = Worker(self)
         self.report_table = self._table(REPORT_HEADERS)
@@ -249,14 +257,14 @@ class SessionResults(QWidget):
         ws, ids = self.ctx.workspace, list(session_ids)
         self._worker.run(lambda: compute_results(ws, ids), self._computed, self._failed)
 
-    def _computed(self, data: dict) -> None:
+    def _computed(self, data: dict[str, Any]) -> None:
         if data["ids"] == self._wanted:  # a newer selection supersedes this one
             self._fill(data)
 
     def _failed(self, message: str) -> None:
         self.note.setText(f"Cannot compute the report: {message}")
 
-    def _fill(self, data: dict) -> None:
+    def _fill(self, data: dict[str, Any]) -> None:
         self.data = data
         self._set_rows(self.report_table, [_report_cells(r) for r in data["reports"]])
         self._set_rows(
@@ -296,11 +304,8 @@ class SessionResults(QWidget):
             return
         from vspectrum_app.core import csvfile
 
-        headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
-        rows = [
-            [table.item(r, c).text() if table.item(r, c) else "" for c in range(table.columnCount())]
-            for r in range(table.rowCount())
-        ]
+        headers = [_text(table.horizontalHeaderItem(c)) for c in range(table.columnCount())]
+        rows = [[_text(table.item(r, c)) for c in range(table.columnCount())] for r in range(table.rowCount())]
         csvfile.write_file(path, headers, rows)
 
     def export_plot(self, path: str | None = None) -> None:

@@ -8,6 +8,8 @@ selection never freezes the window."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import math
 
 from PySide6.QtCore import Qt, Signal
@@ -26,9 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from vspectrum_app.core.values import SCHWARTZ_VALUES
+from vspectrum_app.gui.context import AppContext
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.plots import COLORS, BarPlot, MapPlot, RadarPlot, export_plot
-from vspectrum_app.gui.workers import Worker
+from vspectrum_app.gui.workers import Worker, while_current
+
+if TYPE_CHECKING:  # the drill-down is made on first use
+    from vspectrum_app.gui.panes.cell_answers import CellAnswers
 
 RUN_COLUMNS = ["Name", "Date", "Models", "Values", "Answered", "Note"]
 NAME_COL, NOTE_COL = 0, 5
@@ -58,10 +64,10 @@ COUNTS_TIP = (
 class ResultsPane(QWidget):
     runs_loaded = Signal()  # the runs list is filled (it is read on the worker pool)
 
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
-        self.reports: list[dict] = []
+        self.reports: list[dict[str, Any]] = []
         self.names: dict[str, str] = {}  # run id -> the user's name for it ("" if none)
         self._generation = 0  # reports from an older selection are dropped
         self._listing = 0  # and runs lists from an older reload
@@ -76,8 +82,12 @@ class ResultsPane(QWidget):
         self.runs.setEditTriggers(
             QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
         )
-        self.runs.horizontalHeaderItem(NAME_COL).setToolTip("Double-click to name a run")
-        self.runs.horizontalHeaderItem(NOTE_COL).setToolTip("Double-click to write a note about a run")
+        for col, tip in (
+            (NAME_COL, "Double-click to name a run"),
+            (NOTE_COL, "Double-click to write a note about a run"),
+        ):
+            if (header := self.runs.horizontalHeaderItem(col)) is not None:
+                header.setToolTip(tip)
         self.runs.horizontalHeader().setStretchLastSection(True)
         self.runs.verticalHeader().setVisible(False)
         self.runs.setTextElideMode(Qt.TextElideMode.ElideMiddle)
@@ -94,7 +104,7 @@ class ResultsPane(QWidget):
         self.table.setToolTip(COUNTS_TIP)
         self.table.cellClicked.connect(self._open_cell)
         self.table.cellActivated.connect(self._open_cell)  # Enter on a cell: the drill-down by keyboard
-        self.cell_answers = None  # the drill-down window, made on first use
+        self.cell_answers: CellAnswers | None = None  # the drill-down window, made on first use
         self.tabs.addTab(self.radar, "Radar")
         self.tabs.addTab(self.value_means, "Per value")
         self.tabs.addTab(self.model_std, "Per model")
@@ -131,7 +141,7 @@ class ResultsPane(QWidget):
         self.fitted.setChecked(True)
         self.fitted.setToolTip(FITTED_TIP)
         for box in (self.centred, self.fitted):
-            box.toggled.connect(lambda _: self.reports and self._render())
+            box.toggled.connect(self._view_changed)
         options = QHBoxLayout()
         for box in (self.paper_style, self.centred, self.fitted):
             options.addWidget(box)
@@ -195,17 +205,17 @@ class ResultsPane(QWidget):
             self._filling = False
             return
 
-        def read() -> tuple[dict, list[dict]]:
+        def read() -> tuple[dict[str, Any], list[dict[str, Any]]]:
             store = RunStore(ws)
             return store.labels(), list(reversed(store.runs()))
 
         self._worker.run(
             read,
-            lambda found: listing == self._listing and self._fill_runs(*found),
+            while_current(lambda: listing == self._listing, lambda found: self._fill_runs(*found)),
             lambda message: self.status.set_message(f"Cannot read the runs: {message}", "error"),
         )
 
-    def _fill_runs(self, labels: dict, runs: list[dict]) -> None:
+    def _fill_runs(self, labels: dict[str, Any], runs: list[dict[str, Any]]) -> None:
         self._filling = True
         self.runs.setRowCount(0)
         self.runs.setRowCount(len(runs))
@@ -238,26 +248,34 @@ class ResultsPane(QWidget):
             self.runs.selectRow(0)
         self.runs_loaded.emit()
 
+    def _view_changed(self, _checked: bool) -> None:
+        if self.reports:
+            self._render()
+
     def _label_edited(self, item: QTableWidgetItem) -> None:
         if self._filling or item.column() not in (NAME_COL, NOTE_COL):
             return
         from vspectrum_app.bench.store import RunStore
 
+        ws = self.ctx.workspace
+        if ws is None:
+            return
         run_id = item.data(Qt.ItemDataRole.UserRole)
         text = item.text()
         if item.column() == NAME_COL:
             name = "" if text.strip() == run_id else text
-            RunStore(self.ctx.workspace).set_label(run_id, name=name)
+            RunStore(ws).set_label(run_id, name=name)
             self.names[run_id] = " ".join(name.split())
         else:
-            RunStore(self.ctx.workspace).set_label(run_id, note=text)
+            RunStore(ws).set_label(run_id, note=text)
         self.status.set_message("Saved the run's " + ("name." if item.column() == NAME_COL else "note."), "success")
         if any(r["run_id"] == run_id for r in self.reports):
             self._render()
 
     def selected_ids(self) -> list[str]:
         rows = sorted({i.row() for i in self.runs.selectedItems()})
-        return [self.runs.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in rows]
+        items = [self.runs.item(r, 0) for r in rows]
+        return [item.data(Qt.ItemDataRole.UserRole) for item in items if item is not None]
 
     # -- computing (off the GUI thread) -------------------------------------------------
     def show_selected(self) -> None:
@@ -273,11 +291,13 @@ class ResultsPane(QWidget):
         self._worker.run(
             lambda: [run_report(ws, run_id, paper_style=paper) for run_id in ids],
             lambda reports: self._reports_ready(generation, reports),
-            lambda message: generation == self._generation
-            and self.status.set_message(f"Cannot compute the scores: {message}", "error"),
+            while_current(
+                lambda: generation == self._generation,
+                lambda message: self.status.set_message(f"Cannot compute the scores: {message}", "error"),
+            ),
         )
 
-    def _reports_ready(self, generation: int, reports: list[dict]) -> None:
+    def _reports_ready(self, generation: int, reports: list[dict[str, Any]]) -> None:
         if generation != self._generation:
             return  # the selection changed meanwhile
         self.reports = reports
@@ -297,7 +317,7 @@ class ResultsPane(QWidget):
         model in two runs is two series, not one overwriting the other."""
         return f"{target}{sep}{self.run_name(run_id)}" if len(self.reports) > 1 else target
 
-    def _cell(self, s: dict) -> tuple[float | None, float | None, float | None]:
+    def _cell(self, s: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
         """A score and its interval (by the rule the reports were computed with)."""
         return s["score"], s["ci_low"], s["ci_high"]
 
@@ -358,17 +378,18 @@ class ResultsPane(QWidget):
         )
         self._tab_changed()
 
-    def _render_radar(self, vlm: list[dict]) -> None:
+    def _render_radar(self, vlm: list[dict[str, Any]]) -> None:
         """Raw or centred scores (0 = the model's own mean), and each model's fitted circle."""
         from vspectrum_app.bench.circumplex import ANGLE
 
         centred = self.centred.isChecked()
-        series: dict[str, dict] = {}
+        series: dict[str, dict[str, Any]] = {}
         for s in vlm:
             cell = self._cell(s)
-            if centred and s.get("centred") is not None and cell[0] is not None:
-                shift = cell[0] - s["centred"]  # the model's mean: the centred view moves every number by it
-                cell = tuple(None if x is None else x - shift for x in cell)
+            score, low, high = cell
+            if centred and s.get("centred") is not None and score is not None:
+                shift = score - s["centred"]  # the model's mean: the centred view moves every number by it
+                cell = (score - shift, None if low is None else low - shift, None if high is None else high - shift)
             elif centred:
                 cell = (None, None, None)
             series.setdefault(self._label(s["run_id"], s["target"]), {})[s["value"]] = cell
@@ -400,7 +421,7 @@ class ResultsPane(QWidget):
                 self.radar.set_curve(name + "#fit", curve, color=color)
 
     def _render_map(self) -> None:
-        points = {}
+        points: dict[str, tuple[float, float, tuple[float, float] | None, tuple[float, float] | None]] = {}
         for r in self.reports:
             for c in r.get("circumplex", []):
                 axes = c.get("axes") or {}
@@ -434,7 +455,7 @@ class ResultsPane(QWidget):
                     )
         return lines
 
-    def _fill_table(self, scores: list[dict], values: list[str]) -> None:
+    def _fill_table(self, scores: list[dict[str, Any]], values: list[str]) -> None:
         from vspectrum_app.bench.report import unparsed_range
 
         columns = sorted({(s["run_id"], s["target"], s["mode"]) for s in scores})
@@ -496,7 +517,7 @@ class ResultsPane(QWidget):
         self.cell_answers.show_cell(run_id, target, mode, value, run_name=self.run_name(run_id))
 
     # -- export -------------------------------------------------------------------------
-    def _tab_changed(self, *_) -> None:
+    def _tab_changed(self, *_: object) -> None:
         self.export_plot_button.setEnabled(
             self.tabs.currentWidget() not in (self.table, self.paper_view, self.drift_view)
         )
@@ -556,7 +577,7 @@ class ResultsPane(QWidget):
         self.status.set_message(f"Table saved to {path}", "success")
 
 
-def _mean_sd(model: dict) -> tuple[float | None, float | None, float | None]:
+def _mean_sd(model: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
     """Fig. 7: a model's mean score, whiskers one standard deviation across values either side."""
     mean, sd = model["mean"], model["std"]
     if mean is None or sd is None:

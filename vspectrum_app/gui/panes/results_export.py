@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from vspectrum_app.gui.panes.results import ResultsPane
 
 FILTERS = "PDF figure (*.pdf);;SVG figure (*.svg);;PNG figure (*.png);;LaTeX table (*.tex);;JSON (*.json)"
 SUFFIXES = (".pdf", ".svg", ".png", ".tex", ".json")
 
 
-def what_to_write(pane) -> dict:
+def what_to_write(pane: ResultsPane) -> dict[str, Any]:
     """What the current tab would export: the figure kind, the report, the comparison shown."""
     tab = pane.tabs.currentWidget()
     on_paper = tab is pane.paper_view
@@ -29,7 +33,7 @@ def what_to_write(pane) -> dict:
     return {"kind": kind, "report": report, "comparison": cmp, "drift": drift, "reports": every}
 
 
-def write(job: dict, path: str) -> str:
+def write(job: dict[str, Any], path: str) -> str:
     """Write ``path`` by its suffix (on any thread: ``job`` is ``what_to_write``'s, read on
     the GUI thread); returns what was written, in words. Raises OSError or UserError."""
     from vspectrum_app.core.errors import UserError

@@ -6,6 +6,8 @@ correlations. Computed on the worker pool; nothing is computed here."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -19,9 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from vspectrum_app.core.workspace import Workspace
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.plots import BarPlot
-from vspectrum_app.gui.workers import Worker
+from vspectrum_app.gui.workers import Worker, while_current
 
 VERDICT_TIP = (
     "wording-sensitive: the yes-shares differ across wordings beyond chance on the images answered yes or no "
@@ -38,9 +41,9 @@ def _num(v: float | None, fmt: str = "{:.0f}") -> str:
 
 
 class RobustnessView(QWidget):
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.report: dict | None = None
+        self.report: dict[str, Any] | None = None
         self._generation = 0
         self._worker = Worker(self)
         self.model = QComboBox()
@@ -68,7 +71,7 @@ class RobustnessView(QWidget):
         layout.addWidget(split, 1)
         layout.addWidget(self.summary)
 
-    def show_run(self, ws, run_id: str, paper_style: bool = False) -> None:
+    def show_run(self, ws: Workspace, run_id: str, paper_style: bool = False) -> None:
         """Compute the run's report on the worker; a newer request drops an older one."""
         from vspectrum_app.bench.robustness import variant_report
 
@@ -77,12 +80,14 @@ class RobustnessView(QWidget):
         self.summary.set_message("Computing the wording report...")
         self._worker.run(
             lambda: variant_report(ws, run_id, paper_style=paper_style),
-            lambda report: generation == self._generation and self.set_report(report),
-            lambda message: generation == self._generation
-            and self.summary.set_message(f"Cannot compute the wording report: {message}", "error"),
+            while_current(lambda: generation == self._generation, self.set_report),
+            while_current(
+                lambda: generation == self._generation,
+                lambda message: self.summary.set_message(f"Cannot compute the wording report: {message}", "error"),
+            ),
         )
 
-    def set_report(self, report: dict) -> None:
+    def set_report(self, report: dict[str, Any]) -> None:
         self.report = report
         current = self.model.currentData()
         self.model.blockSignals(True)
@@ -118,10 +123,11 @@ class RobustnessView(QWidget):
         headers = ["Value", "Verdict", "Range", "Alike", "Kappa", "Holm p"] + names
         self.table.clear()
         self.table.setColumnCount(len(headers))
-        self.table.setHorizontalHeaderLabels(headers)
-        for n, name in enumerate(names, start=FIXED):
-            self.table.horizontalHeaderItem(n).setToolTip(f"Wording {name!r}: {texts[name]}")
-        self.table.horizontalHeaderItem(1).setToolTip(VERDICT_TIP)
+        tips = {1: VERDICT_TIP} | {n: f"Wording {name!r}: {texts[name]}" for n, name in enumerate(names, start=FIXED)}
+        for n, header in enumerate(headers):
+            item = QTableWidgetItem(header)
+            item.setToolTip(tips.get(n, ""))
+            self.table.setHorizontalHeaderItem(n, item)
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             cells = [

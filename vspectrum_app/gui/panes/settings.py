@@ -5,12 +5,14 @@ the browser for the crawler, the default workspace. Everything scrolls, so the p
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QResizeEvent, QShowEvent, QStandardItemModel
 from PySide6.QtWidgets import (
     QBoxLayout,
     QComboBox,
@@ -34,6 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from vspectrum_app.core import secrets
+from vspectrum_app.gui.context import AppContext
+from vspectrum_app.gui.jobs import Job, result_of
 from vspectrum_app.gui.message_label import MessageLabel
 from vspectrum_app.gui.weights_dialog import WeightsStateWidget
 from vspectrum_app.gui.workers import Worker
@@ -48,7 +52,7 @@ KEY_STORES = (("keyring", "System keyring"), ("file", "A file only you can read 
 
 
 class SettingsPane(QWidget):
-    def __init__(self, ctx, parent=None):
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.store = ProviderStore()
@@ -88,7 +92,7 @@ class SettingsPane(QWidget):
         for combo in self.findChildren(QComboBox):
             combo.activated.connect(self._clear_result)
 
-    def _clear_result(self, *_) -> None:
+    def _clear_result(self, *_: object) -> None:
         if self.status.kind() == "success":  # "... saved": done; an error or a hint stays until dealt with
             self.status.set_message("")
 
@@ -254,7 +258,7 @@ class SettingsPane(QWidget):
         of.addRow("Default workspace", self.default_ws)
         return other
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name): two columns when there is room
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name): two columns when there is room
         direction = (
             QBoxLayout.Direction.LeftToRight if event.size().width() >= WIDE else QBoxLayout.Direction.TopToBottom
         )
@@ -262,13 +266,13 @@ class SettingsPane(QWidget):
             self.columns.setDirection(direction)
         super().resizeEvent(event)
 
-    def showEvent(self, event) -> None:  # noqa: N802 (the model may have been chosen in another pane)
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (the model may have been chosen in another pane)
         if self._clip_settings() != self._clip_shown:
             self.load_clip()
         self._clear_result()  # "Settings saved" from a visit before is not news
         super().showEvent(event)
 
-    def _clip_settings(self) -> tuple:
+    def _clip_settings(self) -> tuple[Any, ...]:
         s = self.ctx.settings
         return tuple(s.get(k) for k in ("clip_model", "clip_pretrained", "clip_config", "clip_checkpoint"))
 
@@ -409,14 +413,16 @@ class SettingsPane(QWidget):
             return
         self.status.set_message(f"Testing {item.text()}...")
         job = self.ctx.run_job(f"Test {item.text()}", providers_ops.Check(name=item.text()))
-        job.finished.connect(
-            lambda code, j=job: self.status.set_message(
-                "OK: " + " ".join(j.output)
-                if code == 0
-                else "Failed: " + (j.stderr.strip().splitlines() or ["unknown error"])[-1],
-                "success" if code == 0 else "error",
+        job.finished.connect(lambda _code, j=job: self._tested(j))
+
+    def _tested(self, job: Job) -> None:
+        checked = result_of(job, providers_ops.Checked)
+        if checked is not None:
+            self.status.set_message(
+                ("OK: " if checked.ok else "Failed: ") + checked.message, "success" if checked.ok else "error"
             )
-        )
+        else:
+            self.status.set_message(f"Failed: {job.error or 'the test was stopped'}", "error")
 
     # -- models from the server ---------------------------------------------------------------
     def fetch_models(self) -> None:
@@ -459,7 +465,7 @@ class SettingsPane(QWidget):
             self.models.setText(", ".join(self._form_models() + [model]))
 
     # -- prices -----------------------------------------------------------------------------
-    def _show_prices(self, *_args) -> None:
+    def _show_prices(self, *_args: object) -> None:
         models = self._form_models()
         if not models:
             self.price_hint.setText("")
@@ -506,8 +512,9 @@ class SettingsPane(QWidget):
         usable, _ = secrets.keyring_status()
         for value, label in KEY_STORES:
             self.key_store.addItem(label, value)
-        if not usable:
-            self.key_store.model().item(0).setEnabled(False)
+        model = self.key_store.model()  # a combo box's own model: one item per choice
+        if not usable and isinstance(model, QStandardItemModel) and (first := model.item(0)) is not None:
+            first.setEnabled(False)
         self.key_store.setPlaceholderText("Choose where keys are kept")
         chosen = self.ctx.settings.get("key_store")
         if chosen == "file" or (chosen == "keyring" and usable):
@@ -575,15 +582,16 @@ class SettingsPane(QWidget):
         self.model_button.setEnabled(False)
         job.log.connect(lambda level, msg: self.model_status.set_message(msg))
         job.progress.connect(self._model_progress)
-        job.finished.connect(lambda _code: (self.model_progress.setVisible(False), self.model_button.setEnabled(True)))
-        job.finished.connect(
-            lambda code, j=job: self.model_status.set_message(
-                f"Ready: {j.result['model']}, {j.result['dim']}-dimensional embeddings."
-                if code == 0 and j.result
-                else f"Not available: {j.error or (j.stderr.strip().splitlines() or ['unknown error'])[-1]}",
-                "success" if code == 0 and j.result else "error",
-            )
-        )
+        job.finished.connect(lambda _code, j=job: self._model_checked(j))
+
+    def _model_checked(self, job: Job) -> None:
+        self.model_progress.setVisible(False)
+        self.model_button.setEnabled(True)
+        info = result_of(job, library_ops.ModelInfo)
+        if info is not None:
+            self.model_status.set_message(f"Ready: {info.model}, {info.dim}-dimensional embeddings.", "success")
+        else:
+            self.model_status.set_message(f"Not available: {job.error or 'the check was stopped'}", "error")
 
     def _model_progress(self, done: int, total: int, _text: str) -> None:
         """A download's progress where the job reports one; a busy bar otherwise."""
@@ -633,7 +641,7 @@ class _PathField(QWidget):
         row.addWidget(self.edit)
         row.addWidget(button)
 
-        def choose():
+        def choose() -> None:
             path = (
                 QFileDialog.getExistingDirectory(self)
                 if folder

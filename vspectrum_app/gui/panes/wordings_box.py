@@ -34,7 +34,7 @@ def paper() -> variants.Wording:
 class WordingsBox(QWidget):
     changed = Signal()
 
-    def __init__(self, parent=None):
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.list = QListWidget()
         self.list.setAccessibleName("Question wordings")
