@@ -12,14 +12,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
+from typing import Any, Iterable, Protocol
 from pathlib import Path
 
 from vspectrum_app.core.atomic import atomic_write_text
 from vspectrum_app.core.paths import config_dir, resources_dir
-
-if TYPE_CHECKING:
-    pass
 
 # what may follow a table entry's name in a model id: a date, a version number, "latest"
 _SNAPSHOT = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3,4}|latest|preview(-\d{2}-\d{2,4})?)$")
