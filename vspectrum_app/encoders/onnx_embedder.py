@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from vspectrum_app.encoders.clip_tokenizer import ClipTokenizer
     from vspectrum_app.encoders.embedder import ClipSpec
+    from vspectrum_app.encoders.precision import Trial
 
 
 # a tower's runner: ONNX Runtime's Tower below, or openvino_embedder's
@@ -95,6 +96,7 @@ class Tower:
 
 class OnnxEmbedder:
     backend = "onnx"
+    chosen: Trial | None = None  # the image tower's precision as measured (``precision.py``), set by the loader
 
     def __init__(
         self,
@@ -124,7 +126,9 @@ class OnnxEmbedder:
 
     def describe(self) -> str:
         where = "" if not self.providers or self.providers[0] == "CPUExecutionProvider" else " on CUDA"
-        scheme = (self.meta.get("precision") or {}).get("image") if "int8" in self.meta["image_file"] else None
+        scheme = self.chosen.precision if self.chosen else None
+        if scheme is None and "int8" in self.meta["image_file"]:
+            scheme = (self.meta.get("precision") or {}).get("image")
         image = f"{self.meta['image_file']}: {scheme}" if scheme else self.meta["image_file"]
         return f"ONNX Runtime{where} ({image}, {self.meta['text_file']})"
 

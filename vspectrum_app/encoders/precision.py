@@ -1,0 +1,290 @@
+"""The image tower's precision per backend: every scheme the backend can run, measured, the fastest that passes.
+
+``choose`` tries a backend's schemes in order (``SCHEMES``): for ONNX Runtime the export's
+dynamic int8 tower (per-channel weights in a reduced range, else per-tensor: ``onnx_export``
+keeps the faster of those within cosine 0.99 of open_clip), static int8 (weights and
+activations, activation ranges calibrated on generated screenshots, QDQ format), then fp32;
+for OpenVINO static int8 (OpenVINO compiles the QDQ file's quantise/dequantise pairs into int8
+kernels; it runs the dynamic file slowly), its fp16 inference hint, then fp32. Each encodes
+the same generated screenshots and texts as ``backend_choice`` and is checked against the same
+reference (fp32 open_clip, else the fp32 ONNX towers): every cosine >= 0.99 and top-10 overlap
+>= 0.95. The result (a ``Choice`` with one ``Trial`` per scheme) is recorded per backend in the
+export folder with the machine it was measured on, so ``--backend onnx|openvino`` serves the
+best passing precision without measuring again, and ``auto`` compares the backends' trials.
+
+OpenVINO's own weight compression (NNCF) is not tried: NNCF is not a dependency of the app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from vspectrum_app.core.jobs import NullReporter, Reporter
+
+if TYPE_CHECKING:
+    from vspectrum_app.encoders.embedder import ClipEncoder, ClipSpec
+
+Vectors = tuple[np.ndarray, np.ndarray]  # (images, texts), unit rows
+Check = Callable[[Vectors, Vectors], dict[str, Any]]  # backend_choice.quality's signature
+
+DYNAMIC, STATIC = "int8 dynamic", "int8 static"
+STATIC_FILE = "image.int8-static.onnx"
+CALIBRATION_IMAGES = 16
+# tried in this order; the fastest that passes is kept (fp32 last: the fallback that always runs)
+SCHEMES = {"onnx": (DYNAMIC, STATIC, "fp32"), "openvino": (STATIC, "fp16", "fp32")}
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One scheme on one backend, measured on this machine."""
+
+    backend: str
+    precision: str  # the scheme, e.g. "int8 per-channel, reduced range", "int8 static", "fp16", "fp32"
+    cosine_min: float = 0.0  # lowest cosine of an image's or text's vector to the reference
+    overlap: float = 0.0  # lowest mean top-10 overlap with the reference (text and image queries)
+    rate: float = 0.0  # images/s on the check pictures (best of two timed passes)
+    passed: bool = False
+    missing: str | None = None  # the runtime module that is not installed
+    error: str | None = None  # why it could not run (a graph the runtime cannot compile here)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A backend's trials and the fastest that passed (None: none did; the caller serves torch)."""
+
+    backend: str
+    trials: tuple[Trial, ...]
+
+    @property
+    def best(self) -> Trial | None:
+        passed = [t for t in self.trials if t.passed]
+        return max(passed, key=lambda t: t.rate) if passed else None
+
+    def summary(self) -> str:
+        best = self.best
+        if best is None:
+            return f"{self.backend}: no precision passed the quality check"
+        return (
+            f"{self.backend} {best.precision} (cosine >= {best.cosine_min:.4f}, top-10 overlap {best.overlap:.3f}, "
+            f"{best.rate:.1f} images/s on the check pictures)"
+        )
+
+
+def image_file(meta: dict[str, Any], precision: str) -> str:
+    """The image tower file a precision runs: the static int8 file, the export's dynamic int8
+    file (its scheme, named in the meta, or "int8" in records made before schemes were named),
+    else the fp32 one (fp16 is an OpenVINO hint on the fp32 file)."""
+    if precision == STATIC:
+        return STATIC_FILE
+    if precision.startswith("int8") and meta["image_file"].endswith(".int8.onnx"):
+        return str(meta["image_file"])
+    return str(meta.get("image_fp32_file") or meta["image_file"])
+
+
+def schemes(backend: str, meta: dict[str, Any]) -> list[str]:
+    """The backend's schemes for this export; the dynamic one under the name the export gave it."""
+    out = []
+    for scheme in SCHEMES[backend]:
+        if scheme == DYNAMIC:
+            if not meta["image_file"].endswith(".int8.onnx"):
+                continue  # the export found every dynamic scheme below the bar
+            scheme = (meta.get("precision") or {}).get("image") or "int8"
+        out.append(scheme)
+    return out
+
+
+def check_pixels(meta: dict[str, Any]) -> np.ndarray:
+    from vspectrum_app.encoders.backend_choice import check_inputs
+    from vspectrum_app.encoders.clip_preprocess import Preprocess
+
+    pre = Preprocess(
+        size=int(meta["size"]), mean=tuple(meta["mean"]), std=tuple(meta["std"]), interpolation=meta["interpolation"]
+    )
+    return pre.batch(check_inputs(int(meta["size"])))  # equal to open_clip's pixels (checked at export)
+
+
+def reference_vectors(spec: ClipSpec, folder: Path, meta: dict[str, Any], pixels: np.ndarray) -> Vectors:
+    """fp32 open_clip's vectors when torch is installed, else the fp32 ONNX towers'."""
+    from vspectrum_app.encoders import backend_choice
+
+    try:
+        embedder = backend_choice.make(spec, folder, meta, "torch", "fp32")
+        batch: Any = __import__("torch").from_numpy(pixels)
+    except ImportError:
+        embedder, batch = backend_choice.make(spec, folder, meta, "onnx", "fp32"), pixels
+    return embedder.encode_batch(batch), embedder.encode_texts(backend_choice.TEXTS)
+
+
+def choose(
+    spec: ClipSpec,
+    folder: Path,
+    meta: dict[str, Any],
+    backend: str,
+    reference: Vectors | None = None,
+    check: Check | None = None,
+    pixels: np.ndarray | None = None,
+) -> Choice:
+    """Measure every scheme ``backend`` can run (in ``SCHEMES``' order) against ``reference``
+    (default: ``reference_vectors``) with ``check`` (default: ``backend_choice.quality``)."""
+    from vspectrum_app.encoders import backend_choice
+
+    check = check or backend_choice.quality
+    pixels = check_pixels(meta) if pixels is None else pixels
+    reference = reference if reference is not None else reference_vectors(spec, folder, meta, pixels)
+    trials = []
+    for scheme in schemes(backend, meta):
+        try:
+            if scheme == STATIC:
+                make_static_int8(Path(folder), meta)
+            embedder = backend_choice.make(spec, folder, meta, backend, scheme)
+            vectors = (embedder.encode_batch(pixels), embedder.encode_texts(backend_choice.TEXTS))
+        except ImportError as exc:
+            trials.append(Trial(backend, scheme, missing=exc.name or str(exc)))
+            continue
+        except Exception as exc:  # a runtime that cannot run this graph here
+            trials.append(Trial(backend, scheme, error=f"{type(exc).__name__}: {str(exc)[:160]}"))
+            continue
+        quality = check(reference, vectors)
+        trials.append(
+            Trial(
+                backend,
+                scheme,
+                cosine_min=float(quality["cosine_min"]),
+                overlap=float(quality["overlap"]),
+                rate=backend_choice.rate(embedder, pixels),
+                passed=bool(quality["passed"]),
+            )
+        )
+    return Choice(backend, tuple(trials))
+
+
+def make_static_int8(folder: Path, meta: dict[str, Any]) -> Path:
+    """The static int8 image tower (once per export): weights int8 per channel in a reduced
+    range (no saturation on AVX2 without VNNI), activations uint8 with ranges calibrated on
+    generated screenshots (another seed than the check pictures), QDQ format, which both
+    runtimes read. Only the matrix products and the patch convolution are quantised: LayerNorm,
+    softmax and GELU stay fp32, where a fixed activation range would lose the most."""
+    from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType
+    from onnxruntime.quantization import quantize_static
+
+    from vspectrum_app.encoders.backend_choice import check_inputs
+    from vspectrum_app.encoders.clip_preprocess import Preprocess
+
+    out = folder / STATIC_FILE
+    if out.is_file():
+        return out
+    size = int(meta["size"])
+    pre = Preprocess(size=size, mean=tuple(meta["mean"]), std=tuple(meta["std"]), interpolation=meta["interpolation"])
+    calibration = pre.batch(check_inputs(size, CALIBRATION_IMAGES, seed=11))
+
+    class Reader(CalibrationDataReader):  # type: ignore[misc]  # onnxruntime has no type information
+        def __init__(self) -> None:
+            self.batches = iter([{"pixels": calibration[i : i + 4]} for i in range(0, len(calibration), 4)])
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self.batches, None)
+
+    tmp = out.with_name(f"{out.stem}.tmp-{os.getpid()}.onnx")
+    root = logging.getLogger()  # the quantiser logs advice meant for its developers to the root logger
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_static(
+            str(folder / (meta.get("image_fp32_file") or meta["image_file"])),
+            str(tmp),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=["MatMul", "Gemm", "Conv"],
+            per_channel=True,
+            reduce_range=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
+        os.replace(tmp, out)
+    finally:
+        root.setLevel(level)
+        tmp.unlink(missing_ok=True)
+        for leftover in folder.glob("augmented_model*.onnx"):  # the calibrator's scratch graph
+            leftover.unlink(missing_ok=True)
+    return out
+
+
+# -- recorded per backend, per machine and export ------------------------------------------
+def record_file(folder: Path, backend: str) -> Path:
+    return Path(folder) / f"precision-{backend}.json"
+
+
+def recorded(folder: Path, meta: dict[str, Any], backend: str) -> Choice | None:
+    """The choice measured for this export on this machine, or None."""
+    from vspectrum_app.encoders.backend_choice import machine
+
+    try:
+        raw = json.loads(record_file(folder, backend).read_text())
+        if raw["machine"] != machine() or raw["export_created"] != meta.get("created") or raw["backend"] != backend:
+            return None
+        return Choice(backend, tuple(Trial(**t) for t in raw["trials"]))
+    except (OSError, ValueError, KeyError, TypeError):  # missing, damaged or hand-edited: measure again
+        return None
+
+
+def best(
+    spec: ClipSpec, folder: Path, meta: dict[str, Any], backend: str, reporter: Reporter | None = None
+) -> Choice:
+    """The recorded choice for ``backend``, or measure it now, record it and say what was chosen."""
+    choice = recorded(folder, meta, backend)
+    if choice is not None:
+        return choice
+    from vspectrum_app.encoders.backend_choice import machine
+
+    reporter = reporter or NullReporter()
+    reporter.log(f"measuring {backend}'s precisions for CLIP {spec.describe()} on this machine (once)")
+    choice = choose(spec, folder, meta, backend)
+    save(folder, meta, choice, machine())
+    reporter.log(f"image tower precision: {choice.summary()}")
+    return choice
+
+
+def save(folder: Path, meta: dict[str, Any], choice: Choice, machine: dict[str, Any]) -> None:
+    record = {
+        "backend": choice.backend,
+        "trials": [asdict(t) for t in choice.trials],
+        "machine": machine,
+        "export_created": meta.get("created"),
+        "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    path = record_file(folder, choice.backend)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps(record, indent=1))
+        os.replace(tmp, path)
+    except OSError:  # a read-only models folder: measured again next time
+        tmp.unlink(missing_ok=True)
+
+
+def encoder_record(embedder: ClipEncoder) -> dict[str, Any]:
+    """What embedded an index's vectors, for its manifest: backend, precision, cosine to the reference."""
+    chosen: Trial | None = getattr(embedder, "chosen", None)
+    if chosen is not None:
+        return {"backend": chosen.backend, "precision": chosen.precision, "cosine_min": chosen.cosine_min}
+    fp16 = bool(getattr(embedder, "fp16", False))  # torch on CUDA
+    precision = "fp16" if fp16 else "fp32"
+    return {"backend": embedder.backend, "precision": precision, "cosine_min": None if fp16 else 1.0}
+
+
+def describe_record(record: dict[str, Any]) -> str:
+    """One phrase for the window and the CLI: "ONNX Runtime, int8 static (cosine 0.9991 to fp32)"."""
+    names = {"onnx": "ONNX Runtime", "openvino": "OpenVINO", "torch": "torch"}
+    text = f"{names.get(record.get('backend', ''), record.get('backend'))}, {record.get('precision')}"
+    cosine = record.get("cosine_min")
+    if cosine is not None and record.get("backend") != "torch":
+        text += f" (cosine {cosine:.4f} to fp32)"
+    return text
