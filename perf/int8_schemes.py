@@ -53,7 +53,7 @@ def main(argv=None) -> None:
 def load_backends(spec):
     """torch, and each fast backend as ``--backend`` loads it (export, then its precision choice)."""
     from vspectrum_app.core.jobs import RecordingReporter
-    from vspectrum_app.encoders import backend_choice, onnx_export, precision
+    from vspectrum_app.encoders import onnx_export, precision
     from vspectrum_app.encoders.backends import load_embedder
 
     embedders = {"torch": load_embedder(spec, backend="torch")}
@@ -61,7 +61,7 @@ def load_backends(spec):
     print("(1) precision per backend: every scheme tried on the check pictures, the fastest that passes kept")
     print(f"  {'backend':9} {'precision':32} {'cosine min':>10} {'top-10 overlap':>14} {'images/s':>9}  passed")
     for backend in ("onnx", "openvino"):
-        if not backend_choice.installed(backend if backend == "openvino" else "onnxruntime"):
+        if not precision.installed(backend if backend == "openvino" else "onnxruntime"):
             print(f"  {backend}: not installed")
             continue
         reporter = RecordingReporter()
@@ -137,7 +137,7 @@ def index_all(tmp: Path, spec, embedders, choices, blobs: list[bytes], rounds: i
 
 
 def _overlap(lib_a, lib_b, q_a, q_b, k: int = 10) -> float:
-    from vspectrum_app.encoders.backend_choice import top_k_overlap
+    from vspectrum_app.encoders.precision import top_k_overlap
 
     return top_k_overlap(lib_a, lib_b, q_a, q_b, k)
 

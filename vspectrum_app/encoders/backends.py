@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
-from vspectrum_app.encoders import backend_choice, onnx_export
+from vspectrum_app.encoders import backend_choice, onnx_export, precision
 from vspectrum_app.encoders.embedder import ClipEncoder, ClipModelUnavailable, ClipSpec, torch_embedder
 
 RUNTIMES = {"onnx": ("ONNX Runtime", "onnxruntime"), "openvino": ("OpenVINO", "openvino")}
@@ -67,7 +67,7 @@ def load_fast(
     meta = onnx_export.cached_meta(spec.model_key)
     folder = onnx_export.cache_folder(spec.model_key)
     if meta is None:
-        if not backend_choice.installed("torch"):
+        if not precision.installed("torch"):
             meta = _build_without_torch(spec, reporter)
         else:
             model = torch_embedder(spec, reporter, "cpu")  # exported and checked on the CPU
@@ -76,8 +76,6 @@ def load_fast(
             except onnx_export.ExportError as exc:
                 reporter.log(f"ONNX backend unavailable ({exc}); embedding with torch", "warning")
                 return torch_embedder(spec, reporter, device)
-    from vspectrum_app.encoders import precision
-
     if prefer == "auto":
         choice = backend_choice.choose(spec, folder, meta, reporter)
         backend = choice["backend"]
@@ -92,7 +90,7 @@ def load_fast(
     name, module = RUNTIMES[backend]
     try:
         if chosen is None:  # --backend onnx|openvino: its best passing precision, measured once
-            if not backend_choice.installed(module):
+            if not precision.installed(module):
                 raise ImportError(f"{module} is not installed", name=module)
             chosen = precision.best(spec, folder, meta, backend, reporter).best
             if chosen is None:
@@ -121,7 +119,7 @@ def load_fast(
         embedder.chosen = chosen  # the manifest and the window say which precision embedded the vectors
         return embedder
     except ImportError:
-        if not backend_choice.installed("torch"):
+        if not precision.installed("torch"):
             raise ClipModelUnavailable(f"Neither {name} nor torch is installed: reinstall the app.") from None
         reporter.log(f"{name} ({module}) is not installed; embedding with torch", "warning")
         return torch_embedder(spec, reporter, device)

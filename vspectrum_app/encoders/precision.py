@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,11 +30,34 @@ import numpy as np
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
 
+# re-exported: backends asks through here, so tests hide a runtime by patching this one name
+from vspectrum_app.encoders.runtimes import installed as installed
+
 if TYPE_CHECKING:
+    from PIL import Image
+
     from vspectrum_app.encoders.embedder import ClipEncoder, ClipSpec
 
+MIN_COSINE, MIN_OVERLAP, TOP_K = 0.99, 0.95, 10
+N_IMAGES = 40
+TEXTS = [
+    "a photo of a dog",
+    "family dinner at home",
+    "luxury car",
+    "prayer in a church",
+    "police officers",
+    "graduation ceremony",
+    "a concert crowd",
+    "skydiving",
+    "a wedding",
+    "football match",
+    "protest in the street",
+    "a bowl of ramen",
+]
+
+
 Vectors = tuple[np.ndarray, np.ndarray]  # (images, texts), unit rows
-Check = Callable[[Vectors, Vectors], dict[str, Any]]  # backend_choice.quality's signature
+Check = Callable[[Vectors, Vectors], dict[str, Any]]  # quality's signature
 
 DYNAMIC, STATIC = "int8 dynamic", "int8 static"
 STATIC_FILE = "image.int8-static.onnx"
@@ -102,7 +126,6 @@ def schemes(backend: str, meta: dict[str, Any]) -> list[str]:
 
 
 def check_pixels(meta: dict[str, Any]) -> np.ndarray:
-    from vspectrum_app.encoders.backend_choice import check_inputs
     from vspectrum_app.encoders.clip_preprocess import Preprocess
 
     pre = Preprocess(
@@ -113,14 +136,12 @@ def check_pixels(meta: dict[str, Any]) -> np.ndarray:
 
 def reference_vectors(spec: ClipSpec, folder: Path, meta: dict[str, Any], pixels: np.ndarray) -> Vectors:
     """fp32 open_clip's vectors when torch is installed, else the fp32 ONNX towers'."""
-    from vspectrum_app.encoders import backend_choice
-
     try:
-        embedder = backend_choice.make(spec, folder, meta, "torch", "fp32")
+        embedder = make(spec, folder, meta, "torch", "fp32")
         batch: Any = __import__("torch").from_numpy(pixels)
     except ImportError:
-        embedder, batch = backend_choice.make(spec, folder, meta, "onnx", "fp32"), pixels
-    return embedder.encode_batch(batch), embedder.encode_texts(backend_choice.TEXTS)
+        embedder, batch = make(spec, folder, meta, "onnx", "fp32"), pixels
+    return embedder.encode_batch(batch), embedder.encode_texts(TEXTS)
 
 
 def choose(
@@ -133,10 +154,8 @@ def choose(
     pixels: np.ndarray | None = None,
 ) -> Choice:
     """Measure every scheme ``backend`` can run (in ``SCHEMES``' order) against ``reference``
-    (default: ``reference_vectors``) with ``check`` (default: ``backend_choice.quality``)."""
-    from vspectrum_app.encoders import backend_choice
-
-    check = check or backend_choice.quality
+    (default: ``reference_vectors``) with ``check`` (default: ``quality``)."""
+    check = check or quality
     pixels = check_pixels(meta) if pixels is None else pixels
     reference = reference if reference is not None else reference_vectors(spec, folder, meta, pixels)
     trials = []
@@ -144,23 +163,23 @@ def choose(
         try:
             if scheme == STATIC:
                 make_static_int8(Path(folder), meta)
-            embedder = backend_choice.make(spec, folder, meta, backend, scheme)
-            vectors = (embedder.encode_batch(pixels), embedder.encode_texts(backend_choice.TEXTS))
+            embedder = make(spec, folder, meta, backend, scheme)
+            vectors = (embedder.encode_batch(pixels), embedder.encode_texts(TEXTS))
         except ImportError as exc:
             trials.append(Trial(backend, scheme, missing=exc.name or str(exc)))
             continue
         except Exception as exc:  # a runtime that cannot run this graph here
             trials.append(Trial(backend, scheme, error=f"{type(exc).__name__}: {str(exc)[:160]}"))
             continue
-        quality = check(reference, vectors)
+        judged = check(reference, vectors)
         trials.append(
             Trial(
                 backend,
                 scheme,
-                cosine_min=float(quality["cosine_min"]),
-                overlap=float(quality["overlap"]),
-                rate=backend_choice.rate(embedder, pixels),
-                passed=bool(quality["passed"]),
+                cosine_min=float(judged["cosine_min"]),
+                overlap=float(judged["overlap"]),
+                rate=rate(embedder, pixels),
+                passed=bool(judged["passed"]),
             )
         )
     return Choice(backend, tuple(trials))
@@ -175,7 +194,6 @@ def make_static_int8(folder: Path, meta: dict[str, Any]) -> Path:
     from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType
     from onnxruntime.quantization import quantize_static
 
-    from vspectrum_app.encoders.backend_choice import check_inputs
     from vspectrum_app.encoders.clip_preprocess import Preprocess
 
     out = folder / STATIC_FILE
@@ -218,6 +236,100 @@ def make_static_int8(folder: Path, meta: dict[str, Any]) -> Path:
     return out
 
 
+# -- the candidates: made, checked, timed --------------------------------------------------
+def make(
+    spec: ClipSpec, folder: Path, meta: dict[str, Any], backend: str, precision: str, threads: int | None = None
+) -> ClipEncoder:
+    """An embedder for one candidate (``precision`` names the image tower's scheme, see
+    ``precision.py``); ImportError when its runtime is missing."""
+    if backend == "torch":
+        if not installed("torch") or not installed("open_clip"):
+            raise ImportError("torch is not installed", name="torch")
+        from vspectrum_app.encoders.embedder import torch_embedder
+
+        return torch_embedder(spec, NullReporter(), "cpu")
+    image = image_file(meta, precision)
+    if backend == "onnx":
+        from vspectrum_app.encoders.onnx_embedder import OnnxEmbedder
+
+        return OnnxEmbedder(spec, folder, {**meta, "image_file": image}, threads=threads)
+    if not installed("openvino"):
+        raise ImportError("openvino is not installed", name="openvino")
+    from vspectrum_app.encoders.openvino_embedder import OpenVinoEmbedder
+
+    return OpenVinoEmbedder(spec, folder, meta, precision, threads=threads, image_file=image)
+
+
+def check_inputs(size: int, n: int = N_IMAGES, seed: int = 7) -> list[Image.Image]:
+    """Screenshot-like pictures of several shapes, deterministic (another seed: other pictures)."""
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    shapes = [(360, 640), (640, 360), (size, size), (144, 256), (721, 1283), (500, 500), (300, 900), (1000, 240)]
+    out = []
+    for i in range(n):
+        w, h = shapes[i % len(shapes)]
+        ramp = np.linspace(0, 255, h, dtype=np.float32)[:, None, None] * rng.uniform(0.2, 1, (1, 1, 3))
+        img = Image.fromarray(
+            np.clip(np.broadcast_to(ramp, (h, w, 3)) + rng.normal(0, 20, (h, w, 3)), 0, 255).astype(np.uint8)
+        )
+        draw = ImageDraw.Draw(img)
+        for _ in range(6):
+            x, y = int(rng.integers(0, w)), int(rng.integers(0, h))
+            draw.rectangle(
+                [x, y, x + int(rng.integers(5, w // 2 + 6)), y + int(rng.integers(5, h // 2 + 6))],
+                fill=tuple(int(v) for v in rng.integers(0, 256, 3)),
+            )
+        out.append(img)
+    return out
+
+
+def top_k_overlap(
+    library_a: np.ndarray, library_b: np.ndarray, queries_a: np.ndarray, queries_b: np.ndarray, k: int = TOP_K
+) -> float:
+    """Mean share of each query's top k in library a that is also its top k in library b."""
+    k = min(k, len(library_a))
+    got = [
+        len(set(np.argsort(-(library_a @ qa))[:k].tolist()) & set(np.argsort(-(library_b @ qb))[:k].tolist())) / k
+        for qa, qb in zip(queries_a, queries_b)
+    ]
+    return float(np.mean(got)) if got else 1.0
+
+
+def quality(reference: tuple[np.ndarray, np.ndarray], got: tuple[np.ndarray, np.ndarray]) -> dict[str, Any]:
+    (ref_img, ref_txt), (img, txt) = reference, got
+    cosine = float(min((ref_img * img).sum(axis=1).min(), (ref_txt * txt).sum(axis=1).min()))
+    overlap = min(top_k_overlap(ref_img, img, ref_txt, txt), top_k_overlap(ref_img, img, ref_img, img))
+    return {
+        "cosine_min": round(cosine, 5),
+        "overlap": round(overlap, 4),
+        "passed": bool(cosine >= MIN_COSINE and overlap >= MIN_OVERLAP),
+    }
+
+
+def rate(embedder: ClipEncoder, pixels: Any) -> float:
+    """Images/s: the best of two timed passes after a warm-up."""
+    embedder.encode_batch(pixels[:2])  # warm-up: sessions and compiled kernels
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        embedder.encode_batch(pixels)
+        best = min(best, time.perf_counter() - start)
+    return round(len(pixels) / best, 2)
+
+
+def machine() -> dict[str, Any]:
+    versions: dict[str, str | None] = {}
+    for name in ("onnxruntime", "openvino", "torch"):
+        try:
+            from importlib.metadata import version
+
+            versions[name] = version(name) if installed(name) else None
+        except Exception:
+            versions[name] = None
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), **versions}
+
+
 # -- recorded per backend, per machine and export ------------------------------------------
 def record_file(folder: Path, backend: str) -> Path:
     return Path(folder) / f"precision-{backend}.json"
@@ -225,8 +337,6 @@ def record_file(folder: Path, backend: str) -> Path:
 
 def recorded(folder: Path, meta: dict[str, Any], backend: str) -> Choice | None:
     """The choice measured for this export on this machine, or None."""
-    from vspectrum_app.encoders.backend_choice import machine
-
     try:
         raw = json.loads(record_file(folder, backend).read_text())
         if raw["machine"] != machine() or raw["export_created"] != meta.get("created") or raw["backend"] != backend:
@@ -236,15 +346,11 @@ def recorded(folder: Path, meta: dict[str, Any], backend: str) -> Choice | None:
         return None
 
 
-def best(
-    spec: ClipSpec, folder: Path, meta: dict[str, Any], backend: str, reporter: Reporter | None = None
-) -> Choice:
+def best(spec: ClipSpec, folder: Path, meta: dict[str, Any], backend: str, reporter: Reporter | None = None) -> Choice:
     """The recorded choice for ``backend``, or measure it now, record it and say what was chosen."""
     choice = recorded(folder, meta, backend)
     if choice is not None:
         return choice
-    from vspectrum_app.encoders.backend_choice import machine
-
     reporter = reporter or NullReporter()
     reporter.log(f"measuring {backend}'s precisions for CLIP {spec.describe()} on this machine (once)")
     choice = choose(spec, folder, meta, backend)

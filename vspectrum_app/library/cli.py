@@ -101,6 +101,8 @@ def clip_spec_from_args(args):
 
 
 def cmd_index(args, ctx) -> int:
+    from vspectrum_app.encoders.precision import describe_record
+
     report = ops.run(from_args(ops.Index, args), ctx.workspace(), ctx.reporter)
     result = {
         "model_key": report.model_key,
@@ -108,6 +110,7 @@ def cmd_index(args, ctx) -> int:
         "failed": len(report.failed),
         "repaired": report.repaired,
         "seconds": round(report.seconds, 2),
+        "encoder": report.encoder,
     }
     if ctx.json:
         ctx.print_json(result)
@@ -115,6 +118,7 @@ def cmd_index(args, ctx) -> int:
         print(
             f"{report.embedded} images embedded ({report.model_key}), {len(report.failed)} failed"
             + (f", {report.repaired} index entries repaired" if report.repaired else "")
+            + (f"; embedded with {describe_record(report.encoder)}" if report.encoder else "")
         )
     return 0 if not report.failed else 1
 
