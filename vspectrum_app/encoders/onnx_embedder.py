@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
     from vspectrum_app.encoders.clip_tokenizer import ClipTokenizer
     from vspectrum_app.encoders.embedder import ClipSpec
-    from vspectrum_app.encoders.precision import Trial
 
 
 # a tower's runner: ONNX Runtime's Tower below, or openvino_embedder's
@@ -96,7 +95,9 @@ class Tower:
 
 class OnnxEmbedder:
     backend = "onnx"
-    chosen: Trial | None = None  # the image tower's precision as measured (``precision.py``), set by the loader
+    # the image tower's precision as measured (a ``precision.Trial``; set by the loader, typed
+    # loosely: precision.py builds embedders, so naming its class here would be an import cycle)
+    chosen: Any = None
 
     def __init__(
         self,
