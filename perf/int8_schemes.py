@@ -36,10 +36,12 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="perf.int8_schemes")
     parser.add_argument("--images", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=2, help="alternated indexing rounds per backend (best kept)")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (the export is reused next time)")
     args, _ = parser.parse_known_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
         os.environ["VSPECTRUM_DATA_DIR"], os.environ["VSPECTRUM_CONFIG_DIR"] = str(tmp / "data"), str(tmp / "config")
         spec = _random_vit_b_32(tmp)
         print(f"machine: {os.cpu_count()} cores (shared); ViT-B-32, random seeded weights", flush=True)
@@ -94,12 +96,16 @@ def index_all(tmp: Path, spec, embedders, choices, blobs: list[bytes], rounds: i
     from vspectrum_app.library.importer import add_image
     from vspectrum_app.library.indexer import build_index, load_vectors
 
-    print(f"(2) build_index over {len(blobs)} generated 720x1280 screenshots, alternated rounds, best of {rounds}")
+    print(
+        f"(2) build_index over {len(blobs)} generated 720x1280 screenshots, alternated rounds, best of {rounds}",
+        flush=True,
+    )
     rates = {name: 0.0 for name in embedders}
     vectors: dict[str, np.ndarray] = {}
     for r in range(rounds):
         for name, e in embedders.items():
             root = tmp / f"ws-{name}-{r}"
+            shutil.rmtree(root, ignore_errors=True)  # a kept folder's earlier run
             ws = open_workspace(root)
             for i, blob in enumerate(blobs):
                 add_image(ws, blob, source_name=f"shot{i}.jpg")
