@@ -1,70 +1,151 @@
-"""Every int8 scheme the ONNX export tries (``onnx_export.QUANTISATIONS``), and the two it does
-not, on a full-size ViT-B-32 image tower with random seeded weights (open_clip builds the
-architecture; nothing is downloaded): cosine to fp32 open_clip on the export's check images,
-and each tower's seconds for those images beside the fp32 ONNX tower's, measured in this run
-in alternated rounds (best of three), so the ratio holds on a shared machine.
+"""Each backend's precision choice on a full-size ViT-B-32, and indexing with it against torch, in one run.
 
-    python -m perf.int8_schemes [--images N]
+ViT-B-32 architecture with random seeded weights (open_clip builds it; nothing is
+downloaded), saved as a checkpoint the Settings point at, as a user's own model would be.
+
+1. ``--backend onnx`` and ``--backend openvino`` (when installed) load as the app does: the
+   export (its dynamic int8 schemes, per-channel in a reduced range first), then
+   ``precision.choose`` tries every scheme the backend runs on the generated check pictures
+   and keeps the fastest that passes; every trial is printed (cosine min, top-10 overlap,
+   images/s on the check pictures).
+2. ``build_index`` over N generated 720x1280 screenshots (default 400) with torch fp32 and
+   with each backend's chosen precision, each on a fresh workspace, alternated rounds (best
+   of two): images/s and the ratio to torch (goal >= 2). Same search results: the queries'
+   top-10 from each index's stored vectors against torch's (text queries, each backend's own
+   text tower, and image queries; goal >= 0.9), and the largest difference of a query-image
+   similarity over every pair (goal <= 0.02).
+
+    python -m perf.int8_schemes [--images 400] [--rounds 2]
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
+import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
+from perf.encoder_backends import QUERIES, _random_vit_b_32
+
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="perf.int8_schemes")
-    parser.add_argument("--images", type=int, default=8, help="check images (the export uses 8)")
+    parser.add_argument("--images", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=2, help="alternated indexing rounds per backend (best kept)")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (the export is reused next time)")
     args, _ = parser.parse_known_args(argv)
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.keep or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
+        os.environ["VSPECTRUM_DATA_DIR"], os.environ["VSPECTRUM_CONFIG_DIR"] = str(tmp / "data"), str(tmp / "config")
+        spec = _random_vit_b_32(tmp)
+        print(f"machine: {os.cpu_count()} cores (shared); ViT-B-32, random seeded weights", flush=True)
+        embedders, choices = load_backends(spec)
+        from perf.library_index import _screenshot_like
 
-    from vspectrum_app.encoders import onnx_export as ox
-    from vspectrum_app.encoders.clip_preprocess import Preprocess
-    from vspectrum_app.encoders.embedder import _prepare_torchvision
+        blobs = [_screenshot_like(i) for i in range(args.images)]
+        index_all(tmp, spec, embedders, choices, blobs, args.rounds)
 
-    _prepare_torchvision()
-    import open_clip
 
-    torch.manual_seed(0)
-    model = open_clip.create_model("ViT-B-32", pretrained=None).eval()
-    pre = Preprocess(
-        size=224, mean=open_clip.OPENAI_DATASET_MEAN, std=open_clip.OPENAI_DATASET_STD, interpolation="bicubic"
-    )
-    pixels = pre.batch(ox._check_images(224, n=args.images))
-    with torch.inference_mode():
-        reference = model.encode_image(torch.from_numpy(pixels)).float().numpy()
-    schemes = [(f"int8 {name}", options) for name, options in ox.QUANTISATIONS]
-    schemes += [
-        ("int8 per-channel, full range", {"per_channel": True}),
-        ("int8 per-tensor, reduced range", {"reduce_range": True}),
-    ]
-    logging.getLogger().setLevel(logging.ERROR)  # the quantiser's advice to its developers
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
+def load_backends(spec):
+    """torch, and each fast backend as ``--backend`` loads it (export, then its precision choice)."""
+    from tests.plugins.reporting import RecordingReporter
+    from vspectrum_app.encoders import onnx_export, precision
+    from vspectrum_app.encoders.backends import load_embedder
+
+    embedders = {"torch": load_embedder(spec, backend="torch")}
+    choices = {}
+    print("(1) precision per backend: every scheme tried on the check pictures, the fastest that passes kept")
+    print(f"  {'backend':9} {'precision':32} {'cosine min':>10} {'top-10 overlap':>14} {'images/s':>9}  passed")
+    for backend in ("onnx", "openvino"):
+        if not precision.installed(backend if backend == "openvino" else "onnxruntime"):
+            print(f"  {backend}: not installed")
+            continue
+        reporter = RecordingReporter()
         start = time.perf_counter()
-        ox._export_tower(torch, ox._Tower(model.encode_image), pixels[:1], "pixels", folder / "image.fp32.onnx")
-        print(f"ViT-B-32 image tower exported in {time.perf_counter() - start:.0f} s; {len(pixels)} check images")
-        towers = {"fp32": ox._tower(folder / "image.fp32.onnx", "pixels")}
-        for i, (name, options) in enumerate(schemes):
-            start = time.perf_counter()
-            path = folder / f"int8-{i}.onnx"
-            quantize_dynamic(str(folder / "image.fp32.onnx"), str(path), weight_type=QuantType.QInt8, **options)
-            towers[name] = ox._tower(path, "pixels")
-            print(f"  quantised {name} in {time.perf_counter() - start:.0f} s", flush=True)
-        best = {name: float("inf") for name in towers}
-        for _ in range(3):  # alternated rounds: each tower sees the same machine load
-            for name, tower in towers.items():
-                best[name] = min(best[name], ox._seconds(tower, pixels))
-        print(f"{'tower':34} {'cosine min':>10} {'seconds':>8} {'speed vs fp32 ONNX':>19}  passes")
-        for name, tower in towers.items():
-            cosine = ox._min_cosine(tower(pixels), reference)
-            passes = "yes" if cosine >= ox.MIN_COSINE else "no"
-            print(f"{name:34} {cosine:10.5f} {best[name]:8.3f} {best['fp32'] / best[name]:18.2f}x  {passes}")
+        embedder = load_embedder(spec, reporter, backend=backend)
+        seconds = time.perf_counter() - start
+        for e in reporter.of_type("log"):
+            if e["level"] == "warning":
+                print(f"  warning: {e['message']}")
+        folder = onnx_export.cache_folder(spec.model_key)
+        choice = precision.recorded(folder, onnx_export.cached_meta(spec.model_key) or {}, backend)
+        if choice is None or embedder.backend != backend:
+            print(f"  {backend}: fell back to {embedder.describe()}")
+            continue
+        for t in choice.trials:
+            if t.missing or t.error:
+                print(f"  {backend:9} {t.precision:32} {t.missing or t.error}")
+            else:
+                print(
+                    f"  {backend:9} {t.precision:32} {t.cosine_min:10.5f} {t.overlap:14.3f} {t.rate:9.2f}  "
+                    f"{'yes' if t.passed else 'no'}"
+                )
+        print(f"  -> {choice.summary()}; loading took {seconds:.0f} s (export, quantisation, measurement: once)")
+        embedders[backend], choices[backend] = embedder, choice.best
+    return embedders, choices
+
+
+def index_all(tmp: Path, spec, embedders, choices, blobs: list[bytes], rounds: int) -> None:
+    from vspectrum_app.library.catalog import open_workspace
+    from vspectrum_app.library.importer import add_image
+    from vspectrum_app.library.indexer import build_index, load_vectors
+
+    print(
+        f"(2) build_index over {len(blobs)} generated 720x1280 screenshots, alternated rounds, best of {rounds}",
+        flush=True,
+    )
+    rates = {name: 0.0 for name in embedders}
+    vectors: dict[str, np.ndarray] = {}
+    for r in range(rounds):
+        for name, e in embedders.items():
+            root = tmp / f"ws-{name}-{r}"
+            shutil.rmtree(root, ignore_errors=True)  # a kept folder's earlier run
+            ws = open_workspace(root)
+            for i, blob in enumerate(blobs):
+                add_image(ws, blob, source_name=f"shot{i}.jpg")
+            report = build_index(ws, spec, embedder=e)
+            assert report.embedded == len(blobs), report
+            rates[name] = max(rates[name], report.embedded / report.seconds)
+            ids, vecs = load_vectors(ws, report.model_key)
+            vectors[name] = vecs[np.argsort(ids)]
+            ws.close()
+            shutil.rmtree(root, ignore_errors=True)
+            print(f"  round {r + 1} {name}: {report.embedded / report.seconds:.2f} images/s", flush=True)
+    texts = {name: e.encode_texts(QUERIES) for name, e in embedders.items()}
+    ref, ref_text = vectors["torch"], texts["torch"]
+    print(
+        f"  {'backend':9} {'precision':32} {'cosine min':>10} {'images/s':>9} {'x torch':>8} "
+        f"{'top-10 overlap text/image':>26} {'max |sim diff|':>14}"
+    )
+    print(f"  {'torch':9} {'fp32':32} {1.0:10.5f} {rates['torch']:9.2f} {1.0:8.2f} {'1.000 / 1.000':>26} {0.0:14.4f}")
+    for name in [n for n in embedders if n != "torch"]:
+        got, got_text = vectors[name], texts[name]
+        cos = float((ref * got).sum(axis=1).min())
+        text_overlap = _overlap(ref, got, ref_text, got_text)
+        image_overlap = _overlap(ref, got, ref[:50], got[:50])
+        diff = max(
+            float(np.abs(ref_text @ ref.T - got_text @ got.T).max()),
+            float(np.abs(ref[:50] @ ref.T - got[:50] @ got.T).max()),
+        )
+        chosen = choices[name]
+        print(
+            f"  {name:9} {chosen.precision:32} {cos:10.5f} {rates[name]:9.2f} {rates[name] / rates['torch']:8.2f} "
+            f"{f'{text_overlap:.3f} / {image_overlap:.3f}':>26} {diff:14.4f}",
+            flush=True,
+        )
+    print("  goals: x torch >= 2, top-10 overlap >= 0.9, max |sim diff| <= 0.02 (cosine min: 400 indexed images)")
+
+
+def _overlap(lib_a, lib_b, q_a, q_b, k: int = 10) -> float:
+    from vspectrum_app.encoders.precision import top_k_overlap
+
+    return top_k_overlap(lib_a, lib_b, q_a, q_b, k)
 
 
 if __name__ == "__main__":

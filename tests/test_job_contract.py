@@ -127,7 +127,7 @@ def test_from_wire_is_strict_about_types():
 def test_the_cli_refuses_a_result_of_another_type(tmp_path):
     """What a child sends as its result is checked against the declaration before it is written."""
     from vspectrum_app.cli import Context, build_parser
-    from vspectrum_app.core.jobs import RecordingReporter
+    from tests.plugins.reporting import RecordingReporter
     from vspectrum_app.providers.ops import Check, Checked
 
     reporter = RecordingReporter()

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from tests.plugins.reporting import RecordingReporter
-from vspectrum_app.encoders import backend_choice, onnx_export
+from vspectrum_app.encoders import backend_choice, onnx_export, precision
 from vspectrum_app.encoders import backends as backends_module
-from vspectrum_app.encoders.backend_choice import quality, top_k_overlap
+from vspectrum_app.encoders.precision import quality, top_k_overlap
 from vspectrum_app.encoders.backends import load_embedder
 from vspectrum_app.library.images import decode_rgb
 
@@ -94,14 +94,14 @@ def test_openvino_embeddings_match_fp32_open_clip(tiny_clip, fresh, pilot_dir):
     folder = onnx_export.cache_folder(tiny_clip.model_key)
     load_embedder(tiny_clip, backend="onnx")  # the export
     meta = onnx_export.cached_meta(tiny_clip.model_key)
-    for precision in ("fp32", "fp16"):
-        fast = backend_choice.make(tiny_clip, folder, meta, "openvino", precision)
-        assert fast.backend == "openvino" and precision in fast.describe()
+    for scheme in ("fp32", "fp16"):
+        fast = precision.make(tiny_clip, folder, meta, "openvino", scheme)
+        assert fast.backend == "openvino" and scheme in fast.describe()
         got = (
             np.concatenate([fast.encode_images(pictures[i : i + 16]) for i in range(0, 60, 16)]),
             fast.encode_texts(WORDS),
         )
-        assert quality(want, got)["passed"], (precision, quality(want, got))
+        assert quality(want, got)["passed"], (scheme, quality(want, got))
 
 
 def test_auto_measures_once_records_the_choice_and_serves_it(tiny_clip, fresh):
@@ -123,12 +123,12 @@ def test_auto_measures_once_records_the_choice_and_serves_it(tiny_clip, fresh):
     again = RecordingReporter()
     load_embedder(tiny_clip, again, backend="auto")
     assert not any("measuring" in m for m in _logs(again))  # recorded: not measured twice
-    for backend, precision in (("openvino", "fp16"), ("onnx", "fp32"), ("torch", "fp32")):
-        (folder / "choice.json").write_text(json.dumps({**choice, "backend": backend, "precision": precision}))
+    for backend, scheme in (("openvino", "fp16"), ("onnx", "fp32"), ("torch", "fp32")):
+        (folder / "choice.json").write_text(json.dumps({**choice, "backend": backend, "precision": scheme}))
         backends_module._cache.clear()
         got = load_embedder(tiny_clip, backend="auto")
         assert got.backend == backend
-        assert backend == "torch" or precision in got.describe() or precision == "fp32"
+        assert backend == "torch" or scheme in got.describe() or scheme == "fp32"
     (folder / "choice.json").write_text(json.dumps({**choice, "machine": {**choice["machine"], "cores": 999}}))
     backends_module._cache.clear()
     moved = RecordingReporter()
@@ -156,7 +156,7 @@ def test_hidden_openvino_falls_back_to_torch_with_one_log_line(tiny_clip, fresh,
 def test_without_torch_the_fp32_export_is_the_reference(tiny_clip, fresh, monkeypatch):
     load_embedder(tiny_clip, backend="onnx")
     folder, meta = onnx_export.cache_folder(tiny_clip.model_key), onnx_export.cached_meta(tiny_clip.model_key)
-    monkeypatch.setattr(backend_choice, "installed", lambda module: module not in ("torch", "open_clip"))
+    monkeypatch.setattr(precision, "installed", lambda module: module not in ("torch", "open_clip"))
     choice = backend_choice.measure(tiny_clip, folder, meta)
     rows = {(c["backend"], c["precision"]): c for c in choice["candidates"]}
     assert rows["torch", "fp32"]["missing"] == "torch" and not rows["torch", "fp32"]["passed"]
@@ -168,6 +168,6 @@ def test_a_damaged_choice_record_is_measured_again(tmp_path, text):
     (tmp_path / backend_choice.CHOICE_FILE).write_text(text)
     assert backend_choice.recorded(tmp_path, {"created": 1}) is None
     # a well-formed record for this machine and export is served as it is
-    record = {"machine": backend_choice.machine(), "export_created": 1, "backend": "onnx"}
+    record = {"machine": precision.machine(), "export_created": 1, "backend": "onnx"}
     (tmp_path / backend_choice.CHOICE_FILE).write_text(json.dumps(record))
     assert backend_choice.recorded(tmp_path, {"created": 1}) == json.loads(json.dumps(record))

@@ -20,7 +20,7 @@ from tests.plugins.weights_server import FileServer
 from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.encoders import backends as backends_module
 from vspectrum_app.encoders import embedder as embedder_module
-from vspectrum_app.encoders import backend_choice, onnx_build, onnx_export, weights
+from vspectrum_app.encoders import onnx_build, onnx_export, precision, weights
 from vspectrum_app.encoders.checkpoint import read_weights
 from vspectrum_app.encoders.embedder import ClipModelUnavailable, ClipSpec, torch_embedder
 from vspectrum_app.encoders.backends import load_embedder
@@ -306,7 +306,7 @@ def test_lean_default_model_downloads_its_weights_then_builds(tiny_files, fresh,
             size=len(payload),
         )
         monkeypatch.setitem(weights.SOURCES, ("tiny-clip", "test"), source)
-        monkeypatch.setattr(backend_choice, "installed", lambda module: module not in ("torch", "openvino"))
+        monkeypatch.setattr(precision, "installed", lambda module: module not in ("torch", "openvino"))
         default_like = ClipSpec(model="tiny-clip", pretrained="test", config=spec.config)
         reporter = RecordingReporter()
         fast = load_embedder(default_like, reporter, backend="auto")
@@ -326,7 +326,7 @@ def test_lean_install_with_a_damaged_download_says_so_in_one_sentence(tiny_files
     target = weights.target_path(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(bin_file.read_bytes()[:5000])
-    monkeypatch.setattr(backend_choice, "installed", lambda module: module not in ("torch", "openvino"))
+    monkeypatch.setattr(precision, "installed", lambda module: module not in ("torch", "openvino"))
     with pytest.raises(ClipModelUnavailable) as err:
         load_embedder(ClipSpec(model="tiny-clip", pretrained="test", config=spec.config), backend="onnx")
     assert "damaged or incomplete" in str(err.value) and "\n" not in str(err.value)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from vspectrum_app.encoders import backends as backends_module
-from vspectrum_app.encoders import onnx_export
+from vspectrum_app.encoders import onnx_export, precision
 from vspectrum_app.encoders.backends import load_embedder
 
 
@@ -31,11 +31,12 @@ def test_the_export_names_the_int8_scheme_it_kept_and_the_backend_says_it(tiny_c
     assert meta["precision"]["text"] == "fp32" and meta["text_file"] == "text.fp32.onnx"
     if meta["image_file"] == "image.int8.onnx":
         assert meta["precision"]["image"] in schemes and meta["cosine_min"]["image"] >= onnx_export.MIN_COSINE
-        assert meta["precision"]["image"] in fast.describe()
     else:
         assert meta["precision"]["image"] == "fp32"
+    assert fast.chosen.precision in fast.describe()  # the precision served (``precision.py`` chose it)
     folder = onnx_export.cache_folder(tiny_clip.model_key)
-    assert sorted(p.name for p in folder.glob("image.*.onnx")) == sorted({meta["image_file"], "image.fp32.onnx"})
+    made = {meta["image_file"], "image.fp32.onnx", precision.STATIC_FILE}  # static: made by the precision choice
+    assert sorted(p.name for p in folder.glob("image.*.onnx")) == sorted(made)
 
 
 def test_the_fastest_passing_scheme_is_kept_and_a_failing_one_never(tmp_path, monkeypatch):

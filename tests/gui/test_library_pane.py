@@ -81,3 +81,17 @@ def test_tile_tooltip_names_keyword_and_similarity(window, workspace):
     # one item for all, so a taller caption after a search would vanish
     pane._set_results([Tile(1, "x", "jpg", "instagram", None)], "1 screenshot")
     assert pane.model.data(pane.model.index(0), Qt.ItemDataRole.DisplayRole).count("\n") == lines - 1
+
+
+def test_status_line_says_what_embedded_the_index(window, indexed_workspace, tiny_clip):
+    """The backend and precision recorded in the index's manifest, as the core words them."""
+    from vspectrum_app.library import catalog
+
+    window.ctx.settings.update(
+        clip_model=tiny_clip.model, clip_config=tiny_clip.config, clip_checkpoint=tiny_clip.checkpoint
+    )
+    window.open_workspace(indexed_workspace.root)
+    pane = window.show_pane("Library")
+    summary = catalog.index_summary(indexed_workspace, tiny_clip.model_key)
+    assert summary is not None and summary.startswith("index: 12 screenshots, embedded with "), summary
+    assert pane.status.full_text() == f"12 screenshots; {summary}"

@@ -12,7 +12,7 @@ import pytest
 
 from tests.encoders.test_onnx_backend import BLOCK_TORCH
 from vspectrum_app.encoders import backends as backends_module
-from vspectrum_app.encoders.backend_choice import installed
+from vspectrum_app.encoders.precision import installed
 from vspectrum_app.library.indexer import build_index, index_path
 from vspectrum_app.library.search import Searcher, SearchError
 

@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
-from vspectrum_app.encoders import backend_choice, onnx_export
+from vspectrum_app.encoders import backend_choice, onnx_export, precision
 from vspectrum_app.encoders.embedder import ClipEncoder, ClipModelUnavailable, ClipSpec, torch_embedder
 
 RUNTIMES = {"onnx": ("ONNX Runtime", "onnxruntime"), "openvino": ("OpenVINO", "openvino")}
@@ -67,7 +67,7 @@ def load_fast(
     meta = onnx_export.cached_meta(spec.model_key)
     folder = onnx_export.cache_folder(spec.model_key)
     if meta is None:
-        if not backend_choice.installed("torch"):
+        if not precision.installed("torch"):
             meta = _build_without_torch(spec, reporter)
         else:
             model = torch_embedder(spec, reporter, "cpu")  # exported and checked on the CPU
@@ -76,35 +76,50 @@ def load_fast(
             except onnx_export.ExportError as exc:
                 reporter.log(f"ONNX backend unavailable ({exc}); embedding with torch", "warning")
                 return torch_embedder(spec, reporter, device)
-    precision = "int8" if meta["image_file"].endswith(".int8.onnx") else "fp32"
-    backend = prefer
     if prefer == "auto":
         choice = backend_choice.choose(spec, folder, meta, reporter)
-        backend, precision = choice["backend"], choice["precision"]
+        backend = choice["backend"]
         if backend == "torch":
             rates = {f"{c['backend']} {c['precision']}": c.get("rate") for c in choice["candidates"]}
             reporter.log(f"embedding with torch: the fastest that passed the quality check on this machine ({rates})")
             return torch_embedder(spec, reporter, device)
-    elif prefer == "openvino":
-        precision = "fp32"
+        row = next(c for c in choice["candidates"] if (c["backend"], c["precision"]) == (backend, choice["precision"]))
+        chosen = precision.Trial(backend, choice["precision"], row.get("cosine_min", 0.0), row.get("overlap", 0.0))
+    else:
+        backend, chosen = prefer, None
     name, module = RUNTIMES[backend]
     try:
+        if chosen is None:  # --backend onnx|openvino: its best passing precision, measured once
+            if not precision.installed(module):
+                raise ImportError(f"{module} is not installed", name=module)
+            chosen = precision.best(spec, folder, meta, backend, reporter).best
+            if chosen is None:
+                reporter.log(f"{name}: no precision passed the quality check; embedding with torch", "warning")
+                return torch_embedder(spec, reporter, device)
+        from vspectrum_app.encoders.onnx_embedder import OnnxEmbedder
+
+        embedder: OnnxEmbedder
         if backend == "openvino":
             if device not in ("auto", "cpu"):
                 reporter.log(f"OpenVINO serves the CPU only here; embedding with torch on {device}", "warning")
                 return torch_embedder(spec, reporter, device)
-            return backend_choice.make(spec, folder, meta, backend, precision, threads)
-        from vspectrum_app.encoders.device import onnx_providers
-        from vspectrum_app.encoders.onnx_embedder import OnnxEmbedder
+            from vspectrum_app.encoders.openvino_embedder import OpenVinoEmbedder
 
-        providers = onnx_providers(device)
-        if providers is None:
-            reporter.log(f"ONNX Runtime cannot use the {device} device here; embedding with torch on it", "warning")
-            return torch_embedder(spec, reporter, device)
-        image = meta["image_file"] if precision == "int8" else meta.get("image_fp32_file") or meta["image_file"]
-        return OnnxEmbedder(spec, folder, {**meta, "image_file": image}, providers, threads)
+            image = precision.image_file(meta, chosen.precision)
+            embedder = OpenVinoEmbedder(spec, folder, meta, chosen.precision, threads, image_file=image)
+        else:
+            from vspectrum_app.encoders.device import onnx_providers
+
+            providers = onnx_providers(device)
+            if providers is None:
+                reporter.log(f"ONNX Runtime cannot use the {device} device here; embedding with torch on it", "warning")
+                return torch_embedder(spec, reporter, device)
+            image = precision.image_file(meta, chosen.precision)
+            embedder = OnnxEmbedder(spec, folder, {**meta, "image_file": image}, providers, threads)
+        embedder.chosen = chosen  # the manifest and the window say which precision embedded the vectors
+        return embedder
     except ImportError:
-        if not backend_choice.installed("torch"):
+        if not precision.installed("torch"):
             raise ClipModelUnavailable(f"Neither {name} nor torch is installed: reinstall the app.") from None
         reporter.log(f"{name} ({module}) is not installed; embedding with torch", "warning")
         return torch_embedder(spec, reporter, device)

@@ -95,6 +95,9 @@ class Tower:
 
 class OnnxEmbedder:
     backend = "onnx"
+    # the image tower's precision as measured (a ``precision.Trial``; set by the loader, typed
+    # loosely: precision.py builds embedders, so naming its class here would be an import cycle)
+    chosen: Any = None
 
     def __init__(
         self,
@@ -124,7 +127,9 @@ class OnnxEmbedder:
 
     def describe(self) -> str:
         where = "" if not self.providers or self.providers[0] == "CPUExecutionProvider" else " on CUDA"
-        scheme = (self.meta.get("precision") or {}).get("image") if "int8" in self.meta["image_file"] else None
+        scheme = self.chosen.precision if self.chosen else None
+        if scheme is None and "int8" in self.meta["image_file"]:
+            scheme = (self.meta.get("precision") or {}).get("image")
         image = f"{self.meta['image_file']}: {scheme}" if scheme else self.meta["image_file"]
         return f"ONNX Runtime{where} ({image}, {self.meta['text_file']})"
 

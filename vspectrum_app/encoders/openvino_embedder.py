@@ -1,9 +1,10 @@
 """The OpenVINO embedder: the same exported ONNX towers, compiled by OpenVINO for this CPU.
 
-It reads the fp32 files of the ONNX export (OpenVINO runs the int8 ONNX file's dynamic
-quantisation operators slowly: 1.4 against 3.2 images/s for fp32 on ViT-B-32 here);
-``precision`` fp16 asks OpenVINO to compute the image tower in half precision (bf16 or
-fp16, where the CPU has them; plain fp32 otherwise). The text tower always runs in fp32: a
+It reads the fp32 image tower of the ONNX export, or its static int8 one (``precision.py``:
+quantise/dequantise pairs, which OpenVINO compiles into int8 kernels; it runs the dynamic int8
+file's operators slowly: 1.4 against 3.2 images/s for fp32 on ViT-B-32 here); ``precision``
+fp16 asks OpenVINO to compute the image tower in half precision (bf16 or fp16, where the CPU
+has them; plain fp32 otherwise). The text tower always runs in fp32: a
 query's vector ranks the whole library. Tokeniser and preprocessing are the ONNX
 embedder's, so no torch at run time either.
 """
@@ -21,7 +22,7 @@ from vspectrum_app.encoders.runtimes import installed
 if TYPE_CHECKING:
     from vspectrum_app.encoders.embedder import ClipSpec
 
-PRECISIONS = {"fp32": "f32", "fp16": "f16"}
+PRECISIONS = {"fp32": "f32", "fp16": "f16", "int8 static": "f32"}  # int8: the file's quantised operators
 
 
 class OpenVinoTower:
@@ -46,16 +47,22 @@ class OpenVinoEmbedder(OnnxEmbedder):
     backend = "openvino"
 
     def __init__(
-        self, spec: ClipSpec, folder: Path, meta: dict[str, Any], precision: str = "fp32", threads: int | None = None
+        self,
+        spec: ClipSpec,
+        folder: Path,
+        meta: dict[str, Any],
+        precision: str = "fp32",
+        threads: int | None = None,
+        image_file: str | None = None,
     ):
         if not installed("openvino"):  # fail here, where the caller can fall back
             raise ImportError("openvino is not installed", name="openvino")  # (imported by the image tower only)
         super().__init__(spec, folder, meta, check_runtime=False)
         self.precision, self.threads = precision, threads
-        self.image_file = meta.get("image_fp32_file") or meta["image_file"]
+        self.image_file = image_file or meta.get("image_fp32_file") or meta["image_file"]
 
     def describe(self) -> str:
-        return f"OpenVINO ({self.image_file} in {self.precision}, {self.meta['text_file']})"
+        return f"OpenVINO ({self.image_file}: {self.precision}, {self.meta['text_file']})"
 
     def _session(self, tower: str) -> RunsTower:
         with self._lock:

@@ -248,3 +248,19 @@ def set_phashes(ws: Workspace, hashes: Iterable[tuple[str, int]]) -> None:
     """Store (phash, image id) pairs in one transaction."""
     with ws.transaction() as conn:
         conn.executemany("UPDATE images SET phash = ? WHERE id = ?", list(hashes))
+
+
+def index_summary(ws: Workspace, model_key: str) -> str | None:
+    """One line for the window's status: how many vectors the model's index holds and what
+    embedded them (its manifest's backend and precision); None when there is no index."""
+    from vspectrum_app.encoders.precision import describe_record
+    from vspectrum_app.library import index_integrity
+    from vspectrum_app.library.index import recorded_encoder
+    from vspectrum_app.library.indexer import index_path
+
+    count = index_integrity.recorded_count(ws, model_key)
+    if count is None:
+        return None
+    encoder = recorded_encoder(index_path(ws, model_key))
+    how = f", embedded with {describe_record(encoder)}" if encoder else ""
+    return f"index: {count:,} screenshots{how}"

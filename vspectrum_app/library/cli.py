@@ -100,13 +100,16 @@ def add_backend_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_index(args: argparse.Namespace, ctx: CommandContext) -> int:
+    from vspectrum_app.encoders.precision import describe_record
+
     params = ctx.params(ops.Index, args)
     report = ops.run(params, ctx.workspace(), ctx.reporter)
     ctx.show(
         params,
         report,
         lambda: f"{report.embedded} images embedded ({report.model_key}), {report.failed} failed"
-        + (f", {report.repaired} index entries repaired" if report.repaired else ""),
+        + (f", {report.repaired} index entries repaired" if report.repaired else "")
+        + (f"; embedded with {describe_record(report.encoder)}" if report.encoder else ""),
     )
     return 0 if not report.failed else 1
 

@@ -73,6 +73,8 @@ class VectorIndex:
         self._hnsw = hnswlib.Index(space="cosine", dim=dim)
         self._dirty = False
         self.calibration: Calibration | None = None
+        # what embedded the vectors (the last run that added any): backend, precision, cosine to fp32
+        self.encoder: dict[str, Any] | None = None
 
     # -- persistence --------------------------------------------------------------------
     @classmethod
@@ -93,6 +95,7 @@ class VectorIndex:
         except RuntimeError:
             return None
         index.calibration = Calibration.from_meta(meta.get("calibration"))
+        index.encoder = recorded_encoder(path)
         return index
 
     def save(self) -> Written:
@@ -112,7 +115,7 @@ class VectorIndex:
         return written
 
     def save_meta(self) -> None:
-        """The sidecar alone (dimension, capacity, calibration): for a change that leaves the
+        """The sidecar alone (dimension, capacity, calibration, encoder): for a change that leaves the
         vectors and graph as saved, without rewriting a file of gigabytes."""
         atomic_write_text(
             _meta_path(self.path),
@@ -125,6 +128,7 @@ class VectorIndex:
                     "M": self._hnsw.M,
                     "ef_construction": self._hnsw.ef_construction,
                     "calibration": asdict(self.calibration) if self.calibration else None,
+                    "encoder": self.encoder,
                 }
             ),
         )
@@ -201,6 +205,12 @@ def _check_header(tmp: Path, path: Path, count: int, capacity: int) -> None:
             errno.EIO,
             f"the saved index {path.name} does not hold the {count:,} vectors it should; the one already there was kept.",
         )
+
+
+def recorded_encoder(path: Path) -> dict[str, Any] | None:
+    """The encoder the index's manifest (sidecar) records, or None (none recorded, unreadable)."""
+    encoder = _read_meta(path).get("encoder")
+    return encoder if isinstance(encoder, dict) else None
 
 
 def _meta_path(path: Path) -> Path:

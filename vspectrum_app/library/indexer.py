@@ -27,7 +27,8 @@ from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.library import ef_calibration, images, index_integrity
 from vspectrum_app.encoders.embedder import ClipEncoder, ClipSpec
 from vspectrum_app.encoders.backends import load_embedder
-from vspectrum_app.library.index import VectorIndex
+from vspectrum_app.encoders.precision import encoder_record
+from vspectrum_app.library.index import VectorIndex, recorded_encoder
 from vspectrum_app.core.workspace import Workspace
 
 MIN_FREE_BYTES = 1 << 20  # below this, SQLite's journal and the index's save copy may not fit
@@ -54,6 +55,7 @@ class IndexReport:
     repaired: int = 0
     total: int = 0
     seconds: float = 0.0
+    encoder: dict[str, Any] | None = None  # backend, precision, cosine to fp32 (``precision.encoder_record``)
 
 
 def register_model(ws: Workspace, spec: ClipSpec, dim: int) -> str:
@@ -125,6 +127,7 @@ def open_index(ws: Workspace, model_key: str, dim: int, reporter: Reporter | Non
     rebuilt = index is None
     if index is None:
         index = VectorIndex.create(path, dim, capacity=len(stored) + 1024)
+        index.encoder = recorded_encoder(path)  # the vectors are the stored ones: same encoder
     missing = sorted(stored - index.labels())
     del stored
     if missing and not rebuilt:
@@ -226,7 +229,9 @@ def build_index(
     total = count_missing(ws, key, only_ids)
     # vectors in the catalog (with WAL and page overhead) plus the index file and its save copy
     diskspace.require_free(ws.root, total * embedder.dim * 4 * 4 + MIN_FREE_BYTES)
-    report = IndexReport(model_key=key, repaired=repaired, total=total)
+    report = IndexReport(model_key=key, repaired=repaired, total=total, encoder=encoder_record(embedder))
+    if total:  # the manifest says what embedded the vectors (the last run that added some)
+        index.encoder = report.encoder
     reporter.progress(0, total, f"embedding with {spec.describe()} on {embedder.describe()}")
     todo = itertools.chain.from_iterable(todo_pages(ws, key, only_ids))
 

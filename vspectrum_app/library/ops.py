@@ -125,6 +125,7 @@ class Indexed:
     failed: int
     repaired: int  # index entries repaired
     seconds: float
+    encoder: dict[str, Any] | None = None  # backend, precision, cosine to fp32 (``encoders.precision``)
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ def run(
             return _import(params, ws, reporter)
         case Index():
             r = _index(params, ws, reporter)
-            return Indexed(r.model_key, r.embedded, len(r.failed), r.repaired, round(r.seconds, 2))
+            return Indexed(r.model_key, r.embedded, len(r.failed), r.repaired, round(r.seconds, 2), r.encoder)
         case Stats():
             return _stats(params, ws)
         case Model():

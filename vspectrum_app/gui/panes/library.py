@@ -351,12 +351,23 @@ class LibraryPane(QWidget):
             self._set_results(self._all, self._count_text())
 
     def _count_text(self) -> str:
+        """The library's count, and the index's (with the backend and precision that embedded it)."""
+        from vspectrum_app.encoders.embedder import ClipSpec
+        from vspectrum_app.library import catalog
+
         simulated = sum(1 for t in self._all if t.platform == SIMULATED)
         shown = len(self._all) - simulated
-        return f"{shown} screenshots" + (
-            f' ({simulated} simulator captures hidden: choose "simulator captures" in the platform filter to see them)'
-            if simulated
-            else ""
+        ws = self.ctx.workspace
+        index = catalog.index_summary(ws, ClipSpec.from_settings(self.ctx.settings.as_dict()).model_key) if ws else ""
+        return (
+            f"{shown} screenshots"
+            + (
+                f' ({simulated} simulator captures hidden: choose "simulator captures" in the platform filter to see '
+                "them)"
+                if simulated
+                else ""
+            )
+            + (f"; {index}" if index else "")
         )
 
     def _sync_actions(self) -> None:
@@ -614,12 +625,14 @@ class LibraryPane(QWidget):
         self._start(
             "Index",
             library_ops.Index(clip=self.ctx.clip_options()),
-            on_finished=self._indexed,
+            on_finished=self._index_finished,
         )
 
-    def _indexed(self, _code: int) -> None:
+    def _index_finished(self, code: int) -> None:
         self._searcher = None  # the next search reads the new index
         self.ctx.library_changed.emit()
+        if code == 0:  # the finished line says what embedded the index (backend, precision)
+            self._finished_text = f"Index finished: {self._count_text()}"
 
     def show_coverage(self) -> None:
         if not self._need_workspace():
