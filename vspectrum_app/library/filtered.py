@@ -1,0 +1,88 @@
+"""Search among part of the library (one platform, the images a value's earlier keywords did
+not take, never flagged ones): an exact scan of the allowed vectors when they are few, else
+an unfiltered query wide enough to hold k allowed ones, else the HNSW walk with a filter.
+
+Why: hnswlib applies a filter during the walk; a rejected node is walked through but not
+kept, and the walk goes on until it holds ``ef`` accepted ones. A filter accepting a
+fraction s of the index makes the walk visit about 1/s times as many nodes, each with a
+Python call to the filter, so the most selective filters made the slowest queries, by far
+(``perf/search_scale.py`` prints latency per selectivity; docs/scale.md has the figures).
+A scan costs one multiply-add per allowed vector and dimension and is exact: up to
+``EXACT_MAX`` allowed images it is the fastest. Above, the filter admits at least
+``EXACT_MAX / n`` of the index, and asking the index for ``OVERFETCH * k / s`` nearest
+without a filter (the breadth ef grown to that) holds k allowed ones unless the filter
+favours images far from the query; then, and only then, the filtered walk.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection
+
+import numpy as np
+
+from vspectrum_app.library.index import VectorIndex
+
+# Allowed images up to which a filtered search scans them (measured crossover: docs/scale.md).
+EXACT_MAX = 20_000
+OVERFETCH = 2.0  # k / s expected allowed ones, doubled: fewer than k is then rare (binomial)
+FETCH_MAX = 4096  # beyond, an unfiltered query costs about what the filtered walk does
+
+
+def fetch_for(k: int, allowed: int, total: int, sure: int | None = None) -> int | None:
+    """How many nearest to ask the index for, unfiltered, to hold k of ``allowed`` among
+    ``total`` (``sure``: a number known to hold them, taken when smaller); None: too many,
+    walk with the filter."""
+    if allowed <= 0 or total <= 0:
+        return None
+    fetch = min(total, math.ceil(OVERFETCH * k * total / allowed))
+    if sure is not None:
+        fetch = min(fetch, sure)
+    return fetch if fetch <= FETCH_MAX else None
+
+
+class Subset:
+    """The allowed images' ids (ascending) and unit vectors, read once and reused by every
+    query with the same filter until the catalog changes (the searcher's cache)."""
+
+    def __init__(self, ids: np.ndarray, vectors: np.ndarray):
+        order = np.argsort(ids, kind="stable")
+        self.ids = np.asarray(ids, dtype=np.int64)[order]
+        self.vectors = np.ascontiguousarray(vectors[order], dtype=np.float32) if len(ids) else vectors
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def nearest(self, vector: np.ndarray, k: int, exclude: Collection[int] = ()) -> list[tuple[int, float]]:
+        """The exact k best (id, cosine) outside ``exclude``, best first (ties: lower id first)."""
+        if not len(self.ids) or k <= 0:
+            return []
+        # einsum, not BLAS: OpenBLAS splits even one matrix-vector product over threads, and on
+        # a busy machine waiting for the second thread cost 20+ ms where the product takes 1
+        sims = np.einsum("ij,j->i", self.vectors, np.asarray(vector, dtype=np.float32))
+        keep = np.ones(len(sims), dtype=bool)
+        if exclude:
+            keep &= ~np.isin(self.ids, np.fromiter(exclude, dtype=np.int64, count=len(exclude)))
+        candidates = np.flatnonzero(keep)
+        k = min(k, len(candidates))
+        if k < len(candidates):  # the k best in linear time (with any ties of the k-th), then those sorted
+            kth = -np.partition(-sims[candidates], k - 1)[k - 1]
+            candidates = candidates[sims[candidates] >= kth]
+        best = candidates[np.lexsort((self.ids[candidates], -sims[candidates]))][:k]
+        return [(int(self.ids[i]), float(sims[i])) for i in best]
+
+
+def nearest(
+    index: VectorIndex, vector: np.ndarray, k: int, accept: Callable[[int], bool], allowed: int, sure: int | None = None
+) -> list[tuple[int, float]]:
+    """The k best (id, cosine) that ``accept`` takes, of ``allowed`` such images in ``index``
+    (k <= allowed): an unfiltered query of ``fetch_for`` nearest, else the walk with the
+    filter. Raises ``index.TooFewAllowed`` when the walk ends with fewer than k."""
+    fetch = fetch_for(k, allowed, len(index), sure)
+    if fetch is not None:
+        ids, sims = index.query(vector[None, :], fetch)
+        found = [(int(i), float(s)) for i, s in zip(ids[0], sims[0]) if accept(int(i))]
+        if len(found) >= k:
+            return found[:k]
+    ids, sims = index.query(vector[None, :], k, allowed=accept)
+    return [(int(i), float(s)) for i, s in zip(ids[0], sims[0])]
