@@ -191,8 +191,8 @@ def by_selectivity(index, data: np.ndarray, q: np.ndarray, slow_queries: int) ->
     a random subset, as a platform is to a query), before and after in the same run: before,
     the filter inside the HNSW walk (the product's path for a platform until issue 30);
     after, the product's path now (``library.filtered``: an exact scan of the allowed vectors
-    up to ``EXACT_MAX``, read once per filter and timed apart; else an unfiltered query wide
-    enough for k allowed ones). Recall@10 is against exact search over the allowed items;
+    where ``scan_is_cheaper``, read once per filter and timed apart; else an unfiltered query
+    wide enough for k allowed ones). Recall@10 is against exact search over the allowed items;
     "full" counts queries that returned k allowed results. The walk takes seconds per query
     for the most selective filters, so "before" runs the first ``slow_queries`` queries
     there (s <= 0.01)."""
@@ -201,7 +201,7 @@ def by_selectivity(index, data: np.ndarray, q: np.ndarray, slow_queries: int) ->
     n = len(data)
     rng = np.random.default_rng(2)
     print(
-        f"    filtered search by selectivity (k=10; exact scan up to {filtered.EXACT_MAX:,} allowed, "
+        f"    filtered search by selectivity (k=10; exact scan where cheaper, up to {filtered.EXACT_MAX:,} allowed; "
         f"else over-fetch x{filtered.OVERFETCH:g} up to {filtered.FETCH_MAX}): p50 / p99 / max ms, recall@10, full",
         flush=True,
     )
@@ -217,7 +217,7 @@ def by_selectivity(index, data: np.ndarray, q: np.ndarray, slow_queries: int) ->
             sims[~mask] = -2
             exact.append(set(np.argpartition(-sims, 10)[:10].tolist()))
         t = time.perf_counter()
-        subset = filtered.Subset(ids, index.vectors(ids)) if m <= filtered.EXACT_MAX else None
+        subset = filtered.Subset(ids, index.vectors(ids)) if filtered.scan_is_cheaper(10, m, n) else None
         read_s = time.perf_counter() - t
 
         def before(v):

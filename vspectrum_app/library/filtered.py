@@ -7,11 +7,11 @@ kept, and the walk goes on until it holds ``ef`` accepted ones. A filter accepti
 fraction s of the index makes the walk visit about 1/s times as many nodes, each with a
 Python call to the filter, so the most selective filters made the slowest queries, by far
 (``perf/search_scale.py`` prints latency per selectivity; docs/scale.md has the figures).
-A scan costs one multiply-add per allowed vector and dimension and is exact: up to
-``EXACT_MAX`` allowed images it is the fastest. Above, the filter admits at least
-``EXACT_MAX / n`` of the index, and asking the index for ``OVERFETCH * k / s`` nearest
-without a filter (the breadth ef grown to that) holds k allowed ones unless the filter
-favours images far from the query; then, and only then, the filtered walk.
+A scan costs one multiply-add per allowed vector and dimension and is exact; asking the
+index for ``OVERFETCH * k / s`` nearest without a filter (the breadth ef grown to that)
+holds k allowed ones unless the filter favours images far from the query, and costs in
+proportion to that breadth. ``scan_is_cheaper`` picks the cheaper of the two; only when
+the unfiltered query holds fewer than k allowed ones, the filtered walk.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import numpy as np
 
 from vspectrum_app.library.index import VectorIndex
 
-# Allowed images up to which a filtered search scans them (measured crossover: docs/scale.md).
-EXACT_MAX = 20_000
+EXACT_MAX = 20_000  # allowed images up to which a scan is considered (about 2 ms at 512-d)
+SCAN_PER_STEP = 50  # vectors scanned in the time an HNSW query spends per unit of ef (docs/scale.md)
 OVERFETCH = 2.0  # k / s expected allowed ones, doubled: fewer than k is then rare (binomial)
 FETCH_MAX = 4096  # beyond, an unfiltered query costs about what the filtered walk does
 
@@ -70,6 +70,16 @@ class Subset:
             candidates = candidates[sims[candidates] >= kth]
         best = candidates[np.lexsort((self.ids[candidates], -sims[candidates]))][:k]
         return [(int(self.ids[i]), float(sims[i])) for i in best]
+
+
+def scan_is_cheaper(k: int, allowed: int, total: int) -> bool:
+    """Whether scanning the ``allowed`` vectors costs less than the unfiltered query that
+    would hold k of them (whose breadth is ``fetch_for``): at 1M a filter admitting 2 %
+    (20,000) is scanned, at 200k one admitting 10 % (20,000) is fetched with ef 200."""
+    if allowed > EXACT_MAX:
+        return False
+    fetch = fetch_for(k, allowed, total)
+    return fetch is None or allowed <= SCAN_PER_STEP * fetch
 
 
 def nearest(

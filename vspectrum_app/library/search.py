@@ -216,8 +216,8 @@ class Searcher:
     ) -> list[tuple[int, float]]:
         """k best (id, similarity) among the images a search may return: not in ``exclude``,
         not flagged or simulated, and on one of ``platforms`` when given. How depends on how
-        many are allowed (``filtered``): a platform of at most ``filtered.EXACT_MAX`` images is
-        scanned exactly; otherwise the index is asked, without a filter, for as many as hold
+        many are allowed (``filtered``): a platform whose vectors scan faster than the query
+        below is scanned exactly; otherwise the index is asked, without a filter, for as many as hold
         k allowed ones when the filter is independent of the query (``filtered.fetch_for``),
         and only if they do not, walked with the filter, which returns k whenever k allowed
         images are indexed (fewer exist: those, ranked exactly)."""
@@ -227,7 +227,7 @@ class Searcher:
             allowed = len(self.index) - len(blocked)
         else:
             pool = self._on_platforms(tuple(platforms)) - self._blocked()
-            if len(pool) <= filtered.EXACT_MAX:
+            if filtered.scan_is_cheaper(k, len(pool), len(self.index)):
                 return self._subset(("platforms", tuple(platforms)), pool).nearest(vector, k, exclude)
             pool -= exclude
             allowed = len(pool)
