@@ -202,7 +202,7 @@ def by_selectivity(index, data: np.ndarray, q: np.ndarray, slow_queries: int) ->
     rng = np.random.default_rng(2)
     print(
         f"    filtered search by selectivity (k=10; exact scan where cheaper, up to {filtered.EXACT_MAX:,} allowed; "
-        f"else over-fetch x{filtered.OVERFETCH:g} up to {filtered.FETCH_MAX}): p50 / p99 / max ms, recall@10, full",
+        f"else over-fetch x{filtered.OVERFETCH:g} up to ef {filtered.EF_MAX}): p50 / p99 / max ms, recall@10, full",
         flush=True,
     )
     for s in SELECTIVITIES:
@@ -217,7 +217,7 @@ def by_selectivity(index, data: np.ndarray, q: np.ndarray, slow_queries: int) ->
             sims[~mask] = -2
             exact.append(set(np.argpartition(-sims, 10)[:10].tolist()))
         t = time.perf_counter()
-        subset = filtered.Subset(ids, index.vectors(ids)) if filtered.scan_is_cheaper(10, m, n) else None
+        subset = filtered.Subset(ids, index.vectors(ids)) if filtered.scan_is_cheaper(index, 10, m) else None
         read_s = time.perf_counter() - t
 
         def before(v):

@@ -218,7 +218,7 @@ class Searcher:
         not flagged or simulated, and on one of ``platforms`` when given. How depends on how
         many are allowed (``filtered``): a platform whose vectors scan faster than the query
         below is scanned exactly; otherwise the index is asked, without a filter, for as many as hold
-        k allowed ones when the filter is independent of the query (``filtered.fetch_for``),
+        k allowed ones when the filter is independent of the query (``filtered.over_fetch``),
         and only if they do not, walked with the filter, which returns k whenever k allowed
         images are indexed (fewer exist: those, ranked exactly)."""
         blocked = self._blocked() | exclude
@@ -227,7 +227,7 @@ class Searcher:
             allowed = len(self.index) - len(blocked)
         else:
             pool = self._on_platforms(tuple(platforms)) - self._blocked()
-            if filtered.scan_is_cheaper(k, len(pool), len(self.index)):
+            if filtered.scan_is_cheaper(self.index, k, len(pool)):
                 return self._subset(("platforms", tuple(platforms)), pool).nearest(vector, k, exclude)
             pool -= exclude
             allowed = len(pool)
