@@ -14,13 +14,14 @@ recorded then), open time (hnswlib load; the integrity check of a file the catal
 its identity, and the full SHA-256 of the first open after a save), the search breadth the
 product calibrates from 100,000 vectors on (``library.ef_calibration``), p50/p99 of single
 queries with the product's ``VectorIndex`` (M, ef_construction from ``library.index``) at
-the uncalibrated ``ef_for`` and at the calibrated ef, recall@10, exact numpy search p50 and
-the speed-up, filtered search (a third of the items
-blocked, inside the index) p50 and how often it returned all k, and the time to add 1,000
-vectors to the saved index (resize, no rebuild) and save it.
+the uncalibrated ``ef_for`` and at the calibrated ef (p50/p99/max), recall@10, exact numpy
+search p50 and the speed-up; filtered search per filter selectivity, before (the filter
+inside the HNSW walk) and after (``library.filtered``), p50/p99/max, recall@10 and how often
+it returned all k (``by_selectivity``); and the time to add 1,000 vectors to the saved index
+(resize, no rebuild) and save it.
 
     python -m perf.search_scale [--sizes 50000,1000000] [--data manifold,orthogonal]
-                                [--cache DIR] [--queries 200]
+                                [--cache DIR] [--queries 200] [--slow-queries 20]
 
 ``--cache DIR`` keeps each built index (and its build figures) in DIR, so a second run
 re-measures search, open and add without rebuilding (a 1M build takes tens of minutes on
@@ -48,6 +49,7 @@ def main(argv=None) -> None:
     parser.add_argument("--cache", type=Path, default=None, help="keep built indexes here and reuse them")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--build-only", action="store_true", help="build (or find) the indexes, measure nothing")
+    parser.add_argument("--slow-queries", type=int, default=20, help="queries of the filtered walk at s <= 0.01")
     args, _ = parser.parse_known_args(argv)
     from vspectrum_app.library.index import EF_CONSTRUCTION, M, ef_for
 
@@ -70,7 +72,7 @@ def main(argv=None) -> None:
                 flush=True,
             )
             if not args.build_only:
-                measure(where, data, args.queries)
+                measure(where, data, args.queries, args.slow_queries)
             del data
 
 
@@ -98,7 +100,7 @@ def build(where: Path, data: np.ndarray) -> dict:
     return out
 
 
-def measure(where: Path, data: np.ndarray, n_queries: int) -> None:
+def measure(where: Path, data: np.ndarray, n_queries: int, slow_queries: int = 20) -> None:
     from vspectrum_app.library import ef_calibration, index_integrity
     from vspectrum_app.library.index import VectorIndex, ef_for
 
@@ -155,28 +157,13 @@ def measure(where: Path, data: np.ndarray, n_queries: int) -> None:
         lat, recall = run(ef)
         p50, p99 = percentiles_ms(lat)
         print(
-            f"    search, {label}: p50 {p50:.3f} ms, p99 {p99:.3f} ms, recall@10 {np.mean(recall):.4f} (ef={ef}); "
+            f"    search, {label}: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {max(lat) * 1e3:.3f} ms, "
+            f"recall@10 {np.mean(recall):.4f} (ef={ef}); "
             f"exact numpy p50 {e50:.1f} ms, speed-up x{e50 / p50:.0f}",
             flush=True,
         )
 
-    blocked = set(range(0, n, 3))  # a third of the library filtered out, inside the index
-    flat, full, frecall = [], 0, []
-    allowed = np.ones(n, dtype=bool)
-    allowed[list(blocked)] = False
-    for v in q[:100]:
-        t = time.perf_counter()
-        ids, _ = index.query(v[None, :], 10, allowed=lambda label: label not in blocked)
-        flat.append(time.perf_counter() - t)
-        full += ids.shape[1] == 10 and not (set(ids[0].tolist()) & blocked)
-        sims = data @ v
-        sims[~allowed] = -2
-        frecall.append(len(set(np.argpartition(-sims, 10)[:10].tolist()) & set(ids[0].tolist())) / 10)
-    f50, f99 = percentiles_ms(flat)
-    print(
-        f"    filtered (1/3 blocked) p50 {f50:.3f} ms, p99 {f99:.3f} ms, k results none blocked {full}/100, "
-        f"recall@10 {np.mean(frecall):.4f}; unfiltered/filtered p50 x{p50 / f50:.2f}"
-    )
+    by_selectivity(index, data, q, slow_queries)
 
     extra = clustered_unit_vectors(1000, dim, clusters=20, seed=7)
     t = time.perf_counter()
@@ -194,6 +181,65 @@ def measure(where: Path, data: np.ndarray, n_queries: int) -> None:
     )
     copy.unlink()
     copy.with_suffix(".json").unlink(missing_ok=True)
+
+
+SELECTIVITIES = (0.67, 0.3, 0.1, 0.03, 0.01, 0.003, 0.001)
+
+
+def by_selectivity(index, data: np.ndarray, q: np.ndarray, slow_queries: int) -> None:
+    """Filtered search per filter selectivity s (the fraction of the library a filter admits:
+    a random subset, as a platform is to a query), before and after in the same run: before,
+    the filter inside the HNSW walk (the product's path for a platform until issue 30);
+    after, the product's path now (``library.filtered``: an exact scan of the allowed vectors
+    where ``scan_is_cheaper``, read once per filter and timed apart; else the same walk). Recall@10 is against exact search over the allowed items;
+    "full" counts queries that returned k allowed results. The walk takes seconds per query
+    for the most selective filters, so "before" runs the first ``slow_queries`` queries
+    there (s <= 0.01)."""
+    from vspectrum_app.library import filtered
+
+    n = len(data)
+    rng = np.random.default_rng(2)
+    print(
+        f"    filtered search by selectivity (k=10; exact scan where cheaper than the walk, up to "
+        f"{filtered.EXACT_MAX:,} allowed): p50 / p99 / max ms, recall@10, full",
+        flush=True,
+    )
+    for s in SELECTIVITIES:
+        m = max(10, int(round(n * s)))
+        ids = np.sort(rng.choice(n, m, replace=False))
+        mask = np.zeros(n, dtype=bool)
+        mask[ids] = True
+        pool = set(ids.tolist())
+        exact = []
+        for v in q:
+            sims = data @ v
+            sims[~mask] = -2
+            exact.append(set(np.argpartition(-sims, 10)[:10].tolist()))
+        t = time.perf_counter()
+        subset = filtered.Subset(ids, index.vectors(ids)) if filtered.scan_is_cheaper(index, m) else None
+        read_s = time.perf_counter() - t
+
+        def before(v):
+            return index.query(v[None, :], 10, allowed=pool.__contains__)[0][0].tolist()
+
+        def after(v):
+            if subset is not None:
+                return [i for i, _ in subset.nearest(v, 10)]
+            return before(v)
+
+        rows = []
+        for label, fn, count in (("before", before, slow_queries if s <= 0.01 else len(q)), ("after", after, len(q))):
+            lat, recall, full = [], [], 0
+            for v, e in zip(q[:count], exact):
+                t = time.perf_counter()
+                got = fn(v)
+                lat.append(time.perf_counter() - t)
+                recall.append(len(e & set(got)) / 10)
+                full += len(got) == 10 and mask[got].all()
+            p50, p99 = percentiles_ms(lat)
+            rows.append(f"{label} {p50:.3f} / {p99:.3f} / {max(lat) * 1e3:.3f}, {np.mean(recall):.4f}, {full}/{count}")
+        how = f"scan (read {read_s * 1e3:.0f} ms once)" if subset is not None else "walk"
+        print(f"      s={s:<6} ({m:>9,} allowed, {how}): {rows[0]}  |  {rows[1]}", flush=True)
 
 
 def _chunks(data: np.ndarray, size: int = 50_000):

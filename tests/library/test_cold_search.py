@@ -48,6 +48,42 @@ print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'o
     assert [h["similarity"] for h in hits] == pytest.approx([h.similarity for h in expected], abs=1e-4)
 
 
+def test_a_search_loads_the_text_tower_alone_whatever_auto_chose_for_images(indexed_workspace, tiny_clip, fresh):
+    """auto's recorded choice for images is torch, yet a new search process encodes its query on
+    the export's ONNX text tower: torch and open_clip never imported (not blocked: importable),
+    no image tower started, and the hits are the torch path's within tolerance."""
+    if not installed("onnxruntime"):
+        pytest.skip("onnxruntime is not installed")
+    from vspectrum_app.encoders import backend_choice, onnx_export
+    from vspectrum_app.encoders.backends import load_embedder
+
+    expected = Searcher(indexed_workspace, tiny_clip, backend="torch").search("a red square", 3)
+    with indexed_workspace.transaction() as conn:  # the query's vector must be encoded anew
+        conn.execute("DELETE FROM text_embeddings")
+    load_embedder(tiny_clip, backend="onnx")  # the export, as indexing leaves it
+    folder, meta = onnx_export.cache_folder(tiny_clip.model_key), onnx_export.cached_meta(tiny_clip.model_key)
+    record = {"machine": backend_choice.machine(), "export_created": meta["created"], "candidates": []}
+    (folder / backend_choice.CHOICE_FILE).write_text(json.dumps({**record, "backend": "torch", "precision": "fp32"}))
+    assert backend_choice.recorded(folder, meta)["backend"] == "torch"
+    indexed_workspace.close()
+    clip = ["--clip-config", tiny_clip.config, "--clip-checkpoint", tiny_clip.checkpoint, "--backend", "auto"]
+    script = f"""
+import sys
+from vspectrum_app.cli import main
+from vspectrum_app.encoders import backends
+argv = ['-w', {str(indexed_workspace.root)!r}, 'library', 'search', 'a red square', '-k', '3', '--json', *{clip!r}]
+assert main(argv) == 0
+print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'open_clip')))
+print('TOWERS', sorted(t for e in backends._cache.values() for t in getattr(e, '_sessions', {{}})))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    hits = json.loads(done.stdout.split("LOADED", 1)[0])
+    assert "LOADED []" in done.stdout and "TOWERS ['text']" in done.stdout
+    assert [h["image_id"] for h in hits] == [h.image_id for h in expected]
+    assert [h["similarity"] for h in hits] == pytest.approx([h.similarity for h in expected], abs=1e-4)
+
+
 def test_a_cold_search_repairs_a_lost_or_damaged_index_while_it_encodes(indexed_workspace, tiny_clip, fresh):
     expected = [h.image_id for h in Searcher(indexed_workspace, tiny_clip, backend="onnx").search("prayer", 5)]
     path = index_path(indexed_workspace, tiny_clip.model_key)

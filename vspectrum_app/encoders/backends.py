@@ -61,6 +61,28 @@ def load_embedder(
         return _cache[key]
 
 
+def load_text_encoder(spec: ClipSpec, backend: str | None = None, device: str | None = None) -> ClipEncoder:
+    """What a keyword search needs: the text tower alone. When the model's export exists and
+    ONNX Runtime is installed, its fp32 text tower on the CPU, whichever backend ``auto``
+    chose for images: no torch, no image tower, no backend measurement, and the runtime is
+    imported in the thread that starts the tower (``OnnxEmbedder.encode_texts``). Why the
+    CPU: a search encodes one query, which takes a CPU milliseconds, less than a GPU session
+    takes to start. Otherwise (``--backend torch``, no export yet, no ONNX Runtime) the
+    whole embedder, as ``load_embedder`` loads it."""
+    if configured_backend(backend) != "torch" and backend_choice.installed("onnxruntime"):
+        meta = onnx_export.cached_meta(spec.model_key)
+        if meta is not None:
+            key = (spec.model_key, "onnx-text", "cpu")
+            with _cache_lock:
+                if key not in _cache:
+                    from vspectrum_app.encoders.onnx_embedder import OnnxEmbedder
+
+                    folder = onnx_export.cache_folder(spec.model_key)
+                    _cache[key] = OnnxEmbedder(spec, folder, meta, ["CPUExecutionProvider"], check_runtime=False)
+                return _cache[key]
+    return load_embedder(spec, backend=backend, device=device)
+
+
 def load_fast(
     spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: str = "auto", threads: int | None = None
 ) -> ClipEncoder:

@@ -20,7 +20,6 @@ import numpy as np
 
 from vspectrum_app.core.jobs import Reporter
 from vspectrum_app.core.paths import models_dir
-from vspectrum_app.encoders import weights
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -214,6 +213,8 @@ def _load(spec: ClipSpec, reporter: Reporter, device: str = "cpu") -> Embedder:
     pretrained = spec.checkpoint or spec.pretrained
     if spec.checkpoint and not Path(spec.checkpoint).is_file():
         raise ClipModelUnavailable(f"CLIP checkpoint {spec.checkpoint} does not exist.")
+    from vspectrum_app.encoders import weights  # urllib and friends: a search never needs them
+
     local = None if spec.checkpoint else weights.installed_path(spec.model_name, spec.pretrained)
     if pretrained and not spec.checkpoint and local is None:
         _download(spec, reporter)

@@ -24,7 +24,7 @@ import numpy as np
 
 from vspectrum_app.core import clock, diskspace
 from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
-from vspectrum_app.library import ef_calibration, images, index_integrity
+from vspectrum_app.library import ef_calibration, index_integrity
 from vspectrum_app.encoders.embedder import ClipEncoder, ClipSpec
 from vspectrum_app.encoders.backends import load_embedder
 from vspectrum_app.encoders.precision import encoder_record
@@ -359,6 +359,8 @@ def _prefetched_batches(
 ) -> Iterator[tuple[list[int], object, list[tuple[int, str]]]]:
     """Yield (ids, pixel tensor, failures) per batch, preparing ``depth`` batches ahead. ``todo``
     is read as the batches are made, at most ``depth`` batches ahead of the consumer."""
+    from vspectrum_app.library import images  # Pillow: indexing decodes, a search does not
+
     rows = iter(todo)
 
     def prepare(batch: list[tuple[int, str, str]]) -> tuple[list[int], object, list[tuple[int, str]]]:

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 import numpy as np
 
 from vspectrum_app.core.values import canonical_value
-from vspectrum_app.library import catalog
+from vspectrum_app.library import catalog, filtered
 from vspectrum_app.encoders.embedder import ClipEncoder, ClipSpec
-from vspectrum_app.encoders.backends import load_embedder
+from vspectrum_app.encoders.backends import load_text_encoder
 from vspectrum_app.library.index import EF_SEARCH, TooFewAllowed, VectorIndex
 from vspectrum_app.library.indexer import load_vectors, open_index
 from vspectrum_app.library.keywords import KeywordSet
@@ -29,6 +29,9 @@ from vspectrum_app.core.workspace import Workspace
 SIMULATED = "sim"  # the platform of simulator captures, kept out of retrieval
 DEFAULT_RADIUS = 1.5  # the paper's coverage radius, Euclidean on unit vectors
 CALIBRATED_QUANTILE = 0.99  # the default coverage: a model's top 1 % of (screenshot, keyword) pairs
+
+
+T = TypeVar("T")
 
 
 class SearchError(Exception):
@@ -79,13 +82,14 @@ class Searcher:
         self._opening: Future[VectorIndex] | None = None  # the index, opening in a thread
         self.model_key = spec.model_key
         self._text_cache: dict[str, np.ndarray] = {}
-        self._id_sets: dict[object, tuple[tuple[int, int], set[int]]] = {}  # key -> (catalog version, image ids)
+        self._id_sets: dict[object, tuple[tuple[int, int], Any]] = {}  # key -> (catalog version, image ids or vectors)
 
     # -- plumbing -----------------------------------------------------------------------
     @property
     def embedder(self) -> ClipEncoder:
+        """The text side of the model: a search encodes keywords, never images."""
         if self._embedder is None:
-            self._embedder = load_embedder(self.spec, backend=self.backend, device=self.device)
+            self._embedder = load_text_encoder(self.spec, backend=self.backend, device=self.device)
         return self._embedder
 
     @property
@@ -211,15 +215,19 @@ class Searcher:
         self, vector: np.ndarray, k: int, exclude: set[int], platforms: Sequence[str] | None = None
     ) -> list[tuple[int, float]]:
         """k best (id, similarity) among the images a search may return: not in ``exclude``,
-        not flagged or simulated, and on one of ``platforms`` when given. The filter runs inside
-        the HNSW walk, so it returns k whenever k such images are indexed (fewer exist: those,
-        ranked exactly)."""
+        not flagged or simulated, and on one of ``platforms`` when given. A platform whose
+        vectors scan faster than the filtered walk would take (``filtered.scan_is_cheaper``)
+        is scanned exactly; otherwise the filter runs inside the HNSW walk, so it returns k
+        whenever k such images are indexed (fewer exist: those, ranked exactly)."""
         blocked = self._blocked() | exclude
         if platforms is None:
             pool = None
             accept = (lambda label: label not in blocked) if blocked else None
         else:
-            pool = self._on_platforms(tuple(platforms)) - blocked
+            pool = self._on_platforms(tuple(platforms)) - self._blocked()
+            if filtered.scan_is_cheaper(self.index, len(pool)):
+                return self._subset(("platforms", tuple(platforms)), pool).nearest(vector, k, exclude)
+            pool -= exclude
             accept = pool.__contains__
         k = min(k, len(self.index), len(pool) if pool is not None else k)
         if k <= 0:
@@ -232,12 +240,14 @@ class Searcher:
         try:
             ids, sims = self.index.query(vector[None, :], k, allowed=accept)
         except TooFewAllowed:  # fewer than k allowed are indexed: rank the ones there are
-            ids, vectors = load_vectors(self.ws, self.model_key, None if pool is None else sorted(pool))
-            keep = np.array([accept is None or accept(int(i)) for i in ids], dtype=bool)
-            ids, sims = ids[keep], vectors[keep] @ vector if keep.any() else np.zeros(0)
-            order = np.argsort(-sims, kind="stable")[:k]
-            return [(int(ids[o]), float(sims[o])) for o in order]
+            stored = filtered.Subset(*load_vectors(self.ws, self.model_key, None if pool is None else sorted(pool)))
+            return stored.nearest(vector, k, blocked)
         return [(int(i), float(s)) for i, s in zip(ids[0], sims[0])]
+
+    def _subset(self, key: object, ids: set[int]) -> filtered.Subset:
+        """The stored vectors of ``ids`` (those embedded with this model), read once per
+        catalog version: every query with this filter scans them."""
+        return self._cached(("subset", key), lambda: filtered.Subset(*load_vectors(self.ws, self.model_key, ids)))
 
     def _blocked(self) -> set[int]:
         """Images never retrieved: flagged by the crawler, or simulator captures."""
@@ -246,7 +256,7 @@ class Searcher:
     def _on_platforms(self, platforms: tuple[str, ...]) -> set[int]:
         return self._cached(("platforms", platforms), lambda: catalog.ids_on_platforms(self.ws, platforms))
 
-    def _cached(self, key: object, compute: Callable[[], set[int]]) -> set[int]:
+    def _cached(self, key: object, compute: Callable[[], T]) -> T:
         """``compute()``, recomputed only after the catalog changed (by this connection or
         another): each query used to scan the images table, a few ms at 50k."""
         version = catalog.version(self.ws)
