@@ -69,7 +69,7 @@ def load_text_encoder(spec: ClipSpec, backend: str | None = None, device: str | 
     CPU: a search encodes one query, which takes a CPU milliseconds, less than a GPU session
     takes to start. Otherwise (``--backend torch``, no export yet, no ONNX Runtime) the
     whole embedder, as ``load_embedder`` loads it."""
-    if configured_backend(backend) != "torch" and backend_choice.installed("onnxruntime"):
+    if configured_backend(backend) != "torch" and precision.installed("onnxruntime"):
         meta = onnx_export.cached_meta(spec.model_key)
         if meta is not None:
             key = (spec.model_key, "onnx-text", "cpu")
