@@ -94,8 +94,8 @@ def test_a_job_does_what_its_parameters_say_whatever_the_settings_hold(hostile_s
 
     params = ops.Model(clip=ops.ClipOptions.of(tiny_clip))
     info = ops.run(params, None, NullReporter())  # type: ignore[arg-type]  # the model check needs no workspace
-    assert info["model_key"] == tiny_clip.model_key
-    assert info["backend"].startswith(("torch", "ONNX", "OpenVINO")), info["backend"]
+    assert info.model_key == tiny_clip.model_key
+    assert info.backend.startswith(("torch", "ONNX", "OpenVINO")), info.backend
 
 
 def test_unset_parameters_are_the_documented_defaults_not_the_settings(hostile_settings):

@@ -153,7 +153,8 @@ def test_whole_path_import_index_search_benchmark_results(window, qtbot, tmp_pat
     library.refresh()
     library.grid.setCurrentIndex(library.model.index(0))
     answered = [library.model.data(library.model.index(r), Qt.ItemDataRole.UserRole) for r in range(10)]
-    assert any("lab:m1" in library._answers_html(t.image_id) for t in answered)
+    ws = window.ctx.workspace
+    assert ws is not None and any("lab:m1" in library._answers_html(ws, t.image_id) for t in answered)
 
 
 def test_settings_key_goes_to_the_keyring_and_is_never_shown(window, memory_keyring):
