@@ -5,7 +5,6 @@ and a line the window cannot use is a clear Garbled or Error event, never an exc
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import json
 import types
 import typing
@@ -14,31 +13,13 @@ from typing import Any
 
 import pytest
 
+from tests.plugins.operations import all_operations
+
 from vspectrum_app.core import events, wire
-from vspectrum_app.core.operations import Operation, decode_line
-
-OPS_MODULES = [
-    "vspectrum_app.annotate.ops",
-    "vspectrum_app.library.ops",
-    "vspectrum_app.bench.ops",
-    "vspectrum_app.persona.ops",
-    "vspectrum_app.crawl.ops",
-    "vspectrum_app.providers.ops",
-]
+from vspectrum_app.core.operations import decode_line
 
 
-def _operations() -> list[type[Operation]]:
-    for module in OPS_MODULES:
-        importlib.import_module(module)
-    found, todo = [], list(Operation.__subclasses__())
-    while todo:
-        cls = todo.pop()
-        found.append(cls)
-        todo += cls.__subclasses__()
-    return sorted(found, key=lambda c: c.command)
-
-
-OPERATIONS = _operations()
+OPERATIONS = all_operations()
 
 
 def _sample(kind: Any, n: int = 3) -> Any:

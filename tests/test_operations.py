@@ -4,35 +4,18 @@ line by ``to_argv`` and read back by the real ``vspectrum`` parser as the same d
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import re
 import typing
 from pathlib import Path
 
 import pytest
 
+from tests.plugins.operations import all_operations
+
 from vspectrum_app.cli import build_parser
-from vspectrum_app.core.operations import Operation, Options, from_args, to_argv
+from vspectrum_app.core.operations import Options, from_args, to_argv
 
-OPS_MODULES = [
-    "vspectrum_app.library.ops",
-    "vspectrum_app.bench.ops",
-    "vspectrum_app.persona.ops",
-    "vspectrum_app.crawl.ops",
-    "vspectrum_app.providers.ops",
-]
 GUI = Path(__file__).resolve().parents[1] / "vspectrum_app" / "gui"
-
-
-def _operations() -> list[type[Operation]]:
-    for module in OPS_MODULES:
-        importlib.import_module(module)
-    found, todo = [], list(Operation.__subclasses__())
-    while todo:
-        cls = todo.pop()
-        found.append(cls)
-        todo += cls.__subclasses__()
-    return sorted(found, key=lambda c: c.command)
 
 
 def _candidates(f: dataclasses.Field, hint) -> list:
@@ -83,7 +66,7 @@ def _parse(params):
     return from_args(type(params), build_parser().parse_args(["--events", "--workspace", "/w", *to_argv(params)]))
 
 
-@pytest.mark.parametrize("cls", _operations(), ids=lambda c: " ".join(c.command))
+@pytest.mark.parametrize("cls", all_operations(), ids=lambda c: " ".join(c.command))
 def test_every_option_of_every_operation_round_trips_through_the_cli_parser(cls):
     variants = _variants(cls)
     assert len(variants) > 1 or cls.command == ("bench", "resume")
