@@ -73,8 +73,10 @@ def test_the_fastest_passing_scheme_is_kept_and_a_failing_one_never(tmp_path, mo
 @pytest.mark.slow
 @pytest.mark.timeout(1800)  # the per-channel quantiser takes minutes on a 88M-parameter tower on a busy machine
 def test_a_full_size_vit_b_32_keeps_an_int8_tower_within_the_bar(tmp_path):
-    """Random weights in the real architecture (open_clip builds it, nothing is downloaded): the
-    per-tensor scheme fails the bar, per-channel in a reduced range passes and is kept."""
+    """Random weights in the real architecture (open_clip builds it, nothing is downloaded): an int8
+    tower is kept, not the fp32 fallback, and it is within the bar. Which int8 scheme wins is the
+    faster of those that pass, so it depends on the machine (per-tensor's cosine on these inputs is
+    0.9998, on the pilot screenshots 0.976: ``perf.int8_schemes`` measures both)."""
     torch = pytest.importorskip("torch")
     open_clip = _open_clip()
     from vspectrum_app.encoders.clip_preprocess import Preprocess
@@ -90,5 +92,5 @@ def test_a_full_size_vit_b_32_keeps_an_int8_tower_within_the_bar(tmp_path):
     fp32 = tmp_path / "image.fp32.onnx"
     onnx_export._export_tower(torch, onnx_export._Tower(model.encode_image), pixels[:1], "pixels", fp32)
     got, cosine, scheme = onnx_export._best_precision(tmp_path, "image", "pixels", pixels, reference)
-    assert (got, scheme) == ("image.int8.onnx", "int8 per-channel, reduced range"), (got, scheme, cosine)
-    assert cosine >= 0.999
+    assert got == "image.int8.onnx", (got, scheme, cosine)
+    assert scheme in ("int8 per-channel, reduced range", "int8 per-tensor") and cosine >= onnx_export.MIN_COSINE
