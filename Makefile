@@ -17,11 +17,12 @@ TEST_ENV := QT_QPA_PLATFORM=offscreen HF_HUB_OFFLINE=1 NO_PROXY=127.0.0.1,localh
 run: venv
 	$(BIN)/vspectrum
 
-# Two workers (pytest-xdist): a file's tests on one worker, the longest files first (tests/conftest.py);
-# TEST_WORKERS=0 runs in one process.
+# Two workers (pytest-xdist): a file's tests on one worker, the longest files first (tests/conftest.py;
+# --no-loadscope-reorder, or xdist would reorder the files by their number of tests and a long file with
+# few tests would start last); TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
 test: venv system-deps
-	$(TEST_ENV) $(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/python -m pytest -q -ra -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The quick loop: everything but the Chromium and the slow tests (markers set in tests/conftest.py).
 test-fast: venv system-deps

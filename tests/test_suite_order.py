@@ -35,3 +35,13 @@ def test_a_parametrised_test_counts_its_function_and_an_unmeasured_one_nothing()
     slow = "tests/test_wheel.py::test_installed_wheel_runs_outside_the_checkout"
     assert measured_seconds(slow + "[a]") == SECONDS[slow] > 0
     assert measured_seconds("tests/core/test_a.py::test_unlisted") == 0.0
+
+
+def test_make_test_keeps_the_longest_first_order():
+    # pytest-xdist reorders --dist loadfile's files by their number of tests unless told not to,
+    # which would undo longest_first (a long file with few tests, started last, ends the suite alone)
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+    [line] = [s for s in makefile.splitlines() if "-m pytest" in s and "--dist loadfile" in s]
+    assert "--no-loadscope-reorder" in line
