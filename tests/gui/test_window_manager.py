@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -77,31 +78,40 @@ def openbox_display(tmp_path):
     missing = _missing("Xvfb", "openbox", "xwininfo", "xprop")
     if missing:
         pytest.skip(f"needs {', '.join(missing)} for a real window manager (make system-deps installs them)")
-    number = next(n for n in range(90, 200) if not Path(f"/tmp/.X{n}-lock").exists())
-    display = f":{number}"
+    # -displayfd: Xvfb picks a free display itself and says its number once it accepts clients (no
+    # race with another X server starting, no client started before the server listens)
+    read_end, write_end = os.pipe()
     xvfb = subprocess.Popen(
-        ["Xvfb", display, "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        pass_fds=(write_end,),
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
-    env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb", PYTHONPATH=str(ROOT))
+    os.close(write_end)
     wm = None
     try:
-        _wait_for(lambda: Path(f"/tmp/.X11-unix/X{number}").exists(), 15, "Xvfb")
-        wm = subprocess.Popen(
-            ["openbox", "--sm-disable"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        ready, _, _ = select.select([read_end], [], [], 60)  # bounds a hung start; not a speed check
+        number = os.read(read_end, 64).decode().strip() if ready else ""
+        if not number.isdigit():
+            pytest.fail("Xvfb did not come up within 60 s")
+        env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+        env.update(DISPLAY=f":{number}", QT_QPA_PLATFORM="xcb", PYTHONPATH=str(ROOT))
 
         def wm_running() -> bool:
+            nonlocal wm
+            if wm is None or wm.poll() is not None:  # not started, or gave up early on a busy machine
+                wm = subprocess.Popen(
+                    ["openbox", "--sm-disable"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
             out = subprocess.run(
                 ["xprop", "-root", "_NET_SUPPORTING_WM_CHECK"], env=env, capture_output=True, text=True
             ).stdout
             return "window id" in out
 
-        _wait_for(wm_running, 15, "openbox")
+        _wait_for(wm_running, 60, "openbox")
         yield env
     finally:
+        os.close(read_end)
         for proc in (wm, xvfb):
             if proc is not None:
                 proc.terminate()
