@@ -4,11 +4,13 @@ The child writes everything it finishes to the workspace as it goes, so cancelli
 (SIGTERM: the CLI stops after the unit in flight) or a crash of the child loses nothing.
 Its lines are decoded once, here (``core.operations.decode_line``), into typed events and
 the operation's typed result; its failure comes as an ``error`` event in one sentence. The
-child's stderr (a traceback, say) is forwarded to the app's own and never read.
+child's stderr (a traceback, say) is never parsed for a message: its last lines go to the
+app's log when the child ends without saying why, where Help > Open log folder finds them.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from typing import Any, TypeVar
@@ -18,6 +20,9 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 from vspectrum_app.core import events, processes
 from vspectrum_app.core.operations import Operation, decode_line, job_argv, to_argv
 from vspectrum_app.core.paths import cli_command
+
+log = logging.getLogger("vspectrum.gui.jobs")
+STDERR_TAIL = 20_000  # bytes of a child's error output kept for the log
 
 
 def env_for_jobs(parent: QObject | None, env: dict[str, str] | None) -> dict[str, str]:
@@ -53,8 +58,8 @@ class Job(QObject):
         self.exit_code: int | None = None
         self.paused = False
         self._buffer = b""
+        self._stderr_tail = b""  # for the log, should the child end without an error event
         self.process = QProcess(self)
-        self.process.setProcessChannelMode(QProcess.ProcessChannelMode.ForwardedErrorChannel)
         program, *prefix = cli_command()
         self.process.setProgram(program)
         self.process.setArguments([*prefix, *job_argv(params, workspace)] if params is not None else prefix)
@@ -65,6 +70,7 @@ class Job(QObject):
             env.insert(key, value)
         self.process.setProcessEnvironment(env)
         self.process.readyReadStandardOutput.connect(self._read_stdout)
+        self.process.readyReadStandardError.connect(self._read_stderr)
         self.process.finished.connect(self._finished)
         if processes.WINDOWS:  # its own group: CTRL_BREAK reaches it (and its browser) alone
 
@@ -112,6 +118,9 @@ class Job(QObject):
         for line in lines:
             self._handle_line(line.decode("utf-8", "replace").strip())
 
+    def _read_stderr(self) -> None:
+        self._stderr_tail = (self._stderr_tail + self.process.readAllStandardError().data())[-STDERR_TAIL:]
+
     def _handle_line(self, line: str) -> None:
         handle_event(self, decode_line(type(self.params), line) if self.params is not None else events.decode(line))
 
@@ -123,7 +132,10 @@ class Job(QObject):
         self.exit_code = code
         if code not in (0, 130) and self.error is None:  # a crash: the child could not say why
             how = "crashed" if status == QProcess.ExitStatus.CrashExit else f"ended with exit code {code}"
-            self.error = f"the job {how} before saying why (the app's error output has the details)"
+            self.error = f"the job {how} before saying why (its last output is in the log: Help > Open log folder)"
+            self._read_stderr()
+            tail = self._stderr_tail.decode("utf-8", "replace").strip() or "(nothing)"
+            log.error("job %r %s; its error output ended with:\n%s", self.title, how, tail)
             self.failed.emit(self.error)
         self.finished.emit(code)
 
