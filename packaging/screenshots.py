@@ -247,8 +247,15 @@ def _show_persona_session(app, pane, run: dict) -> None:
         for i in range(checklist.count()):
             if checklist.item(i).data(Qt.ItemDataRole.UserRole) == value:
                 checklist.item(i).setCheckState(Qt.CheckState.Checked)
-    for spin in ("trials", "scrolls", "window", "watch", "speed"):
-        getattr(pane, spin).setValue(run[spin])
+    spins = {
+        "trials": pane.trials,
+        "scrolls": pane.scrolls,
+        "window": pane.window_n,
+        "watch": pane.watch,
+        "speed": pane.speed,
+    }
+    for name, spin in spins.items():
+        spin.setValue(run[name])
     pane.seed.setValue(3)
     pane.images.setText(run["images"])
     ws = pane.ctx.workspace
@@ -280,7 +287,10 @@ def _show_persona_session(app, pane, run: dict) -> None:
     pane.load_sessions(select=[session])
     pane.tabs.setCurrentWidget(live)
     _settle(app, 30_000, lambda: pane.results.data is not None and pane.results.data["ids"] == [session])
-    pane._on_result(pane.results.data["reports"])  # the report the job's result event prints in the log
+    from vspectrum_app.persona import ops as persona_ops
+
+    # the summary the job's result event prints in the log
+    pane._on_event(events.Result(data=persona_ops.ran(ws, [session])))
 
 
 def _settle(app, ms: int, until=None) -> None:
