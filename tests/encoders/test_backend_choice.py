@@ -9,32 +9,13 @@ import sys
 import numpy as np
 import pytest
 
+from tests.plugins.clip import WORDS
 from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.encoders import backend_choice, onnx_export, precision
 from vspectrum_app.encoders import backends as backends_module
 from vspectrum_app.encoders.precision import quality, top_k_overlap
 from vspectrum_app.encoders.backends import load_embedder
 from vspectrum_app.library.images import decode_rgb
-
-WORDS = [
-    "family",
-    "skydiving",
-    "luxury car",
-    "prayer",
-    "police",
-    "graduation",
-    "concert",
-    "food",
-    "dog",
-    "protest",
-    "wedding",
-    "sports",
-]
-
-
-@pytest.fixture
-def fresh(monkeypatch):
-    monkeypatch.setattr(backends_module, "_cache", {})
 
 
 def _logs(reporter: RecordingReporter, level: str | None = None) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.plugins.clip import make_tiny_clip
+from tests.plugins.clip import WORDS, make_tiny_clip
 from tests.plugins.library import make_image_bytes
 from tests.plugins.reporting import RecordingReporter
 from vspectrum_app.encoders import backends as backends_module
@@ -39,12 +39,6 @@ TEXTS = [
     "don't STOP\tbelieving\n",
     "e-mail @ home #tag",
 ]
-
-
-@pytest.fixture
-def fresh(monkeypatch):
-    """Each test loads backends as a new process would (the torch model itself stays cached)."""
-    monkeypatch.setattr(backends_module, "_cache", {})
 
 
 def _open_clip():
@@ -115,21 +109,7 @@ def test_onnx_embeddings_match_fp32_open_clip(tiny_clip, fresh, pilot_dir):
     lib_ref = np.concatenate([reference.encode_images(pictures[i : i + 16]) for i in range(0, len(pictures), 16)])
     lib_fast = np.concatenate([fast.encode_images(pictures[i : i + 16]) for i in range(0, len(pictures), 16)])
     assert (lib_ref * lib_fast).sum(axis=1).min() >= 0.99
-    words = [
-        "family",
-        "skydiving",
-        "luxury car",
-        "prayer",
-        "police",
-        "graduation",
-        "concert",
-        "food",
-        "dog",
-        "protest",
-        "wedding",
-        "sports",
-    ]
-    text_ref, text_fast = reference.encode_texts(words), fast.encode_texts(words)
+    text_ref, text_fast = reference.encode_texts(WORDS), fast.encode_texts(WORDS)
     assert (text_ref * text_fast).sum(axis=1).min() >= 0.99
     assert _top10_overlap(lib_ref, lib_fast, text_ref, text_fast) >= 0.95  # keyword search
     assert _top10_overlap(lib_ref, lib_fast, lib_ref[:12], lib_fast[:12]) >= 0.95  # similar images

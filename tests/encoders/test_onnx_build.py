@@ -15,10 +15,9 @@ import pytest
 
 from tests.encoders.test_onnx_backend import BLOCK_TORCH, ROOT, _pictures, _top10_overlap
 
-from tests.plugins.clip import TINY_CONFIG, make_tiny_clip
+from tests.plugins.clip import TINY_CONFIG, WORDS, make_tiny_clip
 from tests.plugins.weights_server import FileServer
 from tests.plugins.reporting import RecordingReporter
-from vspectrum_app.encoders import backends as backends_module
 from vspectrum_app.encoders import embedder as embedder_module
 from vspectrum_app.encoders import onnx_build, onnx_export, precision, weights
 from vspectrum_app.encoders.checkpoint import read_weights
@@ -33,25 +32,6 @@ BLOCK_LEAN = BLOCK_TORCH.replace(
     "('torch', 'torchvision', 'open_clip')",
     "('torch', 'torchvision', 'open_clip', 'timm', 'sympy', 'networkx', 'safetensors', 'openvino')",
 )
-WORDS = [
-    "family",
-    "skydiving",
-    "luxury car",
-    "prayer",
-    "police",
-    "graduation",
-    "concert",
-    "food",
-    "dog",
-    "protest",
-    "wedding",
-    "sports",
-]
-
-
-@pytest.fixture
-def fresh(monkeypatch):
-    monkeypatch.setattr(backends_module, "_cache", {})
 
 
 def _torch():

@@ -9,6 +9,23 @@ import pytest
 from tests.plugins.library import make_image_bytes
 from vspectrum_app.encoders.embedder import ClipSpec
 
+# keyword-like queries, as a value's keyword set holds them: for comparing text towers
+WORDS = [
+    "family",
+    "skydiving",
+    "luxury car",
+    "prayer",
+    "police",
+    "graduation",
+    "concert",
+    "food",
+    "dog",
+    "protest",
+    "wedding",
+    "sports",
+]
+
+
 TINY_CONFIG = {
     "embed_dim": 64,
     "vision_cfg": {"image_size": 224, "layers": 2, "width": 64, "patch_size": 32},
