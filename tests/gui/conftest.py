@@ -1,4 +1,5 @@
-"""The main window as the GUI tests open it, and a guard against modal dialogs."""
+"""The main window as the GUI tests open it, and guards against modal dialogs and against
+jobs that outlive their test."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from vspectrum_app.gui.context import AppContext
+from vspectrum_app.gui.jobs import JobManager
 from vspectrum_app.gui.main_window import MainWindow
+
+_MANAGERS = pytest.StashKey[list[JobManager]]()
 
 
 @pytest.fixture(autouse=True)
@@ -25,19 +29,40 @@ def no_unexpected_modal(monkeypatch):
         monkeypatch.setattr(QMessageBox, kind, unexpected(kind))
 
 
-def _stop_jobs(ctx: AppContext) -> None:
-    ctx.jobs.cancel_all(wait_ms=5000)
-    # a job whose process never reported its end must not make closing the window ask
-    ctx.jobs.jobs.clear()
+@pytest.fixture(autouse=True)
+def jobs_end_with_their_test(request, monkeypatch):
+    """Every JobManager a test creates (each AppContext has one) is stopped in
+    ``pytest_runtest_teardown`` below. A job left running (a test that failed while waiting
+    for it) would otherwise finish during a later test and call into a pane pytest-qt had
+    already deleted: a RuntimeError there, then a crash in libshiboken that took the worker
+    down (and pytest-xdist hung with it)."""
+    managers: list[JobManager] = []
+    original = JobManager.__init__
+
+    def recorded(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        managers.append(self)
+
+    monkeypatch.setattr(JobManager, "__init__", recorded)
+    request.node.stash[_MANAGERS] = managers
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item):
+    """Runs before pytest-qt's own teardown (a ``trylast`` wrapper), which closes the test's
+    widgets before any fixture is torn down."""
+    for manager in item.stash.get(_MANAGERS, []):
+        manager.cancel_all(wait_ms=5000)
+        # a job whose process never reported its end must not make closing a window ask
+        manager.jobs.clear()
+    return (yield)
 
 
 @pytest.fixture
 def window(qtbot):
-    """The whole window, shown, with no workspace yet. Its jobs are stopped before pytest-qt
-    closes it (which happens before this fixture's own teardown)."""
-    ctx = AppContext()
-    win = MainWindow(ctx)
-    qtbot.addWidget(win, before_close_func=lambda _: _stop_jobs(ctx))
+    """The whole window, shown, with no workspace yet (its jobs are stopped by the hook above)."""
+    win = MainWindow(AppContext())
+    qtbot.addWidget(win)
     win.show()
     return win
 

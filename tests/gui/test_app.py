@@ -379,3 +379,23 @@ def test_library_filters_by_catalog_platforms_and_post_dates(window, workspace):
     library.date_from.clear()
     library.date_to.setText("202")  # half-typed: no bound yet
     assert shown() == ["2024-01-15", "2024-02-20"]
+
+
+@pytest.fixture
+def left_running():
+    """Holds the job a test leaves running; its teardown runs after tests/gui/conftest.py's
+    teardown hook, which must have stopped it."""
+    held = {}
+    yield held
+    assert not held["job"].running, "a job outlived its test"
+    assert held["manager"].jobs == []
+
+
+def test_a_job_left_running_is_stopped_before_its_pane_is_closed(window, qtbot, tmp_path, left_running):
+    window.open_workspace(tmp_path / "ws")
+    from vspectrum_app.bench.ops import Resume
+
+    job = window.ctx.run_job("Resume", Resume(run_id="nope"))
+    assert job.process.waitForStarted(30_000)
+    assert job.pause()  # frozen: it can only end by being stopped
+    left_running.update(job=job, manager=window.ctx.jobs)
