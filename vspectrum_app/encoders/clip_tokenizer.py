@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -53,14 +54,46 @@ def _clean(text: str) -> str:
     return " ".join(text.split()).strip().lower()
 
 
+CACHE_FORMAT = "vspectrum-bpe-merges 1"
+
+
+def read_merges(vocab_path: Path) -> list[str]:
+    """The merges open_clip reads (lines 1 .. ``N_MERGES`` of the gzipped vocabulary), each
+    normalised to "first second" (one space).
+
+    The file holds 262k lines, of which the tokeniser uses 49k: decompressing and splitting
+    them all was most of the tokeniser's start in a cold search. So the used lines are kept
+    once, uncompressed, beside the file (``<vocab>.merges``, headed by the source's size and
+    mtime); a cache that does not match its source, or cannot be written, is not used."""
+    path = Path(vocab_path)
+    st = path.stat()
+    header = f"{CACHE_FORMAT} {st.st_size} {st.st_mtime_ns} {N_MERGES}"
+    cache = path.with_name(path.name + ".merges")
+    try:
+        first, _, rest = cache.read_text(encoding="utf-8").partition("\n")
+        if first == header:
+            return rest.split("\n")
+    except (OSError, UnicodeDecodeError):
+        pass
+    lines = gzip.open(path).read().decode("utf-8").split("\n")[1 : N_MERGES + 1]
+    merges = [" ".join(m.split()) for m in lines]  # what tuple(m.split()) made of a line before
+    tmp = cache.with_name(f"{cache.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text("\n".join([header, *merges]), encoding="utf-8")
+        os.replace(tmp, cache)
+    except OSError:  # a read-only folder: parse the file each time
+        tmp.unlink(missing_ok=True)
+    return merges
+
+
 class ClipTokenizer:
     def __init__(self, vocab_path: Path, context_length: int = 77):
-        merges = gzip.open(vocab_path).read().decode("utf-8").split("\n")[1 : N_MERGES + 1]
-        pairs = [tuple(m.split()) for m in merges]
+        # each merge as "first second": pairs looked up by that string (tokens hold no spaces)
+        merges = read_merges(vocab_path)
         byte_chars = list(_bytes_to_unicode().values())
-        vocab = byte_chars + [c + "</w>" for c in byte_chars] + ["".join(p) for p in pairs] + list(SPECIAL)
-        self.encoder = {tok: i for i, tok in enumerate(vocab)}
-        self.ranks = {p: i for i, p in enumerate(pairs)}
+        vocab = byte_chars + [c + "</w>" for c in byte_chars] + [m.replace(" ", "") for m in merges] + list(SPECIAL)
+        self.encoder = dict(zip(vocab, range(len(vocab))))
+        self.ranks = dict(zip(merges, range(len(merges))))
         self.sot, self.eot = self.encoder[SPECIAL[0]], self.encoder[SPECIAL[1]]
         self.context_length = context_length
         self._cache = {t: t for t in SPECIAL}
@@ -74,8 +107,8 @@ class ClipTokenizer:
         word = tuple(token[:-1]) + (token[-1] + "</w>",)
         while len(word) > 1:
             pairs = {(a, b) for a, b in zip(word, word[1:])}
-            best = min(pairs, key=lambda p: self.ranks.get(p, float("inf")))
-            if best not in self.ranks:
+            best = min(pairs, key=lambda p: self.ranks.get(f"{p[0]} {p[1]}", float("inf")))
+            if f"{best[0]} {best[1]}" not in self.ranks:
                 break
             merged, i = [], 0
             while i < len(word):  # merge every occurrence of the best pair, left to right
