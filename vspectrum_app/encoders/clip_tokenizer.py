@@ -57,39 +57,46 @@ def _clean(text: str) -> str:
 CACHE_FORMAT = "vspectrum-bpe-merges 1"
 
 
-def read_merges(vocab_path: Path) -> list[str]:
+def read_merges(vocab_path: Path, cache: bool = False) -> list[str]:
     """The merges open_clip reads (lines 1 .. ``N_MERGES`` of the gzipped vocabulary), each
     normalised to "first second" (one space).
 
     The file holds 262k lines, of which the tokeniser uses 49k: decompressing and splitting
-    them all was most of the tokeniser's start in a cold search. So the used lines are kept
-    once, uncompressed, beside the file (``<vocab>.merges``, headed by the source's size and
-    mtime); a cache that does not match its source, or cannot be written, is not used."""
+    them all was most of the tokeniser's start in a cold search. So, with ``cache`` (a folder
+    of the app's own, such as a model's export), the used lines are kept once, uncompressed,
+    beside the file (``<vocab>.merges``, headed by the source's size and mtime); a cache that
+    does not match its source is made again, one that cannot be written is done without."""
     path = Path(vocab_path)
     st = path.stat()
     header = f"{CACHE_FORMAT} {st.st_size} {st.st_mtime_ns} {N_MERGES}"
-    cache = path.with_name(path.name + ".merges")
-    try:
-        first, _, rest = cache.read_text(encoding="utf-8").partition("\n")
-        if first == header:
-            return rest.split("\n")
-    except (OSError, UnicodeDecodeError):
-        pass
+    saved = path.with_name(path.name + ".merges")
+    if cache:
+        try:
+            first, _, rest = saved.read_text(encoding="utf-8").partition("\n")
+            if first == header:
+                return rest.split("\n")
+        except (OSError, UnicodeDecodeError):
+            pass
     lines = gzip.open(path).read().decode("utf-8").split("\n")[1 : N_MERGES + 1]
     merges = [" ".join(m.split()) for m in lines]  # what tuple(m.split()) made of a line before
-    tmp = cache.with_name(f"{cache.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text("\n".join([header, *merges]), encoding="utf-8")
-        os.replace(tmp, cache)
-    except OSError:  # a read-only folder: parse the file each time
-        tmp.unlink(missing_ok=True)
+    if cache:
+        _save(saved, "\n".join([header, *merges]))
     return merges
 
 
+def _save(path: Path, text: str) -> None:
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # a read-only folder: the vocabulary is parsed each time
+        tmp.unlink(missing_ok=True)
+
+
 class ClipTokenizer:
-    def __init__(self, vocab_path: Path, context_length: int = 77):
+    def __init__(self, vocab_path: Path, context_length: int = 77, cache: bool = False):
         # each merge as "first second": pairs looked up by that string (tokens hold no spaces)
-        merges = read_merges(vocab_path)
+        merges = read_merges(vocab_path, cache)
         byte_chars = list(_bytes_to_unicode().values())
         vocab = byte_chars + [c + "</w>" for c in byte_chars] + [m.replace(" ", "") for m in merges] + list(SPECIAL)
         self.encoder = dict(zip(vocab, range(len(vocab))))

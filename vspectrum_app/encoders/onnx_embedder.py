@@ -187,7 +187,8 @@ class OnnxEmbedder:
         if self._tokenizer is None:
             from vspectrum_app.encoders.clip_tokenizer import ClipTokenizer
 
-            self._tokenizer = ClipTokenizer(self.folder / self.meta["vocab_file"], int(self.meta["context_length"]))
+            vocab = self.folder / self.meta["vocab_file"]  # the export's own copy: its parsed form kept beside it
+            self._tokenizer = ClipTokenizer(vocab, int(self.meta["context_length"]), cache=True)
         return self._tokenizer
 
     def collate(self, pictures: list[Any]) -> np.ndarray:
