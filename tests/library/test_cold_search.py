@@ -19,6 +19,16 @@ from vspectrum_app.library.search import Searcher, SearchError
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# What a search process must not import: Pillow (no image is decoded), the image side's precision
+# trials and backend measurement, and the other command groups (the CLI builds the one named).
+UNNEEDED = (
+    "PIL",
+    "vspectrum_app.encoders.precision",
+    "vspectrum_app.encoders.backend_choice",
+    *(f"vspectrum_app.{group}." for group in ("bench", "crawl", "persona", "annotate", "sim", "providers")),
+)
+
+
 @pytest.fixture
 def fresh(monkeypatch):
     monkeypatch.setattr(backends_module, "_cache", {})
@@ -75,11 +85,12 @@ argv = ['-w', {str(indexed_workspace.root)!r}, 'library', 'search', 'a red squar
 assert main(argv) == 0
 print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'open_clip')))
 print('TOWERS', sorted(t for e in backends._cache.values() for t in getattr(e, '_sessions', {{}})))
+print('UNNEEDED', sorted(m for m in sys.modules if m.startswith({UNNEEDED!r})))
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     hits = json.loads(done.stdout.split("LOADED", 1)[0])
-    assert "LOADED []" in done.stdout and "TOWERS ['text']" in done.stdout
+    assert "LOADED []" in done.stdout and "TOWERS ['text']" in done.stdout and "UNNEEDED []" in done.stdout
     assert [h["image_id"] for h in hits] == [h.image_id for h in expected]
     assert [h["similarity"] for h in hits] == pytest.approx([h.similarity for h in expected], abs=1e-4)
 
