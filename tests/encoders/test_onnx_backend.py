@@ -73,6 +73,19 @@ def test_tokenizer_reproduces_open_clip_token_for_token():
     assert ClipTokenizer(Path(default_bpe()), 77)("x" * 400)[0, -1] == 49407  # truncated: end token kept last
 
 
+def test_ascii_text_is_split_by_re_as_open_clips_regex_pattern_splits_it():
+    import random
+
+    from vspectrum_app.encoders.clip_tokenizer import _ASCII_WORDS, _clean, _unicode_words
+
+    rng = random.Random(7)
+    texts = [*TEXTS, "".join(map(chr, range(128))), "<start_of_text>x<end_of_text>y IT'S 42nd"]
+    texts += ["".join(chr(rng.randrange(128)) for _ in range(rng.randrange(60))) for _ in range(3000)]
+    cleaned = [c for c in map(_clean, texts) if c.isascii()]
+    assert len(cleaned) > 3000
+    assert all(_ASCII_WORDS.findall(c) == _unicode_words()(c) for c in cleaned)
+
+
 def test_the_tokenizer_keeps_its_parsed_merges_beside_an_exports_vocabulary(tmp_path, monkeypatch):
     """Its start reads the merges once from the gzipped file (262k lines) and later from the
     uncompressed 49k it uses; a replaced vocabulary is parsed again; a folder that cannot be
@@ -329,12 +342,15 @@ def test_text_tower_starts_from_a_saved_optimised_graph(tiny_clip, fresh, monkey
 def test_a_few_texts_start_a_session_without_pre_packing_and_more_replace_it(tiny_clip, fresh):
     """A cold search's one query skips the weights' pre-packing (most of the session's start);
     a call with more texts than FEW_TEXTS gets a pre-packed session; the vectors agree."""
+    import os
+
     from vspectrum_app.encoders.onnx_embedder import FEW_TEXTS
 
     fast = load_embedder(tiny_clip, backend="onnx")
     many = [f"{w} {i}" for i in range(FEW_TEXTS + 1) for w in WORDS][: FEW_TEXTS + 1]
     quick = fast.encode_texts(many[:2])
     assert fast._sessions["text"].prepacked is False
+    assert fast._sessions["text"].intra_threads == (os.cpu_count() or 1)  # each row on every core
     more = fast.encode_texts(many)
     assert fast._sessions["text"].prepacked is True
     assert np.allclose(quick, more[:2], atol=1e-5)

@@ -19,10 +19,11 @@ from vspectrum_app.library.search import Searcher, SearchError
 ROOT = Path(__file__).resolve().parents[2]
 
 
-# What a search process must not import: Pillow (no image is decoded), the image side's precision
+# What a search process must not import: Pillow (no image is decoded), regex, the image side's precision
 # trials and backend measurement, and the other command groups (the CLI builds the one named).
 UNNEEDED = (
     "PIL",
+    "regex",  # an ASCII query is split by re
     "vspectrum_app.encoders.precision",
     "vspectrum_app.encoders.backend_choice",
     *(f"vspectrum_app.{group}." for group in ("bench", "crawl", "persona", "annotate", "sim", "providers")),

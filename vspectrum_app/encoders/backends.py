@@ -72,14 +72,15 @@ def load_text_encoder(spec: ClipSpec, backend: str | None = None, device: str | 
     Otherwise (``--backend torch``, no export yet, no ONNX Runtime) the
     whole embedder, as ``load_embedder`` loads it."""
     if configured_backend(backend) != "torch" and installed("onnxruntime"):
-        meta = onnx_export.cached_meta(spec.model_key)
+        model_key = spec.model_key  # once: a checkpoint's key reads and hashes 2 MiB of it
+        meta = onnx_export.cached_meta(model_key)
         if meta is not None:
-            key = (spec.model_key, "onnx-text", "cpu")
+            key = (model_key, "onnx-text", "cpu")
             with _cache_lock:
                 if key not in _cache:
                     from vspectrum_app.encoders.onnx_embedder import OnnxEmbedder
 
-                    folder = onnx_export.cache_folder(spec.model_key)
+                    folder = onnx_export.cache_folder(model_key)
                     _cache[key] = OnnxEmbedder(spec, folder, meta, ["CPUExecutionProvider"])
                 return _cache[key]
     return load_embedder(spec, backend=backend, device=device)

@@ -15,9 +15,9 @@ import os
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
-import regex
 
 SPECIAL = ("<start_of_text>", "<end_of_text>")
 N_MERGES = 49152 - 256 - 2  # open_clip reads lines 1 .. 48894 of the merges file
@@ -52,6 +52,26 @@ def _clean(text: str) -> str:
             pass
     text = html.unescape(html.unescape(text)).strip()
     return " ".join(text.split()).strip().lower()
+
+
+_WORDS = "|".join(SPECIAL) + r"""|'s|'t|'re|'ve|'m|'ll|'d|"""
+# Cleaned ASCII text (most keywords) needs no Unicode classes: its letters (\p{L}) are
+# [a-zA-Z], its numbers (\p{N}) [0-9], and its one whitespace is the space (``_clean``
+# collapsed the rest), so ``re`` splits it exactly as open_clip's ``regex`` pattern does,
+# and a cold search skips importing ``regex`` (0.02 s).
+_ASCII_WORDS = re.compile(_WORDS + r"[a-zA-Z]+|[0-9]|[^\sa-zA-Z0-9]+", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _unicode_words() -> Callable[[str], list[str]]:
+    import regex
+
+    return regex.compile(_WORDS + r"[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+", regex.IGNORECASE).findall
+
+
+def words(cleaned: str) -> list[str]:
+    """``cleaned`` (``_clean``'s output) split as open_clip splits it before BPE."""
+    return _ASCII_WORDS.findall(cleaned) if cleaned.isascii() else _unicode_words()(cleaned)
 
 
 CACHE_FORMAT = "vspectrum-bpe-merges 1"
@@ -104,9 +124,6 @@ class ClipTokenizer:
         self.sot, self.eot = self.encoder[SPECIAL[0]], self.encoder[SPECIAL[1]]
         self.context_length = context_length
         self._cache = {t: t for t in SPECIAL}
-        self._pattern = regex.compile(
-            "|".join(SPECIAL) + r"""|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+""", regex.IGNORECASE
-        )
 
     def _bpe(self, token: str) -> str:
         if token in self._cache:
@@ -133,7 +150,7 @@ class ClipTokenizer:
     def encode(self, text: str) -> list[int]:
         byte_map = _bytes_to_unicode()
         ids: list[int] = []
-        for token in self._pattern.findall(_clean(text)):
+        for token in words(_clean(text)):
             token = "".join(byte_map[b] for b in token.encode("utf-8"))
             ids.extend(self.encoder[t] for t in self._bpe(token).split(" "))
         return ids

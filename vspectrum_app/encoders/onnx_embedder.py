@@ -37,7 +37,9 @@ class Tower:
     """One exported tower. On CPU each row runs alone, single-threaded, rows in parallel on
     every core: int8 dynamic quantisation scales activations per run, so a batch would make
     an image's vector depend on its batch companions; one row per run keeps vectors
-    reproducible, and measured on 2 cores it is also faster than one multi-threaded batch."""
+    reproducible, and measured on 2 cores it is also faster than one multi-threaded batch.
+    Without ``prepack`` (a text session for a few texts, ``OnnxEmbedder._session``) the rows
+    run one after another, each on every core."""
 
     def __init__(
         self,
@@ -57,10 +59,13 @@ class Tower:
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # its warnings (unused initialisers, ...) are not the user's business
-        if self.on_cpu:
-            options.intra_op_num_threads = 1
-        if not self.prepacked:  # see OnnxEmbedder._session
+        self.intra_threads = 1
+        if not self.prepacked:  # a few texts (see OnnxEmbedder._session): each row on every core
             options.add_session_config_entry("session.disable_prepacking", "1")
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads sleep
+            self.intra_threads = self.threads
+        if self.on_cpu:
+            options.intra_op_num_threads = self.intra_threads
         if quick_start and self.on_cpu:
             path = self._pre_optimised(ort, Path(path), options)
         self.session = ort.InferenceSession(str(path), options, providers=self.providers)
@@ -105,6 +110,8 @@ class Tower:
         if not self.on_cpu or len(inputs) == 1:
             out: np.ndarray = self.session.run(None, {self.input_name: inputs})[0]
             return out
+        if self.intra_threads > 1:  # the session spreads each row over the cores itself
+            return np.concatenate([self.session.run(None, {self.input_name: row[None]})[0] for row in inputs])
         if self._pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
@@ -167,8 +174,10 @@ class OnnxEmbedder:
         on the CPU, ONNX Runtime copies each MatMul weight into its kernels' layout when the
         session starts, 0.15 s of CPU for ViT-B-32's text tower, which makes each run about
         0.01 s faster: a cold search's one query never earns it back, a keyword set's hundred
-        does. A later call with more texts replaces such a session with a pre-packed one
-        (their vectors agree to float rounding, about 1e-6)."""
+        does. Such a session also runs each row on every core (without spinning), since one
+        query is all a cold search waits for: the same vectors, bit for bit, as one thread's.
+        A later call with more texts replaces it with a pre-packed one (their vectors agree to
+        float rounding, about 1e-6)."""
         with self._lock:
             have = self._sessions.get(tower)
             if have is None or (not few and not getattr(have, "prepacked", True)):
