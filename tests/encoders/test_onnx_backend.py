@@ -344,13 +344,13 @@ def test_a_few_texts_start_a_session_without_pre_packing_and_more_replace_it(tin
     a call with more texts than FEW_TEXTS gets a pre-packed session; the vectors agree."""
     import os
 
-    from vspectrum_app.encoders.onnx_embedder import FEW_TEXTS
+    from vspectrum_app.encoders.onnx_embedder import FEW_TEXTS, MAX_ROW_THREADS
 
     fast = load_embedder(tiny_clip, backend="onnx")
     many = [f"{w} {i}" for i in range(FEW_TEXTS + 1) for w in WORDS][: FEW_TEXTS + 1]
     quick = fast.encode_texts(many[:2])
     assert fast._sessions["text"].prepacked is False
-    assert fast._sessions["text"].intra_threads == (os.cpu_count() or 1)  # each row on every core
+    assert fast._sessions["text"].intra_threads == min(os.cpu_count() or 1, MAX_ROW_THREADS)  # a row on the cores
     more = fast.encode_texts(many)
     assert fast._sessions["text"].prepacked is True
     assert np.allclose(quick, more[:2], atol=1e-5)

@@ -52,7 +52,10 @@ class Preprocess:
             from PIL import Image
 
             new_long = int(self.size * long / short)
-            img = img.resize((self.size, new_long) if w <= h else (new_long, self.size), getattr(Image.Resampling, FILTERS[self.interpolation]))
+            img = img.resize(
+                (self.size, new_long) if w <= h else (new_long, self.size),
+                getattr(Image.Resampling, FILTERS[self.interpolation]),
+            )
         w, h = img.size
         top, left = int(round((h - self.size) / 2.0)), int(round((w - self.size) / 2.0))
         if img.mode != "RGB":  # as images.decode_rgb does it (16-bit greyscale scaled, not clipped)

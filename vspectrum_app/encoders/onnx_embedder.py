@@ -31,6 +31,8 @@ RunsTower = Callable[[np.ndarray], np.ndarray]
 # a tower's saved optimised form (``Tower._pre_optimised``): a folder beside the tower's file
 OPTIMISED_GRAPH, OPTIMISED_WEIGHTS = "model.onnx", "weights.data"
 FEW_TEXTS = 8  # texts one call may bring and be encoded on a text session that skips pre-packing
+# cores one row of such a session runs on: a 77-token row has little to share out (measured on 2)
+MAX_ROW_THREADS = 4
 
 
 class Tower:
@@ -39,7 +41,7 @@ class Tower:
     an image's vector depend on its batch companions; one row per run keeps vectors
     reproducible, and measured on 2 cores it is also faster than one multi-threaded batch.
     Without ``prepack`` (a text session for a few texts, ``OnnxEmbedder._session``) the rows
-    run one after another, each on every core."""
+    run one after another, each on up to ``MAX_ROW_THREADS`` cores."""
 
     def __init__(
         self,
@@ -63,7 +65,7 @@ class Tower:
         if not self.prepacked:  # a few texts (see OnnxEmbedder._session): each row on every core
             options.add_session_config_entry("session.disable_prepacking", "1")
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads sleep
-            self.intra_threads = self.threads
+            self.intra_threads = min(self.threads, MAX_ROW_THREADS)
         if self.on_cpu:
             options.intra_op_num_threads = self.intra_threads
         if quick_start and self.on_cpu:
@@ -174,7 +176,7 @@ class OnnxEmbedder:
         on the CPU, ONNX Runtime copies each MatMul weight into its kernels' layout when the
         session starts, 0.15 s of CPU for ViT-B-32's text tower, which makes each run about
         0.01 s faster: a cold search's one query never earns it back, a keyword set's hundred
-        does. Such a session also runs each row on every core (without spinning), since one
+        does. Such a session also runs each row on up to 4 cores (without spinning), since one
         query is all a cold search waits for: the same vectors, bit for bit, as one thread's.
         A later call with more texts replaces it with a pre-packed one (their vectors agree to
         float rounding, about 1e-6)."""
