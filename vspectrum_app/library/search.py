@@ -20,7 +20,7 @@ import numpy as np
 from vspectrum_app.core.values import canonical_value
 from vspectrum_app.library import catalog, filtered
 from vspectrum_app.encoders.embedder import ClipEncoder, ClipSpec
-from vspectrum_app.encoders.backends import load_text_encoder
+from vspectrum_app.encoders.backends import configured_backend, load_text_encoder
 from vspectrum_app.library.index import EF_SEARCH, TooFewAllowed, VectorIndex
 from vspectrum_app.library.indexer import load_vectors, open_index
 from vspectrum_app.library.keywords import KeywordSet
@@ -114,7 +114,8 @@ class Searcher:
         each a good part of a cold search and spend most of it in native code. Called once the
         encoder is loaded (``text_vectors``' ``then``): hnswlib holds the GIL while it loads the
         file (0.1-0.2 s at 50k), so the encoder's runtime is imported before, and the text tower's
-        session (which releases the GIL) starts beside the load instead of after it."""
+        session (which releases the GIL) starts beside the load instead of after it. (With
+        ``--backend torch`` it opens before: the model's load takes seconds.)"""
         if self._index is None and self._opening is None:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="open-index")
             self._opening = pool.submit(self._open_index)  # its own catalog connection (one per thread)
@@ -142,6 +143,9 @@ class Searcher:
             self._text_cache.update(rows)
             to_encode = [t for t in missing if t not in rows]
             if to_encode:
+                if then is not None and configured_backend(self.backend) == "torch":
+                    then()  # the torch model loads for seconds: the index opens meanwhile
+                    then = None
                 encoder = self.embedder
                 if then is not None:
                     then()
