@@ -136,3 +136,24 @@ def test_text_that_skips_ftfy_is_text_ftfy_leaves_unchanged():
     other = ["&amp;lt;b&amp;gt;", "caf\u00e9", "\u201cquoted\u201d", "cr\r\nlf", "bell\x07", "esc\x1b[31m", "\ufb01x"]
     assert all(_PLAIN.fullmatch(t) and ftfy.fix_text(t) == t for t in plain)
     assert not any(_PLAIN.fullmatch(t) for t in other)
+
+
+def test_the_index_opens_once_the_onnx_runtime_is_imported_and_before_a_torch_model_loads(
+    indexed_workspace, tiny_clip, fresh, monkeypatch
+):
+    """hnswlib holds the GIL while it loads the index: it must not hold back the ONNX runtime's
+    import (the text tower then starts beside it), while a torch model's load (seconds) is what
+    the index opens beside."""
+    from vspectrum_app.library import search as search_module
+
+    order: list[str] = []
+    load = search_module.load_text_encoder
+    monkeypatch.setattr(search_module, "load_text_encoder", lambda *a, **k: order.append("encoder") or load(*a, **k))
+    open_meanwhile = Searcher._open_index_meanwhile
+    monkeypatch.setattr(Searcher, "_open_index_meanwhile", lambda self: order.append("index") or open_meanwhile(self))
+    for backend, expected in (("onnx", ["encoder", "index"]), ("torch", ["index", "encoder"])):
+        order.clear()
+        with indexed_workspace.transaction() as conn:  # the query must be encoded
+            conn.execute("DELETE FROM text_embeddings")
+        assert Searcher(indexed_workspace, tiny_clip, backend=backend).search("a red square", 3)
+        assert order == expected, backend
