@@ -12,10 +12,14 @@ Each timed run is a new process, ``python -m vspectrum_app -w WS library search 
 --json --backend B`` with a keyword never searched before (its text vector is not cached in
 the catalog), timed from outside (interpreter start included). Rounds alternate the backends
 (the shared machine's load drifts); the median per backend is quoted with the ratio
-torch / backend. Each child also reports whether torch or open_clip was imported. Last, one
-``python -X importtime`` run of the fast path lists the imports that cost most.
+torch / backend, and each child's CPU time (user + system: on a shared machine it moves
+less with the load than the wall time does). Each child also reports whether torch or
+open_clip was imported. ``--before DIR``: the fast paths of another checkout of the project
+too (e.g. ``git archive main | tar -x -C DIR``), in the same rounds, for a before/after
+table from one run. Last, one ``python -X importtime`` run of the fast path lists the
+imports that cost most.
 
-    python -m perf.cold_search [--n 50000] [--rounds 5] [--backends auto,onnx] [--cache DIR]
+    python -m perf.cold_search [--n 50000] [--rounds 5] [--backends auto,onnx] [--cache DIR] [--before DIR]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,6 +49,7 @@ def main(argv=None) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--backends", default="auto,onnx", help="fast paths measured against torch")
     parser.add_argument("--cache", type=Path, default=None, help="keep the model, export and library here")
+    parser.add_argument("--before", type=Path, default=None, help="also time the fast paths of this checkout")
     args, _ = parser.parse_known_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         cache = args.cache or Path(tmp)
@@ -59,33 +65,41 @@ def main(argv=None) -> None:
         spec = _model(cache)
         ws = _library(cache, spec, args.n)
         clip = ["--clip-model", spec.model, "--clip-config", spec.config, "--clip-checkpoint", spec.checkpoint]
-        backends = ["torch", *args.backends.split(",")]
-        for b in backends:  # warm-up: the disk cache, the index (built by the first), the optimised text graph
-            _search(ws, clip, b, f"warm-up {b}", env)
+        fast = args.backends.split(",")
+        runs = [("torch", ROOT), *((b, ROOT) for b in fast)]
+        if args.before:
+            runs += [(b, args.before.resolve()) for b in fast]
+        label = {run: run[0] if run[1] == ROOT else f"{run[0]} (before)" for run in runs}
+        for b, root in runs:  # warm-up: the disk cache, the index (built by the first), the optimised text graph
+            _search(ws, clip, b, f"warm-up {b}", env, root)
         print(
-            f"machine: {os.cpu_count()} cores (shared); ViT-B-32 random weights; {args.n:,} images indexed; "
-            f"cold `library search` in a new process, {args.rounds} rounds alternating",
+            f"machine: {os.cpu_count()} cores (shared), load average {_load()}; ViT-B-32 random weights; "
+            f"{args.n:,} images indexed; cold `library search` in a new process, {args.rounds} rounds alternating",
             flush=True,
         )
-        walls: dict[str, list[float]] = {b: [] for b in backends}
-        heavy: dict[str, set[str]] = {b: set() for b in backends}
+        walls: dict[tuple[str, Path], list[float]] = {run: [] for run in runs}
+        cpus: dict[tuple[str, Path], list[float]] = {run: [] for run in runs}
+        heavy: dict[tuple[str, Path], set[str]] = {run: set() for run in runs}
         stamp = int(time.time())
         for r in range(args.rounds):
-            for b in backends:
-                wall, loaded = _search(ws, clip, b, f"keyword {stamp} {r} {b}", env)
-                walls[b].append(wall)
-                heavy[b] |= set(loaded)
-        base = statistics.median(walls["torch"])
-        print(f"  {'backend':<8} {'median':>8} {'min':>7} {'max':>7}  {'torch/this':>10}  imported")
-        for b in backends:
-            med = statistics.median(walls[b])
+            for run in runs:
+                wall, cpu, loaded = _search(ws, clip, run[0], f"keyword {stamp} {r} {label[run]}", env, run[1])
+                walls[run].append(wall)
+                cpus[run].append(cpu)
+                heavy[run] |= set(loaded)
+        base = statistics.median(walls[runs[0]])
+        print(f"  load average after: {_load()}")
+        width = max(len(v) for v in label.values())
+        print(f"  {'backend':<{width}} {'median':>8} {'min':>7} {'max':>7}  {'torch/this':>10}  {'CPU':>6}  imported")
+        for run in runs:
+            med = statistics.median(walls[run])
             print(
-                f"  {b:<8} {med:>7.2f}s {min(walls[b]):>6.2f}s {max(walls[b]):>6.2f}s  {base / med:>9.2f}x  "
-                f"{', '.join(sorted(heavy[b])) or '-'}",
+                f"  {label[run]:<{width}} {med:>7.2f}s {min(walls[run]):>6.2f}s {max(walls[run]):>6.2f}s  "
+                f"{base / med:>9.2f}x  {statistics.median(cpus[run]):>5.2f}s  {', '.join(sorted(heavy[run])) or '-'}",
                 flush=True,
             )
         print("  goal: >= 3x the torch path and under 1 s")
-        _importtime(ws, clip, backends[1], env)
+        _importtime(ws, clip, fast[0], env)
 
 
 def _model(cache: Path):
@@ -119,17 +133,31 @@ def _library(cache: Path, spec, n: int) -> Path:
     return root
 
 
-def _search(ws: Path, clip: list[str], backend: str, query: str, env: dict) -> tuple[float, list[str]]:
+def _load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _search(
+    ws: Path, clip: list[str], backend: str, query: str, env: dict, root: Path = ROOT
+) -> tuple[float, float, list[str]]:
+    """(wall seconds, CPU seconds, heavy modules imported) of one search in a new process."""
     argv = ["-w", str(ws), "library", "search", query, "--json", "--backend", backend, *clip]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", CHILD.replace("ARGV", repr(argv))], cwd=ROOT, env=env, capture_output=True, text=True
+        [sys.executable, "-c", CHILD.replace("ARGV", repr(argv))],
+        cwd=root,
+        env={**env, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
     )
     wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     last = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {"rc": done.returncode}
     if done.returncode != 0 or last["rc"] not in (0, None):
         raise SystemExit(f"search with {backend} failed: {done.stderr[-1500:]}")
-    return wall, last["heavy"]
+    return wall, cpu, last["heavy"]
 
 
 def _importtime(ws: Path, clip: list[str], backend: str, env: dict, top: int = 12) -> None:

@@ -30,16 +30,19 @@ from vspectrum_app.core.processes import become_group_leader
 if TYPE_CHECKING:
     from vspectrum_app.core.workspace import Workspace
 
-# Modules with register(subparsers), one per command group. Add a line to add a group.
-GROUPS: list[str] = [
-    "vspectrum_app.library.cli",
-    "vspectrum_app.providers.cli",
-    "vspectrum_app.bench.cli",
-    "vspectrum_app.persona.cli",
-    "vspectrum_app.annotate.cli",
-    "vspectrum_app.sim.cli",
-    "vspectrum_app.crawl.cli",
-]
+# Modules with register(subparsers), one per command group, by the commands each registers.
+# Add a line to add a group. A command line naming one of these commands builds that group's
+# parser alone: importing every group's operations (bench, crawl, persona, ...) was a fifth of
+# a cold `library search` (``command_of``).
+GROUPS: dict[str, tuple[str, ...]] = {
+    "vspectrum_app.library.cli": ("library",),
+    "vspectrum_app.providers.cli": ("keys", "providers"),
+    "vspectrum_app.bench.cli": ("bench",),
+    "vspectrum_app.persona.cli": ("persona",),
+    "vspectrum_app.annotate.cli": ("annotate",),
+    "vspectrum_app.sim.cli": ("sim",),
+    "vspectrum_app.crawl.cli": ("crawl",),
+}
 
 OptionsT = TypeVar("OptionsT", bound=Options)
 
@@ -105,7 +108,9 @@ class Context:
             self._workspace.close()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``command`` (a group's command name), only that group is
+    registered (the same subparser the whole parser has for it)."""
     parser = argparse.ArgumentParser(
         prog="vspectrum",
         description="Value-Spectrum Studio: measure the value preferences of vision-language models. "
@@ -122,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
         EVENTS_FLAG, action="store_true", help="report progress as JSON lines on stdout (used by the app's job runner)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in GROUPS:
-        importlib.import_module(module).register(sub)
+    for module, commands in GROUPS.items():
+        if command is None or command in commands:
+            importlib.import_module(module).register(sub)
     p = sub.add_parser("diagnostics", help="what a bug report needs (versions, folders, providers; never a key)")
     p.set_defaults(func=cmd_diagnostics)
     return parser
@@ -142,8 +148,27 @@ def cmd_diagnostics(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
+def command_of(argv: list[str]) -> str | None:
+    """The command group ``argv`` names, when that is certain from the global options alone
+    (``-w DIR``/``--workspace DIR`` or ``=DIR``, ``--events``); None otherwise (help, version,
+    an unknown or misspelt command, an abbreviation argparse would have to resolve), and then
+    the whole parser is built, so every message stays what it was."""
+    words = iter(argv)
+    for word in words:
+        if word in ("-w", WORKSPACE_FLAG):
+            next(words, None)
+        elif word == EVENTS_FLAG or word.startswith((f"{WORKSPACE_FLAG}=", "-w")):
+            continue
+        elif word.startswith("-"):
+            return None
+        else:
+            return word if any(word in commands for commands in GROUPS.values()) else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(command_of(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         if args.command is None and (code := _open_gui()) is not None:

@@ -73,6 +73,53 @@ def test_tokenizer_reproduces_open_clip_token_for_token():
     assert ClipTokenizer(Path(default_bpe()), 77)("x" * 400)[0, -1] == 49407  # truncated: end token kept last
 
 
+def test_ascii_text_is_split_by_re_as_open_clips_regex_pattern_splits_it():
+    import random
+
+    from vspectrum_app.encoders.clip_tokenizer import _ASCII_WORDS, _clean, _unicode_words
+
+    rng = random.Random(7)
+    texts = [*TEXTS, "".join(map(chr, range(128))), "<start_of_text>x<end_of_text>y IT'S 42nd"]
+    texts += ["".join(chr(rng.randrange(128)) for _ in range(rng.randrange(60))) for _ in range(3000)]
+    cleaned = [c for c in map(_clean, texts) if c.isascii()]
+    assert len(cleaned) > 3000
+    assert all(_ASCII_WORDS.findall(c) == _unicode_words()(c) for c in cleaned)
+
+
+def test_the_tokenizer_keeps_its_parsed_merges_beside_an_exports_vocabulary(tmp_path, monkeypatch):
+    """Its start reads the merges once from the gzipped file (262k lines) and later from the
+    uncompressed 49k it uses; a replaced vocabulary is parsed again; a folder that cannot be
+    written (or one not the app's: ``cache`` off) gets nothing written."""
+    import os
+
+    from vspectrum_app.core.paths import resources_dir
+    from vspectrum_app.encoders import clip_tokenizer
+
+    vocab = tmp_path / "bpe_simple_vocab_16e6.txt.gz"
+    vocab.write_bytes((resources_dir() / "clip" / vocab.name).read_bytes())
+    expected = ClipTokenizer(vocab)(TEXTS)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [vocab.name]  # cache off: nothing written
+    assert np.array_equal(ClipTokenizer(vocab, cache=True)(TEXTS), expected)
+    saved = tmp_path / f"{vocab.name}.merges"
+    assert saved.is_file()
+    opened = []
+    real_open = clip_tokenizer.gzip.open
+    monkeypatch.setattr(clip_tokenizer.gzip, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
+    assert np.array_equal(ClipTokenizer(vocab, cache=True)(TEXTS), expected) and opened == []
+    st = vocab.stat()
+    os.utime(vocab, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))  # as a replaced file would be
+    assert np.array_equal(ClipTokenizer(vocab, cache=True)(TEXTS), expected) and len(opened) == 1
+    assert np.array_equal(ClipTokenizer(vocab, cache=True)(TEXTS), expected) and len(opened) == 1  # cached again
+    saved.unlink()
+
+    def refuse(*args):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(clip_tokenizer.os, "replace", refuse)
+    assert np.array_equal(ClipTokenizer(vocab, cache=True)(TEXTS), expected)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [vocab.name]
+
+
 def test_preprocessing_reproduces_open_clip_pixels():
     from PIL import Image
 
@@ -256,32 +303,59 @@ def test_cli_model_says_which_backend_serves(tiny_clip, capsys):
 
 
 def test_text_tower_starts_from_a_saved_optimised_graph(tiny_clip, fresh, monkeypatch):
+    import shutil
+
     from vspectrum_app.encoders import onnx_embedder
-    from vspectrum_app.encoders.onnx_embedder import Tower
+    from vspectrum_app.encoders.onnx_embedder import OPTIMISED_GRAPH, OPTIMISED_WEIGHTS, Tower
 
     fast = load_embedder(tiny_clip, backend="onnx")
     words = ["handshake", "a dog on a sofa", "prayer"]
-    first = fast.encode_texts(words)
     text_file = fast.folder / fast.meta["text_file"]
-    saved = text_file.with_suffix(".opt.onnx")
-    assert saved.is_file()  # written by the first text query
+    folder = text_file.with_suffix(".opt")
+    shutil.rmtree(folder, ignore_errors=True)  # as the export leaves it (measuring the backends may have run it)
+    legacy = text_file.with_suffix(".opt.onnx")  # the one-file form an earlier version saved
+    legacy.write_bytes(b"left by an earlier version")
+    backends_module._cache.clear()
+    fast = load_embedder(tiny_clip, backend="onnx")
+    first = fast.encode_texts(words)
+    assert (folder / OPTIMISED_GRAPH).is_file() and (folder / OPTIMISED_WEIGHTS).is_file()  # by the first query
+    assert not legacy.exists()
     backends_module._cache.clear()
     again = load_embedder(tiny_clip, backend="onnx").encode_texts(words)  # starts from the saved graph
     plain = Tower(text_file, "tokens")(fast.tokenizer(words))
     plain /= np.linalg.norm(plain, axis=1, keepdims=True)
     assert np.allclose(first, again, atol=1e-6) and np.allclose(again, plain, atol=1e-5)
-    saved.unlink()
+    shutil.rmtree(folder)
 
     def refuse(*args):
         raise OSError(30, "Read-only file system")
 
-    monkeypatch.setattr(onnx_embedder.os, "replace", refuse)  # a read-only cache folder: the slow way
+    monkeypatch.setattr(onnx_embedder.os, "rename", refuse)  # a read-only cache folder: the slow way
     assert np.allclose(
         Tower(text_file, "tokens", quick_start=True)(fast.tokenizer(words)),
         Tower(text_file, "tokens")(fast.tokenizer(words)),
         atol=1e-5,
     )
-    assert not saved.exists() and not list(text_file.parent.glob("*.tmp-*"))
+    assert not folder.exists() and not list(text_file.parent.glob("*.tmp-*"))
+
+
+def test_a_few_texts_start_a_session_without_pre_packing_and_more_replace_it(tiny_clip, fresh):
+    """A cold search's one query skips the weights' pre-packing (most of the session's start);
+    a call with more texts than FEW_TEXTS gets a pre-packed session; the vectors agree."""
+    import os
+
+    from vspectrum_app.encoders.onnx_embedder import FEW_TEXTS, MAX_ROW_THREADS
+
+    fast = load_embedder(tiny_clip, backend="onnx")
+    many = [f"{w} {i}" for i in range(FEW_TEXTS + 1) for w in WORDS][: FEW_TEXTS + 1]
+    quick = fast.encode_texts(many[:2])
+    assert fast._sessions["text"].prepacked is False
+    assert fast._sessions["text"].intra_threads == min(os.cpu_count() or 1, MAX_ROW_THREADS)  # a row on the cores
+    more = fast.encode_texts(many)
+    assert fast._sessions["text"].prepacked is True
+    assert np.allclose(quick, more[:2], atol=1e-5)
+    fast.encode_texts(many[:1])  # a pre-packed session serves a few texts as well
+    assert fast._sessions["text"].prepacked is True
 
 
 def test_export_of_a_model_whose_attention_takes_the_fused_fast_path(tmp_path, fresh, monkeypatch):

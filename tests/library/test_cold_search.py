@@ -19,6 +19,17 @@ from vspectrum_app.library.search import Searcher, SearchError
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# What a search process must not import: Pillow (no image is decoded), regex, the image side's precision
+# trials and backend measurement, and the other command groups (the CLI builds the one named).
+UNNEEDED = (
+    "PIL",
+    "regex",  # an ASCII query is split by re
+    "vspectrum_app.encoders.precision",
+    "vspectrum_app.encoders.backend_choice",
+    *(f"vspectrum_app.{group}." for group in ("bench", "crawl", "persona", "annotate", "sim", "providers")),
+)
+
+
 @pytest.fixture
 def fresh(monkeypatch):
     monkeypatch.setattr(backends_module, "_cache", {})
@@ -75,11 +86,12 @@ argv = ['-w', {str(indexed_workspace.root)!r}, 'library', 'search', 'a red squar
 assert main(argv) == 0
 print('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'open_clip')))
 print('TOWERS', sorted(t for e in backends._cache.values() for t in getattr(e, '_sessions', {{}})))
+print('UNNEEDED', sorted(m for m in sys.modules if m.startswith({UNNEEDED!r})))
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     hits = json.loads(done.stdout.split("LOADED", 1)[0])
-    assert "LOADED []" in done.stdout and "TOWERS ['text']" in done.stdout
+    assert "LOADED []" in done.stdout and "TOWERS ['text']" in done.stdout and "UNNEEDED []" in done.stdout
     assert [h["image_id"] for h in hits] == [h.image_id for h in expected]
     assert [h["similarity"] for h in hits] == pytest.approx([h.similarity for h in expected], abs=1e-4)
 
@@ -124,3 +136,24 @@ def test_text_that_skips_ftfy_is_text_ftfy_leaves_unchanged():
     other = ["&amp;lt;b&amp;gt;", "caf\u00e9", "\u201cquoted\u201d", "cr\r\nlf", "bell\x07", "esc\x1b[31m", "\ufb01x"]
     assert all(_PLAIN.fullmatch(t) and ftfy.fix_text(t) == t for t in plain)
     assert not any(_PLAIN.fullmatch(t) for t in other)
+
+
+def test_the_index_opens_once_the_onnx_runtime_is_imported_and_before_a_torch_model_loads(
+    indexed_workspace, tiny_clip, fresh, monkeypatch
+):
+    """hnswlib holds the GIL while it loads the index: it must not hold back the ONNX runtime's
+    import (the text tower then starts beside it), while a torch model's load (seconds) is what
+    the index opens beside."""
+    from vspectrum_app.library import search as search_module
+
+    order: list[str] = []
+    load = search_module.load_text_encoder
+    monkeypatch.setattr(search_module, "load_text_encoder", lambda *a, **k: order.append("encoder") or load(*a, **k))
+    open_meanwhile = Searcher._open_index_meanwhile
+    monkeypatch.setattr(Searcher, "_open_index_meanwhile", lambda self: order.append("index") or open_meanwhile(self))
+    for backend, expected in (("onnx", ["encoder", "index"]), ("torch", ["index", "encoder"])):
+        order.clear()
+        with indexed_workspace.transaction() as conn:  # the query must be encoded
+            conn.execute("DELETE FROM text_embeddings")
+        assert Searcher(indexed_workspace, tiny_clip, backend=backend).search("a red square", 3)
+        assert order == expected, backend

@@ -15,7 +15,8 @@ import threading
 from typing import Any
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
-from vspectrum_app.encoders import backend_choice, onnx_export, precision
+from vspectrum_app.encoders.runtimes import installed
+from vspectrum_app.encoders import onnx_export
 from vspectrum_app.encoders.embedder import ClipEncoder, ClipModelUnavailable, ClipSpec, torch_embedder
 
 RUNTIMES = {"onnx": ("ONNX Runtime", "onnxruntime"), "openvino": ("OpenVINO", "openvino")}
@@ -64,21 +65,23 @@ def load_embedder(
 def load_text_encoder(spec: ClipSpec, backend: str | None = None, device: str | None = None) -> ClipEncoder:
     """What a keyword search needs: the text tower alone. When the model's export exists and
     ONNX Runtime is installed, its fp32 text tower on the CPU, whichever backend ``auto``
-    chose for images: no torch, no image tower, no backend measurement, and the runtime is
-    imported in the thread that starts the tower (``OnnxEmbedder.encode_texts``). Why the
+    chose for images: no torch, no image tower, no backend measurement. Why the
     CPU: a search encodes one query, which takes a CPU milliseconds, less than a GPU session
-    takes to start. Otherwise (``--backend torch``, no export yet, no ONNX Runtime) the
+    takes to start. ONNX Runtime is imported here, by the caller's thread (0.03 s), so that a
+    search can then open its index beside the tower's start (``Searcher._open_index_meanwhile``).
+    Otherwise (``--backend torch``, no export yet, no ONNX Runtime) the
     whole embedder, as ``load_embedder`` loads it."""
-    if configured_backend(backend) != "torch" and precision.installed("onnxruntime"):
-        meta = onnx_export.cached_meta(spec.model_key)
+    if configured_backend(backend) != "torch" and installed("onnxruntime"):
+        model_key = spec.model_key  # once: a checkpoint's key reads and hashes 2 MiB of it
+        meta = onnx_export.cached_meta(model_key)
         if meta is not None:
-            key = (spec.model_key, "onnx-text", "cpu")
+            key = (model_key, "onnx-text", "cpu")
             with _cache_lock:
                 if key not in _cache:
                     from vspectrum_app.encoders.onnx_embedder import OnnxEmbedder
 
-                    folder = onnx_export.cache_folder(spec.model_key)
-                    _cache[key] = OnnxEmbedder(spec, folder, meta, ["CPUExecutionProvider"], check_runtime=False)
+                    folder = onnx_export.cache_folder(model_key)
+                    _cache[key] = OnnxEmbedder(spec, folder, meta, ["CPUExecutionProvider"])
                 return _cache[key]
     return load_embedder(spec, backend=backend, device=device)
 
@@ -86,6 +89,8 @@ def load_text_encoder(spec: ClipSpec, backend: str | None = None, device: str | 
 def load_fast(
     spec: ClipSpec, reporter: Reporter, prefer: str = "auto", device: str = "auto", threads: int | None = None
 ) -> ClipEncoder:
+    from vspectrum_app.encoders import backend_choice, precision  # not a search's imports (its text tower: above)
+
     meta = onnx_export.cached_meta(spec.model_key)
     folder = onnx_export.cache_folder(spec.model_key)
     if meta is None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 _SIXTEEN_BIT = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
@@ -22,12 +25,16 @@ def to_rgb(img: Image.Image) -> Image.Image:
     """``img`` as 8-bit RGB. 16-bit greyscale (PNG's I;16, or I) is scaled, 0-65535 to 0-255:
     Pillow's ``convert`` would clip every value above 255 to white."""
     if img.mode in _SIXTEEN_BIT:
+        from PIL import Image
+
         levels = np.asarray(img).astype(np.float64)
         img = Image.fromarray(np.clip(np.rint(levels / 257.0), 0, 255).astype(np.uint8), "L")
     return img if img.mode == "RGB" else img.convert("RGB")
 
 
-FILTERS = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
+# Pillow's resampling filters by open_clip's name, as ``Image.Resampling`` members' names:
+# Pillow is imported where an image is resized, not by the text-only search that imports this.
+FILTERS = {"bicubic": "BICUBIC", "bilinear": "BILINEAR"}
 
 
 @dataclass(frozen=True)
@@ -42,8 +49,13 @@ class Preprocess:
         w, h = img.size
         short, long = (w, h) if w <= h else (h, w)
         if short != self.size:
+            from PIL import Image
+
             new_long = int(self.size * long / short)
-            img = img.resize((self.size, new_long) if w <= h else (new_long, self.size), FILTERS[self.interpolation])
+            img = img.resize(
+                (self.size, new_long) if w <= h else (new_long, self.size),
+                getattr(Image.Resampling, FILTERS[self.interpolation]),
+            )
         w, h = img.size
         top, left = int(round((h - self.size) / 2.0)), int(round((w - self.size) / 2.0))
         if img.mode != "RGB":  # as images.decode_rgb does it (16-bit greyscale scaled, not clipped)

@@ -64,13 +64,16 @@ class OpenVinoEmbedder(OnnxEmbedder):
     def describe(self) -> str:
         return f"OpenVINO ({self.image_file}: {self.precision}, {self.meta['text_file']})"
 
-    def _session(self, tower: str) -> RunsTower:
+    def _session(self, tower: str, few: bool = False) -> RunsTower:
         with self._lock:
-            if tower not in self._sessions:
+            have = self._sessions.get(tower)
+            if have is None or (not few and not getattr(have, "prepacked", True)):  # as OnnxEmbedder's
                 if tower == "image":
                     self._sessions[tower] = OpenVinoTower(self.folder / self.image_file, self.precision, self.threads)
                 elif installed("onnxruntime"):
-                    self._sessions[tower] = Tower(self.folder / self.meta["text_file"], "tokens", quick_start=True)
+                    self._sessions[tower] = Tower(
+                        self.folder / self.meta["text_file"], "tokens", quick_start=True, prepack=not few
+                    )
                 else:
                     self._sessions[tower] = OpenVinoTower(self.folder / self.meta["text_file"], "fp32", self.threads)
             return self._sessions[tower]

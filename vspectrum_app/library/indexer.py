@@ -27,7 +27,6 @@ from vspectrum_app.core.jobs import Cancelled, NullReporter, Reporter
 from vspectrum_app.library import ef_calibration, index_integrity
 from vspectrum_app.encoders.embedder import ClipEncoder, ClipSpec
 from vspectrum_app.encoders.backends import load_embedder
-from vspectrum_app.encoders.precision import encoder_record
 from vspectrum_app.library.index import VectorIndex, recorded_encoder
 from vspectrum_app.core.workspace import Workspace
 
@@ -229,6 +228,8 @@ def build_index(
     total = count_missing(ws, key, only_ids)
     # vectors in the catalog (with WAL and page overhead) plus the index file and its save copy
     diskspace.require_free(ws.root, total * embedder.dim * 4 * 4 + MIN_FREE_BYTES)
+    from vspectrum_app.encoders.precision import encoder_record  # not imported by a search, which opens indexes here
+
     report = IndexReport(model_key=key, repaired=repaired, total=total, encoder=encoder_record(embedder))
     if total:  # the manifest says what embedded the vectors (the last run that added some)
         index.encoder = report.encoder

@@ -20,7 +20,7 @@ import numpy as np
 from vspectrum_app.core.values import canonical_value
 from vspectrum_app.library import catalog, filtered
 from vspectrum_app.encoders.embedder import ClipEncoder, ClipSpec
-from vspectrum_app.encoders.backends import load_text_encoder
+from vspectrum_app.encoders.backends import configured_backend, load_text_encoder
 from vspectrum_app.library.index import EF_SEARCH, TooFewAllowed, VectorIndex
 from vspectrum_app.library.indexer import load_vectors, open_index
 from vspectrum_app.library.keywords import KeywordSet
@@ -111,14 +111,20 @@ class Searcher:
     def _open_index_meanwhile(self) -> None:
         """The first query of a new process: the index opens in a thread while the query's
         text is encoded. Checksumming and loading the file, and starting the text tower, are
-        each a good part of a cold search and spend most of it in native code without the GIL."""
+        each a good part of a cold search and spend most of it in native code. Called once the
+        encoder is loaded (``text_vectors``' ``then``): hnswlib holds the GIL while it loads the
+        file (0.1-0.2 s at 50k), so the encoder's runtime is imported before, and the text tower's
+        session (which releases the GIL) starts beside the load instead of after it. (With
+        ``--backend torch`` it opens before: the model's load takes seconds.)"""
         if self._index is None and self._opening is None:
             pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="open-index")
             self._opening = pool.submit(self._open_index)  # its own catalog connection (one per thread)
             pool.shutdown(wait=False)
 
-    def text_vectors(self, texts: list[str]) -> np.ndarray:
-        """Text embeddings, cached in memory and in the catalog (keyword sets are reused a lot)."""
+    def text_vectors(self, texts: list[str], then: Callable[[], None] | None = None) -> np.ndarray:
+        """Text embeddings, cached in memory and in the catalog (keyword sets are reused a lot).
+        ``then``: called once, when the encoder is loaded and before any text is encoded (or,
+        with every text cached, before returning)."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._text_cache]
         if missing:
             rows = {}
@@ -137,7 +143,14 @@ class Searcher:
             self._text_cache.update(rows)
             to_encode = [t for t in missing if t not in rows]
             if to_encode:
-                vectors = self.embedder.encode_texts(to_encode)
+                if then is not None and configured_backend(self.backend) == "torch":
+                    then()  # the torch model loads for seconds: the index opens meanwhile
+                    then = None
+                encoder = self.embedder
+                if then is not None:
+                    then()
+                    then = None
+                vectors = encoder.encode_texts(to_encode)
                 if not self.ws.readonly:  # a read-only workspace keeps them in memory only
                     with self.ws.transaction() as conn:
                         conn.executemany(
@@ -145,6 +158,8 @@ class Searcher:
                             [(self.model_key, t, v.tobytes()) for t, v in zip(to_encode, vectors)],
                         )
                 self._text_cache.update(zip(to_encode, vectors))
+        if then is not None:
+            then()
         return np.stack([self._text_cache[t] for t in texts])
 
     # -- queries ------------------------------------------------------------------------
@@ -152,8 +167,8 @@ class Searcher:
         """The k screenshots nearest ``query``; ``platforms``: only screenshots from these."""
         if not query.strip():
             raise SearchError("empty query")
-        self._open_index_meanwhile()
-        return self.search_vector(self.text_vectors([query.strip()])[0], k, platforms=platforms)
+        vector = self.text_vectors([query.strip()], then=self._open_index_meanwhile)[0]
+        return self.search_vector(vector, k, platforms=platforms)
 
     def similar(self, image_id: int, k: int = 5) -> list[Hit]:
         ids, vectors = load_vectors(self.ws, self.model_key, [image_id])
@@ -172,8 +187,7 @@ class Searcher:
     ) -> list[Retrieval]:
         value = canonical_value(value)
         keywords = keyword_set.keywords(value)
-        self._open_index_meanwhile()
-        vectors = self.text_vectors(list(keywords))
+        vectors = self.text_vectors(list(keywords), then=self._open_index_meanwhile)
         taken: set[int] = set()
         out: list[Retrieval] = []
         for keyword, vector in zip(keywords, vectors):
