@@ -143,13 +143,13 @@ class Searcher:
             self._text_cache.update(rows)
             to_encode = [t for t in missing if t not in rows]
             if to_encode:
-                if then is not None and configured_backend(self.backend) == "torch":
+                torch_first = configured_backend(self.backend) == "torch"
+                if then is not None and torch_first:
                     then()  # the torch model loads for seconds: the index opens meanwhile
-                    then = None
-                encoder = self.embedder
-                if then is not None:
-                    then()
-                    then = None
+                encoder = self.embedder  # loads it (ONNX: imports the runtime)
+                if then is not None and not torch_first:
+                    then()  # after the runtime's import: hnswlib's load holds the GIL
+                then = None
                 vectors = encoder.encode_texts(to_encode)
                 if not self.ws.readonly:  # a read-only workspace keeps them in memory only
                     with self.ws.transaction() as conn:
