@@ -5,9 +5,10 @@ downloaded), saved as a checkpoint the Settings point at, as a user's own model 
 
 1. ``--backend onnx`` and ``--backend openvino`` (when installed) load as the app does: the
    export (its dynamic int8 schemes, per-channel in a reduced range first), then
-   ``precision.choose`` tries every scheme the backend runs on the generated check pictures
-   and keeps the fastest that passes; every trial is printed (cosine min, top-10 overlap,
-   images/s on the check pictures).
+   ``precision.choose`` times every scheme the backend runs on the first generated check
+   pictures and checks them, fastest first, on the whole check gallery until one passes;
+   every trial is printed (cosine min, mean top-10 overlap and its 95 % lower bound,
+   images/s, or why it was not checked) with the time the choice took.
 2. ``build_index`` over N generated 720x1280 screenshots (default 400) with torch fp32 and
    with each backend's chosen precision, each on a fresh workspace, alternated rounds (best
    of two): images/s and the ratio to torch (goal >= 2). Same search results: the queries'
@@ -61,7 +62,10 @@ def load_backends(spec):
     embedders = {"torch": load_embedder(spec, backend="torch")}
     choices = {}
     print("(1) precision per backend: every scheme tried on the check pictures, the fastest that passes kept")
-    print(f"  {'backend':9} {'precision':32} {'cosine min':>10} {'top-10 overlap':>14} {'images/s':>9}  passed")
+    print(
+        f"  {'backend':9} {'precision':32} {'cosine min':>10} {'top-10 overlap':>14} {'95 % low':>8} "
+        f"{'images/s':>9}  passed"
+    )
     for backend in ("onnx", "openvino"):
         if not precision.installed(backend if backend == "openvino" else "onnxruntime"):
             print(f"  {backend}: not installed")
@@ -71,8 +75,8 @@ def load_backends(spec):
         embedder = load_embedder(spec, reporter, backend=backend)
         seconds = time.perf_counter() - start
         for e in reporter.of_type("log"):
-            if e["level"] == "warning":
-                print(f"  warning: {e['message']}")
+            if e["level"] == "warning" or "measured in" in e["message"]:
+                print(f"  {e['level']}: {e['message']}")
         folder = onnx_export.cache_folder(spec.model_key)
         choice = precision.recorded(folder, onnx_export.cached_meta(spec.model_key) or {}, backend)
         if choice is None or embedder.backend != backend:
@@ -81,10 +85,12 @@ def load_backends(spec):
         for t in choice.trials:
             if t.missing or t.error:
                 print(f"  {backend:9} {t.precision:32} {t.missing or t.error}")
+            elif t.skipped:
+                print(f"  {backend:9} {t.precision:32} {'':10} {'':14} {'':8} {t.rate:9.2f}  not checked: {t.skipped}")
             else:
                 print(
-                    f"  {backend:9} {t.precision:32} {t.cosine_min:10.5f} {t.overlap:14.3f} {t.rate:9.2f}  "
-                    f"{'yes' if t.passed else 'no'}"
+                    f"  {backend:9} {t.precision:32} {t.cosine_min:10.5f} {t.overlap:14.3f} {t.overlap_low:8.3f} "
+                    f"{t.rate:9.2f}  {'yes' if t.passed else 'no'}"
                 )
         print(f"  -> {choice.summary()}; loading took {seconds:.0f} s (export, quantisation, measurement: once)")
         embedders[backend], choices[backend] = embedder, choice.best

@@ -73,7 +73,12 @@ def test_a_search_loads_the_text_tower_alone_whatever_auto_chose_for_images(inde
         conn.execute("DELETE FROM text_embeddings")
     load_embedder(tiny_clip, backend="onnx")  # the export, as indexing leaves it
     folder, meta = onnx_export.cache_folder(tiny_clip.model_key), onnx_export.cached_meta(tiny_clip.model_key)
-    record = {"machine": backend_choice.machine(), "export_created": meta["created"], "candidates": []}
+    record = {
+        "machine": backend_choice.machine(),
+        "export_created": meta["created"],
+        "check": backend_choice.CHECK,
+        "candidates": [],
+    }
     (folder / backend_choice.CHOICE_FILE).write_text(json.dumps({**record, "backend": "torch", "precision": "fp32"}))
     assert backend_choice.recorded(folder, meta)["backend"] == "torch"
     indexed_workspace.close()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
+import numpy as np
 import pytest
 
 from tests.plugins.library import make_image_bytes
+from vspectrum_app.encoders import precision
 from vspectrum_app.encoders.embedder import ClipSpec
 
 # keyword-like queries, as a value's keyword set holds them: for comparing text towers
@@ -76,3 +79,23 @@ def indexed_workspace(workspace, tiny_clip):
         )
     build_index(workspace, tiny_clip)
     return workspace
+
+
+_real_check_pixels = precision.check_pixels
+
+
+@functools.lru_cache(maxsize=2)
+def _check_pixels(size: int, mean: tuple, std: tuple, interpolation: str) -> np.ndarray:
+    return _real_check_pixels({"size": size, "mean": list(mean), "std": list(std), "interpolation": interpolation})
+
+
+@pytest.fixture(autouse=True)
+def check_pixels_once(monkeypatch):
+    """The precision check's 400 pictures, drawn and preprocessed once per session (seconds
+    on a busy machine), not in every test whose backend is measured (each test has its own
+    data folder, so its own export and measurement): the same pixels every time."""
+    monkeypatch.setattr(
+        precision,
+        "check_pixels",
+        lambda meta: _check_pixels(int(meta["size"]), tuple(meta["mean"]), tuple(meta["std"]), meta["interpolation"]),
+    )

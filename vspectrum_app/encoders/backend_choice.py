@@ -2,9 +2,10 @@
 
 Candidates: torch (fp32 open_clip), and each backend's precisions as ``precision.choose``
 tries them (ONNX Runtime: the export's dynamic int8 tower, static int8, fp32; OpenVINO: static
-int8, its fp16 hint, fp32). Each encodes the same generated screenshots and texts; it passes
-when every cosine to the reference is >= 0.99 and the texts' and images' top-10 neighbours
-overlap the reference's by >= 0.95. The reference is fp32 open_clip when torch is installed,
+int8, its fp16 hint, fp32), timed on the same first check pictures; a backend's schemes are
+checked fastest first until one passes (``precision.quality``: every cosine to the reference
+>= 0.99, and the 95 % lower bound of the texts' and pictures' top-10 overlap with the
+reference's >= 0.9, over 400 generated screenshots). The reference is fp32 open_clip when torch is installed,
 else the fp32 ONNX towers (checked against open_clip when exported). The result goes to
 ``choice.json`` in the model's export folder with the machine it was measured on (CPU, cores,
 runtime versions): a models folder copied to another machine, or a runtime upgraded, is
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from vspectrum_app.core.jobs import NullReporter, Reporter
 from vspectrum_app.encoders import precision
-from vspectrum_app.encoders.precision import TEXTS, machine, make, quality, rate
+from vspectrum_app.encoders.precision import CHECK, N_TIMED, TEXTS, machine, make, quality, rate
 
 if TYPE_CHECKING:
     from vspectrum_app.encoders.embedder import ClipSpec
@@ -38,6 +39,8 @@ def recorded(folder: Path, meta: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(choice, dict):  # valid JSON but not a record (hand-edited): measure again
         return None
     if choice.get("machine") != machine() or choice.get("export_created") != meta.get("created"):
+        return None
+    if choice.get("check") != CHECK:  # measured with another quality check: measure again
         return None
     return choice
 
@@ -74,7 +77,7 @@ def measure(spec: ClipSpec, folder: Path, meta: dict[str, Any]) -> dict[str, Any
         torch = make(spec, folder, meta, "torch", "fp32")
         batch = __import__("torch").from_numpy(pixels)
         reference = (torch.encode_batch(batch), torch.encode_texts(TEXTS))
-        torch_row.update(quality(reference, reference), reference=True, rate=rate(torch, batch))
+        torch_row.update(quality(reference, reference), reference=True, rate=rate(torch, batch[:N_TIMED]))
     except ImportError as exc:
         torch_row.update(missing=exc.name or str(exc), passed=False)
         reference = precision.reference_vectors(spec, folder, meta, pixels)
@@ -96,5 +99,6 @@ def measure(spec: ClipSpec, folder: Path, meta: dict[str, Any]) -> dict[str, Any
         "candidates": results,
         "machine": machine(),
         "export_created": meta.get("created"),
+        "check": CHECK,
         "measured": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }

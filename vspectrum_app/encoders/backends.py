@@ -111,7 +111,13 @@ def load_fast(
             reporter.log(f"embedding with torch: the fastest that passed the quality check on this machine ({rates})")
             return torch_embedder(spec, reporter, device)
         row = next(c for c in choice["candidates"] if (c["backend"], c["precision"]) == (backend, choice["precision"]))
-        chosen = precision.Trial(backend, choice["precision"], row.get("cosine_min", 0.0), row.get("overlap", 0.0))
+        chosen = precision.Trial(
+            backend,
+            choice["precision"],
+            row.get("cosine_min", 0.0),
+            row.get("overlap", 0.0),
+            overlap_low=row.get("overlap_low", 0.0),
+        )
     else:
         backend, chosen = prefer, None
     name, module = RUNTIMES[backend]
