@@ -78,8 +78,8 @@ class IVF:
         cs = np.einsum("ij,j->i", self.c, q)
         probe = np.argpartition(-cs, nprobe)[:nprobe] if nprobe < len(cs) else np.arange(len(cs))
         parts_s, parts_i = [], []
-        for l in probe:
-            a, b = self.off[l], self.off[l + 1]
+        for lst in probe:
+            a, b = self.off[lst], self.off[lst + 1]
             if b > a:
                 parts_s.append(np.einsum("ij,j->i", self.vecs[a:b], q))
                 parts_i.append(self.ids[a:b])

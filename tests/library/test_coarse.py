@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -136,3 +138,87 @@ def test_files_from_two_saves_are_not_taken_for_one(tmp_path):
     assert CoarseIndex.load(tmp_path / "a.ivf", DIM) is None
     (tmp_path / "b.ivf.npz").write_bytes(b"not a zip")
     assert CoarseIndex.load(tmp_path / "b.ivf", DIM) is None
+
+
+# -- chosen by the calibration, kept beside the graph (index.py, ef_calibration.py) ----------
+
+
+def _graph(tmp_path, data, m, ef_construction):
+    from vspectrum_app.library.index import VectorIndex
+
+    index = VectorIndex(tmp_path / "x.hnsw", DIM)
+    index._hnsw.init_index(max_elements=len(data) + 1000, M=m, ef_construction=ef_construction, random_seed=1)
+    index._hnsw.add_items(data, np.arange(len(data)), num_threads=1)  # one thread: the same graph each run
+    return index
+
+
+def _chunks(data, size=700):
+    for s in range(0, len(data), size):
+        yield np.arange(s, min(len(data), s + size)), data[s : s + size]
+
+
+def test_a_graph_that_needs_a_wide_search_gets_the_router(tmp_path, monkeypatch):
+    """A sparse graph over clusters that share no direction needs a wide ef; the calibration
+    then trains the router, measures it on the same queries, and unfiltered queries go
+    through it; saved and loaded with the index, it takes the vectors added later."""
+    from vspectrum_app.library import ef_calibration
+    from vspectrum_app.library.index import VectorIndex
+
+    monkeypatch.setattr(ef_calibration, "ROUTER_FROM_EF", 64)
+    data = clustered_unit_vectors(6000, DIM, clusters=120, seed=3)
+    index = _graph(tmp_path, data, m=4, ef_construction=20)
+    got = ef_calibration.calibrate(index, _chunks(data), queries=100, reread=lambda: _chunks(data))
+    assert got.nprobe in ef_calibration.NPROBE_LADDER and index.router is not None and len(index.router) == 6000
+    assert index.router.scanned(got.nprobe) < ef_calibration.SCAN_PER_STEP * got.ef
+    index.calibration = got
+    q = _queries(data, 50, seed=4)
+    found, sims = index.query(q, 10)
+    exact = np.argsort(-(q @ data.T), axis=1)[:, :10]
+    assert np.mean([len(set(f) & set(e)) / 10 for f, e in zip(found.tolist(), exact.tolist())]) >= 0.99
+    np.testing.assert_allclose(sims[:, 0], (q * data[found[:, 0]]).sum(axis=1), rtol=1e-5)
+    assert (
+        index.query(q[:1], 10, allowed=lambda i: i % 2 == 0)[0][0].tolist()
+        == [  # a filter: the graph
+            i for i in index.query(q[:1], 40, ef=400)[0][0].tolist() if i % 2 == 0
+        ][:10]
+    )
+
+    index.save()
+    assert json.loads(index.path.with_suffix(".json").read_text())["calibration"]["nprobe"] == got.nprobe
+    loaded = VectorIndex.load(index.path, DIM, capacity=8000)
+    assert loaded is not None and loaded.router is not None and len(loaded.router) == 6000
+    assert loaded.query(q, 10)[0].tolist() == found.tolist()
+    fresh = clustered_unit_vectors(100, DIM, clusters=2, seed=77)
+    loaded.add(np.arange(9000, 9100), fresh)
+    assert len(loaded.router) == 6100
+    assert set(loaded.query(fresh[:1], 10)[0][0].tolist()) <= set(range(9000, 9100))
+    assert not ef_calibration.due(loaded) or len(loaded) >= 2 * got.count
+
+    # the router's files gone (or from another save): the graph answers at the calibrated ef
+    (tmp_path / "x.ivf.npz").unlink()
+    reloaded = VectorIndex.load(index.path, DIM, capacity=8000)
+    assert reloaded is not None and reloaded.router is None
+    assert reloaded.query(q[:3], 10)[0].shape == (3, 10)
+    monkeypatch.setattr(ef_calibration, "CALIBRATE_FROM", 1000)
+    assert ef_calibration.due(reloaded)  # the next `library index` trains it again
+
+
+def test_a_graph_that_reaches_the_target_narrowly_gets_no_router(tmp_path, monkeypatch):
+    from vspectrum_app.library import ef_calibration
+
+    data = clustered_unit_vectors(3000, DIM, clusters=60, seed=5)
+    index = _graph(tmp_path, data, m=16, ef_construction=100)
+    got = ef_calibration.calibrate(index, _chunks(data), queries=60, reread=lambda: _chunks(data))
+    assert got.ef < ef_calibration.ROUTER_FROM_EF and got.nprobe is None and index.router is None
+
+
+def test_a_router_costlier_than_the_graph_is_not_chosen():
+    from vspectrum_app.library import ef_calibration
+
+    data = clustered_unit_vectors(3000, DIM, clusters=60, seed=5)
+    router = CoarseIndex.train(np.arange(3000), data)
+    q = _queries(data, 30)
+    exact = np.argsort(-(q @ data.T), axis=1)[:, :10]
+    assert ef_calibration.choose_router(router, q, exact, ef=400) is not None
+    # a graph at ef 1 costs 50 scanned vectors: fewer than the centroids alone
+    assert ef_calibration.choose_router(router, q, exact, ef=1) is None

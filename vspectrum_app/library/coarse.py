@@ -150,20 +150,13 @@ class CoarseIndex:
         vectors = np.concatenate([v for _, v in self.lists] + [self.overflow])
         sizes = np.array([len(i) for i, _ in self.lists] + [len(self.overflow_ids)], dtype=np.int64)
         rows = _sample_rows(len(vectors))
-        for suffix, write in (
-            (".npy", lambda f: np.save(f, vectors)),
-            (
-                ".npz",
-                lambda f: np.savez(
-                    f, centroids=self.centroids, floors=self.floors, sizes=sizes, ids=self.ids(), sample=vectors[rows]
-                ),
-            ),
-        ):
-            final = path.with_name(path.name + suffix)
-            tmp = final.with_name(final.name + ".tmp")
-            with open(tmp, "wb") as f:
-                write(f)
-            tmp.replace(final)
+        npy, npz = path.with_name(path.name + ".npy"), path.with_name(path.name + ".npz")
+        with open(npy.with_name(npy.name + ".tmp"), "wb") as f:
+            np.save(f, vectors)
+        with open(npz.with_name(npz.name + ".tmp"), "wb") as f:
+            np.savez(f, centroids=self.centroids, floors=self.floors, sizes=sizes, ids=self.ids(), sample=vectors[rows])
+        npy.with_name(npy.name + ".tmp").replace(npy)
+        npz.with_name(npz.name + ".tmp").replace(npz)
 
     @classmethod
     def load(cls, path: Path, dim: int) -> "CoarseIndex | None":
