@@ -136,6 +136,10 @@ def test_files_from_two_saves_are_not_taken_for_one(tmp_path):
     b.save(tmp_path / "b.ivf")
     (tmp_path / "b.ivf.npy").replace(tmp_path / "a.ivf.npy")
     assert CoarseIndex.load(tmp_path / "a.ivf", DIM) is None
+    damaged = bytearray((tmp_path / "b.ivf.npz").read_bytes())
+    damaged[len(damaged) // 2] ^= 0xFF  # one flipped byte inside a member: its CRC no longer matches
+    (tmp_path / "b.ivf.npz").write_bytes(bytes(damaged))
+    assert CoarseIndex.load(tmp_path / "b.ivf", DIM) is None
     (tmp_path / "b.ivf.npz").write_bytes(b"not a zip")
     assert CoarseIndex.load(tmp_path / "b.ivf", DIM) is None
 
@@ -182,6 +186,10 @@ def test_a_graph_that_needs_a_wide_search_gets_the_router(tmp_path, monkeypatch)
             i for i in index.query(q[:1], 40, ef=400)[0][0].tolist() if i % 2 == 0
         ][:10]
     )
+
+    # more than the probed lists hold: the graph answers (k results whatever the lists)
+    many, _ = index.query(q[:2], 3000)
+    assert many.shape == (2, 3000) and len(set(many[0].tolist())) == 3000
 
     index.save()
     assert json.loads(index.path.with_suffix(".json").read_text())["calibration"]["nprobe"] == got.nprobe

@@ -14,6 +14,7 @@ it fills, it is clustered into new lists, so the router grows without retraining
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,7 +169,7 @@ class CoarseIndex:
                 centroids, floors, sizes, ids, sample = (
                     saved[name] for name in ("centroids", "floors", "sizes", "ids", "sample")
                 )
-        except (OSError, ValueError, KeyError, EOFError):
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):  # a damaged .npz fails its CRC
             return None
         bounds = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         if (

@@ -206,7 +206,8 @@ class VectorIndex:
         nprobe = self.calibration.nprobe if self.calibration is not None else None
         if allowed is None and ef is None and self.router is not None and nprobe:
             found = [self.router.search(v, k, nprobe) for v in _unit(vectors)]
-            return np.stack([i for i, _ in found]), np.stack([s for _, s in found])
+            if all(len(i) == k for i, _ in found):  # else fewer than k in the lists probed: the graph
+                return np.stack([i for i, _ in found]), np.stack([s for _, s in found])
         self._hnsw.set_ef(max(ef or self.search_ef(), k))
         try:  # one thread: single queries gain nothing from more, and the filter is Python code
             ids, distances = self._hnsw.knn_query(
