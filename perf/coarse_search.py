@@ -7,7 +7,9 @@ python -m perf.coarse_search [--sizes 200000,1000000] [--data orthogonal,manifol
 Vectors and queries as perf/search_scale.py makes them (same generator, seeds and query
 noise). Per size and layout: the router's training time, lists and memory; for each nprobe,
 p50 / p99 / max per single query and recall@10 against exact search (numpy, every vector);
-exact numpy search's p50 in the same run as the baseline; with ``--hnsw-sizes``, the graph
+exact numpy search's p50 in the same run as the baseline; the CPU time of each query
+(``time.thread_time``) beside its wall time, since on a shared machine a query that loses the
+processor for a scheduler slice shows that slice in its wall time, not the index's work; with ``--hnsw-sizes``, the graph
 built through the product's VectorIndex and searched at its calibrated ef (the build takes
 minutes: 1.5-6 at 200k on 2 cores, 11-50 at 1M). The load average is printed beside the figures.
 """
@@ -82,15 +84,18 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
             for nprobe in map(int, args.nprobes.split(",")):
-                lat, rec = [], []
+                lat, cpu, rec = [], [], []
                 for v, g in zip(q, truth):
-                    t = time.perf_counter()
+                    t, c = time.perf_counter(), time.thread_time()
                     ids, _ = router.search(v, 10, nprobe)
                     lat.append(time.perf_counter() - t)
+                    cpu.append(time.thread_time() - c)
                     rec.append(len(set(ids.tolist()) & set(g.tolist())) / 10)
                 p50, p99 = percentiles_ms(lat)
+                c50, c99 = percentiles_ms(cpu)
                 print(
-                    f"    nprobe {nprobe:>2}: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {max(lat) * 1e3:.2f} ms, "
+                    f"    nprobe {nprobe:>2}: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {max(lat) * 1e3:.2f} ms "
+                    f"(CPU time p50 {c50:.3f}, p99 {c99:.3f} ms), "
                     f"recall@10 {np.mean(rec):.4f} (worst query {min(rec):.1f}), compares {router.scanned(nprobe):,.0f} "
                     f"vectors; x{e50 / p50:.0f} exact; {_load()}",
                     flush=True,
@@ -117,16 +122,19 @@ def _graph(data: np.ndarray, q: np.ndarray, truth: np.ndarray) -> None:
         build_s = time.perf_counter() - t
         chunks = ((np.arange(s, min(n, s + 50_000)), data[s : s + 50_000]) for s in range(0, n, 50_000))
         ef = ef_calibration.calibrate(index, chunks).ef
-        lat, rec = [], []
+        lat, cpu, rec = [], [], []
         for v, g in zip(q, truth):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             ids, _ = index.query(v[None, :], 10, ef=ef)
             lat.append(time.perf_counter() - t)
+            cpu.append(time.thread_time() - c)
             rec.append(len(set(ids[0].tolist()) & set(g.tolist())) / 10)
         p50, p99 = percentiles_ms(lat)
+        c50, c99 = percentiles_ms(cpu)
         print(
             f"  hnsw (built in {build_s:.0f} s, calibrated ef {ef}): p50 {p50:.3f} ms, p99 {p99:.3f} ms, "
-            f"max {max(lat) * 1e3:.2f} ms, recall@10 {np.mean(rec):.4f}; {_load()}",
+            f"max {max(lat) * 1e3:.2f} ms (CPU time p50 {c50:.3f}, p99 {c99:.3f} ms), recall@10 {np.mean(rec):.4f}; "
+            f"{_load()}",
             flush=True,
         )
 
