@@ -76,8 +76,10 @@ def calibrate(
     index.router = None
     if best.ef >= ROUTER_FROM_EF and reread is not None:
         chunks = list(reread())
-        router = CoarseIndex.train(np.concatenate([i for i, _ in chunks]), np.concatenate([v for _, v in chunks]))
-        del chunks
+        ids, vectors = np.concatenate([i for i, _ in chunks]), np.concatenate([v for _, v in chunks])
+        del chunks  # one copy of the vectors while the router makes its own (2 GB each at 1M)
+        router = CoarseIndex.train(ids, vectors)
+        del vectors
         nprobe = choose_router(router, q, exact, best.ef)
         if nprobe is not None:
             index.router = router
