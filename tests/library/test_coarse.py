@@ -71,8 +71,10 @@ def test_fewer_vectors_than_a_list_and_k_above_n():
 
 
 def test_empty_lists_and_an_empty_router_are_searched_without_error():
-    router = CoarseIndex(DIM)
-    assert router.search(np.ones(DIM, dtype=np.float32) / 8, 5, nprobe=3)[0].tolist() == []
+    router = CoarseIndex.train(np.zeros(0, dtype=np.int64), np.zeros((0, DIM), dtype=np.float32))
+    assert len(router) == 0 and router.search(np.ones(DIM, dtype=np.float32) / 8, 5, nprobe=3)[0].tolist() == []
+    router.add(np.array([5]), np.ones((1, DIM), dtype=np.float32) / 8)  # no list yet: the overflow
+    assert router.search(np.ones(DIM, dtype=np.float32) / 8, 5, nprobe=3)[0].tolist() == [5]
     data = clustered_unit_vectors(600, DIM, clusters=12, seed=5)
     router = CoarseIndex.train(np.arange(600), data)
     router.centroids = np.concatenate([router.centroids, np.eye(1, DIM, dtype=np.float32)])

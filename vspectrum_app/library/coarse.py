@@ -33,7 +33,6 @@ CHUNK = 50_000
 class _Lists:
     centroids: np.ndarray  # (L, d) float32, unit
     floors: np.ndarray  # (L,) the cosine a vector needs to join each list
-    members: list[np.ndarray]  # per list, row numbers into ``ids`` / ``vectors``
 
 
 class CoarseIndex:
@@ -43,7 +42,7 @@ class CoarseIndex:
         self.dim = dim
         self.centroids = np.zeros((0, dim), dtype=np.float32)
         self.floors = np.zeros(0, dtype=np.float32)
-        self.lists: list[tuple[np.ndarray, np.ndarray]] = []  # per list: ids (int64), vectors (float16)
+        self.lists: list[tuple[np.ndarray, np.ndarray]] = []  # per list: ids (int64), vectors (float32)
         self.overflow_ids = np.zeros(0, dtype=np.int64)
         self.overflow = np.zeros((0, dim), dtype=np.float32)
 
@@ -54,7 +53,8 @@ class CoarseIndex:
         ids = np.asarray(ids, dtype=np.int64)
         vectors = np.asarray(vectors, dtype=np.float32)
         index = cls(vectors.shape[1])
-        index._absorb(ids, vectors, np.random.default_rng(seed))
+        if len(ids):
+            index._absorb(ids, vectors, np.random.default_rng(seed))
         return index
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
@@ -71,12 +71,12 @@ class CoarseIndex:
             old_ids, old_vecs = self.lists[lst]
             self.lists[lst] = (
                 np.concatenate([old_ids, ids[rows]]),
-                np.concatenate([old_vecs, vectors[rows].astype(np.float32)]),
+                np.concatenate([old_vecs, vectors[rows]]),
             )
         self.overflow_ids = np.concatenate([self.overflow_ids, ids[~fits]])
-        self.overflow = np.concatenate([self.overflow, vectors[~fits].astype(np.float32)])
+        self.overflow = np.concatenate([self.overflow, vectors[~fits]])
         if len(self.overflow_ids) > OVERFLOW_MAX:
-            pending_ids, pending = self.overflow_ids, self.overflow.astype(np.float32)
+            pending_ids, pending = self.overflow_ids, self.overflow
             self.overflow_ids, self.overflow = self.overflow_ids[:0], self.overflow[:0]
             self._absorb(pending_ids, pending, np.random.default_rng(len(self.centroids)))
 
@@ -92,7 +92,7 @@ class CoarseIndex:
             if not fits.any():
                 break
             for rows in _split(best, fits, len(new.centroids)):
-                self.lists.append((ids[rows], vectors[rows].astype(np.float32)))
+                self.lists.append((ids[rows], vectors[rows]))
             # each centroid becomes the mean of the list's members, not of the sample's: a
             # cluster the sample missed would otherwise sit in a list whose centroid barely
             # points at it, and the queries near it would be routed elsewhere
@@ -108,7 +108,7 @@ class CoarseIndex:
             self.floors = np.concatenate([self.floors, floors])
             ids, vectors = ids[~fits], vectors[~fits]
         self.overflow_ids = np.concatenate([self.overflow_ids, ids])
-        self.overflow = np.concatenate([self.overflow, vectors.astype(np.float32)])
+        self.overflow = np.concatenate([self.overflow, vectors])
 
     # -- searching ------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -125,7 +125,7 @@ class CoarseIndex:
 
     def search(self, vector: np.ndarray, k: int, nprobe: int) -> tuple[np.ndarray, np.ndarray]:
         """(ids, cosines) of the k best among the ``nprobe`` nearest lists and the overflow, best first."""
-        q = np.asarray(vector, dtype=np.float32)
+        q, nprobe = np.asarray(vector, dtype=np.float32), max(1, nprobe)
         # einsum, not BLAS: OpenBLAS splits even a matrix-vector product over threads (filtered.py)
         parts_ids, parts_sims = [self.overflow_ids], [np.einsum("ij,j->i", self.overflow, q)]
         if len(self.centroids):
@@ -210,7 +210,7 @@ def _kmeans(vectors: np.ndarray, lists: int, rng: np.random.Generator) -> _Lists
     best, cos = _nearest_centroid(sample, centroids)
     worst = np.ones(lists, dtype=np.float32)
     np.minimum.at(worst, best, cos)
-    return _Lists(centroids.astype(np.float32), (FIT_MARGIN * worst).astype(np.float32), [])
+    return _Lists(centroids.astype(np.float32), (FIT_MARGIN * worst).astype(np.float32))
 
 
 def _split(best: np.ndarray, keep: np.ndarray, lists: int) -> list[np.ndarray]:
