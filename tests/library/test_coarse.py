@@ -232,3 +232,26 @@ def test_a_router_costlier_than_the_graph_is_not_chosen():
     assert ef_calibration.choose_router(router, q, exact, ef=400) is not None
     # a graph at ef 1 costs 50 scanned vectors: fewer than the centroids alone
     assert ef_calibration.choose_router(router, q, exact, ef=1) is None
+
+
+def test_library_index_saves_the_chosen_router_and_the_next_open_searches_through_it(workspace, monkeypatch):
+    from tests.plugins.library import stored_embeddings
+    from tests.plugins.reporting import RecordingReporter
+    from vspectrum_app.library import ef_calibration
+    from vspectrum_app.library.indexer import calibrate_if_due, open_index
+
+    key, ids, _ = stored_embeddings(workspace, n=120)
+    index, _ = open_index(workspace, key, 16)
+    monkeypatch.setattr(ef_calibration, "CALIBRATE_FROM", 100)
+    monkeypatch.setattr(ef_calibration, "QUERIES", 20)
+    monkeypatch.setattr(ef_calibration, "ROUTER_FROM_EF", 1)  # any graph: the router is tried
+    monkeypatch.setattr(coarse, "PER_LIST", 10)
+    reporter = RecordingReporter()
+    calibrate_if_due(workspace, key, index, reporter)
+    assert index.calibration is not None and index.calibration.nprobe is not None and index.router is not None
+    assert any("inverted-file router" in e["message"] for e in reporter.of_type("log"))
+    again, _ = open_index(workspace, key, 16)  # the router's files were written beside the index
+    assert again.calibration == index.calibration and again.router is not None and len(again.router) == 120
+    v = again.vectors([ids[0]])
+    assert again.query(v, 5)[0].tolist() == index.query(v, 5)[0].tolist()
+    assert again.query(v, 5)[0][0][0] == ids[0]
