@@ -129,6 +129,9 @@ def test_saved_router_loads_memory_mapped_and_answers_alike(tmp_path):
     assert len(loaded) == 3110
     assert CoarseIndex.load(tmp_path / "x.ivf", DIM + 1) is None
     assert CoarseIndex.load(tmp_path / "missing.ivf", DIM) is None
+    CoarseIndex(DIM).save(tmp_path / "empty.ivf")  # no vectors at all: still a pair of files
+    empty = CoarseIndex.load(tmp_path / "empty.ivf", DIM)
+    assert empty is not None and len(empty) == 0
 
 
 def test_files_from_two_saves_are_not_taken_for_one(tmp_path):

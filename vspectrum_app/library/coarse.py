@@ -148,14 +148,20 @@ class CoarseIndex:
         memory-mapped when loaded), and ``path``.npz, the centroids, floors, list sizes, ids
         and a sample of the vectors' rows, which ``load`` compares with the .npy so that a pair
         from different saves is not taken for one. Each written then renamed, .npz last."""
-        vectors = np.concatenate([v for _, v in self.lists] + [self.overflow])
-        sizes = np.array([len(i) for i, _ in self.lists] + [len(self.overflow_ids)], dtype=np.int64)
-        rows = _sample_rows(len(vectors))
+        pieces = [v for _, v in self.lists] + [self.overflow]
+        sizes = np.array([len(v) for v in pieces], dtype=np.int64)
         npy, npz = path.with_name(path.name + ".npy"), path.with_name(path.name + ".npz")
-        with open(npy.with_name(npy.name + ".tmp"), "wb") as f:
-            np.save(f, vectors)
+        # written list by list into the file: no second in-memory copy of 2 GB at each save
+        out = np.lib.format.open_memmap(
+            npy.with_name(npy.name + ".tmp"), mode="w+", dtype=np.float32, shape=(int(sizes.sum()), self.dim)
+        )
+        for start, piece in zip(np.concatenate([[0], np.cumsum(sizes)[:-1]]), pieces):
+            out[start : start + len(piece)] = piece
+        sample = np.array(out[_sample_rows(len(out))])
+        out.flush()
+        del out
         with open(npz.with_name(npz.name + ".tmp"), "wb") as f:
-            np.savez(f, centroids=self.centroids, floors=self.floors, sizes=sizes, ids=self.ids(), sample=vectors[rows])
+            np.savez(f, centroids=self.centroids, floors=self.floors, sizes=sizes, ids=self.ids(), sample=sample)
         npy.with_name(npy.name + ".tmp").replace(npy)
         npz.with_name(npz.name + ".tmp").replace(npz)
 
