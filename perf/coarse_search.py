@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--nprobes", default="1,2,4,8,16")
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--hnsw-sizes", default="", help="sizes at which to build and measure the graph too")
-    args = p.parse_args(argv)
+    args, _ = p.parse_known_args(argv)  # `python -m perf` hands every module the same arguments
     hnsw_sizes = {int(x) for x in args.hnsw_sizes.split(",") if x}
     print(f"router: library/coarse.py; baseline: exact numpy search (matrix @ query, argpartition); {_load()}")
     for layout in args.data.split(","):
