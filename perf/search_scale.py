@@ -130,15 +130,22 @@ def measure(where: Path, data: np.ndarray, n_queries: int, slow_queries: int = 2
     efs = [("ef_for (no calibration)", ef_for(n))]
     if n >= ef_calibration.CALIBRATE_FROM:  # as `library index` does
         t = time.perf_counter()
-        index.calibration = ef_calibration.calibrate(index, _chunks(data))
+        index.calibration = ef_calibration.calibrate(index, _chunks(data), reread=lambda: _chunks(data))
+        router = (
+            f"; router chosen: nprobe {index.calibration.nprobe} of {len(index.router.lists):,} lists"
+            if index.router is not None
+            else ""
+        )
         print(
             f"    calibration: ef {index.calibration.ef}, recall@10 {index.calibration.recall:.3f} on its own "
-            f"queries, {time.perf_counter() - t:.1f} s (uncalibrated ef_for would be {ef_for(n)})",
+            f"queries, {time.perf_counter() - t:.1f} s (uncalibrated ef_for would be {ef_for(n)}){router}",
             flush=True,
         )
         efs.append(("calibrated", index.calibration.ef))
+        if index.router is not None:
+            efs.append(("the product's path (router)", None))
 
-    def run(ef: int) -> tuple[list[float], list[float]]:
+    def run(ef: int | None) -> tuple[list[float], list[float]]:
         lat, recall = [], []
         for v, e in zip(q, exact):
             t = time.perf_counter()

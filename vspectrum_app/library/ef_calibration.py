@@ -13,10 +13,13 @@ again each time the index has doubled.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 import numpy as np
 
+from vspectrum_app.library.coarse import CoarseIndex
+from vspectrum_app.library.filtered import SCAN_PER_STEP
 from vspectrum_app.library.index import Calibration, VectorIndex
 
 LADDER = (64, 96, 128, 192, 256, 384, 512, 800, 1200, 1600)
@@ -25,22 +28,34 @@ QUERIES = 300
 K = 10
 QUERY_COSINE = 0.66  # a query's cosine to the stored vector it is made from (perf/search_scale.py's queries)
 CALIBRATE_FROM = 100_000  # below, the default ef reaches the target (measured at 50k) and costs < 1 ms
+# The router is trained only where the graph needs at least this breadth: ef 384 took about
+# 3 ms at a million vectors (docs/scale.md), and below it the graph meets the 2 ms goal
+# without a second copy of the vectors or minutes of k-means.
+ROUTER_FROM_EF = 384
+NPROBE_LADDER = (1, 2, 4, 8, 16)
 
 
 def due(index: VectorIndex) -> bool:
-    """Whether ``library index`` should calibrate now: large enough, and never measured or
-    measured at less than half the present size."""
+    """Whether ``library index`` should calibrate now: large enough, and never measured,
+    measured at less than half the present size, or its chosen router missing."""
     n = len(index)
-    return n >= CALIBRATE_FROM and (index.calibration is None or n >= 2 * index.calibration.count)
+    c = index.calibration
+    return n >= CALIBRATE_FROM and (c is None or n >= 2 * c.count or bool(c.nprobe and index.router is None))
 
 
 def calibrate(
-    index: VectorIndex, stored: Iterable[tuple[np.ndarray, np.ndarray]], queries: int = QUERIES, seed: int = 0
+    index: VectorIndex,
+    stored: Iterable[tuple[np.ndarray, np.ndarray]],
+    queries: int = QUERIES,
+    seed: int = 0,
+    reread: Callable[[], Iterable[tuple[np.ndarray, np.ndarray]]] | None = None,
 ) -> Calibration:
     """Measure recall@10 along ``LADDER`` and return the smallest ef whose recall's lower
     bound reaches ``TARGET`` (the top of the ladder when none does), with its mean recall.
     ``stored`` yields (ids, unit vectors) chunks of every vector in the index (the catalog's
-    table, read a chunk at a time)."""
+    table, read a chunk at a time). Where that ef is ``ROUTER_FROM_EF`` or more and
+    ``reread`` gives the chunks again, a router is trained on them (``choose_router``) and,
+    when it reaches the target for less work, set on ``index`` with its nprobe recorded."""
     labels = np.fromiter(index.labels(), dtype=np.int64)
     rng = np.random.default_rng(seed)
     sources = rng.choice(labels, size=min(queries, len(labels)), replace=False)
@@ -54,11 +69,39 @@ def calibrate(
     best = Calibration(LADDER[-1], 0.0, len(index))
     for ef in LADDER:
         found, _ = index.query(q, K, ef=ef)
-        per_query = np.array([len(set(f.tolist()) & set(e.tolist())) / K for f, e in zip(found, exact)])
+        per_query = _recalls(found, exact)
         best = Calibration(ef, float(per_query.mean()), len(index))
         if lower_bound(per_query) >= TARGET:
-            return best
+            break
+    index.router = None
+    if best.ef >= ROUTER_FROM_EF and reread is not None:
+        chunks = list(reread())
+        ids, vectors = np.concatenate([i for i, _ in chunks]), np.concatenate([v for _, v in chunks])
+        del chunks  # one copy of the vectors while the router makes its own (2 GB each at 1M)
+        router = CoarseIndex.train(ids, vectors)
+        del vectors
+        nprobe = choose_router(router, q, exact, best.ef)
+        if nprobe is not None:
+            index.router = router
+            return replace(best, nprobe=nprobe)
     return best
+
+
+def choose_router(router: CoarseIndex, q: np.ndarray, exact: np.ndarray, ef: int) -> int | None:
+    """The smallest nprobe on ``NPROBE_LADDER`` whose recall's lower bound reaches ``TARGET``
+    on the calibration's queries, if it compares each query with fewer vectors than the graph
+    at ``ef`` costs (``SCAN_PER_STEP`` scanned vectors per unit of ef, filtered.py); else None."""
+    for nprobe in NPROBE_LADDER:
+        if router.scanned(nprobe) >= SCAN_PER_STEP * ef:
+            return None
+        found = [router.search(v, K, nprobe)[0] for v in q]
+        if lower_bound(_recalls(found, exact)) >= TARGET:
+            return nprobe
+    return None
+
+
+def _recalls(found: Iterable[np.ndarray], exact: np.ndarray) -> np.ndarray:
+    return np.array([len(set(f.tolist()) & set(e.tolist())) / K for f, e in zip(found, exact)])
 
 
 def lower_bound(per_query: np.ndarray) -> float:

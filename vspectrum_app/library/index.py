@@ -19,6 +19,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from vspectrum_app.core.atomic import IncompleteWriteError, Written, atomic_replace_from, atomic_write_text
+from vspectrum_app.library.coarse import CoarseIndex
 
 # Chosen on clustered 512-d vectors (perf/search_scale.py; figures in docs/scale.md): M=24
 # reaches recall@10 0.99 at a lower ef than M=16 (fewer hops at 512-d), and
@@ -49,6 +50,9 @@ class Calibration:
     ef: int
     recall: float  # recall@10 at ``ef`` on the calibration queries
     count: int  # vectors in the index when measured
+    # lists the inverted-file router scans per query when it searches instead of the graph
+    # (``coarse``; chosen by ``ef_calibration`` where the graph needs a wide search), else None
+    nprobe: int | None = None
 
     @classmethod
     def from_meta(cls, raw: object) -> "Calibration | None":
@@ -58,7 +62,10 @@ class Calibration:
         ef, recall, count = raw.get("ef"), raw.get("recall"), raw.get("count")
         if not (isinstance(ef, int) and isinstance(count, int) and isinstance(recall, (int, float))):
             return None
-        return cls(ef, float(recall), count) if 1 <= ef <= 100_000 and count > 0 else None
+        nprobe = raw.get("nprobe")
+        if not (nprobe is None or (isinstance(nprobe, int) and nprobe >= 1)):
+            nprobe = None
+        return cls(ef, float(recall), count, nprobe) if 1 <= ef <= 100_000 and count > 0 else None
 
 
 class TooFewAllowed(Exception):
@@ -73,6 +80,8 @@ class VectorIndex:
         self._hnsw = hnswlib.Index(space="cosine", dim=dim)
         self._dirty = False
         self.calibration: Calibration | None = None
+        # the inverted-file router (``coarse``), kept beside the graph where the calibration chose it
+        self.router: CoarseIndex | None = None
         # what embedded the vectors (the last run that added any): backend, precision, cosine to fp32
         self.encoder: dict[str, Any] | None = None
 
@@ -96,6 +105,11 @@ class VectorIndex:
             return None
         index.calibration = Calibration.from_meta(meta.get("calibration"))
         index.encoder = recorded_encoder(path)
+        if index.calibration is not None and index.calibration.nprobe:
+            router = CoarseIndex.load(router_path(path), dim)
+            # in step with the graph, or not used (a save interrupted between the two files):
+            # the graph then searches at the calibrated ef, and the next `library index` retrains
+            index.router = router if router is not None and len(router) == len(index) else None
         return index
 
     def save(self) -> Written:
@@ -110,9 +124,15 @@ class VectorIndex:
             expected_size=self._hnsw.index_file_size(),
             check=lambda tmp: _check_header(Path(tmp), self.path, count, capacity),
         )
+        self.save_router()
         self.save_meta()
         self._dirty = False
         return written
+
+    def save_router(self) -> None:
+        """The router's files beside the index (``router_path``), when there is one."""
+        if self.router is not None:
+            self.router.save(router_path(self.path))
 
     def save_meta(self) -> None:
         """The sidecar alone (dimension, capacity, calibration, encoder): for a change that leaves the
@@ -147,6 +167,8 @@ class VectorIndex:
         if need > self._hnsw.get_max_elements():
             self._hnsw.resize_index(max(need, 2 * self._hnsw.get_max_elements()))
         self._hnsw.add_items(np.asarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+        if self.router is not None:  # to the list each fits, no retraining (``coarse``)
+            self.router.add(np.asarray(ids, dtype=np.int64), _unit(vectors))
         self._dirty = True
 
     def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -175,11 +197,17 @@ class VectorIndex:
         graph walk (a rejected node is still walked through, just not returned), so the search
         keeps going until it has k accepted ones. Raises ``TooFewAllowed`` when the walk ends
         with fewer (few accepted items, or far from the query): the caller searches them exactly.
-        ``ef``: the search breadth (default ``search_ef()``)."""
+        ``ef``: the search breadth (default ``search_ef()``). Without a filter or an ``ef``, the
+        router answers instead of the graph where the calibration chose it (``Calibration.nprobe``)."""
         k = min(k, len(self))
         if k <= 0:
             empty = np.zeros((len(vectors), 0))
             return empty.astype(np.int64), empty.astype(np.float32)
+        nprobe = self.calibration.nprobe if self.calibration is not None else None
+        if allowed is None and ef is None and self.router is not None and nprobe:
+            found = [self.router.search(v, k, nprobe) for v in _unit(vectors)]
+            if all(len(i) == k for i, _ in found):  # else fewer than k in the lists probed: the graph
+                return np.stack([i for i, _ in found]), np.stack([s for _, s in found])
         self._hnsw.set_ef(max(ef or self.search_ef(), k))
         try:  # one thread: single queries gain nothing from more, and the filter is Python code
             ids, distances = self._hnsw.knn_query(
@@ -205,6 +233,18 @@ def _check_header(tmp: Path, path: Path, count: int, capacity: int) -> None:
             errno.EIO,
             f"the saved index {path.name} does not hold the {count:,} vectors it should; the one already there was kept.",
         )
+
+
+def router_path(path: Path) -> Path:
+    """Where the index's router is saved (``coarse``: this path + .npy and .npz)."""
+    return path.with_suffix(".ivf")
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1, as hnswlib's cosine space stores them."""
+    v = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    norms = np.linalg.norm(v, axis=1, keepdims=True)
+    return v / np.where(norms > 0, norms, 1)
 
 
 def recorded_encoder(path: Path) -> dict[str, Any] | None:

@@ -248,14 +248,21 @@ def calibrate_if_due(ws: Workspace, key: str, index: VectorIndex, reporter: Repo
     if ws.readonly or not ef_calibration.due(index):
         return
     reporter.progress(0, None, f"measuring search accuracy on {len(index):,} vectors")
-    index.calibration = ef_calibration.calibrate(index, vector_chunks(ws, key))
+    index.calibration = ef_calibration.calibrate(index, vector_chunks(ws, key), reread=lambda: vector_chunks(ws, key))
     reporter.log(
         f"search breadth set to ef {index.calibration.ef} "
         f"(recall@10 {index.calibration.recall:.3f} on {len(index):,} vectors)"
+        + (
+            f"; unfiltered searches go through an inverted-file router scanning {index.calibration.nprobe} of "
+            f"{len(index.router.lists):,} lists"
+            if index.calibration.nprobe and index.router is not None
+            else ""
+        )
     )
     if index.dirty:  # store_batches saved it at its end; otherwise the file must follow too
         save_index(ws, key, index)
     else:
+        index.save_router()
         index.save_meta()  # the calibration lives in the sidecar: the 2 GB file stays as saved
 
 
