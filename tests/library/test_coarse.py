@@ -10,6 +10,7 @@ import pytest
 from perf._util import clustered_unit_vectors
 from vspectrum_app.library import coarse
 from vspectrum_app.library.coarse import CoarseIndex
+from vspectrum_app.library.index import router_path
 
 DIM = 64
 
@@ -258,3 +259,12 @@ def test_library_index_saves_the_chosen_router_and_the_next_open_searches_throug
     v = again.vectors([ids[0]])
     assert again.query(v, 5)[0].tolist() == index.query(v, 5)[0].tolist()
     assert again.query(v, 5)[0][0][0] == ids[0]
+    # the graph's saves rewrite the router's 2 GB (at 1M) only when vectors were added since
+    # (each save writes a new file and renames it: a new inode)
+    npy = router_path(again.path).with_name(router_path(again.path).name + ".npy")
+    before = npy.stat().st_ino
+    again.save()
+    assert npy.stat().st_ino == before
+    again.add([10_000], again.vectors([ids[1]]))
+    again.save()
+    assert npy.stat().st_ino != before and len(CoarseIndex.load(router_path(again.path), 16)) == 121

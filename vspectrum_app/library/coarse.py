@@ -45,6 +45,7 @@ class CoarseIndex:
         self.lists: list[tuple[np.ndarray, np.ndarray]] = []  # per list: ids (int64), vectors (float32)
         self.overflow_ids = np.zeros(0, dtype=np.int64)
         self.overflow = np.zeros((0, dim), dtype=np.float32)
+        self.changed = True  # since loaded or saved: a save of 2 GB at 1M is skipped when it has not
 
     # -- building -------------------------------------------------------------------------
     @classmethod
@@ -63,6 +64,7 @@ class CoarseIndex:
         vectors = np.asarray(vectors, dtype=np.float32)
         if not len(ids):
             return
+        self.changed = True
         best, cos = _nearest_centroid(vectors, self.centroids)
         fits = cos >= self.floors[best] if len(self.centroids) else np.zeros(len(ids), dtype=bool)
         for lst, rows in enumerate(_split(best, fits, len(self.lists))):
@@ -164,6 +166,7 @@ class CoarseIndex:
             np.savez(f, centroids=self.centroids, floors=self.floors, sizes=sizes, ids=self.ids(), sample=sample)
         npy.with_name(npy.name + ".tmp").replace(npy)
         npz.with_name(npz.name + ".tmp").replace(npz)
+        self.changed = False
 
     @classmethod
     def load(cls, path: Path, dim: int) -> "CoarseIndex | None":
@@ -193,6 +196,7 @@ class CoarseIndex:
         index.lists = pieces[:-1]
         index.overflow_ids, overflow = pieces[-1]
         index.overflow = np.array(overflow)  # grows with each add: a copy, not the mapped file
+        index.changed = False
         return index
 
 

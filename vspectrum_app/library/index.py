@@ -130,8 +130,9 @@ class VectorIndex:
         return written
 
     def save_router(self) -> None:
-        """The router's files beside the index (``router_path``), when there is one."""
-        if self.router is not None:
+        """The router's files beside the index (``router_path``), when there is one and it
+        changed since it was loaded or saved (the graph's periodic saves during indexing)."""
+        if self.router is not None and self.router.changed:
             self.router.save(router_path(self.path))
 
     def save_meta(self) -> None:
