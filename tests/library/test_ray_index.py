@@ -45,6 +45,17 @@ def test_without_ray_the_flag_says_so_in_one_sentence(monkeypatch, workspace, ti
     assert workspace.db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 0
 
 
+@pytest.fixture(scope="module", autouse=True)
+def own_home(tmp_path_factory):
+    """Ray keeps state in the home folder: a local ``ray.init()`` writes ~/.ray/auth_token, and a
+    ``ray start --head`` that finds one turns token authentication on while ``ray start
+    --address`` does not, so the worker node was refused (InvalidAuthToken) on any machine where
+    Ray had run before. Each module run gets a home of its own; the user's is never touched."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+        yield
+
+
 @pytest.fixture(scope="module")
 def local_ray():
     if not HAVE_RAY:
