@@ -55,7 +55,8 @@ def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path, tiny_clip):
     # checkout's build metadata as an installed copy), no resources override
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VSPECTRUM_RESOURCES")}
     venv = tmp_path / "venv"
-    _run([sys.executable, "-m", "venv", venv], env=env)
+    # no pip of its own (ensurepip took 15 of the test's 60 s): this pip installs into it (--python)
+    _run([sys.executable, "-m", "venv", "--without-pip", venv], env=env)
     bindir = venv / ("Scripts" if os.name == "nt" else "bin")
     py = bindir / "python"
     # The dependencies come from the test environment (no registry needed); the app itself
@@ -63,7 +64,8 @@ def test_installed_wheel_runs_outside_the_checkout(wheel, tmp_path, tiny_clip):
     site = Path(_run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], env=env).stdout.strip())
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     # from outside the checkout: in it, a build's vspectrum_app.egg-info would pass for an install
-    _run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", wheel], cwd=tmp_path, env=env)
+    pip = [sys.executable, "-m", "pip", "--python", py, "--disable-pip-version-check"]
+    _run([*pip, "install", "-q", "--no-deps", "--no-index", wheel], cwd=tmp_path, env=env)
 
     env.update(
         VSPECTRUM_DATA_DIR=str(tmp_path / "data"),

@@ -68,7 +68,9 @@ def test_first_run_view_then_library(window, qtbot, tmp_path, caplog):
     assert window.current_pane() is window.pane("Settings")
 
 
-def test_whole_path_import_index_search_benchmark_results(window, qtbot, tmp_path, tiny_clip, monkeypatch):
+def test_whole_path_import_index_search_benchmark_results(window, qtbot, tmp_path, clip_used_before, monkeypatch):
+    # the model used before (its export in place): the first use's own path is the newcomer's (test_newcomer_path.py)
+    tiny_clip = clip_used_before
     # a workspace with images, the tiny CLIP model in Settings
     folder = tmp_path / "shots"
     folder.mkdir()

@@ -95,7 +95,8 @@ def test_settings_keep_room_for_the_scroll_bar_and_drop_a_stale_saved_line(windo
 
 
 # -- item 5: a search typed before the index existed runs when the index is ready -------------------
-def test_a_search_typed_before_the_index_runs_when_the_index_is_ready(window, qtbot, workspace, tiny_clip):
+def test_a_search_typed_before_the_index_runs_when_the_index_is_ready(window, qtbot, workspace, clip_used_before):
+    tiny_clip = clip_used_before  # the model used before: the build below embeds, it does not export first
     from tests.plugins.library import make_image_bytes
     from vspectrum_app.library.importer import add_image
     from vspectrum_app.library.indexer import build_index

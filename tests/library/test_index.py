@@ -142,8 +142,10 @@ def test_default_model_offline_fails_fast_with_one_clear_sentence(monkeypatch):
     assert "\n" not in message
 
 
-def test_kill_9_mid_build_loses_at_most_the_batch_in_flight(workspace, tiny_clip):
-    """A real `vspectrum library index` killed with SIGKILL, then run again."""
+def test_kill_9_mid_build_loses_at_most_the_batch_in_flight(workspace, clip_used_before):
+    """A real `vspectrum library index` killed with SIGKILL, then run again (the model used before:
+    the child embeds at once instead of exporting it first)."""
+    tiny_clip = clip_used_before
     ids = _add(workspace, 300)
     workspace.close()
     cmd = [

@@ -32,7 +32,7 @@ HEDONIST = Persona(
     statements=("I love parties", "I live for fun", "red is my colour", "I never miss a festival"),
     values=("Hedonism",),
 )
-SPEED = "50"  # a 30 s watch takes 0.6 s
+SPEED = "500"  # a 30 s watch takes 0.06 s
 
 
 def _is_red(req) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -60,12 +62,45 @@ def tiny_clip(tmp_path_factory) -> ClipSpec:
     return make_tiny_clip(tmp_path_factory.mktemp("clip"))
 
 
+@pytest.fixture(scope="session")
+def tiny_clip_first_use(tiny_clip, tmp_path_factory) -> Path:
+    """The models folder the tiny model's first use on this machine leaves (its ONNX export, the
+    precisions and the backend ``auto`` measured), made once per session by the app's own code:
+    that first use takes 15-20 s, and every test has a models folder of its own."""
+    from vspectrum_app.core.jobs import NullReporter
+    from vspectrum_app.core.paths import models_dir
+    from vspectrum_app.encoders import backend_choice, backends, onnx_export
+
+    root = tmp_path_factory.mktemp("clip-first-use")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VSPECTRUM_DATA_DIR", str(root))
+        backends.load_fast(tiny_clip, NullReporter())  # export, measure, record (not in load_embedder's cache)
+        folder = onnx_export.cache_folder(tiny_clip.model_key)
+        meta = onnx_export.cached_meta(tiny_clip.model_key)
+        assert meta is not None and backend_choice.recorded(folder, meta) is not None
+        return models_dir()
+
+
 @pytest.fixture
-def indexed_workspace(workspace, tiny_clip):
-    """A workspace with 12 distinct images on three platforms, embedded and indexed."""
+def clip_used_before(tiny_clip, tiny_clip_first_use) -> ClipSpec:
+    """The tiny model as a user has it after its first use on this machine: a copy of
+    ``tiny_clip_first_use`` in this test's models folder, so a child process (a CLI or a window
+    job) loads the export and the recorded backend choice instead of making them again. For the
+    tests whose subject is not the first use (tests/encoders/ and the newcomer's path keep it)."""
+    from vspectrum_app.core.paths import models_dir
+
+    shutil.copytree(tiny_clip_first_use, models_dir(), dirs_exist_ok=True)
+    return tiny_clip
+
+
+@pytest.fixture
+def indexed_workspace(workspace, clip_used_before):
+    """A workspace with 12 distinct images on three platforms, embedded and indexed (the model
+    used before, as the index implies: a child process searching it finds the export in place)."""
     from vspectrum_app.library.importer import add_image
     from vspectrum_app.library.indexer import build_index
 
+    tiny_clip = clip_used_before
     for i in range(12):
         add_image(
             workspace,
