@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +22,22 @@ def timed(label: str | None = None):
     result["s"] = time.perf_counter() - start
     if label:
         print(f"  {label}: {result['s']:.3f} s", flush=True)
+
+
+@contextmanager
+def app_folders(keep: Path | None = None):
+    """A folder for the app's data and config, set in this process's environment (its children
+    inherit it): ``keep``, kept afterwards (a model's export is reused by the next run), else a
+    temporary one. No model hub: offline unless the caller said otherwise."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = keep or Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        os.environ["VSPECTRUM_DATA_DIR"], os.environ["VSPECTRUM_CONFIG_DIR"] = (
+            str(folder / "data"),
+            str(folder / "config"),
+        )
+        yield folder
 
 
 def percentiles_ms(samples_s) -> tuple[float, float]:

@@ -23,13 +23,12 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from perf._util import PEAK_MB, run_child
+from perf._util import PEAK_MB, app_folders, run_child
 
 ROOT = Path(__file__).resolve().parents[1]
 PILOT = ROOT.parent / "shared" / "data" / "pilot"
@@ -56,10 +55,7 @@ def main(argv=None) -> None:
     parser.add_argument("--batch", type=int, default=32)
     args, _ = parser.parse_known_args(argv)
     n = args.images or (32 if args.quick else 64)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        os.environ["VSPECTRUM_DATA_DIR"], os.environ["VSPECTRUM_CONFIG_DIR"] = str(tmp / "data"), str(tmp / "config")
+    with app_folders() as tmp:
         spec = _random_vit_b_32(tmp)
         blobs = _images(n)
         print(

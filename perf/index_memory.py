@@ -26,11 +26,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import tempfile
 import time
 from pathlib import Path
 
-from perf._util import PEAK_MB, clustered_unit_vectors, run_child
+from perf._util import PEAK_MB, app_folders, clustered_unit_vectors, run_child
 
 BASES = 64  # distinct base pictures; each file is one of them plus 4 distinct trailing bytes
 
@@ -43,10 +42,7 @@ def main(argv=None) -> None:
     parser.add_argument("--backend", default="auto", help="--backend of both commands (default auto, the app's)")
     args, _ = parser.parse_known_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        os.environ["VSPECTRUM_DATA_DIR"], os.environ["VSPECTRUM_CONFIG_DIR"] = str(tmp / "data"), str(tmp / "config")
+    with app_folders() as tmp:
         print(f"machine: {os.cpu_count()} cores (shared); backend {args.backend}; sizes {sizes}", flush=True)
         for model in args.models.split(","):
             spec = _model(model, tmp)

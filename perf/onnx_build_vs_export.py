@@ -14,20 +14,18 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
+
+from perf._util import app_folders
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="perf.onnx_build_vs_export")
     parser.add_argument("--skip-vit", action="store_true", help="only the tiny model (seconds, not minutes)")
     args, _ = parser.parse_known_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        os.environ["VSPECTRUM_DATA_DIR"], os.environ["VSPECTRUM_CONFIG_DIR"] = str(tmp / "data"), str(tmp / "config")
+    with app_folders() as tmp:
         from perf.encoder_backends import _random_vit_b_32
         from tests.plugins.clip import make_tiny_clip
 

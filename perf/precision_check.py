@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from perf._util import app_folders
 
 from perf.encoder_backends import QUERIES, _random_vit_b_32
 
@@ -36,11 +37,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="perf.precision_check")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (the export is reused next time)")
     args, _ = parser.parse_known_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    with tempfile.TemporaryDirectory() as scratch:
-        tmp = args.keep or Path(scratch)
-        tmp.mkdir(parents=True, exist_ok=True)
-        os.environ["VSPECTRUM_DATA_DIR"], os.environ["VSPECTRUM_CONFIG_DIR"] = str(tmp / "data"), str(tmp / "config")
+    with app_folders(args.keep) as tmp:
         vectors = encode_all(_random_vit_b_32(tmp))
         report(vectors)
 
