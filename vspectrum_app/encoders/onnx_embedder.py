@@ -35,6 +35,12 @@ FEW_TEXTS = 8  # texts one call may bring and be encoded on a text session that 
 MAX_ROW_THREADS = 4
 
 
+def serves(session: object | None, few: bool) -> bool:
+    """Whether a tower's started session serves a call: any does a few texts; a call with more
+    needs a pre-packed one (``Tower``'s ``prepack``; a session without the notion is one)."""
+    return session is not None and (few or getattr(session, "prepacked", True))
+
+
 class Tower:
     """One exported tower. On CPU each row runs alone, single-threaded, rows in parallel on
     every core: int8 dynamic quantisation scales activations per run, so a batch would make
@@ -181,8 +187,7 @@ class OnnxEmbedder:
         A later call with more texts replaces it with a pre-packed one (their vectors agree to
         float rounding, about 1e-6)."""
         with self._lock:
-            have = self._sessions.get(tower)
-            if have is None or (not few and not getattr(have, "prepacked", True)):
+            if not serves(self._sessions.get(tower), few):
                 self._sessions[tower] = Tower(
                     self.folder / self.meta[f"{tower}_file"],
                     "pixels" if tower == "image" else "tokens",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vspectrum_app.encoders.onnx_embedder import OnnxEmbedder, RunsTower, Tower
+from vspectrum_app.encoders.onnx_embedder import OnnxEmbedder, RunsTower, Tower, serves
 from vspectrum_app.encoders.runtimes import installed
 
 if TYPE_CHECKING:
@@ -66,8 +66,7 @@ class OpenVinoEmbedder(OnnxEmbedder):
 
     def _session(self, tower: str, few: bool = False) -> RunsTower:
         with self._lock:
-            have = self._sessions.get(tower)
-            if have is None or (not few and not getattr(have, "prepacked", True)):  # as OnnxEmbedder's
+            if not serves(self._sessions.get(tower), few):
                 if tower == "image":
                     self._sessions[tower] = OpenVinoTower(self.folder / self.image_file, self.precision, self.threads)
                 elif installed("onnxruntime"):
